@@ -1,0 +1,3 @@
+from pgsvc.cli import main
+
+main()
