@@ -1,0 +1,127 @@
+"""The contract between a backend's session loop (pgsvc.backend) and the SQL layer (pgsvc.sql).
+
+The backend owns the wire: it decodes messages, converts parameters from their
+wire format to Python values (pgsvc.sql.types), encodes result rows, runs COPY's
+data flow and reports errors. The SQL layer owns meaning: it parses, translates,
+executes on SQLite and keeps the transaction state. Nothing here does I/O.
+
+Values crossing this boundary are Python values, one convention per PostgreSQL type
+(see pgsvc.sql.types): bool -> bool; int2/int4/int8/oid -> int; float4/float8 ->
+float; numeric -> decimal.Decimal; text/varchar/bpchar/name/unknown -> str;
+bytea -> bytes; date -> datetime.date; time -> datetime.time; timestamp -> naive
+datetime.datetime; timestamptz -> aware datetime.datetime; interval ->
+pgsvc.sql.types.Interval; uuid -> uuid.UUID; json/jsonb -> str (JSON text);
+arrays -> list (None for NULL elements). NULL is None everywhere.
+
+The engine class is `pgsvc.sql.engine.Engine` with the methods of `EngineProtocol`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
+
+from pgsvc.errors import SqlNotice
+from pgsvc.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One RowDescription field."""
+
+    name: str
+    type_oid: int
+    typmod: int = -1
+    table_oid: int = 0
+    attnum: int = 0
+    typlen: int = -1
+
+
+@dataclass(slots=True)
+class CopySpec:
+    """What a COPY ... FROM STDIN / TO STDOUT statement asks of the session loop."""
+
+    direction: str  # "in" (FROM STDIN) or "out" (TO STDOUT)
+    columns: list[Column]  # the columns copied, in order, with their types
+    format: str = "text"  # text | csv | binary
+    delimiter: str = "\t"  # csv: ","
+    null: str = "\\N"  # csv: ""
+    quote: str = '"'
+    escape: str = '"'
+    header: bool = False
+    force_quote: list[str] = field(default_factory=list)  # column names, or ["*"]
+    force_not_null: list[str] = field(default_factory=list)
+    force_null: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SessionInfo:
+    """Who is connected, to what; handed to the engine when a backend opens a database."""
+
+    datadir: str  # the cluster's data directory
+    database: str  # database name as the client gave it
+    database_path: str  # the SQLite file of that database
+    user: str  # role name
+    is_superuser: bool
+    backend_pid: int
+    settings: Settings  # the session's settings (SET/SHOW/RESET act on this object)
+    notice: Callable[[SqlNotice], None]  # emit a NoticeResponse to the client
+    # Set by the backend's SIGINT handler (cancel request / statement_timeout); the engine
+    # polls it (SQLite progress handler) and raises SqlError 57014 when it is set.
+    cancel_flag: Callable[[], bool] = lambda: False
+    # Update pg_stat_activity's registry slot: state ("active", "idle", ...) and query text.
+    report_activity: Callable[[str, str | None], None] = lambda state, query: None
+
+
+class StatementProtocol(Protocol):
+    """A parsed and translated statement (a prepared statement, or one of a simple query)."""
+
+    sql: str  # the statement's own text
+    param_oids: list[int]  # resolved parameter types (inferred where the client sent 0)
+    columns: list[Column] | None  # result shape; None for statements that return no rows
+    command: str  # command tag word(s): "SELECT", "INSERT", "CREATE TABLE", ...
+    is_empty: bool  # an empty query string (EmptyQueryResponse)
+    copy: CopySpec | None  # set for COPY FROM STDIN / TO STDOUT
+
+
+class ResultProtocol(Protocol):
+    columns: list[Column] | None
+    rows: Iterator[tuple]  # lazily produced; the session loop may stop early (Execute max_rows)
+
+    def tag(self, rows_sent: int) -> str:
+        """CommandComplete tag, e.g. 'SELECT 5', 'INSERT 0 3', 'UPDATE 2', 'CREATE TABLE'."""
+
+    def close(self) -> None:
+        """Release the cursor (portal closed or transaction ended)."""
+
+
+class EngineProtocol(Protocol):
+    def __init__(self, session: SessionInfo) -> None: ...
+
+    def parse_script(self, sql: str) -> list[StatementProtocol]:
+        """Simple Query: every statement of the string; a syntax error raises before any runs."""
+
+    def prepare(self, sql: str, param_oids: Sequence[int] = ()) -> StatementProtocol:
+        """Extended Query's Parse: zero or one statement (more is 42601)."""
+
+    def execute(self, stmt: StatementProtocol, params: Sequence[Any] = ()) -> ResultProtocol:
+        """Run a statement with its parameter values; raises SqlError."""
+
+    def copy_in(self, stmt: StatementProtocol, rows: Iterable[Sequence[Any]]) -> int:
+        """COPY FROM STDIN: insert decoded rows (Python values, None for NULL); returns the count."""
+
+    def begin_implicit(self) -> None:
+        """Statements until end_implicit() outside an explicit block share one implicit transaction
+        (a multi-statement simple query; an extended-protocol batch up to Sync)."""
+
+    def end_implicit(self, success: bool) -> None:
+        """Commit (success) or roll back the implicit transaction, if one is open."""
+
+    def transaction_status(self) -> str:
+        """ReadyForQuery's status: 'I' idle, 'T' in a block, 'E' in a failed block."""
+
+    def abort_on_error(self, error: Exception) -> None:
+        """A statement failed: inside a block the transaction becomes failed (25P02 until ROLLBACK)."""
+
+    def close(self) -> None:
+        """Roll back what is open and close the database (session end, fast shutdown)."""
