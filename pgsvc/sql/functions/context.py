@@ -1,0 +1,68 @@
+"""FunctionContext (per-connection state UDFs read) and raise_sql (error hand-off).
+
+SQLite turns any Python exception raised inside a UDF into a generic
+sqlite3.OperationalError ('user-defined function raised exception'). So a UDF that
+must fail with a PostgreSQL error calls `raise_sql(ctx, sqlstate, message, ...)`:
+it stores the SqlError on `ctx.pending_error` and raises UdfError. The engine, after
+any sqlite3 error from a statement step, checks `ctx.pending_error`; if set, it
+clears it (`ctx.take_error()`) and raises that SqlError instead of the generic one.
+The engine should also clear it before each statement (`ctx.pending_error = None`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pgsvc.errors import SqlError
+from pgsvc.settings import Settings
+from pgsvc.sql.types.context import FormatContext
+
+
+class UdfError(Exception):
+    """Raised inside a UDF after the real SqlError has been stashed on the context."""
+
+
+@dataclass
+class FunctionContext:
+    settings: Settings = field(default_factory=Settings)
+    transaction_start: _dt.datetime = field(
+        default_factory=lambda: _dt.datetime.now(_dt.timezone.utc))
+    statement_start: _dt.datetime = field(
+        default_factory=lambda: _dt.datetime.now(_dt.timezone.utc))
+    session: Any = None  # pgsvc.sql.api.SessionInfo or None
+    cancel_flag: Callable[[], bool] = lambda: False
+    pending_error: SqlError | None = None
+    _fmt: FormatContext | None = field(default=None, repr=False)
+    _fmt_key: tuple | None = field(default=None, repr=False)
+
+    def format_context(self) -> FormatContext:
+        """The FormatContext for the current settings and transaction time (cached)."""
+        s = self.settings
+        key = (s.get("DateStyle"), s.get("IntervalStyle"), s.get("TimeZone"),
+               s.get("extra_float_digits"), s.get("bytea_output"), self.transaction_start)
+        if self._fmt is None or key != self._fmt_key:
+            self._fmt = FormatContext.from_settings(s, now=self.transaction_start)
+            self._fmt_key = key
+        return self._fmt
+
+    def take_error(self) -> SqlError | None:
+        err, self.pending_error = self.pending_error, None
+        return err
+
+    def check_cancel(self) -> None:
+        if self.cancel_flag():
+            raise SqlError("57014", "canceling statement due to user request")
+
+
+_current: list[FunctionContext] = []
+
+
+def raise_sql(ctx: FunctionContext | None, sqlstate: str | SqlError, message: str = "",
+              **kw: Any) -> None:
+    """Stash a SqlError on ctx.pending_error and raise UdfError for SQLite to abort with."""
+    err = sqlstate if isinstance(sqlstate, SqlError) else SqlError(sqlstate, message, **kw)
+    if ctx is not None:
+        ctx.pending_error = err
+    raise UdfError(err.message)

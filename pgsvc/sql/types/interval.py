@@ -1,0 +1,361 @@
+"""interval: PostgreSQL's representation (months, days, microseconds), its text input
+(DecodeInterval's common forms and ISO 8601) and output in the four IntervalStyles.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from pgsvc.errors import SqlError
+
+USECS_PER_SEC = 1_000_000
+USECS_PER_MINUTE = 60 * USECS_PER_SEC
+USECS_PER_HOUR = 60 * USECS_PER_MINUTE
+USECS_PER_DAY = 24 * USECS_PER_HOUR
+DAYS_PER_MONTH = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    months: int = 0
+    days: int = 0
+    microseconds: int = 0
+
+    def span(self) -> int:
+        """The comparison key PostgreSQL uses (interval_cmp_value): 30-day months, 24-hour days."""
+        return (self.months * DAYS_PER_MONTH + self.days) * USECS_PER_DAY + self.microseconds
+
+    def __add__(self, other: Interval) -> Interval:
+        return Interval(self.months + other.months, self.days + other.days,
+                        self.microseconds + other.microseconds)
+
+    def __sub__(self, other: Interval) -> Interval:
+        return Interval(self.months - other.months, self.days - other.days,
+                        self.microseconds - other.microseconds)
+
+    def __neg__(self) -> Interval:
+        return Interval(-self.months, -self.days, -self.microseconds)
+
+
+# --- output ------------------------------------------------------------------------
+
+def _trunc_div(a: int, b: int) -> tuple[int, int]:
+    q = abs(a) // b
+    q = -q if a < 0 else q
+    return q, a - q * b
+
+
+def _fields(iv: Interval) -> tuple[int, int, int, int, int, int, int]:
+    year, mon = _trunc_div(iv.months, 12)
+    hour, rest = _trunc_div(iv.microseconds, USECS_PER_HOUR)
+    minute, rest = _trunc_div(rest, USECS_PER_MINUTE)
+    sec, fsec = _trunc_div(rest, USECS_PER_SEC)
+    return year, mon, iv.days, hour, minute, sec, fsec
+
+
+def _seconds(sec: int, fsec: int, fillzeros: bool) -> str:
+    text = f"{abs(sec):02d}" if fillzeros else str(abs(sec))
+    if fsec:
+        text += ("." + f"{abs(fsec):06d}").rstrip("0")
+    return text
+
+
+def format_interval(iv: Interval, style: str = "postgres") -> str:
+    year, mon, mday, hour, minute, sec, fsec = _fields(iv)
+    if style == "iso_8601":
+        return _format_iso(year, mon, mday, hour, minute, sec, fsec)
+    if style == "sql_standard":
+        return _format_sql(year, mon, mday, hour, minute, sec, fsec)
+    if style == "postgres_verbose":
+        return _format_verbose(year, mon, mday, hour, minute, sec, fsec)
+    return _format_postgres(year, mon, mday, hour, minute, sec, fsec)
+
+
+def _format_postgres(year, mon, mday, hour, minute, sec, fsec) -> str:
+    out, is_zero, is_before = [], True, False
+    for value, unit in ((year, "year"), (mon, "mon"), (mday, "day")):
+        if value == 0:
+            continue
+        out.append(("" if is_zero else " ") + ("+" if is_before and value > 0 else "")
+                   + f"{value} {unit}" + ("s" if value != 1 else ""))
+        is_before, is_zero = value < 0, False
+    if is_zero or hour or minute or sec or fsec:
+        minus = hour < 0 or minute < 0 or sec < 0 or fsec < 0
+        sign = "-" if minus else ("+" if is_before else "")
+        out.append(("" if is_zero else " ") + f"{sign}{abs(hour):02d}:{abs(minute):02d}:"
+                   + _seconds(sec, fsec, True))
+    return "".join(out)
+
+
+def _format_verbose(year, mon, mday, hour, minute, sec, fsec) -> str:
+    out, is_zero, is_before = ["@"], True, False
+    for value, unit in ((year, "year"), (mon, "mon"), (mday, "day"), (hour, "hour"), (minute, "min")):
+        if value == 0:
+            continue
+        if is_zero:
+            is_before, value = value < 0, abs(value)
+        elif is_before:
+            value = -value
+        out.append(f" {value} {unit}" + ("" if value == 1 else "s"))
+        is_zero = False
+    if sec or fsec:
+        part = " "
+        if sec < 0 or (sec == 0 and fsec < 0):
+            if is_zero:
+                is_before = True
+            elif not is_before:
+                part += "-"
+        elif is_before:
+            part += "-"
+        part += _seconds(sec, fsec, False) + " sec" + ("s" if abs(sec) != 1 or fsec else "")
+        out.append(part)
+        is_zero = False
+    if is_zero:
+        out.append(" 0")
+    if is_before:
+        out.append(" ago")
+    return "".join(out)
+
+
+def _format_sql(year, mon, mday, hour, minute, sec, fsec) -> str:
+    vals = (year, mon, mday, hour, minute, sec, fsec)
+    has_neg, has_pos = any(v < 0 for v in vals), any(v > 0 for v in vals)
+    has_ym = bool(year or mon)
+    has_dt = bool(mday or hour or minute or sec or fsec)
+    standard = not (has_neg and has_pos) and not (has_ym and has_dt)
+    prefix = ""
+    if has_neg and standard:
+        prefix = "-"
+        year, mon, mday, hour, minute, sec, fsec = (-v for v in vals)
+    if not has_neg and not has_pos:
+        return "0"
+    if not standard:
+        ys = "-" if year < 0 or mon < 0 else "+"
+        ds = "-" if mday < 0 else "+"
+        ss = "-" if hour < 0 or minute < 0 or sec < 0 or fsec < 0 else "+"
+        return (f"{ys}{abs(year)}-{abs(mon)} {ds}{abs(mday)} {ss}{abs(hour)}:{abs(minute):02d}:"
+                + _seconds(sec, fsec, True))
+    if has_ym:
+        return f"{prefix}{year}-{mon}"
+    if mday:
+        return f"{prefix}{mday} {hour}:{minute:02d}:" + _seconds(sec, fsec, True)
+    return f"{prefix}{hour}:{minute:02d}:" + _seconds(sec, fsec, True)
+
+
+def _format_iso(year, mon, mday, hour, minute, sec, fsec) -> str:
+    if not any((year, mon, mday, hour, minute, sec, fsec)):
+        return "PT0S"
+    out = ["P"]
+    for value, unit in ((year, "Y"), (mon, "M"), (mday, "D")):
+        if value:
+            out.append(f"{value}{unit}")
+    if hour or minute or sec or fsec:
+        out.append("T")
+    for value, unit in ((hour, "H"), (minute, "M")):
+        if value:
+            out.append(f"{value}{unit}")
+    if sec or fsec:
+        out.append(("-" if sec < 0 or fsec < 0 else "") + _seconds(sec, fsec, False) + "S")
+    return "".join(out)
+
+
+# --- input -------------------------------------------------------------------------
+
+_UNITS = {
+    "microsecond": "us", "microseconds": "us", "us": "us", "usec": "us", "usecs": "us",
+    "useconds": "us", "usecond": "us",
+    "millisecond": "ms", "milliseconds": "ms", "ms": "ms", "msec": "ms", "msecs": "ms",
+    "mseconds": "ms", "msecond": "ms",
+    "second": "s", "seconds": "s", "s": "s", "sec": "s", "secs": "s",
+    "minute": "min", "minutes": "min", "m": "min", "min": "min", "mins": "min",
+    "hour": "h", "hours": "h", "h": "h", "hr": "h", "hrs": "h",
+    "day": "d", "days": "d", "d": "d",
+    "week": "w", "weeks": "w", "w": "w",
+    "month": "mon", "months": "mon", "mon": "mon", "mons": "mon",
+    "year": "y", "years": "y", "y": "y", "yr": "y", "yrs": "y",
+    "decade": "dec", "decades": "dec", "dec": "dec", "decs": "dec",
+    "century": "c", "centuries": "c", "c": "c", "cent": "c",
+    "millennium": "mil", "millennia": "mil", "millenniums": "mil", "mil": "mil", "mils": "mil",
+}
+_MONTH_UNITS = {"mon": 1, "y": 12, "dec": 120, "c": 1200, "mil": 12000}
+_USEC_UNITS = {"us": 1, "ms": 1000, "s": USECS_PER_SEC, "min": USECS_PER_MINUTE, "h": USECS_PER_HOUR}
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<time>[+-]?\d+:\d+(?::\d+(?:\.\d*)?)?)"
+    r"|(?P<ym>[+-]?\d+-\d+)"
+    r"|(?P<num>[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*(?P<unit>[a-z]+)?"
+    r"|(?P<word>[a-z]+))", re.I)
+
+
+def bad_interval(text: str) -> SqlError:
+    return SqlError("22007", f'invalid input syntax for type interval: "{text}"')
+
+
+def parse_interval(text: str, style: str = "postgres") -> Interval:
+    s = text.strip()
+    if not s:
+        raise bad_interval(text)
+    if s[0] in "Pp":
+        return _parse_iso(s, text)
+    body = s[1:] if s.startswith("@") else s
+    acc = _Accumulator()
+    pos, ago, seen = 0, False, False
+    body = body.strip()
+    leading_minus = style == "sql_standard" and body.startswith("-")
+    while pos < len(body):
+        m = _TOKEN.match(body, pos)
+        if not m or m.end() == pos:
+            raise bad_interval(text)
+        pos = m.end()
+        seen = True
+        if m.group("time"):
+            acc.add_time(m.group("time"), text)
+        elif m.group("ym"):
+            y, _, mo = m.group("ym").lstrip("+-").partition("-")
+            sign = -1 if m.group("ym").startswith("-") else 1
+            acc.months += sign * (int(y) * 12 + int(mo))
+        elif m.group("num") is not None:
+            unit = (m.group("unit") or "").lower()
+            if unit == "ago":
+                acc.add(Decimal(m.group("num")), "s", text)
+                ago = True
+            elif unit:
+                if unit not in _UNITS:
+                    raise bad_interval(text)
+                acc.add(Decimal(m.group("num")), _UNITS[unit], text)
+            else:
+                nxt = _TOKEN.match(body, pos)
+                if nxt and nxt.group("time") and not nxt.group("time").startswith(("-", "+")):
+                    acc.days += int(Decimal(m.group("num")))
+                else:
+                    acc.add(Decimal(m.group("num")), "s", text)
+        elif m.group("word").lower() == "ago":
+            ago = True
+        else:
+            raise bad_interval(text)
+    if not seen:
+        raise bad_interval(text)
+    result = acc.result()
+    if leading_minus and result.months >= 0 and result.days >= 0 and result.microseconds >= 0:
+        result = -result
+    return -result if ago else result
+
+
+class _Accumulator:
+    def __init__(self) -> None:
+        self.months = 0
+        self.days = 0
+        self.micros = Decimal(0)
+        self.day_frac = Decimal(0)
+
+    def add(self, value: Decimal, unit: str, text: str) -> None:
+        if unit in _MONTH_UNITS:
+            total = value * _MONTH_UNITS[unit]
+            whole = int(total)
+            self.months += whole
+            frac_days = (total - whole) * DAYS_PER_MONTH
+            self._add_days(frac_days)
+        elif unit == "w":
+            self._add_days(value * 7)
+        elif unit == "d":
+            self._add_days(value)
+        else:
+            self.micros += value * _USEC_UNITS[unit]
+
+    def _add_days(self, value: Decimal) -> None:
+        whole = int(value)
+        self.days += whole
+        self.micros += (value - whole) * USECS_PER_DAY
+
+    def add_time(self, token: str, text: str) -> None:
+        sign = -1 if token.startswith("-") else 1
+        parts = token.lstrip("+-").split(":")
+        hours, minutes = int(parts[0]), int(parts[1])
+        secs = Decimal(parts[2]) if len(parts) > 2 else Decimal(0)
+        if minutes > 59 or secs >= 60:
+            raise SqlError("22015", f'interval field value out of range: "{text}"')
+        self.micros += sign * (hours * USECS_PER_HOUR + minutes * USECS_PER_MINUTE
+                               + secs * USECS_PER_SEC)
+
+    def result(self) -> Interval:
+        micros = int(self.micros.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+        return Interval(self.months, self.days, micros)
+
+
+_ISO = re.compile(
+    r"^P(?:(?P<y>[-+]?[\d.]+)Y)?(?:(?P<mo>[-+]?[\d.]+)M)?(?:(?P<w>[-+]?[\d.]+)W)?(?:(?P<d>[-+]?[\d.]+)D)?"
+    r"(?:T(?:(?P<h>[-+]?[\d.]+)H)?(?:(?P<mi>[-+]?[\d.]+)M)?(?:(?P<s>[-+]?[\d.]+)S)?)?$", re.I)
+
+
+def _parse_iso(s: str, text: str) -> Interval:
+    m = _ISO.match(s)
+    if not m or s.upper() in ("P", "PT"):
+        raise bad_interval(text)
+    acc = _Accumulator()
+    for group, unit in (("y", "y"), ("mo", "mon"), ("w", "w"), ("d", "d"), ("h", "h"),
+                        ("mi", "min"), ("s", "s")):
+        if m.group(group):
+            try:
+                acc.add(Decimal(m.group(group)), unit, text)
+            except ArithmeticError:
+                raise bad_interval(text) from None
+    return acc.result()
+
+
+# --- typmod ------------------------------------------------------------------------
+
+def round_interval(iv: Interval, precision: int) -> Interval:
+    """interval(p): round the microseconds to p fractional digits (half away from zero)."""
+    if precision >= 6:
+        return iv
+    unit = 10 ** (6 - precision)
+    us = iv.microseconds
+    q = (abs(us) + unit // 2) // unit * unit
+    return Interval(iv.months, iv.days, q if us >= 0 else -q)
+
+
+def justify_hours(iv: Interval) -> Interval:
+    days, us = _trunc_div(iv.microseconds, USECS_PER_DAY)
+    days += iv.days
+    if days > 0 and us < 0:
+        us += USECS_PER_DAY
+        days -= 1
+    elif days < 0 and us > 0:
+        us -= USECS_PER_DAY
+        days += 1
+    return Interval(iv.months, days, us)
+
+
+def justify_days(iv: Interval) -> Interval:
+    months, days = _trunc_div(iv.days, DAYS_PER_MONTH)
+    months += iv.months
+    if months > 0 and days < 0:
+        days += DAYS_PER_MONTH
+        months -= 1
+    elif months < 0 and days > 0:
+        days -= DAYS_PER_MONTH
+        months += 1
+    return Interval(months, days, iv.microseconds)
+
+
+def justify_interval(iv: Interval) -> Interval:
+    months, days = iv.months, iv.days
+    wdays, us = _trunc_div(iv.microseconds, USECS_PER_DAY)
+    days += wdays
+    wmonths, days = _trunc_div(days, DAYS_PER_MONTH)
+    months += wmonths
+    if months > 0 and (days < 0 or (days == 0 and us < 0)):
+        days += DAYS_PER_MONTH
+        months -= 1
+    elif months < 0 and (days > 0 or (days == 0 and us > 0)):
+        days -= DAYS_PER_MONTH
+        months += 1
+    if days > 0 and us < 0:
+        us += USECS_PER_DAY
+        days -= 1
+    elif days < 0 and us > 0:
+        us -= USECS_PER_DAY
+        days += 1
+    return Interval(months, days, us)
