@@ -57,10 +57,6 @@ Errors are SqlError with PostgreSQL's SQLSTATE and message text.
 """
 
 from pgsvc.sql.types import oids as _oids
-
-# Type OID constants (BOOL, INT4, ..., ARRAY_INT4 and PostgreSQL's _INT4 spelling).
-globals().update({_k: _v for _k, _v in vars(_oids).items() if _k.lstrip("_").isupper()
-                  and isinstance(_v, int)})
 from pgsvc.sql.types.catalog import (  # noqa: F401
     PgType, all_types, array_of, by_name, by_oid, element_of, find_oid, format_type,
     typmod_from_modifiers,
@@ -71,3 +67,7 @@ from pgsvc.sql.types.textio import text_decoder, text_encoder  # noqa: F401
 from pgsvc.sql.types.binary import binary_decoder, binary_encoder  # noqa: F401
 from pgsvc.sql.types.typmod import apply_typmod  # noqa: F401
 from pgsvc.sql.types.storage import COLLATIONS, sqlite_adapter  # noqa: F401
+
+# Type OID constants (BOOL, INT4, ..., ARRAY_INT4 and PostgreSQL's _INT4 spelling).
+globals().update({_k: _v for _k, _v in vars(_oids).items() if _k.lstrip("_").isupper()
+                  and isinstance(_v, int)})

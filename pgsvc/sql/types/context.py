@@ -55,7 +55,7 @@ class FormatContext:
         return self._tz
 
     def current_time(self) -> _dt.datetime:
-        return self.now or _dt.datetime.now(_dt.timezone.utc)
+        return self.now or _dt.datetime.now(_dt.UTC)
 
 
 _OFFSET = re.compile(r"^([+-]?)(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?$")
@@ -72,7 +72,7 @@ def resolve_timezone(name: str) -> _dt.tzinfo:
     text = name.strip()
     low = text.lower()
     if low in ("utc", "gmt", "z", "zulu", "etc/utc", "universal", "uct"):
-        return _dt.timezone.utc
+        return _dt.UTC
     m = _OFFSET.match(text)
     if m:
         return _fixed(m, east=True)

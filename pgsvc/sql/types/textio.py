@@ -1,15 +1,175 @@
-"""Text input/output dispatch: text_encoder(oid, ctx) / text_decoder(oid, ctx)."""
+"""Text input/output dispatch: text_encoder(oid, ctx) / text_decoder(oid, ctx).
+
+Encoders take the Python value (see pgsvc.sql.types) and return PostgreSQL's output
+text exactly; decoders take the input text and a typmod and return the Python value
+(the typmod is applied as PostgreSQL's input functions do: varchar(n) input of an
+over-long value raises 22001, numeric(p,s) rounds...).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import datetime as _dt
+import uuid as _uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
 
+from pgsvc.errors import SqlError
+from pgsvc.sql.types import dates as D
+from pgsvc.sql.types import dateparse as P
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import scalars as S
+from pgsvc.sql.types.arrays import format_array, parse_array
+from pgsvc.sql.types.catalog import find_oid
 from pgsvc.sql.types.context import FormatContext
+from pgsvc.sql.types.interval import Interval, format_interval, parse_interval
+from pgsvc.sql.types.jsontext import normalize_jsonb, validate_json
+from pgsvc.sql.types.numeric import format_numeric, parse_numeric
+
+_DEFAULT_CTX = FormatContext()
+_INT_OIDS = (O.INT2, O.INT4, O.INT8, O.OID, O.REGPROC, O.REGCLASS, O.REGTYPE, O.REGNAMESPACE,
+             O.REGROLE, O.REGOPER, O.REGOPERATOR, O.REGPROCEDURE, O.XID, O.XID8,
+             O.REGCONFIG, O.REGDICTIONARY, O.REGCOLLATION)
+_TEXT_OIDS = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME, O.UNKNOWN, O.CHAR, O.CSTRING, O.JSON,
+              O.XML, O.JSONPATH, O.REFCURSOR)
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _int_text(value: Any) -> str:
+    return str(int(value))
+
+
+def _uuid_text(value: Any) -> str:
+    return str(value) if isinstance(value, _uuid.UUID) else S.format_uuid(value)
+
+
+def _bool_text(value: Any) -> str:
+    return "t" if value else "f"
 
 
 def text_encoder(oid: int, ctx: FormatContext | None = None) -> Callable[[Any], str]:
-    return str
+    ctx = ctx or _DEFAULT_CTX
+    if oid in _INT_OIDS:
+        return _int_text
+    if oid in _TEXT_OIDS or oid == O.JSONB:
+        return _str
+    if oid == O.BOOL:
+        return _bool_text
+    if oid in (O.FLOAT8, O.FLOAT4):
+        digits, f4 = ctx.extra_float_digits, oid == O.FLOAT4
+        return lambda v: S.format_float(float(v), digits, f4)
+    if oid == O.NUMERIC:
+        return format_numeric
+    if oid == O.BYTEA:
+        style = ctx.bytea_output
+        return lambda v: S.format_bytea(v, style)
+    if oid == O.UUID:
+        return _uuid_text
+    if oid == O.DATE:
+        return lambda v: D.format_date(v, ctx)
+    if oid in (O.TIMESTAMP, O.TIMESTAMPTZ):
+        with_tz = oid == O.TIMESTAMPTZ
+        return lambda v: D.format_timestamp(v, ctx, with_tz)
+    if oid == O.TIME:
+        return D.format_time
+    if oid == O.TIMETZ:
+        return D.format_timetz
+    if oid == O.INTERVAL:
+        style = ctx.intervalstyle
+        return lambda v: format_interval(v, style)
+    t = find_oid(oid)
+    if t is not None and t.category == "A" and t.elem_oid:
+        element = text_encoder(t.elem_oid, ctx)
+        return lambda v: format_array(v, element)
+    return _str
 
 
-def text_decoder(oid: int, ctx: FormatContext | None = None) -> Callable[[str, int], Any]:
-    return lambda text, typmod=-1: text
+def _typmod_applier(oid: int) -> Callable[[Any, int], Any]:
+    from pgsvc.sql.types.typmod import apply_typmod
+    return lambda value, typmod: apply_typmod(oid, value, typmod, explicit=False)
+
+
+def text_decoder(oid: int, ctx: FormatContext | None = None) -> Callable[..., Any]:
+    ctx = ctx or _DEFAULT_CTX
+    base = _base_decoder(oid, ctx)
+    if oid in (O.VARCHAR, O.BPCHAR, O.NUMERIC, O.TIMESTAMP, O.TIMESTAMPTZ, O.TIME, O.INTERVAL):
+        apply = _typmod_applier(oid)
+
+        def decode_with_typmod(text: str, typmod: int = -1) -> Any:
+            value = base(text)
+            return value if typmod < 0 else apply(value, typmod)
+        return decode_with_typmod
+    return lambda text, typmod=-1: base(text)
+
+
+def _base_decoder(oid: int, ctx: FormatContext) -> Callable[[str], Any]:
+    simple = _SIMPLE_DECODERS.get(oid)
+    if simple is not None:
+        return simple
+    if oid == O.DATE:
+        return lambda text: D.days_to_date(P.parse_date_days(text, ctx))
+    if oid in (O.TIMESTAMP, O.TIMESTAMPTZ):
+        with_tz = oid == O.TIMESTAMPTZ
+        return lambda text: D.micros_to_timestamp(P.parse_timestamp_micros(text, ctx, with_tz),
+                                                  with_tz)
+    if oid == O.TIME:
+        return lambda text: D.micros_to_time(P.parse_time_micros(text, ctx))
+    if oid == O.TIMETZ:
+        return lambda text: _timetz_value(*P.parse_time_micros(text, ctx, True))
+    if oid == O.INTERVAL:
+        style = ctx.intervalstyle
+        return lambda text: parse_interval(text, style)
+    t = find_oid(oid)
+    if t is not None and t.category == "A" and t.elem_oid:
+        element = _base_decoder(t.elem_oid, ctx)
+        return lambda text: parse_array(text, element)
+    return _identity
+
+
+def _timetz_value(us: int, offset: int) -> _dt.time:
+    t = D.micros_to_time(us)
+    if isinstance(t, int):
+        t = _dt.time(0, 0)
+    return t.replace(tzinfo=_dt.timezone(_dt.timedelta(seconds=offset)))
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def _parse_char(text: str) -> str:
+    return S.parse_char(text)
+
+
+_SIMPLE_DECODERS: dict[int, Callable[[str], Any]] = {
+    O.INT2: lambda t: S.parse_int(t, "smallint"),
+    O.INT4: lambda t: S.parse_int(t, "integer"),
+    O.INT8: lambda t: S.parse_int(t, "bigint"),
+    O.OID: S.parse_oid, O.REGPROC: S.parse_oid, O.REGCLASS: S.parse_oid,
+    O.REGTYPE: S.parse_oid, O.REGNAMESPACE: S.parse_oid, O.REGROLE: S.parse_oid,
+    O.XID: S.parse_oid,
+    O.FLOAT4: lambda t: S.parse_float(t, "real"),
+    O.FLOAT8: lambda t: S.parse_float(t, "double precision"),
+    O.NUMERIC: parse_numeric,
+    O.BOOL: S.parse_bool,
+    O.BYTEA: S.parse_bytea,
+    O.UUID: S.parse_uuid,
+    O.NAME: S.truncate_name,
+    O.CHAR: _parse_char,
+    O.JSON: validate_json,
+    O.JSONB: normalize_jsonb,
+    O.TEXT: _identity, O.VARCHAR: _identity, O.BPCHAR: _identity, O.UNKNOWN: _identity,
+}
+
+
+def python_type_check(oid: int, value: Any) -> bool:
+    """Whether a Python value already has the convention's type for oid (cheap sanity check)."""
+    expected = {O.BOOL: bool, O.NUMERIC: Decimal, O.INTERVAL: Interval, O.UUID: _uuid.UUID,
+                O.BYTEA: (bytes, bytearray, memoryview)}.get(oid)
+    return expected is None or isinstance(value, expected)
+
+
+__all__ = ["text_encoder", "text_decoder", "SqlError"]
