@@ -66,7 +66,7 @@ from pgsvc.sql.types.interval import Interval  # noqa: F401
 from pgsvc.sql.types.textio import text_decoder, text_encoder  # noqa: F401
 from pgsvc.sql.types.binary import binary_decoder, binary_encoder  # noqa: F401
 from pgsvc.sql.types.typmod import apply_typmod  # noqa: F401
-from pgsvc.sql.types.storage import COLLATIONS, sqlite_adapter  # noqa: F401
+from pgsvc.sql.types.storage import COLLATIONS, collation_for, sqlite_adapter  # noqa: F401
 
 # Type OID constants (BOOL, INT4, ..., ARRAY_INT4 and PostgreSQL's _INT4 spelling).
 globals().update({_k: _v for _k, _v in vars(_oids).items() if _k.lstrip("_").isupper()

@@ -1,14 +1,233 @@
-"""Binary send/recv formats: binary_encoder(oid) / binary_decoder(oid)."""
+"""Binary send/recv formats (PostgreSQL's *_send/*_recv): binary_encoder(oid) and
+binary_decoder(oid). Decoders take (data, typmod) and return the Python value.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as _dt
+import struct
+import uuid as _uuid
 from collections.abc import Callable
+from typing import Any
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.types import dates as D
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.arrays import dimensions, flatten, reshape
+from pgsvc.sql.types.catalog import find_oid
+from pgsvc.sql.types.interval import Interval
+from pgsvc.sql.types.jsontext import normalize_jsonb, validate_json
+from pgsvc.sql.types.numeric import numeric_recv, numeric_send
+
+_I2, _I4, _I8, _U4 = struct.Struct("!h"), struct.Struct("!i"), struct.Struct("!q"), struct.Struct("!I")
+_F4, _F8 = struct.Struct("!f"), struct.Struct("!d")
+_INTERVAL = struct.Struct("!qii")
+
+
+def _utf8(value: Any) -> bytes:
+    return str(value).encode()
+
+
+def _jsonb_send(value: str) -> bytes:
+    return b"\x01" + value.encode()
+
+
+def _jsonb_recv(data: bytes, typmod: int = -1) -> str:
+    if not data or data[0] != 1:
+        raise SqlError("22P03", f"unsupported jsonb version number {data[0] if data else 0}")
+    return normalize_jsonb(data[1:].decode())
+
+
+def _bool_send(value: Any) -> bytes:
+    return b"\x01" if value else b"\x00"
+
+
+def _uuid_send(value: Any) -> bytes:
+    return (value if isinstance(value, _uuid.UUID) else _uuid.UUID(str(value))).bytes
+
+
+def _date_send(value: Any) -> bytes:
+    return _I4.pack(D.date_to_days(value))
+
+
+def _ts_send(value: Any) -> bytes:
+    return _I8.pack(D.timestamp_to_micros(value))
+
+
+def _time_send(value: Any) -> bytes:
+    return _I8.pack(D.time_to_micros(value))
+
+
+def _timetz_send(value: _dt.time) -> bytes:
+    offset = value.utcoffset()
+    secs = int(offset.total_seconds()) if offset is not None else 0
+    return _I8.pack(D.time_to_micros(value)) + _I4.pack(-secs)
+
+
+def _interval_send(value: Interval) -> bytes:
+    return _INTERVAL.pack(value.microseconds, value.days, value.months)
+
+
+_ENCODERS: dict[int, Callable[[Any], bytes]] = {
+    O.BOOL: _bool_send,
+    O.INT2: lambda v: _I2.pack(v), O.INT4: lambda v: _I4.pack(v), O.INT8: lambda v: _I8.pack(v),
+    O.OID: lambda v: _U4.pack(v & 0xFFFFFFFF), O.REGPROC: lambda v: _U4.pack(v),
+    O.REGCLASS: lambda v: _U4.pack(v), O.REGTYPE: lambda v: _U4.pack(v),
+    O.REGNAMESPACE: lambda v: _U4.pack(v), O.REGROLE: lambda v: _U4.pack(v),
+    O.XID: lambda v: _U4.pack(v), O.XID8: lambda v: _I8.pack(v),
+    O.FLOAT4: lambda v: _F4.pack(v), O.FLOAT8: lambda v: _F8.pack(v),
+    O.NUMERIC: numeric_send,
+    O.TEXT: _utf8, O.VARCHAR: _utf8, O.BPCHAR: _utf8, O.NAME: _utf8, O.UNKNOWN: _utf8,
+    O.JSON: _utf8, O.XML: _utf8, O.CHAR: _utf8, O.CSTRING: _utf8, O.REFCURSOR: _utf8,
+    O.JSONB: _jsonb_send,
+    O.BYTEA: bytes,
+    O.UUID: _uuid_send,
+    O.DATE: _date_send, O.TIMESTAMP: _ts_send, O.TIMESTAMPTZ: _ts_send,
+    O.TIME: _time_send, O.TIMETZ: _timetz_send, O.INTERVAL: _interval_send,
+}
 
 
 def binary_encoder(oid: int) -> Callable[[Any], bytes]:
-    raise NotImplementedError
+    enc = _ENCODERS.get(oid)
+    if enc is not None:
+        return enc
+    t = find_oid(oid)
+    if t is not None and t.category == "A" and t.elem_oid:
+        element = binary_encoder(t.elem_oid)
+        elem_oid = t.elem_oid
+        return lambda v: encode_array(v, elem_oid, element)
+    raise SqlError("42883", f"no binary output function available for type {t.name if t else oid}")
+
+
+def encode_array(value: list, elem_oid: int, element: Callable[[Any], bytes]) -> bytes:
+    dims = dimensions(value)
+    flat = flatten(value) if dims else []
+    has_null = any(v is None for v in flat)
+    out = [struct.pack("!iiI", len(dims), 1 if has_null else 0, elem_oid)]
+    out += [struct.pack("!ii", d, 1) for d in dims]
+    for item in flat:
+        if item is None:
+            out.append(_I4.pack(-1))
+        else:
+            data = element(item)
+            out.append(_I4.pack(len(data)) + data)
+    return b"".join(out)
+
+
+# --- decoders ------------------------------------------------------------------------
+
+def _check_len(data: bytes, n: int) -> None:
+    if len(data) != n:
+        raise SqlError("22P03", "incorrect binary data format")
+
+
+def _fixed(st: struct.Struct) -> Callable[[bytes, int], Any]:
+    def decode(data: bytes, typmod: int = -1) -> Any:
+        _check_len(data, st.size)
+        return st.unpack(data)[0]
+    return decode
+
+
+def _text_recv(data: bytes, typmod: int = -1) -> str:
+    try:
+        return bytes(data).decode()
+    except UnicodeDecodeError:
+        raise SqlError("22021", "invalid byte sequence for encoding \"UTF8\"") from None
+
+
+def _bool_recv(data: bytes, typmod: int = -1) -> bool:
+    _check_len(data, 1)
+    return data[0] != 0
+
+
+def _date_recv(data: bytes, typmod: int = -1) -> Any:
+    _check_len(data, 4)
+    return D.days_to_date(_I4.unpack(data)[0])
+
+
+def _ts_recv(aware: bool) -> Callable[[bytes, int], Any]:
+    def decode(data: bytes, typmod: int = -1) -> Any:
+        _check_len(data, 8)
+        return D.micros_to_timestamp(_I8.unpack(data)[0], aware)
+    return decode
+
+
+def _time_recv(data: bytes, typmod: int = -1) -> Any:
+    _check_len(data, 8)
+    return D.micros_to_time(_I8.unpack(data)[0])
+
+
+def _timetz_recv(data: bytes, typmod: int = -1) -> _dt.time:
+    _check_len(data, 12)
+    us, zone = struct.unpack("!qi", data)
+    t = D.micros_to_time(us)
+    return t.replace(tzinfo=_dt.timezone(_dt.timedelta(seconds=-zone)))
+
+
+def _interval_recv(data: bytes, typmod: int = -1) -> Interval:
+    _check_len(data, 16)
+    us, days, months = _INTERVAL.unpack(data)
+    return Interval(months, days, us)
+
+
+def _uuid_recv(data: bytes, typmod: int = -1) -> _uuid.UUID:
+    _check_len(data, 16)
+    return _uuid.UUID(bytes=bytes(data))
+
+
+_DECODERS: dict[int, Callable[[bytes, int], Any]] = {
+    O.BOOL: _bool_recv,
+    O.INT2: _fixed(_I2), O.INT4: _fixed(_I4), O.INT8: _fixed(_I8),
+    O.OID: _fixed(_U4), O.REGPROC: _fixed(_U4), O.REGCLASS: _fixed(_U4), O.REGTYPE: _fixed(_U4),
+    O.REGNAMESPACE: _fixed(_U4), O.REGROLE: _fixed(_U4), O.XID: _fixed(_U4), O.XID8: _fixed(_I8),
+    O.FLOAT4: _fixed(_F4), O.FLOAT8: _fixed(_F8),
+    O.NUMERIC: lambda data, typmod=-1: numeric_recv(data),
+    O.TEXT: _text_recv, O.VARCHAR: _text_recv, O.BPCHAR: _text_recv, O.NAME: _text_recv,
+    O.UNKNOWN: _text_recv, O.CHAR: _text_recv, O.XML: _text_recv, O.CSTRING: _text_recv,
+    O.REFCURSOR: _text_recv,
+    O.JSON: lambda data, typmod=-1: validate_json(_text_recv(data)),
+    O.JSONB: _jsonb_recv,
+    O.BYTEA: lambda data, typmod=-1: bytes(data),
+    O.UUID: _uuid_recv,
+    O.DATE: _date_recv, O.TIMESTAMP: _ts_recv(False), O.TIMESTAMPTZ: _ts_recv(True),
+    O.TIME: _time_recv, O.TIMETZ: _timetz_recv, O.INTERVAL: _interval_recv,
+}
 
 
 def binary_decoder(oid: int) -> Callable[[bytes, int], Any]:
-    raise NotImplementedError
+    dec = _DECODERS.get(oid)
+    if dec is not None:
+        return dec
+    t = find_oid(oid)
+    if t is not None and t.category == "A" and t.elem_oid:
+        element = binary_decoder(t.elem_oid)
+        return lambda data, typmod=-1: decode_array(data, element, t.elem_oid)
+    raise SqlError("42883", f"no binary input function available for type {t.name if t else oid}")
+
+
+def decode_array(data: bytes, element: Callable[[bytes, int], Any], elem_oid: int) -> list:
+    ndim, _flags, got_oid = struct.unpack_from("!iiI", data)
+    if ndim < 0 or ndim > 6:
+        raise SqlError("22P03", f"invalid number of dimensions: {ndim}")
+    if got_oid != elem_oid:
+        raise SqlError("42804", "binary data has array element type "
+                       f"{got_oid} instead of expected {elem_oid}")
+    pos = 12
+    dims = []
+    for _ in range(ndim):
+        size, _lbound = struct.unpack_from("!ii", data, pos)
+        dims.append(size)
+        pos += 8
+    count = 1
+    for d in dims:
+        count *= d
+    flat = []
+    for _ in range(count if ndim else 0):
+        (length,) = _I4.unpack_from(data, pos)
+        pos += 4
+        if length < 0:
+            flat.append(None)
+            continue
+        flat.append(element(data[pos:pos + length], -1))
+        pos += length
+    return reshape(flat, dims) if dims else []
