@@ -81,7 +81,7 @@ def parse_fields(text: str, ctx: FormatContext, type_name: str) -> _Fields:
     s = text.strip()
     f = _Fields()
     pos, tokens = 0, []
-    low = s.lower()
+    low = re.sub(r"(\d)t(\d)", r"\1 \2", s.lower())
     while pos < len(low):
         m = _TOKEN.match(low, pos)
         if not m or m.end() == pos:
