@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from pgsvc.errors import SqlError
 from pgsvc.settings import Settings
@@ -28,9 +29,9 @@ class UdfError(Exception):
 class FunctionContext:
     settings: Settings = field(default_factory=Settings)
     transaction_start: _dt.datetime = field(
-        default_factory=lambda: _dt.datetime.now(_dt.timezone.utc))
+        default_factory=lambda: _dt.datetime.now(_dt.UTC))
     statement_start: _dt.datetime = field(
-        default_factory=lambda: _dt.datetime.now(_dt.timezone.utc))
+        default_factory=lambda: _dt.datetime.now(_dt.UTC))
     session: Any = None  # pgsvc.sql.api.SessionInfo or None
     cancel_flag: Callable[[], bool] = lambda: False
     pending_error: SqlError | None = None

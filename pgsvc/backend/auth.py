@@ -1,0 +1,155 @@
+"""Client authentication exchanges: trust, password, md5, scram-sha-256 (with scramp).
+
+Pure state machines (no I/O): `Authenticator.begin()` returns the first message to
+send (or None when nothing is asked), `step(body)` consumes the client's reply and
+returns the next message or None when authentication has succeeded; failures raise
+FatalError. An unknown role goes through the same exchange as a known one with a
+wrong password — same messages, same timing class, same final error — so that a
+client cannot probe which roles exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+
+import scramp
+
+from pgsvc.backend import protocol
+from pgsvc.errors import INVALID_AUTHORIZATION_SPECIFICATION, INVALID_PASSWORD, FatalError
+
+SCRAM_ITERATIONS = 4096
+_SCRAM = scramp.ScramMechanism("SCRAM-SHA-256")
+# Per-cluster secret for mock salts would be better; a fixed key still makes the fake
+# salt stable per user name, which is what hides a role's (non-)existence.
+_MOCK_KEY = b"pgsvc-mock-auth-nonce"
+
+
+def make_scram_verifier(password: str, salt: bytes | None = None) -> str:
+    """PostgreSQL's stored form: SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>."""
+    salt, stored, server, iterations = _SCRAM.make_auth_info(
+        password, iteration_count=SCRAM_ITERATIONS, salt=salt or os.urandom(16))
+    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored)}:{b64(server)}"
+
+
+def make_md5_password(password: str, user: str) -> str:
+    return "md5" + hashlib.md5((password + user).encode()).hexdigest()
+
+
+def encrypt_password(password: str, user: str, method: str = "scram-sha-256") -> str:
+    """What CREATE ROLE ... PASSWORD stores (already-encrypted input is kept as given)."""
+    if password.startswith("SCRAM-SHA-256$") or (password.startswith("md5") and len(password) == 35):
+        return password
+    if method == "md5":
+        return make_md5_password(password, user)
+    return make_scram_verifier(password)
+
+
+def _parse_scram_verifier(stored: str):
+    try:
+        method, rest = stored.split("$", 1)
+        iter_salt, keys = rest.split("$", 1)
+        iterations, salt = iter_salt.split(":", 1)
+        stored_key, server_key = keys.split(":", 1)
+        if method != "SCRAM-SHA-256":
+            return None
+        return (base64.b64decode(salt), base64.b64decode(stored_key), base64.b64decode(server_key),
+                int(iterations))
+    except (ValueError, TypeError):
+        return None
+
+
+def _mock_scram(user: str):
+    salt = hmac.new(_MOCK_KEY, user.encode(), hashlib.sha256).digest()[:16]
+    return salt, os.urandom(32), os.urandom(32), SCRAM_ITERATIONS
+
+
+def auth_failed(user: str) -> FatalError:
+    return FatalError(INVALID_PASSWORD, f'password authentication failed for user "{user}"')
+
+
+class Authenticator:
+    """One connection's password exchange for the method pg_hba.conf chose."""
+
+    def __init__(self, method: str, user: str, stored_password: str | None) -> None:
+        self.method = method
+        self.user = user
+        self.stored = stored_password  # None: unknown role, no password, or expired
+        self._scram = None
+        self._salt = b""
+        self._stage = 0
+        self.done = False
+
+    def begin(self) -> bytes | None:
+        if self.method == "trust":
+            self.done = True
+            return None
+        if self.method == "reject":
+            raise FatalError(INVALID_AUTHORIZATION_SPECIFICATION, "authentication rejected")
+        if self.method == "password":
+            return protocol.AUTH_CLEARTEXT
+        if self.method == "md5" and not (self.stored or "").startswith("SCRAM-SHA-256$"):
+            self._salt = os.urandom(4)
+            return protocol.encode_auth_md5(self._salt)
+        # scram-sha-256, or md5 with a SCRAM verifier stored (PostgreSQL upgrades it)
+        self.method = "scram-sha-256"
+        return protocol.encode_auth_sasl(["SCRAM-SHA-256"])
+
+    def step(self, body: bytes) -> bytes | None:
+        if self.method == "password":
+            return self._check_cleartext(protocol.decode_password(body))
+        if self.method == "md5":
+            return self._check_md5(protocol.decode_password(body))
+        return self._scram_step(body)
+
+    def _check_cleartext(self, given: bytes) -> None:
+        password = given.decode("utf-8", "replace")
+        stored = self.stored or ""
+        if stored.startswith("SCRAM-SHA-256$"):
+            info = _parse_scram_verifier(stored)
+            ok = info is not None and make_scram_verifier(password, info[0]) == stored
+        elif stored.startswith("md5"):
+            ok = hmac.compare_digest(make_md5_password(password, self.user), stored)
+        else:
+            ok = False
+        if not ok:
+            raise auth_failed(self.user)
+        self.done = True
+        return None
+
+    def _check_md5(self, given: bytes) -> None:
+        stored = self.stored or ""
+        if not stored.startswith("md5"):
+            raise auth_failed(self.user)
+        expected = "md5" + hashlib.md5(stored[3:].encode() + self._salt).hexdigest()
+        if not hmac.compare_digest(expected.encode(), given):
+            raise auth_failed(self.user)
+        self.done = True
+        return None
+
+    def _scram_step(self, body: bytes) -> bytes | None:
+        try:
+            if self._stage == 0:
+                mechanism, data = protocol.decode_sasl_initial(body)
+                if mechanism != "SCRAM-SHA-256":
+                    raise FatalError("08P01", "client selected an invalid SASL authentication mechanism")
+                info = _parse_scram_verifier(self.stored or "") or _mock_scram(self.user)
+                self._scram = _SCRAM.make_server(lambda _name: info)
+                self._scram.set_client_first(data.decode("utf-8"))
+                self._stage = 1
+                return protocol.encode_auth_sasl_continue(self._scram.get_server_first().encode())
+            if self._stage == 1:
+                self._stage = 2
+                self._scram.set_client_final(body.decode("utf-8"))
+                if self.stored is None or not self.stored.startswith("SCRAM-SHA-256$"):
+                    raise auth_failed(self.user)
+                self.done = True
+                return protocol.encode_auth_sasl_final(self._scram.get_server_final().encode())
+        except scramp.ScramException:
+            raise auth_failed(self.user) from None
+        except (UnicodeDecodeError, ValueError):
+            raise FatalError("08P01", "malformed SCRAM message") from None
+        raise FatalError("08P01", "unexpected SASL message")

@@ -1,0 +1,262 @@
+"""pgsvc's per-database catalog: schemas, relations, columns with PostgreSQL types,
+constraints, indexes, sequences, views and comments.
+
+It lives in hidden tables inside each database's SQLite file, so it is transactional
+with the data and shared by every backend on that database:
+
+  pgsvc$meta        (key, value)                 next_oid, version (bumped by every DDL)
+  pgsvc$namespace   (oid, nspname)               public = 2200
+  pgsvc$class       (oid, nspoid, relname, relkind r/v/S/i, sqlite_name, options, viewdef)
+  pgsvc$attribute   (relid, attnum, attname, atttypid, atttypmod, attnotnull,
+                     default_expr (PostgreSQL source text), identity 'a'/'d'/'')
+  pgsvc$constraint  (oid, conname, contype p/u/c/f, conrelid, conkey JSON, expr (PG source),
+                     confrelid, confkey JSON, confupdtype, confdeltype, indexrelid)
+  pgsvc$index       (indexrelid, indrelid, indisunique, indisprimary, keys JSON)
+  pgsvc$sequence    (relid, typid, start, increment, minvalue, maxvalue, cycle,
+                     last_value, is_called, owner_relid, owner_attnum)
+  pgsvc$description (objoid, objsubid, description)
+
+These rows map one-to-one onto pg_namespace / pg_class / pg_attribute / pg_constraint /
+pg_index / pg_sequence / pg_description, so issue #4 can expose the pg_catalog views
+from them. User relations are stored in SQLite tables named "<schema>.<relname>"
+(the dot keeps them apart from the hidden "pgsvc$..." names; user SQL never names a
+SQLite object directly — every name is resolved through this catalog).
+
+The in-memory `Catalog` is a snapshot loaded when `version` changes (checked at each
+statement outside a transaction block and at the start of each block).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+
+from pgsvc.errors import SqlError
+
+PUBLIC_OID = 2200
+PG_CATALOG_OID = 11
+FIRST_OID = 16384
+
+SCHEMA_SQL = [
+    'CREATE TABLE IF NOT EXISTS "pgsvc$meta" (key TEXT PRIMARY KEY, value INTEGER)',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$namespace" (oid INTEGER PRIMARY KEY, nspname TEXT UNIQUE NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$class" (oid INTEGER PRIMARY KEY, nspoid INTEGER NOT NULL, '
+    'relname TEXT NOT NULL, relkind TEXT NOT NULL, sqlite_name TEXT, options TEXT, viewdef TEXT, '
+    'UNIQUE (nspoid, relname))',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$attribute" (relid INTEGER NOT NULL, attnum INTEGER NOT NULL, '
+    'attname TEXT NOT NULL, atttypid INTEGER NOT NULL, atttypmod INTEGER NOT NULL DEFAULT -1, '
+    'attnotnull INTEGER NOT NULL DEFAULT 0, default_expr TEXT, identity TEXT NOT NULL DEFAULT \'\', '
+    'PRIMARY KEY (relid, attnum))',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$constraint" (oid INTEGER PRIMARY KEY, conname TEXT NOT NULL, '
+    'contype TEXT NOT NULL, conrelid INTEGER NOT NULL, conkey TEXT, expr TEXT, confrelid INTEGER, '
+    'confkey TEXT, confupdtype TEXT, confdeltype TEXT, indexrelid INTEGER)',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$index" (indexrelid INTEGER PRIMARY KEY, indrelid INTEGER NOT NULL, '
+    'indisunique INTEGER NOT NULL, indisprimary INTEGER NOT NULL, keys TEXT NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$sequence" (relid INTEGER PRIMARY KEY, typid INTEGER NOT NULL, '
+    'start INTEGER, increment INTEGER, minvalue INTEGER, maxvalue INTEGER, cycle INTEGER, '
+    'last_value INTEGER, is_called INTEGER, owner_relid INTEGER, owner_attnum INTEGER)',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$description" (objoid INTEGER NOT NULL, objsubid INTEGER NOT NULL, '
+    'description TEXT, PRIMARY KEY (objoid, objsubid))',
+]
+
+
+@dataclass
+class Attr:
+    attnum: int
+    name: str
+    type_oid: int
+    typmod: int = -1
+    notnull: bool = False
+    default: str | None = None  # PostgreSQL source text of the default expression
+    identity: str = ""
+
+
+@dataclass
+class Constraint:
+    oid: int
+    name: str
+    contype: str  # p u c f
+    relid: int
+    keys: list[int] = field(default_factory=list)
+    expr: str | None = None
+    frelid: int = 0
+    fkeys: list[int] = field(default_factory=list)
+    on_update: str = "a"
+    on_delete: str = "a"
+    index_oid: int = 0
+
+
+@dataclass
+class Index:
+    oid: int
+    name: str
+    relid: int
+    unique: bool
+    primary: bool
+    keys: list  # attnums (int) or PostgreSQL expression source (str)
+    sqlite_name: str
+
+
+@dataclass
+class Relation:
+    oid: int
+    schema: str
+    name: str
+    kind: str  # r table, v view, S sequence, i index
+    sqlite_name: str
+    options: dict = field(default_factory=dict)
+    viewdef: str | None = None
+    attrs: list[Attr] = field(default_factory=list)
+    constraints: list[Constraint] = field(default_factory=list)
+    indexes: list[Index] = field(default_factory=list)
+
+    def attr(self, name: str) -> Attr | None:
+        for a in self.attrs:
+            if a.name == name:
+                return a
+        return None
+
+    def attr_by_num(self, attnum: int) -> Attr:
+        for a in self.attrs:
+            if a.attnum == attnum:
+                return a
+        raise KeyError(attnum)
+
+
+class Catalog:
+    """A loaded snapshot of the hidden catalog tables, with lookups by (schema, name)."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.schemas: dict[str, int] = {}
+        self.relations: dict[tuple[str, str], Relation] = {}
+        self.by_oid: dict[int, Relation] = {}
+        self.constraint_names: dict[tuple[str, str], Constraint] = {}
+
+    def lookup(self, schema: str | None, name: str, search_path: list[str]) -> Relation | None:
+        if schema is not None:
+            return self.relations.get((schema, name))
+        for s in search_path:
+            rel = self.relations.get((s, name))
+            if rel is not None:
+                return rel
+        return None
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    """Create the hidden tables in a new database file (idempotent)."""
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pgsvc$meta'").fetchone()
+    if row is not None:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for stmt in SCHEMA_SQL:
+            conn.execute(stmt)
+        conn.execute('INSERT OR IGNORE INTO "pgsvc$meta" VALUES (\'next_oid\', ?), (\'version\', 1)', (FIRST_OID,))
+        conn.execute('INSERT OR IGNORE INTO "pgsvc$namespace" VALUES (?, \'public\')', (PUBLIC_OID,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def read_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT value FROM \"pgsvc$meta\" WHERE key = 'version'").fetchone()[0]
+
+
+def load(conn: sqlite3.Connection) -> Catalog:
+    cat = Catalog(read_version(conn))
+    nsp = {oid: name for oid, name in conn.execute('SELECT oid, nspname FROM "pgsvc$namespace"')}
+    cat.schemas = {name: oid for oid, name in nsp.items()}
+    for oid, nspoid, relname, kind, sqlite_name, options, viewdef in conn.execute(
+            'SELECT oid, nspoid, relname, relkind, sqlite_name, options, viewdef FROM "pgsvc$class"'):
+        rel = Relation(oid, nsp.get(nspoid, "public"), relname, kind, sqlite_name,
+                       json.loads(options) if options else {}, viewdef)
+        cat.relations[(rel.schema, relname)] = rel
+        cat.by_oid[oid] = rel
+    for relid, attnum, name, typid, typmod, notnull, default, identity in conn.execute(
+            'SELECT relid, attnum, attname, atttypid, atttypmod, attnotnull, default_expr, identity '
+            'FROM "pgsvc$attribute" ORDER BY relid, attnum'):
+        rel = cat.by_oid.get(relid)
+        if rel is not None:
+            rel.attrs.append(Attr(attnum, name, typid, typmod, bool(notnull), default, identity))
+    for row in conn.execute('SELECT oid, conname, contype, conrelid, conkey, expr, confrelid, confkey, '
+                            'confupdtype, confdeltype, indexrelid FROM "pgsvc$constraint" ORDER BY oid'):
+        con = Constraint(row[0], row[1], row[2], row[3], json.loads(row[4] or "[]"), row[5], row[6] or 0,
+                         json.loads(row[7] or "[]"), row[8] or "a", row[9] or "a", row[10] or 0)
+        rel = cat.by_oid.get(con.relid)
+        if rel is not None:
+            rel.constraints.append(con)
+            cat.constraint_names[(rel.schema, con.name)] = con
+    for ioid, relid, unique, primary, keys in conn.execute(
+            'SELECT indexrelid, indrelid, indisunique, indisprimary, keys FROM "pgsvc$index"'):
+        irel = cat.by_oid.get(ioid)
+        rel = cat.by_oid.get(relid)
+        if irel is not None and rel is not None:
+            rel.indexes.append(Index(ioid, irel.name, relid, bool(unique), bool(primary),
+                                     json.loads(keys), irel.sqlite_name))
+    return cat
+
+
+# --- writers (all run inside the DDL statement's transaction) ------------------------
+
+def bump_version(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE \"pgsvc$meta\" SET value = value + 1 WHERE key = 'version'")
+
+
+def new_oid(conn: sqlite3.Connection) -> int:
+    oid = conn.execute("SELECT value FROM \"pgsvc$meta\" WHERE key = 'next_oid'").fetchone()[0]
+    conn.execute("UPDATE \"pgsvc$meta\" SET value = ? WHERE key = 'next_oid'", (oid + 1,))
+    return oid
+
+
+def sqlite_name_for(schema: str, name: str) -> str:
+    return f"{schema}.{name}"
+
+
+def insert_relation(conn: sqlite3.Connection, cat: Catalog, schema: str, name: str, kind: str,
+                    options: dict | None = None, viewdef: str | None = None,
+                    sqlite_name: str | None = None) -> int:
+    nspoid = cat.schemas.get(schema)
+    if nspoid is None:
+        raise SqlError("3F000", f'schema "{schema}" does not exist')
+    oid = new_oid(conn)
+    conn.execute('INSERT INTO "pgsvc$class" VALUES (?, ?, ?, ?, ?, ?, ?)',
+                 (oid, nspoid, name, kind, sqlite_name or sqlite_name_for(schema, name),
+                  json.dumps(options) if options else None, viewdef))
+    return oid
+
+
+def insert_attr(conn: sqlite3.Connection, relid: int, a: Attr) -> None:
+    conn.execute('INSERT INTO "pgsvc$attribute" VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+                 (relid, a.attnum, a.name, a.type_oid, a.typmod, int(a.notnull), a.default, a.identity))
+
+
+def update_attr(conn: sqlite3.Connection, relid: int, a: Attr) -> None:
+    conn.execute('UPDATE "pgsvc$attribute" SET attname = ?, atttypid = ?, atttypmod = ?, attnotnull = ?, '
+                 'default_expr = ?, identity = ? WHERE relid = ? AND attnum = ?',
+                 (a.name, a.type_oid, a.typmod, int(a.notnull), a.default, a.identity, relid, a.attnum))
+
+
+def insert_constraint(conn: sqlite3.Connection, c: Constraint) -> None:
+    conn.execute('INSERT INTO "pgsvc$constraint" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                 (c.oid, c.name, c.contype, c.relid, json.dumps(c.keys), c.expr, c.frelid or None,
+                  json.dumps(c.fkeys), c.on_update, c.on_delete, c.index_oid or None))
+
+
+def insert_index(conn: sqlite3.Connection, ioid: int, relid: int, unique: bool, primary: bool,
+                 keys: list) -> None:
+    conn.execute('INSERT INTO "pgsvc$index" VALUES (?, ?, ?, ?, ?)',
+                 (ioid, relid, int(unique), int(primary), json.dumps(keys)))
+
+
+def delete_relation(conn: sqlite3.Connection, oid: int) -> None:
+    for table, col in (("class", "oid"), ("attribute", "relid"), ("constraint", "conrelid"),
+                       ("index", "indexrelid"), ("index", "indrelid"), ("sequence", "relid"),
+                       ("description", "objoid")):
+        conn.execute(f'DELETE FROM "pgsvc${table}" WHERE {col} = ?', (oid,))
+
+
+def relation_name_taken(cat: Catalog, schema: str, name: str) -> bool:
+    return (schema, name) in cat.relations

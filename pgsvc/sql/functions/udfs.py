@@ -1,0 +1,382 @@
+"""Core scalar UDFs behind CASTS and OPERATORS: integer range checks, numeric
+arithmetic, casts through I/O, LIKE/regex, date/time and interval arithmetic.
+
+All take and return stored forms (see pgsvc.sql.types). `make_core_udfs(ctx)`
+returns {sql_name: (nargs, callable)}; register_all wraps each so that an SqlError
+becomes ctx.pending_error (see context.py).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from decimal import Decimal
+from functools import lru_cache
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.functions.context import FunctionContext
+from pgsvc.sql.functions.values import cast_value, check_int, dec, num_out, to_python, to_stored
+from pgsvc.sql.types import dates as D
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.interval import Interval
+from pgsvc.sql.types.numeric import CTX, NAN, dscale, round_to_scale
+from pgsvc.sql.types.storage import interval_from_sqlite, interval_to_sqlite
+from pgsvc.sql.types.textio import text_decoder, text_encoder
+
+NUMERIC_MIN_SIG_DIGITS = 16
+
+
+# --- integers ------------------------------------------------------------------------
+
+def int_div(a, b, oid: int = O.INT8):
+    if a is None or b is None:
+        return None
+    if b == 0:
+        raise SqlError("22012", "division by zero")
+    q = abs(a) // abs(b)
+    return check_int(oid, q if (a >= 0) == (b >= 0) else -q)
+
+
+def int_mod(a, b):
+    if a is None or b is None:
+        return None
+    if b == 0:
+        raise SqlError("22012", "division by zero")
+    r = abs(a) % abs(b)
+    return -r if a < 0 else r
+
+
+# --- numeric -------------------------------------------------------------------------
+
+def _nbase(value: Decimal) -> tuple[int, int]:
+    """(weight, first base-10000 digit) as PostgreSQL's NumericVar has them."""
+    if value.is_zero():
+        return 0, 0
+    digits = format(value.copy_abs(), "f")
+    whole, _, frac = digits.partition(".")
+    whole = whole.lstrip("0")
+    if whole:
+        whole = "0" * (-len(whole) % 4) + whole
+        return len(whole) // 4 - 1, int(whole[:4])
+    frac = frac + "0" * (-len(frac) % 4)
+    for i in range(0, len(frac), 4):
+        if int(frac[i:i + 4]):
+            return -(i // 4) - 1, int(frac[i:i + 4])
+    return 0, 0
+
+
+def div_scale(a: Decimal, b: Decimal) -> int:
+    """PostgreSQL's select_div_scale."""
+    w1, f1 = _nbase(a)
+    w2, f2 = _nbase(b)
+    qweight = w1 - w2
+    if f1 <= f2:
+        qweight -= 1
+    rscale = NUMERIC_MIN_SIG_DIGITS - qweight * 4
+    rscale = max(rscale, dscale(a), dscale(b), 0)
+    return min(rscale, 1000)
+
+
+def numeric_div(a, b):
+    if a is None or b is None:
+        return None
+    x, y = dec(a), dec(b)
+    if x.is_nan() or y.is_nan():
+        return "NaN"
+    if y.is_zero():
+        raise SqlError("22012", "division by zero")
+    if not x.is_finite() or not y.is_finite():
+        return num_out(x.__truediv__(y, context=CTX) if x.is_infinite() else Decimal(0))
+    return num_out(round_to_scale(x.__truediv__(y, context=CTX), div_scale(x, y)))
+
+
+def _numeric_op(op):
+    def apply(a, b):
+        if a is None or b is None:
+            return None
+        x, y = dec(a), dec(b)
+        if x.is_nan() or y.is_nan():
+            return "NaN"
+        return num_out(op(x, y))
+    return apply
+
+
+def numeric_mod(a, b):
+    if a is None or b is None:
+        return None
+    x, y = dec(a), dec(b)
+    if y.is_zero():
+        raise SqlError("22012", "division by zero")
+    return num_out(x.remainder_near(y, context=CTX) if False else x % y)
+
+
+def numeric_cmp(a, b) -> int:
+    x, y = dec(a), dec(b)
+    kx = (1, 0) if x.is_nan() else (0, x)
+    ky = (1, 0) if y.is_nan() else (0, y)
+    return (kx > ky) - (kx < ky)
+
+
+def float_div(a, b):
+    if a is None or b is None:
+        return None
+    if isinstance(a, str) or isinstance(b, str):
+        return "NaN"
+    if b == 0:
+        raise SqlError("22012", "division by zero")
+    return a / b
+
+
+# --- LIKE / regex --------------------------------------------------------------------
+
+@lru_cache(maxsize=512)
+def like_regex(pattern: str, escape: str = "\\", icase: bool = False) -> re.Pattern:
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if escape and c == escape:
+            if i + 1 >= len(pattern):
+                raise SqlError("22025", "LIKE pattern must not end with escape character")
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if c == "%" else "." if c == "_" else re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.S | (re.I if icase else 0))
+
+
+def like(s, pattern, escape="\\", icase=False):
+    if s is None or pattern is None:
+        return None
+    return 1 if like_regex(pattern, escape, icase).fullmatch(str(s)) else 0
+
+
+def like_to_glob(pattern: str) -> str | None:
+    """A case-sensitive GLOB equivalent of a LIKE pattern (no escapes), for the translator."""
+    if "\\" in pattern:
+        return None
+    out = []
+    for c in pattern:
+        out.append("*" if c == "%" else "?" if c == "_" else f"[{c}]" if c in "*?[]" else c)
+    return "".join(out)
+
+
+_CLASSES = {"alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z",
+            "lower": "a-z", "space": r"\s", "punct": r"!-/:-@\[-`{-~", "xdigit": "0-9A-Fa-f",
+            "word": r"\w", "blank": r" \t", "cntrl": r"\x00-\x1f\x7f", "print": r" -~",
+            "graph": r"!-~"}
+
+
+@lru_cache(maxsize=512)
+def pg_regex(pattern: str, flags: str = "") -> re.Pattern:
+    py = re.sub(r"\[:(\w+):\]", lambda m: _CLASSES.get(m.group(1), m.group(0)), pattern)
+    py = py.replace(r"\m", r"\b").replace(r"\M", r"\b").replace(r"\y", r"\b")
+    f = 0
+    if "i" in flags:
+        f |= re.I
+    if "n" in flags or "m" in flags:
+        f |= re.M
+    else:
+        f |= re.S
+    if "x" in flags:
+        f |= re.X
+    try:
+        return re.compile(py, f)
+    except re.error as exc:
+        raise SqlError("2201B", f"invalid regular expression: {exc}") from None
+
+
+def regex_match(s, pattern, icase=False):
+    if s is None or pattern is None:
+        return None
+    return 1 if pg_regex(pattern, "i" if icase else "").search(str(s)) else 0
+
+
+# --- date/time arithmetic ------------------------------------------------------------
+
+def _add_months(y: int, m: int, d: int, months: int) -> tuple[int, int, int]:
+    total = y * 12 + (m - 1) + months
+    y, m = divmod(total, 12)
+    m += 1
+    return y, m, min(d, D.days_in_month(y, m))
+
+
+def timestamp_add_interval(us: int, iv: Interval, ctx: FunctionContext | None, with_tz: bool) -> int:
+    if us in (D.NOBEGIN, D.NOEND):
+        return us
+    tz = ctx.format_context().tzinfo if (with_tz and ctx is not None) else None
+    if iv.months or iv.days:
+        local = us
+        offset = 0
+        if tz is not None:
+            offset = _offset_at(us, tz)
+            local = us + offset
+        days, tod = divmod(local, D.USECS_PER_DAY)
+        y, m, d = D.j2date(days + D.POSTGRES_EPOCH_JDATE)
+        if iv.months:
+            y, m, d = _add_months(y, m, d, iv.months)
+        days = D.date2j(y, m, d) - D.POSTGRES_EPOCH_JDATE + iv.days
+        local = days * D.USECS_PER_DAY + tod
+        if tz is not None:
+            from pgsvc.sql.types.dateparse import _to_utc
+            us = _to_utc(local, tz, ctx.format_context())
+        else:
+            us = local
+    return D.check_timestamp(us + iv.microseconds)
+
+
+def _offset_at(us: int, tz) -> int:
+    days = us // D.USECS_PER_DAY
+    if -730118 < days < 2921937:
+        utc = _dt.datetime(2000, 1, 1, tzinfo=_dt.UTC) + _dt.timedelta(microseconds=us)
+        return int(utc.astimezone(tz).utcoffset().total_seconds()) * 1_000_000
+    return 0
+
+
+def timestamp_diff(a: int, b: int) -> Interval:
+    if a in (D.NOBEGIN, D.NOEND) or b in (D.NOBEGIN, D.NOEND):
+        raise SqlError("22008", "cannot subtract infinite timestamps")
+    from pgsvc.sql.types.interval import justify_hours
+    return justify_hours(Interval(0, 0, a - b))
+
+
+def interval_mul(iv: Interval, factor: float) -> Interval:
+    months = iv.months * factor
+    whole_months = int(months)
+    days = iv.days * factor + (months - whole_months) * 30
+    whole_days = int(days)
+    us = iv.microseconds * factor + (days - whole_days) * D.USECS_PER_DAY
+    return Interval(whole_months, whole_days, int(round(us)))
+
+
+def make_core_udfs(ctx: FunctionContext) -> dict:
+    def fmt():
+        return ctx.format_context()
+
+    def iv(x):
+        return interval_from_sqlite(x) if x is not None else None
+
+    def ivs(x):
+        return interval_to_sqlite(x) if x is not None else None
+
+    def nullsafe(fn):
+        def wrapped(*args):
+            if any(a is None for a in args):
+                return None
+            return fn(*args)
+        return wrapped
+
+    udfs = {
+        "pgsvc_i2": (1, nullsafe(lambda x: check_int(O.INT2, x))),
+        "pgsvc_i4": (1, nullsafe(lambda x: check_int(O.INT4, x))),
+        "pgsvc_i8": (1, nullsafe(lambda x: check_int(O.INT8, x))),
+        "pgsvc_int_div": (3, lambda a, b, oid: int_div(a, b, oid)),
+        "pgsvc_int_mod": (2, int_mod),
+        "pgsvc_numeric_add": (2, _numeric_op(lambda x, y: x.__add__(y, context=CTX))),
+        "pgsvc_numeric_sub": (2, _numeric_op(lambda x, y: x.__sub__(y, context=CTX))),
+        "pgsvc_numeric_mul": (2, _numeric_op(lambda x, y: x.__mul__(y, context=CTX))),
+        "pgsvc_numeric_div": (2, numeric_div),
+        "pgsvc_numeric_mod": (2, numeric_mod),
+        "pgsvc_numeric_neg": (1, nullsafe(lambda a: num_out(-dec(a)) if dec(a) == dec(a) else "NaN")),
+        "pgsvc_numeric_abs": (1, nullsafe(lambda a: num_out(abs(dec(a))))),
+        "pgsvc_numeric_cmp": (2, nullsafe(numeric_cmp)),
+        "pgsvc_numeric_pow": (2, nullsafe(lambda a, b: num_out(_numeric_power(dec(a), dec(b))))),
+        "pgsvc_float_div": (2, float_div),
+        "pgsvc_float8": (1, nullsafe(lambda x: _check_float(x))),
+        "pgsvc_to_text": (2, lambda v, oid: None if v is None else
+                          text_encoder(oid, fmt())(to_python(oid, v))),
+        "pgsvc_from_text": (3, lambda t, oid, typmod: None if t is None else
+                            to_stored(oid, text_decoder(oid, fmt())(str(t), typmod))),
+        "pgsvc_cast": (4, lambda v, src, dst, typmod: None if v is None else
+                       to_stored(dst, cast_value(to_python(src, v), src, dst, fmt(), typmod))),
+        "pgsvc_like": (2, lambda s, p: like(s, p)),
+        "pgsvc_like_esc": (3, lambda s, p, e: like(s, p, e or "")),
+        "pgsvc_ilike": (2, lambda s, p: like(s, p, "\\", True)),
+        "pgsvc_regex": (2, lambda s, p: regex_match(s, p)),
+        "pgsvc_regex_i": (2, lambda s, p: regex_match(s, p, True)),
+        "pgsvc_date_pli": (2, nullsafe(_date_pli)),
+        "pgsvc_date_mi": (2, nullsafe(_date_mi)),
+        "pgsvc_ts_pl_interval": (3, nullsafe(lambda t, i, tz: timestamp_add_interval(
+            t, iv(i), ctx, bool(tz)))),
+        "pgsvc_ts_mi_interval": (3, nullsafe(lambda t, i, tz: timestamp_add_interval(
+            t, -iv(i), ctx, bool(tz)))),
+        "pgsvc_ts_mi": (2, nullsafe(lambda a, b: ivs(timestamp_diff(a, b)))),
+        "pgsvc_date_to_ts": (1, nullsafe(_date_to_ts)),
+        "pgsvc_date_to_tstz": (1, nullsafe(lambda d: _local_to_utc(_date_to_ts(d), ctx))),
+        "pgsvc_ts_to_tstz": (1, nullsafe(lambda t: _local_to_utc(t, ctx))),
+        "pgsvc_tstz_to_ts": (1, nullsafe(lambda t: t if t in (D.NOBEGIN, D.NOEND) else
+                                         t + _offset_at(t, fmt().tzinfo))),
+        "pgsvc_ts_to_date": (1, nullsafe(_ts_to_date)),
+        "pgsvc_tstz_to_date": (1, nullsafe(lambda t: _ts_to_date(
+            t if t in (D.NOBEGIN, D.NOEND) else t + _offset_at(t, fmt().tzinfo)))),
+        "pgsvc_interval_add": (2, nullsafe(lambda a, b: ivs(iv(a) + iv(b)))),
+        "pgsvc_interval_sub": (2, nullsafe(lambda a, b: ivs(iv(a) - iv(b)))),
+        "pgsvc_interval_neg": (1, nullsafe(lambda a: ivs(-iv(a)))),
+        "pgsvc_interval_mul": (2, nullsafe(lambda a, f: ivs(interval_mul(iv(a), float(f))))),
+        "pgsvc_interval_div": (2, nullsafe(lambda a, f: ivs(_interval_div(iv(a), float(f))))),
+        "pgsvc_time_pl_interval": (2, nullsafe(lambda t, i: (t + iv(i).microseconds)
+                                               % D.USECS_PER_DAY)),
+        "pgsvc_time_mi_time": (2, nullsafe(lambda a, b: ivs(Interval(0, 0, a - b)))),
+        "pgsvc_date_pl_time": (2, nullsafe(lambda d, t: _date_to_ts(d) + t)),
+    }
+    return udfs
+
+
+def _check_float(x):
+    if isinstance(x, float) and x in (float("inf"), float("-inf")):
+        raise SqlError("22003", "value out of range: overflow")
+    return x
+
+
+def _numeric_power(x: Decimal, y: Decimal) -> Decimal:
+    if x.is_zero() and y < 0:
+        raise SqlError("2201F", "zero raised to a negative power is undefined")
+    if x < 0 and y != y.to_integral_value():
+        raise SqlError("2201F", "a negative number raised to a non-integer power yields a complex result")
+    if x.is_nan() or y.is_nan():
+        return NAN
+    result = x.__pow__(y, context=CTX)
+    scale = max(NUMERIC_MIN_SIG_DIGITS - (result.adjusted() + 1 if not result.is_zero() else 0),
+                dscale(x), 0) if y != y.to_integral_value() or y < 0 else dscale(x) * int(y)
+    return round_to_scale(result, min(scale, 1000))
+
+
+def _date_pli(d: int, n: int) -> int:
+    if d in (D.NOBEGIN, D.NOEND):
+        return d
+    return D.check_date(d + n) if -2451545 <= d + n < 2147483494 - 2451545 else _date_range()
+
+
+def _date_range():
+    raise SqlError("22008", "date out of range")
+
+
+def _date_mi(a: int, b: int) -> int:
+    if a in (D.NOBEGIN, D.NOEND) or b in (D.NOBEGIN, D.NOEND):
+        raise SqlError("22008", "cannot subtract infinite dates")
+    return a - b
+
+
+def _date_to_ts(d: int) -> int:
+    if d in (D.NOBEGIN, D.NOEND):
+        return d
+    return D.check_timestamp(d * D.USECS_PER_DAY)
+
+
+def _ts_to_date(t: int) -> int:
+    if t in (D.NOBEGIN, D.NOEND):
+        return t
+    return t // D.USECS_PER_DAY
+
+
+def _local_to_utc(local: int, ctx: FunctionContext) -> int:
+    if local in (D.NOBEGIN, D.NOEND):
+        return local
+    from pgsvc.sql.types.dateparse import _to_utc
+    return _to_utc(local, None, ctx.format_context())
+
+
+def _interval_div(iv: Interval, f: float) -> Interval:
+    if f == 0:
+        raise SqlError("22012", "division by zero")
+    return interval_mul(iv, 1.0 / f)

@@ -1,0 +1,123 @@
+"""Conversions between stored forms (what UDFs receive from SQLite) and Python values,
+and the generic cast/I-O helpers UDFs share.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.context import FormatContext
+from pgsvc.sql.types.numeric import CTX, canonical, format_numeric
+from pgsvc.sql.types.storage import sqlite_adapter
+from pgsvc.sql.types.textio import text_decoder, text_encoder
+from pgsvc.sql.types.typmod import apply_typmod
+
+
+@lru_cache(maxsize=None)
+def _adapters(oid: int):
+    return sqlite_adapter(oid)
+
+
+def to_python(oid: int, stored: Any) -> Any:
+    if stored is None:
+        return None
+    from_sqlite = _adapters(oid)[1]
+    return from_sqlite(stored) if from_sqlite else stored
+
+
+def to_stored(oid: int, value: Any) -> Any:
+    if value is None:
+        return None
+    to_sqlite = _adapters(oid)[0]
+    return to_sqlite(value) if to_sqlite else value
+
+
+def dec(stored: Any) -> Decimal:
+    """A numeric operand in any stored shape (canonical TEXT, INTEGER, REAL) as Decimal."""
+    if isinstance(stored, Decimal):
+        return stored
+    if isinstance(stored, float):
+        return Decimal(repr(stored))
+    return Decimal(stored)
+
+
+def num_out(value: Decimal) -> str:
+    return format_numeric(canonical(value))
+
+
+def output_text(oid: int, stored: Any, ctx: FormatContext) -> str | None:
+    if stored is None:
+        return None
+    return text_encoder(oid, ctx)(to_python(oid, stored))
+
+
+def input_text(oid: int, text: str, ctx: FormatContext, typmod: int = -1) -> Any:
+    if text is None:
+        return None
+    return to_stored(oid, text_decoder(oid, ctx)(str(text), typmod))
+
+
+_INT_LIMITS = {O.INT2: ((1 << 15), "smallint out of range"),
+               O.INT4: ((1 << 31), "integer out of range"),
+               O.INT8: ((1 << 63), "bigint out of range"),
+               O.OID: ((1 << 32), "OID out of range")}
+
+
+def check_int(oid: int, value: Any) -> int:
+    limit, message = _INT_LIMITS[oid]
+    if isinstance(value, float) or not -limit <= value < limit:
+        raise SqlError("22003", message)
+    return value
+
+
+def round_half_even(value: float) -> int:
+    return int(round(value))
+
+
+def cast_value(value: Any, src: int, dst: int, ctx: FormatContext, typmod: int = -1) -> Any:
+    """PostgreSQL's cast of a Python value from src to dst (falls back to I/O conversion)."""
+    if value is None:
+        return None
+    if dst in _INT_LIMITS:
+        if src in (O.FLOAT4, O.FLOAT8):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise SqlError("22003", _INT_LIMITS[dst][1])
+            return check_int(dst, round_half_even(value))
+        if src == O.NUMERIC:
+            if not value.is_finite():
+                raise SqlError("0A000" if value.is_nan() else "22003",
+                               f"cannot convert {'NaN' if value.is_nan() else 'infinity'} to "
+                               f"{ {O.INT2: 'smallint', O.INT4: 'integer', O.INT8: 'bigint'}.get(dst, 'oid')}")
+            return check_int(dst, int(value.quantize(Decimal(1), context=CTX)))
+        if src in (O.INT2, O.INT4, O.INT8, O.OID):
+            return check_int(dst, value)
+        if src == O.BOOL:
+            return int(value)
+    if dst == O.NUMERIC and src in (O.INT2, O.INT4, O.INT8, O.OID, O.FLOAT4, O.FLOAT8):
+        result = Decimal(value) if isinstance(value, int) else _float_to_numeric(value, src)
+        return apply_typmod(dst, result, typmod) if typmod >= 0 else result
+    if dst in (O.FLOAT4, O.FLOAT8) and src in (O.INT2, O.INT4, O.INT8, O.NUMERIC, O.FLOAT4,
+                                               O.FLOAT8):
+        from pgsvc.sql.types.scalars import to_float4
+        f = float(value)
+        return to_float4(f) if dst == O.FLOAT4 else f
+    if dst == O.BOOL and src in (O.INT4,):
+        return value != 0
+    text = text_encoder(src, ctx)(value)
+    if src == O.BPCHAR:
+        text = text.rstrip(" ")
+    result = text_decoder(dst, ctx)(text, -1)
+    return apply_typmod(dst, result, typmod, explicit=True) if typmod >= 0 else result
+
+
+def _float_to_numeric(value: float, src: int) -> Decimal:
+    if value != value:
+        return Decimal("NaN")
+    if value in (float("inf"), float("-inf")):
+        return Decimal(value)
+    digits = 15 if src == O.FLOAT8 else 6  # PostgreSQL converts via %.{DBL_DIG}g
+    return canonical(Decimal(f"{value:.{digits}g}"))

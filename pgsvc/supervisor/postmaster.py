@@ -1,0 +1,330 @@
+"""The supervisor's main loop: accept, fork one backend per connection, reap, signals.
+
+Signal handlers only record (the byte CPython writes to the wakeup fd); the loop
+reads those bytes and dispatches handle_<signal>. After the fork the supervisor
+closes its copy of the client socket and never touches that connection again.
+
+Shutdown modes as PostgreSQL's: SIGTERM smart (refuse new connections, wait for
+clients to leave), SIGINT fast (SIGTERM every backend: they roll back and exit),
+SIGQUIT immediate (SIGQUIT every child, SIGKILL stragglers after 5 s).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import secrets
+import selectors
+import signal
+import socket
+import time
+from dataclasses import dataclass
+
+from pgsvc.cluster.lockfile import STATUS_READY, STATUS_STOPPING
+from pgsvc.errors import StartupError
+from pgsvc.supervisor import startup
+from pgsvc.supervisor.logs import log
+from pgsvc.supervisor.registry import KIND_BACKEND, KIND_DEADEND
+
+HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGCHLD,
+                   signal.SIGUSR1)
+IMMEDIATE_KILL_AFTER = 5.0
+ACCEPT_BATCH = 64
+
+
+@dataclass
+class Child:
+    pid: int
+    slot: int | None
+    kind: int
+
+
+@dataclass
+class BackendContext:
+    """What a forked backend needs from the supervisor (inherited by fork, no pickling)."""
+
+    state: startup.ServerState
+    sock: socket.socket
+    address: object
+    slot: int | None
+    cancel_key: int
+    refuse: tuple[str, str] | None  # (sqlstate, message) for a dead-end child
+
+
+class Postmaster:
+    def __init__(self, state: startup.ServerState) -> None:
+        self.state = state
+        self.children: dict[int, Child] = {}
+        self.shutdown_mode: str | None = None  # smart | fast | immediate
+        self.immediate_deadline: float | None = None
+        self.selector = selectors.DefaultSelector()
+        self._wakeup_r, self._wakeup_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+
+    # ------------------------------------------------------------ life cycle
+    def run(self) -> int:
+        self._install_signal_handlers()
+        for sock in self.state.listeners.sockets:
+            sock.setblocking(False)
+            self.selector.register(sock, selectors.EVENT_READ, "listen")
+        self.selector.register(self._wakeup_r, selectors.EVENT_READ, "signal")
+        self._preload_backend_code()
+        self._report_ready()
+        try:
+            while not self._finished():
+                self._wait_and_dispatch()
+        finally:
+            self._cleanup()
+        log.info("database system is shut down")
+        return 0
+
+    def _preload_backend_code(self) -> None:
+        """Import what backends use before forking, then freeze the heap: every backend
+        shares these pages copy-on-write instead of importing its own copy."""
+        import pgsvc.backend.main  # noqa: F401
+        try:
+            import pgsvc.sql.engine  # noqa: F401
+        except ImportError:
+            pass
+        gc.collect()
+        gc.freeze()
+
+    def _report_ready(self) -> None:
+        """Start-up step 5. Invariant: READY=1 is sent only after every listening socket
+        is bound and listening, and before the first fork: systemd orders dependent
+        units on it, and a client started after READY must be able to connect."""
+        s = self.state
+        self.state.lock.set_status(STATUS_READY)
+        where = ", ".join(s.listeners.tcp_addresses + s.listeners.unix_paths) or "activated sockets"
+        s.notifier.ready(f"ready to accept connections on {where}")
+        log.info("database system is ready to accept connections")
+
+    def _finished(self) -> bool:
+        if self.shutdown_mode is None:
+            return False
+        if self.shutdown_mode == "immediate":
+            return not self.children or time.monotonic() >= (self.immediate_deadline or 0) + 1
+        return not any(c.kind == KIND_BACKEND for c in self.children.values()) and not self.children
+
+    def _wait_and_dispatch(self) -> None:
+        timeout = self._next_timeout()
+        for key, _ in self.selector.select(timeout):
+            if key.data == "signal":
+                self._drain_signals()
+            elif self.shutdown_mode not in ("fast", "immediate"):
+                self._accept_all(key.fileobj)
+        now = time.monotonic()
+        self.state.notifier.ping_watchdog(now)
+        if self.immediate_deadline is not None and now >= self.immediate_deadline:
+            self._signal_children(signal.SIGKILL)
+            self.immediate_deadline = now  # _finished() allows one more second for reaping
+
+    def _next_timeout(self) -> float | None:
+        now = time.monotonic()
+        waits = [w for w in (self.state.notifier.watchdog_due(now),) if w is not None]
+        if self.immediate_deadline is not None:
+            waits.append(max(0.0, self.immediate_deadline - now))
+        if self.shutdown_mode is not None:
+            waits.append(0.5)  # re-check reaping even if a SIGCHLD was coalesced
+        return min(waits) if waits else None
+
+    def _cleanup(self) -> None:
+        s = self.state
+        s.listeners.close()
+        s.listeners.remove_files()
+        s.registry.close()
+        try:
+            os.unlink(s.layout.registry)
+        except FileNotFoundError:
+            pass
+        s.lock.release()
+
+    # ------------------------------------------------------------ signals
+    def _install_signal_handlers(self) -> None:
+        signal.set_wakeup_fd(self._wakeup_w, warn_on_full_buffer=False)
+        for sig in HANDLED_SIGNALS:
+            signal.signal(sig, _record_only)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+
+    def _drain_signals(self) -> None:
+        try:
+            data = os.read(self._wakeup_r, 4096)
+        except BlockingIOError:
+            return
+        for signum in dict.fromkeys(data):  # each distinct signal once, in arrival order
+            handler = getattr(self, f"handle_{signal.Signals(signum).name.lower()}", None)
+            if handler is not None:
+                handler()
+
+    def handle_sigchld(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self._reaped(pid, status)
+
+    def _reaped(self, pid: int, status: int) -> None:
+        child = self.children.pop(pid, None)
+        if child is None:
+            return
+        if child.slot is not None:
+            self.state.registry.release(child.slot)
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            if not (self.shutdown_mode == "immediate" and sig in (signal.SIGQUIT, signal.SIGKILL)):
+                log.warning("server process (PID %d) was terminated by signal %d: %s",
+                            pid, sig, signal.strsignal(sig))
+        elif os.WEXITSTATUS(status) not in (0, 1):
+            log.warning("server process (PID %d) exited with exit code %d", pid, os.WEXITSTATUS(status))
+
+    def handle_sigterm(self) -> None:
+        if self.shutdown_mode is None:
+            log.info("received smart shutdown request")
+            self._begin_shutdown("smart")
+
+    def handle_sigint(self) -> None:
+        if self.shutdown_mode in (None, "smart"):
+            log.info("received fast shutdown request")
+            self._begin_shutdown("fast")
+            log.info("aborting any active transactions")
+            self._signal_children(signal.SIGTERM)
+
+    def handle_sigquit(self) -> None:
+        if self.shutdown_mode != "immediate":
+            log.info("received immediate shutdown request")
+            self._begin_shutdown("immediate")
+            self._signal_children(signal.SIGQUIT)
+            self.immediate_deadline = time.monotonic() + IMMEDIATE_KILL_AFTER
+
+    def _begin_shutdown(self, mode: str) -> None:
+        self.shutdown_mode = mode
+        self.state.lock.set_status(STATUS_STOPPING)
+        self.state.notifier.stopping(f"{mode} shutdown in progress")
+        if mode != "smart":
+            for sock in self.state.listeners.sockets:
+                try:
+                    self.selector.unregister(sock)
+                except (KeyError, ValueError):
+                    pass
+
+    def handle_sighup(self) -> None:
+        s = self.state
+        s.notifier.reloading()
+        log.info("received SIGHUP, reloading configuration files")
+        try:
+            fresh = startup.load_settings(s.layout, s.options)
+            s.hba = startup.load_hba_or_fail(s.layout, fresh)
+        except StartupError as e:
+            log.error("configuration file contains errors; unaffected changes were applied: %s", e)
+        else:
+            _warn_restart_only(s.settings, fresh)
+            s.settings.reload_base({k: v for k, v in fresh.base.items()})
+        self._signal_children(signal.SIGHUP)
+        s.notifier.ready("configuration reloaded; ready to accept connections")
+
+    def handle_sigusr1(self) -> None:
+        """Reserved (PostgreSQL uses it for postmaster signals from backends)."""
+
+    def _signal_children(self, sig: int) -> None:
+        for pid in list(self.children):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
+    # ------------------------------------------------------------ connections
+    def _accept_all(self, listener: socket.socket) -> None:
+        for _ in range(ACCEPT_BATCH):
+            try:
+                conn, address = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                log.warning("could not accept new connection: %s", e.strerror)
+                return
+            try:
+                self._fork_backend(conn, address)
+            finally:
+                conn.close()  # the child has its own copy; the supervisor never uses it
+
+    def _fork_backend(self, conn: socket.socket, address) -> None:
+        refuse = self._refusal()
+        slot = None
+        if refuse is None:
+            busy = {c.slot for c in self.children.values() if c.slot is not None}
+            slot = self.state.registry.free_slot(busy)
+            if slot is None:
+                refuse = ("53300", "sorry, too many clients already")
+        cancel_key = secrets.randbits(31)
+        kind = KIND_BACKEND if refuse is None else KIND_DEADEND
+        client_addr, client_port = _describe_address(address)
+        if slot is not None:
+            self.state.registry.claim(slot, 0, kind, cancel_key, client_addr, client_port)
+        ctx = BackendContext(self.state, conn, address, slot, cancel_key, refuse)
+        try:
+            pid = os.fork()
+        except OSError as e:
+            log.error("could not fork new process for connection: %s", e.strerror)
+            if slot is not None:
+                self.state.registry.release(slot)
+            return
+        if pid == 0:
+            self._become_backend(ctx)  # never returns
+        self.children[pid] = Child(pid, slot, kind)
+
+    def _refusal(self) -> tuple[str, str] | None:
+        if self.shutdown_mode is not None:
+            return ("57P03", "the database system is shutting down")
+        backends = sum(1 for c in self.children.values() if c.kind == KIND_BACKEND)
+        if backends >= self.state.settings["max_connections"]:
+            return ("53300", "sorry, too many clients already")
+        return None
+
+    def _become_backend(self, ctx: BackendContext) -> None:
+        """In the child: shed the supervisor's resources, run the backend, exit."""
+        code = 1
+        try:
+            signal.set_wakeup_fd(-1)
+            for sig in HANDLED_SIGNALS:
+                signal.signal(sig, signal.SIG_DFL)
+            self.selector.close()
+            os.close(self._wakeup_r)
+            os.close(self._wakeup_w)
+            for sock in self.state.listeners.sockets:
+                sock.close()
+            self.state.notifier.close()
+            from pgsvc.backend.main import run_backend
+
+            code = run_backend(ctx)
+        except BaseException:  # the child must never return into the supervisor's loop
+            try:
+                log.exception("backend failed")
+            except BaseException:
+                pass
+        finally:
+            os._exit(code)
+
+
+def _record_only(signum, frame) -> None:
+    """Signal handler: nothing — CPython has already written `signum` to the wakeup fd."""
+
+
+def _describe_address(address) -> tuple[str, int]:
+    if isinstance(address, tuple) and len(address) >= 2:
+        return str(address[0]), int(address[1])
+    return "[local]", -1
+
+
+def _warn_restart_only(old, new) -> None:
+    from pgsvc.settings import DEFINITIONS, POSTMASTER
+
+    for key, setting in DEFINITIONS.items():
+        if setting.context == POSTMASTER and old.base.get(key) != new.base.get(key) and key != "data_directory":
+            log.info('parameter "%s" cannot be changed without restarting the server', setting.name)
+
+
+def serve(opts: startup.ServerOptions) -> int:
+    state = startup.start_server(opts)
+    return Postmaster(state).run()

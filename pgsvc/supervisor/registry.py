@@ -1,0 +1,220 @@
+"""The backend registry: one shared-memory segment, a fixed slot per process.
+
+Created by the supervisor before it forks anything (start-up step 3 ends with it),
+mapped MAP_SHARED from a file in the data directory so that backends (inherited
+mapping), `pgsvc status` (maps the file read-only) and pg_stat_activity all see the
+same bytes. The supervisor assigns a slot at fork and clears it at reap; a backend
+writes only its own slot. Each slot carries a sequence counter (odd while being
+written), so readers retry instead of seeing a half-written row — no locks needed.
+
+It serves: cancel requests (pid + secret key), max_connections accounting,
+pg_stat_activity, `pgsvc status`.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+import time
+from dataclasses import dataclass
+
+MAGIC = b"PGSVCREG"
+VERSION = 1
+QUERY_BYTES = 1024  # PostgreSQL's track_activity_query_size default
+_HEADER = struct.Struct("!8sIIiidqqqq")  # magic, version, nslots, supervisor pid, pad, start, 4 counters
+HEADER_SIZE = 128
+# seq, pid, key, kind, state, backend_start, xact_start, query_start, state_change,
+# client_port, commits, rollbacks, user, database, application_name, client_addr
+_SLOT_FIXED = struct.Struct("!IiiBBddddiqq64s64s64s48s")
+SLOT_SIZE = 1536
+_QUERY_OFFSET = _SLOT_FIXED.size
+
+KIND_FREE, KIND_BACKEND, KIND_AUX, KIND_DEADEND = 0, 1, 2, 3
+STATES = ["", "starting", "idle", "active", "idle in transaction",
+          "idle in transaction (aborted)", "fastpath function call", "disabled"]
+STATE_CODES = {name: i for i, name in enumerate(STATES)}
+KIND_NAMES = {KIND_BACKEND: "client backend", KIND_AUX: "auxiliary", KIND_DEADEND: "dead-end"}
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    index: int
+    pid: int
+    cancel_key: int
+    kind: int
+    state: str
+    backend_start: float
+    xact_start: float
+    query_start: float
+    state_change: float
+    client_addr: str
+    client_port: int
+    user: str
+    database: str
+    application_name: str
+    query: str
+    xact_commit: int
+    xact_rollback: int
+
+
+def _text(raw: bytes) -> str:
+    return raw.split(b"\x00", 1)[0].decode("utf-8", "replace")
+
+
+def _fit(text: str, size: int) -> bytes:
+    raw = text.encode("utf-8")[:size]
+    return raw.decode("utf-8", "ignore").encode("utf-8")
+
+
+class Registry:
+    def __init__(self, mem: mmap.mmap, nslots: int) -> None:
+        self.mem = mem
+        self.nslots = nslots
+        self.my_slot: int | None = None  # set in a backend after fork
+
+    # ------------------------------------------------------------ creation / attach
+    @classmethod
+    def create(cls, path: str, nslots: int) -> Registry:
+        size = HEADER_SIZE + nslots * SLOT_SIZE
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        try:
+            os.ftruncate(fd, size)
+            mem = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        finally:
+            os.close(fd)
+        _HEADER.pack_into(mem, 0, MAGIC, VERSION, nslots, os.getpid(), 0, time.time(), 0, 0, 0, 0)
+        return cls(mem, nslots)
+
+    @classmethod
+    def attach(cls, path: str) -> Registry:
+        """Map an existing registry read-only (pgsvc status)."""
+        with open(path, "rb") as f:
+            mem = mmap.mmap(f.fileno(), 0, mmap.MAP_SHARED, mmap.PROT_READ)
+        magic, version, nslots = _HEADER.unpack_from(mem, 0)[:3]
+        if magic != MAGIC or version != VERSION:
+            raise ValueError(f"{path}: not a pgsvc registry")
+        return cls(mem, nslots)
+
+    def close(self) -> None:
+        self.mem.close()
+
+    def header(self) -> dict:
+        _, _, nslots, pid, _, start, commits, rollbacks, _, _ = _HEADER.unpack_from(self.mem, 0)
+        return {"slots": nslots, "supervisor_pid": pid, "start_time": start,
+                "xact_commit": commits, "xact_rollback": rollbacks}
+
+    def _offset(self, index: int) -> int:
+        return HEADER_SIZE + index * SLOT_SIZE
+
+    # ------------------------------------------------------------ supervisor side
+    def claim(self, index: int, pid: int, kind: int, cancel_key: int, client_addr: str,
+              client_port: int) -> None:
+        now = time.time()
+        off = self._offset(index)
+        self._write(off, pid, cancel_key, kind, STATE_CODES["starting"], now, 0.0, 0.0, now,
+                    client_port, 0, 0, b"", b"", b"", _fit(client_addr, 48), b"")
+
+    def release(self, index: int) -> None:
+        """Clear a reaped child's slot, folding its counters into the cluster totals."""
+        off = self._offset(index)
+        fields = _SLOT_FIXED.unpack_from(self.mem, off)
+        commits, rollbacks = fields[10], fields[11]
+        if commits or rollbacks:
+            head = list(_HEADER.unpack_from(self.mem, 0))
+            head[6] += commits
+            head[7] += rollbacks
+            _HEADER.pack_into(self.mem, 0, *head)
+        seq = fields[0]
+        struct.pack_into("!I", self.mem, off, seq + 1)
+        self.mem[off + 4:off + SLOT_SIZE] = bytes(SLOT_SIZE - 4)
+        struct.pack_into("!I", self.mem, off, seq + 2)
+
+    def free_slot(self, busy: set[int]) -> int | None:
+        for i in range(self.nslots):
+            if i not in busy:
+                return i
+        return None
+
+    # ------------------------------------------------------------ backend side
+    def _write(self, off: int, pid, key, kind, state, bstart, xstart, qstart, schange, port,
+               commits, rollbacks, user, database, appname, addr, query: bytes | None) -> None:
+        seq = struct.unpack_from("!I", self.mem, off)[0]
+        struct.pack_into("!I", self.mem, off, seq + 1)  # odd: being written
+        _SLOT_FIXED.pack_into(self.mem, off, seq + 1, pid, key, kind, state, bstart, xstart, qstart,
+                              schange, port, commits, rollbacks, user, database, appname, addr)
+        if query is not None:
+            q = query[:QUERY_BYTES - 1] + b"\x00"
+            self.mem[off + _QUERY_OFFSET:off + _QUERY_OFFSET + len(q)] = q
+        struct.pack_into("!I", self.mem, off, seq + 2)
+
+    def set_pid(self, pid: int) -> None:
+        off = self._offset(self.my_slot)
+        f = list(_SLOT_FIXED.unpack_from(self.mem, off))
+        f[1] = pid
+        self._write(off, *f[1:], query=None)
+
+    def set_identity(self, user: str, database: str, application_name: str) -> None:
+        off = self._offset(self.my_slot)
+        f = list(_SLOT_FIXED.unpack_from(self.mem, off))
+        f[12], f[13], f[14] = _fit(user, 64), _fit(database, 64), _fit(application_name, 64)
+        self._write(off, *f[1:], query=None)
+
+    def set_application_name(self, name: str) -> None:
+        off = self._offset(self.my_slot)
+        f = list(_SLOT_FIXED.unpack_from(self.mem, off))
+        f[14] = _fit(name, 64)
+        self._write(off, *f[1:], query=None)
+
+    def report(self, state: str, query: str | None, in_transaction: bool) -> None:
+        """State change: 'active' with the query text, 'idle', 'idle in transaction', ..."""
+        off = self._offset(self.my_slot)
+        f = list(_SLOT_FIXED.unpack_from(self.mem, off))
+        now = time.time()
+        f[4] = STATE_CODES.get(state, 0)
+        f[8] = now
+        if state == "active":
+            f[7] = now
+            if not f[6]:
+                f[6] = now
+        if not in_transaction and state != "active":
+            f[6] = 0.0
+        elif in_transaction and not f[6]:
+            f[6] = now
+        qbytes = query.encode("utf-8", "replace") if query is not None else None
+        self._write(off, *f[1:], query=qbytes)
+
+    def count_transaction(self, committed: bool) -> None:
+        off = self._offset(self.my_slot)
+        f = list(_SLOT_FIXED.unpack_from(self.mem, off))
+        if committed:
+            f[10] += 1
+        else:
+            f[11] += 1
+        self._write(off, *f[1:], query=None)
+
+    # ------------------------------------------------------------ readers
+    def read_slot(self, index: int) -> SlotInfo | None:
+        off = self._offset(index)
+        for _ in range(100):
+            f = _SLOT_FIXED.unpack_from(self.mem, off)
+            if f[0] & 1:
+                continue
+            query = _text(self.mem[off + _QUERY_OFFSET:off + _QUERY_OFFSET + QUERY_BYTES])
+            if struct.unpack_from("!I", self.mem, off)[0] != f[0]:
+                continue
+            if f[3] == KIND_FREE:
+                return None
+            return SlotInfo(index, f[1], f[2], f[3], STATES[f[4]] if f[4] < len(STATES) else "",
+                            f[5], f[6], f[7], f[8], _text(f[15]), f[9], _text(f[12]), _text(f[13]),
+                            _text(f[14]), query, f[10], f[11])
+        return None
+
+    def slots(self) -> list[SlotInfo]:
+        return [s for i in range(self.nslots) if (s := self.read_slot(i)) is not None]
+
+    def find(self, pid: int) -> SlotInfo | None:
+        for s in self.slots():
+            if s.pid == pid:
+                return s
+        return None

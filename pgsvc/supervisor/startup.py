@@ -1,0 +1,155 @@
+"""The supervisor's start-up order (DESIGN.md "Start-up order"), one function per step.
+
+    0. talk to systemd: take NOTIFY_SOCKET / WATCHDOG_USEC / LISTEN_FDS out of the environment
+    1. never run as root (drop to the account)      -> privileges.ensure_not_root
+    2. check the data directory                     -> cluster.checks
+    3. take the lock file; create the registry      -> cluster.lockfile, supervisor.registry
+    4. bind the sockets (or adopt systemd's)        -> supervisor.listen
+    5. report readiness; only then accept and fork  -> supervisor.postmaster
+
+Errors before step 5 are StartupError: printed on stderr, non-zero exit.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+from pgsvc.cluster import config as configfile
+from pgsvc.cluster.checks import check_data_directory
+from pgsvc.cluster.hba import HbaError, load_hba
+from pgsvc.cluster.layout import Layout
+from pgsvc.cluster.lockfile import STATUS_STARTING, LockFile
+from pgsvc.errors import StartupError
+from pgsvc.privileges import Account, ensure_not_root
+from pgsvc.settings import Settings
+from pgsvc.supervisor import listen
+from pgsvc.supervisor.logs import setup_logging
+from pgsvc.supervisor.notify import Notifier
+from pgsvc.supervisor.registry import Registry
+
+# Slots beyond max_connections: auxiliary processes and a little headroom.
+EXTRA_SLOTS = 8
+
+
+@dataclass
+class ServerOptions:
+    datadir: str
+    user: str | None = None
+    overrides: dict[str, object] = field(default_factory=dict)  # -p/-h/-k/-c
+
+
+@dataclass
+class ServerState:
+    """Everything the running supervisor owns."""
+
+    layout: Layout
+    account: Account
+    settings: Settings
+    hba: list
+    notifier: Notifier
+    lock: LockFile
+    registry: Registry
+    listeners: listen.Listeners
+    start_time: float
+    options: ServerOptions
+
+
+def start_server(opts: ServerOptions) -> ServerState:
+    notifier = Notifier()
+    activated = listen.take_activated_sockets()
+    account = ensure_not_root(opts.user or _configured_user(opts))
+    os.umask(0o077)
+    layout = check_data_directory(opts.datadir)
+    settings = load_settings(layout, opts)
+    setup_logging(settings["log_min_messages"])
+    hba = load_hba_or_fail(layout, settings)
+    start_time = time.time()
+    lock = LockFile(layout.lockfile, layout.datadir, "data directory")
+    lock.acquire(_lock_fields(layout, settings, start_time))
+    registry = Registry.create(layout.registry, settings["max_connections"] + EXTRA_SLOTS)
+    listeners = listen.Listeners()
+    try:
+        bind_listeners(settings, layout, activated, listeners, start_time)
+    except BaseException:
+        listeners.close()
+        listeners.remove_files()
+        lock.release()
+        raise
+    return ServerState(layout, account, settings, hba, notifier, lock, registry, listeners,
+                       start_time, opts)
+
+
+def _configured_user(opts: ServerOptions) -> str | None:
+    """The `user` setting, read before privileges are dropped (so only when root).
+
+    Read with O_NOFOLLOW: the file lives in a directory another account owns, and root
+    must not be tricked into reading some other file through a symlink.
+    """
+    if os.geteuid() != 0:
+        return None
+    if "user" in opts.overrides:
+        return str(opts.overrides["user"])
+    path = Layout(os.path.abspath(opts.datadir)).conf
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, encoding="utf-8") as f:
+        for line in f:
+            name, _, value = line.partition("=")
+            if name.strip() == "user":
+                return value.split("#", 1)[0].strip().strip("'") or None
+    return None
+
+
+def load_settings(layout: Layout, opts: ServerOptions) -> Settings:
+    try:
+        values = configfile.read_config(layout.conf) if os.path.exists(layout.conf) else {}
+    except configfile.ConfigError as e:
+        raise StartupError(f"pgsvc: {e}") from None
+    values.update(opts.overrides)
+    try:
+        settings = Settings(values)
+    except Exception as e:  # SqlError from a bad value
+        raise StartupError(f"pgsvc: {getattr(e, 'message', e)}") from None
+    settings.set_base("data_directory", layout.datadir)
+    return settings
+
+
+def load_hba_or_fail(layout: Layout, settings: Settings) -> list:
+    path = settings["hba_file"] or layout.hba
+    try:
+        return load_hba(path)
+    except (OSError, HbaError) as e:
+        raise StartupError(f'pgsvc: could not load pg_hba.conf "{path}": {e}') from None
+
+
+def _socket_dirs(settings: Settings) -> list[str]:
+    return [d.strip() for d in str(settings["unix_socket_directories"]).split(",") if d.strip()]
+
+
+def _lock_fields(layout: Layout, settings: Settings, start_time: float) -> list[str]:
+    dirs = _socket_dirs(settings)
+    addrs = [a.strip() for a in str(settings["listen_addresses"]).split(",") if a.strip()]
+    return [str(os.getpid()), layout.datadir, str(int(start_time)), str(settings["port"]),
+            dirs[0] if dirs else "", addrs[0] if addrs else "", f"file {layout.registry}",
+            STATUS_STARTING]
+
+
+def bind_listeners(settings: Settings, layout: Layout, activated: list, listeners: listen.Listeners,
+                   start_time: float) -> None:
+    backlog = min(settings["max_connections"] * 2, 4096)
+    if activated:
+        listen.adopt_activated(activated, listeners)
+        return
+    port = settings["port"]
+    listen.bind_tcp(str(settings["listen_addresses"]), port, backlog, listeners)
+    for directory in _socket_dirs(settings):
+        listen.bind_unix(directory, port, settings["unix_socket_permissions"],
+                         settings["unix_socket_group"], backlog, layout.datadir,
+                         _lock_fields(layout, settings, start_time), listeners)
+    if not listeners.sockets:
+        raise StartupError("pgsvc: no socket created for listening\n"
+                           "Set listen_addresses or unix_socket_directories.")
