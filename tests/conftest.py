@@ -1,0 +1,172 @@
+"""Shared test harness: real clusters, real server processes, real clients.
+
+A test that cannot run here (not root, a client tool missing) skips locally with its
+reason and FAILS in CI (CI=true), so that CI never counts a skipped check as passing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PGSVC = [sys.executable, "-m", "pgsvc"]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TEST_ACCOUNT = "pgsvc_test"
+
+
+def cannot_run(reason: str) -> None:
+    """Skip locally; fail in CI."""
+    if IN_CI:
+        pytest.fail(f"cannot run in CI: {reason}")
+    pytest.skip(reason)
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        cannot_run("needs root (creates throwaway accounts and drops privileges for real)")
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        cannot_run(f"needs the `{name}` program")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_account(name: str = TEST_ACCOUNT) -> str:
+    """A throwaway system account (root only)."""
+    require_root()
+    if subprocess.run(["id", name], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
+                        "--shell", "/usr/sbin/nologin", name], check=True)
+    return name
+
+
+def make_tmpdir(prefix: str = "pgsvc-test-") -> Path:
+    """A scratch directory any account can traverse (the server may run as another account)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
+
+
+class Server:
+    """A pgsvc cluster and (optionally) its running supervisor."""
+
+    def __init__(self, base: Path, account: str | None, port: int) -> None:
+        self.base = base
+        self.datadir = base / "data"
+        self.sockdir = base / "sock"
+        self.account = account
+        self.port = port
+        self.proc: subprocess.Popen | None = None
+        self.log = base / "server.log"
+        self.superuser = account or _current_user()
+
+    def initdb(self, *args: str) -> subprocess.CompletedProcess:
+        cmd = PGSVC + ["initdb", "-D", str(self.datadir)] + list(args)
+        if self.account and os.geteuid() == 0:
+            cmd += ["--owner", self.account]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True)
+
+    def start(self, *extra: str, env: dict | None = None, wait: bool = True) -> subprocess.Popen:
+        self.sockdir.mkdir(exist_ok=True)
+        self.sockdir.chmod(0o1777)
+        cmd = PGSVC + ["server", "-D", str(self.datadir), "-p", str(self.port), "-h", "127.0.0.1",
+                       "-k", str(self.sockdir)] + list(extra)
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **(env or {})}, cwd=str(ROOT))
+        if wait:
+            self.wait_ready()
+        return self.proc
+
+    def wait_ready(self, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        lock = self.datadir / "postmaster.pid"
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log.read_text()}")
+            try:
+                lines = lock.read_text().split("\n")
+                if len(lines) >= 8 and lines[7].strip() == "ready":
+                    return
+            except FileNotFoundError:
+                pass
+            time.sleep(0.02)
+        raise TimeoutError(f"server not ready after {timeout}s:\n{self.log.read_text()}")
+
+    def stop(self, sig: int = 2, timeout: float = 20) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(5)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def dsn(self, user: str | None = None, dbname: str = "postgres", host: str = "127.0.0.1", **kw) -> str:
+        parts = [f"host={host}", f"port={self.port}", f"user={user or self.superuser}", f"dbname={dbname}"]
+        parts += [f"{k}={v}" for k, v in kw.items()]
+        return " ".join(parts)
+
+    def psql(self, sql: str, *args: str, user: str | None = None, dbname: str = "postgres",
+             host: str = "127.0.0.1", env: dict | None = None, check: bool = True,
+             timeout: float = 30) -> subprocess.CompletedProcess:
+        cmd = [require_tool("psql"), "-X", "-h", host, "-p", str(self.port), "-U", user or self.superuser,
+               "-d", dbname, "-v", "ON_ERROR_STOP=1", *args, "-c", sql]
+        return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=timeout,
+                              env={**os.environ, "PGCONNECT_TIMEOUT": "10", **(env or {})})
+
+
+def _current_user() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+@pytest.fixture
+def server_factory():
+    """Make clusters; every server started here is stopped and removed at teardown."""
+    made: list[Server] = []
+
+    def make(*initdb_args: str, account: str | None = "default", start: bool = True,
+             server_args: tuple = ()) -> Server:
+        if account == "default":
+            account = ensure_account() if os.geteuid() == 0 else None
+        srv = Server(make_tmpdir(), account, free_port())
+        made.append(srv)
+        srv.initdb(*initdb_args)
+        if start:
+            srv.start(*server_args)
+        return srv
+
+    yield make
+    for srv in made:
+        srv.stop()
+        shutil.rmtree(srv.base, ignore_errors=True)
+
+
+@pytest.fixture
+def server(server_factory) -> Server:
+    """A running cluster with trust authentication."""
+    return server_factory()
