@@ -32,6 +32,7 @@ from pgsvc.errors import (
 from pgsvc.sql import types as T
 from pgsvc.sql.api import SessionInfo
 from pgsvc.supervisor.logs import log
+from pgsvc.supervisor.registry import KIND_BACKEND
 
 EXIT_OK, EXIT_ERROR = 0, 1
 _END = object()
@@ -118,6 +119,8 @@ class Session:
             notice=self.send_notice,
             cancel_flag=lambda: self.signals.cancel_reason,
             report_activity=self._report_activity,
+            activity=self.registry.slots,
+            signal_backend=self.signal_backend,
         )
         try:
             self.engine = Engine(info)
@@ -235,6 +238,28 @@ class Session:
         if state != self._title_state:
             self._title_state = state
             setproctitle.setproctitle(f"pgsvc: {self.role.name} {self.db.name} {self.host} {state}")
+
+    def signal_backend(self, pid: int, action: str) -> bool:
+        """pg_cancel_backend / pg_terminate_backend, with PostgreSQL's permission rule: a
+        superuser may signal anyone, others only backends of their own role."""
+        target = self.registry.find(pid)
+        if target is None or target.kind != KIND_BACKEND:
+            self.send_notice(SqlNotice(f"PID {pid} is not a PostgreSQL backend process",
+                                       severity="WARNING", sqlstate="01000"))
+            return False
+        if not self.role.superuser and target.user != self.role.name:
+            if action == "cancel":
+                verb, what, may = "cancel query", "query is being canceled", "cancel this query"
+            else:
+                verb, what, may = "terminate process", "process is being terminated", "terminate this process"
+            raise SqlError("42501", f"permission denied to {verb}",
+                           detail=f"Only roles with privileges of the role whose {what} or with "
+                                  f'privileges of the "pg_signal_backend" role may {may}.')
+        try:
+            os.kill(pid, signal.SIGINT if action == "cancel" else signal.SIGTERM)
+        except ProcessLookupError:
+            return False
+        return True
 
     def send_notice(self, notice: SqlNotice) -> None:
         self.conn.send(P.encode_notice(notice))

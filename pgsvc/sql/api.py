@@ -71,6 +71,12 @@ class SessionInfo:
     cancel_flag: Callable[[], bool] = lambda: False
     # Update pg_stat_activity's registry slot: state ("active", "idle", ...) and query text.
     report_activity: Callable[[str, str | None], None] = lambda state, query: None
+    # The backend registry as rows (pgsvc.supervisor.registry.SlotInfo) for pg_stat_activity.
+    activity: Callable[[], list] = lambda: []
+    # pg_cancel_backend / pg_terminate_backend: signal ("cancel" | "terminate") another
+    # backend of this cluster. Returns False (with a WARNING notice sent) if the pid is not
+    # a backend; raises SqlError 42501 if this role may not signal it.
+    signal_backend: Callable[[int, str], bool] = lambda pid, action: False
 
 
 class StatementProtocol(Protocol):
