@@ -124,6 +124,31 @@ class Server:
     def pid(self) -> int:
         return self.proc.pid
 
+    @property
+    def socket_path(self) -> str:
+        return str(self.sockdir / f".s.PGSQL.{self.port}")
+
+    def children(self) -> list:
+        """The supervisor's live child processes (psutil.Process), backends included."""
+        import psutil
+
+        try:
+            kids = psutil.Process(self.pid).children()
+        except psutil.NoSuchProcess:
+            return []
+        return [k for k in kids if _alive(k)]
+
+    def wait_children(self, n: int, timeout: float = 10) -> list:
+        """Wait until the supervisor has exactly n live children."""
+        kids: list = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            kids = self.children()
+            if len(kids) == n:
+                return kids
+            time.sleep(0.02)
+        raise TimeoutError(f"supervisor has {len(kids)} children, expected {n}")
+
     def dsn(self, user: str | None = None, dbname: str = "postgres", host: str = "127.0.0.1", **kw) -> str:
         parts = [f"host={host}", f"port={self.port}", f"user={user or self.superuser}", f"dbname={dbname}"]
         parts += [f"{k}={v}" for k, v in kw.items()]
@@ -138,15 +163,34 @@ class Server:
                               env={**os.environ, "PGCONNECT_TIMEOUT": "10", **(env or {})})
 
 
+def _alive(proc) -> bool:
+    import psutil
+
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def wait_until(predicate, timeout: float = 10, interval: float = 0.02, what: str = "condition"):
+    """Poll predicate() until it returns a true value (returned); TimeoutError after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
 def _current_user() -> str:
     import pwd
 
     return pwd.getpwuid(os.geteuid()).pw_name
 
 
-@pytest.fixture
-def server_factory():
-    """Make clusters; every server started here is stopped and removed at teardown."""
+def _factory():
     made: list[Server] = []
 
     def make(*initdb_args: str, account: str | None = "default", start: bool = True,
@@ -160,13 +204,102 @@ def server_factory():
             srv.start(*server_args)
         return srv
 
-    yield make
+    return make, made
+
+
+def _teardown(made: list[Server]) -> None:
     for srv in made:
         srv.stop()
         shutil.rmtree(srv.base, ignore_errors=True)
 
 
 @pytest.fixture
+def server_factory():
+    """Make clusters; every server started here is stopped and removed at teardown."""
+    make, made = _factory()
+    yield make
+    _teardown(made)
+
+
+@pytest.fixture(scope="module")
+def module_server_factory():
+    """As server_factory, shared by the tests of one module (fewer server start-ups)."""
+    make, made = _factory()
+    yield make
+    _teardown(made)
+
+
+def engine_available() -> bool:
+    """Whether the SQL engine exists yet (backends need it to finish start-up)."""
+    return (ROOT / "pgsvc" / "sql" / "engine.py").exists()
+
+
+def require_engine() -> None:
+    if not engine_available():
+        cannot_run("needs the SQL engine (pgsvc/sql/engine.py) to complete a connection")
+
+
+@pytest.fixture
 def server(server_factory) -> Server:
     """A running cluster with trust authentication."""
     return server_factory()
+
+
+PG15_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class Postgres:
+    """A throwaway PostgreSQL 15 cluster (the reference), run as the `postgres` account."""
+
+    def __init__(self) -> None:
+        require_root()
+        if not (PG15_BIN / "postgres").exists():
+            cannot_run("needs PostgreSQL 15 server binaries in /usr/lib/postgresql/15/bin")
+        self.base = make_tmpdir("pgsvc-pg15-")
+        subprocess.run(["chown", "postgres", str(self.base)], check=True)
+        self.port = free_port()
+        self.datadir = self.base / "db"
+        self.superuser = "postgres"
+        self._as_postgres([str(PG15_BIN / "initdb"), "-D", str(self.datadir), "-A", "trust", "-U", "postgres",
+                           "--locale=C.UTF-8", "-E", "UTF8"])
+        self._as_postgres([str(PG15_BIN / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.base / "log"),
+                           "-o", f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1", "-w", "start"])
+
+    def _as_postgres(self, cmd: list[str]) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--"] + cmd, check=True, capture_output=True, timeout=60)
+
+    def stop(self) -> None:
+        try:
+            self._as_postgres([str(PG15_BIN / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"])
+        finally:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    def psql(self, sql: str, *args: str, dbname: str = "postgres", check: bool = True,
+             timeout: float = 30, env: dict | None = None) -> subprocess.CompletedProcess:
+        cmd = [require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+               "-d", dbname, *args, "-c", sql]
+        return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=timeout,
+                              env={**os.environ, **(env or {})})
+
+    def dsn(self, dbname: str = "postgres") -> str:
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname={dbname}"
+
+
+@pytest.fixture(scope="session")
+def pg15():
+    """PostgreSQL 15 beside pgsvc, for side-by-side comparisons (one per test session)."""
+    pg = Postgres()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_server():
+    """One running pgsvc cluster shared by a module's tests (trust auth)."""
+    account = ensure_account() if os.geteuid() == 0 else None
+    srv = Server(make_tmpdir(), account, free_port())
+    srv.initdb()
+    srv.start()
+    yield srv
+    srv.stop()
+    shutil.rmtree(srv.base, ignore_errors=True)
