@@ -1,0 +1,167 @@
+"""Side by side with PostgreSQL 15: the same psql script against both servers must print
+the same thing — rows, column headers, command tags, notices, error texts.
+
+Each case runs in its own schema-free namespace (table names are unique per case) so
+cases do not see each other. Known gaps are listed in KNOWN_GAPS with the reason; they
+are xfail(strict=True), so a gap that gets fixed fails until it is removed here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from conftest import require_tool
+
+CASES = {
+    "select_literals": """
+        SELECT 1, 2.5, 'abc', true, NULL;
+        SELECT 1 + 2 AS three, 7 / 2 AS div, 7 % 3 AS mod, -5 AS neg, 2 ^ 10 AS pow;
+        SELECT 'a' || 'b' AS cat, length('hello'), upper('x'), lower('Y');
+        SELECT 1::int2, 2::int4, 3::int8, 1.5::float4, 2.25::float8, 1.50::numeric(5,2);
+        SELECT 0.1::float8 + 0.2::float8, 1e100::float8, 'NaN'::float8, '-Infinity'::float8;
+    """,
+    "create_insert_select": """
+        CREATE TABLE cis (id serial PRIMARY KEY, name text NOT NULL, score numeric(6,2), ok boolean DEFAULT true);
+        INSERT INTO cis (name, score) VALUES ('a', 1.5), ('b', 22.25), ('c', NULL);
+        INSERT INTO cis (name, score, ok) VALUES ('d', 3, false) RETURNING id, name, ok;
+        SELECT * FROM cis ORDER BY id;
+        SELECT count(*), sum(score), avg(score), min(name), max(score) FROM cis;
+        UPDATE cis SET score = score * 2 WHERE score IS NOT NULL;
+        DELETE FROM cis WHERE name = 'c';
+        SELECT * FROM cis ORDER BY score DESC NULLS LAST;
+    """,
+    "constraint_errors": """
+        CREATE TABLE ce (id int PRIMARY KEY, v varchar(3) NOT NULL CHECK (v <> 'bad'));
+        INSERT INTO ce VALUES (1, 'abc');
+        INSERT INTO ce VALUES (1, 'xyz');
+        INSERT INTO ce VALUES (2, NULL);
+        INSERT INTO ce VALUES (3, 'toolong');
+        INSERT INTO ce VALUES (4, 'bad');
+        SELECT * FROM ce;
+    """,
+    "transactions": """
+        CREATE TABLE tx (i int);
+        BEGIN;
+        INSERT INTO tx VALUES (1);
+        SAVEPOINT s1;
+        INSERT INTO tx VALUES (2);
+        SELECT 1/0;
+        SELECT 1;
+        ROLLBACK TO SAVEPOINT s1;
+        INSERT INTO tx VALUES (3);
+        COMMIT;
+        SELECT * FROM tx ORDER BY i;
+        COMMIT;
+        ROLLBACK;
+    """,
+    "joins_and_grouping": """
+        CREATE TABLE jd (id int PRIMARY KEY, dname text);
+        CREATE TABLE je (id int, dept int REFERENCES jd(id), salary int);
+        INSERT INTO jd VALUES (1, 'eng'), (2, 'ops'), (3, 'empty');
+        INSERT INTO je VALUES (1, 1, 100), (2, 1, 150), (3, 2, 90), (4, NULL, 50);
+        SELECT d.dname, count(e.id), sum(e.salary) FROM jd d LEFT JOIN je e ON e.dept = d.id GROUP BY d.dname ORDER BY d.dname;
+        SELECT e.id, d.dname FROM je e FULL JOIN jd d ON d.id = e.dept ORDER BY e.id, d.dname;
+        SELECT dept, sum(salary) FROM je GROUP BY dept HAVING sum(salary) > 60 ORDER BY dept;
+        SELECT id FROM je WHERE dept IN (SELECT id FROM jd WHERE dname = 'eng') ORDER BY id;
+        SELECT id, salary, rank() OVER (ORDER BY salary DESC) FROM je ORDER BY id;
+        INSERT INTO je VALUES (5, 9, 1);
+    """,
+    "ctes_and_setops": """
+        WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 5) SELECT sum(n) FROM t;
+        SELECT 1 UNION SELECT 2 UNION SELECT 1 ORDER BY 1;
+        SELECT 1 INTERSECT SELECT 1;
+        SELECT 3 EXCEPT SELECT 3;
+        SELECT * FROM generate_series(1, 3) AS g;
+        SELECT DISTINCT ON (x % 2) x FROM generate_series(1, 6) x ORDER BY x % 2, x DESC;
+    """,
+    "expressions": """
+        SELECT CASE WHEN 1 > 2 THEN 'a' ELSE 'b' END, coalesce(NULL, 2), nullif(1, 1), greatest(1, 5, 3), least(4, 2);
+        SELECT 'abc' LIKE 'a%', 'ABC' LIKE 'a%', 'ABC' ILIKE 'a%', 'abc' ~ '^a.c$', 1 IS DISTINCT FROM NULL;
+        SELECT NULL IS NULL, 3 BETWEEN 1 AND 5, 'x' IN ('x', 'y'), 5 = ANY(ARRAY[1,5]);
+        SELECT substring('hello' from 2 for 3), position('l' in 'hello'), trim('  x  '), replace('aaa', 'a', 'b');
+        SELECT round(2.567, 2), abs(-3), ceil(1.2), floor(-1.2), mod(10, 3), sqrt(16::float8);
+    """,
+    "types_roundtrip": """
+        SELECT '2024-02-29'::date, '2024-01-02 03:04:05.678'::timestamp, '12:34:56'::time;
+        SELECT '1 day 02:03:04'::interval, '2024-01-01'::date + 30, '\\x0102ff'::bytea;
+        SELECT 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, '{"b": 1, "a": [1, 2]}'::jsonb, '[1, 2]'::json;
+        SELECT ARRAY[1, 2, NULL], ARRAY['a b', 'c'], '{1,2,3}'::int[];
+        SELECT 'abc'::varchar(2), 'ab'::char(4) || '|', 123.456::numeric(5,1);
+    """,
+    "type_errors": """
+        SELECT 'abc'::int;
+        SELECT 2147483647::int4 + 1;
+        SELECT 1/0;
+        SELECT 99999999999::int4;
+        SELECT '2024-13-01'::date;
+        SELECT 1.0/0;
+    """,
+    "ddl_notices": """
+        DROP TABLE IF EXISTS nosuch_table;
+        CREATE TABLE dn (a int);
+        CREATE TABLE IF NOT EXISTS dn (a int);
+        ALTER TABLE dn ADD COLUMN b text DEFAULT 'x';
+        INSERT INTO dn (a) VALUES (1);
+        SELECT * FROM dn;
+        ALTER TABLE dn RENAME COLUMN b TO c;
+        SELECT c FROM dn;
+        DROP TABLE dn;
+        SELECT * FROM dn;
+    """,
+    "upsert": """
+        CREATE TABLE up (k int PRIMARY KEY, v int);
+        INSERT INTO up VALUES (1, 1), (2, 2);
+        INSERT INTO up VALUES (1, 10) ON CONFLICT (k) DO UPDATE SET v = excluded.v + up.v;
+        INSERT INTO up VALUES (2, 20) ON CONFLICT DO NOTHING;
+        SELECT * FROM up ORDER BY k;
+    """,
+    "sequences": """
+        CREATE SEQUENCE sq START 10 INCREMENT 5;
+        SELECT nextval('sq'), nextval('sq'), currval('sq');
+        SELECT setval('sq', 100);
+        SELECT nextval('sq');
+    """,
+    "views": """
+        CREATE TABLE vt (a int, b int);
+        INSERT INTO vt VALUES (1, 2), (3, 4);
+        CREATE VIEW vv AS SELECT a + b AS s FROM vt;
+        SELECT * FROM vv ORDER BY s;
+        DROP VIEW vv;
+    """,
+    "show_set": """
+        SHOW DateStyle;
+        SET DateStyle = 'SQL, DMY';
+        SHOW DateStyle;
+        SELECT '2024-01-02'::date;
+        RESET DateStyle;
+        SET search_path = public;
+        SHOW search_path;
+        SHOW nosuch;
+    """,
+    "syntax_errors": """
+        SELEC 1;
+        SELECT (1;
+        SELECT * FROM;
+    """,
+}
+
+# case name -> reason (kept honest: each is a real gap, tracked in the issues)
+KNOWN_GAPS: dict[str, str] = {}
+
+def run_script(target, script: str) -> str:
+    cmd = [require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(target.port), "-U", target.superuser,
+           "-d", "postgres", "-v", "ON_ERROR_STOP=0", "-f", "-"]
+    res = subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=60,
+                         env={"PGTZ": "UTC", "PGDATESTYLE": "ISO, MDY", "LC_ALL": "C", "PATH": "/usr/bin:/bin"})
+    return res.stdout + "\n--stderr--\n" + res.stderr
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_output_as_postgres(name, shared_server, pg15, request):
+    if name in KNOWN_GAPS:
+        request.applymarker(pytest.mark.xfail(reason=KNOWN_GAPS[name], strict=True))
+    script = "\n".join(line.strip() for line in CASES[name].strip().splitlines())
+    expected = run_script(pg15, script)
+    got = run_script(shared_server, script)
+    assert got == expected
