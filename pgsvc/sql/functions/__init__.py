@@ -6,11 +6,22 @@ CASTS, OPERATORS and FUNCTIONS. Each entry's `emit` is an SQL template over the
 result is again a stored form of the entry's result type. `register_all(conn, ctx)`
 installs every UDF, aggregate and collation those templates use.
 
+Template placeholders: {0}, {1}, ... operands; {args} (variadic functions) the
+comma-separated argument list; {argtype0}/{argtype1} the OID of that argument's
+resolved type (to_json, json_agg). kind='set' functions have emit '' and a Python
+`generator` the translator calls (or materialises) per input row.
+
 Errors inside UDFs: see pgsvc.sql.functions.context (raise_sql / pending_error).
 """
 
 from pgsvc.sql.functions.context import FunctionContext, UdfError, raise_sql  # noqa: F401
-from pgsvc.sql.functions.signatures import (  # noqa: F401
-    CASTS, FUNCTIONS, OPERATORS, CastSig, FuncSig, OperSig,
-)
+from pgsvc.sql.functions.signatures import CastSig, FuncSig, OperSig  # noqa: F401
+from pgsvc.sql.functions.casts import CASTS, find_cast  # noqa: F401
+from pgsvc.sql.functions.operators import OPERATORS  # noqa: F401
+from pgsvc.sql.functions.library import FUNCTIONS  # noqa: F401
+from pgsvc.sql.functions.aggregates import AGGREGATES as _AGGREGATES
+from pgsvc.sql.functions.udfs import like_to_glob  # noqa: F401
 from pgsvc.sql.functions.register import register_all  # noqa: F401
+
+for _sig in _AGGREGATES:
+    FUNCTIONS.setdefault(_sig.name, []).append(_sig)

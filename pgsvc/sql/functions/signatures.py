@@ -37,6 +37,3 @@ class FuncSig:
     generator: Callable[..., Any] | None = None  # 'set' functions: Python generator of rows
 
 
-CASTS: dict[tuple[int, int], CastSig] = {}
-OPERATORS: dict[str, list[OperSig]] = {}
-FUNCTIONS: dict[str, list[FuncSig]] = {}

@@ -86,8 +86,8 @@ def numeric_div(a, b):
     if y.is_zero():
         raise SqlError("22012", "division by zero")
     if not x.is_finite() or not y.is_finite():
-        return num_out(x.__truediv__(y, context=CTX) if x.is_infinite() else Decimal(0))
-    return num_out(round_to_scale(x.__truediv__(y, context=CTX), div_scale(x, y)))
+        return num_out(CTX.divide(x, y) if x.is_infinite() else Decimal(0))
+    return num_out(round_to_scale(CTX.divide(x, y), div_scale(x, y)))
 
 
 def _numeric_op(op):
@@ -272,9 +272,9 @@ def make_core_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_i8": (1, nullsafe(lambda x: check_int(O.INT8, x))),
         "pgsvc_int_div": (3, lambda a, b, oid: int_div(a, b, oid)),
         "pgsvc_int_mod": (2, int_mod),
-        "pgsvc_numeric_add": (2, _numeric_op(lambda x, y: x.__add__(y, context=CTX))),
-        "pgsvc_numeric_sub": (2, _numeric_op(lambda x, y: x.__sub__(y, context=CTX))),
-        "pgsvc_numeric_mul": (2, _numeric_op(lambda x, y: x.__mul__(y, context=CTX))),
+        "pgsvc_numeric_add": (2, _numeric_op(lambda x, y: CTX.add(x, y))),
+        "pgsvc_numeric_sub": (2, _numeric_op(lambda x, y: CTX.subtract(x, y))),
+        "pgsvc_numeric_mul": (2, _numeric_op(lambda x, y: CTX.multiply(x, y))),
         "pgsvc_numeric_div": (2, numeric_div),
         "pgsvc_numeric_mod": (2, numeric_mod),
         "pgsvc_numeric_neg": (1, nullsafe(lambda a: num_out(-dec(a)) if dec(a) == dec(a) else "NaN")),
@@ -335,7 +335,7 @@ def _numeric_power(x: Decimal, y: Decimal) -> Decimal:
         raise SqlError("2201F", "a negative number raised to a non-integer power yields a complex result")
     if x.is_nan() or y.is_nan():
         return NAN
-    result = x.__pow__(y, context=CTX)
+    result = CTX.power(x, y)
     scale = max(NUMERIC_MIN_SIG_DIGITS - (result.adjusted() + 1 if not result.is_zero() else 0),
                 dscale(x), 0) if y != y.to_integral_value() or y < 0 else dscale(x) * int(y)
     return round_to_scale(result, min(scale, 1000))

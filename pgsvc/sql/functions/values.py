@@ -5,7 +5,7 @@ and the generic cast/I-O helpers UDFs share.
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from pgsvc.errors import SqlError
@@ -17,7 +17,7 @@ from pgsvc.sql.types.textio import text_decoder, text_encoder
 from pgsvc.sql.types.typmod import apply_typmod
 
 
-@lru_cache(maxsize=None)
+@cache
 def _adapters(oid: int):
     return sqlite_adapter(oid)
 

@@ -1,0 +1,275 @@
+"""Aggregates: FuncSig entries (kind='aggregate') and the SQLite aggregate classes.
+
+Native SQLite aggregates are used where PostgreSQL's semantics allow (count, sum of
+int2/int4 -> int8, min/max with the type's collation, bool_and/bool_or over 0/1,
+avg of floats); numeric, avg of integers (numeric result with PG's scale),
+sum(int8) -> numeric, array/json aggregates and statistics run in Python.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from decimal import Decimal
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.functions.context import FunctionContext
+from pgsvc.sql.functions.signatures import FuncSig
+from pgsvc.sql.functions.udfs import div_scale
+from pgsvc.sql.functions.values import dec, num_out
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.jsontext import dumps_json, dumps_jsonb, loads
+from pgsvc.sql.types.numeric import CTX, round_to_scale
+from pgsvc.sql.types.storage import _dump_stored
+
+
+def _agg_sigs() -> list[FuncSig]:
+    s = []
+
+    def f(name, args, ret, emit, strict=True):
+        s.append(FuncSig(name, tuple(args), ret, emit, kind="aggregate", strict=strict))
+
+    f("count", [], O.INT8, "count(*)")
+    f("count", [O.ANY_], O.INT8, "count({0})")
+    for t in (O.INT2, O.INT4):
+        f("sum", [t], O.INT8, "sum({0})")
+        f("avg", [t], O.NUMERIC, "pgsvc_avg_numeric({0})")
+    f("sum", [O.INT8], O.NUMERIC, "pgsvc_sum_numeric({0})")
+    f("avg", [O.INT8], O.NUMERIC, "pgsvc_avg_numeric({0})")
+    f("sum", [O.NUMERIC], O.NUMERIC, "pgsvc_sum_numeric({0})")
+    f("avg", [O.NUMERIC], O.NUMERIC, "pgsvc_avg_numeric({0})")
+    for t in (O.FLOAT4, O.FLOAT8):
+        f("sum", [t], t, "total({0})")  # see note: SUM(NULL-only) -> NULL handled below
+        f("avg", [t], O.FLOAT8, "avg({0})")
+    f("sum", [O.INTERVAL], O.INTERVAL, "pgsvc_sum_interval({0})")
+    for name in ("min", "max"):
+        for t in (O.INT2, O.INT4, O.INT8, O.FLOAT4, O.FLOAT8, O.TEXT, O.DATE, O.TIMESTAMP,
+                  O.TIMESTAMPTZ, O.TIME, O.OID, O.BPCHAR, O.UUID):
+            f(name, [t], t, f"{name}({{0}})")
+        f(name, [O.NUMERIC], O.NUMERIC, f"{name}({{0}} COLLATE pg_numeric)")
+        f(name, [O.INTERVAL], O.INTERVAL, f"{name}({{0}} COLLATE pg_interval)")
+        f(name, [O.ANYARRAY], O.ANYARRAY, f"{name}({{0}} COLLATE pg_array)")
+    f("bool_and", [O.BOOL], O.BOOL, "min({0})")
+    f("every", [O.BOOL], O.BOOL, "min({0})")
+    f("bool_or", [O.BOOL], O.BOOL, "max({0})")
+    f("string_agg", [O.TEXT, O.TEXT], O.TEXT, "group_concat({0}, {1})")
+    f("string_agg", [O.BYTEA, O.BYTEA], O.BYTEA, "pgsvc_string_agg_bytea({0}, {1})")
+    f("array_agg", [O.ANYELEMENT], O.ANYARRAY, "pgsvc_array_agg({0})", strict=False)
+    f("json_agg", [O.ANYELEMENT], O.JSON, "pgsvc_json_agg(pgsvc_to_json({0}, {argtype0}))",
+      strict=False)
+    f("jsonb_agg", [O.ANYELEMENT], O.JSONB, "pgsvc_jsonb_agg(pgsvc_to_json({0}, {argtype0}))",
+      strict=False)
+    f("json_object_agg", [O.ANY_, O.ANY_], O.JSON,
+      "pgsvc_json_object_agg({0}, pgsvc_to_json({1}, {argtype1}))", strict=False)
+    f("jsonb_object_agg", [O.ANY_, O.ANY_], O.JSONB,
+      "pgsvc_jsonb_object_agg({0}, pgsvc_to_json({1}, {argtype1}))", strict=False)
+    for t in (O.INT2, O.INT4, O.INT8):
+        f("bit_and", [t], t, "pgsvc_bit_and({0})")
+        f("bit_or", [t], t, "pgsvc_bit_or({0})")
+    for name in ("stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop"):
+        for t in (O.INT2, O.INT4, O.INT8, O.NUMERIC):
+            f(name, [t], O.NUMERIC, f"pgsvc_{_STAT[name]}_numeric({{0}})")
+        for t in (O.FLOAT4, O.FLOAT8):
+            f(name, [t], O.FLOAT8, f"pgsvc_{_STAT[name]}_float({{0}})")
+    return s
+
+
+_STAT = {"stddev": "stddev_samp", "stddev_samp": "stddev_samp", "stddev_pop": "stddev_pop",
+         "variance": "var_samp", "var_samp": "var_samp", "var_pop": "var_pop"}
+
+
+class SumNumeric:
+    def __init__(self):
+        self.total = None
+
+    def step(self, v):
+        if v is not None:
+            self.total = dec(v) if self.total is None else CTX.add(self.total, dec(v))
+
+    def finalize(self):
+        return None if self.total is None else num_out(self.total)
+
+
+class AvgNumeric:
+    def __init__(self):
+        self.total, self.count = Decimal(0), 0
+
+    def step(self, v):
+        if v is not None:
+            self.total = CTX.add(self.total, dec(v))
+            self.count += 1
+
+    def finalize(self):
+        if not self.count:
+            return None
+        n = Decimal(self.count)
+        return num_out(round_to_scale(CTX.divide(self.total, n),
+                                      div_scale(self.total, n)))
+
+
+class SumInterval:
+    def __init__(self):
+        self.parts = None
+
+    def step(self, v):
+        if v is not None:
+            m, d, us = (int(x) for x in v.split())
+            p = self.parts or (0, 0, 0)
+            self.parts = (p[0] + m, p[1] + d, p[2] + us)
+
+    def finalize(self):
+        return None if self.parts is None else " ".join(map(str, self.parts))
+
+
+class ArrayAgg:
+    def __init__(self):
+        self.items = []
+
+    def step(self, v):
+        self.items.append(v)
+
+    def finalize(self):
+        return _dump_stored(self.items) if self.items else None
+
+
+class JsonAgg:
+    jsonb = False
+
+    def __init__(self):
+        self.items = []
+
+    def step(self, v):
+        self.items.append(None if v is None else loads(v))
+
+    def finalize(self):
+        if not self.items:
+            return None
+        return dumps_jsonb(self.items) if self.jsonb else dumps_json(self.items)
+
+
+class JsonbAgg(JsonAgg):
+    jsonb = True
+
+
+class JsonObjectAgg:
+    jsonb = False
+
+    def __init__(self):
+        self.pairs = []
+
+    def step(self, k, v):
+        if k is None:
+            raise SqlError("22004", "field name must not be null")
+        self.pairs.append((str(k), None if v is None else loads(v)))
+
+    def finalize(self):
+        if not self.pairs:
+            return None
+        if self.jsonb:
+            return dumps_jsonb(dict(self.pairs))
+        return "{ " + ", ".join(json.dumps(k, ensure_ascii=False) + " : " + dumps_json(v)
+                                for k, v in self.pairs) + " }"
+
+
+class JsonbObjectAgg(JsonObjectAgg):
+    jsonb = True
+
+
+class BitAnd:
+    def __init__(self):
+        self.value = None
+
+    def step(self, v):
+        if v is not None:
+            self.value = v if self.value is None else self.value & v
+
+    def finalize(self):
+        return self.value
+
+
+class BitOr(BitAnd):
+    def step(self, v):
+        if v is not None:
+            self.value = v if self.value is None else self.value | v
+
+
+class StringAggBytea:
+    def __init__(self):
+        self.parts = None
+
+    def step(self, v, sep):
+        if v is None:
+            return
+        if self.parts is None:
+            self.parts = bytearray(v)
+        else:
+            self.parts += (sep or b"") + v
+
+    def finalize(self):
+        return None if self.parts is None else bytes(self.parts)
+
+
+def _stat_class(kind: str, numeric: bool):
+    class Stat:
+        def __init__(self):
+            self.values = []
+
+        def step(self, v):
+            if v is not None:
+                self.values.append(dec(v) if numeric else float(v))
+
+        def finalize(self):
+            n = len(self.values)
+            sample = kind.endswith("samp")
+            if n == 0 or (sample and n == 1):
+                return None
+            if numeric:
+                mean = sum(self.values, Decimal(0)) / n
+                ss = sum(((x - mean) ** 2 for x in self.values), Decimal(0))
+                var = CTX.divide(ss, Decimal(n - 1 if sample else n))
+                scale = max(max((-x.as_tuple().exponent for x in self.values), default=0) * 2, 16)
+                if kind.startswith("stddev"):
+                    var = var.sqrt(context=CTX)
+                return num_out(round_to_scale(var, min(scale, 1000) if
+                                              kind.startswith("var") else 16 if scale <= 16 else scale))
+            mean = math.fsum(self.values) / n
+            var = math.fsum((x - mean) ** 2 for x in self.values) / (n - 1 if sample else n)
+            return math.sqrt(var) if kind.startswith("stddev") else var
+    return Stat
+
+
+def _guarded(ctx: FunctionContext, cls):
+    from pgsvc.sql.functions.context import raise_sql
+
+    class Guarded(cls):
+        def step(self, *args):
+            try:
+                super().step(*args)
+            except SqlError as err:
+                raise_sql(ctx, err)
+
+        def finalize(self):
+            try:
+                return super().finalize()
+            except SqlError as err:
+                raise_sql(ctx, err)
+    return Guarded
+
+
+def register_aggregates(conn: sqlite3.Connection, ctx: FunctionContext) -> None:
+    aggs = {"pgsvc_sum_numeric": (1, SumNumeric), "pgsvc_avg_numeric": (1, AvgNumeric),
+            "pgsvc_sum_interval": (1, SumInterval), "pgsvc_array_agg": (1, ArrayAgg),
+            "pgsvc_json_agg": (1, JsonAgg), "pgsvc_jsonb_agg": (1, JsonbAgg),
+            "pgsvc_json_object_agg": (2, JsonObjectAgg),
+            "pgsvc_jsonb_object_agg": (2, JsonbObjectAgg),
+            "pgsvc_bit_and": (1, BitAnd), "pgsvc_bit_or": (1, BitOr),
+            "pgsvc_string_agg_bytea": (2, StringAggBytea)}
+    for kind in set(_STAT.values()):
+        aggs[f"pgsvc_{kind}_numeric"] = (1, _stat_class(kind, True))
+        aggs[f"pgsvc_{kind}_float"] = (1, _stat_class(kind, False))
+    for name, (nargs, cls) in aggs.items():
+        conn.create_aggregate(name, nargs, _guarded(ctx, cls))
+
+
+AGGREGATES: list[FuncSig] = _agg_sigs()

@@ -1,0 +1,292 @@
+"""json/jsonb and array UDFs (operators and functions) over stored forms: json(b) as
+TEXT, arrays as JSON TEXT of element stored forms (see pgsvc.sql.types)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.types.jsontext import dumps_json, dumps_jsonb, loads
+
+
+def _get(doc, key):
+    if isinstance(doc, dict) and isinstance(key, str):
+        return doc.get(key)
+    if isinstance(doc, list) and isinstance(key, int):
+        if key < 0:
+            key += len(doc)
+        return doc[key] if 0 <= key < len(doc) else None
+    return None
+
+
+_MISSING = object()
+
+
+def json_get(text, key, jsonb=1):
+    if text is None or key is None:
+        return None
+    found = _get(loads(text), key)
+    if found is None:
+        return None if not _is_json_null(text, key) else "null"
+    return dumps_jsonb(found) if jsonb else dumps_json(found)
+
+
+def _is_json_null(text, key) -> bool:
+    doc = loads(text)
+    return isinstance(doc, dict) and isinstance(key, str) and key in doc and doc[key] is None
+
+
+def _as_text(value):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return dumps_jsonb(value)
+
+
+def json_get_text(text, key):
+    if text is None or key is None:
+        return None
+    return _as_text(_get(loads(text), key))
+
+
+def _walk(text, path_json):
+    doc = loads(text)
+    for step in json.loads(path_json):
+        if isinstance(doc, list):
+            try:
+                step = int(step)
+            except (TypeError, ValueError):
+                return _MISSING
+        doc = _get(doc, step)
+        if doc is None:
+            return _MISSING
+    return doc
+
+
+def json_path(text, path, jsonb=1):
+    if text is None or path is None:
+        return None
+    found = _walk(text, path)
+    return None if found is _MISSING else (dumps_jsonb(found) if jsonb else dumps_json(found))
+
+
+def json_path_text(text, path):
+    if text is None or path is None:
+        return None
+    found = _walk(text, path)
+    return None if found is _MISSING else _as_text(found)
+
+
+def _contains(a, b) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return all(k in a and _contains(a[k], v) for k, v in b.items())
+    if isinstance(a, list):
+        if isinstance(b, list):
+            return all(any(_contains(x, y) for x in a) for y in b)
+        return any(not isinstance(x, (list, dict)) and x == b for x in a)
+    return a == b
+
+
+def jsonb_contains(a, b):
+    if a is None or b is None:
+        return None
+    return int(_contains(loads(a), loads(b)))
+
+
+def jsonb_exists(a, key):
+    if a is None or key is None:
+        return None
+    doc = loads(a)
+    if isinstance(doc, dict):
+        return int(key in doc)
+    if isinstance(doc, list):
+        return int(key in [x for x in doc if isinstance(x, str)])
+    return int(doc == key)
+
+
+def jsonb_exists_any(a, keys):
+    return None if a is None or keys is None else int(any(jsonb_exists(a, k)
+                                                          for k in json.loads(keys)))
+
+
+def jsonb_exists_all(a, keys):
+    return None if a is None or keys is None else int(all(jsonb_exists(a, k)
+                                                          for k in json.loads(keys)))
+
+
+def jsonb_concat(a, b):
+    if a is None or b is None:
+        return None
+    x, y = loads(a), loads(b)
+    if isinstance(x, dict) and isinstance(y, dict):
+        return dumps_jsonb({**x, **y})
+    xs = x if isinstance(x, list) else [x]
+    ys = y if isinstance(y, list) else [y]
+    return dumps_jsonb(xs + ys)
+
+
+def jsonb_delete(a, key):
+    if a is None or key is None:
+        return None
+    doc = loads(a)
+    if isinstance(doc, dict) and isinstance(key, str):
+        doc.pop(key, None)
+    elif isinstance(doc, list):
+        if isinstance(key, int):
+            idx = key + len(doc) if key < 0 else key
+            if 0 <= idx < len(doc):
+                del doc[idx]
+        else:
+            doc = [x for x in doc if x != key]
+    elif isinstance(key, (str, int)):
+        raise SqlError("22023", "cannot delete from scalar")
+    return dumps_jsonb(doc)
+
+
+def json_typeof(text):
+    if text is None:
+        return None
+    doc = loads(text)
+    if doc is None:
+        return "null"
+    if isinstance(doc, bool):
+        return "boolean"
+    if isinstance(doc, (int, Decimal, float)):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}[type(doc)]
+
+
+def json_array_length(text):
+    if text is None:
+        return None
+    doc = loads(text)
+    if not isinstance(doc, list):
+        what = "a scalar" if not isinstance(doc, dict) else "an object"
+        raise SqlError("22023", f"cannot get array length of {what}")
+    return len(doc)
+
+
+def jsonb_pretty(text):
+    if text is None:
+        return None
+    return _pretty(loads(text), 0)
+
+
+def _pretty(v, level):
+    pad = "    " * (level + 1)
+    end = "    " * level
+    if isinstance(v, dict):
+        if not v:
+            return "{\n" + end + "}"
+        items = [json.dumps(k, ensure_ascii=False) + ": " + _pretty(v[k], level + 1)
+                 for k in sorted(v, key=lambda k: (len(k.encode()), k.encode()))]
+        return "{\n" + ",\n".join(pad + i for i in items) + "\n" + end + "}"
+    if isinstance(v, list):
+        if not v:
+            return "[\n" + end + "]"
+        return "[\n" + ",\n".join(pad + _pretty(x, level + 1) for x in v) + "\n" + end + "]"
+    return dumps_jsonb(v)
+
+
+def jsonb_set(target, path, new, create=1):
+    if target is None or path is None or new is None:
+        return None
+    doc, steps, value = loads(target), json.loads(path), loads(new)
+    if not steps:
+        return dumps_jsonb(doc)
+    node = doc
+    for step in steps[:-1]:
+        nxt = _get(node, int(step) if isinstance(node, list) else step)
+        if nxt is None:
+            return dumps_jsonb(doc)
+        node = nxt
+    last = steps[-1]
+    if isinstance(node, dict):
+        if last in node or create:
+            node[last] = value
+    elif isinstance(node, list):
+        idx = int(last)
+        if -len(node) <= idx < len(node):
+            node[idx] = value
+        elif create:
+            node.insert(0 if idx < 0 else len(node), value)
+    return dumps_jsonb(doc)
+
+
+# --- arrays --------------------------------------------------------------------------
+
+def _arr(text):
+    return json.loads(text, parse_float=Decimal)
+
+
+def _flat(v):
+    out = []
+    for x in v:
+        out.extend(_flat(x) if isinstance(x, list) else [x])
+    return out
+
+
+def _dump(v) -> str:
+    from pgsvc.sql.types.storage import _dump_stored
+    return _dump_stored(v)
+
+
+def array_contains(a, b):
+    if a is None or b is None:
+        return None
+    have = [x for x in _flat(_arr(a)) if x is not None]
+    return int(all(x is not None and x in have for x in _flat(_arr(b))))
+
+
+def array_overlap(a, b):
+    if a is None or b is None:
+        return None
+    have = [x for x in _flat(_arr(a)) if x is not None]
+    return int(any(x is not None and x in have for x in _flat(_arr(b))))
+
+
+def array_cat(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return _dump(_arr(a) + _arr(b))
+
+
+def array_append(a, e):
+    return _dump((_arr(a) if a is not None else []) + [e])
+
+
+def array_prepend(e, a):
+    return _dump([e] + (_arr(a) if a is not None else []))
+
+
+def array_length(a, dim):
+    if a is None or dim is None:
+        return None
+    v = _arr(a)
+    for _ in range(int(dim) - 1):
+        if not v or not isinstance(v[0], list):
+            return None
+        v = v[0]
+    return len(v) if v else None
+
+
+def array_position(a, e):
+    if a is None:
+        return None
+    v = _arr(a)
+    return v.index(e) + 1 if e in v else None
+
+
+def array_remove(a, e):
+    return None if a is None else _dump([x for x in _arr(a) if x != e])
+
+
+def unnest_rows(a):
+    """Generator for the 'set' function unnest(anyarray): one stored element per row."""
+    if a is None:
+        return
+    yield from _flat(_arr(a) if isinstance(a, str) else a)
