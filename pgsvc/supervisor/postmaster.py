@@ -289,6 +289,12 @@ class Postmaster:
             signal.set_wakeup_fd(-1)
             for sig in HANDLED_SIGNALS:
                 signal.signal(sig, signal.SIG_DFL)
+            # Until the session installs its handlers, a reload (SIGHUP, forwarded to every
+            # child) must not kill a backend that is still authenticating — SIG_DFL would.
+            # PostgreSQL blocks it during start-up likewise. SIGTERM/SIGQUIT keep SIG_DFL:
+            # during start-up they mean "exit now", as PostgreSQL's startup-packet handlers.
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+            signal.signal(signal.SIGUSR1, signal.SIG_IGN)
             self.selector.close()
             os.close(self._wakeup_r)
             os.close(self._wakeup_w)
