@@ -9,20 +9,24 @@ under NotifyAccess=all too).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import time
 
 import sdnotify
+
+_libc = ctypes.CDLL(None)
+_libc.getenv.restype = ctypes.c_void_p
+_libc.getenv.argtypes = [ctypes.c_char_p]
 
 
 class Notifier:
     def __init__(self) -> None:
         self.enabled = bool(os.environ.get("NOTIFY_SOCKET"))
         self._notifier = sdnotify.SystemdNotifier() if self.enabled else None
-        os.environ.pop("NOTIFY_SOCKET", None)
         self.watchdog_interval = _watchdog_interval()
-        os.environ.pop("WATCHDOG_USEC", None)
-        os.environ.pop("WATCHDOG_PID", None)
+        for name in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
+            forget_variable(name)
         self._last_ping = 0.0
 
     def send(self, *lines: str) -> None:
@@ -69,3 +73,23 @@ def _watchdog_interval() -> float | None:
         return int(usec) / 1e6 / 2  # ping at half the timeout, as sd_watchdog_enabled advises
     except ValueError:
         return None
+
+
+def forget_variable(name: str) -> None:
+    """Remove an environment variable so that no forked backend has it — not in its
+    environment and not in /proc/<pid>/environ either.
+
+    unsetenv() only drops the pointer: the kernel still shows the string where exec
+    put it (/proc/<pid>/environ reads that memory, and forked children have a copy),
+    so a backend could read the notification socket's path there. Overwrite the
+    string itself with NULs after unsetting it (glibc never frees these strings).
+    """
+    address = _libc.getenv(name.encode())
+    value = os.environ.pop(name, None)
+    os.unsetenv(name)
+    if not address or value is None:
+        return
+    raw_len = len(os.fsencode(value))
+    start = address - len(name) - 1
+    if ctypes.string_at(start, len(name) + 1) == f"{name}=".encode():
+        ctypes.memset(start, 0, len(name) + 1 + raw_len)
