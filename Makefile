@@ -7,7 +7,7 @@ DATA   ?= ./data
 PORT   ?= 5433
 SOCKDIR ?= /tmp
 
-.PHONY: venv run test unit integration lint deb e2e bench bench-quick clean
+.PHONY: venv run test unit integration lint deb e2e rpm bench bench-quick clean
 
 # The interpreter is the system's (/usr/bin/python3), not a per-user one: a server
 # started as root drops to the `pgsvc` account and must still read its own interpreter.
@@ -33,6 +33,21 @@ integration: venv
 
 lint: venv
 	$(VENV)/bin/ruff check pgsvc tests
+
+# --- packaging and the end-to-end test under systemd (packaging/README.md) ---
+
+# dist/pgsvc_<version>_<arch>.deb, lintian-checked (errors fail the build).
+deb:
+	sh packaging/build-deb.sh
+
+# Boots a Debian bookworm container (systemd-nspawn) and checks the installed package;
+# needs root, debootstrap and systemd-container. -s: every step prints what it runs.
+e2e: venv deb
+	PGSVC_E2E=1 $(PY) -m pytest -v -s -p no:cacheprovider tests/e2e
+
+# dist/pgsvc-<version>-1.<arch>.rpm with rpmbuild, where it is installed (optional).
+rpm:
+	sh packaging/rpm/build-rpm.sh
 
 clean:
 	rm -rf build dist *.egg-info
