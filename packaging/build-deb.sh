@@ -18,7 +18,7 @@ VERSION=$(sed -n 's/^version *= *"\(.*\)"/\1/p' pyproject.toml | head -1)
 STAGE=build/deb/pgsvc-$VERSION
 OUT=dist
 
-for tool in dpkg-buildpackage dh dh_python3 lintian; do
+for tool in dpkg-parsechangelog dpkg-buildpackage dh dh_python3 lintian; do
     command -v "$tool" >/dev/null || {
         echo "make deb: $tool is missing: apt-get install debhelper dh-python python3-pip python3-setuptools python3-wheel lintian" >&2
         exit 1
@@ -54,6 +54,10 @@ $PY -m pip wheel --disable-pip-version-check --no-cache-dir --isolated -q \
     --prefer-binary --no-deps -w "$STAGE/debian/wheels" \
     -r packaging/vendor-requirements.txt
 ls "$STAGE/debian/wheels"
+
+if [ "${PGSVC_STAGE_ONLY:-}" = 1 ]; then
+    exit 0  # packaging/rpm/build-rpm.sh wants only the staged tree and the wheels
+fi
 
 echo "== dpkg-buildpackage"
 (cd "$STAGE" && dpkg-buildpackage -us -uc -b)
