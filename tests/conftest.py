@@ -103,7 +103,9 @@ class Server:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log.read_text()}")
             try:
                 lines = lock.read_text().split("\n")
-                if len(lines) >= 8 and lines[7].strip() == "ready":
+                # the pid line too: a stale file left by a killed server may say "ready"
+                ours = self.proc is None or lines[0].strip() == str(self.proc.pid)
+                if ours and len(lines) >= 8 and lines[7].strip() == "ready":
                     return
             except FileNotFoundError:
                 pass
@@ -128,23 +130,25 @@ class Server:
     def socket_path(self) -> str:
         return str(self.sockdir / f".s.PGSQL.{self.port}")
 
-    def children(self) -> list:
-        """The supervisor's live child processes (psutil.Process), backends included."""
+    def children(self, include_zombies: bool = False) -> list:
+        """The supervisor's child processes (psutil.Process), backends included; live
+        ones only unless include_zombies (exited but not yet reaped)."""
         import psutil
 
         try:
             kids = psutil.Process(self.pid).children()
         except psutil.NoSuchProcess:
             return []
-        return [k for k in kids if _alive(k)]
+        return kids if include_zombies else [k for k in kids if _alive(k)]
 
     def wait_children(self, n: int, timeout: float = 10) -> list:
-        """Wait until the supervisor has exactly n live children."""
+        """Wait until the supervisor has exactly n children, all live, none unreaped
+        (so its own count of backends agrees)."""
         kids: list = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            kids = self.children()
-            if len(kids) == n:
+            kids = self.children(include_zombies=True)
+            if len(kids) == n and all(_alive(k) for k in kids):
                 return kids
             time.sleep(0.02)
         raise TimeoutError(f"supervisor has {len(kids)} children, expected {n}")

@@ -63,6 +63,7 @@ def start_server(opts: ServerOptions) -> ServerState:
     os.umask(0o077)
     layout = check_data_directory(opts.datadir)
     settings = load_settings(layout, opts)
+    check_connection_settings(settings)
     setup_logging(settings["log_min_messages"])
     hba = load_hba_or_fail(layout, settings)
     start_time = time.time()
@@ -116,6 +117,15 @@ def load_settings(layout: Layout, opts: ServerOptions) -> Settings:
         raise StartupError(f"pgsvc: {getattr(e, 'message', e)}") from None
     settings.set_base("data_directory", layout.datadir)
     return settings
+
+
+def check_connection_settings(settings: Settings) -> None:
+    """As PostgreSQL's PostmasterMain: the reserved superuser slots must leave at least
+    one slot for everybody else, or no ordinary role could ever connect."""
+    reserved, maximum = settings["superuser_reserved_connections"], settings["max_connections"]
+    if reserved >= maximum:
+        raise StartupError(f"pgsvc: superuser_reserved_connections ({reserved}) must be less than "
+                           f"max_connections ({maximum})")
 
 
 def load_hba_or_fail(layout: Layout, settings: Settings) -> list:
