@@ -154,9 +154,8 @@ class Server:
         raise TimeoutError(f"supervisor has {len(kids)} children, expected {n}")
 
     def dsn(self, user: str | None = None, dbname: str = "postgres", host: str = "127.0.0.1", **kw) -> str:
-        parts = [f"host={host}", f"port={self.port}", f"user={user or self.superuser}", f"dbname={dbname}"]
-        parts += [f"{k}={v}" for k, v in kw.items()]
-        return " ".join(parts)
+        values = {"host": host, "port": self.port, "user": user or self.superuser, "dbname": dbname, **kw}
+        return " ".join(f"{k}={_conninfo_quote(str(v))}" for k, v in values.items())
 
     def psql(self, sql: str, *args: str, user: str | None = None, dbname: str = "postgres",
              host: str = "127.0.0.1", env: dict | None = None, check: bool = True,
@@ -165,6 +164,13 @@ class Server:
                "-d", dbname, "-v", "ON_ERROR_STOP=1", *args, "-c", sql]
         return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=timeout,
                               env={**os.environ, "PGCONNECT_TIMEOUT": "10", **(env or {})})
+
+
+def _conninfo_quote(value: str) -> str:
+    """A libpq conninfo value: quoted when empty or containing spaces, quotes or backslashes."""
+    if value and not any(c in value for c in " '\\\t\n"):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _alive(proc) -> bool:
@@ -233,9 +239,21 @@ def module_server_factory():
     _teardown(made)
 
 
+_ENGINE: list[bool] = []
+
+
 def engine_available() -> bool:
-    """Whether the SQL engine exists yet (backends need it to finish start-up)."""
-    return (ROOT / "pgsvc" / "sql" / "engine.py").exists()
+    """Whether the SQL engine exists yet (backends need it to finish start-up): committed
+    (not a half-written file in a shared work tree) and importable."""
+    if not _ENGINE:
+        tracked = subprocess.run(["git", "ls-files", "--error-unmatch", "pgsvc/sql/engine.py"],
+                                 cwd=ROOT, capture_output=True).returncode == 0
+        importable = tracked and subprocess.run(
+            [sys.executable, "-c", "from pgsvc.sql.engine import Engine"], cwd=ROOT,
+            capture_output=True, timeout=60).returncode == 0
+        _ENGINE.append(importable or (not (ROOT / ".git").exists()
+                                      and (ROOT / "pgsvc" / "sql" / "engine.py").exists()))
+    return _ENGINE[0]
 
 
 def require_engine() -> None:

@@ -138,7 +138,7 @@ class Authenticator:
                     raise FatalError("08P01", "client selected an invalid SASL authentication mechanism")
                 info = _parse_scram_verifier(self.stored or "") or _mock_scram(self.user)
                 self._scram = _SCRAM.make_server(lambda _name: info)
-                self._scram.set_client_first(data.decode("utf-8"))
+                _set_client_first(self._scram, data.decode("utf-8"))
                 self._stage = 1
                 return protocol.encode_auth_sasl_continue(self._scram.get_server_first().encode())
             if self._stage == 1:
@@ -153,3 +153,20 @@ class Authenticator:
         except (UnicodeDecodeError, ValueError):
             raise FatalError("08P01", "malformed SCRAM message") from None
         raise FatalError("08P01", "unexpected SASL message")
+
+
+def _set_client_first(server, client_first: str) -> None:
+    """Hand the client-first message to scramp, accepting libpq's empty user name.
+
+    libpq sends `n=` (empty): PostgreSQL takes the role from the start-up packet and
+    ignores SCRAM's user name. scramp refuses an empty attribute, so it parses a copy
+    with a placeholder name, and then gets the bytes the client really sent back as
+    client-first-bare — the client's proof is computed over those.
+    """
+    gs2_end = client_first.find(",", client_first.find(",") + 1) + 1
+    bare = client_first[gs2_end:] if gs2_end > 0 else client_first
+    if not bare.startswith("n=,"):
+        server.set_client_first(client_first)
+        return
+    server.set_client_first(client_first[:gs2_end] + "n=*," + bare[3:])
+    server.client_first_bare = bare

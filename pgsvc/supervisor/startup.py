@@ -64,6 +64,7 @@ def start_server(opts: ServerOptions) -> ServerState:
     layout = check_data_directory(opts.datadir)
     settings = load_settings(layout, opts)
     check_connection_settings(settings)
+    check_ssl_files(layout, settings)
     setup_logging(settings["log_min_messages"])
     hba = load_hba_or_fail(layout, settings)
     start_time = time.time()
@@ -126,6 +127,36 @@ def check_connection_settings(settings: Settings) -> None:
     if reserved >= maximum:
         raise StartupError(f"pgsvc: superuser_reserved_connections ({reserved}) must be less than "
                            f"max_connections ({maximum})")
+
+
+def check_ssl_files(layout: Layout, settings: Settings) -> None:
+    """With ssl = on, the certificate and key must load (as PostgreSQL's be_tls_init at
+    start-up): otherwise every backend would silently answer SSLRequest with `N` and
+    clients with sslmode=require could not connect. The key must be private."""
+    if not settings["ssl"]:
+        return
+    import ssl
+    import stat
+
+    cert = os.path.join(layout.datadir, settings["ssl_cert_file"])
+    key = os.path.join(layout.datadir, settings["ssl_key_file"])
+    try:
+        st = os.stat(key)
+    except OSError as e:
+        raise StartupError(f'pgsvc: could not access private key file "{key}": {e.strerror}') from None
+    mode = stat.S_IMODE(st.st_mode)
+    if (st.st_uid == os.geteuid() and mode & 0o077) or (st.st_uid == 0 and mode & 0o037):
+        raise StartupError(f'pgsvc: private key file "{key}" has group or world access\n'
+                           "DETAIL:  File must have permissions u=rw (0600) or less if owned by the database "
+                           "user, or permissions u=rw,g=r (0640) or less if owned by root.")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(cert, key)
+    except OSError as e:
+        raise StartupError(f'pgsvc: could not load server certificate file "{cert}": {e.strerror}') from None
+    except ssl.SSLError as e:
+        raise StartupError(f'pgsvc: could not load server certificate file "{cert}" '
+                           f'or private key file "{key}": {e.reason or e}') from None
 
 
 def load_hba_or_fail(layout: Layout, settings: Settings) -> list:
