@@ -100,7 +100,7 @@ def run_backend(ctx) -> int:
         log.exception("internal error during connection start-up")
         _send_fatal(conn, FatalError("XX000", "internal error during connection start-up"))
         return EXIT_ERROR
-    ctx.sock.settimeout(None)
+    conn.sock.settimeout(None)  # conn.sock: after TLS, ctx.sock is detached
     from pgsvc.backend.session import Session
 
     return session.run() if isinstance(session, Session) else EXIT_OK
