@@ -176,14 +176,48 @@ def reload(datadir) -> None:
 
 
 @main.command()
-@_datadir_option
-def status(datadir) -> None:
-    """Is the server running? Exit 0 running, 3 not running, 4 unknown."""
-    from pgsvc.control import server_status
+@click.option("-D", "--pgdata", "datadir", envvar="PGDATA", help=DATADIR_HELP)
+@click.option("--cluster", metavar="NAME", help="the systemd instance NAME (data in /var/lib/pgsvc/NAME)")
+@click.option("--json", "fmt", flag_value="json", help="JSON (keys: pgsvc/monitor/README.md)")
+@click.option("--prometheus", "fmt", flag_value="prometheus", help="Prometheus text exposition format")
+def status(datadir, cluster, fmt) -> None:
+    """Is the server running, and what is it doing? Exit 0 running, 3 not running, 4 unknown."""
+    from pgsvc.monitor import status_report
 
-    code, text = server_status(datadir)
-    click.echo(text, err=code == 4)
+    fmt = fmt or "text"
+    code, text = status_report(datadir, cluster, fmt)
+    click.echo(text, nl=False, err=code == 4 and fmt == "text")
     sys.exit(code)
+
+
+@main.command()
+@click.option("-D", "--pgdata", "datadir", envvar="PGDATA", help=DATADIR_HELP)
+@click.option("--cluster", metavar="NAME", help="the systemd instance NAME (data in /var/lib/pgsvc/NAME)")
+@click.option("-n", "--iterations", type=click.IntRange(min=1), help="stop after N refreshes")
+@click.option("-d", "--delay", default=1.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="seconds between refreshes")
+@click.option("-b", "--batch", is_flag=True, help="plain text frames instead of a full-screen view")
+def top(datadir, cluster, iterations, delay, batch) -> None:
+    """Live view of the backends, refreshed every second (q or Ctrl-C quits)."""
+    from pgsvc.monitor import resolve_datadir
+    from pgsvc.monitor.top import run_top
+
+    path, error = resolve_datadir(datadir, cluster)
+    if path is None:
+        _fail(PgsvcError(error), 4)
+    sys.exit(run_top(path, cluster, iterations, delay, batch))
+
+
+@main.command(name="ls")
+@click.option("-D", "--pgdata", "datadirs", multiple=True, help="also list this data directory (repeatable)")
+@click.option("--json", "as_json", is_flag=True, help="JSON: a list of objects")
+@click.option("--no-discover", is_flag=True, help="do not look for running servers not configured")
+def ls_clusters(datadirs, as_json, no_discover) -> None:
+    """List the clusters on this machine (like pg_lsclusters)."""
+    from pgsvc.monitor.clusters import list_clusters, render_clusters, render_clusters_json
+
+    rows = list_clusters(list(datadirs), discover=not no_discover)
+    click.echo((render_clusters_json if as_json else render_clusters)(rows), nl=False)
 
 
 if __name__ == "__main__":
