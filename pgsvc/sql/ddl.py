@@ -1,0 +1,341 @@
+"""DDL: CREATE/DROP/ALTER TABLE, indexes, views, sequences, schemas, TRUNCATE.
+
+Each command updates pgsvc's catalog (pgsvc.sql.catalog) and the SQLite schema in the
+same transaction. A table's SQLite definition is always generated from the catalog
+(`table_sql`): columns with their storage class and collation, NOT NULL, CHECK and
+FOREIGN KEY clauses; PRIMARY KEY / UNIQUE are unique indexes named after the
+constraint. ALTERs SQLite cannot do in place rebuild the table from the catalog.
+"""
+
+from __future__ import annotations
+
+import pglast
+from pglast import ast, enums
+
+from pgsvc.errors import SqlError, SqlNotice
+from pgsvc.sql import catalog as C
+from pgsvc.sql.translate.expr import quote_ident, type_from_typename
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.catalog import find_oid
+from pgsvc.sql.types.storage import collation_for
+
+_SERIALS = {"serial": O.INT4, "serial4": O.INT4, "bigserial": O.INT8, "serial8": O.INT8,
+            "smallserial": O.INT2, "serial2": O.INT2}
+_FK_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+
+
+class Ddl:
+    """Runs one DDL statement against the engine's connection and catalog."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.conn = engine.conn
+        self.cat = engine.catalog
+
+    def notice(self, msg: str) -> None:
+        self.engine.session.notice(SqlNotice(msg))
+
+    def schema_of(self, rv) -> str:
+        if rv.schemaname:
+            if rv.schemaname not in self.cat.schemas:
+                raise SqlError("3F000", f'schema "{rv.schemaname}" does not exist')
+            return rv.schemaname
+        for s in self.engine.search_path():
+            if s in self.cat.schemas:
+                return s
+        raise SqlError("3F000", "no schema has been selected to create in")
+
+    def refresh(self) -> None:
+        C.bump_version(self.conn)
+        self.engine.reload_catalog()
+        self.cat = self.engine.catalog
+
+    # --- CREATE TABLE -------------------------------------------------------------
+
+    def create_table(self, node: ast.CreateStmt) -> None:
+        rv = node.relation
+        if node.inhRelations or node.partspec or node.ofTypename:
+            raise SqlError("0A000", "table inheritance, partitioning and typed tables are not supported")
+        if rv.relpersistence == "t":
+            raise SqlError("0A000", "temporary tables are not supported")
+        schema = self.schema_of(rv)
+        if C.relation_name_taken(self.cat, schema, rv.relname):
+            if node.if_not_exists:
+                self.notice(f'relation "{rv.relname}" already exists, skipping')
+                return
+            raise SqlError("42P07", f'relation "{rv.relname}" already exists')
+        options = {d.defname: _defarg(d.arg) for d in node.options or ()}
+        relid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "r", options)
+        attrs, cons = [], []
+        for elt in node.tableElts or ():
+            if isinstance(elt, ast.ColumnDef):
+                attrs.append(self.column_def(elt, relid, len(attrs) + 1, schema, rv.relname, cons))
+            elif isinstance(elt, ast.Constraint):
+                cons.append((None, elt))
+            else:
+                raise SqlError("0A000", "LIKE in CREATE TABLE is not supported")
+        names = [a.name for a in attrs]
+        for n in names:
+            if names.count(n) > 1:
+                raise SqlError("42701", f'column "{n}" specified more than once')
+        for a in attrs:
+            C.insert_attr(self.conn, relid, a)
+        self.refresh()
+        rel = self.cat.by_oid[relid]
+        self.conn.execute(table_sql(rel, self.engine))
+        for col, con in cons:
+            self.add_constraint(rel, con, col, creating=True)
+            rel = self.cat.by_oid[relid]
+        self.rebuild_if_needed(rel, force=False)
+
+    def column_def(self, cd: ast.ColumnDef, relid, attnum, schema, table, cons) -> C.Attr:
+        tn = cd.typeName
+        tname = tn.names[-1].sval if tn.names else ""
+        default = None
+        if tname in _SERIALS and len(tn.names) == 1:
+            oid, typmod = _SERIALS[tname], -1
+            seq = self.create_owned_sequence(schema, table, cd.colname, oid, relid, attnum)
+            default = f"nextval('{seq}'::regclass)"
+            notnull = True
+        else:
+            oid, typmod = type_from_typename(tn)
+            notnull = bool(cd.is_not_null)
+        identity = ""
+        for con in cd.constraints or ():
+            ct = con.contype
+            if ct == enums.ConstrType.CONSTR_NOTNULL:
+                notnull = True
+            elif ct == enums.ConstrType.CONSTR_NULL:
+                notnull = False
+            elif ct == enums.ConstrType.CONSTR_DEFAULT:
+                default = _deparse(con.raw_expr)
+            elif ct == enums.ConstrType.CONSTR_IDENTITY:
+                identity = "a" if con.generated_when == "a" else "d"
+                seq = self.create_owned_sequence(schema, table, cd.colname, oid, relid, attnum)
+                default = f"nextval('{seq}'::regclass)"
+                notnull = True
+            elif ct == enums.ConstrType.CONSTR_GENERATED:
+                raise SqlError("0A000", "generated columns are not supported")
+            elif ct == enums.ConstrType.CONSTR_PRIMARY:
+                notnull = True
+                cons.append((cd.colname, con))
+            elif ct in (enums.ConstrType.CONSTR_UNIQUE, enums.ConstrType.CONSTR_CHECK,
+                        enums.ConstrType.CONSTR_FOREIGN):
+                cons.append((cd.colname, con))
+        if cd.collClause is not None:
+            coll = cd.collClause.collname[-1].sval
+            if coll not in ("C", "POSIX", "default"):
+                raise SqlError("0A000", f'collation "{coll}" is not supported')
+        return C.Attr(attnum, cd.colname, oid, typmod, notnull, default, identity)
+
+    def create_owned_sequence(self, schema, table, col, typ, relid, attnum) -> str:
+        name = self.unique_rel_name(schema, f"{table}_{col}_seq")
+        seq_oid = C.insert_relation(self.conn, self.cat, schema, name, "S")
+        maxv = {O.INT2: 32767, O.INT4: 2147483647}.get(typ, 2**63 - 1)
+        self.conn.execute('INSERT INTO "pgsvc$sequence" VALUES (?, ?, 1, 1, 1, ?, 0, 1, 0, ?, ?)',
+                          (seq_oid, typ, maxv, relid, attnum))
+        self.cat.relations[(schema, name)] = C.Relation(seq_oid, schema, name, "S", "")
+        return name if schema == "public" else f"{schema}.{name}"
+
+    def unique_rel_name(self, schema: str, base: str) -> str:
+        base = base[:63]
+        name, n = base, 0
+        taken = {r.name for r in self.cat.relations.values() if r.schema == schema}
+        taken |= {k[1] for k in self.cat.constraint_names if k[0] == schema}
+        while name in taken:
+            n += 1
+            name = f"{base[:63 - len(str(n))]}{n}"
+        return name
+
+    # --- constraints ------------------------------------------------------------------
+
+    def add_constraint(self, rel: C.Relation, con: ast.Constraint, col: str | None, creating=False) -> None:
+        ct = enums.ConstrType
+        if con.deferrable or con.initdeferred:
+            raise SqlError("0A000", "deferrable constraints are not supported")
+        if con.contype in (ct.CONSTR_PRIMARY, ct.CONSTR_UNIQUE):
+            keys = [col] if col else [k.sval for k in con.keys]
+            primary = con.contype == ct.CONSTR_PRIMARY
+            if primary and any(c.contype == "p" for c in rel.constraints):
+                raise SqlError("42P16", f'multiple primary keys for table "{rel.name}" are not allowed')
+            attnums = [self.attnum(rel, k) for k in keys]
+            suffix = "pkey" if primary else "_".join(keys) + "_key"
+            name = con.conname or self.unique_rel_name(rel.schema, f"{rel.name}_{suffix}")
+            if primary:
+                for a in (rel.attr_by_num(n) for n in attnums):
+                    if not a.notnull:
+                        self.check_no_nulls(rel, a)
+                        a.notnull = True
+                        C.update_attr(self.conn, rel.oid, a)
+            ioid = C.insert_relation(self.conn, self.cat, rel.schema, name, "i")
+            C.insert_index(self.conn, ioid, rel.oid, True, primary, attnums)
+            C.insert_constraint(self.conn, C.Constraint(C.new_oid(self.conn), name, "p" if primary else "u",
+                                                        rel.oid, attnums, index_oid=ioid))
+            self.refresh()
+            self.create_sqlite_index(self.cat.by_oid[rel.oid], self.cat.by_oid[ioid].sqlite_name, True,
+                                     [rel.attr_by_num(n).name for n in attnums], name)
+            self.rebuild_if_needed(self.cat.by_oid[rel.oid], force=not creating and primary)
+            return
+        if con.contype == ct.CONSTR_CHECK:
+            expr = _deparse(con.raw_expr)
+            first = col or _first_column(con.raw_expr, rel) or ""
+            name = con.conname or self.unique_rel_name(rel.schema, f"{rel.name}_{first}_check".replace("__", "_"))
+            C.insert_constraint(self.conn, C.Constraint(C.new_oid(self.conn), name, "c", rel.oid, [], expr))
+            self.refresh()
+            if not creating:
+                self.rebuild(self.cat.by_oid[rel.oid])
+            else:
+                self.rebuild(self.cat.by_oid[rel.oid])
+            return
+        if con.contype == ct.CONSTR_FOREIGN:
+            self.add_foreign_key(rel, con, col)
+            return
+        raise SqlError("0A000", "this kind of constraint is not supported")
+
+    def add_foreign_key(self, rel: C.Relation, con: ast.Constraint, col: str | None) -> None:
+        from pgsvc.sql.translate import Translator
+        tr = Translator(self.engine, self.cat, [])
+        parent = tr.relation(con.pktable)
+        fk_cols = [col] if col else [k.sval for k in con.fk_attrs]
+        if con.pk_attrs:
+            pk_cols = [k.sval for k in con.pk_attrs]
+        else:
+            pk = next((c for c in parent.constraints if c.contype == "p"), None)
+            if pk is None:
+                raise SqlError("42830", f'there is no primary key for referenced table "{parent.name}"')
+            pk_cols = [parent.attr_by_num(k).name for k in pk.keys]
+        name = con.conname or self.unique_rel_name(rel.schema, f"{rel.name}_{'_'.join(fk_cols)}_fkey")
+        fk = C.Constraint(C.new_oid(self.conn), name, "f", rel.oid, [self.attnum(rel, c) for c in fk_cols], None,
+                          parent.oid, [self.attnum(parent, c) for c in pk_cols], con.fk_upd_action or "a",
+                          con.fk_del_action or "a")
+        C.insert_constraint(self.conn, fk)
+        self.refresh()
+        self.rebuild(self.cat.by_oid[rel.oid])
+
+    def attnum(self, rel: C.Relation, name: str) -> int:
+        a = rel.attr(name)
+        if a is None:
+            raise SqlError("42703", f'column "{name}" named in key does not exist')
+        return a.attnum
+
+    def check_no_nulls(self, rel: C.Relation, a: C.Attr) -> None:
+        row = self.conn.execute(f"SELECT 1 FROM {quote_ident(rel.sqlite_name)} WHERE {quote_ident(a.name)} "
+                                "IS NULL LIMIT 1").fetchone()
+        if row is not None:
+            raise SqlError("23502", f'column "{a.name}" of relation "{rel.name}" contains null values')
+
+    def create_sqlite_index(self, rel, sqlite_name, unique, cols, display_name) -> None:
+        parts = []
+        for c in cols:
+            a = rel.attr(c)
+            coll = collation_for(a.type_oid) if a else None
+            parts.append(quote_ident(c) + (f" COLLATE {coll}" if coll else ""))
+        try:
+            self.conn.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX {quote_ident(sqlite_name)} ON "
+                              f"{quote_ident(rel.sqlite_name)} ({', '.join(parts)})")
+        except Exception as e:
+            if "UNIQUE constraint failed" in str(e):
+                raise SqlError("23505", f'could not create unique index "{display_name}"',
+                               detail="Key is duplicated.") from None
+            raise
+
+    # --- rebuild --------------------------------------------------------------------
+
+    def rebuild_if_needed(self, rel: C.Relation, force: bool) -> None:
+        if force:
+            self.rebuild(rel)
+
+    def rebuild(self, rel: C.Relation) -> None:
+        """Recreate the SQLite table from the catalog (for ALTERs SQLite cannot do in place)."""
+        tmp = rel.sqlite_name + "$new"
+        sql = table_sql(rel, self.engine, name=tmp)
+        cols = ", ".join(quote_ident(a.name) for a in rel.attrs)
+        self.conn.execute(sql)
+        try:
+            self.conn.execute(f"INSERT INTO {quote_ident(tmp)} ({cols}) SELECT {cols} FROM "
+                              f"{quote_ident(rel.sqlite_name)}")
+        except Exception as e:
+            from pgsvc.sql.sqlerr import map_error
+            err = map_error(e, self.engine)
+            if err.sqlstate == "23514":
+                err.message = f'check constraint "{err.constraint}" of relation "{rel.name}" is violated by some row'
+                err.detail = None
+            raise err from None
+        self.conn.execute(f"DROP TABLE {quote_ident(rel.sqlite_name)}")
+        self.conn.execute(f"ALTER TABLE {quote_ident(tmp)} RENAME TO {quote_ident(rel.sqlite_name)}")
+        for ix in rel.indexes:
+            names = [rel.attr_by_num(k).name for k in ix.keys if isinstance(k, int)]
+            self.create_sqlite_index(rel, ix.sqlite_name, ix.unique, names, ix.name)
+
+
+def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
+    parts = []
+    for a in rel.attrs:
+        t = find_oid(a.type_oid)
+        col = f"{quote_ident(a.name)} {t.storage if t else 'TEXT'}"
+        coll = collation_for(a.type_oid)
+        if coll:
+            col += f" COLLATE {coll}"
+        if a.notnull:
+            col += " NOT NULL"
+        parts.append(col)
+    for c in rel.constraints:
+        if c.contype == "c":
+            parts.append(f"CONSTRAINT {quote_ident(c.name)} CHECK ({check_sql(rel, c.expr, engine)})")
+        elif c.contype == "f":
+            parent = engine.catalog.by_oid[c.frelid]
+            fk = ", ".join(quote_ident(rel.attr_by_num(k).name) for k in c.keys)
+            pk = ", ".join(quote_ident(parent.attr_by_num(k).name) for k in c.fkeys)
+            parts.append(f"CONSTRAINT {quote_ident(c.name)} FOREIGN KEY ({fk}) REFERENCES "
+                         f"{quote_ident(parent.sqlite_name)} ({pk}) ON UPDATE {_FK_ACTIONS[c.on_update]} "
+                         f"ON DELETE {_FK_ACTIONS[c.on_delete]}")
+    return f"CREATE TABLE {quote_ident(name or rel.sqlite_name)} ({', '.join(parts)})"
+
+
+def check_sql(rel: C.Relation, expr: str, engine) -> str:
+    from pgsvc.sql.translate import Translator
+    from pgsvc.sql.translate.names import ColInfo, RangeEntry
+    tr = Translator(engine, engine.catalog, [])
+    tr.scope.add(RangeEntry(rel.name, [ColInfo(a.name, a.type_oid, a.typmod, quote_ident(a.name))
+                                       for a in rel.attrs]))
+    node = pglast.parse_sql(f"SELECT {expr}")[0].stmt.targetList[0].val
+    ex = tr.bool_expr(node, "CHECK")
+    # NULL passes a CHECK in both systems; SQLite fails only on false, like PostgreSQL
+    return ex.sql
+
+
+def _deparse(node) -> str:
+    from pglast.stream import RawStream
+    return RawStream()(node)
+
+
+def _first_column(node, rel) -> str | None:
+    found = []
+
+    def visit(n):
+        if isinstance(n, ast.ColumnRef) and not found:
+            f = n.fields[-1]
+            if isinstance(f, ast.String):
+                found.append(f.sval)
+        if isinstance(n, ast.Node):
+            for attr in n.__slots__:
+                visit(getattr(n, attr, None))
+        elif isinstance(n, (tuple, list)):
+            for x in n:
+                visit(x)
+    visit(node)
+    return found[0] if found else None
+
+
+def _defarg(arg):
+    if isinstance(arg, ast.Integer):
+        return arg.ival
+    if isinstance(arg, ast.String):
+        return arg.sval
+    if isinstance(arg, ast.Float):
+        return arg.fval
+    if isinstance(arg, ast.Boolean):
+        return arg.boolval
+    if isinstance(arg, ast.TypeName):
+        return ".".join(n.sval for n in arg.names)
+    return None if arg is None else str(arg)

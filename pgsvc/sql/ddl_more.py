@@ -1,0 +1,243 @@
+"""DDL continued: DROP, TRUNCATE, ALTER TABLE, CREATE INDEX / VIEW / SEQUENCE / SCHEMA,
+COMMENT. See pgsvc.sql.ddl for the conventions.
+"""
+
+from __future__ import annotations
+
+from pglast import ast, enums
+
+from pgsvc.errors import SqlError
+from pgsvc.sql import catalog as C
+from pgsvc.sql.ddl import Ddl, _deparse, _defarg
+from pgsvc.sql.translate.expr import quote_ident, type_from_typename
+
+_KIND_WORD = {"r": "table", "v": "view", "S": "sequence", "i": "index"}
+_OBJ_KIND = {enums.ObjectType.OBJECT_TABLE: "r", enums.ObjectType.OBJECT_VIEW: "v",
+             enums.ObjectType.OBJECT_SEQUENCE: "S", enums.ObjectType.OBJECT_INDEX: "i"}
+
+
+class DdlMore(Ddl):
+    def find(self, names: list[str]):
+        schema = names[0] if len(names) == 2 else None
+        return self.cat.lookup(schema, names[-1], self.engine.search_path())
+
+    # --- DROP -----------------------------------------------------------------------
+
+    def drop(self, node: ast.DropStmt) -> None:
+        kind = _OBJ_KIND.get(node.removeType)
+        if node.removeType == enums.ObjectType.OBJECT_SCHEMA:
+            return self.drop_schema(node)
+        if kind is None:
+            raise SqlError("0A000", f"DROP {node.removeType.name[7:]} is not supported")
+        word = _KIND_WORD[kind]
+        for obj in node.objects:
+            names = [n.sval for n in obj]
+            rel = self.find(names)
+            if rel is None:
+                if node.missing_ok:
+                    self.notice(f'{word} "{names[-1]}" does not exist, skipping')
+                    continue
+                raise SqlError("42P01", f'{word} "{".".join(names)}" does not exist')
+            if rel.kind != kind:
+                raise SqlError("42809", f'"{rel.name}" is not a {word}',
+                               hint=f"Use DROP {_KIND_WORD[rel.kind].upper()} to remove a {_KIND_WORD[rel.kind]}.")
+            self.drop_relation(rel, node.behavior == enums.DropBehavior.DROP_CASCADE)
+        self.refresh()
+
+    def drop_relation(self, rel: C.Relation, cascade: bool) -> None:
+        if rel.kind == "i":
+            owner = next((r for r in self.cat.by_oid.values() if any(ix.oid == rel.oid for ix in r.indexes)), None)
+            con = next((c for c in owner.constraints if c.index_oid == rel.oid), None) if owner else None
+            if con is not None:
+                raise SqlError("2BP01", f'cannot drop index {rel.name} because constraint {con.name} on table '
+                               f'{owner.name} requires it',
+                               hint=f"You can drop constraint {con.name} on table {owner.name} instead.")
+            self.conn.execute(f"DROP INDEX IF EXISTS {quote_ident(rel.sqlite_name)}")
+            C.delete_relation(self.conn, rel.oid)
+            return
+        for other in self.cat.by_oid.values():
+            for c in other.constraints:
+                if c.contype == "f" and c.frelid == rel.oid and other.oid != rel.oid:
+                    if not cascade:
+                        raise SqlError("2BP01", f"cannot drop table {rel.name} because other objects depend on it",
+                                       detail=f"constraint {c.name} on table {other.name} depends on table {rel.name}",
+                                       hint="Use DROP ... CASCADE to drop the dependent objects too.")
+                    self.conn.execute('DELETE FROM "pgsvc$constraint" WHERE oid = ?', (c.oid,))
+        if rel.kind == "r":
+            for ix in rel.indexes:
+                C.delete_relation(self.conn, ix.oid)
+            self.conn.execute(f"DROP TABLE IF EXISTS {quote_ident(rel.sqlite_name)}")
+            for seq_oid, in self.conn.execute('SELECT relid FROM "pgsvc$sequence" WHERE owner_relid = ?',
+                                              (rel.oid,)).fetchall():
+                C.delete_relation(self.conn, seq_oid)
+        C.delete_relation(self.conn, rel.oid)
+
+    def drop_schema(self, node: ast.DropStmt) -> None:
+        for obj in node.objects:
+            name = obj.sval if isinstance(obj, ast.String) else obj[0].sval
+            if name not in self.cat.schemas:
+                if node.missing_ok:
+                    self.notice(f'schema "{name}" does not exist, skipping')
+                    continue
+                raise SqlError("3F000", f'schema "{name}" does not exist')
+            rels = [r for r in self.cat.by_oid.values() if r.schema == name]
+            if rels and node.behavior != enums.DropBehavior.DROP_CASCADE:
+                raise SqlError("2BP01", f"cannot drop schema {name} because other objects depend on it",
+                               hint="Use DROP ... CASCADE to drop the dependent objects too.")
+            for r in rels:
+                if r.kind in ("r", "v", "S"):
+                    self.drop_relation(r, True)
+            self.conn.execute('DELETE FROM "pgsvc$namespace" WHERE nspname = ?', (name,))
+        self.refresh()
+
+    def create_schema(self, node: ast.CreateSchemaStmt) -> None:
+        if node.schemaElts:
+            raise SqlError("0A000", "CREATE SCHEMA with elements is not supported")
+        name = node.schemaname
+        if name in self.cat.schemas:
+            if node.if_not_exists:
+                self.notice(f'schema "{name}" already exists, skipping')
+                return
+            raise SqlError("42P06", f'schema "{name}" already exists')
+        if name.startswith("pg_"):
+            raise SqlError("42939", f'unacceptable schema name "{name}"',
+                           detail='The prefix "pg_" is reserved for system schemas.')
+        self.conn.execute('INSERT INTO "pgsvc$namespace" VALUES (?, ?)', (C.new_oid(self.conn), name))
+        self.refresh()
+
+    # --- TRUNCATE -------------------------------------------------------------------
+
+    def truncate(self, node: ast.TruncateStmt) -> None:
+        from pgsvc.sql.translate import Translator
+        tr = Translator(self.engine, self.cat, [])
+        rels = [tr.relation(rv) for rv in node.relations]
+        for rel in rels:
+            if rel.kind != "r":
+                raise SqlError("42809", f'"{rel.name}" is not a table')
+            self.conn.execute(f"DELETE FROM {quote_ident(rel.sqlite_name)}")
+            if node.restart_seqs:
+                self.conn.execute('UPDATE "pgsvc$sequence" SET last_value = start, is_called = 0 '
+                                  'WHERE owner_relid = ?', (rel.oid,))
+
+    # --- CREATE INDEX / VIEW / SEQUENCE ---------------------------------------------------
+
+    def create_index(self, node: ast.IndexStmt) -> None:
+        from pgsvc.sql.translate import Translator
+        rel = Translator(self.engine, self.cat, []).relation(node.relation)
+        if rel.kind != "r":
+            raise SqlError("42809", f'"{rel.name}" is not a table')
+        if node.whereClause is not None or node.indexIncludingParams:
+            raise SqlError("0A000", "partial indexes and INCLUDE are not supported")
+        if node.accessMethod not in (None, "btree"):
+            raise SqlError("0A000", f'access method "{node.accessMethod}" is not supported')
+        cols = []
+        for e in node.indexParams:
+            if e.name is None:
+                raise SqlError("0A000", "expression indexes are not supported")
+            if rel.attr(e.name) is None:
+                raise SqlError("42703", f'column "{e.name}" does not exist')
+            cols.append(e.name)
+        name = node.idxname or self.unique_rel_name(rel.schema, f"{rel.name}_{'_'.join(cols)}_idx")
+        if C.relation_name_taken(self.cat, rel.schema, name):
+            if node.if_not_exists:
+                self.notice(f'relation "{name}" already exists, skipping')
+                return
+            raise SqlError("42P07", f'relation "{name}" already exists')
+        ioid = C.insert_relation(self.conn, self.cat, rel.schema, name, "i")
+        C.insert_index(self.conn, ioid, rel.oid, bool(node.unique), False, [rel.attr(c).attnum for c in cols])
+        self.refresh()
+        self.create_sqlite_index(rel, self.cat.by_oid[ioid].sqlite_name, bool(node.unique), cols, name)
+
+    def create_view(self, node: ast.ViewStmt, sql: str) -> None:
+        from pgsvc.sql.translate import Translator
+        rv = node.view
+        schema = self.schema_of(rv)
+        existing = self.cat.relations.get((schema, rv.relname))
+        body = _deparse(node.query)
+        tr = Translator(self.engine, self.cat, [])
+        q = tr.select(node.query)  # validates the query now, as PostgreSQL does
+        if node.aliases:
+            names = [a.sval for a in node.aliases]
+            body = f"SELECT * FROM ({body}) AS v({', '.join(quote_ident(n) for n in names)})"
+        if existing is not None:
+            if not node.replace:
+                raise SqlError("42P07", f'relation "{rv.relname}" already exists')
+            if existing.kind != "v":
+                raise SqlError("42809", f'"{rv.relname}" is not a view')
+            self.conn.execute('UPDATE "pgsvc$class" SET viewdef = ? WHERE oid = ?', (body, existing.oid))
+            self.conn.execute('DELETE FROM "pgsvc$attribute" WHERE relid = ?', (existing.oid,))
+            oid = existing.oid
+        else:
+            oid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "v", viewdef=body, sqlite_name="")
+        for i, c in enumerate(q.columns):
+            name = node.aliases[i].sval if node.aliases and i < len(node.aliases) else c.name
+            C.insert_attr(self.conn, oid, C.Attr(i + 1, name, c.oid, c.typmod))
+        self.refresh()
+
+    def create_sequence(self, node: ast.CreateSeqStmt) -> None:
+        rv = node.sequence
+        schema = self.schema_of(rv)
+        if C.relation_name_taken(self.cat, schema, rv.relname):
+            if node.if_not_exists:
+                self.notice(f'relation "{rv.relname}" already exists, skipping')
+                return
+            raise SqlError("42P07", f'relation "{rv.relname}" already exists')
+        opts = self.sequence_options(node.options or ())
+        oid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "S", sqlite_name="")
+        self.conn.execute('INSERT INTO "pgsvc$sequence" VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL)',
+                          (oid, opts["typ"], opts["start"], opts["inc"], opts["min"], opts["max"],
+                           int(opts["cycle"]), opts["start"]))
+        self.refresh()
+
+    def sequence_options(self, options) -> dict:
+        from pgsvc.sql.types import oids as O
+        o = {"typ": O.INT8, "inc": 1, "cycle": False, "start": None, "min": None, "max": None}
+        for d in options:
+            v = _defarg(d.arg)
+            if d.defname == "as":
+                o["typ"] = type_from_typename(d.arg)[0]
+            elif d.defname == "increment":
+                o["inc"] = int(v)
+            elif d.defname in ("minvalue", "maxvalue"):
+                o[d.defname[:3]] = int(v) if v is not None else None
+            elif d.defname == "start":
+                o["start"] = int(v)
+            elif d.defname == "cycle":
+                o["cycle"] = bool(v)
+            elif d.defname in ("cache", "owned_by", "restart"):
+                pass
+            else:
+                raise SqlError("0A000", f"sequence option {d.defname} is not supported")
+        if o["inc"] == 0:
+            raise SqlError("22023", "INCREMENT must not be zero")
+        hi = {O.INT2: 32767, O.INT4: 2147483647}.get(o["typ"], 2**63 - 1)
+        if o["min"] is None:
+            o["min"] = 1 if o["inc"] > 0 else -hi - 1
+        if o["max"] is None:
+            o["max"] = hi if o["inc"] > 0 else -1
+        if o["start"] is None:
+            o["start"] = o["min"] if o["inc"] > 0 else o["max"]
+        return o
+
+    def comment(self, node: ast.CommentStmt) -> None:
+        if node.objtype not in (enums.ObjectType.OBJECT_TABLE, enums.ObjectType.OBJECT_COLUMN,
+                                enums.ObjectType.OBJECT_VIEW):
+            raise SqlError("0A000", "COMMENT on this object type is not supported")
+        names = [n.sval for n in node.object]
+        sub = 0
+        if node.objtype == enums.ObjectType.OBJECT_COLUMN:
+            rel = self.find(names[:-1])
+            if rel is None:
+                raise SqlError("42P01", f'relation "{".".join(names[:-1])}" does not exist')
+            a = rel.attr(names[-1])
+            if a is None:
+                raise SqlError("42703", f'column "{names[-1]}" of relation "{rel.name}" does not exist')
+            sub = a.attnum
+        else:
+            rel = self.find(names)
+            if rel is None:
+                raise SqlError("42P01", f'relation "{".".join(names)}" does not exist')
+        self.conn.execute('DELETE FROM "pgsvc$description" WHERE objoid = ? AND objsubid = ?', (rel.oid, sub))
+        if node.comment is not None:
+            self.conn.execute('INSERT INTO "pgsvc$description" VALUES (?, ?, ?)', (rel.oid, sub, node.comment))
+        self.refresh()

@@ -1,0 +1,307 @@
+"""The SQL engine of one backend: pgsvc.sql.api's EngineProtocol on one SQLite connection.
+
+Flow: parse (pglast; pgsvc.sql.parse) -> translate (pgsvc.sql.translate, DDL in
+pgsvc.sql.ddl*) -> execute on SQLite -> rows as Python values (api.py's conventions).
+
+Caching: a prepared statement is translated once (re-translated only when the catalog
+version changed). Simple queries are keyed on their text with literals lifted into
+parameters (pgsvc.sql.parse.lift_literals), so "... WHERE aid = 17" and "... aid = 42"
+share one translation and one prepared SQLite statement (sqlite3's statement cache).
+
+Transactions: see pgsvc.sql.txn. Outside a block, a read runs in SQLite's autocommit
+(lazily iterated); a write takes the writer lock, BEGINs, runs and COMMITs.
+
+Cancel convention (agreed with pgsvc.backend): session.cancel_flag() returns a falsy
+value, or the reason as a string: "user request" -> 57014 'canceling statement due to
+user request', "statement timeout" -> 57014 'canceling statement due to statement
+timeout', "terminate" -> 57P01. A SQLite progress handler polls it every few thousand
+VM steps and interrupts the statement; lock waits and pg_sleep poll it too. The
+backend resets the flag itself after reporting.
+
+COPY: execute() of a COPY FROM STDIN statement returns an empty Result (no work);
+the session loop then calls copy_in(stmt, rows) with decoded rows (Python values of
+stmt.copy.columns' types, None for NULL) and sends 'COPY n' with the count it returns.
+COPY TO STDOUT: execute() returns a Result whose rows are the tuples to encode; its
+tag() is 'COPY n'.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sqlite3
+import time
+from typing import Any, Iterable, Sequence
+
+from pgsvc.errors import SqlError
+from pgsvc.sql import catalog as C
+from pgsvc.sql import udfs
+from pgsvc.sql.api import SessionInfo
+from pgsvc.sql.functions import FunctionContext, register_all
+from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens
+from pgsvc.sql.runner import Runner, Statement
+from pgsvc.sql.sequences import Sequences
+from pgsvc.sql.sqlerr import map_error
+from pgsvc.sql.txn import TxnState, WriterLock, cancel_error
+
+_ALLOWED_PRAGMAS = {"data_version", "foreign_keys", "synchronous"}
+
+
+class Engine(Runner):
+    def __init__(self, session: SessionInfo) -> None:
+        self.session = session
+        self.fctx = FunctionContext(settings=session.settings, session=session,
+                                    cancel_flag=session.cancel_flag)
+        self.conn = self.open_connection(session.database_path)
+        self.lock = WriterLock(session.database_path)
+        self.txn = TxnState()
+        self.sequences = Sequences(self)
+        self.catalog = C.load(self.conn)
+        self.simple_cache: dict[str, Statement] = {}
+        self.script_cache: dict[str, list] = {}
+        self._detail_hint = None
+
+    # --- connection set-up ----------------------------------------------------------
+
+    def open_connection(self, path: str) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                   cached_statements=1024)
+        except sqlite3.Error as e:
+            raise SqlError("58030", f'could not open database file "{path}": {e}') from None
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        self.apply_synchronous(conn)
+        if hasattr(conn, "enable_load_extension"):
+            conn.enable_load_extension(False)
+        register_all(conn, self.fctx)
+        udfs.register(conn, self.fctx, self)
+        C.ensure_schema(conn)
+        conn.set_authorizer(self.authorize)
+        conn.set_progress_handler(self.progress, 20000)
+        return conn
+
+    def apply_synchronous(self, conn=None) -> None:
+        conn = conn or self.conn
+        off = str(self.session.settings.get("synchronous_commit")).lower() == "off"
+        conn.execute(f"PRAGMA synchronous={'NORMAL' if off else 'FULL'}")
+
+    @staticmethod
+    def authorize(action, arg1, arg2, dbname, source):
+        """Host isolation (defence in depth: user SQL never reaches SQLite untranslated)."""
+        if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
+            return sqlite3.SQLITE_DENY
+        if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() not in _ALLOWED_PRAGMAS:
+            return sqlite3.SQLITE_DENY
+        if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in ("load_extension", "readfile",
+                                                                          "writefile", "edit"):
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    def progress(self) -> int:
+        return 1 if self.session.cancel_flag() else 0
+
+    def cancel_error(self) -> SqlError:
+        return cancel_error(self.session.cancel_flag() or "user request")
+
+    def sleep(self, secs) -> None:
+        if secs is None:
+            return None
+        end = time.monotonic() + float(secs)
+        while True:
+            reason = self.session.cancel_flag()
+            if reason:
+                from pgsvc.sql.functions.context import raise_sql
+                raise_sql(self.fctx, cancel_error(reason))
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            time.sleep(min(left, 0.05))
+
+    # --- catalog --------------------------------------------------------------------
+
+    def reload_catalog(self) -> None:
+        self.catalog = C.load(self.conn)
+
+    def check_catalog(self) -> None:
+        if C.read_version(self.conn) != self.catalog.version:
+            self.reload_catalog()
+            self.simple_cache.clear()
+            self.script_cache.clear()
+
+    def search_path(self) -> list[str]:
+        raw = str(self.session.settings.get("search_path"))
+        out = []
+        for part in raw.split(","):
+            p = part.strip()
+            if p.startswith('"') and p.endswith('"'):
+                p = p[1:-1]
+            else:
+                p = p.lower()
+            if p == "$user":
+                p = self.session.user
+            if p and p in self.catalog.schemas:
+                out.append(p)
+        return out
+
+    # --- EngineProtocol: parsing ---------------------------------------------------------
+
+    def parse_script(self, sql: str) -> list:
+        cached = self.script_cache.get(sql)
+        if cached is not None and self.catalog_fresh():
+            return cached
+        tokens = scan(sql)
+        pieces = split_tokens(sql, tokens)
+        if not pieces:
+            return [Statement.empty(sql)]
+        out = []
+        for start, end, toks in pieces:
+            stmt = self.lifted_statement(sql, start, end, toks)
+            if stmt is None:
+                break
+            out.append(stmt)
+        else:
+            return out
+        raws = parse(sql)  # a syntax error anywhere raises before anything runs
+        if not raws:
+            return [Statement.empty(sql)]
+        stmts = [self.translate_raw(sql, raw, []) for raw in raws]
+        if len(self.script_cache) > 500:
+            self.script_cache.clear()
+        if all(s.cacheable for s in stmts) and len(sql) < 4000:
+            self.script_cache[sql] = stmts
+        return stmts
+
+    def catalog_fresh(self) -> bool:
+        if self.txn.block and not self.txn.failed:
+            return True
+        if C.read_version(self.conn) != self.catalog.version:
+            self.check_catalog()
+            return False
+        return True
+
+    def lifted_statement(self, sql: str, start: int, end: int, toks) -> Statement | None:
+        lifted = lift_literals(sql, toks)
+        if lifted is None:
+            return None
+        text, literals = lifted
+        key = cache_key(text, literals)
+        tmpl = self.simple_cache.get(key)
+        if tmpl is None:
+            try:
+                raws = parse(text)
+            except SqlError:
+                return None
+            if len(raws) != 1:
+                return None
+            oids = [{"i": 23, "8": 20, "n": 1700}.get(k, 0) for k, _ in literals]
+            try:
+                tmpl = self.translate_stmt(text, raws[0].stmt, oids, literals)
+            except SqlError:
+                return None  # let the unlifted statement report its own error
+            if not tmpl.cacheable:
+                return None
+            if len(self.simple_cache) > 2000:
+                self.simple_cache.clear()
+            self.simple_cache[key] = tmpl
+        return tmpl.bind_literals(sql[start:end], [t for _, t in literals])
+
+    def prepare(self, sql: str, param_oids: Sequence[int] = ()) -> Statement:
+        raws = parse(sql)
+        if not raws:
+            return Statement.empty(sql)
+        if len(raws) > 1:
+            raise SqlError("42601", "cannot insert multiple commands into a prepared statement")
+        self.check_catalog_if_idle()
+        return self.translate_raw(sql, raws[0], list(param_oids))
+
+    def check_catalog_if_idle(self) -> None:
+        if not self.txn.open:
+            self.check_catalog()
+
+    def translate_raw(self, sql: str, raw, param_oids: list[int]) -> Statement:
+        loc = raw.stmt_location or 0
+        text = sql[loc:loc + raw.stmt_len] if raw.stmt_len else sql[loc:]
+        return self.translate_stmt(text.strip(), raw.stmt, param_oids, None)
+
+    # --- EngineProtocol: transactions ------------------------------------------------------
+
+    def transaction_status(self) -> str:
+        return self.txn.status()
+
+    def begin_implicit(self) -> None:
+        if not self.txn.block:
+            self.txn.implicit = True
+
+    def end_implicit(self, success: bool) -> None:
+        if self.txn.block or not self.txn.implicit:
+            return
+        self.txn.implicit = False
+        if self.txn.open:
+            if success:
+                self.sqlite_commit()
+            else:
+                self.sqlite_rollback()
+
+    def abort_on_error(self, error: Exception) -> None:
+        self.fctx.pending_error = None
+        if self.txn.block:
+            self.txn.failed = True
+            return
+        if self.txn.implicit:
+            return  # end_implicit(False) rolls back
+        if self.txn.open:
+            self.sqlite_rollback()
+
+    def ensure_open(self) -> None:
+        if not self.txn.open:
+            self.conn.execute("BEGIN")
+            self.txn.open = True
+            self.fctx.transaction_start = _dt.datetime.now(_dt.timezone.utc)
+
+    def acquire_writer(self) -> None:
+        if not self.lock.held:
+            timeout = int(self.session.settings.get("lock_timeout") or 0)
+            self.lock.acquire(self.session.cancel_flag, timeout)
+
+    def sqlite_commit(self) -> None:
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            self.sqlite_rollback()
+            raise map_error(e, self) from None
+        finally:
+            self.txn.open = False
+            self.txn.savepoints.clear()
+            self.lock.release()
+
+    def sqlite_rollback(self) -> None:
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        finally:
+            self.txn.open = False
+            self.txn.savepoints.clear()
+            self.lock.release()
+
+    def copy_in(self, stmt: Statement, rows: Iterable[Sequence[Any]]) -> int:
+        from pgsvc.sql.copy import run_copy_in
+        return run_copy_in(self, stmt, rows)
+
+    def close(self) -> None:
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+        self.lock.close()
+        self.conn.close()
+
+    # --- constraint error details ---------------------------------------------------
+
+    def last_key_detail(self, rel, names) -> str | None:
+        return self._detail_hint[0] if self._detail_hint else None
+
+    def failing_row_detail(self, rel) -> str | None:
+        return None

@@ -1,0 +1,97 @@
+"""Parsing with pglast (PostgreSQL's own grammar) and the literal-lifting cache key.
+
+`parse(sql)` returns the RawStmt list or raises 42601 with PostgreSQL's message and
+position. `lift_literals(piece)` rewrites one DML/query statement's text so that its
+plain literals become parameters: "UPDATE t SET a = a + 5 WHERE id = 'x'" becomes
+("UPDATE t SET a = a + $1 WHERE id = $2", [("i", "5"), ("s", "x")]). The rewritten
+text is the cache key of the translated statement, so repeated simple queries that
+differ only in literals are parsed and translated once. Integer literals stay int4,
+larger ones int8/numeric (the kind letter is part of the key), strings stay untyped.
+Texts the rewrite would change in meaning (E'' strings, $n already present, typed
+literals like DATE '...') are detected by a failed parse of the rewritten text or
+are left alone.
+"""
+
+from __future__ import annotations
+
+import pglast
+from pglast import parser as _p
+
+from pgsvc.errors import SqlError
+
+_CACHEABLE_START = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES"}
+
+
+def parse(sql: str) -> list:
+    try:
+        return pglast.parse_sql(sql)
+    except _p.ParseError as e:
+        msg = e.args[0] if e.args else str(e)
+        pos = e.location + 1 if getattr(e, "location", None) is not None and e.location >= 0 else None
+        if pos is not None and pos > len(sql):
+            pos = len(sql) + 1 if sql else None
+        raise SqlError("42601", msg, position=pos) from None
+
+
+def scan(sql: str) -> list:
+    try:
+        return _p.scan(sql)
+    except _p.ParseError as e:
+        raise SqlError("42601", e.args[0] if e.args else str(e)) from None
+
+
+def split_tokens(sql: str, tokens: list) -> list[tuple[int, int, list]]:
+    """(start, end, tokens) of each ';'-separated piece; empty pieces are dropped."""
+    pieces, cur, start = [], [], 0
+    for tok in tokens:
+        if tok.name == "ASCII_59":
+            if cur:
+                pieces.append((start, tok.start, cur))
+            cur, start = [], tok.end + 1
+        else:
+            if not cur:
+                start = tok.start
+            cur.append(tok)
+    if cur:
+        pieces.append((start, len(sql), cur))
+    return pieces
+
+
+def lift_literals(sql: str, tokens: list) -> tuple[str, list[tuple[str, str]]] | None:
+    """Rewrite literals as $n parameters; None if the statement is not a candidate."""
+    if not tokens or tokens[0].name not in _CACHEABLE_START:
+        return None
+    out, literals, pos = [], [], tokens[0].start
+    for tok in tokens:
+        kind = None
+        text = sql[tok.start:tok.end + 1]
+        if tok.name == "PARAM":
+            return None
+        if tok.name == "ICONST":
+            kind = "i"
+        elif tok.name == "FCONST":
+            kind = _float_kind(text)
+        elif tok.name == "SCONST":
+            if not text.startswith("'") or not text.endswith("'"):
+                return None
+            kind, text = "s", text[1:-1].replace("''", "'")
+        if kind is None:
+            continue
+        out.append(sql[pos:tok.start])
+        literals.append((kind, text))
+        out.append(f"${len(literals)}")
+        pos = tok.end + 1
+    if not literals:
+        return None
+    out.append(sql[pos:tokens[-1].end + 1])
+    return "".join(out), literals
+
+
+def _float_kind(text: str) -> str:
+    if text.isdigit():
+        return "8" if int(text) < 2**63 else "n"
+    return "n"
+
+
+def cache_key(rewritten: str, literals: list[tuple[str, str]]) -> str:
+    return rewritten + "\x00" + "".join(k for k, _ in literals)

@@ -1,0 +1,338 @@
+"""PostgreSQL-style resolution of operators, functions and casts over the catalogues
+of pgsvc.sql.functions (CASTS, OPERATORS, FUNCTIONS).
+
+Follows PostgreSQL's func_select_candidate / oper_select_candidate in simplified form:
+exact match; then one known side and one unknown side resolved as the known type; then
+candidates reachable by implicit casts, ranked by exact matches, then preferred types,
+then the category of unknown literals (string category preferred).
+
+SHIM: until the functions catalogue carries these entries, a small built-in set
+(`_SHIM_*`) covers the integer/float/text/bool operators pgbench and the basics need.
+Entries of the real catalogue always take precedence (the shim is consulted only for a
+name/signature the real catalogue lacks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pgsvc.errors import SqlError
+from pgsvc.sql import functions as F
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.catalog import find_oid, format_type
+
+UNKNOWN = O.UNKNOWN
+INT_TYPES = (O.INT2, O.INT4, O.INT8)
+NUMERIC_LADDER = (O.INT2, O.INT4, O.INT8, O.NUMERIC, O.FLOAT4, O.FLOAT8)
+STRINGS = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME)
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    emit: str
+    context: str
+
+
+# --- SHIM catalogue (see module docstring) -------------------------------------------
+
+def _shim_operators() -> dict[str, list[F.OperSig]]:
+    ops: dict[str, list[F.OperSig]] = {}
+
+    def add(name, left, right, ret, emit):
+        ops.setdefault(name, []).append(F.OperSig(name, left, right, ret, emit))
+
+    cmp = {"=": "=", "<>": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
+    ints = [(O.INT2, O.INT2, O.INT2), (O.INT4, O.INT4, O.INT4), (O.INT8, O.INT8, O.INT8),
+            (O.INT4, O.INT8, O.INT8), (O.INT8, O.INT4, O.INT8), (O.INT2, O.INT4, O.INT4),
+            (O.INT4, O.INT2, O.INT4), (O.INT2, O.INT8, O.INT8), (O.INT8, O.INT2, O.INT8)]
+    for left, right, ret in ints:
+        lim = "int2" if ret == O.INT2 else "int4" if ret == O.INT4 else "int8"
+        for op in "+-*":
+            add(op, left, right, ret, f"pgsvc_chk_{lim}({{0}} {op} {{1}})")
+        add("/", left, right, ret, "({0} / pgsvc_nonzero({1}))")
+        add("%", left, right, ret, "({0} % pgsvc_nonzero({1}))")
+        for op, sql in cmp.items():
+            add(op, left, right, O.BOOL, f"({{0}} {sql} {{1}})")
+    for t in (O.FLOAT8, O.FLOAT4):
+        for op in "+-*":
+            add(op, t, t, t, f"({{0}} {op} {{1}})")
+        add("/", t, t, t, "({0} / pgsvc_nonzero({1}))")
+        for op, sql in cmp.items():
+            add(op, t, t, O.BOOL, f"({{0}} {sql} {{1}})")
+    add("+", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvc_num('+', {0}, {1})")
+    add("-", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvc_num('-', {0}, {1})")
+    add("*", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvc_num('*', {0}, {1})")
+    add("/", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvc_num('/', {0}, {1})")
+    for op, sql in cmp.items():
+        add(op, O.NUMERIC, O.NUMERIC, O.BOOL, f"({{0}} {sql} {{1}} COLLATE pg_numeric)")
+    for t in (O.TEXT, O.BOOL, O.DATE, O.TIMESTAMP, O.TIMESTAMPTZ, O.TIME, O.BYTEA, O.UUID, O.OID,
+              O.NAME, O.CHAR):
+        for op, sql in cmp.items():
+            add(op, t, t, O.BOOL, f"({{0}} {sql} {{1}})")
+    for op, sql in cmp.items():
+        add(op, O.BPCHAR, O.BPCHAR, O.BOOL, f"({{0}} {sql} {{1}} COLLATE RTRIM)")
+    add("||", O.TEXT, O.TEXT, O.TEXT, "({0} || {1})")
+    add("~~", O.TEXT, O.TEXT, O.BOOL, "pgsvc_like({0}, {1}, 0)")
+    add("!~~", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvc_like({0}, {1}, 0))")
+    add("~~*", O.TEXT, O.TEXT, O.BOOL, "pgsvc_like({0}, {1}, 1)")
+    add("!~~*", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvc_like({0}, {1}, 1))")
+    add("~", O.TEXT, O.TEXT, O.BOOL, "pgsvc_regex({0}, {1}, 0)")
+    add("~*", O.TEXT, O.TEXT, O.BOOL, "pgsvc_regex({0}, {1}, 1)")
+    add("!~", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvc_regex({0}, {1}, 0))")
+    add("!~*", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvc_regex({0}, {1}, 1))")
+    for t in (O.INT2, O.INT4, O.INT8, O.FLOAT4, O.FLOAT8):
+        add("-", 0, t, t, "(- {0})")
+        add("+", 0, t, t, "(+ {0})")
+    add("-", 0, O.NUMERIC, O.NUMERIC, "pgsvc_num('-', '0', {0})")
+    return ops
+
+
+def _shim_casts() -> dict[tuple[int, int], F.CastSig]:
+    casts: dict[tuple[int, int], F.CastSig] = {}
+
+    def add(s, t, ctx, emit):
+        casts[(s, t)] = F.CastSig(s, t, ctx, emit)
+
+    add(O.INT2, O.INT4, "i", "{0}")
+    add(O.INT2, O.INT8, "i", "{0}")
+    add(O.INT4, O.INT8, "i", "{0}")
+    add(O.INT4, O.INT2, "a", "pgsvc_chk_int2({0})")
+    add(O.INT8, O.INT2, "a", "pgsvc_chk_int2({0})")
+    add(O.INT8, O.INT4, "a", "pgsvc_chk_int4({0})")
+    for s in INT_TYPES:
+        add(s, O.FLOAT8, "i", "CAST({0} AS REAL)")
+        add(s, O.FLOAT4, "i", "CAST({0} AS REAL)")
+        add(s, O.NUMERIC, "i", "CAST({0} AS TEXT)")
+        add(O.FLOAT8, s, "a", f"pgsvc_float_to_int({{0}}, {s})")
+        add(O.FLOAT4, s, "a", f"pgsvc_float_to_int({{0}}, {s})")
+        add(O.NUMERIC, s, "a", f"pgsvc_cast({{0}}, {O.NUMERIC}, {s})")
+    add(O.INT4, O.BOOL, "e", "({0} <> 0)")
+    add(O.BOOL, O.INT4, "e", "{0}")
+    add(O.FLOAT4, O.FLOAT8, "i", "{0}")
+    add(O.FLOAT8, O.FLOAT4, "a", "{0}")
+    add(O.NUMERIC, O.FLOAT8, "i", "CAST({0} AS REAL)")
+    add(O.NUMERIC, O.FLOAT4, "i", "CAST({0} AS REAL)")
+    add(O.FLOAT8, O.NUMERIC, "a", f"pgsvc_cast({{0}}, {O.FLOAT8}, {O.NUMERIC})")
+    add(O.FLOAT4, O.NUMERIC, "a", f"pgsvc_cast({{0}}, {O.FLOAT4}, {O.NUMERIC})")
+    for s in STRINGS:
+        for t in STRINGS:
+            if s != t:
+                ctx = "i" if t == O.TEXT or (s == O.TEXT and t == O.VARCHAR) else "a"
+                add(s, t, ctx, "RTRIM({0}, ' ')" if s == O.BPCHAR else "{0}")
+    add(O.DATE, O.TIMESTAMP, "i", "({0} * 86400000000)")
+    add(O.DATE, O.TIMESTAMPTZ, "i", f"pgsvc_cast({{0}}, {O.DATE}, {O.TIMESTAMPTZ})")
+    add(O.TIMESTAMP, O.TIMESTAMPTZ, "i", f"pgsvc_cast({{0}}, {O.TIMESTAMP}, {O.TIMESTAMPTZ})")
+    add(O.TIMESTAMPTZ, O.TIMESTAMP, "a", f"pgsvc_cast({{0}}, {O.TIMESTAMPTZ}, {O.TIMESTAMP})")
+    add(O.TIMESTAMP, O.DATE, "a", f"pgsvc_cast({{0}}, {O.TIMESTAMP}, {O.DATE})")
+    add(O.TIMESTAMPTZ, O.DATE, "a", f"pgsvc_cast({{0}}, {O.TIMESTAMPTZ}, {O.DATE})")
+    add(O.JSON, O.JSONB, "a", f"pgsvc_cast({{0}}, {O.JSON}, {O.JSONB})")
+    add(O.JSONB, O.JSON, "a", "{0}")
+    add(O.INT4, O.OID, "i", "{0}")
+    add(O.INT8, O.OID, "i", "{0}")
+    add(O.OID, O.INT8, "a", "{0}")
+    add(O.OID, O.INT4, "a", "{0}")
+    return casts
+
+
+_SHIM_OPERATORS = _shim_operators()
+_SHIM_CASTS = _shim_casts()
+
+
+def operator_candidates(name: str) -> list[F.OperSig]:
+    real = F.OPERATORS.get(name)
+    return real if real else _SHIM_OPERATORS.get(name, [])
+
+
+def lookup_cast(source: int, target: int) -> F.CastSig | None:
+    found = F.CASTS.get((source, target))
+    if found is None:
+        found = _SHIM_CASTS.get((source, target))
+    return found
+
+
+def category(oid: int) -> str:
+    t = find_oid(oid)
+    return t.category if t is not None else "X"
+
+
+def is_preferred(oid: int) -> bool:
+    t = find_oid(oid)
+    return bool(t and t.preferred)
+
+
+def can_coerce_implicit(source: int, target: int) -> bool:
+    if source == target or source == UNKNOWN:
+        return True
+    cast = lookup_cast(source, target)
+    return cast is not None and cast.context == "i"
+
+
+def can_coerce(source: int, target: int, context: str) -> bool:
+    """context: 'i' implicit, 'a' assignment, 'e' explicit."""
+    if source == target or source == UNKNOWN:
+        return True
+    if target in (O.TEXT, O.VARCHAR, O.BPCHAR) and context in ("a", "e"):
+        return True  # I/O conversion casts to string types are assignment casts
+    if source in STRINGS and context == "e":
+        return True  # explicit I/O conversion from text
+    cast = lookup_cast(source, target)
+    if cast is None:
+        return context == "e" and _io_castable(source, target)
+    return {"i": cast.context == "i", "a": cast.context in ("i", "a"), "e": True}[context]
+
+
+def _io_castable(source: int, target: int) -> bool:
+    return find_oid(source) is not None and find_oid(target) is not None
+
+
+def cast_template(source: int, target: int) -> str:
+    """The SQL template converting a stored value of `source` to `target`."""
+    if source == target:
+        return "{0}"
+    cast = lookup_cast(source, target)
+    if cast is not None:
+        return cast.emit
+    return f"pgsvc_cast({{0}}, {source}, {target})"
+
+
+# --- operator resolution ---------------------------------------------------------
+
+def resolve_operator(name: str, left: int, right: int, position: int | None = None) -> F.OperSig:
+    """left is 0 for a prefix operator; UNKNOWN for an untyped literal or parameter."""
+    cands = [c for c in operator_candidates(name) if (c.left_oid == 0) == (left == 0)]
+    found = _select(cands, [left, right] if left else [right],
+                    lambda c: [c.left_oid, c.right_oid] if left else [c.right_oid])
+    if found is None:
+        raise _no_operator(name, left, right, position)
+    return found
+
+
+def _no_operator(name: str, left: int, right: int, position: int | None) -> SqlError:
+    if left:
+        text = f"operator does not exist: {_tname(left)} {name} {_tname(right)}"
+    else:
+        text = f"operator does not exist: {name} {_tname(right)}"
+    return SqlError("42883", text, position=position,
+                    hint="No operator matches the given name and argument types. "
+                         "You might need to add explicit type casts.")
+
+
+def _tname(oid: int) -> str:
+    return format_type(oid, -1) if oid != UNKNOWN else "unknown"
+
+
+def _select(cands: list, args: list[int], sig_of) -> object | None:
+    if not cands:
+        return None
+    for c in cands:
+        if sig_of(c) == args:
+            return c
+    known = [a for a in args if a != UNKNOWN]
+    if known and len(set(known)) == 1 and UNKNOWN in args:
+        # one side unknown: assume it has the known side's type (PostgreSQL's rule 2.a)
+        same = [known[0]] * len(args)
+        for c in cands:
+            if sig_of(c) == same:
+                return c
+    viable = [c for c in cands if all(can_coerce_implicit(a, s) for a, s in zip(args, sig_of(c)))]
+    if not viable:
+        return None
+    if len(viable) == 1:
+        return viable[0]
+    return _rank(viable, args, sig_of)
+
+
+def _rank(viable: list, args: list[int], sig_of):
+    def exact(c):
+        return sum(1 for a, s in zip(args, sig_of(c)) if a == s)
+    best = max(exact(c) for c in viable)
+    viable = [c for c in viable if exact(c) == best]
+    if len(viable) == 1:
+        return viable[0]
+
+    def preferred(c):
+        return sum(1 for a, s in zip(args, sig_of(c)) if a != s and is_preferred(s))
+    best = max(preferred(c) for c in viable)
+    viable = [c for c in viable if preferred(c) == best]
+    if len(viable) == 1:
+        return viable[0]
+    if UNKNOWN in args:
+        # unknown inputs: prefer the string category, else the category of the known inputs
+        known_cats = {category(a) for a in args if a != UNKNOWN}
+        for want in (known_cats, {"S"}):
+            narrowed = [c for c in viable
+                        if all(category(s) in want or a != UNKNOWN for a, s in zip(args, sig_of(c)))]
+            pref = [c for c in narrowed if all(is_preferred(s) or a != UNKNOWN
+                                               for a, s in zip(args, sig_of(c)))]
+            if len(pref) == 1:
+                return pref[0]
+            if len(narrowed) == 1:
+                return narrowed[0]
+    return viable[0]
+
+
+# --- function resolution ---------------------------------------------------------
+
+def function_candidates(name: str) -> list[F.FuncSig]:
+    return F.FUNCTIONS.get(name, [])
+
+
+def resolve_function(name: str, args: list[int], position: int | None = None,
+                     extra: dict[str, list[F.FuncSig]] | None = None) -> F.FuncSig:
+    cands = list(function_candidates(name))
+    if not cands and extra:
+        cands = list(extra.get(name, []))
+    fitting = []
+    for c in cands:
+        sig = _expand_variadic(c, len(args))
+        if sig is not None:
+            fitting.append((c, sig))
+    found = _select(fitting, args, lambda pair: pair[1])
+    if found is None:
+        polymorphic = [c for c, sig in fitting if _polymorphic_match(sig, args)]
+        if polymorphic:
+            return polymorphic[0]
+        argtext = ", ".join(_tname(a) for a in args)
+        raise SqlError("42883", f"function {name}({argtext}) does not exist", position=position,
+                       hint="No function matches the given name and argument types. "
+                            "You might need to add explicit type casts.")
+    return found[0]
+
+
+def _expand_variadic(c: F.FuncSig, n: int) -> list[int] | None:
+    fixed = list(c.arg_oids)
+    if c.variadic_oid:
+        fixed = fixed[:-1]
+        if n < len(fixed):
+            return None
+        return fixed + [c.variadic_oid] * (n - len(fixed))
+    return fixed if len(fixed) == n else None
+
+
+ANY_OIDS = {O.ANYELEMENT, O.ANY_, O.ANYARRAY, O.ANYNONARRAY, O.ANYCOMPATIBLE,
+            O.ANYCOMPATIBLEARRAY, O.ANYCOMPATIBLENONARRAY}
+
+
+def _polymorphic_match(sig: list[int], args: list[int]) -> bool:
+    return all(s in ANY_OIDS or can_coerce_implicit(a, s) for a, s in zip(sig, args))
+
+
+def common_type(oids: list[int], context: str = "CASE", position: int | None = None) -> int:
+    """PostgreSQL's select_common_type for UNION/CASE/COALESCE/VALUES/ARRAY."""
+    known = [o for o in oids if o != UNKNOWN]
+    if not known:
+        return O.TEXT
+    result = known[0]
+    for o in known[1:]:
+        if o == result:
+            continue
+        if category(o) != category(result):
+            raise SqlError("42804", f"{context} types {_tname(result)} and {_tname(o)} cannot be matched",
+                           position=position)
+        if can_coerce_implicit(result, o) and not (is_preferred(result) and not can_coerce_implicit(o, result)):
+            result = o
+    for o in known:
+        if not can_coerce_implicit(o, result):
+            raise SqlError("42804", f"{context} types {_tname(result)} and {_tname(o)} cannot be matched",
+                           position=position)
+    return result

@@ -1,0 +1,262 @@
+"""Statements and their execution: the Statement/Result objects of pgsvc.sql.api, the
+dispatch from a pglast node to its translation, and running translated SQL on SQLite
+inside the right transaction (see pgsvc.sql.txn) with parameter/result conversion
+between Python values and stored forms.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, Iterator
+
+from pglast import ast
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.api import Column, CopySpec
+from pgsvc.sql.sqlerr import map_error
+from pgsvc.sql.types import sqlite_adapter, text_decoder
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.catalog import find_oid
+
+_TXN_EXIT = {"ROLLBACK", "COMMIT"}
+
+
+class Statement:
+    """A translated statement (StatementProtocol)."""
+
+    def __init__(self, sql: str, command: str, columns: list[Column] | None = None) -> None:
+        self.sql = sql
+        self.command = command
+        self.columns = columns
+        self.param_oids: list[int] = []
+        self.is_empty = False
+        self.copy: CopySpec | None = None
+        self.sqlite_sql: str | None = None
+        self.writes = False
+        self.returning = False
+        self.handler = None  # utility statements: callable(engine, stmt) -> Result
+        self.node = None
+        self.version = 0
+        self.cacheable = True
+        self.literals: list[str] | None = None  # simple query: lifted literal texts
+        self.in_convs: list = []
+        self.out_convs: list | None = None
+        self.txn_exit = False
+        self.extra: dict = {}
+
+    @classmethod
+    def empty(cls, sql: str) -> Statement:
+        s = cls(sql, "")
+        s.is_empty = True
+        return s
+
+    def bind_literals(self, text: str, literals: list[str]) -> Statement:
+        bound = object.__new__(Statement)
+        bound.__dict__.update(self.__dict__)
+        bound.sql = text
+        bound.literals = literals
+        bound.lit_oids = self.param_oids
+        bound.param_oids = []
+        return bound
+
+    def finish_types(self, engine) -> None:
+        """Unresolved parameter types become text; precompute value converters."""
+        self.param_oids = [o if o not in (0, O.UNKNOWN) else O.TEXT for o in self.param_oids]
+        self.in_convs = [sqlite_adapter(o)[0] for o in self.param_oids]
+        if self.columns is not None:
+            convs = [sqlite_adapter(c.type_oid)[1] for c in self.columns]
+            self.out_convs = convs if any(convs) else None
+
+
+class Result:
+    def __init__(self, columns, rows: Iterator[tuple] | list, tag_word: str, count: int | None = None,
+                 cursor=None) -> None:
+        self.columns = columns
+        self.rows = iter(rows)
+        self._tag = tag_word
+        self._count = count
+        self._cursor = cursor
+
+    def tag(self, rows_sent: int) -> str:
+        if self._tag in ("SELECT", "COPY", "FETCH", "MOVE") and self._count is None:
+            return f"{self._tag} {rows_sent}"
+        if self._tag == "INSERT":
+            return f"INSERT 0 {self._count if self._count is not None else rows_sent}"
+        if self._tag in ("UPDATE", "DELETE", "SELECT", "COPY", "MERGE"):
+            return f"{self._tag} {self._count if self._count is not None else rows_sent}"
+        return self._tag
+
+    def close(self) -> None:
+        if self._cursor is not None:
+            try:
+                self._cursor.close()
+            except sqlite3.Error:
+                pass
+            self._cursor = None
+
+
+def convert_rows(cursor, convs) -> Iterator[tuple]:
+    if convs is None:
+        yield from cursor
+        return
+    pairs = [(i, c) for i, c in enumerate(convs) if c is not None]
+    for row in cursor:
+        row = list(row)
+        for i, c in pairs:
+            v = row[i]
+            if v is not None:
+                row[i] = c(v)
+        yield tuple(row)
+
+
+class Runner:
+    """Mixed into Engine: translation dispatch and execution."""
+
+    def translate_stmt(self, text: str, node, param_oids: list[int], literals) -> Statement:
+        from pgsvc.sql.utility import translate_utility
+        from pgsvc.sql.translate import Translator
+        tr = Translator(self, self.catalog, param_oids, literals)
+        if isinstance(node, ast.SelectStmt):
+            q = tr.select(node)
+            stmt = Statement(text, "SELECT", [to_column(c) for c in q.columns])
+            stmt.sqlite_sql = q.sql
+        elif isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)):
+            d = {ast.InsertStmt: tr.insert, ast.UpdateStmt: tr.update, ast.DeleteStmt: tr.delete}[type(node)](node)
+            stmt = Statement(text, d.command, [to_column(c) for c in d.returning] if d.returning else None)
+            stmt.sqlite_sql = d.sql
+            stmt.returning = d.returning is not None
+        else:
+            stmt = translate_utility(self, tr, text, node)
+        stmt.writes = stmt.writes or tr.writes
+        stmt.cacheable = tr.cacheable and not tr.volatile
+        stmt.param_oids = tr.param_oids
+        stmt.node = node
+        stmt.version = self.catalog.version
+        stmt.finish_types(self)
+        return stmt
+
+    # --- execute ------------------------------------------------------------------
+
+    def execute(self, stmt: Statement, params=()) -> Result:
+        if stmt.is_empty:
+            return Result(None, [], "")
+        if self.txn.failed and not stmt.txn_exit:
+            raise SqlError("25P02", "current transaction is aborted, commands ignored until end of "
+                           "transaction block")
+        self.fctx.pending_error = None
+        if not self.txn.open and stmt.version != self.catalog.version or \
+                (not self.txn.open and stmt.sqlite_sql is not None and self._stale()):
+            stmt = self.retranslate(stmt)
+        if stmt.handler is not None:
+            return stmt.handler(self, stmt, params)
+        values = self.bind_values(stmt, params)
+        return self.run_sql(stmt, values)
+
+    def _stale(self) -> bool:
+        from pgsvc.sql import catalog as C
+        if C.read_version(self.conn) != self.catalog.version:
+            self.check_catalog()
+            return True
+        return False
+
+    def retranslate(self, stmt: Statement) -> Statement:
+        if stmt.node is None:
+            return stmt
+        new = self.translate_stmt(stmt.sql, stmt.node, list(stmt.param_oids), None)
+        if stmt.literals is not None:
+            lifted = self.parse_script(stmt.sql)
+            return lifted[0] if len(lifted) == 1 else new
+        return new
+
+    def bind_values(self, stmt: Statement, params) -> list:
+        if stmt.literals is not None:
+            fmt = self.fctx.format_context()
+            out = []
+            for text, oid, conv in zip(stmt.literals, stmt.lit_oids, stmt.in_convs):
+                v = text if oid in (O.TEXT, O.VARCHAR, O.UNKNOWN, O.NAME) else \
+                    int(text) if oid in (O.INT4, O.INT8) else text_decoder(oid, fmt)(text)
+                out.append(conv(v) if conv is not None else v)
+            return out
+        if len(params) != len(stmt.param_oids):
+            raise SqlError("08P01", f"bind message supplies {len(params)} parameters, but prepared statement "
+                           f'"" requires {len(stmt.param_oids)}')
+        if not any(stmt.in_convs):
+            return list(params)
+        return [c(v) if c is not None and v is not None else v for c, v in zip(stmt.in_convs, params)]
+
+    def run_sql(self, stmt: Statement, values: list) -> Result:
+        autocommit = not self.txn.open and not self.txn.block and not self.txn.implicit
+        if autocommit and not stmt.writes:
+            return self.run_read(stmt, values)
+        if stmt.writes:
+            self.acquire_writer()
+        self.ensure_open()
+        try:
+            cur = self.conn.execute(stmt.sqlite_sql, values)
+            if stmt.columns is not None and (stmt.returning or stmt.writes or autocommit):
+                rows = list(convert_rows(cur, stmt.out_convs))
+                count = len(rows) if stmt.command != "SELECT" else None
+                result = Result(stmt.columns, rows, stmt.command, count)
+            elif stmt.columns is not None:
+                result = Result(stmt.columns, self.guard_rows(convert_rows(cur, stmt.out_convs)), "SELECT",
+                                cursor=cur)
+            else:
+                result = Result(None, [], stmt.command, cur.rowcount)
+        except Exception as e:
+            err = map_error(e, self)
+            if autocommit:
+                self.sqlite_rollback()
+            raise err from None
+        if autocommit:
+            self.sqlite_commit()
+        return result
+
+    def run_read(self, stmt: Statement, values: list) -> Result:
+        from datetime import datetime, timezone
+        self.fctx.transaction_start = datetime.now(timezone.utc)
+        try:
+            cur = self.conn.execute(stmt.sqlite_sql, values)
+        except Exception as e:
+            raise map_error(e, self) from None
+        return Result(stmt.columns, self.guard_rows(convert_rows(cur, stmt.out_convs)), "SELECT", cursor=cur)
+
+    def guard_rows(self, rows: Iterator[tuple]) -> Iterator[tuple]:
+        """Map errors raised while rows are produced (UDF errors, cancel) to SqlError."""
+        try:
+            yield from rows
+        except SqlError:
+            raise
+        except Exception as e:
+            raise map_error(e, self) from None
+
+    # --- statement atomicity for multi-step commands ------------------------------------
+
+    def run_atomic(self, fn, writes: bool = True) -> Any:
+        """Run fn() (several SQLite statements) atomically inside the current transaction."""
+        autocommit = not self.txn.open and not self.txn.block and not self.txn.implicit
+        if writes:
+            self.acquire_writer()
+        self.ensure_open()
+        if not autocommit:
+            self.conn.execute('SAVEPOINT "pgsvc$stmt"')
+        try:
+            out = fn()
+        except Exception as e:
+            err = map_error(e, self)
+            if autocommit:
+                self.sqlite_rollback()
+            else:
+                self.conn.execute('ROLLBACK TO "pgsvc$stmt"')
+                self.conn.execute('RELEASE "pgsvc$stmt"')
+            self.reload_catalog()
+            raise err from None
+        if autocommit:
+            self.sqlite_commit()
+        else:
+            self.conn.execute('RELEASE "pgsvc$stmt"')
+        return out
+
+
+def to_column(c) -> Column:
+    t = find_oid(c.oid)
+    return Column(c.name, c.oid, c.typmod, c.table_oid, c.attnum, t.typlen if t else -1)

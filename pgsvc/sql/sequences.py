@@ -1,0 +1,64 @@
+"""Sequences: nextval/currval/setval over the pgsvc$sequence catalog rows.
+
+The UDFs run inside the calling statement's SQLite transaction (the statement is
+classified as a write, so the writer lock is held). Unlike PostgreSQL, a rolled-back
+transaction also rolls back its nextval() calls (values are never handed out twice
+either way).
+"""
+
+from __future__ import annotations
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.functions.context import raise_sql
+
+
+class Sequences:
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.current: dict[int, int] = {}
+
+    def _name(self, oid: int) -> str:
+        rel = self.engine.catalog.by_oid.get(oid)
+        return rel.name if rel else str(oid)
+
+    def nextval(self, oid: int) -> int:
+        conn = self.engine.conn
+        row = conn.execute('SELECT increment, minvalue, maxvalue, cycle, last_value, is_called '
+                           'FROM "pgsvc$sequence" WHERE relid = ?', (oid,)).fetchone()
+        if row is None:
+            raise_sql(self.engine.fctx, "42P01", f"relation with OID {oid} does not exist")
+        inc, lo, hi, cycle, last, called = row
+        value = last + inc if called else last
+        if value > hi or value < lo:
+            if not cycle:
+                word = "maximum" if value > hi else "minimum"
+                bound = hi if value > hi else lo
+                raise_sql(self.engine.fctx, "2200H",
+                          f'nextval: reached {word} value of sequence "{self._name(oid)}" ({bound})')
+            value = lo if inc > 0 else hi
+        conn.execute('UPDATE "pgsvc$sequence" SET last_value = ?, is_called = 1 WHERE relid = ?', (value, oid))
+        self.current[oid] = value
+        return value
+
+    def currval(self, oid: int) -> int:
+        if oid not in self.current:
+            raise_sql(self.engine.fctx, "55000",
+                      f'currval of sequence "{self._name(oid)}" is not yet defined in this session')
+        return self.current[oid]
+
+    def setval(self, oid: int, value: int, called) -> int:
+        conn = self.engine.conn
+        row = conn.execute('SELECT minvalue, maxvalue FROM "pgsvc$sequence" WHERE relid = ?', (oid,)).fetchone()
+        if row is None:
+            raise_sql(self.engine.fctx, "42P01", f"relation with OID {oid} does not exist")
+        lo, hi = row
+        if value is None:
+            return None
+        if not lo <= value <= hi:
+            raise_sql(self.engine.fctx, SqlError(
+                "22003", f'setval: value {value} is out of bounds for sequence "{self._name(oid)}" ({lo}..{hi})'))
+        conn.execute('UPDATE "pgsvc$sequence" SET last_value = ?, is_called = ? WHERE relid = ?',
+                     (value, 1 if called else 0, oid))
+        if called:
+            self.current[oid] = value
+        return value

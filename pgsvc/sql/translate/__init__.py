@@ -1,0 +1,112 @@
+"""The translator: one pglast statement -> SQLite SQL plus PostgreSQL result typing.
+
+A Translator lives for one statement. It holds the catalog snapshot, the parameter
+types (inferred in place where the client sent OID 0), and in simple-query mode the
+literal values that were lifted out of the text into parameters (see pgsvc.sql.parse):
+code that needs a literal's value at translation time (type modifiers, ORDER BY 1,
+nextval('seq')) calls `structural_literal`, which marks the translation uncacheable.
+"""
+
+from __future__ import annotations
+
+from pglast import ast
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import Catalog, Relation
+from pgsvc.sql.translate.dml import DmlMixin
+from pgsvc.sql.translate.expr import ExprMixin, _loc
+from pgsvc.sql.translate.funcs import FuncMixin
+from pgsvc.sql.translate.names import Scope
+from pgsvc.sql.translate.select import SelectMixin
+from pgsvc.sql.types import oids as O
+
+
+class Translator(ExprMixin, FuncMixin, SelectMixin, DmlMixin):
+    def __init__(self, engine, catalog: Catalog, param_oids: list[int],
+                 literals: list[tuple[str, str]] | None = None) -> None:
+        self.engine = engine
+        self.session = engine.session
+        self.catalog = catalog
+        self.param_oids = list(param_oids)
+        self.literals = literals or []
+        self.scope = Scope()
+        self.ctes: dict = {}
+        self.windows: dict = {}
+        self.writes = False
+        self.volatile = False
+        self.cacheable = True
+        self.agg_forbidden: str | None = None
+        self.in_window_ok = True
+        self.alias_seq = 0
+        self._last_operands = (None, None)
+
+    # --- context ------------------------------------------------------------------
+
+    def format_context(self):
+        return self.engine.fctx.format_context()
+
+    def search_path(self) -> list[str]:
+        return self.engine.search_path()
+
+    # --- parameters -----------------------------------------------------------------
+
+    def param_type(self, n: int, node) -> int:
+        if n < 1:
+            raise SqlError("42P02", f"there is no parameter ${n}", position=_loc(node))
+        while len(self.param_oids) < n:
+            self.param_oids.append(0)
+        return self.param_oids[n - 1] or O.UNKNOWN
+
+    def set_param_type(self, n: int, oid: int) -> None:
+        if self.param_oids[n - 1] in (0, O.UNKNOWN):
+            self.param_oids[n - 1] = oid
+
+    def is_literal_param(self, n: int) -> bool:
+        return n <= len(self.literals)
+
+    def structural_literal(self, node):
+        """The value of a constant used at translation time (not as a run-time value)."""
+        if isinstance(node, ast.A_Const):
+            v = node.val
+            if isinstance(v, ast.String):
+                return v.sval
+            if isinstance(v, ast.Integer):
+                return v.ival
+            if isinstance(v, ast.Float):
+                return v.fval
+            return None
+        if isinstance(node, ast.ParamRef) and self.is_literal_param(node.number):
+            self.cacheable = False
+            kind, text = self.literals[node.number - 1]
+            return int(text) if kind == "i" else text
+        return None
+
+    # --- relations ------------------------------------------------------------------
+
+    def relation(self, rv: ast.RangeVar) -> Relation:
+        if rv.catalogname and rv.catalogname != self.session.database:
+            raise SqlError("0A000", f"cross-database references are not implemented: "
+                           f"{rv.catalogname}.{rv.schemaname}.{rv.relname}", position=_loc(rv))
+        rel = self.catalog.lookup(rv.schemaname, rv.relname, self.search_path())
+        if rel is None:
+            name = f"{rv.schemaname}.{rv.relname}" if rv.schemaname else rv.relname
+            raise SqlError("42P01", f'relation "{name}" does not exist', position=_loc(rv))
+        return rel
+
+    def lookup_relation_text(self, text: str, pos) -> Relation:
+        parts = [p.strip('"') if p.startswith('"') else p.lower() for p in str(text).split(".")]
+        schema = parts[0] if len(parts) == 2 else None
+        rel = self.catalog.lookup(schema, parts[-1], self.search_path())
+        if rel is None:
+            raise SqlError("42P01", f'relation "{text}" does not exist', position=pos)
+        return rel
+
+    def view_query(self, rel: Relation):
+        import pglast
+        node = pglast.parse_sql(rel.viewdef)[0].stmt
+        saved = (self.scope, self.ctes)
+        self.scope, self.ctes = Scope(), {}
+        try:
+            return self.select(node)
+        finally:
+            self.scope, self.ctes = saved

@@ -1,0 +1,259 @@
+"""INSERT (VALUES / SELECT / DEFAULT VALUES, ON CONFLICT, RETURNING), UPDATE (FROM,
+RETURNING) and DELETE (USING, RETURNING) in SQLite's dialect.
+
+Column defaults are PostgreSQL expressions kept in the catalog; the translator
+inserts them explicitly for every omitted column (so nextval() and now() behave as in
+PostgreSQL), and every assigned value is coerced to the column's type and typmod with
+assignment-cast rules (varchar(n) length errors, numeric(p,s) rounding).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pglast
+from pglast import ast, enums
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import Attr, Relation
+from pgsvc.sql.translate.expr import Ex, _loc, quote_ident
+from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.catalog import format_type
+
+
+@dataclass
+class Dml:
+    sql: str
+    command: str
+    returning: list[ColInfo] | None
+    relation: Relation
+
+
+class DmlMixin:
+    def target_relation(self, rv: ast.RangeVar) -> Relation:
+        rel = self.relation(rv)
+        if rel.kind != "r":
+            kind = {"v": "view", "S": "sequence", "i": "index"}.get(rel.kind, "relation")
+            raise SqlError("0A000" if rel.kind == "v" else "42809",
+                           f'cannot change {kind} "{rel.name}"' if rel.kind != "v" else
+                           f'cannot insert into view "{rel.name}"', position=_loc(rv))
+        self.writes = True
+        return rel
+
+    def table_entry(self, rel: Relation, alias: str, sql_alias: str | None) -> RangeEntry:
+        prefix = f"{sql_alias}." if sql_alias else ""
+        cols = [ColInfo(a.name, a.type_oid, a.typmod, f"{prefix}{quote_ident(a.name)}", rel.oid, a.attnum,
+                        a.notnull) for a in rel.attrs]
+        return RangeEntry(alias, cols, rel)
+
+    def default_expr(self, rel: Relation, attr: Attr) -> Ex:
+        if attr.default is None:
+            return self.coerce(Ex("NULL", O.UNKNOWN, is_null=True), attr.type_oid)
+        node = pglast.parse_sql(f"SELECT {attr.default}")[0].stmt.targetList[0].val
+        saved = self.scope
+        self.scope = Scope()
+        try:
+            ex = self.expr(node)
+        finally:
+            self.scope = saved
+        return self.assign(ex, attr)
+
+    def assign(self, ex: Ex, attr: Attr, position=None) -> Ex:
+        return self.coerce(ex, attr.type_oid, attr.typmod, "a", position=position,
+                           what=f'column "{attr.name}"')
+
+    # --- INSERT -------------------------------------------------------------------
+
+    def insert(self, node: ast.InsertStmt) -> Dml:
+        with_sql = self.with_clause(node.withClause) if node.withClause else ""
+        rel = self.target_relation(node.relation)
+        alias = node.relation.alias.aliasname if node.relation.alias else rel.name
+        if node.cols:
+            attrs = []
+            for rt in node.cols:
+                a = rel.attr(rt.name)
+                if a is None:
+                    raise SqlError("42703", f'column "{rt.name}" of relation "{rel.name}" does not exist',
+                                   position=_loc(rt))
+                if rt.indirection:
+                    raise SqlError("0A000", "assignment to array elements or fields is not supported")
+                if a in attrs:
+                    raise SqlError("42701", f'column "{a.name}" specified more than once', position=_loc(rt))
+                attrs.append(a)
+        else:
+            attrs = list(rel.attrs)
+        sel = node.selectStmt
+        if node.cols is None and isinstance(sel, ast.SelectStmt) and sel.valuesLists:
+            attrs = attrs[:max(len(r) for r in sel.valuesLists)]
+        rest = [a for a in rel.attrs if a not in attrs and a.default is not None]
+        for a in attrs:
+            if a.identity == "a" and node.override != enums.OverridingKind.OVERRIDING_SYSTEM_VALUE:
+                self.identity_always(node, a)
+        if sel is None:
+            values = [self.default_expr(rel, a).sql for a in rest]
+            names = [a.name for a in rest]
+            source = f"VALUES ({', '.join(values)})" if names else "DEFAULT VALUES"
+        elif isinstance(sel, ast.SelectStmt) and sel.valuesLists and not sel.sortClause and sel.limitCount is None:
+            source = self.insert_values(rel, attrs, rest, sel.valuesLists)
+            names = [a.name for a in attrs + rest]
+        else:
+            q = self.subquery(sel)
+            if len(q.columns) > len(attrs):
+                raise SqlError("42601", "INSERT has more expressions than target columns")
+            attrs = attrs[:len(q.columns)] if node.cols is None else attrs
+            if len(q.columns) < len(attrs):
+                raise SqlError("42601", "INSERT has more target columns than expressions")
+            exprs = [self.assign(Ex(f"s.c{i}", c.oid, c.typmod), a).sql for i, (c, a) in
+                     enumerate(zip(q.columns, attrs))]
+            exprs += [self.default_expr(rel, a).sql for a in rest]
+            names = [a.name for a in attrs + rest]
+            source = f"SELECT {', '.join(exprs)} FROM {q.sql_paren()} AS s WHERE 1"
+        cols_sql = f" ({', '.join(quote_ident(n) for n in names)})" if names else ""
+        sa = self.new_alias(alias)
+        self.scope = Scope()
+        self.scope.add(self.table_entry(rel, alias, sa))
+        conflict = self.on_conflict(node.onConflictClause, rel, sa) if node.onConflictClause else ""
+        returning = self.returning(node.returningList, rel, alias, sa)
+        sql = f"{with_sql}INSERT INTO {quote_ident(rel.sqlite_name)} AS {sa}{cols_sql} {source}{conflict}"
+        return Dml(sql + (returning[0] if returning else ""), "INSERT", returning[1] if returning else None, rel)
+
+    def identity_always(self, node, a: Attr) -> None:
+        raise SqlError("428C9", f'cannot insert a non-DEFAULT value into column "{a.name}"',
+                       detail=f'Column "{a.name}" is an identity column defined as GENERATED ALWAYS.',
+                       hint="Use OVERRIDING SYSTEM VALUE to override.")
+
+    def insert_values(self, rel: Relation, attrs: list[Attr], rest: list[Attr], rows) -> str:
+        out = []
+        defaults = [self.default_expr(rel, a).sql for a in rest]
+        for row in rows:
+            items = list(row)
+            if len(items) > len(attrs):
+                raise SqlError("42601", "INSERT has more expressions than target columns", position=_loc(items[len(attrs)]))
+            if len(items) < len(attrs):
+                raise SqlError("42601", "INSERT has more target columns than expressions")
+            vals = []
+            for item, a in zip(items, attrs):
+                if isinstance(item, ast.SetToDefault):
+                    vals.append(self.default_expr(rel, a).sql)
+                else:
+                    vals.append(self.assign(self.expr(item), a, _loc(item)).sql)
+            out.append("(" + ", ".join(vals + defaults) + ")")
+        return "VALUES " + ", ".join(out)
+
+    def on_conflict(self, oc: ast.OnConflictClause, rel: Relation, sa: str) -> str:
+        target = ""
+        if oc.infer is not None:
+            if oc.infer.conname:
+                con = next((c for c in rel.constraints if c.name == oc.infer.conname), None)
+                if con is None:
+                    raise SqlError("42704", f'constraint "{oc.infer.conname}" for table "{rel.name}" does not exist')
+                cols = [rel.attr_by_num(k).name for k in con.keys]
+            else:
+                cols = []
+                for e in oc.infer.indexElems:
+                    if e.name is None:
+                        raise SqlError("0A000", "ON CONFLICT on expressions is not supported")
+                    cols.append(e.name)
+            if not self.has_unique(rel, cols):
+                raise SqlError("42P10", "there is no unique or exclusion constraint matching the ON CONFLICT "
+                               "specification")
+            target = f" ({', '.join(quote_ident(c) for c in cols)})"
+        if oc.action == enums.OnConflictAction.ONCONFLICT_NOTHING:
+            return f" ON CONFLICT{target} DO NOTHING"
+        if not target:
+            raise SqlError("42601", "ON CONFLICT DO UPDATE requires inference specification or constraint name",
+                           hint="For example, ON CONFLICT (column_name).")
+        excluded = [ColInfo(a.name, a.type_oid, a.typmod, f"excluded.{quote_ident(a.name)}", rel.oid, a.attnum)
+                    for a in rel.attrs]
+        self.scope.add(RangeEntry("excluded", excluded))
+        sets = self.set_list(oc.targetList, rel)
+        where = f" WHERE {self.bool_expr(oc.whereClause, 'WHERE').sql}" if oc.whereClause is not None else ""
+        return f" ON CONFLICT{target} DO UPDATE SET {sets}{where}"
+
+    def has_unique(self, rel: Relation, cols: list[str]) -> bool:
+        want = sorted(cols)
+        for ix in rel.indexes:
+            if ix.unique and all(isinstance(k, int) for k in ix.keys) and \
+                    sorted(rel.attr_by_num(k).name for k in ix.keys) == want:
+                return True
+        return False
+
+    def set_list(self, targets, rel: Relation) -> str:
+        parts = []
+        for rt in targets:
+            if isinstance(rt.val, ast.MultiAssignRef):
+                raise SqlError("0A000", "multiple-column assignment in SET is not supported")
+            a = rel.attr(rt.name)
+            if a is None:
+                raise SqlError("42703", f'column "{rt.name}" of relation "{rel.name}" does not exist',
+                               position=_loc(rt))
+            if rt.indirection:
+                raise SqlError("0A000", "assignment to array elements or fields is not supported")
+            if isinstance(rt.val, ast.SetToDefault):
+                val = self.default_expr(rel, a)
+            else:
+                val = self.assign(self.expr(rt.val), a, _loc(rt.val))
+            parts.append(f"{quote_ident(a.name)} = {val.sql}")
+        return ", ".join(parts)
+
+    def returning(self, items, rel: Relation, alias: str, sa: str):
+        if not items:
+            return None
+        saved = self.scope
+        self.scope = Scope()
+        # SQLite's RETURNING sees the target table's columns by their bare names
+        self.scope.add(self.table_entry(rel, alias, None))
+        try:
+            targets, names = self.target_list(items)
+        finally:
+            self.scope = saved
+        targets = [self.finalize_unknown(t) for t in targets]
+        cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum) for t, n in zip(targets, names)]
+        return " RETURNING " + ", ".join(t.sql for t in targets), cols
+
+    # --- UPDATE / DELETE ------------------------------------------------------------
+
+    def update(self, node: ast.UpdateStmt) -> Dml:
+        with_sql = self.with_clause(node.withClause) if node.withClause else ""
+        rel = self.target_relation(node.relation)
+        alias = node.relation.alias.aliasname if node.relation.alias else rel.name
+        sa = self.new_alias(alias)
+        self.scope.add(self.table_entry(rel, alias, sa))
+        from_sql = self.from_clause(node.fromClause or [])
+        sets = self.set_list(node.targetList, rel)
+        where = ""
+        if node.whereClause is not None:
+            self.agg_forbidden = "WHERE"
+            where = f" WHERE {self.bool_expr(node.whereClause, 'WHERE').sql}"
+            self.agg_forbidden = None
+        returning = self.returning(node.returningList, rel, alias, sa)
+        sql = f"{with_sql}UPDATE {quote_ident(rel.sqlite_name)} AS {sa} SET {sets}{from_sql}{where}"
+        return Dml(sql + (returning[0] if returning else ""), "UPDATE", returning[1] if returning else None, rel)
+
+    def delete(self, node: ast.DeleteStmt) -> Dml:
+        with_sql = self.with_clause(node.withClause) if node.withClause else ""
+        rel = self.target_relation(node.relation)
+        alias = node.relation.alias.aliasname if node.relation.alias else rel.name
+        sa = self.new_alias(alias)
+        self.scope.add(self.table_entry(rel, alias, sa))
+        cond = None
+        if node.whereClause is not None:
+            self.agg_forbidden = "WHERE"
+            cond = self.bool_expr
+        using = self.from_clause(node.usingClause or []) if node.usingClause else ""
+        where = ""
+        if node.whereClause is not None:
+            where_sql = cond(node.whereClause, "WHERE").sql
+            self.agg_forbidden = None
+            where = f" WHERE {where_sql}"
+        if using:
+            # SQLite has no DELETE ... USING: the same rows are those with a matching USING row
+            where = f" WHERE EXISTS (SELECT 1{using}{where})"
+        returning = self.returning(node.returningList, rel, alias, sa)
+        sql = f"{with_sql}DELETE FROM {quote_ident(rel.sqlite_name)} AS {sa}{where}"
+        return Dml(sql + (returning[0] if returning else ""), "DELETE", returning[1] if returning else None, rel)
+
+
+def type_label(oid: int, typmod: int) -> str:
+    return format_type(oid, typmod)

@@ -1,0 +1,517 @@
+"""Expressions: name resolution against the scope, type inference, coercion and the
+SQLite text of every scalar expression (pglast node -> Ex).
+
+An Ex carries the SQLite SQL of the value in its *stored form* (pgsvc.sql.types'
+storage conventions), its PostgreSQL type and typmod, and the name PostgreSQL would
+give it as a result column. Untyped literals and parameters ($n sent with OID 0) have
+type `unknown` until context resolves them (coerce_to), as in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from pglast import ast, enums
+
+from pgsvc.errors import SqlError
+from pgsvc.sql import resolve as R
+from pgsvc.sql.translate.names import fold_names
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import sqlite_adapter, text_decoder
+from pgsvc.sql.types.catalog import by_name, find_oid, format_type, typmod_from_modifiers
+
+UNKNOWN = O.UNKNOWN
+
+
+@dataclass(slots=True)
+class Ex:
+    sql: str
+    oid: int
+    typmod: int = -1
+    name: str = "?column?"
+    lit: str | None = None  # text of an untyped string literal (oid UNKNOWN)
+    param: int = 0  # number of an untyped parameter (oid UNKNOWN)
+    table_oid: int = 0
+    attnum: int = 0
+    notnull: bool = False
+    has_agg: bool = False
+    is_null: bool = False
+
+
+def sql_literal(value) -> str:
+    """A stored-form Python value as an SQLite literal."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return "'NaN'"
+        if value in (float("inf"), float("-inf")):
+            return "9e999" if value > 0 else "-9e999"
+        return repr(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "X'" + bytes(value).hex() + "'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def type_from_typename(tn: ast.TypeName, tx=None) -> tuple[int, int]:
+    """(oid, typmod) of a TypeName node."""
+    names = [n.sval for n in tn.names]
+    if len(names) == 2 and names[0] == "pg_catalog":
+        names = names[1:]
+    if len(names) != 1:
+        raise SqlError("42704", f'type "{".".join(names)}" does not exist', position=_loc(tn))
+    name = names[0]
+    try:
+        t = by_name(name if name != "char" else '"char"') if name != "bpchar" else by_name("bpchar")
+    except SqlError as e:
+        e.position = _loc(tn)
+        raise
+    if tn.pct_type:
+        raise SqlError("0A000", "%TYPE is not supported")
+    mods = []
+    for m in tn.typmods or ():
+        if isinstance(m, ast.A_Const) and isinstance(m.val, ast.Integer):
+            mods.append(m.val.ival)
+        elif isinstance(m, ast.ParamRef) and tx is not None:
+            mods.append(int(tx.structural_literal(m)))
+        else:
+            raise SqlError("42601", "type modifiers must be simple constants or identifiers",
+                           position=_loc(tn))
+    oid = t.oid
+    if name == "bpchar" and not mods and tn.typmods is None and tx is not None and getattr(tn, "location", -1) >= 0:
+        pass
+    typmod = typmod_from_modifiers(oid, mods) if mods else -1
+    if oid == O.BPCHAR and typmod < 0 and _is_sql_char(tn):
+        typmod = 5  # CHAR without length means CHAR(1)
+    if tn.arrayBounds:
+        arr = t.array_oid
+        if not arr:
+            raise SqlError("42704", f"could not find array type for data type {t.sql_name}")
+        oid = arr
+    return oid, typmod
+
+
+def _is_sql_char(tn: ast.TypeName) -> bool:
+    names = [n.sval for n in tn.names]
+    return names == ["pg_catalog", "bpchar"]
+
+
+def _loc(node) -> int | None:
+    loc = getattr(node, "location", None)
+    return loc + 1 if isinstance(loc, int) and loc >= 0 else None
+
+
+class ExprMixin:
+    """Expression translation; mixed into the Translator (which provides scope and params)."""
+
+    # --- coercion ------------------------------------------------------------------
+
+    def coerce(self, ex: Ex, target: int, typmod: int = -1, context: str = "i",
+               position: int | None = None, what: str | None = None) -> Ex:
+        """Coerce ex to target type: context 'i' implicit, 'a' assignment, 'e' explicit."""
+        if target == UNKNOWN:
+            return ex
+        if ex.oid == UNKNOWN:
+            out = self.resolve_unknown(ex, target)
+        elif ex.oid == target:
+            out = ex
+        else:
+            if not R.can_coerce(ex.oid, target, context):
+                raise self.mismatch(ex, target, context, position, what)
+            out = replace(ex, sql=R.cast_template(ex.oid, target).format(ex.sql), oid=target,
+                          typmod=-1, table_oid=0, attnum=0)
+        if typmod >= 0 and (out.typmod != typmod or context == "e"):
+            out = replace(out, sql=f"pgsvc_typmod({out.sql}, {target}, {typmod}, {int(context == 'e')})",
+                          typmod=typmod)
+        return out
+
+    def mismatch(self, ex: Ex, target: int, context: str, position, what) -> SqlError:
+        if context == "e":
+            return SqlError("42846", f"cannot cast type {format_type(ex.oid, -1)} to {format_type(target, -1)}",
+                            position=position)
+        if what:
+            return SqlError("42804", f'{what} is of type {format_type(target, -1)} but expression is of type '
+                            f'{format_type(ex.oid, -1)}', position=position,
+                            hint="You will need to rewrite or cast the expression.")
+        return SqlError("42804", f"argument of type {format_type(ex.oid, -1)} cannot be coerced to "
+                        f"{format_type(target, -1)}", position=position)
+
+    def resolve_unknown(self, ex: Ex, target: int) -> Ex:
+        """An untyped literal or parameter takes the type its context wants."""
+        if ex.is_null:
+            return replace(ex, oid=target)
+        if ex.param:
+            self.set_param_type(ex.param, target)
+            return replace(ex, oid=target)
+        if ex.lit is not None:
+            return replace(ex, sql=sql_literal(self.convert_literal(ex.lit, target)), oid=target, lit=None)
+        return replace(ex, oid=target)
+
+    def convert_literal(self, text: str, target: int):
+        if target in (O.TEXT, O.VARCHAR, O.NAME, UNKNOWN):
+            return text
+        value = text_decoder(target, self.format_context())(text)
+        to_s = sqlite_adapter(target)[0]
+        return to_s(value) if to_s else value
+
+    def finalize_unknown(self, ex: Ex) -> Ex:
+        """Output of an unresolved unknown: text (PostgreSQL resolves unknown to text)."""
+        if ex.oid == UNKNOWN:
+            return self.resolve_unknown(ex, O.TEXT)
+        return ex
+
+    def bool_expr(self, node, what: str) -> Ex:
+        ex = self.expr(node)
+        if ex.oid == O.BOOL:
+            return ex
+        if ex.oid == UNKNOWN:
+            if ex.lit is not None:
+                return self.coerce(ex, O.BOOL)
+            return self.coerce(ex, O.BOOL)
+        raise SqlError("42804", f"argument of {what} must be type boolean, not type {format_type(ex.oid, -1)}",
+                       position=_loc(node))
+
+    # --- dispatch ------------------------------------------------------------------
+
+    def expr(self, node) -> Ex:
+        method = getattr(self, "x_" + type(node).__name__, None)
+        if method is None:
+            raise SqlError("0A000", f"{type(node).__name__} expressions are not supported",
+                           position=_loc(node))
+        return method(node)
+
+    def x_A_Const(self, node: ast.A_Const) -> Ex:
+        if node.isnull:
+            return Ex("NULL", UNKNOWN, is_null=True)
+        v = node.val
+        if isinstance(v, ast.Integer):
+            return Ex(str(v.ival), O.INT4)
+        if isinstance(v, ast.Float):
+            return self.float_const(v.fval)
+        if isinstance(v, ast.Boolean):
+            return Ex("1" if v.boolval else "0", O.BOOL)
+        if isinstance(v, ast.String):
+            return Ex(sql_literal(v.sval), UNKNOWN, lit=v.sval)
+        raise SqlError("0A000", "bit string constants are not supported")
+
+    def float_const(self, text: str) -> Ex:
+        if text.lstrip("-").isdigit():
+            n = int(text)
+            if -2**63 <= n < 2**63:
+                return Ex(str(n), O.INT8)
+        from decimal import Decimal
+
+        from pgsvc.sql.types.numeric import format_numeric
+        return Ex(sql_literal(format_numeric(Decimal(text))), O.NUMERIC)
+
+    def x_ParamRef(self, node: ast.ParamRef) -> Ex:
+        n = node.number
+        oid = self.param_type(n, node)
+        if oid == UNKNOWN:
+            return Ex(f"?{n}", UNKNOWN, param=n)
+        return Ex(f"?{n}", oid)
+
+    def x_ColumnRef(self, node: ast.ColumnRef) -> Ex:
+        fields = node.fields
+        if isinstance(fields[-1], ast.A_Star):
+            raise SqlError("0A000", "row expansion (*) in this position is not supported", position=_loc(node))
+        names = [f.sval for f in fields]
+        return self.scope.resolve_column(names, _loc(node))
+
+    def x_TypeCast(self, node: ast.TypeCast) -> Ex:
+        oid, typmod = type_from_typename(node.typeName, self)
+        arg = node.arg
+        if isinstance(arg, ast.A_ArrayExpr) and find_oid(oid) and find_oid(oid).category == "A":
+            ex = self.array_expr(arg, find_oid(oid).elem_oid)
+        else:
+            ex = self.expr(arg)
+        out = self.coerce(ex, oid, typmod, "e", position=_loc(node))
+        name = ex.name if isinstance(arg, (ast.ColumnRef, ast.FuncCall, ast.TypeCast)) and \
+            not (ex.lit is not None or ex.is_null) else _cast_name(oid)
+        if isinstance(arg, ast.A_Const) or isinstance(arg, ast.ParamRef):
+            name = _cast_name(oid)
+        return replace(out, name=name, table_oid=0, attnum=0)
+
+    def x_BoolExpr(self, node: ast.BoolExpr) -> Ex:
+        op = node.boolop
+        what = {enums.BoolExprType.AND_EXPR: "AND", enums.BoolExprType.OR_EXPR: "OR",
+                enums.BoolExprType.NOT_EXPR: "NOT"}[op]
+        args = [self.bool_expr(a, what) for a in node.args]
+        agg = any(a.has_agg for a in args)
+        if what == "NOT":
+            return Ex(f"(NOT {args[0].sql})", O.BOOL, has_agg=agg)
+        return Ex("(" + f" {what} ".join(a.sql for a in args) + ")", O.BOOL, has_agg=agg)
+
+    def x_NullTest(self, node: ast.NullTest) -> Ex:
+        arg = self.finalize_unknown(self.expr(node.arg))
+        neg = node.nulltesttype == enums.NullTestType.IS_NOT_NULL
+        return Ex(f"({arg.sql} IS {'NOT ' if neg else ''}NULL)", O.BOOL, has_agg=arg.has_agg)
+
+    def x_BooleanTest(self, node: ast.BooleanTest) -> Ex:
+        arg = self.bool_expr(node.arg, "IS TRUE")
+        t = enums.BoolTestType
+        sql = {t.IS_TRUE: "({0} IS 1)", t.IS_NOT_TRUE: "({0} IS NOT 1)", t.IS_FALSE: "({0} IS 0)",
+               t.IS_NOT_FALSE: "({0} IS NOT 0)", t.IS_UNKNOWN: "({0} IS NULL)",
+               t.IS_NOT_UNKNOWN: "({0} IS NOT NULL)"}[node.booltesttype]
+        return Ex(sql.format(arg.sql), O.BOOL, has_agg=arg.has_agg)
+
+    def x_CaseExpr(self, node: ast.CaseExpr) -> Ex:
+        base = self.expr(node.arg) if node.arg is not None else None
+        conds, results = [], []
+        for w in node.args:
+            if base is not None:
+                l, r = self.binary_operands("=", base, self.expr(w.expr), _loc(w))
+                conds.append(l)
+            else:
+                conds.append(self.bool_expr(w.expr, "CASE/WHEN"))
+            results.append(self.expr(w.result))
+        default = self.expr(node.defresult) if node.defresult is not None else Ex("NULL", UNKNOWN, is_null=True)
+        rtype = R.common_type([r.oid for r in results + [default]], "CASE", _loc(node))
+        results = [self.coerce(r, rtype) for r in results]
+        default = self.coerce(default, rtype)
+        parts = ["CASE"]
+        if base is not None:
+            parts.append(conds[0].sql)
+            for c, r in zip(conds[1:] + [conds[0]], results):
+                pass
+            parts = ["CASE"]
+            for w, r in zip(node.args, results):
+                parts.append(f"WHEN {self.compare('=', base, self.expr(w.expr), _loc(w)).sql} THEN {r.sql}")
+        else:
+            for c, r in zip(conds, results):
+                parts.append(f"WHEN {c.sql} THEN {r.sql}")
+        parts.append(f"ELSE {default.sql} END")
+        agg = any(x.has_agg for x in conds + results + [default])
+        return Ex(" ".join(parts), rtype, name="case", has_agg=agg)
+
+    def x_CoalesceExpr(self, node: ast.CoalesceExpr) -> Ex:
+        args = [self.expr(a) for a in node.args]
+        t = R.common_type([a.oid for a in args], "COALESCE", _loc(node))
+        args = [self.coerce(a, t) for a in args]
+        sql = f"coalesce({', '.join(a.sql for a in args)})" if len(args) > 1 else args[0].sql
+        return Ex(sql, t, name="coalesce", has_agg=any(a.has_agg for a in args))
+
+    def x_MinMaxExpr(self, node: ast.MinMaxExpr) -> Ex:
+        name = "greatest" if node.op == enums.MinMaxOp.IS_GREATEST else "least"
+        args = [self.expr(a) for a in node.args]
+        t = R.common_type([a.oid for a in args], name.upper(), _loc(node))
+        args = [self.coerce(a, t) for a in args]
+        # PostgreSQL ignores NULLs in GREATEST/LEAST; SQLite's max()/min() return NULL.
+        fn = "max" if name == "greatest" else "min"
+        coll = _collate(t)
+        inner = ", ".join(f"({a.sql})" for a in args)
+        sql = f"(SELECT {fn}(v{coll}) FROM (SELECT value AS v FROM json_each(json_array({inner}))))" \
+            if False else _nullskip_minmax(fn, [a.sql for a in args], coll)
+        return Ex(sql, t, name=name, has_agg=any(a.has_agg for a in args))
+
+    def x_SQLValueFunction(self, node: ast.SQLValueFunction) -> Ex:
+        op = enums.SQLValueFunctionOp
+        k = node.op
+        if k in (op.SVFOP_CURRENT_TIMESTAMP, op.SVFOP_CURRENT_TIMESTAMP_N):
+            return Ex("pgsvc_txn_ts()", O.TIMESTAMPTZ, name="current_timestamp")
+        if k in (op.SVFOP_LOCALTIMESTAMP, op.SVFOP_LOCALTIMESTAMP_N):
+            return Ex(f"pgsvc_cast(pgsvc_txn_ts(), {O.TIMESTAMPTZ}, {O.TIMESTAMP})", O.TIMESTAMP,
+                      name="localtimestamp")
+        if k == op.SVFOP_CURRENT_DATE:
+            return Ex(f"pgsvc_cast(pgsvc_txn_ts(), {O.TIMESTAMPTZ}, {O.DATE})", O.DATE, name="current_date")
+        if k in (op.SVFOP_CURRENT_USER, op.SVFOP_USER, op.SVFOP_SESSION_USER, op.SVFOP_CURRENT_ROLE):
+            label = {op.SVFOP_CURRENT_USER: "current_user", op.SVFOP_USER: "current_user",
+                     op.SVFOP_SESSION_USER: "session_user", op.SVFOP_CURRENT_ROLE: "current_role"}[k]
+            return Ex(sql_literal(self.session.user), O.NAME, name=label)
+        if k == op.SVFOP_CURRENT_CATALOG:
+            return Ex(sql_literal(self.session.database), O.NAME, name="current_catalog")
+        if k == op.SVFOP_CURRENT_SCHEMA:
+            return Ex(sql_literal(self.search_path()[0] if self.search_path() else None), O.NAME,
+                      name="current_schema")
+        raise SqlError("0A000", "CURRENT_TIME/LOCALTIME are not supported", position=_loc(node))
+
+    def x_A_ArrayExpr(self, node: ast.A_ArrayExpr) -> Ex:
+        return self.array_expr(node, None)
+
+    def array_expr(self, node: ast.A_ArrayExpr, elem: int | None) -> Ex:
+        items = [self.expr(e) for e in node.elements or ()]
+        if elem is None:
+            if not items:
+                raise SqlError("42P18", "cannot determine type of empty array", position=_loc(node),
+                               hint="Explicitly cast to the desired type, for example ARRAY[]::integer[].")
+            elem = R.common_type([i.oid for i in items], "ARRAY", _loc(node))
+        items = [self.coerce(i, elem) for i in items]
+        arr = find_oid(elem).array_oid if find_oid(elem) else 0
+        if not arr:
+            raise SqlError("0A000", "arrays of this type are not supported")
+        if elem in (O.NUMERIC,):
+            inner = ", ".join(f"json(CASE WHEN {i.sql} IN ('NaN','Infinity','-Infinity') THEN json_quote({i.sql}) "
+                              f"ELSE {i.sql} END)" for i in items)
+        elif elem == O.BYTEA:
+            inner = ", ".join(f"hex({i.sql})" for i in items)
+        else:
+            inner = ", ".join(i.sql for i in items)
+        return Ex(f"json_array({inner})", arr, name="array")
+
+    def x_CollateClause(self, node: ast.CollateClause) -> Ex:
+        names = [n.sval for n in node.collname]
+        ex = self.expr(node.arg)
+        if names[-1] in ("C", "POSIX", "default", "ucs_basic"):
+            return replace(ex, sql=f"({ex.sql} COLLATE BINARY)")
+        raise SqlError("42704", f'collation "{names[-1]}" for encoding "UTF8" does not exist',
+                       position=_loc(node))
+
+    # --- operators -----------------------------------------------------------------
+
+    def x_A_Expr(self, node: ast.A_Expr) -> Ex:
+        k = enums.A_Expr_Kind
+        kind = node.kind
+        pos = _loc(node)
+        if kind == k.AEXPR_OP:
+            name = node.name[-1].sval
+            if node.lexpr is None:
+                return self.prefix_op(name, self.expr(node.rexpr), pos)
+            return self.operator(name, self.expr(node.lexpr), self.expr(node.rexpr), pos)
+        if kind in (k.AEXPR_LIKE, k.AEXPR_ILIKE):
+            name = node.name[-1].sval
+            return self.operator(name, self.expr(node.lexpr), self.expr(node.rexpr), pos)
+        if kind == k.AEXPR_SIMILAR:
+            raise SqlError("0A000", "SIMILAR TO is not supported", position=pos)
+        if kind in (k.AEXPR_DISTINCT, k.AEXPR_NOT_DISTINCT):
+            l, r = self.expr(node.lexpr), self.expr(node.rexpr)
+            eq = self.operator("=", l, r, pos)
+            ls, rs = self._last_operands
+            op = "IS NOT" if kind == k.AEXPR_DISTINCT else "IS"
+            # SQLite's IS compares stored forms; equal stored forms are equal values for
+            # the types whose equality is identity; otherwise go through the operator.
+            if _identity_equality(ls.oid):
+                return Ex(f"({ls.sql} {op} {rs.sql})", O.BOOL, has_agg=ls.has_agg or rs.has_agg)
+            neg = "NOT " if kind == k.AEXPR_DISTINCT else ""
+            return Ex(f"({neg}CASE WHEN {ls.sql} IS NULL OR {rs.sql} IS NULL THEN ({ls.sql} IS NULL AND "
+                      f"{rs.sql} IS NULL) ELSE coalesce({eq.sql}, 0) END)", O.BOOL)
+        if kind == k.AEXPR_NULLIF:
+            l, r = self.expr(node.lexpr), self.expr(node.rexpr)
+            eq = self.operator("=", l, r, pos)
+            ls, _ = self._last_operands
+            return Ex(f"(CASE WHEN {eq.sql} THEN NULL ELSE {ls.sql} END)", ls.oid, name="nullif")
+        if kind == k.AEXPR_IN:
+            return self.in_list(node, pos)
+        if kind in (k.AEXPR_BETWEEN, k.AEXPR_NOT_BETWEEN, k.AEXPR_BETWEEN_SYM, k.AEXPR_NOT_BETWEEN_SYM):
+            return self.between(node, pos)
+        if kind in (k.AEXPR_OP_ANY, k.AEXPR_OP_ALL):
+            return self.op_any_array(node, kind == k.AEXPR_OP_ALL, pos)
+        raise SqlError("0A000", f"{kind.name} is not supported", position=pos)
+
+    def operator(self, name: str, left: Ex, right: Ex, pos: int | None) -> Ex:
+        if left.oid == UNKNOWN and right.oid == UNKNOWN and not (left.is_null or right.is_null) \
+                and name in ("=", "<>", "<", ">", "<=", ">=", "||", "~~", "!~~"):
+            left, right = self.resolve_unknown(left, O.TEXT), self.resolve_unknown(right, O.TEXT)
+        lo = left.oid if not left.is_null else UNKNOWN
+        ro = right.oid if not right.is_null else UNKNOWN
+        if name == "||" and lo != UNKNOWN and ro != UNKNOWN and (lo in R.STRINGS) != (ro in R.STRINGS):
+            # anynonarray || text: the non-text side goes through its output function
+            left = self.coerce(left, O.TEXT, context="e") if lo not in R.STRINGS else left
+            right = self.coerce(right, O.TEXT, context="e") if ro not in R.STRINGS else right
+            lo, ro = left.oid, right.oid
+        sig = R.resolve_operator(name, lo, ro, pos)
+        ls = self.coerce(left, sig.left_oid)
+        rs = self.coerce(right, sig.right_oid)
+        self._last_operands = (ls, rs)
+        ret = sig.ret_oid
+        return Ex(sig.emit.format(ls.sql, rs.sql), ret, has_agg=ls.has_agg or rs.has_agg)
+
+    def compare(self, name: str, left: Ex, right: Ex, pos) -> Ex:
+        out = self.operator(name, left, right, pos)
+        if out.oid != O.BOOL:
+            raise SqlError("42804", "operator must return boolean", position=pos)
+        return out
+
+    def binary_operands(self, name, left, right, pos):
+        return self.compare(name, left, right, pos), None
+
+    def prefix_op(self, name: str, arg: Ex, pos) -> Ex:
+        if name == "-" and arg.lit is None and arg.sql.lstrip("-").isdigit() and arg.oid in (O.INT4, O.INT8):
+            return Ex(str(-int(arg.sql)), arg.oid)
+        sig = R.resolve_operator(name, 0, arg.oid, pos)
+        a = self.coerce(arg, sig.right_oid)
+        return Ex(sig.emit.format(a.sql), sig.ret_oid, has_agg=a.has_agg)
+
+    def in_list(self, node: ast.A_Expr, pos) -> Ex:
+        left = self.expr(node.lexpr)
+        neg = node.name[-1].sval == "<>"
+        items = [self.expr(e) for e in node.rexpr]
+        t = R.common_type([left.oid] + [i.oid for i in items], "IN", pos)
+        left = self.coerce(left, t)
+        items = [self.coerce(i, t) for i in items]
+        probe = self.compare("=", left, items[0], pos)
+        if not _identity_equality(t) or "COLLATE" in probe.sql:
+            parts = [self.compare("=", left, i, pos).sql for i in items]
+            sql = "(" + " OR ".join(parts) + ")"
+            return Ex(f"(NOT {sql})" if neg else sql, O.BOOL)
+        return Ex(f"({left.sql} {'NOT IN' if neg else 'IN'} ({', '.join(i.sql for i in items)}))", O.BOOL,
+                  has_agg=left.has_agg or any(i.has_agg for i in items))
+
+    def between(self, node: ast.A_Expr, pos) -> Ex:
+        k = enums.A_Expr_Kind
+        x = self.expr(node.lexpr)
+        lo, hi = (self.expr(e) for e in node.rexpr)
+        a = self.compare(">=", x, lo, pos).sql
+        b = self.compare("<=", x, hi, pos).sql
+        sql = f"({a} AND {b})"
+        if node.kind in (k.AEXPR_BETWEEN_SYM, k.AEXPR_NOT_BETWEEN_SYM):
+            c = self.compare(">=", x, hi, pos).sql
+            d = self.compare("<=", x, lo, pos).sql
+            sql = f"({sql} OR ({c} AND {d}))"
+        if node.kind in (k.AEXPR_NOT_BETWEEN, k.AEXPR_NOT_BETWEEN_SYM):
+            sql = f"(NOT {sql})"
+        return Ex(sql, O.BOOL)
+
+    def op_any_array(self, node: ast.A_Expr, is_all: bool, pos) -> Ex:
+        left = self.expr(node.lexpr)
+        arr = self.expr(node.rexpr)
+        name = node.name[-1].sval
+        if arr.oid == UNKNOWN:
+            arr = self.coerce(arr, find_oid(left.oid).array_oid if find_oid(left.oid) else O.ARRAY_TEXT)
+        elem = find_oid(arr.oid).elem_oid if find_oid(arr.oid) else 0
+        if not elem:
+            raise SqlError("42809", "op ANY/ALL (array) requires array on right side", position=pos)
+        probe = Ex("je.value", elem)
+        cmp = self.compare(name, left, probe, pos)
+        if is_all:
+            return Ex(f"(CASE WHEN {arr.sql} IS NULL THEN NULL ELSE (SELECT CASE WHEN sum(NOT ({cmp.sql})) > 0 "
+                      f"THEN 0 WHEN count(*) = count({cmp.sql}) THEN 1 END FROM json_each({arr.sql}) AS je) "
+                      f"END)", O.BOOL)
+        return Ex(f"(CASE WHEN {arr.sql} IS NULL THEN NULL ELSE (SELECT CASE WHEN max({cmp.sql}) = 1 THEN 1 "
+                  f"WHEN count(*) = count({cmp.sql}) THEN 0 END FROM json_each({arr.sql}) AS je) END)", O.BOOL)
+
+
+def _identity_equality(oid: int) -> bool:
+    return oid in (O.INT2, O.INT4, O.INT8, O.TEXT, O.VARCHAR, O.NAME, O.BOOL, O.DATE, O.TIMESTAMP,
+                   O.TIMESTAMPTZ, O.TIME, O.UUID, O.BYTEA, O.OID, O.CHAR, O.JSONB, O.FLOAT8, O.FLOAT4)
+
+
+def _collate(oid: int) -> str:
+    from pgsvc.sql.types.storage import collation_for
+    c = collation_for(oid)
+    return f" COLLATE {c}" if c else ""
+
+
+def _nullskip_minmax(fn: str, args: list[str], coll: str) -> str:
+    # SQLite's multi-argument max()/min() return NULL if any argument is NULL.
+    vals = " UNION ALL ".join(f"SELECT {a} AS v" for a in args)
+    return f"(SELECT {fn}(v{coll}) FROM ({vals}))"
+
+
+def _cast_name(oid: int) -> str:
+    t = find_oid(oid)
+    if t is None:
+        return "?column?"
+    if t.category == "A":
+        return find_oid(t.elem_oid).name if find_oid(t.elem_oid) else t.name
+    return t.name
+
+
+__all__ = ["Ex", "ExprMixin", "sql_literal", "quote_ident", "type_from_typename", "fold_names"]

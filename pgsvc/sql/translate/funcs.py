@@ -1,0 +1,263 @@
+"""Function calls, aggregates, window functions and subquery expressions.
+
+Functions resolve over pgsvc.sql.functions.FUNCTIONS (PostgreSQL-style, with implicit
+casts); a few need the engine itself (nextval/currval/setval resolve their regclass
+argument in the catalog; pg_sleep polls for cancel). SHIM_FUNCTIONS covers the core
+aggregates and functions until the functions catalogue provides them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pglast import ast, enums
+
+from pgsvc.errors import SqlError
+from pgsvc.sql import resolve as R
+from pgsvc.sql.functions.signatures import FuncSig
+from pgsvc.sql.translate.expr import Ex, _collate, _loc, sql_literal
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.catalog import find_oid
+
+
+def _shim() -> dict[str, list[FuncSig]]:
+    f: dict[str, list[FuncSig]] = {}
+
+    def add(name, args, ret, emit, kind="scalar", volatility="i", strict=True):
+        f.setdefault(name, []).append(FuncSig(name, tuple(args), ret, emit, kind, 0, strict, volatility))
+
+    add("count", [O.ANY_], O.INT8, "count({0})", "aggregate")
+    for t in (O.INT2, O.INT4):
+        add("sum", [t], O.INT8, "sum({0})", "aggregate")
+        add("avg", [t], O.NUMERIC, "pgsvc_avg({0})", "aggregate")
+    add("sum", [O.INT8], O.NUMERIC, "pgsvc_sum_num({0})", "aggregate")
+    add("sum", [O.NUMERIC], O.NUMERIC, "pgsvc_sum_num({0})", "aggregate")
+    add("sum", [O.FLOAT8], O.FLOAT8, "sum({0})", "aggregate")
+    add("sum", [O.FLOAT4], O.FLOAT4, "sum({0})", "aggregate")
+    add("avg", [O.INT8], O.NUMERIC, "pgsvc_avg({0})", "aggregate")
+    add("avg", [O.NUMERIC], O.NUMERIC, "pgsvc_avg({0})", "aggregate")
+    add("avg", [O.FLOAT8], O.FLOAT8, "avg({0})", "aggregate")
+    add("min", [O.ANYELEMENT], O.ANYELEMENT, "min({0})", "aggregate")
+    add("max", [O.ANYELEMENT], O.ANYELEMENT, "max({0})", "aggregate")
+    add("bool_and", [O.BOOL], O.BOOL, "min({0})", "aggregate")
+    add("bool_or", [O.BOOL], O.BOOL, "max({0})", "aggregate")
+    add("every", [O.BOOL], O.BOOL, "min({0})", "aggregate")
+    add("string_agg", [O.TEXT, O.TEXT], O.TEXT, "group_concat({0}, {1})", "aggregate")
+    for w in ("row_number", "rank", "dense_rank"):
+        add(w, [], O.INT8, f"{w}()", "window")
+    add("now", [], O.TIMESTAMPTZ, "pgsvc_txn_ts()", volatility="s")
+    add("transaction_timestamp", [], O.TIMESTAMPTZ, "pgsvc_txn_ts()", volatility="s")
+    add("statement_timestamp", [], O.TIMESTAMPTZ, "pgsvc_clock_ts()", volatility="s")
+    add("clock_timestamp", [], O.TIMESTAMPTZ, "pgsvc_clock_ts()", volatility="v")
+    add("lower", [O.TEXT], O.TEXT, "lower({0})")
+    add("upper", [O.TEXT], O.TEXT, "upper({0})")
+    add("length", [O.TEXT], O.INT4, "length({0})")
+    add("char_length", [O.TEXT], O.INT4, "length({0})")
+    for t in (O.INT4, O.INT8, O.FLOAT8):
+        add("abs", [t], t, "abs({0})")
+    add("random", [], O.FLOAT8, "((random() / 18446744073709551616.0) + 0.5)", volatility="v")
+    add("version", [], O.TEXT, "pgsvc_version()", volatility="s")
+    add("current_database", [], O.NAME, "pgsvc_current_database()", volatility="s")
+    add("current_schema", [], O.NAME, "pgsvc_current_schema()", volatility="s")
+    add("pg_backend_pid", [], O.INT4, "pgsvc_backend_pid()", volatility="s")
+    add("pg_sleep", [O.FLOAT8], O.VOID, "pgsvc_sleep({0})", volatility="v")
+    return f
+
+
+SHIM_FUNCTIONS = _shim()
+_SEQ_FUNCS = {"nextval", "currval", "setval", "lastval"}
+
+
+class FuncMixin:
+    def x_FuncCall(self, node: ast.FuncCall) -> Ex:
+        names = [n.sval for n in node.funcname]
+        if len(names) == 2 and names[0] == "pg_catalog":
+            names = names[1:]
+        if len(names) != 1:
+            raise SqlError("42883", f"function {'.'.join(names)} does not exist", position=_loc(node))
+        name = names[0]
+        pos = _loc(node)
+        if node.agg_within_group:
+            raise SqlError("0A000", "WITHIN GROUP is not supported", position=pos)
+        if name in _SEQ_FUNCS:
+            return self.sequence_call(name, node, pos)
+        if name == "generate_series" or name == "unnest":
+            raise SqlError("0A000", f"{name}() in the select list is not supported (use it in FROM)",
+                           position=pos)
+        if node.agg_star:
+            if name != "count":
+                raise SqlError("42809", f"{name}(*) specified, but {name} is not an aggregate function",
+                               position=pos)
+            return self.finish_call(node, FuncSig("count", (), O.INT8, "count(*)", "aggregate"), [], "count", pos)
+        args = [self.expr(a) for a in node.args or ()]
+        sig = R.resolve_function(name, [a.oid if not a.is_null else O.UNKNOWN for a in args], pos,
+                                 extra=SHIM_FUNCTIONS)
+        return self.finish_call(node, sig, args, name, pos)
+
+    def finish_call(self, node: ast.FuncCall, sig: FuncSig, args: list[Ex], name: str, pos) -> Ex:
+        arg_types = list(sig.arg_oids)
+        if sig.variadic_oid:
+            arg_types = arg_types[:-1] + [sig.variadic_oid] * (len(args) - len(arg_types) + 1)
+        poly = _polymorphic_type(arg_types, args)
+        coerced = []
+        for a, t in zip(args, arg_types):
+            if t in R.ANY_OIDS:
+                coerced.append(self.finalize_unknown(a) if t != O.ANY_ or a.oid != O.UNKNOWN else
+                               self.finalize_unknown(a))
+            else:
+                coerced.append(self.coerce(a, t))
+        ret = sig.ret_oid
+        if ret in (O.ANYELEMENT, O.ANYCOMPATIBLE):
+            ret = poly
+        elif ret in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY):
+            ret = find_oid(poly).array_oid if find_oid(poly) else O.UNKNOWN
+        sql_args = [c.sql for c in coerced]
+        emit = sig.emit
+        if name in ("min", "max") and sig.kind == "aggregate" and coerced:
+            sql_args = [f"{coerced[0].sql}{_collate(coerced[0].oid)}"]
+        if sig.kind in ("aggregate", "window") or node.over is not None:
+            return self.aggregate_call(node, sig, emit, sql_args, ret, name, pos)
+        if sig.kind == "set":
+            raise SqlError("0A000", f"set-returning function {name}() in this position is not supported",
+                           position=pos)
+        if node.agg_distinct or node.agg_filter is not None or node.agg_order:
+            raise SqlError("42809", f"DISTINCT specified, but {name} is not an aggregate function",
+                           position=pos)
+        if sig.volatility != "i" and name in ("pg_sleep",):
+            self.volatile = True
+        return Ex(emit.format(*sql_args), ret, name=name, has_agg=any(c.has_agg for c in coerced))
+
+    def aggregate_call(self, node: ast.FuncCall, sig: FuncSig, emit: str, sql_args, ret, name, pos) -> Ex:
+        if node.agg_order:
+            raise SqlError("0A000", "ORDER BY inside an aggregate call is not supported", position=pos)
+        sql = emit.format(*sql_args)
+        if node.agg_distinct:
+            if "(" not in sql:
+                raise SqlError("0A000", "DISTINCT in this aggregate is not supported", position=pos)
+            head, _, tail = sql.partition("(")
+            sql = f"{head}(DISTINCT {tail}"
+        if node.agg_filter is not None:
+            cond = self.bool_expr(node.agg_filter, "FILTER")
+            sql += f" FILTER (WHERE {cond.sql})"
+        if node.over is not None:
+            if self.in_window_ok is False:
+                raise SqlError("42P20", "window functions are not allowed in WHERE", position=pos)
+            sql += " OVER " + self.window_def(node.over)
+            return Ex(sql, ret, name=name)
+        if sig.kind == "window":
+            raise SqlError("42809", f"window function {name} requires an OVER clause", position=pos)
+        if self.agg_forbidden:
+            raise SqlError("42803", f"aggregate functions are not allowed in {self.agg_forbidden}", position=pos)
+        return Ex(sql, ret, name=name, has_agg=True)
+
+    def window_def(self, w: ast.WindowDef) -> str:
+        if w.refname or w.name and not (w.partitionClause or w.orderClause):
+            ref = w.refname or w.name
+            if ref not in self.windows:
+                raise SqlError("42704", f'window "{ref}" does not exist', position=_loc(w))
+            w = self.windows[ref]
+        parts = []
+        if w.partitionClause:
+            parts.append("PARTITION BY " + ", ".join(self.finalize_unknown(self.expr(p)).sql
+                                                     for p in w.partitionClause))
+        if w.orderClause:
+            parts.append("ORDER BY " + ", ".join(self.sort_item(s) for s in w.orderClause))
+        frame = _frame(w.frameOptions or 0)
+        if frame is None:
+            raise SqlError("0A000", "this window frame clause is not supported", position=_loc(w))
+        if frame:
+            parts.append(frame)
+        return "(" + " ".join(parts) + ")"
+
+    def sequence_call(self, name: str, node: ast.FuncCall, pos) -> Ex:
+        args = node.args or ()
+        if name == "lastval":
+            raise SqlError("0A000", "lastval() is not supported", position=pos)
+        if not args:
+            raise SqlError("42883", f"function {name}() does not exist", position=pos)
+        first = args[0]
+        if isinstance(first, ast.TypeCast):
+            first = first.arg
+        text = self.structural_literal(first)
+        if text is None:
+            raise SqlError("0A000", f"{name}() with a non-constant argument is not supported", position=pos)
+        rel = self.lookup_relation_text(text, pos)
+        if rel.kind != "S":
+            raise SqlError("42809", f'"{rel.name}" is not a sequence', position=pos)
+        self.writes = name != "currval"
+        self.volatile = True
+        if name == "nextval":
+            return Ex(f"pgsvc_nextval({rel.oid})", O.INT8, name="nextval")
+        if name == "currval":
+            return Ex(f"pgsvc_currval({rel.oid})", O.INT8, name="currval")
+        value = self.coerce(self.expr(args[1]), O.INT8)
+        called = self.coerce(self.expr(args[2]), O.BOOL) if len(args) > 2 else Ex("1", O.BOOL)
+        return Ex(f"pgsvc_setval({rel.oid}, {value.sql}, {called.sql})", O.INT8, name="setval")
+
+    # --- subqueries -----------------------------------------------------------------
+
+    def x_SubLink(self, node: ast.SubLink) -> Ex:
+        t = enums.SubLinkType
+        kind = node.subLinkType
+        pos = _loc(node)
+        sub = self.subquery(node.subselect)
+        if kind == t.EXISTS_SUBLINK:
+            return Ex(f"(EXISTS {sub.sql_paren()})", O.BOOL, name="exists")
+        if kind == t.EXPR_SUBLINK:
+            if len(sub.columns) != 1:
+                raise SqlError("42601", "subquery must return only one column", position=pos)
+            c = sub.columns[0]
+            return Ex(sub.sql_paren(), c.oid, c.typmod, name=c.name if c.name != "?column?" else "?column?")
+        if kind == t.ARRAY_SUBLINK:
+            c = sub.columns[0]
+            arr = find_oid(c.oid).array_oid if find_oid(c.oid) else 0
+            return Ex(f"(SELECT json_group_array(c0) FROM {sub.sql_paren()})", arr, name="array")
+        if kind in (t.ANY_SUBLINK, t.ALL_SUBLINK):
+            op = node.operName[-1].sval if node.operName else "="
+            left = self.expr(node.testexpr)
+            if len(sub.columns) != 1:
+                raise SqlError("42601", "subquery has too many columns", position=pos)
+            probe = Ex(f"s.c0", sub.columns[0].oid)
+            cmp = self.compare(op, left, probe, pos)
+            if kind == t.ANY_SUBLINK and op == "=" and "COLLATE" not in cmp.sql and cmp.sql.count("=") == 1 \
+                    and left.oid == sub.columns[0].oid:
+                return Ex(f"({left.sql} IN (SELECT c0 FROM {sub.sql_paren()}))", O.BOOL)
+            if kind == t.ANY_SUBLINK:
+                return Ex(f"(SELECT CASE WHEN max({cmp.sql}) = 1 THEN 1 WHEN count(*) = count({cmp.sql}) "
+                          f"THEN 0 END FROM {sub.sql_paren()} AS s)", O.BOOL)
+            return Ex(f"(SELECT CASE WHEN min({cmp.sql}) = 0 THEN 0 WHEN count(*) = count({cmp.sql}) "
+                      f"THEN 1 END FROM {sub.sql_paren()} AS s)", O.BOOL)
+        raise SqlError("0A000", "this kind of subquery is not supported", position=pos)
+
+
+def _polymorphic_type(arg_types, args) -> int:
+    for t, a in zip(arg_types, args):
+        if t in (O.ANYELEMENT, O.ANYCOMPATIBLE, O.ANYNONARRAY) and a.oid != O.UNKNOWN:
+            return a.oid
+        if t in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY) and a.oid != O.UNKNOWN:
+            return find_oid(a.oid).elem_oid if find_oid(a.oid) else O.UNKNOWN
+    return O.TEXT
+
+
+# frameOptions bits (PostgreSQL's parsenodes.h)
+_NONDEFAULT, _RANGE, _ROWS, _GROUPS, _BETWEEN = 0x1, 0x2, 0x4, 0x8, 0x10
+_S_UNB_PREC, _E_UNB_PREC, _S_UNB_FOLL, _E_UNB_FOLL = 0x20, 0x40, 0x80, 0x100
+_S_CUR, _E_CUR = 0x200, 0x400
+
+
+def _frame(opts: int) -> str | None:
+    if not opts & _NONDEFAULT:
+        return ""
+    unit = "ROWS" if opts & _ROWS else "GROUPS" if opts & _GROUPS else "RANGE"
+    start = "UNBOUNDED PRECEDING" if opts & _S_UNB_PREC else "CURRENT ROW" if opts & _S_CUR else None
+    end = "UNBOUNDED FOLLOWING" if opts & _E_UNB_FOLL else "CURRENT ROW" if opts & _E_CUR else None
+    if start is None:
+        return None
+    if opts & _BETWEEN:
+        if end is None:
+            return None
+        return f"{unit} BETWEEN {start} AND {end}"
+    return f"{unit} {start}"
+
+
+__all__ = ["FuncMixin", "SHIM_FUNCTIONS", "replace", "sql_literal"]

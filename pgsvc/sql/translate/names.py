@@ -1,0 +1,121 @@
+"""Name resolution: the range entries visible to an expression (FROM items, their
+aliases and columns with PostgreSQL types), nested for correlated subqueries, and
+PostgreSQL's errors for missing or ambiguous names.
+
+Every range entry is emitted with a SQLite alias of its own (`"t"`, or a generated one
+for subqueries); columns of subqueries and CTEs are carried positionally as "c0", "c1",
+... so PostgreSQL's duplicate or odd output names ("?column?") never reach SQLite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pgsvc.errors import SqlError
+
+
+def fold_names(nodes) -> list[str]:
+    return [n.sval for n in nodes]
+
+
+@dataclass(slots=True)
+class ColInfo:
+    name: str
+    oid: int
+    typmod: int = -1
+    sql: str = ""  # SQLite expression referring to it
+    table_oid: int = 0
+    attnum: int = 0
+    notnull: bool = False
+
+
+@dataclass
+class RangeEntry:
+    alias: str | None  # None: merged USING/NATURAL columns (unqualified access only)
+    cols: list[ColInfo]
+    relation: object = None  # catalog Relation for plain tables
+    hidden: set = field(default_factory=set)  # names hidden from unqualified lookup (merged by USING)
+    star_cols: list | None = None  # explicit '*' order when different from cols
+
+
+class Scope:
+    def __init__(self, parent: Scope | None = None) -> None:
+        self.parent = parent
+        self.entries: list[RangeEntry] = []
+        self.output_aliases: dict[str, object] = {}  # SELECT-list aliases (ORDER BY / GROUP BY)
+
+    def add(self, entry: RangeEntry, position: int | None = None) -> None:
+        if entry.alias is not None:
+            for e in self.entries:
+                if e.alias == entry.alias:
+                    raise SqlError("42712", f'table name "{entry.alias}" specified more than once',
+                                   position=position)
+        self.entries.append(entry)
+
+    def resolve_column(self, names: list[str], position: int | None):
+        from pgsvc.sql.translate.expr import Ex
+        scope: Scope | None = self
+        while scope is not None:
+            found = scope._find(names, position)
+            if found is not None:
+                c = found
+                return Ex(c.sql, c.oid, c.typmod, name=c.name, table_oid=c.table_oid, attnum=c.attnum,
+                          notnull=c.notnull)
+            scope = scope.parent
+        if len(names) == 1:
+            raise SqlError("42703", f'column "{names[0]}" does not exist', position=position)
+        qual = names[-2]
+        if not self._has_alias(qual):
+            raise SqlError("42P01", f'missing FROM-clause entry for table "{qual}"', position=position)
+        raise SqlError("42703", f"column {'.'.join(names[-2:])} does not exist", position=position)
+
+    def _has_alias(self, alias: str) -> bool:
+        scope: Scope | None = self
+        while scope is not None:
+            if any(e.alias == alias for e in scope.entries):
+                return True
+            scope = scope.parent
+        return False
+
+    def _find(self, names: list[str], position) -> ColInfo | None:
+        col = names[-1]
+        if len(names) >= 2:
+            qual = names[-2]
+            for e in self.entries:
+                if e.alias == qual:
+                    for c in e.cols:
+                        if c.name == col:
+                            return c
+                    if len(names) == 2:
+                        raise SqlError("42703", f"column {qual}.{col} does not exist", position=position)
+            return None
+        hits = []
+        for e in self.entries:
+            if col in e.hidden:
+                continue
+            for c in e.cols:
+                if c.name == col:
+                    hits.append(c)
+                    break
+        if len(hits) > 1:
+            raise SqlError("42702", f'column reference "{col}" is ambiguous', position=position)
+        return hits[0] if hits else None
+
+    def entry(self, alias: str) -> RangeEntry | None:
+        for e in self.entries:
+            if e.alias == alias:
+                return e
+        return None
+
+    def star(self, alias: str | None, position) -> list[ColInfo]:
+        if alias is not None:
+            e = self.entry(alias)
+            if e is None:
+                raise SqlError("42P01", f'missing FROM-clause entry for table "{alias}"', position=position)
+            return list(e.cols)
+        out: list[ColInfo] = []
+        if not self.entries:
+            raise SqlError("42601", "SELECT * with no tables specified is not valid", position=position)
+        for e in self.entries:
+            out.extend(e.star_cols if e.star_cols is not None else e.cols)
+        return out

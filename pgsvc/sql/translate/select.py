@@ -1,0 +1,449 @@
+"""SELECT: FROM items (tables, views, subqueries, joins, CTEs, generate_series/unnest),
+WHERE, GROUP BY/HAVING, DISTINCT [ON], window definitions, ORDER BY with PostgreSQL's
+NULL ordering (NULLS LAST for ASC, FIRST for DESC: SQLite's default is the opposite),
+LIMIT/OFFSET/FETCH, set operations and VALUES.
+
+Output columns are emitted as "c0", "c1", ...; `Query.columns` carries the PostgreSQL
+names and types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pglast import ast, enums
+
+from pgsvc.errors import SqlError
+from pgsvc.sql import resolve as R
+from pgsvc.sql.translate.expr import Ex, _collate, _loc, quote_ident
+from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
+from pgsvc.sql.types import oids as O
+
+
+@dataclass
+class Query:
+    sql: str
+    columns: list[ColInfo]
+    order_free: bool = True
+    extra: dict = field(default_factory=dict)
+
+    def sql_paren(self) -> str:
+        return f"({self.sql})"
+
+
+class SelectMixin:
+    def subquery(self, node) -> Query:
+        saved = (self.scope, self.agg_forbidden, self.windows)
+        self.scope = Scope(parent=self.scope)
+        self.agg_forbidden = None
+        try:
+            return self.select(node)
+        finally:
+            self.scope, self.agg_forbidden, self.windows = saved
+
+    def select(self, node: ast.SelectStmt) -> Query:
+        if node.intoClause is not None:
+            raise SqlError("0A000", "SELECT INTO is not supported")
+        with_sql = self.with_clause(node.withClause) if node.withClause else ""
+        if node.op != enums.SetOperation.SETOP_NONE:
+            q = self.set_operation(node)
+        elif node.valuesLists:
+            q = self.values(node.valuesLists)
+        else:
+            q = self.simple_select(node)
+            return Query(with_sql + q.sql, q.columns) if with_sql else q
+        q = self.order_limit_outer(q, node)
+        return Query(with_sql + q.sql, q.columns)
+
+    # --- WITH ---------------------------------------------------------------------
+
+    def with_clause(self, w: ast.WithClause) -> str:
+        parts = []
+        for cte in w.ctes:
+            name = cte.ctename
+            q = cte.ctequery
+            if not isinstance(q, ast.SelectStmt):
+                raise SqlError("0A000", "data-modifying statements in WITH are not supported", position=_loc(cte))
+            if w.recursive and q.op == enums.SetOperation.SETOP_UNION:
+                seed = self.subquery(q.larg)
+                self.ctes[name] = self._cte_cols(cte, seed.columns)
+            sub = self.subquery(q)
+            cols = self._cte_cols(cte, sub.columns)
+            self.ctes[name] = cols
+            parts.append(f"{quote_ident('cte_' + name)}({', '.join('c%d' % i for i in range(len(cols)))}) "
+                         f"AS ({sub.sql})")
+        return ("WITH RECURSIVE " if w.recursive else "WITH ") + ", ".join(parts) + " "
+
+    def _cte_cols(self, cte, cols: list[ColInfo]) -> list[ColInfo]:
+        names = [n.sval for n in cte.aliascolnames or ()]
+        out = []
+        for i, c in enumerate(cols):
+            out.append(ColInfo(names[i] if i < len(names) else c.name, c.oid, c.typmod))
+        return out
+
+    # --- set operations and VALUES --------------------------------------------------
+
+    def set_operation(self, node: ast.SelectStmt) -> Query:
+        op = {enums.SetOperation.SETOP_UNION: "UNION", enums.SetOperation.SETOP_INTERSECT: "INTERSECT",
+              enums.SetOperation.SETOP_EXCEPT: "EXCEPT"}[node.op]
+        if node.all and op != "UNION":
+            raise SqlError("0A000", f"{op} ALL is not supported")
+        left = self.subquery(node.larg)
+        right = self.subquery(node.rarg)
+        if len(left.columns) != len(right.columns):
+            raise SqlError("42601", f"each {op} query must have the same number of columns")
+        cols = []
+        lparts, rparts = [], []
+        for i, (lc, rc) in enumerate(zip(left.columns, right.columns)):
+            t = R.common_type([lc.oid, rc.oid], op)
+            cols.append(ColInfo(lc.name, t, lc.typmod if lc.typmod == rc.typmod else -1))
+            lparts.append(self.coerce(Ex(f"c{i}", lc.oid), t).sql + f" AS c{i}")
+            rparts.append(self.coerce(Ex(f"c{i}", rc.oid), t).sql + f" AS c{i}")
+        sql = (f"SELECT {', '.join(lparts)} FROM {left.sql_paren()} {op}{' ALL' if node.all else ''} "
+               f"SELECT {', '.join(rparts)} FROM {right.sql_paren()}")
+        return Query(sql, cols)
+
+    def values(self, rows) -> Query:
+        exprs = [[self.expr(v) for v in row] for row in rows]
+        width = len(exprs[0])
+        if any(len(r) != width for r in exprs):
+            raise SqlError("42601", "VALUES lists must all be the same length")
+        types = [R.common_type([r[i].oid for r in exprs], "VALUES") for i in range(width)]
+        body = ", ".join("(" + ", ".join(self.coerce(r[i], types[i]).sql for i in range(width)) + ")"
+                         for r in exprs)
+        cols = [ColInfo(f"column{i + 1}", types[i]) for i in range(width)]
+        sel = ", ".join(f"column{i + 1} AS c{i}" for i in range(width))
+        return Query(f"SELECT {sel} FROM (VALUES {body})", cols)
+
+    def order_limit_outer(self, q: Query, node: ast.SelectStmt) -> Query:
+        if not node.sortClause and node.limitCount is None and node.limitOffset is None:
+            return q
+        scope = Scope(parent=self.scope.parent if self.scope else None)
+        scope.add(RangeEntry("q", [ColInfo(c.name, c.oid, c.typmod, f"q.c{i}") for i, c in enumerate(q.columns)]))
+        saved = self.scope
+        self.scope = scope
+        try:
+            order = self.order_by(node.sortClause or [], [Ex(f"q.c{i}", c.oid, name=c.name)
+                                                          for i, c in enumerate(q.columns)],
+                                  [c.name for c in q.columns])
+            limit = self.limit(node)
+        finally:
+            self.scope = saved
+        cols = ", ".join(f"q.c{i} AS c{i}" for i in range(len(q.columns)))
+        return Query(f"SELECT {cols} FROM ({q.sql}) AS q{order}{limit}", q.columns)
+
+    # --- plain SELECT -----------------------------------------------------------------
+
+    def simple_select(self, node: ast.SelectStmt) -> Query:
+        from_sql = self.from_clause(node.fromClause or [])
+        self.windows = {w.name: w for w in node.windowClause or ()}
+        where = ""
+        if node.whereClause is not None:
+            self.agg_forbidden = "WHERE"
+            cond = self.bool_expr(node.whereClause, "WHERE")
+            self.agg_forbidden = None
+            where = f" WHERE {cond.sql}"
+        targets, names = self.target_list(node.targetList or [])
+        group = self.group_by(node.groupClause or [], targets, names)
+        having = ""
+        if node.havingClause is not None:
+            having = f" HAVING {self.bool_expr(node.havingClause, 'HAVING').sql}"
+        aggregated = bool(group) or bool(having) or any(t.has_agg for t in targets)
+        if aggregated:
+            self.check_grouping(targets, group)
+        if node.lockingClause:
+            self.writes = True  # FOR UPDATE/SHARE: take the writer lock (rows cannot change under us)
+        distinct = ""
+        if node.distinctClause is not None:
+            if node.distinctClause and node.distinctClause[0] is not None:
+                return self.distinct_on(node, targets, names, from_sql, where, group, having)
+            distinct = "DISTINCT "
+        targets = [self.finalize_unknown(t) for t in targets]
+        order = self.order_by(node.sortClause or [], targets, names)
+        limit = self.limit(node)
+        sel = ", ".join(f"{t.sql} AS c{i}" for i, t in enumerate(targets))
+        group_sql = f" GROUP BY {', '.join(g.sql for g in group)}" if group else ""
+        if aggregated and not group and not from_sql:
+            pass
+        sql = f"SELECT {distinct}{sel}{from_sql}{where}{group_sql}{having}{order}{limit}"
+        cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum) for t, n in zip(targets, names)]
+        return Query(sql, cols)
+
+    def distinct_on(self, node, targets, names, from_sql, where, group, having) -> Query:
+        keys = [self.finalize_unknown(self.expr(e)) for e in node.distinctClause]
+        targets = [self.finalize_unknown(t) for t in targets]
+        order = self.order_by(node.sortClause or [], targets, names)
+        part = ", ".join(k.sql for k in keys)
+        inner_order = order.replace(" ORDER BY ", "ORDER BY ", 1) if order else ""
+        sel = ", ".join(f"{t.sql} AS c{i}" for i, t in enumerate(targets))
+        group_sql = f" GROUP BY {', '.join(g.sql for g in group)}" if group else ""
+        inner = (f"SELECT {sel}, row_number() OVER (PARTITION BY {part} {inner_order}) AS rn, "
+                 f"{', '.join(f'{k.sql} AS k{i}' for i, k in enumerate(keys))}"
+                 f"{from_sql}{where}{group_sql}{having}")
+        outer_cols = ", ".join(f"d.c{i} AS c{i}" for i in range(len(targets)))
+        outer_order = " ORDER BY " + ", ".join(f"d.k{i}" for i in range(len(keys))) if order else ""
+        limit = self.limit(node)
+        cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum) for t, n in zip(targets, names)]
+        return Query(f"SELECT {outer_cols} FROM ({inner}) AS d WHERE d.rn = 1{outer_order}{limit}", cols)
+
+    def target_list(self, items) -> tuple[list[Ex], list[str]]:
+        targets, names = [], []
+        for rt in items:
+            val = rt.val
+            if isinstance(val, ast.ColumnRef) and isinstance(val.fields[-1], ast.A_Star):
+                alias = val.fields[-2].sval if len(val.fields) > 1 else None
+                for c in self.scope.star(alias, _loc(val)):
+                    targets.append(Ex(c.sql, c.oid, c.typmod, name=c.name, table_oid=c.table_oid,
+                                      attnum=c.attnum))
+                    names.append(c.name)
+                continue
+            ex = self.expr(val)
+            targets.append(ex)
+            names.append(rt.name or ex.name)
+        return targets, names
+
+    def group_by(self, items, targets: list[Ex], names: list[str]) -> list[Ex]:
+        out = []
+        for g in items:
+            if isinstance(g, ast.GroupingSet):
+                raise SqlError("0A000", "GROUPING SETS, ROLLUP and CUBE are not supported", position=_loc(g))
+            pos = self.positional(g)
+            if pos is not None:
+                if not 1 <= pos <= len(targets):
+                    raise SqlError("42P10", f"GROUP BY position {pos} is not in select list", position=_loc(g))
+                out.append(targets[pos - 1])
+                continue
+            if isinstance(g, ast.ColumnRef) and len(g.fields) == 1 and isinstance(g.fields[0], ast.String):
+                try:
+                    out.append(self.expr(g))
+                    continue
+                except SqlError:
+                    if g.fields[0].sval in names:
+                        out.append(targets[names.index(g.fields[0].sval)])
+                        continue
+                    raise
+            out.append(self.expr(g))
+        return out
+
+    def check_grouping(self, targets: list[Ex], group: list[Ex]) -> None:
+        grouped = {g.sql for g in group}
+        for t in targets:
+            if t.has_agg or t.sql in grouped or not t.table_oid and not t.attnum and t.name != "?column?" \
+                    and not _is_colref_sql(t.sql):
+                continue
+            if _is_colref_sql(t.sql) and t.sql not in grouped:
+                rel = self.catalog.by_oid.get(t.table_oid) if t.table_oid else None
+                if rel is not None and self.pk_grouped(rel, grouped, t.sql):
+                    continue
+                qual = t.sql.split(".")[0].strip('"')
+                raise SqlError("42803", f'column "{qual}.{t.name}" must appear in the GROUP BY clause or be '
+                               "used in an aggregate function")
+
+    def pk_grouped(self, rel, grouped: set[str], colsql: str) -> bool:
+        alias = colsql.split(".")[0]
+        for c in rel.constraints:
+            if c.contype == "p":
+                return all(f'{alias}."{rel.attr_by_num(k).name}"' in grouped for k in c.keys)
+        return False
+
+    def positional(self, node) -> int | None:
+        if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Integer):
+            return node.val.ival
+        if isinstance(node, ast.ParamRef) and self.is_literal_param(node.number):
+            v = self.structural_literal(node)
+            return int(v) if v is not None and str(v).lstrip("-").isdigit() else None
+        return None
+
+    def order_by(self, items, targets: list[Ex], names: list[str]) -> str:
+        if not items:
+            return ""
+        return " ORDER BY " + ", ".join(self.sort_item(s, targets, names) for s in items)
+
+    def sort_item(self, s: ast.SortBy, targets: list[Ex] | None = None, names: list[str] | None = None) -> str:
+        node = s.node
+        ex = None
+        if targets is not None:
+            pos = self.positional(node)
+            if pos is not None:
+                if not 1 <= pos <= len(targets):
+                    raise SqlError("42P10", f"ORDER BY position {pos} is not in select list", position=_loc(node))
+                ex = Ex(f"c{pos - 1}", targets[pos - 1].oid)
+            elif isinstance(node, ast.ColumnRef) and len(node.fields) == 1 and \
+                    isinstance(node.fields[0], ast.String) and node.fields[0].sval in names:
+                i = names.index(node.fields[0].sval)
+                ex = Ex(f"c{i}", targets[i].oid)
+        if ex is None:
+            ex = self.finalize_unknown(self.expr(node))
+        d = enums.SortByDir
+        if s.sortby_dir == d.SORTBY_USING:
+            raise SqlError("0A000", "ORDER BY USING is not supported", position=_loc(s))
+        desc = s.sortby_dir == d.SORTBY_DESC
+        nulls = s.sortby_nulls
+        n = enums.SortByNulls
+        nulls_first = desc if nulls == n.SORTBY_NULLS_DEFAULT else nulls == n.SORTBY_NULLS_FIRST
+        coll = _collate(ex.oid)
+        nulls_sql = "" if ex.notnull else (" NULLS FIRST" if nulls_first else " NULLS LAST")
+        return f"{ex.sql}{coll}{' DESC' if desc else ''}{nulls_sql}"
+
+    def limit(self, node: ast.SelectStmt) -> str:
+        if node.limitOption == enums.LimitOption.LIMIT_OPTION_WITH_TIES:
+            raise SqlError("0A000", "FETCH ... WITH TIES is not supported")
+        out = ""
+        if node.limitCount is not None:
+            c = self.coerce(self.expr(node.limitCount), O.INT8)
+            out = f" LIMIT coalesce({c.sql}, -1)" if not c.is_null else " LIMIT -1"
+        if node.limitOffset is not None:
+            o = self.coerce(self.expr(node.limitOffset), O.INT8)
+            out = (out or " LIMIT -1") + f" OFFSET {o.sql}"
+        return out
+
+    # --- FROM ---------------------------------------------------------------------
+
+    def from_clause(self, items) -> str:
+        if not items:
+            return ""
+        return " FROM " + ", ".join(self.from_item(i) for i in items)
+
+    def from_item(self, node) -> str:
+        if isinstance(node, ast.RangeVar):
+            return self.range_var(node)
+        if isinstance(node, ast.JoinExpr):
+            return self.join(node)
+        if isinstance(node, ast.RangeSubselect):
+            if node.alias is None:
+                raise SqlError("42601", "subquery in FROM must have an alias")
+            if node.lateral:
+                raise SqlError("0A000", "LATERAL is not supported")
+            q = self.subquery(node.subquery)
+            return self.add_derived(node.alias, q.columns, q.sql_paren())
+        if isinstance(node, ast.RangeFunction):
+            return self.range_function(node)
+        raise SqlError("0A000", f"{type(node).__name__} in FROM is not supported")
+
+    def add_derived(self, alias: ast.Alias, cols: list[ColInfo], sql: str) -> str:
+        name = alias.aliasname
+        colnames = [c.sval for c in alias.colnames or ()]
+        sa = self.new_alias(name)
+        entry_cols = [ColInfo(colnames[i] if i < len(colnames) else c.name, c.oid, c.typmod, f"{sa}.c{i}")
+                      for i, c in enumerate(cols)]
+        self.scope.add(RangeEntry(name, entry_cols))
+        return f"{sql} AS {sa}"
+
+    def new_alias(self, name: str) -> str:
+        self.alias_seq += 1
+        return quote_ident(f"{name}_{self.alias_seq}")
+
+    def range_var(self, rv: ast.RangeVar) -> str:
+        name = rv.relname
+        alias = rv.alias.aliasname if rv.alias else name
+        if rv.schemaname is None and name in self.ctes:
+            cols = self.ctes[name]
+            sa = self.new_alias(alias)
+            colnames = [c.sval for c in rv.alias.colnames or ()] if rv.alias else []
+            entry = [ColInfo(colnames[i] if i < len(colnames) else c.name, c.oid, c.typmod, f"{sa}.c{i}")
+                     for i, c in enumerate(cols)]
+            self.scope.add(RangeEntry(alias, entry), _loc(rv))
+            return f"{quote_ident('cte_' + name)} AS {sa}"
+        rel = self.relation(rv)
+        if rel.kind == "v":
+            q = self.view_query(rel)
+            return self.add_derived(rv.alias or ast.Alias(aliasname=name), q.columns, q.sql_paren())
+        if rel.kind == "S":
+            raise SqlError("0A000", "selecting from a sequence is not supported", position=_loc(rv))
+        sa = self.new_alias(alias)
+        colnames = [c.sval for c in rv.alias.colnames or ()] if rv.alias else []
+        cols = [ColInfo(colnames[i] if i < len(colnames) else a.name, a.type_oid, a.typmod,
+                        f'{sa}.{quote_ident(a.name)}', rel.oid, a.attnum, a.notnull)
+                for i, a in enumerate(rel.attrs)]
+        self.scope.add(RangeEntry(alias, cols, rel), _loc(rv))
+        return f"{quote_ident(rel.sqlite_name)} AS {sa}"
+
+    def join(self, j: ast.JoinExpr) -> str:
+        jt = enums.JoinType
+        left = self.from_item(j.larg)
+        n_left = len(self.scope.entries)
+        right = self.from_item(j.rarg)
+        kind = {jt.JOIN_INNER: "JOIN", jt.JOIN_LEFT: "LEFT JOIN", jt.JOIN_FULL: "FULL JOIN",
+                jt.JOIN_RIGHT: "RIGHT JOIN"}.get(j.jointype)
+        if kind is None:
+            raise SqlError("0A000", "this join type is not supported")
+        if j.alias is not None:
+            raise SqlError("0A000", "aliases on JOIN are not supported")
+        if j.isNatural or j.usingClause:
+            return self.join_using(j, left, right, kind, n_left)
+        if j.quals is None:
+            return f"{left} {'CROSS JOIN' if kind == 'JOIN' else kind} {right}" + ("" if kind == "JOIN" else " ON 1")
+        cond = self.bool_expr(j.quals, "JOIN/ON")
+        return f"{left} {kind} {right} ON {cond.sql}"
+
+    def join_using(self, j, left, right, kind, n_left) -> str:
+        lents, rents = self.scope.entries[:n_left], self.scope.entries[n_left:]
+
+        def visible(ents):
+            out = {}
+            for e in ents:
+                for c in (e.star_cols if e.star_cols is not None else e.cols):
+                    if c.name not in e.hidden:
+                        out.setdefault(c.name, (e, c))
+            return out
+        lv, rv = visible(lents), visible(rents)
+        if j.isNatural:
+            names = [n for n in lv if n in rv]
+        else:
+            names = [n.sval for n in j.usingClause]
+        conds, merged = [], []
+        for n in names:
+            if n not in lv:
+                raise SqlError("42703", f'column "{n}" specified in USING clause does not exist in left table')
+            if n not in rv:
+                raise SqlError("42703", f'column "{n}" specified in USING clause does not exist in right table')
+            (le, lc), (re_, rc) = lv[n], rv[n]
+            cmp = self.compare("=", Ex(lc.sql, lc.oid), Ex(rc.sql, rc.oid), None)
+            conds.append(cmp.sql)
+            t = R.common_type([lc.oid, rc.oid], "JOIN/USING")
+            sql = {"RIGHT JOIN": rc.sql, "FULL JOIN": f"coalesce({lc.sql}, {rc.sql})"}.get(kind, lc.sql)
+            merged.append(ColInfo(n, t, -1, sql))
+            for e in (le, re_):
+                e.hidden = set(e.hidden) | {n}
+                base = e.star_cols if e.star_cols is not None else e.cols
+                e.star_cols = [c for c in base if c.name != n]
+        self.scope.entries.insert(0, RangeEntry(None, merged))
+        on = " AND ".join(conds) if conds else "1"
+        return f"{left} {kind} {right} ON {on}"
+
+    def range_function(self, node: ast.RangeFunction) -> str:
+        if node.lateral or node.is_rowsfrom or node.ordinality or len(node.functions) != 1:
+            raise SqlError("0A000", "this function in FROM is not supported")
+        call = node.functions[0][0]
+        if not isinstance(call, ast.FuncCall):
+            raise SqlError("0A000", "this function in FROM is not supported")
+        name = call.funcname[-1].sval
+        alias = node.alias or ast.Alias(aliasname=name)
+        args = [self.expr(a) for a in call.args or ()]
+        if name == "generate_series" and len(args) in (2, 3):
+            t = R.common_type([a.oid for a in args], "generate_series")
+            if t not in (O.INT4, O.INT8, O.INT2, O.UNKNOWN):
+                raise SqlError("0A000", f"generate_series over {t} is not supported")
+            t = O.INT8 if t == O.INT8 else O.INT4
+            a, b = self.coerce(args[0], t), self.coerce(args[1], t)
+            step = self.coerce(args[2], t).sql if len(args) == 3 else "1"
+            sql = (f"(WITH RECURSIVE g(v, b, s) AS (SELECT {a.sql}, {b.sql}, pgsvc_nonzero({step}) "
+                   f"UNION ALL SELECT v + s, b, s FROM g WHERE (s > 0 AND v + s <= b) OR (s < 0 AND v + s >= b)) "
+                   f"SELECT v AS c0 FROM g WHERE (s > 0 AND v <= b) OR (s < 0 AND v >= b))")
+            col_name = alias.aliasname if not alias.colnames else alias.colnames[0].sval
+            return self.add_derived(ast.Alias(aliasname=alias.aliasname, colnames=alias.colnames),
+                                    [ColInfo(col_name if node.alias else "generate_series", t)], sql)
+        if name == "unnest" and len(args) == 1:
+            from pgsvc.sql.types.catalog import find_oid
+            t = find_oid(args[0].oid)
+            if t is None or not t.elem_oid:
+                raise SqlError("42804", "unnest() needs an array argument")
+            sql = f"(SELECT value AS c0 FROM json_each({args[0].sql}))"
+            return self.add_derived(alias, [ColInfo("unnest" if not node.alias else alias.aliasname,
+                                                    t.elem_oid)], sql)
+        raise SqlError("0A000", f"function {name}() in FROM is not supported")
+
+
+def _is_colref_sql(sql: str) -> bool:
+    parts = sql.split(".")
+    return len(parts) == 2 and parts[0].startswith('"') and parts[1].startswith('"') and " " not in sql

@@ -1,0 +1,359 @@
+"""Utility statements: transaction control, SET/SHOW/RESET, DDL dispatch, COPY,
+VACUUM/ANALYZE, EXPLAIN, LOCK, DISCARD/DEALLOCATE. Each becomes a Statement whose
+handler runs at execute time (DDL reads the catalog as it is then).
+"""
+
+from __future__ import annotations
+
+from pglast import ast, enums
+
+from pgsvc.errors import SqlError, SqlNotice
+from pgsvc.settings import DEFINITIONS
+from pgsvc.sql.api import Column, CopySpec
+from pgsvc.sql.runner import Result, Statement, convert_rows, to_column
+from pgsvc.sql.types import oids as O
+
+T = enums.TransactionStmtKind
+
+
+def translate_utility(engine, tr, text: str, node) -> Statement:
+    kind = type(node).__name__
+    fn = _HANDLERS.get(kind)
+    if fn is None:
+        raise SqlError("0A000", f"{_command_name(kind)} is not supported")
+    return fn(engine, tr, text, node)
+
+
+def _command_name(kind: str) -> str:
+    return kind.replace("Stmt", "").upper()
+
+
+def _stmt(text, command, handler, columns=None, writes=False) -> Statement:
+    s = Statement(text, command, columns)
+    s.handler = handler
+    s.writes = writes
+    s.cacheable = False
+    return s
+
+
+# --- transactions ---------------------------------------------------------------------
+
+def _transaction(engine, tr, text, node: ast.TransactionStmt) -> Statement:
+    k = node.kind
+    if k in (T.TRANS_STMT_BEGIN, T.TRANS_STMT_START):
+        s = _stmt(text, "BEGIN" if k == T.TRANS_STMT_BEGIN else "START TRANSACTION", _begin)
+    elif k == T.TRANS_STMT_COMMIT:
+        s = _stmt(text, "COMMIT", _commit)
+    elif k == T.TRANS_STMT_ROLLBACK:
+        s = _stmt(text, "ROLLBACK", _rollback)
+    elif k == T.TRANS_STMT_SAVEPOINT:
+        s = _stmt(text, "SAVEPOINT", _savepoint)
+    elif k == T.TRANS_STMT_RELEASE:
+        s = _stmt(text, "RELEASE", _release)
+    elif k == T.TRANS_STMT_ROLLBACK_TO:
+        s = _stmt(text, "ROLLBACK", _rollback_to)
+    else:
+        raise SqlError("0A000", "two-phase commit is not supported")
+    s.extra["name"] = node.savepoint_name
+    s.extra["chain"] = node.chain
+    s.txn_exit = k in (T.TRANS_STMT_COMMIT, T.TRANS_STMT_ROLLBACK, T.TRANS_STMT_ROLLBACK_TO)
+    if node.chain:
+        raise SqlError("0A000", "AND CHAIN is not supported")
+    return s
+
+
+def _warn(engine, code, msg):
+    engine.session.notice(SqlNotice(msg, sqlstate=code, severity="WARNING"))
+
+
+def _begin(engine, stmt, params) -> Result:
+    txn = engine.txn
+    if txn.block:
+        _warn(engine, "25001", "there is already a transaction in progress")
+        return Result(None, [], stmt.command)
+    txn.block = True
+    txn.implicit = False
+    txn.failed = False
+    engine.ensure_open()
+    return Result(None, [], stmt.command)
+
+
+def _commit(engine, stmt, params) -> Result:
+    txn = engine.txn
+    if not txn.block:
+        if txn.implicit:
+            pass
+        _warn(engine, "25P01", "there is no transaction in progress")
+        return Result(None, [], "COMMIT")
+    failed = txn.failed
+    txn.block = txn.failed = False
+    if failed:
+        engine.sqlite_rollback()
+        return Result(None, [], "ROLLBACK")
+    engine.sqlite_commit()
+    return Result(None, [], "COMMIT")
+
+
+def _rollback(engine, stmt, params) -> Result:
+    txn = engine.txn
+    if not txn.block:
+        _warn(engine, "25P01", "there is no transaction in progress")
+        return Result(None, [], "ROLLBACK")
+    txn.block = txn.failed = False
+    engine.sqlite_rollback()
+    return Result(None, [], "ROLLBACK")
+
+
+def _need_block(engine, what):
+    if not engine.txn.block:
+        raise SqlError("25P01", f"{what} can only be used in transaction blocks")
+
+
+def _sp(name: str) -> str:
+    return '"sp$' + name.replace('"', '""') + '"'
+
+
+def _savepoint(engine, stmt, params) -> Result:
+    _need_block(engine, "SAVEPOINT")
+    engine.ensure_open()
+    name = stmt.extra["name"]
+    engine.conn.execute(f"SAVEPOINT {_sp(name)}")
+    engine.txn.savepoints.append(name)
+    return Result(None, [], "SAVEPOINT")
+
+
+def _find_sp(engine, name):
+    if name not in engine.txn.savepoints:
+        raise SqlError("3B001", f'savepoint "{name}" does not exist')
+
+
+def _release(engine, stmt, params) -> Result:
+    _need_block(engine, "RELEASE SAVEPOINT")
+    name = stmt.extra["name"]
+    _find_sp(engine, name)
+    engine.conn.execute(f"RELEASE {_sp(name)}")
+    sps = engine.txn.savepoints
+    del sps[len(sps) - 1 - sps[::-1].index(name):]
+    return Result(None, [], "RELEASE")
+
+
+def _rollback_to(engine, stmt, params) -> Result:
+    _need_block(engine, "ROLLBACK TO SAVEPOINT")
+    name = stmt.extra["name"]
+    _find_sp(engine, name)
+    engine.conn.execute(f"ROLLBACK TO {_sp(name)}")
+    sps = engine.txn.savepoints
+    del sps[len(sps) - sps[::-1].index(name):]
+    engine.txn.failed = False
+    engine.reload_catalog()
+    return Result(None, [], "ROLLBACK")
+
+
+# --- SET / SHOW / RESET ----------------------------------------------------------------
+
+def _set(engine, tr, text, node: ast.VariableSetStmt) -> Statement:
+    k = enums.VariableSetKind
+    name = node.name
+    if node.kind == k.VAR_SET_MULTI:
+        if name in ("TRANSACTION", "SESSION CHARACTERISTICS"):
+            return _stmt(text, "SET", lambda e, s, p: Result(None, [], "SET"))
+        raise SqlError("0A000", f"SET {name} is not supported")
+    if node.kind == k.VAR_RESET_ALL:
+        return _stmt(text, "RESET", lambda e, s, p: _apply_reset(e, None))
+    if node.kind == k.VAR_RESET:
+        return _stmt(text, "RESET", lambda e, s, p: _apply_reset(e, name))
+    if node.kind == k.VAR_SET_CURRENT:
+        raise SqlError("0A000", "SET ... FROM CURRENT is not supported")
+    name = {"timezone": "TimeZone"}.get(name, name)
+    value = None if node.kind == k.VAR_SET_DEFAULT else _set_value(node.args)
+    return _stmt(text, "SET", lambda e, s, p: _apply_set(e, name, value, node.is_local))
+
+
+def _set_value(args) -> str:
+    parts = []
+    for a in args or ():
+        if isinstance(a, ast.A_Const):
+            v = a.val
+            parts.append(v.sval if isinstance(v, ast.String) else str(v.ival) if isinstance(v, ast.Integer)
+                         else v.fval if isinstance(v, ast.Float) else ("on" if v.boolval else "off"))
+        elif isinstance(a, ast.TypeCast) and isinstance(a.arg, ast.A_Const):
+            parts.append(_set_value([a.arg]))
+        else:
+            raise SqlError("0A000", "this SET value is not supported")
+    return ", ".join(parts)
+
+
+def _apply_set(engine, name, value, local) -> Result:
+    if name.lower() in ("transaction_isolation", "default_transaction_isolation") and value is not None:
+        value = value.lower()
+    engine.session.settings.set_session(name, value, superuser=engine.session.is_superuser)
+    if name.lower() == "synchronous_commit":
+        engine.apply_synchronous()
+    if name.lower() == "search_path":
+        engine.simple_cache.clear()
+        engine.script_cache.clear()
+    return Result(None, [], "SET")
+
+
+def _apply_reset(engine, name) -> Result:
+    engine.session.settings.reset_session(name)
+    engine.apply_synchronous()
+    engine.simple_cache.clear()
+    engine.script_cache.clear()
+    return Result(None, [], "RESET")
+
+
+def _show(engine, tr, text, node: ast.VariableShowStmt) -> Statement:
+    name = node.name
+    if name == "all":
+        raise SqlError("0A000", "SHOW ALL is not supported")
+    label = {"timezone": "TimeZone", "transaction_isolation": "transaction_isolation"}.get(name.lower(), name)
+    d = DEFINITIONS.get(name.lower())
+    if d is not None:
+        label = d.name
+    if name.lower() == "transaction isolation level":
+        label = "transaction_isolation"
+
+    def run(e, s, p):
+        if label == "transaction_isolation":
+            # Honest: SQLite gives every transaction a snapshot and serialises writers, and a
+            # write from a stale snapshot fails (40001): that is serializable execution.
+            value = "serializable"
+        else:
+            value = e.session.settings.show(label)
+        return Result(s.columns, [(value,)], "SHOW")
+    return _stmt(text, "SHOW", run, [Column(label.lower() if d is None else label, O.TEXT)])
+
+
+# --- DDL dispatch ------------------------------------------------------------------------
+
+def _ddl(command: str, method: str, with_text: bool = False):
+    def build(engine, tr, text, node):
+        def run(e, s, p):
+            from pgsvc.sql.ddl_alter import DdlAll
+            d = DdlAll(e)
+            fn = getattr(d, method)
+            e.run_atomic(lambda: fn(node, text) if with_text else fn(node))
+            return Result(None, [], command if callable(command) is False else command(node))
+        return _stmt(text, command if isinstance(command, str) else command(node), run, writes=True)
+    return build
+
+
+def _drop_tag(node: ast.DropStmt) -> str:
+    return "DROP " + node.removeType.name[len("OBJECT_"):].replace("_", " ")
+
+
+def _drop(engine, tr, text, node):
+    tag = _drop_tag(node)
+
+    def run(e, s, p):
+        from pgsvc.sql.ddl_alter import DdlAll
+        e.run_atomic(lambda: DdlAll(e).drop(node))
+        return Result(None, [], tag)
+    return _stmt(text, tag, run, writes=True)
+
+
+def _truncate(engine, tr, text, node):
+    def run(e, s, p):
+        from pgsvc.sql.ddl_alter import DdlAll
+        e.run_atomic(lambda: DdlAll(e).truncate(node))
+        return Result(None, [], "TRUNCATE TABLE")
+    return _stmt(text, "TRUNCATE TABLE", run, writes=True)
+
+
+def _vacuum(engine, tr, text, node: ast.VacuumStmt):
+    opts = {d.defname for d in node.options or ()}
+    tag = "VACUUM" if node.is_vacuumcmd else "ANALYZE"
+    rels = [r.relation for r in node.rels or ()]
+    for rv in rels:
+        tr.relation(rv)
+
+    def run(e, s, p):
+        if node.is_vacuumcmd and e.txn.block:
+            raise SqlError("25001", "VACUUM cannot run inside a transaction block")
+        if "analyze" in opts or not node.is_vacuumcmd:
+            names = [tr.relation(rv).sqlite_name for rv in rels] or [None]
+            for n in names:
+                e.conn.execute("ANALYZE" if n is None else f'ANALYZE "{n}"')
+        if "full" in opts and not e.txn.open:
+            e.conn.execute("VACUUM")
+        return Result(None, [], tag)
+    return _stmt(text, tag, run)
+
+
+def _explain(engine, tr, text, node: ast.ExplainStmt):
+    opts = {d.defname for d in node.options or ()}
+    if "analyze" in opts:
+        raise SqlError("0A000", "EXPLAIN ANALYZE is not supported")
+    inner = engine.translate_stmt(text, node.query, list(tr.param_oids), None)
+    if inner.sqlite_sql is None:
+        raise SqlError("0A000", "EXPLAIN of this statement is not supported")
+
+    def run(e, s, p):
+        values = e.bind_values(inner, p)
+        rows = [("SQLite query plan (pgsvc):",)]
+        for _id, parent, _n, detail in e.conn.execute("EXPLAIN QUERY PLAN " + inner.sqlite_sql, values):
+            rows.append(("  " + detail,))
+        return Result(s.columns, rows, "EXPLAIN")
+    s = _stmt(text, "EXPLAIN", run, [Column("QUERY PLAN", O.TEXT)])
+    tr.param_oids = inner.param_oids
+    return s
+
+
+def _lock(engine, tr, text, node):
+    for rv in node.relations:
+        tr.relation(rv)
+
+    def run(e, s, p):
+        if not e.txn.block:
+            raise SqlError("25P01", "LOCK TABLE can only be used in transaction blocks")
+        e.acquire_writer()
+        return Result(None, [], "LOCK TABLE")
+    return _stmt(text, "LOCK TABLE", run)
+
+
+def _discard(engine, tr, text, node):
+    return _stmt(text, "DISCARD " + node.target.name[len("DISCARD_"):],
+                 lambda e, s, p: Result(None, [], s.command))
+
+
+def _deallocate(engine, tr, text, node):
+    return _stmt(text, "DEALLOCATE" + (" ALL" if node.name is None else ""),
+                 lambda e, s, p: Result(None, [], s.command))
+
+
+def _checkpoint(engine, tr, text, node):
+    return _stmt(text, "CHECKPOINT", lambda e, s, p: Result(None, [], "CHECKPOINT"))
+
+
+def _copy(engine, tr, text, node):
+    from pgsvc.sql.copy import translate_copy
+    return translate_copy(engine, tr, text, node)
+
+
+_HANDLERS = {
+    "TransactionStmt": _transaction,
+    "VariableSetStmt": _set,
+    "VariableShowStmt": _show,
+    "CreateStmt": _ddl("CREATE TABLE", "create_table"),
+    "DropStmt": _drop,
+    "TruncateStmt": _truncate,
+    "IndexStmt": _ddl("CREATE INDEX", "create_index"),
+    "ViewStmt": _ddl("CREATE VIEW", "create_view", with_text=True),
+    "CreateSeqStmt": _ddl("CREATE SEQUENCE", "create_sequence"),
+    "AlterSeqStmt": _ddl("ALTER SEQUENCE", "alter_sequence"),
+    "CreateSchemaStmt": _ddl("CREATE SCHEMA", "create_schema"),
+    "AlterTableStmt": _ddl(lambda n: "ALTER " + n.objtype.name[len("OBJECT_"):], "alter_table"),
+    "RenameStmt": _ddl(lambda n: "ALTER " + n.renameType.name[len("OBJECT_"):].replace("COLUMN", "TABLE")
+                       .replace("TABCONSTRAINT", "TABLE"), "rename"),
+    "CommentStmt": _ddl("COMMENT", "comment"),
+    "VacuumStmt": _vacuum,
+    "ExplainStmt": _explain,
+    "LockStmt": _lock,
+    "DiscardStmt": _discard,
+    "DeallocateStmt": _deallocate,
+    "CheckPointStmt": _checkpoint,
+    "CopyStmt": _copy,
+}
+
+__all__ = ["translate_utility", "convert_rows", "to_column", "CopySpec"]
