@@ -69,6 +69,6 @@ DEB=$OUT/$(basename "$DEB")
 
 echo "== lintian $DEB"
 # --fail-on error: warnings are printed, errors fail `make deb`.
-lintian --fail-on error --info --display-info "$DEB"
+lintian --fail-on error --display-info "$DEB"
 echo "== built $DEB"
 dpkg-deb --info "$DEB" | sed -n '/Package:/,$p'

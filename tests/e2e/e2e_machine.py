@@ -200,8 +200,10 @@ class Machine:
         environ = {"PATH": PATH, "LANG": "C.UTF-8", "TERM": "dumb", "HOME": "/root",
                    "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0", "DEBIAN_FRONTEND": "noninteractive"}
         environ.update(env or {})
+        # --root and a bare --wd: the container's root and PID 1's cwd (a --wd=PATH would be
+        # opened in the host's mount namespace).
         argv = ["nsenter", f"--target={self.pid1}", "--mount", "--uts", "--ipc", "--net",
-                "--pid", "--root", "--wd=/", "env", "-i",
+                "--pid", "--root", "--wd", "env", "-i",
                 *(f"{k}={v}" for k, v in environ.items()), "sh", "-c", cmd]
         if not quiet:
             log(f"{self.name}# {cmd}")

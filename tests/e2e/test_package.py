@@ -78,6 +78,15 @@ def m():
         machine.remove()
 
 
+@pytest.fixture(autouse=True)
+def _installed_first(request):
+    """Every step after the install needs the package: fail fast, saying why."""
+    if request.node.name != "test_01_install_package":
+        machine = request.getfixturevalue("m")
+        if not getattr(machine, "installed", False):
+            pytest.fail("not run: the package did not install (test_01_install_package)")
+
+
 def show(m: Machine, unit: str, *props: str) -> dict[str, str]:
     out = m.sh(f"systemctl show {unit} " + " ".join(f"-p {p}" for p in props), quiet=True).out
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
@@ -87,21 +96,33 @@ def main_pid(m: Machine, unit: str = "pgsvc.service") -> int:
     return int(show(m, unit, "MainPID")["MainPID"])
 
 
-def pgsvc_processes(m: Machine) -> list[str]:
-    """Every process in the container owned by pgsvc, as 'pid uid cmdline' (no procps)."""
-    script = r"""
-import os, pwd
-uid = pwd.getpwnam("pgsvc").pw_uid if any(p.pw_name == "pgsvc" for p in pwd.getpwall()) else None
+PROCS_SCRIPT = r"""
+import os, pwd, sys
+try:
+    uid = pwd.getpwnam("pgsvc").pw_uid
+except KeyError:
+    uid = None
+mine = {os.getpid(), os.getppid()}
 for pid in filter(str.isdigit, os.listdir("/proc")):
+    if int(pid) in mine:
+        continue
     try:
         st = os.stat(f"/proc/{pid}")
         cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode().strip()
     except OSError:
         continue
-    if (uid is not None and st.st_uid == uid) or "pgsvc server" in cmd or "pgsvc:" in cmd:
+    if (uid is not None and st.st_uid == uid) or "/usr/bin/pgsvc" in cmd or cmd.startswith("pgsvc"):
         print(pid, st.st_uid, cmd)
 """
-    out = m.sh(f"python3 -c '{script}'", quiet=True).out
+
+
+def pgsvc_processes(m: Machine) -> list[str]:
+    """Every process in the container owned by pgsvc or running pgsvc, as 'pid uid
+    cmdline' (read from /proc: minbase has no procps)."""
+    path = m.root / "root/pgsvc-procs.py"
+    if not path.exists():
+        path.write_text(PROCS_SCRIPT)
+    out = m.sh("python3 /root/pgsvc-procs.py", quiet=True).out
     return [line for line in out.splitlines() if line.strip()]
 
 
@@ -109,8 +130,9 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
 
 def test_01_install_package(m):
     """apt installs the local .deb; its Depends are in the image, nothing is downloaded."""
-    r = m.sh(f"apt-get install -y --no-download {m.deb}", timeout=300)
+    r = m.sh(f"apt-get install -y {m.deb}", timeout=300)
     assert "Setting up pgsvc" in r.out
+    m.installed = True
     m.sh("dpkg -s pgsvc | sed -n '1,/^Description/p'")
 
 
@@ -184,7 +206,10 @@ def test_08_root_is_refused_by_peer(m):
 
 
 def test_09_tcp_with_password(m):
-    """TCP (scram-sha-256): set a password over the socket, then connect to 127.0.0.1."""
+    """TCP (scram-sha-256): the pgsvc account's ~/.pgpass (made by postinst) works; then a
+    password set over the socket with ALTER ROLE works, and a wrong one is refused."""
+    m.sh("stat -c '%U:%G %a' /var/lib/pgsvc/.pgpass | grep -qx 'pgsvc:pgsvc 600'")
+    m.sh("runuser -u pgsvc -- env HOME=/var/lib/pgsvc psql -X -h 127.0.0.1 -d postgres -Atc 'SELECT 1'")
     m.sh(PSQL_PGSVC + f" -c \"ALTER ROLE pgsvc PASSWORD '{TCP_PASSWORD}'\"")
     r = m.sh("psql -X -h 127.0.0.1 -p 5432 -U pgsvc -d postgres -Atc 'SELECT note FROM e2e ORDER BY id'",
              env={"PGPASSWORD": TCP_PASSWORD})
@@ -341,7 +366,7 @@ def test_18_remove_keeps_data(m):
 def test_19_reinstall_leaves_existing_cluster_alone(m):
     """Reinstall after remove: the kept cluster is reused, not re-initialised."""
     stamp = m.sh(f"sha256sum {DATA}/pgsvc.conf {DATA}/pg_hba.conf").out
-    m.sh(f"apt-get install -y --no-download {m.deb}", timeout=300)
+    m.sh(f"apt-get install -y {m.deb}", timeout=300)
     assert m.sh(f"sha256sum {DATA}/pgsvc.conf {DATA}/pg_hba.conf").out == stamp
     m.wait_for("pgsvc.service active", "systemctl is-active pgsvc.service", timeout=60)
     assert m.sh(PSQL_PGSVC + " -c 'SELECT count(*) FROM e2e'").out.strip() == "2"
