@@ -32,6 +32,10 @@ class HbaRecord:
     network: ipaddress.IPv4Network | ipaddress.IPv6Network | str | None  # None for local
     method: str
     options: tuple[tuple[str, str], ...] = ()
+    # Names that were quoted in the file: a quoted "all", "sameuser", "+group" or "@file"
+    # is a plain name, not a keyword (PostgreSQL's rule).
+    literal_databases: frozenset[str] = frozenset()
+    literal_users: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -76,32 +80,69 @@ def _strip_comment(line: str) -> str:
     return line
 
 
-def _split_list(field: str, basedir: str) -> tuple[str, ...]:
+def _tokenize(line: str) -> list[list[tuple[str, bool]]]:
+    """Fields separated by blanks, each a comma-separated list of (item, was_quoted)."""
+    fields: list[list[tuple[str, bool]]] = []
+    field: list[tuple[str, bool]] = []
+    item, quoted, in_quote, pending = "", False, False, False
+    for ch in line:
+        if in_quote:
+            if ch == '"':
+                in_quote = False
+            else:
+                item += ch
+            continue
+        if ch == '"':
+            in_quote = quoted = pending = True
+        elif ch == ",":
+            field.append((item, quoted))
+            item, quoted, pending = "", False, True
+        elif ch.isspace():
+            if pending or item:
+                field.append((item, quoted))
+                fields.append(field)
+            field, item, quoted, pending = [], "", False, False
+        else:
+            item += ch
+            pending = True
+    if in_quote:
+        raise ValueError("unterminated quoted string")
+    if pending or item:
+        field.append((item, quoted))
+        fields.append(field)
+    return fields
+
+
+def _split_list(field: list[tuple[str, bool]], basedir: str) -> tuple[tuple[str, ...], frozenset[str]]:
     items: list[str] = []
-    for item in field.split(","):
-        if item.startswith("@"):
+    literal: set[str] = set()
+    for item, quoted in field:
+        if item.startswith("@") and not quoted:
             path = os.path.join(basedir, item[1:])
             with open(path, encoding="utf-8") as f:
                 items.extend(x for x in shlex.split(f.read(), comments=True))
         else:
             items.append(item)
-    return tuple(items)
+            if quoted:
+                literal.add(item)
+    return tuple(items), frozenset(literal)
 
 
 def _parse_line(line: str, lineno: int, basedir: str, source: str) -> HbaRecord:
     try:
-        fields = shlex.split(line, posix=True)
+        tokens = _tokenize(line)
     except ValueError as e:
         raise HbaError(f'invalid line {lineno} in "{source}": {e}') from None
     where = f'line {lineno} of configuration file "{source}"'
+    fields = [",".join(item for item, _ in field) for field in tokens]
     if not fields or fields[0] not in CONN_TYPES:
         raise HbaError(f'invalid connection type "{fields[0] if fields else ""}" at {where}')
     conn_type = fields[0]
     rest = fields[1:]
     if len(rest) < 3:
         raise HbaError(f"end-of-line before authentication method at {where}")
-    databases = _split_list(rest[0], basedir)
-    users = _split_list(rest[1], basedir)
+    databases, literal_dbs = _split_list(tokens[1], basedir)
+    users, literal_users = _split_list(tokens[2], basedir)
     network = None
     rest = rest[2:]
     if conn_type != "local":
@@ -121,7 +162,8 @@ def _parse_line(line: str, lineno: int, basedir: str, source: str) -> HbaRecord:
             raise HbaError(f'authentication option not in name=value format: {opt} at {where}')
         k, v = opt.split("=", 1)
         options.append((k, v))
-    return HbaRecord(lineno, conn_type, databases, users, network, method, tuple(options))
+    return HbaRecord(lineno, conn_type, databases, users, network, method, tuple(options),
+                     literal_dbs, literal_users)
 
 
 def _parse_address(rest: list[str], where: str):
@@ -190,11 +232,12 @@ def _address_matches(rec: HbaRecord, client: ClientInfo) -> bool:
 
 def _database_matches(rec: HbaRecord, client: ClientInfo) -> bool:
     for db in rec.databases:
-        if db == "all":
+        keyword = db not in rec.literal_databases
+        if keyword and db == "all":
             return True
-        if db == "sameuser" and client.database == client.user:
+        if keyword and db == "sameuser" and client.database == client.user:
             return True
-        if db == "replication":
+        if keyword and db in ("replication", "sameuser", "samerole", "samegroup"):
             continue
         if db == client.database:
             return True
@@ -203,9 +246,11 @@ def _database_matches(rec: HbaRecord, client: ClientInfo) -> bool:
 
 def _user_matches(rec: HbaRecord, client: ClientInfo, role_members) -> bool:
     for user in rec.users:
-        if user == "all" or user == client.user:
+        keyword = user not in rec.literal_users
+        if (keyword and user == "all") or user == client.user:
             return True
-        if user.startswith("+") and role_members is not None and client.user in role_members(user[1:]):
+        if keyword and user.startswith("+") and role_members is not None \
+                and client.user in role_members(user[1:]):
             return True
     return False
 
