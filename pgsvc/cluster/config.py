@@ -15,7 +15,7 @@ from pgsvc.errors import PgsvcError, SqlError
 from pgsvc.settings import DEFINITIONS, lookup, parse_value
 
 _LINE = re.compile(
-    r"""^\s*(?P<name>[A-Za-z_][\w.]*)\s*(?:=\s*|\s+)(?P<value>'(?:[^'\\]|''|\\.)*'|[^\s#']*)\s*(?:\#.*)?$"""
+    r"""^\s*(?P<name>[A-Za-z_][\w.]*)\s*(?:=\s*|\s+)(?P<value>'(?:[^'\\]|''|\\.)*'|[^\s#'=]+)\s*(?:\#.*)?$"""
 )
 
 
