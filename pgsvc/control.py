@@ -12,7 +12,7 @@ import sys
 import time
 
 from pgsvc.cluster.layout import Layout
-from pgsvc.cluster.lockfile import live_supervisor, read_lockfile
+from pgsvc.cluster.lockfile import read_lockfile
 from pgsvc.errors import PgsvcError, StartupError
 
 MODES = {"smart": signal.SIGTERM, "s": signal.SIGTERM, "fast": signal.SIGINT, "f": signal.SIGINT,
@@ -28,34 +28,18 @@ def _layout(datadir: str) -> Layout:
 
 
 def find_server(datadir: str):
-    """(LockInfo, psutil.Process) of the live supervisor, or (info or None, None)."""
-    layout = _layout(datadir)
-    try:
-        info = read_lockfile(layout.lockfile)
-    except StartupError:
-        return None, None
-    if info is None:
-        return None, None
-    return info, live_supervisor(info, layout.datadir)
+    """(LockInfo, psutil.Process) of the live supervisor, or (info or None, None).
+
+    The same identity checks as `pgsvc status` (monitor.identity): a lock file copied
+    from another cluster must never make stop/reload signal that cluster's server."""
+    from pgsvc.monitor.identity import find_supervisor
+
+    finding = find_supervisor(datadir)
+    return finding.lock, finding.proc
 
 
 def server_running(datadir: str) -> bool:
     return find_server(datadir)[1] is not None
-
-
-def server_status(datadir: str) -> tuple[int, str]:
-    if not os.path.isdir(datadir):
-        return 4, f'pgsvc: directory "{datadir}" does not exist'
-    if not os.access(datadir, os.R_OK | os.X_OK):
-        return 4, f'pgsvc: could not access directory "{datadir}": Permission denied'
-    info, proc = find_server(datadir)
-    if proc is None:
-        return 3, "pgsvc: no server running"
-    try:
-        cmd = " ".join(proc.cmdline())
-    except Exception:
-        cmd = "?"
-    return 0, f"pgsvc: server is running (PID: {info.pid})\n{cmd}"
 
 
 def start_server(opts, logfile: str | None, wait: bool, timeout: int) -> None:

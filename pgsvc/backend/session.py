@@ -121,6 +121,7 @@ class Session:
             report_activity=self._report_activity,
             activity=self.registry.slots,
             signal_backend=self.signal_backend,
+            count_transaction=self.registry.count_transaction,
         )
         try:
             self.engine = Engine(info)

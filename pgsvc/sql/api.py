@@ -77,6 +77,9 @@ class SessionInfo:
     # backend of this cluster. Returns False (with a WARNING notice sent) if the pid is not
     # a backend; raises SqlError 42501 if this role may not signal it.
     signal_backend: Callable[[int, str], bool] = lambda pid, action: False
+    # Count a finished transaction (explicit or implicit) for pg_stat_database and
+    # `pgsvc status`: True committed, False rolled back.
+    count_transaction: Callable[[bool], None] = lambda committed: None
 
 
 class StatementProtocol(Protocol):
