@@ -136,29 +136,79 @@ def _open_quote(text: str, q: str, esc: str) -> bool:
 
 
 def split_text(line: str, spec: CopySpec) -> list[str | None]:
+    """Fields of a text-format line. As CopyReadAttributesText: a backslash escapes the
+    next character (so `\\<delimiter>` is data, not a separator), the null string is
+    compared with the raw field before de-escaping (so `\\\\N` is the two characters
+    `\\N`), and octal/hex escapes are bytes, decoded as UTF-8 with the rest."""
+    delim = spec.delimiter
     out: list[str | None] = []
-    for raw in line.split(spec.delimiter):
-        if raw == spec.null:
-            out.append(None)
-        elif "\\" in raw:
-            out.append(_TEXT_ESCAPE_RE.sub(_unescape_text, raw))
-        else:
-            out.append(raw)
-    return out
+    start, i, n, escaped = 0, 0, len(line), False
+    while True:
+        if i >= n or line[i] == delim:
+            raw = line[start:i]
+            if raw == spec.null:
+                out.append(None)
+            else:
+                out.append(_unescape_field(raw) if escaped else raw)
+            if i >= n:
+                return out
+            i += 1
+            start, escaped = i, False
+            continue
+        if line[i] == "\\":
+            escaped = True
+            i += 2
+            continue
+        i += 1
 
 
-def _unescape_text(m: re.Match) -> str:
-    s = m.group(1)
+def _unescape_field(raw: str) -> str:
+    parts: list[bytes] = []
+    pos = 0
+    for m in _TEXT_ESCAPE_RE.finditer(raw):
+        parts.append(raw[pos:m.start()].encode("utf-8"))
+        parts.append(_unescape_text(m.group(1)))
+        pos = m.end()
+    parts.append(raw[pos:].encode("utf-8"))
+    try:
+        return b"".join(parts).decode("utf-8")
+    except UnicodeDecodeError:
+        raise SqlError("22021", 'invalid byte sequence for encoding "UTF8"') from None
+
+
+def _unescape_text(s: str) -> bytes:
     if s[0] == "x" and len(s) > 1:
-        return chr(int(s[1:], 16))
+        return bytes([int(s[1:], 16)])
     if s[0] in "01234567":
-        return chr(int(s, 8) & 0xFF)
-    return _TEXT_ESCAPES.get(s, s)
+        return bytes([int(s, 8) & 0xFF])
+    return _TEXT_ESCAPES.get(s, s).encode("utf-8")
 
 
 def split_csv(line: str, spec: CopySpec) -> list[str | None]:
-    q, esc, delim, null = spec.quote, spec.escape, spec.delimiter, spec.null
-    fields: list[str | None] = []
+    """Fields of a CSV line: an unquoted null string is NULL (unless FORCE_NOT_NULL names
+    the column), a quoted one is data (unless FORCE_NULL names the column)."""
+    names = [c.name for c in spec.columns]
+    not_null = _forced(spec.force_not_null, names)
+    force_null = _forced(spec.force_null, names)
+    out: list[str | None] = []
+    for i, (text, quoted) in enumerate(_split_csv_raw(line, spec)):
+        is_null = text == spec.null and (not quoted or (i < len(force_null) and force_null[i]))
+        if is_null and not (not quoted and i < len(not_null) and not_null[i]):
+            out.append(None)
+        else:
+            out.append(text)
+    return out
+
+
+def _forced(columns: list[str], names: list[str]) -> list[bool]:
+    if columns == ["*"]:
+        return [True] * len(names)
+    return [n in columns for n in names]
+
+
+def _split_csv_raw(line: str, spec: CopySpec) -> list[tuple[str, bool]]:
+    q, esc, delim = spec.quote, spec.escape, spec.delimiter
+    fields: list[tuple[str, bool]] = []
     i, n = 0, len(line)
     while True:
         value: list[str] = []
@@ -183,8 +233,7 @@ def split_csv(line: str, spec: CopySpec) -> list[str | None]:
             else:
                 value.append(line[i])
                 i += 1
-        text = "".join(value)
-        fields.append(None if (not quoted and text == null) else text)
+        fields.append(("".join(value), quoted))
         if i >= n:
             return fields
         i += 1  # the delimiter
