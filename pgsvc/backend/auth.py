@@ -18,7 +18,7 @@ import os
 import scramp
 
 from pgsvc.backend import protocol
-from pgsvc.errors import INVALID_AUTHORIZATION_SPECIFICATION, INVALID_PASSWORD, FatalError
+from pgsvc.errors import INVALID_AUTHORIZATION_SPECIFICATION, INVALID_PASSWORD, FatalError, SqlError
 
 SCRAM_ITERATIONS = 4096
 _SCRAM = scramp.ScramMechanism("SCRAM-SHA-256")
@@ -148,6 +148,10 @@ class Authenticator:
                     raise auth_failed(self.user)
                 self.done = True
                 return protocol.encode_auth_sasl_final(self._scram.get_server_final().encode())
+        except FatalError:
+            raise
+        except SqlError as e:  # a malformed SASL message: still a clean FATAL, never XX000
+            raise FatalError(e.sqlstate, e.message) from None
         except scramp.ScramException:
             raise auth_failed(self.user) from None
         except (UnicodeDecodeError, ValueError):
