@@ -10,7 +10,7 @@ from pglast import ast
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.api import Column, CopySpec
-from pgsvc.sql.runner import Result, Statement, convert_rows, to_column
+from pgsvc.sql.runner import Result, Statement, to_column
 from pgsvc.sql.translate.expr import quote_ident
 from pgsvc.sql.translate.names import ColInfo
 from pgsvc.sql.types import sqlite_adapter

@@ -292,11 +292,11 @@ def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
     return f"CREATE TABLE {quote_ident(name or rel.sqlite_name)} ({', '.join(parts)})"
 
 
-def check_sql(rel: C.Relation, expr: str, engine) -> str:
+def check_sql(rel: C.Relation, expr: str, engine, prefix: str = "") -> str:
     from pgsvc.sql.translate import Translator
     from pgsvc.sql.translate.names import ColInfo, RangeEntry
     tr = Translator(engine, engine.catalog, [])
-    tr.scope.add(RangeEntry(rel.name, [ColInfo(a.name, a.type_oid, a.typmod, quote_ident(a.name))
+    tr.scope.add(RangeEntry(rel.name, [ColInfo(a.name, a.type_oid, a.typmod, prefix + quote_ident(a.name))
                                        for a in rel.attrs]))
     node = pglast.parse_sql(f"SELECT {expr}")[0].stmt.targetList[0].val
     ex = tr.bool_expr(node, "CHECK")

@@ -58,6 +58,7 @@ class Engine(Runner):
         self.catalog = C.load(self.conn)
         self.simple_cache: dict[str, Statement] = {}
         self.script_cache: dict[str, list] = {}
+        self.prepare_cache: dict[tuple, Statement] = {}
         self._detail_hint = None
 
     # --- connection set-up ----------------------------------------------------------
@@ -128,6 +129,7 @@ class Engine(Runner):
             self.reload_catalog()
             self.simple_cache.clear()
             self.script_cache.clear()
+            self.prepare_cache.clear()
 
     def search_path(self) -> list[str]:
         raw = str(self.session.settings.get("search_path"))
@@ -147,8 +149,9 @@ class Engine(Runner):
     # --- EngineProtocol: parsing ---------------------------------------------------------
 
     def parse_script(self, sql: str) -> list:
+        self.check_catalog_if_idle()
         cached = self.script_cache.get(sql)
-        if cached is not None and self.catalog_fresh():
+        if cached is not None:
             return cached
         tokens = scan(sql)
         pieces = split_tokens(sql, tokens)
@@ -171,14 +174,6 @@ class Engine(Runner):
         if all(s.cacheable for s in stmts) and len(sql) < 4000:
             self.script_cache[sql] = stmts
         return stmts
-
-    def catalog_fresh(self) -> bool:
-        if self.txn.block and not self.txn.failed:
-            return True
-        if C.read_version(self.conn) != self.catalog.version:
-            self.check_catalog()
-            return False
-        return True
 
     def lifted_statement(self, sql: str, start: int, end: int, toks) -> Statement | None:
         lifted = lift_literals(sql, toks)
@@ -207,6 +202,19 @@ class Engine(Runner):
         return tmpl.bind_literals(sql[start:end], [t for _, t in literals])
 
     def prepare(self, sql: str, param_oids: Sequence[int] = ()) -> Statement:
+        key = (sql, tuple(param_oids))
+        self.check_catalog_if_idle()
+        cached = self.prepare_cache.get(key)
+        if cached is not None and cached.version == self.catalog.version:
+            return cached
+        stmt = self.prepare_uncached(sql, param_oids)
+        if stmt.cacheable and not stmt.is_empty:
+            if len(self.prepare_cache) > 1000:
+                self.prepare_cache.clear()
+            self.prepare_cache[key] = stmt
+        return stmt
+
+    def prepare_uncached(self, sql: str, param_oids: Sequence[int]) -> Statement:
         raws = parse(sql)
         if not raws:
             return Statement.empty(sql)
@@ -257,7 +265,7 @@ class Engine(Runner):
         if not self.txn.open:
             self.conn.execute("BEGIN")
             self.txn.open = True
-            self.fctx.transaction_start = _dt.datetime.now(_dt.timezone.utc)
+            self.fctx.transaction_start = _dt.datetime.now(_dt.UTC)
 
     def acquire_writer(self) -> None:
         if not self.lock.held:
@@ -275,6 +283,7 @@ class Engine(Runner):
             self.txn.open = False
             self.txn.savepoints.clear()
             self.lock.release()
+        self.session.count_transaction(True)
 
     def sqlite_rollback(self) -> None:
         try:
@@ -284,6 +293,7 @@ class Engine(Runner):
             self.txn.open = False
             self.txn.savepoints.clear()
             self.lock.release()
+            self.session.count_transaction(False)
 
     def copy_in(self, stmt: Statement, rows: Iterable[Sequence[Any]]) -> int:
         from pgsvc.sql.copy import run_copy_in
@@ -297,11 +307,3 @@ class Engine(Runner):
             pass
         self.lock.close()
         self.conn.close()
-
-    # --- constraint error details ---------------------------------------------------
-
-    def last_key_detail(self, rel, names) -> str | None:
-        return self._detail_hint[0] if self._detail_hint else None
-
-    def failing_row_detail(self, rel) -> str | None:
-        return None

@@ -14,9 +14,11 @@ from pglast import ast
 from pgsvc.errors import SqlError
 from pgsvc.sql.api import Column, CopySpec
 from pgsvc.sql.sqlerr import map_error
-from pgsvc.sql.types import sqlite_adapter, text_decoder
+from pgsvc.sql.translate.expr import decode_text
+from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.catalog import find_oid
+from datetime import UTC
 
 _TXN_EXIT = {"ROLLBACK", "COMMIT"}
 
@@ -125,10 +127,11 @@ class Runner:
             stmt = Statement(text, d.command, [to_column(c) for c in d.returning] if d.returning else None)
             stmt.sqlite_sql = d.sql
             stmt.returning = d.returning is not None
+            stmt.extra["relid"] = d.relation.oid
         else:
             stmt = translate_utility(self, tr, text, node)
         stmt.writes = stmt.writes or tr.writes
-        stmt.cacheable = tr.cacheable and not tr.volatile
+        stmt.cacheable = tr.cacheable
         stmt.param_oids = tr.param_oids
         stmt.node = node
         stmt.version = self.catalog.version
@@ -173,8 +176,12 @@ class Runner:
             fmt = self.fctx.format_context()
             out = []
             for text, oid, conv in zip(stmt.literals, stmt.lit_oids, stmt.in_convs):
-                v = text if oid in (O.TEXT, O.VARCHAR, O.UNKNOWN, O.NAME) else \
-                    int(text) if oid in (O.INT4, O.INT8) else text_decoder(oid, fmt)(text)
+                if oid in (O.TEXT, O.VARCHAR, O.UNKNOWN, O.NAME):
+                    v = text
+                elif oid in (O.INT4, O.INT8) and text.isdigit():
+                    v = int(text)
+                else:
+                    v = decode_text(oid, text, fmt)
                 out.append(conv(v) if conv is not None else v)
             return out
         if len(params) != len(stmt.param_oids):
@@ -204,6 +211,8 @@ class Runner:
                 result = Result(None, [], stmt.command, cur.rowcount)
         except Exception as e:
             err = map_error(e, self)
+            if err.sqlstate.startswith("23") and stmt.extra.get("relid"):
+                err = self.explain_violation(err, stmt, values)
             if autocommit:
                 self.sqlite_rollback()
             raise err from None
@@ -211,13 +220,42 @@ class Runner:
             self.sqlite_commit()
         return result
 
+    def explain_violation(self, err: SqlError, stmt: Statement, values: list) -> SqlError:
+        """Add PostgreSQL's detail to a constraint violation (error path only)."""
+        from pgsvc.sql import diagnose
+        from pgsvc.sql.ddl import check_sql
+        from pgsvc.sql.translate.expr import quote_ident
+        rel = self.catalog.by_oid.get(stmt.extra["relid"])
+        try:
+            if err.sqlstate == "23503":
+                return diagnose.foreign_key_error(self, stmt, values, rel) or err
+            if err.table and err.table != rel.name:
+                rel = self.catalog.lookup(err.schema, err.table, self.search_path()) or rel
+            if err.sqlstate == "23505":
+                ix = next((i for i in rel.indexes if i.name == err.constraint), None)
+                if ix is not None:
+                    err.detail = diagnose.unique_detail(self, stmt, values, rel, ix.keys)
+            elif err.sqlstate == "23502" and err.column:
+                err.detail = diagnose.failing_row_detail(self, stmt, values, rel,
+                                                         f"NEW.{quote_ident(err.column)} IS NULL")
+            elif err.sqlstate == "23514":
+                con = next((c for c in rel.constraints if c.name == err.constraint), None)
+                if con is not None:
+                    cond = f"NOT ({check_sql(rel, con.expr, self, 'NEW.')})"
+                    err.detail = diagnose.failing_row_detail(self, stmt, values, rel, cond)
+        except Exception:  # noqa: BLE001 - the detail is best effort; the error itself stands
+            self.fctx.pending_error = None
+        return err
+
     def run_read(self, stmt: Statement, values: list) -> Result:
-        from datetime import datetime, timezone
-        self.fctx.transaction_start = datetime.now(timezone.utc)
+        from datetime import datetime
+        self.fctx.transaction_start = datetime.now(UTC)
         try:
             cur = self.conn.execute(stmt.sqlite_sql, values)
         except Exception as e:
+            self.session.count_transaction(False)
             raise map_error(e, self) from None
+        self.session.count_transaction(True)
         return Result(stmt.columns, self.guard_rows(convert_rows(cur, stmt.out_convs)), "SELECT", cursor=cur)
 
     def guard_rows(self, rows: Iterator[tuple]) -> Iterator[tuple]:

@@ -64,14 +64,14 @@ def integrity_error(msg: str, engine) -> SqlError:
                     con_name = ix.name
                     break
         return SqlError("23505", f'duplicate key value violates unique constraint "{con_name or names[0]}"',
-                        detail=engine.last_key_detail(rel, names), schema=rel.schema if rel else None,
+                        schema=rel.schema if rel else None,
                         table=rel.name if rel else None, constraint=con_name)
     m = _NOTNULL.match(msg)
     if m:
         rel = _rel_by_sqlite(cat, m.group(1))
         col = m.group(2)
         return SqlError("23502", f'null value in column "{col}" of relation "{rel.name if rel else m.group(1)}" '
-                        "violates not-null constraint", detail=engine.failing_row_detail(rel),
+                        "violates not-null constraint",
                         schema=rel.schema if rel else None, table=rel.name if rel else None, column=col)
     m = _CHECK.match(msg)
     if m:
@@ -82,7 +82,7 @@ def integrity_error(msg: str, engine) -> SqlError:
                 rel = r
                 break
         return SqlError("23514", f'new row for relation "{rel.name if rel else "?"}" violates check constraint '
-                        f'"{name}"', detail=engine.failing_row_detail(rel), constraint=name,
+                        f'"{name}"', constraint=name,
                         table=rel.name if rel else None)
     if "FOREIGN KEY constraint failed" in msg:
         return SqlError("23503", "insert or update on table violates foreign key constraint")

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from pgsvc.sql.functions.context import FunctionContext, raise_sql
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types import sqlite_adapter, text_decoder, text_encoder
+from pgsvc.sql.types import sqlite_adapter, text_encoder
 from pgsvc.sql.types.numeric import format_numeric
 from pgsvc.sql.types.typmod import apply_typmod
 
@@ -41,8 +41,9 @@ def register(conn: sqlite3.Connection, ctx: FunctionContext, engine) -> None:
     conn.create_function("pgsvc_currval", 1, lambda oid: engine.sequences.currval(oid))
     conn.create_function("pgsvc_setval", 3, lambda oid, v, c: engine.sequences.setval(oid, v, c))
     conn.create_function("pgsvc_sleep", 1, lambda secs: engine.sleep(secs))
+    conn.create_function("pgsvc_diag", 1, lambda row: _diag(engine, row))
     conn.create_function("pgsvc_txn_ts", 0, lambda: _micros(ctx.transaction_start))
-    conn.create_function("pgsvc_clock_ts", 0, lambda: _micros(_dt.datetime.now(_dt.timezone.utc)))
+    conn.create_function("pgsvc_clock_ts", 0, lambda: _micros(_dt.datetime.now(_dt.UTC)))
     conn.create_function("pgsvc_version", 0, lambda: _version())
     conn.create_function("pgsvc_current_database", 0, lambda: engine.session.database)
     conn.create_function("pgsvc_current_schema", 0, lambda: (engine.search_path() or [None])[0])
@@ -51,7 +52,12 @@ def register(conn: sqlite3.Connection, ctx: FunctionContext, engine) -> None:
     conn.create_aggregate("pgsvc_sum_num", 1, _SumNum)
 
 
-_EPOCH = _dt.datetime(2000, 1, 1, tzinfo=_dt.timezone.utc)
+def _diag(engine, row):
+    engine.diag_value = row
+    raise ValueError("pgsvc diagnosis probe")
+
+
+_EPOCH = _dt.datetime(2000, 1, 1, tzinfo=_dt.UTC)
 
 
 def _micros(ts: _dt.datetime) -> int:
@@ -183,7 +189,11 @@ def _io_cast(ctx, v, source, target, explicit):
             text_encoder(source, fmt)(value)
         if source == O.BPCHAR:
             text = text.rstrip(" ")
-        out = text if target in (O.TEXT, O.VARCHAR, O.NAME) else text_decoder(target, fmt)(text)
+        if target in (O.TEXT, O.VARCHAR, O.NAME):
+            out = text
+        else:
+            from pgsvc.sql.translate.expr import decode_text
+            out = decode_text(target, text, fmt)
         to_s = sqlite_adapter(target)[0]
         return to_s(out) if to_s else out
     except Exception as e:  # noqa: BLE001 - reported as the SqlError the decoder raised

@@ -32,7 +32,6 @@ def _stmt(text, command, handler, columns=None, writes=False) -> Statement:
     s = Statement(text, command, columns)
     s.handler = handler
     s.writes = writes
-    s.cacheable = False
     return s
 
 
@@ -74,7 +73,10 @@ def _begin(engine, stmt, params) -> Result:
     txn.block = True
     txn.implicit = False
     txn.failed = False
-    engine.ensure_open()
+    # The SQLite transaction opens lazily at the block's first statement: a block whose first
+    # statement writes takes the writer lock before its snapshot, so it cannot be stale (40001).
+    import datetime as _dt
+    engine.fctx.transaction_start = _dt.datetime.now(_dt.UTC)
     return Result(None, [], stmt.command)
 
 

@@ -57,6 +57,17 @@ def sql_literal(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def decode_text(oid: int, text: str, fmt):
+    """A type's input function; anything but a SqlError becomes 22P02 as in PostgreSQL."""
+    try:
+        return text_decoder(oid, fmt)(text)
+    except SqlError:
+        raise
+    except Exception:
+        t = find_oid(oid)
+        raise SqlError("22P02", f'invalid input syntax for type {t.sql_name if t else oid}: "{text}"') from None
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -158,7 +169,7 @@ class ExprMixin:
     def convert_literal(self, text: str, target: int):
         if target in (O.TEXT, O.VARCHAR, O.NAME, UNKNOWN):
             return text
-        value = text_decoder(target, self.format_context())(text)
+        value = decode_text(target, text, self.format_context())
         to_s = sqlite_adapter(target)[0]
         return to_s(value) if to_s else value
 

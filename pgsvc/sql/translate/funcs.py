@@ -217,7 +217,7 @@ class FuncMixin:
             left = self.expr(node.testexpr)
             if len(sub.columns) != 1:
                 raise SqlError("42601", "subquery has too many columns", position=pos)
-            probe = Ex(f"s.c0", sub.columns[0].oid)
+            probe = Ex("s.c0", sub.columns[0].oid)
             cmp = self.compare(op, left, probe, pos)
             if kind == t.ANY_SUBLINK and op == "=" and "COLLATE" not in cmp.sql and cmp.sql.count("=") == 1 \
                     and left.oid == sub.columns[0].oid:

@@ -52,6 +52,8 @@ class SelectMixin:
         else:
             q = self.simple_select(node)
             return Query(with_sql + q.sql, q.columns) if with_sql else q
+        if node.sortClause or node.limitCount is not None or node.limitOffset is not None:
+            q.extra = {}
         q = self.order_limit_outer(q, node)
         return Query(with_sql + q.sql, q.columns)
 
@@ -94,14 +96,22 @@ class SelectMixin:
             raise SqlError("42601", f"each {op} query must have the same number of columns")
         cols = []
         lparts, rparts = [], []
+        plain = left.extra.get("simple") and right.extra.get("simple") and not right.extra.get("compound")
         for i, (lc, rc) in enumerate(zip(left.columns, right.columns)):
             t = R.common_type([lc.oid, rc.oid], op)
+            if t not in (lc.oid, rc.oid) or lc.oid != rc.oid:
+                plain = False
             cols.append(ColInfo(lc.name, t, lc.typmod if lc.typmod == rc.typmod else -1))
             lparts.append(self.coerce(Ex(f"c{i}", lc.oid), t).sql + f" AS c{i}")
             rparts.append(self.coerce(Ex(f"c{i}", rc.oid), t).sql + f" AS c{i}")
-        sql = (f"SELECT {', '.join(lparts)} FROM {left.sql_paren()} {op}{' ALL' if node.all else ''} "
+        word = f"{op}{' ALL' if node.all else ''}"
+        if plain:
+            # SQLite evaluates a compound left to right, as PostgreSQL's left-deep tree does; the
+            # recursive term of a WITH RECURSIVE must not be wrapped in a subquery.
+            return Query(f"{left.sql} {word} {right.sql}", cols, extra={"simple": True, "compound": True})
+        sql = (f"SELECT {', '.join(lparts)} FROM {left.sql_paren()} {word} "
                f"SELECT {', '.join(rparts)} FROM {right.sql_paren()}")
-        return Query(sql, cols)
+        return Query(sql, cols, extra={"simple": True, "compound": True})
 
     def values(self, rows) -> Query:
         exprs = [[self.expr(v) for v in row] for row in rows]
@@ -167,21 +177,21 @@ class SelectMixin:
             pass
         sql = f"SELECT {distinct}{sel}{from_sql}{where}{group_sql}{having}{order}{limit}"
         cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum) for t, n in zip(targets, names)]
-        return Query(sql, cols)
+        return Query(sql, cols, extra={"simple": not order and not limit})
 
     def distinct_on(self, node, targets, names, from_sql, where, group, having) -> Query:
         keys = [self.finalize_unknown(self.expr(e)) for e in node.distinctClause]
         targets = [self.finalize_unknown(t) for t in targets]
-        order = self.order_by(node.sortClause or [], targets, names)
+        items = [self.sort_parts(s, targets, names, inline=True) for s in node.sortClause or ()]
         part = ", ".join(k.sql for k in keys)
-        inner_order = order.replace(" ORDER BY ", "ORDER BY ", 1) if order else ""
+        inner_order = ("ORDER BY " + ", ".join(e + sfx for e, sfx in items)) if items else ""
         sel = ", ".join(f"{t.sql} AS c{i}" for i, t in enumerate(targets))
+        extra = "".join(f", {e} AS o{i}" for i, (e, _) in enumerate(items))
         group_sql = f" GROUP BY {', '.join(g.sql for g in group)}" if group else ""
-        inner = (f"SELECT {sel}, row_number() OVER (PARTITION BY {part} {inner_order}) AS rn, "
-                 f"{', '.join(f'{k.sql} AS k{i}' for i, k in enumerate(keys))}"
+        inner = (f"SELECT {sel}{extra}, row_number() OVER (PARTITION BY {part} {inner_order}) AS rn"
                  f"{from_sql}{where}{group_sql}{having}")
         outer_cols = ", ".join(f"d.c{i} AS c{i}" for i in range(len(targets)))
-        outer_order = " ORDER BY " + ", ".join(f"d.k{i}" for i in range(len(keys))) if order else ""
+        outer_order = (" ORDER BY " + ", ".join(f"d.o{i}{sfx}" for i, (_, sfx) in enumerate(items))) if items else ""
         limit = self.limit(node)
         cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum) for t, n in zip(targets, names)]
         return Query(f"SELECT {outer_cols} FROM ({inner}) AS d WHERE d.rn = 1{outer_order}{limit}", cols)
@@ -260,6 +270,11 @@ class SelectMixin:
         return " ORDER BY " + ", ".join(self.sort_item(s, targets, names) for s in items)
 
     def sort_item(self, s: ast.SortBy, targets: list[Ex] | None = None, names: list[str] | None = None) -> str:
+        expr, suffix = self.sort_parts(s, targets, names)
+        return expr + suffix
+
+    def sort_parts(self, s: ast.SortBy, targets=None, names=None, inline: bool = False) -> tuple[str, str]:
+        """(expression, ' COLLATE .. DESC NULLS ..'); inline: output columns as their expressions."""
         node = s.node
         ex = None
         if targets is not None:
@@ -267,23 +282,23 @@ class SelectMixin:
             if pos is not None:
                 if not 1 <= pos <= len(targets):
                     raise SqlError("42P10", f"ORDER BY position {pos} is not in select list", position=_loc(node))
-                ex = Ex(f"c{pos - 1}", targets[pos - 1].oid)
+                t = targets[pos - 1]
+                ex = Ex(t.sql if inline else f"c{pos - 1}", t.oid, notnull=t.notnull)
             elif isinstance(node, ast.ColumnRef) and len(node.fields) == 1 and \
                     isinstance(node.fields[0], ast.String) and node.fields[0].sval in names:
                 i = names.index(node.fields[0].sval)
-                ex = Ex(f"c{i}", targets[i].oid)
+                t = targets[i]
+                ex = Ex(t.sql if inline else f"c{i}", t.oid, notnull=t.notnull)
         if ex is None:
             ex = self.finalize_unknown(self.expr(node))
         d = enums.SortByDir
         if s.sortby_dir == d.SORTBY_USING:
             raise SqlError("0A000", "ORDER BY USING is not supported", position=_loc(s))
         desc = s.sortby_dir == d.SORTBY_DESC
-        nulls = s.sortby_nulls
         n = enums.SortByNulls
-        nulls_first = desc if nulls == n.SORTBY_NULLS_DEFAULT else nulls == n.SORTBY_NULLS_FIRST
-        coll = _collate(ex.oid)
+        nulls_first = desc if s.sortby_nulls == n.SORTBY_NULLS_DEFAULT else s.sortby_nulls == n.SORTBY_NULLS_FIRST
         nulls_sql = "" if ex.notnull else (" NULLS FIRST" if nulls_first else " NULLS LAST")
-        return f"{ex.sql}{coll}{' DESC' if desc else ''}{nulls_sql}"
+        return ex.sql, f"{_collate(ex.oid)}{' DESC' if desc else ''}{nulls_sql}"
 
     def limit(self, node: ast.SelectStmt) -> str:
         if node.limitOption == enums.LimitOption.LIMIT_OPTION_WITH_TIES:
