@@ -9,6 +9,7 @@
 #     access, and it happens here, never at install time;
 #  3. dpkg-buildpackage -b (debian/rules installs from those wheels, offline);
 #  4. lintian on the result: errors fail the build.
+# Before all that, the units' exposure rating is checked (> 2.0 fails the build).
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -24,6 +25,10 @@ for tool in dpkg-parsechangelog dpkg-buildpackage dh dh_python3 lintian; do
         exit 1
     }
 done
+
+echo "== systemd-analyze security (exposure must stay <= 2.0)"
+systemd-analyze security --offline=true --threshold=20 --no-pager \
+    systemd/pgsvc.service systemd/pgsvc@.service | grep 'Overall exposure'
 
 echo "== staging pgsvc $VERSION in $STAGE"
 rm -rf build/deb
