@@ -4,7 +4,7 @@ SQLite reports "UNIQUE constraint failed: public.t.id" without the offending val
 PostgreSQL says 'Key (id)=(1) already exists.' / 'Failing row contains (...)' /
 'Key (pid)=(5) is not present in table "p".'. Only on that error path, the engine
 re-runs the failed statement inside a savepoint with TEMP triggers that hand the first
-violating row's values to the pgsvc_diag() UDF (which then aborts the statement), and rolls
+violating row's values to the pgsvce_diag() UDF (which then aborts the statement), and rolls
 the savepoint back. The hot path pays nothing.
 """
 
@@ -62,7 +62,7 @@ def unique_detail(engine, stmt, values, rel, keys: list[int]) -> str | None:
     cond = " AND ".join(f"x.{quote_ident(rel.attr_by_num(k).name)} = NEW.{quote_ident(rel.attr_by_num(k).name)}"
                         for k in keys)
     keyrow = "json_array(" + ", ".join(f"NEW.{quote_ident(rel.attr_by_num(k).name)}" for k in keys) + ")"
-    raise_ = f"SELECT pgsvc_diag({keyrow})"
+    raise_ = f"SELECT pgsvce_diag({keyrow})"
     trig = [f"BEFORE INSERT ON main.{t} WHEN EXISTS (SELECT 1 FROM main.{t} AS x WHERE {cond}) "
             f"BEGIN {raise_}; END",
             f"BEFORE UPDATE ON main.{t} WHEN EXISTS (SELECT 1 FROM main.{t} AS x WHERE {cond} "
@@ -77,7 +77,7 @@ def unique_detail(engine, stmt, values, rel, keys: list[int]) -> str | None:
 def failing_row_detail(engine, stmt, values, rel, condition: str) -> str | None:
     """condition: SQL over NEW."col" that is true for a violating row."""
     t = quote_ident(rel.sqlite_name)
-    raise_ = f"SELECT pgsvc_diag({_json_row('NEW', rel.attrs)})"
+    raise_ = f"SELECT pgsvce_diag({_json_row('NEW', rel.attrs)})"
     trig = [f"BEFORE INSERT ON main.{t} WHEN {condition} BEGIN {raise_}; END",
             f"BEFORE UPDATE ON main.{t} WHEN {condition} BEGIN {raise_}; END"]
     got = _probe(engine, stmt, values, trig)
@@ -108,8 +108,8 @@ def foreign_key_error(engine, stmt, values, rel):
             match = " AND ".join(f"x.{quote_ident(pc)} = NEW.{quote_ident(cc)}" for cc, pc in zip(ccols, pcols))
             row = "json_array(" + ", ".join(f"NEW.{quote_ident(c)}" for c in ccols) + ")"
             cond = f"{notnull} AND NOT EXISTS (SELECT 1 FROM main.{p} AS x WHERE {match})"
-            trig = [f"BEFORE INSERT ON main.{t} WHEN {cond} BEGIN SELECT pgsvc_diag({row}); END",
-                    f"BEFORE UPDATE ON main.{t} WHEN {cond} BEGIN SELECT pgsvc_diag({row}); END"]
+            trig = [f"BEFORE INSERT ON main.{t} WHEN {cond} BEGIN SELECT pgsvce_diag({row}); END",
+                    f"BEFORE UPDATE ON main.{t} WHEN {cond} BEGIN SELECT pgsvce_diag({row}); END"]
             got = _probe(engine, stmt, values, trig)
             if got is not None:
                 vals = _fmt_values(engine, child, con.keys, got)
@@ -122,8 +122,8 @@ def foreign_key_error(engine, stmt, values, rel):
             match = " AND ".join(f"x.{quote_ident(cc)} = OLD.{quote_ident(pc)}" for cc, pc in zip(ccols, pcols))
             row = "json_array(" + ", ".join(f"OLD.{quote_ident(c)}" for c in pcols) + ")"
             cond = f"EXISTS (SELECT 1 FROM main.{t} AS x WHERE {match})"
-            trig = [f"BEFORE DELETE ON main.{p} WHEN {cond} BEGIN SELECT pgsvc_diag({row}); END",
-                    f"BEFORE UPDATE ON main.{p} WHEN {cond} BEGIN SELECT pgsvc_diag({row}); END"]
+            trig = [f"BEFORE DELETE ON main.{p} WHEN {cond} BEGIN SELECT pgsvce_diag({row}); END",
+                    f"BEFORE UPDATE ON main.{p} WHEN {cond} BEGIN SELECT pgsvce_diag({row}); END"]
             if con.on_delete in ("a", "r"):
                 got = _probe(engine, stmt, values, trig)
                 if got is not None:

@@ -25,6 +25,8 @@ UNKNOWN = O.UNKNOWN
 INT_TYPES = (O.INT2, O.INT4, O.INT8)
 NUMERIC_LADDER = (O.INT2, O.INT4, O.INT8, O.NUMERIC, O.FLOAT4, O.FLOAT8)
 STRINGS = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME)
+ANY_OIDS = {O.ANYELEMENT, O.ANY_, O.ANYARRAY, O.ANYNONARRAY, O.ANYCOMPATIBLE,
+            O.ANYCOMPATIBLEARRAY, O.ANYCOMPATIBLENONARRAY}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,21 +50,21 @@ def _shim_operators() -> dict[str, list[F.OperSig]]:
     for left, right, ret in ints:
         lim = "int2" if ret == O.INT2 else "int4" if ret == O.INT4 else "int8"
         for op in "+-*":
-            add(op, left, right, ret, f"pgsvc_chk_{lim}({{0}} {op} {{1}})")
-        add("/", left, right, ret, "({0} / pgsvc_nonzero({1}))")
-        add("%", left, right, ret, "({0} % pgsvc_nonzero({1}))")
+            add(op, left, right, ret, f"pgsvce_chk_{lim}({{0}} {op} {{1}})")
+        add("/", left, right, ret, "({0} / pgsvce_nonzero({1}))")
+        add("%", left, right, ret, "({0} % pgsvce_nonzero({1}))")
         for op, sql in cmp.items():
             add(op, left, right, O.BOOL, f"({{0}} {sql} {{1}})")
     for t in (O.FLOAT8, O.FLOAT4):
         for op in "+-*":
             add(op, t, t, t, f"({{0}} {op} {{1}})")
-        add("/", t, t, t, "({0} / pgsvc_nonzero({1}))")
+        add("/", t, t, t, "({0} / pgsvce_nonzero({1}))")
         for op, sql in cmp.items():
             add(op, t, t, O.BOOL, f"({{0}} {sql} {{1}})")
-    add("+", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvc_num('+', {0}, {1})")
-    add("-", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvc_num('-', {0}, {1})")
-    add("*", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvc_num('*', {0}, {1})")
-    add("/", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvc_num('/', {0}, {1})")
+    add("+", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvce_num('+', {0}, {1})")
+    add("-", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvce_num('-', {0}, {1})")
+    add("*", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvce_num('*', {0}, {1})")
+    add("/", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvce_num('/', {0}, {1})")
     for op, sql in cmp.items():
         add(op, O.NUMERIC, O.NUMERIC, O.BOOL, f"({{0}} {sql} {{1}} COLLATE pg_numeric)")
     for t in (O.TEXT, O.BOOL, O.DATE, O.TIMESTAMP, O.TIMESTAMPTZ, O.TIME, O.BYTEA, O.UUID, O.OID,
@@ -72,18 +74,18 @@ def _shim_operators() -> dict[str, list[F.OperSig]]:
     for op, sql in cmp.items():
         add(op, O.BPCHAR, O.BPCHAR, O.BOOL, f"({{0}} {sql} {{1}} COLLATE RTRIM)")
     add("||", O.TEXT, O.TEXT, O.TEXT, "({0} || {1})")
-    add("~~", O.TEXT, O.TEXT, O.BOOL, "pgsvc_like({0}, {1}, 0)")
-    add("!~~", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvc_like({0}, {1}, 0))")
-    add("~~*", O.TEXT, O.TEXT, O.BOOL, "pgsvc_like({0}, {1}, 1)")
-    add("!~~*", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvc_like({0}, {1}, 1))")
-    add("~", O.TEXT, O.TEXT, O.BOOL, "pgsvc_regex({0}, {1}, 0)")
-    add("~*", O.TEXT, O.TEXT, O.BOOL, "pgsvc_regex({0}, {1}, 1)")
-    add("!~", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvc_regex({0}, {1}, 0))")
-    add("!~*", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvc_regex({0}, {1}, 1))")
+    add("~~", O.TEXT, O.TEXT, O.BOOL, "pgsvce_like({0}, {1}, 0)")
+    add("!~~", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvce_like({0}, {1}, 0))")
+    add("~~*", O.TEXT, O.TEXT, O.BOOL, "pgsvce_like({0}, {1}, 1)")
+    add("!~~*", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvce_like({0}, {1}, 1))")
+    add("~", O.TEXT, O.TEXT, O.BOOL, "pgsvce_regex({0}, {1}, 0)")
+    add("~*", O.TEXT, O.TEXT, O.BOOL, "pgsvce_regex({0}, {1}, 1)")
+    add("!~", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvce_regex({0}, {1}, 0))")
+    add("!~*", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvce_regex({0}, {1}, 1))")
     for t in (O.INT2, O.INT4, O.INT8, O.FLOAT4, O.FLOAT8):
         add("-", 0, t, t, "(- {0})")
         add("+", 0, t, t, "(+ {0})")
-    add("-", 0, O.NUMERIC, O.NUMERIC, "pgsvc_num('-', '0', {0})")
+    add("-", 0, O.NUMERIC, O.NUMERIC, "pgsvce_num('-', '0', {0})")
     return ops
 
 
@@ -96,36 +98,36 @@ def _shim_casts() -> dict[tuple[int, int], F.CastSig]:
     add(O.INT2, O.INT4, "i", "{0}")
     add(O.INT2, O.INT8, "i", "{0}")
     add(O.INT4, O.INT8, "i", "{0}")
-    add(O.INT4, O.INT2, "a", "pgsvc_chk_int2({0})")
-    add(O.INT8, O.INT2, "a", "pgsvc_chk_int2({0})")
-    add(O.INT8, O.INT4, "a", "pgsvc_chk_int4({0})")
+    add(O.INT4, O.INT2, "a", "pgsvce_chk_int2({0})")
+    add(O.INT8, O.INT2, "a", "pgsvce_chk_int2({0})")
+    add(O.INT8, O.INT4, "a", "pgsvce_chk_int4({0})")
     for s in INT_TYPES:
         add(s, O.FLOAT8, "i", "CAST({0} AS REAL)")
         add(s, O.FLOAT4, "i", "CAST({0} AS REAL)")
         add(s, O.NUMERIC, "i", "CAST({0} AS TEXT)")
-        add(O.FLOAT8, s, "a", f"pgsvc_float_to_int({{0}}, {s})")
-        add(O.FLOAT4, s, "a", f"pgsvc_float_to_int({{0}}, {s})")
-        add(O.NUMERIC, s, "a", f"pgsvc_cast({{0}}, {O.NUMERIC}, {s})")
+        add(O.FLOAT8, s, "a", f"pgsvce_float_to_int({{0}}, {s})")
+        add(O.FLOAT4, s, "a", f"pgsvce_float_to_int({{0}}, {s})")
+        add(O.NUMERIC, s, "a", f"pgsvce_cast({{0}}, {O.NUMERIC}, {s})")
     add(O.INT4, O.BOOL, "e", "({0} <> 0)")
     add(O.BOOL, O.INT4, "e", "{0}")
     add(O.FLOAT4, O.FLOAT8, "i", "{0}")
     add(O.FLOAT8, O.FLOAT4, "a", "{0}")
     add(O.NUMERIC, O.FLOAT8, "i", "CAST({0} AS REAL)")
     add(O.NUMERIC, O.FLOAT4, "i", "CAST({0} AS REAL)")
-    add(O.FLOAT8, O.NUMERIC, "a", f"pgsvc_cast({{0}}, {O.FLOAT8}, {O.NUMERIC})")
-    add(O.FLOAT4, O.NUMERIC, "a", f"pgsvc_cast({{0}}, {O.FLOAT4}, {O.NUMERIC})")
+    add(O.FLOAT8, O.NUMERIC, "a", f"pgsvce_cast({{0}}, {O.FLOAT8}, {O.NUMERIC})")
+    add(O.FLOAT4, O.NUMERIC, "a", f"pgsvce_cast({{0}}, {O.FLOAT4}, {O.NUMERIC})")
     for s in STRINGS:
         for t in STRINGS:
             if s != t:
                 ctx = "i" if t == O.TEXT or (s == O.TEXT and t == O.VARCHAR) else "a"
                 add(s, t, ctx, "RTRIM({0}, ' ')" if s == O.BPCHAR else "{0}")
     add(O.DATE, O.TIMESTAMP, "i", "({0} * 86400000000)")
-    add(O.DATE, O.TIMESTAMPTZ, "i", f"pgsvc_cast({{0}}, {O.DATE}, {O.TIMESTAMPTZ})")
-    add(O.TIMESTAMP, O.TIMESTAMPTZ, "i", f"pgsvc_cast({{0}}, {O.TIMESTAMP}, {O.TIMESTAMPTZ})")
-    add(O.TIMESTAMPTZ, O.TIMESTAMP, "a", f"pgsvc_cast({{0}}, {O.TIMESTAMPTZ}, {O.TIMESTAMP})")
-    add(O.TIMESTAMP, O.DATE, "a", f"pgsvc_cast({{0}}, {O.TIMESTAMP}, {O.DATE})")
-    add(O.TIMESTAMPTZ, O.DATE, "a", f"pgsvc_cast({{0}}, {O.TIMESTAMPTZ}, {O.DATE})")
-    add(O.JSON, O.JSONB, "a", f"pgsvc_cast({{0}}, {O.JSON}, {O.JSONB})")
+    add(O.DATE, O.TIMESTAMPTZ, "i", f"pgsvce_cast({{0}}, {O.DATE}, {O.TIMESTAMPTZ})")
+    add(O.TIMESTAMP, O.TIMESTAMPTZ, "i", f"pgsvce_cast({{0}}, {O.TIMESTAMP}, {O.TIMESTAMPTZ})")
+    add(O.TIMESTAMPTZ, O.TIMESTAMP, "a", f"pgsvce_cast({{0}}, {O.TIMESTAMPTZ}, {O.TIMESTAMP})")
+    add(O.TIMESTAMP, O.DATE, "a", f"pgsvce_cast({{0}}, {O.TIMESTAMP}, {O.DATE})")
+    add(O.TIMESTAMPTZ, O.DATE, "a", f"pgsvce_cast({{0}}, {O.TIMESTAMPTZ}, {O.DATE})")
+    add(O.JSON, O.JSONB, "a", f"pgsvce_cast({{0}}, {O.JSON}, {O.JSONB})")
     add(O.JSONB, O.JSON, "a", "{0}")
     add(O.INT4, O.OID, "i", "{0}")
     add(O.INT8, O.OID, "i", "{0}")
@@ -163,6 +165,13 @@ def is_preferred(oid: int) -> bool:
 def can_coerce_implicit(source: int, target: int) -> bool:
     if source == target or source == UNKNOWN:
         return True
+    if target in ANY_OIDS:
+        is_array = category(source) == "A"
+        if target in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY):
+            return is_array
+        if target in (O.ANYNONARRAY, O.ANYCOMPATIBLENONARRAY):
+            return not is_array
+        return True
     cast = lookup_cast(source, target)
     return cast is not None and cast.context == "i"
 
@@ -192,7 +201,7 @@ def cast_template(source: int, target: int) -> str:
     cast = lookup_cast(source, target)
     if cast is not None:
         return cast.emit
-    return f"pgsvc_cast({{0}}, {source}, {target})"
+    return f"pgsvce_cast({{0}}, {source}, {target})"
 
 
 # --- operator resolution ---------------------------------------------------------
@@ -307,10 +316,6 @@ def _expand_variadic(c: F.FuncSig, n: int) -> list[int] | None:
             return None
         return fixed + [c.variadic_oid] * (n - len(fixed))
     return fixed if len(fixed) == n else None
-
-
-ANY_OIDS = {O.ANYELEMENT, O.ANY_, O.ANYARRAY, O.ANYNONARRAY, O.ANYCOMPATIBLE,
-            O.ANYCOMPATIBLEARRAY, O.ANYCOMPATIBLENONARRAY}
 
 
 def _polymorphic_match(sig: list[int], args: list[int]) -> bool:

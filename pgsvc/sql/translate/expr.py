@@ -140,7 +140,7 @@ class ExprMixin:
             out = replace(ex, sql=R.cast_template(ex.oid, target).format(ex.sql), oid=target,
                           typmod=-1, table_oid=0, attnum=0)
         if typmod >= 0 and (out.typmod != typmod or context == "e"):
-            out = replace(out, sql=f"pgsvc_typmod({out.sql}, {target}, {typmod}, {int(context == 'e')})",
+            out = replace(out, sql=f"pgsvce_typmod({out.sql}, {target}, {typmod}, {int(context == 'e')})",
                           typmod=typmod)
         return out
 
@@ -327,12 +327,12 @@ class ExprMixin:
         op = enums.SQLValueFunctionOp
         k = node.op
         if k in (op.SVFOP_CURRENT_TIMESTAMP, op.SVFOP_CURRENT_TIMESTAMP_N):
-            return Ex("pgsvc_txn_ts()", O.TIMESTAMPTZ, name="current_timestamp")
+            return Ex("pgsvce_txn_ts()", O.TIMESTAMPTZ, name="current_timestamp")
         if k in (op.SVFOP_LOCALTIMESTAMP, op.SVFOP_LOCALTIMESTAMP_N):
-            return Ex(f"pgsvc_cast(pgsvc_txn_ts(), {O.TIMESTAMPTZ}, {O.TIMESTAMP})", O.TIMESTAMP,
+            return Ex(f"pgsvce_cast(pgsvce_txn_ts(), {O.TIMESTAMPTZ}, {O.TIMESTAMP})", O.TIMESTAMP,
                       name="localtimestamp")
         if k == op.SVFOP_CURRENT_DATE:
-            return Ex(f"pgsvc_cast(pgsvc_txn_ts(), {O.TIMESTAMPTZ}, {O.DATE})", O.DATE, name="current_date")
+            return Ex(f"pgsvce_cast(pgsvce_txn_ts(), {O.TIMESTAMPTZ}, {O.DATE})", O.DATE, name="current_date")
         if k in (op.SVFOP_CURRENT_USER, op.SVFOP_USER, op.SVFOP_SESSION_USER, op.SVFOP_CURRENT_ROLE):
             label = {op.SVFOP_CURRENT_USER: "current_user", op.SVFOP_USER: "current_user",
                      op.SVFOP_SESSION_USER: "session_user", op.SVFOP_CURRENT_ROLE: "current_role"}[k]

@@ -29,13 +29,13 @@ def _shim() -> dict[str, list[FuncSig]]:
     add("count", [O.ANY_], O.INT8, "count({0})", "aggregate")
     for t in (O.INT2, O.INT4):
         add("sum", [t], O.INT8, "sum({0})", "aggregate")
-        add("avg", [t], O.NUMERIC, "pgsvc_avg({0})", "aggregate")
-    add("sum", [O.INT8], O.NUMERIC, "pgsvc_sum_num({0})", "aggregate")
-    add("sum", [O.NUMERIC], O.NUMERIC, "pgsvc_sum_num({0})", "aggregate")
+        add("avg", [t], O.NUMERIC, "pgsvce_avg({0})", "aggregate")
+    add("sum", [O.INT8], O.NUMERIC, "pgsvce_sum_num({0})", "aggregate")
+    add("sum", [O.NUMERIC], O.NUMERIC, "pgsvce_sum_num({0})", "aggregate")
     add("sum", [O.FLOAT8], O.FLOAT8, "sum({0})", "aggregate")
     add("sum", [O.FLOAT4], O.FLOAT4, "sum({0})", "aggregate")
-    add("avg", [O.INT8], O.NUMERIC, "pgsvc_avg({0})", "aggregate")
-    add("avg", [O.NUMERIC], O.NUMERIC, "pgsvc_avg({0})", "aggregate")
+    add("avg", [O.INT8], O.NUMERIC, "pgsvce_avg({0})", "aggregate")
+    add("avg", [O.NUMERIC], O.NUMERIC, "pgsvce_avg({0})", "aggregate")
     add("avg", [O.FLOAT8], O.FLOAT8, "avg({0})", "aggregate")
     add("min", [O.ANYELEMENT], O.ANYELEMENT, "min({0})", "aggregate")
     add("max", [O.ANYELEMENT], O.ANYELEMENT, "max({0})", "aggregate")
@@ -45,10 +45,10 @@ def _shim() -> dict[str, list[FuncSig]]:
     add("string_agg", [O.TEXT, O.TEXT], O.TEXT, "group_concat({0}, {1})", "aggregate")
     for w in ("row_number", "rank", "dense_rank"):
         add(w, [], O.INT8, f"{w}()", "window")
-    add("now", [], O.TIMESTAMPTZ, "pgsvc_txn_ts()", volatility="s")
-    add("transaction_timestamp", [], O.TIMESTAMPTZ, "pgsvc_txn_ts()", volatility="s")
-    add("statement_timestamp", [], O.TIMESTAMPTZ, "pgsvc_clock_ts()", volatility="s")
-    add("clock_timestamp", [], O.TIMESTAMPTZ, "pgsvc_clock_ts()", volatility="v")
+    add("now", [], O.TIMESTAMPTZ, "pgsvce_txn_ts()", volatility="s")
+    add("transaction_timestamp", [], O.TIMESTAMPTZ, "pgsvce_txn_ts()", volatility="s")
+    add("statement_timestamp", [], O.TIMESTAMPTZ, "pgsvce_clock_ts()", volatility="s")
+    add("clock_timestamp", [], O.TIMESTAMPTZ, "pgsvce_clock_ts()", volatility="v")
     add("lower", [O.TEXT], O.TEXT, "lower({0})")
     add("upper", [O.TEXT], O.TEXT, "upper({0})")
     add("length", [O.TEXT], O.INT4, "length({0})")
@@ -56,11 +56,11 @@ def _shim() -> dict[str, list[FuncSig]]:
     for t in (O.INT4, O.INT8, O.FLOAT8):
         add("abs", [t], t, "abs({0})")
     add("random", [], O.FLOAT8, "((random() / 18446744073709551616.0) + 0.5)", volatility="v")
-    add("version", [], O.TEXT, "pgsvc_version()", volatility="s")
-    add("current_database", [], O.NAME, "pgsvc_current_database()", volatility="s")
-    add("current_schema", [], O.NAME, "pgsvc_current_schema()", volatility="s")
-    add("pg_backend_pid", [], O.INT4, "pgsvc_backend_pid()", volatility="s")
-    add("pg_sleep", [O.FLOAT8], O.VOID, "pgsvc_sleep({0})", volatility="v")
+    add("version", [], O.TEXT, "pgsvce_version()", volatility="s")
+    add("current_database", [], O.NAME, "pgsvce_current_database()", volatility="s")
+    add("current_schema", [], O.NAME, "pgsvce_current_schema()", volatility="s")
+    add("pg_backend_pid", [], O.INT4, "pgsvce_backend_pid()", volatility="s")
+    add("pg_sleep", [O.FLOAT8], O.VOID, "pgsvce_sleep({0})", volatility="v")
     return f
 
 
@@ -81,8 +81,8 @@ class FuncMixin:
             raise SqlError("0A000", "WITHIN GROUP is not supported", position=pos)
         if name in _SEQ_FUNCS:
             return self.sequence_call(name, node, pos)
-        if name == "generate_series" or name == "unnest":
-            raise SqlError("0A000", f"{name}() in the select list is not supported (use it in FROM)",
+        if name in ("generate_series", "unnest", "regexp_matches"):
+            raise SqlError("0A000", f"{name}() in the select list is not supported here (use it in FROM)",
                            position=pos)
         if node.agg_star:
             if name != "count":
@@ -113,8 +113,12 @@ class FuncMixin:
             ret = find_oid(poly).array_oid if find_oid(poly) else O.UNKNOWN
         sql_args = [c.sql for c in coerced]
         emit = sig.emit
-        if name in ("min", "max") and sig.kind == "aggregate" and coerced:
+        if name in ("min", "max") and sig.kind == "aggregate" and coerced and emit.startswith(("min(", "max(")):
             sql_args = [f"{coerced[0].sql}{_collate(coerced[0].oid)}"]
+        if "{args}" in emit or "{argtype" in emit:
+            kw = {f"argtype{i}": c.oid for i, c in enumerate(coerced)}
+            emit = emit.replace("{args}", ", ".join(a.replace("{", "{{").replace("}", "}}") for a in sql_args))
+            emit = emit.format(*["{%d}" % i for i in range(len(sql_args))], **kw)
         if sig.kind in ("aggregate", "window") or node.over is not None:
             return self.aggregate_call(node, sig, emit, sql_args, ret, name, pos)
         if sig.kind == "set":
@@ -123,8 +127,8 @@ class FuncMixin:
         if node.agg_distinct or node.agg_filter is not None or node.agg_order:
             raise SqlError("42809", f"DISTINCT specified, but {name} is not an aggregate function",
                            position=pos)
-        if sig.volatility != "i" and name in ("pg_sleep",):
-            self.volatile = True
+        if name == "pg_sleep":
+            emit = "pgsvce_sleep({0})"  # maps the cancel reason (user request / statement timeout)
         return Ex(emit.format(*sql_args), ret, name=name, has_agg=any(c.has_agg for c in coerced))
 
     def aggregate_call(self, node: ast.FuncCall, sig: FuncSig, emit: str, sql_args, ret, name, pos) -> Ex:
@@ -187,12 +191,12 @@ class FuncMixin:
         self.writes = name != "currval"
         self.volatile = True
         if name == "nextval":
-            return Ex(f"pgsvc_nextval({rel.oid})", O.INT8, name="nextval")
+            return Ex(f"pgsvce_nextval({rel.oid})", O.INT8, name="nextval")
         if name == "currval":
-            return Ex(f"pgsvc_currval({rel.oid})", O.INT8, name="currval")
+            return Ex(f"pgsvce_currval({rel.oid})", O.INT8, name="currval")
         value = self.coerce(self.expr(args[1]), O.INT8)
         called = self.coerce(self.expr(args[2]), O.BOOL) if len(args) > 2 else Ex("1", O.BOOL)
-        return Ex(f"pgsvc_setval({rel.oid}, {value.sql}, {called.sql})", O.INT8, name="setval")
+        return Ex(f"pgsvce_setval({rel.oid}, {value.sql}, {called.sql})", O.INT8, name="setval")
 
     # --- subqueries -----------------------------------------------------------------
 

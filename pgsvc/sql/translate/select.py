@@ -145,6 +145,8 @@ class SelectMixin:
     # --- plain SELECT -----------------------------------------------------------------
 
     def simple_select(self, node: ast.SelectStmt) -> Query:
+        if not node.fromClause and node.targetList:
+            self.lift_target_srf(node)
         from_sql = self.from_clause(node.fromClause or [])
         self.windows = {w.name: w for w in node.windowClause or ()}
         where = ""
@@ -195,6 +197,23 @@ class SelectMixin:
         limit = self.limit(node)
         cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum) for t, n in zip(targets, names)]
         return Query(f"SELECT {outer_cols} FROM ({inner}) AS d WHERE d.rn = 1{outer_order}{limit}", cols)
+
+    def lift_target_srf(self, node: ast.SelectStmt) -> None:
+        """SELECT generate_series(1, 3) (no FROM): the set-returning call becomes the FROM item."""
+        srfs = [i for i, rt in enumerate(node.targetList)
+                if isinstance(rt.val, ast.FuncCall) and rt.val.funcname[-1].sval in _SRF_NAMES and not rt.val.over]
+        if len(srfs) != 1:
+            return
+        i = srfs[0]
+        rt = node.targetList[i]
+        name = rt.val.funcname[-1].sval
+        alias = ast.Alias(aliasname="pgsvc$srf", colnames=(ast.String(sval=name),))
+        node.fromClause = (ast.RangeFunction(lateral=False, ordinality=False, is_rowsfrom=False,
+                                             functions=((rt.val, None),), alias=alias),)
+        targets = list(node.targetList)
+        targets[i] = ast.ResTarget(name=rt.name or name, val=ast.ColumnRef(
+            fields=(ast.String(sval="pgsvc$srf"), ast.String(sval=name))))
+        node.targetList = tuple(targets)
 
     def target_list(self, items) -> tuple[list[Ex], list[str]]:
         targets, names = [], []
@@ -438,11 +457,11 @@ class SelectMixin:
         if name == "generate_series" and len(args) in (2, 3):
             t = R.common_type([a.oid for a in args], "generate_series")
             if t not in (O.INT4, O.INT8, O.INT2, O.UNKNOWN):
-                raise SqlError("0A000", f"generate_series over {t} is not supported")
+                return self.materialised_srf(node, call, name, alias, args)
             t = O.INT8 if t == O.INT8 else O.INT4
             a, b = self.coerce(args[0], t), self.coerce(args[1], t)
             step = self.coerce(args[2], t).sql if len(args) == 3 else "1"
-            sql = (f"(WITH RECURSIVE g(v, b, s) AS (SELECT {a.sql}, {b.sql}, pgsvc_nonzero({step}) "
+            sql = (f"(WITH RECURSIVE g(v, b, s) AS (SELECT {a.sql}, {b.sql}, pgsvce_nonzero({step}) "
                    f"UNION ALL SELECT v + s, b, s FROM g WHERE (s > 0 AND v + s <= b) OR (s < 0 AND v + s >= b)) "
                    f"SELECT v AS c0 FROM g WHERE (s > 0 AND v <= b) OR (s < 0 AND v >= b))")
             col_name = alias.aliasname if not alias.colnames else alias.colnames[0].sval
@@ -456,7 +475,39 @@ class SelectMixin:
             sql = f"(SELECT value AS c0 FROM json_each({args[0].sql}))"
             return self.add_derived(alias, [ColInfo("unnest" if not node.alias else alias.aliasname,
                                                     t.elem_oid)], sql)
-        raise SqlError("0A000", f"function {name}() in FROM is not supported")
+        return self.materialised_srf(node, call, name, alias, args)
+
+    def materialised_srf(self, node, call, name, alias, args) -> str:
+        """Other set-returning functions with constant arguments: run the generator now and
+        inline its rows as VALUES (the statement is not cached: its rows depend on the values)."""
+        from pgsvc.sql import resolve as Rs
+        from pgsvc.sql.translate.funcs import SHIM_FUNCTIONS
+        sig = Rs.resolve_function(name, [a.oid for a in args], _loc(call), extra=SHIM_FUNCTIONS)
+        if sig.kind != "set" or sig.generator is None:
+            raise SqlError("0A000", f"function {name}() in FROM is not supported")
+        coerced = [self.coerce(a, t) if t not in Rs.ANY_OIDS else self.finalize_unknown(a)
+                   for a, t in zip(args, sig.arg_oids)]
+        if any("?" in c.sql or '"' in c.sql for c in coerced):
+            raise SqlError("0A000", f"{name}() in FROM with non-constant arguments is not supported")
+        self.cacheable = False
+        from pgsvc.sql.types import sqlite_adapter
+        row = self.engine.conn.execute("SELECT " + ", ".join(c.sql for c in coerced)).fetchone()
+        values = [sqlite_adapter(c.oid)[1](v) if v is not None and sqlite_adapter(c.oid)[1] else v
+                  for c, v in zip(coerced, row)]
+        ret = sig.ret_oid
+        if ret in Rs.ANY_OIDS:
+            from pgsvc.sql.types.catalog import find_oid
+            ret = find_oid(coerced[0].oid).elem_oid if ret == O.ANYELEMENT and find_oid(coerced[0].oid) else ret
+        to_s = sqlite_adapter(ret)[0]
+        from pgsvc.sql.translate.expr import sql_literal
+        rows = [sql_literal(to_s(v) if to_s and v is not None else v) for v in sig.generator(*values)]
+        sql = ("(SELECT column1 AS c0 FROM (VALUES " + ", ".join(f"({r})" for r in rows) + "))") if rows \
+            else "(SELECT NULL AS c0 WHERE 0)"
+        col = alias.colnames[0].sval if alias.colnames else (alias.aliasname if node.alias else name)
+        return self.add_derived(alias, [ColInfo(col, ret)], sql)
+
+
+_SRF_NAMES = {"generate_series", "unnest", "regexp_matches"}
 
 
 def _is_colref_sql(sql: str) -> bool:
