@@ -49,5 +49,20 @@ e2e: venv deb
 rpm:
 	sh packaging/rpm/build-rpm.sh
 
+# Side-by-side benchmark against PostgreSQL 15 (see bench/README.md); not part of `make test`.
+# Needs root (throwaway accounts), PostgreSQL 15 in /usr/lib/postgresql/15/bin, pgbench, psql.
+# matplotlib (for the PNG chart only) is pip-installed into the venv on first use.
+BENCH_ARGS ?=
+BENCH_MPL = $(PY) -c 'import matplotlib' 2>/dev/null || $(PY) -m pip install -q matplotlib \
+	|| echo "bench: matplotlib unavailable, the PNG chart will be skipped"
+
+bench: venv
+	@$(BENCH_MPL)
+	$(PY) -m bench $(BENCH_ARGS)
+
+bench-quick: venv
+	@$(BENCH_MPL)
+	$(PY) -m bench --quick $(BENCH_ARGS)
+
 clean:
 	rm -rf build dist *.egg-info
