@@ -248,6 +248,8 @@ def test_11_status_shows_status_text(m):
     r = m.sh("systemctl status --no-pager -l pgsvc.service", check=False)
     assert r.rc == 0, "systemctl status exits 0 for a running unit"
     assert f'Status: "{text}"' in r.out, r.out
+    # The operator's own view: pgsvc status (exit 0 = running, like pg_ctl status).
+    m.sh(f"pgsvc status -D {DATA}")
 
 
 def test_12_journal_has_server_log_with_priorities(m):
@@ -299,6 +301,8 @@ def test_14_stop_leaves_nothing_running(m):
     m.sh(f"test ! -e {DATA}/postmaster.pid && test ! -e {SOCKDIR}/.s.PGSQL.5432")
     r = m.sh("systemctl show -p Result --value pgsvc.service")
     assert r.out.strip() == "success", r.out
+    r = m.sh(f"pgsvc status -D {DATA}", check=False)
+    assert r.rc == 3, f"pgsvc status after stop exited {r.rc}, not 3 (not running)"
 
 
 def test_15_restart(m):
@@ -355,9 +359,22 @@ def test_17_second_cluster(m):
     m.sh("systemctl start pgsvc@second.service", timeout=90)  # running at remove time
 
 
+def test_18_upgrade_restarts_every_cluster(m):
+    """Reinstalling the package (postinst configure with the old version, as an upgrade
+    does) restarts pgsvc.service and the running pgsvc@ clusters, and creates nothing."""
+    pids = {u: main_pid(m, u) for u in ("pgsvc.service", "pgsvc@second.service")}
+    stamp = m.sh(f"sha256sum {DATA}/pgsvc.conf {DATA}/pg_hba.conf /var/lib/pgsvc/.pgpass").out
+    m.sh(f"apt-get install -y --reinstall {m.deb}", timeout=300)
+    for unit, before in pids.items():
+        m.wait_for(f"{unit} active", f"systemctl is-active {unit}", timeout=60)
+        assert main_pid(m, unit) not in (0, before), f"{unit} was not restarted"
+    assert m.sh(f"sha256sum {DATA}/pgsvc.conf {DATA}/pg_hba.conf /var/lib/pgsvc/.pgpass").out == stamp
+    assert m.sh(PSQL_PGSVC + " -c 'SELECT count(*) FROM e2e'").out.strip() == "2"
+
+
 # --- remove / purge ---------------------------------------------------------------------
 
-def test_18_remove_keeps_data(m):
+def test_19_remove_keeps_data(m):
     """apt remove: every cluster stopped, data and account kept."""
     m.sh("apt-get remove -y pgsvc", timeout=180)
     for unit in ("pgsvc.service", "pgsvc@second.service"):
@@ -366,7 +383,7 @@ def test_18_remove_keeps_data(m):
     m.sh(f"test -f {DATA}/pgsvc.conf && test -f {SECOND}/pgsvc.conf && getent passwd pgsvc")
 
 
-def test_19_reinstall_leaves_existing_cluster_alone(m):
+def test_20_reinstall_leaves_existing_cluster_alone(m):
     """Reinstall after remove: the kept cluster is reused, not re-initialised."""
     stamp = m.sh(f"sha256sum {DATA}/pgsvc.conf {DATA}/pg_hba.conf").out
     m.sh(f"apt-get install -y {m.deb}", timeout=300)
@@ -375,7 +392,7 @@ def test_19_reinstall_leaves_existing_cluster_alone(m):
     assert m.sh(PSQL_PGSVC + " -c 'SELECT count(*) FROM e2e'").out.strip() == "2"
 
 
-def test_20_purge_removes_account_and_data(m):
+def test_21_purge_removes_account_and_data(m):
     """apt purge: server stopped, /var/lib/pgsvc and the account gone."""
     m.sh("apt-get purge -y pgsvc", timeout=180)
     assert not pgsvc_processes(m)
