@@ -88,6 +88,43 @@ class Ddl:
             rel = self.cat.by_oid[relid]
         self.rebuild_if_needed(rel, force=False)
 
+    def create_table_as(self, into, query, if_not_exists) -> int | None:
+        from pgsvc.sql.translate import Translator
+        rv = into.rel
+        if rv.relpersistence == "t":
+            raise SqlError("0A000", "temporary tables are not supported")
+        schema = self.schema_of(rv)
+        if C.relation_name_taken(self.cat, schema, rv.relname):
+            if if_not_exists:
+                self.notice(f'relation "{rv.relname}" already exists, skipping')
+                return None
+            raise SqlError("42P07", f'relation "{rv.relname}" already exists')
+        q = Translator(self.engine, self.cat, []).select(query)
+        names = [c.sval for c in into.colNames or ()]
+        if len(names) > len(q.columns):
+            raise SqlError("42601", "too many column names were specified")
+        relid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "r",
+                                  {d.defname: _defarg(d.arg) for d in into.options or ()})
+        attrs = []
+        for i, c in enumerate(q.columns):
+            oid = c.oid if c.oid != O.UNKNOWN else O.TEXT
+            attrs.append(C.Attr(i + 1, names[i] if i < len(names) else c.name, oid, c.typmod))
+        seen = [a.name for a in attrs]
+        for n in seen:
+            if seen.count(n) > 1:
+                raise SqlError("42701", f'column "{n}" specified more than once')
+        for a in attrs:
+            C.insert_attr(self.conn, relid, a)
+        self.refresh()
+        rel = self.cat.by_oid[relid]
+        self.conn.execute(table_sql(rel, self.engine))
+        cols = ", ".join(quote_ident(a.name) for a in attrs)
+        sel = ", ".join(f"c{i}" for i in range(len(attrs)))
+        if into.skipData:
+            return 0
+        cur = self.conn.execute(f"INSERT INTO {quote_ident(rel.sqlite_name)} ({cols}) SELECT {sel} FROM ({q.sql})")
+        return cur.rowcount
+
     def column_def(self, cd: ast.ColumnDef, relid, attnum, schema, table, cons) -> C.Attr:
         tn = cd.typeName
         tname = tn.names[-1].sval if tn.names else ""

@@ -146,7 +146,7 @@ def operator_candidates(name: str) -> list[F.OperSig]:
 
 
 def lookup_cast(source: int, target: int) -> F.CastSig | None:
-    found = F.CASTS.get((source, target))
+    found = F.find_cast(source, target) if hasattr(F, "find_cast") else F.CASTS.get((source, target))
     if found is None:
         found = _SHIM_CASTS.get((source, target))
     return found
@@ -287,8 +287,8 @@ def function_candidates(name: str) -> list[F.FuncSig]:
 
 
 def resolve_function(name: str, args: list[int], position: int | None = None,
-                     extra: dict[str, list[F.FuncSig]] | None = None) -> F.FuncSig:
-    cands = list(function_candidates(name))
+                     extra: dict[str, list[F.FuncSig]] | None = None, only_extra: bool = False) -> F.FuncSig:
+    cands = [] if only_extra else list(function_candidates(name))
     if not cands and extra:
         cands = list(extra.get(name, []))
     fitting = []

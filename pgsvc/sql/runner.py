@@ -118,7 +118,7 @@ class Runner:
         from pgsvc.sql.utility import translate_utility
         from pgsvc.sql.translate import Translator
         tr = Translator(self, self.catalog, param_oids, literals)
-        if isinstance(node, ast.SelectStmt):
+        if isinstance(node, ast.SelectStmt) and node.intoClause is None:
             q = tr.select(node)
             stmt = Statement(text, "SELECT", [to_column(c) for c in q.columns])
             stmt.sqlite_sql = q.sql
@@ -129,6 +129,8 @@ class Runner:
             stmt.returning = d.returning is not None
             stmt.extra["relid"] = d.relation.oid
         else:
+            if literals:
+                tr.cacheable = False  # utility statements are translated from their own text
             stmt = translate_utility(self, tr, text, node)
         stmt.writes = stmt.writes or tr.writes
         stmt.cacheable = tr.cacheable
@@ -178,7 +180,7 @@ class Runner:
             for text, oid, conv in zip(stmt.literals, stmt.lit_oids, stmt.in_convs):
                 if oid in (O.TEXT, O.VARCHAR, O.UNKNOWN, O.NAME):
                     v = text
-                elif oid in (O.INT4, O.INT8) and text.isdigit():
+                elif oid == O.INT4 and text.isdigit() and len(text) < 10:
                     v = int(text)
                 else:
                     v = decode_text(oid, text, fmt)

@@ -241,6 +241,26 @@ def _ddl(command: str, method: str, with_text: bool = False):
     return build
 
 
+def _create_table_as(engine, tr, text, node):
+    if node.objtype != enums.ObjectType.OBJECT_TABLE:
+        raise SqlError("0A000", "materialized views are not supported")
+    return _table_from_query(text, node.into, node.query, node.if_not_exists)
+
+
+def _select_into(engine, tr, text, node: ast.SelectStmt):
+    into = node.intoClause
+    node.intoClause = None
+    return _table_from_query(text, into, node, False)
+
+
+def _table_from_query(text, into, query, if_not_exists):
+    def run(e, s, p):
+        from pgsvc.sql.ddl_alter import DdlAll
+        n = e.run_atomic(lambda: DdlAll(e).create_table_as(into, query, if_not_exists))
+        return Result(None, [], "SELECT" if n is not None else "CREATE TABLE AS", n)
+    return _stmt(text, "SELECT", run, writes=True)
+
+
 def _drop_tag(node: ast.DropStmt) -> str:
     return "DROP " + node.removeType.name[len("OBJECT_"):].replace("_", " ")
 
@@ -336,6 +356,8 @@ def _copy(engine, tr, text, node):
 _HANDLERS = {
     "TransactionStmt": _transaction,
     "VariableSetStmt": _set,
+    "CreateTableAsStmt": _create_table_as,
+    "SelectStmt": _select_into,
     "VariableShowStmt": _show,
     "CreateStmt": _ddl("CREATE TABLE", "create_table"),
     "DropStmt": _drop,

@@ -65,6 +65,26 @@ def _shim() -> dict[str, list[FuncSig]]:
 
 
 SHIM_FUNCTIONS = _shim()
+
+
+def _engine_functions() -> dict[str, list[FuncSig]]:
+    """Functions that need the session (settings, backend registry): resolved before FUNCTIONS."""
+    f: dict[str, list[FuncSig]] = {}
+
+    def add(name, args, ret, emit, strict=True):
+        f.setdefault(name, []).append(FuncSig(name, tuple(args), ret, emit, "scalar", 0, strict, "v"))
+
+    add("current_setting", [O.TEXT], O.TEXT, "pgsvce_current_setting({0}, 0)")
+    add("current_setting", [O.TEXT, O.BOOL], O.TEXT, "pgsvce_current_setting({0}, {1})")
+    add("set_config", [O.TEXT, O.TEXT, O.BOOL], O.TEXT, "pgsvce_set_config({0}, {1}, {2})", strict=False)
+    add("pg_cancel_backend", [O.INT4], O.BOOL, "pgsvce_signal_backend({0}, 'cancel')")
+    add("pg_terminate_backend", [O.INT4], O.BOOL, "pgsvce_signal_backend({0}, 'terminate')")
+    add("pg_terminate_backend", [O.INT4, O.INT8], O.BOOL, "pgsvce_signal_backend({0}, 'terminate')")
+    add("pg_backend_pid", [], O.INT4, "pgsvce_backend_pid()")
+    return f
+
+
+ENGINE_FUNCTIONS = _engine_functions()
 _SEQ_FUNCS = {"nextval", "currval", "setval", "lastval"}
 
 
@@ -90,8 +110,11 @@ class FuncMixin:
                                position=pos)
             return self.finish_call(node, FuncSig("count", (), O.INT8, "count(*)", "aggregate"), [], "count", pos)
         args = [self.expr(a) for a in node.args or ()]
-        sig = R.resolve_function(name, [a.oid if not a.is_null else O.UNKNOWN for a in args], pos,
-                                 extra=SHIM_FUNCTIONS)
+        arg_oids = [a.oid if not a.is_null else O.UNKNOWN for a in args]
+        if name in ENGINE_FUNCTIONS:
+            sig = R.resolve_function(name, arg_oids, pos, extra=ENGINE_FUNCTIONS, only_extra=True)
+        else:
+            sig = R.resolve_function(name, arg_oids, pos, extra=SHIM_FUNCTIONS)
         return self.finish_call(node, sig, args, name, pos)
 
     def finish_call(self, node: ast.FuncCall, sig: FuncSig, args: list[Ex], name: str, pos) -> Ex:

@@ -42,8 +42,6 @@ class SelectMixin:
             self.scope, self.agg_forbidden, self.windows = saved
 
     def select(self, node: ast.SelectStmt) -> Query:
-        if node.intoClause is not None:
-            raise SqlError("0A000", "SELECT INTO is not supported")
         with_sql = self.with_clause(node.withClause) if node.withClause else ""
         if node.op != enums.SetOperation.SETOP_NONE:
             q = self.set_operation(node)
@@ -311,9 +309,12 @@ class SelectMixin:
         if ex is None:
             ex = self.finalize_unknown(self.expr(node))
         d = enums.SortByDir
-        if s.sortby_dir == d.SORTBY_USING:
-            raise SqlError("0A000", "ORDER BY USING is not supported", position=_loc(s))
         desc = s.sortby_dir == d.SORTBY_DESC
+        if s.sortby_dir == d.SORTBY_USING:
+            op = s.useOp[-1].sval
+            if op not in ("<", ">", "~<~", "~>~"):
+                raise SqlError("0A000", f"ORDER BY USING {op} is not supported", position=_loc(s))
+            desc = op in (">", "~>~")
         n = enums.SortByNulls
         nulls_first = desc if s.sortby_nulls == n.SORTBY_NULLS_DEFAULT else s.sortby_nulls == n.SORTBY_NULLS_FIRST
         nulls_sql = "" if ex.notnull else (" NULLS FIRST" if nulls_first else " NULLS LAST")
