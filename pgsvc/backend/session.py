@@ -288,7 +288,12 @@ class Session:
 
     # ------------------------------------------------------------ simple query
     def handle_query(self, body: bytes) -> None:
-        sql = P.decode_query(body)
+        try:
+            sql = P.decode_query(body)
+        except SqlError as e:  # no terminator, bad UTF-8: an ERROR, as PostgreSQL (not a crash)
+            self.report_error(e)
+            self.ready_for_query()
+            return
         self._set_state("active", sql, self.engine.transaction_status() != "I")
         started = time.monotonic()
         try:
