@@ -36,14 +36,24 @@ class Ddl:
         self.engine.session.notice(SqlNotice(msg))
 
     def schema_of(self, rv) -> str:
+        if rv.relpersistence == "t" or rv.schemaname == "pg_temp":
+            return self.temp_schema()
         if rv.schemaname:
             if rv.schemaname not in self.cat.schemas:
                 raise SqlError("3F000", f'schema "{rv.schemaname}" does not exist')
             return rv.schemaname
         for s in self.engine.search_path():
-            if s in self.cat.schemas:
+            if s in self.cat.schemas and s != self.engine.temp_schema:
                 return s
         raise SqlError("3F000", "no schema has been selected to create in")
+
+    def temp_schema(self) -> str:
+        """This session's pg_temp_<pid> schema (created on first use, as in PostgreSQL)."""
+        name = self.engine.temp_schema
+        if name not in self.cat.schemas:
+            self.conn.execute('INSERT INTO "pgsvc$namespace" VALUES (?, ?)', (C.new_oid(self.conn), name))
+            self.refresh()
+        return name
 
     def refresh(self) -> None:
         C.bump_version(self.conn)
@@ -56,8 +66,7 @@ class Ddl:
         rv = node.relation
         if node.inhRelations or node.partspec or node.ofTypename:
             raise SqlError("0A000", "table inheritance, partitioning and typed tables are not supported")
-        if rv.relpersistence == "t":
-            raise SqlError("0A000", "temporary tables are not supported")
+        _check_on_commit(node.oncommit)
         schema = self.schema_of(rv)
         if C.relation_name_taken(self.cat, schema, rv.relname):
             if node.if_not_exists:
@@ -91,8 +100,7 @@ class Ddl:
     def create_table_as(self, into, query, if_not_exists) -> int | None:
         from pgsvc.sql.translate import Translator
         rv = into.rel
-        if rv.relpersistence == "t":
-            raise SqlError("0A000", "temporary tables are not supported")
+        _check_on_commit(into.onCommit)
         schema = self.schema_of(rv)
         if C.relation_name_taken(self.cat, schema, rv.relname):
             if if_not_exists:
@@ -326,7 +334,13 @@ def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
             parts.append(f"CONSTRAINT {quote_ident(c.name)} FOREIGN KEY ({fk}) REFERENCES "
                          f"{quote_ident(parent.sqlite_name)} ({pk}) ON UPDATE {_FK_ACTIONS[c.on_update]} "
                          f"ON DELETE {_FK_ACTIONS[c.on_delete]}")
-    return f"CREATE TABLE {quote_ident(name or rel.sqlite_name)} ({', '.join(parts)})"
+    temp = "TEMP " if rel.schema.startswith("pg_temp_") else ""
+    return f"CREATE {temp}TABLE {quote_ident(name or rel.sqlite_name)} ({', '.join(parts)})"
+
+
+def _check_on_commit(action) -> None:
+    if action in (enums.OnCommitAction.ONCOMMIT_DELETE_ROWS, enums.OnCommitAction.ONCOMMIT_DROP):
+        raise SqlError("0A000", "ON COMMIT DELETE ROWS / DROP is not supported")
 
 
 def check_sql(rel: C.Relation, expr: str, engine, prefix: str = "") -> str:

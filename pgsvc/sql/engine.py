@@ -56,6 +56,9 @@ class Engine(Runner):
         self.txn = TxnState()
         self.sequences = Sequences(self)
         self.catalog = C.load(self.conn)
+        self.temp_schema = f"pg_temp_{session.backend_pid}"
+        if self.temp_schema in self.catalog.schemas:
+            self.drop_temp_schema()  # left over by a crashed backend that had our pid
         self.simple_cache: dict[str, Statement] = {}
         self.script_cache: dict[str, list] = {}
         self.prepare_cache: dict[tuple, Statement] = {}
@@ -142,9 +145,26 @@ class Engine(Runner):
                 p = p.lower()
             if p == "$user":
                 p = self.session.user
-            if p and p in self.catalog.schemas:
+            if p == "pg_temp":
+                p = self.temp_schema
+            if p and p in self.catalog.schemas and p not in out:
                 out.append(p)
+        if self.temp_schema in self.catalog.schemas and self.temp_schema not in out:
+            out.insert(0, self.temp_schema)  # PostgreSQL searches pg_temp first for relations
         return out
+
+    def drop_temp_schema(self) -> None:
+        """Session end: the temp tables vanish with the connection; remove their catalog rows."""
+        from pgsvc.sql.ddl_alter import DdlAll
+
+        def drop():
+            d = DdlAll(self)
+            for rel in [r for r in self.catalog.by_oid.values() if r.schema == self.temp_schema]:
+                if rel.kind in ("r", "v", "S") and rel.oid in d.cat.by_oid:
+                    d.drop_relation(rel, True)
+            self.conn.execute('DELETE FROM "pgsvc$namespace" WHERE nspname = ?', (self.temp_schema,))
+            d.refresh()
+        self.run_atomic(drop)
 
     # --- EngineProtocol: parsing ---------------------------------------------------------
 
@@ -303,7 +323,12 @@ class Engine(Runner):
         try:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
-        except sqlite3.Error:
+            self.txn = TxnState()
+            self.lock.release()
+            self.check_catalog()
+            if self.temp_schema in self.catalog.schemas:
+                self.drop_temp_schema()
+        except (sqlite3.Error, SqlError):
             pass
         self.lock.close()
         self.conn.close()

@@ -152,10 +152,21 @@ class Runner:
         if not self.txn.open and stmt.version != self.catalog.version or \
                 (not self.txn.open and stmt.sqlite_sql is not None and self._stale()):
             stmt = self.retranslate(stmt)
+        if stmt.writes and self.read_only_now():
+            raise SqlError("25006", f"cannot execute {stmt.command} in a read-only transaction")
         if stmt.handler is not None:
-            return stmt.handler(self, stmt, params)
+            result = stmt.handler(self, stmt, params)
+            if stmt.command not in ("BEGIN", "START TRANSACTION", "SET", "SHOW", "SAVEPOINT"):
+                self.txn.ran_query = self.txn.block
+            return result
+        self.txn.ran_query = self.txn.block
         values = self.bind_values(stmt, params)
         return self.run_sql(stmt, values)
+
+    def read_only_now(self) -> bool:
+        if self.txn.block:
+            return self.txn.read_only
+        return bool(self.session.settings.get("default_transaction_read_only"))
 
     def _stale(self) -> bool:
         from pgsvc.sql import catalog as C

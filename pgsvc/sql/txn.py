@@ -110,6 +110,7 @@ class TxnState:
         self.savepoints: list[str] = []
         self.isolation = None
         self.read_only = False
+        self.ran_query = False  # a statement has run in this block (its snapshot is set)
 
     def status(self) -> str:
         if self.block:

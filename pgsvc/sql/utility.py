@@ -55,10 +55,37 @@ def _transaction(engine, tr, text, node: ast.TransactionStmt) -> Statement:
         raise SqlError("0A000", "two-phase commit is not supported")
     s.extra["name"] = node.savepoint_name
     s.extra["chain"] = node.chain
+    s.extra["options"] = _txn_options(node.options)
     s.txn_exit = k in (T.TRANS_STMT_COMMIT, T.TRANS_STMT_ROLLBACK, T.TRANS_STMT_ROLLBACK_TO)
     if node.chain:
         raise SqlError("0A000", "AND CHAIN is not supported")
     return s
+
+
+def _txn_options(options) -> dict:
+    out = {}
+    for d in options or ():
+        a = d.arg.val if isinstance(d.arg, ast.A_Const) else d.arg
+        v = a.sval if isinstance(a, ast.String) else a.ival if isinstance(a, ast.Integer) else \
+            a.boolval if isinstance(a, ast.Boolean) else a
+        out[d.defname] = v
+    return out
+
+
+def _apply_txn_options(engine, opts: dict, in_set: bool) -> None:
+    txn = engine.txn
+    if "transaction_read_only" in opts:
+        ro = bool(opts["transaction_read_only"])
+        if in_set and not ro and txn.read_only:
+            if txn.savepoints:
+                raise SqlError("25001", "cannot set transaction read-write mode inside a read-only transaction")
+            if txn.ran_query:
+                raise SqlError("25001", "transaction read-write mode must be set before any query")
+        if in_set and ro is False and txn.ran_query and not txn.read_only:
+            pass
+        txn.read_only = ro
+    if "transaction_isolation" in opts and in_set and txn.ran_query:
+        raise SqlError("25001", "SET TRANSACTION ISOLATION LEVEL must be called before any query")
 
 
 def _warn(engine, code, msg):
@@ -73,6 +100,9 @@ def _begin(engine, stmt, params) -> Result:
     txn.block = True
     txn.implicit = False
     txn.failed = False
+    txn.ran_query = False
+    txn.read_only = bool(engine.session.settings.get("default_transaction_read_only"))
+    _apply_txn_options(engine, stmt.extra["options"], False)
     # The SQLite transaction opens lazily at the block's first statement: a block whose first
     # statement writes takes the writer lock before its snapshot, so it cannot be stale (40001).
     import datetime as _dt
@@ -157,8 +187,11 @@ def _set(engine, tr, text, node: ast.VariableSetStmt) -> Statement:
     k = enums.VariableSetKind
     name = node.name
     if node.kind == k.VAR_SET_MULTI:
-        if name in ("TRANSACTION", "SESSION CHARACTERISTICS"):
-            return _stmt(text, "SET", lambda e, s, p: Result(None, [], "SET"))
+        opts = _txn_options(node.args)
+        if name == "TRANSACTION":
+            return _stmt(text, "SET", lambda e, s, p: _set_transaction(e, opts))
+        if name == "SESSION CHARACTERISTICS":
+            return _stmt(text, "SET", lambda e, s, p: _set_characteristics(e, opts))
         raise SqlError("0A000", f"SET {name} is not supported")
     if node.kind == k.VAR_RESET_ALL:
         return _stmt(text, "RESET", lambda e, s, p: _apply_reset(e, None))
@@ -169,6 +202,23 @@ def _set(engine, tr, text, node: ast.VariableSetStmt) -> Statement:
     name = {"timezone": "TimeZone"}.get(name, name)
     value = None if node.kind == k.VAR_SET_DEFAULT else _set_value(node.args)
     return _stmt(text, "SET", lambda e, s, p: _apply_set(e, name, value, node.is_local))
+
+
+def _set_transaction(engine, opts) -> Result:
+    if not engine.txn.block:
+        _warn(engine, "25P01", "SET TRANSACTION can only be used in transaction blocks")
+        return Result(None, [], "SET")
+    _apply_txn_options(engine, opts, True)
+    return Result(None, [], "SET")
+
+
+def _set_characteristics(engine, opts) -> Result:
+    settings = engine.session.settings
+    if "transaction_read_only" in opts:
+        settings.set_session("default_transaction_read_only", "on" if opts["transaction_read_only"] else "off")
+    if "transaction_isolation" in opts:
+        settings.set_session("default_transaction_isolation", str(opts["transaction_isolation"]).lower())
+    return Result(None, [], "SET")
 
 
 def _set_value(args) -> str:
@@ -186,6 +236,11 @@ def _set_value(args) -> str:
 
 
 def _apply_set(engine, name, value, local) -> Result:
+    if name.lower() == "transaction_read_only":
+        from pgsvc.settings import parse_bool
+        if engine.txn.block:
+            _apply_txn_options(engine, {"transaction_read_only": parse_bool(name, value or "off")}, True)
+        return Result(None, [], "SET")
     if name.lower() in ("transaction_isolation", "default_transaction_isolation") and value is not None:
         value = value.lower()
     engine.session.settings.set_session(name, value, superuser=engine.session.is_superuser)
@@ -213,10 +268,16 @@ def _show(engine, tr, text, node: ast.VariableShowStmt) -> Statement:
     d = DEFINITIONS.get(name.lower())
     if d is not None:
         label = d.name
+    elif name.lower() == "transaction_read_only":
+        label = "transaction_read_only"
+        d = True
     if name.lower() == "transaction isolation level":
         label = "transaction_isolation"
 
     def run(e, s, p):
+        if label.lower() == "transaction_read_only":
+            ro = e.txn.read_only if e.txn.block else bool(e.session.settings.get("default_transaction_read_only"))
+            return Result(s.columns, [("on" if ro else "off",)], "SHOW")
         if label == "transaction_isolation":
             # Honest: SQLite gives every transaction a snapshot and serialises writers, and a
             # write from a stale snapshot fails (40001): that is serializable execution.

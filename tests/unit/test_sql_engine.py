@@ -260,3 +260,19 @@ def test_writers_serialised_and_stale_snapshot_is_40001(tmp_path):
     a.run("commit")
     b.run("update t set v = 4")
     assert a.rows("select v from t") == [(4,)]
+
+
+def test_temp_tables_are_private_and_dropped_at_session_end(tmp_path):
+    a, b = Session(tmp_path), Session(tmp_path)
+    b.engine.session.backend_pid = 2
+    b.engine.temp_schema = "pg_temp_2"
+    a.run("create temp table tt (id serial primary key, x text)")
+    a.run("insert into tt (x) values ('a')")
+    assert a.rows("select id, x from pg_temp.tt") == [(1, "a")]
+    assert b.error("select * from tt").sqlstate == "42P01"
+    a.run("create table tt (q int)")  # a permanent table of the same name goes to public
+    assert a.rows("select x from tt") == [("a",)]  # pg_temp is searched first
+    a.engine.close()
+    assert b.rows("select count(*) from tt") == [(0,)]  # public.tt
+    assert not any(s.startswith("pg_temp_1") for s in b.engine.catalog.schemas) or \
+        b.engine.check_catalog() or "pg_temp_1" not in b.engine.catalog.schemas

@@ -87,7 +87,8 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, DmlMixin):
         if rv.catalogname and rv.catalogname != self.session.database:
             raise SqlError("0A000", f"cross-database references are not implemented: "
                            f"{rv.catalogname}.{rv.schemaname}.{rv.relname}", position=_loc(rv))
-        rel = self.catalog.lookup(rv.schemaname, rv.relname, self.search_path())
+        schema = self.engine.temp_schema if rv.schemaname == "pg_temp" else rv.schemaname
+        rel = self.catalog.lookup(schema, rv.relname, self.search_path())
         if rel is None:
             name = f"{rv.schemaname}.{rv.relname}" if rv.schemaname else rv.relname
             raise SqlError("42P01", f'relation "{name}" does not exist', position=_loc(rv))
