@@ -56,6 +56,7 @@ class Engine(Runner):
         self.txn = TxnState()
         self.sequences = Sequences(self)
         self.catalog = C.load(self.conn)
+        self._data_version = None
         self.temp_schema = f"pg_temp_{session.backend_pid}"
         if self.temp_schema in self.catalog.schemas:
             self.drop_temp_schema()  # left over by a crashed backend that had our pid
@@ -127,12 +128,23 @@ class Engine(Runner):
     def reload_catalog(self) -> None:
         self.catalog = C.load(self.conn)
 
-    def check_catalog(self) -> None:
+    def check_catalog(self) -> bool:
+        """Reload the catalog if another backend changed it; True if it did."""
         if C.read_version(self.conn) != self.catalog.version:
             self.reload_catalog()
             self.simple_cache.clear()
             self.script_cache.clear()
             self.prepare_cache.clear()
+            return True
+        return False
+
+    def others_committed(self) -> bool:
+        """PRAGMA data_version moves only when another connection commits: a cheap pre-check."""
+        dv = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if dv == self._data_version:
+            return False
+        self._data_version = dv
+        return True
 
     def search_path(self) -> list[str]:
         raw = str(self.session.settings.get("search_path"))
@@ -244,7 +256,7 @@ class Engine(Runner):
         return self.translate_raw(sql, raws[0], list(param_oids))
 
     def check_catalog_if_idle(self) -> None:
-        if not self.txn.open:
+        if not self.txn.open and self.others_committed():
             self.check_catalog()
 
     def translate_raw(self, sql: str, raw, param_oids: list[int]) -> Statement:

@@ -169,11 +169,7 @@ class Runner:
         return bool(self.session.settings.get("default_transaction_read_only"))
 
     def _stale(self) -> bool:
-        from pgsvc.sql import catalog as C
-        if C.read_version(self.conn) != self.catalog.version:
-            self.check_catalog()
-            return True
-        return False
+        return self.others_committed() and self.check_catalog()
 
     def retranslate(self, stmt: Statement) -> Statement:
         if stmt.node is None:
@@ -186,7 +182,6 @@ class Runner:
 
     def bind_values(self, stmt: Statement, params) -> list:
         if stmt.literals is not None:
-            fmt = self.fctx.format_context()
             out = []
             for text, oid, conv in zip(stmt.literals, stmt.lit_oids, stmt.in_convs):
                 if oid in (O.TEXT, O.VARCHAR, O.UNKNOWN, O.NAME):
@@ -194,7 +189,7 @@ class Runner:
                 elif oid == O.INT4 and text.isdigit() and len(text) < 10:
                     v = int(text)
                 else:
-                    v = decode_text(oid, text, fmt)
+                    v = decode_text(oid, text, self.fctx.format_context())
                 out.append(conv(v) if conv is not None else v)
             return out
         if len(params) != len(stmt.param_oids):
