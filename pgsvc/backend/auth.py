@@ -74,10 +74,15 @@ def auth_failed(user: str) -> FatalError:
 class Authenticator:
     """One connection's password exchange for the method pg_hba.conf chose."""
 
-    def __init__(self, method: str, user: str, stored_password: str | None) -> None:
+    def __init__(self, method: str, user: str, stored_password: str | None,
+                 password_encryption: str = "scram-sha-256") -> None:
         self.method = method
         self.user = user
         self.stored = stored_password  # None: unknown role, no password, or expired
+        # What a role without a stored password is treated as having (PostgreSQL's
+        # CheckPWChallengeAuth): under an md5 line, a missing role must be asked for the
+        # same method as an existing one, or the request itself tells that it is missing.
+        self.password_encryption = password_encryption
         self._scram = None
         self._salt = b""
         self._stage = 0
@@ -91,7 +96,9 @@ class Authenticator:
             raise FatalError(INVALID_AUTHORIZATION_SPECIFICATION, "authentication rejected")
         if self.method == "password":
             return protocol.AUTH_CLEARTEXT
-        if self.method == "md5" and not (self.stored or "").startswith("SCRAM-SHA-256$"):
+        stored_type = "md5" if (self.stored or "").startswith("md5") else (
+            "scram-sha-256" if self.stored else self.password_encryption)
+        if self.method == "md5" and stored_type == "md5":
             self._salt = os.urandom(4)
             return protocol.encode_auth_md5(self._salt)
         # scram-sha-256, or md5 with a SCRAM verifier stored (PostgreSQL upgrades it)

@@ -209,7 +209,8 @@ def _authenticate(ctx, conn: ClientConnection, catalog: GlobalCatalog, user: str
         _check_peer(ctx.sock, user)
     elif record.method != "trust":
         stored = role.password if role is not None and role.can_login and catalog.role_valid(role) else None
-        _exchange_password(conn, Authenticator(record.method, user, stored), user)
+        _exchange_password(conn, Authenticator(record.method, user, stored,
+                                               state.settings["password_encryption"]), user)
     # Only after the password exchange: the client must not learn which roles exist.
     if role is None:
         raise FatalError(INVALID_AUTHORIZATION_SPECIFICATION, f'role "{user}" does not exist')

@@ -157,7 +157,10 @@ def test_md5_wrong_and_unknown():
     with pytest.raises(FatalError) as e:
         auth.step(b"md5" + b"0" * 32 + b"\0")
     assert e.value.sqlstate == "28P01"
-    ghost = Authenticator("md5", "ghost", None)
+    # a missing role is asked for what password_encryption stores (PostgreSQL's rule):
+    # the same as an existing role's request, whichever method that is
+    assert auth_code(Authenticator("md5", "ghost", None).begin()) == 10
+    ghost = Authenticator("md5", "ghost", None, "md5")
     assert auth_code(ghost.begin()) == 5  # asked like anyone else
     with pytest.raises(FatalError) as e:
         ghost.step(b"md5" + b"0" * 32 + b"\0")
