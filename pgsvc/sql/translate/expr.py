@@ -383,6 +383,9 @@ class ExprMixin:
         pos = _loc(node)
         if kind == k.AEXPR_OP:
             name = node.name[-1].sval
+            if isinstance(node.lexpr, ast.RowExpr) and isinstance(node.rexpr, ast.RowExpr):
+                return self.row_compare(name, [self.expr(a) for a in node.lexpr.args],
+                                        [self.expr(a) for a in node.rexpr.args], pos)
             if node.lexpr is None:
                 return self.prefix_op(name, self.expr(node.rexpr), pos)
             return self.operator(name, self.expr(node.lexpr), self.expr(node.rexpr), pos)
@@ -450,9 +453,37 @@ class ExprMixin:
         a = self.coerce(arg, sig.right_oid)
         return Ex(sig.emit.format(a.sql), sig.ret_oid, has_agg=a.has_agg)
 
+    def row_compare(self, name: str, left: list[Ex], right: list[Ex], pos) -> Ex:
+        """(a, b) op (c, d), expanded as PostgreSQL defines row comparison."""
+        if len(left) != len(right):
+            raise SqlError("42601", "unequal number of entries in row expressions", position=pos)
+        eqs = [self.compare("=", lft, rgt, pos).sql for lft, rgt in zip(left, right)]
+        if name == "=":
+            return Ex("(" + " AND ".join(eqs) + ")", O.BOOL)
+        if name == "<>":
+            return Ex("(NOT (" + " AND ".join(eqs) + "))", O.BOOL)
+        if name not in ("<", "<=", ">", ">="):
+            raise SqlError("0A000", f"row comparison with {name} is not supported", position=pos)
+        strict = name[0]
+        last = self.compare(name, left[-1], right[-1], pos).sql
+        sql = last
+        for i in range(len(left) - 2, -1, -1):
+            lt = self.compare(strict, left[i], right[i], pos).sql
+            sql = f"({lt} OR ({eqs[i]} AND {sql}))"
+        return Ex(sql, O.BOOL)
+
     def in_list(self, node: ast.A_Expr, pos) -> Ex:
-        left = self.expr(node.lexpr)
         neg = node.name[-1].sval == "<>"
+        if isinstance(node.lexpr, ast.RowExpr):
+            left_row = [self.expr(a) for a in node.lexpr.args]
+            parts = []
+            for item in node.rexpr:
+                if not isinstance(item, ast.RowExpr):
+                    raise SqlError("42601", "row expression expected in IN list", position=pos)
+                parts.append(self.row_compare("=", left_row, [self.expr(a) for a in item.args], pos).sql)
+            sql = "(" + " OR ".join(parts) + ")"
+            return Ex(f"(NOT {sql})" if neg else sql, O.BOOL)
+        left = self.expr(node.lexpr)
         items = [self.expr(e) for e in node.rexpr]
         t = R.common_type([left.oid] + [i.oid for i in items], "IN", pos)
         left = self.coerce(left, t)

@@ -239,6 +239,18 @@ class FuncMixin:
             c = sub.columns[0]
             arr = find_oid(c.oid).array_oid if find_oid(c.oid) else 0
             return Ex(f"(SELECT json_group_array(c0) FROM {sub.sql_paren()})", arr, name="array")
+        if kind in (t.ANY_SUBLINK, t.ALL_SUBLINK) and isinstance(node.testexpr, ast.RowExpr):
+            op = node.operName[-1].sval if node.operName else "="
+            row = [self.expr(a) for a in node.testexpr.args]
+            if len(row) != len(sub.columns):
+                raise SqlError("42601", "subquery has too " + ("many" if len(sub.columns) > len(row) else "few")
+                               + " columns", position=pos)
+            if kind != t.ANY_SUBLINK or op != "=":
+                raise SqlError("0A000", "row comparison with ALL or operators other than = is not supported",
+                               position=pos)
+            cond = self.row_compare("=", row, [Ex(f"s.c{i}", c.oid) for i, c in enumerate(sub.columns)], pos)
+            return Ex(f"(SELECT CASE WHEN max({cond.sql}) = 1 THEN 1 WHEN count(*) = count({cond.sql}) "
+                      f"THEN 0 END FROM {sub.sql_paren()} AS s)", O.BOOL)
         if kind in (t.ANY_SUBLINK, t.ALL_SUBLINK):
             op = node.operName[-1].sval if node.operName else "="
             left = self.expr(node.testexpr)

@@ -395,24 +395,43 @@ class SelectMixin:
 
     def join(self, j: ast.JoinExpr) -> str:
         jt = enums.JoinType
+        start = len(self.scope.entries)
         left = self.from_item(j.larg)
-        n_left = len(self.scope.entries)
+        mid = len(self.scope.entries)
         right = self.from_item(j.rarg)
         kind = {jt.JOIN_INNER: "JOIN", jt.JOIN_LEFT: "LEFT JOIN", jt.JOIN_FULL: "FULL JOIN",
                 jt.JOIN_RIGHT: "RIGHT JOIN"}.get(j.jointype)
         if kind is None:
             raise SqlError("0A000", "this join type is not supported")
-        if j.alias is not None:
-            raise SqlError("0A000", "aliases on JOIN are not supported")
         if j.isNatural or j.usingClause:
-            return self.join_using(j, left, right, kind, n_left)
-        if j.quals is None:
-            return f"{left} {'CROSS JOIN' if kind == 'JOIN' else kind} {right}" + ("" if kind == "JOIN" else " ON 1")
-        cond = self.bool_expr(j.quals, "JOIN/ON")
-        return f"{left} {kind} {right} ON {cond.sql}"
+            sql = self.join_using(j, left, right, kind, start, mid)
+        elif j.quals is None:
+            sql = f"{left} {'CROSS JOIN' if kind == 'JOIN' else kind} {right}" + ("" if kind == "JOIN" else " ON 1")
+        else:
+            cond = self.bool_expr(j.quals, "JOIN/ON")
+            sql = f"{left} {kind} {right} ON {cond.sql}"
+        if j.alias is not None:
+            self.alias_join(start, j.alias)
+        return sql
 
-    def join_using(self, j, left, right, kind, n_left) -> str:
-        lents, rents = self.scope.entries[:n_left], self.scope.entries[n_left:]
+    def alias_join(self, start: int, alias: ast.Alias) -> None:
+        """(a JOIN b) AS x (c1, ...): the join's columns under one name; a and b become invisible."""
+        ents = self.scope.entries[start:]
+        cols = []
+        for e in ents:
+            cols.extend(c for c in (e.star_cols if e.star_cols is not None else e.cols)
+                        if e.alias is None or c.name not in e.hidden)
+        names = [c.sval for c in alias.colnames or ()]
+        if len(names) > len(cols):
+            raise SqlError("42P10", f'table "{alias.aliasname}" has {len(cols)} columns available but '
+                           f"{len(names)} columns specified")
+        cols = [ColInfo(names[i] if i < len(names) else c.name, c.oid, c.typmod, c.sql, c.table_oid, c.attnum,
+                        c.notnull) for i, c in enumerate(cols)]
+        del self.scope.entries[start:]
+        self.scope.add(RangeEntry(alias.aliasname, cols))
+
+    def join_using(self, j, left, right, kind, start, mid) -> str:
+        lents, rents = self.scope.entries[start:mid], self.scope.entries[mid:]
 
         def visible(ents):
             out = {}
@@ -442,7 +461,11 @@ class SelectMixin:
                 e.hidden = set(e.hidden) | {n}
                 base = e.star_cols if e.star_cols is not None else e.cols
                 e.star_cols = [c for c in base if c.name != n]
-        self.scope.entries.insert(0, RangeEntry(None, merged))
+        self.scope.entries.insert(start, RangeEntry(None, merged))
+        if j.join_using_alias is not None:
+            self.scope.add(RangeEntry(j.join_using_alias.aliasname, list(merged)))
+            self.scope.entries[-1].hidden = {c.name for c in merged}
+            self.scope.entries[-1].star_cols = []
         on = " AND ".join(conds) if conds else "1"
         return f"{left} {kind} {right} ON {on}"
 
