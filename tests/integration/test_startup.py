@@ -284,3 +284,50 @@ def test_ipv6_listen_address(server_factory):
     srv.start("-h", "127.0.0.1,::1")
     assert pgwire.startup(("::1", srv.port), srv.superuser).auth_ok
     assert pgwire.startup(("127.0.0.1", srv.port), srv.superuser).auth_ok
+
+
+def test_session_process_title(srv):
+    require_engine()
+    import psycopg
+
+    with psycopg.connect(srv.dsn(), connect_timeout=10, autocommit=True) as conn:
+        backend = psutil.Process(conn.info.backend_pid)
+        with socket.socket(fileno=os.dup(conn.pgconn.socket)) as s:
+            port = s.getsockname()[1]
+        expected = f"pgsvc: {srv.superuser} postgres 127.0.0.1({port}) idle"
+        # (session.py sets the title just after sending ReadyForQuery, PostgreSQL just
+        # before; so wait a little instead of reading it at once)
+        wait_until(lambda: " ".join(backend.cmdline()).strip() == expected, timeout=5,
+                   what=f"title {expected!r}, have {' '.join(backend.cmdline()).strip()!r}")
+
+
+def test_cancel_request_cancels_a_running_query(srv):
+    require_engine()
+    import psycopg
+
+    with psycopg.connect(srv.dsn(), connect_timeout=10, autocommit=True) as conn:
+        import threading
+
+        timer = threading.Timer(0.5, conn.cancel)
+        timer.start()
+        try:
+            with pytest.raises(psycopg.errors.QueryCanceled) as info:
+                conn.execute("SELECT pg_sleep(10)")
+        finally:
+            timer.cancel()
+        assert info.value.sqlstate == "57014"
+        assert "canceling statement due to user request" in str(info.value)
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_backend_killed_by_signal_is_logged_and_supervisor_stays(srv):
+    held = _silent_connection(_targets(srv)["tcp"])
+    try:
+        (backend,) = srv.wait_children(1)
+        backend.kill()
+        wait_until(lambda: f"server process (PID {backend.pid}) was terminated by signal 9"
+                   in srv.log.read_text(), what="log line for the killed backend")
+    finally:
+        held.close()
+    assert srv.proc.poll() is None
+    assert pgwire.startup(_targets(srv)["unix"], srv.superuser).auth_ok
