@@ -14,7 +14,7 @@ import re
 from pgsvc.errors import PgsvcError, SqlError
 from pgsvc.settings import DEFINITIONS, lookup, parse_value
 
-_LINE = re.compile(
+LINE_SYNTAX = re.compile(
     r"""^\s*(?P<name>[A-Za-z_][\w.]*)\s*(?:=\s*|\s+)(?P<value>'(?:[^'\\]|''|\\.)*'|[^\s#'=]+)\s*(?:\#.*)?$"""
 )
 
@@ -34,10 +34,10 @@ def read_config(path: str, _depth: int = 0) -> dict[str, object]:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        m = _LINE.match(line)
+        m = LINE_SYNTAX.match(line)
         if not m:
             raise ConfigError(f'syntax error in file "{path}" line {lineno}, near "{stripped[:40]}"')
-        name, raw = m.group("name"), _unquote(m.group("value"))
+        name, raw = m.group("name"), unquote(m.group("value"))
         if name in ("include", "include_if_exists"):
             target = raw if os.path.isabs(raw) else os.path.join(os.path.dirname(path), raw)
             if name == "include_if_exists" and not os.path.exists(target):
@@ -69,7 +69,7 @@ def parse_assignments(pairs: tuple[str, ...] | list[str]) -> dict[str, object]:
     return values
 
 
-def _unquote(value: str) -> str:
+def unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == "'" and value[-1] == "'":
         inner = value[1:-1]
         return re.sub(r"''|\\(.)", lambda m: "'" if m.group(0) == "''" else _escape(m.group(1)), inner)

@@ -98,12 +98,19 @@ def _configured_user(opts: ServerOptions) -> str | None:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
         return None
-    with os.fdopen(fd, encoding="utf-8") as f:
+    return configured_user_from(fd)
+
+
+def configured_user_from(fd: int) -> str | None:
+    """The last `user` assignment in the file (postgresql.conf syntax: `user = 'x'`,
+    `user x`, quotes and comments as everywhere else). Includes are not followed."""
+    found = None
+    with os.fdopen(fd, encoding="utf-8", errors="replace") as f:
         for line in f:
-            name, _, value = line.partition("=")
-            if name.strip() == "user":
-                return value.split("#", 1)[0].strip().strip("'") or None
-    return None
+            m = configfile.LINE_SYNTAX.match(line)
+            if m and m.group("name").lower() == "user":
+                found = configfile.unquote(m.group("value")) or None
+    return found
 
 
 def load_settings(layout: Layout, opts: ServerOptions) -> Settings:

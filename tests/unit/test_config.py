@@ -142,3 +142,21 @@ def test_render_round_trips(tmp_path):
     assert values["application_name"] == "it's here"
     assert values["unix_socket_permissions"] == 0o777
     assert values["user"] == "pgsvc"
+
+
+@pytest.mark.parametrize("text, user", [
+    ("user = 'svc'  # (restart)\n", "svc"),
+    ("user svc\n", "svc"),
+    ("user='s''vc'\n", "s'vc"),
+    ("user = 'a'\nuser = 'b'\n", "b"),
+    ("# user = 'a'\nport = 1\n", None),
+    ("username = 'x'\n", None),
+    ("user = ''\n", None),
+])
+def test_configured_user_read_before_dropping_root(tmp_path, text, user):
+    import os
+
+    from pgsvc.supervisor.startup import configured_user_from
+
+    path = conf(tmp_path, text)
+    assert configured_user_from(os.open(path, os.O_RDONLY)) == user
