@@ -70,17 +70,30 @@ def start_server(opts: ServerOptions) -> ServerState:
     start_time = time.time()
     lock = LockFile(layout.lockfile, layout.datadir, "data directory")
     lock.acquire(_lock_fields(layout, settings, start_time))
-    registry = Registry.create(layout.registry, settings["max_connections"] + EXTRA_SLOTS)
     listeners = listen.Listeners()
+    registry = None
     try:
+        registry = Registry.create(layout.registry, settings["max_connections"] + EXTRA_SLOTS)
         bind_listeners(settings, layout, activated, listeners, start_time)
     except BaseException:
+        # A refused start-up leaves the data directory as it found it: no registry file,
+        # no lock file, no socket files.
         listeners.close()
         listeners.remove_files()
+        if registry is not None:
+            registry.close()
+            _unlink_quietly(layout.registry)
         lock.release()
         raise
     return ServerState(layout, account, settings, hba, notifier, lock, registry, listeners,
                        start_time, opts)
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _configured_user(opts: ServerOptions) -> str | None:

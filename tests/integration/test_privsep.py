@@ -18,8 +18,10 @@ OTHER_ACCOUNT = "pgsvc_test_other"
 ROOTGROUP_ACCOUNT = "pgsvc_test_rootgrp"
 
 
-def snapshot(datadir) -> dict:
-    """Every entry under the data directory: (mode, uid, gid, size, mtime_ns)."""
+def snapshot(datadir, top_mtime: bool = True) -> dict:
+    """Every entry under the data directory: (mode, uid, gid, size, mtime_ns). Without
+    top_mtime the directory's own mtime is left out (a start-up that took the lock file
+    and then failed has created and removed it)."""
     out = {}
     for dirpath, dirnames, filenames in os.walk(datadir):
         for name in [*dirnames, *filenames, ""]:
@@ -27,6 +29,8 @@ def snapshot(datadir) -> dict:
             st = os.lstat(path)
             out[os.path.relpath(path, datadir)] = (st.st_mode, st.st_uid, st.st_gid, st.st_size,
                                                    st.st_mtime_ns)
+    if not top_mtime:
+        out["."] = out["."][:4]
     return out
 
 
@@ -183,3 +187,21 @@ def test_initdb_cluster_is_owned_by_account_everywhere(stopped):
         assert uid == pw.pw_uid, rel
         assert mode & 0o077 == 0, (rel, oct(mode))
 
+
+
+def test_port_or_socket_in_use_refused_and_nothing_left_behind(server_factory):
+    """A second cluster on a port another server holds: refused (TCP in use, or the socket
+    lock file when only the Unix socket is asked for), its data directory unchanged."""
+    first = server_factory()
+    second = server_factory(start=False)
+    before = snapshot(second.datadir, top_mtime=False)
+    second.port = first.port
+    second.sockdir = first.sockdir
+    r = run_server(second)
+    assert_refused(second, r, "could not create any TCP/IP sockets")
+    assert snapshot(second.datadir, top_mtime=False) == before
+    r = run_server(second, "-h", "")
+    assert_refused(second, r, f".s.PGSQL.{first.port}.lock", "already exists", f"PID {first.pid}")
+    assert snapshot(second.datadir, top_mtime=False) == before
+    assert os.path.exists(first.socket_path)
+    assert pgwire.startup(first.socket_path, first.superuser).auth_ok
