@@ -143,3 +143,22 @@ def test_stopping_on_sigterm(notified):
             assert "READY" not in m
     except TimeoutError:
         pass
+
+
+def test_journald_priority_prefixes(server_factory):
+    """Under systemd (stderr is the journal stream JOURNAL_STREAM names) each log line
+    carries a <N> syslog priority; otherwise lines are PostgreSQL's plain format."""
+    srv = server_factory(start=False)
+    srv.log.touch()
+    st = os.stat(srv.log)
+    srv.start(env={"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"})
+    srv.stop()
+    lines = [ln for ln in srv.log.read_text().splitlines() if ln]
+    assert lines and all(ln.startswith("<") for ln in lines), lines
+    assert "<6>LOG:  database system is ready to accept connections" in lines
+
+    plain = server_factory()
+    plain.stop()
+    text = plain.log.read_text()
+    assert "LOG:  database system is ready to accept connections" in text
+    assert "<6>" not in text
