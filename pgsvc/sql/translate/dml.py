@@ -181,9 +181,15 @@ class DmlMixin:
 
     def set_list(self, targets, rel: Relation) -> str:
         parts = []
+        seen: set[str] = set()
+        multi_sources: dict[int, object] = {}
         for rt in targets:
+            if rt.name in seen:
+                raise SqlError("42601", f'multiple assignments to same column "{rt.name}"', position=_loc(rt))
+            seen.add(rt.name)
             if isinstance(rt.val, ast.MultiAssignRef):
-                raise SqlError("0A000", "multiple-column assignment in SET is not supported")
+                parts.append(self.multi_assign(rt, rel, multi_sources))
+                continue
             a = rel.attr(rt.name)
             if a is None:
                 raise SqlError("42703", f'column "{rt.name}" of relation "{rel.name}" does not exist',
@@ -196,6 +202,33 @@ class DmlMixin:
                 val = self.assign(self.expr(rt.val), a, _loc(rt.val))
             parts.append(f"{quote_ident(a.name)} = {val.sql}")
         return ", ".join(parts)
+
+    def multi_assign(self, rt, rel: Relation, sources: dict) -> str:
+        """SET (a, b) = (x, y) / = (SELECT ...): one column of the row source."""
+        m = rt.val
+        a = rel.attr(rt.name)
+        if a is None:
+            raise SqlError("42703", f'column "{rt.name}" of relation "{rel.name}" does not exist', position=_loc(rt))
+        src = m.source
+        if isinstance(src, ast.RowExpr):
+            if len(src.args) != m.ncolumns:
+                raise SqlError("42601", "number of columns does not match number of values", position=_loc(rt))
+            item = src.args[m.colno - 1]
+            val = self.default_expr(rel, a) if isinstance(item, ast.SetToDefault) else \
+                self.assign(self.expr(item), a, _loc(item))
+            return f"{quote_ident(a.name)} = {val.sql}"
+        if isinstance(src, ast.SubLink):
+            key = id(src)
+            if key not in sources:
+                sources[key] = self.subquery(src.subselect)
+            sub = sources[key]
+            if len(sub.columns) != m.ncolumns:
+                raise SqlError("42601", "number of columns does not match number of values", position=_loc(rt))
+            c = sub.columns[m.colno - 1]
+            val = self.assign(Ex(self.scalar_subquery_sql(sub, m.colno - 1), c.oid, c.typmod), a)
+            return f"{quote_ident(a.name)} = {val.sql}"
+        raise SqlError("42601", "source for a multiple-column UPDATE item must be a sub-SELECT or ROW() expression",
+                       position=_loc(src))
 
     def returning(self, items, rel: Relation, alias: str, sa: str):
         if not items:

@@ -88,7 +88,17 @@ ENGINE_FUNCTIONS = _engine_functions()
 _SEQ_FUNCS = {"nextval", "currval", "setval", "lastval"}
 
 
-class FuncMixin:
+class _ScalarMixin:
+    def scalar_subquery_sql(self, sub, col: int) -> str:
+        """A scalar subquery that fails like PostgreSQL on a second row (SQLite takes the first)."""
+        if sub.extra.get("one_row"):
+            return f"(SELECT c{col} FROM {sub.sql_paren()})"
+        return (f"(SELECT CASE WHEN count(*) > 1 THEN pgsvce_raise('21000', 'more than one row returned by a "
+                f"subquery used as an expression') ELSE min(c{col}) END FROM (SELECT c{col} FROM "
+                f"{sub.sql_paren()} LIMIT 2))")
+
+
+class FuncMixin(_ScalarMixin):
     def x_FuncCall(self, node: ast.FuncCall) -> Ex:
         names = [n.sval for n in node.funcname]
         if len(names) == 2 and names[0] == "pg_catalog":
@@ -234,7 +244,7 @@ class FuncMixin:
             if len(sub.columns) != 1:
                 raise SqlError("42601", "subquery must return only one column", position=pos)
             c = sub.columns[0]
-            return Ex(sub.sql_paren(), c.oid, c.typmod, name=c.name if c.name != "?column?" else "?column?")
+            return Ex(self.scalar_subquery_sql(sub, 0), c.oid, c.typmod, name=c.name)
         if kind == t.ARRAY_SUBLINK:
             c = sub.columns[0]
             arr = find_oid(c.oid).array_oid if find_oid(c.oid) else 0

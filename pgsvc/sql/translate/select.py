@@ -177,7 +177,8 @@ class SelectMixin:
             pass
         sql = f"SELECT {distinct}{sel}{from_sql}{where}{group_sql}{having}{order}{limit}"
         cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum) for t, n in zip(targets, names)]
-        return Query(sql, cols, extra={"simple": not order and not limit})
+        one_row = aggregated and not group and not node.havingClause and not distinct
+        return Query(sql, cols, extra={"simple": not order and not limit, "one_row": one_row})
 
     def distinct_on(self, node, targets, names, from_sql, where, group, having) -> Query:
         keys = [self.finalize_unknown(self.expr(e)) for e in node.distinctClause]
