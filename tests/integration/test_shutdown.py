@@ -200,3 +200,38 @@ def test_reserved_connections_must_be_below_max_connections(server_factory):
     assert r.returncode != 0
     assert "superuser_reserved_connections (3) must be less than max_connections (3)" in r.stderr
     assert not (srv.datadir / "postmaster.pid").exists()
+
+
+def test_fast_shutdown_interrupts_a_running_query(server_factory):
+    require_engine()
+    import threading
+
+    import psycopg
+
+    srv = server_factory()
+    conn = psycopg.connect(srv.dsn(), connect_timeout=10, autocommit=True)
+    outcome: list = []
+
+    def run():
+        try:
+            conn.execute("SELECT pg_sleep(30)")
+            outcome.append(None)
+        except Exception as e:  # noqa: BLE001 - recorded for the assertion
+            outcome.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    try:
+        wait_until(lambda: any("active" in " ".join(k.cmdline()) for k in srv.children()),
+                   what="query to be running")
+        start = time.monotonic()
+        os.kill(srv.pid, signal.SIGINT)
+        t.join(15)
+        assert not t.is_alive()
+        assert time.monotonic() - start < 5
+        assert outcome and isinstance(outcome[0], psycopg.Error), outcome
+        assert "terminating connection due to administrator command" in str(outcome[0])
+        assert srv.proc.wait(20) == 0
+    finally:
+        conn.close()
+    _gone(srv)

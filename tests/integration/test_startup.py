@@ -331,3 +331,26 @@ def test_backend_killed_by_signal_is_logged_and_supervisor_stays(srv):
         held.close()
     assert srv.proc.poll() is None
     assert pgwire.startup(_targets(srv)["unix"], srv.superuser).auth_ok
+
+
+def test_startup_options_and_application_name(srv):
+    require_engine()
+    import psycopg
+
+    dsn = srv.dsn(options="-c statement_timeout=150 -c search_path=x,public", application_name="tester")
+    with psycopg.connect(dsn, connect_timeout=10, autocommit=True) as conn:
+        assert conn.execute("SHOW statement_timeout").fetchone() == ("150ms",)
+        assert conn.execute("SHOW search_path").fetchone()[0] in ("x,public", "x, public")
+        assert conn.info.parameter_status("application_name") == "tester"
+
+
+def test_bad_startup_option_is_fatal(srv):
+    require_engine()
+    import psycopg
+
+    with pytest.raises(psycopg.OperationalError) as info:
+        psycopg.connect(srv.dsn(options="-c no_such_setting=1"), connect_timeout=10)
+    assert 'unrecognized configuration parameter "no_such_setting"' in str(info.value)
+    with pytest.raises(psycopg.OperationalError) as info:
+        psycopg.connect(srv.dsn(options="-c port=1"), connect_timeout=10)
+    assert 'parameter "port" cannot be changed without restarting the server' in str(info.value)
