@@ -235,3 +235,41 @@ def test_fast_shutdown_interrupts_a_running_query(server_factory):
     finally:
         conn.close()
     _gone(srv)
+
+
+def _add_login_role(srv, name: str) -> None:
+    """Insert a plain login role into the shared catalog, as the cluster's account (the
+    SQL layer's CREATE ROLE is not there yet)."""
+    import pwd
+    import subprocess
+
+    code = ("import sqlite3,sys; c=sqlite3.connect(sys.argv[1]);"
+            "c.execute('INSERT INTO pg_authid (oid, rolname, rolcanlogin) VALUES (90001, ?, 1)', (sys.argv[2],));"
+            "c.commit()")
+    pw = pwd.getpwnam(srv.account) if srv.account else None
+
+    def as_account():
+        if pw:
+            os.setgid(pw.pw_gid)
+            os.setuid(pw.pw_uid)
+
+    subprocess.run(["python3", "-c", code, str(srv.datadir / "global" / "catalog.db"), name],
+                   check=True, preexec_fn=as_account, timeout=30)
+
+
+def test_reserved_superuser_slots(server_factory):
+    srv = server_factory(server_args=("-c", "max_connections=3", "-c", "superuser_reserved_connections=1"))
+    _add_login_role(srv, "bob")
+    held = [pgwire.open_socket(("127.0.0.1", srv.port)) for _ in range(2)]
+    try:
+        srv.wait_children(2)
+        res = pgwire.startup(("127.0.0.1", srv.port), "bob")
+        assert res.sqlstate == "53300", res
+        assert res.message == "remaining connection slots are reserved for non-replication superuser connections"
+        srv.wait_children(2)  # bob's backend has exited and been reaped
+        assert pgwire.startup(("127.0.0.1", srv.port), srv.superuser).auth_ok
+    finally:
+        for h in held:
+            h.close()
+    srv.wait_children(0)
+    assert pgwire.startup(("127.0.0.1", srv.port), "bob").auth_ok
