@@ -63,6 +63,8 @@ class Engine(Runner):
         self.simple_cache: dict[str, Statement] = {}
         self.script_cache: dict[str, list] = {}
         self.prepare_cache: dict[tuple, Statement] = {}
+        self.sql_prepared: dict[str, Statement] = {}  # PREPARE name AS ...
+        self.cursors: dict = {}  # DECLARE name CURSOR ...
         self._detail_hint = None
 
     # --- connection set-up ----------------------------------------------------------
@@ -305,6 +307,9 @@ class Engine(Runner):
             self.lock.acquire(self.session.cancel_flag, timeout)
 
     def sqlite_commit(self) -> None:
+        if self.cursors:
+            from pgsvc.sql.portals import end_of_transaction
+            end_of_transaction(self, True)
         try:
             if self.conn.in_transaction:
                 self.conn.execute("COMMIT")
@@ -314,16 +319,21 @@ class Engine(Runner):
         finally:
             self.txn.open = False
             self.txn.savepoints.clear()
+            self.txn.sp_read_only.clear()
             self.lock.release()
         self.session.count_transaction(True)
 
     def sqlite_rollback(self) -> None:
+        if self.cursors:
+            from pgsvc.sql.portals import end_of_transaction
+            end_of_transaction(self, False)
         try:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
         finally:
             self.txn.open = False
             self.txn.savepoints.clear()
+            self.txn.sp_read_only.clear()
             self.lock.release()
             self.session.count_transaction(False)
 

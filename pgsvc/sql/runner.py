@@ -84,7 +84,7 @@ class Result:
             return f"{self._tag} {rows_sent}"
         if self._tag == "INSERT":
             return f"INSERT 0 {self._count if self._count is not None else rows_sent}"
-        if self._tag in ("UPDATE", "DELETE", "SELECT", "COPY", "MERGE"):
+        if self._tag in ("UPDATE", "DELETE", "SELECT", "COPY", "MERGE", "FETCH", "MOVE"):
             return f"{self._tag} {self._count if self._count is not None else rows_sent}"
         return self._tag
 
@@ -201,7 +201,7 @@ class Runner:
 
     def run_sql(self, stmt: Statement, values: list) -> Result:
         autocommit = not self.txn.open and not self.txn.block and not self.txn.implicit
-        if autocommit and not stmt.writes:
+        if autocommit and not stmt.writes and stmt.command == "SELECT":
             return self.run_read(stmt, values)
         if stmt.writes:
             self.acquire_writer()

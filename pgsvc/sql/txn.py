@@ -108,6 +108,7 @@ class TxnState:
         self.failed = False
         self.open = False  # a SQLite transaction is open
         self.savepoints: list[str] = []
+        self.sp_read_only: list[bool] = []  # read_only as it was when each savepoint was set
         self.isolation = None
         self.read_only = False
         self.ran_query = False  # a statement has run in this block (its snapshot is set)

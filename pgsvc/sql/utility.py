@@ -151,6 +151,7 @@ def _savepoint(engine, stmt, params) -> Result:
     name = stmt.extra["name"]
     engine.conn.execute(f"SAVEPOINT {_sp(name)}")
     engine.txn.savepoints.append(name)
+    engine.txn.sp_read_only.append(engine.txn.read_only)
     return Result(None, [], "SAVEPOINT")
 
 
@@ -165,7 +166,10 @@ def _release(engine, stmt, params) -> Result:
     _find_sp(engine, name)
     engine.conn.execute(f"RELEASE {_sp(name)}")
     sps = engine.txn.savepoints
-    del sps[len(sps) - 1 - sps[::-1].index(name):]
+    i = len(sps) - 1 - sps[::-1].index(name)
+    engine.txn.read_only = engine.txn.sp_read_only[i]  # a subtransaction's SET TRANSACTION ends with it
+    del sps[i:]
+    del engine.txn.sp_read_only[i:]
     return Result(None, [], "RELEASE")
 
 
@@ -175,7 +179,10 @@ def _rollback_to(engine, stmt, params) -> Result:
     _find_sp(engine, name)
     engine.conn.execute(f"ROLLBACK TO {_sp(name)}")
     sps = engine.txn.savepoints
-    del sps[len(sps) - sps[::-1].index(name):]
+    i = len(sps) - 1 - sps[::-1].index(name)
+    engine.txn.read_only = engine.txn.sp_read_only[i]
+    del sps[i + 1:]
+    del engine.txn.sp_read_only[i + 1:]
     engine.txn.failed = False
     engine.reload_catalog()
     return Result(None, [], "ROLLBACK")
@@ -305,21 +312,21 @@ def _ddl(command: str, method: str, with_text: bool = False):
 def _create_table_as(engine, tr, text, node):
     if node.objtype != enums.ObjectType.OBJECT_TABLE:
         raise SqlError("0A000", "materialized views are not supported")
-    return _table_from_query(text, node.into, node.query, node.if_not_exists)
+    return _table_from_query(text, node.into, node.query, node.if_not_exists, "CREATE TABLE AS")
 
 
 def _select_into(engine, tr, text, node: ast.SelectStmt):
     into = node.intoClause
     node.intoClause = None
-    return _table_from_query(text, into, node, False)
+    return _table_from_query(text, into, node, False, "SELECT INTO")
 
 
-def _table_from_query(text, into, query, if_not_exists):
+def _table_from_query(text, into, query, if_not_exists, command):
     def run(e, s, p):
         from pgsvc.sql.ddl_alter import DdlAll
         n = e.run_atomic(lambda: DdlAll(e).create_table_as(into, query, if_not_exists))
         return Result(None, [], "SELECT" if n is not None else "CREATE TABLE AS", n)
-    return _stmt(text, "SELECT", run, writes=True)
+    return _stmt(text, command, run, writes=True)
 
 
 def _drop_tag(node: ast.DropStmt) -> str:
@@ -396,13 +403,31 @@ def _lock(engine, tr, text, node):
 
 
 def _discard(engine, tr, text, node):
-    return _stmt(text, "DISCARD " + node.target.name[len("DISCARD_"):],
-                 lambda e, s, p: Result(None, [], s.command))
+    target = node.target.name[len("DISCARD_"):]
+
+    def run(e, s, p):
+        if target == "ALL":
+            if e.txn.block:
+                raise SqlError("25001", "DISCARD ALL cannot run inside a transaction block")
+            for c in e.cursors.values():
+                c.result.close()
+            e.cursors.clear()
+            e.sql_prepared.clear()
+            _apply_reset(e, None)
+            e.sequences.current.clear()
+        elif target == "PLANS":
+            e.prepare_cache.clear()
+        elif target == "SEQUENCES":
+            e.sequences.current.clear()
+        return Result(None, [], s.command)
+    return _stmt(text, "DISCARD " + target, run)
 
 
-def _deallocate(engine, tr, text, node):
-    return _stmt(text, "DEALLOCATE" + (" ALL" if node.name is None else ""),
-                 lambda e, s, p: Result(None, [], s.command))
+def _portal(fn_name):
+    def build(engine, tr, text, node):
+        from pgsvc.sql import portals
+        return getattr(portals, fn_name)(engine, tr, text, node)
+    return build
 
 
 def _checkpoint(engine, tr, text, node):
@@ -436,7 +461,12 @@ _HANDLERS = {
     "ExplainStmt": _explain,
     "LockStmt": _lock,
     "DiscardStmt": _discard,
-    "DeallocateStmt": _deallocate,
+    "DeallocateStmt": _portal("deallocate_stmt"),
+    "PrepareStmt": _portal("prepare_stmt"),
+    "ExecuteStmt": _portal("execute_stmt"),
+    "DeclareCursorStmt": _portal("declare_stmt"),
+    "FetchStmt": _portal("fetch_stmt"),
+    "ClosePortalStmt": _portal("close_stmt"),
     "CheckPointStmt": _checkpoint,
     "CopyStmt": _copy,
 }

@@ -33,6 +33,7 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, DmlMixin):
         self.ctes: dict = {}
         self.windows: dict = {}
         self.writes = False
+        self.writes_temp = False
         self.volatile = False
         self.cacheable = True
         self.agg_forbidden: str | None = None

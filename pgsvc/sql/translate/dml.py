@@ -38,7 +38,12 @@ class DmlMixin:
             raise SqlError("0A000" if rel.kind == "v" else "42809",
                            f'cannot change {kind} "{rel.name}"' if rel.kind != "v" else
                            f'cannot insert into view "{rel.name}"', position=_loc(rv))
-        self.writes = True
+        if rel.schema.startswith("pg_temp_"):
+            # a temp table lives in this connection's own SQLite temp database: no writer lock,
+            # and PostgreSQL allows writing it in a read-only transaction
+            self.writes_temp = True
+        else:
+            self.writes = True
         return rel
 
     def table_entry(self, rel: Relation, alias: str, sql_alias: str | None) -> RangeEntry:
