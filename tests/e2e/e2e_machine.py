@@ -166,11 +166,19 @@ class Machine:
             self.pid1 = self._find_pid1()
             time.sleep(0.2)
         log(f"container PID 1 is host pid {self.pid1}")
-        left = max(5.0, deadline - time.monotonic())
-        r = self.sh("systemctl is-system-running --wait", timeout=left, check=False)
-        state = r.out.strip()
-        if state not in ("running", "degraded"):
-            raise RuntimeError(f"system did not come up: {state!r}\n" + self.console_tail())
+        # PID 1 exists before its private bus socket does: until then systemctl fails
+        # at once ("Failed to connect to bus") instead of waiting, so poll.
+        while True:
+            left = max(5.0, deadline - time.monotonic())
+            r = self.sh("systemctl is-system-running --wait", timeout=left, check=False,
+                        quiet=True)
+            state = r.out.strip()
+            if state in ("running", "degraded"):
+                break
+            if time.monotonic() > deadline or self.nspawn.poll() is not None:
+                raise RuntimeError(f"system did not come up within {timeout}s: {state!r} "
+                                   f"{r.err.strip()!r}\n" + self.console_tail())
+            time.sleep(0.5)
         if state == "degraded":
             self.sh("systemctl --failed --no-pager", check=False)
         log(f"booted: {state}")
