@@ -16,6 +16,7 @@ import signal
 import socket
 import ssl
 import struct
+import time
 
 import setproctitle
 
@@ -84,6 +85,9 @@ def run_backend(ctx) -> int:
         ctx.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     host = _host_label(ctx.address, ctx.sock.family)
     setproctitle.setproctitle(f"pgsvc: {host} startup")
+    started = time.monotonic()
+    if state.settings["log_connections"]:
+        log.info("connection received: %s", _client_fields(ctx))
     # authentication_timeout bounds the whole start-up phase (a client that connects and
     # says nothing must not hold a process forever).
     ctx.sock.settimeout(float(state.settings["authentication_timeout"]))
@@ -103,7 +107,29 @@ def run_backend(ctx) -> int:
     conn.sock.settimeout(None)  # conn.sock: after TLS, ctx.sock is detached
     from pgsvc.backend.session import Session
 
-    return session.run() if isinstance(session, Session) else EXIT_OK
+    if not isinstance(session, Session):
+        return EXIT_OK
+    try:
+        return session.run()
+    finally:
+        if state.settings["log_disconnections"]:
+            log.info("disconnection: session time: %s user=%s database=%s %s",
+                     _session_time(time.monotonic() - started), session.role.name, session.db.name,
+                     _client_fields(ctx))
+
+
+def _client_fields(ctx) -> str:
+    if ctx.sock.family == socket.AF_UNIX:
+        return "host=[local]"
+    return f"host={ctx.address[0]} port={ctx.address[1]}"
+
+
+def _session_time(seconds: float) -> str:
+    """PostgreSQL's `session time: H:MM:SS.mmm`."""
+    ms = int(seconds * 1000)
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    return f"{h}:{m:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
 def _send_fatal(conn: ClientConnection, err: SqlError) -> None:
@@ -185,9 +211,20 @@ def _startup(ctx, conn: ClientConnection, host: str):
         role, db = _authenticate(ctx, conn, catalog, user, database, host)
     finally:
         catalog.close()
+    if ctx.state.settings["log_connections"]:
+        log.info("connection authorized: user=%s database=%s%s%s", user, database,
+                 f" application_name={params['application_name']}" if params.get("application_name") else "",
+                 _ssl_description(conn))
     from pgsvc.backend.session import Session
 
     return Session.start(ctx, conn, role, db, params, host)
+
+
+def _ssl_description(conn: ClientConnection) -> str:
+    if not conn.tls:
+        return ""
+    name, _version, bits = conn.sock.cipher()
+    return f" SSL enabled (protocol={conn.sock.version()}, cipher={name}, bits={bits})"
 
 
 def _authenticate(ctx, conn: ClientConnection, catalog: GlobalCatalog, user: str, database: str, host: str):

@@ -273,3 +273,26 @@ def test_reserved_superuser_slots(server_factory):
             h.close()
     srv.wait_children(0)
     assert pgwire.startup(("127.0.0.1", srv.port), "bob").auth_ok
+
+
+def test_reload_turns_on_connection_logging(server_factory):
+    srv = server_factory()
+    pgwire.startup(("127.0.0.1", srv.port), srv.superuser)
+    assert "connection received" not in srv.log.read_text()
+    conf = srv.datadir / "pgsvc.conf"
+    conf.write_text(conf.read_text() + "log_connections = on\nlog_disconnections = on\n")
+    os.kill(srv.pid, signal.SIGHUP)
+    wait_until(lambda: "received SIGHUP" in srv.log.read_text(), what="reload")
+
+    def logged():
+        pgwire.startup(srv.socket_path, srv.superuser)
+        return "connection received: host=[local]" in srv.log.read_text()
+
+    wait_until(logged, what="connection received line")
+    res = pgwire.startup(("127.0.0.1", srv.port), srv.superuser)
+    text = wait_until(lambda: (t := srv.log.read_text()).count("disconnection: session time:") >= 2 and t,
+                      what="disconnection lines")
+    assert "connection received: host=127.0.0.1 port=" in text
+    assert f"connection authorized: user={srv.superuser} database=postgres" in text
+    if res.ready:
+        assert f"user={srv.superuser} database=postgres host=127.0.0.1 port=" in text
