@@ -324,6 +324,8 @@ def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
         if a.notnull:
             col += " NOT NULL"
         parts.append(col)
+    if not parts:
+        parts.append('"pgsvc$nocols" INTEGER')  # PostgreSQL allows zero-column tables; SQLite does not
     for c in rel.constraints:
         if c.contype == "c":
             parts.append(f"CONSTRAINT {quote_ident(c.name)} CHECK ({check_sql(rel, c.expr, engine)})")

@@ -68,6 +68,8 @@ class Statement:
         if self.columns is not None:
             convs = [sqlite_adapter(c.type_oid)[1] for c in self.columns]
             self.out_convs = convs if any(convs) else None
+            if not self.columns:
+                self.out_convs = "zero"  # SELECT with no columns: SQLite had a placeholder column
 
 
 class Result:
@@ -100,6 +102,10 @@ class Result:
 def convert_rows(cursor, convs) -> Iterator[tuple]:
     if convs is None:
         yield from cursor
+        return
+    if convs == "zero":
+        for _ in cursor:
+            yield ()
         return
     pairs = [(i, c) for i, c in enumerate(convs) if c is not None]
     for row in cursor:

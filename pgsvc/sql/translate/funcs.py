@@ -153,7 +153,8 @@ class FuncMixin(_ScalarMixin):
             emit = emit.replace("{args}", ", ".join(a.replace("{", "{{").replace("}", "}}") for a in sql_args))
             emit = emit.format(*["{%d}" % i for i in range(len(sql_args))], **kw)
         if sig.kind in ("aggregate", "window") or node.over is not None:
-            return self.aggregate_call(node, sig, emit, sql_args, ret, name, pos)
+            return self.aggregate_call(node, sig, emit, sql_args, ret, name, pos,
+                                       nested=any(c.has_agg for c in coerced))
         if sig.kind == "set":
             raise SqlError("0A000", f"set-returning function {name}() in this position is not supported",
                            position=pos)
@@ -164,7 +165,10 @@ class FuncMixin(_ScalarMixin):
             emit = "pgsvce_sleep({0})"  # maps the cancel reason (user request / statement timeout)
         return Ex(emit.format(*sql_args), ret, name=name, has_agg=any(c.has_agg for c in coerced))
 
-    def aggregate_call(self, node: ast.FuncCall, sig: FuncSig, emit: str, sql_args, ret, name, pos) -> Ex:
+    def aggregate_call(self, node: ast.FuncCall, sig: FuncSig, emit: str, sql_args, ret, name, pos,
+                       nested: bool = False) -> Ex:
+        if nested and node.over is None:
+            raise SqlError("42803", "aggregate function calls cannot be nested", position=pos)
         if node.agg_order:
             raise SqlError("0A000", "ORDER BY inside an aggregate call is not supported", position=pos)
         sql = emit.format(*sql_args)

@@ -171,10 +171,8 @@ class SelectMixin:
         targets = [self.finalize_unknown(t) for t in targets]
         order = self.order_by(node.sortClause or [], targets, names)
         limit = self.limit(node)
-        sel = ", ".join(f"{t.sql} AS c{i}" for i, t in enumerate(targets))
+        sel = ", ".join(f"{t.sql} AS c{i}" for i, t in enumerate(targets)) or "NULL AS c0"
         group_sql = f" GROUP BY {', '.join(g.sql for g in group)}" if group else ""
-        if aggregated and not group and not from_sql:
-            pass
         sql = f"SELECT {distinct}{sel}{from_sql}{where}{group_sql}{having}{order}{limit}"
         cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum) for t, n in zip(targets, names)]
         one_row = aggregated and not group and not node.havingClause and not distinct
@@ -400,6 +398,8 @@ class SelectMixin:
         left = self.from_item(j.larg)
         mid = len(self.scope.entries)
         right = self.from_item(j.rarg)
+        if isinstance(j.rarg, ast.JoinExpr):
+            right = f"({right})"  # a JOIN (b JOIN c ON ..) ON ..: SQLite needs the parentheses
         kind = {jt.JOIN_INNER: "JOIN", jt.JOIN_LEFT: "LEFT JOIN", jt.JOIN_FULL: "FULL JOIN",
                 jt.JOIN_RIGHT: "RIGHT JOIN"}.get(j.jointype)
         if kind is None:
@@ -479,6 +479,9 @@ class SelectMixin:
         name = call.funcname[-1].sval
         alias = node.alias or ast.Alias(aliasname=name)
         args = [self.expr(a) for a in call.args or ()]
+        if any('"' in a.sql for a in args):
+            raise SqlError("0A000", f"{name}() in FROM with arguments from other FROM items (LATERAL) "
+                           "is not supported", position=_loc(call))
         if name == "generate_series" and len(args) in (2, 3):
             t = R.common_type([a.oid for a in args], "generate_series")
             if t not in (O.INT4, O.INT8, O.INT2, O.UNKNOWN):
