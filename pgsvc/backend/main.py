@@ -32,6 +32,7 @@ from pgsvc.errors import (
     PROTOCOL_VIOLATION,
     FatalError,
     SqlError,
+    SqlNotice,
 )
 from pgsvc.supervisor.logs import log
 from pgsvc.supervisor.registry import KIND_BACKEND
@@ -57,7 +58,7 @@ class BackendSignals:
         signal.signal(signal.SIGHUP, self._on_reload)
         # Immediate shutdown: exit at once, as PostgreSQL's quickdie. The one handler that
         # acts instead of recording — waiting for the loop is exactly what SIGQUIT must not do.
-        signal.signal(signal.SIGQUIT, lambda s, f: os._exit(2))
+        signal.signal(signal.SIGQUIT, _quick_die)
 
     def _on_cancel(self, signum, frame) -> None:
         self.cancel_reason = self.cancel_reason or "user request"
@@ -71,6 +72,25 @@ class BackendSignals:
 
     def _on_reload(self, signum, frame) -> None:
         self.reload = True
+
+
+# The plain client socket, for the one message _quick_die sends (None under TLS: the
+# TLS state cannot be used safely from a signal handler).
+_QUICKDIE_SOCK: socket.socket | None = None
+_QUICKDIE_MESSAGE = protocol.encode_notice(SqlNotice(  # a WARNING is a NoticeResponse
+    "terminating connection due to immediate shutdown command", sqlstate="57P01", severity="WARNING"))
+
+
+def _quick_die(signum, frame) -> None:
+    """SIGQUIT: as PostgreSQL's quickdie, tell the client why (best effort, never
+    blocking: MSG_DONTWAIT), then exit without any cleanup."""
+    sock = _QUICKDIE_SOCK
+    if sock is not None:
+        try:
+            sock.send(_QUICKDIE_MESSAGE, socket.MSG_DONTWAIT)
+        except OSError:
+            pass
+    os._exit(2)
 
 
 def run_backend(ctx) -> int:
@@ -109,6 +129,8 @@ def run_backend(ctx) -> int:
 
     if not isinstance(session, Session):
         return EXIT_OK
+    global _QUICKDIE_SOCK
+    _QUICKDIE_SOCK = None if conn.tls else conn.sock
     try:
         return session.run()
     finally:

@@ -296,3 +296,22 @@ def test_reload_turns_on_connection_logging(server_factory):
     assert f"connection authorized: user={srv.superuser} database=postgres" in text
     if res.ready:
         assert f"user={srv.superuser} database=postgres host=127.0.0.1 port=" in text
+
+
+def test_immediate_shutdown_client_is_told(server_factory):
+    require_engine()
+    import psycopg
+
+    srv = server_factory()
+    conn = psycopg.connect(srv.dsn(), connect_timeout=10, autocommit=True)
+    notices: list = []
+    conn.add_notice_handler(lambda d: notices.append((d.severity, d.sqlstate, d.message_primary)))
+    try:
+        os.kill(srv.pid, signal.SIGQUIT)
+        srv.proc.wait(20)
+        with pytest.raises(psycopg.OperationalError):
+            conn.execute("SELECT 1")
+    finally:
+        conn.close()
+    assert ("WARNING", "57P01", "terminating connection due to immediate shutdown command") in notices
+    _gone(srv)
