@@ -63,6 +63,16 @@ def test_start_status_reload_stop(server_factory):
         wait_until(lambda: "received SIGHUP" in log.read_text(), what="reload in the log")
         assert daemon.is_running()
 
+        rs = pgsvc("restart", *args, "-l", str(log), "-m", "fast")
+        assert rs.returncode == 0, rs
+        assert "server started" in rs.stdout
+        new_pid = _lock_pid(srv)
+        assert new_pid != daemon.pid
+        wait_until(lambda: not daemon.is_running() or daemon.status() == psutil.STATUS_ZOMBIE,
+                   what="old supervisor gone")
+        daemon = psutil.Process(new_pid)
+        assert pgwire.startup(srv.socket_path, srv.superuser).auth_ok
+
         sp = pgsvc("stop", "-D", str(srv.datadir), "-m", "fast")
         assert sp.returncode == 0, sp
         assert "server stopped" in sp.stdout
