@@ -10,10 +10,9 @@ import subprocess
 import time
 
 import psutil
-import pytest
 
 import pgwire
-from conftest import PGSVC, ROOT, free_port, make_tmpdir, require_root, require_tool, wait_until
+from conftest import PGSVC, ROOT, cannot_run, free_port, make_tmpdir, require_root, require_tool, wait_until
 
 
 def pgsvc(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -133,7 +132,7 @@ def test_make_run_script_as_root():
     env = {**os.environ, "PGSVC": str(ROOT / ".venv" / "bin" / "pgsvc"), "DATA": str(data),
            "PORT": str(port), "SOCKDIR": str(sock)}
     if not os.path.exists(env["PGSVC"]):
-        pytest.skip("no .venv/bin/pgsvc (run `make venv`)")
+        cannot_run("no .venv/bin/pgsvc (run `make venv`)")
     missing = subprocess.run(["id", "pgsvc"], capture_output=True).returncode != 0
     proc = subprocess.Popen(["sh", "scripts/run-dev.sh"], cwd=str(ROOT), env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

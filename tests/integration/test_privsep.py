@@ -205,3 +205,12 @@ def test_port_or_socket_in_use_refused_and_nothing_left_behind(server_factory):
     assert snapshot(second.datadir, top_mtime=False) == before
     assert os.path.exists(first.socket_path)
     assert pgwire.startup(first.socket_path, first.superuser).auth_ok
+
+
+def test_initdb_refuses_non_empty_directory(stopped):
+    before = snapshot(stopped.datadir)
+    r = subprocess.run(PGSVC + ["initdb", "-D", str(stopped.datadir), "--owner", stopped.account],
+                       capture_output=True, text=True, timeout=30, cwd=str(ROOT))
+    assert r.returncode != 0
+    assert "exists but is not empty" in r.stderr
+    assert snapshot(stopped.datadir) == before

@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 import pgwire
-from conftest import engine_available, require_engine, require_tool, wait_until
+from conftest import cannot_run, engine_available, require_engine, require_tool, wait_until
 
 REPORTED = ("server_version", "server_encoding", "client_encoding", "DateStyle", "TimeZone",
             "integer_datetimes", "standard_conforming_strings", "application_name", "is_superuser",
@@ -274,12 +274,12 @@ def test_socket_file_mode_and_lock_file_layout(srv):
 
 def test_ipv6_listen_address(server_factory):
     if not socket.has_ipv6:
-        pytest.skip("no IPv6 on this host")
+        cannot_run("no IPv6 on this host")
     try:
         with socket.socket(socket.AF_INET6) as s:
             s.bind(("::1", 0))
     except OSError:
-        pytest.skip("no ::1 on this host")
+        cannot_run("no ::1 on this host")
     srv = server_factory(start=False)
     srv.start("-h", "127.0.0.1,::1")
     assert pgwire.startup(("::1", srv.port), srv.superuser).auth_ok
@@ -354,3 +354,9 @@ def test_bad_startup_option_is_fatal(srv):
     with pytest.raises(psycopg.OperationalError) as info:
         psycopg.connect(srv.dsn(options="-c port=1"), connect_timeout=10)
     assert 'parameter "port" cannot be changed without restarting the server' in str(info.value)
+
+
+def test_unix_socket_permissions_setting(server_factory):
+    srv = server_factory(server_args=("-c", "unix_socket_permissions=0700"))
+    assert os.stat(srv.socket_path).st_mode & 0o777 == 0o700
+    assert pgwire.startup(srv.socket_path, srv.superuser).auth_ok  # root may still connect
