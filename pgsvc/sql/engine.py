@@ -49,6 +49,7 @@ _ALLOWED_PRAGMAS = {"data_version", "foreign_keys", "synchronous"}
 class Engine(Runner):
     def __init__(self, session: SessionInfo) -> None:
         self.session = session
+        self._sync_pending = False
         self.fctx = FunctionContext(settings=session.settings, session=session,
                                     cancel_flag=session.cancel_flag)
         self.conn = self.open_connection(session.database_path)
@@ -65,6 +66,7 @@ class Engine(Runner):
         self.prepare_cache: dict[tuple, Statement] = {}
         self.sql_prepared: dict[str, Statement] = {}  # PREPARE name AS ...
         self.cursors: dict = {}  # DECLARE name CURSOR ...
+        self.planner_settings: dict[str, str] = {}  # SET enable_seqscan = off, ...
         self._detail_hint = None
 
     # --- connection set-up ----------------------------------------------------------
@@ -90,6 +92,10 @@ class Engine(Runner):
 
     def apply_synchronous(self, conn=None) -> None:
         conn = conn or self.conn
+        if conn.in_transaction:
+            self._sync_pending = True  # SQLite cannot change it inside a transaction: at its end
+            return
+        self._sync_pending = False
         off = str(self.session.settings.get("synchronous_commit")).lower() == "off"
         conn.execute(f"PRAGMA synchronous={'NORMAL' if off else 'FULL'}")
 
@@ -320,8 +326,11 @@ class Engine(Runner):
             self.txn.open = False
             self.txn.savepoints.clear()
             self.txn.sp_read_only.clear()
+            self.txn.sp_settings.clear()
             self.lock.release()
         self.session.count_transaction(True)
+        if self._sync_pending:
+            self.apply_synchronous()
 
     def sqlite_rollback(self) -> None:
         if self.cursors:
@@ -334,8 +343,11 @@ class Engine(Runner):
             self.txn.open = False
             self.txn.savepoints.clear()
             self.txn.sp_read_only.clear()
+            self.txn.sp_settings.clear()
             self.lock.release()
             self.session.count_transaction(False)
+        if self._sync_pending:
+            self.apply_synchronous()
 
     def copy_in(self, stmt: Statement, rows: Iterable[Sequence[Any]]) -> int:
         from pgsvc.sql.copy import run_copy_in

@@ -109,6 +109,9 @@ class TxnState:
         self.open = False  # a SQLite transaction is open
         self.savepoints: list[str] = []
         self.sp_read_only: list[bool] = []  # read_only as it was when each savepoint was set
+        self.sp_settings: list[tuple] = []  # session settings as they were at each savepoint
+        self.settings_snapshot: tuple | None = None  # at BEGIN: a rolled-back block undoes its SETs
+        self.local_snapshot: dict | None = None  # SET LOCAL: values to restore at the block's end
         self.isolation = None
         self.read_only = False
         self.ran_query = False  # a statement has run in this block (its snapshot is set)

@@ -88,6 +88,30 @@ def _apply_txn_options(engine, opts: dict, in_set: bool) -> None:
         raise SqlError("25001", "SET TRANSACTION ISOLATION LEVEL must be called before any query")
 
 
+def _settings_snapshot(engine) -> tuple:
+    return dict(engine.session.settings.session), dict(engine.planner_settings)
+
+
+def _restore_settings(engine, snap) -> None:
+    """Undo SETs made since the snapshot (a rolled-back transaction or savepoint undoes its SETs)."""
+    from pgsvc.settings import DEFINITIONS
+    settings = engine.session.settings
+    session, planner = snap
+    for key in set(settings.session) | set(session):
+        if settings.session.get(key) != session.get(key):
+            if key in session:
+                settings.session[key] = session[key]
+            else:
+                settings.session.pop(key, None)
+            d = DEFINITIONS.get(key)
+            if d is not None and d.reported:
+                settings._dirty_reported.add(d.name)
+    engine.planner_settings = dict(planner)
+    engine.apply_synchronous()
+    engine.simple_cache.clear()
+    engine.script_cache.clear()
+
+
 def _warn(engine, code, msg):
     engine.session.notice(SqlNotice(msg, sqlstate=code, severity="WARNING"))
 
@@ -101,6 +125,8 @@ def _begin(engine, stmt, params) -> Result:
     txn.implicit = False
     txn.failed = False
     txn.ran_query = False
+    txn.settings_snapshot = _settings_snapshot(engine)
+    txn.local_snapshot = None
     txn.read_only = bool(engine.session.settings.get("default_transaction_read_only"))
     _apply_txn_options(engine, stmt.extra["options"], False)
     # The SQLite transaction opens lazily at the block's first statement: a block whose first
@@ -121,9 +147,24 @@ def _commit(engine, stmt, params) -> Result:
     txn.block = txn.failed = False
     if failed:
         engine.sqlite_rollback()
+        _restore_settings(engine, txn.settings_snapshot)
         return Result(None, [], "ROLLBACK")
     engine.sqlite_commit()
+    if txn.local_snapshot is not None:
+        _restore_local(engine, txn.local_snapshot)
     return Result(None, [], "COMMIT")
+
+
+def _restore_local(engine, local: dict) -> None:
+    """SET LOCAL lasts until the end of the transaction."""
+    settings = engine.session.settings
+    session = dict(settings.session)
+    for key, (had, old) in local.items():
+        if had:
+            session[key] = old
+        else:
+            session.pop(key, None)
+    _restore_settings(engine, (session, engine.planner_settings))
 
 
 def _rollback(engine, stmt, params) -> Result:
@@ -133,6 +174,7 @@ def _rollback(engine, stmt, params) -> Result:
         return Result(None, [], "ROLLBACK")
     txn.block = txn.failed = False
     engine.sqlite_rollback()
+    _restore_settings(engine, txn.settings_snapshot)
     return Result(None, [], "ROLLBACK")
 
 
@@ -152,6 +194,7 @@ def _savepoint(engine, stmt, params) -> Result:
     engine.conn.execute(f"SAVEPOINT {_sp(name)}")
     engine.txn.savepoints.append(name)
     engine.txn.sp_read_only.append(engine.txn.read_only)
+    engine.txn.sp_settings.append(_settings_snapshot(engine))
     return Result(None, [], "SAVEPOINT")
 
 
@@ -170,6 +213,7 @@ def _release(engine, stmt, params) -> Result:
     engine.txn.read_only = engine.txn.sp_read_only[i]  # a subtransaction's SET TRANSACTION ends with it
     del sps[i:]
     del engine.txn.sp_read_only[i:]
+    del engine.txn.sp_settings[i:]
     return Result(None, [], "RELEASE")
 
 
@@ -181,8 +225,10 @@ def _rollback_to(engine, stmt, params) -> Result:
     sps = engine.txn.savepoints
     i = len(sps) - 1 - sps[::-1].index(name)
     engine.txn.read_only = engine.txn.sp_read_only[i]
+    _restore_settings(engine, engine.txn.sp_settings[i])
     del sps[i + 1:]
     del engine.txn.sp_read_only[i + 1:]
+    del engine.txn.sp_settings[i + 1:]
     engine.txn.failed = False
     engine.reload_catalog()
     return Result(None, [], "ROLLBACK")
@@ -208,7 +254,19 @@ def _set(engine, tr, text, node: ast.VariableSetStmt) -> Statement:
         raise SqlError("0A000", "SET ... FROM CURRENT is not supported")
     name = {"timezone": "TimeZone"}.get(name, name)
     value = None if node.kind == k.VAR_SET_DEFAULT else _set_value(node.args)
-    return _stmt(text, "SET", lambda e, s, p: _apply_set(e, name, value, node.is_local))
+
+    def run(e, s, p):
+        if node.is_local:
+            if not e.txn.block:
+                _warn(e, "25P01", "SET LOCAL can only be used in transaction blocks")
+                return Result(None, [], "SET")
+            key = name.lower()
+            local = e.txn.local_snapshot if e.txn.local_snapshot is not None else {}
+            if key not in local:
+                local[key] = (key in e.session.settings.session, e.session.settings.session.get(key))
+            e.txn.local_snapshot = local
+        return _apply_set(e, name, value, node.is_local)
+    return _stmt(text, "SET", run)
 
 
 def _set_transaction(engine, opts) -> Result:
@@ -242,7 +300,32 @@ def _set_value(args) -> str:
     return ", ".join(parts)
 
 
+# PostgreSQL planner/executor knobs: accepted and shown (SQLite has its own planner; these
+# never change a result, only PostgreSQL's choice of plan).
+PLANNER_SETTINGS = {
+    **{f"enable_{n}": "on" for n in (
+        "seqscan", "indexscan", "indexonlyscan", "bitmapscan", "tidscan", "sort", "incremental_sort",
+        "hashagg", "material", "memoize", "nestloop", "mergejoin", "hashjoin", "gathermerge",
+        "parallel_append", "parallel_hash", "async_append", "presorted_aggregate")},
+    "enable_partitionwise_join": "off", "enable_partitionwise_aggregate": "off",
+    "enable_partition_pruning": "on", "jit": "off", "geqo": "on", "work_mem": "4MB",
+    "maintenance_work_mem": "64MB", "random_page_cost": "4", "seq_page_cost": "1",
+    "cpu_tuple_cost": "0.01", "cpu_operator_cost": "0.0025", "parallel_setup_cost": "1000",
+    "parallel_tuple_cost": "0.1", "min_parallel_table_scan_size": "8MB",
+    "min_parallel_index_scan_size": "512kB", "max_parallel_workers_per_gather": "2",
+    "from_collapse_limit": "8", "join_collapse_limit": "8", "plan_cache_mode": "auto",
+    "effective_cache_size": "4GB", "constraint_exclusion": "partition", "cursor_tuple_fraction": "0.1",
+    "force_parallel_mode": "off", "debug_parallel_query": "off",
+}
+
+
 def _apply_set(engine, name, value, local) -> Result:
+    if name.lower() in PLANNER_SETTINGS:
+        if value is None:
+            engine.planner_settings.pop(name.lower(), None)
+        else:
+            engine.planner_settings[name.lower()] = value
+        return Result(None, [], "SET")
     if name.lower() == "transaction_read_only":
         from pgsvc.settings import parse_bool
         if engine.txn.block:
@@ -260,6 +343,11 @@ def _apply_set(engine, name, value, local) -> Result:
 
 
 def _apply_reset(engine, name) -> Result:
+    if name is not None and name.lower() in PLANNER_SETTINGS:
+        engine.planner_settings.pop(name.lower(), None)
+        return Result(None, [], "RESET")
+    if name is None:
+        engine.planner_settings.clear()
     engine.session.settings.reset_session(name)
     engine.apply_synchronous()
     engine.simple_cache.clear()
@@ -282,6 +370,9 @@ def _show(engine, tr, text, node: ast.VariableShowStmt) -> Statement:
         label = "transaction_isolation"
 
     def run(e, s, p):
+        if label.lower() in PLANNER_SETTINGS:
+            return Result(s.columns, [(e.planner_settings.get(label.lower(), PLANNER_SETTINGS[label.lower()]),)],
+                          "SHOW")
         if label.lower() == "transaction_read_only":
             ro = e.txn.read_only if e.txn.block else bool(e.session.settings.get("default_transaction_read_only"))
             return Result(s.columns, [("on" if ro else "off",)], "SHOW")

@@ -276,3 +276,53 @@ def test_temp_tables_are_private_and_dropped_at_session_end(tmp_path):
     assert b.rows("select count(*) from tt") == [(0,)]  # public.tt
     assert not any(s.startswith("pg_temp_1") for s in b.engine.catalog.schemas) or \
         b.engine.check_catalog() or "pg_temp_1" not in b.engine.catalog.schemas
+
+
+def test_set_is_transactional(s):
+    s.run("begin")
+    s.run("set datestyle = german")
+    s.run("rollback")
+    assert s.rows("show datestyle") == [("ISO, MDY",)]
+    s.run("begin")
+    s.run("set local datestyle = sql")
+    assert s.rows("show datestyle") == [("SQL, MDY",)]
+    s.run("commit")
+    assert s.rows("show datestyle") == [("ISO, MDY",)]
+    s.run("set enable_seqscan = off")  # planner knobs are accepted and shown
+    assert s.rows("show enable_seqscan") == [("off",)]
+
+
+def test_read_only_transactions(s):
+    s.run("create table t (a int)")
+    s.run("begin read only")
+    e = s.error("insert into t values (1)")
+    assert (e.sqlstate, e.message) == ("25006", "cannot execute INSERT in a read-only transaction")
+    s.run("rollback")
+
+
+def test_sql_prepare_and_cursors(s):
+    s.run("create table t (a int)")
+    s.run("insert into t select g from generate_series(1, 10) g")
+    s.run("prepare p (int) as select a from t where a <= $1 order by a")
+    assert s.rows("execute p(2)") == [(1,), (2,)]
+    s.run("begin")
+    s.run("declare c cursor for select a from t order by a")
+    cols, rows, tag = s.run("fetch 3 from c")
+    assert (rows, tag) == ([(1,), (2,), (3,)], "FETCH 3")
+    assert s.run("move 2 in c")[2] == "MOVE 2"
+    assert s.rows("fetch c") == [(6,)]
+    s.run("commit")
+    assert s.error("fetch c").sqlstate == "34000"
+
+
+def test_row_values_joins_and_subqueries(s):
+    s.run("create table a (i int, j int)")
+    s.run("create table b (i int, k int)")
+    s.run("insert into a values (1, 2), (3, 4)")
+    s.run("insert into b values (1, 5)")
+    assert s.rows("select * from a where (i, j) in (values (1, 2))") == [(1, 2)]
+    assert s.rows("select * from a join b using (i)") == [(1, 2, 5)]
+    assert s.rows("select ii from (a cross join b) as x (ii) order by 1") == [(1,), (3,)]
+    assert s.error("select (select i from a)").sqlstate == "21000"
+    s.run("update a set (i, j) = (j, i) where i = 1")
+    assert s.rows("select i, j from a order by i") == [(2, 1), (3, 4)]
