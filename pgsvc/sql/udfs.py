@@ -8,6 +8,7 @@ provides them. Errors go through raise_sql so the engine reports PostgreSQL's er
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import re
 import sqlite3
 from decimal import Decimal, InvalidOperation
@@ -53,6 +54,7 @@ def register(conn: sqlite3.Connection, ctx: FunctionContext, engine) -> None:
     conn.create_function("pgsvce_backend_pid", 0, lambda: engine.session.backend_pid)
     conn.create_aggregate("pgsvce_avg", 1, _make_avg(ctx))
     conn.create_aggregate("pgsvce_sum_num", 1, _SumNum)
+    conn.create_aggregate("pgsvce_ordagg", -1, _guard_agg(ctx, _OrderedAggregate))
 
 
 def _current_setting(ctx, engine, name, missing_ok):
@@ -81,6 +83,16 @@ def _signal(ctx, engine, pid, action):
         return int(bool(engine.session.signal_backend(pid, action)))
     except Exception as e:  # noqa: BLE001
         raise_sql(ctx, e if hasattr(e, "sqlstate") else _internal(e))
+
+
+def _guard_agg(ctx, cls):
+    class Guarded(cls):
+        def finalize(self):
+            try:
+                return super().finalize()
+            except Exception as e:  # noqa: BLE001 - reported as the SqlError it carries
+                raise_sql(ctx, e if hasattr(e, "sqlstate") else _internal(e))
+    return Guarded
 
 
 def _diag(engine, row):
@@ -259,3 +271,75 @@ def _float_to_int(ctx, v, target):
     if not lo <= r <= hi:
         raise_sql(ctx, "22003", f"{_NAMES[lim]} out of range")
     return r
+
+
+# --- ORDER BY inside aggregate calls (SQLite 3.40 has none) ----------------------------
+
+class _OrderedAggregate:
+    """pgsvce_ordagg(target, spec, distinct, keys_json, arg...): collect rows, sort them as
+    PostgreSQL would (spec: per key 'n'/'t' numeric/plain, 'a'/'d', 'f'/'l' nulls), then feed
+    them in order to the target aggregate."""
+
+    def __init__(self):
+        self.rows = []
+        self.target = self.spec = None
+        self.distinct = False
+
+    def step(self, target, spec, distinct, keys, *args):
+        self.target, self.spec, self.distinct = target, spec, bool(distinct)
+        self.rows.append((json.loads(keys, parse_float=Decimal), args))
+
+    def finalize(self):
+        if self.target is None:
+            return None
+        specs = [self.spec[i:i + 3] for i in range(0, len(self.spec), 3)]
+        rows = self.rows
+        for i in range(len(specs) - 1, -1, -1):
+            kind, direction, nulls = specs[i]
+            desc = direction == "d"
+            nonnull = [r for r in rows if r[0][i] is not None]
+            nulls_rows = [r for r in rows if r[0][i] is None]
+            nonnull.sort(key=lambda r: _sort_value(r[0][i], kind), reverse=desc)
+            rows = nulls_rows + nonnull if nulls == "f" else nonnull + nulls_rows
+        agg = _TARGETS[self.target]()
+        seen = set()
+        for _, args in rows:
+            if self.distinct:
+                if args in seen:
+                    continue
+                seen.add(args)
+            agg.step(*args)
+        return agg.finalize()
+
+
+def _sort_value(v, kind):
+    if kind == "n":
+        try:
+            return Decimal(str(v))
+        except InvalidOperation:
+            return Decimal("Infinity")
+    return v
+
+
+class _GroupConcat:
+    def __init__(self):
+        self.out = None
+
+    def step(self, value, sep):
+        if value is None:
+            return
+        self.out = str(value) if self.out is None else self.out + ("" if sep is None else sep) + str(value)
+
+    def finalize(self):
+        return self.out
+
+
+def _targets() -> dict:
+    from pgsvc.sql.functions import aggregates as A
+    return {"group_concat": _GroupConcat, "pgsvc_array_agg": A.ArrayAgg, "pgsvc_json_agg": A.JsonAgg,
+            "pgsvc_jsonb_agg": A.JsonbAgg, "pgsvc_string_agg_bytea": A.StringAggBytea,
+            "pgsvc_json_object_agg": A.JsonObjectAgg, "pgsvc_jsonb_object_agg": A.JsonbObjectAgg}
+
+
+_TARGETS = _targets()
+ORDERED_TARGETS = set(_TARGETS)

@@ -169,8 +169,10 @@ class FuncMixin(_ScalarMixin):
                        nested: bool = False) -> Ex:
         if nested and node.over is None:
             raise SqlError("42803", "aggregate function calls cannot be nested", position=pos)
+        if node.agg_order and name in _ORDER_INSENSITIVE:
+            node = _without_order(node)
         if node.agg_order:
-            raise SqlError("0A000", "ORDER BY inside an aggregate call is not supported", position=pos)
+            return self.ordered_aggregate(node, emit.format(*sql_args), ret, name, pos)
         sql = emit.format(*sql_args)
         if node.agg_distinct:
             if "(" not in sql:
@@ -190,6 +192,29 @@ class FuncMixin(_ScalarMixin):
         if self.agg_forbidden:
             raise SqlError("42803", f"aggregate functions are not allowed in {self.agg_forbidden}", position=pos)
         return Ex(sql, ret, name=name, has_agg=True)
+
+    def ordered_aggregate(self, node, sql: str, ret, name, pos) -> Ex:
+        """agg(x ORDER BY k): the ordered wrapper aggregate feeds the real one in sort order."""
+        import re as _re
+
+        from pgsvc.sql.udfs import ORDERED_TARGETS
+        m = _re.fullmatch(r"(\w+)\((.*)\)", sql, _re.S)
+        if m is None or m.group(1) not in ORDERED_TARGETS or node.over is not None:
+            raise SqlError("0A000", f"ORDER BY inside {name}() is not supported", position=pos)
+        keys, spec = [], ""
+        for sb in node.agg_order:
+            expr, suffix = self.sort_parts(sb)
+            k = self.finalize_unknown(self.expr(sb.node))
+            keys.append(k.sql)
+            desc = " DESC" in suffix
+            nulls_first = "NULLS FIRST" in suffix or (desc and "NULLS LAST" not in suffix)
+            spec += ("n" if k.oid == O.NUMERIC else "t") + ("d" if desc else "a") + ("f" if nulls_first else "l")
+        distinct = 1 if node.agg_distinct else 0
+        if node.agg_filter is not None:
+            raise SqlError("0A000", "FILTER together with ORDER BY in an aggregate is not supported", position=pos)
+        out = (f"pgsvce_ordagg('{m.group(1)}', '{spec}', {distinct}, json_array({', '.join(keys)}), "
+               f"{m.group(2)})")
+        return Ex(out, ret, name=name, has_agg=True)
 
     def window_def(self, w: ast.WindowDef) -> str:
         if w.refname or w.name and not (w.partitionClause or w.orderClause):
@@ -281,6 +306,17 @@ class FuncMixin(_ScalarMixin):
             return Ex(f"(SELECT CASE WHEN min({cmp.sql}) = 0 THEN 0 WHEN count(*) = count({cmp.sql}) "
                       f"THEN 1 END FROM {sub.sql_paren()} AS s)", O.BOOL)
         raise SqlError("0A000", "this kind of subquery is not supported", position=pos)
+
+
+_ORDER_INSENSITIVE = {"count", "sum", "avg", "min", "max", "bool_and", "bool_or", "every", "bit_and",
+                      "bit_or", "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop", "var_samp"}
+
+
+def _without_order(node):
+    from copy import copy
+    n = copy(node)
+    n.agg_order = None
+    return n
 
 
 def _polymorphic_type(arg_types, args) -> int:
