@@ -6,6 +6,7 @@ between Python values and stored forms.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Any, Iterator
 
@@ -63,6 +64,10 @@ class Statement:
 
     def finish_types(self, engine) -> None:
         """Unresolved parameter types become text; precompute value converters."""
+        # SQLite wants exactly as many values as the highest ?NNN used; PostgreSQL allows
+        # parameters the statement never references.
+        used = [int(n) for n in _PARAM_RE.findall(self.sqlite_sql or "")]
+        self.max_param = max(used, default=0)
         self.param_oids = [o if o not in (0, O.UNKNOWN) else O.TEXT for o in self.param_oids]
         self.in_convs = [sqlite_adapter(o)[0] for o in self.param_oids]
         if self.columns is not None:
@@ -70,6 +75,9 @@ class Statement:
             self.out_convs = convs if any(convs) else None
             if not self.columns:
                 self.out_convs = "zero"  # SELECT with no columns: SQLite had a placeholder column
+
+
+_PARAM_RE = re.compile(r"\?(\d+)")
 
 
 class Result:
@@ -197,13 +205,14 @@ class Runner:
                 else:
                     v = decode_text(oid, text, self.fctx.format_context())
                 out.append(conv(v) if conv is not None else v)
-            return out
+            return out[:stmt.max_param]
         if len(params) != len(stmt.param_oids):
             raise SqlError("08P01", f"bind message supplies {len(params)} parameters, but prepared statement "
                            f'"" requires {len(stmt.param_oids)}')
         if not any(stmt.in_convs):
-            return list(params)
-        return [c(v) if c is not None and v is not None else v for c, v in zip(stmt.in_convs, params)]
+            return list(params[:stmt.max_param])
+        return [c(v) if c is not None and v is not None else v
+                for c, v in zip(stmt.in_convs[:stmt.max_param], params)]
 
     def run_sql(self, stmt: Statement, values: list) -> Result:
         autocommit = not self.txn.open and not self.txn.block and not self.txn.implicit

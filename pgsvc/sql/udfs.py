@@ -55,6 +55,7 @@ def register(conn: sqlite3.Connection, ctx: FunctionContext, engine) -> None:
     conn.create_aggregate("pgsvce_avg", 1, _make_avg(ctx))
     conn.create_aggregate("pgsvce_sum_num", 1, _SumNum)
     conn.create_aggregate("pgsvce_ordagg", -1, _guard_agg(ctx, _OrderedAggregate))
+    register_window_aggregates(conn, ctx)
 
 
 def _current_setting(ctx, engine, name, missing_ok):
@@ -343,3 +344,54 @@ def _targets() -> dict:
 
 _TARGETS = _targets()
 ORDERED_TARGETS = set(_TARGETS)
+
+
+# --- Python aggregates used as window functions ---------------------------------------
+
+def _python_aggregates() -> dict:
+    """name -> (nargs, class) of the functions catalogue's Python aggregates (captured from
+    its own registration, so the two stay in step)."""
+    from pgsvc.sql.functions.aggregates import register_aggregates
+
+    found: dict = {}
+
+    class Capture:
+        def create_aggregate(self, name, nargs, cls):
+            found[name] = (nargs, cls)
+    register_aggregates(Capture(), FunctionContext())
+    return found
+
+
+def _window_class(ctx, cls):
+    class Window:
+        """SQLite window protocol over a plain aggregate: keep the frame's rows, recompute."""
+
+        def __init__(self):
+            self.rows = []
+
+        def step(self, *args):
+            self.rows.append(args)
+
+        def inverse(self, *args):
+            self.rows.pop(0)
+
+        def value(self):
+            agg = cls()
+            try:
+                for r in self.rows:
+                    agg.step(*r)
+                return agg.finalize()
+            except Exception as e:  # noqa: BLE001
+                raise_sql(ctx, e if hasattr(e, "sqlstate") else _internal(e))
+
+        def finalize(self):
+            return self.value()
+    return Window
+
+
+def register_window_aggregates(conn, ctx) -> set:
+    names = set()
+    for name, (nargs, cls) in _python_aggregates().items():
+        conn.create_window_function("pgsvcw_" + name[len("pgsvc_"):], nargs, _window_class(ctx, cls))
+        names.add(name)
+    return names

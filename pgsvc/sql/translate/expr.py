@@ -393,7 +393,7 @@ class ExprMixin:
             name = node.name[-1].sval
             return self.operator(name, self.expr(node.lexpr), self.expr(node.rexpr), pos)
         if kind == k.AEXPR_SIMILAR:
-            raise SqlError("0A000", "SIMILAR TO is not supported", position=pos)
+            return self.similar_to(node, pos)
         if kind in (k.AEXPR_DISTINCT, k.AEXPR_NOT_DISTINCT):
             l, r = self.expr(node.lexpr), self.expr(node.rexpr)
             eq = self.operator("=", l, r, pos)
@@ -418,6 +418,37 @@ class ExprMixin:
         if kind in (k.AEXPR_OP_ANY, k.AEXPR_OP_ALL):
             return self.op_any_array(node, kind == k.AEXPR_OP_ALL, pos)
         raise SqlError("0A000", f"{kind.name} is not supported", position=pos)
+
+    def similar_to(self, node: ast.A_Expr, pos) -> Ex:
+        """x SIMILAR TO 'pattern' [ESCAPE e]: PostgreSQL's similar_to_escape() into a POSIX regex."""
+        neg = node.name[-1].sval == "!~"
+        pat = node.rexpr
+        escape = "\\"
+        if isinstance(pat, ast.FuncCall) and pat.funcname[-1].sval in ("similar_to_escape", "similar_escape"):
+            args = pat.args or ()
+            pat = args[0]
+            if len(args) > 1:
+                escape = self.structural_literal(args[1])
+        text = self.structural_literal(pat)
+        if not isinstance(text, str) or not isinstance(escape, str):
+            raise SqlError("0A000", "SIMILAR TO with a non-constant pattern is not supported", position=pos)
+        regex = Ex(sql_literal(similar_to_regex(text, escape)), O.TEXT)
+        return self.operator("!~" if neg else "~", self.expr(node.lexpr), regex, pos)
+
+    def x_A_Indirection(self, node: ast.A_Indirection) -> Ex:
+        base = self.expr(node.arg)
+        for ind in node.indirection:
+            t = find_oid(base.oid)
+            if not isinstance(ind, ast.A_Indices) or ind.is_slice or t is None or not t.elem_oid \
+                    or t.category != "A":
+                raise SqlError("0A000", "this subscript or field selection is not supported", position=_loc(node))
+            idx = self.coerce(self.expr(ind.uidx), O.INT4)
+            elem = t.elem_oid
+            path = f"('$[' || ({idx.sql} - 1) || ']')"
+            op = "->" if elem == O.NUMERIC else "->>"
+            base = Ex(f"(CASE WHEN {idx.sql} >= 1 THEN ({base.sql} {op} {path}) END)", elem,
+                      name=base.name, has_agg=base.has_agg)
+        return base
 
     def operator(self, name: str, left: Ex, right: Ex, pos: int | None) -> Ex:
         if left.oid == UNKNOWN and right.oid == UNKNOWN and not (left.is_null or right.is_null) \
@@ -528,6 +559,40 @@ class ExprMixin:
                       f"END)", O.BOOL)
         return Ex(f"(CASE WHEN {arr.sql} IS NULL THEN NULL ELSE (SELECT CASE WHEN max({cmp.sql}) = 1 THEN 1 "
                   f"WHEN count(*) = count({cmp.sql}) THEN 0 END FROM json_each({arr.sql}) AS je) END)", O.BOOL)
+
+
+def similar_to_regex(pat: str, escape: str) -> str:
+    out, i, in_bracket = ["^(?:"], 0, False
+    while i < len(pat):
+        c = pat[i]
+        if escape and c == escape and i + 1 < len(pat):
+            out.append(re_escape(pat[i + 1]))
+            i += 2
+            continue
+        if in_bracket:
+            out.append(c)
+            in_bracket = c != "]"
+        elif c == "[":
+            out.append(c)
+            in_bracket = True
+        elif c == "%":
+            out.append(".*")
+        elif c == "_":
+            out.append(".")
+        elif c == ".":
+            out.append("\\.")
+        elif c in "^$":
+            out.append("\\" + c)
+        else:
+            out.append(c)
+        i += 1
+    out.append(")$")
+    return "".join(out)
+
+
+def re_escape(c: str) -> str:
+    import re
+    return re.escape(c)
 
 
 def _identity_equality(oid: int) -> bool:

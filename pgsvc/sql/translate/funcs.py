@@ -111,6 +111,11 @@ class FuncMixin(_ScalarMixin):
             raise SqlError("0A000", "WITHIN GROUP is not supported", position=pos)
         if name in _SEQ_FUNCS:
             return self.sequence_call(name, node, pos)
+        if name == "pg_typeof" and len(node.args or ()) == 1:
+            from pgsvc.sql.types.catalog import format_type as _ft
+            arg = self.expr(node.args[0])
+            return Ex(sql_literal(_ft(arg.oid, None) if arg.oid != O.UNKNOWN else "unknown"), O.TEXT,
+                      name="pg_typeof")
         if name in ("generate_series", "unnest", "regexp_matches"):
             raise SqlError("0A000", f"{name}() in the select list is not supported here (use it in FROM)",
                            position=pos)
@@ -185,6 +190,9 @@ class FuncMixin(_ScalarMixin):
         if node.over is not None:
             if self.in_window_ok is False:
                 raise SqlError("42P20", "window functions are not allowed in WHERE", position=pos)
+            head = sql.split("(", 1)[0]
+            if head.startswith("pgsvc_") and head in _PY_AGGREGATES:
+                sql = "pgsvcw_" + sql[len("pgsvc_"):]  # Python aggregates need a window variant
             sql += " OVER " + self.window_def(node.over)
             return Ex(sql, ret, name=name)
         if sig.kind == "window":
@@ -308,6 +316,12 @@ class FuncMixin(_ScalarMixin):
         raise SqlError("0A000", "this kind of subquery is not supported", position=pos)
 
 
+def _py_aggregates() -> set:
+    from pgsvc.sql.udfs import _python_aggregates
+    return set(_python_aggregates())
+
+
+_PY_AGGREGATES = _py_aggregates()
 _ORDER_INSENSITIVE = {"count", "sum", "avg", "min", "max", "bool_and", "bool_or", "every", "bit_and",
                       "bit_or", "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop", "var_samp"}
 

@@ -404,6 +404,14 @@ class SelectMixin:
                 jt.JOIN_RIGHT: "RIGHT JOIN"}.get(j.jointype)
         if kind is None:
             raise SqlError("0A000", "this join type is not supported")
+        nullable = {"LEFT JOIN": (mid, None), "RIGHT JOIN": (start, mid), "FULL JOIN": (start, None)}.get(kind)
+        if nullable is not None:
+            # the outer join's nullable side: its NOT NULL columns can be NULL here
+            for e in self.scope.entries[nullable[0]:nullable[1]]:
+                e.cols = [ColInfo(c.name, c.oid, c.typmod, c.sql, c.table_oid, c.attnum, False) for c in e.cols]
+                if e.star_cols is not None:
+                    e.star_cols = [ColInfo(c.name, c.oid, c.typmod, c.sql, c.table_oid, c.attnum, False)
+                                   for c in e.star_cols]
         if j.isNatural or j.usingClause:
             sql = self.join_using(j, left, right, kind, start, mid)
         elif j.quals is None:
