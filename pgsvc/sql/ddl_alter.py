@@ -148,8 +148,8 @@ class DdlAll(DdlMore):
             self.rebuild(self.cat.by_oid[rel.oid])
 
     def rename(self, node: ast.RenameStmt) -> None:
-        O = enums.ObjectType
-        if node.renameType == O.OBJECT_COLUMN:
+        OT = enums.ObjectType
+        if node.renameType == OT.OBJECT_COLUMN:
             rel = self.find([x for x in (node.relation.schemaname, node.relation.relname) if x])
             if rel is None:
                 raise SqlError("42P01", f'relation "{node.relation.relname}" does not exist')
@@ -163,7 +163,7 @@ class DdlAll(DdlMore):
             C.update_attr(self.conn, rel.oid, a)
             self.refresh()
             return
-        if node.renameType in (O.OBJECT_TABLE, O.OBJECT_VIEW, O.OBJECT_SEQUENCE, O.OBJECT_INDEX):
+        if node.renameType in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_SEQUENCE, OT.OBJECT_INDEX):
             rel = self.find([x for x in (node.relation.schemaname, node.relation.relname) if x])
             if rel is None:
                 if node.missing_ok:

@@ -473,7 +473,7 @@ def _explain(engine, tr, text, node: ast.ExplainStmt):
     def run(e, s, p):
         values = e.bind_values(inner, p)
         rows = [("SQLite query plan (pgsvc):",)]
-        for _id, parent, _n, detail in e.conn.execute("EXPLAIN QUERY PLAN " + inner.sqlite_sql, values):
+        for _id, _parent, _n, detail in e.conn.execute("EXPLAIN QUERY PLAN " + inner.sqlite_sql, values):
             rows.append(("  " + detail,))
         return Result(s.columns, rows, "EXPLAIN")
     s = _stmt(text, "EXPLAIN", run, [Column("QUERY PLAN", O.TEXT)])

@@ -279,8 +279,8 @@ class ExprMixin:
         conds, results = [], []
         for w in node.args:
             if base is not None:
-                l, r = self.binary_operands("=", base, self.expr(w.expr), _loc(w))
-                conds.append(l)
+                # CASE x WHEN v: PostgreSQL applies the "=" operator of x's and v's types
+                conds.append(self.compare("=", base, self.expr(w.expr), _loc(w)))
             else:
                 conds.append(self.bool_expr(w.expr, "CASE/WHEN"))
             results.append(self.expr(w.result))
@@ -288,17 +288,7 @@ class ExprMixin:
         rtype = R.common_type([r.oid for r in results + [default]], "CASE", _loc(node))
         results = [self.coerce(r, rtype) for r in results]
         default = self.coerce(default, rtype)
-        parts = ["CASE"]
-        if base is not None:
-            parts.append(conds[0].sql)
-            for c, r in zip(conds[1:] + [conds[0]], results):
-                pass
-            parts = ["CASE"]
-            for w, r in zip(node.args, results):
-                parts.append(f"WHEN {self.compare('=', base, self.expr(w.expr), _loc(w)).sql} THEN {r.sql}")
-        else:
-            for c, r in zip(conds, results):
-                parts.append(f"WHEN {c.sql} THEN {r.sql}")
+        parts = ["CASE"] + [f"WHEN {c.sql} THEN {r.sql}" for c, r in zip(conds, results)]
         parts.append(f"ELSE {default.sql} END")
         agg = any(x.has_agg for x in conds + results + [default])
         return Ex(" ".join(parts), rtype, name="case", has_agg=agg)
@@ -395,8 +385,8 @@ class ExprMixin:
         if kind == k.AEXPR_SIMILAR:
             return self.similar_to(node, pos)
         if kind in (k.AEXPR_DISTINCT, k.AEXPR_NOT_DISTINCT):
-            l, r = self.expr(node.lexpr), self.expr(node.rexpr)
-            eq = self.operator("=", l, r, pos)
+            left, right = self.expr(node.lexpr), self.expr(node.rexpr)
+            eq = self.operator("=", left, right, pos)
             ls, rs = self._last_operands
             op = "IS NOT" if kind == k.AEXPR_DISTINCT else "IS"
             # SQLite's IS compares stored forms; equal stored forms are equal values for
@@ -407,8 +397,8 @@ class ExprMixin:
             return Ex(f"({neg}CASE WHEN {ls.sql} IS NULL OR {rs.sql} IS NULL THEN ({ls.sql} IS NULL AND "
                       f"{rs.sql} IS NULL) ELSE coalesce({eq.sql}, 0) END)", O.BOOL)
         if kind == k.AEXPR_NULLIF:
-            l, r = self.expr(node.lexpr), self.expr(node.rexpr)
-            eq = self.operator("=", l, r, pos)
+            left, right = self.expr(node.lexpr), self.expr(node.rexpr)
+            eq = self.operator("=", left, right, pos)
             ls, _ = self._last_operands
             return Ex(f"(CASE WHEN {eq.sql} THEN NULL ELSE {ls.sql} END)", ls.oid, name="nullif")
         if kind == k.AEXPR_IN:
@@ -473,9 +463,6 @@ class ExprMixin:
         if out.oid != O.BOOL:
             raise SqlError("42804", "operator must return boolean", position=pos)
         return out
-
-    def binary_operands(self, name, left, right, pos):
-        return self.compare(name, left, right, pos), None
 
     def prefix_op(self, name: str, arg: Ex, pos) -> Ex:
         if name == "-" and arg.lit is None and arg.sql.lstrip("-").isdigit() and arg.oid in (O.INT4, O.INT8):
