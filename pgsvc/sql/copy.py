@@ -149,31 +149,44 @@ def _copy_out(engine, stmt: Statement, params) -> Result:
 
 def run_copy_in(engine, stmt: Statement, rows) -> int:
     attrs = stmt.extra["attrs"]
-    convs = []
-    for a in attrs:
-        to_s = sqlite_adapter(a.type_oid)[0]
-        convs.append((to_s, a.typmod, a.type_oid))
-    simple = all(c[0] is None and c[1] < 0 for c in convs)
+    width = len(attrs)
+    work = [(i, _column_converter(a)) for i, a in enumerate(attrs)]
+    work = [(i, fn) for i, fn in work if fn is not None]
 
     def converted():
         for row in rows:
-            if len(row) != len(attrs):
-                raise SqlError("22P04", "extra data after last expected column" if len(row) > len(attrs)
+            if len(row) != width:
+                raise SqlError("22P04", "extra data after last expected column" if len(row) > width
                                else f'missing data for column "{attrs[len(row)].name}"')
-            if simple:
+            if not work:
                 yield row
                 continue
-            out = []
-            for v, (to_s, typmod, oid) in zip(row, convs):
+            out = list(row)
+            for i, fn in work:
+                v = out[i]
                 if v is not None:
-                    if typmod >= 0:
-                        v = apply_typmod(oid, v, typmod)
-                    if to_s is not None:
-                        v = to_s(v)
-                out.append(v)
+                    out[i] = fn(v)
             yield out
 
     def run():
         cur = engine.conn.executemany(stmt.sqlite_sql, converted())
         return cur.rowcount
     return engine.run_atomic(run)
+
+
+def _column_converter(a):
+    """Python value -> stored form for one column (typmod coercion first), or None."""
+    to_s = sqlite_adapter(a.type_oid)[0]
+    typmod, oid = a.typmod, a.type_oid
+    if typmod < 0:
+        return to_s
+    from pgsvc.sql.types import oids as O
+    if oid == O.BPCHAR and to_s is None:
+        n = typmod - 4
+
+        def pad(v):  # char(n): blank-pad (the common case) without the general path
+            return v + " " * (n - len(v)) if len(v) < n else apply_typmod(oid, v, typmod)
+        return pad
+    if to_s is None:
+        return lambda v: apply_typmod(oid, v, typmod)
+    return lambda v: to_s(apply_typmod(oid, v, typmod))
