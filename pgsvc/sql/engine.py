@@ -311,6 +311,26 @@ class Engine(Runner):
         if not self.lock.held:
             timeout = int(self.session.settings.get("lock_timeout") or 0)
             self.lock.acquire(self.session.cancel_flag, timeout)
+            if self.txn.open and not self.txn.wrote and self.read_committed() and not self.cursors:
+                self.refresh_snapshot()
+            self.txn.wrote = True
+
+    def read_committed(self) -> bool:
+        return self.txn.block and self.txn.isolation in ("read committed", "read uncommitted")
+
+    def isolation_in_force(self) -> str:
+        level = self.txn.isolation if self.txn.block else \
+            str(self.session.settings.get("default_transaction_isolation")).lower()
+        return "read committed" if level in ("read committed", "read uncommitted") else "serializable"
+
+    def refresh_snapshot(self) -> None:
+        """A read-committed block that has only read: end its read snapshot and start again
+        under the writer lock (savepoints hold no changes yet, so they are simply re-made)."""
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+        self.conn.execute("BEGIN")
+        for name in self.txn.savepoints:
+            self.conn.execute('SAVEPOINT "sp$' + name.replace('"', '""') + '"')
 
     def sqlite_commit(self) -> None:
         if self.cursors:
@@ -324,6 +344,7 @@ class Engine(Runner):
             raise map_error(e, self) from None
         finally:
             self.txn.open = False
+            self.txn.wrote = False
             self.txn.savepoints.clear()
             self.txn.sp_read_only.clear()
             self.txn.sp_settings.clear()
@@ -341,6 +362,7 @@ class Engine(Runner):
                 self.conn.execute("ROLLBACK")
         finally:
             self.txn.open = False
+            self.txn.wrote = False
             self.txn.savepoints.clear()
             self.txn.sp_read_only.clear()
             self.txn.sp_settings.clear()

@@ -15,6 +15,14 @@ is abandoned the helper releases the lock as soon as it gets it.
 A transaction whose snapshot predates another writer's commit cannot upgrade to a
 writer in SQLite (SQLITE_BUSY_SNAPSHOT); that maps to 40001 "could not serialize
 access due to concurrent update", PostgreSQL's REPEATABLE READ behaviour.
+
+Isolation, honestly: SERIALIZABLE and REPEATABLE READ blocks get exactly the above
+(one snapshot, serialised writers, stale writers fail): serializable execution, and
+SHOW transaction_isolation says "serializable". READ COMMITTED (and READ UNCOMMITTED)
+blocks that have only read so far take a fresh snapshot when they first write (their
+reads are redone by nobody: PostgreSQL's read committed also gives each statement a new
+snapshot); from then on they hold the writer lock, so every later statement sees the
+latest committed data. SHOW says "read committed" for them.
 """
 
 from __future__ import annotations
@@ -107,12 +115,13 @@ class TxnState:
         self.implicit = False  # multi-statement simple query / extended batch
         self.failed = False
         self.open = False  # a SQLite transaction is open
+        self.wrote = False  # the writer lock has been taken in this transaction
         self.savepoints: list[str] = []
         self.sp_read_only: list[bool] = []  # read_only as it was when each savepoint was set
         self.sp_settings: list[tuple] = []  # session settings as they were at each savepoint
         self.settings_snapshot: tuple | None = None  # at BEGIN: a rolled-back block undoes its SETs
         self.local_snapshot: dict | None = None  # SET LOCAL: values to restore at the block's end
-        self.isolation = None
+        self.isolation = "serializable"  # as requested (BEGIN ISOLATION LEVEL / the default)
         self.read_only = False
         self.ran_query = False  # a statement has run in this block (its snapshot is set)
 

@@ -63,7 +63,7 @@ def _current_setting(ctx, engine, name, missing_ok):
         return None
     try:
         if name.lower() == "transaction_isolation":
-            return "serializable"
+            return engine.isolation_in_force()
         return engine.session.settings.show(name)
     except Exception as e:  # noqa: BLE001
         if missing_ok:

@@ -84,8 +84,10 @@ def _apply_txn_options(engine, opts: dict, in_set: bool) -> None:
         if in_set and ro is False and txn.ran_query and not txn.read_only:
             pass
         txn.read_only = ro
-    if "transaction_isolation" in opts and in_set and txn.ran_query:
-        raise SqlError("25001", "SET TRANSACTION ISOLATION LEVEL must be called before any query")
+    if "transaction_isolation" in opts:
+        if in_set and txn.ran_query:
+            raise SqlError("25001", "SET TRANSACTION ISOLATION LEVEL must be called before any query")
+        txn.isolation = str(opts["transaction_isolation"]).lower()
 
 
 def _settings_snapshot(engine) -> tuple:
@@ -128,6 +130,7 @@ def _begin(engine, stmt, params) -> Result:
     txn.settings_snapshot = _settings_snapshot(engine)
     txn.local_snapshot = None
     txn.read_only = bool(engine.session.settings.get("default_transaction_read_only"))
+    txn.isolation = str(engine.session.settings.get("default_transaction_isolation")).lower()
     _apply_txn_options(engine, stmt.extra["options"], False)
     # The SQLite transaction opens lazily at the block's first statement: a block whose first
     # statement writes takes the writer lock before its snapshot, so it cannot be stale (40001).
@@ -333,6 +336,10 @@ def _apply_set(engine, name, value, local) -> Result:
         return Result(None, [], "SET")
     if name.lower() in ("transaction_isolation", "default_transaction_isolation") and value is not None:
         value = value.lower()
+        if name.lower() == "transaction_isolation":
+            if engine.txn.block:
+                _apply_txn_options(engine, {"transaction_isolation": value}, True)
+            return Result(None, [], "SET")
     engine.session.settings.set_session(name, value, superuser=engine.session.is_superuser)
     if name.lower() == "synchronous_commit":
         engine.apply_synchronous()
@@ -377,9 +384,7 @@ def _show(engine, tr, text, node: ast.VariableShowStmt) -> Statement:
             ro = e.txn.read_only if e.txn.block else bool(e.session.settings.get("default_transaction_read_only"))
             return Result(s.columns, [("on" if ro else "off",)], "SHOW")
         if label == "transaction_isolation":
-            # Honest: SQLite gives every transaction a snapshot and serialises writers, and a
-            # write from a stale snapshot fails (40001): that is serializable execution.
-            value = "serializable"
+            value = e.isolation_in_force()
         else:
             value = e.session.settings.show(label)
         return Result(s.columns, [(value,)], "SHOW")

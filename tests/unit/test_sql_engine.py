@@ -326,3 +326,22 @@ def test_row_values_joins_and_subqueries(s):
     assert s.error("select (select i from a)").sqlstate == "21000"
     s.run("update a set (i, j) = (j, i) where i = 1")
     assert s.rows("select i, j from a order by i") == [(2, 1), (3, 4)]
+
+
+def test_read_committed_block_refreshes_snapshot_at_first_write(tmp_path):
+    a, b = Session(tmp_path), Session(tmp_path)
+    a.run("create table t (id int primary key, v int)")
+    a.run("insert into t values (1, 0)")
+    b.run("begin isolation level read committed")
+    assert b.rows("show transaction_isolation") == [("read committed",)]
+    assert b.rows("select v from t") == [(0,)]
+    a.run("update t set v = 1")
+    b.run("update t set v = v + 10")  # no 40001: read committed sees a's commit
+    b.run("commit")
+    assert a.rows("select v from t") == [(11,)]
+    b.run("begin isolation level repeatable read")
+    assert b.rows("show transaction_isolation") == [("serializable",)]
+    b.rows("select v from t")
+    a.run("update t set v = 2")
+    assert b.error("update t set v = 3").sqlstate == "40001"
+    b.run("rollback")
