@@ -206,11 +206,13 @@ class Ddl:
             attnums = [self.attnum(rel, k) for k in keys]
             suffix = "pkey" if primary else "_".join(keys) + "_key"
             name = con.conname or self.unique_rel_name(rel.schema, f"{rel.name}_{suffix}")
+            made_notnull = False
             if primary:
                 for a in (rel.attr_by_num(n) for n in attnums):
                     if not a.notnull:
                         self.check_no_nulls(rel, a)
                         a.notnull = True
+                        made_notnull = True
                         C.update_attr(self.conn, rel.oid, a)
             ioid = C.insert_relation(self.conn, self.cat, rel.schema, name, "i")
             C.insert_index(self.conn, ioid, rel.oid, True, primary, attnums)
@@ -219,7 +221,8 @@ class Ddl:
             self.refresh()
             self.create_sqlite_index(self.cat.by_oid[rel.oid], self.cat.by_oid[ioid].sqlite_name, True,
                                      [rel.attr_by_num(n).name for n in attnums], name)
-            self.rebuild_if_needed(self.cat.by_oid[rel.oid], force=not creating and primary)
+            # SQLite enforces NOT NULL only in the table definition: rebuild only if it changed
+            self.rebuild_if_needed(self.cat.by_oid[rel.oid], force=not creating and made_notnull)
             return
         if con.contype == ct.CONSTR_CHECK:
             expr = _deparse(con.raw_expr)

@@ -64,7 +64,8 @@ class DdlAll(DdlMore):
         elif t == A.AT_DropConstraint:
             self.drop_constraint(rel, cmd.name, cmd.missing_ok)
         elif t in (A.AT_SetRelOptions, A.AT_ResetRelOptions, A.AT_SetStatistics, A.AT_ClusterOn,
-                   A.AT_ChangeOwner):
+                   A.AT_ChangeOwner, A.AT_SetStorage, A.AT_SetCompression, A.AT_DropCluster,
+                   A.AT_SetLogged):
             pass  # accepted, nothing to do on SQLite
         else:
             raise SqlError("0A000", f"ALTER TABLE {t.name[3:]} is not supported")

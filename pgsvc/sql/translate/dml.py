@@ -100,7 +100,7 @@ class DmlMixin:
             names = [a.name for a in rest]
             source = f"VALUES ({', '.join(values)})" if names else "DEFAULT VALUES"
         elif isinstance(sel, ast.SelectStmt) and sel.valuesLists and not sel.sortClause and sel.limitCount is None:
-            source = self.insert_values(rel, attrs, rest, sel.valuesLists)
+            source = self.insert_values(rel, attrs, rest, sel.valuesLists, node.cols)
             names = [a.name for a in attrs + rest]
         else:
             q = self.subquery(sel)
@@ -128,15 +128,17 @@ class DmlMixin:
                        detail=f'Column "{a.name}" is an identity column defined as GENERATED ALWAYS.',
                        hint="Use OVERRIDING SYSTEM VALUE to override.")
 
-    def insert_values(self, rel: Relation, attrs: list[Attr], rest: list[Attr], rows) -> str:
+    def insert_values(self, rel: Relation, attrs: list[Attr], rest: list[Attr], rows, cols=None) -> str:
         out = []
         defaults = [self.default_expr(rel, a).sql for a in rest]
         for row in rows:
             items = list(row)
             if len(items) > len(attrs):
-                raise SqlError("42601", "INSERT has more expressions than target columns", position=_loc(items[len(attrs)]))
+                raise SqlError("42601", "INSERT has more expressions than target columns",
+                               position=_expr_loc(items[len(attrs)]))
             if len(items) < len(attrs):
-                raise SqlError("42601", "INSERT has more target columns than expressions")
+                raise SqlError("42601", "INSERT has more target columns than expressions",
+                               position=_loc(cols[len(items)]) if cols else None)
             vals = []
             for item, a in zip(items, attrs):
                 if isinstance(item, ast.SetToDefault):
@@ -291,6 +293,14 @@ class DmlMixin:
         returning = self.returning(node.returningList, rel, alias, sa)
         sql = f"{with_sql}DELETE FROM {quote_ident(rel.sqlite_name)} AS {sa}{where}"
         return Dml(sql + (returning[0] if returning else ""), "DELETE", returning[1] if returning else None, rel)
+
+
+def _expr_loc(node) -> int | None:
+    """Position of an expression; constants carry none in pglast, so look one level down."""
+    loc = _loc(node)
+    if loc is None and isinstance(node, ast.TypeCast):
+        loc = _loc(node)
+    return loc
 
 
 def type_label(oid: int, typmod: int) -> str:
