@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pglast import ast, enums
 
-from pgsvc.errors import SqlError
+from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql import catalog as C
 from pgsvc.sql.ddl import Ddl, _deparse, _defarg
 from pgsvc.sql.translate.expr import quote_ident, type_from_typename
@@ -55,14 +55,29 @@ class DdlMore(Ddl):
             self.conn.execute(f"DROP INDEX IF EXISTS {quote_ident(rel.sqlite_name)}")
             C.delete_relation(self.conn, rel.oid)
             return
-        for other in self.cat.by_oid.values():
-            for c in other.constraints:
-                if c.contype == "f" and c.frelid == rel.oid and other.oid != rel.oid:
-                    if not cascade:
-                        raise SqlError("2BP01", f"cannot drop table {rel.name} because other objects depend on it",
-                                       detail=f"constraint {c.name} on table {other.name} depends on table {rel.name}",
-                                       hint="Use DROP ... CASCADE to drop the dependent objects too.")
-                    self.conn.execute('DELETE FROM "pgsvc$constraint" WHERE oid = ?', (c.oid,))
+        deps = self.dependents(rel)
+        if deps:
+            word = _KIND_WORD.get(rel.kind, "relation")
+            lines = [d[2] + f" depends on {word} {rel.name}" for d in deps]
+            if not cascade:
+                raise SqlError("2BP01", f"cannot drop {word} {rel.name} because other objects depend on it",
+                               detail="\n".join(lines),
+                               hint="Use DROP ... CASCADE to drop the dependent objects too.")
+            if len(deps) == 1:
+                self.notice(f"drop cascades to {deps[0][2]}")
+            else:
+                self.engine.session.notice(SqlNotice(
+                    f"drop cascades to {len(deps)} other objects",
+                    detail="\n".join(f"drop cascades to {d[2]}" for d in deps)))
+            for kind, obj, _ in deps:
+                if kind == "fk":
+                    con, child = obj
+                    self.conn.execute('DELETE FROM "pgsvc$constraint" WHERE oid = ?', (con.oid,))
+                    self.refresh()
+                    self.rebuild(self.cat.by_oid[child.oid])  # its SQLite definition carried the FK
+            for kind, obj, _ in reversed(deps):
+                if kind == "view" and obj.oid in self.cat.by_oid:
+                    C.delete_relation(self.conn, obj.oid)
         if rel.kind == "r":
             for ix in rel.indexes:
                 C.delete_relation(self.conn, ix.oid)
@@ -71,6 +86,44 @@ class DdlMore(Ddl):
                                               (rel.oid,)).fetchall():
                 C.delete_relation(self.conn, seq_oid)
         C.delete_relation(self.conn, rel.oid)
+
+    def dependents(self, rel: C.Relation) -> list:
+        """Objects that depend on rel, as PostgreSQL lists them: foreign keys, then views (recursively)."""
+        out, seen = [], set()
+        for other in self.cat.by_oid.values():
+            for c in other.constraints:
+                if c.contype == "f" and c.frelid == rel.oid and other.oid != rel.oid:
+                    out.append(("fk", (c, other), f"constraint {c.name} on table {other.name}"))
+        todo = [rel]
+        while todo:
+            cur = todo.pop(0)
+            for v in self.cat.by_oid.values():
+                if v.kind == "v" and v.oid not in seen and v.oid != rel.oid and cur.oid in self.view_refs(v):
+                    seen.add(v.oid)
+                    out.append(("view", v, f"view {v.name}"))
+                    todo.append(v)
+        return out
+
+    def view_refs(self, view: C.Relation) -> set[int]:
+        import pglast
+        refs: set[int] = set()
+
+        def visit(n):
+            if isinstance(n, ast.RangeVar):
+                r = self.cat.lookup(n.schemaname, n.relname, self.engine.search_path())
+                if r is not None:
+                    refs.add(r.oid)
+            if isinstance(n, ast.Node):
+                for attr in n.__slots__:
+                    visit(getattr(n, attr, None))
+            elif isinstance(n, (tuple, list)):
+                for x in n:
+                    visit(x)
+        try:
+            visit(pglast.parse_sql(view.viewdef))
+        except Exception:  # noqa: BLE001 - an unparsable definition depends on nothing we can name
+            pass
+        return refs
 
     def drop_schema(self, node: ast.DropStmt) -> None:
         for obj in node.objects:

@@ -40,7 +40,10 @@ def _json_row(prefix: str, attrs) -> str:
 
 def _probe(engine, stmt, values, triggers: list[str]) -> list | None:
     conn = engine.conn
+    seqs = engine.sequences
+    saved = dict(seqs.advanced), dict(seqs.current)  # the probe's nextval() calls never happened
     conn.execute('SAVEPOINT "pgsvc$diag"')
+    seqs.rewind_statement()  # the probe must see the values the failed statement saw
     try:
         for i, body in enumerate(triggers):
             conn.execute(f'CREATE TEMP TRIGGER "pgsvc$diag{i}" {body}')
@@ -52,6 +55,7 @@ def _probe(engine, stmt, values, triggers: list[str]) -> list | None:
         got, engine.diag_value = engine.diag_value, None
         return json.loads(got) if got is not None else None
     finally:
+        seqs.advanced, seqs.current = saved
         engine.fctx.pending_error = None
         conn.execute('ROLLBACK TO "pgsvc$diag"')
         conn.execute('RELEASE "pgsvc$diag"')

@@ -350,6 +350,7 @@ class Engine(Runner):
             self.txn.sp_settings.clear()
             self.lock.release()
         self.session.count_transaction(True)
+        self.sequences.advanced.clear()
         if self._sync_pending:
             self.apply_synchronous()
 
@@ -360,7 +361,13 @@ class Engine(Runner):
         try:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
+            if self.sequences.advanced and self.lock.held:
+                # sequences are not transactional in PostgreSQL: keep the values handed out
+                self.conn.execute("BEGIN")
+                self.sequences.reapply()
+                self.conn.execute("COMMIT")
         finally:
+            self.sequences.advanced.clear()
             self.txn.open = False
             self.txn.wrote = False
             self.txn.savepoints.clear()

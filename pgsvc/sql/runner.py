@@ -163,6 +163,8 @@ class Runner:
             raise SqlError("25P02", "current transaction is aborted, commands ignored until end of "
                            "transaction block")
         self.fctx.pending_error = None
+        if self.sequences.stmt_before:
+            self.sequences.stmt_before.clear()
         if not self.txn.open and stmt.version != self.catalog.version or \
                 (not self.txn.open and stmt.sqlite_sql is not None and self._stale()):
             stmt = self.retranslate(stmt)
@@ -238,6 +240,8 @@ class Runner:
                 err = self.explain_violation(err, stmt, values)
             if autocommit:
                 self.sqlite_rollback()
+            elif self.sequences.advanced and self.conn.in_transaction:
+                self.sequences.reapply()
             raise err from None
         if autocommit:
             self.sqlite_commit()

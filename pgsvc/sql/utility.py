@@ -225,6 +225,7 @@ def _rollback_to(engine, stmt, params) -> Result:
     name = stmt.extra["name"]
     _find_sp(engine, name)
     engine.conn.execute(f"ROLLBACK TO {_sp(name)}")
+    engine.sequences.reapply()  # nextval() results survive the rollback, as in PostgreSQL
     sps = engine.txn.savepoints
     i = len(sps) - 1 - sps[::-1].index(name)
     engine.txn.read_only = engine.txn.sp_read_only[i]
