@@ -135,6 +135,8 @@ class Engine(Runner):
 
     def reload_catalog(self) -> None:
         self.catalog = C.load(self.conn)
+        if self.conn.in_transaction:
+            self.txn.ddl = True  # loaded inside a transaction: a rollback must reload again
 
     def check_catalog(self) -> bool:
         """Reload the catalog if another backend changed it; True if it did."""
@@ -229,9 +231,9 @@ class Engine(Runner):
                 return None
             if len(raws) != 1:
                 return None
-            oids = [{"i": 23, "8": 20, "n": 1700}.get(k, 0) for k, _ in literals]
+            oids = [{"i": 23, "8": 20, "n": 1700}.get(lit[0], 0) for lit in literals]
             try:
-                tmpl = self.translate_stmt(text, raws[0].stmt, oids, literals)
+                tmpl = self.translate_stmt(text, raws[0].stmt, oids, [lit[:2] for lit in literals])
             except SqlError:
                 return None  # let the unlifted statement report its own error
             if not tmpl.cacheable:
@@ -239,7 +241,7 @@ class Engine(Runner):
             if len(self.simple_cache) > 2000:
                 self.simple_cache.clear()
             self.simple_cache[key] = tmpl
-        return tmpl.bind_literals(sql[start:end], [t for _, t in literals])
+        return tmpl.bind_literals(sql[start:end], [lit[1] for lit in literals], [lit[2] for lit in literals])
 
     def prepare(self, sql: str, param_oids: Sequence[int] = ()) -> Statement:
         key = (sql, tuple(param_oids))
@@ -345,6 +347,7 @@ class Engine(Runner):
         finally:
             self.txn.open = False
             self.txn.wrote = False
+            self.txn.ddl = False
             self.txn.savepoints.clear()
             self.txn.sp_read_only.clear()
             self.txn.sp_settings.clear()
@@ -368,6 +371,7 @@ class Engine(Runner):
                 self.conn.execute("COMMIT")
         finally:
             self.sequences.advanced.clear()
+            self.ddl_rolled_back()
             self.txn.open = False
             self.txn.wrote = False
             self.txn.savepoints.clear()
@@ -377,6 +381,18 @@ class Engine(Runner):
             self.session.count_transaction(False)
         if self._sync_pending:
             self.apply_synchronous()
+
+    def ddl_rolled_back(self) -> None:
+        """A rolled-back transaction may have created/altered relations: forget them too."""
+        if self.txn.ddl:
+            self.txn.ddl = False
+            try:
+                self.reload_catalog()
+            except sqlite3.Error:
+                pass
+            self.simple_cache.clear()
+            self.script_cache.clear()
+            self.prepare_cache.clear()
 
     def copy_in(self, stmt: Statement, rows: Iterable[Sequence[Any]]) -> int:
         from pgsvc.sql.copy import run_copy_in

@@ -57,7 +57,7 @@ def split_tokens(sql: str, tokens: list) -> list[tuple[int, int, list]]:
     return pieces
 
 
-def lift_literals(sql: str, tokens: list) -> tuple[str, list[tuple[str, str]]] | None:
+def lift_literals(sql: str, tokens: list) -> tuple[str, list[tuple[str, str, int]]] | None:
     """Rewrite literals as $n parameters; None if the statement is not a candidate."""
     if not tokens or tokens[0].name not in _CACHEABLE_START:
         return None
@@ -78,7 +78,7 @@ def lift_literals(sql: str, tokens: list) -> tuple[str, list[tuple[str, str]]] |
         if kind is None:
             continue
         out.append(sql[pos:tok.start])
-        literals.append((kind, text))
+        literals.append((kind, text, tok.start))
         out.append(f"${len(literals)}")
         pos = tok.end + 1
     if not literals:
@@ -94,4 +94,4 @@ def _float_kind(text: str) -> str:
 
 
 def cache_key(rewritten: str, literals: list[tuple[str, str]]) -> str:
-    return rewritten + "\x00" + "".join(k for k, _ in literals)
+    return rewritten + "\x00" + "".join(lit[0] for lit in literals)

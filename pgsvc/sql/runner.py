@@ -53,11 +53,12 @@ class Statement:
         s.is_empty = True
         return s
 
-    def bind_literals(self, text: str, literals: list[str]) -> Statement:
+    def bind_literals(self, text: str, literals: list[str], offsets: list[int]) -> Statement:
         bound = object.__new__(Statement)
         bound.__dict__.update(self.__dict__)
         bound.sql = text
         bound.literals = literals
+        bound.lit_offsets = offsets
         bound.lit_oids = self.param_oids
         bound.param_oids = []
         return bound
@@ -205,7 +206,12 @@ class Runner:
                 elif oid == O.INT4 and text.isdigit() and len(text) < 10:
                     v = int(text)
                 else:
-                    v = decode_text(oid, text, self.fctx.format_context())
+                    try:
+                        v = decode_text(oid, text, self.fctx.format_context())
+                    except SqlError as err:
+                        if err.position is None:  # point at the literal, as PostgreSQL does
+                            err.position = stmt.lit_offsets[len(out)] + 1
+                        raise
                 out.append(conv(v) if conv is not None else v)
             return out[:stmt.max_param]
         if len(params) != len(stmt.param_oids):

@@ -116,6 +116,7 @@ class TxnState:
         self.failed = False
         self.open = False  # a SQLite transaction is open
         self.wrote = False  # the writer lock has been taken in this transaction
+        self.ddl = False  # the catalog was reloaded inside this transaction (DDL ran)
         self.savepoints: list[str] = []
         self.sp_read_only: list[bool] = []  # read_only as it was when each savepoint was set
         self.sp_settings: list[tuple] = []  # session settings as they were at each savepoint
