@@ -159,6 +159,10 @@ class ExprMixin:
         """An untyped literal or parameter takes the type its context wants."""
         if ex.is_null:
             return replace(ex, oid=target)
+        if target == O.REGCLASS and (ex.lit is not None or ex.param and self.is_literal_param(ex.param)):
+            # 'name'::regclass resolves the relation now, as regclassin does
+            text = ex.lit if ex.lit is not None else self.structural_literal(ast.ParamRef(number=ex.param))
+            return replace(ex, sql=str(self.lookup_relation_text(text, None).oid), oid=target, lit=None, param=0)
         if ex.param:
             self.set_param_type(ex.param, target)
             return replace(ex, oid=target)
