@@ -45,6 +45,16 @@ def _shim() -> dict[str, list[FuncSig]]:
     add("string_agg", [O.TEXT, O.TEXT], O.TEXT, "group_concat({0}, {1})", "aggregate")
     for w in ("row_number", "rank", "dense_rank"):
         add(w, [], O.INT8, f"{w}()", "window")
+    for w in ("percent_rank", "cume_dist"):
+        add(w, [], O.FLOAT8, f"{w}()", "window")
+    add("ntile", [O.INT4], O.INT4, "ntile({0})", "window")
+    for w in ("lag", "lead"):
+        add(w, [O.ANYELEMENT], O.ANYELEMENT, f"{w}({{0}})", "window")
+        add(w, [O.ANYELEMENT, O.INT4], O.ANYELEMENT, f"{w}({{0}}, {{1}})", "window")
+        add(w, [O.ANYCOMPATIBLE, O.INT4, O.ANYCOMPATIBLE], O.ANYCOMPATIBLE, f"{w}({{0}}, {{1}}, {{2}})", "window")
+    add("first_value", [O.ANYELEMENT], O.ANYELEMENT, "first_value({0})", "window")
+    add("last_value", [O.ANYELEMENT], O.ANYELEMENT, "last_value({0})", "window")
+    add("nth_value", [O.ANYELEMENT, O.INT4], O.ANYELEMENT, "nth_value({0}, {1})", "window")
     add("now", [], O.TIMESTAMPTZ, "pgsvce_txn_ts()", volatility="s")
     add("transaction_timestamp", [], O.TIMESTAMPTZ, "pgsvce_txn_ts()", volatility="s")
     add("statement_timestamp", [], O.TIMESTAMPTZ, "pgsvce_clock_ts()", volatility="s")
@@ -236,12 +246,17 @@ class FuncMixin(_ScalarMixin):
                                                      for p in w.partitionClause))
         if w.orderClause:
             parts.append("ORDER BY " + ", ".join(self.sort_item(s) for s in w.orderClause))
-        frame = _frame(w.frameOptions or 0)
+        frame = _frame(w.frameOptions or 0, self.frame_offset(w.startOffset), self.frame_offset(w.endOffset))
         if frame is None:
             raise SqlError("0A000", "this window frame clause is not supported", position=_loc(w))
         if frame:
             parts.append(frame)
         return "(" + " ".join(parts) + ")"
+
+    def frame_offset(self, node) -> str | None:
+        if node is None:
+            return None
+        return self.coerce(self.expr(node), O.INT8).sql
 
     def sequence_call(self, name: str, node: ast.FuncCall, pos) -> Ex:
         args = node.args or ()
@@ -348,19 +363,46 @@ _S_UNB_PREC, _E_UNB_PREC, _S_UNB_FOLL, _E_UNB_FOLL = 0x20, 0x40, 0x80, 0x100
 _S_CUR, _E_CUR = 0x200, 0x400
 
 
-def _frame(opts: int) -> str | None:
+_S_OFF_PREC, _E_OFF_PREC, _S_OFF_FOLL, _E_OFF_FOLL = 0x800, 0x1000, 0x2000, 0x4000
+_EXCL_CUR, _EXCL_GROUP, _EXCL_TIES = 0x8000, 0x10000, 0x20000
+
+
+def _bound(opts: int, start: bool, offset: str | None) -> str | None:
+    if start:
+        table = ((_S_UNB_PREC, "UNBOUNDED PRECEDING"), (_S_CUR, "CURRENT ROW"),
+                 (_S_OFF_PREC, f"{offset} PRECEDING"), (_S_OFF_FOLL, f"{offset} FOLLOWING"),
+                 (_S_UNB_FOLL, "UNBOUNDED FOLLOWING"))
+    else:
+        table = ((_E_UNB_FOLL, "UNBOUNDED FOLLOWING"), (_E_CUR, "CURRENT ROW"),
+                 (_E_OFF_PREC, f"{offset} PRECEDING"), (_E_OFF_FOLL, f"{offset} FOLLOWING"),
+                 (_E_UNB_PREC, "UNBOUNDED PRECEDING"))
+    for bit, text in table:
+        if opts & bit:
+            return text
+    return None
+
+
+def _frame(opts: int, start_offset: str | None = None, end_offset: str | None = None) -> str | None:
+    """PostgreSQL's frameOptions bits as SQLite's frame clause (the same grammar)."""
     if not opts & _NONDEFAULT:
         return ""
     unit = "ROWS" if opts & _ROWS else "GROUPS" if opts & _GROUPS else "RANGE"
-    start = "UNBOUNDED PRECEDING" if opts & _S_UNB_PREC else "CURRENT ROW" if opts & _S_CUR else None
-    end = "UNBOUNDED FOLLOWING" if opts & _E_UNB_FOLL else "CURRENT ROW" if opts & _E_CUR else None
+    start = _bound(opts, True, start_offset)
     if start is None:
         return None
+    out = f"{unit} {start}"
     if opts & _BETWEEN:
+        end = _bound(opts, False, end_offset)
         if end is None:
             return None
-        return f"{unit} BETWEEN {start} AND {end}"
-    return f"{unit} {start}"
+        out = f"{unit} BETWEEN {start} AND {end}"
+    if opts & _EXCL_CUR:
+        out += " EXCLUDE CURRENT ROW"
+    elif opts & _EXCL_GROUP:
+        out += " EXCLUDE GROUP"
+    elif opts & _EXCL_TIES:
+        out += " EXCLUDE TIES"
+    return out
 
 
 __all__ = ["FuncMixin", "SHIM_FUNCTIONS", "replace", "sql_literal"]
