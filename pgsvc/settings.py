@@ -150,6 +150,8 @@ def parse_value(setting: Setting, raw: Any) -> Any:
     """Parse a value given as text (config file, SET, -c) into the setting's type."""
     if not isinstance(raw, str):
         return raw
+    if setting.kind == "string" and setting.normalize is None:
+        return raw  # blanks inside quotes are part of the value (log_line_prefix = '%m [%p] ')
     text = raw.strip()
     if setting.kind == "bool":
         return parse_bool(setting.name, text)

@@ -278,7 +278,9 @@ def listening(proc: psutil.Process, lock: LockInfo | None) -> tuple[list[str], l
     also covers sockets passed by systemd), else from the lock file.
     """
     try:
-        conns = proc.net_connections("all")
+        # psutil 6 renamed connections() to net_connections(); Debian bookworm has 5.9.
+        get = getattr(proc, "net_connections", None) or proc.connections
+        conns = get("all")
     except (psutil.Error, OSError):
         return _listening_from_lock(lock)
     tcp, unix = [], []

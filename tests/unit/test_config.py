@@ -45,8 +45,6 @@ unix_socket_group = ''
     assert values["unix_socket_group"] == ""
 
 
-@pytest.mark.xfail(strict=True, reason="pgsvc/settings.py parse_value strips string values "
-                   "(PostgreSQL keeps blanks inside quotes, e.g. log_line_prefix = '%m [%p] ')")
 def test_quoted_blanks_are_kept(tmp_path):
     assert read_config(conf(tmp_path, "log_line_prefix = ' %m '\n"))["log_line_prefix"] == " %m "
 
