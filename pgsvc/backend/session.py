@@ -166,9 +166,11 @@ class Session:
             self.conn.send(P.encode_parameter_status(name, value))
             if name == "application_name":
                 self.registry.set_application_name(value)
+        # State first: whoever watches (pg_stat_activity, status) must never see a
+        # backend that has already answered as still "active".
+        self._set_state(_STATE_NAMES[status], None, status != "I")
         self.conn.send(P.READY[status])
         self.conn.flush()
-        self._set_state(_STATE_NAMES[status], None, status != "I")
         if self.signals.terminate:
             raise FatalError(ADMIN_SHUTDOWN, "terminating connection due to administrator command")
 
