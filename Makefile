@@ -22,8 +22,9 @@ venv: $(VENV)/.installed
 run: venv
 	@PGSVC=$(PGSVC) DATA=$(DATA) PORT=$(PORT) SOCKDIR=$(SOCKDIR) sh scripts/run-dev.sh
 
+# The end-to-end package test (tests/e2e) boots a container: it runs under `make e2e`.
 test: venv
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests/unit tests/integration
 
 unit: venv
 	$(PY) -m pytest -q tests/unit
