@@ -57,8 +57,6 @@ def _transaction(engine, tr, text, node: ast.TransactionStmt) -> Statement:
     s.extra["chain"] = node.chain
     s.extra["options"] = _txn_options(node.options)
     s.txn_exit = k in (T.TRANS_STMT_COMMIT, T.TRANS_STMT_ROLLBACK, T.TRANS_STMT_ROLLBACK_TO)
-    if node.chain:
-        raise SqlError("0A000", "AND CHAIN is not supported")
     return s
 
 
@@ -139,8 +137,20 @@ def _begin(engine, stmt, params) -> Result:
     return Result(None, [], stmt.command)
 
 
+def _chain(engine, stmt, result: Result) -> Result:
+    """COMMIT/ROLLBACK AND CHAIN: a new block with the same characteristics."""
+    if stmt.extra.get("chain"):
+        txn = engine.txn
+        ro, iso = txn.read_only, txn.isolation
+        _begin(engine, stmt, ())
+        txn.read_only, txn.isolation = ro, iso
+    return result
+
+
 def _commit(engine, stmt, params) -> Result:
     txn = engine.txn
+    if not txn.block and stmt.extra.get("chain"):
+        raise SqlError("25P01", "COMMIT AND CHAIN can only be used in transaction blocks")
     if not txn.block:
         if txn.implicit:
             pass
@@ -151,11 +161,11 @@ def _commit(engine, stmt, params) -> Result:
     if failed:
         engine.sqlite_rollback()
         _restore_settings(engine, txn.settings_snapshot)
-        return Result(None, [], "ROLLBACK")
+        return _chain(engine, stmt, Result(None, [], "ROLLBACK"))
     engine.sqlite_commit()
     if txn.local_snapshot is not None:
         _restore_local(engine, txn.local_snapshot)
-    return Result(None, [], "COMMIT")
+    return _chain(engine, stmt, Result(None, [], "COMMIT"))
 
 
 def _restore_local(engine, local: dict) -> None:
@@ -172,13 +182,15 @@ def _restore_local(engine, local: dict) -> None:
 
 def _rollback(engine, stmt, params) -> Result:
     txn = engine.txn
+    if not txn.block and stmt.extra.get("chain"):
+        raise SqlError("25P01", "ROLLBACK AND CHAIN can only be used in transaction blocks")
     if not txn.block:
         _warn(engine, "25P01", "there is no transaction in progress")
         return Result(None, [], "ROLLBACK")
     txn.block = txn.failed = False
     engine.sqlite_rollback()
     _restore_settings(engine, txn.settings_snapshot)
-    return Result(None, [], "ROLLBACK")
+    return _chain(engine, stmt, Result(None, [], "ROLLBACK"))
 
 
 def _need_block(engine, what):

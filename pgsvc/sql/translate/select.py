@@ -32,9 +32,10 @@ class Query:
 
 
 class SelectMixin:
-    def subquery(self, node) -> Query:
+    def subquery(self, node, parent: Scope | None | bool = True) -> Query:
+        """parent: the scope the subquery may reference (True: the current one)."""
         saved = (self.scope, self.agg_forbidden, self.windows)
-        self.scope = Scope(parent=self.scope)
+        self.scope = Scope(parent=self.scope if parent is True else parent)
         self.agg_forbidden = None
         try:
             return self.select(node)
@@ -348,7 +349,8 @@ class SelectMixin:
                 raise SqlError("42601", "subquery in FROM must have an alias")
             if node.lateral:
                 raise SqlError("0A000", "LATERAL is not supported")
-            q = self.subquery(node.subquery)
+            # without LATERAL a FROM subquery sees only the enclosing query's outer scopes
+            q = self.subquery(node.subquery, parent=self.scope.parent)
             return self.add_derived(node.alias, q.columns, q.sql_paren())
         if isinstance(node, ast.RangeFunction):
             return self.range_function(node)
