@@ -30,6 +30,8 @@ class OsIdentity:
     getgid = staticmethod(os.getgid)
     getegid = staticmethod(os.getegid)
     getgroups = staticmethod(os.getgroups)
+    getresuid = staticmethod(os.getresuid)
+    getresgid = staticmethod(os.getresgid)
     setuid = staticmethod(os.setuid)
     setgid = staticmethod(os.setgid)
     initgroups = staticmethod(os.initgroups)
@@ -77,6 +79,7 @@ def ensure_not_root(account_name: str | None, ident: OsIdentity = REAL_OS) -> Ac
     if euid != 0:
         if ident.getgid() != ident.getegid():
             raise StartupError("pgsvc: real and effective group IDs must match")
+        refuse_saved_root(ident)
         return current_account(ident)
     if not account_name:
         raise StartupError(ROOT_MESSAGE)
@@ -97,6 +100,21 @@ def drop_privileges(account: Account, ident: OsIdentity = REAL_OS) -> None:
     ident.setgid(account.gid)
     ident.setuid(account.uid)
     verify_dropped(account, ident)
+
+
+def refuse_saved_root(ident: OsIdentity = REAL_OS) -> None:
+    """Invariant: the saved set-user-ID and set-group-ID are not 0 either. Real and
+    effective ids of an account with a saved id of root is what a setuid-root wrapper
+    leaves after seteuid(): such a process can setuid(0) whenever it likes, so it is
+    root in waiting, and any SQL-level escape would become a root compromise."""
+    if ident.getresuid()[2] == 0:
+        raise StartupError("pgsvc: the saved set-user-ID is 0 (root), so root could be regained; "
+                           "refusing to run\nStart the server with real, effective and saved user IDs "
+                           "all the account's (or as root with --user ACCOUNT).")
+    if ident.getresgid()[2] == 0:
+        raise StartupError("pgsvc: the saved set-group-ID is 0 (root), so group root could be regained; "
+                           "refusing to run\nStart the server with real, effective and saved group IDs "
+                           "all the account's.")
 
 
 def verify_dropped(account: Account, ident: OsIdentity = REAL_OS) -> None:

@@ -325,3 +325,9 @@ def shared_server():
     yield srv
     srv.stop()
     shutil.rmtree(srv.base, ignore_errors=True)
+
+
+def pytest_addoption(parser):
+    """--rounds: crash-consistency rounds (tests/integration/test_crash.py; CI default 30)."""
+    parser.addoption("--rounds", type=int, default=30,
+                     help="crash-consistency rounds in tests/integration/test_crash.py (default 30)")

@@ -75,6 +75,7 @@ def start_server(opts: ServerOptions) -> ServerState:
     try:
         registry = Registry.create(layout.registry, settings["max_connections"] + EXTRA_SLOTS)
         bind_listeners(settings, layout, activated, listeners, start_time)
+        keep_temp_files_inside(layout)
     except BaseException:
         # A refused start-up leaves the data directory as it found it: no registry file,
         # no lock file, no socket files.
@@ -94,6 +95,21 @@ def _unlink_quietly(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+def keep_temp_files_inside(layout: Layout) -> None:
+    """SQLite's temporary files (big sorts, temp indexes, statement journals) go to
+    `<datadir>/pgsql_tmp` (PostgreSQL's base/pgsql_tmp), through SQLITE_TMPDIR, which
+    the backends inherit. Invariant: the server writes only in its data directory,
+    socket directory and log; by default SQLite would use /var/tmp or /tmp, where
+    other accounts can see, fill or race the files."""
+    path = os.path.join(layout.datadir, "pgsql_tmp")
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        if not os.path.isdir(path) or os.path.islink(path):
+            raise StartupError(f'pgsvc: "{path}" is not a directory') from None
+    os.environ["SQLITE_TMPDIR"] = path
 
 
 def _configured_user(opts: ServerOptions) -> str | None:

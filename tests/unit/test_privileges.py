@@ -39,6 +39,12 @@ class FakeOs(OsIdentity):
     def getgroups(self):
         return list(self.groups)
 
+    def getresuid(self):
+        return (self.ruid, self.euid, getattr(self, "suid", self.euid))
+
+    def getresgid(self):
+        return (self.rgid, self.egid, getattr(self, "sgid", self.egid))
+
     def initgroups(self, name, gid):
         self.calls.append(("initgroups", name, gid))
         if self.euid != 0:
@@ -166,3 +172,12 @@ def test_drop_privileges_wrong_gid_detected():
     fake = StuckGid()
     with pytest.raises(StartupError, match="gid did not change"):
         drop_privileges(Account("svc", 1001, 1001, "/"), fake)
+
+
+@pytest.mark.parametrize("attr, needle", [("suid", "saved set-user-ID"), ("sgid", "saved set-group-ID")])
+def test_saved_root_id_refused(attr, needle):
+    """Real = effective = an account, saved id 0 (a setuid-root wrapper after seteuid)."""
+    fake = FakeOs(ruid=1001, euid=1001, rgid=1001, egid=1001, groups=[1001])
+    setattr(fake, attr, 0)
+    with pytest.raises(StartupError, match=needle):
+        ensure_not_root(None, fake)
