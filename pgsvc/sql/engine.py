@@ -18,6 +18,14 @@ timeout', "terminate" -> 57P01. A SQLite progress handler polls it every few tho
 VM steps and interrupts the statement; lock waits and pg_sleep poll it too. The
 backend resets the flag itself after reporting.
 
+Module map (pgsvc.sql): parse (pglast, literal lifting) -> translate/ (names, expr,
+funcs, select, dml: pglast node -> SQLite SQL + PostgreSQL types) and utility / ddl /
+ddl_more / ddl_alter / copy / portals (statements run at execute time) -> runner
+(Statement, Result, execution, parameter/result conversion) on this Engine. catalog
+(hidden pgsvc$ tables), txn (block state, writer lock), sequences, sqlerr (sqlite3
+errors -> SqlError), diagnose (constraint-violation details), udfs (engine UDFs),
+resolve (operator/function/cast resolution over pgsvc.sql.functions).
+
 COPY: execute() of a COPY FROM STDIN statement returns an empty Result (no work);
 the session loop then calls copy_in(stmt, rows) with decoded rows (Python values of
 stmt.copy.columns' types, None for NULL) and sends 'COPY n' with the count it returns.
@@ -195,13 +203,16 @@ class Engine(Runner):
         cached = self.script_cache.get(sql)
         if cached is not None:
             return cached
-        tokens = scan(sql)
-        pieces = split_tokens(sql, tokens)
+        try:
+            tokens = scan(sql)
+        except SqlError:
+            tokens = None  # let the parser report the error with PostgreSQL's message and position
+        pieces = split_tokens(sql, tokens) if tokens is not None else [(0, len(sql), None)]
         if not pieces:
             return [Statement.empty(sql)]
         out = []
         for start, end, toks in pieces:
-            stmt = self.lifted_statement(sql, start, end, toks)
+            stmt = self.lifted_statement(sql, start, end, toks) if toks is not None else None
             if stmt is None:
                 break
             out.append(stmt)
@@ -234,8 +245,8 @@ class Engine(Runner):
             oids = [{"i": 23, "8": 20, "n": 1700}.get(lit[0], 0) for lit in literals]
             try:
                 tmpl = self.translate_stmt(text, raws[0].stmt, oids, [lit[:2] for lit in literals])
-            except SqlError:
-                return None  # let the unlifted statement report its own error
+            except Exception:  # noqa: BLE001 - the unlifted statement reports its own error
+                return None
             if not tmpl.cacheable:
                 return None
             if len(self.simple_cache) > 2000:
