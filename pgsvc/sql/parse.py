@@ -26,10 +26,16 @@ def parse(sql: str) -> list:
     try:
         return pglast.parse_sql(sql)
     except _p.ParseError as e:
+        # pglast 5: args = (message, 0-based location or None); None is "end of input",
+        # which PostgreSQL reports one past the last character.
         msg = e.args[0] if e.args else str(e)
-        pos = e.location + 1 if getattr(e, "location", None) is not None and e.location >= 0 else None
-        if pos is not None and pos > len(sql):
-            pos = len(sql) + 1 if sql else None
+        loc = e.args[1] if len(e.args) > 1 else None
+        if isinstance(loc, int) and loc >= 0:  # a byte offset; clients count characters
+            pos = len(sql.encode("utf-8")[:loc].decode("utf-8", "ignore")) + 1
+        else:
+            pos = len(sql) + 1
+        if pos > len(sql) + 1:
+            pos = len(sql) + 1
         raise SqlError("42601", msg, position=pos) from None
 
 
