@@ -237,9 +237,13 @@ class DmlMixin:
         raise SqlError("42601", "source for a multiple-column UPDATE item must be a sub-SELECT or ROW() expression",
                        position=_loc(src))
 
-    def returning(self, items, rel: Relation, alias: str, sa: str):
+    def returning(self, items, rel: Relation, alias: str, sa: str, others: bool = False):
         if not items:
             return None
+        if others and any(isinstance(rt.val, ast.ColumnRef) and isinstance(rt.val.fields[-1], ast.A_Star)
+                          and len(rt.val.fields) == 1 for rt in items):
+            # PostgreSQL's * would include the FROM/USING tables' columns
+            raise SqlError("0A000", "RETURNING * with FROM or USING tables is not supported")
         saved = self.scope
         self.scope = Scope()
         # SQLite's RETURNING sees the target table's columns by their bare names
@@ -267,7 +271,7 @@ class DmlMixin:
             self.agg_forbidden = "WHERE"
             where = f" WHERE {self.bool_expr(node.whereClause, 'WHERE').sql}"
             self.agg_forbidden = None
-        returning = self.returning(node.returningList, rel, alias, sa)
+        returning = self.returning(node.returningList, rel, alias, sa, others=bool(node.fromClause))
         sql = f"{with_sql}UPDATE {quote_ident(rel.sqlite_name)} AS {sa} SET {sets}{from_sql}{where}"
         return Dml(sql + (returning[0] if returning else ""), "UPDATE", returning[1] if returning else None, rel)
 
@@ -290,7 +294,7 @@ class DmlMixin:
         if using:
             # SQLite has no DELETE ... USING: the same rows are those with a matching USING row
             where = f" WHERE EXISTS (SELECT 1{using}{where})"
-        returning = self.returning(node.returningList, rel, alias, sa)
+        returning = self.returning(node.returningList, rel, alias, sa, others=bool(node.usingClause))
         sql = f"{with_sql}DELETE FROM {quote_ident(rel.sqlite_name)} AS {sa}{where}"
         return Dml(sql + (returning[0] if returning else ""), "DELETE", returning[1] if returning else None, rel)
 

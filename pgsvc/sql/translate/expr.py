@@ -16,6 +16,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError
 from pgsvc.sql import resolve as R
 from pgsvc.sql.translate.names import fold_names
+from pgsvc.sql.translate.patterns import similar_to_regex
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter, text_decoder
 from pgsvc.sql.types.catalog import by_name, find_oid, format_type, typmod_from_modifiers
@@ -550,40 +551,6 @@ class ExprMixin:
                       f"END)", O.BOOL)
         return Ex(f"(CASE WHEN {arr.sql} IS NULL THEN NULL ELSE (SELECT CASE WHEN max({cmp.sql}) = 1 THEN 1 "
                   f"WHEN count(*) = count({cmp.sql}) THEN 0 END FROM json_each({arr.sql}) AS je) END)", O.BOOL)
-
-
-def similar_to_regex(pat: str, escape: str) -> str:
-    out, i, in_bracket = ["^(?:"], 0, False
-    while i < len(pat):
-        c = pat[i]
-        if escape and c == escape and i + 1 < len(pat):
-            out.append(re_escape(pat[i + 1]))
-            i += 2
-            continue
-        if in_bracket:
-            out.append(c)
-            in_bracket = c != "]"
-        elif c == "[":
-            out.append(c)
-            in_bracket = True
-        elif c == "%":
-            out.append(".*")
-        elif c == "_":
-            out.append(".")
-        elif c == ".":
-            out.append("\\.")
-        elif c in "^$":
-            out.append("\\" + c)
-        else:
-            out.append(c)
-        i += 1
-    out.append(")$")
-    return "".join(out)
-
-
-def re_escape(c: str) -> str:
-    import re
-    return re.escape(c)
 
 
 def _identity_equality(oid: int) -> bool:
