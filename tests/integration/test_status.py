@@ -170,8 +170,6 @@ def test_status_sql_states(srv):
             c.close()
 
 
-@pytest.mark.xfail(strict=True, reason="nothing calls Registry.count_transaction yet (backend/session.py "
-                   "or the engine must, at each COMMIT/ROLLBACK); remove this marker when it does")
 def test_status_counts_transactions(srv):
     """xact_commit / xact_rollback (JSON and pgsvc_xact_*_total) count real transactions."""
     require_engine()
