@@ -12,6 +12,7 @@ SIGQUIT immediate (SIGQUIT every child, SIGKILL stragglers after 5 s).
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import secrets
 import selectors
@@ -78,13 +79,21 @@ class Postmaster:
         return 0
 
     def _preload_backend_code(self) -> None:
-        """Import what backends use before forking, then freeze the heap: every backend
-        shares these pages copy-on-write instead of importing its own copy."""
-        import pgsvc.backend.main  # noqa: F401
-        try:
-            import pgsvc.sql.engine  # noqa: F401
-        except ImportError:
-            pass
+        """Import everything backends run before forking, then freeze the heap: every
+        backend shares these pages copy-on-write instead of importing (and compiling)
+        its own copy on the connection's critical path. Modules only; no database is
+        opened here (an SQLite handle must not cross a fork)."""
+        import pkgutil
+
+        import pgsvc.backend
+        import pgsvc.sql
+
+        for package in (pgsvc.backend, pgsvc.sql):
+            for mod in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+                try:
+                    importlib.import_module(mod.name)
+                except Exception as e:  # a broken optional module must not stop the server
+                    log.warning("could not preload %s: %s", mod.name, e)
         gc.collect()
         gc.freeze()
 
