@@ -103,6 +103,7 @@ class Session:
         self.engine = None
         self._format_ctx = None
         self._title_state = None
+        self._timer_armed = False
         self.registry.set_identity(role.name, db.name, settings.show("application_name"))
 
     def open_engine(self) -> None:
@@ -227,10 +228,12 @@ class Session:
         ms = self.settings["statement_timeout"]
         if ms:
             signal.setitimer(signal.ITIMER_REAL, ms / 1000.0)
+            self._timer_armed = True
 
     def _disarm_statement_timeout(self) -> None:
-        if self.settings["statement_timeout"] or signal.getitimer(signal.ITIMER_REAL)[0]:
+        if self._timer_armed:  # no syscall per statement when no timeout is set
             signal.setitimer(signal.ITIMER_REAL, 0)
+            self._timer_armed = False
 
     # ------------------------------------------------------------ activity reporting
     def _report_activity(self, state: str, query: str | None) -> None:
