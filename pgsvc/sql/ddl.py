@@ -64,8 +64,8 @@ class Ddl:
 
     def create_table(self, node: ast.CreateStmt) -> None:
         rv = node.relation
-        if node.inhRelations or node.partspec or node.ofTypename:
-            raise SqlError("0A000", "table inheritance, partitioning and typed tables are not supported")
+        if node.partspec or node.partbound or node.ofTypename:
+            raise SqlError("0A000", "partitioning and typed tables are not supported")
         _check_on_commit(node.oncommit)
         schema = self.schema_of(rv)
         if C.relation_name_taken(self.cat, schema, rv.relname):
@@ -74,10 +74,17 @@ class Ddl:
                 return
             raise SqlError("42P07", f'relation "{rv.relname}" already exists')
         options = {d.defname: _defarg(d.arg) for d in node.options or ()}
+        parents = self.inherited_parents(node.inhRelations or ())
+        if parents:
+            options["inherits"] = [p.oid for p in parents]
         relid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "r", options)
-        attrs, cons = [], []
+        attrs, cons = self.inherited_columns(parents), []
         for elt in node.tableElts or ():
             if isinstance(elt, ast.ColumnDef):
+                merged = next((a for a in attrs if a.name == elt.colname), None)
+                if merged is not None:
+                    self.merge_column(merged, elt)
+                    continue
                 attrs.append(self.column_def(elt, relid, len(attrs) + 1, schema, rv.relname, cons))
             elif isinstance(elt, ast.Constraint):
                 cons.append((None, elt))
@@ -172,6 +179,42 @@ class Ddl:
             if coll not in ("C", "POSIX", "default"):
                 raise SqlError("0A000", f'collation "{coll}" is not supported')
         return C.Attr(attnum, cd.colname, oid, typmod, notnull, default, identity)
+
+    # --- inheritance (CREATE TABLE ... INHERITS) ---------------------------------------
+
+    def inherited_parents(self, rvs) -> list:
+        from pgsvc.sql.translate import Translator
+        tr = Translator(self.engine, self.cat, [])
+        parents = []
+        for rv in rvs:
+            p = tr.relation(rv)
+            if p.kind != "r":
+                raise SqlError("42809", f'inherited relation "{p.name}" is not a table')
+            parents.append(p)
+        return parents
+
+    def inherited_columns(self, parents) -> list:
+        """The parents' columns first, merged by name (PostgreSQL's MergeAttributes)."""
+        attrs: list[C.Attr] = []
+        for p in parents:
+            for a in p.attrs:
+                same = next((x for x in attrs if x.name == a.name), None)
+                if same is not None:
+                    self.notice(f'merging multiple inherited definitions of column "{a.name}"')
+                    if same.type_oid != a.type_oid:
+                        raise SqlError("42804", f'inherited column "{a.name}" has a type conflict')
+                    same.notnull = same.notnull or a.notnull
+                    continue
+                attrs.append(C.Attr(len(attrs) + 1, a.name, a.type_oid, a.typmod, a.notnull, a.default))
+        return attrs
+
+    def merge_column(self, inherited: C.Attr, cd: ast.ColumnDef) -> None:
+        self.notice(f'merging column "{cd.colname}" with inherited definition')
+        oid, _ = type_from_typename(cd.typeName)
+        if oid != inherited.type_oid:
+            raise SqlError("42804", f'column "{cd.colname}" has a type conflict')
+        if cd.is_not_null:
+            inherited.notnull = True
 
     def create_owned_sequence(self, schema, table, col, typ, relid, attnum) -> str:
         name = self.unique_rel_name(schema, f"{table}_{col}_seq")

@@ -78,6 +78,8 @@ class DdlMore(Ddl):
             for kind, obj, _ in reversed(deps):
                 if kind == "view" and obj.oid in self.cat.by_oid:
                     C.delete_relation(self.conn, obj.oid)
+                elif kind == "child" and obj.oid in self.cat.by_oid:
+                    self.drop_relation(self.cat.by_oid[obj.oid], True)
         if rel.kind == "r":
             for ix in rel.indexes:
                 C.delete_relation(self.conn, ix.oid)
@@ -90,6 +92,9 @@ class DdlMore(Ddl):
     def dependents(self, rel: C.Relation) -> list:
         """Objects that depend on rel, as PostgreSQL lists them: foreign keys, then views (recursively)."""
         out, seen = [], set()
+        for other in self.cat.by_oid.values():
+            if other.kind == "r" and rel.oid in other.options.get("inherits", ()):
+                out.append(("child", other, f"table {other.name}"))
         for other in self.cat.by_oid.values():
             for c in other.constraints:
                 if c.contype == "f" and c.frelid == rel.oid and other.oid != rel.oid:

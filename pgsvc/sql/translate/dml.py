@@ -31,6 +31,8 @@ class Dml:
 
 
 class DmlMixin:
+    dml_kind = ""
+
     def target_relation(self, rv: ast.RangeVar) -> Relation:
         rel = self.relation(rv)
         if rel.kind != "r":
@@ -38,6 +40,9 @@ class DmlMixin:
             raise SqlError("0A000" if rel.kind == "v" else "42809",
                            f'cannot change {kind} "{rel.name}"' if rel.kind != "v" else
                            f'cannot insert into view "{rel.name}"', position=_loc(rv))
+        if rv.inh and self.dml_kind != "INSERT" and self.descendants(rel):
+            raise SqlError("0A000", f'UPDATE/DELETE on table "{rel.name}" with inheritance children is not '
+                           "supported (use ONLY)", position=_loc(rv))
         if rel.schema.startswith("pg_temp_"):
             # a temp table lives in this connection's own SQLite temp database: no writer lock,
             # and PostgreSQL allows writing it in a read-only transaction
@@ -71,6 +76,7 @@ class DmlMixin:
     # --- INSERT -------------------------------------------------------------------
 
     def insert(self, node: ast.InsertStmt) -> Dml:
+        self.dml_kind = "INSERT"
         with_sql = self.with_clause(node.withClause) if node.withClause else ""
         rel = self.target_relation(node.relation)
         alias = node.relation.alias.aliasname if node.relation.alias else rel.name

@@ -392,7 +392,24 @@ class SelectMixin:
                         f'{sa}.{quote_ident(a.name)}', rel.oid, a.attnum, a.notnull)
                 for i, a in enumerate(rel.attrs)]
         self.scope.add(RangeEntry(alias, cols, rel), _loc(rv))
+        children = self.descendants(rel) if rv.inh else []
+        if children:
+            # parent* (the default): the parent's rows and every descendant's, in the parent's columns
+            names = ", ".join(quote_ident(a.name) for a in rel.attrs)
+            parts = [f"SELECT {names} FROM {quote_ident(rel.sqlite_name)}"]
+            parts += [f"SELECT {names} FROM {quote_ident(c.sqlite_name)}" for c in children]
+            return f"({' UNION ALL '.join(parts)}) AS {sa}"
         return f"{quote_ident(rel.sqlite_name)} AS {sa}"
+
+    def descendants(self, rel) -> list:
+        out, todo = [], [rel.oid]
+        while todo:
+            oid = todo.pop(0)
+            for r in self.catalog.by_oid.values():
+                if r.kind == "r" and oid in r.options.get("inherits", ()) and r not in out:
+                    out.append(r)
+                    todo.append(r.oid)
+        return out
 
     def join(self, j: ast.JoinExpr) -> str:
         jt = enums.JoinType
