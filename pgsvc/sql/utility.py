@@ -331,7 +331,10 @@ PLANNER_SETTINGS = {
     "min_parallel_index_scan_size": "512kB", "max_parallel_workers_per_gather": "2",
     "from_collapse_limit": "8", "join_collapse_limit": "8", "plan_cache_mode": "auto",
     "effective_cache_size": "4GB", "constraint_exclusion": "partition", "cursor_tuple_fraction": "0.1",
-    "force_parallel_mode": "off", "debug_parallel_query": "off",
+    "force_parallel_mode": "off", "debug_parallel_query": "off", "jit_above_cost": "100000",
+    "jit_inline_above_cost": "500000", "jit_optimize_above_cost": "500000",
+    "parallel_leader_participation": "on", "geqo_threshold": "12", "transaction_deferrable": "off",
+    "default_statistics_target": "100", "enable_group_by_reordering": "on",
 }
 
 
