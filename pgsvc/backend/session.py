@@ -285,6 +285,9 @@ class Session:
         except Exception:
             log.exception("could not abort the transaction after an error")
         self.conn.send(P.encode_error(err))
+        # PostgreSQL flushes every error at once (elog.c), even in the middle of an
+        # extended-protocol batch: a client that sent Parse+Describe+Flush waits for it.
+        self.conn.flush()
 
     def format_context(self):
         if self._format_ctx is None:

@@ -198,7 +198,7 @@ def test_set_show(s):
     assert (cols[0].name, rows, tag) == ("DateStyle", [("ISO, MDY",)], "SHOW")
     assert s.run("set datestyle = 'German'")[2] == "SET"
     assert s.rows("show datestyle") == [("German, DMY",)]
-    assert s.rows("show transaction_isolation") == [("serializable",)]
+    assert s.rows("show transaction_isolation") == [("read committed",)]
 
 
 def test_copy_in_and_out(s):
@@ -245,7 +245,7 @@ def test_writers_serialised_and_stale_snapshot_is_40001(tmp_path):
     a, b = Session(tmp_path), Session(tmp_path)
     a.run("create table t (id int primary key, v int)")
     a.run("insert into t values (1, 0)")
-    b.run("begin")
+    b.run("begin isolation level repeatable read")
     assert b.rows("select v from t") == [(0,)]  # b's snapshot
     a.run("update t set v = 1")  # a commits after b's snapshot
     e = b.error("update t set v = 2")
