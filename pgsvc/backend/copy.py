@@ -35,6 +35,8 @@ class CopyInParser:
             return []
         self._pending += text
         rows: list[list[str | None]] = []
+        if self.spec.format != "csv":
+            return self._feed_text_lines(rows)
         while not self.done:
             line = self._take_line()
             if line is None:
@@ -42,6 +44,22 @@ class CopyInParser:
             row = self._parse_line(line)
             if row is not None:
                 rows.append(row)
+        return rows
+
+    def _feed_text_lines(self, rows: list) -> list:
+        """Text format: a newline always ends a line, so split the whole chunk at once
+        (cutting lines off the front one by one would copy the rest for every line)."""
+        lines = self._pending.split("\n")
+        self._pending = lines.pop()  # the unfinished last line
+        for line in lines:
+            if line.endswith("\r"):
+                line = line[:-1]
+            row = self._parse_line(line)
+            if row is not None:
+                rows.append(row)
+            if self.done:
+                self._pending = ""
+                break
         return rows
 
     def finish(self) -> list[list[str | None]]:
