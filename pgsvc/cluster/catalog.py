@@ -101,13 +101,24 @@ class GlobalCatalog:
 
     def add_role(self, name: str, *, oid: int | None = None, superuser: bool = False,
                  login: bool = False, password: str | None = None, create_db: bool = False,
-                 create_role: bool = False) -> int:
+                 create_role: bool = False, inherit: bool = True, replication: bool | None = None,
+                 bypassrls: bool | None = None, conn_limit: int = -1,
+                 valid_until: float | None = None) -> int:
+        """A new role. The bootstrap superuser (initdb) gets every attribute, as in PostgreSQL;
+        CREATE ROLE passes each attribute as the statement gave it."""
         oid = oid if oid is not None else self.next_oid()
+        if replication is None:
+            replication = superuser
+        if bypassrls is None:
+            bypassrls = superuser
+        if oid == BOOTSTRAP_SUPERUSER_OID:
+            create_role = create_db = True
         self.conn.execute(
-            "INSERT INTO pg_authid (oid, rolname, rolsuper, rolcreaterole, rolcreatedb, rolcanlogin,"
-            " rolreplication, rolbypassrls, rolpassword) VALUES (?,?,?,?,?,?,?,?,?)",
-            (oid, name, int(superuser), int(create_role or superuser), int(create_db or superuser),
-             int(login), int(superuser), int(superuser), password))
+            "INSERT INTO pg_authid (oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb,"
+            " rolcanlogin, rolreplication, rolbypassrls, rolconnlimit, rolpassword, rolvaliduntil)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (oid, name, int(superuser), int(inherit), int(create_role), int(create_db), int(login),
+             int(replication), int(bypassrls), conn_limit, password, valid_until))
         return oid
 
     def add_database(self, name: str, owner: int, *, oid: int | None = None,
@@ -146,3 +157,115 @@ class GlobalCatalog:
 
     def role_valid(self, role: Role) -> bool:
         return role.valid_until is None or role.valid_until > time.time()
+
+    # -- transactions (CREATE ROLE etc. run in one; see pgsvc.sql.cluster_ddl)
+    def begin(self) -> None:
+        """A write transaction: BEGIN IMMEDIATE takes SQLite's write lock at once, so two
+        backends changing roles serialize here instead of failing at COMMIT."""
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def data_version(self) -> int:
+        """Moves when another connection commits (cheap staleness check for snapshots)."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    # -- roles (CREATE/ALTER/DROP ROLE, GRANT/REVOKE role)
+    _ROLE_COLUMNS = ("oid, rolname, rolsuper, rolcanlogin, rolpassword, rolvaliduntil, rolconnlimit,"
+                     " rolcreatedb, rolcreaterole")
+
+    def find_role_oid(self, oid: int) -> Role | None:
+        row = self.conn.execute(f"SELECT {self._ROLE_COLUMNS} FROM pg_authid WHERE oid = ?",
+                                (oid,)).fetchone()
+        if row is None:
+            return None
+        return Role(row[0], row[1], bool(row[2]), bool(row[3]), row[4], row[5], row[6],
+                    bool(row[7]), bool(row[8]))
+
+    def role_flags(self, oid: int) -> dict:
+        """Every pg_authid column of one role, by name."""
+        cur = self.conn.execute("SELECT * FROM pg_authid WHERE oid = ?", (oid,))
+        row = cur.fetchone()
+        return dict(zip([d[0] for d in cur.description], row)) if row else {}
+
+    _ROLE_UPDATABLE = {"rolsuper", "rolinherit", "rolcreaterole", "rolcreatedb", "rolcanlogin",
+                       "rolreplication", "rolbypassrls", "rolconnlimit", "rolpassword",
+                       "rolvaliduntil", "rolname"}
+
+    def update_role(self, oid: int, **columns) -> None:
+        if not columns:
+            return
+        bad = set(columns) - self._ROLE_UPDATABLE
+        if bad:
+            raise ValueError(f"not a pg_authid column: {sorted(bad)}")
+        sets = ", ".join(f"{k} = ?" for k in columns)
+        values = [int(v) if isinstance(v, bool) else v for v in columns.values()]
+        self.conn.execute(f"UPDATE pg_authid SET {sets} WHERE oid = ?", (*values, oid))
+
+    def delete_role(self, oid: int) -> None:
+        self.conn.execute("DELETE FROM pg_authid WHERE oid = ?", (oid,))
+        self.conn.execute("DELETE FROM pg_auth_members WHERE roleid = ? OR member = ?", (oid, oid))
+
+    def membership(self, roleid: int, member: int) -> tuple | None:
+        """The direct pg_auth_members row (grantor, admin_option), or None."""
+        return self.conn.execute("SELECT grantor, admin_option FROM pg_auth_members"
+                                 " WHERE roleid = ? AND member = ?", (roleid, member)).fetchone()
+
+    def add_member(self, roleid: int, member: int, grantor: int, admin: bool) -> None:
+        self.conn.execute("INSERT INTO pg_auth_members (roleid, member, grantor, admin_option)"
+                          " VALUES (?,?,?,?) ON CONFLICT (roleid, member) DO UPDATE SET"
+                          " admin_option = max(admin_option, excluded.admin_option)",
+                          (roleid, member, grantor, int(admin)))
+
+    def remove_member(self, roleid: int, member: int, admin_only: bool = False) -> None:
+        if admin_only:
+            self.conn.execute("UPDATE pg_auth_members SET admin_option = 0 WHERE roleid = ? AND member = ?",
+                              (roleid, member))
+        else:
+            self.conn.execute("DELETE FROM pg_auth_members WHERE roleid = ? AND member = ?", (roleid, member))
+
+    def roles_of(self, member: int) -> set[int]:
+        """OIDs of the roles `member` belongs to, directly or indirectly, itself included."""
+        rows = self.conn.execute(
+            "WITH RECURSIVE m(oid) AS (SELECT ? UNION SELECT am.roleid FROM pg_auth_members am"
+            " JOIN m ON am.member = m.oid) SELECT oid FROM m", (member,)).fetchall()
+        return {r[0] for r in rows}
+
+    def has_admin_option(self, member: int, roleid: int) -> bool:
+        """Whether `member` (or a role it belongs to) was granted `roleid` WITH ADMIN OPTION."""
+        mine = self.roles_of(member)
+        rows = self.conn.execute("SELECT member FROM pg_auth_members WHERE roleid = ? AND admin_option",
+                                 (roleid,)).fetchall()
+        return any(r[0] in mine for r in rows)
+
+    def rows(self, table: str) -> tuple[list[str], list[tuple]]:
+        """All rows of one shared catalog table (for pg_catalog snapshots): (columns, rows)."""
+        if table not in ("pg_authid", "pg_database", "pg_auth_members"):
+            raise ValueError(table)
+        cur = self.conn.execute(f"SELECT * FROM {table} ORDER BY 1")
+        return [d[0] for d in cur.description], cur.fetchall()
+
+    # -- databases (CREATE/DROP/ALTER DATABASE)
+    def find_database_oid(self, oid: int) -> Database | None:
+        row = self.conn.execute(
+            "SELECT oid, datname, datdba, datallowconn, datistemplate, datconnlimit"
+            " FROM pg_database WHERE oid = ?", (oid,)).fetchone()
+        if row is None:
+            return None
+        return Database(row[0], row[1], row[2], bool(row[3]), bool(row[4]), row[5])
+
+    def databases_owned_by(self, role_oid: int) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT datname FROM pg_database WHERE datdba = ? ORDER BY datname", (role_oid,))]
+
+    def rename_database(self, oid: int, name: str) -> None:
+        self.conn.execute("UPDATE pg_database SET datname = ? WHERE oid = ?", (name, oid))
+
+    def delete_database(self, oid: int) -> None:
+        self.conn.execute("DELETE FROM pg_database WHERE oid = ?", (oid,))

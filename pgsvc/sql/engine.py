@@ -42,6 +42,7 @@ from typing import Any, Iterable, Sequence
 
 from pgsvc.errors import SqlError
 from pgsvc.sql import catalog as C
+from pgsvc.sql import cluster_ddl
 from pgsvc.sql import udfs
 from pgsvc.sql.api import SessionInfo
 from pgsvc.sql.functions import FunctionContext, register_all
@@ -363,6 +364,7 @@ class Engine(Runner):
             self.txn.sp_read_only.clear()
             self.txn.sp_settings.clear()
             self.lock.release()
+        cluster_ddl.end_of_transaction(self, True)
         self.session.count_transaction(True)
         self.sequences.advanced.clear()
         if self._sync_pending:
@@ -389,6 +391,7 @@ class Engine(Runner):
             self.txn.sp_read_only.clear()
             self.txn.sp_settings.clear()
             self.lock.release()
+            cluster_ddl.end_of_transaction(self, False)
             self.session.count_transaction(False)
         if self._sync_pending:
             self.apply_synchronous()
@@ -420,5 +423,6 @@ class Engine(Runner):
                 self.drop_temp_schema()
         except (sqlite3.Error, SqlError):
             pass
+        cluster_ddl.close(self)
         self.lock.close()
         self.conn.close()

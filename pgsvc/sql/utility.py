@@ -10,6 +10,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.settings import DEFINITIONS
 from pgsvc.sql.api import Column, CopySpec
+from pgsvc.sql import cluster_ddl
 from pgsvc.sql.runner import Result, Statement, convert_rows, to_column
 from pgsvc.sql.types import oids as O
 
@@ -18,6 +19,9 @@ T = enums.TransactionStmtKind
 
 def translate_utility(engine, tr, text: str, node) -> Statement:
     kind = type(node).__name__
+    shared_stmt = cluster_ddl.translate(engine, tr, text, node)  # roles, databases
+    if shared_stmt is not None:
+        return shared_stmt
     fn = _HANDLERS.get(kind)
     if fn is None:
         raise SqlError("0A000", f"{_command_name(kind)} is not supported")

@@ -1,0 +1,163 @@
+"""Cluster-wide statements run by a backend: roles (CREATE/ALTER/DROP ROLE, GRANT/REVOKE
+role, pgsvc.sql.roles) and databases (CREATE/DROP/ALTER DATABASE, pgsvc.sql.databases).
+
+They change the shared catalog (DATADIR/global/catalog.db, pgsvc.cluster.catalog), not
+the backend's own database file, so they run on a second SQLite connection that this
+module keeps per engine (`shared(engine)`).
+
+Transactions: outside a transaction block a statement commits the shared catalog at
+once. Inside a block (or an implicit multi-statement transaction) the first such
+statement opens a write transaction on the shared catalog that commits or rolls back
+with the block (the engine calls `end_of_transaction`), so BEGIN; CREATE ROLE ...;
+ROLLBACK leaves no role behind, as in PostgreSQL. Known gap: ROLLBACK TO SAVEPOINT does
+not undo shared-catalog changes made after the savepoint.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from pgsvc.cluster.catalog import GlobalCatalog, Role
+from pgsvc.cluster.layout import Layout
+from pgsvc.errors import SqlError
+from pgsvc.sql.runner import Result, Statement
+
+
+class SharedCatalog:
+    """One engine's connection to the shared catalog, and the identity of its user."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.cat = GlobalCatalog(Layout(engine.session.datadir))
+        self.in_block_txn = False
+        self.role_oid: int | None = None
+
+    # -- who is acting
+    def me(self) -> Role:
+        """The session's role, re-read (another session may have altered it). Found by OID
+        once known, so that a rename by another session does not lose it."""
+        role = self.cat.find_role_oid(self.role_oid) if self.role_oid is not None else \
+            self.cat.find_role(self.engine.session.user)
+        if role is None:
+            raise SqlError("42704", f'role "{self.engine.session.user}" does not exist')
+        self.role_oid = role.oid
+        return role
+
+    def is_superuser(self) -> bool:
+        return self.me().superuser
+
+    def has_createrole(self) -> bool:
+        me = self.me()
+        return me.superuser or me.create_role
+
+    def has_createdb(self) -> bool:
+        me = self.me()
+        return me.superuser or me.create_db
+
+    def is_member_of(self, role_oid: int) -> bool:
+        """PostgreSQL's is_member_of_role: superusers are members of every role."""
+        me = self.me()
+        return me.superuser or role_oid in self.cat.roles_of(me.oid)
+
+    def role(self, name: str) -> Role:
+        found = self.cat.find_role(name)
+        if found is None:
+            raise SqlError("42704", f'role "{name}" does not exist')
+        return found
+
+    # -- transactions
+    def write(self, fn):
+        """Run fn() as one atomic change of the shared catalog (see the module docstring)."""
+        e = self.engine
+        joined = e.txn.block or e.txn.implicit
+        try:
+            if joined:
+                e.ensure_open()  # the engine's commit/rollback ends our transaction too
+                if not self.in_block_txn:
+                    self.cat.begin()
+                    self.in_block_txn = True
+                self.cat.conn.execute('SAVEPOINT "pgsvc$stmt"')
+            else:
+                self.cat.begin()
+        except sqlite3.OperationalError as err:
+            raise SqlError("55P03", f"could not lock the shared catalog: {err}") from None
+        try:
+            out = fn()
+        except BaseException:
+            if joined:
+                self.cat.conn.execute('ROLLBACK TO "pgsvc$stmt"')
+                self.cat.conn.execute('RELEASE "pgsvc$stmt"')
+            else:
+                self.cat.rollback()
+            raise
+        if joined:
+            self.cat.conn.execute('RELEASE "pgsvc$stmt"')
+        else:
+            self.cat.commit()
+        return out
+
+    def end(self, commit: bool) -> None:
+        if not self.in_block_txn:
+            return
+        self.in_block_txn = False
+        if commit:
+            self.cat.commit()
+        else:
+            self.cat.rollback()
+
+    def close(self) -> None:
+        try:
+            self.end(False)
+        finally:
+            self.cat.close()
+
+
+def shared(engine) -> SharedCatalog:
+    sc = getattr(engine, "shared_catalog", None)
+    if sc is None:
+        sc = SharedCatalog(engine)
+        engine.shared_catalog = sc
+    return sc
+
+
+def end_of_transaction(engine, commit: bool) -> None:
+    """Engine hook: the engine's transaction ended; end the shared catalog's with it."""
+    sc = getattr(engine, "shared_catalog", None)
+    if sc is not None:
+        sc.end(commit)
+
+
+def close(engine) -> None:
+    sc = getattr(engine, "shared_catalog", None)
+    if sc is not None:
+        engine.shared_catalog = None
+        sc.close()
+
+
+def make_statement(text: str, command: str, handler) -> Statement:
+    s = Statement(text, command)
+    s.handler = handler
+    s.cacheable = False
+    return s
+
+
+def done(command: str) -> Result:
+    return Result(None, [], command)
+
+
+def translate(engine, tr, text: str, node) -> Statement | None:
+    """The utility dispatcher's hook: a Statement for a cluster-wide statement, else None."""
+    from pgsvc.sql import databases, roles
+    kind = type(node).__name__
+    if kind == "RenameStmt":
+        what = node.renameType.name
+        if what == "OBJECT_ROLE":
+            return roles.rename_role(engine, tr, text, node)
+        if what == "OBJECT_DATABASE":
+            return databases.rename_database(engine, tr, text, node)
+        return None
+    build = roles.HANDLERS.get(kind) or databases.HANDLERS.get(kind)
+    if build is None:
+        return None
+    tr.cacheable = False
+    return build(engine, tr, text, node)
