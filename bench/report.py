@@ -112,7 +112,7 @@ def markdown(meta: dict, results: Results, png_name: str | None) -> str:
     cmd = "make bench-quick" if cfg["mode"] == "quick" else "make bench"
     extra = " ".join(meta.get("argv", []))
     lines = ["# pgsvc vs PostgreSQL 15: benchmark results", "",
-             f"Taken {meta['date']} by `{cmd}` (`python -m bench {extra}`".rstrip() + "), "
+             f"Taken {meta['date']} by `{cmd}` (`{' '.join(['python -m bench', extra]).strip()}`), "
              f"{cfg['mode']} preset, {results.repeats_done} repeat(s), {meta['elapsed_s']:.0f} s in all. "
              "How to read this: [bench/README.md](../README.md).", ""]
     lines += _noise(meta)
@@ -217,10 +217,11 @@ def chart(path: Path, results: Results, scale: int, meta: dict) -> bool:
     _ratio_panel(top, results, scale)
     _overhead_panel(bottom, results)
     noisy = " — NOISY (machine busy)" if meta.get("load", {}).get("noisy") else ""
-    top.set_title(f"pgsvc vs PostgreSQL 15, {meta['date']}, {meta['config']['mode']} run{noisy}\n"
-                  "green: pgsvc at least as good as PostgreSQL (overhead: within 10×); red: worse; grey: reference", fontsize=9)
+    fig.suptitle(f"pgsvc vs PostgreSQL 15, {meta['date']}, {meta['config']['mode']} run{noisy}\n"
+                 "green: pgsvc at least as good as PostgreSQL (overhead: within 10×); red: worse; "
+                 "grey: reference", fontsize=9)
     bottom.set_title("Overhead over the engine, one client", fontsize=9)
-    fig.subplots_adjust(left=0.42, right=0.96, top=0.95, bottom=0.06)
+    fig.subplots_adjust(left=0.42, right=0.96, top=0.94, bottom=0.06)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True

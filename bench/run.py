@@ -45,7 +45,7 @@ class Config:
     init_timeout: float
 
 
-FULL = Config("full", repeats=3, seconds=8, scale=10, psql_calls=200, connections=50,
+FULL = Config("full", repeats=3, seconds=6, scale=10, psql_calls=200, connections=50,
               startup_cycles=2, sqlite_seconds=4, budget=13 * 60, max_tries=100, init_timeout=300)
 QUICK = Config("quick", repeats=2, seconds=2, scale=2, psql_calls=40, connections=50,
                startup_cycles=1, sqlite_seconds=1.5, budget=150, max_tries=100, init_timeout=60)
