@@ -116,10 +116,13 @@ def test_non_superuser_server_file_copy_is_42501(srv):
             conn.execute("create role escape_user login")
         except psycopg.errors.FeatureNotSupported:
             cannot_run("the engine has no CREATE ROLE yet: a non-superuser cannot be made")
+        # PostgreSQL checks the server-file privilege (pg_read/write_server_files) before
+        # any table privilege, so the 42501 below does not depend on GRANT on tables
+        # (object privileges are issue #4's; until then the GRANT itself is 0A000).
         try:
             conn.execute("grant all on t to escape_user")
         except psycopg.errors.FeatureNotSupported:
-            cannot_run("the engine has no GRANT on tables yet (object privileges, issue 4)")
+            pass
     for sql in (f"copy t to '{MARK}o'", "copy t from '/etc/passwd'", f"copy t to program 'touch {MARK}p'"):
         _refused(srv, sql, ("42501",), user="escape_user")
 
