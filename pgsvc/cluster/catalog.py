@@ -269,3 +269,15 @@ class GlobalCatalog:
 
     def delete_database(self, oid: int) -> None:
         self.conn.execute("DELETE FROM pg_database WHERE oid = ?", (oid,))
+
+    _DATABASE_UPDATABLE = {"datdba", "datallowconn", "datistemplate", "datconnlimit"}
+
+    def update_database(self, oid: int, **columns) -> None:
+        if not columns:
+            return
+        bad = set(columns) - self._DATABASE_UPDATABLE
+        if bad:
+            raise ValueError(f"not an updatable pg_database column: {sorted(bad)}")
+        sets = ", ".join(f"{k} = ?" for k in columns)
+        values = [int(v) if isinstance(v, bool) else v for v in columns.values()]
+        self.conn.execute(f"UPDATE pg_database SET {sets} WHERE oid = ?", (*values, oid))

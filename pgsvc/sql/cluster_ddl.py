@@ -149,15 +149,13 @@ def translate(engine, tr, text: str, node) -> Statement | None:
     """The utility dispatcher's hook: a Statement for a cluster-wide statement, else None."""
     from pgsvc.sql import databases, roles
     kind = type(node).__name__
-    if kind == "RenameStmt":
-        what = node.renameType.name
-        if what == "OBJECT_ROLE":
-            return roles.rename_role(engine, tr, text, node)
-        if what == "OBJECT_DATABASE":
-            return databases.rename_database(engine, tr, text, node)
-        return None
     build = roles.HANDLERS.get(kind) or databases.HANDLERS.get(kind)
+    if kind == "RenameStmt":
+        build = {"OBJECT_ROLE": roles.rename_role,
+                 "OBJECT_DATABASE": databases.rename_database}.get(node.renameType.name)
+    elif kind == "AlterOwnerStmt":
+        build = databases.alter_database_owner if node.objectType.name == "OBJECT_DATABASE" else None
     if build is None:
         return None
-    tr.cacheable = False
+    tr.cacheable = False  # their text may hold a password; they re-read the catalog anyway
     return build(engine, tr, text, node)

@@ -256,13 +256,69 @@ def rename_database(engine, tr, text, node: ast.RenameStmt):
     return make_statement(text, "ALTER DATABASE", run)
 
 
-def alter_database(engine, tr, text, node):
-    raise SqlError("0A000", "ALTER DATABASE with options is not supported")
+# --- ALTER DATABASE ... [WITH] ALLOW_CONNECTIONS / CONNECTION LIMIT / IS_TEMPLATE, OWNER TO -----
+
+def alter_database(engine, tr, text, node: ast.AlterDatabaseStmt):
+    opts = collect_options(node.options, {"allow_connections", "connection_limit", "is_template", "tablespace"})
+    if "tablespace" in opts:
+        raise SqlError("0A000", "ALTER DATABASE ... SET TABLESPACE is not supported")
+    limit = opts.get("connection_limit")
+    if limit is not None and int(limit) < -1:
+        raise SqlError("22023", f"invalid connection limit: {int(limit)}")
+
+    def run(e, s, p):
+        sc = shared(e)
+        db = sc.cat.find_database(node.dbname)
+        if db is None:
+            raise SqlError("3D000", f'database "{node.dbname}" does not exist')
+        me = sc.me()
+        if not me.superuser and db.owner != me.oid:
+            raise SqlError("42501", f"must be owner of database {node.dbname}")
+        columns: dict = {}
+        if "allow_connections" in opts:
+            columns["datallowconn"] = _flag(opts["allow_connections"])
+            if not columns["datallowconn"] and node.dbname == e.session.database:
+                raise SqlError("22023", "cannot disallow connections for current database")
+        if "is_template" in opts:
+            columns["datistemplate"] = _flag(opts["is_template"])
+        if limit is not None:
+            columns["datconnlimit"] = int(limit)
+        sc.write(lambda: sc.cat.update_database(db.oid, **columns))
+        return done("ALTER DATABASE")
+    return make_statement(text, "ALTER DATABASE", run)
+
+
+def alter_database_owner(engine, tr, text, node: ast.AlterOwnerStmt):
+    from pgsvc.sql.roles import role_spec_name
+    name = node.object.sval
+
+    def run(e, s, p):
+        sc = shared(e)
+        db = sc.cat.find_database(name)
+        if db is None:
+            raise SqlError("3D000", f'database "{name}" does not exist')
+        new_owner = sc.role(role_spec_name(e, node.newowner))
+        if new_owner.oid != db.owner:
+            me = sc.me()
+            if not me.superuser:
+                if db.owner != me.oid:
+                    raise SqlError("42501", f"must be owner of database {name}")
+                if not sc.is_member_of(new_owner.oid):
+                    raise SqlError("42501", f'must be member of role "{new_owner.name}"')
+                if not sc.has_createdb():
+                    raise SqlError("42501", "permission denied to change owner of database")
+            sc.write(lambda: sc.cat.update_database(db.oid, datdba=new_owner.oid))
+        return done("ALTER DATABASE")
+    return make_statement(text, "ALTER DATABASE", run)
+
+
+def alter_database_set(engine, tr, text, node):
+    raise SqlError("0A000", "ALTER DATABASE ... SET is not supported")
 
 
 HANDLERS = {
     "CreatedbStmt": create_database,
     "DropdbStmt": drop_database,
     "AlterDatabaseStmt": alter_database,
-    "AlterDatabaseSetStmt": alter_database,
+    "AlterDatabaseSetStmt": alter_database_set,
 }

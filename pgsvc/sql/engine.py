@@ -42,7 +42,7 @@ from typing import Any, Iterable, Sequence
 
 from pgsvc.errors import SqlError
 from pgsvc.sql import catalog as C
-from pgsvc.sql import cluster_ddl
+from pgsvc.sql import cluster_ddl, syscat
 from pgsvc.sql import udfs
 from pgsvc.sql.api import SessionInfo
 from pgsvc.sql.functions import FunctionContext, register_all
@@ -94,6 +94,7 @@ class Engine(Runner):
             conn.enable_load_extension(False)
         register_all(conn, self.fctx)
         udfs.register(conn, self.fctx, self)
+        syscat.register(conn, self)
         C.ensure_schema(conn)
         conn.set_authorizer(self.authorize)
         conn.set_progress_handler(self.progress, 20000)

@@ -151,6 +151,8 @@ class Runner:
         stmt.cacheable = tr.cacheable
         stmt.param_oids = tr.param_oids
         stmt.node = node
+        if getattr(tr, "syscat_used", None):
+            stmt.extra["syscat"] = tr.syscat_used  # pg_catalog relations to refresh at execution
         stmt.version = self.catalog.version
         stmt.finish_types(self)
         return stmt
@@ -171,6 +173,9 @@ class Runner:
             stmt = self.retranslate(stmt)
         if stmt.writes and self.read_only_now():
             raise SqlError("25006", f"cannot execute {stmt.command} in a read-only transaction")
+        if stmt.extra.get("syscat"):
+            from pgsvc.sql import syscat
+            syscat.refresh(self, stmt.extra["syscat"])
         if stmt.handler is not None:
             result = stmt.handler(self, stmt, params)
             if stmt.command not in ("BEGIN", "START TRANSACTION", "SET", "SHOW", "SAVEPOINT"):

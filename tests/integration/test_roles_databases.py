@@ -3,7 +3,8 @@ ALTER DATABASE, with PostgreSQL 15's checks and messages (a script run side by s
 pgsvc and a throwaway PostgreSQL 15 must print the same), passwords stored as SCRAM
 verifiers that authenticate at once (psql's \\password form too), and the process-level
 rules of databases: a template in use, DROP DATABASE with sessions (refused, or FORCE),
-3D000 after a drop, path-like names.
+3D000 after a drop, path-like names; and the pg_catalog relations psql's \\l and \\du read
+(their output is compared with PostgreSQL 15's).
 
 One pgsvc cluster for the module: local (Unix socket) connections trust, TCP ones need
 scram-sha-256, so the same server checks permissions and passwords.
@@ -29,8 +30,11 @@ def srv(module_server_factory, tmp_path_factory):
     require_engine()
     pwfile = tmp_path_factory.mktemp("pw") / "pw"
     pwfile.write_text(SUPERUSER_PASSWORD + "\n")
-    return module_server_factory("--auth-local", "trust", "--auth-host", "scram-sha-256",
-                                 "--pwfile", str(pwfile))
+    # the superuser is called postgres, as in the PostgreSQL 15 it is compared with
+    s = module_server_factory("-U", "postgres", "--auth-local", "trust", "--auth-host", "scram-sha-256",
+                              "--pwfile", str(pwfile))
+    s.superuser = "postgres"
+    return s
 
 
 def local(srv, user=None, dbname="postgres", **kw) -> psycopg.Connection:
@@ -183,6 +187,14 @@ ALTER GROUP rd_g ADD USER rd_carol;
 ALTER GROUP rd_g DROP USER rd_carol, rd_alice;
 CREATE DATABASE rd_db OWNER rd_alice;
 CREATE DATABASE rd_db;
+ALTER DATABASE rd_db CONNECTION LIMIT 3;
+ALTER DATABASE rd_db WITH ALLOW_CONNECTIONS true IS_TEMPLATE false;
+ALTER DATABASE postgres ALLOW_CONNECTIONS false;
+ALTER DATABASE rd_db CONNECTION LIMIT -7;
+ALTER DATABASE rd_db CONNECTION LIMIT 1 CONNECTION LIMIT 2;
+ALTER DATABASE rd_db WITH foo 1;
+ALTER DATABASE rd_nosuch OWNER TO rd_alice;
+ALTER DATABASE rd_db OWNER TO rd_nosuch;
 CREATE DATABASE rd_x TEMPLATE rd_nosuch;
 CREATE DATABASE rd_x OWNER rd_nosuch;
 BEGIN;
@@ -225,6 +237,9 @@ CREATE DATABASE rd_nope;
 DROP DATABASE postgres;
 ALTER DATABASE postgres RENAME TO rd_q;
 ALTER DATABASE rd_db RENAME TO rd_db2;
+ALTER DATABASE rd_db OWNER TO rd_bob;
+ALTER DATABASE postgres CONNECTION LIMIT 3;
+ALTER DATABASE rd_db CONNECTION LIMIT 4;
 DROP DATABASE rd_db;
 \c - :su
 DROP ROLE rd_kid2, rd_alice, rd_bob, rd_carol, rd_dave2, rd_s, rd_g;
@@ -323,3 +338,99 @@ def test_database_owner_and_createdb_privilege(srv):
         c.execute(f"DROP DATABASE {db}")
     with local(srv) as su:
         su.execute(f"DROP ROLE {owner}")
+
+
+# --- pg_catalog: \l, \du and the relations drivers read ------------------------------------------
+
+CATALOG_SETUP = """
+CREATE ROLE cat_alice LOGIN CREATEDB VALID UNTIL '2030-01-01 00:00:00+00' CONNECTION LIMIT 5;
+CREATE ROLE cat_grp;
+CREATE ROLE cat_boss SUPERUSER NOINHERIT;
+CREATE ROLE cat_repl REPLICATION BYPASSRLS LOGIN;
+GRANT cat_grp TO cat_alice;
+GRANT cat_grp TO cat_boss WITH ADMIN OPTION;
+CREATE DATABASE cat_db OWNER cat_alice;
+CREATE DATABASE cat_db2 TEMPLATE template0;
+"""
+CATALOG_TEARDOWN = """
+DROP DATABASE cat_db;
+DROP DATABASE cat_db2;
+DROP ROLE cat_alice, cat_grp, cat_boss, cat_repl;
+"""
+CATALOG_QUERIES = [
+    r"\l (cat_*|template*)",
+    r"\du cat_*",
+    "SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication,"
+    " rolconnlimit, rolpassword, rolvaliduntil, rolbypassrls, rolconfig FROM pg_catalog.pg_roles"
+    " WHERE rolname LIKE 'cat%' ORDER BY 1",
+    "SELECT usename, usecreatedb, usesuper, userepl, usebypassrls, passwd, valuntil, useconfig FROM pg_user"
+    " WHERE usename LIKE 'cat%' ORDER BY 1",
+    "SELECT r.rolname, m.rolname, admin_option FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid"
+    " JOIN pg_roles m ON m.oid = a.member ORDER BY 1, 2",
+    "SELECT datname, pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datlocprovider, datistemplate,"
+    " datallowconn, datconnlimit, datcollate, datctype, daticulocale, datacl FROM pg_database"
+    " WHERE datname LIKE 'cat%' OR datname LIKE 'template%' OR datname = 'postgres' ORDER BY 1",
+    "SELECT rolname, rolpassword IS NULL FROM pg_authid WHERE rolname LIKE 'cat%' ORDER BY 1",
+    "SELECT nspname, pg_get_userbyid(nspowner), nspacl FROM pg_namespace"
+    " WHERE nspname IN ('public', 'pg_catalog') ORDER BY 1",
+    "SELECT typname, typlen, typbyval, typtype, typcategory, typelem, typarray FROM pg_type"
+    " WHERE oid IN (16, 20, 23, 25, 1043, 1007, 1184) ORDER BY oid",
+]
+
+
+def _describe(cmd: list[str]) -> list[str]:
+    outs = []
+    for query in CATALOG_QUERIES:
+        r = subprocess.run(cmd + ["-c", query], capture_output=True, text=True, timeout=30)
+        outs.append(r.stdout + r.stderr)
+    return outs
+
+
+def test_psql_l_du_and_role_relations_match_postgresql_15(srv, pg15):
+    psql = require_tool("psql")
+    ours = [psql, "-X", "-h", str(srv.sockdir), "-p", str(srv.port), "-U", "postgres", "-d", "postgres"]
+    theirs = [psql, "-X", "-h", "127.0.0.1", "-p", str(pg15.port), "-U", "postgres", "-d", "postgres"]
+    for cmd in (ours, theirs):
+        subprocess.run(cmd + ["-v", "ON_ERROR_STOP=1", "-q", "-f", "-"], input=CATALOG_SETUP, text=True,
+                       check=True, capture_output=True, timeout=60)
+    try:
+        mine, reference = _describe(ours), _describe(theirs)
+    finally:
+        for cmd in (ours, theirs):
+            subprocess.run(cmd + ["-q", "-f", "-"], input=CATALOG_TEARDOWN, text=True, capture_output=True,
+                           timeout=60)
+    for query, a, b in zip(CATALOG_QUERIES, mine, reference):
+        assert a == b, f"{query}\n--- pgsvc\n{a}\n--- PostgreSQL 15\n{b}"
+
+
+def test_catalog_relations_follow_ddl_and_permissions(srv):
+    table, role = unique("cat_t"), unique("cat_plain")
+    with local(srv) as su:
+        su.execute(f"CREATE TABLE {table} (id integer PRIMARY KEY, name varchar(20) NOT NULL, tags text[])")
+        rel = su.execute("SELECT c.oid, c.relkind, n.nspname, c.relnatts, c.relhasindex FROM pg_catalog.pg_class c"
+                         " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = %s",
+                         (table,)).fetchone()
+        assert rel[1:] == ("r", "public", 3, True)
+        cols = su.execute("SELECT a.attname, t.typname, a.attnum, a.attnotnull, a.atttypmod, a.attndims"
+                          " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+                          " WHERE a.attrelid = %s ORDER BY a.attnum", (rel[0],)).fetchall()
+        assert cols == [("id", "int4", 1, True, -1, 0), ("name", "varchar", 2, True, 24, 0),
+                        ("tags", "_text", 3, False, -1, 1)]
+        with su.transaction():  # a catalog read inside a block sees the block's own role changes
+            su.execute(f"CREATE ROLE {role} LOGIN")
+            assert su.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s", (role,)).fetchone() == (1,)
+            su.execute(f"DROP TABLE {table}")
+            assert su.execute("SELECT count(*) FROM pg_class WHERE relname = %s", (table,)).fetchone() == (0,)
+        prepared = "SELECT rolname FROM pg_roles WHERE rolname LIKE 'cat_plain%%' ORDER BY 1"
+        first = su.execute(prepared, prepare=True).fetchall()
+        su.execute(f"ALTER ROLE {role} RENAME TO {role}_x")
+        assert su.execute(prepared, prepare=True).fetchall() != first  # a prepared read is not stale
+        su.execute(f"ALTER ROLE {role}_x RENAME TO {role}")
+    with local(srv, user=role) as plain:
+        assert plain.execute("SELECT count(*) > 0 FROM pg_roles").fetchone() == (True,)
+        state, message = sqlstate_of(lambda: plain.execute("SELECT * FROM pg_authid"))
+        assert (state, message) == ("42501", "permission denied for table pg_authid")
+        state, _ = sqlstate_of(lambda: plain.execute("INSERT INTO pg_catalog.pg_database (oid) VALUES (1)"))
+        assert state != "00000"
+    with local(srv) as su:
+        su.execute(f"DROP ROLE {role}")

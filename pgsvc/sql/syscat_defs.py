@@ -1,0 +1,177 @@
+"""pg_catalog relations served by pgsvc.sql.syscat: PostgreSQL 15's columns (name, type)
+and how each relation's rows are made in SQLite.
+
+Three kinds of source:
+  shared  rows of the shared catalog (global/catalog.db), copied into a TEMP table of the
+          backend's connection before each statement that reads the relation;
+  view    a TEMP VIEW (SQLite SQL) over the database's hidden "pgsvc$..." tables or over
+          other relations here; always current and transactional with the data;
+  static  a TEMP table filled once per connection (pg_type from pgsvc.sql.types).
+
+Deviations from PostgreSQL 15 (documented, not silent): aclitem[] columns are text[]
+(same text, so array_to_string and psql's display agree), pg_node_tree columns are
+text, attmissingval is text; owners of per-database objects are the bootstrap
+superuser (10) until ownership is tracked; table row types are not in pg_type.
+"""
+
+from __future__ import annotations
+
+from pgsvc.sql.types import oids as O
+
+B, C, N, T, I4, I2, OID, F4, TZ = O.BOOL, O.CHAR, O.NAME, O.TEXT, O.INT4, O.INT2, O.OID, O.FLOAT4, O.TIMESTAMPTZ
+XID, REGPROC, TEXTS = O.XID, O.REGPROC, O.ARRAY_TEXT
+ACL = TEXTS  # aclitem[] (see the module docstring)
+NODE = T  # pg_node_tree
+
+# PostgreSQL 15's relation OIDs of the catalogs (pg_class.oid / regclass).
+REL_OIDS = {"pg_type": 1247, "pg_attribute": 1249, "pg_class": 1259, "pg_authid": 1260,
+            "pg_auth_members": 1261, "pg_database": 1262, "pg_namespace": 2615,
+            "pg_roles": 12001, "pg_user": 12006}
+
+COLUMNS: dict[str, list[tuple[str, int]]] = {
+    "pg_database": [("oid", OID), ("datname", N), ("datdba", OID), ("encoding", I4), ("datlocprovider", C),
+                    ("datistemplate", B), ("datallowconn", B), ("datconnlimit", I4), ("datfrozenxid", XID),
+                    ("datminmxid", XID), ("dattablespace", OID), ("datcollate", T), ("datctype", T),
+                    ("daticulocale", T), ("datcollversion", T), ("datacl", ACL)],
+    "pg_authid": [("oid", OID), ("rolname", N), ("rolsuper", B), ("rolinherit", B), ("rolcreaterole", B),
+                  ("rolcreatedb", B), ("rolcanlogin", B), ("rolreplication", B), ("rolbypassrls", B),
+                  ("rolconnlimit", I4), ("rolpassword", T), ("rolvaliduntil", TZ)],
+    "pg_auth_members": [("roleid", OID), ("member", OID), ("grantor", OID), ("admin_option", B)],
+    "pg_roles": [("rolname", N), ("rolsuper", B), ("rolinherit", B), ("rolcreaterole", B), ("rolcreatedb", B),
+                 ("rolcanlogin", B), ("rolreplication", B), ("rolconnlimit", I4), ("rolpassword", T),
+                 ("rolvaliduntil", TZ), ("rolbypassrls", B), ("rolconfig", TEXTS), ("oid", OID)],
+    "pg_user": [("usename", N), ("usesysid", OID), ("usecreatedb", B), ("usesuper", B), ("userepl", B),
+                ("usebypassrls", B), ("passwd", T), ("valuntil", TZ), ("useconfig", TEXTS)],
+    "pg_namespace": [("oid", OID), ("nspname", N), ("nspowner", OID), ("nspacl", ACL)],
+    "pg_class": [("oid", OID), ("relname", N), ("relnamespace", OID), ("reltype", OID), ("reloftype", OID),
+                 ("relowner", OID), ("relam", OID), ("relfilenode", OID), ("reltablespace", OID),
+                 ("relpages", I4), ("reltuples", F4), ("relallvisible", I4), ("reltoastrelid", OID),
+                 ("relhasindex", B), ("relisshared", B), ("relpersistence", C), ("relkind", C),
+                 ("relnatts", I2), ("relchecks", I2), ("relhasrules", B), ("relhastriggers", B),
+                 ("relhassubclass", B), ("relrowsecurity", B), ("relforcerowsecurity", B),
+                 ("relispopulated", B), ("relreplident", C), ("relispartition", B), ("relrewrite", OID),
+                 ("relfrozenxid", XID), ("relminmxid", XID), ("relacl", ACL), ("reloptions", TEXTS),
+                 ("relpartbound", NODE)],
+    "pg_attribute": [("attrelid", OID), ("attname", N), ("atttypid", OID), ("attstattarget", I4),
+                     ("attlen", I2), ("attnum", I2), ("attndims", I4), ("attcacheoff", I4), ("atttypmod", I4),
+                     ("attbyval", B), ("attalign", C), ("attstorage", C), ("attcompression", C),
+                     ("attnotnull", B), ("atthasdef", B), ("atthasmissing", B), ("attidentity", C),
+                     ("attgenerated", C), ("attisdropped", B), ("attislocal", B), ("attinhcount", I4),
+                     ("attcollation", OID), ("attacl", ACL), ("attoptions", TEXTS), ("attfdwoptions", TEXTS),
+                     ("attmissingval", T)],
+    "pg_type": [("oid", OID), ("typname", N), ("typnamespace", OID), ("typowner", OID), ("typlen", I2),
+                ("typbyval", B), ("typtype", C), ("typcategory", C), ("typispreferred", B),
+                ("typisdefined", B), ("typdelim", C), ("typrelid", OID), ("typsubscript", REGPROC),
+                ("typelem", OID), ("typarray", OID), ("typinput", REGPROC), ("typoutput", REGPROC),
+                ("typreceive", REGPROC), ("typsend", REGPROC), ("typmodin", REGPROC), ("typmodout", REGPROC),
+                ("typanalyze", REGPROC), ("typalign", C), ("typstorage", C), ("typnotnull", B),
+                ("typbasetype", OID), ("typtypmod", I4), ("typndims", I4), ("typcollation", OID),
+                ("typdefaultbin", NODE), ("typdefault", T), ("typacl", ACL)],
+}
+
+SHARED = ("pg_database", "pg_authid", "pg_auth_members")
+STATIC = ("pg_type",)
+SUPERUSER_ONLY = {"pg_authid"}
+# a relation's rows are made from these (refreshed first)
+DEPENDS = {"pg_roles": ("pg_authid",), "pg_user": ("pg_authid",), "pg_namespace": ("pg_authid",),
+           "pg_attribute": ("pg_type",)}
+
+
+def q(name: str) -> str:
+    """The SQLite name of a relation served here (a TEMP object; '.' keeps it apart from
+    user relations, stored as "<schema>.<name>" in main)."""
+    return f'"pg_catalog.{name}"'
+
+
+_BOOTSTRAP_NAME = f"(SELECT rolname FROM {q('pg_authid')} WHERE oid = 10)"
+
+VIEWS = {
+    "pg_roles": f"""SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin,
+        rolreplication, rolconnlimit, '********' AS rolpassword, rolvaliduntil, rolbypassrls,
+        NULL AS rolconfig, oid FROM {q('pg_authid')}""",
+    "pg_user": f"""SELECT rolname AS usename, oid AS usesysid, rolcreatedb AS usecreatedb,
+        rolsuper AS usesuper, rolreplication AS userepl, rolbypassrls AS usebypassrls,
+        '********' AS passwd, rolvaliduntil AS valuntil, NULL AS useconfig
+        FROM {q('pg_authid')} WHERE rolcanlogin""",
+    # public belongs to pg_database_owner in PostgreSQL 15; the built-in schemas to the
+    # bootstrap superuser
+    "pg_namespace": f"""SELECT oid, nspname, nspowner, nspacl FROM (
+        SELECT oid, nspname,
+          CASE WHEN oid = 2200 THEN 6171 ELSE 10 END AS nspowner,
+          CASE WHEN oid = 2200
+               THEN '["pg_database_owner=UC/pg_database_owner","=U/pg_database_owner"]'
+               WHEN nspname LIKE 'pg\\_temp\\_%' ESCAPE '\\' THEN NULL
+               ELSE json_array({_BOOTSTRAP_NAME} || '=UC/' || {_BOOTSTRAP_NAME},
+                               '=U/' || {_BOOTSTRAP_NAME}) END AS nspacl
+        FROM main."pgsvc$namespace"
+        UNION ALL SELECT 11, 'pg_catalog', 10, json_array({_BOOTSTRAP_NAME} || '=UC/' || {_BOOTSTRAP_NAME},
+                                                         '=U/' || {_BOOTSTRAP_NAME})
+        UNION ALL SELECT 99, 'pg_toast', 10, NULL
+        UNION ALL SELECT 13000, 'information_schema', 10,
+                         json_array({_BOOTSTRAP_NAME} || '=UC/' || {_BOOTSTRAP_NAME},
+                                    '=U/' || {_BOOTSTRAP_NAME}))""",
+    "pg_class": """SELECT c.oid AS oid, c.relname AS relname, c.nspoid AS relnamespace, 0 AS reltype,
+        0 AS reloftype, 10 AS relowner,
+        CASE c.relkind WHEN 'r' THEN 2 WHEN 'i' THEN 403 ELSE 0 END AS relam,
+        CASE WHEN c.relkind = 'v' THEN 0 ELSE c.oid END AS relfilenode, 0 AS reltablespace,
+        0 AS relpages, -1.0 AS reltuples, 0 AS relallvisible, 0 AS reltoastrelid,
+        EXISTS (SELECT 1 FROM main."pgsvc$index" i WHERE i.indrelid = c.oid) AS relhasindex,
+        0 AS relisshared,
+        CASE WHEN n.nspname LIKE 'pg\\_temp\\_%' ESCAPE '\\' THEN 't' ELSE 'p' END AS relpersistence,
+        c.relkind AS relkind,
+        (SELECT count(*) FROM main."pgsvc$attribute" a WHERE a.relid = c.oid) AS relnatts,
+        (SELECT count(*) FROM main."pgsvc$constraint" k WHERE k.conrelid = c.oid AND k.contype = 'c')
+          AS relchecks,
+        c.relkind = 'v' AS relhasrules, 0 AS relhastriggers,
+        EXISTS (SELECT 1 FROM main."pgsvc$class" ch, json_each(json_extract(ch.options, '$.inherits')) j
+                WHERE ch.options IS NOT NULL AND j.value = c.oid) AS relhassubclass,
+        0 AS relrowsecurity, 0 AS relforcerowsecurity, 1 AS relispopulated,
+        CASE WHEN c.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident, 0 AS relispartition,
+        0 AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid, NULL AS relacl, NULL AS reloptions,
+        NULL AS relpartbound
+        FROM main."pgsvc$class" c LEFT JOIN main."pgsvc$namespace" n ON n.oid = c.nspoid""",
+    "pg_attribute": f"""SELECT a.relid AS attrelid, a.attname AS attname, a.atttypid AS atttypid,
+        -1 AS attstattarget, coalesce(t.typlen, -1) AS attlen, a.attnum AS attnum,
+        CASE WHEN t.typcategory = 'A' AND t.typelem <> 0 AND t.typlen = -1 THEN 1 ELSE 0 END AS attndims,
+        -1 AS attcacheoff, a.atttypmod AS atttypmod, coalesce(t.typbyval, 0) AS attbyval,
+        coalesce(t.typalign, 'i') AS attalign, coalesce(t.typstorage, 'p') AS attstorage,
+        '' AS attcompression, a.attnotnull AS attnotnull, a.default_expr IS NOT NULL AS atthasdef,
+        0 AS atthasmissing, a.identity AS attidentity, '' AS attgenerated, 0 AS attisdropped,
+        1 AS attislocal, 0 AS attinhcount, coalesce(t.typcollation, 0) AS attcollation, NULL AS attacl,
+        NULL AS attoptions, NULL AS attfdwoptions, NULL AS attmissingval
+        FROM main."pgsvc$attribute" a LEFT JOIN {q('pg_type')} t ON t.oid = a.atttypid""",
+}
+
+# PostgreSQL 15's predefined roles (fixed OIDs): in pg_authid for pg_get_userbyid, \\du's
+# filter and owners such as public's pg_database_owner; they cannot log in.
+PREDEFINED_ROLES = {
+    6171: "pg_database_owner", 6181: "pg_read_all_data", 6182: "pg_write_all_data", 3373: "pg_monitor",
+    3374: "pg_read_all_settings", 3375: "pg_read_all_stats", 3377: "pg_stat_scan_tables",
+    4569: "pg_read_server_files", 4570: "pg_write_server_files", 4571: "pg_execute_server_program",
+    4200: "pg_signal_backend", 4544: "pg_checkpoint",
+}
+PREDEFINED_MEMBERS = [(3374, 3373), (3375, 3373), (3377, 3373)]  # (roleid, member): pg_monitor's
+
+_BYVAL = {O.BOOL, O.CHAR, O.INT2, O.INT4, O.INT8, O.OID, O.XID, O.REGPROC, O.FLOAT4, O.FLOAT8, O.DATE,
+          O.TIME, O.TIMESTAMP, O.TIMESTAMPTZ, O.MONEY, O.CID if hasattr(O, "CID") else O.OID}
+_COLLATABLE = {O.TEXT: 100, O.VARCHAR: 100, O.BPCHAR: 100, O.NAME: 950}
+
+
+def type_rows() -> list[tuple]:
+    """pg_type rows (stored forms) for the types pgsvc knows."""
+    from pgsvc.sql.types.catalog import all_types
+    rows = []
+    for t in all_types():
+        elem = t.elem_oid
+        typtype = "p" if t.category == "P" else "b"
+        align = {1: "c", 2: "s", 4: "i", 8: "d"}.get(t.typlen, "i")
+        if t.typlen == -1 and t.category in ("A",):
+            align = "d" if elem in (O.INT8, O.FLOAT8, O.TIMESTAMP, O.TIMESTAMPTZ) else "i"
+        if t.typlen == 64:
+            align = "c"
+        storage = "p" if t.typlen > 0 or t.typlen == -2 else "x"
+        coll = _COLLATABLE.get(t.oid, _COLLATABLE.get(elem, 0) if t.category == "A" else 0)
+        rows.append((t.oid, t.name, 11, 10, t.typlen, int(t.oid in _BYVAL), typtype, t.category,
+                     int(t.preferred), 1, ";" if t.oid == 603 else ",", 0, 0, elem, t.array_oid,
+                     0, 0, 0, 0, 0, 0, 0, align, storage, 0, 0, -1, 0, coll, None, None, None))
+    return rows
