@@ -29,8 +29,8 @@ import math
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import Attr, Relation
-from pgsvc.sql.syscat_defs import (COLUMNS, DEPENDS, PREDEFINED_MEMBERS, PREDEFINED_ROLES, REL_OIDS, SHARED,
-                                   STATIC, SUPERUSER_ONLY, VIEWS, q, type_rows)
+from pgsvc.sql.syscat_defs import (AM_ROWS, COLUMNS, DEPENDS, PREDEFINED_MEMBERS, PREDEFINED_ROLES, REL_OIDS,
+                                   SHARED, STATIC, SUPERUSER_ONLY, VIEWS, q, type_rows)
 from pgsvc.sql.types import dates as D
 
 POSTGRES_EPOCH_UNIX = 946684800
@@ -109,7 +109,7 @@ def _fill_static(engine, name: str) -> None:
     conn = engine.conn
     _create_table(conn, name)
     if conn.execute(f"SELECT 1 FROM {q(name)} LIMIT 1").fetchone() is None:
-        _insert(conn, name, type_rows())
+        _insert(conn, name, type_rows() if name == "pg_type" else AM_ROWS)
 
 
 def _fill_shared(engine, name: str) -> None:
@@ -193,9 +193,20 @@ def encoding_name(code) -> str | None:
     return _ENCODINGS.get(int(code), "")
 
 
+def table_is_visible(engine, oid) -> bool | None:
+    """pg_table_is_visible: the relation is the one its bare name finds on the search path."""
+    if oid is None:
+        return None
+    rel = engine.catalog.by_oid.get(int(oid))
+    if rel is None:
+        return True if int(oid) in REL_OIDS.values() else None
+    return engine.catalog.lookup(None, rel.name, engine.search_path()) is rel
+
+
 def register(conn, engine) -> None:
     """SQLite UDFs of the catalog functions (Engine.open_connection)."""
     conn.create_function("pgsvce_userbyid", 1, lambda oid: role_name_by_oid(engine, oid))
+    conn.create_function("pgsvce_table_is_visible", 1, lambda oid: _stored_bool(table_is_visible(engine, oid)))
     conn.create_function("pgsvce_encoding_to_char", 1, encoding_name, deterministic=True)
     _engine_function_sigs()
 
@@ -207,7 +218,12 @@ def _engine_function_sigs() -> None:
     from pgsvc.sql.translate.funcs import ENGINE_FUNCTIONS
     from pgsvc.sql.types import oids as O
     for name, args, ret, emit in (("pg_get_userbyid", (O.OID,), O.NAME, "pgsvce_userbyid({0})"),
+                                  ("pg_table_is_visible", (O.OID,), O.BOOL, "pgsvce_table_is_visible({0})"),
                                   ("pg_encoding_to_char", (O.INT4,), O.NAME, "pgsvce_encoding_to_char({0})")):
         sigs = ENGINE_FUNCTIONS.setdefault(name, [])
         if not any(s.arg_oids == args for s in sigs):
             sigs.append(FuncSig(name, args, ret, emit, "scalar", 0, True, "s"))
+
+
+def _stored_bool(v):
+    return None if v is None else int(v)

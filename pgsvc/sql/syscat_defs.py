@@ -26,7 +26,8 @@ NODE = T  # pg_node_tree
 # PostgreSQL 15's relation OIDs of the catalogs (pg_class.oid / regclass).
 REL_OIDS = {"pg_type": 1247, "pg_attribute": 1249, "pg_class": 1259, "pg_authid": 1260,
             "pg_auth_members": 1261, "pg_database": 1262, "pg_namespace": 2615,
-            "pg_roles": 12001, "pg_user": 12006}
+            "pg_roles": 12001, "pg_user": 12006, "pg_am": 2601, "pg_index": 2610}
+INT2VECTOR, OIDVECTOR = 22, 30
 
 COLUMNS: dict[str, list[tuple[str, int]]] = {
     "pg_database": [("oid", OID), ("datname", N), ("datdba", OID), ("encoding", I4), ("datlocprovider", C),
@@ -59,6 +60,12 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
                      ("attgenerated", C), ("attisdropped", B), ("attislocal", B), ("attinhcount", I4),
                      ("attcollation", OID), ("attacl", ACL), ("attoptions", TEXTS), ("attfdwoptions", TEXTS),
                      ("attmissingval", T)],
+    "pg_am": [("oid", OID), ("amname", N), ("amhandler", REGPROC), ("amtype", C)],
+    "pg_index": [("indexrelid", OID), ("indrelid", OID), ("indnatts", I2), ("indnkeyatts", I2), ("indisunique", B),
+                 ("indnullsnotdistinct", B), ("indisprimary", B), ("indisexclusion", B), ("indimmediate", B),
+                 ("indisclustered", B), ("indisvalid", B), ("indcheckxmin", B), ("indisready", B),
+                 ("indislive", B), ("indisreplident", B), ("indkey", INT2VECTOR), ("indcollation", OIDVECTOR),
+                 ("indclass", OIDVECTOR), ("indoption", INT2VECTOR), ("indexprs", NODE), ("indpred", NODE)],
     "pg_type": [("oid", OID), ("typname", N), ("typnamespace", OID), ("typowner", OID), ("typlen", I2),
                 ("typbyval", B), ("typtype", C), ("typcategory", C), ("typispreferred", B),
                 ("typisdefined", B), ("typdelim", C), ("typrelid", OID), ("typsubscript", REGPROC),
@@ -70,7 +77,7 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
 }
 
 SHARED = ("pg_database", "pg_authid", "pg_auth_members")
-STATIC = ("pg_type",)
+STATIC = ("pg_type", "pg_am")
 SUPERUSER_ONLY = {"pg_authid"}
 # a relation's rows are made from these (refreshed first)
 DEPENDS = {"pg_roles": ("pg_authid",), "pg_user": ("pg_authid",), "pg_namespace": ("pg_authid",),
@@ -140,7 +147,20 @@ VIEWS = {
         1 AS attislocal, 0 AS attinhcount, coalesce(t.typcollation, 0) AS attcollation, NULL AS attacl,
         NULL AS attoptions, NULL AS attfdwoptions, NULL AS attmissingval
         FROM main."pgsvc$attribute" a LEFT JOIN {q('pg_type')} t ON t.oid = a.atttypid""",
+    # keys: attnums, or PostgreSQL source text for expression columns (0 in indkey)
+    "pg_index": """SELECT i.indexrelid AS indexrelid, i.indrelid AS indrelid,
+        json_array_length(i.keys) AS indnatts, json_array_length(i.keys) AS indnkeyatts,
+        i.indisunique AS indisunique, 0 AS indnullsnotdistinct, i.indisprimary AS indisprimary,
+        0 AS indisexclusion, 1 AS indimmediate, 0 AS indisclustered, 1 AS indisvalid, 0 AS indcheckxmin,
+        1 AS indisready, 1 AS indislive, 0 AS indisreplident,
+        (SELECT json_group_array(CASE WHEN j.type = 'integer' THEN j.value ELSE 0 END)
+           FROM json_each(i.keys) j) AS indkey,
+        NULL AS indcollation, NULL AS indclass, NULL AS indoption, NULL AS indexprs, NULL AS indpred
+        FROM main."pgsvc$index" i""",
 }
+
+AM_ROWS = [(2, "heap", 0, "t"), (403, "btree", 0, "i"), (405, "hash", 0, "i"), (783, "gist", 0, "i"),
+           (2742, "gin", 0, "i"), (4000, "spgist", 0, "i"), (3580, "brin", 0, "i")]
 
 # PostgreSQL 15's predefined roles (fixed OIDs): in pg_authid for pg_get_userbyid, \\du's
 # filter and owners such as public's pg_database_owner; they cannot log in.

@@ -434,3 +434,35 @@ def test_catalog_relations_follow_ddl_and_permissions(srv):
         assert state != "00000"
     with local(srv) as su:
         su.execute(f"DROP ROLE {role}")
+
+
+RELATIONS_SETUP = """
+CREATE TABLE items (id serial PRIMARY KEY, code text UNIQUE, qty integer CHECK (qty >= 0));
+CREATE TABLE notes (id integer PRIMARY KEY, item_id integer REFERENCES items (id), body text);
+CREATE INDEX notes_body_idx ON notes (body);
+CREATE VIEW item_codes AS SELECT id, code FROM items;
+CREATE SEQUENCE tickets;
+"""
+
+
+def test_psql_relation_lists_match_postgresql_15(srv, pg15):
+    """\\dn, \\dt, \\di, \\dv, \\ds and \\d (lists; \\d TABLE is not done yet) in a fresh database."""
+    psql = require_tool("psql")
+    db = unique("cat_rel")
+    ours = [psql, "-X", "-h", str(srv.sockdir), "-p", str(srv.port), "-U", "postgres"]
+    theirs = [psql, "-X", "-h", "127.0.0.1", "-p", str(pg15.port), "-U", "postgres"]
+    outputs = []
+    for cmd in (ours, theirs):
+        subprocess.run(cmd + ["-d", "postgres", "-c", f"CREATE DATABASE {db}"], check=True, capture_output=True)
+        try:
+            subprocess.run(cmd + ["-d", db, "-v", "ON_ERROR_STOP=1", "-q", "-f", "-"], input=RELATIONS_SETUP,
+                           text=True, check=True, capture_output=True, timeout=60)
+            r = subprocess.run(cmd + ["-d", db] + [a for m in (r"\dn", r"\dt", r"\di", r"\dv", r"\ds", r"\d")
+                                                   for a in ("-c", m)],
+                               capture_output=True, text=True, timeout=60)
+            outputs.append(r.stdout + r.stderr)
+        finally:
+            drop = cmd + ["-d", "postgres", "-c", f"DROP DATABASE {db}"]
+            wait_until(lambda drop=drop: subprocess.run(drop, capture_output=True).returncode == 0,
+                       what="drop database")
+    assert outputs[0] == outputs[1], f"--- pgsvc\n{outputs[0]}\n--- PostgreSQL 15\n{outputs[1]}"
