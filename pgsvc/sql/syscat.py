@@ -47,6 +47,13 @@ def relation(name: str) -> Relation:
     return rel
 
 
+def find(schema: str | None, name: str) -> Relation | None:
+    """A virtual relation by (optional schema, name), for 'name'::regclass."""
+    if schema in (None, "pg_catalog") and name in COLUMNS:
+        return relation(name)
+    return None
+
+
 def lookup(tr, rv) -> Relation | None:
     """range_var's hook: the virtual relation `rv` names, or None (then the user catalog)."""
     if rv.schemaname not in (None, "pg_catalog") or rv.relname not in COLUMNS:
@@ -60,6 +67,9 @@ def lookup(tr, rv) -> Relation | None:
     if used is None:
         used = tr.syscat_used = set()
     used.add(name)
+    # made now too: statements that run an inner translation (DECLARE, EXPLAIN) do not
+    # pass through the runner's refresh; a cached plain SELECT is refreshed again there
+    refresh(tr.engine, {name})
     return relation(name)
 
 

@@ -466,3 +466,16 @@ def test_psql_relation_lists_match_postgresql_15(srv, pg15):
             wait_until(lambda drop=drop: subprocess.run(drop, capture_output=True).returncode == 0,
                        what="drop database")
     assert outputs[0] == outputs[1], f"--- pgsvc\n{outputs[0]}\n--- PostgreSQL 15\n{outputs[1]}"
+
+
+def test_catalog_relations_in_cursors_explain_prepare_and_regclass(srv):
+    with local(srv) as su:
+        with su.transaction():
+            su.execute("DECLARE c CURSOR FOR SELECT datname FROM pg_database ORDER BY 1")
+            names = [r[0] for r in su.execute("FETCH ALL FROM c")]
+            assert {"postgres", "template0", "template1"} <= set(names) and names == sorted(names)
+        assert "pg_catalog.pg_authid" in "\n".join(r[0] for r in su.execute("EXPLAIN SELECT * FROM pg_roles"))
+        su.execute("PREPARE p AS SELECT rolname FROM pg_roles WHERE oid = 10")
+        assert su.execute("EXECUTE p").fetchall() == [("postgres",)]
+        assert su.execute("SELECT 'pg_class'::regclass::oid, 'pg_catalog.pg_type'::regclass::oid").fetchone() == \
+            (1259, 1247)
