@@ -9,8 +9,9 @@ Transactions: outside a transaction block a statement commits the shared catalog
 once. Inside a block (or an implicit multi-statement transaction) the first such
 statement opens a write transaction on the shared catalog that commits or rolls back
 with the block (the engine calls `end_of_transaction`), so BEGIN; CREATE ROLE ...;
-ROLLBACK leaves no role behind, as in PostgreSQL. Known gap: ROLLBACK TO SAVEPOINT does
-not undo shared-catalog changes made after the savepoint.
+ROLLBACK leaves no role behind, as in PostgreSQL. The block's savepoints are mirrored on
+the shared connection when a shared change is made under them (SAVEPOINT "sp<depth>"),
+and ROLLBACK TO / RELEASE are passed on (utility's hooks `rolled_back_to`, `released`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class SharedCatalog:
         self.engine = engine
         self.cat = GlobalCatalog(Layout(engine.session.datadir))
         self.in_block_txn = False
+        self.mirrored = 0  # how many of the block's savepoints exist on the shared connection
         self.role_oid: int | None = None
 
     # -- who is acting
@@ -76,6 +78,9 @@ class SharedCatalog:
                 if not self.in_block_txn:
                     self.cat.begin()
                     self.in_block_txn = True
+                while self.mirrored < len(e.txn.savepoints):
+                    self.cat.conn.execute(f'SAVEPOINT "sp{self.mirrored}"')
+                    self.mirrored += 1
                 self.cat.conn.execute('SAVEPOINT "pgsvc$stmt"')
             else:
                 self.cat.begin()
@@ -100,6 +105,7 @@ class SharedCatalog:
         if not self.in_block_txn:
             return
         self.in_block_txn = False
+        self.mirrored = 0
         if commit:
             self.cat.commit()
         else:
@@ -125,6 +131,22 @@ def end_of_transaction(engine, commit: bool) -> None:
     sc = getattr(engine, "shared_catalog", None)
     if sc is not None:
         sc.end(commit)
+
+
+def rolled_back_to(engine, depth: int) -> None:
+    """ROLLBACK TO the block's savepoint number `depth` (0-based): undo shared changes after it."""
+    sc = getattr(engine, "shared_catalog", None)
+    if sc is not None and sc.in_block_txn and sc.mirrored > depth:
+        sc.cat.conn.execute(f'ROLLBACK TO "sp{depth}"')
+        sc.mirrored = depth + 1
+
+
+def released(engine, depth: int) -> None:
+    """RELEASE of the block's savepoint number `depth` (and those above it)."""
+    sc = getattr(engine, "shared_catalog", None)
+    if sc is not None and sc.in_block_txn and sc.mirrored > depth:
+        sc.cat.conn.execute(f'RELEASE "sp{depth}"')
+        sc.mirrored = depth
 
 
 def close(engine) -> None:

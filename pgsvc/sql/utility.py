@@ -230,6 +230,7 @@ def _release(engine, stmt, params) -> Result:
     sps = engine.txn.savepoints
     i = len(sps) - 1 - sps[::-1].index(name)
     engine.txn.read_only = engine.txn.sp_read_only[i]  # a subtransaction's SET TRANSACTION ends with it
+    cluster_ddl.released(engine, i)  # roles/databases changed under the savepoint
     del sps[i:]
     del engine.txn.sp_read_only[i:]
     del engine.txn.sp_settings[i:]
@@ -245,6 +246,7 @@ def _rollback_to(engine, stmt, params) -> Result:
     sps = engine.txn.savepoints
     i = len(sps) - 1 - sps[::-1].index(name)
     engine.txn.read_only = engine.txn.sp_read_only[i]
+    cluster_ddl.rolled_back_to(engine, i)  # roles changed after the savepoint
     _restore_settings(engine, engine.txn.sp_settings[i])
     del sps[i + 1:]
     del engine.txn.sp_read_only[i + 1:]
