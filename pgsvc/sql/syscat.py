@@ -115,11 +115,14 @@ def _insert(conn, name: str, rows: list[tuple]) -> None:
     conn.executemany(f"INSERT INTO {q(name)} VALUES ({marks})", rows)
 
 
+STATIC_ROWS = {"pg_type": type_rows, "pg_am": lambda: AM_ROWS, "pg_range": lambda: []}
+
+
 def _fill_static(engine, name: str) -> None:
     conn = engine.conn
     _create_table(conn, name)
     if conn.execute(f"SELECT 1 FROM {q(name)} LIMIT 1").fetchone() is None:
-        _insert(conn, name, type_rows() if name == "pg_type" else AM_ROWS)
+        _insert(conn, name, STATIC_ROWS[name]())  # (an empty relation costs nothing to refill)
 
 
 def _fill_shared(engine, name: str) -> None:
@@ -213,9 +216,34 @@ def table_is_visible(engine, oid) -> bool | None:
     return engine.catalog.lookup(None, rel.name, engine.search_path()) is rel
 
 
+def to_regtype(text) -> int | None:
+    """to_regtype: the type's OID, NULL (not an error) for an unknown name."""
+    from pgsvc.sql.types.catalog import by_name
+    if text is None:
+        return None
+    try:
+        return by_name(str(text)).oid
+    except SqlError:
+        return None
+
+
+def to_regclass(engine, text) -> int | None:
+    """to_regclass: the relation's OID on the search path, NULL when there is none."""
+    if text is None:
+        return None
+    parts = [p.strip('"') if p.startswith('"') else p.lower() for p in str(text).split(".")]
+    if len(parts) > 2:
+        return None
+    schema = parts[0] if len(parts) == 2 else None
+    rel = find(schema, parts[-1]) or engine.catalog.lookup(schema, parts[-1], engine.search_path())
+    return rel.oid if rel is not None else None
+
+
 def register(conn, engine) -> None:
     """SQLite UDFs of the catalog functions (Engine.open_connection)."""
     conn.create_function("pgsvce_userbyid", 1, lambda oid: role_name_by_oid(engine, oid))
+    conn.create_function("pgsvce_to_regtype", 1, to_regtype, deterministic=True)
+    conn.create_function("pgsvce_to_regclass", 1, lambda text: to_regclass(engine, text))
     conn.create_function("pgsvce_table_is_visible", 1, lambda oid: _stored_bool(table_is_visible(engine, oid)))
     conn.create_function("pgsvce_encoding_to_char", 1, encoding_name, deterministic=True)
     _engine_function_sigs()
@@ -229,6 +257,8 @@ def _engine_function_sigs() -> None:
     from pgsvc.sql.types import oids as O
     for name, args, ret, emit in (("pg_get_userbyid", (O.OID,), O.NAME, "pgsvce_userbyid({0})"),
                                   ("pg_table_is_visible", (O.OID,), O.BOOL, "pgsvce_table_is_visible({0})"),
+                                  ("to_regtype", (O.TEXT,), O.REGTYPE, "pgsvce_to_regtype({0})"),
+                                  ("to_regclass", (O.TEXT,), O.REGCLASS, "pgsvce_to_regclass({0})"),
                                   ("pg_encoding_to_char", (O.INT4,), O.NAME, "pgsvce_encoding_to_char({0})")):
         sigs = ENGINE_FUNCTIONS.setdefault(name, [])
         if not any(s.arg_oids == args for s in sigs):

@@ -26,7 +26,7 @@ NODE = T  # pg_node_tree
 # PostgreSQL 15's relation OIDs of the catalogs (pg_class.oid / regclass).
 REL_OIDS = {"pg_type": 1247, "pg_attribute": 1249, "pg_class": 1259, "pg_authid": 1260,
             "pg_auth_members": 1261, "pg_database": 1262, "pg_namespace": 2615,
-            "pg_roles": 12001, "pg_user": 12006, "pg_am": 2601, "pg_index": 2610}
+            "pg_roles": 12001, "pg_user": 12006, "pg_am": 2601, "pg_index": 2610, "pg_range": 3541}
 INT2VECTOR, OIDVECTOR = 22, 30
 
 COLUMNS: dict[str, list[tuple[str, int]]] = {
@@ -60,6 +60,8 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
                      ("attgenerated", C), ("attisdropped", B), ("attislocal", B), ("attinhcount", I4),
                      ("attcollation", OID), ("attacl", ACL), ("attoptions", TEXTS), ("attfdwoptions", TEXTS),
                      ("attmissingval", T)],
+    "pg_range": [("rngtypid", OID), ("rngsubtype", OID), ("rngmultitypid", OID), ("rngcollation", OID),
+                 ("rngsubopc", OID), ("rngcanonical", REGPROC), ("rngsubdiff", REGPROC)],
     "pg_am": [("oid", OID), ("amname", N), ("amhandler", REGPROC), ("amtype", C)],
     "pg_index": [("indexrelid", OID), ("indrelid", OID), ("indnatts", I2), ("indnkeyatts", I2), ("indisunique", B),
                  ("indnullsnotdistinct", B), ("indisprimary", B), ("indisexclusion", B), ("indimmediate", B),
@@ -77,7 +79,7 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
 }
 
 SHARED = ("pg_database", "pg_authid", "pg_auth_members")
-STATIC = ("pg_type", "pg_am")
+STATIC = ("pg_type", "pg_am", "pg_range")  # pg_range: no range types yet (empty)
 SUPERUSER_ONLY = {"pg_authid"}
 # a relation's rows are made from these (refreshed first)
 DEPENDS = {"pg_roles": ("pg_authid",), "pg_user": ("pg_authid",), "pg_namespace": ("pg_authid",),

@@ -493,3 +493,15 @@ def test_catalog_relations_in_cursors_explain_prepare_and_regclass(srv):
         assert su.execute("EXECUTE p").fetchall() == [("postgres",)]
         assert su.execute("SELECT 'pg_class'::regclass::oid, 'pg_catalog.pg_type'::regclass::oid").fetchone() == \
             (1259, 1247)
+
+
+def test_driver_type_introspection(srv):
+    """psycopg's TypeInfo.fetch (to_regtype + pg_type) and to_regclass; asyncpg's array-codec
+    introspection (pg_type, pg_namespace, pg_range) is covered in test_drivers."""
+    from psycopg.types import TypeInfo
+    with local(srv) as c:
+        info = TypeInfo.fetch(c, "int4")
+        assert (info.name, info.oid, info.array_oid) == ("int4", 23, 1007)
+        assert TypeInfo.fetch(c, "no_such_type") is None
+        assert c.execute("SELECT to_regclass('pg_catalog.pg_class')::oid, to_regclass('no_such_table'),"
+                         " to_regtype('character varying')::oid").fetchone() == (1259, None, 1043)
