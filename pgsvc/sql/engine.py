@@ -24,7 +24,9 @@ ddl_more / ddl_alter / copy / portals (statements run at execute time) -> runner
 (Statement, Result, execution, parameter/result conversion) on this Engine. catalog
 (hidden pgsvc$ tables), txn (block state, writer lock), sequences, sqlerr (sqlite3
 errors -> SqlError), diagnose (constraint-violation details), udfs (engine UDFs),
-resolve (operator/function/cast resolution over pgsvc.sql.functions).
+resolve (operator/function/cast resolution over pgsvc.sql.functions). cluster_ddl /
+roles / databases (CREATE/ALTER/DROP ROLE and DATABASE on the shared catalog, joined to
+this engine's transactions), syscat / syscat_defs (pg_catalog relations read by SQL).
 
 COPY: execute() of a COPY FROM STDIN statement returns an empty Result (no work);
 the session loop then calls copy_in(stmt, rows) with decoded rows (Python values of

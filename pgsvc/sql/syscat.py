@@ -61,8 +61,10 @@ def lookup(tr, rv) -> Relation | None:
     if rv.catalogname and rv.catalogname != tr.session.database:
         return None  # the translator reports the cross-database reference
     name = rv.relname
-    if name in SUPERUSER_ONLY and not tr.session.is_superuser:
-        raise SqlError("42501", f"permission denied for table {name}")
+    if name in SUPERUSER_ONLY:
+        from pgsvc.sql.cluster_ddl import shared
+        if not shared(tr.engine).is_superuser():  # as the role is now, not as it logged in
+            raise SqlError("42501", f"permission denied for table {name}")
     used = getattr(tr, "syscat_used", None)
     if used is None:
         used = tr.syscat_used = set()
