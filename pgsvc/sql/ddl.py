@@ -90,6 +90,14 @@ class Ddl:
                 cons.append((None, elt))
             else:
                 raise SqlError("0A000", "LIKE in CREATE TABLE is not supported")
+        rel = self.store_new_table(relid, attrs)
+        for col, con in cons:
+            self.add_constraint(rel, con, col, creating=True)
+            rel = self.cat.by_oid[relid]
+        self.rebuild_if_needed(rel, force=False)
+
+    def store_new_table(self, relid: int, attrs: list):
+        """Record a new relation's columns in the catalog and create its SQLite table."""
         names = [a.name for a in attrs]
         for n in names:
             if names.count(n) > 1:
@@ -99,10 +107,7 @@ class Ddl:
         self.refresh()
         rel = self.cat.by_oid[relid]
         self.conn.execute(table_sql(rel, self.engine))
-        for col, con in cons:
-            self.add_constraint(rel, con, col, creating=True)
-            rel = self.cat.by_oid[relid]
-        self.rebuild_if_needed(rel, force=False)
+        return rel
 
     def create_table_as(self, into, query, if_not_exists) -> int | None:
         from pgsvc.sql.translate import Translator
@@ -124,15 +129,7 @@ class Ddl:
         for i, c in enumerate(q.columns):
             oid = c.oid if c.oid != O.UNKNOWN else O.TEXT
             attrs.append(C.Attr(i + 1, names[i] if i < len(names) else c.name, oid, c.typmod))
-        seen = [a.name for a in attrs]
-        for n in seen:
-            if seen.count(n) > 1:
-                raise SqlError("42701", f'column "{n}" specified more than once')
-        for a in attrs:
-            C.insert_attr(self.conn, relid, a)
-        self.refresh()
-        rel = self.cat.by_oid[relid]
-        self.conn.execute(table_sql(rel, self.engine))
+        rel = self.store_new_table(relid, attrs)
         cols = ", ".join(quote_ident(a.name) for a in attrs)
         sel = ", ".join(f"c{i}" for i in range(len(attrs)))
         if into.skipData:
