@@ -5,11 +5,6 @@ Follows PostgreSQL's func_select_candidate / oper_select_candidate in simplified
 exact match; then one known side and one unknown side resolved as the known type; then
 candidates reachable by implicit casts, ranked by exact matches, then preferred types,
 then the category of unknown literals (string category preferred).
-
-SHIM: until the functions catalogue carries these entries, a small built-in set
-(`_SHIM_*`) covers the integer/float/text/bool operators pgbench and the basics need.
-Entries of the real catalogue always take precedence (the shim is consulted only for a
-name/signature the real catalogue lacks).
 """
 
 from __future__ import annotations
@@ -22,8 +17,6 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.catalog import find_oid, format_type
 
 UNKNOWN = O.UNKNOWN
-INT_TYPES = (O.INT2, O.INT4, O.INT8)
-NUMERIC_LADDER = (O.INT2, O.INT4, O.INT8, O.NUMERIC, O.FLOAT4, O.FLOAT8)
 STRINGS = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME)
 ANY_OIDS = {O.ANYELEMENT, O.ANY_, O.ANYARRAY, O.ANYNONARRAY, O.ANYCOMPATIBLE,
             O.ANYCOMPATIBLEARRAY, O.ANYCOMPATIBLENONARRAY}
@@ -35,121 +28,12 @@ class Cast:
     context: str
 
 
-# --- SHIM catalogue (see module docstring) -------------------------------------------
-
-def _shim_operators() -> dict[str, list[F.OperSig]]:
-    ops: dict[str, list[F.OperSig]] = {}
-
-    def add(name, left, right, ret, emit):
-        ops.setdefault(name, []).append(F.OperSig(name, left, right, ret, emit))
-
-    cmp = {"=": "=", "<>": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
-    ints = [(O.INT2, O.INT2, O.INT2), (O.INT4, O.INT4, O.INT4), (O.INT8, O.INT8, O.INT8),
-            (O.INT4, O.INT8, O.INT8), (O.INT8, O.INT4, O.INT8), (O.INT2, O.INT4, O.INT4),
-            (O.INT4, O.INT2, O.INT4), (O.INT2, O.INT8, O.INT8), (O.INT8, O.INT2, O.INT8)]
-    for left, right, ret in ints:
-        lim = "int2" if ret == O.INT2 else "int4" if ret == O.INT4 else "int8"
-        for op in "+-*":
-            add(op, left, right, ret, f"pgsvce_chk_{lim}({{0}} {op} {{1}})")
-        add("/", left, right, ret, "({0} / pgsvce_nonzero({1}))")
-        add("%", left, right, ret, "({0} % pgsvce_nonzero({1}))")
-        for op, sql in cmp.items():
-            add(op, left, right, O.BOOL, f"({{0}} {sql} {{1}})")
-    for t in (O.FLOAT8, O.FLOAT4):
-        for op in "+-*":
-            add(op, t, t, t, f"({{0}} {op} {{1}})")
-        add("/", t, t, t, "({0} / pgsvce_nonzero({1}))")
-        for op, sql in cmp.items():
-            add(op, t, t, O.BOOL, f"({{0}} {sql} {{1}})")
-    add("+", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvce_num('+', {0}, {1})")
-    add("-", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvce_num('-', {0}, {1})")
-    add("*", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvce_num('*', {0}, {1})")
-    add("/", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvce_num('/', {0}, {1})")
-    for op, sql in cmp.items():
-        add(op, O.NUMERIC, O.NUMERIC, O.BOOL, f"({{0}} {sql} {{1}} COLLATE pg_numeric)")
-    for t in (O.TEXT, O.BOOL, O.DATE, O.TIMESTAMP, O.TIMESTAMPTZ, O.TIME, O.BYTEA, O.UUID, O.OID,
-              O.NAME, O.CHAR):
-        for op, sql in cmp.items():
-            add(op, t, t, O.BOOL, f"({{0}} {sql} {{1}})")
-    for op, sql in cmp.items():
-        add(op, O.BPCHAR, O.BPCHAR, O.BOOL, f"({{0}} {sql} {{1}} COLLATE RTRIM)")
-    add("||", O.TEXT, O.TEXT, O.TEXT, "({0} || {1})")
-    add("~~", O.TEXT, O.TEXT, O.BOOL, "pgsvce_like({0}, {1}, 0)")
-    add("!~~", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvce_like({0}, {1}, 0))")
-    add("~~*", O.TEXT, O.TEXT, O.BOOL, "pgsvce_like({0}, {1}, 1)")
-    add("!~~*", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvce_like({0}, {1}, 1))")
-    add("~", O.TEXT, O.TEXT, O.BOOL, "pgsvce_regex({0}, {1}, 0)")
-    add("~*", O.TEXT, O.TEXT, O.BOOL, "pgsvce_regex({0}, {1}, 1)")
-    add("!~", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvce_regex({0}, {1}, 0))")
-    add("!~*", O.TEXT, O.TEXT, O.BOOL, "(NOT pgsvce_regex({0}, {1}, 1))")
-    for t in (O.INT2, O.INT4, O.INT8, O.FLOAT4, O.FLOAT8):
-        add("-", 0, t, t, "(- {0})")
-        add("+", 0, t, t, "(+ {0})")
-    add("-", 0, O.NUMERIC, O.NUMERIC, "pgsvce_num('-', '0', {0})")
-    return ops
-
-
-def _shim_casts() -> dict[tuple[int, int], F.CastSig]:
-    casts: dict[tuple[int, int], F.CastSig] = {}
-
-    def add(s, t, ctx, emit):
-        casts[(s, t)] = F.CastSig(s, t, ctx, emit)
-
-    add(O.INT2, O.INT4, "i", "{0}")
-    add(O.INT2, O.INT8, "i", "{0}")
-    add(O.INT4, O.INT8, "i", "{0}")
-    add(O.INT4, O.INT2, "a", "pgsvce_chk_int2({0})")
-    add(O.INT8, O.INT2, "a", "pgsvce_chk_int2({0})")
-    add(O.INT8, O.INT4, "a", "pgsvce_chk_int4({0})")
-    for s in INT_TYPES:
-        add(s, O.FLOAT8, "i", "CAST({0} AS REAL)")
-        add(s, O.FLOAT4, "i", "CAST({0} AS REAL)")
-        add(s, O.NUMERIC, "i", "CAST({0} AS TEXT)")
-        add(O.FLOAT8, s, "a", f"pgsvce_float_to_int({{0}}, {s})")
-        add(O.FLOAT4, s, "a", f"pgsvce_float_to_int({{0}}, {s})")
-        add(O.NUMERIC, s, "a", f"pgsvce_cast({{0}}, {O.NUMERIC}, {s})")
-    add(O.INT4, O.BOOL, "e", "({0} <> 0)")
-    add(O.BOOL, O.INT4, "e", "{0}")
-    add(O.FLOAT4, O.FLOAT8, "i", "{0}")
-    add(O.FLOAT8, O.FLOAT4, "a", "{0}")
-    add(O.NUMERIC, O.FLOAT8, "i", "CAST({0} AS REAL)")
-    add(O.NUMERIC, O.FLOAT4, "i", "CAST({0} AS REAL)")
-    add(O.FLOAT8, O.NUMERIC, "a", f"pgsvce_cast({{0}}, {O.FLOAT8}, {O.NUMERIC})")
-    add(O.FLOAT4, O.NUMERIC, "a", f"pgsvce_cast({{0}}, {O.FLOAT4}, {O.NUMERIC})")
-    for s in STRINGS:
-        for t in STRINGS:
-            if s != t:
-                ctx = "i" if t == O.TEXT or (s == O.TEXT and t == O.VARCHAR) else "a"
-                add(s, t, ctx, "RTRIM({0}, ' ')" if s == O.BPCHAR else "{0}")
-    add(O.DATE, O.TIMESTAMP, "i", "({0} * 86400000000)")
-    add(O.DATE, O.TIMESTAMPTZ, "i", f"pgsvce_cast({{0}}, {O.DATE}, {O.TIMESTAMPTZ})")
-    add(O.TIMESTAMP, O.TIMESTAMPTZ, "i", f"pgsvce_cast({{0}}, {O.TIMESTAMP}, {O.TIMESTAMPTZ})")
-    add(O.TIMESTAMPTZ, O.TIMESTAMP, "a", f"pgsvce_cast({{0}}, {O.TIMESTAMPTZ}, {O.TIMESTAMP})")
-    add(O.TIMESTAMP, O.DATE, "a", f"pgsvce_cast({{0}}, {O.TIMESTAMP}, {O.DATE})")
-    add(O.TIMESTAMPTZ, O.DATE, "a", f"pgsvce_cast({{0}}, {O.TIMESTAMPTZ}, {O.DATE})")
-    add(O.JSON, O.JSONB, "a", f"pgsvce_cast({{0}}, {O.JSON}, {O.JSONB})")
-    add(O.JSONB, O.JSON, "a", "{0}")
-    add(O.INT4, O.OID, "i", "{0}")
-    add(O.INT8, O.OID, "i", "{0}")
-    add(O.OID, O.INT8, "a", "{0}")
-    add(O.OID, O.INT4, "a", "{0}")
-    return casts
-
-
-_SHIM_OPERATORS = _shim_operators()
-_SHIM_CASTS = _shim_casts()
-
-
 def operator_candidates(name: str) -> list[F.OperSig]:
-    real = F.OPERATORS.get(name)
-    return real if real else _SHIM_OPERATORS.get(name, [])
+    return F.OPERATORS.get(name, [])
 
 
 def lookup_cast(source: int, target: int) -> F.CastSig | None:
-    found = F.find_cast(source, target) if hasattr(F, "find_cast") else F.CASTS.get((source, target))
-    if found is None:
-        found = _SHIM_CASTS.get((source, target))
-    return found
+    return F.find_cast(source, target)
 
 
 def category(oid: int) -> str:
