@@ -2,8 +2,8 @@
 
 Functions resolve over pgsvc.sql.functions.FUNCTIONS (PostgreSQL-style, with implicit
 casts); a few need the engine itself (nextval/currval/setval resolve their regclass
-argument in the catalog; pg_sleep polls for cancel). SHIM_FUNCTIONS covers the core
-aggregates and functions until the functions catalogue provides them.
+argument in the catalog; pg_sleep polls for cancel). EXTRA_FUNCTIONS adds the window
+and session functions the functions catalogue does not carry.
 """
 
 from __future__ import annotations
@@ -20,29 +20,14 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.catalog import find_oid
 
 
-def _shim() -> dict[str, list[FuncSig]]:
+def _extra() -> dict[str, list[FuncSig]]:
+    """Window and session functions the pgsvc.sql.functions catalogue does not carry
+    (consulted only for names that catalogue lacks entirely)."""
     f: dict[str, list[FuncSig]] = {}
 
     def add(name, args, ret, emit, kind="scalar", volatility="i", strict=True):
         f.setdefault(name, []).append(FuncSig(name, tuple(args), ret, emit, kind, 0, strict, volatility))
 
-    add("count", [O.ANY_], O.INT8, "count({0})", "aggregate")
-    for t in (O.INT2, O.INT4):
-        add("sum", [t], O.INT8, "sum({0})", "aggregate")
-        add("avg", [t], O.NUMERIC, "pgsvce_avg({0})", "aggregate")
-    add("sum", [O.INT8], O.NUMERIC, "pgsvce_sum_num({0})", "aggregate")
-    add("sum", [O.NUMERIC], O.NUMERIC, "pgsvce_sum_num({0})", "aggregate")
-    add("sum", [O.FLOAT8], O.FLOAT8, "sum({0})", "aggregate")
-    add("sum", [O.FLOAT4], O.FLOAT4, "sum({0})", "aggregate")
-    add("avg", [O.INT8], O.NUMERIC, "pgsvce_avg({0})", "aggregate")
-    add("avg", [O.NUMERIC], O.NUMERIC, "pgsvce_avg({0})", "aggregate")
-    add("avg", [O.FLOAT8], O.FLOAT8, "avg({0})", "aggregate")
-    add("min", [O.ANYELEMENT], O.ANYELEMENT, "min({0})", "aggregate")
-    add("max", [O.ANYELEMENT], O.ANYELEMENT, "max({0})", "aggregate")
-    add("bool_and", [O.BOOL], O.BOOL, "min({0})", "aggregate")
-    add("bool_or", [O.BOOL], O.BOOL, "max({0})", "aggregate")
-    add("every", [O.BOOL], O.BOOL, "min({0})", "aggregate")
-    add("string_agg", [O.TEXT, O.TEXT], O.TEXT, "group_concat({0}, {1})", "aggregate")
     for w in ("row_number", "rank", "dense_rank"):
         add(w, [], O.INT8, f"{w}()", "window")
     for w in ("percent_rank", "cume_dist"):
@@ -55,26 +40,13 @@ def _shim() -> dict[str, list[FuncSig]]:
     add("first_value", [O.ANYELEMENT], O.ANYELEMENT, "first_value({0})", "window")
     add("last_value", [O.ANYELEMENT], O.ANYELEMENT, "last_value({0})", "window")
     add("nth_value", [O.ANYELEMENT, O.INT4], O.ANYELEMENT, "nth_value({0}, {1})", "window")
-    add("now", [], O.TIMESTAMPTZ, "pgsvce_txn_ts()", volatility="s")
-    add("transaction_timestamp", [], O.TIMESTAMPTZ, "pgsvce_txn_ts()", volatility="s")
-    add("statement_timestamp", [], O.TIMESTAMPTZ, "pgsvce_clock_ts()", volatility="s")
-    add("clock_timestamp", [], O.TIMESTAMPTZ, "pgsvce_clock_ts()", volatility="v")
-    add("lower", [O.TEXT], O.TEXT, "lower({0})")
-    add("upper", [O.TEXT], O.TEXT, "upper({0})")
-    add("length", [O.TEXT], O.INT4, "length({0})")
-    add("char_length", [O.TEXT], O.INT4, "length({0})")
-    for t in (O.INT4, O.INT8, O.FLOAT8):
-        add("abs", [t], t, "abs({0})")
-    add("random", [], O.FLOAT8, "((random() / 18446744073709551616.0) + 0.5)", volatility="v")
-    add("version", [], O.TEXT, "pgsvce_version()", volatility="s")
     add("current_database", [], O.NAME, "pgsvce_current_database()", volatility="s")
     add("current_schema", [], O.NAME, "pgsvce_current_schema()", volatility="s")
     add("pg_backend_pid", [], O.INT4, "pgsvce_backend_pid()", volatility="s")
-    add("pg_sleep", [O.FLOAT8], O.VOID, "pgsvce_sleep({0})", volatility="v")
     return f
 
 
-SHIM_FUNCTIONS = _shim()
+EXTRA_FUNCTIONS = _extra()
 
 
 def _engine_functions() -> dict[str, list[FuncSig]]:
@@ -139,7 +111,7 @@ class FuncMixin(_ScalarMixin):
         if name in ENGINE_FUNCTIONS:
             sig = R.resolve_function(name, arg_oids, pos, extra=ENGINE_FUNCTIONS, only_extra=True)
         else:
-            sig = R.resolve_function(name, arg_oids, pos, extra=SHIM_FUNCTIONS)
+            sig = R.resolve_function(name, arg_oids, pos, extra=EXTRA_FUNCTIONS)
         return self.finish_call(node, sig, args, name, pos)
 
     def finish_call(self, node: ast.FuncCall, sig: FuncSig, args: list[Ex], name: str, pos) -> Ex:
@@ -405,4 +377,4 @@ def _frame(opts: int, start_offset: str | None = None, end_offset: str | None = 
     return out
 
 
-__all__ = ["FuncMixin", "SHIM_FUNCTIONS", "replace", "sql_literal"]
+__all__ = ["FuncMixin", "EXTRA_FUNCTIONS", "replace", "sql_literal"]
