@@ -27,6 +27,8 @@ from pgsvc.supervisor import startup
 from pgsvc.supervisor.logs import log
 from pgsvc.supervisor.registry import KIND_BACKEND, KIND_DEADEND
 
+# SIGUSR1 is caught only so that a stray one cannot kill the supervisor (its default
+# action); no handle_sigusr1 exists, so the loop ignores it.
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGCHLD,
                    signal.SIGUSR1)
 IMMEDIATE_KILL_AFTER = 5.0
@@ -232,9 +234,6 @@ class Postmaster:
             s.settings.reload_base({k: v for k, v in fresh.base.items()})
         self._signal_children(signal.SIGHUP)
         s.notifier.ready("configuration reloaded; ready to accept connections")
-
-    def handle_sigusr1(self) -> None:
-        """Reserved (PostgreSQL uses it for postmaster signals from backends)."""
 
     def _signal_children(self, sig: int) -> None:
         for pid in list(self.children):
