@@ -38,6 +38,8 @@ tag() is 'COPY n'.
 from __future__ import annotations
 
 import datetime as _dt
+import os
+import urllib.parse
 import sqlite3
 import time
 from typing import Any, Iterable, Sequence
@@ -83,10 +85,15 @@ class Engine(Runner):
     # --- connection set-up ----------------------------------------------------------
 
     def open_connection(self, path: str) -> sqlite3.Connection:
+        # mode=rw: never create the file. A connection racing DROP DATABASE must not
+        # bring back an empty database after the file has been unlinked.
+        uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=rw"
         try:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
                                    cached_statements=1024)
         except sqlite3.Error as e:
+            if not os.path.exists(path):
+                raise SqlError("3D000", f'database "{self.session.database}" does not exist') from None
             raise SqlError("58030", f'could not open database file "{path}": {e}') from None
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")

@@ -16,6 +16,7 @@ import re
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -320,6 +321,21 @@ def test_drop_database_with_sessions_refused_then_forced(srv):
         finally:
             victim.close()
     assert f'database "{db}" does not exist' in connect_error(lambda: local(srv, dbname=db))
+
+
+def test_connection_racing_drop_database_does_not_recreate_its_file(srv):
+    """The window of the race: the catalog still names the database, its file is gone
+    (DROP DATABASE unlinks, then commits). A backend arriving then must fail with 3D000
+    and must not leave a fresh empty file behind."""
+    db = unique("gone")
+    with local(srv) as su:
+        su.execute(f"CREATE DATABASE {db}")
+        oid = su.execute("SELECT oid FROM pg_database WHERE datname = %s", (db,)).fetchone()[0]
+    path = srv.datadir / "base" / f"{oid}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    assert f'database "{db}" does not exist' in connect_error(lambda: local(srv, dbname=db))
+    assert not path.exists()
 
 
 def test_rename_and_path_like_names(srv):

@@ -22,6 +22,7 @@ class Session:
     def __init__(self, path: str) -> None:
         self.notices: list = []
         self.cancel = None
+        (path / "db.sqlite").touch()  # the engine opens, never creates (initdb/CREATE DATABASE do)
         info = SessionInfo(str(path), "db", str(path / "db.sqlite"), "alice", True, 1, Settings(),
                            self.notices.append, cancel_flag=lambda: self.cancel)
         self.engine = Engine(info)
