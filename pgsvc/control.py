@@ -56,6 +56,8 @@ def start_server(opts, logfile: str | None, wait: bool, timeout: int) -> None:
     os.close(w)
     os.waitpid(pid, 0)  # the intermediate child exits once the daemon is detached
     daemon_pid = _read_pid(r)
+    if daemon_pid is None:  # the child said why on stderr (e.g. the log file cannot be opened)
+        raise ControlError("pgsvc: could not start server")
     print("waiting for server to start...." if wait else "server starting", flush=True)
     if not wait:
         return
@@ -78,7 +80,7 @@ def _daemon_main(opts, logfile: str | None, report_fd: int) -> None:
 
     from pgsvc.supervisor.postmaster import serve
 
-    out = open(logfile, "a", buffering=1) if logfile else None
+    out = open_log(logfile, opts) if logfile else None
     stderr = out or sys.stderr
     code = 1
     try:
@@ -95,6 +97,52 @@ def _daemon_main(opts, logfile: str | None, report_fd: int) -> None:
                 code = 1
     finally:
         os._exit(code)
+
+
+def open_log(logfile: str, opts):
+    """The -l file, opened for appending as the account the server will run as.
+
+    Root must not create or append to a file on the account's behalf: the path may sit in
+    a directory that account controls (a symlink to /etc/shadow, say). So, as root, the
+    file is opened with the account's effective ids and groups, without following a final
+    symlink; the real ids stay root's so the server can still drop privileges fully later.
+    """
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        if os.geteuid() != 0:
+            fd = os.open(logfile, flags, 0o600)
+        else:
+            fd = _open_as_account(logfile, flags, opts)
+    except OSError as e:
+        print(f'pgsvc: could not open log file "{logfile}": {e.strerror}', file=sys.stderr, flush=True)
+        os._exit(1)
+    return os.fdopen(fd, "a", buffering=1)
+
+
+def _open_as_account(logfile: str, flags: int, opts) -> int:
+    from pgsvc.privileges import lookup_account
+    from pgsvc.supervisor.startup import account_name
+
+    name = account_name(opts)
+    if not name:
+        # No account: the server will only write its refusal to run as root and exit,
+        # and the operator should read that in the file they named.
+        return os.open(logfile, flags, 0o600)
+    try:
+        account = lookup_account(name)
+    except PgsvcError as e:
+        print(str(e), file=sys.stderr, flush=True)
+        os._exit(1)
+    groups = os.getgroups()
+    os.setgroups(os.getgrouplist(account.name, account.gid))
+    os.setegid(account.gid)
+    os.seteuid(account.uid)
+    try:
+        return os.open(logfile, flags, 0o600)
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+        os.setgroups(groups)
 
 
 def _read_pid(fd: int) -> int | None:

@@ -59,7 +59,7 @@ class ServerState:
 def start_server(opts: ServerOptions) -> ServerState:
     notifier = Notifier()
     activated = listen.take_activated_sockets()
-    account = ensure_not_root(opts.user or _configured_user(opts))
+    account = ensure_not_root(account_name(opts))
     os.umask(0o077)
     layout = check_data_directory(opts.datadir)
     settings = load_settings(layout, opts)
@@ -110,6 +110,11 @@ def keep_temp_files_inside(layout: Layout) -> None:
         if not os.path.isdir(path) or os.path.islink(path):
             raise StartupError(f'pgsvc: "{path}" is not a directory') from None
     os.environ["SQLITE_TMPDIR"] = path
+
+
+def account_name(opts: ServerOptions) -> str | None:
+    """The account a server started as root drops to: --user, else pgsvc.conf's `user`."""
+    return opts.user or _configured_user(opts)
 
 
 def _configured_user(opts: ServerOptions) -> str | None:

@@ -23,11 +23,21 @@ def _lock_pid(srv) -> int:
     return int((srv.datadir / "postmaster.pid").read_text().split("\n")[0])
 
 
+def account_log(srv) -> "os.PathLike":
+    """A log path in a directory the server's account owns: started as root, `pgsvc start`
+    opens -l FILE as that account, as pg_ctl run by the account would."""
+    logdir = srv.base / "log"
+    logdir.mkdir()
+    if srv.account:
+        os.chown(logdir, pwd.getpwnam(srv.account).pw_uid, -1)
+    return logdir / "start.log"
+
+
 def test_start_status_reload_stop(server_factory):
     srv = server_factory(start=False)
     srv.sockdir.mkdir()
     srv.sockdir.chmod(0o1777)
-    log = srv.base / "start.log"
+    log = account_log(srv)
     args = ["-D", str(srv.datadir), "-p", str(srv.port), "-h", "127.0.0.1", "-k", str(srv.sockdir)]
     assert pgsvc("status", "-D", str(srv.datadir)).returncode == 3
     cli = subprocess.Popen(PGSVC + ["start", *args, "-l", str(log)], stdout=subprocess.PIPE,
@@ -91,12 +101,48 @@ def test_start_status_reload_stop(server_factory):
 def test_start_failure_is_reported(server_factory):
     srv = server_factory(start=False)
     srv.datadir.chmod(0o755)
-    log = srv.base / "start.log"
+    log = account_log(srv)
     r = pgsvc("start", "-D", str(srv.datadir), "-p", str(srv.port), "-h", "127.0.0.1",
               "-k", str(srv.base), "-l", str(log), "-t", "20")
     assert r.returncode == 1
     assert "could not start server" in r.stderr
     assert "invalid permissions" in log.read_text()
+
+
+def test_log_file_is_opened_as_the_account_not_root(server_factory):
+    """Root must not create or append to the -l file for the account: a path the account
+    can't write is refused (and not created), and a symlink planted as the file is never
+    followed; a file it can write is created owned by it, mode 0600."""
+    require_root()
+    srv = server_factory(start=False)
+    srv.sockdir.mkdir()
+    srv.sockdir.chmod(0o1777)
+    args = ["-D", str(srv.datadir), "-p", str(srv.port), "-h", "127.0.0.1", "-k", str(srv.sockdir), "-t", "20"]
+    root_only = srv.base / "root-only"
+    root_only.mkdir(mode=0o700)
+    r = pgsvc("start", *args, "-l", str(root_only / "x.log"))
+    assert r.returncode == 1
+    assert f'could not open log file "{root_only / "x.log"}": Permission denied' in r.stderr
+    assert not (root_only / "x.log").exists()
+    assert not (srv.datadir / "postmaster.pid").exists()
+
+    log = account_log(srv)
+    target = root_only / "secret"
+    target.write_text("root's\n")
+    log.symlink_to(target)
+    r = pgsvc("start", *args, "-l", str(log))
+    assert r.returncode == 1 and "could not open log file" in r.stderr
+    assert target.read_text() == "root's\n"
+    log.unlink()
+
+    r = pgsvc("start", *args, "-l", str(log))
+    assert r.returncode == 0, r.stderr
+    try:
+        st = log.stat()
+        assert (st.st_uid, st.st_mode & 0o777) == (pwd.getpwnam(srv.account).pw_uid, 0o600)
+        wait_until(lambda: "listening on" in log.read_text(), what="the server's log lines")
+    finally:
+        assert pgsvc("stop", "-D", str(srv.datadir), "-m", "fast").returncode == 0
 
 
 def test_status_of_missing_directory_is_4(tmp_path):
