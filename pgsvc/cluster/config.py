@@ -2,8 +2,9 @@
 
 Syntax as PostgreSQL's guc-file.l: `name = value` or `name value`, `#` comments,
 values bare or in single quotes (`''` or `\\'` for a quote), `include`,
-`include_if_exists`. Unknown names are errors, as in PostgreSQL, so that a typo
-does not silently leave a setting at its default.
+`include_if_exists`, `include_dir` (its `*.conf` files in file-name order, as
+PostgreSQL). Unknown names are errors, as in PostgreSQL, so that a typo does not
+silently leave a setting at its default.
 """
 
 from __future__ import annotations
@@ -38,14 +39,26 @@ def read_config(path: str, _depth: int = 0) -> dict[str, object]:
         if not m:
             raise ConfigError(f'syntax error in file "{path}" line {lineno}, near "{stripped[:40]}"')
         name, raw = m.group("name"), unquote(m.group("value"))
-        if name in ("include", "include_if_exists"):
+        if name in ("include", "include_if_exists", "include_dir"):
             target = raw if os.path.isabs(raw) else os.path.join(os.path.dirname(path), raw)
             if name == "include_if_exists" and not os.path.exists(target):
                 continue
-            values.update(read_config(target, _depth + 1))
+            for included in (conf_files_in(target) if name == "include_dir" else [target]):
+                values.update(read_config(included, _depth + 1))
             continue
         values.update(parse_setting(name, raw, where=f'file "{path}" line {lineno}'))
     return values
+
+
+def conf_files_in(directory: str) -> list[str]:
+    """include_dir's files: names ending in .conf, not hidden, sorted bytewise (the order
+    PostgreSQL applies them in, so a later file's setting wins)."""
+    try:
+        names = os.listdir(directory)
+    except OSError as e:
+        raise ConfigError(f'could not open configuration directory "{directory}": {e.strerror}') from None
+    return [os.path.join(directory, n) for n in sorted(names, key=os.fsencode)
+            if n.endswith(".conf") and not n.startswith(".") and os.path.isfile(os.path.join(directory, n))]
 
 
 def parse_setting(name: str, raw: str, where: str = "command line") -> dict[str, object]:

@@ -83,6 +83,19 @@ def test_include_relative_nested_and_if_exists(tmp_path):
     assert values == {"port": 7000, "max_connections": 7, "log_connections": True}
 
 
+def test_include_dir_reads_conf_files_in_name_order(tmp_path):
+    (tmp_path / "conf.d").mkdir()
+    conf(tmp_path, "port = 7001\nmax_connections = 9\n", "conf.d/10-first.conf")
+    conf(tmp_path, "port = 7002\n", "conf.d/20-second.conf")
+    conf(tmp_path, "port = 1\n", "conf.d/.hidden.conf")
+    conf(tmp_path, "port = 2\n", "conf.d/30-ignored.conf.bak")
+    values = read_config(conf(tmp_path, "port = 5\ninclude_dir 'conf.d'\n"))
+    assert values == {"port": 7002, "max_connections": 9}
+    with pytest.raises(ConfigError) as e:
+        read_config(conf(tmp_path, "include_dir = 'missing.d'\n"))
+    assert 'could not open configuration directory' in str(e.value)
+
+
 def test_include_missing_file_is_an_error(tmp_path):
     with pytest.raises((ConfigError, OSError)):
         read_config(conf(tmp_path, "include 'nope.conf'\n"))
