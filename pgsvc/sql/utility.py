@@ -5,6 +5,8 @@ handler runs at execute time (DDL reads the catalog as it is then).
 
 from __future__ import annotations
 
+import re
+
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError, SqlNotice
@@ -29,7 +31,8 @@ def translate_utility(engine, tr, text: str, node) -> Statement:
 
 
 def _command_name(kind: str) -> str:
-    return kind.replace("Stmt", "").upper()
+    """CreateExtensionStmt -> CREATE EXTENSION (the words a user typed)."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", kind.removesuffix("Stmt")).upper()
 
 
 def _stmt(text, command, handler, columns=None, writes=False) -> Statement:
@@ -552,6 +555,18 @@ def _checkpoint(engine, tr, text, node):
     return _stmt(text, "CHECKPOINT", lambda e, s, p: Result(None, [], "CHECKPOINT"))
 
 
+def _load(engine, tr, text, node: ast.LoadStmt):
+    # Host isolation: no statement may bring native code into a backend (nor can SQL
+    # reach SQLite's load_extension; the engine's authorizer denies it as well).
+    raise SqlError("42501", f'access to library "{node.filename}" is not allowed',
+                   detail="pgsvc does not load shared libraries.")
+
+
+def _create_extension(engine, tr, text, node: ast.CreateExtensionStmt):
+    raise SqlError("0A000", f'extension "{node.extname}" is not available',
+                   hint="pgsvc does not support extensions.")
+
+
 def _copy(engine, tr, text, node):
     from pgsvc.sql.copy import translate_copy
     return translate_copy(engine, tr, text, node)
@@ -587,6 +602,8 @@ _HANDLERS = {
     "ClosePortalStmt": _portal("close_stmt"),
     "CheckPointStmt": _checkpoint,
     "CopyStmt": _copy,
+    "LoadStmt": _load,
+    "CreateExtensionStmt": _create_extension,
 }
 
 __all__ = ["translate_utility", "convert_rows", "to_column", "CopySpec"]

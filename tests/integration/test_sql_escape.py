@@ -77,6 +77,8 @@ REFUSED = [
     (f"copy t from program 'touch {MARK}f'", ("42501", "0A000")),
     (f"copy t to program 'touch {MARK}g'", ("42501", "0A000")),
     ("copy t to 'relative-file'", ("42602", "42501", "0A000")),
+    (f"load '{MARK}h.so'", ("42501",)),
+    ("create extension hstore", ("0A000",)),
 ]
 
 
