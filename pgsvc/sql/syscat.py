@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 
 from pgsvc.errors import SqlError
+from pgsvc.sql import infoschema
 from pgsvc.sql.catalog import Attr, Relation
 from pgsvc.sql.syscat_defs import (AM_ROWS, COLUMNS, DEPENDS, PREDEFINED_MEMBERS, PREDEFINED_ROLES, REL_OIDS,
                                    SHARED, STATIC, SUPERUSER_ONLY, VIEWS, q, type_rows)
@@ -82,7 +83,7 @@ def refresh(engine, names) -> None:
     order: list[str] = []
 
     def want(n: str) -> None:
-        for dep in DEPENDS.get(n, ()):
+        for dep in infoschema.depends(n) if n.startswith(infoschema.PREFIX) else DEPENDS.get(n, ()):
             want(dep)
         if n not in order:
             order.append(n)
@@ -97,6 +98,8 @@ def refresh(engine, names) -> None:
                 _fill_shared(engine, n)
             elif n in STATIC:
                 _fill_static(engine, n)
+            elif n.startswith(infoschema.PREFIX):
+                infoschema.create(conn, n)
             else:
                 conn.execute(f"CREATE TEMP VIEW IF NOT EXISTS {q(n)} AS {VIEWS[n]}")
     except BaseException:
@@ -237,12 +240,14 @@ def to_regclass(engine, text) -> int | None:
     if len(parts) > 2:
         return None
     schema = parts[0] if len(parts) == 2 else None
-    rel = find(schema, parts[-1]) or engine.catalog.lookup(schema, parts[-1], engine.search_path())
+    rel = find(schema, parts[-1]) or infoschema.find(schema, parts[-1]) or \
+        engine.catalog.lookup(schema, parts[-1], engine.search_path())
     return rel.oid if rel is not None else None
 
 
 def register(conn, engine) -> None:
-    """SQLite UDFs of the catalog functions (Engine.open_connection)."""
+    """SQLite UDFs of the catalog functions (Engine.open_connection), information_schema's too."""
+    infoschema.register(conn, engine)
     conn.create_function("pgsvce_userbyid", 1, lambda oid: role_name_by_oid(engine, oid))
     conn.create_function("pgsvce_to_regtype", 1, to_regtype, deterministic=True)
     conn.create_function("pgsvce_to_regclass", 1, lambda text: to_regclass(engine, text))

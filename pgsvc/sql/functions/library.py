@@ -60,6 +60,7 @@ def _sigs() -> list[FuncSig]:
       volatility="s")
     f("format", [T, O.ANY_], T, "pgsvc_format({args})", variadic_oid=O.ANY_, strict=False,
       volatility="s")
+    f("like_escape", [T, T], T, "pgsvc_like_escape({0}, {1})")  # x LIKE p ESCAPE e
     f("md5", [T], T, "pgsvc_md5({0})")
     f("ascii", [T], I4, "unicode({0})")
     f("chr", [I4], T, "pgsvc_chr({0})")

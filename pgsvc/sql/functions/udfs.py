@@ -151,6 +151,31 @@ def like(s, pattern, escape="\\", icase=False):
     return 1 if like_regex(pattern, escape, icase).fullmatch(str(s)) else 0
 
 
+def like_escape(pattern, escape):
+    """like_escape(pattern, esc): the pattern rewritten for the default escape (backslash), as
+    PostgreSQL evaluates `x LIKE p ESCAPE e` (the parser makes it x ~~ like_escape(p, e))."""
+    if pattern is None or escape is None:
+        return None
+    if escape == "":
+        return pattern.replace("\\", "\\\\")  # no escape character: backslashes are literal
+    if len(escape) != 1:
+        raise SqlError("22019", "invalid escape string", hint="Escape string must be empty or one character.")
+    if escape == "\\":
+        return pattern
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == escape:
+            if i + 1 >= len(pattern):
+                raise SqlError("22025", "LIKE pattern must not end with escape character")
+            out.append("\\" + pattern[i + 1])
+            i += 2
+            continue
+        out.append("\\\\" if c == "\\" else c)
+        i += 1
+    return "".join(out)
+
+
 def like_to_glob(pattern: str) -> str | None:
     """A case-sensitive GLOB equivalent of a LIKE pattern (no escapes), for the translator."""
     if "\\" in pattern:
@@ -291,6 +316,7 @@ def make_core_udfs(ctx: FunctionContext) -> dict:
                        to_stored(dst, cast_value(to_python(src, v), src, dst, fmt(), typmod))),
         "pgsvc_like": (2, lambda s, p: like(s, p)),
         "pgsvc_like_esc": (3, lambda s, p, e: like(s, p, e or "")),
+        "pgsvc_like_escape": (2, like_escape),
         "pgsvc_ilike": (2, lambda s, p: like(s, p, "\\", True)),
         "pgsvc_regex": (2, lambda s, p: regex_match(s, p)),
         "pgsvc_regex_i": (2, lambda s, p: regex_match(s, p, True)),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pglast import ast
 
 from pgsvc.errors import SqlError
-from pgsvc.sql import syscat
+from pgsvc.sql import infoschema, syscat
 from pgsvc.sql.catalog import Catalog, Relation
 from pgsvc.sql.translate.dml import DmlMixin
 from pgsvc.sql.translate.expr import ExprMixin, _loc
@@ -99,7 +99,8 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, DmlMixin):
     def lookup_relation_text(self, text: str, pos) -> Relation:
         parts = [p.strip('"') if p.startswith('"') else p.lower() for p in str(text).split(".")]
         schema = parts[0] if len(parts) == 2 else None
-        rel = syscat.find(schema, parts[-1]) or self.catalog.lookup(schema, parts[-1], self.search_path())
+        rel = syscat.find(schema, parts[-1]) or infoschema.find(schema, parts[-1]) or \
+            self.catalog.lookup(schema, parts[-1], self.search_path())
         if rel is None:
             raise SqlError("42P01", f'relation "{text}" does not exist', position=pos)
         return rel

@@ -15,7 +15,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql import resolve as R
-from pgsvc.sql import syscat
+from pgsvc.sql import infoschema, syscat
 from pgsvc.sql.translate.expr import Ex, _collate, _loc, quote_ident
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.types import oids as O
@@ -381,7 +381,8 @@ class SelectMixin:
                      for i, c in enumerate(cols)]
             self.scope.add(RangeEntry(alias, entry), _loc(rv))
             return f"{quote_ident('cte_' + name)} AS {sa}"
-        rel = syscat.lookup(self, rv) or self.relation(rv)  # pg_catalog relations first
+        # pg_catalog relations first, information_schema's when named (or on the search path)
+        rel = syscat.lookup(self, rv) or infoschema.lookup(self, rv) or self.relation(rv)
         if rel.kind == "v":
             q = self.view_query(rel)
             return self.add_derived(rv.alias or ast.Alias(aliasname=name), q.columns, q.sql_paren())

@@ -1,0 +1,295 @@
+"""The information_schema schema: SQL-standard views of the database's catalog
+(schemata, tables, columns, views, constraints, sequences, ...), served the way
+pgsvc.sql.syscat serves pg_catalog: each relation is a SQLite TEMP view on the backend's
+own connection, named "information_schema.<name>", over the hidden catalog tables and
+the pg_catalog relations (definitions and column types in pgsvc.sql.infoschema_defs).
+
+How a query reaches them:
+  1. translation — select.py's range_var asks `lookup(tr, rv)` after pg_catalog's hook:
+     `information_schema.tables` (or a bare name when information_schema is on the
+     search_path and no user relation of that name comes first) gives a Relation whose
+     SQLite name is the TEMP view; the translator records "information_schema.<name>" in
+     tr.syscat_used, so the runner refreshes it with the pg_catalog relations.
+  2. execution — syscat.refresh hands these names to `create`, after making the
+     pg_catalog relations they read (DEPENDS).
+
+The views call the SQLite functions registered here (`register`): the current database,
+type facts (data_type, precision, udt_name, ... as PostgreSQL derives them from
+format_type and the typmod), and the visibility rule (owner or some privilege).
+"""
+
+from __future__ import annotations
+
+import json
+
+from pgsvc.sql.catalog import Attr, Relation
+from pgsvc.sql.infoschema_defs import COLUMNS, DEPENDS, REL_OIDS, VIEWS, q
+from pgsvc.sql.types import oids as O
+
+SCHEMA = "information_schema"
+PREFIX = SCHEMA + "."
+
+_RELATIONS: dict[str, Relation] = {}
+
+
+def relation(name: str) -> Relation:
+    rel = _RELATIONS.get(name)
+    if rel is None:
+        rel = Relation(REL_OIDS[name], SCHEMA, name, "r", PREFIX + name,
+                       attrs=[Attr(i + 1, col, typ, typmod) for i, (col, typ, typmod) in enumerate(COLUMNS[name])])
+        _RELATIONS[name] = rel
+    return rel
+
+
+def find(schema: str | None, name: str, search_path=()) -> Relation | None:
+    """The information_schema relation that (schema, name) names, for 'x'::regclass too."""
+    if name not in COLUMNS:
+        return None
+    if schema == SCHEMA or (schema is None and SCHEMA in search_path):
+        return relation(name)
+    return None
+
+
+def lookup(tr, rv) -> Relation | None:
+    """range_var's hook: the information_schema relation `rv` names, or None."""
+    if rv.relname not in COLUMNS or rv.schemaname not in (None, SCHEMA):
+        return None
+    if rv.catalogname and rv.catalogname != tr.session.database:
+        return None  # the translator reports the cross-database reference
+    if rv.schemaname is None:
+        path = tr.search_path()
+        if SCHEMA not in path:
+            return None
+        # a user relation of the same name in a schema searched before it wins
+        for schema in path[:path.index(SCHEMA)]:
+            if tr.catalog.lookup(schema, rv.relname, []) is not None:
+                return None
+    used = getattr(tr, "syscat_used", None)
+    if used is None:
+        used = tr.syscat_used = set()
+    used.add(PREFIX + rv.relname)
+    from pgsvc.sql import syscat
+    syscat.refresh(tr.engine, {PREFIX + rv.relname})  # made now too, as syscat.lookup does
+    return relation(rv.relname)
+
+
+def depends(name: str) -> tuple:
+    """The pg_catalog relations an information_schema relation ("information_schema.x") reads."""
+    return DEPENDS.get(name[len(PREFIX):], ())
+
+
+def create(conn, name: str) -> None:
+    """Make the TEMP view of "information_schema.x" (its pg_catalog sources exist already)."""
+    short = name[len(PREFIX):]
+    cols = ", ".join(f'"{c}"' for c, _, _ in COLUMNS[short])
+    conn.execute(f"CREATE TEMP VIEW IF NOT EXISTS {q(short)} ({cols}) AS {VIEWS[short]}")
+
+
+# --- type facts ----------------------------------------------------------------------------
+
+_INT_PRECISION = {O.INT2: 16, O.INT4: 32, O.INT8: 64, O.FLOAT4: 24, O.FLOAT8: 53}
+_CHAR_TYPES = (O.BPCHAR, O.VARCHAR, O.TEXT)
+_DATETIMES = (O.TIME, O.TIMETZ, O.TIMESTAMP, O.TIMESTAMPTZ)
+MAX_CHAR_OCTETS = 1073741824  # PostgreSQL's 1 GB field limit, the length of an unbounded string
+UTF8_MAX_BYTES = 4
+
+
+def type_fact(field: str, typid, typmod):
+    """One information_schema type column for a column of type `typid` with `typmod`.
+
+    A domain reports its base type's facts (with the domain's own typmod) and its own
+    schema and name in domain_*; arrays are 'ARRAY', types outside pg_catalog
+    'USER-DEFINED' (PostgreSQL's rules)."""
+    from pgsvc.sql.types.catalog import find_oid, format_type
+    if typid is None:
+        return None
+    typid, typmod = int(typid), -1 if typmod is None else int(typmod)
+    domain = _user_type(typid)
+    if domain is not None and domain.typtype == "d":
+        if field in ("domain_catalog", "domain_schema", "domain_name"):
+            return {"domain_catalog": None, "domain_schema": domain.schema, "domain_name": domain.name}[field] \
+                if field != "domain_catalog" else _current_database()
+        return type_fact(field, domain.basetype, domain.typmod if typmod < 0 else typmod)
+    if field in ("domain_catalog", "domain_schema", "domain_name"):
+        return None
+    t = find_oid(typid)
+    if field == "element_oid":
+        return t.elem_oid if t is not None and t.category == "A" and t.elem_oid and t.typlen == -1 else None
+    if field in ("udt_schema", "udt_name"):
+        if domain is not None:  # an enum (or an array of a user type)
+            return domain.schema if field == "udt_schema" else domain.name
+        elem_user = _user_type(t.elem_oid) if t is not None and t.category == "A" else None
+        if field == "udt_schema":
+            return elem_user.schema if elem_user is not None else "pg_catalog"
+        return t.name if t is not None else None
+    if field == "data_type":
+        if t is not None and t.category == "A" and t.elem_oid and t.typlen == -1:
+            return "ARRAY"
+        if domain is not None or t is None:
+            return "USER-DEFINED"
+        return format_type(typid, None)
+    return _numeric_fact(field, typid, typmod)
+
+
+def _numeric_fact(field: str, typid: int, typmod: int):
+    """Lengths, precisions and scales (the *_length, numeric_*, datetime_*, interval_* facts)."""
+    from pgsvc.sql.types.catalog import format_type, numeric_typmod_parts
+    if field == "character_maximum_length":
+        if typid in (O.BPCHAR, O.VARCHAR):
+            return typmod - 4 if typmod >= 4 else None
+        if typid in (O.BIT, O.VARBIT):
+            return typmod if typmod >= 0 else None
+        return None
+    if field == "character_octet_length":
+        if typid not in _CHAR_TYPES:
+            return None
+        return MAX_CHAR_OCTETS if typmod < 4 else (typmod - 4) * UTF8_MAX_BYTES
+    if field == "numeric_precision":
+        if typid in _INT_PRECISION:
+            return _INT_PRECISION[typid]
+        if typid == O.NUMERIC and typmod >= 4:
+            return numeric_typmod_parts(typmod)[0]
+        return None
+    if field == "numeric_precision_radix":
+        return 2 if typid in _INT_PRECISION else 10 if typid == O.NUMERIC else None
+    if field == "numeric_scale":
+        if typid in (O.INT2, O.INT4, O.INT8):
+            return 0
+        if typid == O.NUMERIC and typmod >= 4:
+            return numeric_typmod_parts(typmod)[1]
+        return None
+    if field == "datetime_precision":
+        if typid == O.DATE:
+            return 0
+        if typid in _DATETIMES:
+            return typmod if typmod >= 0 else 6
+        if typid == O.INTERVAL:
+            precision = typmod & 0xFFFF if typmod >= 0 else 0xFFFF
+            return 6 if precision == 0xFFFF else precision
+        return None
+    if field == "interval_type":
+        if typid != O.INTERVAL or typmod < 0:
+            return None
+        # the fields named in format_type's spelling, e.g. interval(3) day to second -> DAY TO SECOND
+        text = format_type(typid, typmod)[len("interval"):]
+        if text.startswith("("):
+            text = text[text.index(")") + 1:]
+        words = [w for w in text.split() if not w.startswith("(")]
+        return " ".join(w.split("(")[0] for w in words).upper() or None
+    raise ValueError(f"unknown type fact {field}")
+
+
+def _user_type(typid: int):
+    """A domain or enum of the database (pgsvc.sql.types.usertypes), or None."""
+    try:
+        from pgsvc.sql.types import usertypes
+    except ImportError:
+        return None
+    get = getattr(usertypes, "get", None) or getattr(usertypes, "find", None)
+    types = getattr(usertypes, "_TYPES", {})
+    return get(typid) if get is not None else types.get(typid)
+
+
+_ENGINE = None
+
+
+def _current_database():
+    return _ENGINE.session.database if _ENGINE is not None else None
+
+
+# --- expressions ---------------------------------------------------------------------------
+
+def expr_columns(expr) -> str | None:
+    """The column names a CHECK expression (PostgreSQL source text) refers to, as JSON."""
+    if expr is None:
+        return None
+    from pglast import ast, parse_sql
+    from pglast.visitors import Visitor
+    names: list[str] = []
+
+    class Refs(Visitor):
+        def visit_ColumnRef(self, ancestors, node):
+            last = node.fields[-1]
+            if isinstance(last, ast.String) and last.sval not in names:
+                names.append(last.sval)
+
+    Refs()(parse_sql(f"SELECT {expr}"))
+    return json.dumps(names)
+
+
+# --- visibility ----------------------------------------------------------------------------
+
+class Visibility:
+    """PostgreSQL's rule for information_schema rows: the current role is (a member of)
+    the owner, or holds some privilege on the object; superusers see everything."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+
+    def shared(self):
+        from pgsvc.sql.cluster_ddl import shared
+        return shared(self.engine)
+
+    def member_of(self, role: int) -> bool:
+        return self.shared().is_member_of(int(role))
+
+    def owns(self, relid) -> bool:
+        rel = self.engine.catalog.by_oid.get(int(relid))
+        return rel is not None and self.member_of(getattr(rel, "owner", 10))
+
+    def rel_visible(self, relid) -> bool:
+        rel = self.engine.catalog.by_oid.get(int(relid))
+        if rel is None:
+            return False
+        if rel.schema.startswith("pg_temp_") and rel.schema != self.engine.temp_schema:
+            return False  # another session's temporary relation (pg_is_other_temp_schema)
+        if self.member_of(getattr(rel, "owner", 10)):
+            return True
+        from pgsvc.sql.authz import authz
+        a = authz(self.engine)
+        return a.relation_allows(a.current_oid(), rel, "arwdDxt" if rel.kind != "S" else "rwU", any_of=True)
+
+    def schema_visible(self, nspoid, owner) -> bool:
+        if self.member_of(owner):
+            return True
+        name = next((n for n, o in self.engine.catalog.schemas.items() if o == nspoid), None)
+        if name is None:
+            return False
+        from pgsvc.sql.authz import authz
+        a = authz(self.engine)
+        return a.schema_allows(a.current_oid(), name, "U") or a.schema_allows(a.current_oid(), name, "C")
+
+
+def _b(v: bool) -> int:
+    return 1 if v else 0
+
+
+def register(conn, engine) -> None:
+    """The SQLite functions the views call (Engine.open_connection)."""
+    global _ENGINE
+    _ENGINE = engine
+    vis = Visibility(engine)
+    conn.create_function("pgsvce_is_catalog", 0, lambda: engine.session.database)
+    conn.create_function("pgsvce_is_type", 3, type_fact, deterministic=True)
+    conn.create_function("pgsvce_is_expr_columns", 1, expr_columns, deterministic=True)
+    conn.create_function("pgsvce_is_rel_visible", 1, lambda oid: _b(vis.rel_visible(oid)))
+    conn.create_function("pgsvce_is_owner", 1, lambda oid: _b(vis.owns(oid)))
+    conn.create_function("pgsvce_is_schema_visible", 2, lambda oid, owner: _b(vis.schema_visible(oid, owner)))
+    conn.create_function("pgsvce_is_enabled_role", 1, lambda oid: _b(vis.member_of(oid)))
+    conn.create_function("pgsvce_is_type_usable", 1, lambda oid: _b(vis.member_of(10)))
+    conn.create_function("pgsvce_is_default", 3, lambda relid, attnum, text: column_default(engine, text))
+    conn.create_function("pgsvce_is_check_clause", 2, lambda oid, text: check_clause(engine, text))
+    conn.create_function("pgsvce_is_viewdef", 1, lambda oid: view_definition(engine, oid))
+
+
+def column_default(engine, text):
+    return text
+
+
+def check_clause(engine, text):
+    return text
+
+
+def view_definition(engine, oid):
+    rel = engine.catalog.by_oid.get(int(oid))
+    return rel.viewdef if rel is not None else None
