@@ -15,6 +15,10 @@ with the data and shared by every backend on that database:
   pgsvc$sequence    (relid, typid, start, increment, minvalue, maxvalue, cycle,
                      last_value, is_called, owner_relid, owner_attnum)
   pgsvc$description (objoid, objsubid, description)
+  pgsvc$type        (oid, nspoid, typname, typtype d/e, typarray, basetype, typmod, typnotnull,
+                     default_expr)            domains and enums (pgsvc.sql.types.usertypes)
+  pgsvc$enum        (oid, enumtypid, sortorder, label)
+  pgsvc$domain_constraint (oid, contypid, conname, expr (PG source using VALUE))
 
 These rows map one-to-one onto pg_namespace / pg_class / pg_attribute / pg_constraint /
 pg_index / pg_sequence / pg_description, so issue #4 can expose the pg_catalog views
@@ -33,6 +37,8 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.types import usertypes
+from pgsvc.sql.types.usertypes import DomainCheck, EnumLabel, UserType
 
 PUBLIC_OID = 2200
 PG_CATALOG_OID = 11
@@ -60,6 +66,19 @@ SCHEMA_SQL = [
     'description TEXT, PRIMARY KEY (objoid, objsubid))',
 ]
 
+# Added after the first release of the catalog: created on open in older databases too.
+USER_TYPE_SQL = [
+    'CREATE TABLE IF NOT EXISTS "pgsvc$type" (oid INTEGER PRIMARY KEY, nspoid INTEGER NOT NULL, '
+    'typname TEXT NOT NULL, typtype TEXT NOT NULL, typarray INTEGER NOT NULL, basetype INTEGER, '
+    'typmod INTEGER NOT NULL DEFAULT -1, typnotnull INTEGER NOT NULL DEFAULT 0, default_expr TEXT, '
+    'UNIQUE (nspoid, typname))',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$enum" (oid INTEGER PRIMARY KEY, enumtypid INTEGER NOT NULL, '
+    'sortorder REAL NOT NULL, label TEXT NOT NULL, UNIQUE (enumtypid, label))',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$domain_constraint" (oid INTEGER PRIMARY KEY, '
+    'contypid INTEGER NOT NULL, conname TEXT NOT NULL, expr TEXT NOT NULL)',
+]
+SCHEMA_SQL += USER_TYPE_SQL
+
 
 @dataclass
 class Attr:
@@ -70,6 +89,9 @@ class Attr:
     notnull: bool = False
     default: str | None = None  # PostgreSQL source text of the default expression
     identity: str = ""
+    # A column of a domain: type_oid/typmod are the domain's base type and typmod (what
+    # expressions and the wire see); the catalog row keeps the domain's OID.
+    domain_oid: int = 0
 
 
 @dataclass
@@ -133,6 +155,7 @@ class Catalog:
         self.relations: dict[tuple[str, str], Relation] = {}
         self.by_oid: dict[int, Relation] = {}
         self.constraint_names: dict[tuple[str, str], Constraint] = {}
+        self.types: dict[int, UserType] = {}  # domains and enums by OID
 
     def lookup(self, schema: str | None, name: str, search_path: list[str]) -> Relation | None:
         if schema is not None:
@@ -148,6 +171,7 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
     """Create the hidden tables in a new database file (idempotent)."""
     row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pgsvc$meta'").fetchone()
     if row is not None:
+        _add_user_type_tables(conn)
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -159,6 +183,14 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _add_user_type_tables(conn: sqlite3.Connection) -> None:
+    """A database made before user types gets their (empty) hidden tables."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pgsvc$domain_constraint'").fetchone():
+        return
+    for stmt in USER_TYPE_SQL:
+        conn.execute(stmt)
 
 
 def read_version(conn: sqlite3.Connection) -> int:
@@ -175,12 +207,13 @@ def load(conn: sqlite3.Connection) -> Catalog:
                        json.loads(options) if options else {}, viewdef)
         cat.relations[(rel.schema, relname)] = rel
         cat.by_oid[oid] = rel
+    cat.types = load_user_types(conn, nsp)
     for relid, attnum, name, typid, typmod, notnull, default, identity in conn.execute(
             'SELECT relid, attnum, attname, atttypid, atttypmod, attnotnull, default_expr, identity '
             'FROM "pgsvc$attribute" ORDER BY relid, attnum'):
         rel = cat.by_oid.get(relid)
         if rel is not None:
-            rel.attrs.append(Attr(attnum, name, typid, typmod, bool(notnull), default, identity))
+            rel.attrs.append(_attr(cat, attnum, name, typid, typmod, bool(notnull), default, identity))
     for row in conn.execute('SELECT oid, conname, contype, conrelid, conkey, expr, confrelid, confkey, '
                             'confupdtype, confdeltype, indexrelid FROM "pgsvc$constraint" ORDER BY oid'):
         con = Constraint(row[0], row[1], row[2], row[3], json.loads(row[4] or "[]"), row[5], row[6] or 0,
@@ -197,6 +230,43 @@ def load(conn: sqlite3.Connection) -> Catalog:
             rel.indexes.append(Index(ioid, irel.name, relid, bool(unique), bool(primary),
                                      json.loads(keys), irel.sqlite_name))
     return cat
+
+
+def load_user_types(conn: sqlite3.Connection, nsp: dict[int, str]) -> dict[int, UserType]:
+    """Domains and enums, installed as this process's user types (pgsvc.sql.types.usertypes)."""
+    types: dict[int, UserType] = {}
+    for oid, nspoid, name, typtype, arr, base, typmod, notnull, default in conn.execute(
+            'SELECT oid, nspoid, typname, typtype, typarray, basetype, typmod, typnotnull, default_expr '
+            'FROM "pgsvc$type" ORDER BY oid'):
+        types[oid] = UserType(oid, nspoid, nsp.get(nspoid, "public"), name, typtype, arr, base or 0,
+                              typmod, bool(notnull), default)
+    for oid, typid, order, label in conn.execute(
+            'SELECT oid, enumtypid, sortorder, label FROM "pgsvc$enum" ORDER BY enumtypid, sortorder'):
+        if typid in types:
+            types[typid].labels.append(EnumLabel(oid, order, label))
+    for oid, typid, name, expr in conn.execute(
+            'SELECT oid, contypid, conname, expr FROM "pgsvc$domain_constraint" ORDER BY conname, oid'):
+        if typid in types:
+            types[typid].checks.append(DomainCheck(oid, name, expr))
+    usertypes.install(list(types.values()))
+    return types
+
+
+def _attr(cat: Catalog, attnum, name, typid, typmod, notnull, default, identity) -> Attr:
+    dom = cat.types.get(typid)
+    if dom is None or dom.typtype != "d":
+        return Attr(attnum, name, typid, typmod, notnull, default, identity)
+    base, base_typmod = dom.basetype, dom.typmod
+    while base in cat.types and cat.types[base].typtype == "d":  # a domain over a domain
+        inner = cat.types[base]
+        base, base_typmod = inner.basetype, base_typmod if base_typmod >= 0 else inner.typmod
+    return Attr(attnum, name, base, base_typmod, notnull, default, identity, typid)
+
+
+def stored_type(a: Attr) -> tuple[int, int]:
+    """(atttypid, atttypmod) as the catalog row keeps them: a domain column's typmod is
+    the domain's (pg_type.typtypmod), so the row has -1, as in PostgreSQL."""
+    return (a.domain_oid, -1) if a.domain_oid else (a.type_oid, a.typmod)
 
 
 # --- writers (all run inside the DDL statement's transaction) ------------------------
@@ -230,13 +300,13 @@ def insert_relation(conn: sqlite3.Connection, cat: Catalog, schema: str, name: s
 
 def insert_attr(conn: sqlite3.Connection, relid: int, a: Attr) -> None:
     conn.execute('INSERT INTO "pgsvc$attribute" VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-                 (relid, a.attnum, a.name, a.type_oid, a.typmod, int(a.notnull), a.default, a.identity))
+                 (relid, a.attnum, a.name, *stored_type(a), int(a.notnull), a.default, a.identity))
 
 
 def update_attr(conn: sqlite3.Connection, relid: int, a: Attr) -> None:
     conn.execute('UPDATE "pgsvc$attribute" SET attname = ?, atttypid = ?, atttypmod = ?, attnotnull = ?, '
                  'default_expr = ?, identity = ? WHERE relid = ? AND attnum = ?',
-                 (a.name, a.type_oid, a.typmod, int(a.notnull), a.default, a.identity, relid, a.attnum))
+                 (a.name, *stored_type(a), int(a.notnull), a.default, a.identity, relid, a.attnum))
 
 
 def insert_constraint(conn: sqlite3.Connection, c: Constraint) -> None:

@@ -124,7 +124,8 @@ def translate_copy(engine, tr, text: str, node: ast.CopyStmt) -> Statement:
     stmt.cacheable = False
     if node.is_from:
         tr.writes = True
-        rest = [a for a in rel.attrs if a not in attrs and a.default is not None]
+        from pgsvc.sql.translate.dml import column_default
+        rest = [a for a in rel.attrs if a not in attrs and column_default(a) is not None]
         defaults = [tr.default_expr(rel, a).sql for a in rest]
         names = ", ".join(quote_ident(a.name) for a in attrs + rest)
         values = ", ".join([f"?{i + 1}" for i in range(len(attrs))] + defaults)

@@ -14,7 +14,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql import catalog as C
-from pgsvc.sql.translate.expr import quote_ident, type_from_typename
+from pgsvc.sql.translate.expr import quote_ident, type_from_typename, typename_with_domain
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.catalog import find_oid
 from pgsvc.sql.types.storage import collation_for
@@ -140,14 +140,14 @@ class Ddl:
     def column_def(self, cd: ast.ColumnDef, relid, attnum, schema, table, cons) -> C.Attr:
         tn = cd.typeName
         tname = tn.names[-1].sval if tn.names else ""
-        default = None
+        default, domain = None, 0
         if tname in _SERIALS and len(tn.names) == 1:
             oid, typmod = _SERIALS[tname], -1
             seq = self.create_owned_sequence(schema, table, cd.colname, oid, relid, attnum)
             default = f"nextval('{seq}'::regclass)"
             notnull = True
         else:
-            oid, typmod = type_from_typename(tn)
+            oid, typmod, domain = typename_with_domain(tn)
             notnull = bool(cd.is_not_null)
         identity = ""
         for con in cd.constraints or ():
@@ -175,7 +175,7 @@ class Ddl:
             coll = cd.collClause.collname[-1].sval
             if coll not in ("C", "POSIX", "default"):
                 raise SqlError("0A000", f'collation "{coll}" is not supported')
-        return C.Attr(attnum, cd.colname, oid, typmod, notnull, default, identity)
+        return C.Attr(attnum, cd.colname, oid, typmod, notnull, default, identity, domain)
 
     # --- inheritance (CREATE TABLE ... INHERITS) ---------------------------------------
 
@@ -369,6 +369,10 @@ def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
         parts.append(col)
     if not parts:
         parts.append('"pgsvc$nocols" INTEGER')  # PostgreSQL allows zero-column tables; SQLite does not
+    for a in rel.attrs:
+        if a.domain_oid:
+            from pgsvc.sql.ddl_types import column_check_clauses
+            parts.extend(column_check_clauses(engine, a))
     for c in rel.constraints:
         if c.contype == "c":
             parts.append(f"CONSTRAINT {quote_ident(c.name)} CHECK ({check_sql(rel, c.expr, engine)})")

@@ -25,6 +25,9 @@ class DdlMore(Ddl):
 
     def drop(self, node: ast.DropStmt) -> None:
         kind = _OBJ_KIND.get(node.removeType)
+        if node.removeType in (enums.ObjectType.OBJECT_TYPE, enums.ObjectType.OBJECT_DOMAIN):
+            from pgsvc.sql.ddl_types import DdlTypes
+            return DdlTypes(self.engine).drop_types(node)
         if node.removeType == enums.ObjectType.OBJECT_SCHEMA:
             return self.drop_schema(node)
         if kind is None:

@@ -53,6 +53,7 @@ from pgsvc.sql.functions import FunctionContext, register_all
 from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens
 from pgsvc.sql.runner import Runner, Statement
 from pgsvc.sql.sequences import Sequences
+from pgsvc.sql.types import usertypes
 from pgsvc.sql.sqlerr import map_error
 from pgsvc.sql.txn import TxnState, WriterLock, cancel_error
 
@@ -70,6 +71,7 @@ class Engine(Runner):
         self.txn = TxnState()
         self.sequences = Sequences(self)
         self.catalog = C.load(self.conn)
+        usertypes.use_search_path(self.search_path)  # user type names resolve on the session's path
         self._data_version = None
         self.temp_schema = f"pg_temp_{session.backend_pid}"
         if self.temp_schema in self.catalog.schemas:

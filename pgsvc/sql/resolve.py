@@ -15,6 +15,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql import functions as F
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.catalog import find_oid, format_type
+from pgsvc.sql.types.usertypes import is_enum
 
 UNKNOWN = O.UNKNOWN
 STRINGS = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME)
@@ -92,12 +93,37 @@ def cast_template(source: int, target: int) -> str:
 
 def resolve_operator(name: str, left: int, right: int, position: int | None = None) -> F.OperSig:
     """left is 0 for a prefix operator; UNKNOWN for an untyped literal or parameter."""
+    enum_op = _enum_operator(name, left, right)
+    if enum_op is not None:
+        return enum_op
     cands = [c for c in operator_candidates(name) if (c.left_oid == 0) == (left == 0)]
     found = _select(cands, [left, right] if left else [right],
                     lambda c: [c.left_oid, c.right_oid] if left else [c.right_oid])
     if found is None:
         raise _no_operator(name, left, right, position)
     return found
+
+
+_ENUM_COMPARISONS = {"=": "=", "<>": "<>", "!=": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
+
+
+def _enum_operator(name: str, left: int, right: int) -> F.OperSig | None:
+    """PostgreSQL's anyenum comparison operators: both sides of one enum type (an unknown
+    side takes it). The stored forms are the labels' sort orders, so SQLite compares them."""
+    op = _ENUM_COMPARISONS.get(name)
+    if op is None or not left:
+        return None
+    enum = left if is_enum(left) else right if is_enum(right) else 0
+    if not enum or {left, right} - {enum, UNKNOWN}:
+        return None
+    return F.OperSig(name, enum, enum, O.BOOL, f"({{0}} {op} {{1}})")
+
+
+def enum_aggregate(name: str, args: list[int]) -> F.FuncSig | None:
+    """min(anyenum) / max(anyenum)."""
+    if name in ("min", "max") and len(args) == 1 and is_enum(args[0]):
+        return F.FuncSig(name, (args[0],), args[0], f"{name}({{0}})", "aggregate")
+    return None
 
 
 def _no_operator(name: str, left: int, right: int, position: int | None) -> SqlError:
@@ -144,7 +170,10 @@ def _rank(viable: list, args: list[int], sig_of):
         return viable[0]
 
     def preferred(c):
-        return sum(1 for a, s in zip(args, sig_of(c)) if a != s and is_preferred(s))
+        # PostgreSQL's rule 4.d counts preferred types of the input's own category: an
+        # unknown literal has none (rule 4.e decides for it, preferring strings)
+        return sum(1 for a, s in zip(args, sig_of(c))
+                   if a != s and a != UNKNOWN and is_preferred(s) and category(s) == category(a))
     best = max(preferred(c) for c in viable)
     viable = [c for c in viable if preferred(c) == best]
     if len(viable) == 1:
@@ -172,6 +201,9 @@ def function_candidates(name: str) -> list[F.FuncSig]:
 
 def resolve_function(name: str, args: list[int], position: int | None = None,
                      extra: dict[str, list[F.FuncSig]] | None = None, only_extra: bool = False) -> F.FuncSig:
+    enum_agg = enum_aggregate(name, args)
+    if enum_agg is not None:
+        return enum_agg
     cands = [] if only_extra else list(function_candidates(name))
     if not cands and extra:
         cands = list(extra.get(name, []))

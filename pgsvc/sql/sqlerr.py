@@ -76,6 +76,10 @@ def integrity_error(msg: str, engine) -> SqlError:
     m = _CHECK.match(msg)
     if m:
         name = m.group(1)
+        from pgsvc.sql.ddl_types import domain_violation
+        domain_error = domain_violation(name, engine)
+        if domain_error is not None:
+            return domain_error
         rel = None
         for r in cat.by_oid.values():
             if any(c.name == name and c.contype == "c" for c in r.constraints):

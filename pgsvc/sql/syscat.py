@@ -30,8 +30,9 @@ import math
 from pgsvc.errors import SqlError
 from pgsvc.sql import infoschema
 from pgsvc.sql.catalog import Attr, Relation
-from pgsvc.sql.syscat_defs import (AM_ROWS, COLUMNS, DEPENDS, PREDEFINED_MEMBERS, PREDEFINED_ROLES, REL_OIDS,
-                                   SHARED, STATIC, SUPERUSER_ONLY, VIEWS, q, type_rows)
+from pgsvc.sql.syscat_defs import (AM_ROWS, COLUMNS, DEPENDS, DYNAMIC, PREDEFINED_MEMBERS, PREDEFINED_ROLES,
+                                   REL_OIDS, SHARED, STATIC, SUPERUSER_ONLY, VIEWS, q, type_rows)
+from pgsvc.sql import syscat_types
 from pgsvc.sql.types import dates as D
 
 POSTGRES_EPOCH_UNIX = 946684800
@@ -100,6 +101,8 @@ def refresh(engine, names) -> None:
                 _fill_static(engine, n)
             elif n.startswith(infoschema.PREFIX):
                 infoschema.create(conn, n)
+            elif n in DYNAMIC:
+                _fill_dynamic(engine, n)
             else:
                 conn.execute(f"CREATE TEMP VIEW IF NOT EXISTS {q(n)} AS {VIEWS[n]}")
     except BaseException:
@@ -110,17 +113,29 @@ def refresh(engine, names) -> None:
     conn.execute('RELEASE "pgsvc$syscat"') if outer else conn.execute("COMMIT")
 
 
+def _columns(name: str) -> list[tuple[str, int]]:
+    return COLUMNS[name.split("$")[0]]  # "pg_type$user" has pg_type's columns
+
+
 def _create_table(conn, name: str) -> None:
-    cols = ", ".join(f'"{c}"' for c, _ in COLUMNS[name])
+    cols = ", ".join(f'"{c}"' for c, _ in _columns(name))
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {q(name)} ({cols})")
 
 
 def _insert(conn, name: str, rows: list[tuple]) -> None:
-    marks = ", ".join("?" for _ in COLUMNS[name])
+    marks = ", ".join("?" for _ in _columns(name))
     conn.executemany(f"INSERT INTO {q(name)} VALUES ({marks})", rows)
 
 
-STATIC_ROWS = {"pg_type": type_rows, "pg_am": lambda: AM_ROWS, "pg_range": lambda: []}
+STATIC_ROWS = {"pg_type$builtin": type_rows, "pg_am": lambda: AM_ROWS, "pg_range": lambda: []}
+DYNAMIC_ROWS = {"pg_type$user": syscat_types.user_type_rows, "pg_enum": syscat_types.enum_rows}
+
+
+def _fill_dynamic(engine, name: str) -> None:
+    conn = engine.conn
+    _create_table(conn, name)
+    conn.execute(f"DELETE FROM {q(name)}")
+    _insert(conn, name, DYNAMIC_ROWS[name]())
 
 
 def _fill_static(engine, name: str) -> None:
@@ -253,6 +268,7 @@ def register(conn, engine) -> None:
     conn.create_function("pgsvce_to_regclass", 1, lambda text: to_regclass(engine, text))
     conn.create_function("pgsvce_table_is_visible", 1, lambda oid: _stored_bool(table_is_visible(engine, oid)))
     conn.create_function("pgsvce_encoding_to_char", 1, encoding_name, deterministic=True)
+    syscat_types.register(conn)  # pg_type_is_visible
     _engine_function_sigs()
 
 

@@ -26,7 +26,8 @@ NODE = T  # pg_node_tree
 # PostgreSQL 15's relation OIDs of the catalogs (pg_class.oid / regclass).
 REL_OIDS = {"pg_type": 1247, "pg_attribute": 1249, "pg_class": 1259, "pg_authid": 1260,
             "pg_auth_members": 1261, "pg_database": 1262, "pg_namespace": 2615,
-            "pg_roles": 12001, "pg_user": 12006, "pg_am": 2601, "pg_index": 2610, "pg_range": 3541}
+            "pg_roles": 12001, "pg_user": 12006, "pg_am": 2601, "pg_index": 2610, "pg_range": 3541, "pg_policy": 3256,
+            "pg_enum": 3501}
 INT2VECTOR, OIDVECTOR = 22, 30
 
 COLUMNS: dict[str, list[tuple[str, int]]] = {
@@ -60,6 +61,7 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
                      ("attgenerated", C), ("attisdropped", B), ("attislocal", B), ("attinhcount", I4),
                      ("attcollation", OID), ("attacl", ACL), ("attoptions", TEXTS), ("attfdwoptions", TEXTS),
                      ("attmissingval", T)],
+    "pg_enum": [("oid", OID), ("enumtypid", OID), ("enumsortorder", F4), ("enumlabel", N)],
     "pg_range": [("rngtypid", OID), ("rngsubtype", OID), ("rngmultitypid", OID), ("rngcollation", OID),
                  ("rngsubopc", OID), ("rngcanonical", REGPROC), ("rngsubdiff", REGPROC)],
     "pg_am": [("oid", OID), ("amname", N), ("amhandler", REGPROC), ("amtype", C)],
@@ -79,11 +81,15 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
 }
 
 SHARED = ("pg_database", "pg_authid", "pg_auth_members")
-STATIC = ("pg_type", "pg_am", "pg_range")  # pg_range: no range types yet (empty)
+STATIC = ("pg_type$builtin", "pg_am", "pg_range")  # pg_range: no range types yet (empty)
+# TEMP tables refilled before each statement that reads them (rows of the loaded catalog)
+DYNAMIC = ("pg_type$user", "pg_enum")
+# relations made of parts: "<relation>$<part>" tables have <relation>'s columns and are not
+# visible to SQL themselves
 SUPERUSER_ONLY = {"pg_authid"}
 # a relation's rows are made from these (refreshed first)
 DEPENDS = {"pg_roles": ("pg_authid",), "pg_user": ("pg_authid",), "pg_namespace": ("pg_authid",),
-           "pg_attribute": ("pg_type",)}
+           "pg_attribute": ("pg_type",), "pg_type": ("pg_type$builtin", "pg_type$user")}
 
 
 def q(name: str) -> str:
@@ -149,6 +155,8 @@ VIEWS = {
         1 AS attislocal, 0 AS attinhcount, coalesce(t.typcollation, 0) AS attcollation, NULL AS attacl,
         NULL AS attoptions, NULL AS attfdwoptions, NULL AS attmissingval
         FROM main."pgsvc$attribute" a LEFT JOIN {q('pg_type')} t ON t.oid = a.atttypid""",
+    # built-in types and the database's domains/enums (pgsvc.sql.syscat_types)
+    "pg_type": f"""SELECT * FROM {q('pg_type$builtin')} UNION ALL SELECT * FROM {q('pg_type$user')}""",
     # keys: attnums, or PostgreSQL source text for expression columns (0 in indkey)
     "pg_index": """SELECT i.indexrelid AS indexrelid, i.indrelid AS indrelid,
         json_array_length(i.keys) AS indnatts, json_array_length(i.keys) AS indnkeyatts,

@@ -430,6 +430,17 @@ def _ddl(command: str, method: str, with_text: bool = False):
     return build
 
 
+def _type_ddl(command: str, method: str):
+    """CREATE/ALTER/DROP of domains and enums (pgsvc.sql.ddl_types)."""
+    def build(engine, tr, text, node):
+        def run(e, s, p):
+            from pgsvc.sql.ddl_types import DdlTypes
+            e.run_atomic(lambda: getattr(DdlTypes(e), method)(node))
+            return Result(None, [], command)
+        return _stmt(text, command, run, writes=True)
+    return build
+
+
 def _create_table_as(engine, tr, text, node):
     if node.objtype != enums.ObjectType.OBJECT_TABLE:
         raise SqlError("0A000", "materialized views are not supported")
@@ -601,6 +612,12 @@ _HANDLERS = {
     "FetchStmt": _portal("fetch_stmt"),
     "ClosePortalStmt": _portal("close_stmt"),
     "CheckPointStmt": _checkpoint,
+    "CreateDomainStmt": _type_ddl("CREATE DOMAIN", "create_domain"),
+    "AlterDomainStmt": _type_ddl("ALTER DOMAIN", "alter_domain"),
+    "CreateEnumStmt": _type_ddl("CREATE TYPE", "create_enum"),
+    "AlterEnumStmt": _type_ddl("ALTER TYPE", "alter_enum"),
+    "CompositeTypeStmt": _type_ddl("CREATE TYPE", "refuse_type"),
+    "CreateRangeStmt": _type_ddl("CREATE TYPE", "refuse_type"),
     "CopyStmt": _copy,
     "LoadStmt": _load,
     "CreateExtensionStmt": _create_extension,

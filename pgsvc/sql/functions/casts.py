@@ -121,4 +121,15 @@ def find_cast(src: int, dst: int) -> CastSig | None:
             return CastSig(src, dst, ctx, generic(src, dst))
     if src == O.UNKNOWN:
         return CastSig(src, dst, "i", f"pgsvc_from_text({{0}}, {dst}, -1)")
+    return _enum_cast(src, dst)
+
+
+def _enum_cast(src: int, dst: int) -> CastSig | None:
+    """An enum's I/O conversion casts: to a string type (assignment), from one (explicit)."""
+    from pgsvc.sql.types.usertypes import is_enum
+    if is_enum(src) and dst in STRINGS:
+        return CastSig(src, dst, "a", f"pgsvc_to_text({{0}}, {src})")
+    if src in STRINGS and is_enum(dst):
+        arg = "rtrim({0}, ' ')" if src == O.BPCHAR else "{0}"
+        return CastSig(src, dst, "e", f"pgsvc_from_text({arg}, {dst}, -1)")
     return None

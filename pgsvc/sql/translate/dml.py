@@ -58,9 +58,10 @@ class DmlMixin:
         return RangeEntry(alias, cols, rel)
 
     def default_expr(self, rel: Relation, attr: Attr) -> Ex:
-        if attr.default is None:
+        default = column_default(attr)
+        if default is None:
             return self.coerce(Ex("NULL", O.UNKNOWN, is_null=True), attr.type_oid)
-        node = pglast.parse_sql(f"SELECT {attr.default}")[0].stmt.targetList[0].val
+        node = pglast.parse_sql(f"SELECT {default}")[0].stmt.targetList[0].val
         saved = self.scope
         self.scope = Scope()
         try:
@@ -97,7 +98,7 @@ class DmlMixin:
         sel = node.selectStmt
         if node.cols is None and isinstance(sel, ast.SelectStmt) and sel.valuesLists:
             attrs = attrs[:max(len(r) for r in sel.valuesLists)]
-        rest = [a for a in rel.attrs if a not in attrs and a.default is not None]
+        rest = [a for a in rel.attrs if a not in attrs and column_default(a) is not None]
         for a in attrs:
             if a.identity == "a" and node.override != enums.OverridingKind.OVERRIDING_SYSTEM_VALUE:
                 self.identity_always(node, a)
@@ -315,3 +316,10 @@ def _expr_loc(node) -> int | None:
 
 def type_label(oid: int, typmod: int) -> str:
     return format_type(oid, typmod)
+
+def column_default(attr: Attr) -> str | None:
+    """The column's default, else its domain's (the nearest in a chain of domains)."""
+    if attr.default is not None or not attr.domain_oid:
+        return attr.default
+    from pgsvc.sql.ddl_types import domain_chain
+    return next((d.default for d in domain_chain(attr.domain_oid) if d.default is not None), None)

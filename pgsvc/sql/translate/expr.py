@@ -18,6 +18,7 @@ from pgsvc.sql import resolve as R
 from pgsvc.sql.translate.names import fold_names
 from pgsvc.sql.translate.patterns import similar_to_regex
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import usertypes
 from pgsvc.sql.types import sqlite_adapter, text_decoder
 from pgsvc.sql.types.catalog import by_name, find_oid, format_type, typmod_from_modifiers
 
@@ -74,13 +75,44 @@ def quote_ident(name: str) -> str:
 
 
 def type_from_typename(tn: ast.TypeName, tx=None) -> tuple[int, int]:
-    """(oid, typmod) of a TypeName node."""
+    """(oid, typmod) of a TypeName node; a domain gives its base type and typmod."""
+    oid, typmod, _ = typename_with_domain(tn, tx)
+    return oid, typmod
+
+
+def typename_with_domain(tn: ast.TypeName, tx=None) -> tuple[int, int, int]:
+    """(oid, typmod, domain oid or 0) of a TypeName node."""
     names = [n.sval for n in tn.names]
     if len(names) == 2 and names[0] == "pg_catalog":
         names = names[1:]
+    if len(names) == 2 or usertypes.lookup(None, names[-1]) is not None:
+        return _user_type(tn, names)
     if len(names) != 1:
         raise SqlError("42704", f'type "{".".join(names)}" does not exist', position=_loc(tn))
-    name = names[0]
+    oid, typmod = _builtin_type(tn, tx, names[0])
+    return oid, typmod, 0
+
+
+def _user_type(tn: ast.TypeName, names: list[str]) -> tuple[int, int, int]:
+    ut = usertypes.lookup(names[0] if len(names) == 2 else None, names[-1])
+    if ut is None or len(names) > 2:
+        raise SqlError("42704", f'type "{".".join(names)}" does not exist', position=_loc(tn))
+    if tn.typmods:
+        raise SqlError("42601", f'type modifier is not allowed for type "{ut.name}"', position=_loc(tn))
+    if tn.pct_type:
+        raise SqlError("0A000", "%TYPE is not supported")
+    if ut.typtype == "e":
+        return (ut.array_oid if tn.arrayBounds else ut.oid), -1, 0
+    if tn.arrayBounds:
+        raise SqlError("0A000", "arrays of domains are not supported", position=_loc(tn))
+    dom, typmod = ut, -1
+    while dom is not None and dom.typtype == "d":
+        typmod = typmod if typmod >= 0 else dom.typmod
+        dom = usertypes.find(dom.basetype)
+    return usertypes.base_of(ut.oid), typmod, ut.oid
+
+
+def _builtin_type(tn: ast.TypeName, tx, name: str) -> tuple[int, int]:
     try:
         t = by_name(name if name != "char" else '"char"') if name != "bpchar" else by_name("bpchar")
     except SqlError as e:
@@ -243,17 +275,20 @@ class ExprMixin:
         return self.scope.resolve_column(names, _loc(node))
 
     def x_TypeCast(self, node: ast.TypeCast) -> Ex:
-        oid, typmod = type_from_typename(node.typeName, self)
+        oid, typmod, domain = typename_with_domain(node.typeName, self)
         arg = node.arg
         if isinstance(arg, ast.A_ArrayExpr) and find_oid(oid) and find_oid(oid).category == "A":
             ex = self.array_expr(arg, find_oid(oid).elem_oid)
         else:
             ex = self.expr(arg)
         out = self.coerce(ex, oid, typmod, "e", position=_loc(node))
+        if domain:
+            from pgsvc.sql.ddl_types import cast_check_sql
+            out = replace(out, sql=cast_check_sql(self.engine, domain, oid, typmod, out.sql), lit=None, param=0)
         name = ex.name if isinstance(arg, (ast.ColumnRef, ast.FuncCall, ast.TypeCast)) and \
-            not (ex.lit is not None or ex.is_null) else _cast_name(oid)
+            not (ex.lit is not None or ex.is_null) else _cast_name(domain or oid)
         if isinstance(arg, ast.A_Const) or isinstance(arg, ast.ParamRef):
-            name = _cast_name(oid)
+            name = _cast_name(domain or oid)
         return replace(out, name=name, table_oid=0, attnum=0)
 
     def x_BoolExpr(self, node: ast.BoolExpr) -> Ex:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.arrays import dimensions, flatten, reshape
@@ -91,6 +92,10 @@ def binary_encoder(oid: int) -> Callable[[Any], bytes]:
     enc = _ENCODERS.get(oid)
     if enc is not None:
         return enc
+    if U.is_enum(oid):
+        return _utf8  # enum_send: the label's bytes
+    if U.base_of(oid) != oid:
+        return binary_encoder(U.base_of(oid))
     t = find_oid(oid)
     if t is not None and t.category == "A" and t.elem_oid:
         element = binary_encoder(t.elem_oid)
@@ -198,6 +203,10 @@ def binary_decoder(oid: int) -> Callable[[bytes, int], Any]:
     dec = _DECODERS.get(oid)
     if dec is not None:
         return dec
+    if U.is_enum(oid):
+        return lambda data, typmod=-1: U.enum_check(oid, _text_recv(data))
+    if U.base_of(oid) != oid:
+        return binary_decoder(U.base_of(oid))
     t = find_oid(oid)
     if t is not None and t.category == "A" and t.elem_oid:
         element = binary_decoder(t.elem_oid)

@@ -71,20 +71,31 @@ def _build() -> tuple[dict[int, PgType], dict[str, PgType]]:
 
 _BY_OID, _BY_NAME = _build()
 
+# The database's user types (domains, enums and their arrays), installed by
+# pgsvc.sql.types.usertypes each time the backend loads its database's catalog. A backend
+# serves one database, so one process-wide overlay is that database's pg_type.
+_USER_BY_OID: dict[int, PgType] = {}
+
+
+def install_user_types(types: dict[int, PgType]) -> None:
+    _USER_BY_OID.clear()
+    _USER_BY_OID.update(types)
+
 
 def all_types() -> list[PgType]:
+    """The built-in types (casts and pg_type's static rows are built from these)."""
     return list(_BY_OID.values())
 
 
 def by_oid(oid: int) -> PgType:
-    try:
-        return _BY_OID[oid]
-    except KeyError:
-        raise SqlError("42704", f"type with OID {oid} does not exist") from None
+    found = _BY_OID.get(oid) or _USER_BY_OID.get(oid)
+    if found is None:
+        raise SqlError("42704", f"type with OID {oid} does not exist")
+    return found
 
 
 def find_oid(oid: int) -> PgType | None:
-    return _BY_OID.get(oid)
+    return _BY_OID.get(oid) or _USER_BY_OID.get(oid)
 
 
 def _normalise(name: str) -> str:
@@ -118,23 +129,27 @@ def by_name(name: str) -> PgType:
     text = _strip_modifiers(text)
     found = _BY_NAME.get(_ALIASES.get(text, text))
     if found is None:
+        from pgsvc.sql.types.usertypes import lookup_name
+        user = lookup_name(text)
+        found = find_oid(user.oid) if user is not None else None
+    if found is None:
         raise SqlError("42704", f'type "{name.strip()}" does not exist')
     if dims and found.category != "A":
         if not found.array_oid:
             raise SqlError("42704", f'could not find array type for data type {found.sql_name}')
-        found = _BY_OID[found.array_oid]
+        found = find_oid(found.array_oid)
     return found
 
 
 def array_of(oid: int) -> int:
     """The array type of an element type (0 if none)."""
-    t = _BY_OID.get(oid)
+    t = find_oid(oid)
     return t.array_oid if t is not None else 0
 
 
 def element_of(oid: int) -> int:
     """The element type of an array type (0 if not an array)."""
-    t = _BY_OID.get(oid)
+    t = find_oid(oid)
     return t.elem_oid if t is not None and t.category == "A" else 0
 
 
@@ -251,7 +266,12 @@ def format_type(oid: int, typmod: int | None = -1) -> str:
     """PostgreSQL's format_type(oid, typmod); typmod None is format_type(oid, NULL)."""
     t = _BY_OID.get(oid)
     if t is None:
-        return "???"
+        t = _USER_BY_OID.get(oid)
+        if t is None:
+            return "???"
+        if t.category != "A":
+            from pgsvc.sql.types.usertypes import display_name
+            return display_name(oid)
     if t.category == "A" and t.elem_oid and t.typlen == -1:
         return format_type(t.elem_oid, typmod) + "[]"
     if typmod is None:

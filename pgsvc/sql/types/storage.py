@@ -9,11 +9,13 @@ import json
 import math
 import uuid as _uuid
 from collections.abc import Callable
+from functools import partial
 from decimal import Decimal
 from typing import Any
 
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.catalog import find_oid
 from pgsvc.sql.types.interval import Interval
 from pgsvc.sql.types.numeric import collate_numeric, format_numeric
@@ -119,6 +121,10 @@ def sqlite_adapter(oid: int) -> tuple[Adapter, Adapter]:
     found = _ADAPTERS.get(oid)
     if found is not None:
         return found
+    if U.is_enum(oid):
+        return partial(U.enum_to_stored, oid), partial(U.enum_from_stored, oid)
+    if U.base_of(oid) != oid:
+        return sqlite_adapter(U.base_of(oid))
     t = find_oid(oid)
     if t is not None and t.category == "A" and t.elem_oid:
         return _array_adapters(t.elem_oid)
@@ -236,6 +242,8 @@ def collation_for(oid: int) -> str | None:
         return "RTRIM"
     if oid == O.TIMETZ:
         return "pg_timetz"
+    if U.base_of(oid) != oid:
+        return collation_for(U.base_of(oid))
     t = find_oid(oid)
     if t is not None and t.category == "A":
         return "pg_array"

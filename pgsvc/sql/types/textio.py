@@ -19,6 +19,7 @@ from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import dateparse as P
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import scalars as S
+from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.arrays import format_array, parse_array
 from pgsvc.sql.types.catalog import find_oid
 from pgsvc.sql.types.context import FormatContext
@@ -80,6 +81,8 @@ def text_encoder(oid: int, ctx: FormatContext | None = None) -> Callable[[Any], 
     if oid == O.INTERVAL:
         style = ctx.intervalstyle
         return lambda v: format_interval(v, style)
+    if U.base_of(oid) != oid:
+        return text_encoder(U.base_of(oid), ctx)  # a domain prints as its base type
     t = find_oid(oid)
     if t is not None and t.category == "A" and t.elem_oid:
         element = text_encoder(t.elem_oid, ctx)
@@ -94,6 +97,8 @@ def _typmod_applier(oid: int) -> Callable[[Any, int], Any]:
 
 def text_decoder(oid: int, ctx: FormatContext | None = None) -> Callable[..., Any]:
     ctx = ctx or _DEFAULT_CTX
+    if U.base_of(oid) != oid:
+        return text_decoder(U.base_of(oid), ctx)  # domain_in: the base type's input (checks come later)
     base = _base_decoder(oid, ctx)
     if oid in (O.VARCHAR, O.BPCHAR, O.NUMERIC, O.TIMESTAMP, O.TIMESTAMPTZ, O.TIME, O.INTERVAL):
         apply = _typmod_applier(oid)
@@ -122,6 +127,8 @@ def _base_decoder(oid: int, ctx: FormatContext) -> Callable[[str], Any]:
     if oid == O.INTERVAL:
         style = ctx.intervalstyle
         return lambda text: parse_interval(text, style)
+    if U.is_enum(oid):
+        return lambda text: U.enum_check(oid, text)
     t = find_oid(oid)
     if t is not None and t.category == "A" and t.elem_oid:
         element = _base_decoder(t.elem_oid, ctx)

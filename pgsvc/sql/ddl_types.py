@@ -1,0 +1,441 @@
+"""DDL of user-defined types: CREATE/ALTER/DROP DOMAIN, CREATE TYPE ... AS ENUM,
+ALTER TYPE ... ADD/RENAME VALUE, DROP TYPE. Composite, range and base types are
+refused with 0A000.
+
+Rows go to the hidden catalog (pgsvc$type, pgsvc$enum, pgsvc$domain_constraint; see
+pgsvc.sql.catalog). A domain's NOT NULL and CHECKs are enforced by the SQLite CHECK
+clauses that pgsvc.sql.ddl.table_sql gives each column of the domain (so INSERT,
+UPDATE and COPY all check them); a change to the domain's constraints rebuilds those
+tables, after checking the rows already there as PostgreSQL does.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from pglast import ast, enums
+
+from pgsvc.errors import SqlError
+from pgsvc.sql import catalog as C
+from pgsvc.sql.ddl_alter import DdlAll
+from pgsvc.sql.ddl import _deparse
+from pgsvc.sql.translate.expr import quote_ident, typename_with_domain
+from pgsvc.sql.types import usertypes as U
+from pgsvc.sql.types.catalog import find_oid
+
+NAMEDATALEN = 64
+_CT = enums.ConstrType
+
+
+class DdlTypes(DdlAll):
+    # --- names ---------------------------------------------------------------------
+
+    def type_schema(self, names: list[str]) -> tuple[str, str]:
+        if len(names) > 2:
+            raise SqlError("42601", f"improper qualified name (too many dotted names): {'.'.join(names)}")
+        if len(names) == 2:
+            if names[0] not in self.cat.schemas:
+                raise SqlError("3F000", f'schema "{names[0]}" does not exist')
+            return names[0], names[1]
+        return self.schema_of(ast.RangeVar(relname=names[0], relpersistence="p")), names[0]
+
+    def check_name_free(self, schema: str, name: str) -> None:
+        # a table's row type would take the name in PostgreSQL, so a relation does too
+        if U.lookup(schema, name) is not None or (schema, name) in self.cat.relations \
+                or self.is_builtin_name(schema, name):
+            raise SqlError("42710", f'type "{name}" already exists')
+
+    def is_builtin_name(self, schema: str, name: str) -> bool:
+        return schema == "pg_catalog"
+
+    def find_type(self, names: list[str], missing_ok: bool = False) -> U.UserType | None:
+        if len(names) == 2 and names[0] != "pg_catalog":
+            ut = U.lookup(names[0], names[1])
+        else:
+            ut = U.lookup(None, names[-1])
+        if ut is None and not missing_ok:
+            if find_oid_by_name(names[-1]) is not None:
+                raise SqlError("0A000", f'built-in type "{names[-1]}" cannot be changed')
+            raise SqlError("42704", f'type "{".".join(names)}" does not exist')
+        return ut
+
+    def new_type_oids(self) -> tuple[int, int]:
+        """(array oid, type oid): PostgreSQL assigns the array type's OID first."""
+        arr = C.new_oid(self.conn)
+        return arr, C.new_oid(self.conn)
+
+    # --- CREATE DOMAIN ----------------------------------------------------------------
+
+    def create_domain(self, node: ast.CreateDomainStmt) -> None:
+        schema, name = self.type_schema([n.sval for n in node.domainname])
+        self.check_name_free(schema, name)
+        base, typmod, dom = typename_with_domain(node.typeName, None)
+        base_oid = dom or base
+        t = find_oid(base_oid)
+        if t is None or t.category == "P":
+            raise SqlError("42809", f'"{t.sql_name if t else base_oid}" is not a valid base type for a domain')
+        if node.collClause is not None:
+            coll = node.collClause.collname[-1].sval
+            if coll not in ("C", "POSIX", "default"):
+                raise SqlError("0A000", f'collation "{coll}" is not supported')
+        notnull, default, checks = self.domain_constraints(name, node.constraints or (), base, typmod)
+        arr, oid = self.new_type_oids()
+        self.conn.execute('INSERT INTO "pgsvc$type" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                          (oid, self.cat.schemas[schema], name, "d", arr, base_oid, typmod if not dom else -1,
+                           int(notnull), default))
+        for conname, expr in checks:
+            self.insert_domain_check(oid, conname, expr)
+        self.refresh()
+
+    def domain_constraints(self, name: str, cons, base: int, typmod: int):
+        notnull, nullable, default, checks = False, False, None, []
+        for con in cons:
+            if con.contype == _CT.CONSTR_NOTNULL:
+                if nullable:
+                    raise SqlError("42601", "conflicting NULL/NOT NULL constraints")
+                notnull = True
+            elif con.contype == _CT.CONSTR_NULL:
+                if notnull:
+                    raise SqlError("42601", "conflicting NULL/NOT NULL constraints")
+                nullable = True
+            elif con.contype == _CT.CONSTR_DEFAULT:
+                if default is not None:
+                    raise SqlError("42601", "multiple default expressions")
+                default = self.domain_default(con.raw_expr, base, typmod)
+            elif con.contype == _CT.CONSTR_CHECK:
+                taken = [c for c, _ in checks]
+                checks.append((con.conname or self.check_name(name, taken), self.check_expr(con, base, typmod)))
+            else:
+                word = {_CT.CONSTR_UNIQUE: "unique", _CT.CONSTR_PRIMARY: "primary key",
+                        _CT.CONSTR_FOREIGN: "foreign key"}.get(con.contype, "this")
+                raise SqlError("42P17" if word != "this" else "0A000",
+                               f"{word} constraints not possible for domains")
+        return notnull, default, checks
+
+    def check_name(self, domain: str, taken: list[str]) -> str:
+        """PostgreSQL's ChooseConstraintName: <domain>_check, then _check1, _check2..."""
+        base = f"{domain}_check"
+        name, n = base, 0
+        while name in taken:
+            n += 1
+            name = f"{base}{n}"
+        return name
+
+    def domain_default(self, expr, base: int, typmod: int) -> str:
+        text = _deparse(expr)
+        from pgsvc.sql.translate import Translator
+        tr = Translator(self.engine, self.cat, [])
+        tr.coerce(tr.expr(expr), base, typmod, "a")  # type errors now, as PostgreSQL's cookDefault
+        return text
+
+    def check_expr(self, con: ast.Constraint, base: int, typmod: int) -> str:
+        if con.skip_validation:
+            raise SqlError("0A000", "NOT VALID domain constraints are not supported")
+        text = _deparse(con.raw_expr)
+        domain_check_sql(self.engine, base, typmod, text, "NULL")  # type errors now
+        return text
+
+    def insert_domain_check(self, typid: int, conname: str, expr: str) -> None:
+        self.conn.execute('INSERT INTO "pgsvc$domain_constraint" VALUES (?, ?, ?, ?)',
+                          (C.new_oid(self.conn), typid, conname, expr))
+
+    # --- ALTER DOMAIN -----------------------------------------------------------------
+
+    def alter_domain(self, node: ast.AlterDomainStmt) -> None:
+        names = [n.sval for n in node.typeName]
+        ut = self.find_type(names)
+        if ut.typtype != "d":
+            raise SqlError("42809", f'"{ut.name}" is not a domain')
+        base, typmod = U.base_of(ut.oid), _domain_typmod(ut)
+        kind = node.subtype
+        if kind == "T":
+            default = self.domain_default(node.def_, base, typmod) if node.def_ is not None else None
+            self.conn.execute('UPDATE "pgsvc$type" SET default_expr = ? WHERE oid = ?', (default, ut.oid))
+        elif kind in ("N", "O"):
+            if kind == "O":
+                self.check_no_nulls_in_columns(ut)
+            self.conn.execute('UPDATE "pgsvc$type" SET typnotnull = ? WHERE oid = ?', (int(kind == "O"), ut.oid))
+        elif kind == "C":
+            self.add_domain_check(ut, node.def_, base, typmod)
+        elif kind == "X":
+            if not self.drop_domain_check(ut, node.name, node.missing_ok):
+                return
+        else:
+            raise SqlError("0A000", "this form of ALTER DOMAIN is not supported")
+        self.refresh()
+        self.rebuild_columns_of(ut.oid)
+
+    def add_domain_check(self, ut: U.UserType, con: ast.Constraint, base: int, typmod: int) -> None:
+        if con.contype != _CT.CONSTR_CHECK:
+            raise SqlError("42P17" if con.contype != _CT.CONSTR_NOTNULL else "0A000",
+                           "unique constraints not possible for domains" if con.contype == _CT.CONSTR_UNIQUE
+                           else "only CHECK constraints can be added to a domain")
+        taken = [c.name for c in ut.checks]
+        name = con.conname or self.check_name(ut.name, taken)
+        if name in taken:
+            raise SqlError("42710", f'constraint "{name}" for domain "{ut.name}" already exists')
+        expr = self.check_expr(con, base, typmod)
+        for rel, a in self.columns_of(ut.oid):
+            cond = domain_check_sql(self.engine, base, typmod, expr, quote_ident(a.name))
+            bad = self.conn.execute(f"SELECT 1 FROM {quote_ident(rel.sqlite_name)} WHERE ({cond}) = 0 "
+                                    "LIMIT 1").fetchone()
+            if bad is not None:
+                raise SqlError("23514", f'column "{a.name}" of table "{rel.name}" contains values that violate '
+                               "the new constraint", schema=rel.schema, table=rel.name, column=a.name)
+        self.insert_domain_check(ut.oid, name, expr)
+
+    def drop_domain_check(self, ut: U.UserType, name: str, missing_ok: bool) -> bool:
+        check = next((c for c in ut.checks if c.name == name), None)
+        if check is None:
+            if missing_ok:
+                self.notice(f'constraint "{name}" of domain "{ut.name}" does not exist, skipping')
+                return False
+            raise SqlError("42704", f'constraint "{name}" of domain "{ut.name}" does not exist')
+        self.conn.execute('DELETE FROM "pgsvc$domain_constraint" WHERE oid = ?', (check.oid,))
+        return True
+
+    def check_no_nulls_in_columns(self, ut: U.UserType) -> None:
+        for rel, a in self.columns_of(ut.oid):
+            if self.conn.execute(f"SELECT 1 FROM {quote_ident(rel.sqlite_name)} WHERE {quote_ident(a.name)} "
+                                 "IS NULL LIMIT 1").fetchone():
+                raise SqlError("23502", f'column "{a.name}" of table "{rel.name}" contains null values',
+                               schema=rel.schema, table=rel.name, column=a.name)
+
+    def columns_of(self, typid: int) -> list:
+        """(relation, column) pairs whose type is the domain or a domain over it."""
+        doms = {typid} | {ut.oid for ut in U.all_user_types() if ut.typtype == "d" and _based_on(ut, typid)}
+        return [(rel, a) for rel in self.cat.by_oid.values() if rel.kind == "r"
+                for a in rel.attrs if a.domain_oid in doms]
+
+    def rebuild_columns_of(self, typid: int) -> None:
+        for relid in sorted({rel.oid for rel, _ in self.columns_of(typid)}):
+            self.rebuild(self.cat.by_oid[relid])
+
+    # --- enums ---------------------------------------------------------------------------
+
+    def create_enum(self, node: ast.CreateEnumStmt) -> None:
+        schema, name = self.type_schema([n.sval for n in node.typeName])
+        self.check_name_free(schema, name)
+        labels = [v.sval for v in node.vals or ()]
+        for i, label in enumerate(labels):
+            check_label(label)
+            if label in labels[:i]:
+                raise SqlError("42710", f'enum label "{label}" used more than once')
+        arr, oid = self.new_type_oids()
+        self.conn.execute('INSERT INTO "pgsvc$type" VALUES (?, ?, ?, ?, ?, NULL, -1, 0, NULL)',
+                          (oid, self.cat.schemas[schema], name, "e", arr))
+        for i, label in enumerate(labels):
+            self.insert_label(oid, float(i + 1), label)
+        self.refresh()
+
+    def insert_label(self, typid: int, order: float, label: str) -> None:
+        self.conn.execute('INSERT INTO "pgsvc$enum" VALUES (?, ?, ?, ?)', (C.new_oid(self.conn), typid, order, label))
+
+    def alter_enum(self, node: ast.AlterEnumStmt) -> None:
+        ut = self.find_type([n.sval for n in node.typeName])
+        if ut.typtype != "e":
+            raise SqlError("42809", f'{U.display_name(ut.oid)} is not an enum')
+        if node.oldVal:
+            self.rename_label(ut, node.oldVal, node.newVal)
+        else:
+            if not self.add_label(ut, node):
+                return
+        self.refresh()
+
+    def rename_label(self, ut: U.UserType, old: str, new: str) -> None:
+        if ut.stored_of(old) is None:
+            raise SqlError("22023", f'"{old}" is not an existing enum label')
+        if old == new:
+            return
+        if ut.stored_of(new) is not None:
+            raise SqlError("42710", f'enum label "{new}" already exists')
+        check_label(new)
+        self.conn.execute('UPDATE "pgsvc$enum" SET label = ? WHERE enumtypid = ? AND label = ?', (new, ut.oid, old))
+
+    def add_label(self, ut: U.UserType, node: ast.AlterEnumStmt) -> bool:
+        new = node.newVal
+        if ut.stored_of(new) is not None:
+            if node.skipIfNewValExists:
+                self.notice(f'enum label "{new}" already exists, skipping')
+                return False
+            raise SqlError("42710", f'enum label "{new}" already exists')
+        check_label(new)
+        self.insert_label(ut.oid, new_sortorder(ut, node.newValNeighbor, node.newValIsAfter), new)
+        return True
+
+    # --- DROP TYPE / DROP DOMAIN -----------------------------------------------------------
+
+    def drop_types(self, node: ast.DropStmt) -> None:
+        want_domain = node.removeType == enums.ObjectType.OBJECT_DOMAIN
+        cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
+        for tn in node.objects:
+            names = [n.sval for n in tn.names]
+            ut = self.find_type(names, missing_ok=True)
+            if ut is None:
+                if node.missing_ok:
+                    self.notice(f'type "{".".join(names)}" does not exist, skipping')
+                    continue
+                self.find_type(names)
+            if want_domain and ut.typtype != "d":
+                raise SqlError("42809", f'"{ut.name}" is not a domain')
+            self.drop_type(ut, cascade)
+        self.refresh()
+
+    def dependents(self, ut: U.UserType) -> list[tuple[str, object]]:
+        out = []
+        for other in U.all_user_types():
+            if other.typtype == "d" and other.basetype in (ut.oid, ut.array_oid):
+                out.append((f"type {other.name}", other))
+        for rel in self.cat.by_oid.values():
+            for a in rel.attrs:
+                if (a.domain_oid or a.type_oid) in (ut.oid, ut.array_oid):
+                    out.append((f"column {a.name} of table {rel.name}", (rel, a)))
+        return out
+
+    def drop_type(self, ut: U.UserType, cascade: bool) -> None:
+        deps = self.dependents(ut)
+        if deps and not cascade:
+            raise SqlError("2BP01", f"cannot drop type {ut.name} because other objects depend on it",
+                           detail="\n".join(f"{d} depends on type {ut.name}" for d, _ in deps),
+                           hint="Use DROP ... CASCADE to drop the dependent objects too.")
+        if deps:
+            self.notice(f"drop cascades to {deps[0][0]}" if len(deps) == 1 else
+                        f"drop cascades to {len(deps)} other objects")
+        for _, dep in deps:
+            if isinstance(dep, U.UserType):
+                self.drop_type(dep, True)
+            else:
+                rel, a = dep
+                self.drop_column(self.cat.by_oid[rel.oid], a.name, True)
+        for table, col in (("type", "oid"), ("enum", "enumtypid"), ("domain_constraint", "contypid"),
+                           ("description", "objoid")):
+            self.conn.execute(f'DELETE FROM "pgsvc${table}" WHERE {col} = ?', (ut.oid,))
+
+    def refuse_type(self, node) -> None:
+        if isinstance(node, ast.CompositeTypeStmt):
+            raise SqlError("0A000", "composite types are not supported")
+        if isinstance(node, ast.CreateRangeStmt):
+            raise SqlError("0A000", "range types are not supported")
+        raise SqlError("0A000", "base and shell types are not supported")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def find_oid_by_name(name: str):
+    from pgsvc.sql.types.catalog import by_name
+    try:
+        return by_name(name)
+    except SqlError:
+        return None
+
+
+def _based_on(ut: U.UserType, typid: int) -> bool:
+    seen = set()
+    while ut is not None and ut.typtype == "d" and ut.oid not in seen:
+        seen.add(ut.oid)
+        if ut.basetype == typid:
+            return True
+        ut = U.find(ut.basetype)
+    return False
+
+
+def _domain_typmod(ut: U.UserType) -> int:
+    while ut is not None and ut.typtype == "d":
+        if ut.typmod >= 0:
+            return ut.typmod
+        ut = U.find(ut.basetype)
+    return -1
+
+
+def check_label(label: str) -> None:
+    if len(label.encode()) > NAMEDATALEN - 1 or not label:
+        raise SqlError("22023", f'invalid enum label "{label}"', detail="Labels must be 63 bytes or less.")
+
+
+def _float4(x: float) -> float:
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+def new_sortorder(ut: U.UserType, neighbor: str | None, after: bool) -> float:
+    """The new label's enumsortorder, computed as PostgreSQL does (float4 midpoints)."""
+    orders = [e.sortorder for e in ut.labels]
+    if neighbor is None:
+        return float(int(max(orders, default=0)) + 1) if orders else 1.0
+    at = ut.stored_of(neighbor)
+    if at is None:
+        raise SqlError("22023", f'"{neighbor}" is not an existing enum label')
+    i = orders.index(at)
+    other = (orders[i + 1] if i + 1 < len(orders) else None) if after else (orders[i - 1] if i > 0 else None)
+    if other is None:
+        return at + 1 if after else at - 1
+    mid = _float4((at + other) / 2)
+    if mid in (at, other):
+        # PostgreSQL renumbers every label here; pgsvc stores the sort order in the rows
+        raise SqlError("0A000", f"no room left between enum labels of {ut.name} (renumbering is not supported)")
+    return mid
+
+
+def domain_check_sql(engine, base: int, typmod: int, expr: str, value_sql: str) -> str:
+    """A domain CHECK as SQLite SQL, VALUE standing for `value_sql` (a column or a value)."""
+    import pglast
+
+    from pgsvc.sql.translate import Translator
+    from pgsvc.sql.translate.names import ColInfo, RangeEntry
+    tr = Translator(engine, engine.catalog, [])
+    tr.scope.add(RangeEntry(None, [ColInfo("value", base, typmod, value_sql)]))
+    node = pglast.parse_sql(f"SELECT {expr}")[0].stmt.targetList[0].val
+    return tr.bool_expr(node, "CHECK").sql
+
+
+def domain_chain(oid: int) -> list[U.UserType]:
+    """The domain and the domains it is based on (outermost first)."""
+    out, ut = [], U.domain(oid)
+    while ut is not None and ut not in out:
+        out.append(ut)
+        ut = U.domain(ut.basetype)
+    return out
+
+
+def column_check_clauses(engine, a: C.Attr) -> list[str]:
+    """table_sql's CHECK clauses for a domain column (named so that sqlerr can report
+    PostgreSQL's domain errors: "pgsvc$dom$<type oid>$<constraint>")."""
+    col = quote_ident(a.name)
+    out = []
+    for ut in domain_chain(a.domain_oid):
+        if ut.notnull:
+            out.append(f'CONSTRAINT "pgsvc$domnn${ut.oid}" CHECK ({col} IS NOT NULL)')
+        for c in ut.checks:
+            cond = domain_check_sql(engine, a.type_oid, a.typmod, c.expr, col)
+            out.append(f"CONSTRAINT {quote_ident(f'pgsvc$dom${ut.oid}${c.name}')} CHECK ({cond})")
+    return out
+
+
+def cast_check_sql(engine, domain_oid: int, base: int, typmod: int, value_sql: str) -> str:
+    """`value::domain`: the value, or PostgreSQL's error for a NULL or failed CHECK."""
+    whens = []
+    for ut in domain_chain(domain_oid):
+        name = U.display_name(ut.oid).replace("'", "''")
+        if ut.notnull:
+            whens.append(f"WHEN v IS NULL THEN pgsvce_raise('23502', 'domain {name} does not allow null values')")
+        for c in ut.checks:
+            cond = domain_check_sql(engine, base, typmod, c.expr, "v")
+            msg = f'value for domain {name} violates check constraint "{c.name}"'.replace("'", "''")
+            whens.append(f"WHEN ({cond}) = 0 THEN pgsvce_raise('23514', '{msg}')")
+    if not whens:
+        return value_sql
+    return f"(SELECT CASE {' '.join(whens)} ELSE v END FROM (SELECT {value_sql} AS v))"
+
+
+def domain_violation(name: str, engine) -> SqlError | None:
+    """sqlerr's hook: the SQLite CHECK named by column_check_clauses as PostgreSQL's error."""
+    parts = name.split("$")
+    if len(parts) < 3 or parts[0] != "pgsvc" or parts[1] not in ("dom", "domnn"):
+        return None
+    ut = U.find(int(parts[2]))
+    label = U.display_name(ut.oid) if ut else parts[2]
+    schema = ut.schema if ut else None
+    if parts[1] == "domnn":
+        return SqlError("23502", f"domain {label} does not allow null values", schema=schema)
+    conname = "$".join(parts[3:])
+    return SqlError("23514", f'value for domain {label} violates check constraint "{conname}"',
+                    schema=schema, constraint=conname)

@@ -1,0 +1,212 @@
+"""User-defined types of the backend's database: domains (typtype 'd') and enums
+(typtype 'e'), each with its array type, as PostgreSQL's pg_type has them.
+
+The rows live in the database's hidden catalog (pgsvc.sql.catalog: "pgsvc$type",
+"pgsvc$enum", "pgsvc$domain_constraint"); every catalog load calls `install`, which
+replaces this process's overlay (a backend serves one database) and hands the PgType
+rows to pgsvc.sql.types.catalog, so find_oid / by_name / format_type see them.
+
+How values of these types work:
+  domain  values are the base type's values, stored as the base type stores them;
+          columns are declared with the base type (RowDescription sends the base OID,
+          as PostgreSQL does); the domain's NOT NULL and CHECKs are checked where a
+          value becomes the domain (column CHECKs in SQLite, `::dom` casts).
+  enum    the Python value is the label (str); the stored form is the label's
+          enumsortorder (REAL), so SQLite's own ordering, min/max and indexes follow
+          the enum's declared order; text and binary I/O are the label, as enum_out /
+          enum_send give it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pgsvc.errors import SqlError
+
+
+@dataclass
+class DomainCheck:
+    oid: int
+    name: str
+    expr: str  # PostgreSQL source text using VALUE
+
+
+@dataclass
+class EnumLabel:
+    oid: int
+    sortorder: float
+    label: str
+
+
+@dataclass
+class UserType:
+    oid: int
+    nspoid: int
+    schema: str
+    name: str
+    typtype: str  # 'd' domain, 'e' enum
+    array_oid: int
+    basetype: int = 0
+    typmod: int = -1
+    notnull: bool = False
+    default: str | None = None  # PostgreSQL source text (domains)
+    checks: list[DomainCheck] = field(default_factory=list)
+    labels: list[EnumLabel] = field(default_factory=list)  # in enumsortorder
+
+    def stored_of(self, label: str) -> float | None:
+        for e in self.labels:
+            if e.label == label:
+                return e.sortorder
+        return None
+
+
+_TYPES: dict[int, UserType] = {}
+_ARRAYS: dict[int, int] = {}  # array oid -> element user type oid
+_LABELS: dict[int, dict[float, str]] = {}  # enum oid -> sortorder -> label
+_ORDERS: dict[int, dict[str, float]] = {}  # enum oid -> label -> sortorder
+_search_path: Callable[[], list[str]] = lambda: ["public"]
+
+
+def install(types: list[UserType], search_path: Callable[[], list[str]] | None = None) -> None:
+    """Make `types` this process's user types (called on every catalog load)."""
+    global _search_path
+    from pgsvc.sql.types.catalog import install_user_types
+    _TYPES.clear()
+    _ARRAYS.clear()
+    _LABELS.clear()
+    _ORDERS.clear()
+    rows = {}
+    for ut in types:
+        _TYPES[ut.oid] = ut
+        _ARRAYS[ut.array_oid] = ut.oid
+        if ut.typtype == "e":
+            _LABELS[ut.oid] = {e.sortorder: e.label for e in ut.labels}
+            _ORDERS[ut.oid] = {e.label: e.sortorder for e in ut.labels}
+        rows.update(_pg_types(ut))
+    if search_path is not None:
+        _search_path = search_path
+    install_user_types(rows)
+
+
+def use_search_path(search_path: Callable[[], list[str]]) -> None:
+    """Unqualified type names resolve on this (the session's search_path)."""
+    global _search_path
+    _search_path = search_path
+
+
+def _pg_types(ut: UserType) -> dict:
+    from pgsvc.sql.types.catalog import PgType, find_oid
+    if ut.typtype == "e":
+        elem = PgType(ut.oid, ut.name, ut.name, 4, "E", False, ut.array_oid, 0, "REAL")
+    else:
+        base = find_oid(ut.basetype)
+        elem = PgType(ut.oid, ut.name, ut.name, base.typlen, base.category, False, ut.array_oid, 0, base.storage)
+    arr = PgType(ut.array_oid, "_" + ut.name, ut.name + "[]", -1, "A", False, 0, ut.oid, "TEXT")
+    return {ut.oid: elem, ut.array_oid: arr}
+
+
+def all_user_types() -> list[UserType]:
+    return list(_TYPES.values())
+
+
+def find(oid: int) -> UserType | None:
+    return _TYPES.get(oid)
+
+
+def domain(oid: int) -> UserType | None:
+    ut = _TYPES.get(oid)
+    return ut if ut is not None and ut.typtype == "d" else None
+
+
+def is_enum(oid: int) -> bool:
+    return oid in _LABELS
+
+
+def base_of(oid: int) -> int:
+    """A domain's base type (domains over domains are resolved through); else oid."""
+    ut = _TYPES.get(oid)
+    while ut is not None and ut.typtype == "d":
+        oid = ut.basetype
+        ut = _TYPES.get(oid)
+    return oid
+
+
+# --- names -----------------------------------------------------------------------------
+
+def _split(text: str) -> tuple[str | None, str]:
+    parts = text.split(".")
+    if len(parts) == 2:
+        return parts[0].strip('"'), parts[1].strip('"')
+    return None, text.strip('"') if text.startswith('"') else text
+
+
+def lookup_name(text: str) -> UserType | None:
+    """A user type by (optionally schema-qualified) name, on the search path."""
+    schema, name = _split(" ".join(text.strip().split()))
+    if schema is None and name != text.strip().strip('"'):
+        name = name.lower()
+    return lookup(schema, name)
+
+
+def lookup(schema: str | None, name: str) -> UserType | None:
+    found = [ut for ut in _TYPES.values() if ut.name == name]
+    if schema is not None:
+        return next((ut for ut in found if ut.schema == schema), None)
+    for s in _search_path():
+        for ut in found:
+            if ut.schema == s:
+                return ut
+    return None
+
+
+def is_visible(oid: int) -> bool:
+    """pg_type_is_visible: the type is the one its bare name finds on the search path."""
+    ut = _TYPES.get(oid)
+    if ut is None:
+        elem = _ARRAYS.get(oid)
+        if elem is None:
+            return True  # built-in types live in pg_catalog, always searched
+        return is_visible(elem)
+    return lookup(None, ut.name) is ut
+
+
+def _quote(name: str) -> str:
+    import re
+    if re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
+        from pglast import keywords  # quote_identifier: every keyword but unreserved ones
+        if name not in keywords.RESERVED_KEYWORDS and name not in keywords.TYPE_FUNC_NAME_KEYWORDS \
+                and name not in keywords.COL_NAME_KEYWORDS:
+            return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def display_name(oid: int) -> str:
+    """format_type of a user type: quoted as needed, schema-qualified when not visible."""
+    ut = _TYPES[oid]
+    if is_visible(oid):
+        return _quote(ut.name)
+    return f"{_quote(ut.schema)}.{_quote(ut.name)}"
+
+
+# --- enum values ---------------------------------------------------------------------------
+
+def enum_check(oid: int, label: str) -> str:
+    """enum_in: the label itself, or PostgreSQL's 22P02 for a label the enum lacks."""
+    if label not in _ORDERS.get(oid, {}):
+        raise SqlError("22P02", f'invalid input value for enum {display_name(oid)}: "{label}"')
+    return label
+
+
+def enum_to_stored(oid: int, label: str) -> float:
+    order = _ORDERS.get(oid, {}).get(label)
+    if order is None:
+        enum_check(oid, label)
+    return order
+
+
+def enum_from_stored(oid: int, stored) -> str:
+    label = _LABELS.get(oid, {}).get(float(stored))
+    if label is None:
+        raise SqlError("22P02", f"invalid internal value for enum: {stored}")
+    return label
