@@ -280,6 +280,10 @@ def _authenticate(ctx, conn: ClientConnection, catalog: GlobalCatalog, user: str
         raise FatalError(INVALID_CATALOG_NAME, f'database "{database}" does not exist')
     if not db.allow_conn:
         raise FatalError("55000", f'database "{database}" is not currently accepting connections')
+    from pgsvc.sql.authz import may_connect
+    if not may_connect(catalog, role, db):  # PostgreSQL's CheckMyDatabase, before the limits
+        raise FatalError("42501", f'permission denied for database "{database}"',
+                         detail="User does not have CONNECT privilege.")
     _check_connection_limits(ctx, role, db)
     return role, db
 

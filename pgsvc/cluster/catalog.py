@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS pg_database (
     datctype TEXT NOT NULL DEFAULT 'C.UTF-8',
     datistemplate INTEGER NOT NULL DEFAULT 0,
     datallowconn INTEGER NOT NULL DEFAULT 1,
-    datconnlimit INTEGER NOT NULL DEFAULT -1
+    datconnlimit INTEGER NOT NULL DEFAULT -1,
+    datacl TEXT
 );
 CREATE TABLE IF NOT EXISTS pg_auth_members (
     roleid INTEGER NOT NULL,
@@ -250,6 +251,33 @@ class GlobalCatalog:
             raise ValueError(table)
         cur = self.conn.execute(f"SELECT * FROM {table} ORDER BY 1")
         return [d[0] for d in cur.description], cur.fetchall()
+
+    # -- database ACLs (GRANT/REVOKE ON DATABASE; pgsvc.sql.grants)
+    def _has_datacl(self) -> bool:
+        if not getattr(self, "_datacl_seen", False):
+            cols = {r[1] for r in self.conn.execute("PRAGMA table_info(pg_database)")}
+            self._datacl_seen = "datacl" in cols
+        return self._datacl_seen
+
+    def ensure_datacl(self) -> None:
+        """Catalogs made before database ACLs existed get the column on first use (NULL:
+        PostgreSQL's defaults), so an older data directory keeps working."""
+        if not self._has_datacl():
+            self.conn.execute("ALTER TABLE pg_database ADD COLUMN datacl TEXT")
+            self._datacl_seen = True
+
+    def database_acl(self, oid: int) -> list | None:
+        """The stored ACL of a database (pgsvc.sql.acl's form), None for the defaults."""
+        if not self._has_datacl():
+            return None
+        from pgsvc.sql import acl
+        row = self.conn.execute("SELECT datacl FROM pg_database WHERE oid = ?", (oid,)).fetchone()
+        return acl.load(row[0]) if row else None
+
+    def set_database_acl(self, oid: int, items) -> None:
+        from pgsvc.sql import acl
+        self.ensure_datacl()
+        self.conn.execute("UPDATE pg_database SET datacl = ? WHERE oid = ?", (acl.dump(items), oid))
 
     # -- databases (CREATE/DROP/ALTER DATABASE)
     def find_database_oid(self, oid: int) -> Database | None:

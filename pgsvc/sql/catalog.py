@@ -19,6 +19,10 @@ with the data and shared by every backend on that database:
                      default_expr)            domains and enums (pgsvc.sql.types.usertypes)
   pgsvc$enum        (oid, enumtypid, sortorder, label)
   pgsvc$domain_constraint (oid, contypid, conname, expr (PG source using VALUE))
+  pgsvc$acl         (objoid, owner, acl)         owner and ACL of a relation or schema
+                                                 (pgsvc.sql.acl's stored form; no row:
+                                                 the bootstrap superuser with default
+                                                 privileges, public: pg_database_owner)
 
 These rows map one-to-one onto pg_namespace / pg_class / pg_attribute / pg_constraint /
 pg_index / pg_sequence / pg_description, so issue #4 can expose the pg_catalog views
@@ -44,6 +48,13 @@ PUBLIC_OID = 2200
 PG_CATALOG_OID = 11
 FIRST_OID = 16384
 
+# A table of its own rather than columns of pgsvc$class / pgsvc$namespace: files made
+# before ownership existed gain it with one CREATE TABLE (ensure_schema), and their
+# rows without an entry keep PostgreSQL's meaning of "owned by the bootstrap superuser,
+# default privileges".
+ACL_TABLE_SQL = ('CREATE TABLE IF NOT EXISTS "pgsvc$acl" (objoid INTEGER PRIMARY KEY, '
+                 'owner INTEGER NOT NULL, acl TEXT)')
+
 SCHEMA_SQL = [
     'CREATE TABLE IF NOT EXISTS "pgsvc$meta" (key TEXT PRIMARY KEY, value INTEGER)',
     'CREATE TABLE IF NOT EXISTS "pgsvc$namespace" (oid INTEGER PRIMARY KEY, nspname TEXT UNIQUE NOT NULL)',
@@ -64,6 +75,7 @@ SCHEMA_SQL = [
     'last_value INTEGER, is_called INTEGER, owner_relid INTEGER, owner_attnum INTEGER)',
     'CREATE TABLE IF NOT EXISTS "pgsvc$description" (objoid INTEGER NOT NULL, objsubid INTEGER NOT NULL, '
     'description TEXT, PRIMARY KEY (objoid, objsubid))',
+    ACL_TABLE_SQL,
 ]
 
 # Added after the first release of the catalog: created on open in older databases too.
@@ -129,6 +141,8 @@ class Relation:
     sqlite_name: str
     options: dict = field(default_factory=dict)
     viewdef: str | None = None
+    owner: int = 10  # pg_class.relowner (index: its table's owner)
+    acl: list | None = None  # pgsvc.sql.acl items; None = the owner's defaults
     attrs: list[Attr] = field(default_factory=list)
     constraints: list[Constraint] = field(default_factory=list)
     indexes: list[Index] = field(default_factory=list)
@@ -152,6 +166,8 @@ class Catalog:
     def __init__(self, version: int) -> None:
         self.version = version
         self.schemas: dict[str, int] = {}
+        self.schema_owner: dict[str, int] = {}  # only schemas with a pgsvc$acl row
+        self.schema_acl: dict[str, list | None] = {}
         self.relations: dict[tuple[str, str], Relation] = {}
         self.by_oid: dict[int, Relation] = {}
         self.constraint_names: dict[tuple[str, str], Constraint] = {}
@@ -171,6 +187,8 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
     """Create the hidden tables in a new database file (idempotent)."""
     row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pgsvc$meta'").fetchone()
     if row is not None:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pgsvc$acl'").fetchone() is None:
+            conn.execute(ACL_TABLE_SQL)  # a file from before ownership (see ACL_TABLE_SQL)
         _add_user_type_tables(conn)
         return
     conn.execute("BEGIN IMMEDIATE")
@@ -229,7 +247,29 @@ def load(conn: sqlite3.Connection) -> Catalog:
         if irel is not None and rel is not None:
             rel.indexes.append(Index(ioid, irel.name, relid, bool(unique), bool(primary),
                                      json.loads(keys), irel.sqlite_name))
+    load_owners(conn, cat, nsp)
     return cat
+
+
+def load_owners(conn: sqlite3.Connection, cat: Catalog, nsp: dict[int, str]) -> None:
+    from pgsvc.sql import acl
+    for oid, owner, text in conn.execute('SELECT objoid, owner, acl FROM "pgsvc$acl"'):
+        rel = cat.by_oid.get(oid)
+        if rel is not None:
+            rel.owner, rel.acl = owner, acl.load(text)
+        elif oid in nsp:
+            cat.schema_owner[nsp[oid]] = owner
+            cat.schema_acl[nsp[oid]] = acl.load(text)
+    for rel in cat.by_oid.values():
+        for ix in rel.indexes:
+            cat.by_oid[ix.oid].owner = rel.owner  # an index belongs to its table's owner
+
+
+def set_owner_acl(conn: sqlite3.Connection, oid: int, owner: int, acl_items) -> None:
+    """Record (or change) an object's owner and ACL (pgsvc.sql.acl items or None)."""
+    from pgsvc.sql import acl
+    conn.execute('INSERT INTO "pgsvc$acl" VALUES (?, ?, ?) ON CONFLICT (objoid) DO UPDATE SET '
+                 'owner = excluded.owner, acl = excluded.acl', (oid, owner, acl.dump(acl_items)))
 
 
 def load_user_types(conn: sqlite3.Connection, nsp: dict[int, str]) -> dict[int, UserType]:
@@ -287,7 +327,7 @@ def sqlite_name_for(schema: str, name: str) -> str:
 
 def insert_relation(conn: sqlite3.Connection, cat: Catalog, schema: str, name: str, kind: str,
                     options: dict | None = None, viewdef: str | None = None,
-                    sqlite_name: str | None = None) -> int:
+                    sqlite_name: str | None = None, owner: int | None = None) -> int:
     nspoid = cat.schemas.get(schema)
     if nspoid is None:
         raise SqlError("3F000", f'schema "{schema}" does not exist')
@@ -295,6 +335,8 @@ def insert_relation(conn: sqlite3.Connection, cat: Catalog, schema: str, name: s
     conn.execute('INSERT INTO "pgsvc$class" VALUES (?, ?, ?, ?, ?, ?, ?)',
                  (oid, nspoid, name, kind, sqlite_name or sqlite_name_for(schema, name),
                   json.dumps(options) if options else None, viewdef))
+    if owner is not None:
+        set_owner_acl(conn, oid, owner, None)
     return oid
 
 
@@ -324,7 +366,7 @@ def insert_index(conn: sqlite3.Connection, ioid: int, relid: int, unique: bool, 
 def delete_relation(conn: sqlite3.Connection, oid: int) -> None:
     for table, col in (("class", "oid"), ("attribute", "relid"), ("constraint", "conrelid"),
                        ("index", "indexrelid"), ("index", "indrelid"), ("sequence", "relid"),
-                       ("description", "objoid")):
+                       ("description", "objoid"), ("acl", "objoid")):
         conn.execute(f'DELETE FROM "pgsvc${table}" WHERE {col} = ?', (oid,))
 
 

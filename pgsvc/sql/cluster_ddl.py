@@ -33,11 +33,30 @@ class SharedCatalog:
         self.in_block_txn = False
         self.mirrored = 0  # how many of the block's savepoints exist on the shared connection
         self.role_oid: int | None = None
+        # SET ROLE / SET SESSION AUTHORIZATION (pgsvc.sql.setrole): the role checks run as,
+        # None = the session user; `role_at_begin` restores it when a block rolls back
+        self.current_oid: int | None = None
+        self.session_oid: int | None = None
+        self.role_at_begin = ...
+        self.local_role = False
 
     # -- who is acting
     def me(self) -> Role:
-        """The session's role, re-read (another session may have altered it). Found by OID
-        once known, so that a rename by another session does not lose it."""
+        """The current role (PostgreSQL's GetUserId), re-read (another session may have
+        altered it): SET ROLE's role, else the session user. Found by OID once known, so
+        that a rename by another session does not lose it."""
+        if self.current_oid is not None:
+            role = self.cat.find_role_oid(self.current_oid)
+            if role is not None:
+                return role
+        return self.session_role()
+
+    def session_role(self) -> Role:
+        """The session user (SET SESSION AUTHORIZATION's role, else the login role)."""
+        if self.session_oid is not None:
+            role = self.cat.find_role_oid(self.session_oid)
+            if role is not None:
+                return role
         role = self.cat.find_role_oid(self.role_oid) if self.role_oid is not None else \
             self.cat.find_role(self.engine.session.user)
         if role is None:
@@ -99,11 +118,17 @@ class SharedCatalog:
             self.cat.conn.execute('RELEASE "pgsvc$stmt"')
         else:
             self.cat.commit()
+        from pgsvc.sql.authz import invalidate
+        invalidate(self.engine)  # our own commits do not move our data_version
         return out
 
     def end(self, commit: bool) -> None:
+        from pgsvc.sql.setrole import end_of_transaction as role_end
+        role_end(self, commit)
         if not self.in_block_txn:
             return
+        from pgsvc.sql.authz import invalidate
+        invalidate(self.engine)
         self.in_block_txn = False
         self.mirrored = 0
         if commit:

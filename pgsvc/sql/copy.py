@@ -109,6 +109,7 @@ def translate_copy(engine, tr, text: str, node: ast.CopyStmt) -> Statement:
     if rel.kind != "r":
         raise SqlError("42809", f'cannot copy {"to" if node.is_from else "from"} view "{rel.name}"'
                        if rel.kind == "v" else f'"{rel.name}" is not a table')
+    tr.need(rel, "a" if node.is_from else "r")
     if node.attlist:
         attrs = []
         for n in node.attlist:

@@ -14,6 +14,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql import catalog as C
+from pgsvc.sql.authz import authz
 from pgsvc.sql.translate.expr import quote_ident, type_from_typename, typename_with_domain
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.catalog import find_oid
@@ -41,11 +42,17 @@ class Ddl:
         if rv.schemaname:
             if rv.schemaname not in self.cat.schemas:
                 raise SqlError("3F000", f'schema "{rv.schemaname}" does not exist')
+            authz(self.engine).check_create_in(rv.schemaname)
             return rv.schemaname
-        for s in self.engine.search_path():
+        for s in authz(self.engine).usable_schemas(self.engine.search_path()):
             if s in self.cat.schemas and s != self.engine.temp_schema:
+                authz(self.engine).check_create_in(s)
                 return s
         raise SqlError("3F000", "no schema has been selected to create in")
+
+    def creator(self) -> int:
+        """The owner of what this statement creates: the current role (after SET ROLE)."""
+        return authz(self.engine).current_oid()
 
     def temp_schema(self) -> str:
         """This session's pg_temp_<pid> schema (created on first use, as in PostgreSQL)."""
@@ -77,7 +84,7 @@ class Ddl:
         parents = self.inherited_parents(node.inhRelations or ())
         if parents:
             options["inherits"] = [p.oid for p in parents]
-        relid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "r", options)
+        relid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "r", options, owner=self.creator())
         attrs, cons = self.inherited_columns(parents), []
         for elt in node.tableElts or ():
             if isinstance(elt, ast.ColumnDef):
@@ -124,7 +131,7 @@ class Ddl:
         if len(names) > len(q.columns):
             raise SqlError("42601", "too many column names were specified")
         relid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "r",
-                                  {d.defname: _defarg(d.arg) for d in into.options or ()})
+                                  {d.defname: _defarg(d.arg) for d in into.options or ()}, owner=self.creator())
         attrs = []
         for i, c in enumerate(q.columns):
             oid = c.oid if c.oid != O.UNKNOWN else O.TEXT
@@ -215,7 +222,9 @@ class Ddl:
 
     def create_owned_sequence(self, schema, table, col, typ, relid, attnum) -> str:
         name = self.unique_rel_name(schema, f"{table}_{col}_seq")
-        seq_oid = C.insert_relation(self.conn, self.cat, schema, name, "S")
+        table = self.cat.by_oid.get(relid)  # ALTER TABLE ADD serial: the table's owner
+        seq_oid = C.insert_relation(self.conn, self.cat, schema, name, "S",
+                                    owner=table.owner if table is not None else self.creator())
         maxv = {O.INT2: 32767, O.INT4: 2147483647}.get(typ, 2**63 - 1)
         self.conn.execute('INSERT INTO "pgsvc$sequence" VALUES (?, ?, 1, 1, 1, ?, 0, 1, 0, ?, ?)',
                           (seq_oid, typ, maxv, relid, attnum))

@@ -9,6 +9,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql import catalog as C
+from pgsvc.sql.authz import authz
 from pgsvc.sql.ddl import _deparse, table_sql  # noqa: F401
 from pgsvc.sql.ddl_more import DdlMore
 from pgsvc.sql.translate.expr import quote_ident
@@ -18,8 +19,10 @@ A = enums.AlterTableType
 
 class DdlAll(DdlMore):
     def alter_table(self, node: ast.AlterTableStmt) -> None:
+        from pgsvc.sql.grants import alter_relation_owner
         from pgsvc.sql.translate import Translator
-        if node.objtype != enums.ObjectType.OBJECT_TABLE:
+        owner_only = all(c.subtype == A.AT_ChangeOwner for c in node.cmds)
+        if node.objtype != enums.ObjectType.OBJECT_TABLE and not owner_only:
             raise SqlError("0A000", f"ALTER {node.objtype.name[7:]} is not supported")
         rel = self.cat.lookup(node.relation.schemaname, node.relation.relname, self.engine.search_path())
         if rel is None:
@@ -27,6 +30,11 @@ class DdlAll(DdlMore):
                 self.notice(f'relation "{node.relation.relname}" does not exist, skipping')
                 return
             Translator(self.engine, self.cat, []).relation(node.relation)
+        if owner_only:
+            for cmd in node.cmds:
+                alter_relation_owner(self, self.cat.by_oid[rel.oid], cmd.newowner)
+            return
+        authz(self.engine).check_owner(rel)
         for cmd in node.cmds:
             rel = self.cat.by_oid[rel.oid]
             self.alter_cmd(rel, cmd)
@@ -154,6 +162,7 @@ class DdlAll(DdlMore):
             rel = self.find([x for x in (node.relation.schemaname, node.relation.relname) if x])
             if rel is None:
                 raise SqlError("42P01", f'relation "{node.relation.relname}" does not exist')
+            authz(self.engine).check_owner(rel)
             a = self.column(rel, node.subname)
             if rel.attr(node.newname) is not None:
                 raise SqlError("42701", f'column "{node.newname}" of relation "{rel.name}" already exists')
@@ -171,6 +180,7 @@ class DdlAll(DdlMore):
                     self.notice(f'relation "{node.relation.relname}" does not exist, skipping')
                     return
                 raise SqlError("42P01", f'relation "{node.relation.relname}" does not exist')
+            authz(self.engine).check_owner(rel)
             if C.relation_name_taken(self.cat, rel.schema, node.newname):
                 raise SqlError("42P07", f'relation "{node.newname}" already exists')
             new_sqlite = C.sqlite_name_for(rel.schema, node.newname) if rel.sqlite_name else ""
@@ -189,6 +199,7 @@ class DdlAll(DdlMore):
                 self.notice(f'relation "{node.sequence.relname}" does not exist, skipping')
                 return
             raise SqlError("42P01", f'relation "{node.sequence.relname}" does not exist')
+        authz(self.engine).check_owner(rel)
         for d in node.options or ():
             from pgsvc.sql.ddl import _defarg
             v = _defarg(d.arg)

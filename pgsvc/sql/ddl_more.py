@@ -8,6 +8,8 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql import catalog as C
+from pgsvc.sql.authz import KIND_WORD, authz, not_owner
+from pgsvc.sql.cluster_ddl import shared
 from pgsvc.sql.ddl import Ddl, _deparse, _defarg
 from pgsvc.sql.translate.expr import quote_ident, type_from_typename
 
@@ -44,6 +46,8 @@ class DdlMore(Ddl):
             if rel.kind != kind:
                 raise SqlError("42809", f'"{rel.name}" is not a {word}',
                                hint=f"Use DROP {_KIND_WORD[rel.kind].upper()} to remove a {_KIND_WORD[rel.kind]}.")
+            if not authz(self.engine).may_drop(rel):
+                raise not_owner(KIND_WORD[rel.kind], rel.name)
             self.drop_relation(rel, node.behavior == enums.DropBehavior.DROP_CASCADE)
         self.refresh()
 
@@ -141,6 +145,7 @@ class DdlMore(Ddl):
                     self.notice(f'schema "{name}" does not exist, skipping')
                     continue
                 raise SqlError("3F000", f'schema "{name}" does not exist')
+            authz(self.engine).check_schema_owner(name)
             rels = [r for r in self.cat.by_oid.values() if r.schema == name]
             if rels and node.behavior != enums.DropBehavior.DROP_CASCADE:
                 raise SqlError("2BP01", f"cannot drop schema {name} because other objects depend on it",
@@ -148,13 +153,23 @@ class DdlMore(Ddl):
             for r in rels:
                 if r.kind in ("r", "v", "S"):
                     self.drop_relation(r, True)
+            self.conn.execute('DELETE FROM "pgsvc$acl" WHERE objoid = ?', (self.cat.schemas[name],))
             self.conn.execute('DELETE FROM "pgsvc$namespace" WHERE nspname = ?', (name,))
         self.refresh()
 
     def create_schema(self, node: ast.CreateSchemaStmt) -> None:
+        from pgsvc.sql.grants import new_owner_oid, schema_created
         if node.schemaElts:
             raise SqlError("0A000", "CREATE SCHEMA with elements is not supported")
-        name = node.schemaname
+        az = authz(self.engine)
+        az.check_create_schema()
+        owner = self.creator()
+        if node.authrole is not None:
+            owner = new_owner_oid(self.engine, node.authrole)
+            if not az.is_member_of(self.creator(), owner):
+                role = shared(self.engine).cat.find_role_oid(owner)
+                raise SqlError("42501", f'must be member of role "{role.name}"')
+        name = node.schemaname or shared(self.engine).cat.find_role_oid(owner).name
         if name in self.cat.schemas:
             if node.if_not_exists:
                 self.notice(f'schema "{name}" already exists, skipping')
@@ -164,6 +179,8 @@ class DdlMore(Ddl):
             raise SqlError("42939", f'unacceptable schema name "{name}"',
                            detail='The prefix "pg_" is reserved for system schemas.')
         self.conn.execute('INSERT INTO "pgsvc$namespace" VALUES (?, ?)', (C.new_oid(self.conn), name))
+        self.refresh()
+        schema_created(self.engine, name, owner)
         self.refresh()
 
     # --- TRUNCATE -------------------------------------------------------------------
@@ -175,6 +192,7 @@ class DdlMore(Ddl):
         for rel in rels:
             if rel.kind != "r":
                 raise SqlError("42809", f'"{rel.name}" is not a table')
+            authz(self.engine).check_truncate(rel)
             self.conn.execute(f"DELETE FROM {quote_ident(rel.sqlite_name)}")
             if node.restart_seqs:
                 self.conn.execute('UPDATE "pgsvc$sequence" SET last_value = start, is_called = 0 '
@@ -187,6 +205,7 @@ class DdlMore(Ddl):
         rel = Translator(self.engine, self.cat, []).relation(node.relation)
         if rel.kind != "r":
             raise SqlError("42809", f'"{rel.name}" is not a table')
+        authz(self.engine).check_owner(rel)
         if node.whereClause is not None or node.indexIncludingParams:
             raise SqlError("0A000", "partial indexes and INCLUDE are not supported")
         if node.accessMethod not in (None, "btree"):
@@ -225,11 +244,13 @@ class DdlMore(Ddl):
                 raise SqlError("42P07", f'relation "{rv.relname}" already exists')
             if existing.kind != "v":
                 raise SqlError("42809", f'"{rv.relname}" is not a view')
+            authz(self.engine).check_owner(existing)
             self.conn.execute('UPDATE "pgsvc$class" SET viewdef = ? WHERE oid = ?', (body, existing.oid))
             self.conn.execute('DELETE FROM "pgsvc$attribute" WHERE relid = ?', (existing.oid,))
             oid = existing.oid
         else:
-            oid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "v", viewdef=body, sqlite_name="")
+            oid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "v", viewdef=body, sqlite_name="",
+                                    owner=self.creator())
         for i, c in enumerate(q.columns):
             name = node.aliases[i].sval if node.aliases and i < len(node.aliases) else c.name
             C.insert_attr(self.conn, oid, C.Attr(i + 1, name, c.oid, c.typmod))
@@ -244,7 +265,7 @@ class DdlMore(Ddl):
                 return
             raise SqlError("42P07", f'relation "{rv.relname}" already exists')
         opts = self.sequence_options(node.options or ())
-        oid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "S", sqlite_name="")
+        oid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "S", sqlite_name="", owner=self.creator())
         self.conn.execute('INSERT INTO "pgsvc$sequence" VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL)',
                           (oid, opts["typ"], opts["start"], opts["inc"], opts["min"], opts["max"],
                            int(opts["cycle"]), opts["start"]))
@@ -298,6 +319,7 @@ class DdlMore(Ddl):
             rel = self.find(names)
             if rel is None:
                 raise SqlError("42P01", f'relation "{".".join(names)}" does not exist')
+        authz(self.engine).check_owner(rel)
         self.conn.execute('DELETE FROM "pgsvc$description" WHERE objoid = ? AND objsubid = ?', (rel.oid, sub))
         if node.comment is not None:
             self.conn.execute('INSERT INTO "pgsvc$description" VALUES (?, ?, ?)', (rel.oid, sub, node.comment))

@@ -95,6 +95,7 @@ def declare_stmt(engine, tr, text, node: ast.DeclareCursorStmt) -> Statement:
     inner = engine.translate_stmt(text, node.query, list(tr.param_oids), None)
     if inner.sqlite_sql is None or inner.command != "SELECT":
         raise SqlError("42P11", "cannot open this query as a cursor")
+    tr.privs_needed.extend(inner.extra.get("privs", ()))  # checked when DECLARE runs
     hold = bool(node.options & _HOLD)
 
     def run(e, s, p):

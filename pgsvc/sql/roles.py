@@ -263,10 +263,13 @@ def drop_role(engine, tr, text, node: ast.DropRoleStmt):
                     raise SqlError("55006", "current user cannot be dropped")
                 if target.superuser and not me.superuser:
                     raise SqlError("42501", "must be superuser to drop superusers")
-                owned = sc.cat.databases_owned_by(target.oid)
-                if owned:
+                from pgsvc.sql.grants import owned_objects
+                lines = [f"owner of database {d}" for d in sc.cat.databases_owned_by(target.oid)]
+                lines += [f"privileges for database {d}" for d in databases_granted_to(sc, target.oid)]
+                lines += owned_objects(e, target.oid)  # this database's objects (PostgreSQL's check too)
+                if lines:
                     raise SqlError("2BP01", f'role "{name}" cannot be dropped because some objects depend on it',
-                                   detail="\n".join(f"owner of database {d}" for d in owned))
+                                   detail="\n".join(lines))
                 sc.cat.delete_role(target.oid)
         sc.write(change)
         return done("DROP ROLE")
@@ -329,6 +332,16 @@ def remove_members(e, group, members: list[tuple[str, int]], admin_only: bool) -
                                        severity="WARNING", sqlstate="01000"))
             continue
         sc.cat.remove_member(group.oid, oid, admin_only)
+
+
+def databases_granted_to(sc, role: int) -> list[str]:
+    from pgsvc.sql import acl
+    out = []
+    for name in sc.cat.conn.execute("SELECT datname FROM pg_database ORDER BY datname").fetchall():
+        db = sc.cat.find_database(name[0])
+        if db.owner != role and acl.mentions(sc.cat.database_acl(db.oid), role):
+            out.append(db.name)
+    return out
 
 
 HANDLERS = {

@@ -148,6 +148,8 @@ class Runner:
                 tr.cacheable = False  # utility statements are translated from their own text
             stmt = translate_utility(self, tr, text, node)
         stmt.writes = stmt.writes or tr.writes
+        if tr.privs_needed:
+            stmt.extra["privs"] = tuple(tr.privs_needed) + tuple(stmt.extra.get("privs", ()))
         stmt.cacheable = tr.cacheable
         stmt.param_oids = tr.param_oids
         stmt.node = node
@@ -171,6 +173,9 @@ class Runner:
         if not self.txn.open and stmt.version != self.catalog.version or \
                 (not self.txn.open and stmt.sqlite_sql is not None and self._stale()):
             stmt = self.retranslate(stmt)
+        if "privs" in stmt.extra:
+            from pgsvc.sql.authz import authz
+            authz(self).check_statement(stmt.extra["privs"])
         if stmt.writes and self.read_only_now():
             raise SqlError("25006", f"cannot execute {stmt.command} in a read-only transaction")
         if stmt.extra.get("syscat"):

@@ -20,11 +20,22 @@ class Sequences:
         self.advanced: dict[int, tuple[int, int]] = {}  # oid -> (last_value, is_called) this transaction
         self.stmt_before: dict[int, tuple[int, int]] = {}  # oid -> value before the current statement
 
+    def check(self, oid: int, func: str) -> None:
+        """PostgreSQL checks sequence privileges at each call, as the current role."""
+        rel = self.engine.catalog.by_oid.get(oid)
+        if rel is not None:
+            from pgsvc.sql.authz import authz
+            try:
+                authz(self.engine).check_sequence_call(rel, func)
+            except SqlError as err:
+                raise_sql(self.engine.fctx, err)
+
     def _name(self, oid: int) -> str:
         rel = self.engine.catalog.by_oid.get(oid)
         return rel.name if rel else str(oid)
 
     def nextval(self, oid: int) -> int:
+        self.check(oid, "nextval")
         conn = self.engine.conn
         row = conn.execute('SELECT increment, minvalue, maxvalue, cycle, last_value, is_called '
                            'FROM "pgsvc$sequence" WHERE relid = ?', (oid,)).fetchone()
@@ -46,12 +57,14 @@ class Sequences:
         return value
 
     def currval(self, oid: int) -> int:
+        self.check(oid, "currval")
         if oid not in self.current:
             raise_sql(self.engine.fctx, "55000",
                       f'currval of sequence "{self._name(oid)}" is not yet defined in this session')
         return self.current[oid]
 
     def setval(self, oid: int, value: int, called) -> int:
+        self.check(oid, "setval")
         conn = self.engine.conn
         row = conn.execute('SELECT minvalue, maxvalue FROM "pgsvc$sequence" WHERE relid = ?', (oid,)).fetchone()
         if row is None:

@@ -183,7 +183,10 @@ def _database_rows(engine, cols: list[str], rows: list[tuple]) -> list[tuple]:
     for row in rows:
         r = dict(zip(cols, row))
         acl = None
-        if r["oid"] in (1, 4):  # initdb's templates: PostgreSQL revokes CREATE/TEMP from PUBLIC
+        if r.get("datacl") is not None:
+            from pgsvc.sql.privfuncs import acl_text
+            acl = acl_text(engine, r["datacl"], "database", r["datdba"])
+        elif r["oid"] in (1, 4):  # initdb's templates: PostgreSQL revokes CREATE/TEMP from PUBLIC
             owner = role_name_by_oid(engine, r["datdba"])
             acl = json.dumps([f"=c/{owner}", f"{owner}=CTc/{owner}"])
         out.append((r["oid"], r["datname"], r["datdba"], r["encoding"], "c", r["datistemplate"],
@@ -269,6 +272,8 @@ def register(conn, engine) -> None:
     conn.create_function("pgsvce_table_is_visible", 1, lambda oid: _stored_bool(table_is_visible(engine, oid)))
     conn.create_function("pgsvce_encoding_to_char", 1, encoding_name, deterministic=True)
     syscat_types.register(conn)  # pg_type_is_visible
+    from pgsvc.sql import privfuncs
+    privfuncs.register(conn, engine)  # has_*_privilege, ACL texts, current_user
     _engine_function_sigs()
 
 

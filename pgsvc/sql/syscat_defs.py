@@ -10,8 +10,8 @@ Three kinds of source:
 
 Deviations from PostgreSQL 15 (documented, not silent): aclitem[] columns are text[]
 (same text, so array_to_string and psql's display agree), pg_node_tree columns are
-text, attmissingval is text; owners of per-database objects are the bootstrap
-superuser (10) until ownership is tracked; table row types are not in pg_type.
+text, attmissingval is text; table row types are not in pg_type. Owners and ACLs
+of relations and schemas come from pgsvc$acl (pgsvc.sql.grants).
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
     "pg_user": [("usename", N), ("usesysid", OID), ("usecreatedb", B), ("usesuper", B), ("userepl", B),
                 ("usebypassrls", B), ("passwd", T), ("valuntil", TZ), ("useconfig", TEXTS)],
     "pg_namespace": [("oid", OID), ("nspname", N), ("nspowner", OID), ("nspacl", ACL)],
+    "pg_policy": [("oid", OID), ("polname", N), ("polrelid", OID), ("polcmd", C), ("polpermissive", B),
+                  ("polroles", O.ARRAY_OID), ("polqual", NODE), ("polwithcheck", NODE)],
     "pg_class": [("oid", OID), ("relname", N), ("relnamespace", OID), ("reltype", OID), ("reloftype", OID),
                  ("relowner", OID), ("relam", OID), ("relfilenode", OID), ("reltablespace", OID),
                  ("relpages", I4), ("reltuples", F4), ("relallvisible", I4), ("reltoastrelid", OID),
@@ -108,17 +110,14 @@ VIEWS = {
         rolsuper AS usesuper, rolreplication AS userepl, rolbypassrls AS usebypassrls,
         '********' AS passwd, rolvaliduntil AS valuntil, NULL AS useconfig
         FROM {q('pg_authid')} WHERE rolcanlogin""",
-    # public belongs to pg_database_owner in PostgreSQL 15; the built-in schemas to the
-    # bootstrap superuser
+    # owners and ACLs from pgsvc$acl (pgsvc.sql.grants); without a row public belongs to
+    # pg_database_owner with PostgreSQL 15's initial ACL, other schemas to the bootstrap
+    # superuser with default privileges (NULL); the built-in schemas as in PostgreSQL
     "pg_namespace": f"""SELECT oid, nspname, nspowner, nspacl FROM (
-        SELECT oid, nspname,
-          CASE WHEN oid = 2200 THEN 6171 ELSE 10 END AS nspowner,
-          CASE WHEN oid = 2200
-               THEN '["pg_database_owner=UC/pg_database_owner","=U/pg_database_owner"]'
-               WHEN nspname LIKE 'pg\\_temp\\_%' ESCAPE '\\' THEN NULL
-               ELSE json_array({_BOOTSTRAP_NAME} || '=UC/' || {_BOOTSTRAP_NAME},
-                               '=U/' || {_BOOTSTRAP_NAME}) END AS nspacl
-        FROM main."pgsvc$namespace"
+        SELECT n.oid AS oid, n.nspname AS nspname,
+          coalesce(a.owner, CASE WHEN n.oid = 2200 THEN 6171 ELSE 10 END) AS nspowner,
+          pgsvce_nspacl_text(n.oid, a.acl, a.objoid IS NOT NULL) AS nspacl
+        FROM main."pgsvc$namespace" n LEFT JOIN main."pgsvc$acl" a ON a.objoid = n.oid
         UNION ALL SELECT 11, 'pg_catalog', 10, json_array({_BOOTSTRAP_NAME} || '=UC/' || {_BOOTSTRAP_NAME},
                                                          '=U/' || {_BOOTSTRAP_NAME})
         UNION ALL SELECT 99, 'pg_toast', 10, NULL
@@ -126,7 +125,10 @@ VIEWS = {
                          json_array({_BOOTSTRAP_NAME} || '=UC/' || {_BOOTSTRAP_NAME},
                                     '=U/' || {_BOOTSTRAP_NAME}))""",
     "pg_class": """SELECT c.oid AS oid, c.relname AS relname, c.nspoid AS relnamespace, 0 AS reltype,
-        0 AS reloftype, 10 AS relowner,
+        0 AS reloftype,
+        coalesce((SELECT o.owner FROM main."pgsvc$acl" o WHERE o.objoid =
+                   coalesce((SELECT x.indrelid FROM main."pgsvc$index" x WHERE x.indexrelid = c.oid), c.oid)),
+                 10) AS relowner,
         CASE c.relkind WHEN 'r' THEN 2 WHEN 'i' THEN 403 ELSE 0 END AS relam,
         CASE WHEN c.relkind = 'v' THEN 0 ELSE c.oid END AS relfilenode, 0 AS reltablespace,
         0 AS relpages, -1.0 AS reltuples, 0 AS relallvisible, 0 AS reltoastrelid,
@@ -142,7 +144,9 @@ VIEWS = {
                 WHERE ch.options IS NOT NULL AND j.value = c.oid) AS relhassubclass,
         0 AS relrowsecurity, 0 AS relforcerowsecurity, 1 AS relispopulated,
         CASE WHEN c.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident, 0 AS relispartition,
-        0 AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid, NULL AS relacl, NULL AS reloptions,
+        0 AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid,
+        pgsvce_acl_text((SELECT o.acl FROM main."pgsvc$acl" o WHERE o.objoid = c.oid), 'table') AS relacl,
+        NULL AS reloptions,
         NULL AS relpartbound
         FROM main."pgsvc$class" c LEFT JOIN main."pgsvc$namespace" n ON n.oid = c.nspoid""",
     "pg_attribute": f"""SELECT a.relid AS attrelid, a.attname AS attname, a.atttypid AS atttypid,
@@ -157,6 +161,9 @@ VIEWS = {
         FROM main."pgsvc$attribute" a LEFT JOIN {q('pg_type')} t ON t.oid = a.atttypid""",
     # built-in types and the database's domains/enums (pgsvc.sql.syscat_types)
     "pg_type": f"""SELECT * FROM {q('pg_type$builtin')} UNION ALL SELECT * FROM {q('pg_type$user')}""",
+    # no row-level security: no policies (psql's \\dp reads the relation)
+    "pg_policy": """SELECT 0 AS oid, '' AS polname, 0 AS polrelid, '' AS polcmd, 0 AS polpermissive,
+        NULL AS polroles, NULL AS polqual, NULL AS polwithcheck WHERE 0""",
     # keys: attnums, or PostgreSQL source text for expression columns (0 in indkey)
     "pg_index": """SELECT i.indexrelid AS indexrelid, i.indrelid AS indrelid,
         json_array_length(i.keys) AS indnatts, json_array_length(i.keys) AS indnkeyatts,

@@ -273,10 +273,14 @@ def _set(engine, tr, text, node: ast.VariableSetStmt) -> Statement:
         raise SqlError("0A000", f"SET {name} is not supported")
     if node.kind == k.VAR_RESET_ALL:
         return _stmt(text, "RESET", lambda e, s, p: _apply_reset(e, None))
+    if node.kind == k.VAR_RESET and name in ("role", "session_authorization"):
+        return _set_role(text, node, name)
     if node.kind == k.VAR_RESET:
         return _stmt(text, "RESET", lambda e, s, p: _apply_reset(e, name))
     if node.kind == k.VAR_SET_CURRENT:
         raise SqlError("0A000", "SET ... FROM CURRENT is not supported")
+    if name in ("role", "session_authorization"):
+        return _set_role(text, node, name)
     name = {"timezone": "TimeZone"}.get(name, name)
     value = None if node.kind == k.VAR_SET_DEFAULT else _set_value(node.args)
 
@@ -292,6 +296,25 @@ def _set(engine, tr, text, node: ast.VariableSetStmt) -> Statement:
             e.txn.local_snapshot = local
         return _apply_set(e, name, value, node.is_local)
     return _stmt(text, "SET", run)
+
+
+def _set_role(text, node, name) -> Statement:
+    """SET/RESET ROLE and SESSION AUTHORIZATION (pgsvc.sql.setrole)."""
+    from pgsvc.sql import setrole
+    value = None
+    if node.kind == enums.VariableSetKind.VAR_SET_VALUE:
+        value = _set_value(node.args)
+        if name == "role" and value == "none":
+            value = None
+    tag = "RESET" if node.kind == enums.VariableSetKind.VAR_RESET else "SET"
+
+    def run(e, s, p):
+        fn = setrole.set_role if name == "role" else setrole.set_session_authorization
+        fn(e, value, bool(node.is_local))
+        return Result(None, [], tag)
+    s = _stmt(text, tag, run)
+    s.cacheable = False
+    return s
 
 
 def _set_transaction(engine, opts) -> Result:
@@ -510,6 +533,7 @@ def _explain(engine, tr, text, node: ast.ExplainStmt):
     inner = engine.translate_stmt(text, node.query, list(tr.param_oids), None)
     if inner.sqlite_sql is None:
         raise SqlError("0A000", "EXPLAIN of this statement is not supported")
+    tr.privs_needed.extend(inner.extra.get("privs", ()))  # PostgreSQL checks them for EXPLAIN too
 
     def run(e, s, p):
         values = e.bind_values(inner, p)
@@ -578,6 +602,14 @@ def _create_extension(engine, tr, text, node: ast.CreateExtensionStmt):
                    hint="pgsvc does not support extensions.")
 
 
+def _grants(fn_name):
+    def build(engine, tr, text, node):
+        from pgsvc.sql import grants
+        tr.cacheable = False
+        return getattr(grants, fn_name)(engine, tr, text, node)
+    return build
+
+
 def _copy(engine, tr, text, node):
     from pgsvc.sql.copy import translate_copy
     return translate_copy(engine, tr, text, node)
@@ -619,6 +651,10 @@ _HANDLERS = {
     "CompositeTypeStmt": _type_ddl("CREATE TYPE", "refuse_type"),
     "CreateRangeStmt": _type_ddl("CREATE TYPE", "refuse_type"),
     "CopyStmt": _copy,
+    "GrantStmt": _grants("translate_grant"),
+    "AlterOwnerStmt": _grants("alter_owner_stmt"),
+    "ReassignOwnedStmt": _grants("translate_reassign"),
+    "DropOwnedStmt": _grants("translate_drop_owned"),
     "LoadStmt": _load,
     "CreateExtensionStmt": _create_extension,
 }

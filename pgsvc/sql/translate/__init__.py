@@ -41,6 +41,10 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, DmlMixin):
         self.in_window_ok = True
         self.alias_seq = 0
         self._last_operands = (None, None)
+        # privileges the statement needs, checked at each execution (pgsvc.sql.authz):
+        # (kind 'n' schema / 'r' relation, name or OID, letters, check-as role (0 = current), any-of)
+        self.privs_needed: list[tuple] = []
+        self.check_as = 0  # inside a view's query: the view owner's role
 
     # --- context ------------------------------------------------------------------
 
@@ -48,7 +52,14 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, DmlMixin):
         return self.engine.fctx.format_context()
 
     def search_path(self) -> list[str]:
-        return self.engine.search_path()
+        from pgsvc.sql.authz import authz
+        return authz(self.engine).usable_schemas(self.engine.search_path())
+
+    def need(self, rel: Relation, letters: str) -> None:
+        """Record that the statement uses `rel` needing `letters` (pgsvc.sql.acl codes)."""
+        item = ("r", rel.oid, letters, self.check_as, False)
+        if item not in self.privs_needed:
+            self.privs_needed.append(item)
 
     # --- parameters -----------------------------------------------------------------
 
@@ -94,6 +105,9 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, DmlMixin):
         if rel is None:
             name = f"{rv.schemaname}.{rv.relname}" if rv.schemaname else rv.relname
             raise SqlError("42P01", f'relation "{name}" does not exist', position=_loc(rv))
+        if rv.schemaname and not self.check_as and not any(n[:2] == ("n", rel.schema) for n in self.privs_needed):
+            # a qualified name needs USAGE on its schema (the error points at the name)
+            self.privs_needed.append(("n", rel.schema, "U", 0, False, _loc(rv)))
         return rel
 
     def lookup_relation_text(self, text: str, pos) -> Relation:
@@ -108,9 +122,11 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, DmlMixin):
     def view_query(self, rel: Relation):
         import pglast
         node = pglast.parse_sql(rel.viewdef)[0].stmt
-        saved = (self.scope, self.ctes)
-        self.scope, self.ctes = Scope(), {}
+        saved = (self.scope, self.ctes, self.check_as)
+        # PostgreSQL checks a view's relations as the view's owner (the view itself was
+        # checked as the caller by range_var)
+        self.scope, self.ctes, self.check_as = Scope(), {}, rel.owner
         try:
             return self.select(node)
         finally:
-            self.scope, self.ctes = saved
+            self.scope, self.ctes, self.check_as = saved

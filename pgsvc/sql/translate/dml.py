@@ -51,6 +51,22 @@ class DmlMixin:
             self.writes = True
         return rel
 
+    def need_target(self, rel: Relation, node, letters: str) -> None:
+        """The target's privileges: INSERT 'a' / UPDATE 'w' / DELETE 'd', plus SELECT when the
+        statement reads the target's columns (WHERE, RETURNING, SET expressions) and UPDATE
+        for ON CONFLICT DO UPDATE, as PostgreSQL's per-column checks work out for them."""
+        reads = bool(getattr(node, "whereClause", None) or getattr(node, "returningList", None))
+        if isinstance(node, ast.UpdateStmt):
+            reads = reads or any(_reads_columns(t.val) for t in node.targetList)
+        conflict = getattr(node, "onConflictClause", None)
+        if conflict is not None and conflict.action == enums.OnConflictAction.ONCONFLICT_UPDATE:
+            letters += "w"
+            reads = reads or conflict.whereClause is not None or \
+                any(_reads_columns(t.val) for t in conflict.targetList or ())
+        if reads:
+            letters += "r"
+        self.need(rel, letters)
+
     def table_entry(self, rel: Relation, alias: str, sql_alias: str | None) -> RangeEntry:
         prefix = f"{sql_alias}." if sql_alias else ""
         cols = [ColInfo(a.name, a.type_oid, a.typmod, f"{prefix}{quote_ident(a.name)}", rel.oid, a.attnum,
@@ -80,6 +96,7 @@ class DmlMixin:
         self.dml_kind = "INSERT"
         with_sql = self.with_clause(node.withClause) if node.withClause else ""
         rel = self.target_relation(node.relation)
+        self.need_target(rel, node, "a")
         alias = node.relation.alias.aliasname if node.relation.alias else rel.name
         if node.cols:
             attrs = []
@@ -268,6 +285,7 @@ class DmlMixin:
     def update(self, node: ast.UpdateStmt) -> Dml:
         with_sql = self.with_clause(node.withClause) if node.withClause else ""
         rel = self.target_relation(node.relation)
+        self.need_target(rel, node, "w")
         alias = node.relation.alias.aliasname if node.relation.alias else rel.name
         sa = self.new_alias(alias)
         self.scope.add(self.table_entry(rel, alias, sa))
@@ -285,6 +303,7 @@ class DmlMixin:
     def delete(self, node: ast.DeleteStmt) -> Dml:
         with_sql = self.with_clause(node.withClause) if node.withClause else ""
         rel = self.target_relation(node.relation)
+        self.need_target(rel, node, "d")
         alias = node.relation.alias.aliasname if node.relation.alias else rel.name
         sa = self.new_alias(alias)
         self.scope.add(self.table_entry(rel, alias, sa))
@@ -316,6 +335,19 @@ def _expr_loc(node) -> int | None:
 
 def type_label(oid: int, typmod: int) -> str:
     return format_type(oid, typmod)
+
+
+def _reads_columns(node) -> bool:
+    """Whether an expression mentions a column (EXCLUDED.x aside, which is the new row)."""
+    if isinstance(node, ast.ColumnRef):
+        names = [f.sval for f in node.fields if isinstance(f, ast.String)]
+        return not (len(names) == 2 and names[0] == "excluded")
+    if isinstance(node, ast.Node):
+        return any(_reads_columns(getattr(node, k)) for k in node.__slots__)
+    if isinstance(node, (list, tuple)):
+        return any(_reads_columns(x) for x in node)
+    return False
+
 
 def column_default(attr: Attr) -> str | None:
     """The column's default, else its domain's (the nearest in a chain of domains)."""

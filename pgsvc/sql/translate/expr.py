@@ -366,7 +366,9 @@ class ExprMixin:
         if k in (op.SVFOP_CURRENT_USER, op.SVFOP_USER, op.SVFOP_SESSION_USER, op.SVFOP_CURRENT_ROLE):
             label = {op.SVFOP_CURRENT_USER: "current_user", op.SVFOP_USER: "current_user",
                      op.SVFOP_SESSION_USER: "session_user", op.SVFOP_CURRENT_ROLE: "current_role"}[k]
-            return Ex(sql_literal(self.session.user), O.NAME, name=label)
+            # evaluated at run time: SET ROLE changes current_user without re-translation
+            fn = "pgsvce_session_user()" if label == "session_user" else "pgsvce_current_user()"
+            return Ex(fn, O.NAME, name=label)
         if k == op.SVFOP_CURRENT_CATALOG:
             return Ex(sql_literal(self.session.database), O.NAME, name="current_catalog")
         if k == op.SVFOP_CURRENT_SCHEMA:

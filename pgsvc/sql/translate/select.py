@@ -383,6 +383,8 @@ class SelectMixin:
             return f"{quote_ident('cte_' + name)} AS {sa}"
         # pg_catalog relations first, information_schema's when named (or on the search path)
         rel = syscat.lookup(self, rv) or infoschema.lookup(self, rv) or self.relation(rv)
+        if rel.schema not in ("pg_catalog", "information_schema"):  # both readable by PUBLIC
+            self.need(rel, "r")
         if rel.kind == "v":
             q = self.view_query(rel)
             return self.add_derived(rv.alias or ast.Alias(aliasname=name), q.columns, q.sql_paren())
