@@ -476,9 +476,10 @@ class ExprMixin:
                 raise SqlError("0A000", "this subscript or field selection is not supported", position=_loc(node))
             idx = self.coerce(self.expr(ind.uidx), O.INT4)
             elem = t.elem_oid
-            path = f"('$[' || ({idx.sql} - 1) || ']')"
+            lower = 0 if base.oid in O.VECTOR_OIDS else 1  # int2vector/oidvector count from 0
+            path = f"('$[' || ({idx.sql} - {lower}) || ']')"
             op = "->" if elem == O.NUMERIC else "->>"
-            base = Ex(f"(CASE WHEN {idx.sql} >= 1 THEN ({base.sql} {op} {path}) END)", elem,
+            base = Ex(f"(CASE WHEN {idx.sql} >= {lower} THEN ({base.sql} {op} {path}) END)", elem,
                       name=base.name, has_agg=base.has_agg)
         return base
 

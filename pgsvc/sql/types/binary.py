@@ -100,16 +100,17 @@ def binary_encoder(oid: int) -> Callable[[Any], bytes]:
     if t is not None and t.category == "A" and t.elem_oid:
         element = binary_encoder(t.elem_oid)
         elem_oid = t.elem_oid
-        return lambda v: encode_array(v, elem_oid, element)
+        lower = 0 if oid in O.VECTOR_OIDS else 1
+        return lambda v: encode_array(v, elem_oid, element, lower)
     raise SqlError("42883", f"no binary output function available for type {t.name if t else oid}")
 
 
-def encode_array(value: list, elem_oid: int, element: Callable[[Any], bytes]) -> bytes:
+def encode_array(value: list, elem_oid: int, element: Callable[[Any], bytes], lower: int = 1) -> bytes:
     dims = dimensions(value)
     flat = flatten(value) if dims else []
     has_null = any(v is None for v in flat)
     out = [struct.pack("!iiI", len(dims), 1 if has_null else 0, elem_oid)]
-    out += [struct.pack("!ii", d, 1) for d in dims]
+    out += [struct.pack("!ii", d, lower) for d in dims]
     for item in flat:
         if item is None:
             out.append(_I4.pack(-1))

@@ -325,3 +325,7 @@ TYPE_ROWS = (
     (5078, "anycompatiblearray", "anycompatiblearray", -1, "P", False, 0, 0),
     (5079, "anycompatiblenonarray", "anycompatiblenonarray", 4, "P", False, 0, 0),
 )
+
+# int2vector / oidvector: arrays of one dimension whose subscripts start at 0, printed as
+# space-separated elements without braces (pg_index.indkey, pg_proc.proargtypes, ...)
+VECTOR_OIDS = (INT2VECTOR, OIDVECTOR)

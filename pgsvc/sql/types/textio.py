@@ -84,6 +84,9 @@ def text_encoder(oid: int, ctx: FormatContext | None = None) -> Callable[[Any], 
     if U.base_of(oid) != oid:
         return text_encoder(U.base_of(oid), ctx)  # a domain prints as its base type
     t = find_oid(oid)
+    if oid in O.VECTOR_OIDS:
+        element = text_encoder(t.elem_oid, ctx)
+        return lambda v: " ".join(element(x) for x in v)
     if t is not None and t.category == "A" and t.elem_oid:
         element = text_encoder(t.elem_oid, ctx)
         return lambda v: format_array(v, element)
@@ -130,6 +133,9 @@ def _base_decoder(oid: int, ctx: FormatContext) -> Callable[[str], Any]:
     if U.is_enum(oid):
         return lambda text: U.enum_check(oid, text)
     t = find_oid(oid)
+    if oid in O.VECTOR_OIDS:
+        element = _base_decoder(t.elem_oid, ctx)
+        return lambda text: [element(part) for part in text.split()]
     if t is not None and t.category == "A" and t.elem_oid:
         element = _base_decoder(t.elem_oid, ctx)
         return lambda text: parse_array(text, element)
