@@ -220,5 +220,103 @@ def ls_clusters(datadirs, as_json, no_discover) -> None:
     click.echo((render_clusters_json if as_json else render_clusters)(rows), nl=False)
 
 
+def _connection_flags(f):
+    """libpq's connection options, as pg_dump takes them (the environment fills the gaps)."""
+    f = click.option("-W", "--password", "prompt", flag_value=True, default=None,
+                     help="prompt for a password before connecting")(f)
+    f = click.option("-w", "--no-password", "prompt", flag_value=False,
+                     help="never prompt for a password")(f)
+    f = click.option("-U", "--username", help="connect as this role (default: $PGUSER, the OS user)")(f)
+    f = click.option("-p", "--port", help="server port (default: $PGPORT, 5432)")(f)
+    f = click.option("-h", "--host", help="server host or socket directory (default: $PGHOST, a local socket)")(f)
+    return f
+
+
+def _dump_flags(f):
+    f = click.option("--inserts", "--column-inserts", "inserts", is_flag=True,
+                     help="INSERT statements instead of COPY")(f)
+    f = click.option("--no-comments", is_flag=True, help="no COMMENT statements")(f)
+    f = click.option("-x", "--no-privileges", "--no-acl", "no_privileges", is_flag=True,
+                     help="no GRANT/REVOKE statements")(f)
+    f = click.option("-O", "--no-owner", is_flag=True, help="no ALTER ... OWNER TO statements")(f)
+    f = click.option("--if-exists", is_flag=True, help="DROP ... IF EXISTS (with --clean)")(f)
+    f = click.option("-c", "--clean", is_flag=True, help="drop objects before creating them")(f)
+    f = click.option("-a", "--data-only", is_flag=True, help="data only, no definitions")(f)
+    f = click.option("-s", "--schema-only", is_flag=True, help="definitions only, no data")(f)
+    f = click.option("-f", "--file", "outfile", type=click.Path(dir_okay=False),
+                     help="write the script to this file (default: standard output)")(f)
+    return _connection_flags(f)
+
+
+def _run_dump_command(program: str, run) -> None:
+    from pgsvc.dump.run import DumpFailure
+
+    try:
+        run()
+    except DumpFailure as e:
+        for i, line in enumerate(str(e).split("\n")):
+            click.echo(f"{program}: error: {line}" if i == 0 else line, err=True)
+        sys.exit(1)
+    except OSError as e:
+        click.echo(f"{program}: error: {e.strerror or e}", err=True)
+        sys.exit(1)
+
+
+def _open_output(outfile):
+    return open(outfile, "wb") if outfile else click.get_binary_stream("stdout")
+
+
+@main.command()
+@click.argument("dbname_arg", metavar="[DBNAME]", required=False)
+@click.option("-d", "--dbname", help="database to dump (default: $PGDATABASE, the user name)")
+@click.option("-t", "--table", "tables", multiple=True, metavar="PATTERN",
+              help="only matching tables, views and sequences (repeatable)")
+@click.option("-C", "--create", is_flag=True, help="CREATE DATABASE and \\connect to it first")
+@_dump_flags
+def dump(dbname_arg, dbname, tables, create, outfile, schema_only, data_only, clean, if_exists, no_owner,
+         no_privileges, no_comments, inserts, host, port, username, prompt) -> None:
+    """Write a database as a plain SQL script (like pg_dump) that PostgreSQL 15's psql
+    and pgsvc load: schema, data (COPY), sequence values, constraints, indexes, views,
+    comments, owners and GRANTs. Connects as psql does (-h -p -U, PG* variables)."""
+    from pgsvc.dump.options import DumpOptions
+    from pgsvc.dump.run import Target, run_dump
+
+    opts = DumpOptions(schema_only, data_only, list(tables), no_owner, no_privileges, no_comments,
+                       clean, if_exists, create, inserts)
+    target = Target(host, port, username, dbname or dbname_arg, prompt)
+
+    def run():
+        with _open_output(outfile) as stream:
+            run_dump(target, opts, stream)
+
+    _run_dump_command("pgsvc dump", run)
+
+
+@main.command()
+@click.option("-l", "--database", "dbname", help="database to read roles and the database list from "
+              "(default: postgres)")
+@click.option("-g", "--globals-only", is_flag=True, help="roles only, no databases")
+@click.option("-r", "--roles-only", is_flag=True, help="roles only, no databases")
+@click.option("--no-role-passwords", is_flag=True, help="leave out password verifiers (no superuser needed)")
+@_dump_flags
+def dumpall(dbname, globals_only, roles_only, no_role_passwords, outfile, schema_only, data_only, clean,
+            if_exists, no_owner, no_privileges, no_comments, inserts, host, port, username, prompt) -> None:
+    """Write the whole cluster as a plain SQL script (like pg_dumpall): roles and their
+    memberships, then each database (CREATE DATABASE, \\connect, its dump)."""
+    from pgsvc.dump.options import DumpOptions
+    from pgsvc.dump.run import DumpallOptions, Target, run_dumpall
+
+    opts = DumpOptions(schema_only, data_only, [], no_owner, no_privileges, no_comments,
+                       clean, if_exists, False, inserts)
+    target = Target(host, port, username, dbname, prompt)
+    all_opts = DumpallOptions(globals_only, roles_only, no_role_passwords)
+
+    def run():
+        with _open_output(outfile) as stream:
+            run_dumpall(target, opts, all_opts, stream)
+
+    _run_dump_command("pgsvc dumpall", run)
+
+
 if __name__ == "__main__":
     main()
