@@ -256,6 +256,8 @@ def _run_dump_command(program: str, run) -> None:
     except DumpFailure as e:
         for i, line in enumerate(str(e).split("\n")):
             click.echo(f"{program}: error: {line}" if i == 0 else line, err=True)
+        if e.detail:
+            click.echo(f"{program}: detail: {e.detail}", err=True)
         sys.exit(1)
     except OSError as e:
         click.echo(f"{program}: error: {e.strerror or e}", err=True)

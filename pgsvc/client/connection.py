@@ -40,8 +40,9 @@ class ClientError(PgsvcError):
 class ServerError(ClientError):
     """An ErrorResponse from the server; str() is libpq's PQerrorMessage layout."""
 
-    def __init__(self, fields: dict[str, str]) -> None:
+    def __init__(self, fields: dict[str, str], query: str | None = None) -> None:
         self.fields = fields
+        self.query = query  # the statement that failed, when a query did
         self.sqlstate = fields.get("sqlstate", "")
         self.severity = fields.get("severity", "ERROR")
         self.message = fields.get("message", "")
@@ -92,7 +93,7 @@ class Connection:
             elif mtype == b"C":
                 result.tag = m.command_tag(body)
             elif mtype == b"E":
-                error = ServerError(m.notice_fields(body))
+                error = ServerError(m.notice_fields(body), sql)
             elif mtype == b"H":  # a COPY TO where rows were expected: refuse it, keep the session
                 error = ClientError("COPY is not expected in a query")
             elif mtype == b"G":
@@ -122,7 +123,7 @@ class Connection:
             elif mtype in (b"H", b"c", b"C"):
                 pass
             elif mtype == b"E":
-                error = ServerError(m.notice_fields(body))
+                error = ServerError(m.notice_fields(body), sql)
             elif mtype == b"Z":
                 if error is not None:
                     raise error

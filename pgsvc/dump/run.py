@@ -21,7 +21,12 @@ from pgsvc.dump.script import DumpError, connect_name, create_database_statement
 
 
 class DumpFailure(Exception):
-    """What went wrong, worded for the operator (without the program-name prefix)."""
+    """What went wrong, worded for the operator (without the program-name prefix); detail
+    is pg_dump's second line ("Query was: ...")."""
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 @dataclass
@@ -81,7 +86,7 @@ def failures_reported():
     try:
         yield
     except ServerError as e:
-        raise DumpFailure(f"query failed: {e}") from None
+        raise DumpFailure(f"query failed: {e}", f"Query was: {e.query}" if e.query else None) from None
     except (ClientError, DumpError) as e:
         raise DumpFailure(str(e)) from None
 
