@@ -140,9 +140,9 @@ def _sigs() -> list[FuncSig]:
     f("pg_sleep", [F8], O.VOID, "pgsvc_pg_sleep({0})", volatility="v")
     # json
     for j, pre in ((JS, "json"), (JB, "jsonb")):
-        f(f"{pre}_build_object", [O.ANY_], j, f"pgsvc_{pre}_build_object({{args}})",
+        f(f"{pre}_build_object", [O.ANY_], j, f"pgsvc_{pre}_build_object({{jsonargs}})",
           variadic_oid=O.ANY_, strict=False, volatility="s")
-        f(f"{pre}_build_array", [O.ANY_], j, f"pgsvc_{pre}_build_array({{args}})",
+        f(f"{pre}_build_array", [O.ANY_], j, f"pgsvc_{pre}_build_array({{jsonargs}})",
           variadic_oid=O.ANY_, strict=False, volatility="s")
         f(f"{pre}_typeof", [j], T, "pgsvc_json_typeof({0})")
         f(f"{pre}_array_length", [j], I4, "pgsvc_json_array_length({0})")

@@ -260,6 +260,9 @@ def _format(fmt, *args):
 
 
 def _build_object(jsonb):
+    """json[b]_build_object over JSON texts (the translator wraps each argument in
+    pgsvc_to_json with its type, as PostgreSQL converts each by its type); a key is the
+    argument's text (a JSON string's content, else the JSON text itself: 2 -> "2")."""
     def build(*args):
         if len(args) % 2:
             raise SqlError("22023", "argument list must have even number of elements",
@@ -269,37 +272,60 @@ def _build_object(jsonb):
         for k, v in zip(args[::2], args[1::2], strict=True):
             if k is None:
                 raise SqlError("22004", "null value not allowed for object key")
-            pairs.append((str(k), v))
-        return dumps_jsonb(dict(pairs)) if jsonb else dumps_json(dict(pairs))
+            key = json.loads(k) if k.startswith('"') else k
+            pairs.append((key, "null" if v is None else v))
+        if jsonb:
+            return dumps_jsonb({k: loads(v) for k, v in pairs})
+        return "{" + ", ".join(json.dumps(k, ensure_ascii=False) + " : " + v for k, v in pairs) + "}"
     return build
 
 
 def _build_array(jsonb):
-    return lambda *args: dumps_jsonb(list(args)) if jsonb else dumps_json(list(args))
+    def build(*args):
+        items = ["null" if v is None else v for v in args]
+        return dumps_jsonb([loads(v) for v in items]) if jsonb else "[" + ", ".join(items) + "]"
+    return build
 
 
 def _to_json(ctx, value, oid):
+    """to_json: a stored value of type `oid` as JSON text (arrays as JSON arrays)."""
     from pgsvc.sql.types import oids as O
+    from pgsvc.sql.types.catalog import find_oid
     if value is None:
         return None
     if oid in (O.JSON, O.JSONB):
-        return dumps_jsonb(loads(value))
+        return value  # already JSON text (jsonb's is its normalised output)
+    t = find_oid(oid)
+    if t is not None and t.category == "A" and t.elem_oid:
+        return _json_array(ctx, to_python(oid, value), t.elem_oid)
+    return _python_json(ctx, to_python(oid, value), oid)
+
+
+def _json_array(ctx, items: list, elem_oid: int) -> str:
+    """array_to_json's form: [1,2], [[1,2],[3,4]] (no spaces)."""
+    return "[" + ",".join("null" if v is None else _json_array(ctx, v, elem_oid) if isinstance(v, list)
+                          else _python_json(ctx, v, elem_oid) for v in items) + "]"
+
+
+def _python_json(ctx, value, oid) -> str:
+    from pgsvc.sql.types import oids as O
+    if oid in (O.JSON, O.JSONB):
+        return value if isinstance(value, str) else dumps_jsonb(value)
     if oid in (O.INT2, O.INT4, O.INT8, O.FLOAT4, O.FLOAT8, O.NUMERIC):
-        return text_encoder(oid)(to_python(oid, value))
+        return text_encoder(oid)(value)
     if oid == O.BOOL:
         return "true" if value else "false"
     if oid in (O.TIMESTAMP, O.TIMESTAMPTZ, O.DATE):
         from pgsvc.sql.types.context import FormatContext
         fctx = FormatContext(datestyle="ISO, MDY", timezone=ctx.format_context().timezone)
-        text = text_encoder(oid, fctx)(to_python(oid, value))
+        text = text_encoder(oid, fctx)(value)
         if oid != O.DATE:
             date_part, _, rest = text.partition(" ")
             text = date_part + "T" + rest
             if oid == O.TIMESTAMPTZ and len(rest) >= 3 and rest[-3] in "+-":
                 text += ":00"
         return json.dumps(text)
-    return json.dumps(text_encoder(oid, ctx.format_context())(to_python(oid, value)),
-                      ensure_ascii=False)
+    return json.dumps(text_encoder(oid, ctx.format_context())(value), ensure_ascii=False)
 
 
 def make_library_udfs(ctx: FunctionContext) -> dict:

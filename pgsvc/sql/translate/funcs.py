@@ -135,6 +135,9 @@ class FuncMixin(_ScalarMixin):
         emit = sig.emit
         if name in ("min", "max") and sig.kind == "aggregate" and coerced and emit.startswith(("min(", "max(")):
             sql_args = [f"{coerced[0].sql}{_collate(coerced[0].oid)}"]
+        if "{jsonargs}" in emit:  # each argument as JSON text, converted by its type (json_build_*)
+            sql_args = [f"pgsvc_to_json({c.sql}, {c.oid})" for c in coerced]
+            emit = emit.replace("{jsonargs}", "{args}")
         if "{args}" in emit or "{argtype" in emit:
             kw = {f"argtype{i}": c.oid for i, c in enumerate(coerced)}
             emit = emit.replace("{args}", ", ".join(a.replace("{", "{{").replace("}", "}}") for a in sql_args))
