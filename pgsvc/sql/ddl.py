@@ -42,7 +42,11 @@ class Ddl:
         if rv.schemaname:
             if rv.schemaname not in self.cat.schemas:
                 raise SqlError("3F000", f'schema "{rv.schemaname}" does not exist')
-            authz(self.engine).check_create_in(rv.schemaname)
+            try:
+                authz(self.engine).check_create_in(rv.schemaname)
+            except SqlError as err:
+                err.position = rv.location + 1 if rv.location is not None and rv.location >= 0 else None
+                raise
             return rv.schemaname
         for s in authz(self.engine).usable_schemas(self.engine.search_path()):
             if s in self.cat.schemas and s != self.engine.temp_schema:

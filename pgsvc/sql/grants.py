@@ -368,7 +368,12 @@ def translate_drop_owned(engine, tr, text, node: ast.DropOwnedStmt) -> Statement
         d = DdlAll(engine)
         for rel in sorted(list(engine.catalog.by_oid.values()), key=lambda r: -r.oid):
             if rel.owner in olds and rel.kind in ("r", "v", "S") and rel.oid in d.cat.by_oid:
-                d.drop_relation(d.cat.by_oid[rel.oid], cascade)
+                try:
+                    d.drop_relation(d.cat.by_oid[rel.oid], cascade)
+                except SqlError as err:
+                    if err.sqlstate == "2BP01":  # PostgreSQL drops the set at once and words it so
+                        err.message = "cannot drop desired object(s) because other objects depend on them"
+                    raise
         for obj_oid, owner, text_acl in engine.conn.execute('SELECT objoid, owner, acl FROM "pgsvc$acl"').fetchall():
             items = A.load(text_acl)
             for old in olds:
@@ -393,9 +398,9 @@ def translate_drop_owned(engine, tr, text, node: ast.DropOwnedStmt) -> Statement
     return _stmt(text, "DROP OWNED", run)
 
 
-def owned_objects(engine, role: int) -> list[str]:
-    """DROP ROLE's detail lines for this database (PostgreSQL's checkSharedDependencies),
-    in OID order as PostgreSQL lists them."""
+def owned_objects(engine, role: int) -> list[tuple[int, str]]:
+    """DROP ROLE's detail lines for this database (PostgreSQL's checkSharedDependencies)
+    as (OID, line): PostgreSQL lists them in OID order, databases included."""
     cat = engine.catalog
     lines: list[tuple[int, str]] = []
     for name, oid in cat.schemas.items():
@@ -412,7 +417,7 @@ def owned_objects(engine, role: int) -> list[str]:
             lines.append((rel.oid, f"owner of {word} {qualified(engine, rel)}"))
         elif A.mentions(rel.acl, role):
             lines.append((rel.oid, f"privileges for {word} {qualified(engine, rel)}"))
-    return [line for _oid, line in sorted(lines)]
+    return lines
 
 
 def qualified(engine, rel) -> str:

@@ -264,12 +264,17 @@ def drop_role(engine, tr, text, node: ast.DropRoleStmt):
                 if target.superuser and not me.superuser:
                     raise SqlError("42501", "must be superuser to drop superusers")
                 from pgsvc.sql.grants import owned_objects
-                lines = [f"owner of database {d}" for d in sc.cat.databases_owned_by(target.oid)]
-                lines += [f"privileges for database {d}" for d in databases_granted_to(sc, target.oid)]
-                lines += owned_objects(e, target.oid)  # this database's objects (PostgreSQL's check too)
+                # PostgreSQL lists them in OID order from one counter; here databases and a
+                # database's objects count separately, so: objects copied from the template
+                # (public), then databases, then the objects made in this database
+                lines = [((1, sc.cat.find_database(d).oid), f"owner of database {d}")
+                         for d in sc.cat.databases_owned_by(target.oid)]
+                lines += [((1, sc.cat.find_database(d).oid), f"privileges for database {d}")
+                          for d in databases_granted_to(sc, target.oid)]
+                lines += [((0 if oid < 16384 else 2, oid), line) for oid, line in owned_objects(e, target.oid)]
                 if lines:
                     raise SqlError("2BP01", f'role "{name}" cannot be dropped because some objects depend on it',
-                                   detail="\n".join(lines))
+                                   detail="\n".join(line for _key, line in sorted(lines)))
                 sc.cat.delete_role(target.oid)
         sc.write(change)
         return done("DROP ROLE")

@@ -87,3 +87,11 @@ def current_user(engine) -> str:
 
 def session_user(engine) -> str:
     return shared(engine).session_role().name
+
+
+def show(engine, name: str) -> str:
+    """SHOW role ('none' unless SET ROLE is in force) / SHOW session_authorization."""
+    sc = shared(engine)
+    if name == "role":
+        return sc.me().name if sc.current_oid is not None else "none"
+    return sc.session_role().name

@@ -425,6 +425,9 @@ def _show(engine, tr, text, node: ast.VariableShowStmt) -> Statement:
         label = "transaction_isolation"
 
     def run(e, s, p):
+        if label.lower() in ("role", "session_authorization"):
+            from pgsvc.sql import setrole
+            return Result(s.columns, [(setrole.show(e, label.lower()),)], "SHOW")
         if label.lower() in PLANNER_SETTINGS:
             return Result(s.columns, [(e.planner_settings.get(label.lower(), PLANNER_SETTINGS[label.lower()]),)],
                           "SHOW")
@@ -547,12 +550,17 @@ def _explain(engine, tr, text, node: ast.ExplainStmt):
 
 
 def _lock(engine, tr, text, node):
-    for rv in node.relations:
-        tr.relation(rv)
+    rels = [tr.relation(rv) for rv in node.relations]
+    # PostgreSQL's LockTableAclCheck: ACCESS SHARE needs SELECT, ROW EXCLUSIVE any of
+    # INSERT/UPDATE/DELETE/TRUNCATE, stronger modes any of UPDATE/DELETE/TRUNCATE
+    letters = {1: "r", 3: "awdD"}.get(node.mode, "wdD")
+    needs = [("r", rel.oid, letters, 0, True) for rel in rels]
 
     def run(e, s, p):
         if not e.txn.block:
             raise SqlError("25P01", "LOCK TABLE can only be used in transaction blocks")
+        from pgsvc.sql.authz import authz
+        authz(e).check_statement(needs)
         e.acquire_writer()
         return Result(None, [], "LOCK TABLE")
     return _stmt(text, "LOCK TABLE", run)

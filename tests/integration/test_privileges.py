@@ -1,0 +1,219 @@
+"""Object privileges (issue 4): owners, GRANT/REVOKE on tables, views, sequences, schemas
+and databases, enforced with 42501 as in PostgreSQL 15 — a script of real logins (psql
+\\c as non-superusers) and SET ROLE, run side by side on pgsvc and PostgreSQL 15, must
+print the same results, errors, warnings, SQLSTATEs and catalog ACL texts; CONNECT is
+checked at login (FATAL with PostgreSQL's detail); a prepared statement is re-checked
+after GRANT/REVOKE.
+
+One pgsvc cluster for the module (local trust, TCP scram), one PostgreSQL 15 per session.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import psycopg
+import pytest
+
+from conftest import require_engine, require_tool
+
+
+@pytest.fixture(scope="module")
+def srv(module_server_factory):
+    require_engine()
+    s = module_server_factory("-U", "postgres", "--auth-local", "trust", "--auth-host", "trust")
+    s.superuser = "postgres"
+    return s
+
+
+SCRIPT = r"""
+\set VERBOSITY verbose
+\set ON_ERROR_STOP 0
+CREATE ROLE pv_alice LOGIN;
+CREATE ROLE pv_bob LOGIN;
+CREATE ROLE pv_carol LOGIN;
+CREATE ROLE pv_grp NOLOGIN;
+CREATE ROLE pv_noinh LOGIN NOINHERIT;
+GRANT pv_grp TO pv_carol, pv_noinh;
+CREATE DATABASE pv_db OWNER pv_alice;
+\c pv_db
+CREATE SCHEMA sa AUTHORIZATION pv_alice;
+GRANT CREATE ON SCHEMA public TO pv_alice;
+\c - pv_alice
+CREATE TABLE t (id serial PRIMARY KEY, v text);
+INSERT INTO t (v) VALUES ('a'), ('b');
+CREATE TABLE sa.s1 (x int);
+CREATE VIEW v AS SELECT id, v FROM t;
+CREATE SEQUENCE q;
+SELECT current_user, session_user;
+\c - pv_bob
+SELECT * FROM t;
+INSERT INTO t (v) VALUES ('x');
+UPDATE t SET v = 'y';
+DELETE FROM t;
+TRUNCATE t;
+COPY t TO STDOUT;
+SELECT * FROM v;
+SELECT nextval('q');
+SELECT * FROM sa.s1;
+CREATE TABLE sa.mine (x int);
+CREATE SCHEMA bobs;
+DROP TABLE t;
+ALTER TABLE t ADD COLUMN z int;
+CREATE INDEX ON t (v);
+COMMENT ON TABLE t IS 'x';
+GRANT SELECT ON t TO pv_bob;
+\c - pv_alice
+GRANT SELECT ON t TO pv_bob;
+GRANT SELECT ON v TO pv_carol;
+GRANT USAGE ON SEQUENCE q TO pv_bob;
+GRANT USAGE ON SCHEMA sa TO pv_bob;
+\c - pv_bob
+SELECT * FROM t ORDER BY id;
+INSERT INTO t (v) VALUES ('x');
+UPDATE t SET v = 'y';
+SELECT nextval('q');
+SELECT setval('q', 5);
+SELECT * FROM sa.s1;
+GRANT SELECT ON t TO pv_carol;
+\c - pv_carol
+SELECT * FROM v ORDER BY id;
+SELECT * FROM t;
+\c - pv_alice
+GRANT INSERT ON t TO pv_bob WITH GRANT OPTION;
+\c - pv_bob
+INSERT INTO t (v) VALUES ('x');
+GRANT INSERT, DELETE ON t TO pv_carol;
+GRANT DELETE ON t TO pv_carol;
+\c - pv_alice
+GRANT USAGE ON SEQUENCE t_id_seq TO pv_bob;
+REVOKE INSERT ON t FROM pv_bob;
+REVOKE INSERT ON t FROM pv_bob CASCADE;
+REVOKE SELECT ON t FROM pv_bob;
+GRANT SELECT ON t TO PUBLIC;
+GRANT USAGE ON t TO pv_bob;
+GRANT INSERT ON SEQUENCE q TO pv_bob;
+GRANT ALL ON t TO pv_grp;
+GRANT SELECT ON t TO pv_nosuch;
+SELECT relname, relacl FROM pg_class WHERE relname IN ('t', 'v', 'q', 't_id_seq', 't_pkey') ORDER BY 1;
+\c - pv_bob
+SELECT count(*) FROM t;
+\c - pv_carol
+UPDATE t SET v = 'z' WHERE id = 1;
+\c - pv_noinh
+UPDATE t SET v = 'z' WHERE id = 1;
+SET ROLE pv_grp;
+UPDATE t SET v = 'w' WHERE id = 1;
+SELECT current_user, session_user;
+RESET ROLE;
+SET ROLE pv_alice;
+\c - postgres
+SELECT pg_get_userbyid(relowner), relname FROM pg_class WHERE relname IN ('t', 'v', 'q', 't_id_seq', 't_pkey') ORDER BY 2;
+SELECT nspname, pg_get_userbyid(nspowner), nspacl FROM pg_namespace WHERE nspname IN ('public', 'sa') ORDER BY 1;
+SELECT has_table_privilege('pv_bob', 't', 'select'), has_table_privilege('pv_bob', 't', 'insert'),
+       has_table_privilege('pv_carol', 't', 'UPDATE, INSERT'),
+       has_table_privilege('pv_alice', 't', 'INSERT WITH GRANT OPTION'),
+       has_sequence_privilege('pv_bob', 'q', 'usage'), has_schema_privilege('pv_bob', 'sa', 'usage'),
+       has_schema_privilege('pv_bob', 'sa', 'create'), has_database_privilege('pv_bob', 'pv_db', 'connect'),
+       has_column_privilege('pv_bob', 't', 'v', 'select'), pg_has_role('pv_carol', 'pv_grp', 'member'),
+       pg_has_role('pv_noinh', 'pv_grp', 'usage'), pg_has_role('pv_noinh', 'pv_grp', 'member'),
+       has_table_privilege('t', 'select');
+SELECT has_table_privilege('pv_bob', 'nosuch', 'select');
+SELECT has_table_privilege('pv_nosuch', 't', 'select');
+SELECT has_table_privilege('pv_bob', 't', 'frobnicate');
+ALTER TABLE t OWNER TO pv_bob;
+\c - pv_alice
+ALTER TABLE t OWNER TO pv_bob;
+ALTER TABLE v OWNER TO pv_bob;
+\c - postgres
+SELECT pg_get_userbyid(relowner), relname FROM pg_class WHERE relname IN ('t', 't_id_seq') ORDER BY 2;
+SELECT relname, relacl FROM pg_class WHERE relname = 't';
+DROP ROLE pv_alice;
+REVOKE CONNECT ON DATABASE pv_db FROM PUBLIC;
+GRANT CONNECT ON DATABASE pv_db TO pv_carol;
+SELECT datname, datacl FROM pg_database WHERE datname = 'pv_db';
+REASSIGN OWNED BY pv_alice TO postgres;
+DROP OWNED BY pv_alice, pv_bob, pv_carol, pv_grp;
+SELECT relname FROM pg_class WHERE relname IN ('t', 'v', 'q') ORDER BY 1;
+\c postgres
+DROP DATABASE pv_db;
+DROP ROLE pv_alice, pv_bob, pv_carol, pv_grp, pv_noinh;
+"""
+
+
+def _run_script(cmd: list[str]) -> tuple[str, str]:
+    r = subprocess.run(cmd + ["-f", "-"], input=SCRIPT, capture_output=True, text=True, timeout=90)
+    drop = re.compile(r"^(LOCATION:|You are now connected)")
+    clean = lambda text: "\n".join(line for line in text.splitlines() if not drop.match(line))
+    return clean(r.stdout), clean(r.stderr)
+
+
+def test_privilege_scenario_matches_postgresql_15(srv, pg15):
+    psql = require_tool("psql")
+    ours = _run_script([psql, "-X", "-h", str(srv.sockdir), "-p", str(srv.port), "-U", "postgres",
+                        "-d", "postgres"])
+    theirs = _run_script([psql, "-X", "-h", "127.0.0.1", "-p", str(pg15.port), "-U", "postgres",
+                          "-d", "postgres"])
+    assert ours[1] == theirs[1]  # errors, warnings: message, SQLSTATE, detail, hint, position
+    assert ours[0] == theirs[0]  # rows, ACL texts, command tags
+
+
+def _connect(srv, user, dbname="postgres") -> psycopg.Connection:
+    return psycopg.connect(srv.dsn(user=user, dbname=dbname, host=str(srv.sockdir)), autocommit=True,
+                           connect_timeout=10)
+
+
+def test_non_superuser_reads_only_after_grant_and_prepared_statements_are_rechecked(srv):
+    """Issue 4's criterion: a role cannot read another role's table (42501) until GRANTed;
+    a statement prepared while allowed fails after REVOKE and works again after GRANT."""
+    with _connect(srv, "postgres") as su:
+        su.execute("CREATE ROLE pr_owner LOGIN; CREATE ROLE pr_reader LOGIN")
+        su.execute("GRANT CREATE ON SCHEMA public TO pr_owner")
+    try:
+        with _connect(srv, "pr_owner") as owner, _connect(srv, "pr_reader") as reader:
+            owner.execute("CREATE TABLE pr_t (id int)")
+            owner.execute("INSERT INTO pr_t VALUES (1), (2)")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege) as info:
+                reader.execute("SELECT count(*) FROM pr_t")
+            assert info.value.diag.message_primary == "permission denied for table pr_t"
+            owner.execute("GRANT SELECT ON pr_t TO pr_reader")
+            assert reader.execute("SELECT count(*) FROM pr_t", prepare=True).fetchone() == (2,)
+            assert reader.execute("SELECT count(*) FROM pr_t", prepare=True).fetchone() == (2,)
+            owner.execute("REVOKE SELECT ON pr_t FROM pr_reader")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                reader.execute("SELECT count(*) FROM pr_t", prepare=True)
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                reader.execute("INSERT INTO pr_t VALUES (3)")
+            owner.execute("GRANT SELECT, INSERT ON pr_t TO PUBLIC")
+            reader.execute("INSERT INTO pr_t VALUES (3)")
+            assert reader.execute("SELECT count(*) FROM pr_t", prepare=True).fetchone() == (3,)
+            owner.execute("DROP TABLE pr_t")
+    finally:
+        with _connect(srv, "postgres") as su:
+            su.execute("REVOKE CREATE ON SCHEMA public FROM pr_owner")
+            su.execute("DROP ROLE pr_owner, pr_reader")
+
+
+def test_connect_privilege_is_checked_at_login(srv):
+    with _connect(srv, "postgres") as su:
+        su.execute("CREATE ROLE pc_in LOGIN; CREATE ROLE pc_out LOGIN; CREATE ROLE pc_su LOGIN SUPERUSER")
+        su.execute("CREATE DATABASE pc_db")
+        su.execute("REVOKE CONNECT ON DATABASE pc_db FROM PUBLIC")
+        su.execute("GRANT CONNECT ON DATABASE pc_db TO pc_in")
+    try:
+        with pytest.raises(psycopg.OperationalError) as info:
+            _connect(srv, "pc_out", "pc_db")
+        text = str(info.value)
+        assert 'FATAL:  permission denied for database "pc_db"' in text
+        assert "DETAIL:  User does not have CONNECT privilege." in text
+        with _connect(srv, "pc_in", "pc_db") as c:
+            assert c.execute("SELECT current_user").fetchone() == ("pc_in",)
+        with _connect(srv, "pc_su", "pc_db") as c:  # superusers bypass
+            assert c.execute("SELECT 1").fetchone() == (1,)
+        with _connect(srv, "pc_out", "postgres") as c:  # other databases keep PUBLIC's CONNECT
+            assert c.execute("SELECT has_database_privilege('pc_db', 'connect')").fetchone() == (False,)
+    finally:
+        with _connect(srv, "postgres") as su:
+            su.execute("DROP DATABASE pc_db")
+            su.execute("DROP ROLE pc_in, pc_out, pc_su")
