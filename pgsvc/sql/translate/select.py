@@ -348,8 +348,9 @@ class SelectMixin:
         if isinstance(node, ast.RangeSubselect):
             if node.alias is None:
                 raise SqlError("42601", "subquery in FROM must have an alias")
-            if node.lateral:
-                raise SqlError("0A000", "LATERAL is not supported")
+            if node.lateral:  # SQLite's FROM subqueries cannot see the items before them
+                raise SqlError("0A000", "LATERAL subqueries in FROM are not supported",
+                               position=_loc(node.subquery))
             # without LATERAL a FROM subquery sees only the enclosing query's outer scopes
             q = self.subquery(node.subquery, parent=self.scope.parent)
             return self.add_derived(node.alias, q.columns, q.sql_paren())
@@ -502,7 +503,7 @@ class SelectMixin:
         return f"{left} {kind} {right} ON {on}"
 
     def range_function(self, node: ast.RangeFunction) -> str:
-        if node.lateral or node.is_rowsfrom or node.ordinality or len(node.functions) != 1:
+        if node.is_rowsfrom or len(node.functions) != 1:
             raise SqlError("0A000", "this function in FROM is not supported")
         call = node.functions[0][0]
         if not isinstance(call, ast.FuncCall):
@@ -510,6 +511,10 @@ class SelectMixin:
         name = call.funcname[-1].sval
         alias = node.alias or ast.Alias(aliasname=name)
         args = [self.expr(a) for a in call.args or ()]
+        if name == "unnest" and len(args) == 1:
+            return self.unnest_item(node, alias, args[0])
+        if node.ordinality:
+            raise SqlError("0A000", f"WITH ORDINALITY on {name}() is not supported", position=_loc(call))
         if any('"' in a.sql for a in args):
             raise SqlError("0A000", f"{name}() in FROM with arguments from other FROM items (LATERAL) "
                            "is not supported", position=_loc(call))
@@ -526,15 +531,27 @@ class SelectMixin:
             col_name = alias.aliasname if not alias.colnames else alias.colnames[0].sval
             return self.add_derived(ast.Alias(aliasname=alias.aliasname, colnames=alias.colnames),
                                     [ColInfo(col_name if node.alias else "generate_series", t)], sql)
-        if name == "unnest" and len(args) == 1:
-            from pgsvc.sql.types.catalog import find_oid
-            t = find_oid(args[0].oid)
-            if t is None or not t.elem_oid:
-                raise SqlError("42804", "unnest() needs an array argument")
-            sql = f"(SELECT value AS c0 FROM json_each({args[0].sql}))"
-            return self.add_derived(alias, [ColInfo("unnest" if not node.alias else alias.aliasname,
-                                                    t.elem_oid)], sql)
         return self.materialised_srf(node, call, name, alias, args)
+
+    def unnest_item(self, node: ast.RangeFunction, alias: ast.Alias, arg) -> str:
+        """unnest(array) [WITH ORDINALITY] in FROM. SQLite's json_each is a table-valued
+        function, which may read columns of the FROM items before it: that is LATERAL
+        (implicit for functions in PostgreSQL), e.g. FROM t CROSS JOIN LATERAL unnest(t.arr)."""
+        from pgsvc.sql.types.catalog import find_oid
+        t = find_oid(arg.oid)
+        if t is None or not t.elem_oid or t.category != "A":
+            raise SqlError("42804", "unnest() needs an array argument")
+        names = [c.sval for c in alias.colnames or ()]
+        sa = self.new_alias(alias.aliasname)
+        cols = [ColInfo(names[0] if names else (alias.aliasname if node.alias else "unnest"), t.elem_oid,
+                        -1, f"{sa}.value")]
+        if node.ordinality:  # json_each's key counts from 0 (int2vector's subscripts too: the order is the same)
+            cols.append(ColInfo(names[1] if len(names) > 1 else "ordinality", O.INT8, -1, f"({sa}.key + 1)"))
+        if len(names) > len(cols):
+            raise SqlError("42P10", f'table "{alias.aliasname}" has {len(cols)} columns available but '
+                           f"{len(names)} columns specified")
+        self.scope.add(RangeEntry(alias.aliasname, cols), _loc(node))
+        return f"json_each({arg.sql}) AS {sa}"
 
     def materialised_srf(self, node, call, name, alias, args) -> str:
         """Other set-returning functions with constant arguments: run the generator now and
