@@ -97,24 +97,22 @@ def _norm(value):
     return value
 
 
-def _call(fn, *args):
-    """One Inspector call's result, or its error's first line (so that one failing call
-    does not hide how the others compare)."""
-    try:
-        return fn(*args)
-    except sa.exc.DBAPIError as e:
-        return f"ERROR: {str(e.orig).splitlines()[0]}"
-
-
 def reflect_everything(conn) -> dict:
-    """Every Inspector method (and MetaData.reflect) on one connection; each call on a
-    savepoint, so that a failing one leaves the transaction usable."""
+    """Every Inspector method (and MetaData.reflect) on one connection. Each call runs on
+    a savepoint and a failing one gives its error's first line instead of a result, so
+    that one failure does not hide how the other calls compare."""
     insp = inspect(conn)
 
     def call(fn, *args):
-        with conn.begin_nested():
-            insp.clear_cache()
-            return _call(fn, *args)
+        savepoint = conn.begin_nested()
+        insp.clear_cache()
+        try:
+            got = fn(*args)
+        except sa.exc.DBAPIError as e:
+            savepoint.rollback()
+            return f"ERROR: {str(e.orig).splitlines()[0]}"
+        savepoint.commit()
+        return got
     out = {
         "get_schema_names": call(insp.get_schema_names),
         "get_table_names": call(insp.get_table_names),
@@ -140,13 +138,20 @@ def reflect_everything(conn) -> dict:
     return _norm(out)
 
 
+def _server_default(default) -> str | None:
+    if default is None:
+        return None
+    if isinstance(default, Identity):
+        return f"identity always={default.always} start={default.start} increment={default.increment}"
+    return str(default.arg)
+
+
 def _reflected(conn) -> dict:
     md = MetaData()
     md.reflect(conn, views=True)
     return {
         t.name: {"columns": [(c.name, repr(c.type), c.nullable, c.primary_key, c.comment,
-                              str(c.server_default.arg) if c.server_default is not None else None)
-                             for c in t.columns],
+                              _server_default(c.server_default)) for c in t.columns],
                  "fks": sorted(str(fk.target_fullname) + "/" + str(fk.ondelete) for fk in t.foreign_keys),
                  "indexes": sorted(i.name for i in t.indexes),
                  "checks": sorted(str(c.sqltext) for c in t.constraints if isinstance(c, CheckConstraint)),
