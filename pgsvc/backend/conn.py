@@ -27,6 +27,7 @@ class ClientConnection:
         self._out: list[bytes] = []
         self._out_size = 0
         self._wakeup_fd: int | None = None
+        self._poller: tuple[int, select.poll] | None = None  # (socket fd, poll object)
 
     # ------------------------------------------------------------ start-up phase
     def recv_exact(self, n: int) -> bytes:
@@ -44,6 +45,7 @@ class ClientConnection:
     # ------------------------------------------------------------ messages
     def set_wakeup_fd(self, fd: int) -> None:
         self._wakeup_fd = fd
+        self._poller = None
 
     def read_message(self, timeout: float | None = None, on_wakeup=None) -> tuple[bytes, bytes] | None:
         """Next whole message. Returns None if `timeout` (seconds) passed first. When a
@@ -68,23 +70,35 @@ class ClientConnection:
         pending = getattr(self.sock, "pending", None)
         if pending is not None and pending():
             return True  # TLS has decrypted bytes buffered
-        fds = [self.sock.fileno()]
-        if self._wakeup_fd is not None:
-            fds.append(self._wakeup_fd)
+        sock_fd = self.sock.fileno()
+        poller = self._poller_for(sock_fd)
+        timeout_ms = None if timeout is None else max(0, int(timeout * 1000 + 0.999))
         while True:
-            ready, _, _ = select.select(fds, [], [], timeout)
+            ready = poller.poll(timeout_ms)
             if not ready:
                 return False
-            if self._wakeup_fd is not None and self._wakeup_fd in ready:
+            if self._wakeup_fd is not None and any(fd == self._wakeup_fd for fd, _ in ready):
                 try:
                     os.read(self._wakeup_fd, 512)
                 except BlockingIOError:
                     pass
                 if on_wakeup is not None:
                     on_wakeup()
-                if self.sock.fileno() not in ready:
+                if not any(fd == sock_fd for fd, _ in ready):
                     continue
             return True
+
+    def _poller_for(self, sock_fd: int) -> select.poll:
+        """poll() rather than select(): registered once instead of fd sets built on every
+        wait, and no FD_SETSIZE limit on descriptor numbers. Hang-ups and errors count
+        as readable: the recv() that follows reports them."""
+        if self._poller is None or self._poller[0] != sock_fd:
+            poller = select.poll()
+            poller.register(sock_fd, select.POLLIN)
+            if self._wakeup_fd is not None:
+                poller.register(self._wakeup_fd, select.POLLIN)
+            self._poller = (sock_fd, poller)
+        return self._poller[1]
 
     def send(self, data: bytes) -> None:
         self._out.append(data)

@@ -231,9 +231,9 @@ class Parse:
 class Bind:
     portal: str
     statement: str
-    param_formats: list[int]
+    param_formats: tuple[int, ...]
     params: list[bytes | None]
-    result_formats: list[int]
+    result_formats: tuple[int, ...]
 
 
 def decode_query(body: bytes) -> str:
@@ -256,6 +256,61 @@ def decode_parse(body: bytes) -> Parse:
 
 
 def decode_bind(body: bytes) -> Bind:
+    """Bind, as sent by drivers for nearly every query: decoded in one pass when
+    well-formed; anything unusual is decoded again by the checked reader, which
+    reports the exact protocol error."""
+    try:
+        bind = _decode_bind_quickly(body)
+    except (ValueError, struct.error):
+        bind = None
+    return bind if bind is not None else _decode_bind_checked(body)
+
+
+def _decode_bind_quickly(body: bytes) -> Bind | None:
+    end = body.index(0)
+    portal = body[:end].decode("utf-8")
+    start, end = end + 1, body.index(0, end + 1)
+    statement = body[start:end].decode("utf-8")
+    pos = end + 1
+    (nfmt,) = _I16.unpack_from(body, pos)
+    pos += 2
+    if nfmt == 0:
+        formats = ()
+    elif nfmt == 1:
+        formats = _I16.unpack_from(body, pos)
+        pos += 2
+    else:
+        return None
+    (nparams,) = _I16.unpack_from(body, pos)
+    pos += 2
+    params: list[bytes | None] = []
+    unpack = _I32.unpack_from
+    for _ in range(nparams):
+        (length,) = unpack(body, pos)
+        pos += 4
+        if length == -1:
+            params.append(None)
+        elif length < 0 or pos + length > len(body):
+            return None
+        else:
+            params.append(body[pos:pos + length])
+            pos += length
+    (nres,) = _I16.unpack_from(body, pos)
+    pos += 2
+    if nres == 0:
+        result_formats = ()
+    elif nres == 1:
+        result_formats = _I16.unpack_from(body, pos)
+        pos += 2
+    else:
+        return None
+    if nparams < 0 or pos != len(body) or formats not in ((), (0,), (1,)) \
+            or result_formats not in ((), (0,), (1,)):
+        return None
+    return Bind(portal, statement, formats, params, result_formats)
+
+
+def _decode_bind_checked(body: bytes) -> Bind:
     r = Reader(body)
     portal = r.cstring()
     statement = r.cstring()
@@ -281,7 +336,7 @@ def decode_bind(body: bytes) -> Bind:
     for f in formats + result_formats:
         if f not in (0, 1):
             raise SqlError(PROTOCOL_VIOLATION, f"unsupported format code: {f}")
-    return Bind(portal, statement, formats, params, result_formats)
+    return Bind(portal, statement, tuple(formats), params, tuple(result_formats))
 
 
 def decode_describe_or_close(body: bytes) -> tuple[str, str]:

@@ -13,7 +13,7 @@ import itertools
 import os
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import setproctitle
 
@@ -31,6 +31,7 @@ from pgsvc.errors import (
 )
 from pgsvc.sql import types as T
 from pgsvc.sql.api import SessionInfo
+from pgsvc.sql.types import oids as O
 from pgsvc.supervisor.logs import log
 from pgsvc.supervisor.registry import KIND_BACKEND
 
@@ -44,7 +45,7 @@ class Portal:
     name: str
     statement: object
     params: list
-    result_formats: list[int]
+    result_formats: tuple[int, ...]
     result: object | None = None
     rows_sent: int = 0
     done: bool = False
@@ -55,7 +56,9 @@ class Portal:
 @dataclass
 class PreparedStatement:
     stmt: object
-    param_decoders: list = field(default_factory=list)
+    # (format context, parameter format codes, decoders): Bind's decoders are looked up
+    # once per statement, not per execution (see Session._param_decoders).
+    decoders: tuple | None = None
 
 
 def _cancel_message(reason: str | None) -> str:
@@ -104,6 +107,11 @@ class Session:
         self._format_ctx = None
         self._title_state = None
         self._timer_armed = False
+        # Per-statement bytes and converters, built once and reused on every execution
+        # (keyed on the column list's identity, which a cached statement keeps).
+        self._row_descriptions: dict[tuple, tuple] = {}
+        self._encoder_cache: dict[tuple, tuple] = {}
+        self._tags: dict[str, bytes] = {}
         self.registry.set_identity(role.name, db.name, settings.show("application_name"))
 
     def open_engine(self) -> None:
@@ -133,10 +141,11 @@ class Session:
     def run(self) -> int:
         try:
             self.ready_for_query()
+            buffered = self.conn.buffer.next_message
             while True:
-                msg = self.conn.read_message(timeout=self._idle_timeout(), on_wakeup=self._on_wakeup)
-                if msg is None:
-                    self._idle_timed_out()
+                # A pipelined message (Bind/Execute/Sync of one packet) is taken straight
+                # from the buffer; only an empty buffer means waiting, with its timeouts.
+                msg = buffered() or self._wait_for_message()
                 if not self.dispatch(*msg):
                     return EXIT_OK
         except FatalError as e:
@@ -146,6 +155,12 @@ class Session:
             return EXIT_OK
         finally:
             self._close()
+
+    def _wait_for_message(self) -> tuple[bytes, bytes]:
+        msg = self.conn.read_message(timeout=self._idle_timeout(), on_wakeup=self._on_wakeup)
+        if msg is None:
+            self._idle_timed_out()
+        return msg
 
     def dispatch(self, mtype: bytes, body: bytes) -> bool:
         """Handle one message; False ends the session (Terminate)."""
@@ -354,13 +369,13 @@ class Session:
             return
         columns = result.columns
         if columns is None:
-            self.conn.send(P.encode_command_complete(result.tag(0)))
+            self.conn.send(self._command_complete(result.tag(0)))
             return
-        self.conn.send(P.encode_row_description(columns))
-        encoders = self._encoders(columns, [])
+        self.conn.send(self._row_description(columns, ()))
+        encoders = self._encoders(columns, ())
         sent = self._send_rows(result.rows, encoders, 0)
         result.close()
-        self.conn.send(P.encode_command_complete(result.tag(sent)))
+        self.conn.send(self._command_complete(result.tag(sent)))
 
     def _send_rows(self, rows, encoders, limit: int) -> int:
         """DataRows for up to `limit` rows (0: all); returns how many were sent."""
@@ -374,16 +389,37 @@ class Session:
                 break
         return sent
 
-    def _encoders(self, columns, formats: list[int]) -> list:
+    def _encoders(self, columns, formats: tuple[int, ...]) -> list:
         ctx = self.format_context()
+        key = (id(columns), formats)
+        hit = self._encoder_cache.get(key)
+        if hit is not None and hit[0] is columns and hit[1] is ctx:
+            return hit[2]
         out = []
         for i, col in enumerate(columns):
             fmt = formats[0] if len(formats) == 1 else (formats[i] if formats else 0)
             if fmt == 1:
                 out.append(T.binary_encoder(col.type_oid))
             else:
-                out.append(_utf8_encoder(T.text_encoder(col.type_oid, ctx)))
+                out.append(_bytes_encoder(T.text_encoder(col.type_oid, ctx)))
+        _remember(self._encoder_cache, key, (columns, ctx, out))
         return out
+
+    def _row_description(self, columns, formats: tuple[int, ...] | None) -> bytes:
+        key = (id(columns), formats)
+        hit = self._row_descriptions.get(key)
+        if hit is not None and hit[0] is columns:
+            return hit[1]
+        data = P.encode_row_description(columns, formats)
+        _remember(self._row_descriptions, key, (columns, data))
+        return data
+
+    def _command_complete(self, tag: str) -> bytes:
+        data = self._tags.get(tag)
+        if data is None:
+            data = P.encode_command_complete(tag)
+            _remember(self._tags, tag, data)
+        return data
 
     def _log_duration(self, sql: str, started: float) -> None:
         limit = self.settings["log_min_duration_statement"]
@@ -423,7 +459,7 @@ class Session:
                                f'"{msg.statement}" requires {len(stmt.param_oids)}')
             if self.engine.transaction_status() == "E" and not _is_transaction_exit(stmt):
                 raise SqlError("25P02", "current transaction is aborted, commands ignored until end of transaction block")
-            params = self._decode_params(stmt.param_oids, msg.param_formats, msg.params)
+            params = self._decode_params(prepared, msg.param_formats, msg.params)
             if msg.portal and msg.portal in self.portals:
                 raise SqlError("42P03", f'portal "{msg.portal}" already exists')
             old = self.portals.pop(msg.portal, None) if not msg.portal else None
@@ -436,7 +472,40 @@ class Session:
         except Exception as e:
             self._extended_error(e)
 
-    def _decode_params(self, oids: list[int], formats: list[int], values: list) -> list:
+    def _decode_params(self, prepared: PreparedStatement, formats: tuple[int, ...], values: list) -> list:
+        decoders = self._param_decoders(prepared, formats)
+        if decoders is None:
+            return self._decode_each_param(prepared.stmt.param_oids, formats, values)
+        out = []
+        i = 0
+        try:
+            for i, raw in enumerate(values):
+                out.append(None if raw is None else decoders[i](raw))
+        except UnicodeDecodeError:
+            raise SqlError("22021", 'invalid byte sequence for encoding "UTF8"') from None
+        except SqlError:
+            raise
+        except (ValueError, TypeError, OverflowError, IndexError, KeyError) as e:
+            raise SqlError("22P03", f"incorrect binary data format in bind parameter {i + 1}") from e
+        return out
+
+    def _param_decoders(self, prepared: PreparedStatement, formats: tuple[int, ...]) -> list | None:
+        """One bytes -> value function per parameter, cached on the prepared statement
+        for its format codes and the session's format context. None if a parameter's
+        type has no decoder: the per-parameter path then reports it as before."""
+        ctx = self.format_context()
+        cached = prepared.decoders
+        if cached is not None and cached[0] is ctx and cached[1] == formats:
+            return cached[2]
+        try:
+            decoders = [_param_decoder(oid, formats[0] if len(formats) == 1 else (formats[i] if formats else 0), ctx)
+                        for i, oid in enumerate(prepared.stmt.param_oids)]
+        except Exception:  # noqa: BLE001 - reported by _decode_each_param, for the parameter it concerns
+            return None
+        prepared.decoders = (ctx, formats, decoders)
+        return decoders
+
+    def _decode_each_param(self, oids: list[int], formats: tuple[int, ...], values: list) -> list:
         ctx = self.format_context()
         out = []
         for i, (oid, raw) in enumerate(zip(oids, values)):
@@ -482,7 +551,7 @@ class Session:
         if columns is None:
             self.conn.send(P.NO_DATA)
         else:
-            self.conn.send(P.encode_row_description(columns, formats))
+            self.conn.send(self._row_description(columns, formats))
 
     def handle_execute(self, body: bytes) -> None:
         try:
@@ -503,43 +572,43 @@ class Session:
             self.conn.send(P.EMPTY_QUERY)
             return
         if portal.done:
-            self.conn.send(P.encode_command_complete(portal.result.tag(portal.rows_sent)))
+            self.conn.send(self._command_complete(portal.result.tag(portal.rows_sent)))
             return
-        if portal.result is None:
-            if not self.in_batch:
-                self.in_batch = True
-                self.engine.begin_implicit()
-            self._set_state("active", stmt.sql, True)
-            self._arm_statement_timeout()
-            try:
+        # One statement_timeout for the whole Execute: running the statement and sending
+        # its rows.
+        self._arm_statement_timeout()
+        try:
+            if portal.result is None:
+                if not self.in_batch:
+                    self.in_batch = True
+                    self.engine.begin_implicit()
+                self._set_state("active", stmt.sql, True)
                 portal.result = self.engine.execute(stmt, portal.params)
                 if stmt.copy is not None:
                     CopyRunner(self, stmt, portal.result).run()
                     portal.done = True
                     return
-            finally:
-                self._disarm_statement_timeout()
+            self._send_portal_rows(portal, max_rows)
+        finally:
+            self._disarm_statement_timeout()
+
+    def _send_portal_rows(self, portal: Portal, max_rows: int) -> None:
         result = portal.result
         if result.columns is None:
             portal.done = True
-            self.conn.send(P.encode_command_complete(result.tag(0)))
+            self.conn.send(self._command_complete(result.tag(0)))
             return
         if portal.encoders is None:
             portal.encoders = self._encoders(result.columns, portal.result_formats)
             portal.rows = iter(result.rows)
-        self._arm_statement_timeout()
-        try:
-            sent = self._send_rows(portal.rows, portal.encoders, max_rows if max_rows > 0 else 0)
-            more = max_rows > 0 and sent == max_rows and self._push_back_next(portal)
-        finally:
-            self._disarm_statement_timeout()
+        sent = self._send_rows(portal.rows, portal.encoders, max_rows if max_rows > 0 else 0)
         portal.rows_sent += sent
-        if more:
+        if max_rows > 0 and sent == max_rows and self._push_back_next(portal):
             self.conn.send(P.PORTAL_SUSPENDED)
             return
         portal.done = True
         result.close()
-        self.conn.send(P.encode_command_complete(result.tag(portal.rows_sent)))
+        self.conn.send(self._command_complete(result.tag(portal.rows_sent)))
 
     @staticmethod
     def _push_back_next(portal: Portal) -> bool:
@@ -594,10 +663,61 @@ class Session:
         self.ready_for_query()
 
 
-def _utf8_encoder(text_encoder):
+_CACHE_LIMIT = 512
+
+
+def _remember(cache: dict, key, value) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()  # a session that keeps preparing new statements; start over
+    cache[key] = value
+
+
+# The text output functions of the commonest types, with bytes written directly (one
+# call per value instead of text encoder + str.encode). They must print exactly what
+# the type's text encoder prints: pgsvc.sql.types' str(int(v)) and the str itself.
+_INT_TEXT = T.text_encoder(O.INT4)
+_STR_TEXT = T.text_encoder(O.TEXT)
+
+
+def _int_bytes(value) -> bytes:
+    return b"%d" % value if type(value) is int else str(int(value)).encode("utf-8")
+
+
+def _str_bytes(value) -> bytes:
+    return (value if isinstance(value, str) else str(value)).encode("utf-8")
+
+
+def _bytes_encoder(text_encoder):
+    if text_encoder is _INT_TEXT:
+        return _int_bytes
+    if text_encoder is _STR_TEXT:
+        return _str_bytes
+
     def encode(value):
         return text_encoder(value).encode("utf-8")
     return encode
+
+
+# Integer parameters in text format: a plain run of ASCII digits shorter than the
+# type's widest value cannot be out of range, so int() gives what the type's input
+# function would; anything else (signs, spaces, long values) goes through that function.
+_INT_DIGITS = {O.INT2: 5, O.INT4: 10, O.INT8: 19}
+
+
+def _param_decoder(oid: int, fmt: int, ctx):
+    if fmt == 1:
+        binary = T.binary_decoder(oid)
+        return lambda raw: binary(raw, -1)
+    text = T.text_decoder(oid, ctx)
+    limit = _INT_DIGITS.get(oid)
+    if limit is None:
+        return lambda raw: text(raw.decode("utf-8"), -1)
+
+    def decode_int(raw: bytes):
+        if len(raw) < limit and raw.isdigit():
+            return int(raw)
+        return text(raw.decode("utf-8"), -1)
+    return decode_int
 
 
 def _is_transaction_exit(stmt) -> bool:

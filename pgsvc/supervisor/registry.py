@@ -29,6 +29,13 @@ HEADER_SIZE = 128
 _SLOT_FIXED = struct.Struct("!IiiBBddddiqq64s64s64s48s")
 SLOT_SIZE = 1536
 _QUERY_OFFSET = _SLOT_FIXED.size
+# The per-query writes touch only these runs of the slot (offsets within _SLOT_FIXED),
+# so that a statement costs two small pack_into calls instead of re-packing the row.
+_SEQ = struct.Struct("!I")
+_ACTIVITY = struct.Struct("!Bdddd")  # state, backend_start, xact_start, query_start, state_change
+_ACTIVITY_OFFSET = 13
+_COUNTERS = struct.Struct("!qq")  # commits, rollbacks
+_COUNTERS_OFFSET = 50
 
 KIND_FREE, KIND_BACKEND, KIND_AUX, KIND_DEADEND = 0, 1, 2, 3
 STATES = ["", "starting", "idle", "active", "idle in transaction",
@@ -72,6 +79,7 @@ class Registry:
         self.mem = mem
         self.nslots = nslots
         self.my_slot: int | None = None  # set in a backend after fork
+        self._query_text: str | None = None  # the text in my slot's query field (see report)
 
     # ------------------------------------------------------------ creation / attach
     @classmethod
@@ -144,8 +152,7 @@ class Registry:
         _SLOT_FIXED.pack_into(self.mem, off, seq + 1, pid, key, kind, state, bstart, xstart, qstart,
                               schange, port, commits, rollbacks, user, database, appname, addr)
         if query is not None:
-            q = query[:QUERY_BYTES - 1] + b"\x00"
-            self.mem[off + _QUERY_OFFSET:off + _QUERY_OFFSET + len(q)] = q
+            self._write_query(off, query)
         struct.pack_into("!I", self.mem, off, seq + 2)
 
     def set_pid(self, pid: int) -> None:
@@ -167,31 +174,49 @@ class Registry:
         self._write(off, *f[1:], query=None)
 
     def report(self, state: str, query: str | None, in_transaction: bool) -> None:
-        """State change: 'active' with the query text, 'idle', 'idle in transaction', ..."""
+        """State change: 'active' with the query text, 'idle', 'idle in transaction', ...
+
+        Runs twice per statement, so it writes only what changes: the state and its
+        times, and the query text only when it differs from the one already there
+        (a backend is its slot's only writer, so it knows what the slot holds)."""
+        mem = self.mem
         off = self._offset(self.my_slot)
-        f = list(_SLOT_FIXED.unpack_from(self.mem, off))
+        code, bstart, xstart, qstart, _ = _ACTIVITY.unpack_from(mem, off + _ACTIVITY_OFFSET)
         now = time.time()
-        f[4] = STATE_CODES.get(state, 0)
-        f[8] = now
-        if state == "active":
-            f[7] = now
-            if not f[6]:
-                f[6] = now
-        if not in_transaction and state != "active":
-            f[6] = 0.0
-        elif in_transaction and not f[6]:
-            f[6] = now
-        qbytes = query.encode("utf-8", "replace") if query is not None else None
-        self._write(off, *f[1:], query=qbytes)
+        active = state == "active"
+        if active:
+            qstart = now
+            if not xstart:
+                xstart = now
+        if not in_transaction and not active:
+            xstart = 0.0
+        elif in_transaction and not xstart:
+            xstart = now
+        text = query if query is not None and query != self._query_text else None
+        (seq,) = _SEQ.unpack_from(mem, off)
+        _SEQ.pack_into(mem, off, seq + 1)  # odd: being written
+        _ACTIVITY.pack_into(mem, off + _ACTIVITY_OFFSET, STATE_CODES.get(state, 0), bstart, xstart, qstart, now)
+        if text is not None:
+            self._write_query(off, text.encode("utf-8", "replace"))
+            self._query_text = text
+        _SEQ.pack_into(mem, off, seq + 2)
+
+    def _write_query(self, off: int, query: bytes) -> None:
+        q = query[:QUERY_BYTES - 1] + b"\x00"
+        self.mem[off + _QUERY_OFFSET:off + _QUERY_OFFSET + len(q)] = q
 
     def count_transaction(self, committed: bool) -> None:
+        mem = self.mem
         off = self._offset(self.my_slot)
-        f = list(_SLOT_FIXED.unpack_from(self.mem, off))
+        commits, rollbacks = _COUNTERS.unpack_from(mem, off + _COUNTERS_OFFSET)
         if committed:
-            f[10] += 1
+            commits += 1
         else:
-            f[11] += 1
-        self._write(off, *f[1:], query=None)
+            rollbacks += 1
+        (seq,) = _SEQ.unpack_from(mem, off)
+        _SEQ.pack_into(mem, off, seq + 1)
+        _COUNTERS.pack_into(mem, off + _COUNTERS_OFFSET, commits, rollbacks)
+        _SEQ.pack_into(mem, off, seq + 2)
 
     # ------------------------------------------------------------ readers
     def read_slot(self, index: int) -> SlotInfo | None:

@@ -179,8 +179,19 @@ def _bind(portal=b"", stmt=b"s1", formats=(), params=(), results=()):
 
 def test_decode_bind():
     b = P.decode_bind(_bind(b"p", b"s", (0, 1), (b"42", None), (1,)))
-    assert b == P.Bind("p", "s", [0, 1], [b"42", None], [1])
+    assert b == P.Bind("p", "s", (0, 1), [b"42", None], (1,))
     assert P.decode_bind(_bind(params=(b"",))).params == [b""]
+
+
+@pytest.mark.parametrize("args", [
+    (b"", b"", (), (), ()),
+    (b"p", b"s1", (1,), (b"\0\0\0\x01", None), (1,)),
+    (b"", b"s", (0,), (b"42", b"", None), ()),
+    (b"", b"s", (0, 1), (b"1", b"2"), (0, 1, 0)),
+])
+def test_decode_bind_quick_path_agrees_with_checked_reader(args):
+    body = _bind(*args)
+    assert P.decode_bind(body) == P._decode_bind_checked(body)
 
 
 @pytest.mark.parametrize("body", [
