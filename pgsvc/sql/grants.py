@@ -121,7 +121,11 @@ class Grant:
         tr = Translator(self.engine, cat, [])
         out = []
         for rv in self.node.objects:
-            rel = tr.relation(rv)
+            try:
+                rel = tr.relation(rv)
+            except SqlError as err:
+                err.position = None  # PostgreSQL reports GRANT's objects without a position
+                raise
             if self.kind == "sequence" and rel.kind != "S":
                 raise SqlError("42809", f'"{rel.name}" is not a sequence')
             out.append(rel)
@@ -156,7 +160,7 @@ class Grant:
                 return A.ALL["sequence"], True
             keep = A.sort_letters(set(letters) & set(A.ALL["sequence"]))
             if keep != letters:
-                self.warn("01007", f'sequence "{rel.name}" only supports USAGE, SELECT, and UPDATE privileges')
+                self.warn("0LP01", f'sequence "{rel.name}" only supports USAGE, SELECT, and UPDATE privileges')
             return keep, False
         return self.privileges(kind)
 
@@ -178,6 +182,8 @@ class Grant:
         grantor, options = self.best_grantor(kind, owner, acl)
         if not options and not self.az.letters_held(self.me, kind, owner, acl):
             raise denied(word, name)
+        if not letters:  # nothing left that applies (a sequence named ON TABLE): PostgreSQL is silent
+            return acl
         doing = A.sort_letters(set(letters) & set(options))
         if self.node.is_grant:
             if not doing:

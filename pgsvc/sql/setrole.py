@@ -47,7 +47,7 @@ def set_session_authorization(engine, name: str | None, local: bool) -> Result:
         if role is None:
             raise SqlError("22023", f'role "{name}" does not exist')
         if role.oid != login.oid and not login.superuser:
-            raise SqlError("42501", f'permission denied to set session authorization')
+            raise SqlError("42501", f'permission denied to set session authorization "{name}"')
         target = role.oid
     remember(engine, sc, local)
     sc.session_oid = target
