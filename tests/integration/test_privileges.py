@@ -11,6 +11,7 @@ One pgsvc cluster for the module (local trust, TCP scram), one PostgreSQL 15 per
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
 
 import psycopg
@@ -271,3 +272,70 @@ def test_connect_privilege_is_checked_at_login(srv):
         with _connect(srv, "postgres") as su:
             su.execute("DROP DATABASE pc_db")
             su.execute("DROP ROLE pc_in, pc_out, pc_su")
+
+
+def test_copy_and_unsupported_forms(srv):
+    """COPY FROM needs INSERT and COPY TO SELECT (42501 as for the statements); column
+    privileges and ALTER DEFAULT PRIVILEGES are refused by name (0A000), not ignored."""
+    with _connect(srv, "postgres") as su:
+        su.execute("CREATE ROLE pk_user LOGIN")
+        su.execute("CREATE TABLE pk_t (a int, b text)")
+    try:
+        with _connect(srv, "pk_user") as c:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                with c.cursor().copy("COPY pk_t FROM STDIN") as cp:
+                    cp.write_row((1, "x"))
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                with c.cursor().copy("COPY pk_t TO STDOUT") as cp:
+                    list(cp.rows())
+        with _connect(srv, "postgres") as su:
+            su.execute("GRANT INSERT, SELECT ON pk_t TO pk_user")
+            with pytest.raises(psycopg.errors.FeatureNotSupported, match="column privileges"):
+                su.execute("GRANT SELECT (a) ON pk_t TO pk_user")
+            with pytest.raises(psycopg.errors.FeatureNotSupported, match="ALTER DEFAULT PRIVILEGES"):
+                su.execute("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO pk_user")
+        with _connect(srv, "pk_user") as c:
+            with c.cursor().copy("COPY pk_t FROM STDIN") as cp:
+                cp.write_row((1, "x"))
+            with c.cursor().copy("COPY pk_t TO STDOUT") as cp:
+                assert [tuple(r) for r in cp.rows()] == [("1", "x")]
+    finally:
+        with _connect(srv, "postgres") as su:
+            su.execute("DROP TABLE pk_t")
+            su.execute("DROP ROLE pk_user")
+
+
+def test_data_directory_from_before_privileges_still_opens(server_factory):
+    """A cluster made before ownership existed (no pgsvc$acl table, no pg_database.datacl):
+    its objects belong to the bootstrap superuser with default privileges, and GRANT works
+    (the table and the column are added on first use)."""
+    s = server_factory("-U", "postgres", "--auth-local", "trust", "--auth-host", "trust")
+    with _connect(s, "postgres") as su:
+        su.execute("CREATE TABLE old_t (a int)")
+        su.execute("INSERT INTO old_t VALUES (1)")
+        su.execute("CREATE ROLE old_user LOGIN")
+    s.stop()
+    g = sqlite3.connect(s.datadir / "global" / "catalog.db")
+    oid = g.execute("SELECT oid FROM pg_database WHERE datname = 'postgres'").fetchone()[0]
+    g.execute("ALTER TABLE pg_database DROP COLUMN datacl")
+    g.commit()
+    g.close()
+    db_file = s.datadir / "base" / f"{oid}.db"
+    d = sqlite3.connect(db_file)
+    d.execute('DROP TABLE "pgsvc$acl"')
+    d.commit()
+    d.close()
+    if s.account:  # this test ran as root: give the files back to the server's account
+        subprocess.run(["chown", "-R", s.account, str(s.datadir)], check=True)
+    s.start()
+    with _connect(s, "postgres") as su:
+        assert su.execute("SELECT pg_get_userbyid(relowner), relacl FROM pg_class WHERE relname = 'old_t'"
+                          ).fetchone() == ("postgres", None)
+        su.execute("GRANT SELECT ON old_t TO old_user")
+        su.execute("REVOKE CONNECT ON DATABASE template1 FROM old_user")
+        assert su.execute("SELECT relacl FROM pg_class WHERE relname = 'old_t'").fetchone() == (
+            ["postgres=arwdDxt/postgres", "old_user=r/postgres"],)
+    with _connect(s, "old_user") as c:
+        assert c.execute("SELECT a FROM old_t").fetchall() == [(1,)]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            c.execute("DELETE FROM old_t")
