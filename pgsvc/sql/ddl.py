@@ -171,7 +171,9 @@ class Ddl:
                 default = _deparse(con.raw_expr)
             elif ct == enums.ConstrType.CONSTR_IDENTITY:
                 identity = "a" if con.generated_when == "a" else "d"
-                seq = self.create_owned_sequence(schema, table, cd.colname, oid, relid, attnum)
+                # the sequence options in GENERATED ... AS IDENTITY (START WITH 10 ...)
+                seq = self.create_owned_sequence(schema, table, cd.colname, oid, relid, attnum,
+                                                 con.options or ())
                 default = f"nextval('{seq}'::regclass)"
                 notnull = True
             elif ct == enums.ConstrType.CONSTR_GENERATED:
@@ -224,14 +226,15 @@ class Ddl:
         if cd.is_not_null:
             inherited.notnull = True
 
-    def create_owned_sequence(self, schema, table, col, typ, relid, attnum) -> str:
+    def create_owned_sequence(self, schema, table, col, typ, relid, attnum, options=()) -> str:
         name = self.unique_rel_name(schema, f"{table}_{col}_seq")
         table = self.cat.by_oid.get(relid)  # ALTER TABLE ADD serial: the table's owner
+        opts = self.sequence_options(options, typ)
         seq_oid = C.insert_relation(self.conn, self.cat, schema, name, "S",
                                     owner=table.owner if table is not None else self.creator())
-        maxv = {O.INT2: 32767, O.INT4: 2147483647}.get(typ, 2**63 - 1)
-        self.conn.execute('INSERT INTO "pgsvc$sequence" VALUES (?, ?, 1, 1, 1, ?, 0, 1, 0, ?, ?)',
-                          (seq_oid, typ, maxv, relid, attnum))
+        self.conn.execute('INSERT INTO "pgsvc$sequence" VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)',
+                          (seq_oid, opts["typ"], opts["start"], opts["inc"], opts["min"], opts["max"],
+                           int(opts["cycle"]), opts["start"], relid, attnum))
         self.cat.relations[(schema, name)] = C.Relation(seq_oid, schema, name, "S", "")
         return name if schema == "public" else f"{schema}.{name}"
 

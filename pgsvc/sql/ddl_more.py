@@ -271,9 +271,10 @@ class DdlMore(Ddl):
                            int(opts["cycle"]), opts["start"]))
         self.refresh()
 
-    def sequence_options(self, options) -> dict:
+    def sequence_options(self, options, typ: int | None = None) -> dict:
+        """CREATE SEQUENCE's options (an identity column's too: `typ` is the column's type)."""
         from pgsvc.sql.types import oids as O
-        o = {"typ": O.INT8, "inc": 1, "cycle": False, "start": None, "min": None, "max": None}
+        o = {"typ": typ or O.INT8, "inc": 1, "cycle": False, "start": None, "min": None, "max": None}
         for d in options:
             v = _defarg(d.arg)
             if d.defname == "as":
