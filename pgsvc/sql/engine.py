@@ -190,7 +190,9 @@ class Engine(Runner):
                 p = self.session.user
             if p == "pg_temp":
                 p = self.temp_schema
-            if p and p in self.catalog.schemas and p not in out:
+            # information_schema is not in the database's catalog but may be searched (SET
+            # search_path = information_schema, ... finds its views by bare name)
+            if p and (p in self.catalog.schemas or p == "information_schema") and p not in out:
                 out.append(p)
         if self.temp_schema in self.catalog.schemas and self.temp_schema not in out:
             out.insert(0, self.temp_schema)  # PostgreSQL searches pg_temp first for relations

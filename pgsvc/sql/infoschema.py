@@ -41,6 +41,14 @@ def relation(name: str) -> Relation:
     return rel
 
 
+def by_oid(oid: int) -> Relation | None:
+    """The information_schema relation with this OID (regclass output)."""
+    for name, roid in REL_OIDS.items():
+        if roid == oid:
+            return relation(name)
+    return None
+
+
 def find(schema: str | None, name: str, search_path=()) -> Relation | None:
     """The information_schema relation that (schema, name) names, for 'x'::regclass too."""
     if name not in COLUMNS:
@@ -105,13 +113,13 @@ def type_fact(field: str, typid, typmod):
         return None
     typid, typmod = int(typid), -1 if typmod is None else int(typmod)
     domain = _user_type(typid)
-    if domain is not None and domain.typtype == "d":
-        if field in ("domain_catalog", "domain_schema", "domain_name"):
-            return {"domain_catalog": None, "domain_schema": domain.schema, "domain_name": domain.name}[field] \
-                if field != "domain_catalog" else _current_database()
-        return type_fact(field, domain.basetype, domain.typmod if typmod < 0 else typmod)
     if field in ("domain_catalog", "domain_schema", "domain_name"):
-        return None
+        if domain is None or domain.typtype != "d":
+            return None
+        return {"domain_catalog": _current_database(), "domain_schema": domain.schema,
+                "domain_name": domain.name}[field]
+    if domain is not None and domain.typtype == "d":
+        return type_fact(field, domain.basetype, domain.typmod if typmod < 0 else typmod)
     t = find_oid(typid)
     if field == "element_oid":
         return t.elem_oid if t is not None and t.category == "A" and t.elem_oid and t.typlen == -1 else None
@@ -170,24 +178,18 @@ def _numeric_fact(field: str, typid: int, typmod: int):
     if field == "interval_type":
         if typid != O.INTERVAL or typmod < 0:
             return None
-        # the fields named in format_type's spelling, e.g. interval(3) day to second -> DAY TO SECOND
+        # the fields as format_type spells them: interval day to second(2) -> DAY TO SECOND(2)
         text = format_type(typid, typmod)[len("interval"):]
-        if text.startswith("("):
+        if text.startswith("("):  # interval(3): a precision, no fields
             text = text[text.index(")") + 1:]
-        words = [w for w in text.split() if not w.startswith("(")]
-        return " ".join(w.split("(")[0] for w in words).upper() or None
+        return text.strip().upper() or None
     raise ValueError(f"unknown type fact {field}")
 
 
 def _user_type(typid: int):
     """A domain or enum of the database (pgsvc.sql.types.usertypes), or None."""
-    try:
-        from pgsvc.sql.types import usertypes
-    except ImportError:
-        return None
-    get = getattr(usertypes, "get", None) or getattr(usertypes, "find", None)
-    types = getattr(usertypes, "_TYPES", {})
-    return get(typid) if get is not None else types.get(typid)
+    from pgsvc.sql.types import usertypes
+    return usertypes.find(typid)
 
 
 _ENGINE = None
@@ -220,44 +222,44 @@ def expr_columns(expr) -> str | None:
 # --- visibility ----------------------------------------------------------------------------
 
 class Visibility:
-    """PostgreSQL's rule for information_schema rows: the current role is (a member of)
-    the owner, or holds some privilege on the object; superusers see everything."""
+    """PostgreSQL's rule for information_schema rows: the current role has the privileges
+    of the object's owner (pg_has_role(owner, 'USAGE'): through INHERIT membership; always
+    for superusers), or holds some privilege on the object (pgsvc.sql.authz decides)."""
 
     def __init__(self, engine) -> None:
         self.engine = engine
 
-    def shared(self):
-        from pgsvc.sql.cluster_ddl import shared
-        return shared(self.engine)
+    def authz(self):
+        from pgsvc.sql.authz import authz
+        a = authz(self.engine)
+        a.fresh()
+        return a
 
-    def member_of(self, role: int) -> bool:
-        return self.shared().is_member_of(int(role))
+    def has_role(self, role) -> bool:
+        a = self.authz()
+        return a.has_privs_of(a.current_oid(), int(role))
 
     def owns(self, relid) -> bool:
         rel = self.engine.catalog.by_oid.get(int(relid))
-        return rel is not None and self.member_of(getattr(rel, "owner", 10))
+        return rel is not None and self.has_role(rel.owner)
 
-    def rel_visible(self, relid) -> bool:
+    def rel_visible(self, relid, letters: str) -> bool:
+        """Owner, or any of `letters` (pgsvc.sql.acl codes) held on the relation."""
         rel = self.engine.catalog.by_oid.get(int(relid))
         if rel is None:
             return False
         if rel.schema.startswith("pg_temp_") and rel.schema != self.engine.temp_schema:
             return False  # another session's temporary relation (pg_is_other_temp_schema)
-        if self.member_of(getattr(rel, "owner", 10)):
+        a = self.authz()
+        me = a.current_oid()
+        if a.has_privs_of(me, rel.owner):
             return True
-        from pgsvc.sql.authz import authz
-        a = authz(self.engine)
-        return a.relation_allows(a.current_oid(), rel, "arwdDxt" if rel.kind != "S" else "rwU", any_of=True)
+        return a.relation_allows(me, rel, letters, any_of=True)
 
-    def schema_visible(self, nspoid, owner) -> bool:
-        if self.member_of(owner):
-            return True
-        name = next((n for n, o in self.engine.catalog.schemas.items() if o == nspoid), None)
-        if name is None:
-            return False
-        from pgsvc.sql.authz import authz
-        a = authz(self.engine)
-        return a.schema_allows(a.current_oid(), name, "U") or a.schema_allows(a.current_oid(), name, "C")
+    def schema_visible(self, name, owner) -> bool:
+        a = self.authz()
+        me = a.current_oid()
+        return a.has_privs_of(me, int(owner)) or a.schema_allows(me, name, "U") or a.schema_allows(me, name, "C")
 
 
 def _b(v: bool) -> int:
@@ -272,11 +274,13 @@ def register(conn, engine) -> None:
     conn.create_function("pgsvce_is_catalog", 0, lambda: engine.session.database)
     conn.create_function("pgsvce_is_type", 3, type_fact, deterministic=True)
     conn.create_function("pgsvce_is_expr_columns", 1, expr_columns, deterministic=True)
-    conn.create_function("pgsvce_is_rel_visible", 1, lambda oid: _b(vis.rel_visible(oid)))
+    conn.create_function("pgsvce_is_rel_visible", 2, lambda oid, letters: _b(vis.rel_visible(oid, letters)))
     conn.create_function("pgsvce_is_owner", 1, lambda oid: _b(vis.owns(oid)))
-    conn.create_function("pgsvce_is_schema_visible", 2, lambda oid, owner: _b(vis.schema_visible(oid, owner)))
-    conn.create_function("pgsvce_is_enabled_role", 1, lambda oid: _b(vis.member_of(oid)))
-    conn.create_function("pgsvce_is_type_usable", 1, lambda oid: _b(vis.member_of(10)))
+    conn.create_function("pgsvce_is_schema_visible", 2, lambda name, owner: _b(vis.schema_visible(name, owner)))
+    conn.create_function("pgsvce_is_enabled_role", 1, lambda oid: _b(vis.has_role(oid)))
+    # types' owner: the bootstrap superuser for built-in types and (as pgsvc records no
+    # other) for the database's domains and enums
+    conn.create_function("pgsvce_is_type_usable", 1, lambda oid: _b(vis.has_role(10)))
     conn.create_function("pgsvce_is_default", 3, lambda relid, attnum, text: column_default(engine, text))
     conn.create_function("pgsvce_is_check_clause", 2, lambda oid, text: check_clause(engine, text))
     conn.create_function("pgsvce_is_viewdef", 1, lambda oid: view_definition(engine, oid))

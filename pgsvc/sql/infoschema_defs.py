@@ -126,14 +126,21 @@ CAT = "pgsvce_is_catalog()"
 _TEMP = "(n.nspname LIKE 'pg\\_temp\\_%' ESCAPE '\\')"
 _NULLS = lambda k: ", ".join("NULL" for _ in range(k))
 
-# user relations with their schema; `rel` rows the current role may see
 _RELS = '''main."pgsvc$class" c JOIN main."pgsvc$namespace" n ON n.oid = c.nspoid'''
 
 
 def _join_rel(cond: str) -> str:
     """JOIN of the relation `c` (and its schema `n`) that `cond` picks."""
     return f'''JOIN main."pgsvc$class" c ON {cond} JOIN main."pgsvc$namespace" n ON n.oid = c.nspoid'''
-_VISIBLE_REL = "pgsvce_is_rel_visible(c.oid)"
+
+
+def _visible(privileges: str, rel: str = "c.oid") -> str:
+    """The relation's rows are shown to its owner or to a holder of any of `privileges`
+    (pgsvc.sql.acl letters; each view names those PostgreSQL 15's definition checks)."""
+    return f"pgsvce_is_rel_visible({rel}, '{privileges}')"
+
+
+ANY_TABLE, NOT_SELECT, COLUMN_USE, SEQUENCE_USE = "arwdDxt", "awdDxt", "arwx", "rwU"
 
 
 def _type_facts(typ: str, typmod: str, charset_last: bool = False, lengths: bool = True) -> str:
@@ -168,18 +175,18 @@ _NOT_NULL = f'''SELECT n.nspname AS nspname, c.relname AS relname, c.oid AS reli
         n.oid || '_' || c.oid || '_' || a.attnum || '_not_null' AS conname,
         pgsvc_quote_ident(a.attname) || ' IS NOT NULL' AS clause
     FROM {_RELS} JOIN main."pgsvc$attribute" a ON a.relid = c.oid
-    WHERE c.relkind = 'r' AND a.attnotnull AND {_VISIBLE_REL}'''
+    WHERE c.relkind = 'r' AND a.attnotnull AND {_visible(NOT_SELECT)}'''
 
 VIEWS = {
     "information_schema_catalog_name": f"SELECT {CAT} AS catalog_name",
     "schemata": f'''SELECT {CAT} AS catalog_name, n.nspname AS schema_name,
         pgsvce_userbyid(n.nspowner) AS schema_owner, {_NULLS(4)}
-        FROM {pc("pg_namespace")} n WHERE pgsvce_is_schema_visible(n.oid, n.nspowner)''',
+        FROM {pc("pg_namespace")} n WHERE pgsvce_is_schema_visible(n.nspname, n.nspowner)''',
     "tables": f'''SELECT {CAT}, n.nspname, c.relname,
         CASE WHEN {_TEMP} THEN 'LOCAL TEMPORARY' WHEN c.relkind = 'v' THEN 'VIEW' ELSE 'BASE TABLE' END,
         {_NULLS(5)}, CASE WHEN c.relkind = 'r' THEN 'YES' ELSE 'NO' END, 'NO',
         CASE WHEN {_TEMP} THEN 'PRESERVE' END
-        FROM {_RELS} WHERE c.relkind IN ('r', 'v') AND {_VISIBLE_REL}''',
+        FROM {_RELS} WHERE c.relkind IN ('r', 'v') AND {_visible(ANY_TABLE)}''',
     "columns": f'''SELECT {CAT}, n.nspname, c.relname, a.attname, a.attnum,
         CASE WHEN a.identity = '' THEN pgsvce_is_default(a.relid, a.attnum, a.default_expr) END,
         CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END,
@@ -199,17 +206,17 @@ VIEWS = {
         CASE WHEN a.identity <> '' AND {_IDENTITY_SEQ.format(col="cycle")} THEN 'YES' ELSE 'NO' END,
         'NEVER', NULL, CASE WHEN c.relkind = 'r' THEN 'YES' ELSE 'NO' END
         FROM {_RELS} JOIN main."pgsvc$attribute" a ON a.relid = c.oid
-        WHERE c.relkind IN ('r', 'v') AND {_VISIBLE_REL}''',
+        WHERE c.relkind IN ('r', 'v') AND {_visible(COLUMN_USE)}''',
     "views": f'''SELECT {CAT}, n.nspname, c.relname,
         CASE WHEN pgsvce_is_owner(c.oid) THEN pgsvce_is_viewdef(c.oid) END,
         'NONE', 'NO', 'NO', 'NO', 'NO', 'NO'
-        FROM {_RELS} WHERE c.relkind = 'v' AND {_VISIBLE_REL}''',
+        FROM {_RELS} WHERE c.relkind = 'v' AND {_visible(ANY_TABLE)}''',
     "table_constraints": f'''SELECT {CAT}, n.nspname, k.conname, {CAT}, n.nspname, c.relname,
         CASE k.contype WHEN 'p' THEN 'PRIMARY KEY' WHEN 'u' THEN 'UNIQUE' WHEN 'f' THEN 'FOREIGN KEY'
                        ELSE 'CHECK' END,
         'NO', 'NO', 'YES', CASE WHEN k.contype = 'u' THEN 'YES' END
         FROM main."pgsvc$constraint" k {_join_rel("c.oid = k.conrelid")}
-        WHERE c.relkind = 'r' AND {_VISIBLE_REL}
+        WHERE c.relkind = 'r' AND {_visible(NOT_SELECT)}
         UNION ALL
         SELECT {CAT}, nn.nspname, nn.conname, {CAT}, nn.nspname, nn.relname, 'CHECK', 'NO', 'NO', 'YES', NULL
         FROM ({_NOT_NULL}) nn''',
@@ -220,7 +227,7 @@ VIEWS = {
            WHERE uc.oid = {_REF_KEY} AND u.value = json_extract(k.confkey, '$[' || j.key || ']')) END
         FROM main."pgsvc$constraint" k {_join_rel("c.oid = k.conrelid")}, json_each(k.conkey) j
         JOIN main."pgsvc$attribute" a ON a.relid = k.conrelid AND a.attnum = j.value
-        WHERE k.contype IN ('p', 'u', 'f') AND {_VISIBLE_REL}''',
+        WHERE k.contype IN ('p', 'u', 'f') AND {_visible(COLUMN_USE)}''',
     # the columns a constraint uses: its own key (p, u), the referenced key (f), the columns
     # its expression names (c); listed only for tables the current role owns
     "constraint_column_usage": f'''SELECT {CAT}, n.nspname, c.relname, a.attname, {CAT}, kn.nspname, k.conname
@@ -246,7 +253,7 @@ VIEWS = {
         LEFT JOIN main."pgsvc$constraint" uk ON uk.oid = {_REF_KEY}
         LEFT JOIN main."pgsvc$class" uc ON uc.oid = uk.conrelid
         LEFT JOIN main."pgsvc$namespace" un ON un.oid = uc.nspoid
-        WHERE k.contype = 'f' AND {_VISIBLE_REL}''',
+        WHERE k.contype = 'f' AND {_visible(NOT_SELECT)}''',
     "check_constraints": f'''SELECT {CAT}, n.nspname, k.conname, pgsvce_is_check_clause(k.oid, k.expr)
         FROM main."pgsvc$constraint" k {_join_rel("c.oid = k.conrelid")}
         WHERE k.contype = 'c' AND pgsvce_is_owner(c.oid)
@@ -259,7 +266,7 @@ VIEWS = {
         CAST(s.start AS TEXT), CAST(s.minvalue AS TEXT), CAST(s.maxvalue AS TEXT),
         CAST(s.increment AS TEXT), CASE WHEN s.cycle THEN 'YES' ELSE 'NO' END
         FROM main."pgsvc$sequence" s {_join_rel("c.oid = s.relid")}
-        WHERE {_VISIBLE_REL} AND NOT EXISTS (
+        WHERE {_visible(SEQUENCE_USE)} AND NOT EXISTS (
           SELECT 1 FROM main."pgsvc$attribute" a
           WHERE a.relid = s.owner_relid AND a.attnum = s.owner_attnum AND a.identity <> '')''',
     "column_udt_usage": f'''SELECT {CAT}, pgsvce_is_type('udt_schema', a.atttypid, a.atttypmod),
@@ -274,7 +281,7 @@ VIEWS = {
         NULL, NULL, NULL, NULL, 'a' || a.attnum
         FROM {_RELS} JOIN main."pgsvc$attribute" a ON a.relid = c.oid
         WHERE c.relkind IN ('r', 'v') AND pgsvce_is_type('element_oid', a.atttypid, -1) IS NOT NULL
-          AND {_VISIBLE_REL}''',
+          AND {_visible(COLUMN_USE)}''',
     "enabled_roles": f'''SELECT a.rolname FROM {pc("pg_authid")} a WHERE pgsvce_is_enabled_role(a.oid)''',
     # the current database's owner is implicitly a member of pg_database_owner
     "applicable_roles": f'''SELECT pgsvce_userbyid(m.member), pgsvce_userbyid(m.roleid),
