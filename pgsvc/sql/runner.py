@@ -73,6 +73,9 @@ class Statement:
         self.in_convs = [sqlite_adapter(o)[0] for o in self.param_oids]
         if self.columns is not None:
             convs = [sqlite_adapter(c.type_oid)[1] for c in self.columns]
+            from pgsvc.sql import regtypes
+            if any(c.type_oid in regtypes.REG_OIDS or c.type_oid in regtypes.REG_ARRAYS for c in self.columns):
+                convs = regtypes.output_converters(engine, self.columns, convs)  # names, not numbers
             self.out_convs = convs if any(convs) else None
             if not self.columns:
                 self.out_convs = "zero"  # SELECT with no columns: SQLite had a placeholder column

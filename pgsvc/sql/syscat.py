@@ -32,7 +32,7 @@ from pgsvc.sql import infoschema
 from pgsvc.sql.catalog import Attr, Relation
 from pgsvc.sql.syscat_defs import (AM_ROWS, COLUMNS, DEPENDS, DYNAMIC, PREDEFINED_MEMBERS, PREDEFINED_ROLES,
                                    REL_OIDS, SHARED, STATIC, SUPERUSER_ONLY, VIEWS, q, type_rows)
-from pgsvc.sql import syscat_types
+from pgsvc.sql import syscat_procs, syscat_stats, syscat_types
 from pgsvc.sql.types import dates as D
 
 POSTGRES_EPOCH_UNIX = 946684800
@@ -131,11 +131,15 @@ STATIC_ROWS = {"pg_type$builtin": type_rows, "pg_am": lambda: AM_ROWS, "pg_range
 DYNAMIC_ROWS = {"pg_type$user": syscat_types.user_type_rows, "pg_enum": syscat_types.enum_rows}
 
 
+STATIC_ROWS.update(syscat_procs.STATIC_ROWS)
+
+
 def _fill_dynamic(engine, name: str) -> None:
     conn = engine.conn
     _create_table(conn, name)
     conn.execute(f"DELETE FROM {q(name)}")
-    _insert(conn, name, DYNAMIC_ROWS[name]())
+    maker = syscat_stats.ENGINE_ROWS.get(name)  # rows of the session (settings, registry, catalog)
+    _insert(conn, name, maker(engine) if maker else DYNAMIC_ROWS[name]())
 
 
 def _fill_static(engine, name: str) -> None:
@@ -272,6 +276,9 @@ def register(conn, engine) -> None:
     conn.create_function("pgsvce_table_is_visible", 1, lambda oid: _stored_bool(table_is_visible(engine, oid)))
     conn.create_function("pgsvce_encoding_to_char", 1, encoding_name, deterministic=True)
     syscat_types.register(conn)  # pg_type_is_visible
+    from pgsvc.sql import regtypes, syscat_funcs
+    regtypes.register(conn, engine)  # reg* input/output
+    syscat_funcs.register(conn, engine)  # format_type, pg_get_function_*, sizes, ...
     from pgsvc.sql import privfuncs
     privfuncs.register(conn, engine)  # has_*_privilege, ACL texts, current_user
     _engine_function_sigs()

@@ -86,6 +86,14 @@ SHARED = ("pg_database", "pg_authid", "pg_auth_members")
 STATIC = ("pg_type$builtin", "pg_am", "pg_range")  # pg_range: no range types yet (empty)
 # TEMP tables refilled before each statement that reads them (rows of the loaded catalog)
 DYNAMIC = ("pg_type$user", "pg_enum")
+# relations whose columns and rows live in their own modules: functions, operators and
+# casts (static, PostgreSQL 15's rows) and the run-time statistics (refilled per statement)
+from pgsvc.sql import syscat_procs as _procs, syscat_stats as _stats  # noqa: E402
+for _mod in (_procs, _stats):
+    COLUMNS.update(_mod.COLUMNS)
+    REL_OIDS.update(_mod.REL_OIDS)
+STATIC += tuple(_procs.STATIC_ROWS)
+DYNAMIC += tuple(_stats.ENGINE_ROWS)
 # relations made of parts: "<relation>$<part>" tables have <relation>'s columns and are not
 # visible to SQL themselves
 SUPERUSER_ONLY = {"pg_authid"}

@@ -23,6 +23,8 @@ from pgsvc.sql.types import sqlite_adapter, text_decoder
 from pgsvc.sql.types.catalog import by_name, find_oid, format_type, typmod_from_modifiers
 
 UNKNOWN = O.UNKNOWN
+REG_OIDS = frozenset({O.REGCLASS, O.REGTYPE, O.REGPROC, O.REGPROCEDURE, O.REGOPER, O.REGOPERATOR,
+                      O.REGNAMESPACE, O.REGROLE})
 
 
 @dataclass(slots=True)
@@ -192,16 +194,25 @@ class ExprMixin:
         """An untyped literal or parameter takes the type its context wants."""
         if ex.is_null:
             return replace(ex, oid=target)
-        if target == O.REGCLASS and (ex.lit is not None or ex.param and self.is_literal_param(ex.param)):
-            # 'name'::regclass resolves the relation now, as regclassin does
-            text = ex.lit if ex.lit is not None else self.structural_literal(ast.ParamRef(number=ex.param))
-            return replace(ex, sql=str(self.lookup_relation_text(text, None).oid), oid=target, lit=None, param=0)
+        if target in REG_OIDS:
+            return self.resolve_unknown_reg(ex, target)
         if ex.param:
             self.set_param_type(ex.param, target)
             return replace(ex, oid=target)
         if ex.lit is not None:
             return replace(ex, sql=sql_literal(self.convert_literal(ex.lit, target)), oid=target, lit=None)
         return replace(ex, oid=target)
+
+    def resolve_unknown_reg(self, ex: Ex, target: int) -> Ex:
+        """'name'::regclass (regtype, regproc, ...) finds the object now, as PostgreSQL folds
+        the constant at planning; a parameter is read as text and looked up when it runs."""
+        from pgsvc.sql.regtypes import reg_in
+        if ex.lit is not None or ex.param and self.is_literal_param(ex.param):
+            text = ex.lit if ex.lit is not None else self.structural_literal(ast.ParamRef(number=ex.param))
+            return replace(ex, sql=str(reg_in(self.engine, target, text)), oid=target, lit=None, param=0)
+        if ex.param:
+            self.set_param_type(ex.param, O.TEXT)
+        return replace(ex, sql=f"pgsvce_regin({ex.sql}, {target})", oid=target, lit=None, param=0)
 
     def convert_literal(self, text: str, target: int):
         if target in (O.TEXT, O.VARCHAR, O.NAME, UNKNOWN):
@@ -285,8 +296,8 @@ class ExprMixin:
         if domain:
             from pgsvc.sql.ddl_types import cast_check_sql
             out = replace(out, sql=cast_check_sql(self.engine, domain, oid, typmod, out.sql), lit=None, param=0)
-        name = ex.name if isinstance(arg, (ast.ColumnRef, ast.FuncCall, ast.TypeCast)) and \
-            not (ex.lit is not None or ex.is_null) else _cast_name(domain or oid)
+        name = ex.name if _names_itself(arg) and not (ex.lit is not None or ex.is_null) \
+            else _cast_name(domain or oid)
         if isinstance(arg, ast.A_Const) or isinstance(arg, ast.ParamRef):
             name = _cast_name(domain or oid)
         return replace(out, name=name, table_oid=0, attnum=0)
@@ -589,6 +600,14 @@ class ExprMixin:
                       f"END)", O.BOOL)
         return Ex(f"(CASE WHEN {arr.sql} IS NULL THEN NULL ELSE (SELECT CASE WHEN max({cmp.sql}) = 1 THEN 1 "
                   f"WHEN count(*) = count({cmp.sql}) THEN 0 END FROM json_each({arr.sql}) AS je) END)", O.BOOL)
+
+
+def _names_itself(node) -> bool:
+    """FigureColname: a cast keeps the name of a column or function under it; a cast of
+    a constant (however nested) is named after the outermost type."""
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    return isinstance(node, (ast.ColumnRef, ast.FuncCall))
 
 
 def _identity_equality(oid: int) -> bool:

@@ -1,0 +1,460 @@
+"""Catalog functions clients call (psql's \\df, SQLAlchemy, GUI tools): format_type,
+pg_get_function_arguments/result, pg_function_is_visible, current_schemas, the size
+functions, to_reg*, array_lower/upper/dims, generate_subscripts, server facts.
+
+Wiring (as pgsvc.sql.syscat's): `register(conn, engine)` installs the SQLite UDFs on
+the backend's connection and the signatures in translate.funcs.ENGINE_FUNCTIONS
+(resolved before the functions catalogue; they need the session). Functions without
+session state (array_lower, generate_subscripts, pg_size_pretty) go to
+EXTRA_FUNCTIONS, consulted for names the functions catalogue lacks.
+
+Sizes: a relation's size is the bytes of its SQLite b-tree pages (the dbstat table),
+a database's the size of its file plus its write-ahead log; they are real sizes of
+pgsvc's storage, not PostgreSQL's 8 kB heap pages, so they differ from PostgreSQL's
+numbers for the same data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from decimal import ROUND_DOWN, Decimal
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.functions.signatures import FuncSig
+from pgsvc.sql.types import oids as O
+
+_ENCODING_CODES = {"SQL_ASCII": 0, "EUC_JP": 1, "EUC_CN": 2, "EUC_KR": 3, "EUC_TW": 4, "EUC_JIS_2004": 5,
+                   "UTF8": 6, "MULE_INTERNAL": 7, "LATIN1": 8, "LATIN2": 9, "LATIN3": 10, "LATIN4": 11,
+                   "LATIN5": 12, "LATIN6": 13, "LATIN7": 14, "LATIN8": 15, "LATIN9": 16, "LATIN10": 17,
+                   "WIN1256": 18, "WIN1258": 19, "WIN866": 20, "WIN874": 21, "KOI8R": 22, "WIN1251": 23,
+                   "WIN1252": 24, "ISO_8859_5": 25, "ISO_8859_6": 26, "ISO_8859_7": 27, "ISO_8859_8": 28,
+                   "WIN1250": 29, "WIN1253": 30, "WIN1254": 31, "WIN1255": 32, "WIN1257": 33, "KOI8U": 34,
+                   "SJIS": 35, "BIG5": 36, "GBK": 37, "UHC": 38, "GB18030": 39, "JOHAB": 40,
+                   "SHIFT_JIS_2004": 41}
+# spellings pg_char_to_encoding also accepts (PostgreSQL's encoding name table, normalised)
+_ENCODING_ALIASES = {"UNICODE": "UTF8", "UTF": "UTF8", "LATIN": "LATIN1", "ISO88591": "LATIN1",
+                     "WIN": "WIN1251", "ALT": "WIN866", "KOI8": "KOI8R", "TCVN": "WIN1258", "MSKANJI": "SJIS",
+                     "SHIFTJIS": "SJIS", "ABC": "WIN1258", "VSCII": "WIN1258"}
+
+
+def _stored_bool(v):
+    return None if v is None else int(bool(v))
+
+
+# --- types and functions ----------------------------------------------------------------
+
+def format_type(oid, typmod):
+    """format_type(oid, typmod): NULL typmod prints no modifier; an unknown OID is '???'."""
+    from pgsvc.sql.types.catalog import find_oid
+    from pgsvc.sql.types.catalog import format_type as fmt
+    if oid is None:
+        return None
+    if int(oid) == 0:
+        return "-"
+    if find_oid(int(oid)) is None:
+        return "???"
+    return fmt(int(oid), None if typmod is None else int(typmod))
+
+
+def _proc(oid):
+    from pgsvc.sql import syscat_procs
+    return syscat_procs.proc_by_oid(int(oid)) if oid is not None else None
+
+
+def function_arguments(oid, identity: bool = False):
+    """pg_get_function_arguments / pg_get_function_identity_arguments of a pg_proc row."""
+    from pgsvc.sql import syscat_procs as P
+    row = _proc(oid)
+    return None if row is None else P.format_arguments(row, identity)
+
+
+def function_result(oid):
+    from pgsvc.sql import syscat_procs as P
+    row = _proc(oid)
+    return None if row is None else P.format_result(row)
+
+
+def function_is_visible(oid):
+    """pg_function_is_visible: every function pgsvc has is in pg_catalog, searched first."""
+    if oid is None:
+        return None
+    return 1 if _proc(oid) is not None else None
+
+
+def char_to_encoding(name):
+    if name is None:
+        return None
+    key = "".join(ch for ch in str(name).upper() if ch.isalnum())
+    for canonical, code in _ENCODING_CODES.items():
+        if key == canonical.replace("_", ""):
+            return code
+    alias = _ENCODING_ALIASES.get(key)
+    return _ENCODING_CODES[alias] if alias else -1
+
+
+def current_schemas(engine, implicit):
+    """current_schemas(bool): the search path's existing schemas; with true also the
+    implicitly searched ones (the session's temp schema, pg_catalog) in search order."""
+    if implicit is None:
+        return None
+    path = [s for s in engine.search_path() if s != engine.temp_schema or _explicit_temp(engine)]
+    if implicit:
+        if "pg_catalog" not in _raw_path(engine):
+            path.insert(0, "pg_catalog")
+        if engine.temp_schema in engine.catalog.schemas and engine.temp_schema not in path:
+            path.insert(0, engine.temp_schema)
+    else:
+        path = [s for s in path if s in _raw_path(engine) or s == engine.session.user]
+    return json.dumps(path)
+
+
+def _raw_path(engine) -> list[str]:
+    out = []
+    for part in str(engine.session.settings.get("search_path")).split(","):
+        p = part.strip()
+        out.append(p[1:-1] if p.startswith('"') and p.endswith('"') else p.lower())
+    return out
+
+
+def _explicit_temp(engine) -> bool:
+    return "pg_temp" in _raw_path(engine) or engine.temp_schema in _raw_path(engine)
+
+
+def my_temp_schema(engine):
+    return engine.catalog.schemas.get(engine.temp_schema, 0)
+
+
+def is_other_temp_schema(engine, oid):
+    if oid is None:
+        return None
+    for name, noid in engine.catalog.schemas.items():
+        if noid == int(oid):
+            return int(name.startswith("pg_temp_") and name != engine.temp_schema)
+    return 0
+
+
+# --- sizes ---------------------------------------------------------------------------------
+
+_FORKS = ("main", "fsm", "vm", "init")
+
+
+def _btree_bytes(engine, sqlite_name: str) -> int:
+    row = engine.conn.execute("SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name = ? AND aggregate = 0",
+                              (sqlite_name,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _relation(engine, oid):
+    return engine.catalog.by_oid.get(int(oid)) if oid is not None else None
+
+
+def _index_names(engine, rel) -> list[str]:
+    rows = engine.conn.execute("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?",
+                               (rel.sqlite_name,)).fetchall()
+    return [r[0] for r in rows]
+
+
+def relation_size(engine, oid, fork="main"):
+    """pg_relation_size(regclass[, fork]): the relation's own pages (the main fork)."""
+    if fork not in _FORKS:
+        raise SqlError("22023", "invalid fork name", hint='Valid fork names are "main", "fsm", "vm", and "init".')
+    rel = _relation(engine, oid)
+    if rel is None or fork != "main" or rel.kind == "v":
+        return None if rel is None and oid is not None and not _is_catalog_oid(oid) else 0
+    if rel.kind == "i":
+        return _btree_bytes(engine, _index_sqlite_name(engine, rel))
+    return _btree_bytes(engine, rel.sqlite_name) if rel.sqlite_name else 0
+
+
+def _index_sqlite_name(engine, rel) -> str:
+    return getattr(rel, "sqlite_name", None) or rel.name
+
+
+def _is_catalog_oid(oid) -> bool:
+    from pgsvc.sql.syscat_defs import REL_OIDS
+    return int(oid) in REL_OIDS.values()
+
+
+def table_size(engine, oid):
+    rel = _relation(engine, oid)
+    if rel is None:
+        return 0 if oid is not None and _is_catalog_oid(oid) else None
+    return relation_size(engine, oid)
+
+
+def indexes_size(engine, oid):
+    rel = _relation(engine, oid)
+    if rel is None:
+        return 0 if oid is not None and _is_catalog_oid(oid) else None
+    if rel.kind != "r" or not rel.sqlite_name:
+        return 0
+    return sum(_btree_bytes(engine, name) for name in _index_names(engine, rel))
+
+
+def total_relation_size(engine, oid):
+    t = table_size(engine, oid)
+    return None if t is None else t + indexes_size(engine, oid)
+
+
+def database_size(engine, key, by_oid: bool):
+    """pg_database_size(name | oid): the database file and its write-ahead log."""
+    if key is None:
+        return None
+    from pgsvc.sql.cluster_ddl import shared
+    cat = shared(engine).cat
+    db = cat.find_database_oid(int(key)) if by_oid else cat.find_database(str(key))
+    if db is None:
+        if by_oid:
+            return None
+        raise SqlError("3D000", f'database "{key}" does not exist')
+    path = _database_path(engine, db)
+    return sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p))
+
+
+def _database_path(engine, db) -> str:
+    """DATADIR/base/<oid>.db (pgsvc.sql.databases' layout)."""
+    if db.name == engine.session.database:
+        return engine.session.database_path
+    return os.path.join(engine.session.datadir, "base", f"{int(db.oid)}.db")
+
+
+# PostgreSQL 15's pg_size_pretty units: (name, limit, half-round, bits)
+_UNITS = (("bytes", 10 * 1024, False, 0), ("kB", 20 * 1024 - 1, True, 10), ("MB", 20 * 1024 - 1, True, 20),
+          ("GB", 20 * 1024 - 1, True, 30), ("TB", 20 * 1024 - 1, True, 40), ("PB", 20 * 1024 - 1, True, 50))
+
+
+def size_pretty(size, numeric: bool = False):
+    """pg_size_pretty(bigint | numeric): 10 kB and up in the next unit, half-rounded."""
+    if size is None:
+        return None
+    value = Decimal(str(size)) if numeric else int(size)
+    for i, (name, limit, rounds, bits) in enumerate(_UNITS):
+        last = i == len(_UNITS) - 1
+        if last or abs(value) < limit:
+            if rounds:
+                value = _trunc(value + (1 if value >= 0 else -1), 2)
+            return f"{_num_text(value)} {name}"
+        nxt = _UNITS[i + 1]
+        shift = nxt[3] - bits - int(nxt[2]) + int(rounds)
+        value = _trunc(value, 1 << shift)
+    return None
+
+
+def _trunc(value, divisor):
+    """Division truncating toward zero (C's integer division, numeric_div_trunc)."""
+    if isinstance(value, Decimal):
+        return (value / divisor).to_integral_value(rounding=ROUND_DOWN)
+    q = abs(value) // divisor
+    return q if value >= 0 else -q
+
+
+def _num_text(value) -> str:
+    if isinstance(value, Decimal):
+        from pgsvc.sql.types.numeric import format_numeric
+        return format_numeric(value)
+    return str(value)
+
+
+def size_bytes(text):
+    """pg_size_bytes(text): '10 kB' -> 10240 (units bytes, kB, MB, GB, TB, PB; case-insensitive)."""
+    if text is None:
+        return None
+    s = str(text).strip()
+    num = ""
+    i = 0
+    while i < len(s) and (s[i].isdigit() or s[i] in "+-.eE" and not (s[i] in "eE" and not num)):
+        num += s[i]
+        i += 1
+    unit = s[i:].strip()
+    try:
+        value = Decimal(num)
+    except Exception:  # noqa: BLE001
+        raise SqlError("22023", f'invalid size: "{text}"') from None
+    factors = {"bytes": 0, "b": 0, "kb": 10, "mb": 20, "gb": 30, "tb": 40, "pb": 50, "": 0}
+    if unit.lower() not in factors:
+        raise SqlError("22023", f'invalid size: "{text}"',
+                       detail=f'Invalid size unit: "{unit}".',
+                       hint='Valid units are "bytes", "B", "kB", "MB", "GB", "TB", and "PB".')
+    result = int((value * (1 << factors[unit.lower()])).to_integral_value(rounding=ROUND_DOWN))
+    if not -2**63 <= result < 2**63:
+        raise SqlError("22003", "bigint out of range")
+    return result
+
+
+# --- server facts ------------------------------------------------------------------------
+
+def postmaster_start_time(engine):
+    """The supervisor's start time (line 3 of postmaster.pid), as timestamptz's stored form."""
+    try:
+        with open(os.path.join(engine.session.datadir, "postmaster.pid")) as f:
+            started = int(f.read().split("\n")[2])
+    except (OSError, ValueError, IndexError):
+        return None
+    return (started - 946684800) * 1_000_000
+
+
+def tablespace_location(oid):
+    """pg_tablespace_location: '' for pg_default and pg_global (in the data directory)."""
+    if oid is None:
+        return None
+    if int(oid) in (1663, 1664):
+        return ""
+    raise SqlError("42704", f"tablespace with OID {int(oid)} does not exist")
+
+
+# --- arrays ------------------------------------------------------------------------------
+
+def _dims(value) -> list[int]:
+    dims = []
+    while isinstance(value, list):
+        dims.append(len(value))
+        if not value:
+            return dims[:-1] if len(dims) > 1 else []
+        value = value[0]
+    return dims
+
+
+def _array(stored):
+    return json.loads(stored) if isinstance(stored, str) else stored
+
+
+def array_lower(stored, dim):
+    if stored is None or dim is None:
+        return None
+    dims = _dims(_array(stored))
+    return 1 if 1 <= dim <= len(dims) else None
+
+
+def array_upper(stored, dim):
+    if stored is None or dim is None:
+        return None
+    dims = _dims(_array(stored))
+    return dims[dim - 1] if 1 <= dim <= len(dims) else None
+
+
+def array_ndims(stored):
+    if stored is None:
+        return None
+    return len(_dims(_array(stored))) or None
+
+
+def array_dims(stored):
+    if stored is None:
+        return None
+    dims = _dims(_array(stored))
+    return "".join(f"[1:{n}]" for n in dims) or None
+
+
+def generate_subscripts(arr, dim, reverse=False):
+    """Generator for generate_subscripts(anyarray, int[, bool]) (Python array values)."""
+    if arr is None or dim is None:
+        return
+    dims = _dims(arr)
+    if not 1 <= dim <= len(dims):
+        return
+    subs = range(1, dims[dim - 1] + 1)
+    yield from (reversed(subs) if reverse else subs)
+
+
+# --- wiring ------------------------------------------------------------------------------
+
+def register(conn, engine) -> None:
+    """SQLite UDFs (engine-bound) and the translator's signatures."""
+    from pgsvc.sql.functions.context import raise_sql
+
+    def guard(fn):
+        def call(*args):
+            try:
+                return fn(*args)
+            except SqlError as err:
+                raise_sql(engine.fctx, err)
+        return call
+
+    udfs = {
+        "pgsvce_format_type": (2, format_type),
+        "pgsvce_function_args": (1, lambda oid: function_arguments(oid)),
+        "pgsvce_function_identity_args": (1, lambda oid: function_arguments(oid, True)),
+        "pgsvce_function_result": (1, function_result),
+        "pgsvce_function_is_visible": (1, function_is_visible),
+        "pgsvce_char_to_encoding": (1, char_to_encoding),
+        "pgsvce_current_schemas": (1, lambda b: current_schemas(engine, b)),
+        "pgsvce_my_temp_schema": (0, lambda: my_temp_schema(engine)),
+        "pgsvce_is_other_temp_schema": (1, lambda oid: is_other_temp_schema(engine, oid)),
+        "pgsvce_relation_size": (2, lambda oid, fork: relation_size(engine, oid, fork)),
+        "pgsvce_table_size": (1, lambda oid: table_size(engine, oid)),
+        "pgsvce_indexes_size": (1, lambda oid: indexes_size(engine, oid)),
+        "pgsvce_total_relation_size": (1, lambda oid: total_relation_size(engine, oid)),
+        "pgsvce_database_size": (2, lambda key, by_oid: database_size(engine, key, bool(by_oid))),
+        "pgsvce_size_pretty": (2, lambda v, num: size_pretty(v, bool(num))),
+        "pgsvce_size_bytes": (1, size_bytes),
+        "pgsvce_postmaster_start_time": (0, lambda: postmaster_start_time(engine)),
+        "pgsvce_tablespace_location": (1, tablespace_location),
+        "pgsvce_array_lower": (2, array_lower),
+        "pgsvce_array_upper": (2, array_upper),
+        "pgsvce_array_ndims": (1, array_ndims),
+        "pgsvce_array_dims": (1, array_dims),
+    }
+    for name, (nargs, fn) in udfs.items():
+        conn.create_function(name, nargs, guard(fn))
+    _install_signatures()
+
+
+_SIGS_DONE: list[bool] = []
+
+
+def _install_signatures() -> None:
+    if _SIGS_DONE:
+        return
+    _SIGS_DONE.append(True)
+    from pgsvc.sql.translate.funcs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
+    A, T, I4, I8, B, N, OID = O.ANYARRAY, O.TEXT, O.INT4, O.INT8, O.BOOL, O.NAME, O.OID
+    engine_sigs = [
+        ("format_type", (OID, I4), T, "pgsvce_format_type({0}, {1})", False, "s"),
+        ("pg_get_function_arguments", (OID,), T, "pgsvce_function_args({0})", True, "s"),
+        ("pg_get_function_identity_arguments", (OID,), T, "pgsvce_function_identity_args({0})", True, "s"),
+        ("pg_get_function_result", (OID,), T, "pgsvce_function_result({0})", True, "s"),
+        ("pg_get_function_sqlbody", (OID,), T, "CAST(NULL AS TEXT)", True, "s"),
+        ("pg_function_is_visible", (OID,), B, "pgsvce_function_is_visible({0})", True, "s"),
+        ("pg_char_to_encoding", (N,), I4, "pgsvce_char_to_encoding({0})", True, "s"),
+        ("current_schemas", (B,), O.ARRAY_NAME, "pgsvce_current_schemas({0})", True, "s"),
+        ("pg_my_temp_schema", (), OID, "pgsvce_my_temp_schema()", True, "s"),
+        ("pg_is_other_temp_schema", (OID,), B, "pgsvce_is_other_temp_schema({0})", True, "s"),
+        ("pg_relation_size", (O.REGCLASS,), I8, "pgsvce_relation_size({0}, 'main')", True, "v"),
+        ("pg_relation_size", (O.REGCLASS, T), I8, "pgsvce_relation_size({0}, {1})", True, "v"),
+        ("pg_table_size", (O.REGCLASS,), I8, "pgsvce_table_size({0})", True, "v"),
+        ("pg_indexes_size", (O.REGCLASS,), I8, "pgsvce_indexes_size({0})", True, "v"),
+        ("pg_total_relation_size", (O.REGCLASS,), I8, "pgsvce_total_relation_size({0})", True, "v"),
+        ("pg_database_size", (N,), I8, "pgsvce_database_size({0}, 0)", True, "v"),
+        ("pg_database_size", (OID,), I8, "pgsvce_database_size({0}, 1)", True, "v"),
+        ("pg_postmaster_start_time", (), O.TIMESTAMPTZ, "pgsvce_postmaster_start_time()", True, "s"),
+        ("pg_conf_load_time", (), O.TIMESTAMPTZ, "pgsvce_postmaster_start_time()", True, "s"),
+        ("pg_is_in_recovery", (), B, "0", True, "v"),
+    ]
+    for reg, fname in ((O.REGCLASS, "to_regclass"), (O.REGTYPE, "to_regtype"), (O.REGPROC, "to_regproc"),
+                       (O.REGPROCEDURE, "to_regprocedure"), (O.REGNAMESPACE, "to_regnamespace"),
+                       (O.REGROLE, "to_regrole"), (O.REGOPER, "to_regoper"), (O.REGOPERATOR, "to_regoperator")):
+        engine_sigs.append((fname, (T,), reg, f"pgsvce_toreg({{0}}, {reg})", True, "s"))
+    for name, args, ret, emit, strict, vol in engine_sigs:
+        sigs = ENGINE_FUNCTIONS.setdefault(name, [])
+        sigs[:] = [s for s in sigs if s.arg_oids != args]  # ours replace earlier, partial versions
+        sigs.append(FuncSig(name, args, ret, emit, "scalar", 0, strict, vol))
+    extra = [
+        ("pg_size_pretty", (I8,), T, "pgsvce_size_pretty({0}, 0)"),
+        ("pg_size_pretty", (O.NUMERIC,), T, "pgsvce_size_pretty({0}, 1)"),
+        ("pg_size_bytes", (T,), I8, "pgsvce_size_bytes({0})"),
+        ("pg_tablespace_location", (OID,), T, "pgsvce_tablespace_location({0})"),
+        ("array_lower", (A, I4), I4, "pgsvce_array_lower({0}, {1})"),
+        ("array_upper", (A, I4), I4, "pgsvce_array_upper({0}, {1})"),
+        ("array_ndims", (A,), I4, "pgsvce_array_ndims({0})"),
+        ("array_dims", (A,), T, "pgsvce_array_dims({0})"),
+    ]
+    for name, args, ret, emit in extra:
+        sigs = EXTRA_FUNCTIONS.setdefault(name, [])
+        if not any(s.arg_oids == args for s in sigs):
+            sigs.append(FuncSig(name, args, ret, emit, "scalar", 0, True, "i"))
+    for args in ((A, I4), (A, I4, B)):
+        sigs = EXTRA_FUNCTIONS.setdefault("generate_subscripts", [])
+        if not any(s.arg_oids == args for s in sigs):
+            sigs.append(FuncSig("generate_subscripts", args, I4, "", "set", 0, True, "i",
+                                generator=generate_subscripts))
