@@ -275,11 +275,12 @@ def set_owner_acl(conn: sqlite3.Connection, oid: int, owner: int, acl_items) -> 
 def load_user_types(conn: sqlite3.Connection, nsp: dict[int, str]) -> dict[int, UserType]:
     """Domains and enums, installed as this process's user types (pgsvc.sql.types.usertypes)."""
     types: dict[int, UserType] = {}
-    for oid, nspoid, name, typtype, arr, base, typmod, notnull, default in conn.execute(
-            'SELECT oid, nspoid, typname, typtype, typarray, basetype, typmod, typnotnull, default_expr '
-            'FROM "pgsvc$type" ORDER BY oid'):
+    for oid, nspoid, name, typtype, arr, base, typmod, notnull, default, owner in conn.execute(
+            'SELECT t.oid, t.nspoid, t.typname, t.typtype, t.typarray, t.basetype, t.typmod, t.typnotnull, '
+            't.default_expr, coalesce(o.owner, 10) FROM "pgsvc$type" t LEFT JOIN "pgsvc$acl" o ON o.objoid = t.oid '
+            'ORDER BY t.oid'):
         types[oid] = UserType(oid, nspoid, nsp.get(nspoid, "public"), name, typtype, arr, base or 0,
-                              typmod, bool(notnull), default)
+                              typmod, bool(notnull), default, owner=owner)
     for oid, typid, order, label in conn.execute(
             'SELECT oid, enumtypid, sortorder, label FROM "pgsvc$enum" ORDER BY enumtypid, sortorder'):
         if typid in types:

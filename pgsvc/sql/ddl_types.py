@@ -15,7 +15,7 @@ import struct
 
 from pglast import ast, enums
 
-from pgsvc.errors import SqlError
+from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql import catalog as C
 from pgsvc.sql.ddl_alter import DdlAll
 from pgsvc.sql.ddl import _deparse
@@ -31,13 +31,27 @@ class DdlTypes(DdlAll):
     # --- names ---------------------------------------------------------------------
 
     def type_schema(self, names: list[str]) -> tuple[str, str]:
+        """The schema a new type goes to (CREATE privilege checked there, as for tables)."""
         if len(names) > 2:
             raise SqlError("42601", f"improper qualified name (too many dotted names): {'.'.join(names)}")
-        if len(names) == 2:
-            if names[0] not in self.cat.schemas:
-                raise SqlError("3F000", f'schema "{names[0]}" does not exist')
-            return names[0], names[1]
-        return self.schema_of(ast.RangeVar(relname=names[0], relpersistence="p")), names[0]
+        rv = ast.RangeVar(schemaname=names[0] if len(names) == 2 else None, relname=names[-1],
+                          relpersistence="p")
+        return self.schema_of(rv), names[-1]
+
+    def record_owner(self, oid: int) -> None:
+        C.set_owner_acl(self.conn, oid, self.creator(), None)
+
+    def check_owner_of(self, ut: U.UserType, dropping: bool = False) -> None:
+        """ALTER needs the type's owner (or a member); DROP also the schema's owner."""
+        from pgsvc.sql.authz import authz, not_owner
+        az = authz(self.engine)
+        az.fresh()
+        me = az.current_oid()
+        if az.has_privs_of(me, ut.owner):
+            return
+        if dropping and az.has_privs_of(me, az.schema_owner_acl(ut.schema)[0]):
+            return
+        raise not_owner("domain" if ut.typtype == "d" else "type", U.display_name(ut.oid))
 
     def check_name_free(self, schema: str, name: str) -> None:
         # a table's row type would take the name in PostgreSQL, so a relation does too
@@ -83,6 +97,7 @@ class DdlTypes(DdlAll):
         self.conn.execute('INSERT INTO "pgsvc$type" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
                           (oid, self.cat.schemas[schema], name, "d", arr, base_oid, typmod if not dom else -1,
                            int(notnull), default))
+        self.record_owner(oid)
         for conname, expr in checks:
             self.insert_domain_check(oid, conname, expr)
         self.refresh()
@@ -108,7 +123,7 @@ class DdlTypes(DdlAll):
             else:
                 word = {_CT.CONSTR_UNIQUE: "unique", _CT.CONSTR_PRIMARY: "primary key",
                         _CT.CONSTR_FOREIGN: "foreign key"}.get(con.contype, "this")
-                raise SqlError("42P17" if word != "this" else "0A000",
+                raise SqlError("42601" if word != "this" else "0A000",  # PostgreSQL: a syntax error
                                f"{word} constraints not possible for domains")
         return notnull, default, checks
 
@@ -145,7 +160,8 @@ class DdlTypes(DdlAll):
         names = [n.sval for n in node.typeName]
         ut = self.find_type(names)
         if ut.typtype != "d":
-            raise SqlError("42809", f'"{ut.name}" is not a domain')
+            raise SqlError("42809", f"{U.display_name(ut.oid)} is not a domain")
+        self.check_owner_of(ut)
         base, typmod = U.base_of(ut.oid), _domain_typmod(ut)
         kind = node.subtype
         if kind == "T":
@@ -167,7 +183,7 @@ class DdlTypes(DdlAll):
 
     def add_domain_check(self, ut: U.UserType, con: ast.Constraint, base: int, typmod: int) -> None:
         if con.contype != _CT.CONSTR_CHECK:
-            raise SqlError("42P17" if con.contype != _CT.CONSTR_NOTNULL else "0A000",
+            raise SqlError("42601" if con.contype != _CT.CONSTR_NOTNULL else "0A000",
                            "unique constraints not possible for domains" if con.contype == _CT.CONSTR_UNIQUE
                            else "only CHECK constraints can be added to a domain")
         taken = [c.name for c in ut.checks]
@@ -217,13 +233,17 @@ class DdlTypes(DdlAll):
         schema, name = self.type_schema([n.sval for n in node.typeName])
         self.check_name_free(schema, name)
         labels = [v.sval for v in node.vals or ()]
-        for i, label in enumerate(labels):
+        for label in labels:
             check_label(label)
-            if label in labels[:i]:
-                raise SqlError("42710", f'enum label "{label}" used more than once')
         arr, oid = self.new_type_oids()
+        for i, label in enumerate(labels):
+            if label in labels[:i]:  # PostgreSQL reports its pg_enum unique index here
+                raise SqlError("23505", 'duplicate key value violates unique constraint "pg_enum_typid_label_index"',
+                               detail=f"Key (enumtypid, enumlabel)=({oid}, {label}) already exists.",
+                               schema="pg_catalog", table="pg_enum", constraint="pg_enum_typid_label_index")
         self.conn.execute('INSERT INTO "pgsvc$type" VALUES (?, ?, ?, ?, ?, NULL, -1, 0, NULL)',
                           (oid, self.cat.schemas[schema], name, "e", arr))
+        self.record_owner(oid)
         for i, label in enumerate(labels):
             self.insert_label(oid, float(i + 1), label)
         self.refresh()
@@ -235,6 +255,7 @@ class DdlTypes(DdlAll):
         ut = self.find_type([n.sval for n in node.typeName])
         if ut.typtype != "e":
             raise SqlError("42809", f'{U.display_name(ut.oid)} is not an enum')
+        self.check_owner_of(ut)
         if node.oldVal:
             self.rename_label(ut, node.oldVal, node.newVal)
         else:
@@ -256,7 +277,8 @@ class DdlTypes(DdlAll):
         new = node.newVal
         if ut.stored_of(new) is not None:
             if node.skipIfNewValExists:
-                self.notice(f'enum label "{new}" already exists, skipping')
+                self.engine.session.notice(SqlNotice(f'enum label "{new}" already exists, skipping',
+                                                     sqlstate="42710"))
                 return False
             raise SqlError("42710", f'enum label "{new}" already exists')
         check_label(new)
@@ -278,37 +300,51 @@ class DdlTypes(DdlAll):
                 self.find_type(names)
             if want_domain and ut.typtype != "d":
                 raise SqlError("42809", f'"{ut.name}" is not a domain')
+            self.check_owner_of(ut, dropping=True)
             self.drop_type(ut, cascade)
         self.refresh()
 
-    def dependents(self, ut: U.UserType) -> list[tuple[str, object]]:
-        out = []
-        for other in U.all_user_types():
+    def dependents(self, ut: U.UserType) -> list[tuple[str, str, object]]:
+        """(what, what it depends on, object) in PostgreSQL's report order: users of the
+        array type, then domains over the type (each followed by its own dependents),
+        then columns of the type."""
+        out = [(f"column {a.name} of table {rel.name}", ut.name, (rel, a)) for rel, a in self.columns_typed(ut.array_oid)]
+        for other in sorted(U.all_user_types(), key=lambda t: t.oid):
             if other.typtype == "d" and other.basetype in (ut.oid, ut.array_oid):
-                out.append((f"type {other.name}", other))
-        for rel in self.cat.by_oid.values():
-            for a in rel.attrs:
-                if (a.domain_oid or a.type_oid) in (ut.oid, ut.array_oid):
-                    out.append((f"column {a.name} of table {rel.name}", (rel, a)))
+                out.append((f"type {other.name}", ut.name, other))
+                out += self.dependents(other)
+        out += [(f"column {a.name} of table {rel.name}", ut.name, (rel, a)) for rel, a in self.columns_typed(ut.oid)]
         return out
+
+    def columns_typed(self, typid: int) -> list:
+        return [(rel, a) for rel in sorted(self.cat.by_oid.values(), key=lambda r: r.oid) if rel.kind == "r"
+                for a in rel.attrs if (a.domain_oid or a.type_oid) == typid]
 
     def drop_type(self, ut: U.UserType, cascade: bool) -> None:
         deps = self.dependents(ut)
         if deps and not cascade:
             raise SqlError("2BP01", f"cannot drop type {ut.name} because other objects depend on it",
-                           detail="\n".join(f"{d} depends on type {ut.name}" for d, _ in deps),
+                           detail="\n".join(f"{d} depends on type {on}" for d, on, _ in deps),
                            hint="Use DROP ... CASCADE to drop the dependent objects too.")
-        if deps:
-            self.notice(f"drop cascades to {deps[0][0]}" if len(deps) == 1 else
-                        f"drop cascades to {len(deps)} other objects")
-        for _, dep in deps:
+        if len(deps) == 1:
+            self.notice(f"drop cascades to {deps[0][0]}")
+        elif deps:
+            self.engine.session.notice(SqlNotice(
+                f"drop cascades to {len(deps)} other objects",
+                detail="\n".join(f"drop cascades to {d}" for d, _, _ in deps)))
+        for _, _, dep in deps:
             if isinstance(dep, U.UserType):
-                self.drop_type(dep, True)
+                self.delete_type_rows(dep)
             else:
                 rel, a = dep
-                self.drop_column(self.cat.by_oid[rel.oid], a.name, True)
+                rel = self.cat.by_oid.get(rel.oid)
+                if rel is not None and rel.attr(a.name) is not None:
+                    self.drop_column(rel, a.name, True)
+        self.delete_type_rows(ut)
+
+    def delete_type_rows(self, ut: U.UserType) -> None:
         for table, col in (("type", "oid"), ("enum", "enumtypid"), ("domain_constraint", "contypid"),
-                           ("description", "objoid")):
+                           ("description", "objoid"), ("acl", "objoid")):
             self.conn.execute(f'DELETE FROM "pgsvc${table}" WHERE {col} = ?', (ut.oid,))
 
     def refuse_type(self, node) -> None:
@@ -349,7 +385,7 @@ def _domain_typmod(ut: U.UserType) -> int:
 
 def check_label(label: str) -> None:
     if len(label.encode()) > NAMEDATALEN - 1 or not label:
-        raise SqlError("22023", f'invalid enum label "{label}"', detail="Labels must be 63 bytes or less.")
+        raise SqlError("42602", f'invalid enum label "{label}"', detail="Labels must be 63 bytes or less.")
 
 
 def _float4(x: float) -> float:
@@ -401,20 +437,21 @@ def column_check_clauses(engine, a: C.Attr) -> list[str]:
     PostgreSQL's domain errors: "pgsvc$dom$<type oid>$<constraint>")."""
     col = quote_ident(a.name)
     out = []
+    outer = a.domain_oid  # errors name the column's domain, whichever domain of the chain has the check
     for ut in domain_chain(a.domain_oid):
         if ut.notnull:
-            out.append(f'CONSTRAINT "pgsvc$domnn${ut.oid}" CHECK ({col} IS NOT NULL)')
+            out.append(f'CONSTRAINT "pgsvc$domnn${outer}" CHECK ({col} IS NOT NULL)')
         for c in ut.checks:
             cond = domain_check_sql(engine, a.type_oid, a.typmod, c.expr, col)
-            out.append(f"CONSTRAINT {quote_ident(f'pgsvc$dom${ut.oid}${c.name}')} CHECK ({cond})")
+            out.append(f"CONSTRAINT {quote_ident(f'pgsvc$dom${outer}${c.name}')} CHECK ({cond})")
     return out
 
 
 def cast_check_sql(engine, domain_oid: int, base: int, typmod: int, value_sql: str) -> str:
     """`value::domain`: the value, or PostgreSQL's error for a NULL or failed CHECK."""
     whens = []
+    name = U.display_name(domain_oid).replace("'", "''")
     for ut in domain_chain(domain_oid):
-        name = U.display_name(ut.oid).replace("'", "''")
         if ut.notnull:
             whens.append(f"WHEN v IS NULL THEN pgsvce_raise('23502', 'domain {name} does not allow null values')")
         for c in ut.checks:

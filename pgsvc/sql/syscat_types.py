@@ -41,19 +41,19 @@ def _base_row(ut: U.UserType) -> tuple:
 
 def domain_row(ut: U.UserType) -> tuple:
     b = _base_row(ut)
-    return (ut.oid, ut.name, ut.nspoid, 10, b[_TYPLEN], b[_TYPBYVAL], "d", b[_TYPCATEGORY], 0, 1, ",", 0, 0, 0,
+    return (ut.oid, ut.name, ut.nspoid, ut.owner, b[_TYPLEN], b[_TYPBYVAL], "d", b[_TYPCATEGORY], 0, 1, ",", 0, 0, 0,
             ut.array_oid, 0, 0, 0, 0, 0, 0, 0, b[_TYPALIGN], b[_TYPSTORAGE], int(ut.notnull), ut.basetype,
             ut.typmod, 0, b[_TYPCOLLATION], None, cooked_default(ut), None)
 
 
 def enum_row(ut: U.UserType) -> tuple:
-    return (ut.oid, ut.name, ut.nspoid, 10, 4, 1, "e", "E", 0, 1, ",", 0, 0, 0, ut.array_oid,
+    return (ut.oid, ut.name, ut.nspoid, ut.owner, 4, 1, "e", "E", 0, 1, ",", 0, 0, 0, ut.array_oid,
             0, 0, 0, 0, 0, 0, 0, "i", "p", 0, 0, -1, 0, 0, None, None, None)
 
 
 def array_row(ut: U.UserType, elem: tuple) -> tuple:
     align = "d" if elem[_TYPALIGN] == "d" else "i"
-    return (ut.array_oid, "_" + ut.name, ut.nspoid, 10, -1, 0, "b", "A", 0, 1, ",", 0, 0, ut.oid, 0,
+    return (ut.array_oid, "_" + ut.name, ut.nspoid, ut.owner, -1, 0, "b", "A", 0, 1, ",", 0, 0, ut.oid, 0,
             0, 0, 0, 0, 0, 0, 0, align, "x", 0, 0, -1, 0, elem[_TYPCOLLATION], None, None, None)
 
 

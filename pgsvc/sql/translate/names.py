@@ -86,6 +86,9 @@ class Scope:
                     for c in e.cols:
                         if c.name == col:
                             return c
+                    system = _system_column(e, col)
+                    if system is not None:
+                        return system
                     if len(names) == 2:
                         raise SqlError("42703", f"column {qual}.{col} does not exist", position=position)
             return None
@@ -99,6 +102,8 @@ class Scope:
                     break
         if len(hits) > 1:
             raise SqlError("42702", f'column reference "{col}" is ambiguous', position=position)
+        if not hits and len(self.entries) == 1:
+            return _system_column(self.entries[0], col)
         return hits[0] if hits else None
 
     def entry(self, alias: str) -> RangeEntry | None:
@@ -119,3 +124,13 @@ class Scope:
         for e in self.entries:
             out.extend(e.star_cols if e.star_cols is not None else e.cols)
         return out
+
+
+def _system_column(e: RangeEntry, col: str) -> ColInfo | None:
+    """The system column tableoid of a pg_catalog relation (a constant: the catalog's OID;
+    psql's \\dD+ joins pg_description on it). Other system columns are not provided."""
+    rel = e.relation
+    if col == "tableoid" and rel is not None and getattr(rel, "schema", None) == "pg_catalog" and rel.oid:
+        from pgsvc.sql.types import oids as O
+        return ColInfo("tableoid", O.OID, -1, str(rel.oid))
+    return None

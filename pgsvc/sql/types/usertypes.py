@@ -53,6 +53,7 @@ class UserType:
     default: str | None = None  # PostgreSQL source text (domains)
     checks: list[DomainCheck] = field(default_factory=list)
     labels: list[EnumLabel] = field(default_factory=list)  # in enumsortorder
+    owner: int = 10  # pg_type.typowner (pgsvc$acl; no row: the bootstrap superuser)
 
     def stored_of(self, label: str) -> float | None:
         for e in self.labels:
@@ -76,14 +77,15 @@ def install(types: list[UserType], search_path: Callable[[], list[str]] | None =
     _ARRAYS.clear()
     _LABELS.clear()
     _ORDERS.clear()
-    rows = {}
+    rows: dict = {}
     for ut in types:
         _TYPES[ut.oid] = ut
         _ARRAYS[ut.array_oid] = ut.oid
         if ut.typtype == "e":
             _LABELS[ut.oid] = {e.sortorder: e.label for e in ut.labels}
             _ORDERS[ut.oid] = {e.label: e.sortorder for e in ut.labels}
-        rows.update(_pg_types(ut))
+    for ut in sorted(types, key=lambda t: t.typtype != "e"):  # enums first: domains may be over them
+        rows.update(_pg_types(ut, rows))
     if search_path is not None:
         _search_path = search_path
     install_user_types(rows)
@@ -95,12 +97,13 @@ def use_search_path(search_path: Callable[[], list[str]]) -> None:
     _search_path = search_path
 
 
-def _pg_types(ut: UserType) -> dict:
+def _pg_types(ut: UserType, done: dict) -> dict:
     from pgsvc.sql.types.catalog import PgType, find_oid
     if ut.typtype == "e":
         elem = PgType(ut.oid, ut.name, ut.name, 4, "E", False, ut.array_oid, 0, "REAL")
     else:
-        base = find_oid(ut.basetype)
+        base_oid = base_of(ut.oid)  # through domains over domains
+        base = done.get(base_oid) or find_oid(base_oid)
         elem = PgType(ut.oid, ut.name, ut.name, base.typlen, base.category, False, ut.array_oid, 0, base.storage)
     arr = PgType(ut.array_oid, "_" + ut.name, ut.name + "[]", -1, "A", False, 0, ut.oid, "TEXT")
     return {ut.oid: elem, ut.array_oid: arr}

@@ -1,0 +1,324 @@
+"""User-defined types (issue 4): CREATE/ALTER/DROP DOMAIN, CREATE TYPE ... AS ENUM,
+ALTER TYPE ... ADD/RENAME VALUE, DROP TYPE; their pg_type / pg_enum rows; psql's \\dT
+and \\dD; asyncpg and psycopg round trips and introspection.
+
+Side by side with PostgreSQL 15: each script runs in a database of its own on both
+servers and must print the same thing (rows, notices, errors with their SQLSTATEs).
+Composite and range types are refused with 0A000 (the issue accepts a clear 0A000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+
+import pytest
+from conftest import require_tool
+
+DATABASE = "usertypes"
+
+CASES = {
+    "domains": r"""
+        CREATE DOMAIN d1 AS int CHECK (VALUE > 0) CHECK (VALUE < 1000);
+        CREATE DOMAIN d2 AS d1 NOT NULL;
+        CREATE DOMAIN vc AS varchar(3);
+        CREATE DOMAIN email text NOT NULL DEFAULT 'x@y' CONSTRAINT email_at CHECK (VALUE LIKE '%@%');
+        CREATE TABLE dt (a d1, b d2 DEFAULT 5, c vc, e email);
+        INSERT INTO dt (a, b, c, e) VALUES (1, 2, 'abc', 'p@q');
+        INSERT INTO dt (a) VALUES (3);
+        INSERT INTO dt (a, b) VALUES (3, 0);
+        INSERT INTO dt (a, b) VALUES (3, NULL);
+        INSERT INTO dt (c) VALUES ('abcd');
+        INSERT INTO dt (e) VALUES ('nope');
+        INSERT INTO dt (e) VALUES (NULL);
+        UPDATE dt SET a = -5 WHERE a = 3;
+        SELECT * FROM dt ORDER BY a;
+        SELECT a + 1 AS next, c || '!' AS bang, e LIKE '%y' AS y FROM dt ORDER BY a;
+        SELECT 5::d2, NULL::d1, 'ab'::vc, 7::d1 + 1;
+        SELECT NULL::d2;
+        SELECT 0::d1;
+        SELECT '1234'::vc;
+        SELECT (-1)::d2;
+        CREATE DOMAIN d1 AS text;
+        CREATE DOMAIN bad AS int UNIQUE;
+        CREATE DOMAIN bad2 AS int CONSTRAINT c CHECK (VALUE > 0) CHECK (VALUE > 1) CHECK (VALUE > 2);
+        SELECT 2::bad2;
+    """,
+    "alter_domain": r"""
+        CREATE DOMAIN ad AS int CHECK (VALUE > 0);
+        CREATE TABLE adt (x ad, y int);
+        INSERT INTO adt VALUES (5, 1), (50, 2);
+        ALTER DOMAIN ad ADD CONSTRAINT small CHECK (VALUE < 100);
+        INSERT INTO adt VALUES (200, 3);
+        ALTER DOMAIN ad ADD CONSTRAINT tiny CHECK (VALUE < 10);
+        ALTER DOMAIN ad ADD CONSTRAINT small CHECK (VALUE < 7);
+        ALTER DOMAIN ad DROP CONSTRAINT nope;
+        ALTER DOMAIN ad DROP CONSTRAINT IF EXISTS nope;
+        ALTER DOMAIN ad DROP CONSTRAINT small;
+        INSERT INTO adt VALUES (200, 4);
+        ALTER DOMAIN ad SET DEFAULT 42;
+        INSERT INTO adt (y) VALUES (5) RETURNING x, y;
+        ALTER DOMAIN ad DROP DEFAULT;
+        INSERT INTO adt (y) VALUES (6);
+        ALTER DOMAIN ad SET NOT NULL;
+        DELETE FROM adt WHERE x IS NULL;
+        ALTER DOMAIN ad SET NOT NULL;
+        INSERT INTO adt (y) VALUES (7);
+        ALTER DOMAIN ad DROP NOT NULL;
+        INSERT INTO adt (y) VALUES (8);
+        SELECT * FROM adt ORDER BY y;
+        CREATE TYPE notdom AS ENUM ('a');
+        ALTER DOMAIN notdom SET NOT NULL;
+        ALTER DOMAIN nodomain SET NOT NULL;
+    """,
+    "enums": r"""
+        CREATE TYPE color AS ENUM ('red', 'green', 'blue');
+        CREATE TABLE et (k color, ks color[]);
+        INSERT INTO et VALUES ('green', '{red,blue}'), ('blue', NULL), (NULL, '{}');
+        INSERT INTO et VALUES ('purple', NULL);
+        SELECT * FROM et ORDER BY k DESC NULLS LAST;
+        SELECT k, k < 'blue' AS lt, k = 'green' AS eq, k::text || '!' AS t FROM et ORDER BY 1;
+        SELECT min(k), max(k), count(DISTINCT k) FROM et;
+        SELECT 'purple'::color;
+        SELECT 'red'::color < 'green'::color, 'blue'::color > 'green'::color;
+        SELECT ks[1] FROM et ORDER BY ks;
+        CREATE TYPE color AS ENUM ('x');
+        ALTER TYPE color ADD VALUE 'red';
+        ALTER TYPE color ADD VALUE IF NOT EXISTS 'red';
+        ALTER TYPE color ADD VALUE 'yellow' AFTER 'red';
+        ALTER TYPE color ADD VALUE 'black' BEFORE 'red';
+        ALTER TYPE color ADD VALUE 'white';
+        ALTER TYPE color ADD VALUE 'grey' AFTER 'nope';
+        ALTER TYPE color RENAME VALUE 'nope' TO 'x';
+        ALTER TYPE color RENAME VALUE 'green' TO 'blue';
+        ALTER TYPE color RENAME VALUE 'green' TO 'verde';
+        SELECT e.enumlabel, e.enumsortorder FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid
+          WHERE t.typname = 'color' ORDER BY e.enumsortorder;
+        SELECT k FROM et ORDER BY k;
+        SELECT 'white'::color > 'blue'::color, 'black'::color < 'red'::color;
+        CREATE TYPE empty AS ENUM ();
+        SELECT 'x'::empty;
+        CREATE TYPE longlabel AS ENUM ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa');
+    """,
+    "drop_types": r"""
+        CREATE DOMAIN dd1 AS int CHECK (VALUE > 0);
+        CREATE DOMAIN dd2 AS dd1 NOT NULL;
+        CREATE TYPE col AS ENUM ('r', 'g');
+        CREATE TABLE drt (a dd1, b dd2 DEFAULT 1, k col, ks col[], n int);
+        INSERT INTO drt VALUES (1, 2, 'g', '{r}', 10);
+        DROP DOMAIN col;
+        DROP TYPE nope;
+        DROP TYPE IF EXISTS nope;
+        DROP DOMAIN IF EXISTS nope;
+        DROP TYPE dd1;
+        DROP TYPE col CASCADE;
+        SELECT * FROM drt;
+        DROP DOMAIN dd1 CASCADE;
+        SELECT * FROM drt;
+        DROP TABLE drt;
+        SELECT typname FROM pg_type WHERE typname IN ('dd1', 'dd2', 'col', '_col', '_dd1') ORDER BY 1;
+    """,
+    "catalog_rows": r"""
+        CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
+        CREATE DOMAIN mail text NOT NULL DEFAULT 'x@y';
+        CREATE DOMAIN short varchar(5);
+        CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+        SELECT t.typname, t.typtype, t.typcategory, t.typlen, t.typbyval, t.typalign, t.typstorage,
+               t.typnotnull, t.typdefault, t.typtypmod, t.typndims, t.typcollation, t.typdelim,
+               t.typrelid, t.typisdefined, n.nspname,
+               (SELECT b.typname FROM pg_type b WHERE b.oid = t.typbasetype) AS base,
+               (SELECT a.typname FROM pg_type a WHERE a.oid = t.typarray) AS arr,
+               (SELECT e.typname FROM pg_type e WHERE e.oid = t.typelem) AS elem,
+               format_type(t.oid, NULL) AS fmt, format_type(t.typbasetype, t.typtypmod) AS basefmt,
+               pg_type_is_visible(t.oid) AS visible
+          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+          WHERE t.typname IN ('posint', 'mail', 'short', 'mood', '_posint', '_mail', '_short', '_mood')
+          ORDER BY t.typname;
+        SELECT e.enumlabel, e.enumsortorder FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid
+          WHERE t.typname = 'mood' ORDER BY 2;
+        CREATE TABLE crt (p posint, m mood, s short);
+        SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypmod, t.typname
+          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid
+          WHERE c.relname = 'crt' AND a.attnum > 0 ORDER BY a.attnum;
+        CREATE SCHEMA other;
+        CREATE TYPE other.mood AS ENUM ('x');
+        CREATE DOMAIN other.od AS int;
+        SELECT format_type(t.oid, NULL), pg_type_is_visible(t.oid) FROM pg_type t
+          JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'other' ORDER BY 1;
+        SELECT 'x'::other.mood, 3::other.od;
+    """,
+}
+
+# psql's describe commands, after the catalog_rows script has run (PostgreSQL 15's psql)
+DESCRIBE = [r"\dT", r"\dT+", r"\dD", r"\dD+"]
+
+
+def run_script(target, script: str, dbname: str = DATABASE) -> str:
+    cmd = [require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(target.port), "-U", target.superuser,
+           "-d", dbname, "-v", "ON_ERROR_STOP=0", "-v", "VERBOSITY=default", "-f", "-"]
+    res = subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=60,
+                         env={"PGTZ": "UTC", "PGDATESTYLE": "ISO, MDY", "LC_ALL": "C", "PATH": "/usr/bin:/bin"})
+    return res.stdout + "\n--stderr--\n" + res.stderr
+
+
+def sqlstates(target, script: str, dbname: str) -> str:
+    """The same script with SQLSTATEs shown (\\set VERBOSITY sqlstate)."""
+    cmd = [require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(target.port), "-U", target.superuser,
+           "-d", dbname, "-v", "ON_ERROR_STOP=0", "-v", "VERBOSITY=sqlstate", "-q", "-f", "-"]
+    res = subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=60,
+                         env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"})
+    return res.stderr
+
+
+@pytest.fixture(scope="module")
+def both(shared_server, pg15):
+    """pgsvc and PostgreSQL 15, each with one fresh database per case."""
+    for target in (shared_server, pg15):
+        names = list(CASES) + ["describe"]
+        script = "\n".join(f"DROP DATABASE IF EXISTS ut_{n};\nCREATE DATABASE ut_{n};" for n in names)
+        run_script(target, script, dbname="postgres")
+    return shared_server, pg15
+
+
+def _script(name: str) -> str:
+    return "\n".join(line.strip() for line in CASES[name].strip().splitlines())
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_output_as_postgres(name, both):
+    ours, pg = both
+    expected = run_script(pg, _script(name), dbname=f"ut_{name}")
+    got = run_script(ours, _script(name), dbname=f"ut_{name}")
+    assert got == expected
+
+
+def test_same_sqlstates_as_postgres(both):
+    """Every error of the scripts carries PostgreSQL's SQLSTATE (second run: objects exist)."""
+    ours, pg = both
+    for name in ("domains", "alter_domain", "enums", "drop_types"):
+        assert sqlstates(ours, _script(name), f"ut_{name}") == sqlstates(pg, _script(name), f"ut_{name}")
+
+
+def test_composite_and_range_types_are_refused(shared_server):
+    """The issue accepts a clear 0A000 where pgsvc cannot build the type faithfully."""
+    run_script(shared_server, "DROP DATABASE IF EXISTS ut_refused;\nCREATE DATABASE ut_refused;", dbname="postgres")
+    script = "CREATE TYPE comp AS (a int, b text);\nCREATE TYPE rng AS RANGE (subtype = int4);\n"
+    assert sqlstates(shared_server, script, "ut_refused").splitlines() == [
+        "psql:<stdin>:1: ERROR:  0A000", "psql:<stdin>:2: ERROR:  0A000"]
+    out = run_script(shared_server, script + "SELECT count(*) FROM pg_type WHERE typname IN ('comp', 'rng');",
+                     dbname="ut_refused")
+    assert "ERROR:  composite types are not supported" in out
+    assert "ERROR:  range types are not supported" in out
+    assert "     0\n" in out
+
+
+def test_duplicate_enum_label_error(both):
+    """PostgreSQL reports its pg_enum unique index (the OID in DETAIL is the new type's)."""
+    script = "CREATE TYPE dup AS ENUM ('a', 'b', 'a');"
+    for target in both:
+        out = run_script(target, script, dbname="ut_enums")
+        assert 'ERROR:  duplicate key value violates unique constraint "pg_enum_typid_label_index"' in out
+        assert "DETAIL:  Key (enumtypid, enumlabel)=(" in out and ", a) already exists." in out
+        assert sqlstates(target, script, "ut_enums").strip() == "psql:<stdin>:1: ERROR:  23505"
+
+
+@pytest.mark.parametrize("command", DESCRIBE)
+def test_psql_describe_same_as_postgres(command, both):
+    ours, pg = both
+    # one owner on both servers (their bootstrap superusers have different names)
+    setup = ("CREATE ROLE ut_typeowner;\nGRANT CREATE ON DATABASE ut_describe TO ut_typeowner;\n"
+             "GRANT CREATE ON SCHEMA public TO ut_typeowner;\nSET ROLE ut_typeowner;\n"
+             + _script("catalog_rows") + "\nCOMMENT ON TYPE mood IS 'how it feels';\n"
+             "COMMENT ON DOMAIN posint IS 'above zero';\n")
+    for target in (ours, pg):
+        if "mood" not in run_script(target, "SELECT typname FROM pg_type WHERE typname = 'mood'",
+                                    dbname="ut_describe"):
+            run_script(target, setup, dbname="ut_describe")
+    assert run_script(ours, command, dbname="ut_describe") == run_script(pg, command, dbname="ut_describe")
+
+
+# --- drivers --------------------------------------------------------------------------------
+
+DRIVER_SETUP = """
+CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
+CREATE DOMAIN mail AS text NOT NULL DEFAULT 'x@y';
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TABLE drv (id posint PRIMARY KEY, m mood, ms mood[], e mail);
+INSERT INTO drv VALUES (1, 'ok', '{sad,happy}', 'a@b'), (2, 'happy', NULL, DEFAULT), (3, NULL, '{}', 'c@d');
+"""
+
+
+@pytest.fixture(scope="module")
+def drivers_db(shared_server):
+    run_script(shared_server, "DROP DATABASE IF EXISTS ut_drivers;\nCREATE DATABASE ut_drivers;", dbname="postgres")
+    out = run_script(shared_server, DRIVER_SETUP, dbname="ut_drivers")
+    assert "ERROR" not in out, out
+    return shared_server
+
+
+def test_asyncpg_domain_and_enum_columns(drivers_db):
+    asyncpg = pytest.importorskip("asyncpg")
+
+    async def run():
+        conn = await asyncpg.connect(host="127.0.0.1", port=drivers_db.port, user=drivers_db.superuser,
+                                     database="ut_drivers")
+        try:
+            rows = await conn.fetch("SELECT id, m, ms, e FROM drv ORDER BY m NULLS FIRST")
+            assert [tuple(r) for r in rows] == [(3, None, [], "c@d"), (1, "ok", ["sad", "happy"], "a@b"),
+                                                (2, "happy", None, "x@y")]
+            # parameters of enum and domain types, text and binary both ways
+            row = await conn.fetchrow("SELECT $1::mood AS m, $2::posint AS p, $3::mood[] AS a", "sad", 7,
+                                      ["ok", "happy"])
+            assert tuple(row) == ("sad", 7, ["ok", "happy"])
+            await conn.execute("INSERT INTO drv (id, m) VALUES ($1, $2)", 4, "sad")
+            assert await conn.fetchval("SELECT max(m) FROM drv WHERE id IN (1, 4)") == "ok"
+            with pytest.raises(asyncpg.CheckViolationError, match='value for domain posint violates check '
+                                                                  'constraint "posint_check"'):
+                await conn.execute("INSERT INTO drv (id) VALUES ($1)", 0)
+            with pytest.raises(asyncpg.InvalidTextRepresentationError,
+                               match='invalid input value for enum mood: "angry"'):
+                await conn.fetchval("SELECT $1::mood", "angry")
+            # asyncpg's own type introspection query over the user types' pg_type rows
+            oids = [r["oid"] for r in await conn.fetch(
+                "SELECT oid FROM pg_type WHERE typname IN ('posint', 'mood', '_mood', 'mail')")]
+            found = await conn._introspect_types(oids, 10)
+            rows = found[0] if isinstance(found, tuple) else found
+            kinds = {r["name"]: (r["kind"], r["basetype"], r["elemtype"]) for r in rows}
+            mood = await conn.fetchval("SELECT oid FROM pg_type WHERE typname = 'mood'")
+            assert kinds["posint"] == (b"d", 23, 0)
+            assert kinds["mail"] == (b"d", 25, 0)
+            assert kinds["mood"] == (b"e", None, 0)
+            assert kinds["_mood"] == (b"b", None, mood)
+            with pytest.raises(asyncpg.FeatureNotSupportedError, match="composite types are not supported"):
+                await conn.execute("CREATE TYPE pair AS (a int, b text)")
+        finally:
+            await conn.close()
+    asyncio.run(run())
+
+
+def test_psycopg_typeinfo_and_enums(drivers_db):
+    psycopg = pytest.importorskip("psycopg")
+    from psycopg.types import TypeInfo
+    from psycopg.types.enum import EnumInfo, register_enum
+
+    with psycopg.connect(drivers_db.dsn(dbname="ut_drivers"), autocommit=True) as conn:
+        oid, arr = conn.execute("SELECT oid, typarray FROM pg_type WHERE typname = 'mood'").fetchone()
+        info = TypeInfo.fetch(conn, "mood")
+        assert (info.name, info.oid, info.array_oid) == ("mood", oid, arr)
+        dom = TypeInfo.fetch(conn, "posint")
+        assert (dom.oid, dom.array_oid) == conn.execute(
+            "SELECT oid, typarray FROM pg_type WHERE typname = 'posint'").fetchone()
+        assert TypeInfo.fetch(conn, "no_such_type") is None
+        enum = EnumInfo.fetch(conn, "mood")
+        assert enum.labels == ["sad", "ok", "happy"]
+        register_enum(enum, conn)
+        got = conn.execute("SELECT m FROM drv WHERE id IN (1, 2) ORDER BY m DESC").fetchall()
+        assert [r[0] for r in got] == [enum.enum["happy"], enum.enum["ok"]]
+        for binary in (False, True):
+            cur = conn.cursor(binary=binary)
+            value = cur.execute("SELECT %s::mood", [enum.enum["happy"]]).fetchone()[0]
+            assert value is enum.enum["happy"]
+            cur.execute("SELECT ms FROM drv WHERE id = 1")
+            assert [m.name for m in cur.fetchone()[0]] == ["sad", "happy"]
+        with pytest.raises(psycopg.errors.NotNullViolation, match="domain mail does not allow null values"):
+            conn.execute("INSERT INTO drv (id, e) VALUES (%s, NULL)", [9])
