@@ -84,6 +84,7 @@ class Ddl:
                 self.notice(f'relation "{rv.relname}" already exists, skipping')
                 return
             raise SqlError("42P07", f'relation "{rv.relname}" already exists')
+        check_no_type_named(schema, rv.relname)
         options = {d.defname: _defarg(d.arg) for d in node.options or ()}
         parents = self.inherited_parents(node.inhRelations or ())
         if parents:
@@ -130,6 +131,7 @@ class Ddl:
                 self.notice(f'relation "{rv.relname}" already exists, skipping')
                 return None
             raise SqlError("42P07", f'relation "{rv.relname}" already exists')
+        check_no_type_named(schema, rv.relname)
         q = Translator(self.engine, self.cat, []).select(query)
         names = [c.sval for c in into.colNames or ()]
         if len(names) > len(q.columns):
@@ -401,6 +403,15 @@ def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
                          f"ON DELETE {_FK_ACTIONS[c.on_delete]}")
     temp = "TEMP " if rel.schema.startswith("pg_temp_") else ""
     return f"CREATE {temp}TABLE {quote_ident(name or rel.sqlite_name)} ({', '.join(parts)})"
+
+
+def check_no_type_named(schema: str, name: str) -> None:
+    """A table's row type takes its name in pg_type: a domain or enum of that name conflicts."""
+    from pgsvc.sql.types.usertypes import lookup
+    if lookup(schema, name) is not None:
+        raise SqlError("42710", f'type "{name}" already exists',
+                       hint="A relation has an associated type of the same name, so you must use a name "
+                            "that doesn't conflict with any existing type.")
 
 
 def _check_on_commit(action) -> None:

@@ -104,6 +104,9 @@ class DdlAll(DdlMore):
                           f"{t.storage if t else 'TEXT'}{' COLLATE ' + coll if coll else ''}")
         if a.default is not None:
             self.fill_default(rel, a)
+        if a.domain_oid:  # the domain's default and constraints meet the existing rows
+            from pgsvc.sql.ddl_types import DdlTypes
+            DdlTypes(self.engine).fill_domain_column(self.cat.by_oid[rel.oid], a)
         if a.notnull:
             self.check_no_nulls(rel, a)
             self.rebuild(rel)

@@ -223,6 +223,24 @@ class DdlTypes(DdlAll):
         return [(rel, a) for rel in self.cat.by_oid.values() if rel.kind == "r"
                 for a in rel.attrs if a.domain_oid in doms]
 
+    def fill_domain_column(self, rel, a: C.Attr) -> None:
+        """ALTER TABLE ADD COLUMN of a domain: existing rows get the domain's default (if
+        the column has none) and must pass its constraints, with the domain's errors;
+        then the table is rebuilt with the column's CHECK clauses."""
+        from pgsvc.sql.translate import Translator
+        from pgsvc.sql.translate.dml import column_default
+        table, col = quote_ident(rel.sqlite_name), quote_ident(a.name)
+        if a.default is None and column_default(a) is not None:
+            value = Translator(self.engine, self.cat, []).default_expr(rel, a).sql
+            self.conn.execute(f"UPDATE {table} SET {col} = {value}")
+        check = cast_check_sql(self.engine, a.domain_oid, a.type_oid, a.typmod, col)
+        try:
+            self.conn.execute(f"SELECT {check} FROM {table}").fetchall()
+        except Exception as e:
+            from pgsvc.sql.sqlerr import map_error
+            raise map_error(e, self.engine) from None
+        self.rebuild(rel)
+
     def rebuild_columns_of(self, typid: int) -> None:
         for relid in sorted({rel.oid for rel, _ in self.columns_of(typid)}):
             self.rebuild(self.cat.by_oid[relid])

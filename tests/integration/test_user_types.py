@@ -118,6 +118,29 @@ CASES = {
         DROP TABLE drt;
         SELECT typname FROM pg_type WHERE typname IN ('dd1', 'dd2', 'col', '_col', '_dd1') ORDER BY 1;
     """,
+    "alter_table": r"""
+        CREATE DOMAIN pd AS int CHECK (VALUE > 0);
+        CREATE DOMAIN nd AS int NOT NULL;
+        CREATE DOMAIN dd AS int DEFAULT 7 CHECK (VALUE < 10);
+        CREATE DOMAIN bd AS int DEFAULT 70 CHECK (VALUE < 10);
+        CREATE TYPE ee AS ENUM ('a', 'b');
+        CREATE TABLE ac (i int);
+        INSERT INTO ac VALUES (1), (2);
+        ALTER TABLE ac ADD COLUMN p pd;
+        ALTER TABLE ac ADD COLUMN n nd;
+        ALTER TABLE ac ADD COLUMN d dd;
+        ALTER TABLE ac ADD COLUMN b bd;
+        ALTER TABLE ac ADD COLUMN e ee DEFAULT 'b';
+        ALTER TABLE ac ADD COLUMN q pd DEFAULT 0;
+        SELECT * FROM ac;
+        INSERT INTO ac (i, p) VALUES (3, -1);
+        INSERT INTO ac (i, d) VALUES (3, 11);
+        CREATE TABLE ee (x int);
+        CREATE TABLE ee AS SELECT 1;
+        SELECT 'a'::ee::text, 'b'::text::ee, 'a'::ee = 'a', 'a'::ee IN ('a', 'b');
+        SELECT x FROM (VALUES ('b'::ee), ('a')) v(x) ORDER BY x;
+        SELECT CASE WHEN true THEN 'a'::ee ELSE 'b' END, coalesce(NULL, 'b'::ee);
+    """,
     "catalog_rows": r"""
         CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
         CREATE DOMAIN mail text NOT NULL DEFAULT 'x@y';
