@@ -69,6 +69,11 @@ def _cancel_message(reason: str | None) -> str:
     return "canceling statement due to user request"
 
 
+# client_min_messages' order (LOG ranks below NOTICE for the client, as in PostgreSQL)
+_CLIENT_LEVELS = {"debug5": 0, "debug4": 1, "debug3": 2, "debug2": 3, "debug1": 4, "debug": 4, "log": 5,
+                  "notice": 6, "warning": 7, "error": 8}
+
+
 class Session:
     # ------------------------------------------------------------ start
     @classmethod
@@ -283,6 +288,11 @@ class Session:
         return True
 
     def send_notice(self, notice: SqlNotice) -> None:
+        # client_min_messages: only notices at or above it reach the client (INFO always)
+        if notice.severity != "INFO":
+            floor = _CLIENT_LEVELS.get(str(self.settings.show("client_min_messages")).lower(), 6)
+            if _CLIENT_LEVELS.get(notice.severity.lower(), 6) < floor:
+                return
         self.conn.send(P.encode_notice(notice))
 
     # ------------------------------------------------------------ errors
