@@ -118,6 +118,8 @@ def type_fact(field: str, typid, typmod):
             return None
         return {"domain_catalog": _current_database(), "domain_schema": domain.schema,
                 "domain_name": domain.name}[field]
+    if field == "domain_notnull":  # a NOT NULL domain makes its columns NOT NULL too
+        return int(domain is not None and domain.typtype == "d" and domain.notnull)
     if domain is not None and domain.typtype == "d":
         return type_fact(field, domain.basetype, domain.typmod if typmod < 0 else typmod)
     t = find_oid(typid)

@@ -69,6 +69,11 @@ _SPECS = {
                  "increment:C cycle_option:Y",
     "column_udt_usage": "udt_catalog:N udt_schema:N udt_name:N table_catalog:N table_schema:N table_name:N "
                         "column_name:N",
+    "domains": "domain_catalog:N domain_schema:N domain_name:N " + _TYPE_COLS + " domain_default:C "
+               "udt_catalog:N udt_schema:N udt_name:N scope_catalog:N scope_schema:N scope_name:N "
+               "maximum_cardinality:I dtd_identifier:N",
+    "domain_constraints": "constraint_catalog:N constraint_schema:N constraint_name:N domain_catalog:N "
+                          "domain_schema:N domain_name:N is_deferrable:Y initially_deferred:Y",
     "element_types": "object_catalog:N object_schema:N object_name:N object_type:C "
                      "collection_type_identifier:N " + _TYPE_COLS + " domain_default:C udt_catalog:N "
                      "udt_schema:N udt_name:N scope_catalog:N scope_schema:N scope_name:N "
@@ -177,6 +182,9 @@ _NOT_NULL = f'''SELECT n.nspname AS nspname, c.relname AS relname, c.oid AS reli
     FROM {_RELS} JOIN main."pgsvc$attribute" a ON a.relid = c.oid
     WHERE c.relkind = 'r' AND a.attnotnull AND {_visible(NOT_SELECT)}'''
 
+_DOMAIN_CHECKS = '''main."pgsvc$domain_constraint" dc JOIN main."pgsvc$type" t ON t.oid = dc.contypid
+        JOIN main."pgsvc$namespace" n ON n.oid = t.nspoid WHERE pgsvce_is_type_usable(t.oid)'''
+
 VIEWS = {
     "information_schema_catalog_name": f"SELECT {CAT} AS catalog_name",
     "schemata": f'''SELECT {CAT} AS catalog_name, n.nspname AS schema_name,
@@ -189,7 +197,7 @@ VIEWS = {
         FROM {_RELS} WHERE c.relkind IN ('r', 'v') AND {_visible(ANY_TABLE)}''',
     "columns": f'''SELECT {CAT}, n.nspname, c.relname, a.attname, a.attnum,
         CASE WHEN a.identity = '' THEN pgsvce_is_default(a.relid, a.attnum, a.default_expr) END,
-        CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END,
+        CASE WHEN a.attnotnull OR pgsvce_is_type('domain_notnull', a.atttypid, -1) THEN 'NO' ELSE 'YES' END,
         {_type_facts("a.atttypid", "a.atttypmod", charset_last=True)},
         pgsvce_is_type('domain_catalog', a.atttypid, a.atttypmod),
         pgsvce_is_type('domain_schema', a.atttypid, a.atttypmod),
@@ -259,7 +267,9 @@ VIEWS = {
         WHERE k.contype = 'c' AND pgsvce_is_owner(c.oid)
         UNION ALL
         SELECT {CAT}, nn.nspname, nn.conname, nn.clause FROM ({_NOT_NULL}) nn
-        WHERE pgsvce_is_owner(nn.relid)''',
+        WHERE pgsvce_is_owner(nn.relid)
+        UNION ALL
+        SELECT {CAT}, n.nspname, dc.conname, pgsvce_is_check_clause(dc.oid, dc.expr) FROM {_DOMAIN_CHECKS}''',
     # identity columns' sequences are internal to their column: not listed (as PostgreSQL)
     "sequences": f'''SELECT {CAT}, n.nspname, c.relname, pgsvce_is_type('data_type', s.typid, -1),
         pgsvce_is_type('numeric_precision', s.typid, -1), 2, 0,
@@ -282,6 +292,15 @@ VIEWS = {
         FROM {_RELS} JOIN main."pgsvc$attribute" a ON a.relid = c.oid
         WHERE c.relkind IN ('r', 'v') AND pgsvce_is_type('element_oid', a.atttypid, -1) IS NOT NULL
           AND {_visible(COLUMN_USE)}''',
+    # domains and their checks are shown to members of their owner (the bootstrap superuser)
+    "domains": f'''SELECT {CAT}, n.nspname, t.typname, {_type_facts("t.oid", "-1")},
+        pgsvce_is_default(t.oid, 0, t.default_expr), {CAT},
+        pgsvce_is_type('udt_schema', t.basetype, t.typmod), pgsvce_is_type('udt_name', t.basetype, t.typmod),
+        NULL, NULL, NULL, NULL, '1'
+        FROM main."pgsvc$type" t JOIN main."pgsvc$namespace" n ON n.oid = t.nspoid
+        WHERE t.typtype = 'd' AND pgsvce_is_type_usable(t.oid)''',
+    "domain_constraints": f'''SELECT {CAT}, n.nspname, dc.conname, {CAT}, n.nspname, t.typname, 'NO', 'NO'
+        FROM {_DOMAIN_CHECKS}''',
     "enabled_roles": f'''SELECT a.rolname FROM {pc("pg_authid")} a WHERE pgsvce_is_enabled_role(a.oid)''',
     # the current database's owner is implicitly a member of pg_database_owner
     "applicable_roles": f'''SELECT pgsvce_userbyid(m.member), pgsvce_userbyid(m.roleid),
