@@ -82,6 +82,14 @@ class Statement:
 
 
 _PARAM_RE = re.compile(r"\?(\d+)")
+_REG_TYPES = frozenset({O.REGCLASS, O.REGTYPE, O.REGPROC, O.REGPROCEDURE, O.REGOPER, O.REGOPERATOR,
+                        O.REGNAMESPACE, O.REGROLE})
+
+
+def _reg_in(engine, oid: int, text: str) -> int:
+    """'name'::regclass & co. of a lifted literal: looked up in this backend's catalogs."""
+    from pgsvc.sql.regtypes import reg_in
+    return reg_in(engine, oid, text)
 
 
 class Result:
@@ -220,7 +228,8 @@ class Runner:
                     v = int(text)
                 else:
                     try:
-                        v = decode_text(oid, text, self.fctx.format_context())
+                        v = _reg_in(self, oid, text) if oid in _REG_TYPES else \
+                            decode_text(oid, text, self.fctx.format_context())
                     except SqlError as err:
                         if err.position is None:  # point at the literal, as PostgreSQL does
                             err.position = stmt.lit_offsets[len(out)] + 1

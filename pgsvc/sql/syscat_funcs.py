@@ -134,6 +134,30 @@ def is_other_temp_schema(engine, oid):
     return 0
 
 
+def set_config(engine, name, value, is_local):
+    """set_config(name, value, is_local): as SET (value NULL: as SET ... TO DEFAULT), or as
+    SET LOCAL when is_local: inside a block the old value comes back at the block's end;
+    outside one the implicit transaction is this statement, so nothing outlasts it."""
+    if name is None:
+        raise SqlError("22023", "SET requires parameter name")
+    settings = engine.session.settings
+    key = str(name).lower()
+    if is_local and engine.txn.block:
+        local = engine.txn.local_snapshot if engine.txn.local_snapshot is not None else {}
+        if key not in local:
+            local[key] = (key in settings.session, settings.session.get(key))
+        engine.txn.local_snapshot = local
+    had, old = key in settings.session, settings.session.get(key)
+    settings.set_session(str(name), value, superuser=engine.session.is_superuser)
+    shown = settings.show(str(name))
+    if is_local and not engine.txn.block:
+        if had:
+            settings.session[key] = old
+        else:
+            settings.session.pop(key, None)
+    return shown
+
+
 # --- sizes ---------------------------------------------------------------------------------
 
 _FORKS = ("main", "fsm", "vm", "init")
@@ -373,6 +397,7 @@ def register(conn, engine) -> None:
 
     udfs = {
         "pgsvce_format_type": (2, format_type),
+        "pgsvce_set_config3": (3, lambda n, v, local: set_config(engine, n, v, bool(local))),
         "pgsvce_function_args": (1, lambda oid: function_arguments(oid)),
         "pgsvce_function_identity_args": (1, lambda oid: function_arguments(oid, True)),
         "pgsvce_function_result": (1, function_result),
@@ -411,6 +436,7 @@ def _install_signatures() -> None:
     A, T, I4, I8, B, N, OID = O.ANYARRAY, O.TEXT, O.INT4, O.INT8, O.BOOL, O.NAME, O.OID
     engine_sigs = [
         ("format_type", (OID, I4), T, "pgsvce_format_type({0}, {1})", False, "s"),
+        ("set_config", (T, T, B), T, "pgsvce_set_config3({0}, {1}, {2})", False, "v"),
         ("pg_get_function_arguments", (OID,), T, "pgsvce_function_args({0})", True, "s"),
         ("pg_get_function_identity_arguments", (OID,), T, "pgsvce_function_identity_args({0})", True, "s"),
         ("pg_get_function_result", (OID,), T, "pgsvce_function_result({0})", True, "s"),

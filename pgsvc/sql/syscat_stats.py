@@ -213,13 +213,15 @@ def database_stat_rows(engine) -> list[tuple]:
     from pgsvc.sql.cluster_ddl import shared
     backends = _client_backends(engine)
     cols, dbs = shared(engine).cat.rows("pg_database")
-    rows = [(0, None, 0, 0, 0) + (0,) * 11 + (None, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0, None)]
+    # after the counters: checksum_failures and checksum_last_failure are NULL without data
+    # checksums (as in a default PostgreSQL cluster)
+    tail = (None, None, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0, None)
+    rows = [(0, None, 0, 0, 0) + (0,) * 11 + tail]
     for row in dbs:
         r = dict(zip(cols, row))
         mine = [s for s in backends if s.database == r["datname"]]
         rows.append((r["oid"], r["datname"], len(mine), sum(s.xact_commit for s in mine),
-                     sum(s.xact_rollback for s in mine)) + (0,) * 11 +
-                    (None, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0, 0, None))
+                     sum(s.xact_rollback for s in mine)) + (0,) * 11 + tail)
     return rows
 
 

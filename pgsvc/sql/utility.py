@@ -413,7 +413,7 @@ def _apply_reset(engine, name) -> Result:
 def _show(engine, tr, text, node: ast.VariableShowStmt) -> Statement:
     name = node.name
     if name == "all":
-        raise SqlError("0A000", "SHOW ALL is not supported")
+        return _show_all(text)
     label = {"timezone": "TimeZone", "transaction_isolation": "transaction_isolation"}.get(name.lower(), name)
     d = DEFINITIONS.get(name.lower())
     if d is not None:
@@ -440,6 +440,15 @@ def _show(engine, tr, text, node: ast.VariableShowStmt) -> Statement:
             value = e.session.settings.show(label)
         return Result(s.columns, [(value,)], "SHOW")
     return _stmt(text, "SHOW", run, [Column(label.lower() if d is None else label, O.TEXT)])
+
+
+def _show_all(text: str) -> Statement:
+    """SHOW ALL: every setting as SHOW prints it, with its description (pg_settings' rows)."""
+    def run(e, s, p):
+        from pgsvc.sql.syscat_stats import show_all
+        return Result(s.columns, show_all(e), "SHOW")
+    return _stmt(text, "SHOW", run, [Column("name", O.TEXT), Column("setting", O.TEXT),
+                                     Column("description", O.TEXT)])
 
 
 # --- DDL dispatch ------------------------------------------------------------------------

@@ -207,9 +207,13 @@ class ExprMixin:
         """'name'::regclass (regtype, regproc, ...) finds the object now, as PostgreSQL folds
         the constant at planning; a parameter is read as text and looked up when it runs."""
         from pgsvc.sql.regtypes import reg_in
-        if ex.lit is not None or ex.param and self.is_literal_param(ex.param):
-            text = ex.lit if ex.lit is not None else self.structural_literal(ast.ParamRef(number=ex.param))
-            return replace(ex, sql=str(reg_in(self.engine, target, text)), oid=target, lit=None, param=0)
+        if ex.param and self.is_literal_param(ex.param):
+            # a lifted literal: the runner looks the name up when it binds the value (and
+            # points an error at the literal); the translation stays cacheable
+            self.set_param_type(ex.param, target)
+            return replace(ex, oid=target)
+        if ex.lit is not None:
+            return replace(ex, sql=str(reg_in(self.engine, target, ex.lit)), oid=target, lit=None, param=0)
         if ex.param:
             self.set_param_type(ex.param, O.TEXT)
         return replace(ex, sql=f"pgsvce_regin({ex.sql}, {target})", oid=target, lit=None, param=0)
