@@ -161,6 +161,9 @@ class DdlAll(DdlMore):
 
     def rename(self, node: ast.RenameStmt) -> None:
         OT = enums.ObjectType
+        if node.renameType in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN, OT.OBJECT_DOMCONSTRAINT):
+            from pgsvc.sql.ddl_types import DdlTypes
+            return DdlTypes(self.engine).rename_type(node)
         if node.renameType == OT.OBJECT_COLUMN:
             rel = self.find([x for x in (node.relation.schemaname, node.relation.relname) if x])
             if rel is None:

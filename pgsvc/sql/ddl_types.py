@@ -303,6 +303,34 @@ class DdlTypes(DdlAll):
         self.insert_label(ut.oid, new_sortorder(ut, node.newValNeighbor, node.newValIsAfter), new)
         return True
 
+    # --- RENAME ---------------------------------------------------------------------------------
+
+    def rename_type(self, node: ast.RenameStmt) -> None:
+        """ALTER TYPE/DOMAIN ... RENAME TO, ALTER DOMAIN ... RENAME CONSTRAINT."""
+        names = [n.sval for n in (node.object.names if isinstance(node.object, ast.TypeName) else node.object)]
+        ut = self.find_type(names)
+        OT = enums.ObjectType
+        if node.renameType != OT.OBJECT_TYPE and ut.typtype != "d":
+            raise SqlError("42809", f"{U.display_name(ut.oid)} is not a domain")
+        self.check_owner_of(ut)
+        if node.renameType == OT.OBJECT_DOMCONSTRAINT:
+            return self.rename_domain_check(ut, node.subname, node.newname)
+        new = node.newname
+        if U.lookup(ut.schema, new) is not None or (ut.schema, new) in self.cat.relations:
+            raise SqlError("42710", f'type "{new}" already exists')
+        self.conn.execute('UPDATE "pgsvc$type" SET typname = ? WHERE oid = ?', (new, ut.oid))
+        self.refresh()
+
+    def rename_domain_check(self, ut: U.UserType, old: str, new: str) -> None:
+        check = next((c for c in ut.checks if c.name == old), None)
+        if check is None:
+            raise SqlError("42704", f'constraint "{old}" for domain {U.display_name(ut.oid)} does not exist')
+        if any(c.name == new for c in ut.checks):
+            raise SqlError("42710", f'constraint "{new}" for domain {U.display_name(ut.oid)} already exists')
+        self.conn.execute('UPDATE "pgsvc$domain_constraint" SET conname = ? WHERE oid = ?', (new, check.oid))
+        self.refresh()
+        self.rebuild_columns_of(ut.oid)  # the tables' CHECK clauses carry the constraint's name
+
     # --- DROP TYPE / DROP DOMAIN -----------------------------------------------------------
 
     def drop_types(self, node: ast.DropStmt) -> None:

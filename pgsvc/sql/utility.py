@@ -648,7 +648,7 @@ _HANDLERS = {
     "CreateSchemaStmt": _ddl("CREATE SCHEMA", "create_schema"),
     "AlterTableStmt": _ddl(lambda n: "ALTER " + n.objtype.name[len("OBJECT_"):], "alter_table"),
     "RenameStmt": _ddl(lambda n: "ALTER " + n.renameType.name[len("OBJECT_"):].replace("COLUMN", "TABLE")
-                       .replace("TABCONSTRAINT", "TABLE"), "rename"),
+                       .replace("TABCONSTRAINT", "TABLE").replace("DOMCONSTRAINT", "DOMAIN"), "rename"),
     "CommentStmt": _ddl("COMMENT", "comment"),
     "VacuumStmt": _vacuum,
     "ExplainStmt": _explain,

@@ -141,6 +141,24 @@ CASES = {
         SELECT x FROM (VALUES ('b'::ee), ('a')) v(x) ORDER BY x;
         SELECT CASE WHEN true THEN 'a'::ee ELSE 'b' END, coalesce(NULL, 'b'::ee);
     """,
+    "rename": r"""
+        CREATE DOMAIN rd AS int CONSTRAINT pos CHECK (VALUE > 0);
+        CREATE TYPE re AS ENUM ('a');
+        CREATE TABLE rt (x rd, e re);
+        ALTER DOMAIN rd RENAME CONSTRAINT pos TO positive;
+        ALTER DOMAIN rd RENAME CONSTRAINT nope TO x;
+        ALTER DOMAIN rd RENAME CONSTRAINT positive TO positive;
+        INSERT INTO rt VALUES (0, 'a');
+        ALTER TYPE re RENAME TO re2;
+        ALTER DOMAIN re2 RENAME TO re3;
+        ALTER DOMAIN rd RENAME TO rd2;
+        ALTER TYPE rd2 RENAME TO re2;
+        ALTER TYPE nope RENAME TO x;
+        INSERT INTO rt VALUES (-1, 'a');
+        SELECT 'a'::re2, 1::rd2;
+        SELECT 'a'::re;
+        SELECT typname FROM pg_type WHERE typname LIKE '%r_2' OR typname LIKE '%re' ORDER BY 1;
+    """,
     "catalog_rows": r"""
         CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
         CREATE DOMAIN mail text NOT NULL DEFAULT 'x@y';
