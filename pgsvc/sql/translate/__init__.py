@@ -19,10 +19,11 @@ from pgsvc.sql.translate.expr import ExprMixin, _loc
 from pgsvc.sql.translate.funcs import FuncMixin
 from pgsvc.sql.translate.names import Scope
 from pgsvc.sql.translate.select import SelectMixin
+from pgsvc.sql.translate.tlist_srf import TargetSrfMixin
 from pgsvc.sql.types import oids as O
 
 
-class Translator(ExprMixin, FuncMixin, SelectMixin, DmlMixin):
+class Translator(ExprMixin, FuncMixin, SelectMixin, TargetSrfMixin, DmlMixin):
     def __init__(self, engine, catalog: Catalog, param_oids: list[int],
                  literals: list[tuple[str, str]] | None = None) -> None:
         self.engine = engine

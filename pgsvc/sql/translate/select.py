@@ -148,6 +148,7 @@ class SelectMixin:
         if not node.fromClause and node.targetList:
             self.lift_target_srf(node)
         from_sql = self.from_clause(node.fromClause or [])
+        from_sql = self.lockstep_target_srfs(node, from_sql)  # SRFs left in the select list
         self.windows = {w.name: w for w in node.windowClause or ()}
         where = ""
         if node.whereClause is not None:

@@ -1,0 +1,117 @@
+"""Set-returning functions in a select list that has a FROM clause:
+
+    SELECT i.indexrelid, unnest(i.indkey) AS attnum, generate_subscripts(i.indkey, 1) AS ord
+    FROM pg_index i
+
+PostgreSQL (10 and later) runs the select list's SRFs in lockstep for each row of the FROM
+clause: as many output rows as the longest of them produces, the shorter ones giving NULL,
+and no row at all where every one of them is empty. Catalog queries of drivers and ORMs
+(SQLAlchemy's index and constraint reflection) rely on it.
+
+Translation: each SRF becomes a length and an element-at-position expression over its
+(already translated) arguments; the FROM clause gains a counter — SQLite's table-valued
+json_each over a JSON array of as many zeros as the longest SRF has rows, which may read
+the columns of the FROM items before it — and each SRF's select-list item becomes its
+element at the counter's position. Supported: unnest(array), generate_subscripts(array,
+dim [, reverse]) and generate_series over integers; another SRF there is refused (0A000).
+"""
+
+from __future__ import annotations
+
+from pglast import ast
+
+from pgsvc.errors import SqlError
+from pgsvc.sql import resolve as R
+from pgsvc.sql.translate.expr import _loc
+from pgsvc.sql.translate.names import ColInfo, RangeEntry
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.catalog import find_oid
+
+ENTRY = "pgsvc$tsrf"
+_KNOWN = ("unnest", "generate_subscripts", "generate_series")
+
+
+def target_srfs(node: ast.SelectStmt) -> list[int]:
+    """Positions of the select-list items that are a set-returning call at top level."""
+    from pgsvc.sql.translate.select import _SRF_NAMES
+    names = set(_SRF_NAMES) | set(_KNOWN)
+    return [i for i, rt in enumerate(node.targetList or ())
+            if isinstance(rt.val, ast.FuncCall) and rt.val.funcname[-1].sval in names and rt.val.over is None]
+
+
+class TargetSrfMixin:
+    def lockstep_target_srfs(self, node: ast.SelectStmt, from_sql: str) -> str:
+        """Rewrite the select list's SRFs (see the module docstring); returns the FROM SQL
+        with the counter joined."""
+        positions = target_srfs(node)
+        if not positions:
+            return from_sql
+        sa = self.new_alias("srf")
+        counter = f"{sa}.key"
+        lengths, cols = [], []
+        targets = list(node.targetList)
+        for n, i in enumerate(positions):
+            rt = targets[i]
+            call = rt.val
+            name = call.funcname[-1].sval
+            length, element, oid = self.srf_parts(call, name, counter)
+            lengths.append(length)
+            cols.append(ColInfo(name, oid, -1, f"(CASE WHEN {counter} < {length} THEN {element} END)"))
+            targets[i] = ast.ResTarget(name=rt.name or name, val=ast.ColumnRef(
+                fields=(ast.String(sval=ENTRY), ast.String(sval=f"c{n}"))), location=rt.location)
+        self.scope.add(RangeEntry(ENTRY, [ColInfo(f"c{n}", c.oid, -1, c.sql) for n, c in enumerate(cols)]))
+        node.targetList = tuple(targets)
+        rows = lengths[0] if len(lengths) == 1 else f"max({', '.join(lengths)})"
+        # a JSON array of `rows` zeros: json_each numbers its elements 0, 1, ... (key)
+        zeros = f"('[' || substr(replace(hex(zeroblob({rows})), '00', '0,'), 1, 2 * ({rows}) - 1) || ']')"
+        join = f"json_each({zeros}) AS {sa}"
+        return f"{from_sql} CROSS JOIN {join}" if from_sql else f" FROM {join}"
+
+    def srf_parts(self, call: ast.FuncCall, name: str, k: str) -> tuple[str, str, int]:
+        """(row count, element at 0-based position k, element type) of one SRF call."""
+        args = [self.expr(a) for a in call.args or ()]
+        pos = _loc(call)
+        if name == "unnest" and len(args) == 1:
+            t = self.array_type(args[0], name, pos)
+            op = "->" if t.elem_oid == O.NUMERIC else "->>"
+            return (f"coalesce(json_array_length({args[0].sql}), 0)",
+                    f"({args[0].sql} {op} ('$[' || {k} || ']'))", t.elem_oid)
+        if name == "generate_subscripts" and len(args) in (2, 3):
+            t = self.array_type(args[0], name, pos)
+            dim = self.coerce(args[1], O.INT4).sql
+            arr = args[0].sql
+            # PostgreSQL's arrays are rectangular: dimension d's length is that of the first
+            # element's (d-1)-th nesting; 0 rows past the last dimension or for NULL
+            path = f"('$' || replace(hex(zeroblob(({dim}) - 1)), '00', '[0]'))"
+            length = (f"(CASE WHEN {dim} >= 1 AND json_type({arr}, {path}) = 'array' "
+                      f"THEN json_array_length({arr}, {path}) ELSE 0 END)")
+            lower = 0 if args[0].oid in O.VECTOR_OIDS else 1
+            reverse = self.coerce(args[2], O.BOOL).sql if len(args) == 3 else "0"
+            element = f"(CASE WHEN {reverse} THEN {lower} + {length} - 1 - {k} ELSE {lower} + {k} END)"
+            return length, element, O.INT4
+        if name == "generate_series" and len(args) in (2, 3):
+            t = R.common_type([a.oid for a in args], "generate_series")
+            if t not in (O.INT2, O.INT4, O.INT8, O.UNKNOWN):
+                raise SqlError("0A000", "generate_series() over non-integers in the select list with FROM "
+                               "is not supported", position=pos)
+            t = O.INT8 if t == O.INT8 else O.INT4
+            a, b = self.coerce(args[0], t).sql, self.coerce(args[1], t).sql
+            step = f"pgsvce_nonzero({self.coerce(args[2], t).sql})" if len(args) == 3 else "1"
+            length = (f"(CASE WHEN {step} > 0 AND {b} >= {a} THEN ({b} - {a}) / {step} + 1 "
+                      f"WHEN {step} < 0 AND {a} >= {b} THEN ({a} - {b}) / -({step}) + 1 ELSE 0 END)")
+            return f"coalesce({length}, 0)", f"({a} + {k} * {step})", t
+        raise SqlError("0A000", f"set-returning function {name}() in a select list with FROM is not "
+                       "supported (put it in FROM)", position=pos)
+
+    def array_type(self, arg, name: str, pos):
+        t = find_oid(arg.oid)
+        if t is None or t.category != "A" or not t.elem_oid:
+            raise SqlError("42883", f"function {name}({_type_name(arg.oid)}) does not exist", position=pos,
+                           hint="No function matches the given name and argument types. "
+                                "You might need to add explicit type casts.")
+        return t
+
+
+def _type_name(oid: int) -> str:
+    from pgsvc.sql.types.catalog import format_type
+    return format_type(oid, None) if oid != O.UNKNOWN else "unknown"
