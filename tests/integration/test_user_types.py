@@ -363,3 +363,21 @@ def test_psycopg_typeinfo_and_enums(drivers_db):
             assert [m.name for m in cur.fetchone()[0]] == ["sad", "happy"]
         with pytest.raises(psycopg.errors.NotNullViolation, match="domain mail does not allow null values"):
             conn.execute("INSERT INTO drv (id, e) VALUES (%s, NULL)", [9])
+
+
+def test_row_description_sends_base_type_of_domains(both):
+    """RowDescription: a domain column goes out as its base type (with the domain's typmod),
+    an enum column as the enum's own OID, as PostgreSQL's printtup does."""
+    psycopg = pytest.importorskip("psycopg")
+    seen = []
+    setup = ("CREATE DOMAIN posint AS integer CHECK (VALUE > 0);\nCREATE DOMAIN short varchar(5);\n"
+             "CREATE TYPE mood AS ENUM ('sad', 'ok');\nCREATE TABLE crt (p posint, m mood, s short);\n")
+    for target in both:
+        run_script(target, "DROP DATABASE IF EXISTS ut_rowdesc;\nCREATE DATABASE ut_rowdesc;", dbname="postgres")
+        run_script(target, setup, dbname="ut_rowdesc")
+        with psycopg.connect(target.dsn(dbname="ut_rowdesc"), autocommit=True) as conn:
+            cur = conn.execute("SELECT p, m, s, p::int8 AS q, m::text AS t FROM crt")
+            names = {oid: name for oid, name in conn.execute("SELECT oid, typname FROM pg_type")}
+            seen.append([(d.name, names[d.type_code], d.internal_size) for d in cur.description])
+    assert seen[0] == seen[1]
+    assert [t for _, t, _ in seen[0]] == ["int4", "mood", "varchar", "int8", "text"]
