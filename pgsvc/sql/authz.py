@@ -69,9 +69,18 @@ class Authz:
         return shared(self.engine)
 
     def current_oid(self) -> int:
+        """The current role's OID without a catalog read (an OID never changes: SET ROLE
+        sets it, the login role's is found once)."""
         if self.standalone:
             return BOOTSTRAP
-        return self.shared().me().oid
+        sc = self.shared()
+        if sc.current_oid is not None:
+            return sc.current_oid
+        if sc.session_oid is not None:
+            return sc.session_oid
+        if sc.role_oid is None:
+            sc.session_role()
+        return sc.role_oid
 
     def current_name(self) -> str:
         return self.shared().me().name
