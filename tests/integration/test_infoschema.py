@@ -3,7 +3,7 @@ servers must print the same rows — tables, columns with their type facts (doma
 enums, arrays, identity), constraints and their columns, foreign keys' rules, sequences,
 element types, roles — including what a role without ownership is shown, and the catalog
 query constructs drivers and ORMs use (LIKE ... ESCAPE, int2vector subscripts,
-json_build_object, LATERAL unnest).
+json_build_object, LATERAL unnest, set-returning functions in a select list).
 
 Known differences are left out of the script, each for a stated reason:
   * simple views are not updatable in pgsvc, so tables.is_insertable_into and
@@ -115,6 +115,12 @@ SELECT c.relname, a.attname, k.n FROM pg_index i JOIN pg_class c ON c.oid = i.in
   CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
   WHERE c.relname IN ('parent_pkey', 'child_z_idx') ORDER BY 1, 3;
+SELECT c.relname, unnest(i.indkey) AS attnum, generate_subscripts(i.indkey, 1) AS ord
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname IN ('parent_pkey', 'child_p_idx') ORDER BY 1, 3;
+SELECT x, unnest(ARRAY[1, 2, 3]) AS u, unnest(ARRAY['a', 'b']) AS v, generate_series(1, x) AS g
+  FROM (VALUES (1), (4)) t(x) ORDER BY 1, 2, 4;
+SELECT x, unnest(a) FROM (VALUES (1, ARRAY[5, 6]), (2, NULL), (3, '{}')) t(x, a) ORDER BY 1, 2;
+SELECT generate_subscripts('{{1,2,3},{4,5,6}}'::int[], 2) AS d2, generate_subscripts('{{1,2,3},{4,5,6}}'::int[], 1, true) AS d1r;
 SELECT json_build_object('always', true, 'start', 10::bigint, 'n', 1.50, 'd', '2024-01-02'::date, 'a', ARRAY[1, 2], 'j', '{"x": 1}'::jsonb),
        json_build_array(1, false, 'x', NULL), jsonb_build_object('b', false, 'a', 1), to_json(ARRAY['p', 'q']);
 
