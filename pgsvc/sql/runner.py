@@ -175,6 +175,9 @@ class Runner:
     def execute(self, stmt: Statement, params=()) -> Result:
         if stmt.is_empty:
             return Result(None, [], "")
+        if getattr(self, "statement_locals", None) and not self.txn.block and not self.txn.implicit:
+            from pgsvc.sql.syscat_funcs import end_statement_locals
+            end_statement_locals(self)  # set_config(..., true) of the previous statement ends
         if self.txn.failed and not stmt.txn_exit:
             raise SqlError("25P02", "current transaction is aborted, commands ignored until end of "
                            "transaction block")

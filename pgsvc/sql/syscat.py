@@ -282,6 +282,7 @@ def register(conn, engine) -> None:
     from pgsvc.sql import privfuncs
     privfuncs.register(conn, engine)  # has_*_privilege, ACL texts, current_user
     _engine_function_sigs()
+    syscat_procs.describe_builtins(conn, engine)  # after every module: wraps obj_description
 
 
 def _engine_function_sigs() -> None:

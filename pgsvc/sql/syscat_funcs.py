@@ -137,25 +137,34 @@ def is_other_temp_schema(engine, oid):
 def set_config(engine, name, value, is_local):
     """set_config(name, value, is_local): as SET (value NULL: as SET ... TO DEFAULT), or as
     SET LOCAL when is_local: inside a block the old value comes back at the block's end;
-    outside one the implicit transaction is this statement, so nothing outlasts it."""
+    outside one the transaction is the statement (or the multi-statement query), and the
+    old value comes back before the next one runs (end_statement_locals)."""
     if name is None:
         raise SqlError("22023", "SET requires parameter name")
     settings = engine.session.settings
     key = str(name).lower()
-    if is_local and engine.txn.block:
-        local = engine.txn.local_snapshot if engine.txn.local_snapshot is not None else {}
+    if is_local:
+        in_block = engine.txn.block
+        local = (engine.txn.local_snapshot if in_block else getattr(engine, "statement_locals", None)) or {}
         if key not in local:
             local[key] = (key in settings.session, settings.session.get(key))
-        engine.txn.local_snapshot = local
-    had, old = key in settings.session, settings.session.get(key)
-    settings.set_session(str(name), value, superuser=engine.session.is_superuser)
-    shown = settings.show(str(name))
-    if is_local and not engine.txn.block:
-        if had:
-            settings.session[key] = old
+        if in_block:
+            engine.txn.local_snapshot = local
         else:
-            settings.session.pop(key, None)
-    return shown
+            engine.statement_locals = local
+    settings.set_session(str(name), value, superuser=engine.session.is_superuser)
+    return settings.show(str(name))
+
+
+def end_statement_locals(engine) -> None:
+    """Undo set_config(..., true) made outside a block once its implicit transaction is over."""
+    local, engine.statement_locals = engine.statement_locals, None
+    session = engine.session.settings.session
+    for key, (had, old) in local.items():
+        if had:
+            session[key] = old
+        else:
+            session.pop(key, None)
 
 
 # --- sizes ---------------------------------------------------------------------------------
@@ -295,11 +304,11 @@ def size_bytes(text):
         value = Decimal(num)
     except Exception:  # noqa: BLE001
         raise SqlError("22023", f'invalid size: "{text}"') from None
-    factors = {"bytes": 0, "b": 0, "kb": 10, "mb": 20, "gb": 30, "tb": 40, "pb": 50, "": 0}
+    factors = {"bytes": 0, "kb": 10, "mb": 20, "gb": 30, "tb": 40, "pb": 50, "": 0}
     if unit.lower() not in factors:
         raise SqlError("22023", f'invalid size: "{text}"',
                        detail=f'Invalid size unit: "{unit}".',
-                       hint='Valid units are "bytes", "B", "kB", "MB", "GB", "TB", and "PB".')
+                       hint='Valid units are "bytes", "kB", "MB", "GB", "TB", and "PB".')
     result = int((value * (1 << factors[unit.lower()])).to_integral_value(rounding=ROUND_DOWN))
     if not -2**63 <= result < 2**63:
         raise SqlError("22003", "bigint out of range")

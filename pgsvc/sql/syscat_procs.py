@@ -103,6 +103,34 @@ def proc_description(oid: int) -> str | None:
     return row[_DESCRIPTION] if row is not None else None
 
 
+def describe_builtins(conn, engine) -> None:
+    """obj_description(oid[, 'pg_proc' | 'pg_operator']) of built-in functions and operators:
+    PostgreSQL 15's descriptions (pg_description's initdb rows) when the database has no
+    comment of its own. Wraps the comment UDFs of pgsvc.sql.syscat_describe, when present."""
+    try:
+        from pgsvc.sql import syscat_describe
+    except ImportError:
+        return
+    comment = getattr(syscat_describe, "obj_description", None)
+    if comment is None:
+        return
+    from pgsvc.errors import SqlError
+    from pgsvc.sql.functions.context import raise_sql
+
+    def described(oid, catalog=None):
+        try:
+            text = comment(engine, oid, catalog)
+        except SqlError as err:
+            raise_sql(engine.fctx, err)
+        if text is None and oid is not None and catalog in (None, "pg_proc"):
+            text = proc_description(int(oid))
+        if text is None and oid is not None and catalog in (None, "pg_operator"):
+            text = operator_description(int(oid))
+        return text
+    conn.create_function("pgsvce_obj_description", 2, described)
+    conn.create_function("pgsvce_obj_description1", 1, described)
+
+
 # --- pg_get_function_arguments / _result ------------------------------------------------
 
 def _split_top(text: str) -> list[str]:
@@ -204,8 +232,19 @@ def operator_rows() -> list[tuple]:
 
 
 def operator_description(oid: int) -> str | None:
+    """obj_description(oid, 'pg_operator') of a built-in operator pgsvc has."""
+    if not _OPER_DESCRIPTIONS:
+        _OPER_DESCRIPTIONS.update({r[0]: r[13] for r in _listed_operators()})
+    return _OPER_DESCRIPTIONS.get(oid)
+
+
+_OPER_DESCRIPTIONS: dict[int, str | None] = {}
+
+
+def _listed_operators() -> list[tuple]:
     from pgsvc.sql.pg15_catalog_data import OPERATORS as PG_OPERATORS
-    return next((r[13] for r in PG_OPERATORS if r[0] == int(oid)), None)
+    listed = {r[0] for r in operator_rows()}
+    return [r for r in PG_OPERATORS if r[0] in listed]
 
 
 def cast_rows() -> list[tuple]:
