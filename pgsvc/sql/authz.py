@@ -249,6 +249,12 @@ class Authz:
         if not self.database_allows(self.current_oid(), "C"):
             raise denied("database", self.engine.session.database)
 
+    def check_temp(self) -> None:
+        self.fresh()
+        if not self.database_allows(self.current_oid(), "T"):
+            raise SqlError("42501", "permission denied to create temporary tables in database "
+                           f'"{self.engine.session.database}"')
+
     def check_truncate(self, rel) -> None:
         self.fresh()
         if not self.relation_allows(self.current_oid(), rel, "D"):

@@ -301,13 +301,20 @@ def alter_database_owner(engine, tr, text, node: ast.AlterOwnerStmt):
         if new_owner.oid != db.owner:
             me = sc.me()
             if not me.superuser:
-                if db.owner != me.oid:
+                from pgsvc.sql.authz import authz
+                if not authz(e).has_privs_of(me.oid, db.owner):  # members of the owning role too
                     raise SqlError("42501", f"must be owner of database {name}")
                 if not sc.is_member_of(new_owner.oid):
                     raise SqlError("42501", f'must be member of role "{new_owner.name}"')
                 if not sc.has_createdb():
                     raise SqlError("42501", "permission denied to change owner of database")
-            sc.write(lambda: sc.cat.update_database(db.oid, datdba=new_owner.oid))
+            def change():
+                from pgsvc.sql import acl
+                sc.cat.update_database(db.oid, datdba=new_owner.oid)
+                items = sc.cat.database_acl(db.oid)
+                if items is not None:  # the old owner's grants become the new owner's (aclnewowner)
+                    sc.cat.set_database_acl(db.oid, acl.change_owner(items, db.owner, new_owner.oid))
+            sc.write(change)
         return done("ALTER DATABASE")
     return make_statement(text, "ALTER DATABASE", run)
 

@@ -38,7 +38,12 @@ class Ddl:
 
     def schema_of(self, rv) -> str:
         if rv.relpersistence == "t" or rv.schemaname == "pg_temp":
-            return self.temp_schema()
+            try:
+                return self.temp_schema()
+            except SqlError as err:
+                if err.sqlstate == "42501":  # no TEMP privilege: point at the name, as PostgreSQL
+                    err.position = rv.location + 1 if rv.location is not None and rv.location >= 0 else None
+                raise
         if rv.schemaname:
             if rv.schemaname not in self.cat.schemas:
                 raise SqlError("3F000", f'schema "{rv.schemaname}" does not exist')
@@ -62,6 +67,7 @@ class Ddl:
         """This session's pg_temp_<pid> schema (created on first use, as in PostgreSQL)."""
         name = self.engine.temp_schema
         if name not in self.cat.schemas:
+            authz(self.engine).check_temp()  # PostgreSQL checks TEMP when it makes the schema
             self.conn.execute('INSERT INTO "pgsvc$namespace" VALUES (?, ?)', (C.new_oid(self.conn), name))
             self.refresh()
         return name

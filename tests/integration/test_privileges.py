@@ -188,6 +188,12 @@ DROP ROLE pv_alice;
 REVOKE CONNECT ON DATABASE pv_db FROM PUBLIC;
 GRANT CONNECT ON DATABASE pv_db TO pv_carol;
 SELECT datname, datacl FROM pg_database WHERE datname = 'pv_db';
+REVOKE TEMPORARY ON DATABASE pv_db FROM PUBLIC;
+\c - pv_carol
+CREATE TEMP TABLE tt (a int);
+\c - postgres
+ALTER DATABASE pv_db OWNER TO pv_bob;
+SELECT datname, pg_get_userbyid(datdba), datacl FROM pg_database WHERE datname = 'pv_db';
 REASSIGN OWNED BY pv_alice TO postgres;
 DROP OWNED BY pv_alice, pv_bob, pv_carol, pv_grp;
 SELECT relname FROM pg_class WHERE relname IN ('t', 'v', 'q') ORDER BY 1;
