@@ -264,6 +264,28 @@ class Visibility:
         return a.has_privs_of(me, int(owner)) or a.schema_allows(me, name, "U") or a.schema_allows(me, name, "C")
 
 
+def relation_grants(engine, relid, column_level: bool = False) -> str | None:
+    """The privileges granted on a table or view, one [grantor, grantee, privilege,
+    grantable] per privilege of each ACL item (the owner's defaults when it has no ACL), as
+    JSON for the *_privileges views. An item is grantable with its grant option, or when
+    its grantee has the privileges of the owner (PostgreSQL's rule). column_level: only
+    the privileges columns have (SELECT, INSERT, UPDATE, REFERENCES)."""
+    from pgsvc.sql import acl as A
+    rel = engine.catalog.by_oid.get(int(relid))
+    if rel is None or rel.kind not in ("r", "v"):
+        return None
+    a = Visibility(engine).authz()
+    out = []
+    for item in A.effective(rel.acl, "table", rel.owner):
+        for letter in item.privs:
+            if column_level and letter not in "arwx":
+                continue
+            grantable = letter in item.goptions or (item.grantee != A.PUBLIC
+                                                    and a.has_privs_of(item.grantee, rel.owner))
+            out.append([item.grantor, item.grantee, A.WORDS[letter], int(grantable)])
+    return json.dumps(out)
+
+
 def _b(v: bool) -> int:
     return 1 if v else 0
 
@@ -283,6 +305,7 @@ def register(conn, engine) -> None:
     # types' owner: the bootstrap superuser for built-in types and (as pgsvc records no
     # other) for the database's domains and enums
     conn.create_function("pgsvce_is_type_usable", 1, lambda oid: _b(vis.has_role(10)))
+    conn.create_function("pgsvce_is_grants", 2, lambda oid, cols: relation_grants(engine, oid, bool(cols)))
     conn.create_function("pgsvce_is_default", 3, lambda relid, attnum, text: column_default(engine, text))
     conn.create_function("pgsvce_is_check_clause", 2, lambda oid, text: check_clause(engine, text))
     conn.create_function("pgsvce_is_viewdef", 1, lambda oid: view_definition(engine, oid))

@@ -80,6 +80,12 @@ _SPECS = {
                      "maximum_cardinality:I dtd_identifier:N",
     "enabled_roles": "role_name:N",
     "applicable_roles": "grantee:N role_name:N is_grantable:Y",
+    "table_privileges": "grantor:N grantee:N table_catalog:N table_schema:N table_name:N privilege_type:C "
+                        "is_grantable:Y with_hierarchy:Y",
+    "role_table_grants": "grantor:N grantee:N table_catalog:N table_schema:N table_name:N privilege_type:C "
+                         "is_grantable:Y with_hierarchy:Y",
+    "column_privileges": "grantor:N grantee:N table_catalog:N table_schema:N table_name:N column_name:N "
+                         "privilege_type:C is_grantable:Y",
     "routines": "specific_catalog:N specific_schema:N specific_name:N routine_catalog:N routine_schema:N "
                 "routine_name:N routine_type:C module_catalog:N module_schema:N module_name:N udt_catalog:N "
                 "udt_schema:N udt_name:N " + _TYPE_COLS + " type_udt_catalog:N type_udt_schema:N "
@@ -184,6 +190,20 @@ _NOT_NULL = f'''SELECT n.nspname AS nspname, c.relname AS relname, c.oid AS reli
 
 _DOMAIN_CHECKS = '''main."pgsvc$domain_constraint" dc JOIN main."pgsvc$type" t ON t.oid = dc.contypid
         JOIN main."pgsvc$namespace" n ON n.oid = t.nspoid WHERE pgsvce_is_type_usable(t.oid)'''
+
+def _grants(column_level: int) -> str:
+    """One row per privilege granted on a table or view (pgsvce_is_grants: JSON from its ACL)."""
+    return f'''SELECT c.oid AS relid, n.nspname AS nspname, c.relname AS relname,
+        json_extract(j.value, '$[0]') AS grantor, json_extract(j.value, '$[1]') AS grantee,
+        json_extract(j.value, '$[2]') AS word,
+        CASE WHEN json_extract(j.value, '$[3]') THEN 'YES' ELSE 'NO' END AS grantable,
+        CASE WHEN json_extract(j.value, '$[2]') = 'SELECT' THEN 'YES' ELSE 'NO' END AS hierarchy
+    FROM {_RELS}, json_each(pgsvce_is_grants(c.oid, {column_level})) j
+    WHERE c.relkind IN ('r', 'v')'''
+
+
+_GRANT_COLS = (f"pgsvce_userbyid(g.grantor), CASE WHEN g.grantee = 0 THEN 'PUBLIC' "
+               f"ELSE pgsvce_userbyid(g.grantee) END, {CAT}, g.nspname, g.relname")
 
 VIEWS = {
     "information_schema_catalog_name": f"SELECT {CAT} AS catalog_name",
@@ -301,6 +321,16 @@ VIEWS = {
         WHERE t.typtype = 'd' AND pgsvce_is_type_usable(t.oid)''',
     "domain_constraints": f'''SELECT {CAT}, n.nspname, dc.conname, {CAT}, n.nspname, t.typname, 'NO', 'NO'
         FROM {_DOMAIN_CHECKS}''',
+    # privileges granted on tables and views: shown when the grantor or the grantee is an
+    # enabled role, or the grantee is PUBLIC (role_table_grants: not for PUBLIC alone)
+    "table_privileges": f'''SELECT {_GRANT_COLS}, g.word, g.grantable, g.hierarchy FROM ({_grants(0)}) g
+        WHERE pgsvce_is_enabled_role(g.grantor) OR pgsvce_is_enabled_role(g.grantee) OR g.grantee = 0''',
+    "role_table_grants": f'''SELECT {_GRANT_COLS}, g.word, g.grantable, g.hierarchy FROM ({_grants(0)}) g
+        WHERE pgsvce_is_enabled_role(g.grantor) OR pgsvce_is_enabled_role(g.grantee)''',
+    # table-level privileges apply to every column (pgsvc has no column-level GRANT)
+    "column_privileges": f'''SELECT {_GRANT_COLS}, a.attname, g.word, g.grantable
+        FROM ({_grants(1)}) g JOIN main."pgsvc$attribute" a ON a.relid = g.relid
+        WHERE pgsvce_is_enabled_role(g.grantor) OR pgsvce_is_enabled_role(g.grantee) OR g.grantee = 0''',
     "enabled_roles": f'''SELECT a.rolname FROM {pc("pg_authid")} a WHERE pgsvce_is_enabled_role(a.oid)''',
     # the current database's owner is implicitly a member of pg_database_owner
     "applicable_roles": f'''SELECT pgsvce_userbyid(m.member), pgsvce_userbyid(m.roleid),
