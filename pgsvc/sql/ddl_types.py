@@ -303,6 +303,19 @@ class DdlTypes(DdlAll):
         self.insert_label(ut.oid, new_sortorder(ut, node.newValNeighbor, node.newValIsAfter), new)
         return True
 
+    # --- COMMENT -------------------------------------------------------------------------------
+
+    def comment_type(self, node: ast.CommentStmt) -> None:
+        """COMMENT ON TYPE / DOMAIN (pgsvc$description; NULL or '' removes it)."""
+        ut = self.find_type([n.sval for n in node.object.names])
+        if node.objtype == enums.ObjectType.OBJECT_DOMAIN and ut.typtype != "d":
+            raise SqlError("42809", f'"{ut.name}" is not a domain')
+        self.check_owner_of(ut)
+        self.conn.execute('DELETE FROM "pgsvc$description" WHERE objoid = ? AND objsubid = 0', (ut.oid,))
+        if node.comment:
+            self.conn.execute('INSERT INTO "pgsvc$description" VALUES (?, 0, ?)', (ut.oid, node.comment))
+        self.refresh()
+
     # --- RENAME ---------------------------------------------------------------------------------
 
     def rename_type(self, node: ast.RenameStmt) -> None:

@@ -139,7 +139,7 @@ def _fill_dynamic(engine, name: str) -> None:
     _create_table(conn, name)
     conn.execute(f"DELETE FROM {q(name)}")
     maker = syscat_stats.ENGINE_ROWS.get(name)  # rows of the session (settings, registry, catalog)
-    _insert(conn, name, maker(engine) if maker else DYNAMIC_ROWS[name]())
+    _insert(conn, name, maker(engine) if maker else DYNAMIC_ROWS[name](engine))
 
 
 def _fill_static(engine, name: str) -> None:
@@ -275,7 +275,7 @@ def register(conn, engine) -> None:
     conn.create_function("pgsvce_to_regclass", 1, lambda text: to_regclass(engine, text))
     conn.create_function("pgsvce_table_is_visible", 1, lambda oid: _stored_bool(table_is_visible(engine, oid)))
     conn.create_function("pgsvce_encoding_to_char", 1, encoding_name, deterministic=True)
-    syscat_types.register(conn)  # pg_type_is_visible
+    syscat_types.register(conn, engine)  # pg_type_is_visible, domain constraints' conbin
     from pgsvc.sql import regtypes, syscat_funcs
     regtypes.register(conn, engine)  # reg* input/output
     syscat_funcs.register(conn, engine)  # format_type, pg_get_function_*, sizes, ...

@@ -649,7 +649,10 @@ _HANDLERS = {
     "AlterTableStmt": _ddl(lambda n: "ALTER " + n.objtype.name[len("OBJECT_"):], "alter_table"),
     "RenameStmt": _ddl(lambda n: "ALTER " + n.renameType.name[len("OBJECT_"):].replace("COLUMN", "TABLE")
                        .replace("TABCONSTRAINT", "TABLE").replace("DOMCONSTRAINT", "DOMAIN"), "rename"),
-    "CommentStmt": _ddl("COMMENT", "comment"),
+    "CommentStmt": lambda engine, tr, text, node: (
+        _type_ddl("COMMENT", "comment_type") if node.objtype in (enums.ObjectType.OBJECT_TYPE,
+                                                                 enums.ObjectType.OBJECT_DOMAIN)
+        else _ddl("COMMENT", "comment"))(engine, tr, text, node),
     "VacuumStmt": _vacuum,
     "ExplainStmt": _explain,
     "LockStmt": _lock,

@@ -191,7 +191,7 @@ CASES = {
 }
 
 # psql's describe commands, after the catalog_rows script has run (PostgreSQL 15's psql)
-DESCRIBE = [r"\dT", r"\dT+", r"\dD", r"\dD+"]
+DESCRIBE = [r"\dT", r"\dT+", r"\dD", r"\dD+", r"\d crt"]
 
 
 def run_script(target, script: str, dbname: str = DATABASE) -> str:
