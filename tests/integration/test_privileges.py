@@ -1,9 +1,9 @@
 """Object privileges (issue 4): owners, GRANT/REVOKE on tables, views, sequences, schemas
 and databases, enforced with 42501 as in PostgreSQL 15 — a script of real logins (psql
 \\c as non-superusers) and SET ROLE, run side by side on pgsvc and PostgreSQL 15, must
-print the same results, errors, warnings, SQLSTATEs and catalog ACL texts; CONNECT is
-checked at login (FATAL with PostgreSQL's detail); a prepared statement is re-checked
-after GRANT/REVOKE.
+print the same results, errors, warnings, SQLSTATEs, catalog ACL texts and psql's \\dp,
+\\z, \\dn+ and \\l access-privilege columns; CONNECT is checked at login (FATAL with
+PostgreSQL's detail); a prepared statement is re-checked after GRANT/REVOKE.
 
 One pgsvc cluster for the module (local trust, TCP scram), one PostgreSQL 15 per session.
 """
@@ -112,6 +112,10 @@ SET ROLE pv_alice;
 \c - postgres
 SELECT pg_get_userbyid(relowner), relname FROM pg_class WHERE relname IN ('t', 'v', 'q', 't_id_seq', 't_pkey') ORDER BY 2;
 SELECT nspname, pg_get_userbyid(nspowner), nspacl FROM pg_namespace WHERE nspname IN ('public', 'sa') ORDER BY 1;
+\dp
+\z sa.*
+\dn+
+\l pv_db
 SELECT has_table_privilege('pv_bob', 't', 'select'), has_table_privilege('pv_bob', 't', 'insert'),
        has_table_privilege('pv_carol', 't', 'UPDATE, INSERT'),
        has_table_privilege('pv_alice', 't', 'INSERT WITH GRANT OPTION'),
