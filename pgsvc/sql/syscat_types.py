@@ -162,24 +162,15 @@ def type_is_visible(oid) -> int | None:
     return int(U.is_visible(int(oid)))
 
 
-def format_type(oid, typmod) -> str | None:
-    """SQL format_type(oid, typmod): a NULL typmod means "no typmod known"."""
-    from pgsvc.sql.types.catalog import format_type as fmt
-    if oid is None:
-        return None
-    return fmt(int(oid), None if typmod is None else int(typmod))
-
-
 def register(conn, engine=None) -> None:
     """SQLite UDFs and translator signatures of the type functions."""
     conn.create_function("pgsvce_type_is_visible", 1, type_is_visible)
     conn.create_function("pgsvce_domain_conbin", 1, lambda oid: domain_conbin(engine, oid))
-    conn.create_function("pgsvce_format_type", 2, format_type)
     from pgsvc.sql.functions.signatures import FuncSig
     from pgsvc.sql.translate.funcs import ENGINE_FUNCTIONS
+    # (format_type is pgsvc.sql.syscat_funcs'; it prints user types through types.catalog)
     for name, args, ret, emit, strict in (
-            ("pg_type_is_visible", (O.OID,), O.BOOL, "pgsvce_type_is_visible({0})", True),
-            ("format_type", (O.OID, O.INT4), O.TEXT, "pgsvce_format_type({0}, {1})", False)):
+            ("pg_type_is_visible", (O.OID,), O.BOOL, "pgsvce_type_is_visible({0})", True),):
         sigs = ENGINE_FUNCTIONS.setdefault(name, [])
         if not any(s.arg_oids == args for s in sigs):
             sigs.append(FuncSig(name, args, ret, emit, "scalar", 0, strict, "s"))
