@@ -391,7 +391,12 @@ class SelectMixin:
             q = self.view_query(rel)
             return self.add_derived(rv.alias or ast.Alias(aliasname=name), q.columns, q.sql_paren())
         if rel.kind == "S":
-            raise SqlError("0A000", "selecting from a sequence is not supported", position=_loc(rv))
+            # a sequence reads as its one row, as in PostgreSQL (pg_dump takes last_value
+            # and is_called from it); pgsvc caches no values, so log_cnt is always 0
+            cols = [ColInfo("last_value", 20), ColInfo("log_cnt", 20), ColInfo("is_called", 16)]
+            return self.add_derived(rv.alias or ast.Alias(aliasname=name), cols,
+                                    "(SELECT last_value AS c0, 0 AS c1, is_called AS c2 "
+                                    f'FROM main."pgsvc$sequence" WHERE relid = {rel.oid})')
         sa = self.new_alias(alias)
         colnames = [c.sval for c in rv.alias.colnames or ()] if rv.alias else []
         cols = [ColInfo(colnames[i] if i < len(colnames) else a.name, a.type_oid, a.typmod,
