@@ -157,7 +157,9 @@ class DatabaseWriter:
         return [s for s in self.db.schemas if s.name != "public"]
 
     def views(self) -> list[Relation]:
-        views = {r.oid: r for r in self.of_kind("v")}
+        """Views after the views they read; otherwise in creation (OID) order, which is
+        already a valid order unless CREATE OR REPLACE made a view read a newer one."""
+        views = {r.oid: r for r in sorted(self.of_kind("v"), key=lambda r: r.oid)}
         order = dependency_order(list(views), lambda oid: views[oid].depends_on)
         return [views[oid] for oid in order]
 
