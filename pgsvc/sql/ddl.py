@@ -138,7 +138,9 @@ class Ddl:
                 return None
             raise SqlError("42P07", f'relation "{rv.relname}" already exists')
         check_no_type_named(schema, rv.relname)
-        q = Translator(self.engine, self.cat, []).select(query)
+        tr = Translator(self.engine, self.cat, [])
+        q = tr.select(query)
+        authz(self.engine).check_statement(tr.privs_needed)  # the query reads as the creator
         names = [c.sval for c in into.colNames or ()]
         if len(names) > len(q.columns):
             raise SqlError("42601", "too many column names were specified")
@@ -208,6 +210,7 @@ class Ddl:
             p = tr.relation(rv)
             if p.kind != "r":
                 raise SqlError("42809", f'inherited relation "{p.name}" is not a table')
+            authz(self.engine).check_owner(p)
             parents.append(p)
         return parents
 
@@ -308,6 +311,7 @@ class Ddl:
         from pgsvc.sql.translate import Translator
         tr = Translator(self.engine, self.cat, [])
         parent = tr.relation(con.pktable)
+        authz(self.engine).check_statement([("r", parent.oid, "x", 0, False)])  # REFERENCES
         fk_cols = [col] if col else [k.sval for k in con.fk_attrs]
         if con.pk_attrs:
             pk_cols = [k.sval for k in con.pk_attrs]

@@ -5,7 +5,7 @@ print the same results, errors, warnings, SQLSTATEs, catalog ACL texts and psql'
 \\z, \\dn+ and \\l access-privilege columns; CONNECT is checked at login (FATAL with
 PostgreSQL's detail); a prepared statement is re-checked after GRANT/REVOKE.
 
-One pgsvc cluster for the module (local trust, TCP scram), one PostgreSQL 15 per session.
+One pgsvc cluster for the module (trust), one PostgreSQL 15 per session.
 """
 
 from __future__ import annotations
@@ -202,6 +202,27 @@ REASSIGN OWNED BY pv_alice TO postgres;
 DROP OWNED BY pv_alice, pv_bob, pv_carol, pv_grp;
 SELECT relname FROM pg_class WHERE relname IN ('t', 'v', 'q') ORDER BY 1;
 \c postgres
+CREATE ROLE px_a LOGIN;
+CREATE ROLE px_b LOGIN;
+GRANT CREATE ON SCHEMA public TO px_b;
+CREATE TABLE px_secret (id int PRIMARY KEY, s text);
+INSERT INTO px_secret VALUES (1, 'x');
+SET ROLE px_b;
+CREATE TABLE px_copy AS SELECT * FROM px_secret;
+SELECT * INTO px_copy2 FROM px_secret;
+CREATE TABLE px_child (a int, CONSTRAINT f FOREIGN KEY (a) REFERENCES px_secret (id));
+CREATE TABLE px_child2 () INHERITS (px_secret);
+RESET ROLE;
+GRANT SELECT, REFERENCES ON px_secret TO px_b;
+SET ROLE px_b;
+CREATE TABLE px_copy AS SELECT * FROM px_secret;
+CREATE TABLE px_child (a int, CONSTRAINT f FOREIGN KEY (a) REFERENCES px_secret (id));
+DROP TABLE px_copy, px_child;
+RESET ROLE;
+REVOKE ALL ON px_secret FROM px_b;
+REVOKE CREATE ON SCHEMA public FROM px_b;
+DROP TABLE px_secret;
+DROP ROLE px_a, px_b;
 DROP DATABASE pv_db;
 DROP ROLE pv_alice, pv_bob, pv_carol, pv_grp, pv_noinh;
 """
