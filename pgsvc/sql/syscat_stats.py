@@ -61,6 +61,8 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
                               ("heap_blks_hit", I8), ("idx_blks_read", I8), ("idx_blks_hit", I8),
                               ("toast_blks_read", I8), ("toast_blks_hit", I8), ("tidx_blks_read", I8),
                               ("tidx_blks_hit", I8)],
+    "pg_timezone_names": [("name", T), ("abbrev", T), ("utc_offset", O.INTERVAL), ("is_dst", B)],
+    "pg_timezone_abbrevs": [("abbrev", T), ("utc_offset", O.INTERVAL), ("is_dst", B)],
     "pg_locks": [("locktype", T), ("database", OID), ("relation", OID), ("page", I4), ("tuple", I2),
                  ("virtualxid", T), ("transactionid", XID), ("classid", OID), ("objid", OID), ("objsubid", I2),
                  ("virtualtransaction", T), ("pid", I4), ("mode", T), ("granted", B), ("fastpath", B),
@@ -68,7 +70,7 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
 }
 REL_OIDS = {"pg_settings": 12210, "pg_stat_activity": 12222, "pg_stat_database": 12291,
             "pg_stat_all_tables": 12236, "pg_stat_user_tables": 12245, "pg_statio_user_tables": 12268,
-            "pg_locks": 12073}
+            "pg_locks": 12073, "pg_timezone_names": 12085, "pg_timezone_abbrevs": 12081}
 
 
 # --- pg_settings / SHOW ALL -----------------------------------------------------------------
@@ -261,7 +263,69 @@ def _virtual_xid(engine) -> str:
     return f"{slot.index + 1}/{slot.xact_commit + slot.xact_rollback + 1}"
 
 
+# --- time zones -----------------------------------------------------------------------------
+
+_ZONES: list = []  # (time the rows were made, rows): offsets change only at DST transitions
+
+
+def _interval_stored(seconds: int) -> str:
+    """An interval's stored form ('months days microseconds') for a UTC offset."""
+    return f"0 0 {int(seconds) * 1_000_000}"
+
+
+def _zone_names() -> list[str]:
+    """Every time zone file of the system's zoneinfo directory, as PostgreSQL (built with
+    the system's tzdata) lists them: symbolic links followed, the right/ tree skipped."""
+    import os
+    import zoneinfo
+    root = next((d for d in zoneinfo.TZPATH if os.path.isdir(d)), None)
+    if root is None:
+        return []
+    names = []
+    for directory, dirs, files in os.walk(root, followlinks=True):
+        rel = os.path.relpath(directory, root)
+        if rel.count(os.sep) >= 8:
+            dirs[:] = []  # a guard against link cycles (PostgreSQL stops at depth 10 too)
+        if rel == ".":
+            dirs[:] = [d for d in dirs if d != "right"]
+        for f in files:
+            try:
+                with open(os.path.join(directory, f), "rb") as fh:
+                    if fh.read(4) != b"TZif":
+                        continue
+            except OSError:
+                continue
+            names.append(os.path.normpath(os.path.join(rel, f)))
+    return sorted(names)
+
+
+def timezone_name_rows(engine) -> list[tuple]:
+    import datetime as _dt
+    import time
+    import zoneinfo
+    if _ZONES and time.monotonic() - _ZONES[0] < 60:
+        return _ZONES[1]
+    now = _dt.datetime.now(_dt.UTC)
+    rows = []
+    for name in _zone_names():
+        try:
+            local = now.astimezone(zoneinfo.ZoneInfo(name))
+        except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):
+            continue
+        rows.append((name, local.tzname(), _interval_stored(local.utcoffset().total_seconds()),
+                     int(bool(local.dst()))))
+    _ZONES[:] = [time.monotonic(), rows]
+    return rows
+
+
+def timezone_abbrev_rows(engine) -> list[tuple]:
+    """timezone_abbreviations = 'Default': PostgreSQL 15's table of abbreviations."""
+    from pgsvc.sql.pg15_catalog_data import TIMEZONE_ABBREVS
+    return [(a, _interval_stored(secs), int(dst)) for a, secs, dst in TIMEZONE_ABBREVS]
+
+
 ENGINE_ROWS = {"pg_settings": settings_rows, "pg_stat_activity": activity_rows,
                "pg_stat_database": database_stat_rows, "pg_stat_all_tables": table_stat_rows,
                "pg_stat_user_tables": table_stat_rows, "pg_statio_user_tables": statio_rows,
-               "pg_locks": lock_rows}
+               "pg_locks": lock_rows, "pg_timezone_names": timezone_name_rows,
+               "pg_timezone_abbrevs": timezone_abbrev_rows}

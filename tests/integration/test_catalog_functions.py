@@ -164,6 +164,13 @@ CASES = {
         \df+ pg_backend_pid
         \dx
     """,
+    "timezones": r"""
+        SELECT count(*), count(DISTINCT name) FROM pg_timezone_names;
+        SELECT * FROM pg_timezone_names WHERE name IN ('UTC', 'Asia/Kolkata', 'America/St_Johns', 'Etc/GMT+5',
+                                                       'posixrules', 'posix/Europe/Paris') ORDER BY name;
+        SELECT count(*) FROM pg_timezone_abbrevs;
+        SELECT * FROM pg_timezone_abbrevs WHERE abbrev IN ('CET', 'EST', 'NZDT', 'IST', 'UTC') ORDER BY abbrev;
+    """,
     "settings": r"""
         SELECT name, unit, category, short_desc, context, vartype, min_val, max_val, enumvals
           FROM pg_settings WHERE name IN ('DateStyle', 'IntervalStyle', 'bytea_output', 'statement_timeout',
