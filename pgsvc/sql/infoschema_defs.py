@@ -205,6 +205,26 @@ def _grants(column_level: int) -> str:
 _GRANT_COLS = (f"pgsvce_userbyid(g.grantor), CASE WHEN g.grantee = 0 THEN 'PUBLIC' "
                f"ELSE pgsvce_userbyid(g.grantee) END, {CAT}, g.nspname, g.relname")
 
+_RET = "CASE WHEN p.prokind <> 'p' THEN pgsvce_is_type('{}', p.prorettype, -1) END"
+_ROUTINE_VALUES = {
+    "specific_catalog": CAT, "specific_schema": "ns.nspname", "specific_name": "p.proname || '_' || p.oid",
+    "routine_catalog": CAT, "routine_schema": "ns.nspname", "routine_name": "p.proname",
+    "routine_type": "CASE p.prokind WHEN 'f' THEN 'FUNCTION' WHEN 'p' THEN 'PROCEDURE' END",
+    "data_type": _RET.format("data_type"), "type_udt_catalog": f"CASE WHEN p.prokind <> 'p' THEN {CAT} END",
+    "type_udt_schema": _RET.format("udt_schema"), "type_udt_name": _RET.format("udt_name"),
+    "dtd_identifier": "'0'",
+    "routine_body": "CASE WHEN l.lanname = 'sql' THEN 'SQL' ELSE 'EXTERNAL' END",
+    "routine_definition": "CASE WHEN pgsvce_is_enabled_role(p.proowner) THEN p.prosrc END",
+    "external_name": "CASE WHEN l.lanname = 'c' THEN p.prosrc END",
+    "external_language": "upper(l.lanname)", "parameter_style": "'GENERAL'",
+    "is_deterministic": "CASE WHEN p.provolatile = 'i' THEN 'YES' ELSE 'NO' END",
+    "sql_data_access": "'MODIFIES'",
+    "is_null_call": "CASE WHEN p.prokind <> 'p' THEN CASE WHEN p.proisstrict THEN 'YES' ELSE 'NO' END END",
+    "schema_level_routine": "'YES'", "max_dynamic_result_sets": "0",
+    "security_type": "CASE WHEN p.prosecdef THEN 'DEFINER' ELSE 'INVOKER' END",
+    "as_locator": "'NO'", "is_udt_dependent": "'NO'",
+}
+
 VIEWS = {
     "information_schema_catalog_name": f"SELECT {CAT} AS catalog_name",
     "schemata": f'''SELECT {CAT} AS catalog_name, n.nspname AS schema_name,
@@ -338,11 +358,13 @@ VIEWS = {
         FROM (SELECT member, roleid, admin_option FROM {pc("pg_auth_members")}
               UNION SELECT d.datdba, 6171, 0 FROM {pc("pg_database")} d WHERE d.datname = {CAT}) m
         WHERE pgsvce_is_enabled_role(m.member)''',
-    # pgsvc has no user-defined functions or procedures (CREATE FUNCTION is refused), and
-    # its built-in functions are not catalogued with OIDs: no routine is listed
-    "routines": "SELECT " + ", ".join("NULL" for _ in _SPECS["routines"].split()) + " WHERE 0",
+    # the functions of pg_proc (pgsvc has no CREATE FUNCTION: PostgreSQL 15's built-in
+    # functions that pgsvc has); executable by PUBLIC, so every role sees them
+    "routines": "SELECT " + ", ".join(_ROUTINE_VALUES.get(c, "NULL") for c, _, _ in COLUMNS["routines"])
+                + f""" FROM {pc("pg_proc")} p JOIN {pc("pg_namespace")} ns ON ns.oid = p.pronamespace
+                   LEFT JOIN {pc("pg_language")} l ON l.oid = p.prolang""",
 }
 
 # the pg_catalog relations (pgsvc.sql.syscat) a view reads
-DEPENDS = {"schemata": ("pg_namespace",), "enabled_roles": ("pg_authid",),
+DEPENDS = {"schemata": ("pg_namespace",), "routines": ("pg_proc", "pg_namespace", "pg_language"), "enabled_roles": ("pg_authid",),
            "applicable_roles": ("pg_auth_members", "pg_database")}

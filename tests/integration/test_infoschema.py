@@ -91,6 +91,12 @@ SELECT constraint_name, domain_schema, domain_name, is_deferrable, initially_def
 SELECT table_name, check_option, is_updatable, is_insertable_into FROM information_schema.views WHERE table_schema = 'app';
 SELECT catalog_name = current_database() FROM information_schema.information_schema_catalog_name;
 SELECT count(*) FROM information_schema.routines WHERE routine_schema = 'app';
+SELECT specific_schema, specific_name, routine_name, routine_type, data_type, type_udt_schema, type_udt_name,
+       dtd_identifier, routine_body, routine_definition, external_name, external_language, parameter_style,
+       is_deterministic, sql_data_access, is_null_call, schema_level_routine, security_type, as_locator
+  FROM information_schema.routines
+  WHERE specific_name IN ('now_1299', 'lower_870', 'generate_series_1066', 'count_2803', 'length_1317')
+  ORDER BY specific_name;
 SELECT grantor, grantee, table_schema, table_name, privilege_type, is_grantable, with_hierarchy
   FROM information_schema.table_privileges WHERE table_schema = 'app' ORDER BY 4, 2, 5;
 SELECT count(*) FROM information_schema.role_table_grants WHERE table_schema = 'app' AND grantee = 'PUBLIC';
