@@ -166,6 +166,7 @@ class SelectMixin:
             self.check_grouping(targets, group)
         if node.lockingClause:
             self.writes = True  # FOR UPDATE/SHARE: take the writer lock (rows cannot change under us)
+            self.need_lock_privileges(node.lockingClause)
         distinct = ""
         if node.distinctClause is not None:
             if node.distinctClause and node.distinctClause[0] is not None:
@@ -411,6 +412,15 @@ class SelectMixin:
             parts += [f"SELECT {names} FROM {quote_ident(c.sqlite_name)}" for c in children]
             return f"({' UNION ALL '.join(parts)}) AS {sa}"
         return f"{quote_ident(rel.sqlite_name)} AS {sa}"
+
+    def need_lock_privileges(self, clauses) -> None:
+        """FOR UPDATE/SHARE needs UPDATE on the locked tables too (PostgreSQL's
+        ACL_SELECT_FOR_UPDATE): those named in OF, else every table of this FROM."""
+        named = {rv.relname for c in clauses for rv in c.lockedRels or ()}
+        for entry in self.scope.entries:
+            if entry.relation is not None and entry.relation.schema != "pg_catalog" and \
+                    (not named or entry.alias in named):
+                self.need(entry.relation, "w")
 
     def descendants(self, rel) -> list:
         out, todo = [], [rel.oid]
