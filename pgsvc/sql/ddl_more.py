@@ -303,25 +303,50 @@ class DdlMore(Ddl):
         return o
 
     def comment(self, node: ast.CommentStmt) -> None:
-        if node.objtype not in (enums.ObjectType.OBJECT_TABLE, enums.ObjectType.OBJECT_COLUMN,
-                                enums.ObjectType.OBJECT_VIEW):
-            raise SqlError("0A000", "COMMENT on this object type is not supported")
-        names = [n.sval for n in node.object]
+        """COMMENT ON TABLE/VIEW/SEQUENCE/INDEX/COLUMN/CONSTRAINT/SCHEMA (pgsvc$description;
+        pg_description's classoid follows from the catalog that holds the OID)."""
+        t = enums.ObjectType
+        kind = node.objtype
         sub = 0
-        if node.objtype == enums.ObjectType.OBJECT_COLUMN:
-            rel = self.find(names[:-1])
-            if rel is None:
-                raise SqlError("42P01", f'relation "{".".join(names[:-1])}" does not exist')
+        if kind == t.OBJECT_SCHEMA:
+            name = node.object.sval
+            oid = self.cat.schemas.get(name)
+            if oid is None:
+                raise SqlError("3F000", f'schema "{name}" does not exist')
+            authz(self.engine).check_schema_owner(name)
+        elif kind == t.OBJECT_TABCONSTRAINT:
+            names = [n.sval for n in node.object]
+            rel = self.comment_relation(names[:-1], None)
+            con = next((c for c in rel.constraints if c.name == names[-1]), None)
+            if con is None:
+                raise SqlError("42704", f'constraint "{names[-1]}" for table "{rel.name}" does not exist')
+            authz(self.engine).check_owner(rel)
+            oid = con.oid
+        elif kind == t.OBJECT_COLUMN:
+            names = [n.sval for n in node.object]
+            rel = self.comment_relation(names[:-1], None)
             a = rel.attr(names[-1])
             if a is None:
                 raise SqlError("42703", f'column "{names[-1]}" of relation "{rel.name}" does not exist')
-            sub = a.attnum
+            authz(self.engine).check_owner(rel)
+            oid, sub = rel.oid, a.attnum
+        elif kind in _OBJ_KIND:
+            rel = self.comment_relation([n.sval for n in node.object], _OBJ_KIND[kind])
+            authz(self.engine).check_owner(rel)
+            oid = rel.oid
         else:
-            rel = self.find(names)
-            if rel is None:
-                raise SqlError("42P01", f'relation "{".".join(names)}" does not exist')
-        authz(self.engine).check_owner(rel)
-        self.conn.execute('DELETE FROM "pgsvc$description" WHERE objoid = ? AND objsubid = ?', (rel.oid, sub))
-        if node.comment is not None:
-            self.conn.execute('INSERT INTO "pgsvc$description" VALUES (?, ?, ?)', (rel.oid, sub, node.comment))
+            raise SqlError("0A000", f"COMMENT ON {kind.name[7:].replace('_', ' ')} is not supported")
+        self.conn.execute('DELETE FROM "pgsvc$description" WHERE objoid = ? AND objsubid = ?', (oid, sub))
+        if node.comment or oid == C.PUBLIC_OID:  # NULL or '' removes the comment, as in PostgreSQL
+            # (public's: a row without text, so initdb's comment does not come back)
+            self.conn.execute('INSERT INTO "pgsvc$description" VALUES (?, ?, ?)',
+                              (oid, sub, node.comment or None))
         self.refresh()
+
+    def comment_relation(self, names: list[str], kind: str | None) -> C.Relation:
+        rel = self.find(names)
+        if rel is None:
+            raise SqlError("42P01", f'relation "{".".join(names)}" does not exist')
+        if kind is not None and rel.kind != kind:
+            raise SqlError("42809", f'"{rel.name}" is not {"an" if kind == "i" else "a"} {_KIND_WORD[kind]}')
+        return rel

@@ -30,6 +30,7 @@ import math
 from pgsvc.errors import SqlError
 from pgsvc.sql import infoschema
 from pgsvc.sql.catalog import Attr, Relation
+from pgsvc.sql.syscat_describe_defs import STATIC_ROWS as DESCRIBE_STATIC_ROWS
 from pgsvc.sql.syscat_defs import (AM_ROWS, COLUMNS, DEPENDS, DYNAMIC, PREDEFINED_MEMBERS, PREDEFINED_ROLES,
                                    REL_OIDS, SHARED, STATIC, SUPERUSER_ONLY, VIEWS, q, type_rows)
 from pgsvc.sql import syscat_procs, syscat_stats, syscat_types
@@ -127,7 +128,8 @@ def _insert(conn, name: str, rows: list[tuple]) -> None:
     conn.executemany(f"INSERT INTO {q(name)} VALUES ({marks})", rows)
 
 
-STATIC_ROWS = {"pg_type$builtin": type_rows, "pg_am": lambda: AM_ROWS, "pg_range": lambda: []}
+STATIC_ROWS = {"pg_type$builtin": type_rows, "pg_am": lambda: AM_ROWS, "pg_range": lambda: [],
+               **{n: (lambda rows=rows: rows) for n, rows in DESCRIBE_STATIC_ROWS.items()}}
 DYNAMIC_ROWS = {"pg_type$user": syscat_types.user_type_rows, "pg_enum": syscat_types.enum_rows}
 
 
@@ -279,6 +281,8 @@ def register(conn, engine) -> None:
     from pgsvc.sql import regtypes, syscat_funcs
     regtypes.register(conn, engine)  # reg* input/output
     syscat_funcs.register(conn, engine)  # format_type, pg_get_function_*, sizes, ...
+    from pgsvc.sql import syscat_describe
+    syscat_describe.register(conn, engine)  # pg_get_expr/-constraintdef/-indexdef/-viewdef, comments
     from pgsvc.sql import privfuncs
     privfuncs.register(conn, engine)  # has_*_privilege, ACL texts, current_user
     _engine_function_sigs()

@@ -147,7 +147,9 @@ VIEWS = {
         (SELECT count(*) FROM main."pgsvc$attribute" a WHERE a.relid = c.oid) AS relnatts,
         (SELECT count(*) FROM main."pgsvc$constraint" k WHERE k.conrelid = c.oid AND k.contype = 'c')
           AS relchecks,
-        c.relkind = 'v' AS relhasrules, 0 AS relhastriggers,
+        c.relkind = 'v' AS relhasrules,
+        EXISTS (SELECT 1 FROM main."pgsvc$constraint" f WHERE f.contype = 'f'
+                AND (f.conrelid = c.oid OR f.confrelid = c.oid)) AS relhastriggers,
         EXISTS (SELECT 1 FROM main."pgsvc$class" ch, json_each(json_extract(ch.options, '$.inherits')) j
                 WHERE ch.options IS NOT NULL AND j.value = c.oid) AS relhassubclass,
         0 AS relrowsecurity, 0 AS relforcerowsecurity, 1 AS relispopulated,
@@ -157,16 +159,26 @@ VIEWS = {
         NULL AS reloptions,
         NULL AS relpartbound
         FROM main."pgsvc$class" c LEFT JOIN main."pgsvc$namespace" n ON n.oid = c.nspoid""",
+    # table and view columns, and index columns (key attnums; expression keys are not
+    # listed); identity columns have no default of their own (pg_attrdef), as in PostgreSQL
     "pg_attribute": f"""SELECT a.relid AS attrelid, a.attname AS attname, a.atttypid AS atttypid,
         -1 AS attstattarget, coalesce(t.typlen, -1) AS attlen, a.attnum AS attnum,
         CASE WHEN t.typcategory = 'A' AND t.typelem <> 0 AND t.typlen = -1 THEN 1 ELSE 0 END AS attndims,
         -1 AS attcacheoff, a.atttypmod AS atttypmod, coalesce(t.typbyval, 0) AS attbyval,
         coalesce(t.typalign, 'i') AS attalign, coalesce(t.typstorage, 'p') AS attstorage,
-        '' AS attcompression, a.attnotnull AS attnotnull, a.default_expr IS NOT NULL AS atthasdef,
+        '' AS attcompression, a.attnotnull AS attnotnull, a.hasdef AS atthasdef,
         0 AS atthasmissing, a.identity AS attidentity, '' AS attgenerated, 0 AS attisdropped,
         1 AS attislocal, 0 AS attinhcount, coalesce(t.typcollation, 0) AS attcollation, NULL AS attacl,
         NULL AS attoptions, NULL AS attfdwoptions, NULL AS attmissingval
-        FROM main."pgsvc$attribute" a LEFT JOIN {q('pg_type')} t ON t.oid = a.atttypid""",
+        FROM (SELECT relid, attnum, attname, atttypid, atttypmod, attnotnull,
+                     default_expr IS NOT NULL AND identity = '' AS hasdef, identity
+                FROM main."pgsvc$attribute"
+              UNION ALL
+              SELECT i.indexrelid, j.key + 1, c.attname, c.atttypid, c.atttypmod, 0, 0, ''
+                FROM main."pgsvc$index" i, json_each(i.keys) j
+                JOIN main."pgsvc$attribute" c ON c.relid = i.indrelid AND c.attnum = j.value
+                WHERE j.type = 'integer') a
+        LEFT JOIN {q('pg_type')} t ON t.oid = a.atttypid""",
     # built-in types and the database's domains/enums (pgsvc.sql.syscat_types)
     "pg_type": f"""SELECT * FROM {q('pg_type$builtin')} UNION ALL SELECT * FROM {q('pg_type$user')}""",
     # no row-level security: no policies (psql's \\dp reads the relation)
@@ -199,6 +211,7 @@ PREDEFINED_MEMBERS = [(3374, 3373), (3375, 3373), (3377, 3373)]  # (roleid, memb
 
 _BYVAL = {O.BOOL, O.CHAR, O.INT2, O.INT4, O.INT8, O.OID, O.XID, O.REGPROC, O.FLOAT4, O.FLOAT8, O.DATE,
           O.TIME, O.TIMESTAMP, O.TIMESTAMPTZ, O.MONEY, O.CID if hasattr(O, "CID") else O.OID}
+_MAIN_STORAGE = {O.NUMERIC: "m", O.INET: "m", O.CIDR: "m"}  # typstorage 'm' (main), as PostgreSQL 15
 _COLLATABLE = {O.TEXT: 100, O.VARCHAR: 100, O.BPCHAR: 100, O.NAME: 950}
 
 
@@ -214,9 +227,27 @@ def type_rows() -> list[tuple]:
             align = "d" if elem in (O.INT8, O.FLOAT8, O.TIMESTAMP, O.TIMESTAMPTZ) else "i"
         if t.typlen == 64:
             align = "c"
-        storage = "p" if t.typlen > 0 or t.typlen == -2 else "x"
+        storage = "p" if t.typlen > 0 or t.typlen == -2 else _MAIN_STORAGE.get(t.oid, "x")
         coll = _COLLATABLE.get(t.oid, _COLLATABLE.get(elem, 0) if t.category == "A" else 0)
         rows.append((t.oid, t.name, 11, 10, t.typlen, int(t.oid in _BYVAL), typtype, t.category,
                      int(t.preferred), 1, ";" if t.oid == 603 else ",", 0, 0, elem, t.array_oid,
                      0, 0, 0, 0, 0, 0, 0, align, storage, 0, 0, -1, 0, coll, None, None, None))
     return rows
+
+
+# psql's \\d family: constraints, defaults, comments, sequences, ... (pgsvc.sql.syscat_describe_defs)
+def _merge_describe() -> None:
+    from pgsvc.sql import syscat_describe_defs as D
+    global STATIC
+    for name, cols in D.COLUMNS.items():
+        COLUMNS.setdefault(name, cols)
+    for name, oid in D.REL_OIDS.items():
+        REL_OIDS.setdefault(name, oid)
+    for name, sql in D.VIEWS.items():
+        VIEWS.setdefault(name, sql)
+    for name, deps in D.DEPENDS.items():
+        DEPENDS.setdefault(name, deps)
+    STATIC = STATIC + tuple(n for n in D.STATIC_ROWS if n not in STATIC)
+
+
+_merge_describe()

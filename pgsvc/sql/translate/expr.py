@@ -510,11 +510,39 @@ class ExprMixin:
             right = self.coerce(right, O.TEXT, context="e") if ro not in R.STRINGS else right
             lo, ro = left.oid, right.oid
         sig = R.resolve_operator(name, lo, ro, pos)
-        ls = self.coerce(left, sig.left_oid)
-        rs = self.coerce(right, sig.right_oid)
+        if sig.left_oid in R.ANY_OIDS or sig.right_oid in R.ANY_OIDS:
+            ls, rs, ret = self.polymorphic_operands(sig, left, right)
+        else:
+            ls = self.coerce(left, sig.left_oid)
+            rs = self.coerce(right, sig.right_oid)
+            ret = sig.ret_oid
         self._last_operands = (ls, rs)
-        ret = sig.ret_oid
         return Ex(sig.emit.format(ls.sql, rs.sql), ret, has_agg=ls.has_agg or rs.has_agg)
+
+    def polymorphic_operands(self, sig, left: Ex, right: Ex) -> tuple[Ex, Ex, int]:
+        """anyarray || anyarray, anyarray @> anyarray, ...: the operands keep their types
+        (an untyped literal takes the other side's), the result is the array type."""
+        def array_of(ex: Ex, poly: int) -> int:
+            t = find_oid(ex.oid)
+            if poly in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY):
+                return ex.oid
+            return t.array_oid if t is not None and t.array_oid else UNKNOWN
+        known = [array_of(e, p) for e, p in ((left, sig.left_oid), (right, sig.right_oid)) if e.oid != UNKNOWN]
+        arr = known[0] if known else O.ARRAY_TEXT
+        elem = find_oid(arr).elem_oid if find_oid(arr) is not None else UNKNOWN
+
+        def fit(ex: Ex, poly: int) -> Ex:
+            if poly not in R.ANY_OIDS:
+                return self.coerce(ex, poly)
+            if ex.oid != UNKNOWN:
+                return ex
+            return self.coerce(ex, arr if poly in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY) else elem)
+        ret = sig.ret_oid
+        if ret in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY):
+            ret = arr
+        elif ret in R.ANY_OIDS:
+            ret = elem
+        return fit(left, sig.left_oid), fit(right, sig.right_oid), ret
 
     def compare(self, name: str, left: Ex, right: Ex, pos) -> Ex:
         out = self.operator(name, left, right, pos)

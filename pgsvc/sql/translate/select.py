@@ -526,12 +526,16 @@ class SelectMixin:
             raise SqlError("0A000", "this function in FROM is not supported")
         name = call.funcname[-1].sval
         alias = node.alias or ast.Alias(aliasname=name)
+        if name == "pg_partition_ancestors":
+            return self.no_partitions(node, alias, call)
         args = [self.expr(a) for a in call.args or ()]
         if name == "unnest" and len(args) == 1:
             return self.unnest_item(node, alias, args[0])
         if node.ordinality:
             raise SqlError("0A000", f"WITH ORDINALITY on {name}() is not supported", position=_loc(call))
-        if any('"' in a.sql for a in args):
+        if name == "generate_series" and any('"' in a.sql for a in args) and self.outer_only(call.args):
+            pass  # columns of enclosing queries only: a correlated generator, not LATERAL
+        elif any('"' in a.sql for a in args):
             raise SqlError("0A000", f"{name}() in FROM with arguments from other FROM items (LATERAL) "
                            "is not supported", position=_loc(call))
         if name == "generate_series" and len(args) in (2, 3):
@@ -548,6 +552,32 @@ class SelectMixin:
             return self.add_derived(ast.Alias(aliasname=alias.aliasname, colnames=alias.colnames),
                                     [ColInfo(col_name if node.alias else "generate_series", t)], sql)
         return self.materialised_srf(node, call, name, alias, args)
+
+    def outer_only(self, args) -> bool:
+        """Do these expressions read no column of this query's own FROM items?"""
+        inner = self.scope
+        self.scope = Scope(parent=inner.parent)
+        try:
+            for a in args:
+                self.expr(a)
+            return True
+        except SqlError:
+            return False
+        finally:
+            self.scope = inner
+
+    def no_partitions(self, node: ast.RangeFunction, alias: ast.Alias, call) -> str:
+        """pg_partition_ancestors(rel) [WITH ORDINALITY]: pgsvc has no partitioned tables, so
+        no relation is a partition and the set is empty (as PostgreSQL's for a plain table)."""
+        for a in call.args or ():
+            self.expr(a)
+        names = [c.sval for c in alias.colnames or ()]
+        cols = [ColInfo(names[0] if names else (alias.aliasname if node.alias else "pg_partition_ancestors"),
+                        O.REGCLASS)]
+        if node.ordinality:
+            cols.append(ColInfo(names[1] if len(names) > 1 else "ordinality", O.INT8))
+        sql = "(SELECT " + ", ".join(f"NULL AS c{i}" for i in range(len(cols))) + " WHERE 0)"
+        return self.add_derived(ast.Alias(aliasname=alias.aliasname), cols, sql)
 
     def unnest_item(self, node: ast.RangeFunction, alias: ast.Alias, arg) -> str:
         """unnest(array) [WITH ORDINALITY] in FROM. SQLite's json_each is a table-valued
@@ -599,7 +629,7 @@ class SelectMixin:
         return self.add_derived(alias, [ColInfo(col, ret)], sql)
 
 
-_SRF_NAMES = {"generate_series", "unnest", "regexp_matches"}
+_SRF_NAMES = {"generate_series", "unnest", "regexp_matches", "pg_partition_ancestors"}
 
 
 def _is_colref_sql(sql: str) -> bool:

@@ -1,0 +1,237 @@
+"""Parse analysis of a SELECT for deparsing (pgsvc.sql.deparse_analyze does
+expressions): FROM items become range entries with PostgreSQL's reference names
+(unique across the whole query, as ruleutils' set_rtable_names makes them), `*`
+expands to qualified columns, and ORDER BY / GROUP BY name or number targets.
+"""
+
+from __future__ import annotations
+
+from pglast import ast, enums
+
+from pgsvc.sql.deparse_analyze import Analyzer, Const, JoinItem, Query, RangeEntry, Unsupported, Var
+from pgsvc.sql.types import oids as O
+
+_JOIN_WORDS = {enums.JoinType.JOIN_INNER: "JOIN", enums.JoinType.JOIN_LEFT: "LEFT JOIN",
+               enums.JoinType.JOIN_RIGHT: "RIGHT JOIN", enums.JoinType.JOIN_FULL: "FULL JOIN"}
+
+
+def analyze_select(an: Analyzer, node: ast.SelectStmt) -> Query:
+    if node.withClause is not None or node.valuesLists or node.intoClause is not None or node.lockingClause:
+        raise Unsupported("WITH / VALUES / INTO / FOR UPDATE")
+    if node.op != enums.SetOperation.SETOP_NONE:
+        return _setop(an, node)
+    q = Query()
+    an.levels.append([])
+    try:
+        for item in node.fromClause or ():
+            q.from_items.append(_from_item(an, q, item))
+        _targets(an, q, node.targetList or ())
+        if node.whereClause is not None:
+            q.where = an.coerce(an.expr(node.whereClause), O.BOOL)
+        for g in node.groupClause or ():
+            q.group.append(_sort_target(an, q, g))
+        if node.havingClause is not None:
+            q.having = an.coerce(an.expr(node.havingClause), O.BOOL)
+        if node.distinctClause is not None:
+            q.distinct = [_sort_target(an, q, d) for d in node.distinctClause if d is not None]
+        _order_limit(an, q, node)
+    finally:
+        an.levels.pop()
+    return q
+
+
+def _setop(an: Analyzer, node: ast.SelectStmt) -> Query:
+    word = {enums.SetOperation.SETOP_UNION: "UNION", enums.SetOperation.SETOP_INTERSECT: "INTERSECT",
+            enums.SetOperation.SETOP_EXCEPT: "EXCEPT"}[node.op]
+    left = analyze_select(an, node.larg)
+    right = analyze_select(an, node.rarg)
+    q = Query(setop=(word, bool(node.all), left, right))
+    lt = [t for t in _leaf(left).targets if not t[2]]
+    q.targets = [(Var(e.typ, e.typmod, rte=None, name=n), n, False) for e, n, _ in lt]
+    an.levels.append([RangeEntry(None, [(n, e.typ, e.typmod) for e, n, _ in lt])])
+    try:
+        _order_limit(an, q, node)
+    finally:
+        an.levels.pop()
+    return q
+
+
+def _leaf(q: Query) -> Query:
+    while q.setop is not None:
+        q = q.setop[2]
+    return q
+
+
+def _order_limit(an: Analyzer, q: Query, node: ast.SelectStmt) -> None:
+    for s in node.sortClause or ():
+        q.order.append((_sort_target(an, q, s.node), s.sortby_dir == enums.SortByDir.SORTBY_DESC,
+                        _nulls_first(s)))
+    if node.limitCount is not None:
+        q.limit = an.coerce(an.expr(node.limitCount), O.INT8)
+    if node.limitOffset is not None:
+        q.offset = an.coerce(an.expr(node.limitOffset), O.INT8)
+
+
+def _nulls_first(s: ast.SortBy) -> bool:
+    n = s.sortby_nulls
+    if n == enums.SortByNulls.SORTBY_NULLS_DEFAULT:
+        return s.sortby_dir == enums.SortByDir.SORTBY_DESC
+    return n == enums.SortByNulls.SORTBY_NULLS_FIRST
+
+
+def _sort_target(an: Analyzer, q: Query, node):
+    """ORDER BY / GROUP BY item: an output column by number or name, else an expression
+    (added as a junk target when not in the list, as PostgreSQL does)."""
+    if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Integer):
+        live = [t for t in q.targets if not t[2]]
+        return live[node.val.ival - 1][0]
+    if isinstance(node, ast.ColumnRef) and len(node.fields) == 1 and isinstance(node.fields[0], ast.String):
+        name = node.fields[0].sval
+        try:
+            return an.expr(node)
+        except Unsupported:
+            for e, n, junk in q.targets:
+                if n == name and not junk:
+                    return e
+            raise
+    return an.finalize(an.expr(node))
+
+
+def _targets(an: Analyzer, q: Query, items) -> None:
+    for rt in items:
+        val = rt.val
+        if isinstance(val, ast.ColumnRef) and isinstance(val.fields[-1], ast.A_Star):
+            qual = val.fields[-2].sval if len(val.fields) > 1 else None
+            for e in an.levels[-1]:
+                if qual is not None and e.refname != qual:
+                    continue
+                for name, typ, typmod in e.cols:
+                    if qual is None and name in e.hidden:
+                        continue
+                    q.targets.append((Var(typ, typmod, rte=None if e.refname is None else e, name=name), name,
+                                      False))
+            continue
+        ex = an.finalize(an.expr(val))
+        q.targets.append((ex, rt.name or _default_name(val, ex), False))
+
+
+def _default_name(raw, ex) -> str:
+    """The name PostgreSQL's FigureColname gives an unnamed target."""
+    if isinstance(raw, ast.ColumnRef):
+        return raw.fields[-1].sval
+    if isinstance(raw, ast.FuncCall):
+        return raw.funcname[-1].sval
+    if isinstance(raw, ast.TypeCast):
+        inner = _default_name(raw.arg, ex)
+        if inner != "?column?":
+            return inner
+        return raw.typeName.names[-1].sval
+    if isinstance(raw, ast.CaseExpr):
+        return "case"
+    if isinstance(raw, ast.CoalesceExpr):
+        return "coalesce"
+    if isinstance(raw, ast.MinMaxExpr):
+        return "greatest" if raw.op == enums.MinMaxOp.IS_GREATEST else "least"
+    if isinstance(raw, ast.A_ArrayExpr):
+        return "array"
+    if isinstance(raw, ast.SubLink) and raw.subLinkType == enums.SubLinkType.EXISTS_SUBLINK:
+        return "exists"
+    if isinstance(raw, ast.SQLValueFunction):
+        return ex.word.lower() if hasattr(ex, "word") else "?column?"
+    return "?column?"
+
+
+def _unique_refname(an: Analyzer, name: str) -> str:
+    used = getattr(an, "refnames", None)
+    if used is None:
+        used = an.refnames = set()
+    out, n = name, 0
+    while out in used:
+        n += 1
+        out = f"{name}_{n}"
+    used.add(out)
+    return out
+
+
+def _from_item(an: Analyzer, q: Query, item):
+    if isinstance(item, ast.RangeVar):
+        return _range_var(an, q, item)
+    if isinstance(item, ast.JoinExpr):
+        if item.alias is not None:
+            raise Unsupported("join alias")
+        left = _from_item(an, q, item.larg)
+        right = _from_item(an, q, item.rarg)
+        if item.jointype not in _JOIN_WORDS:
+            raise Unsupported("join type")
+        kind = _JOIN_WORDS[item.jointype]
+        using = [u.sval for u in item.usingClause or ()]
+        if item.isNatural:
+            lcols = {c[0] for c in _entries_cols(left)}
+            using = [c[0] for c in _entries_cols(right) if c[0] in lcols]
+        j = JoinItem(kind, left, right, using=using or None, natural=bool(item.isNatural))
+        if using:
+            _merge_using(an, left, right, using)
+        elif item.quals is not None:
+            j.quals = an.coerce(an.expr(item.quals), O.BOOL)
+        elif kind == "JOIN":
+            j.kind = "CROSS JOIN"
+        return j
+    if isinstance(item, ast.RangeSubselect):
+        if item.lateral or item.alias is None or item.alias.colnames:
+            raise Unsupported("subquery in FROM")
+        sub = analyze_select(an, item.subquery)
+        cols = [(n, e.typ, e.typmod) for e, n, junk in sub.targets if not junk]
+        e = RangeEntry(_unique_refname(an, item.alias.aliasname), cols, alias_given=True, subquery=sub)
+        an.levels[-1].append(e)
+        q.entries.append(e)
+        return e
+    raise Unsupported(type(item).__name__)
+
+
+def _entries_cols(item) -> list:
+    if isinstance(item, RangeEntry):
+        return [c for c in item.cols if c[0] not in item.hidden]
+    return _entries_cols(item.left) + _entries_cols(item.right)
+
+
+def _merge_using(an: Analyzer, left, right, using: list[str]) -> None:
+    """JOIN USING: the merged columns are visible unqualified once (printed unqualified)."""
+    cols = []
+    for name in using:
+        c = next((c for c in _entries_cols(left) if c[0] == name), None)
+        if c is None:
+            raise Unsupported("USING column")
+        cols.append(c)
+    for side in (left, right):
+        for e in _flatten(side):
+            e.hidden |= set(using)
+    an.levels[-1].append(RangeEntry(None, cols))
+
+
+def _flatten(item) -> list:
+    if isinstance(item, RangeEntry):
+        return [item]
+    return _flatten(item.left) + _flatten(item.right)
+
+
+def _range_var(an: Analyzer, q: Query, rv: ast.RangeVar) -> RangeEntry:
+    from pgsvc.sql import syscat
+    cat = an.engine.catalog
+    if rv.catalogname:
+        raise Unsupported("cross-database")
+    rel = syscat.find(rv.schemaname, rv.relname) if rv.schemaname in (None, "pg_catalog") else None
+    if rel is None or (rv.schemaname is None and cat.lookup(None, rv.relname, an.engine.search_path())):
+        rel = cat.lookup(rv.schemaname, rv.relname, an.engine.search_path()) or rel
+    if rel is None:
+        raise Unsupported(f"relation {rv.relname}")
+    alias = rv.alias.aliasname if rv.alias else None
+    if rv.alias is not None and rv.alias.colnames:
+        raise Unsupported("column aliases")
+    e = RangeEntry(_unique_refname(an, alias or rel.name), [(a.name, a.type_oid, a.typmod) for a in rel.attrs],
+                   rel, alias_given=alias is not None)
+    an.levels[-1].append(e)
+    q.entries.append(e)
+    return e
+
+
+__all__ = ["analyze_select", "Const"]
