@@ -33,7 +33,7 @@ from pgsvc.sql.catalog import Attr, Relation
 from pgsvc.sql.syscat_describe_defs import STATIC_ROWS as DESCRIBE_STATIC_ROWS
 from pgsvc.sql.syscat_defs import (AM_ROWS, COLUMNS, DEPENDS, DYNAMIC, PREDEFINED_MEMBERS, PREDEFINED_ROLES,
                                    REL_OIDS, SHARED, STATIC, SUPERUSER_ONLY, VIEWS, q, type_rows)
-from pgsvc.sql import syscat_procs, syscat_stats, syscat_types
+from pgsvc.sql import syscat_opclass, syscat_procs, syscat_stats, syscat_types
 from pgsvc.sql.types import dates as D
 
 POSTGRES_EPOCH_UNIX = 946684800
@@ -134,6 +134,7 @@ DYNAMIC_ROWS = {"pg_type$user": syscat_types.user_type_rows, "pg_enum": syscat_t
 
 
 STATIC_ROWS.update(syscat_procs.STATIC_ROWS)
+STATIC_ROWS.update(syscat_opclass.STATIC_ROWS)
 
 
 def _fill_dynamic(engine, name: str) -> None:

@@ -88,11 +88,12 @@ STATIC = ("pg_type$builtin", "pg_am", "pg_range")  # pg_range: no range types ye
 DYNAMIC = ("pg_type$user", "pg_enum")
 # relations whose columns and rows live in their own modules: functions, operators and
 # casts (static, PostgreSQL 15's rows) and the run-time statistics (refilled per statement)
+from pgsvc.sql import syscat_opclass as _opclass  # noqa: E402
 from pgsvc.sql import syscat_procs as _procs, syscat_stats as _stats  # noqa: E402
-for _mod in (_procs, _stats):
+for _mod in (_procs, _stats, _opclass):
     COLUMNS.update(_mod.COLUMNS)
     REL_OIDS.update(_mod.REL_OIDS)
-STATIC += tuple(_procs.STATIC_ROWS)
+STATIC += tuple(_procs.STATIC_ROWS) + tuple(_opclass.STATIC_ROWS)
 DYNAMIC += tuple(_stats.ENGINE_ROWS)
 # relations made of parts: "<relation>$<part>" tables have <relation>'s columns and are not
 # visible to SQL themselves
