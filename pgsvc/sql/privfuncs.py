@@ -125,9 +125,9 @@ class Inquiry:
                 raise SqlError("3F000", f'schema "{name}" does not exist')
         if role is None:
             return None
-        if name in ("pg_catalog", "information_schema"):
-            return self.allows(role, "schema", 10, None, privs, _SCHEMA) if role != A.PUBLIC else \
-                self.allows(role, "schema", 10, [A.AclItem(10, 10, "UC"), A.AclItem(0, 10, "U")], privs, _SCHEMA)
+        if name in ("pg_catalog", "information_schema"):  # {postgres=UC/postgres,=U/postgres}
+            return self.allows(role, "schema", 10, [A.AclItem(10, 10, "UC"), A.AclItem(A.PUBLIC, 10, "U")],
+                               privs, _SCHEMA)
         owner, acl = authz(self.engine).schema_owner_acl(name)
         return self.allows(role, "schema", owner, acl, privs, _SCHEMA)
 
