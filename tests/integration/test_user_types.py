@@ -381,3 +381,28 @@ def test_row_description_sends_base_type_of_domains(both):
             seen.append([(d.name, names[d.type_code], d.internal_size) for d in cur.description])
     assert seen[0] == seen[1]
     assert [t for _, t, _ in seen[0]] == ["int4", "mood", "varchar", "int8", "text"]
+
+
+def test_parameter_description_names_domains(both):
+    """A parameter assigned to a domain column or cast to a domain is described with the
+    domain's OID (asyncpg then introspects the domain through typbasetype)."""
+    psycopg = pytest.importorskip("psycopg")
+    setup = ("CREATE DOMAIN posint AS integer CHECK (VALUE > 0);\nCREATE TYPE mood AS ENUM ('sad', 'ok');\n"
+             "CREATE TABLE pt (p posint, m mood);\n")
+    queries = [b"INSERT INTO pt (p, m) VALUES ($1, $2)", b"SELECT $1::posint, $2::mood", b"UPDATE pt SET p = $1",
+               b"SELECT * FROM pt WHERE p = $1"]
+    seen = []
+    for target in both:
+        run_script(target, "DROP DATABASE IF EXISTS ut_params;\nCREATE DATABASE ut_params;", dbname="postgres")
+        run_script(target, setup, dbname="ut_params")
+        with psycopg.connect(target.dsn(dbname="ut_params"), autocommit=True) as conn:
+            names = dict(conn.execute("SELECT oid, typname FROM pg_type").fetchall())
+            described = []
+            for i, q in enumerate(queries):
+                conn.pgconn.prepare(b"s%d" % i, q, None)
+                res = conn.pgconn.describe_prepared(b"s%d" % i)
+                described.append(([names[res.param_type(j)] for j in range(res.nparams)],
+                                  [names[res.ftype(j)] for j in range(res.nfields)]))
+            seen.append(described)
+    assert seen[0] == seen[1]
+    assert seen[0][0] == (["posint", "mood"], [])

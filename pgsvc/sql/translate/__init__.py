@@ -75,6 +75,13 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, TargetSrfMixin, DmlMixin):
         if self.param_oids[n - 1] in (0, O.UNKNOWN):
             self.param_oids[n - 1] = oid
 
+    def set_param_domain(self, n: int, domain: int) -> None:
+        """A parameter that took a domain's base type as a value of the domain (assigned to
+        a domain column or cast to it) is described with the domain's OID, as PostgreSQL's."""
+        from pgsvc.sql.types.usertypes import base_of
+        if self.param_oids[n - 1] == base_of(domain):
+            self.param_oids[n - 1] = domain
+
     def is_literal_param(self, n: int) -> bool:
         return n <= len(self.literals)
 

@@ -87,8 +87,10 @@ class DmlMixin:
         return self.assign(ex, attr)
 
     def assign(self, ex: Ex, attr: Attr, position=None) -> Ex:
-        return self.coerce(ex, attr.type_oid, attr.typmod, "a", position=position,
-                           what=f'column "{attr.name}"')
+        out = self.coerce(ex, attr.type_oid, attr.typmod, "a", position=position, what=f'column "{attr.name}"')
+        if ex.param and attr.domain_oid:
+            self.set_param_domain(ex.param, attr.domain_oid)
+        return out
 
     # --- INSERT -------------------------------------------------------------------
 

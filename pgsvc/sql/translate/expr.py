@@ -299,6 +299,8 @@ class ExprMixin:
         out = self.coerce(ex, oid, typmod, "e", position=_loc(node))
         if domain:
             from pgsvc.sql.ddl_types import cast_check_sql
+            if ex.param:
+                self.set_param_domain(ex.param, domain)
             out = replace(out, sql=cast_check_sql(self.engine, domain, oid, typmod, out.sql), lit=None, param=0)
         name = ex.name if _names_itself(arg) and not (ex.lit is not None or ex.is_null) \
             else _cast_name(domain or oid)
