@@ -82,6 +82,15 @@ def function_is_visible(oid):
     return 1 if _proc(oid) is not None else None
 
 
+def collation_is_visible(oid):
+    """pg_collation_is_visible: the collations pgsvc lists are all in pg_catalog, searched
+    first (NULL for an OID that is no collation, as PostgreSQL)."""
+    from pgsvc.sql import syscat_procs as P
+    if oid is None:
+        return None
+    return 1 if any(row[0] == int(oid) for row in P.collation_rows()) else None
+
+
 def char_to_encoding(name):
     if name is None:
         return None
@@ -411,6 +420,7 @@ def register(conn, engine) -> None:
         "pgsvce_function_identity_args": (1, lambda oid: function_arguments(oid, True)),
         "pgsvce_function_result": (1, function_result),
         "pgsvce_function_is_visible": (1, function_is_visible),
+        "pgsvce_collation_is_visible": (1, collation_is_visible),
         "pgsvce_char_to_encoding": (1, char_to_encoding),
         "pgsvce_current_schemas": (1, lambda b: current_schemas(engine, b)),
         "pgsvce_my_temp_schema": (0, lambda: my_temp_schema(engine)),
@@ -451,6 +461,7 @@ def _install_signatures() -> None:
         ("pg_get_function_result", (OID,), T, "pgsvce_function_result({0})", True, "s"),
         ("pg_get_function_sqlbody", (OID,), T, "CAST(NULL AS TEXT)", True, "s"),
         ("pg_function_is_visible", (OID,), B, "pgsvce_function_is_visible({0})", True, "s"),
+        ("pg_collation_is_visible", (OID,), B, "pgsvce_collation_is_visible({0})", True, "s"),
         ("pg_char_to_encoding", (N,), I4, "pgsvce_char_to_encoding({0})", True, "s"),
         ("current_schemas", (B,), O.ARRAY_NAME, "pgsvce_current_schemas({0})", True, "s"),
         ("pg_my_temp_schema", (), OID, "pgsvce_my_temp_schema()", True, "s"),
