@@ -246,36 +246,10 @@ def table_is_visible(engine, oid) -> bool | None:
     return engine.catalog.lookup(None, rel.name, engine.search_path()) is rel
 
 
-def to_regtype(text) -> int | None:
-    """to_regtype: the type's OID, NULL (not an error) for an unknown name."""
-    from pgsvc.sql.types.catalog import by_name
-    if text is None:
-        return None
-    try:
-        return by_name(str(text)).oid
-    except SqlError:
-        return None
-
-
-def to_regclass(engine, text) -> int | None:
-    """to_regclass: the relation's OID on the search path, NULL when there is none."""
-    if text is None:
-        return None
-    parts = [p.strip('"') if p.startswith('"') else p.lower() for p in str(text).split(".")]
-    if len(parts) > 2:
-        return None
-    schema = parts[0] if len(parts) == 2 else None
-    rel = find(schema, parts[-1]) or infoschema.find(schema, parts[-1]) or \
-        engine.catalog.lookup(schema, parts[-1], engine.search_path())
-    return rel.oid if rel is not None else None
-
-
 def register(conn, engine) -> None:
     """SQLite UDFs of the catalog functions (Engine.open_connection), information_schema's too."""
     infoschema.register(conn, engine)
     conn.create_function("pgsvce_userbyid", 1, lambda oid: role_name_by_oid(engine, oid))
-    conn.create_function("pgsvce_to_regtype", 1, to_regtype, deterministic=True)
-    conn.create_function("pgsvce_to_regclass", 1, lambda text: to_regclass(engine, text))
     conn.create_function("pgsvce_table_is_visible", 1, lambda oid: _stored_bool(table_is_visible(engine, oid)))
     conn.create_function("pgsvce_encoding_to_char", 1, encoding_name, deterministic=True)
     syscat_types.register(conn, engine)  # pg_type_is_visible, domain constraints' conbin
@@ -298,8 +272,6 @@ def _engine_function_sigs() -> None:
     from pgsvc.sql.types import oids as O
     for name, args, ret, emit in (("pg_get_userbyid", (O.OID,), O.NAME, "pgsvce_userbyid({0})"),
                                   ("pg_table_is_visible", (O.OID,), O.BOOL, "pgsvce_table_is_visible({0})"),
-                                  ("to_regtype", (O.TEXT,), O.REGTYPE, "pgsvce_to_regtype({0})"),
-                                  ("to_regclass", (O.TEXT,), O.REGCLASS, "pgsvce_to_regclass({0})"),
                                   ("pg_encoding_to_char", (O.INT4,), O.NAME, "pgsvce_encoding_to_char({0})")):
         sigs = ENGINE_FUNCTIONS.setdefault(name, [])
         if not any(s.arg_oids == args for s in sigs):
