@@ -162,7 +162,9 @@ def pg_shop(pg15) -> Side:
     return side
 
 
-def test_dump_restores_into_postgres(shop, pg15, tmp_path):
+def test_dump_restores_into_postgres(shop, pg_shop, pg15, tmp_path):
+    """...and the restored tables are described as PostgreSQL describes the same schema
+    built by hand (pg_shop): nothing of the definitions was lost on the way."""
     script = tmp_path / "shop.sql"
     started = time.monotonic()
     pgsvc_dump(shop, "-f", str(script))
@@ -173,6 +175,8 @@ def test_dump_restores_into_postgres(shop, pg15, tmp_path):
     loaded = target.load(script)
     print(f"\n10,000-row dump: pgsvc dump {dumped:.2f} s, psql load into PostgreSQL 15 {loaded:.2f} s")
     assert_same(shop, target)
+    for command in DESCRIBE:
+        assert target.out(command) == pg_shop.out(command), command
 
 
 def test_dump_restores_into_pgsvc(shop, tmp_path):
