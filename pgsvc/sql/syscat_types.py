@@ -162,15 +162,23 @@ def type_is_visible(oid) -> int | None:
     return int(U.is_visible(int(oid)))
 
 
+def collation_is_visible(oid) -> int | None:
+    """pg_collation_is_visible: pgsvc's collations are pg_catalog's (always searched)."""
+    return None if oid is None else 1
+
+
 def register(conn, engine=None) -> None:
     """SQLite UDFs and translator signatures of the type functions."""
     conn.create_function("pgsvce_type_is_visible", 1, type_is_visible)
+    conn.create_function("pgsvce_collation_is_visible", 1, collation_is_visible)
     conn.create_function("pgsvce_domain_conbin", 1, lambda oid: domain_conbin(engine, oid))
     from pgsvc.sql.functions.signatures import FuncSig
     from pgsvc.sql.translate.funcs import ENGINE_FUNCTIONS
     # (format_type is pgsvc.sql.syscat_funcs'; it prints user types through types.catalog)
     for name, args, ret, emit, strict in (
-            ("pg_type_is_visible", (O.OID,), O.BOOL, "pgsvce_type_is_visible({0})", True),):
+            ("pg_type_is_visible", (O.OID,), O.BOOL, "pgsvce_type_is_visible({0})", True),
+            # SQLAlchemy's domain reflection asks it of a domain's collation
+            ("pg_collation_is_visible", (O.OID,), O.BOOL, "pgsvce_collation_is_visible({0})", True)):
         sigs = ENGINE_FUNCTIONS.setdefault(name, [])
         if not any(s.arg_oids == args for s in sigs):
             sigs.append(FuncSig(name, args, ret, emit, "scalar", 0, strict, "s"))

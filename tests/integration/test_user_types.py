@@ -406,3 +406,28 @@ def test_parameter_description_names_domains(both):
             seen.append(described)
     assert seen[0] == seen[1]
     assert seen[0][0] == (["posint", "mood"], [])
+
+
+def test_sqlalchemy_reflects_enums_and_domains(both):
+    """SQLAlchemy 2's PostgreSQL inspector (get_enums / get_domains / get_columns) reads the
+    same as from PostgreSQL 15."""
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    pytest.importorskip("psycopg")
+    setup = ("CREATE DOMAIN posint AS integer CHECK (VALUE > 0);\n"
+             "CREATE DOMAIN mail text NOT NULL DEFAULT 'x@y' CONSTRAINT mail_at CHECK (VALUE LIKE '%@%');\n"
+             "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\nALTER TYPE mood ADD VALUE 'meh' BEFORE 'ok';\n"
+             "CREATE TABLE st (id posint PRIMARY KEY, e mail, m mood, ms mood[]);\n")
+    seen = []
+    for target in both:
+        run_script(target, "DROP DATABASE IF EXISTS ut_sqla;\nCREATE DATABASE ut_sqla;", dbname="postgres")
+        run_script(target, setup, dbname="ut_sqla")
+        engine = sqlalchemy.create_engine(
+            f"postgresql+psycopg://{target.superuser}@127.0.0.1:{target.port}/ut_sqla")
+        try:
+            insp = sqlalchemy.inspect(engine)
+            columns = [(c["name"], str(c["type"]), c["nullable"], c["default"]) for c in insp.get_columns("st")]
+            seen.append((insp.get_enums(), insp.get_domains(), columns))
+        finally:
+            engine.dispose()
+    assert seen[0] == seen[1]
+    assert seen[0][0][0]["labels"] == ["sad", "meh", "ok", "happy"]
