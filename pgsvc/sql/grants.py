@@ -426,6 +426,39 @@ def owned_objects(engine, role: int) -> list[tuple[int, str]]:
     return lines
 
 
+def objects_elsewhere(engine, role: int) -> list[tuple[str, int]]:
+    """DROP ROLE's "n objects in database d" for the other databases: their files are read
+    (read-only) for objects the role owns or holds privileges on, as PostgreSQL's shared
+    dependency catalog would tell it."""
+    import os
+    import sqlite3
+    import urllib.parse
+
+    from pgsvc.cluster.layout import Layout
+    sc = shared(engine)
+    layout = Layout(engine.session.datadir)
+    out = []
+    for oid, name in sc.cat.conn.execute("SELECT oid, datname FROM pg_database ORDER BY datname").fetchall():
+        path = layout.database_file(oid)
+        if name == engine.session.database or not os.path.exists(path):
+            continue
+        try:
+            conn = sqlite3.connect("file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro", uri=True)
+        except sqlite3.Error:
+            continue
+        try:
+            rows = conn.execute('SELECT a.owner, a.acl FROM "pgsvc$acl" a LEFT JOIN "pgsvc$class" c '
+                                "ON c.oid = a.objoid WHERE coalesce(c.relkind, '') <> 'i'").fetchall()
+        except sqlite3.Error:
+            rows = []  # a file from before privileges: everything is the bootstrap superuser's
+        finally:
+            conn.close()
+        n = sum(1 for owner, text in rows if owner == role or A.mentions(A.load(text), role))
+        if n:
+            out.append((name, n))
+    return out
+
+
 def qualified(engine, rel) -> str:
     """Object names in dependency messages: schema-qualified unless visible (PostgreSQL's
     getObjectDescription)."""

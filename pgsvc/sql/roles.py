@@ -263,7 +263,7 @@ def drop_role(engine, tr, text, node: ast.DropRoleStmt):
                     raise SqlError("55006", "current user cannot be dropped")
                 if target.superuser and not me.superuser:
                     raise SqlError("42501", "must be superuser to drop superusers")
-                from pgsvc.sql.grants import owned_objects
+                from pgsvc.sql.grants import objects_elsewhere, owned_objects
                 # PostgreSQL lists them in OID order from one counter; here databases and a
                 # database's objects count separately, so: objects copied from the template
                 # (public), then databases, then the objects made in this database
@@ -272,6 +272,8 @@ def drop_role(engine, tr, text, node: ast.DropRoleStmt):
                 lines += [((1, sc.cat.find_database(d).oid), f"privileges for database {d}")
                           for d in databases_granted_to(sc, target.oid)]
                 lines += [((0 if oid < 16384 else 2, oid), line) for oid, line in owned_objects(e, target.oid)]
+                lines += [((3, db), f"{n} object{'s' if n != 1 else ''} in database {db}")
+                          for db, n in objects_elsewhere(e, target.oid)]
                 if lines:
                     raise SqlError("2BP01", f'role "{name}" cannot be dropped because some objects depend on it',
                                    detail="\n".join(line for _key, line in sorted(lines)))

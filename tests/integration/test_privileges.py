@@ -251,6 +251,21 @@ SELECT has_schema_privilege('nosuch', 'usage');
 SELECT has_table_privilege('pf_a', 'pf_t', 'usage');
 DROP TABLE pf_t;
 DROP ROLE pf_a;
+CREATE ROLE pd_a LOGIN;
+CREATE DATABASE pd_db;
+\c pd_db
+CREATE SCHEMA pd_s AUTHORIZATION pd_a;
+CREATE TABLE pd_t (id serial primary key);
+ALTER TABLE pd_t OWNER TO pd_a;
+CREATE TABLE pd_u (id int);
+GRANT SELECT ON pd_u TO pd_a;
+\c postgres
+DROP ROLE pd_a;
+\c pd_db
+DROP OWNED BY pd_a;
+\c postgres
+DROP ROLE pd_a;
+DROP DATABASE pd_db;
 DROP DATABASE pv_db;
 DROP ROLE pv_alice, pv_bob, pv_carol, pv_grp, pv_noinh;
 """
