@@ -252,6 +252,7 @@ def register(conn, engine) -> None:
     conn.create_function("pgsvce_userbyid", 1, lambda oid: role_name_by_oid(engine, oid))
     conn.create_function("pgsvce_table_is_visible", 1, lambda oid: _stored_bool(table_is_visible(engine, oid)))
     conn.create_function("pgsvce_encoding_to_char", 1, encoding_name, deterministic=True)
+    syscat_opclass.register(conn)  # pg_index.indclass
     syscat_types.register(conn, engine)  # pg_type_is_visible, domain constraints' conbin
     from pgsvc.sql import regtypes, syscat_funcs
     regtypes.register(conn, engine)  # reg* input/output

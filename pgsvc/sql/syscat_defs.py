@@ -100,7 +100,7 @@ DYNAMIC += tuple(_stats.ENGINE_ROWS)
 SUPERUSER_ONLY = {"pg_authid"}
 # a relation's rows are made from these (refreshed first)
 DEPENDS = {"pg_roles": ("pg_authid",), "pg_user": ("pg_authid",), "pg_namespace": ("pg_authid",),
-           "pg_attribute": ("pg_type",), "pg_type": ("pg_type$builtin", "pg_type$user")}
+           "pg_attribute": ("pg_type",), "pg_index": ("pg_type",), "pg_type": ("pg_type$builtin", "pg_type$user")}
 
 
 def q(name: str) -> str:
@@ -185,15 +185,26 @@ VIEWS = {
     # no row-level security: no policies (psql's \\dp reads the relation)
     "pg_policy": """SELECT 0 AS oid, '' AS polname, 0 AS polrelid, '' AS polcmd, 0 AS polpermissive,
         NULL AS polroles, NULL AS polqual, NULL AS polwithcheck WHERE 0""",
-    # keys: attnums, or PostgreSQL source text for expression columns (0 in indkey)
-    "pg_index": """SELECT i.indexrelid AS indexrelid, i.indrelid AS indrelid,
+    # keys: attnums, or PostgreSQL source text for expression columns (0 in indkey, and no
+    # collation or operator class: the expression's type is not recorded); every key
+    # column ascending with NULLS LAST (indoption 0), the default btree operator class
+    "pg_index": f"""SELECT i.indexrelid AS indexrelid, i.indrelid AS indrelid,
         json_array_length(i.keys) AS indnatts, json_array_length(i.keys) AS indnkeyatts,
         i.indisunique AS indisunique, 0 AS indnullsnotdistinct, i.indisprimary AS indisprimary,
         0 AS indisexclusion, 1 AS indimmediate, 0 AS indisclustered, 1 AS indisvalid, 0 AS indcheckxmin,
         1 AS indisready, 1 AS indislive, 0 AS indisreplident,
         (SELECT json_group_array(CASE WHEN j.type = 'integer' THEN j.value ELSE 0 END)
            FROM json_each(i.keys) j) AS indkey,
-        NULL AS indcollation, NULL AS indclass, NULL AS indoption, NULL AS indexprs, NULL AS indpred
+        (SELECT json_group_array(CASE WHEN j.type = 'integer' THEN coalesce(
+            (SELECT ty.typcollation FROM main."pgsvc$attribute" a JOIN {q('pg_type')} ty ON ty.oid = a.atttypid
+             WHERE a.relid = i.indrelid AND a.attnum = j.value), 0) ELSE 0 END)
+           FROM json_each(i.keys) j) AS indcollation,
+        (SELECT json_group_array(CASE WHEN j.type = 'integer' THEN coalesce(
+            (SELECT pgsvce_default_opclass(a.atttypid) FROM main."pgsvc$attribute" a
+             WHERE a.relid = i.indrelid AND a.attnum = j.value), 0) ELSE 0 END)
+           FROM json_each(i.keys) j) AS indclass,
+        (SELECT json_group_array(0) FROM json_each(i.keys)) AS indoption,
+        NULL AS indexprs, NULL AS indpred
         FROM main."pgsvc$index" i""",
 }
 

@@ -51,3 +51,33 @@ def opclass_rows() -> list[tuple]:
 
 
 STATIC_ROWS = {"pg_opclass": opclass_rows}
+
+
+_ANYARRAY, _ANYENUM = 2277, 3500
+
+
+def default_opclass(typid) -> int:
+    """The btree operator class PostgreSQL picks for an index column of type `typid` (its
+    default class for the type, or for the type it is binary-coercible to: a domain's base
+    type, text for varchar, anyarray for arrays, anyenum for enums); 0 if none."""
+    from pgsvc.sql.types import usertypes
+    from pgsvc.sql.types.catalog import find_oid
+    if typid is None:
+        return 0
+    typid = int(typid)
+    user = usertypes.find(typid)
+    if user is not None and user.typtype == "d":
+        return default_opclass(user.basetype)
+    if user is not None and user.typtype == "e":
+        typid = _ANYENUM
+    elif typid == O.VARCHAR:
+        typid = O.TEXT
+    else:
+        t = find_oid(typid)
+        if t is not None and t.category == "A" and t.elem_oid and typid not in O.VECTOR_OIDS:
+            typid = _ANYARRAY
+    return next((oid for oid, _, _, intype, default, _ in _BTREE_CLASSES if intype == typid and default), 0)
+
+
+def register(conn) -> None:
+    conn.create_function("pgsvce_default_opclass", 1, default_opclass)
