@@ -238,7 +238,17 @@ class Ddl:
             inherited.notnull = True
 
     def create_owned_sequence(self, schema, table, col, typ, relid, attnum, options=()) -> str:
-        name = self.unique_rel_name(schema, f"{table}_{col}_seq")
+        named = [d for d in options if d.defname == "sequence_name"]
+        if named:
+            # GENERATED ... AS IDENTITY (SEQUENCE NAME s.name ...), as pg_dump writes it: the
+            # name is used as given, never made unique
+            parts = [p.sval for p in named[-1].arg]
+            schema, name = (parts[-2] if len(parts) > 1 else schema), parts[-1]
+            if C.relation_name_taken(self.cat, schema, name):
+                raise SqlError("42P07", f'relation "{name}" already exists')
+            options = [d for d in options if d.defname != "sequence_name"]
+        else:
+            name = self.unique_rel_name(schema, f"{table}_{col}_seq")
         table = self.cat.by_oid.get(relid)  # ALTER TABLE ADD serial: the table's owner
         opts = self.sequence_options(options, typ)
         seq_oid = C.insert_relation(self.conn, self.cat, schema, name, "S",
