@@ -244,7 +244,11 @@ def test_dumpall_roles_owners_and_grants(srv, pg15, server_factory, tmp_path):
         CREATE TABLE notes (id int PRIMARY KEY, body text);
         INSERT INTO notes VALUES (1, 'one'), (2, 'two');
         ALTER TABLE notes OWNER TO {alice};
-        GRANT SELECT, INSERT ON notes TO {bob};""")
+        GRANT SELECT, INSERT ON notes TO {bob};
+        CREATE SCHEMA box AUTHORIZATION {bob};
+        GRANT USAGE ON SCHEMA box TO {alice};
+        CREATE TABLE box.item (id int GENERATED ALWAYS AS IDENTITY (START WITH 5), label text);
+        INSERT INTO box.item (label) VALUES ('a'), ('b');""")
     roles_query = (
         "SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, "
         "rolbypassrls, rolconnlimit, rolpassword, rolvaliduntil FROM pg_authid "
@@ -254,7 +258,10 @@ def test_dumpall_roles_owners_and_grants(srv, pg15, server_factory, tmp_path):
         "JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles m ON m.oid = a.member "
         f"WHERE m.rolname LIKE 'dump%{tag}' ORDER BY 1, 2")
     acl_query = ("SELECT c.relname, pg_get_userbyid(c.relowner), c.relacl FROM pg_class c "
-                 "WHERE c.relname = 'notes'")
+                 "WHERE c.relname IN ('notes', 'item', 'item_id_seq') ORDER BY 1")
+    schema_query = "SELECT nspname, pg_get_userbyid(nspowner), nspacl FROM pg_namespace WHERE nspname = 'box'"
+    # the identity sequence goes on where it stood
+    next_item = "INSERT INTO box.item (label) VALUES ('c') RETURNING *"
 
     globals_script = tmp_path / "globals.sql"
     pgsvc_dump(admin, "-g", "-f", str(globals_script), command="dumpall")
@@ -275,7 +282,8 @@ def test_dumpall_roles_owners_and_grants(srv, pg15, server_factory, tmp_path):
     assert copy.out(members_query, "-A") == admin.out(members_query, "-A")
     restored = copy.other(dbname)
     assert restored.out("SELECT * FROM notes ORDER BY id", "-A") == db.out("SELECT * FROM notes ORDER BY id", "-A")
-    assert restored.out(acl_query, "-A") == db.out(acl_query, "-A")
+    for query in (acl_query, schema_query, next_item):
+        assert restored.out(query, "-A") == db.out(query, "-A"), query
     assert restored.out(r"\l " + dbname) == db.out(r"\l " + dbname)
 
 
