@@ -68,9 +68,20 @@ def changed(engine) -> None:
     schemas without USAGE: forget cached translations, and cached decisions."""
     from pgsvc.sql.authz import invalidate
     invalidate(engine)
+    report(engine)
     engine.simple_cache.clear()
     engine.script_cache.clear()
     engine.prepare_cache.clear()
+
+
+def report(engine) -> None:
+    """is_superuser follows the current role and session_authorization the session user,
+    as PostgreSQL reports them (ParameterStatus); superuser-only SETs follow too."""
+    sc = shared(engine)
+    me = sc.me()
+    engine.session.is_superuser = me.superuser
+    engine.session.settings.set_internal("is_superuser", me.superuser)
+    engine.session.settings.set_internal("session_authorization", sc.session_role().name)
 
 
 def end_of_transaction(sc, commit: bool) -> None:

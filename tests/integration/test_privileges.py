@@ -413,3 +413,28 @@ def test_data_directory_from_before_privileges_still_opens(server_factory):
         assert c.execute("SELECT a FROM old_t").fetchall() == [(1,)]
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             c.execute("DELETE FROM old_t")
+
+
+def test_set_role_reports_is_superuser_and_session_authorization(srv):
+    """PostgreSQL sends ParameterStatus for is_superuser on SET ROLE and for
+    session_authorization on SET SESSION AUTHORIZATION; drivers read them."""
+    with _connect(srv, "postgres") as su:
+        su.execute("CREATE ROLE ps_user LOGIN")
+    try:
+        with _connect(srv, "postgres") as c:
+            status = c.info.parameter_status
+            assert status("is_superuser") == "on"
+            c.execute("SET ROLE ps_user")
+            assert (status("is_superuser"), status("session_authorization")) == ("off", "postgres")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                c.execute("SET log_min_duration_statement = 0")  # superuser-only, as the role is now
+            c.execute("RESET ROLE")
+            assert status("is_superuser") == "on"
+            c.execute("SET SESSION AUTHORIZATION ps_user")
+            assert (status("is_superuser"), status("session_authorization")) == ("off", "ps_user")
+            assert c.execute("SELECT current_user, session_user").fetchone() == ("ps_user", "ps_user")
+            c.execute("RESET SESSION AUTHORIZATION")
+            assert (status("is_superuser"), status("session_authorization")) == ("on", "postgres")
+    finally:
+        with _connect(srv, "postgres") as su:
+            su.execute("DROP ROLE ps_user")
