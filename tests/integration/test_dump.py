@@ -225,10 +225,13 @@ def test_clean_if_exists_reloads_over_itself(shop, pg15, tmp_path):
         assert target.out(query, "-A") == shop.out(query, "-A"), query
 
 
-def test_dumpall_roles_owners_and_grants(srv, pg15, server_factory, tmp_path):
+def test_dumpall_roles_owners_and_grants(pg15, server_factory, tmp_path):
     """Roles (attributes, SCRAM verifiers, memberships), a database owned by one of them
     with a GRANT: `pgsvc dumpall` loads into PostgreSQL 15 and into a new pgsvc cluster,
-    and the catalogs say the same there."""
+    and the catalogs say the same there. (A cluster of its own: dumpall takes every
+    database.)"""
+    require_engine()
+    srv = server_factory("-U", "postgres")
     tag = uuid.uuid4().hex[:6]
     alice, bob, grp = f"dump_alice_{tag}", f"dump_bob_{tag}", f"dump_grp_{tag}"
     admin = Side(srv.port, "postgres", "postgres")
