@@ -34,6 +34,7 @@ REG_ARRAYS = {O.ARRAY_REGPROC: O.REGPROC, O.ARRAY_REGCLASS: O.REGCLASS, O.ARRAY_
               O.ARRAY_REGOPERATOR: O.REGOPERATOR, O.ARRAY_REGNAMESPACE: O.REGNAMESPACE,
               O.ARRAY_REGROLE: O.REGROLE}
 NAMEDATALEN = 64
+OIDVECTOR = 30
 PG_CATALOG_OID, INFO_SCHEMA_OID = 11, 13000
 _SYSTEM_SCHEMAS = {"pg_catalog": 11, "pg_toast": 99, "information_schema": INFO_SCHEMA_OID}
 
@@ -519,6 +520,10 @@ def _install_casts() -> None:
         for other in (O.OID, O.INT4, O.INT8):
             CASTS.setdefault((other, reg), CastSig(other, reg, "i", "{0}"))
             CASTS.setdefault((reg, other), CastSig(reg, other, "i" if other == O.OID else "a", "{0}"))
+    # oidvector (pg_proc.proargtypes, pg_index.indclass) is an array of oid to PostgreSQL's
+    # coercions: proargtypes::regtype[] and ::oid[] keep the stored JSON array as it is
+    for arr in (O.ARRAY_OID, *REG_ARRAYS):
+        CASTS.setdefault((OIDVECTOR, arr), CastSig(OIDVECTOR, arr, "i", "{0}"))
     concat = OPERATORS.get("||", [])
     for i, sig in enumerate(concat):
         if sig.left_oid in REG_OIDS and sig.right_oid == O.TEXT:

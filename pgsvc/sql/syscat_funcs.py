@@ -91,6 +91,14 @@ def collation_is_visible(oid):
     return 1 if any(row[0] == int(oid) for row in P.collation_rows()) else None
 
 
+def oidvector_types(stored):
+    """oidvectortypes(oidvector): the types' format_type, comma-separated."""
+    if stored is None:
+        return None
+    oids = json.loads(stored) if str(stored).startswith("[") else str(stored).split()
+    return ", ".join(format_type(int(o), None) for o in oids)
+
+
 def char_to_encoding(name):
     if name is None:
         return None
@@ -422,6 +430,7 @@ def register(conn, engine) -> None:
         "pgsvce_function_is_visible": (1, function_is_visible),
         "pgsvce_collation_is_visible": (1, collation_is_visible),
         "pgsvce_char_to_encoding": (1, char_to_encoding),
+        "pgsvce_oidvectortypes": (1, oidvector_types),
         "pgsvce_current_schemas": (1, lambda b: current_schemas(engine, b)),
         "pgsvce_my_temp_schema": (0, lambda: my_temp_schema(engine)),
         "pgsvce_is_other_temp_schema": (1, lambda oid: is_other_temp_schema(engine, oid)),
@@ -490,6 +499,7 @@ def _install_signatures() -> None:
         ("pg_size_pretty", (O.NUMERIC,), T, "pgsvce_size_pretty({0}, 1)"),
         ("pg_size_bytes", (T,), I8, "pgsvce_size_bytes({0})"),
         ("pg_tablespace_location", (OID,), T, "pgsvce_tablespace_location({0})"),
+        ("oidvectortypes", (30,), T, "pgsvce_oidvectortypes({0})"),
         ("array_lower", (A, I4), I4, "pgsvce_array_lower({0}, {1})"),
         ("array_upper", (A, I4), I4, "pgsvce_array_upper({0}, {1})"),
         ("array_ndims", (A,), I4, "pgsvce_array_ndims({0})"),

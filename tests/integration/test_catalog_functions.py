@@ -164,6 +164,13 @@ CASES = {
         \df+ pg_backend_pid
         \dx
     """,
+    "cast_column_names": r"""
+        SELECT 'pg_class'::regclass::oid::int, 'pg_am'::text::regclass, (1 + 2)::text, (SELECT 1)::text,
+               CASE WHEN true THEN 1 END::text, coalesce(1, 2)::text, nullif(1, 2)::text, NULL::int,
+               (ARRAY[1, 2])[1]::text, EXISTS (SELECT 1)::int, ARRAY[23, 25]::regtype[];
+        SELECT oidvectortypes(proargtypes), pg_get_function_identity_arguments(oid)
+          FROM pg_proc WHERE oid = 'pg_catalog.lpad(text, integer, text)'::regprocedure;
+    """,
     "timezones": r"""
         SELECT count(*), count(DISTINCT name) FROM pg_timezone_names;
         SELECT * FROM pg_timezone_names WHERE name IN ('UTC', 'Asia/Kolkata', 'America/St_Johns', 'Etc/GMT+5',

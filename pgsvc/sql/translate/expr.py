@@ -636,12 +636,27 @@ class ExprMixin:
                   f"WHEN count(*) = count({cmp.sql}) THEN 0 END FROM json_each({arr.sql}) AS je) END)", O.BOOL)
 
 
+def _name_strength(node) -> int:
+    """PostgreSQL's FigureColname strength of an expression's name: 2 for a name of its own
+    (a column, a function, ARRAY[...], a subquery's column...), 1 for a weak one (CASE, a
+    cast's type), 0 for none. A cast keeps its operand's name only if that is strong."""
+    if isinstance(node, (ast.ColumnRef, ast.FuncCall, ast.A_ArrayExpr, ast.RowExpr, ast.CoalesceExpr,
+                         ast.MinMaxExpr, ast.SQLValueFunction, ast.GroupingFunc)):
+        return 2
+    if isinstance(node, ast.SubLink):
+        return 2 if node.subLinkType in (enums.SubLinkType.EXISTS_SUBLINK, enums.SubLinkType.ARRAY_SUBLINK,
+                                         enums.SubLinkType.EXPR_SUBLINK) else 0
+    if isinstance(node, ast.A_Expr):
+        return 2 if node.kind == enums.A_Expr_Kind.AEXPR_NULLIF else 0
+    if isinstance(node, (ast.CaseExpr, ast.TypeCast)):
+        return 1
+    if isinstance(node, (ast.CollateClause, ast.A_Indirection)):
+        return _name_strength(node.arg)
+    return 0
+
+
 def _names_itself(node) -> bool:
-    """FigureColname: a cast keeps the name of a column or function under it; a cast of
-    a constant (however nested) is named after the outermost type."""
-    while isinstance(node, ast.TypeCast):
-        node = node.arg
-    return isinstance(node, (ast.ColumnRef, ast.FuncCall))
+    return _name_strength(node) == 2
 
 
 def _identity_equality(oid: int) -> bool:
