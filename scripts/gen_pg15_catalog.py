@@ -16,7 +16,7 @@ What is extracted:
                defaults) for every function whose name pgsvc's catalogues have or that
                is in CATALOG_NAMES below; the server keeps only the signatures it resolves;
   OPERATORS, CASTS, AGGREGATES, LANGUAGES, COLLATIONS: rows keyed the same way;
-  SETTINGS     pg_settings' category and descriptions of the settings pgsvc has;
+  SETTINGS     pg_settings' category and descriptions (of every setting: pgsvc keeps adding);
   TIMEZONE_ABBREVS  pg_timezone_abbrevs (timezone_abbreviations = 'Default').
 
 Run it again after adding functions to pgsvc.sql.functions (the row set is filtered at
@@ -75,11 +75,6 @@ def pgsvc_names() -> set[str]:
     return set(FUNCTIONS) | set(EXTRA_FUNCTIONS) | set(ENGINE_FUNCTIONS) | set(CATALOG_NAMES)
 
 
-def setting_names() -> list[str]:
-    from pgsvc.settings import DEFINITIONS
-    return sorted(DEFINITIONS)
-
-
 def fetch(cur, sql, *args):
     cur.execute(sql, args)
     return [tuple(r) for r in cur.fetchall()]
@@ -110,8 +105,9 @@ def main(dsn: str) -> None:
         collations = fetch(cur, """SELECT oid, collname, collnamespace, collowner, collprovider,
             collisdeterministic, collencoding, collcollate, collctype, colliculocale, collversion
             FROM pg_collation WHERE collname IN ('default', 'C', 'POSIX', 'ucs_basic') ORDER BY oid""")
+        # every setting's texts: helpers keep adding settings to pgsvc.settings
         settings = fetch(cur, """SELECT name, category, short_desc, extra_desc, enumvals FROM pg_settings
-            WHERE lower(name) = ANY(%s) ORDER BY name""", setting_names())
+            ORDER BY name""")
         abbrevs = fetch(cur, """SELECT abbrev, extract(epoch FROM utc_offset)::int, is_dst
             FROM pg_timezone_abbrevs ORDER BY abbrev""")
         version = fetch(cur, "SELECT current_setting('server_version')")[0][0]

@@ -151,6 +151,12 @@ CASES = {
         SELECT 'abc' OPERATOR(pg_catalog.~) '^a' COLLATE pg_catalog.default, 'b' < 'a' COLLATE "POSIX",
                'a' < 'B' COLLATE "C", 1 OPERATOR(pg_catalog.+) 2, 'x' COLLATE ucs_basic = 'x';
         SELECT 'a' < 'b' COLLATE "nosuch";
+        SELECT 1 OPERATOR(public.+) 2;
+        SELECT 1 OPERATOR(h2_nosuch.+) 2;
+        SELECT OPERATOR(pg_catalog.-) 1, ARRAY['a'] COLLATE "C", 'x'::varchar(3) COLLATE "POSIX";
+        SELECT 'a' COLLATE public."C";
+        SELECT 'a' COLLATE h2_nosuch."C";
+        SELECT 1 COLLATE "C";
     """,
     "psql_describe_functions": r"""
         \df

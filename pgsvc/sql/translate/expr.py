@@ -417,12 +417,37 @@ class ExprMixin:
         return Ex(f"json_array({inner})", arr, name="array")
 
     def x_CollateClause(self, node: ast.CollateClause) -> Ex:
+        """COLLATE "C" / "POSIX" / ucs_basic / default (pg_catalog's; all of them byte order
+        in pgsvc's UTF8 databases, as "C" is): on a collatable type only."""
         names = [n.sval for n in node.collname]
         ex = self.expr(node.arg)
-        if names[-1] in ("C", "POSIX", "default", "ucs_basic"):
-            return replace(ex, sql=f"({ex.sql} COLLATE BINARY)")
-        raise SqlError("42704", f'collation "{names[-1]}" for encoding "UTF8" does not exist',
-                       position=_loc(node))
+        known = len(names) == 1 or (len(names) == 2 and names[0] == "pg_catalog")
+        if len(names) == 2 and names[0] != "pg_catalog":
+            self.require_schema(names[0], _loc(node))
+        if not known or names[-1] not in ("C", "POSIX", "default", "ucs_basic"):
+            raise SqlError("42704", f'collation "{".".join(names)}" for encoding "UTF8" does not exist',
+                           position=_loc(node))
+        if not _collatable(ex.oid):
+            raise SqlError("42804", f"collations are not supported by type {format_type(ex.oid, -1)}",
+                           position=_loc(node))
+        return replace(ex, sql=f"({ex.sql} COLLATE BINARY)")
+
+    def require_schema(self, schema: str, position) -> None:
+        if schema not in ("pg_catalog", "information_schema", "pg_toast") and schema not in self.catalog.schemas:
+            raise SqlError("3F000", f'schema "{schema}" does not exist', position=position)
+
+    def check_operator_schema(self, node: ast.A_Expr, pos) -> None:
+        """OPERATOR(schema.op): pgsvc's operators are all pg_catalog's; another existing
+        schema has none (42883, as PostgreSQL says it), an unknown one is 3F000."""
+        if len(node.name) < 2 or node.name[0].sval == "pg_catalog":
+            return
+        schema, op = node.name[0].sval, node.name[-1].sval
+        self.require_schema(schema, pos)
+        left = format_type(self.expr(node.lexpr).oid, -1) + " " if node.lexpr is not None else ""
+        right = " " + format_type(self.expr(node.rexpr).oid, -1) if node.rexpr is not None else ""
+        raise SqlError("42883", f"operator does not exist: {left}{schema}.{op}{right}", position=pos,
+                       hint="No operator matches the given name and argument types. You might need to add "
+                       "explicit type casts.")
 
     # --- operators -----------------------------------------------------------------
 
@@ -431,6 +456,7 @@ class ExprMixin:
         kind = node.kind
         pos = _loc(node)
         if kind == k.AEXPR_OP:
+            self.check_operator_schema(node, pos)
             name = node.name[-1].sval
             if isinstance(node.lexpr, ast.RowExpr) and isinstance(node.rexpr, ast.RowExpr):
                 return self.row_compare(name, [self.expr(a) for a in node.lexpr.args],
@@ -657,6 +683,14 @@ def _name_strength(node) -> int:
 
 def _names_itself(node) -> bool:
     return _name_strength(node) == 2
+
+
+def _collatable(oid: int) -> bool:
+    """Types COLLATE applies to: the string types (and domains/arrays of them, unknown)."""
+    t = find_oid(oid)
+    if t is not None and t.category == "A" and t.elem_oid:
+        oid = t.elem_oid
+    return usertypes.base_of(oid) in (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME, UNKNOWN)
 
 
 def _identity_equality(oid: int) -> bool:
