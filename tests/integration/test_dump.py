@@ -91,8 +91,9 @@ class Side:
                                  f"{result.stderr}")
         return result
 
-    def out(self, command: str, *args: str) -> str:
-        return self.psql(*args, "-c", command).stdout
+    def out(self, *commands: str, args: tuple[str, ...] = ()) -> str:
+        """What psql prints for these commands, run in one session (-c each)."""
+        return self.psql(*args, *[part for c in commands for part in ("-c", c)]).stdout
 
     def run(self, sql: str) -> None:
         """A script of several statements, sent one by one as psql -f sends them."""
@@ -127,11 +128,9 @@ def create_database(side: Side, name: str) -> Side:
 
 
 def assert_same(source: Side, restored: Side) -> None:
-    for query in ROWS:
-        assert restored.out(query, "-A") == source.out(query, "-A"), query
-    for command in DESCRIBE:
-        assert restored.out(command) == source.out(command), command
-    assert restored.out(NEXT_VALUES) == source.out(NEXT_VALUES)
+    """Every row (unaligned), every \\d, the next sequence values: printed alike."""
+    assert restored.out(*ROWS, args=("-A",)) == source.out(*ROWS, args=("-A",))
+    assert restored.out(*DESCRIBE, NEXT_VALUES) == source.out(*DESCRIBE, NEXT_VALUES)
 
 
 def unique(prefix: str) -> str:
@@ -175,8 +174,7 @@ def test_dump_restores_into_postgres(shop, pg_shop, pg15, tmp_path):
     loaded = target.load(script)
     print(f"\n10,000-row dump: pgsvc dump {dumped:.2f} s, psql load into PostgreSQL 15 {loaded:.2f} s")
     assert_same(shop, target)
-    for command in DESCRIBE:
-        assert target.out(command) == pg_shop.out(command), command
+    assert target.out(*DESCRIBE) == pg_shop.out(*DESCRIBE)
 
 
 def test_dump_restores_into_pgsvc(shop, tmp_path):
@@ -199,20 +197,30 @@ def test_postgres_dump_restores_into_pgsvc(pg_shop, srv, tmp_path):
 
 
 def test_schema_only_data_only_inserts_and_table(shop, pg15, tmp_path):
-    """-s then -a --inserts -t (data in foreign-key order, INSERTs read from COPY rows)
-    rebuild the same tables in PostgreSQL 15."""
-    schema, data = tmp_path / "schema.sql", tmp_path / "data.sql"
+    """-s then -a (data in foreign-key order) rebuild the same tables in PostgreSQL 15;
+    -a --inserts -t (INSERTs made from COPY rows) refills one of them."""
+    schema, data, inserts = tmp_path / "schema.sql", tmp_path / "data.sql", tmp_path / "inserts.sql"
     pgsvc_dump(shop, "-s", "-f", str(schema))
     assert "COPY " not in schema.read_text() and "setval" not in schema.read_text()
-    pgsvc_dump(shop, "-a", "--inserts", "-t", "sales.orders", "-t", "sales.customer", "-f", str(data))
-    inserts = data.read_text()
-    assert "CREATE " not in inserts and "COPY " not in inserts
-    assert inserts.index("INSERT INTO sales.customer") < inserts.index("INSERT INTO sales.orders")
+    pgsvc_dump(shop, "-a", "-f", str(data))
+    text = data.read_text()
+    assert "CREATE " not in text
+    assert text.index("COPY sales.customer") < text.index("COPY sales.orders")
     target = create_database(Side(pg15.port, "postgres", "postgres"), unique("split"))
     target.load(schema)
     target.load(data)
-    for query in ROWS:
-        assert target.out(query, "-A") == shop.out(query, "-A"), query
+    assert target.out(*ROWS, args=("-A",)) == shop.out(*ROWS, args=("-A",))
+
+    pgsvc_dump(shop, "-a", "--inserts", "-t", "sales.customer", "-f", str(inserts))
+    text = inserts.read_text()
+    assert "COPY " not in text and "INSERT INTO sales.orders" not in text
+    assert "INSERT INTO sales.customer (id, email, name, joined) VALUES (" in text
+    refill = create_database(Side(pg15.port, "postgres", "postgres"), unique("inserts"))
+    refill.load(schema)
+    refill.load(inserts)
+    # -t brings the sequence the table owns (its serial), not others
+    owned = "SELECT nextval('sales.customer_id_seq')"
+    assert refill.out(ROWS[0], owned, args=("-A",)) == shop.out(ROWS[0], owned, args=("-A",))
 
 
 def test_clean_if_exists_reloads_over_itself(shop, pg15, tmp_path):
@@ -221,8 +229,7 @@ def test_clean_if_exists_reloads_over_itself(shop, pg15, tmp_path):
     target = create_database(Side(pg15.port, "postgres", "postgres"), unique("clean"))
     target.load(script)
     target.load(script)  # the second load drops what the first made
-    for query in ROWS:
-        assert target.out(query, "-A") == shop.out(query, "-A"), query
+    assert target.out(*ROWS, args=("-A",)) == shop.out(*ROWS, args=("-A",))
 
 
 def test_dumpall_roles_owners_and_grants(pg15, server_factory, tmp_path):
@@ -271,8 +278,8 @@ def test_dumpall_roles_owners_and_grants(pg15, server_factory, tmp_path):
     pg = Side(pg15.port, "postgres", "postgres")
     pg.load(globals_script)
     try:
-        assert pg.out(roles_query, "-A") == admin.out(roles_query, "-A")
-        assert pg.out(members_query, "-A") == admin.out(members_query, "-A")
+        assert pg.out(roles_query, members_query, args=("-A",)) == \
+            admin.out(roles_query, members_query, args=("-A",))
     finally:
         pg.run(f"DROP ROLE {alice}; DROP ROLE {bob}; DROP ROLE {grp};")
 
@@ -281,13 +288,11 @@ def test_dumpall_roles_owners_and_grants(pg15, server_factory, tmp_path):
     fresh = server_factory("-U", "postgres")
     copy = Side(fresh.port, "postgres", "postgres")
     copy.load(everything)
-    assert copy.out(roles_query, "-A") == admin.out(roles_query, "-A")
-    assert copy.out(members_query, "-A") == admin.out(members_query, "-A")
+    assert copy.out(roles_query, members_query, args=("-A",)) == \
+        admin.out(roles_query, members_query, args=("-A",))
     restored = copy.other(dbname)
-    assert restored.out("SELECT * FROM notes ORDER BY id", "-A") == db.out("SELECT * FROM notes ORDER BY id", "-A")
-    for query in (acl_query, schema_query, next_item):
-        assert restored.out(query, "-A") == db.out(query, "-A"), query
-    assert restored.out(r"\l " + dbname) == db.out(r"\l " + dbname)
+    checks = ("SELECT * FROM notes ORDER BY id", acl_query, schema_query, next_item, r"\l " + dbname)
+    assert restored.out(*checks) == db.out(*checks)
 
 
 def test_errors_are_worded_as_pg_dump(srv, tmp_path):
