@@ -16,7 +16,8 @@ What is extracted:
                defaults) for every function whose name pgsvc's catalogues have or that
                is in CATALOG_NAMES below; the server keeps only the signatures it resolves;
   OPERATORS, CASTS, AGGREGATES, LANGUAGES, COLLATIONS: rows keyed the same way;
-  SETTINGS     pg_settings' category and descriptions (of every setting: pgsvc keeps adding);
+  SETTINGS     pg_settings' category, descriptions and type facts of every setting (pgsvc keeps
+               adding settings; the planner knobs it accepts are listed with these facts);
   TIMEZONE_ABBREVS  pg_timezone_abbrevs (timezone_abbreviations = 'Default').
 
 Run it again after adding functions to pgsvc.sql.functions (the row set is filtered at
@@ -106,8 +107,8 @@ def main(dsn: str) -> None:
             collisdeterministic, collencoding, collcollate, collctype, colliculocale, collversion
             FROM pg_collation WHERE collname IN ('default', 'C', 'POSIX', 'ucs_basic') ORDER BY oid""")
         # every setting's texts: helpers keep adding settings to pgsvc.settings
-        settings = fetch(cur, """SELECT name, category, short_desc, extra_desc, enumvals FROM pg_settings
-            ORDER BY name""")
+        settings = fetch(cur, """SELECT name, category, short_desc, extra_desc, enumvals, vartype, unit, min_val,
+            max_val, boot_val, context FROM pg_settings ORDER BY name""")
         abbrevs = fetch(cur, """SELECT abbrev, extract(epoch FROM utc_offset)::int, is_dst
             FROM pg_timezone_abbrevs ORDER BY abbrev""")
         version = fetch(cur, "SELECT current_setting('server_version')")[0][0]

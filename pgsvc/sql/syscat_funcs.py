@@ -76,10 +76,12 @@ def function_result(oid):
 
 
 def function_is_visible(oid):
-    """pg_function_is_visible: every function pgsvc has is in pg_catalog, searched first."""
+    """pg_function_is_visible: every built-in function is in pg_catalog, searched first;
+    NULL for an OID that is no function (as PostgreSQL answers for a missing object)."""
+    from pgsvc.sql.regtypes import proc_row
     if oid is None:
         return None
-    return 1 if _proc(oid) is not None else None
+    return 1 if proc_row(int(oid)) is not None else None
 
 
 def collation_is_visible(oid):

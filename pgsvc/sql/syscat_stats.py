@@ -121,7 +121,47 @@ def settings_rows(engine) -> list[tuple]:
                      _bound(s.maximum, INT_MAX) if numeric else None, enum,
                      raw_setting(s, s.default), raw_setting(s, settings.base.get(key, s.default)),
                      None, None, 0))
+    rows += _planner_rows(engine, texts)
+    rows.sort(key=lambda r: r[0].lower())
     return rows
+
+
+def _planner_rows(engine, texts) -> list[tuple]:
+    """The planner knobs pgsvc accepts and shows (pgsvc.sql.utility.PLANNER_SETTINGS; they
+    never change a result) with PostgreSQL 15's facts; knobs PostgreSQL 15 lacks are left out."""
+    from pgsvc.settings import DEFINITIONS
+    from pgsvc.sql.utility import PLANNER_SETTINGS
+    rows = []
+    for key, default in PLANNER_SETTINGS.items():
+        pg = texts.get(key)
+        if pg is None or key in DEFINITIONS:
+            continue
+        name, category, short, extra, enumvals, vartype, unit, lo, hi, boot, context = pg
+        shown = engine.planner_settings.get(key, default)
+        rows.append((name, _base_units(shown, unit), unit, category, short, extra, context, vartype,
+                     "session" if key in engine.planner_settings else "default", lo, hi,
+                     _json_list(enumvals) if enumvals is not None else None, boot,
+                     _base_units(default, unit), None, None, 0))
+    return rows
+
+
+_UNIT_BYTES = {"B": 1, "kB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3, "TB": 1024 ** 4}
+_UNIT_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def _base_units(shown: str, unit: str | None) -> str:
+    """SHOW's '4MB' as pg_settings.setting in the setting's unit ('4096' for kB)."""
+    import re
+    m = re.fullmatch(r"\s*(-?[0-9.]+)\s*([a-zA-Z]*)\s*", str(shown))
+    if unit is None or m is None or not m.group(2):
+        return str(shown)
+    value, suffix = float(m.group(1)), m.group(2)
+    if suffix in _UNIT_BYTES and unit in ("B", "kB", "MB", "8kB"):
+        base = 8 * 1024 if unit == "8kB" else _UNIT_BYTES[unit]
+        return str(int(value * _UNIT_BYTES[suffix] // base))
+    if suffix in _UNIT_MS and unit in _UNIT_MS:
+        return str(int(value * _UNIT_MS[suffix] // _UNIT_MS[unit]))
+    return str(shown)
 
 
 def _json_list(items) -> str:
@@ -155,6 +195,11 @@ def show_all(engine) -> list[tuple[str, str, str]]:
             continue
         pg = texts.get(key)
         out.append((s.name, engine.session.settings.show(s.name), pg[2] if pg else s.description))
+    from pgsvc.sql.utility import PLANNER_SETTINGS
+    for key, default in PLANNER_SETTINGS.items():
+        if key in texts and key not in DEFINITIONS:
+            out.append((texts[key][0], engine.planner_settings.get(key, default), texts[key][2]))
+    out.sort(key=lambda r: r[0].lower())
     return out
 
 

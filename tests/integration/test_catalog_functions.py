@@ -194,6 +194,12 @@ CASES = {
         SELECT name, setting, source, reset_val FROM pg_settings WHERE name = 'search_path';
         RESET search_path;
         SELECT count(*) FROM pg_settings WHERE name IN ('is_superuser', 'session_authorization');
+        SELECT name, vartype, unit, setting, min_val, max_val, context, boot_val, source, enumvals
+          FROM pg_settings WHERE name IN ('work_mem', 'enable_seqscan', 'random_page_cost', 'effective_cache_size',
+                                          'plan_cache_mode', 'maintenance_work_mem') ORDER BY name;
+        SET work_mem = '64MB';
+        SELECT name, setting, source, reset_val FROM pg_settings WHERE name = 'work_mem';
+        RESET work_mem;
     """,
 }
 
