@@ -71,6 +71,7 @@ ROWS = ["SELECT * FROM sales.customer ORDER BY id",
 DESCRIBE = [r"\d sales.customer", r"\d sales.orders", r"\d sales.big_orders", r"\d sales.invoice_no"]
 # advancing the sequences on both sides shows they were restored where the source was
 NEXT_VALUES = "SELECT nextval('sales.invoice_no'), nextval('sales.customer_id_seq')"
+SUPERUSER_PASSWORD = "dump-secret"
 
 
 class Side:
@@ -138,17 +139,26 @@ def unique(prefix: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def srv(module_server_factory):
+def srv(module_server_factory, tmp_path_factory):
+    """Unix-socket connections trust (the dumps and loads use them), TCP ones need the
+    superuser's password by SCRAM (the client's authentication is checked there)."""
     require_engine()
-    s = module_server_factory("-U", "postgres")
+    pwfile = tmp_path_factory.mktemp("pw") / "pw"
+    pwfile.write_text(SUPERUSER_PASSWORD + "\n")
+    s = module_server_factory("-U", "postgres", "--auth-local", "trust", "--auth-host", "scram-sha-256",
+                              "--pwfile", str(pwfile))
     s.superuser = "postgres"
     return s
+
+
+def local_side(srv, dbname: str = "postgres") -> Side:
+    return Side(srv.port, "postgres", dbname, host=str(srv.sockdir))
 
 
 @pytest.fixture(scope="module")
 def shop(srv) -> Side:
     """The source: the schema above in a pgsvc database."""
-    side = create_database(Side(srv.port, "postgres", "postgres"), unique("shop"))
+    side = create_database(local_side(srv), unique("shop"))
     side.run(SCHEMA)
     return side
 
@@ -191,7 +201,7 @@ def test_postgres_dump_restores_into_pgsvc(pg_shop, srv, tmp_path):
     pgsvc and SELECTs print the same there."""
     script = tmp_path / "pgshop.sql"
     pgsvc_dump(pg_shop, "-f", str(script))
-    target = create_database(Side(srv.port, "postgres", "postgres"), unique("frompg"))
+    target = create_database(local_side(srv), unique("frompg"))
     target.load(script)
     assert_same(pg_shop, target)
 
@@ -295,21 +305,47 @@ def test_dumpall_roles_owners_and_grants(pg15, server_factory, tmp_path):
     assert restored.out(*checks) == db.out(*checks)
 
 
+def test_password_authentication(srv, tmp_path):
+    """Over TCP the server asks for the password (SCRAM-SHA-256): PGPASSWORD or ~/.pgpass
+    (PGPASSFILE) answer it."""
+    tcp = ["-h", "127.0.0.1", "-p", str(srv.port), "-U", "postgres", "-d", "postgres", "-s"]
+    env = {k: v for k, v in os.environ.items() if k not in ("PGPASSWORD", "PGPASSFILE")}
+    ok = subprocess.run(PGSVC + ["dump", *tcp], capture_output=True, text=True, timeout=30, cwd=str(ROOT),
+                        env={**env, "PGPASSWORD": SUPERUSER_PASSWORD})
+    assert ok.returncode == 0, ok.stderr
+    assert "PostgreSQL database dump complete" in ok.stdout
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:{srv.port}:*:postgres:{SUPERUSER_PASSWORD}\n")
+    pgpass.chmod(0o600)
+    ok = subprocess.run(PGSVC + ["dump", "-w", *tcp], capture_output=True, text=True, timeout=30,
+                        cwd=str(ROOT), env={**env, "PGPASSFILE": str(pgpass)})
+    assert ok.returncode == 0, ok.stderr
+
+
 def test_errors_are_worded_as_pg_dump(srv, tmp_path):
-    """Connection failures and refused option combinations: exit 1 and pg_dump's message."""
+    """Connection and authentication failures, refused option combinations: exit 1 and
+    pg_dump's message."""
     pg_dump = require_tool("pg_dump")
+    tcp = ["-h", "127.0.0.1", "-p", str(srv.port)]
     cases = [
+        [*tcp, "-U", "postgres", "-w", "-d", "postgres"],  # no password to give
+        [*tcp, "-U", "postgres", "-d", "postgres", "PGPASSWORD=wrong"],
         ["-h", "127.0.0.1", "-p", "1", "-U", "postgres", "-d", "postgres"],
         ["-h", str(tmp_path), "-p", "5999", "-U", "postgres", "-d", "postgres"],
-        ["-h", "127.0.0.1", "-p", str(srv.port), "-U", "postgres", "-d", "no_such_db"],
-        ["-h", "127.0.0.1", "-p", str(srv.port), "-U", "no_such_role", "-d", "postgres"],
+        ["-h", str(srv.sockdir), "-p", str(srv.port), "-U", "postgres", "-d", "no_such_db"],
+        ["-h", str(srv.sockdir), "-p", str(srv.port), "-U", "no_such_role", "-d", "postgres"],
         ["-s", "-a", "-d", "postgres"],
         ["-a", "-c", "-d", "postgres"],
         ["--if-exists", "-d", "postgres"],
     ]
-    for args in cases:
-        ours = subprocess.run(PGSVC + ["dump", *args], capture_output=True, text=True, timeout=30, cwd=str(ROOT))
-        theirs = subprocess.run([pg_dump, *args], capture_output=True, text=True, timeout=30)
+    base_env = {k: v for k, v in os.environ.items() if k not in ("PGPASSWORD", "PGPASSFILE")}
+    for case in cases:
+        args = [a for a in case if "=" not in a]
+        env = {**base_env, **dict(a.split("=", 1) for a in case if "=" in a)}
+        ours = subprocess.run(PGSVC + ["dump", *args], capture_output=True, text=True, timeout=30,
+                              cwd=str(ROOT), env=env, stdin=subprocess.DEVNULL)
+        theirs = subprocess.run([pg_dump, *args], capture_output=True, text=True, timeout=30, env=env,
+                                stdin=subprocess.DEVNULL)
         assert ours.returncode == theirs.returncode == 1, args
         assert ours.stderr.replace("pgsvc dump:", "pg_dump:") == theirs.stderr, args
         assert ours.stdout == ""
