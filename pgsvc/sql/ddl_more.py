@@ -147,12 +147,17 @@ class DdlMore(Ddl):
                 raise SqlError("3F000", f'schema "{name}" does not exist')
             authz(self.engine).check_schema_owner(name)
             rels = [r for r in self.cat.by_oid.values() if r.schema == name]
-            if rels and node.behavior != enums.DropBehavior.DROP_CASCADE:
+            from pgsvc.sql.types.usertypes import all_user_types
+            types = [ut for ut in all_user_types() if ut.schema == name]  # domains and enums
+            if (rels or types) and node.behavior != enums.DropBehavior.DROP_CASCADE:
                 raise SqlError("2BP01", f"cannot drop schema {name} because other objects depend on it",
                                hint="Use DROP ... CASCADE to drop the dependent objects too.")
             for r in rels:
                 if r.kind in ("r", "v", "S"):
                     self.drop_relation(r, True)
+            if types:
+                from pgsvc.sql.ddl_types import DdlTypes
+                DdlTypes(self.engine).drop_types_of_schema(types)
             self.conn.execute('DELETE FROM "pgsvc$acl" WHERE objoid = ?', (self.cat.schemas[name],))
             self.conn.execute('DELETE FROM "pgsvc$namespace" WHERE nspname = ?', (name,))
         self.refresh()

@@ -363,6 +363,14 @@ class DdlTypes(DdlAll):
             self.drop_type(ut, cascade)
         self.refresh()
 
+    def drop_types_of_schema(self, types: list[U.UserType]) -> None:
+        """DROP SCHEMA ... CASCADE: its domains and enums go, with what uses them elsewhere."""
+        self.refresh()  # the schema's tables are gone already
+        for ut in types:
+            if U.find(ut.oid) is not None:  # not dropped already as a dependent of another
+                self.drop_type(U.find(ut.oid), True, quiet=True)
+                self.refresh()
+
     def dependents(self, ut: U.UserType) -> list[tuple[str, str, object]]:
         """(what, what it depends on, object) in PostgreSQL's report order: users of the
         array type, then domains over the type (each followed by its own dependents),
@@ -379,13 +387,15 @@ class DdlTypes(DdlAll):
         return [(rel, a) for rel in sorted(self.cat.by_oid.values(), key=lambda r: r.oid) if rel.kind == "r"
                 for a in rel.attrs if (a.domain_oid or a.type_oid) == typid]
 
-    def drop_type(self, ut: U.UserType, cascade: bool) -> None:
+    def drop_type(self, ut: U.UserType, cascade: bool, quiet: bool = False) -> None:
         deps = self.dependents(ut)
         if deps and not cascade:
             raise SqlError("2BP01", f"cannot drop type {ut.name} because other objects depend on it",
                            detail="\n".join(f"{d} depends on type {on}" for d, on, _ in deps),
                            hint="Use DROP ... CASCADE to drop the dependent objects too.")
-        if len(deps) == 1:
+        if quiet:
+            pass  # DROP SCHEMA reports what it cascades to itself
+        elif len(deps) == 1:
             self.notice(f"drop cascades to {deps[0][0]}")
         elif deps:
             self.engine.session.notice(SqlNotice(
