@@ -29,6 +29,15 @@ def _utf8(value: Any) -> bytes:
     return str(value).encode()
 
 
+def _char_send(value: Any) -> bytes:
+    """charsend: "char" is one byte on the wire; the empty "char" is the byte 0."""
+    return str(value).encode()[:1] or b"\x00"
+
+
+def _char_recv(data: bytes, typmod: int = -1) -> str:
+    return "" if bytes(data) in (b"", b"\x00") else _text_recv(data[:1])
+
+
 def _jsonb_send(value: str) -> bytes:
     return b"\x01" + value.encode()
 
@@ -79,7 +88,7 @@ _ENCODERS: dict[int, Callable[[Any], bytes]] = {
     O.FLOAT4: lambda v: _F4.pack(v), O.FLOAT8: lambda v: _F8.pack(v),
     O.NUMERIC: numeric_send,
     O.TEXT: _utf8, O.VARCHAR: _utf8, O.BPCHAR: _utf8, O.NAME: _utf8, O.UNKNOWN: _utf8,
-    O.JSON: _utf8, O.XML: _utf8, O.CHAR: _utf8, O.CSTRING: _utf8, O.REFCURSOR: _utf8,
+    O.JSON: _utf8, O.XML: _utf8, O.CHAR: _char_send, O.CSTRING: _utf8, O.REFCURSOR: _utf8,
     O.JSONB: _jsonb_send,
     O.BYTEA: bytes,
     O.UUID: _uuid_send,
@@ -189,7 +198,7 @@ _DECODERS: dict[int, Callable[[bytes, int], Any]] = {
     O.FLOAT4: _fixed(_F4), O.FLOAT8: _fixed(_F8),
     O.NUMERIC: lambda data, typmod=-1: numeric_recv(data),
     O.TEXT: _text_recv, O.VARCHAR: _text_recv, O.BPCHAR: _text_recv, O.NAME: _text_recv,
-    O.UNKNOWN: _text_recv, O.CHAR: _text_recv, O.XML: _text_recv, O.CSTRING: _text_recv,
+    O.UNKNOWN: _text_recv, O.CHAR: _char_recv, O.XML: _text_recv, O.CSTRING: _text_recv,
     O.REFCURSOR: _text_recv,
     O.JSON: lambda data, typmod=-1: validate_json(_text_recv(data)),
     O.JSONB: _jsonb_recv,
