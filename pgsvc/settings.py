@@ -67,6 +67,16 @@ def _datestyle(value: str) -> str:
     return f"{out_style}, {order}"
 
 
+def _table_access_method(value: str) -> str:
+    """heap is the one table access method (pg_am): another name is refused as PostgreSQL's
+    check hook refuses an access method that does not exist."""
+    if value != "heap":
+        raise SqlError(INVALID_PARAMETER_VALUE,
+                       f'invalid value for parameter "default_table_access_method": "{value}"',
+                       detail=f'Table access method "{value}" does not exist.')
+    return value
+
+
 _DEFS = [
     # connections (postmaster)
     Setting("listen_addresses", "localhost", "string", POSTMASTER, category="Connections and Authentication"),
@@ -130,6 +140,11 @@ _DEFS = [
     Setting("lc_time", "C", "string", USER),
     Setting("bytea_output", "hex", "enum", USER, enum=("hex", "escape")),
     Setting("row_security", True, "bool", USER),
+    # heap is the one table access method (pg_am); SQLAlchemy's reflection reads it
+    Setting("default_table_access_method", "heap", "string", USER, normalize=_table_access_method),
+    # asyncpg turns JIT off around its type introspection (current_setting('jit') and
+    # set_config); pgsvc compiles no plans, so the setting only records the choice
+    Setting("jit", True, "bool", USER),
     Setting("max_identifier_length", 63, "int", INTERNAL),
     Setting("block_size", 8192, "int", INTERNAL),
     Setting("data_directory", "", "string", POSTMASTER),

@@ -356,7 +356,7 @@ PLANNER_SETTINGS = {
         "hashagg", "material", "memoize", "nestloop", "mergejoin", "hashjoin", "gathermerge",
         "parallel_append", "parallel_hash", "async_append", "presorted_aggregate")},
     "enable_partitionwise_join": "off", "enable_partitionwise_aggregate": "off",
-    "enable_partition_pruning": "on", "jit": "off", "geqo": "on", "work_mem": "4MB",
+    "enable_partition_pruning": "on", "geqo": "on", "work_mem": "4MB",
     "maintenance_work_mem": "64MB", "random_page_cost": "4", "seq_page_cost": "1",
     "cpu_tuple_cost": "0.01", "cpu_operator_cost": "0.0025", "parallel_setup_cost": "1000",
     "parallel_tuple_cost": "0.1", "min_parallel_table_scan_size": "8MB",
