@@ -217,9 +217,10 @@ def rename_role(engine, tr, text, node: ast.RenameStmt):
         sc = shared(e)
         target = sc.role(old)
         me = sc.me()
-        if target.oid == me.oid:
-            # no SET ROLE yet: the current user is always the session user
+        if target.oid == sc.session_role().oid:
             raise SqlError("0A000", "session user cannot be renamed")
+        if target.oid == me.oid:
+            raise SqlError("0A000", "current user cannot be renamed")
         check_reserved(new)
         if sc.cat.find_role(new) is not None:
             raise SqlError("42710", f'role "{new}" already exists')
@@ -261,6 +262,8 @@ def drop_role(engine, tr, text, node: ast.DropRoleStmt):
                     continue
                 if target.oid == me.oid:
                     raise SqlError("55006", "current user cannot be dropped")
+                if target.oid == sc.session_role().oid:  # differs from the current one after SET ROLE
+                    raise SqlError("55006", "session user cannot be dropped")
                 if target.superuser and not me.superuser:
                     raise SqlError("42501", "must be superuser to drop superusers")
                 from pgsvc.sql.grants import objects_elsewhere, owned_objects

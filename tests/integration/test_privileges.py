@@ -266,6 +266,25 @@ DROP OWNED BY pd_a;
 \c postgres
 DROP ROLE pd_a;
 DROP DATABASE pd_db;
+CREATE ROLE pr_x LOGIN;
+SET ROLE pr_x;
+RESET ROLE;
+SET SESSION AUTHORIZATION pr_x;
+RESET SESSION AUTHORIZATION;
+BEGIN;
+SET ROLE pr_x;
+SET ROLE postgres;
+ROLLBACK;
+SET ROLE pr_x;
+ALTER ROLE postgres RENAME TO zz;
+RESET ROLE;
+CREATE ROLE pr_y SUPERUSER;
+SET ROLE pr_y;
+ALTER ROLE pr_y RENAME TO zz;
+DROP ROLE pr_y;
+DROP ROLE postgres;
+RESET ROLE;
+DROP ROLE pr_x, pr_y;
 DROP DATABASE pv_db;
 DROP ROLE pv_alice, pv_bob, pv_carol, pv_grp, pv_noinh;
 """
