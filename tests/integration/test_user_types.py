@@ -159,6 +159,18 @@ CASES = {
         SELECT 'a'::re;
         SELECT typname FROM pg_type WHERE typname LIKE '%r_2' OR typname LIKE '%re' ORDER BY 1;
     """,
+    "regtype": r"""
+        CREATE TYPE mood AS ENUM ('a');
+        CREATE DOMAIN pi AS int;
+        CREATE SCHEMA other;
+        CREATE TYPE other.mood AS ENUM ('x');
+        SELECT 'mood'::regtype, 'mood[]'::regtype, '_mood'::regtype, 'public.mood'::regtype,
+               'other.mood'::regtype, 'pi'::regtype, 'other.mood[]'::regtype;
+        SELECT 'nope'::regtype;
+        SELECT to_regtype('mood'), to_regtype('nope'), pg_typeof('a'::mood), pg_typeof(ARRAY['a']::mood[]);
+        SET search_path = other, public;
+        SELECT 'mood'::regtype, 'public.mood'::regtype, format_type('public.mood'::regtype, NULL), 'x'::mood;
+    """,
     "catalog_rows": r"""
         CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
         CREATE DOMAIN mail text NOT NULL DEFAULT 'x@y';

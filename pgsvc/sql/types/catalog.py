@@ -129,9 +129,8 @@ def by_name(name: str) -> PgType:
     text = _strip_modifiers(text)
     found = _BY_NAME.get(_ALIASES.get(text, text))
     if found is None:
-        from pgsvc.sql.types.usertypes import lookup_name
-        user = lookup_name(text)
-        found = find_oid(user.oid) if user is not None else None
+        from pgsvc.sql.types.usertypes import lookup_name_oid
+        found = find_oid(lookup_name_oid(text) or 0)
     if found is None:
         raise SqlError("42704", f'type "{name.strip()}" does not exist')
     if dims and found.category != "A":

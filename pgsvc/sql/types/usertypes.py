@@ -152,6 +152,20 @@ def lookup_name(text: str) -> UserType | None:
     return lookup(schema, name)
 
 
+def lookup_name_oid(text: str) -> int | None:
+    """The OID a (qualified) type name means: a user type, or a user type's array by its
+    typname ("_mood")."""
+    ut = lookup_name(text)
+    if ut is not None:
+        return ut.oid
+    schema, name = _split(" ".join(text.strip().split()))
+    if name.startswith("_"):
+        elem = lookup(schema, name[1:])
+        if elem is not None:
+            return elem.array_oid
+    return None
+
+
 def lookup(schema: str | None, name: str) -> UserType | None:
     found = [ut for ut in _TYPES.values() if ut.name == name]
     if schema is not None:
