@@ -102,10 +102,11 @@ def main(dsn: str) -> None:
             agginitval, aggminitval FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
             WHERE p.proname = ANY(%s) ORDER BY 1""", names)
         languages = fetch(cur, """SELECT oid, lanname, lanowner, lanispl, lanpltrusted, lanplcallfoid::oid,
-            laninline::oid, lanvalidator::oid, lanacl::text[] FROM pg_language ORDER BY oid""")
+            laninline::oid, lanvalidator::oid, lanacl::text[], obj_description(oid, 'pg_language')
+            FROM pg_language ORDER BY oid""")
         collations = fetch(cur, """SELECT oid, collname, collnamespace, collowner, collprovider,
-            collisdeterministic, collencoding, collcollate, collctype, colliculocale, collversion
-            FROM pg_collation WHERE collname IN ('default', 'C', 'POSIX', 'ucs_basic') ORDER BY oid""")
+            collisdeterministic, collencoding, collcollate, collctype, colliculocale, collversion,
+            obj_description(oid, 'pg_collation') FROM pg_collation WHERE collname IN ('default', 'C', 'POSIX', 'ucs_basic') ORDER BY oid""")
         # every setting's texts: helpers keep adding settings to pgsvc.settings
         settings = fetch(cur, """SELECT name, category, short_desc, extra_desc, enumvals, vartype, unit, min_val,
             max_val, boot_val, context FROM pg_settings ORDER BY name""")

@@ -5549,14 +5549,15 @@ AGGREGATES = [(2050, 'n', 0, 515, 0, 515, 0, 0, 0, 0, 0, False, False, 'r', 'r',
  (5099, 'n', 0, 5097, 0, 5097, 0, 0, 0, 0, 0, False, False, 'r', 'r', 5074, 5069, 0, 0, 0, None, None),
  (5100, 'n', 0, 5098, 0, 5098, 0, 0, 0, 0, 0, False, False, 'r', 'r', 5073, 5069, 0, 0, 0, None, None)]
 
-LANGUAGES = [(12, 'internal', 10, False, False, 0, 0, 2246, None), (13, 'c', 10, False, False, 0, 0, 2247, None),
- (14, 'sql', 10, False, True, 0, 0, 2248, None),
- (13563, 'plpgsql', 10, True, True, 13560, 13561, 13562, None)]
+LANGUAGES = [(12, 'internal', 10, False, False, 0, 0, 2246, None, 'built-in functions'),
+ (13, 'c', 10, False, False, 0, 0, 2247, None, 'dynamically-loaded C functions'),
+ (14, 'sql', 10, False, True, 0, 0, 2248, None, 'SQL-language functions'),
+ (13563, 'plpgsql', 10, True, True, 13560, 13561, 13562, None, 'PL/pgSQL procedural language')]
 
-COLLATIONS = [(100, 'default', 11, 10, 'd', True, -1, None, None, None, None),
- (950, 'C', 11, 10, 'c', True, -1, 'C', 'C', None, None),
- (951, 'POSIX', 11, 10, 'c', True, -1, 'POSIX', 'POSIX', None, None),
- (12340, 'ucs_basic', 11, 10, 'c', True, 6, 'C', 'C', None, None)]
+COLLATIONS = [(100, 'default', 11, 10, 'd', True, -1, None, None, None, None, "database's default collation"),
+ (950, 'C', 11, 10, 'c', True, -1, 'C', 'C', None, None, 'standard C collation'),
+ (951, 'POSIX', 11, 10, 'c', True, -1, 'POSIX', 'POSIX', None, None, 'standard POSIX collation'),
+ (12340, 'ucs_basic', 11, 10, 'c', True, 6, 'C', 'C', None, None, None)]
 
 SETTINGS = [('DateStyle', 'Client Connection Defaults / Locale and Formatting',
   'Sets the display format for date and time values.',

@@ -75,6 +75,32 @@ def function_result(oid):
     return None if row is None else P.format_result(row)
 
 
+def function_definition(oid):
+    """pg_get_functiondef(oid): NULL for an OID that is no function pgsvc has."""
+    from pgsvc.sql import syscat_procs as P
+    row = _proc(oid)
+    if row is None:
+        return None
+    if row[9] == "a":
+        raise SqlError("42809", f'"{row[1]}" is an aggregate function')
+    return P.function_definition(row)
+
+
+def operator_is_visible(oid):
+    """pg_operator_is_visible: the built-in operators are all pg_catalog's."""
+    from pgsvc.sql.regtypes import oper_row
+    if oid is None:
+        return None
+    return 1 if oper_row(int(oid)) is not None else None
+
+
+def collation_is_visible(oid):
+    from pgsvc.sql.syscat_procs import collation_names
+    if oid is None:
+        return None
+    return 1 if int(oid) in collation_names().values() else None
+
+
 def function_is_visible(oid):
     """pg_function_is_visible: every built-in function is in pg_catalog, searched first;
     NULL for an OID that is no function (as PostgreSQL answers for a missing object)."""
@@ -430,6 +456,9 @@ def register(conn, engine) -> None:
         "pgsvce_function_identity_args": (1, lambda oid: function_arguments(oid, True)),
         "pgsvce_function_result": (1, function_result),
         "pgsvce_function_is_visible": (1, function_is_visible),
+        "pgsvce_functiondef": (1, function_definition),
+        "pgsvce_operator_is_visible": (1, operator_is_visible),
+        "pgsvce_collation_is_visible": (1, collation_is_visible),
         "pgsvce_collation_is_visible": (1, collation_is_visible),
         "pgsvce_char_to_encoding": (1, char_to_encoding),
         "pgsvce_oidvectortypes": (1, oidvector_types),
@@ -472,6 +501,10 @@ def _install_signatures() -> None:
         ("pg_get_function_result", (OID,), T, "pgsvce_function_result({0})", True, "s"),
         ("pg_get_function_sqlbody", (OID,), T, "CAST(NULL AS TEXT)", True, "s"),
         ("pg_function_is_visible", (OID,), B, "pgsvce_function_is_visible({0})", True, "s"),
+        ("pg_get_functiondef", (OID,), T, "pgsvce_functiondef({0})", True, "s"),
+        ("pg_operator_is_visible", (OID,), B, "pgsvce_operator_is_visible({0})", True, "s"),
+        ("pg_collation_is_visible", (OID,), B, "pgsvce_collation_is_visible({0})", True, "s"),
+        ("getdatabaseencoding", (), N, "'UTF8'", True, "s"),
         ("pg_collation_is_visible", (OID,), B, "pgsvce_collation_is_visible({0})", True, "s"),
         ("pg_char_to_encoding", (N,), I4, "pgsvce_char_to_encoding({0})", True, "s"),
         ("current_schemas", (B,), O.ARRAY_NAME, "pgsvce_current_schemas({0})", True, "s"),

@@ -126,9 +126,61 @@ def describe_builtins(conn, engine) -> None:
             text = proc_description(int(oid))
         if text is None and oid is not None and catalog in (None, "pg_operator"):
             text = operator_description(int(oid))
+        if text is None and oid is not None and catalog in (None, "pg_language", "pg_collation"):
+            text = _other_descriptions().get((int(oid), catalog or ""), _other_descriptions().get(int(oid)))
         return text
     conn.create_function("pgsvce_obj_description", 2, described)
     conn.create_function("pgsvce_obj_description1", 1, described)
+
+
+@lru_cache(maxsize=1)
+def _other_descriptions() -> dict:
+    """obj_description of the built-in languages and collations, by OID and (OID, catalog)."""
+    from pgsvc.sql.pg15_catalog_data import COLLATIONS, LANGUAGES
+    out: dict = {}
+    for rows, catalog in ((LANGUAGES, "pg_language"), (COLLATIONS, "pg_collation")):
+        for r in rows:
+            if r[-1] is not None:
+                out[(r[0], catalog)] = out[r[0]] = r[-1]
+    return out
+
+
+def function_definition(row: tuple) -> str:
+    """pg_get_functiondef of a built-in function: CREATE OR REPLACE FUNCTION as PostgreSQL
+    prints it (arguments with defaults, RETURNS, LANGUAGE, the options line, AS $function$)."""
+    from pgsvc.sql.regtypes import proc_row, quote_ident
+    lang = {r[0]: r[1] for r in language_rows()}.get(row[4], "internal")
+    out = [f"CREATE OR REPLACE FUNCTION {quote_ident('pg_catalog')}.{quote_ident(row[1])}"
+           f"({format_arguments(row)})\n", f" RETURNS {format_result(row)}\n", f" LANGUAGE {quote_ident(lang)}\n"]
+    opts = ""
+    if row[9] == "w":
+        opts += " WINDOW"
+    opts += {"i": " IMMUTABLE", "s": " STABLE"}.get(row[14], "")
+    opts += {"s": " PARALLEL SAFE", "r": " PARALLEL RESTRICTED"}.get(row[15], "")
+    if row[12]:
+        opts += " STRICT"
+    if row[10]:
+        opts += " SECURITY DEFINER"
+    if row[11]:
+        opts += " LEAKPROOF"
+    default_cost = 1 if lang in ("internal", "c") else 100
+    if row[5] != default_cost:
+        opts += f" COST {row[5]:g}"
+    if row[6] and row[6] > 0 and row[6] != 1000:
+        opts += f" ROWS {row[6]:g}"
+    if row[8]:
+        support = proc_row(row[8])
+        opts += f" SUPPORT {quote_ident(support[1]) if support else row[8]}"
+    if opts:
+        out.append(opts + "\n")
+    body = ""
+    if row[26] is not None:
+        body += "'" + row[26].replace("'", "''") + "', "
+    tag = "$function$"
+    while tag in (row[25] or ""):
+        tag = tag[:-1] + "x$"
+    out.append(f"AS {body}{tag}{row[25]}{tag}\n")
+    return "".join(out)
 
 
 # --- pg_get_function_arguments / _result ------------------------------------------------

@@ -168,6 +168,15 @@ CASES = {
         \df row_number
         \df+ generate_series
         \df+ pg_backend_pid
+        \dfw row_number
+        \da+ count
+        \do+ %
+        \dO
+        \sf abs(integer)
+        \sf row_number
+        \sf+ generate_series(int, int)
+        \sf make_interval
+        \sf sum(int)
         \dx
     """,
     "cast_column_names": r"""
