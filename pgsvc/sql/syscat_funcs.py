@@ -110,15 +110,6 @@ def function_is_visible(oid):
     return 1 if proc_row(int(oid)) is not None else None
 
 
-def collation_is_visible(oid):
-    """pg_collation_is_visible: the collations pgsvc lists are all in pg_catalog, searched
-    first (NULL for an OID that is no collation, as PostgreSQL)."""
-    from pgsvc.sql import syscat_procs as P
-    if oid is None:
-        return None
-    return 1 if any(row[0] == int(oid) for row in P.collation_rows()) else None
-
-
 def oidvector_types(stored):
     """oidvectortypes(oidvector): the types' format_type, comma-separated."""
     if stored is None:
@@ -459,7 +450,6 @@ def register(conn, engine) -> None:
         "pgsvce_functiondef": (1, function_definition),
         "pgsvce_operator_is_visible": (1, operator_is_visible),
         "pgsvce_collation_is_visible": (1, collation_is_visible),
-        "pgsvce_collation_is_visible": (1, collation_is_visible),
         "pgsvce_char_to_encoding": (1, char_to_encoding),
         "pgsvce_oidvectortypes": (1, oidvector_types),
         "pgsvce_current_schemas": (1, lambda b: current_schemas(engine, b)),
@@ -503,7 +493,6 @@ def _install_signatures() -> None:
         ("pg_function_is_visible", (OID,), B, "pgsvce_function_is_visible({0})", True, "s"),
         ("pg_get_functiondef", (OID,), T, "pgsvce_functiondef({0})", True, "s"),
         ("pg_operator_is_visible", (OID,), B, "pgsvce_operator_is_visible({0})", True, "s"),
-        ("pg_collation_is_visible", (OID,), B, "pgsvce_collation_is_visible({0})", True, "s"),
         ("getdatabaseencoding", (), N, "'UTF8'", True, "s"),
         ("pg_collation_is_visible", (OID,), B, "pgsvce_collation_is_visible({0})", True, "s"),
         ("pg_char_to_encoding", (N,), I4, "pgsvce_char_to_encoding({0})", True, "s"),
