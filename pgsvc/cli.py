@@ -265,7 +265,14 @@ def _run_dump_command(program: str, run) -> None:
 
 
 def _open_output(outfile):
-    return open(outfile, "wb") if outfile else click.get_binary_stream("stdout")
+    from pgsvc.dump.run import DumpFailure
+
+    if not outfile:
+        return click.get_binary_stream("stdout")
+    try:
+        return open(outfile, "wb")
+    except OSError as e:
+        raise DumpFailure(f'could not open output file "{outfile}": {e.strerror}') from None
 
 
 @main.command()

@@ -334,6 +334,8 @@ def test_errors_are_worded_as_pg_dump(srv, tmp_path):
         ["-h", str(tmp_path), "-p", "5999", "-U", "postgres", "-d", "postgres"],
         ["-h", str(srv.sockdir), "-p", str(srv.port), "-U", "postgres", "-d", "no_such_db"],
         ["-h", str(srv.sockdir), "-p", str(srv.port), "-U", "no_such_role", "-d", "postgres"],
+        ["-h", str(srv.sockdir), "-p", str(srv.port), "-U", "postgres", "-d", "postgres",
+         "-f", str(tmp_path / "no_such_dir" / "out.sql")],
         ["-s", "-a", "-d", "postgres"],
         ["-a", "-c", "-d", "postgres"],
         ["--if-exists", "-d", "postgres"],
