@@ -23,5 +23,7 @@ from pgsvc.sql.functions.aggregates import AGGREGATES as _AGGREGATES
 from pgsvc.sql.functions.udfs import like_to_glob  # noqa: F401
 from pgsvc.sql.functions.register import register_all  # noqa: F401
 
-for _sig in _AGGREGATES:
+from pgsvc.sql.functions.fmt_funcs import format_sigs as _format_sigs
+
+for _sig in [*_AGGREGATES, *_format_sigs()]:
     FUNCTIONS.setdefault(_sig.name, []).append(_sig)

@@ -390,7 +390,7 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_justify_days": (1, _n(lambda a: ivs(justify_days(iv(a))))),
         "pgsvc_justify_hours": (1, _n(lambda a: ivs(justify_hours(iv(a))))),
         "pgsvc_justify_interval": (1, _n(lambda a: ivs(justify_interval(iv(a))))),
-        "pgsvc_to_timestamp_epoch": (1, _n(lambda s: int(round((s - 946684800) * 1_000_000)))),
+        "pgsvc_to_timestamp_epoch": (1, _n(_epoch_to_timestamp)),
         "pgsvc_make_date": (3, _n(lambda y, m, d: D.date2j(y if y > 0 else y + 1, m, d)
                                   - D.POSTGRES_EPOCH_JDATE)),
         "pgsvc_pg_sleep": (1, lambda s: None if s is None else _sleep(ctx, s)),
@@ -414,6 +414,18 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_array_position": (2, J.array_position), "pgsvc_array_remove": (2, J.array_remove),
         "pgsvc_gen_random_uuid": (0, lambda: str(uuid.uuid4())),
     }
+
+
+def _epoch_to_timestamp(seconds):
+    """to_timestamp(double precision): Unix seconds to a timestamptz (microseconds since 2000)."""
+    if isinstance(seconds, str) or math.isnan(seconds):  # NaN is stored as text
+        raise SqlError("22008", "timestamp cannot be NaN")
+    if math.isinf(seconds):
+        return D.NOEND if seconds > 0 else D.NOBEGIN
+    us = round((seconds - 946684800) * 1_000_000)
+    if not D.MIN_TIMESTAMP <= us < D.END_TIMESTAMP:
+        raise SqlError("22008", f'timestamp out of range: "{seconds:g}"')
+    return us
 
 
 def _raise(sqlstate, message):

@@ -25,6 +25,8 @@ def all_udfs(ctx: FunctionContext) -> dict:
     udfs.update(make_library_udfs(ctx))
     from pgsvc.sql.functions.datefuncs import make_udfs
     udfs.update(make_udfs(ctx))
+    from pgsvc.sql.functions import fmt_funcs
+    udfs.update(fmt_funcs.make_udfs(ctx))
     return udfs
 
 

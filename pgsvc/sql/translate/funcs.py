@@ -107,7 +107,8 @@ class FuncMixin(_ScalarMixin):
                                position=pos)
             return self.finish_call(node, FuncSig("count", (), O.INT8, "count(*)", "aggregate"), [], "count", pos)
         args = [self.expr(a) for a in node.args or ()]
-        arg_oids = [a.oid if not a.is_null else O.UNKNOWN for a in args]
+        # a bare NULL is unknown; NULL::type has that type (to_char(NULL::timestamptz, ..))
+        arg_oids = [a.oid for a in args]
         if name in ENGINE_FUNCTIONS:
             sig = R.resolve_function(name, arg_oids, pos, extra=ENGINE_FUNCTIONS, only_extra=True)
         else:

@@ -192,14 +192,23 @@ def _local_fields(us: int, ctx: FormatContext, with_tz: bool):
     """(y, m, d, micros of day, utc offset seconds, zone abbreviation) in the session zone."""
     offset, abbrev = 0, ""
     if with_tz:
+        probe = None
         days = us // USECS_PER_DAY
         if _PY_MIN_DAYS + 1 <= days <= _PY_MAX_DAYS - 1:
             utc = _EPOCH_UTC + _dt.timedelta(microseconds=us)
             local = utc.astimezone(ctx.tzinfo)
             offset = int(local.utcoffset().total_seconds())
             abbrev = local.tzname() or ""
+        elif days > 0:
+            # beyond 9999: the zone's rules repeat with the Gregorian calendar's 400-year
+            # cycle (PostgreSQL extends the last rule the same way), so shift into range
+            cycles = (days - (_PY_MAX_DAYS - 1)) // 146097 + 1
+            probe = (_EPOCH_UTC + _dt.timedelta(microseconds=us - cycles * 146097 * USECS_PER_DAY)
+                     ).astimezone(ctx.tzinfo)
         else:
-            probe = _dt.datetime(1 if days < 0 else 9999, 1, 1, tzinfo=_dt.UTC).astimezone(ctx.tzinfo)
+            # before year 1: the zone's earliest offset (a day inside Python's range)
+            probe = _dt.datetime(1, 1, 2, tzinfo=_dt.UTC).astimezone(ctx.tzinfo)
+        if probe is not None:
             offset = int(probe.utcoffset().total_seconds())
             abbrev = probe.tzname() or ""
         us += offset * 1_000_000
