@@ -363,6 +363,33 @@ def postmaster_start_time(engine):
     return (started - 946684800) * 1_000_000
 
 
+def _own_slot(engine):
+    return next((s for s in engine.session.activity() if s.pid == engine.session.backend_pid), None)
+
+
+def client_addr(engine):
+    """inet_client_addr(): the client's address; NULL over a Unix socket."""
+    from pgsvc.sql.syscat_stats import is_local_client
+    slot = _own_slot(engine)
+    if slot is None or is_local_client(slot.client_addr):
+        return None
+    return slot.client_addr
+
+
+def client_port(engine):
+    slot = _own_slot(engine)
+    if slot is None or client_addr(engine) is None:
+        return None
+    return slot.client_port
+
+
+def server_port(engine):
+    """inet_server_port(): the port the client connected to; NULL over a Unix socket."""
+    if client_addr(engine) is None:
+        return None
+    return int(engine.session.settings.get("port"))
+
+
 def tablespace_location(oid):
     """pg_tablespace_location: '' for pg_default and pg_global (in the data directory)."""
     if oid is None:
@@ -464,6 +491,9 @@ def register(conn, engine) -> None:
         "pgsvce_size_bytes": (1, size_bytes),
         "pgsvce_postmaster_start_time": (0, lambda: postmaster_start_time(engine)),
         "pgsvce_tablespace_location": (1, tablespace_location),
+        "pgsvce_client_addr": (0, lambda: client_addr(engine)),
+        "pgsvce_client_port": (0, lambda: client_port(engine)),
+        "pgsvce_server_port": (0, lambda: server_port(engine)),
         "pgsvce_array_lower": (2, array_lower),
         "pgsvce_array_upper": (2, array_upper),
         "pgsvce_array_ndims": (1, array_ndims),
@@ -509,6 +539,9 @@ def _install_signatures() -> None:
         ("pg_postmaster_start_time", (), O.TIMESTAMPTZ, "pgsvce_postmaster_start_time()", True, "s"),
         ("pg_conf_load_time", (), O.TIMESTAMPTZ, "pgsvce_postmaster_start_time()", True, "s"),
         ("pg_is_in_recovery", (), B, "0", True, "v"),
+        ("inet_client_addr", (), O.INET, "pgsvce_client_addr()", False, "s"),
+        ("inet_client_port", (), I4, "pgsvce_client_port()", False, "s"),
+        ("inet_server_port", (), I4, "pgsvce_server_port()", False, "s"),
     ]
     for reg, fname in ((O.REGCLASS, "to_regclass"), (O.REGTYPE, "to_regtype"), (O.REGPROC, "to_regproc"),
                        (O.REGPROCEDURE, "to_regprocedure"), (O.REGNAMESPACE, "to_regnamespace"),

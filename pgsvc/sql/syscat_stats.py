@@ -232,6 +232,11 @@ def _client_backends(engine) -> list:
     return [s for s in engine.session.activity() if s.kind == KIND_BACKEND and s.pid]
 
 
+def is_local_client(addr) -> bool:
+    """A Unix-socket client: the registry says '[local]' (or a socket path, or nothing)."""
+    return not addr or addr == "[local]" or addr.startswith("/")
+
+
 def activity_rows(engine) -> list[tuple]:
     from pgsvc.sql.cluster_ddl import shared
     cat = shared(engine).cat
@@ -244,7 +249,7 @@ def activity_rows(engine) -> list[tuple]:
         own = s.user == me or see_all
         state = s.state if s.state and s.state != "starting" else None
         waiting = state in ("idle", "idle in transaction", "idle in transaction (aborted)")
-        local = s.client_addr in ("", None) or s.client_addr.startswith("/")
+        local = is_local_client(s.client_addr)
         detail = (None if local else s.client_addr, None, (-1 if local else s.client_port),
                   _tstz(s.backend_start), _tstz(s.xact_start), _tstz(s.query_start), _tstz(s.state_change),
                   "Client" if waiting else None, "ClientRead" if waiting else None, state, None, None, None,

@@ -320,3 +320,18 @@ def test_reg_parameters_from_a_driver(srv, pg15):
             with pytest.raises(psycopg.errors.UndefinedTable):
                 conn.execute("SELECT %s::regclass", ("h2_nosuch",))
     assert out[0] == out[1] == ("pg_class", "integer[]", 1247)
+
+
+def test_client_address_functions_tcp_and_unix_socket(srv, pg15):
+    query = ("SELECT inet_client_addr(), inet_client_port() > 0, inet_server_port() > 0, a.client_addr,"
+             " a.client_port, a.client_hostname FROM pg_stat_activity a WHERE a.pid = pg_backend_pid()")
+    facts = []
+    for target, sockdir in ((srv, srv.sockdir), (pg15, pg15.base)):
+        with _connect(target) as tcp:
+            by_tcp = tcp.execute(query).fetchone()
+        with psycopg.connect(f"host={sockdir} port={target.port} user=postgres dbname=postgres",
+                             autocommit=True) as unix:
+            by_unix = unix.execute(query).fetchone()
+        facts.append((tuple(str(v) for v in by_tcp[:3]), by_tcp[3:4], by_unix))
+    assert facts[0] == facts[1]
+    assert facts[0][2] == (None, None, None, None, -1, None)
