@@ -295,8 +295,7 @@ def dump(dbname_arg, dbname, tables, create, outfile, schema_only, data_only, cl
     target = Target(host, port, username, dbname or dbname_arg, prompt)
 
     def run():
-        with _open_output(outfile) as stream:
-            run_dump(target, opts, stream)
+        run_dump(target, opts, lambda: _open_output(outfile))
 
     _run_dump_command("pgsvc dump", run)
 

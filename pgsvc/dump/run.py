@@ -17,7 +17,8 @@ from pgsvc.dump.options import DumpOptions
 from pgsvc.dump.quoting import quote_ident
 from pgsvc.dump.roles import (config_statements, membership_statement, read_memberships,
                               read_roles, role_statements)
-from pgsvc.dump.script import DumpError, connect_name, create_database_statements, dump_database
+from pgsvc.dump.script import (DumpError, begin_snapshot, connect_name, create_database_statements,
+                               dump_database)
 
 
 class DumpFailure(Exception):
@@ -91,14 +92,18 @@ def failures_reported():
         raise DumpFailure(str(e)) from None
 
 
-def run_dump(target: Target, opts: DumpOptions, stream: BinaryIO) -> None:
+def run_dump(target: Target, opts: DumpOptions, open_stream: Callable[[], BinaryIO]) -> None:
+    """The output is opened once the session is set up, as pg_dump opens it (so a server
+    that cannot be dumped leaves no file behind)."""
     check_options(opts)
     conn = open_connection(target)
     with conn, failures_reported():
-        if opts.create:
-            stream.write(create_database_statements(conn, conn.params.dbname, opts).encode())
-        dump_database(conn, stream, opts, conn.params.dbname)
-    stream.flush()
+        begin_snapshot(conn)
+        with open_stream() as stream:
+            if opts.create:
+                stream.write(create_database_statements(conn, conn.params.dbname, opts).encode())
+            dump_database(conn, stream, opts, conn.params.dbname)
+            stream.flush()
 
 
 @dataclass
@@ -132,6 +137,7 @@ def run_dumpall(target: Target, opts: DumpOptions, all_opts: DumpallOptions, str
         stream.write(f"--\n-- Database \"{dbname}\" dump\n--\n\n".encode())
         db_conn = open_connection(target, dbname)
         with db_conn, failures_reported():
+            begin_snapshot(db_conn)
             if dbname in ("template1", "postgres"):
                 # these exist in every cluster: connect to them, never create them
                 stream.write(f"\\connect {connect_name(dbname)}\n\n".encode())

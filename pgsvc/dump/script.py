@@ -70,9 +70,14 @@ class Script:
         self.write("\n\n".join(statements) + "\n\n\n")
 
 
-def dump_database(conn: Connection, stream: BinaryIO, opts: DumpOptions, dbname: str) -> None:
+def begin_snapshot(conn: Connection) -> None:
+    """The reading session's transaction and settings (SESSION_SETUP)."""
     for sql in SESSION_SETUP:
         conn.query(sql)
+
+
+def dump_database(conn: Connection, stream: BinaryIO, opts: DumpOptions, dbname: str) -> None:
+    """One database's script; begin_snapshot(conn) must have run."""
     db = read_database(conn, dbname)
     out = Script(stream)
     writer = DatabaseWriter(conn, out, db, opts)
