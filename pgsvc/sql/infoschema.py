@@ -306,19 +306,39 @@ def register(conn, engine) -> None:
     # other) for the database's domains and enums
     conn.create_function("pgsvce_is_type_usable", 1, lambda oid: _b(vis.has_role(10)))
     conn.create_function("pgsvce_is_grants", 2, lambda oid, cols: relation_grants(engine, oid, bool(cols)))
-    conn.create_function("pgsvce_is_default", 3, lambda relid, attnum, text: column_default(engine, text))
-    conn.create_function("pgsvce_is_check_clause", 2, lambda oid, text: check_clause(engine, text))
+    conn.create_function("pgsvce_is_default", 4, lambda relid, text, typid, typmod:
+                         column_default(engine, relid, text, typid, typmod))
+    conn.create_function("pgsvce_is_domain_default", 1, lambda typid: domain_default(engine, typid))
+    conn.create_function("pgsvce_is_check_clause", 1, lambda oid: check_clause(engine, oid))
     conn.create_function("pgsvce_is_viewdef", 1, lambda oid: view_definition(engine, oid))
 
 
-def column_default(engine, text):
-    return text
+def column_default(engine, relid, text, typid, typmod):
+    """columns.column_default: pg_get_expr(adbin, adrelid), the default as PostgreSQL
+    stores (coerced to the column's type) and prints it (pgsvc.sql.syscat_describe)."""
+    from pgsvc.sql import syscat_describe as D
+    if text is None:
+        return None
+    return D.get_expr(engine, D.node_default(engine, text, relid, typid, typmod), relid, False)
 
 
-def check_clause(engine, text):
-    return text
+def domain_default(engine, typid):
+    """domains.domain_default: pg_type.typdefault."""
+    from pgsvc.sql import syscat_types
+    from pgsvc.sql.types import usertypes
+    ut = usertypes.find(int(typid))
+    return syscat_types.cooked_default(ut, engine) if ut is not None else None
+
+
+def check_clause(engine, oid):
+    """check_constraints.check_clause: pg_get_constraintdef without its leading 'CHECK '
+    (a table's CHECK constraint, else a domain's)."""
+    from pgsvc.sql import syscat_describe, syscat_types
+    text = syscat_describe.constraintdef(engine, oid, False) or syscat_types.domain_constraintdef(engine, oid, False)
+    return text[len("CHECK "):] if text is not None else None
 
 
 def view_definition(engine, oid):
-    rel = engine.catalog.by_oid.get(int(oid))
-    return rel.viewdef if rel is not None else None
+    """views.view_definition: pg_get_viewdef(oid)."""
+    from pgsvc.sql import syscat_describe
+    return syscat_describe.viewdef(engine, oid, False)

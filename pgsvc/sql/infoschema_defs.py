@@ -236,7 +236,7 @@ VIEWS = {
         CASE WHEN {_TEMP} THEN 'PRESERVE' END
         FROM {_RELS} WHERE c.relkind IN ('r', 'v') AND {_visible(ANY_TABLE)}''',
     "columns": f'''SELECT {CAT}, n.nspname, c.relname, a.attname, a.attnum,
-        CASE WHEN a.identity = '' THEN pgsvce_is_default(a.relid, a.attnum, a.default_expr) END,
+        CASE WHEN a.identity = '' THEN pgsvce_is_default(a.relid, a.default_expr, a.atttypid, a.atttypmod) END,
         CASE WHEN a.attnotnull OR pgsvce_is_type('domain_notnull', a.atttypid, -1) THEN 'NO' ELSE 'YES' END,
         {_type_facts("a.atttypid", "a.atttypmod", charset_last=True)},
         pgsvce_is_type('domain_catalog', a.atttypid, a.atttypmod),
@@ -302,14 +302,14 @@ VIEWS = {
         LEFT JOIN main."pgsvc$class" uc ON uc.oid = uk.conrelid
         LEFT JOIN main."pgsvc$namespace" un ON un.oid = uc.nspoid
         WHERE k.contype = 'f' AND {_visible(NOT_SELECT)}''',
-    "check_constraints": f'''SELECT {CAT}, n.nspname, k.conname, pgsvce_is_check_clause(k.oid, k.expr)
+    "check_constraints": f'''SELECT {CAT}, n.nspname, k.conname, pgsvce_is_check_clause(k.oid)
         FROM main."pgsvc$constraint" k {_join_rel("c.oid = k.conrelid")}
         WHERE k.contype = 'c' AND pgsvce_is_owner(c.oid)
         UNION ALL
         SELECT {CAT}, nn.nspname, nn.conname, nn.clause FROM ({_NOT_NULL}) nn
         WHERE pgsvce_is_owner(nn.relid)
         UNION ALL
-        SELECT {CAT}, n.nspname, dc.conname, pgsvce_is_check_clause(dc.oid, dc.expr) FROM {_DOMAIN_CHECKS}''',
+        SELECT {CAT}, n.nspname, dc.conname, pgsvce_is_check_clause(dc.oid) FROM {_DOMAIN_CHECKS}''',
     # identity columns' sequences are internal to their column: not listed (as PostgreSQL)
     "sequences": f'''SELECT {CAT}, n.nspname, c.relname, pgsvce_is_type('data_type', s.typid, -1),
         pgsvce_is_type('numeric_precision', s.typid, -1), 2, 0,
@@ -334,7 +334,7 @@ VIEWS = {
           AND {_visible(COLUMN_USE)}''',
     # domains and their checks are shown to members of their owner (the bootstrap superuser)
     "domains": f'''SELECT {CAT}, n.nspname, t.typname, {_type_facts("t.oid", "-1")},
-        pgsvce_is_default(t.oid, 0, t.default_expr), {CAT},
+        pgsvce_is_domain_default(t.oid), {CAT},
         pgsvce_is_type('udt_schema', t.basetype, t.typmod), pgsvce_is_type('udt_name', t.basetype, t.typmod),
         NULL, NULL, NULL, NULL, '1'
         FROM main."pgsvc$type" t JOIN main."pgsvc$namespace" n ON n.oid = t.nspoid
