@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from pgsvc.errors import SqlError
-from pgsvc.sql import regtypes, syscat_funcs, syscat_procs
+from pgsvc.sql import regtypes, syscat_funcs, syscat_procs, syscat_sizes
 from pgsvc.sql.types import binary_encoder, text_encoder
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.regoid import RegOid
@@ -43,22 +43,22 @@ def test_quote_ident_follows_quote_identifier(name, quoted):
     (9 * 10**18, "7994 PB"),
 ])
 def test_size_pretty_bigint(value, pretty):
-    assert syscat_funcs.size_pretty(value) == pretty
+    assert syscat_sizes.size_pretty(value) == pretty
 
 
 def test_size_pretty_numeric_keeps_fractions_below_10_kb():
-    assert syscat_funcs.size_pretty("1.5", numeric=True) == "1.5 bytes"
-    assert syscat_funcs.size_pretty("10240.7", numeric=True) == "10 kB"
-    assert syscat_funcs.size_pretty("-10752.5", numeric=True) == "-11 kB"
-    assert syscat_funcs.size_pretty("1e30", numeric=True) == "888178419700125 PB"
+    assert syscat_sizes.size_pretty("1.5", numeric=True) == "1.5 bytes"
+    assert syscat_sizes.size_pretty("10240.7", numeric=True) == "10 kB"
+    assert syscat_sizes.size_pretty("-10752.5", numeric=True) == "-11 kB"
+    assert syscat_sizes.size_pretty("1e30", numeric=True) == "888178419700125 PB"
 
 
 def test_size_bytes_units_and_errors():
-    assert syscat_funcs.size_bytes("10 kB") == 10240
-    assert syscat_funcs.size_bytes("1.5 GB") == 1610612736
-    assert syscat_funcs.size_bytes(" 123 ") == 123
+    assert syscat_sizes.size_bytes("10 kB") == 10240
+    assert syscat_sizes.size_bytes("1.5 GB") == 1610612736
+    assert syscat_sizes.size_bytes(" 123 ") == 123
     with pytest.raises(SqlError) as e:
-        syscat_funcs.size_bytes("10 XB")
+        syscat_sizes.size_bytes("10 XB")
     assert e.value.sqlstate == "22023" and e.value.detail == 'Invalid size unit: "XB".'
 
 
