@@ -92,6 +92,8 @@ class Authz:
         sc = self.shared()
         key = (sc.cat.data_version(), self.epoch, sc.current_oid, self.engine.catalog.version)
         if key != self._key:
+            if self._key is not None and key[:3] != self._key[:3]:
+                forget_translations(self.engine)  # roles changed: search-path resolution may too
             self._key = key
             self._super.clear()
             self._privs_of.clear()
@@ -190,6 +192,8 @@ class Authz:
         return got
 
     def database_allows(self, role: int, letter: str) -> bool:
+        if self.is_superuser(role):
+            return True
         db = self.database()
         return letter in self.letters_held(role, "database", db.owner, self.shared().cat.database_acl(db.oid))
 
@@ -267,6 +271,13 @@ class Authz:
         if self.is_superuser(me):
             return schemas
         return [s for s in schemas if self.schema_allows(me, s, "U")]
+
+
+def forget_translations(engine) -> None:
+    """Cached translations resolved unqualified names over the schemas the role could use
+    then (PostgreSQL skips schemas without USAGE); after a role change they are made again."""
+    for cache in ("simple_cache", "script_cache", "prepare_cache"):
+        getattr(engine, cache, {}).clear()
 
 
 def denied(word: str, name: str) -> SqlError:

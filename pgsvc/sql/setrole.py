@@ -66,12 +66,10 @@ def remember(engine, sc, local: bool) -> None:
 def changed(engine) -> None:
     """Translations bake in nothing role-specific, but search-path resolution skips
     schemas without USAGE: forget cached translations, and cached decisions."""
-    from pgsvc.sql.authz import invalidate
+    from pgsvc.sql.authz import forget_translations, invalidate
     invalidate(engine)
     report(engine)
-    engine.simple_cache.clear()
-    engine.script_cache.clear()
-    engine.prepare_cache.clear()
+    forget_translations(engine)
 
 
 def report(engine) -> None:

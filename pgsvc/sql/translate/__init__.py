@@ -113,8 +113,9 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, TargetSrfMixin, DmlMixin):
         if rel is None:
             name = f"{rv.schemaname}.{rv.relname}" if rv.schemaname else rv.relname
             raise SqlError("42P01", f'relation "{name}" does not exist', position=_loc(rv))
-        if rv.schemaname and not self.check_as and not any(n[:2] == ("n", rel.schema) for n in self.privs_needed):
-            # a qualified name needs USAGE on its schema (the error points at the name)
+        if not self.check_as and not any(n[:2] == ("n", rel.schema) for n in self.privs_needed):
+            # a name needs USAGE on its schema (the error points at it); an unqualified one was
+            # found on the schemas usable at translation, and stays checked at each execution
             self.privs_needed.append(("n", rel.schema, "U", 0, False, _loc(rv)))
         return rel
 
