@@ -104,6 +104,7 @@ def resolve_operator(name: str, left: int, right: int, position: int | None = No
     return found
 
 
+_ENUM_FUNCTIONS = ("min", "max", "enum_first", "enum_last", "enum_range")  # anyenum (translate.enumfuncs)
 _ENUM_COMPARISONS = {"=": "=", "<>": "<>", "!=": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 
 
@@ -117,13 +118,6 @@ def _enum_operator(name: str, left: int, right: int) -> F.OperSig | None:
     if not enum or {left, right} - {enum, UNKNOWN}:
         return None
     return F.OperSig(name, enum, enum, O.BOOL, f"({{0}} {op} {{1}})")
-
-
-def enum_aggregate(name: str, args: list[int]) -> F.FuncSig | None:
-    """min(anyenum) / max(anyenum)."""
-    if name in ("min", "max") and len(args) == 1 and is_enum(args[0]):
-        return F.FuncSig(name, (args[0],), args[0], f"{name}({{0}})", "aggregate")
-    return None
 
 
 def _no_operator(name: str, left: int, right: int, position: int | None) -> SqlError:
@@ -201,9 +195,10 @@ def function_candidates(name: str) -> list[F.FuncSig]:
 
 def resolve_function(name: str, args: list[int], position: int | None = None,
                      extra: dict[str, list[F.FuncSig]] | None = None, only_extra: bool = False) -> F.FuncSig:
-    enum_agg = enum_aggregate(name, args)
-    if enum_agg is not None:
-        return enum_agg
+    from pgsvc.sql.translate.enumfuncs import enum_sig
+    enum_fn = enum_sig(name, args) if name in _ENUM_FUNCTIONS else None
+    if enum_fn is not None:
+        return enum_fn
     cands = [] if only_extra else list(function_candidates(name))
     if not cands and extra:
         cands = list(extra.get(name, []))

@@ -159,6 +159,25 @@ CASES = {
         SELECT 'a'::re;
         SELECT typname FROM pg_type WHERE typname LIKE '%r_2' OR typname LIKE '%re' ORDER BY 1;
     """,
+    "enum_functions": r"""
+        CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+        ALTER TYPE mood ADD VALUE 'meh' BEFORE 'ok';
+        CREATE TYPE e0 AS ENUM ();
+        CREATE TABLE ef (m mood);
+        INSERT INTO ef VALUES ('ok'), ('sad'), (NULL);
+        SELECT enum_first(NULL::mood), enum_last(NULL::mood), enum_range(NULL::mood),
+               enum_range('meh'::mood, 'happy'::mood), enum_range(NULL, 'ok'::mood), enum_range('ok'::mood, NULL),
+               enum_range('happy'::mood, 'sad'::mood);
+        SELECT enum_first(1);
+        SELECT enum_first(NULL);
+        SELECT enum_range('ok'::mood, 'x');
+        SELECT pg_typeof(enum_range(NULL::mood)), enum_first(m), enum_range(m, NULL), min(m) OVER (), max(m) OVER ()
+          FROM ef ORDER BY m;
+        SELECT enum_first(NULL::e0);
+        SELECT enum_range(NULL::e0);
+        SELECT enum_first(m) FROM ef WHERE false;
+        SELECT unnest(enum_range(NULL::mood));
+    """,
     "regtype": r"""
         CREATE TYPE mood AS ENUM ('a');
         CREATE DOMAIN pi AS int;
