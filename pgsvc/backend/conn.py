@@ -26,6 +26,7 @@ class ClientConnection:
         self.buffer = MessageBuffer()
         self._out: list[bytes] = []
         self._out_size = 0
+        self.tls = False  # set by the start-up phase when the socket is wrapped in TLS
         self._wakeup_fd: int | None = None
         self._poller: tuple[int, select.poll] | None = None  # (socket fd, poll object)
 
@@ -67,8 +68,7 @@ class ClientConnection:
             self.buffer.feed(data)
 
     def _wait_readable(self, timeout: float | None, on_wakeup) -> bool:
-        pending = getattr(self.sock, "pending", None)
-        if pending is not None and pending():
+        if self.tls and self.sock.pending():
             return True  # TLS has decrypted bytes buffered
         sock_fd = self.sock.fileno()
         poller = self._poller_for(sock_fd)

@@ -113,20 +113,35 @@ def _utf8(raw: bytes) -> str:
 # ---------------------------------------------------------------- message framing
 
 class MessageBuffer:
-    """Accumulates bytes from the socket and yields (type, body) messages."""
+    """Accumulates bytes from the socket and yields (type, body) messages.
+
+    The usual case: a recv() holds whole messages (a query, or Bind/Execute/Sync) and
+    nothing is left over. Its bytes are then kept as they are and bodies are sliced
+    from them (one copy). Only when a message spans recv() calls are the bytes
+    gathered in a bytearray (appends are amortised: a large COPY or query is never
+    re-copied per chunk)."""
 
     __slots__ = ("_buf", "_pos", "max_length")
 
     def __init__(self, max_length: int = MAX_MESSAGE) -> None:
-        self._buf = bytearray()
+        self._buf: bytes | bytearray = b""
         self._pos = 0
         self.max_length = max_length
 
     def feed(self, data: bytes) -> None:
-        if self._pos and self._pos == len(self._buf):
-            self._buf.clear()
+        buf = self._buf
+        if self._pos == len(buf):
+            self._buf = bytes(data)
             self._pos = 0
-        self._buf += data
+        elif type(buf) is bytearray:
+            buf += data
+        else:
+            self._buf = bytearray(buf[self._pos:]) + data
+            self._pos = 0
+
+    def next_type(self) -> bytes:
+        """The type byte of the next message, if its first byte has arrived (else b"")."""
+        return self._buf[self._pos:self._pos + 1]
 
     def pending(self) -> int:
         return len(self._buf) - self._pos
@@ -149,8 +164,10 @@ class MessageBuffer:
         end = pos + 1 + length
         if len(buf) < end:
             return None
-        body = bytes(buf[pos + 5:end])
         self._pos = end
+        if type(buf) is bytes:
+            return mtype, buf[pos + 5:end]
+        body = bytes(buf[pos + 5:end])
         if end > 65536 and end == len(buf):
             buf.clear()
             self._pos = 0
@@ -339,7 +356,16 @@ def _decode_bind_checked(body: bytes) -> Bind:
     return Bind(portal, statement, tuple(formats), params, tuple(result_formats))
 
 
+_DESCRIBE_KINDS = {ord("S"): "S", ord("P"): "P"}
+
+
 def decode_describe_or_close(body: bytes) -> tuple[str, str]:
+    kind = _DESCRIBE_KINDS.get(body[0]) if body else None
+    if kind is not None and body.find(b"\x00", 1) == len(body) - 1:
+        try:
+            return kind, body[1:-1].decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # reported by the checked reader below
     r = Reader(body)
     kind = r.byte()
     name = r.cstring()
@@ -350,6 +376,12 @@ def decode_describe_or_close(body: bytes) -> tuple[str, str]:
 
 
 def decode_execute(body: bytes) -> tuple[str, int]:
+    end = body.find(b"\x00")
+    if end >= 0 and end == len(body) - 5:
+        try:
+            return body[:end].decode("utf-8"), _I32.unpack_from(body, end + 1)[0]
+        except UnicodeDecodeError:
+            pass  # reported by the checked reader below
     r = Reader(body)
     portal = r.cstring()
     max_rows = r.int32()

@@ -589,7 +589,7 @@ class Session:
         self._arm_statement_timeout()
         try:
             if portal.result is None:
-                if not self.in_batch:
+                if not self.in_batch and not self._runs_alone(stmt):
                     self.in_batch = True
                     self.engine.begin_implicit()
                 self._set_state("active", stmt.sql, True)
@@ -601,6 +601,12 @@ class Session:
             self._send_portal_rows(portal, max_rows)
         finally:
             self._disarm_statement_timeout()
+
+    def _runs_alone(self, stmt) -> bool:
+        """The batch is this one read-only statement (Sync is next, already received):
+        no implicit transaction around it, as for a one-statement simple query. A
+        read has nothing to commit, so where it commits is not visible."""
+        return self.conn.buffer.next_type() == b"S" and self.engine.read_only_select(stmt)
 
     def _send_portal_rows(self, portal: Portal, max_rows: int) -> None:
         result = portal.result

@@ -126,6 +126,10 @@ class EngineProtocol(Protocol):
     def end_implicit(self, success: bool) -> None:
         """Commit (success) or roll back the implicit transaction, if one is open."""
 
+    def read_only_select(self, stmt: StatementProtocol) -> bool:
+        """True for a statement that, alone in an extended-protocol batch (Sync follows its
+        Execute), may run without begin_implicit(): what a one-statement simple query does."""
+
     def transaction_status(self) -> str:
         """ReadyForQuery's status: 'I' idle, 'T' in a block, 'E' in a failed block."""
 

@@ -83,6 +83,7 @@ class Engine(Runner):
         self.cursors: dict = {}  # DECLARE name CURSOR ...
         self.planner_settings: dict[str, str] = {}  # SET enable_seqscan = off, ...
         self._detail_hint = None
+        self.checked_stmt = None  # see parse_script
 
     # --- connection set-up ----------------------------------------------------------
 
@@ -214,6 +215,15 @@ class Engine(Runner):
     # --- EngineProtocol: parsing ---------------------------------------------------------
 
     def parse_script(self, sql: str) -> list:
+        stmts = self._parse_script(sql)
+        # The catalog was checked just now for this query: its first statement, which the
+        # session executes next, need not check again (one PRAGMA data_version per
+        # simple query instead of two). By identity: a marker left over by a query that
+        # never ran matches no statement that a later message can execute.
+        self.checked_stmt = stmts[0] if stmts else None
+        return stmts
+
+    def _parse_script(self, sql: str) -> list:
         self.check_catalog_if_idle()
         cached = self.script_cache.get(sql)
         if cached is not None:
@@ -308,6 +318,13 @@ class Engine(Runner):
     def begin_implicit(self) -> None:
         if not self.txn.block:
             self.txn.implicit = True
+
+    def read_only_select(self, stmt) -> bool:
+        """A plain SELECT that writes nothing (no nextval(), no locking clause): alone
+        before Sync it needs no implicit transaction of its own and runs as a
+        one-statement simple query does (an autocommit read, no BEGIN/COMMIT)."""
+        return stmt.command == "SELECT" and not stmt.writes and stmt.handler is None \
+            and stmt.sqlite_sql is not None
 
     def end_implicit(self, success: bool) -> None:
         if self.txn.block or not self.txn.implicit:

@@ -185,7 +185,7 @@ class Runner:
         if self.sequences.stmt_before:
             self.sequences.stmt_before.clear()
         if not self.txn.open and stmt.version != self.catalog.version or \
-                (not self.txn.open and stmt.sqlite_sql is not None and self._stale()):
+                (not self.txn.open and stmt.sqlite_sql is not None and self._stale(stmt)):
             stmt = self.retranslate(stmt)
         if "privs" in stmt.extra:
             from pgsvc.sql.authz import authz
@@ -209,7 +209,10 @@ class Runner:
             return self.txn.read_only
         return bool(self.session.settings.get("default_transaction_read_only"))
 
-    def _stale(self) -> bool:
+    def _stale(self, stmt: Statement) -> bool:
+        if stmt is self.checked_stmt:  # parse_script has just checked (Engine.parse_script)
+            self.checked_stmt = None
+            return False
         return self.others_committed() and self.check_catalog()
 
     def retranslate(self, stmt: Statement) -> Statement:

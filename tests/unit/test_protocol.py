@@ -103,6 +103,22 @@ def test_buffer_yields_whole_messages_across_partial_feeds():
     assert buf.pending() == 0
 
 
+def test_buffer_whole_and_split_recvs_give_bytes_bodies():
+    bind, sync = P.message(b"B", b"\0s\0" + bytes(6)), P.message(b"S")
+    buf = P.MessageBuffer()
+    buf.feed(bind + sync + bind[:3])  # two whole messages and the start of a third
+    assert buf.next_message() == (b"B", bind[5:])
+    assert buf.next_type() == b"S"
+    assert buf.next_message() == (b"S", b"")
+    assert buf.next_message() is None and buf.next_type() == b"B"
+    buf.feed(bind[3:7])
+    buf.feed(bind[7:] + sync)
+    for expected in ((b"B", bind[5:]), (b"S", b"")):
+        mtype, body = buf.next_message()
+        assert (mtype, body) == expected and type(body) is bytes
+    assert buf.next_message() is None and buf.next_type() == b"" and buf.pending() == 0
+
+
 def test_buffer_needed():
     buf = P.MessageBuffer()
     assert buf.needed() == 5
@@ -243,6 +259,14 @@ def test_decode_query_describe_execute_password_sasl():
     with pytest.raises(SqlError):
         P.decode_describe_or_close(b"Xname\0")
     assert P.decode_execute(b"\0" + struct.pack("!i", 10)) == ("", 10)
+    assert P.decode_execute(b"p1\0" + struct.pack("!i", -1)) == ("p1", -1)
+    assert P.decode_describe_or_close(b"S\0") == ("S", "")
+    for bad in (b"", b"P", b"Pa\0b\0", b"P\xff\0", b"Pname"):
+        with pytest.raises(SqlError):
+            P.decode_describe_or_close(bad)
+    for bad in (b"", b"\0\0\0\0", b"p\0" + bytes(5), b"\xff\0" + bytes(4)):
+        with pytest.raises(SqlError):
+            P.decode_execute(bad)
     assert P.decode_password(b"secret\0") == b"secret"
     for bad in (b"", b"secret", b"se\0cret\0"):
         with pytest.raises(FatalError):

@@ -105,6 +105,9 @@ class FakeEngine:
     def end_implicit(self, success):
         self.implicit.append(("end", success))
 
+    def read_only_select(self, stmt):
+        return False
+
     def transaction_status(self):
         return self.status
 
