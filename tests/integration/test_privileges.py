@@ -457,3 +457,34 @@ def test_set_role_reports_is_superuser_and_session_authorization(srv):
     finally:
         with _connect(srv, "postgres") as su:
             su.execute("DROP ROLE ps_user")
+
+
+def test_membership_changes_by_another_session_apply_at_the_next_statement(srv):
+    """Privileges held through a group follow GRANT/REVOKE of the membership made by another
+    session at once (the shared catalog's change invalidates cached decisions), prepared
+    statements included; NOINHERIT members need SET ROLE."""
+    with _connect(srv, "postgres") as su:
+        su.execute("CREATE ROLE pm_grp NOLOGIN; CREATE ROLE pm_user LOGIN")
+        su.execute("CREATE TABLE pm_t (a int)")
+        su.execute("GRANT SELECT ON pm_t TO pm_grp")
+    try:
+        with _connect(srv, "pm_user") as c, _connect(srv, "postgres") as su:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                c.execute("SELECT count(*) FROM pm_t", prepare=True)
+            su.execute("GRANT pm_grp TO pm_user")
+            assert c.execute("SELECT count(*) FROM pm_t", prepare=True).fetchone() == (0,)
+            su.execute("ALTER ROLE pm_user NOINHERIT")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                c.execute("SELECT count(*) FROM pm_t", prepare=True)
+            c.execute("SET ROLE pm_grp")
+            assert c.execute("SELECT count(*), current_user FROM pm_t").fetchone() == (0, "pm_grp")
+            c.execute("RESET ROLE")
+            su.execute("ALTER ROLE pm_user INHERIT")
+            assert c.execute("SELECT count(*) FROM pm_t", prepare=True).fetchone() == (0,)
+            su.execute("REVOKE pm_grp FROM pm_user")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                c.execute("SELECT count(*) FROM pm_t", prepare=True)
+    finally:
+        with _connect(srv, "postgres") as su:
+            su.execute("DROP TABLE pm_t")
+            su.execute("DROP ROLE pm_grp, pm_user")
