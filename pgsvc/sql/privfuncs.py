@@ -224,7 +224,7 @@ def _udf(engine, fn):
 
 def register(conn, engine) -> None:
     inq = Inquiry(engine)
-    for name, (method, objs) in _FORMS.items():
+    for name, (method, _objs) in _FORMS.items():
         fn = getattr(inq, method)
         conn.create_function(f"pgsvce_{name}_2", 2, _udf(engine, lambda o, p, fn=fn: fn(None, o, p)))
         conn.create_function(f"pgsvce_{name}_3", 3, _udf(engine, fn))
