@@ -166,17 +166,28 @@ def _relation_names(engine, text: str) -> tuple[str | None, str]:
 
 
 def find_relation(engine, schema: str | None, name: str):
-    """The relation a (schema, name) finds: pg_catalog's first, then the search path."""
+    """The relation a (schema, name) finds: pg_catalog's first (searched implicitly, as
+    PostgreSQL does), then each schema of the search path in order."""
     from pgsvc.sql import syscat
     if schema is not None:
         _schema_oid(engine, schema)
     rel = syscat.find(schema, name)
-    if rel is None:
+    if rel is not None:
+        return rel
+    for s in [schema] if schema is not None else engine.search_path():
+        rel = _relation_in(engine, s, name)
+        if rel is not None:
+            return rel
+    return None
+
+
+def _relation_in(engine, schema: str, name: str):
+    if schema == "information_schema":
         infoschema = _infoschema()
-        rel = infoschema.find(schema, name) if infoschema is not None else None
-    if rel is None and schema not in _SYSTEM_SCHEMAS:
-        rel = engine.catalog.lookup(schema, name, engine.search_path())
-    return rel
+        return infoschema.find(schema, name) if infoschema is not None else None
+    if schema in _SYSTEM_SCHEMAS:
+        return None
+    return engine.catalog.lookup(schema, name, [])
 
 
 def _regclass_in(engine, text: str) -> int:

@@ -68,6 +68,16 @@ CASES = {
         SELECT c.oid::regclass FROM pg_class c WHERE c.relname = 't1';
         RESET search_path;
         SELECT to_regclass('t1'), to_regclass('h2rq.t1');
+        SELECT 'information_schema.tables'::regclass, to_regclass('tables');
+        SET search_path = information_schema, public;
+        SELECT 'information_schema.tables'::regclass, 'tables'::regclass = 'information_schema.tables'::regclass;
+        RESET search_path;
+        CREATE TEMP TABLE h2rq_tmp (a int);
+        SELECT 'h2rq_tmp'::regclass, pg_my_temp_schema()::regnamespace::text LIKE 'pg_temp_%',
+               pg_is_other_temp_schema(pg_my_temp_schema()),
+               current_schemas(true) = ARRAY[pg_my_temp_schema()::regnamespace::name, 'pg_catalog', 'public']::name[],
+               current_schemas(false);
+        DROP TABLE h2rq_tmp;
         DROP TABLE "H2rq Mixed", h2rq.t1;
         DROP SCHEMA h2rq;
     """,
