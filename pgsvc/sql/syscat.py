@@ -238,12 +238,11 @@ def encoding_name(code) -> str | None:
 
 def table_is_visible(engine, oid) -> bool | None:
     """pg_table_is_visible: the relation is the one its bare name finds on the search path."""
+    from pgsvc.sql.regtypes import relation_by_oid, relation_visible
     if oid is None:
         return None
-    rel = engine.catalog.by_oid.get(int(oid))
-    if rel is None:
-        return True if int(oid) in REL_OIDS.values() else None
-    return engine.catalog.lookup(None, rel.name, engine.search_path()) is rel
+    rel = relation_by_oid(engine, int(oid))
+    return None if rel is None else relation_visible(engine, rel)
 
 
 def register(conn, engine) -> None:
