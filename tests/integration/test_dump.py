@@ -50,6 +50,8 @@ CREATE INDEX orders_customer_idx ON sales.orders (customer_id, amount DESC);
 CREATE VIEW sales.big_orders AS
     SELECT o.id, c.email, o.amount FROM sales.orders o JOIN sales.customer c ON c.id = o.customer_id
     WHERE o.amount > 900;
+-- named to sort before the view it reads: the dump must order views by dependency
+CREATE VIEW sales.a_top_orders AS SELECT id, amount FROM sales.big_orders WHERE amount > 990;
 COMMENT ON TABLE sales.orders IS 'one row per order';
 COMMENT ON COLUMN sales.customer.email IS 'the customer''s address';
 INSERT INTO sales.customer (email, name)
@@ -67,7 +69,8 @@ INSERT INTO sales.orders (id, customer_id, amount, note, paid, placed)
 
 ROWS = ["SELECT * FROM sales.customer ORDER BY id",
         "SELECT * FROM sales.orders ORDER BY id",
-        "SELECT * FROM sales.big_orders ORDER BY id"]
+        "SELECT * FROM sales.big_orders ORDER BY id",
+        "SELECT * FROM sales.a_top_orders ORDER BY id"]
 DESCRIBE = [r"\d sales.customer", r"\d sales.orders", r"\d sales.big_orders", r"\d sales.invoice_no"]
 # advancing the sequences on both sides shows they were restored where the source was
 NEXT_VALUES = "SELECT nextval('sales.invoice_no'), nextval('sales.customer_id_seq')"
