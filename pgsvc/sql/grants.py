@@ -286,7 +286,15 @@ def give_relation(engine, rel, new: int) -> None:
 
 
 def alter_owner_stmt(engine, tr, text, node: ast.AlterOwnerStmt) -> Statement:
-    """ALTER SCHEMA ... OWNER TO (databases: pgsvc.sql.databases)."""
+    """ALTER SCHEMA ... OWNER TO (databases: pgsvc.sql.databases; types: pgsvc.sql.ddl_types)."""
+    if node.objectType in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
+        tag = "ALTER TYPE" if node.objectType == OT.OBJECT_TYPE else "ALTER DOMAIN"
+
+        def run_type(e, s, p):
+            from pgsvc.sql.ddl_types import DdlTypes
+            e.run_atomic(lambda: DdlTypes(e).alter_owner(node))
+            return Result(None, [], tag)
+        return _stmt(text, tag, run_type)
     if node.objectType != OT.OBJECT_SCHEMA:
         raise SqlError("0A000", f"ALTER {node.objectType.name[7:]} ... OWNER TO is not supported")
     name = node.object.sval
@@ -380,6 +388,9 @@ def translate_drop_owned(engine, tr, text, node: ast.DropOwnedStmt) -> Statement
                     if err.sqlstate == "2BP01":  # PostgreSQL drops the set at once and words it so
                         err.message = "cannot drop desired object(s) because other objects depend on them"
                     raise
+        from pgsvc.sql.ddl_types import DdlTypes
+        DdlTypes(engine).drop_owned_types(olds, cascade)  # domains and enums
+        d.refresh()
         for obj_oid, owner, text_acl in engine.conn.execute('SELECT objoid, owner, acl FROM "pgsvc$acl"').fetchall():
             items = A.load(text_acl)
             for old in olds:
@@ -397,6 +408,16 @@ def translate_drop_owned(engine, tr, text, node: ast.DropOwnedStmt) -> Statement
                 engine.conn.execute('DELETE FROM "pgsvc$namespace" WHERE nspname = ?', (name,))
                 engine.conn.execute('DELETE FROM "pgsvc$acl" WHERE objoid = ?', (engine.catalog.schemas[name],))
         d.refresh()
+        sc = shared(engine)
+
+        def revoke_on_databases():  # the roles' privileges on databases go too (not the databases)
+            for (db_oid,) in sc.cat.conn.execute("SELECT oid FROM pg_database").fetchall():
+                items = sc.cat.database_acl(db_oid)
+                if any(A.mentions(items, old) for old in olds):
+                    for old in olds:
+                        items = A.without_role(items, old)
+                    sc.cat.set_database_acl(db_oid, items)
+        sc.write(revoke_on_databases)
 
     def run(e, s, p):
         e.run_atomic(change)
@@ -423,7 +444,8 @@ def owned_objects(engine, role: int) -> list[tuple[int, str]]:
             lines.append((rel.oid, f"owner of {word} {qualified(engine, rel)}"))
         elif A.mentions(rel.acl, role):
             lines.append((rel.oid, f"privileges for {word} {qualified(engine, rel)}"))
-    return lines
+    from pgsvc.sql.ddl_types import owned_type_lines
+    return lines + owned_type_lines(role)
 
 
 def objects_elsewhere(engine, role: int) -> list[tuple[str, int]]:

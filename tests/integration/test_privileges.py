@@ -285,6 +285,14 @@ DROP ROLE pr_y;
 DROP ROLE postgres;
 RESET ROLE;
 DROP ROLE pr_x, pr_y;
+CREATE ROLE po_a LOGIN;
+CREATE DATABASE po_db;
+GRANT CREATE ON DATABASE po_db TO po_a;
+SELECT datacl FROM pg_database WHERE datname = 'po_db';
+DROP OWNED BY po_a;
+SELECT datacl FROM pg_database WHERE datname = 'po_db';
+DROP ROLE po_a;
+DROP DATABASE po_db;
 DROP DATABASE pv_db;
 DROP ROLE pv_alice, pv_bob, pv_carol, pv_grp, pv_noinh;
 """
