@@ -202,3 +202,63 @@ def test_to_date_and_to_timestamp(conns):
 def test_to_timestamp_errors(conns, text, template):
     same(conns, "SELECT to_timestamp(%s, %s)", (text, template))
     same(conns, "SELECT to_date(%s, %s)", (text, template))
+
+
+# --- LATERAL ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def lateral_tables(conns):
+    for c in conns:
+        c.execute("CREATE TABLE lat_t (a int, n int, arr int[], j jsonb)")
+        c.execute("INSERT INTO lat_t VALUES (1, 2, '{1,2}', '[1, \"x\", {\"k\": 2.50}]'), (2, 0, '{}', '[]'), "
+                  "(3, 3, NULL, NULL)")
+        c.execute("CREATE TABLE lat_u (a int, b float8, c text, d numeric, e bytea)")
+        c.execute("INSERT INTO lat_u VALUES (1, 0.1, 'x', 1.50, '\\x00ff'), (1, 1e300, 'y', -2, NULL), "
+                  "(3, 3.5, NULL, 10, '\\x')")
+    return conns
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT * FROM lat_t t, LATERAL (SELECT u.b FROM lat_u u WHERE u.a = t.a ORDER BY b DESC LIMIT 1) s ORDER BY t.a",
+    "SELECT t.a, s.* FROM lat_t t CROSS JOIN LATERAL (SELECT b, c, d, e FROM lat_u u WHERE u.a = t.a) s "
+    "ORDER BY t.a, s.b",
+    "SELECT t.a, s.* FROM lat_t t JOIN LATERAL (SELECT b FROM lat_u u WHERE u.a = t.a) s ON true ORDER BY 1, 2",
+    "SELECT t.a, s.* FROM lat_t t LEFT JOIN LATERAL (SELECT b, c FROM lat_u u WHERE u.a = t.a) s ON s.b > 1 "
+    "ORDER BY 1, 2",
+    "SELECT t.a, x.* FROM lat_t t LEFT JOIN LATERAL (SELECT count(*), sum(b), max(d) FROM lat_u u "
+    "WHERE u.a = t.a) x ON true ORDER BY 1",
+    "SELECT t.a, s.total FROM lat_t t, LATERAL (SELECT sum(d) AS total FROM lat_u u WHERE u.a = t.a) s "
+    "WHERE s.total IS NOT NULL ORDER BY 1",
+    "SELECT t.a, s.b FROM lat_t t, LATERAL (SELECT b FROM lat_u u WHERE u.a = t.a ORDER BY b) s ORDER BY 1, 2",
+    "SELECT t.a, g FROM lat_t t, generate_series(1, t.n) g ORDER BY 1, 2",
+    "SELECT t.a, g FROM lat_t t LEFT JOIN LATERAL generate_series(1, t.n) g ON true ORDER BY 1, 2",
+    "SELECT t.a, g FROM lat_t t CROSS JOIN LATERAL generate_series(t.n, 1, -1) AS g ORDER BY 1, 2 DESC",
+    "SELECT t.a, e FROM lat_t t, unnest(t.arr) e ORDER BY 1, 2",
+    "SELECT t.a, e, k FROM lat_t t, unnest(t.arr) WITH ORDINALITY AS u(e, k) ORDER BY 1, 3",
+    "SELECT t.a, e FROM lat_t t, jsonb_array_elements(t.j) e ORDER BY 1, 2",
+    "SELECT t.a, e FROM lat_t t, jsonb_array_elements_text(t.j) e ORDER BY 1, 2",
+    "SELECT t.a, e FROM lat_t t, json_array_elements(t.j::json) AS e ORDER BY 1, 2::text",
+    "SELECT t.a, (SELECT string_agg(s.c, ',') FROM LATERAL (SELECT c FROM lat_u u WHERE u.a = t.a ORDER BY c) s) "
+    "FROM lat_t t ORDER BY 1",
+    "SELECT t.a, s.x FROM lat_t t, LATERAL (SELECT t.n * 2 AS x) s ORDER BY 1",
+    "SELECT * FROM lat_t t RIGHT JOIN LATERAL (SELECT * FROM lat_u u WHERE u.a = t.a) s ON true",
+    "SELECT * FROM lat_t t FULL JOIN LATERAL (SELECT 1 AS one) s ON true ORDER BY t.a",
+    "SELECT * FROM (SELECT 1 AS x) q, (SELECT q.x) s",
+    "SELECT * FROM lat_t t, LATERAL (SELECT u.nope FROM lat_u u WHERE u.a = t.a) s",
+])
+def test_lateral(lateral_tables, sql):
+    same(lateral_tables, sql)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT * FROM json_array_elements('[1, {\"a\" : 2}, \"x\", null]') e",
+    "SELECT * FROM json_array_elements_text('[1, {\"a\" : 2}, \"x\", null]') e",
+    "SELECT * FROM jsonb_array_elements('[1, {\"a\" : 2}, \"x\", null]') e",
+    "SELECT * FROM jsonb_object_keys('{\"b\": 1, \"a\": 2}')",
+    "SELECT * FROM json_object_keys('{\"b\": 1, \"a\": 2}')",
+    "SELECT * FROM json_array_elements('{}')",
+    "SELECT * FROM jsonb_array_elements('1')",
+    "SELECT * FROM jsonb_object_keys('[1]')",
+])
+def test_json_set_functions(conns, sql):
+    same(conns, sql)

@@ -24,6 +24,7 @@ from pgsvc.sql.functions.udfs import like_to_glob  # noqa: F401
 from pgsvc.sql.functions.register import register_all  # noqa: F401
 
 from pgsvc.sql.functions.fmt_funcs import format_sigs as _format_sigs
+from pgsvc.sql.functions.jsonsets import json_set_sigs as _json_set_sigs
 
-for _sig in [*_AGGREGATES, *_format_sigs()]:
+for _sig in [*_AGGREGATES, *_format_sigs(), *_json_set_sigs()]:
     FUNCTIONS.setdefault(_sig.name, []).append(_sig)

@@ -40,7 +40,7 @@ def _agg_sigs() -> list[FuncSig]:
     f("sum", [O.NUMERIC], O.NUMERIC, "pgsvc_sum_numeric({0})")
     f("avg", [O.NUMERIC], O.NUMERIC, "pgsvc_avg_numeric({0})")
     for t in (O.FLOAT4, O.FLOAT8):
-        f("sum", [t], t, "total({0})")  # see note: SUM(NULL-only) -> NULL handled below
+        f("sum", [t], t, "sum({0})")  # SQLite's sum: NULL over no (non-null) rows, as PostgreSQL
         f("avg", [t], O.FLOAT8, "avg({0})")
     f("sum", [O.INTERVAL], O.INTERVAL, "pgsvc_sum_interval({0})")
     for name in ("min", "max"):

@@ -27,6 +27,8 @@ def all_udfs(ctx: FunctionContext) -> dict:
     udfs.update(make_udfs(ctx))
     from pgsvc.sql.functions import fmt_funcs
     udfs.update(fmt_funcs.make_udfs(ctx))
+    from pgsvc.sql.functions import rowsets
+    udfs.update(rowsets.make_udfs(ctx))
     return udfs
 
 

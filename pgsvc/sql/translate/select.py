@@ -17,6 +17,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql import resolve as R
 from pgsvc.sql import infoschema, syscat
 from pgsvc.sql.translate.expr import Ex, _collate, _loc, quote_ident
+from pgsvc.sql.translate.lateral import LateralMixin
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.types import oids as O
 
@@ -32,7 +33,7 @@ class Query:
         return f"({self.sql})"
 
 
-class SelectMixin:
+class SelectMixin(LateralMixin):
     def subquery(self, node, parent: Scope | None | bool = True) -> Query:
         """parent: the scope the subquery may reference (True: the current one)."""
         saved = (self.scope, self.agg_forbidden, self.windows)
@@ -350,11 +351,9 @@ class SelectMixin:
         if isinstance(node, ast.RangeSubselect):
             if node.alias is None:
                 raise SqlError("42601", "subquery in FROM must have an alias")
-            if node.lateral:  # SQLite's FROM subqueries cannot see the items before them
-                raise SqlError("0A000", "LATERAL subqueries in FROM are not supported",
-                               position=_loc(node.subquery))
-            # without LATERAL a FROM subquery sees only the enclosing query's outer scopes
-            q = self.subquery(node.subquery, parent=self.scope.parent)
+            if node.lateral:
+                return self.lateral_subquery(node)
+            q = self.plain_subquery(node)
             return self.add_derived(node.alias, q.columns, q.sql_paren())
         if isinstance(node, ast.RangeFunction):
             return self.range_function(node)
@@ -437,7 +436,12 @@ class SelectMixin:
         start = len(self.scope.entries)
         left = self.from_item(j.larg)
         mid = len(self.scope.entries)
-        right = self.from_item(j.rarg)
+        saved_outer, self.lateral_outer_join = (self.lateral_outer_join,
+                                                j.jointype in (jt.JOIN_RIGHT, jt.JOIN_FULL))
+        try:
+            right = self.from_item(j.rarg)
+        finally:
+            self.lateral_outer_join = saved_outer
         if isinstance(j.rarg, ast.JoinExpr):
             right = f"({right})"  # a JOIN (b JOIN c ON ..) ON ..: SQLite needs the parentheses
         kind = {jt.JOIN_INNER: "JOIN", jt.JOIN_LEFT: "LEFT JOIN", jt.JOIN_FULL: "FULL JOIN",
@@ -531,13 +535,12 @@ class SelectMixin:
         args = [self.expr(a) for a in call.args or ()]
         if name == "unnest" and len(args) == 1:
             return self.unnest_item(node, alias, args[0])
+        if any('"' in a.sql for a in args) and not (
+                name == "generate_series" and not node.ordinality and self.outer_only(call.args)):
+            # arguments read other FROM items (implicitly LATERAL) or outer queries
+            return self.lateral_function(node, call, name, alias, args)
         if node.ordinality:
             raise SqlError("0A000", f"WITH ORDINALITY on {name}() is not supported", position=_loc(call))
-        if name == "generate_series" and any('"' in a.sql for a in args) and self.outer_only(call.args):
-            pass  # columns of enclosing queries only: a correlated generator, not LATERAL
-        elif any('"' in a.sql for a in args):
-            raise SqlError("0A000", f"{name}() in FROM with arguments from other FROM items (LATERAL) "
-                           "is not supported", position=_loc(call))
         if name == "generate_series" and len(args) in (2, 3):
             t = R.common_type([a.oid for a in args], "generate_series")
             if t not in (O.INT4, O.INT8, O.INT2, O.UNKNOWN):

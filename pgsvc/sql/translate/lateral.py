@@ -1,0 +1,105 @@
+"""LATERAL: FROM items that read the FROM items before them.
+
+    FROM t, LATERAL (SELECT ... WHERE u.a = t.a LIMIT 1) s
+    FROM t LEFT JOIN LATERAL (...) s ON true
+    FROM t, generate_series(1, t.n) g          (functions in FROM are implicitly LATERAL)
+
+SQLite's FROM subqueries cannot see their left siblings, but its table-valued json_each
+may take an argument that does — including a correlated scalar subquery. So the
+subquery (or function) becomes json_each over a JSON array of its rows, evaluated again
+for each row on its left, which is exactly LATERAL's meaning; each output column reads
+its value back from the packed row (pgsvc.sql.functions.rowsets keeps stored values
+exact). Row order is the subquery's own (its ORDER BY keeps SQLite from flattening it
+into the aggregate). A LATERAL reference across RIGHT or FULL JOIN is PostgreSQL's
+error 42P10.
+"""
+
+from __future__ import annotations
+
+from pglast import ast
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.translate.expr import _loc, sql_literal
+from pgsvc.sql.translate.names import ColInfo, RangeEntry
+
+
+class LateralMixin:
+    lateral_outer_join = False  # set by join() while translating a RIGHT/FULL join's right side
+
+    def lateral_subquery(self, node: ast.RangeSubselect) -> str:
+        if self.lateral_outer_join:
+            return self.lateral_under_outer_join(node)
+        q = self.subquery(node.subquery, parent=True)  # the current scope: the items on its left
+        cols = ", ".join(f"c{i}" for i in range(len(q.columns)))
+        rows = (f"(SELECT json_group_array(json(pgsvc_rowpack({cols}))) FROM {q.sql_paren()})")
+        return self.add_packed(node.alias, [(c.name, c.oid, c.typmod) for c in q.columns], rows, _loc(node))
+
+    def plain_subquery(self, node: ast.RangeSubselect):
+        """A FROM subquery without LATERAL sees only the enclosing queries' scopes; naming an
+        item on its left is PostgreSQL's 'invalid reference' (with the LATERAL hint)."""
+        try:
+            return self.subquery(node.subquery, parent=self.scope.parent)
+        except SqlError as err:
+            table = err.message.split('"')[1] if err.sqlstate == "42P01" and '"' in err.message else None
+            if table is None or err.message.startswith("relation") or self.scope.entry(table) is None:
+                raise
+            raise SqlError("42P01", f'invalid reference to FROM-clause entry for table "{table}"',
+                           hint=f'There is an entry for table "{table}", but it cannot be referenced '
+                                "from this part of the query.", position=err.position) from None
+
+    def lateral_under_outer_join(self, node: ast.RangeSubselect) -> str:
+        """RIGHT/FULL JOIN LATERAL: fine while the subquery reads nothing on its left."""
+        try:
+            q = self.subquery(node.subquery, parent=self.scope.parent)
+        except SqlError as err:
+            if err.sqlstate != "42P01":
+                raise
+            table = err.message.split('"')[1] if '"' in err.message else "?"
+            raise SqlError("42P10", f'invalid reference to FROM-clause entry for table "{table}"',
+                           detail="The combining JOIN type must be INNER or LEFT for a LATERAL reference.",
+                           position=err.position) from None
+        return self.add_derived(node.alias, q.columns, q.sql_paren())
+
+    def lateral_function(self, node: ast.RangeFunction, call, name: str, alias: ast.Alias, args) -> str:
+        """A set-returning function whose arguments read other FROM items (or outer queries):
+        its generator runs per row inside pgsvc_srf_rows."""
+        from pgsvc.sql import resolve as R
+        from pgsvc.sql.translate.funcs import EXTRA_FUNCTIONS
+        sig = R.resolve_function(name, [a.oid for a in args], _loc(call), extra=EXTRA_FUNCTIONS)
+        if sig.kind != "set" or sig.generator is None:
+            raise SqlError("0A000", f"{name}() in FROM with arguments from other FROM items (LATERAL) "
+                           "is not supported", position=_loc(call))
+        coerced = [self.coerce(a, t) if t not in R.ANY_OIDS else self.finalize_unknown(a)
+                   for a, t in zip(args, sig.arg_oids)]
+        ret = sig.ret_oid
+        if ret in R.ANY_OIDS:
+            from pgsvc.sql.types.catalog import find_oid
+            t = find_oid(coerced[0].oid) if coerced else None
+            ret = t.elem_oid if t is not None and t.elem_oid else ret
+        oids = ",".join(str(c.oid) for c in coerced)
+        rows = f"pgsvc_srf_rows({sql_literal(name)}, {sql_literal(oids)}" + "".join(
+            f", {c.sql}" for c in coerced) + ")"
+        col = alias.colnames[0].sval if alias.colnames else (alias.aliasname if node.alias else name)
+        cols = [(col, ret, -1)]
+        if node.ordinality:
+            cols.append(("ordinality", 20, -1))
+        return self.add_packed(ast.Alias(aliasname=alias.aliasname, colnames=alias.colnames[1:]
+                                         if alias.colnames else None),
+                               cols, rows, _loc(node), ordinality=node.ordinality, first_named=True)
+
+    def add_packed(self, alias: ast.Alias, cols, rows_sql: str, position, ordinality: bool = False,
+                   first_named: bool = False) -> str:
+        """Register a FROM item whose rows are the packed JSON array `rows_sql`."""
+        sa = self.new_alias(alias.aliasname)
+        names = [c.sval for c in alias.colnames or ()]
+        if first_named:
+            names = [cols[0][0]] + names
+        if len(names) > len(cols):
+            raise SqlError("42P10", f'table "{alias.aliasname}" has {len(cols)} columns available but '
+                           f"{len(names)} columns specified", position=position)
+        entry = []
+        for i, (name, oid, typmod) in enumerate(cols):
+            sql = f"({sa}.key + 1)" if ordinality and i == len(cols) - 1 else f"pgsvc_rowcol({sa}.value, {i})"
+            entry.append(ColInfo(names[i] if i < len(names) else name, oid, typmod, sql))
+        self.scope.add(RangeEntry(alias.aliasname, entry), position)
+        return f"json_each({rows_sql}) AS {sa}"
