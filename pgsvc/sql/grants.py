@@ -85,7 +85,7 @@ class Grant:
             if spec.roletype == RS.ROLESPEC_PUBLIC:
                 out.append(A.PUBLIC)
             elif spec.roletype == RS.ROLESPEC_CSTRING:
-                out.append(shared(self.engine).role(spec.rolename).oid)
+                out.append(role_oid(self.engine, spec.rolename))
             elif spec.roletype == RS.ROLESPEC_SESSION_USER:
                 out.append(shared(self.engine).session_role().oid)
             else:
@@ -225,6 +225,19 @@ class Grant:
 
     def warn(self, sqlstate: str, message: str) -> None:
         self.engine.session.notice(SqlNotice(message, severity="WARNING", sqlstate=sqlstate))
+
+
+def role_oid(engine, name: str) -> int:
+    """A grantee: a role of the shared catalog, or one of PostgreSQL's predefined roles
+    (pg_database_owner, pg_read_all_data, ...), which pgsvc knows by their fixed OIDs."""
+    from pgsvc.sql.syscat_defs import PREDEFINED_ROLES
+    found = shared(engine).cat.find_role(name)
+    if found is not None:
+        return found.oid
+    oid = next((o for o, n in PREDEFINED_ROLES.items() if n == name), None)
+    if oid is None:
+        raise SqlError("42704", f'role "{name}" does not exist')
+    return oid
 
 
 # --- ALTER ... OWNER TO -----------------------------------------------------------------------
