@@ -20,6 +20,7 @@ Where the engine uses this:
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 
@@ -138,6 +139,9 @@ def oper_row(oid: int):
 
 def reg_in(engine, typoid: int, text: str) -> int:
     """The OID `text` denotes as a value of reg* type `typoid` (regclassin & co.)."""
+    if typoid in REG_ARRAYS:  # '{pg_class,pg_am}'::regclass[]: each element as its type reads it
+        from pgsvc.sql.types.arrays import parse_array
+        return parse_array(str(text), lambda item: reg_in(engine, REG_ARRAYS[typoid], item))
     raw = str(text)
     stripped = raw.strip()
     if stripped.isdigit():
@@ -351,6 +355,10 @@ def reg_out(engine, typoid: int, oid) -> str | None:
     """The text output of OID `oid` as reg* type `typoid` (regclassout & co.)."""
     if oid is None:
         return None
+    if typoid in REG_ARRAYS:
+        from pgsvc.sql.types.arrays import format_array
+        items = json.loads(oid) if isinstance(oid, str) else oid
+        return format_array(items, lambda item: reg_out(engine, REG_ARRAYS[typoid], item))
     oid = int(oid)
     if oid == 0:
         return "0" if typoid == O.REGOPER else "-"
@@ -500,9 +508,10 @@ def register(conn, engine) -> None:
         if text is None:
             return None
         try:
-            return reg_in(engine, typoid, text)
+            value = reg_in(engine, typoid, text)
         except SqlError as err:
             raise_sql(engine.fctx, err)
+        return json.dumps(value) if isinstance(value, list) else value
 
     def toreg(text, typoid):
         try:
@@ -523,12 +532,12 @@ def _install_casts() -> None:
     from pgsvc.sql.functions.casts import CASTS
     from pgsvc.sql.functions.signatures import CastSig, OperSig
     strings = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME)
-    for reg in REG_OIDS:
+    for reg in (*REG_OIDS, *REG_ARRAYS):
         for s in strings:
             CASTS[(reg, s)] = CastSig(reg, s, "a", f"pgsvce_regout({{0}}, {reg})")
             src = "rtrim({0}, ' ')" if s == O.BPCHAR else "{0}"
             CASTS[(s, reg)] = CastSig(s, reg, "e", f"pgsvce_regin({src}, {reg})")
-        for other in (O.OID, O.INT4, O.INT8):
+        for other in (O.OID, O.INT4, O.INT8) if reg in REG_OIDS else ():
             CASTS.setdefault((other, reg), CastSig(other, reg, "i", "{0}"))
             CASTS.setdefault((reg, other), CastSig(reg, other, "i" if other == O.OID else "a", "{0}"))
     # oidvector (pg_proc.proargtypes, pg_index.indclass) is an array of oid to PostgreSQL's

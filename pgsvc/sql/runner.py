@@ -83,7 +83,9 @@ class Statement:
 
 _PARAM_RE = re.compile(r"\?(\d+)")
 _REG_TYPES = frozenset({O.REGCLASS, O.REGTYPE, O.REGPROC, O.REGPROCEDURE, O.REGOPER, O.REGOPERATOR,
-                        O.REGNAMESPACE, O.REGROLE})
+                        O.REGNAMESPACE, O.REGROLE, O.ARRAY_REGCLASS, O.ARRAY_REGTYPE, O.ARRAY_REGPROC,
+                        O.ARRAY_REGPROCEDURE, O.ARRAY_REGOPER, O.ARRAY_REGOPERATOR, O.ARRAY_REGNAMESPACE,
+                        O.ARRAY_REGROLE})
 
 
 def _reg_in(engine, oid: int, text: str) -> int:

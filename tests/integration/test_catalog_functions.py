@@ -57,6 +57,10 @@ CASES = {
                'pg_class'::regclass < 1300, 'pg_class'::regclass::oid::int;
         SELECT 1259::regclass::text, 1259::regclass || 'x', 1259::regclass::varchar, 1259::regclass::name;
         SELECT pg_typeof('pg_class'::regclass), pg_typeof(23::regtype);
+        SELECT '{pg_class,pg_am}'::regclass[], '{int4,"character varying"}'::regtype[], '{pg_class,NULL}'::regclass[];
+        SELECT '{pg_class,nosuch}'::regclass[];
+        SELECT '{pg_class}'::text::regclass[], ('{pg_class,pg_type}'::regclass[])[2], ARRAY['pg_class'::regclass]::text,
+               '{23,25}'::regtype[]::text, 'pg_class'::regclass = ANY('{pg_class,pg_am}'::regclass[]);
     """,
     "regclass_qualification": r"""
         CREATE SCHEMA h2rq;

@@ -24,7 +24,9 @@ from pgsvc.sql.types.catalog import by_name, find_oid, format_type, typmod_from_
 
 UNKNOWN = O.UNKNOWN
 REG_OIDS = frozenset({O.REGCLASS, O.REGTYPE, O.REGPROC, O.REGPROCEDURE, O.REGOPER, O.REGOPERATOR,
-                      O.REGNAMESPACE, O.REGROLE})
+                      O.REGNAMESPACE, O.REGROLE, O.ARRAY_REGCLASS, O.ARRAY_REGTYPE, O.ARRAY_REGPROC,
+                      O.ARRAY_REGPROCEDURE, O.ARRAY_REGOPER, O.ARRAY_REGOPERATOR, O.ARRAY_REGNAMESPACE,
+                      O.ARRAY_REGROLE})
 
 
 @dataclass(slots=True)
@@ -213,7 +215,9 @@ class ExprMixin:
             self.set_param_type(ex.param, target)
             return replace(ex, oid=target)
         if ex.lit is not None:
-            return replace(ex, sql=str(reg_in(self.engine, target, ex.lit)), oid=target, lit=None, param=0)
+            value = reg_in(self.engine, target, ex.lit)
+            to_s = sqlite_adapter(target)[0] if isinstance(value, list) else None
+            return replace(ex, sql=sql_literal(to_s(value) if to_s else value), oid=target, lit=None, param=0)
         if ex.param:
             self.set_param_type(ex.param, O.TEXT)
         return replace(ex, sql=f"pgsvce_regin({ex.sql}, {target})", oid=target, lit=None, param=0)
