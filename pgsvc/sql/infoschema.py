@@ -15,7 +15,22 @@ How a query reaches them:
 
 The views call the SQLite functions registered here (`register`): the current database,
 type facts (data_type, precision, udt_name, ... as PostgreSQL derives them from
-format_type and the typmod), and the visibility rule (owner or some privilege).
+format_type and the typmod), the visibility rule (owner or some privilege, pgsvc.sql.authz),
+ACL rows for the *_privileges views, and the deparsed texts of defaults, checks and views
+(pgsvc.sql.syscat_describe, as pg_get_expr / pg_get_constraintdef / pg_get_viewdef print
+them).
+
+Relations: information_schema_catalog_name, schemata, tables, columns, views,
+table_constraints, key_column_usage, constraint_column_usage, constraint_table_usage,
+referential_constraints, check_constraints, domains, domain_constraints, sequences,
+column_udt_usage, element_types, table_privileges, role_table_grants, column_privileges,
+enabled_roles, applicable_roles, routines (over pg_proc).
+
+Where pgsvc differs from PostgreSQL, the rows say what pgsvc does: views are not
+updatable (is_insertable_into / is_updatable NO), constraints are not deferrable, foreign
+keys are MATCH SIMPLE (match_option NONE), no column-level GRANT (column_privileges repeat
+the table's). The relations of pg_catalog and information_schema themselves are not rows
+of tables/columns (pgsvc's pg_class does not list them either).
 """
 
 from __future__ import annotations
