@@ -376,9 +376,13 @@ class Ddl:
         tmp = rel.sqlite_name + "$new"
         sql = table_sql(rel, self.engine, name=tmp)
         cols = ", ".join(quote_ident(a.name) for a in rel.attrs)
+        if not cols:  # no column left: the rows stay (PostgreSQL keeps zero-column rows)
+            cols, values = '"pgsvc$nocols"', "NULL"
+        else:
+            values = cols
         self.conn.execute(sql)
         try:
-            self.conn.execute(f"INSERT INTO {quote_ident(tmp)} ({cols}) SELECT {cols} FROM "
+            self.conn.execute(f"INSERT INTO {quote_ident(tmp)} ({cols}) SELECT {values} FROM "
                               f"{quote_ident(rel.sqlite_name)}")
         except Exception as e:
             from pgsvc.sql.sqlerr import map_error

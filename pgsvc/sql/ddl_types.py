@@ -316,6 +316,44 @@ class DdlTypes(DdlAll):
             self.conn.execute('INSERT INTO "pgsvc$description" VALUES (?, 0, ?)', (ut.oid, node.comment))
         self.refresh()
 
+    # --- owners ------------------------------------------------------------------------------
+
+    def alter_owner(self, node: ast.AlterOwnerStmt) -> None:
+        """ALTER TYPE/DOMAIN ... OWNER TO (the array type follows its element type)."""
+        from pgsvc.sql.grants import check_may_give, new_owner_oid
+        names = [n.sval for n in node.object.names] if isinstance(node.object, ast.TypeName) else \
+            [n.sval for n in node.object]
+        ut = self.find_type(names, missing_ok=True)
+        if ut is None:
+            elem = self.find_type(names[:-1] + [names[-1][1:]], missing_ok=True) \
+                if names[-1].startswith("_") else None
+            if elem is not None:  # "_mood": the array type of mood
+                raise SqlError("42809", f"cannot alter array type {U.display_name(elem.oid)}[]",
+                               hint=f"You can alter type {U.display_name(elem.oid)}, which will alter "
+                                    "the array type as well.")
+            self.find_type(names)
+        if node.objectType == enums.ObjectType.OBJECT_DOMAIN and ut.typtype != "d":
+            raise SqlError("42809", f"{U.display_name(ut.oid)} is not a domain")
+        new = new_owner_oid(self.engine, node.newowner)
+        if new == ut.owner:
+            return
+        check_may_give(self.engine, "domain" if ut.typtype == "d" else "type", U.display_name(ut.oid),
+                       ut.owner, new)
+        self.record_owner_as(ut.oid, new)
+        self.refresh()
+
+    def record_owner_as(self, oid: int, owner: int) -> None:
+        C.set_owner_acl(self.conn, oid, owner, None)
+
+    def drop_owned_types(self, roles: list[int], cascade: bool) -> None:
+        """DROP OWNED BY: the roles' domains and enums (after their relations)."""
+        self.refresh()
+        for ut in sorted(U.all_user_types(), key=lambda t: -t.oid):
+            current = U.find(ut.oid)
+            if current is not None and current.owner in roles:
+                self.drop_type(current, cascade)
+                self.refresh()
+
     # --- RENAME ---------------------------------------------------------------------------------
 
     def rename_type(self, node: ast.RenameStmt) -> None:
@@ -425,6 +463,11 @@ class DdlTypes(DdlAll):
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+def owned_type_lines(role: int) -> list[tuple[int, str]]:
+    """DROP ROLE's detail lines for the domains and enums the role owns (OID, line)."""
+    return [(ut.oid, f"owner of type {U.display_name(ut.oid)}") for ut in U.all_user_types() if ut.owner == role]
+
 
 def find_oid_by_name(name: str):
     from pgsvc.sql.types.catalog import by_name

@@ -178,6 +178,28 @@ CASES = {
         SELECT enum_first(m) FROM ef WHERE false;
         SELECT unnest(enum_range(NULL::mood));
     """,
+    "owners": r"""
+        CREATE ROLE ut_h7o;
+        CREATE TYPE mood AS ENUM ('a');
+        CREATE DOMAIN posint AS int;
+        ALTER TYPE mood OWNER TO ut_h7o;
+        ALTER DOMAIN posint OWNER TO ut_h7o;
+        ALTER DOMAIN mood OWNER TO ut_h7o;
+        ALTER TYPE nope OWNER TO ut_h7o;
+        ALTER TYPE mood OWNER TO nobody;
+        SELECT typname, typowner::regrole FROM pg_type WHERE typname IN ('mood','_mood','posint','_posint') ORDER BY 1;
+        ALTER TYPE _mood OWNER TO CURRENT_USER;
+        DROP ROLE ut_h7o;
+        REASSIGN OWNED BY ut_h7o TO CURRENT_USER;
+        SELECT typname, typowner = (SELECT oid FROM pg_roles WHERE rolname = CURRENT_USER) FROM pg_type WHERE typname IN ('mood','posint') ORDER BY 1;
+        ALTER TYPE mood OWNER TO ut_h7o;
+        CREATE TABLE ot (m mood);
+        DROP OWNED BY ut_h7o;
+        DROP OWNED BY ut_h7o CASCADE;
+        SELECT typname FROM pg_type WHERE typname IN ('mood','posint') ORDER BY 1;
+        SELECT * FROM ot;
+        DROP ROLE ut_h7o;
+    """,
     "regtype": r"""
         CREATE TYPE mood AS ENUM ('a');
         CREATE DOMAIN pi AS int;
