@@ -164,7 +164,7 @@ def _relation_names(engine, text: str) -> tuple[str | None, str]:
         raise SqlError("42601", f"improper relation name (too many dotted names): {'.'.join(names)}")
     if len(names) == 3:
         if names[0] != engine.session.database:
-            raise SqlError("0A000", f"cross-database references are not implemented: {'.'.join(names)}")
+            raise SqlError("0A000", f"cross-database references are not implemented: \"{'.'.join(names)}\"")
         names = names[1:]
     return (names[0] if len(names) == 2 else None), names[-1]
 
@@ -319,9 +319,11 @@ def _regoperator_in(engine, text: str) -> int:
         raise SqlError("22P02", "expected a left parenthesis")
     from pgsvc.sql.types.catalog import by_name
     args = _split_args(m.group(2))
+    if len(args) == 1:
+        raise SqlError("42P02", "missing argument", hint="Use NONE to denote the missing argument of a unary "
+                       "operator.")
     if len(args) != 2:
-        raise SqlError("42601", "expected two type names", hint="Use NONE to denote the missing argument "
-                       "of a unary operator.")
+        raise SqlError("54023", "too many arguments", hint="Provide two argument types for operator.")
     types = [0 if a.lower() == "none" else by_name(a).oid for a in args]
     name = _operator_name(engine, m.group(1))
     for oid in _opers()[1].get(name, []):

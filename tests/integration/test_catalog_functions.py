@@ -43,6 +43,18 @@ CASES = {
         SELECT 'a.b.c.d'::regclass;
         SELECT 'Foo Bar'::regclass;
         SELECT 'x'::text::regclass;
+        SELECT 'abs'::regprocedure;
+        SELECT 'abs(nosuchtype)'::regprocedure;
+        SELECT 'public.abs(integer)'::regprocedure;
+        SELECT '+(int4)'::regoperator;
+        SELECT '+(int4,int4,int4)'::regoperator;
+        SELECT '+()'::regoperator;
+        SELECT 'other.pg_catalog.pg_class'::regclass;
+        SELECT 'a.b'::regnamespace;
+        SELECT 'public'::regrole;
+        SELECT 'pg_catalog.abs( integer )'::regprocedure, 'abs(int4)'::regprocedure::oid, '-(NONE,integer)'::regoperator,
+               'pg_catalog.||/'::regoper, 'postgres.pg_catalog.pg_class'::regclass, '"pg_catalog"'::regnamespace,
+               'pg_monitor'::regrole, to_regrole('pg_monitor');
     """,
     "reg_input_output": r"""
         SELECT 'abs(integer)'::regprocedure::oid, '+(integer,integer)'::regoperator::oid, 'version'::regproc;
