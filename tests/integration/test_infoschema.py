@@ -22,6 +22,7 @@ from conftest import require_tool
 
 SCRIPT = r"""
 SET client_min_messages = warning;
+DROP ROLE IF EXISTS infoschema_lim;
 CREATE SCHEMA app;
 CREATE DOMAIN app.posint AS integer CHECK (VALUE > 0);
 CREATE DOMAIN app.code AS varchar(10) NOT NULL DEFAULT 'x';
