@@ -21,8 +21,9 @@ PRIVILEGE_NAMES = {"a": "INSERT", "r": "SELECT", "w": "UPDATE", "d": "DELETE", "
                    "c": "CONNECT", "T": "TEMPORARY"}
 
 # what each kind of object may be granted, and what its owner (and PUBLIC) hold by default
-ALL_PRIVILEGES = {"TABLE": "arwdDxt", "SEQUENCE": "rwU", "SCHEMA": "UC", "DATABASE": "CTc"}
-PUBLIC_DEFAULT = {"DATABASE": "Tc"}
+ALL_PRIVILEGES = {"TABLE": "arwdDxt", "SEQUENCE": "rwU", "SCHEMA": "UC", "DATABASE": "CTc", "TYPE": "U",
+                  "DOMAIN": "U"}
+PUBLIC_DEFAULT = {"DATABASE": "Tc", "TYPE": "U", "DOMAIN": "U"}
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ def _read_name(text: str, pos: int) -> tuple[str, int]:
 
 
 def grant_statements(kind: str, target: str, owner: str, acl_text: str | None) -> list[str]:
-    """kind: TABLE, SEQUENCE, SCHEMA or DATABASE; target: the object's quoted name."""
+    """kind: TABLE, SEQUENCE, SCHEMA, DATABASE, TYPE or DOMAIN; target: the object's
+    quoted name."""
     items = parse_acl(acl_text)
     if items is None:
         return []

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pgsvc.client import Connection
 from pgsvc.dump.quoting import qualified
 
-PG_CLASS, PG_CONSTRAINT, PG_NAMESPACE, PG_REWRITE = 1259, 2606, 2615, 2618
+PG_TYPE, PG_CLASS, PG_CONSTRAINT, PG_NAMESPACE, PG_REWRITE = 1247, 1259, 2606, 2615, 2618
 
 # System schemas are the server's, never the dump's.
 USER_SCHEMAS = "n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'"
@@ -94,6 +94,22 @@ class Schema:
 
 
 @dataclass
+class UserType:
+    """An enum (kind 'e') or a domain ('d'): the user-defined types pgsvc has."""
+    oid: int
+    schema: str
+    name: str
+    kind: str
+    owner: str
+    acl: str | None
+    labels: list[str] = field(default_factory=list)  # an enum's, in sort order
+    base: str = ""  # a domain's: format_type(typbasetype, typtypmod)
+    not_null: bool = False
+    default: str | None = None
+    checks: list[Constraint] = field(default_factory=list)
+
+
+@dataclass
 class Comment:
     classoid: int
     objoid: int
@@ -107,6 +123,7 @@ class Database:
     schemas: list[Schema]
     relations: dict[int, Relation]
     comments: list[Comment]
+    types: list[UserType] = field(default_factory=list)  # in creation (OID) order
 
 
 def read_database(conn: Connection, name: str) -> Database:
@@ -117,7 +134,7 @@ def read_database(conn: Connection, name: str) -> Database:
     read_sequences(conn, relations)
     read_sequence_owners(conn, relations)
     read_views(conn, relations)
-    return Database(name, read_schemas(conn), relations, read_comments(conn))
+    return Database(name, read_schemas(conn), relations, read_comments(conn), read_types(conn))
 
 
 def _bool(text: str | None) -> bool:
@@ -238,10 +255,34 @@ def read_views(conn: Connection, relations: dict[int, Relation]) -> None:
             rel.depends_on.add(int(used))
 
 
+def read_types(conn: Connection) -> list[UserType]:
+    """Enums with their labels, domains with their base type, NOT NULL, default and
+    CHECKs. OID order is creation order: a domain comes after the type it is over."""
+    rows = conn.query(
+        "SELECT t.oid, n.nspname, t.typname, t.typtype, pg_catalog.pg_get_userbyid(t.typowner), t.typacl, "
+        "pg_catalog.format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault "
+        "FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
+        f"WHERE t.typtype IN ('e', 'd') AND {USER_SCHEMAS} ORDER BY t.oid").rows
+    types = {int(r[0]): UserType(int(r[0]), r[1], r[2], r[3], r[4], r[5], base=r[6] if r[3] == "d" else "",
+                                 not_null=_bool(r[7]), default=r[8]) for r in rows}
+    if not types:
+        return []
+    for typid, label in conn.query("SELECT e.enumtypid, e.enumlabel FROM pg_catalog.pg_enum e "
+                                   "ORDER BY e.enumtypid, e.enumsortorder").rows:
+        if int(typid) in types:
+            types[int(typid)].labels.append(label)
+    for typid, oid, name, definition, validated in conn.query(
+            "SELECT k.contypid, k.oid, k.conname, pg_catalog.pg_get_constraintdef(k.oid), k.convalidated "
+            "FROM pg_catalog.pg_constraint k WHERE k.contypid <> 0 ORDER BY k.contypid, k.conname").rows:
+        if int(typid) in types:
+            types[int(typid)].checks.append(Constraint(int(oid), name, "c", definition, _bool(validated)))
+    return list(types.values())
+
+
 def read_comments(conn: Connection) -> list[Comment]:
     rows = conn.query(
         "SELECT d.classoid, d.objoid, d.objsubid, d.description FROM pg_catalog.pg_description d "
-        f"WHERE d.classoid IN ({PG_CLASS}, {PG_CONSTRAINT}, {PG_NAMESPACE}) "
+        f"WHERE d.classoid IN ({PG_TYPE}, {PG_CLASS}, {PG_CONSTRAINT}, {PG_NAMESPACE}) "
         "ORDER BY d.classoid, d.objoid, d.objsubid").rows
     return [Comment(int(c), int(o), int(s), text) for c, o, s, text in rows]
 

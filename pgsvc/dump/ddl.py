@@ -4,7 +4,7 @@ pg_dump breaks lines), so a diff against a pg_dump of the same schema is small."
 
 from __future__ import annotations
 
-from pgsvc.dump.catalog import Column, Constraint, Relation, Schema, Sequence
+from pgsvc.dump.catalog import Column, Constraint, Relation, Schema, Sequence, UserType
 from pgsvc.dump.quoting import qualified, quote_ident, quote_literal
 
 # the bounds a sequence of each type has when MINVALUE/MAXVALUE are not given
@@ -20,6 +20,29 @@ def rel_name(rel: Relation) -> str:
 
 def create_schema(schema: Schema) -> str:
     return f"CREATE SCHEMA {quote_ident(schema.name)};"
+
+
+def type_name(t: UserType) -> str:
+    return qualified(t.schema, t.name)
+
+
+def type_keyword(t: UserType) -> str:
+    return "DOMAIN" if t.kind == "d" else "TYPE"
+
+
+def create_type(t: UserType) -> str:
+    """CREATE TYPE ... AS ENUM or CREATE DOMAIN, laid out as pg_dump lays them out."""
+    if t.kind == "e":
+        labels = ",\n".join("    " + quote_literal(label) for label in t.labels)
+        return f"CREATE TYPE {type_name(t)} AS ENUM (\n{labels}\n);"
+    text = f"CREATE DOMAIN {type_name(t)} AS {t.base}"
+    if t.not_null:
+        text += " NOT NULL"
+    if t.default is not None:
+        text += f" DEFAULT {t.default}"
+    for k in t.checks:
+        text += f"\n\tCONSTRAINT {quote_ident(k.name)} {k.definition}"
+    return text + ";"
 
 
 def sequence_options(seq: Sequence, indent: str, with_type: bool) -> list[str]:

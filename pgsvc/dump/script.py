@@ -22,8 +22,8 @@ from pgsvc import __version__
 from pgsvc.client import Connection
 from pgsvc.dump import ddl
 from pgsvc.dump.acl import grant_statements
-from pgsvc.dump.catalog import (PG_CLASS, PG_CONSTRAINT, PG_NAMESPACE, Database, Relation,
-                                read_database)
+from pgsvc.dump.catalog import (PG_CLASS, PG_CONSTRAINT, PG_NAMESPACE, PG_TYPE, Database, Relation,
+                                UserType, read_database)
 from pgsvc.dump.options import DumpOptions
 from pgsvc.dump.order import dependency_order
 from pgsvc.dump.quoting import parse_copy_row, quote_ident, quote_literal
@@ -202,6 +202,7 @@ class DatabaseWriter:
                 # an owned sequence went with its table: IF EXISTS whatever the option says
                 owned = seq.sequence.owned_by is not None
                 drops.append(f"DROP SEQUENCE {'IF EXISTS ' if owned else if_exists}{ddl.rel_name(seq)};")
+        drops += [f"DROP {ddl.type_keyword(t)} {if_exists}{ddl.type_name(t)};" for t in reversed(self.types())]
         drops += [f"DROP SCHEMA {if_exists}{quote_ident(s.name)};" for s in self.schemas()]
         if drops:
             self.out.write("\n".join(drops) + "\n\n")
@@ -213,6 +214,8 @@ class DatabaseWriter:
             stmts += self.comment_statements(PG_NAMESPACE, schema.oid, f"SCHEMA {quote_ident(schema.name)}")
             stmts += self.grants("SCHEMA", quote_ident(schema.name), schema.owner, schema.acl)
             self.out.entry(schema.name, "SCHEMA", "-", schema.owner, stmts)
+        for t in self.types():
+            self.out.entry(t.name, ddl.type_keyword(t), t.schema, t.owner, self.type_statements(t))
         for seq in self.of_kind("S"):
             if seq.sequence.identity_of is None:
                 self.out.entry(seq.name, "SEQUENCE", seq.schema, seq.owner,
@@ -232,6 +235,21 @@ class DatabaseWriter:
         for view in self.views():
             stmts = [ddl.create_view(view)] + ddl.view_column_defaults(view) + self.owner_and_comments(view)
             self.out.entry(view.name, "VIEW", view.schema, view.owner, stmts)
+
+    def types(self) -> list[UserType]:
+        """Enums and domains (not with -t: pg_dump -t dumps relations only)."""
+        return [] if self.opts.tables else self.db.types
+
+    def type_statements(self, t: UserType) -> list[str]:
+        keyword, name = ddl.type_keyword(t), ddl.type_name(t)
+        stmts = [ddl.create_type(t)]
+        if not self.opts.no_owner:
+            stmts.append(f"ALTER {keyword} {name} OWNER TO {quote_ident(t.owner)};")
+        stmts += self.comment_statements(PG_TYPE, t.oid, f"{keyword} {name}")
+        for k in t.checks:
+            stmts += self.comment_statements(PG_CONSTRAINT, k.oid,
+                                             f"CONSTRAINT {quote_ident(k.name)} ON DOMAIN {name}")
+        return stmts + self.grants(keyword, name, t.owner, t.acl)
 
     def owner_and_comments(self, rel: Relation, with_owner: bool = True) -> list[str]:
         """ALTER ... OWNER TO, the comments on the relation and its columns, its GRANTs."""
