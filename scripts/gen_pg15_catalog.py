@@ -36,8 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "pgsvc" / "sql" / "pg15_catalog_data.py"
 
-# catalog functions that helpers register on the engine at connection time (not visible
-# by importing the function catalogues alone)
+# catalog functions clients call (names pgsvc may add later are fetched ahead of time)
 CATALOG_NAMES = """
 format_type pg_get_userbyid pg_type_is_visible pg_function_is_visible pg_table_is_visible
 pg_get_function_arguments pg_get_function_result pg_get_function_identity_arguments
@@ -60,7 +59,8 @@ pg_listening_channels pg_notify pg_opclass_is_visible pg_operator_is_visible
 pg_collation_is_visible pg_conversion_is_visible pg_ts_config_is_visible
 pg_get_partkeydef pg_get_statisticsobjdef pg_get_ruledef pg_relation_filenode
 pg_relation_filepath pg_current_logfile pg_tablespace_size pg_options_to_table
-pg_settings_get_flags lastval nextval currval setval oidvectortypes
+pg_settings_get_flags lastval nextval currval setval oidvectortypes pg_get_functiondef
+getdatabaseencoding enum_first enum_last enum_range pg_column_size pg_get_keywords
 """.split()
 
 PROC_COLS = ("oid, proname, pronamespace, proowner, prolang, procost, prorows, provariadic, "
@@ -71,8 +71,15 @@ PROC_COLS = ("oid, proname, pronamespace, proowner, prolang, procost, prorows, p
 
 
 def pgsvc_names() -> set[str]:
+    """Every function name the translator resolves, including the ones engine modules
+    register when a backend opens its connection (registered here on a scratch one)."""
+    import sqlite3
+    import types
+
+    from pgsvc.sql import syscat
     from pgsvc.sql.functions import FUNCTIONS
     from pgsvc.sql.translate.funcs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
+    syscat.register(sqlite3.connect(":memory:"), types.SimpleNamespace(fctx=None, session=None))
     return set(FUNCTIONS) | set(EXTRA_FUNCTIONS) | set(ENGINE_FUNCTIONS) | set(CATALOG_NAMES)
 
 
