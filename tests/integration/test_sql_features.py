@@ -262,3 +262,45 @@ def test_lateral(lateral_tables, sql):
 ])
 def test_json_set_functions(conns, sql):
     same(conns, sql)
+
+
+# --- WITHIN GROUP ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def osa_table(conns):
+    for c in conns:
+        c.execute("CREATE TABLE osa (g int, x int, f float8, d numeric, t text, iv interval, ts timestamp)")
+        c.execute("INSERT INTO osa SELECT i % 3, i, i * 1.5, i / 4.0, chr(97 + i % 5), i * interval '90 min', "
+                  "timestamp '2024-01-01' + i * interval '7 hours' FROM generate_series(1, 20) i")
+        c.execute("INSERT INTO osa VALUES (1, NULL, NULL, NULL, NULL, NULL, NULL), (3, 7, 'NaN', 2, 'b', '1 day', "
+                  "NULL)")
+    return conns
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x), percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM osa",
+    "SELECT g, percentile_cont(0.25) WITHIN GROUP (ORDER BY f), percentile_disc(0.75) WITHIN GROUP (ORDER BY d), "
+    "mode() WITHIN GROUP (ORDER BY t) FROM osa GROUP BY g ORDER BY g",
+    "SELECT percentile_cont(array[0, 0.1, 0.5, NULL, 1]) WITHIN GROUP (ORDER BY x DESC) FROM osa",
+    "SELECT percentile_disc(array[0.2, 0.8]) WITHIN GROUP (ORDER BY t), "
+    "percentile_disc(array[0.2, 0.8]) WITHIN GROUP (ORDER BY ts) FROM osa",
+    "SELECT percentile_cont(0.3) WITHIN GROUP (ORDER BY iv), percentile_cont(array[0.3]) WITHIN GROUP (ORDER BY iv) "
+    "FROM osa",
+    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY f) FROM osa WHERE g = 3",
+    "SELECT mode() WITHIN GROUP (ORDER BY t DESC), mode() WITHIN GROUP (ORDER BY x % 4) FILTER (WHERE x > 3) FROM osa",
+    "SELECT percentile_cont(NULL) WITHIN GROUP (ORDER BY x), percentile_disc(0.5) WITHIN GROUP (ORDER BY x) "
+    "FROM osa WHERE false",
+    "SELECT rank(7) WITHIN GROUP (ORDER BY x), dense_rank(7) WITHIN GROUP (ORDER BY x % 5), "
+    "percent_rank(7) WITHIN GROUP (ORDER BY x DESC NULLS LAST), cume_dist(7) WITHIN GROUP (ORDER BY x) FROM osa",
+    "SELECT g, rank(2, 'c') WITHIN GROUP (ORDER BY g, t DESC) FROM osa GROUP BY g ORDER BY g",
+    "SELECT rank(1) WITHIN GROUP (ORDER BY x), percent_rank(1) WITHIN GROUP (ORDER BY x), "
+    "cume_dist(1) WITHIN GROUP (ORDER BY x), dense_rank(1) WITHIN GROUP (ORDER BY x) FROM osa WHERE false",
+    "SELECT percentile_cont(1.5) WITHIN GROUP (ORDER BY x) FROM osa",
+    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY t) FROM osa",
+    "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) OVER () FROM osa",
+    "SELECT rank(1, 2) WITHIN GROUP (ORDER BY x) FROM osa",
+    "SELECT sum(x) WITHIN GROUP (ORDER BY x) FROM osa",
+    "SELECT x FROM osa WHERE percentile_cont(0.5) WITHIN GROUP (ORDER BY x) > 1",
+])
+def test_within_group(osa_table, sql):
+    same(osa_table, sql)

@@ -44,3 +44,5 @@ def register_all(conn: sqlite3.Connection, ctx: FunctionContext) -> None:
                              deterministic=name not in _VOLATILE)
     from pgsvc.sql.functions.aggregates import register_aggregates
     register_aggregates(conn, ctx)
+    from pgsvc.sql.functions import ordered_set
+    ordered_set.register(conn, ctx)

@@ -16,6 +16,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql import resolve as R
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.translate.expr import Ex, _collate, _loc, sql_literal
+from pgsvc.sql.translate.ordered_set import OrderedSetMixin
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.catalog import find_oid
 
@@ -80,7 +81,7 @@ class _ScalarMixin:
                 f"{sub.sql_paren()} LIMIT 2))")
 
 
-class FuncMixin(_ScalarMixin):
+class FuncMixin(_ScalarMixin, OrderedSetMixin):
     def x_FuncCall(self, node: ast.FuncCall) -> Ex:
         names = [n.sval for n in node.funcname]
         if len(names) == 2 and names[0] == "pg_catalog":
@@ -90,7 +91,7 @@ class FuncMixin(_ScalarMixin):
         name = names[0]
         pos = _loc(node)
         if node.agg_within_group:
-            raise SqlError("0A000", "WITHIN GROUP is not supported", position=pos)
+            return self.ordered_set_call(node, name, pos)
         if name in _SEQ_FUNCS:
             return self.sequence_call(name, node, pos)
         if name == "pg_typeof" and len(node.args or ()) == 1:

@@ -1,0 +1,128 @@
+"""agg(direct args) WITHIN GROUP (ORDER BY keys): resolution and typing of PostgreSQL's
+ordered-set aggregates (percentile_cont, percentile_disc, mode) and hypothetical-set
+aggregates (rank, dense_rank, percent_rank, cume_dist); the computation is
+pgsvc.sql.functions.ordered_set.
+"""
+
+from __future__ import annotations
+
+from pglast import ast, enums
+
+from pgsvc.errors import SqlError
+from pgsvc.sql import resolve as R
+from pgsvc.sql.functions.ordered_set import _EMPTY, HYPOTHETICAL
+from pgsvc.sql.functions.signatures import FuncSig
+from pgsvc.sql.translate.expr import Ex, _loc, sql_literal
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.catalog import find_oid
+
+
+def _ordered_set_sigs() -> dict[str, list[FuncSig]]:
+    F8, IV, AF8 = O.FLOAT8, O.INTERVAL, O.ARRAY_FLOAT8
+    table: dict[str, list[FuncSig]] = {}
+
+    def add(name, args, ret):
+        table.setdefault(name, []).append(FuncSig(name, tuple(args), ret, "", kind="aggregate"))
+
+    add("percentile_cont", [F8, F8], F8)
+    add("percentile_cont", [F8, IV], IV)
+    add("percentile_cont", [AF8, F8], AF8)
+    add("percentile_cont", [AF8, IV], O.ARRAY_INTERVAL)
+    add("percentile_disc", [F8, O.ANYELEMENT], O.ANYELEMENT)
+    add("percentile_disc", [AF8, O.ANYELEMENT], O.ANYARRAY)
+    add("mode", [O.ANYELEMENT], O.ANYELEMENT)
+    return table
+
+
+_SIGS = _ordered_set_sigs()
+
+
+def _key_kind(oid: int) -> str:
+    if oid == O.NUMERIC:
+        return "n"
+    if oid == O.INTERVAL:
+        return "i"
+    if oid in (O.FLOAT4, O.FLOAT8):
+        return "f"
+    return "p"
+
+
+class OrderedSetMixin:
+    def ordered_set_call(self, node: ast.FuncCall, name: str, pos) -> Ex:
+        if node.over is not None:
+            raise SqlError("0A000", f"OVER is not supported for ordered-set aggregate {name}", position=pos)
+        if name not in _SIGS and name not in HYPOTHETICAL:
+            self.not_ordered_set(node, name, pos)
+        if self.agg_forbidden:
+            raise SqlError("42803", f"aggregate functions are not allowed in {self.agg_forbidden}", position=pos)
+        direct = [self.expr(a) for a in node.args or ()]
+        keys = [self.finalize_unknown(self.expr(sb.node)) if name not in HYPOTHETICAL else self.expr(sb.node)
+                for sb in node.agg_order]
+        if any(e.has_agg for e in direct + keys):
+            raise SqlError("42803", "aggregate function calls cannot be nested", position=pos)
+        if name in HYPOTHETICAL:
+            direct, keys, ret = self.hypothetical_args(name, direct, keys, pos)
+        else:
+            direct, keys, ret = self.ordered_set_args(name, direct, keys, pos)
+        spec = "".join(_key_kind(k.oid) + _direction(sb) for k, sb in zip(keys, node.agg_order))
+        array_fraction = int(bool(direct) and find_oid(direct[0].oid) is not None
+                             and find_oid(direct[0].oid).category == "A" and name not in HYPOTHETICAL)
+        args = ", ".join(e.sql for e in direct + keys)
+        sql = (f"pgsvce_osa_{name}({sql_literal(spec)}, {ret}, {array_fraction}, {len(direct)}, {args})")
+        if node.agg_filter is not None:
+            sql += f" FILTER (WHERE {self.bool_expr(node.agg_filter, 'FILTER').sql})"
+        if name in HYPOTHETICAL:
+            # over no rows SQLite never creates the Python aggregate (its result is NULL), but
+            # the hypothetical row alone ranks first; these functions are never NULL otherwise
+            sql = f"coalesce({sql}, {_EMPTY[name]})"
+        return Ex(sql, ret, name=name, has_agg=True)
+
+    def not_ordered_set(self, node: ast.FuncCall, name: str, pos) -> None:
+        """WITHIN GROUP on another function: PostgreSQL looks for name(direct..., keys...)."""
+        oids = [self.expr(a).oid for a in node.args or ()] + [self.expr(sb.node).oid for sb in node.agg_order]
+        from pgsvc.sql.translate.funcs import EXTRA_FUNCTIONS
+        R.resolve_function(name, oids, pos, extra=EXTRA_FUNCTIONS)  # raises 42883 when there is none
+        raise SqlError("42809", f"{name} is not an ordered-set aggregate, so it cannot have WITHIN GROUP",
+                       position=pos)
+
+    def ordered_set_args(self, name, direct, keys, pos):
+        sig = R.resolve_function(name, [e.oid for e in direct + keys], pos, extra=_SIGS, only_extra=True)
+        types = list(sig.arg_oids)
+        coerced = [self.finalize_unknown(e) if t in R.ANY_OIDS else self.coerce(e, t)
+                   for e, t in zip(direct + keys, types)]
+        key_oid = coerced[-1].oid
+        ret = sig.ret_oid
+        if ret == O.ANYELEMENT:
+            ret = key_oid
+        elif ret == O.ANYARRAY:
+            t = find_oid(key_oid)
+            ret = t.array_oid if t is not None and t.array_oid else O.UNKNOWN
+        return coerced[:len(direct)], coerced[len(direct):], ret
+
+    def hypothetical_args(self, name, direct, keys, pos):
+        if len(direct) != len(keys):
+            argtext = ", ".join(_type_name(e.oid) for e in direct + keys)
+            raise SqlError("42883", f"function {name}({argtext}) does not exist", position=pos,
+                           hint=f"To use the hypothetical-set aggregate {name}, the number of hypothetical "
+                                f"direct arguments (here {len(direct)}) must match the number of ordering "
+                                f"columns (here {len(keys)}).")
+        out_direct, out_keys = [], []
+        for d, k in zip(direct, keys):
+            t = R.common_type([d.oid, k.oid], "WITHIN GROUP")
+            out_direct.append(self.coerce(d, t))
+            out_keys.append(self.coerce(k, t))
+        return out_direct, out_keys, HYPOTHETICAL[name]
+
+
+def _direction(sb: ast.SortBy) -> str:
+    d, n = enums.SortByDir, enums.SortByNulls
+    if sb.sortby_dir == d.SORTBY_USING:
+        raise SqlError("0A000", "ORDER BY USING in WITHIN GROUP is not supported", position=_loc(sb))
+    desc = sb.sortby_dir == d.SORTBY_DESC
+    nulls_first = desc if sb.sortby_nulls == n.SORTBY_NULLS_DEFAULT else sb.sortby_nulls == n.SORTBY_NULLS_FIRST
+    return ("d" if desc else "a") + ("f" if nulls_first else "l")
+
+
+def _type_name(oid: int) -> str:
+    from pgsvc.sql.types.catalog import format_type
+    return format_type(oid, None) if oid != O.UNKNOWN else "unknown"
