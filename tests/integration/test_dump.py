@@ -1,7 +1,8 @@
 """`pgsvc dump` and `pgsvc dumpall` (issue 4): the way from pgsvc to PostgreSQL.
 
 A schema with a primary key, a unique constraint and a unique index, a foreign key, check
-constraints, a view, a sequence, a serial column, comments and 10,000 rows is built in
+constraints, views, a sequence, a serial column, an enum, a domain, comments and 10,000
+rows is built in
 pgsvc, dumped with `pgsvc dump`, and loaded with `psql -v ON_ERROR_STOP=1` into a fresh
 PostgreSQL 15 database and into a fresh pgsvc database; every table and the view are then
 SELECTed (ordered) on both sides and must print the same, as must psql's `\\d` of each
@@ -29,6 +30,9 @@ from conftest import PGSVC, ROOT, require_engine, require_tool
 SCHEMA = r"""
 CREATE SCHEMA sales;
 CREATE SEQUENCE sales.invoice_no START 1000 INCREMENT 10;
+CREATE TYPE sales.state AS ENUM ('new', 'paid', 'it''s shipped');
+CREATE DOMAIN sales.qty AS integer NOT NULL DEFAULT 1 CHECK (VALUE > 0);
+COMMENT ON TYPE sales.state IS 'where an order is';
 CREATE TABLE sales.customer (
     id serial PRIMARY KEY,
     email text NOT NULL UNIQUE,
@@ -43,7 +47,9 @@ CREATE TABLE sales.orders (
     amount numeric(12,2) NOT NULL CHECK (amount >= 0),
     note text,
     paid boolean DEFAULT false,
-    placed timestamptz
+    placed timestamptz,
+    state sales.state DEFAULT 'new',
+    qty sales.qty
 );
 CREATE UNIQUE INDEX orders_invoice_idx ON sales.orders (invoice);
 CREATE INDEX orders_customer_idx ON sales.orders (customer_id, amount DESC);
@@ -60,10 +66,12 @@ INSERT INTO sales.customer (email, name)
 INSERT INTO sales.customer (email, name) VALUES
     ('tab@x', E'tab\there'), ('nl@x', E'two\nlines'), ('bs@x', 'back\slash \N'),
     ('q@x', 'it''s "quoted"'), ('u@x', 'ünïcødé ✓'), ('cr@x', E'cr\rhere'), ('dot@x', '\.');
-INSERT INTO sales.orders (id, customer_id, amount, note, paid, placed)
+INSERT INTO sales.orders (id, customer_id, amount, note, paid, placed, state, qty)
     SELECT g, 1 + g % 507, (g * 37 % 100000) / 100.0,
            CASE WHEN g % 5 = 0 THEN NULL WHEN g % 5 = 1 THEN E'note\t' || g ELSE 'order ' || g END,
-           g % 3 = 0, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute'
+           g % 3 = 0, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute',
+           (CASE g % 3 WHEN 0 THEN 'new' WHEN 1 THEN 'paid' ELSE 'it''s shipped' END)::sales.state,
+           1 + g % 9
     FROM generate_series(1, 10000) AS g;
 """
 
@@ -71,7 +79,8 @@ ROWS = ["SELECT * FROM sales.customer ORDER BY id",
         "SELECT * FROM sales.orders ORDER BY id",
         "SELECT * FROM sales.big_orders ORDER BY id",
         "SELECT * FROM sales.a_top_orders ORDER BY id"]
-DESCRIBE = [r"\d sales.customer", r"\d sales.orders", r"\d sales.big_orders", r"\d sales.invoice_no"]
+DESCRIBE = [r"\d sales.customer", r"\d sales.orders", r"\d sales.big_orders", r"\d sales.invoice_no",
+            r"\dT+ sales.*", r"\dD sales.*"]
 # advancing the sequences on both sides shows they were restored where the source was
 NEXT_VALUES = "SELECT nextval('sales.invoice_no'), nextval('sales.customer_id_seq')"
 SUPERUSER_PASSWORD = "dump-secret"
@@ -182,7 +191,8 @@ def test_dump_restores_into_postgres(shop, pg_shop, pg15, tmp_path):
     pgsvc_dump(shop, "-f", str(script))
     dumped = time.monotonic() - started
     text = script.read_text()
-    assert "COPY sales.orders (id, customer_id, invoice, amount, note, paid, placed) FROM stdin;" in text
+    assert ("COPY sales.orders (id, customer_id, invoice, amount, note, paid, placed, state, qty) FROM stdin;"
+            in text)
     target = create_database(Side(pg15.port, "postgres", "postgres"), unique("restored"))
     loaded = target.load(script)
     print(f"\n10,000-row dump: pgsvc dump {dumped:.2f} s, psql load into PostgreSQL 15 {loaded:.2f} s")
