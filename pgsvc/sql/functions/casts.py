@@ -104,6 +104,7 @@ def _add_io_casts(casts: dict) -> None:
 
 
 CASTS: dict[tuple[int, int], CastSig] = _build()
+_INTEGERS = (O.INT2, O.INT4, O.INT8, O.OID)
 
 
 def find_cast(src: int, dst: int) -> CastSig | None:
@@ -114,6 +115,11 @@ def find_cast(src: int, dst: int) -> CastSig | None:
     if found is not None:
         return found
     s, d = find_oid(src), find_oid(dst)
+    if src in O.VECTOR_OIDS and d is not None and d.category == "A" and d.elem_oid in _INTEGERS:
+        # int2vector/oidvector to an integer array: the same JSON list of integers (their text
+        # forms differ, so not through I/O); pgsvc's arrays keep no lower bound, where
+        # PostgreSQL's result prints [0:n-1]={...}
+        return CastSig(src, dst, "i", "{0}")
     if s is not None and d is not None and s.category == "A" and d.category == "A":
         if CASTS.get((s.elem_oid, d.elem_oid)) or s.elem_oid == d.elem_oid:
             ctx = CASTS[(s.elem_oid, d.elem_oid)].context if (s.elem_oid, d.elem_oid) in CASTS \
