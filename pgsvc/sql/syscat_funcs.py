@@ -168,6 +168,32 @@ def is_other_temp_schema(engine, oid):
     return 0
 
 
+def current_setting(engine, name, missing_ok=False):
+    """current_setting(name[, missing_ok]): what SHOW prints, the planner knobs and the
+    transaction's own settings included; NULL for an unknown name when missing_ok."""
+    from pgsvc.sql.utility import PLANNER_SETTINGS
+    if name is None:
+        return None
+    key = str(name).lower()
+    if key in PLANNER_SETTINGS:
+        return engine.planner_settings.get(key, PLANNER_SETTINGS[key])
+    if key == "transaction_isolation":
+        return engine.isolation_in_force()
+    if key == "transaction_read_only":
+        ro = engine.txn.read_only if engine.txn.block else \
+            bool(engine.session.settings.get("default_transaction_read_only"))
+        return "on" if ro else "off"
+    if key in ("role", "session_authorization"):
+        from pgsvc.sql import setrole
+        return setrole.show(engine, key)
+    try:
+        return engine.session.settings.show(str(name))
+    except SqlError:
+        if missing_ok:
+            return None
+        raise
+
+
 def set_config(engine, name, value, is_local):
     """set_config(name, value, is_local): as SET (value NULL: as SET ... TO DEFAULT), or as
     SET LOCAL when is_local: inside a block the old value comes back at the block's end;
@@ -177,6 +203,13 @@ def set_config(engine, name, value, is_local):
         raise SqlError("22023", "SET requires parameter name")
     settings = engine.session.settings
     key = str(name).lower()
+    from pgsvc.sql.utility import PLANNER_SETTINGS
+    if key in PLANNER_SETTINGS:  # accepted and shown, as SET does (they never change a result)
+        if value is None:
+            engine.planner_settings.pop(key, None)
+        else:
+            engine.planner_settings[key] = str(value)
+        return current_setting(engine, key)
     if is_local:
         in_block = engine.txn.block
         local = (engine.txn.local_snapshot if in_block else getattr(engine, "statement_locals", None)) or {}
@@ -320,6 +353,7 @@ def register(conn, engine) -> None:
     udfs = {
         "pgsvce_format_type": (2, format_type),
         "pgsvce_set_config3": (3, lambda n, v, local: set_config(engine, n, v, bool(local))),
+        "pgsvce_current_setting2": (2, lambda n, missing: current_setting(engine, n, bool(missing))),
         "pgsvce_function_args": (1, lambda oid: function_arguments(oid)),
         "pgsvce_function_identity_args": (1, lambda oid: function_arguments(oid, True)),
         "pgsvce_function_result": (1, function_result),
@@ -366,6 +400,8 @@ def _install_signatures() -> None:
     engine_sigs = [
         ("format_type", (OID, I4), T, "pgsvce_format_type({0}, {1})", False, "s"),
         ("set_config", (T, T, B), T, "pgsvce_set_config3({0}, {1}, {2})", False, "v"),
+        ("current_setting", (T,), T, "pgsvce_current_setting2({0}, 0)", True, "s"),
+        ("current_setting", (T, B), T, "pgsvce_current_setting2({0}, {1})", True, "s"),
         ("pg_get_function_arguments", (OID,), T, "pgsvce_function_args({0})", True, "s"),
         ("pg_get_function_identity_arguments", (OID,), T, "pgsvce_function_identity_args({0})", True, "s"),
         ("pg_get_function_result", (OID,), T, "pgsvce_function_result({0})", True, "s"),

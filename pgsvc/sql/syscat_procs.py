@@ -48,12 +48,13 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
                 ("castcontext", C), ("castmethod", C)],
     "pg_language": [("oid", OID), ("lanname", N), ("lanowner", OID), ("lanispl", B), ("lanpltrusted", B),
                     ("lanplcallfoid", OID), ("laninline", OID), ("lanvalidator", OID), ("lanacl", ACL)],
+    "pg_parameter_acl": [("oid", OID), ("parname", T), ("paracl", ACL)],
     "pg_collation": [("oid", OID), ("collname", N), ("collnamespace", OID), ("collowner", OID),
                      ("collprovider", C), ("collisdeterministic", B), ("collencoding", I4),
                      ("collcollate", T), ("collctype", T), ("colliculocale", T), ("collversion", T)],
 }
 REL_OIDS = {"pg_proc": 1255, "pg_aggregate": 2600, "pg_operator": 2617, "pg_cast": 2605,
-            "pg_language": 2612, "pg_collation": 3456}
+            "pg_language": 2612, "pg_collation": 3456, "pg_parameter_acl": 6243}
 
 # positions in pg15_catalog_data.PROCS rows (the script's PROC_COLS, then two extras)
 _ARGTYPES, _ALLARGTYPES, _ARGMODES, _ARGNAMES, _NARGDEFAULTS = 19, 20, 21, 22, 17
@@ -316,7 +317,9 @@ def collation_rows() -> list[tuple]:
 
 
 STATIC_ROWS = {"pg_proc": proc_rows, "pg_aggregate": aggregate_rows, "pg_operator": operator_rows,
-               "pg_cast": cast_rows, "pg_language": language_rows, "pg_collation": collation_rows}
+               "pg_cast": cast_rows, "pg_language": language_rows, "pg_collation": collation_rows,
+               # GRANT SET/ALTER SYSTEM ON PARAMETER is not supported: no parameter has an ACL
+               "pg_parameter_acl": lambda: []}
 
 
 @lru_cache(maxsize=1)

@@ -235,6 +235,12 @@ CASES = {
         SET work_mem = '64MB';
         SELECT name, setting, source, reset_val FROM pg_settings WHERE name = 'work_mem';
         RESET work_mem;
+        SELECT current_setting('work_mem'), current_setting('enable_seqscan'), set_config('work_mem', '8MB', false),
+               current_setting('work_mem'), current_setting('transaction_isolation'), current_setting('role');
+        RESET work_mem;
+        \dconfig work_mem
+        \dconfig enable_*
+        \dconfig+ search_path
     """,
 }
 
