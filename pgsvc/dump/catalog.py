@@ -33,6 +33,7 @@ class Column:
     default: str | None  # pg_get_expr(adbin, adrelid)
     identity: str  # 'a' ALWAYS, 'd' BY DEFAULT, '' none
     generated: str  # 's' STORED, '' none
+    collation: str | None = None  # qualified name, when not the type's default
 
 
 @dataclass
@@ -162,18 +163,22 @@ def read_relations(conn: Connection) -> list[Relation]:
 def read_columns(conn: Connection, relations: dict[int, Relation]) -> None:
     rows = conn.query(
         "SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, "
-        "pg_catalog.pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated "
+        "pg_catalog.pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, cn.nspname, co.collname "
         "FROM pg_catalog.pg_attribute a "
         "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
         "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
         "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        # a collation other than the type's own, as COLLATE says it
+        "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation AND a.attcollation <> t.typcollation "
+        "LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace "
         f"WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v', 'p') AND {USER_SCHEMAS} "
         "ORDER BY a.attrelid, a.attnum").rows
-    for relid, attnum, name, type_name, not_null, default, identity, generated in rows:
+    for relid, attnum, name, type_name, not_null, default, identity, generated, coll_schema, coll in rows:
         rel = relations.get(int(relid))
         if rel is not None:
             rel.columns.append(Column(int(attnum), name, type_name, _bool(not_null), default, identity or "",
-                                      generated or ""))
+                                      generated or "", qualified(coll_schema, coll) if coll else None))
 
 
 def read_constraints(conn: Connection, relations: dict[int, Relation]) -> None:

@@ -88,6 +88,8 @@ def inline_check(k: Constraint) -> bool:
 
 def _column(col: Column, identity_seq: Relation | None) -> str:
     parts = [quote_ident(col.name), col.type]
+    if col.collation:
+        parts.append(f"COLLATE {col.collation}")
     if col.generated == "s":
         parts.append(f"GENERATED ALWAYS AS ({col.default}) STORED")
     elif col.identity:
