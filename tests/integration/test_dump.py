@@ -308,14 +308,22 @@ def test_dumpall_roles_owners_and_grants(pg15, server_factory, tmp_path):
 
     everything = tmp_path / "all.sql"
     pgsvc_dump(admin, "-f", str(everything), command="dumpall")
-    fresh = server_factory("-U", "postgres")
-    copy = Side(fresh.port, "postgres", "postgres")
+    pwfile = tmp_path / "pw"
+    pwfile.write_text(SUPERUSER_PASSWORD + "\n")
+    fresh = server_factory("-U", "postgres", "--auth-local", "trust", "--auth-host", "scram-sha-256",
+                           "--pwfile", str(pwfile))
+    copy = Side(fresh.port, "postgres", "postgres", host=str(fresh.sockdir))
     copy.load(everything)
     assert copy.out(roles_query, members_query, args=("-A",)) == \
         admin.out(roles_query, members_query, args=("-A",))
     restored = copy.other(dbname)
     checks = ("SELECT * FROM notes ORDER BY id", acl_query, schema_query, next_item, r"\l " + dbname)
     assert restored.out(*checks) == db.out(*checks)
+    # the SCRAM verifier came along: the password logs in over TCP
+    login = subprocess.run([require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(fresh.port), "-U", alice,
+                            "-d", dbname, "-tA", "-c", "SELECT current_user"], capture_output=True, text=True,
+                           timeout=30, env={**os.environ, "PGPASSWORD": "pw-alice"})
+    assert (login.returncode, login.stdout.strip()) == (0, alice), login.stderr
 
 
 def test_password_authentication(srv, tmp_path):
