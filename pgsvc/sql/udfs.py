@@ -42,8 +42,6 @@ def register(conn: sqlite3.Connection, ctx: FunctionContext, engine) -> None:
     conn.create_function("pgsvce_currval", 1, lambda oid: engine.sequences.currval(oid))
     conn.create_function("pgsvce_setval", 3, lambda oid, v, c: engine.sequences.setval(oid, v, c))
     conn.create_function("pgsvce_sleep", 1, lambda secs: engine.sleep(secs))
-    conn.create_function("pgsvce_current_setting", 2, lambda n, m: _current_setting(ctx, engine, n, m))
-    conn.create_function("pgsvce_set_config", 3, lambda n, v, loc: _set_config(ctx, engine, n, v))
     conn.create_function("pgsvce_signal_backend", 2, lambda pid, act: _signal(ctx, engine, pid, act))
     conn.create_function("pgsvce_diag", 1, lambda row: _diag(engine, row))
     conn.create_function("pgsvce_txn_ts", 0, lambda: _micros(ctx.transaction_start))
@@ -56,27 +54,6 @@ def register(conn: sqlite3.Connection, ctx: FunctionContext, engine) -> None:
     conn.create_aggregate("pgsvce_sum_num", 1, _SumNum)
     conn.create_aggregate("pgsvce_ordagg", -1, _guard_agg(ctx, _OrderedAggregate))
     register_window_aggregates(conn, ctx)
-
-
-def _current_setting(ctx, engine, name, missing_ok):
-    if name is None:
-        return None
-    try:
-        if name.lower() == "transaction_isolation":
-            return engine.isolation_in_force()
-        return engine.session.settings.show(name)
-    except Exception as e:  # noqa: BLE001
-        if missing_ok:
-            return None
-        raise_sql(ctx, e if hasattr(e, "sqlstate") else _internal(e))
-
-
-def _set_config(ctx, engine, name, value):
-    try:
-        engine.session.settings.set_session(name, value, superuser=engine.session.is_superuser)
-        return engine.session.settings.show(name)
-    except Exception as e:  # noqa: BLE001
-        raise_sql(ctx, e if hasattr(e, "sqlstate") else _internal(e))
 
 
 def _signal(ctx, engine, pid, action):

@@ -51,15 +51,14 @@ EXTRA_FUNCTIONS = _extra()
 
 
 def _engine_functions() -> dict[str, list[FuncSig]]:
-    """Functions that need the session (settings, backend registry): resolved before FUNCTIONS."""
+    """Functions that need the session (backend registry): resolved before FUNCTIONS.
+    current_setting/set_config and the catalog functions are added by the engine modules
+    that implement them (pgsvc.sql.syscat_funcs and its neighbours) when a backend opens."""
     f: dict[str, list[FuncSig]] = {}
 
     def add(name, args, ret, emit, strict=True):
         f.setdefault(name, []).append(FuncSig(name, tuple(args), ret, emit, "scalar", 0, strict, "v"))
 
-    add("current_setting", [O.TEXT], O.TEXT, "pgsvce_current_setting({0}, 0)")
-    add("current_setting", [O.TEXT, O.BOOL], O.TEXT, "pgsvce_current_setting({0}, {1})")
-    add("set_config", [O.TEXT, O.TEXT, O.BOOL], O.TEXT, "pgsvce_set_config({0}, {1}, {2})", strict=False)
     add("pg_cancel_backend", [O.INT4], O.BOOL, "pgsvce_signal_backend({0}, 'cancel')")
     add("pg_terminate_backend", [O.INT4], O.BOOL, "pgsvce_signal_backend({0}, 'terminate')")
     add("pg_terminate_backend", [O.INT4, O.INT8], O.BOOL, "pgsvce_signal_backend({0}, 'terminate')")
