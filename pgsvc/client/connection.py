@@ -110,9 +110,10 @@ class Connection:
         return rows[0][0] if rows else None
 
     def copy_out(self, sql: str, write: Callable[[bytes], object]) -> int:
-        """Run COPY ... TO STDOUT and hand each CopyData chunk (one row in text format) to
-        write() as it arrives, so a table of any size streams in constant memory. Returns the
-        number of chunks (rows)."""
+        """Run COPY ... TO STDOUT and hand each CopyData chunk (text format: PostgreSQL
+        sends one row per chunk, but a reader must not count on it) to write() as it
+        arrives, so a table of any size streams in constant memory. Returns the number of
+        chunks."""
         self.sock.sendall(m.query_message(sql))
         count, error = 0, None
         while True:

@@ -311,12 +311,22 @@ class DatabaseWriter:
         head = (f"INSERT INTO {ddl.rel_name(table)} ({', '.join(ddl.copy_columns(table))})"
                 f"{' OVERRIDING SYSTEM VALUE' if always else ''} VALUES (")
 
-        def write_row(chunk: bytes) -> None:
-            values = parse_copy_row(chunk.decode("utf-8").rstrip("\n"))
-            literals = ", ".join("NULL" if v is None else quote_literal(v) for v in values)
-            self.out.write(f"{head}{literals});\n")
+        pending = bytearray()
 
-        self.conn.copy_out(self.copy_source(table), write_row)
+        def write_rows(chunk: bytes) -> None:
+            # a CopyData message need not hold exactly one row: rows end at a raw newline
+            # (a newline inside a value is written as \n)
+            pending.extend(chunk)
+            *rows, rest = pending.split(b"\n")
+            pending[:] = rest
+            for row in rows:
+                values = parse_copy_row(row.decode("utf-8"))
+                literals = ", ".join("NULL" if v is None else quote_literal(v) for v in values)
+                self.out.write(f"{head}{literals});\n")
+
+        self.conn.copy_out(self.copy_source(table), write_rows)
+        if pending:
+            raise DumpError(f'COPY data of table "{table.schema}.{table.name}" ended inside a row')
         self.out.write("\n\n")
 
     # ------------------------------------------------------------ after the data
