@@ -413,7 +413,7 @@ def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
         parts.append('"pgsvc$nocols" INTEGER')  # PostgreSQL allows zero-column tables; SQLite does not
     for a in rel.attrs:
         if a.domain_oid:
-            from pgsvc.sql.ddl_types import column_check_clauses
+            from pgsvc.sql.domains import column_check_clauses
             parts.extend(column_check_clauses(engine, a))
     for c in rel.constraints:
         if c.contype == "c":

@@ -76,7 +76,7 @@ def integrity_error(msg: str, engine) -> SqlError:
     m = _CHECK.match(msg)
     if m:
         name = m.group(1)
-        from pgsvc.sql.ddl_types import domain_violation
+        from pgsvc.sql.domains import domain_violation
         domain_error = domain_violation(name, engine)
         if domain_error is not None:
             return domain_error

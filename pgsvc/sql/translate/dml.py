@@ -355,5 +355,5 @@ def column_default(attr: Attr) -> str | None:
     """The column's default, else its domain's (the nearest in a chain of domains)."""
     if attr.default is not None or not attr.domain_oid:
         return attr.default
-    from pgsvc.sql.ddl_types import domain_chain
+    from pgsvc.sql.domains import domain_chain
     return next((d.default for d in domain_chain(attr.domain_oid) if d.default is not None), None)

@@ -302,7 +302,7 @@ class ExprMixin:
             ex = self.expr(arg)
         out = self.coerce(ex, oid, typmod, "e", position=_loc(node))
         if domain:
-            from pgsvc.sql.ddl_types import cast_check_sql
+            from pgsvc.sql.domains import cast_check_sql
             if ex.param:
                 self.set_param_domain(ex.param, domain)
             out = replace(out, sql=cast_check_sql(self.engine, domain, oid, typmod, out.sql), lit=None, param=0)
