@@ -280,9 +280,11 @@ def _open_output(outfile):
 @click.option("-d", "--dbname", help="database to dump (default: $PGDATABASE, the user name)")
 @click.option("-t", "--table", "tables", multiple=True, metavar="PATTERN",
               help="only matching tables, views and sequences (repeatable)")
+@click.option("-n", "--schema", "schemas", multiple=True, metavar="PATTERN",
+              help="only matching schemas and what they hold (repeatable)")
 @click.option("-C", "--create", is_flag=True, help="CREATE DATABASE and \\connect to it first")
 @_dump_flags
-def dump(dbname_arg, dbname, tables, create, outfile, schema_only, data_only, clean, if_exists, no_owner,
+def dump(dbname_arg, dbname, tables, schemas, create, outfile, schema_only, data_only, clean, if_exists, no_owner,
          no_privileges, no_comments, inserts, host, port, username, prompt) -> None:
     """Write a database as a plain SQL script (like pg_dump) that PostgreSQL 15's psql
     and pgsvc load: schema, data (COPY), sequence values, constraints, indexes, views,
@@ -290,8 +292,8 @@ def dump(dbname_arg, dbname, tables, create, outfile, schema_only, data_only, cl
     from pgsvc.dump.options import DumpOptions
     from pgsvc.dump.run import Target, run_dump
 
-    opts = DumpOptions(schema_only, data_only, list(tables), no_owner, no_privileges, no_comments,
-                       clean, if_exists, create, inserts)
+    opts = DumpOptions(schema_only, data_only, list(tables), list(schemas), no_owner, no_privileges,
+                       no_comments, clean, if_exists, create, inserts)
     target = Target(host, port, username, dbname or dbname_arg, prompt)
 
     def run():
@@ -314,7 +316,7 @@ def dumpall(dbname, globals_only, roles_only, no_role_passwords, outfile, schema
     from pgsvc.dump.options import DumpOptions
     from pgsvc.dump.run import DumpallOptions, Target, run_dumpall
 
-    opts = DumpOptions(schema_only, data_only, [], no_owner, no_privileges, no_comments,
+    opts = DumpOptions(schema_only, data_only, [], [], no_owner, no_privileges, no_comments,
                        clean, if_exists, False, inserts)
     target = Target(host, port, username, dbname, prompt)
     all_opts = DumpallOptions(globals_only, roles_only, no_role_passwords)

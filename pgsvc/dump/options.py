@@ -11,6 +11,7 @@ class DumpOptions:
     schema_only: bool = False  # -s: definitions, no data
     data_only: bool = False  # -a: data (and sequence values), no definitions
     tables: list[str] = field(default_factory=list)  # -t: only these tables (psql patterns)
+    schemas: list[str] = field(default_factory=list)  # -n: only these schemas (psql patterns)
     no_owner: bool = False  # -O: no ALTER ... OWNER TO
     no_privileges: bool = False  # -x: no GRANT/REVOKE
     no_comments: bool = False
@@ -19,8 +20,13 @@ class DumpOptions:
     create: bool = False  # -C: CREATE DATABASE and \connect to it
     inserts: bool = False  # INSERT statements instead of COPY
 
+    def wants_schema(self, schema: str) -> bool:
+        return not self.schemas or any(fnmatch.fnmatchcase(schema, _split_pattern(p)[-1])
+                                       for p in self.schemas)
+
     def wants_table(self, schema: str, name: str) -> bool:
-        return not self.tables or any(matches(p, schema, name) for p in self.tables)
+        return self.wants_schema(schema) and (
+            not self.tables or any(matches(p, schema, name) for p in self.tables))
 
 
 def matches(pattern: str, schema: str, name: str) -> bool:

@@ -159,7 +159,8 @@ class DatabaseWriter:
     def schemas(self):
         if self.opts.tables or self.opts.data_only:
             return []
-        return [s for s in self.db.schemas if s.name != "public"]
+        # public exists wherever the script is loaded: it is never created
+        return [s for s in self.db.schemas if s.name != "public" and self.opts.wants_schema(s.name)]
 
     def views(self) -> list[Relation]:
         """Views after the views they read; otherwise in creation (OID) order, which is
@@ -238,7 +239,9 @@ class DatabaseWriter:
 
     def types(self) -> list[UserType]:
         """Enums and domains (not with -t: pg_dump -t dumps relations only)."""
-        return [] if self.opts.tables else self.db.types
+        if self.opts.tables or self.opts.data_only:
+            return []
+        return [t for t in self.db.types if self.opts.wants_schema(t.schema)]
 
     def type_statements(self, t: UserType) -> list[str]:
         keyword, name = ddl.type_keyword(t), ddl.type_name(t)

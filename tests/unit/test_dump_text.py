@@ -16,7 +16,7 @@ from pgsvc.client.connection import md5_response
 from pgsvc.dump.acl import grant_statements, parse_aclitem
 from pgsvc.dump.catalog import Sequence, parse_text_array
 from pgsvc.dump.ddl import sequence_options
-from pgsvc.dump.options import matches
+from pgsvc.dump.options import DumpOptions, matches
 from pgsvc.dump.order import dependency_order
 from pgsvc.dump.quoting import parse_copy_row, qualified, quote_ident, quote_literal
 from pgsvc.dump.roles import set_clause, split_list
@@ -104,6 +104,12 @@ def test_table_patterns():
     assert matches('"Orders"', "sales", "Orders")
     assert not matches("public.orders", "sales", "orders")
     assert matches("*.o?ders", "x", "orders")
+    only_sales = DumpOptions(schemas=["sal*"])
+    assert only_sales.wants_schema("sales") and not only_sales.wants_schema("public")
+    assert only_sales.wants_table("sales", "x") and not only_sales.wants_table("public", "x")
+    both = DumpOptions(schemas=["sales"], tables=["orders"])
+    assert both.wants_table("sales", "orders") and not both.wants_table("sales", "customer")
+    assert not both.wants_table("other", "orders")
 
 
 def test_sequence_clauses_name_only_non_default_bounds():
