@@ -178,7 +178,7 @@ class Ddl:
             elif ct == enums.ConstrType.CONSTR_NULL:
                 notnull = False
             elif ct == enums.ConstrType.CONSTR_DEFAULT:
-                default = _deparse(con.raw_expr)
+                default = default_source(con.raw_expr, domain)
             elif ct == enums.ConstrType.CONSTR_IDENTITY:
                 identity = "a" if con.generated_when == "a" else "d"
                 # the sequence options in GENERATED ... AS IDENTITY (START WITH 10 ...)
@@ -453,6 +453,15 @@ def check_sql(rel: C.Relation, expr: str, engine, prefix: str = "") -> str:
     ex = tr.bool_expr(node, "CHECK")
     # NULL passes a CHECK in both systems; SQLite fails only on false, like PostgreSQL
     return ex.sql
+
+
+def default_source(raw, domain: int = 0) -> str | None:
+    """A column default as stored: none for a NULL constant (PostgreSQL keeps no pg_attrdef
+    row for it; a domain column's NULL default does override the domain's, so it stays)."""
+    inner = raw.arg if isinstance(raw, ast.TypeCast) else raw
+    if not domain and isinstance(inner, ast.A_Const) and inner.isnull:
+        return None
+    return _deparse(raw)
 
 
 def _deparse(node) -> str:

@@ -10,7 +10,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError
 from pgsvc.sql import catalog as C
 from pgsvc.sql.authz import authz
-from pgsvc.sql.ddl import _deparse, table_sql  # noqa: F401
+from pgsvc.sql.ddl import _deparse, default_source, table_sql  # noqa: F401
 from pgsvc.sql.ddl_more import DdlMore
 from pgsvc.sql.translate.expr import quote_ident
 
@@ -49,7 +49,7 @@ class DdlAll(DdlMore):
             self.drop_column(rel, cmd.name, cmd.missing_ok)
         elif t in (A.AT_ColumnDefault,):
             a = self.column(rel, cmd.name)
-            a.default = _deparse(cmd.def_) if cmd.def_ is not None else None
+            a.default = default_source(cmd.def_, a.domain_oid) if cmd.def_ is not None else None
             C.update_attr(self.conn, rel.oid, a)
             self.refresh()
         elif t == A.AT_SetNotNull:

@@ -215,20 +215,23 @@ class DdlMore(Ddl):
             raise SqlError("0A000", "partial indexes and INCLUDE are not supported")
         if node.accessMethod not in (None, "btree"):
             raise SqlError("0A000", f'access method "{node.accessMethod}" is not supported')
-        cols = []
+        cols, indoption = [], []
         for e in node.indexParams:
             if e.name is None:
                 raise SqlError("0A000", "expression indexes are not supported")
             if rel.attr(e.name) is None:
                 raise SqlError("42703", f'column "{e.name}" does not exist')
             cols.append(e.name)
+            indoption.append(index_option(e))
         name = node.idxname or self.unique_rel_name(rel.schema, f"{rel.name}_{'_'.join(cols)}_idx")
         if C.relation_name_taken(self.cat, rel.schema, name):
             if node.if_not_exists:
                 self.notice(f'relation "{name}" already exists, skipping')
                 return
             raise SqlError("42P07", f'relation "{name}" already exists')
-        ioid = C.insert_relation(self.conn, self.cat, rel.schema, name, "i")
+        # DESC / NULLS FIRST of each key as pg_index.indoption (kept with the index relation)
+        ioid = C.insert_relation(self.conn, self.cat, rel.schema, name, "i",
+                                 {"indoption": indoption} if any(indoption) else None)
         C.insert_index(self.conn, ioid, rel.oid, bool(node.unique), False, [rel.attr(c).attnum for c in cols])
         self.refresh()
         self.create_sqlite_index(rel, self.cat.by_oid[ioid].sqlite_name, bool(node.unique), cols, name)
@@ -355,3 +358,11 @@ class DdlMore(Ddl):
         if kind is not None and rel.kind != kind:
             raise SqlError("42809", f'"{rel.name}" is not {"an" if kind == "i" else "a"} {_KIND_WORD[kind]}')
         return rel
+
+
+def index_option(e: ast.IndexElem) -> int:
+    """pg_index.indoption of a key: 1 DESC, 2 NULLS FIRST (the default with DESC)."""
+    desc = e.ordering == enums.SortByDir.SORTBY_DESC
+    nulls = e.nulls_ordering
+    first = desc if nulls == enums.SortByNulls.SORTBY_NULLS_DEFAULT else nulls == enums.SortByNulls.SORTBY_NULLS_FIRST
+    return int(desc) | (2 if first else 0)

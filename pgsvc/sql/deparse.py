@@ -201,6 +201,9 @@ class Printer:
         self.put(n.word)
 
     def p_Func(self, n: Func, _si) -> None:
+        if n.syntax:
+            self.sql_syntax(n)
+            return
         self.put(quote_ident(n.name) + "(")
         if n.star:
             self.put("*")
@@ -225,6 +228,33 @@ class Printer:
         if n.over is not None:
             from pgsvc.sql.ddl import _deparse
             self.put(" OVER " + _window_text(n.over, _deparse))
+
+    def sql_syntax(self, n: Func) -> None:
+        """get_func_sql_syntax: functions the grammar spells as SQL syntax."""
+        a = n.args
+        arg = lambda i: self.sub(lambda: self.expr(a[i], False))  # noqa: E731
+        name = n.name
+        if name == "position":
+            self.put(f"POSITION(({arg(1)}) IN ({arg(0)}))")
+        elif name == "substring":
+            if len(a) == 3 and a[1].typ != O.INT4:
+                self.put(f"SUBSTRING({arg(0)} SIMILAR {arg(1)} ESCAPE {arg(2)})")
+            else:
+                self.put(f"SUBSTRING({arg(0)} FROM {arg(1)}" + (f" FOR {arg(2)}" if len(a) == 3 else "") + ")")
+        elif name in ("btrim", "ltrim", "rtrim"):
+            where = {"btrim": "BOTH", "ltrim": "LEADING", "rtrim": "TRAILING"}[name]
+            self.put(f"TRIM({where}" + (f" {arg(1)}" if len(a) == 2 else "") + f" FROM {arg(0)})")
+        elif name == "overlay":
+            self.put(f"OVERLAY({arg(0)} PLACING {arg(1)} FROM {arg(2)}" + (f" FOR {arg(3)}" if len(a) == 4 else "")
+                     + ")")
+        elif name == "extract":
+            self.put(f"EXTRACT({a[0].text} FROM {arg(1)})")
+        elif name == "timezone":
+            zone = self.sub(lambda: self.paren_expr(a[0], False, n))
+            value = self.sub(lambda: self.paren_expr(a[1], False, n))
+            self.put(f"({value} AT TIME ZONE {zone})")
+        elif name == "pg_collation_for":
+            self.put(f"COLLATION FOR ({arg(0)})")
 
     def p_CaseX(self, n: CaseX, _si) -> None:
         self.keyword("CASE", 0, VAR, 0)
@@ -400,7 +430,7 @@ def _setop(p: Printer, q: Query, col_names) -> None:
     if need:
         p.put("(")
     p.keyword("", sub, 0, 0)
-    _setop_leaf(p, right, None)
+    _setop_leaf(p, right, col_names)
     p.level -= sub
     if need:
         p.keyword(")", 0, 0, 0)

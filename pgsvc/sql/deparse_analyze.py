@@ -31,6 +31,8 @@ from pgsvc.sql.types.catalog import find_oid
 
 UNKNOWN = O.UNKNOWN
 _SEQUENCE_FUNCS = {"nextval", "currval", "setval"}
+SQL_SYNTAX_FUNCS = {"position", "substring", "btrim", "ltrim", "rtrim", "overlay", "extract", "timezone",
+                    "pg_collation_for"}
 _BPCHAR_FUNCS = {"length", "char_length", "character_length", "octet_length"}
 
 
@@ -74,6 +76,7 @@ class Func(Node):
     order: list = field(default_factory=list)  # [(expr, desc, nulls_first)]
     filter: Node | None = None
     over: object = None  # raw WindowDef (printed as written)
+    syntax: bool = False  # written in SQL syntax: POSITION(a IN b), EXTRACT(f FROM x), ...
 
 
 @dataclass(eq=False)
@@ -151,12 +154,14 @@ class SubLink(Node):
 
 @dataclass(eq=False)
 class RangeEntry:
-    refname: str | None
+    refname: str | None  # the name printed (unique among the query and its ancestors)
     cols: list  # [(name, typ, typmod)]
     relation: object = None  # catalog Relation (kind 'r'/'v'/...) for a FROM relation
     alias_given: bool = False
     subquery: object = None
     hidden: set = field(default_factory=set)
+    name: str | None = None  # the name the query refers to it by (alias or relation name)
+    merged: dict = field(default_factory=dict)  # JOIN USING: column -> (printed entry or None)
 
     def col(self, name: str):
         for c in self.cols:
@@ -173,6 +178,7 @@ class JoinItem:
     quals: Node | None = None
     using: list | None = None
     natural: bool = False
+    merged: RangeEntry | None = None  # the merged USING columns
 
 
 @dataclass(eq=False)
@@ -214,6 +220,7 @@ class Analyzer:
         self.engine = engine
         self.regclass_name = regclass_name  # oid/text -> the relation's printed name
         self.levels: list[list] = []  # innermost last: lists of RangeEntry visible
+        self.refnames: list[set] = [set()]  # printed range names of the query and its ancestors
 
     # -- scope --
 
@@ -234,7 +241,7 @@ class Analyzer:
         col = names[-1]
         if len(names) >= 2:
             for e in level:
-                if e.refname == names[-2]:
+                if (e.name or e.refname) == names[-2] and e.refname is not None:
                     c = e.col(col)
                     if c is not None:
                         return Var(c[1], c[2], rte=e, name=c[0])
@@ -244,7 +251,7 @@ class Analyzer:
                 continue
             c = e.col(col)
             if c is not None:
-                return Var(c[1], c[2], rte=None if e.refname is None else e, name=c[0])
+                return Var(c[1], c[2], rte=e.merged.get(col) if e.refname is None else e, name=c[0])
         return None
 
     # -- coercion --
@@ -311,6 +318,11 @@ class Analyzer:
         arg = node.arg
         if isinstance(arg, ast.A_ArrayExpr):
             t = find_oid(typ)
+            elems = [self.expr(e) for e in arg.elements or ()]
+            if elems and all(e.typ != UNKNOWN for e in elems):
+                # typed elements: one array coercion (what an implicit ::text[] of a stored
+                # expression reads back as, so normalised text deparses the same again)
+                return self.coerce(self.array(arg, None), typ, typmod, implicit=False)
             return self.coerce(self.array(arg, t.elem_oid if t is not None and t.elem_oid else None), typ,
                                typmod, implicit=False)
         inner = self.expr(arg)
@@ -387,6 +399,11 @@ class Analyzer:
         if not elem:
             raise Unsupported("ANY over a non-array")
         op = self.operator(name, left, Const(elem, text=""))
+        if op.right.typ != elem:  # the array is coerced to the operator's element type's array
+            et = find_oid(op.right.typ)
+            if et is None or not et.array_oid:
+                raise Unsupported("array coercion")
+            right = self.coerce(right, et.array_oid)
         return ScalarArrayOp(O.BOOL, name=name, use_or=use_or, left=op.left, right=right)
 
     def in_list(self, node: ast.A_Expr) -> Node:
@@ -489,13 +506,17 @@ class Analyzer:
     def x_FuncCall(self, node: ast.FuncCall) -> Node:
         from pgsvc.sql.translate.funcs import EXTRA_FUNCTIONS
         names = [n.sval for n in node.funcname]
+        # SQL-syntax calls (POSITION(a IN b), ...): the grammar's pg_catalog.f(...), also as
+        # pglast prints them back into the stored source text
+        syntax = node.funcformat == enums.CoercionForm.COERCE_SQL_SYNTAX or (
+            len(names) == 2 and names[0] == "pg_catalog" and names[1] in SQL_SYNTAX_FUNCS)
         if names[0] == "pg_catalog" and len(names) == 2:
             names = names[1:]
         if len(names) != 1 or node.func_variadic:
             raise Unsupported("qualified or variadic function")
         name = names[0]
-        if node.funcformat == enums.CoercionForm.COERCE_SQL_SYNTAX:
-            raise Unsupported("SQL-syntax function")
+        if syntax:
+            return self.sql_syntax_call(name, node)
         if node.agg_star:
             return Func(O.INT8, name=name, agg=True, star=True, filter=self._filter(node), over=node.over)
         args = [self.expr(a) for a in node.args or ()]
@@ -526,6 +547,28 @@ class Analyzer:
                   s.sortby_nulls == enums.SortByNulls.SORTBY_NULLS_FIRST) for s in node.agg_order or ()]
         return Func(ret, name=name, args=args, agg=agg, distinct=bool(node.agg_distinct), order=order,
                     filter=self._filter(node), over=node.over)
+
+    def sql_syntax_call(self, name: str, node: ast.FuncCall) -> Func:
+        args = [self.expr(a) for a in node.args or ()]
+        if name not in SQL_SYNTAX_FUNCS:
+            raise Unsupported(f"SQL-syntax {name}")
+        if name == "extract":
+            if len(args) != 2 or not isinstance(args[0], Const) or args[0].text is None:
+                raise Unsupported("EXTRACT")
+            return Func(O.NUMERIC, name=name, args=[Const(O.TEXT, text=args[0].text.lower()), args[1]],
+                        syntax=True)
+        if name == "pg_collation_for":
+            return Func(O.TEXT, name=name, args=[self.finalize(a) for a in args], syntax=True)
+        from pgsvc.sql.translate.funcs import EXTRA_FUNCTIONS
+        try:
+            sig = R.resolve_function(name, [a.typ for a in args], extra=EXTRA_FUNCTIONS)
+        except SqlError as e:
+            raise Unsupported(str(e)) from None
+        args = [self.coerce(a, t) for a, t in zip(args, sig.arg_oids)]
+        if name == "substring" and (len(args) < 2 or args[1].typ != O.INT4) and len(args) != 3:
+            # substring(x FROM 'regex'): an ordinary call in PostgreSQL's output
+            return Func(sig.ret_oid, name=name, args=args)
+        return Func(sig.ret_oid, name=name, args=args, syntax=True)
 
     def _filter(self, node):
         return self.coerce(self.expr(node.agg_filter), O.BOOL) if node.agg_filter is not None else None

@@ -22,6 +22,7 @@ def analyze_select(an: Analyzer, node: ast.SelectStmt) -> Query:
         return _setop(an, node)
     q = Query()
     an.levels.append([])
+    an.refnames.append(set())
     try:
         for item in node.fromClause or ():
             q.from_items.append(_from_item(an, q, item))
@@ -37,6 +38,7 @@ def analyze_select(an: Analyzer, node: ast.SelectStmt) -> Query:
         _order_limit(an, q, node)
     finally:
         an.levels.pop()
+        an.refnames.pop()
     return q
 
 
@@ -102,14 +104,14 @@ def _targets(an: Analyzer, q: Query, items) -> None:
         val = rt.val
         if isinstance(val, ast.ColumnRef) and isinstance(val.fields[-1], ast.A_Star):
             qual = val.fields[-2].sval if len(val.fields) > 1 else None
-            for e in an.levels[-1]:
-                if qual is not None and e.refname != qual:
-                    continue
-                for name, typ, typmod in e.cols:
-                    if qual is None and name in e.hidden:
-                        continue
-                    q.targets.append((Var(typ, typmod, rte=None if e.refname is None else e, name=name), name,
-                                      False))
+            if qual is not None:
+                e = next((e for e in an.levels[-1] if (e.name or e.refname) == qual and e.refname), None)
+                if e is None:
+                    raise Unsupported(f"{qual}.*")
+                q.targets += [(Var(t, m, rte=e, name=n), n, False) for n, t, m in e.cols]
+                continue
+            for item in q.from_items:
+                q.targets += [(v, v.name, False) for v in _star(item)]
             continue
         ex = an.finalize(an.expr(val))
         q.targets.append((ex, rt.name or _default_name(val, ex), False))
@@ -142,14 +144,13 @@ def _default_name(raw, ex) -> str:
 
 
 def _unique_refname(an: Analyzer, name: str) -> str:
-    used = getattr(an, "refnames", None)
-    if used is None:
-        used = an.refnames = set()
+    """set_rtable_names: unique among this query's names and its ancestors' (siblings may
+    repeat a name), by appending _1, _2, ..."""
     out, n = name, 0
-    while out in used:
+    while any(out in used for used in an.refnames):
         n += 1
         out = f"{name}_{n}"
-    used.add(out)
+    an.refnames[-1].add(out)
     return out
 
 
@@ -170,7 +171,7 @@ def _from_item(an: Analyzer, q: Query, item):
             using = [c[0] for c in _entries_cols(right) if c[0] in lcols]
         j = JoinItem(kind, left, right, using=using or None, natural=bool(item.isNatural))
         if using:
-            _merge_using(an, left, right, using)
+            j.merged = _merge_using(an, left, right, using, kind)
         elif item.quals is not None:
             j.quals = an.coerce(an.expr(item.quals), O.BOOL)
         elif kind == "JOIN":
@@ -181,11 +182,23 @@ def _from_item(an: Analyzer, q: Query, item):
             raise Unsupported("subquery in FROM")
         sub = analyze_select(an, item.subquery)
         cols = [(n, e.typ, e.typmod) for e, n, junk in sub.targets if not junk]
-        e = RangeEntry(_unique_refname(an, item.alias.aliasname), cols, alias_given=True, subquery=sub)
+        e = RangeEntry(_unique_refname(an, item.alias.aliasname), cols, alias_given=True, subquery=sub,
+                       name=item.alias.aliasname)
         an.levels[-1].append(e)
         q.entries.append(e)
         return e
     raise Unsupported(type(item).__name__)
+
+
+def _star(item) -> list:
+    """`*` over a FROM item: a join's merged USING columns first, then each side's others."""
+    if isinstance(item, RangeEntry):
+        return [Var(t, m, rte=item, name=n) for n, t, m in item.cols if n not in item.hidden]
+    out = []
+    if item.merged is not None:
+        m = item.merged
+        out += [Var(t, tm, rte=m.merged.get(n), name=n) for n, t, tm in m.cols]
+    return out + _star(item.left) + _star(item.right)
 
 
 def _entries_cols(item) -> list:
@@ -194,18 +207,34 @@ def _entries_cols(item) -> list:
     return _entries_cols(item.left) + _entries_cols(item.right)
 
 
-def _merge_using(an: Analyzer, left, right, using: list[str]) -> None:
-    """JOIN USING: the merged columns are visible unqualified once (printed unqualified)."""
-    cols = []
+def _merge_using(an: Analyzer, left, right, using: list[str], kind: str) -> RangeEntry:
+    """JOIN USING: a merged column is visible once, unqualified. It prints as the input
+    column it stands for (the left one; the right one for RIGHT JOIN), or unqualified for
+    FULL JOIN, where it is COALESCE(left, right) (ruleutils' get_variable)."""
+    cols, merged = [], {}
     for name in using:
         c = next((c for c in _entries_cols(left) if c[0] == name), None)
         if c is None:
             raise Unsupported("USING column")
         cols.append(c)
+        side = right if kind == "RIGHT JOIN" else left
+        merged[name] = None if kind == "FULL JOIN" else _owner(side, name)
     for side in (left, right):
         for e in _flatten(side):
             e.hidden |= set(using)
-    an.levels[-1].append(RangeEntry(None, cols))
+    entry = RangeEntry(None, cols, merged=merged)
+    an.levels[-1].append(entry)
+    return entry
+
+
+def _owner(item, name: str):
+    """The range entry of a join input that supplies column `name`."""
+    for e in _flatten(item):
+        if e.refname is None:
+            continue
+        if e.col(name) is not None:
+            return e
+    return None
 
 
 def _flatten(item) -> list:
@@ -228,7 +257,7 @@ def _range_var(an: Analyzer, q: Query, rv: ast.RangeVar) -> RangeEntry:
     if rv.alias is not None and rv.alias.colnames:
         raise Unsupported("column aliases")
     e = RangeEntry(_unique_refname(an, alias or rel.name), [(a.name, a.type_oid, a.typmod) for a in rel.attrs],
-                   rel, alias_given=alias is not None)
+                   rel, alias_given=alias is not None, name=alias or rel.name)
     an.levels[-1].append(e)
     q.entries.append(e)
     return e

@@ -186,8 +186,8 @@ VIEWS = {
     "pg_policy": """SELECT 0 AS oid, '' AS polname, 0 AS polrelid, '' AS polcmd, 0 AS polpermissive,
         NULL AS polroles, NULL AS polqual, NULL AS polwithcheck WHERE 0""",
     # keys: attnums, or PostgreSQL source text for expression columns (0 in indkey, and no
-    # collation or operator class: the expression's type is not recorded); every key
-    # column ascending with NULLS LAST (indoption 0), the default btree operator class
+    # collation or operator class: the expression's type is not recorded); indoption from
+    # the index relation's options (DESC 1, NULLS FIRST 2); the default btree operator class
     "pg_index": f"""SELECT i.indexrelid AS indexrelid, i.indrelid AS indrelid,
         json_array_length(i.keys) AS indnatts, json_array_length(i.keys) AS indnkeyatts,
         i.indisunique AS indisunique, 0 AS indnullsnotdistinct, i.indisprimary AS indisprimary,
@@ -203,7 +203,8 @@ VIEWS = {
             (SELECT pgsvce_default_opclass(a.atttypid) FROM main."pgsvc$attribute" a
              WHERE a.relid = i.indrelid AND a.attnum = j.value), 0) ELSE 0 END)
            FROM json_each(i.keys) j) AS indclass,
-        (SELECT json_group_array(0) FROM json_each(i.keys)) AS indoption,
+        coalesce((SELECT json_extract(c.options, '$.indoption') FROM main."pgsvc$class" c
+                  WHERE c.oid = i.indexrelid), (SELECT json_group_array(0) FROM json_each(i.keys))) AS indoption,
         NULL AS indexprs, NULL AS indpred
         FROM main."pgsvc$index" i""",
 }

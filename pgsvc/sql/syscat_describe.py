@@ -42,45 +42,14 @@ _CATALOG_OIDS = {"pg_class": 1259, "pg_namespace": 2615, "pg_constraint": 2606, 
 
 # --- names ---------------------------------------------------------------------------------
 
-def _split_name(text: str) -> list[str]:
-    """A possibly qualified, possibly quoted name as SQL reads it."""
-    parts, cur, quoted, i = [], "", False, 0
-    text = text.strip()
-    while i < len(text):
-        ch = text[i]
-        if quoted:
-            if ch == '"':
-                if text[i + 1:i + 2] == '"':
-                    cur += '"'
-                    i += 1
-                else:
-                    quoted = False
-            else:
-                cur += ch
-        elif ch == '"':
-            quoted = True
-        elif ch == ".":
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch.lower()
-        i += 1
-    parts.append(cur)
-    return parts
-
-
 def find_relation(engine, text: str):
-    """regclassin: the relation a (qualified) name finds, or None."""
-    from pgsvc.sql import syscat
-    parts = _split_name(text)
-    if len(parts) > 2 or not parts[-1]:
+    """regclassin's lookup (pgsvc.sql.regtypes): the relation a (qualified) name finds, or
+    None; 42602 for a malformed name."""
+    from pgsvc.sql import regtypes
+    parts = regtypes.split_names(text)
+    if len(parts) > 2:
         return None
-    schema = parts[0] if len(parts) == 2 else None
-    if schema in (None, "pg_catalog"):
-        rel = syscat.find(schema, parts[-1])
-        if rel is not None and (schema or engine.catalog.lookup(None, parts[-1], engine.search_path()) is None):
-            return rel
-    return engine.catalog.lookup(schema, parts[-1], engine.search_path())
+    return regtypes.find_relation(engine, parts[0] if len(parts) == 2 else None, parts[-1])
 
 
 def regclass_text(engine, text: str) -> str:
@@ -88,7 +57,10 @@ def regclass_text(engine, text: str) -> str:
     if text.strip().isdigit():
         rel = engine.catalog.by_oid.get(int(text))
     else:
-        rel = find_relation(engine, text)
+        try:
+            rel = find_relation(engine, text)
+        except SqlError:
+            rel = None
     return relation_name(engine, rel) if rel is not None else text
 
 
@@ -230,9 +202,18 @@ def indexdef(engine, oid, colno, pretty):
     colno = int(colno or 0)
     if colno:
         return key(ix.keys[colno - 1]) if 0 < colno <= len(ix.keys) else ""
-    keys = ", ".join(key(k) if isinstance(k, int) else f"({key(k)})" for k in ix.keys)
+    irel = engine.catalog.by_oid.get(ix.oid)
+    options = (irel.options.get("indoption") if irel is not None else None) or [0] * len(ix.keys)
+    keys = ", ".join((key(k) if isinstance(k, int) else f"({key(k)})") + _key_order(opt)
+                     for k, opt in zip(ix.keys, options))
     table = relation_name(engine, rel) if pretty else f"{quote_ident(rel.schema)}.{quote_ident(rel.name)}"
     return f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX {quote_ident(ix.name)} ON {table} USING btree ({keys})"
+
+
+def _key_order(indoption: int) -> str:
+    if indoption & 1:
+        return " DESC" if indoption & 2 else " DESC NULLS LAST"
+    return " NULLS FIRST" if indoption & 2 else ""
 
 
 def _view_query(stmt: ast.SelectStmt):
