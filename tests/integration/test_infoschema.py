@@ -143,6 +143,13 @@ SELECT x, unnest(ARRAY[1, 2, 3]) AS u, unnest(ARRAY['a', 'b']) AS v, generate_se
   FROM (VALUES (1), (4)) t(x) ORDER BY 1, 2, 4;
 SELECT x, unnest(a) FROM (VALUES (1, ARRAY[5, 6]), (2, NULL), (3, '{}')) t(x, a) ORDER BY 1, 2;
 SELECT generate_subscripts('{{1,2,3},{4,5,6}}'::int[], 2) AS d2, generate_subscripts('{{1,2,3},{4,5,6}}'::int[], 1, true) AS d1r;
+SELECT c.relname, koi.key, koi.option, koi.arridx
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid, unnest(i.indkey, i.indoption) WITH ORDINALITY koi(key, option, arridx)
+  WHERE c.relname IN ('parent_pkey', 'child_pkey') ORDER BY 1, 4;
+SELECT * FROM unnest(ARRAY[1, 2, 3], ARRAY['a', 'b']) AS u(n, s);
+SELECT unnest(ARRAY[1, 2], ARRAY[3]);
+SELECT 2 = ANY(i.indkey::int2[]), array_length(i.indkey::int2[], 1) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+  WHERE c.relname = 'parent_pkey';
 SELECT json_build_object('always', true, 'start', 10::bigint, 'n', 1.50, 'd', '2024-01-02'::date, 'a', ARRAY[1, 2], 'j', '{"x": 1}'::jsonb),
        json_build_array(1, false, 'x', NULL), jsonb_build_object('b', false, 'a', 1), to_json(ARRAY['p', 'q']);
 

@@ -535,6 +535,8 @@ class SelectMixin(LateralMixin):
         args = [self.expr(a) for a in call.args or ()]
         if name == "unnest" and len(args) == 1:
             return self.unnest_item(node, alias, args[0])
+        if name == "unnest" and len(args) > 1:
+            return self.unnest_zip(node, alias, args)  # pgsvc.sql.translate.tlist_srf
         if any('"' in a.sql for a in args) and not (
                 name == "generate_series" and not node.ordinality and self.outer_only(call.args)):
             # arguments read other FROM items (implicitly LATERAL) or outer queries

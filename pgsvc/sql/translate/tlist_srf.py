@@ -28,6 +28,7 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.catalog import find_oid
 
 ENTRY = "pgsvc$tsrf"
+LIFTED = "pgsvc$srf"  # select.py's lift_target_srf: SELECT srf(...) without FROM
 _KNOWN = ("unnest", "generate_subscripts", "generate_series")
 
 
@@ -47,25 +48,49 @@ class TargetSrfMixin:
         if not positions:
             return from_sql
         sa = self.new_alias("srf")
-        counter = f"{sa}.key"
+        k = f"{sa}.key"
         lengths, cols = [], []
         targets = list(node.targetList)
         for n, i in enumerate(positions):
             rt = targets[i]
             call = rt.val
             name = call.funcname[-1].sval
-            length, element, oid = self.srf_parts(call, name, counter)
+            length, element, oid = self.srf_parts(call, name, k)
             lengths.append(length)
-            cols.append(ColInfo(name, oid, -1, f"(CASE WHEN {counter} < {length} THEN {element} END)"))
+            cols.append(ColInfo(name, oid, -1, f"(CASE WHEN {k} < {length} THEN {element} END)"))
             targets[i] = ast.ResTarget(name=rt.name or name, val=ast.ColumnRef(
                 fields=(ast.String(sval=ENTRY), ast.String(sval=f"c{n}"))), location=rt.location)
         self.scope.add(RangeEntry(ENTRY, [ColInfo(f"c{n}", c.oid, -1, c.sql) for n, c in enumerate(cols)]))
         node.targetList = tuple(targets)
-        rows = lengths[0] if len(lengths) == 1 else f"max({', '.join(lengths)})"
-        # a JSON array of `rows` zeros: json_each numbers its elements 0, 1, ... (key)
-        zeros = f"('[' || substr(replace(hex(zeroblob({rows})), '00', '0,'), 1, 2 * ({rows}) - 1) || ']')"
-        join = f"json_each({zeros}) AS {sa}"
+        join = f"{counter(lengths)} AS {sa}"
         return f"{from_sql} CROSS JOIN {join}" if from_sql else f" FROM {join}"
+
+    def unnest_zip(self, node: ast.RangeFunction, alias: ast.Alias, args) -> str:
+        """unnest(a1, a2, ...) [WITH ORDINALITY] in FROM: the arrays side by side, as many
+        rows as the longest, NULLs for the shorter (Django reads pg_index this way:
+        unnest(indkey, indoption) WITH ORDINALITY)."""
+        if alias.aliasname == LIFTED:  # SELECT unnest(a, b): PostgreSQL has it in FROM only
+            raise _no_function("unnest", args, _loc(node.functions[0][0]))
+        sa = self.new_alias(alias.aliasname)
+        k = f"{sa}.key"
+        names = [c.sval for c in alias.colnames or ()]
+        lengths, cols = [], []
+        for i, arg in enumerate(args):
+            t = self.array_type(arg, "unnest", _loc(node))
+            length = f"coalesce(json_array_length({arg.sql}), 0)"
+            op = "->" if t.elem_oid == O.NUMERIC else "->>"
+            lengths.append(length)
+            cols.append(ColInfo(names[i] if i < len(names) else "unnest", t.elem_oid, -1,
+                                f"(CASE WHEN {k} < {length} THEN ({arg.sql} {op} ('$[' || {k} || ']')) END)"))
+        if node.ordinality:
+            cols.append(ColInfo(names[len(cols)] if len(names) > len(cols) else "ordinality", O.INT8, -1,
+                                f"({k} + 1)"))
+        if len(names) > len(cols):
+            raise SqlError("42P10", f'table "{alias.aliasname}" has {len(cols)} columns available but '
+                           f"{len(names)} columns specified")
+        self.scope.add(RangeEntry(alias.aliasname, cols), _loc(node))
+        return f"{counter(lengths)} AS {sa}"
+
 
     def srf_parts(self, call: ast.FuncCall, name: str, k: str) -> tuple[str, str, int]:
         """(row count, element at 0-based position k, element type) of one SRF call."""
@@ -76,6 +101,8 @@ class TargetSrfMixin:
             op = "->" if t.elem_oid == O.NUMERIC else "->>"
             return (f"coalesce(json_array_length({args[0].sql}), 0)",
                     f"({args[0].sql} {op} ('$[' || {k} || ']'))", t.elem_oid)
+        if name == "unnest" and len(args) > 1:
+            raise _no_function(name, args, pos)
         if name == "generate_subscripts" and len(args) in (2, 3):
             t = self.array_type(args[0], name, pos)
             dim = self.coerce(args[1], O.INT4).sql
@@ -106,12 +133,25 @@ class TargetSrfMixin:
     def array_type(self, arg, name: str, pos):
         t = find_oid(arg.oid)
         if t is None or t.category != "A" or not t.elem_oid:
-            raise SqlError("42883", f"function {name}({_type_name(arg.oid)}) does not exist", position=pos,
-                           hint="No function matches the given name and argument types. "
-                                "You might need to add explicit type casts.")
+            raise _no_function(name, [arg], pos)
         return t
+
+
+def _no_function(name: str, args, pos) -> SqlError:
+    types = ", ".join(_type_name(a.oid) for a in args)
+    return SqlError("42883", f"function {name}({types}) does not exist", position=pos,
+                    hint="No function matches the given name and argument types. "
+                         "You might need to add explicit type casts.")
 
 
 def _type_name(oid: int) -> str:
     from pgsvc.sql.types.catalog import format_type
     return format_type(oid, None) if oid != O.UNKNOWN else "unknown"
+
+
+def counter(lengths: list[str]) -> str:
+    """A table-valued json_each with as many rows as the largest of `lengths` (SQL
+    expressions); its key column numbers them 0, 1, ... It may read the columns of the FROM
+    items before it. (A JSON array of that many zeros, made from a zero-filled blob.)"""
+    rows = lengths[0] if len(lengths) == 1 else f"max({', '.join(lengths)})"
+    return f"json_each('[' || substr(replace(hex(zeroblob({rows})), '00', '0,'), 1, 2 * ({rows}) - 1) || ']')"
