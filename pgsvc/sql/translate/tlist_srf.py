@@ -14,6 +14,8 @@ json_each over a JSON array of as many zeros as the longest SRF has rows, which 
 the columns of the FROM items before it — and each SRF's select-list item becomes its
 element at the counter's position. Supported: unnest(array), generate_subscripts(array,
 dim [, reverse]) and generate_series over integers; another SRF there is refused (0A000).
+
+The same counter zips the arrays of unnest(a1, a2, ...) in FROM (`unnest_zip`).
 """
 
 from __future__ import annotations
