@@ -17,7 +17,7 @@ from pgsvc.dump.options import DumpOptions
 from pgsvc.dump.quoting import quote_ident
 from pgsvc.dump.roles import (config_statements, membership_statement, read_memberships,
                               read_roles, role_statements)
-from pgsvc.dump.script import (DumpError, begin_snapshot, connect_name, create_database_statements,
+from pgsvc.dump.script import (SET_LINES, DumpError, begin_snapshot, connect_name, create_database_statements,
                                dump_database)
 
 
@@ -101,7 +101,11 @@ def run_dump(target: Target, opts: DumpOptions, open_stream: Callable[[], Binary
         begin_snapshot(conn)
         with open_stream() as stream:
             if opts.create:
+                # the session that creates the database gets the settings too; -c then
+                # drops the whole database, so nothing inside it needs dropping
+                stream.write((SET_LINES + "\n").encode())
                 stream.write(create_database_statements(conn, conn.params.dbname, opts).encode())
+                opts = _variant(opts, clean=False, if_exists=False)
             dump_database(conn, stream, opts, conn.params.dbname)
             stream.flush()
 

@@ -255,6 +255,24 @@ def test_clean_if_exists_reloads_over_itself(shop, pg15, tmp_path):
     assert target.out(*ROWS, args=("-A",)) == shop.out(*ROWS, args=("-A",))
 
 
+def test_create_clean_recreates_the_database(shop, pg15, tmp_path):
+    """-C -c --if-exists: loaded from another database, the script drops and creates the
+    database (same name, owner, encoding, locale) and fills it; twice in a row too."""
+    script = tmp_path / "create.sql"
+    pgsvc_dump(shop, "-C", "-c", "--if-exists", "-f", str(script))
+    server = Side(pg15.port, "postgres", "postgres")
+    server.load(script)
+    server.load(script)
+    created = server.other(shop.dbname)
+    try:
+        assert created.out(*ROWS, args=("-A",)) == shop.out(*ROWS, args=("-A",))
+        owner = ("SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datcollate, datctype "
+                 f"FROM pg_database WHERE datname = '{shop.dbname}'")
+        assert created.out(owner, args=("-A",)) == shop.out(owner, args=("-A",))
+    finally:
+        server.psql("-c", f'DROP DATABASE "{shop.dbname}"')
+
+
 def test_dumpall_roles_owners_and_grants(pg15, server_factory, tmp_path):
     """Roles (attributes, SCRAM verifiers, memberships), a database owned by one of them
     with a GRANT: `pgsvc dumpall` loads into PostgreSQL 15 and into a new pgsvc cluster,
