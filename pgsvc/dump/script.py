@@ -227,9 +227,11 @@ class DatabaseWriter:
             for seq in idents.values():  # an identity sequence's owner is its table's
                 stmts += self.owner_and_comments(seq, with_owner=False)
             self.out.entry(table.name, "TABLE", table.schema, table.owner, stmts)
+        dumped = {r.oid for r in self.selected}
         for seq in self.of_kind("S"):
             owner = seq.sequence.owned_by
-            if owner is not None and seq.sequence.identity_of is None:
+            # (a sequence picked by -t without its table keeps no OWNED BY: the table is not made)
+            if owner is not None and seq.sequence.identity_of is None and owner[0] in dumped:
                 table = self.db.relations[owner[0]]
                 self.out.entry(seq.name, "SEQUENCE OWNED BY", seq.schema, seq.owner,
                                [ddl.owned_by(seq, table, owner[1])])
