@@ -200,6 +200,21 @@ CASES = {
         SELECT * FROM ot;
         DROP ROLE ut_h7o;
     """,
+    "expressions": r"""
+        CREATE TYPE mood AS ENUM ('sad', 'ok');
+        CREATE DOMAIN posint AS int CHECK (VALUE > 0);
+        CREATE TABLE jt (m mood, p posint, ms mood[]);
+        INSERT INTO jt VALUES ('ok', 3, '{sad,ok}'), ('sad', 1, NULL);
+        SELECT to_json(m), json_agg(m ORDER BY m), json_build_object('m', m, 'p', p) FROM jt GROUP BY m, ms, p ORDER BY m;
+        SELECT array_agg(m ORDER BY m), string_agg(m::text, ',' ORDER BY m DESC), max(p), sum(p), avg(p)::numeric(4,2) FROM jt;
+        SELECT m, p FROM jt WHERE m IN ('ok', 'sad') AND p BETWEEN 1 AND 5 ORDER BY p;
+        SELECT DISTINCT m FROM jt ORDER BY m;
+        SELECT m, count(*) FROM jt GROUP BY m ORDER BY m DESC;
+        SELECT ms[2], array_length(ms, 1), 'ok' = ANY(ms) FROM jt ORDER BY m;
+        SELECT format('%s-%s', m, p), concat(m, p), length(m::text) FROM jt ORDER BY m;
+        UPDATE jt SET p = p + 1 RETURNING m, p;
+        UPDATE jt SET p = p - 2 RETURNING m, p;
+    """,
     "regtype": r"""
         CREATE TYPE mood AS ENUM ('a');
         CREATE DOMAIN pi AS int;

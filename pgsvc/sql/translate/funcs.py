@@ -133,6 +133,10 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         elif ret in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY):
             ret = find_oid(poly).array_oid if find_oid(poly) else O.UNKNOWN
         sql_args = [c.sql for c in coerced]
+        if name in _TEXT_OUTPUT_ARGS:
+            # "any" arguments print with their type's output function (t, 2020-01-01, enum labels),
+            # not as the stored forms SQLite holds
+            sql_args = [_as_text(c) for c in coerced]
         emit = sig.emit
         if name in ("min", "max") and sig.kind == "aggregate" and coerced and emit.startswith(("min(", "max(")):
             sql_args = [f"{coerced[0].sql}{_collate(coerced[0].oid)}"]
@@ -382,3 +386,12 @@ def _frame(opts: int, start_offset: str | None = None, end_offset: str | None = 
 
 
 __all__ = ["FuncMixin", "EXTRA_FUNCTIONS", "replace", "sql_literal"]
+
+
+_TEXT_OUTPUT_ARGS = ("concat", "concat_ws", "format")
+
+
+def _as_text(ex: Ex) -> str:
+    if ex.oid in (O.TEXT, O.VARCHAR, O.NAME, O.UNKNOWN, O.BPCHAR) or ex.is_null:
+        return ex.sql
+    return f"pgsvc_to_text({ex.sql}, {ex.oid})"
