@@ -211,6 +211,7 @@ class GlobalCatalog:
 
     def delete_role(self, oid: int) -> None:
         self.conn.execute("DELETE FROM pg_authid WHERE oid = ?", (oid,))
+        self._forget_description(oid)
         self.conn.execute("DELETE FROM pg_auth_members WHERE roleid = ? OR member = ?", (oid, oid))
 
     def membership(self, roleid: int, member: int) -> tuple | None:
@@ -247,10 +248,44 @@ class GlobalCatalog:
 
     def rows(self, table: str) -> tuple[list[str], list[tuple]]:
         """All rows of one shared catalog table (for pg_catalog snapshots): (columns, rows)."""
-        if table not in ("pg_authid", "pg_database", "pg_auth_members"):
+        if table not in ("pg_authid", "pg_database", "pg_auth_members", "pg_shdescription"):
             raise ValueError(table)
+        if table == "pg_shdescription":
+            return ["objoid", "classoid", "description"], self._shared_descriptions()
         cur = self.conn.execute(f"SELECT * FROM {table} ORDER BY 1")
         return [d[0] for d in cur.description], cur.fetchall()
+
+    # -- comments on databases and roles (COMMENT ON DATABASE/ROLE; pg_shdescription). A
+    # removed comment of an initdb database is a row with an empty text, so the built-in
+    # one does not come back; catalogs made before this get the table on first use.
+    _INITDB_DESCRIPTIONS = {(1, 1262): "default template for new databases",
+                            (4, 1262): "unmodifiable empty database",
+                            (5, 1262): "default administrative connection database"}
+
+    def _has_shdescription(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pg_shdescription'").fetchone() is not None
+
+    def _shared_descriptions(self) -> list[tuple]:
+        stored = {}
+        if self._has_shdescription():
+            stored = {(o, c): d for o, c, d in self.conn.execute("SELECT * FROM pg_shdescription")}
+        builtin = {k: v for k, v in self._INITDB_DESCRIPTIONS.items() if k not in stored and
+                   self.conn.execute("SELECT 1 FROM pg_database WHERE oid = ?", (k[0],)).fetchone()}
+        return sorted((o, c, d) for (o, c), d in {**stored, **builtin}.items() if d)
+
+    def shared_description(self, objoid: int, classoid: int) -> str | None:
+        return next((d for o, c, d in self._shared_descriptions() if (o, c) == (objoid, classoid)), None)
+
+    def set_shared_description(self, objoid: int, classoid: int, text: str | None) -> None:
+        self.conn.execute("CREATE TABLE IF NOT EXISTS pg_shdescription (objoid INTEGER NOT NULL, "
+                          "classoid INTEGER NOT NULL, description TEXT NOT NULL, PRIMARY KEY (objoid, classoid))")
+        self.conn.execute("DELETE FROM pg_shdescription WHERE objoid = ? AND classoid = ?", (objoid, classoid))
+        if text or (objoid, classoid) in self._INITDB_DESCRIPTIONS:
+            self.conn.execute("INSERT INTO pg_shdescription VALUES (?, ?, ?)", (objoid, classoid, text or ""))
+
+    def _forget_description(self, objoid: int) -> None:
+        if self._has_shdescription():
+            self.conn.execute("DELETE FROM pg_shdescription WHERE objoid = ?", (objoid,))
 
     # -- database ACLs (GRANT/REVOKE ON DATABASE; pgsvc.sql.grants)
     def _has_datacl(self) -> bool:
@@ -297,6 +332,7 @@ class GlobalCatalog:
 
     def delete_database(self, oid: int) -> None:
         self.conn.execute("DELETE FROM pg_database WHERE oid = ?", (oid,))
+        self._forget_description(oid)
 
     _DATABASE_UPDATABLE = {"datdba", "datallowconn", "datistemplate", "datconnlimit"}
 

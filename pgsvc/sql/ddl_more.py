@@ -342,6 +342,8 @@ class DdlMore(Ddl):
             rel = self.comment_relation([n.sval for n in node.object], _OBJ_KIND[kind])
             authz(self.engine).check_owner(rel)
             oid = rel.oid
+        elif kind in (t.OBJECT_DATABASE, t.OBJECT_ROLE):
+            return self.comment_shared(node, kind == t.OBJECT_DATABASE)
         else:
             raise SqlError("0A000", f"COMMENT ON {kind.name[7:].replace('_', ' ')} is not supported")
         self.conn.execute('DELETE FROM "pgsvc$description" WHERE objoid = ? AND objsubid = ?', (oid, sub))
@@ -350,6 +352,29 @@ class DdlMore(Ddl):
             self.conn.execute('INSERT INTO "pgsvc$description" VALUES (?, ?, ?)',
                               (oid, sub, node.comment or None))
         self.refresh()
+
+    def comment_shared(self, node: ast.CommentStmt, database: bool) -> None:
+        """COMMENT ON DATABASE / ROLE: pg_shdescription in the shared catalog."""
+        sc = shared(self.engine)
+        name = node.object.sval
+        me = sc.me()
+        if database:
+            db = sc.cat.find_database(name)
+            if db is None:  # a warning, not an error (as PostgreSQL, for restoring dumps)
+                self.engine.session.notice(SqlNotice(f'database "{name}" does not exist', severity="WARNING",
+                                                             sqlstate="3D000"))
+                return
+            if not me.superuser and not sc.is_member_of(db.owner):
+                raise SqlError("42501", f"must be owner of database {name}")
+            oid, classoid = db.oid, 1262
+        else:
+            role = sc.role(name)
+            if role.superuser and not me.superuser:
+                raise SqlError("42501", "must be superuser")
+            if not sc.has_createrole():
+                raise SqlError("42501", "must have CREATEROLE privilege")
+            oid, classoid = role.oid, 1260
+        sc.write(lambda: sc.cat.set_shared_description(oid, classoid, node.comment or None))
 
     def comment_relation(self, names: list[str], kind: str | None) -> C.Relation:
         rel = self.find(names)

@@ -209,7 +209,8 @@ def _members_rows(engine, cols: list[str], rows: list[tuple]) -> list[tuple]:
     return sorted(out)
 
 
-_SHARED_ROWS = {"pg_authid": _authid_rows, "pg_database": _database_rows, "pg_auth_members": _members_rows}
+_SHARED_ROWS = {"pg_authid": _authid_rows, "pg_database": _database_rows, "pg_auth_members": _members_rows,
+                "pg_shdescription": lambda engine, cols, rows: rows}
 
 
 # --- functions that read the shared catalog ------------------------------------------------

@@ -82,7 +82,7 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
                 ("typdefaultbin", NODE), ("typdefault", T), ("typacl", ACL)],
 }
 
-SHARED = ("pg_database", "pg_authid", "pg_auth_members")
+SHARED = ("pg_database", "pg_authid", "pg_auth_members", "pg_shdescription")
 STATIC = ("pg_type$builtin", "pg_am", "pg_range")  # pg_range: no range types yet (empty)
 # TEMP tables refilled before each statement that reads them (rows of the loaded catalog)
 DYNAMIC = ("pg_type$user", "pg_enum")

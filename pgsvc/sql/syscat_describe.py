@@ -300,6 +300,14 @@ def obj_description(engine, oid, catalog=None):
     return row[0]
 
 
+def shobj_description(engine, oid, catalog):
+    """Comments on databases and roles (the shared catalog's pg_shdescription)."""
+    if oid is None or catalog not in ("pg_database", "pg_authid", "pg_tablespace"):
+        return None
+    from pgsvc.sql.cluster_ddl import shared
+    return shared(engine).cat.shared_description(int(oid), _CATALOG_OIDS[catalog])
+
+
 def col_description(engine, relid, attnum):
     if relid is None or attnum is None:
         return None
@@ -334,6 +342,7 @@ def register(conn, engine) -> None:
         "pgsvce_obj_description": (2, lambda oid, cat: obj_description(engine, oid, cat)),
         "pgsvce_obj_description1": (1, lambda oid: obj_description(engine, oid)),
         "pgsvce_col_description": (2, lambda rel, att: col_description(engine, rel, att)),
+        "pgsvce_shobj_description": (2, lambda oid, cat: shobj_description(engine, oid, cat)),
         "pgsvce_relation_is_publishable": (1, lambda oid: _publishable(engine, oid)),
     }
     for name, (nargs, fn) in udfs.items():
@@ -369,7 +378,7 @@ _SIGNATURES = (
     ("obj_description", (O.OID,), O.TEXT, "pgsvce_obj_description1({0})"),
     ("obj_description", (O.OID, O.NAME), O.TEXT, "pgsvce_obj_description({0}, {1})"),
     ("col_description", (O.OID, O.INT4), O.TEXT, "pgsvce_col_description({0}, {1})"),
-    ("shobj_description", (O.OID, O.NAME), O.TEXT, "NULL"),
+    ("shobj_description", (O.OID, O.NAME), O.TEXT, "pgsvce_shobj_description({0}, {1})"),
     ("pg_relation_is_publishable", (O.REGCLASS,), O.BOOL, "pgsvce_relation_is_publishable({0})"),
 )
 

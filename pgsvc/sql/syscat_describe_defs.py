@@ -12,6 +12,8 @@ Where the rows come from (the per-database hidden tables, pgsvc.sql.catalog):
                    2**21; attnums are below 1600)
   pg_description   pgsvc$description; classoid from the catalog holding objoid (pgsvc's
                    OIDs come from one counter, so objoid alone names the object)
+  pg_shdescription the shared catalog's (COMMENT ON DATABASE/ROLE; a shared relation of
+                   pgsvc.sql.syscat, copied per statement like pg_database)
   pg_sequence      pgsvc$sequence (cache 1: pgsvc does not cache sequence values)
   pg_rewrite       one _RETURN rule per view, oid = the view's OID
   pg_depend        namespace ('n'), owned sequences ('a' / identity 'i'), indexes on their
@@ -155,7 +157,6 @@ VIEWS = {
         UNION ALL SELECT 11, 2615, 0, 'system catalog schema'
         UNION ALL SELECT 99, 2615, 0, 'reserved schema for TOAST tables'
         UNION ALL SELECT 13559, 3079, 0, 'PL/pgSQL procedural language'""",
-    "pg_shdescription": _empty("pg_shdescription"),
     "pg_sequence": """SELECT s.relid AS seqrelid, s.typid AS seqtypid, s.start AS seqstart,
         s.increment AS seqincrement, s.maxvalue AS seqmax, s.minvalue AS seqmin, 1 AS seqcache,
         s.cycle AS seqcycle FROM main."pgsvc$sequence" s""",

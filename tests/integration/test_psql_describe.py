@@ -382,3 +382,43 @@ def test_comment_removal_and_errors_match_postgresql_15(srv, pg15):
                        what="drop database")
     expected, got = (o.stdout + o.stderr for o in outputs)
     assert got == expected, f"--- pgsvc\n{got}\n--- PostgreSQL 15\n{expected}"
+
+
+def test_comments_on_databases_and_roles_match_postgresql_15(srv, pg15):
+    """COMMENT ON DATABASE / ROLE (pg_shdescription, shobj_description, \\l+, \\du+), initdb's
+    database comments, permissions and errors."""
+    role, db = f"shd_{uuid.uuid4().hex[:6]}", f"shd_{uuid.uuid4().hex[:6]}"
+    script = f"""
+        CREATE ROLE {role};
+        SET ROLE {role};
+        COMMENT ON ROLE postgres IS 'x';
+        COMMENT ON ROLE {role} IS 'x';
+        RESET ROLE;
+        COMMENT ON DATABASE nosuch IS 'x';
+        COMMENT ON ROLE nosuch IS 'x';
+        COMMENT ON DATABASE {db} IS 'db one';
+        COMMENT ON ROLE {role} IS 'role one';
+        SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '{db}';
+        SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = '{role}';
+        SELECT d.description, d.classoid FROM pg_shdescription d JOIN pg_database b ON b.oid = d.objoid
+          WHERE b.datname IN ('postgres', 'template1', 'template0', '{db}') ORDER BY 1;
+        \\du+ {role}
+        COMMENT ON ROLE {role} IS NULL;
+        \\du+ {role}
+        SELECT count(*) FROM pg_shdescription WHERE objoid = (SELECT oid FROM pg_roles WHERE rolname = '{role}');
+        DROP ROLE {role};
+    """
+    outputs, listings = [], []
+    for target in (pg15, srv):
+        assert _psql(target, "postgres", "-c", f"CREATE DATABASE {db}").returncode == 0
+        try:
+            outputs.append(_psql(target, db, "-v", "ON_ERROR_STOP=0", "-f", "-",
+                                 sql_input="\n".join(x.strip() for x in script.splitlines())))
+            listings.append(without_size(_output(target, db, "-c", f"\\l+ {db}")))
+        finally:
+            wait_until(lambda t=target: _psql(t, "postgres", "-c", f"DROP DATABASE {db}").returncode == 0,
+                       what="drop database")
+    expected, got = (o.stdout + o.stderr for o in outputs)
+    assert got == expected, f"--- pgsvc\n{got}\n--- PostgreSQL 15\n{expected}"
+    assert listings[1] == listings[0]
+    assert "db one" in str(listings[0])
