@@ -3,7 +3,8 @@ servers must print the same rows — tables, columns with their type facts (doma
 enums, arrays, identity), constraints and their columns, foreign keys' rules, sequences,
 element types, roles — including what a role without ownership is shown, and the catalog
 query constructs drivers and ORMs use (LIKE ... ESCAPE, int2vector subscripts,
-json_build_object, LATERAL unnest, set-returning functions in a select list).
+json_build_object, LATERAL unnest, set-returning functions in a select list, Django's
+constraint and index introspection queries).
 
 Known differences are left out of the script, each for a stated reason:
   * simple views are not updatable in pgsvc, so tables.is_insertable_into and
@@ -152,6 +153,39 @@ SELECT 2 = ANY(i.indkey::int2[]), array_length(i.indkey::int2[], 1) FROM pg_inde
   WHERE c.relname = 'parent_pkey';
 SELECT json_build_object('always', true, 'start', 10::bigint, 'n', 1.50, 'd', '2024-01-02'::date, 'a', ARRAY[1, 2], 'j', '{"x": 1}'::jsonb),
        json_build_array(1, false, 'x', NULL), jsonb_build_object('b', false, 'a', 1), to_json(ARRAY['p', 'q']);
+
+-- Django's constraint and index introspection queries
+SET search_path = app, public;
+SELECT c.conname,
+    array(SELECT attname FROM unnest(c.conkey) WITH ORDINALITY cols(colid, arridx)
+          JOIN pg_attribute AS ca ON cols.colid = ca.attnum
+          WHERE ca.attrelid = c.conrelid ORDER BY cols.arridx),
+    c.contype,
+    (SELECT fkc.relname || '.' || fka.attname FROM pg_attribute AS fka
+     JOIN pg_class AS fkc ON fka.attrelid = fkc.oid
+     WHERE fka.attrelid = c.confrelid AND fka.attnum = c.confkey[1]),
+    cl.reloptions
+FROM pg_constraint AS c JOIN pg_class AS cl ON c.conrelid = cl.oid
+WHERE cl.relname = 'other' AND pg_catalog.pg_table_is_visible(cl.oid) ORDER BY 1;
+SELECT indexname, array_agg(attname ORDER BY arridx), indisunique, indisprimary,
+    array_agg(ordering ORDER BY arridx), amname, exprdef, s2.attoptions
+FROM (
+    SELECT c2.relname as indexname, idx.*, attr.attname, am.amname,
+        CASE WHEN idx.indexprs IS NOT NULL THEN pg_get_indexdef(idx.indexrelid) END AS exprdef,
+        CASE am.amname WHEN 'btree' THEN CASE (option & 1) WHEN 1 THEN 'DESC' ELSE 'ASC' END END as ordering,
+        c2.reloptions as attoptions
+    FROM (SELECT * FROM pg_index i, unnest(i.indkey, i.indoption) WITH ORDINALITY koi(key, option, arridx)) idx
+    LEFT JOIN pg_class c ON idx.indrelid = c.oid
+    LEFT JOIN pg_class c2 ON idx.indexrelid = c2.oid
+    LEFT JOIN pg_am am ON c2.relam = am.oid
+    LEFT JOIN pg_attribute attr ON attr.attrelid = c.oid AND attr.attnum = idx.key
+    WHERE c.relname = 'other' AND pg_catalog.pg_table_is_visible(c.oid)
+) s2
+GROUP BY indexname, indisunique, indisprimary, amname, exprdef, attoptions ORDER BY 1;
+SELECT s.sequencename AS name, a.attname FROM pg_sequences s
+  JOIN pg_class c ON c.relname = s.sequencename JOIN pg_depend d ON d.objid = c.oid AND d.deptype IN ('a', 'i')
+  JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid ORDER BY 1;
+RESET search_path;
 
 DROP SCHEMA app CASCADE;
 DROP ROLE infoschema_lim;
