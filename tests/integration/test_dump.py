@@ -257,16 +257,16 @@ def test_clean_if_exists_reloads_over_itself(shop, pg15, tmp_path):
 
 def test_create_clean_recreates_the_database(shop, pg15, tmp_path):
     """-C -c --if-exists: loaded from another database, the script drops and creates the
-    database (same name, owner, encoding, locale) and fills it; twice in a row too. (-t
-    keeps it to the smaller table: the 10,000 rows are loaded by the tests above.)"""
+    database (same name, owner, encoding, locale) and makes its objects; twice in a row
+    too. (-s: the tests above load the 10,000 rows.)"""
     script = tmp_path / "create.sql"
-    pgsvc_dump(shop, "-C", "-c", "--if-exists", "-t", "sales.customer", "-f", str(script))
+    pgsvc_dump(shop, "-C", "-c", "--if-exists", "-s", "-f", str(script))
     server = Side(pg15.port, "postgres", "postgres")
     server.load(script)
     server.load(script)
     created = server.other(shop.dbname)
     try:
-        assert created.out(ROWS[0], args=("-A",)) == shop.out(ROWS[0], args=("-A",))
+        assert created.out(*DESCRIBE[:4]) == shop.out(*DESCRIBE[:4])
         owner = ("SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datcollate, datctype "
                  f"FROM pg_database WHERE datname = '{shop.dbname}'")
         assert created.out(owner, args=("-A",)) == shop.out(owner, args=("-A",))
