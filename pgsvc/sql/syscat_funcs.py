@@ -172,9 +172,11 @@ def current_setting(engine, name, missing_ok=False):
     """current_setting(name[, missing_ok]): what SHOW prints, the planner knobs and the
     transaction's own settings included; NULL for an unknown name when missing_ok."""
     from pgsvc.sql.utility import PLANNER_SETTINGS
+    from pgsvc.sql.syscat_stats import check_may_read_setting
     if name is None:
         return None
     key = str(name).lower()
+    check_may_read_setting(engine, key)
     if key in PLANNER_SETTINGS:
         return engine.planner_settings.get(key, PLANNER_SETTINGS[key])
     if key == "transaction_isolation":

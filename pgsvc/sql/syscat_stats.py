@@ -75,6 +75,34 @@ REL_OIDS = {"pg_settings": 12210, "pg_stat_activity": 12222, "pg_stat_database":
 
 # --- pg_settings / SHOW ALL -----------------------------------------------------------------
 
+# PostgreSQL 15's GUC_SUPERUSER_ONLY settings among pgsvc's (server paths; pgsvc's OS
+# account): only superusers and pg_read_all_settings members may see them
+SUPERUSER_ONLY_SETTINGS = {"config_file", "data_directory", "hba_file", "ident_file", "unix_socket_directories",
+                           "log_directory", "log_filename", "ssl_ciphers", "ssl_dh_params_file",
+                           "ssl_passphrase_command", "external_pid_file", "user"}
+PG_READ_ALL_SETTINGS, PG_READ_ALL_STATS, PG_MONITOR = 3374, 3375, 3373
+
+
+def _has_privs_of_any(engine, roles: tuple[int, ...]) -> bool:
+    from pgsvc.sql.authz import authz
+    a = authz(engine)
+    me = a.current_oid()
+    return any(a.has_privs_of(me, r) for r in roles)
+
+
+def may_read_all_settings(engine) -> bool:
+    return _has_privs_of_any(engine, (PG_READ_ALL_SETTINGS, PG_MONITOR))
+
+
+def check_may_read_setting(engine, name: str) -> None:
+    """SHOW / current_setting of a superuser-only setting: 42501 for other roles."""
+    if name.lower() in SUPERUSER_ONLY_SETTINGS and not may_read_all_settings(engine):
+        from pgsvc.errors import SqlError
+        from pgsvc.settings import DEFINITIONS
+        shown = DEFINITIONS[name.lower()].name if name.lower() in DEFINITIONS else name
+        raise SqlError("42501", f'must be superuser or have privileges of pg_read_all_settings to examine "{shown}"')
+
+
 # PostgreSQL keeps these out of pg_settings and SHOW ALL (GUC_NO_SHOW_ALL)
 _NO_SHOW_ALL = {"is_superuser", "session_authorization"}
 _VARTYPES = {"bool": "bool", "int": "integer", "real": "real", "string": "string", "enum": "enum"}
@@ -99,8 +127,9 @@ def settings_rows(engine) -> list[tuple]:
     settings = engine.session.settings
     texts = _pg_texts()
     rows = []
+    hidden = _NO_SHOW_ALL | (set() if may_read_all_settings(engine) else SUPERUSER_ONLY_SETTINGS)
     for key, s in sorted(DEFINITIONS.items()):
-        if key in _NO_SHOW_ALL:
+        if key in hidden:
             continue
         value = settings.get(s.name)
         pg = texts.get(key)
@@ -190,8 +219,9 @@ def show_all(engine) -> list[tuple[str, str, str]]:
     from pgsvc.settings import DEFINITIONS
     texts = _pg_texts()
     out = []
+    hidden = _NO_SHOW_ALL | (set() if may_read_all_settings(engine) else SUPERUSER_ONLY_SETTINGS)
     for key, s in sorted(DEFINITIONS.items()):
-        if key in _NO_SHOW_ALL:
+        if key in hidden:
             continue
         pg = texts.get(key)
         out.append((s.name, engine.session.settings.show(s.name), pg[2] if pg else s.description))
@@ -212,19 +242,8 @@ def _tstz(seconds) -> int | None:
 
 
 def _may_see_all(engine) -> bool:
-    from pgsvc.sql.cluster_ddl import shared
-    sh = shared(engine)
-    if sh.is_superuser():
-        return True
-    me = sh.cat.find_role(engine.session.user)
-    return me is not None and 3375 in _roles_of(sh.cat, me.oid)  # pg_read_all_stats
-
-
-def _roles_of(cat, oid: int) -> set[int]:
-    try:
-        return set(cat.roles_of(oid))
-    except Exception:  # noqa: BLE001 - membership lookup is best effort for visibility
-        return set()
+    """Superusers and members of pg_read_all_stats (pg_monitor) see every backend's details."""
+    return _has_privs_of_any(engine, (PG_READ_ALL_STATS, PG_MONITOR))
 
 
 def _client_backends(engine) -> list:
@@ -237,16 +256,24 @@ def is_local_client(addr) -> bool:
     return not addr or addr == "[local]" or addr.startswith("/")
 
 
+def _current_role_name(engine) -> str:
+    from pgsvc.sql.cluster_ddl import shared
+    return shared(engine).me().name
+
+
 def activity_rows(engine) -> list[tuple]:
     from pgsvc.sql.cluster_ddl import shared
     cat = shared(engine).cat
+    from pgsvc.sql.authz import authz
+    a = authz(engine)
     see_all = _may_see_all(engine)
-    me = engine.session.user
+    me = _current_role_name(engine)
     rows = []
     for s in _client_backends(engine):
         db = cat.find_database(s.database) if s.database else None
         role = cat.find_role(s.user) if s.user else None
-        own = s.user == me or see_all
+        # as pg_stat_get_activity: a backend of a role whose privileges this role has
+        own = see_all or s.user == me or (role is not None and a.has_privs_of(a.current_oid(), role.oid))
         state = s.state if s.state and s.state != "starting" else None
         waiting = state in ("idle", "idle in transaction", "idle in transaction (aborted)")
         local = is_local_client(s.client_addr)

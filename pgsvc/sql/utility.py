@@ -425,6 +425,8 @@ def _show(engine, tr, text, node: ast.VariableShowStmt) -> Statement:
         label = "transaction_isolation"
 
     def run(e, s, p):
+        from pgsvc.sql.syscat_stats import check_may_read_setting
+        check_may_read_setting(e, label)  # data_directory & co.: superuser / pg_read_all_settings
         if label.lower() in ("role", "session_authorization"):
             from pgsvc.sql import setrole
             return Result(s.columns, [(setrole.show(e, label.lower()),)], "SHOW")

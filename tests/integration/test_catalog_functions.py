@@ -367,3 +367,29 @@ def test_client_address_functions_tcp_and_unix_socket(srv, pg15):
         facts.append((tuple(str(v) for v in by_tcp[:3]), by_tcp[3:4], by_unix))
     assert facts[0] == facts[1]
     assert facts[0][2] == (None, None, None, None, -1, None)
+
+
+def test_superuser_only_settings_hidden_from_other_roles(srv, pg15):
+    facts = []
+    for target in (srv, pg15):
+        with _connect(target) as su:
+            su.execute("DROP ROLE IF EXISTS h2_plain")
+            su.execute("CREATE ROLE h2_plain LOGIN")
+        try:
+            with _connect(target, user="h2_plain") as conn:
+                hidden = conn.execute("SELECT count(*) FROM pg_settings WHERE name IN ('data_directory', 'hba_file',"
+                                      " 'unix_socket_directories')").fetchone()[0]
+                shown = {r[0] for r in conn.execute("SHOW ALL").fetchall()}
+                errors = []
+                for sql in ("SHOW data_directory", "SELECT current_setting('hba_file')"):
+                    try:
+                        conn.execute(sql)
+                    except psycopg.Error as e:
+                        errors.append((e.sqlstate, e.diag.message_primary))
+                facts.append((hidden, "data_directory" in shown, "TimeZone" in shown, errors))
+        finally:
+            with _connect(target) as su:
+                su.execute("DROP ROLE h2_plain")
+    assert facts[0] == facts[1]
+    assert facts[0][3][0] == ("42501", 'must be superuser or have privileges of pg_read_all_settings to examine '
+                                       '"data_directory"')
