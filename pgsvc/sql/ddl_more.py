@@ -175,7 +175,8 @@ class DdlMore(Ddl):
                 role = shared(self.engine).cat.find_role_oid(owner)
                 raise SqlError("42501", f'must be member of role "{role.name}"')
         name = node.schemaname or shared(self.engine).cat.find_role_oid(owner).name
-        if name in self.cat.schemas:
+        # information_schema exists in every database (pgsvc.sql.infoschema), outside the catalog
+        if name in self.cat.schemas or name == "information_schema":
             if node.if_not_exists:
                 self.notice(f'schema "{name}" already exists, skipping')
                 return
