@@ -302,6 +302,8 @@ class DdlTypes(DdlAll):
             raise SqlError("42710", f'enum label "{new}" already exists')
         check_label(new)
         self.insert_label(ut.oid, new_sortorder(ut, node.newValNeighbor, node.newValIsAfter), new)
+        if self.engine.txn.block or self.engine.txn.implicit:
+            U.mark_unsafe(ut.oid, new)  # usable once the block commits, as in PostgreSQL
         return True
 
     # --- COMMENT -------------------------------------------------------------------------------

@@ -390,6 +390,7 @@ class Engine(Runner):
         finally:
             self.txn.open = False
             self.txn.wrote = False
+            usertypes.end_of_transaction()  # enum labels added in the block are usable now
             self.txn.ddl = False
             self.txn.savepoints.clear()
             self.txn.sp_read_only.clear()
@@ -423,6 +424,7 @@ class Engine(Runner):
             self.txn.sp_settings.clear()
             self.lock.release()
             cluster_ddl.end_of_transaction(self, False)
+            usertypes.end_of_transaction()
             self.session.count_transaction(False)
         if self._sync_pending:
             self.apply_synchronous()

@@ -215,6 +215,28 @@ CASES = {
         UPDATE jt SET p = p + 1 RETURNING m, p;
         UPDATE jt SET p = p - 2 RETURNING m, p;
     """,
+    "unsafe_new_values": r"""
+        CREATE TYPE u1 AS ENUM ('a');
+        BEGIN;
+        ALTER TYPE u1 ADD VALUE 'b';
+        SELECT 'a'::u1;
+        SELECT 'b'::u1;
+        ROLLBACK;
+        BEGIN;
+        CREATE TYPE u2 AS ENUM ('a');
+        ALTER TYPE u2 ADD VALUE 'b';
+        SELECT 'b'::u2;
+        COMMIT;
+        BEGIN;
+        ALTER TYPE u1 ADD VALUE 'c';
+        COMMIT;
+        SELECT 'c'::u1, 'b'::u2;
+        SELECT enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid WHERE typname = 'u1' ORDER BY 1;
+        BEGIN;
+        ALTER TYPE u1 ADD VALUE 'd';
+        SELECT enum_range(NULL::u1);
+        COMMIT;
+    """,
     "regtype": r"""
         CREATE TYPE mood AS ENUM ('a');
         CREATE DOMAIN pi AS int;

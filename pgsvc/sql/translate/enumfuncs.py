@@ -22,6 +22,19 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _check_safe_labels(name: str, ut: U.UserType) -> None:
+    """Labels added by the open transaction block cannot be returned yet (PostgreSQL's
+    check_safe_enum_use); checked when the call is translated, so no cached translation
+    keeps the error after COMMIT."""
+    labels = [e.label for e in ut.labels]
+    if name == "enum_first":
+        labels = labels[:1]
+    elif name == "enum_last":
+        labels = labels[-1:]
+    for label in labels:
+        U.check_safe(ut.oid, label)
+
+
 def enum_sig(name: str, args: list[int]) -> FuncSig | None:
     """The signature of an anyenum function for these argument types, else None."""
     typed = {a for a in args if a != O.UNKNOWN}
@@ -30,6 +43,8 @@ def enum_sig(name: str, args: list[int]) -> FuncSig | None:
     enum = typed.pop()
     ut = U.find(enum)
     orders = [e.sortorder for e in ut.labels]
+    if name != "min" and name != "max":
+        _check_safe_labels(name, ut)
     if name in ("min", "max") and len(args) == 1:
         return FuncSig(name, (enum,), enum, f"{name}({{0}})", "aggregate")
     if name in ("enum_first", "enum_last") and len(args) == 1:

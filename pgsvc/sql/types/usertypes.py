@@ -208,16 +208,36 @@ def display_name(oid: int) -> str:
 
 # --- enum values ---------------------------------------------------------------------------
 
+# Labels ALTER TYPE ... ADD VALUE added inside the open transaction block: PostgreSQL
+# refuses to use them until the block commits (a rollback would leave rows holding a
+# value that no longer exists). Cleared when the transaction ends (Engine).
+_UNSAFE: set[tuple[int, str]] = set()
+
+
+def mark_unsafe(oid: int, label: str) -> None:
+    _UNSAFE.add((oid, label))
+
+
+def end_of_transaction() -> None:
+    _UNSAFE.clear()
+
+
+def check_safe(oid: int, label: str) -> None:
+    if _UNSAFE and (oid, label) in _UNSAFE:
+        raise SqlError("55P04", f'unsafe use of new value "{label}" of enum type {display_name(oid)}',
+                       hint="New enum values must be committed before they can be used.")
+
 def enum_check(oid: int, label: str) -> str:
     """enum_in: the label itself, or PostgreSQL's 22P02 for a label the enum lacks."""
     if label not in _ORDERS.get(oid, {}):
         raise SqlError("22P02", f'invalid input value for enum {display_name(oid)}: "{label}"')
+    check_safe(oid, label)
     return label
 
 
 def enum_to_stored(oid: int, label: str) -> float:
     order = _ORDERS.get(oid, {}).get(label)
-    if order is None:
+    if order is None or _UNSAFE:
         enum_check(oid, label)
     return order
 
