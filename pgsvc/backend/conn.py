@@ -51,10 +51,12 @@ class ClientConnection:
     def read_message(self, timeout: float | None = None, on_wakeup=None) -> tuple[bytes, bytes] | None:
         """Next whole message. Returns None if `timeout` (seconds) passed first. When a
         signal arrives while waiting, `on_wakeup()` is called (it may raise)."""
+        msg = self.buffer.next_message()
+        return msg if msg is not None else self.receive_message(timeout, on_wakeup)
+
+    def receive_message(self, timeout: float | None = None, on_wakeup=None) -> tuple[bytes, bytes] | None:
+        """read_message() for a caller that has found no whole message in the buffer."""
         while True:
-            msg = self.buffer.next_message()
-            if msg is not None:
-                return msg
             if not self._wait_readable(timeout, on_wakeup):
                 return None
             try:
@@ -66,6 +68,9 @@ class ClientConnection:
             if not data:
                 raise ConnectionClosed()
             self.buffer.feed(data)
+            msg = self.buffer.next_message()
+            if msg is not None:
+                return msg
 
     def _wait_readable(self, timeout: float | None, on_wakeup) -> bool:
         if self.tls and self.sock.pending():

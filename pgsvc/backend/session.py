@@ -162,7 +162,7 @@ class Session:
             self._close()
 
     def _wait_for_message(self) -> tuple[bytes, bytes]:
-        msg = self.conn.read_message(timeout=self._idle_timeout(), on_wakeup=self._on_wakeup)
+        msg = self.conn.receive_message(timeout=self._idle_timeout(), on_wakeup=self._on_wakeup)
         if msg is None:
             self._idle_timed_out()
         return msg
