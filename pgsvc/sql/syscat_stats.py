@@ -18,7 +18,8 @@ What is real and what is not:
   * pg_stat_*_tables: n_live_tup is an exact count(*) of the table when read; scan,
     tuple and vacuum counters are 0 (not tracked).
   * pg_locks: the backend's own virtual-transaction lock (as every PostgreSQL backend
-    holds), the relation lock of the pg_locks read itself not included.
+    holds) and the lock of reading pg_locks itself; SQLite's file locks (one writer per
+    database, pgsvc.sql.txn) are not relation locks and are not listed.
 """
 
 from __future__ import annotations
@@ -327,9 +328,16 @@ def statio_rows(engine) -> list[tuple]:
 
 
 def lock_rows(engine) -> list[tuple]:
+    """The backend's own locks as PostgreSQL shows them to a query on pg_locks: its
+    virtual-transaction lock and the AccessShareLock of reading pg_locks itself."""
+    from pgsvc.sql.cluster_ddl import shared
     vxid = _virtual_xid(engine)
-    return [("virtualxid", None, None, None, None, vxid, None, None, None, None, vxid,
-             engine.session.backend_pid, "ExclusiveLock", 1, 1, None)]
+    pid = engine.session.backend_pid
+    db = shared(engine).cat.find_database(engine.session.database)
+    return [("relation", db.oid if db else None, REL_OIDS["pg_locks"], None, None, None, None, None, None, None,
+             vxid, pid, "AccessShareLock", 1, 1, None),
+            ("virtualxid", None, None, None, None, vxid, None, None, None, None, vxid, pid, "ExclusiveLock", 1, 1,
+             None)]
 
 
 def _virtual_xid(engine) -> str:

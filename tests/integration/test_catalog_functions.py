@@ -287,9 +287,10 @@ def _activity_facts(target) -> dict:
             as_super = busy.execute(
                 "SELECT usename, state, query FROM pg_stat_activity WHERE usename = 'h2_watcher'").fetchall()
             locks = watcher.execute(
-                "SELECT locktype, virtualxid ~ '^[0-9]+/[0-9]+$', virtualxid = virtualtransaction,"
-                " pid = pg_backend_pid(), mode, granted, fastpath FROM pg_locks"
-                " WHERE locktype = 'virtualxid' AND pid = pg_backend_pid()").fetchall()
+                "SELECT locktype, relation::regclass::text, database IS NOT NULL,"
+                " coalesce(virtualxid, virtualtransaction) ~ '^[0-9]+/[0-9]+$',"
+                " pid = pg_backend_pid(), mode, granted, fastpath, waitstart FROM pg_locks"
+                " WHERE pid = pg_backend_pid() ORDER BY locktype").fetchall()
             db = watcher.execute("SELECT numbackends >= 2, xact_commit >= 0 FROM pg_stat_database"
                                  " WHERE datname = 'postgres'").fetchall()
             shared = watcher.execute("SELECT datname, numbackends FROM pg_stat_database WHERE datid = 0").fetchall()
