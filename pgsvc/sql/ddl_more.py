@@ -4,6 +4,8 @@ COMMENT. See pgsvc.sql.ddl for the conventions.
 
 from __future__ import annotations
 
+import contextlib
+
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError, SqlNotice
@@ -149,18 +151,61 @@ class DdlMore(Ddl):
             rels = [r for r in self.cat.by_oid.values() if r.schema == name]
             from pgsvc.sql.types.usertypes import all_user_types
             types = [ut for ut in all_user_types() if ut.schema == name]  # domains and enums
-            if (rels or types) and node.behavior != enums.DropBehavior.DROP_CASCADE:
+            members = self.schema_dependents(name, rels, types)
+            if members and node.behavior != enums.DropBehavior.DROP_CASCADE:
                 raise SqlError("2BP01", f"cannot drop schema {name} because other objects depend on it",
+                               detail="\n".join(f"{what} depends on {on}" for what, on in members),
                                hint="Use DROP ... CASCADE to drop the dependent objects too.")
-            for r in rels:
-                if r.kind in ("r", "v", "S"):
-                    self.drop_relation(r, True)
-            if types:
-                from pgsvc.sql.ddl_types import DdlTypes
-                DdlTypes(self.engine).drop_types_of_schema(types)
+            self.report_cascade([what for what, _ in members])
+            with self.notices_muted():  # the one report above names everything that goes
+                for r in rels:
+                    if r.kind in ("r", "v", "S") and r.oid in self.cat.by_oid:
+                        self.drop_relation(r, True)
+                if types:
+                    from pgsvc.sql.ddl_types import DdlTypes
+                    DdlTypes(self.engine).drop_types_of_schema(types)
             self.conn.execute('DELETE FROM "pgsvc$acl" WHERE objoid = ?', (self.cat.schemas[name],))
             self.conn.execute('DELETE FROM "pgsvc$namespace" WHERE nspname = ?', (name,))
         self.refresh()
+
+    def schema_dependents(self, schema: str, rels: list, types: list) -> list[tuple[str, str]]:
+        """What DROP SCHEMA takes with it, as PostgreSQL reports it: (object, what it
+        depends on) for the schema's tables, views, sequences (not those a column owns:
+        they go with it) and types in creation order, each followed by the objects
+        elsewhere that depend on it."""
+        owned = {seq for seq, in self.conn.execute(
+            'SELECT relid FROM "pgsvc$sequence" WHERE owner_relid IS NOT NULL').fetchall()}
+        prefix = "" if schema in self.engine.search_path() else schema + "."
+        members = [(r.oid, f"{_KIND_WORD[r.kind]} {prefix}{r.name}", r)
+                   for r in rels if r.kind in ("r", "v", "S") and r.oid not in owned]
+        members += [(t.oid, f"type {prefix}{t.name}", None) for t in types]
+        inside = {r.oid for r in rels}
+        out: list[tuple[str, str]] = []
+        for _, what, rel in sorted(members, key=lambda m: m[0]):
+            out.append((what, f"schema {schema}"))
+            if rel is None or rel.kind == "S":
+                continue
+            for kind, obj, dep in self.dependents(rel):
+                other = obj[1] if kind == "fk" else obj
+                if other.oid not in inside and all(dep != d for d, _ in out):
+                    out.append((dep, what))
+        return out
+
+    def report_cascade(self, what: list[str]) -> None:
+        if len(what) == 1:
+            self.notice(f"drop cascades to {what[0]}")
+        elif what:
+            self.engine.session.notice(SqlNotice(f"drop cascades to {len(what)} other objects",
+                                                 detail="\n".join(f"drop cascades to {w}" for w in what)))
+
+    @contextlib.contextmanager
+    def notices_muted(self):
+        session = self.engine.session
+        saved, session.notice = session.notice, lambda _notice: None
+        try:
+            yield
+        finally:
+            session.notice = saved
 
     def create_schema(self, node: ast.CreateSchemaStmt) -> None:
         from pgsvc.sql.grants import new_owner_oid, schema_created

@@ -60,6 +60,18 @@ from pgsvc.sql.txn import TxnState, WriterLock, cancel_error
 _ALLOWED_PRAGMAS = {"data_version", "foreign_keys", "synchronous"}
 
 
+# Utility statements after which the rest of a multi-statement query can still be
+# translated in advance. Every other one may change the catalog, the search path or the
+# role (DDL, SET, SELECT INTO, ROLLBACK of DDL, ...); plain queries and DML (no handler)
+# never do.
+_RESOLUTION_NEUTRAL = frozenset({"BEGIN", "START TRANSACTION", "COMMIT", "END", "SAVEPOINT", "RELEASE",
+                                 "SHOW"})
+
+
+def changes_resolution(stmt: Statement) -> bool:
+    return stmt.deferred is not None or (stmt.handler is not None and stmt.command not in _RESOLUTION_NEUTRAL)
+
+
 class Engine(Runner):
     def __init__(self, session: SessionInfo) -> None:
         self.session = session
@@ -237,6 +249,8 @@ class Engine(Runner):
             return [Statement.empty(sql)]
         out = []
         for start, end, toks in pieces:
+            if out and changes_resolution(out[-1]):
+                break  # what follows must be translated after it ran: translate_script
             stmt = self.lifted_statement(sql, start, end, toks) if toks is not None else None
             if stmt is None:
                 break
@@ -246,12 +260,35 @@ class Engine(Runner):
         raws = parse(sql)  # a syntax error anywhere raises before anything runs
         if not raws:
             return [Statement.empty(sql)]
-        stmts = [self.translate_raw(sql, raw, []) for raw in raws]
+        stmts = self.translate_script(sql, raws)
         if len(self.script_cache) > 500:
             self.script_cache.clear()
         if all(s.cacheable for s in stmts) and len(sql) < 4000:
             self.script_cache[sql] = stmts
         return stmts
+
+    def translate_script(self, sql: str, raws) -> list[Statement]:
+        """The statements of one simple query. PostgreSQL analyses each just before it runs,
+        after the ones before it (`CREATE TABLE a ...; INSERT INTO a ...` works, and
+        `SET search_path ...; SELECT ...` resolves names on the new path). So a statement
+        is translated now only while nothing before it can change name resolution and its
+        translation succeeds; the rest are deferred to execution (runner.execute)."""
+        out: list[Statement] = []
+        for i, raw in enumerate(raws):
+            if not out or not changes_resolution(out[-1]):
+                try:
+                    out.append(self.translate_raw(sql, raw, []))
+                    continue
+                except SqlError:
+                    if i == 0:
+                        raise
+            out.append(Statement.deferred_from(sql, raw))
+        return out
+
+    def translate_deferred(self, stmt: Statement) -> None:
+        """Translate a deferred statement in place: the session holds this very object."""
+        sql, raw = stmt.deferred
+        stmt.__dict__.update(self.translate_raw(sql, raw, []).__dict__)
 
     def lifted_statement(self, sql: str, start: int, end: int, toks) -> Statement | None:
         lifted = lift_literals(sql, toks)

@@ -46,6 +46,15 @@ class Statement:
         self.out_convs: list | None = None
         self.txn_exit = False
         self.extra: dict = {}
+        self.deferred = None  # (script text, pglast RawStmt): translated when it runs
+
+    @classmethod
+    def deferred_from(cls, sql: str, raw) -> Statement:
+        """A later statement of a multi-statement query, translated only when it runs."""
+        s = cls(sql, "SET" if type(raw.stmt).__name__ == "VariableSetStmt" else "")
+        s.deferred = (sql, raw)
+        s.cacheable = False
+        return s
 
     @classmethod
     def empty(cls, sql: str) -> Statement:
@@ -177,6 +186,8 @@ class Runner:
     def execute(self, stmt: Statement, params=()) -> Result:
         if stmt.is_empty:
             return Result(None, [], "")
+        if stmt.deferred is not None:
+            self.translate_deferred(stmt)
         if getattr(self, "statement_locals", None) and not self.txn.block and not self.txn.implicit:
             from pgsvc.sql.syscat_funcs import end_statement_locals
             end_statement_locals(self)  # set_config(..., true) of the previous statement ends

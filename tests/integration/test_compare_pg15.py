@@ -139,6 +139,35 @@ CASES = {
         SHOW search_path;
         SHOW nosuch;
     """,
+    "multi_statement_queries": """
+        CREATE TABLE ms_a (x int) \\; INSERT INTO ms_a VALUES (1) \\; SELECT * FROM ms_a;
+        CREATE SCHEMA ms_s \\; CREATE TABLE ms_s.ms_a (v text) \\; SET search_path = ms_s \\; INSERT INTO ms_a VALUES ('in ms_s') \\; SELECT * FROM ms_a;
+        RESET search_path;
+        SELECT * FROM ms_a;
+        DROP TABLE ms_a \\; CREATE TABLE ms_a (y text) \\; INSERT INTO ms_a VALUES ('new') \\; SELECT * FROM ms_a;
+        SELECT 1 \\; SELECT * FROM ms_nope \\; SELECT 2;
+        CREATE TABLE ms_b (id int) \\; INSERT INTO ms_b VALUES (1) \\; INSERT INTO ms_nope VALUES (2);
+        SELECT * FROM ms_b;
+        DROP TABLE ms_a;
+        DROP SCHEMA ms_s CASCADE;
+    """,
+    "drop_schema_dependents": """
+        CREATE SCHEMA ds1;
+        CREATE TABLE ds1.t (id serial PRIMARY KEY, v text);
+        DROP SCHEMA ds1;
+        DROP SCHEMA ds1 CASCADE;
+        CREATE SCHEMA ds2;
+        CREATE TABLE ds2.t (id int PRIMARY KEY);
+        CREATE VIEW ds2.v AS SELECT id FROM ds2.t;
+        CREATE SEQUENCE ds2.s;
+        CREATE TYPE ds2.mood AS ENUM ('sad', 'ok');
+        CREATE TABLE ds_outside (id int REFERENCES ds2.t);
+        CREATE VIEW ds_outside_v AS SELECT id FROM ds2.t;
+        DROP SCHEMA ds2;
+        DROP SCHEMA ds2 CASCADE;
+        SELECT count(*) FROM ds_outside;
+        DROP TABLE ds_outside;
+    """,
     "syntax_errors": """
         SELEC 1;
         SELECT (1;
