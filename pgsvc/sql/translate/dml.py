@@ -115,7 +115,9 @@ class DmlMixin:
         else:
             attrs = list(rel.attrs)
         sel = node.selectStmt
-        if node.cols is None and isinstance(sel, ast.SelectStmt) and sel.valuesLists:
+        if sel is None:
+            attrs = []  # DEFAULT VALUES: every column takes its default (identity, serial, ...)
+        elif node.cols is None and isinstance(sel, ast.SelectStmt) and sel.valuesLists:
             attrs = attrs[:max(len(r) for r in sel.valuesLists)]
         rest = [a for a in rel.attrs if a not in attrs and column_default(a) is not None]
         for a in attrs:
