@@ -194,6 +194,10 @@ class Ddl:
             elif ct in (enums.ConstrType.CONSTR_UNIQUE, enums.ConstrType.CONSTR_CHECK,
                         enums.ConstrType.CONSTR_FOREIGN):
                 cons.append((cd.colname, con))
+            elif ct in (enums.ConstrType.CONSTR_ATTR_DEFERRABLE, enums.ConstrType.CONSTR_ATTR_DEFERRED):
+                # a column constraint's DEFERRABLE comes as a node of its own; checking such a
+                # constraint at once would change when transactions fail
+                raise SqlError("0A000", "deferrable constraints are not supported")
         if cd.collClause is not None:
             coll = cd.collClause.collname[-1].sval
             if coll not in ("C", "POSIX", "default"):
@@ -323,6 +327,12 @@ class Ddl:
         parent = tr.relation(con.pktable)
         authz(self.engine).check_statement([("r", parent.oid, "x", 0, False)])  # REFERENCES
         fk_cols = [col] if col else [k.sval for k in con.fk_attrs]
+        if con.fk_matchtype == "f":
+            # MATCH FULL rejects partly-NULL keys that SIMPLE lets through; the catalog has
+            # no place for it and the check would silently be SIMPLE's
+            raise SqlError("0A000", "MATCH FULL foreign keys are not supported")
+        if con.fk_matchtype == "p":
+            raise SqlError("0A000", "MATCH PARTIAL not yet implemented")
         if con.pk_attrs:
             pk_cols = [k.sval for k in con.pk_attrs]
         else:

@@ -105,6 +105,21 @@ def test_name_errors(s):
     assert s.error("selec 1").sqlstate == "42601"
 
 
+def test_constraints_pgsvc_cannot_keep_are_refused_not_weakened(s):
+    """Accepting these and checking them as plain constraints would change which
+    transactions succeed: DEFERRABLE (as a column or table constraint) and MATCH FULL."""
+    s.run("create table p (id int primary key, k int, unique (id, k))")
+    for sql in ("create table c (pid int references p deferrable initially deferred)",
+                "create table c (pid int references p initially deferred)",
+                "create table c (pid int, foreign key (pid) references p deferrable)",
+                "create table c (a int unique deferrable)",
+                "create table c (a int, b int, foreign key (a, b) references p (id, k) match full)"):
+        assert s.error(sql).sqlstate == "0A000", sql
+    assert s.error("create table c (a int, b int, foreign key (a, b) references p (id, k) match partial)"
+                   ).message == "MATCH PARTIAL not yet implemented"
+    s.run("create table c (pid int references p match simple not deferrable initially immediate)")
+
+
 def test_if_exists_notices(s):
     s.run("drop table if exists nothere")
     assert s.notices[-1].message == 'table "nothere" does not exist, skipping'
