@@ -19,7 +19,7 @@ from pgsvc.sql.translate.expr import decode_text
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.catalog import find_oid
-from datetime import UTC
+from datetime import UTC, datetime
 
 _TXN_EXIT = {"ROLLBACK", "COMMIT"}
 
@@ -322,7 +322,6 @@ class Runner:
         return err
 
     def run_read(self, stmt: Statement, values: list) -> Result:
-        from datetime import datetime
         self.fctx.transaction_start = datetime.now(UTC)
         try:
             cur = self.conn.execute(stmt.sqlite_sql, values)
