@@ -399,9 +399,24 @@ _absurd_counts = st.builds(lambda kind, n: (
     else _msg(b"B", b"\x00\x00" + struct.pack("!h", n)), frozenset({"08P01"})),
     st.sampled_from(["parse", "bind-params", "bind-formats"]),
     st.one_of(st.integers(2, 32767), st.integers(-32768, -1)))
+# Self-consistent Parse and Bind (counts match what follows them), so that cutting the
+# end of the body always leaves a message that is short of what it declares. (The
+# free-form _parse/_bind above may declare fewer items than they carry: cutting the
+# surplus off would make a valid message, which is no truncation test.)
+_consistent_parse = st.builds(lambda n, q, oids: _msg(b"P", _cstr(n) + _cstr(q) + struct.pack("!h", len(oids))
+                                                     + b"".join(struct.pack("!I", o) for o in oids)),
+                              _ident, _sql, st.lists(st.integers(0, 2 ** 32 - 1), max_size=4))
+_consistent_bind = st.builds(lambda p, s, fmts, params, res: _msg(
+    b"B", _cstr(p) + _cstr(s) + struct.pack("!h", len(fmts)) + b"".join(struct.pack("!h", f) for f in fmts)
+    + struct.pack("!h", len(params))
+    + b"".join(I32.pack(len(v)) + v if v is not None else I32.pack(-1) for v in params)
+    + struct.pack("!h", len(res)) + b"".join(struct.pack("!h", f) for f in res)),
+    _ident, _ident, st.lists(st.sampled_from([0, 1]), max_size=3),
+    st.lists(st.one_of(st.none(), st.binary(max_size=8)), max_size=3), st.lists(st.sampled_from([0, 1]), max_size=3))
 _truncated_body = st.builds(  # a well-formed message with its body cut: never valid
     lambda m, cut: (_msg(m[:1], m[5:][:max(0, len(m) - 5 - cut)]), frozenset({"08P01", "22021"})),
-    st.one_of(_parse, _bind, _describe, _execute).filter(lambda m: len(m) > 6), st.integers(1, 8))
+    st.one_of(_consistent_parse, _consistent_bind, _describe, _execute).filter(lambda m: len(m) > 6),
+    st.integers(1, 8))
 _unknown_type = st.builds(
     lambda t, body: (_msg(bytes([t]), body), frozenset({"08P01"})),
     st.integers(0, 255).filter(lambda t: bytes([t]) not in b"QPBDECSHFXdcf"), st.binary(max_size=20))
