@@ -304,3 +304,13 @@ def osa_table(conns):
 ])
 def test_within_group(osa_table, sql):
     same(osa_table, sql)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT t.a, g FROM lat_t t RIGHT JOIN LATERAL generate_series(0, t.n) g ON true",
+    "SELECT t.a, g FROM lat_t t FULL JOIN LATERAL generate_series(0, t.n) g ON true",
+    "SELECT * FROM lat_t t, (SELECT n AS g) ss",
+    "SELECT * FROM lat_t t, (SELECT t.n AS g) ss",
+])
+def test_lateral_reference_errors(lateral_tables, sql):
+    same(lateral_tables, sql)

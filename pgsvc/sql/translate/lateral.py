@@ -40,29 +40,49 @@ class LateralMixin:
         try:
             return self.subquery(node.subquery, parent=self.scope.parent)
         except SqlError as err:
-            table = err.message.split('"')[1] if err.sqlstate == "42P01" and '"' in err.message else None
-            if table is None or err.message.startswith("relation") or self.scope.entry(table) is None:
-                raise
-            raise SqlError("42P01", f'invalid reference to FROM-clause entry for table "{table}"',
-                           hint=f'There is an entry for table "{table}", but it cannot be referenced '
-                                "from this part of the query.", position=err.position) from None
+            raise self.explain_left_reference(err) from None
+
+    def explain_left_reference(self, err: SqlError) -> SqlError:
+        """A name that failed to resolve because it belongs to a FROM item on the left:
+        PostgreSQL's hint that it exists but cannot be referenced from there."""
+        name = err.message.split('"')[1] if '"' in err.message else None
+        if name is None or err.hint:
+            return err
+        if err.sqlstate == "42P01" and err.message.startswith("missing FROM-clause") \
+                and self.scope.entry(name) is not None:
+            return SqlError("42P01", f'invalid reference to FROM-clause entry for table "{name}"',
+                            hint=f'There is an entry for table "{name}", but it cannot be referenced '
+                                 "from this part of the query.", position=err.position)
+        if err.sqlstate == "42703" and err.message.startswith("column"):
+            for e in self.scope.entries:
+                if e.alias is not None and any(c.name == name for c in e.cols):
+                    return SqlError("42703", err.message, position=err.position,
+                                    hint=f'There is a column named "{name}" in table "{e.alias}", but it '
+                                         "cannot be referenced from this part of the query.")
+        return err
+
+    def refuse_outer_join_reference(self, err: SqlError) -> SqlError:
+        """A LATERAL reference across RIGHT/FULL JOIN (PostgreSQL's 42P10)."""
+        if err.sqlstate != "42P01" or not err.message.startswith("missing FROM-clause"):
+            return err
+        table = err.message.split('"')[1]
+        return SqlError("42P10", f'invalid reference to FROM-clause entry for table "{table}"',
+                        detail="The combining JOIN type must be INNER or LEFT for a LATERAL reference.",
+                        position=err.position)
 
     def lateral_under_outer_join(self, node: ast.RangeSubselect) -> str:
         """RIGHT/FULL JOIN LATERAL: fine while the subquery reads nothing on its left."""
         try:
             q = self.subquery(node.subquery, parent=self.scope.parent)
         except SqlError as err:
-            if err.sqlstate != "42P01":
-                raise
-            table = err.message.split('"')[1] if '"' in err.message else "?"
-            raise SqlError("42P10", f'invalid reference to FROM-clause entry for table "{table}"',
-                           detail="The combining JOIN type must be INNER or LEFT for a LATERAL reference.",
-                           position=err.position) from None
+            raise self.refuse_outer_join_reference(err) from None
         return self.add_derived(node.alias, q.columns, q.sql_paren())
 
     def lateral_function(self, node: ast.RangeFunction, call, name: str, alias: ast.Alias, args) -> str:
         """A set-returning function whose arguments read other FROM items (or outer queries):
         its generator runs per row inside pgsvc_srf_rows."""
+        if self.lateral_outer_join:
+            self.check_outer_join_arguments(call)
         from pgsvc.sql import resolve as R
         from pgsvc.sql.translate.funcs import EXTRA_FUNCTIONS
         sig = R.resolve_function(name, [a.oid for a in args], _loc(call), extra=EXTRA_FUNCTIONS)
@@ -86,6 +106,19 @@ class LateralMixin:
         return self.add_packed(ast.Alias(aliasname=alias.aliasname, colnames=alias.colnames[1:]
                                          if alias.colnames else None),
                                cols, rows, _loc(node), ordinality=node.ordinality, first_named=True)
+
+    def check_outer_join_arguments(self, call) -> None:
+        """Function arguments under RIGHT/FULL JOIN may read only enclosing queries."""
+        from pgsvc.sql.translate.names import Scope
+        inner, self.scope = self.scope, Scope(parent=self.scope.parent)
+        try:
+            for a in call.args or ():
+                self.expr(a)
+        except SqlError as err:
+            self.scope = inner
+            raise self.refuse_outer_join_reference(err) from None
+        finally:
+            self.scope = inner
 
     def add_packed(self, alias: ast.Alias, cols, rows_sql: str, position, ordinality: bool = False,
                    first_named: bool = False) -> str:
