@@ -179,6 +179,14 @@ CASES = {
         SELECT * FROM dv_a ORDER BY id;
         DROP TABLE dv_a, dv_b, dv_c;
     """,
+    "regexp_matches_rows": """
+        SELECT regexp_matches('abc', '(b)');
+        SELECT regexp_matches('foobarbequebaz', 'ba.', 'g');
+        SELECT * FROM regexp_matches('abcbc', '(b)(c)?', 'g');
+        SELECT m[1], m[2] FROM regexp_matches('abcbc', '(b)(c)?', 'g') AS m;
+        SELECT * FROM regexp_matches('a"b', '"') AS m;
+        SELECT regexp_matches('abc', 'z');
+    """,
     "syntax_errors": """
         SELEC 1;
         SELECT (1;

@@ -4,7 +4,6 @@ UDFs behind them. Aggregates are in aggregates.py.
 
 from __future__ import annotations
 
-import json
 
 from pgsvc import PG_COMPAT_VERSION
 from pgsvc.errors import SqlError
@@ -206,8 +205,9 @@ def regexp_matches_rows(text, pattern, flags=""):
     for m in matches:
         if m is None:
             return
-        groups = list(m.groups()) if rx.groups else [m.group(0)]
-        yield json.dumps(groups, ensure_ascii=False)
+        # a Python list: the callers store it as text[] (yielding the stored form here made
+        # them store a JSON string as an array of its characters)
+        yield list(m.groups()) if rx.groups else [m.group(0)]
 
 
 def _by_name() -> dict[str, list[FuncSig]]:

@@ -9,6 +9,8 @@ names and types.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 from pglast import ast, enums
@@ -614,7 +616,7 @@ class SelectMixin(LateralMixin):
             raise SqlError("0A000", f"function {name}() in FROM is not supported")
         coerced = [self.coerce(a, t) if t not in Rs.ANY_OIDS else self.finalize_unknown(a)
                    for a, t in zip(args, sig.arg_oids)]
-        if any("?" in c.sql or '"' in c.sql for c in coerced):
+        if any(_refers_to_something(c.sql) for c in coerced):
             raise SqlError("0A000", f"{name}() in FROM with non-constant arguments is not supported")
         self.cacheable = False
         from pgsvc.sql.types import sqlite_adapter
@@ -635,6 +637,14 @@ class SelectMixin(LateralMixin):
 
 
 _SRF_NAMES = {"generate_series", "unnest", "regexp_matches", "pg_partition_ancestors"}
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
+
+
+def _refers_to_something(sql: str) -> bool:
+    """An argument that is not a constant: a parameter (?N) or a column ("..."), looked
+    for outside string literals (a pattern such as '(b)(c)?' is a constant)."""
+    bare = _STRING_LITERAL.sub("", sql)
+    return "?" in bare or '"' in bare
 
 
 def _is_colref_sql(sql: str) -> bool:
