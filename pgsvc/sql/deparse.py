@@ -46,6 +46,7 @@ class Printer:
     def __init__(self, engine, pretty: bool, varprefix: bool = False, indent: int = 0) -> None:
         self.engine = engine
         self.pretty = pretty
+        self.names_visible = True
         self.varprefix = varprefix
         self.level = indent
         self.buf: list[str] = []
@@ -226,8 +227,7 @@ class Printer:
             self.expr(n.filter, False)
             self.put(")")
         if n.over is not None:
-            from pgsvc.sql.ddl import _deparse
-            self.put(" OVER " + _window_text(n.over, _deparse))
+            self.window(*n.over)
 
     def sql_syntax(self, n: Func) -> None:
         """get_func_sql_syntax: functions the grammar spells as SQL syntax."""
@@ -255,6 +255,24 @@ class Printer:
             self.put(f"({value} AT TIME ZONE {zone})")
         elif name == "pg_collation_for":
             self.put(f"COLLATION FOR ({arg(0)})")
+
+    def window(self, partition: list, order: list) -> None:
+        """get_rule_windowspec of an inline window (no name, default frame)."""
+        self.put(" OVER (")
+        if partition:
+            self.put("PARTITION BY ")
+            for i, e in enumerate(partition):
+                if i:
+                    self.put(", ")
+                sort_key(self, e)
+        if order:
+            self.put(" ORDER BY " if partition else "ORDER BY ")
+            for i, (e, desc, nulls_first) in enumerate(order):
+                if i:
+                    self.put(", ")
+                sort_key(self, e)
+                self.put(_sort_suffix(desc, nulls_first))
+        self.put(")")
 
     def p_CaseX(self, n: CaseX, _si) -> None:
         self.keyword("CASE", 0, VAR, 0)
@@ -285,7 +303,7 @@ class Printer:
             need = False
         if need:
             self.put("(")
-        self.put(query_text(self.engine, n.query, self.pretty, self.level))
+        self.put(query_text(self.engine, n.query, self.pretty, self.level, names_visible=False))
         self.put("))" if need else ")")
 
 
@@ -293,17 +311,6 @@ def _sort_suffix(desc: bool, nulls_first: bool) -> str:
     if desc:
         return " DESC" + ("" if nulls_first else " NULLS LAST")
     return " NULLS FIRST" if nulls_first else ""
-
-
-def _window_text(over, deparse) -> str:
-    if over.name and not over.partitionClause and not over.orderClause:
-        return quote_ident(over.name)
-    raise_unsupported("window")
-
-
-def raise_unsupported(what: str):
-    from pgsvc.sql.deparse_analyze import Unsupported
-    raise Unsupported(what)
 
 
 def _is_simple(n, parent) -> bool:
@@ -381,13 +388,44 @@ def _quote_literal(s: str) -> str:
 
 # --- queries -----------------------------------------------------------------------------
 
-def query_text(engine, q: Query, pretty: bool, indent: int, col_names: list[str] | None = None) -> str:
+def query_text(engine, q: Query, pretty: bool, indent: int, col_names: list[str] | None = None,
+               names_visible: bool = True) -> str:
+    """get_query_def. names_visible (colNamesVisible): the output column names matter (a
+    view, a WITH or FROM subquery), so even "?column?" is written out; not in a sublink."""
     p = Printer(engine, pretty, varprefix=True, indent=indent)
+    p.names_visible = names_visible
     _select(p, q, col_names)
     return p.text()
 
 
+def _with_clause(p: Printer, q: Query) -> None:
+    """get_with_clause."""
+    p.level += STD
+    p.put(" ")
+    sep = "WITH RECURSIVE " if q.recursive else "WITH "
+    from pglast import enums
+    for name, aliases, cq, materialized in q.ctes:
+        p.put(sep + quote_ident(name))
+        if aliases:
+            p.put("(" + ", ".join(quote_ident(a) for a in aliases) + ")")
+        p.put(" AS ")
+        if materialized == enums.CTEMaterialize.CTEMaterializeAlways:
+            p.put("MATERIALIZED ")
+        elif materialized == enums.CTEMaterialize.CTEMaterializeNever:
+            p.put("NOT MATERIALIZED ")
+        p.put("(")
+        p.keyword("", 0, 0, 0)
+        p.put(query_text(p.engine, cq, p.pretty, p.level))
+        p.keyword("", 0, 0, 0)
+        p.put(")")
+        sep = ", "
+    p.level -= STD
+    p.keyword("", 0, 0, 0)
+
+
 def _select(p: Printer, q: Query, col_names) -> None:
+    if q.ctes:
+        _with_clause(p, q)
     if q.setop is not None:
         _setop(p, q, col_names)
         force_colno = True
@@ -430,7 +468,9 @@ def _setop(p: Printer, q: Query, col_names) -> None:
     if need:
         p.put("(")
     p.keyword("", sub, 0, 0)
+    visible, p.names_visible = p.names_visible, False  # the right input's names are never visible
     _setop_leaf(p, right, col_names)
+    p.names_visible = visible
     p.level -= sub
     if need:
         p.keyword(")", 0, 0, 0)
@@ -444,7 +484,7 @@ def _setop_leaf(p: Printer, q: Query, col_names) -> None:
     if need:
         p.put("(")
         p.keyword("", 0, 0, 0)
-    p.put(query_text(p.engine, q, p.pretty, p.level, col_names))
+    p.put(query_text(p.engine, q, p.pretty, p.level, col_names, p.names_visible))
     if need:
         p.put(")")
 
@@ -490,9 +530,9 @@ def _target_list(p: Printer, q: Query, col_names) -> None:
         def one(e=e):
             p.expr(e, True)
         field = p.sub(one)
-        attname = e.name if isinstance(e, Var) else "?column?"
+        attname = e.name if isinstance(e, Var) else (None if p.names_visible else "?column?")
         colname = col_names[colno - 1] if col_names and colno <= len(col_names) else name
-        if colname and attname != colname:
+        if colname and (attname is None or attname != colname):
             field += " AS " + quote_ident(colname)
         if field.startswith("\n"):
             p.strip_trailing_spaces()
@@ -508,7 +548,13 @@ def _sortgroup(p: Printer, q: Query, e, force_colno: bool) -> None:
     if force_colno:
         live = [t for t in q.targets if not t[2]]
         p.put(str(next(i + 1 for i, t in enumerate(live) if t[0] is e)))
-    elif isinstance(e, Const):
+    else:
+        sort_key(p, e)
+
+
+def sort_key(p: Printer, e) -> None:
+    """get_rule_sortgroupclause: constants labelled, function-like keys parenthesised."""
+    if isinstance(e, Const):
         p.p_Const(e, False, showtype=1)
     elif isinstance(e, Var):
         p.expr(e, True)
@@ -542,6 +588,11 @@ def _from_item(p: Printer, item) -> None:
             p.put("(")
             p.put(query_text(p.engine, item.subquery, p.pretty, p.level))
             p.put(") " + quote_ident(item.refname))
+            return
+        if item.cte is not None:
+            p.put(quote_ident(item.cte))
+            if item.alias_given or item.refname != item.cte:
+                p.put(" " + quote_ident(item.refname))
             return
         p.put(relation_name(p.engine, item.relation))
         if item.alias_given or item.refname != item.relation.name:

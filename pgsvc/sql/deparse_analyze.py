@@ -75,7 +75,7 @@ class Func(Node):
     distinct: bool = False
     order: list = field(default_factory=list)  # [(expr, desc, nulls_first)]
     filter: Node | None = None
-    over: object = None  # raw WindowDef (printed as written)
+    over: tuple | None = None  # window function: (PARTITION BY exprs, ORDER BY items)
     syntax: bool = False  # written in SQL syntax: POSITION(a IN b), EXTRACT(f FROM x), ...
 
 
@@ -162,6 +162,7 @@ class RangeEntry:
     hidden: set = field(default_factory=set)
     name: str | None = None  # the name the query refers to it by (alias or relation name)
     merged: dict = field(default_factory=dict)  # JOIN USING: column -> (printed entry or None)
+    cte: str | None = None  # a reference to a WITH query of this name
 
     def col(self, name: str):
         for c in self.cols:
@@ -194,6 +195,8 @@ class Query:
     distinct: list | None = None  # [] plain DISTINCT, [exprs] DISTINCT ON
     setop: tuple | None = None  # (op, all, left Query, right Query)
     entries: list = field(default_factory=list)
+    ctes: list = field(default_factory=list)  # WITH: [(name, column aliases, Query, materialized)]
+    recursive: bool = False
 
 
 def literal_text(typ: int, text: str) -> str:
@@ -221,6 +224,7 @@ class Analyzer:
         self.regclass_name = regclass_name  # oid/text -> the relation's printed name
         self.levels: list[list] = []  # innermost last: lists of RangeEntry visible
         self.refnames: list[set] = [set()]  # printed range names of the query and its ancestors
+        self.ctes: list[dict] = []  # WITH queries visible: name -> columns
 
     # -- scope --
 
@@ -518,7 +522,8 @@ class Analyzer:
         if syntax:
             return self.sql_syntax_call(name, node)
         if node.agg_star:
-            return Func(O.INT8, name=name, agg=True, star=True, filter=self._filter(node), over=node.over)
+            return Func(O.INT8, name=name, agg=True, star=True, filter=self._filter(node),
+                        over=self.window(node.over))
         args = [self.expr(a) for a in node.args or ()]
         if name in _BPCHAR_FUNCS and len(args) == 1 and args[0].typ == O.BPCHAR:
             return Func(O.INT4, name=name, args=args)  # length(character) etc.: PostgreSQL's own
@@ -543,10 +548,11 @@ class Analyzer:
                 ret = pt.elem_oid if pt is not None and pt.category == "A" and sig.arg_oids and \
                     sig.arg_oids[0] in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY) else poly
         agg = sig.kind in ("aggregate", "window")
-        order = [(self.expr(s.node), s.sortby_dir == enums.SortByDir.SORTBY_DESC,
-                  s.sortby_nulls == enums.SortByNulls.SORTBY_NULLS_FIRST) for s in node.agg_order or ()]
+        from pgsvc.sql.deparse_query import _nulls_first
+        order = [(self.finalize(self.expr(s.node)), s.sortby_dir == enums.SortByDir.SORTBY_DESC, _nulls_first(s))
+                 for s in node.agg_order or ()]
         return Func(ret, name=name, args=args, agg=agg, distinct=bool(node.agg_distinct), order=order,
-                    filter=self._filter(node), over=node.over)
+                    filter=self._filter(node), over=self.window(node.over))
 
     def sql_syntax_call(self, name: str, node: ast.FuncCall) -> Func:
         args = [self.expr(a) for a in node.args or ()]
@@ -569,6 +575,18 @@ class Analyzer:
             # substring(x FROM 'regex'): an ordinary call in PostgreSQL's output
             return Func(sig.ret_oid, name=name, args=args)
         return Func(sig.ret_oid, name=name, args=args, syntax=True)
+
+    def window(self, over):
+        """OVER (PARTITION BY ... ORDER BY ...): (partition exprs, [(expr, desc, nulls_first)])."""
+        if over is None:
+            return None
+        if over.name or over.refname or over.frameOptions & 1:  # named windows, explicit frames
+            raise Unsupported("window name or frame")
+        from pgsvc.sql.deparse_query import _nulls_first
+        parts = [self.finalize(self.expr(e)) for e in over.partitionClause or ()]
+        order = [(self.finalize(self.expr(s.node)), s.sortby_dir == enums.SortByDir.SORTBY_DESC, _nulls_first(s))
+                 for s in over.orderClause or ()]
+        return parts, order
 
     def _filter(self, node):
         return self.coerce(self.expr(node.agg_filter), O.BOOL) if node.agg_filter is not None else None

@@ -16,8 +16,10 @@ _JOIN_WORDS = {enums.JoinType.JOIN_INNER: "JOIN", enums.JoinType.JOIN_LEFT: "LEF
 
 
 def analyze_select(an: Analyzer, node: ast.SelectStmt) -> Query:
-    if node.withClause is not None or node.valuesLists or node.intoClause is not None or node.lockingClause:
-        raise Unsupported("WITH / VALUES / INTO / FOR UPDATE")
+    if node.valuesLists or node.intoClause is not None or node.lockingClause:
+        raise Unsupported("VALUES / INTO / FOR UPDATE")
+    if node.withClause is not None:
+        return _with(an, node)
     if node.op != enums.SetOperation.SETOP_NONE:
         return _setop(an, node)
     q = Query()
@@ -40,6 +42,53 @@ def analyze_select(an: Analyzer, node: ast.SelectStmt) -> Query:
         an.levels.pop()
         an.refnames.pop()
     return q
+
+
+def _with(an: Analyzer, node: ast.SelectStmt) -> Query:
+    """WITH [RECURSIVE] name [(cols)] AS ([NOT] MATERIALIZED (query)) ..."""
+    w = node.withClause
+    visible: dict = {}
+    an.ctes.append(visible)
+    try:
+        saved = [set(names) for names in an.refnames]
+        _with_queries(an, w, visible)  # the columns of each WITH query, for the main query
+        an.refnames = saved
+        body = ast.SelectStmt(**{k: getattr(node, k) for k in node.__slots__ if k != "withClause"})
+        out = analyze_select(an, body)
+        # PostgreSQL names the main query's range entries first: the WITH queries' names
+        # avoid them (a self-reference of a recursive one becomes r_1)
+        an.refnames.append({e.refname for e in out.entries if e.refname})
+        try:
+            out.ctes = _with_queries(an, w, visible)
+        finally:
+            an.refnames.pop()
+    finally:
+        an.ctes.pop()
+    out.recursive = bool(w.recursive)
+    return out
+
+
+def _with_queries(an: Analyzer, w, visible: dict) -> list:
+    ctes = []
+    for cte in w.ctes:
+        query = cte.ctequery
+        aliases = [c.sval for c in cte.aliascolnames or ()]
+        if w.recursive and isinstance(query, ast.SelectStmt) and query.op != enums.SetOperation.SETOP_NONE:
+            first = analyze_select(an, query.larg)  # the non-recursive term names the columns
+            visible[cte.ctename] = _cte_columns(first, aliases)
+        q = analyze_select(an, query)
+        visible[cte.ctename] = _cte_columns(q, aliases)
+        ctes.append((cte.ctename, aliases, q, cte.ctematerialized))
+    return ctes
+
+
+def _cte_columns(q: Query, aliases: list[str]) -> list:
+    live = [(n, e.typ, e.typmod) for e, n, junk in _leaf_targets(q) if not junk]
+    return [(aliases[i] if i < len(aliases) else c[0], c[1], c[2]) for i, c in enumerate(live)]
+
+
+def _leaf_targets(q: Query) -> list:
+    return q.targets if q.setop is None else _leaf(q).targets
 
 
 def _setop(an: Analyzer, node: ast.SelectStmt) -> Query:
@@ -248,6 +297,17 @@ def _range_var(an: Analyzer, q: Query, rv: ast.RangeVar) -> RangeEntry:
     cat = an.engine.catalog
     if rv.catalogname:
         raise Unsupported("cross-database")
+    cte_cols = next((level[rv.relname] for level in reversed(an.ctes) if rv.relname in level), None) \
+        if rv.schemaname is None else None
+    if cte_cols is not None:
+        if rv.alias is not None and rv.alias.colnames:
+            raise Unsupported("column aliases")
+        alias = rv.alias.aliasname if rv.alias else None
+        e = RangeEntry(_unique_refname(an, alias or rv.relname), list(cte_cols), alias_given=alias is not None,
+                       name=alias or rv.relname, cte=rv.relname)
+        an.levels[-1].append(e)
+        q.entries.append(e)
+        return e
     rel = syscat.find(rv.schemaname, rv.relname) if rv.schemaname in (None, "pg_catalog") else None
     if rel is None or (rv.schemaname is None and cat.lookup(None, rv.relname, an.engine.search_path())):
         rel = cat.lookup(rv.schemaname, rv.relname, an.engine.search_path()) or rel

@@ -281,6 +281,71 @@ def serial_sequence(engine, table, column):
     return f"{quote_ident(seq.schema)}.{quote_ident(seq.name)}" if seq is not None else None
 
 
+# --- object descriptions (pg_describe_object) ----------------------------------------------------
+
+_RELKIND_WORDS = {"r": "table", "i": "index", "S": "sequence", "v": "view", "m": "materialized view",
+                  "c": "composite type", "t": "TOAST table", "f": "foreign table", "p": "partitioned table",
+                  "I": "partitioned index"}
+_LANGUAGES = {12: "internal", 13: "c", 14: "sql", 13563: "plpgsql"}
+_BUILTIN_SCHEMAS = {11: "pg_catalog", 99: "pg_toast", 13000: "information_schema"}
+_TABLESPACES = {1663: "pg_default", 1664: "pg_global"}
+
+
+def describe_object(engine, classid, objid, objsubid):
+    """pg_describe_object: PostgreSQL's getObjectDescription for the objects pgsvc has
+    (NULL for one that does not exist; an error for an unknown catalog)."""
+    if classid is None or objid is None or objsubid is None:
+        return None
+    from pgsvc.sql.syscat_defs import REL_OIDS
+    classid, objid, objsubid = int(classid), int(objid), int(objsubid)
+    if classid not in set(REL_OIDS.values()) | set(_CATALOG_OIDS.values()):
+        raise SqlError("XX000", f"unrecognized object class: {classid}")
+    cat = engine.catalog
+    if classid == 1259:
+        return _relation_description(engine, objid, objsubid)
+    if classid == 2604:  # pg_attrdef: oid = (adrelid << 11) | adnum
+        column = _relation_description(engine, objid >> 11, objid & 0x7FF)
+        return f"default value for {column}" if column and column.startswith("column ") else None
+    if classid == 2606:
+        rel, con = _constraint(engine, objid)
+        return f"constraint {con.name} on {_relation_description(engine, rel.oid, 0)}" if con else None
+    if classid == 2618:
+        rel = cat.by_oid.get(objid)
+        return f"rule _RETURN on {_relation_description(engine, objid, 0)}" if rel and rel.kind == "v" else None
+    if classid == 2615:
+        name = next((n for n, o in cat.schemas.items() if o == objid), _BUILTIN_SCHEMAS.get(objid))
+        return f"schema {quote_ident(name)}" if name else None
+    from pgsvc.sql import regtypes
+    if classid == 1255:
+        text = regtypes.reg_out(engine, O.REGPROCEDURE, objid)
+        return f"function {text}" if text and not text.isdigit() else None
+    if classid == 1247:
+        from pgsvc.sql.types.catalog import find_oid, format_type
+        return f"type {format_type(objid, None)}" if find_oid(objid) is not None else None
+    names = {2612: _LANGUAGES, 3079: {13559: "plpgsql"}, 1213: _TABLESPACES}
+    if classid in names:
+        word = {2612: "language", 3079: "extension", 1213: "tablespace"}[classid]
+        return f"{word} {quote_ident(names[classid][objid])}" if objid in names[classid] else None
+    if classid in (1262, 1260):
+        from pgsvc.sql.cluster_ddl import shared
+        sc = shared(engine)
+        found = sc.cat.find_database_oid(objid) if classid == 1262 else sc.cat.find_role_oid(objid)
+        return f"{'database' if classid == 1262 else 'role'} {quote_ident(found.name)}" if found else None
+    return None
+
+
+def _relation_description(engine, oid: int, subid: int):
+    from pgsvc.sql import regtypes
+    rel = regtypes.relation_by_oid(engine, oid)
+    if rel is None:
+        return None
+    text = f"{_RELKIND_WORDS.get(rel.kind, 'relation')} {regtypes.reg_out(engine, O.REGCLASS, oid)}"
+    if subid:
+        attr = next((a for a in rel.attrs if a.attnum == subid), None)
+        return f"column {attr.name} of {text}" if attr is not None else None
+    return text
+
+
 # --- comments --------------------------------------------------------------------------------
 
 def obj_description(engine, oid, catalog=None):
@@ -344,6 +409,7 @@ def register(conn, engine) -> None:
         "pgsvce_col_description": (2, lambda rel, att: col_description(engine, rel, att)),
         "pgsvce_shobj_description": (2, lambda oid, cat: shobj_description(engine, oid, cat)),
         "pgsvce_relation_is_publishable": (1, lambda oid: _publishable(engine, oid)),
+        "pgsvce_describe_object": (3, lambda c, o, s: describe_object(engine, c, o, s)),
     }
     for name, (nargs, fn) in udfs.items():
         conn.create_function(name, nargs, guard(fn))
@@ -380,6 +446,8 @@ _SIGNATURES = (
     ("col_description", (O.OID, O.INT4), O.TEXT, "pgsvce_col_description({0}, {1})"),
     ("shobj_description", (O.OID, O.NAME), O.TEXT, "pgsvce_shobj_description({0}, {1})"),
     ("pg_relation_is_publishable", (O.REGCLASS,), O.BOOL, "pgsvce_relation_is_publishable({0})"),
+    ("pg_describe_object", (O.OID, O.OID, O.INT4), O.TEXT, "pgsvce_describe_object({0}, {1}, {2})"),
+    ("pg_statistics_obj_is_visible", (O.OID,), O.BOOL, "1"),  # (no extended statistics exist)
 )
 
 

@@ -18,7 +18,7 @@ Where the rows come from (the per-database hidden tables, pgsvc.sql.catalog):
   pg_rewrite       one _RETURN rule per view, oid = the view's OID
   pg_depend        namespace ('n'), owned sequences ('a' / identity 'i'), indexes on their
                    constraints ('i') or columns ('a'), constraints on columns ('a'),
-                   defaults on columns ('a'), rules on views ('i')
+                   defaults on columns ('a'), rules on views ('i'); plpgsql's members ('e')
 
 pg_node_tree columns (conbin, adbin, ev_action) hold PostgreSQL source text in the
 normalised form pg_get_expr prints without pretty-printing; pg_get_expr deparses it
@@ -35,7 +35,8 @@ B, C, N, T, I4, I2, I8, OID = O.BOOL, O.CHAR, O.NAME, O.TEXT, O.INT4, O.INT2, O.
 TEXTS, OIDS, INT2S, CHARS = O.ARRAY_TEXT, O.ARRAY_OID, O.ARRAY_INT2, O.ARRAY_CHAR
 NODE, ACL, BYTEA = T, TEXTS, O.BYTEA
 
-REL_OIDS = {"pg_constraint": 2606, "pg_attrdef": 2604, "pg_description": 2609, "pg_shdescription": 2396,
+REL_OIDS = {"pg_event_trigger": 3466,
+            "pg_constraint": 2606, "pg_attrdef": 2604, "pg_description": 2609, "pg_shdescription": 2396,
             "pg_sequence": 2224, "pg_tables": 12033, "pg_views": 12028, "pg_indexes": 12043,
             "pg_sequences": 12048, "pg_inherits": 2611, "pg_trigger": 2620, "pg_rewrite": 2618,
             "pg_statistic_ext": 3381, "pg_statistic_ext_data": 3429, "pg_publication": 6104,
@@ -93,6 +94,8 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
     "pg_foreign_table": [("ftrelid", OID), ("ftserver", OID), ("ftoptions", TEXTS)],
     "pg_foreign_server": [("oid", OID), ("srvname", N), ("srvowner", OID), ("srvfdw", OID), ("srvtype", T),
                           ("srvversion", T), ("srvacl", ACL), ("srvoptions", TEXTS)],
+    "pg_event_trigger": [("oid", OID), ("evtname", N), ("evtevent", N), ("evtowner", OID), ("evtfoid", OID),
+                         ("evtenabled", C), ("evttags", TEXTS)],
     "pg_init_privs": [("objoid", OID), ("classoid", OID), ("objsubid", I4), ("privtype", C),
                       ("initprivs", ACL)],
 }
@@ -209,11 +212,15 @@ VIEWS = {
         UNION ALL SELECT 2604, (a.relid << 11) | a.attnum, 0, 1259, a.relid, a.attnum, 'a'
           FROM main."pgsvc$attribute" a WHERE a.default_expr IS NOT NULL AND a.identity = ''
         UNION ALL SELECT 2618, c.oid, 0, 1259, c.oid, 0, 'i'
-          FROM main."pgsvc$class" c WHERE c.relkind = 'v'""",
+          FROM main."pgsvc$class" c WHERE c.relkind = 'v'
+        UNION ALL SELECT 1255, 13560, 0, 3079, 13559, 0, 'e'
+        UNION ALL SELECT 1255, 13561, 0, 3079, 13559, 0, 'e'
+        UNION ALL SELECT 1255, 13562, 0, 3079, 13559, 0, 'e'
+        UNION ALL SELECT 2612, 13563, 0, 3079, 13559, 0, 'e'""",
 }
 for _name in ("pg_trigger", "pg_statistic_ext", "pg_statistic_ext_data", "pg_publication", "pg_publication_rel",
               "pg_publication_namespace", "pg_partitioned_table", "pg_foreign_table", "pg_foreign_server",
-              "pg_init_privs"):
+              "pg_init_privs", "pg_event_trigger"):
     VIEWS[_name] = _empty(_name)
 
 DEPENDS = {"pg_tables": ("pg_class", "pg_namespace"), "pg_views": ("pg_class", "pg_namespace"),

@@ -102,7 +102,8 @@ CREATE UNIQUE INDEX ix3 ON ix (c DESC NULLS FIRST);
 """
 
 # view definitions: joins (USING, NATURAL, outer), set operations, sublinks, grouping,
-# DISTINCT ON, CASE, casts, operators and their parentheses
+# DISTINCT ON, CASE, casts, operators and their parentheses, window functions, ordered
+# aggregates, WITH [RECURSIVE], unnamed ("?column?") output columns
 VIEWS = """
 CREATE TABLE t1 (a int, b int, c text, d numeric(6,2), e varchar(10), f boolean, g date, h bigint, i float8, j char(3));
 CREATE TABLE t2 (a int, x text, y int);
@@ -136,6 +137,18 @@ CREATE VIEW v27 AS SELECT x FROM t2 WHERE x ~ '^a' AND x ILIKE 'b%' AND x NOT LI
 CREATE VIEW v28 AS SELECT a IS DISTINCT FROM b AS dis, a IS NOT DISTINCT FROM b AS ndis FROM t1;
 CREATE VIEW v29 AS SELECT a FROM t1 INTERSECT SELECT a FROM t2 EXCEPT SELECT y FROM t2;
 CREATE VIEW v30 AS SELECT DISTINCT ON (a) a, b FROM t1 ORDER BY a, b;
+"""
+
+VIEWS += """
+CREATE TABLE w1 (a int, b int, c text);
+CREATE VIEW wv1 AS SELECT a, row_number() OVER (ORDER BY b) AS rn, rank() OVER (PARTITION BY a ORDER BY b DESC) AS r,
+  sum(b) OVER (PARTITION BY a, c) AS s, count(*) OVER () AS n, lag(b) OVER (PARTITION BY a + 1 ORDER BY upper(c)) AS l FROM w1;
+CREATE VIEW wv2 AS SELECT string_agg(c, ',' ORDER BY c DESC) AS sa, array_agg(DISTINCT a) AS aa FROM w1;
+CREATE TABLE ct1 (a int, b text);
+CREATE VIEW cv1 AS WITH x AS (SELECT a, b FROM ct1 WHERE a > 1) SELECT x.a, y.b FROM x JOIN x y ON y.a = x.a;
+CREATE VIEW cv2 AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 10) SELECT n FROM r;
+CREATE VIEW cv3 AS WITH m AS MATERIALIZED (SELECT count(*) AS c FROM ct1), k AS (SELECT a FROM ct1) SELECT c, a FROM m, k;
+CREATE VIEW qv AS SELECT a + 1, (SELECT max(a) FROM ct1), EXISTS (SELECT 1 FROM ct1) FROM ct1;
 """
 
 # defaults and CHECK constraints of many types (implicit casts, typed constants), and
@@ -206,7 +219,7 @@ COMMANDS = [
     r"\d parent", r"\d child", r"\d+ parent", r"\d+ child", r"\d ident", r"\d ident_id_seq", r"\d ident_b_seq",
     r"\d uses_other", r"\d other.ref", r"\d multi", r"\d multi_c", r'\d "Mixed Case"', r'\d+ "My View"',
     r"\d mul*", r"\d dd", r"\d+ dd", r"\d+ v16", r"\d+ v29", r"\d syn", r"\d+ synv",
-    r"\d ix", r"\d ix1", r"\d ix2", r"\d+ ix3",
+    r"\d ix", r"\d ix1", r"\d ix2", r"\d+ ix3", r"\d+ wv1", r"\d+ cv2", r"\dy", r"\dX", r"\dx+",
 ]
 SIZED_COMMANDS = [r"\dt+", r"\di+", r"\dv+", r"\ds+", r"\dt+ shop.*"]
 
@@ -266,6 +279,21 @@ QUERIES = [
     "SELECT spcname FROM pg_tablespace ORDER BY 1",
     "SELECT extname, extversion FROM pg_extension",
     "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal",
+    """SELECT pg_describe_object('pg_class'::regclass, 'items'::regclass, 0),
+              pg_describe_object('pg_class'::regclass, 'items'::regclass, 2),
+              pg_describe_object('pg_class'::regclass, 'shop.vendors'::regclass, 0),
+              pg_describe_object('pg_namespace'::regclass, 'shop'::regnamespace, 0),
+              pg_describe_object('pg_proc'::regclass, 'now'::regproc, 0), pg_describe_object('pg_type'::regclass, 23, 0),
+              pg_describe_object('pg_class'::regclass, 'items_pkey'::regclass, 0),
+              pg_describe_object('pg_class'::regclass, 'cheap'::regclass, 0),
+              pg_describe_object('pg_class'::regclass, 'ticket_seq'::regclass, 0),
+              pg_describe_object('pg_class'::regclass, 999999, 0), pg_describe_object('pg_extension'::regclass, 13559, 0),
+              pg_describe_object('pg_language'::regclass, 13563, 0)""",
+    """SELECT pg_describe_object(d.classid, d.objid, d.objsubid), d.deptype FROM pg_depend d
+       WHERE d.refclassid = 'pg_extension'::regclass OR (d.classid = 'pg_class'::regclass
+             AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+             AND d.objid IN (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                             WHERE c.relkind IN ('S', 'i') AND n.nspname IN ('public', 'shop'))) ORDER BY 1""",
 ]
 
 # the environment both psql runs share (no user settings, a fixed locale and time zone)

@@ -297,6 +297,8 @@ TYPE_ROWS = (
     (2277, "anyarray", "anyarray", -1, "P", False, 0, 0),
     (2278, "void", "void", 4, "P", False, 0, 0),
     (2279, "trigger", "trigger", 4, "P", False, 0, 0),
+    (2280, "language_handler", "language_handler", 4, "P", False, 0, 0),
+    (2281, "internal", "internal", 8, "P", False, 0, 0),
     (2283, "anyelement", "anyelement", 4, "P", False, 0, 0),
     (2776, "anynonarray", "anynonarray", 4, "P", False, 0, 0),
     (2950, "uuid", "uuid", 16, "U", False, 2951, 0),
