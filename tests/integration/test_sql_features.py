@@ -314,3 +314,23 @@ def test_within_group(osa_table, sql):
 ])
 def test_lateral_reference_errors(lateral_tables, sql):
     same(lateral_tables, sql)
+
+
+# --- statistics aggregates ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("sql", [
+    "SELECT stddev_pop(d), stddev_samp(d), var_pop(d), var_samp(d), variance(x), stddev(x) FROM osa",
+    "SELECT stddev_pop(f), stddev_samp(x::float4), var_pop(f), var_samp(f) FROM osa WHERE f <> 'NaN'",
+    "SELECT var_pop(f), stddev_samp(f) FROM osa",
+    "SELECT var_pop(1.0::numeric), var_samp(2.0::numeric), stddev_pop(3.0::numeric), stddev_samp(4.0::numeric)",
+    "SELECT var_pop('inf'::float8), var_samp('inf'::float8), stddev_pop('nan'::float4), var_pop('inf'::numeric)",
+    "SELECT regr_count(f, x), regr_sxx(f, x), regr_syy(f, x), regr_sxy(f, x), regr_avgx(f, x), regr_avgy(f, x), "
+    "regr_r2(f, x), regr_slope(f, x), regr_intercept(f, x), covar_pop(f, x), covar_samp(f, x), corr(f, x) "
+    "FROM osa WHERE f <> 'NaN'",
+    "SELECT g, corr(x, d), regr_slope(x, d) FILTER (WHERE x > 2) FROM osa GROUP BY g ORDER BY g",
+    "SELECT regr_count(1, 1), covar_pop(1, 2), corr(1, 1) WHERE false",
+    "SELECT corr(y, x), regr_r2(y, x), regr_slope(y, x) FROM (VALUES (1, 1), (1, 2)) v(y, x)",
+    "SELECT x, covar_samp(f, x) OVER (ORDER BY x ROWS 2 PRECEDING) FROM osa WHERE x < 6 ORDER BY x",
+])
+def test_statistics_aggregates(osa_table, sql):
+    same(osa_table, sql)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.context import FunctionContext
@@ -211,32 +211,67 @@ class StringAggBytea:
 
 
 def _stat_class(kind: str, numeric: bool):
+    sample = kind.endswith("samp")
+    stddev = kind.startswith("stddev")
+
     class Stat:
         def __init__(self):
             self.values = []
+            self.n, self.sx, self.sxx = 0.0, 0.0, 0.0
 
         def step(self, v):
-            if v is not None:
-                self.values.append(dec(v) if numeric else float(v))
+            if v is None:
+                return
+            if numeric:
+                self.values.append(dec(v))
+            else:
+                self._accumulate(math.nan if v == "NaN" else float(v))
+
+        def _accumulate(self, x: float) -> None:
+            """float8_accum: Youngs-Cramer, NaN once an infinity or NaN is involved."""
+            old_n = self.n
+            self.n += 1.0
+            self.sx += x
+            if old_n > 0.0:
+                tmp = x * self.n - self.sx
+                self.sxx += tmp * tmp / (self.n * old_n)
+                if math.isinf(self.sx) or math.isinf(self.sxx):
+                    self.sxx = math.nan
+            elif math.isnan(x) or math.isinf(x):
+                self.sxx = math.nan
 
         def finalize(self):
-            n = len(self.values)
-            sample = kind.endswith("samp")
-            if n == 0 or (sample and n == 1):
-                return None
             if numeric:
-                mean = sum(self.values, Decimal(0)) / n
-                ss = sum(((x - mean) ** 2 for x in self.values), Decimal(0))
-                var = CTX.divide(ss, Decimal(n - 1 if sample else n))
-                scale = max(max((-x.as_tuple().exponent for x in self.values), default=0) * 2, 16)
-                if kind.startswith("stddev"):
-                    var = var.sqrt(context=CTX)
-                return num_out(round_to_scale(var, min(scale, 1000) if
-                                              kind.startswith("var") else 16 if scale <= 16 else scale))
-            mean = math.fsum(self.values) / n
-            var = math.fsum((x - mean) ** 2 for x in self.values) / (n - 1 if sample else n)
-            return math.sqrt(var) if kind.startswith("stddev") else var
+                return _numeric_stat(self.values, sample, stddev)
+            if self.n == 0.0 or (sample and self.n <= 1.0):
+                return None
+            var = 0.0 if self.sxx <= 0.0 else self.sxx / (self.n - 1.0 if sample else self.n)
+            result = math.sqrt(var) if stddev and not math.isnan(var) else var
+            return "NaN" if math.isnan(result) else result  # SQLite would turn a NaN into NULL
     return Stat
+
+
+def _numeric_stat(values: list, sample: bool, stddev: bool):
+    """numeric_stddev_internal: (N*sumX2 - sumX^2) / (N*(N-1) or N*N), PostgreSQL's scale."""
+    from pgsvc.sql.functions.udfs import div_scale
+    n = len(values)
+    if n == 0 or (sample and n == 1):
+        return None
+    if any(not x.is_finite() for x in values):
+        return "NaN"
+    with localcontext(CTX) as c:
+        c.prec = 2000
+        sum_x = sum(values, Decimal(0))
+        sum_x2 = sum((x * x for x in values), Decimal(0))
+        numerator = n * sum_x2 - sum_x * sum_x
+        if numerator <= 0:
+            return "0"
+        denominator = Decimal(n * (n - 1) if sample else n * n)
+        scale = div_scale(numerator, denominator)
+        var = round_to_scale(numerator / denominator, scale)
+        if stddev:
+            var = round_to_scale(var.sqrt(), scale)
+    return num_out(var)
 
 
 def _guarded(ctx: FunctionContext, cls):
@@ -268,8 +303,15 @@ def register_aggregates(conn: sqlite3.Connection, ctx: FunctionContext) -> None:
     for kind in set(_STAT.values()):
         aggs[f"pgsvc_{kind}_numeric"] = (1, _stat_class(kind, True))
         aggs[f"pgsvc_{kind}_float"] = (1, _stat_class(kind, False))
+    from pgsvc.sql.functions.regr import aggregate_classes
+    aggs.update(aggregate_classes())
     for name, (nargs, cls) in aggs.items():
         conn.create_aggregate(name, nargs, _guarded(ctx, cls))
 
 
-AGGREGATES: list[FuncSig] = _agg_sigs()
+def _all_sigs() -> list[FuncSig]:
+    from pgsvc.sql.functions.regr import regr_sigs
+    return _agg_sigs() + regr_sigs()
+
+
+AGGREGATES: list[FuncSig] = _all_sigs()
