@@ -23,8 +23,8 @@ import pglast
 from pglast import ast
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.deparse import expr_text, query_text, quote_ident, relation_name
-from pgsvc.sql.deparse_analyze import Analyzer, Func, Unsupported, Var
+from pgsvc.sql.deparse import expr_text, quote_ident, relation_name
+from pgsvc.sql.deparse_analyze import Analyzer, Unsupported, Var
 from pgsvc.sql.syscat_describe_defs import _CLASSOID
 from pgsvc.sql.types import oids as O
 
@@ -247,7 +247,7 @@ def _viewdef_cached(engine, oid, version, pretty, text):
     rel = engine.catalog.by_oid[oid]
 
     def make():
-        from pgsvc.sql.deparse_query import analyze_select
+        from pgsvc.sql.deparse_query import analyze_select, query_text
         stmt = _view_query(pglast.parse_sql(text)[0].stmt)
         q = analyze_select(_analyzer(engine), stmt)
         return query_text(engine, q, pretty, 0, [a.name for a in rel.attrs]) + ";"
@@ -459,5 +459,3 @@ def _install_signatures() -> None:
         if not any(s.arg_oids == args for s in sigs):
             sigs.append(FuncSig(name, args, ret, emit, "scalar", 0, False, "s"))
 
-
-__all__ = ["register", "Func"]

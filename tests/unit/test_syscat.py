@@ -182,8 +182,7 @@ def test_check_keys_are_the_columns_read(engine):
 def test_view_queries_print_as_postgresql(engine):
     import pglast
 
-    from pgsvc.sql.deparse import query_text
-    from pgsvc.sql.deparse_query import analyze_select
+    from pgsvc.sql.deparse_query import analyze_select, query_text
     from pgsvc.sql.syscat_describe import _analyzer
 
     def viewdef(sql, pretty=True, names=None):
