@@ -334,3 +334,24 @@ def test_lateral_reference_errors(lateral_tables, sql):
 ])
 def test_statistics_aggregates(osa_table, sql):
     same(osa_table, sql)
+
+
+# --- format() and VARIADIC "any" -----------------------------------------------------------------
+
+@pytest.mark.parametrize("sql", [
+    "SELECT format('%2$s %s', 'a', 'b', 'c'), format('%*s|', 3, 'x'), format('%-*s|', 3, 'x'), "
+    "format('%3$*1$s|', 3, 'x', 'y'), format('%*2$s', 3, 4, 5), format('%-10s|%10s|', 'a', 'b')",
+    "SELECT format('>>%2$*1$L<<', 10, 'Hello'), format('>>%2$*1$L<<', -10, NULL), format('>>%2$*1$L<<', NULL, 'x')",
+    "SELECT format('%s %I %L %%', 'a b', 'A b', 'it''s'), format('%s|%L', NULL, NULL)",
+    "SELECT format('Hello %x', 20)", "SELECT format('%0$s', 'Hello')", "SELECT format('%*0$s', 'Hello')",
+    "SELECT format('%1$', 1)", "SELECT format('%5', 1)", "SELECT format('%s %s', 1)", "SELECT format('%I', NULL)",
+    "SELECT format('%*s', 'x', 'y')",
+    "SELECT concat(VARIADIC array[1, 2, 3]), concat_ws(',', VARIADIC array[1.50, NULL, 2]::numeric[])",
+    "SELECT concat(VARIADIC NULL::int[]) IS NULL, concat(VARIADIC '{}'::int[]) = '', "
+    "concat_ws(',', VARIADIC NULL::int[]) IS NULL",
+    "SELECT format('%s, %s', VARIADIC array[true, false]), format('%2$s, %1$s', VARIADIC array['a', 'b']), "
+    "format('x', VARIADIC NULL::int[])",
+    "SELECT format(string_agg('%s', ','), VARIADIC array_agg(i)) FROM generate_series(1, 30) g(i)",
+])
+def test_format_and_variadic(conns, sql):
+    same(conns, sql)

@@ -222,29 +222,49 @@ def _variadic_text(ctx, args):
     return ["" if a is None else str(a) for a in args]
 
 
+_FORMAT_HINT = 'For a single "%" use "%%".'
+
+
 def _format(fmt, *args):
-    import re
-    out, i, argi = [], 0, 0
-    while i < len(fmt):
+    """format(): %[position$][-][width|*|*position$]{s|I|L}, as PostgreSQL's text_format."""
+    out, i, n = [], 0, len(fmt)
+    last = -1  # index of the last argument used; the next one follows it
+    while i < n:
         c = fmt[i]
         if c != "%":
             out.append(c)
             i += 1
             continue
-        m = re.match(r"%(?:(\d+)\$)?(-)?(\d+)?([sIL%])", fmt[i:])
-        if not m:
-            raise SqlError("22023", "unterminated format() type specifier")
-        i += m.end()
-        kind = m.group(4)
-        if kind == "%":
+        i += 1
+        if i < n and fmt[i] == "%":
             out.append("%")
+            i += 1
             continue
-        if m.group(1):
-            argi = int(m.group(1)) - 1
-        if argi >= len(args):
-            raise SqlError("22023", "too few arguments for format()")
-        value = args[argi]
-        argi += 1
+        pos, i = _format_position(fmt, i)
+        left = False
+        while i < n and fmt[i] == "-":
+            left, i = True, i + 1
+        width = 0
+        if i < n and fmt[i] == "*":
+            wpos, i = _format_position(fmt, i + 1)
+            last = wpos - 1 if wpos else last + 1
+            width_arg = _format_arg(args, last)
+            width = 0 if width_arg is None else _format_width(width_arg)
+            if width < 0:
+                left, width = True, -width
+        else:
+            start = i
+            while i < n and fmt[i].isdigit():
+                i += 1
+            width = int(fmt[start:i]) if i > start else 0
+        if i >= n:
+            raise SqlError("22023", "unterminated format() type specifier", hint=_FORMAT_HINT)
+        kind = fmt[i]
+        if kind not in "sIL":
+            raise SqlError("22023", f'unrecognized format() type specifier "{kind}"', hint=_FORMAT_HINT)
+        i += 1
+        last = pos - 1 if pos else last + 1
+        value = _format_arg(args, last)
         if kind == "s":
             text = "" if value is None else str(value)
         elif kind == "I":
@@ -253,10 +273,59 @@ def _format(fmt, *args):
             text = _quote_ident(str(value))
         else:
             text = "NULL" if value is None else _quote_literal(str(value))
-        width = int(m.group(3) or 0)
-        text = text.ljust(width) if m.group(2) else text.rjust(width)
-        out.append(text)
+        out.append(text.ljust(width) if left else text.rjust(width))
     return "".join(out)
+
+
+def _format_position(fmt: str, i: int) -> tuple[int, int]:
+    """An explicit argument position 'n$' at i: (n, index after it), or (0, i)."""
+    j = i
+    while j < len(fmt) and fmt[j].isdigit():
+        j += 1
+    if j > i and j < len(fmt) and fmt[j] == "$":
+        pos = int(fmt[i:j])
+        if pos == 0:
+            raise SqlError("22023", "format specifies argument 0, but arguments are numbered from 1")
+        return pos, j + 1
+    if j > i and j >= len(fmt):
+        raise SqlError("22023", "unterminated format() type specifier", hint=_FORMAT_HINT)
+    return 0, i
+
+
+def _format_arg(args, index: int):
+    if index >= len(args):
+        raise SqlError("22023", "too few arguments for format()")
+    return args[index]
+
+
+def _format_width(value) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise SqlError("22P02", f'invalid input syntax for type integer: "{value}"') from None
+
+
+def _array_texts(ctx, arr, elem_oid) -> list:
+    """A VARIADIC array's elements as the texts their type prints (NULLs stay None)."""
+    from pgsvc.sql.types import sqlite_adapter
+    items = J._flat(json.loads(arr, parse_float=Decimal))
+    from_stored = sqlite_adapter(elem_oid)[1]
+    encode = text_encoder(elem_oid, ctx.format_context())
+    return [None if x is None else encode(from_stored(x) if from_stored else x) for x in items]
+
+
+def _concat_variadic(ctx, sep, arr, elem_oid):
+    """concat / concat_ws (sep not NULL) with VARIADIC array: NULL array gives NULL."""
+    if arr is None:
+        return None
+    texts = [t for t in _array_texts(ctx, arr, elem_oid) if t is not None]
+    return (sep or "").join(texts)
+
+
+def _format_variadic(ctx, fmt, arr, elem_oid):
+    if fmt is None:
+        return None
+    return _format(fmt, *(_array_texts(ctx, arr, elem_oid) if arr is not None else ()))
 
 
 def _build_object(jsonb):
@@ -346,6 +415,10 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_concat_ws": (-1, lambda sep, *a: None if sep is None else
                             sep.join(str(x) for x in a if x is not None)),
         "pgsvc_format": (-1, lambda fmt, *a: None if fmt is None else _format(fmt, *a)),
+        "pgsvc_concat_variadic": (3, lambda sep, arr, oid: _concat_variadic(ctx, sep, arr, oid)),
+        "pgsvc_concat_ws_variadic": (3, lambda sep, arr, oid: None if sep is None else
+                                     _concat_variadic(ctx, sep, arr, oid)),
+        "pgsvc_format_variadic": (3, lambda fmt, arr, oid: _format_variadic(ctx, fmt, arr, oid)),
         "pgsvc_md5": (1, _n(lambda s: hashlib.md5(s.encode() if isinstance(s, str) else s).hexdigest())),
         "pgsvc_chr": (1, _n(lambda n: chr(n) if 0 < n < 0x110000 else _raise(
             "54000", "requested character too large for encoding: " + str(n)))),

@@ -106,6 +106,8 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                 raise SqlError("42809", f"{name}(*) specified, but {name} is not an aggregate function",
                                position=pos)
             return self.finish_call(node, FuncSig("count", (), O.INT8, "count(*)", "aggregate"), [], "count", pos)
+        if node.func_variadic and name in ("concat", "concat_ws", "format"):
+            return self.variadic_any_call(node, name, pos)
         args = [self.expr(a) for a in node.args or ()]
         # a bare NULL is unknown; NULL::type has that type (to_char(NULL::timestamptz, ..))
         arg_oids = [a.oid for a in args]
@@ -114,6 +116,21 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         else:
             sig = R.resolve_function(name, arg_oids, pos, extra=EXTRA_FUNCTIONS)
         return self.finish_call(node, sig, args, name, pos)
+
+    def variadic_any_call(self, node: ast.FuncCall, name: str, pos) -> Ex:
+        """concat / concat_ws / format(..., VARIADIC array): the array's elements are the
+        variadic arguments."""
+        args = list(node.args or ())
+        fixed = [self.coerce(self.expr(a), O.TEXT) for a in args[:-1]]
+        if len(fixed) != (0 if name == "concat" else 1):
+            raise SqlError("42883", f"function {name} with these arguments does not exist", position=pos)
+        arr = self.finalize_unknown(self.expr(args[-1]))
+        t = find_oid(arr.oid)
+        if t is None or t.category != "A" or not t.elem_oid:
+            raise SqlError("42804", "VARIADIC argument must be an array", position=_loc(args[-1]))
+        first = fixed[0].sql if fixed else "NULL"
+        return Ex(f"pgsvc_{name}_variadic({first}, {arr.sql}, {t.elem_oid})", O.TEXT, name=name,
+                  has_agg=arr.has_agg or any(f.has_agg for f in fixed))
 
     def finish_call(self, node: ast.FuncCall, sig: FuncSig, args: list[Ex], name: str, pos) -> Ex:
         arg_types = list(sig.arg_oids)
