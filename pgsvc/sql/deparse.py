@@ -20,13 +20,13 @@ The rules reproduced (ruleutils.c's, in its own terms):
 from __future__ import annotations
 
 from pgsvc.sql.deparse_nodes import (ArrayX, BoolTest, BoolX, CaseX, Cast, Const, Distinct, Func, FuncLike, Keyword,
-                                     NullTest, Op, ScalarArrayOp, SubLink, Var)
+                                     NullTest, Op, ScalarArrayOp, SubLink, Subscript, Var)
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.catalog import format_type
 
 STD, JOIN, VAR = 8, 4, 4
 INDENT_LIMIT = 40
-_SIMPLE = (Var, Const, Func, FuncLike, Keyword, ArrayX, CaseX)
+_SIMPLE = (Var, Const, Func, FuncLike, Keyword, ArrayX, CaseX, Subscript)
 
 
 def quote_ident(name: str) -> str:
@@ -187,6 +187,17 @@ class Printer:
             if i:
                 self.put(", ")
             self.expr(e, True)
+        self.put("]")
+
+    def p_Subscript(self, n: Subscript, _si) -> None:
+        need = not isinstance(n.base, (Var, Subscript))
+        if need:
+            self.put("(")
+        self.expr(n.base, False)
+        if need:
+            self.put(")")
+        self.put("[")
+        self.expr(n.index, False)
         self.put("]")
 
     def p_FuncLike(self, n: FuncLike, _si) -> None:

@@ -27,7 +27,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql import resolve as R
 from pgsvc.sql.deparse_nodes import (  # noqa: F401 (re-exported: the deparser's node types)
     ArrayX, BoolTest, BoolX, CaseX, Cast, Const, Distinct, Func, FuncLike, JoinItem, Keyword, Node, NullTest, Op,
-    Query, RangeEntry, ScalarArrayOp, SubLink, Unsupported, Var)
+    Query, RangeEntry, ScalarArrayOp, SubLink, Subscript, Unsupported, Var)
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.catalog import find_oid
 
@@ -36,6 +36,11 @@ _SEQUENCE_FUNCS = {"nextval", "currval", "setval"}
 SQL_SYNTAX_FUNCS = {"position", "substring", "btrim", "ltrim", "rtrim", "overlay", "extract", "timezone",
                     "pg_collation_for"}
 _BPCHAR_FUNCS = {"length", "char_length", "character_length", "octet_length"}
+
+
+def _is_array(typ: int) -> bool:
+    t = find_oid(typ)
+    return t is not None and t.category == "A"
 
 
 def literal_text(typ: int, text: str) -> str:
@@ -212,8 +217,18 @@ class Analyzer:
         if lo == UNKNOWN and ro == UNKNOWN and name in ("=", "<>", "<", ">", "<=", ">=", "||", "~~", "!~~"):
             left, right = self.finalize(left), self.finalize(right)
             lo = ro = O.TEXT
-        if name == "||" and lo != UNKNOWN and ro != UNKNOWN and (lo in R.STRINGS) != (ro in R.STRINGS):
-            raise Unsupported("anynonarray || text")
+        if name == "||" and UNKNOWN not in (lo, ro) and (lo in R.STRINGS) != (ro in R.STRINGS) \
+                and O.ARRAY_TEXT not in (lo, ro) and not any(_is_array(t) for t in (lo, ro)):
+            # textanycat / anytextcat: the string side is text, the other keeps its type
+            ls = self.coerce(left, O.TEXT) if lo in R.STRINGS else left
+            rs = self.coerce(right, O.TEXT) if ro in R.STRINGS else right
+            return Op(O.TEXT, name=name, left=ls, right=rs)
+        if name == "||" and (lo == UNKNOWN) != (ro == UNKNOWN) and not _is_array(lo) and not _is_array(ro) \
+                and (lo if ro == UNKNOWN else ro) not in R.STRINGS:
+            # 'a' || 1: the literal is text (textanycat)
+            ls = self.coerce(left, O.TEXT) if lo == UNKNOWN else left
+            rs = self.coerce(right, O.TEXT) if ro == UNKNOWN else right
+            return Op(O.TEXT, name=name, left=ls, right=rs)
         try:
             sig = R.resolve_operator(name, lo, ro)
         except SqlError as e:
@@ -268,6 +283,15 @@ class Analyzer:
             return R.common_type([n.typ for n in nodes], "CASE")
         except SqlError as e:
             raise Unsupported(str(e)) from None
+
+    def x_A_Indirection(self, node: ast.A_Indirection) -> Node:
+        base = self.expr(node.arg)
+        for ind in node.indirection:
+            t = find_oid(base.typ)
+            if not isinstance(ind, ast.A_Indices) or ind.is_slice or t is None or not t.elem_oid:
+                raise Unsupported("slice or field selection")
+            base = Subscript(t.elem_oid, base=base, index=self.coerce(self.expr(ind.uidx), O.INT4))
+        return base
 
     def x_BoolExpr(self, node: ast.BoolExpr) -> Node:
         op = {enums.BoolExprType.AND_EXPR: "AND", enums.BoolExprType.OR_EXPR: "OR",

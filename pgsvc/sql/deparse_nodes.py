@@ -118,6 +118,13 @@ class Distinct(Node):
 
 
 @dataclass(eq=False)
+class Subscript(Node):
+    """array[i] (SubscriptingRef)."""
+    base: Node | None = None
+    index: Node | None = None
+
+
+@dataclass(eq=False)
 class SubLink(Node):
     kind: str = "EXPR"  # EXISTS ANY ALL EXPR ARRAY
     test: Node | None = None

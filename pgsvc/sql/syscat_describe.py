@@ -239,11 +239,13 @@ def viewdef(engine, key, pretty):
         rel = engine.catalog.by_oid.get(int(key))
     if rel is None or rel.kind != "v" or not rel.viewdef:
         return None
-    return _viewdef_cached(engine, rel.oid, engine.catalog.version, bool(pretty), rel.viewdef)
+    return _viewdef_cached(engine, rel.oid, engine.catalog.version, tuple(engine.search_path()), bool(pretty),
+                           rel.viewdef)
 
 
 @lru_cache(maxsize=256)
-def _viewdef_cached(engine, oid, version, pretty, text):
+def _viewdef_cached(engine, oid, version, search_path, pretty, text):
+    """(keyed by what the text depends on: the catalog, the search path for qualification)"""
     rel = engine.catalog.by_oid[oid]
 
     def make():

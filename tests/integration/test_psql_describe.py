@@ -103,7 +103,8 @@ CREATE UNIQUE INDEX ix3 ON ix (c DESC NULLS FIRST);
 
 # view definitions: joins (USING, NATURAL, outer), set operations, sublinks, grouping,
 # DISTINCT ON, CASE, casts, operators and their parentheses, window functions, ordered
-# aggregates, WITH [RECURSIVE], unnamed ("?column?") output columns
+# aggregates, WITH [RECURSIVE], unnamed ("?column?") output columns, subscripts, text ||
+# anything, intervals, json operators
 VIEWS = """
 CREATE TABLE t1 (a int, b int, c text, d numeric(6,2), e varchar(10), f boolean, g date, h bigint, i float8, j char(3));
 CREATE TABLE t2 (a int, x text, y int);
@@ -149,6 +150,17 @@ CREATE VIEW cv1 AS WITH x AS (SELECT a, b FROM ct1 WHERE a > 1) SELECT x.a, y.b 
 CREATE VIEW cv2 AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 10) SELECT n FROM r;
 CREATE VIEW cv3 AS WITH m AS MATERIALIZED (SELECT count(*) AS c FROM ct1), k AS (SELECT a FROM ct1) SELECT c, a FROM m, k;
 CREATE VIEW qv AS SELECT a + 1, (SELECT max(a) FROM ct1), EXISTS (SELECT 1 FROM ct1) FROM ct1;
+"""
+
+VIEWS += """
+CREATE TABLE m1 (id int, ts timestamptz, d date, j jsonb, arr int[], v varchar(20), n numeric, flag boolean);
+CREATE VIEW mv1 AS SELECT 'a' || id AS s, now() - interval '1 day' AS yesterday, ts::date AS day, coalesce(sum(n), 0) AS total,
+  count(*) FILTER (WHERE flag) AS flagged, date_trunc('day', ts) AS dt, j ->> 'k' AS k, j -> 'x' AS x, arr[1] AS first,
+  CAST(v AS varchar(10)) AS v10, upper(v) AS uv FROM m1 WHERE NOT EXISTS (SELECT 1 FROM m1 m2 WHERE m2.id > m1.id)
+  AND flag IS NOT TRUE AND upper(v) LIKE 'A%' AND id = ANY (arr) AND d > current_date - 7 GROUP BY id, ts, d, j, arr, v;
+CREATE VIEW mv2 AS SELECT id, ARRAY[id, 2] AS a2, n::int AS ni, (n > 1) = flag AS cmp, id::text || '-' || v AS lbl,
+  CASE WHEN flag THEN 1 ELSE 0 END + 1 AS c1, -id AS neg, abs(-id) AS ab, round(n, 2) AS r, n / 3 AS third, 2 ^ 3 AS pw
+  FROM m1 WHERE v IS NULL OR v = '' OR (id BETWEEN 1 AND 5 AND id <> 3);
 """
 
 # defaults and CHECK constraints of many types (implicit casts, typed constants), and
