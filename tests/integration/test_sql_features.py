@@ -355,3 +355,15 @@ def test_statistics_aggregates(osa_table, sql):
 ])
 def test_format_and_variadic(conns, sql):
     same(conns, sql)
+
+
+# --- misspelt columns, generate_series step -----------------------------------------------------
+
+@pytest.mark.parametrize("sql", [
+    "SELECT xx FROM lat_t", "SELECT t.nn FROM lat_t t", "SELECT u.a2 FROM lat_t t JOIN lat_u u ON t.a = u.a",
+    "SELECT aa FROM lat_t t JOIN lat_u u ON t.a = u.a", "SELECT (SELECT bb FROM lat_u) FROM lat_t",
+    "SELECT zzzz FROM lat_t", "SELECT t2.n FROM lat_t t",
+    "SELECT * FROM generate_series(1, 10, 0)", "SELECT * FROM generate_series(1::int8, 10, 0)",
+])
+def test_column_hints_and_series_errors(lateral_tables, sql):
+    same(lateral_tables, sql)

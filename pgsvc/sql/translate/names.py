@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.translate.fuzzy import column_hint
 
 
 def fold_names(nodes) -> list[str]:
@@ -56,18 +57,25 @@ class Scope:
         from pgsvc.sql.translate.expr import Ex
         scope: Scope | None = self
         while scope is not None:
-            found = scope._find(names, position)
+            try:
+                found = scope._find(names, position)
+            except SqlError as err:
+                if err.sqlstate == "42703" and err.hint is None:
+                    err.hint = column_hint(self, names[-1], names[-2])
+                raise
             if found is not None:
                 c = found
                 return Ex(c.sql, c.oid, c.typmod, name=c.name, table_oid=c.table_oid, attnum=c.attnum,
                           notnull=c.notnull)
             scope = scope.parent
         if len(names) == 1:
-            raise SqlError("42703", f'column "{names[0]}" does not exist', position=position)
+            raise SqlError("42703", f'column "{names[0]}" does not exist', position=position,
+                           hint=column_hint(self, names[0], None))
         qual = names[-2]
         if not self._has_alias(qual):
             raise SqlError("42P01", f'missing FROM-clause entry for table "{qual}"', position=position)
-        raise SqlError("42703", f"column {'.'.join(names[-2:])} does not exist", position=position)
+        raise SqlError("42703", f"column {'.'.join(names[-2:])} does not exist", position=position,
+                       hint=column_hint(self, names[-1], qual))
 
     def _has_alias(self, alias: str) -> bool:
         scope: Scope | None = self

@@ -552,7 +552,7 @@ class SelectMixin(LateralMixin):
             t = O.INT8 if t == O.INT8 else O.INT4
             a, b = self.coerce(args[0], t), self.coerce(args[1], t)
             step = self.coerce(args[2], t).sql if len(args) == 3 else "1"
-            sql = (f"(WITH RECURSIVE g(v, b, s) AS (SELECT {a.sql}, {b.sql}, pgsvce_nonzero({step}) "
+            sql = (f"(WITH RECURSIVE g(v, b, s) AS (SELECT {a.sql}, {b.sql}, {series_step(step)} "
                    f"UNION ALL SELECT v + s, b, s FROM g WHERE (s > 0 AND v + s <= b) OR (s < 0 AND v + s >= b)) "
                    f"SELECT v AS c0 FROM g WHERE (s > 0 AND v <= b) OR (s < 0 AND v >= b))")
             col_name = alias.aliasname if not alias.colnames else alias.colnames[0].sval
@@ -634,6 +634,12 @@ class SelectMixin(LateralMixin):
             else "(SELECT NULL AS c0 WHERE 0)"
         col = alias.colnames[0].sval if alias.colnames else (alias.aliasname if node.alias else name)
         return self.add_derived(alias, [ColInfo(col, ret)], sql)
+
+
+def series_step(step: str) -> str:
+    """generate_series' step, refused when zero with PostgreSQL's error."""
+    return (f"(CASE WHEN ({step}) = 0 THEN pgsvce_raise('22023', 'step size cannot equal zero') "
+            f"ELSE ({step}) END)")
 
 
 _SRF_NAMES = {"generate_series", "unnest", "regexp_matches", "pg_partition_ancestors"}

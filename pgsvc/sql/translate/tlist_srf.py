@@ -125,7 +125,8 @@ class TargetSrfMixin:
                                "is not supported", position=pos)
             t = O.INT8 if t == O.INT8 else O.INT4
             a, b = self.coerce(args[0], t).sql, self.coerce(args[1], t).sql
-            step = f"pgsvce_nonzero({self.coerce(args[2], t).sql})" if len(args) == 3 else "1"
+            from pgsvc.sql.translate.select import series_step
+            step = series_step(self.coerce(args[2], t).sql) if len(args) == 3 else "1"
             length = (f"(CASE WHEN {step} > 0 AND {b} >= {a} THEN ({b} - {a}) / {step} + 1 "
                       f"WHEN {step} < 0 AND {a} >= {b} THEN ({a} - {b}) / -({step}) + 1 ELSE 0 END)")
             return f"coalesce({length}, 0)", f"({a} + {k} * {step})", t
