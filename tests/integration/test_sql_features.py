@@ -367,3 +367,17 @@ def test_format_and_variadic(conns, sql):
 ])
 def test_column_hints_and_series_errors(lateral_tables, sql):
     same(lateral_tables, sql)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT sum(x::numeric), avg(x::numeric), var_pop(x::numeric) FROM (VALUES ('-infinity'), ('infinity')) v(x)",
+    "SELECT sum(x::numeric), avg(x::numeric) FROM (VALUES ('1'), ('infinity')) v(x)",
+    "SELECT avg('NaN'::numeric), sum('NaN'::numeric) FROM generate_series(1, 3)",
+    "SELECT bit_xor(x), bit_and(x), bit_or(x) FROM (VALUES (5), (3), (NULL)) v(x)",
+    "SELECT string_agg(DISTINCT t, ',' ORDER BY t::text) FROM osa",
+    "SELECT string_agg(DISTINCT t, ',' ORDER BY t) FROM osa",
+    "SELECT max(x) FILTER (WHERE count(*) > 0) FROM osa",
+    "SELECT percentile_cont(0.5, 1)", "SELECT nosuchagg(*)",
+])
+def test_aggregate_edge_cases(osa_table, sql):
+    same(osa_table, sql)

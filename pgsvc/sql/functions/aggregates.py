@@ -67,6 +67,7 @@ def _agg_sigs() -> list[FuncSig]:
     for t in (O.INT2, O.INT4, O.INT8):
         f("bit_and", [t], t, "pgsvc_bit_and({0})")
         f("bit_or", [t], t, "pgsvc_bit_or({0})")
+        f("bit_xor", [t], t, "pgsvc_bit_xor({0})")
     for name in ("stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop"):
         for t in (O.INT2, O.INT4, O.INT8, O.NUMERIC):
             f(name, [t], O.NUMERIC, f"pgsvc_{_STAT[name]}_numeric({{0}})")
@@ -79,13 +80,22 @@ _STAT = {"stddev": "stddev_samp", "stddev_samp": "stddev_samp", "stddev_pop": "s
          "variance": "var_samp", "var_samp": "var_samp", "var_pop": "var_pop"}
 
 
+def _add_numeric(a: Decimal, b: Decimal) -> Decimal:
+    """numeric addition with PostgreSQL's special values: NaN absorbs, +Inf + -Inf is NaN."""
+    if a.is_nan() or b.is_nan() or (a.is_infinite() and b.is_infinite() and a != b):
+        return Decimal("NaN")
+    if a.is_infinite() or b.is_infinite():
+        return a if a.is_infinite() else b
+    return CTX.add(a, b)
+
+
 class SumNumeric:
     def __init__(self):
         self.total = None
 
     def step(self, v):
         if v is not None:
-            self.total = dec(v) if self.total is None else CTX.add(self.total, dec(v))
+            self.total = dec(v) if self.total is None else _add_numeric(self.total, dec(v))
 
     def finalize(self):
         return None if self.total is None else num_out(self.total)
@@ -97,12 +107,14 @@ class AvgNumeric:
 
     def step(self, v):
         if v is not None:
-            self.total = CTX.add(self.total, dec(v))
+            self.total = _add_numeric(self.total, dec(v))
             self.count += 1
 
     def finalize(self):
         if not self.count:
             return None
+        if not self.total.is_finite():
+            return num_out(self.total)  # the average of infinities is that infinity; NaN stays NaN
         n = Decimal(self.count)
         return num_out(round_to_scale(CTX.divide(self.total, n),
                                       div_scale(self.total, n)))
@@ -192,6 +204,12 @@ class BitOr(BitAnd):
     def step(self, v):
         if v is not None:
             self.value = v if self.value is None else self.value | v
+
+
+class BitXor(BitAnd):
+    def step(self, v):
+        if v is not None:
+            self.value = v if self.value is None else self.value ^ v
 
 
 class StringAggBytea:
@@ -298,7 +316,7 @@ def register_aggregates(conn: sqlite3.Connection, ctx: FunctionContext) -> None:
             "pgsvc_json_agg": (1, JsonAgg), "pgsvc_jsonb_agg": (1, JsonbAgg),
             "pgsvc_json_object_agg": (2, JsonObjectAgg),
             "pgsvc_jsonb_object_agg": (2, JsonbObjectAgg),
-            "pgsvc_bit_and": (1, BitAnd), "pgsvc_bit_or": (1, BitOr),
+            "pgsvc_bit_and": (1, BitAnd), "pgsvc_bit_or": (1, BitOr), "pgsvc_bit_xor": (1, BitXor),
             "pgsvc_string_agg_bytea": (2, StringAggBytea)}
     for kind in set(_STAT.values()):
         aggs[f"pgsvc_{kind}_numeric"] = (1, _stat_class(kind, True))

@@ -91,6 +91,8 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         pos = _loc(node)
         if node.agg_within_group:
             return self.ordered_set_call(node, name, pos)
+        if name in ("percentile_cont", "percentile_disc", "mode"):
+            raise SqlError("42809", f"WITHIN GROUP is required for ordered-set aggregate {name}", position=pos)
         if name in _SEQ_FUNCS:
             return self.sequence_call(name, node, pos)
         if name == "pg_typeof" and len(node.args or ()) == 1:
@@ -102,6 +104,10 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             raise SqlError("0A000", f"{name}() in the select list is not supported here (use it in FROM)",
                            position=pos)
         if node.agg_star:
+            if not R.function_candidates(name) and name not in EXTRA_FUNCTIONS:
+                raise SqlError("42883", f"function {name}() does not exist", position=pos,
+                               hint="No function matches the given name and argument types. "
+                                    "You might need to add explicit type casts.")
             if name != "count":
                 raise SqlError("42809", f"{name}(*) specified, but {name} is not an aggregate function",
                                position=pos)
@@ -192,7 +198,11 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             head, _, tail = sql.partition("(")
             sql = f"{head}(DISTINCT {tail}"
         if node.agg_filter is not None:
-            cond = self.bool_expr(node.agg_filter, "FILTER")
+            saved, self.agg_forbidden = self.agg_forbidden, "FILTER"
+            try:
+                cond = self.bool_expr(node.agg_filter, "FILTER")
+            finally:
+                self.agg_forbidden = saved
             sql += f" FILTER (WHERE {cond.sql})"
         if node.over is not None:
             if self.in_window_ok is False:
@@ -216,6 +226,8 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         m = _re.fullmatch(r"(\w+)\((.*)\)", sql, _re.S)
         if m is None or m.group(1) not in ORDERED_TARGETS or node.over is not None:
             raise SqlError("0A000", f"ORDER BY inside {name}() is not supported", position=pos)
+        if node.agg_distinct:
+            self.check_distinct_order(node)
         keys, spec = [], ""
         for sb in node.agg_order:
             expr, suffix = self.sort_parts(sb)
@@ -230,6 +242,17 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         out = (f"pgsvce_ordagg('{m.group(1)}', '{spec}', {distinct}, json_array({', '.join(keys)}), "
                f"{m.group(2)})")
         return Ex(out, ret, name=name, has_agg=True)
+
+    def check_distinct_order(self, node: ast.FuncCall) -> None:
+        """agg(DISTINCT args ORDER BY keys): each key must be one of the arguments."""
+        def shape(expr):  # the expression before any coercion to the aggregate's input types
+            ex = self.expr(expr)
+            return ex.sql, ex.oid
+        args = {shape(a) for a in node.args or ()}
+        for sb in node.agg_order:
+            if shape(sb.node) not in args:
+                raise SqlError("42P10", "in an aggregate with DISTINCT, ORDER BY expressions must appear "
+                               "in argument list", position=_leftmost(sb.node))
 
     def window_def(self, w: ast.WindowDef) -> str:
         if w.refname or w.name and not (w.partitionClause or w.orderClause):
@@ -326,6 +349,13 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             return Ex(f"(SELECT CASE WHEN min({cmp.sql}) = 0 THEN 0 WHEN count(*) = count({cmp.sql}) "
                       f"THEN 1 END FROM {sub.sql_paren()} AS s)", O.BOOL)
         raise SqlError("0A000", "this kind of subquery is not supported", position=pos)
+
+
+def _leftmost(node) -> int | None:
+    """exprLocation: a cast's position is its operand's (x::text points at x)."""
+    while isinstance(node, ast.TypeCast) and _loc(node.arg) is not None:
+        node = node.arg
+    return _loc(node)
 
 
 def _py_aggregates() -> set:
