@@ -381,3 +381,15 @@ def test_column_hints_and_series_errors(lateral_tables, sql):
 ])
 def test_aggregate_edge_cases(osa_table, sql):
     same(osa_table, sql)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT float8(5::int8), int4(2.7), text(12), numeric('1.50'), date('2020-01-01'), int8(3), float4(1)",
+    "SELECT nosuch(1)", "SELECT int4('x')",
+    "SELECT 4567890123456789::int8::float4, 16777217::int4::float4, 123::int8::float4",
+    "SELECT 4567890123456789::int8::oid", "SELECT 5::int8::oid",
+    "SELECT gcd((-2147483648)::int4, 0::int4)", "SELECT lcm(2147483647::int4, 2147483646::int4)",
+    "SELECT gcd((-9223372036854775808)::int8, 0::int8)", "SELECT gcd(12, 18), lcm(4::int2, 6), gcd(-12::int8, 18)",
+])
+def test_casts_and_integer_functions(conns, sql):
+    same(conns, sql)

@@ -36,11 +36,15 @@ def _build() -> dict[tuple[int, int], CastSig]:
                 widening = _RANK[a] < _RANK[b]
                 add(a, b, "i" if widening else "a", "{0}" if widening else f"{_CHECK[b]}({{0}})")
         for f in FLOATS:
-            add(a, f, "i", "CAST({0} AS REAL)")
+            # int4/int8 to real rounds to single precision (PostgreSQL's float4 of 2^24 + 1 is 2^24)
+            exact = f == O.FLOAT8 or a == O.INT2
+            add(a, f, "i", "CAST({0} AS REAL)" if exact else generic(a, f))
             add(f, a, "a", generic(f, a))
         add(a, O.NUMERIC, "i", "CAST({0} AS TEXT)")
         add(O.NUMERIC, a, "a", generic(O.NUMERIC, a))
-        add(a, O.OID, "i", "{0}")
+        add(a, O.OID, "i", "{0}" if a != O.INT8 else
+            "(CASE WHEN {0} < 0 OR {0} > 4294967295 THEN pgsvce_raise('22003', 'OID out of range') "
+            "ELSE {0} END)")
         add(O.OID, a, "a" if a != O.INT8 else "i", "{0}")
     add(O.FLOAT4, O.FLOAT8, "i", "{0}")
     add(O.FLOAT8, O.FLOAT4, "a", generic(O.FLOAT8, O.FLOAT4))

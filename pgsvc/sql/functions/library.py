@@ -101,10 +101,11 @@ def _sigs() -> list[FuncSig]:
     f("pow", [F8, F8], F8, "pgsvc_float_pow({0}, {1})")
     f("power", [N, N], N, "pgsvc_numeric_pow({0}, {1})")
     f("atan2", [F8, F8], F8, "pgsvc_math_atan2({0}, {1})")
-    for t in (O.INT2, I4, I8):
+    for t, bits in ((O.INT2, 16), (I4, 32), (I8, 64)):
         f("mod", [t, t], t, "pgsvc_int_mod({0}, {1})")
-        f("gcd", [t, t], t, "pgsvc_gcd({0}, {1})")
-        f("lcm", [t, t], t, "pgsvc_lcm({0}, {1})")
+        if t != O.INT2:  # PostgreSQL has gcd/lcm for integer, bigint (and numeric) only
+            f("gcd", [t, t], t, f"pgsvc_gcd({{0}}, {{1}}, {bits})")
+            f("lcm", [t, t], t, f"pgsvc_lcm({{0}}, {{1}}, {bits})")
     f("mod", [N, N], N, "pgsvc_numeric_mod({0}, {1})")
     f("div", [N, N], N, "pgsvc_numeric_divint({0}, {1})")
     f("sign", [F8], F8, "pgsvc_sign({0})")

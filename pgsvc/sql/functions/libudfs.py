@@ -181,12 +181,21 @@ def _float_pow(x, y):
                                 "complex result") from None
 
 
-def _gcd(a, b):
-    return math.gcd(a, b)
+_INT_RANGE_NAMES = {16: "smallint", 32: "integer", 64: "bigint"}
 
 
-def _lcm(a, b):
-    return abs(a * b) // math.gcd(a, b) if a and b else 0
+def _int_result(value: int, bits: int) -> int:
+    if not -(1 << (bits - 1)) <= value < (1 << (bits - 1)):
+        raise SqlError("22003", f"{_INT_RANGE_NAMES[bits]} out of range")
+    return value
+
+
+def _gcd(a, b, bits):
+    return _int_result(math.gcd(a, b), bits)
+
+
+def _lcm(a, b, bits):
+    return _int_result(abs(a * b) // math.gcd(a, b) if a and b else 0, bits)
 
 
 def _width_bucket(x, lo, hi, n):
@@ -450,7 +459,7 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_math_cbrt": (1, _float_fn(lambda x: math.copysign(abs(x) ** (1 / 3), x))),
         "pgsvc_math_atan2": (2, _n(math.atan2)),
         "pgsvc_float_pow": (2, _n(_float_pow)),
-        "pgsvc_gcd": (2, _n(_gcd)), "pgsvc_lcm": (2, _n(_lcm)),
+        "pgsvc_gcd": (3, _n(_gcd)), "pgsvc_lcm": (3, _n(_lcm)),
         "pgsvc_numeric_divint": (2, _n(lambda a, b: num_out((dec(a) / dec(b)).to_integral_value(
             rounding=ROUND_DOWN)) if not dec(b).is_zero() else _raise("22012", "division by zero"))),
         "pgsvc_sign": (1, _n(lambda x: float((x > 0) - (x < 0)))),

@@ -120,8 +120,31 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         if name in ENGINE_FUNCTIONS:
             sig = R.resolve_function(name, arg_oids, pos, extra=ENGINE_FUNCTIONS, only_extra=True)
         else:
-            sig = R.resolve_function(name, arg_oids, pos, extra=EXTRA_FUNCTIONS)
+            try:
+                sig = R.resolve_function(name, arg_oids, pos, extra=EXTRA_FUNCTIONS)
+            except SqlError as err:
+                cast = self.function_style_cast(node, name, err)
+                if cast is None:
+                    raise
+                return cast
         return self.finish_call(node, sig, args, name, pos)
+
+    def function_style_cast(self, node: ast.FuncCall, name: str, err: SqlError) -> Ex | None:
+        """float8(x), int4(x), text(x): a one-argument call to a type's name is a cast, when
+        no function of that name fits (PostgreSQL's func_get_detail coercion case)."""
+        if err.sqlstate != "42883" or len(node.args or ()) != 1 or node.agg_star or node.agg_distinct \
+                or node.agg_order or node.agg_filter is not None or node.over is not None:
+            return None
+        cast = ast.TypeCast(arg=node.args[0], typeName=ast.TypeName(names=(ast.String(sval=name),),
+                                                                    typemod=-1, location=node.location),
+                            location=node.location)
+        try:
+            ex = self.expr(cast)
+        except SqlError as cast_err:
+            if cast_err.sqlstate in ("42704", "42846"):  # no such type / no such cast: the original error
+                return None
+            raise
+        return replace(ex, name=name)
 
     def variadic_any_call(self, node: ast.FuncCall, name: str, pos) -> Ex:
         """concat / concat_ws / format(..., VARIADIC array): the array's elements are the
