@@ -393,3 +393,13 @@ def test_aggregate_edge_cases(osa_table, sql):
 ])
 def test_casts_and_integer_functions(conns, sql):
     same(conns, sql)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT t.a, ss.x FROM lat_t t, LATERAL (VALUES (t.a), (t.n * 10)) ss(x) ORDER BY 1, 2",
+    "SELECT count(*) FROM lat_t a, lat_u b JOIN LATERAL (VALUES (a.a)) ss(x) ON b.a = ss.x",
+    "SELECT s.* FROM lat_t t, LATERAL (SELECT t.*) s ORDER BY s.a",
+    "SELECT t.a, s2.* FROM lat_t t, LATERAL (SELECT t.n) s1, LATERAL (SELECT s1.*, t.a * 2 AS d) s2 ORDER BY 1",
+])
+def test_lateral_values_and_stars(lateral_tables, sql):
+    same(lateral_tables, sql)

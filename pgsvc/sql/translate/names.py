@@ -122,10 +122,13 @@ class Scope:
 
     def star(self, alias: str | None, position) -> list[ColInfo]:
         if alias is not None:
-            e = self.entry(alias)
-            if e is None:
-                raise SqlError("42P01", f'missing FROM-clause entry for table "{alias}"', position=position)
-            return list(e.cols)
+            scope: Scope | None = self
+            while scope is not None:  # alias.* may name an entry of an enclosing query (LATERAL)
+                e = scope.entry(alias)
+                if e is not None:
+                    return list(e.cols)
+                scope = scope.parent
+            raise SqlError("42P01", f'missing FROM-clause entry for table "{alias}"', position=position)
         out: list[ColInfo] = []
         if not self.entries:
             raise SqlError("42601", "SELECT * with no tables specified is not valid", position=position)

@@ -125,6 +125,12 @@ class SelectMixin(LateralMixin):
         body = ", ".join("(" + ", ".join(self.coerce(r[i], types[i]).sql for i in range(width)) + ")"
                          for r in exprs)
         cols = [ColInfo(f"column{i + 1}", types[i]) for i in range(width)]
+        if len(rows) <= 500 and any('"' in e.sql for r in exprs for e in r):
+            # rows reading columns of outer queries (LATERAL (VALUES (t.a))): SQLite cannot
+            # correlate a VALUES clause, but a compound SELECT it can (up to 500 terms)
+            return Query(" UNION ALL ".join(
+                "SELECT " + ", ".join(f"{self.coerce(r[i], types[i]).sql} AS c{i}" for i in range(width))
+                for r in exprs), cols)
         sel = ", ".join(f"column{i + 1} AS c{i}" for i in range(width))
         return Query(f"SELECT {sel} FROM (VALUES {body})", cols)
 
