@@ -403,3 +403,8 @@ def test_casts_and_integer_functions(conns, sql):
 ])
 def test_lateral_values_and_stars(lateral_tables, sql):
     same(lateral_tables, sql)
+
+
+def test_aliased_join_hides_its_tables(lateral_tables):
+    same(lateral_tables, "SELECT * FROM (lat_t JOIN lat_u USING (a)) AS x WHERE lat_t.n = 1")
+    same(lateral_tables, "SELECT x.a, x.n FROM (lat_t JOIN lat_u USING (a)) AS x WHERE x.n = 2 ORDER BY 1")

@@ -44,6 +44,7 @@ class Scope:
         self.parent = parent
         self.entries: list[RangeEntry] = []
         self.output_aliases: dict[str, object] = {}  # SELECT-list aliases (ORDER BY / GROUP BY)
+        self.hidden_aliases: set[str] = set()  # tables inside an aliased join: (a JOIN b) AS x
 
     def add(self, entry: RangeEntry, position: int | None = None) -> None:
         if entry.alias is not None:
@@ -73,9 +74,21 @@ class Scope:
                            hint=column_hint(self, names[0], None))
         qual = names[-2]
         if not self._has_alias(qual):
+            if self._hides(qual):
+                raise SqlError("42P01", f'invalid reference to FROM-clause entry for table "{qual}"',
+                               position=position, hint=f'There is an entry for table "{qual}", but it '
+                                                       "cannot be referenced from this part of the query.")
             raise SqlError("42P01", f'missing FROM-clause entry for table "{qual}"', position=position)
         raise SqlError("42703", f"column {'.'.join(names[-2:])} does not exist", position=position,
                        hint=column_hint(self, names[-1], qual))
+
+    def _hides(self, alias: str) -> bool:
+        scope: Scope | None = self
+        while scope is not None:
+            if alias in scope.hidden_aliases:
+                return True
+            scope = scope.parent
+        return False
 
     def _has_alias(self, alias: str) -> bool:
         scope: Scope | None = self

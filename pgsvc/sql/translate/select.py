@@ -488,6 +488,7 @@ class SelectMixin(LateralMixin):
                            f"{len(names)} columns specified")
         cols = [ColInfo(names[i] if i < len(names) else c.name, c.oid, c.typmod, c.sql, c.table_oid, c.attnum,
                         c.notnull) for i, c in enumerate(cols)]
+        self.scope.hidden_aliases.update(e.alias for e in ents if e.alias is not None)
         del self.scope.entries[start:]
         self.scope.add(RangeEntry(alias.aliasname, cols))
 
