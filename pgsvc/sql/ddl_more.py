@@ -4,6 +4,8 @@ COMMENT. See pgsvc.sql.ddl for the conventions.
 
 from __future__ import annotations
 
+import json
+
 import contextlib
 
 from pglast import ast, enums
@@ -293,18 +295,20 @@ class DdlMore(Ddl):
         if node.aliases:
             names = [a.sval for a in node.aliases]
             body = f"SELECT * FROM ({body}) AS v({', '.join(quote_ident(n) for n in names)})"
+        options = {d.defname: _defarg(d.arg) for d in node.options or ()}  # WITH (security_barrier, ...)
         if existing is not None:
             if not node.replace:
                 raise SqlError("42P07", f'relation "{rv.relname}" already exists')
             if existing.kind != "v":
                 raise SqlError("42809", f'"{rv.relname}" is not a view')
             authz(self.engine).check_owner(existing)
-            self.conn.execute('UPDATE "pgsvc$class" SET viewdef = ? WHERE oid = ?', (body, existing.oid))
+            self.conn.execute('UPDATE "pgsvc$class" SET viewdef = ?, options = ? WHERE oid = ?',
+                              (body, json.dumps(options) if options else None, existing.oid))
             self.conn.execute('DELETE FROM "pgsvc$attribute" WHERE relid = ?', (existing.oid,))
             oid = existing.oid
         else:
-            oid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "v", viewdef=body, sqlite_name="",
-                                    owner=self.creator())
+            oid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "v", options or None, viewdef=body,
+                                    sqlite_name="", owner=self.creator())
         for i, c in enumerate(q.columns):
             name = node.aliases[i].sval if node.aliases and i < len(node.aliases) else c.name
             C.insert_attr(self.conn, oid, C.Attr(i + 1, name, c.oid, c.typmod))
@@ -379,6 +383,10 @@ class DdlMore(Ddl):
         elif kind == t.OBJECT_COLUMN:
             names = [n.sval for n in node.object]
             rel = self.comment_relation(names[:-1], None)
+            if rel.kind in ("i", "S"):
+                raise SqlError("42809", f'cannot set comment on relation "{rel.name}"',
+                               detail=f"This operation is not supported for "
+                                      f"{ {'i': 'indexes', 'S': 'sequences'}[rel.kind]}.")
             a = rel.attr(names[-1])
             if a is None:
                 raise SqlError("42703", f'column "{names[-1]}" of relation "{rel.name}" does not exist')

@@ -157,7 +157,7 @@ VIEWS = {
         CASE WHEN c.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident, 0 AS relispartition,
         0 AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid,
         pgsvce_acl_text((SELECT o.acl FROM main."pgsvc$acl" o WHERE o.objoid = c.oid), 'table') AS relacl,
-        NULL AS reloptions,
+        pgsvce_reloptions(c.options) AS reloptions,
         NULL AS relpartbound
         FROM main."pgsvc$class" c LEFT JOIN main."pgsvc$namespace" n ON n.oid = c.nspoid""",
     # table and view columns, and index columns (key attnums; expression keys are not

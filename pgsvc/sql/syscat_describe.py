@@ -412,10 +412,29 @@ def register(conn, engine) -> None:
         "pgsvce_shobj_description": (2, lambda oid, cat: shobj_description(engine, oid, cat)),
         "pgsvce_relation_is_publishable": (1, lambda oid: _publishable(engine, oid)),
         "pgsvce_describe_object": (3, lambda c, o, s: describe_object(engine, c, o, s)),
+        "pgsvce_reloptions": (1, reloptions),
     }
     for name, (nargs, fn) in udfs.items():
         conn.create_function(name, nargs, guard(fn))
     _install_signatures()
+
+
+# keys of pgsvc$class.options that are pgsvc's own records, not storage parameters
+_NOT_RELOPTIONS = {"inherits", "indoption"}
+
+
+def reloptions(options):
+    """pg_class.reloptions: WITH (...) storage parameters as 'name=value' (text[] stored form)."""
+    if not options:
+        return None
+    items = [f"{k}={_option_text(v)}" for k, v in json.loads(options).items() if k not in _NOT_RELOPTIONS]
+    return json.dumps(items) if items else None
+
+
+def _option_text(value) -> str:
+    if value is None or value is True:
+        return "true"
+    return "false" if value is False else str(value)
 
 
 def _publishable(engine, oid):

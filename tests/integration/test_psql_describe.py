@@ -80,7 +80,7 @@ COMMENT ON CONSTRAINT sku_len ON items IS 'sku rule';
 """
 
 # inheritance, identity columns, composite keys, a foreign key to a schema off the
-# search path, quoted names, index keys DESC / NULLS FIRST
+# search path, quoted names, index keys DESC / NULLS FIRST, storage parameters
 MORE_TABLES = """
 CREATE TABLE parent (id int PRIMARY KEY, name text);
 CREATE TABLE child (extra int) INHERITS (parent);
@@ -95,6 +95,10 @@ CREATE VIEW "My View" AS SELECT "Col A", "select" FROM "Mixed Case";
 """
 
 MORE_TABLES += """
+CREATE TABLE opt1 (a int) WITH (fillfactor=70, autovacuum_enabled=false);
+CREATE VIEW optv WITH (security_barrier) AS SELECT a FROM opt1;
+CREATE OR REPLACE VIEW optv WITH (security_barrier=false) AS SELECT a FROM opt1;
+CREATE TABLE opt2 (b int) INHERITS (opt1);
 CREATE TABLE ix (a int, b text, c date);
 CREATE INDEX ix1 ON ix (a DESC, b);
 CREATE INDEX ix2 ON ix (a NULLS FIRST, b DESC NULLS LAST, c ASC NULLS LAST);
@@ -232,6 +236,7 @@ COMMANDS = [
     r"\d uses_other", r"\d other.ref", r"\d multi", r"\d multi_c", r'\d "Mixed Case"', r'\d+ "My View"',
     r"\d mul*", r"\d dd", r"\d+ dd", r"\d+ v16", r"\d+ v29", r"\d syn", r"\d+ synv",
     r"\d ix", r"\d ix1", r"\d ix2", r"\d+ ix3", r"\d+ wv1", r"\d+ cv2", r"\dy", r"\dX", r"\dx+",
+    r"\d+ opt1", r"\d+ optv", r"\d+ opt2",
 ]
 SIZED_COMMANDS = [r"\dt+", r"\di+", r"\dv+", r"\ds+", r"\dt+ shop.*"]
 
@@ -406,6 +411,10 @@ def test_comment_removal_and_errors_match_postgresql_15(srv, pg15):
         COMMENT ON COLUMN cm.nosuch IS 'no';
         COMMENT ON CONSTRAINT nosuch ON cm IS 'no';
         COMMENT ON SCHEMA nosuch IS 'no';
+        CREATE INDEX cm_idx ON cm (a);
+        COMMENT ON COLUMN cm_idx.a IS 'no';
+        COMMENT ON COLUMN cmv.a IS 'view column';
+        SELECT col_description('cmv'::regclass, 1);
         COMMENT ON CONSTRAINT cm_a ON cm IS 'positive';
         ALTER TABLE cm DROP CONSTRAINT cm_a;
         SELECT count(*) FROM pg_description WHERE description = 'positive';
