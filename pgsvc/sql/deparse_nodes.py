@@ -145,6 +145,7 @@ class RangeEntry:
     name: str | None = None  # the name the query refers to it by (alias or relation name)
     merged: dict = field(default_factory=dict)  # JOIN USING: column -> (printed entry or None)
     cte: str | None = None  # a reference to a WITH query of this name
+    colaliases: bool = False  # FROM t AS x(a, b): the column names are printed after the name
 
     def col(self, name: str):
         for c in self.cols:
@@ -178,4 +179,5 @@ class Query:
     setop: tuple | None = None  # (op, all, left Query, right Query)
     entries: list = field(default_factory=list)
     ctes: list = field(default_factory=list)  # WITH: [(name, column aliases, Query, materialized)]
+    values: list | None = None  # VALUES (...), (...): rows of expressions
     recursive: bool = False

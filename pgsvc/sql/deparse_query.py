@@ -22,10 +22,12 @@ _JOIN_WORDS = {enums.JoinType.JOIN_INNER: "JOIN", enums.JoinType.JOIN_LEFT: "LEF
 
 
 def analyze_select(an: Analyzer, node: ast.SelectStmt) -> Query:
-    if node.valuesLists or node.intoClause is not None or node.lockingClause:
-        raise Unsupported("VALUES / INTO / FOR UPDATE")
+    if node.intoClause is not None or node.lockingClause:
+        raise Unsupported("INTO / FOR UPDATE")
     if node.withClause is not None:
         return _with(an, node)
+    if node.valuesLists:
+        return _values(an, node)
     if node.op != enums.SetOperation.SETOP_NONE:
         return _setop(an, node)
     q = Query()
@@ -86,6 +88,21 @@ def _with_queries(an: Analyzer, w, visible: dict) -> list:
         visible[cte.ctename] = _cte_columns(q, aliases)
         ctes.append((cte.ctename, aliases, q, cte.ctematerialized))
     return ctes
+
+
+def _values(an: Analyzer, node: ast.SelectStmt) -> Query:
+    """VALUES (...), ...: each column coerced to the rows' common type; columns column1, ..."""
+    if node.sortClause or node.limitCount is not None or node.limitOffset is not None:
+        raise Unsupported("VALUES with ORDER BY / LIMIT")
+    rows = [[an.expr(e) for e in row] for row in node.valuesLists]
+    if len({len(r) for r in rows}) != 1:
+        raise Unsupported("VALUES rows of different lengths")
+    types = []
+    for i in range(len(rows[0])):
+        t = an.common([r[i] for r in rows])
+        types.append(O.TEXT if t == O.UNKNOWN else t)
+    rows = [[an.coerce(x, t) for x, t in zip(r, types)] for r in rows]
+    return Query(values=rows, targets=[(x, f"column{i + 1}", False) for i, x in enumerate(rows[0])])
 
 
 def _cte_columns(q: Query, aliases: list[str]) -> list:
@@ -233,16 +250,24 @@ def _from_item(an: Analyzer, q: Query, item):
             j.kind = "CROSS JOIN"
         return j
     if isinstance(item, ast.RangeSubselect):
-        if item.lateral or item.alias is None or item.alias.colnames:
+        if item.lateral or item.alias is None:
             raise Unsupported("subquery in FROM")
         sub = analyze_select(an, item.subquery)
-        cols = [(n, e.typ, e.typmod) for e, n, junk in sub.targets if not junk]
+        cols = _aliased([(n, e.typ, e.typmod) for e, n, junk in _leaf_targets(sub) if not junk], item.alias)
         e = RangeEntry(_unique_refname(an, item.alias.aliasname), cols, alias_given=True, subquery=sub,
-                       name=item.alias.aliasname)
+                       name=item.alias.aliasname, colaliases=bool(item.alias.colnames))
         an.levels[-1].append(e)
         q.entries.append(e)
         return e
     raise Unsupported(type(item).__name__)
+
+
+def _aliased(cols: list, alias) -> list:
+    """FROM x AS a(c1, c2): the first columns take the alias names."""
+    names = [c.sval for c in (alias.colnames if alias is not None else None) or ()]
+    if len(names) > len(cols):
+        raise Unsupported("too many column aliases")
+    return [(names[i] if i < len(names) else c[0], c[1], c[2]) for i, c in enumerate(cols)]
 
 
 def _star(item) -> list:
@@ -320,10 +345,9 @@ def _range_var(an: Analyzer, q: Query, rv: ast.RangeVar) -> RangeEntry:
     if rel is None:
         raise Unsupported(f"relation {rv.relname}")
     alias = rv.alias.aliasname if rv.alias else None
-    if rv.alias is not None and rv.alias.colnames:
-        raise Unsupported("column aliases")
-    e = RangeEntry(_unique_refname(an, alias or rel.name), [(a.name, a.type_oid, a.typmod) for a in rel.attrs],
-                   rel, alias_given=alias is not None, name=alias or rel.name)
+    cols = _aliased([(a.name, a.type_oid, a.typmod) for a in rel.attrs], rv.alias)
+    e = RangeEntry(_unique_refname(an, alias or rel.name), cols, rel, alias_given=alias is not None,
+                   name=alias or rel.name, colaliases=bool(rv.alias and rv.alias.colnames))
     an.levels[-1].append(e)
     q.entries.append(e)
     return e
@@ -434,6 +458,10 @@ def _p_setop_leaf(p: Printer, q: Query, col_names) -> None:
 
 def _p_basic_select(p: Printer, q: Query, col_names) -> None:
     p.level += STD
+    if q.values is not None:  # get_values_def
+        p.put(" VALUES " + ", ".join(
+            "(" + ",".join(p.sub(lambda x=x: p.expr(x, False)) for x in row) + ")" for row in q.values))
+        return
     p.put(" SELECT")
     if q.distinct is not None:
         if q.distinct:
@@ -515,7 +543,7 @@ def _p_from_item(p: Printer, item) -> None:
         if item.subquery is not None:
             p.put("(")
             p.put(query_text(p.engine, item.subquery, p.pretty, p.level))
-            p.put(") " + quote_ident(item.refname))
+            p.put(") " + quote_ident(item.refname) + _column_aliases(item))
             return
         if item.cte is not None:
             p.put(quote_ident(item.cte))
@@ -524,7 +552,7 @@ def _p_from_item(p: Printer, item) -> None:
             return
         p.put(relation_name(p.engine, item.relation))
         if item.alias_given or item.refname != item.relation.name:
-            p.put(" " + quote_ident(item.refname))
+            p.put(" " + quote_ident(item.refname) + _column_aliases(item))
         return
     j: JoinItem = item
     need_right = p.pretty and not isinstance(j.right, RangeEntry)
@@ -550,3 +578,7 @@ def _p_from_item(p: Printer, item) -> None:
         p.put(" ON TRUE")
     if not p.pretty:
         p.put(")")
+
+
+def _column_aliases(item: RangeEntry) -> str:
+    return "(" + ", ".join(quote_ident(c[0]) for c in item.cols) + ")" if item.colaliases else ""

@@ -108,7 +108,7 @@ CREATE UNIQUE INDEX ix3 ON ix (c DESC NULLS FIRST);
 # view definitions: joins (USING, NATURAL, outer), set operations, sublinks, grouping,
 # DISTINCT ON, CASE, casts, operators and their parentheses, window functions, ordered
 # aggregates, WITH [RECURSIVE], unnamed ("?column?") output columns, subscripts, text ||
-# anything, intervals, json operators
+# anything, intervals, json operators, column aliases of FROM items, VALUES
 VIEWS = """
 CREATE TABLE t1 (a int, b int, c text, d numeric(6,2), e varchar(10), f boolean, g date, h bigint, i float8, j char(3));
 CREATE TABLE t2 (a int, x text, y int);
@@ -154,6 +154,13 @@ CREATE VIEW cv1 AS WITH x AS (SELECT a, b FROM ct1 WHERE a > 1) SELECT x.a, y.b 
 CREATE VIEW cv2 AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 10) SELECT n FROM r;
 CREATE VIEW cv3 AS WITH m AS MATERIALIZED (SELECT count(*) AS c FROM ct1), k AS (SELECT a FROM ct1) SELECT c, a FROM m, k;
 CREATE VIEW qv AS SELECT a + 1, (SELECT max(a) FROM ct1), EXISTS (SELECT 1 FROM ct1) FROM ct1;
+CREATE VIEW ca1 AS SELECT x.p, x.q FROM t2 AS x(p, q);
+CREATE VIEW ca2 AS SELECT s.m FROM (SELECT max(a) FROM t1) s(m);
+CREATE VIEW ca3 AS SELECT s.m, s.b FROM (SELECT max(a), 1 AS b FROM t1) s(m);
+CREATE VIEW ca4 AS SELECT * FROM t2 x(p);
+CREATE VIEW va1 AS VALUES (1, 'a'), (2, 'b');
+CREATE VIEW va2 AS SELECT v.x, v.y FROM (VALUES (1, 'a'), (2, NULL)) v(x, y);
+CREATE VIEW va3 AS SELECT * FROM (VALUES (1.5), (2)) v;
 """
 
 VIEWS += """
@@ -236,7 +243,7 @@ COMMANDS = [
     r"\d uses_other", r"\d other.ref", r"\d multi", r"\d multi_c", r'\d "Mixed Case"', r'\d+ "My View"',
     r"\d mul*", r"\d dd", r"\d+ dd", r"\d+ v16", r"\d+ v29", r"\d syn", r"\d+ synv",
     r"\d ix", r"\d ix1", r"\d ix2", r"\d+ ix3", r"\d+ wv1", r"\d+ cv2", r"\dy", r"\dX", r"\dx+",
-    r"\d+ opt1", r"\d+ optv", r"\d+ opt2",
+    r"\d+ opt1", r"\d+ optv", r"\d+ opt2", r"\d+ va1", r"\d+ ca4",
 ]
 SIZED_COMMANDS = [r"\dt+", r"\di+", r"\dv+", r"\ds+", r"\dt+ shop.*"]
 
