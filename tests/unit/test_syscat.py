@@ -203,6 +203,13 @@ def test_view_queries_print_as_postgresql(engine):
         " SELECT t.id\n   FROM t\nUNION\n SELECT u.id\n   FROM u;")
     assert viewdef("SELECT id, label FROM t JOIN u USING (id)") == (
         " SELECT t.id,\n    u.label\n   FROM t\n     JOIN u USING (id);")
+    assert viewdef("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT n FROM r") == (
+        " WITH RECURSIVE r(n) AS (\n         SELECT 1 AS \"?column?\"\n        UNION ALL\n         SELECT r_1.n + 1\n"
+        "           FROM r r_1\n          WHERE r_1.n < 3\n        )\n SELECT r.n\n   FROM r;")
+    assert viewdef("SELECT id, rank() OVER (PARTITION BY code ORDER BY price DESC) FROM t") == (
+        " SELECT t.id,\n    rank() OVER (PARTITION BY t.code ORDER BY t.price DESC) AS rank\n   FROM t;")
+    assert viewdef("VALUES (1, 'a'), (2, NULL)") == " VALUES (1,'a'::text), (2,NULL::text);"
+    assert viewdef("SELECT x.p FROM u AS x(p)") == " SELECT x.p\n   FROM u x(p, t_id, label);"
 
 
 def test_identifiers_quoted_as_postgresql():
