@@ -146,6 +146,9 @@ class RangeEntry:
     merged: dict = field(default_factory=dict)  # JOIN USING: column -> (printed entry or None)
     cte: str | None = None  # a reference to a WITH query of this name
     colaliases: bool = False  # FROM t AS x(a, b): the column names are printed after the name
+    function: Node | None = None  # FROM f(...) [WITH ORDINALITY]
+    ordinality: bool = False
+    lateral: bool = False
 
     def col(self, name: str):
         for c in self.cols:

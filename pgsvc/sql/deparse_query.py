@@ -259,7 +259,40 @@ def _from_item(an: Analyzer, q: Query, item):
         an.levels[-1].append(e)
         q.entries.append(e)
         return e
+    if isinstance(item, ast.RangeFunction):
+        return _range_function(an, q, item)
     raise Unsupported(type(item).__name__)
+
+
+def _range_function(an: Analyzer, q: Query, item: ast.RangeFunction) -> RangeEntry:
+    """FROM f(args) [WITH ORDINALITY] [AS] a(c ...): a function range entry (LATERAL when its
+    arguments read earlier FROM items)."""
+    if item.is_rowsfrom or len(item.functions) != 1 or not isinstance(item.functions[0][0], ast.FuncCall):
+        raise Unsupported("ROWS FROM")
+    call = item.functions[0][0]
+    earlier = list(an.levels[-1])
+    fn = an.expr(call)
+    name = call.funcname[-1].sval
+    alias = item.alias.aliasname if item.alias else name
+    cols = [(alias, fn.typ, -1)] + ([("ordinality", O.INT8, -1)] if item.ordinality else [])
+    cols = _aliased(cols, item.alias)
+    reads = []
+    _vars(fn, reads)
+    e = RangeEntry(_unique_refname(an, alias), cols, alias_given=True, name=alias, colaliases=True,
+                   function=fn, ordinality=bool(item.ordinality),
+                   lateral=bool(item.lateral) or any(v.rte in earlier for v in reads))
+    an.levels[-1].append(e)
+    q.entries.append(e)
+    return e
+
+
+def _vars(node, out: list) -> None:
+    if isinstance(node, Var):
+        out.append(node)
+    for value in vars(node).values():
+        for x in value if isinstance(value, list) else (value,):
+            if hasattr(x, "typ") and x is not node:
+                _vars(x, out)
 
 
 def _aliased(cols: list, alias) -> list:
@@ -540,6 +573,12 @@ def _p_from_clause(p: Printer, q: Query) -> None:
 
 def _p_from_item(p: Printer, item) -> None:
     if isinstance(item, RangeEntry):
+        if item.function is not None:
+            p.put("LATERAL " if item.lateral else "")
+            p.expr(item.function, False)
+            p.put((" WITH ORDINALITY" if item.ordinality else "") + " " + quote_ident(item.refname)
+                  + _column_aliases(item))
+            return
         if item.subquery is not None:
             p.put("(")
             p.put(query_text(p.engine, item.subquery, p.pretty, p.level))

@@ -108,7 +108,8 @@ CREATE UNIQUE INDEX ix3 ON ix (c DESC NULLS FIRST);
 # view definitions: joins (USING, NATURAL, outer), set operations, sublinks, grouping,
 # DISTINCT ON, CASE, casts, operators and their parentheses, window functions, ordered
 # aggregates, WITH [RECURSIVE], unnamed ("?column?") output columns, subscripts, text ||
-# anything, intervals, json operators, column aliases of FROM items, VALUES
+# anything, intervals, json operators, column aliases of FROM items, VALUES, functions in
+# FROM (LATERAL, WITH ORDINALITY)
 VIEWS = """
 CREATE TABLE t1 (a int, b int, c text, d numeric(6,2), e varchar(10), f boolean, g date, h bigint, i float8, j char(3));
 CREATE TABLE t2 (a int, x text, y int);
@@ -161,6 +162,11 @@ CREATE VIEW ca4 AS SELECT * FROM t2 x(p);
 CREATE VIEW va1 AS VALUES (1, 'a'), (2, 'b');
 CREATE VIEW va2 AS SELECT v.x, v.y FROM (VALUES (1, 'a'), (2, NULL)) v(x, y);
 CREATE VIEW va3 AS SELECT * FROM (VALUES (1.5), (2)) v;
+CREATE VIEW fn1 AS SELECT g.i FROM generate_series(1, 3) g(i);
+CREATE VIEW fn2 AS SELECT g FROM generate_series(1, 3) g;
+CREATE VIEW fn3 AS SELECT * FROM generate_series(1, 3);
+CREATE VIEW fn4 AS SELECT u.x FROM t1, unnest(ARRAY[t1.a, t1.b]) u(x);
+CREATE VIEW fn5 AS SELECT * FROM unnest(ARRAY[1, 2]) WITH ORDINALITY AS o(v, n);
 """
 
 VIEWS += """
