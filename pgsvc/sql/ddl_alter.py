@@ -172,11 +172,15 @@ class DdlAll(DdlMore):
             a = self.column(rel, node.subname)
             if rel.attr(node.newname) is not None:
                 raise SqlError("42701", f'column "{node.newname}" of relation "{rel.name}" already exists')
+            from pgsvc.sql.ddl_rename import column_rename_writes
+            writes = column_rename_writes(self.engine, rel, a.name, node.newname)  # (old names resolve now)
             if rel.kind == "r":
                 self.conn.execute(f"ALTER TABLE {quote_ident(rel.sqlite_name)} RENAME COLUMN "
                                   f"{quote_ident(a.name)} TO {quote_ident(node.newname)}")
             a.name = node.newname
             C.update_attr(self.conn, rel.oid, a)
+            for sql, args in writes:
+                self.conn.execute(sql, args)
             self.refresh()
             return
         if node.renameType in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_SEQUENCE, OT.OBJECT_INDEX):
@@ -189,11 +193,15 @@ class DdlAll(DdlMore):
             authz(self.engine).check_owner(rel)
             if C.relation_name_taken(self.cat, rel.schema, node.newname):
                 raise SqlError("42P07", f'relation "{node.newname}" already exists')
+            from pgsvc.sql.ddl_rename import table_rename_writes
+            writes = table_rename_writes(self.engine, rel, node.newname)  # (old names resolve now)
             new_sqlite = C.sqlite_name_for(rel.schema, node.newname) if rel.sqlite_name else ""
             if rel.kind == "r":
                 self.conn.execute(f"ALTER TABLE {quote_ident(rel.sqlite_name)} RENAME TO {quote_ident(new_sqlite)}")
             self.conn.execute('UPDATE "pgsvc$class" SET relname = ?, sqlite_name = ? WHERE oid = ?',
                               (node.newname, new_sqlite if rel.kind != "i" else rel.sqlite_name, rel.oid))
+            for sql, args in writes:
+                self.conn.execute(sql, args)
             self.refresh()
             return
         raise SqlError("0A000", "this kind of RENAME is not supported")

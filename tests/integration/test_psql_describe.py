@@ -484,3 +484,44 @@ def test_comments_on_databases_and_roles_match_postgresql_15(srv, pg15):
     assert got == expected, f"--- pgsvc\n{got}\n--- PostgreSQL 15\n{expected}"
     assert listings[1] == listings[0]
     assert "db one" in str(listings[0])
+
+
+RENAMES = """
+CREATE TABLE rn (id serial PRIMARY KEY, qty int DEFAULT 1 CHECK (qty > 0), note text DEFAULT upper('x'));
+CREATE VIEW rnv AS SELECT qty, note FROM rn WHERE qty > 1;
+CREATE VIEW rnv2 (q) AS SELECT r.qty FROM rn r JOIN rnv ON rnv.qty = r.qty;
+ALTER TABLE rn RENAME COLUMN qty TO quantity;
+ALTER TABLE rn RENAME TO rn2;
+ALTER TABLE rn2 ALTER COLUMN note SET DEFAULT 'n';
+ALTER TABLE rn2 ADD CONSTRAINT note_len CHECK (length(note) < 10);
+ALTER INDEX rn_pkey RENAME TO rn2_pk;
+ALTER SEQUENCE rn_id_seq RENAME TO rn2_id_seq;
+INSERT INTO rn2 (quantity) VALUES (5);
+SELECT * FROM rn2;
+SELECT * FROM rnv;
+ALTER TABLE rn2 RENAME COLUMN note TO memo;
+ALTER VIEW rnv RENAME TO rnv_renamed;
+SELECT * FROM rnv_renamed;
+SELECT * FROM rnv2;
+\\d rn2
+\\d+ rnv_renamed
+\\d+ rnv2
+\\d rn2_id_seq
+\\d rn2_pk
+"""
+
+
+def test_renames_carry_into_defaults_checks_and_views(srv, pg15):
+    """PostgreSQL's stored expressions follow renames (they point by number and OID); pgsvc's
+    stored text is rewritten: the same \\d output and the same rows afterwards."""
+    db = f"renames_{uuid.uuid4().hex[:8]}"
+    outputs = []
+    for target in (pg15, srv):
+        assert _psql(target, "postgres", "-c", f"CREATE DATABASE {db}").returncode == 0
+        try:
+            r = _psql(target, db, "-v", "ON_ERROR_STOP=0", "-f", "-", sql_input=RENAMES)
+            outputs.append(r.stdout + r.stderr)
+        finally:
+            wait_until(lambda t=target: _psql(t, "postgres", "-c", f"DROP DATABASE {db}").returncode == 0,
+                       what="drop database")
+    assert outputs[1] == outputs[0], f"--- pgsvc\n{outputs[1]}\n--- PostgreSQL 15\n{outputs[0]}"
