@@ -238,7 +238,7 @@ class Engine(Runner):
     def _parse_script(self, sql: str) -> list:
         self.check_catalog_if_idle()
         cached = self.script_cache.get(sql)
-        if cached is not None:
+        if cached is not None and all(st.version == self.catalog.version for st in cached):
             return cached
         try:
             tokens = scan(sql)
@@ -297,7 +297,9 @@ class Engine(Runner):
         text, literals = lifted
         key = cache_key(text, literals)
         tmpl = self.simple_cache.get(key)
-        if tmpl is None:
+        # this backend's own DDL moves the version without check_catalog noticing (it
+        # reloaded already): a template from before it may name what is gone
+        if tmpl is None or tmpl.version != self.catalog.version:
             try:
                 raws = parse(text)
             except SqlError:

@@ -187,6 +187,21 @@ CASES = {
         SELECT * FROM regexp_matches('a"b', '"') AS m;
         SELECT regexp_matches('abc', 'z');
     """,
+    "temp_table_shadowing": """
+        CREATE TABLE tt_v (f1 int);
+        CREATE TEMP TABLE tt_v (f1 int);
+        INSERT INTO tt_v VALUES (1);
+        SELECT count(*) FROM tt_v;
+        DROP TABLE tt_v;
+        INSERT INTO tt_v VALUES (2);
+        SELECT * FROM tt_v;
+        CREATE TEMP TABLE tt_v (f1 text);
+        INSERT INTO tt_v VALUES (3);
+        SELECT * FROM tt_v;
+        DROP TABLE tt_v;
+        SELECT * FROM tt_v;
+        DROP TABLE tt_v;
+    """,
     "syntax_errors": """
         SELEC 1;
         SELECT (1;
