@@ -23,7 +23,7 @@ def _lock_pid(srv) -> int:
     return int((srv.datadir / "postmaster.pid").read_text().split("\n")[0])
 
 
-def account_log(srv) -> "os.PathLike":
+def account_log(srv) -> os.PathLike:
     """A log path in a directory the server's account owns: started as root, `pgsvc start`
     opens -l FILE as that account, as pg_ctl run by the account would."""
     logdir = srv.base / "log"

@@ -18,7 +18,7 @@ from pgsvc.sql.functions.udfs import pg_regex
 from pgsvc.sql.functions.values import dec, num_out, to_python
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types.interval import justify_days, justify_hours, justify_interval
-from pgsvc.sql.types.jsontext import dumps_json, dumps_jsonb, loads
+from pgsvc.sql.types.jsontext import dumps_jsonb, loads
 from pgsvc.sql.types.numeric import CTX, round_to_scale
 from pgsvc.sql.types.storage import interval_from_sqlite, interval_to_sqlite
 from pgsvc.sql.types.textio import text_encoder
