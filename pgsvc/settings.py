@@ -258,11 +258,30 @@ def _format_with_unit(unit: str, value: int) -> str:
     return f"{value}{unit}"
 
 
-class Settings:
-    """The values in force: defaults < config file < command line < session SET.
+def check_settable(name: str, superuser: bool) -> Setting:
+    """The definition of a setting SET may change, or PostgreSQL's error for it."""
+    setting = lookup(name)
+    if setting.context in (POSTMASTER, SIGHUP, INTERNAL):
+        if setting.context == POSTMASTER:
+            msg = f'parameter "{setting.name}" cannot be changed without restarting the server'
+        elif setting.context == SIGHUP:
+            msg = f'parameter "{setting.name}" cannot be changed now'
+        else:
+            msg = f'parameter "{setting.name}" cannot be changed'
+        raise SqlError(CANT_CHANGE_RUNTIME_PARAM, msg)
+    if setting.context == SUPERUSER and not superuser:
+        raise SqlError("42501", f'permission denied to set parameter "{setting.name}"')
+    return setting
 
-    `base` holds server-level values (defaults, file, -c); `session` overlays what a
-    session SET. RESET removes the overlay. `changed_reported()` drains the names of
+
+class Settings:
+    """The values in force: defaults < config file < command line < the session's start
+    (ALTER DATABASE/ROLE ... SET, the client's start-up options) < session SET.
+
+    `base` holds server-level values (defaults, file, -c); `defaults` what the session
+    started with (PostgreSQL's reset_val, with its pg_settings source in
+    `default_sources`); `session` overlays what a session SET. RESET removes the overlay,
+    so the session's start values come back. `changed_reported()` drains the names of
     reported settings changed since the last call (for ParameterStatus).
     """
 
@@ -273,6 +292,8 @@ class Settings:
             for name, value in base.items():
                 self.set_base(name, value)
         self.session: dict[str, Any] = {}
+        self.defaults: dict[str, Any] = {}
+        self.default_sources: dict[str, str] = {}
         self._dirty_reported: set[str] = set()
 
     def copy_base(self) -> Settings:
@@ -292,6 +313,8 @@ class Settings:
         key = name.lower()
         if key in self.session:
             return self.session[key]
+        if key in self.defaults:
+            return self.defaults[key]
         if key in self.base:
             return self.base[key]
         if key in self.custom:
@@ -306,6 +329,8 @@ class Settings:
         if "." in key and key not in DEFINITIONS:
             if key in self.session:
                 return str(self.session[key])
+            if key in self.defaults:
+                return str(self.defaults[key])
             if key in self.custom:
                 return self.custom[key]
             raise SqlError(UNDEFINED_OBJECT, f'unrecognized configuration parameter "{name}"')
@@ -321,23 +346,27 @@ class Settings:
             else:
                 self.session[key] = str(value)
             return
-        setting = lookup(name)
-        if setting.context in (POSTMASTER, SIGHUP, INTERNAL):
-            if setting.context == POSTMASTER:
-                msg = f'parameter "{setting.name}" cannot be changed without restarting the server'
-            elif setting.context == SIGHUP:
-                msg = f'parameter "{setting.name}" cannot be changed now'
-            else:
-                msg = f'parameter "{setting.name}" cannot be changed'
-            raise SqlError(CANT_CHANGE_RUNTIME_PARAM, msg)
-        if setting.context == SUPERUSER and not superuser:
-            raise SqlError("42501", f'permission denied to set parameter "{setting.name}"')
+        setting = check_settable(name, superuser)
         if value is None:
             self.session.pop(key, None)
         else:
             self.session[key] = parse_value(setting, value)
         if setting.reported:
             self._dirty_reported.add(setting.name)
+
+    def set_default(self, name: str, value: Any, source: str) -> None:
+        """A value the session starts with (and RESET returns to): from ALTER DATABASE/ROLE
+        ... SET or the client's start-up packet; `source` is pg_settings' source for it.
+        Checked as SET checks it: a setting SET cannot change cannot be a start value."""
+        key = name.lower()
+        if "." in key and key not in DEFINITIONS:
+            self.defaults[key] = str(value)
+        else:
+            setting = check_settable(name, True)
+            self.defaults[key] = parse_value(setting, value)
+            if setting.reported:
+                self._dirty_reported.add(setting.name)
+        self.default_sources[key] = source
 
     def set_internal(self, name: str, value: Any) -> None:
         """Set an internal/reported value for this session (e.g. is_superuser at start-up)."""
@@ -365,7 +394,7 @@ class Settings:
                 continue
             if self.base.get(key.lower()) != value:
                 self.base[key.lower()] = value
-                if setting.reported and key.lower() not in self.session:
+                if setting.reported and key.lower() not in self.session and key.lower() not in self.defaults:
                     self._dirty_reported.add(setting.name)
 
     def reported_values(self) -> dict[str, str]:

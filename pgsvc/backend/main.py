@@ -231,6 +231,7 @@ def _startup(ctx, conn: ClientConnection, host: str):
     catalog = GlobalCatalog(ctx.state.layout)
     try:
         role, db = _authenticate(ctx, conn, catalog, user, database, host)
+        stored = catalog.login_settings(db.oid, role.oid)  # ALTER ROLE/DATABASE ... SET
     finally:
         catalog.close()
     if ctx.state.settings["log_connections"]:
@@ -239,7 +240,7 @@ def _startup(ctx, conn: ClientConnection, host: str):
                  _ssl_description(conn))
     from pgsvc.backend.session import Session
 
-    return Session.start(ctx, conn, role, db, params, host)
+    return Session.start(ctx, conn, role, db, params, host, stored)
 
 
 def _ssl_description(conn: ClientConnection) -> str:
@@ -349,22 +350,31 @@ def _serve_cancel(ctx, request: protocol.CancelRequest) -> None:
     log.info("PID %d in cancel request did not match any process", request.pid)
 
 
-def apply_startup_options(settings, params: dict[str, str]) -> None:
-    """Start-up packet parameters and `options` (-c name=value, --name=value) as SETs."""
+def apply_startup_options(settings, params: dict[str, str]) -> list[tuple[str, str, str]]:
+    """Start-up packet parameters and `options` (-c name=value, --name=value) as the values
+    the session starts with (RESET returns to them, as to PostgreSQL's PGC_S_CLIENT
+    values). Returns the planner knobs among them, which live in the engine:
+    [(name, value, "client")] for pgsvc.sql.db_role_settings.apply_deferred."""
+    planner: list[tuple[str, str, str]] = []
     for name, value in params.items():
         if name in ("user", "database", "replication"):
             continue
         if name == "options":
             for opt_name, opt_value in _parse_options(value):
-                _set_startup(settings, opt_name, opt_value)
+                _set_startup(settings, opt_name, opt_value, planner)
             continue
-        _set_startup(settings, name, value)
+        _set_startup(settings, name, value, planner)
+    return planner
 
 
-def _set_startup(settings, name: str, value: str) -> None:
+def _set_startup(settings, name: str, value: str, planner: list) -> None:
+    from pgsvc.sql.utility import PLANNER_SETTINGS
+    if name.lower() in PLANNER_SETTINGS:
+        planner.append((name.lower(), value, "client"))
+        return
     try:
         parse_setting(name, value)
-        settings.set_session(name, value)
+        settings.set_default(name, value, "client")
     except (ConfigError, SqlError) as e:
         raise FatalError(getattr(e, "sqlstate", "42704"), getattr(e, "message", str(e))) from None
 

@@ -77,19 +77,27 @@ _CLIENT_LEVELS = {"debug5": 0, "debug4": 1, "debug3": 2, "debug2": 3, "debug1": 
 class Session:
     # ------------------------------------------------------------ start
     @classmethod
-    def start(cls, ctx, conn: ClientConnection, role, db, params: dict[str, str], host: str) -> Session:
+    def start(cls, ctx, conn: ClientConnection, role, db, params: dict[str, str], host: str,
+              stored: list = ()) -> Session:
+        """`stored`: the login's ALTER ROLE/DATABASE ... SET items (GlobalCatalog.login_settings);
+        the client's start-up options win over them, as in PostgreSQL."""
+        from pgsvc.sql.db_role_settings import apply_at_login, apply_deferred
         state = ctx.state
         settings = state.settings.copy_base()
-        apply_startup_options(settings, params)
+        deferred = apply_startup_options(settings, params)
+        warnings, more = apply_at_login(settings, stored, set(settings.defaults) | {d[0] for d in deferred})
         settings.set_internal("is_superuser", role.superuser)
         settings.set_internal("session_authorization", role.name)
         self = cls(ctx, conn, settings, role, db, host)
         conn.send(P.AUTH_OK)
+        for warning in warnings:  # before the parameters, as PostgreSQL's InitPostgres
+            self.send_notice(warning)
         for name, value in settings.reported_values().items():
             conn.send(P.encode_parameter_status(name, value))
         settings.changed_reported()  # all just reported
         conn.send(P.encode_backend_key(os.getpid(), ctx.cancel_key))
         self.open_engine()
+        apply_deferred(self.engine, deferred + more)
         return self
 
     def __init__(self, ctx, conn: ClientConnection, settings, role, db, host: str) -> None:

@@ -9,6 +9,7 @@ postgres 5, and new objects count up from 16384.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -54,6 +55,16 @@ CREATE TABLE IF NOT EXISTS pg_auth_members (
 );
 CREATE TABLE IF NOT EXISTS pgsvc_oid_counter (next_oid INTEGER NOT NULL);
 """
+# pg_db_role_setting (ALTER ROLE/DATABASE ... SET): setconfig is a JSON array of
+# 'name=value' texts; 0 in setdatabase / setrole means "every database" / "every role".
+# Made on open (GlobalCatalog._add_db_role_setting), older data directories included.
+_DB_ROLE_SETTING = """
+CREATE TABLE IF NOT EXISTS pg_db_role_setting (
+    setdatabase INTEGER NOT NULL,
+    setrole INTEGER NOT NULL,
+    setconfig TEXT NOT NULL,
+    PRIMARY KEY (setdatabase, setrole)
+)"""
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,17 @@ class GlobalCatalog:
         self.layout = layout
         self.conn = sqlite3.connect(layout.global_catalog, timeout=30, isolation_level=None)
         self.conn.execute("PRAGMA busy_timeout = 30000")
+        self._add_db_role_setting()
+
+    def _add_db_role_setting(self) -> None:
+        """Data directories made before pg_db_role_setting existed get the (empty) table when
+        first opened, so every reader can rely on it; a read-only opener just reads none."""
+        if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pg_db_role_setting'").fetchone():
+            return
+        try:
+            self.conn.execute(_DB_ROLE_SETTING)
+        except sqlite3.OperationalError:
+            pass  # a read-only connection (mode=ro) of a tool or test: nothing to read either
 
     def close(self) -> None:
         self.conn.close()
@@ -213,6 +235,7 @@ class GlobalCatalog:
         self.conn.execute("DELETE FROM pg_authid WHERE oid = ?", (oid,))
         self._forget_description(oid)
         self.conn.execute("DELETE FROM pg_auth_members WHERE roleid = ? OR member = ?", (oid, oid))
+        self.conn.execute("DELETE FROM pg_db_role_setting WHERE setrole = ?", (oid,))
 
     def membership(self, roleid: int, member: int) -> tuple | None:
         """The direct pg_auth_members row (grantor, admin_option), or None."""
@@ -248,7 +271,8 @@ class GlobalCatalog:
 
     def rows(self, table: str) -> tuple[list[str], list[tuple]]:
         """All rows of one shared catalog table (for pg_catalog snapshots): (columns, rows)."""
-        if table not in ("pg_authid", "pg_database", "pg_auth_members", "pg_shdescription"):
+        if table not in ("pg_authid", "pg_database", "pg_auth_members", "pg_shdescription",
+                         "pg_db_role_setting"):
             raise ValueError(table)
         if table == "pg_shdescription":
             return ["objoid", "classoid", "description"], self._shared_descriptions()
@@ -333,6 +357,7 @@ class GlobalCatalog:
     def delete_database(self, oid: int) -> None:
         self.conn.execute("DELETE FROM pg_database WHERE oid = ?", (oid,))
         self._forget_description(oid)
+        self.conn.execute("DELETE FROM pg_db_role_setting WHERE setdatabase = ?", (oid,))
 
     _DATABASE_UPDATABLE = {"datdba", "datallowconn", "datistemplate", "datconnlimit"}
 
@@ -345,3 +370,32 @@ class GlobalCatalog:
         sets = ", ".join(f"{k} = ?" for k in columns)
         values = [int(v) if isinstance(v, bool) else v for v in columns.values()]
         self.conn.execute(f"UPDATE pg_database SET {sets} WHERE oid = ?", (*values, oid))
+
+    # -- per-role and per-database settings (ALTER ROLE/DATABASE ... SET; pg_db_role_setting)
+    def db_role_setting(self, database_oid: int, role_oid: int) -> list[str] | None:
+        """The 'name=value' items of one (database, role) pair (0 = all), None without a row."""
+        row = self.conn.execute("SELECT setconfig FROM pg_db_role_setting WHERE setdatabase = ? AND setrole = ?",
+                                (database_oid, role_oid)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def set_db_role_setting(self, database_oid: int, role_oid: int, items: list[str]) -> None:
+        """Store the items of one pair; an empty list removes the row (as PostgreSQL does)."""
+        if not items:
+            self.conn.execute("DELETE FROM pg_db_role_setting WHERE setdatabase = ? AND setrole = ?",
+                              (database_oid, role_oid))
+            return
+        self.conn.execute("INSERT INTO pg_db_role_setting (setdatabase, setrole, setconfig) VALUES (?, ?, ?)"
+                          " ON CONFLICT (setdatabase, setrole) DO UPDATE SET setconfig = excluded.setconfig",
+                          (database_oid, role_oid, json.dumps(items)))
+
+    def login_settings(self, database_oid: int, role_oid: int) -> list[tuple[str, list[str]]]:
+        """What a session of this role in this database starts with, most specific first
+        (PostgreSQL's process_settings): (pg_settings source, items) for the role in the
+        database, the role, the database, then every role everywhere."""
+        out = []
+        for source, db, role in (("database user", database_oid, role_oid), ("user", 0, role_oid),
+                                 ("database", database_oid, 0), ("global", 0, 0)):
+            items = self.db_role_setting(db, role)
+            if items:
+                out.append((source, items))
+        return out

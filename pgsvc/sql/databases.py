@@ -320,7 +320,8 @@ def alter_database_owner(engine, tr, text, node: ast.AlterOwnerStmt):
 
 
 def alter_database_set(engine, tr, text, node):
-    raise SqlError("0A000", "ALTER DATABASE ... SET is not supported")
+    from pgsvc.sql.db_role_settings import alter_database_set as build
+    return build(engine, tr, text, node)
 
 
 HANDLERS = {

@@ -205,7 +205,8 @@ def alter_role(engine, tr, text, node: ast.AlterRoleStmt):
 
 
 def alter_role_set(engine, tr, text, node):
-    raise SqlError("0A000", "ALTER ROLE ... SET is not supported")
+    from pgsvc.sql.db_role_settings import alter_role_set as build
+    return build(engine, tr, text, node)
 
 
 # --- ALTER ROLE ... RENAME TO ---------------------------------------------------------------

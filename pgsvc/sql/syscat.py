@@ -210,7 +210,8 @@ def _members_rows(engine, cols: list[str], rows: list[tuple]) -> list[tuple]:
 
 
 _SHARED_ROWS = {"pg_authid": _authid_rows, "pg_database": _database_rows, "pg_auth_members": _members_rows,
-                "pg_shdescription": lambda engine, cols, rows: rows}
+                "pg_shdescription": lambda engine, cols, rows: rows,
+                "pg_db_role_setting": lambda engine, cols, rows: rows}  # setconfig: JSON, text[]'s stored form
 
 
 # --- functions that read the shared catalog ------------------------------------------------

@@ -27,7 +27,7 @@ NODE = T  # pg_node_tree
 REL_OIDS = {"pg_type": 1247, "pg_attribute": 1249, "pg_class": 1259, "pg_authid": 1260,
             "pg_auth_members": 1261, "pg_database": 1262, "pg_namespace": 2615,
             "pg_roles": 12001, "pg_user": 12006, "pg_am": 2601, "pg_index": 2610, "pg_range": 3541, "pg_policy": 3256,
-            "pg_enum": 3501}
+            "pg_enum": 3501, "pg_db_role_setting": 2964}
 INT2VECTOR, OIDVECTOR = 22, 30
 
 COLUMNS: dict[str, list[tuple[str, int]]] = {
@@ -39,6 +39,7 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
                   ("rolcreatedb", B), ("rolcanlogin", B), ("rolreplication", B), ("rolbypassrls", B),
                   ("rolconnlimit", I4), ("rolpassword", T), ("rolvaliduntil", TZ)],
     "pg_auth_members": [("roleid", OID), ("member", OID), ("grantor", OID), ("admin_option", B)],
+    "pg_db_role_setting": [("setdatabase", OID), ("setrole", OID), ("setconfig", TEXTS)],
     "pg_roles": [("rolname", N), ("rolsuper", B), ("rolinherit", B), ("rolcreaterole", B), ("rolcreatedb", B),
                  ("rolcanlogin", B), ("rolreplication", B), ("rolconnlimit", I4), ("rolpassword", T),
                  ("rolvaliduntil", TZ), ("rolbypassrls", B), ("rolconfig", TEXTS), ("oid", OID)],
@@ -82,7 +83,7 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
                 ("typdefaultbin", NODE), ("typdefault", T), ("typacl", ACL)],
 }
 
-SHARED = ("pg_database", "pg_authid", "pg_auth_members", "pg_shdescription")
+SHARED = ("pg_database", "pg_authid", "pg_auth_members", "pg_shdescription", "pg_db_role_setting")
 STATIC = ("pg_type$builtin", "pg_am", "pg_range")  # pg_range: no range types yet (empty)
 # TEMP tables refilled before each statement that reads them (rows of the loaded catalog)
 DYNAMIC = ("pg_type$user", "pg_enum")
@@ -99,7 +100,8 @@ DYNAMIC += tuple(_stats.ENGINE_ROWS)
 # visible to SQL themselves
 SUPERUSER_ONLY = {"pg_authid"}
 # a relation's rows are made from these (refreshed first)
-DEPENDS = {"pg_roles": ("pg_authid",), "pg_user": ("pg_authid",), "pg_namespace": ("pg_authid",),
+DEPENDS = {"pg_roles": ("pg_authid", "pg_db_role_setting"), "pg_user": ("pg_authid", "pg_db_role_setting"),
+           "pg_namespace": ("pg_authid",),
            "pg_attribute": ("pg_type",), "pg_index": ("pg_type",), "pg_type": ("pg_type$builtin", "pg_type$user")}
 
 
@@ -110,14 +112,17 @@ def q(name: str) -> str:
 
 
 _BOOTSTRAP_NAME = f"(SELECT rolname FROM {q('pg_authid')} WHERE oid = 10)"
+# a role's own settings (ALTER ROLE r SET, in every database): pg_roles.rolconfig
+_ROLE_CONFIG = (f"(SELECT s.setconfig FROM {q('pg_db_role_setting')} s"
+                f" WHERE s.setrole = {q('pg_authid')}.oid AND s.setdatabase = 0)")
 
 VIEWS = {
     "pg_roles": f"""SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin,
         rolreplication, rolconnlimit, '********' AS rolpassword, rolvaliduntil, rolbypassrls,
-        NULL AS rolconfig, oid FROM {q('pg_authid')}""",
+        {_ROLE_CONFIG} AS rolconfig, oid FROM {q('pg_authid')}""",
     "pg_user": f"""SELECT rolname AS usename, oid AS usesysid, rolcreatedb AS usecreatedb,
         rolsuper AS usesuper, rolreplication AS userepl, rolbypassrls AS usebypassrls,
-        '********' AS passwd, rolvaliduntil AS valuntil, NULL AS useconfig
+        '********' AS passwd, rolvaliduntil AS valuntil, {_ROLE_CONFIG} AS useconfig
         FROM {q('pg_authid')} WHERE rolcanlogin""",
     # owners and ACLs from pgsvc$acl (pgsvc.sql.grants); without a row public belongs to
     # pg_database_owner with PostgreSQL 15's initial ACL, other schemas to the bootstrap

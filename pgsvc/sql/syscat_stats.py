@@ -139,6 +139,8 @@ def settings_rows(engine) -> list[tuple]:
         extra = pg[3] if pg else None
         if key in settings.session:
             source = "session" if s.context in ("user", "superuser") else "override"
+        elif key in settings.defaults:  # ALTER ROLE/DATABASE ... SET, the client's options
+            source = settings.default_sources.get(key, "client")
         elif settings.base.get(key) != s.default:
             source = "configuration file"
         else:
@@ -149,7 +151,8 @@ def settings_rows(engine) -> list[tuple]:
                      s.context, _VARTYPES.get(s.kind, "string"), source,
                      _bound(s.minimum, -INT_MAX - 1) if numeric else None,
                      _bound(s.maximum, INT_MAX) if numeric else None, enum,
-                     raw_setting(s, s.default), raw_setting(s, settings.base.get(key, s.default)),
+                     raw_setting(s, s.default),
+                     raw_setting(s, settings.defaults.get(key, settings.base.get(key, s.default))),
                      None, None, 0))
     rows += _planner_rows(engine, texts)
     rows.sort(key=lambda r: r[0].lower())

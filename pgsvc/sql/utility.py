@@ -373,7 +373,7 @@ PLANNER_SETTINGS = {
 def _apply_set(engine, name, value, local) -> Result:
     if name.lower() in PLANNER_SETTINGS:
         if value is None:
-            engine.planner_settings.pop(name.lower(), None)
+            _reset_planner_setting(engine, name.lower())
         else:
             engine.planner_settings[name.lower()] = value
         return Result(None, [], "SET")
@@ -399,15 +399,23 @@ def _apply_set(engine, name, value, local) -> Result:
 
 def _apply_reset(engine, name) -> Result:
     if name is not None and name.lower() in PLANNER_SETTINGS:
-        engine.planner_settings.pop(name.lower(), None)
+        _reset_planner_setting(engine, name.lower())
         return Result(None, [], "RESET")
     if name is None:
-        engine.planner_settings.clear()
+        engine.planner_settings = dict(engine.planner_defaults)
     engine.session.settings.reset_session(name)
     engine.apply_synchronous()
     engine.simple_cache.clear()
     engine.script_cache.clear()
     return Result(None, [], "RESET")
+
+
+def _reset_planner_setting(engine, key: str) -> None:
+    """Back to the session's start value (ALTER ROLE/DATABASE ... SET), else the default."""
+    if key in engine.planner_defaults:
+        engine.planner_settings[key] = engine.planner_defaults[key]
+    else:
+        engine.planner_settings.pop(key, None)
 
 
 def _show(engine, tr, text, node: ast.VariableShowStmt) -> Statement:
