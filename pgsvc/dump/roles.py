@@ -87,12 +87,38 @@ def config_statements(role: Role) -> list[str]:
     return [f"ALTER ROLE {quote_ident(role.name)} SET {set_clause(item)};" for item in role.config]
 
 
+def user_config_block(role: Role) -> str:
+    """A role's settings under pg_dumpall's 'User Config "name"' heading ('' without any)."""
+    if not role.config:
+        return ""
+    heading = role.name.replace("\n", " ").replace("\r", " ")  # a comment line stays one line
+    return f'\n--\n-- User Config "{heading}"\n--\n\n' + "".join(s + "\n" for s in config_statements(role))
+
+
+def database_config_statements(conn: Connection, dbname: str) -> list[str]:
+    """ALTER DATABASE d SET ... and ALTER ROLE r IN DATABASE d SET ..., as pg_dump writes
+    them for a database it creates (-C, and dumpall's databases but template1/postgres)."""
+    oid = f"(SELECT oid FROM pg_catalog.pg_database WHERE datname = {quote_literal(dbname)})"
+    own = conn.query("SELECT pg_catalog.unnest(setconfig) FROM pg_catalog.pg_db_role_setting "
+                     f"WHERE setrole = 0 AND setdatabase = {oid}").rows
+    per_role = conn.query("SELECT r.rolname, s.setconfig FROM pg_catalog.pg_db_role_setting s "
+                          f"JOIN pg_catalog.pg_roles r ON r.oid = s.setrole WHERE s.setdatabase = {oid} "
+                          "ORDER BY r.rolname").rows
+    name = quote_ident(dbname)
+    out = [f"ALTER DATABASE {name} SET {set_clause(item)};" for (item,) in own]
+    for role, config in per_role:
+        out += [f"ALTER ROLE {quote_ident(role)} IN DATABASE {name} SET {set_clause(item)};"
+                for item in parse_text_array(config)]
+    return out
+
+
 def set_clause(item: str) -> str:
-    """'name=value' from rolconfig as `name TO value`: list settings element by element."""
+    """'name=value' from setconfig as `name TO value` (pg_dump's makeAlterConfigCommand):
+    the name quoted as an identifier, list settings element by element."""
     name, _, value = item.partition("=")
     if name.lower() in LIST_SETTINGS:
-        return f"{name} TO " + ", ".join(quote_literal(v) for v in split_list(value))
-    return f"{name} TO {quote_literal(value)}"
+        return f"{quote_ident(name)} TO " + ", ".join(quote_literal(v) for v in split_list(value))
+    return f"{quote_ident(name)} TO {quote_literal(value)}"
 
 
 def split_list(value: str) -> list[str]:

@@ -15,8 +15,8 @@ from pgsvc.client import (ClientError, ConnInfoError, ConnParams, Connection, Se
                           password_from_file, resolve)
 from pgsvc.dump.options import DumpOptions
 from pgsvc.dump.quoting import quote_ident
-from pgsvc.dump.roles import (config_statements, membership_statement, read_memberships,
-                              read_roles, role_statements)
+from pgsvc.dump.roles import (membership_statement, read_memberships, read_roles, role_statements,
+                              user_config_block)
 from pgsvc.dump.script import (SET_LINES, DumpError, begin_snapshot, connect_name, create_database_statements,
                                dump_database)
 
@@ -167,9 +167,9 @@ def roles_section(conn: Connection, opts: DumpOptions, all_opts: DumpallOptions)
     parts.append("--\n-- Roles\n--\n\n")
     for role in roles:
         parts += [s + "\n" for s in role_statements(role, current)]
-    configs = [s for role in roles for s in config_statements(role)]
+    configs = "".join(user_config_block(role) for role in roles)
     if configs:
-        parts.append("\n--\n-- User Configurations\n--\n\n" + "\n".join(configs) + "\n")
+        parts.append("\n--\n-- User Configurations\n--\n" + configs)
     members = read_memberships(conn)
     if members:
         parts.append("\n--\n-- Role memberships\n--\n\n")

@@ -27,6 +27,7 @@ from pgsvc.dump.catalog import (PG_CLASS, PG_CONSTRAINT, PG_NAMESPACE, PG_TYPE, 
 from pgsvc.dump.options import DumpOptions
 from pgsvc.dump.order import dependency_order
 from pgsvc.dump.quoting import parse_copy_row, quote_ident, quote_literal
+from pgsvc.dump.roles import database_config_statements
 
 # pg_dump's preamble, less check_function_bodies, xmloption and default_table_access_method
 # (pgsvc has none of them, and the script needs none of them)
@@ -109,6 +110,9 @@ def create_database_statements(conn: Connection, dbname: str, opts: DumpOptions)
     if not opts.no_owner:
         parts.append(f"ALTER DATABASE {name} OWNER TO {quote_ident(owner)};\n\n")
     parts.append(f"\\connect {connect_name(dbname)}\n\n")
+    settings = database_config_statements(conn, dbname)  # pg_dump's DATABASE PROPERTIES
+    if settings:
+        parts.append("".join(line + "\n" for line in settings) + "\n")
     if not opts.no_privileges:
         parts += [g + "\n" for g in grant_statements("DATABASE", name, owner, acl)]
     return "".join(parts) + "\n"
