@@ -29,6 +29,9 @@ LIST_QUOTE = {"search_path", "temp_tablespaces", "session_preload_libraries",
               "shared_preload_libraries", "local_preload_libraries"}
 # role switches SET handles itself (pgsvc.sql.setrole); applied at start-up after the login
 ROLE_SWITCHES = {"role", "session_authorization"}
+# a transaction's own setting, which each transaction takes from default_transaction_read_only:
+# storable (PostgreSQL checks it), without effect at login
+TRANSACTION_ONLY = {"transaction_read_only"}
 _CUSTOM_PART = re.compile(r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*\Z")
 _K = enums.VariableSetKind
 
@@ -164,11 +167,18 @@ def reset_all(items: list[str], superuser: bool) -> list[str]:
 def check_item(name: str, value: str | None, superuser: bool) -> str:
     """The canonical name of a setting the current role may store (value None: only the
     name and the right to set it), or SET's error for it (validate_option_array_item)."""
-    from pgsvc.settings import DEFINITIONS, check_settable, parse_value
+    from pgsvc.settings import DEFINITIONS, check_settable, parse_bool, parse_value
     from pgsvc.sql.utility import PLANNER_SETTINGS
     key = name.lower()
     if key in ROLE_SWITCHES:
         return key
+    if key in TRANSACTION_ONLY:
+        if value is not None:
+            parse_bool(key, value)
+        return key
+    if key == "transaction_deferrable" and value is not None:
+        # as transaction_isolation below: its check hook runs after the statement's snapshot
+        raise SqlError("25001", "SET TRANSACTION [NOT] DEFERRABLE must be called before any query")
     if key in PLANNER_SETTINGS:
         if value is not None:
             check_planner_value(key, value)
@@ -255,7 +265,7 @@ def apply_at_login(settings, stored: list[tuple[str, list[str]]], taken: set[str
         for item in items:
             name, _, value = item.partition("=")
             key = name.lower()
-            if key in taken:
+            if key in taken or key in TRANSACTION_ONLY:
                 continue
             if key in PLANNER_SETTINGS or key in ROLE_SWITCHES:
                 deferred.append((key, value, source))
