@@ -392,10 +392,9 @@ class GlobalCatalog:
         """What a session of this role in this database starts with, most specific first
         (PostgreSQL's process_settings): (pg_settings source, items) for the role in the
         database, the role, the database, then every role everywhere."""
-        out = []
-        for source, db, role in (("database user", database_oid, role_oid), ("user", 0, role_oid),
-                                 ("database", database_oid, 0), ("global", 0, 0)):
-            items = self.db_role_setting(db, role)
-            if items:
-                out.append((source, items))
-        return out
+        rows = {(db, role): json.loads(config) for db, role, config in self.conn.execute(
+            "SELECT setdatabase, setrole, setconfig FROM pg_db_role_setting"
+            " WHERE setdatabase IN (0, ?) AND setrole IN (0, ?)", (database_oid, role_oid))}
+        order = (("database user", database_oid, role_oid), ("user", 0, role_oid),
+                 ("database", database_oid, 0), ("global", 0, 0))
+        return [(source, rows[(db, role)]) for source, db, role in order if rows.get((db, role))]
