@@ -208,6 +208,7 @@ def test_ssl_and_gssenc_requests_answered_n_without_ssl(srv):
 
 
 def test_cancel_request_with_wrong_pid_or_key_is_harmless(srv):
+    srv.wait_children(0)  # a child of an earlier test must not be taken for ours
     held = _silent_connection(_targets(srv)["tcp"])
     try:
         (backend,) = srv.wait_children(1)
@@ -321,6 +322,7 @@ def test_cancel_request_cancels_a_running_query(srv):
 
 
 def test_backend_killed_by_signal_is_logged_and_supervisor_stays(srv):
+    srv.wait_children(0)  # a child of an earlier test must not be taken for ours
     held = _silent_connection(_targets(srv)["tcp"])
     try:
         (backend,) = srv.wait_children(1)
