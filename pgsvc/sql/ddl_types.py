@@ -163,7 +163,7 @@ class DdlTypes(DdlAll):
         if ut.typtype != "d":
             raise SqlError("42809", f"{U.display_name(ut.oid)} is not a domain")
         self.check_owner_of(ut)
-        base, typmod = U.base_of(ut.oid), _domain_typmod(ut)
+        base, typmod = U.base_of(ut.oid), U.typmod_of(ut)
         kind = node.subtype
         if kind == "T":
             default = self.domain_default(node.def_, base, typmod) if node.def_ is not None else None
@@ -488,14 +488,6 @@ def _based_on(ut: U.UserType, typid: int) -> bool:
             return True
         ut = U.find(ut.basetype)
     return False
-
-
-def _domain_typmod(ut: U.UserType) -> int:
-    while ut is not None and ut.typtype == "d":
-        if ut.typmod >= 0:
-            return ut.typmod
-        ut = U.find(ut.basetype)
-    return -1
 
 
 def check_label(label: str) -> None:

@@ -388,15 +388,7 @@ def col_description(engine, relid, attnum):
 # --- registration ----------------------------------------------------------------------------
 
 def register(conn, engine) -> None:
-    from pgsvc.sql.functions.context import raise_sql
-
-    def guard(fn):
-        def call(*args):
-            try:
-                return fn(*args)
-            except SqlError as err:
-                raise_sql(engine.fctx, err)
-        return call
+    from pgsvc.sql.functions.context import reporting_sql_errors
 
     udfs = {
         "pgsvce_node_default": (4, lambda t, r, ty, tm: node_default(engine, t, r, ty, tm)),
@@ -417,7 +409,7 @@ def register(conn, engine) -> None:
         "pgsvce_reloptions": (1, reloptions),
     }
     for name, (nargs, fn) in udfs.items():
-        conn.create_function(name, nargs, guard(fn))
+        conn.create_function(name, nargs, reporting_sql_errors(engine.fctx, fn))
     _install_signatures()
 
 

@@ -342,15 +342,7 @@ def generate_subscripts(arr, dim, reverse=False):
 
 def register(conn, engine) -> None:
     """SQLite UDFs (engine-bound) and the translator's signatures."""
-    from pgsvc.sql.functions.context import raise_sql
-
-    def guard(fn):
-        def call(*args):
-            try:
-                return fn(*args)
-            except SqlError as err:
-                raise_sql(engine.fctx, err)
-        return call
+    from pgsvc.sql.functions.context import reporting_sql_errors
 
     udfs = {
         "pgsvce_format_type": (2, format_type),
@@ -386,7 +378,7 @@ def register(conn, engine) -> None:
         "pgsvce_array_dims": (1, array_dims),
     }
     for name, (nargs, fn) in udfs.items():
-        conn.create_function(name, nargs, guard(fn))
+        conn.create_function(name, nargs, reporting_sql_errors(engine.fctx, fn))
     _install_signatures()
 
 

@@ -76,7 +76,7 @@ def cooked_default(ut: U.UserType, engine=None) -> str | None:
     deparsed ('x@y'::text) by pgsvc.sql.deparse as pg_attrdef's are."""
     if ut.default is None:
         return None
-    deparsed = _deparse(engine, ut.default, None, (U.base_of(ut.oid), _domain_typmod(ut)), False)
+    deparsed = _deparse(engine, ut.default, None, (U.base_of(ut.oid), U.typmod_of(ut)), False)
     if deparsed is not None:
         return deparsed
     import pglast
@@ -90,14 +90,6 @@ def cooked_default(ut: U.UserType, engine=None) -> str | None:
     if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Integer) and base == O.INT4:
         return str(node.val.ival)
     return ut.default
-
-
-def _domain_typmod(ut: U.UserType) -> int:
-    while ut is not None and ut.typtype == "d":
-        if ut.typmod >= 0:
-            return ut.typmod
-        ut = U.find(ut.basetype)
-    return -1
 
 
 def _deparse(engine, text: str, value: tuple[int, int] | None, target: tuple[int, int], pretty: bool) -> str | None:
@@ -142,7 +134,7 @@ def domain_conbin(engine, oid) -> str | None:
     ut, check = _find_check(int(oid))
     if check is None:
         return None
-    value = (U.base_of(ut.oid), _domain_typmod(ut))
+    value = (U.base_of(ut.oid), U.typmod_of(ut))
     return _deparse(engine, check.expr, value, (O.BOOL, -1), False) or check.expr
 
 
@@ -151,7 +143,7 @@ def domain_constraintdef(engine, oid, pretty) -> str | None:
     ut, check = _find_check(int(oid))
     if check is None:
         return None
-    value = (U.base_of(ut.oid), _domain_typmod(ut))
+    value = (U.base_of(ut.oid), U.typmod_of(ut))
     text = _deparse(engine, check.expr, value, (O.BOOL, -1), bool(pretty))
     return f"CHECK ({text if text is not None else check.expr})"
 

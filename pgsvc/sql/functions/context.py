@@ -67,3 +67,14 @@ def raise_sql(ctx: FunctionContext | None, sqlstate: str | SqlError, message: st
     if ctx is not None:
         ctx.pending_error = err
     raise UdfError(err.message)
+
+
+def reporting_sql_errors(ctx: FunctionContext, fn):
+    """fn as a SQLite UDF: a SqlError it raises reaches the client as itself (via
+    raise_sql), not as SQLite's generic 'user-defined function raised exception'."""
+    def call(*args):
+        try:
+            return fn(*args)
+        except SqlError as err:
+            raise_sql(ctx, err)
+    return call

@@ -135,6 +135,15 @@ def base_of(oid: int) -> int:
     return oid
 
 
+def typmod_of(ut: UserType) -> int:
+    """A domain's typmod: its own, else the nearest one down the chain of domains (-1 if none)."""
+    while ut is not None and ut.typtype == "d":
+        if ut.typmod >= 0:
+            return ut.typmod
+        ut = find(ut.basetype)
+    return -1
+
+
 # --- names -----------------------------------------------------------------------------
 
 def _split(text: str) -> tuple[str | None, str]:
