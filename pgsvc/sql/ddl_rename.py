@@ -60,28 +60,19 @@ def _sequence_writes(engine, seq, new: str) -> list[tuple[str, tuple]]:
     return writes
 
 
-def _rename_regclass_literals(engine, text: str, seq, new: str) -> str:
-    from pgsvc.sql.syscat_describe import find_relation
+def _rewrite_expr(text: str, edit) -> str:
+    """The stored expression `text` with edit(node) applied to every node of its tree;
+    edit returns True where it changed something. Unchanged text is returned as it was."""
     try:
         node = pglast.parse_sql(f"SELECT {text}")[0].stmt.targetList[0].val
     except pglast.parser.ParseError:
         return text
-    changed = []
+    changed = False
 
     def visit(n):
-        if isinstance(n, ast.TypeCast) and isinstance(n.arg, ast.A_Const) and isinstance(n.arg.val, ast.String) \
-                and [x.sval for x in n.typeName.names][-1] == "regclass":
-            try:
-                found = find_relation(engine, n.arg.val.sval)
-            except Exception:  # noqa: BLE001 - not a relation name this rename is about
-                found = None
-            if found is not None and found.oid == seq.oid:
-                qualified = "." in n.arg.val.sval
-                from pgsvc.sql.deparse import quote_ident
-                name = quote_ident(new)
-                n.arg = ast.A_Const(val=ast.String(sval=f"{quote_ident(seq.schema)}.{name}" if qualified else name))
-                changed.append(n)
-        elif isinstance(n, ast.Node):
+        nonlocal changed
+        if isinstance(n, ast.Node):
+            changed = edit(n) or changed
             for slot in n.__slots__:
                 visit(getattr(n, slot, None))
         elif isinstance(n, (tuple, list)):
@@ -89,29 +80,39 @@ def _rename_regclass_literals(engine, text: str, seq, new: str) -> str:
                 visit(x)
     visit(node)
     return _deparse(node) if changed else text
+
+
+def _rename_regclass_literals(engine, text: str, seq, new: str) -> str:
+    from pgsvc.sql.deparse import quote_ident
+    from pgsvc.sql.syscat_describe import find_relation
+
+    def edit(n) -> bool:
+        if not (isinstance(n, ast.TypeCast) and isinstance(n.arg, ast.A_Const) and isinstance(n.arg.val, ast.String)
+                and [x.sval for x in n.typeName.names][-1] == "regclass"):
+            return False
+        try:
+            found = find_relation(engine, n.arg.val.sval)
+        except Exception:  # noqa: BLE001 - not a relation name this rename is about
+            found = None
+        if found is None or found.oid != seq.oid:
+            return False
+        name = quote_ident(new)
+        qualified = "." in n.arg.val.sval
+        n.arg = ast.A_Const(val=ast.String(sval=f"{quote_ident(seq.schema)}.{name}" if qualified else name))
+        return True
+    return _rewrite_expr(text, edit)
 
 
 def _rename_in_expr(text: str, table: str, old: str, new: str) -> str:
-    try:
-        node = pglast.parse_sql(f"SELECT {text}")[0].stmt.targetList[0].val
-    except pglast.parser.ParseError:
-        return text
-    changed = []
-
-    def visit(n):
-        if isinstance(n, ast.ColumnRef):
-            names = [f.sval if isinstance(f, ast.String) else None for f in n.fields]
-            if names[-1] == old and (len(names) == 1 or names[-2] == table):
-                n.fields = tuple(n.fields[:-1]) + (ast.String(sval=new),)
-                changed.append(n)
-        elif isinstance(n, ast.Node):
-            for slot in n.__slots__:
-                visit(getattr(n, slot, None))
-        elif isinstance(n, (tuple, list)):
-            for x in n:
-                visit(x)
-    visit(node)
-    return _deparse(node) if changed else text
+    def edit(n) -> bool:
+        if not isinstance(n, ast.ColumnRef):
+            return False
+        names = [f.sval if isinstance(f, ast.String) else None for f in n.fields]
+        if names[-1] == old and (len(names) == 1 or names[-2] == table):
+            n.fields = tuple(n.fields[:-1]) + (ast.String(sval=new),)
+            return True
+        return False
+    return _rewrite_expr(text, edit)
 
 
 def _view_writes(engine, rel, column=None, relname=None) -> list[tuple[str, tuple]]:
