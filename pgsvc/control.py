@@ -120,7 +120,7 @@ def open_log(logfile: str, opts):
 
 
 def _open_as_account(logfile: str, flags: int, opts) -> int:
-    from pgsvc.privileges import lookup_account
+    from pgsvc.os_account import lookup_account
     from pgsvc.supervisor.startup import account_name
 
     name = account_name(opts)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate pgsvc/sql/pg15_catalog_data.py from a running PostgreSQL 15 (build time only).
+"""Generate pgsvc/sql/catalog/system/pg15_data.py from a running PostgreSQL 15 (build time only).
 
 pgsvc's pg_proc, pg_operator, pg_cast, pg_aggregate and pg_language carry PostgreSQL
 15's real OIDs and attributes for the functions, operators and casts pgsvc has. They
@@ -34,7 +34,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-OUT = ROOT / "pgsvc" / "sql" / "pg15_catalog_data.py"
+OUT = ROOT / "pgsvc" / "sql" / "catalog" / "system" / "pg15_data.py"
 
 # catalog functions clients call (names pgsvc may add later are fetched ahead of time)
 CATALOG_NAMES = """
@@ -76,7 +76,7 @@ def pgsvc_names() -> set[str]:
     import sqlite3
     import types
 
-    from pgsvc.sql import syscat
+    from pgsvc.sql.catalog.system import relations as syscat
     from pgsvc.sql.functions import FUNCTIONS
     from pgsvc.sql.translate.funcs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
     syscat.register(sqlite3.connect(":memory:"), types.SimpleNamespace(fctx=None, session=None))

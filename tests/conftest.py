@@ -246,10 +246,10 @@ def engine_available() -> bool:
     """Whether the SQL engine exists yet (backends need it to finish start-up): committed
     (not a half-written file in a shared work tree) and importable."""
     if not _ENGINE:
-        tracked = subprocess.run(["git", "ls-files", "--error-unmatch", "pgsvc/sql/engine.py"],
+        tracked = subprocess.run(["git", "ls-files", "--error-unmatch", "pgsvc/sql/exec/engine.py"],
                                  cwd=ROOT, capture_output=True).returncode == 0
         importable = tracked and subprocess.run(
-            [sys.executable, "-c", "from pgsvc.sql.engine import Engine"], cwd=ROOT,
+            [sys.executable, "-c", "from pgsvc.sql.exec.engine import Engine"], cwd=ROOT,
             capture_output=True, timeout=60).returncode == 0
         _ENGINE.append(importable or (not (ROOT / ".git").exists()
                                       and (ROOT / "pgsvc" / "sql" / "engine.py").exists()))
@@ -258,7 +258,7 @@ def engine_available() -> bool:
 
 def require_engine() -> None:
     if not engine_available():
-        cannot_run("needs the SQL engine (pgsvc/sql/engine.py) to complete a connection")
+        cannot_run("needs the SQL engine (pgsvc/sql/exec/engine.py) to complete a connection")
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ import setproctitle
 from pgsvc.backend import protocol
 from pgsvc.backend.auth import Authenticator, auth_failed
 from pgsvc.backend.conn import ClientConnection, ConnectionClosed
-from pgsvc.cluster.catalog import GlobalCatalog
+from pgsvc.cluster.global_catalog import GlobalCatalog
 from pgsvc.cluster.hba import ClientInfo, match
 from pgsvc.cluster.config import ConfigError, parse_setting
 from pgsvc.errors import (
@@ -281,7 +281,7 @@ def _authenticate(ctx, conn: ClientConnection, catalog: GlobalCatalog, user: str
         raise FatalError(INVALID_CATALOG_NAME, f'database "{database}" does not exist')
     if not db.allow_conn:
         raise FatalError("55000", f'database "{database}" is not currently accepting connections')
-    from pgsvc.sql.authz import may_connect
+    from pgsvc.sql.catalog.authz import may_connect
     if not may_connect(catalog, role, db):  # PostgreSQL's CheckMyDatabase, before the limits
         raise FatalError("42501", f'permission denied for database "{database}"',
                          detail="User does not have CONNECT privilege.")
@@ -354,7 +354,7 @@ def apply_startup_options(settings, params: dict[str, str]) -> list[tuple[str, s
     """Start-up packet parameters and `options` (-c name=value, --name=value) as the values
     the session starts with (RESET returns to them, as to PostgreSQL's PGC_S_CLIENT
     values). Returns the planner knobs among them, which live in the engine:
-    [(name, value, "client")] for pgsvc.sql.db_role_settings.apply_deferred."""
+    [(name, value, "client")] for pgsvc.sql.commands.role_settings.apply_deferred."""
     planner: list[tuple[str, str, str]] = []
     for name, value in params.items():
         if name in ("user", "database", "replication"):
@@ -368,7 +368,7 @@ def apply_startup_options(settings, params: dict[str, str]) -> list[tuple[str, s
 
 
 def _set_startup(settings, name: str, value: str, planner: list) -> None:
-    from pgsvc.sql.utility import PLANNER_SETTINGS
+    from pgsvc.sql.commands.utility import PLANNER_SETTINGS
     if name.lower() in PLANNER_SETTINGS:
         planner.append((name.lower(), value, "client"))
         return

@@ -4,7 +4,7 @@ Simple Query (several statements in one implicit transaction), Extended Query
 (Parse/Bind/Describe/Execute/Close/Sync/Flush; named and unnamed statements and
 portals; after an error, skip to Sync), COPY in and out, cancel and terminate,
 statement_timeout, idle timeouts, SIGHUP reload. Meaning is the SQL engine's
-(pgsvc.sql.engine via the pgsvc.sql.api contract); this module moves bytes.
+(pgsvc.sql.exec.engine via the pgsvc.sql.api contract); this module moves bytes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import setproctitle
 
 from pgsvc.backend import protocol as P
 from pgsvc.backend.conn import ClientConnection, ConnectionClosed
-from pgsvc.backend.copying import CopyRunner
+from pgsvc.backend.copy_flow import CopyRunner
 from pgsvc.backend.main import BackendSignals, apply_startup_options
 from pgsvc.errors import (
     ADMIN_SHUTDOWN,
@@ -81,7 +81,7 @@ class Session:
               stored: list = ()) -> Session:
         """`stored`: the login's ALTER ROLE/DATABASE ... SET items (GlobalCatalog.login_settings);
         the client's start-up options win over them, as in PostgreSQL."""
-        from pgsvc.sql.db_role_settings import apply_at_login, apply_deferred
+        from pgsvc.sql.commands.role_settings import apply_at_login, apply_deferred
         state = ctx.state
         settings = state.settings.copy_base()
         deferred = apply_startup_options(settings, params)
@@ -128,7 +128,7 @@ class Session:
         self.registry.set_identity(role.name, db.name, settings.show("application_name"))
 
     def open_engine(self) -> None:
-        from pgsvc.sql.engine import Engine
+        from pgsvc.sql.exec.engine import Engine
 
         info = SessionInfo(
             datadir=self.ctx.state.layout.datadir,

@@ -12,12 +12,12 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from pgsvc.backend.auth import encrypt_password
-from pgsvc.cluster.catalog import BOOTSTRAP_SUPERUSER_OID, GlobalCatalog
+from pgsvc.cluster.global_catalog import BOOTSTRAP_SUPERUSER_OID, GlobalCatalog
 from pgsvc.cluster.config import render_config
 from pgsvc.cluster.hba import default_hba
 from pgsvc.cluster.layout import Layout, marker_text
 from pgsvc.errors import PgsvcError
-from pgsvc.privileges import Account, current_account, drop_privileges, lookup_account
+from pgsvc.os_account import Account, current_account, drop_privileges, lookup_account
 
 AUTH_METHODS = ("trust", "scram-sha-256", "md5", "password", "peer", "reject")
 # PostgreSQL's fixed OIDs for the databases initdb makes.

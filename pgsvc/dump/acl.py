@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pgsvc.dump.catalog import parse_text_array
+from pgsvc.dump.introspect import parse_text_array
 from pgsvc.dump.quoting import quote_ident
 
 # privilege letters in aclitem order, and their SQL names

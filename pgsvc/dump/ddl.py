@@ -4,7 +4,7 @@ pg_dump breaks lines), so a diff against a pg_dump of the same schema is small."
 
 from __future__ import annotations
 
-from pgsvc.dump.catalog import Column, Constraint, Relation, Schema, Sequence, UserType
+from pgsvc.dump.introspect import Column, Constraint, Relation, Schema, Sequence, UserType
 from pgsvc.dump.quoting import qualified, quote_ident, quote_literal
 
 # the bounds a sequence of each type has when MINVALUE/MAXVALUE are not given

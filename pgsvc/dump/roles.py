@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pgsvc.client import Connection
-from pgsvc.dump.catalog import parse_text_array
+from pgsvc.dump.introspect import parse_text_array
 from pgsvc.dump.quoting import quote_ident, quote_literal
 
 # settings whose values are lists of names, each quoted on its own (GUC_LIST_QUOTE)

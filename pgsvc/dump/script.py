@@ -22,7 +22,7 @@ from pgsvc import __version__
 from pgsvc.client import Connection
 from pgsvc.dump import ddl
 from pgsvc.dump.acl import grant_statements
-from pgsvc.dump.catalog import (PG_CLASS, PG_CONSTRAINT, PG_NAMESPACE, PG_TYPE, Database, Relation,
+from pgsvc.dump.introspect import (PG_CLASS, PG_CONSTRAINT, PG_NAMESPACE, PG_TYPE, Database, Relation,
                                 UserType, read_database)
 from pgsvc.dump.options import DumpOptions
 from pgsvc.dump.order import dependency_order

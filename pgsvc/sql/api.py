@@ -13,7 +13,7 @@ datetime.datetime; timestamptz -> aware datetime.datetime; interval ->
 pgsvc.sql.types.Interval; uuid -> uuid.UUID; json/jsonb -> str (JSON text);
 arrays -> list (None for NULL elements). NULL is None everywhere.
 
-The engine class is `pgsvc.sql.engine.Engine` with the methods of `EngineProtocol`.
+The engine class is `pgsvc.sql.exec.engine.Engine` with the methods of `EngineProtocol`.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from pgsvc.cluster.hba import HbaError, load_hba
 from pgsvc.cluster.layout import Layout
 from pgsvc.cluster.lockfile import STATUS_STARTING, LockFile
 from pgsvc.errors import StartupError
-from pgsvc.privileges import Account, ensure_not_root
+from pgsvc.os_account import Account, ensure_not_root
 from pgsvc.settings import Settings
 from pgsvc.supervisor import listen
 from pgsvc.supervisor.logs import setup_logging

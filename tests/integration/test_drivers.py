@@ -119,7 +119,7 @@ def test_psycopg_copy_in_and_out_row_for_row(shared_server):
 
 
 # asyncpg introspects array codecs with a query joining pg_type, pg_namespace and pg_range
-# (served by pgsvc.sql.syscat since issue #4); nothing here needs more catalog yet.
+# (served by pgsvc.sql.catalog.system.relations since issue #4); nothing here needs more catalog yet.
 ASYNCPG_NEEDS_CATALOG: set[str] = set()
 
 

@@ -1,4 +1,4 @@
-"""pgsvc.sql.acl: aclitem semantics without a server (the integration tests compare the
+"""pgsvc.sql.catalog.acl: aclitem semantics without a server (the integration tests compare the
 same behaviour with PostgreSQL 15 through real clients)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pgsvc.errors import SqlError
-from pgsvc.sql import acl as A
+from pgsvc.sql.catalog import acl as A
 
 NAMES = {10: "postgres", 20: "alice", 30: "bob", 40: "carol", 50: "we ird"}
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 import pytest
 
 from pgsvc.errors import SqlError
-from pgsvc.sql import regtypes, syscat_funcs, syscat_procs, syscat_sizes
+from pgsvc.sql.catalog import regtypes
+from pgsvc.sql.pg_functions import catalog_funcs as syscat_funcs
+from pgsvc.sql.catalog.system import procs as syscat_procs
+from pgsvc.sql.pg_functions import sizes as syscat_sizes
 from pgsvc.sql.types import binary_encoder, text_encoder
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.regoid import RegOid

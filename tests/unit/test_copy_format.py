@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pgsvc.backend.copy import CopyInParser, format_csv_row, format_text_row, header_line, split_csv, split_text
+from pgsvc.backend.copy_format import CopyInParser, format_csv_row, format_text_row, header_line, split_csv, split_text
 from pgsvc.errors import SqlError
 from pgsvc.sql.api import Column, CopySpec
 

@@ -1,4 +1,4 @@
-"""pg_db_role_setting in the shared catalog (pgsvc.cluster.catalog): an older data
+"""pg_db_role_setting in the shared catalog (pgsvc.cluster.global_catalog): an older data
 directory gets the table when opened; rows per (database, role); what a login reads, most
 specific first; DROP ROLE / DROP DATABASE take their rows."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from pgsvc.cluster.catalog import GlobalCatalog
+from pgsvc.cluster.global_catalog import GlobalCatalog
 from pgsvc.cluster.layout import Layout
 
 

@@ -14,7 +14,7 @@ from pgsvc.client import messages as m
 from pgsvc.client.conninfo import ConnInfoError, ConnParams, password_from_file, resolve, split_pgpass_line
 from pgsvc.client.connection import md5_response
 from pgsvc.dump.acl import grant_statements, parse_aclitem
-from pgsvc.dump.catalog import Sequence, parse_text_array
+from pgsvc.dump.introspect import Sequence, parse_text_array
 from pgsvc.dump.ddl import sequence_options
 from pgsvc.dump.options import DumpOptions, matches
 from pgsvc.dump.order import dependency_order

@@ -14,7 +14,7 @@ import pytest
 from pgsvc.errors import SqlError
 from pgsvc.settings import Settings
 from pgsvc.sql.api import SessionInfo
-from pgsvc.sql.engine import Engine
+from pgsvc.sql.exec.engine import Engine
 from pgsvc.sql.types import oids as O
 
 

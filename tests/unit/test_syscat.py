@@ -1,4 +1,4 @@
-"""pg_catalog relations (pgsvc.sql.syscat, syscat_defs) and role-statement helpers, without
+"""pg_catalog relations (pgsvc.sql.catalog.system.relations, syscat_defs) and role-statement helpers, without
 a server: every relation's SQLite source yields exactly the declared PostgreSQL columns,
 row makers fit their relations, stored forms of special values, option parsing errors."""
 
@@ -12,10 +12,10 @@ import pglast
 import pytest
 
 from pgsvc.errors import SqlError
-from pgsvc.sql import catalog as C
-from pgsvc.sql import syscat
-from pgsvc.sql.roles import collect_options
-from pgsvc.sql.syscat_defs import AM_ROWS, COLUMNS, DEPENDS, DYNAMIC, SHARED, STATIC, VIEWS, q, type_rows
+from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog.system import relations as syscat
+from pgsvc.sql.commands.roles import collect_options
+from pgsvc.sql.catalog.system.pg_catalog_defs import AM_ROWS, COLUMNS, DEPENDS, DYNAMIC, SHARED, STATIC, VIEWS, q, type_rows
 from pgsvc.sql.types import dates as D
 
 
@@ -81,7 +81,7 @@ def test_valid_until_stored_form():
 
 
 def test_encodings_and_catalog_relations():
-    # (to_regtype & co. are pgsvc.sql.syscat_funcs', tested in test_catalog_functions)
+    # (to_regtype & co. are pgsvc.sql.pg_functions.catalog_funcs', tested in test_catalog_functions)
     assert syscat.encoding_name(6) == "UTF8" and syscat.encoding_name(None) is None
     assert syscat.find("pg_catalog", "pg_class").oid == 1259 and syscat.find("public", "pg_class") is None
 
@@ -96,7 +96,7 @@ def test_role_options_conflict_like_postgresql():
     assert collect_options(node.options, {"password", "connectionlimit"}) == {"password": "p", "connectionlimit": 2}
 
 
-# --- deparsing (pgsvc.sql.deparse*): stored expressions and views as PostgreSQL 15 prints them
+# --- deparsing (pgsvc.sql.deparse.printing*): stored expressions and views as PostgreSQL 15 prints them
 
 class _Engine:
     """What the deparser reads of an engine: the catalog snapshot and the search path."""
@@ -159,7 +159,7 @@ def engine():
     ("10000000000", ("int8", -1), "'10000000000'::bigint", "'10000000000'::bigint"),
 ])
 def test_stored_expressions_print_as_postgresql(engine, source, target, plain, pretty):
-    from pgsvc.sql import syscat_describe as SD
+    from pgsvc.sql.pg_functions import describe as SD
     from pgsvc.sql.types import oids as O
     if target is None:
         stored = SD.node_check(engine, source, 16400)
@@ -174,7 +174,7 @@ def test_stored_expressions_print_as_postgresql(engine, source, target, plain, p
 
 
 def test_check_keys_are_the_columns_read(engine):
-    from pgsvc.sql import syscat_describe as SD
+    from pgsvc.sql.pg_functions import describe as SD
     assert SD.check_keys(engine, "price > 0 AND length(note) < id", 16400) == "[1, 2, 4]"
     assert SD.check_keys(engine, "unparsable (", 16400) == "[]"
 
@@ -182,8 +182,8 @@ def test_check_keys_are_the_columns_read(engine):
 def test_view_queries_print_as_postgresql(engine):
     import pglast
 
-    from pgsvc.sql.deparse_query import analyze_select, query_text
-    from pgsvc.sql.syscat_describe import _analyzer
+    from pgsvc.sql.deparse.query import analyze_select, query_text
+    from pgsvc.sql.pg_functions.describe import _analyzer
 
     def viewdef(sql, pretty=True, names=None):
         q = analyze_select(_analyzer(engine), pglast.parse_sql(sql)[0].stmt)
@@ -213,6 +213,6 @@ def test_view_queries_print_as_postgresql(engine):
 
 
 def test_identifiers_quoted_as_postgresql():
-    from pgsvc.sql.deparse import quote_ident
+    from pgsvc.sql.deparse.printing import quote_ident
     assert [quote_ident(n) for n in ("abc", "a_1", "Abc", "select", "my view", "été", "a$b", "_x")] == \
         ["abc", "a_1", '"Abc"', '"select"', '"my view"', '"été"', '"a$b"', "_x"]

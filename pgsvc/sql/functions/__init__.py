@@ -20,7 +20,7 @@ from pgsvc.sql.functions.casts import CASTS, find_cast  # noqa: F401
 from pgsvc.sql.functions.operators import OPERATORS  # noqa: F401
 from pgsvc.sql.functions.library import FUNCTIONS  # noqa: F401
 from pgsvc.sql.functions.aggregates import AGGREGATES as _AGGREGATES
-from pgsvc.sql.functions.udfs import like_to_glob  # noqa: F401
+from pgsvc.sql.functions.core_udfs import like_to_glob  # noqa: F401
 from pgsvc.sql.functions.register import register_all  # noqa: F401
 
 from pgsvc.sql.functions.fmt_funcs import format_sigs as _format_sigs

@@ -16,7 +16,7 @@ from decimal import Decimal, localcontext
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.context import FunctionContext
 from pgsvc.sql.functions.signatures import FuncSig
-from pgsvc.sql.functions.udfs import div_scale
+from pgsvc.sql.functions.core_udfs import div_scale
 from pgsvc.sql.functions.values import dec, num_out
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.jsontext import dumps_json, dumps_jsonb, loads
@@ -271,7 +271,7 @@ def _stat_class(kind: str, numeric: bool):
 
 def _numeric_stat(values: list, sample: bool, stddev: bool):
     """numeric_stddev_internal: (N*sumX2 - sumX^2) / (N*(N-1) or N*N), PostgreSQL's scale."""
-    from pgsvc.sql.functions.udfs import div_scale
+    from pgsvc.sql.functions.core_udfs import div_scale
     n = len(values)
     if n == 0 or (sample and n == 1):
         return None

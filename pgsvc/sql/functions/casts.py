@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pgsvc.sql.functions.signatures import CastSig
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.catalog import all_types, find_oid
+from pgsvc.sql.types.pg_type import all_types, find_oid
 
 INTS = (O.INT2, O.INT4, O.INT8)
 FLOATS = (O.FLOAT4, O.FLOAT8)

@@ -17,7 +17,7 @@ _UNITS = ("microseconds", "milliseconds", "second", "minute", "hour", "day", "we
 def _offset(us: int, ctx: FunctionContext, with_tz: bool) -> int:
     if not with_tz:
         return 0
-    from pgsvc.sql.functions.udfs import _offset_at
+    from pgsvc.sql.functions.core_udfs import _offset_at
     return _offset_at(us, ctx.format_context().tzinfo)
 
 

@@ -9,7 +9,7 @@ from pgsvc import PG_COMPAT_VERSION
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions import jsonarr as J
 from pgsvc.sql.functions.signatures import FuncSig
-from pgsvc.sql.functions.udfs import pg_regex
+from pgsvc.sql.functions.core_udfs import pg_regex
 from pgsvc.sql.functions.values import dec, num_out
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pgsvc.sql.functions.signatures import OperSig
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.catalog import all_types
+from pgsvc.sql.types.pg_type import all_types
 
 INTS = (O.INT2, O.INT4, O.INT8)
 _RANK = {O.INT2: 0, O.INT4: 1, O.INT8: 2}

@@ -19,8 +19,8 @@ def _guard(ctx: FunctionContext, fn):
 
 
 def all_udfs(ctx: FunctionContext) -> dict:
-    from pgsvc.sql.functions.libudfs import make_library_udfs
-    from pgsvc.sql.functions.udfs import make_core_udfs
+    from pgsvc.sql.functions.library_udfs import make_library_udfs
+    from pgsvc.sql.functions.core_udfs import make_core_udfs
     udfs = make_core_udfs(ctx)
     udfs.update(make_library_udfs(ctx))
     from pgsvc.sql.functions.datefuncs import make_udfs

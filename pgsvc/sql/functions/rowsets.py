@@ -55,7 +55,7 @@ def srf_rows(name: str, oids: str, *args) -> str:
     stored-form arguments; its rows as a JSON array of packed one-value rows."""
     from pgsvc.sql.functions.library import FUNCTIONS
     from pgsvc.sql.types import sqlite_adapter
-    from pgsvc.sql.types.catalog import find_oid
+    from pgsvc.sql.types.pg_type import find_oid
     arg_oids = tuple(int(o) for o in oids.split(",") if o)
     sig = _find_set_function(FUNCTIONS, name, arg_oids)
     if any(a is None for a in args) and sig.strict:
@@ -71,7 +71,7 @@ def srf_rows(name: str, oids: str, *args) -> str:
 
 
 def _find_set_function(functions, name: str, arg_oids: tuple):
-    from pgsvc.sql.resolve import ANY_OIDS
+    from pgsvc.sql.translate.resolve import ANY_OIDS
     for sig in functions.get(name, ()):
         if sig.kind == "set" and sig.generator is not None and len(sig.arg_oids) == len(arg_oids) and all(
                 s == a or s in ANY_OIDS for s, a in zip(sig.arg_oids, arg_oids)):
@@ -80,7 +80,7 @@ def _find_set_function(functions, name: str, arg_oids: tuple):
 
 
 def _result_type(ret: int, arg_oids: tuple, find_oid) -> int:
-    from pgsvc.sql.resolve import ANY_OIDS
+    from pgsvc.sql.translate.resolve import ANY_OIDS
     from pgsvc.sql.types import oids as O
     if ret in ANY_OIDS and arg_oids:
         t = find_oid(arg_oids[0])

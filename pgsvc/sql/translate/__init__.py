@@ -12,8 +12,9 @@ from __future__ import annotations
 from pglast import ast
 
 from pgsvc.errors import SqlError
-from pgsvc.sql import infoschema, syscat
-from pgsvc.sql.catalog import Catalog, Relation
+from pgsvc.sql.catalog.system import information_schema as infoschema
+from pgsvc.sql.catalog.system import relations as syscat
+from pgsvc.sql.catalog.database import Catalog, Relation
 from pgsvc.sql.translate.dml import DmlMixin
 from pgsvc.sql.translate.expr import ExprMixin, _loc
 from pgsvc.sql.translate.funcs import FuncMixin
@@ -42,7 +43,7 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, TargetSrfMixin, DmlMixin):
         self.in_window_ok = True
         self.alias_seq = 0
         self._last_operands = (None, None)
-        # privileges the statement needs, checked at each execution (pgsvc.sql.authz):
+        # privileges the statement needs, checked at each execution (pgsvc.sql.catalog.authz):
         # (kind 'n' schema / 'r' relation, name or OID, letters, check-as role (0 = current), any-of)
         self.privs_needed: list[tuple] = []
         self.check_as = 0  # inside a view's query: the view owner's role
@@ -53,11 +54,11 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, TargetSrfMixin, DmlMixin):
         return self.engine.fctx.format_context()
 
     def search_path(self) -> list[str]:
-        from pgsvc.sql.authz import authz
+        from pgsvc.sql.catalog.authz import authz
         return authz(self.engine).usable_schemas(self.engine.search_path())
 
     def need(self, rel: Relation, letters: str) -> None:
-        """Record that the statement uses `rel` needing `letters` (pgsvc.sql.acl codes)."""
+        """Record that the statement uses `rel` needing `letters` (pgsvc.sql.catalog.acl codes)."""
         item = ("r", rel.oid, letters, self.check_as, False)
         if item not in self.privs_needed:
             self.privs_needed.append(item)

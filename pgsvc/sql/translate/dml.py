@@ -15,11 +15,11 @@ import pglast
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.catalog import Attr, Relation
+from pgsvc.sql.catalog.database import Attr, Relation
 from pgsvc.sql.translate.expr import Ex, _loc, quote_ident
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.catalog import format_type
+from pgsvc.sql.types.pg_type import format_type
 
 
 @dataclass
@@ -357,5 +357,5 @@ def column_default(attr: Attr) -> str | None:
     """The column's default, else its domain's (the nearest in a chain of domains)."""
     if attr.default is not None or not attr.domain_oid:
         return attr.default
-    from pgsvc.sql.domains import domain_chain
+    from pgsvc.sql.translate.domains import domain_chain
     return next((d.default for d in domain_chain(attr.domain_oid) if d.default is not None), None)

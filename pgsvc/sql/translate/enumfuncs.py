@@ -1,6 +1,6 @@
 """PostgreSQL's anyenum functions: min/max(anyenum), enum_first, enum_last,
 enum_range(anyenum) and enum_range(anyenum, anyenum), resolved for the argument's enum
-type (pgsvc.sql.resolve asks here before its catalogue).
+type (pgsvc.sql.translate.resolve asks here before its catalogue).
 
 The arguments of enum_first/enum_last/enum_range(x) only name the enum type, so the
 labels are read from the loaded catalog at translation; ALTER TYPE ... ADD/RENAME VALUE

@@ -14,13 +14,13 @@ from dataclasses import dataclass, replace
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
-from pgsvc.sql import resolve as R
+from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.names import fold_names
 from pgsvc.sql.translate.patterns import similar_to_regex
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes
 from pgsvc.sql.types import sqlite_adapter, text_decoder
-from pgsvc.sql.types.catalog import by_name, find_oid, format_type, typmod_from_modifiers
+from pgsvc.sql.types.pg_type import by_name, find_oid, format_type, typmod_from_modifiers
 
 UNKNOWN = O.UNKNOWN
 REG_OIDS = frozenset({O.REGCLASS, O.REGTYPE, O.REGPROC, O.REGPROCEDURE, O.REGOPER, O.REGOPERATOR,
@@ -208,7 +208,7 @@ class ExprMixin:
     def resolve_unknown_reg(self, ex: Ex, target: int) -> Ex:
         """'name'::regclass (regtype, regproc, ...) finds the object now, as PostgreSQL folds
         the constant at planning; a parameter is read as text and looked up when it runs."""
-        from pgsvc.sql.regtypes import reg_in
+        from pgsvc.sql.catalog.regtypes import reg_in
         if ex.param and self.is_literal_param(ex.param):
             # a lifted literal: the runner looks the name up when it binds the value (and
             # points an error at the literal); the translation stays cacheable
@@ -302,7 +302,7 @@ class ExprMixin:
             ex = self.expr(arg)
         out = self.coerce(ex, oid, typmod, "e", position=_loc(node))
         if domain:
-            from pgsvc.sql.domains import cast_check_sql
+            from pgsvc.sql.translate.domains import cast_check_sql
             if ex.param:
                 self.set_param_domain(ex.param, domain)
             out = replace(out, sql=cast_check_sql(self.engine, domain, oid, typmod, out.sql), lit=None, param=0)

@@ -13,12 +13,12 @@ from dataclasses import replace
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
-from pgsvc.sql import resolve as R
+from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.translate.expr import Ex, _collate, _loc, sql_literal
 from pgsvc.sql.translate.ordered_set import OrderedSetMixin
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.catalog import find_oid
+from pgsvc.sql.types.pg_type import find_oid
 
 
 def _extra() -> dict[str, list[FuncSig]]:
@@ -53,7 +53,7 @@ EXTRA_FUNCTIONS = _extra()
 def _engine_functions() -> dict[str, list[FuncSig]]:
     """Functions that need the session (backend registry): resolved before FUNCTIONS.
     current_setting/set_config and the catalog functions are added by the engine modules
-    that implement them (pgsvc.sql.syscat_funcs and its neighbours) when a backend opens."""
+    that implement them (pgsvc.sql.pg_functions.catalog_funcs and its neighbours) when a backend opens."""
     f: dict[str, list[FuncSig]] = {}
 
     def add(name, args, ret, emit, strict=True):
@@ -96,7 +96,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         if name in _SEQ_FUNCS:
             return self.sequence_call(name, node, pos)
         if name == "pg_typeof" and len(node.args or ()) == 1:
-            from pgsvc.sql.types.catalog import format_type as _ft
+            from pgsvc.sql.types.pg_type import format_type as _ft
             arg = self.expr(node.args[0])
             return Ex(sql_literal(_ft(arg.oid, None) if arg.oid != O.UNKNOWN else "unknown"), O.TEXT,
                       name="pg_typeof")
@@ -245,7 +245,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         """agg(x ORDER BY k): the ordered wrapper aggregate feeds the real one in sort order."""
         import re as _re
 
-        from pgsvc.sql.udfs import ORDERED_TARGETS
+        from pgsvc.sql.functions.engine_udfs import ORDERED_TARGETS
         m = _re.fullmatch(r"(\w+)\((.*)\)", sql, _re.S)
         if m is None or m.group(1) not in ORDERED_TARGETS or node.over is not None:
             raise SqlError("0A000", f"ORDER BY inside {name}() is not supported", position=pos)
@@ -382,7 +382,7 @@ def _leftmost(node) -> int | None:
 
 
 def _py_aggregates() -> set:
-    from pgsvc.sql.udfs import _python_aggregates
+    from pgsvc.sql.functions.engine_udfs import _python_aggregates
     return set(_python_aggregates())
 
 

@@ -83,7 +83,7 @@ class LateralMixin:
         its generator runs per row inside pgsvc_srf_rows."""
         if self.lateral_outer_join:
             self.check_outer_join_arguments(call)
-        from pgsvc.sql import resolve as R
+        from pgsvc.sql.translate import resolve as R
         from pgsvc.sql.translate.funcs import EXTRA_FUNCTIONS
         sig = R.resolve_function(name, [a.oid for a in args], _loc(call), extra=EXTRA_FUNCTIONS)
         if sig.kind != "set" or sig.generator is None:
@@ -93,7 +93,7 @@ class LateralMixin:
                    for a, t in zip(args, sig.arg_oids)]
         ret = sig.ret_oid
         if ret in R.ANY_OIDS:
-            from pgsvc.sql.types.catalog import find_oid
+            from pgsvc.sql.types.pg_type import find_oid
             t = find_oid(coerced[0].oid) if coerced else None
             ret = t.elem_oid if t is not None and t.elem_oid else ret
         oids = ",".join(str(c.oid) for c in coerced)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
-from pgsvc.sql import resolve as R
+from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.functions.ordered_set import _EMPTY, HYPOTHETICAL
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.translate.expr import Ex, _loc, sql_literal
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.catalog import find_oid
+from pgsvc.sql.types.pg_type import find_oid
 
 
 def _ordered_set_sigs() -> dict[str, list[FuncSig]]:
@@ -124,5 +124,5 @@ def _direction(sb: ast.SortBy) -> str:
 
 
 def _type_name(oid: int) -> str:
-    from pgsvc.sql.types.catalog import format_type
+    from pgsvc.sql.types.pg_type import format_type
     return format_type(oid, None) if oid != O.UNKNOWN else "unknown"

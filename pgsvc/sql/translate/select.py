@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
-from pgsvc.sql import resolve as R
-from pgsvc.sql import infoschema, syscat
+from pgsvc.sql.translate import resolve as R
+from pgsvc.sql.catalog.system import information_schema as infoschema
+from pgsvc.sql.catalog.system import relations as syscat
 from pgsvc.sql.translate.expr import Ex, _collate, _loc, quote_ident
 from pgsvc.sql.translate.lateral import LateralMixin
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
@@ -597,7 +598,7 @@ class SelectMixin(LateralMixin):
         """unnest(array) [WITH ORDINALITY] in FROM. SQLite's json_each is a table-valued
         function, which may read columns of the FROM items before it: that is LATERAL
         (implicit for functions in PostgreSQL), e.g. FROM t CROSS JOIN LATERAL unnest(t.arr)."""
-        from pgsvc.sql.types.catalog import find_oid
+        from pgsvc.sql.types.pg_type import find_oid
         t = find_oid(arg.oid)
         if t is None or not t.elem_oid or t.category != "A":
             raise SqlError("42804", "unnest() needs an array argument")
@@ -616,7 +617,7 @@ class SelectMixin(LateralMixin):
     def materialised_srf(self, node, call, name, alias, args) -> str:
         """Other set-returning functions with constant arguments: run the generator now and
         inline its rows as VALUES (the statement is not cached: its rows depend on the values)."""
-        from pgsvc.sql import resolve as Rs
+        from pgsvc.sql.translate import resolve as Rs
         from pgsvc.sql.translate.funcs import EXTRA_FUNCTIONS
         sig = Rs.resolve_function(name, [a.oid for a in args], _loc(call), extra=EXTRA_FUNCTIONS)
         if sig.kind != "set" or sig.generator is None:
@@ -632,7 +633,7 @@ class SelectMixin(LateralMixin):
                   for c, v in zip(coerced, row)]
         ret = sig.ret_oid
         if ret in Rs.ANY_OIDS:
-            from pgsvc.sql.types.catalog import find_oid
+            from pgsvc.sql.types.pg_type import find_oid
             ret = find_oid(coerced[0].oid).elem_oid if ret == O.ANYELEMENT and find_oid(coerced[0].oid) else ret
         to_s = sqlite_adapter(ret)[0]
         from pgsvc.sql.translate.expr import sql_literal

@@ -23,11 +23,11 @@ from __future__ import annotations
 from pglast import ast
 
 from pgsvc.errors import SqlError
-from pgsvc.sql import resolve as R
+from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.expr import _loc
 from pgsvc.sql.translate.names import ColInfo, RangeEntry
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.catalog import find_oid
+from pgsvc.sql.types.pg_type import find_oid
 
 ENTRY = "pgsvc$tsrf"
 LIFTED = "pgsvc$srf"  # select.py's lift_target_srf: SELECT srf(...) without FROM
@@ -148,7 +148,7 @@ def _no_function(name: str, args, pos) -> SqlError:
 
 
 def _type_name(oid: int) -> str:
-    from pgsvc.sql.types.catalog import format_type
+    from pgsvc.sql.types.pg_type import format_type
     return format_type(oid, None) if oid != O.UNKNOWN else "unknown"
 
 

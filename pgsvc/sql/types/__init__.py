@@ -57,7 +57,7 @@ Errors are SqlError with PostgreSQL's SQLSTATE and message text.
 """
 
 from pgsvc.sql.types import oids as _oids
-from pgsvc.sql.types.catalog import (  # noqa: F401
+from pgsvc.sql.types.pg_type import (  # noqa: F401
     PgType, all_types, array_of, by_name, by_oid, element_of, find_oid, format_type,
     typmod_from_modifiers,
 )

@@ -15,7 +15,7 @@ from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.arrays import dimensions, flatten, reshape
-from pgsvc.sql.types.catalog import find_oid
+from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.interval import Interval
 from pgsvc.sql.types.jsontext import normalize_jsonb, validate_json
 from pgsvc.sql.types.numeric import numeric_recv, numeric_send

@@ -3,7 +3,7 @@
 Constants use PostgreSQL's typname upper-cased (BOOL, INT4, TIMESTAMPTZ, ...); array
 types are ARRAY_<elem> (ARRAY_INT4 = 1007, PostgreSQL's `_int4`). `TYPE_ROWS` holds
 (oid, typname, format_type name, typlen, typcategory, typispreferred, typarray, typelem)
-exactly as PostgreSQL 15's pg_type has them, for pgsvc.sql.types.catalog.
+exactly as PostgreSQL 15's pg_type has them, for pgsvc.sql.types.pg_type.
 """
 
 BOOL = 16

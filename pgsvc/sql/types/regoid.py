@@ -3,7 +3,7 @@
 A reg* value is an OID (its binary form is the OID), but its text output is a name
 that only the backend's catalogs can give (regclassout prints 'pg_class', or
 's.t' when the bare name would not find it). The engine resolves the name when it
-fetches the row (pgsvc.sql.regtypes.output_converters) and hands the encoders an int
+fetches the row (pgsvc.sql.catalog.regtypes.output_converters) and hands the encoders an int
 that also carries its text: binary encoders see the int, text_encoder prints `.text`.
 """
 

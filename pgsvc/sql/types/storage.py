@@ -16,7 +16,7 @@ from typing import Any
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes as U
-from pgsvc.sql.types.catalog import find_oid
+from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.interval import Interval
 from pgsvc.sql.types.numeric import collate_numeric, format_numeric
 

@@ -21,7 +21,7 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import scalars as S
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.arrays import format_array, parse_array
-from pgsvc.sql.types.catalog import find_oid
+from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.context import FormatContext
 from pgsvc.sql.types.interval import Interval, format_interval, parse_interval
 from pgsvc.sql.types.jsontext import normalize_jsonb, validate_json

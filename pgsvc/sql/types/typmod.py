@@ -13,7 +13,7 @@ from typing import Any
 from pgsvc.errors import SqlError
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.catalog import find_oid, interval_typmod_parts, numeric_typmod_parts
+from pgsvc.sql.types.pg_type import find_oid, interval_typmod_parts, numeric_typmod_parts
 from pgsvc.sql.types.interval import Interval, round_interval
 from pgsvc.sql.types.numeric import apply_numeric_typmod
 

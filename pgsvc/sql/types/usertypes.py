@@ -1,10 +1,10 @@
 """User-defined types of the backend's database: domains (typtype 'd') and enums
 (typtype 'e'), each with its array type, as PostgreSQL's pg_type has them.
 
-The rows live in the database's hidden catalog (pgsvc.sql.catalog: "pgsvc$type",
+The rows live in the database's hidden catalog (pgsvc.sql.catalog.database: "pgsvc$type",
 "pgsvc$enum", "pgsvc$domain_constraint"); every catalog load calls `install`, which
 replaces this process's overlay (a backend serves one database) and hands the PgType
-rows to pgsvc.sql.types.catalog, so find_oid / by_name / format_type see them.
+rows to pgsvc.sql.types.pg_type, so find_oid / by_name / format_type see them.
 
 How values of these types work:
   domain  values are the base type's values, stored as the base type stores them;
@@ -72,7 +72,7 @@ _search_path: Callable[[], list[str]] = lambda: ["public"]
 def install(types: list[UserType], search_path: Callable[[], list[str]] | None = None) -> None:
     """Make `types` this process's user types (called on every catalog load)."""
     global _search_path
-    from pgsvc.sql.types.catalog import install_user_types
+    from pgsvc.sql.types.pg_type import install_user_types
     _TYPES.clear()
     _ARRAYS.clear()
     _LABELS.clear()
@@ -98,7 +98,7 @@ def use_search_path(search_path: Callable[[], list[str]]) -> None:
 
 
 def _pg_types(ut: UserType, done: dict) -> dict:
-    from pgsvc.sql.types.catalog import PgType, find_oid
+    from pgsvc.sql.types.pg_type import PgType, find_oid
     if ut.typtype == "e":
         elem = PgType(ut.oid, ut.name, ut.name, 4, "E", False, ut.array_oid, 0, "REAL")
     else:

@@ -1,0 +1,116 @@
+"""The COPY sub-protocol of a session: CopyInResponse/CopyData/CopyDone/CopyFail for
+COPY FROM STDIN, CopyOutResponse/CopyData/CopyDone for COPY TO STDOUT.
+
+Rows stream: COPY FROM STDIN hands the engine a generator that reads CopyData as it
+is consumed, so a large load never sits whole in memory.
+"""
+
+from __future__ import annotations
+
+from pgsvc.backend import protocol as P
+from pgsvc.backend.copy_format import CopyInParser, format_csv_row, format_text_row, header_line
+from pgsvc.errors import PROTOCOL_VIOLATION, QUERY_CANCELED, SqlError
+from pgsvc.sql import types as T
+
+_IGNORED_DURING_COPY = (b"H", b"S")  # Flush and Sync are ignored while copying, as PostgreSQL does
+
+
+class CopyRunner:
+    def __init__(self, session, stmt, result) -> None:
+        self.session = session
+        self.conn = session.conn
+        self.stmt = stmt
+        self.spec = stmt.copy
+        self.result = result
+
+    def run(self) -> None:
+        if self.spec.format == "binary":
+            raise SqlError("0A000", "COPY BINARY is not supported")
+        if self.spec.direction == "out":
+            self._copy_out()
+        else:
+            self._copy_in()
+
+    # ------------------------------------------------------------ COPY TO STDOUT
+    def _copy_out(self) -> None:
+        spec = self.spec
+        ctx = self.session.format_context()
+        encoders = [T.text_encoder(c.type_oid, ctx) for c in spec.columns]
+        self.conn.send(P.encode_copy_out_response(len(spec.columns)))
+        if spec.header:
+            self.conn.send(P.encode_copy_data(header_line(spec).encode()))
+        force = self._force_quote_mask()
+        csv = spec.format == "csv"
+        count = 0
+        for row in self.result.rows:
+            fields = [None if v is None else enc(v) for enc, v in zip(encoders, row)]
+            line = format_csv_row(fields, spec, force) if csv else format_text_row(fields, spec)
+            self.conn.send(P.encode_copy_data(line.encode("utf-8")))
+            count += 1
+        self.result.close()
+        self.conn.send(P.COPY_DONE)
+        self.conn.send(P.encode_command_complete(f"COPY {count}"))
+
+    def _force_quote_mask(self) -> list[bool]:
+        names = self.spec.force_quote
+        return [("*" in names) or (c.name in names) for c in self.spec.columns]
+
+    # ------------------------------------------------------------ COPY FROM STDIN
+    def _copy_in(self) -> None:
+        self.conn.send(P.encode_copy_in_response(len(self.spec.columns)))
+        self.conn.flush()
+        count = self.session.engine.copy_in(self.stmt, self._rows())
+        self.conn.send(P.encode_command_complete(f"COPY {count}"))
+
+    def _rows(self):
+        parser = CopyInParser(self.spec)
+        ctx = self.session.format_context()
+        decoders = [_fast_decoder(c.type_oid, T.text_decoder(c.type_oid, ctx)) for c in self.spec.columns]
+        typmods = [c.typmod for c in self.spec.columns]
+
+        def decode(fields):
+            return [None if f is None else dec(f, tm) for dec, f, tm in zip(decoders, fields, typmods)]
+
+        while True:
+            mtype, body = self.conn.read_message(on_wakeup=self.session._on_wakeup)
+            if self.session.signals.cancel_reason:
+                raise SqlError(QUERY_CANCELED, "canceling statement due to user request")
+            if mtype == b"d":
+                for fields in parser.feed(body):
+                    yield decode(fields)
+            elif mtype == b"c":
+                for fields in parser.finish():
+                    yield decode(fields)
+                return
+            elif mtype == b"f":
+                reason = body.rstrip(b"\x00").decode("utf-8", "replace")
+                raise SqlError(QUERY_CANCELED, f"COPY from stdin failed: {reason}")
+            elif mtype in _IGNORED_DURING_COPY:
+                continue
+            else:
+                raise SqlError(PROTOCOL_VIOLATION,
+                               f"unexpected message type 0x{mtype[0]:02X} during COPY from stdin")
+
+
+_INT_RANGES = {T.INT2: (-(1 << 15), (1 << 15) - 1), T.INT4: (-(1 << 31), (1 << 31) - 1),
+               T.INT8: (-(1 << 63), (1 << 63) - 1)}
+
+
+def _fast_decoder(oid: int, decoder):
+    """Integers are most of a bulk load (pgbench's accounts): plain ASCII digits in
+    range go straight through int(); anything else takes the full input function, with
+    PostgreSQL's errors."""
+    bounds = _INT_RANGES.get(oid)
+    if bounds is None:
+        return decoder
+    high = bounds[1]  # ASCII digits only: never negative
+
+    def decode(text: str, typmod: int):
+        if text.isascii() and text.isdigit():
+            value = int(text)
+            if value <= high:
+                return value
+        return decoder(text, typmod)
+
+    decode.__name__ = f"fast_{getattr(decoder, '__name__', 'decoder')}"
+    return decode

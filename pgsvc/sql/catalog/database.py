@@ -1,0 +1,375 @@
+"""pgsvc's per-database catalog: schemas, relations, columns with PostgreSQL types,
+constraints, indexes, sequences, views and comments.
+
+It lives in hidden tables inside each database's SQLite file, so it is transactional
+with the data and shared by every backend on that database:
+
+  pgsvc$meta        (key, value)                 next_oid, version (bumped by every DDL)
+  pgsvc$namespace   (oid, nspname)               public = 2200
+  pgsvc$class       (oid, nspoid, relname, relkind r/v/S/i, sqlite_name, options, viewdef)
+  pgsvc$attribute   (relid, attnum, attname, atttypid, atttypmod, attnotnull,
+                     default_expr (PostgreSQL source text), identity 'a'/'d'/'')
+  pgsvc$constraint  (oid, conname, contype p/u/c/f, conrelid, conkey JSON, expr (PG source),
+                     confrelid, confkey JSON, confupdtype, confdeltype, indexrelid)
+  pgsvc$index       (indexrelid, indrelid, indisunique, indisprimary, keys JSON)
+  pgsvc$sequence    (relid, typid, start, increment, minvalue, maxvalue, cycle,
+                     last_value, is_called, owner_relid, owner_attnum)
+  pgsvc$description (objoid, objsubid, description)
+  pgsvc$type        (oid, nspoid, typname, typtype d/e, typarray, basetype, typmod, typnotnull,
+                     default_expr)            domains and enums (pgsvc.sql.types.usertypes)
+  pgsvc$enum        (oid, enumtypid, sortorder, label)
+  pgsvc$domain_constraint (oid, contypid, conname, expr (PG source using VALUE))
+  pgsvc$acl         (objoid, owner, acl)         owner and ACL of a relation or schema
+                                                 (pgsvc.sql.catalog.acl's stored form; no row:
+                                                 the bootstrap superuser with default
+                                                 privileges, public: pg_database_owner)
+
+These rows map one-to-one onto pg_namespace / pg_class / pg_attribute / pg_constraint /
+pg_index / pg_sequence / pg_description, so issue #4 can expose the pg_catalog views
+from them. User relations are stored in SQLite tables named "<schema>.<relname>"
+(the dot keeps them apart from the hidden "pgsvc$..." names; user SQL never names a
+SQLite object directly — every name is resolved through this catalog).
+
+The in-memory `Catalog` is a snapshot loaded when `version` changes (checked at each
+statement outside a transaction block and at the start of each block).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.types import usertypes
+from pgsvc.sql.types.usertypes import DomainCheck, EnumLabel, UserType
+
+PUBLIC_OID = 2200
+PG_CATALOG_OID = 11
+FIRST_OID = 16384
+
+# A table of its own rather than columns of pgsvc$class / pgsvc$namespace: files made
+# before ownership existed gain it with one CREATE TABLE (ensure_schema), and their
+# rows without an entry keep PostgreSQL's meaning of "owned by the bootstrap superuser,
+# default privileges".
+ACL_TABLE_SQL = ('CREATE TABLE IF NOT EXISTS "pgsvc$acl" (objoid INTEGER PRIMARY KEY, '
+                 'owner INTEGER NOT NULL, acl TEXT)')
+
+SCHEMA_SQL = [
+    'CREATE TABLE IF NOT EXISTS "pgsvc$meta" (key TEXT PRIMARY KEY, value INTEGER)',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$namespace" (oid INTEGER PRIMARY KEY, nspname TEXT UNIQUE NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$class" (oid INTEGER PRIMARY KEY, nspoid INTEGER NOT NULL, '
+    'relname TEXT NOT NULL, relkind TEXT NOT NULL, sqlite_name TEXT, options TEXT, viewdef TEXT, '
+    'UNIQUE (nspoid, relname))',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$attribute" (relid INTEGER NOT NULL, attnum INTEGER NOT NULL, '
+    'attname TEXT NOT NULL, atttypid INTEGER NOT NULL, atttypmod INTEGER NOT NULL DEFAULT -1, '
+    'attnotnull INTEGER NOT NULL DEFAULT 0, default_expr TEXT, identity TEXT NOT NULL DEFAULT \'\', '
+    'PRIMARY KEY (relid, attnum))',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$constraint" (oid INTEGER PRIMARY KEY, conname TEXT NOT NULL, '
+    'contype TEXT NOT NULL, conrelid INTEGER NOT NULL, conkey TEXT, expr TEXT, confrelid INTEGER, '
+    'confkey TEXT, confupdtype TEXT, confdeltype TEXT, indexrelid INTEGER)',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$index" (indexrelid INTEGER PRIMARY KEY, indrelid INTEGER NOT NULL, '
+    'indisunique INTEGER NOT NULL, indisprimary INTEGER NOT NULL, keys TEXT NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$sequence" (relid INTEGER PRIMARY KEY, typid INTEGER NOT NULL, '
+    'start INTEGER, increment INTEGER, minvalue INTEGER, maxvalue INTEGER, cycle INTEGER, '
+    'last_value INTEGER, is_called INTEGER, owner_relid INTEGER, owner_attnum INTEGER)',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$description" (objoid INTEGER NOT NULL, objsubid INTEGER NOT NULL, '
+    'description TEXT, PRIMARY KEY (objoid, objsubid))',
+    ACL_TABLE_SQL,
+]
+
+# Added after the first release of the catalog: created on open in older databases too.
+USER_TYPE_SQL = [
+    'CREATE TABLE IF NOT EXISTS "pgsvc$type" (oid INTEGER PRIMARY KEY, nspoid INTEGER NOT NULL, '
+    'typname TEXT NOT NULL, typtype TEXT NOT NULL, typarray INTEGER NOT NULL, basetype INTEGER, '
+    'typmod INTEGER NOT NULL DEFAULT -1, typnotnull INTEGER NOT NULL DEFAULT 0, default_expr TEXT, '
+    'UNIQUE (nspoid, typname))',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$enum" (oid INTEGER PRIMARY KEY, enumtypid INTEGER NOT NULL, '
+    'sortorder REAL NOT NULL, label TEXT NOT NULL, UNIQUE (enumtypid, label))',
+    'CREATE TABLE IF NOT EXISTS "pgsvc$domain_constraint" (oid INTEGER PRIMARY KEY, '
+    'contypid INTEGER NOT NULL, conname TEXT NOT NULL, expr TEXT NOT NULL)',
+]
+SCHEMA_SQL += USER_TYPE_SQL
+
+
+@dataclass
+class Attr:
+    attnum: int
+    name: str
+    type_oid: int
+    typmod: int = -1
+    notnull: bool = False
+    default: str | None = None  # PostgreSQL source text of the default expression
+    identity: str = ""
+    # A column of a domain: type_oid/typmod are the domain's base type and typmod (what
+    # expressions and the wire see); the catalog row keeps the domain's OID.
+    domain_oid: int = 0
+
+
+@dataclass
+class Constraint:
+    oid: int
+    name: str
+    contype: str  # p u c f
+    relid: int
+    keys: list[int] = field(default_factory=list)
+    expr: str | None = None
+    frelid: int = 0
+    fkeys: list[int] = field(default_factory=list)
+    on_update: str = "a"
+    on_delete: str = "a"
+    index_oid: int = 0
+
+
+@dataclass
+class Index:
+    oid: int
+    name: str
+    relid: int
+    unique: bool
+    primary: bool
+    keys: list  # attnums (int) or PostgreSQL expression source (str)
+    sqlite_name: str
+
+
+@dataclass
+class Relation:
+    oid: int
+    schema: str
+    name: str
+    kind: str  # r table, v view, S sequence, i index
+    sqlite_name: str
+    options: dict = field(default_factory=dict)
+    viewdef: str | None = None
+    owner: int = 10  # pg_class.relowner (index: its table's owner)
+    acl: list | None = None  # pgsvc.sql.catalog.acl items; None = the owner's defaults
+    attrs: list[Attr] = field(default_factory=list)
+    constraints: list[Constraint] = field(default_factory=list)
+    indexes: list[Index] = field(default_factory=list)
+
+    def attr(self, name: str) -> Attr | None:
+        for a in self.attrs:
+            if a.name == name:
+                return a
+        return None
+
+    def attr_by_num(self, attnum: int) -> Attr:
+        for a in self.attrs:
+            if a.attnum == attnum:
+                return a
+        raise KeyError(attnum)
+
+
+class Catalog:
+    """A loaded snapshot of the hidden catalog tables, with lookups by (schema, name)."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.schemas: dict[str, int] = {}
+        self.schema_owner: dict[str, int] = {}  # only schemas with a pgsvc$acl row
+        self.schema_acl: dict[str, list | None] = {}
+        self.relations: dict[tuple[str, str], Relation] = {}
+        self.by_oid: dict[int, Relation] = {}
+        self.constraint_names: dict[tuple[str, str], Constraint] = {}
+        self.types: dict[int, UserType] = {}  # domains and enums by OID
+
+    def lookup(self, schema: str | None, name: str, search_path: list[str]) -> Relation | None:
+        if schema is not None:
+            return self.relations.get((schema, name))
+        for s in search_path:
+            rel = self.relations.get((s, name))
+            if rel is not None:
+                return rel
+        return None
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    """Create the hidden tables in a new database file (idempotent)."""
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pgsvc$meta'").fetchone()
+    if row is not None:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pgsvc$acl'").fetchone() is None:
+            conn.execute(ACL_TABLE_SQL)  # a file from before ownership (see ACL_TABLE_SQL)
+        _add_user_type_tables(conn)
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for stmt in SCHEMA_SQL:
+            conn.execute(stmt)
+        conn.execute('INSERT OR IGNORE INTO "pgsvc$meta" VALUES (\'next_oid\', ?), (\'version\', 1)', (FIRST_OID,))
+        conn.execute('INSERT OR IGNORE INTO "pgsvc$namespace" VALUES (?, \'public\')', (PUBLIC_OID,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _add_user_type_tables(conn: sqlite3.Connection) -> None:
+    """A database made before user types gets their (empty) hidden tables."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pgsvc$domain_constraint'").fetchone():
+        return
+    for stmt in USER_TYPE_SQL:
+        conn.execute(stmt)
+
+
+def read_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT value FROM \"pgsvc$meta\" WHERE key = 'version'").fetchone()[0]
+
+
+def load(conn: sqlite3.Connection) -> Catalog:
+    cat = Catalog(read_version(conn))
+    nsp = {oid: name for oid, name in conn.execute('SELECT oid, nspname FROM "pgsvc$namespace"')}
+    cat.schemas = {name: oid for oid, name in nsp.items()}
+    for oid, nspoid, relname, kind, sqlite_name, options, viewdef in conn.execute(
+            'SELECT oid, nspoid, relname, relkind, sqlite_name, options, viewdef FROM "pgsvc$class"'):
+        rel = Relation(oid, nsp.get(nspoid, "public"), relname, kind, sqlite_name,
+                       json.loads(options) if options else {}, viewdef)
+        cat.relations[(rel.schema, relname)] = rel
+        cat.by_oid[oid] = rel
+    cat.types = load_user_types(conn, nsp)
+    for relid, attnum, name, typid, typmod, notnull, default, identity in conn.execute(
+            'SELECT relid, attnum, attname, atttypid, atttypmod, attnotnull, default_expr, identity '
+            'FROM "pgsvc$attribute" ORDER BY relid, attnum'):
+        rel = cat.by_oid.get(relid)
+        if rel is not None:
+            rel.attrs.append(_attr(cat, attnum, name, typid, typmod, bool(notnull), default, identity))
+    for row in conn.execute('SELECT oid, conname, contype, conrelid, conkey, expr, confrelid, confkey, '
+                            'confupdtype, confdeltype, indexrelid FROM "pgsvc$constraint" ORDER BY oid'):
+        con = Constraint(row[0], row[1], row[2], row[3], json.loads(row[4] or "[]"), row[5], row[6] or 0,
+                         json.loads(row[7] or "[]"), row[8] or "a", row[9] or "a", row[10] or 0)
+        rel = cat.by_oid.get(con.relid)
+        if rel is not None:
+            rel.constraints.append(con)
+            cat.constraint_names[(rel.schema, con.name)] = con
+    for ioid, relid, unique, primary, keys in conn.execute(
+            'SELECT indexrelid, indrelid, indisunique, indisprimary, keys FROM "pgsvc$index"'):
+        irel = cat.by_oid.get(ioid)
+        rel = cat.by_oid.get(relid)
+        if irel is not None and rel is not None:
+            rel.indexes.append(Index(ioid, irel.name, relid, bool(unique), bool(primary),
+                                     json.loads(keys), irel.sqlite_name))
+    load_owners(conn, cat, nsp)
+    return cat
+
+
+def load_owners(conn: sqlite3.Connection, cat: Catalog, nsp: dict[int, str]) -> None:
+    from pgsvc.sql.catalog import acl
+    for oid, owner, text in conn.execute('SELECT objoid, owner, acl FROM "pgsvc$acl"'):
+        rel = cat.by_oid.get(oid)
+        if rel is not None:
+            rel.owner, rel.acl = owner, acl.load(text)
+        elif oid in nsp:
+            cat.schema_owner[nsp[oid]] = owner
+            cat.schema_acl[nsp[oid]] = acl.load(text)
+    for rel in cat.by_oid.values():
+        for ix in rel.indexes:
+            cat.by_oid[ix.oid].owner = rel.owner  # an index belongs to its table's owner
+
+
+def set_owner_acl(conn: sqlite3.Connection, oid: int, owner: int, acl_items) -> None:
+    """Record (or change) an object's owner and ACL (pgsvc.sql.catalog.acl items or None)."""
+    from pgsvc.sql.catalog import acl
+    conn.execute('INSERT INTO "pgsvc$acl" VALUES (?, ?, ?) ON CONFLICT (objoid) DO UPDATE SET '
+                 'owner = excluded.owner, acl = excluded.acl', (oid, owner, acl.dump(acl_items)))
+
+
+def load_user_types(conn: sqlite3.Connection, nsp: dict[int, str]) -> dict[int, UserType]:
+    """Domains and enums, installed as this process's user types (pgsvc.sql.types.usertypes)."""
+    types: dict[int, UserType] = {}
+    for oid, nspoid, name, typtype, arr, base, typmod, notnull, default, owner in conn.execute(
+            'SELECT t.oid, t.nspoid, t.typname, t.typtype, t.typarray, t.basetype, t.typmod, t.typnotnull, '
+            't.default_expr, coalesce(o.owner, 10) FROM "pgsvc$type" t LEFT JOIN "pgsvc$acl" o ON o.objoid = t.oid '
+            'ORDER BY t.oid'):
+        types[oid] = UserType(oid, nspoid, nsp.get(nspoid, "public"), name, typtype, arr, base or 0,
+                              typmod, bool(notnull), default, owner=owner)
+    for oid, typid, order, label in conn.execute(
+            'SELECT oid, enumtypid, sortorder, label FROM "pgsvc$enum" ORDER BY enumtypid, sortorder'):
+        if typid in types:
+            types[typid].labels.append(EnumLabel(oid, order, label))
+    for oid, typid, name, expr in conn.execute(
+            'SELECT oid, contypid, conname, expr FROM "pgsvc$domain_constraint" ORDER BY conname, oid'):
+        if typid in types:
+            types[typid].checks.append(DomainCheck(oid, name, expr))
+    usertypes.install(list(types.values()))
+    return types
+
+
+def _attr(cat: Catalog, attnum, name, typid, typmod, notnull, default, identity) -> Attr:
+    dom = cat.types.get(typid)
+    if dom is None or dom.typtype != "d":
+        return Attr(attnum, name, typid, typmod, notnull, default, identity)
+    base, base_typmod = dom.basetype, dom.typmod
+    while base in cat.types and cat.types[base].typtype == "d":  # a domain over a domain
+        inner = cat.types[base]
+        base, base_typmod = inner.basetype, base_typmod if base_typmod >= 0 else inner.typmod
+    return Attr(attnum, name, base, base_typmod, notnull, default, identity, typid)
+
+
+def stored_type(a: Attr) -> tuple[int, int]:
+    """(atttypid, atttypmod) as the catalog row keeps them: a domain column's typmod is
+    the domain's (pg_type.typtypmod), so the row has -1, as in PostgreSQL."""
+    return (a.domain_oid, -1) if a.domain_oid else (a.type_oid, a.typmod)
+
+
+# --- writers (all run inside the DDL statement's transaction) ------------------------
+
+def bump_version(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE \"pgsvc$meta\" SET value = value + 1 WHERE key = 'version'")
+
+
+def new_oid(conn: sqlite3.Connection) -> int:
+    oid = conn.execute("SELECT value FROM \"pgsvc$meta\" WHERE key = 'next_oid'").fetchone()[0]
+    conn.execute("UPDATE \"pgsvc$meta\" SET value = ? WHERE key = 'next_oid'", (oid + 1,))
+    return oid
+
+
+def sqlite_name_for(schema: str, name: str) -> str:
+    return f"{schema}.{name}"
+
+
+def insert_relation(conn: sqlite3.Connection, cat: Catalog, schema: str, name: str, kind: str,
+                    options: dict | None = None, viewdef: str | None = None,
+                    sqlite_name: str | None = None, owner: int | None = None) -> int:
+    nspoid = cat.schemas.get(schema)
+    if nspoid is None:
+        raise SqlError("3F000", f'schema "{schema}" does not exist')
+    oid = new_oid(conn)
+    conn.execute('INSERT INTO "pgsvc$class" VALUES (?, ?, ?, ?, ?, ?, ?)',
+                 (oid, nspoid, name, kind, sqlite_name or sqlite_name_for(schema, name),
+                  json.dumps(options) if options else None, viewdef))
+    if owner is not None:
+        set_owner_acl(conn, oid, owner, None)
+    return oid
+
+
+def insert_attr(conn: sqlite3.Connection, relid: int, a: Attr) -> None:
+    conn.execute('INSERT INTO "pgsvc$attribute" VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+                 (relid, a.attnum, a.name, *stored_type(a), int(a.notnull), a.default, a.identity))
+
+
+def update_attr(conn: sqlite3.Connection, relid: int, a: Attr) -> None:
+    conn.execute('UPDATE "pgsvc$attribute" SET attname = ?, atttypid = ?, atttypmod = ?, attnotnull = ?, '
+                 'default_expr = ?, identity = ? WHERE relid = ? AND attnum = ?',
+                 (a.name, *stored_type(a), int(a.notnull), a.default, a.identity, relid, a.attnum))
+
+
+def insert_constraint(conn: sqlite3.Connection, c: Constraint) -> None:
+    conn.execute('INSERT INTO "pgsvc$constraint" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                 (c.oid, c.name, c.contype, c.relid, json.dumps(c.keys), c.expr, c.frelid or None,
+                  json.dumps(c.fkeys), c.on_update, c.on_delete, c.index_oid or None))
+
+
+def insert_index(conn: sqlite3.Connection, ioid: int, relid: int, unique: bool, primary: bool,
+                 keys: list) -> None:
+    conn.execute('INSERT INTO "pgsvc$index" VALUES (?, ?, ?, ?, ?)',
+                 (ioid, relid, int(unique), int(primary), json.dumps(keys)))
+
+
+def delete_relation(conn: sqlite3.Connection, oid: int) -> None:
+    for table, col in (("class", "oid"), ("attribute", "relid"), ("constraint", "conrelid"),
+                       ("index", "indexrelid"), ("index", "indrelid"), ("sequence", "relid"),
+                       ("description", "objoid"), ("acl", "objoid")):
+        conn.execute(f'DELETE FROM "pgsvc${table}" WHERE {col} = ?', (oid,))
+
+
+def relation_name_taken(cat: Catalog, schema: str, name: str) -> bool:
+    return (schema, name) in cat.relations

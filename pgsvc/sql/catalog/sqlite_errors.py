@@ -1,0 +1,100 @@
+"""sqlite3 exceptions -> SqlError with PostgreSQL's SQLSTATE and message text.
+
+Constraint failures are reported by SQLite with table/column names
+("UNIQUE constraint failed: public.t.id"); the catalog turns them back into
+PostgreSQL's constraint names ("t_pkey"). A UDF's stashed error
+(FunctionContext.pending_error) always wins over SQLite's generic text. Raw
+"database is locked" never reaches a client.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from pgsvc.errors import SqlError
+
+SQLITE_BUSY = 5
+SQLITE_BUSY_SNAPSHOT = 517
+SQLITE_INTERRUPT = 9
+
+
+def map_error(e: Exception, engine, relation_hint=None) -> SqlError:
+    pending = engine.fctx.take_error()
+    if pending is not None:
+        return pending
+    if isinstance(e, SqlError):
+        return e
+    msg = str(e)
+    code = getattr(e, "sqlite_errorcode", None)
+    if code == SQLITE_BUSY_SNAPSHOT:
+        return SqlError("40001", "could not serialize access due to concurrent update")
+    if code is not None and code & 0xFF == SQLITE_BUSY or "database is locked" in msg:
+        return SqlError("55P03", "could not obtain lock on database: another writer is active")
+    if code is not None and code & 0xFF == SQLITE_INTERRUPT or msg == "interrupted":
+        return engine.cancel_error()
+    if isinstance(e, sqlite3.IntegrityError):
+        return integrity_error(msg, engine)
+    if "integer overflow" in msg:
+        return SqlError("22003", "bigint out of range")
+    if "too many terms in compound SELECT" in msg or "too many columns" in msg:
+        return SqlError("54000", msg)
+    if "not authorized" in msg:
+        return SqlError("42501", "permission denied")
+    return SqlError("XX000", f"internal error: {msg}")
+
+
+_UNIQUE = re.compile(r"UNIQUE constraint failed: (.*)")
+_NOTNULL = re.compile(r"NOT NULL constraint failed: (.*)\.(.*)")
+_CHECK = re.compile(r"CHECK constraint failed: (.*)")
+
+
+def integrity_error(msg: str, engine) -> SqlError:
+    cat = engine.catalog
+    m = _UNIQUE.match(msg)
+    if m:
+        cols = [c.strip() for c in m.group(1).split(",")]
+        table = cols[0].rsplit(".", 1)[0]
+        names = [c.rsplit(".", 1)[1] for c in cols]
+        rel = _rel_by_sqlite(cat, table)
+        con_name = None
+        if rel is not None:
+            for ix in rel.indexes:
+                if ix.unique and [rel.attr_by_num(k).name for k in ix.keys if isinstance(k, int)] == names:
+                    con_name = ix.name
+                    break
+        return SqlError("23505", f'duplicate key value violates unique constraint "{con_name or names[0]}"',
+                        schema=rel.schema if rel else None,
+                        table=rel.name if rel else None, constraint=con_name)
+    m = _NOTNULL.match(msg)
+    if m:
+        rel = _rel_by_sqlite(cat, m.group(1))
+        col = m.group(2)
+        return SqlError("23502", f'null value in column "{col}" of relation "{rel.name if rel else m.group(1)}" '
+                        "violates not-null constraint",
+                        schema=rel.schema if rel else None, table=rel.name if rel else None, column=col)
+    m = _CHECK.match(msg)
+    if m:
+        name = m.group(1)
+        from pgsvc.sql.translate.domains import domain_violation
+        domain_error = domain_violation(name, engine)
+        if domain_error is not None:
+            return domain_error
+        rel = None
+        for r in cat.by_oid.values():
+            if any(c.name == name and c.contype == "c" for c in r.constraints):
+                rel = r
+                break
+        return SqlError("23514", f'new row for relation "{rel.name if rel else "?"}" violates check constraint '
+                        f'"{name}"', constraint=name,
+                        table=rel.name if rel else None)
+    if "FOREIGN KEY constraint failed" in msg:
+        return SqlError("23503", "insert or update on table violates foreign key constraint")
+    return SqlError("23000", msg)
+
+
+def _rel_by_sqlite(cat, sqlite_name: str):
+    for rel in cat.by_oid.values():
+        if rel.sqlite_name == sqlite_name:
+            return rel
+    return None

@@ -1,0 +1,288 @@
+"""Virtual pg_catalog relations: the extension point through which SQL reads catalogs
+that are not user tables (pg_database, pg_roles, pg_class, ...; definitions in
+pgsvc.sql.catalog.system.pg_catalog_defs).
+
+How a query reaches them:
+  1. translation — select.py's range_var asks `lookup(tr, rv)` before the user catalog
+     (pg_catalog is searched first, as PostgreSQL does implicitly). A known name gives a
+     Relation (kind 'r', schema pg_catalog, PostgreSQL 15's columns and types) whose
+     SQLite name is a TEMP object "pg_catalog.<name>"; the translator records the name
+     (tr.syscat_used) and the runner copies it to the Statement (extra["syscat"]).
+  2. execution — before the statement runs, the runner calls `refresh(engine, names)`,
+     which (re)creates the TEMP objects if missing (a rolled-back transaction may have
+     taken them) and copies the shared catalog's current rows for shared relations.
+
+Why TEMP objects on the backend's own connection: the translated SQL stays plain SQLite
+(joins, subqueries, ORDER BY, ARRAY(...) work unchanged), nothing reaches another file
+(no ATTACH; the authorizer keeps denying it), per-database catalogs are SQLite views over
+the hidden "pgsvc$..." tables (always current, transactional with the data), and the
+shared catalog — a different file — is copied, a few rows, per statement that reads it.
+Only reads reach this: INSERT/UPDATE/DELETE/DDL on these names find no relation.
+
+To add a relation: its columns in syscat_defs.COLUMNS, and a VIEWS entry (SQLite SQL
+producing the stored forms) or a SHARED/STATIC row source here.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog.system import information_schema as infoschema
+from pgsvc.sql.catalog.database import Attr, Relation
+from pgsvc.sql.catalog.system.describe_defs import STATIC_ROWS as DESCRIBE_STATIC_ROWS
+from pgsvc.sql.catalog.system.pg_catalog_defs import (AM_ROWS, COLUMNS, DEPENDS, DYNAMIC, PREDEFINED_MEMBERS, PREDEFINED_ROLES,
+                                   REL_OIDS, SHARED, STATIC, SUPERUSER_ONLY, VIEWS, q, type_rows)
+from pgsvc.sql.catalog.system import opclass as syscat_opclass
+from pgsvc.sql.catalog.system import procs as syscat_procs
+from pgsvc.sql.catalog.system import stats as syscat_stats
+from pgsvc.sql.catalog.system import user_types as syscat_types
+from pgsvc.sql.types import dates as D
+
+POSTGRES_EPOCH_UNIX = 946684800
+
+_RELATIONS: dict[str, Relation] = {}
+
+
+def relation(name: str) -> Relation:
+    rel = _RELATIONS.get(name)
+    if rel is None:
+        rel = Relation(REL_OIDS.get(name, 0), "pg_catalog", name, "r", f"pg_catalog.{name}",
+                       attrs=[Attr(i + 1, col, typ) for i, (col, typ) in enumerate(COLUMNS[name])])
+        _RELATIONS[name] = rel
+    return rel
+
+
+def find(schema: str | None, name: str) -> Relation | None:
+    """A virtual relation by (optional schema, name), for 'name'::regclass."""
+    if schema in (None, "pg_catalog") and name in COLUMNS:
+        return relation(name)
+    return None
+
+
+def lookup(tr, rv) -> Relation | None:
+    """range_var's hook: the virtual relation `rv` names, or None (then the user catalog)."""
+    if rv.schemaname not in (None, "pg_catalog") or rv.relname not in COLUMNS:
+        return None
+    if rv.catalogname and rv.catalogname != tr.session.database:
+        return None  # the translator reports the cross-database reference
+    name = rv.relname
+    if name in SUPERUSER_ONLY:
+        from pgsvc.sql.commands.cluster_ddl import shared
+        if not shared(tr.engine).is_superuser():  # as the role is now, not as it logged in
+            raise SqlError("42501", f"permission denied for table {name}")
+    used = getattr(tr, "syscat_used", None)
+    if used is None:
+        used = tr.syscat_used = set()
+    used.add(name)
+    # made now too: statements that run an inner translation (DECLARE, EXPLAIN) do not
+    # pass through the runner's refresh; a cached plain SELECT is refreshed again there
+    refresh(tr.engine, {name})
+    return relation(name)
+
+
+# --- execution ---------------------------------------------------------------------------
+
+def refresh(engine, names) -> None:
+    """Make the TEMP objects of `names` (and what they are built from) exist and current."""
+    order: list[str] = []
+
+    def want(n: str) -> None:
+        for dep in infoschema.depends(n) if n.startswith(infoschema.PREFIX) else DEPENDS.get(n, ()):
+            want(dep)
+        if n not in order:
+            order.append(n)
+    for n in sorted(names):
+        want(n)
+    conn = engine.conn
+    outer = conn.in_transaction
+    conn.execute('SAVEPOINT "pgsvc$syscat"') if outer else conn.execute("BEGIN")
+    try:
+        for n in order:
+            if n in SHARED:
+                _fill_shared(engine, n)
+            elif n in STATIC:
+                _fill_static(engine, n)
+            elif n.startswith(infoschema.PREFIX):
+                infoschema.create(conn, n)
+            elif n in DYNAMIC:
+                _fill_dynamic(engine, n)
+            else:
+                conn.execute(f"CREATE TEMP VIEW IF NOT EXISTS {q(n)} AS {VIEWS[n]}")
+    except BaseException:
+        conn.execute('ROLLBACK TO "pgsvc$syscat"') if outer else conn.execute("ROLLBACK")
+        if outer:
+            conn.execute('RELEASE "pgsvc$syscat"')
+        raise
+    conn.execute('RELEASE "pgsvc$syscat"') if outer else conn.execute("COMMIT")
+
+
+def _columns(name: str) -> list[tuple[str, int]]:
+    return COLUMNS[name.split("$")[0]]  # "pg_type$user" has pg_type's columns
+
+
+def _create_table(conn, name: str) -> None:
+    cols = ", ".join(f'"{c}"' for c, _ in _columns(name))
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {q(name)} ({cols})")
+
+
+def _insert(conn, name: str, rows: list[tuple]) -> None:
+    marks = ", ".join("?" for _ in _columns(name))
+    conn.executemany(f"INSERT INTO {q(name)} VALUES ({marks})", rows)
+
+
+STATIC_ROWS = {"pg_type$builtin": type_rows, "pg_am": lambda: AM_ROWS, "pg_range": lambda: [],
+               **{n: (lambda rows=rows: rows) for n, rows in DESCRIBE_STATIC_ROWS.items()}}
+DYNAMIC_ROWS = {"pg_type$user": syscat_types.user_type_rows, "pg_enum": syscat_types.enum_rows}
+
+
+STATIC_ROWS.update(syscat_procs.STATIC_ROWS)
+STATIC_ROWS.update(syscat_opclass.STATIC_ROWS)
+
+
+def _fill_dynamic(engine, name: str) -> None:
+    conn = engine.conn
+    _create_table(conn, name)
+    conn.execute(f"DELETE FROM {q(name)}")
+    maker = syscat_stats.ENGINE_ROWS.get(name)  # rows of the session (settings, registry, catalog)
+    _insert(conn, name, maker(engine) if maker else DYNAMIC_ROWS[name](engine))
+
+
+def _fill_static(engine, name: str) -> None:
+    conn = engine.conn
+    _create_table(conn, name)
+    if conn.execute(f"SELECT 1 FROM {q(name)} LIMIT 1").fetchone() is None:
+        _insert(conn, name, STATIC_ROWS[name]())  # (an empty relation costs nothing to refill)
+
+
+def _fill_shared(engine, name: str) -> None:
+    from pgsvc.sql.commands.cluster_ddl import shared
+    conn = engine.conn
+    _create_table(conn, name)
+    conn.execute(f"DELETE FROM {q(name)}")
+    cols, rows = shared(engine).cat.rows(name)
+    _insert(conn, name, _SHARED_ROWS[name](engine, cols, rows))
+
+
+def valid_until_stored(seconds) -> int | None:
+    """pg_authid.rolvaliduntil (Unix seconds in the shared catalog) -> timestamptz's stored form."""
+    if seconds is None:
+        return None
+    if math.isinf(seconds):
+        return D.NOEND if seconds > 0 else D.NOBEGIN
+    return round((seconds - POSTGRES_EPOCH_UNIX) * 1_000_000)
+
+
+def _authid_rows(engine, cols: list[str], rows: list[tuple]) -> list[tuple]:
+    out = []
+    for row in rows:
+        r = dict(zip(cols, row))
+        out.append((r["oid"], r["rolname"], r["rolsuper"], r["rolinherit"], r["rolcreaterole"],
+                    r["rolcreatedb"], r["rolcanlogin"], r["rolreplication"], r["rolbypassrls"],
+                    r["rolconnlimit"], r["rolpassword"], valid_until_stored(r["rolvaliduntil"])))
+    taken = {r[0] for r in out}
+    for oid, name in PREDEFINED_ROLES.items():
+        if oid not in taken:
+            out.append((oid, name, 0, 1, 0, 0, 0, 0, 0, -1, None, None))
+    return sorted(out)
+
+
+def _database_rows(engine, cols: list[str], rows: list[tuple]) -> list[tuple]:
+    import json
+    out = []
+    for row in rows:
+        r = dict(zip(cols, row))
+        acl = None
+        if r.get("datacl") is not None:
+            from pgsvc.sql.pg_functions.privileges import acl_text
+            acl = acl_text(engine, r["datacl"], "database", r["datdba"])
+        elif r["oid"] in (1, 4):  # initdb's templates: PostgreSQL revokes CREATE/TEMP from PUBLIC
+            owner = role_name_by_oid(engine, r["datdba"])
+            acl = json.dumps([f"=c/{owner}", f"{owner}=CTc/{owner}"])
+        out.append((r["oid"], r["datname"], r["datdba"], r["encoding"], "c", r["datistemplate"],
+                    r["datallowconn"], r["datconnlimit"], 716, 1, 1663, r["datcollate"], r["datctype"],
+                    None, None, acl))
+    return out
+
+
+def _members_rows(engine, cols: list[str], rows: list[tuple]) -> list[tuple]:
+    out = [tuple(row[cols.index(c)] for c in ("roleid", "member", "grantor", "admin_option")) for row in rows]
+    have = {(r[0], r[1]) for r in out}
+    out += [(role, member, 10, 0) for role, member in PREDEFINED_MEMBERS if (role, member) not in have]
+    return sorted(out)
+
+
+_SHARED_ROWS = {"pg_authid": _authid_rows, "pg_database": _database_rows, "pg_auth_members": _members_rows,
+                "pg_shdescription": lambda engine, cols, rows: rows,
+                "pg_db_role_setting": lambda engine, cols, rows: rows}  # setconfig: JSON, text[]'s stored form
+
+
+# --- functions that read the shared catalog ------------------------------------------------
+
+def role_name_by_oid(engine, oid) -> str | None:
+    """pg_get_userbyid: the role's name, or PostgreSQL's 'unknown (OID=n)'."""
+    if oid is None:
+        return None
+    from pgsvc.sql.commands.cluster_ddl import shared
+    role = shared(engine).cat.find_role_oid(int(oid))
+    if role is not None:
+        return role.name
+    if int(oid) in PREDEFINED_ROLES:
+        return PREDEFINED_ROLES[int(oid)]
+    return f"unknown (OID={int(oid)})"
+
+
+_ENCODINGS = {0: "SQL_ASCII", 6: "UTF8", 8: "LATIN1"}
+
+
+def encoding_name(code) -> str | None:
+    if code is None:
+        return None
+    return _ENCODINGS.get(int(code), "")
+
+
+def table_is_visible(engine, oid) -> bool | None:
+    """pg_table_is_visible: the relation is the one its bare name finds on the search path."""
+    from pgsvc.sql.catalog.regtypes import relation_by_oid, relation_visible
+    if oid is None:
+        return None
+    rel = relation_by_oid(engine, int(oid))
+    return None if rel is None else relation_visible(engine, rel)
+
+
+def register(conn, engine) -> None:
+    """SQLite UDFs of the catalog functions (Engine.open_connection), information_schema's too."""
+    infoschema.register(conn, engine)
+    conn.create_function("pgsvce_userbyid", 1, lambda oid: role_name_by_oid(engine, oid))
+    conn.create_function("pgsvce_table_is_visible", 1, lambda oid: _stored_bool(table_is_visible(engine, oid)))
+    conn.create_function("pgsvce_encoding_to_char", 1, encoding_name, deterministic=True)
+    syscat_opclass.register(conn)  # pg_index.indclass
+    syscat_types.register(conn, engine)  # pg_type_is_visible, domain constraints' conbin
+    from pgsvc.sql.catalog import regtypes
+    from pgsvc.sql.pg_functions import catalog_funcs as syscat_funcs
+    regtypes.register(conn, engine)  # reg* input/output
+    syscat_funcs.register(conn, engine)  # format_type, pg_get_function_*, sizes, ...
+    from pgsvc.sql.pg_functions import describe as syscat_describe
+    syscat_describe.register(conn, engine)  # pg_get_expr/-constraintdef/-indexdef/-viewdef, comments
+    from pgsvc.sql.pg_functions import privileges as privfuncs
+    privfuncs.register(conn, engine)  # has_*_privilege, ACL texts, current_user
+    _engine_function_sigs()
+    syscat_procs.describe_builtins(conn, engine)  # after every module: wraps obj_description
+
+
+def _engine_function_sigs() -> None:
+    """pg_get_userbyid / pg_encoding_to_char for the translator (resolved before the
+    functions catalogue, like the other functions that need the session)."""
+    from pgsvc.sql.functions.signatures import FuncSig
+    from pgsvc.sql.translate.funcs import ENGINE_FUNCTIONS
+    from pgsvc.sql.types import oids as O
+    for name, args, ret, emit in (("pg_get_userbyid", (O.OID,), O.NAME, "pgsvce_userbyid({0})"),
+                                  ("pg_table_is_visible", (O.OID,), O.BOOL, "pgsvce_table_is_visible({0})"),
+                                  ("pg_encoding_to_char", (O.INT4,), O.NAME, "pgsvce_encoding_to_char({0})")):
+        sigs = ENGINE_FUNCTIONS.setdefault(name, [])
+        if not any(s.arg_oids == args for s in sigs):
+            sigs.append(FuncSig(name, args, ret, emit, "scalar", 0, True, "s"))
+
+
+def _stored_bool(v):
+    return None if v is None else int(v)

@@ -1,0 +1,1 @@
+"""The commands stage: utility statements, DDL by family, GRANT, roles, databases, settings, portals, COPY."""

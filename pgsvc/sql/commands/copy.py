@@ -1,0 +1,194 @@
+"""COPY: options -> api.CopySpec, COPY ... TO STDOUT (a table or a query), and
+COPY ... FROM STDIN's bulk insert (executemany of one prepared INSERT, omitted columns
+get their defaults, values coerced to the column types and typmods in Python).
+Server-side files and programs are refused (42501 for non-superusers, else 0A000).
+"""
+
+from __future__ import annotations
+
+from pglast import ast
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.api import Column, CopySpec
+from pgsvc.sql.exec.runner import Result, Statement, to_column
+from pgsvc.sql.translate.expr import quote_ident
+from pgsvc.sql.translate.names import ColInfo
+from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types.typmod import apply_typmod
+
+
+def _opt_value(d: ast.DefElem):
+    a = d.arg
+    if a is None:
+        return True
+    if isinstance(a, ast.String):
+        return a.sval
+    if isinstance(a, ast.Integer):
+        return a.ival
+    if isinstance(a, ast.Boolean):
+        return a.boolval
+    if isinstance(a, ast.A_Star):
+        return ["*"]
+    if isinstance(a, (list, tuple)):
+        return [x.sval for x in a]
+    return str(a)
+
+
+def _bool(v) -> bool:
+    if isinstance(v, str):
+        return v.lower() in ("true", "on", "1", "yes")
+    return bool(v)
+
+
+def build_spec(node: ast.CopyStmt, columns: list[Column]) -> CopySpec:
+    spec = CopySpec("in" if node.is_from else "out", columns)
+    fmt = "text"
+    opts = {d.defname: _opt_value(d) for d in node.options or ()}
+    if "format" in opts:
+        fmt = str(opts["format"]).lower()
+        if fmt not in ("text", "csv", "binary"):
+            raise SqlError("22023", f'COPY format "{fmt}" not recognized')
+    spec.format = fmt
+    if fmt == "csv":
+        spec.delimiter, spec.null = ",", ""
+    for key, v in opts.items():
+        if key == "delimiter":
+            if len(v) != 1:
+                raise SqlError("0A000", "COPY delimiter must be a single one-byte character")
+            spec.delimiter = v
+        elif key == "null":
+            spec.null = v
+        elif key == "header":
+            if str(v).lower() == "match":
+                raise SqlError("0A000", "COPY HEADER MATCH is not supported")
+            spec.header = _bool(v)
+        elif key == "quote":
+            spec.quote = v
+        elif key == "escape":
+            spec.escape = v
+        elif key == "force_quote":
+            spec.force_quote = v if isinstance(v, list) else [v]
+        elif key == "force_not_null":
+            spec.force_not_null = v if isinstance(v, list) else [v]
+        elif key == "force_null":
+            spec.force_null = v if isinstance(v, list) else [v]
+        elif key in ("format", "freeze", "encoding"):
+            pass
+        else:
+            raise SqlError("42601", f'option "{key}" not recognized')
+    if "escape" not in opts and fmt == "csv":
+        spec.escape = spec.quote
+    return spec
+
+
+def translate_copy(engine, tr, text: str, node: ast.CopyStmt) -> Statement:
+    if node.filename is not None or node.is_program:
+        if not engine.session.is_superuser:
+            raise SqlError("42501", "must be superuser or have privileges of the pg_read_server_files role "
+                           "to COPY from a file" if node.is_from else
+                           "must be superuser or have privileges of the pg_write_server_files role "
+                           "to COPY to a file",
+                           hint='Anyone can COPY to stdout or from stdin. psql\'s \\copy command also works '
+                                'for anyone.')
+        raise SqlError("0A000", "COPY to or from a server file is not supported")
+    if node.whereClause is not None:
+        raise SqlError("0A000", "COPY FROM ... WHERE is not supported")
+    if node.query is not None:
+        if node.is_from:
+            raise SqlError("42601", "COPY (query) FROM is not supported")
+        q = tr.select(node.query)
+        cols = [to_column(c) for c in q.columns]
+        stmt = Statement(text, "COPY", cols)
+        stmt.sqlite_sql = q.sql
+        stmt.copy = build_spec(node, cols)
+        stmt.handler = _copy_out
+        stmt.writes = tr.writes
+        stmt.cacheable = False
+        return stmt
+    rel = tr.relation(node.relation)
+    if rel.kind != "r":
+        raise SqlError("42809", f'cannot copy {"to" if node.is_from else "from"} view "{rel.name}"'
+                       if rel.kind == "v" else f'"{rel.name}" is not a table')
+    tr.need(rel, "a" if node.is_from else "r")
+    if node.attlist:
+        attrs = []
+        for n in node.attlist:
+            a = rel.attr(n.sval)
+            if a is None:
+                raise SqlError("42703", f'column "{n.sval}" of relation "{rel.name}" does not exist')
+            attrs.append(a)
+    else:
+        attrs = list(rel.attrs)
+    cols = [to_column(ColInfo(a.name, a.type_oid, a.typmod, "", rel.oid, a.attnum)) for a in attrs]
+    stmt = Statement(text, "COPY", None)
+    stmt.copy = build_spec(node, cols)
+    stmt.cacheable = False
+    if node.is_from:
+        tr.writes = True
+        from pgsvc.sql.translate.dml import column_default
+        rest = [a for a in rel.attrs if a not in attrs and column_default(a) is not None]
+        defaults = [tr.default_expr(rel, a).sql for a in rest]
+        names = ", ".join(quote_ident(a.name) for a in attrs + rest)
+        values = ", ".join([f"?{i + 1}" for i in range(len(attrs))] + defaults)
+        stmt.sqlite_sql = f"INSERT INTO {quote_ident(rel.sqlite_name)} ({names}) VALUES ({values})"
+        stmt.extra["attrs"] = attrs
+        stmt.handler = lambda e, s, p: Result(None, [], "COPY", 0)
+    else:
+        sel = ", ".join(quote_ident(a.name) for a in attrs)
+        stmt.sqlite_sql = f"SELECT {sel} FROM {quote_ident(rel.sqlite_name)}"
+        stmt.columns = cols
+        stmt.handler = _copy_out
+    return stmt
+
+
+def _copy_out(engine, stmt: Statement, params) -> Result:
+    saved = stmt.command
+    res = engine.run_sql(stmt, [])
+    stmt.command = saved
+    rows = list(res.rows)
+    return Result(stmt.columns, rows, "COPY", len(rows))
+
+
+def run_copy_in(engine, stmt: Statement, rows) -> int:
+    attrs = stmt.extra["attrs"]
+    width = len(attrs)
+    work = [(i, _column_converter(a)) for i, a in enumerate(attrs)]
+    work = [(i, fn) for i, fn in work if fn is not None]
+
+    def converted():
+        for row in rows:
+            if len(row) != width:
+                raise SqlError("22P04", "extra data after last expected column" if len(row) > width
+                               else f'missing data for column "{attrs[len(row)].name}"')
+            if not work:
+                yield row
+                continue
+            out = list(row)
+            for i, fn in work:
+                v = out[i]
+                if v is not None:
+                    out[i] = fn(v)
+            yield out
+
+    def run():
+        cur = engine.conn.executemany(stmt.sqlite_sql, converted())
+        return cur.rowcount
+    return engine.run_atomic(run)
+
+
+def _column_converter(a):
+    """Python value -> stored form for one column (typmod coercion first), or None."""
+    to_s = sqlite_adapter(a.type_oid)[0]
+    typmod, oid = a.typmod, a.type_oid
+    if typmod < 0:
+        return to_s
+    from pgsvc.sql.types import oids as O
+    if oid == O.BPCHAR and to_s is None:
+        n = typmod - 4
+
+        def pad(v):  # char(n): blank-pad (the common case) without the general path
+            return v + " " * (n - len(v)) if len(v) < n else apply_typmod(oid, v, typmod)
+        return pad
+    if to_s is None:
+        return lambda v: apply_typmod(oid, v, typmod)
+    return lambda v: to_s(apply_typmod(oid, v, typmod))

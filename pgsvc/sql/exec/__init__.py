@@ -1,0 +1,1 @@
+"""The execution stage: the runner, the engine of one backend, transactions."""

@@ -1,0 +1,502 @@
+"""The SQL engine of one backend: pgsvc.sql.api's EngineProtocol on one SQLite connection.
+
+Flow: parse (pglast; pgsvc.sql.parse) -> translate (pgsvc.sql.translate, DDL in
+pgsvc.sql.commands.ddl*) -> execute on SQLite -> rows as Python values (api.py's conventions).
+
+Caching: a prepared statement is translated once (re-translated only when the catalog
+version changed). Simple queries are keyed on their text with literals lifted into
+parameters (pgsvc.sql.parse.lift_literals), so "... WHERE aid = 17" and "... aid = 42"
+share one translation and one prepared SQLite statement (sqlite3's statement cache).
+
+Transactions: see pgsvc.sql.exec.txn. Outside a block, a read runs in SQLite's autocommit
+(lazily iterated); a write takes the writer lock, BEGINs, runs and COMMITs.
+
+Cancel convention (agreed with pgsvc.backend): session.cancel_flag() returns a falsy
+value, or the reason as a string: "user request" -> 57014 'canceling statement due to
+user request', "statement timeout" -> 57014 'canceling statement due to statement
+timeout', "terminate" -> 57P01. A SQLite progress handler polls it every few thousand
+VM steps and interrupts the statement; lock waits and pg_sleep poll it too. The
+backend resets the flag itself after reporting.
+
+Module map (pgsvc.sql): parse (pglast, literal lifting) -> translate/ (names, expr,
+funcs, select, dml: pglast node -> SQLite SQL + PostgreSQL types) and utility / ddl /
+ddl_more / ddl_alter / copy / portals (statements run at execute time) -> runner
+(Statement, Result, execution, parameter/result conversion) on this Engine. catalog
+(hidden pgsvc$ tables), txn (block state, writer lock), sequences, sqlerr (sqlite3
+errors -> SqlError), diagnose (constraint-violation details), udfs (engine UDFs),
+resolve (operator/function/cast resolution over pgsvc.sql.functions). cluster_ddl /
+roles / databases (CREATE/ALTER/DROP ROLE and DATABASE on the shared catalog, joined to
+this engine's transactions), syscat / syscat_defs (pg_catalog relations read by SQL).
+
+COPY: execute() of a COPY FROM STDIN statement returns an empty Result (no work);
+the session loop then calls copy_in(stmt, rows) with decoded rows (Python values of
+stmt.copy.columns' types, None for NULL) and sends 'COPY n' with the count it returns.
+COPY TO STDOUT: execute() returns a Result whose rows are the tuples to encode; its
+tag() is 'COPY n'.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import urllib.parse
+import sqlite3
+import time
+from typing import Any, Iterable, Sequence
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import database as C
+from pgsvc.sql.commands import cluster_ddl
+from pgsvc.sql.catalog.system import relations as syscat
+from pgsvc.sql.functions import engine_udfs as udfs
+from pgsvc.sql.api import SessionInfo
+from pgsvc.sql.functions import FunctionContext, register_all
+from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens
+from pgsvc.sql.exec.runner import Runner, Statement
+from pgsvc.sql.catalog.sequences import Sequences
+from pgsvc.sql.types import usertypes
+from pgsvc.sql.catalog.sqlite_errors import map_error
+from pgsvc.sql.exec.txn import TxnState, WriterLock, cancel_error
+
+_ALLOWED_PRAGMAS = {"data_version", "foreign_keys", "synchronous"}
+
+
+# Utility statements after which the rest of a multi-statement query can still be
+# translated in advance. Every other one may change the catalog, the search path or the
+# role (DDL, SET, SELECT INTO, ROLLBACK of DDL, ...); plain queries and DML (no handler)
+# never do.
+_RESOLUTION_NEUTRAL = frozenset({"BEGIN", "START TRANSACTION", "COMMIT", "END", "SAVEPOINT", "RELEASE",
+                                 "SHOW"})
+
+
+def changes_resolution(stmt: Statement) -> bool:
+    return stmt.deferred is not None or (stmt.handler is not None and stmt.command not in _RESOLUTION_NEUTRAL)
+
+
+class Engine(Runner):
+    def __init__(self, session: SessionInfo) -> None:
+        self.session = session
+        self._sync_pending = False
+        self.fctx = FunctionContext(settings=session.settings, session=session,
+                                    cancel_flag=session.cancel_flag)
+        self.conn = self.open_connection(session.database_path)
+        self.lock = WriterLock(session.database_path)
+        self.txn = TxnState()
+        self.sequences = Sequences(self)
+        self.catalog = C.load(self.conn)
+        usertypes.use_search_path(self.search_path)  # user type names resolve on the session's path
+        self._data_version = None
+        self.temp_schema = f"pg_temp_{session.backend_pid}"
+        if self.temp_schema in self.catalog.schemas:
+            self.drop_temp_schema()  # left over by a crashed backend that had our pid
+        self.simple_cache: dict[str, Statement] = {}
+        self.script_cache: dict[str, list] = {}
+        self.prepare_cache: dict[tuple, Statement] = {}
+        self.sql_prepared: dict[str, Statement] = {}  # PREPARE name AS ...
+        self.cursors: dict = {}  # DECLARE name CURSOR ...
+        self.planner_settings: dict[str, str] = {}  # SET enable_seqscan = off, ...
+        self.planner_defaults: dict[str, str] = {}  # the same from ALTER ROLE/DATABASE ... SET (RESET's values)
+        self._detail_hint = None
+        self.checked_stmt = None  # see parse_script
+
+    # --- connection set-up ----------------------------------------------------------
+
+    def open_connection(self, path: str) -> sqlite3.Connection:
+        # mode=rw: never create the file. A connection racing DROP DATABASE must not
+        # bring back an empty database after the file has been unlinked.
+        uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=rw"
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
+                                   cached_statements=1024)
+        except sqlite3.Error as e:
+            if not os.path.exists(path):
+                raise SqlError("3D000", f'database "{self.session.database}" does not exist') from None
+            raise SqlError("58030", f'could not open database file "{path}": {e}') from None
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        self.apply_synchronous(conn)
+        if hasattr(conn, "enable_load_extension"):
+            conn.enable_load_extension(False)
+        register_all(conn, self.fctx)
+        udfs.register(conn, self.fctx, self)
+        syscat.register(conn, self)
+        C.ensure_schema(conn)
+        conn.set_authorizer(self.authorize)
+        conn.set_progress_handler(self.progress, 20000)
+        return conn
+
+    def apply_synchronous(self, conn=None) -> None:
+        conn = conn or self.conn
+        if conn.in_transaction:
+            self._sync_pending = True  # SQLite cannot change it inside a transaction: at its end
+            return
+        self._sync_pending = False
+        off = str(self.session.settings.get("synchronous_commit")).lower() == "off"
+        conn.execute(f"PRAGMA synchronous={'NORMAL' if off else 'FULL'}")
+
+    @staticmethod
+    def authorize(action, arg1, arg2, dbname, source):
+        """Host isolation (defence in depth: user SQL never reaches SQLite untranslated)."""
+        if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
+            return sqlite3.SQLITE_DENY
+        if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() not in _ALLOWED_PRAGMAS:
+            return sqlite3.SQLITE_DENY
+        if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in ("load_extension", "readfile",
+                                                                          "writefile", "edit"):
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    def progress(self) -> int:
+        return 1 if self.session.cancel_flag() else 0
+
+    def cancel_error(self) -> SqlError:
+        return cancel_error(self.session.cancel_flag() or "user request")
+
+    def sleep(self, secs) -> None:
+        if secs is None:
+            return None
+        end = time.monotonic() + float(secs)
+        while True:
+            reason = self.session.cancel_flag()
+            if reason:
+                from pgsvc.sql.functions.context import raise_sql
+                raise_sql(self.fctx, cancel_error(reason))
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            time.sleep(min(left, 0.05))
+
+    # --- catalog --------------------------------------------------------------------
+
+    def reload_catalog(self) -> None:
+        self.catalog = C.load(self.conn)
+        if self.conn.in_transaction:
+            self.txn.ddl = True  # loaded inside a transaction: a rollback must reload again
+
+    def check_catalog(self) -> bool:
+        """Reload the catalog if another backend changed it; True if it did."""
+        if C.read_version(self.conn) != self.catalog.version:
+            self.reload_catalog()
+            self.simple_cache.clear()
+            self.script_cache.clear()
+            self.prepare_cache.clear()
+            return True
+        return False
+
+    def others_committed(self) -> bool:
+        """PRAGMA data_version moves only when another connection commits: a cheap pre-check."""
+        dv = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if dv == self._data_version:
+            return False
+        self._data_version = dv
+        return True
+
+    def search_path(self) -> list[str]:
+        raw = str(self.session.settings.get("search_path"))
+        out = []
+        for part in raw.split(","):
+            p = part.strip()
+            if p.startswith('"') and p.endswith('"'):
+                p = p[1:-1]
+            else:
+                p = p.lower()
+            if p == "$user":
+                p = self.session.user
+            if p == "pg_temp":
+                p = self.temp_schema
+            # information_schema is not in the database's catalog but may be searched (SET
+            # search_path = information_schema, ... finds its views by bare name)
+            if p and (p in self.catalog.schemas or p == "information_schema") and p not in out:
+                out.append(p)
+        if self.temp_schema in self.catalog.schemas and self.temp_schema not in out:
+            out.insert(0, self.temp_schema)  # PostgreSQL searches pg_temp first for relations
+        return out
+
+    def drop_temp_schema(self) -> None:
+        """Session end: the temp tables vanish with the connection; remove their catalog rows."""
+        from pgsvc.sql.commands.ddl_alter import DdlAll
+
+        def drop():
+            d = DdlAll(self)
+            for rel in [r for r in self.catalog.by_oid.values() if r.schema == self.temp_schema]:
+                if rel.kind in ("r", "v", "S") and rel.oid in d.cat.by_oid:
+                    d.drop_relation(rel, True)
+            self.conn.execute('DELETE FROM "pgsvc$namespace" WHERE nspname = ?', (self.temp_schema,))
+            d.refresh()
+        self.run_atomic(drop)
+
+    # --- EngineProtocol: parsing ---------------------------------------------------------
+
+    def parse_script(self, sql: str) -> list:
+        stmts = self._parse_script(sql)
+        # The catalog was checked just now for this query: its first statement, which the
+        # session executes next, need not check again (one PRAGMA data_version per
+        # simple query instead of two). By identity: a marker left over by a query that
+        # never ran matches no statement that a later message can execute.
+        self.checked_stmt = stmts[0] if stmts else None
+        return stmts
+
+    def _parse_script(self, sql: str) -> list:
+        self.check_catalog_if_idle()
+        cached = self.script_cache.get(sql)
+        if cached is not None and all(st.version == self.catalog.version for st in cached):
+            return cached
+        try:
+            tokens = scan(sql)
+        except SqlError:
+            tokens = None  # let the parser report the error with PostgreSQL's message and position
+        pieces = split_tokens(sql, tokens) if tokens is not None else [(0, len(sql), None)]
+        if not pieces:
+            return [Statement.empty(sql)]
+        out = []
+        for start, end, toks in pieces:
+            if out and changes_resolution(out[-1]):
+                break  # what follows must be translated after it ran: translate_script
+            stmt = self.lifted_statement(sql, start, end, toks) if toks is not None else None
+            if stmt is None:
+                break
+            out.append(stmt)
+        else:
+            return out
+        raws = parse(sql)  # a syntax error anywhere raises before anything runs
+        if not raws:
+            return [Statement.empty(sql)]
+        stmts = self.translate_script(sql, raws)
+        if len(self.script_cache) > 500:
+            self.script_cache.clear()
+        if all(s.cacheable for s in stmts) and len(sql) < 4000:
+            self.script_cache[sql] = stmts
+        return stmts
+
+    def translate_script(self, sql: str, raws) -> list[Statement]:
+        """The statements of one simple query. PostgreSQL analyses each just before it runs,
+        after the ones before it (`CREATE TABLE a ...; INSERT INTO a ...` works, and
+        `SET search_path ...; SELECT ...` resolves names on the new path). So a statement
+        is translated now only while nothing before it can change name resolution and its
+        translation succeeds; the rest are deferred to execution (runner.execute)."""
+        out: list[Statement] = []
+        for i, raw in enumerate(raws):
+            if not out or not changes_resolution(out[-1]):
+                try:
+                    out.append(self.translate_raw(sql, raw, []))
+                    continue
+                except SqlError:
+                    if i == 0:
+                        raise
+            out.append(Statement.deferred_from(sql, raw))
+        return out
+
+    def translate_deferred(self, stmt: Statement) -> None:
+        """Translate a deferred statement in place: the session holds this very object."""
+        sql, raw = stmt.deferred
+        stmt.__dict__.update(self.translate_raw(sql, raw, []).__dict__)
+
+    def lifted_statement(self, sql: str, start: int, end: int, toks) -> Statement | None:
+        lifted = lift_literals(sql, toks)
+        if lifted is None:
+            return None
+        text, literals = lifted
+        key = cache_key(text, literals)
+        tmpl = self.simple_cache.get(key)
+        # this backend's own DDL moves the version without check_catalog noticing (it
+        # reloaded already): a template from before it may name what is gone
+        if tmpl is None or tmpl.version != self.catalog.version:
+            try:
+                raws = parse(text)
+            except SqlError:
+                return None
+            if len(raws) != 1:
+                return None
+            oids = [{"i": 23, "8": 20, "n": 1700}.get(lit[0], 0) for lit in literals]
+            try:
+                tmpl = self.translate_stmt(text, raws[0].stmt, oids, [lit[:2] for lit in literals])
+            except Exception:  # noqa: BLE001 - the unlifted statement reports its own error
+                return None
+            if not tmpl.cacheable:
+                return None
+            if len(self.simple_cache) > 2000:
+                self.simple_cache.clear()
+            self.simple_cache[key] = tmpl
+        return tmpl.bind_literals(sql[start:end], [lit[1] for lit in literals], [lit[2] for lit in literals])
+
+    def prepare(self, sql: str, param_oids: Sequence[int] = ()) -> Statement:
+        key = (sql, tuple(param_oids))
+        self.check_catalog_if_idle()
+        cached = self.prepare_cache.get(key)
+        if cached is not None and cached.version == self.catalog.version:
+            return cached
+        stmt = self.prepare_uncached(sql, param_oids)
+        if stmt.cacheable and not stmt.is_empty:
+            if len(self.prepare_cache) > 1000:
+                self.prepare_cache.clear()
+            self.prepare_cache[key] = stmt
+        return stmt
+
+    def prepare_uncached(self, sql: str, param_oids: Sequence[int]) -> Statement:
+        raws = parse(sql)
+        if not raws:
+            return Statement.empty(sql)
+        if len(raws) > 1:
+            raise SqlError("42601", "cannot insert multiple commands into a prepared statement")
+        self.check_catalog_if_idle()
+        return self.translate_raw(sql, raws[0], list(param_oids))
+
+    def check_catalog_if_idle(self) -> None:
+        if not self.txn.open and self.others_committed():
+            self.check_catalog()
+
+    def translate_raw(self, sql: str, raw, param_oids: list[int]) -> Statement:
+        loc = raw.stmt_location or 0
+        text = sql[loc:loc + raw.stmt_len] if raw.stmt_len else sql[loc:]
+        return self.translate_stmt(text.strip(), raw.stmt, param_oids, None)
+
+    # --- EngineProtocol: transactions ------------------------------------------------------
+
+    def transaction_status(self) -> str:
+        return self.txn.status()
+
+    def begin_implicit(self) -> None:
+        if not self.txn.block:
+            self.txn.implicit = True
+
+    def read_only_select(self, stmt) -> bool:
+        """A plain SELECT that writes nothing (no nextval(), no locking clause): alone
+        before Sync it needs no implicit transaction of its own and runs as a
+        one-statement simple query does (an autocommit read, no BEGIN/COMMIT)."""
+        return stmt.command == "SELECT" and not stmt.writes and stmt.handler is None \
+            and stmt.sqlite_sql is not None
+
+    def end_implicit(self, success: bool) -> None:
+        if self.txn.block or not self.txn.implicit:
+            return
+        self.txn.implicit = False
+        if self.txn.open:
+            if success:
+                self.sqlite_commit()
+            else:
+                self.sqlite_rollback()
+
+    def abort_on_error(self, error: Exception) -> None:
+        self.fctx.pending_error = None
+        if self.txn.block:
+            self.txn.failed = True
+            return
+        if self.txn.implicit:
+            return  # end_implicit(False) rolls back
+        if self.txn.open:
+            self.sqlite_rollback()
+
+    def ensure_open(self) -> None:
+        if not self.txn.open:
+            self.conn.execute("BEGIN")
+            self.txn.open = True
+            self.fctx.transaction_start = _dt.datetime.now(_dt.UTC)
+
+    def acquire_writer(self) -> None:
+        if not self.lock.held:
+            timeout = int(self.session.settings.get("lock_timeout") or 0)
+            self.lock.acquire(self.session.cancel_flag, timeout)
+            if self.txn.open and not self.txn.wrote and self.read_committed() and not self.cursors:
+                self.refresh_snapshot()
+            self.txn.wrote = True
+
+    def read_committed(self) -> bool:
+        return self.txn.block and self.txn.isolation in ("read committed", "read uncommitted")
+
+    def isolation_in_force(self) -> str:
+        level = self.txn.isolation if self.txn.block else \
+            str(self.session.settings.get("default_transaction_isolation")).lower()
+        return "read committed" if level in ("read committed", "read uncommitted") else "serializable"
+
+    def refresh_snapshot(self) -> None:
+        """A read-committed block that has only read: end its read snapshot and start again
+        under the writer lock (savepoints hold no changes yet, so they are simply re-made)."""
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+        self.conn.execute("BEGIN")
+        for name in self.txn.savepoints:
+            self.conn.execute('SAVEPOINT "sp$' + name.replace('"', '""') + '"')
+
+    def sqlite_commit(self) -> None:
+        if self.cursors:
+            from pgsvc.sql.commands.portals import end_of_transaction
+            end_of_transaction(self, True)
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            self.sqlite_rollback()
+            raise map_error(e, self) from None
+        finally:
+            self.txn.open = False
+            self.txn.wrote = False
+            usertypes.end_of_transaction()  # enum labels added in the block are usable now
+            self.txn.ddl = False
+            self.txn.savepoints.clear()
+            self.txn.sp_read_only.clear()
+            self.txn.sp_settings.clear()
+            self.lock.release()
+        cluster_ddl.end_of_transaction(self, True)
+        self.session.count_transaction(True)
+        self.sequences.advanced.clear()
+        if self._sync_pending:
+            self.apply_synchronous()
+
+    def sqlite_rollback(self) -> None:
+        if self.cursors:
+            from pgsvc.sql.commands.portals import end_of_transaction
+            end_of_transaction(self, False)
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if self.sequences.advanced and self.lock.held:
+                # sequences are not transactional in PostgreSQL: keep the values handed out
+                self.conn.execute("BEGIN")
+                self.sequences.reapply()
+                self.conn.execute("COMMIT")
+        finally:
+            self.sequences.advanced.clear()
+            self.ddl_rolled_back()
+            self.txn.open = False
+            self.txn.wrote = False
+            self.txn.savepoints.clear()
+            self.txn.sp_read_only.clear()
+            self.txn.sp_settings.clear()
+            self.lock.release()
+            cluster_ddl.end_of_transaction(self, False)
+            usertypes.end_of_transaction()
+            self.session.count_transaction(False)
+        if self._sync_pending:
+            self.apply_synchronous()
+
+    def ddl_rolled_back(self) -> None:
+        """A rolled-back transaction may have created/altered relations: forget them too."""
+        if self.txn.ddl:
+            self.txn.ddl = False
+            try:
+                self.reload_catalog()
+            except sqlite3.Error:
+                pass
+            self.simple_cache.clear()
+            self.script_cache.clear()
+            self.prepare_cache.clear()
+
+    def copy_in(self, stmt: Statement, rows: Iterable[Sequence[Any]]) -> int:
+        from pgsvc.sql.commands.copy import run_copy_in
+        return run_copy_in(self, stmt, rows)
+
+    def close(self) -> None:
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            self.txn = TxnState()
+            self.lock.release()
+            self.check_catalog()
+            if self.temp_schema in self.catalog.schemas:
+                self.drop_temp_schema()
+        except (sqlite3.Error, SqlError):
+            pass
+        cluster_ddl.close(self)
+        self.lock.close()
+        self.conn.close()

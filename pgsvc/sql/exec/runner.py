@@ -1,0 +1,373 @@
+"""Statements and their execution: the Statement/Result objects of pgsvc.sql.api, the
+dispatch from a pglast node to its translation, and running translated SQL on SQLite
+inside the right transaction (see pgsvc.sql.exec.txn) with parameter/result conversion
+between Python values and stored forms.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any, Iterator
+
+from pglast import ast
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.api import Column, CopySpec
+from pgsvc.sql.catalog.sqlite_errors import map_error
+from pgsvc.sql.translate.expr import decode_text
+from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.pg_type import find_oid
+from datetime import UTC, datetime
+
+_TXN_EXIT = {"ROLLBACK", "COMMIT"}
+
+
+class Statement:
+    """A translated statement (StatementProtocol)."""
+
+    def __init__(self, sql: str, command: str, columns: list[Column] | None = None) -> None:
+        self.sql = sql
+        self.command = command
+        self.columns = columns
+        self.param_oids: list[int] = []
+        self.is_empty = False
+        self.copy: CopySpec | None = None
+        self.sqlite_sql: str | None = None
+        self.writes = False
+        self.returning = False
+        self.handler = None  # utility statements: callable(engine, stmt) -> Result
+        self.node = None
+        self.version = 0
+        self.cacheable = True
+        self.literals: list[str] | None = None  # simple query: lifted literal texts
+        self.in_convs: list = []
+        self.out_convs: list | None = None
+        self.txn_exit = False
+        self.extra: dict = {}
+        self.deferred = None  # (script text, pglast RawStmt): translated when it runs
+
+    @classmethod
+    def deferred_from(cls, sql: str, raw) -> Statement:
+        """A later statement of a multi-statement query, translated only when it runs."""
+        s = cls(sql, "SET" if type(raw.stmt).__name__ == "VariableSetStmt" else "")
+        s.deferred = (sql, raw)
+        s.cacheable = False
+        return s
+
+    @classmethod
+    def empty(cls, sql: str) -> Statement:
+        s = cls(sql, "")
+        s.is_empty = True
+        return s
+
+    def bind_literals(self, text: str, literals: list[str], offsets: list[int]) -> Statement:
+        bound = object.__new__(Statement)
+        bound.__dict__.update(self.__dict__)
+        bound.sql = text
+        bound.literals = literals
+        bound.lit_offsets = offsets
+        bound.lit_oids = self.param_oids
+        bound.param_oids = []
+        return bound
+
+    def finish_types(self, engine) -> None:
+        """Unresolved parameter types become text; precompute value converters."""
+        # SQLite wants exactly as many values as the highest ?NNN used; PostgreSQL allows
+        # parameters the statement never references.
+        used = [int(n) for n in _PARAM_RE.findall(self.sqlite_sql or "")]
+        self.max_param = max(used, default=0)
+        self.param_oids = [o if o not in (0, O.UNKNOWN) else O.TEXT for o in self.param_oids]
+        self.in_convs = [sqlite_adapter(o)[0] for o in self.param_oids]
+        if self.columns is not None:
+            convs = [sqlite_adapter(c.type_oid)[1] for c in self.columns]
+            from pgsvc.sql.catalog import regtypes
+            if any(c.type_oid in regtypes.REG_OIDS or c.type_oid in regtypes.REG_ARRAYS for c in self.columns):
+                convs = regtypes.output_converters(engine, self.columns, convs)  # names, not numbers
+            self.out_convs = convs if any(convs) else None
+            if not self.columns:
+                self.out_convs = "zero"  # SELECT with no columns: SQLite had a placeholder column
+
+
+_PARAM_RE = re.compile(r"\?(\d+)")
+_REG_TYPES = frozenset({O.REGCLASS, O.REGTYPE, O.REGPROC, O.REGPROCEDURE, O.REGOPER, O.REGOPERATOR,
+                        O.REGNAMESPACE, O.REGROLE, O.ARRAY_REGCLASS, O.ARRAY_REGTYPE, O.ARRAY_REGPROC,
+                        O.ARRAY_REGPROCEDURE, O.ARRAY_REGOPER, O.ARRAY_REGOPERATOR, O.ARRAY_REGNAMESPACE,
+                        O.ARRAY_REGROLE})
+
+
+def _reg_in(engine, oid: int, text: str) -> int:
+    """'name'::regclass & co. of a lifted literal: looked up in this backend's catalogs."""
+    from pgsvc.sql.catalog.regtypes import reg_in
+    return reg_in(engine, oid, text)
+
+
+class Result:
+    def __init__(self, columns, rows: Iterator[tuple] | list, tag_word: str, count: int | None = None,
+                 cursor=None) -> None:
+        self.columns = columns
+        self.rows = iter(rows)
+        self._tag = tag_word
+        self._count = count
+        self._cursor = cursor
+
+    def tag(self, rows_sent: int) -> str:
+        if self._tag in ("SELECT", "COPY", "FETCH", "MOVE") and self._count is None:
+            return f"{self._tag} {rows_sent}"
+        if self._tag == "INSERT":
+            return f"INSERT 0 {self._count if self._count is not None else rows_sent}"
+        if self._tag in ("UPDATE", "DELETE", "SELECT", "COPY", "MERGE", "FETCH", "MOVE"):
+            return f"{self._tag} {self._count if self._count is not None else rows_sent}"
+        return self._tag
+
+    def close(self) -> None:
+        if self._cursor is not None:
+            try:
+                self._cursor.close()
+            except sqlite3.Error:
+                pass
+            self._cursor = None
+
+
+def convert_rows(cursor, convs) -> Iterator[tuple]:
+    if convs is None:
+        yield from cursor
+        return
+    if convs == "zero":
+        for _ in cursor:
+            yield ()
+        return
+    pairs = [(i, c) for i, c in enumerate(convs) if c is not None]
+    for row in cursor:
+        row = list(row)
+        for i, c in pairs:
+            v = row[i]
+            if v is not None:
+                row[i] = c(v)
+        yield tuple(row)
+
+
+class Runner:
+    """Mixed into Engine: translation dispatch and execution."""
+
+    def translate_stmt(self, text: str, node, param_oids: list[int], literals) -> Statement:
+        from pgsvc.sql.commands.utility import translate_utility
+        from pgsvc.sql.translate import Translator
+        tr = Translator(self, self.catalog, param_oids, literals)
+        if isinstance(node, ast.SelectStmt) and node.intoClause is None:
+            q = tr.select(node)
+            stmt = Statement(text, "SELECT", [to_column(c) for c in q.columns])
+            stmt.sqlite_sql = q.sql
+        elif isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)):
+            d = {ast.InsertStmt: tr.insert, ast.UpdateStmt: tr.update, ast.DeleteStmt: tr.delete}[type(node)](node)
+            stmt = Statement(text, d.command, [to_column(c) for c in d.returning] if d.returning else None)
+            stmt.sqlite_sql = d.sql
+            stmt.returning = d.returning is not None
+            stmt.extra["relid"] = d.relation.oid
+        else:
+            if literals:
+                tr.cacheable = False  # utility statements are translated from their own text
+            stmt = translate_utility(self, tr, text, node)
+        stmt.writes = stmt.writes or tr.writes
+        if tr.privs_needed:
+            stmt.extra["privs"] = tuple(tr.privs_needed) + tuple(stmt.extra.get("privs", ()))
+        stmt.cacheable = tr.cacheable
+        stmt.param_oids = tr.param_oids
+        stmt.node = node
+        if getattr(tr, "syscat_used", None):
+            stmt.extra["syscat"] = tr.syscat_used  # pg_catalog relations to refresh at execution
+        stmt.version = self.catalog.version
+        stmt.finish_types(self)
+        return stmt
+
+    # --- execute ------------------------------------------------------------------
+
+    def execute(self, stmt: Statement, params=()) -> Result:
+        if stmt.is_empty:
+            return Result(None, [], "")
+        if stmt.deferred is not None:
+            self.translate_deferred(stmt)
+        if getattr(self, "statement_locals", None) and not self.txn.block and not self.txn.implicit:
+            from pgsvc.sql.pg_functions.catalog_funcs import end_statement_locals
+            end_statement_locals(self)  # set_config(..., true) of the previous statement ends
+        if self.txn.failed and not stmt.txn_exit:
+            raise SqlError("25P02", "current transaction is aborted, commands ignored until end of "
+                           "transaction block")
+        self.fctx.pending_error = None
+        if self.sequences.stmt_before:
+            self.sequences.stmt_before.clear()
+        if not self.txn.open and stmt.version != self.catalog.version or \
+                (not self.txn.open and stmt.sqlite_sql is not None and self._stale(stmt)):
+            stmt = self.retranslate(stmt)
+        if "privs" in stmt.extra:
+            from pgsvc.sql.catalog.authz import authz
+            authz(self).check_statement(stmt.extra["privs"])
+        if stmt.writes and self.read_only_now():
+            raise SqlError("25006", f"cannot execute {stmt.command} in a read-only transaction")
+        if stmt.extra.get("syscat"):
+            from pgsvc.sql.catalog.system import relations as syscat
+            syscat.refresh(self, stmt.extra["syscat"])
+        if stmt.handler is not None:
+            result = stmt.handler(self, stmt, params)
+            if stmt.command not in ("BEGIN", "START TRANSACTION", "SET", "SHOW", "SAVEPOINT"):
+                self.txn.ran_query = self.txn.block
+            return result
+        self.txn.ran_query = self.txn.block
+        values = self.bind_values(stmt, params)
+        return self.run_sql(stmt, values)
+
+    def read_only_now(self) -> bool:
+        if self.txn.block:
+            return self.txn.read_only
+        return bool(self.session.settings.get("default_transaction_read_only"))
+
+    def _stale(self, stmt: Statement) -> bool:
+        if stmt is self.checked_stmt:  # parse_script has just checked (Engine.parse_script)
+            self.checked_stmt = None
+            return False
+        return self.others_committed() and self.check_catalog()
+
+    def retranslate(self, stmt: Statement) -> Statement:
+        if stmt.node is None:
+            return stmt
+        new = self.translate_stmt(stmt.sql, stmt.node, list(stmt.param_oids), None)
+        if stmt.literals is not None:
+            lifted = self.parse_script(stmt.sql)
+            return lifted[0] if len(lifted) == 1 else new
+        return new
+
+    def bind_values(self, stmt: Statement, params) -> list:
+        if stmt.literals is not None:
+            out = []
+            for text, oid, conv in zip(stmt.literals, stmt.lit_oids, stmt.in_convs):
+                if oid in (O.TEXT, O.VARCHAR, O.UNKNOWN, O.NAME):
+                    v = text
+                elif oid == O.INT4 and text.isdigit() and len(text) < 10:
+                    v = int(text)
+                else:
+                    try:
+                        v = _reg_in(self, oid, text) if oid in _REG_TYPES else \
+                            decode_text(oid, text, self.fctx.format_context())
+                    except SqlError as err:
+                        if err.position is None:  # point at the literal, as PostgreSQL does
+                            err.position = stmt.lit_offsets[len(out)] + 1
+                        raise
+                out.append(conv(v) if conv is not None else v)
+            return out[:stmt.max_param]
+        if len(params) != len(stmt.param_oids):
+            raise SqlError("08P01", f"bind message supplies {len(params)} parameters, but prepared statement "
+                           f'"" requires {len(stmt.param_oids)}')
+        if not any(stmt.in_convs):
+            return list(params[:stmt.max_param])
+        return [c(v) if c is not None and v is not None else v
+                for c, v in zip(stmt.in_convs[:stmt.max_param], params)]
+
+    def run_sql(self, stmt: Statement, values: list) -> Result:
+        autocommit = not self.txn.open and not self.txn.block and not self.txn.implicit
+        if autocommit and not stmt.writes and stmt.command == "SELECT":
+            return self.run_read(stmt, values)
+        if stmt.writes:
+            self.acquire_writer()
+        self.ensure_open()
+        try:
+            cur = self.conn.execute(stmt.sqlite_sql, values)
+            if stmt.columns is not None and (stmt.returning or stmt.writes or autocommit):
+                rows = list(convert_rows(cur, stmt.out_convs))
+                count = len(rows) if stmt.command != "SELECT" else None
+                result = Result(stmt.columns, rows, stmt.command, count)
+            elif stmt.columns is not None:
+                result = Result(stmt.columns, self.guard_rows(convert_rows(cur, stmt.out_convs)), "SELECT",
+                                cursor=cur)
+            else:
+                result = Result(None, [], stmt.command, cur.rowcount)
+        except Exception as e:
+            err = map_error(e, self)
+            if err.sqlstate.startswith("23") and stmt.extra.get("relid"):
+                err = self.explain_violation(err, stmt, values)
+            if autocommit:
+                self.sqlite_rollback()
+            elif self.sequences.advanced and self.conn.in_transaction:
+                self.sequences.reapply()
+            raise err from None
+        if autocommit:
+            self.sqlite_commit()
+        return result
+
+    def explain_violation(self, err: SqlError, stmt: Statement, values: list) -> SqlError:
+        """Add PostgreSQL's detail to a constraint violation (error path only)."""
+        from pgsvc.sql.exec import diagnose
+        from pgsvc.sql.commands.ddl import check_sql
+        from pgsvc.sql.translate.expr import quote_ident
+        rel = self.catalog.by_oid.get(stmt.extra["relid"])
+        try:
+            if err.sqlstate == "23503":
+                return diagnose.foreign_key_error(self, stmt, values, rel) or err
+            if err.table and err.table != rel.name:
+                rel = self.catalog.lookup(err.schema, err.table, self.search_path()) or rel
+            if err.sqlstate == "23505":
+                ix = next((i for i in rel.indexes if i.name == err.constraint), None)
+                if ix is not None:
+                    err.detail = diagnose.unique_detail(self, stmt, values, rel, ix.keys)
+            elif err.sqlstate == "23502" and err.column:
+                err.detail = diagnose.failing_row_detail(self, stmt, values, rel,
+                                                         f"NEW.{quote_ident(err.column)} IS NULL")
+            elif err.sqlstate == "23514":
+                con = next((c for c in rel.constraints if c.name == err.constraint), None)
+                if con is not None:
+                    cond = f"NOT ({check_sql(rel, con.expr, self, 'NEW.')})"
+                    err.detail = diagnose.failing_row_detail(self, stmt, values, rel, cond)
+        except Exception:  # noqa: BLE001 - the detail is best effort; the error itself stands
+            self.fctx.pending_error = None
+        return err
+
+    def run_read(self, stmt: Statement, values: list) -> Result:
+        self.fctx.transaction_start = datetime.now(UTC)
+        try:
+            cur = self.conn.execute(stmt.sqlite_sql, values)
+        except Exception as e:
+            self.session.count_transaction(False)
+            raise map_error(e, self) from None
+        self.session.count_transaction(True)
+        return Result(stmt.columns, self.guard_rows(convert_rows(cur, stmt.out_convs)), "SELECT", cursor=cur)
+
+    def guard_rows(self, rows: Iterator[tuple]) -> Iterator[tuple]:
+        """Map errors raised while rows are produced (UDF errors, cancel) to SqlError."""
+        try:
+            yield from rows
+        except SqlError:
+            raise
+        except Exception as e:
+            raise map_error(e, self) from None
+
+    # --- statement atomicity for multi-step commands ------------------------------------
+
+    def run_atomic(self, fn, writes: bool = True) -> Any:
+        """Run fn() (several SQLite statements) atomically inside the current transaction."""
+        autocommit = not self.txn.open and not self.txn.block and not self.txn.implicit
+        if writes:
+            self.acquire_writer()
+        self.ensure_open()
+        if not autocommit:
+            self.conn.execute('SAVEPOINT "pgsvc$stmt"')
+        try:
+            out = fn()
+        except Exception as e:
+            err = map_error(e, self)
+            if autocommit:
+                self.sqlite_rollback()
+            else:
+                self.conn.execute('ROLLBACK TO "pgsvc$stmt"')
+                self.conn.execute('RELEASE "pgsvc$stmt"')
+            self.reload_catalog()
+            raise err from None
+        if autocommit:
+            self.sqlite_commit()
+        else:
+            self.conn.execute('RELEASE "pgsvc$stmt"')
+        return out
+
+
+def to_column(c) -> Column:
+    t = find_oid(c.oid)
+    return Column(c.name, c.oid, c.typmod, c.table_oid, c.attnum, t.typlen if t else -1)

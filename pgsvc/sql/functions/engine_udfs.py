@@ -1,0 +1,374 @@
+"""The engine's own SQLite UDFs (registered on every connection next to
+pgsvc.sql.functions.register_all): sequences, typmod coercion, I/O-conversion casts,
+error helpers, and the SHIM operators of pgsvc.sql.translate.resolve (integer range checks,
+division by zero, numeric arithmetic, LIKE, regex) until the functions catalogue
+provides them. Errors go through raise_sql so the engine reports PostgreSQL's error.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+import sqlite3
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from pgsvc.sql.functions.context import FunctionContext, raise_sql
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import sqlite_adapter, text_encoder
+from pgsvc.sql.types.numeric import format_numeric
+from pgsvc.sql.types.typmod import apply_typmod
+
+_RANGES = {"int2": (-32768, 32767), "int4": (-2147483648, 2147483647),
+           "int8": (-9223372036854775808, 9223372036854775807)}
+_NAMES = {"int2": "smallint", "int4": "integer", "int8": "bigint"}
+
+
+def register(conn: sqlite3.Connection, ctx: FunctionContext, engine) -> None:
+    for lim, (lo, hi) in _RANGES.items():
+        conn.create_function(f"pgsvce_chk_{lim}", 1, _range_checker(ctx, lo, hi, _NAMES[lim]),
+                             deterministic=True)
+    conn.create_function("pgsvce_nonzero", 1, lambda v: _nonzero(ctx, v), deterministic=True)
+    conn.create_function("pgsvce_num", 3, lambda op, a, b: _numeric_op(ctx, op, a, b), deterministic=True)
+    conn.create_function("pgsvce_like", 3, _like, deterministic=True)
+    conn.create_function("pgsvce_regex", 3, lambda s, p, i: _regex(ctx, s, p, i), deterministic=True)
+    conn.create_function("pgsvce_cast", 3, lambda v, s, t: _io_cast(ctx, v, s, t, True))
+    conn.create_function("pgsvce_assign", 3, lambda v, s, t: _io_cast(ctx, v, s, t, False))
+    conn.create_function("pgsvce_typmod", 4, lambda v, t, m, e: _typmod(ctx, v, t, m, e), deterministic=True)
+    conn.create_function("pgsvce_float_to_int", 2, lambda v, t: _float_to_int(ctx, v, t), deterministic=True)
+    conn.create_function("pgsvce_raise", 2, lambda code, msg: raise_sql(ctx, code, msg))
+    conn.create_function("pgsvce_nextval", 1, lambda oid: engine.sequences.nextval(oid))
+    conn.create_function("pgsvce_currval", 1, lambda oid: engine.sequences.currval(oid))
+    conn.create_function("pgsvce_setval", 3, lambda oid, v, c: engine.sequences.setval(oid, v, c))
+    conn.create_function("pgsvce_sleep", 1, lambda secs: engine.sleep(secs))
+    conn.create_function("pgsvce_signal_backend", 2, lambda pid, act: _signal(ctx, engine, pid, act))
+    conn.create_function("pgsvce_diag", 1, lambda row: _diag(engine, row))
+    conn.create_function("pgsvce_txn_ts", 0, lambda: _micros(ctx.transaction_start))
+    conn.create_function("pgsvce_clock_ts", 0, lambda: _micros(_dt.datetime.now(_dt.UTC)))
+    conn.create_function("pgsvce_version", 0, lambda: _version())
+    conn.create_function("pgsvce_current_database", 0, lambda: engine.session.database)
+    conn.create_function("pgsvce_current_schema", 0, lambda: (engine.search_path() or [None])[0])
+    conn.create_function("pgsvce_backend_pid", 0, lambda: engine.session.backend_pid)
+    conn.create_aggregate("pgsvce_avg", 1, _make_avg(ctx))
+    conn.create_aggregate("pgsvce_sum_num", 1, _SumNum)
+    conn.create_aggregate("pgsvce_ordagg", -1, _guard_agg(ctx, _OrderedAggregate))
+    register_window_aggregates(conn, ctx)
+
+
+def _signal(ctx, engine, pid, action):
+    try:
+        return int(bool(engine.session.signal_backend(pid, action)))
+    except Exception as e:  # noqa: BLE001
+        raise_sql(ctx, e if hasattr(e, "sqlstate") else _internal(e))
+
+
+def _guard_agg(ctx, cls):
+    class Guarded(cls):
+        def finalize(self):
+            try:
+                return super().finalize()
+            except Exception as e:  # noqa: BLE001 - reported as the SqlError it carries
+                raise_sql(ctx, e if hasattr(e, "sqlstate") else _internal(e))
+    return Guarded
+
+
+def _diag(engine, row):
+    engine.diag_value = row
+    raise ValueError("pgsvc diagnosis probe")
+
+
+_EPOCH = _dt.datetime(2000, 1, 1, tzinfo=_dt.UTC)
+
+
+def _micros(ts: _dt.datetime) -> int:
+    d = ts - _EPOCH
+    return (d.days * 86400 + d.seconds) * 1_000_000 + d.microseconds
+
+
+def _version() -> str:
+    from pgsvc import PG_COMPAT_VERSION
+    return f"PostgreSQL {PG_COMPAT_VERSION} (pgsvc, SQLite {sqlite3.sqlite_version}) on x86_64-pc-linux-gnu, 64-bit"
+
+
+class _SumNum:
+    def __init__(self):
+        self.total = None
+
+    def step(self, v):
+        if v is not None:
+            self.total = (self.total or Decimal(0)) + _dec(v)
+
+    def finalize(self):
+        return None if self.total is None else format_numeric(self.total)
+
+
+def _make_avg(ctx):
+    class Avg:
+        def __init__(self):
+            self.total, self.n = Decimal(0), 0
+
+        def step(self, v):
+            if v is not None:
+                self.total += _dec(v)
+                self.n += 1
+
+        def finalize(self):
+            if not self.n:
+                return None
+            q = self.total / self.n
+            scale = max(16, -self.total.as_tuple().exponent if isinstance(self.total.as_tuple().exponent, int) else 0)
+            return format_numeric(q.quantize(Decimal(1).scaleb(-scale)))
+    return Avg
+
+
+def _range_checker(ctx, lo, hi, name):
+    def check(v):
+        if v is None:
+            return None
+        if isinstance(v, float) or not lo <= v <= hi:
+            raise_sql(ctx, "22003", f"{name} out of range")
+        return v
+    return check
+
+
+def _nonzero(ctx, v):
+    if v == 0:
+        raise_sql(ctx, "22012", "division by zero")
+    return v
+
+
+def _dec(v) -> Decimal:
+    return Decimal(v) if not isinstance(v, float) else Decimal(repr(v))
+
+
+def _numeric_op(ctx, op, a, b):
+    if a is None or b is None:
+        return None
+    x, y = _dec(a), _dec(b)
+    try:
+        if op == "+":
+            r = x + y
+        elif op == "-":
+            r = x - y
+        elif op == "*":
+            r = x * y
+        else:
+            if y == 0:
+                raise_sql(ctx, "22012", "division by zero")
+            r = x / y
+            scale = max(16, -x.as_tuple().exponent, -y.as_tuple().exponent)
+            r = r.quantize(Decimal(1).scaleb(-min(scale, 1000)))
+    except InvalidOperation:
+        raise_sql(ctx, "22003", "value overflows numeric format")
+    return format_numeric(r)
+
+
+@lru_cache(maxsize=256)
+def _like_regex(pattern: str, icase: int) -> re.Pattern:
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if c == "%" else "." if c == "_" else re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.S | (re.I if icase else 0))
+
+
+def _like(s, p, icase):
+    if s is None or p is None:
+        return None
+    return int(_like_regex(p, icase).fullmatch(s) is not None)
+
+
+@lru_cache(maxsize=256)
+def _compile(p, icase):
+    return re.compile(p, re.I if icase else 0)
+
+
+def _regex(ctx, s, p, icase):
+    if s is None or p is None:
+        return None
+    try:
+        return int(_compile(p, icase).search(s) is not None)
+    except re.error as e:
+        raise_sql(ctx, "2201B", f"invalid regular expression: {e}")
+
+
+def _io_cast(ctx, v, source, target, explicit):
+    """Cast through text: the source type's output function, the target's input function."""
+    if v is None:
+        return None
+    try:
+        fmt = ctx.format_context()
+        from_s = sqlite_adapter(source)[1]
+        value = from_s(v) if from_s else v
+        text = value if source in (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME, O.UNKNOWN) else \
+            text_encoder(source, fmt)(value)
+        if source == O.BPCHAR:
+            text = text.rstrip(" ")
+        if target in (O.TEXT, O.VARCHAR, O.NAME):
+            out = text
+        else:
+            from pgsvc.sql.translate.expr import decode_text
+            out = decode_text(target, text, fmt)
+        to_s = sqlite_adapter(target)[0]
+        return to_s(out) if to_s else out
+    except Exception as e:  # noqa: BLE001 - reported as the SqlError the decoder raised
+        raise_sql(ctx, e if hasattr(e, "sqlstate") else _internal(e))
+
+
+def _internal(e):
+    from pgsvc.errors import SqlError
+    return SqlError("XX000", f"internal error in cast: {e}")
+
+
+def _typmod(ctx, v, oid, typmod, explicit):
+    if v is None:
+        return None
+    try:
+        to_s, from_s = sqlite_adapter(oid)
+        value = from_s(v) if from_s else v
+        out = apply_typmod(oid, value, typmod, bool(explicit))
+        return to_s(out) if to_s else out
+    except Exception as e:  # noqa: BLE001
+        raise_sql(ctx, e if hasattr(e, "sqlstate") else _internal(e))
+
+
+def _float_to_int(ctx, v, target):
+    if v is None:
+        return None
+    if isinstance(v, str):
+        raise_sql(ctx, "22003", f"{_NAMES[{O.INT2: 'int2', O.INT4: 'int4', O.INT8: 'int8'}[target]]} out of range")
+    r = round(v) if abs(v - int(v)) != 0.5 else int(Decimal(v).quantize(Decimal(1), "ROUND_HALF_EVEN"))
+    lim = {O.INT2: "int2", O.INT4: "int4", O.INT8: "int8"}[target]
+    lo, hi = _RANGES[lim]
+    if not lo <= r <= hi:
+        raise_sql(ctx, "22003", f"{_NAMES[lim]} out of range")
+    return r
+
+
+# --- ORDER BY inside aggregate calls (SQLite 3.40 has none) ----------------------------
+
+class _OrderedAggregate:
+    """pgsvce_ordagg(target, spec, distinct, keys_json, arg...): collect rows, sort them as
+    PostgreSQL would (spec: per key 'n'/'t' numeric/plain, 'a'/'d', 'f'/'l' nulls), then feed
+    them in order to the target aggregate."""
+
+    def __init__(self):
+        self.rows = []
+        self.target = self.spec = None
+        self.distinct = False
+
+    def step(self, target, spec, distinct, keys, *args):
+        self.target, self.spec, self.distinct = target, spec, bool(distinct)
+        self.rows.append((json.loads(keys, parse_float=Decimal), args))
+
+    def finalize(self):
+        if self.target is None:
+            return None
+        specs = [self.spec[i:i + 3] for i in range(0, len(self.spec), 3)]
+        rows = self.rows
+        for i in range(len(specs) - 1, -1, -1):
+            kind, direction, nulls = specs[i]
+            desc = direction == "d"
+            nonnull = [r for r in rows if r[0][i] is not None]
+            nulls_rows = [r for r in rows if r[0][i] is None]
+            nonnull.sort(key=lambda r: _sort_value(r[0][i], kind), reverse=desc)
+            rows = nulls_rows + nonnull if nulls == "f" else nonnull + nulls_rows
+        agg = _TARGETS[self.target]()
+        seen = set()
+        for _, args in rows:
+            if self.distinct:
+                if args in seen:
+                    continue
+                seen.add(args)
+            agg.step(*args)
+        return agg.finalize()
+
+
+def _sort_value(v, kind):
+    if kind == "n":
+        try:
+            return Decimal(str(v))
+        except InvalidOperation:
+            return Decimal("Infinity")
+    return v
+
+
+class _GroupConcat:
+    def __init__(self):
+        self.out = None
+
+    def step(self, value, sep):
+        if value is None:
+            return
+        self.out = str(value) if self.out is None else self.out + ("" if sep is None else sep) + str(value)
+
+    def finalize(self):
+        return self.out
+
+
+def _targets() -> dict:
+    from pgsvc.sql.functions import aggregates as A
+    return {"group_concat": _GroupConcat, "pgsvc_array_agg": A.ArrayAgg, "pgsvc_json_agg": A.JsonAgg,
+            "pgsvc_jsonb_agg": A.JsonbAgg, "pgsvc_string_agg_bytea": A.StringAggBytea,
+            "pgsvc_json_object_agg": A.JsonObjectAgg, "pgsvc_jsonb_object_agg": A.JsonbObjectAgg}
+
+
+_TARGETS = _targets()
+ORDERED_TARGETS = set(_TARGETS)
+
+
+# --- Python aggregates used as window functions ---------------------------------------
+
+def _python_aggregates() -> dict:
+    """name -> (nargs, class) of the functions catalogue's Python aggregates (captured from
+    its own registration, so the two stay in step)."""
+    from pgsvc.sql.functions.aggregates import register_aggregates
+
+    found: dict = {}
+
+    class Capture:
+        def create_aggregate(self, name, nargs, cls):
+            found[name] = (nargs, cls)
+    register_aggregates(Capture(), FunctionContext())
+    return found
+
+
+def _window_class(ctx, cls):
+    class Window:
+        """SQLite window protocol over a plain aggregate: keep the frame's rows, recompute."""
+
+        def __init__(self):
+            self.rows = []
+
+        def step(self, *args):
+            self.rows.append(args)
+
+        def inverse(self, *args):
+            self.rows.pop(0)
+
+        def value(self):
+            agg = cls()
+            try:
+                for r in self.rows:
+                    agg.step(*r)
+                return agg.finalize()
+            except Exception as e:  # noqa: BLE001
+                raise_sql(ctx, e if hasattr(e, "sqlstate") else _internal(e))
+
+        def finalize(self):
+            return self.value()
+    return Window
+
+
+def register_window_aggregates(conn, ctx) -> set:
+    names = set()
+    for name, (nargs, cls) in _python_aggregates().items():
+        conn.create_window_function("pgsvcw_" + name[len("pgsvc_"):], nargs, _window_class(ctx, cls))
+        names.add(name)
+    return names

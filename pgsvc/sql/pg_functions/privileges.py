@@ -1,0 +1,270 @@
+"""Access privilege inquiry functions (has_table_privilege and its kin, pg_has_role) and
+the catalog helpers that print ACLs (relacl / nspacl / datacl in aclitem text form),
+current_user / session_user: SQLite UDFs over pgsvc.sql.catalog.authz.
+
+Every PostgreSQL 15 argument form is declared: a role by name or OID (or omitted: the
+current role), an object by name (text) or OID, a comma-separated privilege list where
+each item may end in WITH GRANT OPTION. Unknown names raise PostgreSQL's errors; unknown
+OIDs give NULL, as in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import acl as A
+from pgsvc.sql.catalog.authz import authz, public_schema_acl
+from pgsvc.sql.functions.context import raise_sql
+from pgsvc.sql.types import oids as O
+
+_TABLE = {"select": "r", "insert": "a", "update": "w", "delete": "d", "truncate": "D",
+          "references": "x", "trigger": "t"}
+_COLUMN = {"select": "r", "insert": "a", "update": "w", "references": "x"}
+_SEQUENCE = {"usage": "U", "select": "r", "update": "w"}
+_SCHEMA = {"create": "C", "usage": "U"}
+_DATABASE = {"create": "C", "connect": "c", "temporary": "T", "temp": "T"}
+_FUNCTION = {"execute": "X"}
+
+
+class Inquiry:
+    """The functions of one engine (registered as UDFs; errors go through raise_sql)."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+
+    # -- arguments
+    def role(self, who):
+        """A role OID from a name/OID argument (None: the current role); NULL for a missing OID."""
+        az = authz(self.engine)
+        az.fresh()
+        if who is None:
+            return az.current_oid()
+        if isinstance(who, int):
+            return who if az.shared().cat.find_role_oid(who) is not None or who in _predefined() else None
+        if str(who) == "public":
+            return A.PUBLIC
+        found = az.shared().cat.find_role(str(who))
+        if found is None:
+            oid = next((o for o, n in _predefined().items() if n == who), None)
+            if oid is None:
+                raise SqlError("42704", f'role "{who}" does not exist')
+            return oid
+        return found.oid
+
+    def relation(self, obj):
+        cat = self.engine.catalog
+        if isinstance(obj, int):
+            return cat.by_oid.get(obj)
+        parts = [p.strip('"') if p.startswith('"') else p.lower() for p in str(obj).split(".")]
+        rel = cat.lookup(parts[0] if len(parts) == 2 else None, parts[-1], self.engine.search_path())
+        if rel is None:
+            raise SqlError("42P01", f'relation "{obj}" does not exist')
+        return rel
+
+    # -- decisions
+    def allows(self, role: int, kind: str, owner: int, acl, privs: str, table: dict) -> bool:
+        az = authz(self.engine)
+        for letter, option in A.parse_privilege_list(privs, table):
+            if role == A.PUBLIC:
+                have = A.held(A.effective(acl, kind, owner), set())
+                if letter in have and not option:
+                    return True
+                continue
+            have = az.letters_held(role, kind, owner, acl, options=option)
+            if letter in have:
+                return True
+        return False
+
+    def table(self, who, obj, privs):
+        role = self.role(who)
+        rel = self.relation(obj)
+        if role is None or rel is None:
+            return None
+        return self.allows(role, "sequence" if rel.kind == "S" else "table", rel.owner, rel.acl, privs, _TABLE)
+
+    def sequence(self, who, obj, privs):
+        role = self.role(who)
+        rel = self.relation(obj)
+        if role is None or rel is None:
+            return None
+        if rel.kind != "S":
+            raise SqlError("42809", f'"{rel.name}" is not a sequence')
+        return self.allows(role, "sequence", rel.owner, rel.acl, privs, _SEQUENCE)
+
+    def column(self, who, obj, col, privs):
+        role = self.role(who)
+        rel = self.relation(obj)
+        if role is None or rel is None:
+            return None
+        attr = next((a for a in rel.attrs if a.attnum == col), None) if isinstance(col, int) else rel.attr(str(col))
+        if attr is None:
+            if isinstance(col, int):
+                return None
+            raise SqlError("42703", f'column "{col}" of relation "{rel.name}" does not exist')
+        # no column ACLs: a column privilege is its table's (PostgreSQL also says yes then)
+        return self.allows(role, "sequence" if rel.kind == "S" else "table", rel.owner, rel.acl, privs, _COLUMN)
+
+    def any_column(self, who, obj, privs):
+        role = self.role(who)
+        rel = self.relation(obj)
+        if role is None or rel is None:
+            return None
+        return self.allows(role, "sequence" if rel.kind == "S" else "table", rel.owner, rel.acl, privs, _COLUMN)
+
+    def schema(self, who, obj, privs):
+        role = self.role(who)
+        cat = self.engine.catalog
+        if isinstance(obj, int):
+            name = next((n for n, o in cat.schemas.items() if o == obj), None)
+            if name is None:
+                return None
+        else:
+            name = str(obj)
+            if name not in cat.schemas and name not in ("pg_catalog", "information_schema"):
+                raise SqlError("3F000", f'schema "{name}" does not exist')
+        if role is None:
+            return None
+        if name in ("pg_catalog", "information_schema"):  # {postgres=UC/postgres,=U/postgres}
+            return self.allows(role, "schema", 10, [A.AclItem(10, 10, "UC"), A.AclItem(A.PUBLIC, 10, "U")],
+                               privs, _SCHEMA)
+        owner, acl = authz(self.engine).schema_owner_acl(name)
+        return self.allows(role, "schema", owner, acl, privs, _SCHEMA)
+
+    def database(self, who, obj, privs):
+        role = self.role(who)
+        cat = authz(self.engine).shared().cat
+        db = cat.find_database_oid(obj) if isinstance(obj, int) else cat.find_database(str(obj))
+        if db is None:
+            if isinstance(obj, int):
+                return None
+            raise SqlError("3D000", f'database "{obj}" does not exist')
+        if role is None:
+            return None
+        return self.allows(role, "database", db.owner, cat.database_acl(db.oid), privs, _DATABASE)
+
+    def function(self, who, obj, privs):
+        role = self.role(who)
+        A.parse_privilege_list(privs, _FUNCTION)
+        if not isinstance(obj, int):
+            from pgsvc.sql.functions import FUNCTIONS
+            name = str(obj).split("(")[0].strip().lower()
+            if name not in FUNCTIONS:
+                raise SqlError("42883", f'function "{obj}" does not exist')
+        # built-in functions are executable by PUBLIC (user functions are not supported)
+        return None if role is None else True
+
+    def has_role(self, who, target, privs):
+        role = self.role(who)
+        group = self.role(target)
+        if role is None or group is None:
+            return None
+        az = authz(self.engine)
+        for item in str(privs).split(","):
+            words = item.strip().lower().split()
+            admin = words[-3:] in (["with", "admin", "option"], ["with", "grant", "option"])
+            base = " ".join(words[:-3] if admin else words)
+            if base not in ("member", "usage"):
+                raise SqlError("22023", f'unrecognized privilege type: "{item.strip()}"')
+            if az.is_superuser(role) or role == group:
+                return True
+            if admin:
+                if az.shared().cat.has_admin_option(role, group):
+                    return True
+            elif base == "member" and az.is_member_of(role, group):
+                return True
+            elif base == "usage" and az.has_privs_of(role, group):
+                return True
+        return False
+
+
+def _predefined() -> dict[int, str]:
+    from pgsvc.sql.catalog.system.pg_catalog_defs import PREDEFINED_ROLES
+    return PREDEFINED_ROLES
+
+
+def acl_text(engine, stored, kind: str, owner) -> str | None:
+    """A stored ACL -> the text[] stored form of its aclitem texts (NULL stays NULL)."""
+    items = A.load(stored) if isinstance(stored, str) else stored
+    if items is None:
+        return None
+    from pgsvc.sql.catalog.system.relations import role_name_by_oid
+    return json.dumps(A.texts(items, lambda oid: role_name_by_oid(engine, oid)))
+
+
+def schema_acl_text(engine, oid, stored, has_row):
+    """nspacl: public without a row of its own has PostgreSQL 15's initial ACL."""
+    if not has_row and oid == 2200:
+        return acl_text(engine, public_schema_acl(), "schema", 6171)
+    return acl_text(engine, stored, "schema", None)
+
+
+# --- registration ----------------------------------------------------------------------------
+
+_FORMS = {  # function -> (Inquiry method, object argument types)
+    "has_table_privilege": ("table", (O.TEXT, O.OID)),
+    "has_sequence_privilege": ("sequence", (O.TEXT, O.OID)),
+    "has_any_column_privilege": ("any_column", (O.TEXT, O.OID)),
+    "has_schema_privilege": ("schema", (O.TEXT, O.OID)),
+    "has_database_privilege": ("database", (O.TEXT, O.OID)),
+    "has_function_privilege": ("function", (O.TEXT, O.OID)),
+    "pg_has_role": ("has_role", (O.NAME, O.OID)),
+}
+
+
+def _udf(engine, fn):
+    def call(*args):
+        try:
+            out = fn(*args)
+        except SqlError as err:
+            raise_sql(engine.fctx, err)
+        return None if out is None else int(out)
+    return call
+
+
+def register(conn, engine) -> None:
+    inq = Inquiry(engine)
+    for name, (method, _objs) in _FORMS.items():
+        fn = getattr(inq, method)
+        conn.create_function(f"pgsvce_{name}_2", 2, _udf(engine, lambda o, p, fn=fn: fn(None, o, p)))
+        conn.create_function(f"pgsvce_{name}_3", 3, _udf(engine, fn))
+    conn.create_function("pgsvce_has_column_privilege_3", 3,
+                         _udf(engine, lambda o, c, p: inq.column(None, o, c, p)))
+    conn.create_function("pgsvce_has_column_privilege_4", 4, _udf(engine, inq.column))
+    conn.create_function("pgsvce_current_user", 0, lambda: _name(engine, "current"))
+    conn.create_function("pgsvce_session_user", 0, lambda: _name(engine, "session"))
+    conn.create_function("pgsvce_acl_text", 2, lambda stored, kind: acl_text(engine, stored, kind, None))
+    conn.create_function("pgsvce_nspacl_text", 3,
+                         lambda oid, stored, has_row: schema_acl_text(engine, oid, stored, has_row))
+    _declare()
+
+
+def _name(engine, which: str) -> str:
+    from pgsvc.sql.commands import setrole
+    try:
+        return setrole.current_user(engine) if which == "current" else setrole.session_user(engine)
+    except SqlError:
+        return engine.session.user
+
+
+def _declare() -> None:
+    """Signatures for the translator (ENGINE_FUNCTIONS: resolved before the catalogue)."""
+    from pgsvc.sql.functions.signatures import FuncSig
+    from pgsvc.sql.translate.funcs import ENGINE_FUNCTIONS
+
+    def add(name, args, emit):
+        sigs = ENGINE_FUNCTIONS.setdefault(name, [])
+        if not any(s.arg_oids == tuple(args) for s in sigs):
+            sigs.append(FuncSig(name, tuple(args), O.BOOL, emit, "scalar", 0, True, "s"))
+
+    for name, (_method, objs) in _FORMS.items():
+        for obj in objs:
+            add(name, (obj, O.TEXT), f"pgsvce_{name}_2({{0}}, {{1}})")
+            for who in (O.NAME, O.OID):
+                add(name, (who, obj, O.TEXT), f"pgsvce_{name}_3({{0}}, {{1}}, {{2}})")
+    for obj in (O.TEXT, O.OID):
+        for col in (O.TEXT, O.INT2):
+            add("has_column_privilege", (obj, col, O.TEXT), "pgsvce_has_column_privilege_3({0}, {1}, {2})")
+            for who in (O.NAME, O.OID):
+                add("has_column_privilege", (who, obj, col, O.TEXT),
+                    "pgsvce_has_column_privilege_4({0}, {1}, {2}, {3})")

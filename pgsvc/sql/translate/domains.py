@@ -1,0 +1,85 @@
+"""How a domain's constraints are enforced (the DDL is pgsvc.sql.commands.user_types):
+
+  columns  table_sql gives each column of a domain SQLite CHECK clauses (NOT NULL and every
+           CHECK of the domain and the domains under it), named "pgsvc$dom$<oid>$<name>" /
+           "pgsvc$domnn$<oid>" so that sqlerr reports PostgreSQL's domain errors; INSERT,
+           UPDATE and COPY all pass through them.
+  casts    `value::domain` wraps the value in a CASE that raises the same errors.
+
+Errors name the column's (outermost) domain, whichever domain of the chain holds the
+failing constraint, as PostgreSQL's do. VALUE in a CHECK stands for the value checked.
+"""
+
+from __future__ import annotations
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import database as C
+from pgsvc.sql.translate.expr import quote_ident
+from pgsvc.sql.types import usertypes as U
+
+
+def domain_check_sql(engine, base: int, typmod: int, expr: str, value_sql: str) -> str:
+    """A domain CHECK as SQLite SQL, VALUE standing for `value_sql` (a column or a value)."""
+    import pglast
+
+    from pgsvc.sql.translate import Translator
+    from pgsvc.sql.translate.names import ColInfo, RangeEntry
+    tr = Translator(engine, engine.catalog, [])
+    tr.scope.add(RangeEntry(None, [ColInfo("value", base, typmod, value_sql)]))
+    node = pglast.parse_sql(f"SELECT {expr}")[0].stmt.targetList[0].val
+    return tr.bool_expr(node, "CHECK").sql
+
+
+def domain_chain(oid: int) -> list[U.UserType]:
+    """The domain and the domains it is based on (outermost first)."""
+    out, ut = [], U.domain(oid)
+    while ut is not None and ut not in out:
+        out.append(ut)
+        ut = U.domain(ut.basetype)
+    return out
+
+
+def column_check_clauses(engine, a: C.Attr) -> list[str]:
+    """table_sql's CHECK clauses for a domain column (named so that sqlerr can report
+    PostgreSQL's domain errors: "pgsvc$dom$<type oid>$<constraint>")."""
+    col = quote_ident(a.name)
+    out = []
+    outer = a.domain_oid  # errors name the column's domain, whichever domain of the chain has the check
+    for ut in domain_chain(a.domain_oid):
+        if ut.notnull:
+            out.append(f'CONSTRAINT "pgsvc$domnn${outer}" CHECK ({col} IS NOT NULL)')
+        for c in ut.checks:
+            cond = domain_check_sql(engine, a.type_oid, a.typmod, c.expr, col)
+            out.append(f"CONSTRAINT {quote_ident(f'pgsvc$dom${outer}${c.name}')} CHECK ({cond})")
+    return out
+
+
+def cast_check_sql(engine, domain_oid: int, base: int, typmod: int, value_sql: str) -> str:
+    """`value::domain`: the value, or PostgreSQL's error for a NULL or failed CHECK."""
+    whens = []
+    name = U.display_name(domain_oid).replace("'", "''")
+    for ut in domain_chain(domain_oid):
+        if ut.notnull:
+            whens.append(f"WHEN v IS NULL THEN pgsvce_raise('23502', 'domain {name} does not allow null values')")
+        for c in ut.checks:
+            cond = domain_check_sql(engine, base, typmod, c.expr, "v")
+            msg = f'value for domain {name} violates check constraint "{c.name}"'.replace("'", "''")
+            whens.append(f"WHEN ({cond}) = 0 THEN pgsvce_raise('23514', '{msg}')")
+    if not whens:
+        return value_sql
+    return f"(SELECT CASE {' '.join(whens)} ELSE v END FROM (SELECT {value_sql} AS v))"
+
+
+def domain_violation(name: str, engine) -> SqlError | None:
+    """sqlerr's hook: the SQLite CHECK named by column_check_clauses as PostgreSQL's error."""
+    parts = name.split("$")
+    if len(parts) < 3 or parts[0] != "pgsvc" or parts[1] not in ("dom", "domnn"):
+        return None
+    ut = U.find(int(parts[2]))
+    label = U.display_name(ut.oid) if ut else parts[2]
+    schema = ut.schema if ut else None
+    if parts[1] == "domnn":
+        return SqlError("23502", f"domain {label} does not allow null values", schema=schema)
+    conname = "$".join(parts[3:])
+    return SqlError("23514", f'value for domain {label} violates check constraint "{conname}"',
+                    schema=schema, constraint=conname)

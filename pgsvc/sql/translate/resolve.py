@@ -1,0 +1,254 @@
+"""PostgreSQL-style resolution of operators, functions and casts over the catalogues
+of pgsvc.sql.functions (CASTS, OPERATORS, FUNCTIONS).
+
+Follows PostgreSQL's func_select_candidate / oper_select_candidate in simplified form:
+exact match; then one known side and one unknown side resolved as the known type; then
+candidates reachable by implicit casts, ranked by exact matches, then preferred types,
+then the category of unknown literals (string category preferred).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pgsvc.errors import SqlError
+from pgsvc.sql import functions as F
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.pg_type import find_oid, format_type
+from pgsvc.sql.types.usertypes import is_enum
+
+UNKNOWN = O.UNKNOWN
+STRINGS = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME)
+ANY_OIDS = {O.ANYELEMENT, O.ANY_, O.ANYARRAY, O.ANYNONARRAY, O.ANYCOMPATIBLE,
+            O.ANYCOMPATIBLEARRAY, O.ANYCOMPATIBLENONARRAY}
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    emit: str
+    context: str
+
+
+def operator_candidates(name: str) -> list[F.OperSig]:
+    return F.OPERATORS.get(name, [])
+
+
+def lookup_cast(source: int, target: int) -> F.CastSig | None:
+    return F.find_cast(source, target)
+
+
+def category(oid: int) -> str:
+    t = find_oid(oid)
+    return t.category if t is not None else "X"
+
+
+def is_preferred(oid: int) -> bool:
+    t = find_oid(oid)
+    return bool(t and t.preferred)
+
+
+def can_coerce_implicit(source: int, target: int) -> bool:
+    if source == target or source == UNKNOWN:
+        return True
+    if target in ANY_OIDS:
+        is_array = category(source) == "A"
+        if target in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY):
+            return is_array
+        if target in (O.ANYNONARRAY, O.ANYCOMPATIBLENONARRAY):
+            return not is_array
+        return True
+    cast = lookup_cast(source, target)
+    return cast is not None and cast.context == "i"
+
+
+def can_coerce(source: int, target: int, context: str) -> bool:
+    """context: 'i' implicit, 'a' assignment, 'e' explicit."""
+    if source == target or source == UNKNOWN:
+        return True
+    if target in (O.TEXT, O.VARCHAR, O.BPCHAR) and context in ("a", "e"):
+        return True  # I/O conversion casts to string types are assignment casts
+    if source in STRINGS and context == "e":
+        return True  # explicit I/O conversion from text
+    cast = lookup_cast(source, target)
+    if cast is None:
+        return context == "e" and _io_castable(source, target)
+    return {"i": cast.context == "i", "a": cast.context in ("i", "a"), "e": True}[context]
+
+
+def _io_castable(source: int, target: int) -> bool:
+    return find_oid(source) is not None and find_oid(target) is not None
+
+
+def cast_template(source: int, target: int) -> str:
+    """The SQL template converting a stored value of `source` to `target`."""
+    if source == target:
+        return "{0}"
+    cast = lookup_cast(source, target)
+    if cast is not None:
+        return cast.emit
+    return f"pgsvce_cast({{0}}, {source}, {target})"
+
+
+# --- operator resolution ---------------------------------------------------------
+
+def resolve_operator(name: str, left: int, right: int, position: int | None = None) -> F.OperSig:
+    """left is 0 for a prefix operator; UNKNOWN for an untyped literal or parameter."""
+    enum_op = _enum_operator(name, left, right)
+    if enum_op is not None:
+        return enum_op
+    cands = [c for c in operator_candidates(name) if (c.left_oid == 0) == (left == 0)]
+    found = _select(cands, [left, right] if left else [right],
+                    lambda c: [c.left_oid, c.right_oid] if left else [c.right_oid])
+    if found is None:
+        raise _no_operator(name, left, right, position)
+    return found
+
+
+_ENUM_FUNCTIONS = ("min", "max", "enum_first", "enum_last", "enum_range")  # anyenum (translate.enumfuncs)
+_ENUM_COMPARISONS = {"=": "=", "<>": "<>", "!=": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
+
+
+def _enum_operator(name: str, left: int, right: int) -> F.OperSig | None:
+    """PostgreSQL's anyenum comparison operators: both sides of one enum type (an unknown
+    side takes it). The stored forms are the labels' sort orders, so SQLite compares them."""
+    op = _ENUM_COMPARISONS.get(name)
+    if op is None or not left:
+        return None
+    enum = left if is_enum(left) else right if is_enum(right) else 0
+    if not enum or {left, right} - {enum, UNKNOWN}:
+        return None
+    return F.OperSig(name, enum, enum, O.BOOL, f"({{0}} {op} {{1}})")
+
+
+def _no_operator(name: str, left: int, right: int, position: int | None) -> SqlError:
+    if left:
+        text = f"operator does not exist: {_tname(left)} {name} {_tname(right)}"
+    else:
+        text = f"operator does not exist: {name} {_tname(right)}"
+    return SqlError("42883", text, position=position,
+                    hint="No operator matches the given name and argument types. "
+                         "You might need to add explicit type casts.")
+
+
+def _tname(oid: int) -> str:
+    return format_type(oid, -1) if oid != UNKNOWN else "unknown"
+
+
+def _select(cands: list, args: list[int], sig_of) -> object | None:
+    if not cands:
+        return None
+    for c in cands:
+        if sig_of(c) == args:
+            return c
+    known = [a for a in args if a != UNKNOWN]
+    if known and len(set(known)) == 1 and UNKNOWN in args:
+        # one side unknown: assume it has the known side's type (PostgreSQL's rule 2.a)
+        same = [known[0]] * len(args)
+        for c in cands:
+            if sig_of(c) == same:
+                return c
+    viable = [c for c in cands if all(can_coerce_implicit(a, s) for a, s in zip(args, sig_of(c)))]
+    if not viable:
+        return None
+    if len(viable) == 1:
+        return viable[0]
+    return _rank(viable, args, sig_of)
+
+
+def _rank(viable: list, args: list[int], sig_of):
+    def exact(c):
+        return sum(1 for a, s in zip(args, sig_of(c)) if a == s)
+    best = max(exact(c) for c in viable)
+    viable = [c for c in viable if exact(c) == best]
+    if len(viable) == 1:
+        return viable[0]
+
+    def preferred(c):
+        # PostgreSQL's rule 4.d counts preferred types of the input's own category: an
+        # unknown literal has none (rule 4.e decides for it, preferring strings)
+        return sum(1 for a, s in zip(args, sig_of(c))
+                   if a != s and a != UNKNOWN and is_preferred(s) and category(s) == category(a))
+    best = max(preferred(c) for c in viable)
+    viable = [c for c in viable if preferred(c) == best]
+    if len(viable) == 1:
+        return viable[0]
+    if UNKNOWN in args:
+        # unknown inputs: prefer the string category, else the category of the known inputs
+        known_cats = {category(a) for a in args if a != UNKNOWN}
+        for want in (known_cats, {"S"}):
+            narrowed = [c for c in viable
+                        if all(category(s) in want or a != UNKNOWN for a, s in zip(args, sig_of(c)))]
+            pref = [c for c in narrowed if all(is_preferred(s) or a != UNKNOWN
+                                               for a, s in zip(args, sig_of(c)))]
+            if len(pref) == 1:
+                return pref[0]
+            if len(narrowed) == 1:
+                return narrowed[0]
+    return viable[0]
+
+
+# --- function resolution ---------------------------------------------------------
+
+def function_candidates(name: str) -> list[F.FuncSig]:
+    return F.FUNCTIONS.get(name, [])
+
+
+def resolve_function(name: str, args: list[int], position: int | None = None,
+                     extra: dict[str, list[F.FuncSig]] | None = None, only_extra: bool = False) -> F.FuncSig:
+    from pgsvc.sql.translate.enumfuncs import enum_sig
+    enum_fn = enum_sig(name, args) if name in _ENUM_FUNCTIONS else None
+    if enum_fn is not None:
+        return enum_fn
+    cands = [] if only_extra else list(function_candidates(name))
+    if not cands and extra:
+        cands = list(extra.get(name, []))
+    fitting = []
+    for c in cands:
+        sig = _expand_variadic(c, len(args))
+        if sig is not None:
+            fitting.append((c, sig))
+    found = _select(fitting, args, lambda pair: pair[1])
+    if found is None:
+        polymorphic = [c for c, sig in fitting if _polymorphic_match(sig, args)]
+        if polymorphic:
+            return polymorphic[0]
+        argtext = ", ".join(_tname(a) for a in args)
+        raise SqlError("42883", f"function {name}({argtext}) does not exist", position=position,
+                       hint="No function matches the given name and argument types. "
+                            "You might need to add explicit type casts.")
+    return found[0]
+
+
+def _expand_variadic(c: F.FuncSig, n: int) -> list[int] | None:
+    fixed = list(c.arg_oids)
+    if c.variadic_oid:
+        fixed = fixed[:-1]
+        if n < len(fixed):
+            return None
+        return fixed + [c.variadic_oid] * (n - len(fixed))
+    return fixed if len(fixed) == n else None
+
+
+def _polymorphic_match(sig: list[int], args: list[int]) -> bool:
+    return all(s in ANY_OIDS or can_coerce_implicit(a, s) for a, s in zip(sig, args))
+
+
+def common_type(oids: list[int], context: str = "CASE", position: int | None = None) -> int:
+    """PostgreSQL's select_common_type for UNION/CASE/COALESCE/VALUES/ARRAY."""
+    known = [o for o in oids if o != UNKNOWN]
+    if not known:
+        return O.TEXT
+    result = known[0]
+    for o in known[1:]:
+        if o == result:
+            continue
+        if category(o) != category(result):
+            raise SqlError("42804", f"{context} types {_tname(result)} and {_tname(o)} cannot be matched",
+                           position=position)
+        if can_coerce_implicit(result, o) and not (is_preferred(result) and not can_coerce_implicit(o, result)):
+            result = o
+    for o in known:
+        if not can_coerce_implicit(o, result):
+            raise SqlError("42804", f"{context} types {_tname(result)} and {_tname(o)} cannot be matched",
+                           position=position)
+    return result
