@@ -78,7 +78,7 @@ def pgsvc_names() -> set[str]:
 
     from pgsvc.sql.catalog.system import relations as syscat
     from pgsvc.sql.functions import FUNCTIONS
-    from pgsvc.sql.translate.funcs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
+    from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
     syscat.register(sqlite3.connect(":memory:"), types.SimpleNamespace(fctx=None, session=None))
     return set(FUNCTIONS) | set(EXTRA_FUNCTIONS) | set(ENGINE_FUNCTIONS) | set(CATALOG_NAMES)
 

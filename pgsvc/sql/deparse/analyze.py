@@ -371,7 +371,7 @@ class Analyzer:
         return ArrayX(t.array_oid, elems=[self.coerce(i, elem) for i in items])
 
     def x_FuncCall(self, node: ast.FuncCall) -> Node:
-        from pgsvc.sql.translate.funcs import EXTRA_FUNCTIONS
+        from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
         names = [n.sval for n in node.funcname]
         # SQL-syntax calls (POSITION(a IN b), ...): the grammar's pg_catalog.f(...), also as
         # pglast prints them back into the stored source text
@@ -428,7 +428,7 @@ class Analyzer:
                         syntax=True)
         if name == "pg_collation_for":
             return Func(O.TEXT, name=name, args=[self.finalize(a) for a in args], syntax=True)
-        from pgsvc.sql.translate.funcs import EXTRA_FUNCTIONS
+        from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
         try:
             sig = R.resolve_function(name, [a.typ for a in args], extra=EXTRA_FUNCTIONS)
         except SqlError as e:

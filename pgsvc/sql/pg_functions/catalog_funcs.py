@@ -3,7 +3,7 @@ pg_get_function_arguments/result, pg_function_is_visible, current_schemas, the s
 functions, to_reg*, array_lower/upper/dims, generate_subscripts, server facts.
 
 Wiring (as pgsvc.sql.catalog.system.relations's): `register(conn, engine)` installs the SQLite UDFs on
-the backend's connection and the signatures in translate.funcs.ENGINE_FUNCTIONS
+the backend's connection and the signatures in functions.session_sigs.ENGINE_FUNCTIONS
 (resolved before the functions catalogue; they need the session). Functions without
 session state (array_lower, generate_subscripts, pg_size_pretty) go to
 EXTRA_FUNCTIONS, consulted for names the functions catalogue lacks.
@@ -389,7 +389,7 @@ def _install_signatures() -> None:
     if _SIGS_DONE:
         return
     _SIGS_DONE.append(True)
-    from pgsvc.sql.translate.funcs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
+    from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
     A, T, I4, I8, B, N, OID = O.ANYARRAY, O.TEXT, O.INT4, O.INT8, O.BOOL, O.NAME, O.OID
     engine_sigs = [
         ("format_type", (OID, I4), T, "pgsvce_format_type({0}, {1})", False, "s"),

@@ -5,7 +5,7 @@ objects pgsvc does not have (triggers, extended statistics, publications).
 
 Wiring (as pgsvc.sql.catalog.system.relations's and syscat_funcs'): `register(conn, engine)` installs the
 SQLite UDFs on the backend's connection and their signatures in
-translate.funcs.ENGINE_FUNCTIONS. The pg_catalog relations that use the normalising UDFs
+functions.session_sigs.ENGINE_FUNCTIONS. The pg_catalog relations that use the normalising UDFs
 (pgsvce_node_default, pgsvce_node_check, pgsvce_check_keys) are in
 pgsvc.sql.catalog.system.describe_defs.
 
@@ -468,7 +468,7 @@ _SIGNATURES = (
 
 def _install_signatures() -> None:
     from pgsvc.sql.functions.signatures import FuncSig
-    from pgsvc.sql.translate.funcs import ENGINE_FUNCTIONS
+    from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS
     for name, args, ret, emit in _SIGNATURES:
         sigs = ENGINE_FUNCTIONS.setdefault(name, [])
         if not any(s.arg_oids == args for s in sigs):

@@ -250,7 +250,7 @@ def _name(engine, which: str) -> str:
 def _declare() -> None:
     """Signatures for the translator (ENGINE_FUNCTIONS: resolved before the catalogue)."""
     from pgsvc.sql.functions.signatures import FuncSig
-    from pgsvc.sql.translate.funcs import ENGINE_FUNCTIONS
+    from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS
 
     def add(name, args, emit):
         sigs = ENGINE_FUNCTIONS.setdefault(name, [])

@@ -2,8 +2,8 @@
 
 Functions resolve over pgsvc.sql.functions.FUNCTIONS (PostgreSQL-style, with implicit
 casts); a few need the engine itself (nextval/currval/setval resolve their regclass
-argument in the catalog; pg_sleep polls for cancel). EXTRA_FUNCTIONS adds the window
-and session functions the functions catalogue does not carry.
+argument in the catalog; pg_sleep polls for cancel). pgsvc.sql.functions.session_sigs
+holds the window and session functions the functions catalogue does not carry.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
+from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.translate.expr import Ex, _collate, _loc, sql_literal
 from pgsvc.sql.translate.ordered_set import OrderedSetMixin
@@ -21,52 +22,6 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
 
 
-def _extra() -> dict[str, list[FuncSig]]:
-    """Window and session functions the pgsvc.sql.functions catalogue does not carry
-    (consulted only for names that catalogue lacks entirely)."""
-    f: dict[str, list[FuncSig]] = {}
-
-    def add(name, args, ret, emit, kind="scalar", volatility="i", strict=True):
-        f.setdefault(name, []).append(FuncSig(name, tuple(args), ret, emit, kind, 0, strict, volatility))
-
-    for w in ("row_number", "rank", "dense_rank"):
-        add(w, [], O.INT8, f"{w}()", "window")
-    for w in ("percent_rank", "cume_dist"):
-        add(w, [], O.FLOAT8, f"{w}()", "window")
-    add("ntile", [O.INT4], O.INT4, "ntile({0})", "window")
-    for w in ("lag", "lead"):
-        add(w, [O.ANYELEMENT], O.ANYELEMENT, f"{w}({{0}})", "window")
-        add(w, [O.ANYELEMENT, O.INT4], O.ANYELEMENT, f"{w}({{0}}, {{1}})", "window")
-        add(w, [O.ANYCOMPATIBLE, O.INT4, O.ANYCOMPATIBLE], O.ANYCOMPATIBLE, f"{w}({{0}}, {{1}}, {{2}})", "window")
-    add("first_value", [O.ANYELEMENT], O.ANYELEMENT, "first_value({0})", "window")
-    add("last_value", [O.ANYELEMENT], O.ANYELEMENT, "last_value({0})", "window")
-    add("nth_value", [O.ANYELEMENT, O.INT4], O.ANYELEMENT, "nth_value({0}, {1})", "window")
-    add("current_database", [], O.NAME, "pgsvce_current_database()", volatility="s")
-    add("current_schema", [], O.NAME, "pgsvce_current_schema()", volatility="s")
-    add("pg_backend_pid", [], O.INT4, "pgsvce_backend_pid()", volatility="s")
-    return f
-
-
-EXTRA_FUNCTIONS = _extra()
-
-
-def _engine_functions() -> dict[str, list[FuncSig]]:
-    """Functions that need the session (backend registry): resolved before FUNCTIONS.
-    current_setting/set_config and the catalog functions are added by the engine modules
-    that implement them (pgsvc.sql.pg_functions.catalog_funcs and its neighbours) when a backend opens."""
-    f: dict[str, list[FuncSig]] = {}
-
-    def add(name, args, ret, emit, strict=True):
-        f.setdefault(name, []).append(FuncSig(name, tuple(args), ret, emit, "scalar", 0, strict, "v"))
-
-    add("pg_cancel_backend", [O.INT4], O.BOOL, "pgsvce_signal_backend({0}, 'cancel')")
-    add("pg_terminate_backend", [O.INT4], O.BOOL, "pgsvce_signal_backend({0}, 'terminate')")
-    add("pg_terminate_backend", [O.INT4, O.INT8], O.BOOL, "pgsvce_signal_backend({0}, 'terminate')")
-    add("pg_backend_pid", [], O.INT4, "pgsvce_backend_pid()")
-    return f
-
-
-ENGINE_FUNCTIONS = _engine_functions()
 _SEQ_FUNCS = {"nextval", "currval", "setval", "lastval"}
 
 
@@ -455,7 +410,7 @@ def _frame(opts: int, start_offset: str | None = None, end_offset: str | None = 
     return out
 
 
-__all__ = ["FuncMixin", "EXTRA_FUNCTIONS", "replace", "sql_literal"]
+__all__ = ["FuncMixin", "replace", "sql_literal"]
 
 
 _TEXT_OUTPUT_ARGS = ("concat", "concat_ws", "format")

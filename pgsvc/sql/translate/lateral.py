@@ -84,7 +84,7 @@ class LateralMixin:
         if self.lateral_outer_join:
             self.check_outer_join_arguments(call)
         from pgsvc.sql.translate import resolve as R
-        from pgsvc.sql.translate.funcs import EXTRA_FUNCTIONS
+        from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
         sig = R.resolve_function(name, [a.oid for a in args], _loc(call), extra=EXTRA_FUNCTIONS)
         if sig.kind != "set" or sig.generator is None:
             raise SqlError("0A000", f"{name}() in FROM with arguments from other FROM items (LATERAL) "

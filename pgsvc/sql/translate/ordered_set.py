@@ -80,7 +80,7 @@ class OrderedSetMixin:
     def not_ordered_set(self, node: ast.FuncCall, name: str, pos) -> None:
         """WITHIN GROUP on another function: PostgreSQL looks for name(direct..., keys...)."""
         oids = [self.expr(a).oid for a in node.args or ()] + [self.expr(sb.node).oid for sb in node.agg_order]
-        from pgsvc.sql.translate.funcs import EXTRA_FUNCTIONS
+        from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
         R.resolve_function(name, oids, pos, extra=EXTRA_FUNCTIONS)  # raises 42883 when there is none
         raise SqlError("42809", f"{name} is not an ordered-set aggregate, so it cannot have WITHIN GROUP",
                        position=pos)

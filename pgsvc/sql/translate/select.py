@@ -618,7 +618,7 @@ class SelectMixin(LateralMixin):
         """Other set-returning functions with constant arguments: run the generator now and
         inline its rows as VALUES (the statement is not cached: its rows depend on the values)."""
         from pgsvc.sql.translate import resolve as Rs
-        from pgsvc.sql.translate.funcs import EXTRA_FUNCTIONS
+        from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
         sig = Rs.resolve_function(name, [a.oid for a in args], _loc(call), extra=EXTRA_FUNCTIONS)
         if sig.kind != "set" or sig.generator is None:
             raise SqlError("0A000", f"function {name}() in FROM is not supported")

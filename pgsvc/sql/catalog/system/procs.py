@@ -3,7 +3,7 @@
 scripts/gen_pg15_catalog.py) for the functions, operators and casts pgsvc has.
 
 "pgsvc has" is decided at run time from the catalogues the translator resolves over
-(pgsvc.sql.functions' FUNCTIONS/OPERATORS/CASTS and translate.funcs' EXTRA_FUNCTIONS /
+(pgsvc.sql.functions' FUNCTIONS/OPERATORS/CASTS and functions.session_sigs' EXTRA_FUNCTIONS /
 ENGINE_FUNCTIONS, after every engine module registered its signatures): a PostgreSQL 15
 row is listed when pgsvc resolves the same name and argument types (anycompatible and
 anyelement families count as the same). pgsvc signatures PostgreSQL lacks are not
@@ -72,7 +72,7 @@ def _norm(args) -> tuple:
 
 def pgsvc_signatures() -> set[tuple[str, tuple]]:
     from pgsvc.sql.functions import FUNCTIONS
-    from pgsvc.sql.translate.funcs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
+    from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
     out = set()
     for catalogue in (FUNCTIONS, EXTRA_FUNCTIONS, ENGINE_FUNCTIONS):
         for name, sigs in catalogue.items():

@@ -274,7 +274,7 @@ def _engine_function_sigs() -> None:
     """pg_get_userbyid / pg_encoding_to_char for the translator (resolved before the
     functions catalogue, like the other functions that need the session)."""
     from pgsvc.sql.functions.signatures import FuncSig
-    from pgsvc.sql.translate.funcs import ENGINE_FUNCTIONS
+    from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS
     from pgsvc.sql.types import oids as O
     for name, args, ret, emit in (("pg_get_userbyid", (O.OID,), O.NAME, "pgsvce_userbyid({0})"),
                                   ("pg_table_is_visible", (O.OID,), O.BOOL, "pgsvce_table_is_visible({0})"),

@@ -165,7 +165,7 @@ def register(conn, engine=None) -> None:
     conn.create_function("pgsvce_collation_is_visible", 1, collation_is_visible)
     conn.create_function("pgsvce_domain_conbin", 1, lambda oid: domain_conbin(engine, oid))
     from pgsvc.sql.functions.signatures import FuncSig
-    from pgsvc.sql.translate.funcs import ENGINE_FUNCTIONS
+    from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS
     # (format_type is pgsvc.sql.pg_functions.catalog_funcs'; it prints user types through types.catalog)
     for name, args, ret, emit, strict in (
             ("pg_type_is_visible", (O.OID,), O.BOOL, "pgsvce_type_is_visible({0})", True),
