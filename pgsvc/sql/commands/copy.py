@@ -10,7 +10,8 @@ from pglast import ast
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.api import Column, CopySpec
-from pgsvc.sql.exec.runner import Result, Statement, to_column
+from pgsvc.sql.commands.columns import to_column
+from pgsvc.sql.statement import Result, Statement
 from pgsvc.sql.translate.expr import quote_ident
 from pgsvc.sql.translate.names import ColInfo
 from pgsvc.sql.types import sqlite_adapter

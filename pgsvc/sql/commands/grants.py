@@ -13,8 +13,8 @@ from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog import acl as A
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import KIND_WORD, authz, denied, not_owner, public_schema_acl
-from pgsvc.sql.commands.cluster_ddl import shared
-from pgsvc.sql.exec.runner import Result, Statement
+from pgsvc.sql.catalog.shared import shared
+from pgsvc.sql.statement import Result, Statement
 
 OT = enums.ObjectType
 GT = enums.GrantTargetType

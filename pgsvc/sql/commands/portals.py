@@ -12,7 +12,7 @@ from __future__ import annotations
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.exec.runner import Result, Statement
+from pgsvc.sql.statement import Result, Statement
 
 _HOLD = 0x0020
 _SCROLL = 0x0002
@@ -73,7 +73,7 @@ def execute_stmt(engine, tr, text, node: ast.ExecuteStmt) -> Statement:
     out.writes = inner.writes
     args_stmt = Statement(text, "SELECT")
     args_stmt.param_oids = tr.param_oids
-    args_stmt.finish_types(engine)
+    engine.finish_types(args_stmt)
     out.extra["args"] = args_stmt
     return out
 

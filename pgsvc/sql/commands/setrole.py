@@ -3,14 +3,15 @@
 The state lives on the engine's SharedCatalog (`current_oid`, `session_oid`), because
 that is what every permission check already asks (`SharedCatalog.me()`). Like the GUCs
 they are in PostgreSQL, a change inside a transaction block is undone when the block
-rolls back, and SET LOCAL lasts until the block ends (`end_of_transaction`).
+rolls back, and SET LOCAL lasts until the block ends (pgsvc.sql.catalog.shared's
+`end_role_block`); SHOW role and current_user read it (pgsvc.sql.catalog.identity).
 """
 
 from __future__ import annotations
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.commands.cluster_ddl import shared
-from pgsvc.sql.exec.runner import Result
+from pgsvc.sql.catalog.shared import role_changed, shared
+from pgsvc.sql.statement import Result
 
 
 def set_role(engine, name: str | None, local: bool) -> Result:
@@ -29,7 +30,7 @@ def set_role(engine, name: str | None, local: bool) -> Result:
         target = role.oid
     remember(engine, sc, local)
     sc.current_oid = target
-    changed(engine)
+    role_changed(engine)
     return Result(None, [], "SET")
 
 
@@ -52,7 +53,7 @@ def set_session_authorization(engine, name: str | None, local: bool) -> Result:
     remember(engine, sc, local)
     sc.session_oid = target
     sc.current_oid = None
-    changed(engine)
+    role_changed(engine)
     return Result(None, [], "SET")
 
 
@@ -61,46 +62,3 @@ def remember(engine, sc, local: bool) -> None:
         sc.role_at_begin = (sc.current_oid, sc.session_oid)
     if local and engine.txn.block:
         sc.local_role = True
-
-
-def changed(engine) -> None:
-    """Translations bake in nothing role-specific, but search-path resolution skips
-    schemas without USAGE: forget cached translations, and cached decisions."""
-    from pgsvc.sql.catalog.authz import forget_translations, invalidate
-    invalidate(engine)
-    report(engine)
-    forget_translations(engine)
-
-
-def report(engine) -> None:
-    """is_superuser follows the current role and session_authorization the session user,
-    as PostgreSQL reports them (ParameterStatus); superuser-only SETs follow too."""
-    sc = shared(engine)
-    me = sc.me()
-    engine.session.is_superuser = me.superuser
-    engine.session.settings.set_internal("is_superuser", me.superuser)
-    engine.session.settings.set_internal("session_authorization", sc.session_role().name)
-
-
-def end_of_transaction(sc, commit: bool) -> None:
-    saved, sc.role_at_begin = sc.role_at_begin, ...
-    local, sc.local_role = sc.local_role, False
-    if saved is not ... and (not commit or local):
-        sc.current_oid, sc.session_oid = saved
-        changed(sc.engine)
-
-
-def current_user(engine) -> str:
-    return shared(engine).me().name
-
-
-def session_user(engine) -> str:
-    return shared(engine).session_role().name
-
-
-def show(engine, name: str) -> str:
-    """SHOW role ('none' unless SET ROLE is in force) / SHOW session_authorization."""
-    sc = shared(engine)
-    if name == "role":
-        return sc.me().name if sc.current_oid is not None else "none"
-    return sc.session_role().name

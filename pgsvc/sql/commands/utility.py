@@ -11,9 +11,11 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.settings import DEFINITIONS
-from pgsvc.sql.api import Column, CopySpec
+from pgsvc.sql.api import Column
+from pgsvc.sql.catalog import identity
+from pgsvc.sql.catalog import shared as shared_catalog
 from pgsvc.sql.commands import cluster_ddl
-from pgsvc.sql.exec.runner import Result, Statement, convert_rows, to_column
+from pgsvc.sql.statement import Result, Statement
 from pgsvc.sql.types import oids as O
 
 T = enums.TransactionStmtKind
@@ -233,7 +235,7 @@ def _release(engine, stmt, params) -> Result:
     sps = engine.txn.savepoints
     i = len(sps) - 1 - sps[::-1].index(name)
     engine.txn.read_only = engine.txn.sp_read_only[i]  # a subtransaction's SET TRANSACTION ends with it
-    cluster_ddl.released(engine, i)  # roles/databases changed under the savepoint
+    shared_catalog.released(engine, i)  # roles/databases changed under the savepoint
     del sps[i:]
     del engine.txn.sp_read_only[i:]
     del engine.txn.sp_settings[i:]
@@ -249,7 +251,7 @@ def _rollback_to(engine, stmt, params) -> Result:
     sps = engine.txn.savepoints
     i = len(sps) - 1 - sps[::-1].index(name)
     engine.txn.read_only = engine.txn.sp_read_only[i]
-    cluster_ddl.rolled_back_to(engine, i)  # roles changed after the savepoint
+    shared_catalog.rolled_back_to(engine, i)  # roles changed after the savepoint
     _restore_settings(engine, engine.txn.sp_settings[i])
     del sps[i + 1:]
     del engine.txn.sp_read_only[i + 1:]
@@ -436,8 +438,7 @@ def _show(engine, tr, text, node: ast.VariableShowStmt) -> Statement:
         from pgsvc.sql.catalog.system.stats import check_may_read_setting
         check_may_read_setting(e, label)  # data_directory & co.: superuser / pg_read_all_settings
         if label.lower() in ("role", "session_authorization"):
-            from pgsvc.sql.commands import setrole
-            return Result(s.columns, [(setrole.show(e, label.lower()),)], "SHOW")
+            return Result(s.columns, [(identity.show(e, label.lower()),)], "SHOW")
         if label.lower() in PLANNER_SETTINGS:
             return Result(s.columns, [(e.planner_settings.get(label.lower(), PLANNER_SETTINGS[label.lower()]),)],
                           "SHOW")
@@ -689,4 +690,4 @@ _HANDLERS = {
     "CreateExtensionStmt": _create_extension,
 }
 
-__all__ = ["translate_utility", "convert_rows", "to_column", "CopySpec"]
+__all__ = ["translate_utility"]

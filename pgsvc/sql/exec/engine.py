@@ -46,13 +46,14 @@ from typing import Any, Iterable, Sequence
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
-from pgsvc.sql.commands import cluster_ddl
+from pgsvc.sql.catalog import shared as shared_catalog
 from pgsvc.sql.catalog.system import relations as syscat
 from pgsvc.sql.functions import engine_udfs as udfs
 from pgsvc.sql.api import SessionInfo
 from pgsvc.sql.functions import FunctionContext, register_all
 from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens
-from pgsvc.sql.exec.runner import Runner, Statement
+from pgsvc.sql.exec.runner import Runner
+from pgsvc.sql.statement import Statement
 from pgsvc.sql.catalog.sequences import Sequences
 from pgsvc.sql.types import usertypes
 from pgsvc.sql.catalog.sqlite_errors import map_error
@@ -437,7 +438,7 @@ class Engine(Runner):
             self.txn.sp_read_only.clear()
             self.txn.sp_settings.clear()
             self.lock.release()
-        cluster_ddl.end_of_transaction(self, True)
+        shared_catalog.end_of_transaction(self, True)
         self.session.count_transaction(True)
         self.sequences.advanced.clear()
         if self._sync_pending:
@@ -464,7 +465,7 @@ class Engine(Runner):
             self.txn.sp_read_only.clear()
             self.txn.sp_settings.clear()
             self.lock.release()
-            cluster_ddl.end_of_transaction(self, False)
+            shared_catalog.end_of_transaction(self, False)
             usertypes.end_of_transaction()
             self.session.count_transaction(False)
         if self._sync_pending:
@@ -497,6 +498,6 @@ class Engine(Runner):
                 self.drop_temp_schema()
         except (sqlite3.Error, SqlError):
             pass
-        cluster_ddl.close(self)
+        shared_catalog.close(self)
         self.lock.close()
         self.conn.close()

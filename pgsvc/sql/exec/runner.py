@@ -1,5 +1,5 @@
-"""Statements and their execution: the Statement/Result objects of pgsvc.sql.api, the
-dispatch from a pglast node to its translation, and running translated SQL on SQLite
+"""Statements' execution: the dispatch from a pglast node to its translation (a
+pgsvc.sql.statement.Statement), and running translated SQL on SQLite
 inside the right transaction (see pgsvc.sql.exec.txn) with parameter/result conversion
 between Python values and stored forms.
 """
@@ -7,87 +7,20 @@ between Python values and stored forms.
 from __future__ import annotations
 
 import re
-import sqlite3
 from typing import Any, Iterator
 
 from pglast import ast
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.api import Column, CopySpec
 from pgsvc.sql.catalog.sqlite_errors import map_error
+from pgsvc.sql.commands.columns import to_column
+from pgsvc.sql.statement import Result, Statement, convert_rows
 from pgsvc.sql.translate.expr import decode_text
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.pg_type import find_oid
 from datetime import UTC, datetime
 
 _TXN_EXIT = {"ROLLBACK", "COMMIT"}
-
-
-class Statement:
-    """A translated statement (StatementProtocol)."""
-
-    def __init__(self, sql: str, command: str, columns: list[Column] | None = None) -> None:
-        self.sql = sql
-        self.command = command
-        self.columns = columns
-        self.param_oids: list[int] = []
-        self.is_empty = False
-        self.copy: CopySpec | None = None
-        self.sqlite_sql: str | None = None
-        self.writes = False
-        self.returning = False
-        self.handler = None  # utility statements: callable(engine, stmt) -> Result
-        self.node = None
-        self.version = 0
-        self.cacheable = True
-        self.literals: list[str] | None = None  # simple query: lifted literal texts
-        self.in_convs: list = []
-        self.out_convs: list | None = None
-        self.txn_exit = False
-        self.extra: dict = {}
-        self.deferred = None  # (script text, pglast RawStmt): translated when it runs
-
-    @classmethod
-    def deferred_from(cls, sql: str, raw) -> Statement:
-        """A later statement of a multi-statement query, translated only when it runs."""
-        s = cls(sql, "SET" if type(raw.stmt).__name__ == "VariableSetStmt" else "")
-        s.deferred = (sql, raw)
-        s.cacheable = False
-        return s
-
-    @classmethod
-    def empty(cls, sql: str) -> Statement:
-        s = cls(sql, "")
-        s.is_empty = True
-        return s
-
-    def bind_literals(self, text: str, literals: list[str], offsets: list[int]) -> Statement:
-        bound = object.__new__(Statement)
-        bound.__dict__.update(self.__dict__)
-        bound.sql = text
-        bound.literals = literals
-        bound.lit_offsets = offsets
-        bound.lit_oids = self.param_oids
-        bound.param_oids = []
-        return bound
-
-    def finish_types(self, engine) -> None:
-        """Unresolved parameter types become text; precompute value converters."""
-        # SQLite wants exactly as many values as the highest ?NNN used; PostgreSQL allows
-        # parameters the statement never references.
-        used = [int(n) for n in _PARAM_RE.findall(self.sqlite_sql or "")]
-        self.max_param = max(used, default=0)
-        self.param_oids = [o if o not in (0, O.UNKNOWN) else O.TEXT for o in self.param_oids]
-        self.in_convs = [sqlite_adapter(o)[0] for o in self.param_oids]
-        if self.columns is not None:
-            convs = [sqlite_adapter(c.type_oid)[1] for c in self.columns]
-            from pgsvc.sql.catalog import regtypes
-            if any(c.type_oid in regtypes.REG_OIDS or c.type_oid in regtypes.REG_ARRAYS for c in self.columns):
-                convs = regtypes.output_converters(engine, self.columns, convs)  # names, not numbers
-            self.out_convs = convs if any(convs) else None
-            if not self.columns:
-                self.out_convs = "zero"  # SELECT with no columns: SQLite had a placeholder column
 
 
 _PARAM_RE = re.compile(r"\?(\d+)")
@@ -101,51 +34,6 @@ def _reg_in(engine, oid: int, text: str) -> int:
     """'name'::regclass & co. of a lifted literal: looked up in this backend's catalogs."""
     from pgsvc.sql.catalog.regtypes import reg_in
     return reg_in(engine, oid, text)
-
-
-class Result:
-    def __init__(self, columns, rows: Iterator[tuple] | list, tag_word: str, count: int | None = None,
-                 cursor=None) -> None:
-        self.columns = columns
-        self.rows = iter(rows)
-        self._tag = tag_word
-        self._count = count
-        self._cursor = cursor
-
-    def tag(self, rows_sent: int) -> str:
-        if self._tag in ("SELECT", "COPY", "FETCH", "MOVE") and self._count is None:
-            return f"{self._tag} {rows_sent}"
-        if self._tag == "INSERT":
-            return f"INSERT 0 {self._count if self._count is not None else rows_sent}"
-        if self._tag in ("UPDATE", "DELETE", "SELECT", "COPY", "MERGE", "FETCH", "MOVE"):
-            return f"{self._tag} {self._count if self._count is not None else rows_sent}"
-        return self._tag
-
-    def close(self) -> None:
-        if self._cursor is not None:
-            try:
-                self._cursor.close()
-            except sqlite3.Error:
-                pass
-            self._cursor = None
-
-
-def convert_rows(cursor, convs) -> Iterator[tuple]:
-    if convs is None:
-        yield from cursor
-        return
-    if convs == "zero":
-        for _ in cursor:
-            yield ()
-        return
-    pairs = [(i, c) for i, c in enumerate(convs) if c is not None]
-    for row in cursor:
-        row = list(row)
-        for i, c in pairs:
-            v = row[i]
-            if v is not None:
-                row[i] = c(v)
-        yield tuple(row)
 
 
 class Runner:
@@ -178,8 +66,25 @@ class Runner:
         if getattr(tr, "syscat_used", None):
             stmt.extra["syscat"] = tr.syscat_used  # pg_catalog relations to refresh at execution
         stmt.version = self.catalog.version
-        stmt.finish_types(self)
+        self.finish_types(stmt)
         return stmt
+
+    def finish_types(self, stmt: Statement) -> None:
+        """A statement's unresolved parameter types become text; precompute its value converters."""
+        # SQLite wants exactly as many values as the highest ?NNN used; PostgreSQL allows
+        # parameters the statement never references.
+        used = [int(n) for n in _PARAM_RE.findall(stmt.sqlite_sql or "")]
+        stmt.max_param = max(used, default=0)
+        stmt.param_oids = [o if o not in (0, O.UNKNOWN) else O.TEXT for o in stmt.param_oids]
+        stmt.in_convs = [sqlite_adapter(o)[0] for o in stmt.param_oids]
+        if stmt.columns is not None:
+            convs = [sqlite_adapter(c.type_oid)[1] for c in stmt.columns]
+            from pgsvc.sql.catalog import regtypes
+            if any(c.type_oid in regtypes.REG_OIDS or c.type_oid in regtypes.REG_ARRAYS for c in stmt.columns):
+                convs = regtypes.output_converters(self, stmt.columns, convs)  # names, not numbers
+            stmt.out_convs = convs if any(convs) else None
+            if not stmt.columns:
+                stmt.out_convs = "zero"  # SELECT with no columns: SQLite had a placeholder column
 
     # --- execute ------------------------------------------------------------------
 
@@ -366,8 +271,3 @@ class Runner:
         else:
             self.conn.execute('RELEASE "pgsvc$stmt"')
         return out
-
-
-def to_column(c) -> Column:
-    t = find_oid(c.oid)
-    return Column(c.name, c.oid, c.typmod, c.table_oid, c.attnum, t.typlen if t else -1)
