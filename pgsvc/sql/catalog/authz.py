@@ -15,7 +15,7 @@ Where checks happen (cheapest place that still sees every access):
 Decisions are cached per (role, object, privileges) and the cache is dropped whenever
 it could be stale: the database catalog's version moved (GRANT/REVOKE/ALTER OWNER bump
 it), the shared catalog changed (roles, memberships, database ACLs: another backend's
-commit moves its data_version, this backend's own changes call `invalidate`), or the
+commit moves its data_version, this backend's own changes bump SharedCatalog.changes), or the
 current role changed (SET ROLE).
 """
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import acl as A
+from pgsvc.sql.catalog.shared import forget_translations, shared
 
 BOOTSTRAP = 10
 PG_DATABASE_OWNER = 6171
@@ -40,12 +41,6 @@ def authz(engine) -> Authz:
     return a
 
 
-def invalidate(engine) -> None:
-    a = getattr(engine, "authz_state", None)
-    if a is not None:
-        a.epoch += 1
-
-
 def public_schema_acl() -> list[A.AclItem]:
     """PostgreSQL 15's initial ACL of schema public: {pg_database_owner=UC/..., =U/...}."""
     return [A.AclItem(PG_DATABASE_OWNER, PG_DATABASE_OWNER, "UC"), A.AclItem(A.PUBLIC, PG_DATABASE_OWNER, "U")]
@@ -54,7 +49,6 @@ def public_schema_acl() -> list[A.AclItem]:
 class Authz:
     def __init__(self, engine) -> None:
         self.engine = engine
-        self.epoch = 0
         self._key = None
         self._super: dict[int, bool] = {}
         self._privs_of: dict[int, set[int]] = {}
@@ -65,7 +59,6 @@ class Authz:
     # --- who is acting ----------------------------------------------------------------
 
     def shared(self):
-        from pgsvc.sql.commands.cluster_ddl import shared
         return shared(self.engine)
 
     def current_oid(self) -> int:
@@ -90,7 +83,7 @@ class Authz:
         if self.standalone:
             return
         sc = self.shared()
-        key = (sc.cat.data_version(), self.epoch, sc.current_oid, self.engine.catalog.version)
+        key = (sc.cat.data_version(), sc.changes, sc.current_oid, self.engine.catalog.version)
         if key != self._key:
             if self._key is not None and key[:3] != self._key[:3]:
                 forget_translations(self.engine)  # roles changed: search-path resolution may too
@@ -271,13 +264,6 @@ class Authz:
         if self.is_superuser(me):
             return schemas
         return [s for s in schemas if self.schema_allows(me, s, "U")]
-
-
-def forget_translations(engine) -> None:
-    """Cached translations resolved unqualified names over the schemas the role could use
-    then (PostgreSQL skips schemas without USAGE); after a role change they are made again."""
-    for cache in ("simple_cache", "script_cache", "prepare_cache"):
-        getattr(engine, cache, {}).clear()
 
 
 def denied(word: str, name: str) -> SqlError:

@@ -226,7 +226,7 @@ def _regrole_in(engine, text: str) -> int:
 
 
 def _role_oid(engine, name: str) -> int | None:
-    from pgsvc.sql.commands.cluster_ddl import shared
+    from pgsvc.sql.catalog.shared import shared
     from pgsvc.sql.catalog.system.pg_catalog_defs import PREDEFINED_ROLES
     role = shared(engine).cat.find_role(name)
     if role is not None:

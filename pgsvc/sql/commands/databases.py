@@ -24,7 +24,8 @@ import time
 from pglast import ast
 
 from pgsvc.errors import SqlError, SqlNotice
-from pgsvc.sql.commands.cluster_ddl import done, make_statement, shared
+from pgsvc.sql.catalog.shared import shared
+from pgsvc.sql.commands.cluster_ddl import done, make_statement
 from pgsvc.sql.commands.roles import collect_options
 
 _CREATE_OPTIONS = {"owner", "template", "encoding", "locale", "lc_collate", "lc_ctype", "icu_locale",

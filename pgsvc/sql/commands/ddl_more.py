@@ -13,7 +13,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import KIND_WORD, authz, not_owner
-from pgsvc.sql.commands.cluster_ddl import shared
+from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.commands.ddl import Ddl, _deparse, _defarg
 from pgsvc.sql.translate.expr import quote_ident, type_from_typename
 

@@ -21,7 +21,9 @@ import re
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.commands.cluster_ddl import done, make_statement, shared
+from pgsvc.sql.catalog import identity
+from pgsvc.sql.catalog.shared import shared
+from pgsvc.sql.commands.cluster_ddl import done, make_statement
 from pgsvc.sql.deparse.printing import quote_ident
 
 # settings whose list elements are quoted as identifiers when stored (GUC_LIST_QUOTE)
@@ -243,8 +245,7 @@ def current_value(e, name: str) -> str:
     if key in PLANNER_SETTINGS:
         return e.planner_settings.get(key, PLANNER_SETTINGS[key])
     if key in ROLE_SWITCHES:
-        from pgsvc.sql.commands import setrole
-        return setrole.show(e, key)
+        return identity.show(e, key)
     return e.session.settings.show(name)
 
 

@@ -15,7 +15,8 @@ from pglast import ast, enums
 
 from pgsvc.backend.auth import encrypt_password
 from pgsvc.errors import SqlError, SqlNotice
-from pgsvc.sql.commands.cluster_ddl import done, make_statement, shared
+from pgsvc.sql.catalog.shared import shared
+from pgsvc.sql.commands.cluster_ddl import done, make_statement
 
 _BOOL_OPTIONS = {"superuser": "rolsuper", "inherit": "rolinherit", "createrole": "rolcreaterole",
                  "createdb": "rolcreatedb", "canlogin": "rolcanlogin", "isreplication": "rolreplication",

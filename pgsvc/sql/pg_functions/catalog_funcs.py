@@ -17,6 +17,7 @@ import json
 import os
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import identity
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.pg_functions.sizes import (database_size, indexes_size, relation_size, size_bytes, size_pretty,
                                     table_size, total_relation_size)
@@ -186,8 +187,7 @@ def current_setting(engine, name, missing_ok=False):
             bool(engine.session.settings.get("default_transaction_read_only"))
         return "on" if ro else "off"
     if key in ("role", "session_authorization"):
-        from pgsvc.sql.commands import setrole
-        return setrole.show(engine, key)
+        return identity.show(engine, key)
     try:
         return engine.session.settings.show(str(name))
     except SqlError:

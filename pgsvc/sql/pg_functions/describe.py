@@ -331,7 +331,7 @@ def describe_object(engine, classid, objid, objsubid):
         word = {2612: "language", 3079: "extension", 1213: "tablespace"}[classid]
         return f"{word} {quote_ident(names[classid][objid])}" if objid in names[classid] else None
     if classid in (1262, 1260):
-        from pgsvc.sql.commands.cluster_ddl import shared
+        from pgsvc.sql.catalog.shared import shared
         sc = shared(engine)
         found = sc.cat.find_database_oid(objid) if classid == 1262 else sc.cat.find_role_oid(objid)
         return f"{'database' if classid == 1262 else 'role'} {quote_ident(found.name)}" if found else None
@@ -373,7 +373,7 @@ def shobj_description(engine, oid, catalog):
     """Comments on databases and roles (the shared catalog's pg_shdescription)."""
     if oid is None or catalog not in ("pg_database", "pg_authid", "pg_tablespace"):
         return None
-    from pgsvc.sql.commands.cluster_ddl import shared
+    from pgsvc.sql.catalog.shared import shared
     return shared(engine).cat.shared_description(int(oid), _CATALOG_OIDS[catalog])
 
 

@@ -14,6 +14,7 @@ import json
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import acl as A
+from pgsvc.sql.catalog import identity
 from pgsvc.sql.catalog.authz import authz, public_schema_acl
 from pgsvc.sql.functions.context import raise_sql
 from pgsvc.sql.types import oids as O
@@ -240,9 +241,8 @@ def register(conn, engine) -> None:
 
 
 def _name(engine, which: str) -> str:
-    from pgsvc.sql.commands import setrole
     try:
-        return setrole.current_user(engine) if which == "current" else setrole.session_user(engine)
+        return identity.current_user(engine) if which == "current" else identity.session_user(engine)
     except SqlError:
         return engine.session.user
 

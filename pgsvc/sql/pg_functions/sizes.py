@@ -81,7 +81,7 @@ def database_size(engine, key, by_oid: bool):
     """pg_database_size(name | oid): the database file and its write-ahead log."""
     if key is None:
         return None
-    from pgsvc.sql.commands.cluster_ddl import shared
+    from pgsvc.sql.catalog.shared import shared
     cat = shared(engine).cat
     db = cat.find_database_oid(int(key)) if by_oid else cat.find_database(str(key))
     if db is None:

@@ -68,7 +68,7 @@ def lookup(tr, rv) -> Relation | None:
         return None  # the translator reports the cross-database reference
     name = rv.relname
     if name in SUPERUSER_ONLY:
-        from pgsvc.sql.commands.cluster_ddl import shared
+        from pgsvc.sql.catalog.shared import shared
         if not shared(tr.engine).is_superuser():  # as the role is now, not as it logged in
             raise SqlError("42501", f"permission denied for table {name}")
     used = getattr(tr, "syscat_used", None)
@@ -156,7 +156,7 @@ def _fill_static(engine, name: str) -> None:
 
 
 def _fill_shared(engine, name: str) -> None:
-    from pgsvc.sql.commands.cluster_ddl import shared
+    from pgsvc.sql.catalog.shared import shared
     conn = engine.conn
     _create_table(conn, name)
     conn.execute(f"DELETE FROM {q(name)}")
@@ -223,7 +223,7 @@ def role_name_by_oid(engine, oid) -> str | None:
     """pg_get_userbyid: the role's name, or PostgreSQL's 'unknown (OID=n)'."""
     if oid is None:
         return None
-    from pgsvc.sql.commands.cluster_ddl import shared
+    from pgsvc.sql.catalog.shared import shared
     role = shared(engine).cat.find_role_oid(int(oid))
     if role is not None:
         return role.name

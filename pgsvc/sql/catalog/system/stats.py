@@ -261,12 +261,12 @@ def is_local_client(addr) -> bool:
 
 
 def _current_role_name(engine) -> str:
-    from pgsvc.sql.commands.cluster_ddl import shared
+    from pgsvc.sql.catalog.shared import shared
     return shared(engine).me().name
 
 
 def activity_rows(engine) -> list[tuple]:
-    from pgsvc.sql.commands.cluster_ddl import shared
+    from pgsvc.sql.catalog.shared import shared
     cat = shared(engine).cat
     from pgsvc.sql.catalog.authz import authz
     a = authz(engine)
@@ -293,7 +293,7 @@ def activity_rows(engine) -> list[tuple]:
 
 
 def database_stat_rows(engine) -> list[tuple]:
-    from pgsvc.sql.commands.cluster_ddl import shared
+    from pgsvc.sql.catalog.shared import shared
     backends = _client_backends(engine)
     cols, dbs = shared(engine).cat.rows("pg_database")
     # after the counters: checksum_failures and checksum_last_failure are NULL without data
@@ -333,7 +333,7 @@ def statio_rows(engine) -> list[tuple]:
 def lock_rows(engine) -> list[tuple]:
     """The backend's own locks as PostgreSQL shows them to a query on pg_locks: its
     virtual-transaction lock and the AccessShareLock of reading pg_locks itself."""
-    from pgsvc.sql.commands.cluster_ddl import shared
+    from pgsvc.sql.catalog.shared import shared
     vxid = _virtual_xid(engine)
     pid = engine.session.backend_pid
     db = shared(engine).cat.find_database(engine.session.database)
