@@ -373,3 +373,159 @@ def delete_relation(conn: sqlite3.Connection, oid: int) -> None:
 
 def relation_name_taken(cat: Catalog, schema: str, name: str) -> bool:
     return (schema, name) in cat.relations
+
+
+# --- writers and readers of the DDL commands (pgsvc.sql.commands.ddl, .grants) -------------
+
+def insert_namespace(conn: sqlite3.Connection, name: str) -> int:
+    oid = new_oid(conn)
+    conn.execute('INSERT INTO "pgsvc$namespace" VALUES (?, ?)', (oid, name))
+    return oid
+
+
+def delete_namespace(conn: sqlite3.Connection, name: str) -> None:
+    conn.execute('DELETE FROM "pgsvc$namespace" WHERE nspname = ?', (name,))
+
+
+def delete_acl(conn: sqlite3.Connection, oid: int) -> None:
+    conn.execute('DELETE FROM "pgsvc$acl" WHERE objoid = ?', (oid,))
+
+
+def acl_rows(conn: sqlite3.Connection) -> list[tuple[int, int, str | None]]:
+    """(object OID, owner, stored ACL text) of every object with a pgsvc$acl row."""
+    return conn.execute('SELECT objoid, owner, acl FROM "pgsvc$acl"').fetchall()
+
+
+def owner_acl_rows_but_indexes(conn: sqlite3.Connection) -> list[tuple[int, str | None]]:
+    """(owner, stored ACL text) of every object but indexes (another database's file too)."""
+    return conn.execute('SELECT a.owner, a.acl FROM "pgsvc$acl" a LEFT JOIN "pgsvc$class" c '
+                        "ON c.oid = a.objoid WHERE coalesce(c.relkind, '') <> 'i'").fetchall()
+
+
+def rename_relation(conn: sqlite3.Connection, oid: int, name: str, sqlite_name: str) -> None:
+    conn.execute('UPDATE "pgsvc$class" SET relname = ?, sqlite_name = ? WHERE oid = ?', (name, sqlite_name, oid))
+
+
+def set_view_definition(conn: sqlite3.Connection, oid: int, viewdef: str, options: dict | None) -> None:
+    conn.execute('UPDATE "pgsvc$class" SET viewdef = ?, options = ? WHERE oid = ?',
+                 (viewdef, json.dumps(options) if options else None, oid))
+
+
+def set_viewdef(conn: sqlite3.Connection, oid: int, viewdef: str) -> None:
+    conn.execute('UPDATE "pgsvc$class" SET viewdef = ? WHERE oid = ?', (viewdef, oid))
+
+
+def delete_attr(conn: sqlite3.Connection, relid: int, attnum: int) -> None:
+    conn.execute('DELETE FROM "pgsvc$attribute" WHERE relid = ? AND attnum = ?', (relid, attnum))
+
+
+def delete_attrs(conn: sqlite3.Connection, relid: int) -> None:
+    conn.execute('DELETE FROM "pgsvc$attribute" WHERE relid = ?', (relid,))
+
+
+def set_column_default(conn: sqlite3.Connection, relid: int, attnum: int, default: str | None) -> None:
+    conn.execute('UPDATE "pgsvc$attribute" SET default_expr = ? WHERE relid = ? AND attnum = ?',
+                 (default, relid, attnum))
+
+
+def delete_constraint(conn: sqlite3.Connection, oid: int) -> None:
+    conn.execute('DELETE FROM "pgsvc$constraint" WHERE oid = ?', (oid,))
+
+
+def set_constraint_expr(conn: sqlite3.Connection, oid: int, expr: str) -> None:
+    conn.execute('UPDATE "pgsvc$constraint" SET expr = ? WHERE oid = ?', (expr, oid))
+
+
+def insert_sequence(conn: sqlite3.Connection, relid: int, typid: int, start: int, increment: int,
+                    minvalue: int, maxvalue: int, cycle: bool, owner_relid: int | None = None,
+                    owner_attnum: int | None = None) -> None:
+    """A new sequence (not yet called: last_value is its start), owned by a column or not."""
+    conn.execute('INSERT INTO "pgsvc$sequence" VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)',
+                 (relid, typid, start, increment, minvalue, maxvalue, int(cycle), start, owner_relid,
+                  owner_attnum))
+
+
+def restart_sequence(conn: sqlite3.Connection, relid: int, value: int | None) -> None:
+    """ALTER SEQUENCE ... RESTART [WITH value] (no value: its start)."""
+    conn.execute('UPDATE "pgsvc$sequence" SET last_value = coalesce(?, start), is_called = 0 '
+                 'WHERE relid = ?', (value, relid))
+
+
+def set_sequence_option(conn: sqlite3.Connection, relid: int, column: str, value: int) -> None:
+    """One of a sequence's increment, start, minvalue, maxvalue."""
+    if column not in ("increment", "start", "minvalue", "maxvalue"):
+        raise ValueError(column)
+    conn.execute(f'UPDATE "pgsvc$sequence" SET {column} = ? WHERE relid = ?', (value, relid))
+
+
+def restart_owned_sequences(conn: sqlite3.Connection, relid: int) -> None:
+    """TRUNCATE ... RESTART IDENTITY: the sequences the table's columns own start over."""
+    conn.execute('UPDATE "pgsvc$sequence" SET last_value = start, is_called = 0 '
+                 'WHERE owner_relid = ?', (relid,))
+
+
+def owned_sequences(conn: sqlite3.Connection, relid: int) -> list[int]:
+    """The sequences owned by the table's columns (serial, identity)."""
+    return [seq for seq, in conn.execute('SELECT relid FROM "pgsvc$sequence" WHERE owner_relid = ?',
+                                         (relid,)).fetchall()]
+
+
+def column_owned_sequences(conn: sqlite3.Connection) -> set[int]:
+    """Every sequence a column owns."""
+    return {seq for seq, in conn.execute(
+        'SELECT relid FROM "pgsvc$sequence" WHERE owner_relid IS NOT NULL').fetchall()}
+
+
+def delete_description(conn: sqlite3.Connection, oid: int, subid: int) -> None:
+    conn.execute('DELETE FROM "pgsvc$description" WHERE objoid = ? AND objsubid = ?', (oid, subid))
+
+
+def insert_description(conn: sqlite3.Connection, oid: int, subid: int, text: str | None) -> None:
+    conn.execute('INSERT INTO "pgsvc$description" VALUES (?, ?, ?)', (oid, subid, text))
+
+
+def insert_type(conn: sqlite3.Connection, oid: int, nspoid: int, name: str, typtype: str, array_oid: int,
+                basetype: int | None = None, typmod: int = -1, notnull: bool = False,
+                default: str | None = None) -> None:
+    """A domain ('d': its base type, typmod, NOT NULL, default) or an enum ('e')."""
+    conn.execute('INSERT INTO "pgsvc$type" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                 (oid, nspoid, name, typtype, array_oid, basetype, typmod, int(notnull), default))
+
+
+def set_type_default(conn: sqlite3.Connection, oid: int, default: str | None) -> None:
+    conn.execute('UPDATE "pgsvc$type" SET default_expr = ? WHERE oid = ?', (default, oid))
+
+
+def set_type_notnull(conn: sqlite3.Connection, oid: int, notnull: bool) -> None:
+    conn.execute('UPDATE "pgsvc$type" SET typnotnull = ? WHERE oid = ?', (int(notnull), oid))
+
+
+def rename_type(conn: sqlite3.Connection, oid: int, name: str) -> None:
+    conn.execute('UPDATE "pgsvc$type" SET typname = ? WHERE oid = ?', (name, oid))
+
+
+def delete_type(conn: sqlite3.Connection, oid: int) -> None:
+    """A domain or enum with its labels, constraints, comment, owner and ACL."""
+    for table, col in (("type", "oid"), ("enum", "enumtypid"), ("domain_constraint", "contypid"),
+                       ("description", "objoid"), ("acl", "objoid")):
+        conn.execute(f'DELETE FROM "pgsvc${table}" WHERE {col} = ?', (oid,))
+
+
+def insert_domain_constraint(conn: sqlite3.Connection, typid: int, name: str, expr: str) -> None:
+    conn.execute('INSERT INTO "pgsvc$domain_constraint" VALUES (?, ?, ?, ?)', (new_oid(conn), typid, name, expr))
+
+
+def rename_domain_constraint(conn: sqlite3.Connection, oid: int, name: str) -> None:
+    conn.execute('UPDATE "pgsvc$domain_constraint" SET conname = ? WHERE oid = ?', (name, oid))
+
+
+def delete_domain_constraint(conn: sqlite3.Connection, oid: int) -> None:
+    conn.execute('DELETE FROM "pgsvc$domain_constraint" WHERE oid = ?', (oid,))
+
+
+def insert_enum_label(conn: sqlite3.Connection, typid: int, sortorder: float, label: str) -> None:
+    conn.execute('INSERT INTO "pgsvc$enum" VALUES (?, ?, ?, ?)', (new_oid(conn), typid, sortorder, label))
+
+
+def rename_enum_label(conn: sqlite3.Connection, typid: int, old: str, new: str) -> None:
+    conn.execute('UPDATE "pgsvc$enum" SET label = ? WHERE enumtypid = ? AND label = ?', (new, typid, old))
