@@ -1,4 +1,5 @@
-"""Client authentication exchanges: trust, password, md5, scram-sha-256 (with scramp).
+"""Client authentication exchanges: trust, password, md5, scram-sha-256 (with scramp),
+checked against the stored secrets of pgsvc.cluster.passwords.
 
 Pure state machines (no I/O): `Authenticator.begin()` returns the first message to
 send (or None when nothing is asked), `step(body)` consumes the client's reply and
@@ -10,7 +11,6 @@ client cannot probe which roles exist.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import os
@@ -18,48 +18,18 @@ import os
 import scramp
 
 from pgsvc.backend import protocol
+from pgsvc.cluster.passwords import (
+    SCRAM,
+    SCRAM_ITERATIONS,
+    make_md5_password,
+    make_scram_verifier,
+    parse_scram_verifier,
+)
 from pgsvc.errors import INVALID_AUTHORIZATION_SPECIFICATION, INVALID_PASSWORD, FatalError, SqlError
 
-SCRAM_ITERATIONS = 4096
-_SCRAM = scramp.ScramMechanism("SCRAM-SHA-256")
 # Per-cluster secret for mock salts would be better; a fixed key still makes the fake
 # salt stable per user name, which is what hides a role's (non-)existence.
 _MOCK_KEY = b"pgsvc-mock-auth-nonce"
-
-
-def make_scram_verifier(password: str, salt: bytes | None = None) -> str:
-    """PostgreSQL's stored form: SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>."""
-    salt, stored, server, iterations = _SCRAM.make_auth_info(
-        password, iteration_count=SCRAM_ITERATIONS, salt=salt or os.urandom(16))
-    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
-    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored)}:{b64(server)}"
-
-
-def make_md5_password(password: str, user: str) -> str:
-    return "md5" + hashlib.md5((password + user).encode()).hexdigest()
-
-
-def encrypt_password(password: str, user: str, method: str = "scram-sha-256") -> str:
-    """What CREATE ROLE ... PASSWORD stores (already-encrypted input is kept as given)."""
-    if password.startswith("SCRAM-SHA-256$") or (password.startswith("md5") and len(password) == 35):
-        return password
-    if method == "md5":
-        return make_md5_password(password, user)
-    return make_scram_verifier(password)
-
-
-def _parse_scram_verifier(stored: str):
-    try:
-        method, rest = stored.split("$", 1)
-        iter_salt, keys = rest.split("$", 1)
-        iterations, salt = iter_salt.split(":", 1)
-        stored_key, server_key = keys.split(":", 1)
-        if method != "SCRAM-SHA-256":
-            return None
-        return (base64.b64decode(salt), base64.b64decode(stored_key), base64.b64decode(server_key),
-                int(iterations))
-    except (ValueError, TypeError):
-        return None
 
 
 def _mock_scram(user: str):
@@ -116,7 +86,7 @@ class Authenticator:
         password = given.decode("utf-8", "replace")
         stored = self.stored or ""
         if stored.startswith("SCRAM-SHA-256$"):
-            info = _parse_scram_verifier(stored)
+            info = parse_scram_verifier(stored)
             ok = info is not None and make_scram_verifier(password, info[0]) == stored
         elif stored.startswith("md5"):
             ok = hmac.compare_digest(make_md5_password(password, self.user), stored)
@@ -143,8 +113,8 @@ class Authenticator:
                 mechanism, data = protocol.decode_sasl_initial(body)
                 if mechanism != "SCRAM-SHA-256":
                     raise FatalError("08P01", "client selected an invalid SASL authentication mechanism")
-                info = _parse_scram_verifier(self.stored or "") or _mock_scram(self.user)
-                self._scram = _SCRAM.make_server(lambda _name: info)
+                info = parse_scram_verifier(self.stored or "") or _mock_scram(self.user)
+                self._scram = SCRAM.make_server(lambda _name: info)
                 _set_client_first(self._scram, data.decode("utf-8"))
                 self._stage = 1
                 return protocol.encode_auth_sasl_continue(self._scram.get_server_first().encode())

@@ -11,7 +11,7 @@ import os
 import sqlite3
 from dataclasses import dataclass, field
 
-from pgsvc.backend.auth import encrypt_password
+from pgsvc.cluster.passwords import encrypt_password
 from pgsvc.cluster.global_catalog import BOOTSTRAP_SUPERUSER_OID, GlobalCatalog
 from pgsvc.cluster.config import render_config
 from pgsvc.cluster.hba import default_hba

@@ -61,7 +61,7 @@ def _store_md5_password(srv) -> None:
     import pwd
     import subprocess
 
-    from pgsvc.backend.auth import make_md5_password
+    from pgsvc.cluster.passwords import make_md5_password
 
     pw = pwd.getpwnam(srv.account) if srv.account else None
 

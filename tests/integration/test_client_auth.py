@@ -80,7 +80,7 @@ def scram(module_server_factory, tmp_path_factory):
 def md5(module_server_factory, tmp_path_factory):
     base = tmp_path_factory.mktemp("pw")
     srv = module_server_factory("--auth", "md5", "--pwfile", _pwfile(base), start=False)
-    from pgsvc.backend.auth import make_md5_password
+    from pgsvc.cluster.passwords import make_md5_password
 
     _set_stored_password(srv, make_md5_password(PASSWORD, srv.superuser))
     srv.start()

@@ -10,12 +10,8 @@ import pytest
 import scramp
 
 from pgsvc.backend import protocol as P
-from pgsvc.backend.auth import (
-    Authenticator,
-    encrypt_password,
-    make_md5_password,
-    make_scram_verifier,
-)
+from pgsvc.backend.auth import Authenticator
+from pgsvc.cluster.passwords import encrypt_password, make_md5_password, make_scram_verifier
 from pgsvc.errors import FatalError
 
 

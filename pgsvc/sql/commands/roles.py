@@ -13,7 +13,7 @@ import math
 
 from pglast import ast, enums
 
-from pgsvc.backend.auth import encrypt_password
+from pgsvc.cluster.passwords import encrypt_password
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.commands.cluster_ddl import done, make_statement
