@@ -94,7 +94,7 @@ def valid_until(engine, opts: dict):
     """VALID UNTIL 'timestamptz' -> Unix seconds (inf for 'infinity'), or ... if not given."""
     if "validUntil" not in opts:
         return ...
-    from pgsvc.sql.translate.expr import decode_text
+    from pgsvc.sql.types.textio import decode_text
     from pgsvc.sql.types import dates as D
     from pgsvc.sql.types import oids as O
     value = decode_text(O.TIMESTAMPTZ, opts["validUntil"], engine.fctx.format_context())

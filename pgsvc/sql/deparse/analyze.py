@@ -105,8 +105,8 @@ class Analyzer:
     # -- coercion --
 
     def coerce(self, node: Node, target: int, typmod: int = -1, implicit: bool = True) -> Node:
-        if target in (UNKNOWN, 0) or target in R.ANY_OIDS:
-            return self.finalize(node) if target in R.ANY_OIDS else node
+        if target in (UNKNOWN, 0) or target in O.ANY_OIDS:
+            return self.finalize(node) if target in O.ANY_OIDS else node
         if isinstance(node, Const) and node.typ == UNKNOWN:
             text = node.text
             if text is not None:
@@ -236,7 +236,7 @@ class Analyzer:
         ret = sig.ret_oid
         ls = self.coerce(left, sig.left_oid)
         rs = self.coerce(right, sig.right_oid)
-        if ret in R.ANY_OIDS:
+        if ret in O.ANY_OIDS:
             ret = ls.typ
         return Op(ret, name=name, left=ls, right=rs)
 
@@ -402,8 +402,8 @@ class Analyzer:
             types = types[:-1] + [sig.variadic_oid] * (len(args) - len(types) + 1)
         args = [self.coerce(a, t) for a, t in zip(args, types)]
         ret = sig.ret_oid
-        if ret in R.ANY_OIDS:
-            poly = next((a.typ for a, t in zip(args, sig.arg_oids) if t in R.ANY_OIDS), O.TEXT)
+        if ret in O.ANY_OIDS:
+            poly = next((a.typ for a, t in zip(args, sig.arg_oids) if t in O.ANY_OIDS), O.TEXT)
             pt = find_oid(poly)
             if ret in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY):
                 ret = poly if pt is not None and pt.category == "A" else (pt.array_oid if pt else poly)

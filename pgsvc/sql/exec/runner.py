@@ -15,7 +15,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.commands.columns import to_column
 from pgsvc.sql.statement import Result, Statement, convert_rows
-from pgsvc.sql.translate.expr import decode_text
+from pgsvc.sql.types.textio import decode_text
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types import oids as O
 from datetime import UTC, datetime

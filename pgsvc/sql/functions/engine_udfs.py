@@ -14,10 +14,14 @@ import sqlite3
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from pgsvc import PG_COMPAT_VERSION
+from pgsvc.errors import SqlError
+from pgsvc.sql.functions import aggregates as A
 from pgsvc.sql.functions.context import FunctionContext, raise_sql
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter, text_encoder
 from pgsvc.sql.types.numeric import format_numeric
+from pgsvc.sql.types.textio import decode_text
 from pgsvc.sql.types.typmod import apply_typmod
 
 _RANGES = {"int2": (-32768, 32767), "int4": (-2147483648, 2147483647),
@@ -87,7 +91,6 @@ def _micros(ts: _dt.datetime) -> int:
 
 
 def _version() -> str:
-    from pgsvc import PG_COMPAT_VERSION
     return f"PostgreSQL {PG_COMPAT_VERSION} (pgsvc, SQLite {sqlite3.sqlite_version}) on x86_64-pc-linux-gnu, 64-bit"
 
 
@@ -213,7 +216,6 @@ def _io_cast(ctx, v, source, target, explicit):
         if target in (O.TEXT, O.VARCHAR, O.NAME):
             out = text
         else:
-            from pgsvc.sql.translate.expr import decode_text
             out = decode_text(target, text, fmt)
         to_s = sqlite_adapter(target)[0]
         return to_s(out) if to_s else out
@@ -222,7 +224,6 @@ def _io_cast(ctx, v, source, target, explicit):
 
 
 def _internal(e):
-    from pgsvc.errors import SqlError
     return SqlError("XX000", f"internal error in cast: {e}")
 
 
@@ -313,7 +314,6 @@ class _GroupConcat:
 
 
 def _targets() -> dict:
-    from pgsvc.sql.functions import aggregates as A
     return {"group_concat": _GroupConcat, "pgsvc_array_agg": A.ArrayAgg, "pgsvc_json_agg": A.JsonAgg,
             "pgsvc_jsonb_agg": A.JsonbAgg, "pgsvc_string_agg_bytea": A.StringAggBytea,
             "pgsvc_json_object_agg": A.JsonObjectAgg, "pgsvc_jsonb_object_agg": A.JsonbObjectAgg}
@@ -325,17 +325,15 @@ ORDERED_TARGETS = set(_TARGETS)
 
 # --- Python aggregates used as window functions ---------------------------------------
 
-def _python_aggregates() -> dict:
+def python_aggregates() -> dict:
     """name -> (nargs, class) of the functions catalogue's Python aggregates (captured from
     its own registration, so the two stay in step)."""
-    from pgsvc.sql.functions.aggregates import register_aggregates
-
     found: dict = {}
 
     class Capture:
         def create_aggregate(self, name, nargs, cls):
             found[name] = (nargs, cls)
-    register_aggregates(Capture(), FunctionContext())
+    A.register_aggregates(Capture(), FunctionContext())
     return found
 
 
@@ -368,7 +366,7 @@ def _window_class(ctx, cls):
 
 def register_window_aggregates(conn, ctx) -> set:
     names = set()
-    for name, (nargs, cls) in _python_aggregates().items():
+    for name, (nargs, cls) in python_aggregates().items():
         conn.create_window_function("pgsvcw_" + name[len("pgsvc_"):], nargs, _window_class(ctx, cls))
         names.add(name)
     return names

@@ -19,6 +19,10 @@ import json
 from functools import lru_cache
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.functions.library import FUNCTIONS
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types.pg_type import find_oid
 
 
 def _pack_value(v):
@@ -53,9 +57,6 @@ def rowcol(text, i):
 def srf_rows(name: str, oids: str, *args) -> str:
     """Run the set-returning function `name` (argument types `oids`, comma-separated) over
     stored-form arguments; its rows as a JSON array of packed one-value rows."""
-    from pgsvc.sql.functions.library import FUNCTIONS
-    from pgsvc.sql.types import sqlite_adapter
-    from pgsvc.sql.types.pg_type import find_oid
     arg_oids = tuple(int(o) for o in oids.split(",") if o)
     sig = _find_set_function(FUNCTIONS, name, arg_oids)
     if any(a is None for a in args) and sig.strict:
@@ -71,18 +72,15 @@ def srf_rows(name: str, oids: str, *args) -> str:
 
 
 def _find_set_function(functions, name: str, arg_oids: tuple):
-    from pgsvc.sql.translate.resolve import ANY_OIDS
     for sig in functions.get(name, ()):
         if sig.kind == "set" and sig.generator is not None and len(sig.arg_oids) == len(arg_oids) and all(
-                s == a or s in ANY_OIDS for s, a in zip(sig.arg_oids, arg_oids)):
+                s == a or s in O.ANY_OIDS for s, a in zip(sig.arg_oids, arg_oids)):
             return sig
     raise SqlError("XX000", f"set-returning function {name} not found")
 
 
 def _result_type(ret: int, arg_oids: tuple, find_oid) -> int:
-    from pgsvc.sql.translate.resolve import ANY_OIDS
-    from pgsvc.sql.types import oids as O
-    if ret in ANY_OIDS and arg_oids:
+    if ret in O.ANY_OIDS and arg_oids:
         t = find_oid(arg_oids[0])
         if ret == O.ANYELEMENT and t is not None and t.elem_oid:
             return t.elem_oid

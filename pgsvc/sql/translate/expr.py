@@ -19,8 +19,9 @@ from pgsvc.sql.translate.names import fold_names
 from pgsvc.sql.translate.patterns import similar_to_regex
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes
-from pgsvc.sql.types import sqlite_adapter, text_decoder
+from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.pg_type import by_name, find_oid, format_type, typmod_from_modifiers
+from pgsvc.sql.types.textio import decode_text
 
 UNKNOWN = O.UNKNOWN
 REG_OIDS = frozenset({O.REGCLASS, O.REGTYPE, O.REGPROC, O.REGPROCEDURE, O.REGOPER, O.REGOPERATOR,
@@ -61,17 +62,6 @@ def sql_literal(value) -> str:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return "X'" + bytes(value).hex() + "'"
     return "'" + str(value).replace("'", "''") + "'"
-
-
-def decode_text(oid: int, text: str, fmt):
-    """A type's input function; anything but a SqlError becomes 22P02 as in PostgreSQL."""
-    try:
-        return text_decoder(oid, fmt)(text)
-    except SqlError:
-        raise
-    except Exception:
-        t = find_oid(oid)
-        raise SqlError("22P02", f'invalid input syntax for type {t.sql_name if t else oid}: "{text}"') from None
 
 
 def quote_ident(name: str) -> str:
@@ -542,7 +532,7 @@ class ExprMixin:
             right = self.coerce(right, O.TEXT, context="e") if ro not in R.STRINGS else right
             lo, ro = left.oid, right.oid
         sig = R.resolve_operator(name, lo, ro, pos)
-        if sig.left_oid in R.ANY_OIDS or sig.right_oid in R.ANY_OIDS:
+        if sig.left_oid in O.ANY_OIDS or sig.right_oid in O.ANY_OIDS:
             ls, rs, ret = self.polymorphic_operands(sig, left, right)
         else:
             ls = self.coerce(left, sig.left_oid)
@@ -564,7 +554,7 @@ class ExprMixin:
         elem = find_oid(arr).elem_oid if find_oid(arr) is not None else UNKNOWN
 
         def fit(ex: Ex, poly: int) -> Ex:
-            if poly not in R.ANY_OIDS:
+            if poly not in O.ANY_OIDS:
                 return self.coerce(ex, poly)
             if ex.oid != UNKNOWN:
                 return ex
@@ -572,7 +562,7 @@ class ExprMixin:
         ret = sig.ret_oid
         if ret in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY):
             ret = arr
-        elif ret in R.ANY_OIDS:
+        elif ret in O.ANY_OIDS:
             ret = elem
         return fit(left, sig.left_oid), fit(right, sig.right_oid), ret
 

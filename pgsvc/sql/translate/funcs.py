@@ -8,18 +8,21 @@ holds the window and session functions the functions catalogue does not carry.
 
 from __future__ import annotations
 
+import re
+from copy import copy
 from dataclasses import replace
 
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
+from pgsvc.sql.functions.engine_udfs import ORDERED_TARGETS, python_aggregates
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.translate.expr import Ex, _collate, _loc, sql_literal
 from pgsvc.sql.translate.ordered_set import OrderedSetMixin
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.pg_type import find_oid
+from pgsvc.sql.types.pg_type import find_oid, format_type
 
 
 _SEQ_FUNCS = {"nextval", "currval", "setval", "lastval"}
@@ -51,9 +54,8 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         if name in _SEQ_FUNCS:
             return self.sequence_call(name, node, pos)
         if name == "pg_typeof" and len(node.args or ()) == 1:
-            from pgsvc.sql.types.pg_type import format_type as _ft
             arg = self.expr(node.args[0])
-            return Ex(sql_literal(_ft(arg.oid, None) if arg.oid != O.UNKNOWN else "unknown"), O.TEXT,
+            return Ex(sql_literal(format_type(arg.oid, None) if arg.oid != O.UNKNOWN else "unknown"), O.TEXT,
                       name="pg_typeof")
         if name in ("generate_series", "unnest", "regexp_matches"):
             raise SqlError("0A000", f"{name}() in the select list is not supported here (use it in FROM)",
@@ -123,7 +125,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         poly = _polymorphic_type(arg_types, args)
         coerced = []
         for a, t in zip(args, arg_types):
-            if t in R.ANY_OIDS:
+            if t in O.ANY_OIDS:
                 coerced.append(self.finalize_unknown(a) if t != O.ANY_ or a.oid != O.UNKNOWN else
                                self.finalize_unknown(a))
             else:
@@ -198,10 +200,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
 
     def ordered_aggregate(self, node, sql: str, ret, name, pos) -> Ex:
         """agg(x ORDER BY k): the ordered wrapper aggregate feeds the real one in sort order."""
-        import re as _re
-
-        from pgsvc.sql.functions.engine_udfs import ORDERED_TARGETS
-        m = _re.fullmatch(r"(\w+)\((.*)\)", sql, _re.S)
+        m = re.fullmatch(r"(\w+)\((.*)\)", sql, re.S)
         if m is None or m.group(1) not in ORDERED_TARGETS or node.over is not None:
             raise SqlError("0A000", f"ORDER BY inside {name}() is not supported", position=pos)
         if node.agg_distinct:
@@ -337,8 +336,7 @@ def _leftmost(node) -> int | None:
 
 
 def _py_aggregates() -> set:
-    from pgsvc.sql.functions.engine_udfs import _python_aggregates
-    return set(_python_aggregates())
+    return set(python_aggregates())
 
 
 _PY_AGGREGATES = _py_aggregates()
@@ -347,7 +345,6 @@ _ORDER_INSENSITIVE = {"count", "sum", "avg", "min", "max", "bool_and", "bool_or"
 
 
 def _without_order(node):
-    from copy import copy
     n = copy(node)
     n.agg_order = None
     return n

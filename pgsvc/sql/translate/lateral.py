@@ -19,8 +19,12 @@ from __future__ import annotations
 from pglast import ast
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
+from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.expr import _loc, sql_literal
-from pgsvc.sql.translate.names import ColInfo, RangeEntry
+from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.pg_type import find_oid
 
 
 class LateralMixin:
@@ -83,17 +87,14 @@ class LateralMixin:
         its generator runs per row inside pgsvc_srf_rows."""
         if self.lateral_outer_join:
             self.check_outer_join_arguments(call)
-        from pgsvc.sql.translate import resolve as R
-        from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
         sig = R.resolve_function(name, [a.oid for a in args], _loc(call), extra=EXTRA_FUNCTIONS)
         if sig.kind != "set" or sig.generator is None:
             raise SqlError("0A000", f"{name}() in FROM with arguments from other FROM items (LATERAL) "
                            "is not supported", position=_loc(call))
-        coerced = [self.coerce(a, t) if t not in R.ANY_OIDS else self.finalize_unknown(a)
+        coerced = [self.coerce(a, t) if t not in O.ANY_OIDS else self.finalize_unknown(a)
                    for a, t in zip(args, sig.arg_oids)]
         ret = sig.ret_oid
-        if ret in R.ANY_OIDS:
-            from pgsvc.sql.types.pg_type import find_oid
+        if ret in O.ANY_OIDS:
             t = find_oid(coerced[0].oid) if coerced else None
             ret = t.elem_oid if t is not None and t.elem_oid else ret
         oids = ",".join(str(c.oid) for c in coerced)
@@ -109,7 +110,6 @@ class LateralMixin:
 
     def check_outer_join_arguments(self, call) -> None:
         """Function arguments under RIGHT/FULL JOIN may read only enclosing queries."""
-        from pgsvc.sql.translate.names import Scope
         inner, self.scope = self.scope, Scope(parent=self.scope.parent)
         try:
             for a in call.args or ():

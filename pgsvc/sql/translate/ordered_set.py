@@ -88,7 +88,7 @@ class OrderedSetMixin:
     def ordered_set_args(self, name, direct, keys, pos):
         sig = R.resolve_function(name, [e.oid for e in direct + keys], pos, extra=_SIGS, only_extra=True)
         types = list(sig.arg_oids)
-        coerced = [self.finalize_unknown(e) if t in R.ANY_OIDS else self.coerce(e, t)
+        coerced = [self.finalize_unknown(e) if t in O.ANY_OIDS else self.coerce(e, t)
                    for e, t in zip(direct + keys, types)]
         key_oid = coerced[-1].oid
         ret = sig.ret_oid

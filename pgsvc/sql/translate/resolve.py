@@ -19,8 +19,6 @@ from pgsvc.sql.types.usertypes import is_enum
 
 UNKNOWN = O.UNKNOWN
 STRINGS = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME)
-ANY_OIDS = {O.ANYELEMENT, O.ANY_, O.ANYARRAY, O.ANYNONARRAY, O.ANYCOMPATIBLE,
-            O.ANYCOMPATIBLEARRAY, O.ANYCOMPATIBLENONARRAY}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +48,7 @@ def is_preferred(oid: int) -> bool:
 def can_coerce_implicit(source: int, target: int) -> bool:
     if source == target or source == UNKNOWN:
         return True
-    if target in ANY_OIDS:
+    if target in O.ANY_OIDS:
         is_array = category(source) == "A"
         if target in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY):
             return is_array
@@ -230,7 +228,7 @@ def _expand_variadic(c: F.FuncSig, n: int) -> list[int] | None:
 
 
 def _polymorphic_match(sig: list[int], args: list[int]) -> bool:
-    return all(s in ANY_OIDS or can_coerce_implicit(a, s) for a, s in zip(sig, args))
+    return all(s in O.ANY_OIDS or can_coerce_implicit(a, s) for a, s in zip(sig, args))
 
 
 def common_type(oids: list[int], context: str = "CASE", position: int | None = None) -> int:

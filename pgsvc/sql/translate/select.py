@@ -622,7 +622,7 @@ class SelectMixin(LateralMixin):
         sig = Rs.resolve_function(name, [a.oid for a in args], _loc(call), extra=EXTRA_FUNCTIONS)
         if sig.kind != "set" or sig.generator is None:
             raise SqlError("0A000", f"function {name}() in FROM is not supported")
-        coerced = [self.coerce(a, t) if t not in Rs.ANY_OIDS else self.finalize_unknown(a)
+        coerced = [self.coerce(a, t) if t not in O.ANY_OIDS else self.finalize_unknown(a)
                    for a, t in zip(args, sig.arg_oids)]
         if any(_refers_to_something(c.sql) for c in coerced):
             raise SqlError("0A000", f"{name}() in FROM with non-constant arguments is not supported")
@@ -632,7 +632,7 @@ class SelectMixin(LateralMixin):
         values = [sqlite_adapter(c.oid)[1](v) if v is not None and sqlite_adapter(c.oid)[1] else v
                   for c, v in zip(coerced, row)]
         ret = sig.ret_oid
-        if ret in Rs.ANY_OIDS:
+        if ret in O.ANY_OIDS:
             from pgsvc.sql.types.pg_type import find_oid
             ret = find_oid(coerced[0].oid).elem_oid if ret == O.ANYELEMENT and find_oid(coerced[0].oid) else ret
         to_s = sqlite_adapter(ret)[0]

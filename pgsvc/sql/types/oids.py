@@ -135,6 +135,10 @@ ANYCOMPATIBLE = 5077
 ANYCOMPATIBLEARRAY = 5078
 ANYCOMPATIBLENONARRAY = 5079
 
+# the polymorphic pseudo-types a signature may declare (resolved from the actual arguments)
+ANY_OIDS = frozenset({ANYELEMENT, ANY_, ANYARRAY, ANYNONARRAY, ANYCOMPATIBLE,
+                      ANYCOMPATIBLEARRAY, ANYCOMPATIBLENONARRAY})
+
 # PostgreSQL's own array typnames, as aliases of ARRAY_*
 _XML = 143
 _JSON = 199

@@ -117,6 +117,17 @@ def text_decoder(oid: int, ctx: FormatContext | None = None) -> Callable[..., An
     return lambda text, typmod=-1: base(text)
 
 
+def decode_text(oid: int, text: str, fmt):
+    """A type's input function; anything but a SqlError becomes 22P02 as in PostgreSQL."""
+    try:
+        return text_decoder(oid, fmt)(text)
+    except SqlError:
+        raise
+    except Exception:
+        t = find_oid(oid)
+        raise SqlError("22P02", f'invalid input syntax for type {t.sql_name if t else oid}: "{text}"') from None
+
+
 def _base_decoder(oid: int, ctx: FormatContext) -> Callable[[str], Any]:
     simple = _SIMPLE_DECODERS.get(oid)
     if simple is not None:
