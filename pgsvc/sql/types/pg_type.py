@@ -10,6 +10,7 @@ spelling 'character' maps to bpchar.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pgsvc.errors import SqlError
@@ -73,13 +74,20 @@ _BY_OID, _BY_NAME = _build()
 
 # The database's user types (domains, enums and their arrays), installed by
 # pgsvc.sql.types.usertypes each time the backend loads its database's catalog. A backend
-# serves one database, so one process-wide overlay is that database's pg_type.
+# serves one database, so one process-wide overlay is that database's pg_type. Their names
+# follow the search path, which usertypes knows: it hands over how a name finds a user
+# type's OID and how format_type prints one.
 _USER_BY_OID: dict[int, PgType] = {}
+_user_name_oid: Callable[[str], int | None] = lambda text: None
+_user_display_name: Callable[[int], str] = str
 
 
-def install_user_types(types: dict[int, PgType]) -> None:
+def install_user_types(types: dict[int, PgType], name_oid: Callable[[str], int | None],
+                       display_name: Callable[[int], str]) -> None:
+    global _user_name_oid, _user_display_name
     _USER_BY_OID.clear()
     _USER_BY_OID.update(types)
+    _user_name_oid, _user_display_name = name_oid, display_name
 
 
 def all_types() -> list[PgType]:
@@ -129,8 +137,7 @@ def by_name(name: str) -> PgType:
     text = _strip_modifiers(text)
     found = _BY_NAME.get(_ALIASES.get(text, text))
     if found is None:
-        from pgsvc.sql.types.usertypes import lookup_name_oid
-        found = find_oid(lookup_name_oid(text) or 0)
+        found = find_oid(_user_name_oid(text) or 0)
     if found is None:
         raise SqlError("42704", f'type "{name.strip()}" does not exist')
     if dims and found.category != "A":
@@ -269,8 +276,7 @@ def format_type(oid: int, typmod: int | None = -1) -> str:
         if t is None:
             return "???"
         if t.category != "A":
-            from pgsvc.sql.types.usertypes import display_name
-            return display_name(oid)
+            return _user_display_name(oid)
     if t.category == "A" and t.elem_oid and t.typlen == -1:
         return format_type(t.elem_oid, typmod) + "[]"
     if typmod is None:

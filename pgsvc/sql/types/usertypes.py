@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.types.pg_type import PgType, find_oid, install_user_types
 
 
 @dataclass
@@ -72,7 +73,6 @@ _search_path: Callable[[], list[str]] = lambda: ["public"]
 def install(types: list[UserType], search_path: Callable[[], list[str]] | None = None) -> None:
     """Make `types` this process's user types (called on every catalog load)."""
     global _search_path
-    from pgsvc.sql.types.pg_type import install_user_types
     _TYPES.clear()
     _ARRAYS.clear()
     _LABELS.clear()
@@ -88,7 +88,7 @@ def install(types: list[UserType], search_path: Callable[[], list[str]] | None =
         rows.update(_pg_types(ut, rows))
     if search_path is not None:
         _search_path = search_path
-    install_user_types(rows)
+    install_user_types(rows, lookup_name_oid, display_name)
 
 
 def use_search_path(search_path: Callable[[], list[str]]) -> None:
@@ -98,7 +98,6 @@ def use_search_path(search_path: Callable[[], list[str]]) -> None:
 
 
 def _pg_types(ut: UserType, done: dict) -> dict:
-    from pgsvc.sql.types.pg_type import PgType, find_oid
     if ut.typtype == "e":
         elem = PgType(ut.oid, ut.name, ut.name, 4, "E", False, ut.array_oid, 0, "REAL")
     else:
