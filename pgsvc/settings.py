@@ -153,6 +153,27 @@ _DEFS = [
 DEFINITIONS: dict[str, Setting] = {s.name.lower(): s for s in _DEFS}
 REPORTED = tuple(s.name for s in _DEFS if s.reported)
 
+# PostgreSQL planner/executor knobs: accepted and shown (SQLite has its own planner; these
+# never change a result, only PostgreSQL's choice of plan).
+PLANNER_SETTINGS = {
+    **{f"enable_{n}": "on" for n in (
+        "seqscan", "indexscan", "indexonlyscan", "bitmapscan", "tidscan", "sort", "incremental_sort",
+        "hashagg", "material", "memoize", "nestloop", "mergejoin", "hashjoin", "gathermerge",
+        "parallel_append", "parallel_hash", "async_append", "presorted_aggregate")},
+    "enable_partitionwise_join": "off", "enable_partitionwise_aggregate": "off",
+    "enable_partition_pruning": "on", "geqo": "on", "work_mem": "4MB",
+    "maintenance_work_mem": "64MB", "random_page_cost": "4", "seq_page_cost": "1",
+    "cpu_tuple_cost": "0.01", "cpu_operator_cost": "0.0025", "parallel_setup_cost": "1000",
+    "parallel_tuple_cost": "0.1", "min_parallel_table_scan_size": "8MB",
+    "min_parallel_index_scan_size": "512kB", "max_parallel_workers_per_gather": "2",
+    "from_collapse_limit": "8", "join_collapse_limit": "8", "plan_cache_mode": "auto",
+    "effective_cache_size": "4GB", "constraint_exclusion": "partition", "cursor_tuple_fraction": "0.1",
+    "force_parallel_mode": "off", "debug_parallel_query": "off", "jit_above_cost": "100000",
+    "jit_inline_above_cost": "500000", "jit_optimize_above_cost": "500000",
+    "parallel_leader_participation": "on", "geqo_threshold": "12", "transaction_deferrable": "off",
+    "default_statistics_target": "100", "enable_group_by_reordering": "on",
+}
+
 
 def lookup(name: str) -> Setting:
     try:

@@ -34,6 +34,7 @@ from pgsvc.errors import (
     SqlError,
     SqlNotice,
 )
+from pgsvc.settings import PLANNER_SETTINGS
 from pgsvc.supervisor.logs import log
 from pgsvc.supervisor.registry import KIND_BACKEND
 
@@ -368,7 +369,6 @@ def apply_startup_options(settings, params: dict[str, str]) -> list[tuple[str, s
 
 
 def _set_startup(settings, name: str, value: str, planner: list) -> None:
-    from pgsvc.sql.commands.utility import PLANNER_SETTINGS
     if name.lower() in PLANNER_SETTINGS:
         planner.append((name.lower(), value, "client"))
         return

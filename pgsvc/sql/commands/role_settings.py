@@ -21,6 +21,7 @@ import re
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
+from pgsvc.settings import PLANNER_SETTINGS
 from pgsvc.sql.catalog import identity
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.commands.cluster_ddl import done, make_statement
@@ -170,7 +171,6 @@ def check_item(name: str, value: str | None, superuser: bool) -> str:
     """The canonical name of a setting the current role may store (value None: only the
     name and the right to set it), or SET's error for it (validate_option_array_item)."""
     from pgsvc.settings import DEFINITIONS, check_settable, parse_bool, parse_value
-    from pgsvc.sql.commands.utility import PLANNER_SETTINGS
     key = name.lower()
     if key in ROLE_SWITCHES:
         return key
@@ -213,7 +213,6 @@ def check_custom_name(name: str) -> None:
 def check_planner_value(name: str, value: str) -> None:
     """The planner knobs pgsvc accepts (they change no result): on/off ones need a Boolean."""
     from pgsvc.settings import parse_bool
-    from pgsvc.sql.commands.utility import PLANNER_SETTINGS
     if PLANNER_SETTINGS[name] in ("on", "off"):
         parse_bool(name, value)
 
@@ -240,7 +239,6 @@ def flattened_value(setstmt: ast.VariableSetStmt) -> str:
 
 def current_value(e, name: str) -> str:
     """SET ... FROM CURRENT: the value in force, as SHOW prints it."""
-    from pgsvc.sql.commands.utility import PLANNER_SETTINGS
     key = name.lower()
     if key in PLANNER_SETTINGS:
         return e.planner_settings.get(key, PLANNER_SETTINGS[key])
@@ -260,7 +258,6 @@ def apply_at_login(settings, stored: list[tuple[str, list[str]]], taken: set[str
     a refused login. Returns the warnings and the items that need the open engine
     (planner knobs, role switches): [(name, value, source)]."""
     from pgsvc.errors import SqlNotice
-    from pgsvc.sql.commands.utility import PLANNER_SETTINGS
     warnings, deferred = [], []
     for source, items in stored:
         for item in items:

@@ -10,7 +10,7 @@ import re
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError, SqlNotice
-from pgsvc.settings import DEFINITIONS
+from pgsvc.settings import DEFINITIONS, PLANNER_SETTINGS
 from pgsvc.sql.api import Column
 from pgsvc.sql.catalog import identity
 from pgsvc.sql.catalog import shared as shared_catalog
@@ -348,28 +348,6 @@ def _set_value(args) -> str:
         else:
             raise SqlError("0A000", "this SET value is not supported")
     return ", ".join(parts)
-
-
-# PostgreSQL planner/executor knobs: accepted and shown (SQLite has its own planner; these
-# never change a result, only PostgreSQL's choice of plan).
-PLANNER_SETTINGS = {
-    **{f"enable_{n}": "on" for n in (
-        "seqscan", "indexscan", "indexonlyscan", "bitmapscan", "tidscan", "sort", "incremental_sort",
-        "hashagg", "material", "memoize", "nestloop", "mergejoin", "hashjoin", "gathermerge",
-        "parallel_append", "parallel_hash", "async_append", "presorted_aggregate")},
-    "enable_partitionwise_join": "off", "enable_partitionwise_aggregate": "off",
-    "enable_partition_pruning": "on", "geqo": "on", "work_mem": "4MB",
-    "maintenance_work_mem": "64MB", "random_page_cost": "4", "seq_page_cost": "1",
-    "cpu_tuple_cost": "0.01", "cpu_operator_cost": "0.0025", "parallel_setup_cost": "1000",
-    "parallel_tuple_cost": "0.1", "min_parallel_table_scan_size": "8MB",
-    "min_parallel_index_scan_size": "512kB", "max_parallel_workers_per_gather": "2",
-    "from_collapse_limit": "8", "join_collapse_limit": "8", "plan_cache_mode": "auto",
-    "effective_cache_size": "4GB", "constraint_exclusion": "partition", "cursor_tuple_fraction": "0.1",
-    "force_parallel_mode": "off", "debug_parallel_query": "off", "jit_above_cost": "100000",
-    "jit_inline_above_cost": "500000", "jit_optimize_above_cost": "500000",
-    "parallel_leader_participation": "on", "geqo_threshold": "12", "transaction_deferrable": "off",
-    "default_statistics_target": "100", "enable_group_by_reordering": "on",
-}
 
 
 def _apply_set(engine, name, value, local) -> Result:

@@ -17,6 +17,7 @@ import json
 import os
 
 from pgsvc.errors import SqlError
+from pgsvc.settings import PLANNER_SETTINGS
 from pgsvc.sql.catalog import identity
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.pg_functions.sizes import (database_size, indexes_size, relation_size, size_bytes, size_pretty,
@@ -172,7 +173,6 @@ def is_other_temp_schema(engine, oid):
 def current_setting(engine, name, missing_ok=False):
     """current_setting(name[, missing_ok]): what SHOW prints, the planner knobs and the
     transaction's own settings included; NULL for an unknown name when missing_ok."""
-    from pgsvc.sql.commands.utility import PLANNER_SETTINGS
     from pgsvc.sql.catalog.system.stats import check_may_read_setting
     if name is None:
         return None
@@ -205,7 +205,6 @@ def set_config(engine, name, value, is_local):
         raise SqlError("22023", "SET requires parameter name")
     settings = engine.session.settings
     key = str(name).lower()
-    from pgsvc.sql.commands.utility import PLANNER_SETTINGS
     if key in PLANNER_SETTINGS:  # accepted and shown, as SET does (they never change a result)
         if value is None:
             engine.planner_settings.pop(key, None)

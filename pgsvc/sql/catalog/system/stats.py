@@ -24,6 +24,7 @@ What is real and what is not:
 
 from __future__ import annotations
 
+from pgsvc.settings import PLANNER_SETTINGS
 from pgsvc.sql.types import oids as O
 
 B, N, T, I4, I8, OID, TZ, F8 = O.BOOL, O.NAME, O.TEXT, O.INT4, O.INT8, O.OID, O.TIMESTAMPTZ, O.FLOAT8
@@ -160,10 +161,9 @@ def settings_rows(engine) -> list[tuple]:
 
 
 def _planner_rows(engine, texts) -> list[tuple]:
-    """The planner knobs pgsvc accepts and shows (pgsvc.sql.commands.utility.PLANNER_SETTINGS; they
+    """The planner knobs pgsvc accepts and shows (pgsvc.settings.PLANNER_SETTINGS; they
     never change a result) with PostgreSQL 15's facts; knobs PostgreSQL 15 lacks are left out."""
     from pgsvc.settings import DEFINITIONS
-    from pgsvc.sql.commands.utility import PLANNER_SETTINGS
     rows = []
     for key, default in PLANNER_SETTINGS.items():
         pg = texts.get(key)
@@ -229,7 +229,6 @@ def show_all(engine) -> list[tuple[str, str, str]]:
             continue
         pg = texts.get(key)
         out.append((s.name, engine.session.settings.show(s.name), pg[2] if pg else s.description))
-    from pgsvc.sql.commands.utility import PLANNER_SETTINGS
     for key, default in PLANNER_SETTINGS.items():
         if key in texts and key not in DEFINITIONS:
             out.append((texts[key][0], engine.planner_settings.get(key, default), texts[key][2]))
