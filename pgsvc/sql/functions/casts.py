@@ -16,8 +16,10 @@ from pgsvc.sql.types.pg_type import all_types, find_oid
 INTS = (O.INT2, O.INT4, O.INT8)
 FLOATS = (O.FLOAT4, O.FLOAT8)
 STRINGS = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME)
-_RANK = {O.INT2: 0, O.INT4: 1, O.INT8: 2}
-_CHECK = {O.INT2: "pgsvc_i2", O.INT4: "pgsvc_i4", O.INT8: "pgsvc_i8"}
+# the integer types by width, and the UDF that range-checks a value into each (casts and
+# integer operators both narrow through it)
+INT_RANK = {O.INT2: 0, O.INT4: 1, O.INT8: 2}
+INT_CHECK = {O.INT2: "pgsvc_i2", O.INT4: "pgsvc_i4", O.INT8: "pgsvc_i8"}
 
 
 def generic(src: int, dst: int) -> str:
@@ -33,8 +35,8 @@ def _build() -> dict[tuple[int, int], CastSig]:
     for a in INTS:
         for b in INTS:
             if a != b:
-                widening = _RANK[a] < _RANK[b]
-                add(a, b, "i" if widening else "a", "{0}" if widening else f"{_CHECK[b]}({{0}})")
+                widening = INT_RANK[a] < INT_RANK[b]
+                add(a, b, "i" if widening else "a", "{0}" if widening else f"{INT_CHECK[b]}({{0}})")
         for f in FLOATS:
             # int4/int8 to real rounds to single precision (PostgreSQL's float4 of 2^24 + 1 is 2^24)
             exact = f == O.FLOAT8 or a == O.INT2

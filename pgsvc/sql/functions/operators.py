@@ -8,13 +8,11 @@ arithmetic. numeric, interval, date/time arithmetic and pattern matching use UDF
 
 from __future__ import annotations
 
+from pgsvc.sql.functions.casts import INT_CHECK, INT_RANK, INTS
 from pgsvc.sql.functions.signatures import OperSig
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import all_types
 
-INTS = (O.INT2, O.INT4, O.INT8)
-_RANK = {O.INT2: 0, O.INT4: 1, O.INT8: 2}
-_CHECK = {O.INT2: "pgsvc_i2", O.INT4: "pgsvc_i4", O.INT8: "pgsvc_i8"}
 CMP = ("=", "<>", "<", "<=", ">", ">=")
 _PLAIN_CMP_TYPES = (O.BOOL, O.BYTEA, O.DATE, O.TIMESTAMP, O.TIMESTAMPTZ, O.TIME, O.UUID, O.OID,
                     O.TEXT, O.NAME, O.CHAR, O.FLOAT4, O.FLOAT8, O.JSONB, O.REGCLASS, O.REGTYPE,
@@ -64,8 +62,8 @@ def _comparisons(add) -> None:
 def _integer_arithmetic(add) -> None:
     for a in INTS:
         for b in INTS:
-            ret = a if _RANK[a] >= _RANK[b] else b
-            chk = _CHECK[ret]
+            ret = a if INT_RANK[a] >= INT_RANK[b] else b
+            chk = INT_CHECK[ret]
             for op in ("+", "-", "*"):
                 add(op, a, b, ret, f"{chk}({{0}} {op} {{1}})")
             add("/", a, b, ret, f"pgsvc_int_div({{0}}, {{1}}, {ret})")
@@ -73,11 +71,11 @@ def _integer_arithmetic(add) -> None:
             for op in ("&", "|"):
                 add(op, a, b, ret, f"({{0}} {op} {{1}})")
             add("#", a, b, ret, "(({0} | {1}) - ({0} & {1}))")
-        add("-", 0, a, a, f"{_CHECK[a]}(-{{0}})")
+        add("-", 0, a, a, f"{INT_CHECK[a]}(-{{0}})")
         add("+", 0, a, a, "{0}")
         add("~", 0, a, a, "(~{0})")
-        add("@", 0, a, a, f"{_CHECK[a]}(abs({{0}}))")
-        add("<<", a, O.INT4, a, f"{_CHECK[a]}({{0}} << {{1}})")
+        add("@", 0, a, a, f"{INT_CHECK[a]}(abs({{0}}))")
+        add("<<", a, O.INT4, a, f"{INT_CHECK[a]}({{0}} << {{1}})")
         add(">>", a, O.INT4, a, "({0} >> {1})")
 
 
