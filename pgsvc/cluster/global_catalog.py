@@ -325,18 +325,16 @@ class GlobalCatalog:
             self.conn.execute("ALTER TABLE pg_database ADD COLUMN datacl TEXT")
             self._datacl_seen = True
 
-    def database_acl(self, oid: int) -> list | None:
-        """The stored ACL of a database (pgsvc.sql.catalog.acl's form), None for the defaults."""
+    def datacl(self, oid: int) -> str | None:
+        """A database's ACL as stored (JSON; pgsvc.sql.catalog.acl reads it), None for the defaults."""
         if not self._has_datacl():
             return None
-        from pgsvc.sql.catalog import acl
         row = self.conn.execute("SELECT datacl FROM pg_database WHERE oid = ?", (oid,)).fetchone()
-        return acl.load(row[0]) if row else None
+        return row[0] if row else None
 
-    def set_database_acl(self, oid: int, items) -> None:
-        from pgsvc.sql.catalog import acl
+    def set_datacl(self, oid: int, stored: str | None) -> None:
         self.ensure_datacl()
-        self.conn.execute("UPDATE pg_database SET datacl = ? WHERE oid = ?", (acl.dump(items), oid))
+        self.conn.execute("UPDATE pg_database SET datacl = ? WHERE oid = ?", (stored, oid))
 
     # -- databases (CREATE/DROP/ALTER DATABASE)
     def find_database_oid(self, oid: int) -> Database | None:

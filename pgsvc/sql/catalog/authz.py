@@ -188,7 +188,7 @@ class Authz:
         if self.is_superuser(role):
             return True
         db = self.database()
-        return letter in self.letters_held(role, "database", db.owner, self.shared().cat.database_acl(db.oid))
+        return letter in self.letters_held(role, "database", db.owner, self.shared().database_acl(db.oid))
 
     # --- checks that raise PostgreSQL's errors -------------------------------------------------
 
@@ -285,7 +285,7 @@ def may_connect(catalog, role, db) -> bool:
         " JOIN m ON am.member = m.oid JOIN pg_authid a ON a.oid = m.oid WHERE a.rolinherit)"
         " SELECT oid FROM m", (role.oid,)).fetchall()
     roles = {r[0] for r in rows}
-    return "c" in A.held(A.effective(catalog.database_acl(db.oid), "database", db.owner), roles)
+    return "c" in A.held(A.effective(A.load(catalog.datacl(db.oid)), "database", db.owner), roles)
 
 
 def _has_cluster(engine) -> bool:

@@ -29,6 +29,7 @@ import sqlite3
 from pgsvc.cluster.global_catalog import GlobalCatalog, Role
 from pgsvc.cluster.layout import Layout
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import acl as A
 
 
 class SharedCatalog:
@@ -93,6 +94,14 @@ class SharedCatalog:
         if found is None:
             raise SqlError("42704", f'role "{name}" does not exist')
         return found
+
+    # -- database ACLs (the global catalog stores their text; GRANT/REVOKE ON DATABASE)
+    def database_acl(self, oid: int) -> list[A.AclItem] | None:
+        """The ACL of a database, None for the owner's defaults."""
+        return A.load(self.cat.datacl(oid))
+
+    def set_database_acl(self, oid: int, items: list[A.AclItem] | None) -> None:
+        self.cat.set_datacl(oid, A.dump(items))
 
     # -- transactions
     def write(self, fn):

@@ -312,9 +312,9 @@ def alter_database_owner(engine, tr, text, node: ast.AlterOwnerStmt):
             def change():
                 from pgsvc.sql.catalog import acl
                 sc.cat.update_database(db.oid, datdba=new_owner.oid)
-                items = sc.cat.database_acl(db.oid)
+                items = sc.database_acl(db.oid)
                 if items is not None:  # the old owner's grants become the new owner's (aclnewowner)
-                    sc.cat.set_database_acl(db.oid, acl.change_owner(items, db.owner, new_owner.oid))
+                    sc.set_database_acl(db.oid, acl.change_owner(items, db.owner, new_owner.oid))
             sc.write(change)
         return done("ALTER DATABASE")
     return make_statement(text, "ALTER DATABASE", run)

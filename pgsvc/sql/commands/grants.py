@@ -1,5 +1,5 @@
-"""GRANT / REVOKE on tables, views, sequences, schemas and databases; ALTER ... OWNER TO;
-REASSIGN OWNED / DROP OWNED: PostgreSQL 15's ExecuteGrantStmt rules (best grantor,
+"""GRANT / REVOKE on tables, views, sequences, schemas and databases; ALTER SCHEMA / TYPE /
+DOMAIN ... OWNER TO (relations: pgsvc.sql.commands.ddl.ownership); REASSIGN OWNED / DROP OWNED: PostgreSQL 15's ExecuteGrantStmt rules (best grantor,
 "no privileges were granted" warnings, grant options, CASCADE), its messages and
 SQLSTATEs. Relation and schema ACLs live in the database's pgsvc$acl table (pgsvc.sql.
 catalog), database ACLs in the shared catalog's pg_database.datacl.
@@ -12,9 +12,13 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog import acl as A
 from pgsvc.sql.catalog import database as C
-from pgsvc.sql.catalog.authz import KIND_WORD, authz, denied, not_owner, public_schema_acl
+from pgsvc.sql.catalog.authz import KIND_WORD, authz, denied
 from pgsvc.sql.catalog.shared import shared
+from pgsvc.sql.catalog.system.pg_catalog_defs import PREDEFINED_ROLES
+from pgsvc.sql.commands.ddl import Ddl
+from pgsvc.sql.commands.ddl.ownership import check_may_give, new_owner_oid
 from pgsvc.sql.statement import Result, Statement
+from pgsvc.sql.translate import Translator
 
 OT = enums.ObjectType
 GT = enums.GrantTargetType
@@ -106,7 +110,6 @@ class Grant:
 
     # -- the objects
     def relations(self) -> list:
-        from pgsvc.sql.translate import Translator
         cat = self.engine.catalog
         if self.node.targtype == GT.ACL_TARGET_ALL_IN_SCHEMA:
             out = []
@@ -173,9 +176,9 @@ class Grant:
             db = sc.cat.find_database(obj.sval)
             if db is None:
                 raise SqlError("3D000", f'database "{obj.sval}" does not exist')
-            new = self.apply("database", "database", db.name, db.owner, sc.cat.database_acl(db.oid), grantees,
+            new = self.apply("database", "database", db.name, db.owner, sc.database_acl(db.oid), grantees,
                              *self.privileges("database"))
-            sc.cat.set_database_acl(db.oid, new)
+            sc.set_database_acl(db.oid, new)
 
     # -- PostgreSQL's restrict_and_check_grant + merge_acl_with_grant
     def apply(self, kind, word, name, owner, acl, grantees, letters, is_all):
@@ -230,7 +233,6 @@ class Grant:
 def role_oid(engine, name: str) -> int:
     """A grantee: a role of the shared catalog, or one of PostgreSQL's predefined roles
     (pg_database_owner, pg_read_all_data, ...), which pgsvc knows by their fixed OIDs."""
-    from pgsvc.sql.catalog.system.pg_catalog_defs import PREDEFINED_ROLES
     found = shared(engine).cat.find_role(name)
     if found is not None:
         return found.oid
@@ -240,63 +242,7 @@ def role_oid(engine, name: str) -> int:
     return oid
 
 
-# --- ALTER ... OWNER TO -----------------------------------------------------------------------
-
-def new_owner_oid(engine, spec) -> int:
-    sc = shared(engine)
-    if spec.roletype == RS.ROLESPEC_CSTRING:
-        return sc.role(spec.rolename).oid
-    if spec.roletype == RS.ROLESPEC_SESSION_USER:
-        return sc.session_role().oid
-    if spec.roletype == RS.ROLESPEC_PUBLIC:
-        raise SqlError("42704", 'role "public" does not exist')
-    return sc.me().oid
-
-
-def check_may_give(engine, word: str, name: str, old: int, new: int) -> None:
-    """PostgreSQL 15's ALTER OWNER rule: owner (or member) of the object, member of the new
-    owning role; superusers skip both."""
-    az = authz(engine)
-    az.fresh()
-    me = az.current_oid()
-    if az.is_superuser(me):
-        return
-    if not az.has_privs_of(me, old):
-        raise not_owner(word, name)
-    if not az.is_member_of(me, new):
-        role = shared(engine).cat.find_role_oid(new)
-        raise SqlError("42501", f'must be member of role "{role.name if role else new}"')
-
-
-def alter_relation_owner(ddl, rel, spec) -> None:
-    """ALTER TABLE/VIEW/SEQUENCE/INDEX ... OWNER TO (run inside the DDL's transaction)."""
-    engine = ddl.engine
-    new = new_owner_oid(engine, spec)
-    if rel.kind == "i":
-        engine.session.notice(SqlNotice(f'cannot change owner of index "{rel.name}"', severity="WARNING",
-                                        sqlstate="01000",
-                                        hint="Change the ownership of the index's table instead."))
-        return
-    authz(engine).check_owner(rel)  # PostgreSQL checks ownership at lookup, before anything else
-    if new == rel.owner:
-        return
-    check_may_give(engine, KIND_WORD.get(rel.kind, "table"), rel.name, rel.owner, new)
-    az = authz(engine)
-    if not az.is_superuser(az.current_oid()) and not az.schema_allows(az.current_oid(), rel.schema, "C"):
-        raise denied("schema", rel.schema)
-    give_relation(engine, rel, new)
-    if rel.kind == "r":  # sequences owned by its columns follow the table (PostgreSQL does the same)
-        for seq_oid, in engine.conn.execute('SELECT relid FROM "pgsvc$sequence" WHERE owner_relid = ?',
-                                            (rel.oid,)).fetchall():
-            seq = engine.catalog.by_oid.get(seq_oid)
-            if seq is not None:
-                give_relation(engine, seq, new)
-    ddl.refresh()
-
-
-def give_relation(engine, rel, new: int) -> None:
-    C.set_owner_acl(engine.conn, rel.oid, new, A.change_owner(rel.acl, rel.owner, new))
-
+# --- ALTER SCHEMA / TYPE / DOMAIN ... OWNER TO ------------------------------------------------
 
 def alter_owner_stmt(engine, tr, text, node: ast.AlterOwnerStmt) -> Statement:
     """ALTER SCHEMA ... OWNER TO (databases: pgsvc.sql.commands.databases; types: pgsvc.sql.commands.user_types)."""
@@ -304,8 +250,7 @@ def alter_owner_stmt(engine, tr, text, node: ast.AlterOwnerStmt) -> Statement:
         tag = "ALTER TYPE" if node.objectType == OT.OBJECT_TYPE else "ALTER DOMAIN"
 
         def run_type(e, s, p):
-            from pgsvc.sql.commands.user_types import DdlTypes
-            e.run_atomic(lambda: DdlTypes(e).alter_owner(node))
+            e.run_atomic(lambda: Ddl(e).alter_owner(node))
             return Result(None, [], tag)
         return _stmt(text, tag, run_type)
     if node.objectType != OT.OBJECT_SCHEMA:
@@ -334,10 +279,6 @@ def alter_owner_stmt(engine, tr, text, node: ast.AlterOwnerStmt) -> Statement:
     return _stmt(text, "ALTER SCHEMA", run)
 
 
-def schema_created(engine, name: str, owner: int) -> None:
-    """CREATE SCHEMA: record its owner (default privileges)."""
-    C.set_owner_acl(engine.conn, engine.catalog.schemas[name], owner, None)
-
 
 # --- REASSIGN OWNED / DROP OWNED ---------------------------------------------------------------
 
@@ -357,8 +298,7 @@ def translate_reassign(engine, tr, text, node: ast.ReassignOwnedStmt) -> Stateme
                 raise SqlError("42501", "permission denied to reassign objects")
         if not az.has_privs_of(me, new):
             raise SqlError("42501", "permission denied to reassign objects")
-        for obj_oid, owner, text_acl in engine.conn.execute(
-                'SELECT objoid, owner, acl FROM "pgsvc$acl"').fetchall():
+        for obj_oid, owner, text_acl in C.acl_rows(engine.conn):
             if owner in olds:
                 C.set_owner_acl(engine.conn, obj_oid, new, A.change_owner(A.load(text_acl), owner, new))
         C.bump_version(engine.conn)
@@ -370,8 +310,8 @@ def translate_reassign(engine, tr, text, node: ast.ReassignOwnedStmt) -> Stateme
                 for dbname in sc.cat.databases_owned_by(old):
                     db = sc.cat.find_database(dbname)
                     sc.cat.update_database(db.oid, datdba=new)
-                    if sc.cat.database_acl(db.oid) is not None:
-                        sc.cat.set_database_acl(db.oid, A.change_owner(sc.cat.database_acl(db.oid), old, new))
+                    if sc.database_acl(db.oid) is not None:
+                        sc.set_database_acl(db.oid, A.change_owner(sc.database_acl(db.oid), old, new))
         sc.write(shared_change)
 
     def run(e, s, p):
@@ -384,7 +324,6 @@ def translate_drop_owned(engine, tr, text, node: ast.DropOwnedStmt) -> Statement
     cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
 
     def change():
-        from pgsvc.sql.commands.ddl_alter import DdlAll
         az = authz(engine)
         az.fresh()
         me = az.current_oid()
@@ -392,7 +331,7 @@ def translate_drop_owned(engine, tr, text, node: ast.DropOwnedStmt) -> Statement
         for old in olds:
             if not az.has_privs_of(me, old):
                 raise SqlError("42501", "permission denied to drop objects")
-        d = DdlAll(engine)
+        d = Ddl(engine)
         for rel in sorted(list(engine.catalog.by_oid.values()), key=lambda r: -r.oid):
             if rel.owner in olds and rel.kind in ("r", "v", "S") and rel.oid in d.cat.by_oid:
                 try:
@@ -401,10 +340,9 @@ def translate_drop_owned(engine, tr, text, node: ast.DropOwnedStmt) -> Statement
                     if err.sqlstate == "2BP01":  # PostgreSQL drops the set at once and words it so
                         err.message = "cannot drop desired object(s) because other objects depend on them"
                     raise
-        from pgsvc.sql.commands.user_types import DdlTypes
-        DdlTypes(engine).drop_owned_types(olds, cascade)  # domains and enums
+        Ddl(engine).drop_owned_types(olds, cascade)  # domains and enums
         d.refresh()
-        for obj_oid, owner, text_acl in engine.conn.execute('SELECT objoid, owner, acl FROM "pgsvc$acl"').fetchall():
+        for obj_oid, owner, text_acl in C.acl_rows(engine.conn):
             items = A.load(text_acl)
             for old in olds:
                 items = A.without_role(items, old) if A.mentions(items, old) else items
@@ -418,18 +356,18 @@ def translate_drop_owned(engine, tr, text, node: ast.DropOwnedStmt) -> Statement
                 for r in [r for r in d.cat.by_oid.values() if r.schema == name and r.kind in ("r", "v", "S")]:
                     if r.oid in d.cat.by_oid:
                         d.drop_relation(d.cat.by_oid[r.oid], True)
-                engine.conn.execute('DELETE FROM "pgsvc$namespace" WHERE nspname = ?', (name,))
-                engine.conn.execute('DELETE FROM "pgsvc$acl" WHERE objoid = ?', (engine.catalog.schemas[name],))
+                C.delete_namespace(engine.conn, name)
+                C.delete_acl(engine.conn, engine.catalog.schemas[name])
         d.refresh()
         sc = shared(engine)
 
         def revoke_on_databases():  # the roles' privileges on databases go too (not the databases)
             for (db_oid,) in sc.cat.conn.execute("SELECT oid FROM pg_database").fetchall():
-                items = sc.cat.database_acl(db_oid)
+                items = sc.database_acl(db_oid)
                 if any(A.mentions(items, old) for old in olds):
                     for old in olds:
                         items = A.without_role(items, old)
-                    sc.cat.set_database_acl(db_oid, items)
+                    sc.set_database_acl(db_oid, items)
         sc.write(revoke_on_databases)
 
     def run(e, s, p):
@@ -438,68 +376,4 @@ def translate_drop_owned(engine, tr, text, node: ast.DropOwnedStmt) -> Statement
     return _stmt(text, "DROP OWNED", run)
 
 
-def owned_objects(engine, role: int) -> list[tuple[int, str]]:
-    """DROP ROLE's detail lines for this database (PostgreSQL's checkSharedDependencies)
-    as (OID, line): PostgreSQL lists them in OID order, databases included."""
-    cat = engine.catalog
-    lines: list[tuple[int, str]] = []
-    for name, oid in cat.schemas.items():
-        owner, acl_items = authz(engine).schema_owner_acl(name)
-        if owner == role:
-            lines.append((oid, f"owner of schema {name}"))
-        elif A.mentions(acl_items, role):
-            lines.append((oid, f"privileges for schema {name}"))
-    for rel in cat.by_oid.values():
-        if rel.kind == "i" or rel.schema.startswith("pg_temp_"):
-            continue
-        word = KIND_WORD.get(rel.kind, "table")
-        if rel.owner == role:
-            lines.append((rel.oid, f"owner of {word} {qualified(engine, rel)}"))
-        elif A.mentions(rel.acl, role):
-            lines.append((rel.oid, f"privileges for {word} {qualified(engine, rel)}"))
-    from pgsvc.sql.commands.user_types import owned_type_lines
-    return lines + owned_type_lines(role)
-
-
-def objects_elsewhere(engine, role: int) -> list[tuple[str, int]]:
-    """DROP ROLE's "n objects in database d" for the other databases: their files are read
-    (read-only) for objects the role owns or holds privileges on, as PostgreSQL's shared
-    dependency catalog would tell it."""
-    import os
-    import sqlite3
-    import urllib.parse
-
-    from pgsvc.cluster.layout import Layout
-    sc = shared(engine)
-    layout = Layout(engine.session.datadir)
-    out = []
-    for oid, name in sc.cat.conn.execute("SELECT oid, datname FROM pg_database ORDER BY datname").fetchall():
-        path = layout.database_file(oid)
-        if name == engine.session.database or not os.path.exists(path):
-            continue
-        try:
-            conn = sqlite3.connect("file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro", uri=True)
-        except sqlite3.Error:
-            continue
-        try:
-            rows = conn.execute('SELECT a.owner, a.acl FROM "pgsvc$acl" a LEFT JOIN "pgsvc$class" c '
-                                "ON c.oid = a.objoid WHERE coalesce(c.relkind, '') <> 'i'").fetchall()
-        except sqlite3.Error:
-            rows = []  # a file from before privileges: everything is the bootstrap superuser's
-        finally:
-            conn.close()
-        n = sum(1 for owner, text in rows if owner == role or A.mentions(A.load(text), role))
-        if n:
-            out.append((name, n))
-    return out
-
-
-def qualified(engine, rel) -> str:
-    """Object names in dependency messages: schema-qualified unless visible (PostgreSQL's
-    getObjectDescription)."""
-    from pgsvc.sql.catalog.system.relations import table_is_visible
-    return rel.name if table_is_visible(engine, rel.oid) else f"{rel.schema}.{rel.name}"
-
-
-__all__ = ["translate_grant", "alter_owner_stmt", "translate_reassign", "translate_drop_owned",
-           "alter_relation_owner", "schema_created", "owned_objects", "public_schema_acl"]
+__all__ = ["translate_grant", "alter_owner_stmt", "translate_reassign", "translate_drop_owned"]

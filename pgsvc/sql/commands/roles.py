@@ -351,7 +351,7 @@ def databases_granted_to(sc, role: int) -> list[str]:
     out = []
     for name in sc.cat.conn.execute("SELECT datname FROM pg_database ORDER BY datname").fetchall():
         db = sc.cat.find_database(name[0])
-        if db.owner != role and acl.mentions(sc.cat.database_acl(db.oid), role):
+        if db.owner != role and acl.mentions(sc.database_acl(db.oid), role):
             out.append(db.name)
     return out
 

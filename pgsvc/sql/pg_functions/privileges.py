@@ -134,7 +134,8 @@ class Inquiry:
 
     def database(self, who, obj, privs):
         role = self.role(who)
-        cat = authz(self.engine).shared().cat
+        sc = authz(self.engine).shared()
+        cat = sc.cat
         db = cat.find_database_oid(obj) if isinstance(obj, int) else cat.find_database(str(obj))
         if db is None:
             if isinstance(obj, int):
@@ -142,7 +143,7 @@ class Inquiry:
             raise SqlError("3D000", f'database "{obj}" does not exist')
         if role is None:
             return None
-        return self.allows(role, "database", db.owner, cat.database_acl(db.oid), privs, _DATABASE)
+        return self.allows(role, "database", db.owner, sc.database_acl(db.oid), privs, _DATABASE)
 
     def function(self, who, obj, privs):
         role = self.role(who)
