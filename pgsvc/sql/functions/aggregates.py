@@ -14,14 +14,15 @@ import sqlite3
 from decimal import Decimal, localcontext
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.functions.context import FunctionContext
+from pgsvc.sql.functions.context import FunctionContext, raise_sql
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.functions.core_udfs import div_scale
+from pgsvc.sql.functions.regr import aggregate_classes, regr_sigs
 from pgsvc.sql.functions.values import dec, num_out
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.jsontext import dumps_json, dumps_jsonb, loads
 from pgsvc.sql.types.numeric import CTX, round_to_scale
-from pgsvc.sql.types.storage import _dump_stored
+from pgsvc.sql.types.storage import dump_stored
 
 
 def _agg_sigs() -> list[FuncSig]:
@@ -142,7 +143,7 @@ class ArrayAgg:
         self.items.append(v)
 
     def finalize(self):
-        return _dump_stored(self.items) if self.items else None
+        return dump_stored(self.items) if self.items else None
 
 
 class JsonAgg:
@@ -271,7 +272,6 @@ def _stat_class(kind: str, numeric: bool):
 
 def _numeric_stat(values: list, sample: bool, stddev: bool):
     """numeric_stddev_internal: (N*sumX2 - sumX^2) / (N*(N-1) or N*N), PostgreSQL's scale."""
-    from pgsvc.sql.functions.core_udfs import div_scale
     n = len(values)
     if n == 0 or (sample and n == 1):
         return None
@@ -293,8 +293,6 @@ def _numeric_stat(values: list, sample: bool, stddev: bool):
 
 
 def _guarded(ctx: FunctionContext, cls):
-    from pgsvc.sql.functions.context import raise_sql
-
     class Guarded(cls):
         def step(self, *args):
             try:
@@ -321,14 +319,12 @@ def register_aggregates(conn: sqlite3.Connection, ctx: FunctionContext) -> None:
     for kind in set(_STAT.values()):
         aggs[f"pgsvc_{kind}_numeric"] = (1, _stat_class(kind, True))
         aggs[f"pgsvc_{kind}_float"] = (1, _stat_class(kind, False))
-    from pgsvc.sql.functions.regr import aggregate_classes
     aggs.update(aggregate_classes())
     for name, (nargs, cls) in aggs.items():
         conn.create_aggregate(name, nargs, _guarded(ctx, cls))
 
 
 def _all_sigs() -> list[FuncSig]:
-    from pgsvc.sql.functions.regr import regr_sigs
     return _agg_sigs() + regr_sigs()
 
 

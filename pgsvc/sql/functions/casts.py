@@ -12,6 +12,7 @@ from __future__ import annotations
 from pgsvc.sql.functions.signatures import CastSig
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import all_types, find_oid
+from pgsvc.sql.types.usertypes import is_enum
 
 INTS = (O.INT2, O.INT4, O.INT8)
 FLOATS = (O.FLOAT4, O.FLOAT8)
@@ -138,7 +139,6 @@ def find_cast(src: int, dst: int) -> CastSig | None:
 
 def _enum_cast(src: int, dst: int) -> CastSig | None:
     """An enum's I/O conversion casts: to a string type (assignment), from one (explicit)."""
-    from pgsvc.sql.types.usertypes import is_enum
     if is_enum(src) and dst in STRINGS:
         return CastSig(src, dst, "a", f"pgsvc_to_text({{0}}, {src})")
     if src in STRINGS and is_enum(dst):

@@ -18,7 +18,8 @@ from pgsvc.sql.functions.context import FunctionContext
 from pgsvc.sql.functions.values import cast_value, check_int, dec, num_out, to_python, to_stored
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.interval import Interval
+from pgsvc.sql.types.dateparse import to_utc
+from pgsvc.sql.types.interval import Interval, justify_hours
 from pgsvc.sql.types.numeric import CTX, NAN, dscale, round_to_scale
 from pgsvc.sql.types.storage import interval_from_sqlite, interval_to_sqlite
 from pgsvc.sql.types.textio import text_decoder, text_encoder
@@ -234,7 +235,7 @@ def timestamp_add_interval(us: int, iv: Interval, ctx: FunctionContext | None, w
         local = us
         offset = 0
         if tz is not None:
-            offset = _offset_at(us, tz)
+            offset = offset_at(us, tz)
             local = us + offset
         days, tod = divmod(local, D.USECS_PER_DAY)
         y, m, d = D.j2date(days + D.POSTGRES_EPOCH_JDATE)
@@ -243,14 +244,13 @@ def timestamp_add_interval(us: int, iv: Interval, ctx: FunctionContext | None, w
         days = D.date2j(y, m, d) - D.POSTGRES_EPOCH_JDATE + iv.days
         local = days * D.USECS_PER_DAY + tod
         if tz is not None:
-            from pgsvc.sql.types.dateparse import _to_utc
-            us = _to_utc(local, tz, ctx.format_context())
+            us = to_utc(local, tz, ctx.format_context())
         else:
             us = local
     return D.check_timestamp(us + iv.microseconds)
 
 
-def _offset_at(us: int, tz) -> int:
+def offset_at(us: int, tz) -> int:
     days = us // D.USECS_PER_DAY
     if -730118 < days < 2921937:
         utc = _dt.datetime(2000, 1, 1, tzinfo=_dt.UTC) + _dt.timedelta(microseconds=us)
@@ -261,7 +261,6 @@ def _offset_at(us: int, tz) -> int:
 def timestamp_diff(a: int, b: int) -> Interval:
     if a in (D.NOBEGIN, D.NOEND) or b in (D.NOBEGIN, D.NOEND):
         raise SqlError("22008", "cannot subtract infinite timestamps")
-    from pgsvc.sql.types.interval import justify_hours
     return justify_hours(Interval(0, 0, a - b))
 
 
@@ -331,10 +330,10 @@ def make_core_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_date_to_tstz": (1, nullsafe(lambda d: _local_to_utc(_date_to_ts(d), ctx))),
         "pgsvc_ts_to_tstz": (1, nullsafe(lambda t: _local_to_utc(t, ctx))),
         "pgsvc_tstz_to_ts": (1, nullsafe(lambda t: t if t in (D.NOBEGIN, D.NOEND) else
-                                         t + _offset_at(t, fmt().tzinfo))),
+                                         t + offset_at(t, fmt().tzinfo))),
         "pgsvc_ts_to_date": (1, nullsafe(_ts_to_date)),
         "pgsvc_tstz_to_date": (1, nullsafe(lambda t: _ts_to_date(
-            t if t in (D.NOBEGIN, D.NOEND) else t + _offset_at(t, fmt().tzinfo)))),
+            t if t in (D.NOBEGIN, D.NOEND) else t + offset_at(t, fmt().tzinfo)))),
         "pgsvc_interval_add": (2, nullsafe(lambda a, b: ivs(iv(a) + iv(b)))),
         "pgsvc_interval_sub": (2, nullsafe(lambda a, b: ivs(iv(a) - iv(b)))),
         "pgsvc_interval_neg": (1, nullsafe(lambda a: ivs(-iv(a)))),
@@ -398,8 +397,7 @@ def _ts_to_date(t: int) -> int:
 def _local_to_utc(local: int, ctx: FunctionContext) -> int:
     if local in (D.NOBEGIN, D.NOEND):
         return local
-    from pgsvc.sql.types.dateparse import _to_utc
-    return _to_utc(local, None, ctx.format_context())
+    return to_utc(local, None, ctx.format_context())
 
 
 def _interval_div(iv: Interval, f: float) -> Interval:

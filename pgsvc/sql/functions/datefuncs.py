@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from decimal import Decimal
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.context import FunctionContext
+from pgsvc.sql.functions.core_udfs import offset_at
 from pgsvc.sql.types import dates as D
+from pgsvc.sql.types.dateparse import to_utc
 from pgsvc.sql.types.interval import Interval
 from pgsvc.sql.types.storage import interval_from_sqlite, interval_to_sqlite
 
@@ -17,8 +20,7 @@ _UNITS = ("microseconds", "milliseconds", "second", "minute", "hour", "day", "we
 def _offset(us: int, ctx: FunctionContext, with_tz: bool) -> int:
     if not with_tz:
         return 0
-    from pgsvc.sql.functions.core_udfs import _offset_at
-    return _offset_at(us, ctx.format_context().tzinfo)
+    return offset_at(us, ctx.format_context().tzinfo)
 
 
 def date_trunc(unit: str, us: int, with_tz: int, ctx: FunctionContext) -> int:
@@ -54,8 +56,7 @@ def date_trunc(unit: str, us: int, with_tz: int, ctx: FunctionContext) -> int:
     local = (D.date2j(y, m, d) - D.POSTGRES_EPOCH_JDATE) * D.USECS_PER_DAY + tod
     if not with_tz:
         return local
-    from pgsvc.sql.types.dateparse import _to_utc
-    return _to_utc(local, None, ctx.format_context())
+    return to_utc(local, None, ctx.format_context())
 
 
 def date_part(unit: str, value, kind: int, as_numeric: int, ctx: FunctionContext):
@@ -103,7 +104,6 @@ def _field(unit, y, m, d, tod, days, ctx, kind):
 
 
 def _iso_week(y, m, d):
-    import datetime as _dt
     return _dt.date(y, m, d).isocalendar()[1] if 1 <= y <= 9999 else 0
 
 

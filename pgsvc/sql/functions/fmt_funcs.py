@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from pgsvc.sql.functions import fmt_parse, formatting, numformat
 from pgsvc.sql.functions.context import FunctionContext
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.types import oids as O
@@ -42,8 +43,6 @@ def _float(v) -> float:
 
 
 def make_udfs(ctx: FunctionContext) -> dict:
-    from pgsvc.sql.functions import fmt_parse, formatting, numformat
-
     def to_char_ts(us, fmt, with_tz):
         return formatting.to_char_timestamp(us, fmt, ctx.format_context(), bool(with_tz))
 

@@ -10,12 +10,14 @@ the template reads as many digits as are there.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.fmt_template import Node, is_separator_char, parse_datetime_template
 from pgsvc.sql.functions.formatting import DAY_NAMES, MONTH_NAMES, ROMAN_MONTHS, iso_week_start
 from pgsvc.sql.types import dates as D
+from pgsvc.sql.types.dateparse import to_utc
 
 _DIGIT_KEYS = {"CC", "DDD", "DD", "D", "FF1", "FF2", "FF3", "FF4", "FF5", "FF6", "HH24", "HH12", "HH",
                "IDDD", "ID", "IW", "IYYY", "IYY", "IY", "I", "J", "MI", "MM", "MS", "Q", "SSSSS", "SSSS",
@@ -232,7 +234,6 @@ class _Reader:
             raise SqlError("0A000", f'formatting field "{node.text}" is only supported in to_char')
 
     def _y_comma_yyy(self, node: Node) -> None:
-        import re
         m = re.match(r"\s*(\d+),(\d{3})", self.s[self.i:])
         if m is None:
             raise _format_error(f'invalid input string for "{node.text}"')
@@ -366,8 +367,7 @@ def to_timestamp(text: str, fmt: str, ctx) -> int:
         offset = p.tzsign * (p.get("tzh") * 3600 + p.get("tzm") * 60)
         us = local - offset * 1_000_000
     else:
-        from pgsvc.sql.types.dateparse import _to_utc
-        us = _to_utc(local, None, ctx)
+        us = to_utc(local, None, ctx)
     if not D.MIN_TIMESTAMP <= us < D.END_TIMESTAMP:
         raise SqlError("22008", "timestamp out of range")
     return us

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from pgsvc.errors import SqlError
+
 # date/time pictures (the spellings PostgreSQL's DCH keyword table has)
 DCH_KEYWORDS = (
     "A.D.", "A.M.", "AD", "AM", "B.C.", "BC", "CC", "DAY", "DDD", "DD", "DY", "Day", "Dy", "D",
@@ -124,7 +126,6 @@ def _parse(fmt: str, index, datetime: bool):
 
 def ordinal_suffix(digits: str, upper: bool) -> str:
     """st/nd/rd/th for the number ending `digits` (11th-13th are 'th')."""
-    from pgsvc.errors import SqlError
     if not digits or not digits[-1].isdigit():
         raise SqlError("22P02", f'"{digits}" is not a number')
     last = digits[-1]

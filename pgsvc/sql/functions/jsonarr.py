@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.types.jsontext import dumps_json, dumps_jsonb, loads
+from pgsvc.sql.types.storage import dump_stored
 
 
 def _get(doc, key):
@@ -229,8 +230,7 @@ def _flat(v):
 
 
 def _dump(v) -> str:
-    from pgsvc.sql.types.storage import _dump_stored
-    return _dump_stored(v)
+    return dump_stored(v)
 
 
 def array_contains(a, b):

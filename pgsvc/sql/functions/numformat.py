@@ -9,6 +9,7 @@ lc_numeric and lc_monetary are C: '.' decimal point, ',' group separator, ' ' cu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
@@ -207,7 +208,6 @@ def numeric_digits(value: Decimal, p: Picture) -> tuple[str, str, int]:
 
 def float_digits(value: float, p: Picture, max_digits: int) -> tuple[str, str, int]:
     """float4 (max_digits 6) / float8 (15): at most that many significant digits shown."""
-    import math
     if p.roman:
         return _roman_digits(int(round(value)) if math.isfinite(value) else 0)
     if p.eeee:

@@ -18,8 +18,11 @@ from decimal import Decimal, InvalidOperation
 from functools import cmp_to_key
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.functions.context import raise_sql
+from pgsvc.sql.functions.core_udfs import interval_mul
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.storage import interval_from_sqlite, interval_to_sqlite
 
 
@@ -155,7 +158,6 @@ def _percentile_cont(agg: OrderedSetAggregate, specs):
 
 def _lerp(a, b, proportion: float, interval: bool):
     if interval:
-        from pgsvc.sql.functions.core_udfs import interval_mul
         ia, ib = interval_from_sqlite(a), interval_from_sqlite(b)
         return interval_to_sqlite(ia + interval_mul(ib - ia, proportion))
     fa, fb = (math.nan if x == "NaN" else float(x) for x in (a, b))
@@ -179,7 +181,6 @@ def _mode(agg: OrderedSetAggregate, specs):
 def _result(agg: OrderedSetAggregate, values: list, is_array: bool):
     if not is_array:
         return values[0]
-    from pgsvc.sql.types.pg_type import find_oid
     elem = find_oid(agg.result_type).elem_oid
     from_stored = sqlite_adapter(elem)[1]
     to_array = sqlite_adapter(agg.result_type)[0]
@@ -232,8 +233,6 @@ ORDERED_SET = {"percentile_disc", "percentile_cont", "mode"}
 
 
 def register(conn, ctx) -> None:
-    from pgsvc.sql.functions.context import raise_sql
-
     def finalize(self):
         try:
             return OrderedSetAggregate.finalize(self)

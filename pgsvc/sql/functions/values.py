@@ -12,6 +12,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.context import FormatContext
 from pgsvc.sql.types.numeric import CTX, canonical, format_numeric
+from pgsvc.sql.types.scalars import to_float4
 from pgsvc.sql.types.storage import sqlite_adapter
 from pgsvc.sql.types.textio import text_decoder, text_encoder
 from pgsvc.sql.types.typmod import apply_typmod
@@ -102,7 +103,6 @@ def cast_value(value: Any, src: int, dst: int, ctx: FormatContext, typmod: int =
         return apply_typmod(dst, result, typmod) if typmod >= 0 else result
     if dst in (O.FLOAT4, O.FLOAT8) and src in (O.INT2, O.INT4, O.INT8, O.NUMERIC, O.FLOAT4,
                                                O.FLOAT8):
-        from pgsvc.sql.types.scalars import to_float4
         f = float(value)
         return to_float4(f) if dst == O.FLOAT4 else f
     if dst == O.BOOL and src in (O.INT4,):

@@ -327,10 +327,10 @@ def parse_timestamp_micros(text: str, ctx: FormatContext, with_tz: bool) -> int:
     local = days * D.USECS_PER_DAY + _time_micros(f, text)
     if not with_tz:
         return D.check_timestamp(local, text)
-    return D.check_timestamp(_to_utc(local, f.tz, ctx), text)
+    return D.check_timestamp(to_utc(local, f.tz, ctx), text)
 
 
-def _to_utc(local_us: int, tz, ctx: FormatContext) -> int:
+def to_utc(local_us: int, tz, ctx: FormatContext) -> int:
     if isinstance(tz, int):
         return local_us - tz * 1_000_000
     zone = tz if tz is not None else ctx.tzinfo
@@ -357,7 +357,7 @@ def _special_micros(special, ctx: FormatContext, with_tz: bool) -> int:
         return D.timestamp_to_micros(now.astimezone(ctx.tzinfo).replace(tzinfo=None))
     local_days = D.date_to_days(now.astimezone(ctx.tzinfo).date()) + value
     local = local_days * D.USECS_PER_DAY
-    return _to_utc(local, None, ctx) if with_tz else local
+    return to_utc(local, None, ctx) if with_tz else local
 
 
 def parse_time_micros(text: str, ctx: FormatContext, with_tz: bool = False):

@@ -133,7 +133,7 @@ def sqlite_adapter(oid: int) -> tuple[Adapter, Adapter]:
 
 # --- arrays as JSON text ---------------------------------------------------------------
 
-def _dump_stored(v: Any) -> str:
+def dump_stored(v: Any) -> str:
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -151,7 +151,7 @@ def _dump_stored(v: Any) -> str:
     if isinstance(v, (bytes, bytearray, memoryview)):
         return json.dumps(bytes(v).hex())
     if isinstance(v, list):
-        return "[" + ",".join(_dump_stored(x) for x in v) + "]"
+        return "[" + ",".join(dump_stored(x) for x in v) + "]"
     return json.dumps(v, ensure_ascii=False)
 
 
@@ -169,7 +169,7 @@ def _array_adapters(elem_oid: int) -> tuple[Adapter, Adapter]:
                 for x in v]
 
     def to_sqlite(v: list) -> str:
-        return _dump_stored(map_list(v, to_elem) if to_elem else v)
+        return dump_stored(map_list(v, to_elem) if to_elem else v)
 
     def from_sqlite(v: str) -> list:
         data = json.loads(v, parse_float=Decimal) if isinstance(v, str) else v

@@ -27,6 +27,7 @@ from pgsvc.sql.types.interval import Interval, format_interval, parse_interval
 from pgsvc.sql.types.jsontext import normalize_jsonb, validate_json
 from pgsvc.sql.types.numeric import format_numeric, parse_numeric
 from pgsvc.sql.types.regoid import reg_text
+from pgsvc.sql.types.typmod import apply_typmod
 
 _DEFAULT_CTX = FormatContext()
 _INT_OIDS = (O.INT2, O.INT4, O.INT8, O.OID, O.REGPROC, O.REGCLASS, O.REGTYPE, O.REGNAMESPACE,
@@ -98,7 +99,6 @@ def text_encoder(oid: int, ctx: FormatContext | None = None) -> Callable[[Any], 
 
 
 def _typmod_applier(oid: int) -> Callable[[Any, int], Any]:
-    from pgsvc.sql.types.typmod import apply_typmod
     return lambda value, typmod: apply_typmod(oid, value, typmod, explicit=False)
 
 
