@@ -183,10 +183,10 @@ def test_view_queries_print_as_postgresql(engine):
     import pglast
 
     from pgsvc.sql.deparse.query import analyze_select, query_text
-    from pgsvc.sql.pg_functions.describe import _analyzer
+    from pgsvc.sql.pg_functions.describe import analyzer_for
 
     def viewdef(sql, pretty=True, names=None):
-        q = analyze_select(_analyzer(engine), pglast.parse_sql(sql)[0].stmt)
+        q = analyze_select(analyzer_for(engine), pglast.parse_sql(sql)[0].stmt)
         return query_text(engine, q, pretty, 0, names) + ";"
     assert viewdef("SELECT o.id, u.label FROM t o JOIN u ON u.t_id = o.id WHERE o.price > 10") == (
         " SELECT o.id,\n    u.label\n   FROM t o\n     JOIN u ON u.t_id = o.id\n  WHERE o.price > 10::numeric;")

@@ -64,7 +64,7 @@ def regclass_text(engine, text: str) -> str:
     return relation_name(engine, rel) if rel is not None else text
 
 
-def _analyzer(engine) -> Analyzer:
+def analyzer_for(engine) -> Analyzer:
     return Analyzer(engine, regclass_name=lambda text: regclass_text(engine, text))
 
 
@@ -73,7 +73,7 @@ def _parse_expr(text: str):
 
 
 def _analyze(engine, text: str, relid, target=None):
-    an = _analyzer(engine)
+    an = analyzer_for(engine)
     rel = engine.catalog.by_oid.get(int(relid)) if relid else None
     if rel is not None:
         an.with_relation(rel)
@@ -218,7 +218,7 @@ def _key_order(indoption: int) -> str:
     return " NULLS FIRST" if indoption & 2 else ""
 
 
-def _view_query(stmt: ast.SelectStmt):
+def view_query(stmt: ast.SelectStmt):
     """Undo CREATE VIEW v (a, b)'s stored wrapper SELECT * FROM (query) AS v(a, b)."""
     f = stmt.fromClause
     if (f and len(f) == 1 and isinstance(f[0], ast.RangeSubselect) and f[0].alias is not None
@@ -252,8 +252,8 @@ def _viewdef_cached(engine, oid, version, search_path, pretty, text):
 
     def make():
         from pgsvc.sql.deparse.query import analyze_select, query_text
-        stmt = _view_query(pglast.parse_sql(text)[0].stmt)
-        q = analyze_select(_analyzer(engine), stmt)
+        stmt = view_query(pglast.parse_sql(text)[0].stmt)
+        q = analyze_select(analyzer_for(engine), stmt)
         return query_text(engine, q, pretty, 0, [a.name for a in rel.attrs]) + ";"
     return _guard(make, f" {text};")
 
