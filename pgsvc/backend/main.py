@@ -21,77 +21,26 @@ import time
 import setproctitle
 
 from pgsvc.backend import protocol
-from pgsvc.backend.auth import Authenticator, auth_failed
+from pgsvc.backend.auth import Authenticator
 from pgsvc.backend.conn import ClientConnection, ConnectionClosed
+from pgsvc.backend.session import Session
+from pgsvc.backend.signals import set_quickdie_socket
 from pgsvc.cluster.global_catalog import GlobalCatalog
 from pgsvc.cluster.hba import ClientInfo, match
-from pgsvc.cluster.config import ConfigError, parse_setting
 from pgsvc.errors import (
     INVALID_AUTHORIZATION_SPECIFICATION,
     INVALID_CATALOG_NAME,
     PROTOCOL_VIOLATION,
     FatalError,
     SqlError,
-    SqlNotice,
 )
-from pgsvc.settings import PLANNER_SETTINGS
+from pgsvc.sql.exec.engine import Engine
 from pgsvc.supervisor.logs import log
 from pgsvc.supervisor.registry import KIND_BACKEND
 
 # Exit codes (a contract with the supervisor): 0 normal end, 1 error that was reported.
 EXIT_OK = 0
 EXIT_ERROR = 1
-
-
-class BackendSignals:
-    """What the signal handlers recorded. Handlers only set these; the session loop acts."""
-
-    def __init__(self) -> None:
-        self.cancel_reason: str | None = None  # "user request" | "statement timeout" | "terminate"
-        self.terminate = False
-        self.reload = False
-
-    def install(self, wakeup_w: int) -> None:
-        signal.set_wakeup_fd(wakeup_w, warn_on_full_buffer=False)
-        signal.signal(signal.SIGINT, self._on_cancel)
-        signal.signal(signal.SIGALRM, self._on_timeout)
-        signal.signal(signal.SIGTERM, self._on_terminate)
-        signal.signal(signal.SIGHUP, self._on_reload)
-        # Immediate shutdown: exit at once, as PostgreSQL's quickdie. The one handler that
-        # acts instead of recording — waiting for the loop is exactly what SIGQUIT must not do.
-        signal.signal(signal.SIGQUIT, _quick_die)
-
-    def _on_cancel(self, signum, frame) -> None:
-        self.cancel_reason = self.cancel_reason or "user request"
-
-    def _on_timeout(self, signum, frame) -> None:
-        self.cancel_reason = self.cancel_reason or "statement timeout"
-
-    def _on_terminate(self, signum, frame) -> None:
-        self.terminate = True
-        self.cancel_reason = "terminate"
-
-    def _on_reload(self, signum, frame) -> None:
-        self.reload = True
-
-
-# The plain client socket, for the one message _quick_die sends (None under TLS: the
-# TLS state cannot be used safely from a signal handler).
-_QUICKDIE_SOCK: socket.socket | None = None
-_QUICKDIE_MESSAGE = protocol.encode_notice(SqlNotice(  # a WARNING is a NoticeResponse
-    "terminating connection due to immediate shutdown command", sqlstate="57P01", severity="WARNING"))
-
-
-def _quick_die(signum, frame) -> None:
-    """SIGQUIT: as PostgreSQL's quickdie, tell the client why (best effort, never
-    blocking: MSG_DONTWAIT), then exit without any cleanup."""
-    sock = _QUICKDIE_SOCK
-    if sock is not None:
-        try:
-            sock.send(_QUICKDIE_MESSAGE, socket.MSG_DONTWAIT)
-        except OSError:
-            pass
-    os._exit(2)
 
 
 def run_backend(ctx) -> int:
@@ -126,12 +75,9 @@ def run_backend(ctx) -> int:
         _send_fatal(conn, FatalError("XX000", "internal error during connection start-up"))
         return EXIT_ERROR
     conn.sock.settimeout(None)  # conn.sock: after TLS, ctx.sock is detached
-    from pgsvc.backend.session import Session
-
     if not isinstance(session, Session):
         return EXIT_OK
-    global _QUICKDIE_SOCK
-    _QUICKDIE_SOCK = None if conn.tls else conn.sock
+    set_quickdie_socket(None if conn.tls else conn.sock)
     try:
         return session.run()
     finally:
@@ -239,8 +185,6 @@ def _startup(ctx, conn: ClientConnection, host: str):
         log.info("connection authorized: user=%s database=%s%s%s", user, database,
                  f" application_name={params['application_name']}" if params.get("application_name") else "",
                  _ssl_description(conn))
-    from pgsvc.backend.session import Session
-
     return Session.start(ctx, conn, role, db, params, host, stored)
 
 
@@ -282,8 +226,7 @@ def _authenticate(ctx, conn: ClientConnection, catalog: GlobalCatalog, user: str
         raise FatalError(INVALID_CATALOG_NAME, f'database "{database}" does not exist')
     if not db.allow_conn:
         raise FatalError("55000", f'database "{database}" is not currently accepting connections')
-    from pgsvc.sql.catalog.authz import may_connect
-    if not may_connect(catalog, role, db):  # PostgreSQL's CheckMyDatabase, before the limits
+    if not Engine.may_connect(catalog, role, db):  # PostgreSQL's CheckMyDatabase, before the limits
         raise FatalError("42501", f'permission denied for database "{database}"',
                          detail="User does not have CONNECT privilege.")
     _check_connection_limits(ctx, role, db)
@@ -349,69 +292,3 @@ def _serve_cancel(ctx, request: protocol.CancelRequest) -> None:
                 log.info("wrong key in cancel request for process %d", request.pid)
             return
     log.info("PID %d in cancel request did not match any process", request.pid)
-
-
-def apply_startup_options(settings, params: dict[str, str]) -> list[tuple[str, str, str]]:
-    """Start-up packet parameters and `options` (-c name=value, --name=value) as the values
-    the session starts with (RESET returns to them, as to PostgreSQL's PGC_S_CLIENT
-    values). Returns the planner knobs among them, which live in the engine:
-    [(name, value, "client")] for pgsvc.sql.commands.role_settings.apply_deferred."""
-    planner: list[tuple[str, str, str]] = []
-    for name, value in params.items():
-        if name in ("user", "database", "replication"):
-            continue
-        if name == "options":
-            for opt_name, opt_value in _parse_options(value):
-                _set_startup(settings, opt_name, opt_value, planner)
-            continue
-        _set_startup(settings, name, value, planner)
-    return planner
-
-
-def _set_startup(settings, name: str, value: str, planner: list) -> None:
-    if name.lower() in PLANNER_SETTINGS:
-        planner.append((name.lower(), value, "client"))
-        return
-    try:
-        parse_setting(name, value)
-        settings.set_default(name, value, "client")
-    except (ConfigError, SqlError) as e:
-        raise FatalError(getattr(e, "sqlstate", "42704"), getattr(e, "message", str(e))) from None
-
-
-def _parse_options(text: str) -> list[tuple[str, str]]:
-    words, current, escape = [], "", False
-    for ch in text:
-        if escape:
-            current += ch
-            escape = False
-        elif ch == "\\":
-            escape = True
-        elif ch.isspace():
-            if current:
-                words.append(current)
-            current = ""
-        else:
-            current += ch
-    if current:
-        words.append(current)
-    result = []
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if word == "-c" and i + 1 < len(words):
-            word = "--" + words[i + 1]
-            i += 1
-        elif word.startswith("-c"):
-            word = "--" + word[2:]
-        if word.startswith("--") and "=" in word:
-            name, value = word[2:].split("=", 1)
-            result.append((name.replace("-", "_"), value))
-        else:
-            raise FatalError(PROTOCOL_VIOLATION, f'invalid command-line argument for server process: {word}',
-                             hint='Try "pgsvc --help" for more information.')
-        i += 1
-    return result
-
-
-__all__ = ["run_backend", "apply_startup_options", "BackendSignals", "auth_failed"]

@@ -1,26 +1,27 @@
 """A backend's session loop: the protocol's query flows after start-up.
 
-Simple Query (several statements in one implicit transaction), Extended Query
-(Parse/Bind/Describe/Execute/Close/Sync/Flush; named and unnamed statements and
-portals; after an error, skip to Sync), COPY in and out, cancel and terminate,
-statement_timeout, idle timeouts, SIGHUP reload. Meaning is the SQL engine's
-(pgsvc.sql.exec.engine via the pgsvc.sql.api contract); this module moves bytes.
+Simple Query (several statements in one implicit transaction), COPY in and out, cancel
+and terminate, statement_timeout, idle timeouts, SIGHUP reload; the Extended Query
+messages are pgsvc.backend.extended's and the result messages pgsvc.backend.results',
+mixed in here. Meaning is the SQL engine's (pgsvc.sql.exec.engine via the pgsvc.sql.api
+contract); this module moves bytes.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import signal
 import time
-from dataclasses import dataclass
 
 import setproctitle
 
 from pgsvc.backend import protocol as P
 from pgsvc.backend.conn import ClientConnection, ConnectionClosed
 from pgsvc.backend.copy_flow import CopyRunner
-from pgsvc.backend.main import BackendSignals, apply_startup_options
+from pgsvc.backend.extended import ExtendedQuery, Portal, PreparedStatement
+from pgsvc.backend.results import ResultSending
+from pgsvc.backend.signals import BackendSignals
+from pgsvc.backend.startup_options import apply_startup_options
 from pgsvc.errors import (
     ADMIN_SHUTDOWN,
     PROTOCOL_VIOLATION,
@@ -31,34 +32,13 @@ from pgsvc.errors import (
 )
 from pgsvc.sql import types as T
 from pgsvc.sql.api import SessionInfo
-from pgsvc.sql.types import oids as O
+from pgsvc.sql.exec.engine import Engine
+from pgsvc.supervisor import startup
 from pgsvc.supervisor.logs import log
 from pgsvc.supervisor.registry import KIND_BACKEND
 
 EXIT_OK, EXIT_ERROR = 0, 1
-_END = object()
 _STATE_NAMES = {"I": "idle", "T": "idle in transaction", "E": "idle in transaction (aborted)"}
-
-
-@dataclass
-class Portal:
-    name: str
-    statement: object
-    params: list
-    result_formats: tuple[int, ...]
-    result: object | None = None
-    rows_sent: int = 0
-    done: bool = False
-    encoders: list | None = None
-    rows: object | None = None  # the result's row iterator (with a row pushed back after a suspend)
-
-
-@dataclass
-class PreparedStatement:
-    stmt: object
-    # (format context, parameter format codes, decoders): Bind's decoders are looked up
-    # once per statement, not per execution (see Session._param_decoders).
-    decoders: tuple | None = None
 
 
 def _cancel_message(reason: str | None) -> str:
@@ -74,18 +54,17 @@ _CLIENT_LEVELS = {"debug5": 0, "debug4": 1, "debug3": 2, "debug2": 3, "debug1": 
                   "notice": 6, "warning": 7, "error": 8}
 
 
-class Session:
+class Session(ExtendedQuery, ResultSending):
     # ------------------------------------------------------------ start
     @classmethod
     def start(cls, ctx, conn: ClientConnection, role, db, params: dict[str, str], host: str,
               stored: list = ()) -> Session:
         """`stored`: the login's ALTER ROLE/DATABASE ... SET items (GlobalCatalog.login_settings);
         the client's start-up options win over them, as in PostgreSQL."""
-        from pgsvc.sql.commands.role_settings import apply_at_login, apply_deferred
         state = ctx.state
         settings = state.settings.copy_base()
         deferred = apply_startup_options(settings, params)
-        warnings, more = apply_at_login(settings, stored, set(settings.defaults) | {d[0] for d in deferred})
+        warnings, more = Engine.apply_login_settings(settings, stored, set(settings.defaults) | {d[0] for d in deferred})
         settings.set_internal("is_superuser", role.superuser)
         settings.set_internal("session_authorization", role.name)
         self = cls(ctx, conn, settings, role, db, host)
@@ -97,7 +76,7 @@ class Session:
         settings.changed_reported()  # all just reported
         conn.send(P.encode_backend_key(os.getpid(), ctx.cancel_key))
         self.open_engine()
-        apply_deferred(self.engine, deferred + more)
+        self.engine.apply_login_deferred(deferred + more)
         return self
 
     def __init__(self, ctx, conn: ClientConnection, settings, role, db, host: str) -> None:
@@ -128,8 +107,6 @@ class Session:
         self.registry.set_identity(role.name, db.name, settings.show("application_name"))
 
     def open_engine(self) -> None:
-        from pgsvc.sql.exec.engine import Engine
-
         info = SessionInfo(
             datadir=self.ctx.state.layout.datadir,
             database=self.db.name,
@@ -227,8 +204,6 @@ class Session:
         self.signals.cancel_reason = None  # a cancel while idle cancels nothing
 
     def _reload(self) -> None:
-        from pgsvc.supervisor import startup
-
         try:
             fresh = startup.load_settings(self.ctx.state.layout, self.ctx.state.options)
         except Exception as e:  # keep running with the old values, as PostgreSQL does
@@ -395,50 +370,6 @@ class Session:
         result.close()
         self.conn.send(self._command_complete(result.tag(sent)))
 
-    def _send_rows(self, rows, encoders, limit: int) -> int:
-        """DataRows for up to `limit` rows (0: all); returns how many were sent."""
-        send = self.conn.send
-        data_row = P.encode_data_row
-        sent = 0
-        for row in rows:
-            send(data_row([None if v is None else enc(v) for enc, v in zip(encoders, row)]))
-            sent += 1
-            if sent == limit:
-                break
-        return sent
-
-    def _encoders(self, columns, formats: tuple[int, ...]) -> list:
-        ctx = self.format_context()
-        key = (id(columns), formats)
-        hit = self._encoder_cache.get(key)
-        if hit is not None and hit[0] is columns and hit[1] is ctx:
-            return hit[2]
-        out = []
-        for i, col in enumerate(columns):
-            fmt = formats[0] if len(formats) == 1 else (formats[i] if formats else 0)
-            if fmt == 1:
-                out.append(T.binary_encoder(col.type_oid))
-            else:
-                out.append(_bytes_encoder(T.text_encoder(col.type_oid, ctx)))
-        _remember(self._encoder_cache, key, (columns, ctx, out))
-        return out
-
-    def _row_description(self, columns, formats: tuple[int, ...] | None) -> bytes:
-        key = (id(columns), formats)
-        hit = self._row_descriptions.get(key)
-        if hit is not None and hit[0] is columns:
-            return hit[1]
-        data = P.encode_row_description(columns, formats)
-        _remember(self._row_descriptions, key, (columns, data))
-        return data
-
-    def _command_complete(self, tag: str) -> bytes:
-        data = self._tags.get(tag)
-        if data is None:
-            data = P.encode_command_complete(tag)
-            _remember(self._tags, tag, data)
-        return data
-
     def _log_duration(self, sql: str, started: float) -> None:
         limit = self.settings["log_min_duration_statement"]
         if limit >= 0:
@@ -446,306 +377,9 @@ class Session:
             if ms >= limit:
                 log.info("duration: %.3f ms  statement: %s", ms, sql)
 
-    # ------------------------------------------------------------ extended query
-    def _extended_error(self, err: BaseException) -> None:
-        self.report_error(err)
-        self.skip_until_sync = True
-
-    def handle_parse(self, body: bytes) -> None:
-        try:
-            msg = P.decode_parse(body)
-            if msg.name and msg.name in self.statements:
-                raise SqlError("42P05", f'prepared statement "{msg.name}" already exists')
-            stmt = self.engine.prepare(msg.query, msg.param_oids)
-            self.statements[msg.name] = PreparedStatement(stmt)
-            self.conn.send(P.PARSE_COMPLETE)
-        except (ConnectionClosed, FatalError):
-            raise
-        except Exception as e:
-            self._extended_error(e)
-
-    def handle_bind(self, body: bytes) -> None:
-        try:
-            msg = P.decode_bind(body)
-            prepared = self.statements.get(msg.statement)
-            if prepared is None:
-                raise SqlError("26000", f'prepared statement "{msg.statement}" does not exist')
-            stmt = prepared.stmt
-            if len(msg.params) != len(stmt.param_oids):
-                raise SqlError(PROTOCOL_VIOLATION,
-                               f'bind message supplies {len(msg.params)} parameters, but prepared statement '
-                               f'"{msg.statement}" requires {len(stmt.param_oids)}')
-            if self.engine.transaction_status() == "E" and not _is_transaction_exit(stmt):
-                raise SqlError("25P02", "current transaction is aborted, commands ignored until end of transaction block")
-            params = self._decode_params(prepared, msg.param_formats, msg.params)
-            if msg.portal and msg.portal in self.portals:
-                raise SqlError("42P03", f'portal "{msg.portal}" already exists')
-            old = self.portals.pop(msg.portal, None) if not msg.portal else None
-            if old is not None and old.result is not None:
-                old.result.close()
-            self.portals[msg.portal] = Portal(msg.portal, stmt, params, msg.result_formats)
-            self.conn.send(P.BIND_COMPLETE)
-        except (ConnectionClosed, FatalError):
-            raise
-        except Exception as e:
-            self._extended_error(e)
-
-    def _decode_params(self, prepared: PreparedStatement, formats: tuple[int, ...], values: list) -> list:
-        decoders = self._param_decoders(prepared, formats)
-        if decoders is None:
-            return self._decode_each_param(prepared.stmt.param_oids, formats, values)
-        out = []
-        i = 0
-        try:
-            for i, raw in enumerate(values):
-                out.append(None if raw is None else decoders[i](raw))
-        except UnicodeDecodeError:
-            raise SqlError("22021", 'invalid byte sequence for encoding "UTF8"') from None
-        except SqlError:
-            raise
-        except (ValueError, TypeError, OverflowError, IndexError, KeyError) as e:
-            raise SqlError("22P03", f"incorrect binary data format in bind parameter {i + 1}") from e
-        return out
-
-    def _param_decoders(self, prepared: PreparedStatement, formats: tuple[int, ...]) -> list | None:
-        """One bytes -> value function per parameter, cached on the prepared statement
-        for its format codes and the session's format context. None if a parameter's
-        type has no decoder: the per-parameter path then reports it as before."""
-        ctx = self.format_context()
-        cached = prepared.decoders
-        if cached is not None and cached[0] is ctx and cached[1] == formats:
-            return cached[2]
-        try:
-            decoders = [_param_decoder(oid, formats[0] if len(formats) == 1 else (formats[i] if formats else 0), ctx)
-                        for i, oid in enumerate(prepared.stmt.param_oids)]
-        except Exception:  # noqa: BLE001 - reported by _decode_each_param, for the parameter it concerns
-            return None
-        prepared.decoders = (ctx, formats, decoders)
-        return decoders
-
-    def _decode_each_param(self, oids: list[int], formats: tuple[int, ...], values: list) -> list:
-        ctx = self.format_context()
-        out = []
-        for i, (oid, raw) in enumerate(zip(oids, values)):
-            if raw is None:
-                out.append(None)
-                continue
-            fmt = formats[0] if len(formats) == 1 else (formats[i] if formats else 0)
-            try:
-                if fmt == 1:
-                    out.append(T.binary_decoder(oid)(raw, -1))
-                else:
-                    out.append(T.text_decoder(oid, ctx)(raw.decode("utf-8"), -1))
-            except UnicodeDecodeError:
-                raise SqlError("22021", 'invalid byte sequence for encoding "UTF8"') from None
-            except SqlError:
-                raise
-            except (ValueError, TypeError, OverflowError, IndexError, KeyError) as e:
-                raise SqlError(
-                    "22P03", f"incorrect binary data format in bind parameter {i + 1}") from e
-        return out
-
-    def handle_describe(self, body: bytes) -> None:
-        try:
-            kind, name = P.decode_describe_or_close(body)
-            if kind == "S":
-                prepared = self.statements.get(name)
-                if prepared is None:
-                    raise SqlError("26000", f'prepared statement "{name}" does not exist')
-                stmt = prepared.stmt
-                self.conn.send(P.encode_parameter_description(stmt.param_oids))
-                self._describe_columns(stmt.columns, None)
-            else:
-                portal = self.portals.get(name)
-                if portal is None:
-                    raise SqlError("34000", f'portal "{name}" does not exist')
-                self._describe_columns(portal.statement.columns, portal.result_formats)
-        except (ConnectionClosed, FatalError):
-            raise
-        except Exception as e:
-            self._extended_error(e)
-
-    def _describe_columns(self, columns, formats) -> None:
-        if columns is None:
-            self.conn.send(P.NO_DATA)
-        else:
-            self.conn.send(self._row_description(columns, formats))
-
-    def handle_execute(self, body: bytes) -> None:
-        try:
-            name, max_rows = P.decode_execute(body)
-            portal = self.portals.get(name)
-            if portal is None:
-                raise SqlError("34000", f'portal "{name}" does not exist')
-            self._execute_portal(portal, max_rows)
-        except (ConnectionClosed, FatalError):
-            raise
-        except Exception as e:
-            self._disarm_statement_timeout()
-            self._extended_error(e)
-
-    def _execute_portal(self, portal: Portal, max_rows: int) -> None:
-        stmt = portal.statement
-        if stmt.is_empty:
-            self.conn.send(P.EMPTY_QUERY)
-            return
-        if portal.done:
-            self.conn.send(self._command_complete(portal.result.tag(portal.rows_sent)))
-            return
-        # One statement_timeout for the whole Execute: running the statement and sending
-        # its rows.
-        self._arm_statement_timeout()
-        try:
-            if portal.result is None:
-                if not self.in_batch and not self._runs_alone(stmt):
-                    self.in_batch = True
-                    self.engine.begin_implicit()
-                self._set_state("active", stmt.sql, True)
-                portal.result = self.engine.execute(stmt, portal.params)
-                if stmt.copy is not None:
-                    CopyRunner(self, stmt, portal.result).run()
-                    portal.done = True
-                    return
-            self._send_portal_rows(portal, max_rows)
-        finally:
-            self._disarm_statement_timeout()
-
-    def _runs_alone(self, stmt) -> bool:
-        """The batch is this one read-only statement (Sync is next, already received):
-        no implicit transaction around it, as for a one-statement simple query. A
-        read has nothing to commit, so where it commits is not visible."""
-        return self.conn.buffer.next_type() == b"S" and self.engine.read_only_select(stmt)
-
-    def _send_portal_rows(self, portal: Portal, max_rows: int) -> None:
-        result = portal.result
-        if result.columns is None:
-            portal.done = True
-            self.conn.send(self._command_complete(result.tag(0)))
-            return
-        if portal.encoders is None:
-            portal.encoders = self._encoders(result.columns, portal.result_formats)
-            portal.rows = iter(result.rows)
-        sent = self._send_rows(portal.rows, portal.encoders, max_rows if max_rows > 0 else 0)
-        portal.rows_sent += sent
-        if max_rows > 0 and sent == max_rows and self._push_back_next(portal):
-            self.conn.send(P.PORTAL_SUSPENDED)
-            return
-        portal.done = True
-        result.close()
-        self.conn.send(self._command_complete(result.tag(portal.rows_sent)))
-
-    @staticmethod
-    def _push_back_next(portal: Portal) -> bool:
-        """After a row-limited Execute: is there another row? (PortalSuspended vs done)"""
-        nxt = next(portal.rows, _END)
-        if nxt is _END:
-            return False
-        portal.rows = itertools.chain((nxt,), portal.rows)
-        return True
-
-    def handle_close(self, body: bytes) -> None:
-        try:
-            kind, name = P.decode_describe_or_close(body)
-            if kind == "S":
-                self.statements.pop(name, None)
-            else:
-                portal = self.portals.pop(name, None)
-                if portal is not None and portal.result is not None:
-                    portal.result.close()
-            self.conn.send(P.CLOSE_COMPLETE)
-        except (ConnectionClosed, FatalError):
-            raise
-        except Exception as e:
-            self._extended_error(e)
-
-    def handle_sync(self, body: bytes) -> None:
-        failed = self.skip_until_sync
-        self.skip_until_sync = False
-        if self.in_batch:
-            self.in_batch = False
-            try:
-                self.engine.end_implicit(not failed)
-            except (ConnectionClosed, FatalError):
-                raise
-            except Exception as e:
-                self.report_error(e)
-        if self.engine.transaction_status() == "I":
-            self._drop_portals()
-        self.ready_for_query()
-
-    def _drop_portals(self) -> None:
-        for portal in self.portals.values():
-            if portal.result is not None:
-                portal.result.close()
-        self.portals.clear()
-
-    def handle_flush(self, body: bytes) -> None:
-        self.conn.flush()
-
     def handle_function_call(self, body: bytes) -> None:
         self.report_error(SqlError("0A000", "fastpath function calls are not supported"))
         self.ready_for_query()
-
-
-_CACHE_LIMIT = 512
-
-
-def _remember(cache: dict, key, value) -> None:
-    if len(cache) >= _CACHE_LIMIT:
-        cache.clear()  # a session that keeps preparing new statements; start over
-    cache[key] = value
-
-
-# The text output functions of the commonest types, with bytes written directly (one
-# call per value instead of text encoder + str.encode). They must print exactly what
-# the type's text encoder prints: pgsvc.sql.types' str(int(v)) and the str itself.
-_INT_TEXT = T.text_encoder(O.INT4)
-_STR_TEXT = T.text_encoder(O.TEXT)
-
-
-def _int_bytes(value) -> bytes:
-    return b"%d" % value if type(value) is int else str(int(value)).encode("utf-8")
-
-
-def _str_bytes(value) -> bytes:
-    return (value if isinstance(value, str) else str(value)).encode("utf-8")
-
-
-def _bytes_encoder(text_encoder):
-    if text_encoder is _INT_TEXT:
-        return _int_bytes
-    if text_encoder is _STR_TEXT:
-        return _str_bytes
-
-    def encode(value):
-        return text_encoder(value).encode("utf-8")
-    return encode
-
-
-# Integer parameters in text format: a plain run of ASCII digits shorter than the
-# type's widest value cannot be out of range, so int() gives what the type's input
-# function would; anything else (signs, spaces, long values) goes through that function.
-_INT_DIGITS = {O.INT2: 5, O.INT4: 10, O.INT8: 19}
-
-
-def _param_decoder(oid: int, fmt: int, ctx):
-    if fmt == 1:
-        binary = T.binary_decoder(oid)
-        return lambda raw: binary(raw, -1)
-    text = T.text_decoder(oid, ctx)
-    limit = _INT_DIGITS.get(oid)
-    if limit is None:
-        return lambda raw: text(raw.decode("utf-8"), -1)
-
-    def decode_int(raw: bytes):
-        if len(raw) < limit and raw.isdigit():
-            return int(raw)
-        return text(raw.decode("utf-8"), -1)
-    return decode_int
-
-
-def _is_transaction_exit(stmt) -> bool:
-    return stmt.command in ("COMMIT", "ROLLBACK", "ROLLBACK TO SAVEPOINT", "END", "ABORT", "PREPARE TRANSACTION")
 
 
 _HANDLERS = {

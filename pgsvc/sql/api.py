@@ -107,6 +107,20 @@ class ResultProtocol(Protocol):
 class EngineProtocol(Protocol):
     def __init__(self, session: SessionInfo) -> None: ...
 
+    @staticmethod
+    def may_connect(catalog, role, db) -> bool:
+        """Login: may `role` CONNECT to `db` (pgsvc.cluster.global_catalog's rows)? Before any engine exists."""
+
+    @staticmethod
+    def apply_login_settings(settings: Settings, stored: list, taken: set[str]) -> tuple[list[SqlNotice], list]:
+        """Login, before the engine opens: the stored ALTER ROLE/DATABASE ... SET items
+        (GlobalCatalog.login_settings) not in `taken` become the session's starting values.
+        Returns the WARNINGs to send and the items for apply_login_deferred."""
+
+    def apply_login_deferred(self, deferred: list[tuple[str, str, str]]) -> None:
+        """Login, once the engine is open: the (name, value, source) items that live in the
+        engine (planner settings, SET ROLE / SESSION AUTHORIZATION)."""
+
     def parse_script(self, sql: str) -> list[StatementProtocol]:
         """Simple Query: every statement of the string; a syntax error raises before any runs."""
 

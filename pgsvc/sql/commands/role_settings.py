@@ -6,7 +6,7 @@ catalog/pg_db_role_setting.c AlterSetting, guc.c GUCArrayAdd/-Delete/-Reset).
 The rows live in the shared catalog (pgsvc.cluster.global_catalog: one 'name=value' list per
 (database, role) pair, 0 meaning all); a statement changes them inside the engine's
 transaction like every role and database statement (pgsvc.sql.commands.cluster_ddl). A new
-session reads them at start-up (pgsvc.backend.main.apply_stored_settings): they are the
+session reads them at start-up (Engine.apply_login_settings): they are the
 values the session starts with and RESET returns to, never what a running session uses.
 
 A value is stored as the statement wrote it (PostgreSQL's flatten_set_variable_args:

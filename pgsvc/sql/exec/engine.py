@@ -45,9 +45,11 @@ import time
 from typing import Any, Iterable, Sequence
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import authz
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import shared as shared_catalog
 from pgsvc.sql.catalog.system import relations as syscat
+from pgsvc.sql.commands import role_settings
 from pgsvc.sql.functions import engine_udfs as udfs
 from pgsvc.sql.api import SessionInfo
 from pgsvc.sql.functions import FunctionContext, register_all
@@ -99,6 +101,24 @@ class Engine(Runner):
         self.planner_defaults: dict[str, str] = {}  # the same from ALTER ROLE/DATABASE ... SET (RESET's values)
         self._detail_hint = None
         self.checked_stmt = None  # see parse_script
+
+    # --- the backend's login (pgsvc.backend reaches the SQL layer through the engine) ---
+
+    @staticmethod
+    def may_connect(catalog, role, db) -> bool:
+        """Login's CONNECT check on the shared catalog, before any engine exists."""
+        return authz.may_connect(catalog, role, db)
+
+    @staticmethod
+    def apply_login_settings(settings, stored: list, taken: set[str]):
+        """The login's stored ALTER ROLE/DATABASE ... SET items as the session's starting
+        values, before the engine opens: (warnings, items for apply_login_deferred)."""
+        return role_settings.apply_at_login(settings, stored, taken)
+
+    def apply_login_deferred(self, deferred: list[tuple[str, str, str]]) -> None:
+        """The login items that live in the engine (planner knobs, SET ROLE / SESSION
+        AUTHORIZATION), once it is open."""
+        role_settings.apply_deferred(self, deferred)
 
     # --- connection set-up ----------------------------------------------------------
 

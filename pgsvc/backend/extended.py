@@ -1,0 +1,305 @@
+"""A backend's Extended Query flow: Parse, Bind (parameter decoding), Describe, Execute
+(row-limited, with PortalSuspended), Close, Sync and Flush; named and unnamed statements
+and portals; after an error, messages are skipped until Sync. Mixed into
+pgsvc.backend.session.Session.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from pgsvc.backend import protocol as P
+from pgsvc.backend.conn import ConnectionClosed
+from pgsvc.backend.copy_flow import CopyRunner
+from pgsvc.errors import PROTOCOL_VIOLATION, FatalError, SqlError
+from pgsvc.sql import types as T
+from pgsvc.sql.types import oids as O
+
+_END = object()
+
+
+@dataclass
+class Portal:
+    name: str
+    statement: object
+    params: list
+    result_formats: tuple[int, ...]
+    result: object | None = None
+    rows_sent: int = 0
+    done: bool = False
+    encoders: list | None = None
+    rows: object | None = None  # the result's row iterator (with a row pushed back after a suspend)
+
+
+@dataclass
+class PreparedStatement:
+    stmt: object
+    # (format context, parameter format codes, decoders): Bind's decoders are looked up
+    # once per statement, not per execution (see Session._param_decoders).
+    decoders: tuple | None = None
+
+
+class ExtendedQuery:
+    """Session's Extended Query messages (statements and portals live in Session.__init__)."""
+
+    def _extended_error(self, err: BaseException) -> None:
+        self.report_error(err)
+        self.skip_until_sync = True
+
+    def handle_parse(self, body: bytes) -> None:
+        try:
+            msg = P.decode_parse(body)
+            if msg.name and msg.name in self.statements:
+                raise SqlError("42P05", f'prepared statement "{msg.name}" already exists')
+            stmt = self.engine.prepare(msg.query, msg.param_oids)
+            self.statements[msg.name] = PreparedStatement(stmt)
+            self.conn.send(P.PARSE_COMPLETE)
+        except (ConnectionClosed, FatalError):
+            raise
+        except Exception as e:
+            self._extended_error(e)
+
+    def handle_bind(self, body: bytes) -> None:
+        try:
+            msg = P.decode_bind(body)
+            prepared = self.statements.get(msg.statement)
+            if prepared is None:
+                raise SqlError("26000", f'prepared statement "{msg.statement}" does not exist')
+            stmt = prepared.stmt
+            if len(msg.params) != len(stmt.param_oids):
+                raise SqlError(PROTOCOL_VIOLATION,
+                               f'bind message supplies {len(msg.params)} parameters, but prepared statement '
+                               f'"{msg.statement}" requires {len(stmt.param_oids)}')
+            if self.engine.transaction_status() == "E" and not _is_transaction_exit(stmt):
+                raise SqlError("25P02", "current transaction is aborted, commands ignored until end of transaction block")
+            params = self._decode_params(prepared, msg.param_formats, msg.params)
+            if msg.portal and msg.portal in self.portals:
+                raise SqlError("42P03", f'portal "{msg.portal}" already exists')
+            old = self.portals.pop(msg.portal, None) if not msg.portal else None
+            if old is not None and old.result is not None:
+                old.result.close()
+            self.portals[msg.portal] = Portal(msg.portal, stmt, params, msg.result_formats)
+            self.conn.send(P.BIND_COMPLETE)
+        except (ConnectionClosed, FatalError):
+            raise
+        except Exception as e:
+            self._extended_error(e)
+
+    def _decode_params(self, prepared: PreparedStatement, formats: tuple[int, ...], values: list) -> list:
+        decoders = self._param_decoders(prepared, formats)
+        if decoders is None:
+            return self._decode_each_param(prepared.stmt.param_oids, formats, values)
+        out = []
+        i = 0
+        try:
+            for i, raw in enumerate(values):
+                out.append(None if raw is None else decoders[i](raw))
+        except UnicodeDecodeError:
+            raise SqlError("22021", 'invalid byte sequence for encoding "UTF8"') from None
+        except SqlError:
+            raise
+        except (ValueError, TypeError, OverflowError, IndexError, KeyError) as e:
+            raise SqlError("22P03", f"incorrect binary data format in bind parameter {i + 1}") from e
+        return out
+
+    def _param_decoders(self, prepared: PreparedStatement, formats: tuple[int, ...]) -> list | None:
+        """One bytes -> value function per parameter, cached on the prepared statement
+        for its format codes and the session's format context. None if a parameter's
+        type has no decoder: the per-parameter path then reports it as before."""
+        ctx = self.format_context()
+        cached = prepared.decoders
+        if cached is not None and cached[0] is ctx and cached[1] == formats:
+            return cached[2]
+        try:
+            decoders = [_param_decoder(oid, formats[0] if len(formats) == 1 else (formats[i] if formats else 0), ctx)
+                        for i, oid in enumerate(prepared.stmt.param_oids)]
+        except Exception:  # noqa: BLE001 - reported by _decode_each_param, for the parameter it concerns
+            return None
+        prepared.decoders = (ctx, formats, decoders)
+        return decoders
+
+    def _decode_each_param(self, oids: list[int], formats: tuple[int, ...], values: list) -> list:
+        ctx = self.format_context()
+        out = []
+        for i, (oid, raw) in enumerate(zip(oids, values)):
+            if raw is None:
+                out.append(None)
+                continue
+            fmt = formats[0] if len(formats) == 1 else (formats[i] if formats else 0)
+            try:
+                if fmt == 1:
+                    out.append(T.binary_decoder(oid)(raw, -1))
+                else:
+                    out.append(T.text_decoder(oid, ctx)(raw.decode("utf-8"), -1))
+            except UnicodeDecodeError:
+                raise SqlError("22021", 'invalid byte sequence for encoding "UTF8"') from None
+            except SqlError:
+                raise
+            except (ValueError, TypeError, OverflowError, IndexError, KeyError) as e:
+                raise SqlError(
+                    "22P03", f"incorrect binary data format in bind parameter {i + 1}") from e
+        return out
+
+    def handle_describe(self, body: bytes) -> None:
+        try:
+            kind, name = P.decode_describe_or_close(body)
+            if kind == "S":
+                prepared = self.statements.get(name)
+                if prepared is None:
+                    raise SqlError("26000", f'prepared statement "{name}" does not exist')
+                stmt = prepared.stmt
+                self.conn.send(P.encode_parameter_description(stmt.param_oids))
+                self._describe_columns(stmt.columns, None)
+            else:
+                portal = self.portals.get(name)
+                if portal is None:
+                    raise SqlError("34000", f'portal "{name}" does not exist')
+                self._describe_columns(portal.statement.columns, portal.result_formats)
+        except (ConnectionClosed, FatalError):
+            raise
+        except Exception as e:
+            self._extended_error(e)
+
+    def _describe_columns(self, columns, formats) -> None:
+        if columns is None:
+            self.conn.send(P.NO_DATA)
+        else:
+            self.conn.send(self._row_description(columns, formats))
+
+    def handle_execute(self, body: bytes) -> None:
+        try:
+            name, max_rows = P.decode_execute(body)
+            portal = self.portals.get(name)
+            if portal is None:
+                raise SqlError("34000", f'portal "{name}" does not exist')
+            self._execute_portal(portal, max_rows)
+        except (ConnectionClosed, FatalError):
+            raise
+        except Exception as e:
+            self._disarm_statement_timeout()
+            self._extended_error(e)
+
+    def _execute_portal(self, portal: Portal, max_rows: int) -> None:
+        stmt = portal.statement
+        if stmt.is_empty:
+            self.conn.send(P.EMPTY_QUERY)
+            return
+        if portal.done:
+            self.conn.send(self._command_complete(portal.result.tag(portal.rows_sent)))
+            return
+        # One statement_timeout for the whole Execute: running the statement and sending
+        # its rows.
+        self._arm_statement_timeout()
+        try:
+            if portal.result is None:
+                if not self.in_batch and not self._runs_alone(stmt):
+                    self.in_batch = True
+                    self.engine.begin_implicit()
+                self._set_state("active", stmt.sql, True)
+                portal.result = self.engine.execute(stmt, portal.params)
+                if stmt.copy is not None:
+                    CopyRunner(self, stmt, portal.result).run()
+                    portal.done = True
+                    return
+            self._send_portal_rows(portal, max_rows)
+        finally:
+            self._disarm_statement_timeout()
+
+    def _runs_alone(self, stmt) -> bool:
+        """The batch is this one read-only statement (Sync is next, already received):
+        no implicit transaction around it, as for a one-statement simple query. A
+        read has nothing to commit, so where it commits is not visible."""
+        return self.conn.buffer.next_type() == b"S" and self.engine.read_only_select(stmt)
+
+    def _send_portal_rows(self, portal: Portal, max_rows: int) -> None:
+        result = portal.result
+        if result.columns is None:
+            portal.done = True
+            self.conn.send(self._command_complete(result.tag(0)))
+            return
+        if portal.encoders is None:
+            portal.encoders = self._encoders(result.columns, portal.result_formats)
+            portal.rows = iter(result.rows)
+        sent = self._send_rows(portal.rows, portal.encoders, max_rows if max_rows > 0 else 0)
+        portal.rows_sent += sent
+        if max_rows > 0 and sent == max_rows and self._push_back_next(portal):
+            self.conn.send(P.PORTAL_SUSPENDED)
+            return
+        portal.done = True
+        result.close()
+        self.conn.send(self._command_complete(result.tag(portal.rows_sent)))
+
+    @staticmethod
+    def _push_back_next(portal: Portal) -> bool:
+        """After a row-limited Execute: is there another row? (PortalSuspended vs done)"""
+        nxt = next(portal.rows, _END)
+        if nxt is _END:
+            return False
+        portal.rows = itertools.chain((nxt,), portal.rows)
+        return True
+
+    def handle_close(self, body: bytes) -> None:
+        try:
+            kind, name = P.decode_describe_or_close(body)
+            if kind == "S":
+                self.statements.pop(name, None)
+            else:
+                portal = self.portals.pop(name, None)
+                if portal is not None and portal.result is not None:
+                    portal.result.close()
+            self.conn.send(P.CLOSE_COMPLETE)
+        except (ConnectionClosed, FatalError):
+            raise
+        except Exception as e:
+            self._extended_error(e)
+
+    def handle_sync(self, body: bytes) -> None:
+        failed = self.skip_until_sync
+        self.skip_until_sync = False
+        if self.in_batch:
+            self.in_batch = False
+            try:
+                self.engine.end_implicit(not failed)
+            except (ConnectionClosed, FatalError):
+                raise
+            except Exception as e:
+                self.report_error(e)
+        if self.engine.transaction_status() == "I":
+            self._drop_portals()
+        self.ready_for_query()
+
+    def _drop_portals(self) -> None:
+        for portal in self.portals.values():
+            if portal.result is not None:
+                portal.result.close()
+        self.portals.clear()
+
+    def handle_flush(self, body: bytes) -> None:
+        self.conn.flush()
+
+
+# Integer parameters in text format: a plain run of ASCII digits shorter than the
+# type's widest value cannot be out of range, so int() gives what the type's input
+# function would; anything else (signs, spaces, long values) goes through that function.
+_INT_DIGITS = {O.INT2: 5, O.INT4: 10, O.INT8: 19}
+
+
+def _param_decoder(oid: int, fmt: int, ctx):
+    if fmt == 1:
+        binary = T.binary_decoder(oid)
+        return lambda raw: binary(raw, -1)
+    text = T.text_decoder(oid, ctx)
+    limit = _INT_DIGITS.get(oid)
+    if limit is None:
+        return lambda raw: text(raw.decode("utf-8"), -1)
+
+    def decode_int(raw: bytes):
+        if len(raw) < limit and raw.isdigit():
+            return int(raw)
+        return text(raw.decode("utf-8"), -1)
+    return decode_int
+
+
+def _is_transaction_exit(stmt) -> bool:
+    return stmt.command in ("COMMIT", "ROLLBACK", "ROLLBACK TO SAVEPOINT", "END", "ABORT", "PREPARE TRANSACTION")
