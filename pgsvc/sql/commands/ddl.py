@@ -1,0 +1,511 @@
+"""DDL: CREATE/DROP/ALTER TABLE, indexes, views, sequences, schemas, TRUNCATE.
+
+Each command updates pgsvc's catalog (pgsvc.sql.catalog.database) and the SQLite schema in the
+same transaction. A table's SQLite definition is always generated from the catalog
+(`table_sql`): columns with their storage class and collation, NOT NULL, CHECK and
+FOREIGN KEY clauses; PRIMARY KEY / UNIQUE are unique indexes named after the
+constraint. ALTERs SQLite cannot do in place rebuild the table from the catalog.
+"""
+
+from __future__ import annotations
+
+import pglast
+from pglast import ast, enums
+
+from pgsvc.errors import SqlError, SqlNotice
+from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog.authz import authz
+from pgsvc.sql.translate.expr import quote_ident, type_from_typename, typename_with_domain
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.pg_type import find_oid
+from pgsvc.sql.types.storage import collation_for
+
+_SERIALS = {"serial": O.INT4, "serial4": O.INT4, "bigserial": O.INT8, "serial8": O.INT8,
+            "smallserial": O.INT2, "serial2": O.INT2}
+_FK_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+
+
+class Ddl:
+    """Runs one DDL statement against the engine's connection and catalog."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.conn = engine.conn
+        self.cat = engine.catalog
+
+    def notice(self, msg: str) -> None:
+        self.engine.session.notice(SqlNotice(msg))
+
+    def schema_of(self, rv) -> str:
+        if rv.relpersistence == "t" or rv.schemaname == "pg_temp":
+            try:
+                return self.temp_schema()
+            except SqlError as err:
+                if err.sqlstate == "42501":  # no TEMP privilege: point at the name, as PostgreSQL
+                    err.position = rv.location + 1 if rv.location is not None and rv.location >= 0 else None
+                raise
+        if rv.schemaname:
+            if rv.schemaname not in self.cat.schemas:
+                raise SqlError("3F000", f'schema "{rv.schemaname}" does not exist')
+            try:
+                authz(self.engine).check_create_in(rv.schemaname)
+            except SqlError as err:
+                err.position = rv.location + 1 if rv.location is not None and rv.location >= 0 else None
+                raise
+            return rv.schemaname
+        for s in authz(self.engine).usable_schemas(self.engine.search_path()):
+            if s in self.cat.schemas and s != self.engine.temp_schema:
+                authz(self.engine).check_create_in(s)
+                return s
+        raise SqlError("3F000", "no schema has been selected to create in")
+
+    def creator(self) -> int:
+        """The owner of what this statement creates: the current role (after SET ROLE)."""
+        return authz(self.engine).current_oid()
+
+    def temp_schema(self) -> str:
+        """This session's pg_temp_<pid> schema (created on first use, as in PostgreSQL)."""
+        name = self.engine.temp_schema
+        if name not in self.cat.schemas:
+            authz(self.engine).check_temp()  # PostgreSQL checks TEMP when it makes the schema
+            self.conn.execute('INSERT INTO "pgsvc$namespace" VALUES (?, ?)', (C.new_oid(self.conn), name))
+            self.refresh()
+        return name
+
+    def refresh(self) -> None:
+        C.bump_version(self.conn)
+        self.engine.reload_catalog()
+        self.cat = self.engine.catalog
+
+    # --- CREATE TABLE -------------------------------------------------------------
+
+    def create_table(self, node: ast.CreateStmt) -> None:
+        rv = node.relation
+        if node.partspec or node.partbound or node.ofTypename:
+            raise SqlError("0A000", "partitioning and typed tables are not supported")
+        _check_on_commit(node.oncommit)
+        schema = self.schema_of(rv)
+        if C.relation_name_taken(self.cat, schema, rv.relname):
+            if node.if_not_exists:
+                self.notice(f'relation "{rv.relname}" already exists, skipping')
+                return
+            raise SqlError("42P07", f'relation "{rv.relname}" already exists')
+        check_no_type_named(schema, rv.relname)
+        options = {d.defname: _defarg(d.arg) for d in node.options or ()}
+        parents = self.inherited_parents(node.inhRelations or ())
+        if parents:
+            options["inherits"] = [p.oid for p in parents]
+        relid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "r", options, owner=self.creator())
+        attrs, cons = self.inherited_columns(parents), []
+        for elt in node.tableElts or ():
+            if isinstance(elt, ast.ColumnDef):
+                merged = next((a for a in attrs if a.name == elt.colname), None)
+                if merged is not None:
+                    self.merge_column(merged, elt)
+                    continue
+                attrs.append(self.column_def(elt, relid, len(attrs) + 1, schema, rv.relname, cons))
+            elif isinstance(elt, ast.Constraint):
+                cons.append((None, elt))
+            else:
+                raise SqlError("0A000", "LIKE in CREATE TABLE is not supported")
+        rel = self.store_new_table(relid, attrs)
+        for col, con in cons:
+            self.add_constraint(rel, con, col, creating=True)
+            rel = self.cat.by_oid[relid]
+        self.rebuild_if_needed(rel, force=False)
+
+    def store_new_table(self, relid: int, attrs: list):
+        """Record a new relation's columns in the catalog and create its SQLite table."""
+        names = [a.name for a in attrs]
+        for n in names:
+            if names.count(n) > 1:
+                raise SqlError("42701", f'column "{n}" specified more than once')
+        for a in attrs:
+            C.insert_attr(self.conn, relid, a)
+        self.refresh()
+        rel = self.cat.by_oid[relid]
+        self.conn.execute(table_sql(rel, self.engine))
+        return rel
+
+    def create_table_as(self, into, query, if_not_exists) -> int | None:
+        from pgsvc.sql.translate import Translator
+        rv = into.rel
+        _check_on_commit(into.onCommit)
+        schema = self.schema_of(rv)
+        if C.relation_name_taken(self.cat, schema, rv.relname):
+            if if_not_exists:
+                self.notice(f'relation "{rv.relname}" already exists, skipping')
+                return None
+            raise SqlError("42P07", f'relation "{rv.relname}" already exists')
+        check_no_type_named(schema, rv.relname)
+        tr = Translator(self.engine, self.cat, [])
+        q = tr.select(query)
+        authz(self.engine).check_statement(tr.privs_needed)  # the query reads as the creator
+        names = [c.sval for c in into.colNames or ()]
+        if len(names) > len(q.columns):
+            raise SqlError("42601", "too many column names were specified")
+        relid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "r",
+                                  {d.defname: _defarg(d.arg) for d in into.options or ()}, owner=self.creator())
+        attrs = []
+        for i, c in enumerate(q.columns):
+            oid = c.oid if c.oid != O.UNKNOWN else O.TEXT
+            attrs.append(C.Attr(i + 1, names[i] if i < len(names) else c.name, oid, c.typmod))
+        rel = self.store_new_table(relid, attrs)
+        cols = ", ".join(quote_ident(a.name) for a in attrs)
+        sel = ", ".join(f"c{i}" for i in range(len(attrs)))
+        if into.skipData:
+            return 0
+        cur = self.conn.execute(f"INSERT INTO {quote_ident(rel.sqlite_name)} ({cols}) SELECT {sel} FROM ({q.sql})")
+        return cur.rowcount
+
+    def column_def(self, cd: ast.ColumnDef, relid, attnum, schema, table, cons) -> C.Attr:
+        tn = cd.typeName
+        tname = tn.names[-1].sval if tn.names else ""
+        default, domain = None, 0
+        if tname in _SERIALS and len(tn.names) == 1:
+            oid, typmod = _SERIALS[tname], -1
+            seq = self.create_owned_sequence(schema, table, cd.colname, oid, relid, attnum)
+            default = f"nextval('{seq}'::regclass)"
+            notnull = True
+        else:
+            oid, typmod, domain = typename_with_domain(tn)
+            notnull = bool(cd.is_not_null)
+        identity = ""
+        for con in cd.constraints or ():
+            ct = con.contype
+            if ct == enums.ConstrType.CONSTR_NOTNULL:
+                notnull = True
+            elif ct == enums.ConstrType.CONSTR_NULL:
+                notnull = False
+            elif ct == enums.ConstrType.CONSTR_DEFAULT:
+                default = default_source(con.raw_expr, domain)
+            elif ct == enums.ConstrType.CONSTR_IDENTITY:
+                identity = "a" if con.generated_when == "a" else "d"
+                # the sequence options in GENERATED ... AS IDENTITY (START WITH 10 ...)
+                seq = self.create_owned_sequence(schema, table, cd.colname, oid, relid, attnum,
+                                                 con.options or ())
+                default = f"nextval('{seq}'::regclass)"
+                notnull = True
+            elif ct == enums.ConstrType.CONSTR_GENERATED:
+                raise SqlError("0A000", "generated columns are not supported")
+            elif ct == enums.ConstrType.CONSTR_PRIMARY:
+                notnull = True
+                cons.append((cd.colname, con))
+            elif ct in (enums.ConstrType.CONSTR_UNIQUE, enums.ConstrType.CONSTR_CHECK,
+                        enums.ConstrType.CONSTR_FOREIGN):
+                cons.append((cd.colname, con))
+            elif ct in (enums.ConstrType.CONSTR_ATTR_DEFERRABLE, enums.ConstrType.CONSTR_ATTR_DEFERRED):
+                # a column constraint's DEFERRABLE comes as a node of its own; checking such a
+                # constraint at once would change when transactions fail
+                raise SqlError("0A000", "deferrable constraints are not supported")
+        if cd.collClause is not None:
+            coll = cd.collClause.collname[-1].sval
+            if coll not in ("C", "POSIX", "default"):
+                raise SqlError("0A000", f'collation "{coll}" is not supported')
+        return C.Attr(attnum, cd.colname, oid, typmod, notnull, default, identity, domain)
+
+    # --- inheritance (CREATE TABLE ... INHERITS) ---------------------------------------
+
+    def inherited_parents(self, rvs) -> list:
+        from pgsvc.sql.translate import Translator
+        tr = Translator(self.engine, self.cat, [])
+        parents = []
+        for rv in rvs:
+            p = tr.relation(rv)
+            if p.kind != "r":
+                raise SqlError("42809", f'inherited relation "{p.name}" is not a table')
+            authz(self.engine).check_owner(p)
+            parents.append(p)
+        return parents
+
+    def inherited_columns(self, parents) -> list:
+        """The parents' columns first, merged by name (PostgreSQL's MergeAttributes)."""
+        attrs: list[C.Attr] = []
+        for p in parents:
+            for a in p.attrs:
+                same = next((x for x in attrs if x.name == a.name), None)
+                if same is not None:
+                    self.notice(f'merging multiple inherited definitions of column "{a.name}"')
+                    if same.type_oid != a.type_oid:
+                        raise SqlError("42804", f'inherited column "{a.name}" has a type conflict')
+                    same.notnull = same.notnull or a.notnull
+                    continue
+                attrs.append(C.Attr(len(attrs) + 1, a.name, a.type_oid, a.typmod, a.notnull, a.default))
+        return attrs
+
+    def merge_column(self, inherited: C.Attr, cd: ast.ColumnDef) -> None:
+        self.notice(f'merging column "{cd.colname}" with inherited definition')
+        oid, _ = type_from_typename(cd.typeName)
+        if oid != inherited.type_oid:
+            raise SqlError("42804", f'column "{cd.colname}" has a type conflict')
+        if cd.is_not_null:
+            inherited.notnull = True
+
+    def create_owned_sequence(self, schema, table, col, typ, relid, attnum, options=()) -> str:
+        named = [d for d in options if d.defname == "sequence_name"]
+        if named:
+            # GENERATED ... AS IDENTITY (SEQUENCE NAME s.name ...), as pg_dump writes it: the
+            # name is used as given, never made unique
+            parts = [p.sval for p in named[-1].arg]
+            schema, name = (parts[-2] if len(parts) > 1 else schema), parts[-1]
+            if C.relation_name_taken(self.cat, schema, name):
+                raise SqlError("42P07", f'relation "{name}" already exists')
+            options = [d for d in options if d.defname != "sequence_name"]
+        else:
+            name = self.unique_rel_name(schema, f"{table}_{col}_seq")
+        table = self.cat.by_oid.get(relid)  # ALTER TABLE ADD serial: the table's owner
+        opts = self.sequence_options(options, typ)
+        seq_oid = C.insert_relation(self.conn, self.cat, schema, name, "S",
+                                    owner=table.owner if table is not None else self.creator())
+        self.conn.execute('INSERT INTO "pgsvc$sequence" VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)',
+                          (seq_oid, opts["typ"], opts["start"], opts["inc"], opts["min"], opts["max"],
+                           int(opts["cycle"]), opts["start"], relid, attnum))
+        self.cat.relations[(schema, name)] = C.Relation(seq_oid, schema, name, "S", "")
+        return name if schema == "public" else f"{schema}.{name}"
+
+    def unique_rel_name(self, schema: str, base: str) -> str:
+        base = base[:63]
+        name, n = base, 0
+        taken = {r.name for r in self.cat.relations.values() if r.schema == schema}
+        taken |= {k[1] for k in self.cat.constraint_names if k[0] == schema}
+        while name in taken:
+            n += 1
+            name = f"{base[:63 - len(str(n))]}{n}"
+        return name
+
+    # --- constraints ------------------------------------------------------------------
+
+    def add_constraint(self, rel: C.Relation, con: ast.Constraint, col: str | None, creating=False) -> None:
+        ct = enums.ConstrType
+        if con.deferrable or con.initdeferred:
+            raise SqlError("0A000", "deferrable constraints are not supported")
+        if con.contype in (ct.CONSTR_PRIMARY, ct.CONSTR_UNIQUE):
+            keys = [col] if col else [k.sval for k in con.keys]
+            primary = con.contype == ct.CONSTR_PRIMARY
+            if primary and any(c.contype == "p" for c in rel.constraints):
+                raise SqlError("42P16", f'multiple primary keys for table "{rel.name}" are not allowed')
+            attnums = [self.attnum(rel, k) for k in keys]
+            suffix = "pkey" if primary else "_".join(keys) + "_key"
+            name = con.conname or self.unique_rel_name(rel.schema, f"{rel.name}_{suffix}")
+            made_notnull = False
+            if primary:
+                for a in (rel.attr_by_num(n) for n in attnums):
+                    if not a.notnull:
+                        self.check_no_nulls(rel, a)
+                        a.notnull = True
+                        made_notnull = True
+                        C.update_attr(self.conn, rel.oid, a)
+            ioid = C.insert_relation(self.conn, self.cat, rel.schema, name, "i")
+            C.insert_index(self.conn, ioid, rel.oid, True, primary, attnums)
+            C.insert_constraint(self.conn, C.Constraint(C.new_oid(self.conn), name, "p" if primary else "u",
+                                                        rel.oid, attnums, index_oid=ioid))
+            self.refresh()
+            self.create_sqlite_index(self.cat.by_oid[rel.oid], self.cat.by_oid[ioid].sqlite_name, True,
+                                     [rel.attr_by_num(n).name for n in attnums], name)
+            # SQLite enforces NOT NULL only in the table definition: rebuild only if it changed
+            self.rebuild_if_needed(self.cat.by_oid[rel.oid], force=not creating and made_notnull)
+            return
+        if con.contype == ct.CONSTR_CHECK:
+            expr = _deparse(con.raw_expr)
+            first = col or _first_column(con.raw_expr, rel) or ""
+            name = con.conname or self.unique_rel_name(rel.schema, f"{rel.name}_{first}_check".replace("__", "_"))
+            C.insert_constraint(self.conn, C.Constraint(C.new_oid(self.conn), name, "c", rel.oid, [], expr))
+            self.refresh()
+            if not creating:
+                self.rebuild(self.cat.by_oid[rel.oid])
+            else:
+                self.rebuild(self.cat.by_oid[rel.oid])
+            return
+        if con.contype == ct.CONSTR_FOREIGN:
+            self.add_foreign_key(rel, con, col)
+            return
+        raise SqlError("0A000", "this kind of constraint is not supported")
+
+    def add_foreign_key(self, rel: C.Relation, con: ast.Constraint, col: str | None) -> None:
+        from pgsvc.sql.translate import Translator
+        tr = Translator(self.engine, self.cat, [])
+        parent = tr.relation(con.pktable)
+        authz(self.engine).check_statement([("r", parent.oid, "x", 0, False)])  # REFERENCES
+        fk_cols = [col] if col else [k.sval for k in con.fk_attrs]
+        if con.fk_matchtype == "f":
+            # MATCH FULL rejects partly-NULL keys that SIMPLE lets through; the catalog has
+            # no place for it and the check would silently be SIMPLE's
+            raise SqlError("0A000", "MATCH FULL foreign keys are not supported")
+        if con.fk_matchtype == "p":
+            raise SqlError("0A000", "MATCH PARTIAL not yet implemented")
+        if con.pk_attrs:
+            pk_cols = [k.sval for k in con.pk_attrs]
+        else:
+            pk = next((c for c in parent.constraints if c.contype == "p"), None)
+            if pk is None:
+                raise SqlError("42830", f'there is no primary key for referenced table "{parent.name}"')
+            pk_cols = [parent.attr_by_num(k).name for k in pk.keys]
+        name = con.conname or self.unique_rel_name(rel.schema, f"{rel.name}_{'_'.join(fk_cols)}_fkey")
+        fk = C.Constraint(C.new_oid(self.conn), name, "f", rel.oid, [self.attnum(rel, c) for c in fk_cols], None,
+                          parent.oid, [self.attnum(parent, c) for c in pk_cols], con.fk_upd_action or "a",
+                          con.fk_del_action or "a")
+        C.insert_constraint(self.conn, fk)
+        self.refresh()
+        self.rebuild(self.cat.by_oid[rel.oid])
+
+    def attnum(self, rel: C.Relation, name: str) -> int:
+        a = rel.attr(name)
+        if a is None:
+            raise SqlError("42703", f'column "{name}" named in key does not exist')
+        return a.attnum
+
+    def check_no_nulls(self, rel: C.Relation, a: C.Attr) -> None:
+        row = self.conn.execute(f"SELECT 1 FROM {quote_ident(rel.sqlite_name)} WHERE {quote_ident(a.name)} "
+                                "IS NULL LIMIT 1").fetchone()
+        if row is not None:
+            raise SqlError("23502", f'column "{a.name}" of relation "{rel.name}" contains null values')
+
+    def create_sqlite_index(self, rel, sqlite_name, unique, cols, display_name) -> None:
+        parts = []
+        for c in cols:
+            a = rel.attr(c)
+            coll = collation_for(a.type_oid) if a else None
+            parts.append(quote_ident(c) + (f" COLLATE {coll}" if coll else ""))
+        try:
+            self.conn.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX {quote_ident(sqlite_name)} ON "
+                              f"{quote_ident(rel.sqlite_name)} ({', '.join(parts)})")
+        except Exception as e:
+            if "UNIQUE constraint failed" in str(e):
+                raise SqlError("23505", f'could not create unique index "{display_name}"',
+                               detail="Key is duplicated.") from None
+            raise
+
+    # --- rebuild --------------------------------------------------------------------
+
+    def rebuild_if_needed(self, rel: C.Relation, force: bool) -> None:
+        if force:
+            self.rebuild(rel)
+
+    def rebuild(self, rel: C.Relation) -> None:
+        """Recreate the SQLite table from the catalog (for ALTERs SQLite cannot do in place)."""
+        tmp = rel.sqlite_name + "$new"
+        sql = table_sql(rel, self.engine, name=tmp)
+        cols = ", ".join(quote_ident(a.name) for a in rel.attrs)
+        if not cols:  # no column left: the rows stay (PostgreSQL keeps zero-column rows)
+            cols, values = '"pgsvc$nocols"', "NULL"
+        else:
+            values = cols
+        self.conn.execute(sql)
+        try:
+            self.conn.execute(f"INSERT INTO {quote_ident(tmp)} ({cols}) SELECT {values} FROM "
+                              f"{quote_ident(rel.sqlite_name)}")
+        except Exception as e:
+            from pgsvc.sql.catalog.sqlite_errors import map_error
+            err = map_error(e, self.engine)
+            if err.sqlstate == "23514":
+                err.message = f'check constraint "{err.constraint}" of relation "{rel.name}" is violated by some row'
+                err.detail = None
+            raise err from None
+        self.conn.execute(f"DROP TABLE {quote_ident(rel.sqlite_name)}")
+        self.conn.execute(f"ALTER TABLE {quote_ident(tmp)} RENAME TO {quote_ident(rel.sqlite_name)}")
+        for ix in rel.indexes:
+            names = [rel.attr_by_num(k).name for k in ix.keys if isinstance(k, int)]
+            self.create_sqlite_index(rel, ix.sqlite_name, ix.unique, names, ix.name)
+
+
+def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
+    parts = []
+    for a in rel.attrs:
+        t = find_oid(a.type_oid)
+        col = f"{quote_ident(a.name)} {t.storage if t else 'TEXT'}"
+        coll = collation_for(a.type_oid)
+        if coll:
+            col += f" COLLATE {coll}"
+        if a.notnull:
+            col += " NOT NULL"
+        parts.append(col)
+    if not parts:
+        parts.append('"pgsvc$nocols" INTEGER')  # PostgreSQL allows zero-column tables; SQLite does not
+    for a in rel.attrs:
+        if a.domain_oid:
+            from pgsvc.sql.translate.domains import column_check_clauses
+            parts.extend(column_check_clauses(engine, a))
+    for c in rel.constraints:
+        if c.contype == "c":
+            parts.append(f"CONSTRAINT {quote_ident(c.name)} CHECK ({check_sql(rel, c.expr, engine)})")
+        elif c.contype == "f":
+            parent = engine.catalog.by_oid[c.frelid]
+            fk = ", ".join(quote_ident(rel.attr_by_num(k).name) for k in c.keys)
+            pk = ", ".join(quote_ident(parent.attr_by_num(k).name) for k in c.fkeys)
+            parts.append(f"CONSTRAINT {quote_ident(c.name)} FOREIGN KEY ({fk}) REFERENCES "
+                         f"{quote_ident(parent.sqlite_name)} ({pk}) ON UPDATE {_FK_ACTIONS[c.on_update]} "
+                         f"ON DELETE {_FK_ACTIONS[c.on_delete]}")
+    temp = "TEMP " if rel.schema.startswith("pg_temp_") else ""
+    return f"CREATE {temp}TABLE {quote_ident(name or rel.sqlite_name)} ({', '.join(parts)})"
+
+
+def check_no_type_named(schema: str, name: str) -> None:
+    """A table's row type takes its name in pg_type: a domain or enum of that name conflicts."""
+    from pgsvc.sql.types.usertypes import lookup
+    if lookup(schema, name) is not None:
+        raise SqlError("42710", f'type "{name}" already exists',
+                       hint="A relation has an associated type of the same name, so you must use a name "
+                            "that doesn't conflict with any existing type.")
+
+
+def _check_on_commit(action) -> None:
+    if action in (enums.OnCommitAction.ONCOMMIT_DELETE_ROWS, enums.OnCommitAction.ONCOMMIT_DROP):
+        raise SqlError("0A000", "ON COMMIT DELETE ROWS / DROP is not supported")
+
+
+def check_sql(rel: C.Relation, expr: str, engine, prefix: str = "") -> str:
+    from pgsvc.sql.translate import Translator
+    from pgsvc.sql.translate.names import ColInfo, RangeEntry
+    tr = Translator(engine, engine.catalog, [])
+    tr.scope.add(RangeEntry(rel.name, [ColInfo(a.name, a.type_oid, a.typmod, prefix + quote_ident(a.name))
+                                       for a in rel.attrs]))
+    node = pglast.parse_sql(f"SELECT {expr}")[0].stmt.targetList[0].val
+    ex = tr.bool_expr(node, "CHECK")
+    # NULL passes a CHECK in both systems; SQLite fails only on false, like PostgreSQL
+    return ex.sql
+
+
+def default_source(raw, domain: int = 0) -> str | None:
+    """A column default as stored: none for a NULL constant (PostgreSQL keeps no pg_attrdef
+    row for it; a domain column's NULL default does override the domain's, so it stays)."""
+    inner = raw.arg if isinstance(raw, ast.TypeCast) else raw
+    if not domain and isinstance(inner, ast.A_Const) and inner.isnull:
+        return None
+    return _deparse(raw)
+
+
+def _deparse(node) -> str:
+    from pglast.stream import RawStream
+    return RawStream()(node)
+
+
+def _first_column(node, rel) -> str | None:
+    found = []
+
+    def visit(n):
+        if isinstance(n, ast.ColumnRef) and not found:
+            f = n.fields[-1]
+            if isinstance(f, ast.String):
+                found.append(f.sval)
+        if isinstance(n, ast.Node):
+            for attr in n.__slots__:
+                visit(getattr(n, attr, None))
+        elif isinstance(n, (tuple, list)):
+            for x in n:
+                visit(x)
+    visit(node)
+    return found[0] if found else None
+
+
+def _defarg(arg):
+    if isinstance(arg, ast.Integer):
+        return arg.ival
+    if isinstance(arg, ast.String):
+        return arg.sval
+    if isinstance(arg, ast.Float):
+        return arg.fval
+    if isinstance(arg, ast.Boolean):
+        return arg.boolval
+    if isinstance(arg, ast.TypeName):
+        return ".".join(n.sval for n in arg.names)
+    return None if arg is None else str(arg)
