@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.commands.user_types import new_sortorder
+from pgsvc.sql.commands.ddl.user_types import new_sortorder
 from pgsvc.sql.types import binary_decoder, binary_encoder, by_name, format_type, sqlite_adapter, text_decoder
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes as U

@@ -268,7 +268,7 @@ def drop_role(engine, tr, text, node: ast.DropRoleStmt):
                     raise SqlError("55006", "session user cannot be dropped")
                 if target.superuser and not me.superuser:
                     raise SqlError("42501", "must be superuser to drop superusers")
-                from pgsvc.sql.commands.grants import objects_elsewhere, owned_objects
+                from pgsvc.sql.commands.ddl.ownership import objects_elsewhere, owned_objects
                 # PostgreSQL lists them in OID order from one counter; here databases and a
                 # database's objects count separately, so: objects copied from the template
                 # (public), then databases, then the objects made in this database

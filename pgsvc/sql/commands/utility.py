@@ -15,6 +15,8 @@ from pgsvc.sql.api import Column
 from pgsvc.sql.catalog import identity
 from pgsvc.sql.catalog import shared as shared_catalog
 from pgsvc.sql.commands import cluster_ddl
+from pgsvc.sql.commands import grants
+from pgsvc.sql.commands.ddl import Ddl
 from pgsvc.sql.statement import Result, Statement
 from pgsvc.sql.types import oids as O
 
@@ -445,8 +447,7 @@ def _show_all(text: str) -> Statement:
 def _ddl(command: str, method: str, with_text: bool = False):
     def build(engine, tr, text, node):
         def run(e, s, p):
-            from pgsvc.sql.commands.ddl_alter import DdlAll
-            d = DdlAll(e)
+            d = Ddl(e)
             fn = getattr(d, method)
             e.run_atomic(lambda: fn(node, text) if with_text else fn(node))
             return Result(None, [], command if callable(command) is False else command(node))
@@ -455,11 +456,10 @@ def _ddl(command: str, method: str, with_text: bool = False):
 
 
 def _type_ddl(command: str, method: str):
-    """CREATE/ALTER/DROP of domains and enums (pgsvc.sql.commands.user_types)."""
+    """CREATE/ALTER/DROP of domains and enums (pgsvc.sql.commands.ddl.user_types)."""
     def build(engine, tr, text, node):
         def run(e, s, p):
-            from pgsvc.sql.commands.user_types import DdlTypes
-            e.run_atomic(lambda: getattr(DdlTypes(e), method)(node))
+            e.run_atomic(lambda: getattr(Ddl(e), method)(node))
             return Result(None, [], command)
         return _stmt(text, command, run, writes=True)
     return build
@@ -479,8 +479,7 @@ def _select_into(engine, tr, text, node: ast.SelectStmt):
 
 def _table_from_query(text, into, query, if_not_exists, command):
     def run(e, s, p):
-        from pgsvc.sql.commands.ddl_alter import DdlAll
-        n = e.run_atomic(lambda: DdlAll(e).create_table_as(into, query, if_not_exists))
+        n = e.run_atomic(lambda: Ddl(e).create_table_as(into, query, if_not_exists))
         return Result(None, [], "SELECT" if n is not None else "CREATE TABLE AS", n)
     return _stmt(text, command, run, writes=True)
 
@@ -493,16 +492,14 @@ def _drop(engine, tr, text, node):
     tag = _drop_tag(node)
 
     def run(e, s, p):
-        from pgsvc.sql.commands.ddl_alter import DdlAll
-        e.run_atomic(lambda: DdlAll(e).drop(node))
+        e.run_atomic(lambda: Ddl(e).drop(node))
         return Result(None, [], tag)
     return _stmt(text, tag, run, writes=True)
 
 
 def _truncate(engine, tr, text, node):
     def run(e, s, p):
-        from pgsvc.sql.commands.ddl_alter import DdlAll
-        e.run_atomic(lambda: DdlAll(e).truncate(node))
+        e.run_atomic(lambda: Ddl(e).truncate(node))
         return Result(None, [], "TRUNCATE TABLE")
     return _stmt(text, "TRUNCATE TABLE", run, writes=True)
 
@@ -610,7 +607,6 @@ def _create_extension(engine, tr, text, node: ast.CreateExtensionStmt):
 
 def _grants(fn_name):
     def build(engine, tr, text, node):
-        from pgsvc.sql.commands import grants
         tr.cacheable = False
         return getattr(grants, fn_name)(engine, tr, text, node)
     return build

@@ -20,7 +20,7 @@ backend resets the flag itself after reporting.
 
 Module map (pgsvc.sql): parse (pglast, literal lifting) -> translate/ (names, expr,
 funcs, select, dml: pglast node -> SQLite SQL + PostgreSQL types) and utility / ddl /
-ddl_more / ddl_alter / copy / portals (statements run at execute time) -> runner
+grants / copy / portals (statements run at execute time) -> runner
 (Statement, Result, execution, parameter/result conversion) on this Engine. catalog
 (hidden pgsvc$ tables), txn (block state, writer lock), sequences, sqlerr (sqlite3
 errors -> SqlError), diagnose (constraint-violation details), udfs (engine UDFs),
@@ -50,6 +50,7 @@ from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import shared as shared_catalog
 from pgsvc.sql.catalog.system import relations as syscat
 from pgsvc.sql.commands import role_settings
+from pgsvc.sql.commands.ddl import Ddl
 from pgsvc.sql.functions import engine_udfs as udfs
 from pgsvc.sql.api import SessionInfo
 from pgsvc.sql.functions import FunctionContext, register_all
@@ -236,14 +237,13 @@ class Engine(Runner):
 
     def drop_temp_schema(self) -> None:
         """Session end: the temp tables vanish with the connection; remove their catalog rows."""
-        from pgsvc.sql.commands.ddl_alter import DdlAll
 
         def drop():
-            d = DdlAll(self)
+            d = Ddl(self)
             for rel in [r for r in self.catalog.by_oid.values() if r.schema == self.temp_schema]:
                 if rel.kind in ("r", "v", "S") and rel.oid in d.cat.by_oid:
                     d.drop_relation(rel, True)
-            self.conn.execute('DELETE FROM "pgsvc$namespace" WHERE nspname = ?', (self.temp_schema,))
+            C.delete_namespace(self.conn, self.temp_schema)
             d.refresh()
         self.run_atomic(drop)
 

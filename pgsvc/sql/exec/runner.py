@@ -202,7 +202,7 @@ class Runner:
     def explain_violation(self, err: SqlError, stmt: Statement, values: list) -> SqlError:
         """Add PostgreSQL's detail to a constraint violation (error path only)."""
         from pgsvc.sql.exec import diagnose
-        from pgsvc.sql.commands.ddl import check_sql
+        from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
         from pgsvc.sql.translate.expr import quote_ident
         rel = self.catalog.by_oid.get(stmt.extra["relid"])
         try:

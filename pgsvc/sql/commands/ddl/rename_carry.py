@@ -13,41 +13,49 @@ RENAME TO rewrites the text that names the old name:
     list), is left as it was;
   - defaults naming a renamed sequence ('seq'::regclass).
 Called before the catalog changes (the old names still resolve), it returns the writes to
-make after them.
+make after them: (catalog writer of pgsvc.sql.catalog.database, its arguments after the
+connection).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import pglast
 from pglast import ast
 
-from pgsvc.sql.commands.ddl import _deparse
+from pgsvc.sql.catalog import database as C
+from pgsvc.sql.commands.ddl.node_text import source_text
+from pgsvc.sql.deparse.nodes import JoinItem, RangeEntry, SubLink, Var
+from pgsvc.sql.deparse.query import analyze_select, query_text
+from pgsvc.sql.pg_functions.describe import analyzer_for, find_relation, view_query
+from pgsvc.sql.quoting import quote_ident
 
 
-def column_rename_writes(engine, rel, old: str, new: str) -> list[tuple[str, tuple]]:
-    """SQL statements (with parameters) that carry a column rename into stored text."""
+def column_rename_writes(engine, rel, old: str, new: str) -> list[tuple[Callable, tuple]]:
+    """The catalog writes (with their arguments) that carry a column rename into stored text."""
     writes = []
     for con in rel.constraints:
         if con.contype == "c" and con.expr:
             text = _rename_in_expr(con.expr, rel.name, old, new)
             if text != con.expr:
-                writes.append(('UPDATE "pgsvc$constraint" SET expr = ? WHERE oid = ?', (text, con.oid)))
+                writes.append((C.set_constraint_expr, (con.oid, text)))
     for a in rel.attrs:
         if a.default:
             text = _rename_in_expr(a.default, rel.name, old, new)
             if text != a.default:
-                writes.append(('UPDATE "pgsvc$attribute" SET default_expr = ? WHERE relid = ? AND attnum = ?',
-                               (text, rel.oid, a.attnum)))
+                writes.append((C.set_column_default, (rel.oid, a.attnum, text)))
     return writes + _view_writes(engine, rel, column=(old, new))
 
 
-def table_rename_writes(engine, rel, new: str) -> list[tuple[str, tuple]]:
+def table_rename_writes(engine, rel, new: str) -> list[tuple[Callable, tuple]]:
     if rel.kind == "S":
         return _sequence_writes(engine, rel, new)
     return _view_writes(engine, rel, relname=new)
 
 
-def _sequence_writes(engine, seq, new: str) -> list[tuple[str, tuple]]:
+def _sequence_writes(engine, seq, new: str) -> list[tuple[Callable, tuple]]:
     """nextval('old'::regclass) defaults (a serial column's) name the renamed sequence."""
     writes = []
     for rel in engine.catalog.by_oid.values():
@@ -55,8 +63,7 @@ def _sequence_writes(engine, seq, new: str) -> list[tuple[str, tuple]]:
             if a.default and seq.name in a.default:
                 text = _rename_regclass_literals(engine, a.default, seq, new)
                 if text != a.default:
-                    writes.append(('UPDATE "pgsvc$attribute" SET default_expr = ? WHERE relid = ? AND attnum = ?',
-                                   (text, rel.oid, a.attnum)))
+                    writes.append((C.set_column_default, (rel.oid, a.attnum, text)))
     return writes
 
 
@@ -79,13 +86,10 @@ def _rewrite_expr(text: str, edit) -> str:
             for x in n:
                 visit(x)
     visit(node)
-    return _deparse(node) if changed else text
+    return source_text(node) if changed else text
 
 
 def _rename_regclass_literals(engine, text: str, seq, new: str) -> str:
-    from pgsvc.sql.deparse.printing import quote_ident
-    from pgsvc.sql.pg_functions.describe import find_relation
-
     def edit(n) -> bool:
         if not (isinstance(n, ast.TypeCast) and isinstance(n.arg, ast.A_Const) and isinstance(n.arg.val, ast.String)
                 and [x.sval for x in n.typeName.names][-1] == "regclass"):
@@ -115,18 +119,13 @@ def _rename_in_expr(text: str, table: str, old: str, new: str) -> str:
     return _rewrite_expr(text, edit)
 
 
-def _view_writes(engine, rel, column=None, relname=None) -> list[tuple[str, tuple]]:
-    from dataclasses import replace
-
-    from pgsvc.sql.deparse.nodes import RangeEntry, Var
-    from pgsvc.sql.deparse.query import analyze_select, query_text
-    from pgsvc.sql.pg_functions.describe import _analyzer, _view_query
+def _view_writes(engine, rel, column=None, relname=None) -> list[tuple[Callable, tuple]]:
     writes = []
     for view in list(engine.catalog.by_oid.values()):
         if view.kind != "v" or not view.viewdef or not _mentions(view.viewdef, rel.name):
             continue
         try:
-            q = analyze_select(_analyzer(engine), _view_query(pglast.parse_sql(view.viewdef)[0].stmt))
+            q = analyze_select(analyzer_for(engine), view_query(pglast.parse_sql(view.viewdef)[0].stmt))
             entries, found = [], []
             _collect(q, entries)
             for e in entries:
@@ -147,12 +146,11 @@ def _view_writes(engine, rel, column=None, relname=None) -> list[tuple[str, tupl
             text = query_text(engine, q, False, 0, [a.name for a in view.attrs]).strip()
         except Exception:  # noqa: BLE001 - a view the deparser cannot print keeps its text
             continue
-        writes.append(('UPDATE "pgsvc$class" SET viewdef = ? WHERE oid = ?', (text, view.oid)))
+        writes.append((C.set_viewdef, (view.oid, text)))
     return writes
 
 
 def _using_names(q) -> set:
-    from pgsvc.sql.deparse.nodes import JoinItem
     names: set = set()
 
     def walk(x):
@@ -186,7 +184,6 @@ def _collect(q, out: list) -> None:
 
 def _all_vars(q, sublinks: bool = False) -> list:
     """The Var nodes of a query (or, with sublinks, its SubLink nodes), sub-queries included."""
-    from pgsvc.sql.deparse.nodes import SubLink, Var
     want = SubLink if sublinks else Var
     out, seen = [], set()
 

@@ -1,12 +1,12 @@
 """DDL of user-defined types: CREATE/ALTER/DROP DOMAIN, CREATE TYPE ... AS ENUM,
-ALTER TYPE ... ADD/RENAME VALUE, DROP TYPE. Composite, range and base types are
-refused with 0A000.
+ALTER TYPE ... ADD/RENAME VALUE, ALTER TYPE/DOMAIN ... RENAME / OWNER TO, DROP TYPE.
+Composite, range and base types are refused with 0A000.
 
 Rows go to the hidden catalog (pgsvc$type, pgsvc$enum, pgsvc$domain_constraint; see
 pgsvc.sql.catalog.database). A domain's NOT NULL and CHECKs are enforced by the SQLite CHECK
-clauses that pgsvc.sql.commands.ddl.table_sql gives each column of the domain (so INSERT,
-UPDATE and COPY all check them); a change to the domain's constraints rebuilds those
-tables, after checking the rows already there as PostgreSQL does.
+clauses that pgsvc.sql.commands.ddl.sqlite_schema.table_sql gives each column of the domain
+(so INSERT, UPDATE and COPY all check them); a change to the domain's constraints rebuilds
+those tables, after checking the rows already there as PostgreSQL does.
 """
 
 from __future__ import annotations
@@ -17,18 +17,25 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog import database as C
-from pgsvc.sql.commands.ddl_alter import DdlAll
-from pgsvc.sql.commands.ddl import _deparse
+from pgsvc.sql.catalog.authz import authz, not_owner
+from pgsvc.sql.catalog.sqlite_errors import map_error
+from pgsvc.sql.commands.ddl.node_text import source_text
+from pgsvc.sql.commands.ddl.ownership import check_may_give, new_owner_oid
+from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.translate import Translator
+from pgsvc.sql.translate.dml import column_default
 from pgsvc.sql.translate.domains import cast_check_sql, domain_check_sql
-from pgsvc.sql.translate.expr import quote_ident, typename_with_domain
+from pgsvc.sql.translate.expr import typename_with_domain
 from pgsvc.sql.types import usertypes as U
-from pgsvc.sql.types.pg_type import find_oid
+from pgsvc.sql.types.pg_type import by_name, find_oid
 
 NAMEDATALEN = 64
 _CT = enums.ConstrType
 
 
-class DdlTypes(DdlAll):
+class UserTypeDdl:
+    """Domains and enums: methods of pgsvc.sql.commands.ddl.Ddl."""
+
     # --- names ---------------------------------------------------------------------
 
     def type_schema(self, names: list[str]) -> tuple[str, str]:
@@ -44,7 +51,6 @@ class DdlTypes(DdlAll):
 
     def check_owner_of(self, ut: U.UserType, dropping: bool = False) -> None:
         """ALTER needs the type's owner (or a member); DROP also the schema's owner."""
-        from pgsvc.sql.catalog.authz import authz, not_owner
         az = authz(self.engine)
         az.fresh()
         me = az.current_oid()
@@ -95,9 +101,8 @@ class DdlTypes(DdlAll):
                 raise SqlError("0A000", f'collation "{coll}" is not supported')
         notnull, default, checks = self.domain_constraints(name, node.constraints or (), base, typmod)
         arr, oid = self.new_type_oids()
-        self.conn.execute('INSERT INTO "pgsvc$type" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                          (oid, self.cat.schemas[schema], name, "d", arr, base_oid, typmod if not dom else -1,
-                           int(notnull), default))
+        C.insert_type(self.conn, oid, self.cat.schemas[schema], name, "d", arr, base_oid, typmod if not dom else -1,
+                      notnull, default)
         self.record_owner(oid)
         for conname, expr in checks:
             self.insert_domain_check(oid, conname, expr)
@@ -138,8 +143,7 @@ class DdlTypes(DdlAll):
         return name
 
     def domain_default(self, expr, base: int, typmod: int) -> str:
-        text = _deparse(expr)
-        from pgsvc.sql.translate import Translator
+        text = source_text(expr)
         tr = Translator(self.engine, self.cat, [])
         tr.coerce(tr.expr(expr), base, typmod, "a")  # type errors now, as PostgreSQL's cookDefault
         return text
@@ -147,13 +151,12 @@ class DdlTypes(DdlAll):
     def check_expr(self, con: ast.Constraint, base: int, typmod: int) -> str:
         if con.skip_validation:
             raise SqlError("0A000", "NOT VALID domain constraints are not supported")
-        text = _deparse(con.raw_expr)
+        text = source_text(con.raw_expr)
         domain_check_sql(self.engine, base, typmod, text, "NULL")  # type errors now
         return text
 
     def insert_domain_check(self, typid: int, conname: str, expr: str) -> None:
-        self.conn.execute('INSERT INTO "pgsvc$domain_constraint" VALUES (?, ?, ?, ?)',
-                          (C.new_oid(self.conn), typid, conname, expr))
+        C.insert_domain_constraint(self.conn, typid, conname, expr)
 
     # --- ALTER DOMAIN -----------------------------------------------------------------
 
@@ -167,11 +170,11 @@ class DdlTypes(DdlAll):
         kind = node.subtype
         if kind == "T":
             default = self.domain_default(node.def_, base, typmod) if node.def_ is not None else None
-            self.conn.execute('UPDATE "pgsvc$type" SET default_expr = ? WHERE oid = ?', (default, ut.oid))
+            C.set_type_default(self.conn, ut.oid, default)
         elif kind in ("N", "O"):
             if kind == "O":
                 self.check_no_nulls_in_columns(ut)
-            self.conn.execute('UPDATE "pgsvc$type" SET typnotnull = ? WHERE oid = ?', (int(kind == "O"), ut.oid))
+            C.set_type_notnull(self.conn, ut.oid, kind == "O")
         elif kind == "C":
             self.add_domain_check(ut, node.def_, base, typmod)
         elif kind == "X":
@@ -193,8 +196,8 @@ class DdlTypes(DdlAll):
             raise SqlError("42710", f'constraint "{name}" for domain "{ut.name}" already exists')
         expr = self.check_expr(con, base, typmod)
         for rel, a in self.columns_of(ut.oid):
-            cond = domain_check_sql(self.engine, base, typmod, expr, quote_ident(a.name))
-            bad = self.conn.execute(f"SELECT 1 FROM {quote_ident(rel.sqlite_name)} WHERE ({cond}) = 0 "
+            cond = domain_check_sql(self.engine, base, typmod, expr, quote_sqlite_ident(a.name))
+            bad = self.conn.execute(f"SELECT 1 FROM {quote_sqlite_ident(rel.sqlite_name)} WHERE ({cond}) = 0 "
                                     "LIMIT 1").fetchone()
             if bad is not None:
                 raise SqlError("23514", f'column "{a.name}" of table "{rel.name}" contains values that violate '
@@ -208,12 +211,12 @@ class DdlTypes(DdlAll):
                 self.notice(f'constraint "{name}" of domain "{ut.name}" does not exist, skipping')
                 return False
             raise SqlError("42704", f'constraint "{name}" of domain "{ut.name}" does not exist')
-        self.conn.execute('DELETE FROM "pgsvc$domain_constraint" WHERE oid = ?', (check.oid,))
+        C.delete_domain_constraint(self.conn, check.oid)
         return True
 
     def check_no_nulls_in_columns(self, ut: U.UserType) -> None:
         for rel, a in self.columns_of(ut.oid):
-            if self.conn.execute(f"SELECT 1 FROM {quote_ident(rel.sqlite_name)} WHERE {quote_ident(a.name)} "
+            if self.conn.execute(f"SELECT 1 FROM {quote_sqlite_ident(rel.sqlite_name)} WHERE {quote_sqlite_ident(a.name)} "
                                  "IS NULL LIMIT 1").fetchone():
                 raise SqlError("23502", f'column "{a.name}" of table "{rel.name}" contains null values',
                                schema=rel.schema, table=rel.name, column=a.name)
@@ -228,9 +231,7 @@ class DdlTypes(DdlAll):
         """ALTER TABLE ADD COLUMN of a domain: existing rows get the domain's default (if
         the column has none) and must pass its constraints, with the domain's errors;
         then the table is rebuilt with the column's CHECK clauses."""
-        from pgsvc.sql.translate import Translator
-        from pgsvc.sql.translate.dml import column_default
-        table, col = quote_ident(rel.sqlite_name), quote_ident(a.name)
+        table, col = quote_sqlite_ident(rel.sqlite_name), quote_sqlite_ident(a.name)
         if a.default is None and column_default(a) is not None:
             value = Translator(self.engine, self.cat, []).default_expr(rel, a).sql
             self.conn.execute(f"UPDATE {table} SET {col} = {value}")
@@ -238,7 +239,6 @@ class DdlTypes(DdlAll):
         try:
             self.conn.execute(f"SELECT {check} FROM {table}").fetchall()
         except Exception as e:
-            from pgsvc.sql.catalog.sqlite_errors import map_error
             raise map_error(e, self.engine) from None
         self.rebuild(rel)
 
@@ -260,15 +260,14 @@ class DdlTypes(DdlAll):
                 raise SqlError("23505", 'duplicate key value violates unique constraint "pg_enum_typid_label_index"',
                                detail=f"Key (enumtypid, enumlabel)=({oid}, {label}) already exists.",
                                schema="pg_catalog", table="pg_enum", constraint="pg_enum_typid_label_index")
-        self.conn.execute('INSERT INTO "pgsvc$type" VALUES (?, ?, ?, ?, ?, NULL, -1, 0, NULL)',
-                          (oid, self.cat.schemas[schema], name, "e", arr))
+        C.insert_type(self.conn, oid, self.cat.schemas[schema], name, "e", arr)
         self.record_owner(oid)
         for i, label in enumerate(labels):
             self.insert_label(oid, float(i + 1), label)
         self.refresh()
 
     def insert_label(self, typid: int, order: float, label: str) -> None:
-        self.conn.execute('INSERT INTO "pgsvc$enum" VALUES (?, ?, ?, ?)', (C.new_oid(self.conn), typid, order, label))
+        C.insert_enum_label(self.conn, typid, order, label)
 
     def alter_enum(self, node: ast.AlterEnumStmt) -> None:
         ut = self.find_type([n.sval for n in node.typeName])
@@ -290,7 +289,7 @@ class DdlTypes(DdlAll):
         if ut.stored_of(new) is not None:
             raise SqlError("42710", f'enum label "{new}" already exists')
         check_label(new)
-        self.conn.execute('UPDATE "pgsvc$enum" SET label = ? WHERE enumtypid = ? AND label = ?', (new, ut.oid, old))
+        C.rename_enum_label(self.conn, ut.oid, old, new)
 
     def add_label(self, ut: U.UserType, node: ast.AlterEnumStmt) -> bool:
         new = node.newVal
@@ -306,24 +305,10 @@ class DdlTypes(DdlAll):
             U.mark_unsafe(ut.oid, new)  # usable once the block commits, as in PostgreSQL
         return True
 
-    # --- COMMENT -------------------------------------------------------------------------------
-
-    def comment_type(self, node: ast.CommentStmt) -> None:
-        """COMMENT ON TYPE / DOMAIN (pgsvc$description; NULL or '' removes it)."""
-        ut = self.find_type([n.sval for n in node.object.names])
-        if node.objtype == enums.ObjectType.OBJECT_DOMAIN and ut.typtype != "d":
-            raise SqlError("42809", f'"{ut.name}" is not a domain')
-        self.check_owner_of(ut)
-        self.conn.execute('DELETE FROM "pgsvc$description" WHERE objoid = ? AND objsubid = 0', (ut.oid,))
-        if node.comment:
-            self.conn.execute('INSERT INTO "pgsvc$description" VALUES (?, 0, ?)', (ut.oid, node.comment))
-        self.refresh()
-
     # --- owners ------------------------------------------------------------------------------
 
     def alter_owner(self, node: ast.AlterOwnerStmt) -> None:
         """ALTER TYPE/DOMAIN ... OWNER TO (the array type follows its element type)."""
-        from pgsvc.sql.commands.grants import check_may_give, new_owner_oid
         names = [n.sval for n in node.object.names] if isinstance(node.object, ast.TypeName) else \
             [n.sval for n in node.object]
         ut = self.find_type(names, missing_ok=True)
@@ -372,7 +357,7 @@ class DdlTypes(DdlAll):
         new = node.newname
         if U.lookup(ut.schema, new) is not None or (ut.schema, new) in self.cat.relations:
             raise SqlError("42710", f'type "{new}" already exists')
-        self.conn.execute('UPDATE "pgsvc$type" SET typname = ? WHERE oid = ?', (new, ut.oid))
+        C.rename_type(self.conn, ut.oid, new)
         self.refresh()
 
     def rename_domain_check(self, ut: U.UserType, old: str, new: str) -> None:
@@ -381,7 +366,7 @@ class DdlTypes(DdlAll):
             raise SqlError("42704", f'constraint "{old}" for domain {U.display_name(ut.oid)} does not exist')
         if any(c.name == new for c in ut.checks):
             raise SqlError("42710", f'constraint "{new}" for domain {U.display_name(ut.oid)} already exists')
-        self.conn.execute('UPDATE "pgsvc$domain_constraint" SET conname = ? WHERE oid = ?', (new, check.oid))
+        C.rename_domain_constraint(self.conn, check.oid, new)
         self.refresh()
         self.rebuild_columns_of(ut.oid)  # the tables' CHECK clauses carry the constraint's name
 
@@ -412,7 +397,7 @@ class DdlTypes(DdlAll):
                 self.drop_type(U.find(ut.oid), True, quiet=True)
                 self.refresh()
 
-    def dependents(self, ut: U.UserType) -> list[tuple[str, str, object]]:
+    def type_dependents(self, ut: U.UserType) -> list[tuple[str, str, object]]:
         """(what, what it depends on, object) in PostgreSQL's report order: users of the
         array type, then domains over the type (each followed by its own dependents),
         then columns of the type."""
@@ -420,7 +405,7 @@ class DdlTypes(DdlAll):
         for other in sorted(U.all_user_types(), key=lambda t: t.oid):
             if other.typtype == "d" and other.basetype in (ut.oid, ut.array_oid):
                 out.append((f"type {other.name}", ut.name, other))
-                out += self.dependents(other)
+                out += self.type_dependents(other)
         out += [(f"column {a.name} of table {rel.name}", ut.name, (rel, a)) for rel, a in self.columns_typed(ut.oid)]
         return out
 
@@ -429,7 +414,7 @@ class DdlTypes(DdlAll):
                 for a in rel.attrs if (a.domain_oid or a.type_oid) == typid]
 
     def drop_type(self, ut: U.UserType, cascade: bool, quiet: bool = False) -> None:
-        deps = self.dependents(ut)
+        deps = self.type_dependents(ut)
         if deps and not cascade:
             raise SqlError("2BP01", f"cannot drop type {ut.name} because other objects depend on it",
                            detail="\n".join(f"{d} depends on type {on}" for d, on, _ in deps),
@@ -453,9 +438,7 @@ class DdlTypes(DdlAll):
         self.delete_type_rows(ut)
 
     def delete_type_rows(self, ut: U.UserType) -> None:
-        for table, col in (("type", "oid"), ("enum", "enumtypid"), ("domain_constraint", "contypid"),
-                           ("description", "objoid"), ("acl", "objoid")):
-            self.conn.execute(f'DELETE FROM "pgsvc${table}" WHERE {col} = ?', (ut.oid,))
+        C.delete_type(self.conn, ut.oid)
 
     def refuse_type(self, node) -> None:
         if isinstance(node, ast.CompositeTypeStmt):
@@ -467,13 +450,7 @@ class DdlTypes(DdlAll):
 
 # --- helpers ----------------------------------------------------------------------------------
 
-def owned_type_lines(role: int) -> list[tuple[int, str]]:
-    """DROP ROLE's detail lines for the domains and enums the role owns (OID, line)."""
-    return [(ut.oid, f"owner of type {U.display_name(ut.oid)}") for ut in U.all_user_types() if ut.owner == role]
-
-
 def find_oid_by_name(name: str):
-    from pgsvc.sql.types.pg_type import by_name
     try:
         return by_name(name)
     except SqlError:

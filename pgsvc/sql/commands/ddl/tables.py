@@ -1,81 +1,35 @@
-"""DDL: CREATE/DROP/ALTER TABLE, indexes, views, sequences, schemas, TRUNCATE.
+"""CREATE TABLE (and CREATE TABLE AS / SELECT INTO, INHERITS, serial and identity
+columns), table constraints, and the rebuild of a table's SQLite definition from the
+catalog for the ALTERs SQLite cannot do in place.
 
-Each command updates pgsvc's catalog (pgsvc.sql.catalog.database) and the SQLite schema in the
-same transaction. A table's SQLite definition is always generated from the catalog
-(`table_sql`): columns with their storage class and collation, NOT NULL, CHECK and
-FOREIGN KEY clauses; PRIMARY KEY / UNIQUE are unique indexes named after the
-constraint. ALTERs SQLite cannot do in place rebuild the table from the catalog.
+Each command updates pgsvc's catalog (pgsvc.sql.catalog.database) and the SQLite schema in
+the same transaction; the SQLite definition comes from the catalog
+(pgsvc.sql.commands.ddl.sqlite_schema).
 """
 
 from __future__ import annotations
 
-import pglast
 from pglast import ast, enums
 
-from pgsvc.errors import SqlError, SqlNotice
+from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import authz
-from pgsvc.sql.translate.expr import quote_ident, type_from_typename, typename_with_domain
+from pgsvc.sql.catalog.sqlite_errors import map_error
+from pgsvc.sql.commands.ddl.node_text import default_source, option_value, source_text
+from pgsvc.sql.commands.ddl.sqlite_schema import table_sql
+from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.translate import Translator
+from pgsvc.sql.translate.expr import type_from_typename, typename_with_domain
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.pg_type import find_oid
+from pgsvc.sql.types import usertypes
 from pgsvc.sql.types.storage import collation_for
 
 _SERIALS = {"serial": O.INT4, "serial4": O.INT4, "bigserial": O.INT8, "serial8": O.INT8,
             "smallserial": O.INT2, "serial2": O.INT2}
-_FK_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
 
-class Ddl:
-    """Runs one DDL statement against the engine's connection and catalog."""
-
-    def __init__(self, engine) -> None:
-        self.engine = engine
-        self.conn = engine.conn
-        self.cat = engine.catalog
-
-    def notice(self, msg: str) -> None:
-        self.engine.session.notice(SqlNotice(msg))
-
-    def schema_of(self, rv) -> str:
-        if rv.relpersistence == "t" or rv.schemaname == "pg_temp":
-            try:
-                return self.temp_schema()
-            except SqlError as err:
-                if err.sqlstate == "42501":  # no TEMP privilege: point at the name, as PostgreSQL
-                    err.position = rv.location + 1 if rv.location is not None and rv.location >= 0 else None
-                raise
-        if rv.schemaname:
-            if rv.schemaname not in self.cat.schemas:
-                raise SqlError("3F000", f'schema "{rv.schemaname}" does not exist')
-            try:
-                authz(self.engine).check_create_in(rv.schemaname)
-            except SqlError as err:
-                err.position = rv.location + 1 if rv.location is not None and rv.location >= 0 else None
-                raise
-            return rv.schemaname
-        for s in authz(self.engine).usable_schemas(self.engine.search_path()):
-            if s in self.cat.schemas and s != self.engine.temp_schema:
-                authz(self.engine).check_create_in(s)
-                return s
-        raise SqlError("3F000", "no schema has been selected to create in")
-
-    def creator(self) -> int:
-        """The owner of what this statement creates: the current role (after SET ROLE)."""
-        return authz(self.engine).current_oid()
-
-    def temp_schema(self) -> str:
-        """This session's pg_temp_<pid> schema (created on first use, as in PostgreSQL)."""
-        name = self.engine.temp_schema
-        if name not in self.cat.schemas:
-            authz(self.engine).check_temp()  # PostgreSQL checks TEMP when it makes the schema
-            self.conn.execute('INSERT INTO "pgsvc$namespace" VALUES (?, ?)', (C.new_oid(self.conn), name))
-            self.refresh()
-        return name
-
-    def refresh(self) -> None:
-        C.bump_version(self.conn)
-        self.engine.reload_catalog()
-        self.cat = self.engine.catalog
+class TableDdl:
+    """CREATE TABLE, constraints and rebuilds: methods of pgsvc.sql.commands.ddl.Ddl."""
 
     # --- CREATE TABLE -------------------------------------------------------------
 
@@ -91,7 +45,7 @@ class Ddl:
                 return
             raise SqlError("42P07", f'relation "{rv.relname}" already exists')
         check_no_type_named(schema, rv.relname)
-        options = {d.defname: _defarg(d.arg) for d in node.options or ()}
+        options = {d.defname: option_value(d.arg) for d in node.options or ()}
         parents = self.inherited_parents(node.inhRelations or ())
         if parents:
             options["inherits"] = [p.oid for p in parents]
@@ -128,7 +82,6 @@ class Ddl:
         return rel
 
     def create_table_as(self, into, query, if_not_exists) -> int | None:
-        from pgsvc.sql.translate import Translator
         rv = into.rel
         _check_on_commit(into.onCommit)
         schema = self.schema_of(rv)
@@ -145,17 +98,17 @@ class Ddl:
         if len(names) > len(q.columns):
             raise SqlError("42601", "too many column names were specified")
         relid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "r",
-                                  {d.defname: _defarg(d.arg) for d in into.options or ()}, owner=self.creator())
+                                  {d.defname: option_value(d.arg) for d in into.options or ()}, owner=self.creator())
         attrs = []
         for i, c in enumerate(q.columns):
             oid = c.oid if c.oid != O.UNKNOWN else O.TEXT
             attrs.append(C.Attr(i + 1, names[i] if i < len(names) else c.name, oid, c.typmod))
         rel = self.store_new_table(relid, attrs)
-        cols = ", ".join(quote_ident(a.name) for a in attrs)
+        cols = ", ".join(quote_sqlite_ident(a.name) for a in attrs)
         sel = ", ".join(f"c{i}" for i in range(len(attrs)))
         if into.skipData:
             return 0
-        cur = self.conn.execute(f"INSERT INTO {quote_ident(rel.sqlite_name)} ({cols}) SELECT {sel} FROM ({q.sql})")
+        cur = self.conn.execute(f"INSERT INTO {quote_sqlite_ident(rel.sqlite_name)} ({cols}) SELECT {sel} FROM ({q.sql})")
         return cur.rowcount
 
     def column_def(self, cd: ast.ColumnDef, relid, attnum, schema, table, cons) -> C.Attr:
@@ -207,7 +160,6 @@ class Ddl:
     # --- inheritance (CREATE TABLE ... INHERITS) ---------------------------------------
 
     def inherited_parents(self, rvs) -> list:
-        from pgsvc.sql.translate import Translator
         tr = Translator(self.engine, self.cat, [])
         parents = []
         for rv in rvs:
@@ -257,9 +209,8 @@ class Ddl:
         opts = self.sequence_options(options, typ)
         seq_oid = C.insert_relation(self.conn, self.cat, schema, name, "S",
                                     owner=table.owner if table is not None else self.creator())
-        self.conn.execute('INSERT INTO "pgsvc$sequence" VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)',
-                          (seq_oid, opts["typ"], opts["start"], opts["inc"], opts["min"], opts["max"],
-                           int(opts["cycle"]), opts["start"], relid, attnum))
+        C.insert_sequence(self.conn, seq_oid, opts["typ"], opts["start"], opts["inc"], opts["min"], opts["max"],
+                          opts["cycle"], relid, attnum)
         self.cat.relations[(schema, name)] = C.Relation(seq_oid, schema, name, "S", "")
         return name if schema == "public" else f"{schema}.{name}"
 
@@ -306,7 +257,7 @@ class Ddl:
             self.rebuild_if_needed(self.cat.by_oid[rel.oid], force=not creating and made_notnull)
             return
         if con.contype == ct.CONSTR_CHECK:
-            expr = _deparse(con.raw_expr)
+            expr = source_text(con.raw_expr)
             first = col or _first_column(con.raw_expr, rel) or ""
             name = con.conname or self.unique_rel_name(rel.schema, f"{rel.name}_{first}_check".replace("__", "_"))
             C.insert_constraint(self.conn, C.Constraint(C.new_oid(self.conn), name, "c", rel.oid, [], expr))
@@ -322,7 +273,6 @@ class Ddl:
         raise SqlError("0A000", "this kind of constraint is not supported")
 
     def add_foreign_key(self, rel: C.Relation, con: ast.Constraint, col: str | None) -> None:
-        from pgsvc.sql.translate import Translator
         tr = Translator(self.engine, self.cat, [])
         parent = tr.relation(con.pktable)
         authz(self.engine).check_statement([("r", parent.oid, "x", 0, False)])  # REFERENCES
@@ -355,7 +305,7 @@ class Ddl:
         return a.attnum
 
     def check_no_nulls(self, rel: C.Relation, a: C.Attr) -> None:
-        row = self.conn.execute(f"SELECT 1 FROM {quote_ident(rel.sqlite_name)} WHERE {quote_ident(a.name)} "
+        row = self.conn.execute(f"SELECT 1 FROM {quote_sqlite_ident(rel.sqlite_name)} WHERE {quote_sqlite_ident(a.name)} "
                                 "IS NULL LIMIT 1").fetchone()
         if row is not None:
             raise SqlError("23502", f'column "{a.name}" of relation "{rel.name}" contains null values')
@@ -365,10 +315,10 @@ class Ddl:
         for c in cols:
             a = rel.attr(c)
             coll = collation_for(a.type_oid) if a else None
-            parts.append(quote_ident(c) + (f" COLLATE {coll}" if coll else ""))
+            parts.append(quote_sqlite_ident(c) + (f" COLLATE {coll}" if coll else ""))
         try:
-            self.conn.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX {quote_ident(sqlite_name)} ON "
-                              f"{quote_ident(rel.sqlite_name)} ({', '.join(parts)})")
+            self.conn.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX {quote_sqlite_ident(sqlite_name)} ON "
+                              f"{quote_sqlite_ident(rel.sqlite_name)} ({', '.join(parts)})")
         except Exception as e:
             if "UNIQUE constraint failed" in str(e):
                 raise SqlError("23505", f'could not create unique index "{display_name}"',
@@ -385,64 +335,31 @@ class Ddl:
         """Recreate the SQLite table from the catalog (for ALTERs SQLite cannot do in place)."""
         tmp = rel.sqlite_name + "$new"
         sql = table_sql(rel, self.engine, name=tmp)
-        cols = ", ".join(quote_ident(a.name) for a in rel.attrs)
+        cols = ", ".join(quote_sqlite_ident(a.name) for a in rel.attrs)
         if not cols:  # no column left: the rows stay (PostgreSQL keeps zero-column rows)
             cols, values = '"pgsvc$nocols"', "NULL"
         else:
             values = cols
         self.conn.execute(sql)
         try:
-            self.conn.execute(f"INSERT INTO {quote_ident(tmp)} ({cols}) SELECT {values} FROM "
-                              f"{quote_ident(rel.sqlite_name)}")
+            self.conn.execute(f"INSERT INTO {quote_sqlite_ident(tmp)} ({cols}) SELECT {values} FROM "
+                              f"{quote_sqlite_ident(rel.sqlite_name)}")
         except Exception as e:
-            from pgsvc.sql.catalog.sqlite_errors import map_error
             err = map_error(e, self.engine)
             if err.sqlstate == "23514":
                 err.message = f'check constraint "{err.constraint}" of relation "{rel.name}" is violated by some row'
                 err.detail = None
             raise err from None
-        self.conn.execute(f"DROP TABLE {quote_ident(rel.sqlite_name)}")
-        self.conn.execute(f"ALTER TABLE {quote_ident(tmp)} RENAME TO {quote_ident(rel.sqlite_name)}")
+        self.conn.execute(f"DROP TABLE {quote_sqlite_ident(rel.sqlite_name)}")
+        self.conn.execute(f"ALTER TABLE {quote_sqlite_ident(tmp)} RENAME TO {quote_sqlite_ident(rel.sqlite_name)}")
         for ix in rel.indexes:
             names = [rel.attr_by_num(k).name for k in ix.keys if isinstance(k, int)]
             self.create_sqlite_index(rel, ix.sqlite_name, ix.unique, names, ix.name)
 
 
-def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
-    parts = []
-    for a in rel.attrs:
-        t = find_oid(a.type_oid)
-        col = f"{quote_ident(a.name)} {t.storage if t else 'TEXT'}"
-        coll = collation_for(a.type_oid)
-        if coll:
-            col += f" COLLATE {coll}"
-        if a.notnull:
-            col += " NOT NULL"
-        parts.append(col)
-    if not parts:
-        parts.append('"pgsvc$nocols" INTEGER')  # PostgreSQL allows zero-column tables; SQLite does not
-    for a in rel.attrs:
-        if a.domain_oid:
-            from pgsvc.sql.translate.domains import column_check_clauses
-            parts.extend(column_check_clauses(engine, a))
-    for c in rel.constraints:
-        if c.contype == "c":
-            parts.append(f"CONSTRAINT {quote_ident(c.name)} CHECK ({check_sql(rel, c.expr, engine)})")
-        elif c.contype == "f":
-            parent = engine.catalog.by_oid[c.frelid]
-            fk = ", ".join(quote_ident(rel.attr_by_num(k).name) for k in c.keys)
-            pk = ", ".join(quote_ident(parent.attr_by_num(k).name) for k in c.fkeys)
-            parts.append(f"CONSTRAINT {quote_ident(c.name)} FOREIGN KEY ({fk}) REFERENCES "
-                         f"{quote_ident(parent.sqlite_name)} ({pk}) ON UPDATE {_FK_ACTIONS[c.on_update]} "
-                         f"ON DELETE {_FK_ACTIONS[c.on_delete]}")
-    temp = "TEMP " if rel.schema.startswith("pg_temp_") else ""
-    return f"CREATE {temp}TABLE {quote_ident(name or rel.sqlite_name)} ({', '.join(parts)})"
-
-
 def check_no_type_named(schema: str, name: str) -> None:
     """A table's row type takes its name in pg_type: a domain or enum of that name conflicts."""
-    from pgsvc.sql.types.usertypes import lookup
-    if lookup(schema, name) is not None:
+    if usertypes.lookup(schema, name) is not None:
         raise SqlError("42710", f'type "{name}" already exists',
                        hint="A relation has an associated type of the same name, so you must use a name "
                             "that doesn't conflict with any existing type.")
@@ -451,32 +368,6 @@ def check_no_type_named(schema: str, name: str) -> None:
 def _check_on_commit(action) -> None:
     if action in (enums.OnCommitAction.ONCOMMIT_DELETE_ROWS, enums.OnCommitAction.ONCOMMIT_DROP):
         raise SqlError("0A000", "ON COMMIT DELETE ROWS / DROP is not supported")
-
-
-def check_sql(rel: C.Relation, expr: str, engine, prefix: str = "") -> str:
-    from pgsvc.sql.translate import Translator
-    from pgsvc.sql.translate.names import ColInfo, RangeEntry
-    tr = Translator(engine, engine.catalog, [])
-    tr.scope.add(RangeEntry(rel.name, [ColInfo(a.name, a.type_oid, a.typmod, prefix + quote_ident(a.name))
-                                       for a in rel.attrs]))
-    node = pglast.parse_sql(f"SELECT {expr}")[0].stmt.targetList[0].val
-    ex = tr.bool_expr(node, "CHECK")
-    # NULL passes a CHECK in both systems; SQLite fails only on false, like PostgreSQL
-    return ex.sql
-
-
-def default_source(raw, domain: int = 0) -> str | None:
-    """A column default as stored: none for a NULL constant (PostgreSQL keeps no pg_attrdef
-    row for it; a domain column's NULL default does override the domain's, so it stays)."""
-    inner = raw.arg if isinstance(raw, ast.TypeCast) else raw
-    if not domain and isinstance(inner, ast.A_Const) and inner.isnull:
-        return None
-    return _deparse(raw)
-
-
-def _deparse(node) -> str:
-    from pglast.stream import RawStream
-    return RawStream()(node)
 
 
 def _first_column(node, rel) -> str | None:
@@ -495,17 +386,3 @@ def _first_column(node, rel) -> str | None:
                 visit(x)
     visit(node)
     return found[0] if found else None
-
-
-def _defarg(arg):
-    if isinstance(arg, ast.Integer):
-        return arg.ival
-    if isinstance(arg, ast.String):
-        return arg.sval
-    if isinstance(arg, ast.Float):
-        return arg.fval
-    if isinstance(arg, ast.Boolean):
-        return arg.boolval
-    if isinstance(arg, ast.TypeName):
-        return ".".join(n.sval for n in arg.names)
-    return None if arg is None else str(arg)

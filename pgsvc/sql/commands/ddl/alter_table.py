@@ -1,6 +1,8 @@
-"""ALTER TABLE (ADD/DROP/RENAME COLUMN, ADD CONSTRAINT / PRIMARY KEY, SET/DROP DEFAULT,
-SET/DROP NOT NULL, DROP CONSTRAINT), ALTER ... RENAME, ALTER SEQUENCE.
-Catalog first, then the SQLite schema (ALTER TABLE where SQLite can, else a rebuild).
+"""ALTER TABLE (ADD/DROP COLUMN, ADD/DROP CONSTRAINT, SET/DROP DEFAULT, SET/DROP NOT NULL,
+OWNER TO) and ALTER ... RENAME (of a column, table, view, sequence or index; types go to
+pgsvc.sql.commands.ddl.user_types). Catalog first, then the SQLite schema (ALTER TABLE
+where SQLite can, else a rebuild); a rename is carried into the stored text that names
+the old name (pgsvc.sql.commands.ddl.rename_carry).
 """
 
 from __future__ import annotations
@@ -10,17 +12,21 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import authz
-from pgsvc.sql.commands.ddl import _deparse, default_source, table_sql  # noqa: F401
-from pgsvc.sql.commands.ddl_more import DdlMore
-from pgsvc.sql.translate.expr import quote_ident
+from pgsvc.sql.commands.ddl.node_text import default_source
+from pgsvc.sql.commands.ddl.ownership import alter_relation_owner
+from pgsvc.sql.commands.ddl.rename_carry import column_rename_writes, table_rename_writes
+from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.translate import Translator
+from pgsvc.sql.types.pg_type import find_oid
+from pgsvc.sql.types.storage import collation_for
 
 A = enums.AlterTableType
 
 
-class DdlAll(DdlMore):
+class AlterTableDdl:
+    """ALTER TABLE and RENAME: methods of pgsvc.sql.commands.ddl.Ddl."""
+
     def alter_table(self, node: ast.AlterTableStmt) -> None:
-        from pgsvc.sql.commands.grants import alter_relation_owner
-        from pgsvc.sql.translate import Translator
         owner_only = all(c.subtype == A.AT_ChangeOwner for c in node.cmds)
         if node.objtype != enums.ObjectType.OBJECT_TABLE and not owner_only:
             raise SqlError("0A000", f"ALTER {node.objtype.name[7:]} is not supported")
@@ -96,17 +102,14 @@ class DdlAll(DdlMore):
         C.insert_attr(self.conn, rel.oid, a)
         self.refresh()
         rel = self.cat.by_oid[rel.oid]
-        from pgsvc.sql.types.pg_type import find_oid
-        from pgsvc.sql.types.storage import collation_for
         t = find_oid(a.type_oid)
         coll = collation_for(a.type_oid)
-        self.conn.execute(f"ALTER TABLE {quote_ident(rel.sqlite_name)} ADD COLUMN {quote_ident(a.name)} "
+        self.conn.execute(f"ALTER TABLE {quote_sqlite_ident(rel.sqlite_name)} ADD COLUMN {quote_sqlite_ident(a.name)} "
                           f"{t.storage if t else 'TEXT'}{' COLLATE ' + coll if coll else ''}")
         if a.default is not None:
             self.fill_default(rel, a)
         if a.domain_oid:  # the domain's default and constraints meet the existing rows
-            from pgsvc.sql.commands.user_types import DdlTypes
-            DdlTypes(self.engine).fill_domain_column(self.cat.by_oid[rel.oid], a)
+            self.fill_domain_column(self.cat.by_oid[rel.oid], a)
         if a.notnull:
             self.check_no_nulls(rel, a)
             self.rebuild(rel)
@@ -114,10 +117,9 @@ class DdlAll(DdlMore):
             self.add_constraint(self.cat.by_oid[rel.oid], con, col)
 
     def fill_default(self, rel: C.Relation, a: C.Attr) -> None:
-        from pgsvc.sql.translate import Translator
         tr = Translator(self.engine, self.cat, [])
         ex = tr.default_expr(rel, a)
-        self.conn.execute(f"UPDATE {quote_ident(rel.sqlite_name)} SET {quote_ident(a.name)} = {ex.sql}")
+        self.conn.execute(f"UPDATE {quote_sqlite_ident(rel.sqlite_name)} SET {quote_sqlite_ident(a.name)} = {ex.sql}")
 
     def drop_column(self, rel: C.Relation, name: str, missing_ok) -> None:
         a = rel.attr(name)
@@ -128,14 +130,14 @@ class DdlAll(DdlMore):
             raise SqlError("42703", f'column "{name}" of relation "{rel.name}" does not exist')
         for c in list(rel.constraints):
             if a.attnum in c.keys or (c.contype == "c"):
-                self.conn.execute('DELETE FROM "pgsvc$constraint" WHERE oid = ?', (c.oid,))
+                C.delete_constraint(self.conn, c.oid)
                 if c.index_oid:
                     C.delete_relation(self.conn, c.index_oid)
         for ix in rel.indexes:
             if a.attnum in ix.keys:
                 C.delete_relation(self.conn, ix.oid)
-                self.conn.execute(f"DROP INDEX IF EXISTS {quote_ident(ix.sqlite_name)}")
-        self.conn.execute('DELETE FROM "pgsvc$attribute" WHERE relid = ? AND attnum = ?', (rel.oid, a.attnum))
+                self.conn.execute(f"DROP INDEX IF EXISTS {quote_sqlite_ident(ix.sqlite_name)}")
+        C.delete_attr(self.conn, rel.oid, a.attnum)
         self.refresh()
         self.rebuild_without(self.cat.by_oid[rel.oid], a.name)
 
@@ -149,12 +151,12 @@ class DdlAll(DdlMore):
                 self.notice(f'constraint "{name}" of relation "{rel.name}" does not exist, skipping')
                 return
             raise SqlError("42704", f'constraint "{name}" of relation "{rel.name}" does not exist')
-        self.conn.execute('DELETE FROM "pgsvc$constraint" WHERE oid = ?', (con.oid,))
+        C.delete_constraint(self.conn, con.oid)
         if con.index_oid:
             ix = next((i for i in rel.indexes if i.oid == con.index_oid), None)
             C.delete_relation(self.conn, con.index_oid)
             if ix is not None:
-                self.conn.execute(f"DROP INDEX IF EXISTS {quote_ident(ix.sqlite_name)}")
+                self.conn.execute(f"DROP INDEX IF EXISTS {quote_sqlite_ident(ix.sqlite_name)}")
         self.refresh()
         if con.contype in ("c", "f"):
             self.rebuild(self.cat.by_oid[rel.oid])
@@ -162,8 +164,7 @@ class DdlAll(DdlMore):
     def rename(self, node: ast.RenameStmt) -> None:
         OT = enums.ObjectType
         if node.renameType in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN, OT.OBJECT_DOMCONSTRAINT):
-            from pgsvc.sql.commands.user_types import DdlTypes
-            return DdlTypes(self.engine).rename_type(node)
+            return self.rename_type(node)
         if node.renameType == OT.OBJECT_COLUMN:
             rel = self.find([x for x in (node.relation.schemaname, node.relation.relname) if x])
             if rel is None:
@@ -172,15 +173,14 @@ class DdlAll(DdlMore):
             a = self.column(rel, node.subname)
             if rel.attr(node.newname) is not None:
                 raise SqlError("42701", f'column "{node.newname}" of relation "{rel.name}" already exists')
-            from pgsvc.sql.commands.rename_carry import column_rename_writes
             writes = column_rename_writes(self.engine, rel, a.name, node.newname)  # (old names resolve now)
             if rel.kind == "r":
-                self.conn.execute(f"ALTER TABLE {quote_ident(rel.sqlite_name)} RENAME COLUMN "
-                                  f"{quote_ident(a.name)} TO {quote_ident(node.newname)}")
+                self.conn.execute(f"ALTER TABLE {quote_sqlite_ident(rel.sqlite_name)} RENAME COLUMN "
+                                  f"{quote_sqlite_ident(a.name)} TO {quote_sqlite_ident(node.newname)}")
             a.name = node.newname
             C.update_attr(self.conn, rel.oid, a)
-            for sql, args in writes:
-                self.conn.execute(sql, args)
+            for write, args in writes:
+                write(self.conn, *args)
             self.refresh()
             return
         if node.renameType in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_SEQUENCE, OT.OBJECT_INDEX):
@@ -193,40 +193,14 @@ class DdlAll(DdlMore):
             authz(self.engine).check_owner(rel)
             if C.relation_name_taken(self.cat, rel.schema, node.newname):
                 raise SqlError("42P07", f'relation "{node.newname}" already exists')
-            from pgsvc.sql.commands.rename_carry import table_rename_writes
             writes = table_rename_writes(self.engine, rel, node.newname)  # (old names resolve now)
             new_sqlite = C.sqlite_name_for(rel.schema, node.newname) if rel.sqlite_name else ""
             if rel.kind == "r":
-                self.conn.execute(f"ALTER TABLE {quote_ident(rel.sqlite_name)} RENAME TO {quote_ident(new_sqlite)}")
-            self.conn.execute('UPDATE "pgsvc$class" SET relname = ?, sqlite_name = ? WHERE oid = ?',
-                              (node.newname, new_sqlite if rel.kind != "i" else rel.sqlite_name, rel.oid))
-            for sql, args in writes:
-                self.conn.execute(sql, args)
+                self.conn.execute(f"ALTER TABLE {quote_sqlite_ident(rel.sqlite_name)} RENAME TO {quote_sqlite_ident(new_sqlite)}")
+            C.rename_relation(self.conn, rel.oid, node.newname,
+                              new_sqlite if rel.kind != "i" else rel.sqlite_name)
+            for write, args in writes:
+                write(self.conn, *args)
             self.refresh()
             return
         raise SqlError("0A000", "this kind of RENAME is not supported")
-
-    def alter_sequence(self, node: ast.AlterSeqStmt) -> None:
-        rel = self.find([x for x in (node.sequence.schemaname, node.sequence.relname) if x])
-        if rel is None or rel.kind != "S":
-            if node.missing_ok:
-                self.notice(f'relation "{node.sequence.relname}" does not exist, skipping')
-                return
-            raise SqlError("42P01", f'relation "{node.sequence.relname}" does not exist')
-        authz(self.engine).check_owner(rel)
-        for d in node.options or ():
-            from pgsvc.sql.commands.ddl import _defarg
-            v = _defarg(d.arg)
-            if d.defname == "restart":
-                self.conn.execute('UPDATE "pgsvc$sequence" SET last_value = coalesce(?, start), is_called = 0 '
-                                  'WHERE relid = ?', (v, rel.oid))
-            elif d.defname == "increment":
-                self.conn.execute('UPDATE "pgsvc$sequence" SET increment = ? WHERE relid = ?', (int(v), rel.oid))
-            elif d.defname in ("start", "minvalue", "maxvalue"):
-                col = {"start": "start", "minvalue": "minvalue", "maxvalue": "maxvalue"}[d.defname]
-                self.conn.execute(f'UPDATE "pgsvc$sequence" SET {col} = ? WHERE relid = ?', (int(v), rel.oid))
-            elif d.defname in ("cache", "owned_by", "cycle"):
-                pass
-            else:
-                raise SqlError("0A000", f"ALTER SEQUENCE option {d.defname} is not supported")
-        self.refresh()

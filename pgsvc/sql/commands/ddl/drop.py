@@ -1,0 +1,144 @@
+"""DROP TABLE / VIEW / SEQUENCE / INDEX (types: pgsvc.sql.commands.ddl.user_types, schemas:
+pgsvc.sql.commands.ddl.schemas) with PostgreSQL's dependency rules and CASCADE reports,
+and TRUNCATE.
+"""
+
+from __future__ import annotations
+
+import pglast
+from pglast import ast, enums
+
+from pgsvc.errors import SqlError, SqlNotice
+from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog.authz import KIND_WORD, authz, not_owner
+from pgsvc.sql.commands.ddl.base import OBJECT_RELKIND
+from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.translate import Translator
+
+
+class DropDdl:
+    """DROP and TRUNCATE: methods of pgsvc.sql.commands.ddl.Ddl."""
+
+    # --- DROP -----------------------------------------------------------------------
+
+    def drop(self, node: ast.DropStmt) -> None:
+        kind = OBJECT_RELKIND.get(node.removeType)
+        if node.removeType in (enums.ObjectType.OBJECT_TYPE, enums.ObjectType.OBJECT_DOMAIN):
+            return self.drop_types(node)
+        if node.removeType == enums.ObjectType.OBJECT_SCHEMA:
+            return self.drop_schema(node)
+        if kind is None:
+            raise SqlError("0A000", f"DROP {node.removeType.name[7:]} is not supported")
+        word = KIND_WORD[kind]
+        for obj in node.objects:
+            names = [n.sval for n in obj]
+            rel = self.find(names)
+            if rel is None:
+                if node.missing_ok:
+                    self.notice(f'{word} "{names[-1]}" does not exist, skipping')
+                    continue
+                raise SqlError("42P01", f'{word} "{".".join(names)}" does not exist')
+            if rel.kind != kind:
+                raise SqlError("42809", f'"{rel.name}" is not a {word}',
+                               hint=f"Use DROP {KIND_WORD[rel.kind].upper()} to remove a {KIND_WORD[rel.kind]}.")
+            if not authz(self.engine).may_drop(rel):
+                raise not_owner(KIND_WORD[rel.kind], rel.name)
+            self.drop_relation(rel, node.behavior == enums.DropBehavior.DROP_CASCADE)
+        self.refresh()
+
+    def drop_relation(self, rel: C.Relation, cascade: bool) -> None:
+        if rel.kind == "i":
+            owner = next((r for r in self.cat.by_oid.values() if any(ix.oid == rel.oid for ix in r.indexes)), None)
+            con = next((c for c in owner.constraints if c.index_oid == rel.oid), None) if owner else None
+            if con is not None:
+                raise SqlError("2BP01", f'cannot drop index {rel.name} because constraint {con.name} on table '
+                               f'{owner.name} requires it',
+                               hint=f"You can drop constraint {con.name} on table {owner.name} instead.")
+            self.conn.execute(f"DROP INDEX IF EXISTS {quote_sqlite_ident(rel.sqlite_name)}")
+            C.delete_relation(self.conn, rel.oid)
+            return
+        deps = self.dependents(rel)
+        if deps:
+            word = KIND_WORD.get(rel.kind, "relation")
+            lines = [d[2] + f" depends on {word} {rel.name}" for d in deps]
+            if not cascade:
+                raise SqlError("2BP01", f"cannot drop {word} {rel.name} because other objects depend on it",
+                               detail="\n".join(lines),
+                               hint="Use DROP ... CASCADE to drop the dependent objects too.")
+            if len(deps) == 1:
+                self.notice(f"drop cascades to {deps[0][2]}")
+            else:
+                self.engine.session.notice(SqlNotice(
+                    f"drop cascades to {len(deps)} other objects",
+                    detail="\n".join(f"drop cascades to {d[2]}" for d in deps)))
+            for kind, obj, _ in deps:
+                if kind == "fk":
+                    con, child = obj
+                    C.delete_constraint(self.conn, con.oid)
+                    self.refresh()
+                    self.rebuild(self.cat.by_oid[child.oid])  # its SQLite definition carried the FK
+            for kind, obj, _ in reversed(deps):
+                if kind == "view" and obj.oid in self.cat.by_oid:
+                    C.delete_relation(self.conn, obj.oid)
+                elif kind == "child" and obj.oid in self.cat.by_oid:
+                    self.drop_relation(self.cat.by_oid[obj.oid], True)
+        if rel.kind == "r":
+            for ix in rel.indexes:
+                C.delete_relation(self.conn, ix.oid)
+            self.conn.execute(f"DROP TABLE IF EXISTS {quote_sqlite_ident(rel.sqlite_name)}")
+            for seq_oid in C.owned_sequences(self.conn, rel.oid):
+                C.delete_relation(self.conn, seq_oid)
+        C.delete_relation(self.conn, rel.oid)
+
+    def dependents(self, rel: C.Relation) -> list:
+        """Objects that depend on rel, as PostgreSQL lists them: foreign keys, then views (recursively)."""
+        out, seen = [], set()
+        for other in self.cat.by_oid.values():
+            if other.kind == "r" and rel.oid in other.options.get("inherits", ()):
+                out.append(("child", other, f"table {other.name}"))
+        for other in self.cat.by_oid.values():
+            for c in other.constraints:
+                if c.contype == "f" and c.frelid == rel.oid and other.oid != rel.oid:
+                    out.append(("fk", (c, other), f"constraint {c.name} on table {other.name}"))
+        todo = [rel]
+        while todo:
+            cur = todo.pop(0)
+            for v in self.cat.by_oid.values():
+                if v.kind == "v" and v.oid not in seen and v.oid != rel.oid and cur.oid in self.view_refs(v):
+                    seen.add(v.oid)
+                    out.append(("view", v, f"view {v.name}"))
+                    todo.append(v)
+        return out
+
+    def view_refs(self, view: C.Relation) -> set[int]:
+        refs: set[int] = set()
+
+        def visit(n):
+            if isinstance(n, ast.RangeVar):
+                r = self.cat.lookup(n.schemaname, n.relname, self.engine.search_path())
+                if r is not None:
+                    refs.add(r.oid)
+            if isinstance(n, ast.Node):
+                for attr in n.__slots__:
+                    visit(getattr(n, attr, None))
+            elif isinstance(n, (tuple, list)):
+                for x in n:
+                    visit(x)
+        try:
+            visit(pglast.parse_sql(view.viewdef))
+        except Exception:  # noqa: BLE001 - an unparsable definition depends on nothing we can name
+            pass
+        return refs
+
+    # --- TRUNCATE -------------------------------------------------------------------
+
+    def truncate(self, node: ast.TruncateStmt) -> None:
+        tr = Translator(self.engine, self.cat, [])
+        rels = [tr.relation(rv) for rv in node.relations]
+        for rel in rels:
+            if rel.kind != "r":
+                raise SqlError("42809", f'"{rel.name}" is not a table')
+            authz(self.engine).check_truncate(rel)
+            self.conn.execute(f"DELETE FROM {quote_sqlite_ident(rel.sqlite_name)}")
+            if node.restart_seqs:
+                C.restart_owned_sequences(self.conn, rel.oid)

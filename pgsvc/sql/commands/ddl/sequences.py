@@ -1,0 +1,84 @@
+"""CREATE SEQUENCE and ALTER SEQUENCE (the options of an identity column's sequence too).
+"""
+
+from __future__ import annotations
+
+from pglast import ast
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog.authz import authz
+from pgsvc.sql.commands.ddl.node_text import option_value
+from pgsvc.sql.translate.expr import type_from_typename
+from pgsvc.sql.types import oids as O
+
+
+class SequenceDdl:
+    """CREATE/ALTER SEQUENCE: methods of pgsvc.sql.commands.ddl.Ddl."""
+
+    def create_sequence(self, node: ast.CreateSeqStmt) -> None:
+        rv = node.sequence
+        schema = self.schema_of(rv)
+        if C.relation_name_taken(self.cat, schema, rv.relname):
+            if node.if_not_exists:
+                self.notice(f'relation "{rv.relname}" already exists, skipping')
+                return
+            raise SqlError("42P07", f'relation "{rv.relname}" already exists')
+        opts = self.sequence_options(node.options or ())
+        oid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "S", sqlite_name="", owner=self.creator())
+        C.insert_sequence(self.conn, oid, opts["typ"], opts["start"], opts["inc"], opts["min"], opts["max"],
+                          opts["cycle"])
+        self.refresh()
+
+    def sequence_options(self, options, typ: int | None = None) -> dict:
+        """CREATE SEQUENCE's options (an identity column's too: `typ` is the column's type)."""
+        o = {"typ": typ or O.INT8, "inc": 1, "cycle": False, "start": None, "min": None, "max": None}
+        for d in options:
+            v = option_value(d.arg)
+            if d.defname == "as":
+                o["typ"] = type_from_typename(d.arg)[0]
+            elif d.defname == "increment":
+                o["inc"] = int(v)
+            elif d.defname in ("minvalue", "maxvalue"):
+                o[d.defname[:3]] = int(v) if v is not None else None
+            elif d.defname == "start":
+                o["start"] = int(v)
+            elif d.defname == "cycle":
+                o["cycle"] = bool(v)
+            elif d.defname in ("cache", "owned_by", "restart"):
+                pass
+            else:
+                raise SqlError("0A000", f"sequence option {d.defname} is not supported")
+        if o["inc"] == 0:
+            raise SqlError("22023", "INCREMENT must not be zero")
+        hi = {O.INT2: 32767, O.INT4: 2147483647}.get(o["typ"], 2**63 - 1)
+        if o["min"] is None:
+            o["min"] = 1 if o["inc"] > 0 else -hi - 1
+        if o["max"] is None:
+            o["max"] = hi if o["inc"] > 0 else -1
+        if o["start"] is None:
+            o["start"] = o["min"] if o["inc"] > 0 else o["max"]
+        return o
+
+    def alter_sequence(self, node: ast.AlterSeqStmt) -> None:
+        rel = self.find([x for x in (node.sequence.schemaname, node.sequence.relname) if x])
+        if rel is None or rel.kind != "S":
+            if node.missing_ok:
+                self.notice(f'relation "{node.sequence.relname}" does not exist, skipping')
+                return
+            raise SqlError("42P01", f'relation "{node.sequence.relname}" does not exist')
+        authz(self.engine).check_owner(rel)
+        for d in node.options or ():
+            v = option_value(d.arg)
+            if d.defname == "restart":
+                C.restart_sequence(self.conn, rel.oid, v)
+            elif d.defname == "increment":
+                C.set_sequence_option(self.conn, rel.oid, "increment", int(v))
+            elif d.defname in ("start", "minvalue", "maxvalue"):
+                col = {"start": "start", "minvalue": "minvalue", "maxvalue": "maxvalue"}[d.defname]
+                C.set_sequence_option(self.conn, rel.oid, col, int(v))
+            elif d.defname in ("cache", "owned_by", "cycle"):
+                pass
+            else:
+                raise SqlError("0A000", f"ALTER SEQUENCE option {d.defname} is not supported")
+        self.refresh()

@@ -1,0 +1,59 @@
+"""A table's SQLite definition, always generated from the catalog: columns with their
+storage class and collation, NOT NULL, the CHECK clauses of domain columns, CHECK and
+FOREIGN KEY constraints (PRIMARY KEY / UNIQUE are unique indexes named after the
+constraint, made by the DDL commands).
+"""
+
+from __future__ import annotations
+
+import pglast
+
+from pgsvc.sql.catalog import database as C
+from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.translate import Translator
+from pgsvc.sql.translate.domains import column_check_clauses
+from pgsvc.sql.translate.names import ColInfo, RangeEntry
+from pgsvc.sql.types.pg_type import find_oid
+from pgsvc.sql.types.storage import collation_for
+
+_FK_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+
+
+def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
+    parts = []
+    for a in rel.attrs:
+        t = find_oid(a.type_oid)
+        col = f"{quote_sqlite_ident(a.name)} {t.storage if t else 'TEXT'}"
+        coll = collation_for(a.type_oid)
+        if coll:
+            col += f" COLLATE {coll}"
+        if a.notnull:
+            col += " NOT NULL"
+        parts.append(col)
+    if not parts:
+        parts.append('"pgsvc$nocols" INTEGER')  # PostgreSQL allows zero-column tables; SQLite does not
+    for a in rel.attrs:
+        if a.domain_oid:
+            parts.extend(column_check_clauses(engine, a))
+    for c in rel.constraints:
+        if c.contype == "c":
+            parts.append(f"CONSTRAINT {quote_sqlite_ident(c.name)} CHECK ({check_sql(rel, c.expr, engine)})")
+        elif c.contype == "f":
+            parent = engine.catalog.by_oid[c.frelid]
+            fk = ", ".join(quote_sqlite_ident(rel.attr_by_num(k).name) for k in c.keys)
+            pk = ", ".join(quote_sqlite_ident(parent.attr_by_num(k).name) for k in c.fkeys)
+            parts.append(f"CONSTRAINT {quote_sqlite_ident(c.name)} FOREIGN KEY ({fk}) REFERENCES "
+                         f"{quote_sqlite_ident(parent.sqlite_name)} ({pk}) ON UPDATE {_FK_ACTIONS[c.on_update]} "
+                         f"ON DELETE {_FK_ACTIONS[c.on_delete]}")
+    temp = "TEMP " if rel.schema.startswith("pg_temp_") else ""
+    return f"CREATE {temp}TABLE {quote_sqlite_ident(name or rel.sqlite_name)} ({', '.join(parts)})"
+
+
+def check_sql(rel: C.Relation, expr: str, engine, prefix: str = "") -> str:
+    tr = Translator(engine, engine.catalog, [])
+    tr.scope.add(RangeEntry(rel.name, [ColInfo(a.name, a.type_oid, a.typmod, prefix + quote_sqlite_ident(a.name))
+                                       for a in rel.attrs]))
+    node = pglast.parse_sql(f"SELECT {expr}")[0].stmt.targetList[0].val
+    ex = tr.bool_expr(node, "CHECK")
+    # NULL passes a CHECK in both systems; SQLite fails only on false, like PostgreSQL
+    return ex.sql
