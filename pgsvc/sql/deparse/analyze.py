@@ -14,7 +14,8 @@ What matters for the printed text, and is reproduced here:
   - IN lists become `= ANY (ARRAY[...])`, BETWEEN becomes two comparisons, as the
     PostgreSQL parser transforms them.
 Anything this module does not model raises Unsupported; callers fall back to the stored
-source text.
+source text. The SELECTs inside expressions (sublinks) are analysed by the subclass
+pgsvc.sql.deparse.query.Analyzer, the analyser callers use.
 """
 
 from __future__ import annotations
@@ -24,11 +25,15 @@ from decimal import Decimal
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
 from pgsvc.sql.translate import resolve as R
-from pgsvc.sql.deparse.nodes import (  # noqa: F401 (re-exported: the deparser's node types)
-    ArrayX, BoolTest, BoolX, CaseX, Cast, Const, Distinct, Func, FuncLike, JoinItem, Keyword, Node, NullTest, Op,
+from pgsvc.sql.translate.expr import type_from_typename
+from pgsvc.sql.deparse.nodes import (
+    ArrayX, BoolTest, BoolX, CaseX, Cast, Const, Distinct, Func, FuncLike, Keyword, Node, NullTest, Op,
     Query, RangeEntry, ScalarArrayOp, SubLink, Subscript, Unsupported, Var)
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import text_decoder, text_encoder
+from pgsvc.sql.types.numeric import format_numeric
 from pgsvc.sql.types.pg_type import find_oid
 
 UNKNOWN = O.UNKNOWN
@@ -54,14 +59,21 @@ def literal_text(typ: int, text: str) -> str:
         if low in ("f", "false", "n", "no", "off", "0"):
             return "f"
     try:
-        from pgsvc.sql.types import text_decoder, text_encoder
         return text_encoder(typ)(text_decoder(typ)(text))
     except Exception:  # noqa: BLE001 - keep what was written (the input was accepted at DDL time)
         return text
 
 
-class Analyzer:
-    """Types a raw expression or SELECT against a scope of range entries."""
+def nulls_first(s: ast.SortBy) -> bool:
+    n = s.sortby_nulls
+    if n == enums.SortByNulls.SORTBY_NULLS_DEFAULT:
+        return s.sortby_dir == enums.SortByDir.SORTBY_DESC
+    return n == enums.SortByNulls.SORTBY_NULLS_FIRST
+
+
+class ExprAnalyzer:
+    """Types a raw expression against a scope of range entries (`query`, for the SELECTs
+    inside it, comes from pgsvc.sql.deparse.query.Analyzer)."""
 
     def __init__(self, engine, regclass_name=None) -> None:
         self.engine = engine
@@ -144,7 +156,6 @@ class Analyzer:
             if text.lstrip("-").isdigit():
                 n = int(text)
                 return Const(O.INT8 if -2**63 <= n < 2**63 else O.NUMERIC, text=str(n))
-            from pgsvc.sql.types.numeric import format_numeric
             return Const(O.NUMERIC, text=format_numeric(Decimal(text)))
         if isinstance(v, ast.Boolean):
             return Const(O.BOOL, text="t" if v.boolval else "f")
@@ -158,7 +169,6 @@ class Analyzer:
         return self.resolve_column([f.sval for f in node.fields])
 
     def x_TypeCast(self, node: ast.TypeCast) -> Node:
-        from pgsvc.sql.translate.expr import type_from_typename
         try:
             typ, typmod = type_from_typename(node.typeName)
         except SqlError as e:
@@ -371,7 +381,6 @@ class Analyzer:
         return ArrayX(t.array_oid, elems=[self.coerce(i, elem) for i in items])
 
     def x_FuncCall(self, node: ast.FuncCall) -> Node:
-        from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
         names = [n.sval for n in node.funcname]
         # SQL-syntax calls (POSITION(a IN b), ...): the grammar's pg_catalog.f(...), also as
         # pglast prints them back into the stored source text
@@ -411,8 +420,7 @@ class Analyzer:
                 ret = pt.elem_oid if pt is not None and pt.category == "A" and sig.arg_oids and \
                     sig.arg_oids[0] in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY) else poly
         agg = sig.kind in ("aggregate", "window")
-        from pgsvc.sql.deparse.query import _nulls_first
-        order = [(self.finalize(self.expr(s.node)), s.sortby_dir == enums.SortByDir.SORTBY_DESC, _nulls_first(s))
+        order = [(self.finalize(self.expr(s.node)), s.sortby_dir == enums.SortByDir.SORTBY_DESC, nulls_first(s))
                  for s in node.agg_order or ()]
         return Func(ret, name=name, args=args, agg=agg, distinct=bool(node.agg_distinct), order=order,
                     filter=self._filter(node), over=self.window(node.over))
@@ -428,7 +436,6 @@ class Analyzer:
                         syntax=True)
         if name == "pg_collation_for":
             return Func(O.TEXT, name=name, args=[self.finalize(a) for a in args], syntax=True)
-        from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
         try:
             sig = R.resolve_function(name, [a.typ for a in args], extra=EXTRA_FUNCTIONS)
         except SqlError as e:
@@ -445,9 +452,8 @@ class Analyzer:
             return None
         if over.name or over.refname or over.frameOptions & 1:  # named windows, explicit frames
             raise Unsupported("window name or frame")
-        from pgsvc.sql.deparse.query import _nulls_first
         parts = [self.finalize(self.expr(e)) for e in over.partitionClause or ()]
-        order = [(self.finalize(self.expr(s.node)), s.sortby_dir == enums.SortByDir.SORTBY_DESC, _nulls_first(s))
+        order = [(self.finalize(self.expr(s.node)), s.sortby_dir == enums.SortByDir.SORTBY_DESC, nulls_first(s))
                  for s in over.orderClause or ()]
         return parts, order
 
@@ -476,7 +482,5 @@ class Analyzer:
     # -- queries --
 
     def query(self, node) -> Query:
-        if not isinstance(node, ast.SelectStmt):
-            raise Unsupported(type(node).__name__)
-        from pgsvc.sql.deparse.query import analyze_select
-        return analyze_select(self, node)
+        """A subquery, analysed: pgsvc.sql.deparse.query.Analyzer supplies it."""
+        raise NotImplementedError

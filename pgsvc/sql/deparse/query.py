@@ -11,12 +11,23 @@ from __future__ import annotations
 
 from pglast import ast, enums
 
-from pgsvc.sql.deparse.analyze import Analyzer, JoinItem, Query, RangeEntry, Unsupported, Var
+from pgsvc.sql.catalog.system import relations as syscat
+from pgsvc.sql.deparse.analyze import ExprAnalyzer, nulls_first
+from pgsvc.sql.deparse.nodes import JoinItem, Query, RangeEntry, Unsupported, Var
 from pgsvc.sql.deparse.query_text import query_text  # noqa: F401 (printing, for callers of the analysis)
 from pgsvc.sql.types import oids as O
 
 _JOIN_WORDS = {enums.JoinType.JOIN_INNER: "JOIN", enums.JoinType.JOIN_LEFT: "LEFT JOIN",
                enums.JoinType.JOIN_RIGHT: "RIGHT JOIN", enums.JoinType.JOIN_FULL: "FULL JOIN"}
+
+
+class Analyzer(ExprAnalyzer):
+    """The deparser's analyser: expressions (ExprAnalyzer) and the SELECTs in them and around them."""
+
+    def query(self, node) -> Query:
+        if not isinstance(node, ast.SelectStmt):
+            raise Unsupported(type(node).__name__)
+        return analyze_select(self, node)
 
 
 def analyze_select(an: Analyzer, node: ast.SelectStmt) -> Query:
@@ -137,18 +148,11 @@ def _leaf(q: Query) -> Query:
 def _order_limit(an: Analyzer, q: Query, node: ast.SelectStmt) -> None:
     for s in node.sortClause or ():
         q.order.append((_sort_target(an, q, s.node), s.sortby_dir == enums.SortByDir.SORTBY_DESC,
-                        _nulls_first(s)))
+                        nulls_first(s)))
     if node.limitCount is not None:
         q.limit = an.coerce(an.expr(node.limitCount), O.INT8)
     if node.limitOffset is not None:
         q.offset = an.coerce(an.expr(node.limitOffset), O.INT8)
-
-
-def _nulls_first(s: ast.SortBy) -> bool:
-    n = s.sortby_nulls
-    if n == enums.SortByNulls.SORTBY_NULLS_DEFAULT:
-        return s.sortby_dir == enums.SortByDir.SORTBY_DESC
-    return n == enums.SortByNulls.SORTBY_NULLS_FIRST
 
 
 def _sort_target(an: Analyzer, q: Query, node):
@@ -355,7 +359,6 @@ def _flatten(item) -> list:
 
 
 def _range_var(an: Analyzer, q: Query, rv: ast.RangeVar) -> RangeEntry:
-    from pgsvc.sql.catalog.system import relations as syscat
     cat = an.engine.catalog
     if rv.catalogname:
         raise Unsupported("cross-database")

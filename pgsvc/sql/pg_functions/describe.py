@@ -9,7 +9,7 @@ functions.session_sigs.ENGINE_FUNCTIONS. The pg_catalog relations that use the n
 (pgsvce_node_default, pgsvce_node_check, pgsvce_check_keys) are in
 pgsvc.sql.catalog.system.describe_defs.
 
-Texts are PostgreSQL 15's: pgsvc.sql.deparse.analyze types a stored expression or view
+Texts are PostgreSQL 15's: pgsvc.sql.deparse.query.Analyzer types a stored expression or view
 query the way PostgreSQL's parser would have, and pgsvc.sql.deparse.printing prints it the way
 ruleutils.c does. A construct the deparser does not model prints as it was stored.
 """
@@ -24,7 +24,8 @@ from pglast import ast
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.deparse.printing import expr_text, quote_ident, relation_name
-from pgsvc.sql.deparse.analyze import Analyzer, Var
+from pgsvc.sql.deparse.nodes import Var
+from pgsvc.sql.deparse.query import Analyzer
 from pgsvc.sql.catalog.system.describe_defs import _CLASSOID
 from pgsvc.sql.types import oids as O
 

@@ -101,7 +101,8 @@ def _deparse(engine, text: str, value: tuple[int, int] | None, target: tuple[int
         import pglast
 
         from pgsvc.sql.deparse.printing import expr_text
-        from pgsvc.sql.deparse.analyze import Analyzer, Keyword
+        from pgsvc.sql.deparse.nodes import Keyword
+        from pgsvc.sql.deparse.query import Analyzer
     except ImportError:
         return None
 
