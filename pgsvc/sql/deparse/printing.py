@@ -1,7 +1,7 @@
 """PostgreSQL 15's ruleutils.c for pgsvc: typed nodes (pgsvc.sql.deparse.analyze) back to
 the text PostgreSQL prints for pg_get_expr, pg_get_constraintdef, pg_get_indexdef and
-pg_get_viewdef. This module prints expressions; pgsvc.sql.deparse.query prints queries
-with the same Printer.
+pg_get_viewdef. This module prints expressions; pgsvc.sql.deparse.query_text prints queries
+(and so the sublinks inside expressions) with QueryPrinter, a subclass of this Printer.
 
 The rules reproduced (ruleutils.c's, in its own terms):
   - `pretty` sets PRETTY_PAREN: without it every operator, boolean and test expression
@@ -230,7 +230,7 @@ class Printer:
                 if i:
                     self.put(", ")
                 self.expr(e, True)
-                self.put(_sort_suffix(desc, nulls_first))
+                self.put(sort_suffix(desc, nulls_first))
         self.put(")")
         if n.filter is not None:
             self.put(" FILTER (WHERE ")
@@ -281,7 +281,7 @@ class Printer:
                 if i:
                     self.put(", ")
                 sort_key(self, e)
-                self.put(_sort_suffix(desc, nulls_first))
+                self.put(sort_suffix(desc, nulls_first))
         self.put(")")
 
     def p_CaseX(self, n: CaseX, _si) -> None:
@@ -313,12 +313,15 @@ class Printer:
             need = False
         if need:
             self.put("(")
-        from pgsvc.sql.deparse.query import query_text
-        self.put(query_text(self.engine, n.query, self.pretty, self.level, names_visible=False))
+        self.put(self.subquery_text(n.query))
         self.put("))" if need else ")")
 
+    def subquery_text(self, q) -> str:
+        """A sublink's SELECT as text: pgsvc.sql.deparse.query_text.QueryPrinter prints it."""
+        raise NotImplementedError
 
-def _sort_suffix(desc: bool, nulls_first: bool) -> str:
+
+def sort_suffix(desc: bool, nulls_first: bool) -> str:
     if desc:
         return " DESC" + ("" if nulls_first else " NULLS LAST")
     return " NULLS FIRST" if nulls_first else ""
@@ -418,9 +421,3 @@ def relation_name(engine, rel) -> str:
         return quote_ident(rel.name)
     return quote_ident(rel.schema) + "." + quote_ident(rel.name)
 
-
-def expr_text(engine, node, pretty: bool) -> str:
-    """deparse_expression_pretty for a stored expression (no variable prefixes)."""
-    p = Printer(engine, pretty)
-    p.expr(node, False)
-    return p.text()

@@ -2,12 +2,15 @@
 get_query_def lays them out: clause keywords on their own lines at its indents (8 per
 query level, joins 4 more, wrapped target lists 4 more), every column qualified by its
 range entry's name, a target's AS name unless it equals the column's own name.
-Expressions print through pgsvc.sql.deparse.printing's Printer.
+Expressions print through pgsvc.sql.deparse.printing's Printer; QueryPrinter adds the
+SELECTs inside them (sublinks), so expr_text, for stored expressions, lives here too.
 """
 
 from __future__ import annotations
 
-from pgsvc.sql.deparse.printing import JOIN, STD, VAR, Printer, _sort_suffix, quote_ident, relation_name, sort_key
+from pglast import enums
+
+from pgsvc.sql.deparse.printing import JOIN, STD, VAR, Printer, sort_suffix, quote_ident, relation_name, sort_key
 from pgsvc.sql.deparse.nodes import Const, JoinItem, Query, RangeEntry, Var
 
 
@@ -15,10 +18,24 @@ def query_text(engine, q: Query, pretty: bool, indent: int, col_names: list[str]
                names_visible: bool = True) -> str:
     """get_query_def. names_visible (colNamesVisible): the output column names matter (a
     view, a WITH or FROM subquery), so even "?column?" is written out; not in a sublink."""
-    p = Printer(engine, pretty, varprefix=True, indent=indent)
+    p = QueryPrinter(engine, pretty, varprefix=True, indent=indent)
     p.names_visible = names_visible
     _p_select(p, q, col_names)
     return p.text()
+
+
+def expr_text(engine, node, pretty: bool) -> str:
+    """deparse_expression_pretty for a stored expression (no variable prefixes)."""
+    p = QueryPrinter(engine, pretty)
+    p.expr(node, False)
+    return p.text()
+
+
+class QueryPrinter(Printer):
+    """The Printer for expressions that may hold SELECTs: a sublink prints with get_query_def."""
+
+    def subquery_text(self, q) -> str:
+        return query_text(self.engine, q, self.pretty, self.level, names_visible=False)
 
 
 def _p_with_clause(p: Printer, q: Query) -> None:
@@ -26,7 +43,6 @@ def _p_with_clause(p: Printer, q: Query) -> None:
     p.level += STD
     p.put(" ")
     sep = "WITH RECURSIVE " if q.recursive else "WITH "
-    from pglast import enums
     for name, aliases, cq, materialized in q.ctes:
         p.put(sep + quote_ident(name))
         if aliases:
@@ -61,7 +77,7 @@ def _p_select(p: Printer, q: Query, col_names) -> None:
             if i:
                 p.put(", ")
             _p_sortgroup(p, q, e, force_colno)
-            p.put(_sort_suffix(desc, nulls_first))
+            p.put(sort_suffix(desc, nulls_first))
     if q.offset is not None:
         p.keyword(" OFFSET ", -STD, STD, 0)
         p.expr(q.offset)

@@ -100,7 +100,7 @@ def _deparse(engine, text: str, value: tuple[int, int] | None, target: tuple[int
     try:
         import pglast
 
-        from pgsvc.sql.deparse.printing import expr_text
+        from pgsvc.sql.deparse.query_text import expr_text
         from pgsvc.sql.deparse.nodes import Keyword
         from pgsvc.sql.deparse.query import Analyzer
     except ImportError:
