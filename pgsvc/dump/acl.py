@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pgsvc.dump.introspect import parse_text_array
-from pgsvc.dump.quoting import quote_ident
+from pgsvc.sql.quoting import quote_ident
 
 # privilege letters in aclitem order, and their SQL names
 PRIVILEGE_NAMES = {"a": "INSERT", "r": "SELECT", "w": "UPDATE", "d": "DELETE", "D": "TRUNCATE",

@@ -5,7 +5,8 @@ pg_dump breaks lines), so a diff against a pg_dump of the same schema is small."
 from __future__ import annotations
 
 from pgsvc.dump.introspect import Column, Constraint, Relation, Schema, Sequence, UserType
-from pgsvc.dump.quoting import qualified, quote_ident, quote_literal
+from pgsvc.dump.quoting import quote_literal
+from pgsvc.sql.quoting import quote_ident, quote_qualified
 
 # the bounds a sequence of each type has when MINVALUE/MAXVALUE are not given
 TYPE_MAX = {"smallint": 32767, "integer": 2147483647, "bigint": 9223372036854775807}
@@ -15,7 +16,7 @@ OWNER_KEYWORD = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIE
 
 
 def rel_name(rel: Relation) -> str:
-    return qualified(rel.schema, rel.name)
+    return quote_qualified(rel.schema, rel.name)
 
 
 def create_schema(schema: Schema) -> str:
@@ -23,7 +24,7 @@ def create_schema(schema: Schema) -> str:
 
 
 def type_name(t: UserType) -> str:
-    return qualified(t.schema, t.name)
+    return quote_qualified(t.schema, t.name)
 
 
 def type_keyword(t: UserType) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pgsvc.client import Connection
-from pgsvc.dump.quoting import qualified
+from pgsvc.sql.quoting import quote_qualified
 
 PG_TYPE, PG_CLASS, PG_CONSTRAINT, PG_NAMESPACE, PG_REWRITE = 1247, 1259, 2606, 2615, 2618
 
@@ -178,7 +178,7 @@ def read_columns(conn: Connection, relations: dict[int, Relation]) -> None:
         rel = relations.get(int(relid))
         if rel is not None:
             rel.columns.append(Column(int(attnum), name, type_name, _bool(not_null), default, identity or "",
-                                      generated or "", qualified(coll_schema, coll) if coll else None))
+                                      generated or "", quote_qualified(coll_schema, coll) if coll else None))
 
 
 def read_constraints(conn: Connection, relations: dict[int, Relation]) -> None:
@@ -225,7 +225,7 @@ def read_sequences(conn: Connection, relations: dict[int, Relation]) -> None:
     for rel in relations.values():
         if rel.kind == "S" and rel.sequence is not None:
             last, called = conn.query(
-                f"SELECT last_value, is_called FROM {qualified(rel.schema, rel.name)}").rows[0]
+                f"SELECT last_value, is_called FROM {quote_qualified(rel.schema, rel.name)}").rows[0]
             rel.sequence.last_value, rel.sequence.is_called = int(last), _bool(called)
 
 

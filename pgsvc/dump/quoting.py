@@ -1,29 +1,13 @@
-"""Quoting for the dump script: identifiers, string literals, and COPY's text format.
+"""Quoting for the dump script: string literals and COPY's text format.
 
 The script must mean the same to PostgreSQL 15 and to pgsvc, so names are quoted by
-PostgreSQL's own rule (quote_ident): a name stays bare only when it is lower-case
-letters, digits and '_' (no digit first), and not a keyword other than an unreserved one.
-The keyword lists are PostgreSQL 15's, from pglast (the grammar pgsvc parses with).
+PostgreSQL's own rule, pgsvc.sql.quoting.quote_ident (a module that loads nothing of
+the SQL engine).
 """
 
 from __future__ import annotations
 
 import re
-
-from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
-
-_SAFE_NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
-_NEEDS_QUOTING = frozenset(RESERVED_KEYWORDS) | frozenset(TYPE_FUNC_NAME_KEYWORDS) | frozenset(COL_NAME_KEYWORDS)
-
-
-def quote_ident(name: str) -> str:
-    if _SAFE_NAME.match(name) and name not in _NEEDS_QUOTING:
-        return name
-    return '"' + name.replace('"', '""') + '"'
-
-
-def qualified(schema: str, name: str) -> str:
-    return f"{quote_ident(schema)}.{quote_ident(name)}"
 
 
 def quote_literal(value: str) -> str:

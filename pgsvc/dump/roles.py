@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from pgsvc.client import Connection
 from pgsvc.dump.introspect import parse_text_array
-from pgsvc.dump.quoting import quote_ident, quote_literal
+from pgsvc.dump.quoting import quote_literal
+from pgsvc.sql.quoting import quote_ident
 
 # settings whose values are lists of names, each quoted on its own (GUC_LIST_QUOTE)
 LIST_SETTINGS = {"search_path", "temp_tablespaces", "session_preload_libraries",

@@ -14,11 +14,11 @@ from typing import BinaryIO
 from pgsvc.client import (ClientError, ConnInfoError, ConnParams, Connection, ServerError, connect,
                           password_from_file, resolve)
 from pgsvc.dump.options import DumpOptions
-from pgsvc.dump.quoting import quote_ident
 from pgsvc.dump.roles import (membership_statement, read_memberships, read_roles, role_statements,
                               user_config_block)
 from pgsvc.dump.script import (SET_LINES, DumpError, begin_snapshot, connect_name, create_database_statements,
                                dump_database)
+from pgsvc.sql.quoting import quote_ident
 
 
 class DumpFailure(Exception):

@@ -26,8 +26,9 @@ from pgsvc.dump.introspect import (PG_CLASS, PG_CONSTRAINT, PG_NAMESPACE, PG_TYP
                                 UserType, read_database)
 from pgsvc.dump.options import DumpOptions
 from pgsvc.dump.order import dependency_order
-from pgsvc.dump.quoting import parse_copy_row, quote_ident, quote_literal
+from pgsvc.dump.quoting import parse_copy_row, quote_literal
 from pgsvc.dump.roles import database_config_statements
+from pgsvc.sql.quoting import quote_ident
 
 # pg_dump's preamble, less check_function_bodies, xmloption and default_table_access_method
 # (pgsvc has none of them, and the script needs none of them)

@@ -357,6 +357,50 @@ def test_format_and_variadic(conns, sql):
     same(conns, sql)
 
 
+# --- identifier quoting: quote_ident, format('%I') and every name pgsvc prints -------------------
+
+def test_quote_ident_of_every_keyword_and_odd_name(conns):
+    """PostgreSQL's quote_identifier over all its keywords (only unreserved ones stay bare) and
+    names that need quotes for other reasons ('$', upper case, non-ASCII, a leading digit)."""
+    _, ref = conns
+    words = [w for (w,) in _run(ref, "SELECT word FROM pg_get_keywords() ORDER BY word")[1]]
+    names = words + ["a$b", "_x1$", "Mixed", "1abc", "été", "", 'q"x', "my table", "_x", "a_1", "x1"]
+    # '%%' is psycopg's escape for a '%' in a statement with parameters
+    compare_table(conns, "v, quote_ident(v), format('%%I', v), format('%%I.%%I|%%s', f, v, quote_literal(v))",
+                  [(name, "Sch") for name in names])
+
+
+@pytest.fixture(scope="module")
+def quoted_objects(conns):
+    for c in conns:
+        c.execute('CREATE SCHEMA "Sch"')
+        c.execute('CREATE TYPE "a$b" AS ENUM (\'x\', \'y\')')
+        c.execute('CREATE TYPE "Sch"."table" AS ENUM (\'z\')')
+        c.execute('CREATE TABLE "select" (id int PRIMARY KEY, "a$b" int NOT NULL, "Mixed" text NOT NULL, '
+                  '"table" "a$b", name text, "int" int)')
+        c.execute('CREATE TABLE "Sch"."user" (k int)')
+        c.execute('CREATE VIEW "order" AS SELECT s.id, s."a$b", s."Mixed" AS "left", s."table", s.name, s."int" '
+                  'FROM "select" s WHERE s."a$b" > 0')
+    return conns
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT quote_ident('select'), quote_ident('a$b'), format('%I', 'table'), quote_ident('name'), "
+    "quote_ident('Mixed'), quote_ident('q\"x'), format('%I', 'left'), format('%I', 'int')",
+    "SELECT '\"select\"'::regclass::text, '\"order\"'::regclass::text, '\"Sch\".\"user\"'::regclass::text",
+    "SELECT '\"a$b\"'::regtype::text, '\"Sch\".\"table\"'::regtype::text, format_type('\"a$b\"'::regtype, NULL), "
+    "'\"Sch\"'::regnamespace::text",
+    "SELECT 'left'::regproc::text, 'left(text,int)'::regprocedure::text, "
+    "'pg_catalog.\"overlay\"(text,text,int)'::regprocedure::text",
+    "SELECT pg_get_viewdef('\"order\"'::regclass, true)", "SELECT pg_get_viewdef('\"order\"'::regclass)",
+    "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = '\"select\"'::regclass",
+    "SELECT check_clause FROM information_schema.check_constraints WHERE constraint_schema = 'public' "
+    "AND check_clause IN ('a$b IS NOT NULL', 'Mixed IS NOT NULL', 'id IS NOT NULL') ORDER BY 1",
+])
+def test_identifiers_print_quoted_as_postgresql(quoted_objects, sql):
+    same(quoted_objects, sql)
+
+
 # --- misspelt columns, generate_series step -----------------------------------------------------
 
 @pytest.mark.parametrize("sql", [

@@ -32,14 +32,6 @@ def test_split_names_rejects_bad_syntax_with_42602(text):
     assert (e.value.sqlstate, e.value.message) == ("42602", "invalid name syntax")
 
 
-@pytest.mark.parametrize("name, quoted", [
-    ("pg_class", "pg_class"), ("Mixed", '"Mixed"'), ("select", '"select"'), ("a b", '"a b"'),
-    ("name", "name"), ("user", '"user"'), ('q"x', '"q""x"'), ("_x1$", "_x1$"),
-])
-def test_quote_ident_follows_quote_identifier(name, quoted):
-    assert regtypes.quote_ident(name) == quoted
-
-
 @pytest.mark.parametrize("value, pretty", [
     (0, "0 bytes"), (10239, "10239 bytes"), (10240, "10 kB"), (10752, "11 kB"), (20971519, "20 MB"),
     (-10240, "-10 kB"), (-20971520, "-20 MB"), (10**15, "909 TB"), (10**18, "888 PB"),

@@ -18,25 +18,12 @@ from pgsvc.dump.introspect import Sequence, parse_text_array
 from pgsvc.dump.ddl import sequence_options
 from pgsvc.dump.options import DumpOptions, matches
 from pgsvc.dump.order import dependency_order
-from pgsvc.dump.quoting import parse_copy_row, qualified, quote_ident, quote_literal
+from pgsvc.dump.quoting import parse_copy_row, quote_literal
 from pgsvc.dump.roles import set_clause, split_list
 from pgsvc.dump.script import connect_name
 
 
-@pytest.mark.parametrize("name, quoted", [
-    ("orders", "orders"), ("_x1", "_x1"), ("Orders", '"Orders"'), ("1abc", '"1abc"'),
-    ("my table", '"my table"'), ('say "hi"', '"say ""hi"""'), ("a$b", '"a$b"'), ("ünï", '"ünï"'),
-    ("user", '"user"'),      # reserved
-    ("int", '"int"'),        # column-name keyword
-    ("left", '"left"'),      # type/function-name keyword
-    ("name", "name"), ("comment", "comment"), ("text", "text"),  # unreserved: bare, as quote_ident
-])
-def test_quote_ident_follows_postgres(name, quoted):
-    assert quote_ident(name) == quoted
-
-
-def test_qualified_and_literals():
-    assert qualified("Sales", "order") == '"Sales"."order"'
+def test_literals():
     assert quote_literal("it's") == "'it''s'"
     # standard_conforming_strings is on in the script: a backslash is just a character
     assert quote_literal("back\\slash") == "'back\\slash'"

@@ -210,9 +210,3 @@ def test_view_queries_print_as_postgresql(engine):
         " SELECT t.id,\n    rank() OVER (PARTITION BY t.code ORDER BY t.price DESC) AS rank\n   FROM t;")
     assert viewdef("VALUES (1, 'a'), (2, NULL)") == " VALUES (1,'a'::text), (2,NULL::text);"
     assert viewdef("SELECT x.p FROM u AS x(p)") == " SELECT x.p\n   FROM u x(p, t_id, label);"
-
-
-def test_identifiers_quoted_as_postgresql():
-    from pgsvc.sql.deparse.printing import quote_ident
-    assert [quote_ident(n) for n in ("abc", "a_1", "Abc", "select", "my view", "été", "a$b", "_x")] == \
-        ["abc", "a_1", '"Abc"', '"select"', '"my view"', '"été"', '"a$b"', "_x"]

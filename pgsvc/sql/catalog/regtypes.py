@@ -25,6 +25,7 @@ import re
 from functools import lru_cache
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.quoting import quote_ident, quote_qualified
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.regoid import RegOid
 
@@ -86,18 +87,8 @@ def _bad_name() -> SqlError:
     return SqlError("42602", "invalid name syntax")
 
 
-def quote_ident(name: str) -> str:
-    """quote_identifier: bare when lower-case, simple and not a (non-unreserved) keyword."""
-    if re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
-        from pglast import keywords
-        if name not in keywords.RESERVED_KEYWORDS and name not in keywords.TYPE_FUNC_NAME_KEYWORDS \
-                and name not in keywords.COL_NAME_KEYWORDS:
-            return name
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _qualify(schema: str, name: str, visible: bool) -> str:
-    return quote_ident(name) if visible else f"{quote_ident(schema)}.{quote_ident(name)}"
+    return quote_ident(name) if visible else quote_qualified(schema, name)
 
 
 # --- PostgreSQL 15's functions and operators ---------------------------------------------

@@ -12,7 +12,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.api import Column, CopySpec
 from pgsvc.sql.commands.columns import to_column
 from pgsvc.sql.statement import Result, Statement
-from pgsvc.sql.translate.expr import quote_ident
+from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.names import ColInfo
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.typmod import apply_typmod
@@ -129,14 +129,14 @@ def translate_copy(engine, tr, text: str, node: ast.CopyStmt) -> Statement:
         from pgsvc.sql.translate.dml import column_default
         rest = [a for a in rel.attrs if a not in attrs and column_default(a) is not None]
         defaults = [tr.default_expr(rel, a).sql for a in rest]
-        names = ", ".join(quote_ident(a.name) for a in attrs + rest)
+        names = ", ".join(quote_sqlite_ident(a.name) for a in attrs + rest)
         values = ", ".join([f"?{i + 1}" for i in range(len(attrs))] + defaults)
-        stmt.sqlite_sql = f"INSERT INTO {quote_ident(rel.sqlite_name)} ({names}) VALUES ({values})"
+        stmt.sqlite_sql = f"INSERT INTO {quote_sqlite_ident(rel.sqlite_name)} ({names}) VALUES ({values})"
         stmt.extra["attrs"] = attrs
         stmt.handler = lambda e, s, p: Result(None, [], "COPY", 0)
     else:
-        sel = ", ".join(quote_ident(a.name) for a in attrs)
-        stmt.sqlite_sql = f"SELECT {sel} FROM {quote_ident(rel.sqlite_name)}"
+        sel = ", ".join(quote_sqlite_ident(a.name) for a in attrs)
+        stmt.sqlite_sql = f"SELECT {sel} FROM {quote_sqlite_ident(rel.sqlite_name)}"
         stmt.columns = cols
         stmt.handler = _copy_out
     return stmt

@@ -25,7 +25,7 @@ from pgsvc.settings import PLANNER_SETTINGS
 from pgsvc.sql.catalog import identity
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.commands.cluster_ddl import done, make_statement
-from pgsvc.sql.deparse.printing import quote_ident
+from pgsvc.sql.quoting import quote_ident
 
 # settings whose list elements are quoted as identifiers when stored (GUC_LIST_QUOTE)
 LIST_QUOTE = {"search_path", "temp_tablespaces", "session_preload_libraries",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from pgsvc.sql.translate.expr import quote_ident
+from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.types import sqlite_adapter, text_encoder
 
 
@@ -35,7 +35,7 @@ def _fmt_values(engine, rel, attnums, values) -> list[str]:
 
 
 def _json_row(prefix: str, attrs) -> str:
-    return "json_array(" + ", ".join(f"{prefix}.{quote_ident(a.name)}" for a in attrs) + ")"
+    return "json_array(" + ", ".join(f"{prefix}.{quote_sqlite_ident(a.name)}" for a in attrs) + ")"
 
 
 def _probe(engine, stmt, values, triggers: list[str]) -> list | None:
@@ -62,10 +62,10 @@ def _probe(engine, stmt, values, triggers: list[str]) -> list | None:
 
 
 def unique_detail(engine, stmt, values, rel, keys: list[int]) -> str | None:
-    t = quote_ident(rel.sqlite_name)
-    cond = " AND ".join(f"x.{quote_ident(rel.attr_by_num(k).name)} = NEW.{quote_ident(rel.attr_by_num(k).name)}"
+    t = quote_sqlite_ident(rel.sqlite_name)
+    cond = " AND ".join(f"x.{quote_sqlite_ident(rel.attr_by_num(k).name)} = NEW.{quote_sqlite_ident(rel.attr_by_num(k).name)}"
                         for k in keys)
-    keyrow = "json_array(" + ", ".join(f"NEW.{quote_ident(rel.attr_by_num(k).name)}" for k in keys) + ")"
+    keyrow = "json_array(" + ", ".join(f"NEW.{quote_sqlite_ident(rel.attr_by_num(k).name)}" for k in keys) + ")"
     raise_ = f"SELECT pgsvce_diag({keyrow})"
     trig = [f"BEFORE INSERT ON main.{t} WHEN EXISTS (SELECT 1 FROM main.{t} AS x WHERE {cond}) "
             f"BEGIN {raise_}; END",
@@ -80,7 +80,7 @@ def unique_detail(engine, stmt, values, rel, keys: list[int]) -> str | None:
 
 def failing_row_detail(engine, stmt, values, rel, condition: str) -> str | None:
     """condition: SQL over NEW."col" that is true for a violating row."""
-    t = quote_ident(rel.sqlite_name)
+    t = quote_sqlite_ident(rel.sqlite_name)
     raise_ = f"SELECT pgsvce_diag({_json_row('NEW', rel.attrs)})"
     trig = [f"BEFORE INSERT ON main.{t} WHEN {condition} BEGIN {raise_}; END",
             f"BEFORE UPDATE ON main.{t} WHEN {condition} BEGIN {raise_}; END"]
@@ -107,10 +107,10 @@ def foreign_key_error(engine, stmt, values, rel):
         ccols = [child.attr_by_num(k).name for k in con.keys]
         pcols = [parent.attr_by_num(k).name for k in con.fkeys]
         if mode == "child":
-            t, p = quote_ident(child.sqlite_name), quote_ident(parent.sqlite_name)
-            notnull = " AND ".join(f"NEW.{quote_ident(c)} IS NOT NULL" for c in ccols)
-            match = " AND ".join(f"x.{quote_ident(pc)} = NEW.{quote_ident(cc)}" for cc, pc in zip(ccols, pcols))
-            row = "json_array(" + ", ".join(f"NEW.{quote_ident(c)}" for c in ccols) + ")"
+            t, p = quote_sqlite_ident(child.sqlite_name), quote_sqlite_ident(parent.sqlite_name)
+            notnull = " AND ".join(f"NEW.{quote_sqlite_ident(c)} IS NOT NULL" for c in ccols)
+            match = " AND ".join(f"x.{quote_sqlite_ident(pc)} = NEW.{quote_sqlite_ident(cc)}" for cc, pc in zip(ccols, pcols))
+            row = "json_array(" + ", ".join(f"NEW.{quote_sqlite_ident(c)}" for c in ccols) + ")"
             cond = f"{notnull} AND NOT EXISTS (SELECT 1 FROM main.{p} AS x WHERE {match})"
             trig = [f"BEFORE INSERT ON main.{t} WHEN {cond} BEGIN SELECT pgsvce_diag({row}); END",
                     f"BEFORE UPDATE ON main.{t} WHEN {cond} BEGIN SELECT pgsvce_diag({row}); END"]
@@ -122,9 +122,9 @@ def foreign_key_error(engine, stmt, values, rel):
                                 detail=f'Key ({", ".join(ccols)})=({", ".join(vals)}) is not present in table '
                                        f'"{parent.name}".', constraint=con.name, table=child.name)
         else:
-            p, t = quote_ident(parent.sqlite_name), quote_ident(child.sqlite_name)
-            match = " AND ".join(f"x.{quote_ident(cc)} = OLD.{quote_ident(pc)}" for cc, pc in zip(ccols, pcols))
-            row = "json_array(" + ", ".join(f"OLD.{quote_ident(c)}" for c in pcols) + ")"
+            p, t = quote_sqlite_ident(parent.sqlite_name), quote_sqlite_ident(child.sqlite_name)
+            match = " AND ".join(f"x.{quote_sqlite_ident(cc)} = OLD.{quote_sqlite_ident(pc)}" for cc, pc in zip(ccols, pcols))
+            row = "json_array(" + ", ".join(f"OLD.{quote_sqlite_ident(c)}" for c in pcols) + ")"
             cond = f"EXISTS (SELECT 1 FROM main.{t} AS x WHERE {match})"
             trig = [f"BEFORE DELETE ON main.{p} WHEN {cond} BEGIN SELECT pgsvce_diag({row}); END",
                     f"BEFORE UPDATE ON main.{p} WHEN {cond} BEGIN SELECT pgsvce_diag({row}); END"]

@@ -18,6 +18,7 @@ from pgsvc.sql.statement import Result, Statement, convert_rows
 from pgsvc.sql.types.textio import decode_text
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.quoting import quote_sqlite_ident
 from datetime import UTC, datetime
 
 _TXN_EXIT = {"ROLLBACK", "COMMIT"}
@@ -203,7 +204,6 @@ class Runner:
         """Add PostgreSQL's detail to a constraint violation (error path only)."""
         from pgsvc.sql.exec import diagnose
         from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
-        from pgsvc.sql.translate.expr import quote_ident
         rel = self.catalog.by_oid.get(stmt.extra["relid"])
         try:
             if err.sqlstate == "23503":
@@ -216,7 +216,7 @@ class Runner:
                     err.detail = diagnose.unique_detail(self, stmt, values, rel, ix.keys)
             elif err.sqlstate == "23502" and err.column:
                 err.detail = diagnose.failing_row_detail(self, stmt, values, rel,
-                                                         f"NEW.{quote_ident(err.column)} IS NULL")
+                                                         f"NEW.{quote_sqlite_ident(err.column)} IS NULL")
             elif err.sqlstate == "23514":
                 con = next((c for c in rel.constraints if c.name == err.constraint), None)
                 if con is not None:

@@ -16,6 +16,7 @@ from pgsvc.sql.functions import jsonarr as J
 from pgsvc.sql.functions.context import FunctionContext
 from pgsvc.sql.functions.core_udfs import pg_regex
 from pgsvc.sql.functions.values import dec, num_out, to_python
+from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types.interval import justify_days, justify_hours, justify_interval
 from pgsvc.sql.types.jsontext import dumps_jsonb, loads
@@ -70,13 +71,6 @@ def _initcap(s):
         out.append(c.lower() if prev_alnum else c.upper())
         prev_alnum = c.isalnum()
     return "".join(out)
-
-
-def _quote_ident(s):
-    import re
-    if re.fullmatch(r"[a-z_][a-z0-9_$]*", s):
-        return s
-    return '"' + s.replace('"', '""') + '"'
 
 
 def _quote_literal(s):
@@ -279,7 +273,7 @@ def _format(fmt, *args):
         elif kind == "I":
             if value is None:
                 raise SqlError("22004", "null values cannot be formatted as an SQL identifier")
-            text = _quote_ident(str(value))
+            text = quote_ident(str(value))
         else:
             text = "NULL" if value is None else _quote_literal(str(value))
         out.append(text.ljust(width) if left else text.rjust(width))
@@ -432,7 +426,7 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_chr": (1, _n(lambda n: chr(n) if 0 < n < 0x110000 else _raise(
             "54000", "requested character too large for encoding: " + str(n)))),
         "pgsvc_to_hex": (1, _n(lambda n: format(n & 0xFFFFFFFFFFFFFFFF if n < 0 else n, "x"))),
-        "pgsvc_quote_ident": (1, _n(_quote_ident)),
+        "pgsvc_quote_ident": (1, _n(quote_ident)),
         "pgsvc_quote_literal": (1, _n(_quote_literal)),
         "pgsvc_quote_nullable": (1, lambda s: "NULL" if s is None else _quote_literal(s)),
         "pgsvc_regexp_replace": (4, _n(_regexp_replace)),

@@ -16,7 +16,8 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.database import Attr, Relation
-from pgsvc.sql.translate.expr import Ex, _loc, quote_ident
+from pgsvc.sql.translate.expr import Ex, _loc
+from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import format_type
@@ -69,7 +70,7 @@ class DmlMixin:
 
     def table_entry(self, rel: Relation, alias: str, sql_alias: str | None) -> RangeEntry:
         prefix = f"{sql_alias}." if sql_alias else ""
-        cols = [ColInfo(a.name, a.type_oid, a.typmod, f"{prefix}{quote_ident(a.name)}", rel.oid, a.attnum,
+        cols = [ColInfo(a.name, a.type_oid, a.typmod, f"{prefix}{quote_sqlite_ident(a.name)}", rel.oid, a.attnum,
                         a.notnull) for a in rel.attrs]
         return RangeEntry(alias, cols, rel)
 
@@ -142,13 +143,13 @@ class DmlMixin:
             exprs += [self.default_expr(rel, a).sql for a in rest]
             names = [a.name for a in attrs + rest]
             source = f"SELECT {', '.join(exprs)} FROM {q.sql_paren()} AS s WHERE 1"
-        cols_sql = f" ({', '.join(quote_ident(n) for n in names)})" if names else ""
+        cols_sql = f" ({', '.join(quote_sqlite_ident(n) for n in names)})" if names else ""
         sa = self.new_alias(alias)
         self.scope = Scope()
         self.scope.add(self.table_entry(rel, alias, sa))
         conflict = self.on_conflict(node.onConflictClause, rel, sa) if node.onConflictClause else ""
         returning = self.returning(node.returningList, rel, alias, sa)
-        sql = f"{with_sql}INSERT INTO {quote_ident(rel.sqlite_name)} AS {sa}{cols_sql} {source}{conflict}"
+        sql = f"{with_sql}INSERT INTO {quote_sqlite_ident(rel.sqlite_name)} AS {sa}{cols_sql} {source}{conflict}"
         return Dml(sql + (returning[0] if returning else ""), "INSERT", returning[1] if returning else None, rel)
 
     def identity_always(self, node, a: Attr) -> None:
@@ -193,13 +194,13 @@ class DmlMixin:
             if not self.has_unique(rel, cols):
                 raise SqlError("42P10", "there is no unique or exclusion constraint matching the ON CONFLICT "
                                "specification")
-            target = f" ({', '.join(quote_ident(c) for c in cols)})"
+            target = f" ({', '.join(quote_sqlite_ident(c) for c in cols)})"
         if oc.action == enums.OnConflictAction.ONCONFLICT_NOTHING:
             return f" ON CONFLICT{target} DO NOTHING"
         if not target:
             raise SqlError("42601", "ON CONFLICT DO UPDATE requires inference specification or constraint name",
                            hint="For example, ON CONFLICT (column_name).")
-        excluded = [ColInfo(a.name, a.type_oid, a.typmod, f"excluded.{quote_ident(a.name)}", rel.oid, a.attnum)
+        excluded = [ColInfo(a.name, a.type_oid, a.typmod, f"excluded.{quote_sqlite_ident(a.name)}", rel.oid, a.attnum)
                     for a in rel.attrs]
         self.scope.add(RangeEntry("excluded", excluded))
         sets = self.set_list(oc.targetList, rel)
@@ -235,7 +236,7 @@ class DmlMixin:
                 val = self.default_expr(rel, a)
             else:
                 val = self.assign(self.expr(rt.val), a, _loc(rt.val))
-            parts.append(f"{quote_ident(a.name)} = {val.sql}")
+            parts.append(f"{quote_sqlite_ident(a.name)} = {val.sql}")
         return ", ".join(parts)
 
     def multi_assign(self, rt, rel: Relation, sources: dict) -> str:
@@ -251,7 +252,7 @@ class DmlMixin:
             item = src.args[m.colno - 1]
             val = self.default_expr(rel, a) if isinstance(item, ast.SetToDefault) else \
                 self.assign(self.expr(item), a, _loc(item))
-            return f"{quote_ident(a.name)} = {val.sql}"
+            return f"{quote_sqlite_ident(a.name)} = {val.sql}"
         if isinstance(src, ast.SubLink):
             key = id(src)
             if key not in sources:
@@ -261,7 +262,7 @@ class DmlMixin:
                 raise SqlError("42601", "number of columns does not match number of values", position=_loc(rt))
             c = sub.columns[m.colno - 1]
             val = self.assign(Ex(self.scalar_subquery_sql(sub, m.colno - 1), c.oid, c.typmod), a)
-            return f"{quote_ident(a.name)} = {val.sql}"
+            return f"{quote_sqlite_ident(a.name)} = {val.sql}"
         raise SqlError("42601", "source for a multiple-column UPDATE item must be a sub-SELECT or ROW() expression",
                        position=_loc(src))
 
@@ -301,7 +302,7 @@ class DmlMixin:
             where = f" WHERE {self.bool_expr(node.whereClause, 'WHERE').sql}"
             self.agg_forbidden = None
         returning = self.returning(node.returningList, rel, alias, sa, others=bool(node.fromClause))
-        sql = f"{with_sql}UPDATE {quote_ident(rel.sqlite_name)} AS {sa} SET {sets}{from_sql}{where}"
+        sql = f"{with_sql}UPDATE {quote_sqlite_ident(rel.sqlite_name)} AS {sa} SET {sets}{from_sql}{where}"
         return Dml(sql + (returning[0] if returning else ""), "UPDATE", returning[1] if returning else None, rel)
 
     def delete(self, node: ast.DeleteStmt) -> Dml:
@@ -325,7 +326,7 @@ class DmlMixin:
             # SQLite has no DELETE ... USING: the same rows are those with a matching USING row
             where = f" WHERE EXISTS (SELECT 1{using}{where})"
         returning = self.returning(node.returningList, rel, alias, sa, others=bool(node.usingClause))
-        sql = f"{with_sql}DELETE FROM {quote_ident(rel.sqlite_name)} AS {sa}{where}"
+        sql = f"{with_sql}DELETE FROM {quote_sqlite_ident(rel.sqlite_name)} AS {sa}{where}"
         return Dml(sql + (returning[0] if returning else ""), "DELETE", returning[1] if returning else None, rel)
 
 

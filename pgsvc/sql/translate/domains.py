@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
-from pgsvc.sql.translate.expr import quote_ident
+from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.types import usertypes as U
 
 
@@ -42,7 +42,7 @@ def domain_chain(oid: int) -> list[U.UserType]:
 def column_check_clauses(engine, a: C.Attr) -> list[str]:
     """table_sql's CHECK clauses for a domain column (named so that sqlerr can report
     PostgreSQL's domain errors: "pgsvc$dom$<type oid>$<constraint>")."""
-    col = quote_ident(a.name)
+    col = quote_sqlite_ident(a.name)
     out = []
     outer = a.domain_oid  # errors name the column's domain, whichever domain of the chain has the check
     for ut in domain_chain(a.domain_oid):
@@ -50,7 +50,7 @@ def column_check_clauses(engine, a: C.Attr) -> list[str]:
             out.append(f'CONSTRAINT "pgsvc$domnn${outer}" CHECK ({col} IS NOT NULL)')
         for c in ut.checks:
             cond = domain_check_sql(engine, a.type_oid, a.typmod, c.expr, col)
-            out.append(f"CONSTRAINT {quote_ident(f'pgsvc$dom${outer}${c.name}')} CHECK ({cond})")
+            out.append(f"CONSTRAINT {quote_sqlite_ident(f'pgsvc$dom${outer}${c.name}')} CHECK ({cond})")
     return out
 
 

@@ -64,10 +64,6 @@ def sql_literal(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def type_from_typename(tn: ast.TypeName, tx=None) -> tuple[int, int]:
     """(oid, typmod) of a TypeName node; a domain gives its base type and typmod."""
     oid, typmod, _ = typename_with_domain(tn, tx)
@@ -713,4 +709,4 @@ def _cast_name(oid: int) -> str:
     return t.name
 
 
-__all__ = ["Ex", "ExprMixin", "sql_literal", "quote_ident", "type_from_typename", "fold_names"]
+__all__ = ["Ex", "ExprMixin", "sql_literal", "type_from_typename", "fold_names"]

@@ -19,7 +19,8 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.catalog.system import information_schema as infoschema
 from pgsvc.sql.catalog.system import relations as syscat
-from pgsvc.sql.translate.expr import Ex, _collate, _loc, quote_ident
+from pgsvc.sql.translate.expr import Ex, _collate, _loc
+from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.lateral import LateralMixin
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.types import oids as O
@@ -76,7 +77,7 @@ class SelectMixin(LateralMixin):
             sub = self.subquery(q)
             cols = self._cte_cols(cte, sub.columns)
             self.ctes[name] = cols
-            parts.append(f"{quote_ident('cte_' + name)}({', '.join('c%d' % i for i in range(len(cols)))}) "
+            parts.append(f"{quote_sqlite_ident('cte_' + name)}({', '.join('c%d' % i for i in range(len(cols)))}) "
                          f"AS ({sub.sql})")
         return ("WITH RECURSIVE " if w.recursive else "WITH ") + ", ".join(parts) + " "
 
@@ -379,7 +380,7 @@ class SelectMixin(LateralMixin):
 
     def new_alias(self, name: str) -> str:
         self.alias_seq += 1
-        return quote_ident(f"{name}_{self.alias_seq}")
+        return quote_sqlite_ident(f"{name}_{self.alias_seq}")
 
     def range_var(self, rv: ast.RangeVar) -> str:
         name = rv.relname
@@ -391,7 +392,7 @@ class SelectMixin(LateralMixin):
             entry = [ColInfo(colnames[i] if i < len(colnames) else c.name, c.oid, c.typmod, f"{sa}.c{i}")
                      for i, c in enumerate(cols)]
             self.scope.add(RangeEntry(alias, entry), _loc(rv))
-            return f"{quote_ident('cte_' + name)} AS {sa}"
+            return f"{quote_sqlite_ident('cte_' + name)} AS {sa}"
         # pg_catalog relations first, information_schema's when named (or on the search path)
         rel = syscat.lookup(self, rv) or infoschema.lookup(self, rv) or self.relation(rv)
         if rel.schema not in ("pg_catalog", "information_schema"):  # both readable by PUBLIC
@@ -409,17 +410,17 @@ class SelectMixin(LateralMixin):
         sa = self.new_alias(alias)
         colnames = [c.sval for c in rv.alias.colnames or ()] if rv.alias else []
         cols = [ColInfo(colnames[i] if i < len(colnames) else a.name, a.type_oid, a.typmod,
-                        f'{sa}.{quote_ident(a.name)}', rel.oid, a.attnum, a.notnull)
+                        f'{sa}.{quote_sqlite_ident(a.name)}', rel.oid, a.attnum, a.notnull)
                 for i, a in enumerate(rel.attrs)]
         self.scope.add(RangeEntry(alias, cols, rel), _loc(rv))
         children = self.descendants(rel) if rv.inh else []
         if children:
             # parent* (the default): the parent's rows and every descendant's, in the parent's columns
-            names = ", ".join(quote_ident(a.name) for a in rel.attrs)
-            parts = [f"SELECT {names} FROM {quote_ident(rel.sqlite_name)}"]
-            parts += [f"SELECT {names} FROM {quote_ident(c.sqlite_name)}" for c in children]
+            names = ", ".join(quote_sqlite_ident(a.name) for a in rel.attrs)
+            parts = [f"SELECT {names} FROM {quote_sqlite_ident(rel.sqlite_name)}"]
+            parts += [f"SELECT {names} FROM {quote_sqlite_ident(c.sqlite_name)}" for c in children]
             return f"({' UNION ALL '.join(parts)}) AS {sa}"
-        return f"{quote_ident(rel.sqlite_name)} AS {sa}"
+        return f"{quote_sqlite_ident(rel.sqlite_name)} AS {sa}"
 
     def need_lock_privileges(self, clauses) -> None:
         """FOR UPDATE/SHARE needs UPDATE on the locked tables too (PostgreSQL's

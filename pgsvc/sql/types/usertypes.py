@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.quoting import quote_ident, quote_qualified
 from pgsvc.sql.types.pg_type import PgType, find_oid, install_user_types
 
 
@@ -196,22 +197,12 @@ def is_visible(oid: int) -> bool:
     return lookup(None, ut.name) is ut
 
 
-def _quote(name: str) -> str:
-    import re
-    if re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
-        from pglast import keywords  # quote_identifier: every keyword but unreserved ones
-        if name not in keywords.RESERVED_KEYWORDS and name not in keywords.TYPE_FUNC_NAME_KEYWORDS \
-                and name not in keywords.COL_NAME_KEYWORDS:
-            return name
-    return '"' + name.replace('"', '""') + '"'
-
-
 def display_name(oid: int) -> str:
     """format_type of a user type: quoted as needed, schema-qualified when not visible."""
     ut = _TYPES[oid]
     if is_visible(oid):
-        return _quote(ut.name)
-    return f"{_quote(ut.schema)}.{_quote(ut.name)}"
+        return quote_ident(ut.name)
+    return quote_qualified(ut.schema, ut.name)
 
 
 # --- enum values ---------------------------------------------------------------------------

@@ -181,10 +181,11 @@ _REF_KEY = '''(SELECT uc.oid FROM main."pgsvc$constraint" uc
 _RULE = lambda col: (f"CASE {col} WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' "
                      f"WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END")
 
-# NOT NULL constraints appear as CHECK constraints named as PostgreSQL names them
+# NOT NULL constraints appear as CHECK constraints named as PostgreSQL names them; PostgreSQL 15
+# writes the column name into the clause unquoted
 _NOT_NULL = f'''SELECT n.nspname AS nspname, c.relname AS relname, c.oid AS relid,
         n.oid || '_' || c.oid || '_' || a.attnum || '_not_null' AS conname,
-        pgsvc_quote_ident(a.attname) || ' IS NOT NULL' AS clause
+        a.attname || ' IS NOT NULL' AS clause
     FROM {_RELS} JOIN main."pgsvc$attribute" a ON a.relid = c.oid
     WHERE c.relkind = 'r' AND a.attnotnull AND {_visible(NOT_SELECT)}'''
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
+from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.types import oids as O
 
 B, C, N, T, I2, I4, OID, F4 = O.BOOL, O.CHAR, O.NAME, O.TEXT, O.INT2, O.INT4, O.OID, O.FLOAT4
@@ -149,7 +150,7 @@ def _other_descriptions() -> dict:
 def function_definition(row: tuple) -> str:
     """pg_get_functiondef of a built-in function: CREATE OR REPLACE FUNCTION as PostgreSQL
     prints it (arguments with defaults, RETURNS, LANGUAGE, the options line, AS $function$)."""
-    from pgsvc.sql.catalog.regtypes import proc_row, quote_ident
+    from pgsvc.sql.catalog.regtypes import proc_row
     lang = {r[0]: r[1] for r in language_rows()}.get(row[4], "internal")
     out = [f"CREATE OR REPLACE FUNCTION {quote_ident('pg_catalog')}.{quote_ident(row[1])}"
            f"({format_arguments(row)})\n", f" RETURNS {format_result(row)}\n", f" LANGUAGE {quote_ident(lang)}\n"]
@@ -220,7 +221,7 @@ def format_arguments(row: tuple, identity: bool = False) -> str:
         if mode == "t" or identity and mode == "o":
             continue
         prefix = {"o": "OUT ", "b": "INOUT ", "v": "VARIADIC "}.get(mode, "")
-        text = prefix + (f"{_quote(name)} " if name else "") + format_type(typ, None)
+        text = prefix + (f"{quote_ident(name)} " if name else "") + format_type(typ, None)
         if mode in ("i", "b", "v"):
             if defaults and n_in >= first_default:
                 text += " DEFAULT " + defaults[n_in - first_default]
@@ -234,16 +235,11 @@ def format_result(row: tuple) -> str:
     from pgsvc.sql.types.pg_type import format_type
     modes = row[_ARGMODES] or []
     if "t" in modes:
-        cols = [f"{_quote(n)} {format_type(t, None)}"
+        cols = [f"{quote_ident(n)} {format_type(t, None)}"
                 for t, m, n in zip(row[_ALLARGTYPES], modes, row[_ARGNAMES]) if m == "t"]
         return "TABLE(" + ", ".join(cols) + ")"
     text = format_type(row[_RETTYPE], None)
     return "SETOF " + text if row[_RETSET] else text
-
-
-def _quote(name: str) -> str:
-    from pgsvc.sql.catalog.regtypes import quote_ident
-    return quote_ident(name)
 
 
 # --- rows (stored forms) ------------------------------------------------------------------

@@ -1,0 +1,40 @@
+"""Quoting of identifiers: PostgreSQL's rule for the text pgsvc shows, SQLite's for the SQL it runs.
+
+quote_ident is PostgreSQL 15's quote_identifier (ruleutils.c), the one rule behind SQL
+quote_ident() and format('%I'), the deparser (pg_get_viewdef and the other pg_get_*def),
+the reg* types' output, format_type and the pgsvc dump script. A name stays bare only
+when it starts with a lower-case ASCII letter or '_', holds nothing but those and digits
+('$' is quoted), and is no keyword other than an unreserved one. The keyword lists are
+PostgreSQL 15's, from pglast (the grammar pgsvc parses with).
+
+This module imports nothing of pgsvc, so the client-side dump tool uses it without
+loading the SQL engine.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+
+_SAFE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_NEEDS_QUOTING = frozenset(RESERVED_KEYWORDS) | frozenset(TYPE_FUNC_NAME_KEYWORDS) | frozenset(COL_NAME_KEYWORDS)
+
+
+def quote_ident(name: str) -> str:
+    """PostgreSQL's quote_identifier: the name bare when that reads back as the same name,
+    otherwise in double quotes with embedded double quotes doubled."""
+    if _SAFE_NAME.fullmatch(name) and name not in _NEEDS_QUOTING:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_qualified(schema: str, name: str) -> str:
+    """schema.name, each part quoted as quote_ident does."""
+    return f"{quote_ident(schema)}.{quote_ident(name)}"
+
+
+def quote_sqlite_ident(name: str) -> str:
+    """A name in the SQL pgsvc sends to SQLite: always quoted, so no SQLite keyword and no
+    character of pgsvc's own names ('$', upper case) can change its meaning."""
+    return '"' + name.replace('"', '""') + '"'
