@@ -21,24 +21,13 @@ from __future__ import annotations
 
 from pgsvc.sql.deparse.nodes import (ArrayX, BoolTest, BoolX, CaseX, Cast, Const, Distinct, Func, FuncLike, Keyword,
                                      NullTest, Op, ScalarArrayOp, SubLink, Subscript, Var)
+from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import format_type
 
 STD, JOIN, VAR = 8, 4, 4
 INDENT_LIMIT = 40
 _SIMPLE = (Var, Const, Func, FuncLike, Keyword, ArrayX, CaseX, Subscript)
-
-
-def quote_ident(name: str) -> str:
-    """PostgreSQL's quote_identifier: bare when lower-case letters, digits, _ and not a
-    reserved word."""
-    from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS, COL_NAME_KEYWORDS
-    safe = bool(name) and (name[0].islower() or name[0] == "_") and all(
-        c.islower() or c.isdigit() or c == "_" for c in name if c.isascii()) and name.isascii()
-    if safe and name not in RESERVED_KEYWORDS and name not in TYPE_FUNC_NAME_KEYWORDS \
-            and name not in COL_NAME_KEYWORDS:
-        return name
-    return '"' + name.replace('"', '""') + '"'
 
 
 class Printer:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pglast import enums
 
-from pgsvc.sql.deparse.printing import JOIN, STD, VAR, Printer, sort_suffix, quote_ident, relation_name, sort_key
+from pgsvc.sql.deparse.printing import JOIN, STD, VAR, Printer, sort_suffix, relation_name, sort_key
 from pgsvc.sql.deparse.nodes import Const, JoinItem, Query, RangeEntry, Var
+from pgsvc.sql.quoting import quote_ident
 
 
 def query_text(engine, q: Query, pretty: bool, indent: int, col_names: list[str] | None = None,

@@ -23,11 +23,12 @@ import pglast
 from pglast import ast
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.deparse.printing import quote_ident, relation_name
+from pgsvc.sql.deparse.printing import relation_name
 from pgsvc.sql.deparse.nodes import Var
 from pgsvc.sql.deparse.query import Analyzer
 from pgsvc.sql.deparse.query_text import expr_text
 from pgsvc.sql.catalog.system.describe_defs import _CLASSOID
+from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.types import oids as O
 
 # comments every database has from initdb (pg_description's built-in rows)
