@@ -152,3 +152,78 @@ class EngineProtocol(Protocol):
 
     def close(self) -> None:
         """Roll back what is open and close the database (session end, fast shutdown)."""
+
+
+class EngineContext(Protocol):
+    """The engine as the SQL layer's lower stages see it (functions, catalog, translate,
+    pg_functions, commands): what they may read and call on the `engine` they are handed,
+    without importing pgsvc.sql.exec. Implemented by pgsvc.sql.exec.engine.Engine, which
+    declares every attribute below in its __init__. Types from the layers above this base
+    module are given as Any."""
+
+    session: SessionInfo
+    conn: Any  # the database's sqlite3.Connection
+    catalog: Any  # pgsvc.sql.catalog.database.Catalog of this database
+    txn: Any  # pgsvc.sql.exec.txn.TxnState
+    fctx: Any  # pgsvc.sql.functions.FunctionContext
+    sequences: Any  # pgsvc.sql.catalog.sequences.Sequences
+    temp_schema: str  # this backend's pg_temp_<pid>
+    shared_catalog: Any  # pgsvc.sql.catalog.shared.SharedCatalog, None until first used
+    authz_state: Any  # pgsvc.sql.catalog.authz.Authz, None until first used
+    statement_locals: dict | None  # set_config(..., true) outside a block: undone after the statement
+    diag_value: Any  # the row a constraint-violation probe captured (pgsvc.sql.exec.diagnose)
+    planner_settings: dict[str, str]  # SET enable_seqscan = off, ...
+    planner_defaults: dict[str, str]  # the same from ALTER ROLE/DATABASE ... SET (RESET's values)
+    simple_cache: dict
+    script_cache: dict
+    prepare_cache: dict
+    sql_prepared: dict  # PREPARE name AS ...
+    cursors: dict  # DECLARE name CURSOR ...
+
+    def search_path(self) -> list[str]:
+        """The schemas searched, in order (pg_temp first when it exists)."""
+
+    def reload_catalog(self) -> None:
+        """Re-read this database's catalog (after DDL)."""
+
+    def ensure_open(self) -> None:
+        """Open the SQLite transaction of the current statement or block if none is."""
+
+    def acquire_writer(self) -> None:
+        """Take the database's writer lock for this transaction."""
+
+    def run_atomic(self, fn: Callable[[], Any], writes: bool = True) -> Any:
+        """Run fn() (several SQLite statements) atomically inside the current transaction."""
+
+    def translate_stmt(self, text: str, node: Any, param_oids: list[int], literals: Any) -> StatementProtocol:
+        """Translate one parsed statement (a pglast node)."""
+
+    def finish_types(self, stmt: StatementProtocol) -> None:
+        """Fix a statement's unresolved parameter types and precompute its converters."""
+
+    def bind_values(self, stmt: StatementProtocol, params: Sequence[Any]) -> list:
+        """Parameter values as SQLite takes them."""
+
+    def run_sql(self, stmt: StatementProtocol, values: list) -> ResultProtocol:
+        """Run a translated statement's SQLite SQL in the right transaction."""
+
+    def execute(self, stmt: StatementProtocol, params: Sequence[Any] = ()) -> ResultProtocol:
+        """Run a statement (with its checks), as for a client."""
+
+    def sqlite_commit(self) -> None:
+        """Commit the open transaction (and end the shared catalog's)."""
+
+    def sqlite_rollback(self) -> None:
+        """Roll back the open transaction (and the shared catalog's)."""
+
+    def apply_synchronous(self) -> None:
+        """Apply synchronous_commit to SQLite's PRAGMA synchronous (at once or at the transaction's end)."""
+
+    def isolation_in_force(self) -> str:
+        """'read committed' or 'serializable': the level the current transaction runs at."""
+
+    def cancel_error(self) -> Exception:
+        """The SqlError of the pending cancel request (57014 / 57P01)."""
+
+    def sleep(self, secs: Any) -> None:
+        """pg_sleep: wait, polling for cancel."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from pgsvc.errors import SqlError
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.types import sqlite_adapter, text_encoder
 
@@ -93,7 +94,6 @@ def failing_row_detail(engine, stmt, values, rel, condition: str) -> str | None:
 
 def foreign_key_error(engine, stmt, values, rel):
     """Which foreign key failed, and its PostgreSQL message and detail (or None)."""
-    from pgsvc.errors import SqlError
     cat = engine.catalog
     checks = []  # (constraint, child, parent, mode)
     for c in rel.constraints:

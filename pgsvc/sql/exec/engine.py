@@ -18,15 +18,12 @@ timeout', "terminate" -> 57P01. A SQLite progress handler polls it every few tho
 VM steps and interrupts the statement; lock waits and pg_sleep poll it too. The
 backend resets the flag itself after reporting.
 
-Module map (pgsvc.sql): parse (pglast, literal lifting) -> translate/ (names, expr,
-funcs, select, dml: pglast node -> SQLite SQL + PostgreSQL types) and utility / ddl /
-grants / copy / portals (statements run at execute time) -> runner
-(Statement, Result, execution, parameter/result conversion) on this Engine. catalog
-(hidden pgsvc$ tables), txn (block state, writer lock), sequences, sqlerr (sqlite3
-errors -> SqlError), diagnose (constraint-violation details), udfs (engine UDFs),
-resolve (operator/function/cast resolution over pgsvc.sql.functions). cluster_ddl /
-roles / databases (CREATE/ALTER/DROP ROLE and DATABASE on the shared catalog, joined to
-this engine's transactions), syscat / syscat_defs (pg_catalog relations read by SQL).
+Module map: pgsvc/sql/README.md. In short, parse (pglast, literal lifting) -> translate/
+(pglast node -> SQLite SQL + PostgreSQL types) and commands/ (utility statements, run at
+execute time) -> exec.runner (translation dispatch, execution, parameter/result
+conversion) on this Engine, which also holds the per-backend state the lower layers keep
+on it (see api.EngineContext): the catalog (catalog.database), the shared catalog's
+connection (catalog.shared), transactions (exec.txn), sequences.
 
 COPY: execute() of a COPY FROM STDIN statement returns an empty Result (no work);
 the session loop then calls copy_in(stmt, rows) with decoded rows (Python values of
@@ -46,14 +43,18 @@ from typing import Any, Iterable, Sequence
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import authz
+from pgsvc.sql.catalog.authz import Authz
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import shared as shared_catalog
+from pgsvc.sql.catalog.shared import SharedCatalog
 from pgsvc.sql.catalog.system import relations as syscat
-from pgsvc.sql.commands import role_settings
+from pgsvc.sql.commands import portals, role_settings
+from pgsvc.sql.commands.copy import run_copy_in
 from pgsvc.sql.commands.ddl import Ddl
 from pgsvc.sql.functions import engine_udfs as udfs
 from pgsvc.sql.api import SessionInfo
 from pgsvc.sql.functions import FunctionContext, register_all
+from pgsvc.sql.functions.context import raise_sql
 from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens
 from pgsvc.sql.exec.runner import Runner
 from pgsvc.sql.statement import Statement
@@ -80,6 +81,15 @@ def changes_resolution(stmt: Statement) -> bool:
 class Engine(Runner):
     def __init__(self, session: SessionInfo) -> None:
         self.session = session
+        # State the lower layers keep per engine, made when first needed: the shared
+        # catalog's connection and the acting role (pgsvc.sql.catalog.shared), the cached
+        # privilege decisions (pgsvc.sql.catalog.authz), set_config(..., true) values of the
+        # running statement outside a block (pgsvc.sql.pg_functions.catalog_funcs), and the
+        # row a constraint-violation probe captured (pgsvc.sql.exec.diagnose).
+        self.shared_catalog: SharedCatalog | None = None
+        self.authz_state: Authz | None = None
+        self.statement_locals: dict | None = None
+        self.diag_value = None
         self._sync_pending = False
         self.fctx = FunctionContext(settings=session.settings, session=session,
                                     cancel_flag=session.cancel_flag)
@@ -182,7 +192,6 @@ class Engine(Runner):
         while True:
             reason = self.session.cancel_flag()
             if reason:
-                from pgsvc.sql.functions.context import raise_sql
                 raise_sql(self.fctx, cancel_error(reason))
             left = end - time.monotonic()
             if left <= 0:
@@ -441,8 +450,7 @@ class Engine(Runner):
 
     def sqlite_commit(self) -> None:
         if self.cursors:
-            from pgsvc.sql.commands.portals import end_of_transaction
-            end_of_transaction(self, True)
+            portals.end_of_transaction(self, True)
         try:
             if self.conn.in_transaction:
                 self.conn.execute("COMMIT")
@@ -466,8 +474,7 @@ class Engine(Runner):
 
     def sqlite_rollback(self) -> None:
         if self.cursors:
-            from pgsvc.sql.commands.portals import end_of_transaction
-            end_of_transaction(self, False)
+            portals.end_of_transaction(self, False)
         try:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -504,7 +511,6 @@ class Engine(Runner):
             self.prepare_cache.clear()
 
     def copy_in(self, stmt: Statement, rows: Iterable[Sequence[Any]]) -> int:
-        from pgsvc.sql.commands.copy import run_copy_in
         return run_copy_in(self, stmt, rows)
 
     def close(self) -> None:

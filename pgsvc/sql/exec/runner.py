@@ -7,22 +7,28 @@ between Python values and stored forms.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any, Iterator
 
 from pglast import ast
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import regtypes
+from pgsvc.sql.catalog.authz import authz
+from pgsvc.sql.catalog.regtypes import reg_in
 from pgsvc.sql.catalog.sqlite_errors import map_error
+from pgsvc.sql.catalog.system import relations as syscat
 from pgsvc.sql.commands.columns import to_column
-from pgsvc.sql.statement import Result, Statement, convert_rows
-from pgsvc.sql.types.textio import decode_text
-from pgsvc.sql.types import sqlite_adapter
-from pgsvc.sql.types import oids as O
+from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
+from pgsvc.sql.commands.utility import translate_utility
+from pgsvc.sql.exec import diagnose
+from pgsvc.sql.pg_functions.catalog_funcs import end_statement_locals
 from pgsvc.sql.quoting import quote_sqlite_ident
-from datetime import UTC, datetime
-
-_TXN_EXIT = {"ROLLBACK", "COMMIT"}
-
+from pgsvc.sql.statement import Result, Statement, convert_rows
+from pgsvc.sql.translate import Translator
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types.textio import decode_text
 
 _PARAM_RE = re.compile(r"\?(\d+)")
 _REG_TYPES = frozenset({O.REGCLASS, O.REGTYPE, O.REGPROC, O.REGPROCEDURE, O.REGOPER, O.REGOPERATOR,
@@ -31,18 +37,10 @@ _REG_TYPES = frozenset({O.REGCLASS, O.REGTYPE, O.REGPROC, O.REGPROCEDURE, O.REGO
                         O.ARRAY_REGROLE})
 
 
-def _reg_in(engine, oid: int, text: str) -> int:
-    """'name'::regclass & co. of a lifted literal: looked up in this backend's catalogs."""
-    from pgsvc.sql.catalog.regtypes import reg_in
-    return reg_in(engine, oid, text)
-
-
 class Runner:
     """Mixed into Engine: translation dispatch and execution."""
 
     def translate_stmt(self, text: str, node, param_oids: list[int], literals) -> Statement:
-        from pgsvc.sql.commands.utility import translate_utility
-        from pgsvc.sql.translate import Translator
         tr = Translator(self, self.catalog, param_oids, literals)
         if isinstance(node, ast.SelectStmt) and node.intoClause is None:
             q = tr.select(node)
@@ -80,7 +78,6 @@ class Runner:
         stmt.in_convs = [sqlite_adapter(o)[0] for o in stmt.param_oids]
         if stmt.columns is not None:
             convs = [sqlite_adapter(c.type_oid)[1] for c in stmt.columns]
-            from pgsvc.sql.catalog import regtypes
             if any(c.type_oid in regtypes.REG_OIDS or c.type_oid in regtypes.REG_ARRAYS for c in stmt.columns):
                 convs = regtypes.output_converters(self, stmt.columns, convs)  # names, not numbers
             stmt.out_convs = convs if any(convs) else None
@@ -94,8 +91,7 @@ class Runner:
             return Result(None, [], "")
         if stmt.deferred is not None:
             self.translate_deferred(stmt)
-        if getattr(self, "statement_locals", None) and not self.txn.block and not self.txn.implicit:
-            from pgsvc.sql.pg_functions.catalog_funcs import end_statement_locals
+        if self.statement_locals and not self.txn.block and not self.txn.implicit:
             end_statement_locals(self)  # set_config(..., true) of the previous statement ends
         if self.txn.failed and not stmt.txn_exit:
             raise SqlError("25P02", "current transaction is aborted, commands ignored until end of "
@@ -107,12 +103,10 @@ class Runner:
                 (not self.txn.open and stmt.sqlite_sql is not None and self._stale(stmt)):
             stmt = self.retranslate(stmt)
         if "privs" in stmt.extra:
-            from pgsvc.sql.catalog.authz import authz
             authz(self).check_statement(stmt.extra["privs"])
         if stmt.writes and self.read_only_now():
             raise SqlError("25006", f"cannot execute {stmt.command} in a read-only transaction")
         if stmt.extra.get("syscat"):
-            from pgsvc.sql.catalog.system import relations as syscat
             syscat.refresh(self, stmt.extra["syscat"])
         if stmt.handler is not None:
             result = stmt.handler(self, stmt, params)
@@ -153,7 +147,7 @@ class Runner:
                     v = int(text)
                 else:
                     try:
-                        v = _reg_in(self, oid, text) if oid in _REG_TYPES else \
+                        v = reg_in(self, oid, text) if oid in _REG_TYPES else \
                             decode_text(oid, text, self.fctx.format_context())
                     except SqlError as err:
                         if err.position is None:  # point at the literal, as PostgreSQL does
@@ -202,8 +196,6 @@ class Runner:
 
     def explain_violation(self, err: SqlError, stmt: Statement, values: list) -> SqlError:
         """Add PostgreSQL's detail to a constraint violation (error path only)."""
-        from pgsvc.sql.exec import diagnose
-        from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
         rel = self.catalog.by_oid.get(stmt.extra["relid"])
         try:
             if err.sqlstate == "23503":
