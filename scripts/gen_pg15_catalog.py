@@ -76,10 +76,10 @@ def pgsvc_names() -> set[str]:
     import sqlite3
     import types
 
-    from pgsvc.sql.catalog.system import relations as syscat
+    from pgsvc.sql import pg_functions
     from pgsvc.sql.functions import FUNCTIONS
     from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
-    syscat.register(sqlite3.connect(":memory:"), types.SimpleNamespace(fctx=None, session=None))
+    pg_functions.register(sqlite3.connect(":memory:"), types.SimpleNamespace(fctx=None, session=None))
     return set(FUNCTIONS) | set(EXTRA_FUNCTIONS) | set(ENGINE_FUNCTIONS) | set(CATALOG_NAMES)
 
 

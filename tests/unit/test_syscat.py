@@ -15,6 +15,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.system import relations as syscat
 from pgsvc.sql.commands.roles import collect_options
+from pgsvc.sql.pg_functions.catalog_funcs import encoding_name
 from pgsvc.sql.catalog.system.pg_catalog_defs import AM_ROWS, COLUMNS, DEPENDS, DYNAMIC, SHARED, STATIC, VIEWS, q, type_rows
 from pgsvc.sql.types import dates as D
 
@@ -82,7 +83,7 @@ def test_valid_until_stored_form():
 
 def test_encodings_and_catalog_relations():
     # (to_regtype & co. are pgsvc.sql.pg_functions.catalog_funcs', tested in test_catalog_functions)
-    assert syscat.encoding_name(6) == "UTF8" and syscat.encoding_name(None) is None
+    assert encoding_name(6) == "UTF8" and encoding_name(None) is None
     assert syscat.find("pg_catalog", "pg_class").oid == 1259 and syscat.find("public", "pg_class") is None
 
 

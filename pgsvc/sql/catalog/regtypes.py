@@ -6,7 +6,7 @@ backend's catalogs (on the search path, with PostgreSQL's errors: 42P01 for an u
 relation, 42704 for an unknown type or role, 42883/42725 for an unknown or ambiguous
 function or operator); its output function prints the name, schema-qualified when the
 bare name would not find the same object, the plain number for an unknown OID and '-'
-for 0. Functions and operators are PostgreSQL 15's (pgsvc.sql.catalog.system.pg15_data), so
+for 0. Functions and operators are PostgreSQL 15's (pgsvc.sql.catalog.system.procs), so
 'int4pl'::regproc and pg_operator.oprcode print as in PostgreSQL.
 
 Where the engine uses this:
@@ -25,8 +25,20 @@ import re
 from functools import lru_cache
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog.shared import shared
+from pgsvc.sql.catalog.system import information_schema as infoschema
+from pgsvc.sql.catalog.system import relations as syscat
+from pgsvc.sql.catalog.system.pg_catalog_defs import PREDEFINED_ROLES, REL_OIDS
+from pgsvc.sql.catalog.system.procs import oper_row, opers_named, proc_row, procs_named
+from pgsvc.sql.catalog.system.role_names import role_name_by_oid
+from pgsvc.sql.functions import OPERATORS
+from pgsvc.sql.functions.casts import CASTS
+from pgsvc.sql.functions.context import raise_sql
+from pgsvc.sql.functions.signatures import CastSig, OperSig
 from pgsvc.sql.quoting import quote_ident, quote_qualified
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.arrays import format_array, parse_array
+from pgsvc.sql.types.pg_type import by_name, find_oid, format_type
 from pgsvc.sql.types.regoid import RegOid
 
 REG_OIDS = {O.REGCLASS, O.REGTYPE, O.REGPROC, O.REGPROCEDURE, O.REGOPER, O.REGOPERATOR,
@@ -91,47 +103,11 @@ def _qualify(schema: str, name: str, visible: bool) -> str:
     return quote_ident(name) if visible else quote_qualified(schema, name)
 
 
-# --- PostgreSQL 15's functions and operators ---------------------------------------------
-
-@lru_cache(maxsize=1)
-def _procs() -> tuple[dict, dict]:
-    from pgsvc.sql.catalog.system.pg15_data import PROC_NAMES
-    by_oid = {row[0]: row for row in PROC_NAMES}
-    by_name: dict[str, list[int]] = {}
-    for row in PROC_NAMES:
-        by_name.setdefault(row[1], []).append(row[0])
-    return by_oid, by_name
-
-
-@lru_cache(maxsize=1)
-def _opers() -> tuple[dict, dict]:
-    from pgsvc.sql.catalog.system.pg15_data import OPERATORS
-    by_oid = {row[0]: row for row in OPERATORS}
-    by_name: dict[str, list[int]] = {}
-    for row in OPERATORS:
-        by_name.setdefault(row[1], []).append(row[0])
-    return by_oid, by_name
-
-
-def proc_row(oid: int):
-    """(oid, proname, nspname, argtypes, rettype, prokind) of a PostgreSQL 15 function."""
-    return _procs()[0].get(oid)
-
-
-def procs_named(name: str) -> list[int]:
-    return _procs()[1].get(name, [])
-
-
-def oper_row(oid: int):
-    return _opers()[0].get(oid)
-
-
 # --- input -----------------------------------------------------------------------------
 
 def reg_in(engine, typoid: int, text: str) -> int:
     """The OID `text` denotes as a value of reg* type `typoid` (regclassin & co.)."""
     if typoid in REG_ARRAYS:  # '{pg_class,pg_am}'::regclass[]: each element as its type reads it
-        from pgsvc.sql.types.arrays import parse_array
         return parse_array(str(text), lambda item: reg_in(engine, REG_ARRAYS[typoid], item))
     raw = str(text)
     stripped = raw.strip()
@@ -163,7 +139,6 @@ def _relation_names(engine, text: str) -> tuple[str | None, str]:
 def find_relation(engine, schema: str | None, name: str):
     """The relation a (schema, name) finds: pg_catalog's first (searched implicitly, as
     PostgreSQL does), then each schema of the search path in order."""
-    from pgsvc.sql.catalog.system import relations as syscat
     if schema is not None:
         _schema_oid(engine, schema)
     rel = syscat.find(schema, name)
@@ -178,8 +153,7 @@ def find_relation(engine, schema: str | None, name: str):
 
 def _relation_in(engine, schema: str, name: str):
     if schema == "information_schema":
-        infoschema = _infoschema()
-        return infoschema.find(schema, name) if infoschema is not None else None
+        return infoschema.find(schema, name)
     if schema in _SYSTEM_SCHEMAS:
         return None
     return engine.catalog.lookup(schema, name, [])
@@ -195,7 +169,6 @@ def _regclass_in(engine, text: str) -> int:
 
 
 def _regtype_in(engine, text: str) -> int:
-    from pgsvc.sql.types.pg_type import by_name
     return by_name(text).oid
 
 
@@ -217,8 +190,6 @@ def _regrole_in(engine, text: str) -> int:
 
 
 def _role_oid(engine, name: str) -> int | None:
-    from pgsvc.sql.catalog.shared import shared
-    from pgsvc.sql.catalog.system.pg_catalog_defs import PREDEFINED_ROLES
     role = shared(engine).cat.find_role(name)
     if role is not None:
         return role.oid
@@ -250,7 +221,6 @@ def _regproc_in(engine, text: str) -> int:
 
 def _parse_signature(engine, text: str) -> tuple[str, list[int]]:
     """'name(type, type)' -> (name part, argument type OIDs) as regprocedurein reads it."""
-    from pgsvc.sql.types.pg_type import by_name
     m = re.fullmatch(r"\s*(.*?)\s*\((.*)\)\s*", text, re.S)
     if m is None:
         raise SqlError("22P02", "expected a left parenthesis")
@@ -286,7 +256,7 @@ def _regprocedure_in(engine, text: str) -> int:
 
 def _regoper_in(engine, text: str) -> int:
     name = _operator_name(engine, text)
-    found = _opers()[1].get(name, [])
+    found = opers_named(name)
     if not found:
         raise SqlError("42883", f"operator does not exist: {text.strip()}")
     if len(found) > 1:
@@ -308,7 +278,6 @@ def _regoperator_in(engine, text: str) -> int:
     m = re.fullmatch(r"\s*(.*?)\s*\((.*)\)\s*", text, re.S)
     if m is None:
         raise SqlError("22P02", "expected a left parenthesis")
-    from pgsvc.sql.types.pg_type import by_name
     args = _split_args(m.group(2))
     if len(args) == 1:
         raise SqlError("42P02", "missing argument", hint="Use NONE to denote the missing argument of a unary "
@@ -317,7 +286,7 @@ def _regoperator_in(engine, text: str) -> int:
         raise SqlError("54023", "too many arguments", hint="Provide two argument types for operator.")
     types = [0 if a.lower() == "none" else by_name(a).oid for a in args]
     name = _operator_name(engine, m.group(1))
-    for oid in _opers()[1].get(name, []):
+    for oid in opers_named(name):
         row = oper_row(oid)
         if (row[5], row[6]) == tuple(types):
             return oid
@@ -349,7 +318,6 @@ def reg_out(engine, typoid: int, oid) -> str | None:
     if oid is None:
         return None
     if typoid in REG_ARRAYS:
-        from pgsvc.sql.types.arrays import format_array
         items = json.loads(oid) if isinstance(oid, str) else oid
         return format_array(items, lambda item: reg_out(engine, REG_ARRAYS[typoid], item))
     oid = int(oid)
@@ -360,26 +328,13 @@ def reg_out(engine, typoid: int, oid) -> str | None:
 
 
 def relation_by_oid(engine, oid: int):
-    from pgsvc.sql.catalog.system import relations as syscat
-    from pgsvc.sql.catalog.system.pg_catalog_defs import REL_OIDS
     rel = engine.catalog.by_oid.get(oid)
     if rel is not None:
         return rel
     for name, roid in REL_OIDS.items():
         if roid == oid:
             return syscat.relation(name)
-    infoschema = _infoschema()
-    if infoschema is not None and hasattr(infoschema, "by_oid"):
-        return infoschema.by_oid(oid)
-    return None
-
-
-def _infoschema():
-    try:
-        from pgsvc.sql.catalog.system import information_schema as infoschema
-    except ImportError:
-        return None
-    return infoschema
+    return infoschema.by_oid(oid)
 
 
 def relation_visible(engine, rel) -> bool:
@@ -397,7 +352,6 @@ def _regclass_out(engine, oid: int) -> str | None:
 
 
 def _regtype_out(engine, oid: int) -> str | None:
-    from pgsvc.sql.types.pg_type import find_oid, format_type
     return format_type(oid, None) if find_oid(oid) is not None else None
 
 
@@ -416,7 +370,6 @@ def namespace_name(engine, oid: int) -> str | None:
 
 
 def _regrole_out(engine, oid: int) -> str | None:
-    from pgsvc.sql.catalog.system.relations import role_name_by_oid
     name = role_name_by_oid(engine, oid)
     return None if name is None or name.startswith("unknown (OID=") else quote_ident(name)
 
@@ -430,7 +383,6 @@ def _regproc_out(engine, oid: int) -> str | None:
 
 
 def _regprocedure_out(engine, oid: int) -> str | None:
-    from pgsvc.sql.types.pg_type import format_type
     row = proc_row(oid)
     if row is None:
         return None
@@ -442,11 +394,10 @@ def _regoper_out(engine, oid: int) -> str | None:
     row = oper_row(oid)
     if row is None:
         return None
-    return row[1] if len(_opers()[1].get(row[1], [])) == 1 else f"pg_catalog.{row[1]}"
+    return row[1] if len(opers_named(row[1])) == 1 else f"pg_catalog.{row[1]}"
 
 
 def _regoperator_out(engine, oid: int) -> str | None:
-    from pgsvc.sql.types.pg_type import format_type
     row = oper_row(oid)
     if row is None:
         return None
@@ -495,7 +446,6 @@ def _map_nested(value, fn):
 def register(conn, engine) -> None:
     """pgsvce_regin(text, typoid) / pgsvce_regout(oid, typoid) for casts between reg* and
     string types evaluated at run time, and to_reg*."""
-    from pgsvc.sql.functions.context import raise_sql
 
     def regin(text, typoid):
         if text is None:
@@ -521,9 +471,6 @@ def register(conn, engine) -> None:
 def _install_casts() -> None:
     """reg* <-> string casts and `reg || text` through the engine (the generic I/O
     conversions print numbers)."""
-    from pgsvc.sql.functions import OPERATORS
-    from pgsvc.sql.functions.casts import CASTS
-    from pgsvc.sql.functions.signatures import CastSig, OperSig
     strings = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME)
     for reg in (*REG_OIDS, *REG_ARRAYS):
         for s in strings:

@@ -13,6 +13,7 @@ import re
 import sqlite3
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.types import usertypes as U
 
 SQLITE_BUSY = 5
 SQLITE_BUSY_SNAPSHOT = 517
@@ -76,7 +77,6 @@ def integrity_error(msg: str, engine) -> SqlError:
     m = _CHECK.match(msg)
     if m:
         name = m.group(1)
-        from pgsvc.sql.translate.domains import domain_violation
         domain_error = domain_violation(name, engine)
         if domain_error is not None:
             return domain_error
@@ -91,6 +91,21 @@ def integrity_error(msg: str, engine) -> SqlError:
     if "FOREIGN KEY constraint failed" in msg:
         return SqlError("23503", "insert or update on table violates foreign key constraint")
     return SqlError("23000", msg)
+
+
+def domain_violation(name: str, engine) -> SqlError | None:
+    """The SQLite CHECK named by translate.domains' column_check_clauses as PostgreSQL's error."""
+    parts = name.split("$")
+    if len(parts) < 3 or parts[0] != "pgsvc" or parts[1] not in ("dom", "domnn"):
+        return None
+    ut = U.find(int(parts[2]))
+    label = U.display_name(ut.oid) if ut else parts[2]
+    schema = ut.schema if ut else None
+    if parts[1] == "domnn":
+        return SqlError("23502", f"domain {label} does not allow null values", schema=schema)
+    conname = "$".join(parts[3:])
+    return SqlError("23514", f'value for domain {label} violates check constraint "{conname}"',
+                    schema=schema, constraint=conname)
 
 
 def _rel_by_sqlite(cat, sqlite_name: str):

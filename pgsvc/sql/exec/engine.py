@@ -47,13 +47,13 @@ from pgsvc.sql.catalog.authz import Authz
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import shared as shared_catalog
 from pgsvc.sql.catalog.shared import SharedCatalog
-from pgsvc.sql.catalog.system import relations as syscat
 from pgsvc.sql.commands import portals, role_settings
 from pgsvc.sql.commands.copy import run_copy_in
 from pgsvc.sql.commands.ddl import Ddl
 from pgsvc.sql.functions import engine_udfs as udfs
 from pgsvc.sql.api import SessionInfo
 from pgsvc.sql.functions import FunctionContext, register_all
+from pgsvc.sql import pg_functions
 from pgsvc.sql.functions.context import raise_sql
 from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens
 from pgsvc.sql.exec.runner import Runner
@@ -152,7 +152,7 @@ class Engine(Runner):
             conn.enable_load_extension(False)
         register_all(conn, self.fctx)
         udfs.register(conn, self.fctx, self)
-        syscat.register(conn, self)
+        pg_functions.register(conn, self)
         C.ensure_schema(conn)
         conn.set_authorizer(self.authorize)
         conn.set_progress_handler(self.progress, 20000)

@@ -1,1 +1,26 @@
-"""The session-aware catalog functions: pg_get_*def, format_type, has_*_privilege, sizes."""
+"""The catalog functions clients call (pg_get_expr, format_type, has_table_privilege,
+obj_description, ...) and the ones the pg_catalog and information_schema views call
+(pgsvce_*): SQLite UDFs bound to one engine, with their signatures for the translator.
+
+`register(conn, engine)` installs them all on a new connection (Engine.open_connection).
+The catalog (pgsvc.sql.catalog.system) defines the relations; what it cannot compute
+below this layer it takes from here: the UDFs its views call, and the row source of
+"pg_type$user" (domains' typdefault is deparsed), which type_funcs.register fills in.
+"""
+
+from __future__ import annotations
+
+from pgsvc.sql.catalog import regtypes
+from pgsvc.sql.catalog.system import opclass
+from pgsvc.sql.pg_functions import catalog_funcs, describe, information_schema, privileges, type_funcs
+
+
+def register(conn, engine) -> None:
+    """Every catalog UDF on `conn` (catalog_funcs replaces earlier signatures of its names)."""
+    information_schema.register(conn, engine)
+    opclass.register(conn)  # pg_index.indclass
+    type_funcs.register(conn, engine)  # pg_type_is_visible, domain constraints' conbin, "pg_type$user"
+    regtypes.register(conn, engine)  # reg* input/output
+    catalog_funcs.register(conn, engine)  # format_type, pg_get_function_*, sizes, pg_get_userbyid, ...
+    describe.register(conn, engine)  # pg_get_expr/-constraintdef/-indexdef/-viewdef, comments
+    privileges.register(conn, engine)  # has_*_privilege, ACL texts, current_user

@@ -2,10 +2,11 @@
 pg_get_function_arguments/result, pg_function_is_visible, current_schemas, the size
 functions, to_reg*, array_lower/upper/dims, generate_subscripts, server facts.
 
-Wiring (as pgsvc.sql.catalog.system.relations's): `register(conn, engine)` installs the SQLite UDFs on
-the backend's connection and the signatures in functions.session_sigs.ENGINE_FUNCTIONS
-(resolved before the functions catalogue; they need the session). Functions without
-session state (array_lower, generate_subscripts, pg_size_pretty) go to
+Also pg_get_userbyid, pg_table_is_visible and pg_encoding_to_char (the pg_catalog views
+call them). Wiring: `register(conn, engine)` (from pgsvc.sql.pg_functions.register) installs
+the SQLite UDFs on the backend's connection and the signatures in
+functions.session_sigs.ENGINE_FUNCTIONS (resolved before the functions catalogue; they
+need the session). Functions without session state (array_lower, generate_subscripts, pg_size_pretty) go to
 EXTRA_FUNCTIONS, consulted for names the functions catalogue lacks.
 
 The size functions are pgsvc.sql.pg_functions.sizes' (registered here).
@@ -19,10 +20,17 @@ import os
 from pgsvc.errors import SqlError
 from pgsvc.settings import PLANNER_SETTINGS
 from pgsvc.sql.catalog import identity
+from pgsvc.sql.catalog.regtypes import relation_by_oid, relation_visible
+from pgsvc.sql.catalog.system import procs as P
+from pgsvc.sql.catalog.system.role_names import role_name_by_oid
+from pgsvc.sql.catalog.system.stats import check_may_read_setting, is_local_client
+from pgsvc.sql.functions.context import reporting_sql_errors
+from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.pg_functions.sizes import (database_size, indexes_size, relation_size, size_bytes, size_pretty,
-                                    table_size, total_relation_size)
+                                          table_size, total_relation_size)
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import pg_type
 
 _ENCODING_CODES = {"SQL_ASCII": 0, "EUC_JP": 1, "EUC_CN": 2, "EUC_KR": 3, "EUC_TW": 4, "EUC_JIS_2004": 5,
                    "UTF8": 6, "MULE_INTERNAL": 7, "LATIN1": 8, "LATIN2": 9, "LATIN3": 10, "LATIN4": 11,
@@ -46,38 +54,32 @@ def _stored_bool(v):
 
 def format_type(oid, typmod):
     """format_type(oid, typmod): NULL typmod prints no modifier; an unknown OID is '???'."""
-    from pgsvc.sql.types.pg_type import find_oid
-    from pgsvc.sql.types.pg_type import format_type as fmt
     if oid is None:
         return None
     if int(oid) == 0:
         return "-"
-    if find_oid(int(oid)) is None:
+    if pg_type.find_oid(int(oid)) is None:
         return "???"
-    return fmt(int(oid), None if typmod is None else int(typmod))
+    return pg_type.format_type(int(oid), None if typmod is None else int(typmod))
 
 
 def _proc(oid):
-    from pgsvc.sql.catalog.system import procs as syscat_procs
-    return syscat_procs.proc_by_oid(int(oid)) if oid is not None else None
+    return P.proc_by_oid(int(oid)) if oid is not None else None
 
 
 def function_arguments(oid, identity: bool = False):
     """pg_get_function_arguments / pg_get_function_identity_arguments of a pg_proc row."""
-    from pgsvc.sql.catalog.system import procs as P
     row = _proc(oid)
     return None if row is None else P.format_arguments(row, identity)
 
 
 def function_result(oid):
-    from pgsvc.sql.catalog.system import procs as P
     row = _proc(oid)
     return None if row is None else P.format_result(row)
 
 
 def function_definition(oid):
     """pg_get_functiondef(oid): NULL for an OID that is no function pgsvc has."""
-    from pgsvc.sql.catalog.system import procs as P
     row = _proc(oid)
     if row is None:
         return None
@@ -88,26 +90,31 @@ def function_definition(oid):
 
 def operator_is_visible(oid):
     """pg_operator_is_visible: the built-in operators are all pg_catalog's."""
-    from pgsvc.sql.catalog.regtypes import oper_row
     if oid is None:
         return None
-    return 1 if oper_row(int(oid)) is not None else None
+    return 1 if P.oper_row(int(oid)) is not None else None
 
 
 def collation_is_visible(oid):
-    from pgsvc.sql.catalog.system.procs import collation_names
     if oid is None:
         return None
-    return 1 if int(oid) in collation_names().values() else None
+    return 1 if int(oid) in P.collation_names().values() else None
 
 
 def function_is_visible(oid):
     """pg_function_is_visible: every built-in function is in pg_catalog, searched first;
     NULL for an OID that is no function (as PostgreSQL answers for a missing object)."""
-    from pgsvc.sql.catalog.regtypes import proc_row
     if oid is None:
         return None
-    return 1 if proc_row(int(oid)) is not None else None
+    return 1 if P.proc_row(int(oid)) is not None else None
+
+
+def table_is_visible(engine, oid) -> bool | None:
+    """pg_table_is_visible: the relation is the one its bare name finds on the search path."""
+    if oid is None:
+        return None
+    rel = relation_by_oid(engine, int(oid))
+    return None if rel is None else relation_visible(engine, rel)
 
 
 def oidvector_types(stored):
@@ -116,6 +123,16 @@ def oidvector_types(stored):
         return None
     oids = json.loads(stored) if str(stored).startswith("[") else str(stored).split()
     return ", ".join(format_type(int(o), None) for o in oids)
+
+
+_ENCODINGS = {0: "SQL_ASCII", 6: "UTF8", 8: "LATIN1"}
+
+
+def encoding_name(code) -> str | None:
+    """pg_encoding_to_char."""
+    if code is None:
+        return None
+    return _ENCODINGS.get(int(code), "")
 
 
 def char_to_encoding(name):
@@ -173,7 +190,6 @@ def is_other_temp_schema(engine, oid):
 def current_setting(engine, name, missing_ok=False):
     """current_setting(name[, missing_ok]): what SHOW prints, the planner knobs and the
     transaction's own settings included; NULL for an unknown name when missing_ok."""
-    from pgsvc.sql.catalog.system.stats import check_may_read_setting
     if name is None:
         return None
     key = str(name).lower()
@@ -253,7 +269,6 @@ def _own_slot(engine):
 
 def client_addr(engine):
     """inet_client_addr(): the client's address; NULL over a Unix socket."""
-    from pgsvc.sql.catalog.system.stats import is_local_client
     slot = _own_slot(engine)
     if slot is None or is_local_client(slot.client_addr):
         return None
@@ -341,7 +356,6 @@ def generate_subscripts(arr, dim, reverse=False):
 
 def register(conn, engine) -> None:
     """SQLite UDFs (engine-bound) and the translator's signatures."""
-    from pgsvc.sql.functions.context import reporting_sql_errors
 
     udfs = {
         "pgsvce_format_type": (2, format_type),
@@ -378,6 +392,9 @@ def register(conn, engine) -> None:
     }
     for name, (nargs, fn) in udfs.items():
         conn.create_function(name, nargs, reporting_sql_errors(engine.fctx, fn))
+    conn.create_function("pgsvce_userbyid", 1, lambda oid: role_name_by_oid(engine, oid))
+    conn.create_function("pgsvce_table_is_visible", 1, lambda oid: _stored_bool(table_is_visible(engine, oid)))
+    conn.create_function("pgsvce_encoding_to_char", 1, encoding_name, deterministic=True)
     _install_signatures()
 
 
@@ -388,7 +405,6 @@ def _install_signatures() -> None:
     if _SIGS_DONE:
         return
     _SIGS_DONE.append(True)
-    from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
     A, T, I4, I8, B, N, OID = O.ANYARRAY, O.TEXT, O.INT4, O.INT8, O.BOOL, O.NAME, O.OID
     engine_sigs = [
         ("format_type", (OID, I4), T, "pgsvce_format_type({0}, {1})", False, "s"),
@@ -421,6 +437,9 @@ def _install_signatures() -> None:
         ("inet_client_addr", (), O.INET, "pgsvce_client_addr()", False, "s"),
         ("inet_client_port", (), I4, "pgsvce_client_port()", False, "s"),
         ("inet_server_port", (), I4, "pgsvce_server_port()", False, "s"),
+        ("pg_get_userbyid", (OID,), N, "pgsvce_userbyid({0})", True, "s"),
+        ("pg_table_is_visible", (OID,), B, "pgsvce_table_is_visible({0})", True, "s"),
+        ("pg_encoding_to_char", (I4,), N, "pgsvce_encoding_to_char({0})", True, "s"),
     ]
     for reg, fname in ((O.REGCLASS, "to_regclass"), (O.REGTYPE, "to_regtype"), (O.REGPROC, "to_regproc"),
                        (O.REGPROCEDURE, "to_regprocedure"), (O.REGNAMESPACE, "to_regnamespace"),

@@ -3,14 +3,13 @@ pg_get_indexdef, pg_get_viewdef, pg_get_ruledef, pg_get_serial_sequence,
 obj_description, col_description, shobj_description, and the ones psql calls for
 objects pgsvc does not have (triggers, extended statistics, publications).
 
-Wiring (as pgsvc.sql.catalog.system.relations's and syscat_funcs'): `register(conn, engine)` installs the
-SQLite UDFs on the backend's connection and their signatures in
-functions.session_sigs.ENGINE_FUNCTIONS. The pg_catalog relations that use the normalising UDFs
-(pgsvce_node_default, pgsvce_node_check, pgsvce_check_keys) are in
-pgsvc.sql.catalog.system.describe_defs.
+Wiring (as catalog_funcs'): `register(conn, engine)` installs the SQLite UDFs on the
+backend's connection and their signatures in functions.session_sigs.ENGINE_FUNCTIONS. The
+pg_catalog relations that use the normalising UDFs (pgsvce_node_default,
+pgsvce_node_check, pgsvce_check_keys) are in pgsvc.sql.catalog.system.describe_defs.
 
 Texts are PostgreSQL 15's: pgsvc.sql.deparse.query.Analyzer types a stored expression or view
-query the way PostgreSQL's parser would have, and pgsvc.sql.deparse.printing prints it the way
+query the way PostgreSQL's parser would have, and pgsvc.sql.deparse prints it the way
 ruleutils.c does. A construct the deparser does not model prints as it was stored.
 """
 
@@ -23,13 +22,22 @@ import pglast
 from pglast import ast
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.deparse.printing import relation_name
+from pgsvc.sql.catalog import regtypes
+from pgsvc.sql.catalog.shared import shared
+from pgsvc.sql.catalog.system import procs as P
+from pgsvc.sql.catalog.system.describe_defs import CLASSOID
+from pgsvc.sql.catalog.system.pg_catalog_defs import REL_OIDS
 from pgsvc.sql.deparse.nodes import Var
-from pgsvc.sql.deparse.query import Analyzer
-from pgsvc.sql.deparse.query_text import expr_text
-from pgsvc.sql.catalog.system.describe_defs import _CLASSOID
+from pgsvc.sql.deparse.printing import relation_name
+from pgsvc.sql.deparse.query import Analyzer, analyze_select
+from pgsvc.sql.deparse.query_text import expr_text, query_text
+from pgsvc.sql.functions.context import reporting_sql_errors
+from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS
+from pgsvc.sql.functions.signatures import FuncSig
+from pgsvc.sql.pg_functions.type_funcs import domain_constraintdef
 from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.pg_type import find_oid, format_type
 
 # comments every database has from initdb (pg_description's built-in rows)
 _INITDB_COMMENTS = {(2200, "pg_namespace"): "standard public schema", (11, "pg_namespace"): "system catalog schema",
@@ -48,7 +56,6 @@ _CATALOG_OIDS = {"pg_class": 1259, "pg_namespace": 2615, "pg_constraint": 2606, 
 def find_relation(engine, text: str):
     """regclassin's lookup (pgsvc.sql.catalog.regtypes): the relation a (qualified) name finds, or
     None; 42602 for a malformed name."""
-    from pgsvc.sql.catalog import regtypes
     parts = regtypes.split_names(text)
     if len(parts) > 2:
         return None
@@ -161,7 +168,6 @@ def constraintdef(engine, oid, pretty):
         return None
     rel, con = _constraint(engine, int(oid))
     if con is None:  # a domain's CHECK (pgsvc$domain_constraint)
-        from pgsvc.sql.catalog.system.user_types import domain_constraintdef
         return domain_constraintdef(engine, int(oid), pretty)
     cols = lambda r, keys: ", ".join(quote_ident(r.attr_by_num(k).name) for k in keys)  # noqa: E731
     if con.contype == "p":
@@ -254,7 +260,6 @@ def _viewdef_cached(engine, oid, version, search_path, pretty, text):
     rel = engine.catalog.by_oid[oid]
 
     def make():
-        from pgsvc.sql.deparse.query import analyze_select, query_text
         stmt = view_query(pglast.parse_sql(text)[0].stmt)
         q = analyze_select(analyzer_for(engine), stmt)
         return query_text(engine, q, pretty, 0, [a.name for a in rel.attrs]) + ";"
@@ -303,7 +308,6 @@ def describe_object(engine, classid, objid, objsubid):
     (NULL for one that does not exist; an error for an unknown catalog)."""
     if classid is None or objid is None or objsubid is None:
         return None
-    from pgsvc.sql.catalog.system.pg_catalog_defs import REL_OIDS
     classid, objid, objsubid = int(classid), int(objid), int(objsubid)
     if classid not in set(REL_OIDS.values()) | set(_CATALOG_OIDS.values()):
         raise SqlError("XX000", f"unrecognized object class: {classid}")
@@ -322,19 +326,16 @@ def describe_object(engine, classid, objid, objsubid):
     if classid == 2615:
         name = next((n for n, o in cat.schemas.items() if o == objid), _BUILTIN_SCHEMAS.get(objid))
         return f"schema {quote_ident(name)}" if name else None
-    from pgsvc.sql.catalog import regtypes
     if classid == 1255:
         text = regtypes.reg_out(engine, O.REGPROCEDURE, objid)
         return f"function {text}" if text and not text.isdigit() else None
     if classid == 1247:
-        from pgsvc.sql.types.pg_type import find_oid, format_type
         return f"type {format_type(objid, None)}" if find_oid(objid) is not None else None
     names = {2612: _LANGUAGES, 3079: {13559: "plpgsql"}, 1213: _TABLESPACES}
     if classid in names:
         word = {2612: "language", 3079: "extension", 1213: "tablespace"}[classid]
         return f"{word} {quote_ident(names[classid][objid])}" if objid in names[classid] else None
     if classid in (1262, 1260):
-        from pgsvc.sql.catalog.shared import shared
         sc = shared(engine)
         found = sc.cat.find_database_oid(objid) if classid == 1262 else sc.cat.find_role_oid(objid)
         return f"{'database' if classid == 1262 else 'role'} {quote_ident(found.name)}" if found else None
@@ -342,7 +343,6 @@ def describe_object(engine, classid, objid, objsubid):
 
 
 def _relation_description(engine, oid: int, subid: int):
-    from pgsvc.sql.catalog import regtypes
     rel = regtypes.relation_by_oid(engine, oid)
     if rel is None:
         return None
@@ -363,7 +363,7 @@ def obj_description(engine, oid, catalog=None):
     sql = 'SELECT d.description FROM main."pgsvc$description" d WHERE d.objoid = ? AND d.objsubid = 0'
     args: tuple = (int(oid),)
     if catalog is not None:
-        sql += f" AND {_CLASSOID} = ?"
+        sql += f" AND {CLASSOID} = ?"
         args += (_CATALOG_OIDS[catalog],)
     row = engine.conn.execute(sql, args).fetchone()
     if row is None:
@@ -372,11 +372,24 @@ def obj_description(engine, oid, catalog=None):
     return row[0]
 
 
+def described(engine, oid, catalog=None):
+    """obj_description(oid[, catalog]) as SQL answers it: the database's comment, else PostgreSQL
+    15's description of a built-in function, operator, language or collation (pg_description's
+    initdb rows)."""
+    text = obj_description(engine, oid, catalog)
+    if text is None and oid is not None and catalog in (None, "pg_proc"):
+        text = P.proc_description(int(oid))
+    if text is None and oid is not None and catalog in (None, "pg_operator"):
+        text = P.operator_description(int(oid))
+    if text is None and oid is not None and catalog in (None, "pg_language", "pg_collation"):
+        text = P.other_descriptions().get((int(oid), catalog or ""), P.other_descriptions().get(int(oid)))
+    return text
+
+
 def shobj_description(engine, oid, catalog):
     """Comments on databases and roles (the shared catalog's pg_shdescription)."""
     if oid is None or catalog not in ("pg_database", "pg_authid", "pg_tablespace"):
         return None
-    from pgsvc.sql.catalog.shared import shared
     return shared(engine).cat.shared_description(int(oid), _CATALOG_OIDS[catalog])
 
 
@@ -391,7 +404,6 @@ def col_description(engine, relid, attnum):
 # --- registration ----------------------------------------------------------------------------
 
 def register(conn, engine) -> None:
-    from pgsvc.sql.functions.context import reporting_sql_errors
 
     udfs = {
         "pgsvce_node_default": (4, lambda t, r, ty, tm: node_default(engine, t, r, ty, tm)),
@@ -403,8 +415,8 @@ def register(conn, engine) -> None:
         "pgsvce_viewdef": (2, lambda key, p: viewdef(engine, key, p)),
         "pgsvce_ruledef": (2, lambda oid, p: ruledef(engine, oid, p)),
         "pgsvce_serial_sequence": (2, lambda t, c: serial_sequence(engine, t, c)),
-        "pgsvce_obj_description": (2, lambda oid, cat: obj_description(engine, oid, cat)),
-        "pgsvce_obj_description1": (1, lambda oid: obj_description(engine, oid)),
+        "pgsvce_obj_description": (2, lambda oid, cat: described(engine, oid, cat)),
+        "pgsvce_obj_description1": (1, lambda oid: described(engine, oid)),
         "pgsvce_col_description": (2, lambda rel, att: col_description(engine, rel, att)),
         "pgsvce_shobj_description": (2, lambda oid, cat: shobj_description(engine, oid, cat)),
         "pgsvce_relation_is_publishable": (1, lambda oid: _publishable(engine, oid)),
@@ -470,8 +482,6 @@ _SIGNATURES = (
 
 
 def _install_signatures() -> None:
-    from pgsvc.sql.functions.signatures import FuncSig
-    from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS
     for name, args, ret, emit in _SIGNATURES:
         sigs = ENGINE_FUNCTIONS.setdefault(name, [])
         if not any(s.arg_oids == args for s in sigs):

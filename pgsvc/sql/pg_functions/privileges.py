@@ -10,13 +10,16 @@ OIDs give NULL, as in PostgreSQL.
 
 from __future__ import annotations
 
-import json
-
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import acl as A
 from pgsvc.sql.catalog import identity
 from pgsvc.sql.catalog.authz import authz, public_schema_acl
+from pgsvc.sql.catalog.system.pg_catalog_defs import PREDEFINED_ROLES
+from pgsvc.sql.catalog.system.role_names import acl_text
+from pgsvc.sql.functions import FUNCTIONS
 from pgsvc.sql.functions.context import raise_sql
+from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS
+from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.types import oids as O
 
 _TABLE = {"select": "r", "insert": "a", "update": "w", "delete": "d", "truncate": "D",
@@ -42,12 +45,12 @@ class Inquiry:
         if who is None:
             return az.current_oid()
         if isinstance(who, int):
-            return who if az.shared().cat.find_role_oid(who) is not None or who in _predefined() else None
+            return who if az.shared().cat.find_role_oid(who) is not None or who in PREDEFINED_ROLES else None
         if str(who) == "public":
             return A.PUBLIC
         found = az.shared().cat.find_role(str(who))
         if found is None:
-            oid = next((o for o, n in _predefined().items() if n == who), None)
+            oid = next((o for o, n in PREDEFINED_ROLES.items() if n == who), None)
             if oid is None:
                 raise SqlError("42704", f'role "{who}" does not exist')
             return oid
@@ -149,7 +152,6 @@ class Inquiry:
         role = self.role(who)
         A.parse_privilege_list(privs, _FUNCTION)
         if not isinstance(obj, int):
-            from pgsvc.sql.functions import FUNCTIONS
             name = str(obj).split("(")[0].strip().lower()
             if name not in FUNCTIONS:
                 raise SqlError("42883", f'function "{obj}" does not exist')
@@ -178,20 +180,6 @@ class Inquiry:
             elif base == "usage" and az.has_privs_of(role, group):
                 return True
         return False
-
-
-def _predefined() -> dict[int, str]:
-    from pgsvc.sql.catalog.system.pg_catalog_defs import PREDEFINED_ROLES
-    return PREDEFINED_ROLES
-
-
-def acl_text(engine, stored, kind: str, owner) -> str | None:
-    """A stored ACL -> the text[] stored form of its aclitem texts (NULL stays NULL)."""
-    items = A.load(stored) if isinstance(stored, str) else stored
-    if items is None:
-        return None
-    from pgsvc.sql.catalog.system.relations import role_name_by_oid
-    return json.dumps(A.texts(items, lambda oid: role_name_by_oid(engine, oid)))
 
 
 def schema_acl_text(engine, oid, stored, has_row):
@@ -250,8 +238,6 @@ def _name(engine, which: str) -> str:
 
 def _declare() -> None:
     """Signatures for the translator (ENGINE_FUNCTIONS: resolved before the catalogue)."""
-    from pgsvc.sql.functions.signatures import FuncSig
-    from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS
 
     def add(name, args, emit):
         sigs = ENGINE_FUNCTIONS.setdefault(name, [])

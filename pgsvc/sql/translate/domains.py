@@ -2,8 +2,8 @@
 
   columns  table_sql gives each column of a domain SQLite CHECK clauses (NOT NULL and every
            CHECK of the domain and the domains under it), named "pgsvc$dom$<oid>$<name>" /
-           "pgsvc$domnn$<oid>" so that sqlerr reports PostgreSQL's domain errors; INSERT,
-           UPDATE and COPY all pass through them.
+           "pgsvc$domnn$<oid>" so that pgsvc.sql.catalog.sqlite_errors reports PostgreSQL's
+           domain errors (domain_violation); INSERT, UPDATE and COPY all pass through them.
   casts    `value::domain` wraps the value in a CASE that raises the same errors.
 
 Errors name the column's (outermost) domain, whichever domain of the chain holds the
@@ -12,7 +12,6 @@ failing constraint, as PostgreSQL's do. VALUE in a CHECK stands for the value ch
 
 from __future__ import annotations
 
-from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.types import usertypes as U
@@ -68,18 +67,3 @@ def cast_check_sql(engine, domain_oid: int, base: int, typmod: int, value_sql: s
     if not whens:
         return value_sql
     return f"(SELECT CASE {' '.join(whens)} ELSE v END FROM (SELECT {value_sql} AS v))"
-
-
-def domain_violation(name: str, engine) -> SqlError | None:
-    """sqlerr's hook: the SQLite CHECK named by column_check_clauses as PostgreSQL's error."""
-    parts = name.split("$")
-    if len(parts) < 3 or parts[0] != "pgsvc" or parts[1] not in ("dom", "domnn"):
-        return None
-    ut = U.find(int(parts[2]))
-    label = U.display_name(ut.oid) if ut else parts[2]
-    schema = ut.schema if ut else None
-    if parts[1] == "domnn":
-        return SqlError("23502", f"domain {label} does not allow null values", schema=schema)
-    conname = "$".join(parts[3:])
-    return SqlError("23514", f'value for domain {label} violates check constraint "{conname}"',
-                    schema=schema, constraint=conname)

@@ -118,7 +118,7 @@ def _q(name: str) -> str:
 
 # classoid of a described object: the catalog whose hidden table holds its OID (NULL once
 # the object is gone: a comment left behind by a DROP is not listed; OIDs are not reused)
-_CLASSOID = """CASE WHEN EXISTS (SELECT 1 FROM main."pgsvc$class" c WHERE c.oid = d.objoid) THEN 1259
+CLASSOID = """CASE WHEN EXISTS (SELECT 1 FROM main."pgsvc$class" c WHERE c.oid = d.objoid) THEN 1259
              WHEN EXISTS (SELECT 1 FROM main."pgsvc$constraint" k WHERE k.oid = d.objoid) THEN 2606
              WHEN EXISTS (SELECT 1 FROM main."pgsvc$namespace" n WHERE n.oid = d.objoid) THEN 2615
              WHEN EXISTS (SELECT 1 FROM main."pgsvc$type" t WHERE t.oid = d.objoid) THEN 1247 END"""
@@ -152,7 +152,7 @@ VIEWS = {
     # initdb's comments: plpgsql's, the built-in schemas', and public's unless replaced (a removed one leaves a row
     # with a NULL description behind, so the default does not come back)
     "pg_description": f"""SELECT objoid, classoid, objsubid, description FROM (
-        SELECT d.objoid AS objoid, {_CLASSOID} AS classoid, d.objsubid AS objsubid,
+        SELECT d.objoid AS objoid, {CLASSOID} AS classoid, d.objsubid AS objsubid,
           d.description AS description FROM main."pgsvc$description" d)
         WHERE classoid IS NOT NULL AND description IS NOT NULL
         UNION ALL SELECT 2200, 2615, 0, 'standard public schema'

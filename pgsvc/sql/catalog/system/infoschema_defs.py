@@ -11,7 +11,7 @@ Sources: the database's hidden catalog tables (main."pgsvc$...") and the pg_cata
 relations of pgsvc.sql.catalog.system.relations (TEMP objects named "pg_catalog.<name>"), which this module
 lists in DEPENDS so that they exist and are current before a view over them is read.
 Per-row decisions that need the session (privileges, the current database, type facts)
-are SQLite functions registered by pgsvc.sql.catalog.system.information_schema ("pgsvce_is_*").
+are SQLite functions registered by pgsvc.sql.pg_functions.information_schema ("pgsvce_is_*").
 
 Rows follow PostgreSQL's visibility rule: an object is listed when the current role owns
 it or holds some privilege on it (superusers see everything).
@@ -20,6 +20,9 @@ it or holds some privilege on it (superusers see everything).
 from __future__ import annotations
 
 from pgsvc.sql.types import oids as O
+
+SCHEMA = "information_schema"
+PREFIX = SCHEMA + "."  # "information_schema.<name>": how refresh and Statement.extra["syscat"] name them
 
 # column kinds -> (type OID, typmod) as the wire shows them (see the module docstring)
 KINDS = {"N": (O.NAME, -1), "I": (O.INT4, -1), "C": (O.VARCHAR, -1), "Y": (O.VARCHAR, 7),
@@ -369,3 +372,15 @@ VIEWS = {
 # the pg_catalog relations (pgsvc.sql.catalog.system.relations) a view reads
 DEPENDS = {"schemata": ("pg_namespace",), "routines": ("pg_proc", "pg_namespace", "pg_language"), "enabled_roles": ("pg_authid",),
            "applicable_roles": ("pg_auth_members", "pg_database")}
+
+
+def depends(name: str) -> tuple:
+    """The pg_catalog relations an information_schema relation ("information_schema.x") reads."""
+    return DEPENDS.get(name[len(PREFIX):], ())
+
+
+def create(conn, name: str) -> None:
+    """Make the TEMP view of "information_schema.x" (its pg_catalog sources exist already)."""
+    short = name[len(PREFIX):]
+    cols = ", ".join(f'"{c}"' for c, _, _ in COLUMNS[short])
+    conn.execute(f"CREATE TEMP VIEW IF NOT EXISTS {q(short)} ({cols}) AS {VIEWS[short]}")

@@ -10,7 +10,9 @@ anyelement families count as the same). pgsvc signatures PostgreSQL lacks are no
 listed: they are not callable under PostgreSQL's grammar anyway (current_date(), ...).
 
 The relations are static TEMP tables of the backend (filled once per connection);
-pgsvc.sql.catalog.system.relations serves them like its other relations.
+pgsvc.sql.catalog.system.relations serves them like its other relations. Every PostgreSQL
+15 function and operator, listed or not, is found by OID and name here too (proc_row,
+oper_row, ...: the reg* types name them).
 """
 
 from __future__ import annotations
@@ -71,6 +73,45 @@ def _norm(args) -> tuple:
     return tuple(_FAMILY.get(a, a) for a in args)
 
 
+# --- PostgreSQL 15's functions and operators ---------------------------------------------
+
+@lru_cache(maxsize=1)
+def _procs() -> tuple[dict, dict]:
+    from pgsvc.sql.catalog.system.pg15_data import PROC_NAMES
+    by_oid = {row[0]: row for row in PROC_NAMES}
+    by_name: dict[str, list[int]] = {}
+    for row in PROC_NAMES:
+        by_name.setdefault(row[1], []).append(row[0])
+    return by_oid, by_name
+
+
+@lru_cache(maxsize=1)
+def _opers() -> tuple[dict, dict]:
+    from pgsvc.sql.catalog.system.pg15_data import OPERATORS
+    by_oid = {row[0]: row for row in OPERATORS}
+    by_name: dict[str, list[int]] = {}
+    for row in OPERATORS:
+        by_name.setdefault(row[1], []).append(row[0])
+    return by_oid, by_name
+
+
+def proc_row(oid: int):
+    """(oid, proname, nspname, argtypes, rettype, prokind) of a PostgreSQL 15 function."""
+    return _procs()[0].get(oid)
+
+
+def procs_named(name: str) -> list[int]:
+    return _procs()[1].get(name, [])
+
+
+def oper_row(oid: int):
+    return _opers()[0].get(oid)
+
+
+def opers_named(name: str) -> list[int]:
+    return _opers()[1].get(name, [])
+
+
 def pgsvc_signatures() -> set[tuple[str, tuple]]:
     from pgsvc.sql.functions import FUNCTIONS
     from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
@@ -105,38 +146,8 @@ def proc_description(oid: int) -> str | None:
     return row[_DESCRIPTION] if row is not None else None
 
 
-def describe_builtins(conn, engine) -> None:
-    """obj_description(oid[, 'pg_proc' | 'pg_operator']) of built-in functions and operators:
-    PostgreSQL 15's descriptions (pg_description's initdb rows) when the database has no
-    comment of its own. Wraps the comment UDFs of pgsvc.sql.pg_functions.describe, when present."""
-    try:
-        from pgsvc.sql.pg_functions import describe as syscat_describe
-    except ImportError:
-        return
-    comment = getattr(syscat_describe, "obj_description", None)
-    if comment is None:
-        return
-    from pgsvc.errors import SqlError
-    from pgsvc.sql.functions.context import raise_sql
-
-    def described(oid, catalog=None):
-        try:
-            text = comment(engine, oid, catalog)
-        except SqlError as err:
-            raise_sql(engine.fctx, err)
-        if text is None and oid is not None and catalog in (None, "pg_proc"):
-            text = proc_description(int(oid))
-        if text is None and oid is not None and catalog in (None, "pg_operator"):
-            text = operator_description(int(oid))
-        if text is None and oid is not None and catalog in (None, "pg_language", "pg_collation"):
-            text = _other_descriptions().get((int(oid), catalog or ""), _other_descriptions().get(int(oid)))
-        return text
-    conn.create_function("pgsvce_obj_description", 2, described)
-    conn.create_function("pgsvce_obj_description1", 1, described)
-
-
 @lru_cache(maxsize=1)
-def _other_descriptions() -> dict:
+def other_descriptions() -> dict:
     """obj_description of the built-in languages and collations, by OID and (OID, catalog)."""
     from pgsvc.sql.catalog.system.pg15_data import COLLATIONS, LANGUAGES
     out: dict = {}
@@ -150,7 +161,6 @@ def _other_descriptions() -> dict:
 def function_definition(row: tuple) -> str:
     """pg_get_functiondef of a built-in function: CREATE OR REPLACE FUNCTION as PostgreSQL
     prints it (arguments with defaults, RETURNS, LANGUAGE, the options line, AS $function$)."""
-    from pgsvc.sql.catalog.regtypes import proc_row
     lang = {r[0]: r[1] for r in language_rows()}.get(row[4], "internal")
     out = [f"CREATE OR REPLACE FUNCTION {quote_ident('pg_catalog')}.{quote_ident(row[1])}"
            f"({format_arguments(row)})\n", f" RETURNS {format_result(row)}\n", f" LANGUAGE {quote_ident(lang)}\n"]

@@ -19,24 +19,29 @@ the hidden "pgsvc$..." tables (always current, transactional with the data), and
 shared catalog — a different file — is copied, a few rows, per statement that reads it.
 Only reads reach this: INSERT/UPDATE/DELETE/DDL on these names find no relation.
 
-To add a relation: its columns in syscat_defs.COLUMNS, and a VIEWS entry (SQLite SQL
-producing the stored forms) or a SHARED/STATIC row source here.
+To add a relation: its columns in pg_catalog_defs.COLUMNS, and a VIEWS entry (SQLite SQL
+producing the stored forms) or a SHARED/STATIC/DYNAMIC row source here. The SQL functions
+the views call (pgsvce_*) are registered on the connection by pgsvc.sql.pg_functions.
 """
 
 from __future__ import annotations
 
+import json
 import math
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.catalog.system import information_schema as infoschema
 from pgsvc.sql.catalog.database import Attr, Relation
-from pgsvc.sql.catalog.system.describe_defs import STATIC_ROWS as DESCRIBE_STATIC_ROWS
-from pgsvc.sql.catalog.system.pg_catalog_defs import (AM_ROWS, COLUMNS, DEPENDS, DYNAMIC, PREDEFINED_MEMBERS, PREDEFINED_ROLES,
-                                   REL_OIDS, SHARED, STATIC, SUPERUSER_ONLY, VIEWS, q, type_rows)
+from pgsvc.sql.catalog.shared import shared
+from pgsvc.sql.catalog.system import infoschema_defs
 from pgsvc.sql.catalog.system import opclass as syscat_opclass
 from pgsvc.sql.catalog.system import procs as syscat_procs
 from pgsvc.sql.catalog.system import stats as syscat_stats
 from pgsvc.sql.catalog.system import user_types as syscat_types
+from pgsvc.sql.catalog.system.describe_defs import STATIC_ROWS as DESCRIBE_STATIC_ROWS
+from pgsvc.sql.catalog.system.pg_catalog_defs import (AM_ROWS, COLUMNS, DEPENDS, DYNAMIC, PREDEFINED_MEMBERS,
+                                                     PREDEFINED_ROLES, REL_OIDS, SHARED, STATIC, SUPERUSER_ONLY,
+                                                     VIEWS, q, type_rows)
+from pgsvc.sql.catalog.system.role_names import acl_text, role_name_by_oid
 from pgsvc.sql.types import dates as D
 
 POSTGRES_EPOCH_UNIX = 946684800
@@ -68,7 +73,6 @@ def lookup(tr, rv) -> Relation | None:
         return None  # the translator reports the cross-database reference
     name = rv.relname
     if name in SUPERUSER_ONLY:
-        from pgsvc.sql.catalog.shared import shared
         if not shared(tr.engine).is_superuser():  # as the role is now, not as it logged in
             raise SqlError("42501", f"permission denied for table {name}")
     used = getattr(tr, "syscat_used", None)
@@ -88,7 +92,7 @@ def refresh(engine, names) -> None:
     order: list[str] = []
 
     def want(n: str) -> None:
-        for dep in infoschema.depends(n) if n.startswith(infoschema.PREFIX) else DEPENDS.get(n, ()):
+        for dep in infoschema_defs.depends(n) if n.startswith(infoschema_defs.PREFIX) else DEPENDS.get(n, ()):
             want(dep)
         if n not in order:
             order.append(n)
@@ -103,8 +107,8 @@ def refresh(engine, names) -> None:
                 _fill_shared(engine, n)
             elif n in STATIC:
                 _fill_static(engine, n)
-            elif n.startswith(infoschema.PREFIX):
-                infoschema.create(conn, n)
+            elif n.startswith(infoschema_defs.PREFIX):
+                infoschema_defs.create(conn, n)
             elif n in DYNAMIC:
                 _fill_dynamic(engine, n)
             else:
@@ -131,9 +135,11 @@ def _insert(conn, name: str, rows: list[tuple]) -> None:
     conn.executemany(f"INSERT INTO {q(name)} VALUES ({marks})", rows)
 
 
+# Row sources: name -> rows() (STATIC) or rows(engine) (DYNAMIC). Sources that need a higher
+# layer are registered by it: "pg_type$user" (typdefault is deparsed) by pgsvc.sql.pg_functions.
 STATIC_ROWS = {"pg_type$builtin": type_rows, "pg_am": lambda: AM_ROWS, "pg_range": lambda: [],
                **{n: (lambda rows=rows: rows) for n, rows in DESCRIBE_STATIC_ROWS.items()}}
-DYNAMIC_ROWS = {"pg_type$user": syscat_types.user_type_rows, "pg_enum": syscat_types.enum_rows}
+DYNAMIC_ROWS = {"pg_enum": syscat_types.enum_rows}
 
 
 STATIC_ROWS.update(syscat_procs.STATIC_ROWS)
@@ -156,7 +162,6 @@ def _fill_static(engine, name: str) -> None:
 
 
 def _fill_shared(engine, name: str) -> None:
-    from pgsvc.sql.catalog.shared import shared
     conn = engine.conn
     _create_table(conn, name)
     conn.execute(f"DELETE FROM {q(name)}")
@@ -188,13 +193,11 @@ def _authid_rows(engine, cols: list[str], rows: list[tuple]) -> list[tuple]:
 
 
 def _database_rows(engine, cols: list[str], rows: list[tuple]) -> list[tuple]:
-    import json
     out = []
     for row in rows:
         r = dict(zip(cols, row))
         acl = None
         if r.get("datacl") is not None:
-            from pgsvc.sql.pg_functions.privileges import acl_text
             acl = acl_text(engine, r["datacl"], "database", r["datdba"])
         elif r["oid"] in (1, 4):  # initdb's templates: PostgreSQL revokes CREATE/TEMP from PUBLIC
             owner = role_name_by_oid(engine, r["datdba"])
@@ -215,74 +218,3 @@ def _members_rows(engine, cols: list[str], rows: list[tuple]) -> list[tuple]:
 _SHARED_ROWS = {"pg_authid": _authid_rows, "pg_database": _database_rows, "pg_auth_members": _members_rows,
                 "pg_shdescription": lambda engine, cols, rows: rows,
                 "pg_db_role_setting": lambda engine, cols, rows: rows}  # setconfig: JSON, text[]'s stored form
-
-
-# --- functions that read the shared catalog ------------------------------------------------
-
-def role_name_by_oid(engine, oid) -> str | None:
-    """pg_get_userbyid: the role's name, or PostgreSQL's 'unknown (OID=n)'."""
-    if oid is None:
-        return None
-    from pgsvc.sql.catalog.shared import shared
-    role = shared(engine).cat.find_role_oid(int(oid))
-    if role is not None:
-        return role.name
-    if int(oid) in PREDEFINED_ROLES:
-        return PREDEFINED_ROLES[int(oid)]
-    return f"unknown (OID={int(oid)})"
-
-
-_ENCODINGS = {0: "SQL_ASCII", 6: "UTF8", 8: "LATIN1"}
-
-
-def encoding_name(code) -> str | None:
-    if code is None:
-        return None
-    return _ENCODINGS.get(int(code), "")
-
-
-def table_is_visible(engine, oid) -> bool | None:
-    """pg_table_is_visible: the relation is the one its bare name finds on the search path."""
-    from pgsvc.sql.catalog.regtypes import relation_by_oid, relation_visible
-    if oid is None:
-        return None
-    rel = relation_by_oid(engine, int(oid))
-    return None if rel is None else relation_visible(engine, rel)
-
-
-def register(conn, engine) -> None:
-    """SQLite UDFs of the catalog functions (Engine.open_connection), information_schema's too."""
-    infoschema.register(conn, engine)
-    conn.create_function("pgsvce_userbyid", 1, lambda oid: role_name_by_oid(engine, oid))
-    conn.create_function("pgsvce_table_is_visible", 1, lambda oid: _stored_bool(table_is_visible(engine, oid)))
-    conn.create_function("pgsvce_encoding_to_char", 1, encoding_name, deterministic=True)
-    syscat_opclass.register(conn)  # pg_index.indclass
-    syscat_types.register(conn, engine)  # pg_type_is_visible, domain constraints' conbin
-    from pgsvc.sql.catalog import regtypes
-    from pgsvc.sql.pg_functions import catalog_funcs as syscat_funcs
-    regtypes.register(conn, engine)  # reg* input/output
-    syscat_funcs.register(conn, engine)  # format_type, pg_get_function_*, sizes, ...
-    from pgsvc.sql.pg_functions import describe as syscat_describe
-    syscat_describe.register(conn, engine)  # pg_get_expr/-constraintdef/-indexdef/-viewdef, comments
-    from pgsvc.sql.pg_functions import privileges as privfuncs
-    privfuncs.register(conn, engine)  # has_*_privilege, ACL texts, current_user
-    _engine_function_sigs()
-    syscat_procs.describe_builtins(conn, engine)  # after every module: wraps obj_description
-
-
-def _engine_function_sigs() -> None:
-    """pg_get_userbyid / pg_encoding_to_char for the translator (resolved before the
-    functions catalogue, like the other functions that need the session)."""
-    from pgsvc.sql.functions.signatures import FuncSig
-    from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS
-    from pgsvc.sql.types import oids as O
-    for name, args, ret, emit in (("pg_get_userbyid", (O.OID,), O.NAME, "pgsvce_userbyid({0})"),
-                                  ("pg_table_is_visible", (O.OID,), O.BOOL, "pgsvce_table_is_visible({0})"),
-                                  ("pg_encoding_to_char", (O.INT4,), O.NAME, "pgsvce_encoding_to_char({0})")):
-        sigs = ENGINE_FUNCTIONS.setdefault(name, [])
-        if not any(s.arg_oids == args for s in sigs):
-            sigs.append(FuncSig(name, args, ret, emit, "scalar", 0, True, "s"))
-
-
-def _stored_bool(v):
-    return None if v is None else int(v)

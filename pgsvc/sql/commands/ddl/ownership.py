@@ -19,7 +19,7 @@ from pgsvc.sql.catalog import acl as A
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import KIND_WORD, authz, denied, not_owner
 from pgsvc.sql.catalog.shared import shared
-from pgsvc.sql.catalog.system.relations import table_is_visible
+from pgsvc.sql.pg_functions.catalog_funcs import table_is_visible
 from pgsvc.sql.types import usertypes as U
 
 RS = enums.RoleSpecType
