@@ -1,7 +1,7 @@
 """A translated statement and its result: the objects behind pgsvc.sql.api's
 StatementProtocol and ResultProtocol, shared by the runner (pgsvc.sql.exec) and the
-commands that build utility statements (pgsvc.sql.commands). Plain data: typing a
-statement's values is the engine's (Runner.finish_types).
+commands that build utility statements (pgsvc.sql.commands, with `utility_statement` and
+`done`). Plain data: typing a statement's values is the engine's (Runner.finish_types).
 """
 
 from __future__ import annotations
@@ -104,3 +104,18 @@ def convert_rows(cursor, convs) -> Iterator[tuple]:
             if v is not None:
                 row[i] = c(v)
         yield tuple(row)
+
+
+def utility_statement(text: str, command: str, handler, columns: list[Column] | None = None,
+                      writes: bool = False, cacheable: bool = True) -> Statement:
+    """A statement its handler runs at execute time: handler(engine, stmt, params) -> Result."""
+    s = Statement(text, command, columns)
+    s.handler = handler
+    s.writes = writes
+    s.cacheable = cacheable
+    return s
+
+
+def done(command: str) -> Result:
+    """A result without rows: only its command tag."""
+    return Result(None, [], command)

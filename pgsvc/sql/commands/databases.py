@@ -24,9 +24,12 @@ import time
 from pglast import ast
 
 from pgsvc.errors import SqlError, SqlNotice
+from pgsvc.sql.catalog import acl
+from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.shared import shared
-from pgsvc.sql.commands.cluster_ddl import done, make_statement
-from pgsvc.sql.commands.roles import collect_options
+from pgsvc.sql.commands.roles import collect_options, role_spec_name
+from pgsvc.sql.statement import done, utility_statement
+from pgsvc.supervisor.registry import KIND_BACKEND
 
 _CREATE_OPTIONS = {"owner", "template", "encoding", "locale", "lc_collate", "lc_ctype", "icu_locale",
                    "locale_provider", "collation_version", "tablespace", "allow_connections",
@@ -41,7 +44,6 @@ def _not_in_block(engine, command: str) -> None:
 
 def other_sessions(engine, datname: str) -> list:
     """Registry slots of other client backends connected to `datname`."""
-    from pgsvc.supervisor.registry import KIND_BACKEND
     me = engine.session.backend_pid
     return [s for s in engine.session.activity()
             if s.kind == KIND_BACKEND and s.database == datname and s.pid != me]
@@ -121,7 +123,7 @@ def create_database(engine, tr, text, node: ast.CreatedbStmt):
                 raise
         sc.write(change)
         return done("CREATE DATABASE")
-    return make_statement(text, "CREATE DATABASE", run)
+    return utility_statement(text, "CREATE DATABASE", run, cacheable=False)
 
 
 def _flag(v) -> bool:
@@ -210,7 +212,7 @@ def drop_database(engine, tr, text, node: ast.DropdbStmt):
         # after the commit: a session that raced in between fails on its own; the file goes
         remove_database_files(sc.cat.layout.database_file(db.oid))
         return done("DROP DATABASE")
-    return make_statement(text, "DROP DATABASE", run)
+    return utility_statement(text, "DROP DATABASE", run, cacheable=False)
 
 
 def terminate_sessions(engine, datname: str) -> None:
@@ -254,7 +256,7 @@ def rename_database(engine, tr, text, node: ast.RenameStmt):
             sc.cat.rename_database(db.oid, new)
         sc.write(change)
         return done("ALTER DATABASE")
-    return make_statement(text, "ALTER DATABASE", run)
+    return utility_statement(text, "ALTER DATABASE", run, cacheable=False)
 
 
 # --- ALTER DATABASE ... [WITH] ALLOW_CONNECTIONS / CONNECTION LIMIT / IS_TEMPLATE, OWNER TO -----
@@ -286,11 +288,10 @@ def alter_database(engine, tr, text, node: ast.AlterDatabaseStmt):
             columns["datconnlimit"] = int(limit)
         sc.write(lambda: sc.cat.update_database(db.oid, **columns))
         return done("ALTER DATABASE")
-    return make_statement(text, "ALTER DATABASE", run)
+    return utility_statement(text, "ALTER DATABASE", run, cacheable=False)
 
 
 def alter_database_owner(engine, tr, text, node: ast.AlterOwnerStmt):
-    from pgsvc.sql.commands.roles import role_spec_name
     name = node.object.sval
 
     def run(e, s, p):
@@ -302,7 +303,6 @@ def alter_database_owner(engine, tr, text, node: ast.AlterOwnerStmt):
         if new_owner.oid != db.owner:
             me = sc.me()
             if not me.superuser:
-                from pgsvc.sql.catalog.authz import authz
                 if not authz(e).has_privs_of(me.oid, db.owner):  # members of the owning role too
                     raise SqlError("42501", f"must be owner of database {name}")
                 if not sc.is_member_of(new_owner.oid):
@@ -310,24 +310,17 @@ def alter_database_owner(engine, tr, text, node: ast.AlterOwnerStmt):
                 if not sc.has_createdb():
                     raise SqlError("42501", "permission denied to change owner of database")
             def change():
-                from pgsvc.sql.catalog import acl
                 sc.cat.update_database(db.oid, datdba=new_owner.oid)
                 items = sc.database_acl(db.oid)
                 if items is not None:  # the old owner's grants become the new owner's (aclnewowner)
                     sc.set_database_acl(db.oid, acl.change_owner(items, db.owner, new_owner.oid))
             sc.write(change)
         return done("ALTER DATABASE")
-    return make_statement(text, "ALTER DATABASE", run)
-
-
-def alter_database_set(engine, tr, text, node):
-    from pgsvc.sql.commands.role_settings import alter_database_set as build
-    return build(engine, tr, text, node)
+    return utility_statement(text, "ALTER DATABASE", run, cacheable=False)
 
 
 HANDLERS = {
     "CreatedbStmt": create_database,
     "DropdbStmt": drop_database,
     "AlterDatabaseStmt": alter_database,
-    "AlterDatabaseSetStmt": alter_database_set,
 }

@@ -5,7 +5,7 @@ catalog/pg_db_role_setting.c AlterSetting, guc.c GUCArrayAdd/-Delete/-Reset).
 
 The rows live in the shared catalog (pgsvc.cluster.global_catalog: one 'name=value' list per
 (database, role) pair, 0 meaning all); a statement changes them inside the engine's
-transaction like every role and database statement (pgsvc.sql.commands.cluster_ddl). A new
+transaction like every role and database statement (pgsvc.sql.catalog.shared). A new
 session reads them at start-up (Engine.apply_login_settings): they are the
 values the session starts with and RESET returns to, never what a running session uses.
 
@@ -20,12 +20,16 @@ import re
 
 from pglast import ast, enums
 
-from pgsvc.errors import SqlError
-from pgsvc.settings import PLANNER_SETTINGS
+from pgsvc.errors import SqlError, SqlNotice
+from pgsvc.settings import DEFINITIONS, PLANNER_SETTINGS, check_settable, parse_bool, parse_value
 from pgsvc.sql.catalog import identity
+from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.shared import shared
-from pgsvc.sql.commands.cluster_ddl import done, make_statement
+from pgsvc.sql.commands import setrole
+from pgsvc.sql.commands.roles import role_spec_name
 from pgsvc.sql.quoting import quote_ident
+from pgsvc.sql.statement import done, utility_statement
+from pgsvc.sql.types.context import resolve_timezone
 
 # settings whose list elements are quoted as identifiers when stored (GUC_LIST_QUOTE)
 LIST_QUOTE = {"search_path", "temp_tablespaces", "session_preload_libraries",
@@ -43,7 +47,6 @@ _K = enums.VariableSetKind
 
 def alter_role_set(engine, tr, text, node: ast.AlterRoleSetStmt):
     """ALTER ROLE r | ALL [IN DATABASE d] SET/RESET ... (AlterRoleSet's checks, in order)."""
-    from pgsvc.sql.commands.roles import role_spec_name
     setstmt = node.setstmt
 
     def run(e, s, p):
@@ -62,7 +65,7 @@ def alter_role_set(engine, tr, text, node: ast.AlterRoleSetStmt):
             raise SqlError("42501", "must be superuser to alter settings globally")
         change_settings(e, database_oid, role_oid, setstmt)
         return done("ALTER ROLE")
-    return make_statement(text, "ALTER ROLE", run)
+    return utility_statement(text, "ALTER ROLE", run, cacheable=False)
 
 
 def alter_database_set(engine, tr, text, node: ast.AlterDatabaseSetStmt):
@@ -73,7 +76,7 @@ def alter_database_set(engine, tr, text, node: ast.AlterDatabaseSetStmt):
         check_database_owner(e, sc, db)
         change_settings(e, db.oid, 0, node.setstmt)
         return done("ALTER DATABASE")
-    return make_statement(text, "ALTER DATABASE", run)
+    return utility_statement(text, "ALTER DATABASE", run, cacheable=False)
 
 
 def find_database(sc, name: str):
@@ -98,7 +101,6 @@ def check_database_owner(e, sc, db) -> None:
     me = sc.me()
     if me.superuser or me.oid == db.owner:
         return
-    from pgsvc.sql.catalog.authz import authz
     if not authz(e).has_privs_of(me.oid, db.owner):
         raise SqlError("42501", f"must be owner of database {db.name}")
 
@@ -170,7 +172,6 @@ def reset_all(items: list[str], superuser: bool) -> list[str]:
 def check_item(name: str, value: str | None, superuser: bool) -> str:
     """The canonical name of a setting the current role may store (value None: only the
     name and the right to set it), or SET's error for it (validate_option_array_item)."""
-    from pgsvc.settings import DEFINITIONS, check_settable, parse_bool, parse_value
     key = name.lower()
     if key in ROLE_SWITCHES:
         return key
@@ -198,7 +199,6 @@ def check_item(name: str, value: str | None, superuser: bool) -> str:
     if value is not None:
         parse_value(setting, value)
         if setting.name == "TimeZone":
-            from pgsvc.sql.types.context import resolve_timezone
             resolve_timezone(value)
     return setting.name
 
@@ -212,7 +212,6 @@ def check_custom_name(name: str) -> None:
 
 def check_planner_value(name: str, value: str) -> None:
     """The planner knobs pgsvc accepts (they change no result): on/off ones need a Boolean."""
-    from pgsvc.settings import parse_bool
     if PLANNER_SETTINGS[name] in ("on", "off"):
         parse_bool(name, value)
 
@@ -257,7 +256,6 @@ def apply_at_login(settings, stored: list[tuple[str, list[str]]], taken: set[str
     applies (its setting gone, a value now invalid) is a WARNING, as in PostgreSQL, never
     a refused login. Returns the warnings and the items that need the open engine
     (planner knobs, role switches): [(name, value, source)]."""
-    from pgsvc.errors import SqlNotice
     warnings, deferred = [], []
     for source, items in stored:
         for item in items:
@@ -283,8 +281,6 @@ def apply_deferred(engine, deferred: list[tuple[str, str, str]]) -> None:
     """The login items that live in the engine: planner knobs become the session's own
     defaults (RESET returns to them); SET ROLE / SESSION AUTHORIZATION run as if the
     session had sent them, a refusal being a WARNING as PostgreSQL reports it at login."""
-    from pgsvc.errors import SqlNotice
-    from pgsvc.sql.commands import setrole
     for key, value, _source in deferred:
         if key not in ROLE_SWITCHES:
             engine.planner_defaults[key] = value
@@ -296,3 +292,9 @@ def apply_deferred(engine, deferred: list[tuple[str, str, str]]) -> None:
         except SqlError as err:
             engine.session.notice(SqlNotice(err.message, sqlstate=err.sqlstate, severity="WARNING",
                                             detail=err.detail, hint=err.hint))
+
+
+HANDLERS = {
+    "AlterRoleSetStmt": alter_role_set,
+    "AlterDatabaseSetStmt": alter_database_set,
+}

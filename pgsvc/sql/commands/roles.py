@@ -15,8 +15,13 @@ from pglast import ast, enums
 
 from pgsvc.cluster.passwords import encrypt_password
 from pgsvc.errors import SqlError, SqlNotice
+from pgsvc.sql.catalog import acl
 from pgsvc.sql.catalog.shared import shared
-from pgsvc.sql.commands.cluster_ddl import done, make_statement
+from pgsvc.sql.commands.ddl.ownership import objects_elsewhere, owned_objects
+from pgsvc.sql.statement import done, utility_statement
+from pgsvc.sql.types import dates as D
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.textio import decode_text
 
 _BOOL_OPTIONS = {"superuser": "rolsuper", "inherit": "rolinherit", "createrole": "rolcreaterole",
                  "createdb": "rolcreatedb", "canlogin": "rolcanlogin", "isreplication": "rolreplication",
@@ -24,7 +29,6 @@ _BOOL_OPTIONS = {"superuser": "rolsuper", "inherit": "rolinherit", "createrole":
 _CREATE_OPTIONS = set(_BOOL_OPTIONS) | {"password", "sysid", "connectionlimit", "addroleto",
                                        "rolemembers", "adminmembers", "validUntil"}
 _ALTER_OPTIONS = set(_BOOL_OPTIONS) | {"password", "connectionlimit", "rolemembers", "validUntil"}
-POSTGRES_EPOCH_UNIX = 946684800  # 2000-01-01 in Unix seconds
 
 
 def _position(node) -> int | None:
@@ -94,16 +98,13 @@ def valid_until(engine, opts: dict):
     """VALID UNTIL 'timestamptz' -> Unix seconds (inf for 'infinity'), or ... if not given."""
     if "validUntil" not in opts:
         return ...
-    from pgsvc.sql.types.textio import decode_text
-    from pgsvc.sql.types import dates as D
-    from pgsvc.sql.types import oids as O
     value = decode_text(O.TIMESTAMPTZ, opts["validUntil"], engine.fctx.format_context())
     micros = D.timestamp_to_micros(value)
     if micros >= D.NOEND:
         return math.inf
     if micros <= D.NOBEGIN:
         return -math.inf
-    return micros / 1_000_000 + POSTGRES_EPOCH_UNIX
+    return micros / 1_000_000 + D.POSTGRES_EPOCH_UNIX
 
 
 # --- CREATE ROLE --------------------------------------------------------------------------
@@ -154,7 +155,7 @@ def create_role(engine, tr, text, node: ast.CreateRoleStmt):
                 add_members(e, sc.cat.find_role_oid(oid), admins, me, True)
         sc.write(change)
         return done("CREATE ROLE")
-    return make_statement(text, "CREATE ROLE", run)
+    return utility_statement(text, "CREATE ROLE", run, cacheable=False)
 
 
 # --- ALTER ROLE ---------------------------------------------------------------------------
@@ -202,12 +203,7 @@ def alter_role(engine, tr, text, node: ast.AlterRoleStmt):
                     remove_members(e, target, members, False)
         sc.write(change)
         return done("ALTER ROLE")
-    return make_statement(text, "ALTER ROLE", run)
-
-
-def alter_role_set(engine, tr, text, node):
-    from pgsvc.sql.commands.role_settings import alter_role_set as build
-    return build(engine, tr, text, node)
+    return utility_statement(text, "ALTER ROLE", run, cacheable=False)
 
 
 # --- ALTER ROLE ... RENAME TO ---------------------------------------------------------------
@@ -241,7 +237,7 @@ def rename_role(engine, tr, text, node: ast.RenameStmt):
             sc.cat.update_role(target.oid, **columns)
         sc.write(change)
         return done("ALTER ROLE")
-    return make_statement(text, "ALTER ROLE", run)
+    return utility_statement(text, "ALTER ROLE", run, cacheable=False)
 
 
 # --- DROP ROLE ------------------------------------------------------------------------------
@@ -268,7 +264,6 @@ def drop_role(engine, tr, text, node: ast.DropRoleStmt):
                     raise SqlError("55006", "session user cannot be dropped")
                 if target.superuser and not me.superuser:
                     raise SqlError("42501", "must be superuser to drop superusers")
-                from pgsvc.sql.commands.ddl.ownership import objects_elsewhere, owned_objects
                 # PostgreSQL lists them in OID order from one counter; here databases and a
                 # database's objects count separately, so: objects copied from the template
                 # (public), then databases, then the objects made in this database
@@ -285,7 +280,7 @@ def drop_role(engine, tr, text, node: ast.DropRoleStmt):
                 sc.cat.delete_role(target.oid)
         sc.write(change)
         return done("DROP ROLE")
-    return make_statement(text, "DROP ROLE", run)
+    return utility_statement(text, "DROP ROLE", run, cacheable=False)
 
 
 # --- GRANT / REVOKE role ----------------------------------------------------------------------
@@ -309,7 +304,7 @@ def grant_role(engine, tr, text, node: ast.GrantRoleStmt):
                     remove_members(e, group, grantees, bool(node.admin_opt))
         sc.write(change)
         return done(command)
-    return make_statement(text, command, run)
+    return utility_statement(text, command, run, cacheable=False)
 
 
 def check_may_administer(e, group) -> None:
@@ -347,7 +342,6 @@ def remove_members(e, group, members: list[tuple[str, int]], admin_only: bool) -
 
 
 def databases_granted_to(sc, role: int) -> list[str]:
-    from pgsvc.sql.catalog import acl
     out = []
     for name in sc.cat.conn.execute("SELECT datname FROM pg_database ORDER BY datname").fetchall():
         db = sc.cat.find_database(name[0])
@@ -359,7 +353,6 @@ def databases_granted_to(sc, role: int) -> list[str]:
 HANDLERS = {
     "CreateRoleStmt": create_role,
     "AlterRoleStmt": alter_role,
-    "AlterRoleSetStmt": alter_role_set,
     "DropRoleStmt": drop_role,
     "GrantRoleStmt": grant_role,
 }
