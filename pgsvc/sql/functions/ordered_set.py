@@ -80,13 +80,13 @@ class OrderedSetAggregate:
 
     def finalize(self):
         if self.spec is None:  # (SQLite does not call this when no row reached step())
-            return _EMPTY.get(self.kind)
+            return EMPTY_RESULTS.get(self.kind)
         specs = [self.spec[i:i + 3] for i in range(0, len(self.spec), 3)]
         return _FINALS[self.kind](self, specs)
 
 
 # results over no rows (percentiles and mode: NULL); the translator adds them with coalesce
-_EMPTY = {"rank": 1, "dense_rank": 1, "percent_rank": 0.0, "cume_dist": 1.0}
+EMPTY_RESULTS = {"rank": 1, "dense_rank": 1, "percent_rank": 0.0, "cume_dist": 1.0}
 
 
 def _sorted_values(agg: OrderedSetAggregate, specs) -> list:

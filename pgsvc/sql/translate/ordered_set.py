@@ -10,7 +10,8 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
-from pgsvc.sql.functions.ordered_set import _EMPTY, HYPOTHETICAL
+from pgsvc.sql.functions.ordered_set import EMPTY_RESULTS, HYPOTHETICAL
+from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.translate.expr import Ex, _loc, sql_literal
 from pgsvc.sql.types import oids as O
@@ -74,13 +75,12 @@ class OrderedSetMixin:
         if name in HYPOTHETICAL:
             # over no rows SQLite never creates the Python aggregate (its result is NULL), but
             # the hypothetical row alone ranks first; these functions are never NULL otherwise
-            sql = f"coalesce({sql}, {_EMPTY[name]})"
+            sql = f"coalesce({sql}, {EMPTY_RESULTS[name]})"
         return Ex(sql, ret, name=name, has_agg=True)
 
     def not_ordered_set(self, node: ast.FuncCall, name: str, pos) -> None:
         """WITHIN GROUP on another function: PostgreSQL looks for name(direct..., keys...)."""
         oids = [self.expr(a).oid for a in node.args or ()] + [self.expr(sb.node).oid for sb in node.agg_order]
-        from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
         R.resolve_function(name, oids, pos, extra=EXTRA_FUNCTIONS)  # raises 42883 when there is none
         raise SqlError("42809", f"{name} is not an ordered-set aggregate, so it cannot have WITHIN GROUP",
                        position=pos)
@@ -101,7 +101,7 @@ class OrderedSetMixin:
 
     def hypothetical_args(self, name, direct, keys, pos):
         if len(direct) != len(keys):
-            argtext = ", ".join(_type_name(e.oid) for e in direct + keys)
+            argtext = ", ".join(R.argument_type_name(e.oid) for e in direct + keys)
             raise SqlError("42883", f"function {name}({argtext}) does not exist", position=pos,
                            hint=f"To use the hypothetical-set aggregate {name}, the number of hypothetical "
                                 f"direct arguments (here {len(direct)}) must match the number of ordering "
@@ -121,8 +121,3 @@ def _direction(sb: ast.SortBy) -> str:
     desc = sb.sortby_dir == d.SORTBY_DESC
     nulls_first = desc if sb.sortby_nulls == n.SORTBY_NULLS_DEFAULT else sb.sortby_nulls == n.SORTBY_NULLS_FIRST
     return ("d" if desc else "a") + ("f" if nulls_first else "l")
-
-
-def _type_name(oid: int) -> str:
-    from pgsvc.sql.types.pg_type import format_type
-    return format_type(oid, None) if oid != O.UNKNOWN else "unknown"

@@ -132,6 +132,11 @@ def _tname(oid: int) -> str:
     return format_type(oid, -1) if oid != UNKNOWN else "unknown"
 
 
+def argument_type_name(oid: int) -> str:
+    """An argument's type as "function ... does not exist" names it (format_type(oid, NULL))."""
+    return format_type(oid, None) if oid != UNKNOWN else "unknown"
+
+
 def _select(cands: list, args: list[int], sig_of) -> object | None:
     if not cands:
         return None

@@ -141,15 +141,10 @@ class TargetSrfMixin:
 
 
 def _no_function(name: str, args, pos) -> SqlError:
-    types = ", ".join(_type_name(a.oid) for a in args)
+    types = ", ".join(R.argument_type_name(a.oid) for a in args)
     return SqlError("42883", f"function {name}({types}) does not exist", position=pos,
                     hint="No function matches the given name and argument types. "
                          "You might need to add explicit type casts.")
-
-
-def _type_name(oid: int) -> str:
-    from pgsvc.sql.types.pg_type import format_type
-    return format_type(oid, None) if oid != O.UNKNOWN else "unknown"
 
 
 def counter(lengths: list[str]) -> str:
