@@ -13,7 +13,9 @@ from pgsvc.sql.api import Column, CopySpec
 from pgsvc.sql.commands.columns import to_column
 from pgsvc.sql.statement import Result, Statement
 from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.translate.dml import column_default
 from pgsvc.sql.translate.names import ColInfo
+from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.typmod import apply_typmod
 
@@ -126,7 +128,6 @@ def translate_copy(engine, tr, text: str, node: ast.CopyStmt) -> Statement:
     stmt.cacheable = False
     if node.is_from:
         tr.writes = True
-        from pgsvc.sql.translate.dml import column_default
         rest = [a for a in rel.attrs if a not in attrs and column_default(a) is not None]
         defaults = [tr.default_expr(rel, a).sql for a in rest]
         names = ", ".join(quote_sqlite_ident(a.name) for a in attrs + rest)
@@ -183,7 +184,6 @@ def _column_converter(a):
     typmod, oid = a.typmod, a.type_oid
     if typmod < 0:
         return to_s
-    from pgsvc.sql.types import oids as O
     if oid == O.BPCHAR and to_s is None:
         n = typmod - 4
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.statement import Result, Statement
+from pgsvc.sql.statement import Result, Statement, utility_statement
+from pgsvc.sql.translate.expr import type_from_typename
+from pgsvc.sql.types import sqlite_adapter
 
 _HOLD = 0x0020
 _SCROLL = 0x0002
@@ -28,17 +30,9 @@ class Cursor:
         self.failed = False
 
 
-def _stmt(text, command, handler, columns=None) -> Statement:
-    s = Statement(text, command, columns)
-    s.handler = handler
-    s.cacheable = False
-    return s
-
-
 # --- PREPARE / EXECUTE / DEALLOCATE --------------------------------------------------
 
 def prepare_stmt(engine, tr, text, node: ast.PrepareStmt) -> Statement:
-    from pgsvc.sql.translate.expr import type_from_typename
     oids = [type_from_typename(t, tr)[0] for t in node.argtypes or ()]
     inner = engine.translate_stmt(text, node.query, oids, None)
 
@@ -47,7 +41,7 @@ def prepare_stmt(engine, tr, text, node: ast.PrepareStmt) -> Statement:
             raise SqlError("42P05", f'prepared statement "{node.name}" already exists')
         e.sql_prepared[node.name] = inner
         return Result(None, [], "PREPARE")
-    return _stmt(text, "PREPARE", run)
+    return utility_statement(text, "PREPARE", run, cacheable=False)
 
 
 def execute_stmt(engine, tr, text, node: ast.ExecuteStmt) -> Statement:
@@ -64,12 +58,11 @@ def execute_stmt(engine, tr, text, node: ast.ExecuteStmt) -> Statement:
     def run(e, s, p):
         values = []
         if select is not None:
-            from pgsvc.sql.types import sqlite_adapter
             row = e.conn.execute(select, e.bind_values(s.extra["args"], p) if p else []).fetchone()
             values = [sqlite_adapter(oid)[1](v) if v is not None and sqlite_adapter(oid)[1] else v
                       for oid, v in zip(inner.param_oids, row)]
         return e.execute(inner, values)
-    out = _stmt(text, inner.command, run, inner.columns)
+    out = utility_statement(text, inner.command, run, inner.columns, cacheable=False)
     out.writes = inner.writes
     args_stmt = Statement(text, "SELECT")
     args_stmt.param_oids = tr.param_oids
@@ -86,7 +79,7 @@ def deallocate_stmt(engine, tr, text, node: ast.DeallocateStmt) -> Statement:
         if e.sql_prepared.pop(node.name, None) is None:
             raise SqlError("26000", f'prepared statement "{node.name}" does not exist')
         return Result(None, [], "DEALLOCATE")
-    return _stmt(text, "DEALLOCATE" + (" ALL" if node.name is None else ""), run)
+    return utility_statement(text, "DEALLOCATE" + (" ALL" if node.name is None else ""), run, cacheable=False)
 
 
 # --- cursors ---------------------------------------------------------------------
@@ -108,7 +101,7 @@ def declare_stmt(engine, tr, text, node: ast.DeclareCursorStmt) -> Statement:
             result.rows = iter(list(result.rows))  # WITH HOLD outside a block: materialised now
         e.cursors[node.portalname] = Cursor(node.portalname, inner, result, hold)
         return Result(None, [], "DECLARE CURSOR")
-    out = _stmt(text, "DECLARE CURSOR", run)
+    out = utility_statement(text, "DECLARE CURSOR", run, cacheable=False)
     tr.param_oids = inner.param_oids
     return out
 
@@ -141,7 +134,7 @@ def fetch_stmt(engine, tr, text, node: ast.FetchStmt) -> Statement:
         if node.ismove:
             return Result(None, [], "MOVE", len(rows))
         return Result(c.stmt.columns, rows, "FETCH", len(rows))
-    out = _stmt(text, word, run, columns)
+    out = utility_statement(text, word, run, columns, cacheable=False)
     return out
 
 
@@ -157,7 +150,7 @@ def close_stmt(engine, tr, text, node: ast.ClosePortalStmt) -> Statement:
                 raise SqlError("34000", f'cursor "{node.portalname}" does not exist')
             c.result.close()
         return Result(None, [], "CLOSE CURSOR" if node.portalname else "CLOSE CURSOR ALL")
-    return _stmt(text, "CLOSE CURSOR", run)
+    return utility_statement(text, "CLOSE CURSOR", run, cacheable=False)
 
 
 def end_of_transaction(engine, committed: bool) -> None:
