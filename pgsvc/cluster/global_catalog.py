@@ -181,7 +181,7 @@ class GlobalCatalog:
     def role_valid(self, role: Role) -> bool:
         return role.valid_until is None or role.valid_until > time.time()
 
-    # -- transactions (CREATE ROLE etc. run in one; see pgsvc.sql.commands.cluster_ddl)
+    # -- transactions (CREATE ROLE etc. run in one; see pgsvc.sql.catalog.shared)
     def begin(self) -> None:
         """A write transaction: BEGIN IMMEDIATE takes SQLite's write lock at once, so two
         backends changing roles serialize here instead of failing at COMMIT."""

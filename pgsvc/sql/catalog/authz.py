@@ -10,7 +10,7 @@ Where checks happen (cheapest place that still sees every access):
     recorded "as" the view's owner, as PostgreSQL checks them.
   * nextval/currval/setval: at each call (pgsvc.sql.catalog.sequences), as PostgreSQL does.
   * DDL: ownership and schema CREATE at execution (pgsvc.sql.commands.ddl*, pgsvc.sql.commands.grants).
-  * CONNECT: at login (pgsvc.backend.main via `may_connect`).
+  * CONNECT: at login (the backend through Engine.may_connect).
 
 Decisions are cached per (role, object, privileges) and the cache is dropped whenever
 it could be stale: the database catalog's version moved (GRANT/REVOKE/ALTER OWNER bump

@@ -1,7 +1,7 @@
 """One backend's connection to the shared catalog (DATADIR/global/catalog.db,
 pgsvc.cluster.global_catalog) and the identity its checks run as.
 
-Cluster-wide statements (roles, databases: pgsvc.sql.commands.cluster_ddl) change the
+Cluster-wide statements (roles, databases: pgsvc.sql.commands.roles, .databases) change the
 shared catalog, not the backend's own database file, so they run on a second SQLite
 connection that this module keeps per engine (`shared(engine)`).
 
