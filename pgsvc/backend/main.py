@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import pwd
 import signal
 import socket
 import ssl
@@ -251,8 +252,6 @@ def _exchange_password(conn: ClientConnection, auth: Authenticator, user: str) -
 
 
 def _check_peer(sock: socket.socket, user: str) -> None:
-    import pwd
-
     creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _pid, uid, _gid = struct.unpack("3i", creds)
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pglast import ast
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.api import Column, CopySpec
+from pgsvc.sql.api import Column, CopySpec, EngineContext
 from pgsvc.sql.commands.columns import to_column
 from pgsvc.sql.statement import Result, Statement
 from pgsvc.sql.quoting import quote_sqlite_ident
@@ -84,7 +84,7 @@ def build_spec(node: ast.CopyStmt, columns: list[Column]) -> CopySpec:
     return spec
 
 
-def translate_copy(engine, tr, text: str, node: ast.CopyStmt) -> Statement:
+def translate_copy(engine: EngineContext, tr, text: str, node: ast.CopyStmt) -> Statement:
     if node.filename is not None or node.is_program:
         if not engine.session.is_superuser:
             raise SqlError("42501", "must be superuser or have privileges of the pg_read_server_files role "
@@ -151,7 +151,7 @@ def _copy_out(engine, stmt: Statement, params) -> Result:
     return Result(stmt.columns, rows, "COPY", len(rows))
 
 
-def run_copy_in(engine, stmt: Statement, rows) -> int:
+def run_copy_in(engine: EngineContext, stmt: Statement, rows) -> int:
     attrs = stmt.extra["attrs"]
     width = len(attrs)
     work = [(i, _column_converter(a)) for i, a in enumerate(attrs)]

@@ -24,6 +24,7 @@ import time
 from pglast import ast
 
 from pgsvc.errors import SqlError, SqlNotice
+from pgsvc.sql.api import EngineContext
 from pgsvc.sql.catalog import acl
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.shared import shared
@@ -42,7 +43,7 @@ def _not_in_block(engine, command: str) -> None:
         raise SqlError("25001", f"{command} cannot run inside a transaction block")
 
 
-def other_sessions(engine, datname: str) -> list:
+def other_sessions(engine: EngineContext, datname: str) -> list:
     """Registry slots of other client backends connected to `datname`."""
     me = engine.session.backend_pid
     return [s for s in engine.session.activity()
@@ -54,7 +55,7 @@ def busy_detail(n: int) -> str:
         f"There are {n} other sessions using the database."
 
 
-def wait_until_unused(engine, datname: str, message: str) -> None:
+def wait_until_unused(engine: EngineContext, datname: str, message: str) -> None:
     """PostgreSQL's CountOtherDBBackends: give sessions that are leaving a few seconds."""
     deadline = time.monotonic() + BUSY_WAIT_SECONDS
     while True:
@@ -75,7 +76,7 @@ def _text_option(opts: dict, name: str) -> str | None:
 
 # --- CREATE DATABASE ---------------------------------------------------------------------------
 
-def create_database(engine, tr, text, node: ast.CreatedbStmt):
+def create_database(engine: EngineContext, tr, text, node: ast.CreatedbStmt):
     opts = collect_options(node.options, _CREATE_OPTIONS)
     for unsupported in ("tablespace", "icu_locale", "oid"):
         if unsupported in opts and not (unsupported == "tablespace" and opts[unsupported] == "pg_default"):
@@ -180,7 +181,7 @@ def remove_database_files(path: str) -> None:
 
 # --- DROP DATABASE -----------------------------------------------------------------------------
 
-def drop_database(engine, tr, text, node: ast.DropdbStmt):
+def drop_database(engine: EngineContext, tr, text, node: ast.DropdbStmt):
     force = False
     for d in node.options or ():
         if d.defname != "force":
@@ -215,7 +216,7 @@ def drop_database(engine, tr, text, node: ast.DropdbStmt):
     return utility_statement(text, "DROP DATABASE", run, cacheable=False)
 
 
-def terminate_sessions(engine, datname: str) -> None:
+def terminate_sessions(engine: EngineContext, datname: str) -> None:
     """PostgreSQL's TerminateOtherDBBackends: check every target first, then SIGTERM them."""
     sc = shared(engine)
     me = sc.me()
@@ -233,7 +234,7 @@ def terminate_sessions(engine, datname: str) -> None:
 
 # --- ALTER DATABASE ... RENAME TO --------------------------------------------------------------
 
-def rename_database(engine, tr, text, node: ast.RenameStmt):
+def rename_database(engine: EngineContext, tr, text, node: ast.RenameStmt):
     old, new = node.subname, node.newname
 
     def run(e, s, p):
@@ -261,7 +262,7 @@ def rename_database(engine, tr, text, node: ast.RenameStmt):
 
 # --- ALTER DATABASE ... [WITH] ALLOW_CONNECTIONS / CONNECTION LIMIT / IS_TEMPLATE, OWNER TO -----
 
-def alter_database(engine, tr, text, node: ast.AlterDatabaseStmt):
+def alter_database(engine: EngineContext, tr, text, node: ast.AlterDatabaseStmt):
     opts = collect_options(node.options, {"allow_connections", "connection_limit", "is_template", "tablespace"})
     if "tablespace" in opts:
         raise SqlError("0A000", "ALTER DATABASE ... SET TABLESPACE is not supported")
@@ -291,7 +292,7 @@ def alter_database(engine, tr, text, node: ast.AlterDatabaseStmt):
     return utility_statement(text, "ALTER DATABASE", run, cacheable=False)
 
 
-def alter_database_owner(engine, tr, text, node: ast.AlterOwnerStmt):
+def alter_database_owner(engine: EngineContext, tr, text, node: ast.AlterOwnerStmt):
     name = node.object.sval
 
     def run(e, s, p):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.api import EngineContext
 from pgsvc.sql.statement import Result, Statement, utility_statement
 from pgsvc.sql.translate.expr import type_from_typename
 from pgsvc.sql.types import sqlite_adapter
@@ -32,7 +33,7 @@ class Cursor:
 
 # --- PREPARE / EXECUTE / DEALLOCATE --------------------------------------------------
 
-def prepare_stmt(engine, tr, text, node: ast.PrepareStmt) -> Statement:
+def prepare_stmt(engine: EngineContext, tr, text, node: ast.PrepareStmt) -> Statement:
     oids = [type_from_typename(t, tr)[0] for t in node.argtypes or ()]
     inner = engine.translate_stmt(text, node.query, oids, None)
 
@@ -44,7 +45,7 @@ def prepare_stmt(engine, tr, text, node: ast.PrepareStmt) -> Statement:
     return utility_statement(text, "PREPARE", run, cacheable=False)
 
 
-def execute_stmt(engine, tr, text, node: ast.ExecuteStmt) -> Statement:
+def execute_stmt(engine: EngineContext, tr, text, node: ast.ExecuteStmt) -> Statement:
     inner = engine.sql_prepared.get(node.name)
     if inner is None:
         raise SqlError("26000", f'prepared statement "{node.name}" does not exist')
@@ -71,7 +72,7 @@ def execute_stmt(engine, tr, text, node: ast.ExecuteStmt) -> Statement:
     return out
 
 
-def deallocate_stmt(engine, tr, text, node: ast.DeallocateStmt) -> Statement:
+def deallocate_stmt(engine: EngineContext, tr, text, node: ast.DeallocateStmt) -> Statement:
     def run(e, s, p):
         if node.name is None:
             e.sql_prepared.clear()
@@ -84,7 +85,7 @@ def deallocate_stmt(engine, tr, text, node: ast.DeallocateStmt) -> Statement:
 
 # --- cursors ---------------------------------------------------------------------
 
-def declare_stmt(engine, tr, text, node: ast.DeclareCursorStmt) -> Statement:
+def declare_stmt(engine: EngineContext, tr, text, node: ast.DeclareCursorStmt) -> Statement:
     inner = engine.translate_stmt(text, node.query, list(tr.param_oids), None)
     if inner.sqlite_sql is None or inner.command != "SELECT":
         raise SqlError("42P11", "cannot open this query as a cursor")
@@ -106,7 +107,7 @@ def declare_stmt(engine, tr, text, node: ast.DeclareCursorStmt) -> Statement:
     return out
 
 
-def fetch_stmt(engine, tr, text, node: ast.FetchStmt) -> Statement:
+def fetch_stmt(engine: EngineContext, tr, text, node: ast.FetchStmt) -> Statement:
     d = enums.FetchDirection
     if node.direction not in (d.FETCH_FORWARD, d.FETCH_ABSOLUTE, d.FETCH_RELATIVE) or \
             node.direction != d.FETCH_FORWARD and node.howMany != 1:
@@ -138,7 +139,7 @@ def fetch_stmt(engine, tr, text, node: ast.FetchStmt) -> Statement:
     return out
 
 
-def close_stmt(engine, tr, text, node: ast.ClosePortalStmt) -> Statement:
+def close_stmt(engine: EngineContext, tr, text, node: ast.ClosePortalStmt) -> Statement:
     def run(e, s, p):
         if node.portalname is None:
             for c in e.cursors.values():
@@ -153,7 +154,7 @@ def close_stmt(engine, tr, text, node: ast.ClosePortalStmt) -> Statement:
     return utility_statement(text, "CLOSE CURSOR", run, cacheable=False)
 
 
-def end_of_transaction(engine, committed: bool) -> None:
+def end_of_transaction(engine: EngineContext, committed: bool) -> None:
     """Close the transaction's cursors; WITH HOLD cursors survive a commit, materialised."""
     for name, c in list(engine.cursors.items()):
         if c.hold and committed:

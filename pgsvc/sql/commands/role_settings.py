@@ -22,6 +22,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.settings import DEFINITIONS, PLANNER_SETTINGS, check_settable, parse_bool, parse_value
+from pgsvc.sql.api import EngineContext
 from pgsvc.sql.catalog import identity
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.shared import shared
@@ -45,7 +46,7 @@ _K = enums.VariableSetKind
 
 # --- the statements ---------------------------------------------------------------------------
 
-def alter_role_set(engine, tr, text, node: ast.AlterRoleSetStmt):
+def alter_role_set(engine: EngineContext, tr, text, node: ast.AlterRoleSetStmt):
     """ALTER ROLE r | ALL [IN DATABASE d] SET/RESET ... (AlterRoleSet's checks, in order)."""
     setstmt = node.setstmt
 
@@ -68,7 +69,7 @@ def alter_role_set(engine, tr, text, node: ast.AlterRoleSetStmt):
     return utility_statement(text, "ALTER ROLE", run, cacheable=False)
 
 
-def alter_database_set(engine, tr, text, node: ast.AlterDatabaseSetStmt):
+def alter_database_set(engine: EngineContext, tr, text, node: ast.AlterDatabaseSetStmt):
     """ALTER DATABASE d SET/RESET ...: the database's owner (or a superuser) may."""
     def run(e, s, p):
         sc = shared(e)
@@ -96,7 +97,7 @@ def check_may_alter_role(sc, target) -> None:
         raise SqlError("42501", "permission denied")
 
 
-def check_database_owner(e, sc, db) -> None:
+def check_database_owner(e: EngineContext, sc, db) -> None:
     """pg_database_ownercheck: a superuser, or a member with the owning role's privileges."""
     me = sc.me()
     if me.superuser or me.oid == db.owner:
@@ -107,7 +108,7 @@ def check_database_owner(e, sc, db) -> None:
 
 # --- changing one (database, role) pair ---------------------------------------------------------
 
-def change_settings(e, database_oid: int, role_oid: int, setstmt: ast.VariableSetStmt) -> None:
+def change_settings(e: EngineContext, database_oid: int, role_oid: int, setstmt: ast.VariableSetStmt) -> None:
     """PostgreSQL's AlterSetting: RESET ALL empties what the user may change; SET adds or
     replaces one item; RESET/SET DEFAULT removes one. Without a row, nothing to remove is
     not even checked (as PostgreSQL, which only looks at the name when a row exists)."""
@@ -236,7 +237,7 @@ def flattened_value(setstmt: ast.VariableSetStmt) -> str:
     return ", ".join(parts)
 
 
-def current_value(e, name: str) -> str:
+def current_value(e: EngineContext, name: str) -> str:
     """SET ... FROM CURRENT: the value in force, as SHOW prints it."""
     key = name.lower()
     if key in PLANNER_SETTINGS:
@@ -277,7 +278,7 @@ def apply_at_login(settings, stored: list[tuple[str, list[str]]], taken: set[str
     return warnings, deferred
 
 
-def apply_deferred(engine, deferred: list[tuple[str, str, str]]) -> None:
+def apply_deferred(engine: EngineContext, deferred: list[tuple[str, str, str]]) -> None:
     """The login items that live in the engine: planner knobs become the session's own
     defaults (RESET returns to them); SET ROLE / SESSION AUTHORIZATION run as if the
     session had sent them, a refusal being a WARNING as PostgreSQL reports it at login."""

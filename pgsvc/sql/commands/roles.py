@@ -15,6 +15,7 @@ from pglast import ast, enums
 
 from pgsvc.cluster.passwords import encrypt_password
 from pgsvc.errors import SqlError, SqlNotice
+from pgsvc.sql.api import EngineContext
 from pgsvc.sql.catalog import acl
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.commands.ddl.ownership import objects_elsewhere, owned_objects
@@ -58,7 +59,7 @@ def collect_options(options, allowed: set[str]) -> dict:
     return out
 
 
-def role_spec_name(engine, spec) -> str:
+def role_spec_name(engine: EngineContext, spec) -> str:
     """A RoleSpec (name, CURRENT_USER, SESSION_USER, CURRENT_ROLE) -> role name."""
     kind = spec.roletype
     if kind == enums.RoleSpecType.ROLESPEC_CSTRING:
@@ -80,7 +81,7 @@ def check_conn_limit(opts: dict) -> None:
         raise SqlError("22023", f"invalid connection limit: {limit}")
 
 
-def stored_password(engine, opts: dict, rolname: str):
+def stored_password(engine: EngineContext, opts: dict, rolname: str):
     """The pg_authid.rolpassword to store, or ... (Ellipsis) when PASSWORD was not given."""
     if "password" not in opts:
         return ...
@@ -94,7 +95,7 @@ def stored_password(engine, opts: dict, rolname: str):
     return encrypt_password(given, rolname, method)
 
 
-def valid_until(engine, opts: dict):
+def valid_until(engine: EngineContext, opts: dict):
     """VALID UNTIL 'timestamptz' -> Unix seconds (inf for 'infinity'), or ... if not given."""
     if "validUntil" not in opts:
         return ...
@@ -109,7 +110,7 @@ def valid_until(engine, opts: dict):
 
 # --- CREATE ROLE --------------------------------------------------------------------------
 
-def create_role(engine, tr, text, node: ast.CreateRoleStmt):
+def create_role(engine: EngineContext, tr, text, node: ast.CreateRoleStmt):
     opts = collect_options(node.options, _CREATE_OPTIONS)
     check_conn_limit(opts)
     is_user = node.stmt_type == enums.RoleStmtType.ROLESTMT_USER
@@ -160,7 +161,7 @@ def create_role(engine, tr, text, node: ast.CreateRoleStmt):
 
 # --- ALTER ROLE ---------------------------------------------------------------------------
 
-def alter_role(engine, tr, text, node: ast.AlterRoleStmt):
+def alter_role(engine: EngineContext, tr, text, node: ast.AlterRoleStmt):
     opts = collect_options(node.options, _ALTER_OPTIONS)
     check_conn_limit(opts)
 
@@ -208,7 +209,7 @@ def alter_role(engine, tr, text, node: ast.AlterRoleStmt):
 
 # --- ALTER ROLE ... RENAME TO ---------------------------------------------------------------
 
-def rename_role(engine, tr, text, node: ast.RenameStmt):
+def rename_role(engine: EngineContext, tr, text, node: ast.RenameStmt):
     old, new = node.subname, node.newname
 
     def run(e, s, p):
@@ -242,7 +243,7 @@ def rename_role(engine, tr, text, node: ast.RenameStmt):
 
 # --- DROP ROLE ------------------------------------------------------------------------------
 
-def drop_role(engine, tr, text, node: ast.DropRoleStmt):
+def drop_role(engine: EngineContext, tr, text, node: ast.DropRoleStmt):
     def run(e, s, p):
         sc = shared(e)
         if not sc.has_createrole():
@@ -285,7 +286,7 @@ def drop_role(engine, tr, text, node: ast.DropRoleStmt):
 
 # --- GRANT / REVOKE role ----------------------------------------------------------------------
 
-def grant_role(engine, tr, text, node: ast.GrantRoleStmt):
+def grant_role(engine: EngineContext, tr, text, node: ast.GrantRoleStmt):
     command = "GRANT ROLE" if node.is_grant else "REVOKE ROLE"
 
     def run(e, s, p):
@@ -307,7 +308,7 @@ def grant_role(engine, tr, text, node: ast.GrantRoleStmt):
     return utility_statement(text, command, run, cacheable=False)
 
 
-def check_may_administer(e, group) -> None:
+def check_may_administer(e: EngineContext, group) -> None:
     sc = shared(e)
     if group.superuser:
         if not sc.is_superuser():
@@ -316,7 +317,7 @@ def check_may_administer(e, group) -> None:
         raise SqlError("42501", f'must have admin option on role "{group.name}"')
 
 
-def add_members(e, group, members: list[tuple[str, int]], grantor: int, admin: bool) -> None:
+def add_members(e: EngineContext, group, members: list[tuple[str, int]], grantor: int, admin: bool) -> None:
     """PostgreSQL's AddRoleMems: permission, then per member a cycle check and the row."""
     sc = shared(e)
     check_may_administer(e, group)
@@ -330,7 +331,7 @@ def add_members(e, group, members: list[tuple[str, int]], grantor: int, admin: b
         sc.cat.add_member(group.oid, oid, grantor, admin)
 
 
-def remove_members(e, group, members: list[tuple[str, int]], admin_only: bool) -> None:
+def remove_members(e: EngineContext, group, members: list[tuple[str, int]], admin_only: bool) -> None:
     sc = shared(e)
     check_may_administer(e, group)
     for name, oid in members:

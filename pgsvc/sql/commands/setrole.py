@@ -10,11 +10,12 @@ rolls back, and SET LOCAL lasts until the block ends (pgsvc.sql.catalog.shared's
 from __future__ import annotations
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.api import EngineContext
 from pgsvc.sql.catalog.shared import role_changed, shared
 from pgsvc.sql.statement import Result
 
 
-def set_role(engine, name: str | None, local: bool) -> Result:
+def set_role(engine: EngineContext, name: str | None, local: bool) -> Result:
     """SET [LOCAL] ROLE name | NONE (name None)."""
     sc = shared(engine)
     if name is None:
@@ -34,7 +35,7 @@ def set_role(engine, name: str | None, local: bool) -> Result:
     return Result(None, [], "SET")
 
 
-def set_session_authorization(engine, name: str | None, local: bool) -> Result:
+def set_session_authorization(engine: EngineContext, name: str | None, local: bool) -> Result:
     """SET SESSION AUTHORIZATION name | DEFAULT: only a role that logged in as a superuser."""
     sc = shared(engine)
     login = sc.cat.find_role_oid(sc.role_oid) if sc.role_oid is not None else sc.cat.find_role(engine.session.user)
@@ -57,7 +58,7 @@ def set_session_authorization(engine, name: str | None, local: bool) -> Result:
     return Result(None, [], "SET")
 
 
-def remember(engine, sc, local: bool) -> None:
+def remember(engine: EngineContext, sc, local: bool) -> None:
     if engine.txn.block and sc.role_at_begin is ...:
         sc.role_at_begin = (sc.current_oid, sc.session_oid)
     if local and engine.txn.block:

@@ -12,13 +12,14 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.settings import DEFINITIONS
+from pgsvc.sql.api import EngineContext
 from pgsvc.sql.catalog import shared as shared_catalog
 from pgsvc.sql.statement import Result, Statement, utility_statement
 
 T = enums.TransactionStmtKind
 
 
-def translate_transaction(engine, tr, text, node: ast.TransactionStmt) -> Statement:
+def translate_transaction(engine: EngineContext, tr, text, node: ast.TransactionStmt) -> Statement:
     k = node.kind
     if k in (T.TRANS_STMT_BEGIN, T.TRANS_STMT_START):
         s = utility_statement(text, "BEGIN" if k == T.TRANS_STMT_BEGIN else "START TRANSACTION", _begin)
@@ -51,7 +52,7 @@ def txn_options(options) -> dict:
     return out
 
 
-def apply_txn_options(engine, opts: dict, in_set: bool) -> None:
+def apply_txn_options(engine: EngineContext, opts: dict, in_set: bool) -> None:
     txn = engine.txn
     if "transaction_read_only" in opts:
         ro = bool(opts["transaction_read_only"])
@@ -92,7 +93,7 @@ def _restore_settings(engine, snap) -> None:
     engine.script_cache.clear()
 
 
-def warn(engine, code, msg):
+def warn(engine: EngineContext, code, msg):
     engine.session.notice(SqlNotice(msg, sqlstate=code, severity="WARNING"))
 
 

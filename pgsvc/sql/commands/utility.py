@@ -14,7 +14,7 @@ import re
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.api import Column
+from pgsvc.sql.api import Column, EngineContext
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands import databases, grants, portals, role_settings, roles
 from pgsvc.sql.commands.copy import translate_copy
@@ -25,7 +25,7 @@ from pgsvc.sql.statement import Result, Statement, utility_statement
 from pgsvc.sql.types import oids as O
 
 
-def translate_utility(engine, tr, text: str, node) -> Statement:
+def translate_utility(engine: EngineContext, tr, text: str, node) -> Statement:
     kind = type(node).__name__
     build = _cluster_handler(kind, node)
     if build is not None:

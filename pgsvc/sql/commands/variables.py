@@ -9,7 +9,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.settings import DEFINITIONS, PLANNER_SETTINGS, parse_bool
-from pgsvc.sql.api import Column
+from pgsvc.sql.api import Column, EngineContext
 from pgsvc.sql.catalog import identity
 from pgsvc.sql.catalog.system.stats import check_may_read_setting, show_all
 from pgsvc.sql.commands import setrole
@@ -18,7 +18,7 @@ from pgsvc.sql.statement import Result, Statement, utility_statement
 from pgsvc.sql.types import oids as O
 
 
-def translate_set(engine, tr, text, node: ast.VariableSetStmt) -> Statement:
+def translate_set(engine: EngineContext, tr, text, node: ast.VariableSetStmt) -> Statement:
     k = enums.VariableSetKind
     name = node.name
     if node.kind == k.VAR_SET_MULTI:
@@ -128,7 +128,7 @@ def _apply_set(engine, name, value, local) -> Result:
     return Result(None, [], "SET")
 
 
-def apply_reset(engine, name) -> Result:
+def apply_reset(engine: EngineContext, name) -> Result:
     if name is not None and name.lower() in PLANNER_SETTINGS:
         _reset_planner_setting(engine, name.lower())
         return Result(None, [], "RESET")
@@ -149,7 +149,7 @@ def _reset_planner_setting(engine, key: str) -> None:
         engine.planner_settings.pop(key, None)
 
 
-def translate_show(engine, tr, text, node: ast.VariableShowStmt) -> Statement:
+def translate_show(engine: EngineContext, tr, text, node: ast.VariableShowStmt) -> Statement:
     name = node.name
     if name == "all":
         return _show_all(text)
