@@ -21,6 +21,9 @@ current role changed (SET ROLE).
 
 from __future__ import annotations
 
+import os
+
+from pgsvc.cluster.layout import Layout
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import acl as A
 from pgsvc.sql.catalog.shared import forget_translations, shared
@@ -291,8 +294,6 @@ def may_connect(catalog, role, db) -> bool:
 def _has_cluster(engine) -> bool:
     """An engine opened on a database file outside a cluster (pgsvc's unit tests) has no
     shared catalog: its session's superuser flag, fixed at start, is all there is."""
-    import os
-    from pgsvc.cluster.layout import Layout
     try:
         return os.path.exists(Layout(engine.session.datadir).global_catalog)
     except (TypeError, ValueError):

@@ -41,6 +41,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import acl
 from pgsvc.sql.types import usertypes
 from pgsvc.sql.types.usertypes import DomainCheck, EnumLabel, UserType
 
@@ -252,7 +253,6 @@ def load(conn: sqlite3.Connection) -> Catalog:
 
 
 def load_owners(conn: sqlite3.Connection, cat: Catalog, nsp: dict[int, str]) -> None:
-    from pgsvc.sql.catalog import acl
     for oid, owner, text in conn.execute('SELECT objoid, owner, acl FROM "pgsvc$acl"'):
         rel = cat.by_oid.get(oid)
         if rel is not None:
@@ -267,7 +267,6 @@ def load_owners(conn: sqlite3.Connection, cat: Catalog, nsp: dict[int, str]) -> 
 
 def set_owner_acl(conn: sqlite3.Connection, oid: int, owner: int, acl_items) -> None:
     """Record (or change) an object's owner and ACL (pgsvc.sql.catalog.acl items or None)."""
-    from pgsvc.sql.catalog import acl
     conn.execute('INSERT INTO "pgsvc$acl" VALUES (?, ?, ?) ON CONFLICT (objoid) DO UPDATE SET '
                  'owner = excluded.owner, acl = excluded.acl', (oid, owner, acl.dump(acl_items)))
 

@@ -10,6 +10,7 @@ written again after a rollback (still under the writer lock) — see `reapply`.
 from __future__ import annotations
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.functions.context import raise_sql
 
 
@@ -24,7 +25,6 @@ class Sequences:
         """PostgreSQL checks sequence privileges at each call, as the current role."""
         rel = self.engine.catalog.by_oid.get(oid)
         if rel is not None:
-            from pgsvc.sql.catalog.authz import authz
             try:
                 authz(self.engine).check_sequence_call(rel, func)
             except SqlError as err:

@@ -14,6 +14,9 @@ import os
 from decimal import ROUND_DOWN, Decimal
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog.shared import shared
+from pgsvc.sql.catalog.system.pg_catalog_defs import REL_OIDS
+from pgsvc.sql.types.numeric import format_numeric
 
 
 _FORKS = ("main", "fsm", "vm", "init")
@@ -52,7 +55,6 @@ def _index_sqlite_name(engine, rel) -> str:
 
 
 def _is_catalog_oid(oid) -> bool:
-    from pgsvc.sql.catalog.system.pg_catalog_defs import REL_OIDS
     return int(oid) in REL_OIDS.values()
 
 
@@ -81,7 +83,6 @@ def database_size(engine, key, by_oid: bool):
     """pg_database_size(name | oid): the database file and its write-ahead log."""
     if key is None:
         return None
-    from pgsvc.sql.catalog.shared import shared
     cat = shared(engine).cat
     db = cat.find_database_oid(int(key)) if by_oid else cat.find_database(str(key))
     if db is None:
@@ -131,7 +132,6 @@ def _trunc(value, divisor):
 
 def _num_text(value) -> str:
     if isinstance(value, Decimal):
-        from pgsvc.sql.types.numeric import format_numeric
         return format_numeric(value)
     return str(value)
 

@@ -11,6 +11,8 @@ by pgsvc.sql.catalog.system.relations like pg_am.
 from __future__ import annotations
 
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import usertypes
+from pgsvc.sql.types.pg_type import find_oid
 
 BTREE = 403
 COLUMNS = {"pg_opclass": [("oid", O.OID), ("opcmethod", O.OID), ("opcname", O.NAME), ("opcnamespace", O.OID),
@@ -45,7 +47,6 @@ _BTREE_CLASSES = (
 
 def opclass_rows() -> list[tuple]:
     """Stored forms of the rows whose input type pgsvc knows (pg_catalog, bootstrap superuser)."""
-    from pgsvc.sql.types.pg_type import find_oid
     return [(oid, BTREE, name, 11, 10, family, intype, int(default), keytype)
             for oid, name, family, intype, default, keytype in _BTREE_CLASSES if find_oid(intype) is not None]
 
@@ -60,8 +61,6 @@ def default_opclass(typid) -> int:
     """The btree operator class PostgreSQL picks for an index column of type `typid` (its
     default class for the type, or for the type it is binary-coercible to: a domain's base
     type, text for varchar, anyarray for arrays, anyenum for enums); 0 if none."""
-    from pgsvc.sql.types import usertypes
-    from pgsvc.sql.types.pg_type import find_oid
     if typid is None:
         return 0
     typid = int(typid)

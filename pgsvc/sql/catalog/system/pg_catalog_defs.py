@@ -16,7 +16,12 @@ of relations and schemas come from pgsvc$acl (pgsvc.sql.commands.grants).
 
 from __future__ import annotations
 
+from pgsvc.sql.catalog.system import describe_defs as D
+from pgsvc.sql.catalog.system import opclass as _opclass
+from pgsvc.sql.catalog.system import procs as _procs
+from pgsvc.sql.catalog.system import stats as _stats
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.pg_type import all_types
 
 B, C, N, T, I4, I2, OID, F4, TZ = O.BOOL, O.CHAR, O.NAME, O.TEXT, O.INT4, O.INT2, O.OID, O.FLOAT4, O.TIMESTAMPTZ
 XID, REGPROC, TEXTS = O.XID, O.REGPROC, O.ARRAY_TEXT
@@ -89,9 +94,6 @@ STATIC = ("pg_type$builtin", "pg_am", "pg_range")  # pg_range: no range types ye
 DYNAMIC = ("pg_type$user", "pg_enum")
 # relations whose columns and rows live in their own modules: functions, operators and
 # casts (static, PostgreSQL 15's rows) and the run-time statistics (refilled per statement)
-from pgsvc.sql.catalog.system import opclass as _opclass
-from pgsvc.sql.catalog.system import procs as _procs
-from pgsvc.sql.catalog.system import stats as _stats
 for _mod in (_procs, _stats, _opclass):
     COLUMNS.update(_mod.COLUMNS)
     REL_OIDS.update(_mod.REL_OIDS)
@@ -236,7 +238,6 @@ _COLLATABLE = {O.TEXT: 100, O.VARCHAR: 100, O.BPCHAR: 100, O.NAME: 950}
 
 def type_rows() -> list[tuple]:
     """pg_type rows (stored forms) for the types pgsvc knows."""
-    from pgsvc.sql.types.pg_type import all_types
     rows = []
     for t in all_types():
         elem = t.elem_oid
@@ -256,7 +257,6 @@ def type_rows() -> list[tuple]:
 
 # psql's \\d family: constraints, defaults, comments, sequences, ... (pgsvc.sql.catalog.system.describe_defs)
 def _merge_describe() -> None:
-    from pgsvc.sql.catalog.system import describe_defs as D
     global STATIC
     for name, cols in D.COLUMNS.items():
         COLUMNS.setdefault(name, cols)

@@ -1,5 +1,5 @@
 """pg_proc, pg_aggregate, pg_operator, pg_cast, pg_language and pg_collation: PostgreSQL
-15's rows (OIDs, names, attributes, descriptions; pgsvc.sql.catalog.system.pg15_data, made by
+15's rows (OIDs, names, attributes, descriptions; pgsvc.sql.catalog.system.pg15, made by
 scripts/gen_pg15_catalog.py) for the functions, operators and casts pgsvc has.
 
 "pgsvc has" is decided at run time from the catalogues the translator resolves over
@@ -20,8 +20,12 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
+from pgsvc.sql.catalog.system import pg15
+from pgsvc.sql.functions import CASTS, FUNCTIONS, OPERATORS
+from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
 from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.pg_type import format_type
 
 B, C, N, T, I2, I4, OID, F4 = O.BOOL, O.CHAR, O.NAME, O.TEXT, O.INT2, O.INT4, O.OID, O.FLOAT4
 REGPROC, TEXTS, OIDS, CHARS = O.REGPROC, O.ARRAY_TEXT, 1028, 1002
@@ -77,20 +81,18 @@ def _norm(args) -> tuple:
 
 @lru_cache(maxsize=1)
 def _procs() -> tuple[dict, dict]:
-    from pgsvc.sql.catalog.system.pg15_data import PROC_NAMES
-    by_oid = {row[0]: row for row in PROC_NAMES}
+    by_oid = {row[0]: row for row in pg15.data().PROC_NAMES}
     by_name: dict[str, list[int]] = {}
-    for row in PROC_NAMES:
+    for row in pg15.data().PROC_NAMES:
         by_name.setdefault(row[1], []).append(row[0])
     return by_oid, by_name
 
 
 @lru_cache(maxsize=1)
 def _opers() -> tuple[dict, dict]:
-    from pgsvc.sql.catalog.system.pg15_data import OPERATORS
-    by_oid = {row[0]: row for row in OPERATORS}
+    by_oid = {row[0]: row for row in pg15.data().OPERATORS}
     by_name: dict[str, list[int]] = {}
-    for row in OPERATORS:
+    for row in pg15.data().OPERATORS:
         by_name.setdefault(row[1], []).append(row[0])
     return by_oid, by_name
 
@@ -113,8 +115,6 @@ def opers_named(name: str) -> list[int]:
 
 
 def pgsvc_signatures() -> set[tuple[str, tuple]]:
-    from pgsvc.sql.functions import FUNCTIONS
-    from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
     out = set()
     for catalogue in (FUNCTIONS, EXTRA_FUNCTIONS, ENGINE_FUNCTIONS):
         for name, sigs in catalogue.items():
@@ -125,9 +125,8 @@ def pgsvc_signatures() -> set[tuple[str, tuple]]:
 
 def listed_procs() -> list[tuple]:
     """PostgreSQL 15's pg_proc rows (with description, default texts) pgsvc resolves."""
-    from pgsvc.sql.catalog.system.pg15_data import PROCS
     have = pgsvc_signatures()
-    return [row for row in PROCS if (row[1], _norm(row[_ARGTYPES])) in have]
+    return [row for row in pg15.data().PROCS if (row[1], _norm(row[_ARGTYPES])) in have]
 
 
 _BY_OID: dict[int, tuple] = {}
@@ -149,9 +148,8 @@ def proc_description(oid: int) -> str | None:
 @lru_cache(maxsize=1)
 def other_descriptions() -> dict:
     """obj_description of the built-in languages and collations, by OID and (OID, catalog)."""
-    from pgsvc.sql.catalog.system.pg15_data import COLLATIONS, LANGUAGES
     out: dict = {}
-    for rows, catalog in ((LANGUAGES, "pg_language"), (COLLATIONS, "pg_collation")):
+    for rows, catalog in ((pg15.data().LANGUAGES, "pg_language"), (pg15.data().COLLATIONS, "pg_collation")):
         for r in rows:
             if r[-1] is not None:
                 out[(r[0], catalog)] = out[r[0]] = r[-1]
@@ -219,7 +217,6 @@ def _split_top(text: str) -> list[str]:
 
 def format_arguments(row: tuple, identity: bool = False) -> str:
     """print_function_arguments: modes, names, types (format_type), DEFAULTs."""
-    from pgsvc.sql.types.pg_type import format_type
     types = row[_ALLARGTYPES] or row[_ARGTYPES]
     modes = row[_ARGMODES] or ["i"] * len(types)
     names = row[_ARGNAMES] or [""] * len(types)
@@ -242,7 +239,6 @@ def format_arguments(row: tuple, identity: bool = False) -> str:
 
 def format_result(row: tuple) -> str:
     """pg_get_function_result: the type, SETOF type, or TABLE(name type, ...)."""
-    from pgsvc.sql.types.pg_type import format_type
     modes = row[_ARGMODES] or []
     if "t" in modes:
         cols = [f"{quote_ident(n)} {format_type(t, None)}"
@@ -273,20 +269,19 @@ def proc_rows() -> list[tuple]:
 
 
 def aggregate_rows() -> list[tuple]:
-    from pgsvc.sql.catalog.system.pg15_data import AGGREGATES
     listed = {r[0] for r in listed_procs()}
-    return [tuple(_b(v) if i in (11, 12) else v for i, v in enumerate(r)) for r in AGGREGATES if r[0] in listed]
+    return [tuple(_b(v) if i in (11, 12) else v for i, v in enumerate(r)) for r in pg15.data().AGGREGATES
+            if r[0] in listed]
 
 
 def operator_rows() -> list[tuple]:
-    from pgsvc.sql.functions import OPERATORS
-    from pgsvc.sql.catalog.system.pg15_data import OPERATORS as PG_OPERATORS
     have = {(s.name, s.left_oid, s.right_oid) for sigs in OPERATORS.values() for s in sigs}
     out = []
-    for (oid, name, kind, merge, hash_, left, right, result, com, neg, code, rest, join, _desc) in PG_OPERATORS:
+    for (oid, name, kind, merge, hash_, left, right, result, com, neg, code, rest, join,
+         _desc) in pg15.data().OPERATORS:
         if (name, left, right) in have:
-            out.append((oid, name, 11, 10, kind, _b(merge), _b(hash_), left, right, result, com, neg, code,
-                        rest, join))
+            out.append((oid, name, 11, 10, kind, _b(merge), _b(hash_), left,
+                        right, result, com, neg, code, rest, join))
     return out
 
 
@@ -301,25 +296,21 @@ _OPER_DESCRIPTIONS: dict[int, str | None] = {}
 
 
 def _listed_operators() -> list[tuple]:
-    from pgsvc.sql.catalog.system.pg15_data import OPERATORS as PG_OPERATORS
     listed = {r[0] for r in operator_rows()}
-    return [r for r in PG_OPERATORS if r[0] in listed]
+    return [r for r in pg15.data().OPERATORS if r[0] in listed]
 
 
 def cast_rows() -> list[tuple]:
-    from pgsvc.sql.functions import CASTS
-    from pgsvc.sql.catalog.system.pg15_data import CASTS as PG_CASTS
-    return [r for r in PG_CASTS if (r[1], r[2]) in CASTS]
+    return [r for r in pg15.data().CASTS if (r[1], r[2]) in CASTS]
 
 
 def language_rows() -> list[tuple]:
-    from pgsvc.sql.catalog.system.pg15_data import LANGUAGES
-    return [(r[0], r[1], r[2], _b(r[3]), _b(r[4]), r[5], r[6], r[7], _arr(r[8])) for r in LANGUAGES]
+    return [(r[0], r[1], r[2], _b(r[3]), _b(r[4]), r[5], r[6], r[7], _arr(r[8])) for r in pg15.data().LANGUAGES]
 
 
 def collation_rows() -> list[tuple]:
-    from pgsvc.sql.catalog.system.pg15_data import COLLATIONS
-    return [(r[0], r[1], r[2], r[3], r[4], _b(r[5]), r[6], r[7], r[8], r[9], r[10]) for r in COLLATIONS]
+    return [(r[0], r[1], r[2], r[3], r[4], _b(r[5]), r[6], r[7], r[8], r[9], r[10])
+            for r in pg15.data().COLLATIONS]
 
 
 STATIC_ROWS = {"pg_proc": proc_rows, "pg_aggregate": aggregate_rows, "pg_operator": operator_rows,

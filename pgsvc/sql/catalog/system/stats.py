@@ -24,8 +24,20 @@ What is real and what is not:
 
 from __future__ import annotations
 
-from pgsvc.settings import PLANNER_SETTINGS
+import datetime as _dt
+import json
+import os
+import re
+import time
+import zoneinfo
+
+from pgsvc.errors import SqlError
+from pgsvc.settings import DEFINITIONS, PLANNER_SETTINGS
+from pgsvc.sql.catalog.authz import authz
+from pgsvc.sql.catalog.shared import shared
+from pgsvc.sql.catalog.system import pg15
 from pgsvc.sql.types import oids as O
+from pgsvc.supervisor.registry import KIND_BACKEND
 
 B, N, T, I4, I8, OID, TZ, F8 = O.BOOL, O.NAME, O.TEXT, O.INT4, O.INT8, O.OID, O.TIMESTAMPTZ, O.FLOAT8
 TEXTS, XID, I2 = O.ARRAY_TEXT, O.XID, O.INT2
@@ -86,7 +98,6 @@ PG_READ_ALL_SETTINGS, PG_READ_ALL_STATS, PG_MONITOR = 3374, 3375, 3373
 
 
 def _has_privs_of_any(engine, roles: tuple[int, ...]) -> bool:
-    from pgsvc.sql.catalog.authz import authz
     a = authz(engine)
     me = a.current_oid()
     return any(a.has_privs_of(me, r) for r in roles)
@@ -99,8 +110,6 @@ def may_read_all_settings(engine) -> bool:
 def check_may_read_setting(engine, name: str) -> None:
     """SHOW / current_setting of a superuser-only setting: 42501 for other roles."""
     if name.lower() in SUPERUSER_ONLY_SETTINGS and not may_read_all_settings(engine):
-        from pgsvc.errors import SqlError
-        from pgsvc.settings import DEFINITIONS
         shown = DEFINITIONS[name.lower()].name if name.lower() in DEFINITIONS else name
         raise SqlError("42501", f'must be superuser or have privileges of pg_read_all_settings to examine "{shown}"')
 
@@ -111,8 +120,7 @@ _VARTYPES = {"bool": "bool", "int": "integer", "real": "real", "string": "string
 
 
 def _pg_texts() -> dict[str, tuple]:
-    from pgsvc.sql.catalog.system.pg15_data import SETTINGS
-    return {r[0].lower(): r for r in SETTINGS}
+    return {r[0].lower(): r for r in pg15.data().SETTINGS}
 
 
 def raw_setting(setting, value) -> str:
@@ -125,7 +133,6 @@ def raw_setting(setting, value) -> str:
 
 
 def settings_rows(engine) -> list[tuple]:
-    from pgsvc.settings import DEFINITIONS
     settings = engine.session.settings
     texts = _pg_texts()
     rows = []
@@ -163,7 +170,6 @@ def settings_rows(engine) -> list[tuple]:
 def _planner_rows(engine, texts) -> list[tuple]:
     """The planner knobs pgsvc accepts and shows (pgsvc.settings.PLANNER_SETTINGS; they
     never change a result) with PostgreSQL 15's facts; knobs PostgreSQL 15 lacks are left out."""
-    from pgsvc.settings import DEFINITIONS
     rows = []
     for key, default in PLANNER_SETTINGS.items():
         pg = texts.get(key)
@@ -184,7 +190,6 @@ _UNIT_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d":
 
 def _base_units(shown: str, unit: str | None) -> str:
     """SHOW's '4MB' as pg_settings.setting in the setting's unit ('4096' for kB)."""
-    import re
     m = re.fullmatch(r"\s*(-?[0-9.]+)\s*([a-zA-Z]*)\s*", str(shown))
     if unit is None or m is None or not m.group(2):
         return str(shown)
@@ -198,7 +203,6 @@ def _base_units(shown: str, unit: str | None) -> str:
 
 
 def _json_list(items) -> str:
-    import json
     return json.dumps(list(items))
 
 
@@ -220,7 +224,6 @@ def _enum_order(values, pg) -> list[str]:
 
 def show_all(engine) -> list[tuple[str, str, str]]:
     """SHOW ALL: (name, setting as SHOW prints it, short description), by name."""
-    from pgsvc.settings import DEFINITIONS
     texts = _pg_texts()
     out = []
     hidden = _NO_SHOW_ALL | (set() if may_read_all_settings(engine) else SUPERUSER_ONLY_SETTINGS)
@@ -250,7 +253,6 @@ def _may_see_all(engine) -> bool:
 
 
 def _client_backends(engine) -> list:
-    from pgsvc.supervisor.registry import KIND_BACKEND
     return [s for s in engine.session.activity() if s.kind == KIND_BACKEND and s.pid]
 
 
@@ -260,14 +262,11 @@ def is_local_client(addr) -> bool:
 
 
 def _current_role_name(engine) -> str:
-    from pgsvc.sql.catalog.shared import shared
     return shared(engine).me().name
 
 
 def activity_rows(engine) -> list[tuple]:
-    from pgsvc.sql.catalog.shared import shared
     cat = shared(engine).cat
-    from pgsvc.sql.catalog.authz import authz
     a = authz(engine)
     see_all = _may_see_all(engine)
     me = _current_role_name(engine)
@@ -292,7 +291,6 @@ def activity_rows(engine) -> list[tuple]:
 
 
 def database_stat_rows(engine) -> list[tuple]:
-    from pgsvc.sql.catalog.shared import shared
     backends = _client_backends(engine)
     cols, dbs = shared(engine).cat.rows("pg_database")
     # after the counters: checksum_failures and checksum_last_failure are NULL without data
@@ -332,7 +330,6 @@ def statio_rows(engine) -> list[tuple]:
 def lock_rows(engine) -> list[tuple]:
     """The backend's own locks as PostgreSQL shows them to a query on pg_locks: its
     virtual-transaction lock and the AccessShareLock of reading pg_locks itself."""
-    from pgsvc.sql.catalog.shared import shared
     vxid = _virtual_xid(engine)
     pid = engine.session.backend_pid
     db = shared(engine).cat.find_database(engine.session.database)
@@ -363,8 +360,6 @@ def _interval_stored(seconds: int) -> str:
 def _zone_names() -> list[str]:
     """Every time zone file of the system's zoneinfo directory, as PostgreSQL (built with
     the system's tzdata) lists them: symbolic links followed, the right/ tree skipped."""
-    import os
-    import zoneinfo
     root = next((d for d in zoneinfo.TZPATH if os.path.isdir(d)), None)
     if root is None:
         return []
@@ -387,9 +382,6 @@ def _zone_names() -> list[str]:
 
 
 def timezone_name_rows(engine) -> list[tuple]:
-    import datetime as _dt
-    import time
-    import zoneinfo
     if _ZONES and time.monotonic() - _ZONES[0] < 60:
         return _ZONES[1]
     now = _dt.datetime.now(_dt.UTC)
@@ -407,8 +399,7 @@ def timezone_name_rows(engine) -> list[tuple]:
 
 def timezone_abbrev_rows(engine) -> list[tuple]:
     """timezone_abbreviations = 'Default': PostgreSQL 15's table of abbreviations."""
-    from pgsvc.sql.catalog.system.pg15_data import TIMEZONE_ABBREVS
-    return [(a, _interval_stored(secs), int(dst)) for a, secs, dst in TIMEZONE_ABBREVS]
+    return [(a, _interval_stored(secs), int(dst)) for a, secs, dst in pg15.data().TIMEZONE_ABBREVS]
 
 
 ENGINE_ROWS = {"pg_settings": settings_rows, "pg_stat_activity": activity_rows,
