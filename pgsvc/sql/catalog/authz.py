@@ -37,7 +37,7 @@ KIND_WORD = {"r": "table", "v": "view", "S": "sequence", "i": "index"}
 
 
 def authz(engine) -> Authz:
-    a = getattr(engine, "authz_state", None)
+    a = engine.authz_state
     if a is None:
         a = Authz(engine)
         engine.authz_state = a

@@ -158,7 +158,7 @@ class SharedCatalog:
 
 
 def shared(engine) -> SharedCatalog:
-    sc = getattr(engine, "shared_catalog", None)
+    sc = engine.shared_catalog
     if sc is None:
         sc = SharedCatalog(engine)
         engine.shared_catalog = sc
@@ -167,14 +167,14 @@ def shared(engine) -> SharedCatalog:
 
 def end_of_transaction(engine, commit: bool) -> None:
     """Engine hook: the engine's transaction ended; end the shared catalog's with it."""
-    sc = getattr(engine, "shared_catalog", None)
+    sc = engine.shared_catalog
     if sc is not None:
         sc.end(commit)
 
 
 def rolled_back_to(engine, depth: int) -> None:
     """ROLLBACK TO the block's savepoint number `depth` (0-based): undo shared changes after it."""
-    sc = getattr(engine, "shared_catalog", None)
+    sc = engine.shared_catalog
     if sc is not None and sc.in_block_txn and sc.mirrored > depth:
         sc.cat.conn.execute(f'ROLLBACK TO "sp{depth}"')
         sc.mirrored = depth + 1
@@ -182,14 +182,14 @@ def rolled_back_to(engine, depth: int) -> None:
 
 def released(engine, depth: int) -> None:
     """RELEASE of the block's savepoint number `depth` (and those above it)."""
-    sc = getattr(engine, "shared_catalog", None)
+    sc = engine.shared_catalog
     if sc is not None and sc.in_block_txn and sc.mirrored > depth:
         sc.cat.conn.execute(f'RELEASE "sp{depth}"')
         sc.mirrored = depth
 
 
 def close(engine) -> None:
-    sc = getattr(engine, "shared_catalog", None)
+    sc = engine.shared_catalog
     if sc is not None:
         engine.shared_catalog = None
         sc.close()
@@ -227,5 +227,6 @@ def end_role_block(sc: SharedCatalog, commit: bool) -> None:
 def forget_translations(engine) -> None:
     """Cached translations resolved unqualified names over the schemas the role could use
     then (PostgreSQL skips schemas without USAGE); after a role change they are made again."""
-    for cache in ("simple_cache", "script_cache", "prepare_cache"):
-        getattr(engine, cache, {}).clear()
+    engine.simple_cache.clear()
+    engine.script_cache.clear()
+    engine.prepare_cache.clear()

@@ -229,7 +229,7 @@ def set_config(engine, name, value, is_local):
         return current_setting(engine, key)
     if is_local:
         in_block = engine.txn.block
-        local = (engine.txn.local_snapshot if in_block else getattr(engine, "statement_locals", None)) or {}
+        local = (engine.txn.local_snapshot if in_block else engine.statement_locals) or {}
         if key not in local:
             local[key] = (key in settings.session, settings.session.get(key))
         if in_block:
