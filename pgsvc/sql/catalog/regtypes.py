@@ -10,7 +10,7 @@ for 0. Functions and operators are PostgreSQL 15's (pgsvc.sql.catalog.system.pro
 'int4pl'::regproc and pg_operator.oprcode print as in PostgreSQL.
 
 Where the engine uses this:
-  * untyped literals cast to a reg* type resolve at translation (translate.expr's
+  * untyped literals cast to a reg* type resolve at translation (translate.coerce's
     resolve_unknown calls `reg_in`), as PostgreSQL folds them at planning;
   * casts between reg* and string types run the SQLite UDFs pgsvce_regin /
     pgsvce_regout (registered by `register`, named in the casts catalogue);

@@ -14,7 +14,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError
 from pgsvc.sql.api import EngineContext
 from pgsvc.sql.statement import Result, Statement, utility_statement
-from pgsvc.sql.translate.expr import type_from_typename
+from pgsvc.sql.translate.typenames import type_from_typename
 from pgsvc.sql.types import sqlite_adapter
 
 _HOLD = 0x0020

@@ -27,7 +27,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
 from pgsvc.sql.translate import resolve as R
-from pgsvc.sql.translate.expr import type_from_typename
+from pgsvc.sql.translate.typenames import type_from_typename
 from pgsvc.sql.deparse.nodes import (
     ArrayX, BoolTest, BoolX, CaseX, Cast, Const, Distinct, Func, FuncLike, Keyword, Node, NullTest, Op,
     Query, RangeEntry, ScalarArrayOp, SubLink, Subscript, Unsupported, Var)

@@ -5,26 +5,40 @@ types (inferred in place where the client sent OID 0), and in simple-query mode 
 literal values that were lifted out of the text into parameters (see pgsvc.sql.parse):
 code that needs a literal's value at translation time (type modifiers, ORDER BY 1,
 nextval('seq')) calls `structural_literal`, which marks the translation uncacheable.
+
+The Translator is composed here from the mixins of this folder, one per part of the
+language (expressions, coercion, operators, function calls, SELECT, FROM items, select-list
+set-returning functions, DML, domain checks); they call each other through `self`, so none
+of them imports another.
 """
 
 from __future__ import annotations
 
+import pglast
 from pglast import ast
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.system import information_schema as infoschema
 from pgsvc.sql.catalog.system import relations as syscat
 from pgsvc.sql.catalog.database import Catalog, Relation
+from pgsvc.sql.translate.coerce import CoerceMixin
 from pgsvc.sql.translate.dml import DmlMixin
-from pgsvc.sql.translate.expr import ExprMixin, _loc
+from pgsvc.sql.translate.domains import DomainMixin
+from pgsvc.sql.translate.ex import location
+from pgsvc.sql.translate.expr import ExprMixin
+from pgsvc.sql.translate.from_items import FromMixin
 from pgsvc.sql.translate.funcs import FuncMixin
 from pgsvc.sql.translate.names import Scope
+from pgsvc.sql.translate.operators import OperatorMixin
 from pgsvc.sql.translate.select import SelectMixin
 from pgsvc.sql.translate.tlist_srf import TargetSrfMixin
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.usertypes import base_of
 
 
-class Translator(ExprMixin, FuncMixin, SelectMixin, TargetSrfMixin, DmlMixin):
+class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, FromMixin, TargetSrfMixin,
+                 DmlMixin, DomainMixin):
     def __init__(self, engine, catalog: Catalog, param_oids: list[int],
                  literals: list[tuple[str, str]] | None = None) -> None:
         self.engine = engine
@@ -48,13 +62,17 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, TargetSrfMixin, DmlMixin):
         self.privs_needed: list[tuple] = []
         self.check_as = 0  # inside a view's query: the view owner's role
 
+    def new_translator(self) -> Translator:
+        """A translator of its own, over the engine's catalog, for a piece translated apart
+        (a domain's CHECK, VALUE bound to the checked value)."""
+        return Translator(self.engine, self.engine.catalog, [])
+
     # --- context ------------------------------------------------------------------
 
     def format_context(self):
         return self.engine.fctx.format_context()
 
     def search_path(self) -> list[str]:
-        from pgsvc.sql.catalog.authz import authz
         return authz(self.engine).usable_schemas(self.engine.search_path())
 
     def need(self, rel: Relation, letters: str) -> None:
@@ -67,7 +85,7 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, TargetSrfMixin, DmlMixin):
 
     def param_type(self, n: int, node) -> int:
         if n < 1:
-            raise SqlError("42P02", f"there is no parameter ${n}", position=_loc(node))
+            raise SqlError("42P02", f"there is no parameter ${n}", position=location(node))
         while len(self.param_oids) < n:
             self.param_oids.append(0)
         return self.param_oids[n - 1] or O.UNKNOWN
@@ -79,7 +97,6 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, TargetSrfMixin, DmlMixin):
     def set_param_domain(self, n: int, domain: int) -> None:
         """A parameter that took a domain's base type as a value of the domain (assigned to
         a domain column or cast to it) is described with the domain's OID, as PostgreSQL's."""
-        from pgsvc.sql.types.usertypes import base_of
         if self.param_oids[n - 1] == base_of(domain):
             self.param_oids[n - 1] = domain
 
@@ -108,16 +125,16 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, TargetSrfMixin, DmlMixin):
     def relation(self, rv: ast.RangeVar) -> Relation:
         if rv.catalogname and rv.catalogname != self.session.database:
             raise SqlError("0A000", f"cross-database references are not implemented: "
-                           f"{rv.catalogname}.{rv.schemaname}.{rv.relname}", position=_loc(rv))
+                           f"{rv.catalogname}.{rv.schemaname}.{rv.relname}", position=location(rv))
         schema = self.engine.temp_schema if rv.schemaname == "pg_temp" else rv.schemaname
         rel = self.catalog.lookup(schema, rv.relname, self.search_path())
         if rel is None:
             name = f"{rv.schemaname}.{rv.relname}" if rv.schemaname else rv.relname
-            raise SqlError("42P01", f'relation "{name}" does not exist', position=_loc(rv))
+            raise SqlError("42P01", f'relation "{name}" does not exist', position=location(rv))
         if not self.check_as and not any(n[:2] == ("n", rel.schema) for n in self.privs_needed):
             # a name needs USAGE on its schema (the error points at it); an unqualified one was
             # found on the schemas usable at translation, and stays checked at each execution
-            self.privs_needed.append(("n", rel.schema, "U", 0, False, _loc(rv)))
+            self.privs_needed.append(("n", rel.schema, "U", 0, False, location(rv)))
         return rel
 
     def lookup_relation_text(self, text: str, pos) -> Relation:
@@ -130,7 +147,6 @@ class Translator(ExprMixin, FuncMixin, SelectMixin, TargetSrfMixin, DmlMixin):
         return rel
 
     def view_query(self, rel: Relation):
-        import pglast
         node = pglast.parse_sql(rel.viewdef)[0].stmt
         saved = (self.scope, self.ctes, self.check_as)
         # PostgreSQL checks a view's relations as the view's owner (the view itself was

@@ -16,7 +16,8 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.database import Attr, Relation
-from pgsvc.sql.translate.expr import Ex, _loc
+from pgsvc.sql.translate.domains import domain_chain
+from pgsvc.sql.translate.ex import Ex, location
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.types import oids as O
@@ -40,10 +41,10 @@ class DmlMixin:
             kind = {"v": "view", "S": "sequence", "i": "index"}.get(rel.kind, "relation")
             raise SqlError("0A000" if rel.kind == "v" else "42809",
                            f'cannot change {kind} "{rel.name}"' if rel.kind != "v" else
-                           f'cannot insert into view "{rel.name}"', position=_loc(rv))
+                           f'cannot insert into view "{rel.name}"', position=location(rv))
         if rv.inh and self.dml_kind != "INSERT" and self.descendants(rel):
             raise SqlError("0A000", f'UPDATE/DELETE on table "{rel.name}" with inheritance children is not '
-                           "supported (use ONLY)", position=_loc(rv))
+                           "supported (use ONLY)", position=location(rv))
         if rel.schema.startswith("pg_temp_"):
             # a temp table lives in this connection's own SQLite temp database: no writer lock,
             # and PostgreSQL allows writing it in a read-only transaction
@@ -107,11 +108,11 @@ class DmlMixin:
                 a = rel.attr(rt.name)
                 if a is None:
                     raise SqlError("42703", f'column "{rt.name}" of relation "{rel.name}" does not exist',
-                                   position=_loc(rt))
+                                   position=location(rt))
                 if rt.indirection:
                     raise SqlError("0A000", "assignment to array elements or fields is not supported")
                 if a in attrs:
-                    raise SqlError("42701", f'column "{a.name}" specified more than once', position=_loc(rt))
+                    raise SqlError("42701", f'column "{a.name}" specified more than once', position=location(rt))
                 attrs.append(a)
         else:
             attrs = list(rel.attrs)
@@ -167,13 +168,13 @@ class DmlMixin:
                                position=_expr_loc(items[len(attrs)]))
             if len(items) < len(attrs):
                 raise SqlError("42601", "INSERT has more target columns than expressions",
-                               position=_loc(cols[len(items)]) if cols else None)
+                               position=location(cols[len(items)]) if cols else None)
             vals = []
             for item, a in zip(items, attrs):
                 if isinstance(item, ast.SetToDefault):
                     vals.append(self.default_expr(rel, a).sql)
                 else:
-                    vals.append(self.assign(self.expr(item), a, _loc(item)).sql)
+                    vals.append(self.assign(self.expr(item), a, location(item)).sql)
             out.append("(" + ", ".join(vals + defaults) + ")")
         return "VALUES " + ", ".join(out)
 
@@ -221,7 +222,7 @@ class DmlMixin:
         multi_sources: dict[int, object] = {}
         for rt in targets:
             if rt.name in seen:
-                raise SqlError("42601", f'multiple assignments to same column "{rt.name}"', position=_loc(rt))
+                raise SqlError("42601", f'multiple assignments to same column "{rt.name}"', position=location(rt))
             seen.add(rt.name)
             if isinstance(rt.val, ast.MultiAssignRef):
                 parts.append(self.multi_assign(rt, rel, multi_sources))
@@ -229,13 +230,13 @@ class DmlMixin:
             a = rel.attr(rt.name)
             if a is None:
                 raise SqlError("42703", f'column "{rt.name}" of relation "{rel.name}" does not exist',
-                               position=_loc(rt))
+                               position=location(rt))
             if rt.indirection:
                 raise SqlError("0A000", "assignment to array elements or fields is not supported")
             if isinstance(rt.val, ast.SetToDefault):
                 val = self.default_expr(rel, a)
             else:
-                val = self.assign(self.expr(rt.val), a, _loc(rt.val))
+                val = self.assign(self.expr(rt.val), a, location(rt.val))
             parts.append(f"{quote_sqlite_ident(a.name)} = {val.sql}")
         return ", ".join(parts)
 
@@ -244,14 +245,14 @@ class DmlMixin:
         m = rt.val
         a = rel.attr(rt.name)
         if a is None:
-            raise SqlError("42703", f'column "{rt.name}" of relation "{rel.name}" does not exist', position=_loc(rt))
+            raise SqlError("42703", f'column "{rt.name}" of relation "{rel.name}" does not exist', position=location(rt))
         src = m.source
         if isinstance(src, ast.RowExpr):
             if len(src.args) != m.ncolumns:
-                raise SqlError("42601", "number of columns does not match number of values", position=_loc(rt))
+                raise SqlError("42601", "number of columns does not match number of values", position=location(rt))
             item = src.args[m.colno - 1]
             val = self.default_expr(rel, a) if isinstance(item, ast.SetToDefault) else \
-                self.assign(self.expr(item), a, _loc(item))
+                self.assign(self.expr(item), a, location(item))
             return f"{quote_sqlite_ident(a.name)} = {val.sql}"
         if isinstance(src, ast.SubLink):
             key = id(src)
@@ -259,12 +260,12 @@ class DmlMixin:
                 sources[key] = self.subquery(src.subselect)
             sub = sources[key]
             if len(sub.columns) != m.ncolumns:
-                raise SqlError("42601", "number of columns does not match number of values", position=_loc(rt))
+                raise SqlError("42601", "number of columns does not match number of values", position=location(rt))
             c = sub.columns[m.colno - 1]
             val = self.assign(Ex(self.scalar_subquery_sql(sub, m.colno - 1), c.oid, c.typmod), a)
             return f"{quote_sqlite_ident(a.name)} = {val.sql}"
         raise SqlError("42601", "source for a multiple-column UPDATE item must be a sub-SELECT or ROW() expression",
-                       position=_loc(src))
+                       position=location(src))
 
     def returning(self, items, rel: Relation, alias: str, sa: str, others: bool = False):
         if not items:
@@ -332,9 +333,9 @@ class DmlMixin:
 
 def _expr_loc(node) -> int | None:
     """Position of an expression; constants carry none in pglast, so look one level down."""
-    loc = _loc(node)
+    loc = location(node)
     if loc is None and isinstance(node, ast.TypeCast):
-        loc = _loc(node)
+        loc = location(node)
     return loc
 
 
@@ -358,5 +359,4 @@ def column_default(attr: Attr) -> str | None:
     """The column's default, else its domain's (the nearest in a chain of domains)."""
     if attr.default is not None or not attr.domain_oid:
         return attr.default
-    from pgsvc.sql.translate.domains import domain_chain
     return next((d.default for d in domain_chain(attr.domain_oid) if d.default is not None), None)

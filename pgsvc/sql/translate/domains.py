@@ -1,4 +1,4 @@
-"""How a domain's constraints are enforced (the DDL is pgsvc.sql.commands.user_types):
+"""How a domain's constraints are enforced (the DDL is pgsvc.sql.commands.ddl.user_types):
 
   columns  table_sql gives each column of a domain SQLite CHECK clauses (NOT NULL and every
            CHECK of the domain and the domains under it), named "pgsvc$dom$<oid>$<name>" /
@@ -8,25 +8,18 @@
 
 Errors name the column's (outermost) domain, whichever domain of the chain holds the
 failing constraint, as PostgreSQL's do. VALUE in a CHECK stands for the value checked.
+DomainMixin is mixed into the Translator: a CHECK is translated by a translator of its
+own (`new_translator`), VALUE bound to the checked value.
 """
 
 from __future__ import annotations
 
+import pglast
+
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.translate.names import ColInfo, RangeEntry
 from pgsvc.sql.types import usertypes as U
-
-
-def domain_check_sql(engine, base: int, typmod: int, expr: str, value_sql: str) -> str:
-    """A domain CHECK as SQLite SQL, VALUE standing for `value_sql` (a column or a value)."""
-    import pglast
-
-    from pgsvc.sql.translate import Translator
-    from pgsvc.sql.translate.names import ColInfo, RangeEntry
-    tr = Translator(engine, engine.catalog, [])
-    tr.scope.add(RangeEntry(None, [ColInfo("value", base, typmod, value_sql)]))
-    node = pglast.parse_sql(f"SELECT {expr}")[0].stmt.targetList[0].val
-    return tr.bool_expr(node, "CHECK").sql
 
 
 def domain_chain(oid: int) -> list[U.UserType]:
@@ -38,32 +31,39 @@ def domain_chain(oid: int) -> list[U.UserType]:
     return out
 
 
-def column_check_clauses(engine, a: C.Attr) -> list[str]:
-    """table_sql's CHECK clauses for a domain column (named so that sqlerr can report
-    PostgreSQL's domain errors: "pgsvc$dom$<type oid>$<constraint>")."""
-    col = quote_sqlite_ident(a.name)
-    out = []
-    outer = a.domain_oid  # errors name the column's domain, whichever domain of the chain has the check
-    for ut in domain_chain(a.domain_oid):
-        if ut.notnull:
-            out.append(f'CONSTRAINT "pgsvc$domnn${outer}" CHECK ({col} IS NOT NULL)')
-        for c in ut.checks:
-            cond = domain_check_sql(engine, a.type_oid, a.typmod, c.expr, col)
-            out.append(f"CONSTRAINT {quote_sqlite_ident(f'pgsvc$dom${outer}${c.name}')} CHECK ({cond})")
-    return out
+class DomainMixin:
+    def domain_check_sql(self, base: int, typmod: int, expr: str, value_sql: str) -> str:
+        """A domain CHECK as SQLite SQL, VALUE standing for `value_sql` (a column or a value)."""
+        tr = self.new_translator()
+        tr.scope.add(RangeEntry(None, [ColInfo("value", base, typmod, value_sql)]))
+        node = pglast.parse_sql(f"SELECT {expr}")[0].stmt.targetList[0].val
+        return tr.bool_expr(node, "CHECK").sql
 
+    def column_check_clauses(self, a: C.Attr) -> list[str]:
+        """table_sql's CHECK clauses for a domain column (named so that sqlerr can report
+        PostgreSQL's domain errors: "pgsvc$dom$<type oid>$<constraint>")."""
+        col = quote_sqlite_ident(a.name)
+        out = []
+        outer = a.domain_oid  # errors name the column's domain, whichever domain of the chain has the check
+        for ut in domain_chain(a.domain_oid):
+            if ut.notnull:
+                out.append(f'CONSTRAINT "pgsvc$domnn${outer}" CHECK ({col} IS NOT NULL)')
+            for c in ut.checks:
+                cond = self.domain_check_sql(a.type_oid, a.typmod, c.expr, col)
+                out.append(f"CONSTRAINT {quote_sqlite_ident(f'pgsvc$dom${outer}${c.name}')} CHECK ({cond})")
+        return out
 
-def cast_check_sql(engine, domain_oid: int, base: int, typmod: int, value_sql: str) -> str:
-    """`value::domain`: the value, or PostgreSQL's error for a NULL or failed CHECK."""
-    whens = []
-    name = U.display_name(domain_oid).replace("'", "''")
-    for ut in domain_chain(domain_oid):
-        if ut.notnull:
-            whens.append(f"WHEN v IS NULL THEN pgsvce_raise('23502', 'domain {name} does not allow null values')")
-        for c in ut.checks:
-            cond = domain_check_sql(engine, base, typmod, c.expr, "v")
-            msg = f'value for domain {name} violates check constraint "{c.name}"'.replace("'", "''")
-            whens.append(f"WHEN ({cond}) = 0 THEN pgsvce_raise('23514', '{msg}')")
-    if not whens:
-        return value_sql
-    return f"(SELECT CASE {' '.join(whens)} ELSE v END FROM (SELECT {value_sql} AS v))"
+    def cast_check_sql(self, domain_oid: int, base: int, typmod: int, value_sql: str) -> str:
+        """`value::domain`: the value, or PostgreSQL's error for a NULL or failed CHECK."""
+        whens = []
+        name = U.display_name(domain_oid).replace("'", "''")
+        for ut in domain_chain(domain_oid):
+            if ut.notnull:
+                whens.append(f"WHEN v IS NULL THEN pgsvce_raise('23502', 'domain {name} does not allow null values')")
+            for c in ut.checks:
+                cond = self.domain_check_sql(base, typmod, c.expr, "v")
+                msg = f'value for domain {name} violates check constraint "{c.name}"'.replace("'", "''")
+                whens.append(f"WHEN ({cond}) = 0 THEN pgsvce_raise('23514', '{msg}')")
+        if not whens:
+            return value_sql
+        return f"(SELECT CASE {' '.join(whens)} ELSE v END FROM (SELECT {value_sql} AS v))"

@@ -19,7 +19,7 @@ from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.functions.engine_udfs import ORDERED_TARGETS, python_aggregates
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
 from pgsvc.sql.functions.signatures import FuncSig
-from pgsvc.sql.translate.expr import Ex, _collate, _loc, sql_literal
+from pgsvc.sql.translate.ex import Ex, collate_clause, location, sql_literal
 from pgsvc.sql.translate.ordered_set import OrderedSetMixin
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid, format_type
@@ -44,9 +44,9 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         if len(names) == 2 and names[0] == "pg_catalog":
             names = names[1:]
         if len(names) != 1:
-            raise SqlError("42883", f"function {'.'.join(names)} does not exist", position=_loc(node))
+            raise SqlError("42883", f"function {'.'.join(names)} does not exist", position=location(node))
         name = names[0]
-        pos = _loc(node)
+        pos = location(node)
         if node.agg_within_group:
             return self.ordered_set_call(node, name, pos)
         if name in ("percentile_cont", "percentile_disc", "mode"):
@@ -113,7 +113,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         arr = self.finalize_unknown(self.expr(args[-1]))
         t = find_oid(arr.oid)
         if t is None or t.category != "A" or not t.elem_oid:
-            raise SqlError("42804", "VARIADIC argument must be an array", position=_loc(args[-1]))
+            raise SqlError("42804", "VARIADIC argument must be an array", position=location(args[-1]))
         first = fixed[0].sql if fixed else "NULL"
         return Ex(f"pgsvc_{name}_variadic({first}, {arr.sql}, {t.elem_oid})", O.TEXT, name=name,
                   has_agg=arr.has_agg or any(f.has_agg for f in fixed))
@@ -142,7 +142,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             sql_args = [_as_text(c) for c in coerced]
         emit = sig.emit
         if name in ("min", "max") and sig.kind == "aggregate" and coerced and emit.startswith(("min(", "max(")):
-            sql_args = [f"{coerced[0].sql}{_collate(coerced[0].oid)}"]
+            sql_args = [f"{coerced[0].sql}{collate_clause(coerced[0].oid)}"]
         if "{jsonargs}" in emit:  # each argument as JSON text, converted by its type (json_build_*)
             sql_args = [f"pgsvc_to_json({c.sql}, {c.oid})" for c in coerced]
             emit = emit.replace("{jsonargs}", "{args}")
@@ -235,7 +235,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         if w.refname or w.name and not (w.partitionClause or w.orderClause):
             ref = w.refname or w.name
             if ref not in self.windows:
-                raise SqlError("42704", f'window "{ref}" does not exist', position=_loc(w))
+                raise SqlError("42704", f'window "{ref}" does not exist', position=location(w))
             w = self.windows[ref]
         parts = []
         if w.partitionClause:
@@ -245,7 +245,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             parts.append("ORDER BY " + ", ".join(self.sort_item(s) for s in w.orderClause))
         frame = _frame(w.frameOptions or 0, self.frame_offset(w.startOffset), self.frame_offset(w.endOffset))
         if frame is None:
-            raise SqlError("0A000", "this window frame clause is not supported", position=_loc(w))
+            raise SqlError("0A000", "this window frame clause is not supported", position=location(w))
         if frame:
             parts.append(frame)
         return "(" + " ".join(parts) + ")"
@@ -285,7 +285,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
     def x_SubLink(self, node: ast.SubLink) -> Ex:
         t = enums.SubLinkType
         kind = node.subLinkType
-        pos = _loc(node)
+        pos = location(node)
         sub = self.subquery(node.subselect)
         if kind == t.EXISTS_SUBLINK:
             return Ex(f"(EXISTS {sub.sql_paren()})", O.BOOL, name="exists")
@@ -330,9 +330,9 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
 
 def _leftmost(node) -> int | None:
     """exprLocation: a cast's position is its operand's (x::text points at x)."""
-    while isinstance(node, ast.TypeCast) and _loc(node.arg) is not None:
+    while isinstance(node, ast.TypeCast) and location(node.arg) is not None:
         node = node.arg
-    return _loc(node)
+    return location(node)
 
 
 def _py_aggregates() -> set:

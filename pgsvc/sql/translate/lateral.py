@@ -21,7 +21,7 @@ from pglast import ast
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
 from pgsvc.sql.translate import resolve as R
-from pgsvc.sql.translate.expr import _loc, sql_literal
+from pgsvc.sql.translate.ex import location, sql_literal
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
@@ -36,7 +36,7 @@ class LateralMixin:
         q = self.subquery(node.subquery, parent=True)  # the current scope: the items on its left
         cols = ", ".join(f"c{i}" for i in range(len(q.columns)))
         rows = (f"(SELECT json_group_array(json(pgsvc_rowpack({cols}))) FROM {q.sql_paren()})")
-        return self.add_packed(node.alias, [(c.name, c.oid, c.typmod) for c in q.columns], rows, _loc(node))
+        return self.add_packed(node.alias, [(c.name, c.oid, c.typmod) for c in q.columns], rows, location(node))
 
     def plain_subquery(self, node: ast.RangeSubselect):
         """A FROM subquery without LATERAL sees only the enclosing queries' scopes; naming an
@@ -87,10 +87,10 @@ class LateralMixin:
         its generator runs per row inside pgsvc_srf_rows."""
         if self.lateral_outer_join:
             self.check_outer_join_arguments(call)
-        sig = R.resolve_function(name, [a.oid for a in args], _loc(call), extra=EXTRA_FUNCTIONS)
+        sig = R.resolve_function(name, [a.oid for a in args], location(call), extra=EXTRA_FUNCTIONS)
         if sig.kind != "set" or sig.generator is None:
             raise SqlError("0A000", f"{name}() in FROM with arguments from other FROM items (LATERAL) "
-                           "is not supported", position=_loc(call))
+                           "is not supported", position=location(call))
         coerced = [self.coerce(a, t) if t not in O.ANY_OIDS else self.finalize_unknown(a)
                    for a, t in zip(args, sig.arg_oids)]
         ret = sig.ret_oid
@@ -106,7 +106,7 @@ class LateralMixin:
             cols.append(("ordinality", 20, -1))
         return self.add_packed(ast.Alias(aliasname=alias.aliasname, colnames=alias.colnames[1:]
                                          if alias.colnames else None),
-                               cols, rows, _loc(node), ordinality=node.ordinality, first_named=True)
+                               cols, rows, location(node), ordinality=node.ordinality, first_named=True)
 
     def check_outer_join_arguments(self, call) -> None:
         """Function arguments under RIGHT/FULL JOIN may read only enclosing queries."""

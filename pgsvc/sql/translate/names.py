@@ -12,11 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.translate.ex import Ex
 from pgsvc.sql.translate.fuzzy import column_hint
-
-
-def fold_names(nodes) -> list[str]:
-    return [n.sval for n in nodes]
+from pgsvc.sql.types import oids as O
 
 
 @dataclass(slots=True)
@@ -55,7 +53,6 @@ class Scope:
         self.entries.append(entry)
 
     def resolve_column(self, names: list[str], position: int | None):
-        from pgsvc.sql.translate.expr import Ex
         scope: Scope | None = self
         while scope is not None:
             try:
@@ -155,6 +152,5 @@ def _system_column(e: RangeEntry, col: str) -> ColInfo | None:
     psql's \\dD+ joins pg_description on it). Other system columns are not provided."""
     rel = e.relation
     if col == "tableoid" and rel is not None and getattr(rel, "schema", None) == "pg_catalog" and rel.oid:
-        from pgsvc.sql.types import oids as O
         return ColInfo("tableoid", O.OID, -1, str(rel.oid))
     return None

@@ -13,7 +13,7 @@ from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.functions.ordered_set import EMPTY_RESULTS, HYPOTHETICAL
 from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
 from pgsvc.sql.functions.signatures import FuncSig
-from pgsvc.sql.translate.expr import Ex, _loc, sql_literal
+from pgsvc.sql.translate.ex import Ex, location, sql_literal
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
 
@@ -117,7 +117,7 @@ class OrderedSetMixin:
 def _direction(sb: ast.SortBy) -> str:
     d, n = enums.SortByDir, enums.SortByNulls
     if sb.sortby_dir == d.SORTBY_USING:
-        raise SqlError("0A000", "ORDER BY USING in WITHIN GROUP is not supported", position=_loc(sb))
+        raise SqlError("0A000", "ORDER BY USING in WITHIN GROUP is not supported", position=location(sb))
     desc = sb.sortby_dir == d.SORTBY_DESC
     nulls_first = desc if sb.sortby_nulls == n.SORTBY_NULLS_DEFAULT else sb.sortby_nulls == n.SORTBY_NULLS_FIRST
     return ("d" if desc else "a") + ("f" if nulls_first else "l")

@@ -3,6 +3,8 @@ PostgreSQL's similar_to_escape() does (the regex operator then evaluates it)."""
 
 from __future__ import annotations
 
+import re
+
 
 def similar_to_regex(pat: str, escape: str) -> str:
     out, i, in_bracket = ["^(?:"], 0, False
@@ -34,5 +36,4 @@ def similar_to_regex(pat: str, escape: str) -> str:
 
 
 def re_escape(c: str) -> str:
-    import re
     return re.escape(c)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pgsvc.errors import SqlError
 from pgsvc.sql import functions as F
+from pgsvc.sql.translate.enumfuncs import enum_sig
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid, format_type
 from pgsvc.sql.types.usertypes import is_enum
@@ -198,7 +199,6 @@ def function_candidates(name: str) -> list[F.FuncSig]:
 
 def resolve_function(name: str, args: list[int], position: int | None = None,
                      extra: dict[str, list[F.FuncSig]] | None = None, only_extra: bool = False) -> F.FuncSig:
-    from pgsvc.sql.translate.enumfuncs import enum_sig
     enum_fn = enum_sig(name, args) if name in _ENUM_FUNCTIONS else None
     if enum_fn is not None:
         return enum_fn

@@ -24,7 +24,8 @@ from pglast import ast
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
-from pgsvc.sql.translate.expr import _loc
+from pgsvc.sql.translate.ex import location
+from pgsvc.sql.translate.from_items import series_step
 from pgsvc.sql.translate.names import ColInfo, RangeEntry
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
@@ -32,12 +33,13 @@ from pgsvc.sql.types.pg_type import find_oid
 ENTRY = "pgsvc$tsrf"
 LIFTED = "pgsvc$srf"  # select.py's lift_target_srf: SELECT srf(...) without FROM
 _KNOWN = ("unnest", "generate_subscripts", "generate_series")
+# set-returning calls select.py's lift_target_srf turns into the FROM item
+SRF_NAMES = {"generate_series", "unnest", "regexp_matches", "pg_partition_ancestors"}
 
 
 def target_srfs(node: ast.SelectStmt) -> list[int]:
     """Positions of the select-list items that are a set-returning call at top level."""
-    from pgsvc.sql.translate.select import _SRF_NAMES
-    names = set(_SRF_NAMES) | set(_KNOWN)
+    names = set(SRF_NAMES) | set(_KNOWN)
     return [i for i, rt in enumerate(node.targetList or ())
             if isinstance(rt.val, ast.FuncCall) and rt.val.funcname[-1].sval in names and rt.val.over is None]
 
@@ -72,13 +74,13 @@ class TargetSrfMixin:
         rows as the longest, NULLs for the shorter (Django reads pg_index this way:
         unnest(indkey, indoption) WITH ORDINALITY)."""
         if alias.aliasname == LIFTED:  # SELECT unnest(a, b): PostgreSQL has it in FROM only
-            raise _no_function("unnest", args, _loc(node.functions[0][0]))
+            raise _no_function("unnest", args, location(node.functions[0][0]))
         sa = self.new_alias(alias.aliasname)
         k = f"{sa}.key"
         names = [c.sval for c in alias.colnames or ()]
         lengths, cols = [], []
         for i, arg in enumerate(args):
-            t = self.array_type(arg, "unnest", _loc(node))
+            t = self.array_type(arg, "unnest", location(node))
             length = f"coalesce(json_array_length({arg.sql}), 0)"
             op = "->" if t.elem_oid == O.NUMERIC else "->>"
             lengths.append(length)
@@ -90,14 +92,14 @@ class TargetSrfMixin:
         if len(names) > len(cols):
             raise SqlError("42P10", f'table "{alias.aliasname}" has {len(cols)} columns available but '
                            f"{len(names)} columns specified")
-        self.scope.add(RangeEntry(alias.aliasname, cols), _loc(node))
+        self.scope.add(RangeEntry(alias.aliasname, cols), location(node))
         return f"{counter(lengths)} AS {sa}"
 
 
     def srf_parts(self, call: ast.FuncCall, name: str, k: str) -> tuple[str, str, int]:
         """(row count, element at 0-based position k, element type) of one SRF call."""
         args = [self.expr(a) for a in call.args or ()]
-        pos = _loc(call)
+        pos = location(call)
         if name == "unnest" and len(args) == 1:
             t = self.array_type(args[0], name, pos)
             op = "->" if t.elem_oid == O.NUMERIC else "->>"
@@ -125,7 +127,6 @@ class TargetSrfMixin:
                                "is not supported", position=pos)
             t = O.INT8 if t == O.INT8 else O.INT4
             a, b = self.coerce(args[0], t).sql, self.coerce(args[1], t).sql
-            from pgsvc.sql.translate.select import series_step
             step = series_step(self.coerce(args[2], t).sql) if len(args) == 3 else "1"
             length = (f"(CASE WHEN {step} > 0 AND {b} >= {a} THEN ({b} - {a}) / {step} + 1 "
                       f"WHEN {step} < 0 AND {a} >= {b} THEN ({a} - {b}) / -({step}) + 1 ELSE 0 END)")

@@ -9,7 +9,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands.ddl.node_text import option_value
-from pgsvc.sql.translate.expr import type_from_typename
+from pgsvc.sql.translate.typenames import type_from_typename
 from pgsvc.sql.types import oids as O
 
 

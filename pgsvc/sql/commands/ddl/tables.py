@@ -19,7 +19,7 @@ from pgsvc.sql.commands.ddl.node_text import default_source, option_value, sourc
 from pgsvc.sql.commands.ddl.sqlite_schema import table_sql
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import Translator
-from pgsvc.sql.translate.expr import type_from_typename, typename_with_domain
+from pgsvc.sql.translate.typenames import type_from_typename, typename_with_domain
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes
 from pgsvc.sql.types.storage import collation_for

@@ -1,0 +1,333 @@
+"""FROM items: tables and views (with PostgreSQL's privilege checks and inheritance),
+CTE references, subqueries, joins (ON, USING, NATURAL; aliased joins) and functions in
+FROM (generate_series, unnest, other set-returning functions materialised or, when their
+arguments read other FROM items, LATERAL). Each item is registered in the scope with a
+SQLite alias of its own. Mixed into the Translator.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pglast import ast, enums
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog.system import information_schema as infoschema
+from pgsvc.sql.catalog.system import relations as syscat
+from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
+from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.translate import resolve as R
+from pgsvc.sql.translate.ex import Ex, location, sql_literal
+from pgsvc.sql.translate.lateral import LateralMixin
+from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types.pg_type import find_oid
+
+
+class FromMixin(LateralMixin):
+    def from_clause(self, items) -> str:
+        if not items:
+            return ""
+        return " FROM " + ", ".join(self.from_item(i) for i in items)
+
+    def from_item(self, node) -> str:
+        if isinstance(node, ast.RangeVar):
+            return self.range_var(node)
+        if isinstance(node, ast.JoinExpr):
+            return self.join(node)
+        if isinstance(node, ast.RangeSubselect):
+            if node.alias is None:
+                raise SqlError("42601", "subquery in FROM must have an alias")
+            if node.lateral:
+                return self.lateral_subquery(node)
+            q = self.plain_subquery(node)
+            return self.add_derived(node.alias, q.columns, q.sql_paren())
+        if isinstance(node, ast.RangeFunction):
+            return self.range_function(node)
+        raise SqlError("0A000", f"{type(node).__name__} in FROM is not supported")
+
+    def add_derived(self, alias: ast.Alias, cols: list[ColInfo], sql: str) -> str:
+        name = alias.aliasname
+        colnames = [c.sval for c in alias.colnames or ()]
+        sa = self.new_alias(name)
+        entry_cols = [ColInfo(colnames[i] if i < len(colnames) else c.name, c.oid, c.typmod, f"{sa}.c{i}")
+                      for i, c in enumerate(cols)]
+        self.scope.add(RangeEntry(name, entry_cols))
+        return f"{sql} AS {sa}"
+
+    def new_alias(self, name: str) -> str:
+        self.alias_seq += 1
+        return quote_sqlite_ident(f"{name}_{self.alias_seq}")
+
+    def range_var(self, rv: ast.RangeVar) -> str:
+        name = rv.relname
+        alias = rv.alias.aliasname if rv.alias else name
+        if rv.schemaname is None and name in self.ctes:
+            cols = self.ctes[name]
+            sa = self.new_alias(alias)
+            colnames = [c.sval for c in rv.alias.colnames or ()] if rv.alias else []
+            entry = [ColInfo(colnames[i] if i < len(colnames) else c.name, c.oid, c.typmod, f"{sa}.c{i}")
+                     for i, c in enumerate(cols)]
+            self.scope.add(RangeEntry(alias, entry), location(rv))
+            return f"{quote_sqlite_ident('cte_' + name)} AS {sa}"
+        # pg_catalog relations first, information_schema's when named (or on the search path)
+        rel = syscat.lookup(self, rv) or infoschema.lookup(self, rv) or self.relation(rv)
+        if rel.schema not in ("pg_catalog", "information_schema"):  # both readable by PUBLIC
+            self.need(rel, "r")
+        if rel.kind == "v":
+            q = self.view_query(rel)
+            return self.add_derived(rv.alias or ast.Alias(aliasname=name), q.columns, q.sql_paren())
+        if rel.kind == "S":
+            # a sequence reads as its one row, as in PostgreSQL (pg_dump takes last_value
+            # and is_called from it); pgsvc caches no values, so log_cnt is always 0
+            cols = [ColInfo("last_value", 20), ColInfo("log_cnt", 20), ColInfo("is_called", 16)]
+            return self.add_derived(rv.alias or ast.Alias(aliasname=name), cols,
+                                    "(SELECT last_value AS c0, 0 AS c1, is_called AS c2 "
+                                    f'FROM main."pgsvc$sequence" WHERE relid = {rel.oid})')
+        sa = self.new_alias(alias)
+        colnames = [c.sval for c in rv.alias.colnames or ()] if rv.alias else []
+        cols = [ColInfo(colnames[i] if i < len(colnames) else a.name, a.type_oid, a.typmod,
+                        f'{sa}.{quote_sqlite_ident(a.name)}', rel.oid, a.attnum, a.notnull)
+                for i, a in enumerate(rel.attrs)]
+        self.scope.add(RangeEntry(alias, cols, rel), location(rv))
+        children = self.descendants(rel) if rv.inh else []
+        if children:
+            # parent* (the default): the parent's rows and every descendant's, in the parent's columns
+            names = ", ".join(quote_sqlite_ident(a.name) for a in rel.attrs)
+            parts = [f"SELECT {names} FROM {quote_sqlite_ident(rel.sqlite_name)}"]
+            parts += [f"SELECT {names} FROM {quote_sqlite_ident(c.sqlite_name)}" for c in children]
+            return f"({' UNION ALL '.join(parts)}) AS {sa}"
+        return f"{quote_sqlite_ident(rel.sqlite_name)} AS {sa}"
+
+    def need_lock_privileges(self, clauses) -> None:
+        """FOR UPDATE/SHARE needs UPDATE on the locked tables too (PostgreSQL's
+        ACL_SELECT_FOR_UPDATE): those named in OF, else every table of this FROM."""
+        named = {rv.relname for c in clauses for rv in c.lockedRels or ()}
+        for entry in self.scope.entries:
+            if entry.relation is not None and entry.relation.schema != "pg_catalog" and \
+                    (not named or entry.alias in named):
+                self.need(entry.relation, "w")
+
+    def descendants(self, rel) -> list:
+        out, todo = [], [rel.oid]
+        while todo:
+            oid = todo.pop(0)
+            for r in self.catalog.by_oid.values():
+                if r.kind == "r" and oid in r.options.get("inherits", ()) and r not in out:
+                    out.append(r)
+                    todo.append(r.oid)
+        return out
+
+    def join(self, j: ast.JoinExpr) -> str:
+        jt = enums.JoinType
+        start = len(self.scope.entries)
+        left = self.from_item(j.larg)
+        mid = len(self.scope.entries)
+        saved_outer, self.lateral_outer_join = (self.lateral_outer_join,
+                                                j.jointype in (jt.JOIN_RIGHT, jt.JOIN_FULL))
+        try:
+            right = self.from_item(j.rarg)
+        finally:
+            self.lateral_outer_join = saved_outer
+        if isinstance(j.rarg, ast.JoinExpr):
+            right = f"({right})"  # a JOIN (b JOIN c ON ..) ON ..: SQLite needs the parentheses
+        kind = {jt.JOIN_INNER: "JOIN", jt.JOIN_LEFT: "LEFT JOIN", jt.JOIN_FULL: "FULL JOIN",
+                jt.JOIN_RIGHT: "RIGHT JOIN"}.get(j.jointype)
+        if kind is None:
+            raise SqlError("0A000", "this join type is not supported")
+        nullable = {"LEFT JOIN": (mid, None), "RIGHT JOIN": (start, mid), "FULL JOIN": (start, None)}.get(kind)
+        if nullable is not None:
+            # the outer join's nullable side: its NOT NULL columns can be NULL here
+            for e in self.scope.entries[nullable[0]:nullable[1]]:
+                e.cols = [ColInfo(c.name, c.oid, c.typmod, c.sql, c.table_oid, c.attnum, False) for c in e.cols]
+                if e.star_cols is not None:
+                    e.star_cols = [ColInfo(c.name, c.oid, c.typmod, c.sql, c.table_oid, c.attnum, False)
+                                   for c in e.star_cols]
+        if j.isNatural or j.usingClause:
+            sql = self.join_using(j, left, right, kind, start, mid)
+        elif j.quals is None:
+            sql = f"{left} {'CROSS JOIN' if kind == 'JOIN' else kind} {right}" + ("" if kind == "JOIN" else " ON 1")
+        else:
+            cond = self.bool_expr(j.quals, "JOIN/ON")
+            sql = f"{left} {kind} {right} ON {cond.sql}"
+        if j.alias is not None:
+            self.alias_join(start, j.alias)
+        return sql
+
+    def alias_join(self, start: int, alias: ast.Alias) -> None:
+        """(a JOIN b) AS x (c1, ...): the join's columns under one name; a and b become invisible."""
+        ents = self.scope.entries[start:]
+        cols = []
+        for e in ents:
+            cols.extend(c for c in (e.star_cols if e.star_cols is not None else e.cols)
+                        if e.alias is None or c.name not in e.hidden)
+        names = [c.sval for c in alias.colnames or ()]
+        if len(names) > len(cols):
+            raise SqlError("42P10", f'table "{alias.aliasname}" has {len(cols)} columns available but '
+                           f"{len(names)} columns specified")
+        cols = [ColInfo(names[i] if i < len(names) else c.name, c.oid, c.typmod, c.sql, c.table_oid, c.attnum,
+                        c.notnull) for i, c in enumerate(cols)]
+        self.scope.hidden_aliases.update(e.alias for e in ents if e.alias is not None)
+        del self.scope.entries[start:]
+        self.scope.add(RangeEntry(alias.aliasname, cols))
+
+    def join_using(self, j, left, right, kind, start, mid) -> str:
+        lents, rents = self.scope.entries[start:mid], self.scope.entries[mid:]
+
+        def visible(ents):
+            out = {}
+            for e in ents:
+                for c in (e.star_cols if e.star_cols is not None else e.cols):
+                    if c.name not in e.hidden:
+                        out.setdefault(c.name, (e, c))
+            return out
+        lv, rv = visible(lents), visible(rents)
+        if j.isNatural:
+            names = [n for n in lv if n in rv]
+        else:
+            names = [n.sval for n in j.usingClause]
+        conds, merged = [], []
+        for n in names:
+            if n not in lv:
+                raise SqlError("42703", f'column "{n}" specified in USING clause does not exist in left table')
+            if n not in rv:
+                raise SqlError("42703", f'column "{n}" specified in USING clause does not exist in right table')
+            (le, lc), (re_, rc) = lv[n], rv[n]
+            cmp = self.compare("=", Ex(lc.sql, lc.oid), Ex(rc.sql, rc.oid), None)
+            conds.append(cmp.sql)
+            t = R.common_type([lc.oid, rc.oid], "JOIN/USING")
+            sql = {"RIGHT JOIN": rc.sql, "FULL JOIN": f"coalesce({lc.sql}, {rc.sql})"}.get(kind, lc.sql)
+            merged.append(ColInfo(n, t, -1, sql))
+            for e in (le, re_):
+                e.hidden = set(e.hidden) | {n}
+                base = e.star_cols if e.star_cols is not None else e.cols
+                e.star_cols = [c for c in base if c.name != n]
+        self.scope.entries.insert(start, RangeEntry(None, merged))
+        if j.join_using_alias is not None:
+            self.scope.add(RangeEntry(j.join_using_alias.aliasname, list(merged)))
+            self.scope.entries[-1].hidden = {c.name for c in merged}
+            self.scope.entries[-1].star_cols = []
+        on = " AND ".join(conds) if conds else "1"
+        return f"{left} {kind} {right} ON {on}"
+
+    def range_function(self, node: ast.RangeFunction) -> str:
+        if node.is_rowsfrom or len(node.functions) != 1:
+            raise SqlError("0A000", "this function in FROM is not supported")
+        call = node.functions[0][0]
+        if not isinstance(call, ast.FuncCall):
+            raise SqlError("0A000", "this function in FROM is not supported")
+        name = call.funcname[-1].sval
+        alias = node.alias or ast.Alias(aliasname=name)
+        if name == "pg_partition_ancestors":
+            return self.no_partitions(node, alias, call)
+        args = [self.expr(a) for a in call.args or ()]
+        if name == "unnest" and len(args) == 1:
+            return self.unnest_item(node, alias, args[0])
+        if name == "unnest" and len(args) > 1:
+            return self.unnest_zip(node, alias, args)  # pgsvc.sql.translate.tlist_srf
+        if any('"' in a.sql for a in args) and not (
+                name == "generate_series" and not node.ordinality and self.outer_only(call.args)):
+            # arguments read other FROM items (implicitly LATERAL) or outer queries
+            return self.lateral_function(node, call, name, alias, args)
+        if node.ordinality:
+            raise SqlError("0A000", f"WITH ORDINALITY on {name}() is not supported", position=location(call))
+        if name == "generate_series" and len(args) in (2, 3):
+            t = R.common_type([a.oid for a in args], "generate_series")
+            if t not in (O.INT4, O.INT8, O.INT2, O.UNKNOWN):
+                return self.materialised_srf(node, call, name, alias, args)
+            t = O.INT8 if t == O.INT8 else O.INT4
+            a, b = self.coerce(args[0], t), self.coerce(args[1], t)
+            step = self.coerce(args[2], t).sql if len(args) == 3 else "1"
+            sql = (f"(WITH RECURSIVE g(v, b, s) AS (SELECT {a.sql}, {b.sql}, {series_step(step)} "
+                   f"UNION ALL SELECT v + s, b, s FROM g WHERE (s > 0 AND v + s <= b) OR (s < 0 AND v + s >= b)) "
+                   f"SELECT v AS c0 FROM g WHERE (s > 0 AND v <= b) OR (s < 0 AND v >= b))")
+            col_name = alias.aliasname if not alias.colnames else alias.colnames[0].sval
+            return self.add_derived(ast.Alias(aliasname=alias.aliasname, colnames=alias.colnames),
+                                    [ColInfo(col_name if node.alias else "generate_series", t)], sql)
+        return self.materialised_srf(node, call, name, alias, args)
+
+    def outer_only(self, args) -> bool:
+        """Do these expressions read no column of this query's own FROM items?"""
+        inner = self.scope
+        self.scope = Scope(parent=inner.parent)
+        try:
+            for a in args:
+                self.expr(a)
+            return True
+        except SqlError:
+            return False
+        finally:
+            self.scope = inner
+
+    def no_partitions(self, node: ast.RangeFunction, alias: ast.Alias, call) -> str:
+        """pg_partition_ancestors(rel) [WITH ORDINALITY]: pgsvc has no partitioned tables, so
+        no relation is a partition and the set is empty (as PostgreSQL's for a plain table)."""
+        for a in call.args or ():
+            self.expr(a)
+        names = [c.sval for c in alias.colnames or ()]
+        cols = [ColInfo(names[0] if names else (alias.aliasname if node.alias else "pg_partition_ancestors"),
+                        O.REGCLASS)]
+        if node.ordinality:
+            cols.append(ColInfo(names[1] if len(names) > 1 else "ordinality", O.INT8))
+        sql = "(SELECT " + ", ".join(f"NULL AS c{i}" for i in range(len(cols))) + " WHERE 0)"
+        return self.add_derived(ast.Alias(aliasname=alias.aliasname), cols, sql)
+
+    def unnest_item(self, node: ast.RangeFunction, alias: ast.Alias, arg) -> str:
+        """unnest(array) [WITH ORDINALITY] in FROM. SQLite's json_each is a table-valued
+        function, which may read columns of the FROM items before it: that is LATERAL
+        (implicit for functions in PostgreSQL), e.g. FROM t CROSS JOIN LATERAL unnest(t.arr)."""
+        t = find_oid(arg.oid)
+        if t is None or not t.elem_oid or t.category != "A":
+            raise SqlError("42804", "unnest() needs an array argument")
+        names = [c.sval for c in alias.colnames or ()]
+        sa = self.new_alias(alias.aliasname)
+        cols = [ColInfo(names[0] if names else (alias.aliasname if node.alias else "unnest"), t.elem_oid,
+                        -1, f"{sa}.value")]
+        if node.ordinality:  # json_each's key counts from 0 (int2vector's subscripts too: the order is the same)
+            cols.append(ColInfo(names[1] if len(names) > 1 else "ordinality", O.INT8, -1, f"({sa}.key + 1)"))
+        if len(names) > len(cols):
+            raise SqlError("42P10", f'table "{alias.aliasname}" has {len(cols)} columns available but '
+                           f"{len(names)} columns specified")
+        self.scope.add(RangeEntry(alias.aliasname, cols), location(node))
+        return f"json_each({arg.sql}) AS {sa}"
+
+    def materialised_srf(self, node, call, name, alias, args) -> str:
+        """Other set-returning functions with constant arguments: run the generator now and
+        inline its rows as VALUES (the statement is not cached: its rows depend on the values)."""
+        sig = R.resolve_function(name, [a.oid for a in args], location(call), extra=EXTRA_FUNCTIONS)
+        if sig.kind != "set" or sig.generator is None:
+            raise SqlError("0A000", f"function {name}() in FROM is not supported")
+        coerced = [self.coerce(a, t) if t not in O.ANY_OIDS else self.finalize_unknown(a)
+                   for a, t in zip(args, sig.arg_oids)]
+        if any(_refers_to_something(c.sql) for c in coerced):
+            raise SqlError("0A000", f"{name}() in FROM with non-constant arguments is not supported")
+        self.cacheable = False
+        row = self.engine.conn.execute("SELECT " + ", ".join(c.sql for c in coerced)).fetchone()
+        values = [sqlite_adapter(c.oid)[1](v) if v is not None and sqlite_adapter(c.oid)[1] else v
+                  for c, v in zip(coerced, row)]
+        ret = sig.ret_oid
+        if ret in O.ANY_OIDS:
+            ret = find_oid(coerced[0].oid).elem_oid if ret == O.ANYELEMENT and find_oid(coerced[0].oid) else ret
+        to_s = sqlite_adapter(ret)[0]
+        rows = [sql_literal(to_s(v) if to_s and v is not None else v) for v in sig.generator(*values)]
+        sql = ("(SELECT column1 AS c0 FROM (VALUES " + ", ".join(f"({r})" for r in rows) + "))") if rows \
+            else "(SELECT NULL AS c0 WHERE 0)"
+        col = alias.colnames[0].sval if alias.colnames else (alias.aliasname if node.alias else name)
+        return self.add_derived(alias, [ColInfo(col, ret)], sql)
+
+
+def series_step(step: str) -> str:
+    """generate_series' step, refused when zero with PostgreSQL's error."""
+    return (f"(CASE WHEN ({step}) = 0 THEN pgsvce_raise('22023', 'step size cannot equal zero') "
+            f"ELSE ({step}) END)")
+
+
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
+
+
+def _refers_to_something(sql: str) -> bool:
+    """An argument that is not a constant: a parameter (?N) or a column ("..."), looked
+    for outside string literals (a pattern such as '(b)(c)?' is a constant)."""
+    bare = _STRING_LITERAL.sub("", sql)
+    return "?" in bare or '"' in bare
