@@ -41,7 +41,7 @@ class Fields:
 # --- breaking values into fields ----------------------------------------------------
 
 def timestamp_fields(us: int, ctx: FormatContext, with_tz: bool) -> Fields:
-    y, m, d, tod, offset, abbrev = D._local_fields(us, ctx, with_tz)
+    y, m, d, tod, offset, abbrev = D.local_fields(us, ctx, with_tz)
     jd = D.date2j(y, m, d)
     hour, rest = divmod(tod, 3_600_000_000)
     minute, rest = divmod(rest, 60_000_000)

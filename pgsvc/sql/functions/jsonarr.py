@@ -222,10 +222,10 @@ def _arr(text):
     return json.loads(text, parse_float=Decimal)
 
 
-def _flat(v):
+def flatten(v):
     out = []
     for x in v:
-        out.extend(_flat(x) if isinstance(x, list) else [x])
+        out.extend(flatten(x) if isinstance(x, list) else [x])
     return out
 
 
@@ -236,15 +236,15 @@ def _dump(v) -> str:
 def array_contains(a, b):
     if a is None or b is None:
         return None
-    have = [x for x in _flat(_arr(a)) if x is not None]
-    return int(all(x is not None and x in have for x in _flat(_arr(b))))
+    have = [x for x in flatten(_arr(a)) if x is not None]
+    return int(all(x is not None and x in have for x in flatten(_arr(b))))
 
 
 def array_overlap(a, b):
     if a is None or b is None:
         return None
-    have = [x for x in _flat(_arr(a)) if x is not None]
-    return int(any(x is not None and x in have for x in _flat(_arr(b))))
+    have = [x for x in flatten(_arr(a)) if x is not None]
+    return int(any(x is not None and x in have for x in flatten(_arr(b))))
 
 
 def array_cat(a, b):
@@ -289,4 +289,4 @@ def unnest_rows(a):
     """Generator for the 'set' function unnest(anyarray): one stored element per row."""
     if a is None:
         return
-    yield from _flat(_arr(a) if isinstance(a, str) else a)
+    yield from flatten(_arr(a) if isinstance(a, str) else a)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import hashlib
 import json
 import math
 import random
+import re
 import time
 import uuid
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
@@ -18,9 +20,14 @@ from pgsvc.sql.functions.core_udfs import pg_regex
 from pgsvc.sql.functions.values import dec, num_out, to_python
 from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.types import dates as D
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types.context import FormatContext
 from pgsvc.sql.types.interval import justify_days, justify_hours, justify_interval
 from pgsvc.sql.types.jsontext import dumps_jsonb, loads
 from pgsvc.sql.types.numeric import CTX, round_to_scale
+from pgsvc.sql.types.pg_type import find_oid
+from pgsvc.sql.types.scalars import format_bytea, parse_bytea
 from pgsvc.sql.types.storage import interval_from_sqlite, interval_to_sqlite
 from pgsvc.sql.types.textio import text_encoder
 
@@ -83,7 +90,6 @@ def _quote_literal(s):
 def _regexp_replace(s, pattern, repl, flags):
     rx = pg_regex(pattern, flags)
     py_repl = repl.replace("\\&", "\\g<0>")
-    import re
     py_repl = re.sub(r"\\(\d)", r"\\g<\1>", py_repl)
     return rx.sub(py_repl, s, count=0 if "g" in flags else 1)
 
@@ -105,32 +111,28 @@ def _string_to_array(s, delim, null):
 
 
 def _array_to_string(a, delim, null):
-    items = J._flat(json.loads(a, parse_float=Decimal))
+    items = J.flatten(json.loads(a, parse_float=Decimal))
     out = [str(x) if x is not None else null for x in items if x is not None or null is not None]
     return delim.join(o if not isinstance(o, Decimal) else num_out(o) for o in out)
 
 
 def _encode(data, fmt):
-    import base64
     if fmt == "hex":
         return bytes(data).hex()
     if fmt == "base64":
         text = base64.b64encode(bytes(data)).decode()
         return "\n".join(text[i:i + 76] for i in range(0, len(text), 76))
     if fmt == "escape":
-        from pgsvc.sql.types.scalars import format_bytea
         return format_bytea(bytes(data), "escape")
     raise SqlError("22023", f'unrecognized encoding: "{fmt}"')
 
 
 def _decode(text, fmt):
-    import base64
     if fmt == "hex":
         return bytes.fromhex(text)
     if fmt == "base64":
         return base64.b64decode("".join(text.split()))
     if fmt == "escape":
-        from pgsvc.sql.types.scalars import parse_bytea
         return parse_bytea(text)
     raise SqlError("22023", f'unrecognized encoding: "{fmt}"')
 
@@ -310,8 +312,7 @@ def _format_width(value) -> int:
 
 def _array_texts(ctx, arr, elem_oid) -> list:
     """A VARIADIC array's elements as the texts their type prints (NULLs stay None)."""
-    from pgsvc.sql.types import sqlite_adapter
-    items = J._flat(json.loads(arr, parse_float=Decimal))
+    items = J.flatten(json.loads(arr, parse_float=Decimal))
     from_stored = sqlite_adapter(elem_oid)[1]
     encode = text_encoder(elem_oid, ctx.format_context())
     return [None if x is None else encode(from_stored(x) if from_stored else x) for x in items]
@@ -361,8 +362,6 @@ def _build_array(jsonb):
 
 def _to_json(ctx, value, oid):
     """to_json: a stored value of type `oid` as JSON text (arrays as JSON arrays)."""
-    from pgsvc.sql.types import oids as O
-    from pgsvc.sql.types.pg_type import find_oid
     if value is None:
         return None
     if oid in (O.JSON, O.JSONB):
@@ -380,7 +379,6 @@ def _json_array(ctx, items: list, elem_oid: int) -> str:
 
 
 def _python_json(ctx, value, oid) -> str:
-    from pgsvc.sql.types import oids as O
     if oid in (O.JSON, O.JSONB):
         return value if isinstance(value, str) else dumps_jsonb(value)
     if oid in (O.INT2, O.INT4, O.INT8, O.FLOAT4, O.FLOAT8, O.NUMERIC):
@@ -388,7 +386,6 @@ def _python_json(ctx, value, oid) -> str:
     if oid == O.BOOL:
         return "true" if value else "false"
     if oid in (O.TIMESTAMP, O.TIMESTAMPTZ, O.DATE):
-        from pgsvc.sql.types.context import FormatContext
         fctx = FormatContext(datestyle="ISO, MDY", timezone=ctx.format_context().timezone)
         text = text_encoder(oid, fctx)(value)
         if oid != O.DATE:
@@ -486,7 +483,7 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_array_contains": (2, J.array_contains), "pgsvc_array_overlap": (2, J.array_overlap),
         "pgsvc_array_cat": (2, J.array_cat), "pgsvc_array_append": (2, J.array_append),
         "pgsvc_array_prepend": (2, J.array_prepend), "pgsvc_array_length": (2, J.array_length),
-        "pgsvc_cardinality": (1, _n(lambda a: len(J._flat(json.loads(a))))),
+        "pgsvc_cardinality": (1, _n(lambda a: len(J.flatten(json.loads(a))))),
         "pgsvc_array_position": (2, J.array_position), "pgsvc_array_remove": (2, J.array_remove),
         "pgsvc_gen_random_uuid": (0, lambda: str(uuid.uuid4())),
     }

@@ -188,7 +188,7 @@ def format_timetz(value) -> str:
     return _time_text(time_to_micros(value)) + format_offset(secs)
 
 
-def _local_fields(us: int, ctx: FormatContext, with_tz: bool):
+def local_fields(us: int, ctx: FormatContext, with_tz: bool):
     """(y, m, d, micros of day, utc offset seconds, zone abbreviation) in the session zone."""
     offset, abbrev = 0, ""
     if with_tz:
@@ -223,7 +223,7 @@ def format_timestamp(value, ctx: FormatContext, with_tz: bool = False) -> str:
         return "infinity"
     if us <= NOBEGIN:
         return "-infinity"
-    y, m, d, tod, offset, abbrev = _local_fields(us, ctx, with_tz)
+    y, m, d, tod, offset, abbrev = local_fields(us, ctx, with_tz)
     style = ctx.date_output
     time_text = _time_text(tod)
     if abbrev and (abbrev[0] in "+-" or abbrev.startswith("UTC") and len(abbrev) > 3):
