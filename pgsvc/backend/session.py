@@ -41,14 +41,6 @@ EXIT_OK, EXIT_ERROR = 0, 1
 _STATE_NAMES = {"I": "idle", "T": "idle in transaction", "E": "idle in transaction (aborted)"}
 
 
-def _cancel_message(reason: str | None) -> str:
-    if reason == "statement timeout":
-        return "canceling statement due to statement timeout"
-    if reason == "terminate":
-        return "terminating connection due to administrator command"
-    return "canceling statement due to user request"
-
-
 # client_min_messages' order (LOG ranks below NOTICE for the client, as in PostgreSQL)
 _CLIENT_LEVELS = {"debug5": 0, "debug4": 1, "debug3": 2, "debug2": 3, "debug1": 4, "debug": 4, "log": 5,
                   "notice": 6, "warning": 7, "error": 8}
