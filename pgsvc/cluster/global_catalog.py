@@ -14,9 +14,9 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
+from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID
 from pgsvc.cluster.layout import Layout
 
-BOOTSTRAP_SUPERUSER_OID = 10
 FIRST_NORMAL_OID = 16384
 
 _SCHEMA = """

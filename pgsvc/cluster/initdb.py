@@ -12,7 +12,8 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from pgsvc.cluster.passwords import encrypt_password
-from pgsvc.cluster.global_catalog import BOOTSTRAP_SUPERUSER_OID, GlobalCatalog
+from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID
+from pgsvc.cluster.global_catalog import GlobalCatalog
 from pgsvc.cluster.config import render_config
 from pgsvc.cluster.hba import default_hba
 from pgsvc.cluster.layout import Layout, marker_text

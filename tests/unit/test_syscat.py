@@ -11,6 +11,7 @@ import sqlite3
 import pglast
 import pytest
 
+from pgsvc.cluster.builtin_oids import PUBLIC_SCHEMA_OID
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.system import relations as syscat
@@ -104,7 +105,7 @@ class _Engine:
 
     def __init__(self, *relations) -> None:
         self.catalog = C.Catalog(1)
-        self.catalog.schemas = {"public": C.PUBLIC_OID, "shop": 16999}
+        self.catalog.schemas = {"public": PUBLIC_SCHEMA_OID, "shop": 16999}
         for rel in relations:
             self.catalog.relations[(rel.schema, rel.name)] = rel
             self.catalog.by_oid[rel.oid] = rel

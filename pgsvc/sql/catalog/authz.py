@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import os
 
+from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID, PG_DATABASE_OWNER_OID, PUBLIC_SCHEMA_OID
 from pgsvc.cluster.layout import Layout
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import acl as A
 from pgsvc.sql.catalog.shared import forget_translations, shared
 
-BOOTSTRAP = 10
-PG_DATABASE_OWNER = 6171
 PG_READ_ALL_DATA = 6181
 PG_WRITE_ALL_DATA = 6182
-PUBLIC_SCHEMA = 2200
 KIND_WORD = {"r": "table", "v": "view", "S": "sequence", "i": "index"}
 
 
@@ -46,7 +44,8 @@ def authz(engine) -> Authz:
 
 def public_schema_acl() -> list[A.AclItem]:
     """PostgreSQL 15's initial ACL of schema public: {pg_database_owner=UC/..., =U/...}."""
-    return [A.AclItem(PG_DATABASE_OWNER, PG_DATABASE_OWNER, "UC"), A.AclItem(A.PUBLIC, PG_DATABASE_OWNER, "U")]
+    return [A.AclItem(PG_DATABASE_OWNER_OID, PG_DATABASE_OWNER_OID, "UC"),
+            A.AclItem(A.PUBLIC, PG_DATABASE_OWNER_OID, "U")]
 
 
 class Authz:
@@ -68,7 +67,7 @@ class Authz:
         """The current role's OID without a catalog read (an OID never changes: SET ROLE
         sets it, the login role's is found once)."""
         if self.standalone:
-            return BOOTSTRAP
+            return BOOTSTRAP_SUPERUSER_OID
         sc = self.shared()
         if sc.current_oid is not None:
             return sc.current_oid
@@ -118,7 +117,7 @@ class Authz:
                 " SELECT oid FROM m", (role,)).fetchall()
             got = {r[0] for r in rows}
             if self.database().owner in got:
-                got.add(PG_DATABASE_OWNER)
+                got.add(PG_DATABASE_OWNER_OID)
             self._privs_of[role] = got
         return got
 
@@ -140,9 +139,10 @@ class Authz:
         cat = self.engine.catalog
         oid = cat.schemas.get(schema)
         if oid is None:
-            return BOOTSTRAP, None
-        return cat.schema_owner.get(schema, PG_DATABASE_OWNER if oid == PUBLIC_SCHEMA else BOOTSTRAP), \
-            cat.schema_acl.get(schema, public_schema_acl() if oid == PUBLIC_SCHEMA and
+            return BOOTSTRAP_SUPERUSER_OID, None
+        default_owner = PG_DATABASE_OWNER_OID if oid == PUBLIC_SCHEMA_OID else BOOTSTRAP_SUPERUSER_OID
+        return cat.schema_owner.get(schema, default_owner), \
+            cat.schema_acl.get(schema, public_schema_acl() if oid == PUBLIC_SCHEMA_OID and
                                schema not in cat.schema_owner else None)
 
     def letters_held(self, role: int, kind: str, owner: int, acl, options: bool = False) -> str:

@@ -40,13 +40,12 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 
+from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID, PUBLIC_SCHEMA_OID
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import acl
 from pgsvc.sql.types import usertypes
 from pgsvc.sql.types.usertypes import DomainCheck, EnumLabel, UserType
 
-PUBLIC_OID = 2200
-PG_CATALOG_OID = 11
 FIRST_OID = 16384
 
 # A table of its own rather than columns of pgsvc$class / pgsvc$namespace: files made
@@ -142,7 +141,7 @@ class Relation:
     sqlite_name: str
     options: dict = field(default_factory=dict)
     viewdef: str | None = None
-    owner: int = 10  # pg_class.relowner (index: its table's owner)
+    owner: int = BOOTSTRAP_SUPERUSER_OID  # pg_class.relowner (index: its table's owner)
     acl: list | None = None  # pgsvc.sql.catalog.acl items; None = the owner's defaults
     attrs: list[Attr] = field(default_factory=list)
     constraints: list[Constraint] = field(default_factory=list)
@@ -197,7 +196,7 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         for stmt in SCHEMA_SQL:
             conn.execute(stmt)
         conn.execute('INSERT OR IGNORE INTO "pgsvc$meta" VALUES (\'next_oid\', ?), (\'version\', 1)', (FIRST_OID,))
-        conn.execute('INSERT OR IGNORE INTO "pgsvc$namespace" VALUES (?, \'public\')', (PUBLIC_OID,))
+        conn.execute('INSERT OR IGNORE INTO "pgsvc$namespace" VALUES (?, \'public\')', (PUBLIC_SCHEMA_OID,))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -276,7 +275,8 @@ def load_user_types(conn: sqlite3.Connection, nsp: dict[int, str]) -> dict[int, 
     types: dict[int, UserType] = {}
     for oid, nspoid, name, typtype, arr, base, typmod, notnull, default, owner in conn.execute(
             'SELECT t.oid, t.nspoid, t.typname, t.typtype, t.typarray, t.basetype, t.typmod, t.typnotnull, '
-            't.default_expr, coalesce(o.owner, 10) FROM "pgsvc$type" t LEFT JOIN "pgsvc$acl" o ON o.objoid = t.oid '
+            f't.default_expr, coalesce(o.owner, {BOOTSTRAP_SUPERUSER_OID}) '
+            'FROM "pgsvc$type" t LEFT JOIN "pgsvc$acl" o ON o.objoid = t.oid '
             'ORDER BY t.oid'):
         types[oid] = UserType(oid, nspoid, nsp.get(nspoid, "public"), name, typtype, arr, base or 0,
                               typmod, bool(notnull), default, owner=owner)

@@ -24,6 +24,7 @@ import json
 import re
 from functools import lru_cache
 
+from pgsvc.cluster.builtin_oids import BUILTIN_SCHEMAS, PG_CATALOG_OID
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.catalog.system import information_schema as infoschema
@@ -39,18 +40,10 @@ from pgsvc.sql.quoting import quote_ident, quote_qualified
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.arrays import format_array, parse_array
 from pgsvc.sql.types.pg_type import by_name, find_oid, format_type
+from pgsvc.sql.types.oids import REG_ARRAYS, REG_OIDS
 from pgsvc.sql.types.regoid import RegOid
 
-REG_OIDS = {O.REGCLASS, O.REGTYPE, O.REGPROC, O.REGPROCEDURE, O.REGOPER, O.REGOPERATOR,
-            O.REGNAMESPACE, O.REGROLE}
-REG_ARRAYS = {O.ARRAY_REGPROC: O.REGPROC, O.ARRAY_REGCLASS: O.REGCLASS, O.ARRAY_REGTYPE: O.REGTYPE,
-              O.ARRAY_REGPROCEDURE: O.REGPROCEDURE, O.ARRAY_REGOPER: O.REGOPER,
-              O.ARRAY_REGOPERATOR: O.REGOPERATOR, O.ARRAY_REGNAMESPACE: O.REGNAMESPACE,
-              O.ARRAY_REGROLE: O.REGROLE}
 NAMEDATALEN = 64
-OIDVECTOR = 30
-PG_CATALOG_OID, INFO_SCHEMA_OID = 11, 13000
-_SYSTEM_SCHEMAS = {"pg_catalog": 11, "pg_toast": 99, "information_schema": INFO_SCHEMA_OID}
 
 
 # --- names -----------------------------------------------------------------------------
@@ -119,7 +112,7 @@ def reg_in(engine, typoid: int, text: str) -> int:
 
 
 def _schema_oid(engine, name: str, missing_ok: bool = False) -> int | None:
-    oid = _SYSTEM_SCHEMAS.get(name) or engine.catalog.schemas.get(name)
+    oid = BUILTIN_SCHEMAS.get(name) or engine.catalog.schemas.get(name)
     if oid is None and not missing_ok:
         raise SqlError("3F000", f'schema "{name}" does not exist')
     return oid
@@ -154,7 +147,7 @@ def find_relation(engine, schema: str | None, name: str):
 def _relation_in(engine, schema: str, name: str):
     if schema == "information_schema":
         return infoschema.find(schema, name)
-    if schema in _SYSTEM_SCHEMAS:
+    if schema in BUILTIN_SCHEMAS:
         return None
     return engine.catalog.lookup(schema, name, [])
 
@@ -360,7 +353,7 @@ def _regnamespace_out(engine, oid: int) -> str | None:
 
 
 def namespace_name(engine, oid: int) -> str | None:
-    for name, noid in _SYSTEM_SCHEMAS.items():
+    for name, noid in BUILTIN_SCHEMAS.items():
         if noid == oid:
             return name
     for name, noid in engine.catalog.schemas.items():
@@ -483,7 +476,7 @@ def _install_casts() -> None:
     # oidvector (pg_proc.proargtypes, pg_index.indclass) is an array of oid to PostgreSQL's
     # coercions: proargtypes::regtype[] and ::oid[] keep the stored JSON array as it is
     for arr in (O.ARRAY_OID, *REG_ARRAYS):
-        CASTS.setdefault((OIDVECTOR, arr), CastSig(OIDVECTOR, arr, "i", "{0}"))
+        CASTS.setdefault((O.OIDVECTOR, arr), CastSig(O.OIDVECTOR, arr, "i", "{0}"))
     concat = OPERATORS.get("||", [])
     for i, sig in enumerate(concat):
         if sig.left_oid in REG_OIDS and sig.right_oid == O.TEXT:

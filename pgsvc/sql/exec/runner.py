@@ -78,7 +78,7 @@ class Runner:
         stmt.in_convs = [sqlite_adapter(o)[0] for o in stmt.param_oids]
         if stmt.columns is not None:
             convs = [sqlite_adapter(c.type_oid)[1] for c in stmt.columns]
-            if any(c.type_oid in regtypes.REG_OIDS or c.type_oid in regtypes.REG_ARRAYS for c in stmt.columns):
+            if any(c.type_oid in O.REG_OIDS or c.type_oid in O.REG_ARRAYS for c in stmt.columns):
                 convs = regtypes.output_converters(self, stmt.columns, convs)  # names, not numbers
             stmt.out_convs = convs if any(convs) else None
             if not stmt.columns:

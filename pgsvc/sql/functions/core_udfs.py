@@ -253,7 +253,7 @@ def timestamp_add_interval(us: int, iv: Interval, ctx: FunctionContext | None, w
 def offset_at(us: int, tz) -> int:
     days = us // D.USECS_PER_DAY
     if -730118 < days < 2921937:
-        utc = _dt.datetime(2000, 1, 1, tzinfo=_dt.UTC) + _dt.timedelta(microseconds=us)
+        utc = D.POSTGRES_EPOCH_UTC + _dt.timedelta(microseconds=us)
         return int(utc.astimezone(tz).utcoffset().total_seconds()) * 1_000_000
     return 0
 

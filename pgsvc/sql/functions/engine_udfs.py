@@ -20,6 +20,7 @@ from pgsvc.sql.functions import aggregates as A
 from pgsvc.sql.functions.context import FunctionContext, raise_sql
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter, text_encoder
+from pgsvc.sql.types.dates import POSTGRES_EPOCH_UTC
 from pgsvc.sql.types.numeric import format_numeric
 from pgsvc.sql.types.textio import decode_text
 from pgsvc.sql.types.typmod import apply_typmod
@@ -82,11 +83,8 @@ def _diag(engine, row):
     raise ValueError("pgsvc diagnosis probe")
 
 
-_EPOCH = _dt.datetime(2000, 1, 1, tzinfo=_dt.UTC)
-
-
 def _micros(ts: _dt.datetime) -> int:
-    d = ts - _EPOCH
+    d = ts - POSTGRES_EPOCH_UTC
     return (d.days * 86400 + d.seconds) * 1_000_000 + d.microseconds
 
 

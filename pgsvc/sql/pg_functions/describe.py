@@ -21,6 +21,7 @@ from functools import lru_cache
 import pglast
 from pglast import ast
 
+from pgsvc.cluster.builtin_oids import BUILTIN_SCHEMAS, PG_CATALOG_OID, PG_TOAST_OID, PUBLIC_SCHEMA_OID
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import regtypes
 from pgsvc.sql.catalog.shared import shared
@@ -40,8 +41,9 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid, format_type
 
 # comments every database has from initdb (pg_description's built-in rows)
-_INITDB_COMMENTS = {(2200, "pg_namespace"): "standard public schema", (11, "pg_namespace"): "system catalog schema",
-                    (99, "pg_namespace"): "reserved schema for TOAST tables",
+_INITDB_COMMENTS = {(PUBLIC_SCHEMA_OID, "pg_namespace"): "standard public schema",
+                    (PG_CATALOG_OID, "pg_namespace"): "system catalog schema",
+                    (PG_TOAST_OID, "pg_namespace"): "reserved schema for TOAST tables",
                     (13559, "pg_extension"): "PL/pgSQL procedural language"}
 _FK_ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 # classoid of the catalogs obj_description / shobj_description are asked about
@@ -299,7 +301,7 @@ _RELKIND_WORDS = {"r": "table", "i": "index", "S": "sequence", "v": "view", "m":
                   "c": "composite type", "t": "TOAST table", "f": "foreign table", "p": "partitioned table",
                   "I": "partitioned index"}
 _LANGUAGES = {12: "internal", 13: "c", 14: "sql", 13563: "plpgsql"}
-_BUILTIN_SCHEMAS = {11: "pg_catalog", 99: "pg_toast", 13000: "information_schema"}
+_BUILTIN_SCHEMAS = {oid: name for name, oid in BUILTIN_SCHEMAS.items()}
 _TABLESPACES = {1663: "pg_default", 1664: "pg_global"}
 
 

@@ -14,6 +14,7 @@ import json
 from pglast import ast, parse_sql
 from pglast.visitors import Visitor
 
+from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID
 from pgsvc.sql.catalog import acl as A
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.pg_functions import describe as D
@@ -227,7 +228,7 @@ def register(conn, engine) -> None:
     conn.create_function("pgsvce_is_enabled_role", 1, lambda oid: _b(vis.has_role(oid)))
     # types' owner: the bootstrap superuser for built-in types and (as pgsvc records no
     # other) for the database's domains and enums
-    conn.create_function("pgsvce_is_type_usable", 1, lambda oid: _b(vis.has_role(10)))
+    conn.create_function("pgsvce_is_type_usable", 1, lambda oid: _b(vis.has_role(BOOTSTRAP_SUPERUSER_OID)))
     conn.create_function("pgsvce_is_grants", 2, lambda oid, cols: relation_grants(engine, oid, bool(cols)))
     conn.create_function("pgsvce_is_default", 4, lambda relid, text, typid, typmod:
                          column_default(engine, relid, text, typid, typmod))

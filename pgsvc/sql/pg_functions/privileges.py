@@ -10,6 +10,7 @@ OIDs give NULL, as in PostgreSQL.
 
 from __future__ import annotations
 
+from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID, PG_DATABASE_OWNER_OID, PUBLIC_SCHEMA_OID
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import acl as A
 from pgsvc.sql.catalog import identity
@@ -130,7 +131,8 @@ class Inquiry:
         if role is None:
             return None
         if name in ("pg_catalog", "information_schema"):  # {postgres=UC/postgres,=U/postgres}
-            return self.allows(role, "schema", 10, [A.AclItem(10, 10, "UC"), A.AclItem(A.PUBLIC, 10, "U")],
+            boot = BOOTSTRAP_SUPERUSER_OID
+            return self.allows(role, "schema", boot, [A.AclItem(boot, boot, "UC"), A.AclItem(A.PUBLIC, boot, "U")],
                                privs, _SCHEMA)
         owner, acl = authz(self.engine).schema_owner_acl(name)
         return self.allows(role, "schema", owner, acl, privs, _SCHEMA)
@@ -184,8 +186,8 @@ class Inquiry:
 
 def schema_acl_text(engine, oid, stored, has_row):
     """nspacl: public without a row of its own has PostgreSQL 15's initial ACL."""
-    if not has_row and oid == 2200:
-        return acl_text(engine, public_schema_acl(), "schema", 6171)
+    if not has_row and oid == PUBLIC_SCHEMA_OID:
+        return acl_text(engine, public_schema_acl(), "schema", PG_DATABASE_OWNER_OID)
     return acl_text(engine, stored, "schema", None)
 
 

@@ -16,10 +16,6 @@ from pgsvc.sql.types.pg_type import format_type
 from pgsvc.sql.types.textio import decode_text
 
 UNKNOWN = O.UNKNOWN
-REG_OIDS = frozenset({O.REGCLASS, O.REGTYPE, O.REGPROC, O.REGPROCEDURE, O.REGOPER, O.REGOPERATOR,
-                      O.REGNAMESPACE, O.REGROLE, O.ARRAY_REGCLASS, O.ARRAY_REGTYPE, O.ARRAY_REGPROC,
-                      O.ARRAY_REGPROCEDURE, O.ARRAY_REGOPER, O.ARRAY_REGOPERATOR, O.ARRAY_REGNAMESPACE,
-                      O.ARRAY_REGROLE})
 
 
 class CoerceMixin:
@@ -57,7 +53,7 @@ class CoerceMixin:
         """An untyped literal or parameter takes the type its context wants."""
         if ex.is_null:
             return replace(ex, oid=target)
-        if target in REG_OIDS:
+        if target in O.REG_OIDS or target in O.REG_ARRAYS:
             return self.resolve_unknown_reg(ex, target)
         if ex.param:
             self.set_param_type(ex.param, target)

@@ -336,7 +336,7 @@ def to_utc(local_us: int, tz, ctx: FormatContext) -> int:
     zone = tz if tz is not None else ctx.tzinfo
     days = local_us // D.USECS_PER_DAY
     if -730119 < days < 2921938:
-        naive = _dt.datetime(2000, 1, 1) + _dt.timedelta(microseconds=local_us)
+        naive = D.POSTGRES_EPOCH + _dt.timedelta(microseconds=local_us)
         offset = naive.replace(tzinfo=zone).utcoffset()
     else:
         year = 1 if days < 0 else 9999

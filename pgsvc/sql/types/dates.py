@@ -24,9 +24,10 @@ DATE_NOBEGIN = -(1 << 31)
 DATE_NOEND = (1 << 31) - 1
 _PY_MIN_DAYS = -730119  # 0001-01-01
 _PY_MAX_DAYS = 2921938  # 9999-12-31
-_EPOCH_DATE = _dt.date(2000, 1, 1)
-_EPOCH_NAIVE = _dt.datetime(2000, 1, 1)
-_EPOCH_UTC = _dt.datetime(2000, 1, 1, tzinfo=_dt.UTC)
+# PostgreSQL's epoch, 2000-01-01 00:00: as a timestamp, a timestamptz and in Unix seconds
+POSTGRES_EPOCH = _dt.datetime(2000, 1, 1)
+POSTGRES_EPOCH_UTC = POSTGRES_EPOCH.replace(tzinfo=_dt.UTC)
+POSTGRES_EPOCH_UNIX = int(POSTGRES_EPOCH_UTC.timestamp())
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 
@@ -92,9 +93,9 @@ def timestamp_to_micros(value) -> int:
     if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
         return date_to_days(value) * USECS_PER_DAY
     if value.tzinfo is not None:
-        delta = value - _EPOCH_UTC
+        delta = value - POSTGRES_EPOCH_UTC
     else:
-        delta = value - _EPOCH_NAIVE
+        delta = value - POSTGRES_EPOCH
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
@@ -106,7 +107,7 @@ def micros_to_timestamp(us: int, aware: bool):
     days = us // USECS_PER_DAY
     if not _PY_MIN_DAYS <= days <= _PY_MAX_DAYS:
         return us
-    base = _EPOCH_UTC if aware else _EPOCH_NAIVE
+    base = POSTGRES_EPOCH_UTC if aware else POSTGRES_EPOCH
     return base + _dt.timedelta(microseconds=us)
 
 
@@ -195,7 +196,7 @@ def local_fields(us: int, ctx: FormatContext, with_tz: bool):
         probe = None
         days = us // USECS_PER_DAY
         if _PY_MIN_DAYS + 1 <= days <= _PY_MAX_DAYS - 1:
-            utc = _EPOCH_UTC + _dt.timedelta(microseconds=us)
+            utc = POSTGRES_EPOCH_UTC + _dt.timedelta(microseconds=us)
             local = utc.astimezone(ctx.tzinfo)
             offset = int(local.utcoffset().total_seconds())
             abbrev = local.tzname() or ""
@@ -203,7 +204,7 @@ def local_fields(us: int, ctx: FormatContext, with_tz: bool):
             # beyond 9999: the zone's rules repeat with the Gregorian calendar's 400-year
             # cycle (PostgreSQL extends the last rule the same way), so shift into range
             cycles = (days - (_PY_MAX_DAYS - 1)) // 146097 + 1
-            probe = (_EPOCH_UTC + _dt.timedelta(microseconds=us - cycles * 146097 * USECS_PER_DAY)
+            probe = (POSTGRES_EPOCH_UTC + _dt.timedelta(microseconds=us - cycles * 146097 * USECS_PER_DAY)
                      ).astimezone(ctx.tzinfo)
         else:
             # before year 1: the zone's earliest offset (a day inside Python's range)

@@ -33,7 +33,6 @@ _DEFAULT_CTX = FormatContext()
 _INT_OIDS = (O.INT2, O.INT4, O.INT8, O.OID, O.REGPROC, O.REGCLASS, O.REGTYPE, O.REGNAMESPACE,
              O.REGROLE, O.REGOPER, O.REGOPERATOR, O.REGPROCEDURE, O.XID, O.XID8,
              O.REGCONFIG, O.REGDICTIONARY, O.REGCOLLATION)
-_REG_OIDS = frozenset(_INT_OIDS[4:12])  # regproc .. regprocedure
 _TEXT_OIDS = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME, O.UNKNOWN, O.CHAR, O.CSTRING, O.JSON,
               O.XML, O.JSONPATH, O.REFCURSOR)
 
@@ -56,7 +55,7 @@ def _bool_text(value: Any) -> str:
 
 def text_encoder(oid: int, ctx: FormatContext | None = None) -> Callable[[Any], str]:
     ctx = ctx or _DEFAULT_CTX
-    if oid in _REG_OIDS:
+    if oid in O.REG_OIDS:
         return reg_text  # the name the engine resolved (pgsvc.sql.types.regoid)
     if oid in _INT_OIDS:
         return _int_text

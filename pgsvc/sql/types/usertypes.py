@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID
 from pgsvc.errors import SqlError
 from pgsvc.sql.quoting import quote_ident, quote_qualified
 from pgsvc.sql.types.pg_type import PgType, find_oid, install_user_types
@@ -55,7 +56,7 @@ class UserType:
     default: str | None = None  # PostgreSQL source text (domains)
     checks: list[DomainCheck] = field(default_factory=list)
     labels: list[EnumLabel] = field(default_factory=list)  # in enumsortorder
-    owner: int = 10  # pg_type.typowner (pgsvc$acl; no row: the bootstrap superuser)
+    owner: int = BOOTSTRAP_SUPERUSER_OID  # pg_type.typowner (pgsvc$acl; no row: the bootstrap superuser)
 
     def stored_of(self, label: str) -> float | None:
         for e in self.labels:

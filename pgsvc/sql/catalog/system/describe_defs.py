@@ -29,6 +29,7 @@ PostgreSQL would have stored is derived from it when a client looks.
 
 from __future__ import annotations
 
+from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID, PG_CATALOG_OID, PG_TOAST_OID, PUBLIC_SCHEMA_OID
 from pgsvc.sql.types import oids as O
 
 B, C, N, T, I4, I2, I8, OID = O.BOOL, O.CHAR, O.NAME, O.TEXT, O.INT4, O.INT2, O.INT8, O.OID
@@ -102,8 +103,9 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
 
 # PostgreSQL 15's plpgsql extension row (what \dx shows) and the two tablespaces.
 STATIC_ROWS = {
-    "pg_tablespace": [(1663, "pg_default", 10, None, None), (1664, "pg_global", 10, None, None)],
-    "pg_extension": [(13559, "plpgsql", 10, 11, 0, "1.0", None, None)],
+    "pg_tablespace": [(1663, "pg_default", BOOTSTRAP_SUPERUSER_OID, None, None),
+                      (1664, "pg_global", BOOTSTRAP_SUPERUSER_OID, None, None)],
+    "pg_extension": [(13559, "plpgsql", BOOTSTRAP_SUPERUSER_OID, PG_CATALOG_OID, 0, "1.0", None, None)],
 }
 
 
@@ -155,10 +157,10 @@ VIEWS = {
         SELECT d.objoid AS objoid, {CLASSOID} AS classoid, d.objsubid AS objsubid,
           d.description AS description FROM main."pgsvc$description" d)
         WHERE classoid IS NOT NULL AND description IS NOT NULL
-        UNION ALL SELECT 2200, 2615, 0, 'standard public schema'
-          WHERE NOT EXISTS (SELECT 1 FROM main."pgsvc$description" WHERE objoid = 2200 AND objsubid = 0)
-        UNION ALL SELECT 11, 2615, 0, 'system catalog schema'
-        UNION ALL SELECT 99, 2615, 0, 'reserved schema for TOAST tables'
+        UNION ALL SELECT {PUBLIC_SCHEMA_OID}, 2615, 0, 'standard public schema'
+          WHERE NOT EXISTS (SELECT 1 FROM main."pgsvc$description" WHERE objoid = {PUBLIC_SCHEMA_OID} AND objsubid = 0)
+        UNION ALL SELECT {PG_CATALOG_OID}, 2615, 0, 'system catalog schema'
+        UNION ALL SELECT {PG_TOAST_OID}, 2615, 0, 'reserved schema for TOAST tables'
         UNION ALL SELECT 13559, 3079, 0, 'PL/pgSQL procedural language'""",
     "pg_sequence": """SELECT s.relid AS seqrelid, s.typid AS seqtypid, s.start AS seqstart,
         s.increment AS seqincrement, s.maxvalue AS seqmax, s.minvalue AS seqmin, 1 AS seqcache,

@@ -19,6 +19,7 @@ it or holds some privilege on it (superusers see everything).
 
 from __future__ import annotations
 
+from pgsvc.cluster.builtin_oids import PG_DATABASE_OWNER_OID
 from pgsvc.sql.types import oids as O
 
 SCHEMA = "information_schema"
@@ -360,7 +361,7 @@ VIEWS = {
     "applicable_roles": f'''SELECT pgsvce_userbyid(m.member), pgsvce_userbyid(m.roleid),
         CASE WHEN m.admin_option THEN 'YES' ELSE 'NO' END
         FROM (SELECT member, roleid, admin_option FROM {pc("pg_auth_members")}
-              UNION SELECT d.datdba, 6171, 0 FROM {pc("pg_database")} d WHERE d.datname = {CAT}) m
+              UNION SELECT d.datdba, {PG_DATABASE_OWNER_OID}, 0 FROM {pc("pg_database")} d WHERE d.datname = {CAT}) m
         WHERE pgsvce_is_enabled_role(m.member)''',
     # the functions of pg_proc (pgsvc has no CREATE FUNCTION: PostgreSQL 15's built-in
     # functions that pgsvc has); executable by PUBLIC, so every role sees them

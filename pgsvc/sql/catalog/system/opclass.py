@@ -10,6 +10,7 @@ by pgsvc.sql.catalog.system.relations like pg_am.
 
 from __future__ import annotations
 
+from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID, PG_CATALOG_OID
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes
 from pgsvc.sql.types.pg_type import find_oid
@@ -47,7 +48,7 @@ _BTREE_CLASSES = (
 
 def opclass_rows() -> list[tuple]:
     """Stored forms of the rows whose input type pgsvc knows (pg_catalog, bootstrap superuser)."""
-    return [(oid, BTREE, name, 11, 10, family, intype, int(default), keytype)
+    return [(oid, BTREE, name, PG_CATALOG_OID, BOOTSTRAP_SUPERUSER_OID, family, intype, int(default), keytype)
             for oid, name, family, intype, default, keytype in _BTREE_CLASSES if find_oid(intype) is not None]
 
 

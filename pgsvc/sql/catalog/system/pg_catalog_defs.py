@@ -16,6 +16,8 @@ of relations and schemas come from pgsvc$acl (pgsvc.sql.commands.grants).
 
 from __future__ import annotations
 
+from pgsvc.cluster.builtin_oids import (BOOTSTRAP_SUPERUSER_OID, INFORMATION_SCHEMA_OID, PG_CATALOG_OID,
+                                        PG_DATABASE_OWNER_OID, PG_TOAST_OID, PUBLIC_SCHEMA_OID)
 from pgsvc.sql.catalog.system import describe_defs as D
 from pgsvc.sql.catalog.system import opclass as _opclass
 from pgsvc.sql.catalog.system import procs as _procs
@@ -114,7 +116,7 @@ def q(name: str) -> str:
     return f'"pg_catalog.{name}"'
 
 
-_BOOTSTRAP_NAME = f"(SELECT rolname FROM {q('pg_authid')} WHERE oid = 10)"
+_BOOTSTRAP_NAME = f"(SELECT rolname FROM {q('pg_authid')} WHERE oid = {BOOTSTRAP_SUPERUSER_OID})"
 # a role's own settings (ALTER ROLE r SET, in every database): pg_roles.rolconfig
 _ROLE_CONFIG = (f"(SELECT s.setconfig FROM {q('pg_db_role_setting')} s"
                 f" WHERE s.setrole = {q('pg_authid')}.oid AND s.setdatabase = 0)")
@@ -132,20 +134,20 @@ VIEWS = {
     # superuser with default privileges (NULL); the built-in schemas as in PostgreSQL
     "pg_namespace": f"""SELECT oid, nspname, nspowner, nspacl FROM (
         SELECT n.oid AS oid, n.nspname AS nspname,
-          coalesce(a.owner, CASE WHEN n.oid = 2200 THEN 6171 ELSE 10 END) AS nspowner,
+          coalesce(a.owner, CASE WHEN n.oid = {PUBLIC_SCHEMA_OID} THEN {PG_DATABASE_OWNER_OID}
+                            ELSE {BOOTSTRAP_SUPERUSER_OID} END) AS nspowner,
           pgsvce_nspacl_text(n.oid, a.acl, a.objoid IS NOT NULL) AS nspacl
         FROM main."pgsvc$namespace" n LEFT JOIN main."pgsvc$acl" a ON a.objoid = n.oid
-        UNION ALL SELECT 11, 'pg_catalog', 10, json_array({_BOOTSTRAP_NAME} || '=UC/' || {_BOOTSTRAP_NAME},
-                                                         '=U/' || {_BOOTSTRAP_NAME})
-        UNION ALL SELECT 99, 'pg_toast', 10, NULL
-        UNION ALL SELECT 13000, 'information_schema', 10,
-                         json_array({_BOOTSTRAP_NAME} || '=UC/' || {_BOOTSTRAP_NAME},
-                                    '=U/' || {_BOOTSTRAP_NAME}))""",
-    "pg_class": """SELECT c.oid AS oid, c.relname AS relname, c.nspoid AS relnamespace, 0 AS reltype,
+        UNION ALL SELECT {PG_CATALOG_OID}, 'pg_catalog', {BOOTSTRAP_SUPERUSER_OID},
+                         json_array({_BOOTSTRAP_NAME} || '=UC/' || {_BOOTSTRAP_NAME}, '=U/' || {_BOOTSTRAP_NAME})
+        UNION ALL SELECT {PG_TOAST_OID}, 'pg_toast', {BOOTSTRAP_SUPERUSER_OID}, NULL
+        UNION ALL SELECT {INFORMATION_SCHEMA_OID}, 'information_schema', {BOOTSTRAP_SUPERUSER_OID},
+                         json_array({_BOOTSTRAP_NAME} || '=UC/' || {_BOOTSTRAP_NAME}, '=U/' || {_BOOTSTRAP_NAME}))""",
+    "pg_class": f"""SELECT c.oid AS oid, c.relname AS relname, c.nspoid AS relnamespace, 0 AS reltype,
         0 AS reloftype,
         coalesce((SELECT o.owner FROM main."pgsvc$acl" o WHERE o.objoid =
                    coalesce((SELECT x.indrelid FROM main."pgsvc$index" x WHERE x.indexrelid = c.oid), c.oid)),
-                 10) AS relowner,
+                 {BOOTSTRAP_SUPERUSER_OID}) AS relowner,
         CASE c.relkind WHEN 'r' THEN 2 WHEN 'i' THEN 403 ELSE 0 END AS relam,
         CASE WHEN c.relkind = 'v' THEN 0 ELSE c.oid END AS relfilenode, 0 AS reltablespace,
         0 AS relpages, -1.0 AS reltuples, 0 AS relallvisible, 0 AS reltoastrelid,
@@ -223,7 +225,7 @@ AM_ROWS = [(2, "heap", 0, "t"), (403, "btree", 0, "i"), (405, "hash", 0, "i"), (
 # PostgreSQL 15's predefined roles (fixed OIDs): in pg_authid for pg_get_userbyid, \\du's
 # filter and owners such as public's pg_database_owner; they cannot log in.
 PREDEFINED_ROLES = {
-    6171: "pg_database_owner", 6181: "pg_read_all_data", 6182: "pg_write_all_data", 3373: "pg_monitor",
+    PG_DATABASE_OWNER_OID: "pg_database_owner", 6181: "pg_read_all_data", 6182: "pg_write_all_data", 3373: "pg_monitor",
     3374: "pg_read_all_settings", 3375: "pg_read_all_stats", 3377: "pg_stat_scan_tables",
     4569: "pg_read_server_files", 4570: "pg_write_server_files", 4571: "pg_execute_server_program",
     4200: "pg_signal_backend", 4544: "pg_checkpoint",
@@ -249,7 +251,7 @@ def type_rows() -> list[tuple]:
             align = "c"
         storage = "p" if t.typlen > 0 or t.typlen == -2 else _MAIN_STORAGE.get(t.oid, "x")
         coll = _COLLATABLE.get(t.oid, _COLLATABLE.get(elem, 0) if t.category == "A" else 0)
-        rows.append((t.oid, t.name, 11, 10, t.typlen, int(t.oid in _BYVAL), typtype, t.category,
+        rows.append((t.oid, t.name, PG_CATALOG_OID, BOOTSTRAP_SUPERUSER_OID, t.typlen, int(t.oid in _BYVAL), typtype, t.category,
                      int(t.preferred), 1, ";" if t.oid == 603 else ",", 0, 0, elem, t.array_oid,
                      0, 0, 0, 0, 0, 0, 0, align, storage, 0, 0, -1, 0, coll, None, None, None))
     return rows

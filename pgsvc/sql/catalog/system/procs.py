@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
+from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID, PG_CATALOG_OID
 from pgsvc.sql.catalog.system import pg15
 from pgsvc.sql.functions import CASTS, FUNCTIONS, OPERATORS
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
@@ -280,7 +281,7 @@ def operator_rows() -> list[tuple]:
     for (oid, name, kind, merge, hash_, left, right, result, com, neg, code, rest, join,
          _desc) in pg15.data().OPERATORS:
         if (name, left, right) in have:
-            out.append((oid, name, 11, 10, kind, _b(merge), _b(hash_), left,
+            out.append((oid, name, PG_CATALOG_OID, BOOTSTRAP_SUPERUSER_OID, kind, _b(merge), _b(hash_), left,
                         right, result, com, neg, code, rest, join))
     return out
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 
+from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.database import Attr, Relation
 from pgsvc.sql.catalog.shared import shared
@@ -43,8 +44,6 @@ from pgsvc.sql.catalog.system.pg_catalog_defs import (AM_ROWS, COLUMNS, DEPENDS,
                                                      VIEWS, q, type_rows)
 from pgsvc.sql.catalog.system.role_names import acl_text, role_name_by_oid
 from pgsvc.sql.types import dates as D
-
-POSTGRES_EPOCH_UNIX = 946684800
 
 _RELATIONS: dict[str, Relation] = {}
 
@@ -175,7 +174,7 @@ def valid_until_stored(seconds) -> int | None:
         return None
     if math.isinf(seconds):
         return D.NOEND if seconds > 0 else D.NOBEGIN
-    return round((seconds - POSTGRES_EPOCH_UNIX) * 1_000_000)
+    return round((seconds - D.POSTGRES_EPOCH_UNIX) * 1_000_000)
 
 
 def _authid_rows(engine, cols: list[str], rows: list[tuple]) -> list[tuple]:
@@ -211,7 +210,7 @@ def _database_rows(engine, cols: list[str], rows: list[tuple]) -> list[tuple]:
 def _members_rows(engine, cols: list[str], rows: list[tuple]) -> list[tuple]:
     out = [tuple(row[cols.index(c)] for c in ("roleid", "member", "grantor", "admin_option")) for row in rows]
     have = {(r[0], r[1]) for r in out}
-    out += [(role, member, 10, 0) for role, member in PREDEFINED_MEMBERS if (role, member) not in have]
+    out += [(role, member, BOOTSTRAP_SUPERUSER_OID, 0) for role, member in PREDEFINED_MEMBERS if (role, member) not in have]
     return sorted(out)
 
 

@@ -37,11 +37,11 @@ from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.catalog.system import pg15
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.dates import POSTGRES_EPOCH_UNIX
 from pgsvc.supervisor.registry import KIND_BACKEND
 
 B, N, T, I4, I8, OID, TZ, F8 = O.BOOL, O.NAME, O.TEXT, O.INT4, O.INT8, O.OID, O.TIMESTAMPTZ, O.FLOAT8
 TEXTS, XID, I2 = O.ARRAY_TEXT, O.XID, O.INT2
-POSTGRES_EPOCH_UNIX = 946684800
 
 _TABLE_STATS = [("relid", OID), ("schemaname", N), ("relname", N), ("seq_scan", I8), ("seq_tup_read", I8),
                 ("idx_scan", I8), ("idx_tup_fetch", I8), ("n_tup_ins", I8), ("n_tup_upd", I8), ("n_tup_del", I8),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pglast import ast, enums
 
+from pgsvc.cluster.builtin_oids import PUBLIC_SCHEMA_OID
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import KIND_WORD, authz
@@ -57,7 +58,7 @@ class CommentDdl:
         else:
             raise SqlError("0A000", f"COMMENT ON {kind.name[7:].replace('_', ' ')} is not supported")
         C.delete_description(self.conn, oid, sub)
-        if node.comment or oid == C.PUBLIC_OID:  # NULL or '' removes the comment, as in PostgreSQL
+        if node.comment or oid == PUBLIC_SCHEMA_OID:  # NULL or '' removes the comment, as in PostgreSQL
             # (public's: a row without text, so initdb's comment does not come back)
             C.insert_description(self.conn, oid, sub, node.comment or None)
         self.refresh()
