@@ -14,6 +14,10 @@ import time
 from pgsvc.cluster.layout import Layout
 from pgsvc.cluster.lockfile import read_lockfile
 from pgsvc.errors import PgsvcError, StartupError
+from pgsvc.monitor.identity import find_supervisor
+from pgsvc.os_account import lookup_account
+from pgsvc.supervisor.postmaster import serve
+from pgsvc.supervisor.startup import account_name
 
 MODES = {"smart": signal.SIGTERM, "s": signal.SIGTERM, "fast": signal.SIGINT, "f": signal.SIGINT,
          "immediate": signal.SIGQUIT, "i": signal.SIGQUIT}
@@ -32,8 +36,6 @@ def find_server(datadir: str):
 
     The same identity checks as `pgsvc status` (monitor.identity): a lock file copied
     from another cluster must never make stop/reload signal that cluster's server."""
-    from pgsvc.monitor.identity import find_supervisor
-
     finding = find_supervisor(datadir)
     return finding.lock, finding.proc
 
@@ -78,8 +80,6 @@ def start_server(opts, logfile: str | None, wait: bool, timeout: int) -> None:
 def _daemon_main(opts, logfile: str | None, report_fd: int) -> None:
     import daemon
 
-    from pgsvc.supervisor.postmaster import serve
-
     out = open_log(logfile, opts) if logfile else None
     stderr = out or sys.stderr
     code = 1
@@ -120,9 +120,6 @@ def open_log(logfile: str, opts):
 
 
 def _open_as_account(logfile: str, flags: int, opts) -> int:
-    from pgsvc.os_account import lookup_account
-    from pgsvc.supervisor.startup import account_name
-
     name = account_name(opts)
     if not name:
         # No account: the server will only write its refusal to run as root and exit,

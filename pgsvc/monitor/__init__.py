@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import os
 
+from pgsvc.monitor.clusters import ClusterNameError, cluster_datadir
+from pgsvc.monitor.collect import collect
 from pgsvc.monitor.identity import UNKNOWN
+from pgsvc.monitor.render import render_json, render_prometheus, render_text
 
 FORMATS = ("text", "json", "prometheus")
 
@@ -23,8 +26,6 @@ FORMATS = ("text", "json", "prometheus")
 def resolve_datadir(datadir: str | None, cluster: str | None) -> tuple[str | None, str | None]:
     """(data directory, error message): --cluster NAME or -D/PGDATA."""
     if cluster:
-        from pgsvc.monitor.clusters import ClusterNameError, cluster_datadir
-
         try:
             return cluster_datadir(cluster), None
         except ClusterNameError as e:
@@ -36,9 +37,6 @@ def resolve_datadir(datadir: str | None, cluster: str | None) -> tuple[str | Non
 
 def status_report(datadir: str | None, cluster: str | None = None, fmt: str = "text") -> tuple[int, str]:
     """(exit code, output) for `pgsvc status`: 0 running, 3 not running, 4 unknown."""
-    from pgsvc.monitor.collect import collect
-    from pgsvc.monitor.render import render_json, render_prometheus, render_text
-
     path, error = resolve_datadir(datadir, cluster)
     if path is None:
         return UNKNOWN, error + "\n"

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 
 import psutil
 
+from pgsvc.cluster.config import ConfigError, read_config
 from pgsvc.cluster.layout import MARKER_NAME, Layout
 from pgsvc.monitor.identity import RUNNING, UNKNOWN, find_supervisor, mapped_files
 from pgsvc.monitor.render import table
@@ -149,8 +150,6 @@ def describe(name: str, datadir: str, source: str) -> ClusterRow:
 
 
 def configured_port(datadir: str) -> int | None:
-    from pgsvc.cluster.config import ConfigError, read_config
-
     path = Layout(os.path.abspath(datadir)).conf
     try:
         values = read_config(path)

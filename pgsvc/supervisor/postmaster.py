@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import pkgutil
 import secrets
 import selectors
 import signal
@@ -21,8 +22,11 @@ import socket
 import time
 from dataclasses import dataclass
 
+import pgsvc.backend
+import pgsvc.sql
 from pgsvc.cluster.lockfile import STATUS_READY, STATUS_STOPPING
 from pgsvc.errors import StartupError
+from pgsvc.settings import DEFINITIONS, POSTMASTER
 from pgsvc.supervisor import startup
 from pgsvc.supervisor.logs import log
 from pgsvc.supervisor.registry import KIND_BACKEND, KIND_DEADEND
@@ -85,10 +89,6 @@ class Postmaster:
         backend shares these pages copy-on-write instead of importing (and compiling)
         its own copy on the connection's critical path. Modules only; no database is
         opened here (an SQLite handle must not cross a fork)."""
-        import pkgutil
-
-        import pgsvc.backend
-        import pgsvc.sql
 
         for package in (pgsvc.backend, pgsvc.sql):
             for mod in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
@@ -309,6 +309,8 @@ class Postmaster:
             for sock in self.state.listeners.sockets:
                 sock.close()
             self.state.notifier.close()
+            # The supervisor never runs backend code itself: the child takes the entry point
+            # from what _preload_backend_code loaded (a broken module is logged, not fatal).
             from pgsvc.backend.main import run_backend
 
             code = run_backend(ctx)
@@ -332,8 +334,6 @@ def _describe_address(address) -> tuple[str, int]:
 
 
 def _warn_restart_only(old, new) -> None:
-    from pgsvc.settings import DEFINITIONS, POSTMASTER
-
     for key, setting in DEFINITIONS.items():
         if setting.context == POSTMASTER and old.base.get(key) != new.base.get(key) and key != "data_directory":
             log.info('parameter "%s" cannot be changed without restarting the server', setting.name)
