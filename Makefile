@@ -32,8 +32,10 @@ unit: venv
 integration: venv
 	$(PY) -m pytest -q tests/integration
 
+# ruff, and the SQL package's layer contract (pgsvc/sql/README.md; import-linter, pyproject.toml)
 lint: venv
 	$(VENV)/bin/ruff check pgsvc tests
+	$(VENV)/bin/lint-imports --no-cache
 
 # --- packaging and the end-to-end test under systemd (packaging/README.md) ---
 
