@@ -31,10 +31,7 @@ from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.textio import decode_text
 
 _PARAM_RE = re.compile(r"\?(\d+)")
-_REG_TYPES = frozenset({O.REGCLASS, O.REGTYPE, O.REGPROC, O.REGPROCEDURE, O.REGOPER, O.REGOPERATOR,
-                        O.REGNAMESPACE, O.REGROLE, O.ARRAY_REGCLASS, O.ARRAY_REGTYPE, O.ARRAY_REGPROC,
-                        O.ARRAY_REGPROCEDURE, O.ARRAY_REGOPER, O.ARRAY_REGOPERATOR, O.ARRAY_REGNAMESPACE,
-                        O.ARRAY_REGROLE})
+_REG_TYPES = O.REG_OIDS | frozenset(O.REG_ARRAYS)  # a lifted literal of these is looked up by name
 
 
 class Runner:
