@@ -182,7 +182,7 @@ def reload(datadir) -> None:
 @click.option("--prometheus", "fmt", flag_value="prometheus", help="Prometheus text exposition format")
 def status(datadir, cluster, fmt) -> None:
     """Is the server running, and what is it doing? Exit 0 running, 3 not running, 4 unknown."""
-    from pgsvc.monitor import status_report
+    from pgsvc.monitor.status import status_report
 
     fmt = fmt or "text"
     code, text = status_report(datadir, cluster, fmt)
@@ -199,7 +199,7 @@ def status(datadir, cluster, fmt) -> None:
 @click.option("-b", "--batch", is_flag=True, help="plain text frames instead of a full-screen view")
 def top(datadir, cluster, iterations, delay, batch) -> None:
     """Live view of the backends, refreshed every second (q or Ctrl-C quits)."""
-    from pgsvc.monitor import resolve_datadir
+    from pgsvc.monitor.status import resolve_datadir
     from pgsvc.monitor.top import run_top
 
     path, error = resolve_datadir(datadir, cluster)

@@ -15,9 +15,6 @@ from pgsvc.cluster.layout import Layout
 from pgsvc.cluster.lockfile import read_lockfile
 from pgsvc.errors import PgsvcError, StartupError
 from pgsvc.monitor.identity import find_supervisor
-from pgsvc.os_account import lookup_account
-from pgsvc.supervisor.postmaster import serve
-from pgsvc.supervisor.startup import account_name
 
 MODES = {"smart": signal.SIGTERM, "s": signal.SIGTERM, "fast": signal.SIGINT, "f": signal.SIGINT,
          "immediate": signal.SIGQUIT, "i": signal.SIGQUIT}
@@ -80,6 +77,9 @@ def start_server(opts, logfile: str | None, wait: bool, timeout: int) -> None:
 def _daemon_main(opts, logfile: str | None, report_fd: int) -> None:
     import daemon
 
+    # Only `start` runs the server: stop, reload and status must not load its code.
+    from pgsvc.supervisor.postmaster import serve
+
     out = open_log(logfile, opts) if logfile else None
     stderr = out or sys.stderr
     code = 1
@@ -120,6 +120,10 @@ def open_log(logfile: str, opts):
 
 
 def _open_as_account(logfile: str, flags: int, opts) -> int:
+    # `start` only, like serve above: stop/reload/status stay light.
+    from pgsvc.os_account import lookup_account
+    from pgsvc.supervisor.startup import account_name
+
     name = account_name(opts)
     if not name:
         # No account: the server will only write its refusal to run as root and exit,

@@ -4,42 +4,10 @@ Outside the process model: these read what the server publishes — the lock fil
 the backend registry (shared memory), /proc via psutil, the data directory — and
 never connect to the server or signal it. Modules:
 
+    status.py    `pgsvc status`: the data directory asked for, collected and rendered
     identity.py  is this data directory's supervisor running? (lock file + psutil)
     collect.py   one Snapshot: supervisor, backends, auxiliary processes, sizes
     render.py    Snapshot -> human table, JSON (keys in README.md), Prometheus text
     top.py       the live view
     clusters.py  the clusters on this machine
 """
-
-from __future__ import annotations
-
-import os
-
-from pgsvc.monitor.clusters import ClusterNameError, cluster_datadir
-from pgsvc.monitor.collect import collect
-from pgsvc.monitor.identity import UNKNOWN
-from pgsvc.monitor.render import render_json, render_prometheus, render_text
-
-FORMATS = ("text", "json", "prometheus")
-
-
-def resolve_datadir(datadir: str | None, cluster: str | None) -> tuple[str | None, str | None]:
-    """(data directory, error message): --cluster NAME or -D/PGDATA."""
-    if cluster:
-        try:
-            return cluster_datadir(cluster), None
-        except ClusterNameError as e:
-            return None, str(e)
-    if not datadir:
-        return None, "pgsvc: no database directory specified and environment variable PGDATA unset"
-    return os.path.abspath(datadir), None
-
-
-def status_report(datadir: str | None, cluster: str | None = None, fmt: str = "text") -> tuple[int, str]:
-    """(exit code, output) for `pgsvc status`: 0 running, 3 not running, 4 unknown."""
-    path, error = resolve_datadir(datadir, cluster)
-    if path is None:
-        return UNKNOWN, error + "\n"
-    snap = collect(path, cluster)
-    render = {"text": render_text, "json": render_json, "prometheus": render_prometheus}[fmt]
-    return snap.code, render(snap)

@@ -394,8 +394,9 @@ def quoted_objects(conns):
     "'pg_catalog.\"overlay\"(text,text,int)'::regprocedure::text",
     "SELECT pg_get_viewdef('\"order\"'::regclass, true)", "SELECT pg_get_viewdef('\"order\"'::regclass)",
     "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = '\"select\"'::regclass",
+    # only this fixture's column names: other tests' tables in public have NOT NULL ids too
     "SELECT check_clause FROM information_schema.check_constraints WHERE constraint_schema = 'public' "
-    "AND check_clause IN ('a$b IS NOT NULL', 'Mixed IS NOT NULL', 'id IS NOT NULL') ORDER BY 1",
+    "AND check_clause IN ('a$b IS NOT NULL', 'Mixed IS NOT NULL') ORDER BY 1",
 ])
 def test_identifiers_print_quoted_as_postgresql(quoted_objects, sql):
     same(quoted_objects, sql)

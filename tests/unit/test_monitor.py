@@ -12,7 +12,8 @@ import re
 import pytest
 
 from pgsvc.cluster.lockfile import LockInfo
-from pgsvc.monitor import clusters, render, resolve_datadir
+from pgsvc.monitor import clusters, render
+from pgsvc.monitor.status import resolve_datadir
 from pgsvc.monitor.collect import DatabaseSize, ProcessRow, ProcStats, Snapshot
 from pgsvc.monitor.top import TopView, transaction_rates
 
