@@ -496,3 +496,66 @@ def test_membership_changes_by_another_session_apply_at_the_next_statement(srv):
         with _connect(srv, "postgres") as su:
             su.execute("DROP TABLE pm_t")
             su.execute("DROP ROLE pm_grp, pm_user")
+
+
+SAVEPOINT_SCRIPT = r"""
+\set VERBOSITY verbose
+\set ON_ERROR_STOP 0
+CREATE ROLE rb_alice LOGIN CREATEROLE;
+CREATE ROLE rb_grp NOLOGIN;
+CREATE TABLE rb_t (a int);
+INSERT INTO rb_t VALUES (1);
+ALTER TABLE rb_t OWNER TO rb_grp;
+\c - rb_alice
+BEGIN;
+SAVEPOINT s;
+GRANT rb_grp TO rb_alice;
+SELECT a FROM rb_t;
+ROLLBACK TO s;
+SELECT a FROM rb_t;
+ROLLBACK;
+BEGIN;
+SAVEPOINT s1;
+GRANT rb_grp TO rb_alice;
+SAVEPOINT s2;
+SELECT a FROM rb_t;
+RELEASE s2;
+SELECT a FROM rb_t;
+ROLLBACK TO s1;
+SELECT count(*) FROM rb_t;
+ROLLBACK;
+SELECT a FROM rb_t;
+\c - postgres
+GRANT rb_grp TO rb_alice;
+\c - rb_alice
+BEGIN;
+SAVEPOINT s;
+REVOKE rb_grp FROM rb_alice;
+SELECT a FROM rb_t;
+ROLLBACK TO s;
+SELECT a FROM rb_t;
+COMMIT;
+SELECT a FROM rb_t;
+SELECT pg_has_role('rb_alice', 'rb_grp', 'member');
+\c - postgres
+DROP TABLE rb_t;
+DROP ROLE rb_alice, rb_grp;
+"""
+
+
+def test_membership_granted_under_a_rolled_back_savepoint_is_gone_at_once(srv, pg15):
+    """A GRANT/REVOKE of membership undone by ROLLBACK TO a savepoint no longer counts for
+    the next statement of the same transaction (cached decisions are forgotten), as in
+    PostgreSQL 15: the script's rows and errors match side by side."""
+    psql = require_tool("psql")
+    def run(cmd):
+        r = subprocess.run(cmd + ["-f", "-"], input=SAVEPOINT_SCRIPT, capture_output=True, text=True,
+                           timeout=90)
+        drop = re.compile(r"^(LOCATION:|You are now connected)")
+        return ["\n".join(line for line in text.splitlines() if not drop.match(line))
+                for text in (r.stdout, r.stderr)]
+    ours = run([psql, "-X", "-h", str(srv.sockdir), "-p", str(srv.port), "-U", "postgres", "-d", "postgres"])
+    theirs = run([psql, "-X", "-h", "127.0.0.1", "-p", str(pg15.port), "-U", "postgres", "-d", "postgres"])
+    assert "42501" in theirs[1]
+    assert ours[1] == theirs[1]
+    assert ours[0] == theirs[0]

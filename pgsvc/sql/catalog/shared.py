@@ -11,7 +11,8 @@ statement opens a write transaction on the shared catalog that commits or rolls 
 with the block (the engine calls `end_of_transaction`), so BEGIN; CREATE ROLE ...;
 ROLLBACK leaves no role behind, as in PostgreSQL. The block's savepoints are mirrored on
 the shared connection when a shared change is made under them (SAVEPOINT "sp<depth>"),
-and ROLLBACK TO / RELEASE are passed on (utility's hooks `rolled_back_to`, `released`).
+and ROLLBACK TO / RELEASE are passed on (this module's `rolled_back_to` and `released`,
+called by pgsvc.sql.commands.transactions).
 
 Role state (SET ROLE / SET SESSION AUTHORIZATION, pgsvc.sql.commands.setrole) lives here
 too: like the GUCs they are in PostgreSQL, a change inside a transaction block is undone
@@ -178,6 +179,7 @@ def rolled_back_to(engine, depth: int) -> None:
     if sc is not None and sc.in_block_txn and sc.mirrored > depth:
         sc.cat.conn.execute(f'ROLLBACK TO "sp{depth}"')
         sc.mirrored = depth + 1
+        sc.changes += 1  # memberships granted or revoked since no longer hold: forget cached decisions
 
 
 def released(engine, depth: int) -> None:
