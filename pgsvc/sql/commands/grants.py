@@ -17,7 +17,7 @@ from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.catalog.system.pg_catalog_defs import PREDEFINED_ROLES
 from pgsvc.sql.commands.ddl import Ddl
 from pgsvc.sql.commands.ddl.ownership import check_may_give, new_owner_oid
-from pgsvc.sql.statement import Result, Statement
+from pgsvc.sql.statement import Result, Statement, utility_statement
 from pgsvc.sql.translate import Translator
 
 OT = enums.ObjectType
@@ -25,14 +25,6 @@ GT = enums.GrantTargetType
 RS = enums.RoleSpecType
 _KIND = {OT.OBJECT_TABLE: "table", OT.OBJECT_SEQUENCE: "sequence", OT.OBJECT_SCHEMA: "schema",
          OT.OBJECT_DATABASE: "database"}
-
-
-def _stmt(text, command, handler) -> Statement:
-    s = Statement(text, command)
-    s.handler = handler
-    s.writes = True
-    s.cacheable = False
-    return s
 
 
 # --- GRANT / REVOKE -----------------------------------------------------------------------------
@@ -57,7 +49,7 @@ def translate_grant(engine, tr, text, node: ast.GrantStmt) -> Statement:
         else:
             e.run_atomic(g.run_local)
         return Result(None, [], command)
-    return _stmt(text, command, run)
+    return utility_statement(text, command, run, writes=True, cacheable=False)
 
 
 class Grant:
@@ -252,7 +244,7 @@ def alter_owner_stmt(engine, tr, text, node: ast.AlterOwnerStmt) -> Statement:
         def run_type(e, s, p):
             e.run_atomic(lambda: Ddl(e).alter_owner(node))
             return Result(None, [], tag)
-        return _stmt(text, tag, run_type)
+        return utility_statement(text, tag, run_type, writes=True, cacheable=False)
     if node.objectType != OT.OBJECT_SCHEMA:
         raise SqlError("0A000", f"ALTER {node.objectType.name[7:]} ... OWNER TO is not supported")
     name = node.object.sval
@@ -276,7 +268,7 @@ def alter_owner_stmt(engine, tr, text, node: ast.AlterOwnerStmt) -> Statement:
     def run(e, s, p):
         e.run_atomic(change)
         return Result(None, [], "ALTER SCHEMA")
-    return _stmt(text, "ALTER SCHEMA", run)
+    return utility_statement(text, "ALTER SCHEMA", run, writes=True, cacheable=False)
 
 
 
@@ -317,7 +309,7 @@ def translate_reassign(engine, tr, text, node: ast.ReassignOwnedStmt) -> Stateme
     def run(e, s, p):
         e.run_atomic(change)
         return Result(None, [], "REASSIGN OWNED")
-    return _stmt(text, "REASSIGN OWNED", run)
+    return utility_statement(text, "REASSIGN OWNED", run, writes=True, cacheable=False)
 
 
 def translate_drop_owned(engine, tr, text, node: ast.DropOwnedStmt) -> Statement:
@@ -373,7 +365,7 @@ def translate_drop_owned(engine, tr, text, node: ast.DropOwnedStmt) -> Statement
     def run(e, s, p):
         e.run_atomic(change)
         return Result(None, [], "DROP OWNED")
-    return _stmt(text, "DROP OWNED", run)
+    return utility_statement(text, "DROP OWNED", run, writes=True, cacheable=False)
 
 
 __all__ = ["translate_grant", "alter_owner_stmt", "translate_reassign", "translate_drop_owned"]
