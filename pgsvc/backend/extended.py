@@ -36,7 +36,7 @@ class Portal:
 class PreparedStatement:
     stmt: object
     # (format context, parameter format codes, decoders): Bind's decoders are looked up
-    # once per statement, not per execution (see Session._param_decoders).
+    # once per statement, not per execution (see ExtendedQuery._param_decoders).
     decoders: tuple | None = None
 
 

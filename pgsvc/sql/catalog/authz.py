@@ -9,7 +9,8 @@ Where checks happen (cheapest place that still sees every access):
     statement is re-checked after GRANT/REVOKE/SET ROLE. A view's own relations are
     recorded "as" the view's owner, as PostgreSQL checks them.
   * nextval/currval/setval: at each call (pgsvc.sql.catalog.sequences), as PostgreSQL does.
-  * DDL: ownership and schema CREATE at execution (pgsvc.sql.commands.ddl*, pgsvc.sql.commands.grants).
+  * DDL: ownership and schema CREATE at execution (the pgsvc.sql.commands.ddl package,
+    pgsvc.sql.commands.grants).
   * CONNECT: at login (the backend through Engine.may_connect).
 
 Decisions are cached per (role, object, privileges) and the cache is dropped whenever

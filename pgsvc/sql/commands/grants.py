@@ -237,7 +237,9 @@ def role_oid(engine, name: str) -> int:
 # --- ALTER SCHEMA / TYPE / DOMAIN ... OWNER TO ------------------------------------------------
 
 def alter_owner_stmt(engine, tr, text, node: ast.AlterOwnerStmt) -> Statement:
-    """ALTER SCHEMA ... OWNER TO (databases: pgsvc.sql.commands.databases; types: pgsvc.sql.commands.user_types)."""
+    """ALTER SCHEMA / TYPE / DOMAIN ... OWNER TO; the types' and domains' change is
+    pgsvc.sql.commands.ddl.user_types' (ALTER DATABASE ... OWNER TO is
+    pgsvc.sql.commands.databases', dispatched by the utility's cluster handlers)."""
     if node.objectType in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
         tag = "ALTER TYPE" if node.objectType == OT.OBJECT_TYPE else "ALTER DOMAIN"
 

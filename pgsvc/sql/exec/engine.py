@@ -1,7 +1,7 @@
 """The SQL engine of one backend: pgsvc.sql.api's EngineProtocol on one SQLite connection.
 
-Flow: parse (pglast; pgsvc.sql.parse) -> translate (pgsvc.sql.translate, DDL in
-pgsvc.sql.commands.ddl*) -> execute on SQLite -> rows as Python values (api.py's conventions).
+Flow: parse (pglast; pgsvc.sql.parse) -> translate (pgsvc.sql.translate, DDL in the
+pgsvc.sql.commands.ddl package) -> execute on SQLite -> rows as Python values (api.py's conventions).
 
 Caching: a prepared statement is translated once (re-translated only when the catalog
 version changed). Simple queries are keyed on their text with literals lifted into

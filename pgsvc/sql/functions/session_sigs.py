@@ -2,9 +2,8 @@
 functions the catalogue does not carry, consulted only for names it lacks entirely) and
 ENGINE_FUNCTIONS (functions that need the session, resolved before the catalogue).
 
-Both are plain dicts name -> [FuncSig]; the engine modules that implement catalog and
-session functions (pgsvc.sql.pg_functions.*, pgsvc.sql.catalog.system.*) add their
-signatures to them when a backend opens. The translator reads them; they live here, below
+Both are plain dicts name -> [FuncSig]; the modules that implement catalog and session
+functions (pgsvc.sql.pg_functions.*) add their signatures to them when a backend opens. The translator reads them; they live here, below
 it, so that those modules need not import the translator.
 """
 

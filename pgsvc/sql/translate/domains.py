@@ -40,8 +40,8 @@ class DomainMixin:
         return tr.bool_expr(node, "CHECK").sql
 
     def column_check_clauses(self, a: C.Attr) -> list[str]:
-        """table_sql's CHECK clauses for a domain column (named so that sqlerr can report
-        PostgreSQL's domain errors: "pgsvc$dom$<type oid>$<constraint>")."""
+        """table_sql's CHECK clauses for a domain column (named so that catalog.sqlite_errors
+        can report PostgreSQL's domain errors: "pgsvc$dom$<type oid>$<constraint>")."""
         col = quote_sqlite_ident(a.name)
         out = []
         outer = a.domain_oid  # errors name the column's domain, whichever domain of the chain has the check

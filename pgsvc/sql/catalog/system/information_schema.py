@@ -5,7 +5,8 @@ own connection, named "information_schema.<name>", over the hidden catalog table
 the pg_catalog relations (definitions and column types in pgsvc.sql.catalog.system.infoschema_defs).
 
 How a query reaches them:
-  1. translation — select.py's range_var asks `lookup(tr, rv)` after pg_catalog's hook:
+  1. translation — the translator's range_var (translate/from_items.py,
+     FromMixin.range_var) asks `lookup(tr, rv)` after pg_catalog's hook:
      `information_schema.tables` (or a bare name when information_schema is on the
      search_path and no user relation of that name comes first) gives a Relation whose
      SQLite name is the TEMP view; the translator records "information_schema.<name>" in

@@ -3,8 +3,9 @@ that are not user tables (pg_database, pg_roles, pg_class, ...; definitions in
 pgsvc.sql.catalog.system.pg_catalog_defs).
 
 How a query reaches them:
-  1. translation — select.py's range_var asks `lookup(tr, rv)` before the user catalog
-     (pg_catalog is searched first, as PostgreSQL does implicitly). A known name gives a
+  1. translation — the translator's range_var (translate/from_items.py,
+     FromMixin.range_var) asks `lookup(tr, rv)` before the user catalog (pg_catalog is
+     searched first, as PostgreSQL does implicitly). A known name gives a
      Relation (kind 'r', schema pg_catalog, PostgreSQL 15's columns and types) whose
      SQLite name is a TEMP object "pg_catalog.<name>"; the translator records the name
      (tr.syscat_used) and the runner copies it to the Statement (extra["syscat"]).

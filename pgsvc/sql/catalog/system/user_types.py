@@ -14,7 +14,7 @@ from pgsvc.sql.catalog.system.pg_catalog_defs import type_rows
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes as U
 
-# pg_type's columns in order (syscat_defs.COLUMNS["pg_type"]); the row maker fills them by name
+# pg_type's columns in order (pg_catalog_defs.COLUMNS["pg_type"]); the row maker fills them by name
 _BUILTIN_BY_OID: dict[int, tuple] = {}
 
 
@@ -24,7 +24,7 @@ def _builtin(oid: int) -> tuple | None:
     return _BUILTIN_BY_OID.get(oid)
 
 
-# positions in a pg_type row (see syscat_defs.COLUMNS["pg_type"])
+# positions in a pg_type row (see pg_catalog_defs.COLUMNS["pg_type"])
 _TYPLEN, _TYPBYVAL, _TYPCATEGORY, _TYPALIGN, _TYPSTORAGE, _TYPCOLLATION = 4, 5, 7, 22, 23, 28
 
 
