@@ -3,7 +3,7 @@ script that PostgreSQL 15's psql and pgsvc load unchanged — the way from pgsvc
 PostgreSQL. A client like pg_dump: it connects over the protocol (pgsvc.client) and
 reads the catalogs with SQL.
 
-catalog.py reads, ddl.py and acl.py word the statements, order.py orders them,
+introspect.py reads, ddl.py and acl.py word the statements, order.py orders them,
 script.py writes one database, roles.py the cluster's roles, run.py ties them to a
 connection and to pg_dump's error wording.
 """

@@ -1,4 +1,4 @@
-"""The SQL text of each object in the dump, from what catalog.py read. Statements are
+"""The SQL text of each object in the dump, from what introspect.py read. Statements are
 written as pg_dump writes them (schema-qualified names, one clause per line where
 pg_dump breaks lines), so a diff against a pg_dump of the same schema is small."""
 

@@ -9,9 +9,8 @@ import pytest
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import regtypes
-from pgsvc.sql.pg_functions import catalog_funcs as syscat_funcs
-from pgsvc.sql.catalog.system import procs as syscat_procs
-from pgsvc.sql.pg_functions import sizes as syscat_sizes
+from pgsvc.sql.catalog.system import procs
+from pgsvc.sql.pg_functions import catalog_funcs, sizes
 from pgsvc.sql.types import binary_encoder, text_encoder
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.regoid import RegOid
@@ -38,59 +37,59 @@ def test_split_names_rejects_bad_syntax_with_42602(text):
     (9 * 10**18, "7994 PB"),
 ])
 def test_size_pretty_bigint(value, pretty):
-    assert syscat_sizes.size_pretty(value) == pretty
+    assert sizes.size_pretty(value) == pretty
 
 
 def test_size_pretty_numeric_keeps_fractions_below_10_kb():
-    assert syscat_sizes.size_pretty("1.5", numeric=True) == "1.5 bytes"
-    assert syscat_sizes.size_pretty("10240.7", numeric=True) == "10 kB"
-    assert syscat_sizes.size_pretty("-10752.5", numeric=True) == "-11 kB"
-    assert syscat_sizes.size_pretty("1e30", numeric=True) == "888178419700125 PB"
+    assert sizes.size_pretty("1.5", numeric=True) == "1.5 bytes"
+    assert sizes.size_pretty("10240.7", numeric=True) == "10 kB"
+    assert sizes.size_pretty("-10752.5", numeric=True) == "-11 kB"
+    assert sizes.size_pretty("1e30", numeric=True) == "888178419700125 PB"
 
 
 def test_size_bytes_units_and_errors():
-    assert syscat_sizes.size_bytes("10 kB") == 10240
-    assert syscat_sizes.size_bytes("1.5 GB") == 1610612736
-    assert syscat_sizes.size_bytes(" 123 ") == 123
+    assert sizes.size_bytes("10 kB") == 10240
+    assert sizes.size_bytes("1.5 GB") == 1610612736
+    assert sizes.size_bytes(" 123 ") == 123
     with pytest.raises(SqlError) as e:
-        syscat_sizes.size_bytes("10 XB")
+        sizes.size_bytes("10 XB")
     assert e.value.sqlstate == "22023" and e.value.detail == 'Invalid size unit: "XB".'
 
 
 def test_function_arguments_from_pg_proc_rows():
-    by_sig = {(r[1], tuple(r[19])): r for r in syscat_procs.listed_procs()}
+    by_sig = {(r[1], tuple(r[19])): r for r in procs.listed_procs()}
     make_interval = by_sig[("make_interval", (O.INT4,) * 6 + (O.FLOAT8,))]
-    assert syscat_procs.format_arguments(make_interval, identity=True) == (
+    assert procs.format_arguments(make_interval, identity=True) == (
         "years integer, months integer, weeks integer, days integer, hours integer, mins integer, "
         "secs double precision")
-    assert syscat_procs.format_arguments(make_interval).startswith("years integer DEFAULT 0, ")
+    assert procs.format_arguments(make_interval).startswith("years integer DEFAULT 0, ")
     extract = by_sig[("json_extract_path", (O.JSON, O.ARRAY_TEXT))]
-    assert syscat_procs.format_arguments(extract) == "from_json json, VARIADIC path_elems text[]"
+    assert procs.format_arguments(extract) == "from_json json, VARIADIC path_elems text[]"
     series = by_sig[("generate_series", (O.INT4, O.INT4))]
-    assert syscat_procs.format_result(series) == "SETOF integer"
+    assert procs.format_result(series) == "SETOF integer"
 
 
 def test_pg_proc_lists_only_signatures_pgsvc_resolves():
-    have = syscat_procs.pgsvc_signatures()
-    rows = syscat_procs.listed_procs()
-    assert rows and all((r[1], syscat_procs._norm(r[19])) in have for r in rows)
+    have = procs.pgsvc_signatures()
+    rows = procs.listed_procs()
+    assert rows and all((r[1], procs._norm(r[19])) in have for r in rows)
     assert len({r[0] for r in rows}) == len(rows)
 
 
 @pytest.mark.parametrize("name, code", [("UTF8", 6), ("utf-8", 6), ("Unicode", 6), ("LATIN1", 8),
                                         ("sql_ascii", 0), ("nosuch", -1)])
 def test_char_to_encoding(name, code):
-    assert syscat_funcs.char_to_encoding(name) == code
+    assert catalog_funcs.char_to_encoding(name) == code
 
 
 def test_array_helpers_on_stored_arrays():
-    assert syscat_funcs.array_lower("[1,2,3]", 1) == 1
-    assert syscat_funcs.array_upper("[1,2,3]", 1) == 3
-    assert syscat_funcs.array_upper("[1,2,3]", 2) is None
-    assert syscat_funcs.array_dims("[[1,2],[3,4]]") == "[1:2][1:2]"
-    assert syscat_funcs.array_ndims("[]") is None and syscat_funcs.array_dims("[]") is None
-    assert list(syscat_funcs.generate_subscripts(["a", "b", "c"], 1, True)) == [3, 2, 1]
-    assert list(syscat_funcs.generate_subscripts(["a"], 2)) == []
+    assert catalog_funcs.array_lower("[1,2,3]", 1) == 1
+    assert catalog_funcs.array_upper("[1,2,3]", 1) == 3
+    assert catalog_funcs.array_upper("[1,2,3]", 2) is None
+    assert catalog_funcs.array_dims("[[1,2],[3,4]]") == "[1:2][1:2]"
+    assert catalog_funcs.array_ndims("[]") is None and catalog_funcs.array_dims("[]") is None
+    assert list(catalog_funcs.generate_subscripts(["a", "b", "c"], 1, True)) == [3, 2, 1]
+    assert list(catalog_funcs.generate_subscripts(["a"], 2)) == []
 
 
 def test_reg_values_print_their_name_and_send_their_oid():

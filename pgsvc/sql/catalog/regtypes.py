@@ -28,7 +28,7 @@ from pgsvc.cluster.builtin_oids import BUILTIN_SCHEMAS, PG_CATALOG_OID
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.catalog.system import information_schema as infoschema
-from pgsvc.sql.catalog.system import relations as syscat
+from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.catalog.system.pg_catalog_defs import PREDEFINED_ROLES, REL_OIDS
 from pgsvc.sql.catalog.system.procs import oper_row, opers_named, proc_row, procs_named
 from pgsvc.sql.catalog.system.role_names import role_name_by_oid
@@ -134,7 +134,7 @@ def find_relation(engine, schema: str | None, name: str):
     PostgreSQL does), then each schema of the search path in order."""
     if schema is not None:
         _schema_oid(engine, schema)
-    rel = syscat.find(schema, name)
+    rel = pg_relations.find(schema, name)
     if rel is not None:
         return rel
     for s in [schema] if schema is not None else engine.search_path():
@@ -326,7 +326,7 @@ def relation_by_oid(engine, oid: int):
         return rel
     for name, roid in REL_OIDS.items():
         if roid == oid:
-            return syscat.relation(name)
+            return pg_relations.relation(name)
     return infoschema.by_oid(oid)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pglast import ast, enums
 
-from pgsvc.sql.catalog.system import relations as syscat
+from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.deparse.analyze import ExprAnalyzer, nulls_first
 from pgsvc.sql.deparse.nodes import JoinItem, Query, RangeEntry, Unsupported, Var
 from pgsvc.sql.deparse.query_text import query_text  # noqa: F401 (printing, for callers of the analysis)
@@ -373,7 +373,8 @@ def _range_var(an: Analyzer, q: Query, rv: ast.RangeVar) -> RangeEntry:
         an.levels[-1].append(e)
         q.entries.append(e)
         return e
-    rel = syscat.find(rv.schemaname, rv.relname) if rv.schemaname in (None, "pg_catalog") else None
+    in_pg_catalog = rv.schemaname in (None, "pg_catalog")
+    rel = pg_relations.find(rv.schemaname, rv.relname) if in_pg_catalog else None
     if rel is None or (rv.schemaname is None and cat.lookup(None, rv.relname, an.engine.search_path())):
         rel = cat.lookup(rv.schemaname, rv.relname, an.engine.search_path()) or rel
     if rel is None:

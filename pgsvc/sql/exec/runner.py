@@ -17,7 +17,7 @@ from pgsvc.sql.catalog import regtypes
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.regtypes import reg_in
 from pgsvc.sql.catalog.sqlite_errors import map_error
-from pgsvc.sql.catalog.system import relations as syscat
+from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.commands.columns import to_column
 from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
 from pgsvc.sql.commands.utility import translate_utility
@@ -104,7 +104,7 @@ class Runner:
         if stmt.writes and self.read_only_now():
             raise SqlError("25006", f"cannot execute {stmt.command} in a read-only transaction")
         if stmt.extra.get("syscat"):
-            syscat.refresh(self, stmt.extra["syscat"])
+            pg_relations.refresh(self, stmt.extra["syscat"])
         if stmt.handler is not None:
             result = stmt.handler(self, stmt, params)
             if stmt.command not in ("BEGIN", "START TRANSACTION", "SET", "SHOW", "SAVEPOINT"):

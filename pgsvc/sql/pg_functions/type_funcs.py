@@ -8,7 +8,7 @@ from __future__ import annotations
 import pglast
 from pglast import ast
 
-from pgsvc.sql.catalog.system import user_types as syscat_types
+from pgsvc.sql.catalog.system import user_types as system_user_types
 from pgsvc.sql.catalog.system.relations import DYNAMIC_ROWS
 from pgsvc.sql.deparse.nodes import Keyword
 from pgsvc.sql.deparse.query import Analyzer
@@ -95,7 +95,7 @@ def type_is_visible(oid) -> int | None:
 def user_type_rows(engine) -> list[tuple]:
     """pg_catalog's "pg_type$user" rows (pgsvc.sql.catalog.system.user_types) with each
     domain's typdefault printed here."""
-    return syscat_types.user_type_rows(lambda ut: cooked_default(ut, engine))
+    return system_user_types.user_type_rows(lambda ut: cooked_default(ut, engine))
 
 
 def register(conn, engine=None) -> None:

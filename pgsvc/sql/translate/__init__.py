@@ -20,7 +20,7 @@ from pglast import ast
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.system import information_schema as infoschema
-from pgsvc.sql.catalog.system import relations as syscat
+from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.catalog.database import Catalog, Relation
 from pgsvc.sql.translate.coerce import CoerceMixin
 from pgsvc.sql.translate.dml import DmlMixin
@@ -140,7 +140,7 @@ class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, 
     def lookup_relation_text(self, text: str, pos) -> Relation:
         parts = [p.strip('"') if p.startswith('"') else p.lower() for p in str(text).split(".")]
         schema = parts[0] if len(parts) == 2 else None
-        rel = syscat.find(schema, parts[-1]) or infoschema.find(schema, parts[-1]) or \
+        rel = pg_relations.find(schema, parts[-1]) or infoschema.find(schema, parts[-1]) or \
             self.catalog.lookup(schema, parts[-1], self.search_path())
         if rel is None:
             raise SqlError("42P01", f'relation "{text}" does not exist', position=pos)

@@ -13,7 +13,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.system import information_schema as infoschema
-from pgsvc.sql.catalog.system import relations as syscat
+from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import resolve as R
@@ -72,7 +72,7 @@ class FromMixin(LateralMixin):
             self.scope.add(RangeEntry(alias, entry), location(rv))
             return f"{quote_sqlite_ident('cte_' + name)} AS {sa}"
         # pg_catalog relations first, information_schema's when named (or on the search path)
-        rel = syscat.lookup(self, rv) or infoschema.lookup(self, rv) or self.relation(rv)
+        rel = pg_relations.lookup(self, rv) or infoschema.lookup(self, rv) or self.relation(rv)
         if rel.schema not in ("pg_catalog", "information_schema"):  # both readable by PUBLIC
             self.need(rel, "r")
         if rel.kind == "v":

@@ -64,7 +64,7 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
 REL_OIDS = {"pg_proc": 1255, "pg_aggregate": 2600, "pg_operator": 2617, "pg_cast": 2605,
             "pg_language": 2612, "pg_collation": 3456, "pg_parameter_acl": 6243}
 
-# positions in pg15_catalog_data.PROCS rows (the script's PROC_COLS, then two extras)
+# positions in pg15_data.PROCS rows (scripts/gen_pg15_catalog.py's PROC_COLS, then two extras)
 _ARGTYPES, _ALLARGTYPES, _ARGMODES, _ARGNAMES, _NARGDEFAULTS = 19, 20, 21, 22, 17
 _RETTYPE, _RETSET, _DESCRIPTION, _DEFAULTS_TEXT = 18, 13, 30, 31
 

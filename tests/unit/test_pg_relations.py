@@ -1,5 +1,5 @@
-"""pg_catalog relations (pgsvc.sql.catalog.system.relations, syscat_defs) and role-statement helpers, without
-a server: every relation's SQLite source yields exactly the declared PostgreSQL columns,
+"""pg_catalog relations (pgsvc.sql.catalog.system.relations, pg_catalog_defs) and
+role-statement helpers, without a server: every relation's SQLite source yields exactly the declared PostgreSQL columns,
 row makers fit their relations, stored forms of special values, option parsing errors."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from pgsvc.cluster.builtin_oids import PUBLIC_SCHEMA_OID
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
-from pgsvc.sql.catalog.system import relations as syscat
+from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.commands.roles import collect_options
 from pgsvc.sql.pg_functions.catalog_funcs import encoding_name
 from pgsvc.sql.catalog.system.pg_catalog_defs import AM_ROWS, COLUMNS, DEPENDS, DYNAMIC, SHARED, STATIC, VIEWS, q, type_rows
@@ -26,7 +26,7 @@ def conn():
     c = sqlite3.connect(":memory:", isolation_level=None)
     C.ensure_schema(c)
     for name in SHARED + STATIC + DYNAMIC:
-        syscat._create_table(c, name)
+        pg_relations._create_table(c, name)
     # the engine's UDFs the views call (their results are not what these tests check)
     for fn in set(re.findall(r"\b(pgsvce_\w+)\(", " ".join(VIEWS.values()))):
         c.create_function(fn, -1, lambda *args: None)
@@ -64,28 +64,28 @@ def test_static_rows_fit():
 
 
 def test_shared_rows_fit():
-    authid = syscat._authid_rows(None, ["oid", "rolname", "rolsuper", "rolinherit", "rolcreaterole", "rolcreatedb",
+    authid = pg_relations._authid_rows(None, ["oid", "rolname", "rolsuper", "rolinherit", "rolcreaterole", "rolcreatedb",
                                         "rolcanlogin", "rolreplication", "rolbypassrls", "rolconnlimit",
                                         "rolpassword", "rolvaliduntil"],
                                  [(10, "postgres", 1, 1, 1, 1, 1, 1, 1, -1, None, math.inf)])
     assert all(len(r) == len(COLUMNS["pg_authid"]) for r in authid)
     assert authid[0][1] == "postgres" and authid[0][-1] == D.NOEND
     assert {"pg_monitor", "pg_database_owner"} <= {r[1] for r in authid}  # predefined roles
-    members = syscat._members_rows(None, ["roleid", "member", "grantor", "admin_option"], [])
+    members = pg_relations._members_rows(None, ["roleid", "member", "grantor", "admin_option"], [])
     assert (3374, 3373, 10, 0) in members
 
 
 def test_valid_until_stored_form():
-    assert syscat.valid_until_stored(None) is None
-    assert syscat.valid_until_stored(946684800) == 0  # 2000-01-01 is timestamptz's zero
-    assert syscat.valid_until_stored(math.inf) == D.NOEND
-    assert syscat.valid_until_stored(-math.inf) == D.NOBEGIN
+    assert pg_relations.valid_until_stored(None) is None
+    assert pg_relations.valid_until_stored(946684800) == 0  # 2000-01-01 is timestamptz's zero
+    assert pg_relations.valid_until_stored(math.inf) == D.NOEND
+    assert pg_relations.valid_until_stored(-math.inf) == D.NOBEGIN
 
 
 def test_encodings_and_catalog_relations():
     # (to_regtype & co. are pgsvc.sql.pg_functions.catalog_funcs', tested in test_catalog_functions)
     assert encoding_name(6) == "UTF8" and encoding_name(None) is None
-    assert syscat.find("pg_catalog", "pg_class").oid == 1259 and syscat.find("public", "pg_class") is None
+    assert pg_relations.find("pg_catalog", "pg_class").oid == 1259 and pg_relations.find("public", "pg_class") is None
 
 
 def test_role_options_conflict_like_postgresql():
