@@ -20,6 +20,7 @@ from pgsvc.sql.catalog import acl
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.commands.ddl.ownership import objects_elsewhere, owned_objects
 from pgsvc.sql.statement import done, utility_statement
+from pgsvc.sql.translate.ex import location
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.textio import decode_text
@@ -32,20 +33,15 @@ _CREATE_OPTIONS = set(_BOOL_OPTIONS) | {"password", "sysid", "connectionlimit", 
 _ALTER_OPTIONS = set(_BOOL_OPTIONS) | {"password", "connectionlimit", "rolemembers", "validUntil"}
 
 
-def _position(node) -> int | None:
-    loc = getattr(node, "location", None)
-    return loc + 1 if isinstance(loc, int) and loc >= 0 else None
-
-
 def collect_options(options, allowed: set[str]) -> dict:
     """DefElems -> {name: value}; a repeated option is PostgreSQL's 42601."""
     out: dict = {}
     for d in options or ():
         name = d.defname
         if name not in allowed:
-            raise SqlError("42601", f'option "{name}" not recognized', position=_position(d))
+            raise SqlError("42601", f'option "{name}" not recognized', position=location(d))
         if name in out:
-            raise SqlError("42601", "conflicting or redundant options", position=_position(d))
+            raise SqlError("42601", "conflicting or redundant options", position=location(d))
         arg = d.arg
         if isinstance(arg, ast.Boolean):
             arg = arg.boolval

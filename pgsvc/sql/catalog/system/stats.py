@@ -34,6 +34,7 @@ import zoneinfo
 from pgsvc.errors import SqlError
 from pgsvc.settings import DEFINITIONS, PLANNER_SETTINGS
 from pgsvc.sql.catalog.authz import authz
+from pgsvc.sql.catalog.identity import current_user
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.catalog.system import pg15
 from pgsvc.sql.types import oids as O
@@ -261,15 +262,11 @@ def is_local_client(addr) -> bool:
     return not addr or addr == "[local]" or addr.startswith("/")
 
 
-def _current_role_name(engine) -> str:
-    return shared(engine).me().name
-
-
 def activity_rows(engine) -> list[tuple]:
     cat = shared(engine).cat
     a = authz(engine)
     see_all = _may_see_all(engine)
-    me = _current_role_name(engine)
+    me = current_user(engine)
     rows = []
     for s in _client_backends(engine):
         db = cat.find_database(s.database) if s.database else None

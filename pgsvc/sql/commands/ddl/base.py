@@ -10,6 +10,7 @@ from pglast import enums
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import authz
+from pgsvc.sql.translate.ex import location
 
 # the relkind each relation object type of DROP and COMMENT names
 OBJECT_RELKIND = {enums.ObjectType.OBJECT_TABLE: "r", enums.ObjectType.OBJECT_VIEW: "v",
@@ -33,7 +34,7 @@ class DdlBase:
                 return self.temp_schema()
             except SqlError as err:
                 if err.sqlstate == "42501":  # no TEMP privilege: point at the name, as PostgreSQL
-                    err.position = rv.location + 1 if rv.location is not None and rv.location >= 0 else None
+                    err.position = location(rv)
                 raise
         if rv.schemaname:
             if rv.schemaname not in self.cat.schemas:
@@ -41,7 +42,7 @@ class DdlBase:
             try:
                 authz(self.engine).check_create_in(rv.schemaname)
             except SqlError as err:
-                err.position = rv.location + 1 if rv.location is not None and rv.location >= 0 else None
+                err.position = location(rv)
                 raise
             return rv.schemaname
         for s in authz(self.engine).usable_schemas(self.engine.search_path()):
