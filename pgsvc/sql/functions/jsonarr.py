@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.types.arrays import flatten
 from pgsvc.sql.types.jsontext import dumps_json, dumps_jsonb, loads
 from pgsvc.sql.types.storage import dump_stored
 
@@ -220,13 +221,6 @@ def jsonb_set(target, path, new, create=1):
 
 def _arr(text):
     return json.loads(text, parse_float=Decimal)
-
-
-def flatten(v):
-    out = []
-    for x in v:
-        out.extend(flatten(x) if isinstance(x, list) else [x])
-    return out
 
 
 def _dump(v) -> str:

@@ -22,6 +22,7 @@ from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types.arrays import flatten
 from pgsvc.sql.types.context import FormatContext
 from pgsvc.sql.types.interval import justify_days, justify_hours, justify_interval
 from pgsvc.sql.types.jsontext import dumps_jsonb, loads
@@ -111,7 +112,7 @@ def _string_to_array(s, delim, null):
 
 
 def _array_to_string(a, delim, null):
-    items = J.flatten(json.loads(a, parse_float=Decimal))
+    items = flatten(json.loads(a, parse_float=Decimal))
     out = [str(x) if x is not None else null for x in items if x is not None or null is not None]
     return delim.join(o if not isinstance(o, Decimal) else num_out(o) for o in out)
 
@@ -312,7 +313,7 @@ def _format_width(value) -> int:
 
 def _array_texts(ctx, arr, elem_oid) -> list:
     """A VARIADIC array's elements as the texts their type prints (NULLs stay None)."""
-    items = J.flatten(json.loads(arr, parse_float=Decimal))
+    items = flatten(json.loads(arr, parse_float=Decimal))
     from_stored = sqlite_adapter(elem_oid)[1]
     encode = text_encoder(elem_oid, ctx.format_context())
     return [None if x is None else encode(from_stored(x) if from_stored else x) for x in items]
@@ -483,7 +484,7 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_array_contains": (2, J.array_contains), "pgsvc_array_overlap": (2, J.array_overlap),
         "pgsvc_array_cat": (2, J.array_cat), "pgsvc_array_append": (2, J.array_append),
         "pgsvc_array_prepend": (2, J.array_prepend), "pgsvc_array_length": (2, J.array_length),
-        "pgsvc_cardinality": (1, _n(lambda a: len(J.flatten(json.loads(a))))),
+        "pgsvc_cardinality": (1, _n(lambda a: len(flatten(json.loads(a))))),
         "pgsvc_array_position": (2, J.array_position), "pgsvc_array_remove": (2, J.array_remove),
         "pgsvc_gen_random_uuid": (0, lambda: str(uuid.uuid4())),
     }

@@ -22,6 +22,7 @@ from pgsvc.sql.functions.context import raise_sql
 from pgsvc.sql.functions.core_udfs import interval_mul
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types.arrays import flatten
 from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.storage import interval_from_sqlite, interval_to_sqlite
 
@@ -98,15 +99,8 @@ def _fractions(agg: OrderedSetAggregate):
     """(list of fractions, is_array); a NULL fraction array element stays None."""
     value = agg.direct[0]
     if agg.array_fraction:
-        return (_flatten(json.loads(value)) if value is not None else None), True
+        return (flatten(json.loads(value)) if value is not None else None), True
     return [None if value == "NaN" else value], False
-
-
-def _flatten(items) -> list:
-    out = []
-    for x in items:
-        out.extend(_flatten(x) if isinstance(x, list) else [x])
-    return out
 
 
 def _check_fraction(f: float) -> None:
