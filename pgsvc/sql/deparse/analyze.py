@@ -36,7 +36,6 @@ from pgsvc.sql.types import text_decoder, text_encoder
 from pgsvc.sql.types.numeric import format_numeric
 from pgsvc.sql.types.pg_type import find_oid
 
-UNKNOWN = O.UNKNOWN
 _SEQUENCE_FUNCS = {"nextval", "currval", "setval"}
 SQL_SYNTAX_FUNCS = {"position", "substring", "btrim", "ltrim", "rtrim", "overlay", "extract", "timezone",
                     "pg_collation_for"}
@@ -50,7 +49,7 @@ def _is_array(typ: int) -> bool:
 
 def literal_text(typ: int, text: str) -> str:
     """The output text of a constant of type `typ` given as `text` (its input)."""
-    if typ in (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME, UNKNOWN, O.CHAR):
+    if typ in (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME, O.UNKNOWN, O.CHAR):
         return text
     if typ == O.BOOL:
         low = text.strip().lower()
@@ -117,9 +116,9 @@ class ExprAnalyzer:
     # -- coercion --
 
     def coerce(self, node: Node, target: int, typmod: int = -1, implicit: bool = True) -> Node:
-        if target in (UNKNOWN, 0) or target in O.ANY_OIDS:
+        if target in (O.UNKNOWN, 0) or target in O.ANY_OIDS:
             return self.finalize(node) if target in O.ANY_OIDS else node
-        if isinstance(node, Const) and node.typ == UNKNOWN:
+        if isinstance(node, Const) and node.typ == O.UNKNOWN:
             text = node.text
             if text is not None:
                 text = self.regclass_name(text) if target == O.REGCLASS and self.regclass_name else \
@@ -133,7 +132,7 @@ class ExprAnalyzer:
 
     def finalize(self, node: Node) -> Node:
         """An unresolved unknown literal is text (PostgreSQL's resolution of unknown)."""
-        if isinstance(node, Const) and node.typ == UNKNOWN:
+        if isinstance(node, Const) and node.typ == O.UNKNOWN:
             return self.coerce(node, O.TEXT)
         return node
 
@@ -147,7 +146,7 @@ class ExprAnalyzer:
 
     def x_A_Const(self, node: ast.A_Const) -> Node:
         if node.isnull:
-            return Const(UNKNOWN, text=None)
+            return Const(O.UNKNOWN, text=None)
         v = node.val
         if isinstance(v, ast.Integer):
             return Const(O.INT4, text=str(v.ival))
@@ -160,7 +159,7 @@ class ExprAnalyzer:
         if isinstance(v, ast.Boolean):
             return Const(O.BOOL, text="t" if v.boolval else "f")
         if isinstance(v, ast.String):
-            return Const(UNKNOWN, text=v.sval)
+            return Const(O.UNKNOWN, text=v.sval)
         raise Unsupported("bit string constant")
 
     def x_ColumnRef(self, node: ast.ColumnRef) -> Node:
@@ -177,14 +176,14 @@ class ExprAnalyzer:
         if isinstance(arg, ast.A_ArrayExpr):
             t = find_oid(typ)
             elems = [self.expr(e) for e in arg.elements or ()]
-            if elems and all(e.typ != UNKNOWN for e in elems):
+            if elems and all(e.typ != O.UNKNOWN for e in elems):
                 # typed elements: one array coercion (what an implicit ::text[] of a stored
                 # expression reads back as, so normalised text deparses the same again)
                 return self.coerce(self.array(arg, None), typ, typmod, implicit=False)
             return self.coerce(self.array(arg, t.elem_oid if t is not None and t.elem_oid else None), typ,
                                typmod, implicit=False)
         inner = self.expr(arg)
-        if isinstance(inner, Const) and inner.typ == UNKNOWN:
+        if isinstance(inner, Const) and inner.typ == O.UNKNOWN:
             out = self.coerce(inner, typ, typmod, implicit=False)
             out.typmod = typmod
             return out
@@ -224,20 +223,20 @@ class ExprAnalyzer:
 
     def operator(self, name: str, left: Node, right: Node) -> Op:
         lo, ro = left.typ, right.typ
-        if lo == UNKNOWN and ro == UNKNOWN and name in ("=", "<>", "<", ">", "<=", ">=", "||", "~~", "!~~"):
+        if lo == O.UNKNOWN and ro == O.UNKNOWN and name in ("=", "<>", "<", ">", "<=", ">=", "||", "~~", "!~~"):
             left, right = self.finalize(left), self.finalize(right)
             lo = ro = O.TEXT
-        if name == "||" and UNKNOWN not in (lo, ro) and (lo in R.STRINGS) != (ro in R.STRINGS) \
+        if name == "||" and O.UNKNOWN not in (lo, ro) and (lo in R.STRINGS) != (ro in R.STRINGS) \
                 and O.ARRAY_TEXT not in (lo, ro) and not any(_is_array(t) for t in (lo, ro)):
             # textanycat / anytextcat: the string side is text, the other keeps its type
             ls = self.coerce(left, O.TEXT) if lo in R.STRINGS else left
             rs = self.coerce(right, O.TEXT) if ro in R.STRINGS else right
             return Op(O.TEXT, name=name, left=ls, right=rs)
-        if name == "||" and (lo == UNKNOWN) != (ro == UNKNOWN) and not _is_array(lo) and not _is_array(ro) \
-                and (lo if ro == UNKNOWN else ro) not in R.STRINGS:
+        if name == "||" and (lo == O.UNKNOWN) != (ro == O.UNKNOWN) and not _is_array(lo) and not _is_array(ro) \
+                and (lo if ro == O.UNKNOWN else ro) not in R.STRINGS:
             # 'a' || 1: the literal is text (textanycat)
-            ls = self.coerce(left, O.TEXT) if lo == UNKNOWN else left
-            rs = self.coerce(right, O.TEXT) if ro == UNKNOWN else right
+            ls = self.coerce(left, O.TEXT) if lo == O.UNKNOWN else left
+            rs = self.coerce(right, O.TEXT) if ro == O.UNKNOWN else right
             return Op(O.TEXT, name=name, left=ls, right=rs)
         try:
             sig = R.resolve_operator(name, lo, ro)
@@ -260,7 +259,7 @@ class ExprAnalyzer:
     def scalar_array_op(self, name: str, use_or: bool, left: Node, right: Node) -> ScalarArrayOp:
         t = find_oid(right.typ)
         elem = t.elem_oid if t is not None and t.category == "A" else 0
-        if right.typ == UNKNOWN:
+        if right.typ == O.UNKNOWN:
             lt = find_oid(left.typ)
             right = self.coerce(right, lt.array_oid if lt is not None and lt.array_oid else O.ARRAY_TEXT)
             elem = find_oid(right.typ).elem_oid
@@ -330,9 +329,9 @@ class ExprAnalyzer:
             else:
                 conds.append(self.coerce(self.expr(w.expr), O.BOOL))
             results.append(self.expr(w.result))
-        default = self.expr(node.defresult) if node.defresult is not None else Const(UNKNOWN, text=None)
+        default = self.expr(node.defresult) if node.defresult is not None else Const(O.UNKNOWN, text=None)
         t = self.common(results + [default])
-        if t == UNKNOWN:
+        if t == O.UNKNOWN:
             t = O.TEXT
         results = [self.coerce(r, t) for r in results]
         return CaseX(t, arg=base, whens=list(zip(conds, results)), default=self.coerce(default, t))
@@ -340,13 +339,13 @@ class ExprAnalyzer:
     def x_CoalesceExpr(self, node: ast.CoalesceExpr) -> Node:
         args = [self.expr(a) for a in node.args]
         t = self.common(args)
-        t = O.TEXT if t == UNKNOWN else t
+        t = O.TEXT if t == O.UNKNOWN else t
         return FuncLike(t, keyword="COALESCE", args=[self.coerce(a, t) for a in args])
 
     def x_MinMaxExpr(self, node: ast.MinMaxExpr) -> Node:
         args = [self.expr(a) for a in node.args]
         t = self.common(args)
-        t = O.TEXT if t == UNKNOWN else t
+        t = O.TEXT if t == O.UNKNOWN else t
         word = "GREATEST" if node.op == enums.MinMaxOp.IS_GREATEST else "LEAST"
         return FuncLike(t, keyword=word, args=[self.coerce(a, t) for a in args])
 
@@ -374,7 +373,7 @@ class ExprAnalyzer:
             if not items:
                 raise Unsupported("empty ARRAY[]")
             elem = self.common(items)
-            elem = O.TEXT if elem == UNKNOWN else elem
+            elem = O.TEXT if elem == O.UNKNOWN else elem
         t = find_oid(elem)
         if t is None or not t.array_oid:
             raise Unsupported("array type")
@@ -468,10 +467,10 @@ class ExprAnalyzer:
             return SubLink(O.BOOL, kind="EXISTS", query=q)
         first = next((e for e, _, junk in q.targets if not junk), None)
         if kind == t.EXPR_SUBLINK:
-            return SubLink(first.typ if first is not None else UNKNOWN, kind="EXPR", query=q)
+            return SubLink(first.typ if first is not None else O.UNKNOWN, kind="EXPR", query=q)
         if kind == t.ARRAY_SUBLINK:
             ft = find_oid(first.typ) if first is not None else None
-            return SubLink(ft.array_oid if ft is not None else UNKNOWN, kind="ARRAY", query=q)
+            return SubLink(ft.array_oid if ft is not None else O.UNKNOWN, kind="ARRAY", query=q)
         if kind in (t.ANY_SUBLINK, t.ALL_SUBLINK):
             opname = node.operName[-1].sval if node.operName else "="
             op = self.operator(opname, self.expr(node.testexpr), first)

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 from pgsvc.sql.types import oids as O
 
-UNKNOWN = O.UNKNOWN
 
 
 class Unsupported(Exception):
@@ -19,7 +18,7 @@ class Unsupported(Exception):
 
 @dataclass(eq=False)
 class Node:
-    typ: int = UNKNOWN
+    typ: int = O.UNKNOWN
     typmod: int = -1
 
 

@@ -15,16 +15,15 @@ from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.pg_type import format_type
 from pgsvc.sql.types.textio import decode_text
 
-UNKNOWN = O.UNKNOWN
 
 
 class CoerceMixin:
     def coerce(self, ex: Ex, target: int, typmod: int = -1, context: str = "i",
                position: int | None = None, what: str | None = None) -> Ex:
         """Coerce ex to target type: context 'i' implicit, 'a' assignment, 'e' explicit."""
-        if target == UNKNOWN:
+        if target == O.UNKNOWN:
             return ex
-        if ex.oid == UNKNOWN:
+        if ex.oid == O.UNKNOWN:
             out = self.resolve_unknown(ex, target)
         elif ex.oid == target:
             out = ex
@@ -79,7 +78,7 @@ class CoerceMixin:
         return replace(ex, sql=f"pgsvce_regin({ex.sql}, {target})", oid=target, lit=None, param=0)
 
     def convert_literal(self, text: str, target: int):
-        if target in (O.TEXT, O.VARCHAR, O.NAME, UNKNOWN):
+        if target in (O.TEXT, O.VARCHAR, O.NAME, O.UNKNOWN):
             return text
         value = decode_text(target, text, self.format_context())
         to_s = sqlite_adapter(target)[0]
@@ -87,7 +86,7 @@ class CoerceMixin:
 
     def finalize_unknown(self, ex: Ex) -> Ex:
         """Output of an unresolved unknown: text (PostgreSQL resolves unknown to text)."""
-        if ex.oid == UNKNOWN:
+        if ex.oid == O.UNKNOWN:
             return self.resolve_unknown(ex, O.TEXT)
         return ex
 
@@ -95,7 +94,7 @@ class CoerceMixin:
         ex = self.expr(node)
         if ex.oid == O.BOOL:
             return ex
-        if ex.oid == UNKNOWN:
+        if ex.oid == O.UNKNOWN:
             if ex.lit is not None:
                 return self.coerce(ex, O.BOOL)
             return self.coerce(ex, O.BOOL)

@@ -22,7 +22,6 @@ from pgsvc.sql.types import usertypes
 from pgsvc.sql.types.numeric import format_numeric
 from pgsvc.sql.types.pg_type import find_oid, format_type
 
-UNKNOWN = O.UNKNOWN
 
 
 class ExprMixin:
@@ -39,7 +38,7 @@ class ExprMixin:
 
     def x_A_Const(self, node: ast.A_Const) -> Ex:
         if node.isnull:
-            return Ex("NULL", UNKNOWN, is_null=True)
+            return Ex("NULL", O.UNKNOWN, is_null=True)
         v = node.val
         if isinstance(v, ast.Integer):
             return Ex(str(v.ival), O.INT4)
@@ -48,7 +47,7 @@ class ExprMixin:
         if isinstance(v, ast.Boolean):
             return Ex("1" if v.boolval else "0", O.BOOL)
         if isinstance(v, ast.String):
-            return Ex(sql_literal(v.sval), UNKNOWN, lit=v.sval)
+            return Ex(sql_literal(v.sval), O.UNKNOWN, lit=v.sval)
         raise SqlError("0A000", "bit string constants are not supported")
 
     def float_const(self, text: str) -> Ex:
@@ -61,8 +60,8 @@ class ExprMixin:
     def x_ParamRef(self, node: ast.ParamRef) -> Ex:
         n = node.number
         oid = self.param_type(n, node)
-        if oid == UNKNOWN:
-            return Ex(f"?{n}", UNKNOWN, param=n)
+        if oid == O.UNKNOWN:
+            return Ex(f"?{n}", O.UNKNOWN, param=n)
         return Ex(f"?{n}", oid)
 
     def x_ColumnRef(self, node: ast.ColumnRef) -> Ex:
@@ -123,7 +122,7 @@ class ExprMixin:
             else:
                 conds.append(self.bool_expr(w.expr, "CASE/WHEN"))
             results.append(self.expr(w.result))
-        default = self.expr(node.defresult) if node.defresult is not None else Ex("NULL", UNKNOWN, is_null=True)
+        default = self.expr(node.defresult) if node.defresult is not None else Ex("NULL", O.UNKNOWN, is_null=True)
         rtype = R.common_type([r.oid for r in results + [default]], "CASE", location(node))
         results = [self.coerce(r, rtype) for r in results]
         default = self.coerce(default, rtype)
@@ -263,7 +262,7 @@ def _collatable(oid: int) -> bool:
     t = find_oid(oid)
     if t is not None and t.category == "A" and t.elem_oid:
         oid = t.elem_oid
-    return usertypes.base_of(oid) in (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME, UNKNOWN)
+    return usertypes.base_of(oid) in (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME, O.UNKNOWN)
 
 
 def _nullskip_minmax(fn: str, args: list[str], coll: str) -> str:

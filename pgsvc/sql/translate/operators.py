@@ -13,7 +13,6 @@ from pgsvc.sql.translate.patterns import similar_to_regex
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid, format_type
 
-UNKNOWN = O.UNKNOWN
 
 
 class OperatorMixin:
@@ -90,12 +89,12 @@ class OperatorMixin:
         return self.operator("!~" if neg else "~", self.expr(node.lexpr), regex, pos)
 
     def operator(self, name: str, left: Ex, right: Ex, pos: int | None) -> Ex:
-        if left.oid == UNKNOWN and right.oid == UNKNOWN and not (left.is_null or right.is_null) \
+        if left.oid == O.UNKNOWN and right.oid == O.UNKNOWN and not (left.is_null or right.is_null) \
                 and name in ("=", "<>", "<", ">", "<=", ">=", "||", "~~", "!~~"):
             left, right = self.resolve_unknown(left, O.TEXT), self.resolve_unknown(right, O.TEXT)
-        lo = left.oid if not left.is_null else UNKNOWN
-        ro = right.oid if not right.is_null else UNKNOWN
-        if name == "||" and lo != UNKNOWN and ro != UNKNOWN and (lo in R.STRINGS) != (ro in R.STRINGS):
+        lo = left.oid if not left.is_null else O.UNKNOWN
+        ro = right.oid if not right.is_null else O.UNKNOWN
+        if name == "||" and lo != O.UNKNOWN and ro != O.UNKNOWN and (lo in R.STRINGS) != (ro in R.STRINGS):
             # anynonarray || text: the non-text side goes through its output function
             left = self.coerce(left, O.TEXT, context="e") if lo not in R.STRINGS else left
             right = self.coerce(right, O.TEXT, context="e") if ro not in R.STRINGS else right
@@ -117,15 +116,15 @@ class OperatorMixin:
             t = find_oid(ex.oid)
             if poly in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY):
                 return ex.oid
-            return t.array_oid if t is not None and t.array_oid else UNKNOWN
-        known = [array_of(e, p) for e, p in ((left, sig.left_oid), (right, sig.right_oid)) if e.oid != UNKNOWN]
+            return t.array_oid if t is not None and t.array_oid else O.UNKNOWN
+        known = [array_of(e, p) for e, p in ((left, sig.left_oid), (right, sig.right_oid)) if e.oid != O.UNKNOWN]
         arr = known[0] if known else O.ARRAY_TEXT
-        elem = find_oid(arr).elem_oid if find_oid(arr) is not None else UNKNOWN
+        elem = find_oid(arr).elem_oid if find_oid(arr) is not None else O.UNKNOWN
 
         def fit(ex: Ex, poly: int) -> Ex:
             if poly not in O.ANY_OIDS:
                 return self.coerce(ex, poly)
-            if ex.oid != UNKNOWN:
+            if ex.oid != O.UNKNOWN:
                 return ex
             return self.coerce(ex, arr if poly in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY) else elem)
         ret = sig.ret_oid
@@ -210,7 +209,7 @@ class OperatorMixin:
         left = self.expr(node.lexpr)
         arr = self.expr(node.rexpr)
         name = node.name[-1].sval
-        if arr.oid == UNKNOWN:
+        if arr.oid == O.UNKNOWN:
             arr = self.coerce(arr, find_oid(left.oid).array_oid if find_oid(left.oid) else O.ARRAY_TEXT)
         elem = find_oid(arr.oid).elem_oid if find_oid(arr.oid) else 0
         if not elem:

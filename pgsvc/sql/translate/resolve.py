@@ -18,7 +18,6 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid, format_type
 from pgsvc.sql.types.usertypes import is_enum
 
-UNKNOWN = O.UNKNOWN
 STRINGS = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME)
 
 
@@ -47,7 +46,7 @@ def is_preferred(oid: int) -> bool:
 
 
 def can_coerce_implicit(source: int, target: int) -> bool:
-    if source == target or source == UNKNOWN:
+    if source == target or source == O.UNKNOWN:
         return True
     if target in O.ANY_OIDS:
         is_array = category(source) == "A"
@@ -62,7 +61,7 @@ def can_coerce_implicit(source: int, target: int) -> bool:
 
 def can_coerce(source: int, target: int, context: str) -> bool:
     """context: 'i' implicit, 'a' assignment, 'e' explicit."""
-    if source == target or source == UNKNOWN:
+    if source == target or source == O.UNKNOWN:
         return True
     if target in (O.TEXT, O.VARCHAR, O.BPCHAR) and context in ("a", "e"):
         return True  # I/O conversion casts to string types are assignment casts
@@ -91,7 +90,7 @@ def cast_template(source: int, target: int) -> str:
 # --- operator resolution ---------------------------------------------------------
 
 def resolve_operator(name: str, left: int, right: int, position: int | None = None) -> F.OperSig:
-    """left is 0 for a prefix operator; UNKNOWN for an untyped literal or parameter."""
+    """left is 0 for a prefix operator; O.UNKNOWN for an untyped literal or parameter."""
     enum_op = _enum_operator(name, left, right)
     if enum_op is not None:
         return enum_op
@@ -114,7 +113,7 @@ def _enum_operator(name: str, left: int, right: int) -> F.OperSig | None:
     if op is None or not left:
         return None
     enum = left if is_enum(left) else right if is_enum(right) else 0
-    if not enum or {left, right} - {enum, UNKNOWN}:
+    if not enum or {left, right} - {enum, O.UNKNOWN}:
         return None
     return F.OperSig(name, enum, enum, O.BOOL, f"({{0}} {op} {{1}})")
 
@@ -130,12 +129,12 @@ def _no_operator(name: str, left: int, right: int, position: int | None) -> SqlE
 
 
 def _tname(oid: int) -> str:
-    return format_type(oid, -1) if oid != UNKNOWN else "unknown"
+    return format_type(oid, -1) if oid != O.UNKNOWN else "unknown"
 
 
 def argument_type_name(oid: int) -> str:
     """An argument's type as "function ... does not exist" names it (format_type(oid, NULL))."""
-    return format_type(oid, None) if oid != UNKNOWN else "unknown"
+    return format_type(oid, None) if oid != O.UNKNOWN else "unknown"
 
 
 def _select(cands: list, args: list[int], sig_of) -> object | None:
@@ -144,8 +143,8 @@ def _select(cands: list, args: list[int], sig_of) -> object | None:
     for c in cands:
         if sig_of(c) == args:
             return c
-    known = [a for a in args if a != UNKNOWN]
-    if known and len(set(known)) == 1 and UNKNOWN in args:
+    known = [a for a in args if a != O.UNKNOWN]
+    if known and len(set(known)) == 1 and O.UNKNOWN in args:
         # one side unknown: assume it has the known side's type (PostgreSQL's rule 2.a)
         same = [known[0]] * len(args)
         for c in cands:
@@ -171,18 +170,18 @@ def _rank(viable: list, args: list[int], sig_of):
         # PostgreSQL's rule 4.d counts preferred types of the input's own category: an
         # unknown literal has none (rule 4.e decides for it, preferring strings)
         return sum(1 for a, s in zip(args, sig_of(c))
-                   if a != s and a != UNKNOWN and is_preferred(s) and category(s) == category(a))
+                   if a != s and a != O.UNKNOWN and is_preferred(s) and category(s) == category(a))
     best = max(preferred(c) for c in viable)
     viable = [c for c in viable if preferred(c) == best]
     if len(viable) == 1:
         return viable[0]
-    if UNKNOWN in args:
+    if O.UNKNOWN in args:
         # unknown inputs: prefer the string category, else the category of the known inputs
-        known_cats = {category(a) for a in args if a != UNKNOWN}
+        known_cats = {category(a) for a in args if a != O.UNKNOWN}
         for want in (known_cats, {"S"}):
             narrowed = [c for c in viable
-                        if all(category(s) in want or a != UNKNOWN for a, s in zip(args, sig_of(c)))]
-            pref = [c for c in narrowed if all(is_preferred(s) or a != UNKNOWN
+                        if all(category(s) in want or a != O.UNKNOWN for a, s in zip(args, sig_of(c)))]
+            pref = [c for c in narrowed if all(is_preferred(s) or a != O.UNKNOWN
                                                for a, s in zip(args, sig_of(c)))]
             if len(pref) == 1:
                 return pref[0]
@@ -238,7 +237,7 @@ def _polymorphic_match(sig: list[int], args: list[int]) -> bool:
 
 def common_type(oids: list[int], context: str = "CASE", position: int | None = None) -> int:
     """PostgreSQL's select_common_type for UNION/CASE/COALESCE/VALUES/ARRAY."""
-    known = [o for o in oids if o != UNKNOWN]
+    known = [o for o in oids if o != O.UNKNOWN]
     if not known:
         return O.TEXT
     result = known[0]
