@@ -345,6 +345,12 @@ class GlobalCatalog:
             return None
         return Database(row[0], row[1], row[2], bool(row[3]), bool(row[4]), row[5])
 
+    def databases(self) -> list[Database]:
+        """Every database, in name order."""
+        return [Database(r[0], r[1], r[2], bool(r[3]), bool(r[4]), r[5]) for r in self.conn.execute(
+            "SELECT oid, datname, datdba, datallowconn, datistemplate, datconnlimit"
+            " FROM pg_database ORDER BY datname")]
+
     def databases_owned_by(self, role_oid: int) -> list[str]:
         return [r[0] for r in self.conn.execute(
             "SELECT datname FROM pg_database WHERE datdba = ? ORDER BY datname", (role_oid,))]

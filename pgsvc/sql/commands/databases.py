@@ -118,7 +118,7 @@ def create_database(engine: EngineContext, tr, text, node: ast.CreatedbStmt):
                 sc.cat.add_database(node.dbname, owner.oid, oid=oid,
                                     is_template=_flag(opts.get("is_template")),
                                     allow_conn=_flag(opts.get("allow_connections", True)))
-                sc.cat.conn.execute("UPDATE pg_database SET datconnlimit = ? WHERE oid = ?", (limit, oid))
+                sc.cat.update_database(oid, datconnlimit=limit)
             except BaseException:
                 remove_database_files(layout.database_file(oid))
                 raise

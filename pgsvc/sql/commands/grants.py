@@ -356,12 +356,12 @@ def translate_drop_owned(engine, tr, text, node: ast.DropOwnedStmt) -> Statement
         sc = shared(engine)
 
         def revoke_on_databases():  # the roles' privileges on databases go too (not the databases)
-            for (db_oid,) in sc.cat.conn.execute("SELECT oid FROM pg_database").fetchall():
-                items = sc.database_acl(db_oid)
+            for db in sc.cat.databases():
+                items = sc.database_acl(db.oid)
                 if any(A.mentions(items, old) for old in olds):
                     for old in olds:
                         items = A.without_role(items, old)
-                    sc.set_database_acl(db_oid, items)
+                    sc.set_database_acl(db.oid, items)
         sc.write(revoke_on_databases)
 
     def run(e, s, p):

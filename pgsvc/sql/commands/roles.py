@@ -339,12 +339,8 @@ def remove_members(e: EngineContext, group, members: list[tuple[str, int]], admi
 
 
 def databases_granted_to(sc, role: int) -> list[str]:
-    out = []
-    for name in sc.cat.conn.execute("SELECT datname FROM pg_database ORDER BY datname").fetchall():
-        db = sc.cat.find_database(name[0])
-        if db.owner != role and acl.mentions(sc.database_acl(db.oid), role):
-            out.append(db.name)
-    return out
+    return [db.name for db in sc.cat.databases()
+            if db.owner != role and acl.mentions(sc.database_acl(db.oid), role)]
 
 
 HANDLERS = {

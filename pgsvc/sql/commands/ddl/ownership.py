@@ -116,9 +116,9 @@ def objects_elsewhere(engine, role: int) -> list[tuple[str, int]]:
     sc = shared(engine)
     layout = Layout(engine.session.datadir)
     out = []
-    for oid, name in sc.cat.conn.execute("SELECT oid, datname FROM pg_database ORDER BY datname").fetchall():
-        path = layout.database_file(oid)
-        if name == engine.session.database or not os.path.exists(path):
+    for db in sc.cat.databases():
+        path = layout.database_file(db.oid)
+        if db.name == engine.session.database or not os.path.exists(path):
             continue
         try:
             conn = sqlite3.connect("file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro", uri=True)
@@ -132,7 +132,7 @@ def objects_elsewhere(engine, role: int) -> list[tuple[str, int]]:
             conn.close()
         n = sum(1 for owner, text in rows if owner == role or A.mentions(A.load(text), role))
         if n:
-            out.append((name, n))
+            out.append((db.name, n))
     return out
 
 
