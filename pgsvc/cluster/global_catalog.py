@@ -262,6 +262,16 @@ class GlobalCatalog:
             " JOIN m ON am.member = m.oid) SELECT oid FROM m", (member,)).fetchall()
         return {r[0] for r in rows}
 
+    def roles_inherited_by(self, member: int) -> set[int]:
+        """OIDs of the roles whose privileges `member` has without SET ROLE (PostgreSQL's
+        roles_is_member_of(ROLERECURSE_PRIVS)): itself, and the roles granted to it or to
+        a role it reaches this way, followed only through members with INHERIT."""
+        rows = self.conn.execute(
+            "WITH RECURSIVE m(oid) AS (SELECT ? UNION SELECT am.roleid FROM pg_auth_members am"
+            " JOIN m ON am.member = m.oid JOIN pg_authid a ON a.oid = m.oid WHERE a.rolinherit)"
+            " SELECT oid FROM m", (member,)).fetchall()
+        return {r[0] for r in rows}
+
     def has_admin_option(self, member: int, roleid: int) -> bool:
         """Whether `member` (or a role it belongs to) was granted `roleid` WITH ADMIN OPTION."""
         mine = self.roles_of(member)

@@ -112,11 +112,7 @@ class Authz:
         of the current database (PostgreSQL 15's implicit membership)."""
         got = self._privs_of.get(role)
         if got is None:
-            rows = self.shared().cat.conn.execute(
-                "WITH RECURSIVE m(oid) AS (SELECT ? UNION SELECT am.roleid FROM pg_auth_members am"
-                " JOIN m ON am.member = m.oid JOIN pg_authid a ON a.oid = m.oid WHERE a.rolinherit)"
-                " SELECT oid FROM m", (role,)).fetchall()
-            got = {r[0] for r in rows}
+            got = self.shared().cat.roles_inherited_by(role)
             if self.database().owner in got:
                 got.add(PG_DATABASE_OWNER_OID)
             self._privs_of[role] = got
@@ -284,11 +280,7 @@ def may_connect(catalog, role, db) -> bool:
     """Login's CONNECT check on the shared catalog (before any engine exists)."""
     if role.superuser:
         return True
-    rows = catalog.conn.execute(
-        "WITH RECURSIVE m(oid) AS (SELECT ? UNION SELECT am.roleid FROM pg_auth_members am"
-        " JOIN m ON am.member = m.oid JOIN pg_authid a ON a.oid = m.oid WHERE a.rolinherit)"
-        " SELECT oid FROM m", (role.oid,)).fetchall()
-    roles = {r[0] for r in rows}
+    roles = catalog.roles_inherited_by(role.oid)
     return "c" in A.held(A.effective(A.load(catalog.datacl(db.oid)), "database", db.owner), roles)
 
 
