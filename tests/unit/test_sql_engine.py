@@ -294,6 +294,23 @@ def test_temp_tables_are_private_and_dropped_at_session_end(tmp_path):
         b.engine.check_catalog() or "pg_temp_1" not in b.engine.catalog.schemas
 
 
+def test_temp_schema_left_by_a_crashed_backend_is_dropped_at_open(tmp_path):
+    """A backend that died without closing leaves its pg_temp_<pid> rows: the next engine
+    with that pid drops them while it opens (its caches exist by then)."""
+    a = Session(tmp_path)
+    a.run("create temp table tt (id int)")
+    a.engine.lock.close()
+    a.engine.conn.close()  # no close(): the catalog rows of pg_temp_1 stay
+    b = Session(tmp_path)
+    try:
+        assert "pg_temp_1" not in b.engine.catalog.schemas
+        assert b.error("select * from tt").sqlstate == "42P01"
+        b.run("create temp table tt (id int)")
+        assert b.rows("select count(*) from pg_temp.tt") == [(0,)]
+    finally:
+        b.engine.close()
+
+
 def test_set_is_transactional(s):
     s.run("begin")
     s.run("set datestyle = german")

@@ -90,19 +90,8 @@ class Engine(Runner):
         self.authz_state: Authz | None = None
         self.statement_locals: dict | None = None
         self.diag_value = None
-        self._sync_pending = False
-        self.fctx = FunctionContext(settings=session.settings, session=session,
-                                    cancel_flag=session.cancel_flag)
-        self.conn = self.open_connection(session.database_path)
-        self.lock = WriterLock(session.database_path)
-        self.txn = TxnState()
-        self.sequences = Sequences(self)
-        self.catalog = C.load(self.conn)
-        usertypes.use_search_path(self.search_path)  # user type names resolve on the session's path
-        self._data_version = None
-        self.temp_schema = f"pg_temp_{session.backend_pid}"
-        if self.temp_schema in self.catalog.schemas:
-            self.drop_temp_schema()  # left over by a crashed backend that had our pid
+        # the rest of the state, declared before anything below runs with the engine
+        # (drop_temp_schema's forget_translations empties the caches)
         self.simple_cache: dict[str, Statement] = {}
         self.script_cache: dict[str, list] = {}
         self.prepare_cache: dict[tuple, Statement] = {}
@@ -112,6 +101,19 @@ class Engine(Runner):
         self.planner_defaults: dict[str, str] = {}  # the same from ALTER ROLE/DATABASE ... SET (RESET's values)
         self._detail_hint = None
         self.checked_stmt = None  # see parse_script
+        self._data_version = None
+        self._sync_pending = False
+        self.temp_schema = f"pg_temp_{session.backend_pid}"
+        self.txn = TxnState()
+        self.fctx = FunctionContext(settings=session.settings, session=session,
+                                    cancel_flag=session.cancel_flag)
+        self.conn = self.open_connection(session.database_path)
+        self.lock = WriterLock(session.database_path)
+        self.sequences = Sequences(self)
+        self.catalog = C.load(self.conn)
+        usertypes.use_search_path(self.search_path)  # user type names resolve on the session's path
+        if self.temp_schema in self.catalog.schemas:
+            self.drop_temp_schema()  # left over by a crashed backend that had our pid
 
     # --- the backend's login (pgsvc.backend reaches the SQL layer through the engine) ---
 
