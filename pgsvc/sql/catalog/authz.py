@@ -78,9 +78,6 @@ class Authz:
             sc.session_role()
         return sc.role_oid
 
-    def current_name(self) -> str:
-        return self.shared().me().name
-
     def fresh(self) -> None:
         """Drop cached decisions if anything they depend on may have changed."""
         if self.standalone:

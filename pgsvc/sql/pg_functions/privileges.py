@@ -10,7 +10,7 @@ OIDs give NULL, as in PostgreSQL.
 
 from __future__ import annotations
 
-from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID, PG_DATABASE_OWNER_OID, PUBLIC_SCHEMA_OID
+from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID, PUBLIC_SCHEMA_OID
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import acl as A
 from pgsvc.sql.catalog import identity
@@ -187,8 +187,8 @@ class Inquiry:
 def schema_acl_text(engine, oid, stored, has_row):
     """nspacl: public without a row of its own has PostgreSQL 15's initial ACL."""
     if not has_row and oid == PUBLIC_SCHEMA_OID:
-        return acl_text(engine, public_schema_acl(), "schema", PG_DATABASE_OWNER_OID)
-    return acl_text(engine, stored, "schema", None)
+        return acl_text(engine, public_schema_acl())
+    return acl_text(engine, stored)
 
 
 # --- registration ----------------------------------------------------------------------------
@@ -225,7 +225,7 @@ def register(conn, engine) -> None:
     conn.create_function("pgsvce_has_column_privilege_4", 4, _udf(engine, inq.column))
     conn.create_function("pgsvce_current_user", 0, lambda: _name(engine, "current"))
     conn.create_function("pgsvce_session_user", 0, lambda: _name(engine, "session"))
-    conn.create_function("pgsvce_acl_text", 2, lambda stored, kind: acl_text(engine, stored, kind, None))
+    conn.create_function("pgsvce_acl_text", 1, lambda stored: acl_text(engine, stored))
     conn.create_function("pgsvce_nspacl_text", 3,
                          lambda oid, stored, has_row: schema_acl_text(engine, oid, stored, has_row))
     _declare()

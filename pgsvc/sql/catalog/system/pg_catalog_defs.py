@@ -166,7 +166,7 @@ VIEWS = {
         0 AS relrowsecurity, 0 AS relforcerowsecurity, 1 AS relispopulated,
         CASE WHEN c.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident, 0 AS relispartition,
         0 AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid,
-        pgsvce_acl_text((SELECT o.acl FROM main."pgsvc$acl" o WHERE o.objoid = c.oid), 'table') AS relacl,
+        pgsvce_acl_text((SELECT o.acl FROM main."pgsvc$acl" o WHERE o.objoid = c.oid)) AS relacl,
         pgsvce_reloptions(c.options) AS reloptions,
         NULL AS relpartbound
         FROM main."pgsvc$class" c LEFT JOIN main."pgsvc$namespace" n ON n.oid = c.nspoid""",

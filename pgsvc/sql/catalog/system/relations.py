@@ -195,7 +195,7 @@ def _database_rows(engine, cols: list[str], rows: list[tuple]) -> list[tuple]:
         r = dict(zip(cols, row))
         acl = None
         if r.get("datacl") is not None:
-            acl = acl_text(engine, r["datacl"], "database", r["datdba"])
+            acl = acl_text(engine, r["datacl"])
         elif r["oid"] in (1, 4):  # initdb's templates: PostgreSQL revokes CREATE/TEMP from PUBLIC
             owner = role_name_by_oid(engine, r["datdba"])
             acl = json.dumps([f"=c/{owner}", f"{owner}=CTc/{owner}"])

@@ -23,7 +23,7 @@ def role_name_by_oid(engine, oid) -> str | None:
     return f"unknown (OID={int(oid)})"
 
 
-def acl_text(engine, stored, kind: str, owner) -> str | None:
+def acl_text(engine, stored) -> str | None:
     """A stored ACL -> the text[] stored form of its aclitem texts (NULL stays NULL)."""
     items = A.load(stored) if isinstance(stored, str) else stored
     if items is None:
