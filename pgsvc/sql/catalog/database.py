@@ -405,12 +405,14 @@ def rename_relation(conn: sqlite3.Connection, oid: int, name: str, sqlite_name: 
     conn.execute('UPDATE "pgsvc$class" SET relname = ?, sqlite_name = ? WHERE oid = ?', (name, sqlite_name, oid))
 
 
-def set_view_definition(conn: sqlite3.Connection, oid: int, viewdef: str, options: dict | None) -> None:
+def replace_view_definition(conn: sqlite3.Connection, oid: int, viewdef: str, options: dict | None) -> None:
+    """CREATE OR REPLACE VIEW: the view's new query and its WITH (...) options."""
     conn.execute('UPDATE "pgsvc$class" SET viewdef = ?, options = ? WHERE oid = ?',
                  (viewdef, json.dumps(options) if options else None, oid))
 
 
 def set_viewdef(conn: sqlite3.Connection, oid: int, viewdef: str) -> None:
+    """The view's stored query alone (a rename rewrote the names in it); options stay."""
     conn.execute('UPDATE "pgsvc$class" SET viewdef = ? WHERE oid = ?', (viewdef, oid))
 
 

@@ -244,7 +244,7 @@ def alter_owner_stmt(engine, tr, text, node: ast.AlterOwnerStmt) -> Statement:
         tag = "ALTER TYPE" if node.objectType == OT.OBJECT_TYPE else "ALTER DOMAIN"
 
         def run_type(e, s, p):
-            e.run_atomic(lambda: Ddl(e).alter_owner(node))
+            e.run_atomic(lambda: Ddl(e).alter_type_owner(node))
             return Result(None, [], tag)
         return utility_statement(text, tag, run_type, writes=True, cacheable=False)
     if node.objectType != OT.OBJECT_SCHEMA:

@@ -63,7 +63,7 @@ class IndexViewDdl:
             if existing.kind != "v":
                 raise SqlError("42809", f'"{rv.relname}" is not a view')
             authz(self.engine).check_owner(existing)
-            C.set_view_definition(self.conn, existing.oid, body, options)
+            C.replace_view_definition(self.conn, existing.oid, body, options)
             C.delete_attrs(self.conn, existing.oid)
             oid = existing.oid
         else:

@@ -307,7 +307,7 @@ class UserTypeDdl:
 
     # --- owners ------------------------------------------------------------------------------
 
-    def alter_owner(self, node: ast.AlterOwnerStmt) -> None:
+    def alter_type_owner(self, node: ast.AlterOwnerStmt) -> None:
         """ALTER TYPE/DOMAIN ... OWNER TO (the array type follows its element type)."""
         names = [n.sval for n in node.object.names] if isinstance(node.object, ast.TypeName) else \
             [n.sval for n in node.object]
