@@ -481,5 +481,6 @@ class ExprAnalyzer:
     # -- queries --
 
     def query(self, node) -> Query:
-        """A subquery, analysed: pgsvc.sql.deparse.query.Analyzer supplies it."""
-        raise NotImplementedError
+        """A subquery, analysed: pgsvc.sql.deparse.query.Analyzer supplies it (an
+        expression analyser alone cannot: its caller prints the stored text instead)."""
+        raise Unsupported("subquery")

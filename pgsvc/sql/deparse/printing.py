@@ -20,7 +20,7 @@ The rules reproduced (ruleutils.c's, in its own terms):
 from __future__ import annotations
 
 from pgsvc.sql.deparse.nodes import (ArrayX, BoolTest, BoolX, CaseX, Cast, Const, Distinct, Func, FuncLike, Keyword,
-                                     NullTest, Op, ScalarArrayOp, SubLink, Subscript, Var)
+                                     NullTest, Op, ScalarArrayOp, SubLink, Subscript, Unsupported, Var)
 from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import format_type
@@ -306,8 +306,9 @@ class Printer:
         self.put("))" if need else ")")
 
     def subquery_text(self, q) -> str:
-        """A sublink's SELECT as text: pgsvc.sql.deparse.query_text.QueryPrinter prints it."""
-        raise NotImplementedError
+        """A sublink's SELECT as text: pgsvc.sql.deparse.query_text.QueryPrinter prints it (an
+        expression printer alone cannot: its caller prints the stored text instead)."""
+        raise Unsupported("subquery")
 
 
 def sort_suffix(desc: bool, nulls_first: bool) -> str:
