@@ -407,7 +407,7 @@ def _frame(opts: int, start_offset: str | None = None, end_offset: str | None = 
     return out
 
 
-__all__ = ["FuncMixin", "replace", "sql_literal"]
+__all__ = ["FuncMixin"]
 
 
 _TEXT_OUTPUT_ARGS = ("concat", "concat_ws", "format")

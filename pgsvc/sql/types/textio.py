@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as _dt
 import uuid as _uuid
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from pgsvc.errors import SqlError
@@ -23,7 +22,7 @@ from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.arrays import format_array, parse_array
 from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.context import FormatContext
-from pgsvc.sql.types.interval import Interval, format_interval, parse_interval
+from pgsvc.sql.types.interval import format_interval, parse_interval
 from pgsvc.sql.types.jsontext import normalize_jsonb, validate_json
 from pgsvc.sql.types.numeric import format_numeric, parse_numeric
 from pgsvc.sql.types.regoid import reg_text
@@ -192,11 +191,4 @@ _SIMPLE_DECODERS: dict[int, Callable[[str], Any]] = {
 }
 
 
-def python_type_check(oid: int, value: Any) -> bool:
-    """Whether a Python value already has the convention's type for oid (cheap sanity check)."""
-    expected = {O.BOOL: bool, O.NUMERIC: Decimal, O.INTERVAL: Interval, O.UUID: _uuid.UUID,
-                O.BYTEA: (bytes, bytearray, memoryview)}.get(oid)
-    return expected is None or isinstance(value, expected)
-
-
-__all__ = ["text_encoder", "text_decoder", "SqlError"]
+__all__ = ["text_encoder", "text_decoder", "decode_text"]
