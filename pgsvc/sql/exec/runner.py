@@ -59,7 +59,7 @@ class Runner:
         stmt.cacheable = tr.cacheable
         stmt.param_oids = tr.param_oids
         stmt.node = node
-        if getattr(tr, "syscat_used", None):
+        if tr.syscat_used:
             stmt.extra["syscat"] = tr.syscat_used  # pg_catalog relations to refresh at execution
         stmt.version = self.catalog.version
         self.finish_types(stmt)

@@ -61,6 +61,9 @@ class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, 
         # (kind 'n' schema / 'r' relation, name or OID, letters, check-as role (0 = current), any-of)
         self.privs_needed: list[tuple] = []
         self.check_as = 0  # inside a view's query: the view owner's role
+        # pg_catalog / information_schema relations the statement reads (their TEMP objects
+        # are refreshed before each execution; pgsvc.sql.catalog.system.relations)
+        self.syscat_used: set[str] = set()
 
     def new_translator(self) -> Translator:
         """A translator of its own, over the engine's catalog, for a piece translated apart

@@ -79,9 +79,6 @@ def lookup(tr, rv) -> Relation | None:
         for schema in path[:path.index(SCHEMA)]:
             if tr.catalog.lookup(schema, rv.relname, []) is not None:
                 return None
-    used = getattr(tr, "syscat_used", None)
-    if used is None:
-        used = tr.syscat_used = set()
-    used.add(PREFIX + rv.relname)
+    tr.syscat_used.add(PREFIX + rv.relname)
     refresh(tr.engine, {PREFIX + rv.relname})  # made now too, as relations.lookup does
     return relation(rv.relname)

@@ -72,10 +72,7 @@ def lookup(tr, rv) -> Relation | None:
     if name in SUPERUSER_ONLY:
         if not shared(tr.engine).is_superuser():  # as the role is now, not as it logged in
             raise SqlError("42501", f"permission denied for table {name}")
-    used = getattr(tr, "syscat_used", None)
-    if used is None:
-        used = tr.syscat_used = set()
-    used.add(name)
+    tr.syscat_used.add(name)
     # made now too: statements that run an inner translation (DECLARE, EXPLAIN) do not
     # pass through the runner's refresh; a cached plain SELECT is refreshed again there
     refresh(tr.engine, {name})
