@@ -8,8 +8,9 @@ nextval('seq')) calls `structural_literal`, which marks the translation uncachea
 
 The Translator is composed here from the mixins of this folder, one per part of the
 language (expressions, coercion, operators, function calls, SELECT, FROM items, select-list
-set-returning functions, DML, domain checks); they call each other through `self`, so none
-of them imports another.
+set-returning functions, DML); they call each other through `self`, so none of them
+imports another. `standalone_translator` makes one for a piece translated apart from any
+statement (a domain's CHECK: translate.domains, to which it is registered).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.catalog.database import Catalog, Relation
 from pgsvc.sql.translate.coerce import CoerceMixin
 from pgsvc.sql.translate.dml import DmlMixin
-from pgsvc.sql.translate.domains import DomainMixin
+from pgsvc.sql.translate import domains
 from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.expr import ExprMixin
 from pgsvc.sql.translate.from_items import FromMixin
@@ -38,7 +39,7 @@ from pgsvc.sql.types.usertypes import base_of
 
 
 class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, FromMixin, TargetSrfMixin,
-                 DmlMixin, DomainMixin):
+                 DmlMixin):
     def __init__(self, engine, catalog: Catalog, param_oids: list[int],
                  literals: list[tuple[str, str]] | None = None) -> None:
         self.engine = engine
@@ -64,11 +65,6 @@ class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, 
         # pg_catalog / information_schema relations the statement reads (their TEMP objects
         # are refreshed before each execution; pgsvc.sql.catalog.system.relations)
         self.syscat_used: set[str] = set()
-
-    def new_translator(self) -> Translator:
-        """A translator of its own, over the engine's catalog, for a piece translated apart
-        (a domain's CHECK, VALUE bound to the checked value)."""
-        return Translator(self.engine, self.engine.catalog, [])
 
     # --- context ------------------------------------------------------------------
 
@@ -159,3 +155,12 @@ class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, 
             return self.select(node)
         finally:
             self.scope, self.ctes, self.check_as = saved
+
+
+def standalone_translator(engine) -> Translator:
+    """A Translator over the engine's catalog for a piece translated apart from any
+    statement (a domain's CHECK, VALUE bound to the checked value)."""
+    return Translator(engine, engine.catalog, [])
+
+
+domains.register_translator(standalone_translator)

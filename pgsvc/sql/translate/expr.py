@@ -15,6 +15,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
+from pgsvc.sql.translate.domains import cast_check_sql
 from pgsvc.sql.translate.ex import Ex, collate_clause, location, sql_literal
 from pgsvc.sql.translate.typenames import typename_with_domain
 from pgsvc.sql.types import oids as O
@@ -82,7 +83,7 @@ class ExprMixin:
         if domain:
             if ex.param:
                 self.set_param_domain(ex.param, domain)
-            out = replace(out, sql=self.cast_check_sql(domain, oid, typmod, out.sql), lit=None, param=0)
+            out = replace(out, sql=cast_check_sql(self.engine, domain, oid, typmod, out.sql), lit=None, param=0)
         name = ex.name if _names_itself(arg) and not (ex.lit is not None or ex.is_null) \
             else _cast_name(domain or oid)
         if isinstance(arg, ast.A_Const) or isinstance(arg, ast.ParamRef):

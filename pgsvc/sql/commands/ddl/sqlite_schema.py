@@ -11,6 +11,7 @@ import pglast
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import Translator
+from pgsvc.sql.translate.domains import column_check_clauses
 from pgsvc.sql.translate.names import ColInfo, RangeEntry
 from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.storage import collation_for
@@ -33,7 +34,7 @@ def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
         parts.append('"pgsvc$nocols" INTEGER')  # PostgreSQL allows zero-column tables; SQLite does not
     for a in rel.attrs:
         if a.domain_oid:
-            parts.extend(Translator(engine, engine.catalog, []).column_check_clauses(a))
+            parts.extend(column_check_clauses(engine, a))
     for c in rel.constraints:
         if c.contype == "c":
             parts.append(f"CONSTRAINT {quote_sqlite_ident(c.name)} CHECK ({check_sql(rel, c.expr, engine)})")

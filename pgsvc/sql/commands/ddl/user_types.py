@@ -24,6 +24,7 @@ from pgsvc.sql.commands.ddl.ownership import check_may_give, new_owner_oid
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.dml import column_default
+from pgsvc.sql.translate.domains import cast_check_sql, domain_check_sql
 from pgsvc.sql.translate.typenames import typename_with_domain
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.pg_type import by_name, find_oid
@@ -151,7 +152,7 @@ class UserTypeDdl:
         if con.skip_validation:
             raise SqlError("0A000", "NOT VALID domain constraints are not supported")
         text = source_text(con.raw_expr)
-        Translator(self.engine, self.engine.catalog, []).domain_check_sql(base, typmod, text, "NULL")  # type errors now
+        domain_check_sql(self.engine, base, typmod, text, "NULL")  # type errors now
         return text
 
     def insert_domain_check(self, typid: int, conname: str, expr: str) -> None:
@@ -195,8 +196,7 @@ class UserTypeDdl:
             raise SqlError("42710", f'constraint "{name}" for domain "{ut.name}" already exists')
         expr = self.check_expr(con, base, typmod)
         for rel, a in self.columns_of(ut.oid):
-            cond = Translator(self.engine, self.engine.catalog, []).domain_check_sql(base, typmod, expr,
-                                                                                 quote_sqlite_ident(a.name))
+            cond = domain_check_sql(self.engine, base, typmod, expr, quote_sqlite_ident(a.name))
             bad = self.conn.execute(f"SELECT 1 FROM {quote_sqlite_ident(rel.sqlite_name)} WHERE ({cond}) = 0 "
                                     "LIMIT 1").fetchone()
             if bad is not None:
@@ -235,7 +235,7 @@ class UserTypeDdl:
         if a.default is None and column_default(a) is not None:
             value = Translator(self.engine, self.cat, []).default_expr(rel, a).sql
             self.conn.execute(f"UPDATE {table} SET {col} = {value}")
-        check = Translator(self.engine, self.engine.catalog, []).cast_check_sql(a.domain_oid, a.type_oid, a.typmod, col)
+        check = cast_check_sql(self.engine, a.domain_oid, a.type_oid, a.typmod, col)
         try:
             self.conn.execute(f"SELECT {check} FROM {table}").fetchall()
         except Exception as e:
