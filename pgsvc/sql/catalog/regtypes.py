@@ -13,7 +13,8 @@ Where the engine uses this:
   * untyped literals cast to a reg* type resolve at translation (translate.coerce's
     resolve_unknown calls `reg_in`), as PostgreSQL folds them at planning;
   * casts between reg* and string types run the SQLite UDFs pgsvce_regin /
-    pgsvce_regout (registered by `register`, named in the casts catalogue);
+    pgsvce_regout (installed on each connection by `register`, named in the casts
+    catalogue, which this module amends when it is imported);
   * result columns of reg* types get `output_converters` (runner.finish_types): the
     values reach the encoders as RegOid (the OID plus its name).
 """
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 
 from pgsvc.cluster.builtin_oids import BUILTIN_SCHEMAS, PG_CATALOG_OID
 from pgsvc.errors import SqlError
@@ -457,13 +457,11 @@ def register(conn, engine) -> None:
     conn.create_function("pgsvce_regin", 2, regin)
     conn.create_function("pgsvce_regout", 2, lambda oid, typoid: reg_out(engine, typoid, oid))
     conn.create_function("pgsvce_toreg", 2, toreg)
-    _install_casts()
 
 
-@lru_cache(maxsize=1)
 def _install_casts() -> None:
     """reg* <-> string casts and `reg || text` through the engine (the generic I/O
-    conversions print numbers)."""
+    conversions print numbers); once, at import."""
     strings = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME)
     for reg in (*REG_OIDS, *REG_ARRAYS):
         for s in strings:
@@ -484,3 +482,6 @@ def _install_casts() -> None:
         elif sig.right_oid in REG_OIDS and sig.left_oid == O.TEXT:
             concat[i] = OperSig("||", O.TEXT, sig.right_oid, O.TEXT,
                                 f"({{0}} || pgsvce_regout({{1}}, {sig.right_oid}))")
+
+
+_install_casts()

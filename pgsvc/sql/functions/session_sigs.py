@@ -3,8 +3,10 @@ functions the catalogue does not carry, consulted only for names it lacks entire
 ENGINE_FUNCTIONS (functions that need the session, resolved before the catalogue).
 
 Both are plain dicts name -> [FuncSig]; the modules that implement catalog and session
-functions (pgsvc.sql.pg_functions.*) add their signatures to them when a backend opens. The translator reads them; they live here, below
-it, so that those modules need not import the translator.
+functions (pgsvc.sql.pg_functions.*) add their signatures to them when they are imported
+(the engine imports them, so the tables are complete before any backend translates a
+statement). The translator reads them; they live here, below it, so that those modules
+need not import the translator.
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ EXTRA_FUNCTIONS = _extra()
 
 def _engine_functions() -> dict[str, list[FuncSig]]:
     """Functions that need the session (backend registry): resolved before FUNCTIONS.
-    current_setting/set_config and the catalog functions are added by the engine modules
-    that implement them (pgsvc.sql.pg_functions.catalog_funcs and its neighbours) when a backend opens."""
+    current_setting/set_config and the catalog functions are added by the modules that
+    implement them (pgsvc.sql.pg_functions.catalog_funcs and its neighbours) at import."""
     f: dict[str, list[FuncSig]] = {}
 
     def add(name, args, ret, emit, strict=True):

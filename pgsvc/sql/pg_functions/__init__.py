@@ -2,10 +2,12 @@
 obj_description, ...) and the ones the pg_catalog and information_schema views call
 (pgsvce_*): SQLite UDFs bound to one engine, with their signatures for the translator.
 
-`register(conn, engine)` installs them all on a new connection (Engine.open_connection).
-The catalog (pgsvc.sql.catalog.system) defines the relations; what it cannot compute
-below this layer it takes from here: the UDFs its views call, and the row source of
-"pg_type$user" (domains' typdefault is deparsed), which type_funcs.register fills in.
+The signatures (functions.session_sigs' ENGINE_FUNCTIONS / EXTRA_FUNCTIONS) are added
+once, when these modules are imported; `register(conn, engine)` installs the UDFs on each
+new connection (Engine.open_connection). The catalog (pgsvc.sql.catalog.system) defines
+the relations; what it cannot compute below this layer it takes from here: the UDFs its
+views call, and the row source of "pg_type$user" (domains' typdefault is deparsed), which
+type_funcs sets when it is imported.
 """
 
 from __future__ import annotations

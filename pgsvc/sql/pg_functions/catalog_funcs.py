@@ -3,11 +3,12 @@ pg_get_function_arguments/result, pg_function_is_visible, current_schemas, the s
 functions, to_reg*, array_lower/upper/dims, generate_subscripts, server facts.
 
 Also pg_get_userbyid, pg_table_is_visible and pg_encoding_to_char (the pg_catalog views
-call them). Wiring: `register(conn, engine)` (from pgsvc.sql.pg_functions.register) installs
-the SQLite UDFs on the backend's connection and the signatures in
-functions.session_sigs.ENGINE_FUNCTIONS (resolved before the functions catalogue; they
-need the session). Functions without session state (array_lower, generate_subscripts, pg_size_pretty) go to
-EXTRA_FUNCTIONS, consulted for names the functions catalogue lacks.
+call them). Wiring: the signatures go into functions.session_sigs.ENGINE_FUNCTIONS
+(resolved before the functions catalogue; they need the session) when this module is
+imported; functions without session state (array_lower, generate_subscripts,
+pg_size_pretty) go to EXTRA_FUNCTIONS, consulted for names the functions catalogue lacks.
+`register(conn, engine)` (from pgsvc.sql.pg_functions.register) installs the SQLite UDFs
+on each backend's connection.
 
 The size functions are pgsvc.sql.pg_functions.sizes' (registered here).
 """
@@ -395,16 +396,10 @@ def register(conn, engine) -> None:
     conn.create_function("pgsvce_userbyid", 1, lambda oid: role_name_by_oid(engine, oid))
     conn.create_function("pgsvce_table_is_visible", 1, lambda oid: _stored_bool(table_is_visible(engine, oid)))
     conn.create_function("pgsvce_encoding_to_char", 1, encoding_name, deterministic=True)
-    _install_signatures()
-
-
-_SIGS_DONE: list[bool] = []
 
 
 def _install_signatures() -> None:
-    if _SIGS_DONE:
-        return
-    _SIGS_DONE.append(True)
+    """The translator's signatures of these functions (once, at import)."""
     A, T, I4, I8, B, N, OID = O.ANYARRAY, O.TEXT, O.INT4, O.INT8, O.BOOL, O.NAME, O.OID
     engine_sigs = [
         ("format_type", (OID, I4), T, "pgsvce_format_type({0}, {1})", False, "s"),
@@ -469,3 +464,6 @@ def _install_signatures() -> None:
         if not any(s.arg_oids == args for s in sigs):
             sigs.append(FuncSig("generate_subscripts", args, I4, "", "set", 0, True, "i",
                                 generator=generate_subscripts))
+
+
+_install_signatures()

@@ -3,8 +3,9 @@ pg_get_indexdef, pg_get_viewdef, pg_get_ruledef, pg_get_serial_sequence,
 obj_description, col_description, shobj_description, and the ones psql calls for
 objects pgsvc does not have (triggers, extended statistics, publications).
 
-Wiring (as catalog_funcs'): `register(conn, engine)` installs the SQLite UDFs on the
-backend's connection and their signatures in functions.session_sigs.ENGINE_FUNCTIONS. The
+Wiring (as catalog_funcs'): their signatures go into functions.session_sigs.ENGINE_FUNCTIONS
+when this module is imported; `register(conn, engine)` installs the SQLite UDFs on each
+backend's connection. The
 pg_catalog relations that use the normalising UDFs (pgsvce_node_default,
 pgsvce_node_check, pgsvce_check_keys) are in pgsvc.sql.catalog.system.describe_defs.
 
@@ -427,7 +428,6 @@ def register(conn, engine) -> None:
     }
     for name, (nargs, fn) in udfs.items():
         conn.create_function(name, nargs, reporting_sql_errors(engine.fctx, fn))
-    _install_signatures()
 
 
 # keys of pgsvc$class.options that are pgsvc's own records, not storage parameters
@@ -484,8 +484,12 @@ _SIGNATURES = (
 
 
 def _install_signatures() -> None:
+    """The translator's signatures of these functions (once, at import)."""
     for name, args, ret, emit in _SIGNATURES:
         sigs = ENGINE_FUNCTIONS.setdefault(name, [])
         if not any(s.arg_oids == args for s in sigs):
             sigs.append(FuncSig(name, args, ret, emit, "scalar", 0, False, "s"))
+
+
+_install_signatures()
 

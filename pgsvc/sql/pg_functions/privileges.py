@@ -228,7 +228,6 @@ def register(conn, engine) -> None:
     conn.create_function("pgsvce_acl_text", 1, lambda stored: acl_text(engine, stored))
     conn.create_function("pgsvce_nspacl_text", 3,
                          lambda oid, stored, has_row: schema_acl_text(engine, oid, stored, has_row))
-    _declare()
 
 
 def _name(engine, which: str) -> str:
@@ -239,7 +238,8 @@ def _name(engine, which: str) -> str:
 
 
 def _declare() -> None:
-    """Signatures for the translator (ENGINE_FUNCTIONS: resolved before the catalogue)."""
+    """Signatures for the translator (ENGINE_FUNCTIONS: resolved before the catalogue),
+    once, at import."""
 
     def add(name, args, emit):
         sigs = ENGINE_FUNCTIONS.setdefault(name, [])
@@ -257,3 +257,6 @@ def _declare() -> None:
             for who in (O.NAME, O.OID):
                 add("has_column_privilege", (who, obj, col, O.TEXT),
                     "pgsvce_has_column_privilege_4({0}, {1}, {2}, {3})")
+
+
+_declare()

@@ -99,14 +99,21 @@ def user_type_rows(engine) -> list[tuple]:
 
 
 def register(conn, engine=None) -> None:
-    """SQLite UDFs and translator signatures of the type functions, and the row source of
-    "pg_type$user" (the catalog cannot deparse)."""
-    DYNAMIC_ROWS["pg_type$user"] = user_type_rows
+    """SQLite UDFs of the type functions on a backend's connection."""
     conn.create_function("pgsvce_type_is_visible", 1, type_is_visible)
     conn.create_function("pgsvce_domain_conbin", 1, lambda oid: domain_conbin(engine, oid))
+
+
+def _declare() -> None:
+    """Once, at import: the translator's signatures of the type functions, and the row
+    source of "pg_type$user" (the catalog cannot deparse)."""
+    DYNAMIC_ROWS["pg_type$user"] = user_type_rows
     # (format_type and pg_collation_is_visible are pgsvc.sql.pg_functions.catalog_funcs')
     for name, args, ret, emit, strict in (
             ("pg_type_is_visible", (O.OID,), O.BOOL, "pgsvce_type_is_visible({0})", True),):
         sigs = ENGINE_FUNCTIONS.setdefault(name, [])
         if not any(s.arg_oids == args for s in sigs):
             sigs.append(FuncSig(name, args, ret, emit, "scalar", 0, strict, "s"))
+
+
+_declare()
