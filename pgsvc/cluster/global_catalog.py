@@ -10,12 +10,12 @@ postgres 5, and new objects count up from 16384.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
 
 from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID
 from pgsvc.cluster.layout import Layout
+from pgsvc.sqlite import sqlite3
 
 FIRST_NORMAL_OID = 16384
 

@@ -8,7 +8,6 @@ no file of the cluster is ever root-owned. It refuses a non-empty directory.
 from __future__ import annotations
 
 import os
-import sqlite3
 from dataclasses import dataclass, field
 
 from pgsvc.cluster.passwords import encrypt_password
@@ -19,6 +18,7 @@ from pgsvc.cluster.hba import default_hba
 from pgsvc.cluster.layout import Layout, marker_text
 from pgsvc.errors import PgsvcError
 from pgsvc.os_account import Account, current_account, drop_privileges, lookup_account
+from pgsvc.sqlite import sqlite3
 
 AUTH_METHODS = ("trust", "scram-sha-256", "md5", "password", "peer", "reject")
 # PostgreSQL's fixed OIDs for the databases initdb makes.

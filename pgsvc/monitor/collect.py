@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import sqlite3
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ import psutil
 from pgsvc.cluster.layout import Layout
 from pgsvc.cluster.lockfile import LockInfo
 from pgsvc.monitor.identity import RUNNING, STATUS_WORDS, Finding, find_supervisor
+from pgsvc.sqlite import sqlite3
 from pgsvc.supervisor.registry import KIND_AUX, KIND_NAMES, STATES, Registry, SlotInfo
 
 # Client backend states, in display order (pg_stat_activity's words).

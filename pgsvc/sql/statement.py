@@ -6,10 +6,10 @@ commands that build utility statements (pgsvc.sql.commands, with `utility_statem
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Iterator
 
 from pgsvc.sql.api import Column, CopySpec
+from pgsvc.sqlite import sqlite3
 
 
 class Statement:

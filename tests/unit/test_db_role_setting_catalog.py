@@ -4,10 +4,10 @@ specific first; DROP ROLE / DROP DATABASE take their rows."""
 
 from __future__ import annotations
 
-import sqlite3
 
 from pgsvc.cluster.global_catalog import GlobalCatalog
 from pgsvc.cluster.layout import Layout
+from pgsvc.sqlite import sqlite3
 
 
 def old_catalog(tmp_path) -> Layout:

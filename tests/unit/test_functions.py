@@ -2,13 +2,13 @@
 values are PostgreSQL 15's output for the same expressions."""
 
 import re
-import sqlite3
 
 import pytest
 
 from pgsvc.errors import SqlError
 from pgsvc.sql import types as T
 from pgsvc.sql.functions import CASTS, FUNCTIONS, OPERATORS, FunctionContext, register_all
+from pgsvc.sqlite import sqlite3
 
 
 @pytest.fixture()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import re
-import sqlite3
 
 import pglast
 import pytest
@@ -19,6 +18,7 @@ from pgsvc.sql.commands.roles import collect_options
 from pgsvc.sql.pg_functions.catalog_funcs import encoding_name
 from pgsvc.sql.catalog.system.pg_catalog_defs import AM_ROWS, COLUMNS, DEPENDS, DYNAMIC, SHARED, STATIC, VIEWS, q, type_rows
 from pgsvc.sql.types import dates as D
+from pgsvc.sqlite import sqlite3
 
 
 @pytest.fixture

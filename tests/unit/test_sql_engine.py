@@ -249,7 +249,7 @@ def test_cancel_long_query_via_progress_handler(s):
 
 
 def test_host_isolation(s):
-    import sqlite3
+    from pgsvc.sqlite import sqlite3
     with pytest.raises(sqlite3.DatabaseError):
         s.engine.conn.execute("ATTACH DATABASE '/tmp/x.db' AS x")
     with pytest.raises(sqlite3.DatabaseError):

@@ -1,12 +1,12 @@
 """pg_type lookups, typmods and format_type() (expected strings from PostgreSQL 15)."""
 
-import sqlite3
 from decimal import Decimal
 
 import pytest
 
 from pgsvc.errors import SqlError
 from pgsvc.sql import types as T
+from pgsvc.sqlite import sqlite3
 
 
 @pytest.mark.parametrize("name,oid", [

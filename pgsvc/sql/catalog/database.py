@@ -37,7 +37,6 @@ statement outside a transaction block and at the start of each block).
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 
 from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID, PUBLIC_SCHEMA_OID
@@ -45,6 +44,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import acl
 from pgsvc.sql.types import usertypes
 from pgsvc.sql.types.usertypes import DomainCheck, EnumLabel, UserType
+from pgsvc.sqlite import sqlite3
 
 FIRST_OID = 16384
 

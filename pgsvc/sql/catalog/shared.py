@@ -25,12 +25,12 @@ key on it.
 
 from __future__ import annotations
 
-import sqlite3
 
 from pgsvc.cluster.global_catalog import GlobalCatalog, Role
 from pgsvc.cluster.layout import Layout
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import acl as A
+from pgsvc.sqlite import sqlite3
 
 
 class SharedCatalog:

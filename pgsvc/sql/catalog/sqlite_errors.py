@@ -10,10 +10,10 @@ PostgreSQL's constraint names ("t_pkey"). A UDF's stashed error
 from __future__ import annotations
 
 import re
-import sqlite3
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.types import usertypes as U
+from pgsvc.sqlite import sqlite3
 
 SQLITE_BUSY = 5
 SQLITE_BUSY_SNAPSHOT = 517
@@ -28,7 +28,7 @@ def map_error(e: Exception, engine, relation_hint=None) -> SqlError:
         return e
     msg = str(e)
     code = getattr(e, "sqlite_errorcode", None)
-    if code == SQLITE_BUSY_SNAPSHOT:
+    if code == SQLITE_BUSY_SNAPSHOT or code == SQLITE_BUSY and stale_snapshot(engine):
         return SqlError("40001", "could not serialize access due to concurrent update")
     if code is not None and code & 0xFF == SQLITE_BUSY or "database is locked" in msg:
         return SqlError("55P03", "could not obtain lock on database: another writer is active")
@@ -43,6 +43,16 @@ def map_error(e: Exception, engine, relation_hint=None) -> SqlError:
     if "not authorized" in msg:
         return SqlError("42501", "permission denied")
     return SqlError("XX000", f"internal error: {msg}")
+
+
+def stale_snapshot(engine) -> bool:
+    """SQLITE_BUSY while this backend holds the writer lock inside a transaction: no other
+    pgsvc writer can hold SQLite's write lock (the writer lock serialises them), so SQLite
+    refused to upgrade a read snapshot that another writer's commit made stale
+    (SQLITE_BUSY_SNAPSHOT, which pgsvc.sqlite's module reports by its primary code)."""
+    lock = getattr(engine, "lock", None)
+    conn = getattr(engine, "conn", None)
+    return bool(lock is not None and lock.held and conn is not None and conn.in_transaction)
 
 
 _UNIQUE = re.compile(r"UNIQUE constraint failed: (.*)")

@@ -18,7 +18,6 @@ the shared catalog at once.
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 
 from pglast import ast
@@ -30,6 +29,7 @@ from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.commands.roles import collect_options, role_spec_name
 from pgsvc.sql.statement import done, utility_statement
+from pgsvc.sqlite import sqlite3
 from pgsvc.supervisor.registry import KIND_BACKEND
 
 _CREATE_OPTIONS = {"owner", "template", "encoding", "locale", "lc_collate", "lc_ctype", "icu_locale",

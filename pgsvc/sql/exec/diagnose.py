@@ -11,12 +11,11 @@ the savepoint back. The hot path pays nothing.
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.types import sqlite_adapter, text_encoder
-
+from pgsvc.sqlite import sqlite3
 
 
 def _fmt_values(engine, rel, attnums, values) -> list[str]:

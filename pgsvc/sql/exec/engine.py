@@ -37,7 +37,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import urllib.parse
-import sqlite3
 import time
 from typing import Any, Iterable, Sequence
 
@@ -62,6 +61,7 @@ from pgsvc.sql.catalog.sequences import Sequences
 from pgsvc.sql.types import usertypes
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.exec.txn import TxnState, WriterLock, cancel_error
+from pgsvc.sqlite import sqlite3
 
 _ALLOWED_PRAGMAS = {"data_version", "foreign_keys", "synchronous"}
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 from decimal import Decimal, localcontext
 
 from pgsvc.errors import SqlError
@@ -23,6 +22,7 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.jsontext import dumps_json, dumps_jsonb, loads
 from pgsvc.sql.types.numeric import CTX, round_to_scale
 from pgsvc.sql.types.storage import dump_stored
+from pgsvc.sqlite import sqlite3
 
 
 def _agg_sigs() -> list[FuncSig]:
@@ -248,13 +248,15 @@ def _stat_class(kind: str, numeric: bool):
 
         def _accumulate(self, x: float) -> None:
             """float8_accum: Youngs-Cramer, NaN once an infinity or NaN is involved."""
-            old_n = self.n
+            old_n, old_sx = self.n, self.sx
             self.n += 1.0
             self.sx += x
             if old_n > 0.0:
                 tmp = x * self.n - self.sx
                 self.sxx += tmp * tmp / (self.n * old_n)
                 if math.isinf(self.sx) or math.isinf(self.sxx):
+                    if not math.isinf(old_sx) and not math.isinf(x):
+                        raise SqlError("22003", "value out of range: overflow")  # finite inputs
                     self.sxx = math.nan
             elif math.isnan(x) or math.isinf(x):
                 self.sxx = math.nan

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-import sqlite3
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from pgsvc import PG_COMPAT_VERSION
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions import aggregates as A
+from pgsvc.sql.functions import window_aggs
 from pgsvc.sql.functions.context import FunctionContext, raise_sql
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter, text_encoder
@@ -24,6 +24,7 @@ from pgsvc.sql.types.dates import POSTGRES_EPOCH_UTC
 from pgsvc.sql.types.numeric import format_numeric
 from pgsvc.sql.types.textio import decode_text
 from pgsvc.sql.types.typmod import apply_typmod
+from pgsvc.sqlite import sqlite3
 
 _RANGES = {"int2": (-32768, 32767), "int4": (-2147483648, 2147483647),
            "int8": (-9223372036854775808, 9223372036854775807)}
@@ -323,48 +324,18 @@ ORDERED_TARGETS = set(_TARGETS)
 
 # --- Python aggregates used as window functions ---------------------------------------
 
-def python_aggregates() -> dict:
+def python_aggregates(ctx: FunctionContext | None = None) -> dict:
     """name -> (nargs, class) of the functions catalogue's Python aggregates (captured from
-    its own registration, so the two stay in step)."""
+    its own registration, so the two stay in step); their errors are stashed on ctx."""
     found: dict = {}
 
     class Capture:
         def create_aggregate(self, name, nargs, cls):
             found[name] = (nargs, cls)
-    A.register_aggregates(Capture(), FunctionContext())
+    A.register_aggregates(Capture(), ctx or FunctionContext())
     return found
 
 
-def _window_class(ctx, cls):
-    class Window:
-        """SQLite window protocol over a plain aggregate: keep the frame's rows, recompute."""
-
-        def __init__(self):
-            self.rows = []
-
-        def step(self, *args):
-            self.rows.append(args)
-
-        def inverse(self, *args):
-            self.rows.pop(0)
-
-        def value(self):
-            agg = cls()
-            try:
-                for r in self.rows:
-                    agg.step(*r)
-                return agg.finalize()
-            except Exception as e:  # noqa: BLE001
-                raise_sql(ctx, e if hasattr(e, "sqlstate") else _internal(e))
-
-        def finalize(self):
-            return self.value()
-    return Window
-
-
 def register_window_aggregates(conn, ctx) -> set:
-    names = set()
-    for name, (nargs, cls) in python_aggregates().items():
-        conn.create_window_function("pgsvcw_" + name[len("pgsvc_"):], nargs, _window_class(ctx, cls))
-        names.add(name)
-    return names
+    """pgsvcw_<name>: each Python aggregate over a window frame (pgsvc.sql.functions.window_aggs)."""
+    return window_aggs.register_window_aggregates(conn, ctx, python_aggregates(ctx))

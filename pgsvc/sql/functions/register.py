@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 
 from pgsvc.sql.functions import datefuncs, fmt_funcs, ordered_set, rowsets
 from pgsvc.sql.functions.aggregates import register_aggregates
@@ -10,6 +9,7 @@ from pgsvc.sql.functions.context import FunctionContext, reporting_sql_errors
 from pgsvc.sql.functions.core_udfs import make_core_udfs
 from pgsvc.sql.functions.library_udfs import make_library_udfs
 from pgsvc.sql.types.storage import COLLATIONS
+from pgsvc.sqlite import sqlite3
 
 
 def all_udfs(ctx: FunctionContext) -> dict:

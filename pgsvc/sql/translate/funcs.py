@@ -19,6 +19,7 @@ from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.functions.engine_udfs import ORDERED_TARGETS, python_aggregates
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
 from pgsvc.sql.functions.signatures import FuncSig
+from pgsvc.sql.functions.window_aggs import window_call
 from pgsvc.sql.translate.ex import Ex, collate_clause, location, sql_literal
 from pgsvc.sql.translate.ordered_set import OrderedSetMixin
 from pgsvc.sql.types import oids as O
@@ -167,6 +168,11 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                        nested: bool = False) -> Ex:
         if nested and node.over is None:
             raise SqlError("42803", "aggregate function calls cannot be nested", position=pos)
+        if node.over is not None and node.agg_distinct:
+            raise SqlError("0A000", "DISTINCT is not implemented for window functions", position=pos)
+        if node.over is not None and node.agg_order:
+            raise SqlError("0A000", "aggregate ORDER BY is not implemented for window functions",
+                           position=pos)
         if node.agg_order and name in _ORDER_INSENSITIVE:
             node = _without_order(node)
         if node.agg_order:
@@ -177,19 +183,23 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                 raise SqlError("0A000", "DISTINCT in this aggregate is not supported", position=pos)
             head, _, tail = sql.partition("(")
             sql = f"{head}(DISTINCT {tail}"
+        filter_sql = None
         if node.agg_filter is not None:
             saved, self.agg_forbidden = self.agg_forbidden, "FILTER"
             try:
-                cond = self.bool_expr(node.agg_filter, "FILTER")
+                filter_sql = self.bool_expr(node.agg_filter, "FILTER").sql
             finally:
                 self.agg_forbidden = saved
-            sql += f" FILTER (WHERE {cond.sql})"
+            sql += f" FILTER (WHERE {filter_sql})"
         if node.over is not None:
             if self.in_window_ok is False:
                 raise SqlError("42P20", "window functions are not allowed in WHERE", position=pos)
             head = sql.split("(", 1)[0]
             if head.startswith("pgsvc_") and head in _PY_AGGREGATES:
-                sql = "pgsvcw_" + sql[len("pgsvc_"):]  # Python aggregates need a window variant
+                # a Python aggregate over a frame: never a Python window function (window_aggs)
+                args = [a.format(*sql_args) for a in _emitted_args(emit)]
+                return Ex(window_call(head, args, filter_sql, self.window_def(node.over), pos or 0), ret,
+                          name=name)
             sql += " OVER " + self.window_def(node.over)
             return Ex(sql, ret, name=name)
         if sig.kind == "window":
@@ -333,6 +343,27 @@ def _leftmost(node) -> int | None:
     while isinstance(node, ast.TypeCast) and location(node.arg) is not None:
         node = node.arg
     return location(node)
+
+
+def _emitted_args(emit: str) -> list[str]:
+    """The argument templates of an emitted call `name(a, b(c, d))`: split at its top-level
+    commas, outside parentheses and quotes."""
+    inner = emit[emit.index("(") + 1:emit.rindex(")")]
+    out, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(inner):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(inner[start:i].strip())
+            start = i + 1
+    tail = inner[start:].strip()
+    return out + [tail] if tail or out else out
 
 
 def _py_aggregates() -> set:

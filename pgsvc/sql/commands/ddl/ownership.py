@@ -8,7 +8,6 @@ types, and the other databases' files). The statements GRANT, REVOKE, ALTER SCHE
 from __future__ import annotations
 
 import os
-import sqlite3
 import urllib.parse
 
 from pglast import enums
@@ -21,6 +20,7 @@ from pgsvc.sql.catalog.authz import KIND_WORD, authz, denied, not_owner
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.pg_functions.catalog_funcs import table_is_visible
 from pgsvc.sql.types import usertypes as U
+from pgsvc.sqlite import sqlite3
 
 RS = enums.RoleSpecType
 
