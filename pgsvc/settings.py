@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from pgsvc import PG_COMPAT_VERSION, PG_COMPAT_VERSION_NUM
 from pgsvc.errors import INVALID_PARAMETER_VALUE, UNDEFINED_OBJECT, CANT_CHANGE_RUNTIME_PARAM, SqlError
+from pgsvc.sql.types.tzset import check_timezone
 
 POSTMASTER = "postmaster"
 SIGHUP = "sighup"
@@ -114,7 +115,7 @@ _DEFS = [
     Setting("DateStyle", "ISO, MDY", "string", USER, reported=True, normalize=_datestyle),
     Setting("IntervalStyle", "postgres", "enum", USER, reported=True,
             enum=("postgres", "postgres_verbose", "sql_standard", "iso_8601")),
-    Setting("TimeZone", "UTC", "string", USER, reported=True),
+    Setting("TimeZone", "UTC", "string", USER, reported=True, normalize=check_timezone),
     Setting("integer_datetimes", True, "bool", INTERNAL, reported=True),
     Setting("standard_conforming_strings", True, "bool", USER, reported=True),
     Setting("application_name", "", "string", USER, reported=True),

@@ -89,6 +89,7 @@ class Session(ExtendedQuery, ResultSending):
         self.in_batch = False  # extended protocol: an implicit transaction is open until Sync
         self.engine = None
         self._format_ctx = None
+        self._format_key: tuple = ()
         self._title_state = None
         self._timer_armed = False
         # Per-statement bytes and converters, built once and reused on every execution
@@ -290,8 +291,15 @@ class Session(ExtendedQuery, ResultSending):
         self.conn.flush()
 
     def format_context(self):
-        if self._format_ctx is None:
+        """The FormatContext of the settings in force, rebuilt when one of them changed by
+        any path (SET, set_config(), a ROLLBACK or COMMIT undoing SET LOCAL): text I/O of
+        results and parameters follows TimeZone, DateStyle & co. at once."""
+        get = self.settings.get
+        key = (get("DateStyle"), get("IntervalStyle"), get("TimeZone"), get("extra_float_digits"),
+               get("bytea_output"))
+        if self._format_ctx is None or key != self._format_key:
             self._format_ctx = T.FormatContext.from_settings(self.settings)
+            self._format_key = key
         return self._format_ctx
 
     # ------------------------------------------------------------ simple query

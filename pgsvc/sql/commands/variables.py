@@ -15,6 +15,9 @@ from pgsvc.sql.catalog.system.stats import check_may_read_setting, show_all
 from pgsvc.sql.commands import setrole
 from pgsvc.sql.commands.transactions import apply_txn_options, txn_options, warn
 from pgsvc.sql.statement import Result, Statement, utility_statement
+from pgsvc.sql.translate.typenames import type_from_typename
+from pgsvc.sql.types.interval import format_interval, parse_interval
+from pgsvc.sql.types.typmod import apply_typmod
 from pgsvc.sql.types import oids as O
 
 
@@ -96,10 +99,18 @@ def _set_value(args) -> str:
             parts.append(v.sval if isinstance(v, ast.String) else str(v.ival) if isinstance(v, ast.Integer)
                          else v.fval if isinstance(v, ast.Float) else ("on" if v.boolval else "off"))
         elif isinstance(a, ast.TypeCast) and isinstance(a.arg, ast.A_Const):
-            parts.append(_set_value([a.arg]))
+            parts.append(_interval_value(a) if isinstance(a.arg.val, ast.String) else _set_value([a.arg]))
         else:
             raise SqlError("0A000", "this SET value is not supported")
     return ", ".join(parts)
+
+
+def _interval_value(cast: ast.TypeCast) -> str:
+    """SET TIME ZONE INTERVAL '-08:00' HOUR TO MINUTE as guc.c's flatten_set_variable_args
+    passes it on: the literal read as an interval (with its typmod) and printed back."""
+    oid, typmod = type_from_typename(cast.typeName)
+    iv = apply_typmod(oid, parse_interval(cast.arg.val.sval), typmod)
+    return f"INTERVAL '{format_interval(iv)}'"
 
 
 def _apply_set(engine, name, value, local) -> Result:

@@ -52,7 +52,7 @@ def date_trunc(unit: str, us: int, with_tz: int, ctx: FunctionContext) -> int:
                 if step > 1:
                     y = (y - 1) // step * step + 1 if unit != "decade" else y - y % 10
     else:
-        raise SqlError("22023", f'unit "{unit}" not recognized for type timestamp')
+        raise SqlError("22023", f'unit "{unit}" not recognized for type {_KIND_NAMES[int(bool(with_tz))]}')
     local = (D.date2j(y, m, d) - D.POSTGRES_EPOCH_JDATE) * D.USECS_PER_DAY + tod
     if not with_tz:
         return local
@@ -71,6 +71,10 @@ def date_part(unit: str, value, kind: int, as_numeric: int, ctx: FunctionContext
             us = value
         if unit == "epoch":
             result = Decimal(us - (_offset(us, ctx, False))) / 10**6 + 946684800
+        elif unit in _ZONE_UNITS:
+            if kind != 1:
+                raise SqlError("0A000", f'unit "{unit}" not supported for type {_KIND_NAMES[kind]}')
+            result = _zone_part(_ZONE_UNITS[unit], _offset(us, ctx, True) // 1_000_000)
         else:
             local = us + _offset(us, ctx, kind == 1)
             days, tod = divmod(local, D.USECS_PER_DAY)
@@ -80,6 +84,21 @@ def date_part(unit: str, value, kind: int, as_numeric: int, ctx: FunctionContext
     if as_numeric:
         return format(result, "f")
     return float(result)
+
+
+_KIND_NAMES = {0: "timestamp without time zone", 1: "timestamp with time zone", 2: "date",
+               4: "time without time zone"}
+_ZONE_UNITS = {"timezone": "timezone", "timezone_h": "timezone_hour", "timezone_hour": "timezone_hour",
+               "timezone_m": "timezone_minute", "timezone_minute": "timezone_minute"}
+
+
+def _zone_part(unit: str, east: int) -> int:
+    """EXTRACT(TIMEZONE | TIMEZONE_HOUR | TIMEZONE_MINUTE): the session zone's offset east of
+    UTC at that instant (hours and minutes truncated toward zero, as C divides)."""
+    if unit == "timezone":
+        return east
+    sign, rest = (-1 if east < 0 else 1), abs(east)
+    return sign * (rest // 3600 if unit == "timezone_hour" else rest % 3600 // 60)
 
 
 def _field(unit, y, m, d, tod, days, ctx, kind):
@@ -99,7 +118,7 @@ def _field(unit, y, m, d, tod, days, ctx, kind):
     }
     fn = table.get(unit.rstrip("s") if unit not in table else unit)
     if fn is None:
-        raise SqlError("22023", f'unit "{unit}" not recognized for type timestamp')
+        raise SqlError("22023", f'unit "{unit}" not recognized for type {_KIND_NAMES.get(kind, "timestamp")}')
     return fn()
 
 

@@ -48,7 +48,7 @@ def timestamp_fields(us: int, ctx: FormatContext, with_tz: bool) -> Fields:
     sec, usec = divmod(rest, 1_000_000)
     tzn = None
     if with_tz:
-        tzn = abbrev or D.format_offset(offset)
+        tzn = D.format_offset(offset) if abbrev is None else abbrev
     return Fields(y, m, d, hour, minute, sec, usec, jd - D.date2j(y, 1, 1) + 1, (jd + 1) % 7,
                   offset, tzn)
 

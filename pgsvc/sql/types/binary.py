@@ -175,8 +175,7 @@ def _time_recv(data: bytes, typmod: int = -1) -> Any:
 def _timetz_recv(data: bytes, typmod: int = -1) -> _dt.time:
     _check_len(data, 12)
     us, zone = struct.unpack("!qi", data)
-    t = D.micros_to_time(us)
-    return t.replace(tzinfo=_dt.timezone(_dt.timedelta(seconds=-zone)))
+    return D.micros_to_timetz(us, -zone)
 
 
 def _interval_recv(data: bytes, typmod: int = -1) -> Interval:

@@ -8,12 +8,10 @@ pgsvc.settings.Settings with `FormatContext.from_settings`.
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pgsvc.errors import SqlError
+from pgsvc.sql.types.tzset import check_timezone, pg_tzset
 
 
 @dataclass(slots=True)
@@ -58,45 +56,12 @@ class FormatContext:
         return self.now or _dt.datetime.now(_dt.UTC)
 
 
-_OFFSET = re.compile(r"^([+-]?)(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?$")
-
-
 @lru_cache(maxsize=256)
 def resolve_timezone(name: str) -> _dt.tzinfo:
-    """A TimeZone setting as a tzinfo: zone names via zoneinfo, numeric offsets as PG.
-
-    A bare number (SET TIME ZONE -5, '+02:30') is hours east... PostgreSQL treats the
-    POSIX-style numeric setting as an offset *west* of UTC only in 'UTC+3'-like POSIX
-    strings; a plain number is hours east of UTC (ISO sign convention).
-    """
-    text = name.strip()
-    low = text.lower()
-    if low in ("utc", "gmt", "z", "zulu", "etc/utc", "universal", "uct"):
-        return _dt.UTC
-    m = _OFFSET.match(text)
-    if m:
-        return _fixed(m, east=True)
-    posix = re.match(r"^(?:UTC|GMT)([+-].*)$", text, re.I)
-    if posix:
-        m = _OFFSET.match(posix.group(1))
-        if m:
-            return _fixed(m, east=False)
-    try:
-        return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        for candidate in (text.upper(), text.title()):
-            try:
-                return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    raise SqlError("22023", f'invalid value for parameter "TimeZone": "{name}"')
-
-
-def _fixed(m: re.Match, east: bool) -> _dt.tzinfo:
-    sign = -1 if m.group(1) == "-" else 1
-    if not east:
-        sign = -sign
-    secs = int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60 + int(m.group(4) or 0)
-    if secs >= 24 * 3600:
-        raise SqlError("22023", "time zone displacement out of range")
-    return _dt.timezone(_dt.timedelta(seconds=sign * secs))
+    """A TimeZone setting as a tzinfo. The setting holds the canonical name check_timezone
+    made of it (SET TIME ZONE -5 is '<-05>+05'), which pg_tzset reads back; a name that is
+    no zone is PostgreSQL's error for the setting."""
+    zone = pg_tzset(name)
+    if zone is None:
+        zone = pg_tzset(check_timezone(name))
+    return zone.tzinfo

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types.context import FormatContext
+from pgsvc.sql.types.tzset import fixed_offset, pg_tzset
 
 _MONTHS = {m.lower(): i + 1 for i, m in enumerate(D.MONTHS)}
 _MONTHS.update({"january": 1, "february": 2, "march": 3, "april": 4, "june": 6, "july": 7,
@@ -207,17 +207,22 @@ def _word(f: _Fields, tok: str, text: str, type_name: str) -> None:
         f.tz = _zone(tok, text, type_name)
 
 
+def zone_abbrev(name: str) -> int | None:
+    """The UTC offset (seconds east) of a time zone abbreviation date/time input knows
+    (lower-case name), or None."""
+    return _ABBREVS.get(name)
+
+
 def _zone(tok: str, text: str, type_name: str) -> _dt.tzinfo:
-    original = re.search(re.escape(tok), text, re.I)
-    name = original.group(0) if original else tok
-    for candidate in (name, "/".join(p.capitalize() for p in name.split("/")), name.upper()):
-        try:
-            return ZoneInfo(candidate)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-    if type_name in ("date",):
+    """A zone name in the input (DecodeDateTime): a word with '/', '+', '-' or a digit in it is
+    read by pg_tzset ('America/New_York', 'EST5EDT', 'UTC+3' in POSIX's sign); a bare word
+    that is no abbreviation is a syntax error."""
+    if tok.isalpha():
         raise _bad(type_name, text)
-    raise SqlError("22023", f'time zone "{name}" not recognized')
+    zone = pg_tzset(tok)
+    if zone is None:
+        raise SqlError("22023", f'time zone "{tok}" not recognized')
+    return zone.tzinfo
 
 
 def _assign_numbers(f: _Fields, numbers: list[str], ctx: FormatContext, text: str,
@@ -376,6 +381,16 @@ def parse_time_micros(text: str, ctx: FormatContext, with_tz: bool = False):
     if not with_tz:
         return us
     tz = f.tz
+    if tz is not None and not isinstance(tz, int):
+        # a zone named in the input (DecodeTimeOnly): one that has always had one offset
+        # needs no date; otherwise the date given decides, and without one it is an error
+        fixed = fixed_offset(tz)
+        if fixed is not None:
+            return us, fixed
+        if f.year is None or f.month is None or f.day is None:
+            raise _bad(type_name, text)
+        local = _ymd_days(f, text, type_name) * D.USECS_PER_DAY + us
+        return us, (local - to_utc(local, tz, ctx)) // 1_000_000
     if tz is None:
         tz = ctx.tzinfo
     if not isinstance(tz, int):

@@ -111,9 +111,41 @@ def micros_to_timestamp(us: int, aware: bool):
     return base + _dt.timedelta(microseconds=us)
 
 
+class TimeTz24:
+    """timetz 24:00:00 (datetime.time stops at 23:59:59.999999): its microseconds and the
+    zone's offset, read as a time value's are (utcoffset())."""
+
+    __slots__ = ("micros", "offset")
+
+    def __init__(self, micros: int, offset: int) -> None:
+        self.micros, self.offset = micros, offset
+
+    def utcoffset(self) -> _dt.timedelta:
+        return _dt.timedelta(seconds=self.offset)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, TimeTz24) and (self.micros, self.offset) == (other.micros, other.offset)
+
+    def __hash__(self) -> int:
+        return hash((self.micros, self.offset))
+
+    def __repr__(self) -> str:
+        return f"TimeTz24({self.micros}, {self.offset})"
+
+
+def micros_to_timetz(us: int, offset: int):
+    """A timetz value: a datetime.time with its fixed offset (seconds east), or TimeTz24."""
+    t = micros_to_time(us)
+    if isinstance(t, int):
+        return TimeTz24(t, offset)
+    return t.replace(tzinfo=_dt.timezone(_dt.timedelta(seconds=offset)))
+
+
 def time_to_micros(value) -> int:
     if isinstance(value, int):
         return value
+    if isinstance(value, TimeTz24):
+        return value.micros
     return ((value.hour * 60 + value.minute) * 60 + value.second) * 1_000_000 + value.microsecond
 
 
@@ -184,14 +216,15 @@ def format_offset(seconds: int, iso: bool = True) -> str:
 
 
 def format_timetz(value) -> str:
-    offset = value.utcoffset() if isinstance(value, _dt.time) else None
+    offset = value.utcoffset() if isinstance(value, (_dt.time, TimeTz24)) else None
     secs = int(offset.total_seconds()) if offset is not None else 0
     return _time_text(time_to_micros(value)) + format_offset(secs)
 
 
 def local_fields(us: int, ctx: FormatContext, with_tz: bool):
-    """(y, m, d, micros of day, utc offset seconds, zone abbreviation) in the session zone."""
-    offset, abbrev = 0, ""
+    """(y, m, d, micros of day, utc offset seconds, zone abbreviation) in the session zone
+    (the abbreviation may be empty, as the POSIX zone '-02:00' has it; None without one)."""
+    offset, abbrev = 0, None
     if with_tz:
         probe = None
         days = us // USECS_PER_DAY
@@ -199,7 +232,7 @@ def local_fields(us: int, ctx: FormatContext, with_tz: bool):
             utc = POSTGRES_EPOCH_UTC + _dt.timedelta(microseconds=us)
             local = utc.astimezone(ctx.tzinfo)
             offset = int(local.utcoffset().total_seconds())
-            abbrev = local.tzname() or ""
+            abbrev = local.tzname()
         elif days > 0:
             # beyond 9999: the zone's rules repeat with the Gregorian calendar's 400-year
             # cycle (PostgreSQL extends the last rule the same way), so shift into range
@@ -211,7 +244,7 @@ def local_fields(us: int, ctx: FormatContext, with_tz: bool):
             probe = _dt.datetime(1, 1, 2, tzinfo=_dt.UTC).astimezone(ctx.tzinfo)
         if probe is not None:
             offset = int(probe.utcoffset().total_seconds())
-            abbrev = probe.tzname() or ""
+            abbrev = probe.tzname()
         us += offset * 1_000_000
     days, tod = divmod(us, USECS_PER_DAY)
     y, m, d = j2date(days + POSTGRES_EPOCH_JDATE)
@@ -227,13 +260,11 @@ def format_timestamp(value, ctx: FormatContext, with_tz: bool = False) -> str:
     y, m, d, tod, offset, abbrev = local_fields(us, ctx, with_tz)
     style = ctx.date_output
     time_text = _time_text(tod)
-    if abbrev and (abbrev[0] in "+-" or abbrev.startswith("UTC") and len(abbrev) > 3):
-        abbrev = format_offset(offset)
     if style == "ISO":
         date_text, bc = _date_part(y, m, d, ctx)
         tz = format_offset(offset) if with_tz else ""
         return f"{date_text} {time_text}{tz}{bc}"
-    tz = f" {abbrev or format_offset(offset)}" if with_tz else ""
+    tz = f" {format_offset(offset) if abbrev is None else abbrev}" if with_tz else ""
     if style == "Postgres":
         year, bc = _year_text(y)
         dow = DAYS[(date2j(y, m, d) + 1) % 7]

@@ -82,10 +82,9 @@ def timetz_to_sqlite(v: _dt.time) -> str:
     return f"{D.time_to_micros(v)} {int(offset.total_seconds()) if offset else 0}"
 
 
-def timetz_from_sqlite(v: str) -> _dt.time:
+def timetz_from_sqlite(v: str):
     us, off = (int(x) for x in v.split())
-    t = D.micros_to_time(us)
-    return t.replace(tzinfo=_dt.timezone(_dt.timedelta(seconds=off)))
+    return D.micros_to_timetz(us, off)
 
 
 def uuid_to_sqlite(v: Any) -> str:

