@@ -76,6 +76,8 @@ def lift_literals(sql: str, tokens: list) -> tuple[str, list[tuple[str, str, int
         if tok.name == "ICONST":
             kind = "i"
         elif tok.name == "FCONST":
+            if text in _NEGATED_BOUNDS and _follows_minus(tokens, tok):
+                return None  # PostgreSQL's grammar folds -2147483648 into an int4 constant
             kind = _float_kind(text)
         elif tok.name == "SCONST":
             if not text.startswith("'") or not text.endswith("'"):
@@ -91,6 +93,17 @@ def lift_literals(sql: str, tokens: list) -> tuple[str, list[tuple[str, str, int
         return None
     out.append(sql[pos:tokens[-1].end + 1])
     return "".join(out), literals
+
+
+# integer literals one past int4's and int8's maximum: negated by the grammar (doNegate)
+# they are the minimum of the smaller type, a type a lifted $n would not get
+_NEGATED_BOUNDS = ("2147483648", "9223372036854775808")
+
+
+def _follows_minus(tokens: list, tok) -> bool:
+    """Whether the token before `tok` is a '-' (unary or not: then the text is not lifted)."""
+    i = tokens.index(tok)
+    return i > 0 and tokens[i - 1].name == "ASCII_45"
 
 
 def _float_kind(text: str) -> str:

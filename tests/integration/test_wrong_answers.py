@@ -171,3 +171,63 @@ def test_timetz_and_time_keep_24_00(conns):
            for c in (ours, ref)]
     assert [[r.get_value(i, j) for i in range(r.ntuples) for j in range(2)] for r in got][0] == \
            [[r.get_value(i, j) for i in range(r.ntuples) for j in range(2)] for r in got][1]
+
+
+# --- unary minus and plus ---------------------------------------------------------------------
+
+SIGNED = [
+    "-1267650600228229401496703205376", "-1267650600228229401496703205376.5", "+1267650600228229401496703205376",
+    "-(1267650600228229401496703205376::numeric)", "-'1267650600228229401496703205376'::numeric",
+    "-9223372036854775808", "-2147483648", "- 2147483648", "1 -2147483648", "-32768", "-(-2147483648)",
+    "-9223372036854775807", "-9223372036854775809", "- 9223372036854775808", "2 - 9223372036854775808",
+    "-'NaN'::float8", "-'NaN'::float4", "-'NaN'::numeric", "+'NaN'::float8", "@'NaN'::float8", "@'NaN'::float4",
+    "@'NaN'::numeric", "-'inf'::float8", "-'-inf'::float4", "-'-inf'::numeric", "@'-inf'::float8",
+    "-0.0::float8", "-(0::float4)", "-0::numeric", "-0.0", "@-0.0::float8", "-(1.5::float4)",
+    "-1.17549435e-38::float4", "-1.5e-45::float4", "-1e308::float8", "@-1267650600228229401496703205376.5",
+    "-(-9223372036854775808::int8)", "-(-2147483648::int4)", "-(-32768::int2)", "@(-32768::int2)",
+    "@(-9223372036854775808::int8)", "+(-32768::int2)", "-interval '1 day 2 hours'", "-1e400::float8",
+    "1e400::float8", "1e-400::float8", "1e39::float4", "-1e39::float4", "1e-50::float4", "1e-40::float4",
+    "3.4028235e38::float4", "3.4028236e38::float4", "1e300::float8::float4", "1e-300::float8::float4",
+    "'inf'::float8::float4", "1e-40::float8::float4", "'NaN'::numeric::float4", "'-inf'::numeric::float8",
+    "- '5'", "+ '5'", "@ '5'", "~ '5'", "-NULL", "-'1'::money",
+]
+
+
+@pytest.mark.parametrize("expr", SIGNED)
+def test_unary_minus_and_plus(conns, expr):
+    same(conns, f"SELECT {expr}, pg_typeof({expr})")
+    # through the extended protocol (literals lifted into parameters)
+    same(conns, f"SELECT {expr} AS v WHERE %s = 1", (1,))
+
+
+def test_unary_minus_over_columns(conns):
+    same(conns, "SELECT x, -x, @x, +x FROM (VALUES ('NaN'::float8), ('-0'), ('1e308'), ('-inf'), (NULL)) v(x)")
+    same(conns, "SELECT x, -x, @x, +x FROM (VALUES ('NaN'::float4), ('-0'), ('3e38'), ('inf'), (NULL)) v(x)")
+    same(conns, "SELECT x, -x, @x FROM (VALUES ('NaN'::numeric), ('-0'), ('1e-100'), "
+                "('-12345678901234567890123456789012345.000100'), ('inf'), (NULL)) v(x)")
+    for typ, low in (("int2", "-32768"), ("int4", "-2147483648"), ("int8", "-9223372036854775808")):
+        same(conns, f"SELECT -x FROM (VALUES ({low}::{typ})) v(x)")
+        same(conns, f"SELECT @x FROM (VALUES ({low}::{typ})) v(x)")
+        same(conns, f"SELECT -x, @x, +x FROM (VALUES ({low}::{typ} + 1), (NULL)) v(x)")
+
+
+# --- pg_typeof is regtype ---------------------------------------------------------------------
+
+def test_pg_typeof_is_regtype(conns):
+    same(conns, "SELECT pg_typeof(1), pg_typeof(1)::text, pg_typeof(1) = 'integer'::regtype, pg_typeof('x'), "
+                "pg_typeof(NULL), pg_typeof(array[1.5]), pg_typeof(now()), pg_typeof(pg_typeof(1)), "
+                "pg_typeof(1)::oid, pg_typeof(1) || 'x', pg_typeof(1)::regtype::oid::int")
+    same(conns, "SELECT pg_typeof(x), count(*) FROM (VALUES (1::int2), (2::int2)) v(x) GROUP BY 1")
+    same(conns, "SELECT 5, -5 AS m, count(*) FROM (VALUES (1), (2)) v(x) GROUP BY 1, 2")
+    for conn in conns:
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS typed (t regtype)")
+        conn.execute("DELETE FROM typed")
+        conn.execute("INSERT INTO typed VALUES ('int4'), (pg_typeof(1.5)), (pg_typeof(%s::text))", ("a",))
+    same(conns, "SELECT t, t::oid FROM typed ORDER BY t::oid")
+    # binary results and the RowDescription's type OID (2206)
+    got = []
+    for conn in conns:
+        res = conn.pgconn.exec_params(b"SELECT pg_typeof(1), pg_typeof('a'::text)", [], result_format=1)
+        got.append((res.ftype(0), res.ftype(1), res.get_value(0, 0), res.get_value(0, 1)))
+    assert got[0] == got[1]
+    same(conns, "SELECT pg_typeof(%s), pg_typeof(%s::int8)", (1.5, 7))

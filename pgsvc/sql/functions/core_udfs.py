@@ -273,6 +273,19 @@ def interval_mul(iv: Interval, factor: float) -> Interval:
     return Interval(whole_months, whole_days, int(round(us)))
 
 
+def _float_neg(x):
+    """float4um/float8um over the stored form: 'NaN' (text) stays NaN, 0 becomes -0."""
+    if isinstance(x, str):
+        return x if x == "NaN" else -float(x)
+    return -float(x)
+
+
+def _float_abs(x):
+    if isinstance(x, str):
+        return x if x == "NaN" else abs(float(x))
+    return abs(float(x))
+
+
 def make_core_udfs(ctx: FunctionContext) -> dict:
     def fmt():
         return ctx.format_context()
@@ -301,8 +314,11 @@ def make_core_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_numeric_mul": (2, _numeric_op(lambda x, y: CTX.multiply(x, y))),
         "pgsvc_numeric_div": (2, numeric_div),
         "pgsvc_numeric_mod": (2, numeric_mod),
-        "pgsvc_numeric_neg": (1, nullsafe(lambda a: num_out(-dec(a)) if dec(a) == dec(a) else "NaN")),
-        "pgsvc_numeric_abs": (1, nullsafe(lambda a: num_out(abs(dec(a))))),
+        # copy_negate/copy_abs: exact (unary minus and abs() round to the context's 28 digits)
+        "pgsvc_numeric_neg": (1, nullsafe(lambda a: "NaN" if dec(a).is_nan() else num_out(dec(a).copy_negate()))),
+        "pgsvc_numeric_abs": (1, nullsafe(lambda a: "NaN" if dec(a).is_nan() else num_out(dec(a).copy_abs()))),
+        "pgsvc_float_neg": (1, nullsafe(_float_neg)),
+        "pgsvc_float_abs": (1, nullsafe(_float_abs)),
         "pgsvc_numeric_cmp": (2, nullsafe(numeric_cmp)),
         "pgsvc_numeric_pow": (2, nullsafe(lambda a, b: num_out(_numeric_power(dec(a), dec(b))))),
         "pgsvc_float_div": (2, float_div),

@@ -452,7 +452,7 @@ def to_number(text: str, fmt: str) -> Decimal:
     if p.is_multi and p.multi:
         # PostgreSQL multiplies by power(10, -multi), whose result carries 16 decimals
         value = value * Decimal(1).scaleb(-p.multi).quantize(Decimal(1).scaleb(-16))
-    return -value if r.sign == "-" else value
+    return value.copy_negate() if r.sign == "-" else value
 
 
 class _Reader:

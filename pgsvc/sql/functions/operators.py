@@ -84,9 +84,9 @@ def _float_numeric_arithmetic(add) -> None:
         for op in ("+", "-", "*"):
             add(op, f, f, f, f"({{0}} {op} {{1}})")
         add("/", f, f, f, "pgsvc_float_div({0}, {1})")
-        add("-", 0, f, f, "(-{0})")
+        add("-", 0, f, f, "pgsvc_float_neg({0})")  # NaN is stored as 'NaN', -0 stays -0
         add("+", 0, f, f, "{0}")
-        add("@", 0, f, f, "abs({0})")
+        add("@", 0, f, f, "pgsvc_float_abs({0})")
     for op in ("+", "-", "*"):
         add(op, O.FLOAT4, O.FLOAT8, O.FLOAT8, f"({{0}} {op} {{1}})")
         add(op, O.FLOAT8, O.FLOAT4, O.FLOAT8, f"({{0}} {op} {{1}})")

@@ -104,6 +104,10 @@ def cast_value(value: Any, src: int, dst: int, ctx: FormatContext, typmod: int =
     if dst in (O.FLOAT4, O.FLOAT8) and src in (O.INT2, O.INT4, O.INT8, O.NUMERIC, O.FLOAT4,
                                                O.FLOAT8):
         f = float(value)
+        if src == O.NUMERIC and value.is_finite():
+            return _numeric_to_float(value, f, dst)
+        if dst == O.FLOAT4 and src == O.FLOAT8:
+            return _float8_to_float4(f)
         return to_float4(f) if dst == O.FLOAT4 else f
     if dst == O.BOOL and src in (O.INT4,):
         return value != 0
@@ -112,6 +116,28 @@ def cast_value(value: Any, src: int, dst: int, ctx: FormatContext, typmod: int =
         text = text.rstrip(" ")
     result = text_decoder(dst, ctx)(text, -1)
     return apply_typmod(dst, result, typmod, explicit=True) if typmod >= 0 else result
+
+
+def _numeric_to_float(value: Decimal, f: float, dst: int) -> float:
+    """numeric_float8/numeric_float4: the numeric's text read by float8in/float4in, whose
+    overflow (or underflow to zero) is an error naming that text."""
+    if dst == O.FLOAT4:
+        f = to_float4(f)
+    if f in (float("inf"), float("-inf")) or (f == 0 and value != 0):
+        name = "real" if dst == O.FLOAT4 else "double precision"
+        raise SqlError("22003", f'"{format_numeric(value)}" is out of range for type {name}')
+    return f
+
+
+def _float8_to_float4(f: float) -> float:
+    """dtof: a finite float8 beyond real's range is an overflow, a nonzero one that rounds
+    to zero an underflow."""
+    result = to_float4(f)
+    if result in (float("inf"), float("-inf")) and f == f and f not in (float("inf"), float("-inf")):
+        raise SqlError("22003", "value out of range: overflow")
+    if result == 0 and f != 0:
+        raise SqlError("22003", "value out of range: underflow")
+    return result
 
 
 def _float_to_numeric(value: float, src: int) -> Decimal:

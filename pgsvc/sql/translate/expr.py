@@ -52,8 +52,12 @@ class ExprMixin:
         raise SqlError("0A000", "bit string constants are not supported")
 
     def float_const(self, text: str) -> Ex:
+        """A Float constant (parse_node.c's make_const): an integer that fits int4 (only
+        -2147483648, which the grammar folds from a negated literal) or int8, else numeric."""
         if text.lstrip("-").isdigit():
             n = int(text)
+            if -2**31 <= n < 2**31:
+                return Ex(str(n), O.INT4)
             if -2**63 <= n < 2**63:
                 return Ex(str(n), O.INT8)
         return Ex(sql_literal(format_numeric(Decimal(text))), O.NUMERIC)

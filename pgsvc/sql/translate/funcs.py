@@ -20,10 +20,10 @@ from pgsvc.sql.functions.engine_udfs import ORDERED_TARGETS, python_aggregates
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.functions.window_aggs import window_call
-from pgsvc.sql.translate.ex import Ex, collate_clause, location, sql_literal
+from pgsvc.sql.translate.ex import Ex, collate_clause, location
 from pgsvc.sql.translate.ordered_set import OrderedSetMixin
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.pg_type import find_oid, format_type
+from pgsvc.sql.types.pg_type import find_oid
 
 
 _SEQ_FUNCS = {"nextval", "currval", "setval", "lastval"}
@@ -55,9 +55,8 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         if name in _SEQ_FUNCS:
             return self.sequence_call(name, node, pos)
         if name == "pg_typeof" and len(node.args or ()) == 1:
-            arg = self.expr(node.args[0])
-            return Ex(sql_literal(format_type(arg.oid, None) if arg.oid != O.UNKNOWN else "unknown"), O.TEXT,
-                      name="pg_typeof")
+            arg = self.expr(node.args[0])  # regtype: the OID, printed by regtypeout
+            return Ex(str(arg.oid), O.REGTYPE, name="pg_typeof")
         if name in ("generate_series", "unnest", "regexp_matches"):
             raise SqlError("0A000", f"{name}() in the select list is not supported here (use it in FROM)",
                            position=pos)

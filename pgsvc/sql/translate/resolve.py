@@ -95,11 +95,30 @@ def resolve_operator(name: str, left: int, right: int, position: int | None = No
     if enum_op is not None:
         return enum_op
     cands = [c for c in operator_candidates(name) if (c.left_oid == 0) == (left == 0)]
+    if not left and right == O.UNKNOWN:
+        return _prefix_on_unknown(name, cands, position)
     found = _select(cands, [left, right] if left else [right],
                     lambda c: [c.left_oid, c.right_oid] if left else [c.right_oid])
     if found is None:
         raise _no_operator(name, left, right, position)
     return found
+
+
+def _prefix_on_unknown(name: str, cands: list, position: int | None) -> F.OperSig:
+    """A prefix operator over an untyped literal (- '5'): parse_oper.c's rule for unknown
+    inputs: the string category if a candidate takes it, else the one category all
+    candidates share (then its preferred type), else the choice is ambiguous."""
+    if not cands:
+        raise _no_operator(name, 0, O.UNKNOWN, position)
+    cats = {category(c.right_oid) for c in cands}
+    want = "S" if "S" in cats else cats.pop() if len(cats) == 1 else None
+    chosen = [c for c in cands if category(c.right_oid) == want]
+    preferred = [c for c in chosen if is_preferred(c.right_oid)]
+    chosen = preferred or chosen
+    if len(chosen) != 1:
+        raise SqlError("42725", f"operator is not unique: {name} unknown", position=position,
+                       hint="Could not choose a best candidate operator. You might need to add explicit type casts.")
+    return chosen[0]
 
 
 _ENUM_FUNCTIONS = ("min", "max", "enum_first", "enum_last", "enum_range")  # anyenum (translate.enumfuncs)

@@ -9,7 +9,7 @@ names and types.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pglast import ast, enums
 
@@ -260,7 +260,9 @@ class SelectMixin:
                         continue
                     raise
             out.append(self.expr(g))
-        return out
+        # SQLite reads an integer literal in GROUP BY as a column position: a constant
+        # (SELECT 5 ... GROUP BY 1, a regtype's OID) is grouped as the value it is
+        return [replace(e, sql=f"CAST({e.sql} AS INTEGER)") if e.sql.lstrip("+-").isdigit() else e for e in out]
 
     def check_grouping(self, targets: list[Ex], group: list[Ex]) -> None:
         grouped = {g.sql for g in group}

@@ -133,7 +133,7 @@ def numeric_recv(data: bytes) -> Decimal:
     exponent = (weight - ndigits + 1) * 4
     value = Decimal(total).scaleb(exponent, context=CTX)
     if sign == _NEG:
-        value = -value
+        value = value.copy_negate()  # exact: unary minus would round to 28 digits
     return value.quantize(Decimal(1).scaleb(-scale), context=CTX)
 
 
