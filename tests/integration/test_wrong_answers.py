@@ -231,3 +231,29 @@ def test_pg_typeof_is_regtype(conns):
         got.append((res.ftype(0), res.ftype(1), res.get_value(0, 0), res.get_value(0, 1)))
     assert got[0] == got[1]
     same(conns, "SELECT pg_typeof(%s), pg_typeof(%s::int8)", (1.5, 7))
+
+
+# --- float arithmetic: real's precision, NaN, infinities, overflow ------------------------------
+
+FLOAT_EXPRS = [
+    "1::float4/3::float4", "array[1::float4/3::float4]", "1::float4/3::float4 = 0.33333334::float4",
+    "0.1::float4 + 0.2::float4", "0.1::float4 * 3::float4", "1e38::float4 * 10::float4", "1e-45::float4 / 2::float4",
+    "1e308::float8 * 10", "'inf'::float8 * 10", "'nan'::float8 + 1", "'inf'::float8 - 'inf'::float8",
+    "0 * 'inf'::float8", "'nan'::float8 / 0", "'inf'::float8 / 'inf'", "1e-308::float8 * 1e-10::float8",
+    "1e-308::float8 * 1e-100::float8", "1e-308::float8 / 1e100::float8", "1 / 'inf'::float8", "1::float8 / 0",
+    "0.1::float4 + 0.2::float8", "1::float4 / 2::float8", "1::float4 / 2", "3::float4 - 'nan'::float8",
+]
+
+
+@pytest.mark.parametrize("expr", FLOAT_EXPRS)
+def test_float_arithmetic(conns, expr):
+    same(conns, f"SELECT {expr}, pg_typeof({expr})")
+
+
+def test_float_aggregates(conns):
+    for rows in ("(0.1::float4), (0.2::float4)", "(0.1::float4), ('nan'::float4)", "(1::float8), ('nan'::float8)",
+                 "(1e308::float8), (1e308::float8)", "('inf'::float8), ('-inf'::float8)",
+                 "(1e200::float8), (-1e200::float8)", "(NULL::float8)", "(-0.0::float8)", "(1::float8), (2), (4)"):
+        same(conns, f"SELECT sum(x), avg(x), max(x), min(x), pg_typeof(sum(x)) FROM (VALUES {rows}) v(x)")
+    same(conns, "SELECT sum(x) OVER (ORDER BY x), avg(x) OVER () FROM (VALUES (1::float8), (2), (3.5)) v(x)")
+    same(conns, "SELECT array_agg(x / 3), array_agg(x) FROM (VALUES (1::float4), (0.1::float4)) v(x)")

@@ -15,7 +15,7 @@ from decimal import Decimal, localcontext
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.context import FunctionContext, raise_sql
 from pgsvc.sql.functions.signatures import FuncSig
-from pgsvc.sql.functions.core_udfs import div_scale
+from pgsvc.sql.functions.core_udfs import div_scale, float_op
 from pgsvc.sql.functions.regr import aggregate_classes, regr_sigs
 from pgsvc.sql.functions.values import dec, num_out
 from pgsvc.sql.types import oids as O
@@ -41,8 +41,9 @@ def _agg_sigs() -> list[FuncSig]:
     f("sum", [O.NUMERIC], O.NUMERIC, "pgsvc_sum_numeric({0})")
     f("avg", [O.NUMERIC], O.NUMERIC, "pgsvc_avg_numeric({0})")
     for t in (O.FLOAT4, O.FLOAT8):
-        f("sum", [t], t, "sum({0})")  # SQLite's sum: NULL over no (non-null) rows, as PostgreSQL
-        f("avg", [t], O.FLOAT8, "avg({0})")
+        # float4pl/float8pl per row (NaN stored as 'NaN', overflow errors, real's rounding)
+        f("sum", [t], t, f"pgsvc_sum_float({{0}}, {int(t == O.FLOAT4)})")
+        f("avg", [t], O.FLOAT8, "pgsvc_avg_float({0})")
     f("sum", [O.INTERVAL], O.INTERVAL, "pgsvc_sum_interval({0})")
     for name in ("min", "max"):
         for t in (O.INT2, O.INT4, O.INT8, O.FLOAT4, O.FLOAT8, O.TEXT, O.DATE, O.TIMESTAMP,
@@ -100,6 +101,54 @@ class SumNumeric:
 
     def finalize(self):
         return None if self.total is None else num_out(self.total)
+
+
+class SumFloat:
+    """sum(float4/float8): float4pl/float8pl row by row (pgsvc_float_op)."""
+
+    def __init__(self):
+        self.total = None
+
+    def step(self, v, real):
+        if v is not None:
+            if self.total is None:  # the first input is the state (strict, no initial value)
+                self.total = v if v == "NaN" else float(v)
+            else:
+                self.total = float_op(self.total, v, "+", real)
+
+    def finalize(self):
+        return self.total
+
+
+class AvgFloat:
+    """avg(float4/float8): float8_accum's N, Sx, Sxx (whose overflow is an error, as in
+    PostgreSQL) and float8_avg's Sx / N."""
+
+    def __init__(self):
+        self.n, self.sx, self.sxx = 0.0, 0.0, 0.0
+
+    def step(self, v):
+        if v is None:
+            return
+        x = math.nan if v == "NaN" else float(v)
+        old_n, old_sx = self.n, self.sx
+        self.n += 1.0
+        self.sx += x
+        if old_n > 0.0:
+            tmp = x * self.n - self.sx
+            self.sxx += tmp * tmp / (self.n * old_n)
+            if math.isinf(self.sx) or math.isinf(self.sxx):
+                if not math.isinf(old_sx) and not math.isinf(x):
+                    raise SqlError("22003", "value out of range: overflow")
+                self.sxx = math.nan
+        elif math.isnan(x) or math.isinf(x):
+            self.sxx = math.nan
+
+    def finalize(self):
+        if self.n == 0.0:
+            return None
+        avg = self.sx / self.n
+        return "NaN" if avg != avg else avg
 
 
 class AvgNumeric:
@@ -313,6 +362,7 @@ def _guarded(ctx: FunctionContext, cls):
 def register_aggregates(conn: sqlite3.Connection, ctx: FunctionContext) -> None:
     aggs = {"pgsvc_sum_numeric": (1, SumNumeric), "pgsvc_avg_numeric": (1, AvgNumeric),
             "pgsvc_sum_interval": (1, SumInterval), "pgsvc_array_agg": (1, ArrayAgg),
+            "pgsvc_sum_float": (2, SumFloat), "pgsvc_avg_float": (1, AvgFloat),
             "pgsvc_json_agg": (1, JsonAgg), "pgsvc_jsonb_agg": (1, JsonbAgg),
             "pgsvc_json_object_agg": (2, JsonObjectAgg),
             "pgsvc_jsonb_object_agg": (2, JsonbObjectAgg),

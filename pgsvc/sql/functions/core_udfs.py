@@ -9,6 +9,7 @@ becomes ctx.pending_error (see context.py).
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from decimal import Decimal
 from functools import lru_cache
@@ -21,6 +22,7 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.dateparse import to_utc
 from pgsvc.sql.types.interval import Interval, justify_hours
 from pgsvc.sql.types.numeric import CTX, NAN, dscale, round_to_scale
+from pgsvc.sql.types.scalars import to_float4
 from pgsvc.sql.types.storage import interval_from_sqlite, interval_to_sqlite
 from pgsvc.sql.types.textio import text_decoder, text_encoder
 
@@ -273,6 +275,43 @@ def interval_mul(iv: Interval, factor: float) -> Interval:
     return Interval(whole_months, whole_days, int(round(us)))
 
 
+_INF = float("inf")
+
+
+def _float_operand(x) -> float:
+    return math.nan if isinstance(x, str) and x == "NaN" else float(x)
+
+
+def float_op(a, b, op: str, real: int):
+    """A float4/float8 operator over the stored forms (NULL, 'NaN' or a number), as float.c:
+    inf - inf and 0 * inf are NaN, a finite overflow or a nonzero underflow of a product or
+    quotient is an error, division by zero is an error, real rounds to single precision."""
+    if a is None or b is None:
+        return None
+    x, y = _float_operand(a), _float_operand(b)
+    if op == "+":
+        r = x + y
+    elif op == "-":
+        r = x - y
+    elif op == "*":
+        r = x * y
+    else:
+        if y == 0.0:
+            if x != x:
+                return "NaN"
+            raise SqlError("22012", "division by zero")
+        r = x / y
+    if real:
+        r = to_float4(r)
+    if r != r:
+        return "NaN"
+    if (r == _INF or r == -_INF) and -_INF < x < _INF and -_INF < y < _INF:
+        raise SqlError("22003", "value out of range: overflow")
+    if r == 0.0 and op in "*/" and x != 0.0 and (op == "/" or y != 0.0) and -_INF < y < _INF:
+        raise SqlError("22003", "value out of range: underflow")
+    return r
+
+
 def _float_neg(x):
     """float4um/float8um over the stored form: 'NaN' (text) stays NaN, 0 becomes -0."""
     if isinstance(x, str):
@@ -318,6 +357,7 @@ def make_core_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_numeric_neg": (1, nullsafe(lambda a: "NaN" if dec(a).is_nan() else num_out(dec(a).copy_negate()))),
         "pgsvc_numeric_abs": (1, nullsafe(lambda a: "NaN" if dec(a).is_nan() else num_out(dec(a).copy_abs()))),
         "pgsvc_float_neg": (1, nullsafe(_float_neg)),
+        "pgsvc_float_op": (4, float_op),
         "pgsvc_float_abs": (1, nullsafe(_float_abs)),
         "pgsvc_numeric_cmp": (2, nullsafe(numeric_cmp)),
         "pgsvc_numeric_pow": (2, nullsafe(lambda a, b: num_out(_numeric_power(dec(a), dec(b))))),

@@ -80,16 +80,18 @@ def _integer_arithmetic(add) -> None:
 
 
 def _float_numeric_arithmetic(add) -> None:
+    # float.c's float4pl/float8pl & co.: NaN is stored as 'NaN' (SQLite's arithmetic reads it
+    # as 0 and turns inf - inf into NULL), an overflow or underflow of finite operands is an
+    # error, and real's results are rounded to single precision (pgsvc_float_op's last argument)
     for f in (O.FLOAT4, O.FLOAT8):
-        for op in ("+", "-", "*"):
-            add(op, f, f, f, f"({{0}} {op} {{1}})")
-        add("/", f, f, f, "pgsvc_float_div({0}, {1})")
+        for op in ("+", "-", "*", "/"):
+            add(op, f, f, f, f"pgsvc_float_op({{0}}, {{1}}, '{op}', {int(f == O.FLOAT4)})")
         add("-", 0, f, f, "pgsvc_float_neg({0})")  # NaN is stored as 'NaN', -0 stays -0
         add("+", 0, f, f, "{0}")
         add("@", 0, f, f, "pgsvc_float_abs({0})")
-    for op in ("+", "-", "*"):
-        add(op, O.FLOAT4, O.FLOAT8, O.FLOAT8, f"({{0}} {op} {{1}})")
-        add(op, O.FLOAT8, O.FLOAT4, O.FLOAT8, f"({{0}} {op} {{1}})")
+    for op in ("+", "-", "*", "/"):
+        add(op, O.FLOAT4, O.FLOAT8, O.FLOAT8, f"pgsvc_float_op({{0}}, {{1}}, '{op}', 0)")
+        add(op, O.FLOAT8, O.FLOAT4, O.FLOAT8, f"pgsvc_float_op({{0}}, {{1}}, '{op}', 0)")
     add("^", O.FLOAT8, O.FLOAT8, O.FLOAT8, "pgsvc_float_pow({0}, {1})")
     for op, fn in (("+", "add"), ("-", "sub"), ("*", "mul"), ("/", "div"), ("%", "mod")):
         add(op, O.NUMERIC, O.NUMERIC, O.NUMERIC, f"pgsvc_numeric_{fn}({{0}}, {{1}})")
