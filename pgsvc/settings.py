@@ -84,6 +84,11 @@ _DEFS = [
     Setting("port", 5432, "int", POSTMASTER, minimum=1, maximum=65535),
     Setting("max_connections", 100, "int", POSTMASTER, minimum=1, maximum=10000),
     Setting("superuser_reserved_connections", 3, "int", POSTMASTER, minimum=0, maximum=1000),
+    # PostgreSQL 17's name and meaning (8 kB pages of LISTEN/NOTIFY queue); 32 MB here, not
+    # 8 GB: the queue is one shared-memory ring (pgsvc.supervisor.notify_queue)
+    Setting("max_notify_queue_pages", 4096, "int", POSTMASTER, minimum=64, maximum=1048576,
+            category="Resource Usage / Disk",
+            description="Sets the maximum number of allocated pages for NOTIFY / LISTEN queue."),
     Setting("unix_socket_directories", "/tmp", "string", POSTMASTER),
     Setting("unix_socket_group", "", "string", POSTMASTER),
     Setting("unix_socket_permissions", 0o777, "int", POSTMASTER, minimum=0, maximum=0o777),

@@ -50,6 +50,8 @@ def run_backend(ctx) -> int:
     conn = ClientConnection(ctx.sock)
     ctx.sock.setblocking(True)
     state.registry.my_slot = ctx.slot
+    if state.notify_queue is not None:
+        state.notify_queue.my_slot = ctx.slot
     if ctx.slot is not None:
         state.registry.set_pid(os.getpid())
     if ctx.sock.family != socket.AF_UNIX:

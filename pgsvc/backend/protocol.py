@@ -518,6 +518,11 @@ def encode_notice(notice: SqlNotice) -> bytes:
     return message(b"N", _error_fields(notice, notice.severity))
 
 
+def encode_notification(pid: int, channel: str, payload: str) -> bytes:
+    """NotificationResponse: a committed NOTIFY, sent between queries or before ReadyForQuery."""
+    return message(b"A", _I32.pack(pid) + _cstr(channel) + _cstr(payload))
+
+
 def encode_copy_in_response(ncols: int, binary: bool = False) -> bytes:
     fmt = 1 if binary else 0
     return message(b"G", struct.pack(f"!bh{ncols}h", fmt, ncols, *([fmt] * ncols)))

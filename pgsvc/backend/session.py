@@ -19,6 +19,7 @@ from pgsvc.backend import protocol as P
 from pgsvc.backend.conn import ClientConnection, ConnectionClosed
 from pgsvc.backend.copy_flow import CopyRunner
 from pgsvc.backend.extended import ExtendedQuery, Portal, PreparedStatement
+from pgsvc.backend.notifications import Notifications
 from pgsvc.backend.results import ResultSending
 from pgsvc.backend.signals import BackendSignals
 from pgsvc.backend.startup_options import apply_startup_options
@@ -97,6 +98,8 @@ class Session(ExtendedQuery, ResultSending):
         self._row_descriptions: dict[tuple, tuple] = {}
         self._encoder_cache: dict[tuple, tuple] = {}
         self._tags: dict[str, bytes] = {}
+        self.notifications = Notifications(ctx.state.notify_queue, db.oid, os.getpid(), self.send_notice,
+                                           self._wake_for_notifications)
         self.registry.set_identity(role.name, db.name, settings.show("application_name"))
 
     def open_engine(self) -> None:
@@ -114,6 +117,7 @@ class Session(ExtendedQuery, ResultSending):
             activity=self.registry.slots,
             signal_backend=self.signal_backend,
             count_transaction=self.registry.count_transaction,
+            notifications=self.notifications,
         )
         try:
             self.engine = Engine(info)
@@ -140,7 +144,7 @@ class Session(ExtendedQuery, ResultSending):
             self._close()
 
     def _wait_for_message(self) -> tuple[bytes, bytes]:
-        msg = self.conn.receive_message(timeout=self._idle_timeout(), on_wakeup=self._on_wakeup)
+        msg = self.conn.receive_message(timeout=self._idle_timeout(), on_wakeup=self._on_idle_wakeup)
         if msg is None:
             self._idle_timed_out()
         return msg
@@ -168,12 +172,18 @@ class Session(ExtendedQuery, ResultSending):
         # State first: whoever watches (pg_stat_activity, status) must never see a
         # backend that has already answered as still "active".
         self._set_state(_STATE_NAMES[status], None, status != "I")
+        if self.signals.notify and status == "I":
+            self._send_notifications()  # before ReadyForQuery, as PostgreSQL's PostgresMain
         self.conn.send(P.READY[status])
         self.conn.flush()
         if self.signals.terminate:
             raise FatalError(ADMIN_SHUTDOWN, "terminating connection due to administrator command")
 
     def _close(self) -> None:
+        try:
+            self.notifications.close()  # UNLISTEN * (the supervisor clears the row after a crash)
+        except Exception:  # the process is ending; the supervisor's reap clears it as well
+            pass
         if self.engine is not None:
             try:
                 self.engine.close()
@@ -195,6 +205,27 @@ class Session(ExtendedQuery, ResultSending):
             self.signals.reload = False
             self._reload()
         self.signals.cancel_reason = None  # a cancel while idle cancels nothing
+
+    def _on_idle_wakeup(self) -> None:
+        """A signal while waiting for the client's next message. A NOTIFY committed by
+        another backend reaches an idle listener at once (PostgreSQL's
+        ProcessClientReadInterrupt); inside a transaction or an unfinished extended-protocol
+        batch it waits for the ReadyForQuery that ends them."""
+        self._on_wakeup()
+        if self.signals.notify and not self.in_batch and self.engine.transaction_status() == "I":
+            self._send_notifications()
+            self.conn.flush()
+
+    def _wake_for_notifications(self) -> None:
+        """Our own commit appended notifications and we listen: deliver them before the
+        next ReadyForQuery (async.c sets the flag instead of signalling itself)."""
+        self.signals.notify = True
+
+    def _send_notifications(self) -> None:
+        self.signals.notify = False  # first: a signal arriving while we read sets it again
+        encode = P.encode_notification
+        for pid, channel, payload in self.notifications.take():
+            self.conn.send(encode(pid, channel, payload))
 
     def _reload(self) -> None:
         try:
@@ -347,6 +378,10 @@ class Session(ExtendedQuery, ResultSending):
                 break
             finally:
                 self._disarm_statement_timeout()
+            if implicit and stmt.command in ("COMMIT", "ROLLBACK"):
+                # PostgreSQL's exec_simple_query: the statements after a block's end run in
+                # a new implicit transaction (a LISTEN after COMMIT waits for the query's end)
+                self.engine.begin_implicit()
         if implicit:
             try:
                 self.engine.end_implicit(ok)

@@ -20,6 +20,7 @@ class BackendSignals:
         self.cancel_reason: str | None = None  # "user request" | "statement timeout" | "terminate"
         self.terminate = False
         self.reload = False
+        self.notify = False  # SIGUSR1: the LISTEN/NOTIFY queue has something for us (maybe)
 
     def install(self, wakeup_w: int) -> None:
         signal.set_wakeup_fd(wakeup_w, warn_on_full_buffer=False)
@@ -27,6 +28,7 @@ class BackendSignals:
         signal.signal(signal.SIGALRM, self._on_timeout)
         signal.signal(signal.SIGTERM, self._on_terminate)
         signal.signal(signal.SIGHUP, self._on_reload)
+        signal.signal(signal.SIGUSR1, self._on_notify)
         # Immediate shutdown: exit at once, as PostgreSQL's quickdie. The one handler that
         # acts instead of recording — waiting for the loop is exactly what SIGQUIT must not do.
         signal.signal(signal.SIGQUIT, _quick_die)
@@ -43,6 +45,10 @@ class BackendSignals:
 
     def _on_reload(self, signum, frame) -> None:
         self.reload = True
+
+    def _on_notify(self, signum, frame) -> None:
+        # PostgreSQL's PROCSIG_NOTIFY_INTERRUPT: a committing backend appended notifications
+        self.notify = True
 
 
 # The plain client socket, for the one message _quick_die sends (None under TLS: the

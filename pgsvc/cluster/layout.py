@@ -8,6 +8,7 @@
                                database name can reach a path outside base/
     DATADIR/postmaster.pid     lock file while a supervisor runs
     DATADIR/pgsvc.shm          the backend registry (shared memory, mmapped)
+    DATADIR/pgsvc_notify.shm   the LISTEN/NOTIFY queue (shared memory, mmapped)
     DATADIR/log/               log files written by `pgsvc start -l`
 """
 
@@ -58,6 +59,10 @@ class Layout:
     @property
     def registry(self) -> str:
         return self.path("pgsvc.shm")
+
+    @property
+    def notify_queue(self) -> str:
+        return self.path("pgsvc_notify.shm")
 
     @property
     def opts(self) -> str:

@@ -80,6 +80,26 @@ class SessionInfo:
     # Count a finished transaction (explicit or implicit) for pg_stat_database and
     # `pgsvc status`: True committed, False rolled back.
     count_transaction: Callable[[bool], None] = lambda committed: None
+    # LISTEN/NOTIFY: this backend's side of the cluster's notification queue
+    # (NotificationQueue below; pgsvc.backend.notifications). None: refused with 0A000.
+    notifications: Any = None
+
+
+class NotificationQueue(Protocol):
+    """What the engine asks of the backend for LISTEN/NOTIFY (pgsvc.sql.commands.listen
+    keeps a transaction's actions until it commits)."""
+
+    channels: list[str]  # the committed LISTENs, in order (pg_listening_channels)
+
+    def commit(self, channels: list[str] | None, notifies: list[tuple[str, str]],
+               do_commit: Callable[[], None]) -> None:
+        """Commit a transaction that ran LISTEN/UNLISTEN/NOTIFY: do_commit() (the database
+        COMMIT) runs under the queue's lock, then the (channel, payload) notifications are
+        queued in commit order and `channels` (None: unchanged) becomes the listen list.
+        Raises SqlError 54000 before do_commit() if the queue is full."""
+
+    def usage(self) -> float:
+        """pg_notification_queue_usage(): the fraction of the queue in use."""
 
 
 class StatementProtocol(Protocol):
@@ -179,6 +199,7 @@ class EngineContext(Protocol):
     prepare_cache: dict
     sql_prepared: dict  # PREPARE name AS ...
     cursors: dict  # DECLARE name CURSOR ...
+    async_notify: Any  # pgsvc.sql.commands.listen.AsyncNotify: the transaction's LISTEN/NOTIFY
 
     def search_path(self) -> list[str]:
         """The schemas searched, in order (pg_temp first when it exists)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pglast
 from pglast import parser as _p
 
-from pgsvc.errors import SqlError
+from pgsvc.errors import SqlError, SqlNotice
 
 _CACHEABLE_START = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES"}
 
@@ -44,6 +44,31 @@ def scan(sql: str) -> list:
         return _p.scan(sql)
     except _p.ParseError as e:
         raise SqlError("42601", e.args[0] if e.args else str(e)) from None
+
+
+NAMEDATALEN = 64
+
+
+def truncation_notices(sql: str, tokens: list) -> list[SqlNotice]:
+    """PostgreSQL's scanner NOTICE (42622) for each identifier of NAMEDATALEN bytes or
+    more, which it truncates to NAMEDATALEN - 1 bytes of whole characters; pglast's parser
+    truncates the same way, silently. Sent before the statement runs (PostgreSQL's raw
+    parser emits it)."""
+    out = []
+    for tok in tokens:
+        # under 16 characters an identifier cannot reach 64 bytes of UTF-8
+        if tok.name != "IDENT" or tok.end - tok.start < 15:
+            continue
+        raw = sql[tok.start:tok.end + 1]
+        if raw.startswith('"'):
+            ident = raw[1:-1].replace('""', '"')
+        else:  # downcase_identifier: ASCII letters only under a multibyte encoding (UTF8)
+            ident = "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in raw)
+        data = ident.encode("utf-8")
+        if len(data) >= NAMEDATALEN:
+            cut = data[:NAMEDATALEN - 1].decode("utf-8", "ignore")
+            out.append(SqlNotice(f'identifier "{ident}" will be truncated to "{cut}"', sqlstate="42622"))
+    return out
 
 
 def split_tokens(sql: str, tokens: list) -> list[tuple[int, int, list]]:

@@ -143,10 +143,13 @@ class Postmaster:
         s.listeners.close()
         s.listeners.remove_files()
         s.registry.close()
-        try:
-            os.unlink(s.layout.registry)
-        except FileNotFoundError:
-            pass
+        for path in (s.layout.registry, s.layout.notify_queue):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+        if s.notify_queue is not None:
+            s.notify_queue.close()
         s.lock.release()
 
     # ------------------------------------------------------------ signals
@@ -182,6 +185,9 @@ class Postmaster:
             return
         if child.slot is not None:
             self.state.registry.release(child.slot)
+            if self.state.notify_queue is not None:
+                # a backend that died listening (crash, SIGKILL) must not hold the queue's tail
+                self.state.notify_queue.release(child.slot)
         if os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
             if not (self.shutdown_mode == "immediate" and sig in (signal.SIGQUIT, signal.SIGKILL)):

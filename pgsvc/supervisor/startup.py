@@ -4,6 +4,7 @@
     1. never run as root (drop to the account)      -> privileges.ensure_not_root
     2. check the data directory                     -> cluster.checks
     3. take the lock file; create the registry      -> cluster.lockfile, supervisor.registry
+       and the LISTEN/NOTIFY queue                  -> supervisor.notify_queue
     4. bind the sockets (or adopt systemd's)        -> supervisor.listen
     5. report readiness; only then accept and fork  -> supervisor.postmaster
 
@@ -27,6 +28,7 @@ from pgsvc.settings import Settings
 from pgsvc.supervisor import listen
 from pgsvc.supervisor.logs import setup_logging
 from pgsvc.supervisor.notify import Notifier
+from pgsvc.supervisor.notify_queue import NotifyQueue
 from pgsvc.supervisor.registry import Registry
 
 # Slots beyond max_connections: auxiliary processes and a little headroom.
@@ -54,6 +56,7 @@ class ServerState:
     listeners: listen.Listeners
     start_time: float
     options: ServerOptions
+    notify_queue: NotifyQueue | None = None  # LISTEN/NOTIFY's shared ring (None only in tests)
 
 
 def start_server(opts: ServerOptions) -> ServerState:
@@ -71,9 +74,11 @@ def start_server(opts: ServerOptions) -> ServerState:
     lock = LockFile(layout.lockfile, layout.datadir, "data directory")
     lock.acquire(_lock_fields(layout, settings, start_time))
     listeners = listen.Listeners()
-    registry = None
+    registry = queue = None
     try:
         registry = Registry.create(layout.registry, settings["max_connections"] + EXTRA_SLOTS)
+        # Shared memory exists before the first fork: every backend inherits the mapping.
+        queue = NotifyQueue.create(layout.notify_queue, registry.nslots, settings["max_notify_queue_pages"])
         bind_listeners(settings, layout, activated, listeners, start_time)
         keep_temp_files_inside(layout)
     except BaseException:
@@ -84,10 +89,13 @@ def start_server(opts: ServerOptions) -> ServerState:
         if registry is not None:
             registry.close()
             _unlink_quietly(layout.registry)
+        if queue is not None:
+            queue.close()
+            _unlink_quietly(layout.notify_queue)
         lock.release()
         raise
     return ServerState(layout, account, settings, hba, notifier, lock, registry, listeners,
-                       start_time, opts)
+                       start_time, opts, queue)
 
 
 def _unlink_quietly(path: str) -> None:

@@ -144,7 +144,7 @@ class Db:
 
 class Ctx:
     def __init__(self):
-        self.state = type("S", (), {"registry": FakeRegistry(), "settings": Settings()})()
+        self.state = type("S", (), {"registry": FakeRegistry(), "settings": Settings(), "notify_queue": None})()
         self.cancel_key = 1
 
 

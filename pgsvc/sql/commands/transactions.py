@@ -207,6 +207,7 @@ def _release(engine, stmt, params) -> Result:
     i = len(sps) - 1 - sps[::-1].index(name)
     engine.txn.read_only = engine.txn.sp_read_only[i]  # a subtransaction's SET TRANSACTION ends with it
     shared_catalog.released(engine, i)  # roles/databases changed under the savepoint
+    engine.async_notify.released(i)  # LISTEN/NOTIFY under it now belong to the level above
     del sps[i:]
     del engine.txn.sp_read_only[i:]
     del engine.txn.sp_settings[i:]
@@ -223,6 +224,7 @@ def _rollback_to(engine, stmt, params) -> Result:
     i = len(sps) - 1 - sps[::-1].index(name)
     engine.txn.read_only = engine.txn.sp_read_only[i]
     shared_catalog.rolled_back_to(engine, i)  # roles changed after the savepoint
+    engine.async_notify.rolled_back_to(i)  # NOTIFYs and LISTENs made after it are gone
     _restore_settings(engine, engine.txn.sp_settings[i])
     del sps[i + 1:]
     del engine.txn.sp_read_only[i + 1:]

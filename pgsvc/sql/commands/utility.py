@@ -16,9 +16,10 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError
 from pgsvc.sql.api import Column, EngineContext
 from pgsvc.sql.catalog.authz import authz
-from pgsvc.sql.commands import databases, grants, portals, role_settings, roles
+from pgsvc.sql.commands import databases, grants, listen, portals, role_settings, roles
 from pgsvc.sql.commands.copy import translate_copy
 from pgsvc.sql.commands.ddl import Ddl
+from pgsvc.sql.commands.call import translate_call
 from pgsvc.sql.commands.transactions import translate_transaction
 from pgsvc.sql.commands.variables import apply_reset, translate_set, translate_show
 from pgsvc.sql.statement import Result, Statement, utility_statement
@@ -189,6 +190,8 @@ def _discard(engine, tr, text, node):
             e.sql_prepared.clear()
             apply_reset(e, None)
             e.sequences.current.clear()
+            e.async_notify.unlisten_all()  # DISCARD ALL includes UNLISTEN *
+            e.async_notify.commit_if_autocommit()
         elif target == "PLANS":
             e.prepare_cache.clear()
         elif target == "SEQUENCES":
@@ -265,6 +268,13 @@ _HANDLERS = {
     "DropOwnedStmt": _grants("translate_drop_owned"),
     "LoadStmt": _load,
     "CreateExtensionStmt": _create_extension,
+    # functions and procedures (pgsvc.sql.commands.ddl.routines, commands.call)
+    "CreateFunctionStmt": _ddl(lambda n: "CREATE PROCEDURE" if n.is_procedure else "CREATE FUNCTION",
+                               "create_routine"),
+    "AlterFunctionStmt": _ddl(lambda n: "ALTER " + n.objtype.name[len("OBJECT_"):], "alter_routine"),
+    "AlterObjectSchemaStmt": _alter_object_schema,
+    "CallStmt": translate_call,
+    **listen.HANDLERS,  # LISTEN, UNLISTEN, NOTIFY
 }
 
 __all__ = ["translate_utility"]

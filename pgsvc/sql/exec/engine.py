@@ -49,12 +49,13 @@ from pgsvc.sql.catalog.shared import SharedCatalog
 from pgsvc.sql.commands import portals, role_settings
 from pgsvc.sql.commands.copy import run_copy_in
 from pgsvc.sql.commands.ddl import Ddl
+from pgsvc.sql.commands.listen import AsyncNotify
 from pgsvc.sql.functions import engine_udfs as udfs
 from pgsvc.sql.api import SessionInfo
 from pgsvc.sql.functions import FunctionContext, register_all
 from pgsvc.sql import pg_functions
 from pgsvc.sql.functions.context import raise_sql
-from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens
+from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens, truncation_notices
 from pgsvc.sql.exec.runner import Runner
 from pgsvc.sql.statement import Statement
 from pgsvc.sql.catalog.sequences import Sequences
@@ -97,6 +98,7 @@ class Engine(Runner):
         self.prepare_cache: dict[tuple, Statement] = {}
         self.sql_prepared: dict[str, Statement] = {}  # PREPARE name AS ...
         self.cursors: dict = {}  # DECLARE name CURSOR ...
+        self.async_notify = AsyncNotify(self)  # the transaction's LISTEN/UNLISTEN/NOTIFY
         self.planner_settings: dict[str, str] = {}  # SET enable_seqscan = off, ...
         self.planner_defaults: dict[str, str] = {}  # the same from ALTER ROLE/DATABASE ... SET (RESET's values)
         self._detail_hint = None
@@ -278,6 +280,9 @@ class Engine(Runner):
             tokens = scan(sql)
         except SqlError:
             tokens = None  # let the parser report the error with PostgreSQL's message and position
+        notices = truncation_notices(sql, tokens) if tokens is not None else ()
+        for notice in notices:  # never cached below: sent at every parse, as PostgreSQL does
+            self.session.notice(notice)
         pieces = split_tokens(sql, tokens) if tokens is not None else [(0, len(sql), None)]
         if not pieces:
             return [Statement.empty(sql)]
@@ -297,7 +302,7 @@ class Engine(Runner):
         stmts = self.translate_script(sql, raws)
         if len(self.script_cache) > 500:
             self.script_cache.clear()
-        if all(s.cacheable for s in stmts) and len(sql) < 4000:
+        if all(s.cacheable for s in stmts) and len(sql) < 4000 and not notices:
             self.script_cache[sql] = stmts
         return stmts
 
@@ -372,7 +377,13 @@ class Engine(Runner):
         if len(raws) > 1:
             raise SqlError("42601", "cannot insert multiple commands into a prepared statement")
         self.check_catalog_if_idle()
-        return self.translate_raw(sql, raws[0], list(param_oids))
+        notices = truncation_notices(sql, scan(sql))
+        for notice in notices:
+            self.session.notice(notice)
+        stmt = self.translate_raw(sql, raws[0], list(param_oids))
+        if notices:
+            stmt.cacheable = False  # a cached statement would not say it again at the next Parse
+        return stmt
 
     def check_catalog_if_idle(self) -> None:
         if not self.txn.open and self.others_committed():
@@ -403,7 +414,7 @@ class Engine(Runner):
         if self.txn.block or not self.txn.implicit:
             return
         self.txn.implicit = False
-        if self.txn.open:
+        if self.txn.open or self.async_notify.pending:
             if success:
                 self.sqlite_commit()
             else:
@@ -418,6 +429,8 @@ class Engine(Runner):
             return  # end_implicit(False) rolls back
         if self.txn.open:
             self.sqlite_rollback()
+        else:
+            self.async_notify.discard()  # SELECT pg_notify(...) outside a block that failed
 
     def ensure_open(self) -> None:
         if not self.txn.open:
@@ -451,6 +464,12 @@ class Engine(Runner):
             self.conn.execute('SAVEPOINT "sp$' + name.replace('"', '""') + '"')
 
     def sqlite_commit(self) -> None:
+        if self.async_notify.pending:  # LISTEN/NOTIFY ran: commit under the queue's lock
+            self.async_notify.commit(self.commit_sqlite, self.sqlite_rollback)
+            return
+        self.commit_sqlite()
+
+    def commit_sqlite(self) -> None:
         if self.cursors:
             portals.end_of_transaction(self, True)
         try:
@@ -475,6 +494,7 @@ class Engine(Runner):
             self.apply_synchronous()
 
     def sqlite_rollback(self) -> None:
+        self.async_notify.discard()
         if self.cursors:
             portals.end_of_transaction(self, False)
         try:

@@ -223,16 +223,20 @@ class Runner:
             self.session.count_transaction(False)
             raise map_error(e, self) from None
         self.session.count_transaction(True)
-        return Result(stmt.columns, self.guard_rows(convert_rows(cur, stmt.out_convs)), "SELECT", cursor=cur)
+        return Result(stmt.columns, self.guard_rows(convert_rows(cur, stmt.out_convs), True), "SELECT", cursor=cur)
 
-    def guard_rows(self, rows: Iterator[tuple]) -> Iterator[tuple]:
-        """Map errors raised while rows are produced (UDF errors, cancel) to SqlError."""
+    def guard_rows(self, rows: Iterator[tuple], autocommit: bool = False) -> Iterator[tuple]:
+        """Map errors raised while rows are produced (UDF errors, cancel) to SqlError.
+        autocommit: a read outside any transaction, which ends with its last row (a
+        pg_notify() it called is committed then)."""
         try:
             yield from rows
         except SqlError:
             raise
         except Exception as e:
             raise map_error(e, self) from None
+        if autocommit and self.async_notify.pending:
+            self.async_notify.commit_if_autocommit()
 
     # --- statement atomicity for multi-step commands ------------------------------------
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pgsvc.sql.catalog import regtypes
 from pgsvc.sql.catalog.system import opclass
-from pgsvc.sql.pg_functions import catalog_funcs, describe, information_schema, privileges, type_funcs
+from pgsvc.sql.pg_functions import catalog_funcs, describe, information_schema, notify_funcs, privileges, type_funcs
 
 
 def register(conn, engine) -> None:
@@ -26,3 +26,4 @@ def register(conn, engine) -> None:
     catalog_funcs.register(conn, engine)  # format_type, pg_get_function_*, sizes, pg_get_userbyid, ...
     describe.register(conn, engine)  # pg_get_expr/-constraintdef/-indexdef/-viewdef, comments
     privileges.register(conn, engine)  # has_*_privilege, ACL texts, current_user
+    notify_funcs.register(conn, engine)  # pg_notify, pg_listening_channels, pg_notification_queue_usage

@@ -296,6 +296,12 @@ class FromMixin(LateralMixin):
         """Other set-returning functions with constant arguments: run the generator now and
         inline its rows as VALUES (the statement is not cached: its rows depend on the values)."""
         sig = R.resolve_function(name, [a.oid for a in args], location(call), extra=EXTRA_FUNCTIONS)
+        if sig.kind == "set" and sig.generator is None and sig.emit and not args:
+            # rows the session knows only when the statement runs (pg_listening_channels):
+            # the emit is a UDF call returning them as a JSON array
+            col = alias.colnames[0].sval if alias.colnames else (alias.aliasname if node.alias else name)
+            return self.add_derived(alias, [ColInfo(col, sig.ret_oid)],
+                                    f"(SELECT value AS c0 FROM json_each({sig.emit}))")
         if sig.kind != "set" or sig.generator is None:
             raise SqlError("0A000", f"function {name}() in FROM is not supported")
         coerced = [self.coerce(a, t) if t not in O.ANY_OIDS else self.finalize_unknown(a)

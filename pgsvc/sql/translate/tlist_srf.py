@@ -34,7 +34,7 @@ ENTRY = "pgsvc$tsrf"
 LIFTED = "pgsvc$srf"  # select.py's lift_target_srf: SELECT srf(...) without FROM
 _KNOWN = ("unnest", "generate_subscripts", "generate_series")
 # set-returning calls select.py's lift_target_srf turns into the FROM item
-SRF_NAMES = {"generate_series", "unnest", "regexp_matches", "pg_partition_ancestors"}
+SRF_NAMES = {"generate_series", "unnest", "regexp_matches", "pg_partition_ancestors", "pg_listening_channels"}
 
 
 def target_srfs(node: ast.SelectStmt) -> list[int]:

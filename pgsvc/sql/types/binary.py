@@ -91,6 +91,7 @@ _ENCODERS: dict[int, Callable[[Any], bytes]] = {
     O.JSON: _utf8, O.XML: _utf8, O.CHAR: _char_send, O.CSTRING: _utf8, O.REFCURSOR: _utf8,
     O.JSONB: _jsonb_send,
     O.BYTEA: bytes,
+    O.VOID: lambda v: b"",  # void_send: no bytes (pg_notify(), pg_sleep() to a binary client)
     O.UUID: _uuid_send,
     O.DATE: _date_send, O.TIMESTAMP: _ts_send, O.TIMESTAMPTZ: _ts_send,
     O.TIME: _time_send, O.TIMETZ: _timetz_send, O.INTERVAL: _interval_send,
