@@ -19,7 +19,6 @@ from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands import databases, grants, listen, portals, role_settings, roles
 from pgsvc.sql.commands.copy import translate_copy
 from pgsvc.sql.commands.ddl import Ddl
-from pgsvc.sql.commands.call import translate_call
 from pgsvc.sql.commands.transactions import translate_transaction
 from pgsvc.sql.commands.variables import apply_reset, translate_set, translate_show
 from pgsvc.sql.statement import Result, Statement, utility_statement
@@ -268,12 +267,6 @@ _HANDLERS = {
     "DropOwnedStmt": _grants("translate_drop_owned"),
     "LoadStmt": _load,
     "CreateExtensionStmt": _create_extension,
-    # functions and procedures (pgsvc.sql.commands.ddl.routines, commands.call)
-    "CreateFunctionStmt": _ddl(lambda n: "CREATE PROCEDURE" if n.is_procedure else "CREATE FUNCTION",
-                               "create_routine"),
-    "AlterFunctionStmt": _ddl(lambda n: "ALTER " + n.objtype.name[len("OBJECT_"):], "alter_routine"),
-    "AlterObjectSchemaStmt": _alter_object_schema,
-    "CallStmt": translate_call,
     **listen.HANDLERS,  # LISTEN, UNLISTEN, NOTIFY
 }
 
