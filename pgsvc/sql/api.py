@@ -83,6 +83,9 @@ class SessionInfo:
     # LISTEN/NOTIFY: this backend's side of the cluster's notification queue
     # (NotificationQueue below; pgsvc.backend.notifications). None: refused with 0A000.
     notifications: Any = None
+    # Advisory locks: the cluster's shared lock table (pgsvc.supervisor.lock_table.LockTable,
+    # inherited from the supervisor). None: a table private to this engine (no server).
+    lock_table: Any = None
 
 
 class NotificationQueue(Protocol):
@@ -200,6 +203,7 @@ class EngineContext(Protocol):
     sql_prepared: dict  # PREPARE name AS ...
     cursors: dict  # DECLARE name CURSOR ...
     async_notify: Any  # pgsvc.sql.commands.listen.AsyncNotify: the transaction's LISTEN/NOTIFY
+    advisory: Any  # pgsvc.sql.pg_functions.advisory.AdvisoryLocks, None until the first advisory lock
 
     def search_path(self) -> list[str]:
         """The schemas searched, in order (pg_temp first when it exists)."""
@@ -248,3 +252,9 @@ class EngineContext(Protocol):
 
     def sleep(self, secs: Any) -> None:
         """pg_sleep: wait, polling for cancel."""
+
+    def call_routine(self, routine: Any, arg_oids: Any, ret_oid: int, args: list, columns: Any = (),
+                     inlined: bool = False) -> Any:
+        """Run a user function or procedure (pgsvc.sql.catalog.routines) once: STRICT,
+        SECURITY DEFINER, SET and the depth limit applied, then its language's handler
+        (pgsvc.sql.exec.routines)."""

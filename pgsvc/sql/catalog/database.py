@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID, PUBLIC_SCHEMA_OID
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import acl
+from pgsvc.sql.catalog import routines as R
 from pgsvc.sql.types import usertypes
 from pgsvc.sql.types.usertypes import DomainCheck, EnumLabel, UserType
 from pgsvc.sqlite import sqlite3
@@ -89,7 +90,7 @@ USER_TYPE_SQL = [
     'CREATE TABLE IF NOT EXISTS "pgsvc$domain_constraint" (oid INTEGER PRIMARY KEY, '
     'contypid INTEGER NOT NULL, conname TEXT NOT NULL, expr TEXT NOT NULL)',
 ]
-SCHEMA_SQL += USER_TYPE_SQL
+SCHEMA_SQL += USER_TYPE_SQL + [R.PROC_TABLE_SQL]
 
 
 @dataclass
@@ -172,6 +173,8 @@ class Catalog:
         self.by_oid: dict[int, Relation] = {}
         self.constraint_names: dict[tuple[str, str], Constraint] = {}
         self.types: dict[int, UserType] = {}  # domains and enums by OID
+        self.routines: dict[int, R.Routine] = {}  # user functions and procedures (catalog.routines)
+        self.routines_named: dict[str, list[R.Routine]] = {}
 
     def lookup(self, schema: str | None, name: str, search_path: list[str]) -> Relation | None:
         if schema is not None:
@@ -190,6 +193,7 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pgsvc$acl'").fetchone() is None:
             conn.execute(ACL_TABLE_SQL)  # a file from before ownership (see ACL_TABLE_SQL)
         _add_user_type_tables(conn)
+        R.ensure_table(conn)
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -247,6 +251,8 @@ def load(conn: sqlite3.Connection) -> Catalog:
         if irel is not None and rel is not None:
             rel.indexes.append(Index(ioid, irel.name, relid, bool(unique), bool(primary),
                                      json.loads(keys), irel.sqlite_name))
+    cat.routines = R.load_routines(conn, nsp)
+    cat.routines_named = R.by_name(cat.routines)
     load_owners(conn, cat, nsp)
     return cat
 
@@ -259,6 +265,8 @@ def load_owners(conn: sqlite3.Connection, cat: Catalog, nsp: dict[int, str]) -> 
         elif oid in nsp:
             cat.schema_owner[nsp[oid]] = owner
             cat.schema_acl[nsp[oid]] = acl.load(text)
+        elif oid in cat.routines:
+            cat.routines[oid].owner, cat.routines[oid].acl = owner, acl.load(text)
     for rel in cat.by_oid.values():
         for ix in rel.indexes:
             cat.by_oid[ix.oid].owner = rel.owner  # an index belongs to its table's owner

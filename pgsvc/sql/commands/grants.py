@@ -247,6 +247,13 @@ def alter_owner_stmt(engine, tr, text, node: ast.AlterOwnerStmt) -> Statement:
             e.run_atomic(lambda: Ddl(e).alter_type_owner(node))
             return Result(None, [], tag)
         return utility_statement(text, tag, run_type, writes=True, cacheable=False)
+    if node.objectType in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_ROUTINE):
+        tag = "ALTER " + node.objectType.name[7:]
+
+        def run_routine(e, s, p):  # pgsvc.sql.commands.ddl.routines
+            e.run_atomic(lambda: Ddl(e).alter_routine_owner(node))
+            return Result(None, [], tag)
+        return utility_statement(text, tag, run_routine, writes=True, cacheable=False)
     if node.objectType != OT.OBJECT_SCHEMA:
         raise SqlError("0A000", f"ALTER {node.objectType.name[7:]} ... OWNER TO is not supported")
     name = node.object.sval

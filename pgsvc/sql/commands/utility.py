@@ -19,6 +19,7 @@ from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands import databases, grants, listen, portals, role_settings, roles
 from pgsvc.sql.commands.copy import translate_copy
 from pgsvc.sql.commands.ddl import Ddl
+from pgsvc.sql.commands.call import translate_call
 from pgsvc.sql.commands.transactions import translate_transaction
 from pgsvc.sql.commands.variables import apply_reset, translate_set, translate_show
 from pgsvc.sql.statement import Result, Statement, utility_statement
@@ -118,6 +119,14 @@ def _truncate(engine, tr, text, node):
         e.run_atomic(lambda: Ddl(e).truncate(node))
         return Result(None, [], "TRUNCATE TABLE")
     return utility_statement(text, "TRUNCATE TABLE", run, writes=True)
+
+
+def _alter_object_schema(engine, tr, text, node: ast.AlterObjectSchemaStmt):
+    """ALTER FUNCTION / PROCEDURE / ROUTINE ... SET SCHEMA (other objects: not supported)."""
+    if node.objectType not in (enums.ObjectType.OBJECT_FUNCTION, enums.ObjectType.OBJECT_PROCEDURE,
+                               enums.ObjectType.OBJECT_ROUTINE):
+        raise SqlError("0A000", f"ALTER {node.objectType.name[len('OBJECT_'):]} ... SET SCHEMA is not supported")
+    return _ddl("ALTER " + node.objectType.name[len("OBJECT_"):], "alter_routine_schema")(engine, tr, text, node)
 
 
 def _vacuum(engine, tr, text, node: ast.VacuumStmt):
@@ -267,6 +276,12 @@ _HANDLERS = {
     "DropOwnedStmt": _grants("translate_drop_owned"),
     "LoadStmt": _load,
     "CreateExtensionStmt": _create_extension,
+    # functions and procedures (pgsvc.sql.commands.ddl.routines, commands.call)
+    "CreateFunctionStmt": _ddl(lambda n: "CREATE PROCEDURE" if n.is_procedure else "CREATE FUNCTION",
+                               "create_routine"),
+    "AlterFunctionStmt": _ddl(lambda n: "ALTER " + n.objtype.name[len("OBJECT_"):], "alter_routine"),
+    "AlterObjectSchemaStmt": _alter_object_schema,
+    "CallStmt": translate_call,
     **listen.HANDLERS,  # LISTEN, UNLISTEN, NOTIFY
 }
 

@@ -57,6 +57,8 @@ from pgsvc.sql import pg_functions
 from pgsvc.sql.functions.context import raise_sql
 from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens, truncation_notices
 from pgsvc.sql.exec.runner import Runner
+from pgsvc.sql.exec.routines import RoutineCalls
+from pgsvc.sql.exec import sql_language  # noqa: F401 - registers LANGUAGE sql (catalog.routines)
 from pgsvc.sql.statement import Statement
 from pgsvc.sql.catalog.sequences import Sequences
 from pgsvc.sql.types import usertypes
@@ -79,7 +81,7 @@ def changes_resolution(stmt: Statement) -> bool:
     return stmt.deferred is not None or (stmt.handler is not None and stmt.command not in _RESOLUTION_NEUTRAL)
 
 
-class Engine(Runner):
+class Engine(Runner, RoutineCalls):
     def __init__(self, session: SessionInfo) -> None:
         self.session = session
         # State the lower layers keep per engine, made when first needed: the shared
@@ -157,6 +159,7 @@ class Engine(Runner):
         register_all(conn, self.fctx)
         udfs.register(conn, self.fctx, self)
         pg_functions.register(conn, self)
+        self.register_routine_udfs(conn)  # calls of user functions (exec.routines)
         C.ensure_schema(conn)
         conn.set_authorizer(self.authorize)
         conn.set_progress_handler(self.progress, 20000)

@@ -32,6 +32,7 @@ from pgsvc.sql.translate.from_items import FromMixin
 from pgsvc.sql.translate.funcs import FuncMixin
 from pgsvc.sql.translate.names import Scope
 from pgsvc.sql.translate.operators import OperatorMixin
+from pgsvc.sql.translate.routines import RoutineMixin
 from pgsvc.sql.translate.select import SelectMixin
 from pgsvc.sql.translate.tlist_srf import TargetSrfMixin
 from pgsvc.sql.types import oids as O
@@ -39,7 +40,7 @@ from pgsvc.sql.types.usertypes import base_of
 
 
 class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, FromMixin, TargetSrfMixin,
-                 DmlMixin):
+                 DmlMixin, RoutineMixin):
     def __init__(self, engine, catalog: Catalog, param_oids: list[int],
                  literals: list[tuple[str, str]] | None = None) -> None:
         self.engine = engine

@@ -63,6 +63,8 @@ class ExprMixin:
         return Ex(sql_literal(format_numeric(Decimal(text))), O.NUMERIC)
 
     def x_ParamRef(self, node: ast.ParamRef) -> Ex:
+        if self.routine_params is not None:  # inside a function's body (translate.routines)
+            return self.routine_param(node)
         n = node.number
         oid = self.param_type(n, node)
         if oid == O.UNKNOWN:
@@ -189,7 +191,10 @@ class ExprMixin:
                 raise SqlError("42P18", "cannot determine type of empty array", position=location(node),
                                hint="Explicitly cast to the desired type, for example ARRAY[]::integer[].")
             elem = R.common_type([i.oid for i in items], "ARRAY", location(node))
-        items = [self.coerce(i, elem) for i in items]
+        return self.array_of([self.coerce(i, elem) for i in items], elem)
+
+    def array_of(self, items: list[Ex], elem: int) -> Ex:
+        """ARRAY[...] of expressions already of type `elem` (VARIADIC arguments too)."""
         arr = find_oid(elem).array_oid if find_oid(elem) else 0
         if not arr:
             raise SqlError("0A000", "arrays of this type are not supported")

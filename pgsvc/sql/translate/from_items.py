@@ -218,6 +218,10 @@ class FromMixin(LateralMixin):
         if not isinstance(call, ast.FuncCall):
             raise SqlError("0A000", "this function in FROM is not supported")
         name = call.funcname[-1].sval
+        if self.catalog.routines_named:  # a user function (translate.routines)
+            user = self.range_user_function(node, call)
+            if user is not None:
+                return user
         alias = node.alias or ast.Alias(aliasname=name)
         if name == "pg_partition_ancestors":
             return self.no_partitions(node, alias, call)

@@ -21,6 +21,7 @@ from pgsvc.sql.commands.ddl.base import DdlBase
 from pgsvc.sql.commands.ddl.comments import CommentDdl
 from pgsvc.sql.commands.ddl.drop import DropDdl
 from pgsvc.sql.commands.ddl.indexes_views import IndexViewDdl
+from pgsvc.sql.commands.ddl.routines import RoutineDdl
 from pgsvc.sql.commands.ddl.schemas import SchemaDdl
 from pgsvc.sql.commands.ddl.sequences import SequenceDdl
 from pgsvc.sql.commands.ddl.tables import TableDdl
@@ -28,7 +29,7 @@ from pgsvc.sql.commands.ddl.user_types import UserTypeDdl
 
 
 class Ddl(TableDdl, AlterTableDdl, IndexViewDdl, SequenceDdl, SchemaDdl, DropDdl, CommentDdl, UserTypeDdl,
-          DdlBase):
+          RoutineDdl, DdlBase):
     """Runs one DDL statement against the engine's connection and catalog."""
 
 

@@ -165,6 +165,8 @@ class AlterTableDdl:
         OT = enums.ObjectType
         if node.renameType in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN, OT.OBJECT_DOMCONSTRAINT):
             return self.rename_type(node)
+        if node.renameType in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_ROUTINE):
+            return self.rename_routine(node)  # pgsvc.sql.commands.ddl.routines
         if node.renameType == OT.OBJECT_COLUMN:
             rel = self.find([x for x in (node.relation.schemaname, node.relation.relname) if x])
             if rel is None:

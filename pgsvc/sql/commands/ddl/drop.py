@@ -27,6 +27,9 @@ class DropDdl:
             return self.drop_types(node)
         if node.removeType == enums.ObjectType.OBJECT_SCHEMA:
             return self.drop_schema(node)
+        if node.removeType in (enums.ObjectType.OBJECT_FUNCTION, enums.ObjectType.OBJECT_PROCEDURE,
+                               enums.ObjectType.OBJECT_ROUTINE, enums.ObjectType.OBJECT_AGGREGATE):
+            return self.drop_routines(node)  # pgsvc.sql.commands.ddl.routines
         if kind is None:
             raise SqlError("0A000", f"DROP {node.removeType.name[7:]} is not supported")
         word = KIND_WORD[kind]

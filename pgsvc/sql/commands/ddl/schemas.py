@@ -12,6 +12,7 @@ from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import KIND_WORD, authz
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.commands.ddl.ownership import new_owner_oid, schema_created
+from pgsvc.sql.translate.routine_match import signature_text
 from pgsvc.sql.types.usertypes import all_user_types
 
 
@@ -41,6 +42,7 @@ class SchemaDdl:
                         self.drop_relation(r, True)
                 if types:
                     self.drop_types_of_schema(types)
+                self.drop_routines_of_schema(name)
             C.delete_acl(self.conn, self.cat.schemas[name])
             C.delete_namespace(self.conn, name)
         self.refresh()
@@ -55,6 +57,8 @@ class SchemaDdl:
         members = [(r.oid, f"{KIND_WORD[r.kind]} {prefix}{r.name}", r)
                    for r in rels if r.kind in ("r", "v", "S") and r.oid not in owned]
         members += [(t.oid, f"type {prefix}{t.name}", None) for t in types]
+        members += [(r.oid, f"{'procedure' if r.kind == 'p' else 'function'} {prefix}{signature_text(r)}", None)
+                    for r in self.cat.routines.values() if r.schema == schema]
         inside = {r.oid for r in rels}
         out: list[tuple[str, str]] = []
         for _, what, rel in sorted(members, key=lambda m: m[0]):

@@ -1,0 +1,293 @@
+"""User-defined functions and procedures (PostgreSQL's pg_proc rows of a database), and the
+registry of the languages their bodies are written in.
+
+Stored form: the hidden table "pgsvc$proc" of each database file (transactional with the
+data, shared by every backend on it), one row per routine, columns as pg_proc's:
+
+  oid, nspoid, proname, prokind ('f' function / 'p' procedure), lang (language name),
+  prosecdef, proleakproof, proisstrict, proretset, provolatile ('i'/'s'/'v'),
+  proparallel ('s'/'r'/'u'), procost, prorows, provariadic, prorettype,
+  proargtypes (JSON: the input arguments' types: IN, INOUT, VARIADIC),
+  proallargtypes / proargmodes / proargnames (JSON, NULL when PostgreSQL has NULL there),
+  proargdefaults (JSON: the PostgreSQL source text of the defaults of the last N inputs),
+  prosrc (the AS '...' text), sqlbody (a SQL-standard body, RETURN ... or BEGIN ATOMIC ...
+  END, as PostgreSQL source text), proconfig (JSON ["name=value", ...] or NULL)
+
+Owner and ACL are a "pgsvc$acl" row (NULL ACL: PostgreSQL's default, EXECUTE to PUBLIC and
+the owner); a comment is a "pgsvc$description" row, as for relations.
+
+The loaded snapshot: `Catalog.routines` (by OID) and `Catalog.routines_named` (by name,
+every schema); `Routine` carries what the translator and the executor need.
+
+The language registry (`register_language`, `language_handler`): a language is a name and
+an object with the methods of `LanguageHandler`. The SQL layer's own `sql` handler is
+registered by pgsvc.sql.exec.sql_language; another language (plpgsql) registers the same
+way from its module, imported by the engine. Calls reach a handler only through the engine
+(`EngineContext.call_routine`, pgsvc.sql.exec.routines), which applies what every
+language shares: STRICT, SECURITY DEFINER, SET, the call depth limit (54001), EXECUTE.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pglast
+from pglast import ast
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.parse import parse
+from pgsvc.sqlite import sqlite3
+
+PROC_TABLE_SQL = (
+    'CREATE TABLE IF NOT EXISTS "pgsvc$proc" (oid INTEGER PRIMARY KEY, nspoid INTEGER NOT NULL, '
+    'proname TEXT NOT NULL, prokind TEXT NOT NULL, lang TEXT NOT NULL, prosecdef INTEGER NOT NULL, '
+    'proleakproof INTEGER NOT NULL, proisstrict INTEGER NOT NULL, proretset INTEGER NOT NULL, '
+    'provolatile TEXT NOT NULL, proparallel TEXT NOT NULL, procost REAL NOT NULL, prorows REAL NOT NULL, '
+    'provariadic INTEGER NOT NULL, prorettype INTEGER NOT NULL, proargtypes TEXT NOT NULL, '
+    'proallargtypes TEXT, proargmodes TEXT, proargnames TEXT, proargdefaults TEXT, prosrc TEXT NOT NULL, '
+    'sqlbody TEXT, proconfig TEXT)')
+
+# pg_language OIDs (PostgreSQL 15's: plpgsql is made by initdb's CREATE EXTENSION)
+LANGUAGE_OIDS = {"internal": 12, "c": 13, "sql": 14, "plpgsql": 13563}
+INPUT_MODES = ("i", "b", "v")
+
+
+@dataclass
+class Routine:
+    """One user function or procedure (a pg_proc row)."""
+
+    oid: int
+    schema: str
+    nspoid: int
+    name: str
+    kind: str = "f"  # f function, p procedure
+    lang: str = "sql"
+    secdef: bool = False
+    leakproof: bool = False
+    strict: bool = False
+    retset: bool = False
+    volatile: str = "v"
+    parallel: str = "u"
+    cost: float = 100.0
+    rows: float = 0.0
+    variadic: int = 0  # provariadic: the VARIADIC argument's element type
+    rettype: int = 0
+    argtypes: tuple = ()  # proargtypes
+    allargtypes: tuple | None = None
+    argmodes: tuple | None = None
+    argnames: tuple | None = None
+    argdefaults: tuple = ()  # source texts, for the last len(argdefaults) inputs
+    src: str = ""
+    sqlbody: str | None = None
+    config: tuple | None = None  # ("name=value", ...)
+    owner: int = 10
+    acl: list | None = None
+    extra: dict = field(default_factory=dict)  # per-backend caches of handlers (not stored)
+
+    # --- the argument list, as PostgreSQL's funcapi reads it --------------------------------
+
+    def all_types(self) -> tuple:
+        return self.allargtypes if self.allargtypes is not None else self.argtypes
+
+    def modes(self) -> tuple:
+        return self.argmodes if self.argmodes is not None else ("i",) * len(self.argtypes)
+
+    def names(self) -> tuple:
+        return self.argnames if self.argnames is not None else ("",) * len(self.all_types())
+
+    def input_names(self) -> list[str]:
+        """Names of the input arguments ('' for unnamed), in order."""
+        return [n for n, m in zip(self.names(), self.modes()) if m in INPUT_MODES]
+
+    def output_columns(self) -> list[tuple[str, int]]:
+        """(name, type) of the OUT, INOUT and TABLE arguments (a record's columns)."""
+        return [(n, t) for n, t, m in zip(self.names(), self.all_types(), self.modes()) if m in ("o", "b", "t")]
+
+    def returns_table(self) -> bool:
+        return "t" in self.modes()
+
+    def identity(self) -> tuple:
+        return (self.nspoid, self.name, tuple(self.argtypes))
+
+
+# --- loading and writing -------------------------------------------------------------------
+
+_COLS = ("oid, nspoid, proname, prokind, lang, prosecdef, proleakproof, proisstrict, proretset, provolatile, "
+         "proparallel, procost, prorows, provariadic, prorettype, proargtypes, proallargtypes, proargmodes, "
+         "proargnames, proargdefaults, prosrc, sqlbody, proconfig")
+
+
+def ensure_table(conn: sqlite3.Connection) -> None:
+    """A database made before routines gets their (empty) hidden table."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pgsvc$proc'").fetchone() is None:
+        conn.execute(PROC_TABLE_SQL)
+
+
+def _tuple(text):
+    return None if text is None else tuple(json.loads(text))
+
+
+def load_routines(conn: sqlite3.Connection, nsp: dict[int, str]) -> dict[int, Routine]:
+    """Every routine of the database, by OID (owners and ACLs: database.load_owners)."""
+    out: dict[int, Routine] = {}
+    try:
+        rows = conn.execute(f'SELECT {_COLS} FROM "pgsvc$proc"').fetchall()
+    except sqlite3.OperationalError:
+        return out  # a file not yet opened by an engine of this version (ensure_table)
+    for row in rows:
+        (oid, nspoid, name, kind, lang, secdef, leak, strict, retset, vol, par, cost, rows, variadic, rettype,
+         argtypes, allargtypes, modes, names, defaults, src, body, config) = row
+        r = Routine(oid, nsp.get(nspoid, "public"), nspoid, name, kind, lang, bool(secdef), bool(leak),
+                    bool(strict), bool(retset), vol, par, cost, rows, variadic, rettype,
+                    tuple(json.loads(argtypes)), _tuple(allargtypes), _tuple(modes), _tuple(names),
+                    _tuple(defaults) or (), src, body, _tuple(config))
+        out[oid] = r
+    return out
+
+
+def by_name(routines: dict[int, Routine]) -> dict[str, list[Routine]]:
+    named: dict[str, list[Routine]] = {}
+    for r in sorted(routines.values(), key=lambda r: r.oid):
+        named.setdefault(r.name, []).append(r)
+    return named
+
+
+def _json(value):
+    return None if value is None else json.dumps(list(value))
+
+
+def _values(r: Routine) -> tuple:
+    return (r.oid, r.nspoid, r.name, r.kind, r.lang, int(r.secdef), int(r.leakproof), int(r.strict),
+            int(r.retset), r.volatile, r.parallel, r.cost, r.rows, r.variadic, r.rettype, json.dumps(list(r.argtypes)),
+            _json(r.allargtypes), _json(r.argmodes), _json(r.argnames), _json(r.argdefaults or None), r.src,
+            r.sqlbody, _json(r.config))
+
+
+def insert_routine(conn: sqlite3.Connection, r: Routine) -> None:
+    conn.execute(f'INSERT INTO "pgsvc$proc" ({_COLS}) VALUES ({", ".join("?" * 23)})', _values(r))
+
+
+def replace_routine(conn: sqlite3.Connection, r: Routine) -> None:
+    """CREATE OR REPLACE / ALTER FUNCTION: the row of r.oid rewritten from r."""
+    conn.execute('DELETE FROM "pgsvc$proc" WHERE oid = ?', (r.oid,))
+    insert_routine(conn, r)
+
+
+def delete_routine(conn: sqlite3.Connection, oid: int) -> None:
+    for table, col in (("proc", "oid"), ("description", "objoid"), ("acl", "objoid")):
+        conn.execute(f'DELETE FROM "pgsvc${table}" WHERE {col} = ?', (oid,))
+
+
+# --- lookups ---------------------------------------------------------------------------------
+
+def visible(cat, name: str, schema: str | None, search_path: list[str]) -> list[Routine]:
+    """The routines called `name` a reference finds: in `schema` when qualified, else in the
+    schemas of the search path (earlier schemas first)."""
+    found = cat.routines_named.get(name)
+    if not found:
+        return []
+    if schema is not None:
+        return [r for r in found if r.schema == schema]
+    rank = {s: i for i, s in enumerate(search_path)}
+    return sorted((r for r in found if r.schema in rank), key=lambda r: rank[r.schema])
+
+
+def find_exact(cat, schema: str, name: str, argtypes: tuple) -> Routine | None:
+    for r in cat.routines_named.get(name, ()):
+        if r.schema == schema and tuple(r.argtypes) == tuple(argtypes):
+            return r
+    return None
+
+
+# --- languages ---------------------------------------------------------------------------------
+
+@dataclass
+class RoutineCall:
+    """One call of a routine, as the engine hands it to the language's handler.
+
+    args: the input arguments (IN, INOUT, VARIADIC as one array), positional, defaults filled
+          in, each in its *stored form* (pgsvc.sql.types.storage; sqlite_adapter(oid) converts
+          to and from Python values), of the types `arg_oids` (polymorphic ones resolved).
+    ret_oid: the resolved result type (a scalar's; 0 for void and procedures).
+    columns: (name, type) of the result's columns when it is a row (OUT/INOUT/TABLE
+             arguments, or a column definition list in FROM); empty for a scalar result.
+    trigger: what a trigger call carries (for languages that implement triggers), else None.
+    inlined: the call stands for one PostgreSQL inlines and folds (constant arguments of a
+             one-expression SQL function): its errors' CONTEXT says "during inlining".
+    """
+
+    routine: Routine
+    arg_oids: tuple
+    ret_oid: int
+    args: list
+    columns: list = field(default_factory=list)
+    trigger: Any = None
+    inlined: bool = False
+
+
+class LanguageHandler(Protocol):
+    """What a language provides (register it with `register_language(name, handler)`).
+
+    validate(engine, routine)  at CREATE [OR REPLACE] FUNCTION/PROCEDURE (when
+        check_function_bodies is on): raise SqlError for a body that cannot run (syntax,
+        unknown relation, return type mismatch: PostgreSQL's errors).
+    call(engine, call)  run the routine once (STRICT, SECURITY DEFINER, SET and the depth
+        limit are already applied by the engine). Returns, in stored forms:
+          a scalar function: the value (None for NULL);
+          a function returning a row (OUT/INOUT arguments, a column definition list): a
+            tuple of the columns' values, or None for a NULL row;
+          a set-returning function (SETOF / TABLE): a list of rows, each a tuple (one
+            element for SETOF of a scalar type);
+          a procedure: a tuple of its INOUT/OUT arguments' values, or None when it has none.
+        Errors are SqlError; the handler adds its CONTEXT line(s) (e.g. 'SQL function "f"
+        statement 1') to err.context, innermost first, one per line.
+    may_write(engine, routine) -> bool  whether a call may change data (asked when a
+        statement calling it is translated: that statement then runs as a writer, with the
+        writer lock and a transaction; a call that writes under a reader fails).
+    """
+
+    def validate(self, engine, routine: Routine) -> None: ...
+
+    def call(self, engine, call: RoutineCall) -> Any: ...
+
+    def may_write(self, engine, routine: Routine) -> bool: ...
+
+
+_LANGUAGES: dict[str, LanguageHandler] = {}
+
+
+def register_language(name: str, handler: LanguageHandler) -> None:
+    _LANGUAGES[name] = handler
+
+
+def language_handler(name: str) -> LanguageHandler:
+    handler = _LANGUAGES.get(name)
+    if handler is None:
+        if name in LANGUAGE_OIDS:
+            raise SqlError("0A000", f"functions in language {name} are not supported")
+        raise SqlError("42704", f'language "{name}" does not exist',
+                       hint="Use CREATE EXTENSION to load the language into the database.")
+    return handler
+
+
+def has_language(name: str) -> bool:
+    return name in _LANGUAGES
+
+
+# --- bodies ----------------------------------------------------------------------------------
+
+def body_statements(r: Routine) -> list:
+    """The statements of a LANGUAGE sql body as pglast nodes (parsed once per loaded
+    routine): a SQL-standard body's (RETURN is one ReturnStmt), else prosrc's."""
+    cached = r.extra.get("statements")
+    if cached is not None:
+        return cached
+    if r.sqlbody is not None:
+        body = pglast.parse_sql(f"CREATE FUNCTION pgsvc$body() RETURNS void LANGUAGE sql {r.sqlbody}")[0].stmt.sql_body
+        stmts = [body] if isinstance(body, ast.ReturnStmt) else list(body[0] or ()) if body else []
+    else:
+        stmts = [raw.stmt for raw in parse(r.src)]
+    r.extra["statements"] = stmts
+    return stmts

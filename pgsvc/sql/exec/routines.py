@@ -1,0 +1,161 @@
+"""Calling user-defined functions and procedures (catalog.routines), whatever their language.
+
+`RoutineCalls` is mixed into the Engine. Its `call_routine` is the one way into a language
+handler (catalog.routines' LanguageHandler), for calls from SQL expressions and FROM (the
+UDFs below) and for CALL (pgsvc.sql.commands.call, through api.EngineContext). It applies
+what PostgreSQL applies to every language (fmgr_security_definer, the executor):
+
+  STRICT            a NULL input gives NULL (no rows for a set) without running the body;
+  SECURITY DEFINER  the body's privilege checks are made as the routine's owner;
+  SET name = value  the setting is in force during the call and restored after it, also
+                    when the call fails;
+  depth             at most `MAX_DEPTH` nested calls, then PostgreSQL's 54001 'stack depth
+                    limit exceeded' (never a Python RecursionError).
+
+The UDFs registered on the connection (the translator emits them, translate.routines):
+  pgsvce_fcall(spec, arg...)   spec "oid:mode:argtypes:rettype[:coltypes]"; mode s a scalar
+      (stored form), i the same with PostgreSQL's "during inlining" CONTEXT, r a row (its
+      record text), x a set (JSON array of packed rows, functions.rowsets).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog.routines import Routine, RoutineCall, language_handler
+from pgsvc.sql.catalog.shared import shared
+from pgsvc.sql.functions.context import raise_sql
+from pgsvc.sql.functions.rowsets import rowpack
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types.textio import text_encoder
+
+# PostgreSQL's max_stack_depth (2MB) allows a few thousand nested SQL function calls; a
+# nested call here costs Python frames and an SQLite VM on the C stack, so the limit is
+# lower and fixed; it fails the way PostgreSQL does.
+MAX_DEPTH = 200
+_MISSING = object()
+
+
+def stack_depth_error() -> SqlError:
+    return SqlError("54001", "stack depth limit exceeded",
+                    hint='Increase the configuration parameter "max_stack_depth" (currently 2048kB), after '
+                         "ensuring the platform's stack depth limit is adequate.")
+
+
+class RoutineCalls:
+    """Mixed into the Engine: calls of user routines."""
+
+    call_depth = 0
+
+    def call_routine(self, routine: Routine, arg_oids, ret_oid: int, args: list, columns=(),
+                     inlined: bool = False) -> Any:
+        """Run `routine` once (see the module docstring); returns what its handler returns."""
+        if routine.strict and any(a is None for a in args):
+            return [] if routine.retset else None
+        handler = language_handler(routine.lang)
+        if self.call_depth >= MAX_DEPTH:
+            raise stack_depth_error()
+        call = RoutineCall(routine, tuple(arg_oids), ret_oid, list(args), list(columns))
+        call.inlined = inlined
+        saved_role = self.enter_definer(routine) if routine.secdef else _MISSING
+        saved_settings = self.apply_config(routine.config) if routine.config else None
+        self.call_depth += 1
+        try:
+            return handler.call(self, call)
+        except RecursionError:
+            raise stack_depth_error() from None
+        finally:
+            self.call_depth -= 1
+            if saved_settings is not None:
+                self.restore_config(saved_settings)
+            if saved_role is not _MISSING:
+                shared(self).current_oid = saved_role
+
+    def enter_definer(self, routine: Routine):
+        sc = shared(self)
+        saved = sc.current_oid
+        sc.current_oid = routine.owner
+        return saved
+
+    def apply_config(self, config) -> list:
+        settings = self.session.settings
+        saved = []
+        for item in config:
+            name, _, value = item.partition("=")
+            key = name.lower()
+            saved.append((key, settings.session.get(key, _MISSING)))
+            settings.set_session(name, value)
+        return saved
+
+    def restore_config(self, saved: list) -> None:
+        session = self.session.settings.session
+        for key, value in reversed(saved):
+            if value is _MISSING:
+                session.pop(key, None)
+            else:
+                session[key] = value
+
+    # --- the UDFs ---------------------------------------------------------------------------
+
+    def register_routine_udfs(self, conn) -> None:
+        specs: dict[str, tuple] = {}
+
+        def fcall(spec, *args):
+            try:
+                parsed = specs.get(spec)
+                if parsed is None:
+                    parsed = specs[spec] = _parse_spec(spec)
+                return self.fcall(parsed, args)
+            except SqlError as err:
+                raise_sql(self.fctx, err)
+            except RecursionError:
+                raise_sql(self.fctx, stack_depth_error())
+        conn.create_function("pgsvce_fcall", -1, fcall)
+
+    def fcall(self, parsed: tuple, args) -> Any:
+        oid, mode, arg_oids, ret_oid, col_oids = parsed
+        routine = self.catalog.routines.get(oid)
+        if routine is None:
+            raise SqlError("XX000", f"cache lookup failed for function {oid}")
+        columns = list(zip((n for n, _ in routine.output_columns()), col_oids)) if col_oids else \
+            routine.output_columns()
+        if col_oids and not routine.output_columns():
+            columns = [(f"column{i + 1}", t) for i, t in enumerate(col_oids)]
+        out = self.call_routine(routine, arg_oids, ret_oid, list(args), columns if mode in "rx" else (),
+                                inlined=mode == "i")
+        if mode == "x":
+            if not routine.retset:
+                out = [] if out is None else [out if isinstance(out, tuple) else (out,)]
+            return "[" + ",".join(rowpack(*(r if isinstance(r, tuple) else (r,))) for r in out) + "]"
+        if mode == "r":
+            return None if out is None else self.record_text(out, [t for _, t in columns])
+        if ret_oid == O.VOID:
+            return ""
+        return out
+
+    def record_text(self, row: tuple, types: list[int]) -> str:
+        """A row as PostgreSQL's record_out prints it: (1,abc,"a b",)."""
+        ctx = self.fctx.format_context()
+        parts = []
+        for v, t in zip(row, types):
+            if v is None:
+                parts.append("")
+                continue
+            conv = sqlite_adapter(t)[1]
+            text = text_encoder(t, ctx)(conv(v) if conv else v)
+            if text == "" or any(c in text for c in '"\\(),') or any(c.isspace() for c in text):
+                text = '"' + text.replace("\\", "\\\\").replace('"', '""') + '"'
+            parts.append(text)
+        return "(" + ",".join(parts) + ")"
+
+
+def _parse_spec(spec: str) -> tuple:
+    parts = spec.split(":")
+    oids = tuple(int(o) for o in parts[2].split(",") if o)
+    cols = tuple(int(o) for o in parts[4].split(",") if o) if len(parts) > 4 else ()
+    return int(parts[0]), parts[1], oids, int(parts[3]), cols
+
+
+__all__ = ["RoutineCalls", "MAX_DEPTH", "stack_depth_error"]

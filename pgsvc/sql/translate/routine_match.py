@@ -1,0 +1,205 @@
+"""Which user routine a call means (PostgreSQL's FuncnameGetCandidates, MatchNamedCall,
+func_select_candidate and enforce_generic_type_consistency for catalog.routines' rows).
+
+Pure functions over argument types: positional, named (`b => 1`) and mixed notation,
+DEFAULTs filling the missing trailing inputs, VARIADIC (expanded into the last argument's
+array, or the array itself after the VARIADIC keyword), and the polymorphic families
+(anyelement/anyarray/anynonarray/anyenum take one type; anycompatible* a common type).
+The caller (translate.routines) translates the arguments and coerces them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog.routines import INPUT_MODES, Routine
+from pgsvc.sql.translate import resolve as R
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.pg_type import find_oid, format_type
+
+_ELEMENT_FAMILY = (O.ANYELEMENT, O.ANYNONARRAY, O.ANYENUM)
+_COMPATIBLE_FAMILY = (O.ANYCOMPATIBLE, O.ANYCOMPATIBLENONARRAY)
+POLYMORPHIC = frozenset(O.ANY_OIDS | {O.ANYENUM})
+
+
+@dataclass
+class Binding:
+    """How the supplied arguments of a call fill one candidate's inputs."""
+
+    routine: Routine
+    slots: list  # per supplied argument: the input position it fills (variadic extras: the last)
+    declared: list  # per supplied argument: the declared type it is matched against
+    defaults: list  # input positions left to their DEFAULT
+    expanded: bool  # VARIADIC arguments expanded into the array of the last input
+
+
+def bind(r: Routine, names: list[str | None], variadic_kw: bool, procedure_call: bool = False) -> Binding | None:
+    """The shape of a call against candidate r (names: None for a positional argument), or
+    None when the call cannot mean r."""
+    types = list(r.argtypes)
+    in_names = r.input_names()
+    if procedure_call:  # CALL may name (and must supply) OUT arguments of a procedure
+        types, in_names = list(r.all_types()), list(r.names())
+    n_in, nargs = len(types), len(names)
+    n_defaults = len(r.argdefaults)
+    npos = sum(1 for n in names if n is None)
+    named = names[npos:]
+    if named:
+        if r.variadic and not variadic_kw:
+            return None
+        if nargs > n_in or nargs + n_defaults < n_in:
+            return None
+        slots = list(range(npos))
+        for n in named:
+            if n not in in_names or in_names.index(n) in slots:
+                return None
+            slots.append(in_names.index(n))
+        missing = [i for i in range(n_in) if i not in slots]
+        if any(i < n_in - n_defaults for i in missing):
+            return None
+        return Binding(r, slots, [types[i] for i in slots], missing, False)
+    if r.variadic and not variadic_kw and nargs >= n_in:
+        slots = list(range(n_in - 1)) + [n_in - 1] * (nargs - n_in + 1)
+        return Binding(r, slots, types[:-1] + [r.variadic] * (nargs - n_in + 1), [], True)
+    if variadic_kw and not r.variadic:
+        return None
+    if nargs > n_in or nargs + n_defaults < n_in:
+        return None
+    return Binding(r, list(range(nargs)), types[:nargs], list(range(nargs, n_in)), False)
+
+
+def _coercible(arg: int, decl: int) -> bool:
+    if decl == O.ANYENUM:
+        return arg == O.UNKNOWN or R.category(arg) == "E"
+    return R.can_coerce_implicit(arg, decl)
+
+
+def resolve_polymorphic(declared: list[int], args: list[int]) -> tuple[int, int] | None:
+    """(anyelement's type, anycompatible's type) for these arguments (0 where the family is
+    not used or only unknowns were given), or None when they are inconsistent."""
+    elem = 0
+    compat: list[int] = []
+    for d, a in zip(declared, args):
+        if a == O.UNKNOWN:
+            continue
+        if d in _ELEMENT_FAMILY or d == O.ANYARRAY:
+            t = a
+            if d == O.ANYARRAY:
+                info = find_oid(a)
+                if info is None or info.category != "A" or not info.elem_oid:
+                    return None
+                t = info.elem_oid
+            elif d == O.ANYNONARRAY and R.category(a) == "A":
+                return None
+            if elem and elem != t:
+                return None
+            elem = t
+        elif d in _COMPATIBLE_FAMILY:
+            compat.append(a)
+        elif d == O.ANYCOMPATIBLEARRAY:
+            info = find_oid(a)
+            if info is None or info.category != "A" or not info.elem_oid:
+                return None
+            compat.append(info.elem_oid)
+    common = 0
+    if compat:
+        try:
+            common = R.common_type(compat, "")
+        except SqlError:
+            return None
+    return elem, common
+
+
+def actual_type(decl: int, poly: tuple[int, int]) -> int:
+    """A declared (possibly polymorphic) type with the call's polymorphic types put in."""
+    elem, common = poly
+    base = elem if decl in _ELEMENT_FAMILY + (O.ANYARRAY,) else common if decl in _COMPATIBLE_FAMILY + (
+        O.ANYCOMPATIBLEARRAY,) else 0
+    if decl not in POLYMORPHIC or decl == O.ANY_:
+        return decl
+    if not base:
+        return O.UNKNOWN
+    if decl in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY):
+        info = find_oid(base)
+        return info.array_oid if info is not None and info.array_oid else O.UNKNOWN
+    return base
+
+
+def viable(b: Binding, args: list[int]) -> bool:
+    if not all(_coercible(a, d) for a, d in zip(args, b.declared)):
+        return False
+    return resolve_polymorphic(b.declared, args) is not None
+
+
+def choose(bindings: list[Binding], args: list[int]) -> list[Binding]:
+    """The best candidates (func_select_candidate): exact matches, then the most exact
+    positions, then preferred types, then the unknowns' category. More than one left is
+    an ambiguous call."""
+    exact = [b for b in bindings if list(b.declared) == args]
+    if exact:
+        return exact
+    cands = [b for b in bindings if viable(b, args)]
+    if len(cands) <= 1:
+        return cands
+
+    def exact_count(b):
+        return sum(1 for a, d in zip(args, b.declared) if a == d)
+    best = max(exact_count(b) for b in cands)
+    cands = [b for b in cands if exact_count(b) == best]
+    if len(cands) == 1:
+        return cands
+
+    def preferred(b):
+        return sum(1 for a, d in zip(args, b.declared) if a != d and a != O.UNKNOWN and R.is_preferred(d))
+    best = max(preferred(b) for b in cands)
+    cands = [b for b in cands if preferred(b) == best]
+    if len(cands) == 1 or O.UNKNOWN not in args:
+        return cands
+    for i, a in enumerate(args):
+        if a != O.UNKNOWN:
+            continue
+        cats = {R.category(b.declared[i]) for b in cands if b.declared[i] not in POLYMORPHIC}
+        want = "S" if "S" in cats else (cats.pop() if len(cats) == 1 else None)
+        if want is None:
+            continue
+        narrowed = [b for b in cands if b.declared[i] in POLYMORPHIC or R.category(b.declared[i]) == want]
+        pref = [b for b in narrowed if b.declared[i] in POLYMORPHIC or R.is_preferred(b.declared[i])]
+        cands = pref if len(pref) == 1 else narrowed
+        if len(cands) == 1:
+            return cands
+    return cands
+
+
+def call_text(name: str, names: list[str | None], args: list[int]) -> str:
+    """f(integer, b => text): a call's signature as PostgreSQL's errors print it."""
+    parts = []
+    for n, a in zip(names, args):
+        t = R.argument_type_name(a)
+        parts.append(f"{n} => {t}" if n is not None else t)
+    return f"{name}({', '.join(parts)})"
+
+
+def no_such_function(name: str, names, args, position, procedure: bool = False) -> SqlError:
+    word = "procedure" if procedure else "function"
+    return SqlError("42883", f"{word} {call_text(name, names, args)} does not exist", position=position,
+                    hint=f"No {word} matches the given name and argument types. "
+                         "You might need to add explicit type casts.")
+
+
+def not_unique(name: str, names, args, position, procedure: bool = False) -> SqlError:
+    word = "procedure" if procedure else "function"
+    return SqlError("42725", f"{word} {call_text(name, names, args)} is not unique", position=position,
+                    hint=f"Could not choose a best candidate {word}. You might need to add explicit type casts.")
+
+
+def signature_text(r: Routine, qualify: bool = False) -> str:
+    """f(integer, text): a routine's identity as PostgreSQL's messages print it
+    (format_procedure; qualified when not visible)."""
+    types = ",".join(format_type(t, None) for t in r.argtypes)
+    name = r.name if not qualify else f"{r.schema}.{r.name}"
+    return f"{name}({types})"
+
+
+def input_modes(r: Routine) -> list[str]:
+    return [m for m in r.modes() if m in INPUT_MODES]

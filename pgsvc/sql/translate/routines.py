@@ -1,0 +1,356 @@
+"""Calls of user-defined functions (catalog.routines) in expressions and in FROM.
+
+Resolution (translate.routine_match) picks the routine and fills in its inputs: named and
+mixed notation, DEFAULTs (their stored source translated here), VARIADIC arrays,
+polymorphic types. The call then becomes, in the SQLite SQL:
+
+  - the body itself, for a LANGUAGE sql function PostgreSQL would inline (one `SELECT
+    expr` / `RETURN expr`, not SECURITY DEFINER, no SET, not set-returning): the
+    expression translated with the parameters bound to the argument expressions, so a
+    trivial function costs nothing per row;
+  - else `pgsvce_fcall('<spec>', args...)`, the engine's UDF (pgsvc.sql.exec.routines),
+    which runs the routine through its language's handler on the same connection; spec
+    is "oid:mode:argtype,...:rettype" with mode s (scalar), r (a row: its text),
+    i (scalar, errors in PostgreSQL's "during inlining" context: constant arguments of an
+    inlinable function, which PostgreSQL folds while inlining), x (a set: packed rows, see
+    functions.rowsets);
+  - in FROM, json_each over `pgsvce_fcall('...:x:...', ...)`: one row per result row,
+    columns read back with pgsvc_rowcol (implicitly LATERAL: arguments may read the FROM
+    items on the left).
+
+Parameters inside a body being translated (inlined here, or executed by
+exec.sql_language): `$n` and the parameters' names resolve through `routine_params`
+(a list of Ex, or None outside a body) and a range entry named after the function whose
+columns are the named parameters, at the root of the scope: a column of the body's own
+FROM items takes precedence over a parameter of the same name, as in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pglast import ast
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import routines as CR
+from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
+from pgsvc.sql.translate import resolve as R
+from pgsvc.sql.translate import routine_match as M
+from pgsvc.sql.translate.ex import Ex, location, sql_literal
+from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
+from pgsvc.sql.translate.typenames import type_from_typename
+from pgsvc.sql.types import oids as O
+
+_NO_INLINE_TYPES = (O.VOID, O.RECORD, O.TRIGGER)
+
+
+def param_scope(routine: CR.Routine, params: list[Ex]) -> Scope:
+    """The scope at the root of a body: the named input parameters, under the function's name."""
+    scope = Scope()
+    cols = [ColInfo(n, p.oid, -1, p.sql) for n, p in zip(routine.input_names(), params) if n]
+    scope.add(RangeEntry(routine.name, cols))
+    return scope
+
+
+def call_spec(routine: CR.Routine, mode: str, arg_oids, ret_oid: int) -> str:
+    return f"{routine.oid}:{mode}:{','.join(str(o) for o in arg_oids)}:{ret_oid}"
+
+
+class RoutineMixin:
+    routine_params: list | None = None  # inside a body: the Ex of $1, $2, ...
+    fn_writes = False  # a called routine may write (the statement runs as a writer)
+
+    # --- parameters inside a body ------------------------------------------------------
+
+    def routine_param(self, node: ast.ParamRef) -> Ex:
+        n = node.number
+        if n < 1 or n > len(self.routine_params):
+            raise SqlError("42P02", f"there is no parameter ${n}", position=location(node))
+        return self.routine_params[n - 1]
+
+    # --- calls in expressions -----------------------------------------------------------
+
+    def user_function_call(self, node: ast.FuncCall, names: list[str]) -> Ex | None:
+        """The call as a user routine, or None when it means a built-in function."""
+        found = self.find_user_routine(node, names)
+        if found is None:
+            return None
+        binding, inputs, arg_oids, ret, consts = found
+        r = binding.routine
+        pos = location(node)
+        if r.kind == "p":
+            raise SqlError("42809", f"{M.signature_text(r)} is a procedure", position=pos,
+                           hint="To call a procedure, use CALL.")
+        if r.retset:
+            raise SqlError("0A000", f"set-returning function {r.name}() in this position is not supported",
+                           position=pos)
+        return self.routine_expr(r, inputs, arg_oids, ret, consts, pos)
+
+    def find_user_routine(self, node: ast.FuncCall, names: list[str], procedure: bool = False):
+        """(binding, input Ex list, input types, result type, constant arguments?) of the user
+        routine a call means, or None for a built-in function."""
+        schema, name = (names[0], names[-1]) if len(names) == 2 else (None, names[-1])
+        if schema == "pg_catalog" or len(names) > 2:
+            return None
+        if schema is not None and schema not in self.catalog.schemas and not procedure:
+            return None
+        cands = CR.visible(self.catalog, name, schema, self.search_path())
+        if not cands and schema is None and not procedure:
+            return None
+        pos = location(node)
+        if cands and (node.agg_star or node.agg_distinct or node.agg_order or node.agg_filter is not None
+                      or node.agg_within_group):
+            word = "DISTINCT" if node.agg_distinct else "ORDER BY" if node.agg_order else \
+                "FILTER" if node.agg_filter is not None else "WITHIN GROUP" if node.agg_within_group else f"{name}(*)"
+            raise SqlError("42809", f"{word} specified, but {name} is not an aggregate function", position=pos)
+        if cands and node.over is not None:
+            raise SqlError("42809", f"OVER specified, but {name} is not a window function nor an aggregate "
+                           "function", position=pos)
+        arg_names, args, nodes = self.call_arguments(node)
+        oids = [a.oid for a in args]
+        shown = f"{schema}.{name}" if schema else name
+        bindings = [b for b in (M.bind(r, arg_names, node.func_variadic, procedure) for r in cands) if b]
+        if procedure:
+            bindings = [b for b in bindings if b.routine.kind == "p"] or bindings
+        best = M.choose(bindings, oids)
+        if not best:
+            if schema is None and not procedure and (R.function_candidates(name) or name in EXTRA_FUNCTIONS):
+                return None  # a built-in function of that name may fit
+            raise M.no_such_function(shown, arg_names, oids, pos, procedure)
+        if len(best) > 1:
+            raise M.not_unique(shown, arg_names, oids, pos, procedure)
+        b = best[0]
+        if procedure and b.routine.kind != "p":
+            raise SqlError("42809", f"{M.signature_text(b.routine)} is not a procedure", position=pos,
+                           hint="To call a function, use SELECT.")
+        inputs, arg_oids, ret = self.bind_inputs(b, args, oids, pos, procedure)
+        self.need_execute(b.routine)
+        consts = all(self.constant_node(n) for n in nodes)
+        return b, inputs, arg_oids, ret, consts
+
+    def call_arguments(self, node: ast.FuncCall):
+        names, args, nodes = [], [], []
+        for a in node.args or ():
+            if isinstance(a, ast.NamedArgExpr):
+                if a.name in names:
+                    raise SqlError("42601", f'argument name "{a.name}" used more than once', position=location(a))
+                names.append(a.name)
+                nodes.append(a.arg)
+            else:
+                if any(n is not None for n in names):
+                    raise SqlError("42601", "positional argument cannot follow named argument",
+                                   position=location(a))
+                names.append(None)
+                nodes.append(a)
+            args.append(self.expr(nodes[-1]))
+        return names, args, nodes
+
+    def bind_inputs(self, b: M.Binding, args: list[Ex], oids: list[int], pos, procedure: bool = False):
+        """The routine's inputs in order (coerced arguments, defaults, the VARIADIC array),
+        their actual types and the actual result type."""
+        r = b.routine
+        poly = M.resolve_polymorphic(b.declared, oids) or (0, 0)
+        declared = list(r.all_types()) if procedure else list(r.argtypes)
+        n_in = len(declared)
+        inputs: list[Ex | None] = [None] * n_in
+        extras = []
+        for slot, a, d in zip(b.slots, args, b.declared):
+            t = M.actual_type(d, poly)
+            if t == O.UNKNOWN:
+                raise SqlError("42804", "could not determine polymorphic type because input has type unknown",
+                               position=pos)
+            c = self.coerce(a, t) if t != O.ANY_ else self.finalize_unknown(a)
+            if b.expanded and slot == n_in - 1:
+                extras.append(c)
+            else:
+                inputs[slot] = c
+        if b.expanded:
+            inputs[n_in - 1] = self.array_of(extras, M.actual_type(r.variadic, poly)
+                                             if r.variadic in M.POLYMORPHIC else r.variadic)
+        first_default = len(r.argtypes) - len(r.argdefaults)
+        for i in b.defaults:
+            inputs[i] = self.routine_default(r, i - first_default, M.actual_type(declared[i], poly))
+        arg_oids = [M.actual_type(d, poly) for d in declared]
+        for i, t in enumerate(arg_oids):
+            if t == O.UNKNOWN:
+                arg_oids[i] = inputs[i].oid
+        ret = r.rettype
+        if ret in M.POLYMORPHIC:
+            ret = M.actual_type(ret, poly)
+            if ret == O.UNKNOWN:
+                raise SqlError("42804", "could not determine polymorphic type because input has type unknown",
+                               position=pos)
+        return inputs, arg_oids, ret
+
+    def routine_default(self, r: CR.Routine, k: int, oid: int) -> Ex:
+        text = r.argdefaults[k]
+        node = CR.parse(f"SELECT {text}")[0].stmt.targetList[0].val
+        saved_scope, saved_params = self.scope, self.routine_params
+        self.scope, self.routine_params = Scope(), None
+        try:
+            return self.coerce(self.expr(node), oid, context="a") if oid not in M.POLYMORPHIC else self.expr(node)
+        finally:
+            self.scope, self.routine_params = saved_scope, saved_params
+
+    def need_execute(self, r: CR.Routine) -> None:
+        """EXECUTE on the routine, checked at each execution (PUBLIC holds it by default)."""
+        item = ("f", r.oid, "X", self.check_as, False)
+        if item not in self.privs_needed:
+            self.privs_needed.append(item)
+        handler = CR.language_handler(r.lang) if CR.has_language(r.lang) else None
+        if handler is not None and handler.may_write(self.engine, r):
+            self.writes = True
+            self.fn_writes = True
+        if r.volatile == "v":
+            self.volatile = True
+
+    def constant_node(self, node) -> bool:
+        """An argument PostgreSQL's planner folds to a constant (literals, casts of them)."""
+        if isinstance(node, ast.A_Const):
+            return True
+        if isinstance(node, ast.TypeCast):
+            return self.constant_node(node.arg)
+        if isinstance(node, ast.ParamRef):
+            return self.routine_params is None and self.is_literal_param(node.number)
+        if isinstance(node, ast.A_Expr) and node.lexpr is not None and not isinstance(node.lexpr, list):
+            return self.constant_node(node.lexpr) and self.constant_node(node.rexpr)
+        return False
+
+    def routine_expr(self, r: CR.Routine, inputs: list[Ex], arg_oids, ret: int, consts: bool, pos) -> Ex:
+        cols = r.output_columns()
+        if r.rettype == O.RECORD and cols:
+            sql = self.fcall_sql(r, "r", arg_oids, O.RECORD, inputs)
+            return Ex(sql, O.RECORD, name=r.name)
+        inlinable = self.inlinable(r)
+        if inlinable and not (consts and r.volatile == "i"):
+            if consts:
+                return Ex(self.fcall_sql(r, "i", arg_oids, ret, inputs), ret, name=r.name)
+            inlined = self.inline_sql_function(r, inputs, ret, pos)
+            if inlined is not None:
+                return inlined
+        return Ex(self.fcall_sql(r, "s", arg_oids, ret, inputs), ret, name=r.name)
+
+    def fcall_sql(self, r: CR.Routine, mode: str, arg_oids, ret: int, inputs: list[Ex]) -> str:
+        spec = call_spec(r, mode, arg_oids, ret)
+        return f"pgsvce_fcall({sql_literal(spec)}" + "".join(f", {a.sql}" for a in inputs) + ")"
+
+    # --- inlining (PostgreSQL's inline_function) ---------------------------------------
+
+    def inlinable(self, r: CR.Routine) -> bool:
+        if r.lang != "sql" or r.kind != "f" or r.retset or r.secdef or r.config or r.rettype in _NO_INLINE_TYPES:
+            return False
+        try:
+            stmts = CR.body_statements(r)
+        except SqlError:
+            return False
+        if len(stmts) != 1:
+            return False
+        s = stmts[0]
+        if isinstance(s, ast.ReturnStmt):
+            return True
+        return (isinstance(s, ast.SelectStmt) and len(s.targetList or ()) == 1 and not s.fromClause
+                and s.whereClause is None and not s.groupClause and s.havingClause is None
+                and not s.sortClause and s.limitCount is None and s.limitOffset is None
+                and s.distinctClause is None and s.withClause is None and not s.windowClause
+                and s.intoClause is None and not s.lockingClause and not s.valuesLists
+                and s.op.name == "SETOP_NONE")
+
+    def inline_sql_function(self, r: CR.Routine, inputs: list[Ex], ret: int, pos) -> Ex | None:
+        s = CR.body_statements(r)[0]
+        node = s.returnval if isinstance(s, ast.ReturnStmt) else s.targetList[0].val
+        if _has_sublink(node):
+            return None
+        marks = [f"\x01{i}\x01" for i in range(len(inputs))]
+        params = [Ex(m, a.oid, a.typmod) for m, a in zip(marks, inputs)]
+        saved = (self.scope, self.routine_params, self.agg_forbidden)
+        self.scope, self.routine_params = param_scope(r, params), params
+        try:
+            body = self.expr(node)
+            if body.has_agg:
+                return None
+            body = self.finalize_unknown(body)
+            if body.oid != ret and not R.can_coerce(body.oid, ret, "a"):
+                return None
+            body = self.coerce(body, ret, context="a")
+        except SqlError:
+            return None  # its error comes with PostgreSQL's context from the executed call
+        finally:
+            self.scope, self.routine_params, self.agg_forbidden = saved
+        sql = body.sql
+        for m, a in zip(marks, inputs):
+            uses = sql.count(m) + (1 if r.strict else 0)
+            if uses > 1 and not _simple(a.sql) or uses == 0 and not _simple(a.sql):
+                return None
+        if r.strict and inputs:
+            test = " OR ".join(f"{m} IS NULL" for m in marks)
+            sql = f"(CASE WHEN {test} THEN NULL ELSE {sql} END)"
+        for m, a in zip(marks, inputs):
+            sql = sql.replace(m, f"({a.sql})" if not _simple(a.sql) else a.sql)
+        return Ex(sql, ret, body.typmod if body.oid == ret else -1, name=r.name)
+
+    # --- functions in FROM ----------------------------------------------------------------
+
+    def range_user_function(self, node: ast.RangeFunction, call: ast.FuncCall) -> str | None:
+        """A user routine in FROM (rows through json_each), or None for a built-in function."""
+        names = [n.sval for n in call.funcname]
+        found = self.find_user_routine(call, names)
+        if found is None:
+            return None
+        b, inputs, arg_oids, ret, _ = found
+        r = b.routine
+        pos = location(call)
+        if r.kind == "p":
+            raise SqlError("42809", f"{M.signature_text(r)} is a procedure", position=pos,
+                           hint="To call a procedure, use CALL.")
+        alias = node.alias or ast.Alias(aliasname=r.name)
+        cols = self.result_columns(r, ret, node, alias, pos)
+        spec = call_spec(r, "x", arg_oids, ret)
+        if node.coldeflist:  # the columns' types: what the body's rows are coerced to
+            spec += ":" + ",".join(str(c[1]) for c in cols)
+        rows = f"pgsvce_fcall({sql_literal(spec)}" + "".join(f", {a.sql}" for a in inputs) + ")"
+        if node.ordinality:
+            cols = cols + [("ordinality", O.INT8, -1)]
+        named = ast.Alias(aliasname=alias.aliasname, colnames=None if node.coldeflist else alias.colnames)
+        return self.add_packed(named, cols, rows, location(node), ordinality=node.ordinality)
+
+    def result_columns(self, r: CR.Routine, ret: int, node: ast.RangeFunction, alias: ast.Alias, pos) -> list:
+        """(name, type, typmod) of the rows a routine gives in FROM."""
+        outs = r.output_columns()
+        if node.coldeflist:
+            if r.rettype != O.RECORD or outs:
+                raise SqlError("42601", "a column definition list is only allowed for functions returning "
+                               '"record"', position=location(node.coldeflist[0]))
+            return [(c.colname, *self.column_def_type(c)) for c in node.coldeflist]
+        if r.rettype == O.RECORD and not outs:
+            raise SqlError("42601", "a column definition list is required for functions returning \"record\"",
+                           position=pos)
+        if outs:
+            return [(n or f"column{i + 1}", t, -1) for i, (n, t) in enumerate(outs)]
+        name = alias.colnames[0].sval if alias.colnames else (alias.aliasname if node.alias else r.name)
+        if alias.colnames:
+            return [(name, ret, -1)]
+        return [(name, ret, -1)]
+
+    def column_def_type(self, c: ast.ColumnDef) -> tuple[int, int]:
+        return type_from_typename(c.typeName, self)
+
+
+def _simple(sql: str) -> bool:
+    """An argument that may be evaluated more than once (a column, a literal, a parameter)."""
+    s = sql.strip()
+    if s.startswith("'") and s.endswith("'") and s.count("'") % 2 == 0:
+        return True
+    return all(ch.isalnum() or ch in '._"?$-' for ch in s) and s.count('"') in (0, 2, 4)
+
+
+def _has_sublink(node) -> bool:
+    if isinstance(node, ast.SubLink):
+        return True
+    if isinstance(node, ast.Node):
+        return any(_has_sublink(getattr(node, attr)) for attr in node)
+    if isinstance(node, (list, tuple)):
+        return any(_has_sublink(x) for x in node)
+    return False
+
+
+__all__ = ["RoutineMixin", "param_scope", "call_spec", "replace"]
