@@ -20,7 +20,7 @@ from pgsvc.sql.functions.engine_udfs import ORDERED_TARGETS, python_aggregates
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.functions.window_aggs import window_call
-from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause, location
+from pgsvc.sql.translate.ex import Ex, collate_clause, location
 from pgsvc.sql.translate.ordered_set import OrderedSetMixin
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
@@ -310,8 +310,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         if kind == t.ARRAY_SUBLINK:
             c = sub.columns[0]
             arr = find_oid(c.oid).array_oid if find_oid(c.oid) else 0
-            return Ex(f"(SELECT json_group_array({array_element_json('c0', c.oid)}) FROM {sub.sql_paren()})", arr,
-                      name="array")
+            return Ex(f"(SELECT json_group_array(c0) FROM {sub.sql_paren()})", arr, name="array")
         if kind in (t.ANY_SUBLINK, t.ALL_SUBLINK) and isinstance(node.testexpr, ast.RowExpr):
             op = node.operName[-1].sval if node.operName else "="
             row = [self.expr(a) for a in node.testexpr.args]
