@@ -26,6 +26,7 @@ import re
 
 from pgsvc.cluster.builtin_oids import BUILTIN_SCHEMAS, PG_CATALOG_OID
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import routines
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.catalog.system import information_schema as infoschema
 from pgsvc.sql.catalog.system import relations as pg_relations
@@ -196,10 +197,13 @@ def _proc_candidates(engine, text: str) -> tuple[str, list[int]]:
     names = split_names(text)
     if len(names) > 2:
         raise SqlError("42601", f"improper qualified name (too many dotted names): {'.'.join(names)}")
+    # user routines (catalog.routines) after the built-in functions of pg_catalog
     if len(names) == 2:
         oid = _schema_oid(engine, names[0])
-        return names[1], procs_named(names[1]) if oid == PG_CATALOG_OID else []
-    return names[0], procs_named(names[0])
+        users = [r.oid for r in routines.visible(engine.catalog, names[1], names[0], [])]
+        return names[1], (procs_named(names[1]) if oid == PG_CATALOG_OID else []) + users
+    users = [r.oid for r in routines.visible(engine.catalog, names[0], None, engine.search_path())]
+    return names[0], procs_named(names[0]) + users
 
 
 def _regproc_in(engine, text: str) -> int:
@@ -218,7 +222,7 @@ def _parse_signature(engine, text: str) -> tuple[str, list[int]]:
     if m is None:
         raise SqlError("22P02", "expected a left parenthesis")
     args = [a for a in _split_args(m.group(2))]
-    return m.group(1), [by_name(a).oid for a in args]
+    return m.group(1), [_regtype_in(engine, a) for a in args]
 
 
 def _split_args(text: str) -> list[str]:
@@ -242,7 +246,8 @@ def _regprocedure_in(engine, text: str) -> int:
     name_text, args = _parse_signature(engine, text)
     _, found = _proc_candidates(engine, name_text)
     for oid in found:
-        if list(proc_row(oid)[3]) == args:
+        r = engine.catalog.routines.get(oid)
+        if list(r.argtypes if r is not None else proc_row(oid)[3]) == args:
             return oid
     raise SqlError("42883", f'function "{text.strip()}" does not exist')
 
@@ -368,6 +373,10 @@ def _regrole_out(engine, oid: int) -> str | None:
 
 
 def _regproc_out(engine, oid: int) -> str | None:
+    r = engine.catalog.routines.get(oid)
+    if r is not None:  # a user routine (catalog.routines)
+        first = routines.visible(engine.catalog, r.name, None, engine.search_path())
+        return _qualify(r.schema, r.name, len(first) == 1 and first[0] is r and not procs_named(r.name))
     row = proc_row(oid)
     if row is None:
         return None
@@ -376,6 +385,12 @@ def _regproc_out(engine, oid: int) -> str | None:
 
 
 def _regprocedure_out(engine, oid: int) -> str | None:
+    r = engine.catalog.routines.get(oid)
+    if r is not None:  # format_procedure: qualified when the name and types find another first
+        args = ",".join(format_type(a, None) for a in r.argtypes)
+        path = engine.search_path()
+        seen = next((s for s in path if routines.find_exact(engine.catalog, s, r.name, r.argtypes)), None)
+        return f"{_qualify(r.schema, r.name, seen == r.schema)}({args})"
     row = proc_row(oid)
     if row is None:
         return None

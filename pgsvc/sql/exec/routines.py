@@ -86,7 +86,11 @@ class RoutineCalls:
             name, _, value = item.partition("=")
             key = name.lower()
             saved.append((key, settings.session.get(key, _MISSING)))
-            settings.set_session(name, value)
+            try:
+                settings.set_session(name, value)
+            except SqlError as err:
+                if err.sqlstate != "42704":  # a PostgreSQL setting pgsvc does not model: no effect
+                    raise
         return saved
 
     def restore_config(self, saved: list) -> None:

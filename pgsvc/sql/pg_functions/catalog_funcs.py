@@ -28,6 +28,7 @@ from pgsvc.sql.catalog.system.stats import check_may_read_setting, is_local_clie
 from pgsvc.sql.functions.context import reporting_sql_errors
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
 from pgsvc.sql.functions.signatures import FuncSig
+from pgsvc.sql.pg_functions import routine_info as RI
 from pgsvc.sql.pg_functions.sizes import (database_size, indexes_size, relation_size, size_bytes, size_pretty,
                                           table_size, total_relation_size)
 from pgsvc.sql.types import oids as O
@@ -362,11 +363,12 @@ def register(conn, engine) -> None:
         "pgsvce_format_type": (2, format_type),
         "pgsvce_set_config3": (3, lambda n, v, local: set_config(engine, n, v, bool(local))),
         "pgsvce_current_setting2": (2, lambda n, missing: current_setting(engine, n, bool(missing))),
-        "pgsvce_function_args": (1, lambda oid: function_arguments(oid)),
-        "pgsvce_function_identity_args": (1, lambda oid: function_arguments(oid, True)),
-        "pgsvce_function_result": (1, function_result),
-        "pgsvce_function_is_visible": (1, function_is_visible),
-        "pgsvce_functiondef": (1, function_definition),
+        # user routines first (pg_functions.routine_info), then the built-in rows
+        "pgsvce_function_args": (1, lambda oid: RI.arguments_or(engine, oid, function_arguments)),
+        "pgsvce_function_identity_args": (1, lambda oid: RI.arguments_or(engine, oid, function_arguments, True)),
+        "pgsvce_function_result": (1, lambda oid: RI.result_or(engine, oid, function_result)),
+        "pgsvce_function_is_visible": (1, lambda oid: RI.visible_or(engine, oid, function_is_visible)),
+        "pgsvce_functiondef": (1, lambda oid: RI.functiondef_or(engine, oid, function_definition)),
         "pgsvce_operator_is_visible": (1, operator_is_visible),
         "pgsvce_collation_is_visible": (1, collation_is_visible),
         "pgsvce_char_to_encoding": (1, char_to_encoding),

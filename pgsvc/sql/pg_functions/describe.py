@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import pglast
 from pglast import ast
+from pglast.stream import RawStream
 
 from pgsvc.cluster.builtin_oids import BUILTIN_SCHEMAS, PG_CATALOG_OID, PG_TOAST_OID, PUBLIC_SCHEMA_OID
 from pgsvc.errors import SqlError
@@ -150,9 +151,13 @@ def _walk(node, fn) -> None:
 
 
 def get_expr(engine, text, relid, pretty):
-    """pg_get_expr(pg_node_tree, relation [, pretty])."""
+    """pg_get_expr(pg_node_tree, relation [, pretty]); a list (pg_proc.proargdefaults) prints
+    its items comma-separated, as PostgreSQL prints a List."""
     if text is None:
         return None
+    items = _guard(lambda: pglast.parse_sql(f"SELECT {text}")[0].stmt.targetList, None) if "," in text else None
+    if items is not None and len(items) > 1:
+        return ", ".join(get_expr(engine, RawStream()(t.val), relid, pretty) for t in items)
     return _guard(lambda: expr_text(engine, _analyze(engine, text, relid), bool(pretty)), text)
 
 

@@ -13,6 +13,7 @@ from pglast.stream import RawStream
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.routines import LANGUAGE_OIDS, Routine
+from pgsvc.sql.catalog.system import pg15
 from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.routine_match import POLYMORPHIC
 from pgsvc.sql.translate.typenames import typename_with_domain
@@ -242,8 +243,15 @@ def _config_action(engine, stmt: ast.VariableSetStmt) -> tuple:
     try:
         check.set_session(stmt.name, value)
     except SqlError as err:
-        raise err from None
+        # a setting of PostgreSQL 15 that pgsvc does not model (work_mem, ...): stored, and
+        # without effect during the call (exec.routines skips it)
+        if err.sqlstate != "42704" or stmt.name.lower() not in _pg_setting_names():
+            raise
     return ("set", stmt.name.lower(), value)
+
+
+def _pg_setting_names() -> set[str]:
+    return {row[0].lower() for row in pg15.data().SETTINGS}
 
 
 def _plain_ident(text: str) -> bool:
