@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from pgsvc import PG_COMPAT_VERSION, PG_COMPAT_VERSION_NUM
 from pgsvc.errors import INVALID_PARAMETER_VALUE, UNDEFINED_OBJECT, CANT_CHANGE_RUNTIME_PARAM, SqlError
-from pgsvc.sql.types.tzset import check_timezone
+from pgsvc.timezones import check_timezone
 
 POSTMASTER = "postmaster"
 SIGHUP = "sighup"

@@ -257,3 +257,81 @@ def test_float_aggregates(conns):
         same(conns, f"SELECT sum(x), avg(x), max(x), min(x), pg_typeof(sum(x)) FROM (VALUES {rows}) v(x)")
     same(conns, "SELECT sum(x) OVER (ORDER BY x), avg(x) OVER () FROM (VALUES (1::float8), (2), (3.5)) v(x)")
     same(conns, "SELECT array_agg(x / 3), array_agg(x) FROM (VALUES (1::float4), (0.1::float4)) v(x)")
+
+
+# --- arrays: whitespace, delimiters, box, float specials --------------------------------------
+
+def test_array_whitespace_is_array_isspace(conns):
+    same(conns, "SELECT array[E'\\x1c', E'a\\x1fb', E'\\x1d ', ' ', E'\\u00a0', E'x\\u2003', E'\\t', '']::text")
+    same(conns, "SELECT '{\"\x1c\",a}'::text[]::text, '{\x1c, \x1d}'::text[]::text, array_length('{\x1c,\x1f}'::text[], 1)")
+    same(conns, "SELECT '{a\\ , b ,  c\\  }'::text[]::text, '{ \"a\" , b}'::text[]::text, E'{\\u00a0, \\u2003x}'::text[]::text")
+    same(conns, "SELECT '{null, NULL, \"null\", nUlL, \"\"}'::text[]::text, '{ {a , b} , {c,d} }'::text[]::text")
+    for values in (["\x1c"], ["\x1c", "\x1d", "\x1e", "\x1f"], ["a\x1f", " b "], ["\u00a0", "\u2028"]):
+        for binary in (False, True):
+            got = []
+            for conn in conns:
+                cur = conn.cursor(binary=binary)
+                cur.execute("SELECT %s::text[], (%s::text[])::text, array_length(%s::text[], 1)", (values,) * 3)
+                got.append(cur.fetchall())
+            assert got[0] == got[1], (values, binary)
+
+
+def test_box_and_its_delimiter(conns):
+    same(conns, "SELECT '(0,0),(1,1)'::box, '((1,1),(0,0))'::box, box '(3,0),(1,5)', ' ( 1 , 2 ) , ( 3 , 4 ) '::box, "
+                "'1,2,3,4'::box, '(1,2,3,4)'::box, '(nan,1),(2,3)'::box, '(1e-5,1.5e20),(-inf,3)'::box")
+    for bad in ("[(1,2),(3,4)]", "(1,2)", "(1,2),(3,4)x", "", "(1,2),(3,)"):
+        same(conns, "SELECT %s::box", (bad,))
+    same(conns, "SELECT array['(0,0),(1,1)'::box, '(2,2),(1,1)']::text, "
+                "'{\"(0,0),(1,1)\";\"(2,2),(1,1)\"}'::box[]::text, '{(0,0),(1,1);(2,2),(1,1)}'::box[]::text")
+    same(conns, "SELECT '{(0,0),(1,1),(2,2),(1,1)}'::box[]")
+    same(conns, "SELECT array['a,b', 'c;d']::text, '{\"a,b\"}'::text[]::text")
+    same(conns, "SELECT typname, typdelim FROM pg_type WHERE typname IN ('box', '_box', 'point', 'int4') ORDER BY 1")
+    setting(conns, "SET extra_float_digits = 0")
+    same(conns, "SELECT box '(0.1,0.2),(0.3333333333333333,1)'")
+    setting(conns, "RESET extra_float_digits")
+    got = []
+    for conn in conns:
+        res = conn.pgconn.exec_params(b"SELECT '(0,0),(1.5,1)'::box, array['(0,0),(1,1)'::box]", [], result_format=1)
+        back = conn.pgconn.exec_params(b"SELECT $1::box::text", [res.get_value(0, 0)], [603], [1])
+        got.append((res.get_value(0, 0), res.get_value(0, 1), back.get_value(0, 0)))
+    assert got[0] == got[1]
+
+
+def test_float_specials_in_arrays(conns):
+    same(conns, "SELECT array['inf'::float8, '-inf', 'nan', 1.5]::text, array['inf'::float4, 'nan']::text, "
+                "array['nan'::numeric, 'inf', '-inf', 1.50]::text, array['inf'::float8]")
+    same(conns, "SELECT (array['inf'::float8])[1], (array['nan'::numeric, 'inf'])[2], ('{NaN,Infinity}'::numeric[])[2], "
+                "('{1.50,2}'::numeric[])[1], (array[1.5, NULL])[2], (array[1.5::float8, NULL])[2], "
+                "(array['-inf'::float8])[1] < 5, (array['inf'::float8])[1] + 1")
+    same(conns, "SELECT array(SELECT x FROM (VALUES ('inf'::float8), ('nan'), (2.5)) v(x))::text, "
+                "array(SELECT x FROM (VALUES ('inf'::numeric), ('nan'), (2.5)) v(x))::text")
+    same(conns, "SELECT array_to_string(array['inf'::float8, 'nan'], ','), array_to_string(array[true, false], ','), "
+                "array_to_string(array[1.1::float4, NULL, 3], ',', '*'), array_to_string(array['2000-01-01'::date], ',')")
+    same(conns, "SELECT to_json(array['inf'::float8, 'nan', 1.5]), to_json('nan'::float8), "
+                "json_build_array('inf'::float8), to_json(array['nan'::numeric])")
+    same(conns, "SELECT array['inf'::float8] = array['inf'::float8], array['inf'::float8] < array['nan'::float8], "
+                "array[1::float8] < array['inf'::float8], array['-inf'::float8] < array[1::float8]")
+    same(conns, "SELECT array_position(array['inf'::float8, 'nan'], 'nan'), array_position(array['inf'::float8, 'nan'], 'inf'), "
+                "array_position(array[1.5, 2.50], 2.5), array_position(array['a', NULL], NULL)")
+    same(conns, "SELECT array_remove(array['nan'::float8, 1, 'nan'], 'nan')::text, "
+                "array_remove(array[1.5, 2.50, NULL], 2.5)::text, array_remove(array[1, NULL, 2], NULL)::text")
+    same(conns, "SELECT array_agg(x ORDER BY x) FROM (VALUES ('inf'::float8), ('nan'), (1), ('-inf')) v(x)")
+    same(conns, "SELECT array_agg(x ORDER BY x DESC) FROM (VALUES ('inf'::numeric), ('nan'), (1), ('-inf')) v(x)")
+    same(conns, "SELECT max(a), min(a) FROM (VALUES (array['inf'::float8]), (array[1::float8]), (array['-inf'::float8])) v(a)")
+    same(conns, "SELECT unnest(array['inf'::float8, 'nan', '-inf'])")
+    same(conns, "SELECT array[1::float4/3::float4]::text, array[0.1::float4 + 0.2::float4]")
+    for conn in conns:
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS fa (a float4[], b float8[], n numeric[])")
+        conn.execute("DELETE FROM fa")
+        conn.execute("INSERT INTO fa VALUES ('{1.1,Infinity,NaN}', '{Infinity,-Infinity,NaN,-0}', '{NaN,Infinity,-Infinity,1.50}')")
+        conn.execute("INSERT INTO fa VALUES (array[1::float4/3::float4], array['inf'::float8], array['-inf'::numeric])")
+        for binary in (False, True):
+            cur = conn.cursor(binary=binary)
+            cur.execute("INSERT INTO fa VALUES (%s::float4[], %s::float8[], %s::numeric[])",
+                        (["1.1", "NaN", "-Infinity"], ["Infinity", "NaN"], ["NaN", "Infinity"]))
+    same(conns, "SELECT a, b, n, a[2], b[1], n[2], array_to_string(a, ';') FROM fa ORDER BY a::text, b::text")
+    got = []
+    for conn in conns:
+        res = conn.pgconn.exec_params(b"SELECT a, b, n FROM fa ORDER BY a::text, b::text", [], result_format=1)
+        got.append([[res.get_value(i, j) for j in range(3)] for i in range(res.ntuples)])
+    assert got[0] == got[1]

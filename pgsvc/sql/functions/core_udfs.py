@@ -312,6 +312,35 @@ def float_op(a, b, op: str, real: int):
     return r
 
 
+def float_json(x):
+    """A float4/float8 stored value as an array element in JSON (types.storage.dump_stored):
+    NaN and the infinities as strings."""
+    if x is None:
+        return None
+    f = _float_operand(x)
+    if f != f:
+        return '"NaN"'
+    if f in (_INF, -_INF):
+        return '"Infinity"' if f > 0 else '"-Infinity"'
+    return repr(f)
+
+
+def numeric_elem(json_text):
+    """A numeric array element from its JSON text: '"NaN"' is NaN, 'null' is NULL."""
+    if json_text is None or json_text == "null":
+        return None
+    return json_text[1:-1] if json_text.startswith('"') else json_text
+
+
+def float_elem(value):
+    """A float array element (->>): the strings 'Infinity'/'-Infinity' as REALs."""
+    if value == "Infinity":
+        return _INF
+    if value == "-Infinity":
+        return -_INF
+    return value
+
+
 def _float_neg(x):
     """float4um/float8um over the stored form: 'NaN' (text) stays NaN, 0 becomes -0."""
     if isinstance(x, str):
@@ -358,6 +387,9 @@ def make_core_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_numeric_abs": (1, nullsafe(lambda a: "NaN" if dec(a).is_nan() else num_out(dec(a).copy_abs()))),
         "pgsvc_float_neg": (1, nullsafe(_float_neg)),
         "pgsvc_float_op": (4, float_op),
+        "pgsvc_float_json": (1, float_json),
+        "pgsvc_numeric_elem": (1, numeric_elem),
+        "pgsvc_float_elem": (1, float_elem),
         "pgsvc_float_abs": (1, nullsafe(_float_abs)),
         "pgsvc_numeric_cmp": (2, nullsafe(numeric_cmp)),
         "pgsvc_numeric_pow": (2, nullsafe(lambda a, b: num_out(_numeric_power(dec(a), dec(b))))),

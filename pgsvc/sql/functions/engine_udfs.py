@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -291,11 +292,18 @@ class _OrderedAggregate:
 
 
 def _sort_value(v, kind):
+    """A sort key of the kind's order: numeric ('n') and float ('f') keys by value, NaN
+    after every number as PostgreSQL sorts it (the 'NaN' and 'Infinity' strings of the
+    stored forms read as such)."""
     if kind == "n":
         try:
-            return Decimal(str(v))
+            d = Decimal(str(v))
         except InvalidOperation:
-            return Decimal("Infinity")
+            return (0, Decimal("Infinity"))
+        return (1, Decimal(0)) if d.is_nan() else (0, d)
+    if kind == "f":
+        f = float(v) if not isinstance(v, str) or v != "NaN" else math.nan
+        return (1, 0.0) if f != f else (0, f)
     return v
 
 

@@ -7,8 +7,10 @@ import json
 from decimal import Decimal
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.functions.values import to_python, to_stored
 from pgsvc.sql.types.arrays import flatten
 from pgsvc.sql.types.jsontext import dumps_json, dumps_jsonb, loads
+from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.storage import dump_stored
 
 
@@ -268,15 +270,41 @@ def array_length(a, dim):
     return len(v) if v else None
 
 
-def array_position(a, e):
+def _eq_key(x):
+    """Equality as the element type's = operator sees it: NaN equals NaN (float8eq,
+    numeric_eq), 2.5 equals 2.50."""
+    if isinstance(x, float) and x != x:
+        return ("NaN",)
+    if isinstance(x, Decimal) and x.is_nan():
+        return ("NaN",)
+    return x
+
+
+def array_position(a, e, oid):
+    """array_position(anyarray, anyelement): elements and the value compared as values of
+    the element type (decoded from their stored forms)."""
     if a is None:
         return None
-    v = _arr(a)
-    return v.index(e) + 1 if e in v else None
+    t = find_oid(oid)
+    elem = t.elem_oid if t is not None and t.elem_oid else oid
+    want = _eq_key(to_python(elem, e))
+    for i, x in enumerate(to_python(oid, a)):
+        if x is not None and e is not None and _eq_key(x) == want:
+            return i + 1
+        if x is None and e is None:
+            return i + 1
+    return None
 
 
-def array_remove(a, e):
-    return None if a is None else _dump([x for x in _arr(a) if x != e])
+def array_remove(a, e, oid):
+    if a is None:
+        return None
+    t = find_oid(oid)
+    elem = t.elem_oid if t is not None and t.elem_oid else oid
+    want = _eq_key(to_python(elem, e))
+    kept = [x for x in to_python(oid, a) if not ((x is None and e is None) or
+                                                 (x is not None and e is not None and _eq_key(x) == want))]
+    return to_stored(oid, kept)
 
 
 def unnest_rows(a):

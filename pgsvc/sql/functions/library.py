@@ -75,8 +75,9 @@ def _sigs() -> list[FuncSig]:
     f("regexp_matches", [T, T, T], TA, "", kind="set", generator=regexp_matches_rows)
     f("string_to_array", [T, T], TA, "pgsvc_string_to_array({0}, {1}, NULL)", strict=False)
     f("string_to_array", [T, T, T], TA, "pgsvc_string_to_array({0}, {1}, {2})", strict=False)
-    f("array_to_string", [A, T], T, "pgsvc_array_to_string({0}, {1}, NULL)")
-    f("array_to_string", [A, T, T], T, "pgsvc_array_to_string({0}, {1}, {2})", strict=False)
+    f("array_to_string", [A, T], T, "pgsvc_array_to_string({0}, {1}, NULL, {argtype0})", volatility="s")
+    f("array_to_string", [A, T, T], T, "pgsvc_array_to_string({0}, {1}, {2}, {argtype0})", strict=False,
+      volatility="s")
     f("encode", [O.BYTEA, T], T, "pgsvc_encode({0}, {1})")
     f("decode", [T, T], O.BYTEA, "pgsvc_decode({0}, {1})")
     # math
@@ -158,8 +159,8 @@ def _sigs() -> list[FuncSig]:
     # arrays
     f("array_length", [A, I4], I4, "pgsvc_array_length({0}, {1})")
     f("cardinality", [A], I4, "pgsvc_cardinality({0})")
-    f("array_position", [A, E], I4, "pgsvc_array_position({0}, {1})", strict=False)
-    f("array_remove", [A, E], A, "pgsvc_array_remove({0}, {1})", strict=False)
+    f("array_position", [A, E], I4, "pgsvc_array_position({0}, {1}, {argtype0})", strict=False)
+    f("array_remove", [A, E], A, "pgsvc_array_remove({0}, {1}, {argtype0})", strict=False)
     f("array_append", [A, E], A, "pgsvc_array_append({0}, {1})", strict=False)
     f("array_prepend", [E, A], A, "pgsvc_array_prepend({0}, {1})", strict=False)
     f("array_cat", [A, A], A, "pgsvc_array_cat({0}, {1})", strict=False)

@@ -111,10 +111,13 @@ def _string_to_array(s, delim, null):
     return json.dumps([None if p == null else p for p in parts], ensure_ascii=False)
 
 
-def _array_to_string(a, delim, null):
-    items = flatten(json.loads(a, parse_float=Decimal))
-    out = [str(x) if x is not None else null for x in items if x is not None or null is not None]
-    return delim.join(o if not isinstance(o, Decimal) else num_out(o) for o in out)
+def _array_to_string(ctx, a, delim, null, oid):
+    """array_to_string: each element printed by its type's output function (t/f, real's
+    shortest digits, timestamps in the session's DateStyle), NULLs skipped or replaced."""
+    t = find_oid(oid)
+    encode = text_encoder(t.elem_oid if t is not None and t.elem_oid else O.TEXT, ctx.format_context())
+    items = flatten(to_python(oid, a))
+    return delim.join(null if x is None else encode(x) for x in items if x is not None or null is not None)
 
 
 def _encode(data, fmt):
@@ -383,7 +386,9 @@ def _python_json(ctx, value, oid) -> str:
     if oid in (O.JSON, O.JSONB):
         return value if isinstance(value, str) else dumps_jsonb(value)
     if oid in (O.INT2, O.INT4, O.INT8, O.FLOAT4, O.FLOAT8, O.NUMERIC):
-        return text_encoder(oid)(value)
+        text = text_encoder(oid, ctx.format_context())(value)
+        # datum_to_json: an output that is no valid JSON number (NaN, Infinity) is a string
+        return f'"{text}"' if text in ("NaN", "Infinity", "-Infinity") else text
     if oid == O.BOOL:
         return "true" if value else "false"
     if oid in (O.TIMESTAMP, O.TIMESTAMPTZ, O.DATE):
@@ -432,8 +437,8 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_regexp_substr": (2, _n(lambda s, p: (lambda m: None if m is None else (
             m.group(1) if m.re.groups else m.group(0)))(pg_regex(p).search(s)))),
         "pgsvc_string_to_array": (3, _string_to_array),
-        "pgsvc_array_to_string": (3, lambda a, d, nul: None if a is None or d is None
-                                  else _array_to_string(a, d, nul)),
+        "pgsvc_array_to_string": (4, lambda a, d, nul, oid: None if a is None or d is None
+                                  else _array_to_string(ctx, a, d, nul, oid)),
         "pgsvc_encode": (2, _n(_encode)), "pgsvc_decode": (2, _n(_decode)),
         "pgsvc_round": (2, _n(_round)), "pgsvc_trunc": (2, _n(_trunc)),
         "pgsvc_round_float": (1, _n(lambda x: float(round(x)) if not isinstance(x, str) else x)),
@@ -485,7 +490,7 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_array_cat": (2, J.array_cat), "pgsvc_array_append": (2, J.array_append),
         "pgsvc_array_prepend": (2, J.array_prepend), "pgsvc_array_length": (2, J.array_length),
         "pgsvc_cardinality": (1, _n(lambda a: len(flatten(json.loads(a))))),
-        "pgsvc_array_position": (2, J.array_position), "pgsvc_array_remove": (2, J.array_remove),
+        "pgsvc_array_position": (3, J.array_position), "pgsvc_array_remove": (3, J.array_remove),
         "pgsvc_gen_random_uuid": (0, lambda: str(uuid.uuid4())),
     }
 

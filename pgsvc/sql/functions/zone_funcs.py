@@ -21,7 +21,7 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.dateparse import to_utc, zone_abbrev
 from pgsvc.sql.types.interval import format_interval
 from pgsvc.sql.types.storage import interval_from_sqlite
-from pgsvc.sql.types.tzset import pg_tzset
+from pgsvc.timezones import pg_tzset
 
 _NAMEDATALEN = 64
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.storage import collation_for
 
 
@@ -59,3 +60,17 @@ def collate_clause(oid: int) -> str:
     """The COLLATE clause values of this type compare with in SQLite ('' for none)."""
     c = collation_for(oid)
     return f" COLLATE {c}" if c else ""
+
+
+def array_element_json(sql: str, elem: int) -> str:
+    """One element of an array built in SQLite (json_array, json_group_array) in the stored
+    form of arrays (types.storage.dump_stored): numeric and float specials as the strings
+    'NaN', 'Infinity', '-Infinity' (SQLite prints a REAL infinity as 9.0e+999, or as the
+    invalid JSON Inf before 3.41), bytea as hex."""
+    if elem == O.NUMERIC:
+        return f"json(CASE WHEN {sql} IN ('NaN','Infinity','-Infinity') THEN json_quote({sql}) ELSE {sql} END)"
+    if elem in (O.FLOAT4, O.FLOAT8):
+        return f"json(pgsvc_float_json({sql}))"
+    if elem == O.BYTEA:
+        return f"hex({sql})"
+    return sql

@@ -16,7 +16,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.domains import cast_check_sql
-from pgsvc.sql.translate.ex import Ex, collate_clause, location, sql_literal
+from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause, location, sql_literal
 from pgsvc.sql.translate.typenames import typename_with_domain
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes
@@ -198,13 +198,7 @@ class ExprMixin:
         arr = find_oid(elem).array_oid if find_oid(elem) else 0
         if not arr:
             raise SqlError("0A000", "arrays of this type are not supported")
-        if elem in (O.NUMERIC,):
-            inner = ", ".join(f"json(CASE WHEN {i.sql} IN ('NaN','Infinity','-Infinity') THEN json_quote({i.sql}) "
-                              f"ELSE {i.sql} END)" for i in items)
-        elif elem == O.BYTEA:
-            inner = ", ".join(f"hex({i.sql})" for i in items)
-        else:
-            inner = ", ".join(i.sql for i in items)
+        inner = ", ".join(array_element_json(i.sql, elem) for i in items)
         return Ex(f"json_array({inner})", arr, name="array")
 
     def x_CollateClause(self, node: ast.CollateClause) -> Ex:
@@ -238,10 +232,20 @@ class ExprMixin:
             elem = t.elem_oid
             lower = 0 if base.oid in O.VECTOR_OIDS else 1  # int2vector/oidvector count from 0
             path = f"('$[' || ({idx.sql} - {lower}) || ']')"
-            op = "->" if elem == O.NUMERIC else "->>"
-            base = Ex(f"(CASE WHEN {idx.sql} >= {lower} THEN ({base.sql} {op} {path}) END)", elem,
+            base = Ex(f"(CASE WHEN {idx.sql} >= {lower} THEN {_element_sql(base.sql, path, elem)} END)", elem,
                       name=base.name, has_agg=base.has_agg)
         return base
+
+
+def _element_sql(array_sql: str, path: str, elem: int) -> str:
+    """An array element out of its JSON text in its own stored form: numeric's text exactly
+    (not read as a REAL; its 'NaN'/'Infinity' strings unquoted, a JSON null as NULL), float's
+    infinities as REALs (they are strings in the array)."""
+    if elem == O.NUMERIC:
+        return f"pgsvc_numeric_elem({array_sql} -> {path})"
+    if elem in (O.FLOAT4, O.FLOAT8):
+        return f"pgsvc_float_elem({array_sql} ->> {path})"
+    return f"({array_sql} ->> {path})"
 
 
 def _name_strength(node) -> int:

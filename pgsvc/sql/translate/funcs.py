@@ -20,7 +20,7 @@ from pgsvc.sql.functions.engine_udfs import ORDERED_TARGETS, python_aggregates
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.functions.window_aggs import window_call
-from pgsvc.sql.translate.ex import Ex, collate_clause, location
+from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause, location
 from pgsvc.sql.translate.ordered_set import OrderedSetMixin
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
@@ -225,7 +225,8 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             keys.append(k.sql)
             desc = " DESC" in suffix
             nulls_first = "NULLS FIRST" in suffix or (desc and "NULLS LAST" not in suffix)
-            spec += ("n" if k.oid == O.NUMERIC else "t") + ("d" if desc else "a") + ("f" if nulls_first else "l")
+            kind = "n" if k.oid == O.NUMERIC else "f" if k.oid in (O.FLOAT4, O.FLOAT8) else "t"
+            spec += kind + ("d" if desc else "a") + ("f" if nulls_first else "l")
         distinct = 1 if node.agg_distinct else 0
         if node.agg_filter is not None:
             raise SqlError("0A000", "FILTER together with ORDER BY in an aggregate is not supported", position=pos)
@@ -310,7 +311,8 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         if kind == t.ARRAY_SUBLINK:
             c = sub.columns[0]
             arr = find_oid(c.oid).array_oid if find_oid(c.oid) else 0
-            return Ex(f"(SELECT json_group_array(c0) FROM {sub.sql_paren()})", arr, name="array")
+            return Ex(f"(SELECT json_group_array({array_element_json('c0', c.oid)}) FROM {sub.sql_paren()})", arr,
+                      name="array")
         if kind in (t.ANY_SUBLINK, t.ALL_SUBLINK) and isinstance(node.testexpr, ast.RowExpr):
             op = node.operName[-1].sval if node.operName else "="
             row = [self.expr(a) for a in node.testexpr.args]

@@ -9,12 +9,16 @@ from typing import Any
 
 from pgsvc.errors import SqlError
 
-_NEEDS_QUOTE = set('{}",\\')
+_NEEDS_QUOTE = set('{}"\\')  # and the type's delimiter (',', or ';' for box)
+# array_isspace: the only blanks array_in skips and array_out quotes (not Python's
+# str.isspace(), which also takes \x1c-\x1f and Unicode spaces as whitespace)
+SPACE = " \t\n\r\v\f"
+_QUOTE_TRIGGERS = _NEEDS_QUOTE | set(SPACE)
 
 
 def quote_element(text: str, delim: str = ",") -> str:
-    if (text == "" or text.lower() == "null" or any(c in _NEEDS_QUOTE or c == delim or c.isspace()
-                                                     for c in text)):
+    if (text == "" or text.lower() == "null" or delim in text
+            or not _QUOTE_TRIGGERS.isdisjoint(text)):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return text
 
@@ -37,16 +41,16 @@ def _malformed(text: str, detail: str) -> SqlError:
 
 def parse_array(text: str, decode: Callable[[str], Any], delim: str = ",") -> list:
     """Parse array text into nested lists of decoded elements (None for NULL)."""
-    s = text.strip()
+    s = text.strip(SPACE)
     if s.startswith("["):
         eq = s.find("=")
         if eq < 0:
             raise _malformed(text, 'Missing "=" after array dimensions.')
-        s = s[eq + 1:].strip()
+        s = s[eq + 1:].strip(SPACE)
     if not s.startswith("{"):
         raise _malformed(text, 'Array value must start with "{" or dimension information.')
     result, pos = _parse_level(s, 0, text, decode, delim)
-    if s[pos:].strip():
+    if s[pos:].strip(SPACE):
         raise _malformed(text, "Junk after closing right brace.")
     _check_rectangular(result, text)
     return result
@@ -59,7 +63,7 @@ def _parse_level(s: str, pos: int, text: str, decode, delim: str) -> tuple[list,
     expect_item = True
     n = len(s)
     while True:
-        while pos < n and s[pos].isspace():
+        while pos < n and s[pos] in SPACE:
             pos += 1
         if pos >= n:
             raise _malformed(text, "Unexpected end of input.")
@@ -106,12 +110,16 @@ def _parse_quoted(s: str, pos: int, text: str) -> tuple[str, int]:
 
 
 def _parse_unquoted(s: str, pos: int, text: str, delim: str) -> tuple[str, int, bool]:
+    """An unquoted element: up to the delimiter or '}', its trailing blanks dropped unless
+    escaped (ReadArrayStr keeps everything up to the last non-blank or escaped character)."""
     out = []
+    keep = 0
     escaped_any = False
     while pos < len(s):
         c = s[pos]
         if c == "\\" and pos + 1 < len(s):
             out.append(s[pos + 1])
+            keep = len(out)
             escaped_any = True
             pos += 2
             continue
@@ -120,8 +128,10 @@ def _parse_unquoted(s: str, pos: int, text: str, delim: str) -> tuple[str, int, 
         if c in '{"':
             raise _malformed(text, f'Unexpected "{c}" character.')
         out.append(c)
+        if c not in SPACE:
+            keep = len(out)
         pos += 1
-    value = "".join(out).strip()
+    value = "".join(out[:keep])
     return value, pos, (not escaped_any and value.lower() == "null")
 
 

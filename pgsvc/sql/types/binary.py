@@ -13,6 +13,7 @@ from typing import Any
 from pgsvc.errors import SqlError
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types import dates as D
+from pgsvc.sql.types import geometry as G
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.arrays import dimensions, flatten, reshape
 from pgsvc.sql.types.pg_type import find_oid
@@ -95,6 +96,7 @@ _ENCODERS: dict[int, Callable[[Any], bytes]] = {
     O.UUID: _uuid_send,
     O.DATE: _date_send, O.TIMESTAMP: _ts_send, O.TIMESTAMPTZ: _ts_send,
     O.TIME: _time_send, O.TIMETZ: _timetz_send, O.INTERVAL: _interval_send,
+    O.BOX: G.box_send,
 }
 
 
@@ -206,6 +208,7 @@ _DECODERS: dict[int, Callable[[bytes, int], Any]] = {
     O.UUID: _uuid_recv,
     O.DATE: _date_recv, O.TIMESTAMP: _ts_recv(False), O.TIMESTAMPTZ: _ts_recv(True),
     O.TIME: _time_recv, O.TIMETZ: _timetz_recv, O.INTERVAL: _interval_recv,
+    O.BOX: G.box_recv,
 }
 
 

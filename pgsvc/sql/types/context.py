@@ -11,7 +11,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from pgsvc.sql.types.tzset import check_timezone, pg_tzset
+from pgsvc.timezones import check_timezone, pg_tzset
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ import re
 from pgsvc.errors import SqlError
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types.context import FormatContext
-from pgsvc.sql.types.tzset import fixed_offset, pg_tzset
+from pgsvc.timezones import fixed_offset, pg_tzset
 
 _MONTHS = {m.lower(): i + 1 for i, m in enumerate(D.MONTHS)}
 _MONTHS.update({"january": 1, "february": 2, "march": 3, "april": 4, "june": 6, "july": 7,

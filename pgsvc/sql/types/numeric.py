@@ -92,7 +92,9 @@ def numeric_send(value: Decimal) -> bytes:
     if value.is_nan():
         return struct.pack("!hhHH", 0, 0, _NAN, 0)
     if value.is_infinite():
-        return struct.pack("!hhHH", 0, 0, _PINF if value > 0 else _NINF, 0)
+        # numeric_send reads the dscale of an infinity out of its short header's bits
+        # (0xD000/0xF000 & NUMERIC_SHORT_DSCALE_MASK >> 7): 32, as PostgreSQL 15 sends it
+        return struct.pack("!hhHH", 0, 0, _PINF if value > 0 else _NINF, 32)
     value = canonical(value)
     scale = dscale(value)
     digits = format(value.copy_abs(), "f")

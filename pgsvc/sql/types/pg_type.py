@@ -307,3 +307,9 @@ def _format_with_typmod(t: PgType, typmod: int) -> str:
             text += f"({precision})"
         return text
     return t.sql_name
+
+
+def type_delimiter(oid: int) -> str:
+    """pg_type.typdelim: ';' for box (whose text holds commas) and box[], ',' otherwise.
+    array_in/array_out separate elements by the element type's delimiter."""
+    return ";" if oid in (O.BOX, O.ARRAY_BOX) else ","

@@ -34,7 +34,7 @@ def float_to_sqlite(v: Any) -> Any:
 def float_from_sqlite(v: Any) -> Any:
     if isinstance(v, str):
         return math.nan if v == "NaN" else float(v)
-    return float(v) if isinstance(v, int) else v
+    return float(v) if isinstance(v, (int, Decimal)) else v  # Decimal: an element of a JSON array
 
 
 def numeric_to_sqlite(v: Any) -> str:
@@ -187,6 +187,8 @@ def _array_key(v: Any) -> tuple:
     if isinstance(v, str):
         if v == "NaN":
             return (1, "")
+        if v in ("Infinity", "-Infinity"):  # a numeric or float array's infinities
+            return (0, math.inf if v[0] == "I" else -math.inf)
         return (0, v)
     return (0, v)
 

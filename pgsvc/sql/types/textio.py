@@ -14,12 +14,13 @@ from typing import Any
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.types import dates as D
+from pgsvc.sql.types import geometry as G
 from pgsvc.sql.types import dateparse as P
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import scalars as S
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.arrays import format_array, parse_array
-from pgsvc.sql.types.pg_type import find_oid
+from pgsvc.sql.types.pg_type import find_oid, type_delimiter
 from pgsvc.sql.types.context import FormatContext
 from pgsvc.sql.types.interval import format_interval, parse_interval
 from pgsvc.sql.types.jsontext import normalize_jsonb, validate_json
@@ -90,8 +91,11 @@ def text_encoder(oid: int, ctx: FormatContext | None = None) -> Callable[[Any], 
         element = text_encoder(t.elem_oid, ctx)
         return lambda v: " ".join(element(x) for x in v)
     if t is not None and t.category == "A" and t.elem_oid:
-        element = text_encoder(t.elem_oid, ctx)
-        return lambda v: format_array(v, element)
+        element, delim = text_encoder(t.elem_oid, ctx), type_delimiter(t.elem_oid)
+        return lambda v: format_array(v, element, delim)
+    if oid == O.BOX:
+        digits = ctx.extra_float_digits
+        return lambda v: G.box_out(v, digits)
     return _str
 
 
@@ -149,8 +153,8 @@ def _base_decoder(oid: int, ctx: FormatContext) -> Callable[[str], Any]:
         element = _base_decoder(t.elem_oid, ctx)
         return lambda text: [element(part) for part in text.split()]
     if t is not None and t.category == "A" and t.elem_oid:
-        element = _base_decoder(t.elem_oid, ctx)
-        return lambda text: parse_array(text, element)
+        element, delim = _base_decoder(t.elem_oid, ctx), type_delimiter(t.elem_oid)
+        return lambda text: parse_array(text, element, delim)
     return _identity
 
 
@@ -176,6 +180,7 @@ _SIMPLE_DECODERS: dict[int, Callable[[str], Any]] = {
     O.FLOAT4: lambda t: S.parse_float(t, "real"),
     O.FLOAT8: lambda t: S.parse_float(t, "double precision"),
     O.NUMERIC: parse_numeric,
+    O.BOX: G.box_in,
     O.BOOL: S.parse_bool,
     O.BYTEA: S.parse_bytea,
     O.UUID: S.parse_uuid,

@@ -23,7 +23,7 @@ from pgsvc.sql.catalog.system import opclass as _opclass
 from pgsvc.sql.catalog.system import procs as _procs
 from pgsvc.sql.catalog.system import stats as _stats
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.pg_type import all_types
+from pgsvc.sql.types.pg_type import all_types, type_delimiter
 
 B, C, N, T, I4, I2, OID, F4, TZ = O.BOOL, O.CHAR, O.NAME, O.TEXT, O.INT4, O.INT2, O.OID, O.FLOAT4, O.TIMESTAMPTZ
 XID, REGPROC, TEXTS = O.XID, O.REGPROC, O.ARRAY_TEXT
@@ -255,7 +255,7 @@ def type_rows() -> list[tuple]:
         storage = "p" if t.typlen > 0 or t.typlen == -2 else _MAIN_STORAGE.get(t.oid, "x")
         coll = _COLLATABLE.get(t.oid, _COLLATABLE.get(elem, 0) if t.category == "A" else 0)
         rows.append((t.oid, t.name, PG_CATALOG_OID, BOOTSTRAP_SUPERUSER_OID, t.typlen, int(t.oid in _BYVAL), typtype, t.category,
-                     int(t.preferred), 1, ";" if t.oid == 603 else ",", 0, 0, elem, t.array_oid,
+                     int(t.preferred), 1, type_delimiter(t.oid), 0, 0, elem, t.array_oid,
                      0, 0, 0, 0, 0, 0, 0, align, storage, 0, 0, -1, 0, coll, None, None, None))
     return rows
 

@@ -1,5 +1,7 @@
 """Time zone names as PostgreSQL reads them (src/timezone/pgtz.c's pg_tzset, localtime.c's
 tzparse): the one lookup behind SET TimeZone, zone names in date/time input and AT TIME ZONE.
+Outside pgsvc.sql: the settings (pgsvc.settings) check TimeZone with it, and they sit below
+the SQL layer's lowest stage.
 
 A name is first a file of the system's zoneinfo directory, matched case-insensitively one
 directory level at a time (the canonical spelling is the file's: 'america/new_york' is
@@ -30,7 +32,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.types.interval import parse_interval
 
 TZ_STRLEN_MAX = 255
 _DAY = 86400
@@ -425,6 +426,9 @@ def _transitions(start: _Rule, end: _Rule, std_east: int, dst_east: int,
 _STRTOD = re.compile(r"\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)", re.I)
 _STRTOD_HEX = re.compile(r"\s*([+-]?)0x([0-9a-f]*\.?[0-9a-f]*)(?:p([+-]?\d+))?", re.I)
 _INTERVAL_VALUE = re.compile(r"interval\s*'([^']*)'", re.I | re.S)
+# interval_out's postgres style, the form SET TIME ZONE INTERVAL '...' is flattened to
+_INTERVAL_OUT = re.compile(r"(?:([-+]?\d+) years? ?)?(?:([-+]?\d+) mons? ?)?(?:([-+]?\d+) days? ?)?"
+                           r"(?:([-+]?)(\d+):(\d\d):(\d\d(?:\.\d+)?))?")
 
 
 def check_timezone(value: str) -> str:
@@ -433,14 +437,16 @@ def check_timezone(value: str) -> str:
     (pg_tzset_offset); anything else is a zone name or a POSIX string (pg_tzset)."""
     if value[:8].lower() == "interval":
         m = _INTERVAL_VALUE.fullmatch(value)
-        if m is None:
+        parts = _INTERVAL_OUT.fullmatch(m.group(1).strip()) if m else None
+        if parts is None:
             raise _invalid_timezone(value)
-        iv = parse_interval(m.group(1))
-        if iv.months:
+        years, mons, days, sign, hh, mm, ss = parts.groups()
+        if int(years or 0) or int(mons or 0):
             raise _invalid_timezone(value, "Cannot specify months in time zone interval.")
-        if iv.days:
+        if int(days or 0):
             raise _invalid_timezone(value, "Cannot specify days in time zone interval.")
-        return _offset_setting(value, -_trunc(iv.microseconds / 1_000_000))
+        east = int(hh or 0) * 3600 + int(mm or 0) * 60 + int(float(ss or 0))  # seconds, truncated
+        return _offset_setting(value, -east if sign != "-" else east)
     hours = _strtod(value)
     if hours is not None:
         west = -hours * 3600
