@@ -134,6 +134,9 @@ _DEFS = [
     Setting("idle_in_transaction_session_timeout", 0, "int", USER, unit="ms", minimum=0),
     Setting("idle_session_timeout", 0, "int", USER, unit="ms", minimum=0),
     Setting("extra_float_digits", 1, "int", USER, minimum=-15, maximum=3),
+    Setting("default_transaction_deferrable", False, "bool", USER),
+    Setting("transaction_deferrable", False, "bool", USER),
+    Setting("transaction_read_only", False, "bool", USER),
     Setting("default_transaction_isolation", "read committed", "enum", USER,
             enum=("serializable", "repeatable read", "read committed", "read uncommitted")),
     Setting("transaction_isolation", "read committed", "enum", USER,
@@ -176,7 +179,7 @@ PLANNER_SETTINGS = {
     "effective_cache_size": "4GB", "constraint_exclusion": "partition", "cursor_tuple_fraction": "0.1",
     "force_parallel_mode": "off", "debug_parallel_query": "off", "jit_above_cost": "100000",
     "jit_inline_above_cost": "500000", "jit_optimize_above_cost": "500000",
-    "parallel_leader_participation": "on", "geqo_threshold": "12", "transaction_deferrable": "off",
+    "parallel_leader_participation": "on", "geqo_threshold": "12",
     "default_statistics_target": "100", "enable_group_by_reordering": "on",
 }
 

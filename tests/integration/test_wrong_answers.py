@@ -335,3 +335,36 @@ def test_float_specials_in_arrays(conns):
         res = conn.pgconn.exec_params(b"SELECT a, b, n FROM fa ORDER BY a::text, b::text", [], result_format=1)
         got.append([[res.get_value(i, j) for j in range(3)] for i in range(res.ntuples)])
     assert got[0] == got[1]
+
+
+# --- transaction characteristics as requested -------------------------------------------------
+
+TXN_SCRIPT = [
+    "BEGIN", "SET TRANSACTION ISOLATION LEVEL READ UNCOMMITTED", "SHOW transaction_isolation",
+    "SELECT current_setting('transaction_isolation')", "ROLLBACK",
+    "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY, DEFERRABLE", "SHOW transaction_isolation",
+    "SHOW transaction_deferrable", "SHOW transaction_read_only",
+    "SELECT current_setting('transaction_deferrable'), current_setting('transaction_isolation')",
+    "SELECT name, setting FROM pg_settings WHERE name LIKE 'transaction%' ORDER BY 1", "ROLLBACK",
+    "SHOW transaction_deferrable", "SET default_transaction_isolation = 'read uncommitted'",
+    "SHOW default_transaction_isolation", "SHOW transaction_isolation", "BEGIN", "SHOW transaction_isolation",
+    "ROLLBACK", "SET default_transaction_deferrable = on", "SHOW default_transaction_deferrable", "BEGIN",
+    "SHOW transaction_deferrable", "ROLLBACK",
+    "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE, NOT DEFERRABLE, READ ONLY",
+    "SHOW default_transaction_isolation", "SHOW default_transaction_deferrable", "SHOW default_transaction_read_only",
+    "RESET ALL", "START TRANSACTION DEFERRABLE", "SET TRANSACTION NOT DEFERRABLE", "SHOW transaction_deferrable",
+    "SELECT 1", "SET TRANSACTION DEFERRABLE", "ROLLBACK",
+    "SELECT name, setting, vartype, context FROM pg_settings WHERE name LIKE '%deferrable%' "
+    "OR name LIKE '%isolation%' OR name LIKE '%read_only%' ORDER BY 1",
+    "SET transaction_deferrable = on", "SHOW transaction_deferrable", "BEGIN", "SAVEPOINT a",
+    "SET TRANSACTION DEFERRABLE", "ROLLBACK TO a", "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "ROLLBACK TO a",
+    "SET transaction_deferrable = on", "ROLLBACK TO a", "SET TRANSACTION READ ONLY", "SHOW transaction_read_only",
+    "ROLLBACK", "BEGIN", "SET transaction_deferrable = on", "SHOW transaction_deferrable", "COMMIT AND CHAIN",
+    "SHOW transaction_deferrable", "SHOW transaction_isolation", "ROLLBACK", "SET default_transaction_isolation = 'foo'",
+    "SET default_transaction_deferrable = 'maybe'", "RESET ALL",
+]
+
+
+def test_transaction_characteristics_as_requested(conns):
+    for sql in TXN_SCRIPT:
+        same(conns, sql)

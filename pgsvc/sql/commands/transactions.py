@@ -67,7 +67,15 @@ def apply_txn_options(engine: EngineContext, opts: dict, in_set: bool) -> None:
     if "transaction_isolation" in opts:
         if in_set and txn.ran_query:
             raise SqlError("25001", "SET TRANSACTION ISOLATION LEVEL must be called before any query")
+        if in_set and txn.savepoints:
+            raise SqlError("25001", "SET TRANSACTION ISOLATION LEVEL must not be called in a subtransaction")
         txn.isolation = str(opts["transaction_isolation"]).lower()
+    if "transaction_deferrable" in opts:
+        if in_set and txn.savepoints:
+            raise SqlError("25001", "SET TRANSACTION [NOT] DEFERRABLE cannot be called within a subtransaction")
+        if in_set and txn.ran_query:
+            raise SqlError("25001", "SET TRANSACTION [NOT] DEFERRABLE must be called before any query")
+        txn.deferrable = bool(opts["transaction_deferrable"])
 
 
 def _settings_snapshot(engine) -> tuple:
@@ -110,6 +118,7 @@ def _begin(engine, stmt, params) -> Result:
     txn.local_snapshot = None
     txn.read_only = bool(engine.session.settings.get("default_transaction_read_only"))
     txn.isolation = str(engine.session.settings.get("default_transaction_isolation")).lower()
+    txn.deferrable = bool(engine.session.settings.get("default_transaction_deferrable"))
     apply_txn_options(engine, stmt.extra["options"], False)
     # The SQLite transaction opens lazily at the block's first statement: a block whose first
     # statement writes takes the writer lock before its snapshot, so it cannot be stale (40001).
@@ -121,9 +130,9 @@ def _chain(engine, stmt, result: Result) -> Result:
     """COMMIT/ROLLBACK AND CHAIN: a new block with the same characteristics."""
     if stmt.extra.get("chain"):
         txn = engine.txn
-        ro, iso = txn.read_only, txn.isolation
+        ro, iso, deferrable = txn.read_only, txn.isolation, txn.deferrable
         _begin(engine, stmt, ())
-        txn.read_only, txn.isolation = ro, iso
+        txn.read_only, txn.isolation, txn.deferrable = ro, iso, deferrable
     return result
 
 

@@ -11,7 +11,7 @@ from pgsvc.errors import SqlError
 from pgsvc.settings import DEFINITIONS, PLANNER_SETTINGS, parse_bool
 from pgsvc.sql.api import Column, EngineContext
 from pgsvc.sql.catalog import identity
-from pgsvc.sql.catalog.system.stats import check_may_read_setting, show_all
+from pgsvc.sql.catalog.system.stats import check_may_read_setting, show_all, transaction_flag
 from pgsvc.sql.commands import setrole
 from pgsvc.sql.commands.transactions import apply_txn_options, txn_options, warn
 from pgsvc.sql.statement import Result, Statement, utility_statement
@@ -88,6 +88,8 @@ def _set_characteristics(engine, opts) -> Result:
         settings.set_session("default_transaction_read_only", "on" if opts["transaction_read_only"] else "off")
     if "transaction_isolation" in opts:
         settings.set_session("default_transaction_isolation", str(opts["transaction_isolation"]).lower())
+    if "transaction_deferrable" in opts:
+        settings.set_session("default_transaction_deferrable", "on" if opts["transaction_deferrable"] else "off")
     return Result(None, [], "SET")
 
 
@@ -120,9 +122,9 @@ def _apply_set(engine, name, value, local) -> Result:
         else:
             engine.planner_settings[name.lower()] = value
         return Result(None, [], "SET")
-    if name.lower() == "transaction_read_only":
+    if name.lower() in ("transaction_read_only", "transaction_deferrable"):
         if engine.txn.block:
-            apply_txn_options(engine, {"transaction_read_only": parse_bool(name, value or "off")}, True)
+            apply_txn_options(engine, {name.lower(): parse_bool(name, value or "off")}, True)
         return Result(None, [], "SET")
     if name.lower() in ("transaction_isolation", "default_transaction_isolation") and value is not None:
         value = value.lower()
@@ -181,9 +183,8 @@ def translate_show(engine: EngineContext, tr, text, node: ast.VariableShowStmt) 
         if label.lower() in PLANNER_SETTINGS:
             return Result(s.columns, [(e.planner_settings.get(label.lower(), PLANNER_SETTINGS[label.lower()]),)],
                           "SHOW")
-        if label.lower() == "transaction_read_only":
-            ro = e.txn.read_only if e.txn.block else bool(e.session.settings.get("default_transaction_read_only"))
-            return Result(s.columns, [("on" if ro else "off",)], "SHOW")
+        if label.lower() in ("transaction_read_only", "transaction_deferrable"):
+            return Result(s.columns, [(transaction_flag(e, label.lower()),)], "SHOW")
         if label == "transaction_isolation":
             value = e.isolation_in_force()
         else:

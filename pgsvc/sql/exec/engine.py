@@ -453,9 +453,11 @@ class Engine(Runner, RoutineCalls):
         return self.txn.block and self.txn.isolation in ("read committed", "read uncommitted")
 
     def isolation_in_force(self) -> str:
-        level = self.txn.isolation if self.txn.block else \
-            str(self.session.settings.get("default_transaction_isolation")).lower()
-        return "read committed" if level in ("read committed", "read uncommitted") else "serializable"
+        """transaction_isolation as PostgreSQL shows it: the level requested (READ
+        UNCOMMITTED runs as READ COMMITTED there, REPEATABLE READ as SERIALIZABLE here)."""
+        if self.txn.block:
+            return self.txn.isolation
+        return str(self.session.settings.get("default_transaction_isolation")).lower()
 
     def refresh_snapshot(self) -> None:
         """A read-committed block that has only read: end its read snapshot and start again

@@ -107,7 +107,9 @@ class Runner:
             pg_relations.refresh(self, stmt.extra["syscat"])
         if stmt.handler is not None:
             result = stmt.handler(self, stmt, params)
-            if stmt.command not in ("BEGIN", "START TRANSACTION", "SET", "SHOW", "SAVEPOINT"):
+            # statements that take no snapshot (PostgreSQL's FirstSnapshotSet stays false)
+            if stmt.command not in ("BEGIN", "START TRANSACTION", "SET", "SHOW", "SAVEPOINT", "RELEASE",
+                                    "ROLLBACK"):
                 self.txn.ran_query = self.txn.block
             return result
         self.txn.ran_query = self.txn.block

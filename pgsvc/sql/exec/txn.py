@@ -17,12 +17,13 @@ writer in SQLite (SQLITE_BUSY_SNAPSHOT); that maps to 40001 "could not serialize
 access due to concurrent update", PostgreSQL's REPEATABLE READ behaviour.
 
 Isolation, honestly: SERIALIZABLE and REPEATABLE READ blocks get exactly the above
-(one snapshot, serialised writers, stale writers fail): serializable execution, and
-SHOW transaction_isolation says "serializable". READ COMMITTED (and READ UNCOMMITTED)
+(one snapshot, serialised writers, stale writers fail): serializable execution. READ
+COMMITTED (and READ UNCOMMITTED)
 blocks that have only read so far take a fresh snapshot when they first write (their
 reads are redone by nobody: PostgreSQL's read committed also gives each statement a new
 snapshot); from then on they hold the writer lock, so every later statement sees the
-latest committed data. SHOW says "read committed" for them.
+latest committed data. SHOW transaction_isolation prints the level requested, as
+PostgreSQL does (its READ UNCOMMITTED runs as READ COMMITTED and still shows as requested).
 """
 
 from __future__ import annotations
@@ -124,6 +125,7 @@ class TxnState:
         self.local_snapshot: dict | None = None  # SET LOCAL: values to restore at the block's end
         self.isolation = "serializable"  # as requested (BEGIN ISOLATION LEVEL / the default)
         self.read_only = False
+        self.deferrable = False  # as requested (only shown: no serializable read-only waits here)
         self.ran_query = False  # a statement has run in this block (its snapshot is set)
 
     def status(self) -> str:

@@ -24,7 +24,7 @@ from pgsvc.sql.catalog import identity
 from pgsvc.sql.catalog.regtypes import relation_by_oid, relation_visible
 from pgsvc.sql.catalog.system import procs as P
 from pgsvc.sql.catalog.system.role_names import role_name_by_oid
-from pgsvc.sql.catalog.system.stats import check_may_read_setting, is_local_client
+from pgsvc.sql.catalog.system.stats import check_may_read_setting, is_local_client, transaction_flag
 from pgsvc.sql.functions.context import reporting_sql_errors
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
 from pgsvc.sql.functions.signatures import FuncSig
@@ -200,10 +200,8 @@ def current_setting(engine, name, missing_ok=False):
         return engine.planner_settings.get(key, PLANNER_SETTINGS[key])
     if key == "transaction_isolation":
         return engine.isolation_in_force()
-    if key == "transaction_read_only":
-        ro = engine.txn.read_only if engine.txn.block else \
-            bool(engine.session.settings.get("default_transaction_read_only"))
-        return "on" if ro else "off"
+    if key in ("transaction_read_only", "transaction_deferrable"):
+        return transaction_flag(engine, key)
     if key in ("role", "session_authorization"):
         return identity.show(engine, key)
     try:

@@ -141,7 +141,7 @@ def settings_rows(engine) -> list[tuple]:
     for key, s in sorted(DEFINITIONS.items()):
         if key in hidden:
             continue
-        value = settings.get(s.name)
+        value = transaction_value(engine, key, settings.get(s.name))
         pg = texts.get(key)
         category = pg[1] if pg else s.category
         short = pg[2] if pg else s.description
@@ -223,6 +223,25 @@ def _enum_order(values, pg) -> list[str]:
     return list(values)
 
 
+def transaction_flag(engine, key: str) -> str:
+    """transaction_read_only / transaction_deferrable: the block's own (SET TRANSACTION,
+    BEGIN's options), else what a transaction would take from the default_ setting."""
+    if engine.txn.block:
+        on = engine.txn.read_only if key == "transaction_read_only" else engine.txn.deferrable
+    else:
+        on = bool(engine.session.settings.get("default_" + key))
+    return "on" if on else "off"
+
+
+def transaction_value(engine, key: str, value):
+    """A setting's value, the transaction's own characteristics as the transaction has them."""
+    if key == "transaction_isolation":
+        return engine.isolation_in_force()
+    if key in ("transaction_read_only", "transaction_deferrable"):
+        return transaction_flag(engine, key) == "on"
+    return value
+
+
 def show_all(engine) -> list[tuple[str, str, str]]:
     """SHOW ALL: (name, setting as SHOW prints it, short description), by name."""
     texts = _pg_texts()
@@ -232,7 +251,10 @@ def show_all(engine) -> list[tuple[str, str, str]]:
         if key in hidden:
             continue
         pg = texts.get(key)
-        out.append((s.name, engine.session.settings.show(s.name), pg[2] if pg else s.description))
+        shown = engine.session.settings.show(s.name)
+        if key.startswith("transaction_"):
+            shown = raw_setting(s, transaction_value(engine, key, None))
+        out.append((s.name, shown, pg[2] if pg else s.description))
     for key, default in PLANNER_SETTINGS.items():
         if key in texts and key not in DEFINITIONS:
             out.append((texts[key][0], engine.planner_settings.get(key, default), texts[key][2]))
