@@ -34,6 +34,8 @@ class SqlError(PgsvcError):
         table: str | None = None,
         column: str | None = None,
         constraint: str | None = None,
+        internal_query: str | None = None,
+        internal_position: int | None = None,
     ) -> None:
         super().__init__(message)
         self.sqlstate = sqlstate
@@ -47,6 +49,10 @@ class SqlError(PgsvcError):
         self.table = table
         self.column = column
         self.constraint = constraint
+        # an error in a statement run for the client's (a function body's): its text and
+        # the position in it (PostgreSQL's internalquery / internalpos, fields q and p)
+        self.internal_query = internal_query
+        self.internal_position = internal_position
 
     def __repr__(self) -> str:
         return f"SqlError({self.sqlstate!r}, {self.message!r})"

@@ -501,6 +501,10 @@ def _error_fields(err: SqlError | SqlNotice, severity: str) -> bytes:
     if isinstance(err, SqlError):
         if err.position:
             fields.append(b"P" + _cstr(str(err.position)))
+        if err.internal_position:
+            fields.append(b"p" + _cstr(str(err.internal_position)))
+        if err.internal_query:
+            fields.append(b"q" + _cstr(err.internal_query))
         if err.context:
             fields.append(b"W" + _cstr(err.context))
         for code, value in ((b"s", err.schema), (b"t", err.table), (b"c", err.column),

@@ -33,7 +33,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import pglast
 from pglast import ast
 
 from pgsvc.errors import SqlError
@@ -278,16 +277,42 @@ def has_language(name: str) -> bool:
 
 # --- bodies ----------------------------------------------------------------------------------
 
+# A SQL-standard body is parsed as the end of this statement: positions in its nodes are
+# len(BODY_PREFIX) past their position in the body's text.
+BODY_PREFIX = "CREATE FUNCTION pgsvc$body() RETURNS void LANGUAGE sql "
+
+
+def parse_sqlbody(text: str):
+    """RETURN expr -> a ReturnStmt; BEGIN ATOMIC ... END -> the list of its statements."""
+    body = parse(BODY_PREFIX + text)[0].stmt.sql_body
+    return body if isinstance(body, ast.ReturnStmt) else list(body[0] or ()) if body else []
+
+
 def body_statements(r: Routine) -> list:
     """The statements of a LANGUAGE sql body as pglast nodes (parsed once per loaded
-    routine): a SQL-standard body's (RETURN is one ReturnStmt), else prosrc's."""
+    routine): a SQL-standard body's (RETURN is one ReturnStmt), else prosrc's. A node's
+    location counts from the start of prosrc (of BODY_PREFIX + sqlbody)."""
     cached = r.extra.get("statements")
     if cached is not None:
         return cached
     if r.sqlbody is not None:
-        body = pglast.parse_sql(f"CREATE FUNCTION pgsvc$body() RETURNS void LANGUAGE sql {r.sqlbody}")[0].stmt.sql_body
-        stmts = [body] if isinstance(body, ast.ReturnStmt) else list(body[0] or ()) if body else []
+        body = parse_sqlbody(r.sqlbody)
+        stmts = [body] if isinstance(body, ast.ReturnStmt) else body
     else:
         stmts = [raw.stmt for raw in parse(r.src)]
     r.extra["statements"] = stmts
     return stmts
+
+
+def body_error(r: Routine, err: SqlError, where: str | None) -> SqlError:
+    """An error in analysing a body (its position is in the body's text): PostgreSQL's
+    internal query and position for a prosrc body, and the CONTEXT line
+    'SQL function "f" <where>' (none when where is None)."""
+    if err.position:
+        if r.sqlbody is None and r.src:
+            err.internal_position, err.internal_query = err.position, r.src
+        err.position = None
+    if where is not None:
+        line = f'SQL function "{r.name}"' + (f" {where}" if where else "")
+        err.context = f"{err.context}\n{line}" if err.context else line
+    return err

@@ -278,7 +278,7 @@ _HANDLERS = {
     "CreateExtensionStmt": _create_extension,
     # functions and procedures (pgsvc.sql.commands.ddl.routines, commands.call)
     "CreateFunctionStmt": _ddl(lambda n: "CREATE PROCEDURE" if n.is_procedure else "CREATE FUNCTION",
-                               "create_routine"),
+                               "create_routine", with_text=True),
     "AlterFunctionStmt": _ddl(lambda n: "ALTER " + n.objtype.name[len("OBJECT_"):], "alter_routine"),
     "AlterObjectSchemaStmt": _alter_object_schema,
     "CallStmt": translate_call,

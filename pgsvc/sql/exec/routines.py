@@ -20,6 +20,7 @@ The UDFs registered on the connection (the translator emits them, translate.rout
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pgsvc.errors import SqlError
@@ -27,7 +28,6 @@ from pgsvc.sql.catalog.routines import Routine, RoutineCall, language_handler
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.functions.context import raise_sql
 from pgsvc.sql.functions.rowsets import rowpack
-from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.textio import text_encoder
 
@@ -117,6 +117,7 @@ class RoutineCalls:
             except RecursionError:
                 raise_sql(self.fctx, stack_depth_error())
         conn.create_function("pgsvce_fcall", -1, fcall)
+        conn.create_function("pgsvce_srf_zip", -1, srf_zip)
 
     def fcall(self, parsed: tuple, args) -> Any:
         oid, mode, arg_oids, ret_oid, col_oids = parsed
@@ -127,16 +128,19 @@ class RoutineCalls:
             routine.output_columns()
         if col_oids and not routine.output_columns():
             columns = [(f"column{i + 1}", t) for i, t in enumerate(col_oids)]
-        out = self.call_routine(routine, arg_oids, ret_oid, list(args), columns if mode in "rx" else (),
+        out = self.call_routine(routine, arg_oids, ret_oid, list(args), columns if mode in "rxyp" else (),
                                 inlined=mode == "i")
-        if mode == "x":
+        if mode in "xy":
             if not routine.retset:
                 out = [] if out is None else [out if isinstance(out, tuple) else (out,)]
+            if mode == "y":  # each row as one record value (a select-list SRF returning rows)
+                types = [t for _, t in columns]
+                out = [(None if r is None else self.record_text(r, types),) for r in out]
             return "[" + ",".join(rowpack(*(r if isinstance(r, tuple) else (r,))) for r in out) + "]"
+        if mode == "p":  # the row packed, for (f(x)).col
+            return None if out is None else rowpack(*out)
         if mode == "r":
             return None if out is None else self.record_text(out, [t for _, t in columns])
-        if ret_oid == O.VOID:
-            return ""
         return out
 
     def record_text(self, row: tuple, types: list[int]) -> str:
@@ -153,6 +157,21 @@ class RoutineCalls:
                 text = '"' + text.replace("\\", "\\\\").replace('"', '""') + '"'
             parts.append(text)
         return "(" + ",".join(parts) + ")"
+
+
+def srf_zip(widths: str, *sets) -> str:
+    """Select-list set-returning calls in lockstep: row i holds each set's row i (NULLs
+    where a set is shorter), as many rows as the longest (packed rows in and out)."""
+    ws = [int(w) for w in widths.split(",")]
+    rows = [json.loads(s) if s is not None else [] for s in sets]
+    n = max((len(r) for r in rows), default=0)
+    out = []
+    for i in range(n):
+        packed = []
+        for w, r in zip(ws, rows):
+            packed.extend(r[i] if i < len(r) else [None] * w)
+        out.append(json.dumps(packed, separators=(",", ":")))
+    return "[" + ",".join(out) + "]"
 
 
 def _parse_spec(spec: str) -> tuple:

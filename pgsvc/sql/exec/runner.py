@@ -53,7 +53,12 @@ class Runner:
             if literals:
                 tr.cacheable = False  # utility statements are translated from their own text
             stmt = translate_utility(self, tr, text, node)
-        stmt.writes = stmt.writes or tr.writes
+        own_writes = stmt.writes or tr.writes
+        stmt.writes = own_writes or tr.fn_writes
+        if tr.fn_writes and not own_writes:
+            # only the functions it calls may write (exec.routines): the statement runs as a
+            # writer, and what the functions run checks a read-only transaction itself
+            stmt.extra["fn_writes"] = True
         if tr.privs_needed:
             stmt.extra["privs"] = tuple(tr.privs_needed) + tuple(stmt.extra.get("privs", ()))
         stmt.cacheable = tr.cacheable
@@ -101,7 +106,7 @@ class Runner:
             stmt = self.retranslate(stmt)
         if "privs" in stmt.extra:
             authz(self).check_statement(stmt.extra["privs"])
-        if stmt.writes and self.read_only_now():
+        if stmt.writes and self.read_only_now() and "fn_writes" not in stmt.extra:
             raise SqlError("25006", f"cannot execute {stmt.command} in a read-only transaction")
         if stmt.extra.get("syscat"):
             pg_relations.refresh(self, stmt.extra["syscat"])

@@ -23,7 +23,7 @@ from pglast import ast
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.authz import authz
-from pgsvc.sql.catalog.routines import Routine, RoutineCall, body_statements, register_language
+from pgsvc.sql.catalog.routines import Routine, RoutineCall, body_error, body_statements, register_language
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.translate import Translator
@@ -42,7 +42,7 @@ _DML = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)
 class Planned:
     """One translated statement of a body."""
 
-    __slots__ = ("sql", "nparams", "rows", "command", "privs", "syscat", "writes", "coerce")
+    __slots__ = ("sql", "nparams", "rows", "command", "privs", "syscat", "writes", "fn_writes", "coerce")
 
     def __init__(self, sql: str, rows: bool, command: str, tr) -> None:
         self.sql = sql
@@ -51,7 +51,8 @@ class Planned:
         self.command = command
         self.privs = tuple(tr.privs_needed)
         self.syscat = set(tr.syscat_used)
-        self.writes = tr.writes
+        self.writes = tr.writes  # (a read-only transaction refuses the statement)
+        self.fn_writes = tr.fn_writes  # a routine it calls may write
         self.coerce = None  # DML RETURNING's result coercion: SQL over ?1..?n
 
 
@@ -80,7 +81,10 @@ class SqlLanguage:
                      O.ANYCOMPATIBLENONARRAY) for t in r.all_types()):
             return  # PostgreSQL checks only the syntax of a polymorphic body (done: parsed)
         cols = r.output_columns() if r.rettype == O.RECORD or r.kind == "p" else []
-        self.plan(engine, r, tuple(r.argtypes), r.rettype, cols, validating=True)
+        # a record without OUT arguments takes its columns from each call's column
+        # definition list: only the statements are checked here
+        known = r.rettype != O.RECORD or bool(cols)
+        self.plan(engine, r, tuple(r.argtypes), r.rettype, cols, validating=True, check_result=known)
 
     def may_write(self, engine, r: Routine) -> bool:
         cached = r.extra.get("may_write")
@@ -96,7 +100,7 @@ class SqlLanguage:
             return True
         try:
             plan = self.plan(engine, r, tuple(r.argtypes), 0, [], validating=True, check_result=False)
-            writes = any(p.writes for p in plan)
+            writes = any(p.writes or p.fn_writes for p in plan)
         except SqlError:
             writes = r.volatile == "v"
         r.extra["may_write"] = writes
@@ -112,17 +116,14 @@ class SqlLanguage:
             return plans[key]
         try:
             stmts = body_statements(r)
-        except SqlError as err:
-            raise (add_context(err, f'SQL function "{r.name}"') if validating else err) from None
-        out = []
-        for i, node in enumerate(stmts):
-            last = i == len(stmts) - 1
-            try:
+            out = []
+            for i, node in enumerate(stmts):
+                last = i == len(stmts) - 1
                 out.append(self.plan_statement(engine, r, node, arg_oids, ret, cols, last and check_result))
-            except SqlError as err:
-                if validating:
-                    raise add_context(err, f'SQL function "{r.name}"') from None
-                raise add_context(err, context_line(r, None)) from None
+        except SqlError as err:
+            if validating:  # CREATE moves the position into its own text (ddl.routines.transposed)
+                raise add_context(err, f'SQL function "{r.name}"') from None
+            raise body_error(r, err, "during startup") from None
         if check_result and not stmts and ret not in (O.VOID, 0) and r.kind == "f":
             raise mismatch(format_type(ret, None), "Function's final statement must be SELECT or "
                                                     "INSERT/UPDATE/DELETE RETURNING.")
@@ -154,6 +155,8 @@ class SqlLanguage:
                     raise self.final_statement_error(r, ret)
                 p.coerce = self.result_coercion(tr, r, [c.oid for c in d.returning], ret, cols)
             return p
+        if last and self.returns_value(r, ret, cols):
+            raise self.final_statement_error(r, ret)
         raise SqlError("0A000", f"{type(node).__name__.removesuffix('Stmt')} statements in SQL function bodies "
                        "are not supported")
 

@@ -222,6 +222,11 @@ class ExprMixin:
             raise SqlError("3F000", f'schema "{schema}" does not exist', position=position)
 
     def x_A_Indirection(self, node: ast.A_Indirection) -> Ex:
+        if isinstance(node.arg, ast.FuncCall) and isinstance(node.indirection[0], ast.String) \
+                and self.catalog.routines_named:  # (f(x)).col of a user function (translate.routines)
+            field = self.routine_field(node)
+            if field is not None:
+                return field
         base = self.expr(node.arg)
         for ind in node.indirection:
             t = find_oid(base.oid)

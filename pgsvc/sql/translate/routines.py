@@ -38,6 +38,7 @@ from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate import routine_match as M
 from pgsvc.sql.translate.ex import Ex, location, sql_literal
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
+from pgsvc.sql.translate.tlist_srf import target_srfs
 from pgsvc.sql.translate.typenames import type_from_typename
 from pgsvc.sql.types import oids as O
 
@@ -59,6 +60,8 @@ def call_spec(routine: CR.Routine, mode: str, arg_oids, ret_oid: int) -> str:
 class RoutineMixin:
     routine_params: list | None = None  # inside a body: the Ex of $1, $2, ...
     fn_writes = False  # a called routine may write (the statement runs as a writer)
+    srf_columns: dict = {}  # id(FuncCall) -> Ex: select-list set-returning calls (user_target_srfs)
+    inlining: frozenset = frozenset()  # the routines whose bodies are being inlined
 
     # --- parameters inside a body ------------------------------------------------------
 
@@ -72,6 +75,8 @@ class RoutineMixin:
 
     def user_function_call(self, node: ast.FuncCall, names: list[str]) -> Ex | None:
         """The call as a user routine, or None when it means a built-in function."""
+        if id(node) in self.srf_columns:  # a select-list SRF made a FROM item (user_target_srfs)
+            return self.srf_columns[id(node)]
         found = self.find_user_routine(node, names)
         if found is None:
             return None
@@ -157,8 +162,7 @@ class RoutineMixin:
         for slot, a, d in zip(b.slots, args, b.declared):
             t = M.actual_type(d, poly)
             if t == O.UNKNOWN:
-                raise SqlError("42804", "could not determine polymorphic type because input has type unknown",
-                               position=pos)
+                raise SqlError("42804", "could not determine polymorphic type because input has type unknown")
             c = self.coerce(a, t) if t != O.ANY_ else self.finalize_unknown(a)
             if b.expanded and slot == n_in - 1:
                 extras.append(c)
@@ -178,8 +182,7 @@ class RoutineMixin:
         if ret in M.POLYMORPHIC:
             ret = M.actual_type(ret, poly)
             if ret == O.UNKNOWN:
-                raise SqlError("42804", "could not determine polymorphic type because input has type unknown",
-                               position=pos)
+                raise SqlError("42804", "could not determine polymorphic type because input has type unknown")
         return inputs, arg_oids, ret
 
     def routine_default(self, r: CR.Routine, k: int, oid: int) -> Ex:
@@ -199,7 +202,6 @@ class RoutineMixin:
             self.privs_needed.append(item)
         handler = CR.language_handler(r.lang) if CR.has_language(r.lang) else None
         if handler is not None and handler.may_write(self.engine, r):
-            self.writes = True
             self.fn_writes = True
         if r.volatile == "v":
             self.volatile = True
@@ -221,31 +223,52 @@ class RoutineMixin:
         if r.rettype == O.RECORD and cols:
             sql = self.fcall_sql(r, "r", arg_oids, O.RECORD, inputs)
             return Ex(sql, O.RECORD, name=r.name)
-        inlinable = self.inlinable(r)
-        if inlinable and not (consts and r.volatile == "i"):
-            if consts:
-                return Ex(self.fcall_sql(r, "i", arg_oids, ret, inputs), ret, name=r.name)
-            inlined = self.inline_sql_function(r, inputs, ret, pos)
+        if self.inline_candidate(r) and not (consts and r.volatile == "i"):
+            inlined = self.inline_sql_function(r, inputs, ret, consts)
             if inlined is not None:
                 return inlined
+            if consts and self.inlinable_shape(CR.body_statements(r)[0]):
+                # PostgreSQL inlines, then folds the constants: errors say "during inlining"
+                return Ex(self.fcall_sql(r, "i", arg_oids, ret, inputs), ret, name=r.name)
         return Ex(self.fcall_sql(r, "s", arg_oids, ret, inputs), ret, name=r.name)
 
     def fcall_sql(self, r: CR.Routine, mode: str, arg_oids, ret: int, inputs: list[Ex]) -> str:
         spec = call_spec(r, mode, arg_oids, ret)
         return f"pgsvce_fcall({sql_literal(spec)}" + "".join(f", {a.sql}" for a in inputs) + ")"
 
+    def routine_field(self, node: ast.A_Indirection) -> Ex | None:
+        """(f(x)).col of a user function returning a row (OUT arguments), or None."""
+        call = node.arg
+        found = self.find_user_routine(call, [n.sval for n in call.funcname])
+        if found is None:
+            return None
+        b, inputs, arg_oids, ret, _ = found
+        r = b.routine
+        cols = r.output_columns()
+        field = node.indirection[0].sval
+        if r.retset or not cols or len(node.indirection) != 1:
+            raise SqlError("0A000", "this subscript or field selection is not supported", position=location(node))
+        names = [n for n, _ in cols]
+        if field not in names:
+            raise SqlError("42703", f'column "{field}" not found in data type record', position=location(node))
+        i = names.index(field)
+        row = self.fcall_sql(r, "p", arg_oids, ret, inputs)
+        return Ex(f"pgsvc_rowcol({row}, {i})", cols[i][1], name=field)
+
     # --- inlining (PostgreSQL's inline_function) ---------------------------------------
 
-    def inlinable(self, r: CR.Routine) -> bool:
-        if r.lang != "sql" or r.kind != "f" or r.retset or r.secdef or r.config or r.rettype in _NO_INLINE_TYPES:
+    def inline_candidate(self, r: CR.Routine) -> bool:
+        """PostgreSQL's inline_function tries this call (its body is analysed now)."""
+        if r.lang != "sql" or r.kind != "f" or r.retset or r.secdef or r.config or r.rettype in _NO_INLINE_TYPES \
+                or r.oid in self.inlining:  # (a recursive call)
             return False
         try:
-            stmts = CR.body_statements(r)
+            return len(CR.body_statements(r)) == 1
         except SqlError:
             return False
-        if len(stmts) != 1:
-            return False
-        s = stmts[0]
+
+    @staticmethod
+    def inlinable_shape(s) -> bool:
         if isinstance(s, ast.ReturnStmt):
             return True
         return (isinstance(s, ast.SelectStmt) and len(s.targetList or ()) == 1 and not s.fromClause
@@ -253,33 +276,39 @@ class RoutineMixin:
                 and not s.sortClause and s.limitCount is None and s.limitOffset is None
                 and s.distinctClause is None and s.withClause is None and not s.windowClause
                 and s.intoClause is None and not s.lockingClause and not s.valuesLists
-                and s.op.name == "SETOP_NONE")
+                and s.op.name == "SETOP_NONE" and not _has_sublink(s.targetList))
 
-    def inline_sql_function(self, r: CR.Routine, inputs: list[Ex], ret: int, pos) -> Ex | None:
+    def inline_sql_function(self, r: CR.Routine, inputs: list[Ex], ret: int, consts: bool) -> Ex | None:
+        """The body analysed as PostgreSQL's inline_function does (its errors in the context
+        'SQL function "f" during inlining'); the expression with the arguments put in for
+        its parameters when it can stand for the call, else None (the call runs the body)."""
         s = CR.body_statements(r)[0]
-        node = s.returnval if isinstance(s, ast.ReturnStmt) else s.targetList[0].val
-        if _has_sublink(node):
-            return None
         marks = [f"\x01{i}\x01" for i in range(len(inputs))]
         params = [Ex(m, a.oid, a.typmod) for m, a in zip(marks, inputs)]
-        saved = (self.scope, self.routine_params, self.agg_forbidden)
-        self.scope, self.routine_params = param_scope(r, params), params
+        sub = type(self)(self.engine, self.catalog, [])
+        sub.routine_params, sub.scope = params, param_scope(r, params)
+        sub.inlining = self.inlining | {r.oid}
+        shape = self.inlinable_shape(s)
         try:
-            body = self.expr(node)
-            if body.has_agg:
+            if not shape:
+                self.analyse_statement(sub, s)
                 return None
-            body = self.finalize_unknown(body)
-            if body.oid != ret and not R.can_coerce(body.oid, ret, "a"):
-                return None
-            body = self.coerce(body, ret, context="a")
-        except SqlError:
-            return None  # its error comes with PostgreSQL's context from the executed call
-        finally:
-            self.scope, self.routine_params, self.agg_forbidden = saved
+            node = s.returnval if isinstance(s, ast.ReturnStmt) else s.targetList[0].val
+            body = sub.finalize_unknown(sub.expr(node))
+        except SqlError as err:
+            raise CR.body_error(r, err, "during inlining") from None
+        self.privs_needed.extend(p for p in sub.privs_needed if p not in self.privs_needed)
+        self.syscat_used |= sub.syscat_used
+        self.cacheable = self.cacheable and sub.cacheable
+        self.writes, self.fn_writes = self.writes or sub.writes, self.fn_writes or sub.fn_writes
+        self.volatile = self.volatile or sub.volatile
+        if body.has_agg or consts or body.oid != ret and not R.can_coerce(body.oid, ret, "a"):
+            return None
+        body = sub.coerce(body, ret, context="a")
         sql = body.sql
         for m, a in zip(marks, inputs):
             uses = sql.count(m) + (1 if r.strict else 0)
-            if uses > 1 and not _simple(a.sql) or uses == 0 and not _simple(a.sql):
+            if uses != 1 and not _simple(a.sql):
                 return None
         if r.strict and inputs:
             test = " OR ".join(f"{m} IS NULL" for m in marks)
@@ -287,6 +316,56 @@ class RoutineMixin:
         for m, a in zip(marks, inputs):
             sql = sql.replace(m, f"({a.sql})" if not _simple(a.sql) else a.sql)
         return Ex(sql, ret, body.typmod if body.oid == ret else -1, name=r.name)
+
+    @staticmethod
+    def analyse_statement(sub, s) -> None:
+        if isinstance(s, ast.SelectStmt):
+            sub.select(s)
+        elif isinstance(s, ast.InsertStmt):
+            sub.insert(s)
+        elif isinstance(s, ast.UpdateStmt):
+            sub.update(s)
+        elif isinstance(s, ast.DeleteStmt):
+            sub.delete(s)
+
+    # --- set-returning functions in the select list -----------------------------------
+
+    def user_target_srfs(self, node: ast.SelectStmt, from_sql: str) -> str:
+        """SELECT f(x), ... with f a set-returning user function: PostgreSQL's ProjectSet.
+        Each such call is run once per row of the FROM clause (json_each over its packed
+        rows, joined to the right: implicitly LATERAL); several run in lockstep
+        (pgsvce_srf_zip: as many rows as the longest, NULLs for the shorter). The calls'
+        nodes then translate to the joined columns (srf_columns)."""
+        calls = []
+        for rt in node.targetList or ():
+            _set_returning_calls(rt.val, calls)
+        found = []
+        for call in calls:
+            names = [n.sval for n in call.funcname]
+            res = self.find_user_routine(call, names)
+            if res is not None and res[0].routine.retset:
+                found.append((call, res))
+        if not found:
+            return from_sql
+        if target_srfs(node):
+            raise SqlError("0A000", "set-returning user functions together with built-in ones in a select "
+                           "list are not supported", position=location(found[0][0]))
+        sa = self.new_alias("usrf")
+        rows, widths, cols = [], [], []
+        for call, (b, inputs, arg_oids, ret, _) in found:
+            r = b.routine
+            record = bool(r.output_columns())
+            mode = "y" if record else "x"
+            rows.append(self.fcall_sql(r, mode, arg_oids, ret, inputs))
+            widths.append(1)
+            cols.append((call, O.RECORD if record else ret, r.name))
+        src = rows[0] if len(rows) == 1 else \
+            f"pgsvce_srf_zip({sql_literal(','.join(map(str, widths)))}, {', '.join(rows)})"
+        self.srf_columns = dict(self.srf_columns)
+        for i, (call, oid, name) in enumerate(cols):
+            self.srf_columns[id(call)] = Ex(f"pgsvc_rowcol({sa}.value, {i})", oid, name=name)
+        item = f"json_each({src}) AS {sa}"
+        return f"{from_sql} CROSS JOIN {item}" if from_sql else f" FROM {item}"
 
     # --- functions in FROM ----------------------------------------------------------------
 
@@ -333,6 +412,20 @@ class RoutineMixin:
 
     def column_def_type(self, c: ast.ColumnDef) -> tuple[int, int]:
         return type_from_typename(c.typeName, self)
+
+
+def _set_returning_calls(node, out: list) -> None:
+    """The function calls of a select-list expression, outside subqueries (candidates)."""
+    if isinstance(node, ast.SubLink):
+        return
+    if isinstance(node, ast.FuncCall):
+        out.append(node)
+    if isinstance(node, ast.Node):
+        for attr in node:
+            _set_returning_calls(getattr(node, attr), out)
+    elif isinstance(node, (list, tuple)):
+        for x in node:
+            _set_returning_calls(x, out)
 
 
 def _simple(sql: str) -> bool:

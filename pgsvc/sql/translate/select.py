@@ -155,6 +155,8 @@ class SelectMixin:
         if not node.fromClause and node.targetList:
             self.lift_target_srf(node)
         from_sql = self.from_clause(node.fromClause or [])
+        if self.catalog.routines_named:  # set-returning user functions (translate.routines)
+            from_sql = self.user_target_srfs(node, from_sql)
         from_sql = self.lockstep_target_srfs(node, from_sql)  # SRFs left in the select list
         self.windows = {w.name: w for w in node.windowClause or ()}
         where = ""

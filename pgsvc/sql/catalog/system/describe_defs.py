@@ -123,7 +123,8 @@ def _q(name: str) -> str:
 CLASSOID = """CASE WHEN EXISTS (SELECT 1 FROM main."pgsvc$class" c WHERE c.oid = d.objoid) THEN 1259
              WHEN EXISTS (SELECT 1 FROM main."pgsvc$constraint" k WHERE k.oid = d.objoid) THEN 2606
              WHEN EXISTS (SELECT 1 FROM main."pgsvc$namespace" n WHERE n.oid = d.objoid) THEN 2615
-             WHEN EXISTS (SELECT 1 FROM main."pgsvc$type" t WHERE t.oid = d.objoid) THEN 1247 END"""
+             WHEN EXISTS (SELECT 1 FROM main."pgsvc$type" t WHERE t.oid = d.objoid) THEN 1247
+             WHEN EXISTS (SELECT 1 FROM main."pgsvc$proc" p WHERE p.oid = d.objoid) THEN 1255 END"""
 
 VIEWS = {
     "pg_constraint": """SELECT k.oid AS oid, k.conname AS conname, c.nspoid AS connamespace,

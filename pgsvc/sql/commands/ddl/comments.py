@@ -55,6 +55,10 @@ class CommentDdl:
             oid = rel.oid
         elif kind in (t.OBJECT_DATABASE, t.OBJECT_ROLE):
             return self.comment_shared(node, kind == t.OBJECT_DATABASE)
+        elif kind in (t.OBJECT_FUNCTION, t.OBJECT_PROCEDURE, t.OBJECT_ROUTINE):
+            r = self.lookup_routine(node.object, kind)  # pgsvc.sql.commands.ddl.routines
+            self.check_routine_owner(r)
+            oid = r.oid
         else:
             raise SqlError("0A000", f"COMMENT ON {kind.name[7:].replace('_', ' ')} is not supported")
         C.delete_description(self.conn, oid, sub)

@@ -12,8 +12,9 @@ from pglast.stream import RawStream
 
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog.authz import authz
-from pgsvc.sql.catalog.routines import LANGUAGE_OIDS, Routine
+from pgsvc.sql.catalog.routines import BODY_PREFIX, LANGUAGE_OIDS, Routine
 from pgsvc.sql.catalog.system import pg15
+from pgsvc.sql.parse import scan
 from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.routine_match import POLYMORPHIC
 from pgsvc.sql.translate.typenames import typename_with_domain
@@ -131,13 +132,37 @@ def check_polymorphic(ret: int, types, modes, is_procedure: bool) -> None:
                 "anycompatiblearray, anycompatiblenonarray, or anycompatiblerange."))
 
 
-def _sql_body(node: ast.CreateFunctionStmt) -> str:
-    """RETURN expr / BEGIN ATOMIC stmt; ... END as source text (pglast's deparser)."""
+def sql_body_start(text: str) -> int | None:
+    """Where a SQL-standard body (RETURN ... / BEGIN ATOMIC ...) starts in the statement's
+    text (a character offset), or None."""
+    for tok in scan(text):
+        if tok.name in ("RETURN", "BEGIN_P"):
+            return len(text.encode("utf-8")[:tok.start].decode("utf-8", "ignore"))
+    return None
+
+
+def _sql_body(node: ast.CreateFunctionStmt, text: str) -> str:
+    """RETURN expr / BEGIN ATOMIC stmt; ... END: its source text as the statement wrote it
+    (error positions count in it), else as pglast's deparser prints it."""
+    start = sql_body_start(text) if text else None
+    if start is not None:
+        return text[start:].rstrip().rstrip(";").rstrip()
     body = node.sql_body
     if isinstance(body, ast.ReturnStmt):
         return "RETURN " + RawStream()(body.returnval)
     stmts = body[0] if body and body[0] else ()
     return "BEGIN ATOMIC\n" + "".join(f"  {RawStream()(s)};\n" for s in stmts) + "END"
+
+
+def body_offset(r: Routine, text: str) -> int | None:
+    """Where the body a position in it counts from starts in the CREATE statement's text
+    (PostgreSQL's function_parse_error_transpose), or None when it cannot be found."""
+    if r.sqlbody is not None:
+        start = sql_body_start(text)
+        return None if start is None else start - len(BODY_PREFIX)
+    if r.src and text.count(r.src) >= 1:
+        return text.index(r.src)
+    return None
 
 
 class Options:
@@ -273,7 +298,7 @@ def apply_config(config: tuple | None, actions: list) -> tuple | None:
 
 
 def new_routine(engine, node: ast.CreateFunctionStmt, tr, oid: int, schema: str, nspoid: int, name: str,
-                owner: int) -> tuple[Routine, list]:
+                owner: int, text: str = "") -> tuple[Routine, list]:
     """The Routine a CREATE statement defines (defaults still as nodes: the second value)."""
     types, modes, names, default_nodes = parameters(engine, node, tr)
     rettype, retset = result_type(engine, node, tr, types, modes)
@@ -285,7 +310,7 @@ def new_routine(engine, node: ast.CreateFunctionStmt, tr, oid: int, schema: str,
             raise definition_error("inline SQL function body only valid for language SQL")
         if opts.body is not None:
             raise definition_error("duplicate function body specified")
-        src, sqlbody = "", _sql_body(node)
+        src, sqlbody = "", _sql_body(node, text)
     else:
         if opts.language is None:
             raise SqlError("42P13", "no language specified")

@@ -36,13 +36,13 @@ class RoutineDdl:
 
     # --- CREATE ------------------------------------------------------------------------
 
-    def create_routine(self, node: ast.CreateFunctionStmt) -> None:
+    def create_routine(self, node: ast.CreateFunctionStmt, text: str = "") -> None:
         names = [n.sval for n in node.funcname]
         schema = self.routine_schema(names)
         name = names[-1]
         tr = Translator(self.engine, self.cat, [])
         r, default_nodes = D.new_routine(self.engine, node, tr, 0, schema, self.cat.schemas[schema], name,
-                                         self.creator())
+                                         self.creator(), text)
         r.argdefaults = tuple(self.default_texts(r, default_nodes, tr))
         old = CR.find_exact(self.cat, schema, name, r.argtypes)
         if old is not None:
@@ -52,16 +52,36 @@ class RoutineDdl:
             r.oid, r.owner, r.acl = old.oid, old.owner, old.acl
         else:
             r.oid = C.new_oid(self.conn)
-        if self.check_bodies():
-            CR.language_handler(r.lang).validate(self.engine, r)
-        else:
-            CR.language_handler(r.lang)
+        handler = CR.language_handler(r.lang)
         if old is not None:
             CR.replace_routine(self.conn, r)
         else:
             CR.insert_routine(self.conn, r)
             C.set_owner_acl(self.conn, r.oid, r.owner, None)
         self.refresh()
+        if self.check_bodies():
+            # after the row exists, as ProcedureCreate: a recursive body finds itself (a
+            # failure rolls the statement back)
+            try:
+                handler.validate(self.engine, self.cat.routines[r.oid])
+            except SqlError as err:
+                raise self.transposed(r, err, text) from None
+
+    def transposed(self, r: CR.Routine, err: SqlError, text: str) -> SqlError:
+        """A body's error with its position in the CREATE statement's text, and without
+        the function's CONTEXT line then (PostgreSQL's function_parse_error_transpose)."""
+        pos = err.internal_position or err.position
+        offset = D.body_offset(r, text) if pos and text else None
+        if offset is None:
+            if err.position:  # PostgreSQL's internal query and position then
+                err.context = None
+                return CR.body_error(r, err, "")
+            return err
+        err.position, err.internal_position, err.internal_query = offset + pos, None, None
+        line = f'SQL function "{r.name}"'
+        if err.context == line:
+            err.context = None
+        return err
 
     def routine_schema(self, names: list[str]) -> str:
         if len(names) > 2:
