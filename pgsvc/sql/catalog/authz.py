@@ -171,6 +171,14 @@ class Authz:
             self._decisions[key] = got
         return got
 
+    def routine_allows(self, role: int, r) -> bool:
+        """EXECUTE on a function or procedure (PUBLIC holds it by default)."""
+        key = ("fn", role, r.oid)
+        got = self._decisions.get(key)
+        if got is None:
+            got = self._decisions[key] = "X" in self.letters_held(role, "function", r.owner, r.acl)
+        return got
+
     def schema_allows(self, role: int, schema: str, letter: str) -> bool:
         if schema in ("pg_catalog", "information_schema") or schema == self.engine.temp_schema:
             return letter == "U" or self.is_superuser(role) or schema == self.engine.temp_schema
@@ -199,6 +207,11 @@ class Authz:
         cat = self.engine.catalog
         for kind, obj, letters, as_role, any_of, *where in needs:
             role = as_role or me
+            if kind == "f":  # EXECUTE on a user routine (catalog.routines)
+                r = cat.routines.get(obj)
+                if r is not None and not self.routine_allows(role, r):
+                    raise denied("procedure" if r.kind == "p" else "function", r.name)
+                continue
             if kind == "n":
                 if not self.schema_allows(role, obj, "U"):
                     err = denied("schema", obj)

@@ -37,6 +37,7 @@ from pglast import ast
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.parse import parse
+from pgsvc.sql.types.usertypes import base_of
 from pgsvc.sqlite import sqlite3
 
 PROC_TABLE_SQL = (
@@ -101,8 +102,10 @@ class Routine:
         return [n for n, m in zip(self.names(), self.modes()) if m in INPUT_MODES]
 
     def output_columns(self) -> list[tuple[str, int]]:
-        """(name, type) of the OUT, INOUT and TABLE arguments (a record's columns)."""
-        return [(n, t) for n, t, m in zip(self.names(), self.all_types(), self.modes()) if m in ("o", "b", "t")]
+        """(name, type) of the OUT, INOUT and TABLE arguments (a record's columns; a domain's
+        base type, as values are)."""
+        return [(n, base_of(t)) for n, t, m in zip(self.names(), self.all_types(), self.modes())
+                if m in ("o", "b", "t")]
 
     def returns_table(self) -> bool:
         return "t" in self.modes()

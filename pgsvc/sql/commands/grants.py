@@ -24,7 +24,8 @@ OT = enums.ObjectType
 GT = enums.GrantTargetType
 RS = enums.RoleSpecType
 _KIND = {OT.OBJECT_TABLE: "table", OT.OBJECT_SEQUENCE: "sequence", OT.OBJECT_SCHEMA: "schema",
-         OT.OBJECT_DATABASE: "database"}
+         OT.OBJECT_DATABASE: "database", OT.OBJECT_FUNCTION: "function", OT.OBJECT_PROCEDURE: "function",
+         OT.OBJECT_ROUTINE: "function"}
 
 
 # --- GRANT / REVOKE -----------------------------------------------------------------------------
@@ -126,6 +127,20 @@ class Grant:
             out.append(rel)
         return out
 
+    def routines(self) -> list:
+        cat = self.engine.catalog
+        if self.node.targtype == GT.ACL_TARGET_ALL_IN_SCHEMA:
+            kinds = {OT.OBJECT_FUNCTION: ("f",), OT.OBJECT_PROCEDURE: ("p",)}.get(self.node.objtype, ("f", "p"))
+            out = []
+            for obj in self.node.objects:
+                if obj.sval not in cat.schemas:
+                    raise SqlError("3F000", f'schema "{obj.sval}" does not exist')
+                out += sorted((r for r in cat.routines.values() if r.schema == obj.sval and r.kind in kinds),
+                              key=lambda r: r.oid)
+            return out
+        ddl = Ddl(self.engine)
+        return [ddl.lookup_routine(obj, self.node.objtype) for obj in self.node.objects]
+
     def run_local(self) -> None:
         self.granted_by()
         grantees = self.grantees()
@@ -137,6 +152,11 @@ class Grant:
                 owner, acl = self.az.schema_owner_acl(name)
                 new = self.apply("schema", "schema", name, owner, acl, grantees, *self.privileges("schema"))
                 C.set_owner_acl(self.engine.conn, self.engine.catalog.schemas[name], owner, new)
+        elif self.kind == "function":  # functions and procedures (catalog.routines)
+            for r in self.routines():
+                new = self.apply("function", "procedure" if r.kind == "p" else "function", r.name, r.owner, r.acl,
+                                 grantees, *self.privileges("function"))
+                C.set_owner_acl(self.engine.conn, r.oid, r.owner, new)
         else:
             for rel in self.relations():
                 kind = "sequence" if rel.kind == "S" else "table"

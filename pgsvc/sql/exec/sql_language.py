@@ -33,6 +33,7 @@ from pgsvc.sql.translate.names import Scope
 from pgsvc.sql.translate.routines import param_scope
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import format_type
+from pgsvc.sql.types.usertypes import base_of
 from pgsvc.sqlite import sqlite3
 
 _PARAM_RE = re.compile(r"\?(\d+)")
@@ -84,7 +85,8 @@ class SqlLanguage:
         # a record without OUT arguments takes its columns from each call's column
         # definition list: only the statements are checked here
         known = r.rettype != O.RECORD or bool(cols)
-        self.plan(engine, r, tuple(r.argtypes), r.rettype, cols, validating=True, check_result=known)
+        self.plan(engine, r, tuple(base_of(t) for t in r.argtypes), base_of(r.rettype),
+                  [(n, base_of(t)) for n, t in cols], validating=True, check_result=known)
 
     def may_write(self, engine, r: Routine) -> bool:
         cached = r.extra.get("may_write")
@@ -99,7 +101,8 @@ class SqlLanguage:
             r.extra["may_write"] = True
             return True
         try:
-            plan = self.plan(engine, r, tuple(r.argtypes), 0, [], validating=True, check_result=False)
+            plan = self.plan(engine, r, tuple(base_of(t) for t in r.argtypes), 0, [], validating=True,
+                             check_result=False)
             writes = any(p.writes or p.fn_writes for p in plan)
         except SqlError:
             writes = r.volatile == "v"

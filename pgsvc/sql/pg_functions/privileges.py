@@ -15,6 +15,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import acl as A
 from pgsvc.sql.catalog import identity
 from pgsvc.sql.catalog.authz import authz, public_schema_acl
+from pgsvc.sql.catalog.regtypes import reg_in
 from pgsvc.sql.catalog.system.pg_catalog_defs import PREDEFINED_ROLES
 from pgsvc.sql.catalog.system.role_names import acl_text
 from pgsvc.sql.functions import FUNCTIONS
@@ -153,11 +154,23 @@ class Inquiry:
     def function(self, who, obj, privs):
         role = self.role(who)
         A.parse_privilege_list(privs, _FUNCTION)
+        routines = self.engine.catalog.routines
         if not isinstance(obj, int):
-            name = str(obj).split("(")[0].strip().lower()
-            if name not in FUNCTIONS:
-                raise SqlError("42883", f'function "{obj}" does not exist')
-        # built-in functions are executable by PUBLIC (user functions are not supported)
+            oid = None
+            if routines:  # a user routine by its signature, as regprocedure reads it
+                try:
+                    oid = reg_in(self.engine, O.REGPROCEDURE, str(obj))
+                except SqlError:
+                    oid = None
+            if oid is None:
+                name = str(obj).split("(")[0].strip().lower()
+                if name not in FUNCTIONS:
+                    raise SqlError("42883", f'function "{obj}" does not exist')
+            obj = oid
+        r = routines.get(obj) if obj is not None else None
+        if r is not None and role is not None:  # EXECUTE from the routine's ACL
+            return self.allows(role, "function", r.owner, r.acl, privs, _FUNCTION)
+        # built-in functions are executable by PUBLIC
         return None if role is None else True
 
     def has_role(self, who, target, privs):

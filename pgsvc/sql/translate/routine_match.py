@@ -17,6 +17,7 @@ from pgsvc.sql.catalog.routines import INPUT_MODES, Routine
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid, format_type
+from pgsvc.sql.types.usertypes import base_of
 
 _ELEMENT_FAMILY = (O.ANYELEMENT, O.ANYNONARRAY, O.ANYENUM)
 _COMPATIBLE_FAMILY = (O.ANYCOMPATIBLE, O.ANYCOMPATIBLENONARRAY)
@@ -37,10 +38,10 @@ class Binding:
 def bind(r: Routine, names: list[str | None], variadic_kw: bool, procedure_call: bool = False) -> Binding | None:
     """The shape of a call against candidate r (names: None for a positional argument), or
     None when the call cannot mean r."""
-    types = list(r.argtypes)
+    types = [base_of(t) for t in r.argtypes]  # a domain argument takes its base type's values
     in_names = r.input_names()
     if procedure_call:  # CALL may name (and must supply) OUT arguments of a procedure
-        types, in_names = list(r.all_types()), list(r.names())
+        types, in_names = [base_of(t) for t in r.all_types()], list(r.names())
     n_in, nargs = len(types), len(names)
     n_defaults = len(r.argdefaults)
     npos = sum(1 for n in names if n is None)

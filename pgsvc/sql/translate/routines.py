@@ -40,7 +40,9 @@ from pgsvc.sql.translate.ex import Ex, location, sql_literal
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.tlist_srf import target_srfs
 from pgsvc.sql.translate.typenames import type_from_typename
+from pgsvc.sql.translate.domains import cast_check_sql
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.usertypes import base_of
 
 _NO_INLINE_TYPES = (O.VOID, O.RECORD, O.TRIGGER)
 
@@ -155,7 +157,8 @@ class RoutineMixin:
         their actual types and the actual result type."""
         r = b.routine
         poly = M.resolve_polymorphic(b.declared, oids) or (0, 0)
-        declared = list(r.all_types()) if procedure else list(r.argtypes)
+        domains = list(r.all_types()) if procedure else list(r.argtypes)
+        declared = [base_of(t) for t in domains]
         n_in = len(declared)
         inputs: list[Ex | None] = [None] * n_in
         extras = []
@@ -164,6 +167,8 @@ class RoutineMixin:
             if t == O.UNKNOWN:
                 raise SqlError("42804", "could not determine polymorphic type because input has type unknown")
             c = self.coerce(a, t) if t != O.ANY_ else self.finalize_unknown(a)
+            if domains[slot] != declared[slot] and not (b.expanded and slot == n_in - 1):
+                c = replace(c, sql=cast_check_sql(self.engine, domains[slot], t, -1, c.sql))
             if b.expanded and slot == n_in - 1:
                 extras.append(c)
             else:
@@ -178,7 +183,7 @@ class RoutineMixin:
         for i, t in enumerate(arg_oids):
             if t == O.UNKNOWN:
                 arg_oids[i] = inputs[i].oid
-        ret = r.rettype
+        ret = base_of(r.rettype)
         if ret in M.POLYMORPHIC:
             ret = M.actual_type(ret, poly)
             if ret == O.UNKNOWN:

@@ -85,6 +85,8 @@ class DropDdl:
                     C.delete_relation(self.conn, obj.oid)
                 elif kind == "child" and obj.oid in self.cat.by_oid:
                     self.drop_relation(self.cat.by_oid[obj.oid], True)
+                elif kind == "function":
+                    self.delete_routine(obj)
         if rel.kind == "r":
             for ix in rel.indexes:
                 C.delete_relation(self.conn, ix.oid)
@@ -111,6 +113,8 @@ class DropDdl:
                     seen.add(v.oid)
                     out.append(("view", v, f"view {v.name}"))
                     todo.append(v)
+        if self.cat.routines:  # BEGIN ATOMIC bodies that read it (commands.ddl.routines)
+            out += self.routines_on_relation(rel)
         return out
 
     def view_refs(self, view: C.Relation) -> set[int]:

@@ -209,7 +209,116 @@ class RoutineDdl:
         self.refresh()
 
     def drop_routine(self, r: CR.Routine, cascade: bool) -> None:
+        deps = self.routine_dependents(r)
+        if deps:
+            sig = f"{kind_word(r)} {signature_text(r)}"
+            if not cascade:
+                raise SqlError("2BP01", f"cannot drop {sig} because other objects depend on it",
+                               detail="\n".join(f"{what} depends on {sig}" for _, _, what in deps),
+                               hint="Use DROP ... CASCADE to drop the dependent objects too.")
+            self.report_cascade([what for _, _, what in deps])
+            for kind, obj, _ in deps:
+                if kind == "default":
+                    rel, a = obj
+                    C.set_column_default(self.conn, rel.oid, a.attnum, None)
+                elif kind == "check":
+                    rel, con = obj
+                    self.refresh()
+                    self.drop_constraint(self.cat.by_oid[rel.oid], con.name, True)
+                elif kind == "view" and obj.oid in self.cat.by_oid:
+                    self.drop_relation(self.cat.by_oid[obj.oid], True)
         CR.delete_routine(self.conn, r.oid)
+
+    # --- dependencies (what pg_depend records for functions) ------------------------------
+
+    def calls_routine(self, text: str | None, r: CR.Routine, expr: bool = True) -> bool:
+        """Does this stored expression (or view query) call r? (Found by name and argument
+        count, where PostgreSQL has the dependency row.)"""
+        if not text or r.name not in text:
+            return False
+        try:
+            node = CR.parse(f"SELECT {text}" if expr else text)
+        except SqlError:
+            return False
+        path = self.engine.search_path()
+        found = []
+
+        def visit(n):
+            if isinstance(n, ast.FuncCall):
+                names = [x.sval for x in n.funcname]
+                if names[-1] == r.name and len(n.args or ()) <= len(r.argtypes) and \
+                        (names[0] == r.schema if len(names) == 2 else r.schema in path):
+                    found.append(n)
+            if isinstance(n, ast.Node):
+                for attr in n:
+                    visit(getattr(n, attr))
+            elif isinstance(n, (list, tuple)):
+                for x in n:
+                    visit(x)
+        visit(node)
+        return bool(found)
+
+    def routine_dependents(self, r: CR.Routine) -> list:
+        """(kind, object, description): column defaults, CHECK constraints and views that
+        call r, in PostgreSQL's report order."""
+        out = []
+        for rel in sorted(self.cat.by_oid.values(), key=lambda x: x.oid):
+            if rel.kind == "r":
+                for a in rel.attrs:
+                    if self.calls_routine(a.default, r):
+                        out.append(("default", (rel, a), f"default value for column {a.name} of table {rel.name}"))
+                for con in rel.constraints:
+                    if con.contype == "c" and self.calls_routine(con.expr, r):
+                        out.append(("check", (rel, con), f"constraint {con.name} on table {rel.name}"))
+            elif rel.kind == "v" and self.calls_routine(rel.viewdef, r, expr=False):
+                out.append(("view", rel, f"view {rel.name}"))
+        return out
+
+    def routines_on_relation(self, rel) -> list:
+        """Functions with a SQL-standard body (BEGIN ATOMIC / RETURN) that read rel: they
+        depend on it, as in PostgreSQL (a string body records no dependency)."""
+        out = []
+        for r in sorted(self.cat.routines.values(), key=lambda x: x.oid):
+            if r.sqlbody is not None and rel.name in r.sqlbody and rel.oid in self.body_relations(r):
+                out.append(("function", r, f"{kind_word(r)} {signature_text(r)}"))
+        return out
+
+    def body_relations(self, r: CR.Routine) -> set[int]:
+        refs: set[int] = set()
+        path = self.engine.search_path()
+
+        def visit(n):
+            if isinstance(n, ast.RangeVar):
+                found = self.cat.lookup(n.schemaname, n.relname, path)
+                if found is not None:
+                    refs.add(found.oid)
+            if isinstance(n, ast.Node):
+                for attr in n:
+                    visit(getattr(n, attr))
+            elif isinstance(n, (list, tuple)):
+                for x in n:
+                    visit(x)
+        try:
+            visit(CR.body_statements(r))
+        except SqlError:
+            pass
+        return refs
+
+    def routines_using_types(self, typids: tuple) -> list:
+        """Functions whose arguments or result are of these types."""
+        return [r for r in sorted(self.cat.routines.values(), key=lambda x: x.oid)
+                if any(t in typids for t in (*r.all_types(), r.rettype))]
+
+    def delete_routine(self, r: CR.Routine) -> None:
+        CR.delete_routine(self.conn, r.oid)
+
+    @staticmethod
+    def is_routine(obj) -> bool:
+        return isinstance(obj, CR.Routine)
+
+    @staticmethod
+    def routine_description(r: CR.Routine) -> str:
+        return f"{kind_word(r)} {signature_text(r)}"
 
     def drop_routines_of_schema(self, schema: str) -> list[str]:
         """DROP SCHEMA ... CASCADE: its routines go (their descriptions for the report)."""

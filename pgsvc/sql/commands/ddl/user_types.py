@@ -407,6 +407,7 @@ class UserTypeDdl:
                 out.append((f"type {other.name}", ut.name, other))
                 out += self.type_dependents(other)
         out += [(f"column {a.name} of table {rel.name}", ut.name, (rel, a)) for rel, a in self.columns_typed(ut.oid)]
+        out += [(self.routine_description(r), ut.name, r) for r in self.routines_using_types((ut.oid, ut.array_oid))]
         return out
 
     def columns_typed(self, typid: int) -> list:
@@ -430,6 +431,8 @@ class UserTypeDdl:
         for _, _, dep in deps:
             if isinstance(dep, U.UserType):
                 self.delete_type_rows(dep)
+            elif self.is_routine(dep):  # a function of the type (commands.ddl.routines)
+                self.delete_routine(dep)
             else:
                 rel, a = dep
                 rel = self.cat.by_oid.get(rel.oid)
