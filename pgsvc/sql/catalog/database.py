@@ -43,6 +43,7 @@ from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID, PUBLIC_SCHEMA_OI
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import acl
 from pgsvc.sql.catalog import routines as R
+from pgsvc.sql.catalog import triggers as TG
 from pgsvc.sql.types import usertypes
 from pgsvc.sql.types.usertypes import DomainCheck, EnumLabel, UserType
 from pgsvc.sqlite import sqlite3
@@ -90,7 +91,7 @@ USER_TYPE_SQL = [
     'CREATE TABLE IF NOT EXISTS "pgsvc$domain_constraint" (oid INTEGER PRIMARY KEY, '
     'contypid INTEGER NOT NULL, conname TEXT NOT NULL, expr TEXT NOT NULL)',
 ]
-SCHEMA_SQL += USER_TYPE_SQL + [R.PROC_TABLE_SQL]
+SCHEMA_SQL += USER_TYPE_SQL + [R.PROC_TABLE_SQL, TG.TRIGGER_TABLE_SQL]
 
 
 @dataclass
@@ -147,6 +148,7 @@ class Relation:
     attrs: list[Attr] = field(default_factory=list)
     constraints: list[Constraint] = field(default_factory=list)
     indexes: list[Index] = field(default_factory=list)
+    triggers: list[TG.Trigger] = field(default_factory=list)  # in name order (catalog.triggers)
 
     def attr(self, name: str) -> Attr | None:
         for a in self.attrs:
@@ -175,6 +177,7 @@ class Catalog:
         self.types: dict[int, UserType] = {}  # domains and enums by OID
         self.routines: dict[int, R.Routine] = {}  # user functions and procedures (catalog.routines)
         self.routines_named: dict[str, list[R.Routine]] = {}
+        self.triggers: dict[int, TG.Trigger] = {}  # by OID (catalog.triggers)
 
     def lookup(self, schema: str | None, name: str, search_path: list[str]) -> Relation | None:
         if schema is not None:
@@ -194,6 +197,7 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
             conn.execute(ACL_TABLE_SQL)  # a file from before ownership (see ACL_TABLE_SQL)
         _add_user_type_tables(conn)
         R.ensure_table(conn)
+        TG.ensure_table(conn)
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -253,6 +257,8 @@ def load(conn: sqlite3.Connection) -> Catalog:
                                      json.loads(keys), irel.sqlite_name))
     cat.routines = R.load_routines(conn, nsp)
     cat.routines_named = R.by_name(cat.routines)
+    cat.triggers = TG.load_triggers(conn)
+    TG.attach(cat.by_oid, cat.triggers)
     load_owners(conn, cat, nsp)
     return cat
 
@@ -376,6 +382,7 @@ def delete_relation(conn: sqlite3.Connection, oid: int) -> None:
                        ("index", "indexrelid"), ("index", "indrelid"), ("sequence", "relid"),
                        ("description", "objoid"), ("acl", "objoid")):
         conn.execute(f'DELETE FROM "pgsvc${table}" WHERE {col} = ?', (oid,))
+    TG.delete_relation_triggers(conn, oid)
 
 
 def relation_name_taken(cat: Catalog, schema: str, name: str) -> bool:

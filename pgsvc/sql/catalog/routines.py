@@ -215,7 +215,8 @@ class RoutineCall:
     ret_oid: the resolved result type (a scalar's; 0 for void and procedures).
     columns: (name, type) of the result's columns when it is a row (OUT/INOUT/TABLE
              arguments, or a column definition list in FROM); empty for a scalar result.
-    trigger: what a trigger call carries (for languages that implement triggers), else None.
+    trigger: for a call of a trigger function, a catalog.triggers.TriggerData (TG_* values,
+             OLD/NEW as Python values; that module states what the handler returns), else None.
     inlined: the call stands for one PostgreSQL inlines and folds (constant arguments of a
              one-expression SQL function): its errors' CONTEXT says "during inlining".
     """

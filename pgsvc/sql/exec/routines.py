@@ -50,14 +50,15 @@ class RoutineCalls:
     call_depth = 0
 
     def call_routine(self, routine: Routine, arg_oids, ret_oid: int, args: list, columns=(),
-                     inlined: bool = False) -> Any:
-        """Run `routine` once (see the module docstring); returns what its handler returns."""
+                     inlined: bool = False, trigger=None) -> Any:
+        """Run `routine` once (see the module docstring); returns what its handler returns.
+        trigger: a catalog.triggers.TriggerData for a trigger call (exec.triggers)."""
         if routine.strict and any(a is None for a in args):
             return [] if routine.retset else None
         handler = language_handler(routine.lang)
         if self.call_depth >= MAX_DEPTH:
             raise stack_depth_error()
-        call = RoutineCall(routine, tuple(arg_oids), ret_oid, list(args), list(columns))
+        call = RoutineCall(routine, tuple(arg_oids), ret_oid, list(args), list(columns), trigger=trigger)
         call.inlined = inlined
         saved_role = self.enter_definer(routine) if routine.secdef else _MISSING
         saved_settings = self.apply_config(routine.config) if routine.config else None
