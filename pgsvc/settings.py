@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from pgsvc import PG_COMPAT_VERSION, PG_COMPAT_VERSION_NUM
 from pgsvc.errors import INVALID_PARAMETER_VALUE, UNDEFINED_OBJECT, CANT_CHANGE_RUNTIME_PARAM, SqlError
+from pgsvc.client_encodings import check_client_encoding
 from pgsvc.timezones import check_timezone
 
 POSTMASTER = "postmaster"
@@ -41,6 +42,7 @@ class Setting:
     category: str = "Customized Options"
     description: str = ""
     normalize: Callable[[str], str] | None = field(default=None, compare=False)
+    keep_blanks: bool = False  # normalize sees the value as given (no stripping)
 
 
 def _datestyle(value: str) -> str:
@@ -66,6 +68,14 @@ def _datestyle(value: str) -> str:
             raise SqlError(INVALID_PARAMETER_VALUE, f'invalid value for parameter "DateStyle": "{value}"',
                            detail=f'Unrecognized key word: "{part}".')
     return f"{out_style}, {order}"
+
+
+def clean_ascii(value: str) -> str:
+    """pg_clean_ascii, application_name's check hook: every byte that is not printable
+    ASCII becomes '?' ('été' is '??t??' in UTF8)."""
+    if value.isascii() and value.isprintable():
+        return value
+    return "".join(chr(b) if 32 <= b <= 126 else "?" for b in value.encode("utf-8"))
 
 
 def _table_access_method(value: str) -> str:
@@ -116,14 +126,14 @@ _DEFS = [
     Setting("server_version", PG_COMPAT_VERSION, "string", INTERNAL, reported=True),
     Setting("server_version_num", PG_COMPAT_VERSION_NUM, "int", INTERNAL),
     Setting("server_encoding", "UTF8", "string", INTERNAL, reported=True),
-    Setting("client_encoding", "UTF8", "string", USER, reported=True),
+    Setting("client_encoding", "UTF8", "string", USER, reported=True, normalize=check_client_encoding),
     Setting("DateStyle", "ISO, MDY", "string", USER, reported=True, normalize=_datestyle),
     Setting("IntervalStyle", "postgres", "enum", USER, reported=True,
             enum=("postgres", "postgres_verbose", "sql_standard", "iso_8601")),
     Setting("TimeZone", "UTC", "string", USER, reported=True, normalize=check_timezone),
     Setting("integer_datetimes", True, "bool", INTERNAL, reported=True),
     Setting("standard_conforming_strings", True, "bool", USER, reported=True),
-    Setting("application_name", "", "string", USER, reported=True),
+    Setting("application_name", "", "string", USER, reported=True, normalize=clean_ascii, keep_blanks=True),
     Setting("is_superuser", False, "bool", INTERNAL, reported=True),
     Setting("session_authorization", "", "string", INTERNAL, reported=True),
     Setting("in_hot_standby", False, "bool", INTERNAL, reported=True),
@@ -197,6 +207,8 @@ def parse_value(setting: Setting, raw: Any) -> Any:
         return raw
     if setting.kind == "string" and setting.normalize is None:
         return raw  # blanks inside quotes are part of the value (log_line_prefix = '%m [%p] ')
+    if setting.keep_blanks:
+        return setting.normalize(raw)
     text = raw.strip()
     if setting.kind == "bool":
         return parse_bool(setting.name, text)

@@ -37,15 +37,17 @@ class CopyRunner:
         ctx = self.session.format_context()
         encoders = [T.text_encoder(c.type_oid, ctx) for c in spec.columns]
         self.conn.send(P.encode_copy_out_response(len(spec.columns)))
+        codec = self.session.client_codec()
+        to_client = codec.encode if codec is not None else str.encode  # client_encoding's bytes
         if spec.header:
-            self.conn.send(P.encode_copy_data(header_line(spec).encode()))
+            self.conn.send(P.encode_copy_data(to_client(header_line(spec))))
         force = self._force_quote_mask()
         csv = spec.format == "csv"
         count = 0
         for row in self.result.rows:
             fields = [None if v is None else enc(v) for enc, v in zip(encoders, row)]
             line = format_csv_row(fields, spec, force) if csv else format_text_row(fields, spec)
-            self.conn.send(P.encode_copy_data(line.encode("utf-8")))
+            self.conn.send(P.encode_copy_data(to_client(line)))
             count += 1
         self.result.close()
         self.conn.send(P.COPY_DONE)
@@ -71,25 +73,49 @@ class CopyRunner:
         def decode(fields):
             return [None if f is None else dec(f, tm) for dec, f, tm in zip(decoders, fields, typmods)]
 
+        codec = self.session.client_codec()
+        convert = _CopyInConversion(codec) if codec is not None else None
+
         while True:
             mtype, body = self.conn.read_message(on_wakeup=self.session._on_wakeup)
             if self.session.signals.cancel_reason:
                 raise SqlError(QUERY_CANCELED, "canceling statement due to user request")
             if mtype == b"d":
-                for fields in parser.feed(body):
+                for fields in parser.feed(body if convert is None else convert.feed(body)):
                     yield decode(fields)
             elif mtype == b"c":
+                if convert is not None:
+                    parser.feed(convert.finish())
                 for fields in parser.finish():
                     yield decode(fields)
                 return
             elif mtype == b"f":
-                reason = body.rstrip(b"\x00").decode("utf-8", "replace")
+                reason = body.rstrip(b"\x00").decode(codec.python if codec is not None and codec.python else "utf-8",
+                                                       "replace")
                 raise SqlError(QUERY_CANCELED, f"COPY from stdin failed: {reason}")
             elif mtype in _IGNORED_DURING_COPY:
                 continue
             else:
                 raise SqlError(PROTOCOL_VIOLATION,
                                f"unexpected message type 0x{mtype[0]:02X} during COPY from stdin")
+
+
+class _CopyInConversion:
+    """COPY FROM's data in a client_encoding other than UTF8, converted to UTF-8 as it comes
+    (a character may be split between two CopyData messages)."""
+
+    def __init__(self, codec) -> None:
+        self.codec = codec
+        self.decoder = codec.incremental_decoder()
+
+    def feed(self, data: bytes, final: bool = False) -> bytes:
+        try:
+            return self.decoder.decode(data, final).encode("utf-8")
+        except UnicodeDecodeError as e:
+            raise self.codec.decode_error(e.object, e) from None
+
+    def finish(self) -> bytes:
+        return self.feed(b"", final=True)
 
 
 _INT_RANGES = {T.INT2: (-(1 << 15), (1 << 15) - 1), T.INT4: (-(1 << 31), (1 << 31) - 1),

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pgsvc.backend import protocol as P
 from pgsvc.backend.conn import ConnectionClosed
 from pgsvc.backend.copy_flow import CopyRunner
+from pgsvc.backend.transcode import binary_input
+from pgsvc.client_encodings import invalid_utf8
 from pgsvc.errors import PROTOCOL_VIOLATION, FatalError, SqlError
 from pgsvc.sql import types as T
 from pgsvc.sql.types import oids as O
@@ -95,8 +97,8 @@ class ExtendedQuery:
         try:
             for i, raw in enumerate(values):
                 out.append(None if raw is None else decoders[i](raw))
-        except UnicodeDecodeError:
-            raise SqlError("22021", 'invalid byte sequence for encoding "UTF8"') from None
+        except UnicodeDecodeError as e:
+            raise invalid_utf8(e.object, e) from None
         except SqlError:
             raise
         except (ValueError, TypeError, OverflowError, IndexError, KeyError) as e:
@@ -108,15 +110,17 @@ class ExtendedQuery:
         for its format codes and the session's format context. None if a parameter's
         type has no decoder: the per-parameter path then reports it as before."""
         ctx = self.format_context()
+        codec = self.client_codec()
         cached = prepared.decoders
-        if cached is not None and cached[0] is ctx and cached[1] == formats:
+        if cached is not None and cached[0] is ctx and cached[1] == formats and cached[3] is codec:
             return cached[2]
         try:
-            decoders = [_param_decoder(oid, formats[0] if len(formats) == 1 else (formats[i] if formats else 0), ctx)
+            decoders = [_param_decoder(oid, formats[0] if len(formats) == 1 else (formats[i] if formats else 0), ctx,
+                                       codec)
                         for i, oid in enumerate(prepared.stmt.param_oids)]
         except Exception:  # noqa: BLE001 - reported by _decode_each_param, for the parameter it concerns
             return None
-        prepared.decoders = (ctx, formats, decoders)
+        prepared.decoders = (ctx, formats, decoders, codec)
         return decoders
 
     def _decode_each_param(self, oids: list[int], formats: tuple[int, ...], values: list) -> list:
@@ -128,12 +132,9 @@ class ExtendedQuery:
                 continue
             fmt = formats[0] if len(formats) == 1 else (formats[i] if formats else 0)
             try:
-                if fmt == 1:
-                    out.append(T.binary_decoder(oid)(raw, -1))
-                else:
-                    out.append(T.text_decoder(oid, ctx)(raw.decode("utf-8"), -1))
-            except UnicodeDecodeError:
-                raise SqlError("22021", 'invalid byte sequence for encoding "UTF8"') from None
+                out.append(_param_decoder(oid, fmt, ctx, self.codec)(raw))
+            except UnicodeDecodeError as e:
+                raise invalid_utf8(e.object, e) from None
             except SqlError:
                 raise
             except (ValueError, TypeError, OverflowError, IndexError, KeyError) as e:
@@ -285,12 +286,16 @@ class ExtendedQuery:
 _INT_DIGITS = {O.INT2: 5, O.INT4: 10, O.INT8: 19}
 
 
-def _param_decoder(oid: int, fmt: int, ctx):
+def _param_decoder(oid: int, fmt: int, ctx, codec=None):
+    """bytes -> value for one parameter; a text form (or a text-like binary form) comes in
+    the client's encoding (codec; None: UTF-8)."""
     if fmt == 1:
-        binary = T.binary_decoder(oid)
+        binary = binary_input(codec, oid)
         return lambda raw: binary(raw, -1)
     text = T.text_decoder(oid, ctx)
     limit = _INT_DIGITS.get(oid)
+    if codec is not None:
+        return lambda raw: text(codec.decode(raw), -1)
     if limit is None:
         return lambda raw: text(raw.decode("utf-8"), -1)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from pgsvc.client_encodings import invalid_utf8
 from pgsvc.errors import PROTOCOL_VIOLATION, FatalError, SqlError, SqlNotice
 
 PROTOCOL_V3 = 196608  # 3 << 16
@@ -224,8 +225,8 @@ class Reader:
         self.pos = end + 1
         try:
             return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise SqlError("22021", 'invalid byte sequence for encoding "UTF8"') from None
+        except UnicodeDecodeError as e:
+            raise invalid_utf8(raw, e) from None
 
     def rest(self) -> bytes:
         v = self.data[self.pos:]
@@ -415,6 +416,21 @@ def _cstr(s: str) -> bytes:
     return s.encode("utf-8").replace(b"\x00", b"") + b"\x00"
 
 
+def _cstr_to(s: str, codec) -> bytes:
+    """A string field in the client's encoding (codec: pgsvc.client_encodings.ClientCodec;
+    None is UTF8); what it cannot hold is 22P05, as PostgreSQL's pq_sendstring."""
+    if codec is None:
+        return _cstr(s)
+    return codec.encode(s).replace(b"\x00", b"") + b"\x00"
+
+
+def _message_cstr(s: str, codec) -> bytes:
+    """An error or notice field in the client's encoding, never failing."""
+    if codec is None:
+        return _cstr(s)
+    return codec.encode_message(s).replace(b"\x00", b"") + b"\x00"
+
+
 AUTH_OK = message(b"R", _I32.pack(0))
 AUTH_CLEARTEXT = message(b"R", _I32.pack(3))
 PARSE_COMPLETE = message(b"1")
@@ -444,8 +460,8 @@ def encode_auth_sasl_final(data: bytes) -> bytes:
     return message(b"R", _I32.pack(12) + data)
 
 
-def encode_parameter_status(name: str, value: str) -> bytes:
-    return message(b"S", _cstr(name) + _cstr(value))
+def encode_parameter_status(name: str, value: str, codec=None) -> bytes:
+    return message(b"S", _cstr(name) + _message_cstr(value, codec))
 
 
 def encode_backend_key(pid: int, key: int) -> bytes:
@@ -456,11 +472,11 @@ def encode_command_complete(tag: str) -> bytes:
     return message(b"C", _cstr(tag))
 
 
-def encode_row_description(columns, formats: list[int] | None = None) -> bytes:
+def encode_row_description(columns, formats: list[int] | None = None, codec=None) -> bytes:
     parts = [struct.pack("!h", len(columns))]
     for i, c in enumerate(columns):
         fmt = _format_for(formats, i)
-        parts.append(_cstr(c.name))
+        parts.append(_cstr_to(c.name, codec))
         parts.append(struct.pack("!IhIhih", c.table_oid, c.attnum, c.type_oid, c.typlen, c.typmod, fmt))
     return message(b"T", b"".join(parts))
 
@@ -491,40 +507,41 @@ def encode_data_row(values: list[bytes | None]) -> bytes:
     return b"D" + pack(len(body) + 4) + body
 
 
-def _error_fields(err: SqlError | SqlNotice, severity: str) -> bytes:
+def _error_fields(err: SqlError | SqlNotice, severity: str, codec=None) -> bytes:
+    text = _cstr if codec is None else (lambda value: _message_cstr(value, codec))
     fields = [b"S" + _cstr(severity), b"V" + _cstr(severity), b"C" + _cstr(err.sqlstate),
-              b"M" + _cstr(err.message)]
+              b"M" + text(err.message)]
     if err.detail:
-        fields.append(b"D" + _cstr(err.detail))
+        fields.append(b"D" + text(err.detail))
     if err.hint:
-        fields.append(b"H" + _cstr(err.hint))
+        fields.append(b"H" + text(err.hint))
     if isinstance(err, SqlError):
         if err.position:
             fields.append(b"P" + _cstr(str(err.position)))
         if err.internal_position:
             fields.append(b"p" + _cstr(str(err.internal_position)))
         if err.internal_query:
-            fields.append(b"q" + _cstr(err.internal_query))
+            fields.append(b"q" + text(err.internal_query))
         if err.context:
-            fields.append(b"W" + _cstr(err.context))
+            fields.append(b"W" + text(err.context))
         for code, value in ((b"s", err.schema), (b"t", err.table), (b"c", err.column),
                             (b"n", err.constraint)):
             if value:
-                fields.append(code + _cstr(value))
+                fields.append(code + text(value))
     return b"".join(fields) + b"\x00"
 
 
-def encode_error(err: SqlError) -> bytes:
-    return message(b"E", _error_fields(err, err.severity))
+def encode_error(err: SqlError, codec=None) -> bytes:
+    return message(b"E", _error_fields(err, err.severity, codec))
 
 
-def encode_notice(notice: SqlNotice) -> bytes:
-    return message(b"N", _error_fields(notice, notice.severity))
+def encode_notice(notice: SqlNotice, codec=None) -> bytes:
+    return message(b"N", _error_fields(notice, notice.severity, codec))
 
 
-def encode_notification(pid: int, channel: str, payload: str) -> bytes:
+def encode_notification(pid: int, channel: str, payload: str, codec=None) -> bytes:
     """NotificationResponse: a committed NOTIFY, sent between queries or before ReadyForQuery."""
-    return message(b"A", _I32.pack(pid) + _cstr(channel) + _cstr(payload))
+    return message(b"A", _I32.pack(pid) + _message_cstr(channel, codec) + _message_cstr(payload, codec))
 
 
 def encode_copy_in_response(ncols: int, binary: bool = False) -> bytes:

@@ -7,6 +7,7 @@ Mixed into pgsvc.backend.session.Session.
 from __future__ import annotations
 
 from pgsvc.backend import protocol as P
+from pgsvc.backend.transcode import binary_output
 from pgsvc.sql import types as T
 from pgsvc.sql.types import oids as O
 
@@ -33,12 +34,13 @@ class ResultSending:
         if hit is not None and hit[0] is columns and hit[1] is ctx:
             return hit[2]
         out = []
+        codec = self.client_codec()
         for i, col in enumerate(columns):
             fmt = formats[0] if len(formats) == 1 else (formats[i] if formats else 0)
             if fmt == 1:
-                out.append(T.binary_encoder(col.type_oid))
+                out.append(binary_output(codec, col.type_oid))
             else:
-                out.append(_bytes_encoder(T.text_encoder(col.type_oid, ctx)))
+                out.append(_bytes_encoder(T.text_encoder(col.type_oid, ctx), codec))
         _remember(self._encoder_cache, key, (columns, ctx, out))
         return out
 
@@ -47,7 +49,7 @@ class ResultSending:
         hit = self._row_descriptions.get(key)
         if hit is not None and hit[0] is columns:
             return hit[1]
-        data = P.encode_row_description(columns, formats)
+        data = P.encode_row_description(columns, formats, self.client_codec())
         _remember(self._row_descriptions, key, (columns, data))
         return data
 
@@ -83,12 +85,17 @@ def _str_bytes(value) -> bytes:
     return (value if isinstance(value, str) else str(value)).encode("utf-8")
 
 
-def _bytes_encoder(text_encoder):
+def _bytes_encoder(text_encoder, codec=None):
+    """A value's text output as the bytes sent: UTF-8, or the client_encoding's (codec)."""
     if text_encoder is _INT_TEXT:
-        return _int_bytes
+        return _int_bytes  # digits: the same bytes in every client encoding
+    if codec is not None:
+        convert = codec.encode
+        return lambda value: convert(text_encoder(value))
     if text_encoder is _STR_TEXT:
         return _str_bytes
 
     def encode(value):
         return text_encoder(value).encode("utf-8")
     return encode
+

@@ -23,6 +23,8 @@ from pgsvc.backend.notifications import Notifications
 from pgsvc.backend.results import ResultSending
 from pgsvc.backend.signals import BackendSignals
 from pgsvc.backend.startup_options import apply_startup_options
+from pgsvc.backend.transcode import transcode_message
+from pgsvc.client_encodings import client_codec
 from pgsvc.errors import (
     ADMIN_SHUTDOWN,
     PROTOCOL_VIOLATION,
@@ -64,8 +66,9 @@ class Session(ExtendedQuery, ResultSending):
         conn.send(P.AUTH_OK)
         for warning in warnings:  # before the parameters, as PostgreSQL's InitPostgres
             self.send_notice(warning)
+        codec = self.client_codec()
         for name, value in settings.reported_values().items():
-            conn.send(P.encode_parameter_status(name, value))
+            conn.send(P.encode_parameter_status(name, value, codec))
         settings.changed_reported()  # all just reported
         conn.send(P.encode_backend_key(os.getpid(), ctx.cancel_key))
         self.open_engine()
@@ -91,6 +94,8 @@ class Session(ExtendedQuery, ResultSending):
         self.engine = None
         self._format_ctx = None
         self._format_key: tuple = ()
+        self._codec_name = "UTF8"
+        self.codec = None  # client_encoding's conversion (pgsvc.client_encodings); None: UTF8
         self._title_state = None
         self._timer_armed = False
         # Per-statement bytes and converters, built once and reused on every execution
@@ -160,13 +165,34 @@ class Session(ExtendedQuery, ResultSending):
             if mtype in (b"d", b"c", b"f"):
                 return True  # CopyData/Done/Fail outside COPY are ignored, as PostgreSQL does
             raise FatalError(PROTOCOL_VIOLATION, f"invalid frontend message type {mtype[0]}")
+        if self.client_codec() is not None:
+            try:
+                body = transcode_message(self.codec, mtype, body)
+            except SqlError as e:  # text the client's encoding cannot hold: as the handler would
+                self.report_error(e)
+                if mtype == b"Q":
+                    self.ready_for_query()
+                else:
+                    self.skip_until_sync = True
+                return True
         handler(self, body)
         return True
 
+    def client_codec(self):
+        """The conversion client_encoding asks for (None for UTF8), followed at once when a
+        statement changes it; the cached per-statement bytes are rebuilt then."""
+        name = self.settings.get("client_encoding")
+        if name != self._codec_name:
+            self._codec_name, self.codec = name, client_codec(name)
+            self._row_descriptions.clear()
+            self._encoder_cache.clear()
+        return self.codec
+
     def ready_for_query(self) -> None:
         status = self.engine.transaction_status()
+        codec = self.client_codec()
         for name, value in self.settings.changed_reported().items():
-            self.conn.send(P.encode_parameter_status(name, value))
+            self.conn.send(P.encode_parameter_status(name, value, codec))
             if name == "application_name":
                 self.registry.set_application_name(value)
         # State first: whoever watches (pg_stat_activity, status) must never see a
@@ -193,7 +219,7 @@ class Session(ExtendedQuery, ResultSending):
 
     def _send_fatal(self, err: SqlError) -> None:
         try:
-            self.conn.send_now(P.encode_error(err))
+            self.conn.send_now(P.encode_error(err, self.codec))
         except ConnectionClosed:
             pass
 
@@ -223,9 +249,9 @@ class Session(ExtendedQuery, ResultSending):
 
     def _send_notifications(self) -> None:
         self.signals.notify = False  # first: a signal arriving while we read sets it again
-        encode = P.encode_notification
+        encode, codec = P.encode_notification, self.client_codec()
         for pid, channel, payload in self.notifications.take():
-            self.conn.send(encode(pid, channel, payload))
+            self.conn.send(encode(pid, channel, payload, codec))
 
     def _reload(self) -> None:
         try:
@@ -300,7 +326,7 @@ class Session(ExtendedQuery, ResultSending):
             floor = _CLIENT_LEVELS.get(str(self.settings.show("client_min_messages")).lower(), 6)
             if _CLIENT_LEVELS.get(notice.severity.lower(), 6) < floor:
                 return
-        self.conn.send(P.encode_notice(notice))
+        self.conn.send(P.encode_notice(notice, self.codec))
 
     # ------------------------------------------------------------ errors
     def report_error(self, err: BaseException) -> None:
@@ -316,7 +342,7 @@ class Session(ExtendedQuery, ResultSending):
             self.engine.abort_on_error(err)
         except Exception:
             log.exception("could not abort the transaction after an error")
-        self.conn.send(P.encode_error(err))
+        self.conn.send(P.encode_error(err, self.codec))
         # PostgreSQL flushes every error at once (elog.c), even in the middle of an
         # extended-protocol batch: a client that sent Parse+Describe+Flush waits for it.
         self.conn.flush()

@@ -5,7 +5,7 @@ returns to (PostgreSQL's PGC_S_CLIENT values). Run by the backend before the eng
 
 from __future__ import annotations
 
-from pgsvc.cluster.config import ConfigError, parse_setting
+from pgsvc.client_encodings import canonical_name
 from pgsvc.errors import PROTOCOL_VIOLATION, FatalError, SqlError
 from pgsvc.settings import PLANNER_SETTINGS
 
@@ -32,10 +32,13 @@ def _set_startup(settings, name: str, value: str, planner: list) -> None:
         planner.append((name.lower(), value, "client"))
         return
     try:
-        parse_setting(name, value)
         settings.set_default(name, value, "client")
-    except (ConfigError, SqlError) as e:
-        raise FatalError(getattr(e, "sqlstate", "42704"), getattr(e, "message", str(e))) from None
+    except SqlError as e:  # PostgreSQL's message and SQLSTATE, as a FATAL
+        if e.sqlstate == "0A000" and name.lower() == "client_encoding":
+            # InitializeClientEncoding's own words for a client encoding it cannot convert
+            raise FatalError("0A000", f"conversion between {canonical_name(value)} and UTF8 is not supported") \
+                from None
+        raise FatalError(e.sqlstate, e.message, detail=e.detail, hint=e.hint) from None
 
 
 def _parse_options(text: str) -> list[tuple[str, str]]:

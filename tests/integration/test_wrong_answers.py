@@ -10,6 +10,9 @@ or SQLSTATE and message for statements that must fail.
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import pytest
 
 psycopg = pytest.importorskip("psycopg")
@@ -368,3 +371,138 @@ TXN_SCRIPT = [
 def test_transaction_characteristics_as_requested(conns):
     for sql in TXN_SCRIPT:
         same(conns, sql)
+
+
+# --- client_encoding: names and conversion at the protocol boundary ---------------------------
+
+ENCODING_NAMES = ["LATIN1", "latin1", "latin-1", "ISO-8859-1", "iso88591", "LATIN9", "WIN1252", "windows-1252",
+                  "win", "alt", "koi8", "SQL_ASCII", "unicode", "utf-8", "UTF8", "EUC_JP", "sjis", "mskanji",
+                  "SHIFT_JIS_2004", "BIG5", "GBK", "UHC", "GB18030", "JOHAB", "KOI8U", "ISO_8859_7", "WIN866",
+                  "foo", "", "cp932", "MULE_INTERNAL"]
+
+
+@pytest.mark.parametrize("name", ENCODING_NAMES)
+def test_client_encoding_names(conns, name):
+    same(conns, "SET client_encoding = '%s'" % name.replace("'", "''"))
+    same(conns, "SHOW client_encoding")
+    ours, ref = conns
+    assert ours.info.parameter_status("client_encoding") == ref.info.parameter_status("client_encoding")
+    setting(conns, "SET client_encoding = 'UTF8'")
+
+
+def _raw(conn, body: bytes):
+    """One simple query, bytes in and bytes out (no driver-side conversion)."""
+    r = conn.pgconn.exec_(body)
+    return (r.status, [r.get_value(i, j) for i in range(r.ntuples) for j in range(r.nfields)],
+            [r.fname(j) for j in range(r.nfields)], r.error_field(ord("C")), r.error_field(ord("M")))
+
+
+def test_client_encoding_converts_both_ways(shared_server, pg15):
+    bodies = [b"select '\xe9'", b"select '\x81'", b"select '\xff'", b"select '\x8e\x20'", b"select '\xc3\xa9'",
+              b"select 'a\xc3\x28b'", b"select \"\xe9x\" from (select 1) s", b"drop table if exists \"tabl\xe9\"",
+              b"select chr(233), chr(8364)", b"select chr(1046)", b"select '\xe2\x82'", b"select 1 as \"\xe9\"",
+              b"select array['\xe9', 'x']", b"select length('\xe9\xe8')"]
+    got = []
+    for dsn in (shared_server.dsn(), pg15.dsn()):
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            out = []
+            for enc in (b"LATIN1", b"WIN1252", b"SQL_ASCII", b"EUC_JP", b"KOI8R", b"UTF8", b"latin-9", b"win"):
+                out.append(_raw(conn, b"set client_encoding = '" + enc + b"'"))
+                out.append(_raw(conn, b"show client_encoding"))
+                out += [_raw(conn, body) for body in bodies]
+            out.append(_raw(conn, b"set client_encoding = 'LATIN1'"))
+            out.append(_raw(conn, b"set application_name = '\xe9t\xe9  '"))
+            out.append(conn.pgconn.parameter_status(b"application_name"))
+            out += [_raw(conn, b) for b in (b"begin", b"set client_encoding = 'WIN1251'", b"rollback",
+                                            b"show client_encoding", b"select '\xe9'")]
+            got.append(out)
+    assert got[0] == got[1]
+
+
+def test_client_encoding_with_psycopg(shared_server, pg15):
+    cases = [("select %s::text, length(%s::text), %s::text = 'caf' || chr(233)", ("café",) * 3),
+             ("select chr(8364)", None), ("select 'naïve' as \"colé\"", None), ("select %s::text", ("Ж",)),
+             ("select length(%s), %s", ("€", "€")), ("select array['é', 'ü']", None),
+             ("select '{\"é\"}'::text[]", None)]
+    got = []
+    for dsn in (shared_server.dsn(), pg15.dsn()):
+        out = []
+        for enc in ("LATIN1", "latin9", "WIN1252", "SQL_ASCII", "EUC_JP", "KOI8R"):
+            with psycopg.connect(dsn, autocommit=True, client_encoding=enc) as conn:
+                out.append((enc, conn.info.encoding, conn.info.parameter_status("client_encoding")))
+                for binary in (False, True):
+                    cur = conn.cursor(binary=binary)
+                    for sql, params in cases:
+                        try:
+                            cur.execute(sql, params)
+                            out.append((sql, binary, cur.fetchall(), [d.name for d in cur.description]))
+                        except (psycopg.Error, UnicodeError) as e:
+                            out.append((sql, binary, type(e).__name__, getattr(e, "sqlstate", None)))
+        got.append(out)
+    assert got[0] == got[1]
+
+
+def test_client_encoding_copy(shared_server, pg15):
+    payloads = {"LATIN1": (b"caf\xe9\t\xfcber\nx\xe9\tk\n", None), "WIN1252": (b"\x80\t\x8a\n", b"\x81\tx\n"),
+                "EUC_JP": (b"\xa4\xa2\t\xa4\xa4\n", b"\xa4\tx\n"), "SQL_ASCII": (b"caf\xc3\xa9\tx\n", None)}
+    got = []
+    for dsn in (shared_server.dsn(), pg15.dsn()):
+        out = []
+        for enc, (data, bad) in payloads.items():
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("CREATE TEMP TABLE ct (a text, b text)")
+                conn.execute(f"SET client_encoding = '{enc}'")
+                for chunks in ([data], [data[:4], data[4:]], [data[:1], data[1:]]):
+                    with conn.cursor().copy("COPY ct FROM STDIN") as cp:
+                        for chunk in chunks:
+                            cp.write(chunk)
+                if bad is not None:
+                    try:
+                        with conn.cursor().copy("COPY ct FROM STDIN") as cp:
+                            cp.write(bad)
+                    except psycopg.Error as e:
+                        out.append((enc, e.sqlstate, e.diag.message_primary))
+                out.append(_raw(conn, b"select a, b from ct order by a, b"))
+                for query in ("COPY (SELECT a, b FROM ct ORDER BY a, b) TO STDOUT",
+                              "COPY (SELECT a, chr(1046) FROM ct) TO STDOUT WITH (FORMAT csv, HEADER)"):
+                    try:
+                        buf = b""
+                        with conn.cursor().copy(query) as cp:
+                            for chunk in cp:
+                                buf += bytes(chunk)
+                        out.append((enc, buf))
+                    except psycopg.Error as e:
+                        out.append((enc, e.sqlstate, e.diag.message_primary))
+        got.append(out)
+    assert got[0] == got[1]
+
+
+def test_client_encoding_with_psql(shared_server, pg15):
+    sql = "SELECT 'caf' || chr(233) AS \"colé\", length('ü'); SELECT chr(8364); SHOW client_encoding"
+    results = []
+    for target, user in ((shared_server, shared_server.superuser), (pg15, "postgres")):
+        cmd = ["psql", "-X", "-h", "127.0.0.1", "-p", str(target.port), "-U", user, "-d", "postgres", "-c", sql]
+        for enc in ("LATIN1", "WIN1252", "UTF8"):
+            res = subprocess.run(cmd, capture_output=True, timeout=30,
+                                 env={**os.environ, "PGCLIENTENCODING": enc, "PGOPTIONS": ""})
+            results.append((enc, res.returncode, res.stdout, res.stderr))
+    half = len(results) // 2
+    assert results[:half] == results[half:]
+
+
+@pytest.mark.parametrize("env", [{"PGCLIENTENCODING": "foo"}, {"PGCLIENTENCODING": "MULE_INTERNAL"},
+                                 {"PGCLIENTENCODING": "latin9"}, {"PGTZ": "xyz"}, {"PGTZ": "america/new_york"},
+                                 {"PGTZ": "-02:00"}, {"PGOPTIONS": "-c extra_float_digits=abc"},
+                                 {"PGOPTIONS": "-c port=5"}])
+def test_startup_settings_as_postgres_checks_them(shared_server, pg15, env):
+    """Start-up packet values: the canonical names in ParameterStatus and SHOW, PostgreSQL's
+    FATAL for a bad one."""
+    outputs = []
+    for target, user in ((shared_server, shared_server.superuser), (pg15, "postgres")):
+        cmd = ["psql", "-X", "-At", "-h", "127.0.0.1", "-p", str(target.port), "-U", user, "-d", "postgres",
+               "-c", "SHOW client_encoding", "-c", "SHOW timezone", "-c", "SELECT now() = now()"]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
+                             env={**os.environ, "PGTZ": "UTC", **env})  # the default zone is configuration
+        err = res.stderr.split("FATAL:", 1)[-1].strip().splitlines()[0] if res.stderr else ""
+        outputs.append((res.returncode, res.stdout, err))
+    assert outputs[0] == outputs[1]
