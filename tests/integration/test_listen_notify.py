@@ -124,6 +124,28 @@ def test_commit_order_across_senders(both):
                                        ("b again", "b")]
 
 
+def test_a_notified_listener_sees_the_committed_rows(both):
+    """The job-queue pattern: INSERT + NOTIFY in one transaction; the listener, woken,
+    reads the row at once (the notification is queued after the data commit)."""
+    def scenario(dsn):
+        with connect(dsn) as lis, connect(dsn) as snd:
+            snd.execute("DROP TABLE IF EXISTS notify_jobs")
+            snd.execute("CREATE TABLE notify_jobs (id int PRIMARY KEY, body text)")
+            lis.execute("LISTEN new_job")
+            seen = []
+            for i in range(1, 6):
+                with snd.transaction():
+                    snd.execute("INSERT INTO notify_jobs VALUES (%s, %s)", (i, f"job {i}"))
+                    snd.execute("SELECT pg_notify('new_job', %s)", (str(i),))
+                for n in received(lis, 1):
+                    seen.append(lis.execute("SELECT body FROM notify_jobs WHERE id = %s",
+                                            (int(n.payload),)).fetchone())
+            snd.execute("DROP TABLE notify_jobs")
+            return seen
+
+    assert on_both(both, scenario) == [(f"job {i}",) for i in range(1, 6)]
+
+
 def test_self_notify_and_listen_takes_effect_at_commit(both):
     def scenario(dsn):
         with connect(dsn) as conn, connect(dsn) as snd:
@@ -163,6 +185,33 @@ def test_unlisten_and_listening_channels(both):
     tags, chans, aliased, first, rest, after = on_both(both, scenario)
     assert chans == ["b", "c"] and first == ["to b", "to c"] and rest == [] and after == (0,)
     assert tags == ["LISTEN"] * 4 + ["UNLISTEN"] * 3
+
+
+def test_notifications_stay_in_their_database_and_discard_all_unlistens(both):
+    def scenario(dsn):
+        with connect(dsn) as admin:
+            admin.execute("DROP DATABASE IF EXISTS notify_other")
+            admin.execute("CREATE DATABASE notify_other")
+        try:
+            other_dsn = dsn.replace("dbname=postgres", "dbname=notify_other")
+            with connect(dsn) as lis, connect(other_dsn) as elsewhere, connect(dsn) as here:
+                lis.execute("LISTEN shared_name")
+                elsewhere.execute("LISTEN shared_name")
+                elsewhere.execute("NOTIFY shared_name, 'from the other database'")
+                here.execute("NOTIFY shared_name, 'from this database'")
+                got_here = [n.payload for n in received(lis, 1)]
+                got_there = [n.payload for n in received(elsewhere, 1)]
+                tag = lis.execute("DISCARD ALL").statusmessage
+                channels = lis.execute("SELECT count(*) FROM pg_listening_channels()").fetchone()
+                here.execute("NOTIFY shared_name, 'after DISCARD ALL'")
+                after = [n.payload for n in received(lis, 0)]
+                return got_here, got_there, tag, channels, after
+        finally:
+            with connect(dsn) as admin:
+                admin.execute("DROP DATABASE IF EXISTS notify_other")
+
+    assert on_both(both, scenario) == (["from this database"], ["from the other database"], "DISCARD ALL",
+                                       (0,), [])
 
 
 def test_listener_inside_a_transaction_gets_them_after_commit(both):
