@@ -22,8 +22,8 @@ PRIVILEGE_NAMES = {"a": "INSERT", "r": "SELECT", "w": "UPDATE", "d": "DELETE", "
 
 # what each kind of object may be granted, and what its owner (and PUBLIC) hold by default
 ALL_PRIVILEGES = {"TABLE": "arwdDxt", "SEQUENCE": "rwU", "SCHEMA": "UC", "DATABASE": "CTc", "TYPE": "U",
-                  "DOMAIN": "U"}
-PUBLIC_DEFAULT = {"DATABASE": "Tc", "TYPE": "U", "DOMAIN": "U"}
+                  "DOMAIN": "U", "FUNCTION": "X", "PROCEDURE": "X"}
+PUBLIC_DEFAULT = {"DATABASE": "Tc", "TYPE": "U", "DOMAIN": "U", "FUNCTION": "X", "PROCEDURE": "X"}
 
 
 @dataclass(frozen=True)

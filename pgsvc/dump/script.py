@@ -28,16 +28,18 @@ from pgsvc.dump.options import DumpOptions
 from pgsvc.dump.order import dependency_order
 from pgsvc.dump.quoting import parse_copy_row, quote_literal
 from pgsvc.dump.roles import database_config_statements
+from pgsvc.dump.routines import PG_PROC, Routine, create_routine, drop_routine, owner_to, read_routines
 from pgsvc.sql.quoting import quote_ident
 
-# pg_dump's preamble, less check_function_bodies, xmloption and default_table_access_method
-# (pgsvc has none of them, and the script needs none of them)
+# pg_dump's preamble, less xmloption and default_table_access_method (pgsvc has neither,
+# and the script needs neither)
 SET_LINES = """SET statement_timeout = 0;
 SET lock_timeout = 0;
 SET idle_in_transaction_session_timeout = 0;
 SET client_encoding = 'UTF8';
 SET standard_conforming_strings = on;
 SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
 SET client_min_messages = warning;
 SET row_security = off;
 """
@@ -136,6 +138,7 @@ class DatabaseWriter:
             for c in db.comments:
                 self.comments[(c.classoid, c.objoid)].append((c.subid, c.text))
         self.selected = self._select()
+        self.db_routines = read_routines(conn)
         self.identity = {seq.sequence.identity_of: seq for seq in self.db.relations.values()
                          if seq.sequence is not None and seq.sequence.identity_of is not None}
 
@@ -208,6 +211,7 @@ class DatabaseWriter:
                 # an owned sequence went with its table: IF EXISTS whatever the option says
                 owned = seq.sequence.owned_by is not None
                 drops.append(f"DROP SEQUENCE {'IF EXISTS ' if owned else if_exists}{ddl.rel_name(seq)};")
+        drops += [drop_routine(r, bool(if_exists)) for r in reversed(self.routines())]
         drops += [f"DROP {ddl.type_keyword(t)} {if_exists}{ddl.type_name(t)};" for t in reversed(self.types())]
         drops += [f"DROP SCHEMA {if_exists}{quote_ident(s.name)};" for s in self.schemas()]
         if drops:
@@ -222,6 +226,9 @@ class DatabaseWriter:
             self.out.entry(schema.name, "SCHEMA", "-", schema.owner, stmts)
         for t in self.types():
             self.out.entry(t.name, ddl.type_keyword(t), t.schema, t.owner, self.type_statements(t))
+        for r in self.routines():  # (defaults and CHECKs may call them)
+            if not r.sqlbody:
+                self.out.entry(r.label, r.keyword, r.schema, r.owner, self.routine_statements(r))
         for seq in self.of_kind("S"):
             if seq.sequence.identity_of is None:
                 self.out.entry(seq.name, "SEQUENCE", seq.schema, seq.owner,
@@ -240,9 +247,23 @@ class DatabaseWriter:
                 table = self.db.relations[owner[0]]
                 self.out.entry(seq.name, "SEQUENCE OWNED BY", seq.schema, seq.owner,
                                [ddl.owned_by(seq, table, owner[1])])
+        for r in self.routines():  # a SQL-standard body is analysed at once: after the tables
+            if r.sqlbody:
+                self.out.entry(r.label, r.keyword, r.schema, r.owner, self.routine_statements(r))
         for view in self.views():
             stmts = [ddl.create_view(view)] + ddl.view_column_defaults(view) + self.owner_and_comments(view)
             self.out.entry(view.name, "VIEW", view.schema, view.owner, stmts)
+
+    def routines(self) -> list[Routine]:
+        """Functions and procedures (not with -t, as pg_dump -t)."""
+        if self.opts.tables or self.opts.data_only:
+            return []
+        return [r for r in self.db_routines if self.opts.wants_schema(r.schema)]
+
+    def routine_statements(self, r: Routine) -> list[str]:
+        stmts = [create_routine(r)] + ([] if self.opts.no_owner else [owner_to(r)])
+        stmts += self.comment_statements(PG_PROC, r.oid, f"{r.keyword} {r.signature}")
+        return stmts + self.grants(r.keyword, r.signature, r.owner, r.acl)
 
     def types(self) -> list[UserType]:
         """Enums and domains (not with -t: pg_dump -t dumps relations only)."""

@@ -13,10 +13,16 @@ from __future__ import annotations
 
 import json
 
+from pglast import ast
+
 from pgsvc.sql.catalog import routines as CR
 from pgsvc.sql.catalog.system.relations import DYNAMIC_ROWS
 from pgsvc.sql.catalog.system.role_names import acl_text
-from pgsvc.sql.pg_functions.describe import node_default
+from pgsvc.sql.deparse.nodes import RangeEntry
+from pgsvc.sql.deparse.query import analyze_select
+from pgsvc.sql.deparse.query_text import expr_text, query_text
+from pgsvc.sql.pg_functions.describe import analyzer_for, node_default
+from pgsvc.sql.types.usertypes import base_of
 from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.types.pg_type import format_type
 
@@ -111,7 +117,7 @@ def functiondef(engine, r: CR.Routine) -> str:
         out.append(opts + "\n")
     out.extend(_config_line(item) for item in r.config or ())
     if r.sqlbody is not None:
-        out.append(sqlbody_text(r))
+        out.append(sqlbody_text(engine, r))
     else:
         tag = "$function" if r.kind != "p" else "$procedure"
         while tag + "$" in r.src:  # PostgreSQL: "$function" extended by x until it is not in the body
@@ -122,9 +128,40 @@ def functiondef(engine, r: CR.Routine) -> str:
     return "".join(out)
 
 
-def sqlbody_text(r: CR.Routine) -> str:
-    """print_function_sqlbody, from the stored source (RETURN expr / BEGIN ATOMIC ... END)."""
-    return r.sqlbody
+def sqlbody_text(engine, r: CR.Routine) -> str:
+    """print_function_sqlbody: the body analysed and printed by the deparser (the named
+    parameters in scope, printed bare); what it cannot print comes out as stored."""
+    def make():
+        params = [(n, base_of(t), -1) for n, t in zip(r.input_names(), r.argtypes) if n]
+
+        def analyzer(qualified: bool):
+            # get_parameter: a parameter prints bare, or as f.x when the query has range
+            # entries (a column could have its name)
+            an = analyzer_for(engine)
+            entry = RangeEntry(r.name if qualified else None, params, name=r.name)
+            an.levels.append([entry])
+            return an
+        body = CR.parse_sqlbody(r.sqlbody)
+        if isinstance(body, ast.ReturnStmt):
+            an = analyzer(False)
+            return "RETURN " + expr_text(engine, an.finalize(an.expr(body.returnval)), False)
+        out = ["BEGIN ATOMIC\n"]
+        for s in body:
+            if not isinstance(s, ast.SelectStmt):
+                raise ValueError("only SELECT statements are printed")
+            q = analyze_select(analyzer(bool(s.fromClause)), s)
+            out.append(query_text(engine, q, False, 1, names_visible=False) + ";\n")
+        return "".join(out) + "END"
+    try:
+        return make()
+    except Exception:  # noqa: BLE001 - printing is best effort: the stored text is valid SQL too
+        return r.sqlbody
+
+
+def sqlbody_of(engine, oid):
+    """pg_get_function_sqlbody(oid): NULL for a routine without a SQL-standard body."""
+    r = routine(engine, oid)
+    return sqlbody_text(engine, r) if r is not None and r.sqlbody is not None else None
 
 
 DYNAMIC_ROWS["pg_proc$user"] = lambda engine: proc_rows(engine)
