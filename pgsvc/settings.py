@@ -143,7 +143,6 @@ _DEFS = [
     Setting("check_function_bodies", True, "bool", USER),
     Setting("statement_timeout", 0, "int", USER, unit="ms", minimum=0),
     Setting("lock_timeout", 0, "int", USER, unit="ms", minimum=0),
-    Setting("deadlock_timeout", 1000, "int", SUPERUSER, unit="ms", minimum=1, maximum=2147483647),
     Setting("idle_in_transaction_session_timeout", 0, "int", USER, unit="ms", minimum=0),
     Setting("idle_session_timeout", 0, "int", USER, unit="ms", minimum=0),
     Setting("extra_float_digits", 1, "int", USER, minimum=-15, maximum=3),
