@@ -52,7 +52,17 @@ def param_type(engine, tn: ast.TypeName, tr) -> int:
         engine.session.notice(SqlNotice(f"type reference {'.'.join(names)}%TYPE converted to "
                                         f"{format_type(oid, None)}"))
         return oid
-    oid, _typmod, domain = typename_with_domain(tn, tr)
+    try:
+        oid, _typmod, domain = typename_with_domain(tn, tr)
+    except SqlError as err:
+        names = [n.sval for n in tn.names]
+        rel = engine.catalog.lookup(names[0] if len(names) == 2 else None, names[-1], engine.search_path()) \
+            if err.sqlstate == "42704" and len(names) <= 2 else None
+        if rel is not None and rel.kind in ("r", "v"):  # PostgreSQL has the relation's row type
+            raise SqlError("0A000", f'row type of {"table" if rel.kind == "r" else "view"} "{rel.name}" as a '
+                           "function's argument or result type is not supported",
+                           position=location(tn)) from None
+        raise
     return domain or oid
 
 

@@ -211,7 +211,7 @@ class RoutineDdl:
     def drop_routine(self, r: CR.Routine, cascade: bool) -> None:
         deps = self.routine_dependents(r)
         if deps:
-            sig = f"{kind_word(r)} {signature_text(r)}"
+            sig = self.routine_description(r)
             if not cascade:
                 raise SqlError("2BP01", f"cannot drop {sig} because other objects depend on it",
                                detail="\n".join(f"{what} depends on {sig}" for _, _, what in deps),
@@ -280,7 +280,7 @@ class RoutineDdl:
         out = []
         for r in sorted(self.cat.routines.values(), key=lambda x: x.oid):
             if r.sqlbody is not None and rel.name in r.sqlbody and rel.oid in self.body_relations(r):
-                out.append(("function", r, f"{kind_word(r)} {signature_text(r)}"))
+                out.append(("function", r, self.routine_description(r)))
         return out
 
     def body_relations(self, r: CR.Routine) -> set[int]:
@@ -318,7 +318,8 @@ class RoutineDdl:
 
     @staticmethod
     def routine_description(r: CR.Routine) -> str:
-        return f"{kind_word(r)} {signature_text(r)}"
+        """getObjectDescription (PostgreSQL 15 says "function" for procedures too)."""
+        return f"function {signature_text(r)}"
 
     def drop_routines_of_schema(self, schema: str) -> list[str]:
         """DROP SCHEMA ... CASCADE: its routines go (their descriptions for the report)."""

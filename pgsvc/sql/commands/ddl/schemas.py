@@ -57,7 +57,8 @@ class SchemaDdl:
         members = [(r.oid, f"{KIND_WORD[r.kind]} {prefix}{r.name}", r)
                    for r in rels if r.kind in ("r", "v", "S") and r.oid not in owned]
         members += [(t.oid, f"type {prefix}{t.name}", None) for t in types]
-        members += [(r.oid, f"{'procedure' if r.kind == 'p' else 'function'} {prefix}{signature_text(r)}", None)
+        # (PostgreSQL 15's getObjectDescription says "function" for procedures too)
+        members += [(r.oid, f"function {prefix}{signature_text(r)}", None)
                     for r in self.cat.routines.values() if r.schema == schema]
         inside = {r.oid for r in rels}
         out: list[tuple[str, str]] = []
