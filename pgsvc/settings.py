@@ -326,10 +326,13 @@ class Settings:
     started with (PostgreSQL's reset_val, with its pg_settings source in
     `default_sources`); `session` overlays what a session SET. RESET removes the overlay,
     so the session's start values come back. `changed_reported()` drains the names of
-    reported settings changed since the last call (for ParameterStatus).
+    reported settings changed since the last call (for ParameterStatus). `version` counts
+    the changes: a session's caches of what settings decide (its format context, its
+    client encoding's conversion) are checked against it, not rebuilt per message.
     """
 
     def __init__(self, base: dict[str, Any] | None = None) -> None:
+        self.version = 0
         self.base: dict[str, Any] = {k: s.default for k, s in DEFINITIONS.items()}
         self.custom: dict[str, str] = {}  # placeholder variables like "myapp.x"
         if base:
@@ -347,6 +350,7 @@ class Settings:
         return clone
 
     def set_base(self, name: str, value: Any) -> None:
+        self.version += 1
         if "." in name:
             self.custom[name.lower()] = str(value)
             return
@@ -383,6 +387,7 @@ class Settings:
 
     def set_session(self, name: str, value: Any, *, superuser: bool = True) -> None:
         """SET name = value (value None means DEFAULT)."""
+        self.version += 1
         key = name.lower()
         if "." in key and key not in DEFINITIONS:
             if value is None:
@@ -402,6 +407,7 @@ class Settings:
         """A value the session starts with (and RESET returns to): from ALTER DATABASE/ROLE
         ... SET or the client's start-up packet; `source` is pg_settings' source for it.
         Checked as SET checks it: a setting SET cannot change cannot be a start value."""
+        self.version += 1
         key = name.lower()
         if "." in key and key not in DEFINITIONS:
             self.defaults[key] = str(value)
@@ -414,12 +420,14 @@ class Settings:
 
     def set_internal(self, name: str, value: Any) -> None:
         """Set an internal/reported value for this session (e.g. is_superuser at start-up)."""
+        self.version += 1
         setting = lookup(name)
         self.session[setting.name.lower()] = value
         if setting.reported:
             self._dirty_reported.add(setting.name)
 
     def reset_session(self, name: str | None = None) -> None:
+        self.version += 1
         if name is None or name.lower() == "all":
             for key in list(self.session):
                 setting = DEFINITIONS.get(key)
@@ -432,6 +440,7 @@ class Settings:
 
     def reload_base(self, new_base: dict[str, Any]) -> None:
         """Adopt reloaded server-level values (SIGHUP); session overrides stay."""
+        self.version += 1
         for key, value in new_base.items():
             setting = DEFINITIONS.get(key.lower())
             if setting is None or setting.context == POSTMASTER:
@@ -440,6 +449,17 @@ class Settings:
                 self.base[key.lower()] = value
                 if setting.reported and key.lower() not in self.session and key.lower() not in self.defaults:
                     self._dirty_reported.add(setting.name)
+
+    def restore_session(self, key: str, present: bool, value: Any = None) -> None:
+        """Put a session value back as it was (a rolled-back SET, the end of SET LOCAL)."""
+        self.version += 1
+        if present:
+            self.session[key] = value
+        else:
+            self.session.pop(key, None)
+        d = DEFINITIONS.get(key)
+        if d is not None and d.reported:
+            self._dirty_reported.add(d.name)
 
     def reported_values(self) -> dict[str, str]:
         return {name: self.show(name) for name in REPORTED}

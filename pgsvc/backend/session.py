@@ -94,6 +94,8 @@ class Session(ExtendedQuery, ResultSending):
         self.engine = None
         self._format_ctx = None
         self._format_key: tuple = ()
+        self._format_ver = -1  # settings.version the format context was checked against
+        self._codec_ver = -1
         self._codec_name = "UTF8"
         self.codec = None  # client_encoding's conversion (pgsvc.client_encodings); None: UTF8
         self._title_state = None
@@ -165,7 +167,7 @@ class Session(ExtendedQuery, ResultSending):
             if mtype in (b"d", b"c", b"f"):
                 return True  # CopyData/Done/Fail outside COPY are ignored, as PostgreSQL does
             raise FatalError(PROTOCOL_VIOLATION, f"invalid frontend message type {mtype[0]}")
-        if self.client_codec() is not None:
+        if (self.codec is not None or self._codec_ver != self.settings.version) and self.client_codec() is not None:
             try:
                 body = transcode_message(self.codec, mtype, body)
             except SqlError as e:  # text the client's encoding cannot hold: as the handler would
@@ -181,6 +183,9 @@ class Session(ExtendedQuery, ResultSending):
     def client_codec(self):
         """The conversion client_encoding asks for (None for UTF8), followed at once when a
         statement changes it; the cached per-statement bytes are rebuilt then."""
+        if self._codec_ver == self.settings.version:
+            return self.codec
+        self._codec_ver = self.settings.version
         name = self.settings.get("client_encoding")
         if name != self._codec_name:
             self._codec_name, self.codec = name, client_codec(name)
@@ -351,6 +356,9 @@ class Session(ExtendedQuery, ResultSending):
         """The FormatContext of the settings in force, rebuilt when one of them changed by
         any path (SET, set_config(), a ROLLBACK or COMMIT undoing SET LOCAL): text I/O of
         results and parameters follows TimeZone, DateStyle & co. at once."""
+        if self._format_ver == self.settings.version and self._format_ctx is not None:
+            return self._format_ctx
+        self._format_ver = self.settings.version
         get = self.settings.get
         key = (get("DateStyle"), get("IntervalStyle"), get("TimeZone"), get("extra_float_digits"),
                get("bytea_output"))

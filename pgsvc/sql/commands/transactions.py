@@ -11,7 +11,6 @@ import datetime as _dt
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError, SqlNotice
-from pgsvc.settings import DEFINITIONS
 from pgsvc.sql.api import EngineContext
 from pgsvc.sql.catalog import shared as shared_catalog
 from pgsvc.sql.statement import Result, Statement, utility_statement
@@ -88,13 +87,7 @@ def _restore_settings(engine, snap) -> None:
     session, planner = snap
     for key in set(settings.session) | set(session):
         if settings.session.get(key) != session.get(key):
-            if key in session:
-                settings.session[key] = session[key]
-            else:
-                settings.session.pop(key, None)
-            d = DEFINITIONS.get(key)
-            if d is not None and d.reported:
-                settings._dirty_reported.add(d.name)
+            settings.restore_session(key, key in session, session.get(key))
     engine.planner_settings = dict(planner)
     engine.apply_synchronous()
     engine.simple_cache.clear()
