@@ -134,6 +134,8 @@ def translate_copy(engine: EngineContext, tr, text: str, node: ast.CopyStmt) -> 
         values = ", ".join([f"?{i + 1}" for i in range(len(attrs))] + defaults)
         stmt.sqlite_sql = f"INSERT INTO {quote_sqlite_ident(rel.sqlite_name)} ({names}) VALUES ({values})"
         stmt.extra["attrs"] = attrs
+        if tr.catalog.triggers and tr.routed(rel, ("INSERT",)) is not None:
+            stmt.extra["trigger_copy"] = _trigger_copy(rel, attrs + rest, values, stmt.sqlite_sql)
         stmt.handler = lambda e, s, p: Result(None, [], "COPY", 0)
     else:
         sel = ", ".join(quote_sqlite_ident(a.name) for a in attrs)
@@ -173,9 +175,20 @@ def run_copy_in(engine: EngineContext, stmt: Statement, rows) -> int:
             yield out
 
     def run():
+        if "trigger_copy" in stmt.extra:  # the table has triggers (exec.trigger_dml)
+            return engine.copy_with_triggers(stmt.extra["trigger_copy"], converted())
         cur = engine.conn.executemany(stmt.sqlite_sql, converted())
         return cur.rowcount
     return engine.run_atomic(run)
+
+
+def _trigger_copy(rel, attrs: list, values: str, plain: str) -> dict:
+    """COPY FROM into a table with triggers, row by row: `src` makes one COPY row (?1..) a
+    row of `names` (defaults evaluated), `w` writes a whole row (exec.trigger_dml)."""
+    cols = ", ".join(quote_sqlite_ident(a.name) for a in rel.attrs)
+    marks = ", ".join(f"?{i + 1}" for i in range(len(rel.attrs)))
+    return {"rel": rel.oid, "src": f"SELECT {values}", "names": [a.name for a in attrs], "plain": plain,
+            "w": f"INSERT INTO {quote_sqlite_ident(rel.sqlite_name)} ({cols}) VALUES ({marks})"}
 
 
 def _column_converter(a):

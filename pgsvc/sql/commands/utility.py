@@ -18,7 +18,7 @@ from pgsvc.sql.api import Column, EngineContext
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands import databases, grants, listen, portals, role_settings, roles
 from pgsvc.sql.commands.copy import translate_copy
-from pgsvc.sql.commands.ddl import Ddl
+from pgsvc.sql.commands.ddl import Ddl, trigger_capture
 from pgsvc.sql.commands.call import translate_call
 from pgsvc.sql.commands.transactions import translate_transaction
 from pgsvc.sql.commands.variables import apply_reset, translate_set, translate_show
@@ -61,12 +61,19 @@ def _command_name(kind: str) -> str:
 
 # --- DDL dispatch ------------------------------------------------------------------------
 
+def _after_ddl(e) -> None:
+    """A DDL statement may have changed a table with triggers (or its triggers): the SQLite
+    triggers that report its row changes follow the catalog (commands.ddl.trigger_capture)."""
+    if e.catalog.triggers:
+        trigger_capture.sync(e.conn, e.catalog, e.temp_schema)
+
+
 def _ddl(command: str, method: str, with_text: bool = False):
     def build(engine, tr, text, node):
         def run(e, s, p):
             d = Ddl(e)
             fn = getattr(d, method)
-            e.run_atomic(lambda: fn(node, text) if with_text else fn(node))
+            e.run_atomic(lambda: (fn(node, text) if with_text else fn(node), _after_ddl(e)))
             return Result(None, [], command if callable(command) is False else command(node))
         return utility_statement(text, command if isinstance(command, str) else command(node), run, writes=True)
     return build
@@ -76,7 +83,7 @@ def _type_ddl(command: str, method: str):
     """CREATE/ALTER/DROP of domains and enums (pgsvc.sql.commands.ddl.user_types)."""
     def build(engine, tr, text, node):
         def run(e, s, p):
-            e.run_atomic(lambda: getattr(Ddl(e), method)(node))
+            e.run_atomic(lambda: (getattr(Ddl(e), method)(node), _after_ddl(e)))
             return Result(None, [], command)
         return utility_statement(text, command, run, writes=True)
     return build
@@ -109,7 +116,7 @@ def _drop(engine, tr, text, node):
     tag = _drop_tag(node)
 
     def run(e, s, p):
-        e.run_atomic(lambda: Ddl(e).drop(node))
+        e.run_atomic(lambda: (Ddl(e).drop(node), _after_ddl(e)))
         return Result(None, [], tag)
     return utility_statement(text, tag, run, writes=True)
 
@@ -282,6 +289,7 @@ _HANDLERS = {
     "AlterFunctionStmt": _ddl(lambda n: "ALTER " + n.objtype.name[len("OBJECT_"):], "alter_routine"),
     "AlterObjectSchemaStmt": _alter_object_schema,
     "CallStmt": translate_call,
+    "CreateTrigStmt": _ddl("CREATE TRIGGER", "create_trigger"),  # pgsvc.sql.commands.ddl.triggers
     **listen.HANDLERS,  # LISTEN, UNLISTEN, NOTIFY
 }
 

@@ -59,6 +59,8 @@ from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens,
 from pgsvc.sql.exec.runner import Runner
 from pgsvc.sql.exec.routines import RoutineCalls
 from pgsvc.sql.exec import sql_language  # noqa: F401 - registers LANGUAGE sql (catalog.routines)
+from pgsvc.sql.exec.trigger_dml import TriggerDml
+from pgsvc.sql.exec.triggers import TriggerRuntime
 from pgsvc.sql.statement import Statement
 from pgsvc.sql.catalog.sequences import Sequences
 from pgsvc.sql.types import usertypes
@@ -81,7 +83,7 @@ def changes_resolution(stmt: Statement) -> bool:
     return stmt.deferred is not None or (stmt.handler is not None and stmt.command not in _RESOLUTION_NEUTRAL)
 
 
-class Engine(Runner, RoutineCalls):
+class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml):
     def __init__(self, session: SessionInfo) -> None:
         self.session = session
         # State the lower layers keep per engine, made when first needed: the shared
@@ -162,6 +164,7 @@ class Engine(Runner, RoutineCalls):
         self.register_routine_udfs(conn)  # calls of user functions (exec.routines)
         C.ensure_schema(conn)
         conn.set_authorizer(self.authorize)
+        self.init_triggers(conn)  # trigger levels and their UDFs (exec.triggers)
         conn.set_progress_handler(self.progress, 20000)
         return conn
 

@@ -22,6 +22,7 @@ from pgsvc.sql.commands.columns import to_column
 from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
 from pgsvc.sql.commands.utility import translate_utility
 from pgsvc.sql.exec import diagnose
+from pgsvc.sql.exec.trigger_dml import run_trigger_statement
 from pgsvc.sql.pg_functions.catalog_funcs import end_statement_locals
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.statement import Result, Statement, convert_rows
@@ -49,6 +50,9 @@ class Runner:
             stmt.sqlite_sql = d.sql
             stmt.returning = d.returning is not None
             stmt.extra["relid"] = d.relation.oid
+            if d.trigger_spec is not None:  # a relation with triggers (exec.trigger_dml)
+                stmt.extra["trigger_spec"] = d.trigger_spec
+                stmt.handler = run_trigger_statement
         else:
             if literals:
                 tr.cacheable = False  # utility statements are translated from their own text

@@ -30,6 +30,10 @@ class Dml:
     command: str
     returning: list[ColInfo] | None
     relation: Relation
+    # set when the statement runs through the trigger machinery (translate.trigger_dml): `sql`
+    # is then a SELECT over pgsvce_tg_dml(spec, ...) yielding the RETURNING rows, and
+    # the engine's run_trigger_dml(trigger_spec, values) gives the rows and the count
+    trigger_spec: dict | None = None
 
 
 class DmlMixin:
@@ -37,6 +41,9 @@ class DmlMixin:
 
     def target_relation(self, rv: ast.RangeVar) -> Relation:
         rel = self.relation(rv)
+        if rel.kind == "v" and self.catalog.triggers and self.instead_of_target(rel):
+            self.writes = True  # a view made writable by INSTEAD OF triggers (translate.trigger_dml)
+            return rel
         if rel.kind != "r":
             kind = {"v": "view", "S": "sequence", "i": "index"}.get(rel.kind, "relation")
             raise SqlError("0A000" if rel.kind == "v" else "42809",
@@ -151,7 +158,10 @@ class DmlMixin:
         conflict = self.on_conflict(node.onConflictClause, rel, sa) if node.onConflictClause else ""
         returning = self.returning(node.returningList, rel, alias, sa)
         sql = f"{with_sql}INSERT INTO {quote_sqlite_ident(rel.sqlite_name)} AS {sa}{cols_sql} {source}{conflict}"
-        return Dml(sql + (returning[0] if returning else ""), "INSERT", returning[1] if returning else None, rel)
+        d = Dml(sql + (returning[0] if returning else ""), "INSERT", returning[1] if returning else None, rel)
+        if self.catalog.triggers:
+            self.route_insert(d, node, sa, with_sql, source, names, conflict, returning)
+        return d
 
     def identity_always(self, node, a: Attr) -> None:
         raise SqlError("428C9", f'cannot insert a non-DEFAULT value into column "{a.name}"',
@@ -192,6 +202,7 @@ class DmlMixin:
                     if e.name is None:
                         raise SqlError("0A000", "ON CONFLICT on expressions is not supported")
                     cols.append(e.name)
+            self.conflict_target = cols
             if not self.has_unique(rel, cols):
                 raise SqlError("42P10", "there is no unique or exclusion constraint matching the ON CONFLICT "
                                "specification")
@@ -217,6 +228,10 @@ class DmlMixin:
         return False
 
     def set_list(self, targets, rel: Relation) -> str:
+        return ", ".join(f"{quote_sqlite_ident(a.name)} = {sql}" for a, sql in self.set_items(targets, rel))
+
+    def set_items(self, targets, rel: Relation) -> list[tuple[Attr, str]]:
+        """SET's (column, value SQL) pairs, in the order written."""
         parts = []
         seen: set[str] = set()
         multi_sources: dict[int, object] = {}
@@ -237,10 +252,10 @@ class DmlMixin:
                 val = self.default_expr(rel, a)
             else:
                 val = self.assign(self.expr(rt.val), a, location(rt.val))
-            parts.append(f"{quote_sqlite_ident(a.name)} = {val.sql}")
-        return ", ".join(parts)
+            parts.append((a, val.sql))
+        return parts
 
-    def multi_assign(self, rt, rel: Relation, sources: dict) -> str:
+    def multi_assign(self, rt, rel: Relation, sources: dict) -> tuple[Attr, str]:
         """SET (a, b) = (x, y) / = (SELECT ...): one column of the row source."""
         m = rt.val
         a = rel.attr(rt.name)
@@ -253,7 +268,7 @@ class DmlMixin:
             item = src.args[m.colno - 1]
             val = self.default_expr(rel, a) if isinstance(item, ast.SetToDefault) else \
                 self.assign(self.expr(item), a, location(item))
-            return f"{quote_sqlite_ident(a.name)} = {val.sql}"
+            return a, val.sql
         if isinstance(src, ast.SubLink):
             key = id(src)
             if key not in sources:
@@ -263,7 +278,7 @@ class DmlMixin:
                 raise SqlError("42601", "number of columns does not match number of values", position=location(rt))
             c = sub.columns[m.colno - 1]
             val = self.assign(Ex(self.scalar_subquery_sql(sub, m.colno - 1), c.oid, c.typmod), a)
-            return f"{quote_sqlite_ident(a.name)} = {val.sql}"
+            return a, val.sql
         raise SqlError("42601", "source for a multiple-column UPDATE item must be a sub-SELECT or ROW() expression",
                        position=location(src))
 
@@ -289,6 +304,7 @@ class DmlMixin:
     # --- UPDATE / DELETE ------------------------------------------------------------
 
     def update(self, node: ast.UpdateStmt) -> Dml:
+        self.dml_kind = "UPDATE"
         with_sql = self.with_clause(node.withClause) if node.withClause else ""
         rel = self.target_relation(node.relation)
         self.need_target(rel, node, "w")
@@ -296,7 +312,8 @@ class DmlMixin:
         sa = self.new_alias(alias)
         self.scope.add(self.table_entry(rel, alias, sa))
         from_sql = self.from_clause(node.fromClause or [])
-        sets = self.set_list(node.targetList, rel)
+        items = self.set_items(node.targetList, rel)
+        sets = ", ".join(f"{quote_sqlite_ident(a.name)} = {sql}" for a, sql in items)
         where = ""
         if node.whereClause is not None:
             self.agg_forbidden = "WHERE"
@@ -304,9 +321,13 @@ class DmlMixin:
             self.agg_forbidden = None
         returning = self.returning(node.returningList, rel, alias, sa, others=bool(node.fromClause))
         sql = f"{with_sql}UPDATE {quote_sqlite_ident(rel.sqlite_name)} AS {sa} SET {sets}{from_sql}{where}"
-        return Dml(sql + (returning[0] if returning else ""), "UPDATE", returning[1] if returning else None, rel)
+        d = Dml(sql + (returning[0] if returning else ""), "UPDATE", returning[1] if returning else None, rel)
+        if self.catalog.triggers:
+            self.route_update(d, sa, with_sql, from_sql, items, where, returning)
+        return d
 
     def delete(self, node: ast.DeleteStmt) -> Dml:
+        self.dml_kind = "DELETE"
         with_sql = self.with_clause(node.withClause) if node.withClause else ""
         rel = self.target_relation(node.relation)
         self.need_target(rel, node, "d")
@@ -328,7 +349,10 @@ class DmlMixin:
             where = f" WHERE EXISTS (SELECT 1{using}{where})"
         returning = self.returning(node.returningList, rel, alias, sa, others=bool(node.usingClause))
         sql = f"{with_sql}DELETE FROM {quote_sqlite_ident(rel.sqlite_name)} AS {sa}{where}"
-        return Dml(sql + (returning[0] if returning else ""), "DELETE", returning[1] if returning else None, rel)
+        d = Dml(sql + (returning[0] if returning else ""), "DELETE", returning[1] if returning else None, rel)
+        if self.catalog.triggers:
+            self.route_delete(d, sa, with_sql, where, returning)
+        return d
 
 
 def _expr_loc(node) -> int | None:

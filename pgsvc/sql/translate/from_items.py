@@ -72,8 +72,10 @@ class FromMixin(LateralMixin):
             self.scope.add(RangeEntry(alias, entry), location(rv))
             return f"{quote_sqlite_ident('cte_' + name)} AS {sa}"
         # pg_catalog relations first, information_schema's when named (or on the search path)
-        rel = pg_relations.lookup(self, rv) or infoschema.lookup(self, rv) or self.relation(rv)
-        if rel.schema not in ("pg_catalog", "information_schema"):  # both readable by PUBLIC
+        # (a trigger's transition table, while its function runs, before them: translate.trigger_dml)
+        rel = self.transition_table(rv) or pg_relations.lookup(self, rv) or infoschema.lookup(self, rv) or \
+            self.relation(rv)
+        if rel.schema not in ("pg_catalog", "information_schema", "pg_temp"):  # PUBLIC reads these
             self.need(rel, "r")
         if rel.kind == "v":
             q = self.view_query(rel)

@@ -25,11 +25,12 @@ from pgsvc.sql.commands.ddl.routines import RoutineDdl
 from pgsvc.sql.commands.ddl.schemas import SchemaDdl
 from pgsvc.sql.commands.ddl.sequences import SequenceDdl
 from pgsvc.sql.commands.ddl.tables import TableDdl
+from pgsvc.sql.commands.ddl.triggers import TriggerDdl
 from pgsvc.sql.commands.ddl.user_types import UserTypeDdl
 
 
 class Ddl(TableDdl, AlterTableDdl, IndexViewDdl, SequenceDdl, SchemaDdl, DropDdl, CommentDdl, UserTypeDdl,
-          RoutineDdl, DdlBase):
+          RoutineDdl, TriggerDdl, DdlBase):
     """Runs one DDL statement against the engine's connection and catalog."""
 
 

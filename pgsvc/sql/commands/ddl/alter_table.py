@@ -15,6 +15,7 @@ from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands.ddl.node_text import default_source
 from pgsvc.sql.commands.ddl.ownership import alter_relation_owner
 from pgsvc.sql.commands.ddl.rename_carry import column_rename_writes, table_rename_writes
+from pgsvc.sql.commands.ddl.triggers import TRIGGER_SUBTYPES
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.types.pg_type import find_oid
@@ -77,6 +78,8 @@ class AlterTableDdl:
                 self.rebuild(self.cat.by_oid[rel.oid])
         elif t == A.AT_DropConstraint:
             self.drop_constraint(rel, cmd.name, cmd.missing_ok)
+        elif t in TRIGGER_SUBTYPES:
+            self.enable_trigger(rel, cmd)  # pgsvc.sql.commands.ddl.triggers
         elif t in (A.AT_SetRelOptions, A.AT_ResetRelOptions, A.AT_SetStatistics, A.AT_ClusterOn,
                    A.AT_ChangeOwner, A.AT_SetStorage, A.AT_SetCompression, A.AT_DropCluster,
                    A.AT_SetLogged):
@@ -167,6 +170,8 @@ class AlterTableDdl:
             return self.rename_type(node)
         if node.renameType in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_ROUTINE):
             return self.rename_routine(node)  # pgsvc.sql.commands.ddl.routines
+        if node.renameType == OT.OBJECT_TRIGGER:
+            return self.rename_trigger(node)  # pgsvc.sql.commands.ddl.triggers
         if node.renameType == OT.OBJECT_COLUMN:
             rel = self.find([x for x in (node.relation.schemaname, node.relation.relname) if x])
             if rel is None:

@@ -30,6 +30,8 @@ class DropDdl:
         if node.removeType in (enums.ObjectType.OBJECT_FUNCTION, enums.ObjectType.OBJECT_PROCEDURE,
                                enums.ObjectType.OBJECT_ROUTINE, enums.ObjectType.OBJECT_AGGREGATE):
             return self.drop_routines(node)  # pgsvc.sql.commands.ddl.routines
+        if node.removeType == enums.ObjectType.OBJECT_TRIGGER:
+            return self.drop_triggers(node)  # pgsvc.sql.commands.ddl.triggers
         if kind is None:
             raise SqlError("0A000", f"DROP {node.removeType.name[7:]} is not supported")
         word = KIND_WORD[kind]
@@ -146,6 +148,15 @@ class DropDdl:
             if rel.kind != "r":
                 raise SqlError("42809", f'"{rel.name}" is not a table')
             authz(self.engine).check_truncate(rel)
-            self.conn.execute(f"DELETE FROM {quote_sqlite_ident(rel.sqlite_name)}")
-            if node.restart_seqs:
-                C.restart_owned_sequences(self.conn, rel.oid)
+        # TRUNCATE triggers (statement level: BEFORE for every table, the truncation, AFTER);
+        # no row trigger sees the rows go (exec.triggers)
+        fire = [rel for rel in rels if any(t.fires_on("TRUNCATE") for t in rel.triggers)]
+        for rel in fire:
+            self.engine.fire_statement_triggers(rel, "TRUNCATE", "BEFORE")
+        with self.engine.capture_off():
+            for rel in rels:
+                self.conn.execute(f"DELETE FROM {quote_sqlite_ident(rel.sqlite_name)}")
+                if node.restart_seqs:
+                    C.restart_owned_sequences(self.conn, rel.oid)
+        for rel in fire:
+            self.engine.fire_statement_triggers(rel, "TRUNCATE", "AFTER")

@@ -1,0 +1,328 @@
+"""Firing PostgreSQL triggers (catalog.triggers): mixed into the Engine.
+
+The model is PostgreSQL's (commands/trigger.c): each statement that changes a relation
+with triggers is one *query level* (AfterTriggerBeginQuery / EndQuery). In a level:
+
+  BEFORE STATEMENT triggers fire first (even when no row is changed);
+  BEFORE ROW triggers run for each row before it is written (exec.trigger_dml's row-by-row
+      path): they may change NEW or skip the row (NULL), in name order, each seeing the
+      row the previous one returned;
+  every row change is captured as it happens (the SQLite triggers of
+      commands.ddl.trigger_capture call pgsvce_tg_capture), whatever caused it: the
+      statement, an upsert's DO UPDATE, a foreign key's cascade into another table;
+  at the end of the statement AFTER ROW triggers fire for the captured changes in the
+      order they happened (for each change, the relation's triggers in name order), then
+      AFTER STATEMENT triggers; REFERENCING OLD/NEW TABLE names are relations of the
+      level's changes during those calls (temporary tables, `transition_tables`).
+
+A trigger function's own statements are levels of their own (recursion has the routine
+call depth limit, 54001). An error anywhere fails the statement; the transaction (or the
+PL/pgSQL exception block's savepoint) takes back what it did.
+
+Foreign-key actions are SQLite's: a BEFORE ROW trigger of a row they change runs from the
+SQLite BEFORE trigger (pgsvce_tg_before: NULL skips the row; a changed NEW is written
+right after SQLite's own update). PostgreSQL runs such triggers when its RI trigger fires
+at the end of the statement and also fires the child's statement triggers for each
+cascading query; here they run at the moment the parent row changes, and no statement
+triggers fire for a cascade.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from contextlib import contextmanager
+import json
+import re
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import triggers as TG
+from pgsvc.sql.catalog.database import Relation
+from pgsvc.sql.commands.ddl.triggers import when_node
+from pgsvc.sql.exec.routines import stack_depth_error
+from pgsvc.sql.functions.context import raise_sql
+from pgsvc.sql.functions.rowsets import rowpack
+from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.translate import Translator
+from pgsvc.sql.translate.trigger_dml import rowid_name
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.typmod import apply_typmod
+
+EVENTS = {"I": "INSERT", "U": "UPDATE", "D": "DELETE"}
+_PARAM_RE = re.compile(r"\?(\d+)")
+
+
+class Level:
+    """One statement's query level: the row changes captured while it runs."""
+
+    __slots__ = ("relid", "event", "cols", "rows", "writing")
+
+    def __init__(self, relid: int, event: str, cols) -> None:
+        self.relid = relid
+        self.event = event  # 'INSERT' / 'UPDATE' / 'DELETE' (of the statement's target)
+        self.cols = set(cols or ())  # attnums the statement assigns (UPDATE OF; DO UPDATE's SET)
+        self.rows: list[tuple] = []  # (relid, op 'I'/'U'/'D', old, new) stored forms, in change order
+        self.writing = None  # (relid, rowid): the row the row-by-row path writes (its BEFORE ran)
+
+    def modified(self, relid: int, op: str, old, new) -> set:
+        """The columns an UPDATE assigned (what UPDATE OF tests): the statement's for its
+        own target, the changed ones for a row a foreign-key action updated."""
+        if relid == self.relid and op == "U":
+            return self.cols
+        return {i + 1 for i, (a, b) in enumerate(zip(old or (), new or ())) if a != b}
+
+
+def param_count(sql: str) -> int:
+    return max((int(n) for n in _PARAM_RE.findall(sql)), default=0)
+
+
+class TriggerRuntime:
+    """Mixed into the Engine: trigger levels, firing, the capture UDFs."""
+
+    def init_triggers(self, conn) -> None:
+        self.tg_levels: list[Level] = []
+        self.tg_suppress = 0  # > 0: row changes are not captured (TRUNCATE, a diagnostic probe)
+        self.tg_pending: dict[tuple, tuple] = {}  # (relid, rowid) -> NEW a cascade's BEFORE trigger made
+        self.tg_specs: dict[str, dict] = {}
+        self.tg_nparams: dict[str, int] = {}
+        self.tg_last_count = 0  # rows of the last routed statement run through pgsvce_tg_dml
+        self.tg_failed = None  # (sql, values, relid) of the write that failed (constraint details)
+        self.tg_in_use: dict[str, int] = {}  # transition temp table -> calls using it (recursion)
+        self.transition_tables: dict[str, Relation] = {}
+        conn.create_function("pgsvce_tg_capture", -1, self.udf_capture)
+        conn.create_function("pgsvce_tg_before", -1, self.udf_before)
+        conn.create_function("pgsvce_tg_dml", -1, self.udf_dml)
+
+    # --- the UDFs ------------------------------------------------------------------------
+
+    def udf_capture(self, relid, op, rowid, n, *vals):
+        if self.tg_suppress or not self.tg_levels:
+            return None
+        try:
+            if op == "U":
+                old, new = vals[:n], vals[n:]
+                if self.tg_pending:
+                    changed = self.tg_pending.pop((relid, rowid), None)
+                    if changed is not None:
+                        new = self.apply_cascade_change(relid, rowid, changed)
+            elif op == "I":
+                old, new = None, vals
+            else:
+                old, new = vals, None
+            self.tg_levels[-1].rows.append((relid, op, old, new))
+        except SqlError as err:
+            raise_sql(self.fctx, err)
+        return None
+
+    def udf_before(self, relid, op, rowid, n, *vals):
+        """A BEFORE ROW trigger of a row SQLite changes for a foreign-key action: 1 goes on."""
+        if self.tg_suppress or not self.tg_levels:
+            return 1
+        lv = self.tg_levels[-1]
+        if lv.writing == (relid, rowid):
+            return 1  # the row-by-row path's own write: its BEFORE triggers have run
+        rel = self.catalog.by_oid.get(relid)
+        if rel is None:
+            return 1
+        old = vals[:n]
+        new = vals[n:] if op == "U" else None
+        try:
+            out = self.before_row(rel, EVENTS[op], old, new, lv.modified(relid, op, old, new))
+        except SqlError as err:
+            raise_sql(self.fctx, err)
+        if out is None:
+            return 0
+        if op == "U" and tuple(out) != tuple(new):
+            self.tg_pending[(relid, rowid)] = tuple(out)
+        return 1
+
+    def apply_cascade_change(self, relid: int, rowid, row: tuple) -> tuple:
+        rel = self.catalog.by_oid[relid]
+        sets = ", ".join(f"{quote_sqlite_ident(a.name)} = ?" for a in rel.attrs)
+        self.tg_suppress += 1
+        try:
+            self.conn.execute(f"UPDATE {quote_sqlite_ident(rel.sqlite_name)} SET {sets} "
+                              f"WHERE {rowid_name(rel)} = ?", list(row) + [rowid])
+        finally:
+            self.tg_suppress -= 1
+        return row
+
+    def udf_dml(self, text, *args):
+        try:
+            spec = self.tg_specs.get(text)
+            if spec is None:
+                if len(self.tg_specs) > 500:
+                    self.tg_specs.clear()
+                spec = self.tg_specs[text] = json.loads(text)
+            rows, count = self.run_trigger_dml(spec, list(args))
+            self.tg_last_count = count
+        except SqlError as err:
+            raise_sql(self.fctx, err)
+        except RecursionError:
+            raise_sql(self.fctx, stack_depth_error())
+        return "[" + ",".join(rowpack(*r) for r in rows) + "]"
+
+    @contextmanager
+    def capture_off(self):
+        """Row changes made inside are no trigger's business (TRUNCATE's, a probe's)."""
+        self.tg_suppress += 1
+        try:
+            yield
+        finally:
+            self.tg_suppress -= 1
+
+    # --- levels ----------------------------------------------------------------------------
+
+    def args_for(self, sql: str, values: list) -> list:
+        n = self.tg_nparams.get(sql)
+        if n is None:
+            if len(self.tg_nparams) > 2000:
+                self.tg_nparams.clear()
+            n = self.tg_nparams[sql] = param_count(sql)
+        return values[:n]
+
+    def enabled(self, rel, timing: str, event: str, row: bool) -> list:
+        return [t for t in rel.triggers if t.row == row and t.timing == timing and t.fires_on(event)
+                and t.enabled_now()]
+
+    def fire_statement_triggers(self, rel, event: str, timing: str, lv: Level | None = None) -> None:
+        """BEFORE / AFTER STATEMENT triggers of rel for event (TRUNCATE too)."""
+        for t in self.enabled(rel, timing, event, False):
+            if t.qual and not self.when_true(t, rel, None, None):
+                continue
+            self.call_trigger(t, rel, event, None, None, lv)
+
+    def fire_after_rows(self, lv: Level) -> None:
+        i = 0
+        while i < len(lv.rows):
+            relid, op, old, new = lv.rows[i]
+            i += 1
+            rel = self.catalog.by_oid.get(relid)
+            if rel is None:
+                continue
+            event = EVENTS[op]
+            cols = None
+            for t in self.enabled(rel, "AFTER", event, True):
+                if t.attr and event == "UPDATE":
+                    if cols is None:
+                        cols = lv.modified(relid, op, old, new)
+                    if not any(c in cols for c in t.attr):
+                        continue
+                if t.qual and not self.when_true(t, rel, old, new):
+                    continue
+                self.call_trigger(t, rel, event, old, new, lv)
+
+    def before_row(self, rel, event: str, old, new, cols) -> tuple | None:
+        """BEFORE ROW triggers of one row (stored forms); the row to write, or None to skip it
+        (for DELETE: OLD, or None)."""
+        row = old if event == "DELETE" else new
+        for t in self.enabled(rel, "BEFORE", event, True):
+            if t.attr and event == "UPDATE" and not any(c in cols for c in t.attr):
+                continue
+            if t.qual and not self.when_true(t, rel, old, new if event != "DELETE" else None):
+                continue
+            out = self.call_trigger(t, rel, event, old, row if event != "DELETE" else None)
+            if out is None:
+                return None
+            if event != "DELETE":
+                row = out
+        return row
+
+    def instead_row(self, rel, event: str, old, new) -> tuple | None:
+        """INSTEAD OF ROW triggers of a view's row: the row the last returned, or None."""
+        row = old if event == "DELETE" else new
+        for t in self.enabled(rel, "INSTEAD OF", event, True):
+            out = self.call_trigger(t, rel, event, old, new if event != "DELETE" else None)
+            if out is None:
+                return None
+            if event != "DELETE":
+                new = row = out
+        return row
+
+    # --- one call ------------------------------------------------------------------------
+
+    def call_trigger(self, t: TG.Trigger, rel, event: str, old, new, lv: Level | None = None):
+        """Run t's function once; its row in stored forms (None for NULL)."""
+        routine = self.catalog.routines.get(t.funcoid)
+        if routine is None:
+            raise SqlError("XX000", f"cache lookup failed for function {t.funcoid}")
+        attrs = tuple(rel.attrs)
+        td = TG.TriggerData(t, event, rel.oid, rel.name, rel.schema, attrs,
+                            TG.python_row(attrs, old) if old is not None else None,
+                            TG.python_row(attrs, new) if new is not None else None)
+        if lv is not None and t.timing == "AFTER" and (t.oldtable or t.newtable):
+            td.old_table, td.new_table = t.oldtable, t.newtable
+            with_tables = self.transition(t, rel, event, lv)
+        else:
+            with_tables = None
+        try:
+            out = self.call_routine(routine, (), O.TRIGGER, [], (), trigger=td)
+        finally:
+            if with_tables is not None:
+                self.end_transition(with_tables)
+        if out is None or t.timing == "AFTER" or not t.row:
+            return None
+        if not isinstance(out, (tuple, list)) or len(out) != len(attrs):
+            raise SqlError("42804", "returned row structure does not match the structure of the triggering table",
+                           detail="Number of returned columns does not match expected column count.")
+        return self.stored_result(attrs, out)
+
+    @staticmethod
+    def stored_result(attrs, row) -> tuple:
+        vals = []
+        for a, v in zip(attrs, row):
+            if v is not None and a.typmod >= 0:
+                v = apply_typmod(a.type_oid, v, a.typmod)
+            vals.append(v)
+        return TG.stored_row(attrs, vals)
+
+    def when_true(self, t: TG.Trigger, rel, old, new) -> bool:
+        sql = t.extra.get("when")
+        if sql is None:
+            tr = Translator(self, self.catalog, [])
+            sql = t.extra["when"] = "SELECT " + tr.trigger_when(rel, when_node(t.qual))
+        k = len(rel.attrs)
+        args = list(old if old is not None else (None,) * k) + list(new if new is not None else (None,) * k)
+        got = self.conn.execute(sql, self.args_for(sql, args)).fetchone()
+        return bool(got and got[0] == 1)
+
+    # --- transition tables ---------------------------------------------------------------
+
+    def transition(self, t: TG.Trigger, rel, event: str, lv: Level) -> list:
+        """Fill t's transition tables from the level; what end_transition restores (a
+        recursive call of the same trigger reuses its tables: the outer rows come back)."""
+        op = {"INSERT": "I", "UPDATE": "U", "DELETE": "D"}[event]
+        sig = hashlib.sha1(json.dumps([(a.name, a.type_oid) for a in rel.attrs]).encode()).hexdigest()[:8]
+        saved = []
+        for name, which in ((t.oldtable, 2), (t.newtable, 3)):
+            if name is None:
+                continue
+            rows = [r[which] for r in lv.rows if r[0] == rel.oid and r[1] == op and r[which] is not None]
+            table = f"pgsvc$tt_{t.oid}_{which}_{sig}"
+            q = quote_sqlite_ident(table)
+            cols = ", ".join(quote_sqlite_ident(a.name) for a in rel.attrs)
+            self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {q} ({cols})")
+            outer = self.conn.execute(f"SELECT * FROM temp.{q}").fetchall() if self.tg_in_use.get(table) else None
+            self.conn.execute(f"DELETE FROM temp.{q}")
+            if rows:
+                marks = ", ".join("?" * len(rel.attrs))
+                self.conn.executemany(f"INSERT INTO temp.{q} VALUES ({marks})", rows)
+            self.tg_in_use[table] = self.tg_in_use.get(table, 0) + 1
+            saved.append((name, self.transition_tables.get(name), table, outer))
+            self.transition_tables[name] = Relation(0, "pg_temp", name, "r", table, attrs=list(rel.attrs))
+        return saved
+
+    def end_transition(self, saved: list) -> None:
+        for name, previous, table, outer in reversed(saved):
+            if previous is None:
+                self.transition_tables.pop(name, None)
+            else:
+                self.transition_tables[name] = previous
+            self.tg_in_use[table] -= 1
+            q = quote_sqlite_ident(table)
+            self.conn.execute(f"DELETE FROM temp.{q}")
+            if outer:
+                marks = ", ".join("?" * len(outer[0]))
+                self.conn.executemany(f"INSERT INTO temp.{q} VALUES ({marks})", outer)
+
+
+__all__ = ["TriggerRuntime", "Level", "EVENTS", "param_count"]
