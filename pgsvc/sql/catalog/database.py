@@ -177,6 +177,7 @@ class Catalog:
         self.types: dict[int, UserType] = {}  # domains and enums by OID
         self.routines: dict[int, R.Routine] = {}  # user functions and procedures (catalog.routines)
         self.routines_named: dict[str, list[R.Routine]] = {}
+        self.set_returning_names: frozenset[str] = frozenset()  # of routines_named's SETOF/TABLE ones
         self.triggers: dict[int, TG.Trigger] = {}  # by OID (catalog.triggers)
 
     def lookup(self, schema: str | None, name: str, search_path: list[str]) -> Relation | None:
@@ -257,6 +258,7 @@ def load(conn: sqlite3.Connection) -> Catalog:
                                      json.loads(keys), irel.sqlite_name))
     cat.routines = R.load_routines(conn, nsp)
     cat.routines_named = R.by_name(cat.routines)
+    cat.set_returning_names = frozenset(r.name for r in cat.routines.values() if r.retset)
     cat.triggers = TG.load_triggers(conn)
     TG.attach(cat.by_oid, cat.triggers)
     load_owners(conn, cat, nsp)

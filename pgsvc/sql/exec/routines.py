@@ -24,6 +24,7 @@ import json
 from typing import Any
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.routines import Routine, RoutineCall, language_handler
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.functions.context import raise_sql
@@ -60,7 +61,7 @@ class RoutineCalls:
             raise stack_depth_error()
         call = RoutineCall(routine, tuple(arg_oids), ret_oid, list(args), list(columns), trigger=trigger)
         call.inlined = inlined
-        saved_role = self.enter_definer(routine) if routine.secdef else _MISSING
+        saved_role = self.enter_definer(routine) if routine.secdef and not authz(self).standalone else _MISSING
         saved_settings = self.apply_config(routine.config) if routine.config else None
         self.call_depth += 1
         try:

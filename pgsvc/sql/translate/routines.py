@@ -99,6 +99,9 @@ class RoutineMixin:
         schema, name = (names[0], names[-1]) if len(names) == 2 else (None, names[-1])
         if schema == "pg_catalog" or len(names) > 2:
             return None
+        if not procedure and name not in self.catalog.routines_named and \
+                (schema is None or schema not in self.catalog.schemas):
+            return None  # no routine of that name anywhere (the common case: no cost)
         if schema is not None and schema not in self.catalog.schemas and not procedure:
             return None
         cands = CR.visible(self.catalog, name, schema, self.search_path())
@@ -341,9 +344,11 @@ class RoutineMixin:
         rows, joined to the right: implicitly LATERAL); several run in lockstep
         (pgsvce_srf_zip: as many rows as the longest, NULLs for the shorter). The calls'
         nodes then translate to the joined columns (srf_columns)."""
+        if not self.catalog.set_returning_names:
+            return from_sql  # no set-returning routine in the database: nothing to look for
         calls = []
         for rt in node.targetList or ():
-            _set_returning_calls(rt.val, calls)
+            _set_returning_calls(rt.val, calls, self.catalog.set_returning_names)
         found = []
         for call in calls:
             names = [n.sval for n in call.funcname]
@@ -419,18 +424,26 @@ class RoutineMixin:
         return type_from_typename(c.typeName, self)
 
 
-def _set_returning_calls(node, out: list) -> None:
-    """The function calls of a select-list expression, outside subqueries (candidates)."""
-    if isinstance(node, ast.SubLink):
+_LEAVES = (ast.A_Const, ast.ColumnRef, ast.ParamRef, ast.SubLink, ast.String, ast.Integer, ast.TypeName)
+
+
+def _set_returning_calls(node, out: list, names: frozenset) -> None:
+    """The calls of a select-list expression (outside subqueries) that may be of a
+    set-returning routine (by name: candidates)."""
+    if isinstance(node, _LEAVES):
         return
     if isinstance(node, ast.FuncCall):
-        out.append(node)
+        if node.funcname[-1].sval in names:
+            out.append(node)
+        for a in node.args or ():
+            _set_returning_calls(a, out, names)
+        return
     if isinstance(node, ast.Node):
         for attr in node:
-            _set_returning_calls(getattr(node, attr), out)
+            _set_returning_calls(getattr(node, attr), out, names)
     elif isinstance(node, (list, tuple)):
         for x in node:
-            _set_returning_calls(x, out)
+            _set_returning_calls(x, out, names)
 
 
 def _simple(sql: str) -> bool:
