@@ -73,7 +73,7 @@ def main() -> None:
                        ("add1d(x), SECURITY DEFINER: called per row", "SELECT sum(add1d(x)) FROM t"),
                        ("add1m(x), two statements: called per row", "SELECT sum(add1m(x)) FROM t")):
         assert _run(e, sql) == expected, label
-        print(f"{label:45s} {_best(lambda: _run(e, sql)) * 1000:7.1f} ms per 10,000-row SELECT")
+        print(f"{label:45s} {_best(lambda sql=sql: _run(e, sql)) * 1000:7.1f} ms per 10,000-row SELECT")
 
 
 if __name__ == "__main__":
