@@ -72,7 +72,8 @@ ZONE_SETTINGS = [
     "'A B5'", "'5:30'", "'utc'", "'UTC'", "'GMT'", "'america/new_york'", "'Zulu'", "'Etc/GMT+3'",
     "'EST'", "'Z'", "'XYZ'", "'America'", "'../UTC'", "'/UTC'", "'Etc//UTC'", "'zone.tab'", "''",
     "'+02:30:15'", "'right/UTC'", "'UTC+168'", "INTERVAL '-08:00' HOUR TO MINUTE", "INTERVAL '+05:30'",
-    "INTERVAL '01:02:03'", "INTERVAL '1 day'", "INTERVAL '1 month'", "INTERVAL '200 hours'", "LOCAL",
+    "INTERVAL '01:02:03'", "INTERVAL '1 day'", "INTERVAL '1 month'", "INTERVAL '200 hours'", "INTERVAL '5' HOUR",
+    "INTERVAL '-1:30' HOUR TO MINUTE", "INTERVAL '1:30:45' HOUR TO MINUTE", "INTERVAL '3' DAY", "LOCAL",
     "DEFAULT",
 ]
 
@@ -506,3 +507,26 @@ def test_startup_settings_as_postgres_checks_them(shared_server, pg15, env):
         err = res.stderr.split("FATAL:", 1)[-1].strip().splitlines()[0] if res.stderr else ""
         outputs.append((res.returncode, res.stdout, err))
     assert outputs[0] == outputs[1]
+
+
+
+INTERVAL_FIELDS = ["interval '5' hour", "interval '1 day 5:06:07' hour to minute", "interval '5'", "interval '5' year",
+                   "interval '1.5' year", "interval '3' month", "interval '2' day to hour", "interval '7' minute",
+                   "interval '7' day to minute", "interval '7.5' second", "interval '1:30' minute to second",
+                   "interval '1:30' hour to minute", "interval '1 day 2:03:04.5678' day to second(2)",
+                   "interval '-90 minutes' hour", "interval '14 months' year", "interval '-14 months' year",
+                   "interval '-5' hour", "'5'::interval hour", "cast('1 day 5:06:07' as interval hour to minute)",
+                   "'2'::interval day", "'-1:30'::interval minute to second"]
+
+
+def test_interval_fields_decide_input_and_truncate(conns):
+    """INTERVAL '5' HOUR is five hours (the range's last field counts a bare number) and the
+    fields below the range are dropped; through the statement cache and without it."""
+    same(conns, "SELECT " + ", ".join(f"({e})::text" for e in INTERVAL_FIELDS))
+    same(conns, "SELECT " + ", ".join(f"({e})::text" for e in INTERVAL_FIELDS) + " WHERE %s = 1", (1,))
+    for conn in conns:
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS ivf (a interval hour to minute)")
+        conn.execute("DELETE FROM ivf")
+        conn.execute("INSERT INTO ivf VALUES ('1 day 5:06:07'), ('5'), ('3:4')")
+        conn.execute("INSERT INTO ivf VALUES (%s), (%s)", ("5", "1 day 00:00:59"))
+    same(conns, "SELECT a::text FROM ivf ORDER BY a")

@@ -16,8 +16,8 @@ from pgsvc.sql.commands import setrole
 from pgsvc.sql.commands.transactions import apply_txn_options, txn_options, warn
 from pgsvc.sql.statement import Result, Statement, utility_statement
 from pgsvc.sql.translate.typenames import type_from_typename
-from pgsvc.sql.types.interval import format_interval, parse_interval
-from pgsvc.sql.types.typmod import apply_typmod
+from pgsvc.sql.types.interval import format_interval
+from pgsvc.sql.types.textio import text_decoder
 from pgsvc.sql.types import oids as O
 
 
@@ -111,8 +111,7 @@ def _interval_value(cast: ast.TypeCast) -> str:
     """SET TIME ZONE INTERVAL '-08:00' HOUR TO MINUTE as guc.c's flatten_set_variable_args
     passes it on: the literal read as an interval (with its typmod) and printed back."""
     oid, typmod = type_from_typename(cast.typeName)
-    iv = apply_typmod(oid, parse_interval(cast.arg.val.sval), typmod)
-    return f"INTERVAL '{format_interval(iv)}'"
+    return f"INTERVAL '{format_interval(text_decoder(oid)(cast.arg.val.sval, typmod))}'"
 
 
 def _apply_set(engine, name, value, local) -> Result:

@@ -12,7 +12,8 @@ from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.ex import Ex, location, sql_literal
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
-from pgsvc.sql.types.pg_type import format_type
+from pgsvc.sql.types.interval import interval_text_for_range
+from pgsvc.sql.types.pg_type import INTERVAL_FULL_RANGE, format_type, interval_typmod_parts
 from pgsvc.sql.types.textio import decode_text
 
 
@@ -23,6 +24,12 @@ class CoerceMixin:
         """Coerce ex to target type: context 'i' implicit, 'a' assignment, 'e' explicit."""
         if target == O.UNKNOWN:
             return ex
+        if ex.oid == O.UNKNOWN and target == O.INTERVAL and typmod >= 0:
+            ranged = self.interval_literal_with_range(ex, typmod)
+            if ranged is not None:
+                return ranged
+            if ex.lit is not None:  # stringTypeDatum with the typmod: INTERVAL '5' HOUR is 5 hours
+                ex = replace(ex, lit=interval_text_for_range(ex.lit, interval_typmod_parts(typmod)[0]))
         if ex.oid == O.UNKNOWN:
             out = self.resolve_unknown(ex, target)
         elif ex.oid == target:
@@ -36,6 +43,18 @@ class CoerceMixin:
             out = replace(out, sql=f"pgsvce_typmod({out.sql}, {target}, {typmod}, {int(context == 'e')})",
                           typmod=typmod)
         return out
+
+    def interval_literal_with_range(self, ex: Ex, typmod: int) -> Ex | None:
+        """A literal the statement cache lifted into a parameter, read as an interval with
+        fields (a bare '5' counts in the range's last field): decoded from its text with the
+        typmod when it runs. A client's own parameter is read without it, as in PostgreSQL."""
+        if not ex.param or not self.is_literal_param(ex.param):
+            return None
+        if interval_typmod_parts(typmod)[0] == INTERVAL_FULL_RANGE:
+            return None
+        self.set_param_type(ex.param, O.TEXT)
+        return replace(ex, sql=f"pgsvc_from_text({ex.sql}, {O.INTERVAL}, {typmod})", oid=O.INTERVAL,
+                       typmod=typmod, param=0, lit=None)
 
     def mismatch(self, ex: Ex, target: int, context: str, position, what) -> SqlError:
         if context == "e":

@@ -316,6 +316,47 @@ def round_interval(iv: Interval, precision: int) -> Interval:
     return Interval(iv.months, iv.days, q if us >= 0 else -q)
 
 
+# interval's field masks (datetime.h's YEAR, MONTH, DAY, HOUR, MINUTE, SECOND bits)
+_Y, _MO, _D, _H, _MI, _S = 1 << 2, 1 << 1, 1 << 3, 1 << 10, 1 << 11, 1 << 12
+_USECS_PER_HOUR, _USECS_PER_MINUTE = 3_600_000_000, 60_000_000
+# the unit of a bare number under each range (DecodeInterval's IGNORE_DTF switch)
+_BARE_UNIT = {_Y: "year", _MO: "month", _Y | _MO: "month", _D: "day", _H: "hour", _D | _H: "hour",
+              _MI: "minute", _H | _MI: "minute", _D | _H | _MI: "minute"}
+_BARE_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)\s*")
+_MINUTES_SECONDS = re.compile(r"\s*([-+]?)(\d+):(\d+(?:\.\d*)?)\s*")
+
+
+def interval_text_for_range(text: str, fields: int) -> str:
+    """What a typmod's fields make of an input (DecodeInterval with a range): a bare number
+    counts in the range's last field (INTERVAL '5' HOUR is five hours), and MINUTE TO
+    SECOND reads 'mm:ss'."""
+    if _BARE_NUMBER.fullmatch(text):
+        return f"{text.strip()} {_BARE_UNIT.get(fields, 'second')}"
+    if fields == _MI | _S:
+        m = _MINUTES_SECONDS.fullmatch(text)
+        if m:
+            return f"{m.group(1)}00:{m.group(2)}:{m.group(3)}"
+    return text
+
+
+def adjust_interval_for_fields(iv: Interval, fields: int) -> Interval:
+    """AdjustIntervalForTypmod's range half: the fields below the range's last one are
+    dropped (C's division: toward zero)."""
+    def trunc(us: int, unit: int) -> int:
+        return -((-us) // unit) * unit if us < 0 else us // unit * unit
+    if fields == _Y:
+        return Interval(-((-iv.months) // 12) * 12 if iv.months < 0 else iv.months // 12 * 12, 0, 0)
+    if fields in (_MO, _Y | _MO):
+        return Interval(iv.months, 0, 0)
+    if fields == _D:
+        return Interval(iv.months, iv.days, 0)
+    if fields in (_H, _D | _H):
+        return Interval(iv.months, iv.days, trunc(iv.microseconds, _USECS_PER_HOUR))
+    if fields in (_MI, _D | _H | _MI, _H | _MI):
+        return Interval(iv.months, iv.days, trunc(iv.microseconds, _USECS_PER_MINUTE))
+    return iv
+
+
 def justify_hours(iv: Interval) -> Interval:
     days, us = _trunc_div(iv.microseconds, USECS_PER_DAY)
     days += iv.days

@@ -20,9 +20,9 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import scalars as S
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.arrays import format_array, parse_array
-from pgsvc.sql.types.pg_type import find_oid, type_delimiter
+from pgsvc.sql.types.pg_type import find_oid, interval_typmod_parts, type_delimiter
 from pgsvc.sql.types.context import FormatContext
-from pgsvc.sql.types.interval import format_interval, parse_interval
+from pgsvc.sql.types.interval import format_interval, interval_text_for_range, parse_interval
 from pgsvc.sql.types.jsontext import normalize_jsonb, validate_json
 from pgsvc.sql.types.numeric import format_numeric, parse_numeric
 from pgsvc.sql.types.regoid import reg_text
@@ -108,6 +108,15 @@ def text_decoder(oid: int, ctx: FormatContext | None = None) -> Callable[..., An
     if U.base_of(oid) != oid:
         return text_decoder(U.base_of(oid), ctx)  # domain_in: the base type's input (checks come later)
     base = _base_decoder(oid, ctx)
+    if oid == O.INTERVAL:
+        apply_interval = _typmod_applier(oid)
+
+        def decode_interval(text: str, typmod: int = -1) -> Any:
+            if typmod < 0:
+                return base(text)
+            fields = interval_typmod_parts(typmod)[0]
+            return apply_interval(base(interval_text_for_range(text, fields)), typmod)
+        return decode_interval
     if oid in (O.VARCHAR, O.BPCHAR, O.NUMERIC, O.TIMESTAMP, O.TIMESTAMPTZ, O.TIME, O.INTERVAL):
         apply = _typmod_applier(oid)
 

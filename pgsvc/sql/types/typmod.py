@@ -14,7 +14,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid, interval_typmod_parts, numeric_typmod_parts
-from pgsvc.sql.types.interval import Interval, round_interval
+from pgsvc.sql.types.interval import Interval, adjust_interval_for_fields, round_interval
 from pgsvc.sql.types.numeric import apply_numeric_typmod
 
 
@@ -32,8 +32,10 @@ def apply_typmod(oid: int, value: Any, typmod: int, explicit: bool = False) -> A
     if oid == O.TIME:
         return _round_time(value, typmod)
     if oid == O.INTERVAL:
-        _, precision = interval_typmod_parts(typmod)
-        return round_interval(value, precision) if isinstance(value, Interval) else value
+        fields, precision = interval_typmod_parts(typmod)
+        if not isinstance(value, Interval):
+            return value
+        return round_interval(adjust_interval_for_fields(value, fields), precision)
     t = find_oid(oid)
     if t is not None and t.category == "A" and t.elem_oid and isinstance(value, list):
         return [apply_typmod(t.elem_oid, v, typmod, explicit) if not isinstance(v, list)
