@@ -295,6 +295,31 @@ CASES = {
         drop schema s2;
         drop schema s2 cascade;
     """,
+    "ownership": r"""
+        create function fo() returns int language sql as 'select 1';
+        create function fg(a int) returns int language sql as 'select a';
+        create schema s2;
+        alter function fg(int) set schema s2;
+        select s2.fg(5);
+        select fg(5);
+        alter function s2.fg(int) rename to fh;
+        alter function s2.fh(int) set schema public;
+        select fh(6);
+        create function fh(a int) returns int language sql as 'select a';
+        alter function fo() rename to fh;
+        reset role;
+        create role rt_other;
+        alter function fo() owner to rt_other;
+        grant execute on function fh(int) to rt_other;
+        select proname, pg_get_userbyid(proowner) from pg_proc where proname in ('fo', 'fh') order by 1;
+        drop role rt_other;
+        reassign owned by rt_other to rt_owner;
+        select proname, pg_get_userbyid(proowner) from pg_proc where proname in ('fo', 'fh') order by 1;
+        alter function fo() owner to rt_other;
+        drop owned by rt_other;
+        select proname, proacl from pg_proc where proname in ('fo', 'fh') order by 1;
+        drop role rt_other;
+    """,
     "catalog": r"""
         create function f(a int, inout b text default 'x', out c int, variadic d numeric[] default '{}') returns record language sql as $$ select 'a'::text, 1 $$;
         create procedure p(a int, inout b text, out c int) language sql as $$ select 'a'::text, 1 $$;

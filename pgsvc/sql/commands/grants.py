@@ -361,6 +361,10 @@ def translate_drop_owned(engine, tr, text, node: ast.DropOwnedStmt) -> Statement
                     if err.sqlstate == "2BP01":  # PostgreSQL drops the set at once and words it so
                         err.message = "cannot drop desired object(s) because other objects depend on them"
                     raise
+        for r in sorted(d.cat.routines.values(), key=lambda r: -r.oid):  # functions and procedures
+            if r.owner in olds and r.oid in d.cat.routines:
+                d.drop_routine(r, cascade)
+                d.refresh()
         Ddl(engine).drop_owned_types(olds, cascade)  # domains and enums
         d.refresh()
         for obj_oid, owner, text_acl in C.acl_rows(engine.conn):

@@ -27,7 +27,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.routines import Routine, RoutineCall, language_handler
 from pgsvc.sql.catalog.shared import shared
-from pgsvc.sql.functions.context import raise_sql
+from pgsvc.sql.functions.context import UdfError, raise_sql
 from pgsvc.sql.functions.rowsets import rowpack
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.textio import text_encoder
@@ -121,6 +121,10 @@ class RoutineCalls:
         conn.create_function("pgsvce_fcall", -1, fcall)
         conn.create_function("pgsvce_srf_zip", -1, srf_zip)
 
+            except UdfError:
+                raise  # an inner call's error, already stashed for the engine
+            except Exception as exc:  # noqa: BLE001 - never a traceback: an internal error, named
+                raise_sql(self.fctx, SqlError("XX000", f"internal error in a function call: {exc}"))
     def fcall(self, parsed: tuple, args) -> Any:
         oid, mode, arg_oids, ret_oid, col_oids = parsed
         routine = self.catalog.routines.get(oid)

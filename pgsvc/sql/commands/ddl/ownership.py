@@ -19,6 +19,7 @@ from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import KIND_WORD, authz, denied, not_owner
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.pg_functions.catalog_funcs import table_is_visible
+from pgsvc.sql.translate.routine_match import signature_text
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sqlite import sqlite3
 
@@ -106,6 +107,11 @@ def owned_objects(engine, role: int) -> list[tuple[int, str]]:
             lines.append((rel.oid, f"owner of {word} {qualified(engine, rel)}"))
         elif A.mentions(rel.acl, role):
             lines.append((rel.oid, f"privileges for {word} {qualified(engine, rel)}"))
+    for r in cat.routines.values():  # functions and procedures ("function" for both, as PostgreSQL 15)
+        if r.owner == role:
+            lines.append((r.oid, f"owner of function {signature_text(r)}"))
+        elif A.mentions(r.acl, role):
+            lines.append((r.oid, f"privileges for function {signature_text(r)}"))
     return lines + owned_type_lines(role)
 
 
