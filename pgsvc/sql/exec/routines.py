@@ -118,13 +118,13 @@ class RoutineCalls:
                 raise_sql(self.fctx, err)
             except RecursionError:
                 raise_sql(self.fctx, stack_depth_error())
-        conn.create_function("pgsvce_fcall", -1, fcall)
-        conn.create_function("pgsvce_srf_zip", -1, srf_zip)
-
             except UdfError:
                 raise  # an inner call's error, already stashed for the engine
             except Exception as exc:  # noqa: BLE001 - never a traceback: an internal error, named
                 raise_sql(self.fctx, SqlError("XX000", f"internal error in a function call: {exc}"))
+        conn.create_function("pgsvce_fcall", -1, fcall)
+        conn.create_function("pgsvce_srf_zip", -1, srf_zip)
+
     def fcall(self, parsed: tuple, args) -> Any:
         oid, mode, arg_oids, ret_oid, col_oids = parsed
         routine = self.catalog.routines.get(oid)
