@@ -203,6 +203,7 @@ class EngineContext(Protocol):
     sql_prepared: dict  # PREPARE name AS ...
     cursors: dict  # DECLARE name CURSOR ...
     async_notify: Any  # pgsvc.sql.commands.listen.AsyncNotify: the transaction's LISTEN/NOTIFY
+    call_depth: int  # user routine calls in progress (pgsvc.sql.exec.routines)
     advisory: Any  # pgsvc.sql.pg_functions.advisory.AdvisoryLocks, None until the first advisory lock
 
     def search_path(self) -> list[str]:
@@ -254,7 +255,8 @@ class EngineContext(Protocol):
         """pg_sleep: wait, polling for cancel."""
 
     def call_routine(self, routine: Any, arg_oids: Any, ret_oid: int, args: list, columns: Any = (),
-                     inlined: bool = False) -> Any:
+                     inlined: bool = False, trigger: Any = None, atomic: bool = True) -> Any:
         """Run a user function or procedure (pgsvc.sql.catalog.routines) once: STRICT,
         SECURITY DEFINER, SET and the depth limit applied, then its language's handler
-        (pgsvc.sql.exec.routines)."""
+        (pgsvc.sql.exec.routines). atomic=False: a CALL or DO outside a transaction block
+        and any function, which may end the transaction (PL/pgSQL's COMMIT / ROLLBACK)."""

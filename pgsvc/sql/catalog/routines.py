@@ -219,6 +219,9 @@ class RoutineCall:
              OLD/NEW as Python values; that module states what the handler returns), else None.
     inlined: the call stands for one PostgreSQL inlines and folds (constant arguments of a
              one-expression SQL function): its errors' CONTEXT says "during inlining".
+    atomic: False when the call may end the transaction (a procedure CALLed, or a DO block
+            run, outside a transaction block and outside any function: PostgreSQL's
+            non-atomic context, where PL/pgSQL's COMMIT / ROLLBACK are allowed).
     """
 
     routine: Routine
@@ -228,6 +231,7 @@ class RoutineCall:
     columns: list = field(default_factory=list)
     trigger: Any = None
     inlined: bool = False
+    atomic: bool = True
 
 
 class LanguageHandler(Protocol):

@@ -36,9 +36,12 @@ def translate_call(engine, tr, text, node: ast.CallStmt) -> Statement:
         routine = e.catalog.routines.get(oid, r)
         values = e.bind_values(inner, p)
 
+        # outside a transaction block and any function, the procedure may COMMIT/ROLLBACK
+        atomic = e.call_depth > 0 or e.txn.block or e.txn.implicit
+
         def go():
             row = e.conn.execute(inner.sqlite_sql, values).fetchone()
-            return e.call_routine(routine, in_oids, ret, list(row)[:len(in_oids)], outs)
+            return e.call_routine(routine, in_oids, ret, list(row)[:len(in_oids)], outs, atomic=atomic)
         out = e.run_atomic(go, writes=language_handler(routine.lang).may_write(e, routine))
         if not outs:
             return Result(None, [], "CALL")

@@ -20,6 +20,7 @@ from pgsvc.sql.commands import databases, grants, listen, portals, role_settings
 from pgsvc.sql.commands.copy import translate_copy
 from pgsvc.sql.commands.ddl import Ddl, trigger_capture
 from pgsvc.sql.commands.call import translate_call
+from pgsvc.sql.commands.do import translate_do
 from pgsvc.sql.commands.transactions import translate_transaction
 from pgsvc.sql.commands.variables import apply_reset, translate_set, translate_show
 from pgsvc.sql.statement import Result, Statement, utility_statement
@@ -289,6 +290,7 @@ _HANDLERS = {
     "AlterFunctionStmt": _ddl(lambda n: "ALTER " + n.objtype.name[len("OBJECT_"):], "alter_routine"),
     "AlterObjectSchemaStmt": _alter_object_schema,
     "CallStmt": translate_call,
+    "DoStmt": translate_do,  # anonymous code blocks (commands.do)
     "CreateTrigStmt": _ddl("CREATE TRIGGER", "create_trigger"),  # pgsvc.sql.commands.ddl.triggers
     **listen.HANDLERS,  # LISTEN, UNLISTEN, NOTIFY
 }

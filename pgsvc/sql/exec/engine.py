@@ -59,6 +59,7 @@ from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens,
 from pgsvc.sql.exec.runner import Runner
 from pgsvc.sql.exec.routines import RoutineCalls
 from pgsvc.sql.exec import sql_language  # noqa: F401 - registers LANGUAGE sql (catalog.routines)
+from pgsvc.sql.exec import plpgsql  # noqa: F401 - registers LANGUAGE plpgsql (catalog.routines)
 from pgsvc.sql.exec.trigger_dml import TriggerDml
 from pgsvc.sql.exec.triggers import TriggerRuntime
 from pgsvc.sql.statement import Statement

@@ -51,9 +51,11 @@ class RoutineCalls:
     call_depth = 0
 
     def call_routine(self, routine: Routine, arg_oids, ret_oid: int, args: list, columns=(),
-                     inlined: bool = False, trigger=None) -> Any:
+                     inlined: bool = False, trigger=None, atomic: bool = True) -> Any:
         """Run `routine` once (see the module docstring); returns what its handler returns.
-        trigger: a catalog.triggers.TriggerData for a trigger call (exec.triggers)."""
+        trigger: a catalog.triggers.TriggerData for a trigger call (exec.triggers).
+        atomic: False for a procedure CALLed (or a DO block run) outside a transaction block
+        and outside any function: it may COMMIT / ROLLBACK (RoutineCall.atomic)."""
         if routine.strict and any(a is None for a in args):
             return [] if routine.retset else None
         handler = language_handler(routine.lang)
@@ -61,6 +63,7 @@ class RoutineCalls:
             raise stack_depth_error()
         call = RoutineCall(routine, tuple(arg_oids), ret_oid, list(args), list(columns), trigger=trigger)
         call.inlined = inlined
+        call.atomic = atomic
         saved_role = self.enter_definer(routine) if routine.secdef and not authz(self).standalone else _MISSING
         saved_settings = self.apply_config(routine.config) if routine.config else None
         self.call_depth += 1

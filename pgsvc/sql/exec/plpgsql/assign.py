@@ -1,0 +1,242 @@
+"""Assigning values to PL/pgSQL targets (pl_exec.c's exec_assign_value, exec_move_row):
+a variable (coerced to its type, NOT NULL checked), an array element (`a[i] := v`), a
+record field (`r.f := v`, `NEW.col := v`), a whole record, and the rows a query gives to a
+row of targets (INTO a, b) or a record (INTO r): by position, missing columns NULL, extra
+ones ignored, each value cast to its target's type.
+"""
+
+from __future__ import annotations
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.exec.plpgsql.exprs import Expr, coerce_value, run_sql_value, split_assignment
+from pgsvc.sql.exec.plpgsql.frame import Rec, need_rec, shape_of
+from pgsvc.sql.exec.plpgsql.source import normalize_ident, tokens_of
+from pgsvc.sql.translate import Translator
+from pgsvc.sql.translate.ex import Ex
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types.pg_type import element_of
+
+
+def cast_value(fr, value, src: int, target: tuple):
+    """A stored value of type src as the target (oid, typmod, domain) wants it."""
+    oid, typmod, domain = target
+    if src == oid and typmod < 0 and not domain or oid in (O.RECORD, O.UNKNOWN, 0):
+        return value
+    if value is None and not domain:
+        return None
+    casts = fr.func.casts
+    key = (src, target)
+    sql = casts.get(key)
+    if sql is None:
+        tr = Translator(fr.engine, fr.engine.catalog, [])
+        sql = casts[key] = "SELECT " + coerce_value(tr, Ex("?1", src if src else O.UNKNOWN), target).sql
+    return run_sql_value(fr.engine, sql, (value,))
+
+
+def not_null_error(name: str) -> SqlError:
+    return SqlError("22004", f'null value cannot be assigned to variable "{name}" declared NOT NULL')
+
+
+class VarTarget:
+    __slots__ = ("dno", "target", "name", "notnull")
+
+    def __init__(self, d) -> None:
+        self.dno = d.dno
+        self.target = (d.oid, d.typmod, d.domain)
+        self.name = d.name
+        self.notnull = d.notnull
+
+    def assign_expr(self, fr, expr: Expr) -> None:
+        value = expr.value(fr, self.target)
+        if value is None and self.notnull:
+            raise not_null_error(self.name)
+        fr.values[self.dno] = value
+
+    def assign(self, fr, value, src: int) -> None:
+        value = cast_value(fr, value, src, self.target)
+        if value is None and self.notnull:
+            raise not_null_error(self.name)
+        fr.values[self.dno] = value
+
+
+class SubscriptTarget:
+    """arr[i][j] := v: the array rebuilt with the element set (NULLs fill any gap)."""
+
+    __slots__ = ("var", "indexes", "elem")
+
+    def __init__(self, d, indexes: list[Expr]) -> None:
+        self.var = VarTarget(d)
+        self.indexes = indexes
+        self.elem = element_of(d.oid) or O.TEXT
+
+    def assign_expr(self, fr, expr: Expr) -> None:
+        value = expr.value(fr, (self.elem, -1, 0))
+        subs = []
+        for ix in self.indexes:
+            i = ix.value(fr, (O.INT4, -1, 0))
+            if i is None:
+                raise SqlError("22004", "array subscript in assignment must not be null")
+            subs.append(i)
+        arr_oid = self.var.target[0]
+        to_stored, from_stored = sqlite_adapter(arr_oid)
+        current = fr.values[self.var.dno]
+        items = (from_stored(current) if from_stored else current) if current is not None else []
+        conv = sqlite_adapter(self.elem)[1]
+        pyval = conv(value) if conv is not None and value is not None else value
+        set_element(items, subs, pyval)
+        fr.values[self.var.dno] = to_stored(items) if to_stored else items
+
+
+def set_element(items: list, subs: list[int], value) -> None:
+    level = items
+    for depth, i in enumerate(subs):
+        if i < 1:
+            raise SqlError("0A000", "array subscripts below 1 are not supported")
+        while len(level) < i:
+            level.append(None if depth == len(subs) - 1 else [])
+        if depth == len(subs) - 1:
+            level[i - 1] = value
+        else:
+            if not isinstance(level[i - 1], list):
+                level[i - 1] = []
+            level = level[i - 1]
+
+
+class FieldTarget:
+    """r.f := v (and NEW.col := v)."""
+
+    __slots__ = ("rec_dno", "field", "recname")
+
+    def __init__(self, rec_dno: int, field: str, recname: str) -> None:
+        self.rec_dno = rec_dno
+        self.field = field
+        self.recname = recname
+
+    def index(self, fr) -> tuple[Rec, int]:
+        rec = need_rec(fr, self.rec_dno)
+        for i, (name, _, _) in enumerate(rec.shape):
+            if name == self.field:
+                return rec, i
+        raise SqlError("42703", f'record "{self.recname}" has no field "{self.field}"')
+
+    def assign_expr(self, fr, expr: Expr) -> None:
+        rec, i = self.index(fr)
+        _, oid, typmod = rec.shape[i]
+        value = expr.value(fr, (oid, typmod, 0))
+        if rec.values is None:
+            rec.values = [None] * len(rec.shape)
+        rec.values[i] = value
+
+    def assign(self, fr, value, src: int) -> None:
+        rec, i = self.index(fr)
+        _, oid, typmod = rec.shape[i]
+        if rec.values is None:
+            rec.values = [None] * len(rec.shape)
+        rec.values[i] = cast_value(fr, value, src, (oid, typmod, 0))
+
+
+class RecTarget:
+    """r := <record variable> / NULL."""
+
+    __slots__ = ("dno", "name")
+
+    def __init__(self, d) -> None:
+        self.dno = d.dno
+        self.name = d.name
+
+    def assign_expr(self, fr, expr: Expr) -> None:
+        text = expr.expression_text().strip()
+        src = expr.ns.lookup(normalize_ident(text)) if _is_ident(text) else None
+        if src is not None and fr.func.datums[src].kind == "rec":
+            other = need_rec(fr, src)
+            move_row(fr, self.dno, list(other.values) if other.values is not None else None,
+                     [t for _, t, _ in other.shape], [n for n, _, _ in other.shape])
+            return
+        value = expr.value(fr)
+        if value is None:
+            move_row(fr, self.dno, None, [], [])
+            return
+        raise SqlError("0A000", f'assigning a row value to record "{self.name}" is not supported')
+
+
+def _is_ident(text: str) -> bool:
+    toks = tokens_of(text)
+    return len(toks) == 1 and (toks[0].name == "IDENT" or toks[0].name.endswith("_P") or toks[0].name.isupper())
+
+
+def target_for(c, varno: int, expr: Expr):
+    """The target of an assignment statement (its datum and the text before :=)."""
+    d = c.func.datums[varno]
+    if d.kind == "recfield":
+        parent = c.func.datums[d.parent]
+        return FieldTarget(d.parent, d.fieldname, parent.name)
+    if d.kind == "rec":
+        return RecTarget(d)
+    target_text, _ = split_assignment(expr.text)
+    if "[" in target_text:
+        return SubscriptTarget(d, subscript_exprs(c, target_text, expr.lineno))
+    return VarTarget(d)
+
+
+def subscript_exprs(c, text: str, lineno: int) -> list[Expr]:
+    out, depth, start = [], 0, 0
+    for t in tokens_of(text):
+        if t.name == "ASCII_91":
+            depth += 1
+            if depth == 1:
+                start = t.end
+        elif t.name == "ASCII_93":
+            depth -= 1
+            if depth == 0:
+                out.append(Expr(text[start:t.start].strip(), 2, c.ns, c.func, lineno))
+        elif t.name == "ASCII_58" and depth == 1:
+            raise SqlError("0A000", "assignment to an array slice is not supported")
+    return out
+
+
+def target_setters(fr, dno: int) -> list:
+    """The assignable targets of a row datum (INTO a, b, r.f)."""
+    func = fr.func
+    cache = func.row_targets
+    found = cache.get(dno)
+    if found is None:
+        found = []
+        for f in func.datums[dno].fields:
+            d = func.datums[f]
+            if d.kind == "recfield":
+                found.append(FieldTarget(d.parent, d.fieldname, func.datums[d.parent].name))
+            else:
+                found.append(VarTarget(d))
+        cache[dno] = found
+    return found
+
+
+def move_row(fr, dno: int, row, types: list[int], names: list[str], typmods=None) -> None:
+    """A query's row (None: no row) into the target datum dno (a row of targets or a record)."""
+    d = fr.func.datums[dno]
+    if d.kind == "row":
+        for i, t in enumerate(target_setters(fr, dno)):
+            if row is not None and i < len(row):
+                t.assign(fr, row[i], types[i])
+            else:
+                t.assign(fr, None, O.UNKNOWN)
+        return
+    if d.kind == "var":
+        VarTarget(d).assign(fr, row[0] if row else None, types[0] if types else O.UNKNOWN)
+        return
+    rec = fr.recs[dno]
+    if d.shape is not None:
+        if rec is None:
+            rec = fr.recs[dno] = Rec(d.shape)
+        vals = []
+        for i, (_, oid, typmod) in enumerate(d.shape):
+            v = row[i] if row is not None and i < len(row) else None
+            vals.append(cast_value(fr, v, types[i] if i < len(types) else O.UNKNOWN, (oid, typmod, 0)))
+        rec.values = vals if row is not None else [None] * len(d.shape)
+        return
+    shape = shape_of(zip(names, types, typmods or [-1] * len(types)))
+    fr.recs[dno] = Rec(shape, list(row) if row is not None else [None] * len(shape))
+
+
+__all__ = ["cast_value", "move_row", "target_for", "VarTarget", "FieldTarget", "set_element", "target_setters"]

@@ -1,0 +1,295 @@
+"""The `plpgsql` language handler (catalog.routines' LanguageHandler), as PostgreSQL's
+plpgsql_call_handler / plpgsql_validator / plpgsql_inline_handler:
+
+  validate   at CREATE FUNCTION / PROCEDURE: the body is compiled (parsed, its declared
+             types resolved); a syntax error points into the CREATE statement (its position
+             in the body; commands.ddl.routines moves it), else says where it is with
+             'compilation of PL/pgSQL function "f" near line n'. The SQL inside is checked
+             for syntax only, as PostgreSQL does; names are resolved when it runs.
+  call       one execution (a function from a statement, a procedure from CALL, a trigger
+             with RoutineCall.trigger, a DO block: a Routine with oid 0). Errors leave with
+             this function's CONTEXT line added ('PL/pgSQL function f(integer) line 5 at
+             RAISE') after the lines of what it called.
+  may_write  whether the body can change data (it runs INSERT/UPDATE/DELETE, DDL, dynamic
+             SQL, COMMIT, CALL, or calls something that writes): the statement calling it
+             then runs as a writer.
+"""
+
+from __future__ import annotations
+
+import pglast
+from pglast import ast
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import routines as CR
+from pgsvc.sql.exec.plpgsql import assign
+from pgsvc.sql.exec.plpgsql.compiler import compile_function, signature_of
+from pgsvc.sql.exec.plpgsql.exprs import PREFIX
+from pgsvc.sql.exec.plpgsql.frame import RETURN, Frame, Rec, add_context, shape_of
+from pgsvc.sql.exec.plpgsql.source import Source, parse_body
+from pgsvc.sql.translate.ex import Ex
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import sqlite_adapter
+
+_WRITING_STMTS = {"PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors", "PLpgSQL_stmt_commit",
+                  "PLpgSQL_stmt_rollback", "PLpgSQL_stmt_call"}
+_WRITING_FUNCS = {"nextval", "setval", "pg_notify", "set_config", "pg_advisory_lock", "pg_advisory_xact_lock",
+                  "pg_try_advisory_lock", "pg_try_advisory_xact_lock", "pg_advisory_lock_shared",
+                  "pg_advisory_xact_lock_shared", "pg_advisory_unlock", "pg_advisory_unlock_all", "lo_create"}
+
+
+def arg_types_of(routine, call) -> list[tuple[int, int]]:
+    """(type, typmod) of every argument (IN from the call's resolved types, OUT from its
+    result columns or the declaration)."""
+    out = []
+    ins = iter(call.arg_oids if call is not None else routine.argtypes)
+    outs = iter(t for _, t in call.columns) if call is not None and call.columns else None
+    for t, m in zip(routine.all_types(), routine.modes()):
+        if m in CR.INPUT_MODES:
+            out.append((next(ins, t), -1))
+        else:
+            out.append((next(outs, t) if outs is not None else t, -1))
+    return out
+
+
+class PlpgsqlLanguage:
+    """The handler (registered as `plpgsql` when this package is imported)."""
+
+    # --- compilation --------------------------------------------------------------------
+
+    def compiled(self, engine, r, call):
+        if r.oid == 0:
+            return self.compile(engine, r, call, validating=False)
+        key = (tuple(call.arg_oids), call.ret_oid, tuple(call.columns), engine.catalog.version,
+               str(engine.session.settings.get("search_path")))
+        cache = r.extra.setdefault("plpgsql", {})
+        func = cache.get(key)
+        if func is None:
+            if len(cache) > 20:
+                cache.clear()
+            func = cache[key] = self.compile(engine, r, call, validating=False)
+        return func
+
+    def compile(self, engine, r, call, validating: bool):
+        kind = "do" if r.oid == 0 else r.kind
+        name = "inline_code_block" if r.oid == 0 else r.name
+        signature = name if r.oid == 0 else signature_of(engine, r)
+        ret = call.ret_oid if call is not None else r.rettype
+        columns = call.columns if call is not None else r.output_columns()
+        try:
+            func = compile_function(engine, r if r.oid else _inline(r), kind, name, signature,
+                                    arg_types_of(r, call) if r.oid else [], ret, columns)
+        except SqlError as err:
+            raise compile_error(err, name, validating, r.src) from None
+        func.arg_params = [Ex(f"?{d + 1}", func.datums[d].oid, func.datums[d].typmod) for d in func.arg_dnos]
+        return func
+
+    def validate(self, engine, r) -> None:
+        if any(t in (O.ANYELEMENT, O.ANYARRAY, O.ANYNONARRAY, O.ANYENUM, O.ANYCOMPATIBLE, O.ANYCOMPATIBLEARRAY,
+                     O.ANYCOMPATIBLENONARRAY) for t in r.all_types()):
+            src = Source(r.src)
+            try:
+                parse_body(src, f"CREATE FUNCTION pgsvc_f() RETURNS {'SETOF ' if r.retset else ''}int")
+            except SqlError as err:
+                raise compile_error(err, r.name, True, r.src) from None
+            return
+        self.compile(engine, r, None, validating=True)
+
+    # --- may_write ------------------------------------------------------------------------
+
+    def may_write(self, engine, r) -> bool:
+        cached = r.extra.get("plpgsql_writes")
+        if cached is not None:
+            return cached
+        r.extra["plpgsql_writes"] = False  # a recursive call asks again
+        try:
+            src = Source(r.src)
+            tree = parse_body(src, "CREATE FUNCTION pgsvc_f() RETURNS SETOF int")
+            writes = self.tree_writes(engine, tree["action"])
+        except SqlError:
+            writes = r.volatile == "v"
+        r.extra["plpgsql_writes"] = writes
+        return writes
+
+    def tree_writes(self, engine, node) -> bool:
+        if isinstance(node, list):
+            return any(self.tree_writes(engine, n) for n in node)
+        if not isinstance(node, dict):
+            return False
+        for key, value in node.items():
+            if key in _WRITING_STMTS:
+                return True
+            if key == "PLpgSQL_stmt_open" and value.get("dynquery"):
+                return True
+            if key == "PLpgSQL_stmt_return_query" and value.get("dynquery"):
+                return True
+            if key == "PLpgSQL_expr":
+                if self.sql_writes(engine, value.get("query", ""), value.get("parseMode", 0)):
+                    return True
+                continue
+            if self.tree_writes(engine, value):
+                return True
+        return False
+
+    def sql_writes(self, engine, text: str, mode: int) -> bool:
+        try:
+            if mode == 0:
+                nodes = [raw.stmt for raw in pglast.parse_sql(text)]
+            else:
+                nodes = [pglast.parse_sql(PREFIX + text.split(":=", 1)[-1] if mode >= 3 else PREFIX + text)[0].stmt]
+        except pglast.parser.ParseError:
+            return False
+        for node in nodes:
+            if not isinstance(node, ast.SelectStmt) or node.lockingClause:
+                return True
+            if self.calls_writer(engine, node):
+                return True
+        return False
+
+    def calls_writer(self, engine, node) -> bool:
+        if isinstance(node, ast.FuncCall):
+            name = node.funcname[-1].sval
+            if name in _WRITING_FUNCS:
+                return True
+            for r in engine.catalog.routines_named.get(name, ()):
+                if CR.has_language(r.lang) and CR.language_handler(r.lang).may_write(engine, r):
+                    return True
+        if isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)):
+            return True
+        if isinstance(node, ast.Node):
+            return any(self.calls_writer(engine, getattr(node, a)) for a in node)
+        if isinstance(node, (list, tuple)):
+            return any(self.calls_writer(engine, x) for x in node)
+        return False
+
+    # --- calls ------------------------------------------------------------------------------
+
+    def call(self, engine, call):
+        r = call.routine
+        func = self.compiled(engine, r, call)
+        parent = getattr(engine, "plpgsql_frame", None)
+        fr = Frame(func, engine, call, parent)
+        fr.atomic = getattr(call, "atomic", True)
+        engine.plpgsql_frame = fr
+        try:
+            return self.execute(fr, call)
+        except SqlError as err:
+            if not getattr(err, "pl_complete", False):
+                add_context(err, fr.context())
+            raise
+        except RecursionError:
+            raise
+        except Exception as e:  # noqa: BLE001 - never a traceback for the client
+            raise add_context(SqlError("XX000", f"internal error in PL/pgSQL: {type(e).__name__}: {e}"),
+                              fr.context()) from None
+        finally:
+            engine.plpgsql_frame = parent
+
+    def execute(self, fr: Frame, call):
+        func = fr.func
+        fr.err_text = "while storing call arguments into local variables"
+        for dno, value in zip(func.in_dnos, call.args):
+            fr.values[dno] = value
+        if func.is_trigger and call.trigger is not None:
+            self.trigger_setup(fr, call.trigger)
+        fr.err_text = None
+        fr.values[func.found_dno] = 0
+        sig = func.action.run(fr)
+        fr.err_stmt = None
+        if sig is not RETURN and sig is not None:
+            fr.err_text = None
+            raise SqlError("2F005", "control reached end of function without RETURN")
+        fr.err_text = "while casting return value to function's return type"
+        out = self.result(fr, call)
+        fr.err_text = None
+        return out
+
+    def trigger_setup(self, fr: Frame, td) -> None:
+        func = fr.func
+        shape = shape_of([(a.name, a.type_oid, a.typmod) for a in td.columns])
+        for dno, row in ((func.new_dno, td.new), (func.old_dno, td.old)):
+            fr.recs[dno] = Rec(shape, list(td.stored_row(row))) if row is not None else Rec()
+        argv = list(td.args)
+        to_arr = sqlite_adapter(O.ARRAY_TEXT)[0]
+        values = {"tg_name": td.name, "tg_when": td.when, "tg_level": td.level, "tg_op": td.event,
+                  "tg_relid": td.relid, "tg_relname": td.table_name, "tg_table_name": td.table_name,
+                  "tg_table_schema": td.table_schema, "tg_nargs": len(argv),
+                  "tg_argv": to_arr(argv) if to_arr else argv}
+        for name, dno in func.tg_dnos.items():
+            fr.values[dno] = values[name]
+        fr.trigger = td
+
+    def result(self, fr: Frame, call):
+        func = fr.func
+        if func.kind != "f":
+            if call.columns:
+                return tuple(fr.values[d] for d in func.out_dnos)
+            return None
+        if func.retset:
+            return fr.rows
+        res = fr.result
+        if func.is_trigger:
+            return self.trigger_result(fr, res)
+        if call.columns:
+            if res is None or res[0] == "value" and res[1] is None:
+                return None
+            if res[0] == "value":
+                raise SqlError("42804", "cannot return non-composite value from function returning composite type")
+            values = res[1]
+            types = [t for _, t, _ in res[2]] if res[0] == "rec" else [None] * len(values)
+            if values is None:
+                return None
+            if len(values) != len(call.columns):
+                raise SqlError("42804", "returned record type does not match expected record type",
+                               detail=f"Number of returned columns ({len(values)}) does not match expected "
+                                      f"column count ({len(call.columns)}).")
+            return tuple(v if t is None else assign.cast_value(fr, v, t, (ct, -1, 0))
+                         for v, t, (_, ct) in zip(values, types, call.columns))
+        ret = call.ret_oid
+        if res is None or ret == O.VOID:
+            return None
+        if res[0] == "rec":
+            if res[1] is None:
+                return None
+            return fr.engine.record_text(res[1], [t for _, t, _ in res[2]])
+        if res[0] == "row":
+            return fr.engine.record_text(res[1], [func.datums[d].oid for d in func.out_dnos])
+        return assign.cast_value(fr, res[1], res[2], (ret, -1, 0))
+
+    def trigger_result(self, fr: Frame, res):
+        td = fr.trigger
+        if td is None or res is None or res[0] == "value" and res[1] is None:
+            return None
+        if res[0] != "rec":
+            raise SqlError("42804", "cannot return non-composite value from function returning composite type")
+        values, shape = res[1], res[2]
+        if values is None:
+            return None
+        if len(values) != len(td.columns):
+            raise SqlError("42804", "returned row structure does not match the structure of the triggering table",
+                           detail=f"Number of returned columns ({len(values)}) does not match expected column "
+                                  f"count ({len(td.columns)}).")
+        stored = tuple(assign.cast_value(fr, v, t, (a.type_oid, a.typmod, a.domain_oid))
+                       for v, (_, t, _), a in zip(values, shape, td.columns))
+        return td.python_row(stored)
+
+
+def _inline(r):
+    return r
+
+
+def compile_error(err: SqlError, name: str, validating: bool, src: str) -> SqlError:
+    """A compilation error as PostgreSQL reports it: at CREATE, its position in the body
+    (moved into the statement by the caller) and no CONTEXT; at run time, the body as
+    internal query and the 'compilation of PL/pgSQL function' CONTEXT line."""
+    line = getattr(err, "pl_line", None)
+    if validating and err.position is not None:
+        return err
+    if err.position is not None:
+        err.internal_position, err.internal_query, err.position = err.position, src, None
+    where = f'compilation of PL/pgSQL function "{name}" near line {line}' if line is not None else \
+        f'compilation of PL/pgSQL function "{name}"'
+    return add_context(err, where)
+
+
+__all__ = ["PlpgsqlLanguage", "compile_error"]

@@ -1,0 +1,283 @@
+"""A PL/pgSQL body as libpg_query's own PL/pgSQL parser reads it (pglast.parser.
+parse_plpgsql_json: PostgreSQL's pl_gram.y, which returns the PLpgSQL_* tree as JSON), and
+what that parser does not say, recovered from the body's tokens (PostgreSQL's core scanner,
+pglast.parser.scan) - no PL/pgSQL grammar is written here:
+
+  - which variables each block declares: libpg_query's JSON gives every datum of the
+    function in creation order but not the block that declared it; the DECLARE sections
+    are found in the token stream (the tokens between DECLARE and the block's BEGIN, split
+    at ';'), each declaration's name, line, type text and cursor arguments;
+  - where an error is: libpg_query reports no position for PL/pgSQL errors; the shortest
+    prefix of the body that fails with the same message gives it (PostgreSQL points at
+    the token where the parser stopped);
+  - libpg_query's stubs: its datatype lookup knows no composite types (`r t%ROWTYPE`, `r
+    mytable`, `r record` are scalars to it, so `r.f := ...` fails to parse) and its
+    functions have no OUT parameters (`RETURN NEXT;` fails). The text handed to the parser
+    therefore says RECORD for those declarations and `RETURN NEXT pgsvc$outrow` for the
+    latter; positions in the parser's text are mapped back to the body's.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from pglast import parser as pgparser
+
+from pgsvc.errors import SqlError
+
+OUTROW = "pgsvc$outrow"  # RETURN NEXT's expression where the body said RETURN NEXT;
+_JUNK = " $pgsvc_junk$"  # appended to a prefix: an unterminated string the parser never accepts
+_STOP_TYPE = {"COLLATE", "NOT", "COLON_EQUALS", "ASCII_61", "DEFAULT"}
+
+
+def normalize_ident(raw: str) -> str:
+    """An identifier as PostgreSQL's scanner reads it: quoted kept, else ASCII-downcased."""
+    if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
+        return raw[1:-1].replace('""', '"')
+    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in raw)
+
+
+@dataclass
+class Tok:
+    start: int  # character offsets in the body
+    end: int  # exclusive
+    name: str
+    text: str
+
+
+@dataclass
+class Decl:
+    """One declaration of a DECLARE section."""
+
+    name: str
+    line: int
+    kind: str  # var / cursor / alias
+    nargs: int = 0  # a cursor's arguments
+    type_text: str | None = None
+    type_pos: int = 0  # character offset of the type in the body
+    record: bool = False  # declared RECORD for the parser (a composite or record variable)
+
+
+@dataclass
+class Section:
+    begin: int  # ordinal of its block's BEGIN among the body's BEGIN keywords
+    decls: list[Decl] = field(default_factory=list)
+
+
+def tokens_of(text: str) -> list[Tok]:
+    try:
+        raw = pgparser.scan(text)
+    except pgparser.ParseError:
+        return []
+    if text.isascii():
+        return [Tok(t.start, t.end + 1, t.name, text[t.start:t.end + 1]) for t in raw]
+    data = text.encode("utf-8")
+    out = []
+    for t in raw:
+        s = len(data[:t.start].decode("utf-8", "ignore"))
+        e = len(data[:t.end + 1].decode("utf-8", "ignore"))
+        out.append(Tok(s, e, t.name, text[s:e]))
+    return out
+
+
+def line_of(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+class Source:
+    """The body, its tokens and DECLARE sections, and the text given to the parser."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.toks = tokens_of(text)
+        self.sections: list[Section] = []
+        begins = 0
+        i, n = 0, len(self.toks)
+        while i < n:
+            t = self.toks[i]
+            if t.name == "BEGIN_P":
+                begins += 1
+            elif t.name == "DECLARE":
+                i = self.read_section(i + 1, begins)
+                continue
+            i += 1
+        self.edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in the body
+
+    def read_section(self, i: int, begin_ordinal: int) -> int:
+        section = Section(begin_ordinal)
+        current: list[Tok] = []
+        depth = 0
+        while i < len(self.toks) and self.toks[i].name != "BEGIN_P":
+            t = self.toks[i]
+            if t.name == "ASCII_40":
+                depth += 1
+            elif t.name == "ASCII_41":
+                depth -= 1
+            if t.name == "ASCII_59" and depth <= 0:
+                if current:
+                    section.decls.append(self.declaration(current))
+                current = []
+            elif t.name != "DECLARE" or current:
+                current.append(t)
+            i += 1
+        self.sections.append(section)
+        return i
+
+    def declaration(self, toks: list[Tok]) -> Decl:
+        name = normalize_ident(toks[0].text)
+        line = line_of(self.text, toks[0].start)
+        second = toks[1].text.lower() if len(toks) > 1 else ""
+        if second == "alias":
+            return Decl(name, line, "alias")
+        if second in ("cursor", "scroll", "no"):
+            nargs, depth, started = 0, 0, False
+            for t in toks[2:]:
+                if t.name in ("FOR", "IS") and depth == 0:
+                    break
+                if t.name == "ASCII_40":
+                    depth += 1
+                    if depth == 1:
+                        started = True
+                        nargs = 0
+                        continue
+                elif t.name == "ASCII_41":
+                    depth -= 1
+                elif depth == 1 and t.name == "ASCII_44":
+                    nargs += 1
+                    continue
+                if depth == 1 and started and nargs == 0:
+                    nargs = 1
+            return Decl(name, line, "cursor", nargs=nargs)
+        k = 2 if second == "constant" else 1
+        depth, end = 0, k
+        while end < len(toks):
+            t = toks[end]
+            if t.name == "ASCII_40":
+                depth += 1
+            elif t.name == "ASCII_41":
+                depth -= 1
+            elif depth == 0 and t.name in _STOP_TYPE:
+                break
+            end += 1
+        if end <= k:
+            return Decl(name, line, "var")
+        start_pos, end_pos = toks[k].start, toks[end - 1].end
+        return Decl(name, line, "var", type_text=self.text[start_pos:end_pos], type_pos=start_pos)
+
+    # --- the parser's text --------------------------------------------------------------
+
+    def declare_records(self, is_composite) -> None:
+        """Say RECORD for declarations of composite or record types (libpg_query's stub)."""
+        for section in self.sections:
+            for d in section.decls:
+                if d.kind != "var" or not d.type_text:
+                    continue
+                t = d.type_text.strip()
+                low = t.lower()
+                if low == "record" or low.replace(" ", "").endswith("%rowtype") or is_composite(t):
+                    d.record = True
+                    if t != "RECORD":
+                        self.edits.append((d.type_pos, d.type_pos + len(d.type_text), "RECORD"))
+
+    def mark_return_next(self) -> None:
+        """`RETURN NEXT;` of a function with OUT parameters (the parser would want an expression)."""
+        for a, b, c in zip(self.toks, self.toks[1:], self.toks[2:]):
+            if a.name == "RETURN" and b.name == "NEXT" and c.name == "ASCII_59":
+                self.edits.append((b.end, b.end, " " + OUTROW))
+
+    def parser_text(self) -> str:
+        out, at = [], 0
+        for start, end, repl in sorted(self.edits):
+            out.append(self.text[at:start])
+            out.append(repl)
+            at = end
+        out.append(self.text[at:])
+        return "".join(out)
+
+    def to_body_offset(self, pos: int) -> int:
+        """A character offset in parser_text() as an offset in the body."""
+        shift = 0
+        for start, end, repl in sorted(self.edits):
+            new_start = start + shift
+            if pos < new_start:
+                break
+            if pos < new_start + len(repl):
+                return start
+            shift += len(repl) - (end - start)
+        return pos - shift
+
+    def return_next_targets(self) -> list[tuple[int, str]]:
+        """(line, identifier) of each `RETURN NEXT name;` in the body, in order."""
+        out = []
+        for a, b, c, d in zip(self.toks, self.toks[1:], self.toks[2:], self.toks[3:]):
+            if a.name == "RETURN" and b.name == "NEXT" and d.name == "ASCII_59" and c.name not in ("ASCII_59",):
+                out.append((line_of(self.text, c.start), normalize_ident(c.text)))
+        return out
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+def dollar_quote(body: str) -> str:
+    tag = "$pgsvc$"
+    n = 0
+    while tag in body:
+        n += 1
+        tag = f"$pgsvc{n}$"
+    return f"{tag}{body}{tag}"
+
+
+def run_parser(header: str, text: str):
+    """libpg_query's PL/pgSQL parse of `header AS <text>`: the function's JSON tree, or
+    the parser's message."""
+    try:
+        out = pgparser.parse_plpgsql_json(f"{header} AS {dollar_quote(text)}")
+    except pgparser.ParseError as e:
+        return None, (e.args[0] if e.args else str(e))
+    return json.loads(out)[0]["PLpgSQL_function"], None
+
+
+def error_offset(src: Source, header: str, text: str, message: str) -> int:
+    """Where the parser stopped with `message`: the start of the first token of the
+    shortest failing prefix (ending there, followed by a string the parser never accepts,
+    the text fails the same way). The end of the body when no prefix does."""
+    toks = tokens_of(text)
+    lo, hi = 0, len(toks)  # find the smallest k: prefix through toks[k] fails with message
+    found = None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        _, err = run_parser(header, text[:toks[mid].end] + _JUNK)
+        if err == message:
+            found = mid
+            hi = mid
+        else:
+            lo = mid + 1
+    if found is None:
+        return len(src.text)
+    return src.to_body_offset(toks[found].start)
+
+
+def parse_body(src: Source, header: str) -> dict:
+    """The function's JSON tree; a parse error as PostgreSQL reports it (42601, position in
+    the body, 1-based; its line in `err.pl_line`)."""
+    text = src.parser_text()
+    tree, message = run_parser(header, text)
+    if tree is not None:
+        return tree
+    offset = error_offset(src, header, text, message)
+    err = SqlError(_sqlstate_of(message), message, position=offset + 1)
+    err.pl_line = line_of(src.text, offset)
+    raise err
+
+
+def _sqlstate_of(message: str) -> str:
+    if message.startswith(("RETURN cannot", "RETURN NEXT cannot", "RETURN QUERY cannot")):
+        return "42804"
+    if message.startswith("unrecognized exception condition"):
+        return "42704"
+    if message.startswith("cursor FOR loop"):
+        return "42601"
+    return "42601"
+
+
+__all__ = ["Source", "Section", "Decl", "parse_body", "normalize_ident", "line_of", "tokens_of", "OUTROW"]

@@ -1,0 +1,80 @@
+"""A block with an EXCEPTION clause runs as a subtransaction (PostgreSQL's
+BeginInternalSubTransaction): a SQLite SAVEPOINT, entered into the engine's savepoint
+list like a user's SAVEPOINT (so everything that tracks savepoints - LISTEN/NOTIFY, the
+shared catalog's role changes, SET - follows it). When the block catches an error its work
+is rolled back to the savepoint (nextval() results survive, as in PostgreSQL); otherwise the
+savepoint is released into the enclosing transaction.
+
+Outside any open transaction (a function called by a read-only statement) nothing can be
+written, and no savepoint is taken.
+"""
+
+from __future__ import annotations
+
+from pgsvc.sql.catalog import shared as shared_catalog
+
+NAME = "pgsvc$plblock"
+_SQLITE_NAME = '"sp$' + NAME + '"'
+
+
+def begin(engine) -> int:
+    """Enter a subtransaction; returns its depth (-1: none was needed)."""
+    if not engine.txn.open:
+        return -1
+    engine.conn.execute(f"SAVEPOINT {_SQLITE_NAME}")
+    txn = engine.txn
+    txn.savepoints.append(NAME)
+    txn.sp_read_only.append(txn.read_only)
+    txn.sp_settings.append((dict(engine.session.settings.session), dict(engine.planner_settings)))
+    return len(txn.savepoints) - 1
+
+
+def release(engine, depth: int) -> None:
+    if depth < 0 or len(engine.txn.savepoints) <= depth:
+        return
+    txn = engine.txn
+    engine.conn.execute(f"RELEASE {_SQLITE_NAME}")
+    txn.read_only = txn.sp_read_only[depth]
+    shared_catalog.released(engine, depth)
+    engine.async_notify.released(depth)
+    del txn.savepoints[depth:]
+    del txn.sp_read_only[depth:]
+    del txn.sp_settings[depth:]
+
+
+def rollback(engine, depth: int) -> None:
+    """Undo the subtransaction's work and end it (RollbackAndReleaseCurrentSubTransaction)."""
+    if depth < 0 or len(engine.txn.savepoints) <= depth:
+        return
+    txn = engine.txn
+    engine.conn.execute(f"ROLLBACK TO {_SQLITE_NAME}")
+    engine.conn.execute(f"RELEASE {_SQLITE_NAME}")
+    engine.sequences.reapply()
+    txn.read_only = txn.sp_read_only[depth]
+    shared_catalog.rolled_back_to(engine, depth)
+    shared_catalog.released(engine, depth)
+    engine.async_notify.rolled_back_to(depth)
+    engine.async_notify.released(depth)
+    restore_settings(engine, txn.sp_settings[depth])
+    del txn.savepoints[depth:]
+    del txn.sp_read_only[depth:]
+    del txn.sp_settings[depth:]
+    engine.fctx.pending_error = None
+    if txn.ddl:
+        engine.reload_catalog()
+
+
+def restore_settings(engine, snap) -> None:
+    settings = engine.session.settings
+    session, planner = snap
+    changed = False
+    for key in set(settings.session) | set(session):
+        if settings.session.get(key) != session.get(key):
+            settings.restore_session(key, key in session, session.get(key))
+            changed = True
+    if changed or engine.planner_settings != planner:
+        engine.planner_settings = dict(planner)
+        engine.apply_synchronous()
+
+
+__all__ = ["begin", "release", "rollback"]
