@@ -15,7 +15,6 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.exec.plpgsql import assign, subxact
 from pgsvc.sql.exec.plpgsql.conditions import BY_NAME
 from pgsvc.sql.exec.plpgsql.frame import RETURN, Rec, Signal
-from pgsvc.sql.functions.context import interrupt_error
 from pgsvc.sql.types import oids as O
 
 _SQLSTATE = re.compile(r"^[0-9A-Z]{5}$")
@@ -31,9 +30,9 @@ def run_list(fr, stmts) -> Signal | None:
 
 
 def check_interrupts(fr) -> None:
-    reason = fr.engine.session.cancel_flag()
-    if reason:
-        raise interrupt_error(reason)
+    """A cancel request or statement_timeout ends a loop that runs no SQL."""
+    if fr.engine.session.cancel_flag():
+        raise fr.engine.cancel_error()
 
 
 def loop_signal(sig: Signal, label: str | None):
