@@ -88,6 +88,10 @@ class TriggerRuntime:
         self.tg_failed = None  # (sql, values, relid) of the write that failed (constraint details)
         self.tg_in_use: dict[str, int] = {}  # transition temp table -> calls using it (recursion)
         self.transition_tables: dict[str, Relation] = {}
+        # the sink of translate.trigger_dml.spec_sql: what is inserted is deleted at once
+        conn.execute('CREATE TEMP TABLE IF NOT EXISTS "pgsvc$tg_sink" (v)')
+        conn.execute('CREATE TEMP TRIGGER IF NOT EXISTS "pgsvc$tg_sink_clear" AFTER INSERT ON "pgsvc$tg_sink" '
+                     'BEGIN DELETE FROM "pgsvc$tg_sink" WHERE rowid = NEW.rowid; END')
         conn.create_function("pgsvce_tg_capture", -1, self.udf_capture)
         conn.create_function("pgsvce_tg_before", -1, self.udf_before)
         conn.create_function("pgsvce_tg_dml", -1, self.udf_dml)
@@ -159,6 +163,8 @@ class TriggerRuntime:
             raise_sql(self.fctx, err)
         except RecursionError:
             raise_sql(self.fctx, stack_depth_error())
+        if not spec["ncol"]:
+            return "[" + ",".join("0" * count) + "]"  # one element per row: the sink's count
         return "[" + ",".join(rowpack(*r) for r in rows) + "]"
 
     @contextmanager

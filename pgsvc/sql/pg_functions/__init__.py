@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from pgsvc.sql.catalog import regtypes
 from pgsvc.sql.catalog.system import opclass
-from pgsvc.sql.pg_functions import catalog_funcs, describe, information_schema, notify_funcs, privileges, type_funcs
+from pgsvc.sql.pg_functions import (catalog_funcs, describe, information_schema, notify_funcs, privileges,
+                                   triggerdef, type_funcs)
 
 
 def register(conn, engine) -> None:
@@ -27,3 +28,4 @@ def register(conn, engine) -> None:
     describe.register(conn, engine)  # pg_get_expr/-constraintdef/-indexdef/-viewdef, comments
     privileges.register(conn, engine)  # has_*_privilege, ACL texts, current_user
     notify_funcs.register(conn, engine)  # pg_notify, pg_listening_channels, pg_notification_queue_usage
+    triggerdef.register(conn, engine)  # pg_get_triggerdef, pg_trigger's tgargs

@@ -474,8 +474,6 @@ _SIGNATURES = (
     ("pg_get_viewdef", (O.TEXT, O.BOOL), O.TEXT, "pgsvce_viewdef({0}, {1})"),
     ("pg_get_ruledef", (O.OID,), O.TEXT, "pgsvce_ruledef({0}, 0)"),
     ("pg_get_ruledef", (O.OID, O.BOOL), O.TEXT, "pgsvce_ruledef({0}, {1})"),
-    ("pg_get_triggerdef", (O.OID,), O.TEXT, "NULL"),
-    ("pg_get_triggerdef", (O.OID, O.BOOL), O.TEXT, "NULL"),
     ("pg_get_statisticsobjdef_columns", (O.OID,), O.TEXT, "NULL"),
     ("pg_get_serial_sequence", (O.TEXT, O.TEXT), O.TEXT, "pgsvce_serial_sequence({0}, {1})"),
     ("obj_description", (O.OID,), O.TEXT, "pgsvce_obj_description1({0})"),

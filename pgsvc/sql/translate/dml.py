@@ -31,8 +31,8 @@ class Dml:
     returning: list[ColInfo] | None
     relation: Relation
     # set when the statement runs through the trigger machinery (translate.trigger_dml): `sql`
-    # is then a SELECT over pgsvce_tg_dml(spec, ...) yielding the RETURNING rows, and
-    # the engine's run_trigger_dml(trigger_spec, values) gives the rows and the count
+    # then runs it through pgsvce_tg_dml(spec, ...) with the same RETURNING rows and count,
+    # and the engine's run_trigger_dml(trigger_spec, values) gives them directly
     trigger_spec: dict | None = None
 
 

@@ -28,9 +28,10 @@ the pieces the engine needs, all SQLite SQL over the statement's own parameters 
   cap     OIDs of the relations whose row changes this statement may cause and capture
   ncol    the RETURNING column count
 
-`sql` becomes SELECT over pgsvce_tg_dml('<spec>', ?1, ..., ?n): any executor that runs a
-translated DML (a SQL function's body, PL/pgSQL) gets the trigger semantics and the
-RETURNING rows from it; the engine's run_trigger_dml(spec, values) also gives the count.
+`sql` becomes an INSERT into a sink over pgsvce_tg_dml('<spec>', ?1, ..., ?n) (spec_sql):
+any executor that runs a translated DML (a SQL function's body, PL/pgSQL) gets the trigger
+semantics, the RETURNING rows and the count (cursor.rowcount) from it, unchanged; the
+runner's own handler calls the engine's run_trigger_dml(spec, values) directly.
 """
 
 from __future__ import annotations
@@ -93,14 +94,16 @@ def param_count(*sqls) -> int:
 
 
 def spec_sql(spec: dict, ncols: int) -> str:
-    """The SELECT that runs a routed statement from inside any SQLite statement runner."""
+    """The statement that runs a routed DML from any SQLite statement runner: an INSERT of
+    pgsvce_tg_dml's rows into a temporary sink that keeps nothing (exec.triggers), so that
+    its RETURNING gives the statement's RETURNING rows and its change count the statement's
+    count (pgsvce_tg_dml returns one dummy element per row when there is no RETURNING)."""
     text = json.dumps(spec, separators=(",", ":")).replace("?", "\\u003f").replace("'", "''")
     args = "".join(f", ?{i}" for i in range(1, spec["n"] + 1))
-    call = f"pgsvce_tg_dml('{text}'{args})"
+    sql = f'INSERT INTO temp."pgsvc$tg_sink" (v) SELECT j.value FROM json_each(pgsvce_tg_dml(\'{text}\'{args})) AS j'
     if not ncols:
-        return f"SELECT j.value FROM json_each({call}) AS j"
-    cols = ", ".join(f"pgsvc_rowcol(j.value, {i}) AS c{i}" for i in range(ncols))
-    return f"SELECT {cols} FROM json_each({call}) AS j"
+        return sql
+    return sql + " RETURNING " + ", ".join(f"pgsvc_rowcol(v, {i})" for i in range(ncols))
 
 
 class TriggerDmlMixin:
@@ -258,6 +261,7 @@ class TriggerDmlMixin:
         """A trigger's WHEN condition as SQLite SQL over OLD = ?1..?k and NEW = ?k+1..?2k
         (k columns), with PostgreSQL's parse-time errors (CreateTrigger's are the caller's)."""
         _check_when_tree(node)
+        node = _expand_rows(node, rel)
         k = len(rel.attrs)
         self.scope = Scope()
         for name, base in (("old", 0), ("new", k)):
@@ -288,6 +292,75 @@ def _check_when_tree(node) -> None:
     visit(node)
 
 
+def _whole_row(node) -> str | None:
+    """'old' / 'new' for OLD, NEW, OLD.*, NEW.* (a whole row), else None."""
+    if isinstance(node, ast.ColumnRef):
+        f = node.fields
+        if f and isinstance(f[0], ast.String) and f[0].sval in ("old", "new") and \
+                (len(f) == 1 or len(f) == 2 and isinstance(f[1], ast.A_Star)):
+            return f[0].sval
+    return None
+
+
+def _columns(which: str, rel, location) -> list:
+    return [ast.ColumnRef(fields=(ast.String(sval=which), ast.String(sval=a.name)), location=location)
+            for a in rel.attrs]
+
+
+def stored_when(node):
+    """A WHEN condition as tgqual keeps it: a bare OLD / NEW written OLD.* / NEW.*."""
+    return _rewrite(node, lambda n: ast.ColumnRef(fields=(ast.String(sval=_whole_row(n)), ast.A_Star()),
+                                                  location=n.location)
+                    if _whole_row(n) and len(n.fields) == 1 else None)
+
+
+def _expand_rows(node, rel):
+    """OLD / NEW / OLD.* / NEW.* as values (a copy of the tree): compared with IS [NOT]
+    DISTINCT FROM, column by column; elsewhere ROW(old.a, old.b, ...)."""
+    K = enums.A_Expr_Kind
+
+    def one(n):
+        which = _whole_row(n)
+        if which is not None:
+            return ast.RowExpr(args=tuple(_columns(which, rel, n.location)),
+                               row_format=enums.CoercionForm.COERCE_EXPLICIT_CALL, location=n.location)
+        if isinstance(n, ast.A_Expr) and n.kind in (K.AEXPR_DISTINCT, K.AEXPR_NOT_DISTINCT) and \
+                _whole_row(n.lexpr) and _whole_row(n.rexpr):
+            pairs = zip(_columns(_whole_row(n.lexpr), rel, n.location), _columns(_whole_row(n.rexpr), rel, n.location))
+            parts = tuple(ast.A_Expr(kind=n.kind, name=n.name, lexpr=a, rexpr=b, location=n.location)
+                          for a, b in pairs)
+            if len(parts) == 1:
+                return parts[0]
+            op = enums.BoolExprType.OR_EXPR if n.kind == K.AEXPR_DISTINCT else enums.BoolExprType.AND_EXPR
+            return ast.BoolExpr(boolop=op, args=parts, location=n.location)
+        return None
+    return _rewrite(node, one)
+
+
+def _rewrite(node, fn):
+    """A copy of the tree where fn(n) (when not None) replaces n, outermost first."""
+    new = fn(node)
+    if new is not None:
+        return new
+    if isinstance(node, ast.Node):
+        changes = {}
+        for attr in node:
+            value = getattr(node, attr)
+            got = _rewrite(value, fn)
+            if got is not value:
+                changes[attr] = got
+        if not changes:
+            return node
+        copy = type(node)(**{a: getattr(node, a) for a in node})
+        for attr, value in changes.items():
+            setattr(copy, attr, value)
+        return copy
+    if isinstance(node, tuple):
+        items = tuple(_rewrite(x, fn) for x in node)
+        return node if all(a is b for a, b in zip(items, node)) else items
+    return node
+
+
 def when_references(node) -> list[tuple[str, str, int | None]]:
     """(old|new, column or '*', position) of each OLD./NEW. reference in a WHEN condition."""
     out = []
@@ -309,5 +382,5 @@ def when_references(node) -> list[tuple[str, str, int | None]]:
     return out
 
 
-__all__ = ["TriggerDmlMixin", "rowid_name", "cascade_targets", "captures", "when_references", "spec_sql",
+__all__ = ["TriggerDmlMixin", "rowid_name", "cascade_targets", "captures", "when_references", "stored_when", "spec_sql",
            "SYSTEM_COLUMNS"]

@@ -221,7 +221,15 @@ VIEWS = {
         UNION ALL SELECT 1255, 13562, 0, 3079, 13559, 0, 'e'
         UNION ALL SELECT 2612, 13563, 0, 3079, 13559, 0, 'e'""",
 }
-for _name in ("pg_trigger", "pg_statistic_ext", "pg_statistic_ext_data", "pg_publication", "pg_publication_rel",
+# triggers (catalog.triggers): tgargs and tgqual from pgsvc.sql.pg_functions.triggerdef; no
+# internal (foreign-key) triggers, no constraint triggers
+VIEWS["pg_trigger"] = """SELECT t.oid AS oid, t.tgrelid AS tgrelid, 0 AS tgparentid, t.tgname AS tgname,
+    t.tgfoid AS tgfoid, t.tgtype AS tgtype, t.tgenabled AS tgenabled, 0 AS tgisinternal, 0 AS tgconstrrelid,
+    0 AS tgconstrindid, 0 AS tgconstraint, 0 AS tgdeferrable, 0 AS tginitdeferred,
+    json_array_length(t.tgargs) AS tgnargs, t.tgattr AS tgattr, pgsvce_tgargs(t.tgargs) AS tgargs,
+    t.tgqual AS tgqual, t.tgoldtable AS tgoldtable, t.tgnewtable AS tgnewtable
+    FROM main."pgsvc$trigger" t"""
+for _name in ("pg_statistic_ext", "pg_statistic_ext_data", "pg_publication", "pg_publication_rel",
               "pg_publication_namespace", "pg_partitioned_table", "pg_foreign_table", "pg_foreign_server",
               "pg_init_privs", "pg_event_trigger"):
     VIEWS[_name] = _empty(_name)

@@ -161,7 +161,8 @@ VIEWS = {
           AS relchecks,
         c.relkind = 'v' AS relhasrules,
         EXISTS (SELECT 1 FROM main."pgsvc$constraint" f WHERE f.contype = 'f'
-                AND (f.conrelid = c.oid OR f.confrelid = c.oid)) AS relhastriggers,
+                AND (f.conrelid = c.oid OR f.confrelid = c.oid))
+          OR EXISTS (SELECT 1 FROM main."pgsvc$trigger" g WHERE g.tgrelid = c.oid) AS relhastriggers,
         EXISTS (SELECT 1 FROM main."pgsvc$class" ch, json_each(json_extract(ch.options, '$.inherits')) j
                 WHERE ch.options IS NOT NULL AND j.value = c.oid) AS relhassubclass,
         0 AS relrowsecurity, 0 AS relforcerowsecurity, 1 AS relispopulated,

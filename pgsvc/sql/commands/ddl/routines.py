@@ -227,6 +227,8 @@ class RoutineDdl:
                     self.drop_constraint(self.cat.by_oid[rel.oid], con.name, True)
                 elif kind == "view" and obj.oid in self.cat.by_oid:
                     self.drop_relation(self.cat.by_oid[obj.oid], True)
+                elif kind == "trigger":
+                    self.delete_trigger(obj)
         CR.delete_routine(self.conn, r.oid)
 
     # --- dependencies (what pg_depend records for functions) ------------------------------
@@ -272,6 +274,8 @@ class RoutineDdl:
                         out.append(("check", (rel, con), f"constraint {con.name} on table {rel.name}"))
             elif rel.kind == "v" and self.calls_routine(rel.viewdef, r, expr=False):
                 out.append(("view", rel, f"view {rel.name}"))
+        for t, rel in self.triggers_calling(r):  # pgsvc.sql.commands.ddl.triggers
+            out.append(("trigger", t, f"trigger {t.name} on {'view' if rel.kind == 'v' else 'table'} {rel.name}"))
         return out
 
     def routines_on_relation(self, rel) -> list:

@@ -19,7 +19,7 @@ from pgsvc.sql.catalog import triggers as TG
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.translate import Translator
-from pgsvc.sql.translate.trigger_dml import SYSTEM_COLUMNS, when_references
+from pgsvc.sql.translate.trigger_dml import SYSTEM_COLUMNS, stored_when, when_references
 from pgsvc.sql.types import oids as O
 
 A = enums.AlterTableType
@@ -40,7 +40,11 @@ class TriggerDdl:
                 and self.cat.lookup(rv.schemaname, rv.relname, self.engine.search_path()) is None:
             raise SqlError("42501", f'permission denied: "{rv.relname}" is a system catalog')
         tr = Translator(self.engine, self.cat, [])
-        rel = tr.relation(rv)
+        try:
+            rel = tr.relation(rv)
+        except SqlError as err:
+            err.position = None  # RangeVarGetRelid: no position, as PostgreSQL
+            raise
         if node.isconstraint:
             raise SqlError("0A000", "constraint triggers are not supported",
                            detail=f'CREATE CONSTRAINT TRIGGER "{node.trigname}" was not created.')
@@ -52,7 +56,7 @@ class TriggerDdl:
         qual = None
         if node.whenClause is not None:
             self.check_when(rel, tgtype, node.whenClause)
-            qual = RawStream()(node.whenClause)
+            qual = RawStream()(stored_when(node.whenClause))
         func = self.trigger_function(node)
         existing = TG.trigger_by_name(rel, node.trigname)
         if existing is not None and not node.replace:
@@ -225,6 +229,10 @@ class TriggerDdl:
         self.refresh()
 
     # --- dependencies --------------------------------------------------------------------
+
+    def delete_trigger(self, t: TG.Trigger) -> None:
+        """DROP FUNCTION ... CASCADE of its function."""
+        TG.delete_trigger(self.conn, t.oid)
 
     def triggers_calling(self, r: CR.Routine) -> list:
         """(trigger, its relation) of the triggers that execute routine r."""
