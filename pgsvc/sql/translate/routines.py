@@ -89,6 +89,8 @@ class RoutineMixin:
             raise SqlError("42809", f"{M.signature_text(r)} is a procedure", position=pos,
                            hint="To call a procedure, use CALL.")
         if r.retset:
+            if self.agg_forbidden == "WHERE":  # PostgreSQL's check_srf_call_placement
+                raise SqlError("0A000", "set-returning functions are not allowed in WHERE", position=pos)
             raise SqlError("0A000", f"set-returning function {r.name}() in this position is not supported",
                            position=pos)
         return self.routine_expr(r, inputs, arg_oids, ret, consts, pos)
