@@ -22,8 +22,11 @@ with a language handler that implements triggers (plpgsql):
   OLD / NEW are tuples of *Python values* (pgsvc.sql.types: what sqlite_adapter(oid)[1]
   makes of a stored value; None for NULL), one per column of `columns` (the relation's
   Attr objects, attnum order: .name, .type_oid, .typmod, .domain_oid); `stored_row` /
-  `python_row` convert a whole row. A record that does not apply is None (OLD of an
-  INSERT, both for a statement-level trigger: PostgreSQL leaves them unassigned).
+  `python_row` convert a whole row. A record that does not apply is None here (OLD of an
+  INSERT, NEW of a DELETE, both in a statement-level trigger); PostgreSQL 15's plpgsql
+  makes it a NULL record of the relation's row type, not an unassigned one: `old IS NULL`
+  is true, `old.a` is NULL, RAISE prints <NULL>. TG_ARGV is subscripted from 0
+  (TG_ARGV[0] is args[0]; out of range is NULL).
   It returns:
     - None: SQL NULL. A BEFORE ROW trigger skips the row (no write, no later trigger);
       an INSTEAD OF trigger reports the row as not processed.
@@ -41,6 +44,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sqlite import sqlite3
 
