@@ -38,11 +38,28 @@ def translate_do(engine: EngineContext, tr, text: str, node: ast.DoStmt) -> Stat
                              src=source, rettype=O.VOID)
         handler = CR.language_handler(lang)
         atomic = e.call_depth > 0 or e.txn.block or e.txn.implicit
-        e.run_atomic(lambda: e.call_routine(routine, (), 0, [], atomic=atomic),
-                     writes=handler.may_write(e, routine))
+        try:
+            e.run_atomic(lambda: e.call_routine(routine, (), 0, [], atomic=atomic),
+                         writes=handler.may_write(e, routine))
+        except SqlError as err:
+            if getattr(err, "pl_compile", False) and err.position is not None:
+                raise transposed(err, text, source) from None
+            raise
         return Result(None, [], "DO")
     tr.cacheable = False
     return utility_statement(text, "DO", run, None, writes=False, cacheable=False)
+
+
+def transposed(err: SqlError, text: str, source: str) -> SqlError:
+    """A compilation error's position in the block moved into the DO statement, as
+    PostgreSQL's function_parse_error_transpose does (its place in the source text)."""
+    at = text.find(source)
+    if at >= 0:
+        err.position = at + err.position
+        err.context = None
+    else:
+        err.internal_position, err.internal_query, err.position = err.position, source, None
+    return err
 
 
 __all__ = ["translate_do"]

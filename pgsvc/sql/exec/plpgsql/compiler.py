@@ -188,8 +188,9 @@ class Compiler:
         self.func.nslots = len(self.func.datums)
         return d.dno
 
-    def positioned(self, err: SqlError, lineno: int, text: str) -> SqlError:
-        """An error PostgreSQL's grammar reports at `text` on line `lineno` of the body."""
+    def positioned(self, err: SqlError, lineno: int, text: str, then: str | None = None) -> SqlError:
+        """An error PostgreSQL's grammar reports at `text` (or at the `then` after it) on
+        line `lineno` of the body."""
         body = self.src.text
         start = 0
         for _ in range(max(lineno - 1, 0)):
@@ -198,6 +199,9 @@ class Compiler:
                 break
             start = nl + 1
         at = body.find(text, start) if text else -1
+        if at >= 0 and then is not None:
+            nxt = body.find(then, at + len(text))
+            at = nxt if nxt >= 0 else at
         err.position = (at if at >= 0 else start) + 1
         err.pl_line = lineno
         return err

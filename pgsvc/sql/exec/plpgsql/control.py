@@ -131,7 +131,7 @@ class Block(Stmt):
         return sig
 
     def handle(self, fr, handler: Handler, err: SqlError):
-        if not getattr(err, "pl_stack", None):
+        if not getattr(err, "pl_complete", False):
             err.pl_stack = fr.stack_context()  # PG_EXCEPTION_CONTEXT: where it was raised
         fr.values[handler.state_dno] = err.sqlstate
         fr.values[handler.errm_dno] = err.message

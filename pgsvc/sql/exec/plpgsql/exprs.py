@@ -29,7 +29,7 @@ from pgsvc.sql.exec.plpgsql.source import tokens_of
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.domains import cast_check_sql
-from pgsvc.sql.translate.ex import Ex
+from pgsvc.sql.translate.ex import Ex, location
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.types import oids as O
 from pgsvc.sqlite import sqlite3
@@ -258,7 +258,9 @@ class Expr:
                 plan.simple = True
                 ex = tr.finalize_unknown(ex) if target is None else ex
                 if target is not None:
-                    ex = coerce_value(tr, ex, target)
+                    body = self.expression_text()
+                    ex = coerce_at(tr, ex, target, node.targetList[0].val,
+                                   len(PREFIX) + len(body) - len(body.lstrip()) + 1)
                 plan.sql = "SELECT " + ex.sql
                 plan.types = [ex.oid]
             else:
@@ -315,21 +317,25 @@ class Expr:
             return fr.values[plan.copy]
         if plan.fills:
             self.fill(fr, plan)
+        if plan.simple:
+            try:
+                return fr.engine.conn.execute(plan.sql, fr.values[:plan.n]).fetchone()[0]
+            except (sqlite3.Error, SqlError) as e:
+                raise self.runtime_error(fr, map_error(e, fr.engine), plan) from None
+        fr.sql_ctx = self.context_line()
         try:
-            cur = fr.engine.conn.execute(plan.sql, fr.values[:plan.n])
-            rows = cur.fetchmany(2) if not plan.simple else (cur.fetchone(),)
+            rows = fr.engine.conn.execute(plan.sql, fr.values[:plan.n]).fetchmany(2)
         except (sqlite3.Error, SqlError) as e:
             raise self.runtime_error(fr, map_error(e, fr.engine), plan) from None
-        if not plan.simple:
-            if len(rows) > 1:
-                raise SqlError("21000", f'query "{self.text}" returned more than one row')
-            if not rows:
-                return None
-        return rows[0][0]
+        finally:
+            fr.sql_ctx = None
+        if len(rows) > 1:
+            raise SqlError("21000", f'query "{self.text}" returned more than one row')
+        return rows[0][0] if rows else None
 
     def runtime_error(self, fr, err: SqlError, plan: Plan) -> SqlError:
-        if plan.simple:
-            return err
+        if plan.simple and (plan.n or "pgsvce_fcall" in plan.sql):
+            return err  # PostgreSQL's simple expressions run without SPI: no line of their own
         return add_context(err, self.context_line())
 
     def context_line(self) -> str:
@@ -355,6 +361,17 @@ def run_sql_value(engine, sql: str, params) -> object:
 
 def _is_star(node) -> bool:
     return isinstance(node, ast.ColumnRef) and isinstance(node.fields[-1], ast.A_Star)
+
+
+def coerce_at(tr, ex: Ex, target, node, start: int) -> Ex:
+    """coerce_value, an error converting a literal pointing at it (parse analysis's); start:
+    where the expression begins (pglast's constants carry no location)."""
+    try:
+        return coerce_value(tr, ex, target)
+    except SqlError as err:
+        if err.position is None:
+            err.position = location(node) or start
+        raise
 
 
 def coerce_value(tr, ex: Ex, target) -> Ex:

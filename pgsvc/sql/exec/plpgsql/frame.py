@@ -65,7 +65,7 @@ class Frame:
     """One execution of a compiled function."""
 
     __slots__ = ("func", "engine", "values", "recs", "err_stmt", "err_text", "call", "result", "rows",
-                 "handled", "row_count", "atomic", "trigger", "cursors", "parent", "depth")
+                 "handled", "row_count", "atomic", "trigger", "cursors", "parent", "depth", "sql_ctx")
 
     def __init__(self, func, engine, call, parent) -> None:
         self.func = func
@@ -84,6 +84,7 @@ class Frame:
         self.cursors: list[str] = []  # portals this call opened (closed at exit unless returned)
         self.parent = parent  # the PL/pgSQL frame that called us, if any
         self.depth = 0
+        self.sql_ctx: str | None = None  # the SQL statement running now (functions it calls are under it)
 
     def context(self) -> str:
         """This frame's CONTEXT line (plpgsql_exec_error_callback)."""
@@ -98,16 +99,23 @@ class Frame:
         return f"PL/pgSQL function {sig}"
 
     def stack_context(self) -> str:
-        """The CONTEXT lines of this frame and the PL/pgSQL frames that called it."""
-        lines = []
-        fr = self
+        """The CONTEXT lines of this frame and the PL/pgSQL frames that called it (with the
+        SQL statements they were running)."""
+        lines = [self.context()]
+        fr = self.parent
         while fr is not None:
+            if fr.sql_ctx:
+                lines.append(fr.sql_ctx)
             lines.append(fr.context())
             fr = fr.parent
         return "\n".join(lines)
 
 
 def add_context(err: SqlError, line: str) -> SqlError:
+    """One more CONTEXT line (outer ones last); none for an error thrown again by RAISE;,
+    which keeps the context it had when first raised (misc.complete)."""
+    if getattr(err, "pl_complete", False):
+        return err
     err.context = f"{err.context}\n{line}" if err.context else line
     return err
 

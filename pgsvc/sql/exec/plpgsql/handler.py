@@ -80,7 +80,7 @@ class PlpgsqlLanguage:
             func = compile_function(engine, r if r.oid else _inline(r), kind, name, signature,
                                     arg_types_of(r, call) if r.oid else [], ret, columns)
         except SqlError as err:
-            raise compile_error(err, name, validating, r.src) from None
+            raise compile_error(err, name, validating or r.oid == 0, r.src) from None
         func.arg_params = [Ex(f"?{d + 1}", func.datums[d].oid, func.datums[d].typmod) for d in func.arg_dnos]
         return func
 
@@ -194,6 +194,7 @@ class PlpgsqlLanguage:
             self.trigger_setup(fr, call.trigger)
         fr.err_text = None
         fr.values[func.found_dno] = 0
+        fr.err_stmt = func.action
         sig = func.action.run(fr)
         fr.err_stmt = None
         if sig is not RETURN and sig is not None:
@@ -283,6 +284,7 @@ def compile_error(err: SqlError, name: str, validating: bool, src: str) -> SqlEr
     (moved into the statement by the caller) and no CONTEXT; at run time, the body as
     internal query and the 'compilation of PL/pgSQL function' CONTEXT line."""
     line = getattr(err, "pl_line", None)
+    err.pl_compile = True
     if validating and err.position is not None:
         return err
     if err.position is not None:

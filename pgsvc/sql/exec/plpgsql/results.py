@@ -90,7 +90,7 @@ def build_return(c, body: dict):
     if not lineno and f.kind == "f" and not f.retset and f.rettype not in (O.VOID, O.TRIGGER):
         return Return(lineno, None, None, "missing")
     if f.kind == "f" and not f.retset and f.rettype not in (O.VOID, O.TRIGGER) and lineno:
-        raise c.positioned(SqlError("42601", "missing expression at or near \";\""), lineno, "RETURN")
+        raise c.positioned(SqlError("42601", "missing expression at or near \";\""), lineno, "RETURN", ";")
     return Return(lineno, None, None, "none")
 
 

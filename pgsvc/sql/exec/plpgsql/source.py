@@ -20,6 +20,7 @@ pglast.parser.scan) - no PL/pgSQL grammar is written here:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from pglast import parser as pgparser
@@ -237,12 +238,22 @@ def run_parser(header: str, text: str):
     return json.loads(out)[0]["PLpgSQL_function"], None
 
 
-def error_offset(src: Source, header: str, text: str, message: str) -> int:
-    """Where the parser stopped with `message`: the start of the first token of the
-    shortest failing prefix (ending there, followed by a string the parser never accepts,
-    the text fails the same way). The end of the body when no prefix does."""
+# messages PostgreSQL's PL/pgSQL grammar reports without a position ("near line n" only)
+_NO_POSITION = ("too few parameters specified for RAISE", "too many parameters specified for RAISE",
+                "unrecognized exception condition")
+# messages it reports at a keyword before the token where the parser stopped
+_AT_KEYWORD = (("EXIT cannot be used", "EXIT"), ("CONTINUE cannot be used", "CONTINUE"),
+               ("must have a default value, since it's declared NOT NULL", "NOT"))
+
+
+def error_offset(src: Source, header: str, text: str, message: str) -> tuple[int | None, int]:
+    """(offset in the body where PostgreSQL reports the error, or None; its line). The
+    parser stopped in the shortest failing prefix (ending there, followed by a string the
+    parser never accepts, the text fails the same way); PostgreSQL points at that token,
+    at the word the message quotes, at the keyword some messages are about, or just before
+    the terminator of an expression that ended too early."""
     toks = tokens_of(text)
-    lo, hi = 0, len(toks)  # find the smallest k: prefix through toks[k] fails with message
+    lo, hi = 0, len(toks)
     found = None
     while lo < hi:
         mid = (lo + hi) // 2
@@ -253,20 +264,35 @@ def error_offset(src: Source, header: str, text: str, message: str) -> int:
         else:
             lo = mid + 1
     if found is None:
-        return len(src.text)
-    return src.to_body_offset(toks[found].start)
+        return len(src.text), line_of(src.text, len(src.text))
+    at = toks[found].start
+    line = line_of(src.text, src.to_body_offset(at))
+    if message.startswith(_NO_POSITION):
+        return None, line
+    keyword = next((k for m, k in _AT_KEYWORD if m in message), None)
+    quoted = re.search(r'"([^"]*)"', message)
+    if message.endswith("at end of input"):
+        at = max(toks[found].start - 1, 0)
+    elif keyword is not None or quoted is not None:
+        want = keyword or quoted.group(1)
+        for t in reversed(toks[:found + 1]):
+            if t.text == want or keyword is None and normalize_ident(t.text) == want or \
+                    keyword is not None and t.text.upper() == want:
+                at = t.start
+                break
+    return src.to_body_offset(at), line
 
 
 def parse_body(src: Source, header: str) -> dict:
-    """The function's JSON tree; a parse error as PostgreSQL reports it (42601, position in
-    the body, 1-based; its line in `err.pl_line`)."""
+    """The function's JSON tree; a parse error as PostgreSQL reports it (position in the
+    body, 1-based, None for the messages PostgreSQL gives none; the line in `err.pl_line`)."""
     text = src.parser_text()
     tree, message = run_parser(header, text)
     if tree is not None:
         return tree
-    offset = error_offset(src, header, text, message)
-    err = SqlError(_sqlstate_of(message), message, position=offset + 1)
-    err.pl_line = line_of(src.text, offset)
+    offset, line = error_offset(src, header, text, message)
+    err = SqlError(_sqlstate_of(message), message, position=None if offset is None else offset + 1)
+    err.pl_line = line
     raise err
 
 
@@ -275,8 +301,10 @@ def _sqlstate_of(message: str) -> str:
         return "42804"
     if message.startswith("unrecognized exception condition"):
         return "42704"
-    if message.startswith("cursor FOR loop"):
-        return "42601"
+    if message.endswith("is declared CONSTANT"):
+        return "22005"
+    if "must have a default value, since it's declared NOT NULL" in message:
+        return "22004"
     return "42601"
 
 

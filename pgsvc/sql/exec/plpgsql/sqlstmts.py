@@ -120,6 +120,7 @@ def run_plan(fr, expr: Expr, plan: Plan, limit: int | None = None) -> tuple[list
     if plan.fills:
         expr.fill(fr, plan)
     values = fr.values[:plan.n]
+    fr.sql_ctx = expr.context_line()
     try:
         if sp.trigger_spec is not None:
             engine.tg_failed = None
@@ -144,15 +145,20 @@ def run_plan(fr, expr: Expr, plan: Plan, limit: int | None = None) -> tuple[list
         if engine.sequences.advanced and engine.conn.in_transaction:
             engine.sequences.reapply()
         raise add_context(err, expr.context_line()) from None
+    finally:
+        fr.sql_ctx = None
 
 
 def run_utility(fr, expr: Expr, sp: SqlPlan) -> tuple[list, int]:
     engine = fr.engine
+    fr.sql_ctx = expr.context_line()
     try:
         result = engine.execute(sp.stmt, [])
         rows = list(result.rows) if result.columns is not None else []
     except SqlError as err:
         raise add_context(err, expr.context_line()) from None
+    finally:
+        fr.sql_ctx = None
     if result.columns is not None:
         return rows, len(rows)
     return [], result.count or 0
@@ -278,6 +284,7 @@ def dynamic_statement(fr, query: Expr, params: list[Expr]):
 def run_dynamic(fr, text: str, stmt: Statement, values: list) -> tuple[list, int, list]:
     """(stored rows, processed, column types)."""
     engine = fr.engine
+    fr.sql_ctx = f'SQL statement "{text}"'
     try:
         if stmt.sqlite_sql is not None and stmt.handler is None:
             if "privs" in stmt.extra:
@@ -308,6 +315,8 @@ def run_dynamic(fr, text: str, stmt: Statement, values: list) -> tuple[list, int
         return rows, len(rows), [c.type_oid for c in result.columns]
     except SqlError as err:
         raise add_context(err, f'SQL statement "{text}"') from None
+    finally:
+        fr.sql_ctx = None
 
 
 class DynExecute(Stmt):
@@ -381,7 +390,8 @@ class GetDiag(Stmt):
                   "PG_EXCEPTION_HINT": "hint", "COLUMN_NAME": "column", "CONSTRAINT_NAME": "constraint",
                   "PG_DATATYPE_NAME": "datatype", "TABLE_NAME": "table", "SCHEMA_NAME": "schema"}
         if kind == "PG_EXCEPTION_CONTEXT":
-            parts = [p for p in (err.context, getattr(err, "pl_stack", None)) if p]
+            stack = None if getattr(err, "pl_complete", False) else getattr(err, "pl_stack", None)
+            parts = [p for p in (err.context, stack) if p]
             return "\n".join(parts), O.TEXT
         value = getattr(err, fields.get(kind, ""), None)
         return (value if value is not None else ""), O.TEXT
