@@ -5,10 +5,13 @@ Python values (fixed by pgsvc.sql.api): bool -> bool; int2/int4/int8/oid/reg* ->
 float4/float8 -> float; numeric -> Decimal (Decimal('NaN'), and Decimal('Infinity')
 for PG 14+'s numeric infinities); text/varchar/bpchar/name/"char"/unknown -> str;
 bytea -> bytes; date -> datetime.date, or the strings 'infinity'/'-infinity';
-time -> datetime.time; timestamp -> naive datetime; timestamptz -> aware datetime
-(UTC); timestamp infinities -> the strings 'infinity'/'-infinity'; interval ->
-Interval; uuid -> uuid.UUID; json/jsonb -> str (JSON text); arrays -> list (nested
-lists for more dimensions, None for NULL elements).
+time -> datetime.time (the int 86400000000 for 24:00:00); timetz -> datetime.time with
+a fixed-offset tzinfo (dates.TimeTz24 for 24:00:00); timestamp -> naive datetime;
+timestamptz -> aware datetime (UTC); timestamp infinities -> the strings
+'infinity'/'-infinity'; interval -> Interval; uuid -> uuid.UUID; json/jsonb -> str (JSON
+text); box -> str (its canonical text, types.geometry); arrays -> list (nested lists for
+more dimensions, None for NULL elements; float and numeric NaN/Infinity are stored in the
+array's JSON as the strings 'NaN', 'Infinity', '-Infinity').
 
 STORAGE CONVENTIONS (the stored form in SQLite; `sqlite_adapter(oid)` converts; the
 column's declared storage class is `by_oid(oid).storage`):
