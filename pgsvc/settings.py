@@ -94,6 +94,8 @@ _DEFS = [
     Setting("port", 5432, "int", POSTMASTER, minimum=1, maximum=65535),
     Setting("max_connections", 100, "int", POSTMASTER, minimum=1, maximum=10000),
     Setting("superuser_reserved_connections", 3, "int", POSTMASTER, minimum=0, maximum=1000),
+    # the shared lock table of advisory locks holds this many per backend slot (pgsvc.supervisor.lock_table)
+    Setting("max_locks_per_transaction", 64, "int", POSTMASTER, minimum=10, maximum=1048576),
     # PostgreSQL 17's name and meaning (8 kB pages of LISTEN/NOTIFY queue); 32 MB here, not
     # 8 GB: the queue is one shared-memory ring (pgsvc.supervisor.notify_queue)
     Setting("max_notify_queue_pages", 4096, "int", POSTMASTER, minimum=64, maximum=1048576,
@@ -143,6 +145,7 @@ _DEFS = [
     Setting("check_function_bodies", True, "bool", USER),
     Setting("statement_timeout", 0, "int", USER, unit="ms", minimum=0),
     Setting("lock_timeout", 0, "int", USER, unit="ms", minimum=0),
+    Setting("deadlock_timeout", 1000, "int", SUPERUSER, unit="ms", minimum=1, maximum=2147483647),
     Setting("idle_in_transaction_session_timeout", 0, "int", USER, unit="ms", minimum=0),
     Setting("idle_session_timeout", 0, "int", USER, unit="ms", minimum=0),
     Setting("extra_float_digits", 1, "int", USER, minimum=-15, maximum=3),

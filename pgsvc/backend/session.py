@@ -125,6 +125,7 @@ class Session(ExtendedQuery, ResultSending):
             signal_backend=self.signal_backend,
             count_transaction=self.registry.count_transaction,
             notifications=self.notifications,
+            lock_table=self.ctx.state.lock_table,
         )
         try:
             self.engine = Engine(info)

@@ -9,6 +9,7 @@
     DATADIR/postmaster.pid     lock file while a supervisor runs
     DATADIR/pgsvc.shm          the backend registry (shared memory, mmapped)
     DATADIR/pgsvc_notify.shm   the LISTEN/NOTIFY queue (shared memory, mmapped)
+    DATADIR/pgsvc_locks.shm    the lock table of advisory locks (shared memory, mmapped)
     DATADIR/log/               log files written by `pgsvc start -l`
 """
 
@@ -63,6 +64,10 @@ class Layout:
     @property
     def notify_queue(self) -> str:
         return self.path("pgsvc_notify.shm")
+
+    @property
+    def lock_table(self) -> str:
+        return self.path("pgsvc_locks.shm")
 
     @property
     def opts(self) -> str:

@@ -143,13 +143,15 @@ class Postmaster:
         s.listeners.close()
         s.listeners.remove_files()
         s.registry.close()
-        for path in (s.layout.registry, s.layout.notify_queue):
+        for path in (s.layout.registry, s.layout.notify_queue, s.layout.lock_table):
             try:
                 os.unlink(path)
             except FileNotFoundError:
                 pass
         if s.notify_queue is not None:
             s.notify_queue.close()
+        if s.lock_table is not None:
+            s.lock_table.close()
         s.lock.release()
 
     # ------------------------------------------------------------ signals

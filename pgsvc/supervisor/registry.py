@@ -32,6 +32,7 @@ _QUERY_OFFSET = _SLOT_FIXED.size
 # The per-query writes touch only these runs of the slot (offsets within _SLOT_FIXED),
 # so that a statement costs two small pack_into calls instead of re-packing the row.
 _SEQ = struct.Struct("!I")
+_PID = struct.Struct("!i")  # right after the sequence counter
 _ACTIVITY = struct.Struct("!Bdddd")  # state, backend_start, xact_start, query_start, state_change
 _ACTIVITY_OFFSET = 13
 _COUNTERS = struct.Struct("!qq")  # commits, rollbacks
@@ -234,6 +235,13 @@ class Registry:
                             f[5], f[6], f[7], f[8], _text(f[15]), f[9], _text(f[12]), _text(f[13]),
                             _text(f[14]), query, f[10], f[11])
         return None
+
+    def pid_of(self, index: int) -> int:
+        """The pid in a slot (0 when free): one aligned word, no retry needed. A lock-table
+        row is held while its slot still holds its holder's pid (pgsvc.supervisor.lock_table)."""
+        if not 0 <= index < self.nslots:
+            return 0
+        return _PID.unpack_from(self.mem, self._offset(index) + 4)[0]
 
     def slots(self) -> list[SlotInfo]:
         return [s for i in range(self.nslots) if (s := self.read_slot(i)) is not None]

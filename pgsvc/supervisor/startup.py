@@ -5,6 +5,7 @@
     2. check the data directory                     -> cluster.checks
     3. take the lock file; create the registry      -> cluster.lockfile, supervisor.registry
        and the LISTEN/NOTIFY queue                  -> supervisor.notify_queue
+       and the lock table of advisory locks         -> supervisor.lock_table
     4. bind the sockets (or adopt systemd's)        -> supervisor.listen
     5. report readiness; only then accept and fork  -> supervisor.postmaster
 
@@ -28,6 +29,7 @@ from pgsvc.settings import Settings
 from pgsvc.supervisor import listen
 from pgsvc.supervisor.logs import setup_logging
 from pgsvc.supervisor.notify import Notifier
+from pgsvc.supervisor.lock_table import LockTable
 from pgsvc.supervisor.notify_queue import NotifyQueue
 from pgsvc.supervisor.registry import Registry
 
@@ -57,6 +59,7 @@ class ServerState:
     start_time: float
     options: ServerOptions
     notify_queue: NotifyQueue | None = None  # LISTEN/NOTIFY's shared ring (None only in tests)
+    lock_table: LockTable | None = None  # advisory locks (None only in tests)
 
 
 def start_server(opts: ServerOptions) -> ServerState:
@@ -74,11 +77,13 @@ def start_server(opts: ServerOptions) -> ServerState:
     lock = LockFile(layout.lockfile, layout.datadir, "data directory")
     lock.acquire(_lock_fields(layout, settings, start_time))
     listeners = listen.Listeners()
-    registry = queue = None
+    registry = queue = locks = None
     try:
         registry = Registry.create(layout.registry, settings["max_connections"] + EXTRA_SLOTS)
         # Shared memory exists before the first fork: every backend inherits the mapping.
         queue = NotifyQueue.create(layout.notify_queue, registry.nslots, settings["max_notify_queue_pages"])
+        locks = LockTable.create(layout.lock_table, registry.nslots,
+                                 settings["max_locks_per_transaction"] * registry.nslots, registry)
         bind_listeners(settings, layout, activated, listeners, start_time)
         keep_temp_files_inside(layout)
     except BaseException:
@@ -92,10 +97,13 @@ def start_server(opts: ServerOptions) -> ServerState:
         if queue is not None:
             queue.close()
             _unlink_quietly(layout.notify_queue)
+        if locks is not None:
+            locks.close()
+            _unlink_quietly(layout.lock_table)
         lock.release()
         raise
     return ServerState(layout, account, settings, hba, notifier, lock, registry, listeners,
-                       start_time, opts, queue)
+                       start_time, opts, queue, locks)
 
 
 def _unlink_quietly(path: str) -> None:

@@ -1,7 +1,8 @@
 """Transaction control: BEGIN / START TRANSACTION, COMMIT, ROLLBACK [AND CHAIN],
 SAVEPOINT, RELEASE, ROLLBACK TO, and SET TRANSACTION's characteristics. A block's SETs are
 snapshotted at BEGIN and at each savepoint, and undone when that part rolls back (SET
-LOCAL at the block's end); the shared catalog's savepoints follow (pgsvc.sql.catalog.shared).
+LOCAL at the block's end); the shared catalog's savepoints follow (pgsvc.sql.catalog.shared),
+and so do transaction-level advisory locks (pgsvc.sql.pg_functions.advisory).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.api import EngineContext
 from pgsvc.sql.catalog import shared as shared_catalog
+from pgsvc.sql.pg_functions import advisory
 from pgsvc.sql.statement import Result, Statement, utility_statement
 
 T = enums.TransactionStmtKind
@@ -210,6 +212,7 @@ def _release(engine, stmt, params) -> Result:
     engine.txn.read_only = engine.txn.sp_read_only[i]  # a subtransaction's SET TRANSACTION ends with it
     shared_catalog.released(engine, i)  # roles/databases changed under the savepoint
     engine.async_notify.released(i)  # LISTEN/NOTIFY under it now belong to the level above
+    advisory.released(engine, i)  # so do the transaction-level advisory locks taken under it
     del sps[i:]
     del engine.txn.sp_read_only[i:]
     del engine.txn.sp_settings[i:]
@@ -227,6 +230,7 @@ def _rollback_to(engine, stmt, params) -> Result:
     engine.txn.read_only = engine.txn.sp_read_only[i]
     shared_catalog.rolled_back_to(engine, i)  # roles changed after the savepoint
     engine.async_notify.rolled_back_to(i)  # NOTIFYs and LISTENs made after it are gone
+    advisory.rolled_back_to(engine, i)  # and the transaction-level advisory locks taken after it
     _restore_settings(engine, engine.txn.sp_settings[i])
     del sps[i + 1:]
     del engine.txn.sp_read_only[i + 1:]

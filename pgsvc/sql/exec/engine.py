@@ -54,6 +54,7 @@ from pgsvc.sql.functions import engine_udfs as udfs
 from pgsvc.sql.api import SessionInfo
 from pgsvc.sql.functions import FunctionContext, register_all
 from pgsvc.sql import pg_functions
+from pgsvc.sql.pg_functions import advisory
 from pgsvc.sql.functions.context import raise_sql
 from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens, truncation_notices
 from pgsvc.sql.exec.runner import Runner
@@ -104,6 +105,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml):
         self.sql_prepared: dict[str, Statement] = {}  # PREPARE name AS ...
         self.cursors: dict = {}  # DECLARE name CURSOR ...
         self.async_notify = AsyncNotify(self)  # the transaction's LISTEN/UNLISTEN/NOTIFY
+        self.advisory = None  # this backend's advisory locks, from the first one (pg_functions.advisory)
         self.planner_settings: dict[str, str] = {}  # SET enable_seqscan = off, ...
         self.planner_defaults: dict[str, str] = {}  # the same from ALTER ROLE/DATABASE ... SET (RESET's values)
         self._detail_hint = None
@@ -415,7 +417,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml):
         before Sync it needs no implicit transaction of its own and runs as a
         one-statement simple query does (an autocommit read, no BEGIN/COMMIT)."""
         return stmt.command == "SELECT" and not stmt.writes and stmt.handler is None \
-            and stmt.sqlite_sql is not None
+            and stmt.sqlite_sql is not None and "xact_scoped" not in stmt.extra
 
     def end_implicit(self, success: bool) -> None:
         if self.txn.block or not self.txn.implicit:
@@ -496,6 +498,8 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml):
             self.txn.sp_read_only.clear()
             self.txn.sp_settings.clear()
             self.lock.release()
+            if self.advisory is not None:  # transaction-level advisory locks end here
+                self.advisory.end_of_transaction()
         shared_catalog.end_of_transaction(self, True)
         self.session.count_transaction(True)
         self.sequences.advanced.clear()
@@ -523,6 +527,8 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml):
             self.txn.sp_read_only.clear()
             self.txn.sp_settings.clear()
             self.lock.release()
+            if self.advisory is not None:
+                self.advisory.end_of_transaction()
             shared_catalog.end_of_transaction(self, False)
             usertypes.end_of_transaction()
             self.session.count_transaction(False)
@@ -545,6 +551,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml):
         return run_copy_in(self, stmt, rows)
 
     def close(self) -> None:
+        advisory.close(self)  # first: other backends wait for these, whatever fails below
         try:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")

@@ -63,6 +63,8 @@ class Runner:
             # only the functions it calls may write (exec.routines): the statement runs as a
             # writer, and what the functions run checks a read-only transaction itself
             stmt.extra["fn_writes"] = True
+        if tr.xact_scoped:
+            stmt.extra["xact_scoped"] = True  # never an autocommit read: its transaction ends it
         if tr.privs_needed:
             stmt.extra["privs"] = tuple(tr.privs_needed) + tuple(stmt.extra.get("privs", ()))
         stmt.cacheable = tr.cacheable
@@ -173,7 +175,7 @@ class Runner:
 
     def run_sql(self, stmt: Statement, values: list) -> Result:
         autocommit = not self.txn.open and not self.txn.block and not self.txn.implicit
-        if autocommit and not stmt.writes and stmt.command == "SELECT":
+        if autocommit and not stmt.writes and stmt.command == "SELECT" and "xact_scoped" not in stmt.extra:
             return self.run_read(stmt, values)
         if stmt.writes:
             self.acquire_writer()

@@ -61,3 +61,8 @@ def _engine_functions() -> dict[str, list[FuncSig]]:
 
 
 ENGINE_FUNCTIONS = _engine_functions()
+
+# Functions whose effect lasts until the end of the transaction (pg_advisory_xact_lock and
+# its kin, added by pgsvc.sql.pg_functions.advisory): a statement calling one is never run
+# as an autocommit read, whose end no commit marks, but inside a transaction of its own.
+TRANSACTION_SCOPED: set[str] = set()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pgsvc.sql.catalog import regtypes
 from pgsvc.sql.catalog.system import opclass
-from pgsvc.sql.pg_functions import (catalog_funcs, describe, information_schema, notify_funcs, privileges,
+from pgsvc.sql.pg_functions import (advisory, catalog_funcs, describe, information_schema, notify_funcs, privileges,
                                    triggerdef, type_funcs)
 
 
@@ -29,3 +29,4 @@ def register(conn, engine) -> None:
     privileges.register(conn, engine)  # has_*_privilege, ACL texts, current_user
     notify_funcs.register(conn, engine)  # pg_notify, pg_listening_channels, pg_notification_queue_usage
     triggerdef.register(conn, engine)  # pg_get_triggerdef, pg_trigger's tgargs
+    advisory.register(conn, engine)  # pg_advisory_lock and its family, pg_blocking_pids

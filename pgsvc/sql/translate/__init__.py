@@ -55,6 +55,7 @@ class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, 
         self.writes = False
         self.writes_temp = False
         self.volatile = False
+        self.xact_scoped = False  # calls a function whose effect ends with the transaction (session_sigs)
         self.cacheable = True
         self.agg_forbidden: str | None = None
         self.in_window_ok = True

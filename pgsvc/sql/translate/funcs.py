@@ -17,7 +17,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.functions.engine_udfs import ORDERED_TARGETS, python_aggregates
-from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
+from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS, TRANSACTION_SCOPED
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.functions.window_aggs import window_call
 from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause, location
@@ -165,6 +165,8 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                            position=pos)
         if name == "pg_sleep":
             emit = "pgsvce_sleep({0})"  # maps the cancel reason (user request / statement timeout)
+        elif name in TRANSACTION_SCOPED:
+            self.xact_scoped = True
         return Ex(emit.format(*sql_args), ret, name=name, has_agg=any(c.has_agg for c in coerced))
 
     def aggregate_call(self, node: ast.FuncCall, sig: FuncSig, emit: str, sql_args, ret, name, pos,

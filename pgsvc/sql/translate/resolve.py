@@ -251,7 +251,7 @@ def _expand_variadic(c: F.FuncSig, n: int) -> list[int] | None:
 
 
 def _polymorphic_match(sig: list[int], args: list[int]) -> bool:
-    return all(s in O.ANY_OIDS or can_coerce_implicit(a, s) for a, s in zip(sig, args))
+    return all(s in O.ANY_OIDS or can_coerce_implicit(a, s) for s, a in zip(sig, args))
 
 
 def common_type(oids: list[int], context: str = "CASE", position: int | None = None) -> int:

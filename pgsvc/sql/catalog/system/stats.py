@@ -18,7 +18,8 @@ What is real and what is not:
   * pg_stat_*_tables: n_live_tup is an exact count(*) of the table when read; scan,
     tuple and vacuum counters are 0 (not tracked).
   * pg_locks: the backend's own virtual-transaction lock (as every PostgreSQL backend
-    holds) and the lock of reading pg_locks itself; SQLite's file locks (one writer per
+    holds) and the lock of reading pg_locks itself; every backend's advisory locks, held
+    and awaited (pgsvc.supervisor.lock_table); SQLite's file locks (one writer per
     database, pgsvc.sql.exec.txn) are not relation locks and are not listed.
 """
 
@@ -39,6 +40,7 @@ from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.catalog.system import pg15
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.dates import POSTGRES_EPOCH_UNIX
+from pgsvc.supervisor.lock_table import GRANTED, MODE_NAMES, WAITING
 from pgsvc.supervisor.registry import KIND_BACKEND
 
 B, N, T, I4, I8, OID, TZ, F8 = O.BOOL, O.NAME, O.TEXT, O.INT4, O.INT8, O.OID, O.TIMESTAMPTZ, O.FLOAT8
@@ -348,14 +350,34 @@ def statio_rows(engine) -> list[tuple]:
 
 def lock_rows(engine) -> list[tuple]:
     """The backend's own locks as PostgreSQL shows them to a query on pg_locks: its
-    virtual-transaction lock and the AccessShareLock of reading pg_locks itself."""
+    virtual-transaction lock and the AccessShareLock of reading pg_locks itself; and every
+    backend's advisory locks, held and awaited (the cluster's lock table)."""
     vxid = _virtual_xid(engine)
     pid = engine.session.backend_pid
     db = shared(engine).cat.find_database(engine.session.database)
     return [("relation", db.oid if db else None, REL_OIDS["pg_locks"], None, None, None, None, None, None, None,
              vxid, pid, "AccessShareLock", 1, 1, None),
             ("virtualxid", None, None, None, None, vxid, None, None, None, None, vxid, pid, "ExclusiveLock", 1, 1,
-             None)]
+             None)] + _advisory_rows(engine, vxid)
+
+
+def _advisory_rows(engine, my_vxid: str) -> list[tuple]:
+    """locktype 'advisory': database, classid/objid/objsubid (the key as PostgreSQL encodes
+    it), the holder's virtual transaction and pid, the mode, granted or awaited since when."""
+    table = engine.session.lock_table
+    if table is None:
+        table = engine.advisory.table if engine.advisory is not None else None
+    rows = table.rows() if table is not None else []
+    if not rows:
+        return []
+    vxids = {s.index: f"{s.index + 1}/{s.xact_commit + s.xact_rollback + 1}" for s in engine.session.activity()}
+    out = []
+    for r in sorted(rows, key=lambda r: (r.tag, r.pid, r.mode, r.state)):
+        db, k1, k2, sub = r.tag
+        vxid = my_vxid if r.pid == engine.session.backend_pid else vxids.get(r.slot, f"{r.slot + 1}/1")
+        out.append(("advisory", db, None, None, None, None, None, k1, k2, sub, vxid, r.pid, MODE_NAMES[r.mode],
+                    int(r.state == GRANTED), 0, _tstz(r.since) if r.state == WAITING else None))
+    return out
 
 
 def _virtual_xid(engine) -> str:
