@@ -123,9 +123,11 @@ class Notifications:
         """The notifications committed since this backend last looked, for its database
         and channels, in commit order: (sender pid, channel, payload). Reads in batches;
         the lock is not held while the caller sends."""
-        if not self.registered:
-            return
         queue = self.queue
+        # Without the lock first: a signal after our own read (or one meant for an entry
+        # already read) finds nothing new. The head a writer moves before it signals.
+        if not self.registered or not queue.behind():
+            return
         more = True
         while more:
             with queue.locked():

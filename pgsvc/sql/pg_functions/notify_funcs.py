@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from pgsvc.sql.functions.context import reporting_sql_errors
-from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
+from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS, TRANSACTION_SCOPED
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.types import oids as O
 
@@ -32,6 +32,10 @@ def _install_signatures() -> None:
     # pg_notify is not strict: a NULL channel is its own error, a NULL payload means ''
     ENGINE_FUNCTIONS.setdefault("pg_notify", []).append(
         FuncSig("pg_notify", (O.TEXT, O.TEXT), O.VOID, "pgsvce_notify({0}, {1})", "scalar", 0, False, "v"))
+    # its notification is sent when the transaction commits: a SELECT pg_notify(...) outside
+    # a block runs in a transaction of its own (never as an autocommit read, whose end no
+    # commit marks: an Execute row-limited and left at Sync would have kept it pending)
+    TRANSACTION_SCOPED.add("pg_notify")
     ENGINE_FUNCTIONS.setdefault("pg_notification_queue_usage", []).append(
         FuncSig("pg_notification_queue_usage", (), O.FLOAT8, "pgsvce_notification_queue_usage()",
                 "scalar", 0, True, "v"))
