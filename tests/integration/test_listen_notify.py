@@ -337,6 +337,54 @@ select pg_notify('a', repeat('x', 8000));
                 'truncated to "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"' in outputs[1]
 
 
+def test_notify_from_functions_triggers_and_procedures(ours, pg15):
+    """pg_notify() run by a function body, a trigger, a DO block and a procedure that
+    commits and rolls back: sent when (and only if) the enclosing transaction commits; an
+    exception block's own notifications go with its subtransaction."""
+    psql = require_tool("psql")
+    script = """
+listen fn;
+create function nf(p text) returns void language plpgsql as $$
+begin
+  perform pg_notify('fn', p);
+  begin
+    perform pg_notify('fn', p || ' in a failed block');
+    raise exception 'boom';
+  exception when others then
+    perform pg_notify('fn', p || ' from the handler');
+  end;
+end $$;
+select nf('autocommit');
+begin; select nf('rolled back'); rollback;
+begin; select nf('committed'); commit;
+create function sqlnf(p text) returns void language sql as $$ select pg_notify('fn', p) $$;
+select sqlnf('sql function');
+create table notify_trg (a int);
+create function trg() returns trigger language plpgsql as $$
+begin perform pg_notify('fn', 'trigger ' || new.a); return new; end $$;
+create trigger t1 after insert on notify_trg for each row execute function trg();
+insert into notify_trg values (1), (2);
+begin; insert into notify_trg values (3); rollback;
+insert into notify_trg values (4), (1/0);
+do $$ begin perform pg_notify('fn', 'from DO'); end $$;
+create procedure pr() language plpgsql as $$
+begin perform pg_notify('fn', 'proc 1'); commit; perform pg_notify('fn', 'proc 2'); rollback;
+perform pg_notify('fn', 'proc 3'); end $$;
+call pr();
+drop table notify_trg; drop function trg(); drop function nf(text); drop function sqlnf(text);
+drop procedure pr();
+"""
+    outputs = []
+    for srv, user in ((ours, ours.superuser), (pg15, "postgres")):
+        proc = subprocess.run([psql, "-X", "-h", "127.0.0.1", "-p", str(srv.port), "-U", user, "-d", "postgres",
+                               "-f", "-"], input=script, capture_output=True, text=True, timeout=60)
+        outputs.append(re.sub(r"PID \d+", "PID n", proc.stdout + proc.stderr))
+    assert outputs[0] == outputs[1]
+    got = re.findall(r'payload "([^"]*)"', outputs[1])
+    assert got == ["autocommit", "autocommit from the handler", "committed", "committed from the handler",
+                   "sql function", "trigger 1", "trigger 2", "from DO", "proc 1", "proc 3"]
+
+
 def test_function_rows_in_the_catalog(both, ours, pg15):
     """pg_proc rows (PostgreSQL 15's) and psql's \\df for the three functions."""
     def scenario(dsn):

@@ -218,6 +218,31 @@ def test_duplicates_fold_and_savepoints_undo():
     assert not an.pending
 
 
+def test_marks_for_the_sql_layers_own_savepoints():
+    an, engine, queue = pending_engine()
+    an.notify("c", "before")
+    mark = an.mark()
+    an.notify("c", "inside")
+    an.notify("c", "before")  # a duplicate: the one before the mark stays
+    an.listen("x")
+    an.rollback_to_mark(mark)
+    an.notify("c", "inside")  # no longer a duplicate
+    an.commit(lambda: None, lambda: None)
+    assert queue.commits == [(None, [("c", "before"), ("c", "inside")])]
+
+
+def test_a_statement_inside_a_function_does_not_commit():
+    an, engine, queue = pending_engine()
+    engine.txn.block = False
+    engine.call_depth = 1  # NOTIFY run by a function body or trigger of an autocommit statement
+    an.notify("c", "x")
+    an.commit_if_autocommit()
+    assert an.pending and queue.commits == []
+    engine.call_depth = 0
+    an.commit_if_autocommit()
+    assert not an.pending and queue.commits == [(None, [("c", "x")])]
+
+
 def test_listen_list_follows_the_actions_in_order():
     an, engine, queue = pending_engine()
     for kind, ch in (("listen", "b"), ("listen", "a"), ("listen", "b"), ("listen", "c"), ("unlisten", "a")):

@@ -14,7 +14,9 @@ during a statement (a function or trigger body): it only records.
 
 Savepoints: each action carries the savepoint depth it was made at
 (len(engine.txn.savepoints)); rolled_back_to(i) drops those deeper than i, released(i)
-moves them up to depth i (pgsvc.sql.commands.transactions calls both).
+moves them up to depth i (pgsvc.sql.commands.transactions calls both). A savepoint of the
+SQL layer's own (a PL/pgSQL exception block) takes a mark() and, when it rolls back,
+rollback_to_mark(): what was recorded since is gone.
 """
 
 from __future__ import annotations
@@ -100,6 +102,18 @@ class AsyncNotify:
             self._notifies = [(min(d, index), c, p) for d, c, p in self._notifies]
             self._actions = [(min(d, index), k, c) for d, k, c in self._actions]
 
+    def mark(self) -> tuple[int, int]:
+        """Where the transaction's actions stand, for a savepoint the SQL layer makes by
+        itself (a PL/pgSQL exception block): rollback_to_mark() undoes what came after."""
+        return len(self._notifies), len(self._actions)
+
+    def rollback_to_mark(self, mark: tuple[int, int]) -> None:
+        if self.pending:
+            del self._notifies[mark[0]:]
+            del self._actions[mark[1]:]
+            self._seen = {(c, p) for _, c, p in self._notifies}
+            self.pending = bool(self._notifies or self._actions)
+
     # ------------------------------------------------------------ transaction end
     def discard(self) -> None:
         """Rollback (AtAbort_Notify): nothing of this transaction happens."""
@@ -131,7 +145,8 @@ class AsyncNotify:
         """A statement outside any transaction block is its own transaction: it commits
         when it ends (LISTEN, NOTIFY and SELECT pg_notify(...) outside BEGIN ... COMMIT)."""
         e = self.engine
-        if self.pending and not e.txn.block and not e.txn.implicit:
+        # inside a function or trigger the statement that called it commits, not this one
+        if self.pending and not e.txn.block and not e.txn.implicit and not getattr(e, "call_depth", 0):
             if e.txn.open:
                 e.sqlite_commit()
             else:
