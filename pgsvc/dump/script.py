@@ -4,7 +4,7 @@
   [DROP ...]                           with --clean
   CREATE SCHEMA, CREATE SEQUENCE, CREATE TABLE (+ validated CHECKs), OWNED BY, views
   data (COPY ... FROM stdin; ... \\.), sequence values (setval)
-  PRIMARY KEY / UNIQUE / EXCLUDE / NOT VALID CHECK, indexes, FOREIGN KEYs
+  PRIMARY KEY / UNIQUE / EXCLUDE / NOT VALID CHECK, indexes, FOREIGN KEYs, triggers
   ownership, comments and GRANTs beside their objects
 
 Constraints and indexes come after the data, as in pg_dump: loading is faster without
@@ -29,6 +29,7 @@ from pgsvc.dump.order import dependency_order
 from pgsvc.dump.quoting import parse_copy_row, quote_literal
 from pgsvc.dump.roles import database_config_statements
 from pgsvc.dump.routines import PG_PROC, Routine, create_routine, drop_routine, owner_to, read_routines
+from pgsvc.dump.triggers import PG_TRIGGER, read_triggers, trigger_statements
 from pgsvc.sql.quoting import quote_ident
 
 # pg_dump's preamble, less xmloption and default_table_access_method (pgsvc has neither,
@@ -195,6 +196,7 @@ class DatabaseWriter:
             self.write_data()
         if not self.opts.data_only:
             self.write_constraints_and_indexes()
+            self.write_triggers()
 
     def write_drops(self) -> None:
         if_exists = "IF EXISTS " if self.opts.if_exists else ""
@@ -361,6 +363,17 @@ class DatabaseWriter:
         self.out.write("\n\n")
 
     # ------------------------------------------------------------ after the data
+
+    def write_triggers(self) -> None:
+        """Triggers of the dumped tables and views, last (pg_dump's post-data section)."""
+        dumped = {r.oid: r for r in self.selected}
+        for t in read_triggers(self.conn):
+            rel = dumped.get(t.relid)
+            if rel is None:
+                continue
+            stmts = trigger_statements(t, ddl.rel_name(rel))
+            stmts += self.comment_statements(PG_TRIGGER, t.oid, f"TRIGGER {quote_ident(t.name)} ON {ddl.rel_name(rel)}")
+            self.out.entry(f"{rel.name} {t.name}", "TRIGGER", rel.schema, rel.owner, stmts)
 
     def write_constraints_and_indexes(self) -> None:
         tables = self.of_kind("r")

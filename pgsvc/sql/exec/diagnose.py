@@ -125,9 +125,12 @@ def foreign_key_error(engine, stmt, values, rel):
             match = " AND ".join(f"x.{quote_sqlite_ident(cc)} = OLD.{quote_sqlite_ident(pc)}" for cc, pc in zip(ccols, pcols))
             row = "json_array(" + ", ".join(f"OLD.{quote_sqlite_ident(c)}" for c in pcols) + ")"
             cond = f"EXISTS (SELECT 1 FROM main.{t} AS x WHERE {match})"
-            trig = [f"BEFORE DELETE ON main.{p} WHEN {cond} BEGIN SELECT pgsvce_diag({row}); END",
-                    f"BEFORE UPDATE ON main.{p} WHEN {cond} BEGIN SELECT pgsvce_diag({row}); END"]
-            if con.on_delete in ("a", "r"):
+            # the referencing rows block what the key's NO ACTION / RESTRICT actions cover
+            # (ON DELETE SET NULL with ON UPDATE NO ACTION: an update of the key fails)
+            trig = [f"BEFORE {event} ON main.{p} WHEN {cond} BEGIN SELECT pgsvce_diag({row}); END"
+                    for event, action in (("DELETE", con.on_delete), ("UPDATE", con.on_update))
+                    if action in ("a", "r")]
+            if trig:
                 got = _probe(engine, stmt, values, trig)
                 if got is not None:
                     vals = _fmt_values(engine, parent, con.fkeys, got)

@@ -30,6 +30,7 @@ triggers fire for a cascade.
 from __future__ import annotations
 
 import hashlib
+import sys
 from contextlib import contextmanager
 import json
 import re
@@ -48,19 +49,24 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.typmod import apply_typmod
 
 EVENTS = {"I": "INSERT", "U": "UPDATE", "D": "DELETE"}
+# PostgreSQL's check_stack_depth before a trigger function runs: a trigger that fires itself
+# through its own statements stops with 54001 while the interpreter still has room to report
+# it (any deeper, a RecursionError could surface in whatever built-in function runs next)
+STACK_MARGIN = 150
 _PARAM_RE = re.compile(r"\?(\d+)")
 
 
 class Level:
     """One statement's query level: the row changes captured while it runs."""
 
-    __slots__ = ("relid", "event", "cols", "rows", "writing")
+    __slots__ = ("relid", "event", "cols", "rows", "cascaded", "writing")
 
     def __init__(self, relid: int, event: str, cols) -> None:
         self.relid = relid
         self.event = event  # 'INSERT' / 'UPDATE' / 'DELETE' (of the statement's target)
         self.cols = set(cols or ())  # attnums the statement assigns (UPDATE OF; DO UPDATE's SET)
         self.rows: list[tuple] = []  # (relid, op 'I'/'U'/'D', old, new) stored forms, in change order
+        self.cascaded: list[tuple] = []  # the same for the other relations' rows (foreign-key actions)
         self.writing = None  # (relid, rowid): the row the row-by-row path writes (its BEFORE ran)
 
     def modified(self, relid: int, op: str, old, new) -> set:
@@ -69,6 +75,14 @@ class Level:
         if relid == self.relid and op == "U":
             return self.cols
         return {i + 1 for i, (a, b) in enumerate(zip(old or (), new or ())) if a != b}
+
+
+def check_stack_depth() -> None:
+    frame, depth, limit = sys._getframe(), 0, sys.getrecursionlimit()
+    while frame is not None and depth < limit:
+        frame, depth = frame.f_back, depth + 1
+    if limit - depth < STACK_MARGIN:
+        raise stack_depth_error()
 
 
 def param_count(sql: str) -> int:
@@ -80,6 +94,7 @@ class TriggerRuntime:
 
     def init_triggers(self, conn) -> None:
         self.tg_levels: list[Level] = []
+        self.tg_depth = 0  # pg_trigger_depth(): trigger functions running, nested
         self.tg_suppress = 0  # > 0: row changes are not captured (TRUNCATE, a diagnostic probe)
         self.tg_pending: dict[tuple, tuple] = {}  # (relid, rowid) -> NEW a cascade's BEFORE trigger made
         self.tg_specs: dict[str, dict] = {}
@@ -112,9 +127,12 @@ class TriggerRuntime:
                 old, new = None, vals
             else:
                 old, new = vals, None
-            self.tg_levels[-1].rows.append((relid, op, old, new))
+            lv = self.tg_levels[-1]
+            (lv.rows if relid == lv.relid else lv.cascaded).append((relid, op, old, new))
         except SqlError as err:
             raise_sql(self.fctx, err)
+        except RecursionError:
+            raise_sql(self.fctx, stack_depth_error())
         return None
 
     def udf_before(self, relid, op, rowid, n, *vals):
@@ -133,6 +151,8 @@ class TriggerRuntime:
             out = self.before_row(rel, EVENTS[op], old, new, lv.modified(relid, op, old, new))
         except SqlError as err:
             raise_sql(self.fctx, err)
+        except RecursionError:
+            raise_sql(self.fctx, stack_depth_error())
         if out is None:
             return 0
         if op == "U" and tuple(out) != tuple(new):
@@ -198,6 +218,14 @@ class TriggerRuntime:
             self.call_trigger(t, rel, event, None, None, lv)
 
     def fire_after_rows(self, lv: Level) -> None:
+        """AFTER ROW triggers of the level's changes: the statement's own, then those of
+        foreign-key actions, table by table outward (PostgreSQL's RI triggers queue their
+        queries' events after the statement's: RI_ConstraintTrigger_* fire first by name,
+        without firing the events their queries made)."""
+        if lv.cascaded:
+            depth = self.cascade_depths(lv.relid)
+            lv.rows += sorted(lv.cascaded, key=lambda r: depth.get(r[0], (99, 0)))
+            lv.cascaded = []
         i = 0
         while i < len(lv.rows):
             relid, op, old, new = lv.rows[i]
@@ -216,6 +244,20 @@ class TriggerRuntime:
                 if t.qual and not self.when_true(t, rel, old, new):
                     continue
                 self.call_trigger(t, rel, event, old, new, lv)
+
+    def cascade_depths(self, relid: int) -> dict[int, tuple]:
+        """Relations reached by foreign-key actions from relid -> (how many keys away, the
+        key's OID: PostgreSQL's RI triggers of one table fire in the keys' creation order)."""
+        depth: dict[int, tuple] = {relid: (0, 0)}
+        todo = [relid]
+        while todo:
+            oid = todo.pop(0)
+            for rel in self.catalog.by_oid.values():
+                key = min((c.oid for c in rel.constraints if c.contype == "f" and c.frelid == oid), default=None)
+                if rel.oid not in depth and key is not None:
+                    depth[rel.oid] = (depth[oid][0] + 1, key)
+                    todo.append(rel.oid)
+        return depth
 
     def before_row(self, rel, event: str, old, new, cols) -> tuple | None:
         """BEFORE ROW triggers of one row (stored forms); the row to write, or None to skip it
@@ -251,6 +293,7 @@ class TriggerRuntime:
         routine = self.catalog.routines.get(t.funcoid)
         if routine is None:
             raise SqlError("XX000", f"cache lookup failed for function {t.funcoid}")
+        check_stack_depth()
         attrs = tuple(rel.attrs)
         td = TG.TriggerData(t, event, rel.oid, rel.name, rel.schema, attrs,
                             TG.python_row(attrs, old) if old is not None else None,
@@ -260,9 +303,11 @@ class TriggerRuntime:
             with_tables = self.transition(t, rel, event, lv)
         else:
             with_tables = None
+        self.tg_depth += 1
         try:
             out = self.call_routine(routine, (), O.TRIGGER, [], (), trigger=td)
         finally:
+            self.tg_depth -= 1
             if with_tables is not None:
                 self.end_transition(with_tables)
         if out is None or t.timing == "AFTER" or not t.row:
@@ -302,8 +347,11 @@ class TriggerRuntime:
         for name, which in ((t.oldtable, 2), (t.newtable, 3)):
             if name is None:
                 continue
-            rows = [r[which] for r in lv.rows if r[0] == rel.oid and r[1] == op and r[which] is not None]
-            table = f"pgsvc$tt_{t.oid}_{which}_{sig}"
+            rows = [r[which] for r in lv.rows + lv.cascaded if r[0] == rel.oid and r[1] == op and r[which] is not None]
+            # one table per relation, name and row shape: every trigger of rel naming its
+            # transition table so (one function for INSERT/UPDATE/DELETE) reads the same one,
+            # whatever the caller cached of a translation that names it
+            table = f"pgsvc$tt_{rel.oid}_{hashlib.sha1(name.encode()).hexdigest()[:8]}_{sig}"
             q = quote_sqlite_ident(table)
             cols = ", ".join(quote_sqlite_ident(a.name) for a in rel.attrs)
             self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {q} ({cols})")

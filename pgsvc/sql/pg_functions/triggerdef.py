@@ -1,4 +1,4 @@
-"""pg_get_triggerdef(oid [, pretty]) as ruleutils.c's pg_get_triggerdef_worker prints it
+"""pg_trigger_depth(), pg_get_triggerdef(oid [, pretty]) as ruleutils.c's pg_get_triggerdef_worker prints it
 (what psql's \\d shows under "Triggers:" and pg_dump writes), and the UDFs behind
 pg_trigger's columns (catalog.system.describe_defs): tgargs as PostgreSQL's bytea (each
 argument followed by a zero byte) and tgqual.
@@ -88,6 +88,8 @@ def tgargs(args_json) -> bytes:
 
 
 def _install_signatures() -> None:
+    ENGINE_FUNCTIONS["pg_trigger_depth"] = [FuncSig("pg_trigger_depth", (), O.INT4, "pgsvce_trigger_depth()",
+                                                    "scalar", 0, False, "v")]
     for args, emit in (((O.OID,), "pgsvce_triggerdef({0}, 0)"), ((O.OID, O.BOOL), "pgsvce_triggerdef({0}, {1})")):
         sigs = ENGINE_FUNCTIONS.setdefault("pg_get_triggerdef", [])
         sigs[:] = [s for s in sigs if s.arg_oids != args]
@@ -100,6 +102,7 @@ _install_signatures()
 def register(conn, engine) -> None:
     conn.create_function("pgsvce_triggerdef", 2, reporting_sql_errors(engine.fctx, lambda o, p: triggerdef(engine, o, p)))
     conn.create_function("pgsvce_tgargs", 1, tgargs, deterministic=True)
+    conn.create_function("pgsvce_trigger_depth", 0, lambda: engine.tg_depth)  # exec.triggers
 
 
 __all__ = ["register", "triggerdef", "tgargs"]
