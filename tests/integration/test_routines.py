@@ -289,6 +289,24 @@ CASES = {
         drop function sq(int);
         drop function sq(int) cascade;
         \d t2
+        create table t3(a int);
+        create view v3 as select * from t3;
+        create function fv() returns bigint return (select count(*) from v3);
+        create function g1() returns int language sql as 'select 1';
+        create function g2(x int default g1()) returns int language sql as 'select x';
+        create sequence sq1;
+        create function g3(x bigint default nextval('sq1')) returns bigint language sql as 'select x';
+        create function g4() returns bigint language sql return nextval('sq1');
+        drop table t3;
+        drop table t3 cascade;
+        drop function g1();
+        drop function g1() cascade;
+        drop sequence sq1;
+        drop sequence sq1 cascade;
+        select proname from pg_proc where proname in ('fv', 'g1', 'g2', 'g3', 'g4');
+        create function poly_body(x anyelement) returns anyelement return x;
+        create function vs(a int) returns setof void language sql as $$ select generate_series(1, a) $$;
+        select * from vs(3);
         create schema s2;
         create function s2.f(x int) returns int language sql return x;
         create procedure s2.p() language sql as 'select 1';

@@ -215,7 +215,7 @@ class SqlLanguage:
         if r.kind == "p" and not call.columns:
             return None
         if r.retset:
-            return rows
+            return [] if call.ret_oid == O.VOID else rows  # SETOF void: no rows, as PostgreSQL
         if not self.returns_value(r, call.ret_oid, call.columns):
             return None
         if not rows:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 
 from pglast import ast
+from pglast.stream import RawStream
 
 from pgsvc.sql.catalog import routines as CR
 from pgsvc.sql.catalog.system.relations import DYNAMIC_ROWS
@@ -147,10 +148,14 @@ def sqlbody_text(engine, r: CR.Routine) -> str:
             return "RETURN " + expr_text(engine, an.finalize(an.expr(body.returnval)), False)
         out = ["BEGIN ATOMIC\n"]
         for s in body:
-            if not isinstance(s, ast.SelectStmt):
-                raise ValueError("only SELECT statements are printed")
-            q = analyze_select(analyzer(bool(s.fromClause)), s)
-            out.append(query_text(engine, q, False, 1, names_visible=False) + ";\n")
+            if isinstance(s, ast.ReturnStmt):
+                an = analyzer(False)
+                out.append(" RETURN " + expr_text(engine, an.finalize(an.expr(s.returnval)), False) + ";\n")
+            elif isinstance(s, ast.SelectStmt):
+                q = analyze_select(analyzer(bool(s.fromClause)), s)
+                out.append(query_text(engine, q, False, 1, names_visible=False) + ";\n")
+            else:  # (the deparser prints queries only: other statements as pglast prints them)
+                out.append(" " + RawStream()(s) + ";\n")
         return "".join(out) + "END"
     try:
         return make()

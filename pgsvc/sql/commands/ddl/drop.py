@@ -65,7 +65,8 @@ class DropDdl:
         deps = self.dependents(rel)
         if deps:
             word = KIND_WORD.get(rel.kind, "relation")
-            lines = [d[2] + f" depends on {word} {rel.name}" for d in deps]
+            # (a function found through a view depends on that view: its 4th item names it)
+            lines = [d[2] + f" depends on {d[3] if len(d) > 3 else f'{word} {rel.name}'}" for d in deps]
             if not cascade:
                 raise SqlError("2BP01", f"cannot drop {word} {rel.name} because other objects depend on it",
                                detail="\n".join(lines),
@@ -76,13 +77,13 @@ class DropDdl:
                 self.engine.session.notice(SqlNotice(
                     f"drop cascades to {len(deps)} other objects",
                     detail="\n".join(f"drop cascades to {d[2]}" for d in deps)))
-            for kind, obj, _ in deps:
+            for kind, obj, *_ in deps:
                 if kind == "fk":
                     con, child = obj
                     C.delete_constraint(self.conn, con.oid)
                     self.refresh()
                     self.rebuild(self.cat.by_oid[child.oid])  # its SQLite definition carried the FK
-            for kind, obj, _ in reversed(deps):
+            for kind, obj, *_ in reversed(deps):
                 if kind == "view" and obj.oid in self.cat.by_oid:
                     C.delete_relation(self.conn, obj.oid)
                 elif kind == "child" and obj.oid in self.cat.by_oid:
@@ -115,8 +116,10 @@ class DropDdl:
                     seen.add(v.oid)
                     out.append(("view", v, f"view {v.name}"))
                     todo.append(v)
-        if self.cat.routines:  # BEGIN ATOMIC bodies that read it (commands.ddl.routines)
-            out += self.routines_on_relation(rel)
+        if self.cat.routines:  # BEGIN ATOMIC bodies (and defaults) that read it or its views
+            for on in [rel] + [d[1] for d in out if d[0] == "view"]:
+                found = [d for d in self.routines_on_relation(on) if all(d[1] is not o[1] for o in out)]
+                out += found if on is rel else [(*d, f"view {on.name}") for d in found]
         return out
 
     def view_refs(self, view: C.Relation) -> set[int]:

@@ -231,7 +231,7 @@ def read_options(engine, defs, is_procedure: bool, alter: bool = False) -> Optio
         elif name == "as":
             o.body = [s.sval for s in d.arg]
         elif name == "window":
-            raise SqlError("0A000", "window functions written in SQL are not supported")
+            o.window = bool(d.arg.boolval) if isinstance(d.arg, ast.Boolean) else True
         elif name == "support":
             raise SqlError("0A000", "SUPPORT functions are not supported")
         elif name == "transform":
@@ -330,6 +330,8 @@ def new_routine(engine, node: ast.CreateFunctionStmt, tr, oid: int, schema: str,
         if len(opts.body) != 1:
             raise definition_error(f"only one AS item needed for language \"{lang}\"")
         src, sqlbody = opts.body[0], None
+    if lang == "sql" and node.sql_body is not None and any(t in POLYMORPHIC for t in types):
+        raise SqlError("42P13", "SQL function with unquoted function body cannot have polymorphic arguments")
     if lang == "sql" and rettype == O.TRIGGER:
         raise SqlError("42P13", "SQL functions cannot return type trigger")
     if lang in ("internal", "c"):
@@ -358,6 +360,8 @@ def new_routine(engine, node: ast.CreateFunctionStmt, tr, oid: int, schema: str,
     if opts.leakproof and not _is_superuser(engine):
         raise SqlError("42501", "only superuser can define a leakproof function")
     defaults = [default_nodes[i] for i in ins if default_nodes[i] is not None]
+    if opts.window:  # a window function: PostgreSQL's prokind 'w' (checked against OR REPLACE first)
+        r.kind = "w"
     return r, defaults
 
 

@@ -52,6 +52,8 @@ class RoutineDdl:
             r.oid, r.owner, r.acl = old.oid, old.owner, old.acl
         else:
             r.oid = C.new_oid(self.conn)
+        if r.kind == "w":
+            raise SqlError("0A000", "window functions written in SQL are not supported")
         handler = CR.language_handler(r.lang)
         if old is not None:
             CR.replace_routine(self.conn, r)
@@ -129,7 +131,7 @@ class RoutineDdl:
         self.check_routine_owner(old)
         if old.kind != new.kind:
             raise SqlError("42809", "cannot change routine kind",
-                           detail=f'"{old.name}" is a {kind_word(old)}.')
+                           detail=f'"{old.name}" is a {kind_word(old)}.')  # (a window function: 0A000)
         drop = f"DROP {kind_word(old).upper()} {signature_text(old)}"
         if old.rettype != new.rettype or old.retset != new.retset:
             raise SqlError("42P13", "cannot change return type of existing function",
@@ -229,19 +231,22 @@ class RoutineDdl:
                     self.drop_relation(self.cat.by_oid[obj.oid], True)
                 elif kind == "trigger":
                     self.delete_trigger(obj)
+                elif kind == "function":
+                    CR.delete_routine(self.conn, obj.oid)
         CR.delete_routine(self.conn, r.oid)
 
     # --- dependencies (what pg_depend records for functions) ------------------------------
 
-    def calls_routine(self, text: str | None, r: CR.Routine, expr: bool = True) -> bool:
-        """Does this stored expression (or view query) call r? (Found by name and argument
-        count, where PostgreSQL has the dependency row.)"""
-        if not text or r.name not in text:
-            return False
-        try:
-            node = CR.parse(f"SELECT {text}" if expr else text)
-        except SqlError:
-            return False
+    def calls_routine(self, text: str | None, r: CR.Routine, expr: bool = True, node=None) -> bool:
+        """Does this stored expression (or view query, or parsed body) call r? (Found by
+        name and argument count, where PostgreSQL has the dependency row.)"""
+        if node is None:
+            if not text or r.name not in text:
+                return False
+            try:
+                node = CR.parse(f"SELECT {text}" if expr else text)
+            except SqlError:
+                return False
         path = self.engine.search_path()
         found = []
 
@@ -274,16 +279,32 @@ class RoutineDdl:
                         out.append(("check", (rel, con), f"constraint {con.name} on table {rel.name}"))
             elif rel.kind == "v" and self.calls_routine(rel.viewdef, r, expr=False):
                 out.append(("view", rel, f"view {rel.name}"))
+        for other in sorted(self.cat.routines.values(), key=lambda x: x.oid):
+            if other.oid != r.oid and self.routine_calls(other, r):
+                out.append(("function", other, self.routine_description(other)))
         for t, rel in self.triggers_calling(r):  # pgsvc.sql.commands.ddl.triggers
             out.append(("trigger", t, f"trigger {t.name} on {'view' if rel.kind == 'v' else 'table'} {rel.name}"))
         return out
 
+    def routine_calls(self, other: CR.Routine, r: CR.Routine) -> bool:
+        """Does other's SQL-standard body or an argument default call r?"""
+        if any(self.calls_routine(d, r) for d in other.argdefaults):
+            return True
+        if other.sqlbody is None or r.name not in other.sqlbody:
+            return False
+        try:
+            return self.calls_routine(None, r, node=CR.body_statements(other))
+        except SqlError:
+            return False
+
     def routines_on_relation(self, rel) -> list:
-        """Functions with a SQL-standard body (BEGIN ATOMIC / RETURN) that read rel: they
-        depend on it, as in PostgreSQL (a string body records no dependency)."""
+        """Functions whose SQL-standard body (BEGIN ATOMIC / RETURN) or argument defaults
+        read rel (or name a sequence: nextval('s')): they depend on it, as in PostgreSQL (a
+        string body records no dependency)."""
         out = []
         for r in sorted(self.cat.routines.values(), key=lambda x: x.oid):
-            if r.sqlbody is not None and rel.name in r.sqlbody and rel.oid in self.body_relations(r):
+            texts = (r.sqlbody or "") + " ".join(r.argdefaults)
+            if rel.name in texts and rel.oid in self.body_relations(r):
                 out.append(("function", r, self.routine_description(r)))
         return out
 
@@ -296,6 +317,14 @@ class RoutineDdl:
                 found = self.cat.lookup(n.schemaname, n.relname, path)
                 if found is not None:
                     refs.add(found.oid)
+            elif isinstance(n, ast.FuncCall) and n.funcname[-1].sval in ("nextval", "currval", "setval") \
+                    and n.args:
+                arg = n.args[0].arg if isinstance(n.args[0], ast.TypeCast) else n.args[0]
+                if isinstance(arg, ast.A_Const) and isinstance(arg.val, ast.String):
+                    parts = arg.val.sval.split(".")
+                    found = self.cat.lookup(parts[0] if len(parts) == 2 else None, parts[-1], path)
+                    if found is not None:
+                        refs.add(found.oid)
             if isinstance(n, ast.Node):
                 for attr in n:
                     visit(getattr(n, attr))
@@ -303,7 +332,10 @@ class RoutineDdl:
                 for x in n:
                     visit(x)
         try:
-            visit(CR.body_statements(r))
+            if r.sqlbody is not None:
+                visit(CR.body_statements(r))
+            for d in r.argdefaults:
+                visit(CR.parse(f"SELECT {d}"))
         except SqlError:
             pass
         return refs

@@ -66,7 +66,7 @@ class SchemaDdl:
             out.append((what, f"schema {schema}"))
             if rel is None or rel.kind == "S":
                 continue
-            for kind, obj, dep in self.dependents(rel):
+            for kind, obj, dep, *_ in self.dependents(rel):
                 other = obj[1] if kind == "fk" else obj
                 if other.oid not in inside and all(dep != d for d, _ in out):
                     out.append((dep, what))
