@@ -236,7 +236,7 @@ def move_row(fr, dno: int, row, types: list[int], names: list[str], typmods=None
         rec.values = vals if row is not None else [None] * len(d.shape)
         return
     shape = shape_of(zip(names, types, typmods or [-1] * len(types)))
-    fr.recs[dno] = Rec(shape, list(row) if row is not None else [None] * len(shape))
+    fr.recs[dno] = Rec(shape, list(row) if row is not None else None)
 
 
 __all__ = ["cast_value", "move_row", "target_for", "VarTarget", "FieldTarget", "set_element", "target_setters"]

@@ -11,10 +11,11 @@ blocks are compiled each time they run.
 from __future__ import annotations
 
 import pglast
+from pglast import ast
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.quoting import quote_ident
-from pgsvc.sql.exec.plpgsql import control, misc, results, sqlstmts
+from pgsvc.sql.exec.plpgsql import control, cursors, misc, results, sqlstmts
 from pgsvc.sql.exec.plpgsql.exprs import Expr
 from pgsvc.sql.exec.plpgsql.frame import shape_of
 from pgsvc.sql.exec.plpgsql.source import OUTROW, Source, normalize_ident, parse_body
@@ -121,7 +122,7 @@ class Function:
         return slot
 
 
-class Compiler:
+class Compiler(cursors.CursorBuilder):
     def __init__(self, engine, func: Function, src: Source, tree: dict) -> None:
         self.engine = engine
         self.func = func
@@ -198,26 +199,14 @@ class Compiler:
             if nl < 0:
                 break
             start = nl + 1
-        at = body.find(text, start) if text else -1
+        low = body.lower()
+        at = low.find(text.lower(), start) if text else -1
         if at >= 0 and then is not None:
             nxt = body.find(then, at + len(text))
             at = nxt if nxt >= 0 else at
         err.position = (at if at >= 0 else start) + 1
         err.pl_line = lineno
         return err
-
-    # cursor statements: see cursors.py (libpg_query cannot parse them; the source is rewritten)
-    def cursor_statement(self, expr, lineno: int, body: dict):
-        return None
-
-    def cursor_marker(self, expr, lineno: int):
-        return None
-
-    def cursor_dynamic(self, body: dict, lineno: int):
-        return None
-
-    def cursor_loop(self, body: dict, label, lineno: int, upper):
-        raise SqlError("0A000", "cursor FOR loops are not supported")
 
     def loop_var(self, node: dict) -> int:
         """The datum a FOR statement's inline variable is."""
@@ -369,6 +358,9 @@ class Compiler:
         out = []
         for decl in section.decls:
             if decl.kind == "alias":
+                target = self.alias_target(decl.type_text or "")
+                if target is not None:
+                    self.ns.names[decl.name] = target
                 continue
             dno = self.claim(decl.name, decl.line)
             if dno is None:
@@ -383,6 +375,13 @@ class Compiler:
             self.ns.names[d.name] = dno
             out.append(dno)
         return out
+
+    def alias_target(self, text: str) -> int | None:
+        """ALIAS FOR $n / a name: the datum it stands for."""
+        if text.startswith("$") and text[1:].isdigit():
+            n = int(text[1:])
+            return self.func.arg_dnos[n - 1] if 0 < n <= len(self.func.arg_dnos) else None
+        return self.ns.lookup(normalize_ident(text))
 
     def cursor_decl(self, d: Datum, raw: dict) -> None:
         d.oid, d.is_cursor = O.REFCURSOR, True
@@ -424,9 +423,9 @@ def header_of(routine, kind: str, arg_types: list) -> str:
     names = routine.names() if routine is not None else ()
     for i, mode in enumerate(modes):
         word = {"o": "OUT ", "b": "INOUT ", "t": "OUT ", "v": "VARIADIC "}.get(mode, "")
-        name = names[i] if i < len(names) and names[i] else ""
+        name = names[i] if i < len(names) and names[i] else f"pgsvc${i + 1}"
         typ = "int[]" if mode == "v" else "int"
-        parts.append(f"{word}{quote_ident(name) + ' ' if name else ''}{typ}")
+        parts.append(f"{word}{quote_ident(name)} {typ}")
     args = ", ".join(parts)
     if kind == "p":
         return f"CREATE PROCEDURE pgsvc_f({args})"
@@ -450,9 +449,12 @@ def compile_function(engine, routine, kind: str, name: str, signature: str, arg_
 
     def is_composite(text: str) -> bool:
         try:
-            tn = pglast.parse_sql(f"SELECT NULL::{text}")[0].stmt.targetList[0].val.typeName
+            val = pglast.parse_sql(f"SELECT NULL::{text}")[0].stmt.targetList[0].val
         except pglast.parser.ParseError:
             return False
+        if not isinstance(val, ast.TypeCast):
+            return False
+        tn = val.typeName
         if tn.arrayBounds or tn.typmods or tn.pct_type:
             return False
         names = [n.sval for n in tn.names]
@@ -465,6 +467,9 @@ def compile_function(engine, routine, kind: str, name: str, signature: str, arg_
             return engine.catalog.lookup(names[0] if len(names) == 2 else None, names[-1],
                                          engine.search_path()) is not None
     src.declare_records(is_composite)
+    src.rewrite_cursors({d.name for s in src.sections for d in s.decls if d.kind == "cursor"})
+    if routine is not None:
+        src.name_alias_params([quote_ident(n) if n else f"pgsvc${i + 1}" for i, n in enumerate(routine.names())])
     has_out = routine is not None and any(m in ("o", "b", "t") for m in routine.modes())
     if has_out:
         src.mark_return_next()

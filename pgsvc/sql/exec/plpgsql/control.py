@@ -145,9 +145,7 @@ class Block(Stmt):
 def init_datum(fr, dno: int) -> None:
     d = fr.func.datums[dno]
     if d.kind == "rec":
-        fr.recs[dno] = Rec(d.shape, None, declared=d.shape is not None) if d.shape is not None else Rec()
-        if d.shape is not None:
-            fr.recs[dno].values = [None] * len(d.shape)
+        fr.recs[dno] = Rec(d.shape, None, declared=d.shape is not None)
         return
     if d.kind != "var":
         return

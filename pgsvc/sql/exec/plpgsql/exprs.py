@@ -345,6 +345,26 @@ class Expr:
             return f'PL/pgSQL assignment "{self.text}"'
         return f'SQL statement "{self.text}"'
 
+    def row_value(self, fr) -> tuple[tuple, list[int]]:
+        """The expression as a one-row query of several columns: (values, types)."""
+        plan = self.plan
+        if plan is None or not self.valid(fr, plan):
+            plan = Plan("", fr.engine.catalog.version)
+            tr = self.translator(fr, plan)
+            try:
+                q = tr.select(self.select_node())
+            except SqlError as err:
+                raise self.analysis_error(fr, err, len(PREFIX), plan) from None
+            plan.sql, plan.types = q.sql, [c.oid for c in q.columns]
+            self.plan = plan = self.finish(fr, plan)
+        if plan.fills:
+            self.fill(fr, plan)
+        try:
+            row = fr.engine.conn.execute(plan.sql, fr.values[:plan.n]).fetchone()
+        except (sqlite3.Error, SqlError) as e:
+            raise add_context(map_error(e, fr.engine), self.context_line()) from None
+        return tuple(row) if row is not None else (None,) * len(plan.types), plan.types
+
     def boolean(self, fr):
         v = self.value(fr, (O.BOOL, -1, 0))
         return None if v is None else bool(v)

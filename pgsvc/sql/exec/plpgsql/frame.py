@@ -17,13 +17,14 @@ from pgsvc.errors import SqlError
 
 class Rec:
     """A record variable's value: its columns (shape: ((name, type, typmod), ...)) and
-    values (stored forms), or no shape at all (a `record` not assigned yet)."""
+    values (stored forms; None: the record is NULL, its fields read as NULL), or no shape at
+    all (a `record` not assigned yet)."""
 
     __slots__ = ("shape", "values", "declared")
 
     def __init__(self, shape: tuple | None = None, values: list | None = None, declared: bool = False) -> None:
         self.shape = shape
-        self.values = values if values is not None else ([None] * len(shape) if shape is not None else None)
+        self.values = values
         self.declared = declared  # a %ROWTYPE / composite variable keeps its shape
 
     def is_null(self) -> bool:

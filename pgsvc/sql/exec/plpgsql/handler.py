@@ -23,7 +23,7 @@ from pglast import ast
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import routines as CR
 from pgsvc.sql.exec.plpgsql import assign
-from pgsvc.sql.exec.plpgsql.compiler import compile_function, signature_of
+from pgsvc.sql.exec.plpgsql.compiler import compile_function, header_of, signature_of
 from pgsvc.sql.exec.plpgsql.exprs import PREFIX
 from pgsvc.sql.exec.plpgsql.frame import RETURN, Frame, Rec, add_context, shape_of
 from pgsvc.sql.exec.plpgsql.source import Source, parse_body
@@ -88,8 +88,12 @@ class PlpgsqlLanguage:
         if any(t in (O.ANYELEMENT, O.ANYARRAY, O.ANYNONARRAY, O.ANYENUM, O.ANYCOMPATIBLE, O.ANYCOMPATIBLEARRAY,
                      O.ANYCOMPATIBLENONARRAY) for t in r.all_types()):
             src = Source(r.src)
+            src.declare_records(lambda text: False)
+            src.rewrite_cursors({d.name for s in src.sections for d in s.decls if d.kind == "cursor"})
+            if any(m in ("o", "b", "t") for m in r.modes()):
+                src.mark_return_next()
             try:
-                parse_body(src, f"CREATE FUNCTION pgsvc_f() RETURNS {'SETOF ' if r.retset else ''}int")
+                parse_body(src, header_of(r, r.kind, []))
             except SqlError as err:
                 raise compile_error(err, r.name, True, r.src) from None
             return
@@ -104,7 +108,9 @@ class PlpgsqlLanguage:
         r.extra["plpgsql_writes"] = False  # a recursive call asks again
         try:
             src = Source(r.src)
-            tree = parse_body(src, "CREATE FUNCTION pgsvc_f() RETURNS SETOF int")
+            src.declare_records(lambda text: False)
+            src.rewrite_cursors({d.name for s in src.sections for d in s.decls if d.kind == "cursor"})
+            tree = parse_body(src, header_of(r, "p" if r.oid == 0 else r.kind, []))
             writes = self.tree_writes(engine, tree["action"])
         except SqlError:
             writes = r.volatile == "v"
@@ -209,7 +215,7 @@ class PlpgsqlLanguage:
         func = fr.func
         shape = shape_of([(a.name, a.type_oid, a.typmod) for a in td.columns])
         for dno, row in ((func.new_dno, td.new), (func.old_dno, td.old)):
-            fr.recs[dno] = Rec(shape, list(td.stored_row(row))) if row is not None else Rec()
+            fr.recs[dno] = Rec(shape, list(td.stored_row(row)) if row is not None else None)
         argv = list(td.args)
         to_arr = sqlite_adapter(O.ARRAY_TEXT)[0]
         values = {"tg_name": td.name, "tg_when": td.when, "tg_level": td.level, "tg_op": td.event,
@@ -254,6 +260,8 @@ class PlpgsqlLanguage:
                 return None
             return fr.engine.record_text(res[1], [t for _, t, _ in res[2]])
         if res[0] == "row":
+            if len(func.out_dnos) == 1:  # one OUT parameter: the result is its value
+                return assign.cast_value(fr, res[1][0], func.datums[func.out_dnos[0]].oid, (ret, -1, 0))
             return fr.engine.record_text(res[1], [func.datums[d].oid for d in func.out_dnos])
         return assign.cast_value(fr, res[1], res[2], (ret, -1, 0))
 

@@ -61,6 +61,22 @@ class Decl:
 
 
 @dataclass
+class CursorStmt:
+    """A cursor statement the parser is not given as written (see Source.rewrite_cursors)."""
+
+    kind: str  # open_query / open_exec / open_bound / fetch / move / close / loop
+    line: int  # the statement's line
+    cursor: str  # the cursor variable's name
+    options: str = ""  # OPEN's [NO] SCROLL
+    direction: str = "next"  # FETCH / MOVE: next prior first last absolute relative forward backward
+    count: str | None = None  # the direction's expression
+    args: str | None = None  # a bound cursor's arguments
+    query: str | None = None  # OPEN ... FOR query: its text
+    used: bool = False
+    match_line: int = 0  # open_query / open_exec: the line the parser's statement starts on
+
+
+@dataclass
 class Section:
     begin: int  # ordinal of its block's BEGIN among the body's BEGIN keywords
     decls: list[Decl] = field(default_factory=list)
@@ -104,6 +120,7 @@ class Source:
                 continue
             i += 1
         self.edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in the body
+        self.cursor_stmts: list[CursorStmt] = []
 
     def read_section(self, i: int, begin_ordinal: int) -> int:
         section = Section(begin_ordinal)
@@ -130,7 +147,9 @@ class Source:
         line = line_of(self.text, toks[0].start)
         second = toks[1].text.lower() if len(toks) > 1 else ""
         if second == "alias":
-            return Decl(name, line, "alias")
+            target = toks[3] if len(toks) > 3 else None
+            return Decl(name, line, "alias", type_text=target.text if target else "",
+                        type_pos=target.start if target else 0)
         if second in ("cursor", "scroll", "no"):
             nargs, depth, started = 0, 0, False
             for t in toks[2:]:
@@ -176,10 +195,119 @@ class Source:
                     continue
                 t = d.type_text.strip()
                 low = t.lower()
+                if "%" in low and not low.replace(" ", "").endswith("%rowtype"):
+                    continue
                 if low == "record" or low.replace(" ", "").endswith("%rowtype") or is_composite(t):
                     d.record = True
                     if t != "RECORD":
                         self.edits.append((d.type_pos, d.type_pos + len(d.type_text), "RECORD"))
+
+    def name_alias_params(self, names: list[str]) -> None:
+        """`ALIAS FOR $n`: the parser knows parameters by name only (the header names every
+        one: pgsvc$n where the function did not)."""
+        for section in self.sections:
+            for d in section.decls:
+                t = d.type_text or ""
+                if d.kind == "alias" and t.startswith("$") and t[1:].isdigit() and 0 < int(t[1:]) <= len(names):
+                    self.edits.append((d.type_pos, d.type_pos + len(t), names[int(t[1:]) - 1]))
+
+    def rewrite_cursors(self, bound: set[str]) -> None:
+        """OPEN / FETCH / MOVE / CLOSE and FOR r IN cursor: libpg_query's parser refuses them
+        (its stub types know no refcursor). Each is recorded (CursorStmt) and the parser is
+        given a statement it accepts in its place: OPEN ... FOR <query | EXECUTE ...> keeps
+        the query (the OPEN words blanked), FETCH ... INTO t becomes SELECT pgsvc$fetch_N INTO
+        t, the others PERFORM pgsvc$cursor(N), and a cursor loop FOR r IN pgsvc$cursor..N."""
+        toks = self.toks
+        i = 0
+        while i < len(toks):
+            t = toks[i]
+            prev = toks[i - 1] if i else None
+            at_start = prev is None or prev.name == "ASCII_59" or prev.text == ">>" or \
+                prev.text.lower() in ("begin", "loop", "then", "else")
+            word = t.text.lower()
+            if at_start and word in ("open", "fetch", "move", "close") and i + 1 < len(toks):
+                end = next((j for j in range(i + 1, len(toks)) if toks[j].name == "ASCII_59"), len(toks))
+                self.cursor_statement(word, i, end)
+                i = end
+                continue
+            if t.name == "FOR" and i + 4 < len(toks) and toks[i + 2].name == "IN_P" and \
+                    normalize_ident(toks[i + 3].text) in bound:
+                loop = next((j for j in range(i + 4, len(toks)) if toks[j].text.lower() == "loop"), None)
+                if loop is not None:
+                    self.cursor_loop(i, loop)
+                    i = loop
+                    continue
+            i += 1
+
+    def cursor_statement(self, word: str, i: int, end: int) -> None:
+        toks = self.toks
+        line = line_of(self.text, toks[i].start)
+        n = len(self.cursor_stmts)
+        stop = toks[end].start if end < len(toks) else len(self.text)
+        if word == "open":
+            name = normalize_ident(toks[i + 1].text)
+            j = i + 2
+            options = []
+            while j < end and toks[j].name in ("NO", "SCROLL"):
+                options.append(toks[j].text.lower())
+                j += 1
+            if j < end and toks[j].name == "FOR":
+                blank = (toks[i].start, toks[j].end, " " * (toks[j].end - toks[i].start))
+                match = line_of(self.text, toks[j + 1].start) if j + 1 < end else line
+                if j + 1 < end and toks[j + 1].text.lower() == "execute":
+                    self.cursor_stmts.append(CursorStmt("open_exec", line, name, " ".join(options), match_line=match))
+                else:
+                    query = self.text[toks[j + 1].start:stop].strip() if j + 1 < end else ""
+                    self.cursor_stmts.append(CursorStmt("open_query", line, name, " ".join(options), query=query,
+                                                        match_line=match))
+                self.edits.append(blank)
+                return
+            args = None
+            if j < end and toks[j].name == "ASCII_40":
+                close = max(k for k in range(j, end) if toks[k].name == "ASCII_41") if any(
+                    toks[k].name == "ASCII_41" for k in range(j, end)) else end - 1
+                args = self.text[toks[j].end:toks[close].start]
+            self.cursor_stmts.append(CursorStmt("open_bound", line, name, " ".join(options), args=args))
+            self.edits.append((toks[i].start, stop, f"PERFORM pgsvc$cursor({n})"))
+            return
+        if word == "close":
+            self.cursor_stmts.append(CursorStmt("close", line, normalize_ident(toks[i + 1].text)))
+            self.edits.append((toks[i].start, stop, f"PERFORM pgsvc$cursor({n})"))
+            return
+        into = next((k for k in range(i + 1, end) if toks[k].name == "INTO"), end) if word == "fetch" else end
+        span = toks[i + 1:into]
+        if not span:
+            return
+        name = normalize_ident(span[-1].text)
+        span = span[:-1]
+        if span and span[-1].name in ("FROM", "IN_P"):
+            span = span[:-1]
+        direction, count = "next", None
+        if span:
+            first = span[0].text.lower()
+            if first in ("next", "prior", "first", "last", "absolute", "relative", "forward", "backward", "all"):
+                direction = first
+                rest = span[1:]
+            else:
+                direction, rest = "forward", span
+            if rest:
+                count = self.text[rest[0].start:rest[-1].end]
+        kind = "fetch" if word == "fetch" else "move"
+        self.cursor_stmts.append(CursorStmt(kind, line, name, direction=direction, count=count))
+        if kind == "fetch" and into < end:
+            self.edits.append((toks[i].start, toks[into].start, f"SELECT pgsvc$fetch_{n} "))
+        else:
+            self.edits.append((toks[i].start, stop, f"PERFORM pgsvc$cursor({n})"))
+
+    def cursor_loop(self, i: int, loop: int) -> None:
+        toks = self.toks
+        n = len(self.cursor_stmts)
+        args = None
+        if toks[i + 4].name == "ASCII_40" and loop - 1 > i + 4 and toks[loop - 1].name == "ASCII_41":
+            args = self.text[toks[i + 4].end:toks[loop - 1].start]
+        self.cursor_stmts.append(CursorStmt("loop", line_of(self.text, toks[i].start),
+                                            normalize_ident(toks[i + 3].text), args=args))
+        self.edits.append((toks[i + 3].start, toks[loop].start, f"pgsvc$cursor..{n} "))
 
     def mark_return_next(self) -> None:
         """`RETURN NEXT;` of a function with OUT parameters (the parser would want an expression)."""
@@ -274,8 +402,13 @@ def error_offset(src: Source, header: str, text: str, message: str) -> tuple[int
     if message.endswith("at end of input"):
         at = max(toks[found].start - 1, 0)
     elif keyword is not None or quoted is not None:
+        # the word's first occurrence in the statement the parser stopped in
         want = keyword or quoted.group(1)
-        for t in reversed(toks[:found + 1]):
+        first = found
+        while first > 0 and toks[first - 1].name != "ASCII_59" and \
+                toks[first - 1].text.lower() not in ("begin", "loop", "then", "else", "declare"):
+            first -= 1
+        for t in toks[first:found + 1]:
             if t.text == want or keyword is None and normalize_ident(t.text) == want or \
                     keyword is not None and t.text.upper() == want:
                 at = t.start
@@ -308,4 +441,4 @@ def _sqlstate_of(message: str) -> str:
     return "42601"
 
 
-__all__ = ["Source", "Section", "Decl", "parse_body", "normalize_ident", "line_of", "tokens_of", "OUTROW"]
+__all__ = ["Source", "Section", "Decl", "CursorStmt", "parse_body", "normalize_ident", "line_of", "tokens_of", "OUTROW"]
