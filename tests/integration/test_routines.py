@@ -12,6 +12,7 @@ SQLSTATEs. Nothing here states an expected value: PostgreSQL's output is the exp
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 
 import pytest
@@ -490,3 +491,63 @@ def test_dump_restores_into_postgres(both, tmp_path):
     # the restored database says the same on both servers, and what the source says
     assert run_script(ours, CHECKS, "rt_restored") == run_script(pg, CHECKS, "rt_restored")
     assert run_script(ours, CHECKS, "rt_restored") == run_script(ours, CHECKS, "rt_dump")
+
+
+# --- drivers ------------------------------------------------------------------------------
+
+DRIVER_SETUP = r"""
+create function ov(a int) returns text language sql as $$ select 'int' $$;
+create function ov(a text) returns text language sql as $$ select 'text' $$;
+create function poly(a anyelement, b anyelement) returns anyelement language sql as 'select coalesce(a, b)';
+create function va(variadic a int[]) returns int language sql as 'select array_length(a, 1)';
+create function named(a int, b text default 'B', c int default 3) returns text language sql as $$ select a || b || c $$;
+create function tbl(n int) returns table(i int, sq int) language sql as $$ select g, g * g from generate_series(1, n) g $$;
+create function outs(x int, out y int, out z text) language sql as $$ select x * 2, 'z' || x $$;
+create procedure bump(inout n int) language sql as $$ select n + 1 $$;
+"""
+
+
+@pytest.fixture(scope="module")
+def drivers_db(both):
+    for target in both:
+        run_script(target, "DROP DATABASE IF EXISTS rt_drivers;\nCREATE DATABASE rt_drivers;", "postgres")
+        out = run_script(target, DRIVER_SETUP, "rt_drivers")
+        assert "ERROR" not in out, out
+    return both
+
+
+def test_asyncpg_calls_same_as_postgres(drivers_db):
+    """Parameters typed by the functions they are passed to (Parse/Describe), named
+    notation with parameters, set-returning and OUT-argument results, CALL with INOUT."""
+    asyncpg = pytest.importorskip("asyncpg")
+
+    async def calls(target):
+        conn = await asyncpg.connect(host="127.0.0.1", port=target.port, user=target.superuser,
+                                     database="rt_drivers")
+        try:
+            return [await conn.fetchval("SELECT ov($1::int)", 5), await conn.fetchval("SELECT ov($1)", "x"),
+                    [tuple(r) for r in await conn.fetch("SELECT * FROM tbl($1)", 3)],
+                    await conn.fetchval("SELECT poly($1::int, $2)", None, 7),
+                    await conn.fetchval("SELECT named(b => $1, a => $2)", "x", 4),
+                    await conn.fetchval("SELECT va($1, $2, $3)", 1, 2, 3),
+                    tuple(await conn.fetchrow("SELECT * FROM outs($1)", 7)),
+                    tuple(await conn.fetchrow("CALL bump($1)", 41)),
+                    [str(a.name) for a in (await conn.prepare("SELECT named($1, c => $2)")).get_parameters()]]
+        finally:
+            await conn.close()
+    ours, pg = drivers_db
+    assert asyncio.run(calls(ours)) == asyncio.run(calls(pg))
+
+
+def test_psycopg_calls_same_as_postgres(drivers_db):
+    psycopg = pytest.importorskip("psycopg")
+
+    def calls(target):
+        with psycopg.connect(target.dsn(dbname="rt_drivers")) as conn:
+            return [conn.execute("SELECT * FROM tbl(%s)", (4,)).fetchall(),
+                    conn.execute("SELECT va(%s, %s, %s), named(%s, c => %s)", (1, 2, 3, 9, 0)).fetchone(),
+                    conn.execute("SELECT * FROM outs(%s)", (7,)).fetchall(),
+                    conn.execute("CALL bump(%s)", (1,)).fetchall(),
+                    conn.execute("SELECT ov(%s)", ("x",)).fetchone()]
+    ours, pg = drivers_db
+    assert calls(ours) == calls(pg)

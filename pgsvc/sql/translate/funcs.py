@@ -42,7 +42,9 @@ class _ScalarMixin:
 class FuncMixin(_ScalarMixin, OrderedSetMixin):
     def x_FuncCall(self, node: ast.FuncCall) -> Ex:
         names = [n.sval for n in node.funcname]
-        if self.catalog.routines_named:  # user functions (translate.routines); none: no cost
+        if self.catalog.routines_named or node.args and isinstance(node.args[-1], ast.NamedArgExpr):
+            # user functions (translate.routines; none: no cost), or named arguments to a name
+            # without one (PostgreSQL's "function f(b => integer) does not exist")
             user = self.user_function_call(node, names)
             if user is not None:
                 return user

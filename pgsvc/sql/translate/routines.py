@@ -101,13 +101,15 @@ class RoutineMixin:
         schema, name = (names[0], names[-1]) if len(names) == 2 else (None, names[-1])
         if schema == "pg_catalog" or len(names) > 2:
             return None
+        # named arguments to a name no function has: PostgreSQL's "does not exist" (below)
+        unknown_named = _has_named_args(node) and not R.function_candidates(name) and name not in EXTRA_FUNCTIONS
         if not procedure and name not in self.catalog.routines_named and \
-                (schema is None or schema not in self.catalog.schemas):
+                (schema is None or schema not in self.catalog.schemas) and not unknown_named:
             return None  # no routine of that name anywhere (the common case: no cost)
         if schema is not None and schema not in self.catalog.schemas and not procedure:
             return None
         cands = CR.visible(self.catalog, name, schema, self.search_path())
-        if not cands and schema is None and not procedure:
+        if not cands and schema is None and not procedure and not unknown_named:
             return None
         pos = location(node)
         if cands and (node.agg_star or node.agg_distinct or node.agg_order or node.agg_filter is not None
@@ -427,6 +429,10 @@ class RoutineMixin:
 
 
 _LEAVES = (ast.A_Const, ast.ColumnRef, ast.ParamRef, ast.SubLink, ast.String, ast.Integer, ast.TypeName)
+
+
+def _has_named_args(node: ast.FuncCall) -> bool:
+    return any(isinstance(a, ast.NamedArgExpr) for a in node.args or ())
 
 
 def _set_returning_calls(node, out: list, names: frozenset) -> None:
