@@ -69,15 +69,16 @@ class FatalError(SqlError):
 class SqlNotice:
     """A NoticeResponse: severity NOTICE/WARNING/INFO/DEBUG/LOG."""
 
-    __slots__ = ("severity", "sqlstate", "message", "detail", "hint")
+    __slots__ = ("severity", "sqlstate", "message", "detail", "hint", "context")
 
     def __init__(self, message: str, *, sqlstate: str = "00000", severity: str = "NOTICE",
-                 detail: str | None = None, hint: str | None = None) -> None:
+                 detail: str | None = None, hint: str | None = None, context: str | None = None) -> None:
         self.severity = severity
         self.sqlstate = sqlstate
         self.message = message
         self.detail = detail
         self.hint = hint
+        self.context = context  # CONTEXT lines (a PL/pgSQL RAISE's: where it was raised)
 
 
 # SQLSTATEs used across modules (PostgreSQL's errcodes.txt names).

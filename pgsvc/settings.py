@@ -143,6 +143,17 @@ _DEFS = [
     Setting("search_path", '"$user", public', "string", USER),
     # CREATE FUNCTION checks a body only when on (dumps turn it off: pgsvc.sql.commands.ddl.routines)
     Setting("check_function_bodies", True, "bool", USER),
+    # LANGUAGE plpgsql's own settings (pgsvc.sql.exec.plpgsql)
+    Setting("plpgsql.check_asserts", True, "bool", USER, description="Perform checks given in ASSERT statements."),
+    Setting("plpgsql.extra_errors", "none", "string", USER,
+            description="List of programming constructs that should produce an error."),
+    Setting("plpgsql.extra_warnings", "none", "string", USER,
+            description="List of programming constructs that should produce a warning."),
+    Setting("plpgsql.print_strict_params", False, "bool", USER,
+            description="Print information about parameters in the DETAIL part of the error messages "
+                        "generated on INTO ... STRICT failures."),
+    Setting("plpgsql.variable_conflict", "error", "enum", USER, enum=("error", "use_variable", "use_column"),
+            description="Sets handling of conflicts between PL/pgSQL variable names and table column names."),
     Setting("statement_timeout", 0, "int", USER, unit="ms", minimum=0),
     Setting("lock_timeout", 0, "int", USER, unit="ms", minimum=0),
     Setting("deadlock_timeout", 1000, "int", SUPERUSER, unit="ms", minimum=1, maximum=2147483647),

@@ -528,6 +528,8 @@ def _error_fields(err: SqlError | SqlNotice, severity: str, codec=None) -> bytes
                             (b"n", err.constraint)):
             if value:
                 fields.append(code + text(value))
+    elif err.context:
+        fields.append(b"W" + text(err.context))
     return b"".join(fields) + b"\x00"
 
 

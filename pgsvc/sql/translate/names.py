@@ -38,6 +38,11 @@ class RangeEntry:
 
 
 class Scope:
+    # PL/pgSQL marks the scopes of its variables (exec.plpgsql.exprs): a column name that is
+    # also a variable is then PostgreSQL's variable_conflict ('error': ambiguous;
+    # 'use_variable': the variable; 'use_column': the column)
+    variables: str | None = None
+
     def __init__(self, parent: Scope | None = None) -> None:
         self.parent = parent
         self.entries: list[RangeEntry] = []
@@ -63,6 +68,8 @@ class Scope:
                 raise
             if found is not None:
                 c = found
+                if len(names) == 1 and scope.variables is None and scope.parent is not None:
+                    c = scope.variable_conflict(names[0], position) or c
                 return Ex(c.sql, c.oid, c.typmod, name=c.name, table_oid=c.table_oid, attnum=c.attnum,
                           notnull=c.notnull)
             scope = scope.parent
@@ -78,6 +85,21 @@ class Scope:
             raise SqlError("42P01", f'missing FROM-clause entry for table "{qual}"', position=position)
         raise SqlError("42703", f"column {'.'.join(names[-2:])} does not exist", position=position,
                        hint=column_hint(self, names[-1], qual))
+
+    def variable_conflict(self, name: str, position) -> ColInfo | None:
+        """A column `name` was found here; a PL/pgSQL variable of that name further out is an
+        error, or wins ('use_variable')."""
+        scope = self.parent
+        while scope is not None:
+            if scope.variables is not None and scope.variables != "use_column":
+                found = scope._find([name], position)
+                if found is not None:
+                    if scope.variables == "use_variable":
+                        return found
+                    raise SqlError("42702", f'column reference "{name}" is ambiguous', position=position,
+                                   detail="It could refer to either a PL/pgSQL variable or a table column.")
+            scope = scope.parent
+        return None
 
     def _hides(self, alias: str) -> bool:
         scope: Scope | None = self

@@ -109,6 +109,8 @@ class Function:
         self.root_ns: Ns | None = None
         self.arg_params: list = []  # the Ex of $1, $2, ... (exprs.py fills it)
         self.stamp = None  # (catalog version, search_path) the plans were made under
+        self.variable_conflict = "error"  # #variable_conflict / plpgsql.variable_conflict
+        self.print_strict_params = False  # #print_strict_params / plpgsql.print_strict_params
         self.casts: dict[tuple, str] = {}  # (source type, target) -> SQL casting ?1 (assign.cast_value)
         self.row_targets: dict[int, list] = {}  # a row datum's assignable targets (assign.target_setters)
 
@@ -408,6 +410,13 @@ class Compiler(cursors.CursorBuilder):
         return None
 
 
+def setting(engine, name: str, default):
+    try:
+        return engine.session.settings.get(name)
+    except SqlError:
+        return default
+
+
 def signature_of(engine, routine) -> str:
     """format_procedure: name(type,type), schema-qualified when not visible."""
     types = ",".join(format_type(t, None) for t in routine.argtypes)
@@ -446,6 +455,13 @@ def compile_function(engine, routine, kind: str, name: str, signature: str, arg_
     f.columns = list(columns)
     src = Source(routine.src if routine is not None else "")
     f.source = src
+    f.variable_conflict = str(setting(engine, "plpgsql.variable_conflict", "error")).lower()
+    f.print_strict_params = setting(engine, "plpgsql.print_strict_params", False) in (True, "on", "true", "1")
+    for option, value in src.options:
+        if option == "variable_conflict":
+            f.variable_conflict = value
+        elif option == "print_strict_params":
+            f.print_strict_params = value == "on"
 
     def is_composite(text: str) -> bool:
         try:

@@ -16,6 +16,8 @@ cursor_loop) build the statements below from what it recorded.
 
 from __future__ import annotations
 
+import re
+
 from pgsvc.errors import SqlError
 from pgsvc.sql.api import Column
 from pgsvc.sql.exec.plpgsql import assign
@@ -177,13 +179,11 @@ def bind_args(c, d, args_text: str | None, lineno: int) -> Expr | None:
     if args_text is None:
         raise SqlError("42601", f'cursor "{d.name}" has arguments')
     given: dict[str, str] = {}
-    positional = 0
-    for name, expr in split_args(args_text):
-        if name is None:
-            if positional >= len(params):
+    for i, (name, expr) in enumerate(split_args(args_text)):
+        if name is None:  # a positional argument fills the parameter at its position
+            if i >= len(params):
                 raise SqlError("42601", f'too many arguments for cursor "{d.name}"')
-            name = params[positional]
-            positional += 1
+            name = params[i]
         elif name not in params:
             raise SqlError("42601", f'cursor "{d.name}" has no argument named "{name}"')
         if name in given:
@@ -193,6 +193,15 @@ def bind_args(c, d, args_text: str | None, lineno: int) -> Expr | None:
     if missing:
         raise SqlError("42601", f'not enough arguments for cursor "{d.name}"')
     return Expr(", ".join(f"{given[p]} AS {p}" for p in params), 2, c.ns, c.func, lineno)
+
+
+def positioned_args(c, d, args_text, line: int):
+    """bind_args, an error pointing at the statement (PostgreSQL's parser reports it there)."""
+    try:
+        return bind_args(c, d, args_text, line)
+    except SqlError as err:
+        m = re.search(r'"([^"]*)"', err.message)
+        raise c.positioned(err, line, m.group(1) if m and "parameter" in err.message else "(") from None
 
 
 class Open(Stmt):
@@ -370,7 +379,7 @@ class CursorBuilder:
         if d.cursor_query is None:
             raise self.positioned(SqlError("42601", "syntax error at or near \";\""), cs.line, ";")
         scroll = not (d.cursor_options & 0x0004) and "no" not in cs.options
-        return Open(cs.line, dno, None, None, [], bind_args(self, d, cs.args, cs.line), scroll)
+        return Open(cs.line, dno, None, None, [], positioned_args(self, d, cs.args, cs.line), scroll)
 
     def cursor_dynamic(self, body: dict, lineno: int):
         """An EXECUTE stand-in for OPEN ... FOR EXECUTE."""
@@ -390,7 +399,7 @@ class CursorBuilder:
         if d.cursor_query is None:
             raise self.positioned(SqlError("42601", "cursor FOR loop must use a bound cursor variable"),
                                   cs.line, cs.cursor)
-        args = bind_args(self, d, cs.args, cs.line)
+        args = positioned_args(self, d, cs.args, cs.line)
         target = self.loop_var(body["var"])
         t = self.func.datums[target]
         t.kind, t.oid = "rec", O.RECORD

@@ -156,8 +156,10 @@ class Expr:
             ns = ns.parent
         func = self.func
         scope = None
+        conflict = func.variable_conflict
         for ns in reversed(chain):
             scope = Scope(parent=scope)
+            scope.variables = conflict
             cols, recs = [], []
             for name, dno in ns.names.items():
                 d = func.datums[dno]

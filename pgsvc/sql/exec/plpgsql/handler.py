@@ -27,6 +27,7 @@ from pgsvc.sql.exec.plpgsql.compiler import compile_function, header_of, signatu
 from pgsvc.sql.exec.plpgsql.exprs import PREFIX
 from pgsvc.sql.exec.plpgsql.frame import RETURN, Frame, Rec, add_context, shape_of
 from pgsvc.sql.exec.plpgsql.source import Source, parse_body
+from pgsvc.sql.translate import routine_match as M
 from pgsvc.sql.translate.ex import Ex
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
@@ -39,16 +40,21 @@ _WRITING_FUNCS = {"nextval", "setval", "pg_notify", "set_config", "pg_advisory_l
 
 
 def arg_types_of(routine, call) -> list[tuple[int, int]]:
-    """(type, typmod) of every argument (IN from the call's resolved types, OUT from its
-    result columns or the declaration)."""
+    """(type, typmod) of every argument: IN from the call's resolved types, OUT from its
+    result columns or the declaration with the call's polymorphic types put in."""
     out = []
-    ins = iter(call.arg_oids if call is not None else routine.argtypes)
+    actual = list(call.arg_oids) if call is not None else list(routine.argtypes)
+    poly = M.resolve_polymorphic(list(routine.argtypes), actual) or (0, 0)
+    ins = iter(actual)
     outs = iter(t for _, t in call.columns) if call is not None and call.columns else None
     for t, m in zip(routine.all_types(), routine.modes()):
         if m in CR.INPUT_MODES:
             out.append((next(ins, t), -1))
-        else:
-            out.append((next(outs, t) if outs is not None else t, -1))
+            continue
+        given = next(outs, t) if outs is not None else t
+        if given in M.POLYMORPHIC:
+            given = M.actual_type(t, poly)
+        out.append((given, -1))
     return out
 
 

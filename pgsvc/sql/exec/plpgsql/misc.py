@@ -115,11 +115,9 @@ class Raise(Stmt):
             err.datatype = fields.get("DATATYPE")
             raise err
         severity = _LEVELS.get(self.level, "NOTICE")
-        notice = SqlNotice(message, sqlstate=code or ("01000" if severity == "WARNING" else "00000"),
-                           severity=severity, detail=fields.get("DETAIL"), hint=fields.get("HINT"))
-        if hasattr(notice, "context"):
-            notice.context = fr.stack_context()
-        fr.engine.session.notice(notice)
+        fr.engine.session.notice(SqlNotice(message, sqlstate=code or ("01000" if severity == "WARNING" else "00000"),
+                                           severity=severity, detail=fields.get("DETAIL"), hint=fields.get("HINT"),
+                                           context=fr.stack_context()))
         return None
 
     def format_message(self, fr) -> str:

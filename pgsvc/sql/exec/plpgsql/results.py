@@ -13,6 +13,7 @@ from __future__ import annotations
 from pgsvc.errors import SqlError
 from pgsvc.sql.exec.plpgsql import assign
 from pgsvc.sql.exec.plpgsql.control import Stmt, check_interrupts, loop_signal, run_list
+from pgsvc.sql.exec.plpgsql.exprs import Expr
 from pgsvc.sql.exec.plpgsql.frame import RETURN, need_rec
 from pgsvc.sql.exec.plpgsql.source import OUTROW, normalize_ident
 from pgsvc.sql.exec.plpgsql.sqlstmts import dynamic_statement, plan_statement, run_dynamic, run_plan, set_found
@@ -148,6 +149,8 @@ def build_return_next(c, body: dict):
         dno = c.ns.lookup(name) if name else None
         if dno is None:
             raise c.positioned(SqlError("42601", "missing expression"), lineno, "RETURN")
+        if c.func.datums[dno].kind == "var":  # RETURN NEXT of a plain variable: its value
+            return ReturnNext(lineno, Expr(name, 2, c.ns, c.func, lineno), None, False)
         return ReturnNext(lineno, None, dno, False)
     return ReturnNext(lineno, expr, rec_of(c, expr), False)
 

@@ -119,8 +119,20 @@ class Source:
                 i = self.read_section(i + 1, begins)
                 continue
             i += 1
+        self.options = self.compiler_options()
         self.edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in the body
         self.cursor_stmts: list[CursorStmt] = []
+
+    def compiler_options(self) -> list[tuple[str, str]]:
+        """#variable_conflict error|use_variable|use_column, #print_strict_params on|off
+        before the body's first block (PostgreSQL's comp_options)."""
+        out = []
+        toks = self.toks
+        i = 0
+        while i + 2 < len(toks) and toks[i].text == "#":
+            out.append((toks[i + 1].text.lower(), toks[i + 2].text.lower()))
+            i += 3
+        return out
 
     def read_section(self, i: int, begin_ordinal: int) -> int:
         section = Section(begin_ordinal)

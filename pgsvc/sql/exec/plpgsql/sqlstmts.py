@@ -170,8 +170,9 @@ def no_destination(command: str) -> SqlError:
                     if command == "SELECT" else None)
 
 
-def into_rows(fr, rows: list, strict: bool, mod: bool, target: int, types, names, typmods) -> None:
-    """SELECT / RETURNING ... INTO [STRICT] target."""
+def into_rows(fr, rows: list, strict: bool, mod: bool, target: int, types, names, typmods,
+              dynamic: bool = False) -> None:
+    """SELECT / RETURNING ... INTO [STRICT] target (EXECUTE's TOO_MANY_ROWS has no hint)."""
     if not rows:
         if strict:
             raise SqlError("P0002", "query returned no rows")
@@ -179,7 +180,7 @@ def into_rows(fr, rows: list, strict: bool, mod: bool, target: int, types, names
         return
     if len(rows) > 1 and (strict or mod):
         raise SqlError("P0003", "query returned more than one row",
-                       hint="Make sure the query returns a single row, or use LIMIT 1.")
+                       hint=None if dynamic else "Make sure the query returns a single row, or use LIMIT 1.")
     assign.move_row(fr, target, rows[0], types, names, typmods)
 
 
@@ -341,7 +342,7 @@ class DynExecute(Stmt):
             if stmt.columns is None:
                 raise SqlError("42601", "INTO used with a command that cannot return data")
             names = [c.name for c in stmt.columns]
-            into_rows(fr, rows, self.strict, False, self.target, types, names, None)
+            into_rows(fr, rows, self.strict, False, self.target, types, names, None, dynamic=True)
         set_found(fr, count > 0)
         return None
 
