@@ -123,6 +123,10 @@ _DEFS = [
     # storage / durability
     Setting("fsync", True, "bool", SIGHUP),
     Setting("synchronous_commit", "on", "enum", USER, enum=("local", "remote_write", "remote_apply", "on", "off")),
+    # which triggers fire (pgsvc.sql.exec.triggers): replica fires ENABLE REPLICA / ALWAYS ones
+    Setting("session_replication_role", "origin", "enum", SUPERUSER, enum=("origin", "replica", "local"),
+            category="Client Connection Defaults / Statement Behavior",
+            description="Sets the session's behavior for triggers and rewrite rules."),
     Setting("checkpoint_timeout", 300, "int", SIGHUP, unit="s", minimum=30, maximum=86400),
     # session (reported ones are sent as ParameterStatus)
     Setting("server_version", PG_COMPAT_VERSION, "string", INTERNAL, reported=True),

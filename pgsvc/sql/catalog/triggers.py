@@ -64,6 +64,8 @@ TYPE_TRUNCATE = 1 << 5
 TYPE_INSTEAD = 1 << 6
 EVENT_BITS = {"INSERT": TYPE_INSERT, "DELETE": TYPE_DELETE, "UPDATE": TYPE_UPDATE, "TRUNCATE": TYPE_TRUNCATE}
 EVENT_ORDER = ("INSERT", "DELETE", "UPDATE", "TRUNCATE")  # as pg_get_triggerdef lists them
+# built-in trigger functions pgsvc runs itself (exec.triggers), by pg_proc OID
+BUILTIN_FUNCTIONS = {1291: "suppress_redundant_updates_trigger"}
 
 
 @dataclass
@@ -252,4 +254,4 @@ __all__ = ["Trigger", "TriggerData", "TRIGGER_TABLE_SQL", "TYPE_ROW", "TYPE_BEFO
            "TYPE_DELETE", "TYPE_UPDATE", "TYPE_TRUNCATE", "TYPE_INSTEAD", "EVENT_BITS", "EVENT_ORDER",
            "ensure_table", "load_triggers", "insert_trigger", "replace_trigger", "delete_trigger",
            "delete_relation_triggers", "rename_trigger", "set_enabled", "triggers_using_function", "attach",
-           "trigger_by_name", "stored_row", "python_row"]
+           "trigger_by_name", "stored_row", "python_row", "BUILTIN_FUNCTIONS"]

@@ -102,6 +102,8 @@ class TriggerDml:
                 count += done[1]
             return out, count
         seen: set = set()
+        current = f"SELECT {', '.join(quote_sqlite_ident(a.name) for a in rel.attrs)} FROM " \
+                  f"{quote_sqlite_ident(rel.sqlite_name)} WHERE {rowid_name(rel)} = ?"
         for r in src:
             rowid = r[0]
             if rowid in seen:
@@ -115,6 +117,8 @@ class TriggerDml:
                 args = None if self.before_row(rel, "DELETE", old, None, ()) is None else user + [rowid]
             if args is None:
                 continue
+            if self.conn.execute(current, [rowid]).fetchone() != tuple(old):
+                raise self_modified(event)
             lv.writing = (rel.oid, rowid)
             try:
                 done = self.write_sql(w, args, ncol, rel.oid)
@@ -213,6 +217,15 @@ class TriggerDml:
             return self.explain_violation(err, probe, args)
         finally:
             self.tg_suppress -= 1
+
+
+def self_modified(event: str) -> SqlError:
+    """A BEFORE trigger's own statements changed a row its statement is about to change
+    (PostgreSQL's TM_SelfModified from another command id)."""
+    return SqlError("27000", f"tuple to be {'updated' if event == 'UPDATE' else 'deleted'} was already modified "
+                             "by an operation triggered by the current command",
+                    hint="Consider using an AFTER trigger instead of a BEFORE trigger to propagate changes to "
+                         "other rows.")
 
 
 def run_trigger_statement(engine, stmt: Statement, params) -> Result:

@@ -85,6 +85,17 @@ def check_stack_depth() -> None:
         raise stack_depth_error()
 
 
+def builtin_trigger(t: TG.Trigger, event: str, old, new):
+    """suppress_redundant_updates_trigger(): a BEFORE UPDATE ROW trigger that skips an
+    update changing nothing (the stored row identical), with PostgreSQL's 09000 errors."""
+    name = TG.BUILTIN_FUNCTIONS[t.funcoid]
+    for wrong, what in ((event != "UPDATE", "on update"), (t.timing != "BEFORE", "before update"),
+                        (not t.row, "for each row")):
+        if wrong:
+            raise SqlError("09000", f"{name}: must be called {what}")
+    return None if tuple(old) == tuple(new) else tuple(new)
+
+
 def param_count(sql: str) -> int:
     return max((int(n) for n in _PARAM_RE.findall(sql)), default=0)
 
@@ -207,8 +218,10 @@ class TriggerRuntime:
         return values[:n]
 
     def enabled(self, rel, timing: str, event: str, row: bool) -> list:
+        """rel's triggers of one timing, event and level that fire under session_replication_role."""
+        replica = self.session.settings.get("session_replication_role") == "replica"
         return [t for t in rel.triggers if t.row == row and t.timing == timing and t.fires_on(event)
-                and t.enabled_now()]
+                and t.enabled_now(replica)]
 
     def fire_statement_triggers(self, rel, event: str, timing: str, lv: Level | None = None) -> None:
         """BEFORE / AFTER STATEMENT triggers of rel for event (TRUNCATE too)."""
@@ -292,6 +305,8 @@ class TriggerRuntime:
         """Run t's function once; its row in stored forms (None for NULL)."""
         routine = self.catalog.routines.get(t.funcoid)
         if routine is None:
+            if t.funcoid in TG.BUILTIN_FUNCTIONS:
+                return builtin_trigger(t, event, old, new)
             raise SqlError("XX000", f"cache lookup failed for function {t.funcoid}")
         check_stack_depth()
         attrs = tuple(rel.attrs)

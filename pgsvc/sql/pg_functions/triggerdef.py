@@ -11,6 +11,7 @@ a construct the deparser does not model prints as stored (parenthesised when not
 from __future__ import annotations
 
 import json
+import re
 
 import pglast
 
@@ -75,11 +76,23 @@ def function_name(engine, oid: int) -> str:
     finds it on the search path."""
     r = engine.catalog.routines.get(oid)
     if r is None:
-        return str(oid)
+        return TG.BUILTIN_FUNCTIONS.get(oid, str(oid))
     found = [x for x in CR.visible(engine.catalog, r.name, None, engine.search_path()) if not x.argtypes]
     if found and found[0] is r:
         return quote_ident(r.name)
     return f"{quote_ident(r.schema)}.{quote_ident(r.name)}"
+
+
+def infoschema_part(engine, oid, what: str) -> str | None:
+    """information_schema.triggers' action_condition (the WHEN condition) and
+    action_statement (from EXECUTE FUNCTION on), cut from pg_get_triggerdef as its view does."""
+    text = triggerdef(engine, oid, False)
+    if text is None:
+        return None
+    if what == "condition":
+        m = re.match(r".{35,} WHEN \((.+)\) EXECUTE FUNCTION", text, re.S)
+        return m.group(1) if m else None
+    return text[text.index("EXECUTE FUNCTION"):]
 
 
 def tgargs(args_json) -> bytes:
@@ -103,6 +116,8 @@ def register(conn, engine) -> None:
     conn.create_function("pgsvce_triggerdef", 2, reporting_sql_errors(engine.fctx, lambda o, p: triggerdef(engine, o, p)))
     conn.create_function("pgsvce_tgargs", 1, tgargs, deterministic=True)
     conn.create_function("pgsvce_trigger_depth", 0, lambda: engine.tg_depth)  # exec.triggers
+    conn.create_function("pgsvce_is_trigger", 2, reporting_sql_errors(
+        engine.fctx, lambda o, w: infoschema_part(engine, o, w)))
 
 
 __all__ = ["register", "triggerdef", "tgargs"]

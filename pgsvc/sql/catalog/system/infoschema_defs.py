@@ -52,6 +52,10 @@ _SPECS = {
                "dtd_identifier:N is_self_referencing:Y is_identity:Y identity_generation:C identity_start:C "
                "identity_increment:C identity_maximum:C identity_minimum:C identity_cycle:Y "
                "is_generated:C generation_expression:C is_updatable:Y",
+    "triggers": "trigger_catalog:N trigger_schema:N trigger_name:N event_manipulation:C event_object_catalog:N "
+                "event_object_schema:N event_object_table:N action_order:I action_condition:C action_statement:C "
+                "action_orientation:C action_timing:C action_reference_old_table:N action_reference_new_table:N "
+                "action_reference_old_row:N action_reference_new_row:N created:TS",
     "views": "table_catalog:N table_schema:N table_name:N view_definition:C check_option:C is_updatable:Y "
              "is_insertable_into:Y is_trigger_updatable:Y is_trigger_deletable:Y is_trigger_insertable_into:Y",
     "table_constraints": "constraint_catalog:N constraint_schema:N constraint_name:N table_catalog:N "
@@ -264,6 +268,18 @@ VIEWS = {
         CASE WHEN pgsvce_is_owner(c.oid) THEN pgsvce_is_viewdef(c.oid) END,
         'NONE', 'NO', 'NO', 'NO', 'NO', 'NO'
         FROM {_RELS} WHERE c.relkind = 'v' AND {_visible(ANY_TABLE)}''',
+    # one row per event (TRUNCATE left out, as PostgreSQL's); the WHEN condition and the
+    # EXECUTE FUNCTION clause cut from pg_get_triggerdef (pgsvc.sql.pg_functions.triggerdef)
+    "triggers": f'''SELECT {CAT}, n.nspname, t.tgname, em.text, {CAT}, n.nspname, c.relname,
+        rank() OVER (PARTITION BY n.nspname, c.relname, em.num, t.tgtype & 1, t.tgtype & 66 ORDER BY t.tgname),
+        CASE WHEN pgsvce_is_owner(c.oid) THEN pgsvce_is_trigger(t.oid, 'condition') END,
+        pgsvce_is_trigger(t.oid, 'statement'),
+        CASE t.tgtype & 1 WHEN 1 THEN 'ROW' ELSE 'STATEMENT' END,
+        CASE t.tgtype & 66 WHEN 2 THEN 'BEFORE' WHEN 64 THEN 'INSTEAD OF' ELSE 'AFTER' END,
+        t.tgoldtable, t.tgnewtable, NULL, NULL, NULL
+        FROM main."pgsvc$trigger" t {_join_rel("c.oid = t.tgrelid")},
+        (SELECT 4 AS num, 'INSERT' AS text UNION ALL SELECT 8, 'DELETE' UNION ALL SELECT 16, 'UPDATE') em
+        WHERE t.tgtype & em.num <> 0 AND {_visible(NOT_SELECT)}''',
     "table_constraints": f'''SELECT {CAT}, n.nspname, k.conname, {CAT}, n.nspname, c.relname,
         CASE k.contype WHEN 'p' THEN 'PRIMARY KEY' WHEN 'u' THEN 'UNIQUE' WHEN 'f' THEN 'FOREIGN KEY'
                        ELSE 'CHECK' END,

@@ -53,6 +53,7 @@ class AlterTableDdl:
         elif t == A.AT_AddColumn:
             self.add_column(rel, cmd.def_, cmd.missing_ok)
         elif t == A.AT_DropColumn:
+            self.drop_column_triggers(rel, cmd)  # pgsvc.sql.commands.ddl.triggers
             self.drop_column(rel, cmd.name, cmd.missing_ok)
         elif t in (A.AT_ColumnDefault,):
             a = self.column(rel, cmd.name)

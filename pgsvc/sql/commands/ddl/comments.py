@@ -1,5 +1,5 @@
-"""COMMENT ON TABLE / VIEW / SEQUENCE / INDEX / COLUMN / CONSTRAINT / SCHEMA / TYPE / DOMAIN
-(pgsvc$description) and ON DATABASE / ROLE (the shared catalog's pg_shdescription).
+"""COMMENT ON TABLE / VIEW / SEQUENCE / INDEX / COLUMN / CONSTRAINT / SCHEMA / TYPE / DOMAIN /
+FUNCTION / TRIGGER (pgsvc$description) and ON DATABASE / ROLE (the shared catalog's pg_shdescription).
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ class CommentDdl:
             r = self.lookup_routine(node.object, kind)  # pgsvc.sql.commands.ddl.routines
             self.check_routine_owner(r)
             oid = r.oid
+        elif kind == t.OBJECT_TRIGGER:
+            oid = self.comment_trigger([n.sval for n in node.object])  # pgsvc.sql.commands.ddl.triggers
         else:
             raise SqlError("0A000", f"COMMENT ON {kind.name[7:].replace('_', ' ')} is not supported")
         C.delete_description(self.conn, oid, sub)

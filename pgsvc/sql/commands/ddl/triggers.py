@@ -154,6 +154,9 @@ class TriggerDdl:
     def trigger_function(self, node) -> CR.Routine:
         names = [n.sval for n in node.funcname]
         schema = names[0] if len(names) == 2 else None
+        builtin = next((oid for oid, name in TG.BUILTIN_FUNCTIONS.items() if name == names[-1]), None)
+        if builtin is not None and schema in (None, "pg_catalog"):
+            return CR.Routine(builtin, "pg_catalog", 11, names[-1], rettype=O.TRIGGER)  # pg_catalog first
         if schema is not None and schema not in self.cat.schemas:
             raise SqlError("3F000", f'schema "{schema}" does not exist')
         found = [r for r in CR.visible(self.cat, names[-1], schema, self.engine.search_path())
@@ -212,6 +215,17 @@ class TriggerDdl:
         TG.rename_trigger(self.conn, t.oid, node.newname)
         self.refresh()
 
+    def comment_trigger(self, names: list[str]) -> int:
+        """COMMENT ON TRIGGER name ON table: the trigger's OID (its table's owner may)."""
+        rel = self.find(names[:-1])
+        if rel is None:
+            raise SqlError("42P01", f'relation "{".".join(names[:-1])}" does not exist')
+        t = TG.trigger_by_name(rel, names[-1])
+        if t is None:
+            raise SqlError("42704", f'trigger "{names[-1]}" for table "{rel.name}" does not exist')
+        authz(self.engine).check_owner(rel)
+        return t.oid
+
     # --- ALTER TABLE ... ENABLE / DISABLE TRIGGER --------------------------------------
 
     def enable_trigger(self, rel, cmd: ast.AlterTableCmd) -> None:
@@ -229,6 +243,27 @@ class TriggerDdl:
         self.refresh()
 
     # --- dependencies --------------------------------------------------------------------
+
+    def drop_column_triggers(self, rel, cmd) -> None:
+        """ALTER TABLE ... DROP COLUMN of a column a trigger names (UPDATE OF, its WHEN):
+        2BP01 unless CASCADE, which drops those triggers."""
+        a = rel.attr(cmd.name)
+        if a is None or not rel.triggers:
+            return
+        deps = [t for t in sorted(rel.triggers, key=lambda t: t.oid)
+                if a.attnum in t.attr or t.qual and any(c == a.name for _, c, _ in when_references(when_node(t.qual)))]
+        if not deps:
+            return
+        what = [f"trigger {t.name} on table {rel.name}" for t in deps]
+        if cmd.behavior != enums.DropBehavior.DROP_CASCADE:
+            col = f"column {a.name} of table {rel.name}"
+            raise SqlError("2BP01", f"cannot drop {col} because other objects depend on it",
+                           detail="\n".join(f"{w} depends on {col}" for w in what),
+                           hint="Use DROP ... CASCADE to drop the dependent objects too.")
+        self.report_cascade(what)
+        for t in deps:
+            TG.delete_trigger(self.conn, t.oid)
+        self.refresh()
 
     def delete_trigger(self, t: TG.Trigger) -> None:
         """DROP FUNCTION ... CASCADE of its function."""
