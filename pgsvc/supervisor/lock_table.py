@@ -460,6 +460,17 @@ class LockTable:
             row = self._waiting_row(slot, pid)
             return [] if row is None else [p for _, p in self._blockers(row)]
 
+    def waiting_pids(self) -> set[int]:
+        """The pids of the backends waiting for a lock (pg_stat_activity's wait_event)."""
+        out = set()
+        with self.locked():
+            for slot in range(self.nslots):
+                if _WORD.unpack_from(self.mem, self.waits_offset + slot * 4)[0]:
+                    row = self._waiting_row(slot, self.registry.pid_of(slot) if self.registry else os.getpid())
+                    if row is not None:
+                        out.add(row.pid)
+        return out
+
     # ------------------------------------------------------------ pg_locks
     def rows(self) -> list[Row]:
         """Every live row (granted and waiting), for pg_locks."""

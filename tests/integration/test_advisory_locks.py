@@ -533,6 +533,49 @@ def test_pg_locks_and_pg_blocking_pids_with_waiters(both):
     assert got[1] == ["a", "b"] and got[2] == ["c"]  # d waits behind c (its request conflicts)
 
 
+def test_pg_stat_activity_shows_the_lock_wait(both):
+    def scenario(dsn):
+        a, b, c = Conn(dsn), Conn(dsn), Conn(dsn)
+        a.q("SELECT pg_advisory_lock(65)")
+        w = start_waiting(b, c, "SELECT pg_advisory_lock(65)")
+        seen = c.q(f"SELECT state, wait_event_type, wait_event, query FROM pg_stat_activity WHERE pid = {b.pid}")
+        a.q("SELECT pg_advisory_unlock(65)")
+        assert w.done(5)
+        after = c.q(f"SELECT state, wait_event_type, wait_event FROM pg_stat_activity WHERE pid = {b.pid}")
+        for x in (a, b, c):
+            x.close()
+        return seen, after
+
+    assert on_both(both, scenario)[0] == [("active", "Lock", "advisory", "SELECT pg_advisory_lock(65)")]
+
+
+def test_transaction_locks_taken_inside_functions_and_do_blocks(both):
+    """A function called by a lone SELECT, a DO block: their statement is their transaction."""
+    def scenario(dsn):
+        a, b = Conn(dsn), Conn(dsn)
+        a.q("CREATE OR REPLACE FUNCTION adv_plpgsql(k bigint) RETURNS int LANGUAGE plpgsql "
+            "AS $$ BEGIN PERFORM pg_advisory_xact_lock(k); RETURN 1; END $$")
+        a.q("CREATE OR REPLACE FUNCTION adv_sql(k bigint) RETURNS int LANGUAGE sql "
+            "AS $$ SELECT pg_advisory_xact_lock(k); SELECT 1 $$")
+        out = []
+        for sql in ("SELECT adv_plpgsql(1)", "SELECT adv_sql(2)",
+                    "DO $$ BEGIN PERFORM pg_advisory_xact_lock(3); END $$",
+                    "DO $$ BEGIN PERFORM pg_advisory_lock(4); END $$"):
+            out.append((a.q(sql), b.q("SELECT objid FROM pg_locks WHERE locktype = 'advisory' ORDER BY objid")))
+        a.q("BEGIN")
+        out.append(a.q("SELECT adv_sql(5), adv_plpgsql(6)"))
+        out.append(b.q("SELECT pg_try_advisory_lock(5), pg_try_advisory_lock(6)"))
+        a.q("COMMIT")
+        out.append(b.q("SELECT pg_try_advisory_lock(5), pg_try_advisory_lock(6), pg_try_advisory_lock(4)"))
+        a.q("DROP FUNCTION adv_plpgsql(bigint)")
+        a.q("DROP FUNCTION adv_sql(bigint)")
+        a.close()
+        b.close()
+        return out
+
+    on_both(both, scenario)
+
+
 # --- asyncpg -----------------------------------------------------------------------------
 
 def test_asyncpg_between_two_connections(both):

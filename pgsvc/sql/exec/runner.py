@@ -241,13 +241,18 @@ class Runner:
     def guard_rows(self, rows: Iterator[tuple], autocommit: bool = False) -> Iterator[tuple]:
         """Map errors raised while rows are produced (UDF errors, cancel) to SqlError.
         autocommit: a read outside any transaction, which ends with its last row (a
-        pg_notify() it called is committed then)."""
+        pg_notify() it called is committed then, and a transaction-level advisory lock
+        taken inside a function it called is released then, or when the read fails or is
+        dropped unfinished)."""
         try:
             yield from rows
         except SqlError:
             raise
         except Exception as e:
             raise map_error(e, self) from None
+        finally:
+            if autocommit and self.advisory is not None and not self.txn.open:
+                self.advisory.end_of_transaction()
         if autocommit and self.async_notify.pending:
             self.async_notify.commit_if_autocommit()
 

@@ -291,6 +291,8 @@ def activity_rows(engine) -> list[tuple]:
     a = authz(engine)
     see_all = _may_see_all(engine)
     me = current_user(engine)
+    table = engine.session.lock_table
+    in_lock_wait = table.waiting_pids() if table is not None else set()
     rows = []
     for s in _client_backends(engine):
         db = cat.find_database(s.database) if s.database else None
@@ -299,11 +301,12 @@ def activity_rows(engine) -> list[tuple]:
         own = see_all or s.user == me or (role is not None and a.has_privs_of(a.current_oid(), role.oid))
         state = s.state if s.state and s.state != "starting" else None
         waiting = state in ("idle", "idle in transaction", "idle in transaction (aborted)")
+        event = ("Client", "ClientRead") if waiting else ("Lock", "advisory") if s.pid in in_lock_wait \
+            else (None, None)
         local = is_local_client(s.client_addr)
         detail = (None if local else s.client_addr, None, (-1 if local else s.client_port),
                   _tstz(s.backend_start), _tstz(s.xact_start), _tstz(s.query_start), _tstz(s.state_change),
-                  "Client" if waiting else None, "ClientRead" if waiting else None, state, None, None, None,
-                  s.query)
+                  *event, state, None, None, None, s.query)
         if not own:
             detail = (None,) * 13 + ("<insufficient privilege>",)
         rows.append((db.oid if db else None, s.database or None, s.pid, None, role.oid if role else None,
