@@ -24,6 +24,7 @@ from pglast import ast
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.sqlite_errors import map_error
+from pgsvc.sql.exec.plpgsql.fastpath import compile_fast
 from pgsvc.sql.exec.plpgsql.frame import add_context
 from pgsvc.sql.exec.plpgsql.source import tokens_of
 from pgsvc.sql.translate import Translator
@@ -44,7 +45,7 @@ class Plan:
     """One translation of an Expr."""
 
     __slots__ = ("sql", "n", "fills", "shapes", "version", "simple", "types", "names", "const", "copy",
-                 "node", "extra")
+                 "node", "extra", "fast")
 
     def __init__(self, sql: str, version: int) -> None:
         self.sql = sql
@@ -59,6 +60,7 @@ class Plan:
         self.copy = -1  # the slot of a plain variable copy
         self.node = None
         self.extra = None  # statement kinds keep their own (sqlstmts.py)
+        self.fast = None  # integer / boolean expressions computed in Python (fastpath.py)
 
 
 def is_simple_select(node) -> bool:
@@ -259,6 +261,7 @@ class Expr:
             if ex is not None:
                 plan.simple = True
                 ex = tr.finalize_unknown(ex) if target is None else ex
+                plan.fast = compile_fast(node.targetList[0].val, self.fast_lookup, ex.oid, target)
                 if target is not None:
                     body = self.expression_text()
                     ex = coerce_at(tr, ex, target, node.targetList[0].val,
@@ -277,6 +280,8 @@ class Expr:
         except SqlError as err:
             raise self.analysis_error(fr, err, shift, plan) from None
         self.finish(fr, plan)
+        if plan.fills:
+            plan.fast = None
         if plan.simple and not plan.fills:
             m = _COPY_RE.match(plan.sql[7:])
             if m is not None:
@@ -284,6 +289,21 @@ class Expr:
             elif _CONST_RE.match(plan.sql[7:]):
                 plan.const = (engine.conn.execute(plan.sql).fetchone()[0],)
         return plan
+
+    def fast_lookup(self, name: str):
+        """(slot, type) of a plain variable (or $n) the expression names, for fastpath."""
+        func = self.func
+        if name.startswith("$"):
+            n = int(name[1:])
+            dno = func.arg_dnos[n - 1] if 0 < n <= len(func.arg_dnos) else None
+        else:
+            dno = self.ns.lookup(name) if self.ns is not None else None
+        if dno is None:
+            return None
+        d = func.datums[dno]
+        if d.kind != "var" or d.domain:
+            return None
+        return dno, d.oid
 
     def valid(self, fr, plan: Plan | None) -> bool:
         if plan is None or plan.version != fr.engine.catalog.version:
@@ -313,6 +333,11 @@ class Expr:
         plan = self.plan
         if plan is None or not self.valid(fr, plan):
             plan = self.plan = self.compile_scalar(fr, target)
+        if plan.fast is not None:
+            try:
+                return plan.fast(fr.values)
+            except SqlError as err:
+                raise self.runtime_error(fr, err, plan) from None
         if plan.const is not None:
             return plan.const[0]
         if plan.copy >= 0:
