@@ -21,6 +21,8 @@ The UDFs registered on the connection (the translator emits them, translate.rout
 from __future__ import annotations
 
 import json
+import resource
+import sys
 from typing import Any
 
 from pgsvc.errors import SqlError
@@ -32,10 +34,22 @@ from pgsvc.sql.functions.rowsets import rowpack
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.textio import text_encoder
 
-# PostgreSQL's max_stack_depth (2MB) allows a few thousand nested SQL function calls; a
-# nested call here costs Python frames and an SQLite VM on the C stack, so the limit is
-# lower and fixed; it fails the way PostgreSQL does.
-MAX_DEPTH = 200
+
+
+def _depth_limit() -> int:
+    """Nested calls allowed: PostgreSQL's max_stack_depth (2MB) allows a few thousand
+    nested SQL function calls. Here a level costs about 2 kB of the process's C stack (an
+    SQLite VM and the UDF's way back into Python: measured) and a handful of Python frames;
+    at most 1000 levels, fewer under a small stack rlimit (6 kB a level, 1 MB kept), and
+    the failure is PostgreSQL's 54001, never a crash."""
+    soft = resource.getrlimit(resource.RLIMIT_STACK)[0]
+    if soft == resource.RLIM_INFINITY or soft <= 0:
+        soft = 8 << 20
+    return max(50, min(1000, (soft - (1 << 20)) // 6144))
+
+
+MAX_DEPTH = _depth_limit()
+_FRAMES_PER_LEVEL = 12  # Python frames one nested call may take (about 7 measured), with room
 _MISSING = object()
 
 
@@ -67,12 +81,16 @@ class RoutineCalls:
         saved_role = self.enter_definer(routine) if routine.secdef and not authz(self).standalone else _MISSING
         saved_settings = self.apply_config(routine.config) if routine.config else None
         self.call_depth += 1
+        limit = sys.getrecursionlimit()
+        if self.call_depth * _FRAMES_PER_LEVEL + 1000 > limit:  # Python's limit follows the depth allowed
+            sys.setrecursionlimit(self.call_depth * _FRAMES_PER_LEVEL + 2000)
         try:
             return handler.call(self, call)
         except RecursionError:
             raise stack_depth_error() from None
         finally:
             self.call_depth -= 1
+            sys.setrecursionlimit(limit)
             if saved_settings is not None:
                 self.restore_config(saved_settings)
             if saved_role is not _MISSING:
