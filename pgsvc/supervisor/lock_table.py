@@ -53,6 +53,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from pgsvc.errors import StartupError
 from pgsvc.supervisor import futex
 
 MAGIC = b"PGSVCLCK"
@@ -141,8 +142,13 @@ class LockTable:
         try:
             os.ftruncate(fd, total)  # sparse: pages cost memory only once written
             mem = mmap.mmap(fd, total, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-        finally:
+        except (OSError, OverflowError, ValueError) as e:
             os.close(fd)
+            os.unlink(path)
+            # PostgreSQL's answer to a shared memory request it cannot map
+            raise StartupError(f"pgsvc: could not map the lock table ({total} bytes): {e}\n"
+                               "HINT:  Reduce max_locks_per_transaction or max_connections.") from None
+        os.close(fd)
         _HEADER.pack_into(mem, 0, MAGIC, VERSION, nslots, size, capacity, 0, 0)
         return cls(path, mem, nslots, size, registry)
 
