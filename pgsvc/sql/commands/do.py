@@ -28,8 +28,7 @@ def translate_do(engine: EngineContext, tr, text: str, node: ast.DoStmt) -> Stat
     if source is None:
         raise SqlError("42601", "no inline code specified")
     if lang not in CR.LANGUAGE_OIDS:
-        raise SqlError("42704", f'language "{lang}" does not exist',
-                       hint="Use CREATE EXTENSION to load the language into the database.")
+        raise SqlError("42704", f'language "{lang}" does not exist')
     if lang != "plpgsql" or not CR.has_language(lang):
         raise SqlError("0A000", f'language "{lang}" does not support inline code execution')
 

@@ -268,7 +268,7 @@ class Fetch(Stmt):
             text = self.count.text.strip().lower()
             count = _MAX if text == "all" else self.count.value(fr, (O.INT8, -1, 0))
             if count is None:
-                raise SqlError("22004", "FETCH count cannot be null" if not self.is_move else "MOVE count cannot be null")
+                raise SqlError("22004", f"{self.typename} count cannot be null")
         if self.is_move and direction in ("forward", "backward") and count is not None and count != 1:
             moved = portal.move_many(direction, count)
             fr.row_count = moved
@@ -338,14 +338,19 @@ class CursorBuilder:
     """Mixed into compiler.Compiler: builds the cursor statements from the stand-ins the
     parser was given (source.Source.rewrite_cursors)."""
 
-    def cursor_var(self, name: str, lineno: int) -> int:
+    def statement_cursor(self, cs) -> int:
+        keyword = {"loop": "in", "move": "move", "close": "close", "fetch": "fetch"}.get(cs.kind, "open")
+        return self.cursor_var(cs.cursor, cs.line, keyword)
+
+    def cursor_var(self, name: str, lineno: int, keyword: str = "") -> int:
+        """The cursor variable a statement names (errors point at it, after the keyword)."""
         dno = self.ns.lookup(name)
         if dno is None:
-            raise self.positioned(SqlError("42601", f'"{name}" is not a known variable'), lineno, name)
+            raise self.positioned(SqlError("42601", f'"{name}" is not a known variable'), lineno, keyword, name)
         d = self.func.datums[dno]
         if d.kind != "var" or (d.oid != O.REFCURSOR and not d.is_cursor):
             raise self.positioned(SqlError("42804", f'variable "{name}" must be of type cursor or refcursor'),
-                                  lineno, name)
+                                  lineno, keyword, name)
         return dno
 
     def cursor_statement(self, expr, lineno: int, body: dict):
@@ -354,12 +359,12 @@ class CursorBuilder:
         if text.startswith("SELECT pgsvc$fetch_"):
             cs = self.src.cursor_stmts[int(text.split("_", 1)[1].split()[0])]
             count = Expr(cs.count, 2, self.ns, self.func, cs.line) if cs.count else None
-            return Fetch(cs.line, self.cursor_var(cs.cursor, cs.line), cs.direction, count,
+            return Fetch(cs.line, self.statement_cursor(cs), cs.direction, count,
                                  self.target(body.get("target")), False)
         for cs in self.src.cursor_stmts:
             if cs.kind == "open_query" and not cs.used and cs.match_line == lineno and cs.query == text:
                 cs.used = True
-                return Open(cs.line, self.cursor_var(cs.cursor, cs.line), expr, None, [], None,
+                return Open(cs.line, self.statement_cursor(cs), expr, None, [], None,
                                     "no" not in cs.options)
         return None
 
@@ -369,7 +374,7 @@ class CursorBuilder:
         if not text.startswith("SELECT pgsvc$cursor("):
             return None
         cs = self.src.cursor_stmts[int(text[len("SELECT pgsvc$cursor("):].rstrip(")"))]
-        dno = self.cursor_var(cs.cursor, cs.line)
+        dno = self.statement_cursor(cs)
         if cs.kind == "close":
             return Close(cs.line, dno)
         if cs.kind == "move":
@@ -387,14 +392,14 @@ class CursorBuilder:
             if cs.kind == "open_exec" and not cs.used and cs.match_line == lineno:
                 cs.used = True
                 params = [self.expr(p, lineno) for p in body.get("params", ())]
-                return Open(cs.line, self.cursor_var(cs.cursor, cs.line), None,
+                return Open(cs.line, self.statement_cursor(cs), None,
                                     self.expr(body.get("query"), lineno), params, None, "no" not in cs.options)
         return None
 
     def cursor_loop(self, body: dict, label, lineno: int, upper):
         """FOR r IN c [(args)] LOOP (given to the parser as an integer FOR: r is its variable)."""
         cs = self.src.cursor_stmts[int(upper.text.strip())]
-        dno = self.cursor_var(cs.cursor, cs.line)
+        dno = self.statement_cursor(cs)
         d = self.func.datums[dno]
         if d.cursor_query is None:
             raise self.positioned(SqlError("42601", "cursor FOR loop must use a bound cursor variable"),

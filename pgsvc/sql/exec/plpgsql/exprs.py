@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 import pglast
-from pglast import ast
+from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.sqlite_errors import map_error
@@ -83,6 +83,31 @@ def _has(node, cls) -> bool:
     return False
 
 
+def shift_tg_argv(node) -> None:
+    """TG_ARGV counts from 0 in PostgreSQL (its lower bound is 0); the SQL layer's arrays
+    count from 1: TG_ARGV[i] is read as element i + 1 (the tree is changed in place)."""
+    def plus_one(x):
+        return ast.A_Expr(kind=enums.A_Expr_Kind.AEXPR_OP, name=(ast.String(sval="+"),), lexpr=x,
+                          rexpr=ast.A_Const(isnull=False, val=ast.Integer(ival=1)), location=-1)
+
+    def walk(n):
+        if isinstance(n, ast.A_Indirection) and isinstance(n.arg, ast.ColumnRef) and \
+                [getattr(f, "sval", None) for f in n.arg.fields] == ["tg_argv"]:
+            for ind in n.indirection or ():
+                if isinstance(ind, ast.A_Indices):
+                    if ind.uidx is not None:
+                        ind.uidx = plus_one(ind.uidx)
+                    if ind.lidx is not None:
+                        ind.lidx = plus_one(ind.lidx)
+        if isinstance(n, ast.Node):
+            for attr in n:
+                walk(getattr(n, attr))
+        elif isinstance(n, (list, tuple)):
+            for x in n:
+                walk(x)
+    walk(node)
+
+
 def split_assignment(text: str) -> tuple[str, int]:
     """'x := expr' / 'a[1] = expr' -> (target text, offset of expr in text)."""
     depth = 0
@@ -129,6 +154,8 @@ class Expr:
                 self._node = pglast.parse_sql(PREFIX + body)[0].stmt
             except pglast.parser.ParseError as e:
                 raise self.syntax_error(e, len(PREFIX)) from None
+            if self.func.is_trigger and "tg_argv" in body.lower():
+                shift_tg_argv(self._node)
         return self._node
 
     def statement_node(self):
@@ -138,6 +165,8 @@ class Expr:
             except pglast.parser.ParseError as e:
                 raise self.syntax_error(e, 0) from None
             self._node = raws[0].stmt if raws else None
+            if self.func.is_trigger and "tg_argv" in self.text.lower():
+                shift_tg_argv(self._node)
         return self._node
 
     def syntax_error(self, e, shift: int) -> SqlError:
@@ -221,8 +250,8 @@ class Expr:
         """A translation error: the expression's text as internal query (its position)."""
         if err.sqlstate == "42703" and err.message.startswith("column ") and plan is not None:
             converted = self.record_field_error(err, plan)
-            if converted is not None:
-                return converted
+            if converted is not None:  # raised by PostgreSQL's parser hook: no position, a context line
+                return add_context(converted, self.context_line())
         if err.position is not None and err.internal_query is None:
             err.internal_position = max(err.position - shift + self.body_offset, 1)
             err.internal_query = self.text
@@ -271,6 +300,9 @@ class Expr:
             else:
                 q = tr.select(node)
                 if len(q.columns) != 1:
+                    if self.mode >= 3:  # PostgreSQL's parse analysis of the assignment says it
+                        raise add_context(SqlError("42601", f"assignment source returned {len(q.columns)} columns"),
+                                          self.context_line())
                     raise SqlError("42601", f'query "{self.text}" returned {len(q.columns)} columns')
                 col = q.columns[0]
                 got = Ex("q.c0", col.oid, col.typmod)

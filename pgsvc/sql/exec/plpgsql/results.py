@@ -14,7 +14,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.exec.plpgsql import assign
 from pgsvc.sql.exec.plpgsql.control import Stmt, check_interrupts, loop_signal, run_list
 from pgsvc.sql.exec.plpgsql.exprs import Expr
-from pgsvc.sql.exec.plpgsql.frame import RETURN, need_rec
+from pgsvc.sql.exec.plpgsql.frame import RETURN, add_context, need_rec
 from pgsvc.sql.exec.plpgsql.source import OUTROW, normalize_ident
 from pgsvc.sql.exec.plpgsql.sqlstmts import dynamic_statement, plan_statement, run_dynamic, run_plan, set_found
 from pgsvc.sql.types import oids as O
@@ -51,6 +51,8 @@ class Return(Stmt):
         if kind == "value":
             value = self.expr.value(fr)
             plan = self.expr.plan
+            if value is not None and (fr.func.is_trigger or fr.func.rettype == O.RECORD):
+                raise SqlError("42804", "cannot return non-composite value from function returning composite type")
             fr.result = ("value", value, plan.types[0] if plan.types else O.UNKNOWN)
         elif kind == "rec":
             d = fr.func.datums[self.rec]
@@ -173,6 +175,10 @@ class ReturnQuery(Stmt):
                 raise SqlError("42601", "query is not a SELECT")
             rows, count = run_plan(fr, self.query, plan)
             types = sp.types
+            try:
+                check_result_types(fr.func, types)
+            except SqlError as err:
+                raise add_context(err, self.query.context_line()) from None
         else:
             text, stmt, values = dynamic_statement(fr, self.dynquery, self.params)
             if stmt.columns is None:
@@ -322,7 +328,7 @@ class ForEachA(Stmt):
         if self.slice == 0:
             pieces = [(to_elem(v) if to_elem and v is not None else v, elem) for v in flatten(items)]
         else:
-            pieces = [(to_arr(p) if to_arr else p, oid) for p in slices(items, ndims - self.slice)]
+            pieces = [(to_arr(p) if to_arr else p, oid) for p in slices(items, ndims - self.slice - 1)]
         out = None
         for v, t in pieces:
             assign.move_row(fr, self.target, (v,), [t], [""])
@@ -336,7 +342,10 @@ class ForEachA(Stmt):
 
 
 def slices(items: list, depth: int) -> list:
-    """The sub-arrays `depth` levels down (each a slice of the remaining dimensions)."""
+    """The sub-arrays `depth` levels down (each a slice of the remaining dimensions); the
+    whole array when depth is -1 (SLICE of all its dimensions)."""
+    if depth < 0:
+        return [items]
     level = items
     for _ in range(depth):
         level = [x for sub in level for x in sub]

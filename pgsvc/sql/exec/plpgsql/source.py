@@ -406,7 +406,7 @@ def error_offset(src: Source, header: str, text: str, message: str) -> tuple[int
     if found is None:
         return len(src.text), line_of(src.text, len(src.text))
     at = toks[found].start
-    line = line_of(src.text, src.to_body_offset(at))
+    line = near_line(src, toks, found)
     if message.startswith(_NO_POSITION):
         return None, line
     keyword = next((k for m, k in _AT_KEYWORD if m in message), None)
@@ -426,6 +426,20 @@ def error_offset(src: Source, header: str, text: str, message: str) -> tuple[int
                 at = t.start
                 break
     return src.to_body_offset(at), line
+
+
+def near_line(src: Source, toks: list, found: int) -> int:
+    """PostgreSQL's "near line n": the scanner's latest line, which it computes when a
+    statement or declaration is reduced - the line where the last complete one began (1
+    before any)."""
+    ends = [k for k in range(found) if toks[k].name == "ASCII_59"]
+    if not ends:
+        return 1
+    k = ends[-1] - 1
+    while k > 0 and toks[k - 1].name != "ASCII_59" and \
+            toks[k - 1].text.lower() not in ("begin", "loop", "then", "else", "declare"):
+        k -= 1
+    return line_of(src.text, src.to_body_offset(toks[max(k, 0)].start))
 
 
 def parse_body(src: Source, header: str) -> dict:

@@ -161,7 +161,13 @@ def run_utility(fr, expr: Expr, sp: SqlPlan) -> tuple[list, int]:
         fr.sql_ctx = None
     if result.columns is not None:
         return rows, len(rows)
-    return [], result.count or 0
+    return [], processed(result)
+
+
+def processed(result) -> int:
+    """The row count of a statement's result, from its command tag (INSERT 0 5, UPDATE 3)."""
+    last = result.tag(0).rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
 
 
 def no_destination(command: str) -> SqlError:
@@ -308,7 +314,7 @@ def run_dynamic(fr, text: str, stmt: Statement, values: list) -> tuple[list, int
             py.append(conv(v) if conv is not None and v is not None else v)
         result = engine.execute(stmt, py)
         if result.columns is None:
-            return [], result.count or 0, []
+            return [], processed(result), []
         rows = []
         convs = [sqlite_adapter(c.type_oid)[0] for c in result.columns]
         for row in result.rows:
