@@ -26,7 +26,11 @@ the per-backend counts: a lock taken twice is one row, released when both are re
   * a waiter is granted once nothing granted to others and no earlier waiter conflicts
     (ProcLockWakeup); each waiter grants itself, woken by the releaser or by its timeout;
   * deadlock search (DeadLockCheck's FindLockCycle) follows "waits for" edges to holders
-    and to earlier conflicting waiters, from the searching backend back to itself.
+    and to earlier conflicting waiters, from the searching backend back to itself;
+  * one lock outside PostgreSQL's model takes part: SQLite's one writer per database
+    (pgsvc.sql.exec.txn). A backend that has written and waits for an advisory lock, and
+    one of its advisory holders waiting to write, publish rows on the database's
+    writer_tag (publish/retract) so that this cycle is found like any other.
 
 Locking: one exclusive flock() on the file, through a descriptor each process opens for
 itself (a flock belongs to an open file description: one inherited across fork would be
@@ -70,9 +74,16 @@ _ROW = struct.Struct("=BBBxHxxiIIIdd")
 ROW_SIZE = _ROW.size
 FREE, GRANTED, WAITING, DELETED = 0, 1, 2, 3
 SHARE, EXCLUSIVE = 1, 2
+WRITER = 0  # objsubid of writer_tag (advisory locks use 1 and 2)
 MODE_NAMES = {SHARE: "ShareLock", EXCLUSIVE: "ExclusiveLock"}
 POLL = 0.1  # a waiter re-checks at least this often (a holder killed without releasing)
 _SCAN_CHUNK = ROW_SIZE * 64
+
+
+def writer_tag(dboid: int) -> tuple[int, int, int, int]:
+    """The tag standing for a database's writer lock in deadlock searches (objsubid 0: no
+    advisory lock has it, and pg_locks does not list it)."""
+    return (dboid, 0, 0, WRITER)
 
 
 def conflicts(a: int, b: int) -> bool:
@@ -402,6 +413,28 @@ class LockTable:
             self._bump(waiting.word)
         self.wake(waiting.word)
 
+    # ------------------------------------------------------------ the database's writer lock
+    def publish(self, tag: tuple, state: int) -> Waiting:
+        """Make a lock this table does not manage visible to deadlock searches (SQLite's one
+        writer per database, pgsvc.sql.exec.txn: writer_tag): GRANTED while this backend
+        holds it and waits here for an advisory lock, WAITING while it waits for it. No
+        queue order (arrival 0: its waiters are no one's soft blockers)."""
+        with self.locked():
+            _, reuse = self._scan(tag)
+            index = self._insert(tag, reuse, state, EXCLUSIVE, 0.0, time.time() if state == WAITING else 0.0)
+            if state == WAITING:
+                self._set_waiting_on(index)
+            return Waiting(index, tag, EXCLUSIVE, 0.0, self._word_index(tag))
+
+    def retract(self, published: Waiting) -> None:
+        with self.locked():
+            slot, pid = self.me()
+            row = self._row(published.index)
+            if row.state == WAITING:
+                _WORD.pack_into(self.mem, self.waits_offset + slot * 4, 0)
+            if row.state in (GRANTED, WAITING) and row.slot == slot and row.pid == pid and row.tag == published.tag:
+                self._delete(published.index)
+
     def release(self, tag: tuple, mode: int) -> None:
         """This backend no longer holds `mode` on `tag` (its last count was released)."""
         woken = False
@@ -473,13 +506,13 @@ class LockTable:
             for slot in range(self.nslots):
                 if _WORD.unpack_from(self.mem, self.waits_offset + slot * 4)[0]:
                     row = self._waiting_row(slot, self.registry.pid_of(slot) if self.registry else os.getpid())
-                    if row is not None:
+                    if row is not None and row.tag[3] != WRITER:
                         out.add(row.pid)
         return out
 
     # ------------------------------------------------------------ pg_locks
     def rows(self) -> list[Row]:
-        """Every live row (granted and waiting), for pg_locks."""
+        """Every live advisory-lock row (granted and waiting), for pg_locks."""
         start, end = self.rows_offset, self.rows_offset + self.size * ROW_SIZE
         with self.locked():
             data = self.mem[start:end]
@@ -491,7 +524,7 @@ class LockTable:
                 continue
             for n, f in enumerate(_ROW.iter_unpack(chunk)):
                 st, mode, sub, slot, pid, db, k1, k2, arrival, since = f
-                if st in (GRANTED, WAITING) and self.alive(slot, pid):
+                if st in (GRANTED, WAITING) and sub != WRITER and self.alive(slot, pid):
                     out.append(Row(c // ROW_SIZE + n, st, mode, slot, pid, (db, k1, k2, sub), arrival, since))
         return out
 

@@ -625,6 +625,44 @@ def test_asyncpg_between_two_connections(both):
 
 # --- pgsvc only ----------------------------------------------------------------------------
 
+@pytest.mark.parametrize("later", [False, True])
+def test_writer_lock_and_advisory_lock_deadlock_is_found(ours, later):
+    """pgsvc only: SQLite has one writer per database, so a transaction that has written
+    and then waits for an advisory lock, whose holder then waits to write, is a deadlock
+    here (PostgreSQL, with row locks, has none). It ends with 40P01 after deadlock_timeout,
+    found by whichever waits the longer (later: the writer's wait starts after the
+    advisory waiter has searched once), never with a hang."""
+    a, b, c = Conn(ours.dsn()), Conn(ours.dsn()), Conn(ours.dsn())
+    roles = {a.pid: "A", b.pid: "B"}
+    for x in (a, b):
+        x.q("SET deadlock_timeout = '300ms'")
+    a.q("CREATE TABLE IF NOT EXISTS writer_cycle (x int)")
+    a.q("BEGIN")
+    a.q("INSERT INTO writer_cycle VALUES (1)")
+    b.q("BEGIN")
+    b.q("SELECT pg_advisory_xact_lock(42)")
+    wa = start_waiting(a, c, "SELECT pg_advisory_xact_lock(42)")
+    if later:
+        time.sleep(0.6)
+    wb = Waiter(b, "INSERT INTO writer_cycle VALUES (2)")
+    victim = wait_until(lambda: (wa.done(0) and "A") or (wb.done(0) and "B"), timeout=10,
+                        what="the deadlock to be found")
+    result = (wa if victim == "A" else wb).result
+    assert victim == ("B" if later else "A")
+    assert result[:3] == ("ERROR", "40P01", "deadlock detected")
+    lines = {"A": "Process A waits for ExclusiveLock on advisory lock [5,0,42,1]; blocked by process B.",
+             "B": "Process B waits for ExclusiveLock on writer lock of database 5; blocked by process A."}
+    order = ["A", "B"] if victim == "A" else ["B", "A"]
+    assert normalize_pids(result[3], roles) == "\n".join(lines[n] for n in order)
+    (a if victim == "A" else b).q("ROLLBACK")
+    assert wa.done(10) and wb.done(10)
+    for x in (a, b):
+        x.q("ROLLBACK")
+    assert c.q("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
+    for x in (a, b, c):
+        x.close()
+
+
 def test_lock_table_full_is_out_of_shared_memory(server_factory):
     """The table holds max_locks_per_transaction per backend slot, as PostgreSQL's shared
     lock table; beyond it PostgreSQL's error, and what was taken stays held."""

@@ -22,6 +22,7 @@ from pgsvc.supervisor.lock_table import (
     OutOfSharedMemory,
     Waiting,
     conflicts,
+    writer_tag,
 )
 
 
@@ -196,3 +197,19 @@ def test_a_sleeper_is_woken_by_the_release(table):
     th.join(5)
     assert woke and woke[0] < (1.0 if futex.AVAILABLE else 5.1)
     assert as_(table, 1).poll(w)[0] is True
+
+
+def test_the_writer_lock_takes_part_in_deadlock_searches(table):
+    """Backend 0 has written (holds the writer) and waits for an advisory lock of backend 1,
+    which waits to write: a cycle; the writer rows are not advisory locks in pg_locks."""
+    as_(table, 1).acquire(TAG, EXCLUSIVE, True)
+    hold = as_(table, 0).publish(writer_tag(5), GRANTED)
+    w0 = as_(table, 0).acquire(TAG, EXCLUSIVE, True)
+    w1 = as_(table, 1).publish(writer_tag(5), WAITING)
+    assert as_(table, 1).find_cycle(w1) == [(1001, EXCLUSIVE, writer_tag(5)), (1000, EXCLUSIVE, TAG)]
+    assert as_(table, 0).find_cycle(w0) == [(1000, EXCLUSIVE, TAG), (1001, EXCLUSIVE, writer_tag(5))]
+    assert sorted((r.slot, r.state) for r in table.rows()) == [(0, WAITING), (1, GRANTED)]
+    assert table.waiting_pids() == {1000}
+    as_(table, 1).retract(w1)
+    as_(table, 0).retract(hold)
+    assert as_(table, 0).find_cycle(w0) is None

@@ -450,7 +450,10 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml):
     def acquire_writer(self) -> None:
         if not self.lock.held:
             timeout = int(self.session.settings.get("lock_timeout") or 0)
-            self.lock.acquire(self.session.cancel_flag, timeout)
+            if self.advisory is None:
+                self.lock.acquire(self.session.cancel_flag, timeout)
+            else:  # its wait may close a cycle with advisory locks: searched for deadlocks
+                self.advisory.acquire_writer(self.lock, timeout)
             if self.txn.open and not self.txn.wrote and self.read_committed() and not self.cursors:
                 self.refresh_snapshot()
             self.txn.wrote = True

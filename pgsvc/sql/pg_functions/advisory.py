@@ -30,11 +30,15 @@ from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.types import oids as O
 from pgsvc.supervisor.lock_table import (
     EXCLUSIVE,
+    GRANTED,
     MODE_NAMES,
     SHARE,
+    WAITING,
+    WRITER,
     Deadlock,
     LockTable,
     OutOfSharedMemory,
+    writer_tag,
 )
 from pgsvc.supervisor.logs import log
 
@@ -65,7 +69,10 @@ def pair_tag(dboid: int, key1: int, key2: int) -> tuple[int, int, int, int]:
 
 
 def lock_text(tag: tuple) -> str:
-    """How PostgreSQL's messages name an advisory lock (DescribeLockTag)."""
+    """How PostgreSQL's messages name an advisory lock (DescribeLockTag); pgsvc's writer lock
+    of a database (writer_tag) has no PostgreSQL counterpart."""
+    if tag[3] == WRITER:
+        return f"writer lock of database {tag[0]}"
     return "advisory lock [%d,%d,%d,%d]" % tag
 
 
@@ -168,6 +175,9 @@ class AdvisoryLocks:
         lock_ms = int(settings.get("lock_timeout") or 0)
         lock_deadline = start + lock_ms / 1000 if lock_ms > 0 else None
         deadlock_at: float | None = start + int(settings.get("deadlock_timeout") or 1000) / 1000
+        # A transaction that has written holds its database's writer lock (SQLite has one
+        # writer): while it waits here, a holder of this lock waiting to write waits for it.
+        writer = self.table.publish(writer_tag(self.dboid), GRANTED) if self.engine.txn.wrote else None
         try:
             while True:
                 granted, word = self.table.poll(waiting)
@@ -189,6 +199,42 @@ class AdvisoryLocks:
         except BaseException:
             self.table.cancel(waiting)
             raise
+        finally:
+            if writer is not None:
+                self.table.retract(writer)
+
+    def acquire_writer(self, lock, timeout_ms: int) -> None:
+        """Take the database's writer lock (pgsvc.sql.exec.txn.WriterLock) for a session that
+        has used advisory locks: a wait for it may close a cycle with them (a writer waiting
+        here for an advisory lock this session holds), so a wait that lasts is published in
+        the lock table and, after deadlock_timeout, searched for a deadlock once."""
+        cancel_flag = self.engine.session.cancel_flag
+        dl = int(self.engine.session.settings.get("deadlock_timeout") or 1000) / 1000
+        state: dict = {"waiting": None, "since": 0.0, "checked": False, "deadlock": None}
+
+        def flag():  # polled by the writer lock's wait loop, only while it waits
+            reason = cancel_flag()
+            if reason:
+                return reason
+            now = time.monotonic()
+            if state["waiting"] is None:
+                state["waiting"], state["since"] = self.table.publish(writer_tag(self.dboid), WAITING), now
+            elif not state["checked"] and now - state["since"] >= dl:
+                state["checked"] = True
+                cycle = self.table.find_cycle(state["waiting"])
+                if cycle:
+                    state["deadlock"] = self._deadlock_error(cycle)
+                    return "deadlock"
+            return None
+        try:
+            lock.acquire(flag, timeout_ms)
+        except SqlError:
+            if state["deadlock"] is not None:
+                raise state["deadlock"] from None
+            raise
+        finally:
+            if state["waiting"] is not None:
+                self.table.retract(state["waiting"])
 
     def _deadlock_error(self, cycle: list) -> SqlError:
         lines = []
