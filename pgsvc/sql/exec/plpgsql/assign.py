@@ -7,7 +7,7 @@ ones ignored, each value cast to its target's type.
 
 from __future__ import annotations
 
-from pgsvc.errors import SqlError
+from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.exec.plpgsql.exprs import Expr, coerce_value, run_sql_value, split_assignment
 from pgsvc.sql.exec.plpgsql.frame import Rec, need_rec, shape_of
 from pgsvc.sql.exec.plpgsql.source import normalize_ident, tokens_of
@@ -212,9 +212,26 @@ def target_setters(fr, dno: int) -> list:
     return found
 
 
+def multi_assignment_mismatch(fr, level: str) -> None:
+    """plpgsql.extra_errors / extra_warnings = strict_multi_assignment."""
+    args = ("42804", "number of source and target fields in assignment does not match")
+    detail = "strict_multi_assignment check of " + ("extra_errors" if level == "ERROR" else "extra_warnings") + \
+        " is active."
+    hint = "Make sure the query returns the exact list of columns."
+    if level == "ERROR":
+        raise SqlError(*args, detail=detail, hint=hint)
+    fr.engine.session.notice(SqlNotice(args[1], sqlstate=args[0], severity="WARNING", detail=detail, hint=hint,
+                                       context=fr.stack_context()))
+
+
 def move_row(fr, dno: int, row, types: list[int], names: list[str], typmods=None) -> None:
     """A query's row (None: no row) into the target datum dno (a row of targets or a record)."""
     d = fr.func.datums[dno]
+    level = fr.func.strict_multi
+    if level is not None and row is not None:
+        wanted = len(d.fields) if d.kind == "row" else len(d.shape) if d.shape is not None else len(row)
+        if d.kind != "var" and wanted != len(row):
+            multi_assignment_mismatch(fr, level)
     if d.kind == "row":
         for i, t in enumerate(target_setters(fr, dno)):
             if row is not None and i < len(row):

@@ -111,6 +111,8 @@ class Function:
         self.stamp = None  # (catalog version, search_path) the plans were made under
         self.variable_conflict = "error"  # #variable_conflict / plpgsql.variable_conflict
         self.print_strict_params = False  # #print_strict_params / plpgsql.print_strict_params
+        self.too_many_rows = None  # plpgsql.extra_errors / extra_warnings: "ERROR" / "WARNING" / None
+        self.strict_multi = None
         self.casts: dict[tuple, str] = {}  # (source type, target) -> SQL casting ?1 (assign.cast_value)
         self.row_targets: dict[int, list] = {}  # a row datum's assignable targets (assign.target_setters)
 
@@ -410,6 +412,12 @@ class Compiler(cursors.CursorBuilder):
         return None
 
 
+def cursor_names(src: Source) -> set[str]:
+    """The declared cursors and refcursor variables (FOR r IN <one of them> is a cursor loop)."""
+    return {d.name for s in src.sections for d in s.decls
+            if d.kind == "cursor" or (d.type_text or "").strip().lower() == "refcursor"}
+
+
 def setting(engine, name: str, default):
     try:
         return engine.session.settings.get(name)
@@ -457,6 +465,13 @@ def compile_function(engine, routine, kind: str, name: str, signature: str, arg_
     f.source = src
     f.variable_conflict = str(setting(engine, "plpgsql.variable_conflict", "error")).lower()
     f.print_strict_params = setting(engine, "plpgsql.print_strict_params", False) in (True, "on", "true", "1")
+    for check in ("too_many_rows", "strict_multi_assignment"):
+        level = None
+        for setting_name, word in (("plpgsql.extra_warnings", "WARNING"), ("plpgsql.extra_errors", "ERROR")):
+            listed = {x.strip().lower() for x in str(setting(engine, setting_name, "none")).split(",")}
+            if check in listed or "all" in listed:
+                level = word
+        setattr(f, "too_many_rows" if check == "too_many_rows" else "strict_multi", level)
     for option, value in src.options:
         if option == "variable_conflict":
             f.variable_conflict = value
@@ -483,7 +498,7 @@ def compile_function(engine, routine, kind: str, name: str, signature: str, arg_
             return engine.catalog.lookup(names[0] if len(names) == 2 else None, names[-1],
                                          engine.search_path()) is not None
     src.declare_records(is_composite)
-    src.rewrite_cursors({d.name for s in src.sections for d in s.decls if d.kind == "cursor"})
+    src.rewrite_cursors(cursor_names(src))
     if routine is not None:
         src.name_alias_params([quote_ident(n) if n else f"pgsvc${i + 1}" for i, n in enumerate(routine.names())])
     has_out = routine is not None and any(m in ("o", "b", "t") for m in routine.modes())

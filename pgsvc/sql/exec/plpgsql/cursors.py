@@ -89,7 +89,8 @@ class Portal:
             pos = count if count >= 0 else n + count + 1
         elif direction == "relative":
             pos = pos + count
-        if pos < self.pos and not self.scroll:
+        if not self.scroll and (direction in ("prior", "backward", "first", "last") or pos <= self.pos and
+                                direction in ("absolute", "relative")):
             raise SqlError("55000", "cursor can only scan forward",
                            hint="Declare it with SCROLL option to enable backward scan.")
         self.pos = min(max(pos, 0), n + 1)
@@ -403,7 +404,7 @@ class CursorBuilder:
         d = self.func.datums[dno]
         if d.cursor_query is None:
             raise self.positioned(SqlError("42601", "cursor FOR loop must use a bound cursor variable"),
-                                  cs.line, cs.cursor)
+                                  cs.line, "in", cs.cursor)
         args = positioned_args(self, d, cs.args, cs.line)
         target = self.loop_var(body["var"])
         t = self.func.datums[target]

@@ -23,7 +23,7 @@ from pglast import ast
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import routines as CR
 from pgsvc.sql.exec.plpgsql import assign
-from pgsvc.sql.exec.plpgsql.compiler import compile_function, header_of, signature_of
+from pgsvc.sql.exec.plpgsql.compiler import compile_function, cursor_names, header_of, signature_of
 from pgsvc.sql.exec.plpgsql.exprs import PREFIX
 from pgsvc.sql.exec.plpgsql.frame import RETURN, Frame, Rec, add_context, shape_of
 from pgsvc.sql.exec.plpgsql.source import Source, parse_body
@@ -95,7 +95,7 @@ class PlpgsqlLanguage:
                      O.ANYCOMPATIBLENONARRAY) for t in r.all_types()):
             src = Source(r.src)
             src.declare_records(lambda text: False)
-            src.rewrite_cursors({d.name for s in src.sections for d in s.decls if d.kind == "cursor"})
+            src.rewrite_cursors(cursor_names(src))
             if any(m in ("o", "b", "t") for m in r.modes()):
                 src.mark_return_next()
             try:
@@ -115,7 +115,7 @@ class PlpgsqlLanguage:
         try:
             src = Source(r.src)
             src.declare_records(lambda text: False)
-            src.rewrite_cursors({d.name for s in src.sections for d in s.decls if d.kind == "cursor"})
+            src.rewrite_cursors(cursor_names(src))
             tree = parse_body(src, header_of(r, "p" if r.oid == 0 else r.kind, []))
             writes = self.tree_writes(engine, tree["action"])
         except SqlError:

@@ -243,7 +243,7 @@ class Source:
                 i = end
                 continue
             if t.name == "FOR" and i + 4 < len(toks) and toks[i + 2].name == "IN_P" and \
-                    normalize_ident(toks[i + 3].text) in bound:
+                    normalize_ident(toks[i + 3].text) in bound and toks[i + 4].name != "DOT_DOT":
                 loop = next((j for j in range(i + 4, len(toks)) if toks[j].text.lower() == "loop"), None)
                 if loop is not None:
                     self.cursor_loop(i, loop)
@@ -407,8 +407,8 @@ def error_offset(src: Source, header: str, text: str, message: str) -> tuple[int
         return len(src.text), line_of(src.text, len(src.text))
     at = toks[found].start
     line = near_line(src, toks, found)
-    if message.startswith(_NO_POSITION):
-        return None, line
+    if message.startswith(_NO_POSITION):  # raised by the statement's action: its line is computed
+        return None, statement_line(src, toks, found)
     keyword = next((k for m, k in _AT_KEYWORD if m in message), None)
     quoted = re.search(r'"([^"]*)"', message)
     if message.endswith("at end of input"):
@@ -416,16 +416,23 @@ def error_offset(src: Source, header: str, text: str, message: str) -> tuple[int
     elif keyword is not None or quoted is not None:
         # the word's first occurrence in the statement the parser stopped in
         want = keyword or quoted.group(1)
-        first = found
-        while first > 0 and toks[first - 1].name != "ASCII_59" and \
-                toks[first - 1].text.lower() not in ("begin", "loop", "then", "else", "declare"):
-            first -= 1
-        for t in toks[first:found + 1]:
+        for t in toks[statement_start(toks, found):found + 1]:
             if t.text == want or keyword is None and normalize_ident(t.text) == want or \
                     keyword is not None and t.text.upper() == want:
                 at = t.start
                 break
     return src.to_body_offset(at), line
+
+
+def statement_start(toks: list, k: int) -> int:
+    while k > 0 and toks[k - 1].name != "ASCII_59" and \
+            toks[k - 1].text.lower() not in ("begin", "loop", "then", "else", "declare"):
+        k -= 1
+    return k
+
+
+def statement_line(src: Source, toks: list, found: int) -> int:
+    return line_of(src.text, src.to_body_offset(toks[statement_start(toks, found)].start))
 
 
 def near_line(src: Source, toks: list, found: int) -> int:
@@ -435,11 +442,7 @@ def near_line(src: Source, toks: list, found: int) -> int:
     ends = [k for k in range(found) if toks[k].name == "ASCII_59"]
     if not ends:
         return 1
-    k = ends[-1] - 1
-    while k > 0 and toks[k - 1].name != "ASCII_59" and \
-            toks[k - 1].text.lower() not in ("begin", "loop", "then", "else", "declare"):
-        k -= 1
-    return line_of(src.text, src.to_body_offset(toks[max(k, 0)].start))
+    return statement_line(src, toks, max(ends[-1] - 1, 0))
 
 
 def parse_body(src: Source, header: str) -> dict:

@@ -11,10 +11,12 @@ the CONTEXT line `SQL statement "..."` under the lines of what it called.
 
 from __future__ import annotations
 
+import re
+
 import pglast
 from pglast import ast
 
-from pgsvc.errors import SqlError
+from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.catalog.system import relations as pg_relations
@@ -22,11 +24,13 @@ from pgsvc.sql.exec.plpgsql import assign
 from pgsvc.sql.exec.plpgsql.control import Stmt
 from pgsvc.sql.exec.plpgsql.exprs import Expr, Plan
 from pgsvc.sql.exec.plpgsql.frame import add_context
+from pgsvc.sql.exec.plpgsql.misc import to_text
 from pgsvc.sql.statement import Statement
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sqlite import sqlite3
 
+_PARAM_RE = re.compile(r"\?(\d+)")
 _DML = {ast.InsertStmt: "insert", ast.UpdateStmt: "update", ast.DeleteStmt: "delete"}
 
 
@@ -177,17 +181,45 @@ def no_destination(command: str) -> SqlError:
 
 
 def into_rows(fr, rows: list, strict: bool, mod: bool, target: int, types, names, typmods,
-              dynamic: bool = False) -> None:
-    """SELECT / RETURNING ... INTO [STRICT] target (EXECUTE's TOO_MANY_ROWS has no hint)."""
+              dynamic: bool = False, params=None) -> None:
+    """SELECT / RETURNING ... INTO [STRICT] target (EXECUTE's TOO_MANY_ROWS has no hint).
+    params: the query's parameters as print_strict_params shows them, made when needed."""
+    detail = None
     if not rows:
         if strict:
-            raise SqlError("P0002", "query returned no rows")
+            if fr.func.print_strict_params and params is not None:
+                detail = params()
+            raise SqlError("P0002", "query returned no rows", detail=detail)
         assign.move_row(fr, target, None, types, names, typmods)
         return
-    if len(rows) > 1 and (strict or mod):
-        raise SqlError("P0003", "query returned more than one row",
-                       hint=None if dynamic else "Make sure the query returns a single row, or use LIMIT 1.")
+    extra = fr.func.too_many_rows if not dynamic else None
+    if len(rows) > 1 and (strict or mod or extra):
+        if fr.func.print_strict_params and params is not None:
+            detail = params()
+        hint = None if dynamic else "Make sure the query returns a single row, or use LIMIT 1."
+        if strict or mod or extra == "ERROR":
+            raise SqlError("P0003", "query returned more than one row", detail=detail, hint=hint)
+        fr.engine.session.notice(SqlNotice("query returned more than one row", sqlstate="P0003", severity="WARNING",
+                                           detail=detail, hint=hint, context=fr.stack_context()))
     assign.move_row(fr, target, rows[0], types, names, typmods)
+
+
+def params_detail(fr, plan: Plan):
+    """print_strict_params' DETAIL: the variables a query uses, in their order."""
+    def make():
+        func = fr.func
+        shown = []
+        for p in sorted({int(n) for n in _PARAM_RE.findall(plan.sql)}):
+            dno = p - 1
+            if dno < len(func.datums) and func.datums[dno].kind == "var":
+                d = func.datums[dno]
+                shown.append(f"{d.name} = {quoted(to_text(fr, fr.values[dno], d.oid))}")
+        return "parameters: " + ", ".join(shown) if shown else None
+    return make
+
+
+def quoted(text: str | None) -> str:
+    return "NULL" if text is None else "'" + text.replace("'", "''") + "'"
 
 
 class ExecSql(Stmt):
@@ -207,13 +239,14 @@ class ExecSql(Stmt):
         sp = plan.extra
         limit = None
         if self.into and sp.kind == "select":
-            limit = 2 if self.strict else 1
+            limit = 2 if self.strict or fr.func.too_many_rows else 1
         rows, count = run_plan(fr, expr, plan, limit)
         fr.row_count = count
         if self.into:
             if not sp.types and sp.kind != "select":
                 raise SqlError("42601", "INTO used with a command that cannot return data")
-            into_rows(fr, rows, self.strict, sp.kind == "dml", self.target, sp.types, sp.names, sp.typmods)
+            into_rows(fr, rows, self.strict, sp.kind == "dml", self.target, sp.types, sp.names, sp.typmods,
+                      params=params_detail(fr, plan))
             set_found(fr, bool(rows))
             return None
         if sp.kind == "select" or sp.kind == "dml" and sp.types:
@@ -348,7 +381,12 @@ class DynExecute(Stmt):
             if stmt.columns is None:
                 raise SqlError("42601", "INTO used with a command that cannot return data")
             names = [c.name for c in stmt.columns]
-            into_rows(fr, rows, self.strict, False, self.target, types, names, None, dynamic=True)
+
+            def shown():
+                return "parameters: " + ", ".join(
+                    f"${i} = {quoted(to_text(fr, v, t))}" for i, (v, t) in
+                    enumerate(zip(values, stmt.param_oids), 1)) if values else None
+            into_rows(fr, rows, self.strict, False, self.target, types, names, None, dynamic=True, params=shown)
         set_found(fr, count > 0)
         return None
 
