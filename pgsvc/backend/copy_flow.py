@@ -49,6 +49,8 @@ class CopyRunner:
             line = format_csv_row(fields, spec, force) if csv else format_text_row(fields, spec)
             self.conn.send(P.encode_copy_data(to_client(line)))
             count += 1
+            if not count & 1023 and self.session.signals.cancel_reason:
+                raise self.session.engine.cancel_error()  # CHECK_FOR_INTERRUPTS between rows
         self.result.close()
         self.conn.send(P.COPY_DONE)
         self.conn.send(P.encode_command_complete(f"COPY {count}"))

@@ -54,7 +54,11 @@ class ExtendedQuery:
             msg = P.decode_parse(body)
             if msg.name and msg.name in self.statements:
                 raise SqlError("42P05", f'prepared statement "{msg.name}" already exists')
-            stmt = self.engine.prepare(msg.query, msg.param_oids)
+            self._arm_statement_timeout()  # parse analysis counts, as in PostgreSQL
+            try:
+                stmt = self.engine.prepare(msg.query, msg.param_oids)
+            finally:
+                self._disarm_statement_timeout()
             self.statements[msg.name] = PreparedStatement(stmt)
             self.conn.send(P.PARSE_COMPLETE)
         except (ConnectionClosed, FatalError):

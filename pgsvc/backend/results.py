@@ -20,11 +20,16 @@ class ResultSending:
         send = self.conn.send
         data_row = P.encode_data_row
         sent = 0
+        signals = self.signals
         for row in rows:
             send(data_row([None if v is None else enc(v) for enc, v in zip(encoders, row)]))
             sent += 1
             if sent == limit:
                 break
+            if not sent & 1023 and signals.cancel_reason:
+                # CHECK_FOR_INTERRUPTS between rows: encoding a huge result (rows that
+                # come from Python, not from SQLite's progress handler) is stopped too
+                raise self.engine.cancel_error()
         return sent
 
     def _encoders(self, columns, formats: tuple[int, ...]) -> list:

@@ -342,7 +342,9 @@ class Session(ExtendedQuery, ResultSending):
         if not isinstance(err, SqlError):
             log.exception("internal error while executing a statement")
             err = SqlError("XX000", f"internal error: {type(err).__name__}: {err}")
-        if err.sqlstate == QUERY_CANCELED and self.signals.terminate:
+        if err.sqlstate in (QUERY_CANCELED, ADMIN_SHUTDOWN) and self.signals.terminate:
+            # pg_terminate_backend during a statement: the FATAL alone, and the connection
+            # ends (no ReadyForQuery after it, as PostgreSQL's ProcessInterrupts)
             raise FatalError(ADMIN_SHUTDOWN, "terminating connection due to administrator command")
         try:
             self.engine.abort_on_error(err)
@@ -386,6 +388,10 @@ class Session(ExtendedQuery, ResultSending):
         self.ready_for_query()
 
     def _run_simple(self, sql: str) -> None:
+        # Parsing and translating are the first statement's time, as in PostgreSQL (its
+        # statement_timeout starts with the query message): a translation that runs long
+        # (a set-returning function materialised) is stopped like an execution.
+        self._arm_statement_timeout()
         try:
             stmts = self.engine.parse_script(sql)
         except Exception as e:
@@ -398,11 +404,14 @@ class Session(ExtendedQuery, ResultSending):
         if implicit:
             self.engine.begin_implicit()
         ok = True
+        first = True
         for stmt in stmts:
             if stmt.is_empty:
                 continue
             self._format_ctx = None if stmt.command in ("SET", "RESET") else self._format_ctx
-            self._arm_statement_timeout()
+            if not first:
+                self._arm_statement_timeout()
+            first = False
             try:
                 self._execute_simple(stmt)
             except (ConnectionClosed, FatalError):

@@ -1,6 +1,7 @@
 """A backend's signal handlers. They only record what arrived (BackendSignals); the
-session loop, woken through the wakeup fd, acts on it. SIGQUIT is the one exception
-(PostgreSQL's quickdie): it exits at once.
+session loop, woken through the wakeup fd, acts on it. SIGQUIT is one exception
+(PostgreSQL's quickdie): it exits at once; a cancel, timeout or terminate arriving inside
+a raising section (pgsvc.interrupts) the other: it raises there.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import os
 import signal
 import socket
 
+from pgsvc import interrupts
 from pgsvc.backend import protocol
 from pgsvc.errors import SqlNotice
 
@@ -35,13 +37,16 @@ class BackendSignals:
 
     def _on_cancel(self, signum, frame) -> None:
         self.cancel_reason = self.cancel_reason or "user request"
+        _interrupt_now(self.cancel_reason, frame)
 
     def _on_timeout(self, signum, frame) -> None:
         self.cancel_reason = self.cancel_reason or "statement timeout"
+        _interrupt_now(self.cancel_reason, frame)
 
     def _on_terminate(self, signum, frame) -> None:
         self.terminate = True
         self.cancel_reason = "terminate"
+        _interrupt_now(self.cancel_reason, frame)
 
     def _on_reload(self, signum, frame) -> None:
         self.reload = True
@@ -49,6 +54,14 @@ class BackendSignals:
     def _on_notify(self, signum, frame) -> None:
         # PostgreSQL's PROCSIG_NOTIFY_INTERRUPT: a committing backend appended notifications
         self.notify = True
+
+
+def _interrupt_now(reason: str, frame) -> None:
+    """The one other exception to recording only: inside a raising section (pure
+    computation in a UDF, pgsvc.interrupts) the interrupt is raised at once, so that work
+    that never returns to a loop of pgsvc's (a regular expression backtracking) ends."""
+    if interrupts.in_raising_section(frame):
+        raise interrupts.Interrupted(reason)
 
 
 # The plain client socket, for the one message _quick_die sends (None under TLS: the

@@ -8,6 +8,9 @@ After the module, the pgsvc server log must hold no Python traceback, no interna
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 psycopg = pytest.importorskip("psycopg")
@@ -108,3 +111,101 @@ def test_running_window_sum_is_linear(conns):
     sql = ("SELECT sum(x) FROM (SELECT sum(g::numeric) OVER (ORDER BY g) AS x "
            "FROM generate_series(1, 20000) g) s")
     assert same(conns, sql)[0] == "ok"
+
+
+# --- generate_series over numeric: PostgreSQL's errors, never an endless loop ------------
+
+SERIES_STATEMENTS = [
+    "SELECT * FROM generate_series('inf'::numeric, 'inf'::numeric, 10::numeric)",
+    "SELECT * FROM generate_series('-inf'::numeric, 'nan'::numeric, 'nan')",
+    "SELECT * FROM generate_series(1::numeric, 'inf'::numeric)",
+    "SELECT * FROM generate_series('nan'::numeric, 3)",
+    "SELECT * FROM generate_series(1, 'nan'::numeric)",
+    "SELECT * FROM generate_series(1::numeric, 3, 'nan')",
+    "SELECT * FROM generate_series(1::numeric, 3, 'inf')",
+    "SELECT * FROM generate_series(1::numeric, 3, '-inf')",
+    "SELECT * FROM generate_series(1::numeric, 3, 0)",
+    "SELECT * FROM generate_series(1::numeric, NULL)",
+    "SELECT * FROM generate_series(NULL::numeric, 'nan')",
+    "SELECT * FROM generate_series(1.5, 3, 0.5)",
+    "SELECT * FROM generate_series(3::numeric, 1, -0.75)",
+]
+
+
+@pytest.mark.parametrize("sql", SERIES_STATEMENTS)
+def test_generate_series_numeric(conns, sql):
+    same(conns, sql)
+
+
+# --- statement_timeout, cancel and pg_terminate_backend end pgsvc's own Python work -------
+
+# Work that runs in pgsvc's Python, not in SQLite: a set-returning function materialised
+# while the statement is translated, a regular expression backtracking inside a UDF (one C
+# call that never returns to a loop of pgsvc's), a LIKE over a huge string.
+LONG_WORK = [
+    "SELECT count(*) FROM generate_series(1::numeric, 1e12)",
+    "SELECT 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!' ~ '^(a+)+$'",
+    "SELECT * FROM regexp_matches(repeat('a', 40) || '!', '^(a|aa)+$')",
+    "SELECT count(*) FROM (VALUES (1), (2)) v(i) WHERE repeat('a', 40 + i) || '!' ~ '^(a|aa)+$'",
+    "SELECT array_agg(x ~ '^(a|aa)+$') FROM (VALUES (repeat('a', 40) || '!')) v(x)",
+]
+
+
+def _timed(conn, sql: str):
+    start = time.monotonic()
+    out = _run(conn, sql)
+    return out, time.monotonic() - start
+
+
+@pytest.mark.parametrize("sql", LONG_WORK)
+def test_statement_timeout_ends_python_work(shared_server, sql):
+    with psycopg.connect(shared_server.dsn(), autocommit=True) as conn:
+        conn.execute("SET statement_timeout = '300ms'")
+        out, took = _timed(conn, sql)
+        # PostgreSQL answers the regular expressions at once (its engine does not backtrack);
+        # pgsvc may take as long as the timeout allows, never longer
+        assert out == ("error", "57014", "canceling statement due to statement timeout"), out
+        assert took < 5, took
+        assert conn.execute("SELECT 1").fetchone() == (1,)  # the session goes on
+
+
+def _cancel_after(conn, delay: float) -> threading.Thread:
+    th = threading.Thread(target=lambda: (time.sleep(delay), conn.cancel()))
+    th.start()
+    return th
+
+
+@pytest.mark.parametrize("sql", [LONG_WORK[0], LONG_WORK[1]])
+def test_cancel_ends_python_work(shared_server, pg15, sql):
+    outcomes = []
+    for dsn in (pg15.dsn(), shared_server.dsn()):
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            if dsn == pg15.dsn() and "~" in sql:
+                continue  # PostgreSQL has no backtracking to cancel
+            th = _cancel_after(conn, 0.5)
+            out, took = _timed(conn, sql)
+            th.join()
+            assert took < 5, took
+            outcomes.append(out)
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    assert all(o == ("error", "57014", "canceling statement due to user request") for o in outcomes), outcomes
+
+
+@pytest.mark.parametrize("sql", [LONG_WORK[0], LONG_WORK[1]])
+def test_terminate_ends_python_work(shared_server, pg15, sql):
+    for dsn in (pg15.dsn(), shared_server.dsn()):
+        if dsn == pg15.dsn() and "~" in sql:
+            continue
+        conn = psycopg.connect(dsn, autocommit=True)
+        other = psycopg.connect(dsn, autocommit=True)
+        pid = conn.info.backend_pid
+        th = threading.Thread(target=lambda o=other, p=pid: (time.sleep(0.5),
+                                                             o.execute("SELECT pg_terminate_backend(%s)", (p,))))
+        th.start()
+        start = time.monotonic()
+        with pytest.raises(psycopg.errors.AdminShutdown):
+            conn.execute(sql)
+        th.join()
+        assert time.monotonic() - start < 5
+        assert conn.closed  # the FATAL alone, then the connection ends (as PostgreSQL)
+        other.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.functions.context import interrupt_error
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sqlite import sqlite3
 
@@ -26,6 +27,12 @@ def map_error(e: Exception, engine, relation_hint=None) -> SqlError:
         return pending
     if isinstance(e, SqlError):
         return e
+    session = getattr(engine, "session", None)
+    reason = session.cancel_flag() if session is not None else None
+    if reason:
+        # an interrupt ended the statement (the progress handler, or a callback that the
+        # signal handler interrupted, whatever SQLite then said): report it as itself
+        return interrupt_error(reason)
     msg = str(e)
     code = getattr(e, "sqlite_errorcode", None)
     if code == SQLITE_BUSY_SNAPSHOT or code == SQLITE_BUSY and stale_snapshot(engine):

@@ -34,6 +34,7 @@ import threading
 import time
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.functions.context import interrupt_error
 
 
 class WriterLock:
@@ -101,11 +102,7 @@ class WriterLock:
 
 
 def cancel_error(reason) -> SqlError:
-    if reason == "statement timeout":
-        return SqlError("57014", "canceling statement due to statement timeout")
-    if reason == "terminate":
-        return SqlError("57P01", "terminating connection due to administrator command", severity="FATAL")
-    return SqlError("57014", "canceling statement due to user request")
+    return interrupt_error(reason)
 
 
 class TxnState:

@@ -13,7 +13,8 @@ import math
 from decimal import Decimal, localcontext
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.functions.context import FunctionContext, raise_sql
+from pgsvc.interrupts import Interrupted, mark_raising
+from pgsvc.sql.functions.context import FunctionContext, interrupt_error, raise_sql
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.functions.core_udfs import div_scale, float_op
 from pgsvc.sql.functions.regr import aggregate_classes, regr_sigs
@@ -344,18 +345,26 @@ def _numeric_stat(values: list, sample: bool, stddev: bool):
 
 
 def _guarded(ctx: FunctionContext, cls):
+    """cls as a SQLite aggregate: its SqlErrors reach the client, and its steps run in a
+    raising section (pgsvc.interrupts: a cancel or timeout stops a long step at once)."""
     class Guarded(cls):
+        @mark_raising
         def step(self, *args):
             try:
                 super().step(*args)
             except SqlError as err:
                 raise_sql(ctx, err)
+            except Interrupted as stop:
+                raise_sql(ctx, interrupt_error(stop.reason))
 
+        @mark_raising
         def finalize(self):
             try:
                 return super().finalize()
             except SqlError as err:
                 raise_sql(ctx, err)
+            except Interrupted as stop:
+                raise_sql(ctx, interrupt_error(stop.reason))
     return Guarded
 
 

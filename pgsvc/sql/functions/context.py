@@ -17,6 +17,7 @@ from typing import Any
 from collections.abc import Callable
 
 from pgsvc.errors import SqlError
+from pgsvc.interrupts import Interrupted, call_raising, mark_raising
 from pgsvc.settings import Settings
 from pgsvc.sql.types.context import FormatContext
 
@@ -53,8 +54,50 @@ class FunctionContext:
         return err
 
     def check_cancel(self) -> None:
-        if self.cancel_flag():
-            raise SqlError("57014", "canceling statement due to user request")
+        check_for_interrupts(self.cancel_flag)
+
+
+def interrupt_error(reason) -> SqlError:
+    """The error a pending interrupt ends the statement with (the cancel flag's reason)."""
+    if reason == "statement timeout":
+        return SqlError("57014", "canceling statement due to statement timeout")
+    if reason == "terminate":
+        return SqlError("57P01", "terminating connection due to administrator command", severity="FATAL")
+    return SqlError("57014", "canceling statement due to user request")
+
+
+def check_for_interrupts(cancel_flag: Callable[[], Any]) -> None:
+    """PostgreSQL's CHECK_FOR_INTERRUPTS for pgsvc's own Python work. SQLite's progress
+    handler stops SQLite; a loop of pgsvc's own (materialising a set-returning function,
+    translating, encoding rows) calls this every so many steps, so that statement_timeout,
+    a cancel request and pg_terminate_backend end it too. cancel_flag is the session's
+    (pgsvc.sql.api.SessionInfo.cancel_flag): falsy, or the reason."""
+    reason = cancel_flag()
+    if reason:
+        raise interrupt_error(reason)
+
+
+def checking_interrupts(items, cancel_flag: Callable[[], Any], every: int = 256):
+    """items (a set-returning function's generator: pure computation), checking for
+    interrupts before the first and then every `every` items, each one made in a raising
+    section: a generator that never ends (generate_series to infinity) and one item that
+    takes forever (regexp_matches backtracking) are both stopped."""
+    it = iter(items)
+    i = 0
+    while True:
+        if not i % every:
+            check_for_interrupts(cancel_flag)
+        try:
+            item = call_raising(next, it, _END)
+        except Interrupted as stop:
+            raise interrupt_error(stop.reason) from None
+        if item is _END:
+            return
+        yield item
+        i += 1
+
+
+_END = object()
 
 
 _current: list[FunctionContext] = []
@@ -67,6 +110,21 @@ def raise_sql(ctx: FunctionContext | None, sqlstate: str | SqlError, message: st
     if ctx is not None:
         ctx.pending_error = err
     raise UdfError(err.message)
+
+
+def interruptible_udf(ctx: FunctionContext, fn):
+    """fn, a pure function of the catalogue, as a SQLite UDF: reporting_sql_errors, and run
+    in a raising section (pgsvc.interrupts), so that statement_timeout, a cancel or
+    pg_terminate_backend ends it wherever it is (a regular expression backtracking)."""
+    @mark_raising
+    def call(*args):
+        try:
+            return fn(*args)
+        except SqlError as err:
+            raise_sql(ctx, err)
+        except Interrupted as stop:
+            raise_sql(ctx, interrupt_error(stop.reason))
+    return call
 
 
 def reporting_sql_errors(ctx: FunctionContext, fn):

@@ -191,7 +191,16 @@ def generate_series(start, stop, step=1):
 
 
 def generate_series_numeric(start, stop, step="1"):
+    """PostgreSQL's generate_series_step_numeric: strict; NaN and infinity refused in each
+    argument (22023) before any row, as numeric.c checks them."""
+    if start is None or stop is None or step is None:
+        return
     a, b, s = dec(start), dec(stop), dec(step)
+    for value, what in ((a, "start value"), (b, "stop value"), (s, "step size")):
+        if value.is_nan():
+            raise SqlError("22023", f"{what} cannot be NaN")
+        if value.is_infinite():
+            raise SqlError("22023", f"{what} cannot be infinity")
     if s.is_zero():
         raise SqlError("22023", "step size cannot equal zero")
     while (a <= b) if s > 0 else (a >= b):

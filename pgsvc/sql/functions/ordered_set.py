@@ -18,7 +18,8 @@ from decimal import Decimal, InvalidOperation
 from functools import cmp_to_key
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.functions.context import raise_sql
+from pgsvc.interrupts import Interrupted, mark_raising
+from pgsvc.sql.functions.context import interrupt_error, raise_sql
 from pgsvc.sql.functions.core_udfs import interval_mul
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
@@ -227,11 +228,14 @@ ORDERED_SET = {"percentile_disc", "percentile_cont", "mode"}
 
 
 def register(conn, ctx) -> None:
+    @mark_raising  # sorting every row: a raising section (pgsvc.interrupts)
     def finalize(self):
         try:
             return OrderedSetAggregate.finalize(self)
         except SqlError as err:
             raise_sql(ctx, err)  # SQLite would report a generic error otherwise
+        except Interrupted as stop:
+            raise_sql(ctx, interrupt_error(stop.reason))
 
     for name in _FINALS:
         cls = type(f"OrderedSet_{name}", (OrderedSetAggregate,), {"kind": name, "finalize": finalize})

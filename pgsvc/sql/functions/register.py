@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-
 from pgsvc.sql.functions import datefuncs, fmt_funcs, ordered_set, rowsets, zone_funcs
 from pgsvc.sql.functions.aggregates import register_aggregates
-from pgsvc.sql.functions.context import FunctionContext, reporting_sql_errors
+from pgsvc.sql.functions.context import FunctionContext, interruptible_udf
 from pgsvc.sql.functions.core_udfs import make_core_udfs
 from pgsvc.sql.functions.library_udfs import make_library_udfs
 from pgsvc.sql.types.storage import COLLATIONS
@@ -30,7 +29,7 @@ def register_all(conn: sqlite3.Connection, ctx: FunctionContext) -> None:
     for name, fn in COLLATIONS.items():
         conn.create_collation(name, fn)
     for name, (nargs, fn) in all_udfs(ctx).items():
-        conn.create_function(name, nargs, reporting_sql_errors(ctx, fn),
+        conn.create_function(name, nargs, interruptible_udf(ctx, fn),
                              deterministic=name not in _VOLATILE)
     register_aggregates(conn, ctx)
     ordered_set.register(conn, ctx)

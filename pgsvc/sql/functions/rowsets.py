@@ -19,6 +19,7 @@ import json
 from functools import lru_cache
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.functions.context import checking_interrupts
 from pgsvc.sql.functions.library import FUNCTIONS
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
@@ -54,9 +55,11 @@ def rowcol(text, i):
     return _row(text)[i]
 
 
-def srf_rows(name: str, oids: str, *args) -> str:
+def srf_rows(name: str, oids: str, *args, cancel_flag=lambda: None) -> str:
     """Run the set-returning function `name` (argument types `oids`, comma-separated) over
-    stored-form arguments; its rows as a JSON array of packed one-value rows."""
+    stored-form arguments; its rows as a JSON array of packed one-value rows. The
+    generator's loop checks for interrupts (a series without end is stopped by
+    statement_timeout, a cancel, pg_terminate_backend)."""
     arg_oids = tuple(int(o) for o in oids.split(",") if o)
     sig = _find_set_function(FUNCTIONS, name, arg_oids)
     if any(a is None for a in args) and sig.strict:
@@ -66,7 +69,7 @@ def srf_rows(name: str, oids: str, *args) -> str:
     ret = _result_type(sig.ret_oid, arg_oids, find_oid)
     to_stored = sqlite_adapter(ret)[0]
     out = []
-    for v in sig.generator(*values):
+    for v in checking_interrupts(sig.generator(*values), cancel_flag):
         out.append(rowpack(to_stored(v) if to_stored and v is not None else v))
     return "[" + ",".join(out) + "]"
 
@@ -91,5 +94,6 @@ def make_udfs(ctx) -> dict:
     return {
         "pgsvc_rowpack": (-1, rowpack),
         "pgsvc_rowcol": (2, rowcol),
-        "pgsvc_srf_rows": (-1, srf_rows),
+        "pgsvc_srf_rows": (-1, lambda name, oids, *args: srf_rows(name, oids, *args,
+                                                                  cancel_flag=ctx.cancel_flag)),
     }

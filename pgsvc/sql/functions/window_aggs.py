@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.functions.context import FunctionContext, UdfError, raise_sql
+from pgsvc.sql.functions.context import FunctionContext, UdfError, interruptible_udf, raise_sql
 
 # One quote()d value, then its separator. Text: '...' with '' doubled; blob: X'HEX';
 # NULL; a number (integer, real in any notation, Inf/-Inf or 9.0e+999 for infinities).
@@ -102,5 +102,6 @@ def _frame_function(ctx: FunctionContext, nargs: int, cls):
 def register_window_aggregates(conn, ctx: FunctionContext, aggregates: dict) -> set:
     """aggregates: pgsvc_ name -> (nargs, class). Returns the names registered."""
     for name, (nargs, cls) in aggregates.items():
-        conn.create_function("pgsvcw_" + name[len("pgsvc_"):], 2, _frame_function(ctx, nargs, cls))
+        conn.create_function("pgsvcw_" + name[len("pgsvc_"):], 2,
+                             interruptible_udf(ctx, _frame_function(ctx, nargs, cls)))
     return set(aggregates)

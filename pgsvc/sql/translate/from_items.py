@@ -14,6 +14,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.system import information_schema as infoschema
 from pgsvc.sql.catalog.system import relations as pg_relations
+from pgsvc.sql.functions.context import checking_interrupts
 from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import resolve as R
@@ -322,7 +323,8 @@ class FromMixin(LateralMixin):
         if ret in O.ANY_OIDS:
             ret = find_oid(coerced[0].oid).elem_oid if ret == O.ANYELEMENT and find_oid(coerced[0].oid) else ret
         to_s = sqlite_adapter(ret)[0]
-        rows = [sql_literal(to_s(v) if to_s and v is not None else v) for v in sig.generator(*values)]
+        rows = [sql_literal(to_s(v) if to_s and v is not None else v)
+                for v in checking_interrupts(sig.generator(*values), self.engine.session.cancel_flag)]
         sql = ("(SELECT column1 AS c0 FROM (VALUES " + ", ".join(f"({r})" for r in rows) + "))") if rows \
             else "(SELECT NULL AS c0 WHERE 0)"
         col = alias.colnames[0].sval if alias.colnames else (alias.aliasname if node.alias else name)
