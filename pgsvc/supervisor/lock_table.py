@@ -25,7 +25,7 @@ the per-backend counts: a lock taken twice is one row, released when both are re
     once if nothing ahead conflicts, failing with a deadlock if that waiter also blocks it;
   * a waiter is granted once nothing granted to others and no earlier waiter conflicts
     (ProcLockWakeup); each waiter grants itself, woken by the releaser or by its timeout;
-  * deadlock search (DeadLockCheck's FindLockCycle) follows "waits for" edges to holders
+  * deadlock search (pgsvc.supervisor.deadlock) follows "waits for" edges to holders
     and to earlier conflicting waiters, from the searching backend back to itself;
   * one lock outside PostgreSQL's model takes part: SQLite's one writer per database
     (pgsvc.sql.exec.txn). A backend that has written and waits for an advisory lock, and
@@ -72,6 +72,7 @@ _WORD = struct.Struct("=I")
 # state, mode, objsubid, (pad), slot, (pad), pid, database oid, key1, key2, arrival, wait start
 _ROW = struct.Struct("=BBBxHxxiIIIdd")
 ROW_SIZE = _ROW.size
+_ARRIVAL_FIELD = 24  # offset of the arrival within a row
 FREE, GRANTED, WAITING, DELETED = 0, 1, 2, 3
 SHARE, EXCLUSIVE = 1, 2
 WRITER = 0  # objsubid of writer_tag (advisory locks use 1 and 2)
@@ -210,7 +211,7 @@ class LockTable:
         return self.registry is None or self.registry.pid_of(slot) == pid
 
     # ------------------------------------------------------------ rows (under the lock)
-    def _row(self, index: int) -> Row:
+    def row(self, index: int) -> Row:
         st, mode, sub, slot, pid, db, k1, k2, arrival, since = _ROW.unpack_from(
             self.mem, self.rows_offset + index * ROW_SIZE)
         return Row(index, st, mode, slot, pid, (db, k1, k2, sub), arrival, since)
@@ -253,7 +254,7 @@ class LockTable:
             mem[off:off + ROW_SIZE] = bytes(ROW_SIZE)
             i = (i - 1) & mask
 
-    def _scan(self, tag: tuple) -> tuple[list[Row], int]:
+    def scan(self, tag: tuple) -> tuple[list[Row], int]:
         """The live rows of `tag`, and where a new row of it may go (-1: table full).
         Rows of dead holders met on the way are deleted."""
         base, mem, mask = self.rows_offset, self.mem, self.mask
@@ -270,7 +271,7 @@ class LockTable:
                 if reuse < 0:
                     reuse = i
             else:
-                row = self._row(i)
+                row = self.row(i)
                 if row.tag == tag:
                     if self.alive(row.slot, row.pid):
                         rows.append(row)
@@ -284,7 +285,7 @@ class LockTable:
     def _insert(self, tag: tuple, reuse: int, state: int, mode: int, arrival: float, since: float) -> int:
         if reuse < 0 or self._used() >= self.capacity:
             self.sweep()
-            rows, reuse = self._scan(tag)
+            rows, reuse = self.scan(tag)
             if reuse < 0 or self._used() >= self.capacity:
                 raise OutOfSharedMemory()
         slot, pid = self.me()
@@ -297,7 +298,7 @@ class LockTable:
         used = 0
         for i in range(self.size):
             if self.mem[self.rows_offset + i * ROW_SIZE] in (GRANTED, WAITING):
-                row = self._row(i)
+                row = self.row(i)
                 if self.alive(row.slot, row.pid):
                     used += 1
                 else:
@@ -305,10 +306,10 @@ class LockTable:
         _WORD.pack_into(self.mem, _USED_OFFSET, used)
 
     # ------------------------------------------------------------ wake-ups
-    def _word_index(self, tag: tuple) -> int:
+    def word_index(self, tag: tuple) -> int:
         return _tag_hash(tag) % WAKE_WORDS
 
-    def _bump(self, word: int) -> None:
+    def bump(self, word: int) -> None:
         off = _WAKE_OFFSET + word * 4
         _WORD.pack_into(self.mem, off, (_WORD.unpack_from(self.mem, off)[0] + 1) & 0xFFFFFFFF)
 
@@ -331,14 +332,14 @@ class LockTable:
         slot, _ = self.me()
         _WORD.pack_into(self.mem, self.waits_offset + slot * 4, index + 1)
 
-    def _waiting_row(self, slot: int, pid: int) -> Row | None:
+    def waiting_row(self, slot: int, pid: int) -> Row | None:
         """The row a live backend waits on, if it waits."""
         if not 0 <= slot < self.nslots:
             return None
         n = _WORD.unpack_from(self.mem, self.waits_offset + slot * 4)[0]
         if not n:
             return None
-        row = self._row(n - 1)
+        row = self.row(n - 1)
         if row.state != WAITING or row.slot != slot or row.pid != pid:
             return None
         return row
@@ -350,7 +351,7 @@ class LockTable:
         granted. Raises Deadlock if joining the queue would close a cycle at once (a
         waiter this backend blocks blocks it too), OutOfSharedMemory if the table is full."""
         with self.locked():
-            rows, reuse = self._scan(tag)
+            rows, reuse = self.scan(tag)
             slot, pid = self.me()
             others = [r for r in rows if r.slot != slot or r.pid != pid]
             held_busy = any(r.state == GRANTED and conflicts(mode, r.mode) for r in others)
@@ -380,18 +381,19 @@ class LockTable:
                     before = w.arrival
             index = self._insert(tag, reuse, WAITING, mode, arrival, time.time())
             self._set_waiting_on(index)
-            return Waiting(index, tag, mode, arrival, self._word_index(tag))
+            return Waiting(index, tag, mode, arrival, self.word_index(tag))
 
     def poll(self, waiting: Waiting) -> tuple[bool, int]:
         """(granted now?, the value of the lock's futex word to sleep on if not)."""
         with self.locked():
-            rows, _ = self._scan(waiting.tag)
+            rows, _ = self.scan(waiting.tag)
             slot, pid = self.me()
+            arrival = self.row(waiting.index).arrival  # moved by a deadlock search's rearrangement?
             blocked = False
             for r in rows:
                 if r.slot == slot and r.pid == pid:
                     continue
-                if r.state == GRANTED or r.arrival < waiting.arrival:
+                if r.state == GRANTED or r.arrival < arrival:
                     if conflicts(waiting.mode, r.mode):
                         blocked = True
                         break
@@ -406,11 +408,11 @@ class LockTable:
         with self.locked():
             slot, pid = self.me()
             _WORD.pack_into(self.mem, self.waits_offset + slot * 4, 0)
-            row = self._row(waiting.index)
+            row = self.row(waiting.index)
             if row.state != WAITING or row.slot != slot or row.pid != pid:
                 return
             self._delete(waiting.index)
-            self._bump(waiting.word)
+            self.bump(waiting.word)
         self.wake(waiting.word)
 
     # ------------------------------------------------------------ the database's writer lock
@@ -420,16 +422,16 @@ class LockTable:
         holds it and waits here for an advisory lock, WAITING while it waits for it. No
         queue order (arrival 0: its waiters are no one's soft blockers)."""
         with self.locked():
-            _, reuse = self._scan(tag)
+            _, reuse = self.scan(tag)
             index = self._insert(tag, reuse, state, EXCLUSIVE, 0.0, time.time() if state == WAITING else 0.0)
             if state == WAITING:
                 self._set_waiting_on(index)
-            return Waiting(index, tag, EXCLUSIVE, 0.0, self._word_index(tag))
+            return Waiting(index, tag, EXCLUSIVE, 0.0, self.word_index(tag))
 
     def retract(self, published: Waiting) -> None:
         with self.locked():
             slot, pid = self.me()
-            row = self._row(published.index)
+            row = self.row(published.index)
             if row.state == WAITING:
                 _WORD.pack_into(self.mem, self.waits_offset + slot * 4, 0)
             if row.state in (GRANTED, WAITING) and row.slot == slot and row.pid == pid and row.tag == published.tag:
@@ -439,65 +441,22 @@ class LockTable:
         """This backend no longer holds `mode` on `tag` (its last count was released)."""
         woken = False
         with self.locked():
-            rows, _ = self._scan(tag)
+            rows, _ = self.scan(tag)
             slot, pid = self.me()
             for r in rows:
                 if r.slot == slot and r.pid == pid and r.state == GRANTED and r.mode == mode:
                     self._delete(r.index)
                     break
             if any(r.state == WAITING and (r.slot != slot or r.pid != pid) for r in rows):
-                word = self._word_index(tag)
-                self._bump(word)
+                word = self.word_index(tag)
+                self.bump(word)
                 woken = True
         if woken:
             self.wake(word)
 
-    # ------------------------------------------------------------ deadlocks
-    def find_cycle(self, waiting: Waiting) -> list[tuple[int, int, tuple]] | None:
-        """A cycle of waits from this backend back to itself, as [(pid, mode, tag)] in the
-        order of the edges (each waits for the next), or None (DeadLockCheck)."""
-        with self.locked():
-            slot, pid = self.me()
-            start = self._waiting_row(slot, pid)
-            if start is None:
-                return None
-            path: list[tuple[int, int, tuple]] = []
-            seen: set[tuple[int, int]] = set()
-            return path if self._cycle_from(start, (slot, pid), path, seen) else None
-
-    def _cycle_from(self, row: Row, me: tuple[int, int], path: list, seen: set) -> bool:
-        path.append((row.pid, row.mode, row.tag))
-        for who in self._blockers(row):
-            if who == me:
-                return True
-            if who in seen:
-                continue
-            seen.add(who)
-            nxt = self._waiting_row(*who)
-            if nxt is not None and self._cycle_from(nxt, me, path, seen):
-                return True
-        path.pop()
-        return False
-
-    def _blockers(self, row: Row) -> list[tuple[int, int]]:
-        """Whom a waiting row waits for: holders of a conflicting mode, then earlier
-        waiters for one (in queue order)."""
-        rows, _ = self._scan(row.tag)
-        holders, ahead = [], []
-        for r in rows:
-            if (r.slot, r.pid) == (row.slot, row.pid) or not conflicts(row.mode, r.mode):
-                continue
-            if r.state == GRANTED:
-                holders.append((r.slot, r.pid))
-            elif r.arrival < row.arrival:
-                ahead.append((r.arrival, (r.slot, r.pid)))
-        return list(dict.fromkeys(holders + [who for _, who in sorted(ahead)]))
-
-    def blocking_pids(self, slot: int, pid: int) -> list[int]:
-        """pg_blocking_pids(): the pids the backend in `slot` waits for (none if it does not wait)."""
-        with self.locked():
-            row = self._waiting_row(slot, pid)
-            return [] if row is None else [p for _, p in self._blockers(row)]
+    def set_arrival(self, index: int, arrival: float) -> None:
+        """Move a waiting row in its lock's queue (a deadlock search's rearrangement)."""
+        struct.pack_into("=d", self.mem, self.rows_offset + index * ROW_SIZE + _ARRIVAL_FIELD, arrival)
 
     def waiting_pids(self) -> set[int]:
         """The pids of the backends waiting for a lock (pg_stat_activity's wait_event)."""
@@ -505,7 +464,7 @@ class LockTable:
         with self.locked():
             for slot in range(self.nslots):
                 if _WORD.unpack_from(self.mem, self.waits_offset + slot * 4)[0]:
-                    row = self._waiting_row(slot, self.registry.pid_of(slot) if self.registry else os.getpid())
+                    row = self.waiting_row(slot, self.registry.pid_of(slot) if self.registry else os.getpid())
                     if row is not None and row.tag[3] != WRITER:
                         out.add(row.pid)
         return out

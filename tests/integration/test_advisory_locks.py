@@ -481,6 +481,35 @@ def test_deadlock_of_three_backends(both):
     assert sum(isinstance(r, tuple) for r in got) == 1
 
 
+def test_a_cycle_through_queue_order_is_no_deadlock(both):
+    """A holds ShareLock(1); B waits for ExclusiveLock(1); C holds lock 2 and asks for
+    ShareLock(1), queued behind B; A asks for lock 2. The cycle needs C's place behind B:
+    PostgreSQL's deadlock check moves C ahead instead of failing anyone."""
+    def scenario(dsn):
+        a, b, c, d = (Conn(dsn) for _ in range(4))
+        roles = {a.pid: "A", b.pid: "B", c.pid: "C"}
+        for x in (a, b, c):
+            x.q("SET deadlock_timeout = '200ms'")
+        a.q("SELECT pg_advisory_lock_shared(1)")
+        c.q("SELECT pg_advisory_lock(2)")
+        wb = start_waiting(b, d, "SELECT pg_advisory_lock(1)")
+        wc = start_waiting(c, d, "SELECT pg_advisory_lock_shared(1)")
+        wa = start_waiting(a, d, "SELECT pg_advisory_lock(2)")
+        time.sleep(1.0)  # every deadlock_timeout has passed
+        seen = [(w.done(0), w.result) for w in (wb, wc, wa)]
+        c.q("SELECT pg_advisory_unlock_all()")
+        assert wa.done(5)
+        a.q("SELECT pg_advisory_unlock_all()")
+        assert wb.done(5)
+        out = (seen, [w.result for w in (wb, wc, wa)], locks(d, roles))
+        for x in (a, b, c, d):
+            x.close()
+        return out
+
+    got = on_both(both, scenario)
+    assert got[0] == [(False, None), (True, [("",)]), (False, None)]
+
+
 def test_shared_locks_coexist_and_exclusive_waits_for_them(both):
     def scenario(dsn):
         a, b, c, d = (Conn(dsn) for _ in range(4))

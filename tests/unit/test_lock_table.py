@@ -1,5 +1,6 @@
-"""The advisory locks' shared lock table (pgsvc.supervisor.lock_table) without processes:
-several "backends" of one process share a table file, each with its own registry slot
+"""The advisory locks' shared lock table (pgsvc.supervisor.lock_table) and its deadlock
+search (pgsvc.supervisor.deadlock) without processes: several "backends" of one process
+share a table file, each with its own registry slot
 and pid (a fake registry says who is alive). PostgreSQL's rules checked here are the
 ones tests/integration/test_advisory_locks.py compares with a live PostgreSQL 15."""
 
@@ -12,6 +13,7 @@ import time
 import pytest
 
 from pgsvc.supervisor import futex
+from pgsvc.supervisor.deadlock import blocking_pids, find_cycle
 from pgsvc.supervisor.lock_table import (
     EXCLUSIVE,
     GRANTED,
@@ -114,13 +116,13 @@ def test_deadlock_search_finds_the_cycle_from_the_searcher(table):
     as_(table, 2).acquire(c, SHARE, True)
     w0 = as_(table, 0).acquire(b, EXCLUSIVE, True)
     w1 = as_(table, 1).acquire(c, EXCLUSIVE, True)
-    assert as_(table, 0).find_cycle(w0) is None  # 0 -> 1 -> 2, and 2 waits for nothing
+    assert find_cycle(as_(table, 0), w0) is None  # 0 -> 1 -> 2, and 2 waits for nothing
     w2 = as_(table, 2).acquire(a, SHARE, True)
-    assert as_(table, 0).find_cycle(w0) == [(1000, EXCLUSIVE, b), (1001, EXCLUSIVE, c), (1002, SHARE, a)]
-    assert as_(table, 2).find_cycle(w2) == [(1002, SHARE, a), (1000, EXCLUSIVE, b), (1001, EXCLUSIVE, c)]
+    assert find_cycle(as_(table, 0), w0) == [(1000, EXCLUSIVE, b), (1001, EXCLUSIVE, c), (1002, SHARE, a)]
+    assert find_cycle(as_(table, 2), w2) == [(1002, SHARE, a), (1000, EXCLUSIVE, b), (1001, EXCLUSIVE, c)]
     as_(table, 2).cancel(w2)
-    assert as_(table, 1).find_cycle(w1) is None
-    assert as_(table, 3).blocking_pids(0, 1000) == [1001]
+    assert find_cycle(as_(table, 1), w1) is None
+    assert blocking_pids(as_(table, 3), 0, 1000) == [1001]
 
 
 def test_a_dead_holder_holds_nothing(table):
@@ -206,10 +208,27 @@ def test_the_writer_lock_takes_part_in_deadlock_searches(table):
     hold = as_(table, 0).publish(writer_tag(5), GRANTED)
     w0 = as_(table, 0).acquire(TAG, EXCLUSIVE, True)
     w1 = as_(table, 1).publish(writer_tag(5), WAITING)
-    assert as_(table, 1).find_cycle(w1) == [(1001, EXCLUSIVE, writer_tag(5)), (1000, EXCLUSIVE, TAG)]
-    assert as_(table, 0).find_cycle(w0) == [(1000, EXCLUSIVE, TAG), (1001, EXCLUSIVE, writer_tag(5))]
+    assert find_cycle(as_(table, 1), w1) == [(1001, EXCLUSIVE, writer_tag(5)), (1000, EXCLUSIVE, TAG)]
+    assert find_cycle(as_(table, 0), w0) == [(1000, EXCLUSIVE, TAG), (1001, EXCLUSIVE, writer_tag(5))]
     assert sorted((r.slot, r.state) for r in table.rows()) == [(0, WAITING), (1, GRANTED)]
     assert table.waiting_pids() == {1000}
     as_(table, 1).retract(w1)
     as_(table, 0).retract(hold)
-    assert as_(table, 0).find_cycle(w0) is None
+    assert find_cycle(as_(table, 0), w0) is None
+
+
+def test_a_cycle_through_queue_order_only_is_broken_by_moving_a_waiter_ahead(table):
+    """0 holds ShareLock on lock 1, 1 waits for ExclusiveLock on it, 2 holds lock 2 and asks
+    for ShareLock on lock 1 (behind 1: a soft edge), 0 asks for lock 2. PostgreSQL moves 2
+    ahead of 1 instead of reporting a deadlock; 2 is then granted."""
+    one, two = (5, 0, 1, 1), (5, 0, 2, 1)
+    as_(table, 0).acquire(one, SHARE, True)
+    as_(table, 2).acquire(two, EXCLUSIVE, True)
+    w1 = as_(table, 1).acquire(one, EXCLUSIVE, True)
+    w2 = as_(table, 2).acquire(one, SHARE, True)
+    w0 = as_(table, 0).acquire(two, EXCLUSIVE, True)
+    assert find_cycle(as_(table, 1), w1) is None
+    assert as_(table, 2).poll(w2)[0] is True
+    assert as_(table, 1).poll(w1)[0] is False and as_(table, 0).poll(w0)[0] is False
+    as_(table, 2).release(two, EXCLUSIVE)
+    assert as_(table, 0).poll(w0)[0] is True

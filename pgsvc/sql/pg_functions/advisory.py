@@ -1,7 +1,7 @@
 """Advisory locks: pg_advisory_lock and its family (session and transaction level, shared
 and exclusive, one bigint key or two int keys, waiting or try), pg_advisory_unlock[_all],
 pg_blocking_pids, over the cluster's shared lock table (pgsvc.supervisor.lock_table,
-handed to the engine as session.lock_table).
+handed to the engine as session.lock_table) and its deadlock search (pgsvc.supervisor.deadlock).
 
 This backend's side, as PostgreSQL's LOCALLOCK: how many times each (lock, mode) is held
 at session level and at transaction level. The shared table has one row per (lock, mode)
@@ -28,6 +28,8 @@ from pgsvc.sql.functions.context import reporting_sql_errors
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, TRANSACTION_SCOPED
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.types import oids as O
+from pgsvc.supervisor.deadlock import blocking_pids as find_blocking_pids
+from pgsvc.supervisor.deadlock import find_cycle
 from pgsvc.supervisor.lock_table import (
     EXCLUSIVE,
     GRANTED,
@@ -190,7 +192,7 @@ class AdvisoryLocks:
                     raise SqlError("55P03", "canceling statement due to lock timeout")
                 if deadlock_at is not None and now >= deadlock_at:
                     deadlock_at = None  # searched once per wait, as PostgreSQL's CheckDeadLock
-                    cycle = self.table.find_cycle(waiting)
+                    cycle = find_cycle(self.table, waiting)
                     if cycle:
                         raise self._deadlock_error(cycle)
                     continue
@@ -221,7 +223,7 @@ class AdvisoryLocks:
                 state["waiting"], state["since"] = self.table.publish(writer_tag(self.dboid), WAITING), now
             elif not state["checked"] and now - state["since"] >= dl:
                 state["checked"] = True
-                cycle = self.table.find_cycle(state["waiting"])
+                cycle = find_cycle(self.table, state["waiting"])
                 if cycle:
                     state["deadlock"] = self._deadlock_error(cycle)
                     return "deadlock"
@@ -315,7 +317,7 @@ def blocking_pids(engine, pid) -> str | None:
     if table is None or table.registry is None:
         return "[]"
     slot = table.registry.find(int(pid))
-    pids = [] if slot is None else table.blocking_pids(slot.index, slot.pid)
+    pids = [] if slot is None else find_blocking_pids(table, slot.index, slot.pid)
     return "[" + ",".join(str(p) for p in pids) + "]"  # an int4[]'s stored form
 
 
