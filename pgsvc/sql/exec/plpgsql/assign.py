@@ -85,7 +85,7 @@ class SubscriptTarget:
         conv = sqlite_adapter(self.elem)[1]
         pyval = conv(value) if conv is not None and value is not None else value
         set_element(items, subs, pyval)
-        fr.values[self.var.dno] = to_stored(items) if to_stored else items
+        self.var.assign(fr, to_stored(items) if to_stored else items, arr_oid)  # a domain's CHECK too
 
 
 def set_element(items: list, subs: list[int], value) -> None:

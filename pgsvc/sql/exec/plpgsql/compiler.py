@@ -350,15 +350,17 @@ class Compiler(cursors.CursorBuilder):
     def pop(self) -> None:
         self.ns = self.ns.parent
 
-    def block_decls(self, body: dict) -> list[int]:
-        """The datums the block's DECLARE section declares (entered into the current Ns)."""
+    def block_decls(self, body: dict) -> tuple[list[int], int]:
+        """The datums the block's DECLARE section declares (entered into the current Ns, each
+        after its default, which sees only what was declared before it), and the block's line
+        (its DECLARE's, as PostgreSQL counts it)."""
         if not body.get("lineno"):
-            return []  # the wrapper PostgreSQL adds around a block with an EXCEPTION clause
+            return [], 0  # the wrapper PostgreSQL adds around a block with an EXCEPTION clause
         ordinal = self.block_ordinal
         self.block_ordinal += 1
         section = next((s for s in self.src.sections if s.begin == ordinal), None)
         if section is None:
-            return []
+            return [], body.get("lineno", 0)
         out = []
         for decl in section.decls:
             if decl.kind == "alias":
@@ -375,10 +377,15 @@ class Compiler(cursors.CursorBuilder):
             else:
                 self.declare_type(d, decl.type_text if decl.record else None, decl.type_pos)
                 raw = self.tree["datums"][dno].get("PLpgSQL_var", {})
-                d.default = self.expr(raw.get("default_val"), d.lineno)
+                if raw.get("default_val"):
+                    seen = Ns(self.ns.parent, self.ns.label, self.ns.kind)
+                    seen.names = dict(self.ns.names)
+                    saved, self.ns = self.ns, seen
+                    d.default = self.expr(raw.get("default_val"), d.lineno)
+                    self.ns = saved
             self.ns.names[d.name] = dno
             out.append(dno)
-        return out
+        return out, section.line or body.get("lineno", 0)
 
     def alias_target(self, text: str) -> int | None:
         """ALIAS FOR $n / a name: the datum it stands for."""

@@ -161,7 +161,7 @@ def build_block(c, body: dict) -> Block:
     label = body.get("label")
     c.push(label)
     try:
-        decls = c.block_decls(body)
+        decls, lineno = c.block_decls(body)
         stmts = c.stmts(body.get("body"))
         handlers = []
         exc = (body.get("exceptions") or {}).get("PLpgSQL_exception_block")
@@ -180,7 +180,7 @@ def build_block(c, body: dict) -> Block:
             c.pop()
     finally:
         c.pop()
-    return Block(body.get("lineno", 0), label, decls, stmts, handlers)
+    return Block(lineno, label, decls, stmts, handlers)
 
 
 # --- assignment, IF, CASE ------------------------------------------------------------------

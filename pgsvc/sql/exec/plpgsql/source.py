@@ -80,6 +80,7 @@ class CursorStmt:
 class Section:
     begin: int  # ordinal of its block's BEGIN among the body's BEGIN keywords
     decls: list[Decl] = field(default_factory=list)
+    line: int = 0  # the DECLARE's line (PostgreSQL's line of the block)
 
 
 def tokens_of(text: str) -> list[Tok]:
@@ -117,6 +118,7 @@ class Source:
                 begins += 1
             elif t.name == "DECLARE":
                 i = self.read_section(i + 1, begins)
+                self.sections[-1].line = line_of(text, t.start)
                 continue
             i += 1
         self.options = self.compiler_options()
