@@ -125,7 +125,7 @@ class Expr:
     """One SQL piece of a body (PLpgSQL_expr): its text, parse mode (0 a statement, 2 an
     expression, 3-5 an assignment) and the names it can see."""
 
-    __slots__ = ("text", "mode", "ns", "func", "lineno", "plan", "body_offset", "_node")
+    __slots__ = ("text", "mode", "ns", "func", "lineno", "plan", "body_offset", "_node", "in_use")
 
     def __init__(self, text: str, mode: int, ns, func, lineno: int = 0) -> None:
         self.text = text
@@ -136,6 +136,7 @@ class Expr:
         self.plan: Plan | None = None
         self.body_offset = 0  # where the expression starts inside text (assignments)
         self._node = None
+        self.in_use = 0  # evaluations in progress (a recursive function's)
 
     # --- parsing -----------------------------------------------------------------------
 
@@ -376,16 +377,22 @@ class Expr:
             return fr.values[plan.copy]
         if plan.fills:
             self.fill(fr, plan)
-        if plan.simple:
+        if plan.simple and not self.in_use:
+            # a simple expression calling a function runs again, inside that call (recursion),
+            # as PostgreSQL's does then: not as a simple expression (SPI: its context line)
+            calls = "pgsvce_fcall" in plan.sql
+            self.in_use += calls
             try:
                 return fr.engine.conn.execute(plan.sql, fr.values[:plan.n]).fetchone()[0]
             except (sqlite3.Error, SqlError) as e:
                 raise self.runtime_error(fr, map_error(e, fr.engine), plan) from None
+            finally:
+                self.in_use -= calls
         fr.sql_ctx = self.context_line()
         try:
             rows = fr.engine.conn.execute(plan.sql, fr.values[:plan.n]).fetchmany(2)
         except (sqlite3.Error, SqlError) as e:
-            raise self.runtime_error(fr, map_error(e, fr.engine), plan) from None
+            raise add_context(map_error(e, fr.engine), self.context_line()) from None
         finally:
             fr.sql_ctx = None
         if len(rows) > 1:
