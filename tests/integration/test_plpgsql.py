@@ -47,6 +47,20 @@ CASES = {
           return t;
         end $$;
         select consts();
+        create function comments() returns text language plpgsql as $$
+        -- a comment before the options
+        #print_strict_params on
+        declare
+          a int := 1; -- trailing comment
+          /* block comment */ b text := 'b';
+          c cursor for select 1 as one; -- cursor
+        begin
+          -- before a cursor statement
+          open c; /* between */ fetch c into a;
+          close c;
+          return a || b;
+        end $$;
+        select comments();
         create function nn() returns int language plpgsql as $$ declare x int not null := 1; begin x := null; return x; end $$;
         select nn();
         create function vlen() returns text language plpgsql as $$ declare v varchar(2); begin v := 'abc'; return v; end $$;

@@ -85,7 +85,7 @@ class Section:
 
 def tokens_of(text: str) -> list[Tok]:
     try:
-        raw = pgparser.scan(text)
+        raw = [t for t in pgparser.scan(text) if t.name not in ("SQL_COMMENT", "C_COMMENT")]
     except pgparser.ParseError:
         return []
     if text.isascii():

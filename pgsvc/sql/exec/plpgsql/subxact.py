@@ -11,17 +11,29 @@ written, and no savepoint is taken.
 
 from __future__ import annotations
 
+from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import shared as shared_catalog
+from pgsvc.sqlite import sqlite3
 
 NAME = "pgsvc$plblock"
 _SQLITE_NAME = '"sp$' + NAME + '"'
 
 
 def begin(engine) -> int:
-    """Enter a subtransaction; returns its depth (-1: none was needed)."""
+    """Enter a subtransaction; returns its depth (-1: none was needed; -2 - n: none could be
+    taken, n = the connection's total_changes at the block's start)."""
     if not engine.txn.open:
         return -1
-    engine.conn.execute(f"SAVEPOINT {_SQLITE_NAME}")
+    try:
+        engine.conn.execute(f"SAVEPOINT {_SQLITE_NAME}")
+    except sqlite3.OperationalError as e:
+        if "statements in progress" not in str(e):
+            raise
+        # The function runs inside a statement SQLite is executing (INSERT ... VALUES (f()))
+        # and SQLite opens no savepoint then. The block runs without one: catching an error
+        # is exact as long as the block changed nothing (rollback checks), and the usual
+        # case - a computation guarded against division_by_zero - needs nothing undone.
+        return -2 - engine.conn.total_changes
     txn = engine.txn
     txn.savepoints.append(NAME)
     txn.sp_read_only.append(txn.read_only)
@@ -44,6 +56,9 @@ def release(engine, depth: int) -> None:
 
 def rollback(engine, depth: int) -> None:
     """Undo the subtransaction's work and end it (RollbackAndReleaseCurrentSubTransaction)."""
+    if depth <= -2 and engine.conn.total_changes != -2 - depth:
+        raise SqlError("0A000", "an EXCEPTION block that changed rows cannot be rolled back inside a "
+                       "function called by a running statement")
     if depth < 0 or len(engine.txn.savepoints) <= depth:
         return
     txn = engine.txn
