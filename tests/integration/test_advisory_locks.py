@@ -228,6 +228,24 @@ def test_try_fails_while_held_and_succeeds_after_unlock(both):
     assert on_both(both, scenario)[:4] == [[(True,)], [(False,)], [(False,)], [(True,)]]
 
 
+def test_the_same_key_in_two_databases_is_two_locks(both):
+    def scenario(dsn):
+        admin = Conn(dsn)
+        admin.q("DROP DATABASE IF EXISTS advisory_other")
+        admin.q("CREATE DATABASE advisory_other")
+        here, there = Conn(dsn), Conn(dsn.replace("dbname=postgres", "dbname=advisory_other"))
+        out = [here.q("SELECT pg_try_advisory_lock(5)"), there.q("SELECT pg_try_advisory_lock(5)"),
+               admin.q("SELECT count(DISTINCT database) FROM pg_locks WHERE locktype = 'advisory' AND objid = 5"),
+               admin.q("SELECT pg_try_advisory_lock(5)")]
+        for x in (here, there):
+            x.close()
+        admin.q("DROP DATABASE advisory_other")
+        admin.close()
+        return out
+
+    assert on_both(both, scenario) == [[(True,)], [(True,)], [(2,)], [(False,)]]
+
+
 @pytest.mark.parametrize("how", ["unlock", "unlock_all", "disconnect", "terminate", "xact_commit"])
 def test_blocked_lock_proceeds_when_the_holder_lets_go(both, how):
     def scenario(dsn):
