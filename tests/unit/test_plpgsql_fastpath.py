@@ -83,6 +83,15 @@ def test_boolean_logic_and_null_tests_match(engine):
             assert fast_value(expr, slots, [p, q, i], O.BOOL) == expected, (expr, p, q, i)
 
 
+def test_an_error_beside_a_null_operand_is_raised(engine):
+    slots = {"a": (0, O.INT4), "b": (1, O.INT4)}
+    for expr in ["a + 1 / b", "1 / b + a", "(a % b) < 1"]:
+        sql = expr.replace("a", "$1").replace("b", "$2")
+        expected = sql_value(engine, f"SELECT {sql}", (O.INT4, O.INT4), (None, 0))
+        typ = O.BOOL if "<" in expr else O.INT4
+        assert fast_value(expr, slots, [None, 0], typ) == expected, expr
+
+
 def test_unsupported_expressions_keep_the_sql_path():
     slots = {"a": (0, O.INT4), "t": (1, O.TEXT), "n": (2, O.NUMERIC)}
     for expr in ["a + 1.5", "t || 'x'", "n + 1", "abs(a)", "a::bigint", "(SELECT 1)", "2147483648 + a"]:

@@ -38,15 +38,20 @@ def division_by_zero() -> SqlError:
     return SqlError("22012", "division by zero")
 
 
-def checked(fn, oid: int):
-    lo, hi, _ = RANGES[oid]
+class Gen:
+    """Straight-line Python for one expression: each node's value in a temporary (None for
+    NULL). Only slot numbers, integer constants and fixed text are ever written into it."""
 
-    def run(v):
-        r = fn(v)
-        if r is not None and not lo <= r <= hi:
-            raise out_of_range(oid)
-        return r
-    return run
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.n = 0
+
+    def temp(self) -> str:
+        self.n += 1
+        return f"t{self.n}"
+
+    def emit(self, line: str, indent: int = 0) -> None:
+        self.lines.append("    " * (indent + 1) + line)
 
 
 def _div(a: int, b: int) -> int:
@@ -63,140 +68,150 @@ def _mod(a: int, b: int) -> int:
     return r if a >= 0 else -r
 
 
-_ARITH = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": _div, "%": _mod}
-_COMPARE = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
-            ">=": lambda a, b: a >= b, "=": lambda a, b: a == b, "<>": lambda a, b: a != b,
-            "!=": lambda a, b: a != b}
+_ARITH = {"+": "{a} + {b}", "-": "{a} - {b}", "*": "{a} * {b}", "/": "_div({a}, {b})", "%": "_mod({a}, {b})"}
+_COMPARE = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "==", "<>": "!=", "!=": "!="}
 
 
-def binary(op, left, right):
-    def run(v):
-        a = left(v)
-        if a is None:
-            return None
-        b = right(v)
-        if b is None:
-            return None
-        return op(a, b)
-    return run
+def range_check(g: Gen, t: str, oid: int) -> None:
+    lo, hi, _ = RANGES[oid]
+    g.emit(f"if {t} is not None and not {lo} <= {t} <= {hi}:")
+    g.emit(f"raise out_of_range({oid})", 1)
 
 
-def build(node, lookup):
-    """(function of the values, type) for node, or NotSimple."""
+def build(g: Gen, node, lookup) -> tuple[str, int]:
+    """(temporary holding node's value, its type), or NotSimple."""
     if isinstance(node, ast.ColumnRef):
         if len(node.fields) != 1 or not isinstance(node.fields[0], ast.String):
             raise NotSimple
-        found = lookup(node.fields[0].sval)
-        if found is None:
-            raise NotSimple
-        slot, oid = found
-        if oid not in RANGES and oid != O.BOOL:
-            raise NotSimple
-        return (lambda v: v[slot]), oid
+        return variable(g, lookup(node.fields[0].sval))
     if isinstance(node, ast.ParamRef):
-        found = lookup(f"${node.number}")
-        if found is None or found[1] not in RANGES and found[1] != O.BOOL:
-            raise NotSimple
-        slot, oid = found
-        return (lambda v: v[slot]), oid
+        return variable(g, lookup(f"${node.number}"))
     if isinstance(node, ast.A_Const):
         val = node.val
+        t = g.temp()
         if isinstance(val, ast.Integer):
-            value = val.ival
-            return (lambda v: value), O.INT4
+            g.emit(f"{t} = {int(val.ival)}")
+            return t, O.INT4
         if isinstance(val, ast.Boolean):
-            flag = 1 if val.boolval else 0
-            return (lambda v: flag), O.BOOL
+            g.emit(f"{t} = {1 if val.boolval else 0}")
+            return t, O.BOOL
         raise NotSimple
     if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP and len(node.name) == 1:
-        return operator(node, node.name[0].sval, lookup)
+        return operator(g, node, node.name[0].sval, lookup)
     if isinstance(node, ast.BoolExpr):
-        return boolean(node, lookup)
+        return boolean(g, node, lookup)
     if isinstance(node, ast.NullTest) and not node.argisrow:
-        arg, _ = build(node.arg, lookup)
-        if node.nulltesttype == enums.NullTestType.IS_NULL:
-            return (lambda v: 1 if arg(v) is None else 0), O.BOOL
-        return (lambda v: 0 if arg(v) is None else 1), O.BOOL
+        arg, _ = build(g, node.arg, lookup)
+        t = g.temp()
+        is_null = node.nulltesttype == enums.NullTestType.IS_NULL
+        g.emit(f"{t} = {'1 if' if is_null else '0 if'} {arg} is None else {'0' if is_null else '1'}")
+        return t, O.BOOL
     raise NotSimple
 
 
-def operator(node, op: str, lookup):
+def variable(g: Gen, found) -> tuple[str, int]:
+    if found is None or found[1] not in RANGES and found[1] != O.BOOL:
+        raise NotSimple
+    slot, oid = found
+    t = g.temp()
+    g.emit(f"{t} = v[{int(slot)}]")
+    return t, oid
+
+
+def operator(g: Gen, node, op: str, lookup) -> tuple[str, int]:
     if node.lexpr is None:
         if op != "-":
             raise NotSimple
-        arg, t = build(node.rexpr, lookup)
-        if t not in RANGES:
+        a, typ = build(g, node.rexpr, lookup)
+        if typ not in RANGES:
             raise NotSimple
-        return checked(lambda v: None if (a := arg(v)) is None else -a, t), t
-    left, lt = build(node.lexpr, lookup)
-    right, rt = build(node.rexpr, lookup)
+        t = g.temp()
+        g.emit(f"{t} = None if {a} is None else -{a}")
+        range_check(g, t, typ)
+        return t, typ
+    a, lt = build(g, node.lexpr, lookup)
+    b, rt = build(g, node.rexpr, lookup)
+    t = g.temp()
     if op in _ARITH:
         if lt not in RANGES or rt not in RANGES:
             raise NotSimple
-        t = lt if _WIDTH[lt] >= _WIDTH[rt] else rt
-        return checked(binary(_ARITH[op], left, right), t), t
+        typ = lt if _WIDTH[lt] >= _WIDTH[rt] else rt
+        g.emit(f"{t} = None if {a} is None or {b} is None else " + _ARITH[op].format(a=a, b=b))
+        range_check(g, t, typ)
+        return t, typ
     if op in _COMPARE:
         if (lt in RANGES) != (rt in RANGES) or lt == O.BOOL and op not in ("=", "<>", "!="):
             raise NotSimple
-        cmp = _COMPARE[op]
-        return binary(lambda a, b: 1 if cmp(a, b) else 0, left, right), O.BOOL
+        g.emit(f"{t} = None if {a} is None or {b} is None else (1 if {a} {_COMPARE[op]} {b} else 0)")
+        return t, O.BOOL
     raise NotSimple
 
 
-def boolean(node, lookup):
-    parts = []
-    for a in node.args:
-        fn, t = build(a, lookup)
-        if t != O.BOOL:
-            raise NotSimple
-        parts.append(fn)
+def boolean(g: Gen, node, lookup) -> tuple[str, int]:
+    """AND / OR stop at the first FALSE / TRUE (PostgreSQL's evaluation), NULL if one was NULL."""
     kind = node.boolop
+    t = g.temp()
     if kind == enums.BoolExprType.NOT_EXPR:
-        arg = parts[0]
-        return (lambda v: None if (a := arg(v)) is None else 1 - a), O.BOOL
-    if kind == enums.BoolExprType.AND_EXPR:
-        def run_and(v):
-            unknown = False
-            for p in parts:
-                a = p(v)
-                if a is None:
-                    unknown = True
-                elif not a:
-                    return 0
-            return None if unknown else 1
-        return run_and, O.BOOL
-
-    def run_or(v):
-        unknown = False
-        for p in parts:
-            a = p(v)
-            if a is None:
-                unknown = True
-            elif a:
-                return 1
-        return None if unknown else 0
-    return run_or, O.BOOL
+        a, typ = build(g, node.args[0], lookup)
+        if typ != O.BOOL:
+            raise NotSimple
+        g.emit(f"{t} = None if {a} is None else 1 - {a}")
+        return t, O.BOOL
+    stop, other = ("0", "1") if kind == enums.BoolExprType.AND_EXPR else ("1", "0")
+    unknown = g.temp()
+    g.emit(f"{t} = {other}")
+    g.emit(f"{unknown} = False")
+    body = Gen()
+    body.n = g.n
+    # each argument evaluated only while no argument decided the result: a nested function
+    fn_lines = []
+    for arg in node.args:
+        sub = Gen()
+        sub.n = body.n
+        a, typ = build(sub, arg, lookup)
+        if typ != O.BOOL:
+            raise NotSimple
+        body.n = sub.n
+        fn_lines.extend(sub.lines)
+        fn_lines.append(f"    if {a} is None:")
+        fn_lines.append(f"        {unknown} = True")
+        fn_lines.append(f"    elif {a} == {stop}:")
+        fn_lines.append(f"        return {stop}, False")
+    g.n = body.n
+    name = g.temp()
+    g.lines.append(f"    def {name}():")
+    g.lines.append(f"        {unknown} = False")
+    g.lines.extend("    " + line for line in fn_lines)
+    g.lines.append(f"        return {other}, {unknown}")
+    g.emit(f"{t}, {unknown} = {name}()")
+    g.emit(f"if {unknown} and {t} == {other}:")
+    g.emit(f"{t} = None", 1)
+    return t, O.BOOL
 
 
 def compile_fast(node, lookup, expr_type: int, target):
     """A Python function of the frame's values computing node as the SQL translation would
     (its type expr_type, then coerced to target (oid, typmod, domain)), or None."""
+    g = Gen()
     try:
-        fn, t = build(node, lookup)
+        result, t = build(g, node, lookup)
     except NotSimple:
         return None
     if t != expr_type:
         return None
-    if target is None:
-        return fn
-    oid, typmod, domain = target
-    if domain or typmod >= 0:
-        return None
-    if oid == t:
-        return fn
-    if t in RANGES and oid in RANGES:
-        return checked(fn, oid) if _WIDTH[oid] < _WIDTH[t] else fn
-    return None
+    if target is not None:
+        oid, typmod, domain = target
+        if domain or typmod >= 0:
+            return None
+        if oid != t:
+            if t not in RANGES or oid not in RANGES:
+                return None
+            if _WIDTH[oid] < _WIDTH[t]:
+                range_check(g, result, oid)
+    source = "def fast(v):\n" + "\n".join(g.lines) + f"\n    return {result}\n"
+    scope = {"_div": _div, "_mod": _mod, "out_of_range": out_of_range}
+    exec(compile(source, "<plpgsql fastpath>", "exec"), scope)  # noqa: S102 - generated from a checked tree
+    return scope["fast"]
 
 
 __all__ = ["compile_fast", "RANGES"]
