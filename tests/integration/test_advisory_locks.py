@@ -623,6 +623,32 @@ def test_transaction_locks_taken_inside_functions_and_do_blocks(both):
     on_both(both, scenario)
 
 
+def test_an_exception_block_that_catches_releases_its_transaction_locks(both):
+    """A PL/pgSQL block with an EXCEPTION clause is a subtransaction: when it catches an
+    error, the transaction-level locks taken inside it go (its session-level ones stay)."""
+    block = ("DO $$ BEGIN BEGIN PERFORM pg_advisory_xact_lock({x}); PERFORM pg_advisory_lock({s}); {fail} "
+             "EXCEPTION WHEN others THEN NULL; END; RAISE NOTICE '%', (SELECT string_agg(objid::text, ',' "
+             "ORDER BY objid) FROM pg_locks WHERE locktype = 'advisory'); END $$")
+
+    def scenario(dsn):
+        a = Conn(dsn)
+        out = []
+        for begin in (False, True):
+            if begin:
+                a.q("BEGIN")
+            for x, s_, fail in ((7, 8, "RAISE EXCEPTION 'x';"), (9, 10, "")):
+                out.append((a.q(block.format(x=x, s=s_, fail=fail)), a.taken_notices()))
+            if begin:
+                out.append(a.q("SELECT objid FROM pg_locks WHERE locktype = 'advisory' ORDER BY 1"))
+                a.q("COMMIT")
+            out.append(a.q("SELECT objid FROM pg_locks WHERE locktype = 'advisory' ORDER BY 1"))
+            a.q("SELECT pg_advisory_unlock_all()")
+        a.close()
+        return out
+
+    on_both(both, scenario)
+
+
 # --- asyncpg -----------------------------------------------------------------------------
 
 def test_asyncpg_between_two_connections(both):

@@ -1,9 +1,10 @@
 """A block with an EXCEPTION clause runs as a subtransaction (PostgreSQL's
 BeginInternalSubTransaction): a SQLite SAVEPOINT, entered into the engine's savepoint
 list like a user's SAVEPOINT (so everything that tracks savepoints - LISTEN/NOTIFY, the
-shared catalog's role changes, SET - follows it). When the block catches an error its work
-is rolled back to the savepoint (nextval() results survive, as in PostgreSQL); otherwise the
-savepoint is released into the enclosing transaction.
+shared catalog's role changes, SET, transaction-level advisory locks - follows it). When
+the block catches an error its work is rolled back to the savepoint (nextval() results
+survive, as in PostgreSQL); otherwise the savepoint is released into the enclosing
+transaction.
 
 Outside any open transaction (a function called by a read-only statement) nothing can be
 written, and no savepoint is taken.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import shared as shared_catalog
+from pgsvc.sql.pg_functions import advisory
 from pgsvc.sqlite import sqlite3
 
 NAME = "pgsvc$plblock"
@@ -49,6 +51,7 @@ def release(engine, depth: int) -> None:
     txn.read_only = txn.sp_read_only[depth]
     shared_catalog.released(engine, depth)
     engine.async_notify.released(depth)
+    advisory.released(engine, depth)
     del txn.savepoints[depth:]
     del txn.sp_read_only[depth:]
     del txn.sp_settings[depth:]
@@ -70,6 +73,8 @@ def rollback(engine, depth: int) -> None:
     shared_catalog.released(engine, depth)
     engine.async_notify.rolled_back_to(depth)
     engine.async_notify.released(depth)
+    advisory.rolled_back_to(engine, depth)  # transaction-level advisory locks taken in the block
+    advisory.released(engine, depth)
     restore_settings(engine, txn.sp_settings[depth])
     del txn.savepoints[depth:]
     del txn.sp_read_only[depth:]
