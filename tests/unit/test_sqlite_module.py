@@ -1,5 +1,6 @@
-"""pgsvc runs on the SQLite it ships (pgsvc.sqlite: pysqlite3's bundled SQLite), in one
-place, and no Python window function can crash a backend.
+"""pgsvc runs on the SQLite it ships (pgsvc.sqlite: sqlean.py's bundled SQLite), in one
+place, with none of sqlean's file functions, and no Python window function can crash a
+backend.
 
 Two SQLite libraries in one process would not see each other's POSIX locks on a database
 file, so no module of pgsvc imports the standard library's sqlite3: they all take
@@ -8,6 +9,7 @@ file, so no module of pgsvc imports the standard library's sqlite3: they all tak
 
 from __future__ import annotations
 
+import os
 import re
 import resource
 import subprocess
@@ -32,8 +34,29 @@ def test_no_module_imports_the_standard_sqlite3():
 
 
 def test_the_shipped_sqlite_is_current():
-    assert sqlite3.__name__.startswith("pysqlite3")
+    assert sqlite3.__name__.startswith("sqlean")
     assert tuple(int(p) for p in SQLITE_VERSION.split(".")) >= (3, 50, 0)
+    conn = sqlite3.connect(":memory:")
+    assert conn.execute("SELECT count(*) FROM dbstat").fetchone() == (0,)  # the size functions'
+
+
+_FILEIO = """
+import os, sys
+from pgsvc.sqlite import sqlite3
+c = sqlite3.connect(":memory:")
+names = [r[0] for r in c.execute("SELECT name FROM pragma_function_list WHERE name LIKE 'fileio%'")]
+print(len(names))
+"""
+
+
+@pytest.mark.parametrize("env", [{"SQLEAN_ENABLE": "1"}, {"SQLEAN_ENABLE_FILEIO": "1"}])
+def test_an_environment_cannot_enable_sqleans_file_functions(env):
+    """sqlean.py turns on its extensions (fileio reads and writes files) from the
+    environment; pgsvc.sqlite removes those variables before any connection."""
+    proc = subprocess.run([sys.executable, "-c", _FILEIO], capture_output=True, text=True, timeout=60,
+                          cwd=str(ROOT), env={**os.environ, **env})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0"
 
 
 def test_no_python_window_function_is_registered():

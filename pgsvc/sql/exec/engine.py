@@ -59,10 +59,10 @@ from pgsvc.sql.functions.context import raise_sql
 from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens, truncation_notices
 from pgsvc.sql.exec.runner import Runner
 from pgsvc.sql.exec.routines import RoutineCalls
-from pgsvc.sql.exec import sql_language  # noqa: F401 - registers LANGUAGE sql (catalog.routines)
-from pgsvc.sql.exec import plpgsql  # noqa: F401 - registers LANGUAGE plpgsql (catalog.routines)
 from pgsvc.sql.exec.trigger_dml import TriggerDml
 from pgsvc.sql.exec.triggers import TriggerRuntime
+from pgsvc.sql.exec import sql_language  # noqa: F401 - registers LANGUAGE sql (catalog.routines)
+from pgsvc.sql.exec import plpgsql  # noqa: F401 - registers LANGUAGE plpgsql (catalog.routines)
 from pgsvc.sql.statement import Statement
 from pgsvc.sql.catalog.sequences import Sequences
 from pgsvc.sql.types import usertypes
@@ -165,9 +165,9 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml):
         udfs.register(conn, self.fctx, self)
         pg_functions.register(conn, self)
         self.register_routine_udfs(conn)  # calls of user functions (exec.routines)
+        self.init_triggers(conn)  # trigger levels and their UDFs (exec.triggers)
         C.ensure_schema(conn)
         conn.set_authorizer(self.authorize)
-        self.init_triggers(conn)  # trigger levels and their UDFs (exec.triggers)
         conn.set_progress_handler(self.progress, 20000)
         return conn
 
@@ -187,9 +187,10 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml):
             return sqlite3.SQLITE_DENY
         if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() not in _ALLOWED_PRAGMAS:
             return sqlite3.SQLITE_DENY
-        if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in ("load_extension", "readfile",
-                                                                          "writefile", "edit"):
-            return sqlite3.SQLITE_DENY
+        if action == sqlite3.SQLITE_FUNCTION and ((arg2 or "").lower() in ("load_extension", "readfile",
+                                                                           "writefile", "edit")
+                                                  or (arg2 or "").lower().startswith("fileio_")):
+            return sqlite3.SQLITE_DENY  # fileio_: sqlean's file functions (pgsvc.sqlite never enables them)
         return sqlite3.SQLITE_OK
 
     def progress(self) -> int:
