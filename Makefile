@@ -7,7 +7,7 @@ DATA   ?= ./data
 PORT   ?= 5433
 SOCKDIR ?= /tmp
 
-.PHONY: venv run test unit integration lint deb e2e rpm bench bench-quick clean
+.PHONY: venv run test unit integration lint fuzz deb e2e rpm bench bench-quick clean
 
 # The interpreter is the system's (/usr/bin/python3), not a per-user one: a server
 # started as root drops to the `pgsvc` account and must still read its own interpreter.
@@ -31,6 +31,11 @@ unit: venv
 
 integration: venv
 	$(PY) -m pytest -q tests/integration
+
+# sqlsmith's random queries, 20,000 of them, and its error rate beside PostgreSQL 15's
+# (make test runs 2,000; tests/integration/test_sqlsmith.py)
+fuzz: venv
+	PGSVC_SQLSMITH_QUERIES=20000 PGSVC_SQLSMITH_COMPARE=1 $(PY) -m pytest -q -s tests/integration/test_sqlsmith.py
 
 # ruff, and the SQL package's layer contract (pgsvc/sql/README.md; import-linter, pyproject.toml)
 lint: venv

@@ -12,6 +12,7 @@ The engine should also clear it before each statement (`ctx.pending_error = None
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Callable
@@ -101,6 +102,7 @@ _END = object()
 
 
 _current: list[FunctionContext] = []
+_log = logging.getLogger("pgsvc")
 
 
 def raise_sql(ctx: FunctionContext | None, sqlstate: str | SqlError, message: str = "",
@@ -124,6 +126,10 @@ def interruptible_udf(ctx: FunctionContext, fn):
             raise_sql(ctx, err)
         except Interrupted as stop:
             raise_sql(ctx, interrupt_error(stop.reason))
+        except UdfError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a bug: see internal_error
+            raise_sql(ctx, internal_error(fn, e))
     return call
 
 
@@ -135,4 +141,17 @@ def reporting_sql_errors(ctx: FunctionContext, fn):
             return fn(*args)
         except SqlError as err:
             raise_sql(ctx, err)
+        except UdfError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a bug: see internal_error
+            raise_sql(ctx, internal_error(fn, e))
     return call
+
+
+def internal_error(fn, e: Exception) -> SqlError:
+    """A UDF that failed with a Python exception is a bug of pgsvc's: its traceback goes to
+    the server log (where the fuzz tests look) and the client gets XX000 naming it, not
+    SQLite's anonymous 'user-defined function raised exception'."""
+    name = getattr(fn, "__qualname__", getattr(fn, "__name__", "?"))
+    _log.error("internal error in SQL function %s", name, exc_info=e)
+    return SqlError("XX000", f"internal error: {type(e).__name__}: {e}")

@@ -151,7 +151,14 @@ def like_regex(pattern: str, escape: str = "\\", icase: bool = False) -> re.Patt
 def like(s, pattern, escape="\\", icase=False):
     if s is None or pattern is None:
         return None
+    if isinstance(pattern, bytes) or isinstance(s, bytes):
+        # bytea LIKE bytea matches byte by byte: one latin-1 character per byte
+        s, pattern = _as_latin1(s), _as_latin1(pattern)
     return 1 if like_regex(pattern, escape, icase).fullmatch(str(s)) else 0
+
+
+def _as_latin1(value) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
 def like_escape(pattern, escape):
