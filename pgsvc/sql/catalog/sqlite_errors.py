@@ -41,6 +41,16 @@ def map_error(e: Exception, engine, relation_hint=None) -> SqlError:
         return SqlError("55P03", "could not obtain lock on database: another writer is active")
     if code is not None and code & 0xFF == SQLITE_INTERRUPT or msg == "interrupted":
         return engine.cancel_error()
+    if msg in _WINDOW_ARGUMENT_ERRORS:
+        return SqlError(*_WINDOW_ARGUMENT_ERRORS[msg])
+    if msg == "ON clause references tables to its right":
+        # SQLite's rule for RIGHT and FULL JOIN nested in parentheses, which PostgreSQL has not
+        return SqlError("0A000", "this nesting of RIGHT or FULL JOIN is not supported")
+    if msg.startswith("misuse of aggregate"):
+        # an aggregate over outer columns only belongs to the outer query (as in PostgreSQL),
+        # where the translator, which does not track levels, let it stand in a clause that
+        # allows none: in PostgreSQL's regression tests a LATERAL subquery in FROM
+        return SqlError("42803", "aggregate functions are not allowed in FROM clause of their own query level")
     if isinstance(e, sqlite3.IntegrityError):
         return integrity_error(msg, engine)
     if "integer overflow" in msg:
@@ -50,6 +60,14 @@ def map_error(e: Exception, engine, relation_hint=None) -> SqlError:
     if "not authorized" in msg:
         return SqlError("42501", "permission denied")
     return SqlError("XX000", f"internal error: {msg}")
+
+
+# SQLite's built-in window functions check their count argument themselves
+_WINDOW_ARGUMENT_ERRORS = {
+    "argument of ntile must be a positive integer": ("22014", "argument of ntile must be greater than zero"),
+    "second argument to nth_value must be a positive integer":
+        ("22016", "argument of nth_value must be greater than zero"),
+}
 
 
 def stale_snapshot(engine) -> bool:

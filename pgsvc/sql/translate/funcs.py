@@ -207,7 +207,15 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                 args = [a.format(*sql_args) for a in _emitted_args(emit)]
                 return Ex(window_call(head, args, filter_sql, self.window_def(node.over), pos or 0), ret,
                           name=name)
-            sql += " OVER " + self.window_def(node.over)
+            over = " OVER " + self.window_def(node.over)
+            sql += over
+            k = _NULL_COUNT_ARG.get(name)
+            if k is not None and len(sql_args) > k and not node.agg_filter:
+                # ntile(NULL), nth_value(x, NULL): NULL in PostgreSQL, an error in SQLite
+                # (which computes the window function whatever CASE says: given 1 there)
+                count = sql_args[k]
+                safe = emit.format(*[f"coalesce({a}, 1)" if i == k else a for i, a in enumerate(sql_args)])
+                sql = f"(CASE WHEN ({count}) IS NULL THEN NULL ELSE {safe}{over} END)"
             return Ex(sql, ret, name=name)
         if sig.kind == "window":
             raise SqlError("42809", f"window function {name} requires an OVER clause", position=pos)
@@ -380,6 +388,7 @@ def _py_aggregates() -> set:
 
 
 _PY_AGGREGATES = _py_aggregates()
+_NULL_COUNT_ARG = {"ntile": 0, "nth_value": 1}
 _ORDER_INSENSITIVE = {"count", "sum", "avg", "min", "max", "bool_and", "bool_or", "every", "bit_and",
                       "bit_or", "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop", "var_samp"}
 
