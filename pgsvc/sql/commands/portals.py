@@ -23,12 +23,13 @@ _MAX = 9223372036854775807
 
 
 class Cursor:
-    def __init__(self, name: str, stmt: Statement, result: Result, hold: bool) -> None:
+    def __init__(self, name: str, stmt: Statement, result: Result, hold: bool, depth: int = 0) -> None:
         self.name = name
         self.stmt = stmt
         self.result = result
         self.hold = hold
         self.failed = False
+        self.depth = depth  # how many savepoints were open when it was declared
 
 
 # --- PREPARE / EXECUTE / DEALLOCATE --------------------------------------------------
@@ -100,7 +101,7 @@ def declare_stmt(engine: EngineContext, tr, text, node: ast.DeclareCursorStmt) -
         result = e.run_sql(inner, e.bind_values(inner, p))
         if not e.txn.block:
             result.rows = iter(list(result.rows))  # WITH HOLD outside a block: materialised now
-        e.cursors[node.portalname] = Cursor(node.portalname, inner, result, hold)
+        e.cursors[node.portalname] = Cursor(node.portalname, inner, result, hold, len(e.txn.savepoints))
         return Result(None, [], "DECLARE CURSOR")
     out = utility_statement(text, "DECLARE CURSOR", run, cacheable=False)
     tr.param_oids = inner.param_oids
@@ -152,6 +153,24 @@ def close_stmt(engine: EngineContext, tr, text, node: ast.ClosePortalStmt) -> St
             c.result.close()
         return Result(None, [], "CLOSE CURSOR" if node.portalname else "CLOSE CURSOR ALL")
     return utility_statement(text, "CLOSE CURSOR", run, cacheable=False)
+
+
+def before_rollback_to(engine: EngineContext, index: int) -> None:
+    """ROLLBACK TO the savepoint at `index`: the cursors declared after it are gone, as in
+    PostgreSQL; those declared before it keep their place, their remaining rows read now
+    (SQLite aborts every statement still reading when a savepoint is rolled back)."""
+    for name, c in list(engine.cursors.items()):
+        if c.depth > index:
+            c.result.close()
+            del engine.cursors[name]
+        elif not c.failed:
+            try:
+                rows = list(c.result.rows)
+            except SqlError:
+                c.failed = True
+                continue
+            c.result.close()
+            c.result.rows = iter(rows)
 
 
 def end_of_transaction(engine: EngineContext, committed: bool) -> None:

@@ -14,6 +14,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.api import EngineContext
 from pgsvc.sql.catalog import shared as shared_catalog
+from pgsvc.sql.commands import portals
 from pgsvc.sql.pg_functions import advisory
 from pgsvc.sql.statement import Result, Statement, utility_statement
 
@@ -223,10 +224,12 @@ def _rollback_to(engine, stmt, params) -> Result:
     _need_block(engine, "ROLLBACK TO SAVEPOINT")
     name = stmt.extra["name"]
     _find_sp(engine, name)
-    engine.conn.execute(f"ROLLBACK TO {_sp(name)}")
-    engine.sequences.reapply()  # nextval() results survive the rollback, as in PostgreSQL
     sps = engine.txn.savepoints
     i = len(sps) - 1 - sps[::-1].index(name)
+    if engine.cursors:
+        portals.before_rollback_to(engine, i)
+    engine.conn.execute(f"ROLLBACK TO {_sp(name)}")
+    engine.sequences.reapply()  # nextval() results survive the rollback, as in PostgreSQL
     engine.txn.read_only = engine.txn.sp_read_only[i]
     shared_catalog.rolled_back_to(engine, i)  # roles changed after the savepoint
     engine.async_notify.rolled_back_to(i)  # NOTIFYs and LISTENs made after it are gone

@@ -291,8 +291,13 @@ class DmlMixin:
             raise SqlError("0A000", "RETURNING * with FROM or USING tables is not supported")
         saved = self.scope
         self.scope = Scope()
-        # SQLite's RETURNING sees the target table's columns by their bare names
-        self.scope.add(self.table_entry(rel, alias, None))
+        # SQLite's RETURNING sees the target table's columns by their bare names, and by the
+        # table's own name (never its alias). Qualified by that name, so that a subquery in
+        # RETURNING whose FROM has a column of the same name does not take it instead (SQLite:
+        # "ambiguous column name", or silently the subquery's column). A view's RETURNING runs
+        # over the INSTEAD OF row (trigger_dml.returning_over_row): bare names there.
+        qualifier = quote_sqlite_ident(rel.sqlite_name) if rel.kind != "v" and rel.sqlite_name else None
+        self.scope.add(self.table_entry(rel, alias, qualifier))
         try:
             targets, names = self.target_list(items)
         finally:
