@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from tests.conftest import require_tool, wait_until
+from conftest import require_tool, wait_until
 
 psycopg = pytest.importorskip("psycopg")
 

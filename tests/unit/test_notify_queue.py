@@ -24,7 +24,7 @@ from pgsvc.settings import Settings
 from pgsvc.sql.commands.listen import AsyncNotify
 from pgsvc.sql.parse import scan, truncation_notices
 from pgsvc.supervisor.notify_queue import PAGE_SIZE, NotifyQueue, encode_entry
-from tests.unit.test_session_flows import Ctx, Db, FakeEngine, Role, q, read_messages, types_of
+from test_session_flows import Ctx, Db, FakeEngine, Role, q, read_messages, types_of
 
 DB = 5
 
