@@ -77,6 +77,7 @@ class CopyRunner:
 
         codec = self.session.client_codec()
         convert = _CopyInConversion(codec) if codec is not None else None
+        self.conn.flush()  # what ran before the first row (BEFORE STATEMENT triggers' notices) goes out now
 
         while True:
             mtype, body = self.conn.read_message(on_wakeup=self.session._on_wakeup)

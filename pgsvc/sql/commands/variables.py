@@ -8,7 +8,7 @@ from __future__ import annotations
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
-from pgsvc.settings import DEFINITIONS, PLANNER_SETTINGS, parse_bool
+from pgsvc.settings import DEFINITIONS, PLANNER_SETTINGS, check_settable, parse_bool
 from pgsvc.sql.api import Column, EngineContext
 from pgsvc.sql.catalog import identity
 from pgsvc.sql.catalog.system.stats import check_may_read_setting, show_all, transaction_flag
@@ -146,6 +146,8 @@ def apply_reset(engine: EngineContext, name) -> Result:
         return Result(None, [], "RESET")
     if name is None:
         engine.planner_settings = dict(engine.planner_defaults)
+    elif name.lower() in DEFINITIONS:
+        check_settable(name, engine.session.is_superuser)  # RESET needs what SET needs
     engine.session.settings.reset_session(name)
     engine.apply_synchronous()
     engine.simple_cache.clear()

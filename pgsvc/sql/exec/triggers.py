@@ -158,12 +158,15 @@ class TriggerRuntime:
             return 1
         old = vals[:n]
         new = vals[n:] if op == "U" else None
+        self.tg_depth += 1  # PostgreSQL runs it from the foreign key's RI trigger: one level deeper
         try:
             out = self.before_row(rel, EVENTS[op], old, new, lv.modified(relid, op, old, new))
         except SqlError as err:
             raise_sql(self.fctx, err)
         except RecursionError:
             raise_sql(self.fctx, stack_depth_error())
+        finally:
+            self.tg_depth -= 1
         if out is None:
             return 0
         if op == "U" and tuple(out) != tuple(new):

@@ -44,11 +44,15 @@ class DmlMixin:
         if rel.kind == "v" and self.catalog.triggers and self.instead_of_target(rel):
             self.writes = True  # a view made writable by INSTEAD OF triggers (translate.trigger_dml)
             return rel
+        if rel.kind == "v":
+            verb, doing = {"UPDATE": ("update", "updating"), "DELETE": ("delete from", "deleting from")}.get(
+                self.dml_kind, ("insert into", "inserting into"))
+            raise SqlError("0A000", f'cannot {verb} view "{rel.name}"',
+                           hint=f"To enable {doing} the view, provide an INSTEAD OF {self.dml_kind or 'INSERT'} "
+                                f"trigger or an unconditional ON {self.dml_kind or 'INSERT'} DO INSTEAD rule.")
         if rel.kind != "r":
-            kind = {"v": "view", "S": "sequence", "i": "index"}.get(rel.kind, "relation")
-            raise SqlError("0A000" if rel.kind == "v" else "42809",
-                           f'cannot change {kind} "{rel.name}"' if rel.kind != "v" else
-                           f'cannot insert into view "{rel.name}"', position=location(rv))
+            kind = {"S": "sequence", "i": "index"}.get(rel.kind, "relation")
+            raise SqlError("42809", f'cannot change {kind} "{rel.name}"', position=location(rv))
         if rv.inh and self.dml_kind != "INSERT" and self.descendants(rel):
             raise SqlError("0A000", f'UPDATE/DELETE on table "{rel.name}" with inheritance children is not '
                            "supported (use ONLY)", position=location(rv))

@@ -36,7 +36,11 @@ class AlterTableDdl:
             if node.missing_ok:
                 self.notice(f'relation "{node.relation.relname}" does not exist, skipping')
                 return
-            Translator(self.engine, self.cat, []).relation(node.relation)
+            try:
+                Translator(self.engine, self.cat, []).relation(node.relation)
+            except SqlError as err:
+                err.position = None  # AlterTableLookupRelation: no position, as PostgreSQL
+                raise
         if owner_only:
             for cmd in node.cmds:
                 alter_relation_owner(self, self.cat.by_oid[rel.oid], cmd.newowner)

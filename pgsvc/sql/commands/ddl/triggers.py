@@ -26,7 +26,7 @@ A = enums.AlterTableType
 _ENABLE = {A.AT_EnableTrig: "O", A.AT_EnableAlwaysTrig: "A", A.AT_EnableReplicaTrig: "R", A.AT_DisableTrig: "D",
            A.AT_EnableTrigAll: "O", A.AT_DisableTrigAll: "D", A.AT_EnableTrigUser: "O", A.AT_DisableTrigUser: "D"}
 TRIGGER_SUBTYPES = frozenset(_ENABLE)
-_KIND_DETAIL = {"S": "sequences", "i": "indexes", "c": "composite types"}
+_KIND_DETAIL = {"S": "sequences", "m": "materialized views", "f": "foreign tables"}
 
 
 class TriggerDdl:
@@ -81,6 +81,8 @@ class TriggerDdl:
                                detail="Views cannot have row-level BEFORE or AFTER triggers.")
             if tgtype & TG.TYPE_TRUNCATE:
                 raise SqlError("42809", f'"{rel.name}" is a view', detail="Views cannot have TRUNCATE triggers.")
+        elif rel.kind in ("i", "I", "c"):
+            raise SqlError("42809", f'"{rel.name}" is {"a composite type" if rel.kind == "c" else "an index"}')
         else:
             raise SqlError("42809", f'relation "{rel.name}" cannot have triggers',
                            detail=f"This operation is not supported for {_KIND_DETAIL.get(rel.kind, 'this kind')}.")

@@ -31,6 +31,7 @@ from pgsvc.sql.translate import routine_match as M
 from pgsvc.sql.translate.ex import Ex
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types.pg_type import format_type
 
 _WRITING_STMTS = {"PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors", "PLpgSQL_stmt_commit",
                   "PLpgSQL_stmt_rollback", "PLpgSQL_stmt_call"}
@@ -178,6 +179,10 @@ class PlpgsqlLanguage:
 
     def call(self, engine, call):
         r = call.routine
+        if r is not None and r.rettype == O.TRIGGER and call.trigger is None:
+            err = SqlError("0A000", "trigger functions can only be called as triggers")
+            err.pl_line = 1
+            raise compile_error(err, r.name, False, r.src or "")
         func = self.compiled(engine, r, call)
         parent = getattr(engine, "plpgsql_frame", None)
         fr = Frame(func, engine, call, parent)
@@ -212,7 +217,8 @@ class PlpgsqlLanguage:
         if sig is not RETURN and sig is not None:
             fr.err_text = None
             raise SqlError("2F005", "control reached end of function without RETURN")
-        fr.err_text = "while casting return value to function's return type"
+        fr.err_text = "during function exit" if func.is_trigger else \
+            "while casting return value to function's return type"
         out = self.result(fr, call)
         fr.err_text = None
         return out
@@ -275,15 +281,26 @@ class PlpgsqlLanguage:
         td = fr.trigger
         if td is None or res is None or res[0] == "value" and res[1] is None:
             return None
-        if res[0] != "rec":
+        if res[0] == "value":  # a composite expression (RETURN COALESCE(NEW, OLD)): its text form
+            values = parse_record_text(res[1])
+            shape = [(a.name, O.TEXT, -1) for a in td.columns] if len(values) == len(td.columns) else None
+        elif res[0] != "rec":
             raise SqlError("42804", "cannot return non-composite value from function returning composite type")
-        values, shape = res[1], res[2]
+        else:
+            values, shape = res[1], res[2]
         if values is None:
             return None
         if len(values) != len(td.columns):
             raise SqlError("42804", "returned row structure does not match the structure of the triggering table",
                            detail=f"Number of returned columns ({len(values)}) does not match expected column "
                                   f"count ({len(td.columns)}).")
+        if res[0] == "rec":
+            for i, ((_, t, _), a) in enumerate(zip(shape, td.columns)):
+                if t not in (a.type_oid, a.domain_oid, O.UNKNOWN):
+                    raise SqlError("42804", "returned row structure does not match the structure of the "
+                                   "triggering table", detail=f"Returned type {format_type(t, -1)} does not "
+                                   f"match expected type {format_type(a.domain_oid or a.type_oid, a.typmod)} in "
+                                   f"column {i + 1}.")
         stored = tuple(assign.cast_value(fr, v, t, (a.type_oid, a.typmod, a.domain_oid))
                        for v, (_, t, _), a in zip(values, shape, td.columns))
         return td.python_row(stored)
@@ -291,6 +308,41 @@ class PlpgsqlLanguage:
 
 def _inline(r):
     return r
+
+
+def parse_record_text(text) -> list | None:
+    """A composite value's text form, '(1,"a b",)', as its fields' texts (None for NULL)."""
+    if text is None:
+        return None
+    s = str(text).strip()
+    if len(s) < 2 or s[0] != "(" or s[-1] != ")":
+        raise SqlError("22P02", f'malformed record literal: "{s}"')
+    fields: list = []
+    i, n = 1, len(s) - 1
+    while True:
+        buf, quoted = [], False
+        while i < n and s[i] != ",":
+            ch = s[i]
+            if ch == '"':
+                quoted = True
+                i += 1
+                while i < n:
+                    if s[i] == '"' and i + 1 < n and s[i + 1] == '"' or s[i] == "\\" and i + 1 < n:
+                        buf.append(s[i + 1])
+                        i += 2
+                    elif s[i] == '"':
+                        i += 1
+                        break
+                    else:
+                        buf.append(s[i])
+                        i += 1
+                continue
+            buf.append(ch)
+            i += 1
+        fields.append("".join(buf) if buf or quoted else None)
+        if i >= n:
+            return fields
+        i += 1
 
 
 def compile_error(err: SqlError, name: str, validating: bool, src: str) -> SqlError:

@@ -51,7 +51,8 @@ class Return(Stmt):
         if kind == "value":
             value = self.expr.value(fr)
             plan = self.expr.plan
-            if value is not None and (fr.func.is_trigger or fr.func.rettype == O.RECORD):
+            if value is not None and (fr.func.is_trigger and (plan.types[0] if plan.types else None) != O.RECORD
+                                      or fr.func.rettype == O.RECORD):
                 raise SqlError("42804", "cannot return non-composite value from function returning composite type")
             fr.result = ("value", value, plan.types[0] if plan.types else O.UNKNOWN)
         elif kind == "rec":
@@ -69,7 +70,8 @@ class Return(Stmt):
         elif kind == "missing":
             fr.err_stmt = None
             fr.err_text = None
-            raise SqlError("2F005", "control reached end of function without RETURN")
+            raise SqlError("2F005", "control reached end of trigger procedure without RETURN" if fr.func.is_trigger
+                           else "control reached end of function without RETURN")
         return RETURN
 
 
@@ -90,7 +92,7 @@ def build_return(c, body: dict):
         return Return(lineno, expr, None, "value")
     if f.out_dnos and not f.retset:
         return Return(lineno, None, None, "out")
-    if not lineno and f.kind == "f" and not f.retset and f.rettype not in (O.VOID, O.TRIGGER):
+    if not lineno and f.kind == "f" and not f.retset and f.rettype != O.VOID:
         return Return(lineno, None, None, "missing")
     if f.kind == "f" and not f.retset and f.rettype not in (O.VOID, O.TRIGGER) and lineno:
         raise c.positioned(SqlError("42601", "missing expression at or near \";\""), lineno, "RETURN", ";")
