@@ -69,16 +69,21 @@ class FatalError(SqlError):
 class SqlNotice:
     """A NoticeResponse: severity NOTICE/WARNING/INFO/DEBUG/LOG."""
 
-    __slots__ = ("severity", "sqlstate", "message", "detail", "hint", "context")
+    __slots__ = ("severity", "sqlstate", "message", "detail", "hint", "context", "position",
+                 "internal_position", "internal_query")
 
     def __init__(self, message: str, *, sqlstate: str = "00000", severity: str = "NOTICE",
-                 detail: str | None = None, hint: str | None = None, context: str | None = None) -> None:
+                 detail: str | None = None, hint: str | None = None, context: str | None = None,
+                 position: int | None = None) -> None:
         self.severity = severity
         self.sqlstate = sqlstate
         self.message = message
         self.detail = detail
         self.hint = hint
         self.context = context  # CONTEXT lines (a PL/pgSQL RAISE's: where it was raised)
+        self.position = position  # 1-based, in the statement's text (a PL/pgSQL compile warning's)
+        self.internal_position = None  # 1-based, in internal_query
+        self.internal_query = None
 
 
 # SQLSTATEs used across modules (PostgreSQL's errcodes.txt names).

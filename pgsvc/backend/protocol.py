@@ -528,8 +528,15 @@ def _error_fields(err: SqlError | SqlNotice, severity: str, codec=None) -> bytes
                             (b"n", err.constraint)):
             if value:
                 fields.append(code + text(value))
-    elif err.context:
-        fields.append(b"W" + text(err.context))
+    else:
+        if err.position:
+            fields.append(b"P" + _cstr(str(err.position)))
+        if err.internal_position:
+            fields.append(b"p" + _cstr(str(err.internal_position)))
+        if err.internal_query:
+            fields.append(b"q" + text(err.internal_query))
+        if err.context:
+            fields.append(b"W" + text(err.context))
     return b"".join(fields) + b"\x00"
 
 

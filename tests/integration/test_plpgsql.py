@@ -616,6 +616,74 @@ CASES = {
         end $$;
         select status, count(*) from orders group by status;
     """,
+    "compile_checks": r"""
+        set plpgsql.extra_warnings to 'shadowed_variables';
+        create function sh1(qty int, out total int) language plpgsql as $$
+        declare
+          qty int := 2;
+          found boolean;
+        begin
+          declare
+            total int;
+            k cursor (qty int) for select qty;
+          begin
+            total := 1;
+          end;
+          total := qty;
+        end $$;
+        select sh1(5);
+        set plpgsql.extra_warnings to 'all';
+        select sh1(6);
+        do $$ declare found int; begin end $$;
+        set plpgsql.extra_errors to 'shadowed_variables';
+        create function sh2(a int) returns int language plpgsql as $$
+        declare b int; begin declare a int; begin end; return b; end $$;
+        select sh2(1);
+        reset plpgsql.extra_errors;
+        reset plpgsql.extra_warnings;
+        create function sh3(a int) returns int language plpgsql as $$ declare a int := 7; begin return a; end $$;
+        select sh3(1);
+        create function cur1() returns int language plpgsql as $$
+        declare
+          k cursor (lo int, hi int) for select g from generate_series(lo, hi) g;
+        begin
+          open k(hi := 3,
+                 4);
+        end $$;
+        create function cur2() returns int language plpgsql as $$
+        declare k cursor (lo int, hi int) for select lo + hi;
+        begin open k (lo := 1, lo := 2); end $$;
+        create function cur3() returns int language plpgsql as $$
+        declare k cursor (lo int, hi int) for select lo + hi;
+        begin open k (hi := 1 ); end $$;
+        create function cur4() returns int language plpgsql as $$
+        declare k cursor (lo int, hi int) for select lo + hi;
+        begin for r in k(1, 2, 3) loop end loop; end $$;
+        create function cur5() returns int language plpgsql as $$
+        declare k cursor (lo int, hi int) for select lo + hi;
+        begin for r in k (9) loop end loop; end $$;
+        create function cur6() returns int language plpgsql as $$
+        declare k cursor (lo int, hi int) for select lo + hi;
+        begin open k(lo => 1, hi => 2); end $$;
+        create table rq_src (n int);
+        create function rq(kind int) returns setof int language plpgsql as $$
+        begin
+          if kind = 1 then return query select n into rq_copy from rq_src;
+          elsif kind = 2 then return query insert into rq_src values (1);
+          elsif kind = 3 then return query execute 'delete from rq_src';
+          elsif kind = 4 then return query execute 'select 1 into rq_copy2';
+          elsif kind = 5 then return query execute 'create table rq_t2 (x int)';
+          else return query execute 'set search_path = public';
+          end if;
+        end $$;
+        select * from rq(1);
+        select * from rq(2);
+        select * from rq(3);
+        select * from rq(4);
+        select * from rq(5);
+        select * from rq(6);
+        select count(*) from rq_src;
+    """,
 }
 
 
@@ -653,7 +721,7 @@ def test_same_output_as_postgres(name, both):
     assert got == expected
 
 
-@pytest.mark.parametrize("name", ["basics", "records", "exceptions", "raise", "errors"])
+@pytest.mark.parametrize("name", ["basics", "records", "exceptions", "raise", "errors", "compile_checks"])
 def test_same_sqlstates_as_postgres(name, both):
     """Every error carries PostgreSQL's SQLSTATE (a second run: the objects exist by now)."""
     ours, pg = both

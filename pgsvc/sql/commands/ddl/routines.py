@@ -64,10 +64,25 @@ class RoutineDdl:
         if self.check_bodies():
             # after the row exists, as ProcedureCreate: a recursive body finds itself (a
             # failure rolls the statement back)
+            session = self.engine.session
+            send = session.notice
+
+            def transposing(notice) -> None:  # a compilation WARNING's position, as an error's
+                if notice.position:
+                    offset = D.body_offset(r, text) if text else None
+                    if offset is None:
+                        notice.internal_position, notice.internal_query = notice.position, r.src
+                        notice.position = None
+                    else:
+                        notice.position += offset
+                send(notice)
+            session.notice = transposing
             try:
                 handler.validate(self.engine, self.cat.routines[r.oid])
             except SqlError as err:
                 raise self.transposed(r, err, text) from None
+            finally:
+                session.notice = send
 
     def transposed(self, r: CR.Routine, err: SqlError, text: str) -> SqlError:
         """A body's error with its position in the CREATE statement's text, and without

@@ -13,12 +13,12 @@ from __future__ import annotations
 import pglast
 from pglast import ast
 
-from pgsvc.errors import SqlError
+from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.exec.plpgsql import control, cursors, misc, results, sqlstmts
 from pgsvc.sql.exec.plpgsql.exprs import Expr
 from pgsvc.sql.exec.plpgsql.frame import shape_of
-from pgsvc.sql.exec.plpgsql.source import OUTROW, Source, normalize_ident, parse_body
+from pgsvc.sql.exec.plpgsql.source import OUTROW, Source, line_of, normalize_ident, parse_body
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.typenames import typename_with_domain
 from pgsvc.sql.types import oids as O
@@ -113,6 +113,8 @@ class Function:
         self.print_strict_params = False  # #print_strict_params / plpgsql.print_strict_params
         self.too_many_rows = None  # plpgsql.extra_errors / extra_warnings: "ERROR" / "WARNING" / None
         self.strict_multi = None
+        self.shadowed = None  # the shadowed_variables check: "ERROR" / "WARNING" / None
+        self.warnings: list[SqlNotice] = []  # the compilation's WARNINGs (position: in the body)
         self.casts: dict[tuple, str] = {}  # (source type, target) -> SQL casting ?1 (assign.cast_value)
         self.row_targets: dict[int, list] = {}  # a row datum's assignable targets (assign.target_setters)
 
@@ -363,6 +365,9 @@ class Compiler(cursors.CursorBuilder):
             return [], body.get("lineno", 0)
         out = []
         for decl in section.decls:
+            self.check_shadow(decl.name, decl.name_pos, decl.line)
+            for arg, pos in decl.arg_names:
+                self.check_shadow(arg, pos, line_of(self.src.text, pos))
             if decl.kind == "alias":
                 target = self.alias_target(decl.type_text or "")
                 if target is not None:
@@ -386,6 +391,20 @@ class Compiler(cursors.CursorBuilder):
             self.ns.names[d.name] = dno
             out.append(dno)
         return out, section.line or body.get("lineno", 0)
+
+    def check_shadow(self, name: str, pos: int, line: int) -> None:
+        """plpgsql.extra_warnings / extra_errors = shadowed_variables: a declaration whose
+        name an enclosing block, the function's parameters or FOUND already define
+        (PostgreSQL's decl_varname)."""
+        level = self.func.shadowed
+        if level is None or self.ns is None or self.ns.lookup(name) is None:
+            return
+        message = f'variable "{name}" shadows a previously defined variable'
+        if level == "ERROR":
+            err = SqlError("42712", message, position=pos + 1)
+            err.pl_line = line
+            raise err
+        self.func.warnings.append(SqlNotice(message, sqlstate="42712", severity="WARNING", position=pos + 1))
 
     def alias_target(self, text: str) -> int | None:
         """ALIAS FOR $n / a name: the datum it stands for."""
@@ -417,6 +436,13 @@ class Compiler(cursors.CursorBuilder):
                 del self.return_next[i]
                 return name
         return None
+
+
+def emit_warnings(engine, func: Function) -> None:
+    """The validator's WARNINGs (their position in the body: the caller moves it into the
+    CREATE statement)."""
+    for w in func.warnings:
+        engine.session.notice(w)
 
 
 def cursor_names(src: Source) -> set[str]:
@@ -461,7 +487,7 @@ def header_of(routine, kind: str, arg_types: list) -> str:
 
 
 def compile_function(engine, routine, kind: str, name: str, signature: str, arg_types: list, ret_oid: int,
-                     columns: list) -> Function:
+                     columns: list, validating: bool = False) -> Function:
     f = Function(name, signature, kind)
     f.routine = routine
     f.is_trigger = routine is not None and routine.rettype == O.TRIGGER
@@ -472,13 +498,16 @@ def compile_function(engine, routine, kind: str, name: str, signature: str, arg_
     f.source = src
     f.variable_conflict = str(setting(engine, "plpgsql.variable_conflict", "error")).lower()
     f.print_strict_params = setting(engine, "plpgsql.print_strict_params", False) in (True, "on", "true", "1")
-    for check in ("too_many_rows", "strict_multi_assignment"):
+    for check, attr in (("too_many_rows", "too_many_rows"), ("strict_multi_assignment", "strict_multi"),
+                        ("shadowed_variables", "shadowed")):
         level = None
         for setting_name, word in (("plpgsql.extra_warnings", "WARNING"), ("plpgsql.extra_errors", "ERROR")):
             listed = {x.strip().lower() for x in str(setting(engine, setting_name, "none")).split(",")}
             if check in listed or "all" in listed:
                 level = word
-        setattr(f, "too_many_rows" if check == "too_many_rows" else "strict_multi", level)
+        setattr(f, attr, level)
+    if not validating:  # PostgreSQL checks the declarations at CREATE only (do_compile's forValidator)
+        f.shadowed = None
     for option, value in src.options:
         if option == "variable_conflict":
             f.variable_conflict = value

@@ -16,7 +16,6 @@ cursor_loop) build the statements below from what it recorded.
 
 from __future__ import annotations
 
-import re
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.api import Column
@@ -145,8 +144,10 @@ def find_portal(fr, dno: int) -> Portal:
     return portal
 
 
-def split_args(text: str) -> list[tuple[str | None, str]]:
-    """A bound cursor's arguments: [(name or None, expression text)]."""
+def split_args(text: str) -> list[tuple[str | None, str, int, int, int | None]]:
+    """A bound cursor's arguments: [(name or None, expression text, where the argument
+    starts in text, where the ',' or the end after it is, where a '=>' is)]. PostgreSQL 15
+    names an argument with := only: 'name => value' is an expression, a syntax error."""
     out, depth, start = [], 0, 0
     toks = tokens_of(text)
     pieces = []
@@ -162,10 +163,12 @@ def split_args(text: str) -> list[tuple[str | None, str]]:
     for a, b in pieces:
         piece = text[a:b]
         ptoks = tokens_of(piece)
-        if len(ptoks) >= 2 and ptoks[1].name in ("COLON_EQUALS", "EQUALS_GREATER"):
-            out.append((normalize_ident(ptoks[0].text), piece[ptoks[1].end:].strip()))
+        at = a + (ptoks[0].start if ptoks else 0)
+        if len(ptoks) >= 2 and ptoks[1].name == "COLON_EQUALS":
+            out.append((normalize_ident(ptoks[0].text), piece[ptoks[1].end:].strip(), at, b, None))
         else:
-            out.append((None, piece.strip()))
+            arrow = next((a + t.start for t in ptoks if t.name == "EQUALS_GREATER"), None)
+            out.append((None, piece.strip(), at, b, arrow))
     return out
 
 
@@ -180,29 +183,43 @@ def bind_args(c, d, args_text: str | None, lineno: int) -> Expr | None:
     if args_text is None:
         raise SqlError("42601", f'cursor "{d.name}" has arguments')
     given: dict[str, str] = {}
-    for i, (name, expr) in enumerate(split_args(args_text)):
+    args = split_args(args_text)
+    for i, (name, expr, at, after, arrow) in enumerate(args):
         if name is None:  # a positional argument fills the parameter at its position
-            if i >= len(params):
-                raise SqlError("42601", f'too many arguments for cursor "{d.name}"')
-            name = params[i]
+            name = params[i] if i < len(params) else None
         elif name not in params:
-            raise SqlError("42601", f'cursor "{d.name}" has no argument named "{name}"')
+            raise arg_error(f'cursor "{d.name}" has no argument named "{name}"', at)
         if name in given:
-            raise SqlError("42601", f'value for parameter "{name}" of cursor "{d.name}" specified more than once')
+            raise arg_error(f'value for parameter "{name}" of cursor "{d.name}" specified more than once', at)
+        if arrow is not None:
+            raise arg_error('syntax error at or near "=>"', arrow)
         given[name] = expr
-    missing = [p for p in params if p not in given]
-    if missing:
-        raise SqlError("42601", f'not enough arguments for cursor "{d.name}"')
+        # PostgreSQL reads one argument per parameter and complains at the token ending it
+        if i == len(params) - 1 and i < len(args) - 1:
+            raise arg_error(f'too many arguments for cursor "{d.name}"', after)
+        if i == len(args) - 1 and i < len(params) - 1:
+            raise arg_error(f'not enough arguments for cursor "{d.name}"', after)
     return Expr(", ".join(f"{given[p]} AS {p}" for p in params), 2, c.ns, c.func, lineno)
 
 
-def positioned_args(c, d, args_text, line: int):
-    """bind_args, an error pointing at the statement (PostgreSQL's parser reports it there)."""
+def arg_error(message: str, at: int) -> SqlError:
+    err = SqlError("42601", message)
+    err.arg_offset = at  # where in the arguments' text
+    return err
+
+
+def positioned_args(c, d, args_text, line: int, args_pos: int):
+    """bind_args, an error pointing where PostgreSQL's parser reports it: the argument, or
+    the ',' / ')' after the last one it read."""
     try:
         return bind_args(c, d, args_text, line)
     except SqlError as err:
-        m = re.search(r'"([^"]*)"', err.message)
-        raise c.positioned(err, line, m.group(1) if m and "parameter" in err.message else "(") from None
+        at = getattr(err, "arg_offset", None)
+        if at is None:
+            raise c.positioned(err, line, "(") from None
+        err.position = args_pos + at + 1
+        err.pl_line = c.src.text.count("\n", 0, args_pos + at) + 1
+        raise err from None
 
 
 class Open(Stmt):
@@ -385,7 +402,7 @@ class CursorBuilder:
         if d.cursor_query is None:
             raise self.positioned(SqlError("42601", "syntax error at or near \";\""), cs.line, ";")
         scroll = not (d.cursor_options & 0x0004) and "no" not in cs.options
-        return Open(cs.line, dno, None, None, [], positioned_args(self, d, cs.args, cs.line), scroll)
+        return Open(cs.line, dno, None, None, [], positioned_args(self, d, cs.args, cs.line, cs.args_pos), scroll)
 
     def cursor_dynamic(self, body: dict, lineno: int):
         """An EXECUTE stand-in for OPEN ... FOR EXECUTE."""
@@ -405,7 +422,7 @@ class CursorBuilder:
         if d.cursor_query is None:
             raise self.positioned(SqlError("42601", "cursor FOR loop must use a bound cursor variable"),
                                   cs.line, "in", cs.cursor)
-        args = positioned_args(self, d, cs.args, cs.line)
+        args = positioned_args(self, d, cs.args, cs.line, cs.args_pos)
         target = self.loop_var(body["var"])
         t = self.func.datums[target]
         t.kind, t.oid = "rec", O.RECORD

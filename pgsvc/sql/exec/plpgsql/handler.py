@@ -23,7 +23,7 @@ from pglast import ast
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import routines as CR
 from pgsvc.sql.exec.plpgsql import assign
-from pgsvc.sql.exec.plpgsql.compiler import compile_function, cursor_names, header_of, signature_of
+from pgsvc.sql.exec.plpgsql.compiler import compile_function, cursor_names, emit_warnings, header_of, signature_of
 from pgsvc.sql.exec.plpgsql.exprs import PREFIX
 from pgsvc.sql.exec.plpgsql.frame import RETURN, Frame, Rec, add_context, shape_of
 from pgsvc.sql.exec.plpgsql.source import Source, parse_body

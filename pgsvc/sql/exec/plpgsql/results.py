@@ -10,6 +10,9 @@ result's types exactly, as PostgreSQL requires.
 
 from __future__ import annotations
 
+import pglast
+from pglast import ast, enums
+
 from pgsvc.errors import SqlError
 from pgsvc.sql.exec.plpgsql import assign
 from pgsvc.sql.exec.plpgsql.control import Stmt, check_interrupts, loop_signal, run_list

@@ -58,6 +58,8 @@ class Decl:
     type_text: str | None = None
     type_pos: int = 0  # character offset of the type in the body
     record: bool = False  # declared RECORD for the parser (a composite or record variable)
+    name_pos: int = 0  # character offset of the name in the body
+    arg_names: list = field(default_factory=list)  # a cursor's arguments: (name, offset in the body)
 
 
 @dataclass
@@ -71,6 +73,7 @@ class CursorStmt:
     direction: str = "next"  # FETCH / MOVE: next prior first last absolute relative forward backward
     count: str | None = None  # the direction's expression
     args: str | None = None  # a bound cursor's arguments
+    args_pos: int = 0  # where they start in the body
     query: str | None = None  # OPEN ... FOR query: its text
     used: bool = False
     match_line: int = 0  # open_query / open_exec: the line the parser's statement starts on
@@ -163,9 +166,11 @@ class Source:
         if second == "alias":
             target = toks[3] if len(toks) > 3 else None
             return Decl(name, line, "alias", type_text=target.text if target else "",
-                        type_pos=target.start if target else 0)
+                        type_pos=target.start if target else 0, name_pos=toks[0].start)
         if second in ("cursor", "scroll", "no"):
             nargs, depth, started = 0, 0, False
+            arg_names = []
+            expect_name = False
             for t in toks[2:]:
                 if t.name in ("FOR", "IS") and depth == 0:
                     break
@@ -174,15 +179,20 @@ class Source:
                     if depth == 1:
                         started = True
                         nargs = 0
+                        expect_name = True
                         continue
                 elif t.name == "ASCII_41":
                     depth -= 1
                 elif depth == 1 and t.name == "ASCII_44":
                     nargs += 1
+                    expect_name = True
                     continue
+                if depth == 1 and expect_name:
+                    arg_names.append((normalize_ident(t.text), t.start))
+                    expect_name = False
                 if depth == 1 and started and nargs == 0:
                     nargs = 1
-            return Decl(name, line, "cursor", nargs=nargs)
+            return Decl(name, line, "cursor", nargs=nargs, name_pos=toks[0].start, arg_names=arg_names)
         k = 2 if second == "constant" else 1
         depth, end = 0, k
         while end < len(toks):
@@ -195,9 +205,10 @@ class Source:
                 break
             end += 1
         if end <= k:
-            return Decl(name, line, "var")
+            return Decl(name, line, "var", name_pos=toks[0].start)
         start_pos, end_pos = toks[k].start, toks[end - 1].end
-        return Decl(name, line, "var", type_text=self.text[start_pos:end_pos], type_pos=start_pos)
+        return Decl(name, line, "var", type_text=self.text[start_pos:end_pos], type_pos=start_pos,
+                    name_pos=toks[0].start)
 
     # --- the parser's text --------------------------------------------------------------
 
@@ -281,7 +292,8 @@ class Source:
                 close = max(k for k in range(j, end) if toks[k].name == "ASCII_41") if any(
                     toks[k].name == "ASCII_41" for k in range(j, end)) else end - 1
                 args = self.text[toks[j].end:toks[close].start]
-            self.cursor_stmts.append(CursorStmt("open_bound", line, name, " ".join(options), args=args))
+            self.cursor_stmts.append(CursorStmt("open_bound", line, name, " ".join(options), args=args,
+                                                args_pos=toks[j].end))
             self.edits.append((toks[i].start, stop, f"PERFORM pgsvc$cursor({n})"))
             return
         if word == "close":
@@ -320,7 +332,7 @@ class Source:
         if toks[i + 4].name == "ASCII_40" and loop - 1 > i + 4 and toks[loop - 1].name == "ASCII_41":
             args = self.text[toks[i + 4].end:toks[loop - 1].start]
         self.cursor_stmts.append(CursorStmt("loop", line_of(self.text, toks[i].start),
-                                            normalize_ident(toks[i + 3].text), args=args))
+                                            normalize_ident(toks[i + 3].text), args=args, args_pos=toks[i + 4].end))
         self.edits.append((toks[i + 3].start, toks[loop].start, f"pgsvc$cursor..{n} "))
 
     def mark_return_next(self) -> None:
