@@ -85,9 +85,10 @@ class PlpgsqlLanguage:
         columns = call.columns if call is not None else r.output_columns()
         try:
             func = compile_function(engine, r if r.oid else _inline(r), kind, name, signature,
-                                    arg_types_of(r, call) if r.oid else [], ret, columns)
+                                    arg_types_of(r, call) if r.oid else [], ret, columns, validating)
         except SqlError as err:
             raise compile_error(err, name, validating or r.oid == 0, r.src) from None
+        emit_warnings(engine, func)
         func.arg_params = [Ex(f"?{d + 1}", func.datums[d].oid, func.datums[d].typmod) for d in func.arg_dnos]
         return func
 

@@ -177,7 +177,7 @@ class ReturnQuery(Stmt):
             plan = plan_statement(self.query, fr)
             sp = plan.extra
             if sp.kind == "utility" or sp.kind == "dml" and not sp.types:
-                raise SqlError("42601", "query is not a SELECT")
+                raise add_context(no_tuples(self.query.statement_node(), sp.command), self.query.context_line())
             rows, count = run_plan(fr, self.query, plan)
             types = sp.types
             try:
@@ -187,13 +187,26 @@ class ReturnQuery(Stmt):
         else:
             text, stmt, values = dynamic_statement(fr, self.dynquery, self.params)
             if stmt.columns is None:
-                raise SqlError("42601", "query is not a SELECT")
+                raise add_context(no_tuples(pglast.parse_sql(text)[0].stmt, stmt.command), f'SQL statement "{text}"')
             rows, count, types = run_dynamic(fr, text, stmt, values)
         check_result_types(fr.func, types)
         fr.rows.extend(rows)
         fr.row_count = count
         set_found(fr, count > 0)
         return None
+
+
+def no_tuples(node, command: str | None) -> SqlError:
+    """RETURN QUERY of a statement that gives no rows (SPI's must_return_tuples): its
+    command tag names it."""
+    if isinstance(node, ast.SelectStmt) and node.intoClause is not None or \
+            isinstance(node, ast.CreateTableAsStmt) and node.is_select_into:
+        name = "SELECT INTO"
+    elif isinstance(node, ast.CreateTableAsStmt):
+        name = "CREATE MATERIALIZED VIEW" if node.objtype == enums.ObjectType.OBJECT_MATVIEW else "CREATE TABLE AS"
+    else:
+        name = command or "???"
+    return SqlError("42601", f"{name} query does not return tuples")
 
 
 def check_result_types(func, types: list[int]) -> None:
