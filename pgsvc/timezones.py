@@ -16,8 +16,10 @@ SET TIME ZONE <number> and SET TIME ZONE INTERVAL '...' are SQL's sign conventio
 east); they become the POSIX zone '<+05>-05' (pg_tzset_offset), which SHOW prints.
 
 Python's tzinfo protocol cannot express a UTC offset of 24 hours or more, which POSIX
-strings allow (up to 167 hours): such a zone is refused with 0A000 rather than computed
-wrongly.
+strings allow (up to 167 hours): a fixed such zone ('UTC+25', '<+99>-99', SET TIME ZONE 30)
+is a WideOffset, whose offset the date/time code reads (wide_east) and applies itself; any
+path that would hand it to Python's datetime instead gets 0A000 from its utcoffset(), never
+a wrong time. A daylight-saving zone with such offsets is refused with 0A000.
 """
 
 from __future__ import annotations
@@ -88,6 +90,8 @@ def acceptable(zone: Zone) -> bool:
     second 0)."""
     if zone.leap_seconds:
         return False
+    if isinstance(zone.tzinfo, WideOffset):
+        return zone.tzinfo.east % 60 == 0
     probe = _dt.datetime(2000, 1, 1, tzinfo=_dt.UTC).astimezone(zone.tzinfo)
     return probe.second == 0
 
@@ -97,6 +101,8 @@ def fixed_offset(tz: _dt.tzinfo) -> int | None:
     (pg_get_timezone_offset: every local time type of the zone has the same offset)."""
     if isinstance(tz, _dt.timezone):
         return int(tz.utcoffset(None).total_seconds())
+    if isinstance(tz, WideOffset):
+        return tz.east
     if isinstance(tz, zoneinfo.ZoneInfo) and tz.key:
         return _file_fixed_offset(tz.key)
     return None
@@ -338,8 +344,30 @@ def _check_range(seconds_east: int) -> None:
         raise SqlError("0A000", "time zone offsets of 24 hours or more are not supported")
 
 
+class WideOffset(_dt.tzinfo):
+    """A fixed zone 24 hours or more from UTC. datetime cannot use it: utcoffset() refuses
+    (0A000); the date/time code asks wide_east() first and computes with the seconds."""
+
+    def __init__(self, seconds_east: int, abbrev: str) -> None:
+        self.east, self.abbrev = seconds_east, abbrev
+
+    def __repr__(self) -> str:
+        return f"WideOffset({self.east}, {self.abbrev!r})"
+
+    def utcoffset(self, dt):
+        raise SqlError("0A000", "time zone offsets of 24 hours or more are not supported here")
+
+    dst = tzname = utcoffset
+
+
+def wide_east(tz) -> int | None:
+    """The offset (seconds east) of a WideOffset zone, else None."""
+    return tz.east if isinstance(tz, WideOffset) else None
+
+
 def _fixed(seconds_east: int, abbrev: str) -> _dt.tzinfo:
-    _check_range(seconds_east)
+    if abs(seconds_east) >= _DAY:
+        return WideOffset(seconds_east, abbrev)
     if seconds_east == 0 and abbrev == "UTC":
         return _dt.UTC
     return _dt.timezone(_dt.timedelta(seconds=seconds_east), abbrev)

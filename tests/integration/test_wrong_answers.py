@@ -530,3 +530,138 @@ def test_interval_fields_decide_input_and_truncate(conns):
         conn.execute("INSERT INTO ivf VALUES ('1 day 5:06:07'), ('5'), ('3:4')")
         conn.execute("INSERT INTO ivf VALUES (%s), (%s)", ("5", "1 day 00:00:59"))
     same(conns, "SELECT a::text FROM ivf ORDER BY a")
+
+
+# --- zones 24 hours or more from UTC (POSIX allows up to 167) ----------------------------------
+
+WIDE_SESSION_ZONES = ["'UTC+25'", "'UTC-167'", "'<+99>-99'", "30", "-100.5", "INTERVAL '-30 hours'",
+                      "INTERVAL '24:00:00'", "'UTC+168'", "168"]
+WIDE_PROBES = [
+    "SELECT '2000-01-01 00:00'::timestamptz::text, to_char('2000-07-01 00:00+00'::timestamptz, 'TZ OF TZH:TZM'), "
+    "extract(timezone from '2000-01-01'::timestamptz), extract(hour from '2000-01-01 00:00+00'::timestamptz)",
+    "SELECT ('2000-01-01 00:00+00'::timestamptz + interval '1 month')::text, "
+    "date_trunc('day', '2000-01-01 00:00+00'::timestamptz)::text, '2000-01-01 00:00'::timestamp::timestamptz::text",
+    "SELECT x::date::text, x::time::text, x::timetz::text, x::timestamp::text "
+    "FROM (VALUES ('2000-01-01 05:00+00'::timestamptz), ('infinity')) v(x)",
+    "SELECT '12:00'::timetz::text, '2000-01-01'::date::timestamptz::text, current_date = now()::date",
+    "SELECT '2000-01-01 00:00'::timestamptz AT TIME ZONE current_setting('TimeZone')",
+]
+
+
+@pytest.mark.parametrize("zone", WIDE_SESSION_ZONES)
+def test_wide_session_zone(conns, zone):
+    setting(conns, "SET TIME ZONE 'UTC'")
+    if same(conns, f"SET TIME ZONE {zone}")[0] == "ok":
+        same(conns, "SHOW timezone")
+        for sql in WIDE_PROBES:
+            same(conns, sql)
+    setting(conns, "SET TIME ZONE 'UTC'")
+
+
+WIDE_INPUTS = ["2000-01-01 00:00 UTC+25", "2000-01-01 00:00 UTC+24", "2000-01-01 00:00 UTC+23",
+               "2000-01-01 00:00 UTC+1:30", "2000-01-01 00:00 UTC+130", "2000-01-01 00:00 UTC+0130",
+               "2000-01-01 00:00 GMT+100", "2000-01-01 00:00 FOO+100", "2000-01-01 00:00 UTC-100",
+               "2000-01-01 00:00 UTC+168", "2000-01-01 00:00 +16", "2000-01-01 00:00+15:59:59", "2000-01-01 00:00 utc-3"]
+
+
+def test_wide_zone_in_input(conns):
+    """A zone word with an offset is one POSIX name ('UTC+130' is 130 hours west, not 1:30)."""
+    setting(conns, "SET TIME ZONE 'UTC'")
+    for text in WIDE_INPUTS:
+        same(conns, "SELECT %s::timestamptz::text", (text,))
+        same(conns, "SELECT %s::timetz::text", (text.split(" ", 1)[1].replace("00:00", "12:34"),))
+
+
+WIDE_AT = ["UTC+25", "UTC+100", "<+99>-99", "XYZ+25", "<+25>-25", "UTC-167", "UTC+168"]
+
+
+def test_at_wide_zone(conns):
+    setting(conns, "SET TIME ZONE 'Europe/Berlin'")
+    same(conns, "SELECT z, ('2000-01-01 00:00'::timestamp AT TIME ZONE z)::text, "
+                "('2000-01-01 00:00+00'::timestamptz AT TIME ZONE z)::text, ('12:00+00'::timetz AT TIME ZONE z)::text, "
+                "(('12:00+00'::timetz AT TIME ZONE z)::time)::text, extract(timezone from '12:00+00'::timetz AT TIME ZONE z) "
+                "FROM unnest(%s::text[]) z", (WIDE_AT[:-1],))
+    same(conns, "SELECT timezone('UTC+168', '2000-01-01 00:00'::timestamp)")
+    for iv in ("24 hours", "-24:00:00", "-24:00:01", "168 hours", "200 hours", "-23:59:59"):
+        same(conns, f"SELECT ('12:00+00'::timetz AT TIME ZONE interval '{iv}')::text, "
+                    f"('2000-01-01 00:00'::timestamp AT TIME ZONE interval '{iv}')::text")
+    got = []
+    for conn in conns:
+        res = conn.pgconn.exec_params(b"SELECT '12:00+00'::timetz AT TIME ZONE 'UTC+25'", [], result_format=1)
+        got.append(res.get_value(0, 0))
+    assert got[0] == got[1]
+    setting(conns, "SET TIME ZONE 'UTC'")
+
+
+def test_local_casts_of_timestamptz(conns):
+    """timestamptz to date/time/timetz in the session's zone, timestamp and timetz to time;
+    an infinite timestamp has no time (NULL)."""
+    for zone in ("UTC", "America/New_York", "Asia/Kolkata"):
+        setting(conns, f"SET TIME ZONE '{zone}'")
+        same(conns, "SELECT x::time::text, x::date::text, x::timetz::text, x::timestamp::time::text, "
+                    "(x::timetz)::time::text FROM (VALUES ('2021-03-14 06:59:59.5+00'::timestamptz), "
+                    "('2021-03-14 07:00:00+00'), ('1800-01-01 12:00+00'), ('0044-03-15 12:00+00 BC'), ('infinity'), "
+                    "('-infinity')) v(x)")
+        same(conns, "SELECT '24:00+05'::timetz::time::text, CAST('2000-07-01 03:00:00.7+00'::timestamptz AS time(0))::text")
+    setting(conns, "SET TIME ZONE 'UTC'")
+
+
+# --- EXTRACT and date_part: every unit, every type ----------------------------------------------
+
+EXTRACT_UNITS = ["microseconds", "microsecon", "us", "usec", "milliseconds", "ms", "msec", "mseconds", "second",
+                 "s", "secs", "minute", "m", "mm", "min", "hour", "h", "hrs", "day", "d", "days", "week", "w",
+                 "month", "mon", "quarter", "qtr", "year", "y", "yrs", "decade", "dec", "century", "c",
+                 "millennium", "mil", "dow", "isodow", "doy", "isoyear", "julian", "j", "jd", "epoch", "timezone",
+                 "timezone_h", "timezone_hour", "timezone_m", "timezone_minute", "today", "infinity", "jan",
+                 "am", "foo", "", "millisecondsxyz", "Hour", "MINUTES"]
+EXTRACT_VALUES = {
+    "timestamp": ["2000-01-01 12:34:56.789012", "1999-12-31 23:59:59.5", "0044-03-15 01:02:03 BC",
+                  "2021-01-03", "294276-12-31 23:59:59.999999", "infinity", "-infinity", "0001-01-01 BC"],
+    "timestamptz": ["2000-01-01 12:34:56.789012+00", "2021-07-04 02:30:00+00", "0044-03-15 01:02:03+00 BC",
+                    "infinity", "-infinity"],
+    "date": ["2000-01-01", "2021-01-03", "0001-01-01 BC", "0010-12-31 BC", "5874897-12-31", "infinity", "-infinity"],
+    "time": ["12:34:56.789012", "00:00", "24:00", "23:59:59.999999"],
+    "timetz": ["12:34:56.789012+05:30", "00:00-00:30", "24:00+03", "23:59:59.999999-15:59", "12:00-01:30:15"],
+    "interval": ["1 year 2 mons 3 days 04:05:06.789", "-1 year -2 mons -3 days -04:05:06.789", "14 mons",
+                 "-14 mons", "1000 years", "-7 mons", "100 hours", "0"],
+}
+
+
+@pytest.mark.parametrize("typ", list(EXTRACT_VALUES))
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata"])
+def test_extract_every_unit(conns, typ, zone):
+    setting(conns, f"SET TIME ZONE '{zone}'")
+    for unit in EXTRACT_UNITS:
+        same(conns, f"SELECT v, extract(\"{unit}\" FROM v::{typ}), date_part(%s, v::{typ}) "
+                    "FROM unnest(%s::text[]) v", (unit, EXTRACT_VALUES[typ]))
+    setting(conns, "SET TIME ZONE 'UTC'")
+
+
+# --- float8 math as float.c: |/ and ||/, NaN and the infinities, its errors --------------------
+
+MATH_EXPRS = [
+    "|/ 25", "||/ 27", "|/ 2.0", "||/ -8", "pg_typeof(|/ 25)", "||/ 27::numeric", "|/ -1", "||/ 'inf'::float8",
+    "|/ 'nan'::float8", "|/ 'inf'::float8", "||/ '-inf'::float8", "||/ 0.001", "|/ '25'", "cbrt(1e300)",
+    "||/ 1e-300::float8", "cbrt(64)", "cbrt(2)", "sqrt(-1)", "sqrt(1e-300::float8 * 1e-300::float8)",
+    "exp(1000::float8)", "exp(-1000::float8)", "exp('-inf'::float8)", "exp('nan'::float8)", "ln(0::float8)",
+    "ln(-1::float8)", "ln('inf'::float8)", "log(0::float8)", "log10(-0.0::float8)", "power(0::float8, -1)",
+    "power(-1::float8, 0.5)", "power(2::float8, 1e10)", "2::float8 ^ 0.5", "'nan'::float8 ^ 0", "1::float8 ^ 'nan'",
+    "'inf'::float8 ^ -1", "(-1)::float8 ^ 'inf'", "0.5::float8 ^ '-inf'", "0.5::float8 ^ 'inf'", "2::float8 ^ '-inf'",
+    "'-inf'::float8 ^ 3", "'-inf'::float8 ^ -3", "'-inf'::float8 ^ 2", "'-inf'::float8 ^ -2", "'-inf'::float8 ^ 0.5",
+    "10::float8 ^ -400", "0::float8 ^ 0", "'nan'::float8 ^ 'nan'", "(-8)::float8 ^ 3", "sin('inf'::float8)",
+    "sin('nan'::float8)", "cot(0::float8)", "cot(1)", "asin(2)", "acos('nan')", "tan('-inf'::float8)",
+    "atan('inf'::float8)", "atan2(1, 'inf'::float8)", "atan2('nan'::float8, 1)", "degrees(1e308)",
+    "radians('-inf'::float8)", "sign(-0.0::float8)", "sign('nan'::float8)", "sign('-inf'::numeric)",
+    "sign('nan'::numeric)", "abs(-0.0::float8)", "abs('nan'::float8)", "abs('-inf'::float8)",
+    "abs((-9223372036854775808)::int8)", "abs((-32768)::int2)", "abs(-2147483647)", "mod('inf'::numeric, 2)",
+    "mod(5, 'inf'::numeric)", "mod('nan'::numeric, 0)", "mod(5::numeric, 0)", "mod('inf'::numeric, 0)",
+    "mod(-5.5, '-inf'::numeric)", "12345678901234567890123456789012.5 % 7", "-7.5 % 2",
+    "width_bucket('nan'::numeric, 0, 10, 3)", "width_bucket(5, 0, 'inf'::float8, 3)",
+    "width_bucket('inf'::float8, 0, 10, 3)", "width_bucket(5, 0, 10, 0)",
+]
+
+
+@pytest.mark.parametrize("expr", MATH_EXPRS)
+def test_float_math(conns, expr):
+    same(conns, f"SELECT {expr}")
+    same(conns, f"SELECT x, {expr} FROM (VALUES (1)) v(x) WHERE %s = 1", (1,))

@@ -76,8 +76,8 @@ def _build() -> dict[tuple[int, int], CastSig]:
     add(O.TIMESTAMPTZ, O.TIMESTAMP, "a", "pgsvc_tstz_to_ts({0})")
     add(O.TIMESTAMP, O.DATE, "a", "pgsvc_ts_to_date({0})")
     add(O.TIMESTAMPTZ, O.DATE, "a", "pgsvc_tstz_to_date({0})")
-    add(O.TIMESTAMP, O.TIME, "a", "(({0}) % 86400000000 + 86400000000) % 86400000000")
-    add(O.TIMESTAMPTZ, O.TIME, "a", "((pgsvc_tstz_to_ts({0})) % 86400000000 + 86400000000) % 86400000000")
+    add(O.TIMESTAMP, O.TIME, "a", generic(O.TIMESTAMP, O.TIME))  # NULL when infinite
+    add(O.TIMESTAMPTZ, O.TIME, "a", generic(O.TIMESTAMPTZ, O.TIME))
     add(O.TIME, O.INTERVAL, "i", "('0 0 ' || {0})")
     add(O.INTERVAL, O.TIME, "a", generic(O.INTERVAL, O.TIME))
     add(O.TIME, O.TIMETZ, "i", generic(O.TIME, O.TIMETZ))

@@ -8,7 +8,6 @@ becomes ctx.pending_error (see context.py).
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 import re
 from decimal import Decimal
@@ -108,9 +107,15 @@ def numeric_mod(a, b):
     if a is None or b is None:
         return None
     x, y = dec(a), dec(b)
+    if x.is_nan() or y.is_nan():
+        return "NaN"
     if y.is_zero():
         raise SqlError("22012", "division by zero")
-    return num_out(x.remainder_near(y, context=CTX) if False else x % y)
+    if x.is_infinite():
+        return "NaN"
+    if y.is_infinite():
+        return num_out(x)  # numeric_mod: x whatever the infinity's sign
+    return num_out(CTX.remainder(x, y))
 
 
 def numeric_cmp(a, b) -> int:
@@ -260,11 +265,8 @@ def timestamp_add_interval(us: int, iv: Interval, ctx: FunctionContext | None, w
 
 
 def offset_at(us: int, tz) -> int:
-    days = us // D.USECS_PER_DAY
-    if -730118 < days < 2921937:
-        utc = D.POSTGRES_EPOCH_UTC + _dt.timedelta(microseconds=us)
-        return int(utc.astimezone(tz).utcoffset().total_seconds()) * 1_000_000
-    return 0
+    """The zone's UTC offset at a UTC instant, in micros (as timestamptz output reads it)."""
+    return D.zone_offset(us, tz)[0] * 1_000_000
 
 
 def timestamp_diff(a: int, b: int) -> Interval:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-from decimal import Decimal
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.context import FunctionContext
+from pgsvc.sql.functions import extract as X
 from pgsvc.sql.functions.core_udfs import offset_at
+from pgsvc.sql.functions.values import num_out
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types.dateparse import to_utc
 from pgsvc.sql.types.interval import Interval
@@ -60,84 +60,24 @@ def date_trunc(unit: str, us: int, with_tz: int, ctx: FunctionContext) -> int:
 
 
 def date_part(unit: str, value, kind: int, as_numeric: int, ctx: FunctionContext):
-    """kind: 0 timestamp, 1 timestamptz, 2 date, 3 interval, 4 time."""
-    unit = unit.lower()
-    if kind == 3:
-        iv = interval_from_sqlite(value)
-        result = _interval_part(unit, iv)
-    else:
-        us = value * D.USECS_PER_DAY if kind == 2 else value
-        if kind == 4:
-            us = value
-        if unit == "epoch":
-            result = Decimal(us - (_offset(us, ctx, False))) / 10**6 + 946684800
-        elif unit in _ZONE_UNITS:
-            if kind != 1:
-                raise SqlError("0A000", f'unit "{unit}" not supported for type {_KIND_NAMES[kind]}')
-            result = _zone_part(_ZONE_UNITS[unit], _offset(us, ctx, True) // 1_000_000)
-        else:
-            local = us + _offset(us, ctx, kind == 1)
-            days, tod = divmod(local, D.USECS_PER_DAY)
-            y, m, d = D.j2date(days + D.POSTGRES_EPOCH_JDATE)
-            result = _field(unit, y, m, d, tod, days, ctx, kind)
-    result = Decimal(result)
-    if as_numeric:
-        return format(result, "f")
-    return float(result)
+    """kind: 0 timestamp, 1 timestamptz, 2 date, 3 interval, 4 time, 5 timetz (extract.py)."""
+    if kind in (X.TIMESTAMP, X.TIMESTAMPTZ):
+        value = (value, lambda us: _offset(us, ctx, True))
+    elif kind == X.DATE:
+        days = D.DATE_NOEND if value >= D.DATE_NOEND else D.DATE_NOBEGIN if value <= D.DATE_NOBEGIN else value
+        value = (days, None)
+    elif kind == X.INTERVAL:
+        value = interval_from_sqlite(value)
+    elif kind == X.TIMETZ:
+        us, east = (int(x) for x in value.split())
+        value = (us, east)
+    result = X.extract(unit, value, kind, bool(as_numeric))
+    if result is None or not as_numeric:
+        return result
+    return num_out(result)
 
 
-_KIND_NAMES = {0: "timestamp without time zone", 1: "timestamp with time zone", 2: "date",
-               4: "time without time zone"}
-_ZONE_UNITS = {"timezone": "timezone", "timezone_h": "timezone_hour", "timezone_hour": "timezone_hour",
-               "timezone_m": "timezone_minute", "timezone_minute": "timezone_minute"}
-
-
-def _zone_part(unit: str, east: int) -> int:
-    """EXTRACT(TIMEZONE | TIMEZONE_HOUR | TIMEZONE_MINUTE): the session zone's offset east of
-    UTC at that instant (hours and minutes truncated toward zero, as C divides)."""
-    if unit == "timezone":
-        return east
-    sign, rest = (-1 if east < 0 else 1), abs(east)
-    return sign * (rest // 3600 if unit == "timezone_hour" else rest % 3600 // 60)
-
-
-def _field(unit, y, m, d, tod, days, ctx, kind):
-    table = {
-        "year": lambda: y if y > 0 else y - 1, "month": lambda: m, "day": lambda: d,
-        "hour": lambda: tod // 3_600_000_000, "minute": lambda: tod // 60_000_000 % 60,
-        "second": lambda: Decimal(tod % 60_000_000) / 10**6,
-        "milliseconds": lambda: Decimal(tod % 60_000_000) / 1000,
-        "microseconds": lambda: tod % 60_000_000,
-        "dow": lambda: (days + D.POSTGRES_EPOCH_JDATE + 1) % 7,
-        "isodow": lambda: (days + D.POSTGRES_EPOCH_JDATE) % 7 + 1,
-        "doy": lambda: D.date2j(y, m, d) - D.date2j(y, 1, 1) + 1,
-        "quarter": lambda: (m - 1) // 3 + 1,
-        "decade": lambda: y // 10, "century": lambda: (y + 99) // 100 if y > 0 else -((99 - (y - 1)) // 100),
-        "millennium": lambda: (y + 999) // 1000 if y > 0 else -((999 - (y - 1)) // 1000),
-        "week": lambda: _iso_week(y, m, d), "julian": lambda: days + D.POSTGRES_EPOCH_JDATE,
-    }
-    fn = table.get(unit.rstrip("s") if unit not in table else unit)
-    if fn is None:
-        raise SqlError("22023", f'unit "{unit}" not recognized for type {_KIND_NAMES.get(kind, "timestamp")}')
-    return fn()
-
-
-def _iso_week(y, m, d):
-    return _dt.date(y, m, d).isocalendar()[1] if 1 <= y <= 9999 else 0
-
-
-def _interval_part(unit, iv: Interval):
-    us = iv.microseconds
-    table = {"year": iv.months // 12 if iv.months >= 0 else -(-iv.months // 12),
-             "month": iv.months % 12 if iv.months >= 0 else -(-iv.months % 12), "day": iv.days,
-             "hour": int(us / 3_600_000_000), "minute": int(us % 3_600_000_000 / 60_000_000),
-             "second": Decimal(us % 60_000_000) / 10**6,
-             "epoch": Decimal(iv.microseconds) / 10**6 + iv.days * 86400
-             + Decimal(iv.months // 12 * 365.25 * 86400).quantize(Decimal(1)) + (iv.months % 12) * 30 * 86400}
-    key = unit.rstrip("s") if unit not in table else unit
-    if key not in table:
-        raise SqlError("22023", f'unit "{unit}" not recognized for type interval')
-    return table[key]
+_KIND_NAMES = X.TYPE_NAMES
 
 
 def age(a: int, b: int) -> str:

@@ -19,6 +19,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.functions import aggregates as A
 from pgsvc.sql.functions import window_aggs
 from pgsvc.sql.functions.context import FunctionContext, raise_sql
+from pgsvc.sql.functions.values import DIRECT_CASTS, direct_cast
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter, text_encoder
 from pgsvc.sql.types.dates import POSTGRES_EPOCH_UTC
@@ -209,6 +210,9 @@ def _io_cast(ctx, v, source, target, explicit):
         fmt = ctx.format_context()
         from_s = sqlite_adapter(source)[1]
         value = from_s(v) if from_s else v
+        if (source, target) in DIRECT_CASTS:
+            out = direct_cast(value, source, target, fmt)
+            return out if out is None else sqlite_adapter(target)[0](out)
         text = value if source in (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME, O.UNKNOWN) else \
             text_encoder(source, fmt)(value)
         if source == O.BPCHAR:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pgsvc import PG_COMPAT_VERSION
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions import jsonarr as J
+from pgsvc.sql.functions.casts import INT_CHECK
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.functions.core_udfs import pg_regex
 from pgsvc.sql.functions.values import dec, num_out
@@ -81,8 +82,9 @@ def _sigs() -> list[FuncSig]:
     f("encode", [O.BYTEA, T], T, "pgsvc_encode({0}, {1})")
     f("decode", [T, T], O.BYTEA, "pgsvc_decode({0}, {1})")
     # math
-    for t in (O.INT2, I4, I8, F8):
-        f("abs", [t], t, "abs({0})")
+    for t in (O.INT2, I4, I8):
+        f("abs", [t], t, f"{INT_CHECK[t]}(abs({{0}}))")  # abs(-32768::int2) overflows as @ does
+    f("abs", [F8], F8, "pgsvc_float_abs({0})")  # NaN is stored as 'NaN', SQLite's abs() read 0
     f("abs", [N], N, "pgsvc_numeric_abs({0})")
     f("round", [F8], F8, "pgsvc_round_float({0})")
     f("round", [N], N, "pgsvc_round({0}, 0)")
@@ -94,7 +96,7 @@ def _sigs() -> list[FuncSig]:
         fn = "ceil" if name != "floor" else "floor"
         f(name, [F8], F8, f"pgsvc_{fn}_float({{0}})")
         f(name, [N], N, f"pgsvc_{fn}({{0}})")
-    for name in ("sqrt", "exp", "ln", "log10", "sin", "cos", "tan", "asin", "acos", "atan",
+    for name in ("sqrt", "exp", "ln", "log10", "sin", "cos", "tan", "cot", "asin", "acos", "atan",
                  "cbrt", "degrees", "radians"):
         f(name, [F8], F8, f"pgsvc_math_{name}({{0}})")
     f("log", [F8], F8, "pgsvc_math_log10({0})")
@@ -124,10 +126,11 @@ def _sigs() -> list[FuncSig]:
     f("date_trunc", [T, TS], TS, "pgsvc_date_trunc({0}, {1}, 0)")
     f("date_trunc", [T, TZ], TZ, "pgsvc_date_trunc({0}, {1}, 1)", volatility="s")
     f("date_trunc", [T, IV], IV, "pgsvc_date_trunc_interval({0}, {1})")
-    for t, code in ((TS, 0), (TZ, 1), (DT, 2), (IV, 3), (O.TIME, 4)):
+    for t, code in ((TS, 0), (TZ, 1), (DT, 2), (IV, 3), (O.TIME, 4), (O.TIMETZ, 5)):
         f("date_part", [T, t], F8, f"pgsvc_date_part({{0}}, {{1}}, {code}, 0)")
         f("extract", [T, t], N, f"pgsvc_date_part({{0}}, {{1}}, {code}, 1)")
-        f("isfinite", [t], B, f"(abs({{0}}) < {D.NOEND})" if t != IV else "1")
+        if t != O.TIMETZ:
+            f("isfinite", [t], B, f"(abs({{0}}) < {D.NOEND})" if t != IV else "1")
     f("age", [TS, TS], IV, "pgsvc_age({0}, {1})")
     f("age", [TZ, TZ], IV, "pgsvc_age({0}, {1})")
     f("make_date", [I4, I4, I4], DT, "pgsvc_make_date({0}, {1}, {2})")

@@ -29,6 +29,7 @@ from pgsvc.sql.types.jsontext import dumps_jsonb, loads
 from pgsvc.sql.types.numeric import CTX, round_to_scale
 from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.scalars import format_bytea, parse_bytea
+from pgsvc.sql.types.storage import float_from_sqlite
 from pgsvc.sql.types.storage import interval_from_sqlite, interval_to_sqlite
 from pgsvc.sql.types.textio import text_encoder
 
@@ -159,28 +160,6 @@ def _ceil_floor(mode):
     return apply
 
 
-def _float_fn(fn, domain=None):
-    def apply(x):
-        if isinstance(x, str):
-            return "NaN"
-        if domain is not None and not domain(x):
-            raise SqlError("2201F" if fn in (math.log, math.log10) else "2201F",
-                           "cannot take logarithm of a negative number" if fn in (math.log, math.log10)
-                           else "cannot take square root of a negative number")
-        return fn(x)
-    return _n(apply)
-
-
-def _float_pow(x, y):
-    try:
-        return math.pow(x, y)
-    except OverflowError:
-        raise SqlError("22003", "value out of range: overflow") from None
-    except ValueError:
-        raise SqlError("2201F", "a negative number raised to a non-integer power yields a "
-                                "complex result") from None
-
-
 _INT_RANGE_NAMES = {16: "smallint", 32: "integer", 64: "bigint"}
 
 
@@ -201,6 +180,11 @@ def _lcm(a, b, bits):
 def _width_bucket(x, lo, hi, n):
     if n <= 0:
         raise SqlError("2201G", "count must be greater than zero")
+    x, lo, hi = (float_from_sqlite(v) for v in (x, lo, hi))  # NaN is stored as 'NaN'
+    if math.isnan(x) or math.isnan(lo) or math.isnan(hi):
+        raise SqlError("2201G", "operand, lower bound, and upper bound cannot be NaN")
+    if math.isinf(lo) or math.isinf(hi):
+        raise SqlError("2201G", "lower and upper bounds must be finite")
     if lo == hi:
         raise SqlError("2201G", "lower bound cannot equal upper bound")
     if lo < hi:
@@ -447,20 +431,10 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_floor": (1, _n(_ceil_floor(ROUND_FLOOR))),
         "pgsvc_ceil_float": (1, _n(lambda x: float(math.ceil(x)) if not isinstance(x, str) and math.isfinite(x) else x)),
         "pgsvc_floor_float": (1, _n(lambda x: float(math.floor(x)) if not isinstance(x, str) and math.isfinite(x) else x)),
-        "pgsvc_math_sqrt": (1, _float_fn(math.sqrt, lambda x: x >= 0)),
-        "pgsvc_math_exp": (1, _float_fn(math.exp)),
-        "pgsvc_math_ln": (1, _float_fn(math.log, lambda x: x > 0)),
-        "pgsvc_math_log10": (1, _float_fn(math.log10, lambda x: x > 0)),
-        **{f"pgsvc_math_{n}": (1, _float_fn(getattr(math, n))) for n in
-           ("sin", "cos", "tan", "asin", "acos", "atan", "degrees", "radians")},
-        "pgsvc_math_cbrt": (1, _float_fn(lambda x: math.copysign(abs(x) ** (1 / 3), x))),
-        "pgsvc_math_atan2": (2, _n(math.atan2)),
-        "pgsvc_float_pow": (2, _n(_float_pow)),
         "pgsvc_gcd": (3, _n(_gcd)), "pgsvc_lcm": (3, _n(_lcm)),
         "pgsvc_numeric_divint": (2, _n(lambda a, b: num_out((dec(a) / dec(b)).to_integral_value(
             rounding=ROUND_DOWN)) if not dec(b).is_zero() else _raise("22012", "division by zero"))),
-        "pgsvc_sign": (1, _n(lambda x: float((x > 0) - (x < 0)))),
-        "pgsvc_sign_numeric": (1, _n(lambda x: str((dec(x) > 0) - (dec(x) < 0)))),
+        "pgsvc_sign_numeric": (1, _n(lambda x: "NaN" if dec(x).is_nan() else str((dec(x) > 0) - (dec(x) < 0)))),
         "pgsvc_random": (0, random.random),
         "pgsvc_width_bucket": (4, _n(_width_bucket)),
         "pgsvc_now": (0, now),

@@ -93,6 +93,8 @@ def _float_numeric_arithmetic(add) -> None:
         add(op, O.FLOAT4, O.FLOAT8, O.FLOAT8, f"pgsvc_float_op({{0}}, {{1}}, '{op}', 0)")
         add(op, O.FLOAT8, O.FLOAT4, O.FLOAT8, f"pgsvc_float_op({{0}}, {{1}}, '{op}', 0)")
     add("^", O.FLOAT8, O.FLOAT8, O.FLOAT8, "pgsvc_float_pow({0}, {1})")
+    add("|/", 0, O.FLOAT8, O.FLOAT8, "pgsvc_math_sqrt({0})")
+    add("||/", 0, O.FLOAT8, O.FLOAT8, "pgsvc_math_cbrt({0})")
     for op, fn in (("+", "add"), ("-", "sub"), ("*", "mul"), ("/", "div"), ("%", "mod")):
         add(op, O.NUMERIC, O.NUMERIC, O.NUMERIC, f"pgsvc_numeric_{fn}({{0}}, {{1}})")
     add("^", O.NUMERIC, O.NUMERIC, O.NUMERIC, "pgsvc_numeric_pow({0}, {1})")

@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.context import FormatContext
 from pgsvc.sql.types.numeric import CTX, canonical, format_numeric
@@ -111,11 +112,47 @@ def cast_value(value: Any, src: int, dst: int, ctx: FormatContext, typmod: int =
         return to_float4(f) if dst == O.FLOAT4 else f
     if dst == O.BOOL and src in (O.INT4,):
         return value != 0
+    if (src, dst) in DIRECT_CASTS:
+        return direct_cast(value, src, dst, ctx)
     text = text_encoder(src, ctx)(value)
     if src == O.BPCHAR:
         text = text.rstrip(" ")
     result = text_decoder(dst, ctx)(text, -1)
     return apply_typmod(dst, result, typmod, explicit=True) if typmod >= 0 else result
+
+
+DIRECT_CASTS = {(O.TIMESTAMPTZ, O.DATE), (O.TIMESTAMPTZ, O.TIME), (O.TIMESTAMPTZ, O.TIMETZ),
+                (O.TIMESTAMP, O.TIME), (O.TIMETZ, O.TIME)}
+
+
+def direct_cast(value: Any, src: int, dst: int, ctx: FormatContext) -> Any:
+    """The casts of DIRECT_CASTS, computed instead of through text: timestamptz to its local
+    date, time and timetz in the session's zone, timestamp to time (NULL when infinite, as
+    timestamp_time), timetz to its time."""
+    if src == O.TIMESTAMPTZ:
+        return timestamptz_local(value, dst, ctx)
+    if src == O.TIMETZ:
+        return D.micros_to_time(D.time_to_micros(value))
+    us = D.timestamp_to_micros(value)
+    return None if us in (D.NOBEGIN, D.NOEND) else D.micros_to_time(us % D.USECS_PER_DAY)
+
+
+def timestamptz_local(value: Any, dst: int, ctx: FormatContext) -> Any:
+    """timestamptz_date, timestamptz_time, timestamptz_timetz: the local date, time or time
+    and offset in the session's zone, computed (not through text: an offset of 24 hours or
+    more prints as no input reads it). An infinite timestamptz is an infinite date, and no
+    time (NULL)."""
+    us = D.timestamp_to_micros(value)
+    if us in (D.NOBEGIN, D.NOEND):
+        if dst == O.DATE:
+            return D.days_to_date(D.DATE_NOEND if us == D.NOEND else D.DATE_NOBEGIN)
+        return None
+    y, m, d, tod, offset, _abbrev = D.local_fields(us, ctx, True)
+    if dst == O.DATE:
+        return D.days_to_date(D.date2j(y, m, d) - D.POSTGRES_EPOCH_JDATE)
+    if dst == O.TIME:
+        return D.micros_to_time(tod)
+    return D.micros_to_timetz(tod, offset)
 
 
 def _numeric_to_float(value: Decimal, f: float, dst: int) -> float:

@@ -21,7 +21,7 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.dateparse import to_utc, zone_abbrev
 from pgsvc.sql.types.interval import format_interval
 from pgsvc.sql.types.storage import interval_from_sqlite
-from pgsvc.timezones import pg_tzset
+from pgsvc.timezones import pg_tzset, wide_east
 
 _NAMEDATALEN = 64
 
@@ -46,7 +46,8 @@ def lookup_zone(name: str) -> int | _dt.tzinfo:
     zone = pg_tzset(name)
     if zone is None:
         raise SqlError("22023", f'time zone "{name}" not recognized')
-    return zone.tzinfo
+    wide = wide_east(zone.tzinfo)
+    return zone.tzinfo if wide is None else wide
 
 
 def timestamptz_zone(name: str, us: int) -> int:

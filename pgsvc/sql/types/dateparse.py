@@ -15,7 +15,7 @@ import re
 from pgsvc.errors import SqlError
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types.context import FormatContext
-from pgsvc.timezones import fixed_offset, pg_tzset
+from pgsvc.timezones import fixed_offset, pg_tzset, wide_east
 
 _MONTHS = {m.lower(): i + 1 for i, m in enumerate(D.MONTHS)}
 _MONTHS.update({"january": 1, "february": 2, "march": 3, "april": 4, "june": 6, "july": 7,
@@ -34,7 +34,7 @@ _TOKEN = re.compile(
     r"|(?P<date>(?:\d+|[a-z]+)(?P<sep>[-/.])(?:\d+|[a-z]+)(?P=sep)(?:\d+|[a-z]+))"
     r"|(?P<offset>[+-]\d{1,2}(?::?\d{2}(?::?\d{2})?)?)"
     r"|(?P<num>\d+(?:\.\d*)?)"
-    r"|(?P<word>[a-z][a-z0-9_/+-]*[a-z0-9_]|[a-z])"
+    r"|(?P<word>[a-z](?:[a-z0-9_]|[/+-]+(?=[a-z0-9_])|(?<=\d)[:.](?=\d))*)"
     r"|(?P<skip>[\s,]+)", re.I)
 
 
@@ -201,8 +201,6 @@ def _word(f: _Fields, tok: str, text: str, type_name: str) -> None:
         f.tz = _ABBREVS[tok]
     elif tok.startswith("j") and tok[1:].isdigit():
         f.julian = int(tok[1:])
-    elif re.fullmatch(r"(utc|gmt)[+-]\d{1,2}(:?\d{2})?", tok):
-        f.tz = -_offset_seconds(tok[3:], text, type_name)
     else:
         f.tz = _zone(tok, text, type_name)
 
@@ -222,7 +220,8 @@ def _zone(tok: str, text: str, type_name: str) -> _dt.tzinfo:
     zone = pg_tzset(tok)
     if zone is None:
         raise SqlError("22023", f'time zone "{tok}" not recognized')
-    return zone.tzinfo
+    wide = wide_east(zone.tzinfo)
+    return zone.tzinfo if wide is None else wide
 
 
 def _assign_numbers(f: _Fields, numbers: list[str], ctx: FormatContext, text: str,
@@ -339,6 +338,9 @@ def to_utc(local_us: int, tz, ctx: FormatContext) -> int:
     if isinstance(tz, int):
         return local_us - tz * 1_000_000
     zone = tz if tz is not None else ctx.tzinfo
+    wide = wide_east(zone)
+    if wide is not None:
+        return local_us - wide * 1_000_000
     days = local_us // D.USECS_PER_DAY
     if -730119 < days < 2921938:
         naive = D.POSTGRES_EPOCH + _dt.timedelta(microseconds=local_us)
@@ -393,6 +395,7 @@ def parse_time_micros(text: str, ctx: FormatContext, with_tz: bool = False):
         return us, (local - to_utc(local, tz, ctx)) // 1_000_000
     if tz is None:
         tz = ctx.tzinfo
+        tz = wide_east(tz) if wide_east(tz) is not None else tz
     if not isinstance(tz, int):
         probe = _dt.datetime.now(_dt.UTC).astimezone(tz)
         tz = int(probe.utcoffset().total_seconds())

@@ -14,6 +14,7 @@ import datetime as _dt
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.types.context import FormatContext
+from pgsvc.timezones import wide_east
 
 POSTGRES_EPOCH_JDATE = 2451545
 UNIX_EPOCH_JDATE = 2440588
@@ -112,8 +113,9 @@ def micros_to_timestamp(us: int, aware: bool):
 
 
 class TimeTz24:
-    """timetz 24:00:00 (datetime.time stops at 23:59:59.999999): its microseconds and the
-    zone's offset, read as a time value's are (utcoffset())."""
+    """timetz 24:00:00 (datetime.time stops at 23:59:59.999999) or with an offset of 24
+    hours or more (datetime.timezone's limit): its microseconds and the zone's offset,
+    read as a time value's are (utcoffset())."""
 
     __slots__ = ("micros", "offset")
 
@@ -134,10 +136,12 @@ class TimeTz24:
 
 
 def micros_to_timetz(us: int, offset: int):
-    """A timetz value: a datetime.time with its fixed offset (seconds east), or TimeTz24."""
+    """A timetz value: a datetime.time with its fixed offset (seconds east), or TimeTz24
+    for 24:00:00 and for an offset of 24 hours or more (PostgreSQL's timetz allows 167,
+    datetime.timezone less than 24)."""
     t = micros_to_time(us)
-    if isinstance(t, int):
-        return TimeTz24(t, offset)
+    if isinstance(t, int) or abs(offset) >= USECS_PER_DAY // 1_000_000:
+        return TimeTz24(us, offset)
     return t.replace(tzinfo=_dt.timezone(_dt.timedelta(seconds=offset)))
 
 
@@ -221,30 +225,32 @@ def format_timetz(value) -> str:
     return _time_text(time_to_micros(value)) + format_offset(secs)
 
 
+def zone_offset(us: int, tz) -> tuple[int, str | None]:
+    """(UTC offset in seconds east, abbreviation) of a zone at a UTC instant in micros."""
+    wide = wide_east(tz)
+    if wide is not None:  # 24 hours or more from UTC ('UTC+25'): no datetime can hold it
+        return wide, tz.abbrev
+    days = us // USECS_PER_DAY
+    if _PY_MIN_DAYS + 1 <= days <= _PY_MAX_DAYS - 1:
+        probe = (POSTGRES_EPOCH_UTC + _dt.timedelta(microseconds=us)).astimezone(tz)
+    elif days > 0:
+        # beyond 9999: the zone's rules repeat with the Gregorian calendar's 400-year
+        # cycle (PostgreSQL extends the last rule the same way), so shift into range
+        cycles = (days - (_PY_MAX_DAYS - 1)) // 146097 + 1
+        probe = (POSTGRES_EPOCH_UTC + _dt.timedelta(microseconds=us - cycles * 146097 * USECS_PER_DAY)
+                 ).astimezone(tz)
+    else:
+        # before year 1: the zone's earliest offset (a day inside Python's range)
+        probe = _dt.datetime(1, 1, 2, tzinfo=_dt.UTC).astimezone(tz)
+    return int(probe.utcoffset().total_seconds()), probe.tzname()
+
+
 def local_fields(us: int, ctx: FormatContext, with_tz: bool):
     """(y, m, d, micros of day, utc offset seconds, zone abbreviation) in the session zone
     (the abbreviation may be empty, as the POSIX zone '-02:00' has it; None without one)."""
     offset, abbrev = 0, None
     if with_tz:
-        probe = None
-        days = us // USECS_PER_DAY
-        if _PY_MIN_DAYS + 1 <= days <= _PY_MAX_DAYS - 1:
-            utc = POSTGRES_EPOCH_UTC + _dt.timedelta(microseconds=us)
-            local = utc.astimezone(ctx.tzinfo)
-            offset = int(local.utcoffset().total_seconds())
-            abbrev = local.tzname()
-        elif days > 0:
-            # beyond 9999: the zone's rules repeat with the Gregorian calendar's 400-year
-            # cycle (PostgreSQL extends the last rule the same way), so shift into range
-            cycles = (days - (_PY_MAX_DAYS - 1)) // 146097 + 1
-            probe = (POSTGRES_EPOCH_UTC + _dt.timedelta(microseconds=us - cycles * 146097 * USECS_PER_DAY)
-                     ).astimezone(ctx.tzinfo)
-        else:
-            # before year 1: the zone's earliest offset (a day inside Python's range)
-            probe = _dt.datetime(1, 1, 2, tzinfo=_dt.UTC).astimezone(ctx.tzinfo)
-        if probe is not None:
-            offset = int(probe.utcoffset().total_seconds())
-            abbrev = probe.tzname()
+        offset, abbrev = zone_offset(us, ctx.tzinfo)
         us += offset * 1_000_000
     days, tod = divmod(us, USECS_PER_DAY)
     y, m, d = j2date(days + POSTGRES_EPOCH_JDATE)
