@@ -6,8 +6,9 @@ pgsvc.backend.session.Session.
 
 from __future__ import annotations
 
+import datetime as _dt
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pgsvc.backend import protocol as P
 from pgsvc.backend.conn import ConnectionClosed
@@ -17,8 +18,6 @@ from pgsvc.client_encodings import invalid_utf8
 from pgsvc.errors import PROTOCOL_VIOLATION, FatalError, SqlError
 from pgsvc.sql import types as T
 from pgsvc.sql.types import oids as O
-
-_END = object()
 
 
 @dataclass
@@ -40,6 +39,8 @@ class PreparedStatement:
     # (format context, parameter format codes, decoders): Bind's decoders are looked up
     # once per statement, not per execution (see ExtendedQuery._param_decoders).
     decoders: tuple | None = None
+    created: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(_dt.UTC))  # pg_prepared_statements
+    plans: list = field(default_factory=lambda: [0, 0])  # generic, custom (engine.count_plan)
 
 
 class ExtendedQuery:
@@ -80,8 +81,10 @@ class ExtendedQuery:
             if self.engine.transaction_status() == "E" and not _is_transaction_exit(stmt):
                 raise SqlError("25P02", "current transaction is aborted, commands ignored until end of transaction block")
             params = self._decode_params(prepared, msg.param_formats, msg.params)
-            if msg.portal and msg.portal in self.portals:
-                raise SqlError("42P03", f'portal "{msg.portal}" already exists')
+            if msg.statement:
+                self.engine.count_plan(prepared.plans, stmt)
+            if msg.portal and (msg.portal in self.portals or self.engine.cursor_columns(msg.portal) is not None):
+                raise SqlError("42P03", f'cursor "{msg.portal}" already exists')
             old = self.portals.pop(msg.portal, None) if not msg.portal else None
             if old is not None and old.result is not None:
                 old.result.close()
@@ -158,9 +161,12 @@ class ExtendedQuery:
                 self._describe_columns(stmt.columns, None)
             else:
                 portal = self.portals.get(name)
-                if portal is None:
+                if portal is not None:
+                    self._describe_columns(portal.statement.columns, portal.result_formats)
+                elif (cursor := self.engine.cursor_columns(name)) is not None:  # a DECLAREd cursor
+                    self._describe_columns(cursor[0], (cursor[1],))
+                else:
                     raise SqlError("34000", f'portal "{name}" does not exist')
-                self._describe_columns(portal.statement.columns, portal.result_formats)
         except (ConnectionClosed, FatalError):
             raise
         except Exception as e:
@@ -175,10 +181,14 @@ class ExtendedQuery:
     def handle_execute(self, body: bytes) -> None:
         try:
             name, max_rows = P.decode_execute(body)
+            self.engine.begin_statement()
             portal = self.portals.get(name)
-            if portal is None:
+            if portal is not None:
+                self._execute_portal(portal, max_rows)
+            elif self.engine.cursor_columns(name) is not None:
+                self._execute_cursor(name, max_rows)
+            else:
                 raise SqlError("34000", f'portal "{name}" does not exist')
-            self._execute_portal(portal, max_rows)
         except (ConnectionClosed, FatalError):
             raise
         except Exception as e:
@@ -190,8 +200,8 @@ class ExtendedQuery:
         if stmt.is_empty:
             self.conn.send(P.EMPTY_QUERY)
             return
-        if portal.done:
-            self.conn.send(self._command_complete(portal.result.tag(portal.rows_sent)))
+        if portal.done:  # run to its end already: no rows this time (the tag counts this call's)
+            self.conn.send(self._command_complete(_call_tag(portal.result, 0, True)))
             return
         # One statement_timeout for the whole Execute: running the statement and sending
         # its rows.
@@ -211,6 +221,20 @@ class ExtendedQuery:
         finally:
             self._disarm_statement_timeout()
 
+    def _execute_cursor(self, name: str, max_rows: int) -> None:
+        """Execute on a DECLAREd cursor: its rows in text, PortalSuspended when
+        the row limit was reached (PostgreSQL does not look ahead), 'SELECT n' otherwise."""
+        if self.engine.transaction_status() == "E":
+            raise SqlError("25P02", "current transaction is aborted, commands ignored until end of transaction block")
+        columns, fmt = self.engine.cursor_columns(name)
+        self._arm_statement_timeout()
+        try:
+            rows, completed = self.engine.cursor_execute(name, max_rows)
+            sent = self._send_rows(iter(rows), self._encoders(columns, (fmt,)), 0)
+        finally:
+            self._disarm_statement_timeout()
+        self.conn.send(self._command_complete(f"SELECT {sent}") if completed else P.PORTAL_SUSPENDED)
+
     def _runs_alone(self, stmt) -> bool:
         """The batch is this one read-only statement (Sync is next, already received):
         no implicit transaction around it, as for a one-statement simple query. A
@@ -225,24 +249,18 @@ class ExtendedQuery:
             return
         if portal.encoders is None:
             portal.encoders = self._encoders(result.columns, portal.result_formats)
+        if portal.rows is None:
             portal.rows = iter(result.rows)
         sent = self._send_rows(portal.rows, portal.encoders, max_rows if max_rows > 0 else 0)
         portal.rows_sent += sent
-        if max_rows > 0 and sent == max_rows and self._push_back_next(portal):
+        if max_rows > 0 and sent == max_rows:
+            # PostgreSQL's PortalRun does not look ahead: the limit reached is PortalSuspended,
+            # even when no row is left (the next Execute then completes with 0 rows)
             self.conn.send(P.PORTAL_SUSPENDED)
             return
         portal.done = True
         result.close()
-        self.conn.send(self._command_complete(result.tag(portal.rows_sent)))
-
-    @staticmethod
-    def _push_back_next(portal: Portal) -> bool:
-        """After a row-limited Execute: is there another row? (PortalSuspended vs done)"""
-        nxt = next(portal.rows, _END)
-        if nxt is _END:
-            return False
-        portal.rows = itertools.chain((nxt,), portal.rows)
-        return True
+        self.conn.send(self._command_complete(_call_tag(result, sent, portal.rows_sent > sent)))
 
     def handle_close(self, body: bytes) -> None:
         try:
@@ -253,6 +271,8 @@ class ExtendedQuery:
                 portal = self.portals.pop(name, None)
                 if portal is not None and portal.result is not None:
                     portal.result.close()
+                elif portal is None:
+                    self.engine.cursor_close(name)  # a DECLAREd cursor's name is a portal's
             self.conn.send(P.CLOSE_COMPLETE)
         except (ConnectionClosed, FatalError):
             raise
@@ -282,6 +302,59 @@ class ExtendedQuery:
 
     def handle_flush(self, body: bytes) -> None:
         self.conn.flush()
+
+
+def _call_tag(result, sent: int, resumed: bool) -> str:
+    """The CommandComplete tag of one Execute: a portal that returns rows and was run in
+    several Executes counts this Execute's rows, as PostgreSQL's PortalRun does (INSERT ...
+    RETURNING too: 'INSERT 0 1' for its last row)."""
+    tag = result.tag(sent)
+    if resumed and result.columns is not None:
+        return tag.rsplit(" ", 1)[0] + f" {sent}"
+    return tag
+
+
+class PortalsForSql:
+    """The backend's portals as SQL's FETCH, MOVE and CLOSE reach them (one namespace with
+    DECLAREd cursors, as in PostgreSQL: asyncpg's Cursor.forward() sends MOVE FORWARD n
+    <portal>). A portal made by Bind reads forward only here; a backward move is
+    PostgreSQL's NO SCROLL error."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+    def __contains__(self, name) -> bool:
+        return name in self.session.portals
+
+    def columns(self, name: str):
+        portal = self.session.portals.get(name)
+        return None if portal is None else portal.statement.columns
+
+    def fetch(self, name: str, forward: bool, count: int, skip: int = 0) -> list:
+        """Skip `skip` rows, then up to count rows forward (count < 0: all)."""
+        portal = self.session.portals[name]
+        if not forward:
+            raise SqlError("55000", "cursor can only scan forward",
+                           hint="Declare it with SCROLL option to enable backward scan.")
+        if portal.result is None:
+            if portal.statement.columns is None:
+                raise SqlError("55000", f'portal "{name}" cannot be run')
+            portal.result = self.session.engine.execute(portal.statement, portal.params)
+        if portal.rows is None:
+            portal.rows = iter(portal.result.rows)
+        for _ in itertools.islice(portal.rows, skip):
+            portal.rows_sent += 1
+        rows = list(portal.rows if count < 0 else itertools.islice(portal.rows, count))
+        portal.rows_sent += len(rows)
+        return rows
+
+    def close(self, name: str) -> bool:
+        portal = self.session.portals.pop(name, None)
+        if portal is None:
+            return False
+        if portal.result is not None:
+            portal.result.close()
+        return True
 
 
 # Integer parameters in text format: a plain run of ASCII digits shorter than the

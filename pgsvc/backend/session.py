@@ -18,7 +18,7 @@ import setproctitle
 from pgsvc.backend import protocol as P
 from pgsvc.backend.conn import ClientConnection, ConnectionClosed
 from pgsvc.backend.copy_flow import CopyRunner
-from pgsvc.backend.extended import ExtendedQuery, Portal, PreparedStatement
+from pgsvc.backend.extended import ExtendedQuery, Portal, PortalsForSql, PreparedStatement
 from pgsvc.backend.notifications import Notifications
 from pgsvc.backend.results import ResultSending
 from pgsvc.backend.signals import BackendSignals
@@ -131,6 +131,9 @@ class Session(ExtendedQuery, ResultSending):
             self.engine = Engine(info)
         except SqlError as e:
             raise FatalError(e.sqlstate, e.message, detail=e.detail, hint=e.hint) from None
+        # one namespace for portals and cursors; pg_prepared_statements lists the statements
+        self.engine.protocol_portals = PortalsForSql(self)
+        self.engine.protocol_statements = self.statements
 
     # ------------------------------------------------------------ main loop
     def run(self) -> int:
@@ -443,8 +446,9 @@ class Session(ExtendedQuery, ResultSending):
         if columns is None:
             self.conn.send(self._command_complete(result.tag(0)))
             return
-        self.conn.send(self._row_description(columns, ()))
-        encoders = self._encoders(columns, ())
+        formats = getattr(result, "formats", ())  # FETCH from a BINARY cursor: (1,)
+        self.conn.send(self._row_description(columns, formats))
+        encoders = self._encoders(columns, formats)
         sent = self._send_rows(result.rows, encoders, 0)
         result.close()
         self.conn.send(self._command_complete(result.tag(sent)))

@@ -167,6 +167,21 @@ class EngineProtocol(Protocol):
         """True for a statement that, alone in an extended-protocol batch (Sync follows its
         Execute), may run without begin_implicit(): what a one-statement simple query does."""
 
+    def begin_statement(self) -> None:
+        """An extended-protocol Execute starts (statement_timestamp())."""
+
+    def count_plan(self, plans: list, stmt: StatementProtocol) -> None:
+        """Bind of a named statement: count PostgreSQL's plan choice (pg_prepared_statements)."""
+
+    def cursor_columns(self, name: str) -> Any:
+        """(columns, format code) of the DECLAREd cursor `name` (a portal for the protocol), or None."""
+
+    def cursor_execute(self, name: str, max_rows: int) -> tuple[list, bool]:
+        """Execute (portal) on a DECLAREd cursor: (rows, completed)."""
+
+    def cursor_close(self, name: str) -> bool:
+        """Close (portal) on a DECLAREd cursor; False if there is none."""
+
     def transaction_status(self) -> str:
         """ReadyForQuery's status: 'I' idle, 'T' in a block, 'E' in a failed block."""
 
@@ -202,12 +217,17 @@ class EngineContext(Protocol):
     prepare_cache: dict
     sql_prepared: dict  # PREPARE name AS ...
     cursors: dict  # DECLARE name CURSOR ...
+    protocol_portals: Any  # the backend's portals by name (one namespace with cursors): exec.portal_access
+    protocol_statements: dict  # the backend's Parse statements by name (pg_prepared_statements)
     async_notify: Any  # pgsvc.sql.commands.listen.AsyncNotify: the transaction's LISTEN/NOTIFY
     call_depth: int  # user routine calls in progress (pgsvc.sql.exec.routines)
     advisory: Any  # pgsvc.sql.pg_functions.advisory.AdvisoryLocks, None until the first advisory lock
 
     def search_path(self) -> list[str]:
         """The schemas searched, in order (pg_temp first when it exists)."""
+
+    def source_text(self, stmt: StatementProtocol) -> str:
+        """The client's whole query string a statement came from (pg_cursors.statement)."""
 
     def reload_catalog(self) -> None:
         """Re-read this database's catalog (after DDL)."""

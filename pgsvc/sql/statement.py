@@ -62,6 +62,8 @@ class Statement:
 
 
 class Result:
+    formats: tuple = ()  # result format codes for a simple query (FETCH from a BINARY cursor)
+
     def __init__(self, columns, rows: Iterator[tuple] | list, tag_word: str, count: int | None = None,
                  cursor=None) -> None:
         self.columns = columns

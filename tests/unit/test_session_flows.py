@@ -108,6 +108,18 @@ class FakeEngine:
     def read_only_select(self, stmt):
         return False
 
+    def begin_statement(self):
+        pass
+
+    def count_plan(self, plans, stmt):
+        pass
+
+    def cursor_columns(self, name):
+        return None  # no DECLAREd cursors here
+
+    def cursor_close(self, name):
+        return False
+
     def transaction_status(self):
         return self.status
 
@@ -252,7 +264,7 @@ def test_extended_flow_with_suspend(session_pair):
                    + execute("p1", 2) + execute("p1", 2) + execute("p1", 2) + SYNC)
     msgs = read_messages(client)
     assert types_of(msgs) == b"12TDDsDDsDCZ"
-    assert msgs[-2][1] == b"SELECT 5\0"
+    assert msgs[-2][1] == b"SELECT 1\0"  # the rows of this Execute, as PostgreSQL counts them
 
 
 def test_error_skips_to_sync(session_pair):

@@ -1,10 +1,11 @@
 """SQL-level prepared statements (PREPARE / EXECUTE / DEALLOCATE) and cursors
 (DECLARE / FETCH / MOVE / CLOSE).
 
-Cursors are forward-only over the lazily iterated SQLite cursor of their query; they
-live until CLOSE or the end of their transaction (WITH HOLD cursors are materialised
-at commit, as PostgreSQL does). Protocol-level prepared statements and portals are the
-backend's; these are the SQL commands of the same names.
+Cursors (pgsvc.sql.commands.cursors) read the lazily iterated SQLite cursor of their
+query; they live until CLOSE or the end of their transaction (WITH HOLD cursors are
+materialised at commit, as PostgreSQL does). Protocol-level prepared statements and
+portals are the backend's; these are the SQL commands of the same names, and a cursor's
+name is also a portal's for the protocol (the engine's cursor_* methods).
 """
 
 from __future__ import annotations
@@ -13,24 +14,11 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.api import EngineContext
+from pgsvc.sql.catalog.system.session_views import count_plan
+from pgsvc.sql.commands.cursors import FETCH_ALL, OPT_HOLD, OPT_NO_SCROLL, OPT_SCROLL, Cursor, backward_capable
 from pgsvc.sql.statement import Result, Statement, utility_statement
 from pgsvc.sql.translate.typenames import type_from_typename
 from pgsvc.sql.types import sqlite_adapter
-
-_HOLD = 0x0020
-_SCROLL = 0x0002
-_MAX = 9223372036854775807
-
-
-class Cursor:
-    def __init__(self, name: str, stmt: Statement, result: Result, hold: bool, depth: int = 0) -> None:
-        self.name = name
-        self.stmt = stmt
-        self.result = result
-        self.hold = hold
-        self.failed = False
-        self.depth = depth  # how many savepoints were open when it was declared
-
 
 # --- PREPARE / EXECUTE / DEALLOCATE --------------------------------------------------
 
@@ -42,6 +30,7 @@ def prepare_stmt(engine: EngineContext, tr, text, node: ast.PrepareStmt) -> Stat
         if node.name in e.sql_prepared:
             raise SqlError("42P05", f'prepared statement "{node.name}" already exists')
         e.sql_prepared[node.name] = inner
+        inner.extra["prepared_as"] = (e.source_text(s), e.fctx.statement_start, [0, 0])  # pg_prepared_statements
         return Result(None, [], "PREPARE")
     return utility_statement(text, "PREPARE", run, cacheable=False)
 
@@ -58,6 +47,8 @@ def execute_stmt(engine: EngineContext, tr, text, node: ast.ExecuteStmt) -> Stat
     select = "SELECT " + ", ".join(x.sql for x in exprs) if exprs else None
 
     def run(e, s, p):
+        plans = inner.extra.get("prepared_as", (None, None, [0, 0]))[2]
+        count_plan(plans, inner.command, len(inner.param_oids), e.planner_settings.get("plan_cache_mode", "auto"))
         values = []
         if select is not None:
             row = e.conn.execute(select, e.bind_values(s.extra["args"], p) if p else []).fetchone()
@@ -87,21 +78,27 @@ def deallocate_stmt(engine: EngineContext, tr, text, node: ast.DeallocateStmt) -
 # --- cursors ---------------------------------------------------------------------
 
 def declare_stmt(engine: EngineContext, tr, text, node: ast.DeclareCursorStmt) -> Statement:
+    options = node.options
+    if options & OPT_SCROLL and options & OPT_NO_SCROLL:
+        raise SqlError("42P11", "cannot specify both SCROLL and NO SCROLL")
+    # before translating: the translator may rewrite the tree (set-returning functions moved)
+    scroll = bool(options & OPT_SCROLL) or not options & OPT_NO_SCROLL and backward_capable(node.query)
     inner = engine.translate_stmt(text, node.query, list(tr.param_oids), None)
     if inner.sqlite_sql is None or inner.command != "SELECT":
         raise SqlError("42P11", "cannot open this query as a cursor")
     tr.privs_needed.extend(inner.extra.get("privs", ()))  # checked when DECLARE runs
-    hold = bool(node.options & _HOLD)
 
     def run(e, s, p):
-        if not hold and not e.txn.block:
+        if not options & OPT_HOLD and not e.txn.block:
             raise SqlError("25P01", "DECLARE CURSOR can only be used in transaction blocks")
-        if node.portalname in e.cursors:
+        if node.portalname in e.cursors or node.portalname in e.protocol_portals:
             raise SqlError("42P03", f'cursor "{node.portalname}" already exists')
         result = e.run_sql(inner, e.bind_values(inner, p))
+        c = Cursor(node.portalname, inner, result, options, scroll, len(e.txn.savepoints),
+                   e.source_text(s), e.fctx.statement_start)
         if not e.txn.block:
-            result.rows = iter(list(result.rows))  # WITH HOLD outside a block: materialised now
-        e.cursors[node.portalname] = Cursor(node.portalname, inner, result, hold, len(e.txn.savepoints))
+            c.materialise()  # WITH HOLD outside a block: materialised now
+        e.cursors[node.portalname] = c
         return Result(None, [], "DECLARE CURSOR")
     out = utility_statement(text, "DECLARE CURSOR", run, cacheable=False)
     tr.param_oids = inner.param_oids
@@ -109,48 +106,57 @@ def declare_stmt(engine: EngineContext, tr, text, node: ast.DeclareCursorStmt) -
 
 
 def fetch_stmt(engine: EngineContext, tr, text, node: ast.FetchStmt) -> Statement:
-    d = enums.FetchDirection
-    if node.direction not in (d.FETCH_FORWARD, d.FETCH_ABSOLUTE, d.FETCH_RELATIVE) or \
-            node.direction != d.FETCH_FORWARD and node.howMany != 1:
-        raise SqlError("0A000", "only forward FETCH/MOVE is supported")
     word = "MOVE" if node.ismove else "FETCH"
     cur = engine.cursors.get(node.portalname)
-    columns = cur.stmt.columns if cur is not None and not node.ismove else None
+    columns = None
+    if not node.ismove:
+        columns = cur.stmt.columns if cur is not None else engine.protocol_portals.columns(node.portalname)
 
     def run(e, s, p):
         c = e.cursors.get(node.portalname)
+        if c is None and node.portalname in e.protocol_portals:  # a portal made by Bind
+            rows = _fetch_protocol_portal(e.protocol_portals, node)
+            if node.ismove:
+                return Result(None, [], "MOVE", len(rows))
+            return Result(columns, rows, "FETCH", len(rows))
         if c is None:
             raise SqlError("34000", f'cursor "{node.portalname}" does not exist')
-        if c.failed:
-            raise SqlError("55000", f'portal "{c.name}" cannot be run')
-        rows = []
-        n = node.howMany if node.howMany != 0 else _MAX
-        try:
-            for row in c.result.rows:
-                rows.append(row)
-                if len(rows) >= n:
-                    break
-        except SqlError:
-            c.failed = True
-            raise
+        rows, n = c.fetch(node.direction, node.howMany, keep=not node.ismove)
         if node.ismove:
-            return Result(None, [], "MOVE", len(rows))
-        return Result(c.stmt.columns, rows, "FETCH", len(rows))
+            return Result(None, [], "MOVE", n)
+        out = Result(c.stmt.columns, rows, "FETCH", n)
+        if c.binary:
+            out.formats = (1,)  # a simple query's FETCH from a BINARY cursor (postgres.c)
+        return out
     out = utility_statement(text, word, run, columns, cacheable=False)
     return out
+
+
+def _fetch_protocol_portal(portals, node: ast.FetchStmt) -> list:
+    """FETCH/MOVE on a protocol portal: forward only (see pgsvc.backend's PortalsForSql)."""
+    d = enums.FetchDirection
+    direction, n = node.direction, node.howMany
+    if direction == d.FETCH_BACKWARD:
+        direction, n = d.FETCH_FORWARD, -n
+    if direction == d.FETCH_FORWARD and n > 0:
+        return portals.fetch(node.portalname, True, -1 if n == FETCH_ALL else n)
+    if direction == d.FETCH_RELATIVE and n > 0:
+        return portals.fetch(node.portalname, True, 1, n - 1)
+    return portals.fetch(node.portalname, False, 0)  # backward, or a re-fetch of the current row
 
 
 def close_stmt(engine: EngineContext, tr, text, node: ast.ClosePortalStmt) -> Statement:
     def run(e, s, p):
         if node.portalname is None:
             for c in e.cursors.values():
-                c.result.close()
+                c.close()
             e.cursors.clear()
         else:
             c = e.cursors.pop(node.portalname, None)
-            if c is None:
+            if c is not None:
+                c.close()
+            elif not e.protocol_portals.close(node.portalname):
                 raise SqlError("34000", f'cursor "{node.portalname}" does not exist')
-            c.result.close()
         return Result(None, [], "CLOSE CURSOR" if node.portalname else "CLOSE CURSOR ALL")
     return utility_statement(text, "CLOSE CURSOR", run, cacheable=False)
 
@@ -161,25 +167,18 @@ def before_rollback_to(engine: EngineContext, index: int) -> None:
     (SQLite aborts every statement still reading when a savepoint is rolled back)."""
     for name, c in list(engine.cursors.items()):
         if c.depth > index:
-            c.result.close()
+            c.close()
             del engine.cursors[name]
-        elif not c.failed:
-            try:
-                rows = list(c.result.rows)
-            except SqlError:
-                c.failed = True
-                continue
-            c.result.close()
-            c.result.rows = iter(rows)
+        else:
+            c.materialise()
 
 
 def end_of_transaction(engine: EngineContext, committed: bool) -> None:
     """Close the transaction's cursors; WITH HOLD cursors survive a commit, materialised."""
     for name, c in list(engine.cursors.items()):
-        if c.hold and committed:
-            rows = list(c.result.rows)
-            c.result.close()
-            c.result.rows = iter(rows)
+        if c.hold and committed and not c.failed:
+            c.materialise()
+            c.depth = 0
             continue
-        c.result.close()
+        c.close()
         del engine.cursors[name]

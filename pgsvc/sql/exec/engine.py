@@ -57,6 +57,7 @@ from pgsvc.sql import pg_functions
 from pgsvc.sql.pg_functions import advisory
 from pgsvc.sql.functions.context import raise_sql
 from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens, truncation_notices
+from pgsvc.sql.exec.portal_access import NoProtocolPortals, PortalAccess
 from pgsvc.sql.exec.runner import Runner
 from pgsvc.sql.exec.routines import RoutineCalls
 from pgsvc.sql.exec.trigger_dml import TriggerDml
@@ -85,7 +86,7 @@ def changes_resolution(stmt: Statement) -> bool:
     return stmt.deferred is not None or (stmt.handler is not None and stmt.command not in _RESOLUTION_NEUTRAL)
 
 
-class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml):
+class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
     def __init__(self, session: SessionInfo) -> None:
         self.session = session
         # State the lower layers keep per engine, made when first needed: the shared
@@ -104,6 +105,9 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml):
         self.prepare_cache: dict[tuple, Statement] = {}
         self.sql_prepared: dict[str, Statement] = {}  # PREPARE name AS ...
         self.cursors: dict = {}  # DECLARE name CURSOR ...
+        self.protocol_portals = NoProtocolPortals()  # the backend's (Bind's) portals and statements,
+        self.protocol_statements: dict = {}  # by name (registered by the session: exec.portal_access)
+        self.script_text: str | None = None  # the simple query being run (exec.portal_access)
         self.async_notify = AsyncNotify(self)  # the transaction's LISTEN/UNLISTEN/NOTIFY
         self.advisory = None  # this backend's advisory locks, from the first one (pg_functions.advisory)
         self.planner_settings: dict[str, str] = {}  # SET enable_seqscan = off, ...
@@ -273,6 +277,8 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml):
     # --- EngineProtocol: parsing ---------------------------------------------------------
 
     def parse_script(self, sql: str) -> list:
+        self.script_text = sql
+        self.fctx.statement_start = _dt.datetime.now(_dt.UTC)  # statement_timestamp(): the query message's
         stmts = self._parse_script(sql)
         # The catalog was checked just now for this query: its first statement, which the
         # session executes next, need not check again (one PRAGMA data_version per
@@ -446,7 +452,8 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml):
         if not self.txn.open:
             self.conn.execute("BEGIN")
             self.txn.open = True
-            self.fctx.transaction_start = _dt.datetime.now(_dt.UTC)
+            if not self.txn.block:  # a block's now() is its BEGIN's (commands.transactions)
+                self.fctx.transaction_start = _dt.datetime.now(_dt.UTC)
 
     def acquire_writer(self) -> None:
         if not self.lock.held:

@@ -21,6 +21,7 @@ from pgsvc.cluster.builtin_oids import (BOOTSTRAP_SUPERUSER_OID, INFORMATION_SCH
 from pgsvc.sql.catalog.system import describe_defs as D
 from pgsvc.sql.catalog.system import opclass as _opclass
 from pgsvc.sql.catalog.system import procs as _procs
+from pgsvc.sql.catalog.system import session_views as _session_views
 from pgsvc.sql.catalog.system import stats as _stats
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import all_types, type_delimiter
@@ -96,11 +97,11 @@ STATIC = ("pg_type$builtin", "pg_am", "pg_range")  # pg_range: no range types ye
 DYNAMIC = ("pg_type$user", "pg_enum", "pg_proc$user")  # pg_proc$user: routines (pg_functions.routine_info)
 # relations whose columns and rows live in their own modules: functions, operators and
 # casts (static, PostgreSQL 15's rows) and the run-time statistics (refilled per statement)
-for _mod in (_procs, _stats, _opclass):
+for _mod in (_procs, _stats, _opclass, _session_views):
     COLUMNS.update(_mod.COLUMNS)
     REL_OIDS.update(_mod.REL_OIDS)
 STATIC += tuple(_procs.STATIC_ROWS) + tuple(_opclass.STATIC_ROWS)
-DYNAMIC += tuple(_stats.ENGINE_ROWS)
+DYNAMIC += tuple(_stats.ENGINE_ROWS) + tuple(_session_views.ENGINE_ROWS)
 # relations made of parts: "<relation>$<part>" tables have <relation>'s columns and are not
 # visible to SQL themselves
 SUPERUSER_ONLY = {"pg_authid"}
