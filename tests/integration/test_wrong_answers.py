@@ -665,3 +665,33 @@ MATH_EXPRS = [
 def test_float_math(conns, expr):
     same(conns, f"SELECT {expr}")
     same(conns, f"SELECT x, {expr} FROM (VALUES (1)) v(x) WHERE %s = 1", (1,))
+
+
+# --- ORDER BY / GROUP BY naming two different output columns -----------------------------------
+
+AMBIGUOUS = [
+    "SELECT 1 AS a, 2 AS a ORDER BY a", "SELECT x AS a, y AS a FROM (VALUES (1, 2)) v(x, y) ORDER BY a",
+    "SELECT x AS a, x AS a FROM (VALUES (1, 2)) v(x, y) ORDER BY a", "SELECT x, x FROM (VALUES (1, 2)) v(x, y) ORDER BY x",
+    "SELECT x AS y, y FROM (VALUES (1, 2), (0, 3)) v(x, y) ORDER BY y", "SELECT x AS y FROM (VALUES (1, 2), (0, 3)) v(x, y) ORDER BY y",
+    "SELECT 1 AS a, 2 AS a GROUP BY a", "SELECT x AS a, y AS a FROM (VALUES (1, 2)) v(x, y) GROUP BY a",
+    "SELECT 1 AS a, 2 AS A ORDER BY \"a\"", "SELECT 1 AS a, 2 AS \"A\" ORDER BY \"A\"",
+    "SELECT a.x, b.x FROM (VALUES (1)) a(x), (VALUES (2)) b(x) ORDER BY x",
+    "SELECT * FROM (VALUES (1)) a(x), (VALUES (2)) b(x) ORDER BY x",
+    "SELECT x AS z, y AS z FROM (VALUES (1, 2)) v(x, y) ORDER BY z DESC",
+    "SELECT DISTINCT x AS a, y AS a FROM (VALUES (1, 2)) v(x, y) ORDER BY a",
+    "SELECT x AS a, y AS a FROM (VALUES (1, 2)) v(x, y) UNION SELECT 1, 2 ORDER BY a",
+    "SELECT x AS a FROM (VALUES (1, 2)) v(x, y) UNION SELECT 1 ORDER BY a", "SELECT 1 AS a, 2 AS a ORDER BY a + 1",
+]
+
+
+@pytest.mark.parametrize("sql", AMBIGUOUS)
+def test_order_by_name_ambiguous(conns, sql):
+    got = same(conns, sql)
+    if got[0] == "error":  # the position too
+        positions = []
+        for conn in conns:
+            try:
+                conn.execute(sql)
+            except psycopg.Error as e:
+                positions.append(e.diag.statement_position)
+        assert positions[0] == positions[1]

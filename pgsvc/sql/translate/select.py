@@ -258,7 +258,7 @@ class SelectMixin:
                     continue
                 except SqlError:
                     if g.fields[0].sval in names:
-                        out.append(targets[names.index(g.fields[0].sval)])
+                        out.append(targets[_by_name(g, targets, names, "GROUP BY")])
                         continue
                     raise
             out.append(self.expr(g))
@@ -317,7 +317,7 @@ class SelectMixin:
                 ex = Ex(t.sql if inline else f"c{pos - 1}", t.oid, notnull=t.notnull)
             elif isinstance(node, ast.ColumnRef) and len(node.fields) == 1 and \
                     isinstance(node.fields[0], ast.String) and node.fields[0].sval in names:
-                i = names.index(node.fields[0].sval)
+                i = _by_name(node, targets, names, "ORDER BY")
                 t = targets[i]
                 ex = Ex(t.sql if inline else f"c{i}", t.oid, notnull=t.notnull)
         if ex is None:
@@ -345,6 +345,16 @@ class SelectMixin:
             o = self.coerce(self.expr(node.limitOffset), O.INT8)
             out = (out or " LIMIT -1") + f" OFFSET {o.sql}"
         return out
+
+
+def _by_name(node: ast.ColumnRef, targets: list[Ex], names: list[str], clause: str) -> int:
+    """findTargetlistEntrySQL92: the output column a bare name in ORDER BY / GROUP BY means;
+    two of that name computing different things make it 42702 ambiguous."""
+    name = node.fields[0].sval
+    found = [i for i, n in enumerate(names) if n == name]
+    if any(targets[i].sql != targets[found[0]].sql for i in found[1:]):
+        raise SqlError("42702", f'{clause} "{name}" is ambiguous', position=location(node))
+    return found[0]
 
 
 def _is_colref_sql(sql: str) -> bool:
