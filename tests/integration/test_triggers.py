@@ -21,6 +21,8 @@ Nothing here states an expected value: PostgreSQL's output is the expectation.
   errors      a trigger's error aborts the statement and leaves nothing behind (in and out of
               transaction blocks, savepoints), wrong return values, a missing RETURN,
               recursion, a BEFORE trigger changing a row its statement is about to change
+  idioms      what application triggers write: NEW IS DISTINCT FROM OLD, NEW = OLD, NEW::text, RETURN
+              COALESCE(NEW, OLD), WHEN (OLD.* IS DISTINCT FROM NEW.*)
   admin       ALTER TABLE ENABLE/DISABLE TRIGGER name/ALL/USER, ENABLE ALWAYS/REPLICA with
               session_replication_role, ALTER TRIGGER RENAME, DROP TRIGGER [IF EXISTS],
               DROP FUNCTION ... CASCADE, CREATE TRIGGER's refusals, COMMENT ON TRIGGER,
@@ -259,6 +261,12 @@ CASES = {
         insert into t values (1, 'x'), (3, 'd') on conflict (id) do nothing;
         insert into t values (1, 'x') on conflict (id) do update set v = 'y' where t.v = 'nope';
         insert into t values (2, 'z') on conflict do nothing returning *;
+        -- COPY's BEFORE STATEMENT triggers write to a table: their notices would race psql reading the data
+        alter table t disable trigger t_bs;
+        create table copylog (n serial, msg text);
+        create function logstmt() returns trigger language plpgsql as $$
+        begin insert into copylog (msg) values (tg_name || ' ' || tg_when || ' ' || tg_level || ' ' || tg_op); return null; end $$;
+        create trigger t_bs_log before insert on t for each statement execute function logstmt();
         copy t (id, v) from stdin (delimiter '|');
         10|ten
         11|eleven
@@ -266,6 +274,9 @@ CASES = {
         copy t from stdin (format csv);
         12,twelve,5
         \.
+        drop trigger t_bs_log on t;
+        alter table t enable trigger t_bs;
+        select * from copylog order by n;
         select * from t order by id;
         create table src (id int, nv text);
         insert into src values (1, 'from1'), (2, 'from2'), (2, 'dup'), (99, 'none');
@@ -370,6 +381,31 @@ CASES = {
         create trigger m_b before update on m for each row when (old.id = 1) execute function upd_other();
         update m set v = v + 1;
         select * from m order by id;
+    """,
+    "idioms": r"""
+        create table t (id int primary key, v text, n numeric(6,2), ts timestamptz default '2024-01-01 00:00:00+00');
+        create table audit (op text, old_row text, new_row text, changed boolean, t text);
+        create function aud() returns trigger language plpgsql as $$
+        begin
+          insert into audit values (tg_op, old::text, new::text, new is distinct from old, new::text);
+          raise notice 'distinct % same %', old is distinct from new, old = new;
+          return coalesce(new, old);
+        end $$;
+        create trigger aud after insert or update or delete on t for each row execute function aud();
+        insert into t values (1, 'a', 1.5);
+        update t set v = 'b';
+        update t set v = 'b';
+        delete from t;
+        select * from audit;
+        create table w (id int primary key, v text);
+        create function wf() returns trigger language plpgsql as $$ begin raise notice '% fired %', tg_name, new; return new; end $$;
+        create trigger t1 before update on w for each row when (old.* is distinct from new.*) execute function wf();
+        create trigger t2 after update on w for each row when (old is distinct from new) execute function wf();
+        create trigger t3 after update on w for each row when (new <> old) execute function wf();
+        insert into w values (1, 'a');
+        update w set v = 'a';
+        update w set v = 'b';
+        select tgname, pg_get_triggerdef(oid) from pg_trigger where tgrelid = 'w'::regclass order by 1;
     """,
     "admin": r"""
         create table t (id int, v text);

@@ -44,6 +44,10 @@ def _comparisons(add) -> None:
     for t in _PLAIN_CMP_TYPES:
         for op in CMP:
             add(op, t, t, O.BOOL, f"({{0}} {op} {{1}})")
+    for op in ("=", "<>"):
+        # composite values (a PL/pgSQL record: NEW = OLD) in their text form, field by field
+        # as PostgreSQL compares composites (two NULL fields equal)
+        add(op, O.RECORD, O.RECORD, O.BOOL, f"({{0}} {op} {{1}})")
     for op in CMP:
         add(op, O.FLOAT4, O.FLOAT8, O.BOOL, f"({{0}} {op} {{1}})")
         add(op, O.FLOAT8, O.FLOAT4, O.BOOL, f"({{0}} {op} {{1}})")
