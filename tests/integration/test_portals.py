@@ -182,8 +182,9 @@ def test_with_hold_cursor_across_transactions(targets):
 def test_binary_cursor_describes_binary_format(targets):
     both(targets, [
         [q("BEGIN; DECLARE b BINARY CURSOR FOR SELECT 7::int4 AS n, 'x'::text AS t")],
-        [describe("P", "b"), execute("b", 0), SYNC],
+        [describe("P", "b"), execute("b", 1), SYNC],
         [q("SELECT is_binary FROM pg_cursors WHERE name = 'b'")],
+        [q("MOVE BACKWARD ALL IN b; FETCH 1 FROM b")],  # a simple query's FETCH: binary
         [q("ROLLBACK")],
     ])
 
@@ -485,6 +486,18 @@ def test_pg_cursors_values(targets):
         conn.execute("CLOSE ALL")
         return rows, held
     same_psycopg(targets, run)
+
+
+def test_refcursor_from_plpgsql(targets):
+    both(targets, [
+        [q("CREATE OR REPLACE FUNCTION portals_rc(c refcursor) RETURNS refcursor LANGUAGE plpgsql AS "
+           "$$ BEGIN OPEN c FOR SELECT a FROM portals_t ORDER BY a; RETURN c; END $$")],
+        [q("BEGIN; SELECT portals_rc('rc')")],
+        [q("FETCH 2 FROM rc; MOVE 1 IN rc; SELECT name, is_holdable FROM pg_cursors")],
+        [describe("P", "rc"), execute("rc", 2), SYNC],
+        [q("CLOSE rc")],
+        [q("COMMIT")],
+    ])
 
 
 def test_pg_cursors_statement_is_the_whole_query_string(targets):

@@ -226,8 +226,32 @@ class Cursor:
             self.failed = True
         self.result.close()
 
-    def close(self) -> None:
-        self.result.close()
+
+
+def fetch_from(c, direction: int, count: int, keep: bool = True) -> tuple[list, int]:
+    """FETCH/MOVE on whatever the engine's cursor table holds under a name: a Cursor, or a
+    PL/pgSQL portal a function OPENed and returned as a refcursor (pgsvc.sql.exec.plpgsql
+    .cursors: its rows already read; SQL reads it forward)."""
+    if isinstance(c, Cursor):
+        return c.fetch(direction, count, keep)
+    if c.failed:
+        raise SqlError("55000", f'portal "{c.name}" cannot be run')
+    if direction == enums.FetchDirection.FETCH_BACKWARD:
+        direction, count = enums.FetchDirection.FETCH_FORWARD, -count
+    if direction != enums.FetchDirection.FETCH_FORWARD or count < 0:
+        raise SqlError("0A000", "only forward FETCH/MOVE is supported on a PL/pgSQL cursor")
+    rows = []
+    for row in c.result.rows:
+        rows.append(row)
+        if len(rows) >= count:
+            break
+    return (rows if keep else []), len(rows)
+
+
+def settle(c) -> None:
+    """ROLLBACK TO or the end of the transaction keeps the cursor: its query read now."""
+    if isinstance(c, Cursor):
+        c.materialise()
 
 
 def backward_capable(query) -> bool:

@@ -15,7 +15,8 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError
 from pgsvc.sql.api import EngineContext
 from pgsvc.sql.catalog.system.session_views import count_plan
-from pgsvc.sql.commands.cursors import FETCH_ALL, OPT_HOLD, OPT_NO_SCROLL, OPT_SCROLL, Cursor, backward_capable
+from pgsvc.sql.commands.cursors import (FETCH_ALL, OPT_HOLD, OPT_NO_SCROLL, OPT_SCROLL, Cursor, backward_capable,
+                                        fetch_from, settle)
 from pgsvc.sql.statement import Result, Statement, utility_statement
 from pgsvc.sql.translate.typenames import type_from_typename
 from pgsvc.sql.types import sqlite_adapter
@@ -121,11 +122,11 @@ def fetch_stmt(engine: EngineContext, tr, text, node: ast.FetchStmt) -> Statemen
             return Result(columns, rows, "FETCH", len(rows))
         if c is None:
             raise SqlError("34000", f'cursor "{node.portalname}" does not exist')
-        rows, n = c.fetch(node.direction, node.howMany, keep=not node.ismove)
+        rows, n = fetch_from(c, node.direction, node.howMany, keep=not node.ismove)
         if node.ismove:
             return Result(None, [], "MOVE", n)
         out = Result(c.stmt.columns, rows, "FETCH", n)
-        if c.binary:
+        if getattr(c, "binary", False):
             out.formats = (1,)  # a simple query's FETCH from a BINARY cursor (postgres.c)
         return out
     out = utility_statement(text, word, run, columns, cacheable=False)
@@ -149,12 +150,12 @@ def close_stmt(engine: EngineContext, tr, text, node: ast.ClosePortalStmt) -> St
     def run(e, s, p):
         if node.portalname is None:
             for c in e.cursors.values():
-                c.close()
+                c.result.close()
             e.cursors.clear()
         else:
             c = e.cursors.pop(node.portalname, None)
             if c is not None:
-                c.close()
+                c.result.close()
             elif not e.protocol_portals.close(node.portalname):
                 raise SqlError("34000", f'cursor "{node.portalname}" does not exist')
         return Result(None, [], "CLOSE CURSOR" if node.portalname else "CLOSE CURSOR ALL")
@@ -166,19 +167,19 @@ def before_rollback_to(engine: EngineContext, index: int) -> None:
     PostgreSQL; those declared before it keep their place, their remaining rows read now
     (SQLite aborts every statement still reading when a savepoint is rolled back)."""
     for name, c in list(engine.cursors.items()):
-        if c.depth > index:
-            c.close()
+        if getattr(c, "depth", 0) > index:
+            c.result.close()
             del engine.cursors[name]
         else:
-            c.materialise()
+            settle(c)
 
 
 def end_of_transaction(engine: EngineContext, committed: bool) -> None:
     """Close the transaction's cursors; WITH HOLD cursors survive a commit, materialised."""
     for name, c in list(engine.cursors.items()):
         if c.hold and committed and not c.failed:
-            c.materialise()
+            settle(c)
             c.depth = 0
             continue
-        c.close()
+        c.result.close()
         del engine.cursors[name]

@@ -17,7 +17,7 @@ import datetime as _dt
 from pglast import enums
 
 from pgsvc.sql.catalog.system.session_views import count_plan
-from pgsvc.sql.commands.cursors import FETCH_ALL
+from pgsvc.sql.commands.cursors import FETCH_ALL, Cursor, fetch_from
 
 
 class NoProtocolPortals:
@@ -77,12 +77,12 @@ class PortalAccess:
         (rows, completed); not completed means PortalSuspended."""
         c = self.cursors[name]
         count = max_rows if max_rows > 0 else FETCH_ALL
-        rows, _ = c.fetch(enums.FetchDirection.FETCH_FORWARD, count)
-        return rows, c.at_end
+        rows, n = fetch_from(c, enums.FetchDirection.FETCH_FORWARD, count)
+        return rows, c.at_end if isinstance(c, Cursor) else n < count
 
     def cursor_close(self, name: str) -> bool:
         c = self.cursors.pop(name, None)
         if c is None:
             return False
-        c.close()
+        c.result.close()
         return True

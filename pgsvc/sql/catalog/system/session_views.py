@@ -52,7 +52,8 @@ def _micros(value) -> int | None:
 
 
 def cursor_rows(engine) -> list[tuple]:
-    return [(c.name, c.source_text, int(c.hold), int(c.binary), int(c.scroll), _micros(c.created))
+    return [(c.name, getattr(c, "source_text", None), int(c.hold), int(getattr(c, "binary", False)),
+             int(c.scroll), _micros(getattr(c, "created", None)))  # (PL/pgSQL's portals: no text, time)
             for c in engine.cursors.values()]
 
 
