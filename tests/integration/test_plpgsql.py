@@ -684,6 +684,27 @@ CASES = {
         select * from rq(6);
         select count(*) from rq_src;
     """,
+    "polymorphic_out": r"""
+        create function twice(x anycompatible, out one anycompatible, out two anycompatiblearray)
+          language plpgsql as $$ begin one := x; two := array[x, x]; end $$;
+        select * from twice(8);
+        select two, pg_typeof(two), pg_typeof(one) from twice('q'::varchar);
+        select twice(1.25);
+        create function grow(a anyelement, b anyarray, out c anyarray, out d anyelement) language plpgsql as $$
+        begin c := b || a; d := a; end $$;
+        select c, pg_typeof(c), d, pg_typeof(d) from grow(3, array[1, 2]);
+        select (grow('z'::text, array['y'])).c;
+        select array['s'::text] || 't'::text, 'r'::text || array['s'::varchar];
+        select array[1] || 'x'::text;
+        create function spread(a anyelement, n int) returns table (k int, val anyelement, vals anyarray)
+          language plpgsql as $$
+        begin
+          vals := array[]::text[];
+          for i in 1..n loop k := i; val := a; vals := vals || a; return next; end loop;
+        end $$;
+        select *, pg_typeof(vals) from spread(true, 3);
+        select spread(7::smallint, 2);
+    """,
 }
 
 

@@ -218,6 +218,13 @@ CASES = {
         select * from id2(5);
         select * from id2('a'::text);
         select id2(1.5);
+        create function pair(x anyelement, out v anyelement, out vs anyarray) language sql as $$ select x, array[x, x] $$;
+        select * from pair(4);
+        select vs, pg_typeof(vs), pg_typeof(v) from pair('w'::text);
+        select pair(2.5), (pair(9)).vs;
+        create function cpair(x anycompatible, y anycompatible) returns table (lo anycompatible, both anycompatiblearray)
+          language sql as $$ select least(x, y), array[x, y] $$;
+        select lo, pg_typeof(lo), both, pg_typeof(both) from cpair(3, 4.5);
         create function none_set() returns setof int language sql as $$ select a from tt where false $$;
         select count(*) from none_set();
         create function dflt(x int default 7) returns int language sql return x;

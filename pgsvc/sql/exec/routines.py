@@ -31,6 +31,7 @@ from pgsvc.sql.catalog.routines import Routine, RoutineCall, language_handler
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.functions.context import UdfError, raise_sql
 from pgsvc.sql.functions.rowsets import rowpack
+from pgsvc.sql.translate.routine_match import output_columns_for
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.textio import text_encoder
 
@@ -152,7 +153,7 @@ class RoutineCalls:
         if routine is None:
             raise SqlError("XX000", f"cache lookup failed for function {oid}")
         columns = list(zip((n for n, _ in routine.output_columns()), col_oids)) if col_oids else \
-            routine.output_columns()
+            output_columns_for(routine, arg_oids)
         if col_oids and not routine.output_columns():
             columns = [(f"column{i + 1}", t) for i, t in enumerate(col_oids)]
         out = self.call_routine(routine, arg_oids, ret_oid, list(args), columns if mode in "rxyp" else (),

@@ -95,10 +95,18 @@ class OperatorMixin:
         lo = left.oid if not left.is_null else O.UNKNOWN
         ro = right.oid if not right.is_null else O.UNKNOWN
         if name == "||" and lo != O.UNKNOWN and ro != O.UNKNOWN and (lo in R.STRINGS) != (ro in R.STRINGS):
-            # anynonarray || text: the non-text side goes through its output function
-            left = self.coerce(left, O.TEXT, context="e") if lo not in R.STRINGS else left
-            right = self.coerce(right, O.TEXT, context="e") if ro not in R.STRINGS else right
-            lo, ro = left.oid, right.oid
+            array = lo if R.category(lo) == "A" else ro if R.category(ro) == "A" else 0
+            if not array:
+                # anynonarray || text: the non-text side goes through its output function
+                left = self.coerce(left, O.TEXT, context="e") if lo not in R.STRINGS else left
+                right = self.coerce(right, O.TEXT, context="e") if ro not in R.STRINGS else right
+                lo, ro = left.oid, right.oid
+            elif (find_oid(array).elem_oid in R.STRINGS) != ((ro if array == lo else lo) in R.STRINGS):
+                # an array and an element: anycompatiblearray || anycompatible, no common type
+                raise SqlError("42883", f"operator does not exist: {format_type(lo, None)} || "
+                               f"{format_type(ro, None)}", position=pos,
+                               hint="No operator matches the given name and argument types. "
+                                    "You might need to add explicit type casts.")
         sig = R.resolve_operator(name, lo, ro, pos)
         if sig.left_oid in O.ANY_OIDS or sig.right_oid in O.ANY_OIDS:
             ls, rs, ret = self.polymorphic_operands(sig, left, right)

@@ -127,6 +127,17 @@ def actual_type(decl: int, poly: tuple[int, int]) -> int:
     return base
 
 
+def output_columns_for(r, arg_oids) -> list[tuple[str, int]]:
+    """(name, type) of a routine's OUT / TABLE arguments for a call with these argument
+    types: polymorphic ones resolved from the inputs, as PostgreSQL's
+    resolve_polymorphic_tupdesc does."""
+    cols = r.output_columns()
+    if not any(t in POLYMORPHIC for _, t in cols):
+        return cols
+    poly = resolve_polymorphic(list(r.argtypes), list(arg_oids)) or (0, 0)
+    return [(n, actual_type(t, poly)) for n, t in cols]
+
+
 def viable(b: Binding, args: list[int]) -> bool:
     if not all(_coercible(a, d) for a, d in zip(args, b.declared)):
         return False

@@ -256,7 +256,7 @@ class RoutineMixin:
             return None
         b, inputs, arg_oids, ret, _ = found
         r = b.routine
-        cols = r.output_columns()
+        cols = M.output_columns_for(r, arg_oids)
         field = node.indirection[0].sval
         if r.retset or not cols or len(node.indirection) != 1:
             raise SqlError("0A000", "this subscript or field selection is not supported", position=location(node))
@@ -396,7 +396,7 @@ class RoutineMixin:
             raise SqlError("42809", f"{M.signature_text(r)} is a procedure", position=pos,
                            hint="To call a procedure, use CALL.")
         alias = node.alias or ast.Alias(aliasname=r.name)
-        cols = self.result_columns(r, ret, node, alias, pos)
+        cols = self.result_columns(r, ret, node, alias, pos, arg_oids)
         spec = call_spec(r, "x", arg_oids, ret)
         if node.coldeflist:  # the columns' types: what the body's rows are coerced to
             spec += ":" + ",".join(str(c[1]) for c in cols)
@@ -406,9 +406,10 @@ class RoutineMixin:
         named = ast.Alias(aliasname=alias.aliasname, colnames=None if node.coldeflist else alias.colnames)
         return self.add_packed(named, cols, rows, location(node), ordinality=node.ordinality)
 
-    def result_columns(self, r: CR.Routine, ret: int, node: ast.RangeFunction, alias: ast.Alias, pos) -> list:
+    def result_columns(self, r: CR.Routine, ret: int, node: ast.RangeFunction, alias: ast.Alias, pos,
+                       arg_oids) -> list:
         """(name, type, typmod) of the rows a routine gives in FROM."""
-        outs = r.output_columns()
+        outs = M.output_columns_for(r, arg_oids)
         if node.coldeflist:
             if r.rettype != O.RECORD or outs:
                 raise SqlError("42601", "a column definition list is only allowed for functions returning "
