@@ -82,6 +82,11 @@ CASES = {
         create function va(variadic a int[]) returns int language sql as 'select array_length(a, 1)';
         select va(1, 2, 3), va(variadic array[1,2]), va(1);
         select va();
+        create function va(a int) returns int language sql as 'select -a';
+        create function va(a int, b int) returns int language plpgsql as $$ begin return a * b; end $$;
+        select va(4), va(4, 5), va(4, 5, 6), va(variadic array[4]);
+        create function va(a bigint) returns int language sql as 'select 0';
+        select va(4::bigint), va(4);
         create function named(a int, b text default 'B', c int default 3) returns text language sql as $$ select a || b || c $$;
         select named(1), named(1, 'x'), named(a => 1, c => 9), named(c => 7, a => 2, b => 'q'), named(1, c => 0);
         select named(b => 'x');

@@ -70,6 +70,15 @@ def bind(r: Routine, names: list[str | None], variadic_kw: bool, procedure_call:
     return Binding(r, list(range(nargs)), types[:nargs], list(range(nargs, n_in)), False)
 
 
+def prefer_unexpanded(bindings: list[Binding]) -> list[Binding]:
+    """A VARIADIC candidate whose expansion gives the argument types of a plain candidate
+    is dropped for it (FuncnameGetCandidates prefers the one with no variadic arguments)."""
+    plain = {tuple(b.declared) for b in bindings if not b.expanded and not b.defaults}
+    if not plain:
+        return bindings
+    return [b for b in bindings if not (b.expanded and tuple(b.declared) in plain)]
+
+
 def _coercible(arg: int, decl: int) -> bool:
     if decl == O.ANYENUM:
         return arg == O.UNKNOWN or R.category(arg) == "E"

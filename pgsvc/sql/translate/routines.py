@@ -123,7 +123,8 @@ class RoutineMixin:
         arg_names, args, nodes = self.call_arguments(node)
         oids = [a.oid for a in args]
         shown = f"{schema}.{name}" if schema else name
-        bindings = [b for b in (M.bind(r, arg_names, node.func_variadic, procedure) for r in cands) if b]
+        bindings = M.prefer_unexpanded([b for b in (M.bind(r, arg_names, node.func_variadic, procedure)
+                                                    for r in cands) if b])
         if procedure:
             bindings = [b for b in bindings if b.routine.kind == "p"] or bindings
         best = M.choose(bindings, oids)
