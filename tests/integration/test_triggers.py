@@ -18,6 +18,10 @@ Nothing here states an expected value: PostgreSQL's output is the expectation.
               STDIN (text and csv), UPDATE ... FROM, DELETE ... USING, TRUNCATE (statement
               triggers), foreign-key ON DELETE CASCADE / SET NULL / ON UPDATE CASCADE with
               the child's row triggers and pg_trigger_depth()
+  cascades    foreign-key actions as PostgreSQL's RI triggers run them: the child's (and
+              grandchild's) statement triggers fire once per statement that acts on it, even
+              when no child row matches, BEFORE ones one trigger level deeper, AFTER ones after
+              the parent's; their transition tables; UPDATE OF on statement triggers
   errors      a trigger's error aborts the statement and leaves nothing behind (in and out of
               transaction blocks, savepoints), wrong return values, a missing RETURN,
               recursion, a BEFORE trigger changing a row its statement is about to change
@@ -29,8 +33,9 @@ Nothing here states an expected value: PostgreSQL's output is the expectation.
               information_schema.triggers, dropping columns triggers depend on
 
 Not compared: constraint triggers (pgsvc refuses CREATE CONSTRAINT TRIGGER by name, 0A000:
-test_constraint_triggers_refused_by_name); the statement triggers PostgreSQL fires on a
-child table for a foreign key's cascading query (pgsvc does not fire them).
+test_constraint_triggers_refused_by_name); the moment a child's BEFORE ROW trigger runs for a
+foreign-key action when one statement acts on several parent rows (pgsvc runs it as SQLite
+changes the child row, PostgreSQL after the parent rows' earlier AFTER ROW triggers).
 """
 
 from __future__ import annotations
@@ -312,6 +317,71 @@ CASES = {
         select * from child order by id;
         select * from nchild order by id;
         select pg_trigger_depth();
+    """,
+    "cascades": r"""
+        create function note() returns trigger language plpgsql as $$
+        begin raise notice '% % % % on % depth %', tg_name, tg_when, tg_level, tg_op, tg_table_name, pg_trigger_depth();
+        if tg_level = 'ROW' and tg_when = 'BEFORE' then return coalesce(new, old); end if; return null; end $$;
+        create table p (id int primary key);
+        create table c (id int primary key, pid int references p on delete cascade on update cascade);
+        create table g (id int primary key, cid int references c on delete cascade);
+        create trigger p_bs before delete or update on p for each statement execute function note();
+        create trigger p_ar after delete or update on p for each row execute function note();
+        create trigger p_as after delete or update on p for each statement execute function note();
+        create trigger c_bs before delete or update on c for each statement execute function note();
+        create trigger c_br before delete or update on c for each row execute function note();
+        create trigger c_ar after delete or update on c for each row execute function note();
+        create trigger c_as after delete or update on c for each statement execute function note();
+        create trigger g_bs before delete on g for each statement execute function note();
+        create trigger g_as after delete on g for each statement execute function note();
+        insert into p values (1), (2), (3);
+        insert into c values (10, 1), (11, 1), (20, 2);
+        insert into g values (100, 10);
+        delete from p where id = 3;
+        update p set id = 4 where id = 2;
+        delete from p where id = 1;
+        delete from p where id = 4;
+        delete from p where id = 99;
+        select * from c; select * from g;
+        create function trigger_func() returns trigger language plpgsql as $$
+        begin raise notice 'trigger_func(%) called: action = %, when = %, level = %', TG_ARGV[0], TG_OP, TG_WHEN, TG_LEVEL; return null; end $$;
+        create function dump_insert() returns trigger language plpgsql as $$
+        begin raise notice 'trigger = %, new table = %', TG_NAME, (select string_agg(a || ':' || b, ', ' order by a) from new_table); return null; end $$;
+        create function dump_update() returns trigger language plpgsql as $$
+        begin raise notice 'trigger = %, old table = %, new table = %', TG_NAME, (select string_agg(a || ':' || b, ', ' order by a, b) from old_table), (select string_agg(a || ':' || b, ', ' order by a, b) from new_table); return null; end $$;
+        create function dump_delete() returns trigger language plpgsql as $$
+        begin raise notice 'trigger = %, old table = %', TG_NAME, (select string_agg(a || ':' || b, ', ' order by a, b) from old_table); return null; end $$;
+        create table refd_table (a int primary key, b text);
+        create table trig_table (a int, b text,
+          foreign key (a) references refd_table on update cascade on delete cascade
+        );
+        create trigger trig_table_before_trig
+          before insert or update or delete on trig_table
+          for each statement execute procedure trigger_func('trig_table');
+        create trigger trig_table_insert_trig
+          after insert on trig_table referencing new table as new_table
+          for each statement execute procedure dump_insert();
+        create trigger trig_table_update_trig
+          after update on trig_table referencing old table as old_table new table as new_table
+          for each statement execute procedure dump_update();
+        create trigger trig_table_delete_trig
+          after delete on trig_table referencing old table as old_table
+          for each statement execute procedure dump_delete();
+        insert into refd_table values (1, 'one'), (2, 'two'), (3, 'three');
+        insert into trig_table values (1, 'one a'), (1, 'one b'), (2, 'two a'), (2, 'two b'), (3, 'three a'), (3, 'three b');
+        update refd_table set a = 11 where b = 'one';
+        select * from trig_table order by a, b;
+        delete from refd_table where length(b) = 3;
+        select * from trig_table order by a, b;
+        -- UPDATE OF on statement triggers: only when the statement assigns the column
+        create table uo (a int, b int);
+        create trigger uo_a before update of a on uo for each statement execute function note();
+        create trigger uo_b after update of b on uo for each statement execute function note();
+        insert into uo values (1, 1);
+        update uo set a = 2;
+        update uo set b = 2;
+        update uo set a = 3, b = 3;
+        insert into uo values (1, 1) on conflict do nothing;
     """,
     "errors": r"""
         create table t (id int primary key, v text);

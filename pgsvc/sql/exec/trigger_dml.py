@@ -42,7 +42,7 @@ class TriggerDml:
         self.tg_levels.append(lv)
         try:
             for e in events:
-                self.fire_statement_triggers(rel, e, "BEFORE")
+                self.fire_statement_triggers(rel, e, "BEFORE", lv)
             if spec.get("view"):
                 rows, count = self.view_rows(rel, spec, values, event)
             elif any(self.enabled(rel, "BEFORE", e, True) for e in events):
@@ -50,9 +50,16 @@ class TriggerDml:
             else:
                 rows, count = self.write_sql(spec["plain"], self.args_for(spec["plain"], values), spec["ncol"],
                                              rel.oid)
+            if not spec.get("view"):
+                for e in events:  # the foreign-key actions' queries (PostgreSQL's RI triggers)
+                    for hit in self.statement_fk_actions(rel, e, lv, count):
+                        self.cascade_statement_start(lv, *hit)
             self.fire_after_rows(lv)
             for e in reversed(events):
                 self.fire_statement_triggers(rel, e, "AFTER", lv)
+            if lv.cascaded or len(lv.stmt_fired) > 1:
+                self.fire_after_rows(lv, own=False)
+                self.fire_cascade_ends(lv)
         finally:
             self.tg_levels.pop()
             if not self.tg_levels:

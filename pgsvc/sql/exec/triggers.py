@@ -22,9 +22,13 @@ PL/pgSQL exception block's savepoint) takes back what it did.
 Foreign-key actions are SQLite's: a BEFORE ROW trigger of a row they change runs from the
 SQLite BEFORE trigger (pgsvce_tg_before: NULL skips the row; a changed NEW is written
 right after SQLite's own update). PostgreSQL runs such triggers when its RI trigger fires
-at the end of the statement and also fires the child's statement triggers for each
-cascading query; here they run at the moment the parent row changes, and no statement
-triggers fire for a cascade.
+at the end of the statement; here they run at the moment the parent row changes. The
+child's statement triggers fire as PostgreSQL's RI queries fire them: BEFORE STATEMENT
+once per level at the first action on it (one trigger level deeper; every deleted parent
+row, every updated one whose key changed, runs a query even when no child row matches),
+AFTER STATEMENT once, after the statement's own AFTER STATEMENT triggers and the
+children's AFTER ROW ones (Level.stmt_fired, fk_actions). A grandchild's need the child's
+changes captured (the child has row triggers or transition tables).
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from pgsvc.sql.functions.context import raise_sql
 from pgsvc.sql.functions.rowsets import rowpack
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import Translator
-from pgsvc.sql.translate.trigger_dml import rowid_name
+from pgsvc.sql.translate.trigger_dml import captures, rowid_name
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.typmod import apply_typmod
 
@@ -59,7 +63,7 @@ _PARAM_RE = re.compile(r"\?(\d+)")
 class Level:
     """One statement's query level: the row changes captured while it runs."""
 
-    __slots__ = ("relid", "event", "cols", "rows", "cascaded", "writing")
+    __slots__ = ("relid", "event", "cols", "rows", "cascaded", "writing", "stmt_fired")
 
     def __init__(self, relid: int, event: str, cols) -> None:
         self.relid = relid
@@ -68,6 +72,8 @@ class Level:
         self.rows: list[tuple] = []  # (relid, op 'I'/'U'/'D', old, new) stored forms, in change order
         self.cascaded: list[tuple] = []  # the same for the other relations' rows (foreign-key actions)
         self.writing = None  # (relid, rowid): the row the row-by-row path writes (its BEFORE ran)
+        # (relid, event) whose statement triggers fire for foreign-key actions' queries, in order
+        self.stmt_fired: list[tuple[int, str]] = [(relid, event)]
 
     def modified(self, relid: int, op: str, old, new) -> set:
         """The columns an UPDATE assigned (what UPDATE OF tests): the statement's for its
@@ -158,6 +164,7 @@ class TriggerRuntime:
             return 1
         old = vals[:n]
         new = vals[n:] if op == "U" else None
+        self.cascade_statement_start(lv, relid, EVENTS[op])
         self.tg_depth += 1  # PostgreSQL runs it from the foreign key's RI trigger: one level deeper
         try:
             out = self.before_row(rel, EVENTS[op], old, new, lv.modified(relid, op, old, new))
@@ -226,25 +233,104 @@ class TriggerRuntime:
         return [t for t in rel.triggers if t.row == row and t.timing == timing and t.fires_on(event)
                 and t.enabled_now(replica)]
 
-    def fire_statement_triggers(self, rel, event: str, timing: str, lv: Level | None = None) -> None:
-        """BEFORE / AFTER STATEMENT triggers of rel for event (TRUNCATE too)."""
+    def fire_statement_triggers(self, rel, event: str, timing: str, lv: Level | None = None, cols=None) -> None:
+        """BEFORE / AFTER STATEMENT triggers of rel for event (TRUNCATE too); UPDATE OF
+        triggers only when the statement assigns one of their columns (cols; the level's
+        own when rel is its target)."""
+        if cols is None and lv is not None and lv.relid == rel.oid:
+            cols = lv.cols
         for t in self.enabled(rel, timing, event, False):
+            if t.attr and event == "UPDATE" and cols is not None and not any(c in cols for c in t.attr):
+                continue
             if t.qual and not self.when_true(t, rel, None, None):
                 continue
             self.call_trigger(t, rel, event, None, None, lv)
 
-    def fire_after_rows(self, lv: Level) -> None:
-        """AFTER ROW triggers of the level's changes: the statement's own, then those of
+    # --- foreign-key actions' statements ---------------------------------------------------
+
+    def cascade_statement_start(self, lv: Level, relid: int, event: str) -> None:
+        """A foreign-key action's query on relid (PostgreSQL's RI trigger runs one for each
+        parent row it acts on): relid's BEFORE STATEMENT triggers for event fire at the first
+        one of the level, one trigger level deeper; its AFTER STATEMENT ones at the end."""
+        if (relid, event) in lv.stmt_fired:
+            return
+        lv.stmt_fired.append((relid, event))
+        rel = self.catalog.by_oid.get(relid)
+        if rel is None or not any(not t.row and t.fires_on(event) for t in rel.triggers):
+            return
+        self.tg_depth += 1
+        try:
+            self.fire_statement_triggers(rel, event, "BEFORE", lv, self.fk_columns(rel))
+        finally:
+            self.tg_depth -= 1
+
+    def fk_columns(self, rel) -> set:
+        """The columns foreign-key actions assign in rel (what its UPDATE OF triggers test)."""
+        return {k for c in rel.constraints if c.contype == "f" for k in c.keys}
+
+    def fk_actions(self, parent_oid: int, event: str, rows) -> list[tuple[int, str]]:
+        """(child OID, event) of the foreign-key actions a statement's changes of parent_oid
+        run queries for: every deleted row (ON DELETE CASCADE / SET NULL / SET DEFAULT), every
+        updated row whose referenced key changed (ON UPDATE ...). rows: the changes as
+        (old, new) pairs, or None when they were not captured (then: any row changed)."""
+        out = []
+        for child in self.catalog.by_oid.values():
+            for con in sorted(child.constraints, key=lambda c: c.oid):
+                if con.contype != "f" or con.frelid != parent_oid:
+                    continue
+                action = con.on_delete if event == "DELETE" else con.on_update
+                if action not in ("c", "n", "d"):
+                    continue
+                if event == "UPDATE" and rows is not None and not any(
+                        old is not None and new is not None and any(old[k - 1] != new[k - 1] for k in con.fkeys)
+                        for old, new in rows):
+                    continue
+                hit = (child.oid, "DELETE" if event == "DELETE" and action == "c" else "UPDATE")
+                if hit not in out:
+                    out.append(hit)
+        return out
+
+    def statement_fk_actions(self, rel, event: str, lv: Level, count: int) -> list[tuple[int, str]]:
+        """fk_actions of the statement's own changes of rel."""
+        if not count or event == "INSERT":
+            return []
+        op = event[0]
+        own = [(old, new) for relid, o, old, new in lv.rows if relid == rel.oid and o == op]
+        if own or captures(rel, event):
+            return self.fk_actions(rel.oid, event, own)
+        if event == "UPDATE":  # not captured: the statement assigned a referenced column
+            return [hit for hit in self.fk_actions(rel.oid, event, None)
+                    if any(k in lv.cols for con in self.catalog.by_oid[hit[0]].constraints
+                           if con.contype == "f" and con.frelid == rel.oid for k in con.fkeys)]
+        return self.fk_actions(rel.oid, event, None)
+
+    def fire_cascade_ends(self, lv: Level) -> None:
+        """AFTER STATEMENT triggers of the relations foreign-key actions queried, in the order
+        their queries first ran (the statement's own relation excepted)."""
+        for relid, event in lv.stmt_fired[1:]:
+            rel = self.catalog.by_oid.get(relid)
+            if rel is not None and any(not t.row and t.fires_on(event) for t in rel.triggers):
+                self.fire_statement_triggers(rel, event, "AFTER", lv, self.fk_columns(rel))
+
+    def fire_after_rows(self, lv: Level, own: bool = True) -> None:
+        """AFTER ROW triggers of the level's changes: the statement's own (own), or those of
         foreign-key actions, table by table outward (PostgreSQL's RI triggers queue their
-        queries' events after the statement's: RI_ConstraintTrigger_* fire first by name,
-        without firing the events their queries made)."""
-        if lv.cascaded:
+        queries' events after the statement's, its AFTER STATEMENT event included; the
+        queries of a table's actions run, and its children's BEFORE STATEMENT triggers fire,
+        before that table's own events)."""
+        rows = lv.rows
+        if not own:
             depth = self.cascade_depths(lv.relid)
-            lv.rows += sorted(lv.cascaded, key=lambda r: depth.get(r[0], (99, 0)))
-            lv.cascaded = []
+            rows = sorted(lv.cascaded, key=lambda r: depth.get(r[0], (99, 0)))
+            by_rel: dict[int, list] = {}
+            for relid, op, old, new in rows:
+                by_rel.setdefault((relid, op), []).append((old, new))
+            for (relid, op), changes in by_rel.items():
+                for hit in self.fk_actions(relid, EVENTS[op], changes):
+                    self.cascade_statement_start(lv, *hit)
         i = 0
-        while i < len(lv.rows):
-            relid, op, old, new = lv.rows[i]
+        while i < len(rows):
+            relid, op, old, new = rows[i]
             i += 1
             rel = self.catalog.by_oid.get(relid)
             if rel is None:

@@ -130,7 +130,7 @@ class TriggerDmlMixin:
             for oid, ev in cascade_targets(self.catalog, rel, e):
                 child = self.catalog.by_oid.get(oid)
                 if child is not None and captures(child, ev) or \
-                        child is not None and any(t.row and t.timing == "BEFORE" and t.fires_on(ev)
+                        child is not None and any((not t.row or t.timing == "BEFORE") and t.fires_on(ev)
                                                   for t in child.triggers):
                     if oid not in cap:
                         cap.append(oid)
