@@ -368,6 +368,16 @@ CASES = {
         select 'f'::regproc, 'p(int, text)'::regprocedure, 'g(int,text)'::regprocedure, 'f1'::regproc::oid = 'f1(integer,integer)'::regprocedure::oid;
         select obj_description('f1'::regproc, 'pg_proc');
         select routine_name, routine_type, data_type from information_schema.routines where routine_schema = 'public' order by 1;
+        create function since(d date, t timestamptz) returns boolean language sql
+          return d > '2003-04-05' and t < '2003-04-05 06:07:08+02';
+        set datestyle = 'Postgres, MDY';
+        select pg_get_functiondef('since'::regproc);
+        set datestyle = 'SQL, DMY';
+        set timezone = 'Asia/Tokyo';
+        select pg_get_function_sqlbody('since'::regproc);
+        reset datestyle;
+        reset timezone;
+        select pg_get_function_sqlbody('since'::regproc);
     """,
 }
 

@@ -47,8 +47,10 @@ def _is_array(typ: int) -> bool:
     return t is not None and t.category == "A"
 
 
-def literal_text(typ: int, text: str) -> str:
-    """The output text of a constant of type `typ` given as `text` (its input)."""
+def literal_text(typ: int, text: str, ctx=None) -> str:
+    """The output text of a constant of type `typ` given as `text` (its input), printed
+    under the session's settings (ctx: DateStyle, ...) as PostgreSQL prints a stored
+    constant with the output function of the moment."""
     if typ in (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME, O.UNKNOWN, O.CHAR):
         return text
     if typ == O.BOOL:
@@ -58,7 +60,7 @@ def literal_text(typ: int, text: str) -> str:
         if low in ("f", "false", "n", "no", "off", "0"):
             return "f"
     try:
-        return text_encoder(typ)(text_decoder(typ)(text))
+        return text_encoder(typ, ctx)(text_decoder(typ, ctx)(text))
     except Exception:  # noqa: BLE001 - keep what was written (the input was accepted at DDL time)
         return text
 
@@ -80,6 +82,10 @@ class ExprAnalyzer:
         self.levels: list[list] = []  # innermost last: lists of RangeEntry visible
         self.refnames: list[set] = [set()]  # printed range names of the query and its ancestors
         self.ctes: list[dict] = []  # WITH queries visible: name -> columns
+
+    def format_context(self):
+        fctx = getattr(self.engine, "fctx", None)
+        return fctx.format_context() if fctx is not None else None
 
     # -- scope --
 
@@ -122,7 +128,7 @@ class ExprAnalyzer:
             text = node.text
             if text is not None:
                 text = self.regclass_name(text) if target == O.REGCLASS and self.regclass_name else \
-                    literal_text(target, text)
+                    literal_text(target, text, self.format_context())
             return Const(target, typmod if not implicit else -1, text=text)
         if node.typ == target:
             if typmod >= 0 and typmod != node.typmod and not implicit:

@@ -258,13 +258,16 @@ def viewdef(engine, key, pretty):
         rel = engine.catalog.by_oid.get(int(key))
     if rel is None or rel.kind != "v" or not rel.viewdef:
         return None
+    settings = engine.session.settings
+    styles = tuple(str(settings.get(n)) for n in ("DateStyle", "IntervalStyle", "TimeZone", "extra_float_digits"))
     return _viewdef_cached(engine, rel.oid, engine.catalog.version, tuple(engine.search_path()), bool(pretty),
-                           rel.viewdef)
+                           rel.viewdef, styles)
 
 
 @lru_cache(maxsize=256)
-def _viewdef_cached(engine, oid, version, search_path, pretty, text):
-    """(keyed by what the text depends on: the catalog, the search path for qualification)"""
+def _viewdef_cached(engine, oid, version, search_path, pretty, text, styles):
+    """(keyed by what the text depends on: the catalog, the search path for qualification,
+    the settings constants are printed under)"""
     rel = engine.catalog.by_oid[oid]
 
     def make():
