@@ -96,6 +96,9 @@ _DEFS = [
     Setting("superuser_reserved_connections", 3, "int", POSTMASTER, minimum=0, maximum=1000),
     # the shared lock table of advisory locks holds this many per backend slot (pgsvc.supervisor.lock_table)
     Setting("max_locks_per_transaction", 64, "int", POSTMASTER, minimum=10, maximum=2147483647),
+    # two-phase commit is off, as in a PostgreSQL left at its default: no other value can be
+    # set (SQLite cannot hold a prepared transaction; pgsvc.sql.commands.transactions)
+    Setting("max_prepared_transactions", 0, "int", POSTMASTER, minimum=0, maximum=0),
     # PostgreSQL 17's name and meaning (8 kB pages of LISTEN/NOTIFY queue); 32 MB here, not
     # 8 GB: the queue is one shared-memory ring (pgsvc.supervisor.notify_queue)
     Setting("max_notify_queue_pages", 4096, "int", POSTMASTER, minimum=64, maximum=1048576,

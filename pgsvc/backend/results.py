@@ -24,12 +24,14 @@ class ResultSending:
         for row in rows:
             send(data_row([None if v is None else enc(v) for enc, v in zip(encoders, row)]))
             sent += 1
+            if signals.cancel_reason:
+                # CHECK_FOR_INTERRUPTS after each row, as PostgreSQL's executor: a cancel or
+                # pg_terminate_backend (of this very backend too: the row that said so is
+                # the last) stops a result whose rows come from Python, not from SQLite's
+                # progress handler
+                raise self.engine.cancel_error()
             if sent == limit:
                 break
-            if not sent & 1023 and signals.cancel_reason:
-                # CHECK_FOR_INTERRUPTS between rows: encoding a huge result (rows that
-                # come from Python, not from SQLite's progress handler) is stopped too
-                raise self.engine.cancel_error()
         return sent
 
     def _encoders(self, columns, formats: tuple[int, ...]) -> list:

@@ -444,6 +444,7 @@ class Session(ExtendedQuery, ResultSending):
             return
         columns = result.columns
         if columns is None:
+            self._check_terminate()
             self.conn.send(self._command_complete(result.tag(0)))
             return
         formats = getattr(result, "formats", ())  # FETCH from a BINARY cursor: (1,)
@@ -451,7 +452,15 @@ class Session(ExtendedQuery, ResultSending):
         encoders = self._encoders(columns, formats)
         sent = self._send_rows(result.rows, encoders, 0)
         result.close()
+        self._check_terminate()
         self.conn.send(self._command_complete(result.tag(sent)))
+
+    def _check_terminate(self) -> None:
+        """pg_terminate_backend() of this backend, by the statement that just ran: the
+        FATAL ends the connection before the statement completes (nothing after it runs,
+        its transaction is rolled back), as PostgreSQL's next CHECK_FOR_INTERRUPTS does."""
+        if self.signals.terminate:
+            raise FatalError(ADMIN_SHUTDOWN, "terminating connection due to administrator command")
 
     def _log_duration(self, sql: str, started: float) -> None:
         limit = self.settings["log_min_duration_statement"]

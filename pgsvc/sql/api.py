@@ -226,6 +226,9 @@ class EngineContext(Protocol):
     def search_path(self) -> list[str]:
         """The schemas searched, in order (pg_temp first when it exists)."""
 
+    def in_transaction_block(self) -> bool:
+        """BEGIN's block or a multi-statement simple query's implicit one (IsTransactionBlock)."""
+
     def source_text(self, stmt: StatementProtocol) -> str:
         """The client's whole query string a statement came from (pg_cursors.statement)."""
 

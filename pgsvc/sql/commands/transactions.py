@@ -35,12 +35,16 @@ def translate_transaction(engine: EngineContext, tr, text, node: ast.Transaction
         s = utility_statement(text, "RELEASE", _release)
     elif k == T.TRANS_STMT_ROLLBACK_TO:
         s = utility_statement(text, "ROLLBACK", _rollback_to)
+    elif k == T.TRANS_STMT_PREPARE:
+        s = utility_statement(text, "PREPARE TRANSACTION", _prepare_transaction)
     else:
-        raise SqlError("0A000", "two-phase commit is not supported")
+        command = "COMMIT PREPARED" if k == T.TRANS_STMT_COMMIT_PREPARED else "ROLLBACK PREPARED"
+        s = utility_statement(text, command, _finish_prepared)
+    s.extra["gid"] = node.gid
     s.extra["name"] = node.savepoint_name
     s.extra["chain"] = node.chain
     s.extra["options"] = txn_options(node.options)
-    s.txn_exit = k in (T.TRANS_STMT_COMMIT, T.TRANS_STMT_ROLLBACK, T.TRANS_STMT_ROLLBACK_TO)
+    s.txn_exit = k in (T.TRANS_STMT_COMMIT, T.TRANS_STMT_ROLLBACK, T.TRANS_STMT_ROLLBACK_TO, T.TRANS_STMT_PREPARE)
     return s
 
 
@@ -176,6 +180,40 @@ def _rollback(engine, stmt, params) -> Result:
     engine.sqlite_rollback()
     _restore_settings(engine, txn.settings_snapshot)
     return _chain(engine, stmt, Result(None, [], "ROLLBACK"))
+
+
+# Two-phase commit: pgsvc runs as a PostgreSQL left at max_prepared_transactions = 0 (its
+# default): SQLite cannot keep a transaction prepared, out of every backend, across a
+# restart. PREPARE TRANSACTION ends the block (rolled back) with PostgreSQL's own error;
+# there is never a prepared transaction to COMMIT or ROLLBACK PREPARED; pg_prepared_xacts
+# is empty (catalog.system.session_views).
+
+_GIDSIZE = 200  # twophase.c: a gid is shorter than this, in bytes
+
+
+def _prepare_transaction(engine, stmt, params) -> Result:
+    txn = engine.txn
+    if not engine.in_transaction_block():
+        warn(engine, "25P01", "there is no transaction in progress")
+        return Result(None, [], "ROLLBACK")
+    failed = txn.failed
+    if txn.block:
+        txn.block = txn.failed = False
+        engine.sqlite_rollback()
+        _restore_settings(engine, txn.settings_snapshot)
+    if failed:  # a failed block ends as ROLLBACK would end it
+        return Result(None, [], "ROLLBACK")
+    gid = stmt.extra["gid"]
+    if len(gid.encode()) >= _GIDSIZE:
+        raise SqlError("22023", f'transaction identifier "{gid}" is too long')
+    raise SqlError("55000", "prepared transactions are disabled",
+                   hint="Set max_prepared_transactions to a nonzero value.")
+
+
+def _finish_prepared(engine, stmt, params) -> Result:
+    if engine.in_transaction_block():
+        raise SqlError("25001", f"{stmt.command} cannot run inside a transaction block")
+    raise SqlError("42704", f'prepared transaction with identifier "{stmt.extra["gid"]}" does not exist')
 
 
 def _need_block(engine, what):

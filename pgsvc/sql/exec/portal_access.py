@@ -44,6 +44,7 @@ class PortalAccess:
     protocol_portals: NoProtocolPortals
     script_text: str | None
     fctx: object
+    txn: object
     planner_settings: dict
 
     def count_plan(self, plans: list, stmt) -> None:
@@ -55,6 +56,12 @@ class PortalAccess:
         """An extended-protocol Execute starts: statement_timestamp() is its time (a simple
         query's is set by parse_script)."""
         self.fctx.statement_start = _dt.datetime.now(_dt.UTC)
+        self.script_text = None  # not a simple query's statement (source_text, in_transaction_block)
+
+    def in_transaction_block(self) -> bool:
+        """PostgreSQL's IsTransactionBlock(): BEGIN's block, or the implicit one of a
+        multi-statement simple query (not an extended-protocol batch)."""
+        return self.txn.block or self.txn.implicit and self.script_text is not None
 
     def source_text(self, stmt) -> str:
         """The client's query string a statement came from (pg_cursors.statement,

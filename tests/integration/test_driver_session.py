@@ -1,0 +1,209 @@
+"""Session behaviour that drivers' own test suites check, side by side with PostgreSQL 15
+(issue 18): pg_terminate_backend() of the backend itself ends the connection at once, an
+abandoned COPY TO STDOUT leaves the transaction as PostgreSQL leaves it, and two-phase
+commit answers as a PostgreSQL left at max_prepared_transactions = 0 (psql, psycopg's
+tpc_* API). Every expected answer comes from the pg15 fixture at run time.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration import pgwire
+from tests.integration.test_portals import SYNC, Wire, _summary, bind, describe, execute, parse, q, same_psql
+
+psycopg = pytest.importorskip("psycopg")
+
+
+@pytest.fixture(scope="module")
+def targets(shared_server, pg15):
+    ours = (("127.0.0.1", shared_server.port), shared_server.superuser,
+            f"host=127.0.0.1 port={shared_server.port} user={shared_server.superuser} dbname=postgres")
+    ref = (("127.0.0.1", pg15.port), "postgres", pg15.dsn())
+    for t in (ours, ref):
+        with psycopg.connect(t[2], autocommit=True) as c:
+            c.execute("DROP TABLE IF EXISTS session_t")
+            c.execute("CREATE TABLE session_t (a int)")
+    return ours, ref
+
+
+def _until_closed(target, *messages: bytes) -> list:
+    """Send messages; every reply until the server closes the connection (or, if it does
+    not, the ReadyForQuery that ends the exchange)."""
+    wire = Wire(target[:2])
+    wire.sock.sendall(b"".join(messages))
+    out = []
+    try:
+        while True:
+            try:
+                mtype, body = pgwire.read_message(wire.sock)
+            except (ConnectionError, OSError):
+                out.append("connection closed")
+                return out
+            if mtype == b"Z":
+                out.append(("ReadyForQuery", body.decode()))
+                return out
+            if mtype not in (b"S", b"N"):
+                out.append(_summary(mtype, body))
+    finally:
+        wire.sock.close()
+
+
+def _count(target) -> int:
+    with psycopg.connect(target[2]) as c:
+        return c.execute("SELECT count(*) FROM session_t").fetchone()[0]
+
+
+# --- 3. pg_terminate_backend(pg_backend_pid()) ---------------------------------------------------
+
+TERMINATE = "pg_terminate_backend(pg_backend_pid())"
+
+
+@pytest.mark.parametrize("messages", [
+    [q(f"SELECT {TERMINATE}")],
+    [q(f"SELECT 1; SELECT {TERMINATE}; SELECT 2")],
+    [q(f"SELECT {TERMINATE} FROM generate_series(1, 3)")],
+    [parse("", f"SELECT {TERMINATE}"), bind("", ""), describe("P", ""), execute("", 0), SYNC],
+    [q(f"DO $$ BEGIN PERFORM {TERMINATE}; END $$")],
+    [q(f"CREATE TEMP TABLE x AS SELECT {TERMINATE}")],
+], ids=["select", "multi", "rows", "extended", "do", "ctas"])
+def test_terminate_own_backend_at_once(targets, messages):
+    ours, ref = targets
+    assert _until_closed(ours, *messages) == _until_closed(ref, *messages)
+
+
+def test_terminate_own_backend_rolls_back(targets):
+    """The FATAL comes before the statement completes: the block's COMMIT never runs and
+    the implicit transaction of a multi-statement query is rolled back."""
+    for target in targets:
+        with psycopg.connect(target[2], autocommit=True) as c:
+            c.execute("TRUNCATE session_t")
+    cases = [q(f"BEGIN; INSERT INTO session_t VALUES (1); SELECT {TERMINATE}; COMMIT"),
+             q(f"INSERT INTO session_t VALUES (2); SELECT {TERMINATE}"),
+             q("INSERT INTO session_t VALUES (3)") + q(f"SELECT {TERMINATE}")]
+    ours, ref = targets
+    for messages in cases:
+        assert _until_closed(ours, messages) == _until_closed(ref, messages)
+        assert _count(ours) == _count(ref)
+
+
+def test_terminate_own_backend_psycopg(targets):
+    def run(dsn):
+        conn = psycopg.connect(dsn, autocommit=True)
+        try:
+            conn.execute(f"SELECT {TERMINATE}")
+            return "returned"
+        except psycopg.Error as e:
+            return type(e).__name__, e.sqlstate, conn.closed
+        finally:
+            conn.close()
+    ours, ref = targets
+    assert run(ours[2]) == run(ref[2])
+
+
+# --- an abandoned COPY TO STDOUT (psycopg cancels it and reads what is left) ---------------------
+
+@pytest.mark.parametrize("rows", [5, 300_000])
+def test_abandoned_copy_to_stdout(targets, rows):
+    def run(dsn):
+        with psycopg.connect(dsn) as conn:
+            cur = conn.cursor()
+            with pytest.raises(ZeroDivisionError):
+                with cur.copy(f"COPY (SELECT generate_series(1, {rows})) TO STDOUT") as copy:
+                    copy.read_row()
+                    raise ZeroDivisionError("the client gives up reading")
+            status = conn.info.transaction_status.name
+            try:
+                conn.execute("SELECT 1")
+                after = "ok"
+            except psycopg.Error as e:
+                after = e.sqlstate
+            return status, after
+    ours, ref = targets
+    assert run(ours[2]) == run(ref[2])
+
+
+# --- 4. two-phase commit: max_prepared_transactions = 0 ------------------------------------------
+
+TPC_SCRIPT = """
+PREPARE TRANSACTION 'x';
+BEGIN;
+SELECT 1/0;
+PREPARE TRANSACTION 'x';
+SELECT 1;
+BEGIN;
+PREPARE TRANSACTION '{long}';
+SELECT 2;
+BEGIN;
+INSERT INTO session_t VALUES (10);
+SAVEPOINT s;
+SET LOCAL work_mem = '1MB';
+PREPARE TRANSACTION 'y';
+SELECT 3;
+SELECT count(*) FROM session_t WHERE a = 10;
+SHOW work_mem;
+BEGIN;
+COMMIT PREPARED 'x';
+ROLLBACK;
+BEGIN;
+ROLLBACK PREPARED 'x';
+ROLLBACK;
+COMMIT PREPARED 'x';
+ROLLBACK PREPARED 'y';
+SHOW max_prepared_transactions;
+SET max_prepared_transactions = 1;
+SELECT name, setting, unit, category, short_desc, context, vartype, source, min_val, boot_val, reset_val
+  FROM pg_settings WHERE name = 'max_prepared_transactions';
+SELECT * FROM pg_prepared_xacts;
+""".format(long="g" * 200)
+
+
+def test_two_phase_commit_as_postgres_with_it_disabled(targets):
+    same_psql(targets, TPC_SCRIPT)
+
+
+def test_two_phase_commit_in_a_multi_statement_query(targets):
+    """A multi-statement simple query is a transaction block for these (IsTransactionBlock);
+    an extended-protocol batch is not."""
+    for messages in ([q("SELECT 1; PREPARE TRANSACTION 'x'; SELECT 2")],
+                     [q("SELECT 1; COMMIT PREPARED 'x'")],
+                     [q("ROLLBACK PREPARED 'x'; SELECT 1")],
+                     [parse("", "PREPARE TRANSACTION 'x'"), bind("", ""), execute("", 0), SYNC],
+                     [parse("", "COMMIT PREPARED 'x'"), bind("", ""), execute("", 0), SYNC]):
+        ours, ref = targets
+        assert _until_closed(ours, *messages) == _until_closed(ref, *messages)
+
+
+def _attempt(fn):
+    try:
+        return ("ok", fn())
+    except psycopg.Error as e:
+        return (type(e).__name__, e.sqlstate, e.diag.message_primary, e.diag.message_hint)
+
+
+def test_psycopg_tpc_api(targets):
+    """psycopg's two-phase API fails where PostgreSQL with max_prepared_transactions = 0
+    makes it fail, and leaves the same state behind."""
+    def run(dsn):
+        out = []
+        conn = psycopg.connect(dsn)
+        try:
+            out.append(conn.execute("SHOW max_prepared_transactions").fetchone())
+            conn.rollback()
+            out.append(_attempt(conn.tpc_recover))
+            xid = conn.xid(42, "gtrid", "bqual")
+            conn.tpc_begin(xid)
+            conn.execute("INSERT INTO session_t VALUES (20)")
+            out.append(_attempt(conn.tpc_prepare))
+            out.append(conn.info.transaction_status.name)
+            out.append(_attempt(lambda: conn.tpc_commit(xid)))
+            out.append(conn.info.transaction_status.name)
+        finally:
+            conn.close()  # (commit() and rollback() refuse a two-phase transaction)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            out.append(_attempt(lambda: conn.tpc_rollback("no such gid")))
+            out.append(_attempt(lambda: conn.tpc_commit(conn.xid(1, "a", "b"))))
+            out.append(conn.execute("SELECT count(*) FROM session_t WHERE a = 20").fetchone())
+        return out
+    ours, ref = targets
+    assert run(ours[2]) == run(ref[2])
