@@ -7,7 +7,7 @@ DATA   ?= ./data
 PORT   ?= 5433
 SOCKDIR ?= /tmp
 
-.PHONY: venv run test unit integration lint fuzz deb e2e rpm bench bench-quick clean
+.PHONY: venv run test unit integration lint fuzz deb e2e rpm bench bench-quick compat clean
 
 # The interpreter is the system's (/usr/bin/python3), not a per-user one: a server
 # started as root drops to the `pgsvc` account and must still read its own interpreter.
@@ -71,6 +71,11 @@ bench: venv
 bench-quick: venv
 	@$(BENCH_MPL)
 	$(PY) -m bench --quick $(BENCH_ARGS)
+
+# Real drivers' own test suites (psycopg 3, asyncpg) against pgsvc and PostgreSQL 15, side by side;
+# not part of `make test`. Needs root. Writes compat/LATEST.md (see compat/README.md).
+compat: venv
+	bash compat/compat.sh
 
 clean:
 	rm -rf build dist *.egg-info
