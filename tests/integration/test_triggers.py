@@ -25,7 +25,8 @@ Nothing here states an expected value: PostgreSQL's output is the expectation.
   errors      a trigger's error aborts the statement and leaves nothing behind (in and out of
               transaction blocks, savepoints), wrong return values, a missing RETURN,
               recursion, a BEFORE trigger changing a row its statement is about to change
-  idioms      what application triggers write: NEW IS DISTINCT FROM OLD, NEW = OLD, NEW::text, RETURN
+  idioms      what application triggers write: NEW IS DISTINCT FROM OLD, NEW = OLD, NEW::text, NEW.*::text,
+              ROW(OLD.*) IS DISTINCT FROM ROW(NEW.*), RETURN
               COALESCE(NEW, OLD), WHEN (OLD.* IS DISTINCT FROM NEW.*)
   admin       ALTER TABLE ENABLE/DISABLE TRIGGER name/ALL/USER, ENABLE ALWAYS/REPLICA with
               session_replication_role, ALTER TRIGGER RENAME, DROP TRIGGER [IF EXISTS],
@@ -467,6 +468,17 @@ CASES = {
         update t set v = 'b';
         delete from t;
         select * from audit;
+        create function star() returns trigger language plpgsql as $$
+        begin
+          raise notice 'star % rowstar % %', new.*::text, row(old.*) is distinct from row(new.*), row(old.*) = row(new.*);
+          if row(new.*) is distinct from row(old.*) then raise notice 'changed'; end if;
+          return new;
+        end $$;
+        create table s (id int primary key, v text);
+        create trigger s_star before insert or update on s for each row execute function star();
+        insert into s values (1, 'a');
+        update s set v = 'a';
+        update s set v = 'b';
         create table w (id int primary key, v text);
         create function wf() returns trigger language plpgsql as $$ begin raise notice '% fired %', tg_name, new; return new; end $$;
         create trigger t1 before update on w for each row when (old.* is distinct from new.*) execute function wf();

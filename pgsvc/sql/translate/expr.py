@@ -74,9 +74,32 @@ class ExprMixin:
     def x_ColumnRef(self, node: ast.ColumnRef) -> Ex:
         fields = node.fields
         if isinstance(fields[-1], ast.A_Star):
+            whole = self.whole_record(node)
+            if whole is not None:
+                return whole
             raise SqlError("0A000", "row expansion (*) in this position is not supported", position=location(node))
         names = [f.sval for f in fields]
         return self.scope.resolve_column(names, location(node))
+
+    def whole_record(self, node) -> Ex | None:
+        """rec.* (or ROW(rec.*)) of a record value in scope (a PL/pgSQL record: NEW.*::text,
+        ROW(OLD.*) IS DISTINCT FROM ROW(NEW.*)): the record itself."""
+        if isinstance(node, ast.RowExpr) and node.args and len(node.args) == 1:
+            node = node.args[0]
+        if not isinstance(node, ast.ColumnRef) or len(node.fields) != 2 or not isinstance(node.fields[1], ast.A_Star) \
+                or not isinstance(node.fields[0], ast.String):
+            return None
+        try:
+            ex = self.scope.resolve_column([node.fields[0].sval], location(node))
+        except SqlError:
+            return None
+        return ex if ex.oid == O.RECORD else None
+
+    def x_RowExpr(self, node: ast.RowExpr) -> Ex:
+        whole = self.whole_record(node)
+        if whole is None:
+            raise SqlError("0A000", "RowExpr expressions are not supported", position=location(node))
+        return whole
 
     def x_TypeCast(self, node: ast.TypeCast) -> Ex:
         oid, typmod, domain = typename_with_domain(node.typeName, self)
