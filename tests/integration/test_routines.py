@@ -378,6 +378,9 @@ CASES = {
         reset datestyle;
         reset timezone;
         select pg_get_function_sqlbody('since'::regproc);
+        create function firsts(a text[], b int[]) returns int language sql return a[1]::int + b[2];
+        create function firsts2(b int[]) returns int language sql begin atomic select b[1] * 2; end;
+        select pg_get_function_sqlbody('firsts'::regproc), pg_get_function_sqlbody('firsts2'::regproc);
     """,
 }
 

@@ -109,14 +109,15 @@ class ExprAnalyzer:
                 if (e.name or e.refname) == names[-2] and e.refname is not None:
                     c = e.col(col)
                     if c is not None:
-                        return Var(c[1], c[2], rte=e, name=c[0])
+                        return Var(c[1], c[2], rte=e, name=c[0], param=e.params)
             return None
         for e in level:
             if col in e.hidden:
                 continue
             c = e.col(col)
             if c is not None:
-                return Var(c[1], c[2], rte=e.merged.get(col) if e.refname is None else e, name=c[0])
+                return Var(c[1], c[2], rte=e.merged.get(col) if e.refname is None else e, name=c[0],
+                           param=e.params)
         return None
 
     # -- coercion --

@@ -26,6 +26,7 @@ class Node:
 class Var(Node):
     rte: object = None  # RangeEntry; None: a merged JOIN USING column (printed unqualified)
     name: str = ""
+    param: bool = False  # a routine's parameter (PostgreSQL's Param)
 
 
 @dataclass(eq=False)
@@ -148,6 +149,7 @@ class RangeEntry:
     function: Node | None = None  # FROM f(...) [WITH ORDINALITY]
     ordinality: bool = False
     lateral: bool = False
+    params: bool = False  # a routine's parameters (a Var of it is a Param to the printer)
 
     def col(self, name: str):
         for c in self.cols:

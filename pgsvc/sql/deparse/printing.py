@@ -179,7 +179,8 @@ class Printer:
         self.put("]")
 
     def p_Subscript(self, n: Subscript, _si) -> None:
-        need = not isinstance(n.base, (Var, Subscript))
+        # PostgreSQL parenthesizes anything but a Var (a routine's parameter is a Param)
+        need = not isinstance(n.base, (Var, Subscript)) or isinstance(n.base, Var) and n.base.param
         if need:
             self.put("(")
         self.expr(n.base, False)

@@ -139,7 +139,7 @@ def sqlbody_text(engine, r: CR.Routine) -> str:
             # get_parameter: a parameter prints bare, or as f.x when the query has range
             # entries (a column could have its name)
             an = analyzer_for(engine)
-            entry = RangeEntry(r.name if qualified else None, params, name=r.name)
+            entry = RangeEntry(r.name if qualified else None, params, name=r.name, params=True)
             an.levels.append([entry])
             return an
         body = CR.parse_sqlbody(r.sqlbody)
