@@ -695,3 +695,80 @@ def test_order_by_name_ambiguous(conns, sql):
             except psycopg.Error as e:
                 positions.append(e.diag.statement_position)
         assert positions[0] == positions[1]
+
+
+# --- conversions between UTF8 and the client encodings: PostgreSQL's maps ---------------------
+
+TRY_FUNCTIONS = [
+    "CREATE OR REPLACE FUNCTION copybin_try_dec(b bytea, enc name) RETURNS text LANGUAGE plpgsql AS $$ "
+    "BEGIN RETURN convert_from(b, enc); EXCEPTION WHEN others THEN RETURN 'ERR:' || sqlstate || ' ' || sqlerrm; END $$",
+    "CREATE OR REPLACE FUNCTION copybin_try_enc(t text, enc name) RETURNS text LANGUAGE plpgsql AS $$ "
+    "BEGIN RETURN encode(convert_to(t, enc), 'hex'); EXCEPTION WHEN others THEN RETURN 'ERR:' || sqlstate || ' ' "
+    "|| sqlerrm; END $$",
+]
+CONVERTED = ["EUC_JP", "SJIS", "BIG5", "UHC", "EUC_KR", "GBK", "JOHAB", "EUC_JIS_2004", "SHIFT_JIS_2004",
+             "EUC_CN", "GB18030", "LATIN1", "WIN1252", "KOI8R", "WIN866", "ISO_8859_7", "WIN1258"]
+
+
+def _samples(enc: str):
+    """The bytes and characters where PostgreSQL's maps and Python's codecs differ, and a
+    spread of the rest."""
+    from pgsvc.encoding_fixes import TABLES
+    dec, enc_ = TABLES.get(enc, ("", ""))
+    seqs = {bytes.fromhex(item.split("=")[0]) for item in dec.split()}
+    seqs |= {bytes([a, b]) for a in range(0x80, 0x100, 3) for b in range(0x20, 0x100, 7)}
+    seqs |= {bytes([b]) for b in range(1, 0x100)}
+    chars = {chr(int(item.split("=")[0], 16)) for item in enc_.split()}
+    chars |= {chr(c) for c in range(1, 0x10000, 13) if not 0xD800 <= c < 0xE000}
+    return sorted(seqs), sorted(chars)
+
+
+@pytest.mark.parametrize("enc", CONVERTED)
+def test_convert_as_postgres_maps(conns, enc):
+    """convert_from/convert_to over the characters where Python's codec and PostgreSQL's
+    conversion maps disagree (EUC_JP 0xa1c1 is U+FF5E in PostgreSQL, U+301C in Python)."""
+    for conn in conns:
+        for sql in TRY_FUNCTIONS:
+            conn.execute(sql)
+    seqs, chars = _samples(enc)
+    same(conns, "SELECT b, copybin_try_dec(b, %s) FROM unnest(%s::bytea[]) b", (enc, seqs))
+    same(conns, "SELECT t, copybin_try_enc(t, %s) FROM unnest(%s::text[]) t", (enc, chars))
+
+
+def test_convert_functions(conns):
+    for sql in ("SELECT convert_to('é', 'LATIN1'), convert_to('€', 'LATIN9'), convert_to('日本', 'EUC_JP'), "
+                "convert_to('日本', 'SJIS'), convert_to('中文', 'BIG5'), convert_to('한', 'UHC'), convert_to('日', 'SQL_ASCII')",
+                "SELECT convert_from('\\xe9'::bytea, 'LATIN1'), convert_from('\\x8160'::bytea, 'SJIS'), "
+                "convert_from('\\xa1c1'::bytea, 'EUC_JP'), convert_from('\\xe697a5'::bytea, 'SQL_ASCII')",
+                "SELECT convert('\\xe9'::bytea, 'LATIN1', 'UTF8'), convert('\\xc3a9'::bytea, 'UTF8', 'LATIN1'), "
+                "convert('\\xe9'::bytea, 'latin-1', 'latin1'), convert('\\xe9'::bytea, 'SQL_ASCII', 'LATIN1')",
+                "SELECT convert('\\xe9'::bytea, 'LATIN1', 'WIN1252')", "SELECT convert_to('é€', 'LATIN1')",
+                "SELECT convert_from('\\xff'::bytea, 'UTF8')", "SELECT convert_from('\\x81'::bytea, 'WIN1252')",
+                "SELECT convert_to('x', 'foo')", "SELECT convert_from('x', 'foo')", "SELECT convert('x', 'foo', 'bar')",
+                "SELECT convert_to('x', 'MULE_INTERNAL')", "SELECT convert_from('\\xe9'::bytea, 'SQL_ASCII')",
+                "SELECT convert('\\xe9'::bytea, 'LATIN1', 'LATIN2')", "SELECT convert_from('\\x00'::bytea, 'LATIN1')",
+                "SELECT convert_from('a\\x00'::bytea, 'UTF8')", "SELECT convert_to(NULL, 'LATIN1'), convert_from(NULL, 'x')",
+                "SELECT pg_client_encoding(), pg_typeof(pg_client_encoding()), pg_typeof(convert_to('a', 'UTF8'))"):
+        same(conns, sql)
+
+
+@pytest.mark.parametrize("enc", ["EUC_JP", "SJIS", "BIG5", "UHC", "SHIFT_JIS_2004"])
+def test_client_encoding_uses_postgres_maps(shared_server, pg15, enc):
+    """The protocol boundary converts as PostgreSQL does: a query in the client's bytes, the
+    UTF8 the server made of them (hex), and the text sent back in the client's encoding."""
+    from pgsvc.encoding_fixes import TABLES
+    dec, enc_ = TABLES[enc]
+    good = [bytes.fromhex(i.split("=")[0]) for i in dec.split() if "ERR" not in i][:60]
+    bad = [bytes.fromhex(i.split("=")[0]) for i in dec.split() if "ERR" in i][:10]
+    chars = [chr(int(i.split("=")[0], 16)) for i in enc_.split() if "ERR" not in i][:60]
+    got = []
+    for dsn in (shared_server.dsn(), pg15.dsn()):
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            out = [_raw(conn, b"set client_encoding = '" + enc.encode() + b"'")]
+            for seq in good + bad + [b"a\\b~", b"\\\\"]:
+                out.append(_raw(conn, b"select encode(convert_to('" + seq.replace(b"'", b"''") + b"', 'UTF8'), 'hex')"))
+            hexes = ",".join(f"'\\x{c.encode().hex()}'" for c in chars)
+            out.append(_raw(conn, f"select convert_from(b::bytea, 'UTF8') from unnest(array[{hexes}]) b".encode()))
+            out.append(_raw(conn, b"select convert_from('\\x5c7e'::bytea, 'UTF8')"))
+            got.append(out)
+    assert got[0] == got[1]

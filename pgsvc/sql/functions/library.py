@@ -80,6 +80,9 @@ def _sigs() -> list[FuncSig]:
     f("array_to_string", [A, T, T], T, "pgsvc_array_to_string({0}, {1}, {2}, {argtype0})", strict=False,
       volatility="s")
     f("encode", [O.BYTEA, T], T, "pgsvc_encode({0}, {1})")
+    f("convert_to", [T, O.NAME], O.BYTEA, "pgsvc_convert_to({0}, {1})")
+    f("convert_from", [O.BYTEA, O.NAME], T, "pgsvc_convert_from({0}, {1})")
+    f("convert", [O.BYTEA, O.NAME, O.NAME], O.BYTEA, "pgsvc_convert({0}, {1}, {2})")
     f("decode", [T, T], O.BYTEA, "pgsvc_decode({0}, {1})")
     # math
     for t in (O.INT2, I4, I8):

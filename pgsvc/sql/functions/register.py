@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pgsvc.sql.functions import datefuncs, floatmath, fmt_funcs, ordered_set, rowsets, zone_funcs
+from pgsvc.sql.functions import convert, datefuncs, floatmath, fmt_funcs, ordered_set, rowsets, zone_funcs
 from pgsvc.sql.functions.aggregates import register_aggregates
 from pgsvc.sql.functions.context import FunctionContext, interruptible_udf
 from pgsvc.sql.functions.core_udfs import make_core_udfs
@@ -19,6 +19,7 @@ def all_udfs(ctx: FunctionContext) -> dict:
     udfs.update(rowsets.make_udfs(ctx))
     udfs.update(zone_funcs.make_udfs(ctx))
     udfs.update(floatmath.make_udfs())
+    udfs.update(convert.make_udfs())
     return udfs
 
 

@@ -415,6 +415,7 @@ def _install_signatures() -> None:
         ("pg_get_functiondef", (OID,), T, "pgsvce_functiondef({0})", True, "s"),
         ("pg_operator_is_visible", (OID,), B, "pgsvce_operator_is_visible({0})", True, "s"),
         ("getdatabaseencoding", (), N, "'UTF8'", True, "s"),
+        ("pg_client_encoding", (), N, "pgsvce_current_setting2('client_encoding', 0)", True, "s"),
         ("pg_collation_is_visible", (OID,), B, "pgsvce_collation_is_visible({0})", True, "s"),
         ("pg_char_to_encoding", (N,), I4, "pgsvce_char_to_encoding({0})", True, "s"),
         ("current_schemas", (B,), O.ARRAY_NAME, "pgsvce_current_schemas({0})", True, "s"),

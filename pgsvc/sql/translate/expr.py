@@ -273,6 +273,8 @@ def _element_sql(array_sql: str, path: str, elem: int) -> str:
         return f"pgsvc_numeric_elem({array_sql} -> {path})"
     if elem in (O.FLOAT4, O.FLOAT8):
         return f"pgsvc_float_elem({array_sql} ->> {path})"
+    if elem == O.BYTEA:  # stored as hex in the array
+        return f"unhex({array_sql} ->> {path})"
     return f"({array_sql} ->> {path})"
 
 

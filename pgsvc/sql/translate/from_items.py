@@ -289,8 +289,13 @@ class FromMixin(LateralMixin):
             raise SqlError("42804", "unnest() needs an array argument")
         names = [c.sval for c in alias.colnames or ()]
         sa = self.new_alias(alias.aliasname)
+        value = f"{sa}.value"
+        if t.elem_oid == O.BYTEA:  # hex in the array
+            value = f"unhex({sa}.value)"
+        elif t.elem_oid == O.NUMERIC:  # its JSON text exactly (1.50 is no REAL 1.5)
+            value = f"pgsvc_numeric_elem({sa}.json -> {sa}.fullkey)"
         cols = [ColInfo(names[0] if names else (alias.aliasname if node.alias else "unnest"), t.elem_oid,
-                        -1, f"{sa}.value")]
+                        -1, value)]
         if node.ordinality:  # json_each's key counts from 0 (int2vector's subscripts too: the order is the same)
             cols.append(ColInfo(names[1] if len(names) > 1 else "ordinality", O.INT8, -1, f"({sa}.key + 1)"))
         if len(names) > len(cols):
