@@ -22,6 +22,10 @@ Nothing here states an expected value: PostgreSQL's output is the expectation.
               grandchild's) statement triggers fire once per statement that acts on it, even
               when no child row matches, BEFORE ones one trigger level deeper, AFTER ones after
               the parent's; their transition tables; UPDATE OF on statement triggers
+  more        TRUNCATE triggers with foreign keys (refused, CASCADE and its notices), a table in
+              another schema, RENAME COLUMN carried into WHEN, RENAME TO, a replaced trigger
+              function, a trigger inside an exception block, DROP TABLE taking its triggers,
+              prepared statements, SQL functions and INSTEAD OF through EXECUTE
   errors      a trigger's error aborts the statement and leaves nothing behind (in and out of
               transaction blocks, savepoints), wrong return values, a missing RETURN,
               recursion, a BEFORE trigger changing a row its statement is about to change
@@ -383,6 +387,53 @@ CASES = {
         update uo set b = 2;
         update uo set a = 3, b = 3;
         insert into uo values (1, 1) on conflict do nothing;
+    """,
+    "more": r"""
+        create function note() returns trigger language plpgsql as $$
+        begin raise notice '% % % % on %.%', tg_name, tg_when, tg_level, tg_op, tg_table_schema, tg_table_name; return null; end $$;
+        create table p (id int primary key);
+        create table c (id int, pid int references p);
+        create trigger p_tr before truncate on p for each statement execute function note();
+        create trigger c_tr after truncate on c for each statement execute function note();
+        truncate p;
+        truncate p cascade;
+        truncate c, p;
+        create schema s2;
+        create table s2.x (a int, b int);
+        create trigger x_t after update of b on s2.x for each row when (old.b is distinct from new.b) execute function note();
+        insert into s2.x values (1, 1);
+        update s2.x set b = 2;
+        alter table s2.x rename column b to bb;
+        alter table s2.x rename to y;
+        select pg_get_triggerdef(oid) from pg_trigger where tgname = 'x_t';
+        update s2.y set bb = 3;
+        \d s2.y
+        create or replace function note() returns trigger language plpgsql as $$
+        begin raise notice 'replaced % %', tg_name, tg_op; return null; end $$;
+        update s2.y set bb = 4;
+        do $$ begin begin update s2.y set bb = 5; raise exception 'oops'; exception when others then raise notice 'caught %', sqlerrm; end; end $$;
+        select * from s2.y;
+        alter trigger x_t on s2.y rename to x_u;
+        \d s2.y
+        drop table s2.y;
+        select count(*) from pg_trigger where tgname like 'x_%';
+        create table ins_only (a int);
+        create trigger io after insert on ins_only for each statement execute function note();
+        insert into ins_only select 1 where false;
+        insert into ins_only default values;
+        prepare q as insert into ins_only values ($1);
+        execute q(1);
+        execute q(2);
+        create function sqlf(int) returns void language sql as 'insert into ins_only values ($1)';
+        select sqlf(5);
+        create table tv (a int);
+        create view vv as select * from tv;
+        create function vv_ins() returns trigger language plpgsql as $$ begin insert into tv values (new.a * 10); return new; end $$;
+        create trigger vv_i instead of insert on vv for each row execute function vv_ins();
+        prepare vq as insert into vv values ($1) returning *;
+        execute vq(3);
+        select sqlf(6) from generate_series(1, 2);
+        select * from tv;
     """,
     "errors": r"""
         create table t (id int primary key, v text);

@@ -228,6 +228,11 @@ def rename_trigger(conn: sqlite3.Connection, oid: int, name: str) -> None:
     conn.execute('UPDATE "pgsvc$trigger" SET tgname = ? WHERE oid = ?', (name, oid))
 
 
+def set_qual(conn: sqlite3.Connection, oid: int, qual: str | None) -> None:
+    """A WHEN condition rewritten (ALTER TABLE ... RENAME COLUMN of a column it names)."""
+    conn.execute('UPDATE "pgsvc$trigger" SET tgqual = ? WHERE oid = ?', (qual, oid))
+
+
 def set_enabled(conn: sqlite3.Connection, oid: int, enabled: str) -> None:
     conn.execute('UPDATE "pgsvc$trigger" SET tgenabled = ? WHERE oid = ?', (enabled, oid))
 
@@ -253,5 +258,5 @@ def trigger_by_name(rel, name: str) -> Trigger | None:
 __all__ = ["Trigger", "TriggerData", "TRIGGER_TABLE_SQL", "TYPE_ROW", "TYPE_BEFORE", "TYPE_INSERT",
            "TYPE_DELETE", "TYPE_UPDATE", "TYPE_TRUNCATE", "TYPE_INSTEAD", "EVENT_BITS", "EVENT_ORDER",
            "ensure_table", "load_triggers", "insert_trigger", "replace_trigger", "delete_trigger",
-           "delete_relation_triggers", "rename_trigger", "set_enabled", "triggers_using_function", "attach",
+           "delete_relation_triggers", "rename_trigger", "set_enabled", "set_qual", "triggers_using_function", "attach",
            "trigger_by_name", "stored_row", "python_row", "BUILTIN_FUNCTIONS"]

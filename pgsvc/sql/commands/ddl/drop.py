@@ -151,15 +151,52 @@ class DropDdl:
             if rel.kind != "r":
                 raise SqlError("42809", f'"{rel.name}" is not a table')
             authz(self.engine).check_truncate(rel)
+        rels = self.truncate_fk_closure(rels, node.behavior == enums.DropBehavior.DROP_CASCADE)
         # TRUNCATE triggers (statement level: BEFORE for every table, the truncation, AFTER);
         # no row trigger sees the rows go (exec.triggers)
         fire = [rel for rel in rels if any(t.fires_on("TRUNCATE") for t in rel.triggers)]
         for rel in fire:
             self.engine.fire_statement_triggers(rel, "TRUNCATE", "BEFORE")
         with self.engine.capture_off():
-            for rel in rels:
+            for rel in self.referencing_first(rels):
                 self.conn.execute(f"DELETE FROM {quote_sqlite_ident(rel.sqlite_name)}")
                 if node.restart_seqs:
                     C.restart_owned_sequences(self.conn, rel.oid)
         for rel in fire:
             self.engine.fire_statement_triggers(rel, "TRUNCATE", "AFTER")
+
+    def truncate_fk_closure(self, rels: list, cascade: bool) -> list:
+        """PostgreSQL's ExecuteTruncate and foreign keys: CASCADE adds the tables that
+        reference a truncated one (transitively, each with a NOTICE); without it, such a
+        table not truncated too is an error."""
+        rels = list(rels)
+        while True:
+            oids = {r.oid for r in rels}
+            more = sorted({c.relid for r in self.cat.by_oid.values() for c in r.constraints
+                           if c.contype == "f" and c.frelid in oids and c.relid not in oids})
+            if not more:
+                return rels
+            child = self.cat.by_oid[more[0]]
+            if not cascade:
+                parent = next(self.cat.by_oid[c.frelid] for c in sorted(child.constraints, key=lambda c: c.oid)
+                              if c.contype == "f" and c.frelid in oids)
+                raise SqlError("0A000", "cannot truncate a table referenced in a foreign key constraint",
+                               detail=f'Table "{child.name}" references "{parent.name}".',
+                               hint=f'Truncate table "{child.name}" at the same time, or use TRUNCATE ... CASCADE.')
+            for oid in more:
+                rel = self.cat.by_oid[oid]
+                authz(self.engine).check_truncate(rel)
+                self.notice(f'truncate cascades to table "{rel.name}"')
+                rels.append(rel)
+
+    def referencing_first(self, rels: list) -> list:
+        """rels ordered so that a table referencing another by a foreign key is emptied first."""
+        todo, out = list(rels), []
+        while todo:
+            oids = {r.oid for r in todo}
+            ready = [r for r in todo if not any(c.contype == "f" and c.relid != r.oid and c.frelid == r.oid
+                                                for o in todo for c in o.constraints if o.oid in oids)]
+            for r in ready or todo[:1]:
+                out.append(r)
+                todo.remove(r)
+        return out

@@ -11,7 +11,8 @@ RENAME TO rewrites the text that names the old name:
     new column or table name. A view the deparser cannot print, or whose JOIN USING
     names the renamed column (PostgreSQL keeps the old name there through a column alias
     list), is left as it was;
-  - defaults naming a renamed sequence ('seq'::regclass).
+  - defaults naming a renamed sequence ('seq'::regclass);
+  - the table's triggers' WHEN conditions: OLD.col / NEW.col of the renamed column.
 Called before the catalog changes (the old names still resolve), it returns the writes to
 make after them: (catalog writer of pgsvc.sql.catalog.database, its arguments after the
 connection).
@@ -26,6 +27,7 @@ import pglast
 from pglast import ast
 
 from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog import triggers as TG
 from pgsvc.sql.commands.ddl.node_text import source_text
 from pgsvc.sql.deparse.nodes import JoinItem, RangeEntry, SubLink, Var
 from pgsvc.sql.deparse.query import analyze_select, query_text
@@ -46,6 +48,11 @@ def column_rename_writes(engine, rel, old: str, new: str) -> list[tuple[Callable
             text = _rename_in_expr(a.default, rel.name, old, new)
             if text != a.default:
                 writes.append((C.set_column_default, (rel.oid, a.attnum, text)))
+    for t in getattr(rel, "triggers", ()):
+        if t.qual:  # a trigger's WHEN names columns as OLD.col / NEW.col
+            text = _rename_in_when(t.qual, old, new)
+            if text != t.qual:
+                writes.append((TG.set_qual, (t.oid, text)))
     return writes + _view_writes(engine, rel, column=(old, new))
 
 
@@ -114,6 +121,18 @@ def _rename_in_expr(text: str, table: str, old: str, new: str) -> str:
         names = [f.sval if isinstance(f, ast.String) else None for f in n.fields]
         if names[-1] == old and (len(names) == 1 or names[-2] == table):
             n.fields = tuple(n.fields[:-1]) + (ast.String(sval=new),)
+            return True
+        return False
+    return _rewrite_expr(text, edit)
+
+
+def _rename_in_when(text: str, old: str, new: str) -> str:
+    def edit(n) -> bool:
+        if not isinstance(n, ast.ColumnRef):
+            return False
+        names = [f.sval if isinstance(f, ast.String) else None for f in n.fields]
+        if len(names) == 2 and names[0] in ("old", "new") and names[1] == old:
+            n.fields = (n.fields[0], ast.String(sval=new))
             return True
         return False
     return _rewrite_expr(text, edit)
