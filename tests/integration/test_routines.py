@@ -381,6 +381,11 @@ CASES = {
         create function firsts(a text[], b int[]) returns int language sql return a[1]::int + b[2];
         create function firsts2(b int[]) returns int language sql begin atomic select b[1] * 2; end;
         select pg_get_function_sqlbody('firsts'::regproc), pg_get_function_sqlbody('firsts2'::regproc);
+        select r.routine_name, p.ordinal_position, p.parameter_mode, p.is_result, p.as_locator, p.parameter_name,
+               p.data_type, p.udt_schema, p.udt_name, p.dtd_identifier, p.parameter_default, p.numeric_precision
+          from information_schema.parameters p join information_schema.routines r using (specific_schema, specific_name)
+          where p.specific_schema = 'public' order by 1, 2;
+        select n, pg_get_function_arg_default('f'::regproc, n) from generate_series(0, 5) n;
     """,
 }
 

@@ -163,6 +163,22 @@ def sqlbody_text(engine, r: CR.Routine) -> str:
         return r.sqlbody
 
 
+def arg_default(engine, oid, n):
+    """pg_get_function_arg_default(oid, n): the default of argument n (1-based, counting
+    every argument) as pg_get_expr prints it; NULL for an output argument, one without a
+    default, or a function pgsvc has no defaults for (the built-in ones)."""
+    r = routine(engine, oid) if oid is not None and n is not None else None
+    if r is None:
+        return None
+    modes, n = r.modes(), int(n)
+    if n < 1 or n > len(modes) or modes[n - 1] not in CR.INPUT_MODES:
+        return None
+    nth_default = sum(1 for m in modes[:n] if m in CR.INPUT_MODES) - 1 - (len(r.argtypes) - len(r.argdefaults))
+    if nth_default < 0 or nth_default >= len(r.argdefaults):
+        return None
+    return default_texts(engine, r)[nth_default]
+
+
 def sqlbody_of(engine, oid):
     """pg_get_function_sqlbody(oid): NULL for a routine without a SQL-standard body."""
     r = routine(engine, oid)

@@ -94,6 +94,10 @@ _SPECS = {
                          "is_grantable:Y with_hierarchy:Y",
     "column_privileges": "grantor:N grantee:N table_catalog:N table_schema:N table_name:N column_name:N "
                          "privilege_type:C is_grantable:Y",
+    "parameters": "specific_catalog:N specific_schema:N specific_name:N ordinal_position:I parameter_mode:C "
+                  "is_result:Y as_locator:Y parameter_name:N " + _TYPE_COLS + " udt_catalog:N udt_schema:N "
+                  "udt_name:N scope_catalog:N scope_schema:N scope_name:N maximum_cardinality:I "
+                  "dtd_identifier:N parameter_default:C",
     "routines": "specific_catalog:N specific_schema:N specific_name:N routine_catalog:N routine_schema:N "
                 "routine_name:N routine_type:C module_catalog:N module_schema:N module_name:N udt_catalog:N "
                 "udt_schema:N udt_name:N " + _TYPE_COLS + " type_udt_catalog:N type_udt_schema:N "
@@ -384,10 +388,22 @@ VIEWS = {
     "routines": "SELECT " + ", ".join(_ROUTINE_VALUES.get(c, "NULL") for c, _, _ in COLUMNS["routines"])
                 + f""" FROM {pc("pg_proc")} p JOIN {pc("pg_namespace")} ns ON ns.oid = p.pronamespace
                    LEFT JOIN {pc("pg_language")} l ON l.oid = p.prolang""",
+    # one row per argument of each function (proallargtypes, else proargtypes), the
+    # default as pg_get_function_arg_default prints it (to roles with the owner's rights)
+    "parameters": f"""SELECT {CAT}, ns.nspname, p.proname || '_' || p.oid, j.key + 1,
+        CASE json_extract(p.proargmodes, '$[' || j.key || ']') WHEN 'o' THEN 'OUT' WHEN 'b' THEN 'INOUT'
+             WHEN 't' THEN 'OUT' ELSE 'IN' END, 'NO', 'NO',
+        NULLIF(json_extract(p.proargnames, '$[' || j.key || ']'), ''),
+        pgsvce_is_type('data_type', j.value, -1), {_NULLS(14)}, {CAT}, pgsvce_is_type('udt_schema', j.value, -1),
+        pgsvce_is_type('udt_name', j.value, -1), {_NULLS(4)}, CAST(j.key + 1 AS TEXT),
+        CASE WHEN pgsvce_is_enabled_role(p.proowner) THEN pgsvce_function_arg_default(p.oid, j.key + 1) END
+        FROM {pc("pg_proc")} p JOIN {pc("pg_namespace")} ns ON ns.oid = p.pronamespace,
+             json_each(COALESCE(p.proallargtypes, p.proargtypes)) j""",
 }
 
 # the pg_catalog relations (pgsvc.sql.catalog.system.relations) a view reads
 DEPENDS = {"schemata": ("pg_namespace",), "routines": ("pg_proc", "pg_namespace", "pg_language"), "enabled_roles": ("pg_authid",),
+           "parameters": ("pg_proc", "pg_namespace"),
            "applicable_roles": ("pg_auth_members", "pg_database")}
 
 
