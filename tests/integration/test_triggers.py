@@ -26,6 +26,8 @@ Nothing here states an expected value: PostgreSQL's output is the expectation.
               another schema, RENAME COLUMN carried into WHEN, RENAME TO, a replaced trigger
               function, a trigger inside an exception block, DROP TABLE taking its triggers,
               prepared statements, SQL functions and INSTEAD OF through EXECUTE
+  dynamic     TG_RELID::regclass, EXECUTE format(... %I ...) USING NEW's fields and NEW, INSERT ...
+              SELECT NEW.* and VALUES (NEW.*)
   errors      a trigger's error aborts the statement and leaves nothing behind (in and out of
               transaction blocks, savepoints), wrong return values, a missing RETURN,
               recursion, a BEFORE trigger changing a row its statement is about to change
@@ -434,6 +436,31 @@ CASES = {
         execute vq(3);
         select sqlf(6) from generate_series(1, 2);
         select * from tv;
+    """,
+    "dynamic": r"""
+        create table t (id int primary key, v text);
+        create table t_copy (id int, v text);
+        create table hist (tbl text, op text, data text);
+        create function dyn() returns trigger language plpgsql as $$
+        begin
+          raise notice 'relid % %', tg_relid::regclass, tg_relid = tg_table_name::regclass;
+          execute format('insert into %I.%I values ($1, $2)', tg_table_schema, tg_table_name || '_copy') using new.id, new.v;
+          execute 'insert into hist values ($1, $2, $3::text)' using tg_table_name, tg_op, new;
+          return new;
+        end $$;
+        create trigger td after insert on t for each row execute function dyn();
+        insert into t values (1, 'a'), (2, 'b');
+        select * from t_copy order by id;
+        select tbl, op, data from hist;
+        create function star_ins() returns trigger language plpgsql as $$
+        begin
+          insert into t_copy select new.*;
+          insert into t_copy values (new.*);
+          return null;
+        end $$;
+        create trigger ts after insert on t for each row execute function star_ins();
+        insert into t values (3, 'c');
+        select * from t_copy order by id;
     """,
     "errors": r"""
         create table t (id int primary key, v text);

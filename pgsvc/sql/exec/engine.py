@@ -124,6 +124,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         self.lock = WriterLock(session.database_path)
         self.sequences = Sequences(self)
         self.catalog = C.load(self.conn)
+        self.ensure_tg_sink()
         usertypes.use_search_path(self.search_path)  # user type names resolve on the session's path
         if self.temp_schema in self.catalog.schemas:
             self.drop_temp_schema()  # left over by a crashed backend that had our pid
@@ -220,6 +221,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
 
     def reload_catalog(self) -> None:
         self.catalog = C.load(self.conn)
+        self.ensure_tg_sink()
         if self.conn.in_transaction:
             self.txn.ddl = True  # loaded inside a transaction: a rollback must reload again
 

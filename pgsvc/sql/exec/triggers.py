@@ -120,13 +120,19 @@ class TriggerRuntime:
         self.tg_failed = None  # (sql, values, relid) of the write that failed (constraint details)
         self.tg_in_use: dict[str, int] = {}  # transition temp table -> calls using it (recursion)
         self.transition_tables: dict[str, Relation] = {}
-        # the sink of translate.trigger_dml.spec_sql: what is inserted is deleted at once
-        conn.execute('CREATE TEMP TABLE IF NOT EXISTS "pgsvc$tg_sink" (v)')
-        conn.execute('CREATE TEMP TRIGGER IF NOT EXISTS "pgsvc$tg_sink_clear" AFTER INSERT ON "pgsvc$tg_sink" '
-                     'BEGIN DELETE FROM "pgsvc$tg_sink" WHERE rowid = NEW.rowid; END')
         conn.create_function("pgsvce_tg_capture", -1, self.udf_capture)
         conn.create_function("pgsvce_tg_before", -1, self.udf_before)
         conn.create_function("pgsvce_tg_dml", -1, self.udf_dml)
+
+    def ensure_tg_sink(self) -> None:
+        """The sink of translate.trigger_dml.spec_sql (what is inserted is deleted at once),
+        made when the catalog has triggers (Engine.reload_catalog): a connection with a
+        temporary table and trigger pays for them on every transaction (~1% of a
+        one-row INSERT), which a database without triggers must not."""
+        if self.catalog.triggers:
+            self.conn.execute('CREATE TEMP TABLE IF NOT EXISTS "pgsvc$tg_sink" (v)')
+            self.conn.execute('CREATE TEMP TRIGGER IF NOT EXISTS "pgsvc$tg_sink_clear" AFTER INSERT ON '
+                              '"pgsvc$tg_sink" BEGIN DELETE FROM "pgsvc$tg_sink" WHERE rowid = NEW.rowid; END')
 
     # --- the UDFs ------------------------------------------------------------------------
 

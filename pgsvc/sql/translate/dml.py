@@ -64,6 +64,18 @@ class DmlMixin:
             self.writes = True
         return rel
 
+    def values_stars(self, row) -> tuple:
+        """INSERT ... VALUES (rec.*): a record's fields, one value each (a trigger's NEW.*)."""
+        out: list = []
+        for item in row:
+            f = item.fields if isinstance(item, ast.ColumnRef) else ()
+            if len(f) == 2 and isinstance(f[0], ast.String) and isinstance(f[1], ast.A_Star):
+                out += [ast.ColumnRef(fields=(f[0], ast.String(sval=c.name)), location=item.location)
+                        for c in self.scope.star(f[0].sval, location(item))]
+            else:
+                out.append(item)
+        return tuple(out)
+
     def need_target(self, rel: Relation, node, letters: str) -> None:
         """The target's privileges: INSERT 'a' / UPDATE 'w' / DELETE 'd', plus SELECT when the
         statement reads the target's columns (WHERE, RETURNING, SET expressions) and UPDATE
@@ -128,6 +140,8 @@ class DmlMixin:
         else:
             attrs = list(rel.attrs)
         sel = node.selectStmt
+        if isinstance(sel, ast.SelectStmt) and sel.valuesLists:
+            sel.valuesLists = tuple(self.values_stars(row) for row in sel.valuesLists)
         if sel is None:
             attrs = []  # DEFAULT VALUES: every column takes its default (identity, serial, ...)
         elif node.cols is None and isinstance(sel, ast.SelectStmt) and sel.valuesLists:

@@ -20,12 +20,14 @@ from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.exec.plpgsql import assign
 from pgsvc.sql.exec.plpgsql.conditions import BY_NAME
 from pgsvc.sql.exec.plpgsql.control import Stmt
+from pgsvc.sql.catalog.regtypes import reg_out
 from pgsvc.sql.catalog.routines import INPUT_MODES
 from pgsvc.sql.exec.plpgsql.exprs import Plan
 from pgsvc.sql.exec.plpgsql.frame import add_context
 from pgsvc.sql.exec.plpgsql.source import normalize_ident
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types.oids import REG_ARRAYS, REG_OIDS
 from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.textio import text_encoder
 
@@ -44,6 +46,8 @@ def to_text(fr, value, oid: int) -> str | None:
         return value
     if find_oid(oid) is None:
         return str(value)
+    if oid in REG_OIDS or oid in REG_ARRAYS:  # regclass & co. print names (RAISE NOTICE '%', TG_RELID::regclass)
+        return reg_out(fr.engine, oid, value)
     conv = sqlite_adapter(oid)[1]
     py = conv(value) if conv is not None else value
     return text_encoder(oid, fr.engine.fctx.format_context())(py)
