@@ -7,8 +7,10 @@ is consumed, so a large load never sits whole in memory.
 
 from __future__ import annotations
 
+from pgsvc.backend import copy_binary as B
 from pgsvc.backend import protocol as P
 from pgsvc.backend.copy_format import CopyInParser, format_csv_row, format_text_row, header_line
+from pgsvc.backend.transcode import binary_input, binary_output
 from pgsvc.errors import PROTOCOL_VIOLATION, QUERY_CANCELED, SqlError
 from pgsvc.sql import types as T
 
@@ -24,8 +26,6 @@ class CopyRunner:
         self.result = result
 
     def run(self) -> None:
-        if self.spec.format == "binary":
-            raise SqlError("0A000", "COPY BINARY is not supported")
         if self.spec.direction == "out":
             self._copy_out()
         else:
@@ -34,6 +34,8 @@ class CopyRunner:
     # ------------------------------------------------------------ COPY TO STDOUT
     def _copy_out(self) -> None:
         spec = self.spec
+        if spec.format == "binary":
+            return self._copy_out_binary()
         ctx = self.session.format_context()
         encoders = [T.text_encoder(c.type_oid, ctx) for c in spec.columns]
         self.conn.send(P.encode_copy_out_response(len(spec.columns)))
@@ -55,16 +57,74 @@ class CopyRunner:
         self.conn.send(P.COPY_DONE)
         self.conn.send(P.encode_command_complete(f"COPY {count}"))
 
+    def _copy_out_binary(self) -> None:
+        """The binary format: the header goes out with the first tuple, the trailer in a
+        message of its own, as copyto.c sends them."""
+        codec = self.session.client_codec()
+        encoders = [binary_output(codec, c.type_oid) for c in self.spec.columns]
+        self.conn.send(P.encode_copy_out_response(len(encoders), binary=True))
+        head = B.HEADER
+        count = 0
+        for row in self.result.rows:
+            self.conn.send(P.encode_copy_data(head + B.tuple_bytes(row, encoders)))
+            head = b""
+            count += 1
+            if not count & 1023 and self.session.signals.cancel_reason:
+                raise self.session.engine.cancel_error()  # CHECK_FOR_INTERRUPTS between rows
+        self.result.close()
+        self.conn.send(P.encode_copy_data(head + B.TRAILER))
+        self.conn.send(P.COPY_DONE)
+        self.conn.send(P.encode_command_complete(f"COPY {count}"))
+
     def _force_quote_mask(self) -> list[bool]:
         names = self.spec.force_quote
         return [("*" in names) or (c.name in names) for c in self.spec.columns]
 
     # ------------------------------------------------------------ COPY FROM STDIN
     def _copy_in(self) -> None:
-        self.conn.send(P.encode_copy_in_response(len(self.spec.columns)))
+        binary = self.spec.format == "binary"
+        self.conn.send(P.encode_copy_in_response(len(self.spec.columns), binary=binary))
         self.conn.flush()
-        count = self.session.engine.copy_in(self.stmt, self._rows())
+        count = self.session.engine.copy_in(self.stmt, self._binary_rows() if binary else self._rows())
         self.conn.send(P.encode_command_complete(f"COPY {count}"))
+
+    def _binary_rows(self):
+        """The binary format's tuples, each field through its type's receive function
+        (a field it does not consume whole is 22P03, as CopyReadBinaryAttribute says)."""
+        codec = self.session.client_codec()
+        decoders = [binary_input(codec, c.type_oid) for c in self.spec.columns]
+        typmods = [c.typmod for c in self.spec.columns]
+        reader = B.BinaryCopyReader(len(decoders))
+
+        def decode(fields):
+            return [None if f is None else dec(f, tm) for dec, f, tm in zip(decoders, fields, typmods)]
+
+        while True:
+            mtype, body = self._next_message()
+            if mtype == b"d":
+                for fields in reader.feed(body):
+                    yield decode(fields)
+            else:  # CopyDone
+                for fields in reader.finish():
+                    yield decode(fields)
+                return
+
+    def _next_message(self):
+        """The next CopyData or CopyDone; CopyFail and anything unexpected are errors."""
+        codec = self.session.client_codec()
+        while True:
+            mtype, body = self.conn.read_message(on_wakeup=self.session._on_wakeup)
+            if self.session.signals.cancel_reason:
+                raise SqlError(QUERY_CANCELED, "canceling statement due to user request")
+            if mtype in (b"d", b"c"):
+                return mtype, body
+            if mtype == b"f":
+                reason = body.rstrip(b"\x00").decode(codec.python if codec is not None and codec.python else "utf-8",
+                                                       "replace")
+                raise SqlError(QUERY_CANCELED, f"COPY from stdin failed: {reason}")
+            if mtype not in _IGNORED_DURING_COPY:
+                raise SqlError(PROTOCOL_VIOLATION,
+                               f"unexpected message type 0x{mtype[0]:02X} during COPY from stdin")
 
     def _rows(self):
         parser = CopyInParser(self.spec)

@@ -81,7 +81,26 @@ def build_spec(node: ast.CopyStmt, columns: list[Column]) -> CopySpec:
             raise SqlError("42601", f'option "{key}" not recognized')
     if "escape" not in opts and fmt == "csv":
         spec.escape = spec.quote
+    _check_modes(fmt, opts, spec)
     return spec
+
+
+_CSV_ONLY = (("quote", "quote"), ("escape", "escape"), ("force_quote", "force quote"),
+             ("force_not_null", "force not null"), ("force_null", "force null"))
+
+
+def _check_modes(fmt: str, opts: dict, spec: CopySpec) -> None:
+    """ProcessCopyOptions' checks of options the format has no use for."""
+    if fmt == "binary":
+        for key, what in (("delimiter", "DELIMITER"), ("null", "NULL")):
+            if key in opts:
+                raise SqlError("42601", f"cannot specify {what} in BINARY mode")
+        if spec.header:
+            raise SqlError("0A000", "cannot specify HEADER in BINARY mode")
+    if fmt != "csv":
+        for key, what in _CSV_ONLY:
+            if key in opts:
+                raise SqlError("0A000", f"COPY {what} available only in CSV mode")
 
 
 def translate_copy(engine: EngineContext, tr, text: str, node: ast.CopyStmt) -> Statement:

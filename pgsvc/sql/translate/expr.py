@@ -260,8 +260,9 @@ class ExprMixin:
             elem = t.elem_oid
             lower = 0 if base.oid in O.VECTOR_OIDS else 1  # int2vector/oidvector count from 0
             path = f"('$[' || ({idx.sql} - {lower}) || ']')"
-            base = Ex(f"(CASE WHEN {idx.sql} >= {lower} THEN {_element_sql(base.sql, path, elem)} END)", elem,
-                      name=base.name, has_agg=base.has_agg)
+            # one subscript of a multidimensional array is NULL in PostgreSQL (not a row of it)
+            base = Ex(f"(CASE WHEN {idx.sql} >= {lower} AND json_type({base.sql}, {path}) IS NOT 'array' "
+                      f"THEN {_element_sql(base.sql, path, elem)} END)", elem, name=base.name, has_agg=base.has_agg)
         return base
 
 

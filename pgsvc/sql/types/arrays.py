@@ -4,6 +4,7 @@ optional '[1:2]=' dimension decoration on input.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -42,10 +43,12 @@ def _malformed(text: str, detail: str) -> SqlError:
 def parse_array(text: str, decode: Callable[[str], Any], delim: str = ",") -> list:
     """Parse array text into nested lists of decoded elements (None for NULL)."""
     s = text.strip(SPACE)
+    bounds = None
     if s.startswith("["):
         eq = s.find("=")
         if eq < 0:
             raise _malformed(text, 'Missing "=" after array dimensions.')
+        bounds = _DIM.findall(s[:eq])
         s = s[eq + 1:].strip(SPACE)
     if not s.startswith("{"):
         raise _malformed(text, 'Array value must start with "{" or dimension information.')
@@ -53,7 +56,21 @@ def parse_array(text: str, decode: Callable[[str], Any], delim: str = ",") -> li
     if s[pos:].strip(SPACE):
         raise _malformed(text, "Junk after closing right brace.")
     _check_rectangular(result, text)
+    if bounds:
+        _check_bounds(bounds, result, text)
     return result
+
+
+_DIM = re.compile(r"\[\s*(?:([+-]?\d+)\s*:\s*)?([+-]?\d+)\s*\]")
+
+
+def _check_bounds(bounds: list[tuple[str, str]], result: list, text: str) -> None:
+    """'[1:2]={a,b}': the decoration must match the contents. pgsvc's arrays all count from
+    1 (their storage has no lower bound): another lower bound is refused, not dropped."""
+    if any(lo not in ("", "1") and int(lo) != 1 for lo, _ in bounds):
+        raise SqlError("0A000", "array lower bounds other than 1 are not supported")
+    if [int(hi) for _, hi in bounds] != dimensions(result):
+        raise _malformed(text, "Specified array dimensions do not match array contents.")
 
 
 def _parse_level(s: str, pos: int, text: str, decode, delim: str) -> tuple[list, int]:

@@ -10,13 +10,14 @@ import uuid as _uuid
 from collections.abc import Callable
 from typing import Any
 
+from pgsvc.client_encodings import invalid_utf8
 from pgsvc.errors import SqlError
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import geometry as G
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.arrays import dimensions, flatten, reshape
-from pgsvc.sql.types.pg_type import find_oid
+from pgsvc.sql.types.pg_type import find_oid, format_type
 from pgsvc.sql.types.interval import Interval
 from pgsvc.sql.types.jsontext import normalize_jsonb, validate_json
 from pgsvc.sql.types.numeric import numeric_recv, numeric_send
@@ -44,8 +45,10 @@ def _jsonb_send(value: str) -> bytes:
 
 
 def _jsonb_recv(data: bytes, typmod: int = -1) -> str:
-    if not data or data[0] != 1:
-        raise SqlError("22P03", f"unsupported jsonb version number {data[0] if data else 0}")
+    if not data:
+        raise SqlError("08P01", "insufficient data left in message")
+    if data[0] != 1:
+        raise SqlError("XX000", f"unsupported jsonb version number {data[0]}")  # an elog in jsonb_recv
     return normalize_jsonb(data[1:].decode())
 
 
@@ -135,6 +138,9 @@ def encode_array(value: list, elem_oid: int, element: Callable[[Any], bytes], lo
 # --- decoders ------------------------------------------------------------------------
 
 def _check_len(data: bytes, n: int) -> None:
+    """pq_getmsg* past the end of the value, or a value not read to its end."""
+    if len(data) < n:
+        raise SqlError("08P01", "insufficient data left in message")
     if len(data) != n:
         raise SqlError("22P03", "incorrect binary data format")
 
@@ -147,10 +153,15 @@ def _fixed(st: struct.Struct) -> Callable[[bytes, int], Any]:
 
 
 def _text_recv(data: bytes, typmod: int = -1) -> str:
+    """pq_getmsgtext: valid UTF8 without NUL, else report_invalid_encoding's bytes."""
+    data = bytes(data)
     try:
-        return bytes(data).decode()
-    except UnicodeDecodeError:
-        raise SqlError("22021", "invalid byte sequence for encoding \"UTF8\"") from None
+        text = data.decode()
+    except UnicodeDecodeError as e:
+        raise invalid_utf8(data, e) from None
+    if "\x00" in text:
+        raise SqlError("22021", 'invalid byte sequence for encoding "UTF8": 0x00')
+    return text
 
 
 def _bool_recv(data: bytes, typmod: int = -1) -> bool:
@@ -223,21 +234,29 @@ def binary_decoder(oid: int) -> Callable[[bytes, int], Any]:
     t = find_oid(oid)
     if t is not None and t.category == "A" and t.elem_oid:
         element = binary_decoder(t.elem_oid)
-        return lambda data, typmod=-1: decode_array(data, element, t.elem_oid)
+        lower = 0 if oid in O.VECTOR_OIDS else 1
+        return lambda data, typmod=-1: decode_array(data, element, t.elem_oid, lower)
     raise SqlError("42883", f"no binary input function available for type {t.name if t else oid}")
 
 
-def decode_array(data: bytes, element: Callable[[bytes, int], Any], elem_oid: int) -> list:
+def decode_array(data: bytes, element: Callable[[bytes, int], Any], elem_oid: int, lower: int = 1) -> list:
+    """array_recv; pgsvc's arrays count from 1 (int2vector and oidvector from 0): another
+    lower bound is refused, not dropped."""
+    _check_len(data[:12], 12)
     ndim, _flags, got_oid = struct.unpack_from("!iiI", data)
-    if ndim < 0 or ndim > 6:
+    if ndim < 0:
         raise SqlError("22P03", f"invalid number of dimensions: {ndim}")
+    if ndim > 6:
+        raise SqlError("54000", f"number of array dimensions ({ndim}) exceeds the maximum allowed (6)")
     if got_oid != elem_oid:
-        raise SqlError("42804", "binary data has array element type "
-                       f"{got_oid} instead of expected {elem_oid}")
+        raise SqlError("42804", f"binary data has array element type {got_oid} ({format_type(got_oid)}) "
+                       f"instead of expected {elem_oid} ({format_type(elem_oid)})")
     pos = 12
     dims = []
     for _ in range(ndim):
-        size, _lbound = struct.unpack_from("!ii", data, pos)
+        size, lbound = struct.unpack_from("!ii", data, pos)
+        if lbound != lower:
+            raise SqlError("0A000", "array lower bounds other than 1 are not supported")
         dims.append(size)
         pos += 8
     count = 1
