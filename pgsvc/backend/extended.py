@@ -53,7 +53,7 @@ class ExtendedQuery:
     def handle_parse(self, body: bytes) -> None:
         try:
             msg = P.decode_parse(body)
-            if msg.name and msg.name in self.statements:
+            if msg.name and (msg.name in self.statements or self.engine.sql_statement(msg.name) is not None):
                 raise SqlError("42P05", f'prepared statement "{msg.name}" already exists')
             self._arm_statement_timeout()  # parse analysis counts, as in PostgreSQL
             try:
@@ -70,9 +70,7 @@ class ExtendedQuery:
     def handle_bind(self, body: bytes) -> None:
         try:
             msg = P.decode_bind(body)
-            prepared = self.statements.get(msg.statement)
-            if prepared is None:
-                raise SqlError("26000", f'prepared statement "{msg.statement}" does not exist')
+            prepared = self._statement(msg.statement)
             stmt = prepared.stmt
             if len(msg.params) != len(stmt.param_oids):
                 raise SqlError(PROTOCOL_VIOLATION,
@@ -94,6 +92,17 @@ class ExtendedQuery:
             raise
         except Exception as e:
             self._extended_error(e)
+
+    def _statement(self, name: str) -> PreparedStatement:
+        """A named statement by Parse, or by SQL PREPARE (one namespace, as in PostgreSQL)."""
+        prepared = self.statements.get(name)
+        if prepared is None:
+            stmt = self.engine.sql_statement(name) if name else None
+            if stmt is None:
+                raise SqlError("26000", f'prepared statement "{name}" does not exist' if name else
+                               "unnamed prepared statement does not exist")
+            prepared = PreparedStatement(stmt)
+        return prepared
 
     def _decode_params(self, prepared: PreparedStatement, formats: tuple[int, ...], values: list) -> list:
         decoders = self._param_decoders(prepared, formats)
@@ -153,10 +162,7 @@ class ExtendedQuery:
         try:
             kind, name = P.decode_describe_or_close(body)
             if kind == "S":
-                prepared = self.statements.get(name)
-                if prepared is None:
-                    raise SqlError("26000", f'prepared statement "{name}" does not exist')
-                stmt = prepared.stmt
+                stmt = self._statement(name).stmt
                 self.conn.send(P.encode_parameter_description(stmt.param_oids))
                 self._describe_columns(stmt.columns, None)
             else:

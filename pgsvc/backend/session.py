@@ -382,6 +382,7 @@ class Session(ExtendedQuery, ResultSending):
             self.ready_for_query()
             return
         self._set_state("active", sql, self.engine.transaction_status() != "I")
+        self.statements.pop("", None)  # a simple query drops the unnamed statement (postgres.c)
         started = time.monotonic()
         try:
             self._run_simple(sql)

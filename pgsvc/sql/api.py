@@ -170,6 +170,9 @@ class EngineProtocol(Protocol):
     def begin_statement(self) -> None:
         """An extended-protocol Execute starts (statement_timestamp())."""
 
+    def sql_statement(self, name: str) -> Any:
+        """The statement SQL PREPAREd as `name`, or None (one namespace with Parse's)."""
+
     def count_plan(self, plans: list, stmt: StatementProtocol) -> None:
         """Bind of a named statement: count PostgreSQL's plan choice (pg_prepared_statements)."""
 

@@ -208,6 +208,29 @@ def test_one_namespace_for_portals_and_cursors(targets):
     ])
 
 
+def test_one_namespace_for_prepared_statements(targets):
+    both(targets, [
+        [q("PREPARE p AS SELECT 1 AS one")],
+        [parse("p", "SELECT 2"), SYNC],
+        [bind("", "p"), describe("S", "p"), execute("", 0), SYNC],
+        [parse("s2", "SELECT $1::int * 2 AS twice"), SYNC],
+        [q("EXECUTE s2(21)")],
+        [q("PREPARE s2 AS SELECT 1")],
+        [q("SELECT name, statement, from_sql FROM pg_prepared_statements ORDER BY name")],
+        [q("DEALLOCATE s2")],
+        [describe("S", "s2"), SYNC],
+        [parse("s3", "SELECT 3"), parse("", "SELECT 4"), SYNC],
+        [q("DEALLOCATE ALL")],
+        [describe("S", "s3"), SYNC],
+        [describe("S", "p"), SYNC],
+        [bind("", ""), execute("", 0), SYNC],
+        [parse("s4", "SELECT 5"), SYNC],
+        [q("DISCARD ALL")],
+        [q("SELECT count(*) FROM pg_prepared_statements")],
+        [q("DEALLOCATE nope")],
+    ])
+
+
 def test_missing_portal_errors(targets):
     both(targets, [
         [describe("P", "nope"), SYNC],
@@ -337,6 +360,27 @@ def test_fetch_and_move_in_every_direction(targets):
     same_psql(targets, FETCH_SCRIPT)
 
 
+REUSE_SCRIPT = """
+PREPARE p AS SELECT 1 AS a;
+EXECUTE p;
+DEALLOCATE p;
+PREPARE p AS SELECT 'two' AS b, 2 AS c;
+EXECUTE p;
+BEGIN;
+DECLARE c CURSOR FOR SELECT 1 AS x;
+FETCH 1 FROM c;
+CLOSE c;
+DECLARE c CURSOR FOR SELECT 'y' AS y, 2 AS z;
+FETCH 1 FROM c;
+COMMIT;
+"""
+
+
+def test_names_reused_for_other_statements(targets):
+    """EXECUTE and FETCH run what the name stands for now, not what it stood for before."""
+    same_psql(targets, REUSE_SCRIPT)
+
+
 # --- psycopg's named cursors ----------------------------------------------------------------
 
 def _outcome(fn, dsn):
@@ -372,6 +416,19 @@ def test_psycopg_named_cursor_itersize_and_binary(targets):
         bcur = conn.cursor(name="bin", binary=True)
         bcur.execute("SELECT g, now() - now() FROM generate_series(1, 3) g")
         return rows, cur.rownumber, bcur.fetchall(), bcur.pgresult.fformat(0)
+    same_psycopg(targets, run)
+
+
+def test_psycopg_cursor_over_a_set_returning_call_under_a_cast(targets):
+    def run(conn):
+        out = []
+        for sql in ("SELECT generate_series(1, 3)::int4 AS bar", "SELECT generate_series(1, 2)::int4",
+                    "SELECT unnest(ARRAY[1, 2])::numeric, 'x' AS y", "SELECT generate_series(1, 2)::text AS t, 5"):
+            cur = conn.cursor(name="cast", binary=True)
+            cur.execute(sql)
+            out.append(([(d.name, d.type_code) for d in cur.description], cur.fetchall()))
+            cur.close()
+        return out
     same_psycopg(targets, run)
 
 

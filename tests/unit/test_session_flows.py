@@ -114,6 +114,9 @@ class FakeEngine:
     def count_plan(self, plans, stmt):
         pass
 
+    def sql_statement(self, name):
+        return None
+
     def cursor_columns(self, name):
         return None  # no DECLAREd cursors here
 

@@ -28,7 +28,7 @@ def prepare_stmt(engine: EngineContext, tr, text, node: ast.PrepareStmt) -> Stat
     inner = engine.translate_stmt(text, node.query, oids, None)
 
     def run(e, s, p):
-        if node.name in e.sql_prepared:
+        if node.name in e.sql_prepared or node.name in e.protocol_statements:
             raise SqlError("42P05", f'prepared statement "{node.name}" already exists')
         e.sql_prepared[node.name] = inner
         inner.extra["prepared_as"] = (e.source_text(s), e.fctx.statement_start, [0, 0])  # pg_prepared_statements
@@ -37,7 +37,10 @@ def prepare_stmt(engine: EngineContext, tr, text, node: ast.PrepareStmt) -> Stat
 
 
 def execute_stmt(engine: EngineContext, tr, text, node: ast.ExecuteStmt) -> Statement:
+    tr.cacheable = False  # it holds the statement now PREPAREd under the name (DEALLOCATE, PREPARE again)
     inner = engine.sql_prepared.get(node.name)
+    if inner is None and node.name in engine.protocol_statements:  # one namespace with Parse's
+        inner = engine.protocol_statements[node.name].stmt
     if inner is None:
         raise SqlError("26000", f'prepared statement "{node.name}" does not exist')
     args = list(node.params or ())
@@ -65,12 +68,23 @@ def execute_stmt(engine: EngineContext, tr, text, node: ast.ExecuteStmt) -> Stat
     return out
 
 
+def deallocate_all(engine: EngineContext) -> None:
+    """DEALLOCATE ALL (and DISCARD ALL): SQL's prepared statements and the protocol's named
+    ones, one namespace in PostgreSQL (the unnamed statement is not among them)."""
+    engine.sql_prepared.clear()
+    unnamed = engine.protocol_statements.get("")
+    engine.protocol_statements.clear()
+    if unnamed is not None:
+        engine.protocol_statements[""] = unnamed
+
+
 def deallocate_stmt(engine: EngineContext, tr, text, node: ast.DeallocateStmt) -> Statement:
     def run(e, s, p):
         if node.name is None:
-            e.sql_prepared.clear()
+            deallocate_all(e)
             return Result(None, [], "DEALLOCATE ALL")
-        if e.sql_prepared.pop(node.name, None) is None:
+        if e.sql_prepared.pop(node.name, None) is None and \
+                (not node.name or e.protocol_statements.pop(node.name, None) is None):
             raise SqlError("26000", f'prepared statement "{node.name}" does not exist')
         return Result(None, [], "DEALLOCATE")
     return utility_statement(text, "DEALLOCATE" + (" ALL" if node.name is None else ""), run, cacheable=False)
@@ -107,6 +121,7 @@ def declare_stmt(engine: EngineContext, tr, text, node: ast.DeclareCursorStmt) -
 
 
 def fetch_stmt(engine: EngineContext, tr, text, node: ast.FetchStmt) -> Statement:
+    tr.cacheable = False  # its columns are those of the cursor now open under the name
     word = "MOVE" if node.ismove else "FETCH"
     cur = engine.cursors.get(node.portalname)
     columns = None

@@ -203,7 +203,7 @@ def _discard(engine, tr, text, node):
             for c in e.cursors.values():
                 c.result.close()
             e.cursors.clear()
-            e.sql_prepared.clear()
+            portals.deallocate_all(e)  # the protocol's named statements too
             apply_reset(e, None)
             e.sequences.current.clear()
             e.async_notify.unlisten_all()  # DISCARD ALL includes UNLISTEN *

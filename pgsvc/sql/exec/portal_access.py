@@ -41,11 +41,17 @@ class PortalAccess:
     """Engine methods for the backend's extended-protocol flow (see the module docstring)."""
 
     cursors: dict
+    sql_prepared: dict
     protocol_portals: NoProtocolPortals
     script_text: str | None
     fctx: object
     txn: object
     planner_settings: dict
+
+    def sql_statement(self, name: str):
+        """The statement SQL PREPAREd as `name`, or None (the protocol's Bind, Describe and
+        Parse share PostgreSQL's one namespace of prepared statements)."""
+        return self.sql_prepared.get(name)
 
     def count_plan(self, plans: list, stmt) -> None:
         """Bind of a protocol statement: the plan PostgreSQL would use, for

@@ -209,20 +209,23 @@ class SelectMixin:
         return Query(f"SELECT {outer_cols} FROM ({inner}) AS d WHERE d.rn = 1{outer_order}{limit}", cols)
 
     def lift_target_srf(self, node: ast.SelectStmt) -> None:
-        """SELECT generate_series(1, 3) (no FROM): the set-returning call becomes the FROM item."""
-        srfs = [i for i, rt in enumerate(node.targetList)
-                if isinstance(rt.val, ast.FuncCall) and rt.val.funcname[-1].sval in SRF_NAMES and not rt.val.over]
+        """SELECT generate_series(1, 3) (no FROM): the set-returning call becomes the FROM item
+        (under a cast too: SELECT generate_series(1, 3)::int4, named generate_series)."""
+        srfs = [i for i, rt in enumerate(node.targetList) if _srf_call(rt.val) is not None]
         if len(srfs) != 1:
             return
         i = srfs[0]
         rt = node.targetList[i]
-        name = rt.val.funcname[-1].sval
+        call = _srf_call(rt.val)
+        name = call.funcname[-1].sval
         alias = ast.Alias(aliasname="pgsvc$srf", colnames=(ast.String(sval=name),))
         node.fromClause = (ast.RangeFunction(lateral=False, ordinality=False, is_rowsfrom=False,
-                                             functions=((rt.val, None),), alias=alias),)
+                                             functions=((call, None),), alias=alias),)
         targets = list(node.targetList)
-        targets[i] = ast.ResTarget(name=rt.name or name, val=ast.ColumnRef(
-            fields=(ast.String(sval="pgsvc$srf"), ast.String(sval=name))))
+        column = ast.ColumnRef(fields=(ast.String(sval="pgsvc$srf"), ast.String(sval=name)))
+        if isinstance(rt.val, ast.TypeCast):
+            column = ast.TypeCast(arg=column, typeName=rt.val.typeName, location=rt.val.location)
+        targets[i] = ast.ResTarget(name=rt.name or name, val=column)
         node.targetList = tuple(targets)
 
     def target_list(self, items) -> tuple[list[Ex], list[str]]:
@@ -360,3 +363,12 @@ def _by_name(node: ast.ColumnRef, targets: list[Ex], names: list[str], clause: s
 def _is_colref_sql(sql: str) -> bool:
     parts = sql.split(".")
     return len(parts) == 2 and parts[0].startswith('"') and parts[1].startswith('"') and " " not in sql
+
+
+def _srf_call(val):
+    """The set-returning call lift_target_srf lifts: the item itself, or under one cast."""
+    if isinstance(val, ast.TypeCast):
+        val = val.arg
+    if isinstance(val, ast.FuncCall) and val.funcname[-1].sval in SRF_NAMES and not val.over:
+        return val
+    return None
