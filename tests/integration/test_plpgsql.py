@@ -705,6 +705,28 @@ CASES = {
         select *, pg_typeof(vals) from spread(true, 3);
         select spread(7::smallint, 2);
     """,
+    "inline_and_casts": r"""
+        create function zero_div() returns int language sql as $$ select 1/0 $$;
+        create function inv(a int) returns int language sql as $$ select 1/a $$;
+        create function use1() returns int language plpgsql as $$ declare x int; begin x := zero_div(); return x; end $$;
+        select use1();
+        create function use2() returns int language plpgsql as $$ begin return zero_div(); end $$;
+        select use2();
+        create function use3() returns int language plpgsql as $$ declare z int := 0; begin return inv(z); end $$;
+        select use3();
+        create function use4() returns int language plpgsql as $$ begin if zero_div() > 0 then return 1; end if; return 0; end $$;
+        select use4();
+        create function nx1() returns setof int language plpgsql as $$ begin return next 5; return next 'nope'; end $$;
+        select * from nx1();
+        create function nx2() returns setof numeric language plpgsql as $$ begin return next 1; return next 2.5; return next null; end $$;
+        select * from nx2();
+        create function nx3() returns setof varchar(2) language plpgsql as $$ begin return next 'abc'; end $$;
+        select * from nx3();
+        create function se1() returns int language plpgsql as $$ declare x int; begin x := 2 *; return x; end $$;
+        create function se2() returns int language plpgsql as $$ begin while 1 < then end loop; end $$;
+        create function se3() returns int language plpgsql as $$ begin return 3 -   ; end $$;
+        do $$ begin perform 4 /; end $$;
+    """,
 }
 
 

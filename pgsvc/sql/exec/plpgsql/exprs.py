@@ -400,8 +400,11 @@ class Expr:
         return rows[0][0] if rows else None
 
     def runtime_error(self, fr, err: SqlError, plan: Plan) -> SqlError:
-        if plan.simple and (plan.n or "pgsvce_fcall" in plan.sql):
-            return err  # PostgreSQL's simple expressions run without SPI: no line of their own
+        if plan.simple and (plan.n or "pgsvce_fcall" in plan.sql) and \
+                not (err.context or "").rsplit("\n", 1)[-1].endswith("during inlining"):
+            # PostgreSQL's simple expressions run without SPI: no line of their own (an
+            # inlined SQL function's error comes from planning them, inside SPI: it has one)
+            return err
         return add_context(err, self.context_line())
 
     def context_line(self) -> str:

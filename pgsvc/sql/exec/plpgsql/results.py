@@ -133,9 +133,12 @@ class ReturnNext(Stmt):
                                 for v, (_, t, _), (_, ct) in zip(vals, rec.shape, cols))
                 else:
                     row = (fr.engine.record_text(tuple(vals), [t for _, t, _ in rec.shape]),)
-        else:
-            value = self.expr.value(fr, (func.rettype, -1, 0) if not cols else None)
-            row = (value,)
+        elif cols:
+            row = (self.expr.value(fr),)
+        else:  # the value as computed, then cast as PL/pgSQL casts (exec_cast_value: no query position)
+            value = self.expr.value(fr)
+            plan = self.expr.plan
+            row = (assign.cast_value(fr, value, plan.types[0] if plan.types else O.UNKNOWN, (func.rettype, -1, 0)),)
         fr.rows.append(row)
         return None
 

@@ -425,16 +425,20 @@ def error_offset(src: Source, header: str, text: str, message: str) -> tuple[int
         return None, statement_line(src, toks, found)
     keyword = next((k for m, k in _AT_KEYWORD if m in message), None)
     quoted = re.search(r'"([^"]*)"', message)
-    if message.endswith("at end of input"):
-        at = max(toks[found].start - 1, 0)
+    if message.endswith("at end of input"):  # right after the expression's last token
+        at = toks[found - 1].end if found > 0 else 0
     elif keyword is not None or quoted is not None:
         # the word's first occurrence in the statement the parser stopped in
         want = keyword or quoted.group(1)
-        for t in toks[statement_start(toks, found):found + 1]:
-            if t.text == want or keyword is None and normalize_ident(t.text) == want or \
-                    keyword is not None and t.text.upper() == want:
-                at = t.start
-                break
+
+        def matches(t: Tok) -> bool:
+            return t.text == want or keyword is None and normalize_ident(t.text) == want or \
+                keyword is not None and t.text.upper() == want
+        hit = next((t for t in toks[statement_start(toks, found):found + 1] if matches(t)), None)
+        if hit is None:  # (WHILE x THEN ... LOOP: the word ended what looked like a statement) the nearest before
+            hit = next((t for t in reversed(toks[:found + 1]) if matches(t)), None)
+        if hit is not None:
+            at = hit.start
     return src.to_body_offset(at), line
 
 
