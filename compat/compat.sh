@@ -221,8 +221,16 @@ run_pytest() {
     echo "$suite $server exit=$rc seconds=$((SECONDS - t0))" >> "$RUNDIR/runs.txt"
 }
 
-# after a run started with &: in turn unless COMPAT_PARALLEL=1
-maybe_wait() { [ "$PARALLEL" = 1 ] || wait; }
+# run_both SUITE DIR VENV ENVVAR VALUE_FOR_PG15 VALUE_FOR_PGSVC PYTEST_ARGS...: the suite against
+# PostgreSQL and then pgsvc, or both at once with COMPAT_PARALLEL=1. (A bare `wait` would also
+# wait for the pgsvc server, a background job of this shell: wait for the run's pid only.)
+run_both() {
+    local suite=$1 dir=$2 venv=$3 var=$4 pgval=$5 svcval=$6 pid; shift 6
+    ( export "$var=$pgval"; run_pytest "$suite" pg15 "$dir" "$venv" "$@" ) & pid=$!
+    [ "$PARALLEL" = 1 ] || wait "$pid"
+    ( export "$var=$svcval"; run_pytest "$suite" pgsvc "$dir" "$venv" "$@" )
+    wait "$pid"
+}
 
 run_psycopg() {
     local dir venv
@@ -232,11 +240,9 @@ run_psycopg() {
            "pytest>=8,<10" pytest-timeout pytest-randomly "anyio>=4.0" "pproxy>=2.7" dnspython numpy)
     echo "psycopg $PSYCOPG_VERSION tests from: $(cat "$dir/SOURCE"); \`-m \"$PSYCOPG_MARK\"\`" >> "$RUNDIR/sources.txt"
     local common=(-m "$PSYCOPG_MARK" -p randomly --randomly-seed=1)
-    PSYCOPG_TEST_DSN="host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" \
-        run_pytest psycopg pg15 "$dir" "$venv" "${common[@]}" & maybe_wait
-    PSYCOPG_TEST_DSN="host=127.0.0.1 port=$SVC_PORT user=postgres dbname=postgres" \
-        run_pytest psycopg pgsvc "$dir" "$venv" "${common[@]}"
-    wait
+    run_both psycopg "$dir" "$venv" PSYCOPG_TEST_DSN \
+        "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" \
+        "host=127.0.0.1 port=$SVC_PORT user=postgres dbname=postgres" "${common[@]}"
     REPORT_ARGS+=(--suite "psycopg $PSYCOPG_VERSION" "$RUNDIR/psycopg-pg15.xml" "$RUNDIR/psycopg-pgsvc.xml")
     REPORT_PY="$venv/bin/python"
 }
@@ -251,11 +257,8 @@ run_asyncpg() {
     # asyncpg's own cluster fixture uses a running server when PGHOST is set (RunningCluster);
     # the few tests that make clusters of their own find PostgreSQL 15 through PGINSTALLATION.
     local common=(-p no:randomly)
-    PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=postgres PGDATABASE=postgres PGINSTALLATION=$PG15_BIN \
-        run_pytest asyncpg pg15 "$dir" "$venv" "${common[@]}" & maybe_wait
-    PGHOST=127.0.0.1 PGPORT=$SVC_PORT PGUSER=postgres PGDATABASE=postgres PGINSTALLATION=$PG15_BIN \
-        run_pytest asyncpg pgsvc "$dir" "$venv" "${common[@]}"
-    wait
+    PGHOST=127.0.0.1 PGUSER=postgres PGDATABASE=postgres PGINSTALLATION=$PG15_BIN \
+        run_both asyncpg "$dir" "$venv" PGPORT "$PG_PORT" "$SVC_PORT" "${common[@]}"
     REPORT_PATH="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')"
     REPORT_ARGS+=(--suite "asyncpg $ASYNCPG_VERSION" "$RUNDIR/asyncpg-pg15.xml" "$RUNDIR/asyncpg-pgsvc.xml")
 }

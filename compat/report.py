@@ -18,15 +18,18 @@ RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 UNTRIAGED = "not triaged yet"
 
 
-def read_junit(path: str) -> dict[str, tuple[str, str]]:
-    """test id -> (outcome, message). A missing or unreadable file (a run cut off by its
-    budget before pytest wrote it) reads as no tests at all."""
+def read_junit(paths: str) -> dict[str, tuple[str, str]]:
+    """test id -> (outcome, message), from one JUnit file or several joined by commas (parts
+    of one suite run separately). A missing or unreadable file (a run cut off before pytest
+    wrote it) reads as no tests at all."""
     results: dict[str, tuple[str, str]] = {}
-    try:
-        root = ET.parse(path).getroot()
-    except (OSError, ET.ParseError):
-        return results
-    for case in root.iter("testcase"):
+    cases = []
+    for path in paths.split(","):
+        try:
+            cases += list(ET.parse(path).getroot().iter("testcase"))
+        except (OSError, ET.ParseError):
+            pass
+    for case in cases:
         cls, name, file = case.get("classname", ""), case.get("name", ""), case.get("file", "")
         module = file[:-3].replace("/", ".") if file.endswith(".py") else ""
         if module and (cls == module or cls.startswith(module + ".")):
