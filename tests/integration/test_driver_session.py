@@ -207,3 +207,35 @@ def test_psycopg_tpc_api(targets):
         return out
     ours, ref = targets
     assert run(ours[2]) == run(ref[2])
+
+
+# --- 5. byte and bit access (get_byte/set_byte, get_bit/set_bit, bit_count, overlay, hashes) -----
+
+BYTES_SCRIPT = r"""
+select get_byte('\x1234'::bytea, 1), set_byte('\x1234'::bytea, 0, 255), get_bit('\x1234'::bytea, 3), set_bit('\x1234'::bytea, 3, 1);
+select get_bit('1010'::bit(4), 2), set_bit('1010'::bit(4), 1, 1), set_bit('1010'::varbit, 0, 0), bit_count('1011'::bit(4)), bit_count('\xff01'::bytea);
+select set_byte('\x00'::bytea, 0, 256), set_byte('\x00'::bytea, 0, -1), set_byte('\x00'::bytea, 0, 511);
+select get_byte('\x12'::bytea, 5);
+select get_byte(''::bytea, 0);
+select get_byte('\x12'::bytea, -1);
+select set_byte('\x12'::bytea, 1, 0);
+select get_bit('\x12'::bytea, 8);
+select set_bit('\x12'::bytea, 0, 2);
+select set_bit('\x12'::bytea, 99, 2);
+select get_bit('101'::bit(3), 3);
+select set_bit('101'::bit(3), 1, 5);
+select set_bit('101'::bit(3), -1, 1);
+select md5('ab'::bytea), sha224('abc'::bytea), sha256('abc'), sha384(''::bytea), sha512('\x00'::bytea);
+select overlay('\x1234'::bytea placing '\xff'::bytea from 2), overlay('\x123456'::bytea placing '\xff'::bytea from 2 for 0), overlay('\x1234'::bytea placing '\xaabbcc'::bytea from 5);
+select overlay('abcdef' placing 'XY' from 2), overlay('abcdef' placing 'XY' from 2 for 3), overlay('abc' placing 'Z' from 10);
+select overlay('abc' placing 'Z' from 0);
+select overlay('abc' placing 'Z' from 1 for -1);
+select get_byte(null, 1), set_bit(null::bytea, 1, 1), overlay(null::text placing 'a' from 1);
+select pg_typeof(get_bit('\x00'::bytea, 1)), pg_typeof(bit_count('\x00'::bytea)), pg_typeof(set_bit('1'::bit(1), 0, 0)), pg_typeof(set_bit('1'::varbit, 0, 0));
+select overlay('abcdef' placing 'Z' from 3 for -1), overlay('\x010203'::bytea placing '\xff'::bytea from 3 for -2);
+select get_bit('10'::varbit, 1), bit_count(''::varbit), set_bit('0'::varbit, 0, 1);
+"""
+
+
+def test_byte_and_bit_functions(targets):
+    same_psql(targets, BYTES_SCRIPT)

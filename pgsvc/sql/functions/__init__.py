@@ -23,9 +23,10 @@ from pgsvc.sql.functions.aggregates import AGGREGATES as _AGGREGATES
 from pgsvc.sql.functions.core_udfs import like_to_glob  # noqa: F401
 from pgsvc.sql.functions.register import register_all  # noqa: F401
 
+from pgsvc.sql.functions.bytea_funcs import bytea_sigs as _bytea_sigs
 from pgsvc.sql.functions.fmt_funcs import format_sigs as _format_sigs
 from pgsvc.sql.functions.jsonsets import json_set_sigs as _json_set_sigs
 from pgsvc.sql.functions.zone_funcs import zone_sigs as _zone_sigs
 
-for _sig in [*_AGGREGATES, *_format_sigs(), *_json_set_sigs(), *_zone_sigs()]:
+for _sig in [*_AGGREGATES, *_format_sigs(), *_json_set_sigs(), *_zone_sigs(), *_bytea_sigs()]:
     FUNCTIONS.setdefault(_sig.name, []).append(_sig)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pgsvc.sql.functions import convert, datefuncs, floatmath, fmt_funcs, ordered_set, rowsets, zone_funcs
+from pgsvc.sql.functions import (bytea_funcs, convert, datefuncs, floatmath, fmt_funcs, ordered_set, rowsets,
+                                 zone_funcs)
 from pgsvc.sql.functions.aggregates import register_aggregates
 from pgsvc.sql.functions.context import FunctionContext, interruptible_udf
 from pgsvc.sql.functions.core_udfs import make_core_udfs
@@ -20,6 +21,7 @@ def all_udfs(ctx: FunctionContext) -> dict:
     udfs.update(zone_funcs.make_udfs(ctx))
     udfs.update(floatmath.make_udfs())
     udfs.update(convert.make_udfs())
+    udfs.update(bytea_funcs.make_udfs())
     return udfs
 
 
