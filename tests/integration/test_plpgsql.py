@@ -727,6 +727,87 @@ CASES = {
         create function se3() returns int language plpgsql as $$ begin return 3 -   ; end $$;
         do $$ begin perform 4 /; end $$;
     """,
+    "idioms": r"""
+        create table items(id serial primary key, name text, qty int check (qty >= 0), price numeric(8,2));
+        insert into items(name, qty, price) values ('a', 5, 1.50), ('b', 0, 2.00), ('c', 7, 0.25);
+        create function restock(p_name text, p_n int) returns int language plpgsql as $$
+        declare v_id int; v_qty int;
+        begin
+          update items set qty = qty + p_n where name = p_name returning id, qty into v_id, v_qty;
+          if v_id is null then
+            insert into items(name, qty) values (p_name, p_n) returning id into v_id;
+            raise notice 'inserted %', v_id;
+          end if;
+          return v_id;
+        exception
+          when check_violation then
+            raise notice 'check failed for % (%)', p_name, sqlerrm;
+            return -1;
+        end $$;
+        select restock('a', 3), restock('zz', 2), restock('b', -5);
+        select name, qty from items order by id;
+        create function total_value() returns numeric language plpgsql stable as $$
+        declare t numeric := 0; r record;
+        begin
+          for r in select qty, price from items where price is not null loop
+            t := t + r.qty * r.price;
+          end loop;
+          return round(t, 2);
+        end $$;
+        select total_value();
+        create function json_report() returns jsonb language plpgsql as $$
+        declare j jsonb := '[]';
+          r items%rowtype;
+        begin
+          for r in select * from items order by id loop
+            j := j || jsonb_build_object('name', r.name, 'qty', r.qty);
+          end loop;
+          return j;
+        end $$;
+        select json_report();
+        create function gen(n int) returns setof text language plpgsql as $$
+        begin
+          for i in 1..n loop
+            if i % 2 = 0 then continue; end if;
+            return next 'odd ' || i;
+          end loop;
+          return;
+        end $$;
+        select * from gen(5);
+        select gen(3);
+        create function upsert_item(p_name text, p_qty int) returns void language plpgsql as $$
+        begin
+          loop
+            update items set qty = p_qty where name = p_name;
+            if found then return; end if;
+            begin
+              insert into items(name, qty) values (p_name, p_qty);
+              return;
+            exception when unique_violation then null;
+            end;
+          end loop;
+        end $$;
+        select upsert_item('a', 100), upsert_item('new', 1);
+        select name, qty from items order by id;
+        create function slow_count(t regclass) returns bigint language plpgsql as $$
+        declare n bigint; begin execute format('select count(*) from %s', t) into n; return n; end $$;
+        select slow_count('items'), slow_count('items'::regclass);
+        do $$
+        declare
+          arr int[] := array[5, 3, 8];
+          total int := 0;
+          idx int;
+        begin
+          for idx in array_lower(arr, 1) .. array_upper(arr, 1) loop
+            total := total + arr[idx] * idx;
+          end loop;
+          raise notice 'total=% len=% card=%', total, array_length(arr, 1), cardinality(arr);
+        end $$;
+        do $$ declare s text := ''; c char; begin foreach c in array string_to_array('xyz', null) loop s := c || s; end loop; raise notice '%', s; end $$;
+        do $$ declare d interval := '90 minutes'; begin raise notice '% %', d, extract(epoch from d); end $$;
+        do $$ declare r record; begin for r in select * from generate_series(1,2) g, lateral (select g*10 as t) s loop raise notice '% %', r.g, r.t; end loop; end $$;
+        do $$ begin raise notice '%', current_setting('search_path'); perform set_config('search_path', 'public', true); raise notice '%', current_setting('search_path'); end $$;
+    """,
 }
 
 

@@ -145,7 +145,9 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         if name in _TEXT_OUTPUT_ARGS:
             # "any" arguments print with their type's output function (t, 2020-01-01, enum labels),
             # not as the stored forms SQLite holds
-            sql_args = [_as_text(c) for c in coerced]
+            # (a reg* value prints its object's name, which the catalog knows: the cast to text)
+            sql_args = [self.coerce(c, O.TEXT, context="e").sql if c.oid in O.REG_OIDS and not c.is_null
+                        else _as_text(c) for c in coerced]
         emit = sig.emit
         if name in ("min", "max") and sig.kind == "aggregate" and coerced and emit.startswith(("min(", "max(")):
             sql_args = [f"{coerced[0].sql}{collate_clause(coerced[0].oid)}"]
