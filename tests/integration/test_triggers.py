@@ -28,6 +28,8 @@ Nothing here states an expected value: PostgreSQL's output is the expectation.
               prepared statements, SQL functions and INSTEAD OF through EXECUTE
   dynamic     TG_RELID::regclass, EXECUTE format(... %I ...) USING NEW's fields and NEW, INSERT ...
               SELECT NEW.* and VALUES (NEW.*)
+  wholerow    a FROM item named as a value (a transition table's rows printed with
+              string_agg(new_table::text, ...), SELECT t FROM t, a subquery's alias)
   errors      a trigger's error aborts the statement and leaves nothing behind (in and out of
               transaction blocks, savepoints), wrong return values, a missing RETURN,
               recursion, a BEFORE trigger changing a row its statement is about to change
@@ -461,6 +463,24 @@ CASES = {
         create trigger ts after insert on t for each row execute function star_ins();
         insert into t values (3, 'c');
         select * from t_copy order by id;
+    """,
+    "wholerow": r"""
+        create table t (id int, v text, n numeric(5,2), b boolean, ts timestamptz);
+        insert into t values (1, 'a b', 1.5, true, '2024-01-01 00:00:00+00'), (2, null, null, false, null), (3, '', 2, null, null);
+        select t from t order by id;
+        select t::text, x from t, (select 1 as x) x order by id;
+        select string_agg(t::text, '; ' order by id) from t;
+        select id from t where t::text like '%a b%';
+        select q from (select id, v from t) q order by 1;
+        create function dump_new() returns trigger language plpgsql as $$
+        begin
+          raise notice '% new table = %', tg_name, (select string_agg(new_table::text, ', ' order by id) from new_table);
+          return null;
+        end $$;
+        create trigger tn after insert on t referencing new table as new_table for each statement execute function dump_new();
+        insert into t values (4, 'd', 4, true, null), (5, 'e"q', 5, false, null);
+        select t from t where false;
+        select nosuch from t;
     """,
     "errors": r"""
         create table t (id int primary key, v text);

@@ -120,6 +120,7 @@ class TriggerRuntime:
         self.tg_failed = None  # (sql, values, relid) of the write that failed (constraint details)
         self.tg_in_use: dict[str, int] = {}  # transition temp table -> calls using it (recursion)
         self.transition_tables: dict[str, Relation] = {}
+        conn.create_function("pgsvce_row_text", -1, self.udf_row_text, deterministic=True)
         conn.create_function("pgsvce_tg_capture", -1, self.udf_capture)
         conn.create_function("pgsvce_tg_before", -1, self.udf_before)
         conn.create_function("pgsvce_tg_dml", -1, self.udf_dml)
@@ -135,6 +136,13 @@ class TriggerRuntime:
                               '"pgsvc$tg_sink" BEGIN DELETE FROM "pgsvc$tg_sink" WHERE rowid = NEW.rowid; END')
 
     # --- the UDFs ------------------------------------------------------------------------
+
+    def udf_row_text(self, types: str, *vals):
+        """A FROM item's row as a record value's text (translate.trigger_dml.whole_row_ref)."""
+        try:
+            return self.record_text(vals, [int(t) for t in types.split(",")])
+        except SqlError as err:
+            raise_sql(self.fctx, err)
 
     def udf_capture(self, relid, op, rowid, n, *vals):
         if self.tg_suppress or not self.tg_levels:

@@ -79,7 +79,13 @@ class ExprMixin:
                 return whole
             raise SqlError("0A000", "row expansion (*) in this position is not supported", position=location(node))
         names = [f.sval for f in fields]
-        return self.scope.resolve_column(names, location(node))
+        try:
+            return self.scope.resolve_column(names, location(node))
+        except SqlError as err:
+            whole = self.whole_row_ref(names[0]) if len(names) == 1 and err.sqlstate == "42703" else None
+            if whole is None:
+                raise
+            return whole
 
     def whole_record(self, node) -> Ex | None:
         """rec.* (or ROW(rec.*)) of a record value in scope (a PL/pgSQL record: NEW.*::text,

@@ -43,8 +43,9 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.quoting import quote_sqlite_ident
-from pgsvc.sql.translate.ex import location
+from pgsvc.sql.translate.ex import Ex, location
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
+from pgsvc.sql.types import oids as O
 
 _PARAM_RE = re.compile(r"\?(\d+)")
 SYSTEM_COLUMNS = ("ctid", "xmin", "xmax", "cmin", "cmax", "tableoid", "oid")
@@ -117,6 +118,20 @@ class TriggerDmlMixin:
         """REFERENCING OLD/NEW TABLE AS <name> of the trigger being run (exec.triggers), or None."""
         tables = getattr(self.engine, "transition_tables", None)
         return tables.get(rv.relname) if tables and rv.schemaname is None else None
+
+    def whole_row_ref(self, name: str):
+        """A FROM item named where a column is expected (string_agg(new_table::text, ...)):
+        its row as one record value, printed as PostgreSQL's record_out prints it
+        (pgsvce_row_text, exec.triggers), or None when no FROM item has that name."""
+        scope = self.scope
+        while scope is not None:
+            e = scope.entry(name)
+            if e is not None and e.cols:
+                cols = e.star_cols if e.star_cols is not None else e.cols
+                types = ",".join(str(c.oid) for c in cols)
+                return Ex(f"pgsvce_row_text('{types}', {', '.join(c.sql for c in cols)})", O.RECORD, name=name)
+            scope = scope.parent
+        return None
 
     def instead_of_target(self, rel) -> bool:
         return any(t.timing == "INSTEAD OF" and t.fires_on(self.dml_kind) for t in rel.triggers)
