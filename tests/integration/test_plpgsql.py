@@ -807,6 +807,10 @@ CASES = {
         do $$ declare d interval := '90 minutes'; begin raise notice '% %', d, extract(epoch from d); end $$;
         do $$ declare r record; begin for r in select * from generate_series(1,2) g, lateral (select g*10 as t) s loop raise notice '% %', r.g, r.t; end loop; end $$;
         do $$ begin raise notice '%', current_setting('search_path'); perform set_config('search_path', 'public', true); raise notice '%', current_setting('search_path'); end $$;
+        create function pair_of(in a int, out lo int, out hi text) language plpgsql as $$
+        begin lo := a - 1; hi := 'h' || a; raise notice 'pair_of(%)', a; end $$;
+        select (pair_of(1)).*, pair_of(2);
+        select (pair_of(x)).* from generate_series(3, 4) x;
     """,
 }
 

@@ -249,6 +249,21 @@ class RoutineMixin:
         spec = call_spec(r, mode, arg_oids, ret)
         return f"pgsvce_fcall({sql_literal(spec)}" + "".join(f", {a.sql}" for a in inputs) + ")"
 
+    def routine_star(self, node: ast.A_Indirection) -> list[str] | None:
+        """(f(x)).* in a select list: the names of the columns of a user function returning a
+        row (each becomes (f(x)).col, calling f once per column, as in PostgreSQL), or None."""
+        if not isinstance(node.arg, ast.FuncCall) or len(node.indirection) != 1 or \
+                not isinstance(node.indirection[0], ast.A_Star) or not self.catalog.routines_named:
+            return None
+        found = self.find_user_routine(node.arg, [n.sval for n in node.arg.funcname])
+        if found is None:
+            return None
+        b, _, arg_oids, _, _ = found
+        cols = M.output_columns_for(b.routine, arg_oids)
+        if b.routine.retset or not cols:
+            return None
+        return [n or f"column{i + 1}" for i, (n, _) in enumerate(cols)]
+
     def routine_field(self, node: ast.A_Indirection) -> Ex | None:
         """(f(x)).col of a user function returning a row (OUT arguments), or None."""
         call = node.arg

@@ -239,6 +239,12 @@ class SelectMixin:
                                       attnum=c.attnum))
                     names.append(c.name)
                 continue
+            star = self.routine_star(val) if isinstance(val, ast.A_Indirection) else None
+            if star is not None:
+                for col in star:
+                    targets.append(self.expr(ast.A_Indirection(arg=val.arg, indirection=(ast.String(sval=col),))))
+                    names.append(col)
+                continue
             ex = self.expr(val)
             targets.append(ex)
             names.append(rt.name or ex.name)
