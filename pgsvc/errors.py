@@ -34,6 +34,7 @@ class SqlError(PgsvcError):
         table: str | None = None,
         column: str | None = None,
         constraint: str | None = None,
+        datatype: str | None = None,
         internal_query: str | None = None,
         internal_position: int | None = None,
     ) -> None:
@@ -49,6 +50,7 @@ class SqlError(PgsvcError):
         self.table = table
         self.column = column
         self.constraint = constraint
+        self.datatype = datatype  # PostgreSQL's datatype_name (a domain's errors)
         # an error in a statement run for the client's (a function body's): its text and
         # the position in it (PostgreSQL's internalquery / internalpos, fields q and p)
         self.internal_query = internal_query

@@ -525,7 +525,7 @@ def _error_fields(err: SqlError | SqlNotice, severity: str, codec=None) -> bytes
         if err.context:
             fields.append(b"W" + text(err.context))
         for code, value in ((b"s", err.schema), (b"t", err.table), (b"c", err.column),
-                            (b"n", err.constraint)):
+                            (b"d", getattr(err, "datatype", None)), (b"n", err.constraint)):
             if value:
                 fields.append(code + text(value))
     else:

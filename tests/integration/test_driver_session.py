@@ -239,3 +239,40 @@ select get_bit('10'::varbit, 1), bit_count(''::varbit), set_bit('0'::varbit, 0, 
 
 def test_byte_and_bit_functions(targets):
     same_psql(targets, BYTES_SCRIPT)
+
+
+# --- the error fields PostgreSQL fills (schema, table, column, constraint, datatype) -------------
+
+DIAG_SETUP = ["DROP TABLE IF EXISTS dg_c", "DROP TABLE IF EXISTS dg_p", "DROP TABLE IF EXISTS dg_t",
+              "DROP DOMAIN IF EXISTS dg_d", "DROP DOMAIN IF EXISTS dg_nn",
+              "CREATE TABLE dg_p (id int PRIMARY KEY, v int NOT NULL CHECK (v > 0), u text UNIQUE)",
+              "CREATE TABLE dg_c (pid int REFERENCES dg_p (id))",
+              "CREATE DOMAIN dg_d AS int CHECK (VALUE > 5)", "CREATE DOMAIN dg_nn AS int NOT NULL",
+              "CREATE TABLE dg_t (d dg_d, n dg_nn)",
+              "INSERT INTO dg_p VALUES (1, 1, 'a')", "INSERT INTO dg_c VALUES (1)"]
+DIAG_CASES = ["INSERT INTO dg_p VALUES (2, NULL, 'b')", "INSERT INTO dg_p VALUES (1, 1, 'x')",
+              "INSERT INTO dg_p VALUES (3, -1, 'c')", "INSERT INTO dg_p VALUES (4, 1, 'a')",
+              "INSERT INTO dg_c VALUES (9)", "DELETE FROM dg_p", "UPDATE dg_p SET v = -v",
+              "SELECT 3::dg_d", "SELECT NULL::dg_nn", "INSERT INTO dg_t VALUES (1, 1)",
+              "INSERT INTO dg_t VALUES (7, NULL)", "SELECT 1/0", "SELECT 'x'::int"]
+DIAG_FIELDS = ["sqlstate", "message_primary", "schema_name", "table_name", "column_name", "constraint_name",
+               "datatype_name", "message_detail"]
+
+
+def test_error_fields(targets):
+    def run(dsn):
+        out = []
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            for sql in DIAG_SETUP:
+                conn.execute(sql)
+            for sql in DIAG_CASES:
+                try:
+                    conn.execute(sql)
+                    out.append((sql, "no error"))
+                except psycopg.Error as e:
+                    out.append((sql, [getattr(e.diag, f) for f in DIAG_FIELDS]))
+        return out
+    ours, ref = targets
+    expected = run(ref[2])
+    got = run(ours[2])
+    assert [g for g, e in zip(got, expected) if g != e] == [], [e for g, e in zip(got, expected) if g != e]

@@ -121,7 +121,7 @@ def integrity_error(msg: str, engine) -> SqlError:
                 rel = r
                 break
         return SqlError("23514", f'new row for relation "{rel.name if rel else "?"}" violates check constraint '
-                        f'"{name}"', constraint=name,
+                        f'"{name}"', constraint=name, schema=rel.schema if rel else None,
                         table=rel.name if rel else None)
     if "FOREIGN KEY constraint failed" in msg:
         return SqlError("23503", "insert or update on table violates foreign key constraint")
@@ -136,11 +136,12 @@ def domain_violation(name: str, engine) -> SqlError | None:
     ut = U.find(int(parts[2]))
     label = U.display_name(ut.oid) if ut else parts[2]
     schema = ut.schema if ut else None
+    datatype = ut.name if ut else None
     if parts[1] == "domnn":
-        return SqlError("23502", f"domain {label} does not allow null values", schema=schema)
+        return SqlError("23502", f"domain {label} does not allow null values", schema=schema, datatype=datatype)
     conname = "$".join(parts[3:])
     return SqlError("23514", f'value for domain {label} violates check constraint "{conname}"',
-                    schema=schema, constraint=conname)
+                    schema=schema, constraint=conname, datatype=datatype)
 
 
 def _rel_by_sqlite(cat, sqlite_name: str):

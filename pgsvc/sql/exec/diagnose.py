@@ -119,7 +119,8 @@ def foreign_key_error(engine, stmt, values, rel):
                 return SqlError("23503", f'insert or update on table "{child.name}" violates foreign key '
                                 f'constraint "{con.name}"',
                                 detail=f'Key ({", ".join(ccols)})=({", ".join(vals)}) is not present in table '
-                                       f'"{parent.name}".', constraint=con.name, table=child.name)
+                                       f'"{parent.name}".', constraint=con.name, schema=child.schema,
+                                table=child.name)
         else:
             p, t = quote_sqlite_ident(parent.sqlite_name), quote_sqlite_ident(child.sqlite_name)
             match = " AND ".join(f"x.{quote_sqlite_ident(cc)} = OLD.{quote_sqlite_ident(pc)}" for cc, pc in zip(ccols, pcols))
@@ -137,5 +138,6 @@ def foreign_key_error(engine, stmt, values, rel):
                     return SqlError("23503", f'update or delete on table "{parent.name}" violates foreign key '
                                     f'constraint "{con.name}" on table "{child.name}"',
                                     detail=f'Key ({", ".join(pcols)})=({", ".join(vals)}) is still referenced '
-                                           f'from table "{child.name}".', constraint=con.name, table=parent.name)
+                                           f'from table "{child.name}".', constraint=con.name,
+                                    schema=child.schema, table=child.name)  # the constraint's table
     return None

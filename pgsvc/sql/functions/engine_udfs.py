@@ -22,6 +22,7 @@ from pgsvc.sql.functions.context import FunctionContext, raise_sql
 from pgsvc.sql.functions.values import DIRECT_CASTS, direct_cast
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter, text_encoder
+from pgsvc.sql.types import usertypes
 from pgsvc.sql.types.dates import POSTGRES_EPOCH_UTC
 from pgsvc.sql.types.numeric import format_numeric
 from pgsvc.sql.types.textio import decode_text
@@ -46,6 +47,7 @@ def register(conn: sqlite3.Connection, ctx: FunctionContext, engine) -> None:
     conn.create_function("pgsvce_typmod", 4, lambda v, t, m, e: _typmod(ctx, v, t, m, e), deterministic=True)
     conn.create_function("pgsvce_float_to_int", 2, lambda v, t: _float_to_int(ctx, v, t), deterministic=True)
     conn.create_function("pgsvce_raise", 2, lambda code, msg: raise_sql(ctx, code, msg))
+    conn.create_function("pgsvce_raise_domain", 4, lambda code, msg, oid, con: _raise_domain(ctx, code, msg, oid, con))
     conn.create_function("pgsvce_nextval", 1, lambda oid: engine.sequences.nextval(oid))
     conn.create_function("pgsvce_currval", 1, lambda oid: engine.sequences.currval(oid))
     conn.create_function("pgsvce_setval", 3, lambda oid, v, c: engine.sequences.setval(oid, v, c))
@@ -351,3 +353,11 @@ def python_aggregates(ctx: FunctionContext | None = None) -> dict:
 def register_window_aggregates(conn, ctx) -> set:
     """pgsvcw_<name>: each Python aggregate over a window frame (pgsvc.sql.functions.window_aggs)."""
     return window_aggs.register_window_aggregates(conn, ctx, python_aggregates(ctx))
+
+
+def _raise_domain(ctx, code: str, msg: str, domain_oid: int, conname: str | None) -> None:
+    """value::domain failed its NOT NULL or a CHECK: PostgreSQL's error fields name the
+    domain (schema_name, datatype_name) and the constraint (translate.domains)."""
+    ut = usertypes.find(domain_oid)
+    raise_sql(ctx, code, msg, schema=ut.schema if ut else None, datatype=ut.name if ut else None,
+              constraint=conname)

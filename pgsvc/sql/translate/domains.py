@@ -75,11 +75,13 @@ def cast_check_sql(engine, domain_oid: int, base: int, typmod: int, value_sql: s
     name = U.display_name(domain_oid).replace("'", "''")
     for ut in domain_chain(domain_oid):
         if ut.notnull:
-            whens.append(f"WHEN v IS NULL THEN pgsvce_raise('23502', 'domain {name} does not allow null values')")
+            whens.append(f"WHEN v IS NULL THEN pgsvce_raise_domain('23502', 'domain {name} does not allow null "
+                         f"values', {domain_oid}, NULL)")
         for c in ut.checks:
             cond = domain_check_sql(engine, base, typmod, c.expr, "v")
             msg = f'value for domain {name} violates check constraint "{c.name}"'.replace("'", "''")
-            whens.append(f"WHEN ({cond}) = 0 THEN pgsvce_raise('23514', '{msg}')")
+            conname = c.name.replace("'", "''")
+            whens.append(f"WHEN ({cond}) = 0 THEN pgsvce_raise_domain('23514', '{msg}', {domain_oid}, '{conname}')")
     if not whens:
         return value_sql
     return f"(SELECT CASE {' '.join(whens)} ELSE v END FROM (SELECT {value_sql} AS v))"
