@@ -180,13 +180,13 @@ def test_copy_from_psycopg_write_row(both):
     values = [
         [1, 2, 3, 1.5, 2.25, Decimal("12.340"), True, "héllo", "ab", b"\x00\xff", dt.date(2000, 1, 2),
          dt.time(12, 34, 56, 500000), dt.time(12, 0, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
-         dt.datetime(2000, 1, 2, 3, 4, 5), dt.datetime(2000, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc),
+         dt.datetime(2000, 1, 2, 3, 4, 5), dt.datetime(2000, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
          dt.timedelta(days=2, seconds=1, microseconds=500000), uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
          Json({"a": 1}), Jsonb({"b": [1, 2]}), [1, None, 3], ["a", None, "c,d"], [Decimal("1.5"), Decimal("NaN")], 42],
         [None] * len(WRITE_TYPES),
         [-32768, -2147483648, -9223372036854775808, float("nan"), float("-inf"), Decimal("-0.001"), False, "", "",
          b"", dt.date(1, 1, 1), dt.time(0), dt.time(23, 59, tzinfo=dt.timezone(-dt.timedelta(hours=15, minutes=59))),
-         dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc), dt.timedelta(days=-3),
+         dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31, tzinfo=dt.UTC), dt.timedelta(days=-3),
          uuid.UUID(int=0), Json([]), Jsonb(None), [], [], [], 4294967295],
     ]
     cols = ", ".join(f"c{i} {t}" for i, t in enumerate(WRITE_TYPES))
@@ -374,4 +374,27 @@ def test_psql_copy_binary_files(shared_server, pg15, tmp_path):
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         assert res.returncode == 0, res.stderr
         loaded.append(res.stdout)
+    assert loaded[0] == loaded[1]
+
+
+def test_copy_binary_money_and_geometry(both, pg15):
+    """money (cents as int8) and the geometric types' send forms, out and back in."""
+    ours, ref = both
+    ddl = "CREATE TABLE copybin_in (m money, p point, l lseg, ln line, pa path, po polygon, c circle, pts point[])"
+    rows = ("('12.5', '(1,2)', '[(1,2),(3,4)]', '{1,2,3}', '[(1,2),(3,4)]', '((0,0),(1,1),(2,0))', '<(1,2),3>', "
+            "'{\"(1,2)\",\"(3,4)\"}'), ('-92233720368547758.08', '(nan,-inf)', '((0,0),(0,0))', '((0,0),(0,5))', "
+            "'((1,2),(3,4),(5,6))', '((1,2))', '<(0,0),0>', '{}'), (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)")
+    out = []
+    for conn in both:
+        conn.execute("DROP TABLE IF EXISTS copybin_in")
+        conn.execute(ddl)
+        conn.execute("INSERT INTO copybin_in VALUES " + rows)
+        out.append(_copy_out(conn, "COPY copybin_in TO STDOUT (FORMAT binary)"))
+    assert out[0] == out[1]
+    loaded = []
+    for conn in both:
+        conn.execute("DELETE FROM copybin_in")
+        with conn.cursor().copy("COPY copybin_in FROM STDIN (FORMAT binary)") as cp:
+            cp.write(b"".join(out[1]))
+        loaded.append(conn.execute("SELECT * FROM copybin_in ORDER BY m NULLS LAST").fetchall())
     assert loaded[0] == loaded[1]

@@ -772,3 +772,54 @@ def test_client_encoding_uses_postgres_maps(shared_server, pg15, enc):
             out.append(_raw(conn, b"select convert_from('\\x5c7e'::bytea, 'UTF8')"))
             got.append(out)
     assert got[0] == got[1]
+
+
+# --- money and the geometric types: their own input and output, not the text sent --------------
+
+MONEY_AND_GEOMETRY = [
+    "SELECT '12.5'::money, '-1234567.891'::money, '$1,000.00'::money, 5::money, 1.5::money, 1.555::money, (-1.555)::money",
+    "SELECT '12.5'::money::numeric, pg_typeof('1'::money), '(12.345)'::money, '12-'::money, ' $ - 3 '::money, "
+    "'1,2,3.4'::money, '+$5'::money",
+    "SELECT 'abc'::money", "SELECT '92233720368547758.07'::money, '-92233720368547758.08'::money",
+    "SELECT '92233720368547758.08'::money", "SELECT '$'::money, ''::money, '.'::money", "SELECT '12.3.4'::money",
+    "SELECT x FROM (VALUES ('12.5'::money), ('-0.01')) v(x) ORDER BY x",
+    "SELECT '12.5'::money = '12.50'::money, '1'::money < '2'::money, array['1'::money, '2.5'], ('{$1.00}'::money[])[1]",
+    "SELECT max(x), min(x) FROM (VALUES ('12.5'::money), ('-0.01')) v(x)",
+    "SELECT '(1,2)'::point, ' ( 1e1 , 2 ) '::point, '1,2'::point, '(nan,-inf)'::point, '(0.1,1e-300)'::point",
+    "SELECT 'abc'::point", "SELECT '(1,2'::point",
+    "SELECT '[(1,2),(3,4)]'::lseg, '((1,2),(3,4))'::lseg, '(1,2),(3,4)'::lseg, '1,2,3,4'::lseg",
+    "SELECT '[(1,2),(3,4)'::lseg",
+    "SELECT '{1,2,3}'::line, '[(1,2),(3,4)]'::line, '((0,0),(0,5))'::line, '((0,1),(5,1))'::line, "
+    "'(1,1),(2,3)'::line, '{ 1 , 0 , -1 }'::line", "SELECT '{0,0,1}'::line", "SELECT '((1,1),(1,1))'::line",
+    "SELECT '((1,2),(3,4))'::path, '[(1,2),(3,4)]'::path, '(1,2),(3,4)'::path, '1,2,3,4,5,6'::path, "
+    "'((1,2))'::path, '[(1,2)]'::path", "SELECT '(1,2),(3,4),(5'::path",
+    "SELECT '((0,0),(1,1),(2,0))'::polygon, '(0,0),(1,1)'::polygon, '0,0,1,1,2,2'::polygon, '((1,2))'::polygon",
+    "SELECT '[(0,0),(1,1)]'::polygon",
+    "SELECT '<(1,2),3>'::circle, '((1,2),3)'::circle, '(1,2),3'::circle, '1,2,3'::circle, '<(1,2),nan>'::circle",
+    "SELECT '<(1,2),-3>'::circle", "SELECT '<(1,2),3'::circle",
+    "SELECT array['(1,2)'::point, '(3,4)'], '{\"(1,2)\",\"(3,4)\"}'::point[], ('{\"(1,2)\"}'::point[])[1]",
+    "SELECT '(1,2)'::point::text, '(1,2)'::text::point",
+]
+
+
+@pytest.mark.parametrize("sql", MONEY_AND_GEOMETRY)
+def test_money_and_geometry_text(conns, sql):
+    same(conns, sql)
+
+
+def test_money_and_geometry_digits_and_binary(conns):
+    setting(conns, "SET extra_float_digits = 0")
+    same(conns, "SELECT '(0.1,0.3333333333333333)'::point, '<(0.1,0.2),0.3333333333333333>'::circle, "
+                "'{0.3333333333333333,1,0}'::line, '[(0.1,0.2),(0.3333333333333333,1)]'::path")
+    setting(conns, "RESET extra_float_digits")
+    values = ["'12.5'::money", "'-1'::money", "'(1,2)'::point", "'[(1,2),(3,4)]'::lseg", "'{1,2,3}'::line",
+              "'((1,2),(3,4))'::path", "'[(1,2),(3,4)]'::path", "'((0,0),(1,1),(2,0))'::polygon", "'<(1,2),3>'::circle",
+              "array['(1,2)'::point]", "array['1'::money]"]
+    got = []
+    for conn in conns:
+        res = conn.pgconn.exec_params(("SELECT " + ", ".join(values)).encode(), [], result_format=1)
+        row = [res.get_value(0, i) for i in range(len(values))]
+        back = [conn.pgconn.exec_params(b"SELECT $1::" + t.encode() + b"::text", [v], [0], [1]).get_value(0, 0)
+                for v, t in zip(row, ("money", "money", "point", "lseg", "line", "path", "path", "polygon", "circle"))]
+        got.append((row, back))
+    assert got[0] == got[1]

@@ -48,7 +48,7 @@ def _agg_sigs() -> list[FuncSig]:
     f("sum", [O.INTERVAL], O.INTERVAL, "pgsvc_sum_interval({0})")
     for name in ("min", "max"):
         for t in (O.INT2, O.INT4, O.INT8, O.FLOAT4, O.FLOAT8, O.TEXT, O.DATE, O.TIMESTAMP,
-                  O.TIMESTAMPTZ, O.TIME, O.OID, O.BPCHAR, O.UUID):
+                  O.TIMESTAMPTZ, O.TIME, O.OID, O.BPCHAR, O.UUID, O.MONEY):
             f(name, [t], t, f"{name}({{0}})")
         f(name, [O.NUMERIC], O.NUMERIC, f"{name}({{0}} COLLATE pg_numeric)")
         f(name, [O.INTERVAL], O.INTERVAL, f"{name}({{0}} COLLATE pg_interval)")

@@ -12,6 +12,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.context import FormatContext
+from pgsvc.sql.types.money import cash_numeric
 from pgsvc.sql.types.numeric import CTX, canonical, format_numeric
 from pgsvc.sql.types.scalars import to_float4
 from pgsvc.sql.types.storage import sqlite_adapter
@@ -122,17 +123,19 @@ def cast_value(value: Any, src: int, dst: int, ctx: FormatContext, typmod: int =
 
 
 DIRECT_CASTS = {(O.TIMESTAMPTZ, O.DATE), (O.TIMESTAMPTZ, O.TIME), (O.TIMESTAMPTZ, O.TIMETZ),
-                (O.TIMESTAMP, O.TIME), (O.TIMETZ, O.TIME)}
+                (O.TIMESTAMP, O.TIME), (O.TIMETZ, O.TIME), (O.MONEY, O.NUMERIC)}
 
 
 def direct_cast(value: Any, src: int, dst: int, ctx: FormatContext) -> Any:
     """The casts of DIRECT_CASTS, computed instead of through text: timestamptz to its local
     date, time and timetz in the session's zone, timestamp to time (NULL when infinite, as
-    timestamp_time), timetz to its time."""
+    timestamp_time), timetz to its time, money to numeric (cash_numeric)."""
     if src == O.TIMESTAMPTZ:
         return timestamptz_local(value, dst, ctx)
     if src == O.TIMETZ:
         return D.micros_to_time(D.time_to_micros(value))
+    if src == O.MONEY:
+        return cash_numeric(value)
     us = D.timestamp_to_micros(value)
     return None if us in (D.NOBEGIN, D.NOEND) else D.micros_to_time(us % D.USECS_PER_DAY)
 

@@ -14,6 +14,7 @@ from pgsvc.client_encodings import invalid_utf8
 from pgsvc.errors import SqlError
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types import dates as D
+from pgsvc.sql.types import geo_types as GT
 from pgsvc.sql.types import geometry as G
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.arrays import dimensions, flatten, reshape
@@ -100,6 +101,8 @@ _ENCODERS: dict[int, Callable[[Any], bytes]] = {
     O.DATE: _date_send, O.TIMESTAMP: _ts_send, O.TIMESTAMPTZ: _ts_send,
     O.TIME: _time_send, O.TIMETZ: _timetz_send, O.INTERVAL: _interval_send,
     O.BOX: G.box_send,
+    O.MONEY: lambda v: _I8.pack(int(v)),  # cash_send: the cents
+    **{oid: GT.geo_send(oid) for oid in GT.NAMES},
 }
 
 
@@ -220,6 +223,8 @@ _DECODERS: dict[int, Callable[[bytes, int], Any]] = {
     O.DATE: _date_recv, O.TIMESTAMP: _ts_recv(False), O.TIMESTAMPTZ: _ts_recv(True),
     O.TIME: _time_recv, O.TIMETZ: _timetz_recv, O.INTERVAL: _interval_recv,
     O.BOX: G.box_recv,
+    O.MONEY: _fixed(_I8),
+    **{oid: GT.geo_recv(oid) for oid in GT.NAMES},
 }
 
 

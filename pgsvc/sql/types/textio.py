@@ -20,6 +20,8 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import scalars as S
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.arrays import format_array, parse_array
+from pgsvc.sql.types import geo_types as GT
+from pgsvc.sql.types.money import cash_in, cash_out
 from pgsvc.sql.types.pg_type import find_oid, interval_typmod_parts, type_delimiter
 from pgsvc.sql.types.context import FormatContext
 from pgsvc.sql.types.interval import format_interval, interval_text_for_range, parse_interval
@@ -96,6 +98,10 @@ def text_encoder(oid: int, ctx: FormatContext | None = None) -> Callable[[Any], 
     if oid == O.BOX:
         digits = ctx.extra_float_digits
         return lambda v: G.box_out(v, digits)
+    if oid == O.MONEY:
+        return cash_out
+    if oid in GT.NAMES:
+        return GT.geo_out(oid, ctx.extra_float_digits)
     return _str
 
 
@@ -190,6 +196,8 @@ _SIMPLE_DECODERS: dict[int, Callable[[str], Any]] = {
     O.FLOAT8: lambda t: S.parse_float(t, "double precision"),
     O.NUMERIC: parse_numeric,
     O.BOX: G.box_in,
+    O.MONEY: cash_in,
+    **{oid: GT.geo_in(oid) for oid in GT.NAMES},
     O.BOOL: S.parse_bool,
     O.BYTEA: S.parse_bytea,
     O.UUID: S.parse_uuid,
