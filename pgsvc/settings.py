@@ -141,7 +141,10 @@ _DEFS = [
             enum=("postgres", "postgres_verbose", "sql_standard", "iso_8601")),
     Setting("TimeZone", "UTC", "string", USER, reported=True, normalize=check_timezone),
     Setting("integer_datetimes", True, "bool", INTERNAL, reported=True),
+    # off: '...' reads backslash escapes (pgsvc.sql.nonstandard_strings), with a warning per
+    # literal while escape_string_warning is on
     Setting("standard_conforming_strings", True, "bool", USER, reported=True),
+    Setting("escape_string_warning", True, "bool", USER),
     Setting("application_name", "", "string", USER, reported=True, normalize=clean_ascii, keep_blanks=True),
     Setting("is_superuser", False, "bool", INTERNAL, reported=True),
     Setting("session_authorization", "", "string", INTERNAL, reported=True),

@@ -276,3 +276,50 @@ def test_error_fields(targets):
     expected = run(ref[2])
     got = run(ours[2])
     assert [g for g, e in zip(got, expected) if g != e] == [], [e for g, e in zip(got, expected) if g != e]
+
+
+# --- standard_conforming_strings = off and escape_string_warning --------------------------------
+
+STRINGS_SCRIPT = r"""
+set standard_conforming_strings = off;
+select 'a\nb' as x, length('a\\b'), 'it\'s', 'x''y', E'e\tz', 'plain';
+select 'a\\b' || 'c';
+select 'one'
+  'two\t' as cont, $$dollar \n$$ as d, $t$x\y$t$ as t;
+select "we\ird" from (select 1 as "we\ird") s;
+-- a comment with 'quote \' here
+select /* nested /* 'x\' */ */ 'ok\x41';
+select U&'d\0061t\+000061' as u;
+set escape_string_warning = off;
+select 'no\twarn';
+prepare p as select 'p\x42' as v;
+execute p;
+set standard_conforming_strings = on;
+select 'a\nb' as x;
+execute p;
+show escape_string_warning;
+select name, setting, category, short_desc, context, vartype, boot_val from pg_settings where name in ('escape_string_warning', 'standard_conforming_strings') order by 1;
+"""
+
+
+def test_standard_conforming_strings_off(targets):
+    same_psql(targets, STRINGS_SCRIPT)
+
+
+def test_psycopg_quoting_with_standard_conforming_strings_off(targets):
+    """psycopg (libpq) escapes for the server's setting, which ParameterStatus reports."""
+    def run(dsn):
+        values = ["a\\b", "it's", "back\\'slash", "tab\tx", "plain"]
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SET escape_string_warning = off")
+            out = []
+            for scs in ("off", "on"):
+                conn.execute(f"SET standard_conforming_strings = {scs}")
+                cur = psycopg.ClientCursor(conn)
+                out.append(cur.execute("SELECT %s, %s, %s, %s, %s", values).fetchone())
+                out.append(cur.mogrify("SELECT %s", ["a\\b"]))
+                out.append(conn.execute("SELECT %s::text", ["a\\b"]).fetchone())
+                out.append(conn.execute(psycopg.sql.SQL("SELECT {}").format(psycopg.sql.Literal("x\\y"))).fetchone())
+            return out
+    ours, ref = targets
+    assert run(ours[2]) == run(ref[2])

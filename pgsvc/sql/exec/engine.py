@@ -56,6 +56,7 @@ from pgsvc.sql.functions import FunctionContext, register_all
 from pgsvc.sql import pg_functions
 from pgsvc.sql.pg_functions import advisory
 from pgsvc.sql.functions.context import raise_sql
+from pgsvc.sql.nonstandard_strings import with_standard_strings
 from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens, truncation_notices
 from pgsvc.sql.exec.portal_access import NoProtocolPortals, PortalAccess
 from pgsvc.sql.exec.runner import Runner
@@ -279,6 +280,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
     # --- EngineProtocol: parsing ---------------------------------------------------------
 
     def parse_script(self, sql: str) -> list:
+        sql = with_standard_strings(sql, self.session.settings, self.session.notice)  # strings: off
         self.script_text = sql
         self.fctx.statement_start = _dt.datetime.now(_dt.UTC)  # statement_timestamp(): the query message's
         stmts = self._parse_script(sql)
@@ -376,6 +378,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         return tmpl.bind_literals(sql[start:end], [lit[1] for lit in literals], [lit[2] for lit in literals])
 
     def prepare(self, sql: str, param_oids: Sequence[int] = ()) -> Statement:
+        sql = with_standard_strings(sql, self.session.settings, self.session.notice)
         key = (sql, tuple(param_oids))
         self.check_catalog_if_idle()
         cached = self.prepare_cache.get(key)
