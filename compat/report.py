@@ -14,6 +14,10 @@ from collections import Counter, defaultdict
 from datetime import datetime, UTC
 from pathlib import Path
 
+# pytest's exit codes, as compat.sh records them (timeout -s INT at the budget: pytest stops, 2)
+_EXIT = {"0": " (all passed)", "1": " (finished; some tests failed)",
+         "2": " (**interrupted at the budget**: the tests after that point did not run)",
+         "124": " (**stopped at the budget**)", "137": " (**killed at the budget**: no results)"}
 RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 UNTRIAGED = "not triaged yet"
 
@@ -216,7 +220,8 @@ def main() -> None:
          f"- measured: {now}; pgsvc {a.pgsvc}",
          f"- reference: {a.postgres}"]
     L += [f"- {s}" for s in read(a.sources)]
-    L += [f"- run: {s}" for s in read(a.runs)]
+    L += [f"- run: {s}{_EXIT.get(s.split('exit=')[-1].split()[0], '') if 'exit=' in s else ''}"
+          for s in read(a.runs)]
     if a.args:
         L.append(f"- extra pytest arguments (a partial run): `{a.args}`")
     L += ["", "| suite | pass on PostgreSQL 15 | pass on pgsvc | of those, pass on pgsvc | ratio | open |",
