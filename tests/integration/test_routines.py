@@ -110,6 +110,14 @@ CASES = {
         select sp(), current_setting('search_path');
         create function sw() returns text language sql set work_mem = '1MB' as $$ select 'ok' $$;
         select sw();
+        set work_mem = '2MB';
+        create function sw2() returns text language sql set work_mem = '1MB' set enable_seqscan = off
+          as $$ select current_setting('work_mem') || current_setting('enable_seqscan') $$;
+        create function sw3() returns text language plpgsql set enable_hashjoin = off as $$
+        begin perform set_config('work_mem', '3MB', false); return current_setting('enable_hashjoin') || sw2(); end $$;
+        select sw2(), current_setting('work_mem'), current_setting('enable_seqscan');
+        select sw3(), current_setting('work_mem'), current_setting('enable_hashjoin');
+        reset work_mem;
         create table secret(v int); insert into secret values (42);
         reset role;
         create role rt_reader;

@@ -26,6 +26,7 @@ import sys
 from typing import Any
 
 from pgsvc.errors import SqlError
+from pgsvc.settings import PLANNER_SETTINGS
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.routines import Routine, RoutineCall, language_handler
 from pgsvc.sql.catalog.shared import shared
@@ -109,7 +110,11 @@ class RoutineCalls:
         for item in config:
             name, _, value = item.partition("=")
             key = name.lower()
-            saved.append((key, settings.session.get(key, _MISSING)))
+            if key in PLANNER_SETTINGS:  # work_mem, enable_*: kept apart, as SET keeps them
+                saved.append((key, self.planner_settings.get(key, _MISSING), True))
+                self.planner_settings[key] = value
+                continue
+            saved.append((key, settings.session.get(key, _MISSING), False))
             try:
                 settings.set_session(name, value)
             except SqlError as err:
@@ -119,11 +124,12 @@ class RoutineCalls:
 
     def restore_config(self, saved: list) -> None:
         session = self.session.settings.session
-        for key, value in reversed(saved):
+        for key, value, planner in reversed(saved):
+            target = self.planner_settings if planner else session
             if value is _MISSING:
-                session.pop(key, None)
+                target.pop(key, None)
             else:
-                session[key] = value
+                target[key] = value
 
     # --- the UDFs ---------------------------------------------------------------------------
 
