@@ -216,6 +216,8 @@ CASES = {
         select y, z from outs(4);
         select (outs(5)).*, (outs(6)).z;
         select (outs(a)).* from tt order by a;
+        select (getb(1)).*;
+        select (getb(1)).b;
         create function outs1(x int, out y int) language sql as $$ select x * 3 $$;
         select outs1(3), pg_typeof(outs1(3));
         select * from outs1(3);

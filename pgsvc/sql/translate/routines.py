@@ -42,6 +42,7 @@ from pgsvc.sql.translate.tlist_srf import target_srfs
 from pgsvc.sql.translate.typenames import type_from_typename
 from pgsvc.sql.translate.domains import cast_check_sql
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.pg_type import format_type
 from pgsvc.sql.types.usertypes import base_of
 
 _NO_INLINE_TYPES = (O.VOID, O.RECORD, O.TRIGGER)
@@ -258,8 +259,10 @@ class RoutineMixin:
         found = self.find_user_routine(node.arg, [n.sval for n in node.arg.funcname])
         if found is None:
             return None
-        b, _, arg_oids, _, _ = found
+        b, _, arg_oids, ret, _ = found
         cols = M.output_columns_for(b.routine, arg_oids)
+        if not cols and not b.routine.retset and b.routine.kind == "f":
+            raise SqlError("42809", f"type {format_type(ret, None)} is not composite")
         if b.routine.retset or not cols:
             return None
         return [n or f"column{i + 1}" for i, (n, _) in enumerate(cols)]
@@ -274,6 +277,9 @@ class RoutineMixin:
         r = b.routine
         cols = M.output_columns_for(r, arg_oids)
         field = node.indirection[0].sval
+        if not cols and not r.retset and r.kind == "f":
+            raise SqlError("42809", f"column notation .{field} applied to type {format_type(ret, None)}, which is "
+                           "not a composite type", position=location(call))
         if r.retset or not cols or len(node.indirection) != 1:
             raise SqlError("0A000", "this subscript or field selection is not supported", position=location(node))
         names = [n for n, _ in cols]
