@@ -823,3 +823,16 @@ def test_money_and_geometry_digits_and_binary(conns):
                 for v, t in zip(row, ("money", "money", "point", "lseg", "line", "path", "path", "polygon", "circle"))]
         got.append((row, back))
     assert got[0] == got[1]
+
+
+def test_bytea_arrays(conns):
+    """bytea elements: read back as bytes (subscript, unnest), NULL kept apart from the empty
+    bytea, and an array built in SQL equal to the same array sent by the client."""
+    same(conns, "SELECT encode(b, 'hex'), b, length(b) FROM unnest(array['\\xa1c1'::bytea, '\\x00', NULL, '']) b")
+    same(conns, "SELECT (array['\\xa1c1'::bytea])[1], (array[NULL::bytea])[1], array[NULL::bytea, ''], "
+                "array['\\xff'::bytea] = '{\"\\\\\\\\xff\"}'::bytea[]")
+    same(conns, "SELECT x FROM unnest(array[1.50, 'NaN', 2, NULL, '-inf', 1e-30]) x")
+    same(conns, "SELECT ('{{1,2},{3,4}}'::int[])[1], ('{{a}}'::text[])[2], ('{1,2}'::int2vector)[0]")
+    for fmt in ("s", "t", "b"):
+        same(conns, f"SELECT %{fmt} = array[set_byte('x', 0, %s)], array_agg(b) = %{fmt} "
+                    "FROM (VALUES ('\\xff'::bytea)) v(b)", ([b"\xff"], 255, [b"\xff"]))

@@ -71,6 +71,6 @@ def array_element_json(sql: str, elem: int) -> str:
         return f"json(CASE WHEN {sql} IN ('NaN','Infinity','-Infinity') THEN json_quote({sql}) ELSE {sql} END)"
     if elem in (O.FLOAT4, O.FLOAT8):
         return f"json(pgsvc_float_json({sql}))"
-    if elem == O.BYTEA:  # hex(NULL) is '', the empty bytea's hex too
-        return f"(CASE WHEN ({sql}) IS NULL THEN NULL ELSE hex({sql}) END)"
+    if elem == O.BYTEA:  # hex(NULL) is '', the empty bytea's hex too; lower case as dump_stored's
+        return f"(CASE WHEN ({sql}) IS NULL THEN NULL ELSE lower(hex({sql})) END)"
     return sql
