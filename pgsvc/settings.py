@@ -185,6 +185,13 @@ _DEFS = [
     Setting("lc_time", "C", "string", USER),
     Setting("bytea_output", "hex", "enum", USER, enum=("hex", "escape")),
     Setting("row_security", True, "bool", USER),
+    # pg_dump's session turns synchronised scans off; SQLite's scans never synchronise
+    Setting("synchronize_seqscans", True, "bool", USER),
+    # names pgsvc prints are quoted only where needed; pg_dump --quote-all-identifiers sets it
+    Setting("quote_all_identifiers", False, "bool", USER),
+    # dump scripts set these; pgsvc has one tablespace and no XML type
+    Setting("xmloption", "content", "enum", USER, enum=("content", "document")),
+    Setting("default_tablespace", "", "string", USER),
     # heap is the one table access method (pg_am); SQLAlchemy's reflection reads it
     Setting("default_table_access_method", "heap", "string", USER, normalize=_table_access_method),
     # asyncpg turns JIT off around its type introspection (current_setting('jit') and

@@ -476,6 +476,13 @@ def set_sequence_option(conn: sqlite3.Connection, relid: int, column: str, value
     conn.execute(f'UPDATE "pgsvc$sequence" SET {column} = ? WHERE relid = ?', (value, relid))
 
 
+def set_sequence_owner(conn: sqlite3.Connection, relid: int, owner_relid: int | None,
+                       owner_attnum: int | None) -> None:
+    """ALTER SEQUENCE ... OWNED BY table.column | NONE."""
+    conn.execute('UPDATE "pgsvc$sequence" SET owner_relid = ?, owner_attnum = ? WHERE relid = ?',
+                 (owner_relid, owner_attnum, relid))
+
+
 def restart_owned_sequences(conn: sqlite3.Connection, relid: int) -> None:
     """TRUNCATE ... RESTART IDENTITY: the sequences the table's columns own start over."""
     conn.execute('UPDATE "pgsvc$sequence" SET last_value = start, is_called = 0 '

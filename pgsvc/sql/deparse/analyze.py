@@ -337,7 +337,7 @@ class ExprAnalyzer:
                 conds.append(self.coerce(self.expr(w.expr), O.BOOL))
             results.append(self.expr(w.result))
         default = self.expr(node.defresult) if node.defresult is not None else Const(O.UNKNOWN, text=None)
-        t = self.common(results + [default])
+        t = self.common([default] + results)  # the ELSE first, as transformCaseExpr
         if t == O.UNKNOWN:
             t = O.TEXT
         results = [self.coerce(r, t) for r in results]

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from pgsvc.sql.catalog import regtypes
 from pgsvc.sql.catalog.system import opclass
-from pgsvc.sql.pg_functions import (advisory, catalog_funcs, describe, information_schema, notify_funcs, privileges,
-                                   triggerdef, type_funcs)
+from pgsvc.sql.pg_functions import (advisory, catalog_funcs, depends, describe, information_schema, notify_funcs,
+                                   privileges, triggerdef, type_funcs)
 
 
 def register(conn, engine) -> None:
@@ -26,6 +26,7 @@ def register(conn, engine) -> None:
     regtypes.register(conn, engine)  # reg* input/output
     catalog_funcs.register(conn, engine)  # format_type, pg_get_function_*, sizes, pg_get_userbyid, ...
     describe.register(conn, engine)  # pg_get_expr/-constraintdef/-indexdef/-viewdef, comments
+    depends.register(conn, engine)  # pg_depend's rows of defaults and views
     privileges.register(conn, engine)  # has_*_privilege, ACL texts, current_user
     notify_funcs.register(conn, engine)  # pg_notify, pg_listening_channels, pg_notification_queue_usage
     triggerdef.register(conn, engine)  # pg_get_triggerdef, pg_trigger's tgargs

@@ -17,6 +17,7 @@ ruleutils.c does. A construct the deparser does not model prints as it was store
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from functools import lru_cache
 
 import pglast
@@ -66,6 +67,28 @@ def find_relation(engine, text: str):
     return regtypes.find_relation(engine, parts[0] if len(parts) == 2 else None, parts[-1])
 
 
+# Stored defaults and view queries are PostgreSQL source text, their names resolved when
+# they are read; PostgreSQL bound them when they were created, mostly under the default
+# search_path. A name the reader's search_path does not find (a dump's, which is '') is
+# looked up under that default, and printed qualified as the reader's path needs.
+_CREATION_PATH = '"$user", public'
+
+
+@contextmanager
+def resolving_as_created(engine):
+    """Names resolved under the default search_path for the duration (printing is not)."""
+    session = engine.session.settings.session
+    had, old = "search_path" in session, session.get("search_path")
+    session["search_path"] = _CREATION_PATH
+    try:
+        yield
+    finally:
+        if had:
+            session["search_path"] = old
+        else:
+            session.pop("search_path", None)
+
+
 def regclass_text(engine, text: str) -> str:
     """'name'::regclass as regclassout prints it: bare when visible, else qualified."""
     if text.strip().isdigit():
@@ -73,6 +96,9 @@ def regclass_text(engine, text: str) -> str:
     else:
         try:
             rel = find_relation(engine, text)
+            if rel is None:
+                with resolving_as_created(engine):
+                    rel = find_relation(engine, text)
         except SqlError:
             rel = None
     return relation_name(engine, rel) if rel is not None else text
@@ -87,6 +113,14 @@ def _parse_expr(text: str):
 
 
 def _analyze(engine, text: str, relid, target=None):
+    try:
+        return _analyze_now(engine, text, relid, target)
+    except Exception:  # noqa: BLE001 - names the reader's search_path does not find
+        with resolving_as_created(engine):
+            return _analyze_now(engine, text, relid, target)
+
+
+def _analyze_now(engine, text: str, relid, target=None):
     an = analyzer_for(engine)
     rel = engine.catalog.by_oid.get(int(relid)) if relid else None
     if rel is not None:
@@ -272,7 +306,11 @@ def _viewdef_cached(engine, oid, version, search_path, pretty, text, styles):
 
     def make():
         stmt = view_query(pglast.parse_sql(text)[0].stmt)
-        q = analyze_select(analyzer_for(engine), stmt)
+        try:
+            q = analyze_select(analyzer_for(engine), stmt)
+        except Exception:  # noqa: BLE001 - names the reader's search_path does not find
+            with resolving_as_created(engine):
+                q = analyze_select(analyzer_for(engine), view_query(pglast.parse_sql(text)[0].stmt))
         return query_text(engine, q, pretty, 0, [a.name for a in rel.attrs]) + ";"
     return _guard(make, f" {text};")
 

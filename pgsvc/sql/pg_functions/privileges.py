@@ -204,6 +204,26 @@ def schema_acl_text(engine, oid, stored, has_row):
     return acl_text(engine, stored)
 
 
+# acldefault(objtype, owner): (PUBLIC's privileges, the owner's) per object type letter
+_ACLDEFAULT = {"c": ("", ""), "r": ("", "arwdDxt"), "s": ("", "rwU"), "d": ("Tc", "CTc"), "f": ("X", "X"),
+               "l": ("U", "U"), "L": ("", "rw"), "n": ("", "UC"), "p": ("", "sA"), "t": ("", "C"),
+               "F": ("", "U"), "S": ("", "U"), "T": ("U", "U")}
+
+
+def acldefault(engine, objtype, owner):
+    """PostgreSQL's acldefault(): the ACL an object of this kind has while its own is NULL
+    (aclitem texts, as every ACL column here)."""
+    if objtype is None or owner is None:
+        return None
+    try:
+        public, own = _ACLDEFAULT[str(objtype)[:1]]
+    except KeyError:
+        raise_sql(engine.fctx, SqlError("XX000", f"unrecognized object type abbreviation: {str(objtype)[:1]}"))
+    items = ([A.AclItem(A.PUBLIC, int(owner), public)] if public else []) + (
+        [A.AclItem(int(owner), int(owner), own)] if own else [])
+    return acl_text(engine, items)
+
+
 # --- registration ----------------------------------------------------------------------------
 
 _FORMS = {  # function -> (Inquiry method, object argument types)
@@ -239,6 +259,7 @@ def register(conn, engine) -> None:
     conn.create_function("pgsvce_current_user", 0, lambda: _name(engine, "current"))
     conn.create_function("pgsvce_session_user", 0, lambda: _name(engine, "session"))
     conn.create_function("pgsvce_acl_text", 1, lambda stored: acl_text(engine, stored))
+    conn.create_function("pgsvce_acldefault", 2, lambda kind, owner: acldefault(engine, kind, owner))
     conn.create_function("pgsvce_nspacl_text", 3,
                          lambda oid, stored, has_row: schema_acl_text(engine, oid, stored, has_row))
 
@@ -264,6 +285,8 @@ def _declare() -> None:
             add(name, (obj, O.TEXT), f"pgsvce_{name}_2({{0}}, {{1}})")
             for who in (O.NAME, O.OID):
                 add(name, (who, obj, O.TEXT), f"pgsvce_{name}_3({{0}}, {{1}}, {{2}})")
+    ENGINE_FUNCTIONS.setdefault("acldefault", []).append(
+        FuncSig("acldefault", (O.CHAR, O.OID), O.ARRAY_TEXT, "pgsvce_acldefault({0}, {1})", "scalar", 0, True, "s"))
     for obj in (O.TEXT, O.OID):
         for col in (O.TEXT, O.INT2):
             add("has_column_privilege", (obj, col, O.TEXT), "pgsvce_has_column_privilege_3({0}, {1}, {2})")

@@ -159,7 +159,8 @@ class ExprMixin:
                 conds.append(self.bool_expr(w.expr, "CASE/WHEN"))
             results.append(self.expr(w.result))
         default = self.expr(node.defresult) if node.defresult is not None else Ex("NULL", O.UNKNOWN, is_null=True)
-        rtype = R.common_type([r.oid for r in results + [default]], "CASE", location(node))
+        # the ELSE first: PostgreSQL's transformCaseExpr makes it the most significant type
+        rtype = R.common_type([r.oid for r in [default] + results], "CASE", location(node))
         results = [self.coerce(r, rtype) for r in results]
         default = self.coerce(default, rtype)
         parts = ["CASE"] + [f"WHEN {c.sql} THEN {r.sql}" for c, r in zip(conds, results)]
@@ -258,6 +259,12 @@ class ExprMixin:
                 return field
         base = self.expr(node.arg)
         for ind in node.indirection:
+            if base.oid == O.NAME and isinstance(ind, ast.A_Indices) and not ind.is_slice:
+                # name is a fixed array of 64 "char"s counted from 0 (pg_dump: typname[0] = '_')
+                idx = self.coerce(self.expr(ind.uidx), O.INT4)
+                base = Ex(f"(CASE WHEN {idx.sql} BETWEEN 0 AND 63 THEN substr({base.sql}, {idx.sql} + 1, 1) END)",
+                          O.CHAR, name=base.name, has_agg=base.has_agg)
+                continue
             t = find_oid(base.oid)
             if not isinstance(ind, ast.A_Indices) or ind.is_slice or t is None or not t.elem_oid \
                     or t.category != "A":

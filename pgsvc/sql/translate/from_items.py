@@ -233,6 +233,8 @@ class FromMixin(LateralMixin):
             return self.unnest_item(node, alias, args[0])
         if name == "unnest" and len(args) > 1:
             return self.unnest_zip(node, alias, args)  # pgsvc.sql.translate.tlist_srf
+        if name == "pg_options_to_table" and len(args) == 1 and not node.ordinality:
+            return self.options_item(node, alias, args[0])
         if any('"' in a.sql for a in args) and not (
                 name == "generate_series" and not node.ordinality and self.outer_only(call.args)):
             # arguments read other FROM items (implicitly LATERAL) or outer queries
@@ -301,6 +303,20 @@ class FromMixin(LateralMixin):
         if len(names) > len(cols):
             raise SqlError("42P10", f'table "{alias.aliasname}" has {len(cols)} columns available but '
                            f"{len(names)} columns specified")
+        self.scope.add(RangeEntry(alias.aliasname, cols), location(node))
+        return f"json_each({arg.sql}) AS {sa}"
+
+    def options_item(self, node: ast.RangeFunction, alias: ast.Alias, arg) -> str:
+        """pg_options_to_table(text[]): each "name=value" item as (option_name, option_value),
+        LATERAL like unnest (pg_dump passes a column of the relation on its left)."""
+        arg = self.coerce(arg, O.ARRAY_TEXT)
+        names = [c.sval for c in alias.colnames or ()]
+        sa = self.new_alias(alias.aliasname)
+        eq = f"instr({sa}.value, '=')"
+        cols = [ColInfo(names[0] if names else "option_name", O.TEXT, -1,
+                        f"(CASE WHEN {eq} > 0 THEN substr({sa}.value, 1, {eq} - 1) ELSE {sa}.value END)"),
+                ColInfo(names[1] if len(names) > 1 else "option_value", O.TEXT, -1,
+                        f"(CASE WHEN {eq} > 0 THEN substr({sa}.value, {eq} + 1) END)")]
         self.scope.add(RangeEntry(alias.aliasname, cols), location(node))
         return f"json_each({arg.sql}) AS {sa}"
 

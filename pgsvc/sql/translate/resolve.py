@@ -266,7 +266,7 @@ def common_type(oids: list[int], context: str = "CASE", position: int | None = N
         if category(o) != category(result):
             raise SqlError("42804", f"{context} types {_tname(result)} and {_tname(o)} cannot be matched",
                            position=position)
-        if can_coerce_implicit(result, o) and not (is_preferred(result) and not can_coerce_implicit(o, result)):
+        if not is_preferred(result) and can_coerce_implicit(result, o) and not can_coerce_implicit(o, result):
             result = o
     for o in known:
         if not can_coerce_implicit(o, result):

@@ -217,6 +217,32 @@ VIEWS = {
           FROM main."pgsvc$attribute" a WHERE a.default_expr IS NOT NULL AND a.identity = ''
         UNION ALL SELECT 2618, c.oid, 0, 1259, c.oid, 0, 'i'
           FROM main."pgsvc$class" c WHERE c.relkind = 'v'
+        UNION ALL SELECT 2618, c.oid, 0, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'n'
+          FROM main."pgsvc$class" c, json_each(pgsvce_view_refs(c.oid)) j WHERE c.relkind = 'v'
+        UNION ALL SELECT 2604, (a.relid << 11) | a.attnum, 0, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'n'
+          FROM main."pgsvc$attribute" a,
+               json_each(pgsvce_default_refs(a.default_expr, a.relid, a.atttypid, a.atttypmod)) j
+          WHERE a.default_expr IS NOT NULL AND a.identity = ''
+        UNION ALL SELECT 1259, a.relid, a.attnum, 1247, a.atttypid, 0, 'n'
+          FROM main."pgsvc$attribute" a JOIN main."pgsvc$type" t ON t.oid = a.atttypid
+        UNION ALL SELECT 1247, t.oid, 0, 2615, t.nspoid, 0, 'n' FROM main."pgsvc$type" t
+        UNION ALL SELECT 2606, d.oid, 0, 1247, d.contypid, 0, 'a' FROM main."pgsvc$domain_constraint" d
+        UNION ALL SELECT 2606, k.oid, 0, 1259, k.confrelid, j.value, 'n'
+          FROM main."pgsvc$constraint" k, json_each(k.confkey) j WHERE k.contype = 'f'
+        UNION ALL SELECT 2606, k.oid, 0, 1259, r.indexrelid, 0, 'n'
+          FROM main."pgsvc$constraint" k JOIN main."pgsvc$constraint" r ON r.oid =
+            (SELECT x.oid FROM main."pgsvc$constraint" x WHERE x.conrelid = k.confrelid
+             AND x.contype IN ('p', 'u') AND x.conkey = k.confkey ORDER BY x.contype LIMIT 1)
+          WHERE k.contype = 'f' AND r.indexrelid IS NOT NULL
+        UNION ALL SELECT 2606, k.oid, 0, 1259, j.value ->> 0, j.value ->> 1, 'n'
+          FROM main."pgsvc$constraint" k,
+               json_each((SELECT json_group_array(json_array(k.conrelid, c.value))
+                          FROM json_each(pgsvce_check_keys(k.expr, k.conrelid)) c)) j
+          WHERE k.contype = 'c'
+        UNION ALL SELECT 1255, p.oid, 0, 2615, p.nspoid, 0, 'n' FROM main."pgsvc$proc" p
+        UNION ALL SELECT 1255, p.oid, 0, 2612, 13563, 0, 'n' FROM main."pgsvc$proc" p WHERE p.lang = 'plpgsql'
+        UNION ALL SELECT 2620, g.oid, 0, 1255, g.tgfoid, 0, 'n' FROM main."pgsvc$trigger" g
+        UNION ALL SELECT 2620, g.oid, 0, 1259, g.tgrelid, 0, 'a' FROM main."pgsvc$trigger" g
         UNION ALL SELECT 1255, 13560, 0, 3079, 13559, 0, 'e'
         UNION ALL SELECT 1255, 13561, 0, 3079, 13559, 0, 'e'
         UNION ALL SELECT 1255, 13562, 0, 3079, 13559, 0, 'e'
@@ -235,6 +261,13 @@ for _name in ("pg_statistic_ext", "pg_statistic_ext_data", "pg_publication", "pg
               "pg_init_privs", "pg_event_trigger"):
     VIEWS[_name] = _empty(_name)
 
-DEPENDS = {"pg_tables": ("pg_class", "pg_namespace"), "pg_views": ("pg_class", "pg_namespace"),
+# initdb's privileges of the built-in schemas (pg_dump dumps only what changed since)
+VIEWS["pg_init_privs"] = f"""SELECT {PG_CATALOG_OID} AS objoid, 2615 AS classoid, 0 AS objsubid, 'i' AS privtype,
+    json_array(b.rolname || '=UC/' || b.rolname, '=U/' || b.rolname) AS initprivs
+    FROM {_q('pg_authid')} b WHERE b.oid = {BOOTSTRAP_SUPERUSER_OID}
+    UNION ALL SELECT {PUBLIC_SCHEMA_OID}, 2615, 0, 'i',
+    json_array('pg_database_owner=UC/pg_database_owner', '=U/pg_database_owner')"""
+
+DEPENDS = {"pg_init_privs": ("pg_authid",), "pg_tables": ("pg_class", "pg_namespace"), "pg_views": ("pg_class", "pg_namespace"),
            "pg_indexes": ("pg_index", "pg_class", "pg_namespace"),
            "pg_sequences": ("pg_class", "pg_namespace")}

@@ -19,6 +19,7 @@ from __future__ import annotations
 from pgsvc.cluster.builtin_oids import (BOOTSTRAP_SUPERUSER_OID, INFORMATION_SCHEMA_OID, PG_CATALOG_OID,
                                         PG_DATABASE_OWNER_OID, PG_TOAST_OID, PUBLIC_SCHEMA_OID)
 from pgsvc.sql.catalog.system import describe_defs as D
+from pgsvc.sql.catalog.system import dump_defs as _dump_defs
 from pgsvc.sql.catalog.system import opclass as _opclass
 from pgsvc.sql.catalog.system import procs as _procs
 from pgsvc.sql.catalog.system import session_views as _session_views
@@ -273,6 +274,12 @@ def _merge_describe() -> None:
         VIEWS.setdefault(name, sql)
     for name, deps in D.DEPENDS.items():
         DEPENDS.setdefault(name, deps)
+    # the empty relations pg_dump reads (pgsvc.sql.catalog.system.dump_defs)
+    for name, cols in _dump_defs.COLUMNS.items():
+        COLUMNS.setdefault(name, cols)
+        VIEWS.setdefault(name, _dump_defs.VIEWS[name])
+    for name, oid in _dump_defs.REL_OIDS.items():
+        REL_OIDS.setdefault(name, oid)
     STATIC = STATIC + tuple(n for n in D.STATIC_ROWS if n not in STATIC)
 
 

@@ -28,7 +28,34 @@ class SequenceDdl:
         oid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "S", sqlite_name="", owner=self.creator())
         C.insert_sequence(self.conn, oid, opts["typ"], opts["start"], opts["inc"], opts["min"], opts["max"],
                           opts["cycle"])
+        owned = [d for d in node.options or () if d.defname == "owned_by"]
+        if owned:
+            self.refresh()
+            self.sequence_owned_by(self.cat.by_oid[oid], owned[-1].arg)
         self.refresh()
+
+    def sequence_owned_by(self, seq, arg) -> None:
+        """OWNED BY table.column | NONE, with PostgreSQL's checks (process_owned_by)."""
+        names = [n.sval for n in arg]
+        if len(names) == 1:
+            if names[0] != "none":
+                raise SqlError("42601", "invalid OWNED BY option",
+                               hint="Specify OWNED BY table.column or OWNED BY NONE.")
+            C.set_sequence_owner(self.conn, seq.oid, None, None)
+            return
+        rel = self.find(names[:-1])
+        if rel is None:
+            raise SqlError("42P01", f'relation "{".".join(names[:-1])}" does not exist')
+        if rel.kind not in ("r", "p", "f", "v"):  # PostgreSQL 15 accepts a view's column
+            raise SqlError("42809", f'sequence cannot be owned by relation "{rel.name}"')
+        if rel.owner != seq.owner:
+            raise SqlError("55000", "sequence must have same owner as table it is linked to")
+        if rel.schema != seq.schema:
+            raise SqlError("55000", "sequence must be in same schema as table it is linked to")
+        att = next((a for a in rel.attrs if a.name == names[-1]), None)
+        if att is None:
+            raise SqlError("42703", f'column "{names[-1]}" of relation "{rel.name}" does not exist')
+        C.set_sequence_owner(self.conn, seq.oid, rel.oid, att.attnum)
 
     def sequence_options(self, options, typ: int | None = None) -> dict:
         """CREATE SEQUENCE's options (an identity column's too: `typ` is the column's type)."""
@@ -77,7 +104,9 @@ class SequenceDdl:
             elif d.defname in ("start", "minvalue", "maxvalue"):
                 col = {"start": "start", "minvalue": "minvalue", "maxvalue": "maxvalue"}[d.defname]
                 C.set_sequence_option(self.conn, rel.oid, col, int(v))
-            elif d.defname in ("cache", "owned_by", "cycle"):
+            elif d.defname == "owned_by":
+                self.sequence_owned_by(rel, d.arg)
+            elif d.defname in ("cache", "cycle"):
                 pass
             else:
                 raise SqlError("0A000", f"ALTER SEQUENCE option {d.defname} is not supported")
