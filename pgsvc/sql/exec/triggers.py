@@ -106,20 +106,52 @@ def param_count(sql: str) -> int:
     return max((int(n) for n in _PARAM_RE.findall(sql)), default=0)
 
 
+class TriggerState:
+    """The trigger machinery's state of one engine, in one attribute of it: every attribute
+    an Engine instance carries makes each of its attribute lookups dearer (CPython's
+    instance dictionaries), a cost every statement would pay for triggers it never uses."""
+
+    __slots__ = ("levels", "depth", "suppress", "pending", "specs", "nparams", "last_count", "failed", "in_use",
+                 "transition_tables")
+
+    def __init__(self) -> None:
+        self.levels: list[Level] = []
+        self.depth = 0  # pg_trigger_depth(): trigger functions running, nested
+        self.suppress = 0  # > 0: row changes are not captured (TRUNCATE, a diagnostic probe)
+        self.pending: dict[tuple, tuple] = {}  # (relid, rowid) -> NEW a cascade's BEFORE trigger made
+        self.specs: dict[str, dict] = {}
+        self.nparams: dict[str, int] = {}
+        self.last_count = 0  # rows of the last routed statement run through pgsvce_tg_dml
+        self.failed = None  # (sql, values, relid) of the write that failed (constraint details)
+        self.in_use: dict[str, int] = {}  # transition temp table -> calls using it (recursion)
+        self.transition_tables: dict[str, Relation] = {}
+
+
+def _state(name: str) -> property:
+    def get(self):
+        return getattr(self.tg, name)
+
+    def put(self, value) -> None:
+        setattr(self.tg, name, value)
+    return property(get, put)
+
+
 class TriggerRuntime:
     """Mixed into the Engine: trigger levels, firing, the capture UDFs."""
 
+    tg_levels = _state("levels")
+    tg_depth = _state("depth")
+    tg_suppress = _state("suppress")
+    tg_pending = _state("pending")
+    tg_specs = _state("specs")
+    tg_nparams = _state("nparams")
+    tg_last_count = _state("last_count")
+    tg_failed = _state("failed")
+    tg_in_use = _state("in_use")
+    transition_tables = _state("transition_tables")
+
     def init_triggers(self, conn) -> None:
-        self.tg_levels: list[Level] = []
-        self.tg_depth = 0  # pg_trigger_depth(): trigger functions running, nested
-        self.tg_suppress = 0  # > 0: row changes are not captured (TRUNCATE, a diagnostic probe)
-        self.tg_pending: dict[tuple, tuple] = {}  # (relid, rowid) -> NEW a cascade's BEFORE trigger made
-        self.tg_specs: dict[str, dict] = {}
-        self.tg_nparams: dict[str, int] = {}
-        self.tg_last_count = 0  # rows of the last routed statement run through pgsvce_tg_dml
-        self.tg_failed = None  # (sql, values, relid) of the write that failed (constraint details)
-        self.tg_in_use: dict[str, int] = {}  # transition temp table -> calls using it (recursion)
-        self.transition_tables: dict[str, Relation] = {}
+        self.tg = TriggerState()
         conn.create_function("pgsvce_row_text", -1, self.udf_row_text, deterministic=True)
         conn.create_function("pgsvce_tg_capture", -1, self.udf_capture)
         conn.create_function("pgsvce_tg_before", -1, self.udf_before)
