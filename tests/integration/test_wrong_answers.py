@@ -836,3 +836,36 @@ def test_bytea_arrays(conns):
     for fmt in ("s", "t", "b"):
         same(conns, f"SELECT %{fmt} = array[set_byte('x', 0, %s)], array_agg(b) = %{fmt} "
                     "FROM (VALUES ('\\xff'::bytea)) v(b)", ([b"\xff"], 255, [b"\xff"]))
+
+
+# --- inet, cidr, macaddr: their own input and output, not the text sent ------------------------
+
+NET_VALUES = ["10.1.2", "10", "10.1", "10.1.2.3/24", "10.1.2.3/33", "1.2.3.4/0", "::1", "::1/128", "::ffff:1.2.3.4/120",
+              " 10.1.2.3 ", "010.1.2.3", "10.1.2.256", "1:2:3:4:5:6:7:8", "1::2::3", "fe80::1%eth0", "10.1.2.3/8x",
+              "10.1.2.3", "10.1.2.3/32", "::ffff:1.2.3.4", "2001:DB8::1/64", "10.0.0.0/8", "192.168", "192.168.1", "224",
+              "224.1", "240", "128.1", "10/8", "10.1/16", "10.1/8", "10/16", "::", "::2", "::1.2.3.4", "1::", "1:0:0:1::1",
+              "0:0:1::", "1:0:0:0:0:0:0:1", "a:b:c:d:e:f:0:0", "::/0", "2001:db8::/32", "2001:db8::1/32", "0.0.0.0/0",
+              "255.255.255.255", "1.2.3.4.5", "", "1.2.3.", ".1.2.3", "1..2.3", "::ffff:0:0", "::0:1:0",
+              "1:2:3:4:5:6:1.2.3.4", "::1.2.3.4/96", "10.1.2.3/", "10.1.2.3/-1", "1:2:3:4:5:6:7:8/129", "abc"]
+MAC_VALUES = ["08:00:2b:01:02:03", "08-00-2b-01-02-03", "08002b:010203", "08002b-010203", "0800.2b01.0203",
+              "0800-2b01-0203", "08002b010203", " 08:00:2B:01:02:03 ", "8:0:2b:1:2:3", "08:00:2b:01:02",
+              "08:00:2b:01:02:03:04", "0800:2b01:0203", "xx:00:2b:01:02:03", "100:00:2b:01:02:03", "08:00:2b:01:02:0300", ""]
+
+
+@pytest.mark.parametrize("typ", ["inet", "cidr", "macaddr"])
+def test_network_types(conns, typ):
+    values = MAC_VALUES if typ == "macaddr" else NET_VALUES
+    got = []
+    for conn in conns:
+        out = []
+        for v in values:
+            try:
+                text = conn.execute(f"SELECT %s::{typ}, %s::{typ}::text", (v, v)).fetchone()
+                res = conn.pgconn.exec_params(f"SELECT $1::{typ}".encode(), [v.encode()], [25], [0], result_format=1)
+                back = conn.pgconn.exec_params(f"SELECT $1::{typ}::text".encode(), [res.get_value(0, 0)], [0], [1])
+                out.append((v, text, res.get_value(0, 0), back.get_value(0, 0)))
+            except psycopg.Error as e:
+                out.append((v, e.sqlstate, e.diag.message_primary, e.diag.message_detail))
+        got.append(out)
+    assert got[0] == got[1]
+    same(conns, f"SELECT array[%s::{typ}]::text, %s::{typ} = %s::{typ}", (values[0], values[0], values[1]))

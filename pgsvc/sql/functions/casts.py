@@ -81,6 +81,8 @@ def _build() -> dict[tuple[int, int], CastSig]:
     add(O.TIME, O.INTERVAL, "i", "('0 0 ' || {0})")
     add(O.INTERVAL, O.TIME, "a", generic(O.INTERVAL, O.TIME))
     add(O.TIME, O.TIMETZ, "i", generic(O.TIME, O.TIMETZ))
+    for s in (O.TEXT, O.VARCHAR, O.BPCHAR):  # text(inet) is network_show, not inet_out
+        add(O.INET, s, "a", generic(O.INET, s))
     add(O.JSON, O.JSONB, "a", generic(O.JSON, O.JSONB))
     add(O.JSONB, O.JSON, "a", "{0}")
     for num in (O.INT2, O.INT4, O.INT8, O.NUMERIC, O.FLOAT4, O.FLOAT8, O.BOOL):

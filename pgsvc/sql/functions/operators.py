@@ -45,6 +45,13 @@ def _comparisons(add) -> None:
         for op in CMP:
             add(op, t, t, O.BOOL, f"({{0}} {op} {{1}})")
     for op in ("=", "<>"):
+        # inet and cidr are held as their canonical text: equal values have equal text (their
+        # order is network_cmp's, not the text's: < and > are not offered)
+        for t in (O.INET, O.CIDR):
+            add(op, t, t, O.BOOL, f"({{0}} {op} {{1}})")
+    for op in CMP:
+        add(op, O.MACADDR, O.MACADDR, O.BOOL, f"({{0}} {op} {{1}})")  # fixed-width lower-case hex
+    for op in ("=", "<>"):
         # composite values (a PL/pgSQL record: NEW = OLD) in their text form, field by field
         # as PostgreSQL compares composites (two NULL fields equal)
         add(op, O.RECORD, O.RECORD, O.BOOL, f"({{0}} {op} {{1}})")

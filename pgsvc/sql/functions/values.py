@@ -123,19 +123,22 @@ def cast_value(value: Any, src: int, dst: int, ctx: FormatContext, typmod: int =
 
 
 DIRECT_CASTS = {(O.TIMESTAMPTZ, O.DATE), (O.TIMESTAMPTZ, O.TIME), (O.TIMESTAMPTZ, O.TIMETZ),
-                (O.TIMESTAMP, O.TIME), (O.TIMETZ, O.TIME), (O.MONEY, O.NUMERIC)}
+                (O.TIMESTAMP, O.TIME), (O.TIMETZ, O.TIME), (O.MONEY, O.NUMERIC),
+                (O.INET, O.TEXT), (O.INET, O.VARCHAR), (O.INET, O.BPCHAR)}
 
 
 def direct_cast(value: Any, src: int, dst: int, ctx: FormatContext) -> Any:
     """The casts of DIRECT_CASTS, computed instead of through text: timestamptz to its local
     date, time and timetz in the session's zone, timestamp to time (NULL when infinite, as
-    timestamp_time), timetz to its time, money to numeric (cash_numeric)."""
+    timestamp_time), timetz to its time, money to numeric (cash_numeric), inet to text (network_show)."""
     if src == O.TIMESTAMPTZ:
         return timestamptz_local(value, dst, ctx)
     if src == O.TIMETZ:
         return D.micros_to_time(D.time_to_micros(value))
     if src == O.MONEY:
         return cash_numeric(value)
+    if src == O.INET:  # network_show: the mask length always
+        return value if "/" in value else f"{value}/{128 if ':' in value else 32}"
     us = D.timestamp_to_micros(value)
     return None if us in (D.NOBEGIN, D.NOEND) else D.micros_to_time(us % D.USECS_PER_DAY)
 

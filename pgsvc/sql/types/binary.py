@@ -16,6 +16,7 @@ from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import geo_types as GT
 from pgsvc.sql.types import geometry as G
+from pgsvc.sql.types import network as N
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.arrays import dimensions, flatten, reshape
 from pgsvc.sql.types.pg_type import find_oid, format_type
@@ -103,6 +104,7 @@ _ENCODERS: dict[int, Callable[[Any], bytes]] = {
     O.BOX: G.box_send,
     O.MONEY: lambda v: _I8.pack(int(v)),  # cash_send: the cents
     **{oid: GT.geo_send(oid) for oid in GT.NAMES},
+    O.INET: N.net_send(O.INET), O.CIDR: N.net_send(O.CIDR), O.MACADDR: N.macaddr_send,
 }
 
 
@@ -225,6 +227,7 @@ _DECODERS: dict[int, Callable[[bytes, int], Any]] = {
     O.BOX: G.box_recv,
     O.MONEY: _fixed(_I8),
     **{oid: GT.geo_recv(oid) for oid in GT.NAMES},
+    O.INET: N.net_recv(O.INET), O.CIDR: N.net_recv(O.CIDR), O.MACADDR: N.macaddr_recv,
 }
 
 

@@ -21,6 +21,7 @@ from pgsvc.sql.types import scalars as S
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.arrays import format_array, parse_array
 from pgsvc.sql.types import geo_types as GT
+from pgsvc.sql.types import network as N
 from pgsvc.sql.types.money import cash_in, cash_out
 from pgsvc.sql.types.pg_type import find_oid, interval_typmod_parts, type_delimiter
 from pgsvc.sql.types.context import FormatContext
@@ -198,6 +199,7 @@ _SIMPLE_DECODERS: dict[int, Callable[[str], Any]] = {
     O.BOX: G.box_in,
     O.MONEY: cash_in,
     **{oid: GT.geo_in(oid) for oid in GT.NAMES},
+    O.INET: N.net_in(O.INET), O.CIDR: N.net_in(O.CIDR), O.MACADDR: N.macaddr_in,
     O.BOOL: S.parse_bool,
     O.BYTEA: S.parse_bytea,
     O.UUID: S.parse_uuid,
