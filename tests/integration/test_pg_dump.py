@@ -259,3 +259,22 @@ def test_serial_and_view_in_public_load_with_empty_search_path(srv, pg15, tmp_pa
     target.load(script)
     queries = ("SELECT * FROM big ORDER BY id", "SELECT nextval('orders_id_seq')", r"\d+ big", r"\d orders")
     assert target.out(*queries) == side.out(*queries)
+
+
+@pytest.mark.parametrize("fmt", ["c", "p"])
+def test_postgres_dump_restores_into_pgsvc(sides, srv, tmp_path, fmt):
+    """The way in: PostgreSQL 15's dump of the schema (custom archive through pg_restore
+    --exit-on-error, plain script through psql ON_ERROR_STOP) loads into a pgsvc database
+    with the rows, \\d and sequence positions of the PostgreSQL source."""
+    svc, ref = sides
+    path = tmp_path / f"from_pg.{fmt}"
+    pg_dump(ref, f"-F{fmt}", "-f", str(path))
+    target = create_database(Side(srv.port, "postgres", "postgres"), unique("frompg"))
+    if fmt == "c":
+        pg_restore("--exit-on-error", "-h", "127.0.0.1", "-p", str(srv.port), "-U", "postgres",
+                   "-d", target.dbname, str(path))
+    else:
+        target.load(path)
+    assert target.out(*ROWS, args=("-A",)) == ref.out(*ROWS, args=("-A",))
+    assert target.out(*DESCRIBE) == ref.out(*DESCRIBE)
+    assert target.out(*SEQUENCES) == ref.out(*SEQUENCES)

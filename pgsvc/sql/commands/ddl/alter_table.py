@@ -20,6 +20,7 @@ from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.storage import collation_for
+from pgsvc.sql.types import oids as O
 
 A = enums.AlterTableType
 
@@ -83,6 +84,8 @@ class AlterTableDdl:
                 self.rebuild(self.cat.by_oid[rel.oid])
         elif t == A.AT_DropConstraint:
             self.drop_constraint(rel, cmd.name, cmd.missing_ok)
+        elif t == A.AT_AddIdentity:
+            self.add_identity(rel, self.column(rel, cmd.name), cmd.def_)
         elif t in TRIGGER_SUBTYPES:
             self.enable_trigger(rel, cmd)  # pgsvc.sql.commands.ddl.triggers
         elif t in (A.AT_SetRelOptions, A.AT_ResetRelOptions, A.AT_SetStatistics, A.AT_ClusterOn,
@@ -91,6 +94,25 @@ class AlterTableDdl:
             pass  # accepted, nothing to do on SQLite
         else:
             raise SqlError("0A000", f"ALTER TABLE {t.name[3:]} is not supported")
+
+    def add_identity(self, rel: C.Relation, a: C.Attr, con) -> None:
+        """ALTER COLUMN ... ADD GENERATED ... AS IDENTITY [(sequence options)], as pg_dump
+        writes an identity column (ATExecAddIdentity's checks)."""
+        if a.type_oid not in (O.INT2, O.INT4, O.INT8):
+            raise SqlError("22023", "identity column type must be smallint, integer, or bigint")
+        if not a.notnull:
+            raise SqlError("55000", f'column "{a.name}" of relation "{rel.name}" must be declared NOT NULL '
+                           "before identity can be added")
+        if a.identity:
+            raise SqlError("55000", f'column "{a.name}" of relation "{rel.name}" is already an identity column')
+        if a.default is not None:
+            raise SqlError("55000", f'column "{a.name}" of relation "{rel.name}" already has a default value')
+        seq = self.create_owned_sequence(rel.schema, rel.name, a.name, a.type_oid, rel.oid, a.attnum,
+                                         con.options or ())
+        a.identity = "a" if con.generated_when == "a" else "d"
+        a.default = f"nextval('{seq}'::regclass)"
+        C.update_attr(self.conn, rel.oid, a)
+        self.refresh()
 
     def column(self, rel: C.Relation, name: str) -> C.Attr:
         a = rel.attr(name)
