@@ -30,6 +30,8 @@ Nothing here states an expected value: PostgreSQL's output is the expectation.
               SELECT NEW.* and VALUES (NEW.*)
   wholerow    a FROM item named as a value (a transition table's rows printed with
               string_agg(new_table::text, ...), SELECT t FROM t, a subquery's alias)
+  catalogs    information_schema.triggers and triggered_update_columns, pg_trigger's columns,
+              pg_describe_object, pg_depend rows of triggers (table, function, UPDATE OF columns)
   errors      a trigger's error aborts the statement and leaves nothing behind (in and out of
               transaction blocks, savepoints), wrong return values, a missing RETURN,
               recursion, a BEFORE trigger changing a row its statement is about to change
@@ -481,6 +483,17 @@ CASES = {
         insert into t values (4, 'd', 4, true, null), (5, 'e"q', 5, false, null);
         select t from t where false;
         select nosuch from t;
+    """,
+    "catalogs": r"""
+        create table t (a int, b int);
+        create function f() returns trigger language plpgsql as $$ begin return null; end $$;
+        create trigger t1 after update of a, b on t for each row execute function f();
+        create trigger t2 before insert or delete on t for each statement when (true) execute function f('x');
+        select * from information_schema.triggered_update_columns order by trigger_name, event_object_column;
+        select trigger_catalog is not null, trigger_schema, trigger_name, event_manipulation, event_object_catalog is not null, event_object_schema, event_object_table, action_order, action_condition, action_statement, action_orientation, action_timing, action_reference_old_table, action_reference_new_table, action_reference_old_row, action_reference_new_row, created from information_schema.triggers order by 3, 4;
+        select tgname, tgrelid::regclass, tgparentid, tgisinternal, tgconstrrelid, tgconstrindid, tgconstraint, tgdeferrable, tginitdeferred, tgnargs, tgattr, encode(tgargs, 'escape') from pg_trigger order by 1;
+        select pg_describe_object('pg_trigger'::regclass, oid, 0) from pg_trigger order by 1;
+        select classid::regclass, refclassid::regclass, deptype from pg_depend where classid = 'pg_trigger'::regclass order by 1, 2, 3;
     """,
     "errors": r"""
         create table t (id int primary key, v text);

@@ -369,6 +369,9 @@ def describe_object(engine, classid, objid, objsubid):
     if classid == 2606:
         rel, con = _constraint(engine, objid)
         return f"constraint {con.name} on {_relation_description(engine, rel.oid, 0)}" if con else None
+    if classid == 2620:
+        t = cat.triggers.get(objid)
+        return f"trigger {t.name} on {_relation_description(engine, t.relid, 0)}" if t else None
     if classid == 2618:
         rel = cat.by_oid.get(objid)
         return f"rule _RETURN on {_relation_description(engine, objid, 0)}" if rel and rel.kind == "v" else None

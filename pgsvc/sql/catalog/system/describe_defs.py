@@ -243,6 +243,7 @@ VIEWS = {
         UNION ALL SELECT 1255, p.oid, 0, 2612, 13563, 0, 'n' FROM main."pgsvc$proc" p WHERE p.lang = 'plpgsql'
         UNION ALL SELECT 2620, g.oid, 0, 1255, g.tgfoid, 0, 'n' FROM main."pgsvc$trigger" g
         UNION ALL SELECT 2620, g.oid, 0, 1259, g.tgrelid, 0, 'a' FROM main."pgsvc$trigger" g
+        UNION ALL SELECT 2620, g.oid, 0, 1259, g.tgrelid, j.value, 'n' FROM main."pgsvc$trigger" g, json_each(g.tgattr) j
         UNION ALL SELECT 1255, 13560, 0, 3079, 13559, 0, 'e'
         UNION ALL SELECT 1255, 13561, 0, 3079, 13559, 0, 'e'
         UNION ALL SELECT 1255, 13562, 0, 3079, 13559, 0, 'e'

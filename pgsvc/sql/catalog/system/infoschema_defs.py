@@ -56,6 +56,8 @@ _SPECS = {
                 "event_object_schema:N event_object_table:N action_order:I action_condition:C action_statement:C "
                 "action_orientation:C action_timing:C action_reference_old_table:N action_reference_new_table:N "
                 "action_reference_old_row:N action_reference_new_row:N created:TS",
+    "triggered_update_columns": "trigger_catalog:N trigger_schema:N trigger_name:N event_object_catalog:N "
+                                "event_object_schema:N event_object_table:N event_object_column:N",
     "views": "table_catalog:N table_schema:N table_name:N view_definition:C check_option:C is_updatable:Y "
              "is_insertable_into:Y is_trigger_updatable:Y is_trigger_deletable:Y is_trigger_insertable_into:Y",
     "table_constraints": "constraint_catalog:N constraint_schema:N constraint_name:N table_catalog:N "
@@ -284,6 +286,11 @@ VIEWS = {
         FROM main."pgsvc$trigger" t {_join_rel("c.oid = t.tgrelid")},
         (SELECT 4 AS num, 'INSERT' AS text UNION ALL SELECT 8, 'DELETE' UNION ALL SELECT 16, 'UPDATE') em
         WHERE t.tgtype & em.num <> 0 AND {_visible(NOT_SELECT)}''',
+    # the columns of UPDATE OF triggers, in the order written
+    "triggered_update_columns": f'''SELECT {CAT}, n.nspname, t.tgname, {CAT}, n.nspname, c.relname, a.attname
+        FROM main."pgsvc$trigger" t {_join_rel("c.oid = t.tgrelid")}, json_each(t.tgattr) j
+        JOIN main."pgsvc$attribute" a ON a.relid = t.tgrelid AND a.attnum = j.value
+        WHERE {_visible("awx")}''',
     "table_constraints": f'''SELECT {CAT}, n.nspname, k.conname, {CAT}, n.nspname, c.relname,
         CASE k.contype WHEN 'p' THEN 'PRIMARY KEY' WHEN 'u' THEN 'UNIQUE' WHEN 'f' THEN 'FOREIGN KEY'
                        ELSE 'CHECK' END,
