@@ -251,7 +251,7 @@ class ExtendedQuery:
         result = portal.result
         if result.columns is None:
             portal.done = True
-            self._check_terminate()
+            self.check_terminate()
             self.conn.send(self._command_complete(result.tag(0)))
             return
         if portal.encoders is None:
@@ -267,7 +267,7 @@ class ExtendedQuery:
             return
         portal.done = True
         result.close()
-        self._check_terminate()
+        self.check_terminate()
         self.conn.send(self._command_complete(_call_tag(result, sent, portal.rows_sent > sent)))
 
     def handle_close(self, body: bytes) -> None:

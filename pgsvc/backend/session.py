@@ -445,7 +445,7 @@ class Session(ExtendedQuery, ResultSending):
             return
         columns = result.columns
         if columns is None:
-            self._check_terminate()
+            self.check_terminate()
             self.conn.send(self._command_complete(result.tag(0)))
             return
         formats = getattr(result, "formats", ())  # FETCH from a BINARY cursor: (1,)
@@ -453,10 +453,10 @@ class Session(ExtendedQuery, ResultSending):
         encoders = self._encoders(columns, formats)
         sent = self._send_rows(result.rows, encoders, 0)
         result.close()
-        self._check_terminate()
+        self.check_terminate()
         self.conn.send(self._command_complete(result.tag(sent)))
 
-    def _check_terminate(self) -> None:
+    def check_terminate(self) -> None:
         """pg_terminate_backend() of this backend, by the statement that just ran: the
         FATAL ends the connection before the statement completes (nothing after it runs,
         its transaction is rolled back), as PostgreSQL's next CHECK_FOR_INTERRUPTS does."""

@@ -66,7 +66,8 @@ TERMINATE = "pg_terminate_backend(pg_backend_pid())"
     [parse("", f"SELECT {TERMINATE}"), bind("", ""), describe("P", ""), execute("", 0), SYNC],
     [q(f"DO $$ BEGIN PERFORM {TERMINATE}; END $$")],
     [q(f"CREATE TEMP TABLE x AS SELECT {TERMINATE}")],
-], ids=["select", "multi", "rows", "extended", "do", "ctas"])
+    [q(f"COPY (SELECT {TERMINATE} FROM generate_series(1, 3)) TO STDOUT")],
+], ids=["select", "multi", "rows", "extended", "do", "ctas", "copy"])
 def test_terminate_own_backend_at_once(targets, messages):
     ours, ref = targets
     assert _until_closed(ours, *messages) == _until_closed(ref, *messages)
