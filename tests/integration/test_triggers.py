@@ -30,7 +30,8 @@ Nothing here states an expected value: PostgreSQL's output is the expectation.
               SELECT NEW.* and VALUES (NEW.*)
   wholerow    a FROM item named as a value (a transition table's rows printed with
               string_agg(new_table::text, ...), SELECT t FROM t, a subquery's alias)
-  catalogs    information_schema.triggers and triggered_update_columns, pg_trigger's columns,
+  catalogs    WHEN (NEW.tableoid = OLD.tableoid) and its refusal in BEFORE triggers,
+              information_schema.triggers and triggered_update_columns, pg_trigger's columns,
               pg_describe_object, pg_depend rows of triggers (table, function, UPDATE OF columns)
   errors      a trigger's error aborts the statement and leaves nothing behind (in and out of
               transaction blocks, savepoints), wrong return values, a missing RETURN,
@@ -494,6 +495,16 @@ CASES = {
         select tgname, tgrelid::regclass, tgparentid, tgisinternal, tgconstrrelid, tgconstrindid, tgconstraint, tgdeferrable, tginitdeferred, tgnargs, tgattr, encode(tgargs, 'escape') from pg_trigger order by 1;
         select pg_describe_object('pg_trigger'::regclass, oid, 0) from pg_trigger order by 1;
         select classid::regclass, refclassid::regclass, deptype from pg_depend where classid = 'pg_trigger'::regclass order by 1, 2, 3;
+        create table so (a int);
+        create function sof() returns trigger language plpgsql as $$ begin raise notice '% fired', tg_name; return null; end $$;
+        create trigger t1 after update on so for each row when (new.tableoid = old.tableoid and new.tableoid <> 0) execute function sof();
+        create trigger t2 before update on so for each row when (new.tableoid = old.tableoid) execute function sof();
+        create trigger t3 before update on so for each row when (old.tableoid <> 0) execute function sof();
+        create trigger t4 after update on so for each row when (old.* is distinct from new.*) execute function sof();
+        insert into so values (1);
+        update so set a = a + 1;
+        update so set a = a;
+        select tgname, pg_get_triggerdef(oid) from pg_trigger where tgrelid = 'so'::regclass order by 1;
     """,
     "errors": r"""
         create table t (id int primary key, v text);

@@ -62,6 +62,8 @@ def when_text(engine, rel, qual: str, pretty: bool) -> str:
     try:
         an = analyzer_for(engine)
         cols = [(a.name, a.type_oid, a.typmod) for a in rel.attrs]
+        if rel.attr("tableoid") is None:
+            cols.append(("tableoid", O.OID, -1))  # the system column a WHEN may name
         an.levels.append([RangeEntry("old", cols, rel, name="old"), RangeEntry("new", cols, rel, name="new")])
         node = an.coerce(an.expr(pglast.parse_sql(f"SELECT {qual}")[0].stmt.targetList[0].val), O.BOOL)
         p = QueryPrinter(engine, pretty, varprefix=True)

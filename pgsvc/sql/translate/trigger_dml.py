@@ -282,7 +282,9 @@ class TriggerDmlMixin:
         for name, base in (("old", 0), ("new", k)):
             cols = [ColInfo(a.name, a.type_oid, a.typmod, f"?{base + i + 1}", rel.oid, a.attnum)
                     for i, a in enumerate(rel.attrs)]
-            self.scope.add(RangeEntry(name, cols, rel))
+            if rel.attr("tableoid") is None:  # the one system column a WHEN can have here
+                cols.append(ColInfo("tableoid", O.OID, -1, str(rel.oid)))
+            self.scope.add(RangeEntry(name, cols, rel, star_cols=list(cols[:len(rel.attrs)])))
         self.agg_forbidden = "trigger WHEN conditions"
         try:
             return self.bool_expr(node, "WHEN").sql

@@ -142,6 +142,8 @@ class TriggerDdl:
                 if which == "new" and tgtype & TG.TYPE_BEFORE:
                     raise SqlError("0A000", "BEFORE trigger's WHEN condition cannot reference NEW system columns",
                                    position=pos)
+                if col == "tableoid":
+                    continue  # the relation's OID (translate.trigger_dml.trigger_when)
                 raise SqlError("0A000", "system columns in trigger WHEN conditions are not supported", position=pos)
         Translator(self.engine, self.cat, []).trigger_when(rel, node)
         for which, _col, pos in refs:
