@@ -32,6 +32,7 @@ class Routine:
     owner: str
     acl: str | None
     sqlbody: bool  # a SQL-standard body that reads relations (written after the tables)
+    rowtype_of: str = ""  # the relkind whose row type it returns ('r' / 'v': after the tables / views)
 
     @property
     def keyword(self) -> str:
@@ -52,10 +53,16 @@ def read_routines(conn: Connection) -> list[Routine]:
     rows = conn.query(
         "SELECT p.oid, n.nspname, p.proname, p.prokind, pg_catalog.pg_get_function_identity_arguments(p.oid), "
         "pg_catalog.pg_get_functiondef(p.oid), pg_catalog.pg_get_userbyid(p.proowner), p.proacl, "
-        "p.prosqlbody IS NOT NULL "
+        "p.prosqlbody IS NOT NULL, "
+        # RETURNS [SETOF] tbl: the row type's relation (PostgreSQL: pg_type.typrelid; pgsvc
+        # gives a table's row type the table's own OID and has no pg_type row for it)
+        "COALESCE((SELECT c.relkind FROM pg_catalog.pg_type t JOIN pg_catalog.pg_class c ON c.oid = t.typrelid "
+        "WHERE t.oid = p.prorettype), (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = p.prorettype "
+        "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type t WHERE t.oid = p.prorettype)), '') "
         "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
         f"WHERE {USER_SCHEMAS} AND p.prokind IN ('f', 'p') ORDER BY p.oid").rows
-    return [Routine(int(r[0]), r[1], r[2], r[3], r[4] or "", r[5], r[6], r[7], r[8] == "t" and _reads_tables(r[5]))
+    return [Routine(int(r[0]), r[1], r[2], r[3], r[4] or "", r[5], r[6], r[7], r[8] == "t" and _reads_tables(r[5]),
+                    r[9] if r[9] in ("r", "v") else "")
             for r in rows]
 
 

@@ -229,7 +229,7 @@ class DatabaseWriter:
         for t in self.types():
             self.out.entry(t.name, ddl.type_keyword(t), t.schema, t.owner, self.type_statements(t))
         for r in self.routines():  # (defaults and CHECKs may call them)
-            if not r.sqlbody:
+            if not r.sqlbody and not r.rowtype_of:
                 self.out.entry(r.label, r.keyword, r.schema, r.owner, self.routine_statements(r))
         for seq in self.of_kind("S"):
             if seq.sequence.identity_of is None:
@@ -249,12 +249,16 @@ class DatabaseWriter:
                 table = self.db.relations[owner[0]]
                 self.out.entry(seq.name, "SEQUENCE OWNED BY", seq.schema, seq.owner,
                                [ddl.owned_by(seq, table, owner[1])])
-        for r in self.routines():  # a SQL-standard body is analysed at once: after the tables
-            if r.sqlbody:
+        for r in self.routines():  # a SQL-standard body is analysed at once: after the tables (and
+            # a function of a table's row type; of a view's: after the views)
+            if (r.sqlbody or r.rowtype_of == "r") and r.rowtype_of != "v":
                 self.out.entry(r.label, r.keyword, r.schema, r.owner, self.routine_statements(r))
         for view in self.views():
             stmts = [ddl.create_view(view)] + ddl.view_column_defaults(view) + self.owner_and_comments(view)
             self.out.entry(view.name, "VIEW", view.schema, view.owner, stmts)
+        for r in self.routines():
+            if r.rowtype_of == "v":
+                self.out.entry(r.label, r.keyword, r.schema, r.owner, self.routine_statements(r))
 
     def routines(self) -> list[Routine]:
         """Functions and procedures (not with -t, as pg_dump -t)."""

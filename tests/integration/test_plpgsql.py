@@ -705,6 +705,50 @@ CASES = {
         select *, pg_typeof(vals) from spread(true, 3);
         select spread(7::smallint, 2);
     """,
+    "table_rowtypes": r"""
+        create table stock(sku int primary key, label text, price numeric(8,2), qty int);
+        insert into stock values (1, 'bolt', 0.25, 100), (2, 'nut', 0.10, 0), (3, 'gear', 12.50, 7);
+        create function in_stock(min_qty int) returns setof stock language plpgsql stable as $$
+        declare r stock%rowtype;
+        begin
+          for r in select * from stock where qty >= min_qty order by sku loop
+            return next r;
+          end loop;
+          return query select * from stock where qty = 0;
+        end $$;
+        select * from in_stock(1);
+        select label, price from in_stock(10) order by label;
+        select in_stock(50);
+        create function one_item(p int) returns stock language plpgsql as $$
+        declare r record;
+        begin
+          select * into r from stock where sku = p;
+          if not found then return null; end if;
+          return r;
+        end $$;
+        select * from one_item(3);
+        select * from one_item(99);
+        select one_item(1), (one_item(2)).label, (one_item(3)).*;
+        create function loose_item() returns stock language plpgsql as $$
+        declare r record; begin select 1, 'x'::text, 2.5, 1 into r; return r; end $$;
+        select * from loose_item();
+        create function loose_next() returns setof stock language plpgsql as $$
+        declare r record; begin select 1, 'x'::text, 2.5::numeric(8,2), 1::bigint into r; return next r; end $$;
+        select * from loose_next();
+        create function scalar_item() returns stock language plpgsql as $$ begin return 42; end $$;
+        select * from scalar_item();
+        create function short_query() returns setof stock language plpgsql as $$ begin return query select sku from stock; end $$;
+        select * from short_query();
+        create function outs_next(out a int, out b text) returns setof record language plpgsql as $$
+        declare r record; begin select 1, 'y' into r; return next r; end $$;
+        create function conflict_rows() returns setof stock language plpgsql as $$
+        declare r record; qty int := 5;
+        begin for r in select sku, label, price, qty from stock loop return next r; end loop; end $$;
+        select * from conflict_rows();
+        alter table stock add column note text;
+        select * from in_stock(1);
+        drop table stock;
+    """,
     "inline_and_casts": r"""
         create function zero_div() returns int language sql as $$ select 1/0 $$;
         create function inv(a int) returns int language sql as $$ select 1/a $$;

@@ -257,6 +257,7 @@ def load(conn: sqlite3.Connection) -> Catalog:
             rel.indexes.append(Index(ioid, irel.name, relid, bool(unique), bool(primary),
                                      json.loads(keys), irel.sqlite_name))
     cat.routines = R.load_routines(conn, nsp)
+    R.attach_row_types(cat.routines, cat.by_oid, cat.types)
     cat.routines_named = R.by_name(cat.routines)
     cat.set_returning_names = frozenset(r.name for r in cat.routines.values() if r.retset)
     cat.triggers = TG.load_triggers(conn)
@@ -354,6 +355,12 @@ def insert_relation(conn: sqlite3.Connection, cat: Catalog, schema: str, name: s
     if owner is not None:
         set_owner_acl(conn, oid, owner, None)
     return oid
+
+
+def set_relation_option(conn: sqlite3.Connection, relid: int, key: str, value) -> None:
+    """One entry of a relation's options (pgsvc$class.options, a JSON object)."""
+    conn.execute('UPDATE "pgsvc$class" SET options = json_set(coalesce(options, \'{}\'), ?, json(?)) WHERE oid = ?',
+                 ("$." + key, json.dumps(value), relid))
 
 
 def insert_attr(conn: sqlite3.Connection, relid: int, a: Attr) -> None:

@@ -350,7 +350,11 @@ def _regclass_out(engine, oid: int) -> str | None:
 
 
 def _regtype_out(engine, oid: int) -> str | None:
-    return format_type(oid, None) if find_oid(oid) is not None else None
+    if find_oid(oid) is None:
+        # a table's or view's row type (a function's RETURNS [SETOF] tbl) has the relation's OID
+        rel = relation_by_oid(engine, oid)
+        return _regclass_out(engine, oid) if rel is not None and rel.kind in ("r", "v") else None
+    return format_type(oid, None)
 
 
 def _regnamespace_out(engine, oid: int) -> str | None:

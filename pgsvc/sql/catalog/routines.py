@@ -85,6 +85,11 @@ class Routine:
     owner: int = 10
     acl: list | None = None
     extra: dict = field(default_factory=dict)  # per-backend caches of handlers (not stored)
+    # RETURNS [SETOF] tbl: the table's (or view's) row type, whose OID pgsvc takes to be the
+    # relation's own (prorettype): its columns, set when the catalog loads (not stored);
+    # [] when the relation is gone
+    rowtype: list | None = None
+    rowtype_mods: list = field(default_factory=list)  # its columns' typmods
 
     # --- the argument list, as PostgreSQL's funcapi reads it --------------------------------
 
@@ -104,6 +109,8 @@ class Routine:
     def output_columns(self) -> list[tuple[str, int]]:
         """(name, type) of the OUT, INOUT and TABLE arguments (a record's columns; a domain's
         base type, as values are)."""
+        if self.rowtype is not None:
+            return list(self.rowtype)
         return [(n, base_of(t)) for n, t, m in zip(self.names(), self.all_types(), self.modes())
                 if m in ("o", "b", "t")]
 
@@ -147,6 +154,21 @@ def load_routines(conn: sqlite3.Connection, nsp: dict[int, str]) -> dict[int, Ro
                     _tuple(defaults) or (), src, body, _tuple(config))
         out[oid] = r
     return out
+
+
+def attach_row_types(routines: dict[int, Routine], by_oid: dict, type_oids) -> None:
+    """The row type a routine returns when its prorettype is a table's or view's OID (see
+    Routine.rowtype): its columns as values are (a domain's base type); [] when that
+    relation is gone."""
+    for r in routines.values():
+        if r.rettype < 16384 or r.rettype in type_oids:
+            continue
+        rel = by_oid.get(r.rettype)
+        if rel is None or rel.kind not in ("r", "v"):
+            r.rowtype = []
+            continue
+        r.rowtype = [(a.name, base_of(a.type_oid)) for a in rel.attrs]
+        r.rowtype_mods = [a.typmod for a in rel.attrs]
 
 
 def by_name(routines: dict[int, Routine]) -> dict[str, list[Routine]]:

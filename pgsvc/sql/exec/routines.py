@@ -165,8 +165,8 @@ class RoutineCalls:
         out = self.call_routine(routine, arg_oids, ret_oid, list(args), columns if mode in "rxyp" else (),
                                 inlined=mode == "i")
         if mode in "xy":
-            if not routine.retset:
-                out = [] if out is None else [out if isinstance(out, tuple) else (out,)]
+            if not routine.retset:  # a NULL result is one row of NULLs in FROM, as in PostgreSQL
+                out = [(None,) * max(len(columns), 1) if out is None else out if isinstance(out, tuple) else (out,)]
             if mode == "y":  # each row as one record value (a select-list SRF returning rows)
                 types = [t for _, t in columns]
                 out = [(None if r is None else self.record_text(r, types),) for r in out]

@@ -81,12 +81,21 @@ class SqlLanguage:
         if any(t in (O.ANYELEMENT, O.ANYARRAY, O.ANYNONARRAY, O.ANYENUM, O.ANYCOMPATIBLE, O.ANYCOMPATIBLEARRAY,
                      O.ANYCOMPATIBLENONARRAY) for t in r.all_types()):
             return  # PostgreSQL checks only the syntax of a polymorphic body (done: parsed)
-        cols = r.output_columns() if r.rettype == O.RECORD or r.kind == "p" else []
+        cols = r.output_columns() if r.rettype == O.RECORD or r.kind == "p" or r.rowtype is not None else []
         # a record without OUT arguments takes its columns from each call's column
         # definition list: only the statements are checked here
         known = r.rettype != O.RECORD or bool(cols)
         self.plan(engine, r, tuple(base_of(t) for t in r.argtypes), base_of(r.rettype),
                   [(n, base_of(t)) for n, t in cols], validating=True, check_result=known)
+
+    @staticmethod
+    def declared_name(engine, r: Routine, ret: int, cols: list) -> str:
+        """The result type as the mismatch errors name it (a table's row type by its name)."""
+        if r.rowtype is not None:
+            rel = engine.catalog.by_oid.get(r.rettype)
+            if rel is not None:
+                return rel.name if rel.schema in engine.search_path() else f"{rel.schema}.{rel.name}"
+        return format_type(ret if not cols or r.rettype != O.RECORD else O.RECORD, None)
 
     def may_write(self, engine, r: Routine) -> bool:
         cached = r.extra.get("may_write")
@@ -147,7 +156,8 @@ class SqlLanguage:
             q = tr.select(node)
             p = Planned(q.sql, True, "SELECT", tr)
             if last:
-                p.sql = self.result_sql(tr, r, q.sql, [c.oid for c in q.columns], ret, cols)
+                p.sql = self.result_sql(tr, r, q.sql, [c.oid for c in q.columns], ret, cols,
+                                        self.declared_name(engine, r, ret, cols))
             return p
         if isinstance(node, _DML):
             d = {ast.InsertStmt: tr.insert, ast.UpdateStmt: tr.update, ast.DeleteStmt: tr.delete}[type(node)](node)
@@ -156,7 +166,8 @@ class SqlLanguage:
             if last and self.returns_value(r, ret, cols):
                 if d.returning is None:
                     raise self.final_statement_error(r, ret)
-                p.coerce = self.result_coercion(tr, r, [c.oid for c in d.returning], ret, cols)
+                p.coerce = self.result_coercion(tr, r, [c.oid for c in d.returning], ret, cols,
+                                                declared=self.declared_name(engine, r, ret, cols))
             return p
         if last and self.returns_value(r, ret, cols):
             raise self.final_statement_error(r, ret)
@@ -171,24 +182,29 @@ class SqlLanguage:
         return mismatch(format_type(ret or O.RECORD, None), "Function's final statement must be SELECT or "
                                                             "INSERT/UPDATE/DELETE RETURNING.")
 
-    def result_sql(self, tr, r: Routine, sql: str, got: list[int], ret: int, cols: list) -> str:
+    def result_sql(self, tr, r: Routine, sql: str, got: list[int], ret: int, cols: list, declared: str) -> str:
         if not self.returns_value(r, ret, cols):
             return sql
-        exprs = self.result_coercion(tr, r, got, ret, cols, prefix="q.c")
+        exprs = self.result_coercion(tr, r, got, ret, cols, prefix="q.c", declared=declared)
         return f"SELECT {', '.join(f'{e} AS c{i}' for i, e in enumerate(exprs))} FROM ({sql}) AS q"
 
-    def result_coercion(self, tr, r: Routine, got: list[int], ret: int, cols: list, prefix: str = "?") -> list[str]:
+    def result_coercion(self, tr, r: Routine, got: list[int], ret: int, cols: list, prefix: str = "?",
+                        declared: str = "") -> list[str]:
         """The final statement's columns coerced to the declared result (check_sql_fn_retval)."""
         want = [t for _, t in cols] if cols else [ret]
-        declared = format_type(ret if not cols or r.rettype != O.RECORD else O.RECORD, None)
+        declared = declared or format_type(ret if not cols or r.rettype != O.RECORD else O.RECORD, None)
         if len(got) > len(want):
             raise mismatch(declared, "Final statement must return exactly one column." if not cols
                            else "Final statement returns too many columns.")
         if len(got) < len(want):
             raise mismatch(declared, "Final statement returns too few columns.")
         out = []
+        mods = r.rowtype_mods if r.rowtype is not None and len(r.rowtype_mods) == len(want) else [-1] * len(want)
         for i, (g, w) in enumerate(zip(got, want)):
             ref = f"{prefix}{i}" if prefix == "q.c" else f"?{i + 1}"
+            if mods[i] >= 0 and R.can_coerce(g, w, "a"):  # a table's column: its typmod too
+                out.append(tr.coerce(Ex(ref, g), w, mods[i], context="a").sql)
+                continue
             if g == w or g == O.UNKNOWN and w == O.TEXT:
                 out.append(ref)
                 continue

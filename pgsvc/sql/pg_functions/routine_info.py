@@ -69,7 +69,20 @@ def format_result(engine, r: CR.Routine) -> str | None:
         return None
     if r.returns_table():
         return f"TABLE({format_arguments(engine, r, table_args=True)})"
-    return ("SETOF " if r.retset else "") + format_type(r.rettype, None)
+    return ("SETOF " if r.retset else "") + result_type_name(engine, r)
+
+
+def result_type_name(engine, r: CR.Routine) -> str:
+    """format_type of prorettype; a table's row type is its name (schema-qualified when the
+    search path does not find it)."""
+    if r.rowtype is not None:
+        rel = engine.catalog.by_oid.get(r.rettype)
+        if rel is None:
+            return "???"
+        name = quote_ident(rel.name)
+        return name if engine.catalog.lookup(None, rel.name, engine.search_path()) is rel else \
+            f"{quote_ident(rel.schema)}.{name}"
+    return format_type(r.rettype, None)
 
 
 def is_visible(engine, r: CR.Routine) -> bool:

@@ -234,7 +234,7 @@ class RoutineMixin:
 
     def routine_expr(self, r: CR.Routine, inputs: list[Ex], arg_oids, ret: int, consts: bool, pos) -> Ex:
         cols = r.output_columns()
-        if r.rettype == O.RECORD and cols:
+        if cols and (r.rettype == O.RECORD or r.rowtype is not None):
             sql = self.fcall_sql(r, "r", arg_oids, O.RECORD, inputs)
             return Ex(sql, O.RECORD, name=r.name)
         if self.inline_candidate(r) and not (consts and r.volatile == "i"):

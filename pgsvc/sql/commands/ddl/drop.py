@@ -99,8 +99,11 @@ class DropDdl:
         C.delete_relation(self.conn, rel.oid)
 
     def dependents(self, rel: C.Relation) -> list:
-        """Objects that depend on rel, as PostgreSQL lists them: foreign keys, then views (recursively)."""
+        """Objects that depend on rel, as PostgreSQL lists them: functions returning its row type
+        (reached through the type first), foreign keys, then views (recursively)."""
         out, seen = [], set()
+        if self.cat.routines:
+            out += [d for d in self.routines_on_relation(rel) if len(d) > 3]
         for other in self.cat.by_oid.values():
             if other.kind == "r" and rel.oid in other.options.get("inherits", ()):
                 out.append(("child", other, f"table {other.name}"))

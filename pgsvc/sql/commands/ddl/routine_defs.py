@@ -34,9 +34,11 @@ def conflicting(node) -> SqlError:
     return SqlError("42601", "conflicting or redundant options", position=location(node))
 
 
-def param_type(engine, tn: ast.TypeName, tr) -> int:
+def param_type(engine, tn: ast.TypeName, tr, result: bool = False) -> int:
     """An argument's or result's type (a domain's own OID; a typmod is dropped, as
-    PostgreSQL does; tbl.col%TYPE with its NOTICE)."""
+    PostgreSQL does; tbl.col%TYPE with its NOTICE). A result may be a table's or view's
+    row type: its OID is the relation's (catalog.routines.Routine.rowtype); an argument of
+    one is refused (pgsvc passes no row values to functions)."""
     if tn.pct_type:
         names = [n.sval for n in tn.names]
         rel = engine.catalog.lookup(names[0] if len(names) == 3 else None, names[-2], engine.search_path()) \
@@ -58,6 +60,8 @@ def param_type(engine, tn: ast.TypeName, tr) -> int:
         names = [n.sval for n in tn.names]
         rel = engine.catalog.lookup(names[0] if len(names) == 2 else None, names[-1], engine.search_path()) \
             if err.sqlstate == "42704" and len(names) <= 2 else None
+        if rel is not None and rel.kind in ("r", "v") and result and not tn.arrayBounds:
+            return rel.oid
         if rel is not None and rel.kind in ("r", "v"):  # PostgreSQL has the relation's row type
             raise SqlError("0A000", f'row type of {"table" if rel.kind == "r" else "view"} "{rel.name}" as a '
                            "function's argument or result type is not supported",
@@ -119,7 +123,7 @@ def result_type(engine, node: ast.CreateFunctionStmt, tr, types, modes) -> tuple
     rt = node.returnType
     if "t" in modes:
         return (outs[0] if len(outs) == 1 else O.RECORD), True
-    ret = param_type(engine, rt, tr)
+    ret = param_type(engine, rt, tr, result=True)
     if outs:
         want = outs[0] if len(outs) == 1 else O.RECORD
         if ret != want:

@@ -318,6 +318,9 @@ class RoutineDdl:
         string body records no dependency)."""
         out = []
         for r in sorted(self.cat.routines.values(), key=lambda x: x.oid):
+            if r.rowtype is not None and r.rettype == rel.oid:  # RETURNS [SETOF] rel: its row type
+                out.append(("function", r, self.routine_description(r), f"type {rel.name}"))
+                continue
             texts = (r.sqlbody or "") + " ".join(r.argdefaults)
             if rel.name in texts and rel.oid in self.body_relations(r):
                 out.append(("function", r, self.routine_description(r)))

@@ -15,7 +15,7 @@ from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.ex import Ex
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
-from pgsvc.sql.types.pg_type import element_of
+from pgsvc.sql.types.pg_type import element_of, format_type
 
 
 def cast_value(fr, value, src: int, target: tuple):
@@ -32,6 +32,17 @@ def cast_value(fr, value, src: int, target: tuple):
         tr = Translator(fr.engine, fr.engine.catalog, [])
         sql = casts[key] = "SELECT " + coerce_value(tr, Ex("?1", src if src else O.UNKNOWN), target).sql
     return run_sql_value(fr.engine, sql, (value,))
+
+
+def check_row_type(shape, routine, message: str) -> None:
+    """A record returned by a function whose result is a table's row type must have its
+    columns' types (and typmods) exactly, as PostgreSQL's tuple conversion requires."""
+    if routine is None or routine.rowtype is None:
+        return
+    for i, ((_, t, tm), (_, ct), cm) in enumerate(zip(shape, routine.rowtype, routine.rowtype_mods)):
+        if t != O.UNKNOWN and (t != ct or tm != cm and cm >= 0):
+            raise SqlError("42804", message, detail=f"Returned type {format_type(t, tm)} does not match expected "
+                                                    f"type {format_type(ct, cm)} in column {i + 1}.")
 
 
 def not_null_error(name: str) -> SqlError:

@@ -263,6 +263,8 @@ class PlpgsqlLanguage:
                 raise SqlError("42804", "returned record type does not match expected record type",
                                detail=f"Number of returned columns ({len(values)}) does not match expected "
                                       f"column count ({len(call.columns)}).")
+            if res[0] == "rec":
+                assign.check_row_type(res[2], call.routine, "returned record type does not match expected record type")
             return tuple(v if t is None else assign.cast_value(fr, v, t, (ct, -1, 0))
                          for v, t, (_, ct) in zip(values, types, call.columns))
         ret = call.ret_oid

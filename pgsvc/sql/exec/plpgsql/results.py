@@ -55,7 +55,7 @@ class Return(Stmt):
             value = self.expr.value(fr)
             plan = self.expr.plan
             if value is not None and (fr.func.is_trigger and (plan.types[0] if plan.types else None) != O.RECORD
-                                      or fr.func.rettype == O.RECORD):
+                                      or fr.func.rettype == O.RECORD or fr.func.columns and not fr.func.out_dnos):
                 raise SqlError("42804", "cannot return non-composite value from function returning composite type")
             fr.result = ("value", value, plan.types[0] if plan.types else O.UNKNOWN)
         elif kind == "rec":
@@ -128,6 +128,7 @@ class ReturnNext(Stmt):
                                    detail=f"Number of returned columns ({len(rec.shape)}) does not match "
                                           f"expected column count ({len(cols)}).")
                 vals = rec.values or [None] * len(rec.shape)
+                assign.check_row_type(rec.shape, func.routine, "wrong record type supplied in RETURN NEXT")
                 if cols:
                     row = tuple(assign.cast_value(fr, v, t, (ct, -1, 0))
                                 for v, (_, t, _), (_, ct) in zip(vals, rec.shape, cols))
@@ -159,6 +160,9 @@ def build_return_next(c, body: dict):
         dno = c.ns.lookup(name) if name else None
         if dno is None:
             raise c.positioned(SqlError("42601", "missing expression"), lineno, "RETURN")
+        if f.out_dnos:
+            raise c.positioned(SqlError("42804", "RETURN NEXT cannot have a parameter in function with OUT "
+                                                 "parameters"), lineno, "next ", name)
         if c.func.datums[dno].kind == "var":  # RETURN NEXT of a plain variable: its value
             return ReturnNext(lineno, Expr(name, 2, c.ns, c.func, lineno), None, False)
         return ReturnNext(lineno, None, dno, False)
