@@ -564,10 +564,15 @@ def test_refcursor_from_plpgsql(targets):
     both(targets, [
         [q("CREATE OR REPLACE FUNCTION portals_rc(c refcursor) RETURNS refcursor LANGUAGE plpgsql AS "
            "$$ BEGIN OPEN c FOR SELECT a FROM portals_t ORDER BY a; RETURN c; END $$")],
-        [q("BEGIN; SELECT portals_rc('rc')")],
-        [q("FETCH 2 FROM rc; MOVE 1 IN rc; SELECT name, is_holdable FROM pg_cursors")],
+        [q("CREATE OR REPLACE FUNCTION portals_src(c refcursor) RETURNS refcursor LANGUAGE plpgsql AS "
+           "$$ BEGIN OPEN c SCROLL FOR SELECT a FROM portals_t ORDER BY a; RETURN c; END $$")],
+        [q("BEGIN; SELECT portals_rc('rc'), portals_src('src')")],
+        [q("FETCH 2 FROM rc; MOVE 1 IN rc; SELECT name, is_holdable FROM pg_cursors ORDER BY name")],
         [describe("P", "rc"), execute("rc", 2), SYNC],
         [q("CLOSE rc")],
+        [q("FETCH ABSOLUTE 3 FROM src")], [q("FETCH PRIOR FROM src")], [q("FETCH LAST FROM src")],
+        [q("MOVE BACKWARD ALL IN src")], [q("FETCH RELATIVE 2 FROM src")], [q("FETCH BACKWARD 5 FROM src")],
+        [q("FETCH ALL FROM src")], [q("FETCH 0 FROM src")], [execute("src", 1), SYNC],
         [q("COMMIT")],
     ])
 

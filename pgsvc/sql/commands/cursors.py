@@ -48,6 +48,20 @@ class Cursor:
         self.at_end = False
         self.portal_pos = 0
 
+    @classmethod
+    def over_rows(cls, portal, rows: list, pos: int) -> Cursor:
+        """A scrollable-as-declared Cursor over rows already read, at position pos (0 before
+        the first, len(rows) + 1 past the last): a PL/pgSQL portal seen by SQL's FETCH."""
+        c = cls(portal.name, portal.stmt, portal.result, 0, portal.scroll)
+        n = len(rows)
+        c._buf, c._read, c._exhausted, c._pos = rows, n, True, pos
+        c.at_start, c.at_end, c.portal_pos = pos == 0, pos > n, min(pos, n)
+        return c
+
+    @property
+    def position(self) -> int:
+        return self._pos
+
     # --- reading the source ---------------------------------------------------------
 
     def _next_source(self):
@@ -231,21 +245,25 @@ class Cursor:
 def fetch_from(c, direction: int, count: int, keep: bool = True) -> tuple[list, int]:
     """FETCH/MOVE on whatever the engine's cursor table holds under a name: a Cursor, or a
     PL/pgSQL portal a function OPENed and returned as a refcursor (pgsvc.sql.exec.plpgsql
-    .cursors: its rows already read; SQL reads it forward)."""
+    .cursors: its rows read at OPEN, a position 0..n+1 over them), moved here with the
+    same bookkeeping through a Cursor over its rows."""
     if isinstance(c, Cursor):
         return c.fetch(direction, count, keep)
     if c.failed:
         raise SqlError("55000", f'portal "{c.name}" cannot be run')
-    if direction == enums.FetchDirection.FETCH_BACKWARD:
-        direction, count = enums.FetchDirection.FETCH_FORWARD, -count
-    if direction != enums.FetchDirection.FETCH_FORWARD or count < 0:
-        raise SqlError("0A000", "only forward FETCH/MOVE is supported on a PL/pgSQL cursor")
-    rows = []
-    for row in c.result.rows:
-        rows.append(row)
-        if len(rows) >= count:
-            break
-    return (rows if keep else []), len(rows)
+    view = Cursor.over_rows(c, list(_converted(c)), c.pos)
+    try:
+        return view.fetch(direction, count, keep)
+    finally:
+        c.pos = view.position
+        c.failed = view.failed
+
+
+def _converted(portal):
+    """A PL/pgSQL portal's rows as Python values (its PortalRows converters)."""
+    convs = portal.result.convs
+    for row in portal.rows:
+        yield tuple(f(v) if f is not None and v is not None else v for f, v in zip(convs, row))
 
 
 def settle(c) -> None:
