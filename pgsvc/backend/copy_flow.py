@@ -70,9 +70,10 @@ class CopyRunner:
             self.conn.send(P.encode_copy_data(head + B.tuple_bytes(row, encoders)))
             head = b""
             count += 1
-            if not count & 1023 and self.session.signals.cancel_reason:
-                raise self.session.engine.cancel_error()  # CHECK_FOR_INTERRUPTS between rows
+            if self.session.signals.cancel_reason:
+                raise self.session.engine.cancel_error()  # CHECK_FOR_INTERRUPTS after each row
         self.result.close()
+        self.session.check_terminate()  # pg_terminate_backend() by the COPY's own query
         self.conn.send(P.encode_copy_data(head + B.TRAILER))
         self.conn.send(P.COPY_DONE)
         self.conn.send(P.encode_command_complete(f"COPY {count}"))
