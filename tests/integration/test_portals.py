@@ -376,6 +376,39 @@ COMMIT;
 """
 
 
+HOLD_SCRIPT = """
+DECLARE h CURSOR WITH HOLD FOR SELECT * FROM generate_series(1, 5);
+FETCH 1 FROM h;
+BEGIN;
+FETCH 1 FROM h;
+ROLLBACK;
+FETCH 1 FROM h;
+BEGIN;
+DECLARE h2 CURSOR WITH HOLD FOR SELECT 1;
+ROLLBACK;
+FETCH 1 FROM h2;
+BEGIN;
+FETCH 1 FROM h;
+SELECT 1/0;
+ROLLBACK;
+FETCH 1 FROM h;
+BEGIN;
+SAVEPOINT s;
+FETCH 1 FROM h;
+ROLLBACK TO s;
+FETCH 1 FROM h;
+COMMIT;
+SELECT name FROM pg_cursors;
+CLOSE h;
+"""
+
+
+def test_held_cursor_outlives_later_rollbacks(targets):
+    """A WITH HOLD cursor, once its transaction committed, survives later rollbacks (its
+    moves in them stay made); one declared in a transaction that rolls back is gone."""
+    same_psql(targets, HOLD_SCRIPT)
+
+
 def test_names_reused_for_other_statements(targets):
     """EXECUTE and FETCH run what the name stands for now, not what it stood for before."""
     same_psql(targets, REUSE_SCRIPT)

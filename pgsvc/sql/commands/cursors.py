@@ -33,6 +33,7 @@ class Cursor:
         self.stmt = stmt
         self.result = result
         self.hold = bool(options & OPT_HOLD)
+        self.held = False  # WITH HOLD and its transaction committed: outlives later rollbacks
         self.binary = bool(options & OPT_BINARY)
         self.scroll = scroll
         self.failed = False

@@ -112,7 +112,8 @@ def declare_stmt(engine: EngineContext, tr, text, node: ast.DeclareCursorStmt) -
         c = Cursor(node.portalname, inner, result, options, scroll, len(e.txn.savepoints),
                    e.source_text(s), e.fctx.statement_start)
         if not e.txn.block:
-            c.materialise()  # WITH HOLD outside a block: materialised now
+            c.materialise()  # WITH HOLD outside a block: materialised now, and held
+            c.held = not e.txn.implicit  # (a multi-statement query's: once it commits)
         e.cursors[node.portalname] = c
         return Result(None, [], "DECLARE CURSOR")
     out = utility_statement(text, "DECLARE CURSOR", run, cacheable=False)
@@ -190,11 +191,13 @@ def before_rollback_to(engine: EngineContext, index: int) -> None:
 
 
 def end_of_transaction(engine: EngineContext, committed: bool) -> None:
-    """Close the transaction's cursors; WITH HOLD cursors survive a commit, materialised."""
+    """Close the transaction's cursors; WITH HOLD cursors survive a commit, materialised, and
+    once held they survive later transactions' rollbacks too (where they moved stays moved)."""
     for name, c in list(engine.cursors.items()):
-        if c.hold and committed and not c.failed:
+        if c.hold and (committed or getattr(c, "held", False)) and not c.failed:
             settle(c)
             c.depth = 0
+            c.held = True
             continue
         c.result.close()
         del engine.cursors[name]
