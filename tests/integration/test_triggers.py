@@ -25,7 +25,8 @@ Nothing here states an expected value: PostgreSQL's output is the expectation.
   more        TRUNCATE triggers with foreign keys (refused, CASCADE and its notices), a table in
               another schema, RENAME COLUMN carried into WHEN, RENAME TO, a replaced trigger
               function, a trigger inside an exception block, DROP TABLE taking its triggers,
-              prepared statements, SQL functions and INSTEAD OF through EXECUTE
+              prepared statements, SQL functions and INSTEAD OF through EXECUTE, DROP TABLE of a
+              parent and its child together
   dynamic     TG_RELID::regclass, EXECUTE format(... %I ...) USING NEW's fields and NEW, INSERT ...
               SELECT NEW.* and VALUES (NEW.*)
   wholerow    a FROM item named as a value (a transition table's rows printed with
@@ -441,6 +442,20 @@ CASES = {
         execute vq(3);
         select sqlf(6) from generate_series(1, 2);
         select * from tv;
+        create table dp (id int primary key);
+        create table dc (pid int references dp on delete cascade);
+        create function dnote() returns trigger language plpgsql as $$ begin raise notice '% %', tg_name, tg_op; return null; end $$;
+        create trigger dc_t after delete on dc for each statement execute function dnote();
+        insert into dp values (1);
+        insert into dc values (1);
+        create view dv as select * from dc;
+        drop table dp, dc;
+        drop view dv;
+        drop table dp, dc;
+        select count(*) from pg_trigger where tgname = 'dc_t';
+        create table dx (x int);
+        drop table dx, dnosuch;
+        drop table if exists dx, dnosuch;
     """,
     "dynamic": r"""
         create table t (id int primary key, v text);
@@ -601,6 +616,18 @@ CASES = {
         insert into s values (1, 'a');
         update s set v = 'a';
         update s set v = 'b';
+        create table rc (k int, note text);
+        create function rowcmp() returns trigger language plpgsql as $$
+        begin
+          raise notice 'k=% eq=% ne=% distinct=%', new.k, row(old.*) = row(new.*), row(old.*) <> row(new.*),
+            row(old.*) is distinct from row(new.*);
+          return new;
+        end $$;
+        create trigger rc_t before update on rc for each row execute function rowcmp();
+        insert into rc values (1, 'x'), (2, null);
+        update rc set note = note;
+        update rc set note = 'y';
+        update rc set note = null;
         create table w (id int primary key, v text);
         create function wf() returns trigger language plpgsql as $$ begin raise notice '% fired %', tg_name, new; return new; end $$;
         create trigger t1 before update on w for each row when (old.* is distinct from new.*) execute function wf();

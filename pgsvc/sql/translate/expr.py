@@ -101,6 +101,18 @@ class ExprMixin:
             return None
         return ex if ex.oid == O.RECORD else None
 
+    def row_items(self, args) -> list[Ex]:
+        """A row constructor's items, rec.* expanded into its fields: ROW(OLD.*) = ROW(NEW.*)
+        compares field by field (a NULL field makes it NULL), as PostgreSQL's row comparison."""
+        out: list[Ex] = []
+        for a in args:
+            f = a.fields if isinstance(a, ast.ColumnRef) else ()
+            if len(f) == 2 and isinstance(f[0], ast.String) and isinstance(f[1], ast.A_Star):
+                out += [Ex(c.sql, c.oid, c.typmod, name=c.name) for c in self.scope.star(f[0].sval, location(a))]
+            else:
+                out.append(self.expr(a))
+        return out
+
     def x_RowExpr(self, node: ast.RowExpr) -> Ex:
         whole = self.whole_record(node)
         if whole is None:

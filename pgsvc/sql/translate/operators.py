@@ -37,8 +37,7 @@ class OperatorMixin:
             self.check_operator_schema(node, pos)
             name = node.name[-1].sval
             if isinstance(node.lexpr, ast.RowExpr) and isinstance(node.rexpr, ast.RowExpr):
-                return self.row_compare(name, [self.expr(a) for a in node.lexpr.args],
-                                        [self.expr(a) for a in node.rexpr.args], pos)
+                return self.row_compare(name, self.row_items(node.lexpr.args), self.row_items(node.rexpr.args), pos)
             if node.lexpr is None:
                 return self.prefix_op(name, self.expr(node.rexpr), pos)
             return self.operator(name, self.expr(node.lexpr), self.expr(node.rexpr), pos)

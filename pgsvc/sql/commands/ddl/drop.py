@@ -35,6 +35,7 @@ class DropDdl:
         if kind is None:
             raise SqlError("0A000", f"DROP {node.removeType.name[7:]} is not supported")
         word = KIND_WORD[kind]
+        rels = []
         for obj in node.objects:
             names = [n.sval for n in obj]
             rel = self.find(names)
@@ -48,7 +49,19 @@ class DropDdl:
                                hint=f"Use DROP {KIND_WORD[rel.kind].upper()} to remove a {KIND_WORD[rel.kind]}.")
             if not authz(self.engine).may_drop(rel):
                 raise not_owner(KIND_WORD[rel.kind], rel.name)
-            self.drop_relation(rel, node.behavior == enums.DropBehavior.DROP_CASCADE)
+            rels.append(rel)
+        # the objects named are dropped together: one's dependency on another of them is no
+        # obstacle (a table referencing another by a foreign key goes first)
+        for rel in self.referencing_first(rels) if len(rels) > 1 else rels:
+            if rel.oid in self.cat.by_oid:  # not already taken by an earlier one's CASCADE
+                try:
+                    self.drop_relation(self.cat.by_oid[rel.oid], node.behavior == enums.DropBehavior.DROP_CASCADE)
+                except SqlError as err:
+                    if len(rels) > 1 and err.sqlstate == "2BP01" and err.message.endswith("depend on it"):
+                        err.message = "cannot drop desired object(s) because other objects depend on them"
+                    raise
+                if len(rels) > 1:
+                    self.refresh()
         self.refresh()
 
     def drop_relation(self, rel: C.Relation, cascade: bool) -> None:
