@@ -218,6 +218,15 @@ CASES = {
         select (outs(a)).* from tt order by a;
         select (getb(1)).*;
         select (getb(1)).b;
+        select (outs(1)).nope;
+        create function pairs(n int, out k int, out v text) returns setof record language sql as $$ select g, 'v' || g from generate_series(1, n) g $$;
+        select (pairs(3)).*, 'x' as extra;
+        select (pairs(2)).v, (pairs(2)).k, (pairs(3)).k + 10 as kk;
+        select a, (pairs(a)).v from tt order by 1, 2;
+        select (pairs(2)).nope;
+        select pairs(2), (pairs(3)).k;
+        create function all_tt() returns setof tt language sql as $$ select * from tt order by a $$;
+        select (all_tt()).b, (all_tt()).*;
         create function outs1(x int, out y int) language sql as $$ select x * 3 $$;
         select outs1(3), pg_typeof(outs1(3));
         select * from outs1(3);

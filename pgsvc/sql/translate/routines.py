@@ -64,6 +64,7 @@ class RoutineMixin:
     routine_params: list | None = None  # inside a body: the Ex of $1, $2, ...
     fn_writes = False  # a called routine may write (the statement runs as a writer)
     srf_columns: dict = {}  # id(FuncCall) -> Ex: select-list set-returning calls (user_target_srfs)
+    srf_fields: dict = {}  # id(FuncCall) -> (alias, offset, columns): (srf(x)).col / .* of those
     inlining: frozenset = frozenset()  # the routines whose bodies are being inlined
 
     # --- parameters inside a body ------------------------------------------------------
@@ -261,6 +262,8 @@ class RoutineMixin:
             return None
         b, _, arg_oids, ret, _ = found
         cols = M.output_columns_for(b.routine, arg_oids)
+        if b.routine.retset and id(node.arg) in self.srf_fields:
+            return [n for n, _ in self.srf_fields[id(node.arg)][2]]
         if not cols and not b.routine.retset and b.routine.kind == "f":
             raise SqlError("42809", f"type {format_type(ret, None)} is not composite")
         if b.routine.retset or not cols:
@@ -270,6 +273,15 @@ class RoutineMixin:
     def routine_field(self, node: ast.A_Indirection) -> Ex | None:
         """(f(x)).col of a user function returning a row (OUT arguments), or None."""
         call = node.arg
+        if id(call) in self.srf_fields and len(node.indirection) == 1:  # a select-list SRF's field
+            sa, offset, outs = self.srf_fields[id(call)]
+            field = node.indirection[0].sval
+            names = [n for n, _ in outs]
+            if field not in names:
+                raise SqlError("42703", f'could not identify column "{field}" in record data type',
+                               position=location(call))
+            i = names.index(field)
+            return Ex(f"pgsvc_rowcol({sa}.value, {offset + i})", outs[i][1], name=field)
         found = self.find_user_routine(call, [n.sval for n in call.funcname])
         if found is None:
             return None
@@ -284,7 +296,8 @@ class RoutineMixin:
             raise SqlError("0A000", "this subscript or field selection is not supported", position=location(node))
         names = [n for n, _ in cols]
         if field not in names:
-            raise SqlError("42703", f'column "{field}" not found in data type record', position=location(node))
+            raise SqlError("42703", f'could not identify column "{field}" in record data type',
+                               position=location(call))
         i = names.index(field)
         row = self.fcall_sql(r, "p", arg_oids, ret, inputs)
         return Ex(f"pgsvc_rowcol({row}, {i})", cols[i][1], name=field)
@@ -387,19 +400,29 @@ class RoutineMixin:
             raise SqlError("0A000", "set-returning user functions together with built-in ones in a select "
                            "list are not supported", position=location(found[0][0]))
         sa = self.new_alias("usrf")
+        fielded: set[int] = set()
+        for rt in node.targetList or ():
+            _field_calls(rt.val, fielded)
         rows, widths, cols = [], [], []
+        self.srf_columns, self.srf_fields = dict(self.srf_columns), dict(self.srf_fields)
+        offset = 0
         for call, (b, inputs, arg_oids, ret, _) in found:
             r = b.routine
-            record = bool(r.output_columns())
-            mode = "y" if record else "x"
-            rows.append(self.fcall_sql(r, mode, arg_oids, ret, inputs))
-            widths.append(1)
-            cols.append((call, O.RECORD if record else ret, r.name))
+            outs = M.output_columns_for(r, arg_oids)
+            record = bool(outs)
+            if record and id(call) in fielded:  # its rows' fields, side by side (FROM's packed rows)
+                rows.append(self.fcall_sql(r, "x", arg_oids, ret, inputs))
+                widths.append(len(outs))
+                self.srf_fields[id(call)] = (sa, offset, outs)
+            else:
+                rows.append(self.fcall_sql(r, "y" if record else "x", arg_oids, ret, inputs))
+                widths.append(1)
+                cols.append((call, O.RECORD if record else ret, r.name, offset))
+            offset += widths[-1]
         src = rows[0] if len(rows) == 1 else \
             f"pgsvce_srf_zip({sql_literal(','.join(map(str, widths)))}, {', '.join(rows)})"
-        self.srf_columns = dict(self.srf_columns)
-        for i, (call, oid, name) in enumerate(cols):
-            self.srf_columns[id(call)] = Ex(f"pgsvc_rowcol({sa}.value, {i})", oid, name=name)
+        for call, oid, name, at in cols:
+            self.srf_columns[id(call)] = Ex(f"pgsvc_rowcol({sa}.value, {at})", oid, name=name)
         item = f"json_each({src}) AS {sa}"
         return f"{from_sql} CROSS JOIN {item}" if from_sql else f" FROM {item}"
 
@@ -475,6 +498,22 @@ def _set_returning_calls(node, out: list, names: frozenset) -> None:
     elif isinstance(node, (list, tuple)):
         for x in node:
             _set_returning_calls(x, out, names)
+
+
+def _field_calls(node, out: set) -> None:
+    """The calls a select-list expression selects fields of ((f(x)).col, (f(x)).*), outside
+    subqueries."""
+    if isinstance(node, ast.A_Indirection) and isinstance(node.arg, ast.FuncCall) and len(node.indirection) == 1 \
+            and isinstance(node.indirection[0], (ast.String, ast.A_Star)):
+        out.add(id(node.arg))
+    if isinstance(node, (ast.SubLink, ast.SelectStmt)) or isinstance(node, _LEAVES):
+        return
+    if isinstance(node, ast.Node):
+        for attr in node:
+            _field_calls(getattr(node, attr), out)
+    elif isinstance(node, (list, tuple)):
+        for x in node:
+            _field_calls(x, out)
 
 
 def _simple(sql: str) -> bool:
