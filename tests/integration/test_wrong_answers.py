@@ -869,3 +869,14 @@ def test_network_types(conns, typ):
         got.append(out)
     assert got[0] == got[1]
     same(conns, f"SELECT array[%s::{typ}]::text, %s::{typ} = %s::{typ}", (values[0], values[0], values[1]))
+
+
+@pytest.mark.parametrize("sql,params", [
+    ("SELECT concat(%s, %s)", ["foo", "bar"]), ("SELECT concat(%s::text, %s)", ["foo", "bar"]),
+    ("SELECT pg_typeof(%s)", ["x"]), ("SELECT format('%%s', %s)", ["x"]), ("SELECT concat_ws(',', %s, 1)", ["x"]),
+    ("SELECT concat(%s, %s)", [1, 2.5]), ("SELECT coalesce(%s, 'x')", ["y"]), ("SELECT concat('a', %s::int)", [5]),
+])
+def test_untyped_parameter_for_any(conns, sql, params):
+    """A client's untyped parameter passed to an "any" argument is 42P18, as in PostgreSQL
+    (psycopg sends str as unknown: concat(%s, %s) fails there too)."""
+    same(conns, sql, params)

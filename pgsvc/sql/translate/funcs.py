@@ -62,6 +62,8 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             return self.sequence_call(name, node, pos)
         if name == "pg_typeof" and len(node.args or ()) == 1:
             arg = self.expr(node.args[0])  # regtype: the OID, printed by regtypeout
+            if arg.param and arg.oid == O.UNKNOWN and not self.is_literal_param(arg.param):
+                raise SqlError("42P18", f"could not determine data type of parameter ${arg.param}")
             return Ex(str(arg.oid), O.REGTYPE, name="pg_typeof")
         if name in ("generate_series", "unnest", "regexp_matches"):
             raise SqlError("0A000", f"{name}() in the select list is not supported here (use it in FROM)",
@@ -131,6 +133,10 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         poly = _polymorphic_type(arg_types, args)
         coerced = []
         for a, t in zip(args, arg_types):
+            if t == O.ANY_ and a.param and a.oid == O.UNKNOWN and not self.is_literal_param(a.param):
+                # a client's untyped parameter for an "any" argument has no type to take
+                # (concat($1, $2), pg_typeof($1)): parse analysis's 42P18, as PostgreSQL's
+                raise SqlError("42P18", f"could not determine data type of parameter ${a.param}")
             if t in O.ANY_OIDS:
                 coerced.append(self.finalize_unknown(a) if t != O.ANY_ or a.oid != O.UNKNOWN else
                                self.finalize_unknown(a))
