@@ -747,6 +747,16 @@ CASES = {
         select * from conflict_rows();
         alter table stock add column note text;
         select * from in_stock(1);
+        do $$ declare r stock; begin r := '(4,"wing nut, small",0.05,,)'; raise notice '% % % %', r.sku, r.label, r.price, r.qty is null; end $$;
+        do $$ declare r stock; t text := '( 5 ,x,1,2,n)'; begin r := t; raise notice '%', r; end $$;
+        do $$ declare r stock; begin r := 7; end $$;
+        do $$ declare r stock; begin r := '(1,x)'; end $$;
+        do $$ declare r stock; begin r := '(1,x,1,1,n,extra)'; end $$;
+        do $$ declare r stock; begin r := '(1,x,1,1,n) tail'; end $$;
+        do $$ declare r stock; begin r := '(one,x,1,1,n)'; end $$;
+        do $$ declare r stock; t text := '(one,x,1,1,n)'; begin r := t; end $$;
+        do $$ declare r stock; begin r := '(1,"open'; end $$;
+        do $$ declare r record; begin r := 5; end $$;
         drop table stock;
     """,
     "inline_and_casts": r"""

@@ -45,6 +45,55 @@ def check_row_type(shape, routine, message: str) -> None:
                                                     f"type {format_type(ct, cm)} in column {i + 1}.")
 
 
+def record_literal(text: str, ncols: int) -> list:
+    """PostgreSQL's record_in: '(1,"a b",)' as its fields' texts (None for an empty field)."""
+    def bad(detail: str) -> SqlError:
+        return SqlError("22P02", f'malformed record literal: "{text}"', detail=detail)
+    s, i, n = text, 0, len(text)
+    while i < n and s[i].isspace():
+        i += 1
+    if i >= n or s[i] != "(":
+        raise bad("Missing left parenthesis.")
+    i += 1
+    out: list = []
+    for k in range(ncols):
+        if k:
+            if i < n and s[i] == ",":
+                i += 1
+            else:
+                raise bad("Too few columns.")
+        if i < n and s[i] in ",)":
+            out.append(None)
+            continue
+        buf, quoted = [], False
+        while True:
+            if i >= n:
+                raise bad("Unexpected end of input.")
+            ch = s[i]
+            if ch == "\\" and i + 1 < n:
+                buf.append(s[i + 1])
+                i += 2
+            elif ch == '"':
+                if quoted and i + 1 < n and s[i + 1] == '"':
+                    buf.append('"')
+                    i += 2
+                else:
+                    quoted = not quoted
+                    i += 1
+            elif not quoted and ch in ",)":
+                break
+            else:
+                buf.append(ch)
+                i += 1
+        out.append("".join(buf))
+    if i >= n or s[i] != ")":
+        raise bad("Too many columns.")
+    i += 1
+    if s[i:].strip():
+        raise bad("Junk after right parenthesis.")
+    return out
+
+
 def not_null_error(name: str) -> SqlError:
     return SqlError("22004", f'null value cannot be assigned to variable "{name}" declared NOT NULL')
 
@@ -168,7 +217,25 @@ class RecTarget:
         if value is None:
             move_row(fr, self.dno, None, [], [])
             return
-        raise SqlError("0A000", f'assigning a row value to record "{self.name}" is not supported')
+        d = fr.func.datums[self.dno]
+        src = expr.plan.types[0] if expr.plan is not None and expr.plan.types else O.UNKNOWN
+        if d.shape is None:
+            if src == O.RECORD:
+                raise SqlError("0A000", f'assigning a row value to record "{self.name}" is not supported')
+            raise SqlError("0A000", "input of anonymous composite types is not implemented")
+        # a row type's variable takes the value's text as a record literal (record_in)
+        text = value if src in (O.TEXT, O.UNKNOWN, O.RECORD) else cast_value(fr, value, src, (O.TEXT, -1, 0))
+        try:
+            fields = record_literal(str(text), len(d.shape))
+            move_row(fr, self.dno, fields, [O.TEXT] * len(fields), [n for n, _, _ in d.shape])
+        except SqlError as err:
+            rest = expr.text[expr.body_offset:]
+            if rest.strip().startswith("'") and rest.strip().endswith("'") and err.internal_query is None \
+                    and err.position is None:
+                # a literal is read as the row type when the statement is parsed: its position
+                err.internal_query = expr.text
+                err.internal_position = expr.body_offset + len(rest) - len(rest.lstrip()) + 1
+            raise
 
 
 def _is_ident(text: str) -> bool:
