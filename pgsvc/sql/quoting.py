@@ -14,6 +14,7 @@ loading the SQL engine.
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 
@@ -21,10 +22,20 @@ _SAFE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _NEEDS_QUOTING = frozenset(RESERVED_KEYWORDS) | frozenset(TYPE_FUNC_NAME_KEYWORDS) | frozenset(COL_NAME_KEYWORDS)
 
 
+# quote_all_identifiers (pg_dump --quote-all-identifiers): a backend registers how to read
+# its session's setting (pgsvc.sql.pg_functions); the dump tool never does
+_quote_all: list[Callable[[], bool]] = []
+
+
+def set_quote_all_source(fn: Callable[[], bool]) -> None:
+    _quote_all[:] = [fn]
+
+
 def quote_ident(name: str) -> str:
     """PostgreSQL's quote_identifier: the name bare when that reads back as the same name,
-    otherwise in double quotes with embedded double quotes doubled."""
-    if _SAFE_NAME.fullmatch(name) and name not in _NEEDS_QUOTING:
+    otherwise in double quotes with embedded double quotes doubled (always, while the
+    session's quote_all_identifiers is on)."""
+    if _SAFE_NAME.fullmatch(name) and name not in _NEEDS_QUOTING and not (_quote_all and _quote_all[0]()):
         return name
     return '"' + name.replace('"', '""') + '"'
 

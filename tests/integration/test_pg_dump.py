@@ -37,7 +37,7 @@ CREATE TABLE app.customers (
     mood app.mood DEFAULT 'ok',
     created date DEFAULT '2020-01-01',
     score numeric(10,2) CHECK (score >= 0),
-    note text
+    note text COLLATE "C"
 );
 CREATE TABLE app.orders (
     order_no bigint GENERATED ALWAYS AS IDENTITY (START WITH 10) PRIMARY KEY,
@@ -193,6 +193,7 @@ def test_archive_formats_restore_with_exit_on_error(sides, pg15, tmp_path, fmt):
 @pytest.mark.parametrize("options", [["-a"], ["--inserts"], ["--column-inserts", "--rows-per-insert=100"],
                                      ["-t", "app.orders"], ["-n", "app"], ["-N", "app"], ["-O"], ["-x"],
                                      ["-O", "-x", "--no-comments"], ["--clean", "--if-exists"],
+                                     ["--quote-all-identifiers"], ["-C", "-s"],
                                      ["-T", "app.orders", "--exclude-table-data",
                                                                    "app.customers"]])
 def test_options_same_text_as_postgres(sides, options):

@@ -12,6 +12,7 @@ type_funcs sets when it is imported.
 
 from __future__ import annotations
 
+from pgsvc.sql import quoting
 from pgsvc.sql.catalog import regtypes
 from pgsvc.sql.catalog.system import opclass
 from pgsvc.sql.pg_functions import (advisory, catalog_funcs, depends, describe, information_schema, notify_funcs,
@@ -20,6 +21,8 @@ from pgsvc.sql.pg_functions import (advisory, catalog_funcs, depends, describe, 
 
 def register(conn, engine) -> None:
     """Every catalog UDF on `conn` (catalog_funcs replaces earlier signatures of its names)."""
+    # one session per backend: quote_ident follows its quote_all_identifiers
+    quoting.set_quote_all_source(lambda: engine.session.settings.get("quote_all_identifiers") is True)
     information_schema.register(conn, engine)
     opclass.register(conn)  # pg_index.indclass
     type_funcs.register(conn, engine)  # pg_type_is_visible, domain constraints' conbin, "pg_type$user"

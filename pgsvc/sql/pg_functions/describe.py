@@ -260,7 +260,7 @@ def indexdef(engine, oid, colno, pretty):
     keys = ", ".join((key(k) if isinstance(k, int) else f"({key(k)})") + _key_order(opt)
                      for k, opt in zip(ix.keys, options))
     table = relation_name(engine, rel) if pretty else f"{quote_ident(rel.schema)}.{quote_ident(rel.name)}"
-    return f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX {quote_ident(ix.name)} ON {table} USING btree ({keys})"
+    return f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX {quote_ident(ix.name)} ON {table} USING {quote_ident('btree')} ({keys})"
 
 
 def _key_order(indoption: int) -> str:
@@ -293,7 +293,8 @@ def viewdef(engine, key, pretty):
     if rel is None or rel.kind != "v" or not rel.viewdef:
         return None
     settings = engine.session.settings
-    styles = tuple(str(settings.get(n)) for n in ("DateStyle", "IntervalStyle", "TimeZone", "extra_float_digits"))
+    styles = tuple(str(settings.get(n)) for n in ("DateStyle", "IntervalStyle", "TimeZone", "extra_float_digits",
+                                                                 "quote_all_identifiers"))
     return _viewdef_cached(engine, rel.oid, engine.catalog.version, tuple(engine.search_path()), bool(pretty),
                            rel.viewdef, styles)
 
@@ -480,7 +481,7 @@ def register(conn, engine) -> None:
 
 
 # keys of pgsvc$class.options that are pgsvc's own records, not storage parameters
-_NOT_RELOPTIONS = {"inherits", "indoption"}
+_NOT_RELOPTIONS = {"inherits", "indoption", "collations"}
 
 
 def reloptions(options):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.types import oids as O
 
 
@@ -280,8 +281,20 @@ def format_type(oid: int, typmod: int | None = -1) -> str:
     if t.category == "A" and t.elem_oid and t.typlen == -1:
         return format_type(t.elem_oid, typmod) + "[]"
     if typmod is None:
-        return t.sql_name
+        return _quoted(t)
     return _format_with_typmod(t, typmod)
+
+
+# format_type prints these in SQL's own words; every other type name through
+# quote_identifier (which quotes them all under quote_all_identifiers)
+_SQL_WORDS = frozenset((O.BOOL, O.BPCHAR, O.VARCHAR, O.NUMERIC, O.BIT, O.VARBIT, O.FLOAT4, O.FLOAT8, O.INT2, O.INT4,
+                        O.INT8, O.INTERVAL, O.TIME, O.TIMETZ, O.TIMESTAMP, O.TIMESTAMPTZ, O.CHAR))
+
+
+def _quoted(t: PgType) -> str:
+    if t.oid in _SQL_WORDS or t.sql_name.startswith('"'):
+        return t.sql_name
+    return quote_ident(t.sql_name)
 
 
 def _format_with_typmod(t: PgType, typmod: int) -> str:
@@ -306,7 +319,7 @@ def _format_with_typmod(t: PgType, typmod: int) -> str:
         if precision != INTERVAL_FULL_PRECISION:
             text += f"({precision})"
         return text
-    return t.sql_name
+    return _quoted(t)
 
 
 def type_delimiter(oid: int) -> str:

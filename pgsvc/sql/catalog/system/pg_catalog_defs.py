@@ -183,7 +183,9 @@ VIEWS = {
         coalesce(t.typalign, 'i') AS attalign, coalesce(t.typstorage, 'p') AS attstorage,
         '' AS attcompression, a.attnotnull AS attnotnull, a.hasdef AS atthasdef,
         0 AS atthasmissing, a.identity AS attidentity, '' AS attgenerated, 0 AS attisdropped,
-        1 AS attislocal, 0 AS attinhcount, coalesce(t.typcollation, 0) AS attcollation, NULL AS attacl,
+        1 AS attislocal, 0 AS attinhcount,
+        coalesce(json_extract(rc.options, '$.collations."' || a.attnum || '"'), t.typcollation, 0) AS attcollation,
+        NULL AS attacl,
         NULL AS attoptions, NULL AS attfdwoptions, NULL AS attmissingval
         FROM (SELECT relid, attnum, attname, atttypid, atttypmod, attnotnull,
                      default_expr IS NOT NULL AND identity = '' AS hasdef, identity
@@ -193,7 +195,8 @@ VIEWS = {
                 FROM main."pgsvc$index" i, json_each(i.keys) j
                 JOIN main."pgsvc$attribute" c ON c.relid = i.indrelid AND c.attnum = j.value
                 WHERE j.type = 'integer') a
-        LEFT JOIN {q('pg_type')} t ON t.oid = a.atttypid""",
+        LEFT JOIN {q('pg_type')} t ON t.oid = a.atttypid
+        LEFT JOIN main."pgsvc$class" rc ON rc.oid = a.relid AND rc.options IS NOT NULL""",
     # built-in types and the database's domains/enums (pgsvc.sql.catalog.system.user_types)
     "pg_type": f"""SELECT * FROM {q('pg_type$builtin')} UNION ALL SELECT * FROM {q('pg_type$user')}""",
     # built-in functions (PostgreSQL 15's rows) and the database's (catalog.routines)

@@ -26,6 +26,8 @@ from pgsvc.sql.types.storage import collation_for
 
 _SERIALS = {"serial": O.INT4, "serial4": O.INT4, "bigserial": O.INT8, "serial8": O.INT8,
             "smallserial": O.INT2, "serial2": O.INT2}
+# a column's COLLATE clause as pg_attribute.attcollation records it ("default" is the type's own)
+_COLLATIONS = {"C": 950, "POSIX": 951}
 
 
 class TableDdl:
@@ -51,6 +53,7 @@ class TableDdl:
             options["inherits"] = [p.oid for p in parents]
         relid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "r", options, owner=self.creator())
         attrs, cons = self.inherited_columns(parents), []
+        collations: dict[str, int] = {}  # attnum -> pg_collation OID of a COLLATE clause
         for elt in node.tableElts or ():
             if isinstance(elt, ast.ColumnDef):
                 merged = next((a for a in attrs if a.name == elt.colname), None)
@@ -58,10 +61,15 @@ class TableDdl:
                     self.merge_column(merged, elt)
                     continue
                 attrs.append(self.column_def(elt, relid, len(attrs) + 1, schema, rv.relname, cons))
+                coll = _COLLATIONS.get(elt.collClause.collname[-1].sval) if elt.collClause else None
+                if coll is not None:
+                    collations[str(len(attrs))] = coll
             elif isinstance(elt, ast.Constraint):
                 cons.append((None, elt))
             else:
                 raise SqlError("0A000", "LIKE in CREATE TABLE is not supported")
+        if collations:  # pg_attribute.attcollation (every one compares bytes, as "C")
+            C.set_relation_option(self.conn, relid, "collations", collations)
         rel = self.store_new_table(relid, attrs)
         for col, con in cons:
             self.add_constraint(rel, con, col, creating=True)
