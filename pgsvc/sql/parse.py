@@ -20,6 +20,8 @@ from pglast import parser as _p
 from pgsvc.errors import SqlError, SqlNotice
 
 _CACHEABLE_START = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES"}
+# errors PostgreSQL's grammar raises as feature_not_supported (no position)
+_GRAMMAR_NOT_SUPPORTED = frozenset({"CREATE OR REPLACE CONSTRAINT TRIGGER is not supported"})
 
 
 def parse(sql: str) -> list:
@@ -29,6 +31,8 @@ def parse(sql: str) -> list:
         # pglast 5: args = (message, 0-based location or None); None is "end of input",
         # which PostgreSQL reports one past the last character.
         msg = e.args[0] if e.args else str(e)
+        if msg in _GRAMMAR_NOT_SUPPORTED:  # gram.y's own ereport: 0A000, no position
+            raise SqlError("0A000", msg) from None
         loc = e.args[1] if len(e.args) > 1 else None
         if isinstance(loc, int) and loc >= 0:  # a byte offset; clients count characters
             pos = len(sql.encode("utf-8")[:loc].decode("utf-8", "ignore")) + 1

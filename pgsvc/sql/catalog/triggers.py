@@ -7,7 +7,9 @@ the data, shared by every backend on it), one row per trigger, columns as pg_tri
   bits, TYPE_* below), tgenabled ('O' fires, 'D' disabled, 'R' replica, 'A' always),
   tgattr (JSON: attnums of UPDATE OF columns), tgargs (JSON: the arguments as text),
   tgqual (the WHEN condition as PostgreSQL source text, OLD/NEW as written), tgoldtable /
-  tgnewtable (transition table names or NULL)
+  tgnewtable (transition table names or NULL), tgconstraint / tgdeferrable / tgconstrrelid
+  (a constraint trigger: CREATE CONSTRAINT TRIGGER ... [FROM t] NOT DEFERRABLE | DEFERRABLE
+  INITIALLY IMMEDIATE, fired as an AFTER ROW trigger; INITIALLY DEFERRED ones are refused)
 
 The loaded snapshot: `Catalog.triggers` (by OID) and each Relation's `triggers` (sorted by
 name: PostgreSQL fires the triggers of one timing, level and event in name order).
@@ -52,7 +54,11 @@ TRIGGER_TABLE_SQL = (
     'CREATE TABLE IF NOT EXISTS "pgsvc$trigger" (oid INTEGER PRIMARY KEY, tgrelid INTEGER NOT NULL, '
     'tgname TEXT NOT NULL, tgfoid INTEGER NOT NULL, tgtype INTEGER NOT NULL, tgenabled TEXT NOT NULL, '
     'tgattr TEXT NOT NULL, tgargs TEXT NOT NULL, tgqual TEXT, tgoldtable TEXT, tgnewtable TEXT, '
-    'UNIQUE (tgrelid, tgname))')
+    'tgconstraint INTEGER NOT NULL DEFAULT 0, tgdeferrable INTEGER NOT NULL DEFAULT 0, '
+    'tgconstrrelid INTEGER NOT NULL DEFAULT 0, UNIQUE (tgrelid, tgname))')
+# added after the first release of triggers (ensure_table adds them to an older file)
+_LATER_COLUMNS = ("tgconstraint INTEGER NOT NULL DEFAULT 0", "tgdeferrable INTEGER NOT NULL DEFAULT 0",
+                  "tgconstrrelid INTEGER NOT NULL DEFAULT 0")
 
 # pg_trigger.tgtype bits (PostgreSQL's catalog/pg_trigger.h); AFTER is no bit
 TYPE_ROW = 1 << 0
@@ -83,6 +89,9 @@ class Trigger:
     qual: str | None = None  # WHEN (...) as PostgreSQL source text
     oldtable: str | None = None
     newtable: str | None = None
+    constraint: int = 0  # a constraint trigger's tgconstraint (CREATE CONSTRAINT TRIGGER; no pg_constraint row)
+    deferrable: bool = False  # DEFERRABLE (INITIALLY IMMEDIATE: deferred ones are refused)
+    constrrelid: int = 0  # FROM referenced_table
     extra: dict = field(default_factory=dict)  # per-backend caches (the translated WHEN), not stored
 
     @property
@@ -179,13 +188,22 @@ def python_row(columns, row) -> tuple:
 
 # --- loading and writing -------------------------------------------------------------------
 
-_COLS = "oid, tgrelid, tgname, tgfoid, tgtype, tgenabled, tgattr, tgargs, tgqual, tgoldtable, tgnewtable"
+_COLS = ("oid, tgrelid, tgname, tgfoid, tgtype, tgenabled, tgattr, tgargs, tgqual, tgoldtable, tgnewtable, "
+         "tgconstraint, tgdeferrable, tgconstrrelid")
 
 
 def ensure_table(conn: sqlite3.Connection) -> None:
     """A database made before triggers gets their (empty) hidden table."""
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pgsvc$trigger'").fetchone() is None:
         conn.execute(TRIGGER_TABLE_SQL)
+        return
+    have = {r[1] for r in conn.execute('PRAGMA table_info("pgsvc$trigger")').fetchall()}
+    for col in _LATER_COLUMNS:
+        if col.split()[0] not in have:
+            try:
+                conn.execute(f'ALTER TABLE "pgsvc$trigger" ADD COLUMN {col}')
+            except sqlite3.OperationalError:
+                pass  # another backend added it first
 
 
 def load_triggers(conn: sqlite3.Connection) -> dict[int, Trigger]:
@@ -195,16 +213,17 @@ def load_triggers(conn: sqlite3.Connection) -> dict[int, Trigger]:
     except sqlite3.OperationalError:
         return {}  # a file not yet opened by an engine of this version (ensure_table)
     out: dict[int, Trigger] = {}
-    for oid, relid, name, foid, tgtype, enabled, attr, args, qual, old, new in rows:
+    for oid, relid, name, foid, tgtype, enabled, attr, args, qual, old, new, con, deferrable, conrel in rows:
         out[oid] = Trigger(oid, relid, name, foid, tgtype, enabled, tuple(json.loads(attr)),
-                           tuple(json.loads(args)), qual, old, new)
+                           tuple(json.loads(args)), qual, old, new, con, bool(deferrable), conrel)
     return out
 
 
 def insert_trigger(conn: sqlite3.Connection, t: Trigger) -> None:
-    conn.execute(f'INSERT INTO "pgsvc$trigger" ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    conn.execute(f'INSERT INTO "pgsvc$trigger" ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
                  (t.oid, t.relid, t.name, t.funcoid, t.tgtype, t.enabled, json.dumps(list(t.attr)),
-                  json.dumps(list(t.args)), t.qual, t.oldtable, t.newtable))
+                  json.dumps(list(t.args)), t.qual, t.oldtable, t.newtable, t.constraint, int(t.deferrable),
+                  t.constrrelid))
 
 
 def replace_trigger(conn: sqlite3.Connection, t: Trigger) -> None:

@@ -44,7 +44,13 @@ def triggerdef(engine, oid, pretty) -> str | None:
                 word += " OF " + ", ".join(quote_ident(rel.attr_by_num(n).name) for n in t.attr)
             events.append(word)
     table = relation_name(engine, rel) if pretty else f"{quote_ident(rel.schema)}.{quote_ident(rel.name)}"
-    out = f"CREATE TRIGGER {quote_ident(t.name)} {t.timing} {' OR '.join(events)} ON {table} "
+    out = f"CREATE {'CONSTRAINT ' if t.constraint else ''}TRIGGER {quote_ident(t.name)} {t.timing} " \
+          f"{' OR '.join(events)} ON {table} "
+    if t.constraint:
+        ref = engine.catalog.by_oid.get(t.constrrelid) if t.constrrelid else None
+        if ref is not None:  # generate_relation_name: qualified only when not visible
+            out += f"FROM {relation_name(engine, ref)} "
+        out += f"{'' if t.deferrable else 'NOT '}DEFERRABLE INITIALLY IMMEDIATE "
     if t.oldtable or t.newtable:
         out += "REFERENCING "
         if t.oldtable:

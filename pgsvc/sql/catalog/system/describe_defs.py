@@ -250,10 +250,11 @@ VIEWS = {
         UNION ALL SELECT 2612, 13563, 0, 3079, 13559, 0, 'e'""",
 }
 # triggers (catalog.triggers): tgargs and tgqual from pgsvc.sql.pg_functions.triggerdef; no
-# internal (foreign-key) triggers, no constraint triggers
+# internal (foreign-key) triggers; constraint triggers have no pg_constraint row
 VIEWS["pg_trigger"] = """SELECT t.oid AS oid, t.tgrelid AS tgrelid, 0 AS tgparentid, t.tgname AS tgname,
-    t.tgfoid AS tgfoid, t.tgtype AS tgtype, t.tgenabled AS tgenabled, 0 AS tgisinternal, 0 AS tgconstrrelid,
-    0 AS tgconstrindid, 0 AS tgconstraint, 0 AS tgdeferrable, 0 AS tginitdeferred,
+    t.tgfoid AS tgfoid, t.tgtype AS tgtype, t.tgenabled AS tgenabled, 0 AS tgisinternal,
+    t.tgconstrrelid AS tgconstrrelid, 0 AS tgconstrindid, t.tgconstraint AS tgconstraint,
+    t.tgdeferrable AS tgdeferrable, 0 AS tginitdeferred,
     json_array_length(t.tgargs) AS tgnargs, t.tgattr AS tgattr, pgsvce_tgargs(t.tgargs) AS tgargs,
     t.tgqual AS tgqual, t.tgoldtable AS tgoldtable, t.tgnewtable AS tgnewtable
     FROM main."pgsvc$trigger" t"""

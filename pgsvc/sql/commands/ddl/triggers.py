@@ -45,9 +45,11 @@ class TriggerDdl:
         except SqlError as err:
             err.position = None  # RangeVarGetRelid: no position, as PostgreSQL
             raise
-        if node.isconstraint:
-            raise SqlError("0A000", "constraint triggers are not supported",
-                           detail=f'CREATE CONSTRAINT TRIGGER "{node.trigname}" was not created.')
+        if node.isconstraint and node.initdeferred:
+            raise SqlError("0A000", "deferred constraint triggers are not supported",
+                           detail=f'CREATE CONSTRAINT TRIGGER "{node.trigname}" was not created.',
+                           hint="Create it NOT DEFERRABLE or DEFERRABLE INITIALLY IMMEDIATE: it then fires at the "
+                                "end of each statement.")
         tgtype = (TG.TYPE_ROW if node.row else 0) | (node.timing & (TG.TYPE_BEFORE | TG.TYPE_INSTEAD)) | node.events
         self.check_trigger_kind(rel, tgtype)
         authz(self.engine).check_statement([("r", rel.oid, "t", 0, False)])
@@ -61,15 +63,30 @@ class TriggerDdl:
         existing = TG.trigger_by_name(rel, node.trigname)
         if existing is not None and not node.replace:
             raise SqlError("42710", f'trigger "{node.trigname}" for relation "{rel.name}" already exists')
+        if existing is not None and existing.constraint:
+            raise SqlError("42710", f'trigger "{node.trigname}" for relation "{rel.name}" is a constraint trigger')
         attr = self.update_columns(rel, node.columns)
         t = TG.Trigger(existing.oid if existing is not None else C.new_oid(self.conn), rel.oid, node.trigname,
                        func.oid, tgtype, "O", attr, tuple(a.sval for a in node.args or ()), qual,
                        old_name, new_name)
+        if node.isconstraint:  # fires as an AFTER ROW trigger does (INITIALLY DEFERRED is refused above)
+            t.constraint, t.deferrable = C.new_oid(self.conn), bool(node.deferrable)
+            if node.constrrel is not None:
+                t.constrrelid = self.constraint_from(tr, node.constrrel)
         if existing is not None:
             TG.replace_trigger(self.conn, t)
         else:
             TG.insert_trigger(self.conn, t)
         self.refresh()
+
+    @staticmethod
+    def constraint_from(tr, rv) -> int:
+        """FROM referenced_table of a constraint trigger: its OID."""
+        try:
+            return tr.relation(rv).oid
+        except SqlError as err:
+            err.position = None
+            raise
 
     def check_trigger_kind(self, rel, tgtype: int) -> None:
         if rel.kind == "r":
