@@ -833,6 +833,8 @@ def test_bytea_arrays(conns):
                 "array['\\xff'::bytea] = '{\"\\\\\\\\xff\"}'::bytea[]")
     same(conns, "SELECT x FROM unnest(array[1.50, 'NaN', 2, NULL, '-inf', 1e-30]) x")
     same(conns, "SELECT ('{{1,2},{3,4}}'::int[])[1], ('{{a}}'::text[])[2], ('{1,2}'::int2vector)[0]")
+    same(conns, "SELECT array_position(array['\\xab'::bytea], '\\xab'), array_remove(array['\\xab'::bytea, '\\x01'], "
+                "'\\x01'), array_append(array['\\x01'::bytea], '\\x02'), array_position(array[1.5, 2.50], '2.5')")
     for fmt in ("s", "t", "b"):
         same(conns, f"SELECT %{fmt} = array[set_byte('x', 0, %s)], array_agg(b) = %{fmt} "
                     "FROM (VALUES ('\\xff'::bytea)) v(b)", ([b"\xff"], 255, [b"\xff"]))

@@ -137,7 +137,12 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                 # a client's untyped parameter for an "any" argument has no type to take
                 # (concat($1, $2), pg_typeof($1)): parse analysis's 42P18, as PostgreSQL's
                 raise SqlError("42P18", f"could not determine data type of parameter ${a.param}")
-            if t in O.ANY_OIDS:
+            if t in (O.ANYELEMENT, O.ANYCOMPATIBLE, O.ANYNONARRAY) and a.oid == O.UNKNOWN and (
+                    not a.param or self.is_literal_param(a.param)):
+                # an untyped literal takes the type the other polymorphic arguments decided
+                # (array_position(bytea[], '\xab'): a bytea, not its text)
+                coerced.append(self.coerce(a, poly))
+            elif t in O.ANY_OIDS:
                 coerced.append(self.finalize_unknown(a) if t != O.ANY_ or a.oid != O.UNKNOWN else
                                self.finalize_unknown(a))
             else:
