@@ -759,6 +759,48 @@ CASES = {
         do $$ declare r record; begin r := 5; end $$;
         drop table stock;
     """,
+    "dynamic_violations": r"""
+        create table parent(id int primary key);
+        create table child(id int primary key, pid int references parent(id), v text not null, n int check (n > 0));
+        insert into parent values (1);
+        create function try(sql text) returns text language plpgsql as $$
+        declare st text; msg text; tbl text; col text; con text; sch text; dt text; det text; hint text;
+        begin
+          execute sql;
+          return 'ok';
+        exception when others then
+          get stacked diagnostics st = returned_sqlstate, msg = message_text, tbl = table_name, col = column_name,
+            con = constraint_name, sch = schema_name, dt = pg_datatype_name, det = pg_exception_detail, hint = pg_exception_hint;
+          return concat_ws(' | ', st, msg, tbl, col, con, sch, dt, det, hint);
+        end $$;
+        select try('insert into child values (1, 9, ''x'', 1)');
+        select try('insert into child values (1, 1, null, 1)');
+        select try('insert into child values (1, 1, ''x'', 0)');
+        select try('insert into child values (1, 1, ''x'', 1)');
+        select try('insert into child values (2, 1, ''x'', 1)');
+        select try('insert into child values (2, 1, ''x'', 1)');
+        select try('delete from parent');
+        select try('select 1/0');
+        select try('select ''abc''::int');
+        select try('select nosuch from child');
+        create function dyn(t text) returns setof record language plpgsql as $$
+        declare r record;
+        begin
+          for r in execute format('select %I, %L::text as lit from %I order by 1', 'id', 'q''x', t) loop
+            return next r;
+          end loop;
+          return query execute 'select id, $1 from ' || quote_ident(t) || ' where id > $2' using 'u'::text, 0;
+        end $$;
+        select * from dyn('child') as (id int, lit text);
+        do $$ declare r record; begin execute 'select 1 as a, ''z'' as b' into r; raise notice '% %', r.a, r.b; end $$;
+        do $$ begin insert into child values (3, 1, 'y', 1); exception when sqlstate '23505' then raise notice 'dup'; end $$;
+        do $$ begin insert into child values (3, 1, 'y', 1); exception when sqlstate '23505' then raise notice 'dup'; end $$;
+        do $$ begin execute 'insert into child values ($1, $2, $3, $4)' using 3, 1, 'dup'::text, 5; end $$;
+        do $$ begin execute 'insert into child values ($1, $2, $3, $4)' using 7, 8, 'fk'::text, 5; end $$;
+        do $$ begin execute 'update child set n = $1 where id = $2' using -1, 3; end $$;
+        do $$ begin execute 'insert into child values (1, 9, ''x'', 1)'; end $$;
+        do $$ begin execute 'insert into child values (1, 1, null, 1)'; end $$;
+    """,
     "inline_and_casts": r"""
         create function zero_div() returns int language sql as $$ select 1/0 $$;
         create function inv(a int) returns int language sql as $$ select 1/a $$;

@@ -340,7 +340,10 @@ def run_dynamic(fr, text: str, stmt: Statement, values: list) -> tuple[list, int
                     return rows, len(rows), [c.type_oid for c in stmt.columns]
                 return [], max(cur.rowcount, 0), []
             except (sqlite3.Error, SqlError) as e:
-                raise map_error(e, engine) from None
+                err = map_error(e, engine)
+                if err.sqlstate.startswith("23") and stmt.extra.get("relid"):  # PostgreSQL's names and DETAIL
+                    err = engine.explain_violation(err, stmt, values[:stmt.max_param])
+                raise err from None
         py = []
         for v, oid in zip(values, stmt.param_oids):
             conv = sqlite_adapter(oid)[1]
