@@ -262,6 +262,35 @@ CASES = {
         insert into tchk values (1);
         insert into tchk values (-1);
     """,
+    "violations_and_calls": r"""
+        create table k(id int primary key, v int not null, f int references k(id));
+        insert into k values (1, 1, null);
+        create function ins_k(i int, x int) returns void language sql as $$ insert into k values (i, x, null) $$;
+        select ins_k(1, 5);
+        select ins_k(2, null);
+        create function ins_k2(i int) returns int language sql as $$ insert into k values (i, 1, 99) returning id $$;
+        select ins_k2(3);
+        create procedure p_ins(i int) language sql as $$ insert into k values (i, 1, null) $$;
+        call p_ins(1);
+        create procedure p_out(in a int, out b int, inout c text) language plpgsql as $$ begin b := a * 2; c := c || '!'; end $$;
+        call p_out(3, null, 'hi');
+        do $$ declare b int; c text := 'yo'; begin call p_out(4, b, c); raise notice '% %', b, c; end $$;
+        create procedure p_tx() language plpgsql as $$ begin insert into k values (10, 1, null); commit; insert into k values (10, 1, null); end $$;
+        call p_tx();
+        select count(*) from k where id = 10;
+        begin;
+        call p_tx();
+        rollback;
+        create procedure p_tx2() language plpgsql as $$ begin perform 1; commit; end $$;
+        do $$ begin call p_tx2(); end $$;
+        create function f_calls_p() returns int language plpgsql as $$ begin call p_tx2(); return 1; end $$;
+        select f_calls_p();
+        create procedure p_rb() language plpgsql as $$ begin insert into k values (20, 1, null); rollback; end $$;
+        call p_rb();
+        select count(*) from k where id = 20;
+        create procedure p_nested() language plpgsql as $$ begin begin commit; exception when others then raise notice 'caught %', sqlerrm; end; end $$;
+        call p_nested();
+    """,
     "table_rowtypes": r"""
         create table staff(id int primary key, name text, pay numeric(8,2));
         insert into staff values (1, 'ann', 100), (2, 'bob', 80.5), (3, 'cy', null);

@@ -26,6 +26,7 @@ from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.routines import Routine, RoutineCall, body_error, body_statements, register_language
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.catalog.system import relations as pg_relations
+from pgsvc.sql.statement import Statement
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.ex import Ex
@@ -43,7 +44,7 @@ _DML = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)
 class Planned:
     """One translated statement of a body."""
 
-    __slots__ = ("sql", "nparams", "rows", "command", "privs", "syscat", "writes", "fn_writes", "coerce")
+    __slots__ = ("sql", "nparams", "rows", "command", "privs", "syscat", "writes", "fn_writes", "coerce", "relid")
 
     def __init__(self, sql: str, rows: bool, command: str, tr) -> None:
         self.sql = sql
@@ -55,6 +56,7 @@ class Planned:
         self.writes = tr.writes  # (a read-only transaction refuses the statement)
         self.fn_writes = tr.fn_writes  # a routine it calls may write
         self.coerce = None  # DML RETURNING's result coercion: SQL over ?1..?n
+        self.relid = 0  # DML: its table (a constraint violation's names and DETAIL)
 
 
 def context_line(r: Routine, n: int | None, inlined: bool = False) -> str:
@@ -163,6 +165,7 @@ class SqlLanguage:
             d = {ast.InsertStmt: tr.insert, ast.UpdateStmt: tr.update, ast.DeleteStmt: tr.delete}[type(node)](node)
             p = Planned(d.sql, d.returning is not None, d.command, tr)
             p.writes = True
+            p.relid = d.relation.oid if getattr(d, "trigger_spec", None) is None else 0
             if last and self.returns_value(r, ret, cols):
                 if d.returning is None:
                     raise self.final_statement_error(r, ret)
@@ -249,7 +252,12 @@ class SqlLanguage:
             cur = engine.conn.execute(p.sql, values[:p.nparams])
             rows = cur.fetchall() if p.rows else []
         except sqlite3.Error as e:
-            raise map_error(e, engine) from None
+            err = map_error(e, engine)
+            if err.sqlstate.startswith("23") and p.relid:  # PostgreSQL's names and DETAIL
+                stmt = Statement(p.sql, p.command)
+                stmt.sqlite_sql, stmt.extra["relid"] = p.sql, p.relid
+                err = engine.explain_violation(err, stmt, values[:p.nparams])
+            raise err from None
         if p.coerce is not None and rows:
             sql = "SELECT " + ", ".join(p.coerce)
             rows = [engine.conn.execute(sql, row).fetchone() for row in rows]
