@@ -704,6 +704,21 @@ CASES = {
         end $$;
         select *, pg_typeof(vals) from spread(true, 3);
         select spread(7::smallint, 2);
+        create type color as enum ('red', 'green');
+        create function pe(x anyenum) returns text language plpgsql as $$ begin return x::text || ':' || pg_typeof(x); end $$;
+        select pe('green'::color);
+        create function pn(x anynonarray) returns anynonarray language plpgsql as $$ begin return x; end $$;
+        select pn(5), pn('t'::text);
+        select pn(array[1]);
+        create function pc(a anycompatible, b anycompatible) returns anycompatible language plpgsql as $$ begin return a + b; end $$;
+        select pc(1, 2.5), pc(1::smallint, 2::bigint), pg_typeof(pc(1::smallint, 2::bigint));
+        select pc('a', 1);
+        create function parr(a anyarray) returns anyelement language plpgsql as $$ declare x a%type; begin x := a; return x[array_upper(x, 1)]; end $$;
+        select parr(array[1,2,3]), parr(array['x','y']);
+        create function pdecl(a anyelement) returns anyelement language plpgsql as $$ declare v a%type := a; begin return v; end $$;
+        select pdecl(4.5), pdecl('s'::text);
+        create function pvar(variadic xs anycompatiblearray) returns anycompatible language plpgsql as $$ declare s alias for xs; begin return s[1]; end $$;
+        select pvar(1, 2.5), pvar('a', 'b');
     """,
     "table_rowtypes": r"""
         create table stock(sku int primary key, label text, price numeric(8,2), qty int);

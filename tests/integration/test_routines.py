@@ -76,6 +76,10 @@ CASES = {
         select polya(array[1,2]), polya(array['x','y']);
         create function polyc(a anycompatible, b anycompatible) returns anycompatible language sql as 'select a + b';
         select polyc(1, 2.5), pg_typeof(polyc(1, 2.5));
+        create function polycc(a anycompatible, b anycompatible) returns anycompatible language sql as 'select coalesce(a, b)';
+        select polycc('x', 'y'), pg_typeof(polycc('x', 'y')), polycc(null, 'z'), polycc('1', 2), pg_typeof(polycc('1', 2));
+        create function polyca(a anycompatiblearray) returns anycompatible language sql as 'select a[1]';
+        select polyca('{p,q}');
         create function polyarr(a anyelement) returns anyarray language sql as 'select array[a, a]';
         select polyarr(3), polyarr('z'::text);
         create function badpoly(a int) returns anyelement language sql as 'select 1';

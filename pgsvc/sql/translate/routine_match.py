@@ -90,8 +90,10 @@ def resolve_polymorphic(declared: list[int], args: list[int]) -> tuple[int, int]
     not used or only unknowns were given), or None when they are inconsistent."""
     elem = 0
     compat: list[int] = []
+    compat_unknown = False
     for d, a in zip(declared, args):
         if a == O.UNKNOWN:
+            compat_unknown = compat_unknown or d in _COMPATIBLE_FAMILY or d == O.ANYCOMPATIBLEARRAY
             continue
         if d in _ELEMENT_FAMILY or d == O.ANYARRAY:
             t = a
@@ -112,7 +114,7 @@ def resolve_polymorphic(declared: list[int], args: list[int]) -> tuple[int, int]
             if info is None or info.category != "A" or not info.elem_oid:
                 return None
             compat.append(info.elem_oid)
-    common = 0
+    common = O.TEXT if compat_unknown else 0  # only untyped literals: text, as PostgreSQL resolves them
     if compat:
         try:
             common = R.common_type(compat, "")
