@@ -114,27 +114,31 @@ from_github() {
     rm -f "$2"; log "  github: $1 not reachable"; return 1
 }
 
-# get_tests NAME DEBSRC VERSION GITHUB_URL: extracts tests/ (and the top-level pytest
-# configuration) into $CACHE/src/NAME-VERSION and prints that path.
+# get_tests NAME DEBSRC VERSION GITHUB_URL: extracts tests/ (and what the tests use from
+# beside it: the top-level pytest configuration, psycopg's tools/pproxy_fix.py for its proxy
+# tests) into $CACHE/src/NAME-VERSION and prints that path.
 get_tests() {
     local name=$1 debsrc=$2 ver=$3 gh=$4 dest="$CACHE/src/$1-$3" tgz="$CACHE/src/$1-$3.tar.gz" origin top
-    if [ -f "$dest/SOURCE" ]; then echo "$dest"; return 0; fi
+    if [ -f "$dest/SOURCE" ] && [ -f "$dest/.layout-2" ]; then echo "$dest"; return 0; fi
+    rm -rf "$dest"
     if [ -f "$tgz" ]; then
-        origin="tarball placed at $tgz"
+        origin=$(cat "$tgz.origin" 2>/dev/null || echo "tarball placed at $tgz")
     else
         log "getting $name $ver tests/ ..."
         origin=$(from_debian "$debsrc" "$ver" "$tgz.part" || from_pypi "$name" "$ver" "$tgz.part" \
                  || from_github "$gh" "$tgz.part") || {
             log "no reachable source carries $name $ver's tests/. Put its release tarball (e.g. $gh) at $tgz"
             return 1; }
-        mv "$tgz.part" "$tgz"
+        mv "$tgz.part" "$tgz"; echo "$origin" > "$tgz.origin"
     fi
     top=$(tar tf "$tgz" | sed -n '1s#/.*##p'; true)
     rm -rf "$dest.part"; mkdir -p "$dest.part"
-    tar xf "$tgz" -C "$dest.part" --strip-components=1 --wildcards "$top/tests" "$top/pyproject.toml" \
-        "$top/setup.cfg" 2>/dev/null || tar xf "$tgz" -C "$dest.part" --strip-components=1 "$top/tests"
-    [ -d "$dest.part/tests" ] || die "$tgz has no tests/"
-    echo "$origin" > "$dest.part/SOURCE"
+    tar xf "$tgz" -C "$dest.part" --strip-components=1 "$top/tests" || die "$tgz has no tests/"
+    local extra
+    for extra in pyproject.toml setup.cfg tools/pproxy_fix.py; do
+        tar xf "$tgz" -C "$dest.part" --strip-components=1 "$top/$extra" 2>/dev/null || true
+    done
+    echo "$origin" > "$dest.part/SOURCE"; touch "$dest.part/.layout-2"
     mv "$dest.part" "$dest"
     echo "$dest"
 }

@@ -117,7 +117,7 @@ def cause(tid: str, outcome: str, message: str) -> tuple[str, str, str]:
     exc, text = (em.group(1), em.group(2)) if em else ("", first)
     if exc in ("AssertionError", "assert", "Failed") or first.startswith("assert "):
         func = tid.split("[", 1)[0]
-        return f"wrong result{phase}: assertion in {func}", "wrong result (assertion)", ""
+        return f"assertion failed{phase} in {func}", "assertion (different answer or behaviour)", ""
     state = sqlstate_of(exc) if exc else ""
     kind = f"server error {state}" if state else ("client-side error" if exc else "other")
     short = exc.rsplit(".", 1)[-1] if exc else ""

@@ -64,7 +64,7 @@ def test_groups_every_open_test_by_reason(tmp_path):
     assert "`tests/test_a.py::test_copy` [1, 2]" in text
     assert "- 1 × `FeatureNotSupported [0A000] (in setup): COPY BINARY is not supported`" in text
     untriaged = text.split("not triaged yet (3)")[1]
-    assert "wrong result: assertion in tests/test_a.py::test_wrong" in untriaged
+    assert "assertion failed in tests/test_a.py::test_wrong" in untriaged
     assert "UndefinedFunction [42883]: function f_12345(integer) does not exist" in untriaged
     assert "not run on pgsvc" in untriaged and "tests/test_b.py::test_not_reached" in untriaged
     assert "test_fails_on_both" not in text
@@ -86,4 +86,4 @@ def test_cluster_keys_keep_names_and_blank_run_specific_parts():
     assert key == 'UndefinedObject [42704]: portal "…" does not exist'
     assert report.cause("t", "failed", "Failed: Timeout (>30.0s) from pytest-timeout.")[1] == "timeout"
     assert report.cause("t[x]", "failed", "assert 1 == 2")[:2] == (
-        "wrong result: assertion in t", "wrong result (assertion)")
+        "assertion failed in t", "assertion (different answer or behaviour)")
