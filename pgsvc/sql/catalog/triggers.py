@@ -8,8 +8,9 @@ the data, shared by every backend on it), one row per trigger, columns as pg_tri
   tgattr (JSON: attnums of UPDATE OF columns), tgargs (JSON: the arguments as text),
   tgqual (the WHEN condition as PostgreSQL source text, OLD/NEW as written), tgoldtable /
   tgnewtable (transition table names or NULL), tgconstraint / tgdeferrable / tgconstrrelid
-  (a constraint trigger: CREATE CONSTRAINT TRIGGER ... [FROM t] NOT DEFERRABLE | DEFERRABLE
-  INITIALLY IMMEDIATE, fired as an AFTER ROW trigger; INITIALLY DEFERRED ones are refused)
+  / tginitdeferred (a constraint trigger: CREATE CONSTRAINT TRIGGER ... [FROM t] [NOT]
+  DEFERRABLE INITIALLY IMMEDIATE | DEFERRED: fired as an AFTER ROW trigger, at COMMIT when
+  INITIALLY DEFERRED)
 
 The loaded snapshot: `Catalog.triggers` (by OID) and each Relation's `triggers` (sorted by
 name: PostgreSQL fires the triggers of one timing, level and event in name order).
@@ -55,10 +56,11 @@ TRIGGER_TABLE_SQL = (
     'tgname TEXT NOT NULL, tgfoid INTEGER NOT NULL, tgtype INTEGER NOT NULL, tgenabled TEXT NOT NULL, '
     'tgattr TEXT NOT NULL, tgargs TEXT NOT NULL, tgqual TEXT, tgoldtable TEXT, tgnewtable TEXT, '
     'tgconstraint INTEGER NOT NULL DEFAULT 0, tgdeferrable INTEGER NOT NULL DEFAULT 0, '
-    'tgconstrrelid INTEGER NOT NULL DEFAULT 0, UNIQUE (tgrelid, tgname))')
+    'tgconstrrelid INTEGER NOT NULL DEFAULT 0, tginitdeferred INTEGER NOT NULL DEFAULT 0, '
+    'UNIQUE (tgrelid, tgname))')
 # added after the first release of triggers (ensure_table adds them to an older file)
 _LATER_COLUMNS = ("tgconstraint INTEGER NOT NULL DEFAULT 0", "tgdeferrable INTEGER NOT NULL DEFAULT 0",
-                  "tgconstrrelid INTEGER NOT NULL DEFAULT 0")
+                  "tgconstrrelid INTEGER NOT NULL DEFAULT 0", "tginitdeferred INTEGER NOT NULL DEFAULT 0")
 
 # pg_trigger.tgtype bits (PostgreSQL's catalog/pg_trigger.h); AFTER is no bit
 TYPE_ROW = 1 << 0
@@ -90,8 +92,9 @@ class Trigger:
     oldtable: str | None = None
     newtable: str | None = None
     constraint: int = 0  # a constraint trigger's tgconstraint (CREATE CONSTRAINT TRIGGER; no pg_constraint row)
-    deferrable: bool = False  # DEFERRABLE (INITIALLY IMMEDIATE: deferred ones are refused)
+    deferrable: bool = False  # DEFERRABLE
     constrrelid: int = 0  # FROM referenced_table
+    initdeferred: bool = False  # INITIALLY DEFERRED: fires at COMMIT (exec.triggers)
     extra: dict = field(default_factory=dict)  # per-backend caches (the translated WHEN), not stored
 
     @property
@@ -189,7 +192,7 @@ def python_row(columns, row) -> tuple:
 # --- loading and writing -------------------------------------------------------------------
 
 _COLS = ("oid, tgrelid, tgname, tgfoid, tgtype, tgenabled, tgattr, tgargs, tgqual, tgoldtable, tgnewtable, "
-         "tgconstraint, tgdeferrable, tgconstrrelid")
+         "tgconstraint, tgdeferrable, tgconstrrelid, tginitdeferred")
 
 
 def ensure_table(conn: sqlite3.Connection) -> None:
@@ -213,17 +216,17 @@ def load_triggers(conn: sqlite3.Connection) -> dict[int, Trigger]:
     except sqlite3.OperationalError:
         return {}  # a file not yet opened by an engine of this version (ensure_table)
     out: dict[int, Trigger] = {}
-    for oid, relid, name, foid, tgtype, enabled, attr, args, qual, old, new, con, deferrable, conrel in rows:
+    for oid, relid, name, foid, tgtype, enabled, attr, args, qual, old, new, con, deferrable, conrel, initdef in rows:
         out[oid] = Trigger(oid, relid, name, foid, tgtype, enabled, tuple(json.loads(attr)),
-                           tuple(json.loads(args)), qual, old, new, con, bool(deferrable), conrel)
+                           tuple(json.loads(args)), qual, old, new, con, bool(deferrable), conrel, bool(initdef))
     return out
 
 
 def insert_trigger(conn: sqlite3.Connection, t: Trigger) -> None:
-    conn.execute(f'INSERT INTO "pgsvc$trigger" ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    conn.execute(f'INSERT INTO "pgsvc$trigger" ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
                  (t.oid, t.relid, t.name, t.funcoid, t.tgtype, t.enabled, json.dumps(list(t.attr)),
                   json.dumps(list(t.args)), t.qual, t.oldtable, t.newtable, t.constraint, int(t.deferrable),
-                  t.constrrelid))
+                  t.constrrelid, int(t.initdeferred)))
 
 
 def replace_trigger(conn: sqlite3.Connection, t: Trigger) -> None:

@@ -272,6 +272,7 @@ def _rollback_to(engine, stmt, params) -> Result:
     shared_catalog.rolled_back_to(engine, i)  # roles changed after the savepoint
     engine.async_notify.rolled_back_to(i)  # NOTIFYs and LISTENs made after it are gone
     advisory.rolled_back_to(engine, i)  # and the transaction-level advisory locks taken after it
+    engine.deferred_rolled_back_to(i)  # and deferred constraint triggers' events queued after it
     _restore_settings(engine, engine.txn.sp_settings[i])
     del sps[i + 1:]
     del engine.txn.sp_read_only[i + 1:]

@@ -491,6 +491,8 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
             self.conn.execute('SAVEPOINT "sp$' + name.replace('"', '""') + '"')
 
     def sqlite_commit(self) -> None:
+        if self.tg.deferred:  # INITIALLY DEFERRED constraint triggers fire now (exec.triggers)
+            self.fire_deferred()
         if self.async_notify.pending:  # LISTEN/NOTIFY ran: commit under the queue's lock
             self.async_notify.commit(self.commit_sqlite, self.sqlite_rollback)
             return
@@ -523,6 +525,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
             self.apply_synchronous()
 
     def sqlite_rollback(self) -> None:
+        self.tg.deferred.clear()
         self.async_notify.discard()
         if self.cursors:
             portals.end_of_transaction(self, False)

@@ -112,7 +112,7 @@ class TriggerState:
     instance dictionaries), a cost every statement would pay for triggers it never uses."""
 
     __slots__ = ("levels", "depth", "suppress", "pending", "specs", "nparams", "last_count", "failed", "in_use",
-                 "transition_tables")
+                 "transition_tables", "deferred")
 
     def __init__(self) -> None:
         self.levels: list[Level] = []
@@ -125,6 +125,9 @@ class TriggerState:
         self.failed = None  # (sql, values, relid) of the write that failed (constraint details)
         self.in_use: dict[str, int] = {}  # transition temp table -> calls using it (recursion)
         self.transition_tables: dict[str, Relation] = {}
+        # INITIALLY DEFERRED constraint triggers' events, fired at COMMIT:
+        # (the savepoints' markers when queued, trigger OID, relation OID, event, OLD, NEW)
+        self.deferred: list[tuple] = []
 
 
 def _state(name: str) -> property:
@@ -384,6 +387,10 @@ class TriggerRuntime:
             event = EVENTS[op]
             cols = None
             for t in self.enabled(rel, "AFTER", event, True):
+                if t.initdeferred:  # a deferred constraint trigger: at COMMIT (fire_deferred)
+                    if self.after_row_applies(t, rel, lv, relid, op, old, new):
+                        self.tg.deferred.append((tuple(self.txn.sp_settings), t.oid, rel.oid, event, old, new))
+                    continue
                 if t.attr and event == "UPDATE":
                     if cols is None:
                         cols = lv.modified(relid, op, old, new)
@@ -392,6 +399,34 @@ class TriggerRuntime:
                 if t.qual and not self.when_true(t, rel, old, new):
                     continue
                 self.call_trigger(t, rel, event, old, new, lv)
+
+    def after_row_applies(self, t: TG.Trigger, rel, lv: Level, relid: int, op: str, old, new) -> bool:
+        """UPDATE OF and WHEN of an AFTER ROW trigger for one change."""
+        if t.attr and op == "U" and not any(c in lv.modified(relid, op, old, new) for c in t.attr):
+            return False
+        return not t.qual or self.when_true(t, rel, old, new)
+
+    def fire_deferred(self) -> None:
+        """COMMIT: the queued events of INITIALLY DEFERRED constraint triggers, in order (those
+        their functions queue too); an error rolls the transaction back and is COMMIT's."""
+        queue = self.tg.deferred
+        try:
+            while queue:
+                _, toid, relid, event, old, new = queue.pop(0)
+                t, rel = self.catalog.triggers.get(toid), self.catalog.by_oid.get(relid)
+                if t is not None and rel is not None:
+                    self.call_trigger(t, rel, event, old, new)
+        except BaseException:
+            queue.clear()
+            self.sqlite_rollback()
+            raise
+
+    def deferred_rolled_back_to(self, depth: int) -> None:
+        """ROLLBACK TO a savepoint (or a PL/pgSQL exception block's end): the deferred events
+        queued since it was taken are gone with their rows."""
+        if self.tg.deferred and depth < len(self.txn.sp_settings):
+            mark = self.txn.sp_settings[depth]
+            self.tg.deferred[:] = [e for e in self.tg.deferred if not (len(e[0]) > depth and e[0][depth] is mark)]
 
     def cascade_depths(self, relid: int) -> dict[int, tuple]:
         """Relations reached by foreign-key actions from relid -> (how many keys away, the

@@ -50,7 +50,7 @@ def triggerdef(engine, oid, pretty) -> str | None:
         ref = engine.catalog.by_oid.get(t.constrrelid) if t.constrrelid else None
         if ref is not None:  # generate_relation_name: qualified only when not visible
             out += f"FROM {relation_name(engine, ref)} "
-        out += f"{'' if t.deferrable else 'NOT '}DEFERRABLE INITIALLY IMMEDIATE "
+        out += f"{'' if t.deferrable else 'NOT '}DEFERRABLE INITIALLY {'DEFERRED' if t.initdeferred else 'IMMEDIATE'} "
     if t.oldtable or t.newtable:
         out += "REFERENCING "
         if t.oldtable:

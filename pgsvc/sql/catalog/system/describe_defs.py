@@ -254,7 +254,7 @@ VIEWS = {
 VIEWS["pg_trigger"] = """SELECT t.oid AS oid, t.tgrelid AS tgrelid, 0 AS tgparentid, t.tgname AS tgname,
     t.tgfoid AS tgfoid, t.tgtype AS tgtype, t.tgenabled AS tgenabled, 0 AS tgisinternal,
     t.tgconstrrelid AS tgconstrrelid, 0 AS tgconstrindid, t.tgconstraint AS tgconstraint,
-    t.tgdeferrable AS tgdeferrable, 0 AS tginitdeferred,
+    t.tgdeferrable AS tgdeferrable, t.tginitdeferred AS tginitdeferred,
     json_array_length(t.tgargs) AS tgnargs, t.tgattr AS tgattr, pgsvce_tgargs(t.tgargs) AS tgargs,
     t.tgqual AS tgqual, t.tgoldtable AS tgoldtable, t.tgnewtable AS tgnewtable
     FROM main."pgsvc$trigger" t"""

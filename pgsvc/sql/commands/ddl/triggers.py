@@ -45,11 +45,6 @@ class TriggerDdl:
         except SqlError as err:
             err.position = None  # RangeVarGetRelid: no position, as PostgreSQL
             raise
-        if node.isconstraint and node.initdeferred:
-            raise SqlError("0A000", "deferred constraint triggers are not supported",
-                           detail=f'CREATE CONSTRAINT TRIGGER "{node.trigname}" was not created.',
-                           hint="Create it NOT DEFERRABLE or DEFERRABLE INITIALLY IMMEDIATE: it then fires at the "
-                                "end of each statement.")
         tgtype = (TG.TYPE_ROW if node.row else 0) | (node.timing & (TG.TYPE_BEFORE | TG.TYPE_INSTEAD)) | node.events
         self.check_trigger_kind(rel, tgtype)
         authz(self.engine).check_statement([("r", rel.oid, "t", 0, False)])
@@ -69,8 +64,9 @@ class TriggerDdl:
         t = TG.Trigger(existing.oid if existing is not None else C.new_oid(self.conn), rel.oid, node.trigname,
                        func.oid, tgtype, "O", attr, tuple(a.sval for a in node.args or ()), qual,
                        old_name, new_name)
-        if node.isconstraint:  # fires as an AFTER ROW trigger does (INITIALLY DEFERRED is refused above)
+        if node.isconstraint:  # fires as an AFTER ROW trigger does (INITIALLY DEFERRED: at COMMIT)
             t.constraint, t.deferrable = C.new_oid(self.conn), bool(node.deferrable)
+            t.initdeferred = bool(node.initdeferred)
             if node.constrrel is not None:
                 t.constrrelid = self.constraint_from(tr, node.constrrel)
         if existing is not None:

@@ -75,6 +75,7 @@ def rollback(engine, depth: int) -> None:
     engine.async_notify.released(depth)
     advisory.rolled_back_to(engine, depth)  # transaction-level advisory locks taken in the block
     advisory.released(engine, depth)
+    engine.deferred_rolled_back_to(depth)  # deferred constraint triggers' events queued in the block
     restore_settings(engine, txn.sp_settings[depth])
     del txn.savepoints[depth:]
     del txn.sp_read_only[depth:]
