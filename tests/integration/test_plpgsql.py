@@ -665,6 +665,12 @@ CASES = {
         create function cur6() returns int language plpgsql as $$
         declare k cursor (lo int, hi int) for select lo + hi;
         begin open k(lo => 1, hi => 2); end $$;
+        create function cur7() returns int language plpgsql as $$
+        declare k cursor (lo int, hi int) for select lo + hi; begin open k(, 2); end $$;
+        create function cur8() returns int language plpgsql as $$
+        declare k cursor (lo int, hi int) for select lo + hi; begin open k(1, ); end $$;
+        create function cur9() returns int language plpgsql as $$
+        declare k cursor (lo int) for select lo; begin for r in k() loop end loop; end $$;
         create table rq_src (n int);
         create function rq(kind int) returns setof int language plpgsql as $$
         begin

@@ -193,6 +193,8 @@ def bind_args(c, d, args_text: str | None, lineno: int) -> Expr | None:
             raise arg_error(f'value for parameter "{name}" of cursor "{d.name}" specified more than once', at)
         if arrow is not None:
             raise arg_error('syntax error at or near "=>"', arrow)
+        if not expr:  # the ',' or ')' that ended it
+            raise arg_error(f'missing expression at or near "{")" if after >= len(args_text) else ","}"', after)
         given[name] = expr
         # PostgreSQL reads one argument per parameter and complains at the token ending it
         if i == len(params) - 1 and i < len(args) - 1:
