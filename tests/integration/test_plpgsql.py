@@ -822,6 +822,31 @@ CASES = {
         do $$ begin execute 'insert into child values (1, 9, ''x'', 1)'; end $$;
         do $$ begin execute 'insert into child values (1, 1, null, 1)'; end $$;
     """,
+    "found_and_row_count": r"""
+        create table gd(a int);
+        insert into gd select generate_series(1, 5);
+        do $$
+        declare n int; r record; c refcursor; x int;
+        begin
+          perform * from gd where a > 2; get diagnostics n = row_count; raise notice 'perform % %', n, found;
+          select a into x from gd where a > 3 limit 1; get diagnostics n = row_count; raise notice 'into % %', n, found;
+          for r in select * from gd loop end loop; get diagnostics n = row_count; raise notice 'for % %', n, found;
+          for r in select * from gd where false loop end loop; raise notice 'for0 %', found;
+          update gd set a = a where a < 3; get diagnostics n = row_count; raise notice 'upd % %', n, found;
+          execute 'delete from gd where a = 99'; get diagnostics n = row_count; raise notice 'exec % %', n, found;
+          open c for select * from gd order by a; fetch c into x; raise notice 'fetch % %', x, found;
+          move last in c; raise notice 'move %', found;
+          fetch c into x; raise notice 'fetch2 % %', x, found;
+          close c;
+          foreach x in array array[1,2] loop end loop; raise notice 'foreach %', found;
+          foreach x in array array[]::int[] loop end loop; raise notice 'foreach0 %', found;
+          for i in 1..0 loop end loop; raise notice 'fori0 %', found;
+          for i in 1..2 loop end loop; raise notice 'fori %', found;
+        end $$;
+        create function rq() returns setof int language plpgsql as $$ declare n int; begin return query select a from gd; get diagnostics n = row_count; raise notice 'rq % %', n, found; return query select 1 where false; raise notice 'rq0 %', found; end $$;
+        select count(*) from rq();
+        do $$ declare n int; begin insert into gd values (6), (7); get diagnostics n = row_count; raise notice '%', n; begin insert into gd values (1/0); exception when others then get diagnostics n = row_count; raise notice 'in handler %', n; end; end $$;
+    """,
     "inline_and_casts": r"""
         create function zero_div() returns int language sql as $$ select 1/0 $$;
         create function inv(a int) returns int language sql as $$ select 1/a $$;

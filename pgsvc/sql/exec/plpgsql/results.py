@@ -355,7 +355,9 @@ class ForEachA(Stmt):
         else:
             pieces = [(to_arr(p) if to_arr else p, oid) for p in slices(items, ndims - self.slice - 1)]
         out = None
+        found = False
         for v, t in pieces:
+            found = True
             assign.move_row(fr, self.target, (v,), [t], [""])
             check_interrupts(fr)
             sig = run_list(fr, self.body)
@@ -363,6 +365,7 @@ class ForEachA(Stmt):
                 stop, out = loop_signal(sig, self.label)
                 if stop:
                     break
+        set_found(fr, found)  # whether it looped at least once, as FOR loops say
         return out
 
 

@@ -390,8 +390,7 @@ class DynExecute(Stmt):
                     f"${i} = {quoted(to_text(fr, v, t))}" for i, (v, t) in
                     enumerate(zip(values, stmt.param_oids), 1)) if values else None
             into_rows(fr, rows, self.strict, False, self.target, types, names, None, dynamic=True, params=shown)
-        set_found(fr, count > 0)
-        return None
+        return None  # (EXECUTE sets GET DIAGNOSTICS' ROW_COUNT, not FOUND)
 
 
 def build_dynexecute(c, body: dict):
