@@ -16,7 +16,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError
 from pgsvc.sql.api import Column, EngineContext
 from pgsvc.sql.catalog.authz import authz
-from pgsvc.sql.commands import databases, grants, listen, maintenance, portals, role_settings, roles
+from pgsvc.sql.commands import constraints_set, databases, grants, listen, maintenance, portals, role_settings, roles
 from pgsvc.sql.commands.copy import translate_copy
 from pgsvc.sql.commands.ddl import Ddl, trigger_capture
 from pgsvc.sql.commands.call import translate_call
@@ -295,6 +295,7 @@ _HANDLERS = {
     "ReindexStmt": maintenance.translate_reindex,  # reindexdb (pgsvc.sql.commands.maintenance)
     "ClusterStmt": maintenance.translate_cluster,  # clusterdb
     **listen.HANDLERS,  # LISTEN, UNLISTEN, NOTIFY
+    **constraints_set.HANDLERS,  # SET CONSTRAINTS (constraint triggers)
 }
 
 __all__ = ["translate_utility"]

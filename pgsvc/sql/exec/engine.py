@@ -493,6 +493,8 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
     def sqlite_commit(self) -> None:
         if self.tg.deferred:  # INITIALLY DEFERRED constraint triggers fire now (exec.triggers)
             self.fire_deferred()
+        if self.tg.setc:  # SET CONSTRAINTS lasts one transaction
+            self.tg.setc = {}
         if self.async_notify.pending:  # LISTEN/NOTIFY ran: commit under the queue's lock
             self.async_notify.commit(self.commit_sqlite, self.sqlite_rollback)
             return
@@ -526,6 +528,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
 
     def sqlite_rollback(self) -> None:
         self.tg.deferred.clear()
+        self.tg.setc = {}
         self.async_notify.discard()
         if self.cursors:
             portals.end_of_transaction(self, False)

@@ -44,6 +44,7 @@ from pgsvc.sql.catalog import triggers as TG
 from pgsvc.sql.catalog.database import Relation
 from pgsvc.sql.commands.ddl.triggers import when_node
 from pgsvc.sql.exec.routines import stack_depth_error
+from pgsvc.sql.exec.trigger_deferred import DeferredTriggers
 from pgsvc.sql.functions.context import raise_sql
 from pgsvc.sql.functions.rowsets import rowpack
 from pgsvc.sql.quoting import quote_sqlite_ident
@@ -112,7 +113,7 @@ class TriggerState:
     instance dictionaries), a cost every statement would pay for triggers it never uses."""
 
     __slots__ = ("levels", "depth", "suppress", "pending", "specs", "nparams", "last_count", "failed", "in_use",
-                 "transition_tables", "deferred")
+                 "transition_tables", "deferred", "setc")
 
     def __init__(self) -> None:
         self.levels: list[Level] = []
@@ -128,6 +129,7 @@ class TriggerState:
         # INITIALLY DEFERRED constraint triggers' events, fired at COMMIT:
         # (the savepoints' markers when queued, trigger OID, relation OID, event, OLD, NEW)
         self.deferred: list[tuple] = []
+        self.setc: dict = {}  # SET CONSTRAINTS of the transaction: trigger OID or "*" (ALL) -> deferred
 
 
 def _state(name: str) -> property:
@@ -139,7 +141,7 @@ def _state(name: str) -> property:
     return property(get, put)
 
 
-class TriggerRuntime:
+class TriggerRuntime(DeferredTriggers):
     """Mixed into the Engine: trigger levels, firing, the capture UDFs."""
 
     tg_levels = _state("levels")
@@ -387,7 +389,7 @@ class TriggerRuntime:
             event = EVENTS[op]
             cols = None
             for t in self.enabled(rel, "AFTER", event, True):
-                if t.initdeferred:  # a deferred constraint trigger: at COMMIT (fire_deferred)
+                if t.constraint and t.deferrable and self.is_deferred(t):  # at COMMIT (fire_deferred)
                     if self.after_row_applies(t, rel, lv, relid, op, old, new):
                         self.tg.deferred.append((tuple(self.txn.sp_settings), t.oid, rel.oid, event, old, new))
                     continue
@@ -405,28 +407,6 @@ class TriggerRuntime:
         if t.attr and op == "U" and not any(c in lv.modified(relid, op, old, new) for c in t.attr):
             return False
         return not t.qual or self.when_true(t, rel, old, new)
-
-    def fire_deferred(self) -> None:
-        """COMMIT: the queued events of INITIALLY DEFERRED constraint triggers, in order (those
-        their functions queue too); an error rolls the transaction back and is COMMIT's."""
-        queue = self.tg.deferred
-        try:
-            while queue:
-                _, toid, relid, event, old, new = queue.pop(0)
-                t, rel = self.catalog.triggers.get(toid), self.catalog.by_oid.get(relid)
-                if t is not None and rel is not None:
-                    self.call_trigger(t, rel, event, old, new)
-        except BaseException:
-            queue.clear()
-            self.sqlite_rollback()
-            raise
-
-    def deferred_rolled_back_to(self, depth: int) -> None:
-        """ROLLBACK TO a savepoint (or a PL/pgSQL exception block's end): the deferred events
-        queued since it was taken are gone with their rows."""
-        if self.tg.deferred and depth < len(self.txn.sp_settings):
-            mark = self.txn.sp_settings[depth]
-            self.tg.deferred[:] = [e for e in self.tg.deferred if not (len(e[0]) > depth and e[0][depth] is mark)]
 
     def cascade_depths(self, relid: int) -> dict[int, tuple]:
         """Relations reached by foreign-key actions from relid -> (how many keys away, the
