@@ -131,6 +131,9 @@ class ExprAnalyzer:
                 text = self.regclass_name(text) if target == O.REGCLASS and self.regclass_name else \
                     literal_text(target, text, self.format_context())
             return Const(target, typmod if not implicit else -1, text=text)
+        if node.typ == target and _domain_column(node):
+            # a domain column where its base type is wanted: PostgreSQL's RelabelType, printed
+            return Cast(target, -1, arg=node, implicit=False)
         if node.typ == target:
             if typmod >= 0 and typmod != node.typmod and not implicit:
                 return Cast(target, typmod, arg=node, implicit=False)
@@ -491,3 +494,12 @@ class ExprAnalyzer:
         """A subquery, analysed: pgsvc.sql.deparse.query.Analyzer supplies it (an
         expression analyser alone cannot: its caller prints the stored text instead)."""
         raise Unsupported("subquery")
+
+
+def _domain_column(node: Node) -> bool:
+    """Is this a column of a relation whose type is a domain (pgsvc's Var carries the
+    domain's base type; the catalog's attribute names the domain)?"""
+    if not isinstance(node, Var) or node.rte is None or getattr(node.rte, "relation", None) is None:
+        return False
+    attr = node.rte.relation.attr(node.name) if hasattr(node.rte.relation, "attr") else None
+    return bool(attr is not None and getattr(attr, "domain_oid", 0))

@@ -44,7 +44,7 @@ def domain_row(ut: U.UserType, typdefault: str | None) -> tuple:
     b = _base_row(ut)
     return (ut.oid, ut.name, ut.nspoid, ut.owner, b[_TYPLEN], b[_TYPBYVAL], "d", b[_TYPCATEGORY], 0, 1, ",", 0, 0, 0,
             ut.array_oid, 0, 0, 0, 0, 0, 0, 0, b[_TYPALIGN], b[_TYPSTORAGE], int(ut.notnull), ut.basetype,
-            ut.typmod, 0, b[_TYPCOLLATION], None, typdefault, None)
+            ut.typmod, 0, b[_TYPCOLLATION], typdefault, typdefault, None)  # typdefaultbin: the node text
 
 
 def enum_row(ut: U.UserType) -> tuple:

@@ -17,7 +17,7 @@ from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.commands.ddl.node_text import default_source, option_value, source_text
 from pgsvc.sql.commands.ddl.sqlite_schema import table_sql
-from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.quoting import quote_ident, quote_sqlite_ident
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.typenames import type_from_typename, typename_with_domain
 from pgsvc.sql.types import oids as O
@@ -220,7 +220,9 @@ class TableDdl:
         C.insert_sequence(self.conn, seq_oid, opts["typ"], opts["start"], opts["inc"], opts["min"], opts["max"],
                           opts["cycle"], relid, attnum)
         self.cat.relations[(schema, name)] = C.Relation(seq_oid, schema, name, "S", "")
-        return name if schema == "public" else f"{schema}.{name}"
+        # the text of a regclass literal: each name quoted as regclassin reads it back
+        text = quote_ident(name) if schema == "public" else f"{quote_ident(schema)}.{quote_ident(name)}"
+        return text.replace("'", "''")
 
     def unique_rel_name(self, schema: str, base: str) -> str:
         base = base[:63]
