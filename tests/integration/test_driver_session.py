@@ -324,3 +324,82 @@ def test_psycopg_quoting_with_standard_conforming_strings_off(targets):
             return out
     ours, ref = targets
     assert run(ours[2]) == run(ref[2])
+
+
+# --- COMMIT and ROLLBACK inside an implicit transaction ------------------------------------------
+
+def _table_after(target, *messages: bytes):
+    """Empty session_t, send the messages on one connection (replies compared too), then
+    the rows left in session_t."""
+    with psycopg.connect(target[2], autocommit=True) as c:
+        c.execute("TRUNCATE session_t")
+    wire = Wire(target[:2])
+    try:
+        replies = [wire.send(m) for m in messages]
+    finally:
+        wire.close()
+    with psycopg.connect(target[2], autocommit=True) as c:
+        rows = c.execute("SELECT a FROM session_t ORDER BY a").fetchall()
+    return replies, rows
+
+
+def _insert(a: int) -> list[bytes]:
+    return [parse("", f"INSERT INTO session_t VALUES ({a})"), bind("", ""), execute("", 0)]
+
+
+def _extended(sql: str) -> list[bytes]:
+    return [parse("", sql), bind("", ""), execute("", 0)]
+
+
+@pytest.mark.parametrize("messages", [
+    # several statements in one Query: ROLLBACK undoes those before it (with its warning),
+    # COMMIT commits them, and the statements after either run in a new implicit transaction
+    [q("INSERT INTO session_t VALUES (1); ROLLBACK; INSERT INTO session_t VALUES (2)")],
+    [q("INSERT INTO session_t VALUES (3); COMMIT; INSERT INTO session_t VALUES (4); ROLLBACK")],
+    [q("INSERT INTO session_t VALUES (5); ROLLBACK; INSERT INTO session_t VALUES (6); SELECT 1/0")],
+    # an extended-protocol batch: what asyncpg sends to end a failed executemany() before Sync
+    [b"".join(_insert(7) + _insert(8) + _extended("ROLLBACK") + [SYNC])],
+    # (a division by zero PostgreSQL cannot fold while planning: it fails at Execute)
+    [b"".join(_insert(9) + _extended("COMMIT") + _insert(10) + _extended("SELECT 1 / (random() * 0)::int")
+              + [SYNC])],
+    [b"".join(_insert(11) + _extended("ROLLBACK") + _insert(12) + [SYNC])],
+], ids=["rollback", "commit", "rollback-then-error", "batch-rollback", "batch-commit-then-error",
+        "batch-rollback-then-insert"])
+def test_commit_and_rollback_end_the_implicit_transaction(targets, messages):
+    ours, ref = targets
+    assert _table_after(ours, *messages) == _table_after(ref, *messages)
+
+
+def test_asyncpg_executemany_failing_on_the_client_leaves_nothing(targets):
+    """asyncpg's executemany() sends its rows in batches inside one implicit transaction;
+    when the argument generator fails it sends ROLLBACK before Sync."""
+    asyncpg = pytest.importorskip("asyncpg")
+    import asyncio
+
+    async def run(target):
+        conn = await asyncpg.connect(host=target[0][0], port=target[0][1], user=target[1], database="postgres")
+        try:
+            await conn.execute("TRUNCATE session_t")
+
+            def rows():
+                for a in range(50):
+                    yield (a,)
+                raise ZeroDivisionError("the client's own failure")
+            with pytest.raises(ZeroDivisionError):
+                await conn.executemany("INSERT INTO session_t VALUES ($1)", rows())
+            return await conn.fetchval("SELECT count(*) FROM session_t")
+        finally:
+            await conn.close()
+    ours, ref = targets
+    assert asyncio.run(run(ours)) == asyncio.run(run(ref)) == 0
+
+
+def test_void_concatenated_with_text(targets):
+    """void || text is anynonarray || text: void prints as '' (it was taken for an array)."""
+    sql = "SELECT pg_sleep(0) || 'x', 'y' || pg_sleep(0), pg_typeof(pg_sleep(0) || 'x')::text"
+    ours, ref = targets
+    answers = []
+    for target in (ours, ref):
+        with psycopg.connect(target[2], autocommit=True) as c:
+            answers.append(c.execute(sql).fetchall())
+    assert answers[0] == answers[1]

@@ -141,9 +141,12 @@ def _commit(engine, stmt, params) -> Result:
     if not txn.block and stmt.extra.get("chain"):
         raise SqlError("25P01", "COMMIT AND CHAIN can only be used in transaction blocks")
     if not txn.block:
-        if txn.implicit:
-            pass
         warn(engine, "25P01", "there is no transaction in progress")
+        if txn.implicit:
+            # PostgreSQL's EndTransactionBlock in an implicit block (several statements in
+            # one query, or an extended-protocol batch before Sync): it commits what the
+            # statements before it did; those after it run in a new implicit transaction
+            _end_implicit_transaction(engine, commit=True)
         return Result(None, [], "COMMIT")
     failed = txn.failed
     txn.block = txn.failed = False
@@ -155,6 +158,16 @@ def _commit(engine, stmt, params) -> Result:
     if txn.local_snapshot is not None:
         _restore_local(engine, txn.local_snapshot)
     return _chain(engine, stmt, Result(None, [], "COMMIT"))
+
+
+def _end_implicit_transaction(engine, commit: bool) -> None:
+    """End the implicit transaction's work so far; it stays implicit for what follows."""
+    if not (engine.txn.open or engine.async_notify.pending):
+        return
+    if commit:
+        engine.sqlite_commit()
+    else:
+        engine.sqlite_rollback()
 
 
 def _restore_local(engine, local: dict) -> None:
@@ -175,6 +188,10 @@ def _rollback(engine, stmt, params) -> Result:
         raise SqlError("25P01", "ROLLBACK AND CHAIN can only be used in transaction blocks")
     if not txn.block:
         warn(engine, "25P01", "there is no transaction in progress")
+        if txn.implicit:
+            # UserAbortTransactionBlock in an implicit block: the statements before it in
+            # the query or batch are rolled back (asyncpg ends a failed executemany so)
+            _end_implicit_transaction(engine, commit=False)
         return Result(None, [], "ROLLBACK")
     txn.block = txn.failed = False
     engine.sqlite_rollback()

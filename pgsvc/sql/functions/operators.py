@@ -154,6 +154,11 @@ def _text_operators(add) -> None:
             conv = "CASE {} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END"
         add("||", O.TEXT, t.oid, O.TEXT, "({0} || " + conv.format("{1}") + ")")
         add("||", t.oid, O.TEXT, O.TEXT, "(" + conv.format("{0}") + " || {1})")
+    # void (a pseudo-type, skipped above) is anynonarray too: its output is always '' (the
+    # call is still evaluated, for what it does: pg_sleep(0.1) || $1)
+    void = "coalesce(substr({}, 1, 0), '')"
+    add("||", O.TEXT, O.VOID, O.TEXT, "({0} || " + void.format("{1}") + ")")
+    add("||", O.VOID, O.TEXT, O.TEXT, "(" + void.format("{0}") + " || {1})")
     for t in (O.TEXT, O.BPCHAR, O.NAME):
         subject = "rtrim({0}, ' ')" if t == O.BPCHAR else "{0}"
         add("~~", t, O.TEXT, O.BOOL, f"pgsvc_like({subject}, {{1}})")
