@@ -266,6 +266,38 @@ CASES = {
         insert into tchk values (1);
         insert into tchk values (-1);
     """,
+    "utility_bodies": r"""
+        create function u1() returns void language sql as $$ create table u1t(a int); $$;
+        select u1();
+        select u1();
+        create function u2(n int) returns int language sql as $$ drop table if exists u1t; create index on u2tab(a); select n $$;
+        create table u2tab(a int);
+        create function u3(n int) returns int language sql as $$ drop table if exists u1t; create index on u2tab(a); select n $$;
+        select u3(4);
+        create function u3b() returns void language sql as $$ create table u3t(a int); insert into u3t values (1) $$;
+        create function u4() returns void language sql as $$ notify chan, 'x'; set local work_mem = '2MB' $$;
+        begin; select u4(); show work_mem; commit;
+        begin read only; select u1(); rollback;
+        create function u6() returns void language sql as $$ commit $$;
+        select u6();
+        create function u8() returns void language sql as $$ savepoint a $$;
+        select u8();
+        create function u9() returns void language sql as $$ create database rt_never_made $$;
+        select u9();
+        create function u10() returns void language sql as $$ analyze u2tab $$;
+        select u10();
+        create function u11() returns void language sql as $$ vacuum u2tab $$;
+        select u11();
+        do $$ begin vacuum u2tab; end $$;
+        do $$ begin execute 'vacuum u2tab'; end $$;
+        do $$ begin execute 'create database rt_never_made'; end $$;
+        do $$ begin create index concurrently on u2tab(a); end $$;
+        do $$ begin reindex table concurrently u2tab; end $$;
+        do $$ begin discard all; end $$;
+        create function one_col(x int) returns table(y int) language sql as $$ select x * 2 union all select x * 3 $$;
+        select one_col(5), * from one_col(1);
+        create function empty_int() returns int language sql as $$ $$;
+    """,
     "violations_and_calls": r"""
         create table k(id int primary key, v int not null, f int references k(id));
         insert into k values (1, 1, null);

@@ -20,12 +20,14 @@ from __future__ import annotations
 import re
 
 from pglast import ast
+from pglast.stream import RawStream
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.routines import Routine, RoutineCall, body_error, body_statements, register_language
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.catalog.system import relations as pg_relations
+from pgsvc.sql.commands.in_function import check_in_function, sql_function_transaction_error
 from pgsvc.sql.statement import Statement
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate import resolve as R
@@ -44,7 +46,8 @@ _DML = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)
 class Planned:
     """One translated statement of a body."""
 
-    __slots__ = ("sql", "nparams", "rows", "command", "privs", "syscat", "writes", "fn_writes", "coerce", "relid")
+    __slots__ = ("sql", "nparams", "rows", "command", "privs", "syscat", "writes", "fn_writes", "coerce", "relid",
+                 "utility")
 
     def __init__(self, sql: str, rows: bool, command: str, tr) -> None:
         self.sql = sql
@@ -57,6 +60,7 @@ class Planned:
         self.fn_writes = tr.fn_writes  # a routine it calls may write
         self.coerce = None  # DML RETURNING's result coercion: SQL over ?1..?n
         self.relid = 0  # DML: its table (a constraint violation's names and DETAIL)
+        self.utility = None  # a utility statement (CREATE TABLE, ...): its translated Statement
 
 
 def context_line(r: Routine, n: int | None, inlined: bool = False) -> str:
@@ -133,21 +137,24 @@ class SqlLanguage:
             out = []
             for i, node in enumerate(stmts):
                 last = i == len(stmts) - 1
-                out.append(self.plan_statement(engine, r, node, arg_oids, ret, cols, last and check_result))
+                out.append(self.plan_statement(engine, r, node, arg_oids, ret, cols, last and check_result,
+                                               validating))
         except SqlError as err:
             if validating:  # CREATE moves the position into its own text (ddl.routines.transposed)
                 raise add_context(err, f'SQL function "{r.name}"') from None
             raise body_error(r, err, "during startup") from None
         if check_result and not stmts and ret not in (O.VOID, 0) and r.kind == "f":
-            raise mismatch(format_type(ret, None), "Function's final statement must be SELECT or "
-                                                    "INSERT/UPDATE/DELETE RETURNING.")
+            err = mismatch(format_type(ret, None), "Function's final statement must be SELECT or "
+                                                   "INSERT/UPDATE/DELETE RETURNING.")
+            raise add_context(err, f'SQL function "{r.name}"') if validating else err
         if not validating:
             if len(plans) > 50:
                 plans.clear()
             plans[key] = out
         return out
 
-    def plan_statement(self, engine, r: Routine, node, arg_oids, ret: int, cols: list, last: bool) -> Planned:
+    def plan_statement(self, engine, r: Routine, node, arg_oids, ret: int, cols: list, last: bool,
+                       validating: bool = False) -> Planned:
         tr = Translator(engine, engine.catalog, [])
         params = [Ex(f"?{i + 1}", t) for i, t in enumerate(arg_oids)]
         tr.routine_params = params
@@ -174,8 +181,16 @@ class SqlLanguage:
             return p
         if last and self.returns_value(r, ret, cols):
             raise self.final_statement_error(r, ret)
-        raise SqlError("0A000", f"{type(node).__name__.removesuffix('Stmt')} statements in SQL function bodies "
-                       "are not supported")
+        txn = sql_function_transaction_error(node)
+        if txn is not None:  # (accepted at CREATE: refused when the function starts)
+            if validating:
+                return Planned("", False, "", tr)
+            raise txn
+        # a utility statement (DDL, SET, ...): translated now, run by the engine when its turn comes
+        p = Planned("", False, "", tr)
+        p.utility = engine.translate_stmt(RawStream()(node), node, [], None)
+        p.command, p.writes = p.utility.command, True
+        return p
 
     @staticmethod
     def returns_value(r: Routine, ret: int, cols: list) -> bool:
@@ -242,6 +257,10 @@ class SqlLanguage:
         return rows[0] if call.columns else rows[0][0]
 
     def run(self, engine, p: Planned, values: list) -> list:
+        if p.utility is not None:
+            check_in_function(p.utility.node)
+            engine.execute(p.utility, [])
+            return []
         if p.privs:
             authz(engine).check_statement(p.privs)
         if p.writes and engine.read_only_now():

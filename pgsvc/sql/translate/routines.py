@@ -409,7 +409,7 @@ class RoutineMixin:
         for call, (b, inputs, arg_oids, ret, _) in found:
             r = b.routine
             outs = M.output_columns_for(r, arg_oids)
-            record = bool(outs)
+            record = bool(outs) and (r.rettype == O.RECORD or r.rowtype is not None)  # (one OUT column: its value)
             if record and id(call) in fielded:  # its rows' fields, side by side (FROM's packed rows)
                 rows.append(self.fcall_sql(r, "x", arg_oids, ret, inputs))
                 widths.append(len(outs))

@@ -20,6 +20,7 @@ from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.catalog.system import relations as pg_relations
+from pgsvc.sql.commands.in_function import check_in_function
 from pgsvc.sql.exec.plpgsql import assign
 from pgsvc.sql.exec.plpgsql.control import Stmt
 from pgsvc.sql.exec.plpgsql.exprs import Expr, Plan
@@ -157,6 +158,7 @@ def run_utility(fr, expr: Expr, sp: SqlPlan) -> tuple[list, int]:
     engine = fr.engine
     fr.sql_ctx = expr.context_line()
     try:
+        check_in_function(sp.stmt.node)
         result = engine.execute(sp.stmt, [])
         rows = list(result.rows) if result.columns is not None else []
     except SqlError as err:
@@ -326,6 +328,7 @@ def run_dynamic(fr, text: str, stmt: Statement, values: list) -> tuple[list, int
     engine = fr.engine
     fr.sql_ctx = f'SQL statement "{text}"'
     try:
+        check_in_function(stmt.node)
         if stmt.sqlite_sql is not None and stmt.handler is None:
             if "privs" in stmt.extra:
                 authz(engine).check_statement(stmt.extra["privs"])
