@@ -8,7 +8,11 @@ into a fresh PostgreSQL 15 with no error but the superuser's own CREATE ROLE.
 from __future__ import annotations
 
 import os
+import pty
+import select
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -128,3 +132,54 @@ ALTER DATABASE {db} SET work_mem = '8MB';
         assert restored.out(verifier, args=("-At",)).startswith("SCRAM-SHA-256$")
     finally:
         fresh.stop()
+
+
+COMPLETIONS = ["SELECT * FROM s.", "\\d s.", "\\d s.t", "INSERT INTO s.t (", "SELECT * FROM s.t WHERE ",
+               "ALTER TABLE s.t ALTER COLUMN ", "DROP INDEX s.", "GRANT SELECT ON TABLE s.", "\\dn ",
+               "UPDATE s.t SET ", "DROP VIEW s.", "TRUNCATE s."]
+
+
+def complete(port: int, dbname: str, text: str) -> str:
+    """What psql's readline shows after `text` and two TABs (its completion queries ran)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: psql on the terminal
+        os.execvpe(require_tool("psql"), ["psql", "-X", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+                                          dbname], {**ENV, "TERM": "dumb", "PAGER": "cat"})
+    out = b""
+
+    def drain(seconds: float, until: bytes | None = None) -> None:
+        nonlocal out
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not (until and out.endswith(until)):
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if ready:
+                try:
+                    out += os.read(fd, 65536)
+                except OSError:
+                    return
+    try:
+        drain(10.0, until=b"=# ")  # the prompt
+        start = len(out)
+        os.write(fd, text.encode() + b"\t\t")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # until the terminal has been quiet for 0.7 s
+            seen = len(out)
+            drain(0.7)
+            if len(out) == seen and seen > start + len(text):
+                break
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    return out[start:].decode(errors="replace")
+
+
+def test_psql_tab_completion_as_postgres(srv, pg15):
+    """psql 15's completion queries (relations, columns, schemas, indexes) answer on pgsvc and
+    complete what they complete on PostgreSQL for the same schema."""
+    name = unique("tabs")
+    for port in (srv.port, pg15.port):
+        create_database(Side(port, "postgres", "postgres"), name).run(
+            SCHEMA + "CREATE VIEW s.vw AS SELECT * FROM s.t; CREATE SEQUENCE s.sq;")
+    for text in COMPLETIONS:
+        assert complete(srv.port, name, text) == complete(pg15.port, name, text), text
