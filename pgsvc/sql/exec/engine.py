@@ -55,7 +55,7 @@ from pgsvc.sql.api import SessionInfo
 from pgsvc.sql.functions import FunctionContext, register_all
 from pgsvc.sql import pg_functions
 from pgsvc.sql.pg_functions import advisory
-from pgsvc.sql.functions.context import raise_sql
+from pgsvc.sql.functions.context import ReportingConnection, raise_sql
 from pgsvc.sql.nonstandard_strings import with_standard_strings
 from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens, truncation_notices
 from pgsvc.sql.exec.portal_access import NoProtocolPortals, PortalAccess
@@ -156,11 +156,12 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=rw"
         try:
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
-                                   cached_statements=1024)
+                                   cached_statements=1024, factory=ReportingConnection)
         except sqlite3.Error as e:
             if not os.path.exists(path):
                 raise SqlError("3D000", f'database "{self.session.database}" does not exist') from None
             raise SqlError("58030", f'could not open database file "{path}": {e}') from None
+        conn.fctx = self.fctx  # before any UDF is registered (ReportingConnection)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Callable
 
+from pgsvc.sqlite import sqlite3
 from pgsvc.errors import SqlError
 from pgsvc.interrupts import Interrupted, call_raising, mark_raising
 from pgsvc.settings import Settings
@@ -130,6 +131,7 @@ def interruptible_udf(ctx: FunctionContext, fn):
             raise
         except Exception as e:  # noqa: BLE001 - a bug: see internal_error
             raise_sql(ctx, internal_error(fn, e))
+    call.reports_errors = True
     return call
 
 
@@ -145,7 +147,22 @@ def reporting_sql_errors(ctx: FunctionContext, fn):
             raise
         except Exception as e:  # noqa: BLE001 - a bug: see internal_error
             raise_sql(ctx, internal_error(fn, e))
+    call.reports_errors = True
     return call
+
+
+class ReportingConnection(sqlite3.Connection):
+    """The engine's SQLite connection (sqlite3.connect(factory=...)): every scalar UDF
+    registered on it reports as reporting_sql_errors does, also those registered bare, so
+    that no Python exception in one ever reaches the client as SQLite's anonymous 'user-
+    defined function raised exception' without its traceback in the log."""
+
+    fctx: FunctionContext | None = None
+
+    def create_function(self, name, narg, func, *, deterministic=False):
+        if func is not None and not getattr(func, "reports_errors", False):
+            func = reporting_sql_errors(self.fctx, func)
+        super().create_function(name, narg, func, deterministic=deterministic)
 
 
 def internal_error(fn, e: Exception) -> SqlError:

@@ -53,7 +53,7 @@ def register(conn: sqlite3.Connection, ctx: FunctionContext, engine) -> None:
     conn.create_function("pgsvce_setval", 3, lambda oid, v, c: engine.sequences.setval(oid, v, c))
     conn.create_function("pgsvce_sleep", 1, lambda secs: engine.sleep(secs))
     conn.create_function("pgsvce_signal_backend", 2, lambda pid, act: _signal(ctx, engine, pid, act))
-    conn.create_function("pgsvce_diag", 1, lambda row: _diag(engine, row))
+    conn.create_function("pgsvce_diag", 1, _diag_probe(engine))
     conn.create_function("pgsvce_txn_ts", 0, lambda: _micros(ctx.transaction_start))
     conn.create_function("pgsvce_clock_ts", 0, lambda: _micros(_dt.datetime.now(_dt.UTC)))
     conn.create_function("pgsvce_version", 0, lambda: _version())
@@ -83,9 +83,14 @@ def _guard_agg(ctx, cls):
     return Guarded
 
 
-def _diag(engine, row):
-    engine.diag_value = row
-    raise ValueError("pgsvc diagnosis probe")
+def _diag_probe(engine):
+    def probe(row):
+        engine.diag_value = row
+        raise ValueError("pgsvc diagnosis probe")
+    # its exception is the probe's way to stop SQLite (exec.diagnose), not a bug: it must
+    # not be reported as an internal error (ReportingConnection)
+    probe.reports_errors = True
+    return probe
 
 
 def _micros(ts: _dt.datetime) -> int:
