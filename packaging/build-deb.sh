@@ -76,6 +76,7 @@ systemd-analyze security --offline=true --threshold=20 --no-pager \
     systemd/pgsvc.service systemd/pgsvc@.service | grep 'Overall exposure'
 
 mkdir -p "$OUT"
+rm -f "$OUT/pgsvc_${VERSION}_"*.deb   # the single package of earlier builds (no suite in its version)
 for suite in $SUITES; do
     set -- $(python3 packaging/suite_tree.py info "$suite")
     debver=$1 pyver=$2
