@@ -7,7 +7,7 @@ DATA   ?= ./data
 PORT   ?= 5433
 SOCKDIR ?= /tmp
 
-.PHONY: venv run test unit integration lint fuzz deb e2e rpm bench bench-quick compat clean
+.PHONY: venv run test unit integration test-py313 test-suite lint fuzz deb e2e rpm bench bench-quick compat clean
 
 # The interpreter is the system's (/usr/bin/python3), not a per-user one: a server
 # started as root drops to the `pgsvc` account and must still read its own interpreter.
@@ -32,6 +32,16 @@ unit: venv
 integration: venv
 	$(PY) -m pytest -q tests/integration
 
+# The same unit and integration tests under Debian trixie's Python 3.13, inside the
+# trixie tree `make deb` builds in (root; scripts/test-in-tree.sh says what skips there).
+# make test-suite SUITE=bookworm does the same in another supported suite's tree.
+test-py313:
+	sh scripts/test-in-tree.sh trixie
+
+SUITE ?= trixie
+test-suite:
+	sh scripts/test-in-tree.sh $(SUITE)
+
 # sqlsmith's random queries, 20,000 of them, and its error rate beside PostgreSQL 15's
 # (make test runs 2,000; tests/integration/test_sqlsmith.py)
 fuzz: venv
@@ -44,12 +54,16 @@ lint: venv
 
 # --- packaging and the end-to-end test under systemd (packaging/README.md) ---
 
-# dist/pgsvc_<version>_<arch>.deb, lintian-checked (errors fail the build).
+# One package per supported suite, each built in a debootstrapped tree of that suite:
+# dist/pgsvc_<version>-1~deb12_<arch>.deb (bookworm), ..._deb13_... (trixie);
+# lintian-checked (errors fail the build). Needs root, debootstrap, systemd-container.
+# PGSVC_SUITES="trixie" builds a subset.
 deb:
 	sh packaging/build-deb.sh
 
-# Boots a Debian bookworm container (systemd-nspawn) and checks the installed package;
+# Boots a container of each suite (systemd-nspawn) and checks its installed package;
 # needs root, debootstrap and systemd-container. -s: every step prints what it runs.
+# PGSVC_E2E_SUITES="trixie" checks a subset.
 e2e: venv deb
 	PGSVC_E2E=1 $(PY) -m pytest -v -s -p no:cacheprovider tests/e2e
 

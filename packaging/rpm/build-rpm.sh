@@ -15,9 +15,9 @@ mkdir -p "$TOP/SOURCES" "$TOP/SPECS" dist
 
 # The same staged tree as `make deb` (without running dpkg-buildpackage).
 PGSVC_STAGE_ONLY=1 sh packaging/build-deb.sh
-STAGE=build/deb/pgsvc-$VERSION
+STAGE=build/deb/host/pgsvc-$VERSION
 tar -C "$STAGE/debian/wheels" -cf "$TOP/SOURCES/wheels.tar" .
-tar -C build/deb --exclude="pgsvc-$VERSION/debian/wheels" -czf "$TOP/SOURCES/pgsvc-$VERSION.tar.gz" "pgsvc-$VERSION"
+tar -C build/deb/host --exclude="pgsvc-$VERSION/debian/wheels" -czf "$TOP/SOURCES/pgsvc-$VERSION.tar.gz" "pgsvc-$VERSION"
 cp packaging/rpm/pgsvc.spec "$TOP/SPECS/"
 
 NODEPS=

@@ -1,6 +1,6 @@
-"""A throwaway Debian bookworm machine under a real systemd, for the end-to-end test.
+"""A throwaway Debian machine (bookworm or trixie) under a real systemd, for the end-to-end test.
 
-debootstrap builds a minimal bookworm tree once (cached as a tarball outside the repo);
+debootstrap builds a minimal tree of the suite once (cached as a tarball outside the repo);
 each run unpacks it afresh, boots it with `systemd-nspawn -b` (systemd is PID 1 in
 there, with its own /dev, and a private network namespace that has only loopback),
 and runs commands inside with `nsenter` into the namespaces of the container's PID 1
@@ -14,7 +14,6 @@ Every wait is bounded; every command and its output is printed.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 import re
@@ -22,11 +21,14 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SUITE = "bookworm"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "packaging"))
+from suite_tree import SUITES, configured_mirror  # noqa: E402  (the supported suites)
+
 # What the issue asks for, plus the client used to check the server.
 BASE_PACKAGES = ["systemd", "systemd-sysv", "udev", "dbus", "python3", "postgresql-client"]
 CACHE_DIR = Path(os.environ.get("PGSVC_E2E_CACHE", "/var/cache/pgsvc-e2e"))
@@ -36,29 +38,6 @@ PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 def log(msg: str) -> None:
     print(f"[e2e {time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def configured_mirror() -> str:
-    """The machine's own Debian mirror (first `deb` source for the suite), as apt uses it."""
-    if os.environ.get("PGSVC_E2E_MIRROR"):
-        return os.environ["PGSVC_E2E_MIRROR"]
-    for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
-        for stanza in Path(path).read_text().split("\n\n"):
-            fields = dict(
-                (k.strip().lower(), v.strip())
-                for k, _, v in (line.partition(":") for line in stanza.splitlines())
-                if not k.startswith("#") and v
-            )
-            suites = fields.get("suites", "").split()
-            if "deb" in fields.get("types", "").split() and SUITE in suites:
-                return fields["uris"].split()[0]
-    for path in ["/etc/apt/sources.list", *sorted(glob.glob("/etc/apt/sources.list.d/*.list"))]:
-        if os.path.exists(path):
-            for line in Path(path).read_text().splitlines():
-                words = re.sub(r"\[[^]]*\]", "", line).split()
-                if len(words) >= 3 and words[0] == "deb" and words[2] == SUITE:
-                    return words[1]
-    return "http://deb.debian.org/debian"
 
 
 def package_depends(deb: Path) -> list[str]:
@@ -73,21 +52,49 @@ def package_depends(deb: Path) -> list[str]:
     return names
 
 
-def rootfs_tarball(extra: list[str]) -> Path:
-    """The cached minbase tree (built by debootstrap if missing), keyed by what it holds."""
-    mirror = configured_mirror()
+def deb_for(suite: str, dist: Path) -> Path | None:
+    """dist/pgsvc_<version>-<rev>~deb<N>_<arch>.deb for the suite (make deb), or None."""
+    debs = sorted(dist.glob(f"pgsvc_*~deb{SUITES[suite][0]}_*.deb"))
+    return debs[-1] if debs else None
+
+
+def previous_package(deb: Path, workdir: Path) -> Path:
+    """The same package with a lower version (<version>~prev, which sorts before
+    <version>), for the upgrade step: installing `deb` over it runs the old package's
+    prerm/postrm upgrade and the new postinst configure with the old version, as a real
+    upgrade does."""
+    version = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], check=True,
+                             capture_output=True, text=True).stdout.strip()
+    previous = f"{version}~prev"
+    tree = workdir / "previous"
+    shutil.rmtree(tree, ignore_errors=True)
+    run_host(["dpkg-deb", "-R", str(deb), str(tree)], timeout=120)
+    control = tree / "DEBIAN/control"
+    control.write_text(re.sub(r"^Version: .*$", f"Version: {previous}", control.read_text(),
+                              flags=re.M))
+    out = workdir / deb.name.replace(f"_{version}_", f"_{previous}_")
+    run_host(["dpkg-deb", "--root-owner-group", "-Zxz", "-b", str(tree), str(out)], timeout=300)
+    shutil.rmtree(tree, ignore_errors=True)
+    return out
+
+
+def rootfs_tarball(suite: str, extra: list[str]) -> Path:
+    """The cached minbase tree of `suite` (built by debootstrap if missing), keyed by what
+    it holds."""
+    mirror = configured_mirror(suite)
     include = sorted(set(BASE_PACKAGES) | set(extra))
-    key = hashlib.sha256(f"{SUITE} {mirror} {' '.join(include)}".encode()).hexdigest()[:12]
-    tarball = CACHE_DIR / f"{SUITE}-minbase-{key}.tar"
+    key = hashlib.sha256(f"{suite} {mirror} {' '.join(include)}".encode()).hexdigest()[:12]
+    tarball = CACHE_DIR / f"{suite}-minbase-{key}.tar"
     if tarball.exists():
         log(f"rootfs: cached {tarball}")
         return tarball
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     tree = CACHE_DIR / f"tree-{key}"
     shutil.rmtree(tree, ignore_errors=True)
-    log(f"rootfs: debootstrap --variant=minbase {SUITE} from {mirror} with {','.join(include)}")
+    log(f"rootfs: debootstrap --variant=minbase {suite} from {mirror} with {','.join(include)}")
+    started = time.monotonic()
     run_host(["debootstrap", "--variant=minbase", f"--include={','.join(include)}",
-              SUITE, str(tree), mirror], timeout=1200)
+              suite, str(tree), mirror], timeout=1800)
     # No apt lists or .debs in the cache; a machine-id per boot (empty file: systemd
     # makes a transient one).
     for sub in ("var/cache/apt/archives", "var/lib/apt/lists"):
@@ -100,7 +107,8 @@ def rootfs_tarball(extra: list[str]) -> Path:
              timeout=600)
     tmp.rename(tarball)
     shutil.rmtree(tree, ignore_errors=True)
-    log(f"rootfs: cached as {tarball} ({tarball.stat().st_size >> 20} MiB)")
+    log(f"rootfs: cached as {tarball} ({tarball.stat().st_size >> 20} MiB) "
+        f"in {time.monotonic() - started:.0f}s")
     return tarball
 
 
@@ -129,8 +137,9 @@ class Result:
 class Machine:
     """A booted container: `sh(cmd)` runs a shell command inside it as root."""
 
-    def __init__(self, tarball: Path, name: str):
+    def __init__(self, tarball: Path, name: str, suite: str):
         self.name = name
+        self.suite = suite
         self.dir = WORK_DIR / name
         self.root = self.dir / "root"
         self.console = self.dir / "console.log"
@@ -154,8 +163,13 @@ class Machine:
                 "--resolv-conf=off", "--timezone=off"]
         log("host$ " + shlex.join(argv) + f" > {self.console}")
         console = open(self.console, "wb")
+        # The container gets the unified cgroup hierarchy (cgroup v2) even where the host
+        # runs the hybrid one: systemd >= 256 (trixie's 257) refuses to boot on a v1 or
+        # hybrid hierarchy, which nspawn 252 would otherwise hand it on such a host.
+        env = {**os.environ, "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY": "1"}
         self.nspawn = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=console,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+                                       stderr=subprocess.STDOUT, start_new_session=True,
+                                       env=env)
         deadline = time.monotonic() + timeout
         while self.pid1 is None:
             if self.nspawn.poll() is not None:

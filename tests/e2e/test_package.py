@@ -1,10 +1,13 @@
 """`apt install ./pgsvc_*.deb` and `systemctl start pgsvc` under a real systemd (PID 1 of
 a systemd-nspawn container), and everything an operator relies on afterwards: readiness,
 the account and the data directory, Unix-socket and TCP clients, reload, status, the
-journal, stop/restart, socket activation, a second cluster, remove and purge.
+journal, stop/restart, socket activation, a second cluster, upgrade, remove and purge.
 
-The steps run in file order against one container (module-scoped fixture); each
-prints the commands it runs inside the container and their output.
+The same steps run for every supported suite (packaging/suite_tree.py SUITES: bookworm
+and trixie), each suite's own package in a container of that suite: the module-scoped
+fixture is parametrized by suite, so pytest runs all steps, in file order, against one
+container, then all of them against the next. Each step prints the commands it runs
+inside the container and their output. PGSVC_E2E_SUITES="trixie" runs a subset.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from conftest import cannot_run
-from e2e_machine import Machine, log, package_depends, rootfs_tarball
+from e2e_machine import SUITES, Machine, deb_for, log, package_depends, previous_package, rootfs_tarball
 
 # Booting a container takes minutes: `make test` skips this module, `make e2e` (and CI,
 # through it) runs it with PGSVC_E2E=1.
@@ -36,11 +40,15 @@ SECOND_PORT = 5433
 SECOND_PASSWORD = "second-secret"
 
 
-def the_deb() -> Path:
-    debs = sorted((REPO / "dist").glob("pgsvc_*.deb"))
-    if not debs:
-        pytest.fail("no dist/pgsvc_*.deb: `make e2e` builds it with `make deb` first")
-    return debs[-1]
+E2E_SUITES = os.environ.get("PGSVC_E2E_SUITES", " ".join(SUITES)).split()
+
+
+def the_deb(suite: str) -> Path:
+    deb = deb_for(suite, REPO / "dist")
+    if deb is None:
+        pytest.fail(f"no dist/pgsvc_*~deb{SUITES[suite][0]}_*.deb for {suite}: "
+                    "`make e2e` builds it with `make deb` first")
+    return deb
 
 
 def e2e_prerequisites() -> str | None:
@@ -53,19 +61,27 @@ def e2e_prerequisites() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def m():
+@pytest.fixture(scope="module", params=E2E_SUITES)
+def m(request):
+    suite = request.param
     why = e2e_prerequisites()
     if why:
         cannot_run(why)  # skips locally, fails in CI
-    deb = the_deb()
-    log(f"package under test: {deb.name}")
-    tarball = rootfs_tarball(extra=package_depends(deb))
-    machine = Machine(tarball, name=f"pgsvc-e2e-{int(time.time())}")
+    deb = the_deb(suite)
+    log(f"{suite}: package under test: {deb.name}")
+    tarball = rootfs_tarball(suite, extra=package_depends(deb))
+    machine = Machine(tarball, name=f"pgsvc-e2e-{suite}-{int(time.time())}", suite=suite)
     try:
         machine.boot(timeout=180)
         machine.copy_in(deb, f"/root/{deb.name}")
         machine.deb = f"/root/{deb.name}"
+        machine.version = package_field(deb, "Version")
+        # The package the upgrade step (test_18) upgrades from: the same build with a
+        # lower Debian revision, repacked (e2e_machine.previous_package).
+        previous = previous_package(deb, machine.dir)
+        machine.copy_in(previous, f"/root/{previous.name}")
+        machine.previous_deb = f"/root/{previous.name}"
+        machine.previous_version = package_field(previous, "Version")
         yield machine
     finally:
         try:
@@ -80,10 +96,15 @@ def m():
 @pytest.fixture(autouse=True)
 def _installed_first(request):
     """Every step after the install needs the package: fail fast, saying why."""
-    if request.node.name != "test_01_install_package":
+    if request.node.originalname != "test_01_install_package":
         machine = request.getfixturevalue("m")
         if not getattr(machine, "installed", False):
             pytest.fail("not run: the package did not install (test_01_install_package)")
+
+
+def package_field(deb: Path, field: str) -> str:
+    return subprocess.run(["dpkg-deb", "-f", str(deb), field], check=True,
+                          capture_output=True, text=True).stdout.strip()
 
 
 def show(m: Machine, unit: str, *props: str) -> dict[str, str]:
@@ -128,11 +149,13 @@ def pgsvc_processes(m: Machine) -> list[str]:
 # --- install -----------------------------------------------------------------------------
 
 def test_01_install_package(m):
-    """apt installs the local .deb; its Depends are in the image, nothing is downloaded."""
-    r = m.sh(f"apt-get install -y {m.deb}", timeout=300)
+    """apt installs the local .deb (first the previous version, which test_18 upgrades
+    from); its Depends are in the image, nothing is downloaded."""
+    r = m.sh(f"apt-get install -y {m.previous_deb}", timeout=300)
     assert "Setting up pgsvc" in r.out
     m.installed = True
     m.sh("dpkg -s pgsvc | sed -n '1,/^Description/p'")
+    assert m.sh("dpkg-query -W -f '${Version}' pgsvc").out == m.previous_version
 
 
 def test_02_units_verify_and_security(m):
@@ -379,11 +402,19 @@ def test_17_second_cluster(m):
 
 
 def test_18_upgrade_restarts_every_cluster(m):
-    """Reinstalling the package (postinst configure with the old version, as an upgrade
-    does) restarts pgsvc.service and the running pgsvc@ clusters, and creates nothing."""
+    """Upgrading from the previous package (its prerm/postrm upgrade, then postinst
+    configure with the old version) restarts pgsvc.service and the running pgsvc@
+    clusters, and creates nothing; so does a reinstall of the same version."""
+    assert m.sh("dpkg-query -W -f '${Version}' pgsvc").out == m.previous_version
+    upgrade_restarts_every_cluster(m, m.deb)  # previous_version -> version
+    assert m.sh("dpkg-query -W -f '${Version}' pgsvc").out == m.version
+    upgrade_restarts_every_cluster(m, m.deb)  # the same version again (--reinstall)
+
+
+def upgrade_restarts_every_cluster(m, deb: str) -> None:
     pids = {u: main_pid(m, u) for u in ("pgsvc.service", "pgsvc@second.service")}
     stamp = m.sh(f"sha256sum {DATA}/pgsvc.conf {DATA}/pg_hba.conf /var/lib/pgsvc/.pgpass").out
-    m.sh(f"apt-get install -y --reinstall {m.deb}", timeout=300)
+    m.sh(f"apt-get install -y --reinstall {deb}", timeout=300)
     for unit, before in pids.items():
         m.wait_for(f"{unit} active", f"systemctl is-active {unit}", timeout=60)
         assert main_pid(m, unit) not in (0, before), f"{unit} was not restarted"

@@ -108,7 +108,10 @@ def test_backends_do_not_inherit_notify_socket(notified):
         # nor the notification socket: a TCP client's backend has no Unix socket at all
         # (the supervisor has two: the listener and the one connected to NOTIFY_SOCKET)
         assert len(psutil.Process(srv.pid).net_connections(kind="unix")) == 2
-        assert backend.net_connections(kind="unix") == []
+        # The child closes them first thing after fork: wait for that (bounded) instead of
+        # racing the fork on a busy machine, where the child may not have run yet.
+        wait_until(lambda: backend.net_connections(kind="unix") == [], timeout=10,
+                   what="the backend to close the supervisor's Unix sockets")
     finally:
         held.close()
     srv.wait_children(0)

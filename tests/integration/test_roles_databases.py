@@ -23,6 +23,18 @@ import pytest
 
 from conftest import require_engine, require_tool, wait_until
 
+
+def _cmdline(proc) -> str:
+    """A child's command line; "" once it has exited (it may turn into a zombie between
+    srv.children() listing it and this read, on a busy machine)."""
+    import psutil
+
+    try:
+        return " ".join(proc.cmdline())
+    except psutil.Error:
+        return ""
+
+
 SUPERUSER_PASSWORD = "su-secret"
 
 
@@ -348,7 +360,7 @@ def test_rename_and_path_like_names(srv):
         assert "does not exist" in connect_error(lambda: local(srv, dbname=odd))
         with local(srv, dbname="renamed/.."):
             pass
-        wait_until(lambda: not [p for p in srv.children() if "renamed/.." in " ".join(p.cmdline())],
+        wait_until(lambda: not [p for p in srv.children() if "renamed/.." in _cmdline(p)],
                    what="the backend to exit")
         su.execute('DROP DATABASE "renamed/.."')
     stray = [p for p in srv.base.rglob("*") if "b\\c" in p.name or p.name in ("a", "renamed")]
