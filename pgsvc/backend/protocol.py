@@ -515,28 +515,19 @@ def _error_fields(err: SqlError | SqlNotice, severity: str, codec=None) -> bytes
         fields.append(b"D" + text(err.detail))
     if err.hint:
         fields.append(b"H" + text(err.hint))
-    if isinstance(err, SqlError):
-        if err.position:
-            fields.append(b"P" + _cstr(str(err.position)))
-        if err.internal_position:
-            fields.append(b"p" + _cstr(str(err.internal_position)))
-        if err.internal_query:
-            fields.append(b"q" + text(err.internal_query))
-        if err.context:
-            fields.append(b"W" + text(err.context))
+    if err.position:
+        fields.append(b"P" + _cstr(str(err.position)))
+    if err.internal_position:
+        fields.append(b"p" + _cstr(str(err.internal_position)))
+    if err.internal_query:
+        fields.append(b"q" + text(err.internal_query))
+    if err.context:
+        fields.append(b"W" + text(err.context))
+    if isinstance(err, SqlError):  # the object fields: notices have none
         for code, value in ((b"s", err.schema), (b"t", err.table), (b"c", err.column),
                             (b"d", getattr(err, "datatype", None)), (b"n", err.constraint)):
             if value:
                 fields.append(code + text(value))
-    else:
-        if err.position:
-            fields.append(b"P" + _cstr(str(err.position)))
-        if err.internal_position:
-            fields.append(b"p" + _cstr(str(err.internal_position)))
-        if err.internal_query:
-            fields.append(b"q" + text(err.internal_query))
-        if err.context:
-            fields.append(b"W" + text(err.context))
     return b"".join(fields) + b"\x00"
 
 

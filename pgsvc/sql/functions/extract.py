@@ -274,14 +274,21 @@ def _date2isoyear(y: int, m: int, d: int) -> int:
     return y
 
 
-def _time_field(unit: str, tod: int, numeric: bool):
-    sec_us = tod % 60_000_000
+def _seconds_field(unit: str, sec_us: int, numeric: bool):
+    """microsecond, millisecond, second of the micros within a minute; None for other units."""
     if unit == "microsecond":
         return Decimal(sec_us)
     if unit == "millisecond":
         return _scaled(sec_us, 3) if numeric else sec_us / 1000.0
     if unit == "second":
         return _scaled(sec_us, 6) if numeric else sec_us / 1_000_000.0
+    return None
+
+
+def _time_field(unit: str, tod: int, numeric: bool):
+    seconds = _seconds_field(unit, tod % 60_000_000, numeric)
+    if seconds is not None:
+        return seconds
     if unit == "minute":
         return Decimal(tod // 60_000_000 % 60)
     return Decimal(tod // 3_600_000_000)
@@ -322,12 +329,9 @@ def _interval_part(low, utype, unit, iv: Interval, numeric):
         minute = _trunc_div(t, 60_000_000)
         t -= minute * 60_000_000
         years, months = _trunc_div(iv.months, 12), _c_mod(iv.months, 12)
-        if unit == "microsecond":
-            return Decimal(t)
-        if unit == "millisecond":
-            return _scaled(t, 3) if numeric else t / 1000.0
-        if unit == "second":
-            return _scaled(t, 6) if numeric else t / 1_000_000.0
+        seconds = _seconds_field(unit, t, numeric)
+        if seconds is not None:
+            return seconds
         fields = {"minute": minute, "hour": hour, "day": iv.days, "month": months,
                   "quarter": _trunc_div(months, 3) + 1, "year": years, "decade": _trunc_div(years, 10),
                   "century": _trunc_div(years, 100), "millennium": _trunc_div(years, 1000)}

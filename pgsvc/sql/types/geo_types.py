@@ -41,8 +41,13 @@ class _Reader:
         return self.s[self.pos] if self.pos < len(self.s) else ""
 
     def skip(self) -> None:
-        while self.pos < len(self.s) and self.s[self.pos] in _SPACE:
-            self.pos += 1
+        self.pos = self.nonspace_from(self.pos)
+
+    def nonspace_from(self, i: int) -> int:
+        """The first position at or after i that is not white space."""
+        while i < len(self.s) and self.s[i] in _SPACE:
+            i += 1
+        return i
 
     def expect(self, char: str) -> None:
         if self.peek() != char:
@@ -80,9 +85,7 @@ class _Reader:
                 raise self.fail()
             depth, self.pos = 1, self.pos + 1
         elif self.peek() == "(":
-            after = self.pos + 1
-            while after < len(self.s) and self.s[after] in _SPACE:
-                after += 1
+            after = self.nonspace_from(self.pos + 1)
             if after < len(self.s) and self.s[after] == "(":
                 depth, self.pos = 1, after
             elif self.s.rfind("(") == self.pos:
@@ -169,9 +172,7 @@ def _circle_in(r: _Reader):
     if r.peek() == "<":
         depth, r.pos = 1, r.pos + 1
     elif r.peek() == "(":
-        after = r.pos + 1
-        while after < len(r.s) and r.s[after] in _SPACE:
-            after += 1
+        after = r.nonspace_from(r.pos + 1)
         if after < len(r.s) and r.s[after] == "(":
             depth, r.pos = 1, after
     x, y = r.pair()
