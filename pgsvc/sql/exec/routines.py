@@ -30,7 +30,7 @@ from pgsvc.settings import PLANNER_SETTINGS
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.routines import Routine, RoutineCall, language_handler
 from pgsvc.sql.catalog.shared import shared
-from pgsvc.sql.functions.context import UdfError, raise_sql
+from pgsvc.sql.functions.context import UdfError, internal_error, raise_sql
 from pgsvc.sql.functions.rowsets import rowpack
 from pgsvc.sql.translate.routine_match import output_columns_for
 from pgsvc.sql.types import sqlite_adapter
@@ -148,8 +148,9 @@ class RoutineCalls:
                 raise_sql(self.fctx, stack_depth_error())
             except UdfError:
                 raise  # an inner call's error, already stashed for the engine
-            except Exception as exc:  # noqa: BLE001 - never a traceback: an internal error, named
-                raise_sql(self.fctx, SqlError("XX000", f"internal error in a function call: {exc}"))
+            except Exception as exc:  # noqa: BLE001 - a bug: XX000 naming it, its traceback logged
+                raise_sql(self.fctx, internal_error(self.fcall, exc))
+        fcall.reports_errors = True  # already reports as ReportingConnection would make it
         conn.create_function("pgsvce_fcall", -1, fcall)
         conn.create_function("pgsvce_srf_zip", -1, srf_zip)
 
