@@ -16,6 +16,7 @@ import asyncio
 import subprocess
 
 import pytest
+from psql_scripts import fresh_databases, run_script
 from conftest import require_tool
 
 OWNER = "pl_owner"
@@ -957,25 +958,12 @@ CASES = {
 }
 
 
-def run_script(target, script: str, dbname: str, verbosity: str = "default") -> str:
-    cmd = [require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(target.port), "-U", target.superuser,
-           "-d", dbname, "-v", "ON_ERROR_STOP=0", "-v", f"VERBOSITY={verbosity}", "-f", "-"]
-    res = subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=120,
-                         env={"PGTZ": "UTC", "PGDATESTYLE": "ISO, MDY", "LC_ALL": "C", "PATH": "/usr/bin:/bin"})
-    return res.stdout + "\n--stderr--\n" + res.stderr
-
-
 @pytest.fixture(scope="module")
 def both(shared_server, pg15):
     """pgsvc and PostgreSQL 15, each with one fresh database per case (public writable by
     pl_owner, who runs the scripts)."""
     for target in (shared_server, pg15):
-        names = list(CASES) + ["drivers"]
-        script = "\n".join(f"DROP DATABASE IF EXISTS pl_{n};\nCREATE DATABASE pl_{n};" for n in names)
-        run_script(target, f"DROP ROLE IF EXISTS {OWNER};\nCREATE ROLE {OWNER};\n" + script, "postgres")
-        for n in names:
-            run_script(target, f"GRANT CREATE, USAGE ON SCHEMA public TO {OWNER};\n"
-                               f"GRANT CREATE ON DATABASE pl_{n} TO {OWNER};", f"pl_{n}")
+        fresh_databases(target, OWNER, "pl", list(CASES) + ["drivers"])
     return shared_server, pg15
 
 

@@ -16,6 +16,7 @@ import asyncio
 import subprocess
 
 import pytest
+from psql_scripts import fresh_databases, run_script
 from conftest import PGSVC, ROOT, require_tool
 
 OWNER = "rt_owner"
@@ -517,25 +518,12 @@ DESCRIBE = [r"\df", r"\df+", r"\df public.f*", r"\sf g", r"\sf+ f3", r"\sf p", r
             r"\sf rows_of"]
 
 
-def run_script(target, script: str, dbname: str, verbosity: str = "default") -> str:
-    cmd = [require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(target.port), "-U", target.superuser,
-           "-d", dbname, "-v", "ON_ERROR_STOP=0", "-v", f"VERBOSITY={verbosity}", "-f", "-"]
-    res = subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=120,
-                         env={"PGTZ": "UTC", "PGDATESTYLE": "ISO, MDY", "LC_ALL": "C", "PATH": "/usr/bin:/bin"})
-    return res.stdout + "\n--stderr--\n" + res.stderr
-
-
 @pytest.fixture(scope="module")
 def both(shared_server, pg15):
     """pgsvc and PostgreSQL 15, each with one fresh database per case (public writable by
     rt_owner, who runs the scripts)."""
     for target in (shared_server, pg15):
-        names = list(CASES) + ["describe"]
-        script = "\n".join(f"DROP DATABASE IF EXISTS rt_{n};\nCREATE DATABASE rt_{n};" for n in names)
-        run_script(target, f"DROP ROLE IF EXISTS {OWNER};\nCREATE ROLE {OWNER};\n" + script, "postgres")
-        for n in names:
-            run_script(target, f"GRANT CREATE, USAGE ON SCHEMA public TO {OWNER};\n"
-                               f"GRANT CREATE ON DATABASE rt_{n} TO {OWNER};", f"rt_{n}")
+        fresh_databases(target, OWNER, "rt", list(CASES) + ["describe"])
     return shared_server, pg15
 
 

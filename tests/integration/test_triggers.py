@@ -60,11 +60,10 @@ changes the child row, PostgreSQL after the parent rows' earlier AFTER ROW trigg
 
 from __future__ import annotations
 
-import subprocess
 import textwrap
 
 import pytest
-from conftest import require_tool
+from psql_scripts import fresh_databases, run_script
 
 OWNER = "tg_owner"
 
@@ -828,20 +827,8 @@ CASES = {
 }
 
 
-def run_script(target, script: str, dbname: str, verbosity: str = "default") -> str:
-    cmd = [require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(target.port), "-U", target.superuser,
-           "-d", dbname, "-v", "ON_ERROR_STOP=0", "-v", f"VERBOSITY={verbosity}", "-f", "-"]
-    res = subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=120,
-                         env={"PGTZ": "UTC", "PGDATESTYLE": "ISO, MDY", "LC_ALL": "C", "PATH": "/usr/bin:/bin"})
-    return res.stdout + "\n--stderr--\n" + res.stderr
-
-
 def _fresh(target, names) -> None:
-    script = "\n".join(f"DROP DATABASE IF EXISTS tg_{n};\nCREATE DATABASE tg_{n};" for n in names)
-    run_script(target, f"DROP ROLE IF EXISTS {OWNER};\nCREATE ROLE {OWNER};\n" + script, "postgres")
-    for n in names:
-        run_script(target, f"GRANT CREATE, USAGE ON SCHEMA public TO {OWNER};\n"
-                           f"GRANT CREATE ON DATABASE tg_{n} TO {OWNER};", f"tg_{n}")
+    fresh_databases(target, OWNER, "tg", names)
 
 
 @pytest.fixture(scope="module")
