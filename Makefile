@@ -33,7 +33,8 @@ integration: venv
 	$(PY) -m pytest -q tests/integration
 
 # The same unit and integration tests under Debian trixie's Python 3.13, inside the
-# trixie tree `make deb` builds in (root; scripts/test-in-tree.sh says what skips there).
+# trixie tree `make deb` builds in (root); their PostgreSQL 15 clusters are started on
+# the host, which has PostgreSQL 15 (scripts/test-in-tree.sh).
 # make test-suite SUITE=bookworm does the same in another supported suite's tree.
 test-py313:
 	sh scripts/test-in-tree.sh trixie

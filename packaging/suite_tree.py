@@ -14,7 +14,7 @@ directory goes to a throwaway tmpfs, so the cached tree stays as debootstrap lef
 The host's network is shared (pip fetches the pinned wheels from PyPI at build time).
 
     python3 packaging/suite_tree.py path SUITE         # build if missing, print its path
-    python3 packaging/suite_tree.py run SUITE [--bind HOST:DEST]... [--chdir DIR]
+    python3 packaging/suite_tree.py run SUITE [--bind[-ro] HOST:DEST]... [--chdir DIR]
                                     [--setenv K=V]... -- COMMAND...
 
 Needs root, debootstrap and systemd-container. Adding a suite: packaging/README.md.
@@ -168,7 +168,7 @@ def tree_path(suite: str) -> Path:
 
 
 def nspawn_argv(tree: Path, suite: str, command: list[str], binds: list[str],
-                chdir: str | None, setenv: list[str]) -> list[str]:
+                chdir: str | None, setenv: list[str], binds_ro: list[str] = ()) -> list[str]:
     argv = ["systemd-nspawn", "--quiet", "-D", str(tree), f"--machine=pgsvc-{suite}-{os.getpid()}",
             "--register=no", "--keep-unit",
             "--as-pid2", "--volatile=overlay", "--resolv-conf=copy-host", "--timezone=off",
@@ -179,6 +179,7 @@ def nspawn_argv(tree: Path, suite: str, command: list[str], binds: list[str],
     if os.path.exists(bundle):
         argv.append(f"--bind-ro={bundle}:{bundle}")
     argv += [f"--bind={b}" for b in binds]
+    argv += [f"--bind-ro={b}" for b in binds_ro]
     argv += [f"--setenv={e}" for e in setenv]
     if chdir:
         argv.append(f"--chdir={chdir}")
@@ -193,6 +194,7 @@ def main() -> int:
     r = sub.add_parser("run")
     r.add_argument("suite")
     r.add_argument("--bind", action="append", default=[])
+    r.add_argument("--bind-ro", action="append", default=[])
     r.add_argument("--setenv", action="append", default=[])
     r.add_argument("--chdir")
     r.add_argument("--timeout", type=float, default=3600)
@@ -213,7 +215,7 @@ def main() -> int:
         return 0
     if not command:
         sys.exit("suite_tree run: no command after --")
-    argv = nspawn_argv(tree, args.suite, command, args.bind, args.chdir, args.setenv)
+    argv = nspawn_argv(tree, args.suite, command, args.bind, args.chdir, args.setenv, args.bind_ro)
     log("host$ " + " ".join(argv))
     try:
         return subprocess.run(argv, stdin=subprocess.DEVNULL, timeout=args.timeout).returncode

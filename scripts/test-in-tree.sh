@@ -9,11 +9,17 @@
 # pip install -e '.[test]' (from PyPI: the host's network is shared), then
 # pytest tests/unit tests/integration (PYTEST_ARGS overrides the selection).
 #
-# CI=true is passed through: then a test that cannot run fails instead of skipping. The
-# tests that compare with PostgreSQL 15's own server (tests/conftest.py PG15_BIN) need
-# /usr/lib/postgresql/15/bin, which trixie does not have (it ships PostgreSQL 17): inside
-# trixie they skip, even with CI=true (PGSVC_NO_PG15=1 below), and run on the host's
-# bookworm in `make test`.
+# CI=true is passed through: then a test that cannot run fails instead of skipping.
+# The tests that compare with PostgreSQL 15 (tests/conftest.py Postgres) get their
+# clusters from the host: trixie ships PostgreSQL 17 only, so a broker on the host
+# (tests/pg15_cluster.py serve, the host's /usr/lib/postgresql/15/bin) starts a cluster
+# for each Postgres() the tests make, in a directory bind-mounted at the same path into
+# the tree; the tree shares the host's network, so its 127.0.0.1 port is the same too.
+# The client programs (psql, pg_dump, pg_restore, pgbench) are the suite's own
+# (postgresql-client 17 on trixie), run against both servers alike. The host's
+# /usr/share/zoneinfo is bound read-only over the tree's: PostgreSQL 15 (built
+# --with-system-tzdata) and pgsvc then list the same time zones (trixie moved the
+# old names to tzdata-legacy, which minbase lacks).
 set -eu
 cd "$(dirname "$0")/.."
 suite=${1:?usage: scripts/test-in-tree.sh SUITE}
@@ -45,8 +51,32 @@ echo "== \$(/build/venv/bin/python -VV) in \$(. /etc/os-release; echo \$PRETTY_N
 /build/venv/bin/python -m pytest -q ${PYTEST_ARGS:-tests/unit tests/integration}
 EOF
 
-exec python3 packaging/suite_tree.py run "$suite" --timeout "${PGSVC_TREE_TEST_TIMEOUT:-3600}" \
+# The PostgreSQL 15 broker, on the host, for as long as the tree runs (without a host
+# PostgreSQL 15 the comparisons cannot run: they skip, or fail under CI=true).
+pg15=""
+broker=""
+if [ -x /usr/lib/postgresql/15/bin/postgres ]; then
+    pg15=$(mktemp -d /tmp/pgsvc-pg15-broker.XXXXXX)
+    python3 tests/pg15_cluster.py serve "$pg15" &
+    broker=$!
+    trap 'kill $broker 2>/dev/null; wait $broker 2>/dev/null; rm -rf "$pg15"' EXIT
+    trap 'exit 143' INT TERM
+    i=0
+    while [ ! -S "$pg15/broker.sock" ]; do
+        i=$((i + 1))
+        if [ $i -gt 100 ] || ! kill -0 $broker 2>/dev/null; then
+            echo "test-in-tree: the PostgreSQL 15 broker did not start" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+fi
+
+rc=0
+python3 packaging/suite_tree.py run "$suite" --timeout "${PGSVC_TREE_TEST_TIMEOUT:-3600}" \
     --bind "$(pwd)/$work:/build" --chdir /build/src \
-    --setenv "CI=${CI:-}" --setenv PGSVC_NO_PG15=1 \
+    ${pg15:+--bind "$pg15:$pg15"} --bind-ro /usr/share/zoneinfo:/usr/share/zoneinfo \
+    --setenv "CI=${CI:-}" ${pg15:+--setenv "PGSVC_PG15_BROKER=$pg15/broker.sock"} \
     --setenv PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    -- sh /build/run.sh
+    -- sh /build/run.sh || rc=$?
+exit $rc

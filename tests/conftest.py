@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pg15_cluster
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -267,38 +268,35 @@ def server(server_factory) -> Server:
     return server_factory()
 
 
-PG15_BIN = Path("/usr/lib/postgresql/15/bin")
+PG15_BIN = pg15_cluster.PG15_BIN
 
 
 class Postgres:
-    """A throwaway PostgreSQL 15 cluster (the reference), run as the `postgres` account."""
+    """A throwaway PostgreSQL 15 cluster (the reference), run as the `postgres` account:
+    started here, or, where PGSVC_PG15_BROKER names a broker's socket (make test-py313:
+    trixie has no PostgreSQL 15), started for this test by the host's broker
+    (tests/pg15_cluster.py) and reached over loopback and its socket directory."""
 
     def __init__(self) -> None:
         require_root()
+        self.superuser = "postgres"
+        self._broker = os.environ.get("PGSVC_PG15_BROKER")
+        if self._broker:
+            answer = pg15_cluster.ask_broker(self._broker, {"op": "start"})
+            self.base, self.port = Path(answer["base"]), answer["port"]
+            self.datadir = self.base / "db"
+            return
         if not (PG15_BIN / "postgres").exists():
-            if os.environ.get("PGSVC_NO_PG15") == "1":
-                # make test-py313: trixie packages PostgreSQL 17 only; these comparisons
-                # run on bookworm (make test), where PostgreSQL 15 is a Debian package.
-                pytest.skip("no PostgreSQL 15 for this suite (PGSVC_NO_PG15=1)")
             cannot_run("needs PostgreSQL 15 server binaries in /usr/lib/postgresql/15/bin")
         self.base = make_tmpdir("pgsvc-pg15-")
-        subprocess.run(["chown", "postgres", str(self.base)], check=True)
-        self.port = free_port()
         self.datadir = self.base / "db"
-        self.superuser = "postgres"
-        self._as_postgres([str(PG15_BIN / "initdb"), "-D", str(self.datadir), "-A", "trust", "-U", "postgres",
-                           "--locale=C.UTF-8", "-E", "UTF8"])
-        self._as_postgres([str(PG15_BIN / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.base / "log"),
-                           "-o", f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1", "-w", "start"])
-
-    def _as_postgres(self, cmd: list[str]) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--"] + cmd, check=True, capture_output=True, timeout=60)
+        self.port = pg15_cluster.start_cluster(self.base)
 
     def stop(self) -> None:
-        try:
-            self._as_postgres([str(PG15_BIN / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"])
-        finally:
-            shutil.rmtree(self.base, ignore_errors=True)
+        if self._broker:
+            pg15_cluster.ask_broker(self._broker, {"op": "stop", "base": str(self.base)})
+        else:
+            pg15_cluster.stop_cluster(self.base)
 
     def psql(self, sql: str, *args: str, dbname: str = "postgres", check: bool = True,
              timeout: float = 30, env: dict | None = None) -> subprocess.CompletedProcess:
