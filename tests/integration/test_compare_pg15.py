@@ -207,6 +207,35 @@ CASES = {
         SELECT (1;
         SELECT * FROM;
     """,
+    # ParseFuncOrColumn's errors for aggregate and window syntax on the wrong function, the
+    # checks of nested aggregate / window calls (pointing at the inner call), FigureColname of CASE
+    "aggregate_call_errors": """
+        CREATE TABLE ace (a int, b int, c text);
+        INSERT INTO ace VALUES (1, 2, 'x'), (3, 4, 'y');
+        SELECT nosuchagg(a, b ORDER BY a, b) FROM ace;
+        SELECT nosuchagg(a ORDER BY a) FROM ace;
+        SELECT sum(a, b ORDER BY a, c) FROM ace;
+        SELECT upper(c ORDER BY c) FROM ace;
+        SELECT upper(DISTINCT c) FROM ace;
+        SELECT upper(c) FILTER (WHERE a > 1) FROM ace;
+        SELECT upper(c) OVER () FROM ace;
+        SELECT max(a + min(b)) FROM ace;
+        SELECT max((SELECT 1) + abs(min(b))) FROM ace;
+        SELECT rank(sum(a)) WITHIN GROUP (ORDER BY a) FROM ace;
+        SELECT rank(1) WITHIN GROUP (ORDER BY count(b)) FROM ace;
+        SELECT max(coalesce(a, sum(b) OVER ())) FROM ace;
+        SELECT sum(sum(a) OVER ()) OVER () FROM ace;
+        SELECT sum(a) FILTER (WHERE sum(b) OVER () > 0) OVER () FROM ace;
+        SELECT count(*) FILTER (WHERE row_number() OVER () > 0) FROM ace;
+        SELECT rank(1) WITHIN GROUP (ORDER BY sum(a) OVER ()) FROM ace;
+        SELECT sum(a) OVER (ORDER BY sum(a) OVER ()) FROM ace;
+        SELECT sum(a) OVER w FROM ace WINDOW w AS (PARTITION BY rank() OVER ());
+        SELECT sum(count(*)) OVER () FROM ace;
+        SELECT CASE WHEN a > 1 THEN b ELSE a END, CASE WHEN a > 1 THEN b END, CASE WHEN a > 1 THEN 0 ELSE 1 END,
+               CASE a WHEN 1 THEN ARRAY[b] ELSE ARRAY[a] END, CASE WHEN a > 1 THEN '' ELSE c::text END,
+               CASE WHEN a > 1 THEN 1 ELSE (SELECT 2) END, a::text::int, (CASE WHEN a > 1 THEN c ELSE c END)::text
+          FROM ace ORDER BY a;
+    """,
 }
 
 # case name -> reason (kept honest: each is a real gap, tracked in the issues)

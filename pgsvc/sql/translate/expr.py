@@ -178,7 +178,9 @@ class ExprMixin:
         parts = ["CASE"] + [f"WHEN {c.sql} THEN {r.sql}" for c, r in zip(conds, results)]
         parts.append(f"ELSE {default.sql} END")
         agg = any(x.has_agg for x in conds + results + [default])
-        return Ex(" ".join(parts), rtype, name="case", has_agg=agg)
+        # FigureColname: the ELSE's name when it has one of its own, else "case"
+        name = default.name if _names_itself(node.defresult) else "case"
+        return Ex(" ".join(parts), rtype, name=name, has_agg=agg)
 
     def x_CoalesceExpr(self, node: ast.CoalesceExpr) -> Ex:
         args = [self.expr(a) for a in node.args]
@@ -316,8 +318,10 @@ def _name_strength(node) -> int:
                                          enums.SubLinkType.EXPR_SUBLINK) else 0
     if isinstance(node, ast.A_Expr):
         return 2 if node.kind == enums.A_Expr_Kind.AEXPR_NULLIF else 0
-    if isinstance(node, (ast.CaseExpr, ast.TypeCast)):
-        return 1
+    if isinstance(node, ast.CaseExpr):
+        return 2 if _name_strength(node.defresult) == 2 else 1
+    if isinstance(node, ast.TypeCast):
+        return 2 if _name_strength(node.arg) == 2 else 1
     if isinstance(node, (ast.CollateClause, ast.A_Indirection)):
         return _name_strength(node.arg)
     return 0

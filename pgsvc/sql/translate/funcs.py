@@ -21,7 +21,7 @@ from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS, 
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.functions.window_aggs import window_call
 from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause, location
-from pgsvc.sql.translate.ordered_set import OrderedSetMixin
+from pgsvc.sql.translate.ordered_set import OrderedSetMixin, inner_aggregate_position, inner_window_position
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
 
@@ -41,6 +41,18 @@ class _ScalarMixin:
 
 class FuncMixin(_ScalarMixin, OrderedSetMixin):
     def x_FuncCall(self, node: ast.FuncCall) -> Ex:
+        try:
+            return self.function_call(node)
+        except SqlError as err:
+            if (err.sqlstate == "42883" and len(node.agg_order or ()) > 1 and not node.agg_within_group
+                    and err.position == location(node) and (err.hint or "").startswith("No function matches")):
+                # agg(x, ORDER BY y, z): ParseFuncOrColumn's guess of a misplaced ORDER BY
+                err.hint = ("No aggregate function matches the given name and argument types. Perhaps you "
+                            "misplaced ORDER BY; ORDER BY must appear after all regular arguments of the "
+                            "aggregate.")
+            raise
+
+    def function_call(self, node: ast.FuncCall) -> Ex:
         names = [n.sval for n in node.funcname]
         if self.catalog.routines_named or node.args and isinstance(node.args[-1], ast.NamedArgExpr):
             # user functions (translate.routines; none: no cost), or named arguments to a name
@@ -169,15 +181,29 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             kw = {f"argtype{i}": c.oid for i, c in enumerate(coerced)}
             emit = emit.replace("{args}", ", ".join(a.replace("{", "{{").replace("}", "}}") for a in sql_args))
             emit = emit.format(*["{%d}" % i for i in range(len(sql_args))], **kw)
+        if node.over is not None and sig.kind not in ("aggregate", "window"):
+            raise SqlError("42809", f"OVER specified, but {name} is not a window function nor an aggregate "
+                           "function", position=pos)
         if sig.kind in ("aggregate", "window") or node.over is not None:
+            window_at = inner_window_position([node.agg_filter])
+            if window_at is not None:
+                raise SqlError("42P20", "window functions are not allowed in FILTER", position=window_at)
+            window_at = inner_window_position([node.args])
+            if window_at is not None:
+                raise (SqlError("42P20", "window function calls cannot be nested", position=window_at)
+                       if node.over is not None else
+                       SqlError("42803", "aggregate function calls cannot contain window function calls",
+                                position=window_at))
             return self.aggregate_call(node, sig, emit, sql_args, ret, name, pos,
                                        nested=any(c.has_agg for c in coerced))
         if sig.kind == "set":
             raise SqlError("0A000", f"set-returning function {name}() in this position is not supported",
                            position=pos)
-        if node.agg_distinct or node.agg_filter is not None or node.agg_order:
-            raise SqlError("42809", f"DISTINCT specified, but {name} is not an aggregate function",
-                           position=pos)
+        for given, what in ((node.agg_distinct, "DISTINCT"), (node.agg_order, "ORDER BY"),
+                            (node.agg_filter is not None, "FILTER")):
+            if given:
+                raise SqlError("42809", f"{what} specified, but {name} is not an aggregate function",
+                               position=pos)
         if name == "pg_sleep":
             emit = "pgsvce_sleep({0})"  # maps the cancel reason (user request / statement timeout)
         elif name in TRANSACTION_SCOPED:
@@ -187,7 +213,8 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
     def aggregate_call(self, node: ast.FuncCall, sig: FuncSig, emit: str, sql_args, ret, name, pos,
                        nested: bool = False) -> Ex:
         if nested and node.over is None:
-            raise SqlError("42803", "aggregate function calls cannot be nested", position=pos)
+            raise SqlError("42803", "aggregate function calls cannot be nested",
+                           position=inner_aggregate_position([node.args], pos))
         if node.over is not None and node.agg_distinct:
             raise SqlError("0A000", "DISTINCT is not implemented for window functions", position=pos)
         if node.over is not None and node.agg_order:
@@ -276,6 +303,9 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             if ref not in self.windows:
                 raise SqlError("42704", f'window "{ref}" does not exist', position=location(w))
             w = self.windows[ref]
+        window_at = inner_window_position([w.partitionClause, w.orderClause, w.startOffset, w.endOffset])
+        if window_at is not None:
+            raise SqlError("42P20", "window functions are not allowed in window definitions", position=window_at)
         parts = []
         if w.partitionClause:
             parts.append("PARTITION BY " + ", ".join(self.finalize_unknown(self.expr(p)).sql

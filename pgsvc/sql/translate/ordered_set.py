@@ -38,6 +38,41 @@ def _ordered_set_sigs() -> dict[str, list[FuncSig]]:
 _SIGS = _ordered_set_sigs()
 
 
+def _first_call(nodes, wanted) -> int | None:
+    """The position of the first FuncCall among nodes (depth first, subqueries left out)
+    for which wanted(call) holds, or None."""
+    stack = list(reversed([n for n in nodes if n is not None]))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(reversed(node))
+            continue
+        if not isinstance(node, ast.Node) or isinstance(node, ast.SubLink):
+            continue
+        if isinstance(node, ast.FuncCall) and wanted(node):
+            return location(node) or 0
+        stack.extend(reversed([v for v in (getattr(node, f) for f in node) if v is not None]))
+    return None
+
+
+def inner_window_position(nodes) -> int | None:
+    """Where the first window function call among nodes is, or None."""
+    return _first_call(nodes, lambda call: call.over is not None)
+
+
+def _is_aggregate_call(call: ast.FuncCall) -> bool:
+    name = call.funcname[-1].sval
+    return call.over is None and bool(call.agg_within_group or call.agg_star or name in _SIGS or any(
+        c.kind == "aggregate" for c in R.function_candidates(name)))
+
+
+def inner_aggregate_position(nodes, default: int | None) -> int | None:
+    """Where the first aggregate call among nodes is (not a window call): PostgreSQL points
+    "aggregate function calls cannot be nested" at it."""
+    found = _first_call(nodes, _is_aggregate_call)
+    return default if found is None else found
+
+
 def _key_kind(oid: int) -> str:
     if oid == O.NUMERIC:
         return "n"
@@ -56,11 +91,19 @@ class OrderedSetMixin:
             self.not_ordered_set(node, name, pos)
         if self.agg_forbidden:
             raise SqlError("42803", f"aggregate functions are not allowed in {self.agg_forbidden}", position=pos)
+        window_at = inner_window_position([node.agg_filter])
+        if window_at is not None:
+            raise SqlError("42P20", "window functions are not allowed in FILTER", position=window_at)
+        window_at = inner_window_position([node.args, [sb.node for sb in node.agg_order]])
+        if window_at is not None:
+            raise SqlError("42803", "aggregate function calls cannot contain window function calls",
+                           position=window_at)
         direct = [self.expr(a) for a in node.args or ()]
         keys = [self.finalize_unknown(self.expr(sb.node)) if name not in HYPOTHETICAL else self.expr(sb.node)
                 for sb in node.agg_order]
         if any(e.has_agg for e in direct + keys):
-            raise SqlError("42803", "aggregate function calls cannot be nested", position=pos)
+            raise SqlError("42803", "aggregate function calls cannot be nested",
+                           position=inner_aggregate_position([node.args, [sb.node for sb in node.agg_order]], pos))
         if name in HYPOTHETICAL:
             direct, keys, ret = self.hypothetical_args(name, direct, keys, pos)
         else:
