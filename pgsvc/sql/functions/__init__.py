@@ -26,7 +26,13 @@ from pgsvc.sql.functions.register import register_all  # noqa: F401
 from pgsvc.sql.functions.bytea_funcs import bytea_sigs as _bytea_sigs
 from pgsvc.sql.functions.fmt_funcs import format_sigs as _format_sigs
 from pgsvc.sql.functions.jsonsets import json_set_sigs as _json_set_sigs
+from pgsvc.sql.functions import range_funcs as _range_funcs
 from pgsvc.sql.functions.zone_funcs import zone_sigs as _zone_sigs
 
-for _sig in [*_AGGREGATES, *_format_sigs(), *_json_set_sigs(), *_zone_sigs(), *_bytea_sigs()]:
+for _sig in [*_AGGREGATES, *_format_sigs(), *_json_set_sigs(), *_zone_sigs(), *_bytea_sigs(),
+             *_range_funcs.range_sigs()]:
     FUNCTIONS.setdefault(_sig.name, []).append(_sig)
+for _op in _range_funcs.range_operators():
+    OPERATORS.setdefault(_op.name, []).append(_op)
+for _cast in _range_funcs.range_casts():
+    CASTS[(_cast.source_oid, _cast.target_oid)] = _cast

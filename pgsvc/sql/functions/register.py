@@ -6,6 +6,7 @@ import logging
 
 from pgsvc.sql.functions import (bytea_funcs, convert, datefuncs, floatmath, fmt_funcs, ordered_set, rowsets,
                                  zone_funcs)
+from pgsvc.sql.functions import range_funcs
 from pgsvc.sql.functions.aggregates import register_aggregates
 from pgsvc.sql.functions.context import FunctionContext, interruptible_udf
 from pgsvc.sql.functions.core_udfs import make_core_udfs
@@ -24,6 +25,7 @@ def all_udfs(ctx: FunctionContext) -> dict:
     udfs.update(floatmath.make_udfs())
     udfs.update(convert.make_udfs())
     udfs.update(bytea_funcs.make_udfs())
+    udfs.update(range_funcs.make_udfs(ctx))
     return udfs
 
 
@@ -54,4 +56,5 @@ def register_all(conn: sqlite3.Connection, ctx: FunctionContext) -> None:
         conn.create_function(name, nargs, interruptible_udf(ctx, fn),
                              deterministic=name not in _VOLATILE)
     register_aggregates(conn, ctx)
+    range_funcs.register_aggregates(conn, ctx)
     ordered_set.register(conn, ctx)

@@ -230,7 +230,7 @@ class FromMixin(LateralMixin):
             return self.no_partitions(node, alias, call)
         args = [self.expr(a) for a in call.args or ()]
         if name == "unnest" and len(args) == 1:
-            return self.unnest_item(node, alias, args[0])
+            return self.unnest_item(node, alias, multirange_as_array(args[0]))
         if name == "unnest" and len(args) > 1:
             return self.unnest_zip(node, alias, args)  # pgsvc.sql.translate.tlist_srf
         if name == "pg_options_to_table" and len(args) == 1 and not node.ordinality:
@@ -282,7 +282,7 @@ class FromMixin(LateralMixin):
         sql = "(SELECT " + ", ".join(f"NULL AS c{i}" for i in range(len(cols))) + " WHERE 0)"
         return self.add_derived(ast.Alias(aliasname=alias.aliasname), cols, sql)
 
-    def unnest_item(self, node: ast.RangeFunction, alias: ast.Alias, arg) -> str:
+    def unnest_item(self, node: ast.RangeFunction, alias: ast.Alias, arg: Ex) -> str:
         """unnest(array) [WITH ORDINALITY] in FROM. SQLite's json_each is a table-valued
         function, which may read columns of the FROM items before it: that is LATERAL
         (implicit for functions in PostgreSQL), e.g. FROM t CROSS JOIN LATERAL unnest(t.arr)."""
@@ -366,3 +366,11 @@ def _refers_to_something(sql: str) -> bool:
     for outside string literals (a pattern such as '(b)(c)?' is a constant)."""
     bare = _STRING_LITERAL.sub("", sql)
     return "?" in bare or '"' in bare
+
+
+def multirange_as_array(arg: Ex) -> Ex:
+    """unnest(multirange): its ranges, as the array of its range type they make (a JSON
+    array of the ranges' stored forms, as arrays are stored)."""
+    if arg.oid not in O.MULTIRANGE_TYPES:
+        return arg
+    return Ex(f"pgsvc_rng_fn('ranges', {arg.sql}, {arg.oid})", O.RANGE_TYPES[O.MULTIRANGE_TYPES[arg.oid]][2])

@@ -25,7 +25,7 @@ from pglast import ast
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.ex import location
-from pgsvc.sql.translate.from_items import series_step
+from pgsvc.sql.translate.from_items import multirange_as_array, series_step
 from pgsvc.sql.translate.names import ColInfo, RangeEntry
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
@@ -101,6 +101,7 @@ class TargetSrfMixin:
         args = [self.expr(a) for a in call.args or ()]
         pos = location(call)
         if name == "unnest" and len(args) == 1:
+            args = [multirange_as_array(args[0])]
             t = self.array_type(args[0], name, pos)
             op = "->" if t.elem_oid == O.NUMERIC else "->>"
             return (f"coalesce(json_array_length({args[0].sql}), 0)",

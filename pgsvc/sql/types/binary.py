@@ -18,6 +18,7 @@ from pgsvc.sql.types import geo_types as GT
 from pgsvc.sql.types import geometry as G
 from pgsvc.sql.types import network as N
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import range_io as RIO
 from pgsvc.sql.types.arrays import dimensions, flatten, reshape
 from pgsvc.sql.types.pg_type import find_oid, format_type
 from pgsvc.sql.types.interval import Interval
@@ -116,6 +117,8 @@ def binary_encoder(oid: int) -> Callable[[Any], bytes]:
         return _utf8  # enum_send: the label's bytes
     if U.base_of(oid) != oid:
         return binary_encoder(U.base_of(oid))
+    if RIO.is_range_like(oid):
+        return RIO.binary_out(oid, binary_encoder(RIO.subtype(oid)))
     t = find_oid(oid)
     if t is not None and t.category == "A" and t.elem_oid:
         element = binary_encoder(t.elem_oid)
@@ -239,6 +242,8 @@ def binary_decoder(oid: int) -> Callable[[bytes, int], Any]:
         return lambda data, typmod=-1: U.enum_check(oid, _text_recv(data))
     if U.base_of(oid) != oid:
         return binary_decoder(U.base_of(oid))
+    if RIO.is_range_like(oid):
+        return RIO.binary_in(oid, binary_decoder(RIO.subtype(oid)))
     t = find_oid(oid)
     if t is not None and t.category == "A" and t.elem_oid:
         element = binary_decoder(t.elem_oid)

@@ -342,3 +342,49 @@ TYPE_ROWS = (
 # int2vector / oidvector: arrays of one dimension whose subscripts start at 0, printed as
 # space-separated elements without braces (pg_index.indkey, pg_proc.proargtypes, ...)
 VECTOR_OIDS = (INT2VECTOR, OIDVECTOR)
+
+# range and multirange types (typtype 'r' and 'm', typcategory 'R'), their arrays, and the
+# polymorphic pseudo-types over them (pgsvc.sql.types.ranges)
+ANYRANGE = 3831
+INT4RANGE = 3904
+NUMRANGE = 3906
+TSRANGE = 3908
+TSTZRANGE = 3910
+DATERANGE = 3912
+INT8RANGE = 3926
+INT4MULTIRANGE = 4451
+NUMMULTIRANGE = 4532
+TSMULTIRANGE = 4533
+TSTZMULTIRANGE = 4534
+DATEMULTIRANGE = 4535
+INT8MULTIRANGE = 4536
+ANYMULTIRANGE = 4537
+ANYCOMPATIBLEMULTIRANGE = 4538
+ANYCOMPATIBLERANGE = 5080
+# range type -> (subtype, multirange type, range array, multirange array), as pg_range has them
+RANGE_TYPES = {
+    INT4RANGE: (INT4, INT4MULTIRANGE, 3905, 6150, "int4range", "int4multirange"),
+    NUMRANGE: (NUMERIC, NUMMULTIRANGE, 3907, 6151, "numrange", "nummultirange"),
+    TSRANGE: (TIMESTAMP, TSMULTIRANGE, 3909, 6152, "tsrange", "tsmultirange"),
+    TSTZRANGE: (TIMESTAMPTZ, TSTZMULTIRANGE, 3911, 6153, "tstzrange", "tstzmultirange"),
+    DATERANGE: (DATE, DATEMULTIRANGE, 3913, 6155, "daterange", "datemultirange"),
+    INT8RANGE: (INT8, INT8MULTIRANGE, 3927, 6157, "int8range", "int8multirange"),
+}
+MULTIRANGE_TYPES = {v[1]: k for k, v in RANGE_TYPES.items()}  # multirange -> its range
+
+
+def _range_rows() -> tuple:
+    rows = [(ANYRANGE, "anyrange", "anyrange", -1, "P", False, 0, 0),
+            (ANYMULTIRANGE, "anymultirange", "anymultirange", -1, "P", False, 0, 0),
+            (ANYCOMPATIBLERANGE, "anycompatiblerange", "anycompatiblerange", -1, "P", False, 0, 0),
+            (ANYCOMPATIBLEMULTIRANGE, "anycompatiblemultirange", "anycompatiblemultirange", -1, "P",
+             False, 0, 0)]
+    for rng, (_sub, multi, rarr, marr, rname, mname) in RANGE_TYPES.items():
+        rows += [(rng, rname, rname, -1, "R", False, rarr, 0),
+                 (rarr, "_" + rname, rname + "[]", -1, "A", False, 0, rng),
+                 (multi, mname, mname, -1, "R", False, marr, 0),
+                 (marr, "_" + mname, mname + "[]", -1, "A", False, 0, multi)]
+    return tuple(rows)
+
+
+TYPE_ROWS = TYPE_ROWS + _range_rows()

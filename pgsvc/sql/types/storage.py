@@ -15,6 +15,7 @@ from typing import Any
 
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import range_io as RIO
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.interval import Interval
@@ -124,6 +125,8 @@ def sqlite_adapter(oid: int) -> tuple[Adapter, Adapter]:
         return partial(U.enum_to_stored, oid), partial(U.enum_from_stored, oid)
     if U.base_of(oid) != oid:
         return sqlite_adapter(U.base_of(oid))
+    if RIO.is_range_like(oid):
+        return RIO.sqlite_adapters(oid)
     t = find_oid(oid)
     if t is not None and t.category == "A" and t.elem_oid:
         return _array_adapters(t.elem_oid)
@@ -231,6 +234,7 @@ COLLATIONS: dict[str, Callable[[str, str], int]] = {
     "pg_interval": collate_interval,
     "pg_array": collate_array,
     "pg_timetz": collate_timetz,
+    **RIO.COLLATIONS,
 }
 
 # Which collation a column / comparison of each type needs (None: SQLite's default).
@@ -245,6 +249,8 @@ def collation_for(oid: int) -> str | None:
         return "pg_timetz"
     if U.base_of(oid) != oid:
         return collation_for(U.base_of(oid))
+    if RIO.is_range_like(oid):
+        return RIO.collation(oid)
     t = find_oid(oid)
     if t is not None and t.category == "A":
         return "pg_array"

@@ -22,6 +22,7 @@ from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.arrays import format_array, parse_array
 from pgsvc.sql.types import geo_types as GT
 from pgsvc.sql.types import network as N
+from pgsvc.sql.types import range_io as RIO
 from pgsvc.sql.types.money import cash_in, cash_out
 from pgsvc.sql.types.pg_type import find_oid, interval_typmod_parts, type_delimiter
 from pgsvc.sql.types.context import FormatContext
@@ -89,6 +90,8 @@ def text_encoder(oid: int, ctx: FormatContext | None = None) -> Callable[[Any], 
         return lambda v: format_interval(v, style)
     if U.base_of(oid) != oid:
         return text_encoder(U.base_of(oid), ctx)  # a domain prints as its base type
+    if RIO.is_range_like(oid):
+        return RIO.text_out(oid, text_encoder(RIO.subtype(oid), ctx))
     t = find_oid(oid)
     if oid in O.VECTOR_OIDS:
         element = text_encoder(t.elem_oid, ctx)
@@ -164,6 +167,8 @@ def _base_decoder(oid: int, ctx: FormatContext) -> Callable[[str], Any]:
         return lambda text: parse_interval(text, style)
     if U.is_enum(oid):
         return lambda text: U.enum_check(oid, text)
+    if RIO.is_range_like(oid):
+        return RIO.text_in(oid, _base_decoder(RIO.subtype(oid), ctx))
     t = find_oid(oid)
     if oid in O.VECTOR_OIDS:
         element = _base_decoder(t.elem_oid, ctx)

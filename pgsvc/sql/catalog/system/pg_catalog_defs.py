@@ -93,7 +93,7 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
 }
 
 SHARED = ("pg_database", "pg_authid", "pg_auth_members", "pg_shdescription", "pg_db_role_setting")
-STATIC = ("pg_type$builtin", "pg_am", "pg_range")  # pg_range: no range types yet (empty)
+STATIC = ("pg_type$builtin", "pg_am", "pg_range")
 # TEMP tables refilled before each statement that reads them (rows of the loaded catalog)
 DYNAMIC = ("pg_type$user", "pg_enum", "pg_proc$user")  # pg_proc$user: routines (pg_functions.routine_info)
 # relations whose columns and rows live in their own modules: functions, operators and
@@ -253,9 +253,15 @@ def type_rows() -> list[tuple]:
     for t in all_types():
         elem = t.elem_oid
         typtype = "p" if t.category == "P" else "b"
+        typtype = "r" if t.oid in O.RANGE_TYPES else "m" if t.oid in O.MULTIRANGE_TYPES else typtype
         align = {1: "c", 2: "s", 4: "i", 8: "d"}.get(t.typlen, "i")
         if t.typlen == -1 and t.category in ("A",):
             align = "d" if elem in (O.INT8, O.FLOAT8, O.TIMESTAMP, O.TIMESTAMPTZ) else "i"
+        if t.category == "R" or elem in O.RANGE_TYPES or elem in O.MULTIRANGE_TYPES:
+            rng = O.MULTIRANGE_TYPES.get(elem or t.oid, elem or t.oid)
+            align = "d" if O.RANGE_TYPES[rng][0] in (O.INT8, O.TIMESTAMP, O.TIMESTAMPTZ) else "i"
+        if t.oid in (O.ANYRANGE, O.ANYMULTIRANGE, O.ANYCOMPATIBLERANGE, O.ANYCOMPATIBLEMULTIRANGE):
+            align = "d"
         if t.typlen == 64:
             align = "c"
         storage = "p" if t.typlen > 0 or t.typlen == -2 else _MAIN_STORAGE.get(t.oid, "x")
@@ -264,6 +270,16 @@ def type_rows() -> list[tuple]:
                      int(t.preferred), 1, type_delimiter(t.oid), 0, 0, elem, t.array_oid,
                      0, 0, 0, 0, 0, 0, 0, align, storage, 0, 0, -1, 0, coll, None, None, None))
     return rows
+
+
+# pg_range: PostgreSQL 15's built-in range types (rngsubopc, rngcanonical, rngsubdiff as its OIDs)
+RANGE_ROWS = [(3904, 23, 4451, 0, 1978, 3914, 3922), (3906, 1700, 4532, 0, 3125, 0, 3924),
+              (3908, 1114, 4533, 0, 3128, 0, 3929), (3910, 1184, 4534, 0, 3127, 0, 3930),
+              (3912, 1082, 4535, 0, 3122, 3915, 3925), (3926, 20, 4536, 0, 3124, 3928, 3923)]
+
+
+def range_rows() -> list[tuple]:
+    return RANGE_ROWS
 
 
 # psql's \\d family: constraints, defaults, comments, sequences, ... (pgsvc.sql.catalog.system.describe_defs)

@@ -1,0 +1,338 @@
+"""The built-in range types (int4range, int8range, numrange, daterange, tsrange, tstzrange)
+as utils/adt/rangetypes.c has them: a value, its canonical form, its order, its text and
+binary forms, and its stored form in SQLite.
+
+A value is a Range(lower, upper, flags) whose bounds are the subtype's *keys*: the stored
+form of the subtype (int for int4/int8, days for date, microseconds for timestamps) or a
+Decimal for numeric; an infinite bound (or an empty range's) is None. The flags are
+rangetypes.h's. Discrete ranges (int4, int8, date) are always held canonical, '[)'.
+
+Stored form (TEXT): 'empty', or the bounds' keys between PostgreSQL's brackets with an
+infinite bound left out: '[1,5)', '(,8766)', '[1.50,NaN)'. Columns and comparisons use
+COLLATE pg_range, which orders as range_cmp does (empty first, then the lower bounds, then
+the upper bounds, an inclusive lower bound before an exclusive one).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any, NamedTuple
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.types import dates as D
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.numeric import format_numeric
+
+EMPTY, LB_INC, UB_INC, LB_INF, UB_INF = 0x01, 0x02, 0x04, 0x08, 0x10
+_I4 = struct.Struct("!i")
+DISCRETE = {O.INT4: "integer out of range", O.INT8: "bigint out of range", O.DATE: ""}
+_INT_LIMIT = {O.INT4: 1 << 31, O.INT8: 1 << 63}
+
+
+class Range(NamedTuple):
+    lower: Any
+    upper: Any
+    flags: int
+
+    @property
+    def empty(self) -> bool:
+        return bool(self.flags & EMPTY)
+
+
+EMPTY_RANGE = Range(None, None, EMPTY)
+
+
+def subtype_of(range_oid: int) -> int:
+    return O.RANGE_TYPES[range_oid][0]
+
+
+def is_range(oid: int) -> bool:
+    return oid in O.RANGE_TYPES
+
+
+# --- keys: the subtype's values as ranges hold them -------------------------------------
+
+def key_from_python(sub: int, value: Any) -> Any:
+    if sub == O.NUMERIC:
+        return value if isinstance(value, Decimal) else Decimal(value)
+    if sub == O.DATE:
+        days = D.date_to_days(value)
+        return D.NOEND if days >= D.DATE_NOEND else D.NOBEGIN if days <= D.DATE_NOBEGIN else days
+    if sub in (O.TIMESTAMP, O.TIMESTAMPTZ):
+        return D.timestamp_to_micros(value)
+    return int(value)
+
+
+def key_to_python(sub: int, key: Any) -> Any:
+    if sub == O.DATE:
+        return D.days_to_date(key)
+    if sub in (O.TIMESTAMP, O.TIMESTAMPTZ):
+        return D.micros_to_timestamp(key, sub == O.TIMESTAMPTZ)
+    return key
+
+
+def cmp_keys(a: Any, b: Any) -> int:
+    if isinstance(a, Decimal) and (a.is_nan() or b.is_nan()):
+        return int(a.is_nan()) - int(b.is_nan())  # numeric NaN equals itself, above all others
+    return (a > b) - (a < b)
+
+
+# --- bounds and order (range_cmp_bounds, range_cmp) -------------------------------------
+
+class Bound(NamedTuple):
+    value: Any
+    inclusive: bool
+    infinite: bool
+    lower: bool
+
+
+def bounds(r: Range) -> tuple[Bound, Bound]:
+    f = r.flags
+    return (Bound(r.lower, bool(f & LB_INC), bool(f & LB_INF), True),
+            Bound(r.upper, bool(f & UB_INC), bool(f & UB_INF), False))
+
+
+def cmp_bound_values(b1: Bound, b2: Bound) -> int:
+    if b1.infinite and b2.infinite:
+        return 0 if b1.lower == b2.lower else (-1 if b1.lower else 1)
+    if b1.infinite:
+        return -1 if b1.lower else 1
+    if b2.infinite:
+        return 1 if b2.lower else -1
+    return cmp_keys(b1.value, b2.value)
+
+
+def cmp_bounds(b1: Bound, b2: Bound) -> int:
+    result = cmp_bound_values(b1, b2)
+    if result == 0 and not (b1.infinite or b2.infinite):
+        if not b1.inclusive and not b2.inclusive:
+            return 0 if b1.lower == b2.lower else (1 if b1.lower else -1)
+        if not b1.inclusive:
+            return 1 if b1.lower else -1
+        if not b2.inclusive:
+            return -1 if b2.lower else 1
+    return result
+
+
+def range_cmp(a: Range, b: Range) -> int:
+    if a.empty or b.empty:
+        return int(b.empty) - int(a.empty) if a.empty != b.empty else 0
+    la, ua = bounds(a)
+    lb, ub = bounds(b)
+    return cmp_bounds(la, lb) or cmp_bounds(ua, ub)
+
+
+# --- construction (range_serialize, make_range and the canonical functions) -------------
+
+def _step(sub: int, key: Any) -> Any:
+    if sub == O.DATE:
+        return key if key in (D.NOBEGIN, D.NOEND) else key + 1  # DATE_NOT_FINITE stays
+    key += 1
+    if key >= _INT_LIMIT[sub]:
+        raise SqlError("22003", DISCRETE[sub])
+    return key
+
+
+def make(sub: int, lower: Bound, upper: Bound, empty: bool = False) -> Range:
+    """make_range: the bounds checked (22000 when lower > upper), made empty when they meet
+    without both being inclusive, and a discrete range made canonical ('[)')."""
+    if empty:
+        return EMPTY_RANGE
+    lo, lo_inc = (None, False) if lower.infinite else (lower.value, lower.inclusive)
+    hi, hi_inc = (None, False) if upper.infinite else (upper.value, upper.inclusive)
+    if sub in DISCRETE:
+        if lo is not None and not lo_inc:
+            lo, lo_inc = _step(sub, lo), True
+        if hi is not None and hi_inc:
+            hi, hi_inc = _step(sub, hi), False
+    if lo is not None and hi is not None:
+        c = cmp_keys(lo, hi)
+        if c > 0:
+            raise SqlError("22000", "range lower bound must be less than or equal to range upper bound")
+        if c == 0 and not (lo_inc and hi_inc):
+            return EMPTY_RANGE
+    flags = (LB_INC if lo_inc else 0) | (UB_INC if hi_inc else 0)
+    flags |= (LB_INF if lower.infinite else 0) | (UB_INF if upper.infinite else 0)
+    return Range(lo, hi, flags)
+
+
+def construct(sub: int, lo: Any, hi: Any, spec: str = "[)") -> Range:
+    """range_constructor2/3: int4range(1, 5, '[]'); a NULL bound is an infinite one."""
+    if spec not in ("[]", "[)", "(]", "()"):
+        raise SqlError("42601", "invalid range bound flags",
+                       hint='Valid values are "[]", "[)", "(]", and "()".')
+    return make(sub, Bound(lo, spec[0] == "[", lo is None, True),
+                Bound(hi, spec[1] == "]", hi is None, False))
+
+
+# --- text input and output (range_in, range_out) -------------------------------------
+
+def _malformed(text: str, detail: str) -> SqlError:
+    return SqlError("22P02", f'malformed range literal: "{text}"', detail=detail)
+
+
+def _parse_bound(text: str, pos: int) -> tuple[str | None, int]:
+    if pos < len(text) and text[pos] in ",)]":
+        return None, pos
+    out: list[str] = []
+    inquote = False
+    while inquote or not (pos < len(text) and text[pos] in ",)]"):
+        if pos >= len(text):
+            raise _malformed(text, "Unexpected end of input.")
+        ch = text[pos]
+        pos += 1
+        if ch == "\\":
+            if pos >= len(text):
+                raise _malformed(text, "Unexpected end of input.")
+            out.append(text[pos])
+            pos += 1
+        elif ch == '"':
+            if not inquote:
+                inquote = True
+            elif pos < len(text) and text[pos] == '"':
+                out.append('"')
+                pos += 1
+            else:
+                inquote = False
+        else:
+            out.append(ch)
+    return "".join(out), pos
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    return pos
+
+
+def parse_range_text(text: str) -> tuple[int, str | None, str | None]:
+    """range_parse: (flags, lower text, upper text); None for an infinite bound."""
+    pos = _skip_space(text, 0)
+    if text[pos:pos + 5].lower() == "empty":
+        if _skip_space(text, pos + 5) != len(text):
+            raise _malformed(text, 'Junk after "empty" key word.')
+        return EMPTY, None, None
+    flags = 0
+    if text[pos:pos + 1] == "[":
+        flags |= LB_INC
+    elif text[pos:pos + 1] != "(":
+        raise _malformed(text, "Missing left parenthesis or bracket.")
+    lo, pos = _parse_bound(text, pos + 1)
+    if text[pos:pos + 1] != ",":
+        raise _malformed(text, "Missing comma after lower bound.")
+    hi, pos = _parse_bound(text, pos + 1)
+    if text[pos:pos + 1] == "]":
+        flags |= UB_INC
+    elif text[pos:pos + 1] != ")":
+        raise _malformed(text, "Too many commas.")
+    if _skip_space(text, pos + 1) != len(text):
+        raise _malformed(text, "Junk after right parenthesis or bracket.")
+    return flags | (LB_INF if lo is None else 0) | (UB_INF if hi is None else 0), lo, hi
+
+
+def range_in(sub: int, text: str, sub_in: Callable[[str], Any]) -> Range:
+    flags, lo, hi = parse_range_text(text)
+    if flags & EMPTY:
+        return EMPTY_RANGE
+    lo_key = None if lo is None else key_from_python(sub, sub_in(lo))
+    hi_key = None if hi is None else key_from_python(sub, sub_in(hi))
+    return make(sub, Bound(lo_key, bool(flags & LB_INC), lo is None, True),
+                Bound(hi_key, bool(flags & UB_INC), hi is None, False))
+
+
+def _escape(value: str) -> str:
+    """range_bound_escape: quoted when empty or holding a quote, backslash, bracket,
+    parenthesis, comma or white space; quotes and backslashes doubled."""
+    quote = value == "" or any(ch in '"\\()[],' or ch.isspace() for ch in value)
+    value = value.replace("\\", "\\\\").replace('"', '""')
+    return f'"{value}"' if quote else value
+
+
+def range_out(sub: int, r: Range, sub_out: Callable[[Any], str]) -> str:
+    if r.empty:
+        return "empty"
+    lo = "" if r.flags & LB_INF else _escape(sub_out(key_to_python(sub, r.lower)))
+    hi = "" if r.flags & UB_INF else _escape(sub_out(key_to_python(sub, r.upper)))
+    return f"{'[' if r.flags & LB_INC else '('}{lo},{hi}{']' if r.flags & UB_INC else ')'}"
+
+
+# --- binary (range_send, range_recv) ---------------------------------------------------
+
+def range_send(sub: int, r: Range, sub_send: Callable[[Any], bytes]) -> bytes:
+    out = [bytes([r.flags & 0xFF])]
+    if not r.empty:
+        for key, inf in ((r.lower, r.flags & LB_INF), (r.upper, r.flags & UB_INF)):
+            if not inf:
+                data = sub_send(key_to_python(sub, key))
+                out.append(_I4.pack(len(data)) + data)
+    return b"".join(out)
+
+
+def _take(data: bytes, pos: int, n: int) -> bytes:
+    if n < 0 or pos + n > len(data):
+        raise SqlError("08P01", "insufficient data left in message")
+    return data[pos:pos + n]
+
+
+def range_recv(sub: int, data: bytes, sub_recv: Callable[[bytes, int], Any]) -> Range:
+    data = bytes(data)
+    flags = _take(data, 0, 1)[0] & (EMPTY | LB_INC | LB_INF | UB_INC | UB_INF)
+    pos, keys = 1, []
+    for inf in (LB_INF, UB_INF):
+        if flags & (EMPTY | inf):
+            keys.append(None)
+            continue
+        (n,) = _I4.unpack(_take(data, pos, 4))
+        keys.append(key_from_python(sub, sub_recv(_take(data, pos + 4, n), -1)))
+        pos += 4 + n
+    if pos != len(data):
+        raise SqlError("22P03", "incorrect binary data format")
+    return make(sub, Bound(keys[0], bool(flags & LB_INC), bool(flags & LB_INF), True),
+                Bound(keys[1], bool(flags & UB_INC), bool(flags & UB_INF), False), bool(flags & EMPTY))
+
+
+# --- the stored form -----------------------------------------------------------------
+
+def _key_text(key: Any) -> str:
+    return format_numeric(key) if isinstance(key, Decimal) else str(key)
+
+
+def to_stored(r: Range) -> str:
+    if r.empty:
+        return "empty"
+    lo = "" if r.flags & LB_INF else _key_text(r.lower)
+    hi = "" if r.flags & UB_INF else _key_text(r.upper)
+    return f"{'[' if r.flags & LB_INC else '('}{lo},{hi}{']' if r.flags & UB_INC else ')'}"
+
+
+def _stored_key(text: str) -> Any:
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return Decimal(text)
+
+
+def from_stored(text: str) -> Range:
+    if text == "empty":
+        return EMPTY_RANGE
+    lo, _, hi = text[1:-1].partition(",")
+    flags = (LB_INC if text[0] == "[" else 0) | (UB_INC if text[-1] == "]" else 0)
+    flags |= (LB_INF if lo == "" else 0) | (UB_INF if hi == "" else 0)
+    return Range(_stored_key(lo), _stored_key(hi), flags)
+
+
+def is_stored_range(value: Any) -> bool:
+    return isinstance(value, str) and (value == "empty" or value[:1] in "[(")
+
+
+def collate_range(a: str, b: str) -> int:
+    if a == b:
+        return 0
+    try:
+        return range_cmp(from_stored(a), from_stored(b))
+    except (ValueError, InvalidOperation, IndexError):
+        return (a > b) - (a < b)
