@@ -15,8 +15,10 @@ with the data and shared by every backend on that database:
   pgsvc$sequence    (relid, typid, start, increment, minvalue, maxvalue, cycle,
                      last_value, is_called, owner_relid, owner_attnum)
   pgsvc$description (objoid, objsubid, description)
-  pgsvc$type        (oid, nspoid, typname, typtype d/e, typarray, basetype, typmod, typnotnull,
-                     default_expr)            domains and enums (pgsvc.sql.types.usertypes)
+  pgsvc$type        (oid, nspoid, typname, typtype d/e/c, typarray, basetype, typmod, typnotnull,
+                     default_expr)            domains, enums and composites (pgsvc.sql.types.usertypes;
+                                              a composite's basetype is its typrelid: a
+                                              pgsvc$class row of relkind 'c' with its attributes)
   pgsvc$enum        (oid, enumtypid, sortorder, label)
   pgsvc$domain_constraint (oid, contypid, conname, expr (PG source using VALUE))
   pgsvc$acl         (objoid, owner, acl)         owner and ACL of a relation or schema
@@ -297,6 +299,12 @@ def load_user_types(conn: sqlite3.Connection, nsp: dict[int, str]) -> dict[int, 
             'ORDER BY t.oid'):
         types[oid] = UserType(oid, nspoid, nsp.get(nspoid, "public"), name, typtype, arr, base or 0,
                               typmod, bool(notnull), default, owner=owner)
+        if typtype == "c":  # a composite: basetype holds typrelid, its fields are the relation's
+            types[oid].basetype, types[oid].relid = 0, base or 0
+    for ut in types.values():
+        if ut.typtype == "c":
+            ut.fields = list(conn.execute('SELECT attname, atttypid, atttypmod FROM "pgsvc$attribute" '
+                                          'WHERE relid = ? ORDER BY attnum', (ut.relid,)))
     for oid, typid, order, label in conn.execute(
             'SELECT oid, enumtypid, sortorder, label FROM "pgsvc$enum" ORDER BY enumtypid, sortorder'):
         if typid in types:

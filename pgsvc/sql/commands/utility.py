@@ -275,7 +275,7 @@ _HANDLERS = {
     "AlterDomainStmt": _type_ddl("ALTER DOMAIN", "alter_domain"),
     "CreateEnumStmt": _type_ddl("CREATE TYPE", "create_enum"),
     "AlterEnumStmt": _type_ddl("ALTER TYPE", "alter_enum"),
-    "CompositeTypeStmt": _type_ddl("CREATE TYPE", "refuse_type"),
+    "CompositeTypeStmt": _type_ddl("CREATE TYPE", "create_composite"),  # commands.ddl.composite_types
     "CreateRangeStmt": _type_ddl("CREATE TYPE", "refuse_type"),
     "CopyStmt": translate_copy,
     "GrantStmt": _grants("translate_grant"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Iterator
 
 from pglast import ast
@@ -19,6 +20,7 @@ from pgsvc.sql.catalog.regtypes import reg_in
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.commands.columns import to_column
+from pgsvc.sql.types.composite import with_types
 from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
 from pgsvc.sql.commands.utility import translate_utility
 from pgsvc.sql.exec import diagnose
@@ -44,6 +46,9 @@ class Runner:
             q = tr.select(node)
             stmt = Statement(text, "SELECT", [to_column(c) for c in q.columns])
             stmt.sqlite_sql = q.sql
+            shapes = tr.record_types(q.columns)  # ROW(...) columns: their fields' types (record_send)
+            if shapes:
+                stmt.extra["record_types"] = shapes
         elif isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)):
             d = {ast.InsertStmt: tr.insert, ast.UpdateStmt: tr.update, ast.DeleteStmt: tr.delete}[type(node)](node)
             stmt = Statement(text, d.command, [to_column(c) for c in d.returning] if d.returning else None)
@@ -88,6 +93,8 @@ class Runner:
             convs = [sqlite_adapter(c.type_oid)[1] for c in stmt.columns]
             if any(c.type_oid in O.REG_OIDS or c.type_oid in O.REG_ARRAYS for c in stmt.columns):
                 convs = regtypes.output_converters(self, stmt.columns, convs)  # names, not numbers
+            for i, types in stmt.extra.get("record_types", {}).items():
+                convs[i] = partial(with_types, types=types)
             stmt.out_convs = convs if any(convs) else None
             if not stmt.columns:
                 stmt.out_convs = "zero"  # SELECT with no columns: SQLite had a placeholder column

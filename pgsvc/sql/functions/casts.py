@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pgsvc.sql.functions.signatures import CastSig
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.composite import is_composite
 from pgsvc.sql.types.pg_type import all_types, find_oid
 from pgsvc.sql.types.usertypes import is_enum
 
@@ -136,7 +137,21 @@ def find_cast(src: int, dst: int) -> CastSig | None:
             return CastSig(src, dst, ctx, generic(src, dst))
     if src == O.UNKNOWN:
         return CastSig(src, dst, "i", f"pgsvc_from_text({{0}}, {dst}, -1)")
-    return _enum_cast(src, dst)
+    return _enum_cast(src, dst) or _composite_cast(src, dst)
+
+
+def _composite_cast(src: int, dst: int) -> CastSig | None:
+    """A composite to record (binary coercible, as PostgreSQL), and the I/O conversion casts
+    to a string type (assignment) and from one (explicit)."""
+    if is_composite(src) and dst == O.RECORD:
+        return CastSig(src, dst, "i", "{0}")
+    if is_composite(src) and dst in STRINGS:
+        return CastSig(src, dst, "a", "{0}")  # the stored form is the text
+    if src in STRINGS and is_composite(dst):
+        return CastSig(src, dst, "e", f"pgsvc_from_text({{0}}, {dst}, -1)")
+    if src == O.RECORD and dst in STRINGS:
+        return CastSig(src, dst, "a", "{0}")
+    return None
 
 
 def _enum_cast(src: int, dst: int) -> CastSig | None:

@@ -24,6 +24,7 @@ from pgsvc.sql.catalog.system import information_schema as infoschema
 from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.catalog.database import Catalog, Relation
 from pgsvc.sql.translate.coerce import CoerceMixin
+from pgsvc.sql.translate.composites import CompositeMixin
 from pgsvc.sql.translate.dml import DmlMixin
 from pgsvc.sql.translate import domains
 from pgsvc.sql.translate.ex import location
@@ -41,7 +42,7 @@ from pgsvc.sql.types.usertypes import base_of
 
 
 class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, FromMixin, TargetSrfMixin,
-                 DmlMixin, TriggerDmlMixin, RoutineMixin):
+                 DmlMixin, TriggerDmlMixin, RoutineMixin, CompositeMixin):
     def __init__(self, engine, catalog: Catalog, param_oids: list[int],
                  literals: list[tuple[str, str]] | None = None) -> None:
         self.engine = engine

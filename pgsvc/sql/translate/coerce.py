@@ -30,6 +30,10 @@ class CoerceMixin:
                 return ranged
             if ex.lit is not None:  # stringTypeDatum with the typmod: INTERVAL '5' HOUR is 5 hours
                 ex = replace(ex, lit=interval_text_for_range(ex.lit, interval_typmod_parts(typmod)[0]))
+        if ex.oid == O.RECORD and target != O.RECORD:  # ROW(...) to a composite (translate.composites)
+            rowed = self.coerce_to_composite(ex, target, context, position)
+            if rowed is not None:
+                return rowed
         if ex.oid == O.UNKNOWN:
             out = self.resolve_unknown(ex, target)
         elif ex.oid == target:

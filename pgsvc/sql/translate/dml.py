@@ -132,8 +132,9 @@ class DmlMixin:
                 if a is None:
                     raise SqlError("42703", f'column "{rt.name}" of relation "{rel.name}" does not exist',
                                    position=location(rt))
-                if rt.indirection:
-                    raise SqlError("0A000", "assignment to array elements or fields is not supported")
+                if rt.indirection:  # c.f: a field of a composite column (translate.composites)
+                    attrs.append(self.field_target(a, rt.indirection, location(rt)))
+                    continue
                 if a in attrs:
                     raise SqlError("42701", f'column "{a.name}" specified more than once', position=location(rt))
                 attrs.append(a)
@@ -146,7 +147,8 @@ class DmlMixin:
             attrs = []  # DEFAULT VALUES: every column takes its default (identity, serial, ...)
         elif node.cols is None and isinstance(sel, ast.SelectStmt) and sel.valuesLists:
             attrs = attrs[:max(len(r) for r in sel.valuesLists)]
-        rest = [a for a in rel.attrs if a not in attrs and column_default(a) is not None]
+        rest = [a for a in rel.attrs if a not in attrs and column_default(a) is not None
+                and not any(x.name == a.name for x in attrs)]
         for a in attrs:
             if a.identity == "a" and node.override != enums.OverridingKind.OVERRIDING_SYSTEM_VALUE:
                 self.identity_always(node, a)
@@ -156,7 +158,7 @@ class DmlMixin:
             source = f"VALUES ({', '.join(values)})" if names else "DEFAULT VALUES"
         elif isinstance(sel, ast.SelectStmt) and sel.valuesLists and not sel.sortClause and sel.limitCount is None:
             source = self.insert_values(rel, attrs, rest, sel.valuesLists, node.cols)
-            names = [a.name for a in attrs + rest]
+            names = [a.name for a in self.merge_field_targets(attrs, attrs)[0] + rest]
         else:
             q = self.subquery(sel)
             if len(q.columns) > len(attrs):
@@ -166,8 +168,9 @@ class DmlMixin:
                 raise SqlError("42601", "INSERT has more target columns than expressions")
             exprs = [self.assign(Ex(f"s.c{i}", c.oid, c.typmod), a).sql for i, (c, a) in
                      enumerate(zip(q.columns, attrs))]
+            merged, exprs = self.merge_field_targets(attrs, exprs)
             exprs += [self.default_expr(rel, a).sql for a in rest]
-            names = [a.name for a in attrs + rest]
+            names = [a.name for a in merged + rest]
             source = f"SELECT {', '.join(exprs)} FROM {q.sql_paren()} AS s WHERE 1"
         cols_sql = f" ({', '.join(quote_sqlite_ident(n) for n in names)})" if names else ""
         sa = self.new_alias(alias)
@@ -203,6 +206,7 @@ class DmlMixin:
                     vals.append(self.default_expr(rel, a).sql)
                 else:
                     vals.append(self.assign(self.expr(item), a, location(item)).sql)
+            vals = self.merge_field_targets(attrs, vals)[1]
             out.append("(" + ", ".join(vals + defaults) + ")")
         return "VALUES " + ", ".join(out)
 
@@ -254,7 +258,7 @@ class DmlMixin:
         seen: set[str] = set()
         multi_sources: dict[int, object] = {}
         for rt in targets:
-            if rt.name in seen:
+            if rt.name in seen and not rt.indirection:
                 raise SqlError("42601", f'multiple assignments to same column "{rt.name}"', position=location(rt))
             seen.add(rt.name)
             if isinstance(rt.val, ast.MultiAssignRef):
@@ -264,13 +268,17 @@ class DmlMixin:
             if a is None:
                 raise SqlError("42703", f'column "{rt.name}" of relation "{rel.name}" does not exist',
                                position=location(rt))
-            if rt.indirection:
-                raise SqlError("0A000", "assignment to array elements or fields is not supported")
+            if rt.indirection:  # SET c.f = ...: a field of a composite column (translate.composites)
+                a = self.field_target(a, rt.indirection, location(rt))
             if isinstance(rt.val, ast.SetToDefault):
                 val = self.default_expr(rel, a)
             else:
                 val = self.assign(self.expr(rt.val), a, location(rt.val))
             parts.append((a, val.sql))
+        if any(self.is_field_target(a) for a, _ in parts):
+            attrs, vals = self.merge_field_targets([a for a, _ in parts], [v for _, v in parts],
+                                                   {a.name: quote_sqlite_ident(a.name) for a in rel.attrs})
+            parts = list(zip(attrs, vals))
         return parts
 
     def multi_assign(self, rt, rel: Relation, sources: dict) -> tuple[Attr, str]:

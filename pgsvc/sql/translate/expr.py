@@ -116,7 +116,7 @@ class ExprMixin:
     def x_RowExpr(self, node: ast.RowExpr) -> Ex:
         whole = self.whole_record(node)
         if whole is None:
-            raise SqlError("0A000", "RowExpr expressions are not supported", position=location(node))
+            return self.row_constructor(node)  # translate.composites
         return whole
 
     def x_TypeCast(self, node: ast.TypeCast) -> Ex:
@@ -273,6 +273,9 @@ class ExprMixin:
                 return field
         base = self.expr(node.arg)
         for ind in node.indirection:
+            if isinstance(ind, ast.String):  # (c).f (translate.composites)
+                base = self.select_field(base, ind.sval, location(node.arg))
+                continue
             if base.oid == O.NAME and isinstance(ind, ast.A_Indices) and not ind.is_slice:
                 # name is a fixed array of 64 "char"s counted from 0 (pg_dump: typname[0] = '_')
                 idx = self.coerce(self.expr(ind.uidx), O.INT4)

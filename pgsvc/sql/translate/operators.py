@@ -93,6 +93,11 @@ class OperatorMixin:
             left, right = self.resolve_unknown(left, O.TEXT), self.resolve_unknown(right, O.TEXT)
         lo = left.oid if not left.is_null else O.UNKNOWN
         ro = right.oid if not right.is_null else O.UNKNOWN
+        if (lo == O.RECORD or ro == O.RECORD or R.category(lo) == "C" or R.category(ro) == "C") \
+                and name in ("=", "<>", "<", ">", "<=", ">="):
+            rec = self.record_compare(name, left, right, pos)  # row values (translate.composites)
+            if rec is not None:
+                return rec
         if name == "||" and lo != O.UNKNOWN and ro != O.UNKNOWN and (lo in R.STRINGS) != (ro in R.STRINGS):
             array = lo if R.category(lo) == "A" else ro if R.category(ro) == "A" else 0
             if not array:

@@ -13,6 +13,7 @@ from typing import Any
 from pgsvc.client_encodings import invalid_utf8
 from pgsvc.errors import SqlError
 from pgsvc.sql.types import usertypes as U
+from pgsvc.sql.types import composite as C
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import geo_types as GT
 from pgsvc.sql.types import geometry as G
@@ -24,6 +25,7 @@ from pgsvc.sql.types.pg_type import find_oid, format_type
 from pgsvc.sql.types.interval import Interval
 from pgsvc.sql.types.jsontext import normalize_jsonb, validate_json
 from pgsvc.sql.types.numeric import numeric_recv, numeric_send
+from pgsvc.sql.types.textio import text_decoder, text_encoder
 
 _I2, _I4, _I8, _U4 = struct.Struct("!h"), struct.Struct("!i"), struct.Struct("!q"), struct.Struct("!I")
 _F4, _F8 = struct.Struct("!f"), struct.Struct("!d")
@@ -115,6 +117,8 @@ def binary_encoder(oid: int) -> Callable[[Any], bytes]:
         return enc
     if U.is_enum(oid):
         return _utf8  # enum_send: the label's bytes
+    if oid == O.RECORD or C.is_composite(oid):
+        return lambda v: composite_send(oid, v)
     if U.base_of(oid) != oid:
         return binary_encoder(U.base_of(oid))
     if RIO.is_range_like(oid):
@@ -240,6 +244,8 @@ def binary_decoder(oid: int) -> Callable[[bytes, int], Any]:
         return dec
     if U.is_enum(oid):
         return lambda data, typmod=-1: U.enum_check(oid, _text_recv(data))
+    if oid == O.RECORD or C.is_composite(oid):
+        return lambda data, typmod=-1: C.record_recv(oid, data, _field_recv)
     if U.base_of(oid) != oid:
         return binary_decoder(U.base_of(oid))
     if RIO.is_range_like(oid):
@@ -285,3 +291,26 @@ def decode_array(data: bytes, element: Callable[[bytes, int], Any], elem_oid: in
         flat.append(element(data[pos:pos + length], -1))
         pos += length
     return reshape(flat, dims) if dims else []
+
+
+# --- composites (record_send / record_recv) -------------------------------------------------
+# A composite's Python value is its text (pgsvc.sql.types.composite); its fields go through
+# their types' text input and binary output. An anonymous record's field types come with the
+# value (composite.RecordText, set by the runner from the translator's RowExpr types); one
+# without them sends its fields as text.
+
+def composite_send(oid: int, value) -> bytes:
+    fields = C.fields_of(oid)
+    types = [f[1] for f in fields] if fields else list(getattr(value, "types", None) or ())
+    texts = C.parse_record(str(value), len(types) if types else None)
+    if not types:
+        types = [O.TEXT] * len(texts)
+    return C.record_send(texts, types, _field_send)
+
+
+def _field_send(oid: int, text: str) -> bytes:
+    return binary_encoder(oid)(text_decoder(oid)(text))
+
+
+def _field_recv(oid: int, data: bytes, typmod: int) -> str:
+    return text_encoder(oid)(binary_decoder(oid)(data, typmod))

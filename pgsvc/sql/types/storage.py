@@ -13,6 +13,7 @@ from functools import partial
 from decimal import Decimal
 from typing import Any
 
+from pgsvc.sql.types import composite as C
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import range_io as RIO
@@ -234,6 +235,7 @@ COLLATIONS: dict[str, Callable[[str, str], int]] = {
     "pg_interval": collate_interval,
     "pg_array": collate_array,
     "pg_timetz": collate_timetz,
+    "pg_record": C.collate_record,
     **RIO.COLLATIONS,
 }
 
@@ -251,6 +253,8 @@ def collation_for(oid: int) -> str | None:
         return collation_for(U.base_of(oid))
     if RIO.is_range_like(oid):
         return RIO.collation(oid)
+    if oid == O.RECORD or C.is_composite(oid):
+        return "pg_record"
     t = find_oid(oid)
     if t is not None and t.category == "A":
         return "pg_array"

@@ -19,6 +19,7 @@ from pgsvc.sql.types import dateparse as P
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import scalars as S
 from pgsvc.sql.types import usertypes as U
+from pgsvc.sql.types import composite as C
 from pgsvc.sql.types.arrays import format_array, parse_array
 from pgsvc.sql.types import geo_types as GT
 from pgsvc.sql.types import network as N
@@ -169,6 +170,8 @@ def _base_decoder(oid: int, ctx: FormatContext) -> Callable[[str], Any]:
         return lambda text: U.enum_check(oid, text)
     if RIO.is_range_like(oid):
         return RIO.text_in(oid, _base_decoder(RIO.subtype(oid), ctx))
+    if C.is_composite(oid):
+        return lambda text: C.record_in(oid, text, lambda f, v, m: text_encoder(f, ctx)(text_decoder(f, ctx)(v, m)))
     t = find_oid(oid)
     if oid in O.VECTOR_OIDS:
         element = _base_decoder(t.elem_oid, ctx)

@@ -48,7 +48,7 @@ class UserType:
     nspoid: int
     schema: str
     name: str
-    typtype: str  # 'd' domain, 'e' enum
+    typtype: str  # 'd' domain, 'e' enum, 'c' composite
     array_oid: int
     basetype: int = 0
     typmod: int = -1
@@ -57,6 +57,8 @@ class UserType:
     checks: list[DomainCheck] = field(default_factory=list)
     labels: list[EnumLabel] = field(default_factory=list)  # in enumsortorder
     owner: int = BOOTSTRAP_SUPERUSER_OID  # pg_type.typowner (pgsvc$acl; no row: the bootstrap superuser)
+    relid: int = 0  # composites: typrelid (their pg_class row, relkind 'c')
+    fields: list[tuple[str, int, int]] = field(default_factory=list)  # composites: (name, type, typmod)
 
     def stored_of(self, label: str) -> float | None:
         for e in self.labels:
@@ -86,7 +88,7 @@ def install(types: list[UserType], search_path: Callable[[], list[str]] | None =
         if ut.typtype == "e":
             _LABELS[ut.oid] = {e.sortorder: e.label for e in ut.labels}
             _ORDERS[ut.oid] = {e.label: e.sortorder for e in ut.labels}
-    for ut in sorted(types, key=lambda t: t.typtype != "e"):  # enums first: domains may be over them
+    for ut in sorted(types, key=lambda t: t.typtype == "d"):  # domains last: they may be over the others
         rows.update(_pg_types(ut, rows))
     if search_path is not None:
         _search_path = search_path
@@ -102,6 +104,8 @@ def use_search_path(search_path: Callable[[], list[str]]) -> None:
 def _pg_types(ut: UserType, done: dict) -> dict:
     if ut.typtype == "e":
         elem = PgType(ut.oid, ut.name, ut.name, 4, "E", False, ut.array_oid, 0, "REAL")
+    elif ut.typtype == "c":
+        elem = PgType(ut.oid, ut.name, ut.name, -1, "C", False, ut.array_oid, 0, "TEXT")
     else:
         base_oid = base_of(ut.oid)  # through domains over domains
         base = done.get(base_oid) or find_oid(base_oid)

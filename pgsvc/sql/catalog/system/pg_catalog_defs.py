@@ -146,13 +146,16 @@ VIEWS = {
         UNION ALL SELECT {PG_TOAST_OID}, 'pg_toast', {BOOTSTRAP_SUPERUSER_OID}, NULL
         UNION ALL SELECT {INFORMATION_SCHEMA_OID}, 'information_schema', {BOOTSTRAP_SUPERUSER_OID},
                          json_array({_BOOTSTRAP_NAME} || '=UC/' || {_BOOTSTRAP_NAME}, '=U/' || {_BOOTSTRAP_NAME}))""",
-    "pg_class": f"""SELECT c.oid AS oid, c.relname AS relname, c.nspoid AS relnamespace, 0 AS reltype,
+    "pg_class": f"""SELECT c.oid AS oid, c.relname AS relname, c.nspoid AS relnamespace,
+        CASE WHEN c.relkind = 'c' THEN coalesce((SELECT t.oid FROM main."pgsvc$type" t
+                                                 WHERE t.typtype = 'c' AND t.basetype = c.oid), 0)
+             ELSE 0 END AS reltype,
         0 AS reloftype,
         coalesce((SELECT o.owner FROM main."pgsvc$acl" o WHERE o.objoid =
                    coalesce((SELECT x.indrelid FROM main."pgsvc$index" x WHERE x.indexrelid = c.oid), c.oid)),
                  {BOOTSTRAP_SUPERUSER_OID}) AS relowner,
         CASE c.relkind WHEN 'r' THEN 2 WHEN 'i' THEN 403 ELSE 0 END AS relam,
-        CASE WHEN c.relkind = 'v' THEN 0 ELSE c.oid END AS relfilenode, 0 AS reltablespace,
+        CASE WHEN c.relkind IN ('v', 'c') THEN 0 ELSE c.oid END AS relfilenode, 0 AS reltablespace,
         0 AS relpages, -1.0 AS reltuples, 0 AS relallvisible, 0 AS reltoastrelid,
         EXISTS (SELECT 1 FROM main."pgsvc$index" i WHERE i.indrelid = c.oid) AS relhasindex,
         0 AS relisshared,

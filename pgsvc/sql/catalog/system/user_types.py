@@ -1,4 +1,5 @@
-"""pg_type's rows for the database's user types (domains, enums and their arrays) and pg_enum.
+"""pg_type's rows for the database's user types (domains, enums, composites and their arrays)
+and pg_enum.
 
 pg_type is a TEMP VIEW (pgsvc.sql.catalog.system.pg_catalog_defs) over two TEMP tables: the built-in rows
 ("pg_type$builtin", filled once per connection) and these rows ("pg_type$user"),
@@ -52,6 +53,12 @@ def enum_row(ut: U.UserType) -> tuple:
             0, 0, 0, 0, 0, 0, 0, "i", "p", 0, 0, -1, 0, 0, None, None, None)
 
 
+def composite_row(ut: U.UserType) -> tuple:
+    """typtype 'c': typrelid its relation; record_in, record_out, record_recv, record_send."""
+    return (ut.oid, ut.name, ut.nspoid, ut.owner, -1, 0, "c", "C", 0, 1, ",", ut.relid, 0, 0, ut.array_oid,
+            2290, 2291, 2402, 2403, 0, 0, 0, "d", "x", 0, 0, -1, 0, 0, None, None, None)
+
+
 def array_row(ut: U.UserType, elem: tuple) -> tuple:
     align = "d" if elem[_TYPALIGN] == "d" else "i"
     return (ut.array_oid, "_" + ut.name, ut.nspoid, ut.owner, -1, 0, "b", "A", 0, 1, ",", 0, 0, ut.oid, 0,
@@ -63,7 +70,8 @@ def user_type_rows(cooked_default) -> list[tuple]:
     prints it."""
     rows = []
     for ut in sorted(U.all_user_types(), key=lambda t: t.oid):
-        row = enum_row(ut) if ut.typtype == "e" else domain_row(ut, cooked_default(ut))
+        row = enum_row(ut) if ut.typtype == "e" else composite_row(ut) if ut.typtype == "c" else \
+            domain_row(ut, cooked_default(ut))
         rows += [array_row(ut, row), row]
     return rows
 

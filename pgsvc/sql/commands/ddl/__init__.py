@@ -19,6 +19,7 @@ from __future__ import annotations
 from pgsvc.sql.commands.ddl.alter_table import AlterTableDdl
 from pgsvc.sql.commands.ddl.base import DdlBase
 from pgsvc.sql.commands.ddl.comments import CommentDdl
+from pgsvc.sql.commands.ddl.composite_types import CompositeTypeDdl
 from pgsvc.sql.commands.ddl.drop import DropDdl
 from pgsvc.sql.commands.ddl.indexes_views import IndexViewDdl
 from pgsvc.sql.commands.ddl.routines import RoutineDdl
@@ -30,7 +31,7 @@ from pgsvc.sql.commands.ddl.user_types import UserTypeDdl
 
 
 class Ddl(TableDdl, AlterTableDdl, IndexViewDdl, SequenceDdl, SchemaDdl, DropDdl, CommentDdl, UserTypeDdl,
-          RoutineDdl, TriggerDdl, DdlBase):
+          CompositeTypeDdl, RoutineDdl, TriggerDdl, DdlBase):
     """Runs one DDL statement against the engine's connection and catalog."""
 
 

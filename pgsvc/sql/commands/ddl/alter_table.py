@@ -30,6 +30,8 @@ class AlterTableDdl:
 
     def alter_table(self, node: ast.AlterTableStmt) -> None:
         owner_only = all(c.subtype == A.AT_ChangeOwner for c in node.cmds)
+        if node.objtype == enums.ObjectType.OBJECT_TYPE and not owner_only:
+            return self.alter_composite(node)  # ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE
         if node.objtype != enums.ObjectType.OBJECT_TABLE and not owner_only:
             raise SqlError("0A000", f"ALTER {node.objtype.name[7:]} is not supported")
         rel = self.cat.lookup(node.relation.schemaname, node.relation.relname, self.engine.search_path())
@@ -197,6 +199,8 @@ class AlterTableDdl:
             return self.rename_type(node)
         if node.renameType in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_ROUTINE):
             return self.rename_routine(node)  # pgsvc.sql.commands.ddl.routines
+        if node.renameType == OT.OBJECT_ATTRIBUTE:
+            return self.rename_attribute(node)  # pgsvc.sql.commands.ddl.composite_types
         if node.renameType == OT.OBJECT_TRIGGER:
             return self.rename_trigger(node)  # pgsvc.sql.commands.ddl.triggers
         if node.renameType == OT.OBJECT_COLUMN:

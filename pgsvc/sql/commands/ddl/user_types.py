@@ -1,6 +1,7 @@
 """DDL of user-defined types: CREATE/ALTER/DROP DOMAIN, CREATE TYPE ... AS ENUM,
 ALTER TYPE ... ADD/RENAME VALUE, ALTER TYPE/DOMAIN ... RENAME / OWNER TO, DROP TYPE.
-Composite, range and base types are refused with 0A000.
+Composite types are pgsvc.sql.commands.ddl.composite_types'; range and base types are
+refused with 0A000.
 
 Rows go to the hidden catalog (pgsvc$type, pgsvc$enum, pgsvc$domain_constraint; see
 pgsvc.sql.catalog.database). A domain's NOT NULL and CHECKs are enforced by the SQLite CHECK
@@ -358,6 +359,8 @@ class UserTypeDdl:
         if U.lookup(ut.schema, new) is not None or (ut.schema, new) in self.cat.relations:
             raise SqlError("42710", f'type "{new}" already exists')
         C.rename_type(self.conn, ut.oid, new)
+        if ut.typtype == "c":  # its relation is renamed with it
+            C.rename_relation(self.conn, ut.relid, new, C.sqlite_name_for(ut.schema, new))
         self.refresh()
 
     def rename_domain_check(self, ut: U.UserType, old: str, new: str) -> None:
@@ -441,6 +444,7 @@ class UserTypeDdl:
         self.delete_type_rows(ut)
 
     def delete_type_rows(self, ut: U.UserType) -> None:
+        self.delete_composite_rows(ut)  # a composite's relation (commands.ddl.composite_types)
         C.delete_type(self.conn, ut.oid)
 
     def refuse_type(self, node) -> None:

@@ -1,0 +1,70 @@
+"""The UDFs behind composite values (pgsvc.sql.types.composite: a composite's stored form
+is its record_out text): ROW(...) built from its fields' stored forms, one field read out
+in its type's stored form ((c).f), one field replaced (UPDATE ... SET c.f = ...), and the
+record comparison of two values of the same row type."""
+
+from __future__ import annotations
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.functions.context import FunctionContext
+from pgsvc.sql.functions.values import to_python, to_stored
+from pgsvc.sql.types.composite import format_record, parse_record
+from pgsvc.sql.types.textio import text_decoder, text_encoder
+
+
+def make_udfs(ctx: FunctionContext) -> dict:
+    def fmt():
+        return ctx.format_context()
+
+    def field_text(oid: int, stored):
+        if stored is None:
+            return None
+        return text_encoder(oid, fmt())(to_python(oid, stored))
+
+    def row(*args):
+        """pgsvc_row(oid1, v1, oid2, v2, ...): the record's text."""
+        return format_record(field_text(int(args[i]), args[i + 1]) for i in range(0, len(args), 2))
+
+    def row_field(rec, idx: int, oid: int):
+        """pgsvc_row_field(rec, idx, oid): field idx (from 0) in its type's stored form."""
+        if rec is None:
+            return None
+        texts = parse_record(str(rec))
+        if idx >= len(texts) or texts[idx] is None:
+            return None
+        return to_stored(oid, text_decoder(oid, fmt())(texts[idx]))
+
+    def row_set(rec, natts: int, *args):
+        """pgsvc_row_set(rec, natts, idx1, oid1, v1, ...): rec (all NULL fields when NULL)
+        with fields replaced."""
+        texts = [None] * natts if rec is None else parse_record(str(rec), natts)
+        for i in range(0, len(args), 3):
+            texts[int(args[i])] = field_text(int(args[i + 1]), args[i + 2])
+        return format_record(texts)
+
+    def row_cmp(a, b, types: str):
+        """-1/0/1 of two records field by field in their types' order (NULL fields sort
+        last), as record_cmp; NULL when either is NULL."""
+        if a is None or b is None:
+            return None
+        oids = [int(t) for t in types.split(",")] if types else []
+        ta, tb = parse_record(str(a)), parse_record(str(b))
+        if len(ta) != len(tb):
+            raise SqlError("42804", "cannot compare record types with different numbers of columns")
+        for i, (x, y) in enumerate(zip(ta, tb)):
+            if x == y:
+                continue
+            if x is None or y is None:
+                return 1 if x is None else -1
+            oid = oids[i] if i < len(oids) else 25
+            dec = text_decoder(oid, fmt())
+            vx, vy = dec(x), dec(y)
+            if vx != vy:
+                try:
+                    return -1 if vx < vy else 1
+                except TypeError:
+                    return -1 if x < y else 1
+        return 0
+
+    return {"pgsvc_row": (-1, row), "pgsvc_row_field": (3, row_field), "pgsvc_row_set": (-1, row_set),
+            "pgsvc_row_cmp": (3, row_cmp)}

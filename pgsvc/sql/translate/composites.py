@@ -1,0 +1,204 @@
+"""Row values: ROW(...) constructors, field selection ((c).f), a row constructor or
+record coerced to a composite type, and the comparison of row values (pgsvc.sql.types.composite:
+a composite's stored form is its record_out text). Mixed into the Translator.
+
+A ROW(...) is an anonymous record whose fields' types the translator knows: they are kept
+by its SQL text (`row_items`), so that a cast to a composite type coerces each item to its
+field's type (coerce_record_to_complex) and a record in a result column is sent in binary
+with its fields' types (`record_types`, read by the runner).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pglast import ast
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.translate.ex import Ex
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import usertypes as U
+from pgsvc.sql.types.composite import fields_of, is_composite
+from pgsvc.sql.types.pg_type import format_type
+
+_CMP_OPS = ("=", "<>", "<", "<=", ">", ">=")
+
+
+def composite_base(oid: int) -> int:
+    """The composite type a value of `oid` is (through domains), or 0."""
+    base = U.base_of(oid)
+    return base if is_composite(base) else 0
+
+
+class CompositeMixin:
+    """Row constructors, field selection and composite coercion."""
+
+    def row_registry(self) -> dict:
+        reg = self.__dict__.get("_row_items")
+        if reg is None:
+            reg = self.__dict__["_row_items"] = {}
+        return reg
+
+    def record_types(self, columns) -> dict[int, tuple[int, ...]]:
+        """Result column number -> its fields' types, for the record columns built by ROW(...)."""
+        reg = self.row_registry()
+        out = {}
+        for i, c in enumerate(columns):
+            items = reg.get(c.sql) if c.oid == O.RECORD else None
+            if items is not None:
+                out[i] = tuple(e.oid for e in items)
+        return out
+
+    def row_constructor(self, node: ast.RowExpr) -> Ex:
+        raw = self.row_items(node.args or ())
+        # an untyped item stays untyped (a cast to a composite gives it its field's type;
+        # else it is text, as an unresolved parameter becomes when the statement is done)
+        items = [replace(e, oid=O.TEXT) if e.oid == O.UNKNOWN else e for e in raw]
+        ex = Ex(self.row_sql(items), O.RECORD, name="row", has_agg=any(e.has_agg for e in items))
+        self.row_registry()[ex.sql] = raw
+        return ex
+
+    @staticmethod
+    def row_sql(items: list[Ex]) -> str:
+        if not items:
+            return "'()'"
+        return "pgsvc_row(" + ", ".join(f"{U.base_of(e.oid)}, {e.sql}" for e in items) + ")"
+
+    # --- coercion to a composite --------------------------------------------------------
+
+    def coerce_to_composite(self, ex: Ex, target: int, context: str, position) -> Ex | None:
+        """A ROW(...) or record to a composite type; None: not a row value."""
+        comp = composite_base(target)
+        if not comp or ex.oid != O.RECORD:
+            return None
+        items = self.row_registry().get(ex.sql)
+        if items is None:  # a record of unknown shape: read field by field when it runs
+            return Ex(f"pgsvc_from_text({ex.sql}, {comp}, -1)", target, name=ex.name, has_agg=ex.has_agg)
+        fields = fields_of(comp)
+        if len(items) != len(fields):
+            raise SqlError("42846", f"cannot cast type record to {format_type(target, -1)}",
+                           detail=f"Input has too {'few' if len(items) < len(fields) else 'many'} columns.",
+                           position=position)
+        out = []
+        for i, (e, (_name, ftype, typmod)) in enumerate(zip(items, fields)):
+            try:
+                out.append(self.coerce(e, ftype, typmod, context))
+            except SqlError as err:
+                if err.sqlstate not in ("42804", "42846"):
+                    raise
+                raise SqlError("42846", f"cannot cast type record to {format_type(target, -1)}",
+                               detail=f"Cannot cast type {format_type(e.oid, -1)} to {format_type(ftype, -1)} "
+                                      f"in column {i + 1}.", position=position) from None
+        return Ex(self.row_sql(out), target, name=ex.name, has_agg=ex.has_agg)
+
+    # --- field selection ----------------------------------------------------------------
+
+    def select_field(self, base: Ex, name: str, position) -> Ex:
+        """(base).name."""
+        comp = composite_base(base.oid)
+        if base.oid == O.RECORD:
+            items = self.row_registry().get(base.sql)
+            if items is not None and name.startswith("f") and name[1:].isdigit() \
+                    and 1 <= int(name[1:]) <= len(items):
+                e = self.finalize_unknown(items[int(name[1:]) - 1])
+                return Ex(e.sql, e.oid, e.typmod, name=name, has_agg=e.has_agg)
+            raise SqlError("42703", f'could not identify column "{name}" in record data type', position=position)
+        if not comp:
+            raise SqlError("42809", f"column notation .{name} applied to type {format_type(base.oid, -1)}, "
+                           "which is not a composite type", position=position)
+        for i, (fname, ftype, typmod) in enumerate(fields_of(comp)):
+            if fname == name:
+                stored = U.base_of(ftype)
+                return Ex(f"pgsvc_row_field({base.sql}, {i}, {stored})", stored, typmod, name=name,
+                          has_agg=base.has_agg)
+        raise SqlError("42703", f'column "{name}" not found in data type {format_type(comp, -1)}', position=position)
+
+    def field_path(self, base: Ex, names: list[str], position) -> Ex:
+        for n in names:
+            base = self.select_field(base, n, position)
+        return base
+
+    # --- comparison ---------------------------------------------------------------------
+
+    def record_compare(self, op: str, left: Ex, right: Ex, position) -> Ex | None:
+        """op between two row values (composites of one type, or records): None when
+        neither side is one."""
+        lc, rc = composite_base(left.oid), composite_base(right.oid)
+        lrec, rrec = left.oid == O.RECORD or lc, right.oid == O.RECORD or rc
+        if not (lrec or rrec) or op not in _CMP_OPS:
+            return None
+        if (left.oid == O.UNKNOWN and not left.is_null) or (right.oid == O.UNKNOWN and not right.is_null):
+            # record op record: an untyped literal would be read as an anonymous record
+            raise SqlError("0A000", "input of anonymous composite types is not implemented", position=position)
+        if left.oid == O.UNKNOWN:
+            left = self.coerce(left, right.oid)
+        elif right.oid == O.UNKNOWN:
+            right = self.coerce(right, left.oid)
+        elif lc and right.oid == O.RECORD:
+            right = self.coerce(right, lc, context="i", position=position)
+        elif rc and left.oid == O.RECORD:
+            left = self.coerce(left, rc, context="i", position=position)
+        elif not (lrec and rrec) or (lc and rc and lc != rc):
+            return None
+        comp = lc or rc
+        types = ",".join(str(U.base_of(f[1])) for f in fields_of(comp)) if comp else ""
+        if not comp:
+            items = self.row_registry().get(left.sql) or self.row_registry().get(right.sql)
+            types = ",".join(str(e.oid) for e in items) if items else ""
+        sql = f"(pgsvc_row_cmp({left.sql}, {right.sql}, '{types}') {'!=' if op == '<>' else op} 0)"
+        self._last_operands = (left, right)  # IS [NOT] DISTINCT FROM reads them (translate.operators)
+        return Ex(sql, O.BOOL, has_agg=left.has_agg or right.has_agg)
+
+    # --- assignment to fields: INSERT INTO t (c.f) / UPDATE t SET c.f = ... ----------------
+
+    def field_target(self, a, indirection, position):
+        """The pseudo attribute a field assignment target c.f1.f2 stands for: the field's
+        type, remembered with its column (merge_field_targets)."""
+        path, typid = [], a.domain_oid or a.type_oid
+        for ind in indirection:
+            if not isinstance(ind, ast.String):
+                raise SqlError("0A000", "assignment to array elements is not supported", position=position)
+            comp = composite_base(typid)
+            if not comp:
+                raise SqlError("42804", f'cannot assign to field "{ind.sval}" of column "{a.name}" because its '
+                               f"type {format_type(typid, -1)} is not a composite type", position=position)
+            fields = fields_of(comp)
+            idx = next((i for i, f in enumerate(fields) if f[0] == ind.sval), None)
+            if idx is None:
+                raise SqlError("42703", f'cannot assign to field "{ind.sval}" of column "{a.name}" because there '
+                               f"is no such column in data type {format_type(comp, -1)}", position=position)
+            path.append((idx, len(fields), U.base_of(fields[idx][1])))
+            typid, typmod = fields[idx][1], fields[idx][2]
+        pseudo = type(a)(a.attnum, a.name, U.base_of(typid), typmod)
+        self.__dict__.setdefault("_field_targets", {})[id(pseudo)] = (a, path)
+        return pseudo
+
+    def is_field_target(self, a) -> bool:
+        return id(a) in self.__dict__.get("_field_targets", {})
+
+    def merge_field_targets(self, attrs: list, vals: list[str], current: dict | None = None) -> tuple[list, list[str]]:
+        """attrs/vals with the field targets of one column folded into one value of it:
+        pgsvc_row_set over the column's current value (UPDATE: current[name]) or NULL."""
+        targets = self.__dict__.get("_field_targets", {})
+        out_attrs, out_vals, at = [], [], {}
+        for a, v in zip(attrs, vals):
+            t = targets.get(id(a))
+            if t is None:
+                out_attrs.append(a)
+                out_vals.append(v)
+                continue
+            real, path = t
+            if real.name not in at:
+                at[real.name] = len(out_attrs)
+                out_attrs.append(real)
+                out_vals.append((current or {}).get(real.name, "NULL"))
+            i = at[real.name]
+            out_vals[i] = _set_path(out_vals[i], path, v)
+        return out_attrs, out_vals
+
+
+def _set_path(rec: str, path: list[tuple[int, int, int]], value: str) -> str:
+    idx, natts, oid = path[0]
+    if len(path) > 1:
+        value = _set_path(f"pgsvc_row_field({rec}, {idx}, {oid})", path[1:], value)
+    return f"pgsvc_row_set({rec}, {natts}, {idx}, {oid}, {value})"
