@@ -14,6 +14,8 @@ portal for Describe, Execute and Close), and pg_cursors lists them.
 
 from __future__ import annotations
 
+import itertools
+
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
@@ -223,24 +225,30 @@ class Cursor:
         statement ends, the position stays."""
         if self.failed:
             return
+        rest: list = []
+        tail = iter(())
         try:
-            if self._buf is not None:
-                while not self._exhausted and self._next_source() is not None:
-                    pass
-                self._source = iter(())
-            else:
-                rest = []
-                while not self._exhausted:
-                    got = self._next_source()
-                    if got is not None:
-                        rest.append(got[0])
-                self._source = iter(rest)
-                self._read -= len(rest)
-                self._exhausted = False
-        except SqlError:
-            self.failed = True
+            while not self._exhausted:
+                got = self._next_source()
+                if got is not None and self._buf is None:
+                    rest.append(got[0])
+        except SqlError as err:
+            # the query's own error stays ahead: the FETCH that reaches it fails, as it
+            # would have where PostgreSQL reads on (the cursor is not failed before that)
+            self.failed = False
+            tail = raising(err)
+        if self._buf is None:
+            self._read -= len(rest)
+            self._exhausted = False
+        self._source = itertools.chain(rest, tail)
         self.result.close()
 
+
+
+def raising(err: SqlError):
+    """Rows that are an error: raised when the first is asked for."""
+    raise err
+    yield  # a generator
 
 
 def fetch_from(c, direction: int, count: int, keep: bool = True) -> tuple[list, int]:

@@ -16,10 +16,11 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.api import EngineContext
 from pgsvc.sql.catalog.system.session_views import count_plan
 from pgsvc.sql.commands.cursors import (FETCH_ALL, OPT_HOLD, OPT_NO_SCROLL, OPT_SCROLL, Cursor, backward_capable,
-                                        fetch_from, settle)
+                                        fetch_from, raising, settle)
 from pgsvc.sql.statement import Result, Statement, utility_statement
 from pgsvc.sql.translate.typenames import type_from_typename
 from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sqlite import sqlite3
 
 # --- PREPARE / EXECUTE / DEALLOCATE --------------------------------------------------
 
@@ -108,7 +109,11 @@ def declare_stmt(engine: EngineContext, tr, text, node: ast.DeclareCursorStmt) -
             raise SqlError("25P01", "DECLARE CURSOR can only be used in transaction blocks")
         if node.portalname in e.cursors or node.portalname in e.protocol_portals:
             raise SqlError("42P03", f'cursor "{node.portalname}" already exists')
-        result = e.run_sql(inner, e.bind_values(inner, p))
+        values = e.bind_values(inner, p)
+        if e.txn.block:
+            result = _run_deferring_errors(e, inner, values)
+        else:
+            result = e.run_sql(inner, values)
         c = Cursor(node.portalname, inner, result, options, scroll, len(e.txn.savepoints),
                    e.source_text(s), e.fctx.statement_start)
         if not e.txn.block:
@@ -119,6 +124,36 @@ def declare_stmt(engine: EngineContext, tr, text, node: ast.DeclareCursorStmt) -
     out = utility_statement(text, "DECLARE CURSOR", run, cacheable=False)
     tr.param_oids = inner.param_oids
     return out
+
+
+def _run_deferring_errors(e, inner, values) -> Result:
+    """Start a cursor's query (SQLite runs it up to its first row: a sort reads everything)
+    as PostgreSQL opens a portal, which runs nothing: an error on the way is the first
+    FETCH's (the cursor fails there and "cannot be run" after), and what the query did
+    before it is undone now, as the aborted transaction would undo it."""
+    if inner.writes:
+        e.acquire_writer()  # first: taking it may renew a read-committed snapshot, savepoints and all
+    e.ensure_open()
+    e.conn.execute('SAVEPOINT "pgsvc$declare"')
+    try:
+        result = e.run_sql(inner, values)
+    except SqlError as err:
+        if err.sqlstate.startswith("57"):  # cancel, timeout, shutdown: not the query's own error
+            raise
+        try:
+            e.conn.execute('ROLLBACK TO "pgsvc$declare"')
+            e.conn.execute('RELEASE "pgsvc$declare"')
+        except sqlite3.OperationalError:
+            # the savepoint went with the read snapshot a first write renews (read committed):
+            # what the query did cannot be undone alone, so its error is DECLARE's
+            raise err from None
+        e.reload_catalog()
+        return Result(inner.columns, raising(err), "SELECT")
+    try:
+        e.conn.execute('RELEASE "pgsvc$declare"')
+    except sqlite3.OperationalError:
+        pass  # gone with a renewed read snapshot, as above
+    return result
 
 
 def fetch_stmt(engine: EngineContext, tr, text, node: ast.FetchStmt) -> Statement:
