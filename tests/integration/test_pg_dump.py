@@ -254,12 +254,36 @@ def test_archive_formats_restore_with_exit_on_error(sides, pg15, tmp_path, fmt):
     assert_restored(target, svc, ref)
 
 
+@pytest.mark.parametrize("jobs", [2, 4])
+def test_parallel_directory_dump_restores(sides, pg15, tmp_path, jobs):
+    """pg_dump -Fd -j N: the leader exports its snapshot, each worker imports it (SET
+    TRANSACTION SNAPSHOT) and locks its tables NOWAIT while the leader holds its own locks.
+    The archive lists what PostgreSQL's does and restores (pg_restore -j N --exit-on-error)
+    with the source's rows and sequence positions."""
+    svc, ref = sides
+    out = {}
+    for label, side in (("svc", svc), ("ref", ref)):
+        out[label] = tmp_path / f"{label}.dir"
+        pg_dump(side, "-Fd", "-j", str(jobs), "-f", str(out[label]))
+    scripts = [text(pg_restore("-f", "-", str(out[k])).stdout) for k in ("svc", "ref")]
+    assert scripts[0] == scripts[1]
+    target = fresh_pg(pg15)
+    pg_restore("--exit-on-error", "-j", str(jobs), "-h", "127.0.0.1", "-p", str(pg15.port), "-U", "postgres",
+               "-d", target.dbname, str(out["svc"]))
+    assert_restored(target, svc, ref)
+
+
 @pytest.mark.parametrize("options", [["-a"], ["--inserts"], ["--column-inserts", "--rows-per-insert=100"],
                                      ["-t", "app.orders"], ["-n", "app"], ["-N", "app"], ["-O"], ["-x"],
                                      ["-O", "-x", "--no-comments"], ["--clean", "--if-exists"],
                                      ["--quote-all-identifiers"], ["-C", "-s"],
                                      ["-T", "app.orders", "--exclude-table-data",
-                                                                   "app.customers"]])
+                                                                   "app.customers"],
+                                     ["--serializable-deferrable"], ["--lock-wait-timeout=5000"],
+                                     ["--load-via-partition-root"],
+                                     ["--disable-triggers", "-a"], ["--no-owner", "--no-privileges", "-s"],
+                                     ["--section=pre-data"], ["--section=post-data"], ["--enable-row-security"],
+                                     ["--use-set-session-authorization"], ["--strict-names", "-t", "public.*"]])
 def test_options_same_text_as_postgres(sides, options):
     svc, ref = sides
     assert text(pg_dump(svc, *options).stdout) == text(pg_dump(ref, *options).stdout)

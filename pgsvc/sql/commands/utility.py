@@ -188,7 +188,14 @@ def _lock(engine, tr, text, node):
         if not e.txn.block:
             raise SqlError("25P01", "LOCK TABLE can only be used in transaction blocks")
         authz(e).check_statement(needs)
-        e.acquire_writer()
+        # ACCESS SHARE and ROW SHARE conflict with no writer (only with DDL, which waits for
+        # nobody here: the holder's snapshot keeps what it reads): no writer lock, so pg_dump
+        # -j's workers lock their tables while the leader holds the lock. The other modes
+        # keep writers out: the database's writer lock, which NOWAIT does not wait for.
+        if node.mode > 2:
+            if node.nowait and not e.lock.held and not e.lock.try_acquire():
+                raise SqlError("55P03", f'could not obtain lock on relation "{rels[0].name}"')
+            e.acquire_writer()
         return Result(None, [], "LOCK TABLE")
     return utility_statement(text, "LOCK TABLE", run)
 

@@ -14,6 +14,7 @@ from pgsvc.sql.catalog import identity
 from pgsvc.sql.catalog.system.stats import check_may_read_setting, show_all, transaction_flag
 from pgsvc.sql.commands import setrole
 from pgsvc.sql.commands.transactions import apply_txn_options, txn_options, warn
+from pgsvc.sql.pg_functions import snapshots
 from pgsvc.sql.statement import Result, Statement, utility_statement
 from pgsvc.sql.translate.typenames import type_from_typename
 from pgsvc.sql.types.interval import format_interval
@@ -24,6 +25,8 @@ from pgsvc.sql.types import oids as O
 def translate_set(engine: EngineContext, tr, text, node: ast.VariableSetStmt) -> Statement:
     k = enums.VariableSetKind
     name = node.name
+    if node.kind == k.VAR_SET_MULTI and name == "TRANSACTION SNAPSHOT":
+        return _set_snapshot(text, node)
     if node.kind == k.VAR_SET_MULTI:
         opts = txn_options(node.args)
         if name == "TRANSACTION":
@@ -80,6 +83,20 @@ def _set_transaction(engine, opts) -> Result:
         return Result(None, [], "SET")
     apply_txn_options(engine, opts, True)
     return Result(None, [], "SET")
+
+
+def _set_snapshot(text, node) -> Statement:
+    """SET TRANSACTION SNAPSHOT 'id' (pgsvc.sql.pg_functions.snapshots)."""
+    ident = node.args[0].val.sval
+    if node.is_local:
+        raise SqlError("0A000", "SET LOCAL TRANSACTION SNAPSHOT is not implemented")
+
+    def run(e, s, p):
+        if not e.txn.block:
+            warn(e, "25P01", "SET TRANSACTION can only be used in transaction blocks")
+        snapshots.import_snapshot(e, ident)
+        return Result(None, [], "SET")
+    return utility_statement(text, "SET", run, cacheable=False)
 
 
 def _set_characteristics(engine, opts) -> Result:

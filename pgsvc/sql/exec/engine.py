@@ -504,6 +504,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
     def commit_sqlite(self) -> None:
         if self.cursors:
             portals.end_of_transaction(self, True)
+        self.lock.end_exports()  # exported snapshots end before the commit (pg_functions.snapshots)
         try:
             if self.conn.in_transaction:
                 self.conn.execute("COMMIT")
@@ -531,6 +532,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         self.tg.deferred.clear()
         self.tg.setc = {}
         self.async_notify.discard()
+        self.lock.end_exports()
         if self.cursors:
             portals.end_of_transaction(self, False)
         try:

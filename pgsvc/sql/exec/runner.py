@@ -127,7 +127,7 @@ class Runner:
             result = stmt.handler(self, stmt, params)
             # statements that take no snapshot (PostgreSQL's FirstSnapshotSet stays false)
             if stmt.command not in ("BEGIN", "START TRANSACTION", "SET", "SHOW", "SAVEPOINT", "RELEASE",
-                                    "ROLLBACK"):
+                                    "ROLLBACK", "LOCK TABLE"):
                 self.txn.ran_query = self.txn.block
             return result
         self.txn.ran_query = self.txn.block

@@ -42,6 +42,7 @@ class WriterLock:
         self.path = path + ".lock"
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self.held_fd: int | None = None
+        self.exports: list = []  # ends of the snapshots exported under it (pg_functions.snapshots)
 
     @property
     def held(self) -> bool:
@@ -57,6 +58,16 @@ class WriterLock:
         except BlockingIOError:
             pass
         self._wait(cancel_flag, timeout_ms)
+
+    def try_acquire(self) -> bool:
+        """Take the lock only if no one holds it (LOCK TABLE ... NOWAIT)."""
+        if self.held_fd is None:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            self.held_fd = self.fd
+        return True
 
     def _wait(self, cancel_flag, timeout_ms: int) -> None:
         # The waiter blocks on its own open file description, so a waiter we abandon
@@ -87,7 +98,14 @@ class WriterLock:
                 break
         self.held_fd = fd
 
+    def end_exports(self) -> None:
+        """The exporting transaction ends: its snapshots stop being importable before its
+        commit or rollback can change what they show (the engine calls this first)."""
+        while self.exports:
+            self.exports.pop()()
+
     def release(self) -> None:
+        self.end_exports()
         fd, self.held_fd = self.held_fd, None
         if fd is None:
             return

@@ -16,7 +16,7 @@ from pgsvc.sql import quoting
 from pgsvc.sql.catalog import regtypes
 from pgsvc.sql.catalog.system import opclass
 from pgsvc.sql.pg_functions import (advisory, catalog_funcs, depends, describe, information_schema, notify_funcs,
-                                   privileges, triggerdef, type_funcs)
+                                   privileges, snapshots, triggerdef, type_funcs)
 
 
 def register(conn, engine) -> None:
@@ -34,3 +34,4 @@ def register(conn, engine) -> None:
     notify_funcs.register(conn, engine)  # pg_notify, pg_listening_channels, pg_notification_queue_usage
     triggerdef.register(conn, engine)  # pg_get_triggerdef, pg_trigger's tgargs
     advisory.register(conn, engine)  # pg_advisory_lock and its family, pg_blocking_pids
+    snapshots.register(conn, engine)  # pg_export_snapshot (SET TRANSACTION SNAPSHOT imports)
