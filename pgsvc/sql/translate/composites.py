@@ -41,20 +41,15 @@ class CompositeMixin:
 
     def record_types(self, columns) -> dict[int, tuple[int, ...]]:
         """Result column number -> its fields' types, for the record columns built by ROW(...)."""
-        reg = self.row_registry()
-        out = {}
-        for i, c in enumerate(columns):
-            items = reg.get(c.sql) if c.oid == O.RECORD else None
-            if items is not None:
-                out[i] = tuple(e.oid for e in items)
-        return out
+        return {i: c.row_types for i, c in enumerate(columns) if c.oid == O.RECORD and c.row_types}
 
     def row_constructor(self, node: ast.RowExpr) -> Ex:
         raw = self.row_items(node.args or ())
         # an untyped item stays untyped (a cast to a composite gives it its field's type;
         # else it is text, as an unresolved parameter becomes when the statement is done)
         items = [replace(e, oid=O.TEXT) if e.oid == O.UNKNOWN else e for e in raw]
-        ex = Ex(self.row_sql(items), O.RECORD, name="row", has_agg=any(e.has_agg for e in items))
+        ex = Ex(self.row_sql(items), O.RECORD, name="row", has_agg=any(e.has_agg for e in items),
+                row_types=tuple(U.base_of(e.oid) for e in raw))  # untyped: unknown, as PostgreSQL sends it
         self.row_registry()[ex.sql] = raw
         return ex
 

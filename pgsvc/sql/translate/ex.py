@@ -29,6 +29,7 @@ class Ex:
     notnull: bool = False
     has_agg: bool = False
     is_null: bool = False
+    row_types: tuple | None = None  # a ROW(...)'s fields' types (translate.composites)
 
 
 def sql_literal(value) -> str:

@@ -26,6 +26,7 @@ class ColInfo:
     table_oid: int = 0
     attnum: int = 0
     notnull: bool = False
+    row_types: tuple | None = None  # a ROW(...) column's fields' types (translate.composites)
 
 
 @dataclass

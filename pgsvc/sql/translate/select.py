@@ -187,7 +187,12 @@ class SelectMixin:
         sel = ", ".join(f"{t.sql} AS c{i}" for i, t in enumerate(targets)) or "NULL AS c0"
         group_sql = f" GROUP BY {', '.join(g.sql for g in group)}" if group else ""
         sql = f"SELECT {distinct}{sel}{from_sql}{where}{group_sql}{having}{order}{limit}"
-        cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum) for t, n in zip(targets, names)]
+        if having and not group and not any(t.has_agg for t in targets):
+            # HAVING alone makes one group, aggregates or not: SQLite wants one in the select list
+            sql = (f"SELECT {', '.join(f'c{i}' for i in range(len(targets)) ) or 'NULL AS c0'} FROM (SELECT "
+                   f"{distinct}{sel}, count(*) AS pgsvc_n{from_sql}{where}{having}{order}{limit})")
+        cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum, row_types=t.row_types)
+                for t, n in zip(targets, names)]
         one_row = aggregated and not group and not node.havingClause and not distinct
         return Query(sql, cols, extra={"simple": not order and not limit, "one_row": one_row})
 
@@ -205,7 +210,8 @@ class SelectMixin:
         outer_cols = ", ".join(f"d.c{i} AS c{i}" for i in range(len(targets)))
         outer_order = (" ORDER BY " + ", ".join(f"d.o{i}{sfx}" for i, (_, sfx) in enumerate(items))) if items else ""
         limit = self.limit(node)
-        cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum) for t, n in zip(targets, names)]
+        cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum, row_types=t.row_types)
+                for t, n in zip(targets, names)]
         return Query(f"SELECT {outer_cols} FROM ({inner}) AS d WHERE d.rn = 1{outer_order}{limit}", cols)
 
     def lift_target_srf(self, node: ast.SelectStmt) -> None:

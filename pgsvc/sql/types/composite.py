@@ -63,6 +63,13 @@ def parse_record(text: str, natts: int | None = None) -> list[str | None]:
         raise _malformed(text, "Missing left parenthesis.")
     i += 1
     out: list[str | None] = []
+    if natts in (0, None) and i < n and s[i] == ")":
+        i += 1  # "()": no fields (record_in reads one NULL field when the type has one)
+        while i < n and s[i].isspace():
+            i += 1
+        if i < n:
+            raise _malformed(text, "Junk after right parenthesis.")
+        return out
     while True:
         if natts is not None and len(out) >= natts:
             raise _malformed(text, "Too many columns.")
