@@ -113,6 +113,9 @@ class ClientCodec:
 
     def decode(self, data: bytes) -> str:
         """pg_client_to_server: the client's bytes as text, or PostgreSQL's error."""
+        if b"\x00" in data:  # pg_verify_mbstr: no encoding admits a NUL
+            raise SqlError("22021", f'invalid byte sequence for encoding "{self.name if self.python else "UTF8"}": '
+                                    "0x00")
         try:
             text = data.decode(self.python or "utf-8")
         except UnicodeDecodeError as e:

@@ -77,6 +77,8 @@ class CopyInParser:
 
     def _decode(self, data: bytes) -> str:
         data = self._decoder_tail + data
+        if b"\x00" in data:
+            raise SqlError("22021", 'invalid byte sequence for encoding "UTF8": 0x00')
         try:
             text = data.decode("utf-8")
             self._decoder_tail = b""

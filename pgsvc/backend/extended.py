@@ -381,13 +381,18 @@ def _param_decoder(oid: int, fmt: int, ctx, codec=None):
     limit = _INT_DIGITS.get(oid)
     if codec is not None:
         return lambda raw: text(codec.decode(raw), -1)
+
+    def decode_text(raw: bytes):
+        if b"\x00" in raw:  # pg_verify_mbstr: no text holds a NUL
+            raise SqlError("22021", 'invalid byte sequence for encoding "UTF8": 0x00')
+        return text(raw.decode("utf-8"), -1)
     if limit is None:
-        return lambda raw: text(raw.decode("utf-8"), -1)
+        return decode_text
 
     def decode_int(raw: bytes):
         if len(raw) < limit and raw.isdigit():
             return int(raw)
-        return text(raw.decode("utf-8"), -1)
+        return decode_text(raw)
     return decode_int
 
 

@@ -29,6 +29,7 @@ MAX_MESSAGE = 0x3FFFFFFF
 
 _I32 = struct.Struct("!i")
 _I16 = struct.Struct("!h")
+_U16 = struct.Struct("!H")  # counts: PostgreSQL reads them as unsigned (pq_getmsgint(msg, 2))
 _HEADER = struct.Struct("!ci")
 
 
@@ -196,6 +197,12 @@ class Reader:
         self.pos += 2
         return v
 
+    def uint16(self) -> int:
+        self._need(2)
+        (v,) = _U16.unpack_from(self.data, self.pos)
+        self.pos += 2
+        return v
+
     def int32(self) -> int:
         self._need(4)
         (v,) = _I32.unpack_from(self.data, self.pos)
@@ -265,9 +272,7 @@ def decode_parse(body: bytes) -> Parse:
     r = Reader(body)
     name = r.cstring()
     query = r.cstring()
-    n = r.int16()
-    if n < 0:
-        raise SqlError(PROTOCOL_VIOLATION, "invalid number of parameter types")
+    n = r.uint16()
     oids = [r.uint32() for _ in range(n)]
     r.finish()
     return Parse(name, query, oids)
@@ -290,7 +295,7 @@ def _decode_bind_quickly(body: bytes) -> Bind | None:
     start, end = end + 1, body.index(0, end + 1)
     statement = body[start:end].decode("utf-8")
     pos = end + 1
-    (nfmt,) = _I16.unpack_from(body, pos)
+    (nfmt,) = _U16.unpack_from(body, pos)
     pos += 2
     if nfmt == 0:
         formats = ()
@@ -299,7 +304,7 @@ def _decode_bind_quickly(body: bytes) -> Bind | None:
         pos += 2
     else:
         return None
-    (nparams,) = _I16.unpack_from(body, pos)
+    (nparams,) = _U16.unpack_from(body, pos)
     pos += 2
     params: list[bytes | None] = []
     unpack = _I32.unpack_from
@@ -313,7 +318,7 @@ def _decode_bind_quickly(body: bytes) -> Bind | None:
         else:
             params.append(body[pos:pos + length])
             pos += length
-    (nres,) = _I16.unpack_from(body, pos)
+    (nres,) = _U16.unpack_from(body, pos)
     pos += 2
     if nres == 0:
         result_formats = ()
@@ -322,7 +327,7 @@ def _decode_bind_quickly(body: bytes) -> Bind | None:
         pos += 2
     else:
         return None
-    if nparams < 0 or pos != len(body) or formats not in ((), (0,), (1,)) \
+    if pos != len(body) or formats not in ((), (0,), (1,)) \
             or result_formats not in ((), (0,), (1,)):
         return None
     return Bind(portal, statement, formats, params, result_formats)
@@ -332,13 +337,9 @@ def _decode_bind_checked(body: bytes) -> Bind:
     r = Reader(body)
     portal = r.cstring()
     statement = r.cstring()
-    nfmt = r.int16()
-    if nfmt < 0:
-        raise SqlError(PROTOCOL_VIOLATION, "invalid number of parameter format codes")
+    nfmt = r.uint16()
     formats = [r.int16() for _ in range(nfmt)]
-    nparams = r.int16()
-    if nparams < 0:
-        raise SqlError(PROTOCOL_VIOLATION, "invalid number of parameters")
+    nparams = r.uint16()
     if nfmt > 1 and nfmt != nparams:
         raise SqlError(PROTOCOL_VIOLATION,
                        f"bind message has {nfmt} parameter formats but {nparams} parameters")
@@ -346,9 +347,7 @@ def _decode_bind_checked(body: bytes) -> Bind:
     for _ in range(nparams):
         length = r.int32()
         params.append(None if length == -1 else r.bytes(length))
-    nres = r.int16()
-    if nres < 0:
-        raise SqlError(PROTOCOL_VIOLATION, "invalid number of result format codes")
+    nres = r.uint16()
     result_formats = [r.int16() for _ in range(nres)]
     r.finish()
     for f in formats + result_formats:
@@ -490,7 +489,7 @@ def _format_for(formats: list[int] | None, i: int) -> int:
 
 
 def encode_parameter_description(oids: list[int]) -> bytes:
-    return message(b"t", struct.pack(f"!h{len(oids)}I", len(oids), *oids))
+    return message(b"t", struct.pack(f"!H{len(oids)}I", len(oids), *oids))
 
 
 def encode_data_row(values: list[bytes | None]) -> bytes:

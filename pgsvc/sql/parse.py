@@ -33,6 +33,8 @@ def parse(sql: str) -> list:
         msg = e.args[0] if e.args else str(e)
         if msg in _GRAMMAR_NOT_SUPPORTED:  # gram.y's own ereport: 0A000, no position
             raise SqlError("0A000", msg) from None
+        if msg.startswith("invalid byte sequence for encoding"):  # E'\000': the scanner's 22021, no position
+            raise SqlError("22021", msg) from None
         loc = e.args[1] if len(e.args) > 1 else None
         if isinstance(loc, int) and loc >= 0:  # a byte offset; clients count characters
             pos = len(sql.encode("utf-8")[:loc].decode("utf-8", "ignore")) + 1

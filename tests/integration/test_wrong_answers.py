@@ -11,9 +11,12 @@ or SQLSTATE and message for statements that must fail.
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 
 import pytest
+
+from tests.integration import pgwire
 
 psycopg = pytest.importorskip("psycopg")
 TextLoader = pytest.importorskip("psycopg.types.string").TextLoader
@@ -882,3 +885,138 @@ def test_untyped_parameter_for_any(conns, sql, params):
     """A client's untyped parameter passed to an "any" argument is 42P18, as in PostgreSQL
     (psycopg sends str as unknown: concat(%s, %s) fails there too)."""
     same(conns, sql, params)
+
+
+# --- the grouping rule: every column outside an aggregate is grouped or depends on a grouped key -
+
+GROUPING_QUERIES = [
+    "SELECT x + 1 FROM grp_t GROUP BY y", "SELECT x FROM grp_t GROUP BY y", "SELECT * FROM grp_t GROUP BY y",
+    "SELECT * FROM grp_t GROUP BY id ORDER BY id", "SELECT grp_t.* FROM grp_t GROUP BY id ORDER BY id",
+    "SELECT name, x + y FROM grp_t GROUP BY id ORDER BY id", "SELECT y, count(*) FROM grp_t GROUP BY y ORDER BY x",
+    "SELECT y FROM grp_t GROUP BY y HAVING x > 1", "SELECT 1 FROM grp_t HAVING x > 1",
+    "SELECT column1 + 1 FROM (VALUES (1, 2)) v GROUP BY column2",
+    "SELECT a + 1 FROM (SELECT x AS a, y AS b FROM grp_t) s GROUP BY b",
+    "SELECT sum(x) OVER () FROM grp_t GROUP BY y", "SELECT x + 1 AS k FROM grp_t GROUP BY k ORDER BY k",
+    "SELECT x + 1 FROM grp_t GROUP BY x + 1 ORDER BY 1", "SELECT (x + 1) * 2 FROM grp_t GROUP BY x + 1 ORDER BY 1",
+    "SELECT x + 2 FROM grp_t GROUP BY x + 1", "SELECT x + 1 FROM grp_t GROUP BY x + 2",
+    "SELECT upper(name) FROM grp_t GROUP BY name ORDER BY 1", "SELECT max(x) FROM grp_t ORDER BY y",
+    "SELECT lower(name) || max(x)::text FROM grp_t", "SELECT count(*) FROM grp_t ORDER BY y",
+    "SELECT x::text, sum(y) FROM grp_t GROUP BY 1 ORDER BY 1", "SELECT g FROM generate_series(1, 3) g GROUP BY g + 1",
+    "SELECT DISTINCT ON (x) y FROM grp_t GROUP BY y", "SELECT y, x FROM grp_t GROUP BY 1",
+    "SELECT y, rank() OVER (ORDER BY x) FROM grp_t GROUP BY y",
+    "SELECT t1.x FROM grp_t t1 JOIN grp_t t2 USING (y) GROUP BY t2.id",
+    "SELECT t1.x FROM grp_t t1 JOIN grp_t t2 USING (y) GROUP BY t1.id ORDER BY 1",
+    "SELECT coalesce(x, 0) FROM grp_t GROUP BY coalesce(x, 0) ORDER BY 1",
+    "SELECT CASE WHEN x > 1 THEN 'a' END FROM grp_t GROUP BY y",
+    "SELECT rank(x) WITHIN GROUP (ORDER BY x) FROM generate_series(1, 5) x",
+    "SELECT rank(3) WITHIN GROUP (ORDER BY x) FROM generate_series(1, 5) x",
+    "SELECT y, (SELECT count(*) FROM grp_t t2 WHERE t2.y = grp_t.y) FROM grp_t GROUP BY y",
+    "SELECT 'a' || 'b', count(*) FROM grp_t GROUP BY 'a' || 'b'",
+    "SELECT count(*) FILTER (WHERE x > 1) FROM grp_t GROUP BY y",
+    "SELECT length(name) FROM grp_t GROUP BY length(name) ORDER BY length(name)",
+    "SELECT 1 FROM grp_t HAVING 1 > 0", "SELECT 2 HAVING 1 = 1", "SELECT 2 HAVING false",
+    "SELECT 1 AS a FROM grp_t WHERE false HAVING true",
+    "SELECT x + 1, count(*) FROM grp_t GROUP BY x + 1 HAVING x + 1 > 2 ORDER BY x + 1",
+    "SELECT x + 1, count(*) FROM grp_t GROUP BY x + 1 HAVING x > 2",
+]
+
+
+@pytest.mark.parametrize("sql", GROUPING_QUERIES)
+def test_grouping_rule(conns, sql):
+    """An ungrouped column anywhere in a grouped query is 42803 at its position, as PostgreSQL's
+    parse analysis finds it (select list, HAVING, ORDER BY, DISTINCT ON, window clauses); a
+    grouped expression, a grouped primary key and an aggregate's arguments are allowed."""
+    setting(conns, "CREATE TEMP TABLE IF NOT EXISTS grp_t (id int PRIMARY KEY, x int, y int, name text)")
+    setting(conns, "DELETE FROM grp_t")
+    setting(conns, "INSERT INTO grp_t VALUES (1, 2, 3, 'a'), (2, 3, 3, 'b')")
+    same(conns, sql)
+    positions = []
+    for conn in conns:
+        try:
+            conn.execute(sql)
+            positions.append(None)
+        except psycopg.Error as e:
+            positions.append(e.diag.statement_position)
+    assert positions[0] == positions[1]
+
+
+# --- NUL characters: no text value holds one --------------------------------------------------
+
+@pytest.mark.parametrize("sql", [
+    "SELECT E'a\\000b'", "SELECT E'a\\x00b'", "SELECT E'\\0'", "SELECT E'\\000'::bytea", "SELECT E'\\\\000'::bytea",
+    "SELECT chr(0)", "SELECT chr(-1)", "SELECT chr(1114112)", "SELECT chr(55296)", "SELECT chr(65)",
+    "SELECT 'a'::text || chr(0)", "SELECT convert_from('\\x610062'::bytea, 'UTF8')",
+    "SELECT encode('\\x00'::bytea, 'escape')", "SELECT jsonb '\"\\u0000\"'", "SELECT json '\"\\u0000\"'",
+    "SELECT jsonb '{\"a\\u0000\": 1}'", "SELECT jsonb '[\"x\", \"\\\\u0000\"]'", "SELECT jsonb '[\"\\u0000'",
+])
+def test_nul_character_refused(conns, sql):
+    same(conns, sql)
+
+
+def _wire(target, user: str, messages: bytes) -> list:
+    """Messages sent after start-up; the replies up to ReadyForQuery as (type, SQLSTATE, message)."""
+    result, sock = pgwire.startup(target, user, keep_open=True)
+    assert result.ready, result.error
+    try:
+        sock.sendall(messages)
+        out = []
+        while True:
+            mtype, body = pgwire.read_message(sock)
+            if mtype in (b"E", b"N"):
+                f = pgwire.parse_error(body)
+                out.append((mtype, f.get("C"), f.get("M")))
+            else:
+                out.append((mtype, body if mtype in (b"D", b"t") else None))
+            if mtype == b"Z":
+                return out
+    finally:
+        sock.close()
+
+
+def _parse_bind(sql: str, oids: list[int], values: list, formats: tuple = ()) -> bytes:
+    body = sql.encode() + b"\x00"
+    parse = pgwire.message(b"P", b"\x00" + body + struct.pack(f"!H{len(oids)}I", len(oids), *oids))
+    bind = b"\x00\x00" + struct.pack("!H", len(formats)) + b"".join(struct.pack("!h", f) for f in formats)
+    bind += struct.pack("!H", len(values))
+    for v in values:
+        bind += struct.pack("!i", -1) if v is None else struct.pack("!i", len(v)) + v
+    bind += struct.pack("!H", 0)
+    return (parse + pgwire.message(b"B", bind) + pgwire.message(b"D", b"S\x00")
+            + pgwire.message(b"E", b"\x00" + struct.pack("!i", 0)) + pgwire.message(b"S", b""))
+
+
+@pytest.fixture(scope="module")
+def wire_targets(shared_server, pg15):
+    return (("127.0.0.1", shared_server.port), shared_server.superuser), (("127.0.0.1", pg15.port), "postgres")
+
+
+@pytest.mark.parametrize("oid,fmt", [(25, 0), (25, 1), (0, 0), (1043, 0), (17, 0), (23, 0), (3802, 0)])
+def test_nul_in_parameters_refused(wire_targets, oid, fmt):
+    """A NUL byte in a text-format parameter (any type) or a binary text one: 22021 as PostgreSQL."""
+    got = [_wire(t, u, _parse_bind("SELECT $1::text", [oid], [b"a\x00b"], (fmt,))) for t, u in wire_targets]
+    assert got[0] == got[1]
+
+
+@pytest.mark.parametrize("n", [1, 32767, 32768, 40000, 65535])
+def test_bind_parameter_counts_up_to_65535(wire_targets, n):
+    """Parse, Bind and ParameterDescription counts are unsigned 16-bit in PostgreSQL: more than
+    32767 parameters are accepted (and a wrong count is 08P01's message)."""
+    sql = f"SELECT $1::int + ${n}::int"
+    got = [_wire(t, u, _parse_bind(sql, [23] * n, [b"1"] * n)) for t, u in wire_targets]
+    assert got[0] == got[1]
+    got = [_wire(t, u, _parse_bind(sql, [23] * n, [b"1"] * (n - 1))) for t, u in wire_targets]
+    assert got[0] == got[1]
+
+
+def test_nul_in_copy_refused(conns):
+    for sep in (b"\t", b","):
+        got = []
+        for conn in conns:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS nul_copy (a text, b text)")
+            try:
+                with conn.cursor().copy(f"COPY nul_copy FROM STDIN{' (FORMAT csv)' if sep == b',' else ''}") as cp:
+                    cp.write(b"x" + sep + b"a\x00b\n")
+                got.append(("ok",))
+            except psycopg.Error as e:
+                got.append((e.sqlstate, e.diag.message_primary))
+        assert got[0] == got[1]

@@ -410,8 +410,7 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
                                      _concat_variadic(ctx, sep, arr, oid)),
         "pgsvc_format_variadic": (3, lambda fmt, arr, oid: _format_variadic(ctx, fmt, arr, oid)),
         "pgsvc_md5": (1, _n(lambda s: hashlib.md5(s.encode() if isinstance(s, str) else s).hexdigest())),
-        "pgsvc_chr": (1, _n(lambda n: chr(n) if 0 < n < 0x110000 else _raise(
-            "54000", "requested character too large for encoding: " + str(n)))),
+        "pgsvc_chr": (1, _n(_chr)),
         "pgsvc_to_hex": (1, _n(lambda n: format(n & 0xFFFFFFFFFFFFFFFF if n < 0 else n, "x"))),
         "pgsvc_quote_ident": (1, _n(quote_ident)),
         "pgsvc_quote_literal": (1, _n(_quote_literal)),
@@ -479,6 +478,19 @@ def _epoch_to_timestamp(seconds):
     if not D.MIN_TIMESTAMP <= us < D.END_TIMESTAMP:
         raise SqlError("22008", f'timestamp out of range: "{seconds:g}"')
     return us
+
+
+def _chr(n: int) -> str:
+    """chr(n) in a UTF8 database, with PostgreSQL's refusals."""
+    if n < 0:
+        raise SqlError("22023", "character number must be positive")
+    if n == 0:
+        raise SqlError("54000", "null character not permitted")
+    if n >= 0x110000:
+        raise SqlError("54000", f"requested character too large for encoding: {n}")
+    if 0xD800 <= n <= 0xDFFF:
+        raise SqlError("54000", f"requested character not valid for encoding: {n}")
+    return chr(n)
 
 
 def _raise(sqlstate, message):

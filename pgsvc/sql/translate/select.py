@@ -16,6 +16,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.ex import Ex, collate_clause, location
+from pgsvc.sql.translate.grouping import check_grouping, has_aggregate
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.tlist_srf import SRF_NAMES
@@ -170,9 +171,10 @@ class SelectMixin:
         having = ""
         if node.havingClause is not None:
             having = f" HAVING {self.bool_expr(node.havingClause, 'HAVING').sql}"
-        aggregated = bool(group) or bool(having) or any(t.has_agg for t in targets)
+        aggregated = bool(group) or bool(having) or any(t.has_agg for t in targets) \
+            or has_aggregate((node.targetList, node.sortClause), self.catalog)
         if aggregated:
-            self.check_grouping(targets, group)
+            check_grouping(self, node, names)
         if node.lockingClause:
             self.writes = True  # FOR UPDATE/SHARE: take the writer lock (rows cannot change under us)
             self.need_lock_privileges(node.lockingClause)
@@ -189,8 +191,9 @@ class SelectMixin:
         sql = f"SELECT {distinct}{sel}{from_sql}{where}{group_sql}{having}{order}{limit}"
         if having and not group and not any(t.has_agg for t in targets):
             # HAVING alone makes one group, aggregates or not: SQLite wants one in the select list
-            sql = (f"SELECT {', '.join(f'c{i}' for i in range(len(targets)) ) or 'NULL AS c0'} FROM (SELECT "
-                   f"{distinct}{sel}, count(*) AS pgsvc_n{from_sql}{where}{having}{order}{limit})")
+            outer = ", ".join(f"c{i}" for i in range(len(targets))) or "c0"
+            sql = (f"SELECT {outer} FROM (SELECT {distinct}{sel}, count(*) AS pgsvc_n"
+                   f"{from_sql}{where}{having}{order}{limit})")
         cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum, row_types=t.row_types)
                 for t, n in zip(targets, names)]
         one_row = aggregated and not group and not node.havingClause and not distinct
@@ -281,27 +284,6 @@ class SelectMixin:
         # (SELECT 5 ... GROUP BY 1, a regtype's OID) is grouped as the value it is
         return [replace(e, sql=f"CAST({e.sql} AS INTEGER)") if e.sql.lstrip("+-").isdigit() else e for e in out]
 
-    def check_grouping(self, targets: list[Ex], group: list[Ex]) -> None:
-        grouped = {g.sql for g in group}
-        for t in targets:
-            if t.has_agg or t.sql in grouped or not t.table_oid and not t.attnum and t.name != "?column?" \
-                    and not _is_colref_sql(t.sql):
-                continue
-            if _is_colref_sql(t.sql) and t.sql not in grouped:
-                rel = self.catalog.by_oid.get(t.table_oid) if t.table_oid else None
-                if rel is not None and self.pk_grouped(rel, grouped, t.sql):
-                    continue
-                qual = t.sql.split(".")[0].strip('"')
-                raise SqlError("42803", f'column "{qual}.{t.name}" must appear in the GROUP BY clause or be '
-                               "used in an aggregate function")
-
-    def pk_grouped(self, rel, grouped: set[str], colsql: str) -> bool:
-        alias = colsql.split(".")[0]
-        for c in rel.constraints:
-            if c.contype == "p":
-                return all(f'{alias}."{rel.attr_by_num(k).name}"' in grouped for k in c.keys)
-        return False
-
     def positional(self, node) -> int | None:
         if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Integer):
             return node.val.ival
@@ -370,11 +352,6 @@ def _by_name(node: ast.ColumnRef, targets: list[Ex], names: list[str], clause: s
     if any(targets[i].sql != targets[found[0]].sql for i in found[1:]):
         raise SqlError("42702", f'{clause} "{name}" is ambiguous', position=location(node))
     return found[0]
-
-
-def _is_colref_sql(sql: str) -> bool:
-    parts = sql.split(".")
-    return len(parts) == 2 and parts[0].startswith('"') and parts[1].startswith('"') and " " not in sql
 
 
 def _srf_call(val):

@@ -6,6 +6,7 @@ output (keys ordered by length then bytes, last duplicate wins, numbers as numer
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -91,7 +92,30 @@ def dumps_jsonb(value: Any) -> str:
 
 
 def normalize_jsonb(text: str) -> str:
+    if "\\u0000" in text:
+        _no_nul_escape(text)
     return dumps_jsonb(loads(text))
+
+
+def _no_nul_escape(text: str) -> None:
+    """jsonb (text) cannot hold \\u0000: PostgreSQL's 22P05 at the first one in a string."""
+    m = _NUL_ESCAPE.search(text)
+    if m is None:
+        return
+    try:  # a syntax error before it comes first, as PostgreSQL's lexer meets them in turn
+        json.loads(text)
+        bad_at = len(text)
+    except json.JSONDecodeError as e:
+        bad_at = len(text) if e.msg.startswith("Unterminated string") else e.pos
+    except (ValueError, RecursionError):
+        bad_at = len(text)
+    if m.start() < bad_at:
+        raise SqlError("22P05", "unsupported Unicode escape sequence", detail="\\u0000 cannot be converted to text.",
+                       context=f"JSON data, line 1: {text[:m.end()]}...")
+
+
+# a \u0000 escape: preceded by an even number of backslashes
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def dumps_json(value: Any) -> str:

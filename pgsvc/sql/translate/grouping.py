@@ -1,0 +1,202 @@
+"""PostgreSQL's grouping rule (parse_agg.c's check_ungrouped_columns), checked on the parse
+tree of a grouped SELECT: outside aggregate calls, every column of this query level in the
+select list, HAVING, ORDER BY, DISTINCT ON and window definitions must be a GROUP BY
+expression, lie inside a subexpression equal to one (GROUP BY x + 1 allows (x + 1) * 2), or
+belong to a table whose primary key is grouped (functional dependency). Otherwise 42803
+`column "t.x" must appear in the GROUP BY clause or be used in an aggregate function`, at
+the column's position.
+
+Expressions are compared as trees without their positions, each column reference as the
+column it resolves to, each lifted literal as its text; a match that relied on a lifted
+literal's value makes the translation uncacheable (another literal may not match).
+Subqueries are not looked into; FROM items pgsvc adds itself (aliases "pgsvc$...") are
+not checked.
+"""
+
+from __future__ import annotations
+
+from pglast import ast
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
+from pgsvc.sql.translate import resolve as R
+from pgsvc.sql.translate.ex import location
+
+_SKIP = (ast.SubLink, ast.RangeSubselect, ast.SelectStmt, ast.GroupingFunc)
+
+
+def is_aggregate_call(node, catalog) -> bool:
+    """A call of an aggregate (built-in or CREATE AGGREGATE's, prokind 'a'), not as a window function."""
+    if not isinstance(node, ast.FuncCall) or node.over is not None:
+        return False
+    if node.agg_star or node.agg_within_group or node.agg_distinct or node.agg_order \
+            or node.agg_filter is not None:
+        return True
+    name = node.funcname[-1].sval
+    if any(getattr(r, "kind", "f") == "a" for r in catalog.routines_named.get(name, ())):
+        return True
+    return any(s.kind == "aggregate" for s in R.function_candidates(name) or EXTRA_FUNCTIONS.get(name, ()))
+
+
+def has_aggregate(node, catalog) -> bool:
+    """An aggregate call of this query level in the tree (not in a subquery, not a window call)."""
+    if isinstance(node, (tuple, list)):
+        return any(has_aggregate(n, catalog) for n in node)
+    if not isinstance(node, ast.Node) or isinstance(node, _SKIP):
+        return False
+    if is_aggregate_call(node, catalog):
+        return True
+    return any(has_aggregate(getattr(node, f), catalog) for f in node.__slots__ if f != "location")
+
+
+class _Checker:
+    def __init__(self, tr, stmt: ast.SelectStmt, names: list[str]) -> None:
+        self.tr = tr
+        self.scope = tr.scope
+        self.literal_used = False
+        self.detail: str | None = None
+        self.grouped: set = set()
+        self.grouped_literal: set = set()
+        targets = self.target_keys(stmt.targetList or ())
+        for g in stmt.groupClause or ():
+            key, lit = self.key_of(g)
+            pos = tr.positional(g) if not isinstance(g, ast.ColumnRef) else None
+            if pos is not None and 1 <= pos <= len(targets):
+                key, lit = targets[pos - 1]
+            elif isinstance(g, ast.ColumnRef) and key[0] == "name" and len(g.fields) == 1 \
+                    and g.fields[0].sval in names:
+                key, lit = targets[names.index(g.fields[0].sval)]
+            (self.grouped_literal if lit else self.grouped).add(key)
+
+    # --- keys: an expression as a comparable value ---------------------------------
+
+    def locate(self, fields) -> tuple | None:
+        """(entry, column) of a column reference resolved at this query level, else None."""
+        if not all(isinstance(f, ast.String) for f in fields):
+            return None
+        names = [f.sval for f in fields]
+        col = names[-1]
+        for e in self.scope.entries:
+            if len(names) >= 2:
+                if e.alias != names[-2]:
+                    continue
+            elif col in e.hidden:
+                continue
+            for c in e.cols:
+                if c.name == col:
+                    return e, c
+        return None
+
+    def key_of(self, node) -> tuple:
+        """(key, whether it holds a lifted literal)."""
+        if isinstance(node, (tuple, list)):
+            parts = [self.key_of(n) for n in node]
+            return tuple(k for k, _ in parts), any(lit for _, lit in parts)
+        if not isinstance(node, ast.Node):
+            return node, False
+        if isinstance(node, ast.ColumnRef):
+            found = self.locate(node.fields)
+            if found is not None:
+                return ("col", found[1].sql or id(found[1])), False
+            return ("name",) + tuple(getattr(f, "sval", "*") for f in node.fields), False
+        if isinstance(node, ast.ParamRef) and self.tr.is_literal_param(node.number):
+            return ("lit",) + tuple(self.tr.literals[node.number - 1][:2]), True
+        parts = [(f, self.key_of(getattr(node, f))) for f in node.__slots__ if f != "location"]
+        return (type(node).__name__,) + tuple((f, k) for f, (k, _) in parts), any(lit for _, (_, lit) in parts)
+
+    def target_keys(self, items) -> list:
+        out = []
+        for rt in items:
+            val = rt.val
+            if isinstance(val, ast.ColumnRef) and isinstance(val.fields[-1], ast.A_Star):
+                out.extend((("col", c.sql or id(c)), False) for _, c in self.star_columns(val))
+            else:
+                out.append(self.key_of(val))
+        return out
+
+    def star_columns(self, node: ast.ColumnRef) -> list:
+        alias = node.fields[-2].sval if len(node.fields) > 1 else None
+        return [(e, c) for e in self.scope.entries if (alias is None or e.alias == alias)
+                for c in (e.star_cols if e.star_cols is not None and alias is None else e.cols)]
+
+    def is_grouped(self, key) -> bool:
+        if key in self.grouped:
+            return True
+        if key in self.grouped_literal:
+            self.literal_used = True
+            return True
+        return False
+
+    # --- the check -----------------------------------------------------------------
+
+    def column_ok(self, entry, col) -> bool:
+        if entry.alias is None or entry.alias.startswith("pgsvc$"):
+            return True
+        if self.is_grouped(("col", col.sql or id(col))):
+            return True
+        rel = entry.relation
+        for c in getattr(rel, "constraints", None) or ():
+            if c.contype == "p":
+                by_name = {x.name: x for x in entry.cols}
+                keys = [by_name.get(rel.attr_by_num(k).name) for k in c.keys]
+                return all(k is not None and self.is_grouped(("col", k.sql or id(k))) for k in keys)
+        return False
+
+    def check(self, node) -> None:
+        if isinstance(node, (tuple, list)):
+            for n in node:
+                self.check(n)
+            return
+        if isinstance(node, ast.FuncCall) and node.agg_within_group and node.over is None:
+            saved, self.detail = self.detail, "Direct arguments of an ordered-set aggregate must use only grouped columns."
+            try:
+                self.check(node.args)
+            finally:
+                self.detail = saved
+            return
+        if not isinstance(node, ast.Node) or isinstance(node, _SKIP) or is_aggregate_call(node, self.tr.catalog):
+            return
+        if isinstance(node, ast.ColumnRef):
+            if isinstance(node.fields[-1], ast.A_Star):
+                for e, c in self.star_columns(node):
+                    self.need(e, c, node)
+                return
+            found = self.locate(node.fields)
+            if found is not None:
+                self.need(found[0], found[1], node)
+            return
+        if not isinstance(node, (ast.A_Const, ast.ParamRef)) and self.is_grouped(self.key_of(node)[0]):
+            return
+        for f in node.__slots__:
+            if f != "location":
+                self.check(getattr(node, f))
+
+    def need(self, entry, col, node) -> None:
+        if not self.column_ok(entry, col):
+            raise SqlError("42803", f'column "{entry.alias}.{col.name}" must appear in the GROUP BY clause or be '
+                           "used in an aggregate function", position=location(node), detail=self.detail)
+
+
+def check_grouping(tr, stmt: ast.SelectStmt, names: list[str]) -> None:
+    """Raise 42803 for the first ungrouped column of a grouped SELECT (see the module docstring)."""
+    ck = _Checker(tr, stmt, names)
+    for rt in stmt.targetList or ():
+        ck.check(rt.val)
+    ck.check(stmt.havingClause)
+    for d in stmt.distinctClause or ():
+        if d is not None and not _output_ref(tr, d, names):
+            ck.check(d)
+    for w in stmt.windowClause or ():
+        ck.check((w.partitionClause, w.orderClause))
+    for s in stmt.sortClause or ():
+        if not _output_ref(tr, s.node, names):
+            ck.check(s.node)
+    if ck.literal_used:
+        tr.cacheable = False
+
+
+def _output_ref(tr, node, names: list[str]) -> bool:
+    """An ORDER BY / DISTINCT ON item naming an output column (by position or bare name)."""
+    if isinstance(node, ast.ColumnRef) and len(node.fields) == 1 and isinstance(node.fields[0], ast.String):
+        return node.fields[0].sval in names
+    return isinstance(node, (ast.A_Const, ast.ParamRef)) and tr.positional(node) is not None
