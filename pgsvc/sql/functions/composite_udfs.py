@@ -5,6 +5,8 @@ record comparison of two values of the same row type."""
 
 from __future__ import annotations
 
+import json
+
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.context import FunctionContext
 from pgsvc.sql.functions.values import to_python, to_stored
@@ -66,5 +68,18 @@ def make_udfs(ctx: FunctionContext) -> dict:
                     return -1 if x < y else 1
         return 0
 
-    return {"pgsvc_row": (-1, row), "pgsvc_row_field": (3, row_field), "pgsvc_row_set": (-1, row_set),
+    def array_pad(arr, n):
+        """pgsvc_array_pad(arr, n): the array's JSON (empty when NULL) with NULL elements up
+        to length n, for an element assignment a[n] = x (one dimension)."""
+        if n is None:
+            raise SqlError("22004", "array subscript in assignment must not be null")
+        items = [] if arr is None else json.loads(arr)
+        if not isinstance(items, list):
+            items = []
+        if n < 1:
+            raise SqlError("0A000", "array lower bounds other than 1 are not supported")
+        items += [None] * (int(n) - len(items))
+        return json.dumps(items, ensure_ascii=False)
+
+    return {"pgsvc_row": (-1, row), "pgsvc_array_pad": (2, array_pad), "pgsvc_row_field": (3, row_field), "pgsvc_row_set": (-1, row_set),
             "pgsvc_row_cmp": (3, row_cmp)}

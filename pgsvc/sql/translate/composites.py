@@ -1,4 +1,5 @@
-"""Row values: ROW(...) constructors, field selection ((c).f), a row constructor or
+"""Row values: ROW(...) constructors, field selection ((c).f), assignment to fields and
+array elements (INSERT INTO t (c.f, a[1]), UPDATE t SET c.f = ...), a row constructor or
 record coerced to a composite type, and the comparison of row values (pgsvc.sql.types.composite:
 a composite's stored form is its record_out text). Mixed into the Translator.
 
@@ -15,11 +16,11 @@ from dataclasses import replace
 from pglast import ast
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.translate.ex import Ex
+from pgsvc.sql.translate.ex import Ex, array_element_json
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.composite import fields_of, is_composite
-from pgsvc.sql.types.pg_type import format_type
+from pgsvc.sql.types.pg_type import find_oid, format_type
 
 _CMP_OPS = ("=", "<>", "<", "<=", ">", ">=")
 
@@ -144,15 +145,24 @@ class CompositeMixin:
         self._last_operands = (left, right)  # IS [NOT] DISTINCT FROM reads them (translate.operators)
         return Ex(sql, O.BOOL, has_agg=left.has_agg or right.has_agg)
 
-    # --- assignment to fields: INSERT INTO t (c.f) / UPDATE t SET c.f = ... ----------------
+    # --- assignment to fields and elements: INSERT INTO t (c.f, a[1]) / UPDATE t SET c.f = ... ---
 
     def field_target(self, a, indirection, position):
-        """The pseudo attribute a field assignment target c.f1.f2 stands for: the field's
-        type, remembered with its column (merge_field_targets)."""
-        path, typid = [], a.domain_oid or a.type_oid
+        """The pseudo attribute an assignment target c.f1[2].f2 stands for: the type of what
+        is assigned, remembered with its column and path (merge_field_targets)."""
+        path, typid, typmod = [], a.domain_oid or a.type_oid, a.typmod
         for ind in indirection:
-            if not isinstance(ind, ast.String):
-                raise SqlError("0A000", "assignment to array elements is not supported", position=position)
+            if isinstance(ind, ast.A_Indices):
+                t = find_oid(U.base_of(typid))
+                if t is None or t.category != "A" or not t.elem_oid:
+                    raise SqlError("42804", f'cannot subscript type {format_type(typid, -1)} because it does not '
+                                   "support subscripting", position=position)
+                if ind.is_slice:
+                    raise SqlError("0A000", "assignment to array slices is not supported", position=position)
+                idx = self.coerce(self.expr(ind.uidx), O.INT4)
+                path.append(("i", idx.sql, t.elem_oid))
+                typid, typmod = t.elem_oid, a.typmod if len(path) == 1 else -1
+                continue
             comp = composite_base(typid)
             if not comp:
                 raise SqlError("42804", f'cannot assign to field "{ind.sval}" of column "{a.name}" because its '
@@ -162,18 +172,25 @@ class CompositeMixin:
             if idx is None:
                 raise SqlError("42703", f'cannot assign to field "{ind.sval}" of column "{a.name}" because there '
                                f"is no such column in data type {format_type(comp, -1)}", position=position)
-            path.append((idx, len(fields), U.base_of(fields[idx][1])))
+            path.append(("f", idx, len(fields), U.base_of(fields[idx][1])))
             typid, typmod = fields[idx][1], fields[idx][2]
         pseudo = type(a)(a.attnum, a.name, U.base_of(typid), typmod)
-        self.__dict__.setdefault("_field_targets", {})[id(pseudo)] = (a, path)
+        self.__dict__.setdefault("_field_targets", {})[id(pseudo)] = (a, path, position)
         return pseudo
 
     def is_field_target(self, a) -> bool:
         return id(a) in self.__dict__.get("_field_targets", {})
 
+    def check_target_default(self, a) -> None:
+        """DEFAULT for a field or an element: PostgreSQL's refusal, at the target."""
+        t = self.__dict__.get("_field_targets", {}).get(id(a))
+        if t is not None:
+            what = "an array element" if t[1][-1][0] == "i" else "a subfield"
+            raise SqlError("0A000", f"cannot set {what} to DEFAULT", position=t[2])
+
     def merge_field_targets(self, attrs: list, vals: list[str], current: dict | None = None) -> tuple[list, list[str]]:
-        """attrs/vals with the field targets of one column folded into one value of it:
-        pgsvc_row_set over the column's current value (UPDATE: current[name]) or NULL."""
+        """attrs/vals with the targets inside one column folded into one value of it, set
+        over the column's current value (UPDATE: current[name]) or NULL."""
         targets = self.__dict__.get("_field_targets", {})
         out_attrs, out_vals, at = [], [], {}
         for a, v in zip(attrs, vals):
@@ -182,7 +199,7 @@ class CompositeMixin:
                 out_attrs.append(a)
                 out_vals.append(v)
                 continue
-            real, path = t
+            real, path, _ = t
             if real.name not in at:
                 at[real.name] = len(out_attrs)
                 out_attrs.append(real)
@@ -192,8 +209,15 @@ class CompositeMixin:
         return out_attrs, out_vals
 
 
-def _set_path(rec: str, path: list[tuple[int, int, int]], value: str) -> str:
-    idx, natts, oid = path[0]
+def _set_path(cur: str, path: list[tuple], value: str) -> str:
+    step = path[0]
+    if step[0] == "f":
+        _, idx, natts, oid = step
+        if len(path) > 1:
+            value = _set_path(f"pgsvc_row_field({cur}, {idx}, {oid})", path[1:], value)
+        return f"pgsvc_row_set({cur}, {natts}, {idx}, {oid}, {value})"
+    _, idx_sql, elem = step
     if len(path) > 1:
-        value = _set_path(f"pgsvc_row_field({rec}, {idx}, {oid})", path[1:], value)
-    return f"pgsvc_row_set({rec}, {natts}, {idx}, {oid}, {value})"
+        value = _set_path(f"json_extract({cur}, '$[' || (({idx_sql}) - 1) || ']')", path[1:], value)
+    return (f"json_set(pgsvc_array_pad({cur}, {idx_sql}), '$[' || (({idx_sql}) - 1) || ']', "
+            f"{array_element_json(value, elem)})")

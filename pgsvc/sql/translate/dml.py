@@ -203,6 +203,7 @@ class DmlMixin:
             vals = []
             for item, a in zip(items, attrs):
                 if isinstance(item, ast.SetToDefault):
+                    self.check_target_default(a)  # c.f / a[1] (translate.composites)
                     vals.append(self.default_expr(rel, a).sql)
                 else:
                     vals.append(self.assign(self.expr(item), a, location(item)).sql)
@@ -271,6 +272,7 @@ class DmlMixin:
             if rt.indirection:  # SET c.f = ...: a field of a composite column (translate.composites)
                 a = self.field_target(a, rt.indirection, location(rt))
             if isinstance(rt.val, ast.SetToDefault):
+                self.check_target_default(a)
                 val = self.default_expr(rel, a)
             else:
                 val = self.assign(self.expr(rt.val), a, location(rt.val))

@@ -39,7 +39,7 @@ def _user_type(tn: ast.TypeName, names: list[str]) -> tuple[int, int, int]:
         raise SqlError("42601", f'type modifier is not allowed for type "{ut.name}"', position=location(tn))
     if tn.pct_type:
         raise SqlError("0A000", "%TYPE is not supported")
-    if ut.typtype == "e":
+    if ut.typtype in ("e", "c"):  # enums, composites
         return (ut.array_oid if tn.arrayBounds else ut.oid), -1, 0
     if tn.arrayBounds:
         raise SqlError("0A000", "arrays of domains are not supported", position=location(tn))
