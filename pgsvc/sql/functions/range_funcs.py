@@ -116,7 +116,7 @@ def _stored(value: Any) -> str:
 
 def rng_make(lo: Any, hi: Any, spec: Any, rng: int) -> str:
     if spec is None:
-        raise SqlError("22004", "range constructor flags argument must not be null")
+        raise SqlError("22000", "range constructor flags argument must not be null")
     sub = O.RANGE_TYPES[rng][0]
     return R.to_stored(R.construct(sub, None if lo is None else _key(sub, lo),
                                    None if hi is None else _key(sub, hi), spec))

@@ -66,6 +66,8 @@ def key_from_python(sub: int, value: Any) -> Any:
 
 
 def key_to_python(sub: int, key: Any) -> Any:
+    if sub == O.NUMERIC:
+        return key if isinstance(key, Decimal) else Decimal(key)  # '3' is read back as an int
     if sub == O.DATE:
         return D.days_to_date(key)
     if sub in (O.TIMESTAMP, O.TIMESTAMPTZ):
@@ -74,8 +76,10 @@ def key_to_python(sub: int, key: Any) -> Any:
 
 
 def cmp_keys(a: Any, b: Any) -> int:
-    if isinstance(a, Decimal) and (a.is_nan() or b.is_nan()):
-        return int(a.is_nan()) - int(b.is_nan())  # numeric NaN equals itself, above all others
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        a, b = Decimal(a), Decimal(b)
+        if a.is_nan() or b.is_nan():
+            return int(a.is_nan()) - int(b.is_nan())  # numeric NaN equals itself, above all others
     return (a > b) - (a < b)
 
 
@@ -126,9 +130,13 @@ def range_cmp(a: Range, b: Range) -> int:
 
 # --- construction (range_serialize, make_range and the canonical functions) -------------
 
+def _infinite_date(sub: int, key: Any) -> bool:
+    return sub == O.DATE and key in (D.NOBEGIN, D.NOEND)
+
+
 def _step(sub: int, key: Any) -> Any:
     if sub == O.DATE:
-        return key if key in (D.NOBEGIN, D.NOEND) else key + 1  # DATE_NOT_FINITE stays
+        return key + 1
     key += 1
     if key >= _INT_LIMIT[sub]:
         raise SqlError("22003", DISCRETE[sub])
@@ -142,10 +150,10 @@ def make(sub: int, lower: Bound, upper: Bound, empty: bool = False) -> Range:
         return EMPTY_RANGE
     lo, lo_inc = (None, False) if lower.infinite else (lower.value, lower.inclusive)
     hi, hi_inc = (None, False) if upper.infinite else (upper.value, upper.inclusive)
-    if sub in DISCRETE:
-        if lo is not None and not lo_inc:
+    if sub in DISCRETE:  # daterange_canonical leaves an infinite date as it is
+        if lo is not None and not lo_inc and not _infinite_date(sub, lo):
             lo, lo_inc = _step(sub, lo), True
-        if hi is not None and hi_inc:
+        if hi is not None and hi_inc and not _infinite_date(sub, hi):
             hi, hi_inc = _step(sub, hi), False
     if lo is not None and hi is not None:
         c = cmp_keys(lo, hi)
