@@ -1020,3 +1020,54 @@ def test_nul_in_copy_refused(conns):
             except psycopg.Error as e:
                 got.append((e.sqlstate, e.diag.message_primary))
         assert got[0] == got[1]
+
+
+# --- bit and bit varying: input checked, lengths coerced, integer casts, operators -------------
+
+BIT_QUERIES = [
+    "SELECT 'a'::text::bit(3)", "SELECT '101'::text::bit(3)", "SELECT '10'::text::bit(3)", "SELECT '1012'::bit(4)",
+    "SELECT 'x1f'::bit(8)", "SELECT 'x1g'::bit(8)", "SELECT '101'::varchar::varbit", "SELECT 'abc'::text::varbit",
+    "SELECT b'101'::text, b'101'::varchar", "SELECT '101'::bit(83886081)", "SELECT '1'::varbit(83886081)",
+    "SELECT '1'::bit(83886080) = '1'::bit(83886080)", "SELECT length('1'::bit(100000))", "SELECT 5::bit(3)",
+    "SELECT 5::int8::bit(70)", "SELECT b'1010'::int4", "SELECT b'1'::bit(0)", "SELECT '1'::varbit(0)",
+    "SELECT b'101'::bit(2), b'101'::bit varying(2), b'101'::bit(5)", "SELECT ''::bit(3), 'X'::bit(3), 'b'::bit(3)",
+    "SELECT '1 '::bit(2)", "SELECT '10'::bit(3), '1011'::bit(3), '1011'::varbit(3), '101'::bit",
+    "SELECT pg_typeof(b'101'), pg_typeof(x'1f'), b'101' AS x, x'1F'",
+    "SELECT 255::bit(8), (-1)::bit(4), 3::bit(1), 1::int8::bit(3), b'11111111'::int4, b'1'::int8",
+    "SELECT ('1' || repeat('0', 32))::bit(33)::int4", "SELECT ('1' || repeat('0', 64))::bit(65)::int8",
+    "SELECT b'10000000000000000000000000000000'::int4, ('1' || repeat('0', 63))::bit(64)::int8",
+    "SELECT b'101' || b'11', b'101' & b'110', b'101' | b'110', b'101' # b'110', ~b'101', b'101' << 1, b'101' >> 1",
+    "SELECT b'101' & b'11'", "SELECT b'101' | b'1'", "SELECT b'101' # b'1'", "SELECT b'1010' << 2, b'1010' >> 5",
+    "SELECT length(b'101'), octet_length(b'101010101'), bit_length(b'101'), position(b'1' in b'0101')",
+    "SELECT substring(b'10101' from 2 for 2), substring(b'10101' from 0 for 3), substring(b'10101' from 3)",
+    "SELECT substring(b'10101' from 2 for -1)", "SELECT overlay(b'10101' placing b'00' from 2)",
+    "SELECT b'101' = b'101', b'101' < b'11', b'10' < b'100', b'101' = '101'::varbit",
+    "SELECT array[b'1', b'10']::text, '{101,11}'::bit(3)[]::text, '{101,11}'::varbit[]::text",
+    "SELECT x'F'::bit(8), 'X1F'::varbit, 'B101'::varbit, 'b'::varbit, ''::varbit, x'AB' || b'1'",
+    "SELECT bit_count(b'111'), get_bit(b'101', 2), set_bit(b'101', 1, 1)",
+    "SELECT a FROM (VALUES (b'11'), (b'1'), (b'100')) v(a) ORDER BY a",
+]
+
+
+@pytest.mark.parametrize("sql", BIT_QUERIES)
+def test_bit_strings(conns, sql):
+    same(conns, sql)
+
+
+def test_bit_columns(conns):
+    setting(conns, "CREATE TEMP TABLE IF NOT EXISTS bit_t (a bit(3), b varbit(3))")
+    setting(conns, "DELETE FROM bit_t")
+    for values in ("('101', '1')", "('10', '1')", "(b'10', '1')", "('101', '1111')", "('101', b'1111')",
+                   "(5::bit(3), '11')", "('1x1', '1')"):
+        same(conns, f"INSERT INTO bit_t VALUES {values}")
+    same(conns, "INSERT INTO bit_t VALUES (%s, %s)", ("011", "01"))
+    same(conns, "UPDATE bit_t SET a = ~a, b = b || b'1'")
+    same(conns, "SELECT a, b, a::varbit || b, length(b), pg_typeof(a || b) FROM bit_t ORDER BY a")
+    got = []
+    for conn in conns:  # binary output (bit_send) and input (bit_recv)
+        out = conn.pgconn.exec_params(b"SELECT a, b FROM bit_t ORDER BY a", [], result_format=1)
+        sent = [out.get_value(i, j) for i in range(out.ntuples) for j in range(2)]
+        back = conn.pgconn.exec_params(b"SELECT $1::varbit::text", [sent[0]], [1562], [1])
+        bad = conn.pgconn.exec_params(b"SELECT $1::varbit::text", [b"\x00\x00\x00\x09\xff"], [1562], [1])
+        got.append((sent, back.get_value(0, 0), bad.error_field(ord("C"))))
+    assert got[0] == got[1]

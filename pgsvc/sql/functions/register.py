@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from pgsvc.sql.functions import (bytea_funcs, composite_udfs, convert, datefuncs, floatmath, fmt_funcs, ordered_set, rowsets,
+from pgsvc.sql.functions import (bit_funcs, bytea_funcs, composite_udfs, convert, datefuncs, floatmath, fmt_funcs, ordered_set, rowsets,
                                  zone_funcs)
 from pgsvc.sql.functions import range_funcs
 from pgsvc.sql.functions.aggregates import register_aggregates
@@ -25,6 +25,7 @@ def all_udfs(ctx: FunctionContext) -> dict:
     udfs.update(floatmath.make_udfs())
     udfs.update(convert.make_udfs())
     udfs.update(bytea_funcs.make_udfs())
+    udfs.update(bit_funcs.make_udfs())
     udfs.update(range_funcs.make_udfs(ctx))
     udfs.update(composite_udfs.make_udfs(ctx))
     return udfs

@@ -18,6 +18,7 @@ from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.domains import cast_check_sql
 from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause, location, sql_literal
 from pgsvc.sql.translate.typenames import typename_with_domain
+from pgsvc.sql.types.bits import bit_in
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes
 from pgsvc.sql.types.numeric import format_numeric
@@ -49,7 +50,9 @@ class ExprMixin:
             return Ex("1" if v.boolval else "0", O.BOOL)
         if isinstance(v, ast.String):
             return Ex(sql_literal(v.sval), O.UNKNOWN, lit=v.sval)
-        raise SqlError("0A000", "bit string constants are not supported")
+        if isinstance(v, ast.BitString):  # B'101', X'1F': bit, of the length written
+            return Ex(sql_literal(bit_in(v.bsval)), O.BIT)
+        raise SqlError("0A000", f"{type(v).__name__} constants are not supported")
 
     def float_const(self, text: str) -> Ex:
         """A Float constant (parse_node.c's make_const): an integer that fits int4 (only
@@ -120,7 +123,12 @@ class ExprMixin:
         return whole
 
     def x_TypeCast(self, node: ast.TypeCast) -> Ex:
-        oid, typmod, domain = typename_with_domain(node.typeName, self)
+        try:
+            oid, typmod, domain = typename_with_domain(node.typeName, self)
+        except SqlError as err:
+            if err.position is None and err.sqlstate == "22023":  # typmodin's: at the type name
+                err.position = location(node.typeName)
+            raise
         arg = node.arg
         if isinstance(arg, ast.A_ArrayExpr) and find_oid(oid) and find_oid(oid).category == "A":
             ex = self.array_expr(arg, find_oid(oid).elem_oid)

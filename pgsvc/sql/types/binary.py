@@ -23,6 +23,7 @@ from pgsvc.sql.types import range_io as RIO
 from pgsvc.sql.types.arrays import dimensions, flatten, reshape
 from pgsvc.sql.types.pg_type import find_oid, format_type
 from pgsvc.sql.types.interval import Interval
+from pgsvc.sql.types.bits import bits_recv, bits_send
 from pgsvc.sql.types.jsontext import normalize_jsonb, validate_json
 from pgsvc.sql.types.numeric import numeric_recv, numeric_send
 from pgsvc.sql.types.textio import text_decoder, text_encoder
@@ -108,6 +109,7 @@ _ENCODERS: dict[int, Callable[[Any], bytes]] = {
     O.MONEY: lambda v: _I8.pack(int(v)),  # cash_send: the cents
     **{oid: GT.geo_send(oid) for oid in GT.NAMES},
     O.INET: N.net_send(O.INET), O.CIDR: N.net_send(O.CIDR), O.MACADDR: N.macaddr_send,
+    O.BIT: bits_send, O.VARBIT: bits_send,
 }
 
 
@@ -235,6 +237,8 @@ _DECODERS: dict[int, Callable[[bytes, int], Any]] = {
     O.MONEY: _fixed(_I8),
     **{oid: GT.geo_recv(oid) for oid in GT.NAMES},
     O.INET: N.net_recv(O.INET), O.CIDR: N.net_recv(O.CIDR), O.MACADDR: N.macaddr_recv,
+    O.BIT: lambda data, typmod=-1: bits_recv(bytes(data)),
+    O.VARBIT: lambda data, typmod=-1: bits_recv(bytes(data)),
 }
 
 

@@ -193,8 +193,8 @@ def typmod_from_modifiers(type_name_or_oid: str | int, modifiers: list[int]) -> 
     mods = [int(m) for m in modifiers]
     if t.oid in (O.VARCHAR, O.BPCHAR):
         return _char_typmod("varchar" if t.oid == O.VARCHAR else "char", mods)
-    if t.oid in (O.BIT, O.VARBIT):
-        return _char_typmod("bit" if t.oid == O.BIT else "varbit", mods) - 4
+    if t.oid in (O.BIT, O.VARBIT):  # bit_typmodin / varbit_typmodin: up to VARBITMAXLEN
+        return _char_typmod("bit" if t.oid == O.BIT else "varbit", mods, 83886080) - 4
     if t.oid == O.NUMERIC:
         return _numeric_typmod(mods)
     if t.oid in (O.TIMESTAMP, O.TIMESTAMPTZ, O.TIME, O.TIMETZ):
@@ -204,14 +204,14 @@ def typmod_from_modifiers(type_name_or_oid: str | int, modifiers: list[int]) -> 
     raise SqlError("42601", f'type modifier is not allowed for type "{t.name}"')
 
 
-def _char_typmod(label: str, mods: list[int]) -> int:
+def _char_typmod(label: str, mods: list[int], limit: int = 10485760) -> int:
     if len(mods) != 1:
         raise _invalid_typmod()
     n = mods[0]
     if n < 1:
         raise SqlError("22023", f"length for type {label} must be at least 1")
-    if n > 10485760:
-        raise SqlError("22023", f"length for type {label} cannot exceed 10485760")
+    if n > limit:
+        raise SqlError("22023", f"length for type {label} cannot exceed {limit}")
     return n + 4
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from pgsvc.errors import SqlError
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.bits import apply_bit_typmod
 from pgsvc.sql.types.pg_type import find_oid, interval_typmod_parts, numeric_typmod_parts
 from pgsvc.sql.types.interval import Interval, adjust_interval_for_fields, round_interval
 from pgsvc.sql.types.numeric import apply_numeric_typmod
@@ -27,6 +28,8 @@ def apply_typmod(oid: int, value: Any, typmod: int, explicit: bool = False) -> A
         return _bpchar(value, typmod - 4, explicit)
     if oid == O.NUMERIC:
         return apply_numeric_typmod(value, *numeric_typmod_parts(typmod))
+    if oid in (O.BIT, O.VARBIT):
+        return apply_bit_typmod(oid, value, typmod, explicit)
     if oid in (O.TIMESTAMP, O.TIMESTAMPTZ):
         return _round_timestamp(value, typmod, oid == O.TIMESTAMPTZ)
     if oid == O.TIME:
