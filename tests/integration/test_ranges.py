@@ -172,6 +172,17 @@ def test_functions(conns):
     same(conns, "SELECT int4multirange(), int4multirange(int4range(1, 2)), "
                 "int4multirange(int4range(1, 2), int4range(2, 5), int4range(8, 9)), multirange(int4range(3, 4)), "
                 "int4range(1, 2)::int4multirange, 'empty'::int4range::int4multirange")
+    same(conns, "SELECT range_contains(int4range(1, 9), int4range(2, 3)), range_contains_elem(int4range(1, 9), 4), "
+                "elem_contained_by_range(4, int4range(1, 3)), range_adjacent(numrange(2.0, 3.0, '(]'), "
+                "numrange(1.0, 2.0, '(]')), range_minus(numrange(10.1, 12.2, '[]'), numrange(0.0, 120.2, '(]')), "
+                "range_union(int4range(1, 3), int4range(3, 5)), range_intersect(int4range(1, 5), int4range(3, 9)), "
+                "range_overlaps(int4range(1, 5), int4range(3, 9)), range_before(int4range(1, 5), int4range(5, 9))")
+    same(conns, "SELECT multirange_contains_elem('{[1,3)}'::int4multirange, 2), "
+                "multirange_overlaps_multirange('{[1,3)}'::int4multirange, '{[2,9)}'::int4multirange), "
+                "range_overlaps_multirange(int4range(2, 3), '{[1,3)}'::int4multirange), "
+                "multirange_contained_by_multirange('{[1,3)}'::int4multirange, '{[0,9)}'::int4multirange), "
+                "multirange_union('{[1,3)}'::int4multirange, '{[3,5)}'::int4multirange), "
+                "multirange_minus('{[1,9)}'::int4multirange, '{[3,5)}'::int4multirange)")
     same(conns, "SELECT unnest('{[1,3),[5,7)}'::int4multirange)")
     same(conns, "SELECT u, upper(u) FROM unnest('{[2000-01-01,2000-01-03),[2000-02-01,2000-02-07)}'::datemultirange) "
                 "WITH ORDINALITY AS x(u, n) ORDER BY n")

@@ -74,7 +74,31 @@ def range_sigs() -> list[FuncSig]:
             f("range_agg", [kind], multi, f"pgsvc_range_agg({{0}}, {kind})", kind="aggregate")
             f("range_intersect_agg", [kind], kind, f"pgsvc_range_intersect_agg({{0}}, {kind})",
               kind="aggregate")
-    return s
+    return s + range_operator_functions()
+
+
+_OP_NAMES = {"@>": "contains", "<@": "contained_by", "&&": "overlaps", "<<": "before", ">>": "after",
+             "&<": "overleft", "&>": "overright", "-|-": "adjacent", "+": "union", "*": "intersect",
+             "-": "minus", "=": "eq", "<>": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+
+
+def _function_name(op: OperSig) -> str:
+    """The function behind an operator in pg_proc: range_contains, elem_contained_by_range,
+    multirange_overlaps_range, multirange_union, ..."""
+    def kind(oid: int) -> str:
+        return "range" if oid in O.RANGE_TYPES else "multirange" if oid in O.MULTIRANGE_TYPES else "elem"
+    left, right, base = kind(op.left_oid), kind(op.right_oid), _OP_NAMES[op.name]
+    if left == right == "multirange" and op.name in _BOOL_OPS:
+        return f"multirange_{base}_multirange"
+    if left == right or op.name in ("+", "*", "-"):
+        return f"{left}_{base}"
+    return f"{left}_{base}_{right}"
+
+
+def range_operator_functions() -> list[FuncSig]:
+    """Each range operator also as its function (range_adjacent(a, b) is a -|- b)."""
+    return [FuncSig(_function_name(op), (op.left_oid, op.right_oid), op.ret_oid, op.emit)
+            for op in range_operators()]
 
 
 def range_casts() -> list[CastSig]:
