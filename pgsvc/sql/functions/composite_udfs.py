@@ -81,5 +81,16 @@ def make_udfs(ctx: FunctionContext) -> dict:
         items += [None] * (int(n) - len(items))
         return json.dumps(items, ensure_ascii=False)
 
-    return {"pgsvc_row": (-1, row), "pgsvc_array_pad": (2, array_pad), "pgsvc_row_field": (3, row_field), "pgsvc_row_set": (-1, row_set),
+    def add_field(rec):
+        return None if rec is None else format_record(parse_record(str(rec)) + [None])
+
+    def drop_field(rec, idx: int):
+        if rec is None:
+            return None
+        texts = parse_record(str(rec))
+        del texts[idx:idx + 1]
+        return format_record(texts)
+
+    return {"pgsvc_row_add_field": (1, add_field), "pgsvc_row_drop_field": (2, drop_field),
+            "pgsvc_row": (-1, row), "pgsvc_array_pad": (2, array_pad), "pgsvc_row_field": (3, row_field), "pgsvc_row_set": (-1, row_set),
             "pgsvc_row_cmp": (3, row_cmp)}

@@ -30,6 +30,8 @@ class CoerceMixin:
                 return ranged
             if ex.lit is not None:  # stringTypeDatum with the typmod: INTERVAL '5' HOUR is 5 hours
                 ex = replace(ex, lit=interval_text_for_range(ex.lit, interval_typmod_parts(typmod)[0]))
+        if target == O.RECORD and ex.oid == O.UNKNOWN and not ex.is_null and ex.lit is not None:
+            raise SqlError("0A000", "input of anonymous composite types is not implemented", position=position)
         if ex.oid == O.RECORD and target != O.RECORD:  # ROW(...) to a composite (translate.composites)
             rowed = self.coerce_to_composite(ex, target, context, position)
             if rowed is not None:

@@ -125,7 +125,11 @@ class CompositeMixin:
             return None
         if (left.oid == O.UNKNOWN and not left.is_null) or (right.oid == O.UNKNOWN and not right.is_null):
             # record op record: an untyped literal would be read as an anonymous record
-            raise SqlError("0A000", "input of anonymous composite types is not implemented", position=position)
+            # (record_in refuses it: at translation, or for a lifted literal when it is bound)
+            if left.oid == O.UNKNOWN and not left.is_null:
+                left = self.coerce(left, O.RECORD, position=position)
+            if right.oid == O.UNKNOWN and not right.is_null:
+                right = self.coerce(right, O.RECORD, position=position)
         if left.oid == O.UNKNOWN:
             left = self.coerce(left, right.oid)
         elif right.oid == O.UNKNOWN:

@@ -14,6 +14,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
+from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.typenames import typename_with_domain
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.pg_type import find_oid
@@ -67,13 +68,13 @@ class CompositeTypeDdl:
     def alter_composite(self, node: ast.AlterTableStmt) -> None:
         rv = node.relation
         ut = self.composite_of([x for x in (rv.schemaname, rv.relname) if x])
-        self.check_not_used(ut)
         rel = self.cat.by_oid[ut.relid]
         for cmd in node.cmds:
             if cmd.subtype == _AT.AT_AddColumn:
                 fname, typid, typmod, dom = self.composite_field(cmd.def_)
                 if rel.attr(fname) is not None:
                     raise SqlError("42701", f'column "{fname}" of relation "{rel.name}" already exists')
+                self.rewrite_values(ut, "pgsvc_row_add_field({0})")
                 attnum = max((a.attnum for a in rel.attrs), default=0) + 1
                 a = C.Attr(attnum, fname, typid, typmod, domain_oid=dom)
                 C.insert_attr(self.conn, rel.oid, a)
@@ -85,11 +86,13 @@ class CompositeTypeDdl:
                         self.notice(f'column "{cmd.name}" of relation "{rel.name}" does not exist, skipping')
                         continue
                     raise SqlError("42703", f'column "{cmd.name}" of relation "{rel.name}" does not exist')
+                self.rewrite_values(ut, f"pgsvc_row_drop_field({{0}}, {rel.attrs.index(a)})")
                 self.drop_composite_attr(rel, a)
             elif cmd.subtype == _AT.AT_AlterColumnType:
                 a = rel.attr(cmd.name)
                 if a is None:
                     raise SqlError("42703", f'column "{cmd.name}" of relation "{rel.name}" does not exist')
+                self.check_not_used(ut)
                 _, a.type_oid, a.typmod, a.domain_oid = self.composite_field(
                     ast.ColumnDef(colname=a.name, typeName=cmd.def_.typeName))
                 C.update_attr(self.conn, rel.oid, a)
@@ -107,12 +110,29 @@ class CompositeTypeDdl:
             C.insert_attr(self.conn, rel.oid, x)
 
     def check_not_used(self, ut: U.UserType) -> None:
-        """Stored values of the type would need rewriting: PostgreSQL's own refusal for a
-        typed table, pgsvc's for a column of the type (0A000)."""
+        """ALTER ATTRIBUTE ... TYPE of a type a column uses: PostgreSQL's refusal."""
         used = self.columns_typed(ut.oid) + self.columns_typed(ut.array_oid)
         if used:
             rel, a = used[0]
             raise SqlError("0A000", f'cannot alter type "{ut.name}" because column "{rel.name}.{a.name}" uses it')
+
+    def rewrite_values(self, ut: U.UserType, template: str) -> None:
+        """ADD/DROP ATTRIBUTE of a type columns use: their stored values (the record text)
+        rewritten to the new shape, as PostgreSQL reads old rows with the new attribute NULL
+        and the dropped one gone. Values inside arrays, domains or other composites would need
+        a deeper rewrite: refused (0A000)."""
+        deeper = self.columns_typed(ut.array_oid) + [
+            (rel, a) for other in U.all_user_types() if other.oid != ut.oid and (
+                (other.typtype == "d" and U.base_of(other.oid) == ut.oid)
+                or (other.typtype == "c" and any(f[1] in (ut.oid, ut.array_oid) for f in other.fields)))
+            for rel, a in self.columns_typed(other.oid)]
+        if deeper:
+            rel, a = deeper[0]
+            raise SqlError("0A000", f'cannot alter type "{ut.name}" because column "{rel.name}.{a.name}" uses it')
+        for rel, a in self.columns_typed(ut.oid):
+            col = quote_sqlite_ident(a.name)
+            self.conn.execute(f"UPDATE {quote_sqlite_ident(rel.sqlite_name)} SET {col} = "
+                              f"{template.format(col)} WHERE {col} IS NOT NULL")
 
     def rename_attribute(self, node: ast.RenameStmt) -> None:
         rv = node.relation

@@ -1,0 +1,267 @@
+"""Composite types side by side with PostgreSQL 15: CREATE TYPE ... AS (...), columns and
+arrays of them, ROW(...) constructors and casts, composite text I/O with PostgreSQL's
+quoting, (c).f field selection, INSERT INTO t (c.f) / UPDATE ... SET c.f = ... and array
+element assignment, row comparisons, ALTER TYPE ... ADD/DROP/RENAME ATTRIBUTE, DROP TYPE;
+the catalog rows (pg_type typtype 'c' with typrelid, pg_class relkind 'c', pg_attribute)
+and psql's \\dT / \\d of a type; psycopg's CompositeInfo round trip in text and binary and
+the binary form of anonymous records; pg_dump of a database with composite types restored
+into PostgreSQL 15.
+
+Every expected value comes from PostgreSQL 15 at run time: each script runs in a database
+of its own on both servers and must print the same thing (rows, notices, errors, then
+their SQLSTATEs).
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from conftest import require_tool
+
+psycopg = pytest.importorskip("psycopg")
+composite = pytest.importorskip("psycopg.types.composite")
+
+CASES = {
+    "values": r"""
+        CREATE TYPE complex AS (r float8, i float8);
+        CREATE TYPE person AS (name text, age int, tags text[], z complex);
+        CREATE TABLE pts (id int PRIMARY KEY, c complex, p person, cs complex[]);
+        INSERT INTO pts VALUES (1, '(1,2)', ROW('ann, "b"', 30, '{x,y}', '(3,4)'), ARRAY['(1,1)'::complex, NULL]);
+        INSERT INTO pts VALUES (2, ROW(3.5, -4), ('', NULL, '{}', NULL), NULL), (3, NULL, NULL, '{}');
+        INSERT INTO pts VALUES (4, ' ( 10 , 1e3 ) ', '("a\\b",7,"{""q r""}",)', '{"(5,6)"}');
+        SELECT * FROM pts ORDER BY id;
+        SELECT id, (c).r, (c).i, (p).name, (p).tags[2], ((p).z).i, (cs[1]).r FROM pts ORDER BY id;
+        SELECT id, c::text, p::text, length(p::text) FROM pts ORDER BY id;
+        SELECT ROW(1, 'a b', NULL, '', 'x"y', 'p\q', '(,)'), ROW(), (1, 2)::complex, ROW(1.5, 2)::complex AS named;
+        SELECT '(1,2)'::complex, '( 1 , 2 )'::complex, '(,)'::complex, '("1",  "2")'::complex;
+        SELECT id FROM pts WHERE c = ROW(1, 2)::complex ORDER BY id;
+        SELECT id, c < ROW(4, 0)::complex AS lt, c >= ROW(3.5, -4)::complex AS ge FROM pts ORDER BY id;
+        SELECT id FROM pts ORDER BY c, id;
+        SELECT id FROM pts ORDER BY c DESC, id;
+        SELECT ROW(1, 2) = ROW(1, 2), ROW(1, 2) < ROW(1, 3), ROW(1, NULL) = ROW(1, 2);
+        SELECT c IS NULL, c IS DISTINCT FROM ROW(1, 2)::complex FROM pts ORDER BY id;
+        SELECT pg_typeof(c), pg_typeof(ROW(1, 2)), pg_typeof((c).r) FROM pts WHERE id = 1;
+        SELECT format_type('complex'::regtype, NULL), format_type('complex[]'::regtype, NULL), 'person'::regtype;
+    """,
+    "errors": r"""
+        CREATE TYPE complex AS (r float8, i float8);
+        CREATE TABLE ct (id int, c complex);
+        SELECT '(1,2,3)'::complex;
+        SELECT '(1)'::complex;
+        SELECT '1,2'::complex;
+        SELECT '(1,2) x'::complex;
+        SELECT '(1,2'::complex;
+        SELECT '(a,2)'::complex;
+        SELECT ROW(1)::complex;
+        SELECT ROW(1, 2, 3)::complex;
+        SELECT ROW('a', 1)::complex;
+        SELECT (c).x FROM ct;
+        SELECT (id).x FROM ct;
+        SELECT * FROM ct WHERE c = '(1,2)';
+        SELECT '(1,2)'::record;
+        INSERT INTO ct (c.x) VALUES (1);
+        UPDATE ct SET id.x = 1;
+        INSERT INTO ct (c.r, c.i) VALUES (1, DEFAULT);
+        CREATE TYPE complex AS (a int);
+        CREATE TYPE dup AS (a int, a text);
+        CREATE TABLE complex (a int);
+        DROP TYPE complex;
+        DROP TYPE nosuch;
+        DROP TYPE IF EXISTS nosuch;
+        ALTER TYPE complex ADD ATTRIBUTE j int;
+        ALTER TYPE complex RENAME ATTRIBUTE nosuch TO x;
+        DROP TYPE complex CASCADE;
+        SELECT * FROM ct;
+    """,
+    "assignment": r"""
+        CREATE TYPE itt AS (if1 int, if2 text[]);
+        CREATE TABLE it (f1 int, f2 int[], f3 itt, f4 itt[]);
+        INSERT INTO it (f1, f3.if1, f3.if2) VALUES (1, 1, '{foo}'), (2, 2, '{bar}');
+        INSERT INTO it (f1, f3.if1, f3.if2) SELECT 3, 3, '{baz,quux}'::text[];
+        INSERT INTO it (f1, f2[1], f2[2]) VALUES (4, 1, 2), (5, 3, 4);
+        INSERT INTO it (f1, f3.if2[1], f3.if2[2]) VALUES (6, 'foo', 'bar');
+        INSERT INTO it (f1, f4[1].if2[1], f4[1].if2[2]) VALUES (7, 'foo', 'bar');
+        INSERT INTO it (f1, f2[1], f2[2]) VALUES (8, 1, DEFAULT);
+        UPDATE it SET f3.if1 = 10 WHERE f1 = 1;
+        UPDATE it SET f3.if1 = 20, f3.if2 = '{x,y}' WHERE f1 = 2;
+        UPDATE it SET f3.if1 = 5 WHERE f1 = 4;
+        UPDATE it SET f2[3] = 9 WHERE f1 = 4;
+        UPDATE it SET f2[NULL] = 1;
+        SELECT * FROM it ORDER BY f1;
+    """,
+    "alter_drop": r"""
+        CREATE TYPE t1 AS (a int, b text);
+        ALTER TYPE t1 ADD ATTRIBUTE c date, DROP ATTRIBUTE a;
+        ALTER TYPE t1 RENAME ATTRIBUTE b TO bb;
+        ALTER TYPE t1 ALTER ATTRIBUTE c TYPE timestamp;
+        SELECT '(x,2020-01-02 03:04:05)'::t1;
+        SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+          WHERE attrelid = (SELECT typrelid FROM pg_type WHERE typname = 't1') AND NOT attisdropped ORDER BY attnum;
+        CREATE TABLE t1_used (id int, v t1);
+        INSERT INTO t1_used VALUES (1, '(a,2020-01-01)'), (2, NULL), (3, '(,)');
+        ALTER TYPE t1 ADD ATTRIBUTE n int;
+        SELECT * FROM t1_used ORDER BY id;
+        ALTER TYPE t1 DROP ATTRIBUTE bb;
+        SELECT id, v, (v).n FROM t1_used ORDER BY id;
+        ALTER TYPE t1 ALTER ATTRIBUTE n TYPE bigint;
+        DROP TABLE t1_used;
+        ALTER TYPE t1 RENAME TO t2;
+        SELECT typname FROM pg_type WHERE typname IN ('t1', 't2', '_t2') ORDER BY 1;
+        SELECT relname, relkind FROM pg_class WHERE relname IN ('t1', 't2');
+        CREATE TABLE uses (x t2);
+        DROP TYPE t2;
+        DROP TYPE t2 CASCADE;
+        SELECT count(*) FROM pg_class WHERE relname = 't2';
+        SELECT count(*) FROM pg_attribute WHERE attname = 'bb';
+    """,
+    "catalog": r"""
+        CREATE SCHEMA s;
+        CREATE TYPE s.pair AS (k text, v numeric(10,2));
+        SELECT t.typname, t.typtype, t.typcategory, t.typlen, t.typalign, t.typstorage, t.typdelim,
+               t.typinput, t.typoutput, t.typreceive, t.typsend, c.relname, c.relkind, c.relnatts,
+               c.reltype = t.oid AS reltype_ok, a.typname AS array_name, a.typelem = t.oid AS elem_ok
+          FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid JOIN pg_type a ON a.oid = t.typarray
+         WHERE t.typname = 'pair';
+        SELECT attname, attnum, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute
+         WHERE attrelid = 's.pair'::regclass ORDER BY attnum;
+        SELECT 's.pair'::regtype, 's.pair[]'::regtype, format_type('s.pair'::regtype, NULL);
+        SET search_path = s, public;
+        SELECT 'pair'::regtype, '(a,1.234)'::pair;
+    """,
+}
+
+DESCRIBE = [r"\dT", r"\dT+", r"\d s.pair", r"\d+ s.pair", r"\dT s.*"]
+DESCRIBE_SETUP = "CREATE SCHEMA s; CREATE TYPE s.pair AS (k text, v numeric(10,2)); COMMENT ON TYPE s.pair IS 'kv';"
+
+
+def run_script(target, script: str, dbname: str, verbosity: str = "default") -> str:
+    cmd = [require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(target.port), "-U", target.superuser,
+           "-d", dbname, "-v", "ON_ERROR_STOP=0", "-v", f"VERBOSITY={verbosity}", "-f", "-"]
+    res = subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=60,
+                         env={"PGTZ": "UTC", "PGDATESTYLE": "ISO, MDY", "LC_ALL": "C", "PATH": "/usr/bin:/bin"})
+    return res.stdout + "\n--stderr--\n" + res.stderr
+
+
+def _script(name: str) -> str:
+    return "\n".join(line.strip() for line in CASES[name].strip().splitlines())
+
+
+@pytest.fixture(scope="module")
+def both(shared_server, pg15):
+    """pgsvc and PostgreSQL 15, each with fresh databases per case (twice: default
+    verbosity, then SQLSTATEs)."""
+    for target in (shared_server, pg15):
+        names = [f"{n}{v}" for n in list(CASES) + ["describe", "drivers"] for v in ("", "_st")]
+        script = "\n".join(f"DROP DATABASE IF EXISTS ct_{n};\nCREATE DATABASE ct_{n};" for n in names)
+        run_script(target, script, dbname="postgres")
+        run_script(target, DESCRIBE_SETUP, "ct_describe")
+    return shared_server, pg15
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_output_as_postgres(name, both):
+    ours, pg = both
+    expected = run_script(pg, _script(name), f"ct_{name}")
+    got = run_script(ours, _script(name), f"ct_{name}")
+    assert got == expected
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_sqlstates_as_postgres(name, both):
+    ours, pg = both
+    expected = run_script(pg, _script(name), f"ct_{name}_st", verbosity="sqlstate")
+    got = run_script(ours, _script(name), f"ct_{name}_st", verbosity="sqlstate")
+    assert got == expected
+
+
+@pytest.mark.parametrize("command", DESCRIBE)
+def test_psql_describe_same_as_postgres(command, both):
+    ours, pg = both
+    # the owner differs by name only where the superusers do: compare as each server's
+    expected = run_script(pg, command, "ct_describe").replace(pg.superuser, "OWNER")
+    got = run_script(ours, command, "ct_describe").replace(ours.superuser, "OWNER")
+    assert got == expected
+
+
+# --- drivers ------------------------------------------------------------------------------
+
+def _dsn(target, dbname: str) -> str:
+    return f"host=127.0.0.1 port={target.port} user={target.superuser} dbname={dbname}"
+
+
+def _psycopg_round_trip(target) -> list:
+    """CompositeInfo.fetch, register, then values of the type both ways in text and binary."""
+    out = []
+    with psycopg.connect(_dsn(target, "ct_drivers"), autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS cd; DROP TYPE IF EXISTS tc CASCADE; DROP SCHEMA IF EXISTS ts CASCADE")
+        conn.execute("CREATE SCHEMA ts; CREATE TYPE ts.tc AS (foo text, bar int8, baz float8, qux bytea, d date)")
+        info = composite.CompositeInfo.fetch(conn, "ts.tc")
+        out.append((info.name, info.field_names, [t == o for t, o in zip(info.field_types, (25, 20, 701, 17, 1082))],
+                    info.array_oid > 0))
+        composite.register_composite(info, conn)
+        conn.execute("CREATE TABLE cd (id int, c ts.tc, cs ts.tc[])")
+        values = [info.python_type("a,b \"c\" \\ (d)", 42, None, b"\x00\xff", None),
+                  info.python_type("", None, 1.5, None, None), info.python_type(None, None, None, None, None)]
+        for binary in (False, True):
+            cur = conn.cursor(binary=binary)
+            for i, v in enumerate(values):
+                cur.execute("INSERT INTO cd VALUES (%s, %s, %s)", (i + (10 if binary else 0), v, [v, None]))
+            cur.execute("SELECT c, cs, c::text, (c).foo, (c).qux FROM cd ORDER BY id")
+            out.append([tuple(r) for r in cur.fetchall()])
+            cur.execute("SELECT ('x', 1, 2.5, '\\x01', '2020-01-02')::ts.tc, row(10::int, null::text, 20::float, "
+                        "'foo'::text, 'bar'::bytea, 'u'), row()")
+            out.append(cur.fetchone())
+            conn.execute("DELETE FROM cd")
+    return out
+
+
+def test_psycopg_composite_round_trip(both):
+    ours, pg = both
+    assert _psycopg_round_trip(ours) == _psycopg_round_trip(pg)
+
+
+# --- pg_dump --------------------------------------------------------------------------------
+
+DUMPED = r"""
+CREATE SCHEMA app;
+CREATE TYPE app.complex AS (r double precision, i double precision);
+CREATE TYPE public.person AS (name text, age integer, tags text[], "Where" app.complex);
+COMMENT ON TYPE app.complex IS 'a complex number';
+CREATE TABLE app.pts (id int PRIMARY KEY, c app.complex, p person, cs app.complex[]);
+INSERT INTO app.pts VALUES (1, '(1,2)', ROW('ann, "b"', 30, '{x,y}', '(3,4)'), ARRAY['(1,1)'::app.complex, NULL]),
+                           (2, NULL, NULL, NULL), (3, '(,)', ROW(NULL, NULL, NULL, NULL), '{}');
+"""
+ROWS = "SELECT id, c, p, cs, (p).\"Where\" FROM app.pts ORDER BY id"
+
+
+def _psql(target, dbname: str, *args: str, stdin: str | None = None) -> str:
+    cmd = [require_tool("psql"), "-X", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(target.port),
+           "-U", target.superuser, "-d", dbname, *args]
+    res = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def test_pg_dump_restores_into_postgres(both, tmp_path):
+    ours, pg = both
+    for target, db in ((ours, "ct_dump_src"), (pg, "ct_dump_ref"), (pg, "ct_dump_restored")):
+        _psql(target, "postgres", "-c", f"DROP DATABASE IF EXISTS {db}", "-c", f"CREATE DATABASE {db}")
+    _psql(ours, "ct_dump_src", stdin=DUMPED)
+    _psql(pg, "ct_dump_ref", stdin=DUMPED)
+
+    def dump(target, db):
+        res = subprocess.run([require_tool("pg_dump"), "-h", "127.0.0.1", "-p", str(target.port), "-U",
+                              target.superuser, "--no-owner", db], capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        return "\n".join(line for line in res.stdout.splitlines()
+                         if not line.startswith(("\\restrict", "\\unrestrict", "-- Dumped from")))
+
+    ours_dump = dump(ours, "ct_dump_src")
+    assert ours_dump == dump(pg, "ct_dump_ref")
+    script = tmp_path / "dump.sql"
+    script.write_text(ours_dump + "\n")
+    _psql(pg, "ct_dump_restored", "-f", str(script))
+    assert _psql(pg, "ct_dump_restored", "-c", ROWS) == _psql(ours, "ct_dump_src", "-c", ROWS)
+    for command in (r"\d app.complex", r"\dT app.*", r"\d app.pts"):
+        assert _psql(pg, "ct_dump_restored", "-c", command) == _psql(pg, "ct_dump_ref", "-c", command)
