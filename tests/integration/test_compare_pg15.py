@@ -235,10 +235,66 @@ CASES = {
                CASE a WHEN 1 THEN ARRAY[b] ELSE ARRAY[a] END, CASE WHEN a > 1 THEN '' ELSE c::text END,
                CASE WHEN a > 1 THEN 1 ELSE (SELECT 2) END, a::text::int, (CASE WHEN a > 1 THEN c ELSE c END)::text
           FROM ace ORDER BY a;
+        DROP TABLE ace;
     """,
     # a cursor's query runs when FETCH reads it, as a portal does: its error is the first
     # FETCH's (and what it did is undone with the transaction), then "cannot be run"; a cursor
     # read ahead at ROLLBACK TO keeps its error for the FETCH that reaches it
+    # CREATE AGGREGATE: user and built-in transition and final functions, strictness (NULL
+    # inputs skipped, the first input as the state), INITCOND, no rows, GROUP BY, FILTER, a
+    # transition shared by identical calls (its NOTICEs once), errors, DROP AGGREGATE, pg_proc
+    "user_aggregates": """
+        CREATE FUNCTION uagg_add(int, int) RETURNS int LANGUAGE sql AS 'SELECT coalesce($1, 0) + $2';
+        CREATE FUNCTION uagg_adds(int, int) RETURNS int STRICT LANGUAGE sql AS 'SELECT $1 + $2';
+        CREATE FUNCTION uagg_half(int) RETURNS numeric LANGUAGE sql AS 'SELECT $1 / 2.0';
+        CREATE FUNCTION uagg_step(s int, n int) RETURNS int LANGUAGE plpgsql AS $$
+        BEGIN RAISE NOTICE 'step % %', s, n; RETURN coalesce(s, 0) + coalesce(n, 100); END $$;
+        CREATE FUNCTION uagg_fail(s int, n int) RETURNS int LANGUAGE plpgsql AS $$
+        BEGIN IF n = 3 THEN RAISE EXCEPTION 'no three'; END IF; RETURN n; END $$;
+        CREATE AGGREGATE uagg1(int) (stype = int);
+        CREATE AGGREGATE uagg1(int) (sfunc = uagg_add);
+        CREATE AGGREGATE uagg1(int) (sfunc = nosuch, stype = int);
+        CREATE AGGREGATE uagg1(int) (sfunc = uagg_add, stype = bigint);
+        CREATE AGGREGATE uagg1(int) (sfunc = uagg_add, stype = int, finalfunc = nosuch);
+        CREATE AGGREGATE uagg1(int) (sfunc = uagg_add, stype = int, initcond = 'x');
+        CREATE AGGREGATE uagg1(text) (sfunc = uagg_adds, stype = int);
+        CREATE AGGREGATE uagg1(int) (sfunc = uagg_add, stype = int, foo = 1);
+        CREATE AGGREGATE uagg1(int) (sfunc = uagg_add, stype = int);
+        CREATE AGGREGATE uagg2(int) (sfunc = uagg_adds, stype = int);
+        CREATE AGGREGATE uagg3 (basetype = int, sfunc = uagg_adds, stype = int, initcond = '100');
+        CREATE AGGREGATE uagg4(int) (sfunc = uagg_adds, stype = int, finalfunc = uagg_half, initcond = '1');
+        CREATE AGGREGATE uagg_gcd(int) (sfunc = gcd, stype = int, parallel = safe, combinefunc = gcd);
+        CREATE AGGREGATE uagg_n(int) (sfunc = uagg_step, stype = int);
+        CREATE AGGREGATE uagg_n2(int) (sfunc = uagg_step, stype = int, finalfunc = uagg_half);
+        CREATE AGGREGATE uagg_f(int) (sfunc = uagg_fail, stype = int);
+        SELECT uagg1(x), uagg2(x), uagg3(x), uagg4(x), uagg1(x) FILTER (WHERE x > 2), uagg2(x) FILTER (WHERE x > 100)
+          FROM generate_series(1, 5) x;
+        SELECT uagg1(x), uagg2(x), uagg3(x), uagg4(x), uagg_gcd(x) FROM generate_series(1, 0) x;
+        SELECT x % 2, uagg1(x), uagg2(x), uagg3(x), uagg4(x), uagg_gcd(x * 6) FROM generate_series(1, 5) x GROUP BY 1 ORDER BY 1;
+        SELECT uagg1(x), uagg2(x), uagg3(x) FROM (VALUES (1), (NULL), (3)) v(x);
+        SELECT uagg_n(x), uagg_n(x), uagg_n2(x) FROM (VALUES (1), (NULL), (3)) v(x);
+        SELECT uagg_n(x), uagg_n(x) FILTER (WHERE x > 1) FROM (VALUES (1), (2)) v(x);
+        SELECT uagg_f(x) FROM generate_series(1, 5) x;
+        ALTER AGGREGATE uagg_gcd(int) OWNER TO CURRENT_USER;
+        SELECT aggfnoid, aggkind, aggtransfn, aggfinalfn, aggtranstype::regtype, agginitval FROM pg_aggregate WHERE aggfnoid::text LIKE 'uagg%' ORDER BY 1::text;
+        SELECT pg_typeof(uagg4(1)), uagg1(uagg2(1));
+        SELECT uagg1(x) FROM generate_series(1, 3) x WHERE uagg2(x) > 0;
+        SELECT * FROM uagg1(1);
+        SELECT uagg1(*) FROM generate_series(1, 3) x;
+        SELECT uagg1('7'), uagg3(NULL);
+        SELECT proname, prokind, prorettype::regtype, pg_get_function_arguments(oid), pg_get_function_result(oid) FROM pg_proc WHERE proname LIKE 'uagg_' ORDER BY 1;
+        DROP FUNCTION uagg1(int);
+        DROP AGGREGATE uagg2(text);
+        DROP AGGREGATE IF EXISTS uagg2(text);
+        DROP AGGREGATE uagg_add(int, int);
+        DROP FUNCTION uagg_adds(int, int);
+        DROP AGGREGATE uagg1(int), uagg2(int), uagg3(int), uagg4(int), uagg_gcd(int), uagg_n(int), uagg_n2(int), uagg_f(int);
+        DROP FUNCTION uagg_add(int, int);
+        DROP FUNCTION uagg_adds(int, int);
+        DROP FUNCTION uagg_half(int);
+        DROP FUNCTION uagg_step(int, int);
+        DROP FUNCTION uagg_fail(int, int);
+    """,
     "cursor_errors_at_fetch": """
         CREATE TABLE dce (a int);
         INSERT INTO dce VALUES (1), (2), (0);
@@ -275,6 +331,9 @@ CASES = {
         FETCH bad;
         COMMIT;
         SELECT * FROM dce ORDER BY a;
+        DROP TABLE dce;
+        DROP FUNCTION dce_f(int);
+        DROP FUNCTION dce_tab();
     """,
 }
 

@@ -267,7 +267,7 @@ def alter_owner_stmt(engine, tr, text, node: ast.AlterOwnerStmt) -> Statement:
             e.run_atomic(lambda: Ddl(e).alter_type_owner(node))
             return Result(None, [], tag)
         return utility_statement(text, tag, run_type, writes=True, cacheable=False)
-    if node.objectType in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_ROUTINE):
+    if node.objectType in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_ROUTINE, OT.OBJECT_AGGREGATE):
         tag = "ALTER " + node.objectType.name[7:]
 
         def run_routine(e, s, p):  # pgsvc.sql.commands.ddl.routines

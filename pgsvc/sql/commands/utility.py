@@ -19,6 +19,7 @@ from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands import constraints_set, databases, grants, listen, maintenance, portals, role_settings, roles
 from pgsvc.sql.commands.copy import translate_copy
 from pgsvc.sql.commands.ddl import Ddl, trigger_capture
+from pgsvc.sql.commands.ddl.aggregates import create_aggregate
 from pgsvc.sql.commands.call import translate_call
 from pgsvc.sql.commands.do import translate_do
 from pgsvc.sql.commands.transactions import translate_transaction
@@ -107,6 +108,19 @@ def _table_from_query(text, into, query, if_not_exists, command):
         n = e.run_atomic(lambda: Ddl(e).create_table_as(into, query, if_not_exists))
         return Result(None, [], "SELECT" if n is not None else "CREATE TABLE AS", n)
     return utility_statement(text, command, run, writes=True)
+
+
+def _define(engine, tr, text, node: ast.DefineStmt):
+    """CREATE AGGREGATE (pgsvc.sql.commands.ddl.aggregates); CREATE OPERATOR, COLLATION,
+    TEXT SEARCH ... and base types are refused."""
+    if node.kind != enums.ObjectType.OBJECT_AGGREGATE:
+        kind = node.kind.name[len("OBJECT_"):].replace("TS", "TEXT SEARCH ").replace("_", " ")
+        raise SqlError("0A000", f"CREATE {kind.strip()} is not supported")
+
+    def run(e, s, p):
+        e.run_atomic(lambda: create_aggregate(Ddl(e), node))
+        return Result(None, [], "CREATE AGGREGATE")
+    return utility_statement(text, "CREATE AGGREGATE", run, writes=True)
 
 
 def _drop_tag(node: ast.DropStmt) -> str:
@@ -254,6 +268,7 @@ _HANDLERS = {
     "VariableShowStmt": translate_show,
     "CreateStmt": _ddl("CREATE TABLE", "create_table"),
     "DropStmt": _drop,
+    "DefineStmt": _define,
     "TruncateStmt": _truncate,
     "IndexStmt": _ddl("CREATE INDEX", "create_index"),
     "ViewStmt": _ddl("CREATE VIEW", "create_view", with_text=True),
@@ -262,7 +277,7 @@ _HANDLERS = {
     "CreateSchemaStmt": _ddl("CREATE SCHEMA", "create_schema"),
     "AlterTableStmt": _ddl(lambda n: "ALTER " + n.objtype.name[len("OBJECT_"):], "alter_table"),
     "RenameStmt": _ddl(lambda n: "ALTER " + n.renameType.name[len("OBJECT_"):].replace("COLUMN", "TABLE")
-                       .replace("ATTRIBUTE", "TYPE").replace("TABCONSTRAINT", "TABLE").replace("DOMCONSTRAINT", "DOMAIN"), "rename"),
+                       .replace("TABCONSTRAINT", "TABLE").replace("DOMCONSTRAINT", "DOMAIN"), "rename"),
     "CommentStmt": lambda engine, tr, text, node: (
         _type_ddl("COMMENT", "comment_type") if node.objtype in (enums.ObjectType.OBJECT_TYPE,
                                                                  enums.ObjectType.OBJECT_DOMAIN)

@@ -33,6 +33,7 @@ from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.functions.context import UdfError, internal_error, raise_sql
 from pgsvc.sql.functions.rowsets import rowpack
 from pgsvc.sql.translate.routine_match import output_columns_for
+from pgsvc.sql.exec.user_aggregates import register_user_aggregates
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.textio import text_encoder
 
@@ -153,6 +154,7 @@ class RoutineCalls:
         fcall.reports_errors = True  # already reports as ReportingConnection would make it
         conn.create_function("pgsvce_fcall", -1, fcall)
         conn.create_function("pgsvce_srf_zip", -1, srf_zip)
+        register_user_aggregates(self, conn)
 
     def fcall(self, parsed: tuple, args) -> Any:
         oid, mode, arg_oids, ret_oid, col_oids = parsed

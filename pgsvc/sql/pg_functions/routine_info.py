@@ -17,6 +17,7 @@ from pglast import ast
 from pglast.stream import RawStream
 
 from pgsvc.sql.catalog import routines as CR
+from pgsvc.sql.catalog.user_aggregates import aggregate_of
 from pgsvc.sql.catalog.system.relations import DYNAMIC_ROWS
 from pgsvc.sql.catalog.system.role_names import acl_text
 from pgsvc.sql.deparse.nodes import RangeEntry
@@ -199,6 +200,18 @@ def sqlbody_of(engine, oid):
 
 
 DYNAMIC_ROWS["pg_proc$user"] = lambda engine: proc_rows(engine)
+DYNAMIC_ROWS["pg_aggregate$user"] = lambda engine: aggregate_rows(engine)
+
+
+def aggregate_rows(engine) -> list[tuple]:
+    """The rows of "pg_aggregate$user": CREATE AGGREGATE's (catalog.user_aggregates)."""
+    out = []
+    for r in sorted(engine.catalog.routines.values(), key=lambda r: r.oid):
+        agg = aggregate_of(engine.conn, r) if r.kind == "a" else None
+        if agg is not None:
+            out.append((r.oid, "n", 0, agg.transfn_oid, agg.finalfn_oid, 0, 0, 0, 0, 0, 0, 0, 0, "r", "r", 0,
+                        agg.transtype, 0, 0, 0, agg.initval, None))
+    return out
 
 
 def proc_rows(engine) -> list[tuple]:

@@ -214,7 +214,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                        nested: bool = False) -> Ex:
         if nested and node.over is None:
             raise SqlError("42803", "aggregate function calls cannot be nested",
-                           position=inner_aggregate_position([node.args], pos))
+                           position=inner_aggregate_position([node.args], pos, self.catalog.routines_named))
         if node.over is not None and node.agg_distinct:
             raise SqlError("0A000", "DISTINCT is not implemented for window functions", position=pos)
         if node.over is not None and node.agg_order:

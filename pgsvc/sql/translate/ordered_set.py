@@ -66,10 +66,14 @@ def _is_aggregate_call(call: ast.FuncCall) -> bool:
         c.kind == "aggregate" for c in R.function_candidates(name)))
 
 
-def inner_aggregate_position(nodes, default: int | None) -> int | None:
+def inner_aggregate_position(nodes, default: int | None, user_aggregates=None) -> int | None:
     """Where the first aggregate call among nodes is (not a window call): PostgreSQL points
-    "aggregate function calls cannot be nested" at it."""
-    found = _first_call(nodes, _is_aggregate_call)
+    "aggregate function calls cannot be nested" at it. user_aggregates: the catalog's
+    routines by name, whose kind 'a' ones are aggregates too."""
+    def aggregate(call: ast.FuncCall) -> bool:
+        return _is_aggregate_call(call) or call.over is None and any(
+            r.kind == "a" for r in (user_aggregates or {}).get(call.funcname[-1].sval, ()))
+    found = _first_call(nodes, aggregate)
     return default if found is None else found
 
 

@@ -40,6 +40,7 @@ from pgsvc.sql.translate.ex import Ex, location, sql_literal
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.tlist_srf import target_srfs
 from pgsvc.sql.translate.typenames import type_from_typename
+from pgsvc.sql.translate.user_aggregates import user_aggregate_call
 from pgsvc.sql.translate.domains import cast_check_sql
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import format_type
@@ -87,6 +88,8 @@ class RoutineMixin:
         binding, inputs, arg_oids, ret, consts = found
         r = binding.routine
         pos = location(node)
+        if r.kind == "a":
+            return user_aggregate_call(self, node, r, inputs, arg_oids, ret, pos)
         if r.kind == "p":
             raise SqlError("42809", f"{M.signature_text(r)} is a procedure", position=pos,
                            hint="To call a procedure, use CALL.")
@@ -114,12 +117,13 @@ class RoutineMixin:
         if not cands and schema is None and not procedure and not unknown_named:
             return None
         pos = location(node)
-        if cands and (node.agg_star or node.agg_distinct or node.agg_order or node.agg_filter is not None
+        aggregates = any(r.kind == "a" for r in cands)
+        if cands and not aggregates and (node.agg_star or node.agg_distinct or node.agg_order or node.agg_filter is not None
                       or node.agg_within_group):
             word = "DISTINCT" if node.agg_distinct else "ORDER BY" if node.agg_order else \
                 "FILTER" if node.agg_filter is not None else "WITHIN GROUP" if node.agg_within_group else f"{name}(*)"
             raise SqlError("42809", f"{word} specified, but {name} is not an aggregate function", position=pos)
-        if cands and node.over is not None:
+        if cands and not aggregates and node.over is not None:
             raise SqlError("42809", f"OVER specified, but {name} is not a window function nor an aggregate "
                            "function", position=pos)
         arg_names, args, nodes = self.call_arguments(node)
@@ -437,6 +441,8 @@ class RoutineMixin:
         b, inputs, arg_oids, ret, _ = found
         r = b.routine
         pos = location(call)
+        if r.kind == "a":
+            raise SqlError("42803", "aggregate functions are not allowed in functions in FROM", position=pos)
         if r.kind == "p":
             raise SqlError("42809", f"{M.signature_text(r)} is a procedure", position=pos,
                            hint="To call a procedure, use CALL.")

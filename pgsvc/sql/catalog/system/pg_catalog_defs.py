@@ -95,7 +95,8 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
 SHARED = ("pg_database", "pg_authid", "pg_auth_members", "pg_shdescription", "pg_db_role_setting")
 STATIC = ("pg_type$builtin", "pg_am", "pg_range")
 # TEMP tables refilled before each statement that reads them (rows of the loaded catalog)
-DYNAMIC = ("pg_type$user", "pg_enum", "pg_proc$user")  # pg_proc$user: routines (pg_functions.routine_info)
+DYNAMIC = ("pg_type$user", "pg_enum", "pg_proc$user",  # pg_proc$user: routines (pg_functions.routine_info)
+           "pg_aggregate$user")  # CREATE AGGREGATE's (pg_functions.routine_info)
 # relations whose columns and rows live in their own modules: functions, operators and
 # casts (static, PostgreSQL 15's rows) and the run-time statistics (refilled per statement)
 for _mod in (_procs, _stats, _opclass, _session_views):
@@ -110,7 +111,7 @@ SUPERUSER_ONLY = {"pg_authid"}
 DEPENDS = {"pg_roles": ("pg_authid", "pg_db_role_setting"), "pg_user": ("pg_authid", "pg_db_role_setting"),
            "pg_namespace": ("pg_authid",),
            "pg_attribute": ("pg_type",), "pg_index": ("pg_type",), "pg_type": ("pg_type$builtin", "pg_type$user"),
-           "pg_proc": ("pg_proc$builtin", "pg_proc$user")}
+           "pg_proc": ("pg_proc$builtin", "pg_proc$user"), "pg_aggregate": ("pg_aggregate$builtin", "pg_aggregate$user")}
 
 
 def q(name: str) -> str:
@@ -204,6 +205,7 @@ VIEWS = {
     "pg_type": f"""SELECT * FROM {q('pg_type$builtin')} UNION ALL SELECT * FROM {q('pg_type$user')}""",
     # built-in functions (PostgreSQL 15's rows) and the database's (catalog.routines)
     "pg_proc": f"""SELECT * FROM {q('pg_proc$builtin')} UNION ALL SELECT * FROM {q('pg_proc$user')}""",
+    "pg_aggregate": f"""SELECT * FROM {q('pg_aggregate$builtin')} UNION ALL SELECT * FROM {q('pg_aggregate$user')}""",
     # no row-level security: no policies (psql's \\dp reads the relation)
     "pg_policy": """SELECT 0 AS oid, '' AS polname, 0 AS polrelid, '' AS polcmd, 0 AS polpermissive,
         NULL AS polroles, NULL AS polqual, NULL AS polwithcheck WHERE 0""",

@@ -314,7 +314,7 @@ def collation_rows() -> list[tuple]:
             for r in pg15.data().COLLATIONS]
 
 
-STATIC_ROWS = {"pg_proc$builtin": proc_rows, "pg_aggregate": aggregate_rows, "pg_operator": operator_rows,
+STATIC_ROWS = {"pg_proc$builtin": proc_rows, "pg_aggregate$builtin": aggregate_rows, "pg_operator": operator_rows,
                "pg_cast": cast_rows, "pg_language": language_rows, "pg_collation": collation_rows,
                # GRANT SET/ALTER SYSTEM ON PARAMETER is not supported: no parameter has an ACL
                "pg_parameter_acl": lambda: []}

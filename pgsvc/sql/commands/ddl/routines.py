@@ -16,6 +16,7 @@ from pgsvc.sql.catalog import acl as A
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import routines as CR
 from pgsvc.sql.catalog.authz import authz, not_owner
+from pgsvc.sql.catalog.user_aggregates import aggregate_of, delete_aggregate
 from pgsvc.sql.commands.ddl import routine_defs as D
 from pgsvc.sql.commands.ddl.ownership import check_may_give, new_owner_oid
 from pgsvc.sql.translate import Translator
@@ -207,6 +208,12 @@ class RoutineDdl:
                 raise SqlError("42883", f"{word} {text} does not exist")
         if objtype == OT.OBJECT_FUNCTION and found.kind == "p":
             raise SqlError("42809", f"{signature_text(found)} is not a function")
+        if objtype == OT.OBJECT_AGGREGATE and found.kind != "a":
+            raise SqlError("42809", f"function {found.name}({', '.join(format_type(t, None) for t in found.argtypes)})"
+                           " is not an aggregate")
+        if objtype in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE) and found.kind == "a":
+            raise SqlError("42809", f'"{found.name}" is an aggregate function',
+                           hint="Use DROP AGGREGATE to drop aggregate functions.")
         if objtype == OT.OBJECT_PROCEDURE and found.kind != "p":
             raise SqlError("42809", f"{signature_text(found)} is not a procedure")
         return found
@@ -214,8 +221,6 @@ class RoutineDdl:
     # --- DROP ------------------------------------------------------------------------------
 
     def drop_routines(self, node: ast.DropStmt) -> None:
-        if node.removeType == OT.OBJECT_AGGREGATE:
-            raise SqlError("0A000", "DROP AGGREGATE is not supported")
         cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
         for obj in node.objects:
             r = self.lookup_routine(obj, node.removeType, node.missing_ok)
@@ -249,6 +254,8 @@ class RoutineDdl:
                 elif kind == "function":
                     CR.delete_routine(self.conn, obj.oid)
         CR.delete_routine(self.conn, r.oid)
+        if r.kind == "a":
+            delete_aggregate(self.conn, r.oid)
 
     # --- dependencies (what pg_depend records for functions) ------------------------------
 
@@ -302,7 +309,12 @@ class RoutineDdl:
         return out
 
     def routine_calls(self, other: CR.Routine, r: CR.Routine) -> bool:
-        """Does other's SQL-standard body or an argument default call r?"""
+        """Does other's SQL-standard body or an argument default call r (or is other an
+        aggregate whose transition or final function r is)?"""
+        if other.kind == "a":
+            agg = aggregate_of(self.conn, other)
+            return agg is not None and ((agg.transfn[1], len(other.argtypes) + 1) == (r.name, len(r.argtypes))
+                                        or agg.finalfn is not None and (agg.finalfn[1], 1) == (r.name, len(r.argtypes)))
         if any(self.calls_routine(d, r) for d in other.argdefaults):
             return True
         if other.sqlbody is None or r.name not in other.sqlbody:

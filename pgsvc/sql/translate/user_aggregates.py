@@ -1,0 +1,117 @@
+"""Calls of user-defined aggregates (CREATE AGGREGATE, catalog.user_aggregates).
+
+The transition and final functions are calls like any other, translated here with the
+state and the inputs as parameters ?1, ?2, ... (a user function becomes pgsvce_fcall, a
+built-in one its own SQL); the call of the aggregate becomes
+
+  pgsvce_uagg_result(final, pgsvce_uagg(transition, input...) [FILTER (WHERE ...)])
+
+where transition and final are JSON naming that SQL, the functions' strictness and the
+initial state, and the engine's aggregate pgsvce_uagg (pgsvc.sql.exec.user_aggregates)
+runs the transition row by row on the same connection, as PostgreSQL's
+advance_transition_function does: a strict transition function skips rows with a NULL
+input, takes the first input as the state when there is no initial value, and leaves a
+NULL state alone. pgsvce_uagg_result applies the final function (to the initial state
+over no rows, which SQLite never asks the aggregate for).
+"""
+
+from __future__ import annotations
+
+import json
+
+from pglast import ast
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog.system.procs import proc_row, procs_named
+from pgsvc.sql.catalog.user_aggregates import aggregate_of
+from pgsvc.sql.functions.signatures import FuncSig
+from pgsvc.sql.translate import resolve as R
+from pgsvc.sql.translate.ex import Ex, sql_literal
+from pgsvc.sql.translate.names import Scope
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.pg_type import format_type
+from pgsvc.sql.types.usertypes import base_of
+
+
+def function_sql(tr, fn: tuple, arg_oids: list[int]) -> tuple[Ex, bool, int]:
+    """fn(?1, ?2, ...) over arguments of these types: (its Ex, whether fn is strict, its
+    pg_proc OID). fn is (schema or None, name, declared argument types)."""
+    schema, name = fn[0], fn[1]
+    names = [schema, name] if schema else [name]
+    call = ast.FuncCall(funcname=tuple(ast.String(sval=n) for n in names),
+                        args=tuple(ast.ParamRef(number=i + 1) for i in range(len(arg_oids))), location=-1)
+    saved = tr.scope, tr.routine_params
+    tr.scope, tr.routine_params = Scope(), [Ex(f"?{i + 1}", t) for i, t in enumerate(arg_oids)]
+    try:
+        ex = tr.expr(call)
+        strict, oid = True, 0
+        found = tr.find_user_routine(call, names) if tr.catalog.routines_named else None
+        if found is not None:
+            strict, oid = found[0].routine.strict, found[0].routine.oid
+        else:
+            try:
+                sig = R.resolve_function(name, list(arg_oids))
+            except SqlError:
+                sig = None
+            if sig is not None:
+                strict = sig.strict
+                oid = next((o for o in procs_named(name) if tuple(proc_row(o)[3]) == tuple(sig.arg_oids)), 0)
+    finally:
+        tr.scope, tr.routine_params = saved
+    return ex, strict, oid
+
+
+def initial_sql(tr, text: str | None, stype: int) -> str | None:
+    if text is None:
+        return None
+    return tr.coerce(Ex(sql_literal(text), O.UNKNOWN, lit=text), stype).sql
+
+
+def user_aggregate_call(tr, node: ast.FuncCall, r, inputs: list[Ex], arg_oids, ret: int, pos) -> Ex:
+    agg = aggregate_of(tr.engine.conn, r)
+    if agg is None:
+        raise SqlError("XX000", f"cache lookup failed for aggregate {r.oid}")
+    if node.agg_distinct or node.agg_order:
+        raise SqlError("0A000", "DISTINCT and ORDER BY in a user-defined aggregate are not supported",
+                       position=pos)
+    if node.over is not None:
+        raise SqlError("0A000", "a user-defined aggregate as a window function is not supported", position=pos)
+    stype = base_of(agg.transtype)
+    step, step_strict, _ = function_sql(tr, agg.transfn, [stype] + list(arg_oids))
+    final = final_strict = None
+    if agg.finalfn is not None:
+        final_ex, final_strict, _ = function_sql(tr, agg.finalfn, [stype])
+        final = tr.coerce(final_ex, ret).sql
+    init = None if agg.initval is None else "SELECT " + initial_sql(tr, agg.initval, stype)
+    literal = sql_literal(json.dumps({"s": "SELECT " + tr.coerce(step, stype).sql, "ss": step_strict, "i": init}))
+    final_spec = sql_literal(json.dumps({"f": None if final is None else "SELECT " + final, "fs": final_strict,
+                                         "i": init}))
+    sig = FuncSig(r.name, tuple(arg_oids), ret, "pgsvce_uagg(" + literal.replace("{", "{{").replace("}", "}}")
+                  + "".join(f", {{{i}}}" for i in range(len(inputs))) + ")", kind="aggregate")
+    ex = tr.aggregate_call(node, sig, sig.emit, [i.sql for i in inputs], ret, r.name, pos,
+                           nested=any(i.has_agg for i in inputs))
+    return Ex(f"pgsvce_uagg_result({final_spec}, {ex.sql})", ret, name=r.name, has_agg=True)
+
+
+def _looked_up(tr, fn: tuple, arg_oids: list[int]) -> tuple[Ex, bool, int]:
+    """function_sql for CREATE AGGREGATE: PostgreSQL's lookup errors there have no hint."""
+    try:
+        return function_sql(tr, fn, arg_oids)
+    except SqlError as err:
+        if err.sqlstate == "42883":
+            err.hint = err.position = None
+        raise
+
+
+def check_transition(tr, fn: tuple, stype: int, inputs: list[int]) -> tuple[bool, int]:
+    """CREATE AGGREGATE's checks of its transition function: (whether it is strict, its OID)."""
+    ex, strict, oid = _looked_up(tr, fn, [base_of(stype)] + list(inputs))
+    if ex.oid != base_of(stype):
+        raise SqlError("42804", f"return type of transition function {fn[1]} is not {format_type(stype, None)}")
+    return strict, oid
+
+
+def check_final(tr, fn: tuple, stype: int) -> tuple[int, int]:
+    """The final function's (result type, OID)."""
+    ex, _, oid = _looked_up(tr, fn, [base_of(stype)])
+    return ex.oid, oid
