@@ -1071,3 +1071,47 @@ def test_bit_columns(conns):
         bad = conn.pgconn.exec_params(b"SELECT $1::varbit::text", [b"\x00\x00\x00\x09\xff"], [1562], [1])
         got.append((sent, back.get_value(0, 0), bad.error_field(ord("C"))))
     assert got[0] == got[1]
+
+
+# --- inet and cidr: network_cmp's order, functions and operators -------------------------------
+
+INET_SAMPLE = ("(VALUES ('10.1.2.3/8'::inet), ('10.1.2.3'::inet), ('::1'::inet), ('2001:db8::1/64'::inet), "
+               "('::ffff:1.2.3.4/100'::inet), ('0.0.0.0/0'::inet), ('9.1.1.1'::inet), ('10.0.0.0/8'::inet)) t(v)")
+CIDR_SAMPLE = ("(VALUES ('10.0.0.0/8'::cidr), ('10.1.0.0/16'::cidr), ('10.1.2.0/24'::cidr), ('10.1.2.3/32'::cidr), "
+               "('2001:db8::/32'::cidr), ('0.0.0.0/0'::cidr), ('::/0'::cidr), ('::ffff:1.2.0.0/112'::cidr), "
+               "('2001:db8:0:0:1::/80'::cidr), ('1:2:3:4:5:6:7:8/128'::cidr)) t(v)")
+INET_QUERIES = [
+    f"SELECT v FROM {INET_SAMPLE} ORDER BY v", f"SELECT v FROM {INET_SAMPLE} ORDER BY v DESC",
+    f"SELECT v FROM {CIDR_SAMPLE} ORDER BY v",
+    f"SELECT v, host(v), masklen(v), netmask(v), hostmask(v), network(v), broadcast(v), family(v), abbrev(v), "
+    f"text(v), set_masklen(v, 16) FROM {INET_SAMPLE} ORDER BY v",
+    f"SELECT v, abbrev(v), text(v), host(v), set_masklen(v, 8), broadcast(v), network(v) FROM {CIDR_SAMPLE} ORDER BY v",
+    "SELECT '10.1.2.3'::inet < '10.1.2.4'::inet, '10.1.2.3/8'::inet << '10.0.0.0/8'::inet, "
+    "'10.0.0.0/8'::cidr >> '10.1.2.3'::inet, '10.1.2.3'::inet <<= '10.1.2.3'::inet, "
+    "'10.0.0.0/8'::inet >>= '10.0.0.0/8'::inet, '10.0.0.0/8'::inet && '10.1.0.0/16'::inet, '::1'::inet > '10.0.0.1'",
+    "SELECT ~'10.1.2.3'::inet, '10.1.2.3'::inet & '255.0.0.0'::inet, '10.1.2.3'::inet | '0.0.0.255'::inet, "
+    "'10.1.2.3'::inet + 5, 5 + '10.1.2.3'::inet, '10.1.2.3'::inet - 5, '10.1.2.3'::inet - '10.1.2.0'::inet",
+    "SELECT ~'::1'::inet, '::1'::inet + 1, '10.1.2.3/24'::inet + 1, '10.1.2.3/24'::inet & '255.255.0.0'::inet",
+    "SELECT inet_same_family('1.2.3.4'::inet, '::1'::inet), inet_merge('10.1.2.3/24'::inet, '10.2.0.0/16'::inet)",
+    "SELECT '10.1.2.3'::inet::cidr, '10.1.2.3/24'::inet::cidr, '10.1.2.0/24'::cidr::inet, cidr('10.1.2.3/24'::inet)",
+    "SELECT set_masklen('10.1.2.3'::inet, -1), set_masklen('10.1.2.3'::cidr, 33)",
+    "SELECT set_masklen('10.1.2.3'::inet, 33)", "SELECT '10.1.2.3'::inet + 4294967295",
+    "SELECT '255.255.255.255'::inet + 1", "SELECT '::1'::inet - '10.0.0.1'::inet", "SELECT '::1'::inet & '10.0.0.1'::inet",
+    "SELECT inet_merge('10.1.2.3/24'::inet, '::1'::inet)",
+]
+
+
+@pytest.mark.parametrize("sql", INET_QUERIES)
+def test_inet_functions_and_order(conns, sql):
+    """ORDER BY inet/cidr follows network_cmp (it sorted by text: 10.x before 9.x)."""
+    same(conns, sql)
+
+
+def test_inet_column_order(conns):
+    setting(conns, "CREATE TEMP TABLE IF NOT EXISTS inet_t (a inet, c cidr)")
+    setting(conns, "DELETE FROM inet_t")
+    setting(conns, "INSERT INTO inet_t VALUES ('10.1.2.3', '10.0.0.0/8'), ('9.1.1.1/8', '9.0.0.0/8'), "
+                   "('::1', '::/0'), ('10.1.2.3/16', '10.1.0.0/16'), ('192.168.0.1', '192.168.0.0/16')")
+    same(conns, "SELECT a, c FROM inet_t ORDER BY a")
+    same(conns, "SELECT a FROM inet_t WHERE a << '10.0.0.0/8' ORDER BY 1")
+    same(conns, "SELECT c, count(*) FROM inet_t GROUP BY c ORDER BY c")

@@ -6,7 +6,7 @@ import logging
 
 from pgsvc.sql.functions import (bit_funcs, bytea_funcs, composite_udfs, convert, datefuncs, floatmath, fmt_funcs, ordered_set, rowsets,
                                  zone_funcs)
-from pgsvc.sql.functions import range_funcs
+from pgsvc.sql.functions import net_funcs, range_funcs
 from pgsvc.sql.functions.aggregates import register_aggregates
 from pgsvc.sql.functions.context import FunctionContext, interruptible_udf
 from pgsvc.sql.functions.core_udfs import make_core_udfs
@@ -26,6 +26,7 @@ def all_udfs(ctx: FunctionContext) -> dict:
     udfs.update(convert.make_udfs())
     udfs.update(bytea_funcs.make_udfs())
     udfs.update(bit_funcs.make_udfs())
+    udfs.update(net_funcs.make_udfs())
     udfs.update(range_funcs.make_udfs(ctx))
     udfs.update(composite_udfs.make_udfs(ctx))
     return udfs

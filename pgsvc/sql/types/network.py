@@ -219,3 +219,38 @@ def macaddr_recv(data: bytes, typmod: int = -1) -> str:
     if len(data) > 6:
         raise SqlError("22P03", "incorrect binary data format")
     return ":".join(f"{b:02x}" for b in data)
+
+
+# --- the stored form taken apart, and network_cmp's order -------------------------------------
+
+def inet_parts(text: str) -> tuple[bytes, int]:
+    """(address bytes, mask length) of a stored inet or cidr (its canonical text)."""
+    return _parse_canonical(text)
+
+
+def _cmp_key(text: str) -> tuple[int, bytes, int]:
+    addr, bits = _parse_canonical(text)
+    return len(addr), addr, bits
+
+
+def collate_inet(a: str, b: str) -> int:
+    """network_cmp: IPv4 before IPv6, then the network part over the shorter mask, then the
+    mask length, then the whole address."""
+    if a == b:
+        return 0
+    try:
+        fa, aa, ba = _cmp_key(a)
+        fb, ab, bb = _cmp_key(b)
+    except ValueError:  # not in the stored form: as text
+        return -1 if a < b else 1
+    if fa != fb:
+        return -1 if fa < fb else 1
+    n = min(ba, bb)
+    size = fa * 8
+    va, vb = int.from_bytes(aa, "big"), int.from_bytes(ab, "big")
+    pa, pb = va >> (size - n), vb >> (size - n)
+    if pa != pb:
+        return -1 if pa < pb else 1
+    if ba != bb:
+        return -1 if ba < bb else 1
+    return (va > vb) - (va < vb)

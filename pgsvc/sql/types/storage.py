@@ -15,6 +15,7 @@ from typing import Any
 
 from pgsvc.sql.types import composite as C
 from pgsvc.sql.types import dates as D
+from pgsvc.sql.types import network as N
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import range_io as RIO
 from pgsvc.sql.types import usertypes as U
@@ -236,6 +237,7 @@ COLLATIONS: dict[str, Callable[[str, str], int]] = {
     "pg_array": collate_array,
     "pg_timetz": collate_timetz,
     "pg_record": C.collate_record,
+    "pg_inet": N.collate_inet,
     **RIO.COLLATIONS,
 }
 
@@ -249,6 +251,8 @@ def collation_for(oid: int) -> str | None:
         return "RTRIM"
     if oid == O.TIMETZ:
         return "pg_timetz"
+    if oid in (O.INET, O.CIDR):
+        return "pg_inet"
     if U.base_of(oid) != oid:
         return collation_for(U.base_of(oid))
     if RIO.is_range_like(oid):
