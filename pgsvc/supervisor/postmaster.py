@@ -37,6 +37,7 @@ HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP,
                    signal.SIGUSR1)
 IMMEDIATE_KILL_AFTER = 5.0
 ACCEPT_BATCH = 64
+PRELOAD_SLICE = 0.02  # seconds of preloading between two looks at the sockets
 
 
 @dataclass
@@ -66,15 +67,14 @@ class Postmaster:
         self.immediate_deadline: float | None = None
         self.selector = selectors.DefaultSelector()
         self._wakeup_r, self._wakeup_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._preload = self._preload_backend_code()  # steps left, None once done
 
     # ------------------------------------------------------------ life cycle
     def run(self) -> int:
         self._install_signal_handlers()
         for sock in self.state.listeners.sockets:
             sock.setblocking(False)
-            self.selector.register(sock, selectors.EVENT_READ, "listen")
         self.selector.register(self._wakeup_r, selectors.EVENT_READ, "signal")
-        self._preload_backend_code()
         self._report_ready()
         try:
             while not self._finished():
@@ -84,20 +84,40 @@ class Postmaster:
         log.info("database system is shut down")
         return 0
 
-    def _preload_backend_code(self) -> None:
-        """Import everything backends run before forking, then freeze the heap: every
-        backend shares these pages copy-on-write instead of importing (and compiling)
-        its own copy on the connection's critical path. Modules only; no database is
-        opened here (an SQLite handle must not cross a fork)."""
+    def _preload_backend_code(self):
+        """Import everything backends run, one module per step, then freeze the heap:
+        every backend forked afterwards shares these pages copy-on-write instead of
+        importing (and compiling) its own copy on the connection's critical path.
+        Modules only; no database is opened here (an SQLite handle must not cross a fork).
 
-        for package in (pgsvc.backend, pgsvc.sql):
-            for mod in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-                try:
-                    importlib.import_module(mod.name)
-                except Exception as e:  # a broken optional module must not stop the server
-                    log.warning("could not preload %s: %s", mod.name, e)
+        The main loop runs the steps after READY=1 (start-up is configuration, checks,
+        lock file and bind only), and accepts once they are done: the sockets accept
+        from READY on, and a client that connects meanwhile waits in the listen backlog
+        for a backend that has all the code (a backend importing it alone costs more than
+        that wait, and a storm of them at start-up would starve each other). One step is
+        one module, lowest stage first, so that no step pulls in a large part of the code
+        at once; signals and the watchdog are served between steps."""
+        for name in _preload_order():
+            try:
+                importlib.import_module(name)
+            except Exception as e:  # a broken optional module must not stop the server
+                log.warning("could not preload %s: %s", name, e)
+            yield
         gc.collect()
         gc.freeze()
+        if self.shutdown_mode not in ("fast", "immediate"):  # smart: refused with 57P03, as before
+            for sock in self.state.listeners.sockets:
+                self.selector.register(sock, selectors.EVENT_READ, "listen")
+
+    def _run_preload(self, budget: float = PRELOAD_SLICE) -> None:
+        """Preload steps for about `budget` seconds (then the loop looks at its sockets)."""
+        now = time.monotonic()
+        end = now + budget
+        while self._preload is not None and now < end:
+            if next(self._preload, StopIteration) is StopIteration:
+                self._preload = None
+            now = time.monotonic()
+            self.state.notifier.ping_watchdog(now)
 
     def _report_ready(self) -> None:
         """Start-up step 5. Invariant: READY=1 is sent only after every listening socket
@@ -117,12 +137,14 @@ class Postmaster:
         return not any(c.kind == KIND_BACKEND for c in self.children.values()) and not self.children
 
     def _wait_and_dispatch(self) -> None:
-        timeout = self._next_timeout()
+        timeout = 0.0 if self._preload is not None else self._next_timeout()
         for key, _ in self.selector.select(timeout):
             if key.data == "signal":
                 self._drain_signals()
             elif self.shutdown_mode not in ("fast", "immediate"):
                 self._accept_all(key.fileobj)
+        if self._preload is not None:
+            self._run_preload()
         now = time.monotonic()
         self.state.notifier.ping_watchdog(now)
         if self.immediate_deadline is not None and now >= self.immediate_deadline:
@@ -329,6 +351,30 @@ class Postmaster:
                 pass
         finally:
             os._exit(code)
+
+
+# pgsvc.sql's stages lowest first (pgsvc/sql/README.md), then the backend: a module's
+# imports are then mostly loaded already when its own step comes.
+_PRELOAD_STAGES = ("types", "functions", "catalog", "translate", "deparse", "pg_functions", "commands",
+                   "exec")
+
+
+def _preload_order():
+    """The names of the modules backends run: pgsvc.sql by stage, then pgsvc.backend."""
+    def walk(package):
+        return (mod.name for mod in pkgutil.walk_packages(package.__path__, package.__name__ + "."))
+
+    stages = tuple(f"pgsvc.sql.{stage}" for stage in _PRELOAD_STAGES)
+    yield from ("pgsvc.sql.api", "pgsvc.sql.statement", "pgsvc.sql.parse", "pgsvc.sql.quoting")
+    for stage in stages:
+        try:
+            package = importlib.import_module(stage)
+        except Exception as e:  # as for a module: logged, the rest is still loaded
+            log.warning("could not preload %s: %s", stage, e)
+            continue
+        yield from walk(package)
+    yield from (n for n in walk(pgsvc.sql) if not n.startswith(stages))
+    yield from walk(pgsvc.backend)
 
 
 def _record_only(signum, frame) -> None:
