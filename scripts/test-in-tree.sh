@@ -15,8 +15,11 @@
 # (tests/pg15_cluster.py serve, the host's /usr/lib/postgresql/15/bin) starts a cluster
 # for each Postgres() the tests make, in a directory bind-mounted at the same path into
 # the tree; the tree shares the host's network, so its 127.0.0.1 port is the same too.
-# The client programs (psql, pg_dump, pg_restore, pgbench) are the suite's own
-# (postgresql-client 17 on trixie), run against both servers alike. The host's
+# The client programs on PATH (psql, pg_dump, pgbench, ...) are the suite's own
+# (postgresql-client 17 on trixie), run against both servers alike; the host's
+# /usr/lib/postgresql/15/bin is bound read-only at the same path for the tests whose
+# subject is PostgreSQL 15's own pg_dump and pg_restore (tests/integration/test_pg_dump.py:
+# 17's dumps SET transaction_timeout, which a 15 server refuses). The host's
 # /usr/share/zoneinfo is bound read-only over the tree's: PostgreSQL 15 (built
 # --with-system-tzdata) and pgsvc then list the same time zones (trixie moved the
 # old names to tzdata-legacy, which minbase lacks).
@@ -47,7 +50,7 @@ fi
 /build/venv/bin/python -m pip install -q --disable-pip-version-check -e '/build/src[test]'
 ln -sfn /build/venv /build/src/.venv   # tests/integration/test_control.py runs .venv/bin/pgsvc
 cd /build/src
-echo "== \$(/build/venv/bin/python -VV) in \$(. /etc/os-release; echo \$PRETTY_NAME)"
+echo "== \$(/build/venv/bin/python -VV) in \$(. /etc/os-release; echo \$PRETTY_NAME); \$(psql --version)"
 /build/venv/bin/python -m pytest -q ${PYTEST_ARGS:-tests/unit tests/integration}
 EOF
 
@@ -76,6 +79,7 @@ rc=0
 python3 packaging/suite_tree.py run "$suite" --timeout "${PGSVC_TREE_TEST_TIMEOUT:-3600}" \
     --bind "$(pwd)/$work:/build" --chdir /build/src \
     ${pg15:+--bind "$pg15:$pg15"} --bind-ro /usr/share/zoneinfo:/usr/share/zoneinfo \
+    ${pg15:+--bind-ro /usr/lib/postgresql/15/bin:/usr/lib/postgresql/15/bin} \
     --setenv "CI=${CI:-}" ${pg15:+--setenv "PGSVC_PG15_BROKER=$pg15/broker.sock"} \
     --setenv PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     -- sh /build/run.sh || rc=$?

@@ -21,7 +21,7 @@ import subprocess
 
 import pytest
 
-from conftest import require_engine, require_tool
+from conftest import PG15_BIN, require_engine, require_tool
 from test_dump import Side, create_database, pgsvc_dump, unique
 
 ROLES = ("pgdump_reader", "pgdump_owner2")
@@ -161,8 +161,16 @@ SEQUENCES = ("SELECT last_value, is_called FROM public.ticket_seq", "SELECT last
 _HEADER = re.compile(r"^(\\restrict|\\unrestrict|-- Dumped from database version).*$", re.M)
 
 
+def pg15_tool(name: str) -> str:
+    """PostgreSQL 15's own program, this module's subject, where PostgreSQL 15 is installed
+    (make test-py313 binds the host's into the trixie tree, whose PATH has 17's, whose
+    dumps `SET transaction_timeout`, which 15 refuses); else the one on PATH."""
+    path = PG15_BIN / name
+    return str(path) if path.exists() else require_tool(name)
+
+
 def pg_dump(side: Side, *args: str) -> subprocess.CompletedProcess:
-    cmd = [require_tool("pg_dump"), "-h", side.host, "-p", str(side.port), "-U", side.user, *args, side.dbname]
+    cmd = [pg15_tool("pg_dump"), "-h", side.host, "-p", str(side.port), "-U", side.user, *args, side.dbname]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"pg_dump {' '.join(args)} failed:\n{result.stderr}"
     assert "warning" not in result.stderr.lower(), result.stderr
@@ -170,7 +178,7 @@ def pg_dump(side: Side, *args: str) -> subprocess.CompletedProcess:
 
 
 def pg_restore(*args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([require_tool("pg_restore"), *args], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([pg15_tool("pg_restore"), *args], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"pg_restore {' '.join(args)} failed:\n{result.stderr}"
     return result
 
