@@ -233,8 +233,9 @@ def _connection_flags(f):
 
 
 def _dump_flags(f):
-    f = click.option("--inserts", "--column-inserts", "inserts", is_flag=True,
-                     help="INSERT statements instead of COPY")(f)
+    f = click.option("--column-inserts", "inserts", flag_value="columns",
+                     help="INSERT statements with column names instead of COPY")(f)
+    f = click.option("--inserts", "inserts", flag_value="values", help="INSERT statements instead of COPY")(f)
     f = click.option("--no-comments", is_flag=True, help="no COMMENT statements")(f)
     f = click.option("-x", "--no-privileges", "--no-acl", "no_privileges", is_flag=True,
                      help="no GRANT/REVOKE statements")(f)

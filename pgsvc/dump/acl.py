@@ -120,15 +120,41 @@ def _grants(kind: str, target: str, item: AclItem, every: str) -> list[str]:
     plain = "".join(ch for ch in item.privileges if ch not in item.grantable)
     for letters, suffix in ((plain, ""), (item.grantable, " WITH GRANT OPTION")):
         if letters:
-            out.append(f"GRANT {_privilege_list(letters, every)} ON {kind} {target} "
+            out.append(f"GRANT {_privilege_list(letters, every, kind)} ON {kind} {target} "
                        f"TO {_role(item.grantee)}{suffix};")
     return out
 
 
-def _privilege_list(letters: str, every: str) -> str:
+# the order pg_dump's parseAclItem names privileges in (SELECT first, UPDATE last)
+_NAME_ORDER = {"TABLE": "raxdtDw", "SEQUENCE": "rUw"}
+
+
+def _privilege_list(letters: str, every: str, kind: str = "") -> str:
     if set(letters) == set(every):
         return "ALL"
-    return ",".join(PRIVILEGE_NAMES[ch] for ch in every if ch in letters)
+    return ",".join(PRIVILEGE_NAMES[ch] for ch in _NAME_ORDER.get(kind, every) if ch in letters)
+
+
+# PostgreSQL 15's initial ACL of the public schema (pg_init_privs): pg_dump states only
+# the difference from it
+PUBLIC_SCHEMA_INIT = ["pg_database_owner=UC/pg_database_owner", "=U/pg_database_owner"]
+
+
+def public_schema_grants(acl_text: str | None) -> list[str]:
+    """pg_dump's buildACLCommands against the initial privileges: items gone are revoked,
+    items added are granted (each item as a whole, as pg_dump compares them)."""
+    if acl_text is None:
+        return []
+    current = parse_text_array(acl_text)
+    out = []
+    for text in PUBLIC_SCHEMA_INIT:
+        if text not in current:
+            item = parse_aclitem(text)
+            out.append(f"REVOKE {_privilege_list(item.privileges, 'UC')} ON SCHEMA public FROM {_role(item.grantee)};")
+    for text in current:
+        if text not in PUBLIC_SCHEMA_INIT:
+            out.extend(_grants("SCHEMA", "public", parse_aclitem(text), "UC"))
+    return out
 
 
 def _role(name: str) -> str:

@@ -33,6 +33,8 @@ def type_keyword(t: UserType) -> str:
 
 def create_type(t: UserType) -> str:
     """CREATE TYPE ... AS ENUM or CREATE DOMAIN, laid out as pg_dump lays them out."""
+    if t.kind == "c":
+        return f"CREATE TYPE {type_name(t)} AS (\n" + ",\n".join("\t" + a for a in t.attributes) + "\n);"
     if t.kind == "e":
         labels = ",\n".join("    " + quote_literal(label) for label in t.labels)
         return f"CREATE TYPE {type_name(t)} AS ENUM (\n{labels}\n);"

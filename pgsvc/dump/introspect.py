@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pgsvc.client import Connection
-from pgsvc.sql.quoting import quote_qualified
+from pgsvc.sql.quoting import quote_ident, quote_qualified
 
 PG_TYPE, PG_CLASS, PG_CONSTRAINT, PG_NAMESPACE, PG_REWRITE = 1247, 1259, 2606, 2615, 2618
 
@@ -96,7 +96,8 @@ class Schema:
 
 @dataclass
 class UserType:
-    """An enum (kind 'e') or a domain ('d'): the user-defined types pgsvc has."""
+    """An enum (kind 'e'), a domain ('d') or a composite type ('c'): the user-defined
+    types pgsvc has."""
     oid: int
     schema: str
     name: str
@@ -108,6 +109,7 @@ class UserType:
     not_null: bool = False
     default: str | None = None
     checks: list[Constraint] = field(default_factory=list)
+    attributes: list[str] = field(default_factory=list)  # a composite type's, "name type [COLLATE c]"
 
 
 @dataclass
@@ -265,13 +267,25 @@ def read_types(conn: Connection) -> list[UserType]:
     CHECKs. OID order is creation order: a domain comes after the type it is over."""
     rows = conn.query(
         "SELECT t.oid, n.nspname, t.typname, t.typtype, pg_catalog.pg_get_userbyid(t.typowner), t.typacl, "
-        "pg_catalog.format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault "
+        "pg_catalog.format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, t.typrelid "
         "FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
-        f"WHERE t.typtype IN ('e', 'd') AND {USER_SCHEMAS} ORDER BY t.oid").rows
+        f"WHERE t.typtype IN ('e', 'd', 'c') AND {USER_SCHEMAS} AND (t.typtype <> 'c' OR "
+        "(SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c') ORDER BY t.oid").rows
     types = {int(r[0]): UserType(int(r[0]), r[1], r[2], r[3], r[4], r[5], base=r[6] if r[3] == "d" else "",
                                  not_null=_bool(r[7]), default=r[8]) for r in rows}
     if not types:
         return []
+    relids = {int(r[9]): int(r[0]) for r in rows if r[3] == "c"}
+    if relids:
+        for relid, name, type_name, coll_schema, coll in conn.query(
+                "SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), cn.nspname, "
+                "co.collname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+                "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation AND a.attcollation <> t.typcollation "
+                "LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace "
+                f"WHERE a.attrelid IN ({', '.join(map(str, relids))}) AND a.attnum > 0 AND NOT a.attisdropped "
+                "ORDER BY a.attrelid, a.attnum").rows:
+            collate = f" COLLATE {quote_qualified(coll_schema, coll)}" if coll else ""
+            types[relids[int(relid)]].attributes.append(f"{quote_ident(name)} {type_name}{collate}")
     for typid, label in conn.query("SELECT e.enumtypid, e.enumlabel FROM pg_catalog.pg_enum e "
                                    "ORDER BY e.enumtypid, e.enumsortorder").rows:
         if int(typid) in types:
@@ -287,7 +301,7 @@ def read_types(conn: Connection) -> list[UserType]:
 def read_comments(conn: Connection) -> list[Comment]:
     rows = conn.query(
         "SELECT d.classoid, d.objoid, d.objsubid, d.description FROM pg_catalog.pg_description d "
-        f"WHERE d.classoid IN ({PG_TYPE}, {PG_CLASS}, {PG_CONSTRAINT}, {PG_NAMESPACE}, 1255) "
+        f"WHERE d.classoid IN ({PG_TYPE}, {PG_CLASS}, {PG_CONSTRAINT}, {PG_NAMESPACE}, 1255, 2620) "
         "ORDER BY d.classoid, d.objoid, d.objsubid").rows
     return [Comment(int(c), int(o), int(s), text) for c, o, s, text in rows]
 

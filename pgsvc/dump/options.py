@@ -18,7 +18,8 @@ class DumpOptions:
     clean: bool = False  # -c: DROP before CREATE
     if_exists: bool = False  # DROP ... IF EXISTS
     create: bool = False  # -C: CREATE DATABASE and \connect to it
-    inserts: bool = False  # INSERT statements instead of COPY
+    inserts: str | bool = False  # INSERT statements instead of COPY: 'values' (--inserts), 'columns'
+    # (--column-inserts, with the column names)
 
     def wants_schema(self, schema: str) -> bool:
         return not self.schemas or any(fnmatch.fnmatchcase(schema, _split_pattern(p)[-1])

@@ -100,13 +100,16 @@ def run_dump(target: Target, opts: DumpOptions, open_stream: Callable[[], Binary
     with conn, failures_reported():
         begin_snapshot(conn)
         with open_stream() as stream:
-            if opts.create:
+            create = ""
+            if opts.create and opts.clean:
                 # the session that creates the database gets the settings too; -c then
                 # drops the whole database, so nothing inside it needs dropping
                 stream.write((SET_LINES + "\n").encode())
                 stream.write(create_database_statements(conn, conn.params.dbname, opts).encode())
                 opts = _variant(opts, clean=False, if_exists=False)
-            dump_database(conn, stream, opts, conn.params.dbname)
+            elif opts.create:  # pg_dump -C: the DATABASE entry after the header and settings
+                create = create_database_statements(conn, conn.params.dbname, opts, entry=True)
+            dump_database(conn, stream, opts, conn.params.dbname, create)
             stream.flush()
 
 

@@ -1,15 +1,14 @@
-"""Writing one database's dump: the plain SQL script, in pg_dump's order.
+"""Writing one database's dump: the plain SQL script pg_dump 15 writes.
 
-  SET lines (only those PostgreSQL 15 and pgsvc both accept)
+  header and SET lines (pg_dump's), [the DATABASE entry and \\connect with -C]
   [DROP ...]                           with --clean
-  CREATE SCHEMA, CREATE SEQUENCE, CREATE TABLE (+ validated CHECKs), OWNED BY, views
-  data (COPY ... FROM stdin; ... \\.), sequence values (setval)
-  PRIMARY KEY / UNIQUE / EXCLUDE / NOT VALID CHECK, indexes, FOREIGN KEYs, triggers
-  ownership, comments and GRANTs beside their objects
+  the table of contents (pgsvc.dump.toc, sorted and printed by pgsvc.dump.archive):
+  schemas, types, functions, tables / views / sequences, split defaults, data (COPY ...
+  FROM stdin; ... \\. or INSERTs), sequence values, constraints, indexes, triggers,
+  foreign keys; comments after their objects, ACLs last
 
-Constraints and indexes come after the data, as in pg_dump: loading is faster without
-them, and foreign keys then never see a half-loaded parent. The whole dump is read in
-one REPEATABLE READ, READ ONLY transaction, so it is one consistent snapshot.
+The whole dump is read in one REPEATABLE READ, READ ONLY transaction, so it is one
+consistent snapshot.
 """
 
 from __future__ import annotations
@@ -22,18 +21,18 @@ from pgsvc import __version__
 from pgsvc.client import Connection
 from pgsvc.dump import ddl
 from pgsvc.dump.acl import grant_statements
-from pgsvc.dump.introspect import (PG_CLASS, PG_CONSTRAINT, PG_NAMESPACE, PG_TYPE, Database, Relation,
+from pgsvc.dump.archive import print_archive, sort_entries
+from pgsvc.dump.introspect import (Database, Relation,
                                 UserType, read_database)
 from pgsvc.dump.options import DumpOptions
 from pgsvc.dump.order import dependency_order
 from pgsvc.dump.quoting import parse_copy_row, quote_literal
 from pgsvc.dump.roles import database_config_statements
-from pgsvc.dump.routines import PG_PROC, Routine, create_routine, drop_routine, owner_to, read_routines
-from pgsvc.dump.triggers import PG_TRIGGER, read_triggers, trigger_statements
+from pgsvc.dump.routines import Routine, drop_routine, read_routines
+from pgsvc.dump.toc import TocBuilder
 from pgsvc.sql.quoting import quote_ident
 
-# pg_dump's preamble, less xmloption and default_table_access_method (pgsvc has neither,
-# and the script needs neither)
+# pg_dump's preamble
 SET_LINES = """SET statement_timeout = 0;
 SET lock_timeout = 0;
 SET idle_in_transaction_session_timeout = 0;
@@ -41,6 +40,7 @@ SET client_encoding = 'UTF8';
 SET standard_conforming_strings = on;
 SELECT pg_catalog.set_config('search_path', '', false);
 SET check_function_bodies = false;
+SET xmloption = content;
 SET client_min_messages = warning;
 SET row_security = off;
 """
@@ -52,6 +52,24 @@ SESSION_SETUP = ("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
                  "SET DATESTYLE = ISO", "SET INTERVALSTYLE = POSTGRES", "SET extra_float_digits TO 3")
 
 UNSUPPORTED_KINDS = {"m": "materialized view", "p": "partitioned table", "f": "foreign table"}
+
+
+# how --inserts writes a value of each base type (pg_dump's dumpTableData_insert)
+_VALUE_KIND = {20: "number", 21: "number", 23: "number", 26: "number", 700: "number", 701: "number",
+               1700: "number", 16: "bool", 1560: "bit", 1562: "bit"}
+_NUMBER_CHARS = frozenset("0123456789 +-eE.")
+
+
+def _insert_value(value: str | None, kind: str) -> str:
+    if value is None:
+        return "NULL"
+    if kind == "number":
+        return value if set(value) <= _NUMBER_CHARS else f"'{value}'"
+    if kind == "bool":
+        return "true" if value == "t" else "false"
+    if kind == "bit":
+        return f"B'{value}'"
+    return quote_literal(value)
 
 
 class DumpError(Exception):
@@ -67,13 +85,6 @@ class Script:
     def write(self, text: str) -> None:
         self.stream.write(text.encode("utf-8"))
 
-    def entry(self, name: str, kind: str, schema: str, owner: str, statements: list[str]) -> None:
-        """One object, headed by pg_dump's comment block."""
-        if not statements:
-            return
-        self.write(f"--\n-- Name: {name}; Type: {kind}; Schema: {schema}; Owner: {owner}\n--\n\n")
-        self.write("\n\n".join(statements) + "\n\n\n")
-
 
 def begin_snapshot(conn: Connection) -> None:
     """The reading session's transaction and settings (SESSION_SETUP)."""
@@ -81,8 +92,11 @@ def begin_snapshot(conn: Connection) -> None:
         conn.query(sql)
 
 
-def dump_database(conn: Connection, stream: BinaryIO, opts: DumpOptions, dbname: str) -> None:
-    """One database's script; begin_snapshot(conn) must have run."""
+def dump_database(conn: Connection, stream: BinaryIO, opts: DumpOptions, dbname: str,
+                  create: str = "") -> None:
+    """One database's script; begin_snapshot(conn) must have run. `create` (-C): the
+    DATABASE entry, after which the script connects to the new database and repeats the
+    settings, as pg_dump -C writes it."""
     db = read_database(conn, dbname)
     out = Script(stream)
     writer = DatabaseWriter(conn, out, db, opts)
@@ -91,12 +105,14 @@ def dump_database(conn: Connection, stream: BinaryIO, opts: DumpOptions, dbname:
     out.write(f"-- Dumped from database version {conn.server_params.get('server_version', '?')}\n")
     out.write(f"-- Dumped by pgsvc dump {__version__}\n\n")
     out.write(SET_LINES + "\n")
+    if create:
+        out.write(create + SET_LINES + "\n")
     writer.write_all()
     out.write("--\n-- PostgreSQL database dump complete\n--\n\n")
     conn.query("COMMIT")
 
 
-def create_database_statements(conn: Connection, dbname: str, opts: DumpOptions) -> str:
+def create_database_statements(conn: Connection, dbname: str, opts: DumpOptions, entry: bool = False) -> str:
     """-C: CREATE DATABASE as the source has it (encoding, locale, owner), then \\connect."""
     row = conn.query(
         "SELECT pg_catalog.pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, "
@@ -109,8 +125,13 @@ def create_database_statements(conn: Connection, dbname: str, opts: DumpOptions)
     parts = []
     if opts.clean:
         parts.append(f"DROP DATABASE {'IF EXISTS ' if opts.if_exists else ''}{name};\n")
+    elif entry:  # pg_dump -C's DATABASE entry
+        parts.append(f"--\n-- Name: {dbname}; Type: DATABASE; Schema: -; Owner: {'-' if opts.no_owner else owner}"
+                     "\n--\n\n")
     parts.append(f"CREATE DATABASE {name} WITH TEMPLATE = template0 ENCODING = "
                  f"{quote_literal(encoding)} LOCALE_PROVIDER = libc {locale};\n\n")
+    if entry and not opts.clean:
+        parts.append("\n")
     if not opts.no_owner:
         parts.append(f"ALTER DATABASE {name} OWNER TO {quote_ident(owner)};\n\n")
     parts.append(f"\\connect {connect_name(dbname)}\n\n")
@@ -119,7 +140,7 @@ def create_database_statements(conn: Connection, dbname: str, opts: DumpOptions)
         parts.append("".join(line + "\n" for line in settings) + "\n")
     if not opts.no_privileges:
         parts += [g + "\n" for g in grant_statements("DATABASE", name, owner, acl)]
-    return "".join(parts) + "\n"
+    return "".join(parts) + ("" if entry else "\n")
 
 
 def connect_name(dbname: str) -> str:
@@ -140,8 +161,6 @@ class DatabaseWriter:
                 self.comments[(c.classoid, c.objoid)].append((c.subid, c.text))
         self.selected = self._select()
         self.db_routines = read_routines(conn)
-        self.identity = {seq.sequence.identity_of: seq for seq in self.db.relations.values()
-                         if seq.sequence is not None and seq.sequence.identity_of is not None}
 
     # ------------------------------------------------------------ what is dumped
 
@@ -178,25 +197,15 @@ class DatabaseWriter:
         order = dependency_order(list(views), lambda oid: views[oid].depends_on)
         return [views[oid] for oid in order]
 
-    def tables_in_load_order(self) -> list[Relation]:
-        """Tables after the tables their foreign keys reference."""
-        tables = {r.oid: r for r in self.of_kind("r")}
-        order = dependency_order(list(tables), lambda oid: {
-            k.references for k in tables[oid].constraints if k.kind == "f"})
-        return [tables[oid] for oid in order]
 
     # ------------------------------------------------------------ writing
 
     def write_all(self) -> None:
+        """pg_dump's table of contents (pgsvc.dump.toc), sorted and printed as pg_dump does."""
         if self.opts.clean and not self.opts.data_only:
             self.write_drops()
-        if not self.opts.data_only:
-            self.write_definitions()
-        if not self.opts.schema_only:
-            self.write_data()
-        if not self.opts.data_only:
-            self.write_constraints_and_indexes()
-            self.write_triggers()
+        entries = sort_entries(TocBuilder(self).build())
+        print_archive(self.out.write, entries, with_owner=not self.opts.no_owner)
 
     def write_drops(self) -> None:
         if_exists = "IF EXISTS " if self.opts.if_exists else ""
@@ -219,57 +228,11 @@ class DatabaseWriter:
         if drops:
             self.out.write("\n".join(drops) + "\n\n")
 
-    def write_definitions(self) -> None:
-        for schema in self.schemas():
-            stmts = [ddl.create_schema(schema)]
-            stmts += [] if self.opts.no_owner else [ddl.schema_owner_to(schema)]
-            stmts += self.comment_statements(PG_NAMESPACE, schema.oid, f"SCHEMA {quote_ident(schema.name)}")
-            stmts += self.grants("SCHEMA", quote_ident(schema.name), schema.owner, schema.acl)
-            self.out.entry(schema.name, "SCHEMA", "-", schema.owner, stmts)
-        for t in self.types():
-            self.out.entry(t.name, ddl.type_keyword(t), t.schema, t.owner, self.type_statements(t))
-        for r in self.routines():  # (defaults and CHECKs may call them)
-            if not r.sqlbody and not r.rowtype_of:
-                self.out.entry(r.label, r.keyword, r.schema, r.owner, self.routine_statements(r))
-        for seq in self.of_kind("S"):
-            if seq.sequence.identity_of is None:
-                self.out.entry(seq.name, "SEQUENCE", seq.schema, seq.owner,
-                               [ddl.create_sequence(seq)] + self.owner_and_comments(seq))
-        for table in self.of_kind("r"):
-            idents = {col: seq for (relid, col), seq in self.identity.items() if relid == table.oid}
-            stmts = [ddl.create_table(table, idents)] + self.owner_and_comments(table)
-            for seq in idents.values():  # an identity sequence's owner is its table's
-                stmts += self.owner_and_comments(seq, with_owner=False)
-            self.out.entry(table.name, "TABLE", table.schema, table.owner, stmts)
-        dumped = {r.oid for r in self.selected}
-        for seq in self.of_kind("S"):
-            owner = seq.sequence.owned_by
-            # (a sequence picked by -t without its table keeps no OWNED BY: the table is not made)
-            if owner is not None and seq.sequence.identity_of is None and owner[0] in dumped:
-                table = self.db.relations[owner[0]]
-                self.out.entry(seq.name, "SEQUENCE OWNED BY", seq.schema, seq.owner,
-                               [ddl.owned_by(seq, table, owner[1])])
-        for r in self.routines():  # a SQL-standard body is analysed at once: after the tables (and
-            # a function of a table's row type; of a view's: after the views)
-            if (r.sqlbody or r.rowtype_of == "r") and r.rowtype_of != "v":
-                self.out.entry(r.label, r.keyword, r.schema, r.owner, self.routine_statements(r))
-        for view in self.views():
-            stmts = [ddl.create_view(view)] + ddl.view_column_defaults(view) + self.owner_and_comments(view)
-            self.out.entry(view.name, "VIEW", view.schema, view.owner, stmts)
-        for r in self.routines():
-            if r.rowtype_of == "v":
-                self.out.entry(r.label, r.keyword, r.schema, r.owner, self.routine_statements(r))
-
     def routines(self) -> list[Routine]:
         """Functions and procedures (not with -t, as pg_dump -t)."""
         if self.opts.tables or self.opts.data_only:
             return []
         return [r for r in self.db_routines if self.opts.wants_schema(r.schema)]
-
-    def routine_statements(self, r: Routine) -> list[str]:
-        stmts = [create_routine(r)] + ([] if self.opts.no_owner else [owner_to(r)])
-        stmts += self.comment_statements(PG_PROC, r.oid, f"{r.keyword} {r.signature}")
-        return stmts + self.grants(r.keyword, r.signature, r.owner, r.acl)
 
     def types(self) -> list[UserType]:
         """Enums and domains (not with -t: pg_dump -t dumps relations only)."""
@@ -277,58 +240,7 @@ class DatabaseWriter:
             return []
         return [t for t in self.db.types if self.opts.wants_schema(t.schema)]
 
-    def type_statements(self, t: UserType) -> list[str]:
-        keyword, name = ddl.type_keyword(t), ddl.type_name(t)
-        stmts = [ddl.create_type(t)]
-        if not self.opts.no_owner:
-            stmts.append(f"ALTER {keyword} {name} OWNER TO {quote_ident(t.owner)};")
-        stmts += self.comment_statements(PG_TYPE, t.oid, f"{keyword} {name}")
-        for k in t.checks:
-            stmts += self.comment_statements(PG_CONSTRAINT, k.oid,
-                                             f"CONSTRAINT {quote_ident(k.name)} ON DOMAIN {name}")
-        return stmts + self.grants(keyword, name, t.owner, t.acl)
-
-    def owner_and_comments(self, rel: Relation, with_owner: bool = True) -> list[str]:
-        """ALTER ... OWNER TO, the comments on the relation and its columns, its GRANTs."""
-        stmts = [ddl.owner_to(rel)] if with_owner and not self.opts.no_owner else []
-        what = ddl.OWNER_KEYWORD[rel.kind]
-        columns = {c.attnum: c.name for c in rel.columns}
-        for subid, text in self.comments.get((PG_CLASS, rel.oid), []):
-            if subid == 0:
-                stmts.append(ddl.comment_on(f"{what} {ddl.rel_name(rel)}", text))
-            elif subid in columns:
-                stmts.append(ddl.comment_on(f"COLUMN {ddl.rel_name(rel)}.{quote_ident(columns[subid])}", text))
-        kind = "SEQUENCE" if rel.kind == "S" else "TABLE"
-        stmts += self.grants(kind, ddl.rel_name(rel), rel.owner, rel.acl)
-        # comments on CHECK constraints made with the table
-        for k in rel.constraints:
-            if ddl.inline_check(k):
-                stmts += self.constraint_comments(rel, k)
-        return stmts
-
-    def grants(self, kind: str, target: str, owner: str, acl: str | None) -> list[str]:
-        return [] if self.opts.no_privileges else grant_statements(kind, target, owner, acl)
-
-    def comment_statements(self, classoid: int, oid: int, what: str) -> list[str]:
-        return [ddl.comment_on(what, text) for subid, text in self.comments.get((classoid, oid), [])
-                if subid == 0]
-
-    def constraint_comments(self, rel: Relation, k) -> list[str]:
-        return self.comment_statements(PG_CONSTRAINT, k.oid,
-                                       f"CONSTRAINT {quote_ident(k.name)} ON {ddl.rel_name(rel)}")
-
     # ------------------------------------------------------------ data
-
-    def write_data(self) -> None:
-        for table in self.tables_in_load_order():
-            self.out.write(f"--\n-- Data for Name: {table.name}; Type: TABLE DATA; Schema: {table.schema}; "
-                           f"Owner: {table.owner}\n--\n\n")
-            if self.opts.inserts:
-                self.write_inserts(table)
-            else:
-                self.write_copy(table)
-        for seq in self.of_kind("S"):
-            self.out.entry(seq.name, "SEQUENCE SET", seq.schema, seq.owner, [ddl.setval(seq)])
 
     def copy_source(self, table: Relation) -> str:
         return f"COPY {ddl.rel_name(table)} ({', '.join(ddl.copy_columns(table))}) TO stdout"
@@ -342,11 +254,18 @@ class DatabaseWriter:
         self.out.write("\\.\n\n\n")
 
     def write_inserts(self, table: Relation) -> None:
-        """--inserts: one INSERT per row, values as string literals (every type reads its
-        text form from a literal); identity ALWAYS columns keep their values."""
+        """--inserts / --column-inserts: one INSERT per row as pg_dump's dumpTableData_insert
+        writes it: numbers bare (unless NaN or Infinity), booleans true/false, bit strings
+        B'...', every other value a string literal; OVERRIDING SYSTEM VALUE for an identity
+        ALWAYS column."""
         always = any(c.identity == "a" for c in table.columns)
-        head = (f"INSERT INTO {ddl.rel_name(table)} ({', '.join(ddl.copy_columns(table))})"
-                f"{' OVERRIDING SYSTEM VALUE' if always else ''} VALUES (")
+        columns = f"({', '.join(ddl.copy_columns(table))}) " if self.opts.inserts == "columns" else ""
+        head = (f"INSERT INTO {ddl.rel_name(table)} {columns}"
+                f"{'OVERRIDING SYSTEM VALUE ' if always else ''}VALUES (")
+        kinds = [_VALUE_KIND.get(int(t), "") for (t,) in self.conn.query(
+            "SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END FROM pg_catalog.pg_attribute a "
+            f"JOIN pg_catalog.pg_type t ON t.oid = a.atttypid WHERE a.attrelid = {table.oid} AND a.attnum > 0 "
+            "AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum").rows]
 
         pending = bytearray()
 
@@ -358,42 +277,10 @@ class DatabaseWriter:
             pending[:] = rest
             for row in rows:
                 values = parse_copy_row(row.decode("utf-8"))
-                literals = ", ".join("NULL" if v is None else quote_literal(v) for v in values)
+                literals = ", ".join(_insert_value(v, kind) for v, kind in zip(values, kinds))
                 self.out.write(f"{head}{literals});\n")
 
         self.conn.copy_out(self.copy_source(table), write_rows)
         if pending:
             raise DumpError(f'COPY data of table "{table.schema}.{table.name}" ended inside a row')
         self.out.write("\n\n")
-
-    # ------------------------------------------------------------ after the data
-
-    def write_triggers(self) -> None:
-        """Triggers of the dumped tables and views, last (pg_dump's post-data section)."""
-        dumped = {r.oid: r for r in self.selected}
-        for t in read_triggers(self.conn):
-            rel = dumped.get(t.relid)
-            if rel is None:
-                continue
-            stmts = trigger_statements(t, ddl.rel_name(rel))
-            stmts += self.comment_statements(PG_TRIGGER, t.oid, f"TRIGGER {quote_ident(t.name)} ON {ddl.rel_name(rel)}")
-            self.out.entry(f"{rel.name} {t.name}", "TRIGGER", rel.schema, rel.owner, stmts)
-
-    def write_constraints_and_indexes(self) -> None:
-        tables = self.of_kind("r")
-        for table in tables:
-            for k in table.constraints:
-                if k.kind in ("p", "u", "x") or (k.kind == "c" and not k.validated):
-                    self.out.entry(f"{table.name} {k.name}", "CONSTRAINT", table.schema, table.owner,
-                                   [ddl.add_constraint(table, k)] + self.constraint_comments(table, k))
-        for table in tables:
-            for index in table.indexes:
-                stmts = [index.definition + ";"]
-                stmts += self.comment_statements(PG_CLASS, index.oid,
-                                                 f"INDEX {quote_ident(table.schema)}.{quote_ident(index.name)}")
-                self.out.entry(index.name, "INDEX", table.schema, table.owner, stmts)
-        for table in tables:
-            for k in table.constraints:
-                if k.kind == "f":
-                    self.out.entry(f"{table.name} {k.name}", "FK CONSTRAINT", table.schema, table.owner,
-                                   [ddl.add_constraint(table, k)] + self.constraint_comments(table, k))

@@ -234,7 +234,7 @@ def test_schema_only_data_only_inserts_and_table(shop, pg15, tmp_path):
     target.load(data)
     assert target.out(*ROWS, args=("-A",)) == shop.out(*ROWS, args=("-A",))
 
-    pgsvc_dump(shop, "-a", "--inserts", "-t", "sales.customer", "-f", str(inserts))
+    pgsvc_dump(shop, "-a", "--column-inserts", "-t", "sales.customer", "-f", str(inserts))
     text = inserts.read_text()
     assert "COPY " not in text and "INSERT INTO sales.orders" not in text
     assert "INSERT INTO sales.customer (id, email, name, joined) VALUES (" in text

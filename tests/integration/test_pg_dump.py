@@ -328,6 +328,36 @@ def test_data_only_into_restored_schema(sides, pg15, tmp_path):
     assert_restored(target, svc, ref)
 
 
+def same_script(dump: str) -> str:
+    """A script with pg_dump 15.18's \\restrict / \\unrestrict lines (a random key; pgsvc
+    dump writes none, so that any psql 15 loads its script) and the dumping program's
+    version line taken out."""
+    dump = re.sub(r"\\restrict \S+\n\n(?=-- Dumped from)", "", dump)
+    dump = re.sub(r"\\unrestrict \S+\n(?=\\connect )", "", dump)
+    dump = re.sub(r"(\\connect \S+\n)\\restrict \S+\n", r"\1", dump)
+    dump = re.sub(r"\n\\unrestrict \S+\n\n$", "\n", dump)
+    return re.sub(r"(?m)^-- Dumped (by|from database version) .*$", "-- Dumped", dump)
+
+
+@pytest.mark.parametrize("options", [[], ["-s"], ["-a"], ["-O", "-x"], ["--no-comments"], ["--inserts"],
+                                     ["--column-inserts"], ["-t", "app.orders"], ["-n", "extra"], ["-C"]])
+def test_pgsvc_dump_writes_pg_dump_script(sides, pg15, tmp_path, options):
+    """pgsvc dump (for machines without PostgreSQL's client programs) writes, for every
+    object kind of the schema, the script pg_dump 15 writes of the same database, save
+    the header lines; it loads into PostgreSQL 15 (search_path = '' as the script sets)
+    with the source's rows and sequence positions."""
+    svc, ref = sides
+    script = tmp_path / "pgsvc.sql"
+    pgsvc_dump(svc, *options, "-f", str(script))
+    ours = script.read_text()
+    assert "SELECT pg_catalog.set_config('search_path', '', false);" in ours
+    assert same_script(ours) == same_script(pg_dump(svc, *options).stdout)
+    if not options:
+        target = fresh_pg(pg15)
+        target.load(script)
+        assert_restored(target, svc, ref)
+
+
 REGRESSION = """
 CREATE TABLE customers (id serial PRIMARY KEY, name text);
 CREATE TABLE orders (id serial, customer_id integer REFERENCES customers, amount numeric);

@@ -55,10 +55,10 @@ def test_grants_state_the_difference_from_the_default():
     assert grant_statements("TABLE", table, "alice", None) == []
     assert grant_statements("TABLE", table, "alice", "{alice=arwdDxt/alice}") == []
     assert grant_statements("TABLE", table, "alice", "{alice=arwdDxt/alice,bob=r/alice,=ar/alice}") == [
-        "GRANT SELECT ON TABLE public.t TO bob;", "GRANT INSERT,SELECT ON TABLE public.t TO PUBLIC;"]
+        "GRANT SELECT ON TABLE public.t TO bob;", "GRANT SELECT,INSERT ON TABLE public.t TO PUBLIC;"]
     assert grant_statements("TABLE", table, "alice", "{alice=r/alice,bob=arwdDxt*/alice}") == [
         "REVOKE ALL ON TABLE public.t FROM alice;", "GRANT SELECT ON TABLE public.t TO alice;",
-        "GRANT INSERT,SELECT,UPDATE,DELETE,TRUNCATE,REFERENCES ON TABLE public.t TO bob;",
+        "GRANT SELECT,INSERT,REFERENCES,DELETE,TRUNCATE,UPDATE ON TABLE public.t TO bob;",  # pg_dump's order
         "GRANT TRIGGER ON TABLE public.t TO bob WITH GRANT OPTION;"]
     assert grant_statements("TABLE", table, "alice", "{}") == ["REVOKE ALL ON TABLE public.t FROM alice;"]
     assert grant_statements("SEQUENCE", "s", "alice", "{alice=rwU/alice,bob=U/alice}") == [
