@@ -453,3 +453,14 @@ def test_lateral_values_and_stars(lateral_tables, sql):
 def test_aliased_join_hides_its_tables(lateral_tables):
     same(lateral_tables, "SELECT * FROM (lat_t JOIN lat_u USING (a)) AS x WHERE lat_t.n = 1")
     same(lateral_tables, "SELECT x.a, x.n FROM (lat_t JOIN lat_u USING (a)) AS x WHERE x.n = 2 ORDER BY 1")
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT * FROM pg_sleep(0.01)", "SELECT pg_sleep FROM pg_sleep(0)", "SELECT * FROM pg_sleep(0) AS s(x)",
+    "SELECT * FROM upper('abc')", "SELECT u FROM upper('abc') u", "SELECT * FROM upper('abc') AS u(v)",
+    "SELECT x.* FROM abs(-5) x", "SELECT * FROM (VALUES (1)) v, lower('X') l", "SELECT * FROM pg_sleep(0), upper('a')",
+    "SELECT * FROM current_database()", "SELECT pg_sleep(0) IS NULL, pg_sleep(NULL) IS NULL",
+])
+def test_scalar_function_in_from(conns, sql):
+    """A function returning one value in FROM is a one-row set (was 0A000 for pg_sleep, upper, ...)."""
+    same(conns, sql)

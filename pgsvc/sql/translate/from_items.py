@@ -330,6 +330,12 @@ class FromMixin(LateralMixin):
             col = alias.colnames[0].sval if alias.colnames else (alias.aliasname if node.alias else name)
             return self.add_derived(alias, [ColInfo(col, sig.ret_oid)],
                                     f"(SELECT value AS c0 FROM json_each({sig.emit}))")
+        if sig.kind == "scalar" and sig.ret_oid != O.RECORD and not node.ordinality:
+            # a plain function in FROM is a one-row set of its value (SELECT * FROM pg_sleep(0.1),
+            # FROM upper('a') AS u): the column named as the alias, else the function
+            ex = self.finalize_unknown(self.expr(call))
+            col = alias.colnames[0].sval if alias.colnames else (alias.aliasname if node.alias else name)
+            return self.add_derived(alias, [ColInfo(col, ex.oid, ex.typmod)], f"(SELECT {ex.sql} AS c0)")
         if sig.kind != "set" or sig.generator is None:
             raise SqlError("0A000", f"function {name}() in FROM is not supported")
         coerced = [self.coerce(a, t) if t not in O.ANY_OIDS else self.finalize_unknown(a)
