@@ -298,7 +298,7 @@ _HANDLERS = {
     "CreateEnumStmt": _type_ddl("CREATE TYPE", "create_enum"),
     "AlterEnumStmt": _type_ddl("ALTER TYPE", "alter_enum"),
     "CompositeTypeStmt": _type_ddl("CREATE TYPE", "create_composite"),  # commands.ddl.composite_types
-    "CreateRangeStmt": _type_ddl("CREATE TYPE", "refuse_type"),
+    "CreateRangeStmt": _type_ddl("CREATE TYPE", "create_range"),
     "CopyStmt": translate_copy,
     "GrantStmt": _grants("translate_grant"),
     "AlterOwnerStmt": _grants("alter_owner_stmt"),

@@ -21,6 +21,7 @@ from pgsvc.sql.types import multiranges as M
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import ranges as R
 from pgsvc.sql.types.numeric import format_numeric
+from pgsvc.sql.types.pg_type import find_oid
 
 _BOOL_OPS = ("@>", "<@", "&&", "<<", ">>", "&<", "&>", "-|-")
 _SET_OPS = ("+", "*", "-")
@@ -30,12 +31,18 @@ _FIELDS = ("lower", "upper", "isempty", "lower_inc", "upper_inc", "lower_inf", "
 # --- signatures ------------------------------------------------------------------------
 
 def range_operators() -> list[OperSig]:
+    return [op for rng, (sub, multi, *_rest) in O.RANGE_TYPES.items()
+            for op in operators_of(rng, sub, multi)]
+
+
+def operators_of(rng: int, sub: int, multi: int) -> list[OperSig]:
+    """The operators of one range type and its multirange."""
     ops = []
 
     def add(name: str, left: int, right: int, ret: int, emit: str) -> None:
         ops.append(OperSig(name, left, right, ret, emit))
 
-    for rng, (sub, multi, *_rest) in O.RANGE_TYPES.items():
+    if True:
         for kind, coll in ((rng, "pg_range"), (multi, "pg_multirange")):
             for op in ("=", "<>", "<", "<=", ">", ">="):
                 add(op, kind, kind, O.BOOL, f"({{0}} {op} ({{1}}) COLLATE {coll})")
@@ -52,12 +59,18 @@ def range_operators() -> list[OperSig]:
 
 
 def range_sigs() -> list[FuncSig]:
+    return [sig for rng, (sub, multi, rarr, _marr, rname, mname) in O.RANGE_TYPES.items()
+            for sig in functions_of(rng, sub, multi, rarr, rname, mname)] + range_operator_functions()
+
+
+def functions_of(rng: int, sub: int, multi: int, rarr: int, rname: str, mname: str) -> list[FuncSig]:
+    """The functions of one range type and its multirange (its constructors named after them)."""
     s = []
 
     def f(name, args, ret, emit, **kw):
         s.append(FuncSig(name, tuple(args), ret, emit, **kw))
 
-    for rng, (sub, multi, rarr, _marr, rname, mname) in O.RANGE_TYPES.items():
+    if True:
         f(rname, [sub, sub], rng, f"pgsvc_rng_make({{0}}, {{1}}, '[)', {rng})", strict=False)
         f(rname, [sub, sub, O.TEXT], rng, f"pgsvc_rng_make({{0}}, {{1}}, {{2}}, {rng})", strict=False)
         f(mname, [], multi, "'{{}}'")
@@ -74,7 +87,7 @@ def range_sigs() -> list[FuncSig]:
             f("range_agg", [kind], multi, f"pgsvc_range_agg({{0}}, {kind})", kind="aggregate")
             f("range_intersect_agg", [kind], kind, f"pgsvc_range_intersect_agg({{0}}, {kind})",
               kind="aggregate")
-    return s + range_operator_functions()
+    return s
 
 
 _OP_NAMES = {"@>": "contains", "<@": "contained_by", "&&": "overlaps", "<<": "before", ">>": "after",
@@ -86,7 +99,7 @@ def _function_name(op: OperSig) -> str:
     """The function behind an operator in pg_proc: range_contains, elem_contained_by_range,
     multirange_overlaps_range, multirange_union, ..."""
     def kind(oid: int) -> str:
-        return "range" if oid in O.RANGE_TYPES else "multirange" if oid in O.MULTIRANGE_TYPES else "elem"
+        return "range" if R.is_range(oid) else "multirange" if R.is_multirange(oid) else "elem"
     left, right, base = kind(op.left_oid), kind(op.right_oid), _OP_NAMES[op.name]
     if left == right == "multirange" and op.name in _BOOL_OPS:
         return f"multirange_{base}_multirange"
@@ -95,15 +108,50 @@ def _function_name(op: OperSig) -> str:
     return f"{left}_{base}_{right}"
 
 
-def range_operator_functions() -> list[FuncSig]:
+def range_operator_functions(ops: list[OperSig] | None = None) -> list[FuncSig]:
     """Each range operator also as its function (range_adjacent(a, b) is a -|- b)."""
     return [FuncSig(_function_name(op), (op.left_oid, op.right_oid), op.ret_oid, op.emit)
-            for op in range_operators()]
+            for op in (range_operators() if ops is None else ops)]
 
 
 def range_casts() -> list[CastSig]:
     return [CastSig(rng, multi, "e", f"pgsvc_rng_fn('multirange', {{0}}, {rng})")
             for rng, (_sub, multi, *_rest) in O.RANGE_TYPES.items()]
+
+
+_USER_CATALOG: dict = {}
+
+
+def user_range_catalog() -> tuple[dict[str, list[FuncSig]], dict[str, list[OperSig]]]:
+    """The functions and operators of the database's own range types (CREATE TYPE ... AS
+    RANGE), by name, for the translator's resolution; built once per set of types."""
+    user = R.user_ranges()
+    if not user:
+        return {}, {}
+    key = tuple(sorted(user.items()))
+    found = _USER_CATALOG.get(key)
+    if found is None:
+        funcs: dict[str, list[FuncSig]] = {}
+        opers: dict[str, list[OperSig]] = {}
+        for rng, (sub, multi) in user.items():
+            rt, mt = find_oid(rng), find_oid(multi)
+            if rt is None or mt is None:
+                continue
+            ops = operators_of(rng, sub, multi)
+            for sig in functions_of(rng, sub, multi, rt.array_oid, rt.name, mt.name) + range_operator_functions(ops):
+                funcs.setdefault(sig.name, []).append(sig)
+            for op in ops:
+                opers.setdefault(op.name, []).append(op)
+        _USER_CATALOG.clear()
+        _USER_CATALOG[key] = found = (funcs, opers)
+    return found
+
+
+def user_range_cast(src: int, dst: int) -> CastSig | None:
+    """range::multirange for the database's own range types."""
+    if R.is_range(src) and R.is_multirange(dst) and R.multirange_of(src) == dst:
+        return CastSig(src, dst, "e", f"pgsvc_rng_fn('multirange', {{0}}, {src})")
+    return None
 
 
 def _unnest(m: tuple):
@@ -113,21 +161,27 @@ def _unnest(m: tuple):
 # --- operands ------------------------------------------------------------------------
 
 def _key(sub: int, stored: Any) -> Any:
-    return dec(stored) if sub == O.NUMERIC else int(stored)
+    if sub == O.NUMERIC:
+        return dec(stored)
+    if sub in R.FLOAT_SUBTYPES:
+        return float(stored)
+    return stored if sub in R.STRING_SUBTYPES else int(stored)
 
 
 def _elem_out(key: Any) -> Any:
+    if isinstance(key, float) and key != key:
+        return "NaN"  # float NaN's stored form
     return format_numeric(key) if isinstance(key, Decimal) else key
 
 
 def _subtype(kind: int) -> int:
-    return O.RANGE_TYPES[O.MULTIRANGE_TYPES.get(kind, kind)][0]
+    return R.subtype_of(kind)
 
 
 def _value(stored: Any, kind: int, sub: int) -> Any:
-    if kind in O.RANGE_TYPES:
+    if R.is_range(kind):
         return R.from_stored(stored)
-    if kind in O.MULTIRANGE_TYPES:
+    if R.is_multirange(kind):
         return M.from_stored(stored)
     return _key(sub, stored)
 
@@ -141,7 +195,7 @@ def _stored(value: Any) -> str:
 def rng_make(lo: Any, hi: Any, spec: Any, rng: int) -> str:
     if spec is None:
         raise SqlError("22000", "range constructor flags argument must not be null")
-    sub = O.RANGE_TYPES[rng][0]
+    sub = R.subtype_of(rng)
     return R.to_stored(R.construct(sub, None if lo is None else _key(sub, lo),
                                    None if hi is None else _key(sub, hi), spec))
 
@@ -164,7 +218,7 @@ def rng_fn(name: str, stored: Any, kind: int) -> Any:
         return json.dumps([R.to_stored(r) for r in value])
     if name == "range_merge":
         return R.to_stored(X.span(sub, value))
-    if kind in O.MULTIRANGE_TYPES:
+    if R.is_multirange(kind):
         if not value:
             return 1 if name == "isempty" else None if name in ("lower", "upper") else 0
         value = R.make(sub, R.bounds(value[0])[0], R.bounds(value[-1])[1])
@@ -186,10 +240,10 @@ def rng_op(op: str, a: Any, b: Any, kind_a: int, kind_b: int) -> Any:
         return None
     sub = _subtype(kind_a)
     va, vb = _value(a, kind_a, sub), _value(b, kind_b, sub)
-    if kind_a in O.RANGE_TYPES and kind_b in O.RANGE_TYPES:
+    if R.is_range(kind_a) and R.is_range(kind_b):
         return _range_op(op, sub, va, vb)
     if kind_b == 0:
-        hit = X.contains_elem(va, vb) if kind_a in O.RANGE_TYPES else X.mr_contains_elem(va, vb)
+        hit = X.contains_elem(va, vb) if R.is_range(kind_a) else X.mr_contains_elem(va, vb)
         return int(hit)
     ma, mb = X.as_multirange(va), X.as_multirange(vb)
     if op in _SET_OPS:
@@ -270,7 +324,7 @@ class _RangeIntersectAgg:
         v = _value(value, kind, sub)
         if self.acc is None:
             self.acc = v
-        elif kind in O.RANGE_TYPES:
+        elif R.is_range(kind):
             self.acc = X.intersect(sub, self.acc, v)
         else:
             self.acc = X.mr_intersect(sub, self.acc, v)

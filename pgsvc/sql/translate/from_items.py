@@ -24,6 +24,7 @@ from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.pg_type import find_oid
+from pgsvc.sql.types.ranges import is_multirange, range_of
 
 
 class FromMixin(LateralMixin):
@@ -377,6 +378,6 @@ def _refers_to_something(sql: str) -> bool:
 def multirange_as_array(arg: Ex) -> Ex:
     """unnest(multirange): its ranges, as the array of its range type they make (a JSON
     array of the ranges' stored forms, as arrays are stored)."""
-    if arg.oid not in O.MULTIRANGE_TYPES:
+    if not is_multirange(arg.oid):
         return arg
-    return Ex(f"pgsvc_rng_fn('ranges', {arg.sql}, {arg.oid})", O.RANGE_TYPES[O.MULTIRANGE_TYPES[arg.oid]][2])
+    return Ex(f"pgsvc_rng_fn('ranges', {arg.sql}, {arg.oid})", find_oid(range_of(arg.oid)).array_oid)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pgsvc.errors import SqlError
 from pgsvc.sql import functions as F
+from pgsvc.sql.functions.range_funcs import user_range_cast, user_range_catalog
 from pgsvc.sql.translate.enumfuncs import enum_sig
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid, format_type
@@ -28,11 +29,12 @@ class Cast:
 
 
 def operator_candidates(name: str) -> list[F.OperSig]:
-    return F.OPERATORS.get(name, [])
+    user = user_range_catalog()[1]  # the database's own range types (CREATE TYPE ... AS RANGE)
+    return F.OPERATORS.get(name, []) + user.get(name, []) if user else F.OPERATORS.get(name, [])
 
 
 def lookup_cast(source: int, target: int) -> F.CastSig | None:
-    return F.find_cast(source, target)
+    return F.find_cast(source, target) or user_range_cast(source, target)
 
 
 def category(oid: int) -> str:
@@ -212,7 +214,8 @@ def _rank(viable: list, args: list[int], sig_of):
 # --- function resolution ---------------------------------------------------------
 
 def function_candidates(name: str) -> list[F.FuncSig]:
-    return F.FUNCTIONS.get(name, [])
+    user = user_range_catalog()[0]
+    return F.FUNCTIONS.get(name, []) + user.get(name, []) if user else F.FUNCTIONS.get(name, [])
 
 
 def resolve_function(name: str, args: list[int], position: int | None = None,

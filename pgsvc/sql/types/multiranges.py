@@ -15,7 +15,6 @@ from decimal import InvalidOperation
 from typing import Any
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import ranges as R
 
 _I4 = struct.Struct("!i")
@@ -25,15 +24,15 @@ Multirange = tuple  # of Range
 
 
 def range_of(multi_oid: int) -> int:
-    return O.MULTIRANGE_TYPES[multi_oid]
+    return R.range_of(multi_oid)
 
 
 def subtype_of(multi_oid: int) -> int:
-    return O.RANGE_TYPES[O.MULTIRANGE_TYPES[multi_oid]][0]
+    return R.subtype_of(multi_oid)
 
 
 def is_multirange(oid: int) -> bool:
-    return oid in O.MULTIRANGE_TYPES
+    return R.is_multirange(oid)
 
 
 def adjacent_bounds(sub: int, upper: R.Bound, lower: R.Bound) -> bool:
@@ -222,7 +221,32 @@ def to_stored(m: Multirange) -> str:
 
 
 def from_stored(text: str) -> Multirange:
-    return tuple(R.from_stored(part) for part in _STORED_RANGE.findall(text))
+    if '"' not in text and "s" not in text and "f" not in text:
+        return tuple(R.from_stored(part) for part in _STORED_RANGE.findall(text))
+    return tuple(R.from_stored(part) for part in _split_stored(text))
+
+
+def _split_stored(text: str) -> list[str]:
+    """The stored ranges of a multirange whose bounds may be quoted text."""
+    parts, begin, pos, quoted = [], 1, 1, False
+    while pos < len(text) - 1:
+        ch = text[pos]
+        if quoted:
+            if ch == "\\":
+                pos += 1
+            elif ch == '"':
+                if text[pos + 1:pos + 2] == '"':
+                    pos += 1
+                else:
+                    quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch in "])":
+            parts.append(text[begin:pos + 1])
+            begin = pos + 2  # past the comma
+            pos += 1
+        pos += 1
+    return parts
 
 
 def collate_multirange(a: str, b: str) -> int:

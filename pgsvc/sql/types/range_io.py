@@ -8,42 +8,41 @@ from collections.abc import Callable
 from typing import Any
 
 from pgsvc.sql.types import multiranges as M
-from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import ranges as R
 
 
 def is_range_like(oid: int) -> bool:
-    return oid in O.RANGE_TYPES or oid in O.MULTIRANGE_TYPES
+    return R.is_range(oid) or R.is_multirange(oid)
 
 
 def subtype(oid: int) -> int:
-    return O.RANGE_TYPES[O.MULTIRANGE_TYPES.get(oid, oid)][0]
+    return R.subtype_of(oid)
 
 
 def text_out(oid: int, sub_out: Callable[[Any], str]) -> Callable[[Any], str]:
     sub = subtype(oid)
-    if oid in O.RANGE_TYPES:
+    if R.is_range(oid):
         return lambda v: R.range_out(sub, v, sub_out)
     return lambda v: M.multirange_out(sub, v, sub_out)
 
 
 def text_in(oid: int, sub_in: Callable[[str], Any]) -> Callable[[str], Any]:
     sub = subtype(oid)
-    if oid in O.RANGE_TYPES:
+    if R.is_range(oid):
         return lambda text: R.range_in(sub, text, sub_in)
     return lambda text: M.multirange_in(sub, text, sub_in)
 
 
 def binary_out(oid: int, sub_send: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
     sub = subtype(oid)
-    if oid in O.RANGE_TYPES:
+    if R.is_range(oid):
         return lambda v: R.range_send(sub, v, sub_send)
     return lambda v: M.multirange_send(sub, v, sub_send)
 
 
 def binary_in(oid: int, sub_recv: Callable[[bytes, int], Any]) -> Callable[[bytes, int], Any]:
     sub = subtype(oid)
-    if oid in O.RANGE_TYPES:
+    if R.is_range(oid):
         return lambda data, typmod=-1: R.range_recv(sub, data, sub_recv)
     return lambda data, typmod=-1: M.multirange_recv(sub, data, sub_recv)
 
@@ -57,13 +56,13 @@ def _multirange_to_stored(v: Any) -> str:
 
 
 def sqlite_adapters(oid: int) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
-    if oid in O.RANGE_TYPES:
+    if R.is_range(oid):
         return _range_to_stored, R.from_stored
     return _multirange_to_stored, M.from_stored
 
 
 def collation(oid: int) -> str:
-    return "pg_range" if oid in O.RANGE_TYPES else "pg_multirange"
+    return "pg_range" if R.is_range(oid) else "pg_multirange"
 
 
 COLLATIONS = {"pg_range": R.collate_range, "pg_multirange": M.collate_multirange}

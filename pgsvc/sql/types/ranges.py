@@ -44,12 +44,53 @@ class Range(NamedTuple):
 EMPTY_RANGE = Range(None, None, EMPTY)
 
 
-def subtype_of(range_oid: int) -> int:
-    return O.RANGE_TYPES[range_oid][0]
+# range type -> (subtype, multirange type) and multirange type -> range type: the built-in
+# ones and the database's own (CREATE TYPE ... AS RANGE), installed by pgsvc.sql.types.usertypes
+_BUILTIN = {rng: (v[0], v[1]) for rng, v in O.RANGE_TYPES.items()}
+_RANGES: dict[int, tuple[int, int]] = dict(_BUILTIN)
+_MULTIS: dict[int, int] = dict(O.MULTIRANGE_TYPES)
+_USER: dict[int, tuple[int, int]] = {}
+# subtypes a user-defined range type may have: their keys are their stored forms
+FLOAT_SUBTYPES = (O.FLOAT4, O.FLOAT8)
+_INTS = (O.INT2, O.INT4, O.INT8)
+STRING_SUBTYPES = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME)
+USER_SUBTYPES = (*_INTS, *FLOAT_SUBTYPES, *STRING_SUBTYPES, O.NUMERIC, O.DATE, O.TIMESTAMP, O.TIMESTAMPTZ)
+
+
+def install_user_ranges(ranges: dict[int, tuple[int, int]]) -> None:
+    """The database's range types: range oid -> (subtype, multirange oid)."""
+    _RANGES.clear()
+    _RANGES.update(_BUILTIN)
+    _RANGES.update(ranges)
+    _USER.clear()
+    _USER.update(ranges)
+    _MULTIS.clear()
+    _MULTIS.update({multi: rng for rng, (_sub, multi) in _RANGES.items()})
+
+
+def subtype_of(oid: int) -> int:
+    """The subtype of a range or multirange type."""
+    return _RANGES[_MULTIS.get(oid, oid)][0]
 
 
 def is_range(oid: int) -> bool:
-    return oid in O.RANGE_TYPES
+    return oid in _RANGES
+
+
+def is_multirange(oid: int) -> bool:
+    return oid in _MULTIS
+
+
+def multirange_of(range_oid: int) -> int:
+    return _RANGES[range_oid][1]
+
+
+def range_of(multi_oid: int) -> int:
+    return _MULTIS[multi_oid]
+
+
+def user_ranges() -> dict[int, tuple[int, int]]:
+    return _USER
 
 
 # --- keys: the subtype's values as ranges hold them -------------------------------------
@@ -62,6 +103,10 @@ def key_from_python(sub: int, value: Any) -> Any:
         return D.NOEND if days >= D.DATE_NOEND else D.NOBEGIN if days <= D.DATE_NOBEGIN else days
     if sub in (O.TIMESTAMP, O.TIMESTAMPTZ):
         return D.timestamp_to_micros(value)
+    if sub in FLOAT_SUBTYPES:
+        return float(value)
+    if sub in STRING_SUBTYPES:
+        return value
     return int(value)
 
 
@@ -76,6 +121,8 @@ def key_to_python(sub: int, key: Any) -> Any:
 
 
 def cmp_keys(a: Any, b: Any) -> int:
+    if isinstance(a, float) and (a != a or b != b):
+        return int(a != a) - int(b != b)  # float NaN as float8_cmp orders it
     if isinstance(a, Decimal) or isinstance(b, Decimal):
         a, b = Decimal(a), Decimal(b)
         if a.is_nan() or b.is_nan():
@@ -304,15 +351,20 @@ def range_recv(sub: int, data: bytes, sub_recv: Callable[[bytes, int], Any]) -> 
 # --- the stored form -----------------------------------------------------------------
 
 def _key_text(key: Any) -> str:
-    return format_numeric(key) if isinstance(key, Decimal) else str(key)
+    if isinstance(key, str):
+        return _escape(key)
+    return format_numeric(key) if isinstance(key, Decimal) else repr(key) if isinstance(key, float) else str(key)
 
 
 def to_stored(r: Range) -> str:
+    """Text and float bounds (user-defined ranges) are marked: 's' and 'f' before the bracket."""
     if r.empty:
         return "empty"
     lo = "" if r.flags & LB_INF else _key_text(r.lower)
     hi = "" if r.flags & UB_INF else _key_text(r.upper)
-    return f"{'[' if r.flags & LB_INC else '('}{lo},{hi}{']' if r.flags & UB_INC else ')'}"
+    key = r.upper if r.flags & LB_INF else r.lower
+    mark = "s" if isinstance(key, str) else "f" if isinstance(key, float) else ""
+    return f"{mark}{'[' if r.flags & LB_INC else '('}{lo},{hi}{']' if r.flags & UB_INC else ')'}"
 
 
 def _stored_key(text: str) -> Any:
@@ -327,14 +379,14 @@ def _stored_key(text: str) -> Any:
 def from_stored(text: str) -> Range:
     if text == "empty":
         return EMPTY_RANGE
+    if text[0] in "sf":
+        flags, lo, hi = parse_range_text(text[1:])
+        conv = str if text[0] == "s" else float
+        return Range(None if lo is None else conv(lo), None if hi is None else conv(hi), flags)
     lo, _, hi = text[1:-1].partition(",")
     flags = (LB_INC if text[0] == "[" else 0) | (UB_INC if text[-1] == "]" else 0)
     flags |= (LB_INF if lo == "" else 0) | (UB_INF if hi == "" else 0)
     return Range(_stored_key(lo), _stored_key(hi), flags)
-
-
-def is_stored_range(value: Any) -> bool:
-    return isinstance(value, str) and (value == "empty" or value[:1] in "[(")
 
 
 def collate_range(a: str, b: str) -> int:

@@ -26,6 +26,7 @@ from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID
 from pgsvc.errors import SqlError
 from pgsvc.sql.quoting import quote_ident, quote_qualified
 from pgsvc.sql.types.pg_type import PgType, find_oid, install_user_types
+from pgsvc.sql.types.ranges import install_user_ranges
 
 
 @dataclass
@@ -88,6 +89,9 @@ def install(types: list[UserType], search_path: Callable[[], list[str]] | None =
         if ut.typtype == "e":
             _LABELS[ut.oid] = {e.sortorder: e.label for e in ut.labels}
             _ORDERS[ut.oid] = {e.label: e.sortorder for e in ut.labels}
+    # range types (basetype: the subtype) and their multiranges (basetype: the range type)
+    install_user_ranges({ut.oid: (ut.basetype, m.oid) for ut in types if ut.typtype == "r"
+                         for m in types if m.typtype == "m" and m.basetype == ut.oid})
     for ut in sorted(types, key=lambda t: t.typtype == "d"):  # domains last: they may be over the others
         rows.update(_pg_types(ut, rows))
     if search_path is not None:
@@ -104,6 +108,8 @@ def use_search_path(search_path: Callable[[], list[str]]) -> None:
 def _pg_types(ut: UserType, done: dict) -> dict:
     if ut.typtype == "e":
         elem = PgType(ut.oid, ut.name, ut.name, 4, "E", False, ut.array_oid, 0, "REAL")
+    elif ut.typtype in ("r", "m"):
+        elem = PgType(ut.oid, ut.name, ut.name, -1, "R", False, ut.array_oid, 0, "TEXT")
     elif ut.typtype == "c":
         elem = PgType(ut.oid, ut.name, ut.name, -1, "C", False, ut.array_oid, 0, "TEXT")
     else:

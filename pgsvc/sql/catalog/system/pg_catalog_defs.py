@@ -93,9 +93,9 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
 }
 
 SHARED = ("pg_database", "pg_authid", "pg_auth_members", "pg_shdescription", "pg_db_role_setting")
-STATIC = ("pg_type$builtin", "pg_am", "pg_range")
+STATIC = ("pg_type$builtin", "pg_am")
 # TEMP tables refilled before each statement that reads them (rows of the loaded catalog)
-DYNAMIC = ("pg_type$user", "pg_enum", "pg_proc$user",  # pg_proc$user: routines (pg_functions.routine_info)
+DYNAMIC = ("pg_type$user", "pg_enum", "pg_range", "pg_proc$user",  # pg_proc$user: routines (pg_functions.routine_info)
            "pg_aggregate$user")  # CREATE AGGREGATE's (pg_functions.routine_info)
 # relations whose columns and rows live in their own modules: functions, operators and
 # casts (static, PostgreSQL 15's rows) and the run-time statistics (refilled per statement)

@@ -39,7 +39,7 @@ from pgsvc.sql.catalog.system import opclass, procs, session_views, stats, user_
 from pgsvc.sql.catalog.system.describe_defs import STATIC_ROWS as DESCRIBE_STATIC_ROWS
 from pgsvc.sql.catalog.system.pg_catalog_defs import (AM_ROWS, COLUMNS, DEPENDS, DYNAMIC, PREDEFINED_MEMBERS,
                                                      PREDEFINED_ROLES, REL_OIDS, SHARED, STATIC, SUPERUSER_ONLY,
-                                                     VIEWS, q, range_rows, type_rows)
+                                                     VIEWS, q, type_rows)
 from pgsvc.sql.catalog.system.role_names import acl_text, role_name_by_oid
 from pgsvc.sql.types import dates as D
 
@@ -131,9 +131,9 @@ def _insert(conn, name: str, rows: list[tuple]) -> None:
 
 # Row sources: name -> rows() (STATIC) or rows(engine) (DYNAMIC). Sources that need a higher
 # layer are registered by it: "pg_type$user" (typdefault is deparsed) by pgsvc.sql.pg_functions.
-STATIC_ROWS = {"pg_type$builtin": type_rows, "pg_am": lambda: AM_ROWS, "pg_range": range_rows,
+STATIC_ROWS = {"pg_type$builtin": type_rows, "pg_am": lambda: AM_ROWS,
                **{n: (lambda rows=rows: rows) for n, rows in DESCRIBE_STATIC_ROWS.items()}}
-DYNAMIC_ROWS = {"pg_enum": user_types.enum_rows, **session_views.ENGINE_ROWS}
+DYNAMIC_ROWS = {"pg_enum": user_types.enum_rows, "pg_range": user_types.range_rows, **session_views.ENGINE_ROWS}
 
 
 STATIC_ROWS.update(procs.STATIC_ROWS)

@@ -11,8 +11,9 @@ and registers the row source.
 
 from __future__ import annotations
 
-from pgsvc.sql.catalog.system.pg_catalog_defs import type_rows
+from pgsvc.sql.catalog.system.pg_catalog_defs import RANGE_ROWS, type_rows
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import ranges as R
 from pgsvc.sql.types import usertypes as U
 
 # pg_type's columns in order (pg_catalog_defs.COLUMNS["pg_type"]); the row maker fills them by name
@@ -53,6 +54,24 @@ def enum_row(ut: U.UserType) -> tuple:
             0, 0, 0, 0, 0, 0, 0, "i", "p", 0, 0, -1, 0, 0, None, None, None)
 
 
+def range_row(ut: U.UserType) -> tuple:
+    """typtype 'r' (a range: basetype holds its subtype) or 'm' (its multirange): range_in,
+    range_out... are not named (0), as for the built-in types' rows."""
+    sub = R.subtype_of(ut.oid) if R.is_range(ut.oid) or R.is_multirange(ut.oid) else 0
+    align = "d" if sub in (O.INT8, O.FLOAT8, O.TIMESTAMP, O.TIMESTAMPTZ) else "i"
+    return (ut.oid, ut.name, ut.nspoid, ut.owner, -1, 0, ut.typtype, "R", 0, 1, ",", 0, 0, 0, ut.array_oid,
+            0, 0, 0, 0, 0, 0, 0, align, "x", 0, 0, -1, 0, 0, None, None, None)
+
+
+def range_rows(engine=None) -> list[tuple]:
+    """pg_range: the built-in range types' rows and the database's own (no canonical function,
+    no subtype_diff recorded, the subtype's collation)."""
+    rows = list(RANGE_ROWS)
+    for rng, (sub, multi) in sorted(R.user_ranges().items()):
+        rows.append((rng, sub, multi, 100 if sub in R.STRING_SUBTYPES else 0, 0, 0, 0))
+    return rows
+
+
 def composite_row(ut: U.UserType) -> tuple:
     """typtype 'c': typrelid its relation; record_in, record_out, record_recv, record_send."""
     return (ut.oid, ut.name, ut.nspoid, ut.owner, -1, 0, "c", "C", 0, 1, ",", ut.relid, 0, 0, ut.array_oid,
@@ -71,7 +90,7 @@ def user_type_rows(cooked_default) -> list[tuple]:
     rows = []
     for ut in sorted(U.all_user_types(), key=lambda t: t.oid):
         row = enum_row(ut) if ut.typtype == "e" else composite_row(ut) if ut.typtype == "c" else \
-            domain_row(ut, cooked_default(ut))
+            range_row(ut) if ut.typtype in ("r", "m") else domain_row(ut, cooked_default(ut))
         rows += [array_row(ut, row), row]
     return rows
 

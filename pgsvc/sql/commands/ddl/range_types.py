@@ -1,0 +1,98 @@
+"""DDL of user-defined range types: CREATE TYPE name AS RANGE (subtype = ..., ...).
+
+As in PostgreSQL a range type brings its multirange type (multirange_type_name, else the
+name with "range" made "multirange", else name_multirange) and the array types of both;
+OIDs are assigned in DefineRange's order: the range's array, the multirange, the
+multirange's array, the range. In pgsvc$type the range row's basetype is its subtype and
+the multirange row's basetype its range type (pgsvc.sql.types.usertypes installs them into
+pgsvc.sql.types.ranges). Their constructors, functions and operators are the built-in
+ranges' (pgsvc.sql.functions.range_funcs.user_range_catalog).
+
+Subtypes: the integer, float, numeric, string, date and timestamp types. A canonical
+function is refused with 0A000 (a range over an integer type is made canonical as
+int4range is); subtype_diff and subtype_opclass are accepted and not used.
+"""
+
+from __future__ import annotations
+
+from pglast import ast
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import database as C
+from pgsvc.sql.translate.typenames import typename_with_domain
+from pgsvc.sql.types import usertypes as U
+from pgsvc.sql.types.pg_type import find_oid, format_type
+from pgsvc.sql.types.ranges import USER_SUBTYPES, is_range
+
+_OPTIONS = ("subtype", "subtype_opclass", "collation", "canonical", "subtype_diff", "multirange_type_name")
+
+
+def multirange_name(name: str) -> str:
+    """makeMultirangeTypeName: the first "range" becomes "multirange", else "_multirange"."""
+    at = name.find("range")
+    return name[:at] + "multi" + name[at:] if at >= 0 else name + "_multirange"
+
+
+def _names_of(arg) -> list[str]:
+    """A definition's name argument: a TypeName (collation="C"), a list of names or a string."""
+    if isinstance(arg, ast.TypeName):
+        return [n.sval for n in arg.names]
+    if isinstance(arg, (list, tuple)):
+        return [n.sval for n in arg]
+    return [getattr(arg, "sval", str(arg))]
+
+
+def _name_of(arg) -> str:
+    return _names_of(arg)[-1]
+
+
+class RangeTypeDdl:
+    """CREATE TYPE ... AS RANGE: methods of pgsvc.sql.commands.ddl.Ddl."""
+
+    def create_range(self, node: ast.CreateRangeStmt) -> None:
+        schema, name = self.type_schema([n.sval for n in node.typeName])
+        self.check_name_free(schema, name)
+        opts = {}
+        for d in node.params or ():
+            key = d.defname.lower()
+            if key not in _OPTIONS:
+                raise SqlError("42601", f'type attribute "{d.defname}" not recognized')
+            if key in opts:
+                raise SqlError("42601", "conflicting or redundant options")
+            opts[key] = d.arg
+        if "subtype" not in opts:
+            raise SqlError("42P17", 'type attribute "subtype" is required')
+        if "canonical" in opts:
+            raise SqlError("0A000", "canonical functions of range types are not supported")
+        base, _typmod, dom = typename_with_domain(opts["subtype"], None)
+        sub = dom or base
+        t = find_oid(sub)
+        if t is not None and t.category == "P":
+            raise SqlError("42804", f"range subtype cannot be {format_type(sub)}")
+        if sub not in USER_SUBTYPES:
+            raise SqlError("0A000", f"range types over {format_type(sub)} are not supported")
+        coll = opts.get("collation")
+        if coll is not None:
+            cname = _name_of(coll)
+            if cname not in ("C", "POSIX", "default"):
+                raise SqlError("0A000", f'collation "{cname}" is not supported')
+        mname_node = opts.get("multirange_type_name")
+        if mname_node is not None:
+            mschema, mname = self.type_schema(_names_of(mname_node))
+        else:
+            mschema, mname = schema, multirange_name(name)
+        self.check_name_free(mschema, mname)
+        range_array, multi, multi_array = C.new_oid(self.conn), C.new_oid(self.conn), C.new_oid(self.conn)
+        rng = C.new_oid(self.conn)
+        C.insert_type(self.conn, rng, self.cat.schemas[schema], name, "r", range_array, sub)
+        C.insert_type(self.conn, multi, self.cat.schemas[mschema], mname, "m", multi_array, rng)
+        self.record_owner(rng)
+        self.record_owner(multi)
+        self.refresh()
+
+    def delete_range_rows(self, ut: U.UserType) -> None:
+        """DROP TYPE of a range type drops its multirange type too."""
+        if ut.typtype == "r" and is_range(ut.oid):
+            for other in U.all_user_types():
+                if other.typtype == "m" and other.basetype == ut.oid:
+                    C.delete_type(self.conn, other.oid)
