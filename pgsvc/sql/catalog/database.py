@@ -265,6 +265,11 @@ def load(conn: sqlite3.Connection) -> Catalog:
     cat.triggers = TG.load_triggers(conn)
     TG.attach(cat.by_oid, cat.triggers)
     load_owners(conn, cat, nsp)
+    usertypes.install_row_types([  # every table's and view's row type (pgsvc.sql.types.usertypes)
+        UserType(usertypes.row_type_oid(rel.oid), cat.schemas.get(rel.schema, 0), rel.schema, rel.name, "c",
+                 rel.oid + usertypes.ROWTYPE_ARRAY_BASE, owner=rel.owner, relid=rel.oid, of_table=True,
+                 fields=[(a.name, a.domain_oid or a.type_oid, a.typmod) for a in rel.attrs])
+        for rel in cat.by_oid.values() if rel.kind in ("r", "v", "p", "m", "f")])
     return cat
 
 

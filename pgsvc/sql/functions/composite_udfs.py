@@ -10,7 +10,9 @@ import json
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.context import FunctionContext
 from pgsvc.sql.functions.values import to_python, to_stored
-from pgsvc.sql.types.composite import format_record, parse_record
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.composite import fields_of, format_record, parse_record
+from pgsvc.sql.types.usertypes import base_of
 from pgsvc.sql.types.textio import text_decoder, text_encoder
 
 
@@ -94,3 +96,20 @@ def make_udfs(ctx: FunctionContext) -> dict:
     return {"pgsvc_row_add_field": (1, add_field), "pgsvc_row_drop_field": (2, drop_field),
             "pgsvc_row": (-1, row), "pgsvc_array_pad": (2, array_pad), "pgsvc_row_field": (3, row_field), "pgsvc_row_set": (-1, row_set),
             "pgsvc_row_cmp": (3, row_cmp)}
+
+
+def composite_json(ctx: FunctionContext, value: str, oid: int, field_json, pretty: bool = False) -> str:
+    """row_to_json / to_json of a composite value: {"f":v,...} with each field converted by
+    its type (field_json(ctx, stored, oid)); an anonymous record's fields are f1, f2, ... as
+    text. pretty: one field a line, as row_to_json(x, true)."""
+    fields = fields_of(oid)
+    texts = parse_record(str(value))
+    parts = []
+    for i, t in enumerate(texts):
+        name, ftype = (fields[i][0], base_of(fields[i][1])) if i < len(fields) else (f"f{i + 1}", O.TEXT)
+        if t is None:
+            v = "null"
+        else:
+            v = field_json(ctx, to_stored(ftype, text_decoder(ftype, ctx.format_context())(t)), ftype)
+        parts.append(json.dumps(name, ensure_ascii=False) + ":" + v)
+    return "{" + (",\n " if pretty else ",").join(parts) + "}"

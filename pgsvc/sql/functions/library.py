@@ -158,6 +158,9 @@ def _sigs() -> list[FuncSig]:
         f(f"{pre}_extract_path_text", [j, TA], T, "pgsvc_json_path_text({0}, {1})",
           variadic_oid=T)
     f("to_json", [E], JS, "pgsvc_to_json({0}, {argtype0})", volatility="s")
+    # row_to_json(record): declared over anyelement so that the composite's own type reaches the UDF
+    f("row_to_json", [E], JS, "pgsvc_row_to_json({0}, {argtype0}, 0)", volatility="s")
+    f("row_to_json", [E, B], JS, "pgsvc_row_to_json({0}, {argtype0}, {1})", volatility="s")
     f("to_jsonb", [E], JB, "pgsvc_to_json({0}, {argtype0})", volatility="s")
     f("jsonb_set", [JB, TA, JB], JB, "pgsvc_jsonb_set({0}, {1}, {2}, 1)")
     f("jsonb_set", [JB, TA, JB, B], JB, "pgsvc_jsonb_set({0}, {1}, {2}, {3})")

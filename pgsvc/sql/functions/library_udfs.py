@@ -15,6 +15,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions import jsonarr as J
+from pgsvc.sql.functions.composite_udfs import composite_json
 from pgsvc.sql.functions.context import FunctionContext
 from pgsvc.sql.functions.core_udfs import pg_regex
 from pgsvc.sql.functions.values import dec, num_out, to_python
@@ -32,6 +33,7 @@ from pgsvc.sql.types.scalars import format_bytea, parse_bytea
 from pgsvc.sql.types.storage import float_from_sqlite
 from pgsvc.sql.types.storage import interval_from_sqlite, interval_to_sqlite
 from pgsvc.sql.types.textio import text_encoder
+from pgsvc.sql.types.usertypes import base_of
 
 
 def _n(fn):
@@ -355,6 +357,8 @@ def _to_json(ctx, value, oid):
     if oid in (O.JSON, O.JSONB):
         return value  # already JSON text (jsonb's is its normalised output)
     t = find_oid(oid)
+    if t is not None and t.category == "C" or oid == O.RECORD:  # composites (functions.composite_udfs)
+        return composite_json(ctx, value, base_of(oid), _to_json)
     if t is not None and t.category == "A" and t.elem_oid:
         return _json_array(ctx, to_python(oid, value), t.elem_oid)
     return _python_json(ctx, to_python(oid, value), oid)
@@ -451,6 +455,8 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_json_build_array": (-1, _build_array(False)),
         "pgsvc_jsonb_build_array": (-1, _build_array(True)),
         "pgsvc_to_json": (2, lambda v, oid: _to_json(ctx, v, oid)),
+        "pgsvc_row_to_json": (3, lambda v, oid, pretty: None if v is None else
+                              composite_json(ctx, v, base_of(oid), _to_json, bool(pretty))),
         "pgsvc_json_get": (3, J.json_get), "pgsvc_json_get_text": (2, J.json_get_text),
         "pgsvc_json_path": (3, J.json_path), "pgsvc_json_path_text": (2, J.json_path_text),
         "pgsvc_jsonb_contains": (2, J.jsonb_contains), "pgsvc_jsonb_exists": (2, J.jsonb_exists),

@@ -46,6 +46,7 @@ from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.ex import Ex, location
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import usertypes as U
 
 _PARAM_RE = re.compile(r"\?(\d+)")
 SYSTEM_COLUMNS = ("ctid", "xmin", "xmax", "cmin", "cmax", "tableoid", "oid")
@@ -129,7 +130,12 @@ class TriggerDmlMixin:
             if e is not None and e.cols:
                 cols = e.star_cols if e.star_cols is not None else e.cols
                 types = ",".join(str(c.oid) for c in cols)
-                return Ex(f"pgsvce_row_text('{types}', {', '.join(c.sql for c in cols)})", O.RECORD, name=name)
+                rel = e.relation
+                # a table's or view's whole row is a value of its row type (types.usertypes)
+                oid = U.row_type_oid(rel.oid) if rel is not None and U.find(U.row_type_oid(rel.oid)) is not None \
+                    and len(cols) == len(rel.attrs) else O.RECORD
+                return Ex(f"pgsvce_row_text('{types}', {', '.join(c.sql for c in cols)})", oid, name=name,
+                          row_types=tuple(c.oid for c in cols))
             scope = scope.parent
         return None
 

@@ -148,6 +148,11 @@ def by_name(name: str) -> PgType:
     return found
 
 
+def is_builtin_name(name: str) -> bool:
+    """Whether a bare type name is a built-in type's (pg_catalog is searched first)."""
+    return _ALIASES.get(name, name) in _BY_NAME
+
+
 def array_of(oid: int) -> int:
     """The array type of an element type (0 if none)."""
     t = find_oid(oid)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID
 from pgsvc.errors import SqlError
 from pgsvc.sql.quoting import quote_ident, quote_qualified
-from pgsvc.sql.types.pg_type import PgType, find_oid, install_user_types
+from pgsvc.sql.types.pg_type import PgType, find_oid, install_user_types, is_builtin_name
 from pgsvc.sql.types.ranges import install_user_ranges
 
 
@@ -58,7 +58,8 @@ class UserType:
     checks: list[DomainCheck] = field(default_factory=list)
     labels: list[EnumLabel] = field(default_factory=list)  # in enumsortorder
     owner: int = BOOTSTRAP_SUPERUSER_OID  # pg_type.typowner (pgsvc$acl; no row: the bootstrap superuser)
-    relid: int = 0  # composites: typrelid (their pg_class row, relkind 'c')
+    relid: int = 0  # composites: typrelid (their pg_class row, relkind 'c'; a table's for its row type)
+    of_table: bool = False  # a table's (or view's) row type (install_row_types)
     fields: list[tuple[str, int, int]] = field(default_factory=list)  # composites: (name, type, typmod)
 
     def stored_of(self, label: str) -> float | None:
@@ -96,7 +97,9 @@ def install(types: list[UserType], search_path: Callable[[], list[str]] | None =
         rows.update(_pg_types(ut, rows))
     if search_path is not None:
         _search_path = search_path
-    install_user_types(rows, lookup_name_oid, display_name)
+    _USER_ROWS.clear()
+    _USER_ROWS.update(rows)
+    install_user_types({**rows, **_ROW_PG_TYPES}, lookup_name_oid, display_name)
 
 
 def use_search_path(search_path: Callable[[], list[str]]) -> None:
@@ -125,7 +128,7 @@ def all_user_types() -> list[UserType]:
 
 
 def find(oid: int) -> UserType | None:
-    return _TYPES.get(oid)
+    return _TYPES.get(oid) or _ROWTYPES.get(oid)
 
 
 def domain(oid: int) -> UserType | None:
@@ -188,6 +191,8 @@ def lookup_name_oid(text: str) -> int | None:
 
 def lookup(schema: str | None, name: str) -> UserType | None:
     found = [ut for ut in _TYPES.values() if ut.name == name]
+    if _ROWTYPES and (schema is not None or not is_builtin_name(name)):  # pg_catalog is searched first
+        found += [ut for ut in _ROWTYPES.values() if ut.name == name]
     if schema is not None:
         return next((ut for ut in found if ut.schema == schema), None)
     for s in _search_path():
@@ -199,9 +204,9 @@ def lookup(schema: str | None, name: str) -> UserType | None:
 
 def is_visible(oid: int) -> bool:
     """pg_type_is_visible: the type is the one its bare name finds on the search path."""
-    ut = _TYPES.get(oid)
+    ut = find(oid)
     if ut is None:
-        elem = _ARRAYS.get(oid)
+        elem = _ARRAYS.get(oid) or _ROW_ARRAYS.get(oid)
         if elem is None:
             return True  # built-in types live in pg_catalog, always searched
         return is_visible(elem)
@@ -210,7 +215,7 @@ def is_visible(oid: int) -> bool:
 
 def display_name(oid: int) -> str:
     """format_type of a user type: quoted as needed, schema-qualified when not visible."""
-    ut = _TYPES[oid]
+    ut = find(oid)
     if is_visible(oid):
         return quote_ident(ut.name)
     return quote_qualified(ut.schema, ut.name)
@@ -257,3 +262,37 @@ def enum_from_stored(oid: int, stored) -> str:
     if label is None:
         raise SqlError("22P02", f"invalid internal value for enum: {stored}")
     return label
+
+
+# --- tables' row types ------------------------------------------------------------------------
+# Every table and view has a composite row type named as it is (typrelid: the relation), as
+# in PostgreSQL. pgsvc does not store them: their OIDs follow from the relation's (the row
+# type: relid + 2**31, its array: relid + 3 * 2**30, above the OIDs pgsvc allocates) and their
+# fields are the relation's columns; the catalog load installs them (install_row_types).
+
+ROWTYPE_OID_BASE = 2 ** 31
+ROWTYPE_ARRAY_BASE = 3 * 2 ** 30
+_ROWTYPES: dict[int, UserType] = {}
+_ROW_ARRAYS: dict[int, int] = {}
+_ROW_PG_TYPES: dict[int, PgType] = {}
+_USER_ROWS: dict[int, PgType] = {}
+
+
+def row_type_oid(relid: int) -> int:
+    return relid + ROWTYPE_OID_BASE
+
+
+def install_row_types(types: list[UserType]) -> None:
+    """Make `types` (of_table UserTypes) this process's tables' row types."""
+    _ROWTYPES.clear()
+    _ROW_ARRAYS.clear()
+    _ROW_PG_TYPES.clear()
+    for ut in types:
+        _ROWTYPES[ut.oid] = ut
+        _ROW_ARRAYS[ut.array_oid] = ut.oid
+        _ROW_PG_TYPES.update(_pg_types(ut, {}))
+    install_user_types({**_USER_ROWS, **_ROW_PG_TYPES}, lookup_name_oid, display_name)
+
+
+def table_row_types() -> list[UserType]:
+    return list(_ROWTYPES.values())

@@ -150,6 +150,7 @@ VIEWS = {
     "pg_class": f"""SELECT c.oid AS oid, c.relname AS relname, c.nspoid AS relnamespace,
         CASE WHEN c.relkind = 'c' THEN coalesce((SELECT t.oid FROM main."pgsvc$type" t
                                                  WHERE t.typtype = 'c' AND t.basetype = c.oid), 0)
+             WHEN c.relkind IN ('r', 'v', 'p', 'm', 'f') THEN c.oid + 2147483648  -- usertypes.row_type_oid
              ELSE 0 END AS reltype,
         0 AS reloftype,
         coalesce((SELECT o.owner FROM main."pgsvc$acl" o WHERE o.objoid =

@@ -92,6 +92,9 @@ def user_type_rows(cooked_default) -> list[tuple]:
         row = enum_row(ut) if ut.typtype == "e" else composite_row(ut) if ut.typtype == "c" else \
             range_row(ut) if ut.typtype in ("r", "m") else domain_row(ut, cooked_default(ut))
         rows += [array_row(ut, row), row]
+    for ut in sorted(U.table_row_types(), key=lambda t: t.oid):  # tables' and views' row types
+        row = composite_row(ut)
+        rows += [array_row(ut, row), row]
     return rows
 
 

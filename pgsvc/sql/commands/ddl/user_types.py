@@ -75,6 +75,13 @@ class UserTypeDdl:
             ut = U.lookup(names[0], names[1])
         else:
             ut = U.lookup(None, names[-1])
+        if ut is not None and ut.of_table:  # a table's row type goes with its table
+            rel = self.cat.by_oid.get(ut.relid)
+            kind = "view" if rel is not None and rel.kind == "v" else "table"
+            raise SqlError("2BP01", f"cannot drop type {ut.name} because {kind} {ut.name} requires it",
+                           hint=f"You can drop {kind} {ut.name} instead.") \
+                if getattr(self, "dropping_types", False) else \
+                SqlError("42809", f'"{ut.name}" is a {kind}', hint=f"Use ALTER {kind.upper()} instead.")
         if ut is None and not missing_ok:
             if find_oid_by_name(names[-1]) is not None:
                 raise SqlError("0A000", f'built-in type "{names[-1]}" cannot be changed')
@@ -378,6 +385,7 @@ class UserTypeDdl:
     def drop_types(self, node: ast.DropStmt) -> None:
         want_domain = node.removeType == enums.ObjectType.OBJECT_DOMAIN
         cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
+        self.dropping_types = True
         for tn in node.objects:
             names = [n.sval for n in tn.names]
             ut = self.find_type(names, missing_ok=True)
