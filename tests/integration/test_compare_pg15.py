@@ -240,6 +240,34 @@ CASES = {
     # a cursor's query runs when FETCH reads it, as a portal does: its error is the first
     # FETCH's (and what it did is undone with the transaction), then "cannot be run"; a cursor
     # read ahead at ROLLBACK TO keeps its error for the FETCH that reaches it
+    # FOR UPDATE / SHARE OF: the names checked against the FROM items (a join by its alias or
+    # USING alias, functions, WITH queries, qualified names) and what a locking clause cannot
+    # go with (CheckSelectLocking), as PostgreSQL refuses them
+    "locking_clause_errors": """
+        CREATE TABLE lkc (f1 int, f2 int);
+        INSERT INTO lkc VALUES (1, 2);
+        SELECT * FROM lkc a, (SELECT 1) s FOR UPDATE OF s;
+        SELECT * FROM lkc a FOR UPDATE OF public.a;
+        SELECT * FROM generate_series(1, 2) g FOR UPDATE OF g;
+        WITH w AS (SELECT 1) SELECT * FROM w FOR UPDATE OF w;
+        SELECT * FROM (VALUES (1)) v(x) FOR SHARE OF v;
+        SELECT * FROM lkc a FOR NO KEY UPDATE OF zz;
+        SELECT * FROM lkc a JOIN lkc b USING (f1) AS j FOR KEY SHARE OF j;
+        SELECT j.f1 FROM (lkc a JOIN lkc b USING (f1)) AS j FOR UPDATE OF a;
+        SELECT * FROM (lkc a JOIN lkc b USING (f1)) AS j FOR UPDATE OF j;
+        SELECT * FROM (lkc a JOIN lkc b USING (f1) AS u) AS j FOR UPDATE OF u;
+        SELECT * FROM (lkc a JOIN lkc b USING (f1)) AS j FOR UPDATE OF lkc;
+        SELECT * FROM lkc a, LATERAL (SELECT * FROM lkc b FOR UPDATE OF a) s;
+        SELECT count(*) FROM lkc FOR UPDATE;
+        SELECT DISTINCT f1 FROM lkc FOR UPDATE;
+        SELECT f1 FROM lkc GROUP BY f1 FOR SHARE;
+        SELECT 1 FROM lkc HAVING true FOR UPDATE;
+        SELECT row_number() OVER () FROM lkc FOR UPDATE;
+        SELECT f1 FROM lkc UNION SELECT 1 FOR UPDATE;
+        (SELECT f1 FROM lkc FOR UPDATE) UNION SELECT 2;
+        SELECT f1 FROM lkc FOR UPDATE OF lkc, lkc;
+        DROP TABLE lkc;
+    """,
     # CREATE AGGREGATE: user and built-in transition and final functions, strictness (NULL
     # inputs skipped, the first input as the state), INITCOND, no rows, GROUP BY, FILTER, a
     # transition shared by identical calls (its NOTICEs once), errors, DROP AGGREGATE, pg_proc

@@ -20,6 +20,7 @@ from pgsvc.sql.translate.grouping import check_grouping, has_aggregate
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.tlist_srf import SRF_NAMES
+from pgsvc.sql.translate.locking import check_locked_relations, check_select_locking
 from pgsvc.sql.types import oids as O
 
 
@@ -88,6 +89,7 @@ class SelectMixin:
     # --- set operations and VALUES --------------------------------------------------
 
     def set_operation(self, node: ast.SelectStmt) -> Query:
+        check_select_locking(node, False)
         op = {enums.SetOperation.SETOP_UNION: "UNION", enums.SetOperation.SETOP_INTERSECT: "INTERSECT",
               enums.SetOperation.SETOP_EXCEPT: "EXCEPT"}[node.op]
         if node.all and op != "UNION":
@@ -177,6 +179,8 @@ class SelectMixin:
             check_grouping(self, node, names)
         if node.lockingClause:
             self.writes = True  # FOR UPDATE/SHARE: take the writer lock (rows cannot change under us)
+            check_select_locking(node, any(t.has_agg for t in targets))
+            check_locked_relations(node, self.ctes)
             self.need_lock_privileges(node.lockingClause)
         distinct = ""
         if node.distinctClause is not None:
