@@ -240,6 +240,31 @@ CASES = {
     # a cursor's query runs when FETCH reads it, as a portal does: its error is the first
     # FETCH's (and what it did is undone with the transaction), then "cannot be run"; a cursor
     # read ahead at ROLLBACK TO keeps its error for the FETCH that reaches it
+    # the statistics aggregates' transition and combine functions called directly (pg_proc's
+    # float8_accum, float8_regr_accum, float8_combine, float8_regr_combine; bool_and's and
+    # bool_or's state functions): Youngs-Cramer sums, NaN and infinities, overflow, bad states
+    "aggregate_state_functions": """
+        SELECT float8_accum('{4,140,2900}'::float8[], 100), float8_accum('{0,0,0}', 'nan'),
+               float8_accum('{2,1,0}', '-inf'), float8_accum('{0,0,0}', 3.5);
+        SELECT float8_accum('{1,1e308,0}', 1e308);
+        SELECT float8_accum('{1,2}', 1);
+        SELECT float8_accum('{{1},{2},{3}}', 1);
+        SELECT float8_accum(NULL, 1), float8_accum('{1,2,3}', NULL);
+        SELECT float8_regr_accum('{4,140,2900,1290,83075,15050}'::float8[], 200, 100),
+               float8_regr_accum('{0,0,0,0,0,0}', 1, 'inf'), float8_regr_accum('{1,2,0,3,0,0}', 'nan', 4);
+        SELECT float8_regr_accum('{1,2,3}', 1, 2);
+        SELECT float8_combine('{3,60,200}'::float8[], '{0,0,0}'::float8[]),
+               float8_combine('{0,0,0}'::float8[], '{2,180,200}'::float8[]),
+               float8_combine('{3,60,200}'::float8[], '{2,180,200}'::float8[]);
+        SELECT float8_regr_combine('{3,60,200,750,20000,2000}'::float8[], '{0,0,0,0,0,0}'::float8[]),
+               float8_regr_combine('{0,0,0,0,0,0}'::float8[], '{2,180,200,740,57800,-3400}'::float8[]),
+               float8_regr_combine('{3,60,200,750,20000,2000}'::float8[], '{2,180,200,740,57800,-3400}'::float8[]);
+        SELECT float8_combine('{1,1e308,0}', '{1,1e308,0}');
+        SELECT booland_statefunc(NULL, NULL) IS NULL, booland_statefunc(TRUE, NULL) IS NULL,
+               booland_statefunc(TRUE, TRUE), booland_statefunc(TRUE, FALSE), booland_statefunc(FALSE, FALSE),
+               boolor_statefunc(NULL, FALSE) IS NULL, boolor_statefunc(TRUE, FALSE),
+               boolor_statefunc(FALSE, FALSE);
+    """,
     # FOR UPDATE / SHARE OF: the names checked against the FROM items (a join by its alias or
     # USING alias, functions, WITH queries, qualified names) and what a locking clause cannot
     # go with (CheckSelectLocking), as PostgreSQL refuses them
