@@ -276,3 +276,44 @@ def test_copy_text_and_binary(conns):
         out.append((text, rows))
         c.execute("DROP TABLE rc")
     assert out[0] == out[1]
+
+
+def test_user_defined_range_types(conns):
+    for c in conns:
+        c.execute("DROP TYPE IF EXISTS rng_textrange CASCADE")
+        c.execute("DROP TYPE IF EXISTS rng_f8 CASCADE")
+        c.execute("DROP TABLE IF EXISTS rng_user")
+    same(conns, 'CREATE TYPE rng_textrange AS RANGE (subtype = text, collation = "C")')
+    same(conns, "CREATE TYPE rng_f8 AS RANGE (subtype = float8, subtype_diff = float8mi, "
+                "multirange_type_name = rng_f8_multi)")
+    same(conns, "CREATE TYPE rng_bad AS RANGE (collation = \"C\")")
+    same(conns, "SELECT t.typname, t.typtype, t.typcategory, a.typname, r.rngsubtype::regtype, "
+                "r.rngmultitypid::regtype, r.rngcollation FROM pg_type t JOIN pg_range r ON r.rngtypid = t.oid "
+                "JOIN pg_type a ON a.oid = t.typarray WHERE t.typname LIKE 'rng\\_%' ORDER BY 1")
+    for text in ["[a,z)", " ( \" a \" \" a \", \" z \" \" z \" )  ", "[\",\",\",\"]", "[\"\\\\\",\"\\\\\"]",
+                 "(!,()", "[a,a)", "(,z]", "[z,a]", "(,,a)", "[\"\",\"\"]"]:
+        same(conns, "SELECT %s::rng_textrange, %s::rng_textrange::text", (text, text))
+    for text in ["{[a,c),[b,e]}", "{(),a)}", "{[\"a,b\",c), [x,y]}", "{}"]:
+        same(conns, "SELECT %s::rng_textmultirange", (text,))
+    same(conns, "SELECT rng_textrange('a', 'c'), rng_textrange('a', NULL, '[]'), rng_textrange('a', 'c') @> 'b'::text, "
+                "lower(rng_textrange('a', 'c')), rng_textmultirange(rng_textrange('a', 'c'), rng_textrange('f', 'g')), "
+                "rng_textrange('a', 'c')::rng_textmultirange, rng_textrange('a', 'c') && rng_textrange('b', 'd')")
+    same(conns, "SELECT unnest(rng_textmultirange(rng_textrange('a', 'b'), rng_textrange('d', 'e')))")
+    same(conns, "SELECT '[123.001, 5.e9)'::rng_f8 @> 888.882::float8, rng_f8(-100.00007, '1.111113e9'), "
+                "'[-Infinity,NaN]'::rng_f8, '{[1,2),[2,3.5]}'::rng_f8_multi")
+    same(conns, "CREATE TABLE rng_user (id int, r rng_textrange, m rng_textmultirange)")
+    for c in conns:
+        with c.cursor() as cur:
+            cur.executemany("INSERT INTO rng_user VALUES (%s, %s, %s)",
+                            [(1, "[b,c)", "{[a,b)}"), (2, "[a,c)", "{}"), (3, "(,z)", "{[\"a,b\",c)}"),
+                             (4, "empty", "{[x,y]}"), (5, "[\" \",b]", "{(,)}")])
+    same(conns, "SELECT * FROM rng_user ORDER BY r, id")
+    same(conns, "SELECT * FROM rng_user ORDER BY m, id")
+    same(conns, "SELECT id FROM rng_user WHERE r @> 'bb'::text ORDER BY id")
+    for binary in (False, True):
+        same(conns, "SELECT r, m FROM rng_user ORDER BY id", binary=binary)
+    same(conns, "DROP TYPE rng_textrange")
+    same(conns, "DROP TABLE rng_user")
+    same(conns, "DROP TYPE rng_textrange")
+    same(conns, "SELECT '{}'::rng_textmultirange")
+    same(conns, "DROP TYPE rng_f8")

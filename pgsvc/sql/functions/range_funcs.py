@@ -42,19 +42,18 @@ def operators_of(rng: int, sub: int, multi: int) -> list[OperSig]:
     def add(name: str, left: int, right: int, ret: int, emit: str) -> None:
         ops.append(OperSig(name, left, right, ret, emit))
 
-    if True:
-        for kind, coll in ((rng, "pg_range"), (multi, "pg_multirange")):
-            for op in ("=", "<>", "<", "<=", ">", ">="):
-                add(op, kind, kind, O.BOOL, f"({{0}} {op} ({{1}}) COLLATE {coll})")
-        pairs = [(rng, rng), (multi, multi), (multi, rng), (rng, multi)]
-        for left, right in pairs:
-            for op in _BOOL_OPS:
-                add(op, left, right, O.BOOL, f"pgsvc_rng_op('{op}', {{0}}, {{1}}, {left}, {right})")
-        for kind in (rng, multi):
-            for op in _SET_OPS:
-                add(op, kind, kind, kind, f"pgsvc_rng_op('{op}', {{0}}, {{1}}, {kind}, {kind})")
-            add("@>", kind, sub, O.BOOL, f"pgsvc_rng_op('@>', {{0}}, {{1}}, {kind}, 0)")
-            add("<@", sub, kind, O.BOOL, f"pgsvc_rng_op('@>', {{1}}, {{0}}, {kind}, 0)")
+    for kind, coll in ((rng, "pg_range"), (multi, "pg_multirange")):
+        for op in ("=", "<>", "<", "<=", ">", ">="):
+            add(op, kind, kind, O.BOOL, f"({{0}} {op} ({{1}}) COLLATE {coll})")
+    pairs = [(rng, rng), (multi, multi), (multi, rng), (rng, multi)]
+    for left, right in pairs:
+        for op in _BOOL_OPS:
+            add(op, left, right, O.BOOL, f"pgsvc_rng_op('{op}', {{0}}, {{1}}, {left}, {right})")
+    for kind in (rng, multi):
+        for op in _SET_OPS:
+            add(op, kind, kind, kind, f"pgsvc_rng_op('{op}', {{0}}, {{1}}, {kind}, {kind})")
+        add("@>", kind, sub, O.BOOL, f"pgsvc_rng_op('@>', {{0}}, {{1}}, {kind}, 0)")
+        add("<@", sub, kind, O.BOOL, f"pgsvc_rng_op('@>', {{1}}, {{0}}, {kind}, 0)")
     return ops
 
 
@@ -70,23 +69,22 @@ def functions_of(rng: int, sub: int, multi: int, rarr: int, rname: str, mname: s
     def f(name, args, ret, emit, **kw):
         s.append(FuncSig(name, tuple(args), ret, emit, **kw))
 
-    if True:
-        f(rname, [sub, sub], rng, f"pgsvc_rng_make({{0}}, {{1}}, '[)', {rng})", strict=False)
-        f(rname, [sub, sub, O.TEXT], rng, f"pgsvc_rng_make({{0}}, {{1}}, {{2}}, {rng})", strict=False)
-        f(mname, [], multi, "'{{}}'")
-        f(mname, [rarr], multi, f"pgsvc_mrng_make({multi}, {{args}})", variadic_oid=rng)
-        f("multirange", [rng], multi, f"pgsvc_rng_fn('multirange', {{0}}, {rng})")
-        for kind in (rng, multi):
-            for name in _FIELDS:
-                ret = sub if name in ("lower", "upper") else O.BOOL
-                f(name, [kind], ret, f"pgsvc_rng_fn('{name}', {{0}}, {kind})")
-        f("range_merge", [rng, rng], rng, f"pgsvc_rng_op('merge', {{0}}, {{1}}, {rng}, {rng})")
-        f("range_merge", [multi], rng, f"pgsvc_rng_fn('range_merge', {{0}}, {multi})")
-        f("unnest", [multi], rng, "", kind="set", generator=_unnest)
-        for kind in (rng, multi):
-            f("range_agg", [kind], multi, f"pgsvc_range_agg({{0}}, {kind})", kind="aggregate")
-            f("range_intersect_agg", [kind], kind, f"pgsvc_range_intersect_agg({{0}}, {kind})",
-              kind="aggregate")
+    f(rname, [sub, sub], rng, f"pgsvc_rng_make({{0}}, {{1}}, '[)', {rng})", strict=False)
+    f(rname, [sub, sub, O.TEXT], rng, f"pgsvc_rng_make({{0}}, {{1}}, {{2}}, {rng})", strict=False)
+    f(mname, [], multi, "'{{}}'")
+    f(mname, [rarr], multi, f"pgsvc_mrng_make({multi}, {{args}})", variadic_oid=rng)
+    f("multirange", [rng], multi, f"pgsvc_rng_fn('multirange', {{0}}, {rng})")
+    for kind in (rng, multi):
+        for name in _FIELDS:
+            ret = sub if name in ("lower", "upper") else O.BOOL
+            f(name, [kind], ret, f"pgsvc_rng_fn('{name}', {{0}}, {kind})")
+    f("range_merge", [rng, rng], rng, f"pgsvc_rng_op('merge', {{0}}, {{1}}, {rng}, {rng})")
+    f("range_merge", [multi], rng, f"pgsvc_rng_fn('range_merge', {{0}}, {multi})")
+    f("unnest", [multi], rng, "", kind="set", generator=_unnest)
+    for kind in (rng, multi):
+        f("range_agg", [kind], multi, f"pgsvc_range_agg({{0}}, {kind})", kind="aggregate")
+        f("range_intersect_agg", [kind], kind, f"pgsvc_range_intersect_agg({{0}}, {kind})",
+          kind="aggregate")
     return s
 
 

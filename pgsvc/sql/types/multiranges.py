@@ -112,8 +112,9 @@ def _malformed(text: str, detail: str) -> SqlError:
     return SqlError("22P02", f'malformed multirange literal: "{text}"', detail=detail)
 
 
-def split_text(text: str) -> list[str]:
-    """multirange_in's scanner: the text of each range between the braces."""
+def split_text(text: str, on_range: Callable[[str], Any] = str) -> list:
+    """multirange_in's scanner: each range's text between the braces, handed to on_range as
+    soon as it is complete (range_in's errors come before a later syntax error's)."""
     pos = _skip(text, 0)
     if text[pos:pos + 1] != "{":
         raise _malformed(text, "Missing left brace.")
@@ -139,7 +140,7 @@ def split_text(text: str) -> list[str]:
                 raise _malformed(text, "Expected range start.")
         elif state == "in":
             if ch in "])":
-                out.append(text[begin:pos + 1])
+                out.append(on_range(text[begin:pos + 1]))
                 seen += 1
                 state = "after"
             elif ch == '"':
@@ -178,7 +179,7 @@ def _skip(text: str, pos: int) -> int:
 
 
 def multirange_in(sub: int, text: str, sub_in: Callable[[str], Any]) -> Multirange:
-    return normalize(sub, [R.range_in(sub, part, sub_in) for part in split_text(text)])
+    return normalize(sub, split_text(text, lambda part: R.range_in(sub, part, sub_in)))
 
 
 def multirange_out(sub: int, m: Multirange, sub_out: Callable[[Any], str]) -> str:

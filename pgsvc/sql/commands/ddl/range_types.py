@@ -4,7 +4,7 @@ As in PostgreSQL a range type brings its multirange type (multirange_type_name, 
 name with "range" made "multirange", else name_multirange) and the array types of both;
 OIDs are assigned in DefineRange's order: the range's array, the multirange, the
 multirange's array, the range. In pgsvc$type the range row's basetype is its subtype and
-the multirange row's basetype its range type (pgsvc.sql.types.usertypes installs them into
+the multirange row's basetype its range type, the range row's typmod its collation (pgsvc.sql.types.usertypes installs them into
 pgsvc.sql.types.ranges). Their constructors, functions and operators are the built-in
 ranges' (pgsvc.sql.functions.range_funcs.user_range_catalog).
 
@@ -22,8 +22,9 @@ from pgsvc.sql.catalog import database as C
 from pgsvc.sql.translate.typenames import typename_with_domain
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.pg_type import find_oid, format_type
-from pgsvc.sql.types.ranges import USER_SUBTYPES, is_range
+from pgsvc.sql.types.ranges import STRING_SUBTYPES, USER_SUBTYPES, is_range
 
+_COLLATIONS = {"default": 100, "C": 950, "POSIX": 951}
 _OPTIONS = ("subtype", "subtype_opclass", "collation", "canonical", "subtype_diff", "multirange_type_name")
 
 
@@ -61,7 +62,7 @@ class RangeTypeDdl:
                 raise SqlError("42601", "conflicting or redundant options")
             opts[key] = d.arg
         if "subtype" not in opts:
-            raise SqlError("42P17", 'type attribute "subtype" is required')
+            raise SqlError("42601", 'type attribute "subtype" is required')
         if "canonical" in opts:
             raise SqlError("0A000", "canonical functions of range types are not supported")
         base, _typmod, dom = typename_with_domain(opts["subtype"], None)
@@ -72,10 +73,14 @@ class RangeTypeDdl:
         if sub not in USER_SUBTYPES:
             raise SqlError("0A000", f"range types over {format_type(sub)} are not supported")
         coll = opts.get("collation")
+        collation = 100 if sub in STRING_SUBTYPES else 0  # pg_range.rngcollation, kept in typmod
         if coll is not None:
             cname = _name_of(coll)
-            if cname not in ("C", "POSIX", "default"):
+            if cname not in _COLLATIONS:
                 raise SqlError("0A000", f'collation "{cname}" is not supported')
+            if sub not in STRING_SUBTYPES:
+                raise SqlError("42809", "range collation specified but subtype does not support collation")
+            collation = _COLLATIONS[cname]
         mname_node = opts.get("multirange_type_name")
         if mname_node is not None:
             mschema, mname = self.type_schema(_names_of(mname_node))
@@ -84,11 +89,18 @@ class RangeTypeDdl:
         self.check_name_free(mschema, mname)
         range_array, multi, multi_array = C.new_oid(self.conn), C.new_oid(self.conn), C.new_oid(self.conn)
         rng = C.new_oid(self.conn)
-        C.insert_type(self.conn, rng, self.cat.schemas[schema], name, "r", range_array, sub)
+        C.insert_type(self.conn, rng, self.cat.schemas[schema], name, "r", range_array, sub, collation)
         C.insert_type(self.conn, multi, self.cat.schemas[mschema], mname, "m", multi_array, rng)
         self.record_owner(rng)
         self.record_owner(multi)
         self.refresh()
+
+    def multirange_dependents(self, ut: U.UserType) -> list:
+        """What depends on a range type's multirange depends on the range type too."""
+        if ut.typtype != "r":
+            return []
+        return [dep for other in U.all_user_types() if other.typtype == "m" and other.basetype == ut.oid
+                for dep in self.type_dependents(other)]
 
     def delete_range_rows(self, ut: U.UserType) -> None:
         """DROP TYPE of a range type drops its multirange type too."""

@@ -413,6 +413,7 @@ class UserTypeDdl:
         array type, then domains over the type (each followed by its own dependents),
         then columns of the type."""
         out = [(f"column {a.name} of table {rel.name}", ut.name, (rel, a)) for rel, a in self.columns_typed(ut.array_oid)]
+        out += self.multirange_dependents(ut)  # a range's multirange's (commands.ddl.range_types)
         for other in sorted(U.all_user_types(), key=lambda t: t.oid):
             if other.typtype == "d" and other.basetype in (ut.oid, ut.array_oid):
                 out.append((f"type {other.name}", ut.name, other))
@@ -453,6 +454,7 @@ class UserTypeDdl:
 
     def delete_type_rows(self, ut: U.UserType) -> None:
         self.delete_composite_rows(ut)  # a composite's relation (commands.ddl.composite_types)
+        self.delete_range_rows(ut)  # a range's multirange (commands.ddl.range_types)
         self.delete_range_rows(ut)  # a range's multirange (commands.ddl.range_types)
         C.delete_type(self.conn, ut.oid)
 
