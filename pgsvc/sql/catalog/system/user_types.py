@@ -68,24 +68,6 @@ def range_rows(engine=None) -> list[tuple]:
     no subtype_diff recorded, the subtype's collation)."""
     rows = list(RANGE_ROWS)
     for rng, (sub, multi) in sorted(R.user_ranges().items()):
-        rows.append((rng, sub, multi, 100 if sub in R.STRING_SUBTYPES else 0, 0, 0, 0))
-    return rows
-
-
-def range_row(ut: U.UserType) -> tuple:
-    """typtype 'r' (a range: basetype holds its subtype) or 'm' (its multirange): range_in,
-    range_out... are not named (0), as for the built-in types' rows."""
-    sub = R.subtype_of(ut.oid) if R.is_range(ut.oid) or R.is_multirange(ut.oid) else 0
-    align = "d" if sub in (O.INT8, O.FLOAT8, O.TIMESTAMP, O.TIMESTAMPTZ) else "i"
-    return (ut.oid, ut.name, ut.nspoid, ut.owner, -1, 0, ut.typtype, "R", 0, 1, ",", 0, 0, 0, ut.array_oid,
-            0, 0, 0, 0, 0, 0, 0, align, "x", 0, 0, -1, 0, 0, None, None, None)
-
-
-def range_rows(engine=None) -> list[tuple]:
-    """pg_range: the built-in range types' rows and the database's own (no canonical function,
-    no subtype_diff recorded, the subtype's collation)."""
-    rows = list(RANGE_ROWS)
-    for rng, (sub, multi) in sorted(R.user_ranges().items()):
         ut = U.find(rng)  # its collation is kept in the typmod (commands.ddl.range_types)
         rows.append((rng, sub, multi, max(ut.typmod, 0) if ut is not None else 0, 0, 0, 0))
     return rows
