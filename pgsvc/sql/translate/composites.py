@@ -94,10 +94,13 @@ class CompositeMixin:
         comp = composite_base(base.oid)
         if base.oid == O.RECORD:
             items = self.row_registry().get(base.sql)
-            if items is not None and name.startswith("f") and name[1:].isdigit() \
-                    and 1 <= int(name[1:]) <= len(items):
-                e = self.finalize_unknown(items[int(name[1:]) - 1])
+            n = int(name[1:]) if name.startswith("f") and name[1:].isdigit() else 0
+            if items is not None and 1 <= n <= len(items):
+                e = self.finalize_unknown(items[n - 1])
                 return Ex(e.sql, e.oid, e.typmod, name=name, has_agg=e.has_agg)
+            if base.row_types and 1 <= n <= len(base.row_types):  # a ROW(...) column of a subquery
+                ftype = base.row_types[n - 1] if base.row_types[n - 1] != O.UNKNOWN else O.TEXT
+                return Ex(f"pgsvc_row_field({base.sql}, {n - 1}, {ftype})", ftype, name=name, has_agg=base.has_agg)
             raise SqlError("42703", f'could not identify column "{name}" in record data type', position=position)
         if not comp:
             raise SqlError("42809", f"column notation .{name} applied to type {format_type(base.oid, -1)}, "

@@ -53,8 +53,8 @@ class FromMixin(LateralMixin):
         name = alias.aliasname
         colnames = [c.sval for c in alias.colnames or ()]
         sa = self.new_alias(name)
-        entry_cols = [ColInfo(colnames[i] if i < len(colnames) else c.name, c.oid, c.typmod, f"{sa}.c{i}")
-                      for i, c in enumerate(cols)]
+        entry_cols = [ColInfo(colnames[i] if i < len(colnames) else c.name, c.oid, c.typmod, f"{sa}.c{i}",
+                              row_types=c.row_types) for i, c in enumerate(cols)]
         self.scope.add(RangeEntry(name, entry_cols))
         return f"{sql} AS {sa}"
 

@@ -72,7 +72,7 @@ class Scope:
                 if len(names) == 1 and scope.variables is None and scope.parent is not None:
                     c = scope.variable_conflict(names[0], position) or c
                 return Ex(c.sql, c.oid, c.typmod, name=c.name, table_oid=c.table_oid, attnum=c.attnum,
-                          notnull=c.notnull)
+                          notnull=c.notnull, row_types=c.row_types)
             scope = scope.parent
         if len(names) == 1:
             raise SqlError("42703", f'column "{names[0]}" does not exist', position=position,

@@ -37,7 +37,10 @@ class OperatorMixin:
             self.check_operator_schema(node, pos)
             name = node.name[-1].sval
             if isinstance(node.lexpr, ast.RowExpr) and isinstance(node.rexpr, ast.RowExpr):
-                return self.row_compare(name, self.row_items(node.lexpr.args), self.row_items(node.rexpr.args), pos)
+                if not node.lexpr.args and not node.rexpr.args:
+                    raise SqlError("0A000", "cannot compare rows of zero length", position=pos)
+                return self.row_compare(name, self.row_items(node.lexpr.args or ()),
+                                        self.row_items(node.rexpr.args or ()), pos)
             if node.lexpr is None:
                 return self.prefix_op(name, self.expr(node.rexpr), pos)
             return self.operator(name, self.expr(node.lexpr), self.expr(node.rexpr), pos)

@@ -130,6 +130,7 @@ class AlterTableDdl:
             raise SqlError("42701", f'column "{cd.colname}" of relation "{rel.name}" already exists')
         cons: list = []
         attnum = max((a.attnum for a in rel.attrs), default=0) + 1
+        self.rewrite_row_values(rel, "pgsvc_row_add_field({0})", cd)  # columns of its row type (ddl.composite_types)
         a = self.column_def(cd, rel.oid, attnum, rel.schema, rel.name, cons)
         C.insert_attr(self.conn, rel.oid, a)
         self.refresh()
@@ -160,6 +161,7 @@ class AlterTableDdl:
                 self.notice(f'column "{name}" of relation "{rel.name}" does not exist, skipping')
                 return
             raise SqlError("42703", f'column "{name}" of relation "{rel.name}" does not exist')
+        self.rewrite_row_values(rel, f"pgsvc_row_drop_field({{0}}, {rel.attrs.index(a)})")
         for c in list(rel.constraints):
             if a.attnum in c.keys or (c.contype == "c"):
                 C.delete_constraint(self.conn, c.oid)

@@ -134,6 +134,21 @@ class CompositeTypeDdl:
             self.conn.execute(f"UPDATE {quote_sqlite_ident(rel.sqlite_name)} SET {col} = "
                               f"{template.format(col)} WHERE {col} IS NOT NULL")
 
+    def rewrite_row_values(self, rel, template: str, added: ast.ColumnDef | None = None) -> None:
+        """ALTER TABLE ... ADD/DROP COLUMN: the stored values of the table's row type
+        (columns of other tables) take the new shape; a new column with a default other than
+        NULL is refused while they exist, as PostgreSQL refuses the table rewrite."""
+        ut = U.find(U.row_type_oid(rel.oid))
+        if ut is None or rel.kind not in ("r", "v"):
+            return
+        if added is not None and _non_null_default(added):
+            used = self.columns_typed(ut.oid) + self.columns_typed(ut.array_oid)
+            if used:
+                other, a = used[0]
+                raise SqlError("0A000", f'cannot alter table "{rel.name}" because column "{other.name}.{a.name}" '
+                               "uses its row type")
+        self.rewrite_values(ut, template)
+
     def rename_attribute(self, node: ast.RenameStmt) -> None:
         rv = node.relation
         ut = self.composite_of([x for x in (rv.schemaname, rv.relname) if x])
@@ -159,3 +174,14 @@ def _constraint_word(con) -> str:
             enums.ConstrType.CONSTR_CHECK: "CHECK", enums.ConstrType.CONSTR_DEFAULT: "DEFAULT",
             enums.ConstrType.CONSTR_PRIMARY: "PRIMARY", enums.ConstrType.CONSTR_UNIQUE: "UNIQUE"}.get(
         con.contype, "CONSTRAINT")
+
+
+def _non_null_default(cd: ast.ColumnDef) -> bool:
+    for con in cd.constraints or ():
+        if con.contype in (enums.ConstrType.CONSTR_IDENTITY, enums.ConstrType.CONSTR_GENERATED):
+            return True
+        if con.contype == enums.ConstrType.CONSTR_DEFAULT:
+            e = con.raw_expr
+            return not (isinstance(e, ast.A_Const) and e.isnull)
+    names = [n.sval for n in cd.typeName.names] if cd.typeName is not None else []
+    return names[-1:] in (["serial"], ["bigserial"], ["smallserial"], ["serial4"], ["serial8"], ["serial2"])
