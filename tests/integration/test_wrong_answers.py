@@ -1115,3 +1115,27 @@ def test_inet_column_order(conns):
     same(conns, "SELECT a, c FROM inet_t ORDER BY a")
     same(conns, "SELECT a FROM inet_t WHERE a << '10.0.0.0/8' ORDER BY 1")
     same(conns, "SELECT c, count(*) FROM inet_t GROUP BY c ORDER BY c")
+
+
+# --- aclitem: its own input and output -------------------------------------------------------
+
+ACL_INPUTS = ["{u}=arwdDxt/{u}", "=r/{u}", " = r* w /{u} ", "{u}=r*w*a/{u}", "{u}=q/{u}", "{u}=r", "foo {u}=r/{u}",
+              "group {u}=r/{u}", "user {u}=r/{u}", "group =r/{u}", "{u} r/{u}", "{u}=r/", "{u}=r/{u} x",
+              '"{u}"=r/"{u}"', "nobody_here=r/{u}", "{u}=r/nobody_here", "{u}=arwdDxtXUCTcsA/{u}"]
+
+
+def test_aclitem_input_and_output(conns):
+    """aclitem and aclitem[] values (psycopg's test_array_of_unknown_builtin), with aclitemin's
+    errors; the role names are each server's own superuser."""
+    got = []
+    for conn in conns:
+        user = conn.execute("SELECT current_user").fetchone()[0]
+        out = []
+        for text in ACL_INPUTS:
+            v = text.format(u=user)
+            r = _run(conn, "SELECT %s::aclitem, array[%s]::aclitem[], pg_typeof(%s::aclitem)::text", (v, v, v))
+            out.append(tuple(x.replace(user, "U") if isinstance(x, str) else x for x in r)
+                       if r[0] == "error" else ("ok", [tuple(str(c).replace(user, "U") for c in row) for row in r[1]],
+                                                r[2]))
+        got.append(out)
+    assert got[0] == got[1]

@@ -12,9 +12,13 @@ type_funcs sets when it is imported.
 
 from __future__ import annotations
 
+from pgsvc.errors import SqlNotice
 from pgsvc.sql import quoting
 from pgsvc.sql.catalog import regtypes
 from pgsvc.sql.catalog.system import opclass
+from pgsvc.sql.catalog.system.role_names import role_name_by_oid
+from pgsvc.sql.types import aclitem
+from pgsvc.sql.types import oids as O
 from pgsvc.sql.pg_functions import (advisory, catalog_funcs, depends, describe, information_schema, notify_funcs,
                                    privileges, snapshots, triggerdef, type_funcs)
 
@@ -23,6 +27,10 @@ def register(conn, engine) -> None:
     """Every catalog UDF on `conn` (catalog_funcs replaces earlier signatures of its names)."""
     # one session per backend: quote_ident follows its quote_all_identifiers
     quoting.set_quote_all_source(lambda: engine.session.settings.get("quote_all_identifiers") is True)
+    # and aclitem input looks its roles up in its catalog
+    aclitem.set_role_check(lambda name: regtypes.reg_in(engine, O.REGROLE, quoting.quote_ident(name)),
+                           lambda: role_name_by_oid(engine, 10) or "postgres",
+                           lambda msg, code: engine.session.notice(SqlNotice(msg, sqlstate=code, severity="WARNING")))
     information_schema.register(conn, engine)
     opclass.register(conn)  # pg_index.indclass
     type_funcs.register(conn, engine)  # pg_type_is_visible, domain constraints' conbin, "pg_type$user"

@@ -43,6 +43,8 @@ ARRAY_MACADDR8 = 775
 MONEY = 790
 ARRAY_MONEY = 791
 MACADDR = 829
+ACLITEM = 1033
+ARRAY_ACLITEM = 1034
 INET = 869
 ARRAY_BOOL = 1000
 ARRAY_BYTEA = 1001
@@ -268,6 +270,8 @@ TYPE_ROWS = (
     (1027, "_polygon", "polygon[]", -1, "A", False, 0, 604),
     (1028, "_oid", "oid[]", -1, "A", False, 0, 26),
     (1040, "_macaddr", "macaddr[]", -1, "A", False, 0, 829),
+    (1033, "aclitem", "aclitem", 12, "U", False, 1034, 0),
+    (1034, "_aclitem", "aclitem[]", -1, "A", False, 0, 1033),
     (1041, "_inet", "inet[]", -1, "A", False, 0, 869),
     (1042, "bpchar", "character", -1, "S", False, 1014, 0),
     (1043, "varchar", "character varying", -1, "S", False, 1015, 0),
