@@ -455,7 +455,6 @@ class UserTypeDdl:
     def delete_type_rows(self, ut: U.UserType) -> None:
         self.delete_composite_rows(ut)  # a composite's relation (commands.ddl.composite_types)
         self.delete_range_rows(ut)  # a range's multirange (commands.ddl.range_types)
-        self.delete_range_rows(ut)  # a range's multirange (commands.ddl.range_types)
         C.delete_type(self.conn, ut.oid)
 
     def refuse_type(self, node) -> None:
