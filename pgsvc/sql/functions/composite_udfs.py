@@ -6,6 +6,7 @@ record comparison of two values of the same row type."""
 from __future__ import annotations
 
 import json
+import struct
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.context import FunctionContext
@@ -14,6 +15,10 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.composite import fields_of, format_record, parse_record
 from pgsvc.sql.types.usertypes import base_of
 from pgsvc.sql.types.textio import text_decoder, text_encoder
+
+
+_IMAGE_FORMATS = {O.BOOL: "<?", O.INT2: "<h", O.INT4: "<i", O.INT8: "<q", O.OID: "<I", O.FLOAT4: "<f",
+                  O.FLOAT8: "<d", O.DATE: "<i", O.TIME: "<q", O.TIMESTAMP: "<q", O.TIMESTAMPTZ: "<q"}
 
 
 def make_udfs(ctx: FunctionContext) -> dict:
@@ -93,7 +98,34 @@ def make_udfs(ctx: FunctionContext) -> dict:
         del texts[idx:idx + 1]
         return format_record(texts)
 
-    return {"pgsvc_row_add_field": (1, add_field), "pgsvc_row_drop_field": (2, drop_field),
+    def image(oid: int, text: str) -> bytes:
+        """A field's binary image as record_image_cmp compares it: fixed-size values as the
+        little-endian words they are in memory, others as their bytes (the text form)."""
+        fmt_ = _IMAGE_FORMATS.get(oid)
+        if fmt_ is None:
+            return text.encode()
+        stored = to_stored(oid, text_decoder(oid, fmt())(text))
+        return struct.pack(fmt_, int(stored) if fmt_[1] in "?hiqI" else float(stored))
+
+    def row_image_cmp(a, b, types: str):
+        if a is None or b is None:
+            return None
+        oids = [int(t) for t in types.split(",")] if types else []
+        ta, tb = parse_record(str(a)), parse_record(str(b))
+        if len(ta) != len(tb):
+            raise SqlError("42804", "cannot compare record types with different numbers of columns")
+        for i, (x, y) in enumerate(zip(ta, tb)):
+            if x is None or y is None:
+                if x is None and y is None:
+                    continue
+                return 1 if x is None else -1
+            oid = oids[i] if i < len(oids) else O.TEXT
+            ix, iy = image(oid, x), image(oid, y)
+            if ix != iy:
+                return -1 if ix < iy else 1
+        return 0
+
+    return {"pgsvc_row_image_cmp": (3, row_image_cmp), "pgsvc_row_add_field": (1, add_field), "pgsvc_row_drop_field": (2, drop_field),
             "pgsvc_row": (-1, row), "pgsvc_array_pad": (2, array_pad), "pgsvc_row_field": (3, row_field), "pgsvc_row_set": (-1, row_set),
             "pgsvc_row_cmp": (3, row_cmp)}
 

@@ -23,6 +23,7 @@ from pgsvc.sql.types.composite import fields_of, is_composite
 from pgsvc.sql.types.pg_type import find_oid, format_type
 
 _CMP_OPS = ("=", "<>", "<", "<=", ">", ">=")
+IMAGE_OPS = ("*=", "*<>", "*<", "*<=", "*>", "*>=")  # record_image_* (binary images compared)
 
 
 def composite_base(oid: int) -> int:
@@ -124,7 +125,7 @@ class CompositeMixin:
         neither side is one."""
         lc, rc = composite_base(left.oid), composite_base(right.oid)
         lrec, rrec = left.oid == O.RECORD or lc, right.oid == O.RECORD or rc
-        if not (lrec or rrec) or op not in _CMP_OPS:
+        if not (lrec or rrec) or (op not in _CMP_OPS and op not in IMAGE_OPS):
             return None
         if (left.oid == O.UNKNOWN and not left.is_null) or (right.oid == O.UNKNOWN and not right.is_null):
             # record op record: an untyped literal would be read as an anonymous record
@@ -141,14 +142,18 @@ class CompositeMixin:
             right = self.coerce(right, lc, context="i", position=position)
         elif rc and left.oid == O.RECORD:
             left = self.coerce(left, rc, context="i", position=position)
-        elif not (lrec and rrec) or (lc and rc and lc != rc):
+        elif not (lrec and rrec):
             return None
+        elif lc and rc and lc != rc:
+            _check_similar(fields_of(lc), fields_of(rc))
         comp = lc or rc
         types = ",".join(str(U.base_of(f[1])) for f in fields_of(comp)) if comp else ""
         if not comp:
             items = self.row_registry().get(left.sql) or self.row_registry().get(right.sql)
             types = ",".join(str(e.oid) for e in items) if items else ""
-        sql = f"(pgsvc_row_cmp({left.sql}, {right.sql}, '{types}') {'!=' if op == '<>' else op} 0)"
+        fn = "pgsvc_row_image_cmp" if op in IMAGE_OPS else "pgsvc_row_cmp"
+        op = op.lstrip("*")
+        sql = f"({fn}({left.sql}, {right.sql}, '{types}') {'!=' if op == '<>' else op} 0)"
         self._last_operands = (left, right)  # IS [NOT] DISTINCT FROM reads them (translate.operators)
         return Ex(sql, O.BOOL, has_agg=left.has_agg or right.has_agg)
 
@@ -214,6 +219,16 @@ class CompositeMixin:
             i = at[real.name]
             out_vals[i] = _set_path(out_vals[i], path, v)
         return out_attrs, out_vals
+
+
+def _check_similar(left: list, right: list) -> None:
+    """Two different composite types compared: record_cmp's errors when they do not match."""
+    for i, (a, b) in enumerate(zip(left, right)):
+        if U.base_of(a[1]) != U.base_of(b[1]):
+            raise SqlError("42804", f"cannot compare dissimilar column types {format_type(a[1], -1)} and "
+                           f"{format_type(b[1], -1)} at record column {i + 1}")
+    if len(left) != len(right):
+        raise SqlError("42804", "cannot compare record types with different numbers of columns")
 
 
 def _set_path(cur: str, path: list[tuple], value: str) -> str:

@@ -97,7 +97,7 @@ class OperatorMixin:
         lo = left.oid if not left.is_null else O.UNKNOWN
         ro = right.oid if not right.is_null else O.UNKNOWN
         if (lo == O.RECORD or ro == O.RECORD or R.category(lo) == "C" or R.category(ro) == "C") \
-                and name in ("=", "<>", "<", ">", "<=", ">="):
+                and name in ("=", "<>", "<", ">", "<=", ">=", "*=", "*<>", "*<", "*<=", "*>", "*>="):
             rec = self.record_compare(name, left, right, pos)  # row values (translate.composites)
             if rec is not None:
                 return rec
