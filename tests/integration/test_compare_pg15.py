@@ -265,6 +265,22 @@ CASES = {
                boolor_statefunc(NULL, FALSE) IS NULL, boolor_statefunc(TRUE, FALSE),
                boolor_statefunc(FALSE, FALSE);
     """,
+    # a table named by its name where the query gave it an alias (errorMissingRTE's hint), out of
+    # reach inside an aliased join, or not there at all
+    "missing_from_entry_errors": """
+        CREATE TABLE mfe (f1 int, f2 int);
+        SELECT mfe.f1 FROM mfe x;
+        SELECT mfe.* FROM mfe x;
+        UPDATE mfe x SET f1 = 1 WHERE mfe.f1 = 2;
+        DELETE FROM mfe x WHERE mfe.f2 > 25;
+        SELECT mfe.f1 FROM mfe x, mfe;
+        SELECT nosuch.f1 FROM mfe x;
+        SELECT (SELECT mfe.f1 FROM mfe y) FROM mfe x;
+        SELECT mfe.f1 FROM (mfe JOIN mfe m2 USING (f1)) j;
+        SELECT x.f1 FROM mfe JOIN (mfe x JOIN mfe y USING (f1)) j USING (f1);
+        SELECT mfe.f1 FROM pg_class mfe, mfe x;
+        DROP TABLE mfe;
+    """,
     # FOR UPDATE / SHARE OF: the names checked against the FROM items (a join by its alias or
     # USING alias, functions, WITH queries, qualified names) and what a locking clause cannot
     # go with (CheckSelectLocking), as PostgreSQL refuses them

@@ -79,11 +79,7 @@ class Scope:
                            hint=column_hint(self, names[0], None))
         qual = names[-2]
         if not self._has_alias(qual):
-            if self._hides(qual):
-                raise SqlError("42P01", f'invalid reference to FROM-clause entry for table "{qual}"',
-                               position=position, hint=f'There is an entry for table "{qual}", but it '
-                                                       "cannot be referenced from this part of the query.")
-            raise SqlError("42P01", f'missing FROM-clause entry for table "{qual}"', position=position)
+            raise self.missing_entry(qual, position)
         raise SqlError("42703", f"column {'.'.join(names[-2:])} does not exist", position=position,
                        hint=column_hint(self, names[-1], qual))
 
@@ -101,6 +97,23 @@ class Scope:
                                    detail="It could refer to either a PL/pgSQL variable or a table column.")
             scope = scope.parent
         return None
+
+    def missing_entry(self, qual: str, position) -> SqlError:
+        """PostgreSQL's errorMissingRTE: a table there under an alias of its own, a table
+        there but out of reach (inside an aliased join), or no such entry."""
+        scope: Scope | None = self
+        while scope is not None:
+            for e in scope.entries:
+                if e.relation is not None and getattr(e.relation, "name", None) == qual and e.alias != qual:
+                    return SqlError("42P01", f'invalid reference to FROM-clause entry for table "{qual}"',
+                                    position=position, hint=f'Perhaps you meant to reference the table alias '
+                                                            f'"{e.alias}".')
+            scope = scope.parent
+        if self._hides(qual):
+            return SqlError("42P01", f'invalid reference to FROM-clause entry for table "{qual}"',
+                            position=position, hint=f'There is an entry for table "{qual}", but it '
+                                                    "cannot be referenced from this part of the query.")
+        return SqlError("42P01", f'missing FROM-clause entry for table "{qual}"', position=position)
 
     def _hides(self, alias: str) -> bool:
         scope: Scope | None = self
@@ -161,7 +174,7 @@ class Scope:
                 if e is not None:
                     return list(e.cols)
                 scope = scope.parent
-            raise SqlError("42P01", f'missing FROM-clause entry for table "{alias}"', position=position)
+            raise self.missing_entry(alias, position)
         out: list[ColInfo] = []
         if not self.entries:
             raise SqlError("42601", "SELECT * with no tables specified is not valid", position=position)
