@@ -1139,3 +1139,16 @@ def test_aclitem_input_and_output(conns):
                                                 r[2]))
         got.append(out)
     assert got[0] == got[1]
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT array[" + ",".join(str(i) for i in range(300)) + "]::text",
+    "SELECT array[" + ",".join(["1.50"] * 150) + "]::text",
+    "SELECT cardinality(array[" + ",".join(["'x'"] * 20000) + "])",
+    "SELECT (array[" + ",".join(str(i) for i in range(300)) + "])[150]",
+    "SELECT array_length(array[" + ",".join(["null"] * 250) + "]::int[], 1)",
+    "SELECT array[" + ",".join(["%s::int"] * 200) + "]::text",
+])
+def test_array_constructor_of_many_elements(conns, sql):
+    """ARRAY[...] of more than 127 elements (SQLite's function-argument limit: was XX000)."""
+    same(conns, sql, list(range(200)) if "%s" in sql else None)

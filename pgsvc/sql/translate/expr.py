@@ -18,6 +18,7 @@ from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.domains import cast_check_sql
 from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause, location, sql_literal
 from pgsvc.sql.translate.typenames import typename_with_domain
+from pgsvc.sql.functions.array_build import MAX_ARGS
 from pgsvc.sql.types.bits import bit_in
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes
@@ -250,8 +251,7 @@ class ExprMixin:
         arr = find_oid(elem).array_oid if find_oid(elem) else 0
         if not arr:
             raise SqlError("0A000", "arrays of this type are not supported")
-        inner = ", ".join(array_element_json(i.sql, elem) for i in items)
-        return Ex(f"json_array({inner})", arr, name="array")
+        return Ex(_json_array([array_element_json(i.sql, elem) for i in items]), arr, name="array")
 
     def x_CollateClause(self, node: ast.CollateClause) -> Ex:
         """COLLATE "C" / "POSIX" / ucs_basic / default (pg_catalog's; all of them byte order
@@ -364,3 +364,12 @@ def _cast_name(oid: int) -> str:
         return find_oid(t.elem_oid).name if find_oid(t.elem_oid) else t.name
     return t.name
 
+def _json_array(parts: list[str]) -> str:
+    """json_array(...) of the elements; over MAX_ARGS of them, pieces joined by
+    pgsvc_json_concat (SQLite takes at most 127 arguments to a function)."""
+    if len(parts) <= MAX_ARGS:
+        return f"json_array({', '.join(parts)})"
+    pieces = [f"json_array({', '.join(parts[i:i + MAX_ARGS])})" for i in range(0, len(parts), MAX_ARGS)]
+    while len(pieces) > MAX_ARGS:
+        pieces = [f"pgsvc_json_concat({', '.join(pieces[i:i + MAX_ARGS])})" for i in range(0, len(pieces), MAX_ARGS)]
+    return f"json(pgsvc_json_concat({', '.join(pieces)}))"  # json(): a JSON value inside another
