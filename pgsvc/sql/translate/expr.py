@@ -364,6 +364,7 @@ def _cast_name(oid: int) -> str:
         return find_oid(t.elem_oid).name if find_oid(t.elem_oid) else t.name
     return t.name
 
+
 def _json_array(parts: list[str]) -> str:
     """json_array(...) of the elements; over MAX_ARGS of them, pieces joined by
     pgsvc_json_concat (SQLite takes at most 127 arguments to a function)."""
