@@ -9,9 +9,11 @@ fixture at run time.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 from decimal import Decimal
 
 import pytest
+from conftest import PG15_BIN, cannot_run
 
 psycopg = pytest.importorskip("psycopg")
 range_mod = pytest.importorskip("psycopg.types.range")
@@ -317,3 +319,27 @@ def test_user_defined_range_types(conns):
     same(conns, "DROP TYPE rng_textrange")
     same(conns, "SELECT '{}'::rng_textmultirange")
     same(conns, "DROP TYPE rng_f8")
+
+
+def test_pg_dump_of_ranges(conns, shared_server, pg15):
+    """PostgreSQL 15's pg_dump reads a user-defined range type (pg_range joined with
+    pg_opclass) and range columns from pgsvc as it does from PostgreSQL."""
+    pg_dump = PG15_BIN / "pg_dump"
+    if not pg_dump.exists():
+        cannot_run("needs PostgreSQL 15's pg_dump in /usr/lib/postgresql/15/bin")
+    both(conns, "DROP DATABASE IF EXISTS rng_dump")
+    both(conns, "CREATE DATABASE rng_dump")
+    dsns = [shared_server.dsn(dbname="rng_dump"), pg15.dsn(dbname="rng_dump")]
+    outs = []
+    for dsn in dsns:
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute("CREATE TYPE tr AS RANGE (subtype = text)")
+            c.execute("CREATE TABLE t (id int, r int4range, m datemultirange, x tr, y tr_multirange, a numrange[])")
+            c.execute("INSERT INTO t VALUES (1, '[1,5)', '{[2000-01-01,2000-02-01)}', '[a,\"b c\")', "
+                      "'{[a,b),[c,d]}', '{\"[1,2)\",empty}')")
+        done = subprocess.run([str(pg_dump), "--no-owner", "-d", dsn], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        outs.append([ln for ln in done.stdout.splitlines() if ln and not ln.startswith(("--", "\\restrict",
+                                                                                         "\\unrestrict"))])
+    both(conns, "DROP DATABASE rng_dump")
+    assert outs[0] == outs[1]

@@ -63,13 +63,19 @@ def range_row(ut: U.UserType) -> tuple:
             0, 0, 0, 0, 0, 0, 0, align, "x", 0, 0, -1, 0, 0, None, None, None)
 
 
+# the subtype's default btree operator class (pg_range.rngsubopc; pg_dump joins pg_opclass on it)
+_SUBTYPE_OPCLASS = {O.INT2: 1979, O.INT4: 1978, O.INT8: 3124, O.FLOAT4: 10012, O.FLOAT8: 3123, O.NUMERIC: 3125,
+                    O.TEXT: 3126, O.VARCHAR: 3126, O.BPCHAR: 10004, O.NAME: 10028, O.DATE: 3122,
+                    O.TIMESTAMP: 3128, O.TIMESTAMPTZ: 3127}
+
+
 def range_rows(engine=None) -> list[tuple]:
     """pg_range: the built-in range types' rows and the database's own (no canonical function,
     no subtype_diff recorded, the subtype's collation)."""
     rows = list(RANGE_ROWS)
     for rng, (sub, multi) in sorted(R.user_ranges().items()):
         ut = U.find(rng)  # its collation is kept in the typmod (commands.ddl.range_types)
-        rows.append((rng, sub, multi, max(ut.typmod, 0) if ut is not None else 0, 0, 0, 0))
+        rows.append((rng, sub, multi, max(ut.typmod, 0) if ut is not None else 0, _SUBTYPE_OPCLASS.get(sub, 0), 0, 0))
     return rows
 
 
