@@ -125,7 +125,14 @@ def make_udfs(ctx: FunctionContext) -> dict:
                 return -1 if ix < iy else 1
         return 0
 
-    return {"pgsvc_row_image_cmp": (3, row_image_cmp), "pgsvc_row_add_field": (1, add_field), "pgsvc_row_drop_field": (2, drop_field),
+    def row_nulltest(rec, neg: int) -> int:
+        """row IS NULL: NULL or every field NULL; IS NOT NULL (neg): every field not NULL."""
+        if rec is None:
+            return 0 if neg else 1
+        texts = parse_record(str(rec))
+        return int(all(t is not None for t in texts) if neg else all(t is None for t in texts))
+
+    return {"pgsvc_row_nulltest": (2, row_nulltest), "pgsvc_row_image_cmp": (3, row_image_cmp), "pgsvc_row_add_field": (1, add_field), "pgsvc_row_drop_field": (2, drop_field),
             "pgsvc_row": (-1, row), "pgsvc_array_pad": (2, array_pad), "pgsvc_row_field": (3, row_field), "pgsvc_row_set": (-1, row_set),
             "pgsvc_row_cmp": (3, row_cmp)}
 

@@ -159,6 +159,8 @@ class ExprMixin:
     def x_NullTest(self, node: ast.NullTest) -> Ex:
         arg = self.finalize_unknown(self.expr(node.arg))
         neg = node.nulltesttype == enums.NullTestType.IS_NOT_NULL
+        if arg.oid == O.RECORD or R.category(arg.oid) == "C":  # a row: each field (translate.composites)
+            return Ex(f"pgsvc_row_nulltest({arg.sql}, {int(neg)})", O.BOOL, has_agg=arg.has_agg)
         return Ex(f"({arg.sql} IS {'NOT ' if neg else ''}NULL)", O.BOOL, has_agg=arg.has_agg)
 
     def x_BooleanTest(self, node: ast.BooleanTest) -> Ex:

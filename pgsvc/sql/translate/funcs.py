@@ -30,6 +30,9 @@ _SEQ_FUNCS = {"nextval", "currval", "setval", "lastval"}
 
 
 class _ScalarMixin:
+# func_get_detail: a row (record or composite) to a string type is no function-style cast
+_STRING_TYPE_NAMES = ("text", "varchar", "bpchar", "name", "char", "character", "varchar")
+
     def scalar_subquery_sql(self, sub, col: int) -> str:
         """A scalar subquery that fails like PostgreSQL on a second row (SQLite takes the first)."""
         if sub.extra.get("one_row"):
@@ -136,6 +139,10 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             raise SqlError("42804", "VARIADIC argument must be an array", position=location(args[-1]))
         first = fixed[0].sql if fixed else "NULL"
         return Ex(f"pgsvc_{name}_variadic({first}, {arr.sql}, {t.elem_oid})", O.TEXT, name=name,
+        if name in _STRING_TYPE_NAMES:  # a row to a string type is I/O, not a cast in this syntax
+            src = self.expr(node.args[0]).oid
+            if src == O.RECORD or R.category(src) == "C":
+                return None
                   has_agg=arr.has_agg or any(f.has_agg for f in fixed))
 
     def finish_call(self, node: ast.FuncCall, sig: FuncSig, args: list[Ex], name: str, pos) -> Ex:
