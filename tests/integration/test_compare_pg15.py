@@ -281,6 +281,24 @@ CASES = {
         SELECT mfe.f1 FROM pg_class mfe, mfe x;
         DROP TABLE mfe;
     """,
+    # an operator's own function (pg_operator.oprcode) called by name: int4pl, booleq, textcat,
+    # int4um ... resolve among that name's operators, with the operator's semantics and errors
+    "operator_functions": """
+        CREATE TABLE opf (b1 bool, b2 bool, i int, t text);
+        INSERT INTO opf VALUES (true, false, 1, 'a'), (false, false, 2, 'b'), (NULL, true, NULL, NULL);
+        SELECT booleq(b1, b2), boolne(b1, b2), int4pl(i, 2), int4mi(i, 7), int48pl(i, 2::int8), textcat(t, 'x'),
+               int4um(i), float8pl(1.5, i), numeric_add(1.5, i), int4lt(i, 2), texteq(t, 'a'),
+               date_pli('2020-01-01', i), int8mul(3, i)
+          FROM opf ORDER BY i;
+        SELECT * FROM opf WHERE booleq(false, b1);
+        SELECT int4pl('1', '2'), sum(int4pl(i, 1)) FROM opf;
+        SELECT int4pl(1, 'x');
+        SELECT int4pl(2147483647, 1);
+        SELECT booleq(1, 2);
+        SELECT int4pl(1);
+        SELECT textcat(1, 2);
+        DROP TABLE opf;
+    """,
     # FOR UPDATE / SHARE OF: the names checked against the FROM items (a join by its alias or
     # USING alias, functions, WITH queries, qualified names) and what a locking clause cannot
     # go with (CheckSelectLocking), as PostgreSQL refuses them

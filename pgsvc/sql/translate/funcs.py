@@ -15,6 +15,7 @@ from dataclasses import replace
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog.system.procs import operators_of_function
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.functions.engine_udfs import ORDERED_TARGETS, python_aggregates
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS, TRANSACTION_SCOPED
@@ -29,10 +30,10 @@ from pgsvc.sql.types.pg_type import find_oid
 _SEQ_FUNCS = {"nextval", "currval", "setval", "lastval"}
 
 
-class _ScalarMixin:
 # func_get_detail: a row (record or composite) to a string type is no function-style cast
 _STRING_TYPE_NAMES = ("text", "varchar", "bpchar", "name", "char", "character", "varchar")
 
+class _ScalarMixin:
     def scalar_subquery_sql(self, sub, col: int) -> str:
         """A scalar subquery that fails like PostgreSQL on a second row (SQLite takes the first)."""
         if sub.extra.get("one_row"):
@@ -69,6 +70,10 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             raise SqlError("42883", f"function {'.'.join(names)} does not exist", position=location(node))
         name = names[0]
         pos = location(node)
+        if name in ("row_to_json", "to_json") and self.__dict__.get("_row_shapes"):
+            js = self.record_json_call(node, name)  # an anonymous record's fields (translate.composites)
+            if js is not None:
+                return js
         if node.agg_within_group:
             return self.ordered_set_call(node, name, pos)
         if name in ("percentile_cont", "percentile_disc", "mode"):
@@ -103,11 +108,31 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             try:
                 sig = R.resolve_function(name, arg_oids, pos, extra=EXTRA_FUNCTIONS)
             except SqlError as err:
-                cast = self.function_style_cast(node, name, err)
+                cast = self.function_style_cast(node, name, err) or self.operator_function(node, name, args, err)
                 if cast is None:
                     raise
                 return cast
         return self.finish_call(node, sig, args, name, pos)
+
+    def operator_function(self, node: ast.FuncCall, name: str, args: list[Ex], err: SqlError) -> Ex | None:
+        """int4pl(a, b), booleq(a, b), textcat(a, b), int4um(a): an operator's own function
+        (pg_operator.oprcode) called by name is that operator, when no other function fits."""
+        if err.sqlstate != "42883" or node.agg_star or node.agg_distinct or node.agg_order \
+                or node.agg_filter is not None or node.over is not None or len(args) not in (1, 2):
+            return None
+        ops = [op for op in operators_of_function(name) if (op[1] != 0) == (len(args) == 2)]
+        if not ops:
+            return None
+        cands = {name: [FuncSig(name, (left, right) if left else (right,), ret, "") for _, left, right, ret in ops]}
+        try:
+            sig = R.resolve_function(name, [a.oid for a in args], location(node), extra=cands, only_extra=True)
+        except SqlError:
+            return None
+        opname = next(op for op, left, right, _ in ops if ((left, right) if left else (right,)) == sig.arg_oids)
+        coerced = [self.coerce(a, t) for a, t in zip(args, sig.arg_oids)]
+        pos = location(node)
+        out = self.operator(opname, *coerced, pos) if len(args) == 2 else self.prefix_op(opname, coerced[0], pos)
+        return replace(out, name=name)
 
     def function_style_cast(self, node: ast.FuncCall, name: str, err: SqlError) -> Ex | None:
         """float8(x), int4(x), text(x): a one-argument call to a type's name is a cast, when
@@ -118,6 +143,10 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         cast = ast.TypeCast(arg=node.args[0], typeName=ast.TypeName(names=(ast.String(sval=name),),
                                                                     typemod=-1, location=node.location),
                             location=node.location)
+        if name in _STRING_TYPE_NAMES:  # a row to a string type is I/O, not a cast in this syntax
+            src = self.expr(node.args[0]).oid
+            if src == O.RECORD or R.category(src) == "C":
+                return None
         try:
             ex = self.expr(cast)
         except SqlError as cast_err:
@@ -139,10 +168,6 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             raise SqlError("42804", "VARIADIC argument must be an array", position=location(args[-1]))
         first = fixed[0].sql if fixed else "NULL"
         return Ex(f"pgsvc_{name}_variadic({first}, {arr.sql}, {t.elem_oid})", O.TEXT, name=name,
-        if name in _STRING_TYPE_NAMES:  # a row to a string type is I/O, not a cast in this syntax
-            src = self.expr(node.args[0]).oid
-            if src == O.RECORD or R.category(src) == "C":
-                return None
                   has_agg=arr.has_agg or any(f.has_agg for f in fixed))
 
     def finish_call(self, node: ast.FuncCall, sig: FuncSig, args: list[Ex], name: str, pos) -> Ex:

@@ -107,6 +107,20 @@ def procs_named(name: str) -> list[int]:
     return _procs()[1].get(name, [])
 
 
+@lru_cache(maxsize=1)
+def _opers_by_code() -> dict[int, list[tuple]]:
+    out: dict[int, list[tuple]] = {}
+    for row in pg15.data().OPERATORS:
+        out.setdefault(row[10], []).append(row)
+    return out
+
+
+def operators_of_function(name: str) -> list[tuple[str, int, int, int]]:
+    """(operator, left type, right type, result type) of PostgreSQL 15's operators whose
+    function (oprcode) is named `name`: int4pl is +(int4, int4), booleq =(bool, bool)."""
+    return [(r[1], r[5], r[6], r[7]) for oid in procs_named(name) for r in _opers_by_code().get(oid, ())]
+
+
 def oper_row(oid: int):
     return _opers()[0].get(oid)
 
