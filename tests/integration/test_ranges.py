@@ -321,6 +321,28 @@ def test_user_defined_range_types(conns):
     same(conns, "DROP TYPE rng_f8")
 
 
+def test_ranges_and_domains(conns):
+    """A range type over a domain (not made canonical: it has no canonical function), the
+    domain's DROP refused while the range type uses it and cascading to it; a domain over
+    a range type checking its values."""
+    for c in conns:
+        c.execute("DROP DOMAIN IF EXISTS rng_dom CASCADE")
+        c.execute("DROP DOMAIN IF EXISTS rng_tdom CASCADE")
+        c.execute("DROP DOMAIN IF EXISTS rng_restricted")
+    for sql in ["CREATE DOMAIN rng_dom AS int4", "CREATE TYPE rng_domrange AS RANGE (subtype = rng_dom)",
+                "SELECT '[4,50)'::rng_domrange @> 7::rng_dom, '(4,50]'::rng_domrange, rng_domrange(1, 5, '(]')",
+                "SELECT r.rngsubtype::regtype, r.rngsubopc FROM pg_range r WHERE rngtypid = 'rng_domrange'::regtype",
+                "DROP DOMAIN rng_dom", "DROP DOMAIN rng_dom CASCADE", "SELECT 'x'::rng_domrange",
+                "CREATE DOMAIN rng_tdom AS text CHECK (VALUE <> 'x')",
+                "CREATE TYPE rng_tdomrange AS RANGE (subtype = rng_tdom)",
+                "SELECT '[a,\"b c\")'::rng_tdomrange, rng_tdomrange('a', 'b') @> 'aa'::rng_tdom",
+                "DROP DOMAIN rng_tdom CASCADE",
+                "CREATE DOMAIN rng_restricted AS int4range CHECK (upper(VALUE) < 10)",
+                "SELECT '[4,5)'::rng_restricted @> 7", "SELECT '[4,50)'::rng_restricted @> 7",
+                "DROP DOMAIN rng_restricted"]:
+        same(conns, sql)
+
+
 def test_pg_dump_of_ranges(conns, shared_server, pg15):
     """PostgreSQL 15's pg_dump reads a user-defined range type (pg_range joined with
     pg_opclass) and range columns from pgsvc as it does from PostgreSQL."""

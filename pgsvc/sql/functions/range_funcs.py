@@ -132,6 +132,7 @@ def user_range_catalog() -> tuple[dict[str, list[FuncSig]], dict[str, list[OperS
         funcs: dict[str, list[FuncSig]] = {}
         opers: dict[str, list[OperSig]] = {}
         for rng, (sub, multi) in user.items():
+            sub = R.key_subtype(sub)  # a domain's values are typed as its base type
             rt, mt = find_oid(rng), find_oid(multi)
             if rt is None or mt is None:
                 continue
@@ -159,6 +160,7 @@ def _unnest(m: tuple):
 # --- operands ------------------------------------------------------------------------
 
 def _key(sub: int, stored: Any) -> Any:
+    sub = R.key_subtype(sub)
     if sub == O.NUMERIC:
         return dec(stored)
     if sub in R.FLOAT_SUBTYPES:

@@ -50,6 +50,7 @@ _BUILTIN = {rng: (v[0], v[1]) for rng, v in O.RANGE_TYPES.items()}
 _RANGES: dict[int, tuple[int, int]] = dict(_BUILTIN)
 _MULTIS: dict[int, int] = dict(O.MULTIRANGE_TYPES)
 _USER: dict[int, tuple[int, int]] = {}
+_BASES: dict[int, int] = {}  # a user range's domain subtype -> the domain's base type (its keys')
 # subtypes a user-defined range type may have: their keys are their stored forms
 FLOAT_SUBTYPES = (O.FLOAT4, O.FLOAT8)
 _INTS = (O.INT2, O.INT4, O.INT8)
@@ -57,8 +58,11 @@ STRING_SUBTYPES = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME)
 USER_SUBTYPES = (*_INTS, *FLOAT_SUBTYPES, *STRING_SUBTYPES, O.NUMERIC, O.DATE, O.TIMESTAMP, O.TIMESTAMPTZ)
 
 
-def install_user_ranges(ranges: dict[int, tuple[int, int]]) -> None:
-    """The database's range types: range oid -> (subtype, multirange oid)."""
+def install_user_ranges(ranges: dict[int, tuple[int, int]], bases: dict[int, int] | None = None) -> None:
+    """The database's range types: range oid -> (subtype, multirange oid); bases: the base
+    type of each subtype that is a domain."""
+    _BASES.clear()
+    _BASES.update(bases or {})
     _RANGES.clear()
     _RANGES.update(_BUILTIN)
     _RANGES.update(ranges)
@@ -95,7 +99,13 @@ def user_ranges() -> dict[int, tuple[int, int]]:
 
 # --- keys: the subtype's values as ranges hold them -------------------------------------
 
+def key_subtype(sub: int) -> int:
+    """The type whose stored form a subtype's keys are (a domain's base type)."""
+    return _BASES.get(sub, sub)
+
+
 def key_from_python(sub: int, value: Any) -> Any:
+    sub = _BASES.get(sub, sub)
     if sub == O.NUMERIC:
         return value if isinstance(value, Decimal) else Decimal(value)
     if sub == O.DATE:
@@ -111,6 +121,7 @@ def key_from_python(sub: int, value: Any) -> Any:
 
 
 def key_to_python(sub: int, key: Any) -> Any:
+    sub = _BASES.get(sub, sub)
     if sub == O.NUMERIC:
         return key if isinstance(key, Decimal) else Decimal(key)  # '3' is read back as an int
     if sub == O.DATE:

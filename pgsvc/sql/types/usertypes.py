@@ -92,7 +92,9 @@ def install(types: list[UserType], search_path: Callable[[], list[str]] | None =
             _ORDERS[ut.oid] = {e.label: e.sortorder for e in ut.labels}
     # range types (basetype: the subtype) and their multiranges (basetype: the range type)
     install_user_ranges({ut.oid: (ut.basetype, m.oid) for ut in types if ut.typtype == "r"
-                         for m in types if m.typtype == "m" and m.basetype == ut.oid})
+                         for m in types if m.typtype == "m" and m.basetype == ut.oid},
+                        {ut.basetype: base_of(ut.basetype) for ut in types if ut.typtype == "r"
+                         and base_of(ut.basetype) != ut.basetype})
     for ut in sorted(types, key=lambda t: t.typtype == "d"):  # domains last: they may be over the others
         rows.update(_pg_types(ut, rows))
     if search_path is not None:

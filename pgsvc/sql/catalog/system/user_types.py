@@ -75,7 +75,7 @@ def range_rows(engine=None) -> list[tuple]:
     rows = list(RANGE_ROWS)
     for rng, (sub, multi) in sorted(R.user_ranges().items()):
         ut = U.find(rng)  # its collation is kept in the typmod (commands.ddl.range_types)
-        rows.append((rng, sub, multi, max(ut.typmod, 0) if ut is not None else 0, _SUBTYPE_OPCLASS.get(sub, 0), 0, 0))
+        rows.append((rng, sub, multi, max(ut.typmod, 0) if ut is not None else 0, _SUBTYPE_OPCLASS.get(R.key_subtype(sub), 0), 0, 0))
     return rows
 
 

@@ -70,15 +70,15 @@ class RangeTypeDdl:
         t = find_oid(sub)
         if t is not None and t.category == "P":
             raise SqlError("42804", f"range subtype cannot be {format_type(sub)}")
-        if sub not in USER_SUBTYPES:
+        if base not in USER_SUBTYPES:
             raise SqlError("0A000", f"range types over {format_type(sub)} are not supported")
         coll = opts.get("collation")
-        collation = 100 if sub in STRING_SUBTYPES else 0  # pg_range.rngcollation, kept in typmod
+        collation = 100 if base in STRING_SUBTYPES else 0  # pg_range.rngcollation, kept in typmod
         if coll is not None:
             cname = _name_of(coll)
             if cname not in _COLLATIONS:
                 raise SqlError("0A000", f'collation "{cname}" is not supported')
-            if sub not in STRING_SUBTYPES:
+            if base not in STRING_SUBTYPES:
                 raise SqlError("42809", "range collation specified but subtype does not support collation")
             collation = _COLLATIONS[cname]
         mname_node = opts.get("multirange_type_name")
@@ -96,11 +96,14 @@ class RangeTypeDdl:
         self.refresh()
 
     def multirange_dependents(self, ut: U.UserType) -> list:
-        """What depends on a range type's multirange depends on the range type too."""
-        if ut.typtype != "r":
-            return []
-        return [dep for other in U.all_user_types() if other.typtype == "m" and other.basetype == ut.oid
-                for dep in self.type_dependents(other)]
+        """What depends on a range type's multirange depends on the range type too; a range
+        type over a type (a domain) depends on it."""
+        out = [(f"type {other.name}", ut.name, other) for other in U.all_user_types()
+               if other.typtype == "r" and other.basetype == ut.oid]
+        if ut.typtype == "r":
+            out += [dep for other in U.all_user_types() if other.typtype == "m" and other.basetype == ut.oid
+                    for dep in self.type_dependents(other)]
+        return out
 
     def delete_range_rows(self, ut: U.UserType) -> None:
         """DROP TYPE of a range type drops its multirange type too."""
