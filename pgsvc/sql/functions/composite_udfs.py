@@ -152,3 +152,15 @@ def composite_json(ctx: FunctionContext, value: str, oid: int, field_json, prett
             v = field_json(ctx, to_stored(ftype, text_decoder(ftype, ctx.format_context())(t)), ftype)
         parts.append(json.dumps(name, ensure_ascii=False) + ":" + v)
     return "{" + (",\n " if pretty else ",").join(parts) + "}"
+
+
+def record_json(ctx: FunctionContext, rec, names: str, types: str, pretty, field_json):
+    """row_to_json of an anonymous record with its fields' names (a JSON list) and types."""
+    if rec is None:
+        return None
+    fields = list(zip(json.loads(names), (int(t) for t in types.split(",") if t)))
+    parts = []
+    for (name, oid), t in zip(fields, parse_record(str(rec))):
+        v = "null" if t is None else field_json(ctx, to_stored(oid, text_decoder(oid, ctx.format_context())(t)), oid)
+        parts.append(json.dumps(name, ensure_ascii=False) + ":" + v)
+    return "{" + (",\n " if pretty else ",").join(parts) + "}"

@@ -15,7 +15,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions import jsonarr as J
-from pgsvc.sql.functions.composite_udfs import composite_json
+from pgsvc.sql.functions.composite_udfs import composite_json, record_json
 from pgsvc.sql.functions.context import FunctionContext
 from pgsvc.sql.functions.core_udfs import pg_regex
 from pgsvc.sql.functions.values import dec, num_out, to_python
@@ -455,6 +455,7 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_json_build_array": (-1, _build_array(False)),
         "pgsvc_jsonb_build_array": (-1, _build_array(True)),
         "pgsvc_to_json": (2, lambda v, oid: _to_json(ctx, v, oid)),
+        "pgsvc_record_json": (4, lambda v, names, types, pretty: record_json(ctx, v, names, types, pretty, _to_json)),
         "pgsvc_row_to_json": (3, lambda v, oid, pretty: None if v is None else
                               composite_json(ctx, v, base_of(oid), _to_json, bool(pretty))),
         "pgsvc_json_get": (3, J.json_get), "pgsvc_json_get_text": (2, J.json_get_text),

@@ -11,6 +11,7 @@ with its fields' types (`record_types`, read by the runner).
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 from pglast import ast
@@ -53,7 +54,28 @@ class CompositeMixin:
         ex = Ex(self.row_sql(items), O.RECORD, name="row", has_agg=any(e.has_agg for e in items),
                 row_types=tuple(U.base_of(e.oid) for e in raw))  # untyped: unknown, as PostgreSQL sends it
         self.row_registry()[ex.sql] = raw
+        self.remember_row_shape(ex.sql, [f"f{i + 1}" for i in range(len(raw))], ex.row_types)
         return ex
+
+    def remember_row_shape(self, sql: str, names: list[str], types: tuple) -> None:
+        """The field names and types of an anonymous record built by `sql` (row_to_json)."""
+        self.__dict__.setdefault("_row_shapes", {})[sql] = (list(names), tuple(types))
+
+    def record_json_call(self, node: ast.FuncCall, name: str) -> Ex | None:
+        """row_to_json(r [, pretty]) / to_json(r) of an anonymous record whose fields the
+        translator knows (ROW(...): f1, f2, ...; a subquery's whole row: its column names)."""
+        args = node.args or ()
+        if len(args) not in (1, 2) or (len(args) == 2 and name != "row_to_json") or node.agg_star:
+            return None
+        ex = self.expr(args[0])
+        shape = self.__dict__.get("_row_shapes", {}).get(ex.sql) if ex.oid == O.RECORD else None
+        if shape is None:
+            return None
+        pretty = self.coerce(self.expr(args[1]), O.BOOL).sql if len(args) == 2 else "0"
+        names = "'" + json.dumps(shape[0], ensure_ascii=False).replace("'", "''") + "'"
+        types = ",".join(str(U.base_of(t) if t != O.UNKNOWN else O.TEXT) for t in shape[1])
+        return Ex(f"pgsvc_record_json({ex.sql}, {names}, '{types}', {pretty})", O.JSON, name=name,
+                  has_agg=ex.has_agg)
 
     @staticmethod
     def row_sql(items: list[Ex]) -> str:

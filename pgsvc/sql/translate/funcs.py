@@ -70,7 +70,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             raise SqlError("42883", f"function {'.'.join(names)} does not exist", position=location(node))
         name = names[0]
         pos = location(node)
-        if name in ("row_to_json", "to_json") and self.__dict__.get("_row_shapes"):
+        if name in ("row_to_json", "to_json"):
             js = self.record_json_call(node, name)  # an anonymous record's fields (translate.composites)
             if js is not None:
                 return js

@@ -134,8 +134,10 @@ class TriggerDmlMixin:
                 # a table's or view's whole row is a value of its row type (types.usertypes)
                 oid = U.row_type_oid(rel.oid) if rel is not None and U.find(U.row_type_oid(rel.oid)) is not None \
                     and len(cols) == len(rel.attrs) else O.RECORD
-                return Ex(f"pgsvce_row_text('{types}', {', '.join(c.sql for c in cols)})", oid, name=name,
-                          row_types=tuple(c.oid for c in cols))
+                ex = Ex(f"pgsvce_row_text('{types}', {', '.join(c.sql for c in cols)})", oid, name=name,
+                        row_types=tuple(c.oid for c in cols))
+                self.remember_row_shape(ex.sql, [c.name for c in cols], ex.row_types)  # (translate.composites)
+                return ex
             scope = scope.parent
         return None
 
