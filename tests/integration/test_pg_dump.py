@@ -139,6 +139,36 @@ GRANT EXECUTE ON FUNCTION extra.f_set(integer) TO pgdump_owner2;
 REVOKE EXECUTE ON FUNCTION extra.trg() FROM PUBLIC;
 GRANT USAGE ON SEQUENCE extra.small_seq TO PUBLIC;
 GRANT CREATE ON SCHEMA public TO pgdump_owner2;
+-- server-side programming: composite type, RETURNS TABLE, VARIADIC, polymorphic, LEAKPROOF /
+-- COST / PARALLEL, INOUT/OUT procedure, SQL-standard bodies (one reading a table), a user
+-- function in a CHECK and a DEFAULT, triggers INSTEAD OF / TRUNCATE / with arguments /
+-- transition table / deferrable constraint trigger, comments on a trigger and a procedure
+CREATE TYPE extra.pair AS (a integer, b text);
+CREATE FUNCTION extra.tab(n integer) RETURNS TABLE(i integer, sq integer) LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT g, g * g FROM generate_series(1, n) g $$;
+CREATE FUNCTION extra.vsum(VARIADIC xs integer[]) RETURNS integer LANGUAGE sql AS 'SELECT sum(x)::integer FROM unnest(xs) x';
+CREATE FUNCTION extra.first_of(anyarray) RETURNS anyelement LANGUAGE sql AS 'SELECT $1[1]';
+CREATE FUNCTION extra.costly(t text DEFAULT 'a') RETURNS text LANGUAGE plpgsql STABLE LEAKPROOF COST 500
+    AS $$ BEGIN RETURN t || '!'; END $$;
+CREATE PROCEDURE extra.pinout(INOUT a integer, OUT b text) LANGUAGE plpgsql AS $$ BEGIN a := a + 1; b := 'x'; END $$;
+COMMENT ON PROCEDURE extra.pinout(integer) IS 'a procedure';
+CREATE FUNCTION extra.triple(a integer) RETURNS integer LANGUAGE sql IMMUTABLE RETURN a * 3;
+CREATE TABLE extra.calls (id integer PRIMARY KEY, a integer DEFAULT extra.triple(2), p extra.pair,
+    CONSTRAINT calls_a CHECK (extra.triple(a) > 0));
+CREATE FUNCTION extra.count_calls() RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC SELECT count(*) FROM extra.calls; END;
+CREATE VIEW extra.calls_v AS SELECT id, a FROM extra.calls;
+CREATE FUNCTION extra.calls_ins() RETURNS trigger LANGUAGE plpgsql
+    AS $$ BEGIN INSERT INTO extra.calls (id, a) VALUES (NEW.id, NEW.a); RETURN NEW; END $$;
+CREATE TRIGGER calls_v_ins INSTEAD OF INSERT ON extra.calls_v FOR EACH ROW EXECUTE FUNCTION extra.calls_ins();
+CREATE TRIGGER calls_trunc AFTER TRUNCATE ON extra.calls FOR EACH STATEMENT EXECUTE FUNCTION extra.trg();
+CREATE TRIGGER calls_args BEFORE UPDATE ON extra.calls FOR EACH ROW EXECUTE FUNCTION extra.trg('a', 'b c');
+CREATE TRIGGER calls_new AFTER INSERT ON extra.calls REFERENCING NEW TABLE AS fresh FOR EACH STATEMENT
+    EXECUTE FUNCTION extra.trg();
+CREATE CONSTRAINT TRIGGER calls_late AFTER INSERT ON extra.calls DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    EXECUTE FUNCTION extra.trg();
+COMMENT ON TRIGGER calls_args ON extra.calls IS 'with arguments';
+INSERT INTO extra.calls_v VALUES (1, 4);
+INSERT INTO extra.calls (id, p) VALUES (2, ROW(1, 'x y'));
 INSERT INTO extra."Mixed Case" (e, o, js, u, b, c) VALUES ('a@b', 'it''s', '{"a": [1, 2]}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\x00ff', 'ab'), (DEFAULT, 'x y', NULL, NULL, NULL, NULL);
 INSERT INTO extra.child VALUES (1, 7, 10), (2, NULL, 7);
 SELECT nextval('extra.small_seq'), nextval('extra.small_seq');
@@ -146,12 +176,13 @@ SELECT nextval('extra.small_seq'), nextval('extra.small_seq');
 
 ROWS = ["SELECT * FROM app.customers ORDER BY id", "SELECT * FROM app.orders ORDER BY order_no",
         "SELECT * FROM app.big_orders ORDER BY order_no", "SELECT * FROM public.tickets ORDER BY n",
-        'SELECT * FROM extra."Mixed Case" ORDER BY 1', "SELECT * FROM extra.v2", "SELECT * FROM extra.f_set()"]
+        'SELECT * FROM extra."Mixed Case" ORDER BY 1', "SELECT * FROM extra.v2", "SELECT * FROM extra.f_set()",
+        "SELECT * FROM extra.calls ORDER BY id", "SELECT extra.count_calls(), extra.vsum(1, 2, 3)"]
 DESCRIBE = [r"\d app.customers", r"\d app.orders", r"\d app.big_orders", r"\d public.tickets",
             r"\d public.ticket_seq", r"\dT+ app.*", r"\dD app.*", r"\dp app.*", r"\df app.*", r"\dn+ app",
             "SELECT pg_get_serial_sequence('public.tickets', 'n'), pg_get_serial_sequence('app.customers', 'id')",
             r'\d extra."Mixed Case"', r"\d extra.child", r"\d+ extra.v2", r"\dp extra.*", r"\df+ extra.*",
-            r"\dn+ extra", r"\dD+ extra.*", r"\dT+ extra.*", r"\dn+ public"]
+            r"\dn+ extra", r"\dD+ extra.*", r"\dT+ extra.*", r"\dn+ public", r"\d extra.calls", r"\d+ extra.calls_v"]
 # read, not advanced: the sources are dumped again by the next test
 SEQUENCES = ("SELECT last_value, is_called FROM public.ticket_seq", "SELECT last_value, is_called FROM "
              "app.customers_id_seq", "SELECT last_value, is_called FROM app.orders_order_no_seq",

@@ -26,7 +26,9 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
+from pgsvc.sql.catalog import routines as CR
 from pgsvc.sql.translate import resolve as R
+from pgsvc.sql.translate import routine_match as M
 from pgsvc.sql.translate.typenames import type_from_typename
 from pgsvc.sql.deparse.nodes import (
     ArrayX, BoolTest, BoolX, CaseX, Cast, Const, Distinct, Func, FuncLike, Keyword, Node, NullTest, Op,
@@ -397,6 +399,10 @@ class ExprAnalyzer:
             len(names) == 2 and names[0] == "pg_catalog" and names[1] in SQL_SYNTAX_FUNCS)
         if names[0] == "pg_catalog" and len(names) == 2:
             names = names[1:]
+        elif not syntax:
+            user = self.user_call(names, node)
+            if user is not None:
+                return user
         if len(names) != 1 or node.func_variadic:
             raise Unsupported("qualified or variadic function")
         name = names[0]
@@ -433,6 +439,35 @@ class ExprAnalyzer:
                  for s in node.agg_order or ()]
         return Func(ret, name=name, args=args, agg=agg, distinct=bool(node.agg_distinct), order=order,
                     filter=self._filter(node), over=self.window(node.over))
+
+    def user_call(self, names: list[str], node: ast.FuncCall) -> Func | None:
+        """A call of a user function (catalog.routines), its arguments coerced to the
+        declared types and its name schema-qualified unless the search path finds it by
+        its bare name, as ruleutils' generate_function_name prints it."""
+        cat = getattr(self.engine, "catalog", None)
+        schema, name = (names[0], names[1]) if len(names) == 2 else (None, names[0])
+        if cat is None or len(names) > 2 or name not in getattr(cat, "routines_named", {}):
+            return None
+        if node.agg_star or node.over is not None or node.func_variadic or \
+                any(isinstance(a, ast.NamedArgExpr) for a in node.args or ()):
+            raise Unsupported("user function call form")
+        path = self.engine.search_path() if hasattr(self.engine, "search_path") else ["public"]
+        args = [self.expr(a) for a in node.args or ()]
+        oids = [a.typ for a in args]
+
+        def best(cands):
+            bindings = M.prefer_unexpanded([b for b in (M.bind(r, [None] * len(args), False) for r in cands) if b])
+            found = M.choose(bindings, oids)
+            return found[0] if len(found) == 1 else None
+        b = best(CR.visible(cat, name, schema, path))
+        if b is None:
+            return None  # a built-in function of that name, or none
+        r = b.routine
+        if r.retset or r.rettype in O.ANY_OIDS or any(t in O.ANY_OIDS for t in b.declared):
+            raise Unsupported("polymorphic or set-returning user function")
+        bare = best(CR.visible(cat, name, None, path))
+        return Func(r.rettype, name=name, schema="" if bare is not None and bare.routine is r else r.schema,
+                    args=[self.coerce(a, t) for a, t in zip(args, b.declared)], oid=r.oid)
 
     def sql_syntax_call(self, name: str, node: ast.FuncCall) -> Func:
         args = [self.expr(a) for a in node.args or ()]

@@ -52,6 +52,8 @@ class Func(Node):
     filter: Node | None = None
     over: tuple | None = None  # window function: (PARTITION BY exprs, ORDER BY items)
     syntax: bool = False  # written in SQL syntax: POSITION(a IN b), EXTRACT(f FROM x), ...
+    schema: str = ""  # a user function the search path does not find by its bare name
+    oid: int = 0  # a user function's (pg_depend's references)
 
 
 @dataclass(eq=False)

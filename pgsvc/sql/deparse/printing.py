@@ -205,7 +205,7 @@ class Printer:
         if n.syntax:
             self.sql_syntax(n)
             return
-        self.put(quote_ident(n.name) + "(")
+        self.put((quote_ident(n.schema) + "." if n.schema else "") + quote_ident(n.name) + "(")
         if n.star:
             self.put("*")
         if n.distinct:

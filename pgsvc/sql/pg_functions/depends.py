@@ -7,7 +7,10 @@ table -> default -> sequence -> table), as it does on PostgreSQL.
 PostgreSQL's find_expr_references_walker records, per expression: each Var's column,
 each Const of a reg* type's object, each user type of a Const/cast, each function;
 here the analysed tree of pgsvc.sql.deparse gives the same for the relations, columns,
-sequences and user types (user functions called from a default or a view are not listed).
+sequences, user types and user functions. A CHECK constraint's user functions (its
+columns are conkey's rows) and the relations a SQL-standard function body reads are
+listed too (pg_dump orders a table after the functions its CHECKs and defaults call, and
+such a function after the tables it reads).
 """
 
 from __future__ import annotations
@@ -16,14 +19,15 @@ import dataclasses
 import json
 
 import pglast
+import pglast.ast
 
-from pgsvc.sql.deparse.nodes import Const, RangeEntry, Var
+from pgsvc.sql.deparse.nodes import Const, Func, RangeEntry, Var
 from pgsvc.sql.deparse.query import analyze_select
 from pgsvc.sql.functions.context import reporting_sql_errors
 from pgsvc.sql.pg_functions.describe import analyzer_for, find_relation, resolving_as_created, view_query
 from pgsvc.sql.types import oids as O
 
-_PG_CLASS, _PG_TYPE = 1259, 1247
+_PG_CLASS, _PG_TYPE, _PG_PROC = 1259, 1247, 1255
 _FIRST_USER_OID = 16384
 
 
@@ -78,6 +82,8 @@ def _refs(engine, root) -> list[list[int]]:
                 add([_PG_CLASS, rel.oid, 0])
         if getattr(n, "typ", 0) >= _FIRST_USER_OID and isinstance(n, Const):
             add([_PG_TYPE, n.typ, 0])
+        if isinstance(n, Func) and n.oid:
+            add([_PG_PROC, n.oid, 0])
     _walk(root, on_node)
     for oid, named in used.items():
         if not named:
@@ -98,6 +104,52 @@ def default_refs(engine, text, relid, typid, typmod):
         return an.coerce(node, int(typid), int(typmod), implicit=True)
     node = _as_created(engine, analyse)
     return "[]" if node is None else json.dumps(_refs(engine, node))
+
+
+def check_refs(engine, text, relid):
+    """The user functions a table's CHECK expression calls (JSON), [] when it cannot be analysed."""
+    if text is None:
+        return "[]"
+
+    def analyse():
+        an = analyzer_for(engine)
+        rel = engine.catalog.by_oid.get(int(relid))
+        if rel is not None:
+            an.with_relation(rel)
+        return an.expr(pglast.parse_sql(f"SELECT {text}")[0].stmt.targetList[0].val)
+    node = _as_created(engine, analyse)
+    return "[]" if node is None else json.dumps([r for r in _refs(engine, node) if r[0] == _PG_PROC])
+
+
+def sqlbody_refs(engine, body):
+    """The relations a SQL-standard function body (BEGIN ATOMIC ... END / RETURN ...) names."""
+    if body is None:
+        return "[]"
+
+    def analyse():
+        tree = pglast.parse_sql(f"CREATE FUNCTION f() RETURNS void LANGUAGE sql {body}")
+        found: list = []
+        _range_vars(tree, found)
+        out = []
+        for rv in found:
+            name = f"{rv.schemaname}.{rv.relname}" if rv.schemaname else rv.relname
+            rel = find_relation(engine, name)
+            if rel is not None and [_PG_CLASS, rel.oid, 0] not in out:
+                out.append([_PG_CLASS, rel.oid, 0])
+        return out
+    refs = _as_created(engine, analyse)
+    return json.dumps(refs or [])
+
+
+def _range_vars(node, out: list) -> None:
+    if isinstance(node, pglast.ast.RangeVar):
+        out.append(node)
+    elif isinstance(node, pglast.ast.Node):
+        for attr in node:
+            _range_vars(getattr(node, attr), out)
+    elif isinstance(node, (list, tuple)):
+        for x in node:
+            _range_vars(x, out)
 
 
 def _as_created(engine, analyse):
@@ -131,6 +183,8 @@ def register(conn, engine) -> None:
     udfs = {
         "pgsvce_default_refs": (4, lambda t, r, ty, tm: default_refs(engine, t, r, ty, tm)),
         "pgsvce_view_refs": (1, lambda oid: view_refs(engine, oid)),
+        "pgsvce_check_refs": (2, lambda t, r: check_refs(engine, t, r)),
+        "pgsvce_sqlbody_refs": (1, lambda b: sqlbody_refs(engine, b)),
     }
     for name, (nargs, fn) in udfs.items():
         conn.create_function(name, nargs, reporting_sql_errors(engine.fctx, fn))

@@ -239,6 +239,11 @@ VIEWS = {
                json_each((SELECT json_group_array(json_array(k.conrelid, c.value))
                           FROM json_each(pgsvce_check_keys(k.expr, k.conrelid)) c)) j
           WHERE k.contype = 'c'
+        UNION ALL SELECT 2606, k.oid, 0, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'n'
+          FROM main."pgsvc$constraint" k, json_each(pgsvce_check_refs(k.expr, k.conrelid)) j
+          WHERE k.contype = 'c'
+        UNION ALL SELECT 1255, p.oid, 0, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'n'
+          FROM main."pgsvc$proc" p, json_each(pgsvce_sqlbody_refs(p.sqlbody)) j WHERE p.sqlbody IS NOT NULL
         UNION ALL SELECT 1255, p.oid, 0, 2615, p.nspoid, 0, 'n' FROM main."pgsvc$proc" p
         UNION ALL SELECT 1255, p.oid, 0, 2612, 13563, 0, 'n' FROM main."pgsvc$proc" p WHERE p.lang = 'plpgsql'
         UNION ALL SELECT 2620, g.oid, 0, 1255, g.tgfoid, 0, 'n' FROM main."pgsvc$trigger" g
