@@ -319,6 +319,12 @@ def test_user_defined_range_types(conns):
     same(conns, "DROP TYPE rng_textrange")
     same(conns, "SELECT '{}'::rng_textmultirange")
     same(conns, "DROP TYPE rng_f8")
+    # no canonical function: '[1,2]' stays as it is, unlike int4range's
+    same(conns, "CREATE TYPE rng_int AS RANGE (subtype = int4)")
+    same(conns, "SELECT '[1,2]'::rng_int, rng_int(1, 5, '(]'), '(1,2)'::rng_int, '[1,1)'::rng_int, "
+                "'{[1,2],[3,4]}'::rng_intmultirange, rng_int(1, 2) -|- rng_int(2, 3), "
+                "rng_int(1, 3, '[]') -|- rng_int(4, 5), rng_int(1, 3) + rng_int(3, 5)")
+    same(conns, "DROP TYPE rng_int")
 
 
 def test_ranges_and_domains(conns):

@@ -175,7 +175,7 @@ def _elem_out(key: Any) -> Any:
 
 
 def _subtype(kind: int) -> int:
-    return R.subtype_of(kind)
+    return R.work_subtype(kind)
 
 
 def _value(stored: Any, kind: int, sub: int) -> Any:
@@ -195,7 +195,7 @@ def _stored(value: Any) -> str:
 def rng_make(lo: Any, hi: Any, spec: Any, rng: int) -> str:
     if spec is None:
         raise SqlError("22000", "range constructor flags argument must not be null")
-    sub = R.subtype_of(rng)
+    sub = R.work_subtype(rng)
     return R.to_stored(R.construct(sub, None if lo is None else _key(sub, lo),
                                    None if hi is None else _key(sub, hi), spec))
 

@@ -20,28 +20,28 @@ def subtype(oid: int) -> int:
 
 
 def text_out(oid: int, sub_out: Callable[[Any], str]) -> Callable[[Any], str]:
-    sub = subtype(oid)
+    sub = R.work_subtype(oid)
     if R.is_range(oid):
         return lambda v: R.range_out(sub, v, sub_out)
     return lambda v: M.multirange_out(sub, v, sub_out)
 
 
 def text_in(oid: int, sub_in: Callable[[str], Any]) -> Callable[[str], Any]:
-    sub = subtype(oid)
+    sub = R.work_subtype(oid)
     if R.is_range(oid):
         return lambda text: R.range_in(sub, text, sub_in)
     return lambda text: M.multirange_in(sub, text, sub_in)
 
 
 def binary_out(oid: int, sub_send: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
-    sub = subtype(oid)
+    sub = R.work_subtype(oid)
     if R.is_range(oid):
         return lambda v: R.range_send(sub, v, sub_send)
     return lambda v: M.multirange_send(sub, v, sub_send)
 
 
 def binary_in(oid: int, sub_recv: Callable[[bytes, int], Any]) -> Callable[[bytes, int], Any]:
-    sub = subtype(oid)
+    sub = R.work_subtype(oid)
     if R.is_range(oid):
         return lambda data, typmod=-1: R.range_recv(sub, data, sub_recv)
     return lambda data, typmod=-1: M.multirange_recv(sub, data, sub_recv)

@@ -99,13 +99,22 @@ def user_ranges() -> dict[int, tuple[int, int]]:
 
 # --- keys: the subtype's values as ranges hold them -------------------------------------
 
+def work_subtype(oid: int) -> int:
+    """The subtype as the functions here take it for a range or multirange type: negated
+    for a user-defined range over int4, int8 or date, which has no canonical function (its
+    keys are the subtype's all the same)."""
+    sub = subtype_of(oid)
+    return -sub if sub in DISCRETE and _MULTIS.get(oid, oid) in _USER else sub
+
+
 def key_subtype(sub: int) -> int:
     """The type whose stored form a subtype's keys are (a domain's base type)."""
+    sub = -sub if sub < 0 else sub
     return _BASES.get(sub, sub)
 
 
 def key_from_python(sub: int, value: Any) -> Any:
-    sub = _BASES.get(sub, sub)
+    sub = key_subtype(sub)
     if sub == O.NUMERIC:
         return value if isinstance(value, Decimal) else Decimal(value)
     if sub == O.DATE:
@@ -121,7 +130,7 @@ def key_from_python(sub: int, value: Any) -> Any:
 
 
 def key_to_python(sub: int, key: Any) -> Any:
-    sub = _BASES.get(sub, sub)
+    sub = key_subtype(sub)
     if sub == O.NUMERIC:
         return key if isinstance(key, Decimal) else Decimal(key)  # '3' is read back as an int
     if sub == O.DATE:
