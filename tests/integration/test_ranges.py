@@ -191,6 +191,8 @@ def test_functions(conns):
     same(conns, "SELECT range_agg(r), range_intersect_agg(r) FROM "
                 "(VALUES (int4range(1, 5)), (int4range(3, 8)), (NULL)) v(r)")
     same(conns, "SELECT range_agg(r) FROM (VALUES (int4range(1, 5)), (int4range(7, 8)), ('empty')) v(r)")
+    same(conns, "SELECT range_agg(r), range_intersect_agg(r) FROM (VALUES ('empty'::int4range), (NULL)) v(r)")
+    same(conns, "SELECT range_agg(r), range_intersect_agg(r) FROM (VALUES (NULL::int4range), (NULL)) v(r)")
     same(conns, "SELECT range_agg(m), range_intersect_agg(m) FROM "
                 "(VALUES ('{[1,5),[8,9)}'::int4multirange), ('{[3,10)}')) v(m)")
 

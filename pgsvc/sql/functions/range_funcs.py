@@ -298,13 +298,13 @@ class _RangeAgg:
 
     def step(self, value: Any, kind: int) -> None:
         self.kind = kind
-        self.seen = True
-        if value is not None:
+        if value is not None:  # NULLs are skipped; an empty range still makes the result '{}'
+            self.seen = True
             sub = _subtype(kind)
             self.items.extend(X.as_multirange(_value(value, kind, sub)))
 
     def finalize(self) -> Any:
-        if not self.items:
+        if not self.seen:
             return None
         return M.to_stored(M.normalize(_subtype(self.kind), self.items))
 
