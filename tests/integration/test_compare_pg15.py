@@ -299,6 +299,32 @@ CASES = {
         SELECT textcat(1, 2);
         DROP TABLE opf;
     """,
+    # ARRAY[...]::type[] casts each element explicitly (ARRAY[true]::text[] is {true}); ARRAY[[..], ..]
+    # and ARRAY[array, array] are multidimensional arrays; || of arrays of equal or neighbouring
+    # dimensions (array_cat), the errors of mismatched ones
+    "array_constructors": """
+        CREATE TABLE arc (a int[], b int[]);
+        INSERT INTO arc VALUES (ARRAY[1, 2], ARRAY[3, 4]), (ARRAY[5, 6], NULL);
+        SELECT ARRAY[true, false]::text[], ARRAY[1, 2]::text[], ARRAY[1.5, 2]::int[], ARRAY['1', '2']::int[],
+               format('%s, %s', VARIADIC ARRAY[true, false]::text[]);
+        SELECT ARRAY['a']::int[];
+        SELECT ARRAY[70000]::int2[];
+        SELECT ARRAY[[1, 2], [3, 4]], ARRAY[[1, 2], [3, 4]]::int8[], ARRAY[ARRAY[1, 2], ARRAY[3, 4]]::numeric[],
+               ARRAY[[1, 2], [3, 4]]::text[], ARRAY[[[1], [2]], [[3], [4]]], ARRAY[ARRAY['a'], ARRAY['b']],
+               ARRAY[[1.5, 2], [NULL, 4]], ARRAY[[true], [false]], ARRAY[['a', 'b'], ['c', 'd']]::varchar(1)[];
+        SELECT ARRAY[[1, 2], [3]];
+        SELECT ARRAY[a, b] FROM arc WHERE b IS NOT NULL;
+        SELECT ARRAY[[1, 2], [3, 4]] = '{{1,2},{3,4}}'::int[], array_length(ARRAY[[1, 2], [3, 4]], 2),
+               array_dims(ARRAY[[1, 2], [3, 4]]), cardinality(ARRAY[[1, 2], [3, 4]]), pg_typeof(ARRAY[[1, 2]]);
+        SELECT ARRAY[[1, 2], [3, 4]] || ARRAY[[5, 6]], ARRAY[5, 6] || ARRAY[[1, 2], [3, 4]],
+               ARRAY[[1, 2], [3, 4]] || ARRAY[5, 6], '{}'::int[] || ARRAY[[1]], ARRAY[1, 2] || ARRAY[3],
+               ARRAY[[1, 2]] || ARRAY[[3, 4]];
+        SELECT ARRAY[[1, 2], [3, 4]] || ARRAY[[[5]]];
+        SELECT ARRAY[[1, 2], [3, 4]] || ARRAY[5, 6, 7];
+        SELECT ARRAY[[1, 2]] || ARRAY[[3]];
+        SELECT ARRAY[[[5]]] || ARRAY[1];
+        DROP TABLE arc;
+    """,
     # FOR UPDATE / SHARE OF: the names checked against the FROM items (a join by its alias or
     # USING alias, functions, WITH queries, qualified names) and what a locking clause cannot
     # go with (CheckSelectLocking), as PostgreSQL refuses them

@@ -243,12 +243,40 @@ def array_overlap(a, b):
     return int(any(x is not None and x in have for x in flatten(_arr(b))))
 
 
+def _shape(v) -> tuple:
+    out = []
+    while isinstance(v, list) and v:
+        out.append(len(v))
+        v = v[0]
+    return tuple(out)
+
+
+def _incompatible(detail: str) -> SqlError:
+    return SqlError("2202E", "cannot concatenate incompatible arrays", detail=detail)
+
+
 def array_cat(a, b):
+    """anycompatiblearray || anycompatiblearray (array_cat): arrays of equal dimensions joined
+    along the first; one of a dimension less added as an element of the other."""
     if a is None:
         return b
     if b is None:
         return a
-    return _dump(_arr(a) + _arr(b))
+    x, y = _arr(a), _arr(b)
+    if not x or not y:
+        return _dump(x + y)
+    sx, sy = _shape(x), _shape(y)
+    if len(sx) == len(sy):
+        if sx[1:] != sy[1:]:
+            raise _incompatible("Arrays with differing element dimensions are not compatible for concatenation.")
+        return _dump(x + y)
+    if len(sx) == len(sy) + 1 and sx[1:] == sy:
+        return _dump(x + [y])
+    if len(sy) == len(sx) + 1 and sy[1:] == sx:
+        return _dump([x] + y)
+    if abs(len(sx) - len(sy)) == 1:
+        raise _incompatible("Arrays with differing dimensions are not compatible for concatenation.")
+    raise _incompatible(f"Arrays of {len(sx)} and {len(sy)} dimensions are not compatible for concatenation.")
 
 
 def array_append(a, e):

@@ -132,7 +132,7 @@ class ExprMixin:
             raise
         arg = node.arg
         if isinstance(arg, ast.A_ArrayExpr) and find_oid(oid) and find_oid(oid).category == "A":
-            ex = self.array_expr(arg, find_oid(oid).elem_oid)
+            ex = self.array_expr(arg, find_oid(oid).elem_oid, "e")
         else:
             ex = self.expr(arg)
         out = self.coerce(ex, oid, typmod, "e", position=location(node))
@@ -239,14 +239,37 @@ class ExprMixin:
     def x_A_ArrayExpr(self, node: ast.A_ArrayExpr) -> Ex:
         return self.array_expr(node, None)
 
-    def array_expr(self, node: ast.A_ArrayExpr, elem: int | None) -> Ex:
-        items = [self.expr(e) for e in node.elements or ()]
+    def array_expr(self, node: ast.A_ArrayExpr, elem: int | None, context: str = "i") -> Ex:
+        """ARRAY[...] (of elem: ARRAY[...]::elem[], whose elements are cast explicitly, context "e")."""
+        elements = list(node.elements or ())
+        if elements and all(isinstance(e, ast.A_ArrayExpr) for e in elements):
+            return self.multidimensional_array(node, elements, elem, context)
+        items = [self.expr(e) for e in elements]
+        if items and all(R.category(i.oid) == "A" for i in items):
+            return self.multidimensional_array(node, items, elem, context)
         if elem is None:
             if not items:
                 raise SqlError("42P18", "cannot determine type of empty array", position=location(node),
                                hint="Explicitly cast to the desired type, for example ARRAY[]::integer[].")
             elem = R.common_type([i.oid for i in items], "ARRAY", location(node))
-        return self.array_of([self.coerce(i, elem) for i in items], elem)
+        return self.array_of([self.coerce(i, elem, context=context) for i in items], elem)
+
+    def multidimensional_array(self, node: ast.A_ArrayExpr, elements: list, elem: int | None, context: str) -> Ex:
+        """ARRAY[[1, 2], [3, 4]], ARRAY[ARRAY[..], ..], ARRAY[arr1, arr2]: the sub-arrays one
+        dimension down, of one array type (transformArrayExpr's multidimensional case)."""
+        subs = [self.array_expr(e, elem, context) if isinstance(e, ast.A_ArrayExpr) else e for e in elements]
+        if elem is None:
+            arr = R.common_type([s.oid for s in subs], "ARRAY", location(node))
+        else:
+            arr = find_oid(elem).array_oid if find_oid(elem) else 0
+        if not arr or R.category(arr) != "A":
+            raise SqlError("0A000", "arrays of this type are not supported", position=location(node))
+        shapes = {_literal_shape(e) for e in elements if isinstance(e, ast.A_ArrayExpr)}
+        if len(shapes) > 1:
+            raise SqlError("2202E", "multidimensional arrays must have array expressions with matching dimensions")
+        subs = [self.coerce(s, arr, context=context) for s in subs]
+        return Ex(_json_array([f"json({s.sql})" for s in subs]), arr, name="array",
+                  has_agg=any(s.has_agg for s in subs))
 
     def array_of(self, items: list[Ex], elem: int) -> Ex:
         """ARRAY[...] of expressions already of type `elem` (VARIADIC arguments too)."""
@@ -365,6 +388,13 @@ def _cast_name(oid: int) -> str:
     if t.category == "A":
         return find_oid(t.elem_oid).name if find_oid(t.elem_oid) else t.name
     return t.name
+
+
+def _literal_shape(node: ast.A_ArrayExpr) -> tuple:
+    """The dimensions of an ARRAY[...] written out (its sub-arrays' too)."""
+    elements = list(node.elements or ())
+    inner = {_literal_shape(e) for e in elements if isinstance(e, ast.A_ArrayExpr)}
+    return (len(elements),) + (next(iter(inner)) if len(inner) == 1 else ())
 
 
 def _json_array(parts: list[str]) -> str:
