@@ -115,6 +115,41 @@ CASES = {
         SELECT count(*) FROM pg_class WHERE relname = 't2';
         SELECT count(*) FROM pg_attribute WHERE attname = 'bb';
     """,
+    "tables": r"""
+        CREATE TABLE fullname (first text, last text);
+        INSERT INTO fullname VALUES ('Joe', 'Blow'), ('Ann', NULL);
+        SELECT f, pg_typeof(f), f.first FROM fullname f ORDER BY 1;
+        SELECT ROW('Jim', 'Beam')::fullname, '(Jim,Beam)'::fullname, 'fullname'::regtype, 'fullname[]'::regtype;
+        CREATE TABLE people (fn fullname, bd date);
+        INSERT INTO people SELECT f, '1984-01-10'::date FROM fullname f;
+        SELECT * FROM people ORDER BY bd, fn;
+        SELECT (fn).last, fn IS NULL, fn IS NOT NULL FROM people ORDER BY 1;
+        SELECT t.typname, t.typtype, c.relname, c.relkind, c.reltype = t.oid FROM pg_type t
+          JOIN pg_class c ON c.oid = t.typrelid WHERE t.typname = 'fullname';
+        ALTER TABLE fullname ADD COLUMN suffix text DEFAULT '';
+        ALTER TABLE fullname ADD COLUMN suffix text DEFAULT NULL;
+        UPDATE people SET fn.suffix = 'Jr' WHERE (fn).first = 'Joe';
+        SELECT * FROM people ORDER BY bd, fn;
+        ALTER TABLE fullname DROP COLUMN first;
+        SELECT fn, (fn).last FROM people ORDER BY 1;
+        DROP TYPE fullname;
+        ALTER TYPE fullname ADD ATTRIBUTE x int;
+        SELECT row_to_json(f), to_json(f), row_to_json(f, true) FROM fullname f ORDER BY f.last;
+        SELECT row_to_json(s) FROM (SELECT 1 AS a, 'x'::text AS b, 2.5 AS c, true AS d) s;
+        SELECT row_to_json(s) FROM (SELECT 1, 2) s(x, y);
+        SELECT row_to_json(ROW(1, 'a', NULL)), to_json(ROW(1.5, false));
+        SELECT (r).f1, (r).f2 FROM (SELECT ROW(1, 2.0) AS r) ss;
+        SELECT ROW(NULL, NULL) IS NULL, ROW(1, NULL) IS NULL, ROW(1, NULL) IS NOT NULL, ROW() IS NULL;
+        SELECT r, r IS NULL, r IS NOT NULL FROM (VALUES (1, 2), (1, NULL), (NULL, NULL)) r(a, b);
+        SELECT ROW() = ROW();
+        SELECT array[ROW(1, 2), ROW(3, 4)], pg_typeof(array[ROW(1, 2)]);
+        SELECT text(f) FROM fullname f;
+        CREATE TYPE t1 AS (a int, b int);
+        CREATE TYPE t3 AS (a int, b text);
+        SELECT ROW(1, -2)::t1 *< ROW(1, -3)::t1, ROW(1, 2)::t1 *< ROW(1, 3)::t1, ROW(1, -2)::t1 < ROW(1, -3)::t1;
+        SELECT ROW(1, 'abc')::t3 *< ROW(1, 'abcd')::t3, ROW(1, 'abc')::t3 *= ROW(1, 'abc')::t3;
+        SELECT ROW(1, 2)::t1 < ROW(1, 'abc')::t3;
+    """,
     "catalog": r"""
         CREATE SCHEMA s;
         CREATE TYPE s.pair AS (k text, v numeric(10,2));

@@ -81,7 +81,7 @@ class UserTypeDdl:
             raise SqlError("2BP01", f"cannot drop type {ut.name} because {kind} {ut.name} requires it",
                            hint=f"You can drop {kind} {ut.name} instead.") \
                 if getattr(self, "dropping_types", False) else \
-                SqlError("42809", f'"{ut.name}" is a {kind}', hint=f"Use ALTER {kind.upper()} instead.")
+                SqlError("42809", f'"{ut.name}" is not a composite type')
         if ut is None and not missing_ok:
             if find_oid_by_name(names[-1]) is not None:
                 raise SqlError("0A000", f'built-in type "{names[-1]}" cannot be changed')
