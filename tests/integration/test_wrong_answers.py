@@ -918,6 +918,18 @@ GROUPING_QUERIES = [
     "SELECT 1 AS a FROM grp_t WHERE false HAVING true",
     "SELECT x + 1, count(*) FROM grp_t GROUP BY x + 1 HAVING x + 1 > 2 ORDER BY x + 1",
     "SELECT x + 1, count(*) FROM grp_t GROUP BY x + 1 HAVING x > 2",
+    "SELECT (SELECT x) FROM grp_t GROUP BY y", "SELECT (SELECT grp_t.x) FROM grp_t GROUP BY y",
+    "SELECT (SELECT grp_t.x FROM grp_t t2 LIMIT 1) FROM grp_t GROUP BY y",
+    "SELECT (SELECT x FROM grp_t t2 ORDER BY 1 LIMIT 1) FROM grp_t GROUP BY y",
+    "SELECT (SELECT t2.x FROM grp_t t2 WHERE t2.x = grp_t.x LIMIT 1) FROM grp_t GROUP BY y",
+    "SELECT y, x IN (SELECT 1) FROM grp_t GROUP BY y",
+    "SELECT y, EXISTS (SELECT 1 FROM grp_t t2 WHERE t2.id = grp_t.id) FROM grp_t GROUP BY y",
+    "SELECT (SELECT grp_t.x + 1) FROM grp_t GROUP BY grp_t.x + 1", "SELECT (SELECT sum(grp_t.x)) FROM grp_t GROUP BY y",
+    "SELECT (SELECT name) FROM grp_t GROUP BY id ORDER BY 1",
+    "SELECT y FROM grp_t GROUP BY y HAVING EXISTS (SELECT 1 FROM grp_t u WHERE u.x = grp_t.x)",
+    "SELECT y, array(SELECT grp_t.name) FROM grp_t GROUP BY y",
+    "SELECT (WITH c AS (SELECT 1 AS k) SELECT grp_t.x + k FROM c) FROM grp_t GROUP BY y",
+    "SELECT (SELECT s.x FROM (SELECT 5 AS x) s) FROM grp_t GROUP BY y",
 ]
 
 

@@ -53,6 +53,11 @@ class _Checker:
     def __init__(self, tr, stmt: ast.SelectStmt, names: list[str]) -> None:
         self.tr = tr
         self.scope = tr.scope
+        # an SQL function body's parameters (translate.routines' param_scope) share the root
+        # scope with its FROM items: values from outside, not columns
+        params = {p.sql for p in getattr(tr, "routine_params", None) or ()}
+        self.param_entries = {id(e) for e in self.scope.entries
+                              if params and e.relation is None and e.cols and all(c.sql in params for c in e.cols)}
         self.literal_used = False
         self.detail: str | None = None
         self.grouped: set = set()
@@ -77,6 +82,8 @@ class _Checker:
         names = [f.sval for f in fields]
         col = names[-1]
         for e in self.scope.entries:
+            if id(e) in self.param_entries:
+                continue
             if len(names) >= 2:
                 if e.alias != names[-2]:
                     continue
@@ -98,11 +105,21 @@ class _Checker:
             found = self.locate(node.fields)
             if found is not None:
                 return ("col", found[1].sql or id(found[1])), False
-            return ("name",) + tuple(getattr(f, "sval", "*") for f in node.fields), False
-        if isinstance(node, ast.ParamRef) and self.tr.is_literal_param(node.number):
-            return ("lit",) + tuple(self.tr.literals[node.number - 1][:2]), True
+            return self.outer_key(node, ("name",) + tuple(getattr(f, "sval", "*") for f in node.fields)), False
+        if isinstance(node, ast.ParamRef):
+            if self.tr.is_literal_param(node.number):
+                return ("lit",) + tuple(self.tr.literals[node.number - 1][:2]), True
+            return self.outer_key(node, ("param", node.number)), False
         parts = [(f, self.key_of(getattr(node, f))) for f in node.__slots__ if f != "location"]
         return (type(node).__name__,) + tuple((f, k) for f, (k, _) in parts), any(lit for _, (_, lit) in parts)
+
+    def outer_key(self, node, fallback: tuple) -> tuple:
+        """A value from outside this level (an outer column, a parameter, a PL/pgSQL variable:
+        p1 and $1 are the same one) as what it translates to."""
+        try:
+            return ("ext", self.tr.expr(node).sql)
+        except SqlError:
+            return fallback
 
     def target_keys(self, items) -> list:
         out = []
@@ -116,7 +133,7 @@ class _Checker:
 
     def star_columns(self, node: ast.ColumnRef) -> list:
         alias = node.fields[-2].sval if len(node.fields) > 1 else None
-        return [(e, c) for e in self.scope.entries if (alias is None or e.alias == alias)
+        return [(e, c) for e in self.scope.entries if (alias is None or e.alias == alias) and id(e) not in self.param_entries
                 for c in (e.star_cols if e.star_cols is not None and alias is None else e.cols)]
 
     def is_grouped(self, key) -> bool:
@@ -154,6 +171,10 @@ class _Checker:
             finally:
                 self.detail = saved
             return
+        if isinstance(node, ast.SubLink):
+            self.check(node.testexpr)  # x IN (SELECT ...): x is of this level
+            self.check_sub(node.subselect, frozenset(), True)
+            return
         if not isinstance(node, ast.Node) or isinstance(node, _SKIP) or is_aggregate_call(node, self.tr.catalog):
             return
         if isinstance(node, ast.ColumnRef):
@@ -175,6 +196,69 @@ class _Checker:
         if not self.column_ok(entry, col):
             raise SqlError("42803", f'column "{entry.alias}.{col.name}" must appear in the GROUP BY clause or be '
                            "used in an aggregate function", position=location(node), detail=self.detail)
+
+    def check_sub(self, node, shadow: frozenset, bare: bool) -> None:
+        """This level's columns a subquery reads must be grouped themselves (PostgreSQL matches
+        no expression inside a subquery). Seen only where no FROM item of the subquery can
+        claim the name: qualified by an alias none of them has, or unqualified in
+        subqueries without FROM. Aggregate calls in it are not looked into."""
+        if isinstance(node, (tuple, list)):
+            for n in node:
+                self.check_sub(n, shadow, bare)
+            return
+        if not isinstance(node, ast.Node) or isinstance(node, ast.GroupingFunc) \
+                or is_aggregate_call(node, self.tr.catalog):
+            return
+        if isinstance(node, ast.SelectStmt):
+            names = _from_names(node.fromClause or ())
+            if names is None:
+                return  # a FROM item whose names are not known here
+            shadow = shadow | names
+            bare = bare and not node.fromClause
+            if node.withClause is not None:
+                shadow = shadow | {c.ctename for c in node.withClause.ctes}
+        if isinstance(node, ast.ColumnRef):
+            fields = node.fields
+            if not all(isinstance(f, ast.String) for f in fields):
+                return
+            if len(fields) == 1 and not bare or len(fields) >= 2 and fields[-2].sval in shadow:
+                return
+            found = self.locate(fields)
+            if found is not None and not self.column_ok(*found):
+                raise SqlError("42803", f'subquery uses ungrouped column "{found[0].alias}.{found[1].name}" '
+                               "from outer query", position=location(node))
+            return
+        for f in node.__slots__:
+            if f != "location":
+                self.check_sub(getattr(node, f), shadow, bare)
+
+
+def _from_names(items) -> frozenset | None:
+    """The names FROM items make visible (None: an item of a kind not known here)."""
+    out: set[str] = set()
+    for it in items:
+        if isinstance(it, ast.RangeVar):
+            out.add(it.alias.aliasname if it.alias is not None else it.relname)
+        elif isinstance(it, (ast.RangeSubselect, ast.RangeFunction)):
+            if it.alias is None:
+                if not isinstance(it, ast.RangeFunction):
+                    return None
+                for fn in it.functions or ():
+                    call = fn[0] if isinstance(fn, (tuple, list)) else None
+                    if isinstance(call, ast.FuncCall):
+                        out.add(call.funcname[-1].sval)
+            else:
+                out.add(it.alias.aliasname)
+        elif isinstance(it, ast.JoinExpr):
+            inner = _from_names((it.larg, it.rarg))
+            if inner is None:
+                return None
+            out |= inner
+            if it.alias is not None:
+                out.add(it.alias.aliasname)
+        else:
+            return None
+    return frozenset(out)
 
 
 def check_grouping(tr, stmt: ast.SelectStmt, names: list[str]) -> None:
