@@ -259,8 +259,8 @@ class DmlMixin:
         seen: set[str] = set()
         multi_sources: dict[int, object] = {}
         for rt in targets:
-            if rt.name in seen and not rt.indirection:
-                raise SqlError("42601", f'multiple assignments to same column "{rt.name}"', position=location(rt))
+            if rt.name in seen and not rt.indirection:  # (the rewriter's error: no position)
+                raise SqlError("42601", f'multiple assignments to same column "{rt.name}"')
             seen.add(rt.name)
             if isinstance(rt.val, ast.MultiAssignRef):
                 parts.append(self.multi_assign(rt, rel, multi_sources))
@@ -290,6 +290,12 @@ class DmlMixin:
         if a is None:
             raise SqlError("42703", f'column "{rt.name}" of relation "{rel.name}" does not exist', position=location(rt))
         src = m.source
+        if isinstance(src, ast.RowExpr) and any(isinstance(a, ast.ColumnRef) and isinstance(a.fields[-1], ast.A_Star)
+                                                for a in src.args or ()):
+            items = self.row_items(src.args)  # ROW(v.*): the row's columns
+            if len(items) != m.ncolumns:
+                raise SqlError("42601", "number of columns does not match number of values", position=location(rt))
+            return a, self.assign(items[m.colno - 1], a).sql
         if isinstance(src, ast.RowExpr):
             if len(src.args) != m.ncolumns:
                 raise SqlError("42601", "number of columns does not match number of values", position=location(rt))

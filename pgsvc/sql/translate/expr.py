@@ -79,6 +79,8 @@ class ExprMixin:
         fields = node.fields
         if isinstance(fields[-1], ast.A_Star):
             whole = self.whole_record(node)
+            if whole is None and len(fields) == 2 and isinstance(fields[0], ast.String):
+                whole = self.whole_row_ref(fields[0].sval)  # t.* where a value is wanted: the whole row
             if whole is not None:
                 return whole
             raise SqlError("0A000", "row expansion (*) in this position is not supported", position=location(node))
