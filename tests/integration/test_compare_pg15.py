@@ -325,6 +325,18 @@ CASES = {
         SELECT ARRAY[[[5]]] || ARRAY[1];
         DROP TABLE arc;
     """,
+    # subscripts: a[i][j] of a multidimensional array (fewer subscripts than dimensions, out of
+    # range: NULL), slices a[l:u], a[:u], a[l:], a[:] and a[i][l:u] (i as 1:i), clamped, empty, NULL bounds
+    "array_subscripts": """
+        CREATE TABLE ars (a int[], t text[]);
+        INSERT INTO ars VALUES ('{{1,2,3},{4,5,6}}', '{a,b,c}'), ('{7,8,9}', NULL);
+        SELECT a[2][1], a[2], a[3][1], a[1][1][1], a[1:1], a[1:2][2:3], a[2][2:3], a[:1], a[2:][:2], a[:],
+               t[2:2], t[2:], t[5:6], t[3:2], t[0:10], t[NULL:2], t[2]
+          FROM ars ORDER BY a[1][1];
+        SELECT (ARRAY[[1, 2], [3, 4]])[2][1], (ARRAY[1, 2, 3])[2:3], ('{1.5,2.5}'::numeric[])[1:1],
+               (NULL::int[])[1:2], ('{1,2}'::int[])[1:1][1:1], (ARRAY['x', 'y'])[2], (ARRAY[1, 2])[0];
+        DROP TABLE ars;
+    """,
     # FOR UPDATE / SHARE OF: the names checked against the FROM items (a join by its alias or
     # USING alias, functions, WITH queries, qualified names) and what a locking clause cannot
     # go with (CheckSelectLocking), as PostgreSQL refuses them

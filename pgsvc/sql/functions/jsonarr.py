@@ -283,6 +283,34 @@ def array_append(a, e):
     return _dump((_arr(a) if a is not None else []) + [e])
 
 
+def array_slice(a, bounds, lower):
+    """a[l:u][...] (bounds: [[l, u], ...], '*' for an omitted bound, counted from lower):
+    each dimension clamped to the array's, an empty range an empty array, NULL bounds NULL."""
+    if a is None or bounds is None:
+        return None
+    dims = json.loads(bounds)
+    if any(x is None for pair in dims for x in pair):
+        return None
+
+    def cut(v, dims):
+        if not dims:
+            return v
+        if not isinstance(v, list):
+            return None
+        lo, hi = dims[0]
+        lo = 1 if lo == "*" else max(int(lo) - lower + 1, 1)
+        hi = len(v) if hi == "*" else min(int(hi) - lower + 1, len(v))
+        out = []
+        for x in v[lo - 1:hi] if lo <= hi else ():
+            if len(dims) > 1:
+                x = cut(x, dims[1:])
+                if not x:
+                    return None
+            out.append(x)
+        return out or None
+    return _dump(cut(_arr(a), dims) or [])
+
+
 def array_prepend(e, a):
     return _dump([e] + (_arr(a) if a is not None else []))
 

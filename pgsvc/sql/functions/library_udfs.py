@@ -469,6 +469,7 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_array_contains": (2, J.array_contains), "pgsvc_array_overlap": (2, J.array_overlap),
         "pgsvc_array_cat": (2, J.array_cat), "pgsvc_array_append": (2, J.array_append),
         "pgsvc_array_prepend": (2, J.array_prepend), "pgsvc_array_length": (2, J.array_length),
+        "pgsvc_array_slice": (3, J.array_slice),
         "pgsvc_cardinality": (1, _n(lambda a: len(flatten(json.loads(a))))),
         "pgsvc_array_position": (3, J.array_position), "pgsvc_array_remove": (3, J.array_remove),
         "pgsvc_gen_random_uuid": (0, lambda: str(uuid.uuid4())),

@@ -307,7 +307,11 @@ class ExprMixin:
             if field is not None:
                 return field
         base = self.expr(node.arg)
-        for ind in node.indirection:
+        inds = list(node.indirection)
+        k = 0
+        while k < len(inds):
+            ind = inds[k]
+            k += 1
             if isinstance(ind, ast.String):  # (c).f (translate.composites)
                 base = self.select_field(base, ind.sval, location(node.arg))
                 continue
@@ -318,17 +322,33 @@ class ExprMixin:
                           O.CHAR, name=base.name, has_agg=base.has_agg)
                 continue
             t = find_oid(base.oid)
-            if not isinstance(ind, ast.A_Indices) or ind.is_slice or t is None or not t.elem_oid \
-                    or t.category != "A":
+            if not isinstance(ind, ast.A_Indices) or t is None or not t.elem_oid or t.category != "A":
                 raise SqlError("0A000", "this subscript or field selection is not supported", position=location(node))
-            idx = self.coerce(self.expr(ind.uidx), O.INT4)
-            elem = t.elem_oid
+            run = [ind]  # a[i][j]...: one access, every dimension's subscript
+            while k < len(inds) and isinstance(inds[k], ast.A_Indices):
+                run.append(inds[k])
+                k += 1
             lower = 0 if base.oid in O.VECTOR_OIDS else 1  # int2vector/oidvector count from 0
-            path = f"('$[' || ({idx.sql} - {lower}) || ']')"
-            # one subscript of a multidimensional array is NULL in PostgreSQL (not a row of it)
-            base = Ex(f"(CASE WHEN {idx.sql} >= {lower} AND json_type({base.sql}, {path}) IS NOT 'array' "
-                      f"THEN {_element_sql(base.sql, path, elem)} END)", elem, name=base.name, has_agg=base.has_agg)
+            if any(r.is_slice for r in run):
+                base = self.array_slice(base, run, lower)
+                continue
+            idxs = [self.coerce(self.expr(r.uidx), O.INT4) for r in run]
+            path = "('$' || " + " || ".join(f"'[' || ({i.sql} - {lower}) || ']'" for i in idxs) + ")"
+            conds = " AND ".join(f"{i.sql} >= {lower}" for i in idxs)
+            # fewer subscripts than dimensions is NULL in PostgreSQL (not a row of it)
+            base = Ex(f"(CASE WHEN {conds} AND json_type({base.sql}, {path}) IS NOT 'array' "
+                      f"THEN {_element_sql(base.sql, path, t.elem_oid)} END)", t.elem_oid, name=base.name,
+                      has_agg=base.has_agg or any(i.has_agg for i in idxs))
         return base
+
+    def array_slice(self, base: Ex, run: list, lower: int) -> Ex:
+        """a[l:u][..]: a subscript without a colon is 1:i then; an omitted bound is the
+        array's own; a NULL bound makes the result NULL (pgsvc_array_slice)."""
+        def bound(node) -> str:
+            return "'*'" if node is None else self.coerce(self.expr(node), O.INT4).sql
+        pairs = [f"json_array({bound(r.lidx) if r.is_slice else str(lower)}, {bound(r.uidx)})" for r in run]
+        return Ex(f"pgsvc_array_slice({base.sql}, json_array({', '.join(pairs)}), {lower})", base.oid,
+                  name=base.name, has_agg=base.has_agg)
 
 
 def _element_sql(array_sql: str, path: str, elem: int) -> str:
