@@ -155,6 +155,7 @@ COMMENT ON PROCEDURE extra.pinout(integer) IS 'a procedure';
 CREATE FUNCTION extra.triple(a integer) RETURNS integer LANGUAGE sql IMMUTABLE RETURN a * 3;
 CREATE TABLE extra.calls (id integer PRIMARY KEY, a integer DEFAULT extra.triple(2), p extra.pair,
     CONSTRAINT calls_a CHECK (extra.triple(a) > 0));
+CREATE DOMAIN extra.tripled AS integer CHECK (extra.triple(VALUE) > 0);
 CREATE FUNCTION extra.count_calls() RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC SELECT count(*) FROM extra.calls; END;
 CREATE VIEW extra.calls_v AS SELECT id, a FROM extra.calls;
 CREATE FUNCTION extra.calls_ins() RETURNS trigger LANGUAGE plpgsql

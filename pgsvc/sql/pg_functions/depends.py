@@ -25,6 +25,7 @@ from pgsvc.sql.deparse.nodes import Const, Func, RangeEntry, Var
 from pgsvc.sql.deparse.query import analyze_select
 from pgsvc.sql.functions.context import reporting_sql_errors
 from pgsvc.sql.pg_functions.describe import analyzer_for, find_relation, resolving_as_created, view_query
+from pgsvc.sql.pg_functions.type_funcs import domain_check_node
 from pgsvc.sql.types import oids as O
 
 _PG_CLASS, _PG_TYPE, _PG_PROC = 1259, 1247, 1255
@@ -121,6 +122,12 @@ def check_refs(engine, text, relid):
     return "[]" if node is None else json.dumps([r for r in _refs(engine, node) if r[0] == _PG_PROC])
 
 
+def domain_check_refs(engine, oid):
+    """The user functions a domain's CHECK expression calls (JSON)."""
+    node = None if oid is None else domain_check_node(engine, oid)
+    return "[]" if node is None else json.dumps([r for r in _refs(engine, node) if r[0] == _PG_PROC])
+
+
 def sqlbody_refs(engine, body):
     """The relations a SQL-standard function body (BEGIN ATOMIC ... END / RETURN ...) names."""
     if body is None:
@@ -185,6 +192,7 @@ def register(conn, engine) -> None:
         "pgsvce_view_refs": (1, lambda oid: view_refs(engine, oid)),
         "pgsvce_check_refs": (2, lambda t, r: check_refs(engine, t, r)),
         "pgsvce_sqlbody_refs": (1, lambda b: sqlbody_refs(engine, b)),
+        "pgsvce_domain_check_refs": (1, lambda oid: domain_check_refs(engine, oid)),
     }
     for name, (nargs, fn) in udfs.items():
         conn.create_function(name, nargs, reporting_sql_errors(engine.fctx, fn))

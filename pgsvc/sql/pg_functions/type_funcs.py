@@ -40,6 +40,12 @@ def cooked_default(ut: U.UserType, engine=None) -> str | None:
 def _deparse(engine, text: str, value: tuple[int, int] | None, target: tuple[int, int], pretty: bool) -> str | None:
     """An expression as ruleutils prints it (pgsvc.sql.deparse), VALUE standing for a
     domain's value of type `value`; None when the deparser cannot print it."""
+    node = _analyse(engine, text, value, target)
+    return None if node is None else expr_text(engine, node, pretty)
+
+
+def _analyse(engine, text: str, value: tuple[int, int] | None, target: tuple[int, int]):
+    """The expression analysed (pgsvc.sql.deparse), or None when the deparser cannot."""
     if engine is None:
         return None
 
@@ -51,8 +57,7 @@ def _deparse(engine, text: str, value: tuple[int, int] | None, target: tuple[int
     try:
         an = DomainAnalyzer(engine)
         node = an.expr(pglast.parse_sql(f"SELECT {text}")[0].stmt.targetList[0].val)
-        node = an.coerce(node, target[0], target[1], implicit=True)
-        return expr_text(engine, node, pretty)
+        return an.coerce(node, target[0], target[1], implicit=True)
     except Exception:  # noqa: BLE001 - the deparser's gaps: the caller falls back
         return None
 
@@ -74,6 +79,14 @@ def domain_conbin(engine, oid) -> str | None:
         return None
     value = (U.base_of(ut.oid), U.typmod_of(ut))
     return _deparse(engine, check.expr, value, (O.BOOL, -1), False) or check.expr
+
+
+def domain_check_node(engine, oid):
+    """A domain CHECK's analysed expression (pg_depend's references), or None."""
+    ut, check = _find_check(int(oid))
+    if check is None:
+        return None
+    return _analyse(engine, check.expr, (U.base_of(ut.oid), U.typmod_of(ut)), (O.BOOL, -1))
 
 
 def domain_constraintdef(engine, oid, pretty) -> str | None:

@@ -227,6 +227,8 @@ VIEWS = {
           FROM main."pgsvc$attribute" a JOIN main."pgsvc$type" t ON t.oid = a.atttypid
         UNION ALL SELECT 1247, t.oid, 0, 2615, t.nspoid, 0, 'n' FROM main."pgsvc$type" t
         UNION ALL SELECT 2606, d.oid, 0, 1247, d.contypid, 0, 'a' FROM main."pgsvc$domain_constraint" d
+        UNION ALL SELECT 2606, d.oid, 0, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'n'
+          FROM main."pgsvc$domain_constraint" d, json_each(pgsvce_domain_check_refs(d.oid)) j
         UNION ALL SELECT 2606, k.oid, 0, 1259, k.confrelid, j.value, 'n'
           FROM main."pgsvc$constraint" k, json_each(k.confkey) j WHERE k.contype = 'f'
         UNION ALL SELECT 2606, k.oid, 0, 1259, r.indexrelid, 0, 'n'
