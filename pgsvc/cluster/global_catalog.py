@@ -97,6 +97,7 @@ class GlobalCatalog:
         self.layout = layout
         self.conn = sqlite3.connect(layout.global_catalog, timeout=30, isolation_level=None)
         self.conn.execute("PRAGMA busy_timeout = 30000")
+        self._dv_cursor = None  # data_version's own cursor
         self._add_db_role_setting()
 
     def _add_db_role_setting(self) -> None:
@@ -196,8 +197,13 @@ class GlobalCatalog:
             self.conn.execute("ROLLBACK")
 
     def data_version(self) -> int:
-        """Moves when another connection commits (cheap staleness check for snapshots)."""
-        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+        """Moves when another connection commits (cheap staleness check for snapshots; every
+        statement's privilege check runs it, through one cursor kept for it)."""
+        cur = self._dv_cursor
+        if cur is None:
+            cur = self._dv_cursor = self.conn.cursor()
+        cur.execute("PRAGMA data_version")
+        return cur.fetchone()[0]
 
     # -- roles (CREATE/ALTER/DROP ROLE, GRANT/REVOKE role)
     _ROLE_COLUMNS = ("oid, rolname, rolsuper, rolcanlogin, rolpassword, rolvaliduntil, rolconnlimit,"

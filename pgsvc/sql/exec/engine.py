@@ -116,6 +116,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         self._detail_hint = None
         self.checked_stmt = None  # see parse_script
         self._data_version = None
+        self._dv_cursor = None  # others_committed's own cursor
         self._sync_pending = False
         self.temp_schema = f"pg_temp_{session.backend_pid}"
         self.txn = TxnState()
@@ -238,8 +239,14 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         return False
 
     def others_committed(self) -> bool:
-        """PRAGMA data_version moves only when another connection commits: a cheap pre-check."""
-        dv = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        """PRAGMA data_version moves only when another connection commits: a cheap pre-check,
+        run on every statement through one cursor kept for it (no cursor object each time;
+        fetching its one row steps the statement to its end, so it holds no read open)."""
+        cur = self._dv_cursor
+        if cur is None:
+            cur = self._dv_cursor = self.conn.cursor()
+        cur.execute("PRAGMA data_version")
+        dv = cur.fetchone()[0]
         if dv == self._data_version:
             return False
         self._data_version = dv
