@@ -39,14 +39,34 @@ def is_aggregate_call(node, catalog) -> bool:
 
 
 def has_aggregate(node, catalog) -> bool:
-    """An aggregate call of this query level in the tree (not in a subquery, not a window call)."""
-    if isinstance(node, (tuple, list)):
-        return any(has_aggregate(n, catalog) for n in node)
-    if not isinstance(node, ast.Node) or isinstance(node, _SKIP):
-        return False
-    if is_aggregate_call(node, catalog):
-        return True
-    return any(has_aggregate(getattr(node, f), catalog) for f in node.__slots__ if f != "location")
+    """An aggregate call of this query level in the tree (not in a subquery, not a window call).
+    Run for every SELECT translated: only the fields that can hold nodes are visited."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if type(n) is tuple or type(n) is list:
+            stack.extend(n)
+        elif isinstance(n, ast.Node) and not isinstance(n, _SKIP):
+            if type(n) is ast.FuncCall and is_aggregate_call(n, catalog):
+                return True
+            for f in _node_fields(type(n)):
+                v = getattr(n, f)
+                if v is not None:
+                    stack.append(v)
+    return False
+
+
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+_LEAF_TYPES = frozenset({"char*", "Bitmapset*", "TypeName*", "String*", "Alias*", "RangeVar*"})
+
+
+def _node_fields(cls) -> tuple[str, ...]:
+    """The fields of a node class that may hold expressions (pointers to nodes and lists)."""
+    found = _NODE_FIELDS.get(cls)
+    if found is None:
+        found = _NODE_FIELDS[cls] = tuple(k for k, info in cls.__slots__.items()
+                                          if info.c_type.endswith("*") and info.c_type not in _LEAF_TYPES)
+    return found
 
 
 class _Checker:
