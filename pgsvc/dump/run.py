@@ -149,11 +149,14 @@ def run_dumpall(target: Target, opts: DumpOptions, all_opts: DumpallOptions, str
                 # these exist in every cluster: connect to them, never create them
                 stream.write(f"\\connect {connect_name(dbname)}\n\n".encode())
                 dump_database(db_conn, stream, _variant(opts, create=False), dbname)
-            else:
+            elif opts.clean:
                 # --clean drops and re-creates the whole database: nothing in it to drop
                 stream.write(create_database_statements(db_conn, dbname, opts).encode())
                 dump_database(db_conn, stream, _variant(opts, create=False, clean=False,
                                                         if_exists=False), dbname)
+            else:  # as pg_dumpall writes it: pg_dump -C's script
+                create = create_database_statements(db_conn, dbname, opts, entry=True)
+                dump_database(db_conn, stream, _variant(opts, create=False), dbname, create)
     stream.write(b"--\n-- PostgreSQL database cluster dump complete\n--\n\n")
     stream.flush()
 
