@@ -420,6 +420,36 @@ CASES = {
         DROP FUNCTION uagg_step(int, int);
         DROP FUNCTION uagg_fail(int, int);
     """,
+    # user-defined aggregates with DISTINCT (sorted by the inputs), ORDER BY (directions, NULLS,
+    # numeric keys), FILTER, and as window functions (growing frames continue, a moved frame head
+    # aggregates again: the transition's NOTICEs in PostgreSQL's order; empty frames; FILTER)
+    "user_aggregates_ordered_and_windowed": """
+        CREATE FUNCTION uao_cat(s text, x text) RETURNS text LANGUAGE sql AS 'SELECT coalesce(s || '','', '''') || coalesce(x, ''-'')';
+        CREATE FUNCTION uao_step(s int, n int) RETURNS int LANGUAGE plpgsql AS $$
+        BEGIN RAISE NOTICE 'step % %', s, n; RETURN coalesce(s, 0) + n; END $$;
+        CREATE AGGREGATE uao_list(text) (sfunc = uao_cat, stype = text);
+        CREATE AGGREGATE uao_sum(int) (sfunc = uao_step, stype = int, initcond = '0');
+        SELECT uao_list(x ORDER BY x), uao_list(x ORDER BY x DESC), uao_list(DISTINCT x), uao_list(DISTINCT x ORDER BY x DESC),
+               uao_list(x ORDER BY n, x), uao_list(x ORDER BY x NULLS FIRST), uao_list(x ORDER BY n DESC NULLS LAST, x)
+          FROM (VALUES ('b', 2.5), ('a', 10), (NULL, 1), ('b', NULL), ('c', 2)) v(x, n);
+        SELECT uao_sum(DISTINCT n), uao_sum(n ORDER BY n DESC) FROM (VALUES (3), (1), (3), (2)) v(n);
+        SELECT g, uao_list(x ORDER BY x) FILTER (WHERE x <> 'b') FROM (VALUES (1, 'b'), (1, 'a'), (2, 'c')) v(g, x) GROUP BY g ORDER BY g;
+        SELECT uao_list(DISTINCT x ORDER BY n) FROM (VALUES ('a', 1)) v(x, n);
+        SELECT uao_list(x ORDER BY x) FROM (VALUES ('a')) v(x) WHERE false;
+        SELECT uao_list(x) OVER () FROM (VALUES ('a')) v(x);
+        SELECT x, uao_list(x) OVER (ORDER BY x), uao_sum(n) OVER (ORDER BY n ROWS BETWEEN 1 PRECEDING AND CURRENT ROW),
+               uao_list(x) OVER (ORDER BY x ROWS BETWEEN 1 FOLLOWING AND 2 FOLLOWING), uao_list(x) OVER (PARTITION BY n % 2)
+          FROM (VALUES ('a', 1), ('b', 2), ('c', 3), ('d', 4)) v(x, n) ORDER BY x;
+        SELECT uao_list(DISTINCT x) OVER () FROM (VALUES ('a')) v(x);
+        SELECT x, uao_sum(n) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING),
+               uao_list(x) FILTER (WHERE n > 2) OVER (ORDER BY x), uao_list(x) OVER w
+          FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) v(x, n) WINDOW w AS (ORDER BY n DESC) ORDER BY x;
+        SELECT x FROM (VALUES ('a')) v(x) WHERE uao_list(x) OVER () IS NULL;
+        DROP AGGREGATE uao_list(text);
+        DROP AGGREGATE uao_sum(int);
+        DROP FUNCTION uao_cat(text, text);
+        DROP FUNCTION uao_step(int, int);
+    """,
     "cursor_errors_at_fetch": """
         CREATE TABLE dce (a int);
         INSERT INTO dce VALUES (1), (2), (0);

@@ -18,6 +18,7 @@ over no rows, which SQLite never asks the aggregate for).
 from __future__ import annotations
 
 import json
+from copy import copy
 
 from pglast import ast
 
@@ -71,11 +72,9 @@ def user_aggregate_call(tr, node: ast.FuncCall, r, inputs: list[Ex], arg_oids, r
     agg = aggregate_of(tr.engine.conn, r)
     if agg is None:
         raise SqlError("XX000", f"cache lookup failed for aggregate {r.oid}")
-    if node.agg_distinct or node.agg_order:
-        raise SqlError("0A000", "DISTINCT and ORDER BY in a user-defined aggregate are not supported",
-                       position=pos)
-    if node.over is not None:
-        raise SqlError("0A000", "a user-defined aggregate as a window function is not supported", position=pos)
+    if node.over is not None and (node.agg_distinct or node.agg_order):
+        raise SqlError("0A000", "DISTINCT is not implemented for window functions" if node.agg_distinct
+                       else "aggregate ORDER BY is not implemented for window functions", position=pos)
     stype = base_of(agg.transtype)
     step, step_strict, _ = function_sql(tr, agg.transfn, [stype] + list(arg_oids))
     final = final_strict = None
@@ -86,11 +85,18 @@ def user_aggregate_call(tr, node: ast.FuncCall, r, inputs: list[Ex], arg_oids, r
     literal = sql_literal(json.dumps({"s": "SELECT " + tr.coerce(step, stype).sql, "ss": step_strict, "i": init}))
     final_spec = sql_literal(json.dumps({"f": None if final is None else "SELECT " + final, "fs": final_strict,
                                          "i": init}))
-    sig = FuncSig(r.name, tuple(arg_oids), ret, "pgsvce_uagg(" + literal.replace("{", "{{").replace("}", "}}")
+    if node.over is not None:
+        return Ex(f"pgsvce_uagg_result({final_spec}, {frame_sql(tr, node, literal, inputs, pos)})", ret,
+                  name=r.name)
+    head = "pgsvce_uagg(" + literal
+    if node.agg_distinct or node.agg_order:
+        head = f"pgsvce_uagg_ordered({literal}, {ordering_sql(tr, node)}"
+        node = _plain(node)  # its DISTINCT and ORDER BY are the wrapper's now
+    sig = FuncSig(r.name, tuple(arg_oids), ret, head.replace("{", "{{").replace("}", "}}")
                   + "".join(f", {{{i}}}" for i in range(len(inputs))) + ")", kind="aggregate")
     ex = tr.aggregate_call(node, sig, sig.emit, [i.sql for i in inputs], ret, r.name, pos,
                            nested=any(i.has_agg for i in inputs))
-    return Ex(f"pgsvce_uagg_result({final_spec}, {ex.sql})", ret, name=r.name, has_agg=True)
+    return Ex(f"pgsvce_uagg_result({final_spec}, {ex.sql})", ret, name=r.name, has_agg=ex.has_agg)
 
 
 def _looked_up(tr, fn: tuple, arg_oids: list[int]) -> tuple[Ex, bool, int]:
@@ -101,6 +107,51 @@ def _looked_up(tr, fn: tuple, arg_oids: list[int]) -> tuple[Ex, bool, int]:
         if err.sqlstate == "42883":
             err.hint = err.position = None
         raise
+
+
+def frame_sql(tr, node: ast.FuncCall, literal: str, inputs: list[Ex], pos) -> str:
+    """agg(x) [FILTER (...)] OVER w: the frame's rows by group_concat (functions.window_aggs'
+    way), the transition run over them by pgsvce_uagg_frame."""
+    if tr.in_window_ok is False or tr.agg_forbidden == "WHERE":
+        raise SqlError("42P20", "window functions are not allowed in WHERE", position=pos)
+    filt = ""
+    if node.agg_filter is not None:
+        saved, tr.agg_forbidden = tr.agg_forbidden, "FILTER"
+        try:
+            filt = f" FILTER (WHERE {tr.bool_expr(node.agg_filter, 'FILTER').sql})"
+        finally:
+            tr.agg_forbidden = saved
+    row = "||','||".join(f"quote({i.sql})" for i in inputs) if inputs else "'NULL'"
+    return (f"pgsvce_uagg_frame({literal}, group_concat({row}, ','){filt} OVER {tr.window_def(node.over)}, "
+            f"{len(inputs)}, {int(pos or 0)})")
+
+
+def ordering_sql(tr, node: ast.FuncCall) -> str:
+    """'spec', distinct, json_array(keys) of agg(DISTINCT x ORDER BY k): per key its kind
+    (n numeric, f float, t any other stored form), a/d and nulls f/l, as pgsvce_ordagg's."""
+    if node.agg_distinct and node.agg_order:
+        tr.check_distinct_order(node)
+    keys, spec = [], ""
+    if node.agg_distinct and not node.agg_order:  # DISTINCT sorts by the inputs themselves
+        for a in node.args or ():
+            k = tr.finalize_unknown(tr.expr(a))
+            keys.append(k.sql)
+            spec += ("n" if k.oid == O.NUMERIC else "f" if k.oid in (O.FLOAT4, O.FLOAT8) else "t") + "al"
+    for sb in node.agg_order or ():
+        _, suffix = tr.sort_parts(sb)
+        k = tr.finalize_unknown(tr.expr(sb.node))
+        keys.append(k.sql)
+        desc = " DESC" in suffix
+        nulls_first = "NULLS FIRST" in suffix or (desc and "NULLS LAST" not in suffix)
+        kind = "n" if k.oid == O.NUMERIC else "f" if k.oid in (O.FLOAT4, O.FLOAT8) else "t"
+        spec += kind + ("d" if desc else "a") + ("f" if nulls_first else "l")
+    return f"{sql_literal(spec)}, {int(bool(node.agg_distinct))}, json_array({', '.join(keys)})"
+
+
+def _plain(node: ast.FuncCall) -> ast.FuncCall:
+    out = copy(node)
+    out.agg_distinct, out.agg_order = False, None
+    return out
 
 
 def check_transition(tr, fn: tuple, stype: int, inputs: list[int]) -> tuple[bool, int]:
