@@ -9,6 +9,7 @@ pg_dump -j's workers use to read exactly what its leader reads.
   (22023); another database cannot import it (0A000). On pgsvc, where the exporter holds
   the database still, a writer waits meanwhile (lock_timeout ends its wait, 55P03) and
   goes through once the exporter ends.
+- A snapshot file left by a dead exporter is invalid and removed.
 - pg_dump -Fd -j 4 while another process keeps committing transactions that each insert a
   row into two tables (serial keys) and count it in a third: the dump, restored into
   PostgreSQL 15, holds one consistent state: the same count in all three tables, every
@@ -151,6 +152,30 @@ def test_writer_waits_while_a_snapshot_is_exported(srv):
         a.execute("COMMIT")
         w.execute("INSERT INTO t VALUES (1)")
         assert a.execute("SELECT count(*) FROM t").fetchone() == (1,)
+
+
+def test_snapshot_left_by_a_dead_exporter_is_invalid_and_removed(srv):
+    """A snapshot file no backend holds (its exporter died) names no snapshot (22023) and
+    the next export removes such files, as PostgreSQL empties pg_snapshots at start-up."""
+    side = create_database(Side(srv.port, "postgres", "postgres"), unique("snapstale"))
+    with psycopg.connect(dsn(side), autocommit=True) as a:
+        a.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        a.execute("SELECT pg_export_snapshot()")
+        a.execute("COMMIT")
+        directory = srv.datadir / "pg_snapshots"
+        stale = [directory / "00000001-00000001-1", directory / "00000001-00000002-1"]
+        for path in stale:
+            path.write_text("pid:1\n")
+        a.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match="invalid snapshot identifier"):
+            a.execute("SET TRANSACTION SNAPSHOT '00000001-00000001-1'")
+        a.execute("ROLLBACK")
+        assert not stale[0].exists() and stale[1].exists()
+        a.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        sid = a.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        assert not stale[1].exists() and (directory / sid).exists()
+        a.execute("COMMIT")
+        assert not (directory / sid).exists()
 
 
 WRITER = r"""

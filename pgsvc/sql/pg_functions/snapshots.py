@@ -85,6 +85,8 @@ def export_snapshot(engine) -> str:
 def _publish(engine, lock, ident: str) -> None:
     directory = snapshot_dir(engine.session.database_path)
     os.makedirs(directory, mode=0o700, exist_ok=True)
+    if not lock.exports:
+        remove_stale(directory)
     path = os.path.join(directory, ident)
     tmp = path + ".tmp"
     fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
@@ -106,6 +108,26 @@ def _publish(engine, lock, ident: str) -> None:
         _unlink(path)  # first: an importer that opens it now finds nothing
         os.close(fd)  # then the flock goes: one that opened it before finds it unheld
     lock.exports.append(end)
+
+
+def remove_stale(directory: str) -> None:
+    """Snapshot files no backend holds (their exporter died before removing them): gone, as
+    PostgreSQL empties pg_snapshots at start-up. A file being made (.tmp) is left alone."""
+    for name in os.listdir(directory):
+        if name.endswith(".tmp"):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # its exporter is in its transaction
+        finally:
+            os.close(fd)
+        _unlink(path)
 
 
 def _unlink(path: str) -> None:
