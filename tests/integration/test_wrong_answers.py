@@ -10,6 +10,7 @@ or SQLSTATE and message for statements that must fail.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import struct
 import subprocess
@@ -960,6 +961,11 @@ def test_grouping_rule(conns, sql):
     "SELECT 'a'::text || chr(0)", "SELECT convert_from('\\x610062'::bytea, 'UTF8')",
     "SELECT encode('\\x00'::bytea, 'escape')", "SELECT jsonb '\"\\u0000\"'", "SELECT json '\"\\u0000\"'",
     "SELECT jsonb '{\"a\\u0000\": 1}'", "SELECT jsonb '[\"x\", \"\\\\u0000\"]'", "SELECT jsonb '[\"\\u0000'",
+    "SELECT '[\"\\u0000\"]'::json ->> 0", "SELECT '{\"a\":\"\\u0000\"}'::json ->> 'a'", "SELECT '[\"\\u0000\"]'::json -> 0",
+    "SELECT '\"\\ud800\"'::jsonb", "SELECT '\"\\ud800\"'::json", "SELECT '[\"\\ud800\"]'::json ->> 0",
+    "SELECT '\"\\udc00\"'::jsonb", "SELECT '\"\\ud800\\udc00\"'::jsonb", "SELECT '\"\\ud800x\"'::jsonb",
+    "SELECT '\"\\ud800\\ud800\"'::jsonb", "SELECT '\"\\ud800\\u0041\"'::jsonb", "SELECT '[\"\\ud800\", 1]'::jsonb",
+    "SELECT '[\"a\\u0041\"]'::json ->> 0, '\"\\u00e9\"'::jsonb, '[\"\\ud83d\\ude00\"]'::jsonb ->> 0",
 ])
 def test_nul_character_refused(conns, sql):
     same(conns, sql)
@@ -1164,3 +1170,21 @@ def test_aclitem_input_and_output(conns):
 def test_array_constructor_of_many_elements(conns, sql):
     """ARRAY[...] of more than 127 elements (SQLite's function-argument limit: was XX000)."""
     same(conns, sql, list(range(200)) if "%s" in sql else None)
+
+
+def test_bit_and_inet_binary_with_asyncpg(shared_server, pg15):
+    """asyncpg reads and sends bit, varbit, inet and cidr in binary (bit_send / bit_recv)."""
+    asyncpg = pytest.importorskip("asyncpg")
+
+    async def fetch(host, port, user):
+        conn = await asyncpg.connect(host=host, port=port, user=user, database="postgres")
+        try:
+            rows = await conn.fetch(
+                "SELECT b'10101'::bit(5), '101'::varbit, $1::varbit, $2::inet, $3::cidr, '10.1.2.3/8'::inet, "
+                "$1::varbit || b'1', ''::varbit", asyncpg.BitString("1101"), "10.0.0.1", "10.0.0.0/8")
+            return [tuple(r) for r in rows]
+        finally:
+            await conn.close()
+    ours = asyncio.run(fetch("127.0.0.1", shared_server.port, shared_server.superuser))
+    ref = asyncio.run(fetch("127.0.0.1", pg15.port, "postgres"))
+    assert ours == ref

@@ -47,8 +47,12 @@ def _token_at(text: str, pos: int) -> str:
     return text[pos:end] or text[pos:pos + 1]
 
 
-def loads(text: str) -> Any:
-    """Parse JSON as PostgreSQL does (no NaN/Infinity); numbers as JsonNumber."""
+def loads(text: str, raw: bool = False) -> Any:
+    """Parse JSON as PostgreSQL does (no NaN/Infinity); numbers as JsonNumber. Strings are
+    de-escaped as text, which holds no \\u0000 and no lone surrogate (22P05 / 22P02, as
+    PostgreSQL's lexer reports them); raw: only validate (json input keeps its text)."""
+    if not raw and "\\u" in text:
+        _escapes_as_text(text)
     try:
         return json.loads(text, parse_float=_number, parse_int=_number,
                           parse_constant=_reject_constant, object_pairs_hook=_last_wins)
@@ -57,7 +61,7 @@ def loads(text: str) -> Any:
 
 
 def validate_json(text: str) -> str:
-    loads(text)
+    loads(text, raw=True)
     return text
 
 
@@ -92,30 +96,65 @@ def dumps_jsonb(value: Any) -> str:
 
 
 def normalize_jsonb(text: str) -> str:
-    if "\\u0000" in text:
-        _no_nul_escape(text)
     return dumps_jsonb(loads(text))
 
 
-def _no_nul_escape(text: str) -> None:
-    """jsonb (text) cannot hold \\u0000: PostgreSQL's 22P05 at the first one in a string."""
-    m = _NUL_ESCAPE.search(text)
-    if m is None:
-        return
-    try:  # a syntax error before it comes first, as PostgreSQL's lexer meets them in turn
+def _syntax_error_at(text: str) -> int:
+    """Where the parser stops on a syntax error (the end for none, or for a string it
+    cannot close: PostgreSQL's lexer meets the escapes in it first)."""
+    try:
         json.loads(text)
-        bad_at = len(text)
     except json.JSONDecodeError as e:
-        bad_at = len(text) if e.msg.startswith("Unterminated string") else e.pos
+        return len(text) if e.msg.startswith("Unterminated string") else e.pos
     except (ValueError, RecursionError):
-        bad_at = len(text)
-    if m.start() < bad_at:
+        pass
+    return len(text)
+
+
+def _escapes_as_text(text: str) -> None:
+    """json_lex_string's refusals when it de-escapes a string: \\u0000 (22P05) and a
+    surrogate not in a pair (22P02), the first one before any syntax error."""
+    pending = None  # a high surrogate's escape, waiting for its low half
+    for m in _U_ESCAPE.finditer(text):
+        cp = int(m.group(1), 16)
+        if pending is not None and m.start() != pending.end():
+            problem, end = "low", pending.end() + 1
+        elif 0xD800 <= cp <= 0xDBFF:
+            if pending is not None:
+                problem, end = "high", m.end()
+            else:
+                pending = m
+                continue
+        elif 0xDC00 <= cp <= 0xDFFF:
+            if pending is None:
+                problem, end = "low", m.end()
+            else:
+                pending = None
+                continue
+        elif pending is not None:
+            problem, end = "low", m.end()
+        elif cp == 0:
+            problem, end = "nul", m.end()
+        else:
+            continue
+        break
+    else:
+        if pending is None:
+            return
+        problem, end = "low", pending.end() + 1
+    if end - 6 > _syntax_error_at(text):  # end - 6: where the escape (or the char after one) starts
+        return  # the syntax error comes first (loads reports it)
+    context = f"JSON data, line 1: {text[:end]}{'...' if end < len(text) else ''}"
+    if problem == "nul":
         raise SqlError("22P05", "unsupported Unicode escape sequence", detail="\\u0000 cannot be converted to text.",
-                       context=f"JSON data, line 1: {text[:m.end()]}...")
+                       context=context)
+    detail = ("Unicode high surrogate must not follow a high surrogate." if problem == "high"
+              else "Unicode low surrogate must follow a high surrogate.")
+    raise SqlError("22P02", "invalid input syntax for type json", detail=detail, context=context)
 
 
-# a \u0000 escape: preceded by an even number of backslashes
-_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+# a \\uXXXX escape: preceded by an even number of backslashes
+_U_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u([0-9A-Fa-f]{4})")
 
 
 def dumps_json(value: Any) -> str:
