@@ -450,6 +450,22 @@ CASES = {
         DROP FUNCTION uao_cat(text, text);
         DROP FUNCTION uao_step(int, int);
     """,
+    # polymorphic user-defined aggregates: the state's type (anycompatiblearray, anyelement)
+    # resolved from the inputs in each call, INITCOND of it, the result's type
+    "user_aggregates_polymorphic": """
+        CREATE AGGREGATE uap_accum(anycompatible) (sfunc = array_append, stype = anycompatiblearray, initcond = '{}');
+        CREATE AGGREGATE uap_bad2(int) (sfunc = array_append, stype = anycompatiblearray);
+        CREATE FUNCTION uap_first(anyelement, anyelement) RETURNS anyelement LANGUAGE sql AS 'SELECT coalesce($1, $2)';
+        CREATE AGGREGATE uap_first(anyelement) (sfunc = uap_first, stype = anyelement);
+        SELECT uap_accum(x), uap_first(x) FROM (VALUES (3), (1), (2)) v(x);
+        SELECT uap_accum(x), uap_first(x), pg_typeof(uap_accum(x)) FROM (VALUES ('b'::text), ('a')) v(x);
+        SELECT uap_accum(x ORDER BY x DESC), uap_first(x) FILTER (WHERE x > 1.5) FROM (VALUES (3.5), (1), (2)) v(x);
+        SELECT uap_accum(x) FROM (VALUES (1)) v(x) WHERE false;
+        SELECT uap_accum('a');
+        DROP AGGREGATE uap_accum(anycompatible);
+        DROP AGGREGATE uap_first(anyelement);
+        DROP FUNCTION uap_first(anyelement, anyelement);
+    """,
     "cursor_errors_at_fetch": """
         CREATE TABLE dce (a int);
         INSERT INTO dce VALUES (1), (2), (0);

@@ -30,7 +30,7 @@ from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.ex import Ex, sql_literal
 from pgsvc.sql.translate.names import Scope
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.pg_type import format_type
+from pgsvc.sql.types.pg_type import find_oid, format_type
 from pgsvc.sql.types.usertypes import base_of
 
 
@@ -75,7 +75,7 @@ def user_aggregate_call(tr, node: ast.FuncCall, r, inputs: list[Ex], arg_oids, r
     if node.over is not None and (node.agg_distinct or node.agg_order):
         raise SqlError("0A000", "DISTINCT is not implemented for window functions" if node.agg_distinct
                        else "aggregate ORDER BY is not implemented for window functions", position=pos)
-    stype = base_of(agg.transtype)
+    stype = actual_state_type(agg.transtype, r.argtypes, arg_oids)
     step, step_strict, _ = function_sql(tr, agg.transfn, [stype] + list(arg_oids))
     final = final_strict = None
     if agg.finalfn is not None:
@@ -154,9 +154,40 @@ def _plain(node: ast.FuncCall) -> ast.FuncCall:
     return out
 
 
+_ELEMENT_FAMILY = {O.ANYELEMENT: O.INT4, O.ANYNONARRAY: O.INT4, O.ANYCOMPATIBLE: O.INT4,
+                   O.ANYCOMPATIBLENONARRAY: O.INT4, O.ANYARRAY: O.ARRAY_INT4, O.ANYCOMPATIBLEARRAY: O.ARRAY_INT4}
+
+
+def actual_state_type(stype: int, declared, actual) -> int:
+    """The state's type in a call: a polymorphic one resolved from the inputs' types."""
+    stype = base_of(stype)
+    if stype not in _ELEMENT_FAMILY:
+        return stype
+    elem = O.UNKNOWN
+    for d, a in zip(declared, actual):
+        if d in _ELEMENT_FAMILY and a != O.UNKNOWN:
+            t = find_oid(a)
+            elem = t.elem_oid if _ELEMENT_FAMILY[d] == O.ARRAY_INT4 and t is not None else a
+            break
+    if elem == O.UNKNOWN:
+        elem = O.TEXT
+    if _ELEMENT_FAMILY[stype] == O.ARRAY_INT4:
+        t = find_oid(elem)
+        return t.array_oid if t is not None and t.array_oid else O.UNKNOWN
+    return elem
+
+
 def check_transition(tr, fn: tuple, stype: int, inputs: list[int]) -> tuple[bool, int]:
-    """CREATE AGGREGATE's checks of its transition function: (whether it is strict, its OID)."""
+    """CREATE AGGREGATE's checks of its transition function: (whether it is strict, its OID).
+    Polymorphic types are checked as integer / integer[] stand in for them."""
     ex, strict, oid = _looked_up(tr, fn, [base_of(stype)] + list(inputs))
+    if base_of(stype) in _ELEMENT_FAMILY or any(t in _ELEMENT_FAMILY for t in inputs):
+        want = _ELEMENT_FAMILY.get(base_of(stype), base_of(stype))
+        ex, _, _ = _looked_up(tr, fn, [want] + [_ELEMENT_FAMILY.get(t, t) for t in inputs])
+        if ex.oid != want:
+            raise SqlError("42804", f"return type of transition function {fn[1]} is not "
+                           f"{format_type(stype, None)}")
+        return strict, oid
     if ex.oid != base_of(stype):
         raise SqlError("42804", f"return type of transition function {fn[1]} is not {format_type(stype, None)}")
     return strict, oid

@@ -24,6 +24,8 @@ from pgsvc.sql.commands.ddl import routine_defs as D
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.routine_match import POLYMORPHIC
 from pgsvc.sql.translate.user_aggregates import check_final, check_transition, initial_sql
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.pg_type import format_type
 from pgsvc.sql.types.usertypes import base_of
 
 _IGNORED = {"combinefunc", "serialfunc", "deserialfunc", "parallel", "sspace", "msfunc", "minvfunc", "mstype",
@@ -83,15 +85,21 @@ def create_aggregate(d, node: ast.DefineStmt) -> None:
     if "stype" not in opts:
         raise SqlError("42P13", "aggregate stype must be specified")
     stype = D.param_type(d.engine, opts["stype"], tr)
-    if base_of(stype) in POLYMORPHIC or any(t in POLYMORPHIC for t in inputs):
-        raise SqlError("0A000", "polymorphic user-defined aggregates are not supported")
+    if base_of(stype) in POLYMORPHIC and not any(t in POLYMORPHIC for t in inputs):
+        compatible = base_of(stype) in (O.ANYCOMPATIBLE, O.ANYCOMPATIBLEARRAY, O.ANYCOMPATIBLENONARRAY)
+        inputs_text = ("anycompatible, anycompatiblearray, anycompatiblenonarray, anycompatiblerange, or "
+                       "anycompatiblemultirange") if compatible else \
+            "anyelement, anyarray, anynonarray, anyenum, anyrange, or anymultirange"
+        raise SqlError("42P13", "cannot determine transition data type", detail=f"A result of type "
+                       f"{format_type(stype, None)} requires at least one input of type {inputs_text}.")
     sfunc = _function_name(opts["sfunc"])
     strict, sfunc_oid = check_transition(tr, sfunc, stype, inputs)
     finalfn = _function_name(opts["finalfunc"]) if "finalfunc" in opts else None
     rettype, finalfn_oid = check_final(tr, finalfn, stype) if finalfn is not None else (stype, 0)
     initval = _text(opts["initcond"]) if "initcond" in opts else None
     if initval is not None:
-        initial_sql(tr, initval, base_of(stype))  # its input errors now, as PostgreSQL's
+        if base_of(stype) not in POLYMORPHIC:
+            initial_sql(tr, initval, base_of(stype))  # its input errors now, as PostgreSQL's
     elif strict and (not inputs or base_of(inputs[0]) != base_of(stype)):
         raise SqlError("42P13", "must not omit initial value when transition function is strict and "
                        "transition type is not compatible with input type")
