@@ -351,6 +351,32 @@ def test_ranges_and_domains(conns):
         same(conns, sql)
 
 
+def test_polymorphic_routines(conns):
+    """SQL and PL/pgSQL functions over anyrange and anymultirange: anyelement is the
+    subtype, anyrange the range over it; a result of type anyrange needs a range input."""
+    for c in conns:
+        for f in ("rng_bounds(anyrange)", "rng_merge3(anymultirange)", "rng_multi(anyrange)",
+                  "rng_arr(anyarray, anyrange)", "rng_plpgsql(anyrange)", "rng_bogus(anyelement)"):
+            c.execute(f"DROP FUNCTION IF EXISTS {f}")
+    for sql in ["CREATE FUNCTION rng_bounds(anyrange) RETURNS anyelement AS 'SELECT lower($1) + upper($1)' "
+                "LANGUAGE sql",
+                "SELECT rng_bounds(int4range(1, 17)), rng_bounds(numrange(1.0001, 123.123))",
+                "CREATE FUNCTION rng_merge3(i anymultirange, OUT r anyrange, OUT t text) "
+                "AS $$ SELECT range_merge($1), 'foo'::text $$ LANGUAGE sql",
+                "SELECT * FROM rng_merge3(int4multirange(int4range(1, 2), int4range(5, 6)))",
+                "CREATE FUNCTION rng_multi(i anyrange, OUT r anymultirange, OUT t text) "
+                "AS $$ SELECT multirange($1), 'foo'::text $$ LANGUAGE sql",
+                "SELECT * FROM rng_multi(int4range(1, 2))",
+                "CREATE FUNCTION rng_arr(a anyarray, r anyrange) RETURNS anyelement AS 'SELECT $1[1] + lower($2)' "
+                "LANGUAGE sql",
+                "SELECT rng_arr(ARRAY[1, 2], int4range(10, 20))", "SELECT rng_arr(ARRAY[1, 2], numrange(10, 20))",
+                "CREATE FUNCTION rng_plpgsql(i anyrange) RETURNS anymultirange "
+                "AS $$ BEGIN RETURN multirange($1); END; $$ LANGUAGE plpgsql",
+                "SELECT rng_plpgsql(int4range(1, 4))",
+                "CREATE FUNCTION rng_bogus(anyelement) RETURNS anyrange AS 'SELECT int4range(1, 10)' LANGUAGE sql"]:
+        same(conns, sql)
+
+
 def test_pg_dump_of_ranges(conns, shared_server, pg15):
     """PostgreSQL 15's pg_dump reads a user-defined range type (pg_range joined with
     pg_opclass) and range columns from pgsvc as it does from PostgreSQL."""

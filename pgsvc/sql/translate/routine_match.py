@@ -17,6 +17,7 @@ from pgsvc.sql.catalog.routines import INPUT_MODES, Routine
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid, format_type
+from pgsvc.sql.types.ranges import is_multirange, is_range, key_subtype, multirange_of, range_over, subtype_of
 from pgsvc.sql.types.usertypes import base_of
 
 _ELEMENT_FAMILY = (O.ANYELEMENT, O.ANYNONARRAY, O.ANYENUM)
@@ -82,6 +83,10 @@ def prefer_unexpanded(bindings: list[Binding]) -> list[Binding]:
 def _coercible(arg: int, decl: int) -> bool:
     if decl == O.ANYENUM:
         return arg == O.UNKNOWN or R.category(arg) == "E"
+    if decl == O.ANYRANGE:
+        return arg == O.UNKNOWN or is_range(arg)
+    if decl == O.ANYMULTIRANGE:
+        return arg == O.UNKNOWN or is_multirange(arg)
     return R.can_coerce_implicit(arg, decl)
 
 
@@ -95,9 +100,13 @@ def resolve_polymorphic(declared: list[int], args: list[int]) -> tuple[int, int]
         if a == O.UNKNOWN:
             compat_unknown = compat_unknown or d in _COMPATIBLE_FAMILY or d == O.ANYCOMPATIBLEARRAY
             continue
-        if d in _ELEMENT_FAMILY or d == O.ANYARRAY:
+        if d in _ELEMENT_FAMILY or d in (O.ANYARRAY, O.ANYRANGE, O.ANYMULTIRANGE):
             t = a
-            if d == O.ANYARRAY:
+            if d in (O.ANYRANGE, O.ANYMULTIRANGE):  # anyelement is the range's subtype
+                if not (is_range(a) if d == O.ANYRANGE else is_multirange(a)):
+                    return None
+                t = key_subtype(subtype_of(a))
+            elif d == O.ANYARRAY:
                 info = find_oid(a)
                 if info is None or info.category != "A" or not info.elem_oid:
                     return None
@@ -126,8 +135,8 @@ def resolve_polymorphic(declared: list[int], args: list[int]) -> tuple[int, int]
 def actual_type(decl: int, poly: tuple[int, int]) -> int:
     """A declared (possibly polymorphic) type with the call's polymorphic types put in."""
     elem, common = poly
-    base = elem if decl in _ELEMENT_FAMILY + (O.ANYARRAY,) else common if decl in _COMPATIBLE_FAMILY + (
-        O.ANYCOMPATIBLEARRAY,) else 0
+    base = elem if decl in _ELEMENT_FAMILY + (O.ANYARRAY, O.ANYRANGE, O.ANYMULTIRANGE) else common \
+        if decl in _COMPATIBLE_FAMILY + (O.ANYCOMPATIBLEARRAY,) else 0
     if decl not in POLYMORPHIC or decl == O.ANY_:
         return decl
     if not base:
@@ -135,6 +144,9 @@ def actual_type(decl: int, poly: tuple[int, int]) -> int:
     if decl in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY):
         info = find_oid(base)
         return info.array_oid if info is not None and info.array_oid else O.UNKNOWN
+    if decl in (O.ANYRANGE, O.ANYMULTIRANGE):  # the range type over anyelement's type
+        rng = range_over(base)
+        return O.UNKNOWN if not rng else rng if decl == O.ANYRANGE else multirange_of(rng)
     return base
 
 

@@ -376,6 +376,7 @@ RANGE_TYPES = {
     INT8RANGE: (INT8, INT8MULTIRANGE, 3927, 6157, "int8range", "int8multirange"),
 }
 MULTIRANGE_TYPES = {v[1]: k for k, v in RANGE_TYPES.items()}  # multirange -> its range
+ANY_OIDS = ANY_OIDS | {ANYRANGE, ANYMULTIRANGE}
 
 
 def _range_rows() -> tuple:

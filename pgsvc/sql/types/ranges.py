@@ -93,6 +93,15 @@ def range_of(multi_oid: int) -> int:
     return _MULTIS[multi_oid]
 
 
+def range_over(sub: int) -> int:
+    """The range type over a subtype (a built-in one first), 0 if none: a polymorphic
+    function's anyrange result from its anyelement."""
+    for rng, (s, _multi) in _RANGES.items():
+        if s == sub or key_subtype(s) == sub:
+            return rng
+    return 0
+
+
 def user_ranges() -> dict[int, tuple[int, int]]:
     return _USER
 

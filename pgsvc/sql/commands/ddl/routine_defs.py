@@ -19,10 +19,12 @@ from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.routine_match import POLYMORPHIC
 from pgsvc.sql.translate.typenames import typename_with_domain
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.pg_type import find_oid, format_type
 
 MODE = {"d": "i", "i": "i", "o": "o", "b": "b", "v": "v", "t": "t"}
-_ELEMENT_POLY = (O.ANYELEMENT, O.ANYARRAY, O.ANYNONARRAY, O.ANYENUM)
+_ELEMENT_POLY = (O.ANYELEMENT, O.ANYARRAY, O.ANYNONARRAY, O.ANYENUM, O.ANYRANGE, O.ANYMULTIRANGE)
+_RANGE_POLY = (O.ANYRANGE, O.ANYMULTIRANGE)
 _COMPAT_POLY = (O.ANYCOMPATIBLE, O.ANYCOMPATIBLEARRAY, O.ANYCOMPATIBLENONARRAY)
 
 
@@ -67,6 +69,14 @@ def param_type(engine, tn: ast.TypeName, tr, result: bool = False) -> int:
                            "function's argument or result type is not supported",
                            position=location(tn)) from None
         raise
+    t = find_oid(oid)
+    ut = U.find(t.elem_oid if t is not None and t.category == "A" else oid)
+    if ut is not None and ut.of_table:  # a table's or view's row type (types.usertypes): as above
+        rel = engine.catalog.by_oid.get(ut.relid)
+        if result and not tn.arrayBounds:
+            return rel.oid
+        raise SqlError("0A000", f'row type of {"table" if rel.kind == "r" else "view"} "{rel.name}" as a '
+                       "function's argument or result type is not supported", position=location(tn))
     return domain or oid
 
 
@@ -136,6 +146,10 @@ def check_polymorphic(ret: int, types, modes, is_procedure: bool) -> None:
     ins = [t for t, m in zip(types, modes) if m in ("i", "b", "v")]
     outs = [t for t, m in zip(types, modes) if m in ("o", "b", "t")]
     for t in ([ret] if not is_procedure else []) + outs:
+        if t in _RANGE_POLY and not any(i in _RANGE_POLY for i in ins):
+            raise definition_error("cannot determine result data type", detail=(
+                f"A result of type {format_type(t, None)} requires at least one input of type anyrange or "
+                "anymultirange."))
         if t in _ELEMENT_POLY and not any(i in _ELEMENT_POLY for i in ins):
             raise definition_error("cannot determine result data type", detail=(
                 f"A result of type {format_type(t, None)} requires at least one input of type anyelement, "
