@@ -21,6 +21,7 @@ from pgsvc.sql.exec.plpgsql.frame import shape_of
 from pgsvc.sql.exec.plpgsql.source import OUTROW, Source, line_of, normalize_ident, parse_body
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.typenames import typename_with_domain
+from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import format_type
 
@@ -287,6 +288,9 @@ class Compiler(cursors.CursorBuilder):
             raise SqlError("42601", f'syntax error at or near "{text}"') from None
         try:
             d.oid, d.typmod, d.domain = typename_with_domain(tn, self.tr)
+            ut = U.find(d.oid)
+            if ut is not None and ut.of_table:  # a table's row type: a record of its shape, as below
+                self.set_shape(d, self.engine.catalog.by_oid[ut.relid])
         except SqlError as err:
             if err.sqlstate != "42704" or tn.arrayBounds:
                 raise
@@ -528,8 +532,8 @@ def compile_function(engine, routine, kind: str, name: str, signature: str, arg_
         if len(names) > 2:
             return False
         try:
-            typename_with_domain(tn, None)
-            return False
+            ut = U.find(typename_with_domain(tn, None)[0])
+            return ut is not None and ut.of_table  # a table's row type (types.usertypes): a record here
         except SqlError:
             return engine.catalog.lookup(names[0] if len(names) == 2 else None, names[-1],
                                          engine.search_path()) is not None
