@@ -66,6 +66,8 @@ def truncation_notices(sql: str, tokens: list) -> list[SqlNotice]:
         if tok.name != "IDENT" or tok.end - tok.start < 15:
             continue
         raw = sql[tok.start:tok.end + 1]
+        if len(raw) < NAMEDATALEN and raw.isascii():
+            continue  # ASCII: one byte a character, and the name is no longer than its token
         if raw.startswith('"'):
             ident = raw[1:-1].replace('""', '"')
         else:  # downcase_identifier: ASCII letters only under a multibyte encoding (UTF8)
