@@ -135,6 +135,22 @@ class CompositeMixin:
                           has_agg=base.has_agg)
         raise SqlError("42703", f'column "{name}" not found in data type {format_type(comp, -1)}', position=position)
 
+    def composite_star(self, node: ast.A_Indirection) -> list[str] | None:
+        """The field names (c).* expands to, or None when it is not a row value's star."""
+        if not node.indirection or not isinstance(node.indirection[-1], ast.A_Star):
+            return None
+        inner = node.indirection[:-1]
+        base = self.expr(ast.A_Indirection(arg=node.arg, indirection=tuple(inner)) if inner else node.arg)
+        comp = composite_base(base.oid)
+        if comp:
+            return [f[0] for f in fields_of(comp)]
+        if base.oid == O.RECORD:
+            items = self.row_registry().get(base.sql)
+            n = len(items) if items is not None else len(base.row_types or ())
+            if n:
+                return [f"f{i + 1}" for i in range(n)]
+        return None
+
     def field_path(self, base: Ex, names: list[str], position) -> Ex:
         for n in names:
             base = self.select_field(base, n, position)

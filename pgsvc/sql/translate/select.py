@@ -253,9 +253,12 @@ class SelectMixin:
                     names.append(c.name)
                 continue
             star = self.routine_star(val) if isinstance(val, ast.A_Indirection) else None
+            if star is None and isinstance(val, ast.A_Indirection):
+                star = self.composite_star(val)  # (c).* of a row value (translate.composites)
             if star is not None:
                 for col in star:
-                    targets.append(self.expr(ast.A_Indirection(arg=val.arg, indirection=(ast.String(sval=col),))))
+                    targets.append(self.expr(ast.A_Indirection(arg=val.arg, indirection=tuple(val.indirection[:-1])
+                                                               + (ast.String(sval=col),))))
                     names.append(col)
                 continue
             ex = self.expr(val)
