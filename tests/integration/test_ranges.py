@@ -321,6 +321,9 @@ def test_user_defined_range_types(conns):
     same(conns, "DROP TYPE rng_textrange")
     same(conns, "SELECT '{}'::rng_textmultirange")
     same(conns, "DROP TYPE rng_f8")
+    same(conns, "CREATE TYPE rng_cash AS RANGE (subtype = money)")
+    same(conns, "SELECT '(2,5)'::rng_cash, rng_cash('$1.50', '$3') @> '2'::money, '{[1,2),[2,3)}'::rng_cashmultirange")
+    same(conns, "DROP TYPE rng_cash")
     # no canonical function: '[1,2]' stays as it is, unlike int4range's
     same(conns, "CREATE TYPE rng_int AS RANGE (subtype = int4)")
     same(conns, "SELECT '[1,2]'::rng_int, rng_int(1, 5, '(]'), '(1,2)'::rng_int, '[1,1)'::rng_int, "

@@ -55,7 +55,8 @@ _BASES: dict[int, int] = {}  # a user range's domain subtype -> the domain's bas
 FLOAT_SUBTYPES = (O.FLOAT4, O.FLOAT8)
 _INTS = (O.INT2, O.INT4, O.INT8)
 STRING_SUBTYPES = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME)
-USER_SUBTYPES = (*_INTS, *FLOAT_SUBTYPES, *STRING_SUBTYPES, O.NUMERIC, O.DATE, O.TIMESTAMP, O.TIMESTAMPTZ)
+USER_SUBTYPES = (*_INTS, *FLOAT_SUBTYPES, *STRING_SUBTYPES, O.NUMERIC, O.DATE, O.TIMESTAMP, O.TIMESTAMPTZ,
+                  O.MONEY)
 
 
 def install_user_ranges(ranges: dict[int, tuple[int, int]], bases: dict[int, int] | None = None) -> None:

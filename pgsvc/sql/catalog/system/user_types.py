@@ -66,7 +66,7 @@ def range_row(ut: U.UserType) -> tuple:
 # the subtype's default btree operator class (pg_range.rngsubopc; pg_dump joins pg_opclass on it)
 _SUBTYPE_OPCLASS = {O.INT2: 1979, O.INT4: 1978, O.INT8: 3124, O.FLOAT4: 10012, O.FLOAT8: 3123, O.NUMERIC: 3125,
                     O.TEXT: 3126, O.VARCHAR: 3126, O.BPCHAR: 10004, O.NAME: 10028, O.DATE: 3122,
-                    O.TIMESTAMP: 3128, O.TIMESTAMPTZ: 3127}
+                    O.TIMESTAMP: 3128, O.TIMESTAMPTZ: 3127, O.MONEY: 10047}
 
 
 def range_rows(engine=None) -> list[tuple]:
