@@ -139,6 +139,7 @@ CASES = {
         SELECT row_to_json(s) FROM (SELECT 1, 2) s(x, y);
         SELECT row_to_json(ROW(1, 'a', NULL)), to_json(ROW(1.5, false));
         SELECT (r).f1, (r).f2 FROM (SELECT ROW(1, 2.0) AS r) ss;
+        SELECT (ROW(1, 2.0)).*, (fn).* FROM people ORDER BY 3 NULLS FIRST;
         SELECT ROW(NULL, NULL) IS NULL, ROW(1, NULL) IS NULL, ROW(1, NULL) IS NOT NULL, ROW() IS NULL;
         SELECT r, r IS NULL, r IS NOT NULL FROM (VALUES (1, 2), (1, NULL), (NULL, NULL)) r(a, b);
         SELECT ROW() = ROW();
