@@ -466,6 +466,23 @@ CASES = {
         DROP AGGREGATE uap_first(anyelement);
         DROP FUNCTION uap_first(anyelement, anyelement);
     """,
+    # CREATE OR REPLACE AGGREGATE: the same OID with the new definition; what it may not change
+    # (the result type, the routine kind: either way round); an operator function as SFUNC
+    "user_aggregates_replace": """
+        CREATE FUNCTION uar_f(int, int) RETURNS int LANGUAGE sql AS 'SELECT $1 + $2';
+        CREATE FUNCTION uar_g(int) RETURNS int LANGUAGE sql AS 'SELECT 1';
+        CREATE AGGREGATE uar(int) (sfunc = uar_f, stype = int);
+        SELECT uar(x) FROM generate_series(1, 3) x;
+        CREATE OR REPLACE AGGREGATE uar(int) (sfunc = uar_f, stype = int, initcond = '10');
+        SELECT uar(x) FROM generate_series(1, 3) x;
+        CREATE OR REPLACE AGGREGATE uar(int) (sfunc = int4pl, stype = int, finalfunc = numeric);
+        CREATE OR REPLACE FUNCTION uar(int) RETURNS int LANGUAGE sql AS 'SELECT 1';
+        CREATE OR REPLACE AGGREGATE uar_g(int) (sfunc = int4pl, stype = int);
+        CREATE AGGREGATE uar(int) (sfunc = uar_f, stype = int);
+        DROP AGGREGATE uar(int);
+        DROP FUNCTION uar_f(int, int);
+        DROP FUNCTION uar_g(int);
+    """,
     "cursor_errors_at_fetch": """
         CREATE TABLE dce (a int);
         INSERT INTO dce VALUES (1), (2), (0);

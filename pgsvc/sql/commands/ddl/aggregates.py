@@ -105,12 +105,16 @@ def create_aggregate(d, node: ast.DefineStmt) -> None:
                        "transition type is not compatible with input type")
     r = CR.Routine(0, schema, d.cat.schemas[schema], name, "a", "internal", volatile="i", parallel="u",
                    cost=1.0, rettype=rettype, argtypes=tuple(inputs), src="aggregate_dummy", owner=d.creator())
-    if CR.find_exact(d.cat, schema, name, r.argtypes) is not None:
+    old = CR.find_exact(d.cat, schema, name, r.argtypes)
+    if old is not None:
         if not node.replace:
             raise SqlError("42723", f'function "{name}" already exists with same argument types')
-        raise SqlError("0A000", "CREATE OR REPLACE AGGREGATE is not supported")
-    r.oid = C.new_oid(d.conn)
-    CR.insert_routine(d.conn, r)
-    C.set_owner_acl(d.conn, r.oid, r.owner, None)
+        d.check_replace(old, r)  # commands.ddl.routines: kind, result type
+        r.oid, r.owner, r.acl = old.oid, old.owner, old.acl
+        CR.replace_routine(d.conn, r)
+    else:
+        r.oid = C.new_oid(d.conn)
+        CR.insert_routine(d.conn, r)
+        C.set_owner_acl(d.conn, r.oid, r.owner, None)
     insert_aggregate(d.conn, AggregateDef(r.oid, sfunc, finalfn, stype, initval, sfunc_oid, finalfn_oid))
     d.refresh()

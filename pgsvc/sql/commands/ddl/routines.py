@@ -146,9 +146,10 @@ class RoutineDdl:
         """What CREATE OR REPLACE may not change (PostgreSQL's ProcedureCreate)."""
         self.check_routine_owner(old)
         if old.kind != new.kind:
-            raise SqlError("42809", "cannot change routine kind",
-                           detail=f'"{old.name}" is a {kind_word(old)}.')  # (a window function: 0A000)
-        drop = f"DROP {kind_word(old).upper()} {signature_text(old)}"
+            raise SqlError("42809", "cannot change routine kind",  # (a window function: 0A000)
+                           detail=f'"{old.name}" is ' + ("an aggregate function." if old.kind == "a"
+                                                        else f"a {kind_word(old)}."))
+        drop = f"DROP {'AGGREGATE' if old.kind == 'a' else kind_word(old).upper()} {signature_text(old)}"
         if old.rettype != new.rettype or old.retset != new.retset:
             raise SqlError("42P13", "cannot change return type of existing function",
                            hint=f"Use {drop} first.")
