@@ -4,8 +4,8 @@ and \\dD; asyncpg and psycopg round trips and introspection.
 
 Side by side with PostgreSQL 15: each script runs in a database of its own on both
 servers and must print the same thing (rows, notices, errors with their SQLSTATEs).
-User-defined range types are refused with 0A000 (the issue accepts a clear 0A000);
-composite types are tests/integration/test_composite_types.py's.
+Composite types are tests/integration/test_composite_types.py's, range types
+tests/integration/test_ranges.py's.
 """
 
 from __future__ import annotations
@@ -329,18 +329,6 @@ def test_same_sqlstates_as_postgres(both):
     ours, pg = both
     for name in ("domains", "alter_domain", "enums", "drop_types"):
         assert sqlstates(ours, _script(name), f"ut_{name}") == sqlstates(pg, _script(name), f"ut_{name}")
-
-
-def test_range_types_are_refused(shared_server):
-    """The issue accepts a clear 0A000 where pgsvc cannot build the type faithfully (composite
-    types are built: tests/integration/test_composite_types.py)."""
-    run_script(shared_server, "DROP DATABASE IF EXISTS ut_refused;\nCREATE DATABASE ut_refused;", dbname="postgres")
-    script = "CREATE TYPE rng AS RANGE (subtype = int4);\n"
-    assert sqlstates(shared_server, script, "ut_refused").splitlines() == ["psql:<stdin>:1: ERROR:  0A000"]
-    out = run_script(shared_server, script + "SELECT count(*) FROM pg_type WHERE typname IN ('rng');",
-                     dbname="ut_refused")
-    assert "ERROR:  range types are not supported" in out
-    assert "     0\n" in out
 
 
 def test_duplicate_enum_label_error(both):
