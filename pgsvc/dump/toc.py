@@ -52,6 +52,7 @@ class Func:
     owner: str
     acl: str | None
     argtypes: list[str]  # format_type of each input argument type
+    type_oids: list[str]  # its result and argument types' OIDs (row types order it after tables)
 
     @property
     def keyword(self) -> str:
@@ -70,7 +71,7 @@ def read_funcs(conn: Connection) -> list[Func]:
         "l.lanname, p.provolatile, p.proisstrict, p.prosecdef, p.proleakproof, p.procost, p.prorows, "
         "p.proretset, p.proparallel, p.proconfig, p.prosrc, "
         "CASE WHEN p.prosqlbody IS NOT NULL THEN pg_catalog.pg_get_function_sqlbody(p.oid) END, "
-        "pg_catalog.pg_get_userbyid(p.proowner), p.proacl, p.proargtypes "
+        "pg_catalog.pg_get_userbyid(p.proowner), p.proacl, p.proargtypes, p.prorettype, p.proallargtypes "
         "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
         "JOIN pg_catalog.pg_language l ON l.oid = p.prolang "
         f"WHERE {USER_SCHEMAS} AND p.prokind IN ('f', 'p') ORDER BY p.oid").rows
@@ -79,7 +80,8 @@ def read_funcs(conn: Connection) -> list[Func]:
         argtypes = [types.get(t, t) for t in (r[21] or "").split()]
         out.append(Func(int(r[0]), r[1], r[2], r[3], r[4] or "", r[5] or "", r[6] or "", r[7], r[8], r[9] == "t",
                         r[10] == "t", r[11] == "t", r[12], r[13], r[14] == "t", r[15], parse_text_array(r[16]),
-                        r[17] or "", r[18], r[19], r[20], argtypes))
+                        r[17] or "", r[18], r[19], r[20], argtypes,
+                        [r[22]] + (r[21] or "").split() + parse_text_array(r[23])))
     return out
 
 
@@ -195,6 +197,11 @@ class TocBuilder:
     def functions(self) -> None:
         if self.opts.tables:
             return
+        # a row type's relation (PostgreSQL: pg_type.typrelid; pgsvc gives a table's row type
+        # the table's own OID): a function taking or returning it follows the relation
+        rowtypes = {str(r.oid): r.oid for r in self.w.db.relations.values()}
+        rowtypes.update({t: int(rel) for t, rel in self.w.conn.query(
+            "SELECT t.oid, t.typrelid FROM pg_catalog.pg_type t WHERE t.typrelid <> 0").rows})
         for f in read_funcs(self.w.conn):
             if not self.opts.wants_schema(f.schema):
                 continue
@@ -203,6 +210,7 @@ class TocBuilder:
                                create_func(f), (PG_PROC, f.oid), tie=(len(f.argtypes), tuple(f.argtypes)),
                                owner_stmt=f"ALTER {f.keyword} {target} OWNER TO {quote_ident(f.owner)};"),
                          (PG_PROC, f.oid))
+            e.deps |= {(PG_CLASS, rowtypes[t]) for t in f.type_oids if t in rowtypes}
             self.comment(e, PG_PROC, f.oid, f"{f.keyword} {target}", f"{f.keyword} {f.signature}")
             self.acl(e, f.keyword, f.signature, target, f.owner, f.acl)
 
