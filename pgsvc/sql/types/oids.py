@@ -307,11 +307,11 @@ TYPE_ROWS = (
     (2210, "_regclass", "regclass[]", -1, "A", False, 0, 2205),
     (2211, "_regtype", "regtype[]", -1, "A", False, 0, 2206),
     (2249, "record", "record", -1, "P", False, 2287, 0),
+    (2287, "_record", "record[]", -1, "A", False, 0, 2249),  # PostgreSQL's is a pseudo-type (P); an array here
     (2275, "cstring", "cstring", -2, "P", False, 1263, 0),
     (2276, "any", '"any"', 4, "P", False, 0, 0),
     (2277, "anyarray", "anyarray", -1, "P", False, 0, 0),
     (2278, "void", "void", 4, "P", False, 0, 0),
-    (2287, "_record", "record[]", -1, "A", False, 0, 2249),  # PostgreSQL's is a pseudo-type (P); an array here
     (2279, "trigger", "trigger", 4, "P", False, 0, 0),
     (2280, "language_handler", "language_handler", 4, "P", False, 0, 0),
     (2281, "internal", "internal", 8, "P", False, 0, 0),
