@@ -185,6 +185,12 @@ def test_functions(conns):
                 "multirange_contained_by_multirange('{[1,3)}'::int4multirange, '{[0,9)}'::int4multirange), "
                 "multirange_union('{[1,3)}'::int4multirange, '{[3,5)}'::int4multirange), "
                 "multirange_minus('{[1,9)}'::int4multirange, '{[3,5)}'::int4multirange)")
+    same(conns, "SELECT array_agg(r ORDER BY r), array_agg(r ORDER BY r DESC) FROM "
+                "(VALUES (numrange(5, 6)), (numrange(1, 2)), ('empty'), ('(,)')) v(r)")
+    same(conns, "SELECT string_agg(m::text, ';' ORDER BY m) FROM "
+                "(VALUES ('{[5,6)}'::int4multirange), ('{[1,2),[3,4)}'), ('{}')) v(m)")
+    same(conns, "SELECT range_agg(r) OVER (ORDER BY r), range_intersect_agg(r) OVER (ORDER BY r ROWS BETWEEN "
+                "1 PRECEDING AND CURRENT ROW) FROM (VALUES (int4range(1, 6)), (int4range(2, 4)), (int4range(5, 9))) v(r)")
     same(conns, "SELECT unnest('{[1,3),[5,7)}'::int4multirange)")
     same(conns, "SELECT u, upper(u) FROM unnest('{[2000-01-01,2000-01-03),[2000-02-01,2000-02-07)}'::datemultirange) "
                 "WITH ORDINALITY AS x(u, n) ORDER BY n")

@@ -12,17 +12,18 @@ import json
 import math
 import re
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cmp_to_key, lru_cache
 
 from pgsvc import PG_COMPAT_VERSION
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions import aggregates as A
-from pgsvc.sql.functions import window_aggs
+from pgsvc.sql.functions import range_funcs, window_aggs
 from pgsvc.sql.functions.context import FunctionContext, raise_sql
 from pgsvc.sql.functions.values import DIRECT_CASTS, direct_cast
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter, text_encoder
 from pgsvc.sql.types import usertypes
+from pgsvc.sql.types.storage import COLLATIONS
 from pgsvc.sql.types.dates import POSTGRES_EPOCH_UTC
 from pgsvc.sql.types.numeric import format_numeric
 from pgsvc.sql.types.textio import decode_text
@@ -316,6 +317,8 @@ def _sort_value(v, kind):
     if kind == "f":
         f = float(v) if not isinstance(v, str) or v != "NaN" else math.nan
         return (1, 0.0) if f != f else (0, f)
+    if kind in ("r", "m"):  # ranges and multiranges: range_cmp's order (their collations)
+        return cmp_to_key(COLLATIONS["pg_range" if kind == "r" else "pg_multirange"])(v)
     return v
 
 
@@ -353,6 +356,7 @@ def python_aggregates(ctx: FunctionContext | None = None) -> dict:
         def create_aggregate(self, name, nargs, cls):
             found[name] = (nargs, cls)
     A.register_aggregates(Capture(), ctx or FunctionContext())
+    range_funcs.register_aggregates(Capture(), ctx or FunctionContext())
     return found
 
 

@@ -21,6 +21,7 @@ from pgsvc.sql.functions.engine_udfs import ORDERED_TARGETS, python_aggregates
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS, TRANSACTION_SCOPED
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.functions.window_aggs import window_call
+from pgsvc.sql.types.ranges import is_multirange, is_range
 from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause, location
 from pgsvc.sql.translate.ordered_set import OrderedSetMixin, inner_aggregate_position, inner_window_position
 from pgsvc.sql.types import oids as O
@@ -309,7 +310,8 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             keys.append(k.sql)
             desc = " DESC" in suffix
             nulls_first = "NULLS FIRST" in suffix or (desc and "NULLS LAST" not in suffix)
-            kind = "n" if k.oid == O.NUMERIC else "f" if k.oid in (O.FLOAT4, O.FLOAT8) else "t"
+            kind = "n" if k.oid == O.NUMERIC else "f" if k.oid in (O.FLOAT4, O.FLOAT8) else \
+                "r" if is_range(k.oid) else "m" if is_multirange(k.oid) else "t"
             spec += kind + ("d" if desc else "a") + ("f" if nulls_first else "l")
         distinct = 1 if node.agg_distinct else 0
         if node.agg_filter is not None:
