@@ -337,6 +337,22 @@ CASES = {
                (NULL::int[])[1:2], ('{1,2}'::int[])[1:1][1:1], (ARRAY['x', 'y'])[2], (ARRAY[1, 2])[0];
         DROP TABLE ars;
     """,
+    # more column aliases than a FROM item has columns (a table, view, subquery, VALUES, WITH
+    # query: "table"; a join: "join expression")
+    "too_many_column_aliases": """
+        CREATE TABLE tmca (f1 int);
+        CREATE VIEW tmca_v AS SELECT 1 AS a;
+        SELECT * FROM (tmca i CROSS JOIN tmca j) ss(a, b, c);
+        SELECT * FROM (tmca i CROSS JOIN tmca j) ss(a, b);
+        SELECT * FROM (SELECT 1) s(a, b);
+        SELECT * FROM tmca x(a, b);
+        WITH w AS (SELECT 1) SELECT * FROM w x(a, b);
+        SELECT * FROM tmca_v v(a, b);
+        SELECT * FROM (VALUES (1)) v(a, b);
+        SELECT * FROM tmca x(a);
+        DROP VIEW tmca_v;
+        DROP TABLE tmca;
+    """,
     # FOR UPDATE / SHARE OF: the names checked against the FROM items (a join by its alias or
     # USING alias, functions, WITH queries, qualified names) and what a locking clause cannot
     # go with (CheckSelectLocking), as PostgreSQL refuses them

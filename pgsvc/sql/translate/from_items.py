@@ -52,6 +52,7 @@ class FromMixin(LateralMixin):
     def add_derived(self, alias: ast.Alias, cols: list[ColInfo], sql: str) -> str:
         name = alias.aliasname
         colnames = [c.sval for c in alias.colnames or ()]
+        _check_alias_count(name, len(cols), colnames)
         sa = self.new_alias(name)
         entry_cols = [ColInfo(colnames[i] if i < len(colnames) else c.name, c.oid, c.typmod, f"{sa}.c{i}",
                               row_types=c.row_types) for i, c in enumerate(cols)]
@@ -69,6 +70,7 @@ class FromMixin(LateralMixin):
             cols = self.ctes[name]
             sa = self.new_alias(alias)
             colnames = [c.sval for c in rv.alias.colnames or ()] if rv.alias else []
+            _check_alias_count(alias, len(cols), colnames)
             entry = [ColInfo(colnames[i] if i < len(colnames) else c.name, c.oid, c.typmod, f"{sa}.c{i}")
                      for i, c in enumerate(cols)]
             self.scope.add(RangeEntry(alias, entry), location(rv))
@@ -91,6 +93,7 @@ class FromMixin(LateralMixin):
                                     f'FROM main."pgsvc$sequence" WHERE relid = {rel.oid})')
         sa = self.new_alias(alias)
         colnames = [c.sval for c in rv.alias.colnames or ()] if rv.alias else []
+        _check_alias_count(alias, len(rel.attrs), colnames)
         cols = [ColInfo(colnames[i] if i < len(colnames) else a.name, a.type_oid, a.typmod,
                         f'{sa}.{quote_sqlite_ident(a.name)}', rel.oid, a.attnum, a.notnull)
                 for i, a in enumerate(rel.attrs)]
@@ -168,7 +171,7 @@ class FromMixin(LateralMixin):
                         if e.alias is None or c.name not in e.hidden)
         names = [c.sval for c in alias.colnames or ()]
         if len(names) > len(cols):
-            raise SqlError("42P10", f'table "{alias.aliasname}" has {len(cols)} columns available but '
+            raise SqlError("42P10", f'join expression "{alias.aliasname}" has {len(cols)} columns available but '
                            f"{len(names)} columns specified")
         cols = [ColInfo(names[i] if i < len(names) else c.name, c.oid, c.typmod, c.sql, c.table_oid, c.attnum,
                         c.notnull) for i, c in enumerate(cols)]
@@ -381,3 +384,10 @@ def multirange_as_array(arg: Ex) -> Ex:
     if not is_multirange(arg.oid):
         return arg
     return Ex(f"pgsvc_rng_fn('ranges', {arg.sql}, {arg.oid})", find_oid(range_of(arg.oid)).array_oid)
+
+
+def _check_alias_count(name: str, available: int, colnames: list) -> None:
+    """tbl AS x (a, b, ...): no more names than columns (PostgreSQL's buildRelationAliases)."""
+    if len(colnames) > available:
+        raise SqlError("42P10", f'table "{name}" has {available} columns available but {len(colnames)} '
+                       "columns specified")

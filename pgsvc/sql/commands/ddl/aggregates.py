@@ -8,8 +8,9 @@ ffunc(stype) found, the initial value valid input of stype, a strict transition 
 without an initial value only where the first input can be the state. Options PostgreSQL
 uses for plans or parallel query only (COMBINEFUNC, SERIALFUNC, DESERIALFUNC, PARALLEL,
 SSPACE, the moving-aggregate functions, SORTOP, FINALFUNC_MODIFY) are accepted and take no
-part; ordered-set and hypothetical aggregates, FINALFUNC_EXTRA and polymorphic state types
-are refused (0A000).
+part; polymorphic ones are checked with integer standing in for their types; ordered-set and
+hypothetical aggregates and FINALFUNC_EXTRA are refused (0A000). CREATE OR REPLACE keeps the
+OID (ProcedureCreate's checks: commands.ddl.routines).
 """
 
 from __future__ import annotations
