@@ -335,7 +335,10 @@ def test_user_defined_range_types(conns):
     same(conns, "SELECT '[1,2]'::rng_int, rng_int(1, 5, '(]'), '(1,2)'::rng_int, '[1,1)'::rng_int, "
                 "'{[1,2],[3,4]}'::rng_intmultirange, rng_int(1, 2) -|- rng_int(2, 3), "
                 "rng_int(1, 3, '[]') -|- rng_int(4, 5), rng_int(1, 3) + rng_int(3, 5)")
-    same(conns, "DROP TYPE rng_int")
+    same(conns, "DROP TYPE rng_intmultirange")
+    same(conns, "ALTER TYPE rng_int RENAME TO rng_int2")
+    same(conns, "SELECT '[1,2]'::rng_int2, '{[1,2]}'::rng_intmultirange")
+    same(conns, "DROP TYPE rng_int2")
 
 
 def test_ranges_and_domains(conns):

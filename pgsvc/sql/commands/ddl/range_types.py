@@ -106,7 +106,13 @@ class RangeTypeDdl:
         return out
 
     def delete_range_rows(self, ut: U.UserType) -> None:
-        """DROP TYPE of a range type drops its multirange type too."""
+        """DROP TYPE of a range type drops its multirange type too; the multirange alone
+        cannot be dropped."""
+        if ut.typtype == "m":
+            rng = U.find(ut.basetype)
+            if rng is not None:
+                raise SqlError("2BP01", f"cannot drop type {ut.name} because type {rng.name} requires it",
+                               hint=f"You can drop type {rng.name} instead.")
         if ut.typtype == "r" and is_range(ut.oid):
             for other in U.all_user_types():
                 if other.typtype == "m" and other.basetype == ut.oid:
