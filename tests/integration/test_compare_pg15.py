@@ -353,6 +353,23 @@ CASES = {
         DROP VIEW tmca_v;
         DROP TABLE tmca;
     """,
+    # FROM-item names: a duplicate (no position, as checkNameSpaceConflicts), an aliased join
+    # showing only its alias, a join's two sides checked once both are done (a LATERAL item then
+    # sees both: "table reference is ambiguous"), an aliased join's duplicate column ambiguous
+    "from_item_name_conflicts": """
+        CREATE TABLE fnc (f1 int);
+        SELECT * FROM fnc, fnc;
+        SELECT * FROM fnc a JOIN fnc a ON true;
+        SELECT * FROM fnc x CROSS JOIN (fnc x CROSS JOIN fnc y) j;
+        SELECT * FROM fnc x CROSS JOIN (fnc x CROSS JOIN LATERAL (SELECT x.f1) ss);
+        SELECT * FROM fnc x JOIN (fnc x CROSS JOIN fnc y) j ON x.f1 = f1;
+        SELECT * FROM fnc x JOIN (fnc x CROSS JOIN fnc y) j ON x.f1 = y.f1;
+        SELECT * FROM (fnc x CROSS JOIN fnc y) j JOIN fnc x ON true;
+        SELECT * FROM fnc x JOIN fnc y USING (f1) JOIN fnc x ON true;
+        SELECT * FROM fnc a JOIN (fnc b JOIN fnc a ON true) ON true;
+        SELECT * FROM fnc a, (fnc b JOIN fnc c ON true) j, fnc j;
+        DROP TABLE fnc;
+    """,
     # FOR UPDATE / SHARE OF: the names checked against the FROM items (a join by its alias or
     # USING alias, functions, WITH queries, qualified names) and what a locking clause cannot
     # go with (CheckSelectLocking), as PostgreSQL refuses them

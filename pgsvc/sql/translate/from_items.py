@@ -133,10 +133,15 @@ class FromMixin(LateralMixin):
         mid = len(self.scope.entries)
         saved_outer, self.lateral_outer_join = (self.lateral_outer_join,
                                                 j.jointype in (jt.JOIN_RIGHT, jt.JOIN_FULL))
+        # the two sides' names are checked against each other once the right side is done (an
+        # aliased join inside it shows only its alias), as checkNameSpaceConflicts does
+        saved_floor, self.scope.conflict_floor = self.scope.conflict_floor, mid
         try:
             right = self.from_item(j.rarg)
         finally:
             self.lateral_outer_join = saved_outer
+            self.scope.conflict_floor = saved_floor
+        self.scope.check_conflicts(max(start, saved_floor), mid)
         if isinstance(j.rarg, ast.JoinExpr):
             right = f"({right})"  # a JOIN (b JOIN c ON ..) ON ..: SQLite needs the parentheses
         kind = {jt.JOIN_INNER: "JOIN", jt.JOIN_LEFT: "LEFT JOIN", jt.JOIN_FULL: "FULL JOIN",

@@ -49,14 +49,22 @@ class Scope:
         self.entries: list[RangeEntry] = []
         self.output_aliases: dict[str, object] = {}  # SELECT-list aliases (ORDER BY / GROUP BY)
         self.hidden_aliases: set[str] = set()  # tables inside an aliased join: (a JOIN b) AS x
+        self.conflict_floor = 0  # entries before it: a join's left side, checked when the join ends
 
     def add(self, entry: RangeEntry, position: int | None = None) -> None:
+        """A FROM item's names (PostgreSQL's error names no position)."""
         if entry.alias is not None:
-            for e in self.entries:
+            for e in self.entries[self.conflict_floor:]:
                 if e.alias == entry.alias:
-                    raise SqlError("42712", f'table name "{entry.alias}" specified more than once',
-                                   position=position)
+                    raise SqlError("42712", f'table name "{entry.alias}" specified more than once')
         self.entries.append(entry)
+
+    def check_conflicts(self, start: int, mid: int) -> None:
+        """A join's right side (entries from mid) against its left side (start to mid)."""
+        left = {e.alias for e in self.entries[start:mid] if e.alias is not None}
+        for e in self.entries[mid:]:
+            if e.alias in left:
+                raise SqlError("42712", f'table name "{e.alias}" specified more than once')
 
     def resolve_column(self, names: list[str], position: int | None):
         scope: Scope | None = self
@@ -135,6 +143,8 @@ class Scope:
         col = names[-1]
         if len(names) >= 2:
             qual = names[-2]
+            if sum(e.alias == qual for e in self.entries) > 1:  # a join's two sides, seen from a LATERAL item
+                raise SqlError("42P09", f'table reference "{qual}" is ambiguous', position=position)
             for e in self.entries:
                 if e.alias == qual:
                     for c in e.cols:
@@ -150,10 +160,7 @@ class Scope:
         for e in self.entries:
             if col in e.hidden:
                 continue
-            for c in e.cols:
-                if c.name == col:
-                    hits.append(c)
-                    break
+            hits.extend(c for c in e.cols if c.name == col)  # an aliased join may have it twice
         if len(hits) > 1:
             raise SqlError("42702", f'column reference "{col}" is ambiguous', position=position)
         if not hits and len(self.entries) == 1:
