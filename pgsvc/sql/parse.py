@@ -101,22 +101,23 @@ def lift_literals(sql: str, tokens: list) -> tuple[str, list[tuple[str, str, int
     if not tokens or tokens[0].name not in _CACHEABLE_START:
         return None
     out, literals, pos = [], [], tokens[0].start
-    for tok in tokens:
-        kind = None
-        text = sql[tok.start:tok.end + 1]
-        if tok.name == "PARAM":
-            return None
-        if tok.name == "ICONST":
-            kind = "i"
-        elif tok.name == "FCONST":
-            if text in _NEGATED_BOUNDS and _follows_minus(tokens, tok):
-                return None  # PostgreSQL's grammar folds -2147483648 into an int4 constant
-            kind = _float_kind(text)
-        elif tok.name == "SCONST":
+    for tok in tokens:  # every query text's tokens: only a literal's text is sliced
+        name = tok.name
+        if name == "ICONST":
+            kind, text = "i", sql[tok.start:tok.end + 1]
+        elif name == "SCONST":
+            text = sql[tok.start:tok.end + 1]
             if not text.startswith("'") or not text.endswith("'"):
                 return None
             kind, text = "s", text[1:-1].replace("''", "'")
-        if kind is None:
+        elif name == "FCONST":
+            text = sql[tok.start:tok.end + 1]
+            if text in _NEGATED_BOUNDS and _follows_minus(tokens, tok):
+                return None  # PostgreSQL's grammar folds -2147483648 into an int4 constant
+            kind = _float_kind(text)
+        elif name == "PARAM":
+            return None
+        else:
             continue
         out.append(sql[pos:tok.start])
         literals.append((kind, text, tok.start))
