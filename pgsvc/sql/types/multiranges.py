@@ -12,6 +12,7 @@ import re
 import struct
 from collections.abc import Callable
 from decimal import InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from pgsvc.errors import SqlError
@@ -250,10 +251,17 @@ def _split_stored(text: str) -> list[str]:
     return parts
 
 
+@lru_cache(maxsize=4096)
+def _sort_key(text: str) -> tuple:
+    """multirange_cmp's order as a tuple: range by range, a prefix first."""
+    return tuple(R.sort_key(r) for r in from_stored(text))
+
+
 def collate_multirange(a: str, b: str) -> int:
     if a == b:
         return 0
     try:
-        return multirange_cmp(from_stored(a), from_stored(b))
+        ka, kb = _sort_key(a), _sort_key(b)
+        return (ka > kb) - (ka < kb)
     except (ValueError, InvalidOperation, IndexError):
         return (a > b) - (a < b)

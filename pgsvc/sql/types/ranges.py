@@ -18,6 +18,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pgsvc.errors import SqlError
@@ -419,10 +420,33 @@ def from_stored(text: str) -> Range:
     return Range(_stored_key(lo), _stored_key(hi), flags)
 
 
+def _value_key(v: Any) -> tuple:
+    return (1, 0) if v != v else (0, v)  # a NaN bound above every number, equal to itself
+
+
+def sort_key(r: Range) -> tuple:
+    """A tuple ordered as range_cmp orders ranges: empty first; then the lower bounds (an
+    infinite one first, an inclusive one before an exclusive one at the same value); then
+    the upper bounds (an exclusive one before an inclusive one, an infinite one last)."""
+    if r.empty:
+        return (0,)
+    f = r.flags
+    lower = (-1,) if f & LB_INF else (0, _value_key(r.lower), 0 if f & LB_INC else 1)
+    upper = (1,) if f & UB_INF else (0, _value_key(r.upper), 1 if f & UB_INC else 0)
+    return (1, lower, upper)
+
+
+@lru_cache(maxsize=16384)
+def stored_sort_key(text: str) -> tuple:
+    """A stored range's sort key, read once per sort, not once per comparison."""
+    return sort_key(from_stored(text))
+
+
 def collate_range(a: str, b: str) -> int:
     if a == b:
         return 0
     try:
-        return range_cmp(from_stored(a), from_stored(b))
+        ka, kb = stored_sort_key(a), stored_sort_key(b)
+        return (ka > kb) - (ka < kb)
     except (ValueError, InvalidOperation, IndexError):
         return (a > b) - (a < b)
