@@ -1064,6 +1064,8 @@ BIT_QUERIES = [
     "SELECT x'F'::bit(8), 'X1F'::varbit, 'B101'::varbit, 'b'::varbit, ''::varbit, x'AB' || b'1'",
     "SELECT bit_count(b'111'), get_bit(b'101', 2), set_bit(b'101', 1, 1)",
     "SELECT a FROM (VALUES (b'11'), (b'1'), (b'100')) v(a) ORDER BY a",
+    "SELECT '101'::varbit::int", "SELECT '101'::varbit::int8", "SELECT '5'::json::int", "SELECT '5'::json::numeric",
+    "SELECT '5'::json::jsonb, '5'::json::text, b'101'::varbit::bit::int, b'1'::varchar(2), b'1'::bit::bit(3)",
 ]
 
 

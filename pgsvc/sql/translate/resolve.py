@@ -76,7 +76,14 @@ def can_coerce(source: int, target: int, context: str) -> bool:
 
 
 def _io_castable(source: int, target: int) -> bool:
+    if source in _PG_CASTS_ONLY:
+        return False
     return find_oid(source) is not None and find_oid(target) is not None
+
+
+# types cast to a non-string type only by their pg_cast entries (their text would read as
+# another type's: varbit '101' is no integer 101, json '5' no integer, as PostgreSQL says)
+_PG_CASTS_ONLY = frozenset({O.BIT, O.VARBIT, O.JSON})
 
 
 def cast_template(source: int, target: int) -> str:
