@@ -370,6 +370,30 @@ CASES = {
         SELECT * FROM fnc a, (fnc b JOIN fnc c ON true) j, fnc j;
         DROP TABLE fnc;
     """,
+    # UPDATE ... FROM / DELETE ... USING items cannot refer to the target (a LATERAL one naming it,
+    # qualified or not: "invalid reference"; a plain subquery: the hint naming the column out of
+    # reach, before any near miss); the target named again in FROM is a duplicate
+    "update_from_target_out_of_reach": """
+        CREATE TABLE ufr (x1 int, x2 int);
+        CREATE TABLE ufr_i (f1 int);
+        INSERT INTO ufr VALUES (1, 0);
+        INSERT INTO ufr_i VALUES (1);
+        UPDATE ufr SET x2 = f1 FROM (SELECT * FROM ufr_i WHERE f1 = x1) ss;
+        UPDATE ufr SET x2 = f1 FROM (SELECT * FROM ufr_i WHERE f1 = ufr.x1) ss;
+        UPDATE ufr SET x2 = f1 FROM LATERAL (SELECT * FROM ufr_i WHERE f1 = x1) ss;
+        UPDATE ufr SET x2 = f1 FROM LATERAL (SELECT * FROM ufr_i WHERE f1 = ufr.x1) ss;
+        UPDATE ufr SET x2 = f1 FROM ufr, LATERAL (SELECT * FROM ufr_i WHERE f1 = x1) ss;
+        UPDATE ufr t SET x2 = 1 FROM ufr;
+        DELETE FROM ufr USING (SELECT * FROM ufr_i WHERE f1 = x1) ss;
+        DELETE FROM ufr USING (SELECT * FROM ufr_i WHERE f1 = ufr.x1) ss;
+        DELETE FROM ufr USING LATERAL (SELECT * FROM ufr_i WHERE f1 = x1) ss;
+        DELETE FROM ufr USING ufr;
+        SELECT * FROM ufr, (SELECT * FROM ufr_i WHERE f1 = x1) ss;
+        UPDATE ufr SET x2 = ss.f1 FROM (SELECT f1 FROM ufr_i) ss WHERE ss.f1 = ufr.x1;
+        SELECT * FROM ufr;
+        DELETE FROM ufr USING ufr_i WHERE f1 = x1 RETURNING x1;
+        DROP TABLE ufr, ufr_i;
+    """,
     # FOR UPDATE / SHARE OF: the names checked against the FROM items (a join by its alias or
     # USING alias, functions, WITH queries, qualified names) and what a locking clause cannot
     # go with (CheckSelectLocking), as PostgreSQL refuses them

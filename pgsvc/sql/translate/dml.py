@@ -350,7 +350,7 @@ class DmlMixin:
         alias = node.relation.alias.aliasname if node.relation.alias else rel.name
         sa = self.new_alias(alias)
         self.scope.add(self.table_entry(rel, alias, sa))
-        from_sql = self.from_clause(node.fromClause or [])
+        from_sql = self.out_of_reach(lambda: self.from_clause(node.fromClause or []))
         items = self.set_items(node.targetList, rel)
         sets = ", ".join(f"{quote_sqlite_ident(a.name)} = {sql}" for a, sql in items)
         where = ""
@@ -365,6 +365,27 @@ class DmlMixin:
             self.route_update(d, sa, with_sql, from_sql, items, where, returning)
         return d
 
+    def out_of_reach(self, read_from):
+        """UPDATE ... FROM / DELETE ... USING: the target (the scope's last entry) cannot be
+        referred to from those items (a LATERAL one naming it is PostgreSQL's "invalid
+        reference to FROM-clause entry")."""
+        scope = self.scope
+        at = len(scope.entries) - 1
+        target = scope.entries.pop()
+        hidden = target.alias not in scope.hidden_aliases
+        scope.unreachable.append(target)
+        if hidden:
+            scope.hidden_aliases.add(target.alias)
+        try:
+            out = read_from()
+        finally:
+            scope.unreachable.remove(target)
+            if hidden:
+                scope.hidden_aliases.discard(target.alias)
+            scope.entries.insert(at, target)
+        scope.check_conflicts(at, at + 1)  # UPDATE t ... FROM t: "specified more than once"
+        return out
+
     def delete(self, node: ast.DeleteStmt) -> Dml:
         self.dml_kind = "DELETE"
         with_sql = self.with_clause(node.withClause) if node.withClause else ""
@@ -377,7 +398,7 @@ class DmlMixin:
         if node.whereClause is not None:
             self.agg_forbidden = "WHERE"
             cond = self.bool_expr
-        using = self.from_clause(node.usingClause or []) if node.usingClause else ""
+        using = self.out_of_reach(lambda: self.from_clause(node.usingClause or [])) if node.usingClause else ""
         where = ""
         if node.whereClause is not None:
             where_sql = cond(node.whereClause, "WHERE").sql

@@ -50,15 +50,17 @@ class LateralMixin:
         """A name that failed to resolve because it belongs to a FROM item on the left:
         PostgreSQL's hint that it exists but cannot be referenced from there."""
         name = err.message.split('"')[1] if '"' in err.message else None
-        if name is None or err.hint:
+        if name is None:
             return err
-        if err.sqlstate == "42P01" and err.message.startswith("missing FROM-clause") \
-                and self.scope.entry(name) is not None:
+        entries = self.scope.entries + self.scope.unreachable  # (UPDATE's target while its FROM is read)
+        if err.sqlstate == "42P01" and err.message.startswith("missing FROM-clause") and not err.hint \
+                and any(e.alias == name for e in entries):
             return SqlError("42P01", f'invalid reference to FROM-clause entry for table "{name}"',
                             hint=f'There is an entry for table "{name}", but it cannot be referenced '
                                  "from this part of the query.", position=err.position)
         if err.sqlstate == "42703" and err.message.startswith("column"):
-            for e in self.scope.entries:
+            # an exact name out of reach is the hint, before any near miss (errorMissingColumn)
+            for e in entries:
                 if e.alias is not None and any(c.name == name for c in e.cols):
                     return SqlError("42703", err.message, position=err.position,
                                     hint=f'There is a column named "{name}" in table "{e.alias}", but it '

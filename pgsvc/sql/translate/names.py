@@ -50,6 +50,7 @@ class Scope:
         self.output_aliases: dict[str, object] = {}  # SELECT-list aliases (ORDER BY / GROUP BY)
         self.hidden_aliases: set[str] = set()  # tables inside an aliased join: (a JOIN b) AS x
         self.conflict_floor = 0  # entries before it: a join's left side, checked when the join ends
+        self.unreachable: list[RangeEntry] = []  # UPDATE/DELETE's target while its FROM is read
 
     def add(self, entry: RangeEntry, position: int | None = None) -> None:
         """A FROM item's names (PostgreSQL's error names no position)."""
@@ -83,6 +84,14 @@ class Scope:
                           notnull=c.notnull, row_types=c.row_types)
             scope = scope.parent
         if len(names) == 1:
+            scope = self
+            while scope is not None:  # a LATERAL item of UPDATE ... FROM naming the target's column
+                for e in scope.unreachable:
+                    if any(c.name == names[0] for c in e.cols):
+                        raise SqlError("42P01", f'invalid reference to FROM-clause entry for table "{e.alias}"',
+                                       position=position, hint=f'There is an entry for table "{e.alias}", but '
+                                                               "it cannot be referenced from this part of the query.")
+                scope = scope.parent
             raise SqlError("42703", f'column "{names[0]}" does not exist', position=position,
                            hint=column_hint(self, names[0], None))
         qual = names[-2]
