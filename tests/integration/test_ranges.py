@@ -264,6 +264,24 @@ def test_columns_order_and_unique_index(conns):
     both(conns, "DROP TABLE rt")
 
 
+def test_gist_indexes(conns):
+    """GiST indexes of range and multirange columns (a SQLite index in range order serves
+    them): catalog rows, definitions, and the refusals for other types and UNIQUE."""
+    both(conns, "DROP TABLE IF EXISTS rng_gist")
+    for sql in ["CREATE TABLE rng_gist (id int, r int4range, m int4multirange, d daterange)",
+                "CREATE INDEX rng_gist_r ON rng_gist USING gist (r)", "CREATE INDEX ON rng_gist USING gist (m, d)",
+                "CREATE UNIQUE INDEX rng_gist_u ON rng_gist USING gist (r)",
+                "CREATE INDEX rng_gist_i ON rng_gist USING gist (id)",
+                "SELECT c.relname, am.amname, pg_get_indexdef(c.oid), oc.opcname, c.reloptions FROM pg_class c "
+                "JOIN pg_am am ON am.oid = c.relam JOIN pg_index i ON i.indexrelid = c.oid "
+                "JOIN pg_opclass oc ON oc.oid = i.indclass[0] WHERE c.relname LIKE 'rng_gist%' ORDER BY 1",
+                "INSERT INTO rng_gist VALUES (1, '[1,5)', '{[1,2)}', '[2000-01-01,2000-02-01)'), (2, '[3,9)', '{}', "
+                "'empty')",
+                "SELECT id FROM rng_gist WHERE r && int4range(4, 5) ORDER BY id"]:
+        same(conns, sql)
+    both(conns, "DROP TABLE rng_gist")
+
+
 def test_copy_text_and_binary(conns):
     out = []
     for c in conns:

@@ -260,7 +260,8 @@ def indexdef(engine, oid, colno, pretty):
     keys = ", ".join((key(k) if isinstance(k, int) else f"({key(k)})") + _key_order(opt)
                      for k, opt in zip(ix.keys, options))
     table = relation_name(engine, rel) if pretty else f"{quote_ident(rel.schema)}.{quote_ident(rel.name)}"
-    return f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX {quote_ident(ix.name)} ON {table} USING {quote_ident('btree')} ({keys})"
+    am = "gist" if irel is not None and irel.options.get("relam") == 783 else "btree"
+    return f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX {quote_ident(ix.name)} ON {table} USING {quote_ident(am)} ({keys})"
 
 
 def _key_order(indoption: int) -> str:
@@ -481,7 +482,7 @@ def register(conn, engine) -> None:
 
 
 # keys of pgsvc$class.options that are pgsvc's own records, not storage parameters
-_NOT_RELOPTIONS = {"inherits", "indoption", "collations"}
+_NOT_RELOPTIONS = {"inherits", "indoption", "collations", "relam"}
 
 
 def reloptions(options):

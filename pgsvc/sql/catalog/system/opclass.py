@@ -14,6 +14,7 @@ from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID, PG_CATALOG_OID
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes
 from pgsvc.sql.types.pg_type import find_oid
+from pgsvc.sql.types.ranges import is_multirange, is_range
 
 BTREE = 403
 COLUMNS = {"pg_opclass": [("oid", O.OID), ("opcmethod", O.OID), ("opcname", O.NAME), ("opcnamespace", O.OID),
@@ -43,13 +44,20 @@ _BTREE_CLASSES = (
     (10053, "xid8_ops", 5067, 5069, True, 0), (10065, "uuid_ops", 2968, 2950, True, 0),
     (10069, "enum_ops", 3522, 3500, True, 0), (10071, "tsvector_ops", 3626, 3614, True, 0),
     (10074, "tsquery_ops", 3683, 3615, True, 0), (10088, "jsonb_ops", 4033, 3802, True, 0),
+    (10076, "range_ops", 3901, 3831, True, 0), (10080, "multirange_ops", 4199, 4537, True, 0),
 )
+# the GiST classes pgsvc accepts an index of (ranges and multiranges: a SQLite index in their
+# order serves it; pgsvc.sql.commands.ddl.indexes_views)
+GIST = 783
+GIST_CLASSES = {O.ANYRANGE: (10078, "range_ops", 3919, 0), O.ANYMULTIRANGE: (10082, "multirange_ops", 6158, 3831)}
 
 
 def opclass_rows() -> list[tuple]:
     """Stored forms of the rows whose input type pgsvc knows (pg_catalog, bootstrap superuser)."""
     return [(oid, BTREE, name, PG_CATALOG_OID, BOOTSTRAP_SUPERUSER_OID, family, intype, int(default), keytype)
-            for oid, name, family, intype, default, keytype in _BTREE_CLASSES if find_oid(intype) is not None]
+            for oid, name, family, intype, default, keytype in _BTREE_CLASSES if find_oid(intype) is not None] + \
+        [(oid, GIST, name, PG_CATALOG_OID, BOOTSTRAP_SUPERUSER_OID, family, intype, 1, keytype)
+         for intype, (oid, name, family, keytype) in GIST_CLASSES.items()]
 
 
 STATIC_ROWS = {"pg_opclass": opclass_rows}
@@ -58,13 +66,17 @@ STATIC_ROWS = {"pg_opclass": opclass_rows}
 _ANYARRAY, _ANYENUM = 2277, 3500
 
 
-def default_opclass(typid) -> int:
+def default_opclass(typid, am=None) -> int:
     """The btree operator class PostgreSQL picks for an index column of type `typid` (its
     default class for the type, or for the type it is binary-coercible to: a domain's base
     type, text for varchar, anyarray for arrays, anyenum for enums); 0 if none."""
     if typid is None:
         return 0
     typid = int(typid)
+    if am == GIST:  # a GiST index (of a range or multirange column)
+        base = usertypes.base_of(typid)
+        found = GIST_CLASSES.get(O.ANYRANGE if is_range(base) else O.ANYMULTIRANGE if is_multirange(base) else 0)
+        return found[0] if found else 0
     user = usertypes.find(typid)
     if user is not None and user.typtype == "d":
         return default_opclass(user.basetype)
@@ -72,6 +84,8 @@ def default_opclass(typid) -> int:
         typid = _ANYENUM
     elif typid == O.VARCHAR:
         typid = O.TEXT
+    elif is_range(typid) or is_multirange(typid):
+        typid = O.ANYRANGE if is_range(typid) else O.ANYMULTIRANGE
     else:
         t = find_oid(typid)
         if t is not None and t.category == "A" and t.elem_oid and typid not in O.VECTOR_OIDS:
@@ -81,3 +95,4 @@ def default_opclass(typid) -> int:
 
 def register(conn) -> None:
     conn.create_function("pgsvce_default_opclass", 1, default_opclass)
+    conn.create_function("pgsvce_default_opclass", 2, default_opclass)

@@ -156,7 +156,8 @@ VIEWS = {
         coalesce((SELECT o.owner FROM main."pgsvc$acl" o WHERE o.objoid =
                    coalesce((SELECT x.indrelid FROM main."pgsvc$index" x WHERE x.indexrelid = c.oid), c.oid)),
                  {BOOTSTRAP_SUPERUSER_OID}) AS relowner,
-        CASE c.relkind WHEN 'r' THEN 2 WHEN 'i' THEN 403 ELSE 0 END AS relam,
+        CASE c.relkind WHEN 'r' THEN 2 WHEN 'i' THEN coalesce(json_extract(c.options, '$.relam'), 403) ELSE 0 END
+            AS relam,
         CASE WHEN c.relkind IN ('v', 'c') THEN 0 ELSE c.oid END AS relfilenode, 0 AS reltablespace,
         0 AS relpages, -1.0 AS reltuples, 0 AS relallvisible, 0 AS reltoastrelid,
         EXISTS (SELECT 1 FROM main."pgsvc$index" i WHERE i.indrelid = c.oid) AS relhasindex,
@@ -225,8 +226,9 @@ VIEWS = {
              WHERE a.relid = i.indrelid AND a.attnum = j.value), 0) ELSE 0 END)
            FROM json_each(i.keys) j) AS indcollation,
         (SELECT json_group_array(CASE WHEN j.type = 'integer' THEN coalesce(
-            (SELECT pgsvce_default_opclass(a.atttypid) FROM main."pgsvc$attribute" a
-             WHERE a.relid = i.indrelid AND a.attnum = j.value), 0) ELSE 0 END)
+            (SELECT pgsvce_default_opclass(a.atttypid, (SELECT json_extract(ic.options, '$.relam')
+                                                        FROM main."pgsvc$class" ic WHERE ic.oid = i.indexrelid))
+               FROM main."pgsvc$attribute" a WHERE a.relid = i.indrelid AND a.attnum = j.value), 0) ELSE 0 END)
            FROM json_each(i.keys) j) AS indclass,
         coalesce((SELECT json_extract(c.options, '$.indoption') FROM main."pgsvc$class" c
                   WHERE c.oid = i.indexrelid), (SELECT json_group_array(0) FROM json_each(i.keys))) AS indoption,

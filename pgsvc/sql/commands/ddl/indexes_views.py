@@ -10,7 +10,11 @@ from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands.ddl.node_text import option_value, source_text
 from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.catalog.system.opclass import GIST
 from pgsvc.sql.translate import Translator
+from pgsvc.sql.types import usertypes as U
+from pgsvc.sql.types.pg_type import format_type
+from pgsvc.sql.types.ranges import is_multirange, is_range
 
 
 class IndexViewDdl:
@@ -23,8 +27,11 @@ class IndexViewDdl:
         authz(self.engine).check_owner(rel)
         if node.whereClause is not None or node.indexIncludingParams:
             raise SqlError("0A000", "partial indexes and INCLUDE are not supported")
-        if node.accessMethod not in (None, "btree"):
+        gist = node.accessMethod == "gist"
+        if node.accessMethod not in (None, "btree", "gist"):
             raise SqlError("0A000", f'access method "{node.accessMethod}" is not supported')
+        if gist and node.unique:
+            raise SqlError("0A000", 'access method "gist" does not support unique indexes')
         cols, indoption = [], []
         for e in node.indexParams:
             if e.name is None:
@@ -33,6 +40,8 @@ class IndexViewDdl:
                 raise SqlError("42703", f'column "{e.name}" does not exist')
             cols.append(e.name)
             indoption.append(index_option(e))
+            if gist:
+                check_gist_column(rel.attr(e.name).type_oid)
         name = node.idxname or self.unique_rel_name(rel.schema, f"{rel.name}_{'_'.join(cols)}_idx")
         if C.relation_name_taken(self.cat, rel.schema, name):
             if node.if_not_exists:
@@ -40,8 +49,10 @@ class IndexViewDdl:
                 return
             raise SqlError("42P07", f'relation "{name}" already exists')
         # DESC / NULLS FIRST of each key as pg_index.indoption (kept with the index relation)
-        ioid = C.insert_relation(self.conn, self.cat, rel.schema, name, "i",
-                                 {"indoption": indoption} if any(indoption) else None)
+        options = {"indoption": indoption} if any(indoption) else {}
+        if gist:  # pg_class.relam (a SQLite index in the ranges' order serves it)
+            options["relam"] = GIST
+        ioid = C.insert_relation(self.conn, self.cat, rel.schema, name, "i", options or None)
         C.insert_index(self.conn, ioid, rel.oid, bool(node.unique), False, [rel.attr(c).attnum for c in cols])
         self.refresh()
         self.create_sqlite_index(rel, self.cat.by_oid[ioid].sqlite_name, bool(node.unique), cols, name)
@@ -73,6 +84,16 @@ class IndexViewDdl:
             name = node.aliases[i].sval if node.aliases and i < len(node.aliases) else c.name
             C.insert_attr(self.conn, oid, C.Attr(i + 1, name, c.oid, c.typmod))
         self.refresh()
+
+
+def check_gist_column(typid: int) -> None:
+    """GiST indexes of range and multirange columns (range_ops, multirange_ops); another
+    type has no default GiST operator class here (btree_gist is not available)."""
+    base = U.base_of(typid)
+    if not (is_range(base) or is_multirange(base)):
+        raise SqlError("42704", f'data type {format_type(typid)} has no default operator class for access method '
+                       '"gist"', hint="You must specify an operator class for the index or define a default "
+                       "operator class for the data type.")
 
 
 def index_option(e: ast.IndexElem) -> int:
