@@ -55,6 +55,13 @@ column's declared storage class is `by_oid(oid).storage`):
                        (NULL elements greater than non-NULL). SQLite's json_each /
                        json_array_length work on it directly. Lower bounds other than 1
                        are not kept.
+  ranges               TEXT: 'empty' or the bounds' stored forms between the brackets, an
+                       infinite bound left out ('[1,5)', '(,8766]'); text and float bounds
+                       (user-defined ranges) quoted as range_out quotes them, marked 's'/'f'
+                       before the bracket. Discrete built-in ranges are held canonical
+                       ('[)'). COLLATE pg_range orders as range_cmp (types.ranges).
+  multiranges          TEXT: '{' the ranges' stored forms '}', normalised as make_multirange
+                       leaves them; COLLATE pg_multirange (types.multiranges).
 
 Errors are SqlError with PostgreSQL's SQLSTATE and message text.
 """
