@@ -165,6 +165,60 @@ CASES = {
         SET search_path = s, public;
         SELECT 'pair'::regtype, '(a,1.234)'::pair;
     """,
+    # record_cmp: each field in its own type's order (text '10' < '9', numbers numerically,
+    # NaN last among floats, 1 mon = 30 days, 9.0 = 9.00, NULL fields last), for ORDER BY,
+    # GROUP BY / DISTINCT, comparisons, a UNIQUE constraint and an index on the column
+    "ordering": r"""
+        CREATE TYPE tv AS (t text, n int, f float8, d date, i interval, m numeric);
+        CREATE TABLE o (id int, v tv);
+        INSERT INTO o VALUES (1, ROW('10', 10, 10, '2020-01-10', '10 days', 10)), (2, ROW('9', 9, 9, '2020-01-09', '9 days', 9)),
+        (3, ROW('9', 10, 'NaN', '2020-01-09', '1 mon', 9.0)), (4, ROW('9', 10, -1, NULL, '30 days', 9.00)),
+        (5, ROW(NULL, 1, 1, '2020-01-01', '1 day', 1)), (6, ROW('a', NULL, NULL, 'infinity', NULL, NULL)),
+        (7, ROW('9', 10, 'NaN', '2020-01-09', '29 days', 9)), (8, ROW('9', 10, 'NaN', '2020-01-09', '1 mon', 9.5)),
+        (9, ROW('9', 10, 'NaN', '2019-12-31', '1 mon', 9.5)), (10, ROW('9', 10, 1e300, '2019-12-31', '1 mon', 100)),
+        (11, ROW('9', 10, 'NaN', '2020-01-09', '1 mon', 10)), (12, ROW('B', 2, 2, '2020-01-02', '2 days', 2)), (13, NULL),
+        (14, ROW('9', 10, 'NaN', '2020-01-09', '30 days', 9.00));
+        SELECT id, v FROM o ORDER BY v, id;
+        SELECT id FROM o ORDER BY v DESC, id;
+        SELECT count(DISTINCT v), count(*) FROM (SELECT v FROM o GROUP BY v) g;
+        SELECT a.id, b.id FROM o a, o b WHERE a.v < b.v AND a.id < 5 AND b.id < 5 ORDER BY 1, 2;
+        SELECT id, v = ROW('9', 10, 'NaN', '2020-01-09', '30 days', 9.00)::tv AS eq FROM o ORDER BY id;
+        CREATE TYPE pair AS (k text, x numeric);
+        CREATE TABLE u (p pair UNIQUE);
+        INSERT INTO u VALUES (ROW('10', 1.0)), (ROW('9', 2));
+        INSERT INTO u VALUES (ROW('10', 1.00));
+        SELECT p FROM u ORDER BY p;
+        CREATE INDEX ON o (v);
+        SELECT id FROM o WHERE v > ROW('9', 10, 0, NULL, NULL, NULL)::tv ORDER BY v, id;
+        CREATE TABLE w (id int, t o);
+        INSERT INTO w SELECT id, o FROM o;
+        SELECT id FROM w ORDER BY t, id;
+    """,
+    # fields are kept in a setting-independent form and printed in the reading session's
+    # DateStyle, IntervalStyle, TimeZone and extra_float_digits
+    "settings": r"""
+        CREATE TYPE ev AS (d date, ts timestamp, tz timestamptz, i interval, f float8, n numeric);
+        CREATE TABLE e (id int, v ev, vs ev[]);
+        SET DateStyle = 'SQL, DMY';
+        SET TimeZone = 'Asia/Tokyo';
+        SET IntervalStyle = 'sql_standard';
+        SET extra_float_digits = 0;
+        INSERT INTO e VALUES (1, ROW('02/01/2020', '03/04/2021 10:00', '03/04/2021 10:00', '1 day 2 hours', 0.1 + 0.2, 1.50),
+                                 ARRAY[ROW('02/01/2020', NULL, NULL, NULL, NULL, NULL)::ev]);
+        INSERT INTO e VALUES (2, '(05/06/2020,"07/08/2020 01:02:03","07/08/2020 01:02:03+02",-3,1.5,2)', NULL);
+        SELECT id, v, (v).d, (v).tz FROM e ORDER BY id;
+        UPDATE e SET v.d = '09/10/2020' WHERE id = 2;
+        SET DateStyle = 'ISO, MDY';
+        SET TimeZone = 'America/New_York';
+        SET IntervalStyle = 'postgres';
+        SET extra_float_digits = 1;
+        SELECT id, v, (v).d, (v).ts, (v).tz, (v).i, (v).f, v::text, vs FROM e ORDER BY id;
+        SELECT id, row_to_json(v) FROM e ORDER BY id;
+        SELECT id FROM e WHERE (v).d = '2020-01-02' OR v = ROW('2020-10-09', '2020-08-07 01:02:03', '2020-07-07 19:02:03-04', '-3 days', 1.5, 2)::ev;
+        SET DateStyle = 'German';
+        SELECT v, ROW((v).d, (v).tz) FROM e ORDER BY id;
+        SELECT id FROM e ORDER BY v;
+    """,
 }
 
 DESCRIBE = [r"\dT", r"\dT+", r"\d s.pair", r"\d+ s.pair", r"\dT s.*"]

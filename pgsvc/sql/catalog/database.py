@@ -47,6 +47,7 @@ from pgsvc.sql.catalog import acl
 from pgsvc.sql.catalog import routines as R
 from pgsvc.sql.catalog import triggers as TG
 from pgsvc.sql.types import usertypes
+from pgsvc.sql.types.record_order import register_collations
 from pgsvc.sql.types.usertypes import DomainCheck, EnumLabel, UserType
 from pgsvc.sqlite import sqlite3
 
@@ -270,6 +271,7 @@ def load(conn: sqlite3.Connection) -> Catalog:
                  rel.oid + usertypes.ROWTYPE_ARRAY_BASE, owner=rel.owner, relid=rel.oid, of_table=True,
                  fields=[(a.name, a.domain_oid or a.type_oid, a.typmod) for a in rel.attrs])
         for rel in cat.by_oid.values() if rel.kind in ("r", "v", "p", "m", "f")])
+    register_collations(conn)  # pg_record_<oid>: the order of each composite type (types.record_order)
     return cat
 
 

@@ -146,7 +146,7 @@ def _composite_cast(src: int, dst: int) -> CastSig | None:
     if is_composite(src) and dst == O.RECORD:
         return CastSig(src, dst, "i", "{0}")
     if is_composite(src) and dst in STRINGS:
-        return CastSig(src, dst, "a", "{0}")  # the stored form is the text
+        return CastSig(src, dst, "a", f"pgsvc_to_text({{0}}, {src})")  # record_out, in the session's settings
     if src in STRINGS and is_composite(dst):
         return CastSig(src, dst, "e", f"pgsvc_from_text({{0}}, {dst}, -1)")
     if src == O.RECORD and dst in STRINGS:

@@ -12,7 +12,8 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.functions.context import FunctionContext
 from pgsvc.sql.functions.values import to_python, to_stored
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.composite import fields_of, format_record, parse_record
+from pgsvc.sql.types.composite import CANON, fields_of, format_record, parse_record
+from pgsvc.sql.types.record_order import compare_texts
 from pgsvc.sql.types.usertypes import base_of
 from pgsvc.sql.types.textio import text_decoder, text_encoder
 
@@ -23,7 +24,7 @@ _IMAGE_FORMATS = {O.BOOL: "<?", O.INT2: "<h", O.INT4: "<i", O.INT8: "<q", O.OID:
 
 def make_udfs(ctx: FunctionContext) -> dict:
     def fmt():
-        return ctx.format_context()
+        return CANON  # a composite's fields are kept in the canonical settings (types.composite)
 
     def field_text(oid: int, stored):
         if stored is None:
@@ -57,23 +58,7 @@ def make_udfs(ctx: FunctionContext) -> dict:
         if a is None or b is None:
             return None
         oids = [int(t) for t in types.split(",")] if types else []
-        ta, tb = parse_record(str(a)), parse_record(str(b))
-        if len(ta) != len(tb):
-            raise SqlError("42804", "cannot compare record types with different numbers of columns")
-        for i, (x, y) in enumerate(zip(ta, tb)):
-            if x == y:
-                continue
-            if x is None or y is None:
-                return 1 if x is None else -1
-            oid = oids[i] if i < len(oids) else 25
-            dec = text_decoder(oid, fmt())
-            vx, vy = dec(x), dec(y)
-            if vx != vy:
-                try:
-                    return -1 if vx < vy else 1
-                except TypeError:
-                    return -1 if x < y else 1
-        return 0
+        return compare_texts(oids, parse_record(str(a)), parse_record(str(b)))
 
     def array_pad(arr, n):
         """pgsvc_array_pad(arr, n): the array's JSON (empty when NULL) with NULL elements up
@@ -149,7 +134,7 @@ def composite_json(ctx: FunctionContext, value: str, oid: int, field_json, prett
         if t is None:
             v = "null"
         else:
-            v = field_json(ctx, to_stored(ftype, text_decoder(ftype, ctx.format_context())(t)), ftype)
+            v = field_json(ctx, to_stored(ftype, text_decoder(ftype, CANON)(t)), ftype)
         parts.append(json.dumps(name, ensure_ascii=False) + ":" + v)
     return "{" + (",\n " if pretty else ",").join(parts) + "}"
 
@@ -161,6 +146,6 @@ def record_json(ctx: FunctionContext, rec, names: str, types: str, pretty, field
     fields = list(zip(json.loads(names), (int(t) for t in types.split(",") if t)))
     parts = []
     for (name, oid), t in zip(fields, parse_record(str(rec))):
-        v = "null" if t is None else field_json(ctx, to_stored(oid, text_decoder(oid, ctx.format_context())(t)), oid)
+        v = "null" if t is None else field_json(ctx, to_stored(oid, text_decoder(oid, CANON)(t)), oid)
         parts.append(json.dumps(name, ensure_ascii=False) + ":" + v)
     return "{" + (",\n " if pretty else ",").join(parts) + "}"

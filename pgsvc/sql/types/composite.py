@@ -3,7 +3,9 @@ PostgreSQL's record_in / record_out / record_recv / record_send handle them.
 
 The Python value and the stored form of a composite are both its text, as record_out
 prints it: '(1,"a b",)' (fields in their types' text forms, quoted where PostgreSQL quotes
-them, NULL as nothing). Field selection, ROW(...) and casts work on that text through the
+them, NULL as nothing), the fields written in the canonical settings CANON (ISO dates, UTC
+timestamptz, postgres intervals, shortest exact floats) whatever the session's, and printed
+in the reading session's settings (textio); its order is record_cmp's (types.record_order). Field selection, ROW(...) and casts work on that text through the
 UDFs of pgsvc.sql.functions.composite_udfs. A named composite's fields are those of its
 pg_attribute rows (usertypes.UserType.fields); binary I/O goes field by field through each
 field type's own binary form.
@@ -17,9 +19,11 @@ from collections.abc import Callable
 from pgsvc.errors import SqlError
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes as U
+from pgsvc.sql.types.context import FormatContext
 from pgsvc.sql.types.pg_type import format_type
 
 _I4 = struct.Struct("!i")
+CANON = FormatContext()  # the settings a composite's fields are stored in (setting-independent)
 _FIELD_HEAD = struct.Struct("!Ii")
 
 
@@ -185,7 +189,7 @@ def with_types(value, types: tuple[int, ...] = ()):
     return out
 
 
-# --- ordering of stored values (COLLATE pg_record) ------------------------------------------
+# --- ordering of anonymous records (COLLATE pg_record; a named composite's order: record_order) ---
 
 def _field_key(text: str | None) -> tuple:
     if text is None:

@@ -257,7 +257,9 @@ def collation_for(oid: int) -> str | None:
         return collation_for(U.base_of(oid))
     if RIO.is_range_like(oid):
         return RIO.collation(oid)
-    if oid == O.RECORD or C.is_composite(oid):
+    if C.is_composite(oid):
+        return f"pg_record_{oid}"  # its fields' types' order (types.record_order)
+    if oid == O.RECORD:
         return "pg_record"
     t = find_oid(oid)
     if t is not None and t.category == "A":

@@ -95,6 +95,8 @@ def text_encoder(oid: int, ctx: FormatContext | None = None) -> Callable[[Any], 
         return text_encoder(U.base_of(oid), ctx)  # a domain prints as its base type
     if RIO.is_range_like(oid):
         return RIO.text_out(oid, text_encoder(RIO.subtype(oid), ctx))
+    if C.is_composite(oid) or oid == O.RECORD:
+        return _record_out(oid, ctx)
     t = find_oid(oid)
     if oid in O.VECTOR_OIDS:
         element = text_encoder(t.elem_oid, ctx)
@@ -110,6 +112,29 @@ def text_encoder(oid: int, ctx: FormatContext | None = None) -> Callable[[Any], 
     if oid in GT.NAMES:
         return GT.geo_out(oid, ctx.extra_float_digits)
     return _str
+
+
+def _same_output(a: FormatContext, b: FormatContext) -> bool:
+    return (a.datestyle, a.intervalstyle, a.timezone, a.extra_float_digits, a.bytea_output) == \
+        (b.datestyle, b.intervalstyle, b.timezone, b.extra_float_digits, b.bytea_output)
+
+
+def _record_out(oid: int, ctx: FormatContext) -> Callable[[Any], str]:
+    """record_out: the stored fields (in C.CANON's settings) printed in ctx's; an anonymous
+    record by the field types that came with it (C.RecordText), as stored without them."""
+    fields = [f[1] for f in C.fields_of(oid)]
+    if _same_output(ctx, C.CANON):
+        return _str
+
+    def out(value: Any) -> str:
+        types = fields or list(getattr(value, "types", None) or ())
+        if not types:
+            return _str(value)
+        texts = C.parse_record(str(value))
+        return C.format_record(
+            None if t is None else text_encoder(f, ctx)(text_decoder(f, C.CANON)(t))
+            for t, f in zip(texts, [*types, *[O.TEXT] * (len(texts) - len(types))]))
+    return out
 
 
 def _typmod_applier(oid: int) -> Callable[[Any, int], Any]:
@@ -173,7 +198,9 @@ def _base_decoder(oid: int, ctx: FormatContext) -> Callable[[str], Any]:
     if RIO.is_range_like(oid):
         return RIO.text_in(oid, _base_decoder(RIO.subtype(oid), ctx))
     if C.is_composite(oid) or oid == O.RECORD:  # record: refused, as record_in refuses it
-        return lambda text: C.record_in(oid, text, lambda f, v, m: text_encoder(f, ctx)(text_decoder(f, ctx)(v, m)))
+        # each field read in the session's settings, kept in the canonical ones (C.CANON)
+        return lambda text: C.record_in(oid, text,
+                                        lambda f, v, m: text_encoder(f, C.CANON)(text_decoder(f, ctx)(v, m)))
     t = find_oid(oid)
     if oid in O.VECTOR_OIDS:
         element = _base_decoder(t.elem_oid, ctx)

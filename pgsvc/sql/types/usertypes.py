@@ -298,3 +298,8 @@ def install_row_types(types: list[UserType]) -> None:
 
 def table_row_types() -> list[UserType]:
     return list(_ROWTYPES.values())
+
+
+def composite_oids() -> list[int]:
+    """Every composite type's OID: CREATE TYPE ... AS (...) ones and the tables' row types."""
+    return [oid for oid, ut in _TYPES.items() if ut.typtype == "c"] + list(_ROWTYPES)
