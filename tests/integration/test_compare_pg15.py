@@ -579,6 +579,28 @@ CASES = {
         DROP TABLE dce;
         DROP FUNCTION dce_f(int);
         DROP FUNCTION dce_tab();
+        CREATE TABLE dcx (q1 int8, q2 int8);
+        INSERT INTO dcx VALUES (1, 2), (3, 4), (5, 6);
+        CREATE FUNCTION dcx_f() RETURNS text LANGUAGE plpgsql AS $$ BEGIN CREATE TEMP TABLE dcx_new (f float8); INSERT INTO dcx_new SELECT 1 / 0; RETURN 'x'; END $$;
+        BEGIN;
+        DECLARE ok CURSOR FOR SELECT * FROM dcx ORDER BY q1;
+        DECLARE ctt CURSOR FOR SELECT dcx_f();
+        FETCH ok;
+        SAVEPOINT s1;
+        FETCH ok;
+        FETCH ctt;
+        ROLLBACK TO s1;
+        FETCH ok;
+        FETCH ctt;
+        COMMIT;
+        BEGIN;
+        DECLARE a CURSOR FOR SELECT * FROM dcx ORDER BY q1;
+        DECLARE b CURSOR FOR SELECT q1 / (q1 - q1) FROM dcx ORDER BY 1;
+        FETCH a;
+        FETCH b;
+        ROLLBACK;
+        DROP FUNCTION dcx_f();
+        DROP TABLE dcx;
     """,
 }
 

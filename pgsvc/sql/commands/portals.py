@@ -140,6 +140,8 @@ def _run_deferring_errors(e, inner, values) -> Result:
     except SqlError as err:
         if err.sqlstate.startswith("57"):  # cancel, timeout, shutdown: not the query's own error
             raise
+        for other in list(e.cursors.values()):
+            settle(other)  # their rows read now: ROLLBACK TO aborts every statement still reading
         try:
             e.conn.execute('ROLLBACK TO "pgsvc$declare"')
             e.conn.execute('RELEASE "pgsvc$declare"')
