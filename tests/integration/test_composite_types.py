@@ -193,6 +193,9 @@ CASES = {
         CREATE TABLE w (id int, t o);
         INSERT INTO w SELECT id, o FROM o;
         SELECT id FROM w ORDER BY t, id;
+        SELECT x, n, ROW(x, n) FROM (VALUES ('10', 2.5), ('9', 1), ('9', 10), (NULL, 1), ('9', NULL)) s(x, n) ORDER BY ROW(x, n);
+        SELECT ROW(x, n, d) FROM (VALUES ('10', 2.5, 1e10::float8), ('9', 10, 'NaN'), ('9', 10, 2)) s(x, n, d) ORDER BY 1 DESC;
+        SELECT r FROM (SELECT ROW(n, x) AS r FROM (VALUES ('10', 20), ('9', 3), ('b', 3)) s(x, n)) q ORDER BY r;
     """,
     # fields are kept in a setting-independent form and printed in the reading session's
     # DateStyle, IntervalStyle, TimeZone and extra_float_digits

@@ -13,7 +13,7 @@ from pgsvc.sql.functions.context import FunctionContext
 from pgsvc.sql.functions.values import to_python, to_stored
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.composite import CANON, fields_of, format_record, parse_record
-from pgsvc.sql.types.record_order import compare_texts
+from pgsvc.sql.types.record_order import compare_texts, record_key
 from pgsvc.sql.types.usertypes import base_of
 from pgsvc.sql.types.textio import text_decoder, text_encoder
 
@@ -119,7 +119,7 @@ def make_udfs(ctx: FunctionContext) -> dict:
 
     return {"pgsvc_row_nulltest": (2, row_nulltest), "pgsvc_row_image_cmp": (3, row_image_cmp), "pgsvc_row_add_field": (1, add_field), "pgsvc_row_drop_field": (2, drop_field),
             "pgsvc_row": (-1, row), "pgsvc_array_pad": (2, array_pad), "pgsvc_row_field": (3, row_field), "pgsvc_row_set": (-1, row_set),
-            "pgsvc_row_cmp": (3, row_cmp)}
+            "pgsvc_row_cmp": (3, row_cmp), "pgsvc_record_key": (2, record_key)}
 
 
 def composite_json(ctx: FunctionContext, value: str, oid: int, field_json, pretty: bool = False) -> str:

@@ -12,6 +12,7 @@ from pgsvc.sql.functions.context import FunctionContext, interruptible_udf
 from pgsvc.sql.functions.core_udfs import make_core_udfs
 from pgsvc.sql.functions.library_udfs import make_library_udfs
 from pgsvc.sql.types.storage import COLLATIONS
+from pgsvc.sql.types.record_order import collate_typed_record
 from pgsvc.sqlite import sqlite3
 
 
@@ -57,6 +58,7 @@ def _total_collation(name: str, fn):
 def register_all(conn: sqlite3.Connection, ctx: FunctionContext) -> None:
     for name, fn in COLLATIONS.items():
         conn.create_collation(name, _total_collation(name, fn))
+    conn.create_collation("pg_record_typed", _total_collation("pg_record_typed", collate_typed_record))
     for name, (nargs, fn) in all_udfs(ctx).items():
         conn.create_function(name, nargs, interruptible_udf(ctx, fn),
                              deterministic=name not in _VOLATILE)

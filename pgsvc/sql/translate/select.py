@@ -318,12 +318,12 @@ class SelectMixin:
                 if not 1 <= pos <= len(targets):
                     raise SqlError("42P10", f"ORDER BY position {pos} is not in select list", position=location(node))
                 t = targets[pos - 1]
-                ex = Ex(t.sql if inline else f"c{pos - 1}", t.oid, notnull=t.notnull)
+                ex = Ex(t.sql if inline else f"c{pos - 1}", t.oid, notnull=t.notnull, row_types=t.row_types)
             elif isinstance(node, ast.ColumnRef) and len(node.fields) == 1 and \
                     isinstance(node.fields[0], ast.String) and node.fields[0].sval in names:
                 i = _by_name(node, targets, names, "ORDER BY")
                 t = targets[i]
-                ex = Ex(t.sql if inline else f"c{i}", t.oid, notnull=t.notnull)
+                ex = Ex(t.sql if inline else f"c{i}", t.oid, notnull=t.notnull, row_types=t.row_types)
         if ex is None:
             ex = self.finalize_unknown(self.expr(node))
         d = enums.SortByDir
@@ -336,7 +336,11 @@ class SelectMixin:
         n = enums.SortByNulls
         nulls_first = desc if s.sortby_nulls == n.SORTBY_NULLS_DEFAULT else s.sortby_nulls == n.SORTBY_NULLS_FIRST
         nulls_sql = "" if ex.notnull else (" NULLS FIRST" if nulls_first else " NULLS LAST")
-        return ex.sql, f"{collate_clause(ex.oid)}{' DESC' if desc else ''}{nulls_sql}"
+        key, coll = ex.sql, collate_clause(ex.oid)
+        if ex.oid == O.RECORD and ex.row_types:  # ROW(...): record_cmp by its fields' types
+            types = ",".join(str(O.TEXT if t == O.UNKNOWN else t) for t in ex.row_types)
+            key, coll = f"pgsvc_record_key({ex.sql}, '{types}')", " COLLATE pg_record_typed"
+        return key, f"{coll}{' DESC' if desc else ''}{nulls_sql}"
 
     def limit(self, node: ast.SelectStmt) -> str:
         if node.limitOption == enums.LimitOption.LIMIT_OPTION_WITH_TIES:

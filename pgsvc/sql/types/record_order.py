@@ -97,6 +97,20 @@ def collate_composite(oid: int) -> Callable[[str, str], int]:
     return compare
 
 
+def record_key(rec: str | None, types: str) -> str | None:
+    """An anonymous record with its fields' types before it ('25,23|(a,1)'), sorted by
+    COLLATE pg_record_typed (ORDER BY ROW(...): the types are the translator's)."""
+    return None if rec is None else f"{types}|{rec}"
+
+
+def collate_typed_record(a: str, b: str) -> int:
+    if a == b:
+        return 0
+    ta, _, ra = a.partition("|")
+    _tb, _, rb = b.partition("|")
+    return compare_texts([int(t) for t in ta.split(",") if t], _parsed(ra), _parsed(rb))
+
+
 # connection id -> (the connection, the names registered on it); a few connections a process
 _REGISTERED: dict[int, tuple[Any, set[str]]] = {}
 
