@@ -1190,3 +1190,40 @@ def test_bit_and_inet_binary_with_asyncpg(shared_server, pg15):
     ours = asyncio.run(fetch("127.0.0.1", shared_server.port, shared_server.superuser))
     ref = asyncio.run(fetch("127.0.0.1", pg15.port, "postgres"))
     assert ours == ref
+
+
+# --- explicit casts PostgreSQL does not have are 42846, not a value read from another type's text
+
+@pytest.mark.parametrize("sql", [
+    "SELECT 20240101::date", "SELECT '1 day'::interval::int", "SELECT now()::int", "SELECT 1::timestamp",
+    "SELECT 5::int::interval", "SELECT 1::int::bytea", "SELECT 12::int::inet", "SELECT '5'::money::int",
+    "SELECT 1.5::float8::money", "SELECT '5'::xml::int", "SELECT 5::int2::bit(3)", "SELECT 't'::bool::int8",
+    "SELECT 1::int::uuid", "SELECT '2020-01-01'::date::int", "SELECT '10:00'::time::int",
+    "SELECT 5::numeric::money, 5::money, now()::timetz IS NOT NULL, 1::int2::regclass",
+    "SELECT '{1,2}'::int[]::bigint[], '{1,2}'::text[]::int[]",
+])
+def test_casts_postgres_does_not_have(conns, sql):
+    same(conns, sql)
+
+
+MAC8_VALUES = ["08:00:2b:01:02:03", "08-00-2b-01-02-03", "08002b:010203", "0800.2b01.0203", "08002b010203",
+               "0800.2b01.0203.0405", "08.00.2b.01.02.03", "08:00-2b:01:02:03", " 08:00:2b:01:02:03 ",
+               "08:00:2b:01:02:03 x", "08:00:2b:01:02", "08:00:2b:01:02:03:04", "08:00:2B:01:02:03:04:05",
+               "8:0:2b:1:2:3", "08002b01020304", "0800:2b01:0203:0405", "08:00:2b:01:02:03:04:05:06", "",
+               "0g:00:2b:01:02:03", "08:00:2b:01:02:03:", "08:00:2b:01:02:03:04:05 ", "xyz"]
+
+
+@pytest.mark.parametrize("value", MAC8_VALUES)
+def test_macaddr8_input(conns, value):
+    """macaddr8 input is checked and 6-byte addresses widened (was any text: 'xyz'::macaddr8)."""
+    same(conns, "SELECT %s::macaddr8", (value,))
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT '08:00:2b:01:02:03'::macaddr::macaddr8", "SELECT '08:00:2b:01:02:03:04:05'::macaddr8::macaddr",
+    "SELECT '08:00:2b:ff:fe:02:03:04'::macaddr8::macaddr",
+    "SELECT '08:00:2b:01:02:03'::macaddr8 = '08:00:2b:ff:fe:01:02:03'::macaddr8, "
+    "'08:00:2b:01:02:03'::macaddr8 < '09:00:2b:01:02:03'::macaddr8",
+])
+def test_macaddr8_casts(conns, sql):
+    same(conns, sql)

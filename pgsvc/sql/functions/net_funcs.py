@@ -2,7 +2,8 @@
 canonical text, pgsvc.sql.types.network): host, masklen, netmask, hostmask, network,
 broadcast, family, abbrev, set_masklen, inet_same_family, inet_merge; the order operators
 (network_cmp, also the pg_inet collation ORDER BY uses), containment << <<= >> >>= &&,
-~ & | and address arithmetic + - with PostgreSQL's errors; the inet -> cidr cast.
+~ & | and address arithmetic + - with PostgreSQL's errors; the inet <-> cidr casts; macaddr8's
+comparisons and its casts to and from macaddr.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ from __future__ import annotations
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.signatures import CastSig, FuncSig, OperSig
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.network import format_net, inet_parts
+from pgsvc.sql.types.network import format_net, inet_parts, macaddr8_to_macaddr, macaddr_to_macaddr8
 
 INET, CIDR, T, I4, I8, BOOL = O.INET, O.CIDR, O.TEXT, O.INT4, O.INT8, O.BOOL
 
 
 def net_casts() -> list[CastSig]:
     return [CastSig(INET, CIDR, "a", "pgsvc_net_fn('cidr', {0}, NULL)"),
-            CastSig(CIDR, INET, "i", "pgsvc_net_fn('inet', {0}, NULL)")]
+            CastSig(CIDR, INET, "i", "pgsvc_net_fn('inet', {0}, NULL)"),
+            CastSig(O.MACADDR, O.MACADDR8, "i", "pgsvc_net_fn('mac8', {0}, NULL)"),
+            CastSig(O.MACADDR8, O.MACADDR, "i", "pgsvc_net_fn('mac6', {0}, NULL)")]
 
 
 def net_sigs() -> list[FuncSig]:
@@ -36,6 +39,8 @@ def net_sigs() -> list[FuncSig]:
 
 def net_operators() -> list[OperSig]:
     out = [OperSig(op, INET, INET, BOOL, f"({{0}} {op} ({{1}}) COLLATE pg_inet)") for op in ("<", "<=", ">", ">=")]
+    # macaddr8: eight fixed-width lower-case hex bytes, ordered as their text
+    out += [OperSig(op, O.MACADDR8, O.MACADDR8, BOOL, f"({{0}} {op} {{1}})") for op in ("=", "<>", "<", "<=", ">", ">=")]
     for op, fn in (("<<", "sub"), ("<<=", "subeq"), (">>", "sup"), (">>=", "supeq"), ("&&", "overlap")):
         out.append(OperSig(op, INET, INET, BOOL, f"pgsvc_net_fn('{fn}', {{0}}, {{1}})"))
     out += [
@@ -172,6 +177,10 @@ def _merge(a: str, b: str) -> str:
 
 
 def _one(fn: str, a: str):
+    if fn == "mac8":
+        return macaddr_to_macaddr8(a)
+    if fn == "mac6":
+        return macaddr8_to_macaddr(a)
     v, bits, size = _num(a)
     if fn == "host":
         return _out(v, size, size)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pgsvc.errors import SqlError
 from pgsvc.sql import functions as F
+from pgsvc.sql.catalog.system import pg15
 from pgsvc.sql.functions.range_funcs import user_range_cast, user_range_catalog
 from pgsvc.sql.translate.enumfuncs import enum_sig
 from pgsvc.sql.types import oids as O
@@ -76,14 +77,27 @@ def can_coerce(source: int, target: int, context: str) -> bool:
 
 
 def _io_castable(source: int, target: int) -> bool:
-    if source in _PG_CASTS_ONLY:
+    """An explicit cast pgsvc has no entry for goes through the types' text only where
+    PostgreSQL has a cast (money to numeric, int2 to regclass, ...); elsewhere PostgreSQL's
+    42846, not a value read from another type's text (20240101::date, 5::interval,
+    '101'::varbit::int, '5'::json::int, 1.5::float8::money were answered)."""
+    if find_oid(source) is None or find_oid(target) is None:
         return False
-    return find_oid(source) is not None and find_oid(target) is not None
+    s, t = find_oid(source), find_oid(target)
+    if s.category == "A" or t.category == "A" or s.oid >= _FIRST_USER_OID or t.oid >= _FIRST_USER_OID:
+        return True  # arrays, user types: as before
+    return (source, target) in _pg15_casts()
 
 
-# types cast to a non-string type only by their pg_cast entries (their text would read as
-# another type's: varbit '101' is no integer 101, json '5' no integer, as PostgreSQL says)
-_PG_CASTS_ONLY = frozenset({O.BIT, O.VARBIT, O.JSON})
+_FIRST_USER_OID = 16384
+_PG15_CASTS: frozenset | None = None
+
+
+def _pg15_casts() -> frozenset:
+    global _PG15_CASTS
+    if _PG15_CASTS is None:  # PostgreSQL 15's pg_cast (loaded when first needed: see catalog.system.pg15)
+        _PG15_CASTS = frozenset((r[1], r[2]) for r in pg15.data().CASTS)
+    return _PG15_CASTS
 
 
 def cast_template(source: int, target: int) -> str:

@@ -109,7 +109,7 @@ _ENCODERS: dict[int, Callable[[Any], bytes]] = {
     O.MONEY: lambda v: _I8.pack(int(v)),  # cash_send: the cents
     **{oid: GT.geo_send(oid) for oid in GT.NAMES},
     O.INET: N.net_send(O.INET), O.CIDR: N.net_send(O.CIDR), O.MACADDR: N.macaddr_send,
-    O.BIT: bits_send, O.VARBIT: bits_send,
+    O.BIT: bits_send, O.VARBIT: bits_send, O.MACADDR8: N.macaddr8_send,
 }
 
 
@@ -237,7 +237,7 @@ _DECODERS: dict[int, Callable[[bytes, int], Any]] = {
     O.MONEY: _fixed(_I8),
     **{oid: GT.geo_recv(oid) for oid in GT.NAMES},
     O.INET: N.net_recv(O.INET), O.CIDR: N.net_recv(O.CIDR), O.MACADDR: N.macaddr_recv,
-    O.BIT: lambda data, typmod=-1: bits_recv(bytes(data)),
+    O.BIT: lambda data, typmod=-1: bits_recv(bytes(data)), O.MACADDR8: N.macaddr8_recv,
     O.VARBIT: lambda data, typmod=-1: bits_recv(bytes(data)),
 }
 

@@ -254,3 +254,62 @@ def collate_inet(a: str, b: str) -> int:
     if ba != bb:
         return -1 if ba < bb else 1
     return (va > vb) - (va < vb)
+
+
+# --- macaddr8 ----------------------------------------------------------------------------------
+
+def macaddr8_in(text: str) -> str:
+    """macaddr8_in: pairs of hex digits, each optionally followed by one kind of separator
+    (':', '-' or '.'), 6 bytes (widened with ff:fe in the middle, as EUI-64) or 8; spaces
+    before, and after the last byte only."""
+    data = text.encode("utf-8", "surrogatepass")
+    i, out, spacer = 0, [], None
+    while i < len(data) and data[i:i + 1].isspace():
+        i += 1
+    while i + 1 < len(data):
+        pair = data[i:i + 2]
+        if len(out) == 8 or not all(c in b"0123456789abcdefABCDEF" for c in pair):
+            raise _syntax("macaddr8", text)
+        out.append(int(pair, 16))
+        i += 2
+        if data[i:i + 1] in (b":", b"-", b"."):
+            if spacer is None:
+                spacer = data[i:i + 1]
+            elif spacer != data[i:i + 1]:
+                raise _syntax("macaddr8", text)
+            i += 1
+        if len(out) in (6, 8) and data[i:i + 1].isspace():
+            if data[i:].strip():
+                raise _syntax("macaddr8", text)
+            break
+    if len(out) == 6:
+        out = out[:3] + [0xFF, 0xFE] + out[3:]
+    elif len(out) != 8:
+        raise _syntax("macaddr8", text)
+    return ":".join(f"{b:02x}" for b in out)
+
+
+def macaddr8_to_macaddr(value: str) -> str:
+    parts = value.split(":")
+    if parts[3] != "ff" or parts[4] != "fe":
+        raise SqlError("22003", "macaddr8 data out of range to convert to macaddr",
+                       hint="Only addresses that have FF and FE as values in the 4th and 5th bytes from the "
+                            "left, for example xx:xx:xx:ff:fe:xx:xx:xx, are eligible to be converted from "
+                            "macaddr8 to macaddr.")
+    return ":".join(parts[:3] + parts[5:])
+
+
+def macaddr_to_macaddr8(value: str) -> str:
+    parts = value.split(":")
+    return ":".join(parts[:3] + ["ff", "fe"] + parts[3:])
+
+
+def macaddr8_send(value: str) -> bytes:
+    return bytes(int(p, 16) for p in value.split(":"))
+
+
+def macaddr8_recv(data: bytes, typmod: int = -1) -> str:
+    data = bytes(data)
+    if len(data) not in (6, 8):
+        raise SqlError("22P03", "invalid external \"macaddr8\" value")
+    return macaddr8_in(data.hex(":"))

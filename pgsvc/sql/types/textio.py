@@ -236,7 +236,7 @@ _SIMPLE_DECODERS: dict[int, Callable[[str], Any]] = {
     O.BOX: G.box_in,
     O.MONEY: cash_in,
     **{oid: GT.geo_in(oid) for oid in GT.NAMES},
-    O.INET: N.net_in(O.INET), O.CIDR: N.net_in(O.CIDR), O.MACADDR: N.macaddr_in,
+    O.INET: N.net_in(O.INET), O.CIDR: N.net_in(O.CIDR), O.MACADDR: N.macaddr_in, O.MACADDR8: N.macaddr8_in,
     O.BOOL: S.parse_bool,
     O.BYTEA: S.parse_bytea,
     O.UUID: S.parse_uuid,
