@@ -394,6 +394,20 @@ CASES = {
         DELETE FROM ufr USING ufr_i WHERE f1 = x1 RETURNING x1;
         DROP TABLE ufr, ufr_i;
     """,
+    # statements that cannot run in a transaction block refuse a multi-statement query's implicit
+    # one too (PreventInTransactionBlock: psql's \\; sends the statements as one query)
+    "not_in_implicit_transaction_block": """
+        SELECT 1 \\; VACUUM;
+        VACUUM \\; SELECT 2;
+        SELECT 1 \\; CREATE DATABASE nitb_x;
+        CREATE DATABASE nitb_y \\; SELECT 1;
+        SELECT 1 \\; DROP DATABASE IF EXISTS nitb_z;
+        SELECT 1 \\; DISCARD ALL;
+        SELECT 1 \\; CLUSTER;
+        VACUUM;
+        DISCARD ALL;
+        SELECT datname FROM pg_database WHERE datname LIKE 'nitb%';
+    """,
     # FOR UPDATE / SHARE OF: the names checked against the FROM items (a join by its alias or
     # USING alias, functions, WITH queries, qualified names) and what a locking clause cannot
     # go with (CheckSelectLocking), as PostgreSQL refuses them

@@ -39,7 +39,7 @@ BUSY_WAIT_SECONDS = 5.0  # PostgreSQL's CountOtherDBBackends waits up to 5 s for
 
 
 def _not_in_block(engine, command: str) -> None:
-    if engine.txn.block:
+    if engine.in_transaction_block():  # a BEGIN block or a multi-statement query's implicit one
         raise SqlError("25001", f"{command} cannot run inside a transaction block")
 
 

@@ -48,7 +48,7 @@ def translate_reindex(engine, tr, text: str, node: ast.ReindexStmt):
         raise SqlError("42809", f'"{rel.name}" is not a table or materialized view')
 
     def run(e, s, p):
-        if (word is not None or concurrently) and e.txn.block:
+        if (word is not None or concurrently) and e.in_transaction_block():
             raise SqlError("25001", f"REINDEX {word or 'CONCURRENTLY'} cannot run inside a transaction block")
         az = authz(e)
         if rel is not None:
@@ -118,7 +118,7 @@ def translate_cluster(engine, tr, text: str, node: ast.ClusterStmt):
                        detail="pgsvc keeps a table's rows in insertion order; it has no clustered index.")
 
     def run(e, s, p):
-        if e.txn.block:
+        if e.in_transaction_block():
             raise SqlError("25001", "CLUSTER cannot run inside a transaction block")
         return Result(None, [], "CLUSTER")
     return utility_statement(text, "CLUSTER", run)

@@ -159,7 +159,7 @@ def _vacuum(engine, tr, text, node: ast.VacuumStmt):
         tr.relation(rv)
 
     def run(e, s, p):
-        if node.is_vacuumcmd and e.txn.block:
+        if node.is_vacuumcmd and e.in_transaction_block():  # a BEGIN block or a multi-statement query
             raise SqlError("25001", "VACUUM cannot run inside a transaction block")
         if "analyze" in opts or not node.is_vacuumcmd:
             names = [tr.relation(rv).sqlite_name for rv in rels] or [None]
@@ -219,7 +219,7 @@ def _discard(engine, tr, text, node):
 
     def run(e, s, p):
         if target == "ALL":
-            if e.txn.block:
+            if e.in_transaction_block():
                 raise SqlError("25001", "DISCARD ALL cannot run inside a transaction block")
             for c in e.cursors.values():
                 c.result.close()
