@@ -1201,6 +1201,8 @@ def test_bit_and_inet_binary_with_asyncpg(shared_server, pg15):
     "SELECT 1::int::uuid", "SELECT '2020-01-01'::date::int", "SELECT '10:00'::time::int",
     "SELECT 5::numeric::money, 5::money, now()::timetz IS NOT NULL, 1::int2::regclass",
     "SELECT '{1,2}'::int[]::bigint[], '{1,2}'::text[]::int[]",
+    "SELECT 'a'::\"char\"::int, ''::\"char\"::int, 97::\"char\", 0::\"char\" = '', 'z'::\"char\"::int + 1",
+    "SELECT 200::\"char\"", "SELECT null::\"char\"::int IS NULL, null::int::\"char\" IS NULL",
 ])
 def test_casts_postgres_does_not_have(conns, sql):
     same(conns, sql)
