@@ -1203,6 +1203,9 @@ def test_bit_and_inet_binary_with_asyncpg(shared_server, pg15):
     "SELECT '{1,2}'::int[]::bigint[], '{1,2}'::text[]::int[]",
     "SELECT 'a'::\"char\"::int, ''::\"char\"::int, 97::\"char\", 0::\"char\" = '', 'z'::\"char\"::int + 1",
     "SELECT 200::\"char\"", "SELECT null::\"char\"::int IS NULL, null::int::\"char\" IS NULL",
+    "SELECT 'é'::\"char\", length('é'::\"char\"::text), 'é'::\"char\"::int, (-1)::\"char\"::text, "
+    "(-61)::\"char\" = 'é'::\"char\"",
+    "SELECT '\\101'::\"char\", '\\303'::\"char\", '\\777'::\"char\", '\\1'::\"char\", '\\000'::\"char\" = ''",
 ])
 def test_casts_postgres_does_not_have(conns, sql):
     same(conns, sql)
@@ -1229,3 +1232,13 @@ def test_macaddr8_input(conns, value):
 ])
 def test_macaddr8_casts(conns, sql):
     same(conns, sql)
+
+
+def test_char_binary(conns):
+    """ "char" on the wire is one byte, a high one too (charsend / charrecv)."""
+    got = []
+    for conn in conns:
+        r = conn.pgconn.exec_params("SELECT 'a'::\"char\", 'é'::\"char\", ''::\"char\"".encode(), [], result_format=1)
+        back = conn.pgconn.exec_params(b"SELECT $1::\"char\"::text", [b"\xc3"], [18], [1])
+        got.append(([r.get_value(0, j) for j in range(3)], back.get_value(0, 0)))
+    assert got[0] == got[1]

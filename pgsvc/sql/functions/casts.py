@@ -70,12 +70,12 @@ def _build() -> dict[tuple[int, int], CastSig]:
                     emit = generic(s, t)
                 add(s, t, "i" if t != O.NAME or s == O.TEXT else "a", emit)
     add(O.CHAR, O.TEXT, "i", "{0}")
-    # "char" <-> integer (chartoi4 / i4tochar) for its ASCII values; a byte over 127 is refused
-    add(O.CHAR, O.INT4, "e", "(CASE WHEN {0} IS NULL THEN NULL WHEN {0} = '' THEN 0 WHEN unicode({0}) < 128 THEN unicode({0}) "
-        "ELSE pgsvce_raise('0A000', '\"char\" values over 127 are not supported') END)")
+    # "char" <-> integer (chartoi4 / i4tochar: a signed byte); a byte over 127 is held as
+    # charout's \ooo (types.scalars.parse_char)
+    add(O.CHAR, O.INT4, "e", "(CASE WHEN {0} IS NULL THEN NULL WHEN {0} = '' THEN 0 WHEN length({0}) = 4 "
+        "THEN substr({0}, 2, 1) * 64 + substr({0}, 3, 1) * 8 + substr({0}, 4, 1) - 256 ELSE unicode({0}) END)")
     add(O.INT4, O.CHAR, "e", "(CASE WHEN {0} IS NULL THEN NULL WHEN {0} = 0 THEN '' WHEN {0} BETWEEN 1 AND 127 "
-        "THEN char({0}) "
-        "WHEN {0} BETWEEN -128 AND -1 THEN pgsvce_raise('0A000', '\"char\" values over 127 are not supported') "
+        "THEN char({0}) WHEN {0} BETWEEN -128 AND -1 THEN printf('\\%03o', {0} + 256) "
         "ELSE pgsvce_raise('22003', '\"char\" out of range') END)")
     add(O.TEXT, O.CHAR, "a", generic(O.TEXT, O.CHAR))
     add(O.DATE, O.TIMESTAMP, "i", "pgsvc_date_to_ts({0})")

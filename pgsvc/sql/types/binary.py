@@ -38,12 +38,19 @@ def _utf8(value: Any) -> bytes:
 
 
 def _char_send(value: Any) -> bytes:
-    """charsend: "char" is one byte on the wire; the empty "char" is the byte 0."""
-    return str(value).encode()[:1] or b"\x00"
+    """charsend: "char" is one byte on the wire; the empty "char" is the byte 0 (a byte over
+    127 is held as its \\ooo text: types.scalars.parse_char)."""
+    text = str(value)
+    if len(text) == 4 and text[0] == "\\":
+        return bytes([int(text[1:], 8) & 0xFF])
+    return text.encode()[:1] or b"\x00"
 
 
 def _char_recv(data: bytes, typmod: int = -1) -> str:
-    return "" if bytes(data) in (b"", b"\x00") else _text_recv(data[:1])
+    data = bytes(data)
+    if data in (b"", b"\x00"):
+        return ""
+    return f"\\{data[0]:03o}" if data[0] > 127 else chr(data[0])
 
 
 def _jsonb_send(value: str) -> bytes:

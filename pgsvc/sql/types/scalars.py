@@ -165,8 +165,14 @@ def truncate_name(text: str) -> str:
 
 
 def parse_char(text: str) -> str:
+    """charin: the first byte, or the byte a \\ooo octal escape names; held as charout prints
+    it (a byte over 127 as \\ooo: 'é'::"char" is \\303, its UTF-8 lead byte)."""
     raw = text.encode()
-    return raw[:1].decode(errors="ignore") if raw else ""
+    if len(raw) == 4 and raw[:1] == b"\\" and all(0x30 <= c <= 0x37 for c in raw[1:]):
+        b = int(raw[1:], 8) & 0xFF
+    else:
+        b = raw[0] if raw else 0
+    return "" if b == 0 else chr(b) if b < 128 else f"\\{b:03o}"
 
 
 # --- bytea ---------------------------------------------------------------------------
