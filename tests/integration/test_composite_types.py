@@ -222,6 +222,31 @@ CASES = {
         SELECT v, ROW((v).d, (v).tz) FROM e ORDER BY id;
         SELECT id FROM e ORDER BY v;
     """,
+    # routines over composites: p.f of a composite-typed PL/pgSQL parameter or variable, an
+    # argument of a table's row type (whole rows, ROW(...) coerced at the call, DROP TABLE's
+    # dependency), a composite built under one DateStyle read under another
+    "routines": r"""
+        CREATE TYPE ev2 AS (d date, n int);
+        CREATE FUNCTION mk(x date) RETURNS ev2 LANGUAGE plpgsql AS $$ DECLARE r ev2; BEGIN r := ROW(x, 5); RETURN r; END $$;
+        CREATE FUNCTION mksql(x date) RETURNS ev2 LANGUAGE sql AS $$ SELECT ROW(x, 5)::ev2 $$;
+        CREATE FUNCTION getd(p ev2) RETURNS date LANGUAGE plpgsql AS $$ BEGIN RETURN p.d; END $$;
+        CREATE FUNCTION getd2(x date) RETURNS int LANGUAGE plpgsql AS $$ DECLARE v ev2; BEGIN v := ROW(x, 3)::ev2; RETURN v.n + extract(day from v.d)::int; END $$;
+        SET DateStyle = 'SQL, DMY';
+        CREATE TABLE k AS SELECT mk('03/04/2020') AS v, mksql('03/04/2020') AS w;
+        SELECT mk('03/04/2020'), getd(ROW('05/06/2020', 1)::ev2), getd2('07/08/2020'), getd(ROW('05/06/2020', 1));
+        SET DateStyle = 'ISO, MDY';
+        SELECT v, (v).d, w, getd(v) FROM k;
+        CREATE TABLE tt (a int, b text);
+        INSERT INTO tt VALUES (1, 'x'), (3, NULL);
+        CREATE FUNCTION rowf(t tt) RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN t.b || t.a; END $$;
+        CREATE FUNCTION rowsql(t tt) RETURNS text LANGUAGE sql AS $$ SELECT $1.b || $1.a $$;
+        CREATE FUNCTION rowsql2(t tt) RETURNS int LANGUAGE sql AS $$ SELECT (t).a * 2 $$;
+        SELECT rowf(tt), rowsql(tt), rowsql2(tt) FROM tt ORDER BY a;
+        SELECT rowf(t), rowf(ROW(2, 'y')::tt), rowf(ROW(2, 'y')) FROM tt t ORDER BY a;
+        SELECT rowf(NULL);
+        DROP TABLE tt;
+        DROP TABLE tt CASCADE;
+    """,
 }
 
 DESCRIBE = [r"\dT", r"\dT+", r"\d s.pair", r"\d+ s.pair", r"\dT s.*"]

@@ -16,6 +16,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.routines import INPUT_MODES, Routine
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.composite import is_composite
 from pgsvc.sql.types.pg_type import find_oid, format_type
 from pgsvc.sql.types.ranges import is_multirange, is_range, key_subtype, multirange_of, range_over, subtype_of
 from pgsvc.sql.types.usertypes import base_of
@@ -87,6 +88,8 @@ def _coercible(arg: int, decl: int) -> bool:
         return arg == O.UNKNOWN or is_range(arg)
     if decl == O.ANYMULTIRANGE:
         return arg == O.UNKNOWN or is_multirange(arg)
+    if arg == O.RECORD and is_composite(base_of(decl)):  # ROW(...) to a composite (can_coerce_type)
+        return True
     return R.can_coerce_implicit(arg, decl)
 
 

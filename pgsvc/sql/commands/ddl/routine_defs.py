@@ -40,7 +40,7 @@ def param_type(engine, tn: ast.TypeName, tr, result: bool = False) -> int:
     """An argument's or result's type (a domain's own OID; a typmod is dropped, as
     PostgreSQL does; tbl.col%TYPE with its NOTICE). A result may be a table's or view's
     row type: its OID is the relation's (catalog.routines.Routine.rowtype); an argument of
-    one is refused (pgsvc passes no row values to functions)."""
+    one is of the row type (usertypes.row_type_oid: a composite value)."""
     if tn.pct_type:
         names = [n.sval for n in tn.names]
         rel = engine.catalog.lookup(names[0] if len(names) == 3 else None, names[-2], engine.search_path()) \
@@ -62,8 +62,8 @@ def param_type(engine, tn: ast.TypeName, tr, result: bool = False) -> int:
         names = [n.sval for n in tn.names]
         rel = engine.catalog.lookup(names[0] if len(names) == 2 else None, names[-1], engine.search_path()) \
             if err.sqlstate == "42704" and len(names) <= 2 else None
-        if rel is not None and rel.kind in ("r", "v") and result and not tn.arrayBounds:
-            return rel.oid
+        if rel is not None and rel.kind in ("r", "v") and not tn.arrayBounds:
+            return rel.oid if result else U.row_type_oid(rel.oid)  # an argument: its row type
         if rel is not None and rel.kind in ("r", "v"):  # PostgreSQL has the relation's row type
             raise SqlError("0A000", f'row type of {"table" if rel.kind == "r" else "view"} "{rel.name}" as a '
                            "function's argument or result type is not supported",
@@ -75,6 +75,8 @@ def param_type(engine, tn: ast.TypeName, tr, result: bool = False) -> int:
         rel = engine.catalog.by_oid.get(ut.relid)
         if result and not tn.arrayBounds:
             return rel.oid
+        if not result and not tn.arrayBounds:
+            return ut.oid  # an argument of the row type: a composite value (types.composite)
         raise SqlError("0A000", f'row type of {"table" if rel.kind == "r" else "view"} "{rel.name}" as a '
                        "function's argument or result type is not supported", position=location(tn))
     return domain or oid

@@ -22,6 +22,7 @@ from pgsvc.sql.commands.ddl.ownership import check_may_give, new_owner_oid
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.routine_match import signature_text
 from pgsvc.sql.types.pg_type import format_type
+from pgsvc.sql.types.usertypes import row_type_oid
 
 OT = enums.ObjectType
 _WORD = {OT.OBJECT_FUNCTION: "function", OT.OBJECT_PROCEDURE: "procedure", OT.OBJECT_ROUTINE: "routine",
@@ -331,8 +332,8 @@ class RoutineDdl:
         string body records no dependency)."""
         out = []
         for r in sorted(self.cat.routines.values(), key=lambda x: x.oid):
-            if r.rowtype is not None and r.rettype == rel.oid:  # RETURNS [SETOF] rel: its row type
-                out.append(("function", r, self.routine_description(r), f"type {rel.name}"))
+            if r.rowtype is not None and r.rettype == rel.oid or row_type_oid(rel.oid) in r.argtypes:
+                out.append(("function", r, self.routine_description(r), f"type {rel.name}"))  # its row type
                 continue
             texts = (r.sqlbody or "") + " ".join(r.argdefaults)
             if rel.name in texts and rel.oid in self.body_relations(r):

@@ -32,7 +32,10 @@ from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.domains import cast_check_sql
 from pgsvc.sql.translate.ex import Ex, location
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
+from pgsvc.sql.translate.composites import composite_base
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import usertypes as U
+from pgsvc.sql.types.composite import fields_of
 from pgsvc.sqlite import sqlite3
 
 _PARAM_RE = re.compile(r"\?(\d+)")
@@ -197,6 +200,12 @@ class Expr:
                 d = func.datums[dno]
                 if d.kind == "var":
                     cols.append(ColInfo(name, d.oid, d.typmod, f"?{dno + 1}"))
+                    comp = composite_base(d.oid)
+                    if comp:  # p.f of a composite-typed parameter or variable: its field
+                        fields = [ColInfo(fname, U.base_of(ftype), fmod,
+                                          f"pgsvc_row_field(?{dno + 1}, {i}, {U.base_of(ftype)})")
+                                  for i, (fname, ftype, fmod) in enumerate(fields_of(comp))]
+                        recs.append(RangeEntry(name, fields, hidden={c.name for c in fields}))
                 elif d.kind == "rec":
                     rec = fr.recs[dno]
                     shape = rec.shape if rec is not None else None
