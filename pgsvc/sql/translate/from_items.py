@@ -28,6 +28,8 @@ from pgsvc.sql.types.ranges import is_multirange, range_of
 
 
 class FromMixin(LateralMixin):
+    row_stmt = None  # the SELECT whose FROM is being read (row_marker looks for whole-row references in it)
+
     def from_clause(self, items) -> str:
         if not items:
             return ""
@@ -97,8 +99,11 @@ class FromMixin(LateralMixin):
         cols = [ColInfo(colnames[i] if i < len(colnames) else a.name, a.type_oid, a.typmod,
                         f'{sa}.{quote_sqlite_ident(a.name)}', rel.oid, a.attnum, a.notnull)
                 for i, a in enumerate(rel.attrs)]
-        self.scope.add(RangeEntry(alias, cols, rel), location(rv))
         children = self.descendants(rel) if rv.inh else []
+        rowid = next((n for n in ("rowid", "_rowid_", "oid") if rel.attr(n) is None), None) \
+            if rel.kind == "r" and not children and rel.schema not in ("pg_catalog", "information_schema") \
+            and self.transition_table(rv) is None else None
+        self.scope.add(RangeEntry(alias, cols, rel, rowid_sql=rowid and f"{sa}.{rowid}"), location(rv))
         if children:
             # parent* (the default): the parent's rows and every descendant's, in the parent's columns
             names = ", ".join(quote_sqlite_ident(a.name) for a in rel.attrs)
@@ -152,10 +157,15 @@ class FromMixin(LateralMixin):
         if nullable is not None:
             # the outer join's nullable side: its NOT NULL columns can be NULL here
             for e in self.scope.entries[nullable[0]:nullable[1]]:
+                e.nullable = True
                 e.cols = [ColInfo(c.name, c.oid, c.typmod, c.sql, c.table_oid, c.attnum, False) for c in e.cols]
                 if e.star_cols is not None:
                     e.star_cols = [ColInfo(c.name, c.oid, c.typmod, c.sql, c.table_oid, c.attnum, False)
                                    for c in e.star_cols]
+            if kind != "LEFT JOIN":
+                left = self.row_marker(j.larg, left, start, mid)
+            if kind != "RIGHT JOIN":
+                right = self.row_marker(j.rarg, right, mid, len(self.scope.entries))
         if j.isNatural or j.usingClause:
             sql = self.join_using(j, left, right, kind, start, mid)
         elif j.quals is None:
@@ -166,6 +176,23 @@ class FromMixin(LateralMixin):
         if j.alias is not None:
             self.alias_join(start, j.alias)
         return sql
+
+    def row_marker(self, node, sql: str, lo: int, hi: int) -> str:
+        """A FROM subquery, VALUES, CTE or view on an outer join's nullable side: a constant
+        column beside its own, NULL exactly when the join null-extends it (its whole row is
+        then NULL, while a row of NULLs that exists is not: count(t.*))."""
+        if hi - lo != 1 or isinstance(node, (ast.JoinExpr, ast.RangeFunction)) or \
+                isinstance(node, ast.RangeSubselect) and node.lateral:
+            return sql
+        e = self.scope.entries[lo]
+        if e.rowid_sql is not None or e.relation is not None or not e.cols or e.alias is None or \
+                self.row_stmt is None or not _mentions_row(self.row_stmt, e.alias):
+            return sql
+        sa = e.cols[0].sql.rpartition(".")[0]
+        if not sa or not sql.endswith(f" AS {sa}") or any(not c.sql.startswith(sa + ".") for c in e.cols):
+            return sql
+        e.rowid_sql = f'{sa}."pgsvc$row"'
+        return f'(SELECT *, 1 AS "pgsvc$row" FROM {sql}) AS {sa}'
 
     def alias_join(self, start: int, alias: ast.Alias) -> None:
         """(a JOIN b) AS x (c1, ...): the join's columns under one name; a and b become invisible."""
@@ -182,7 +209,7 @@ class FromMixin(LateralMixin):
                         c.notnull) for i, c in enumerate(cols)]
         self.scope.hidden_aliases.update(e.alias for e in ents if e.alias is not None)
         del self.scope.entries[start:]
-        self.scope.add(RangeEntry(alias.aliasname, cols))
+        self.scope.add(RangeEntry(alias.aliasname, cols, joined=True))
 
     def join_using(self, j, left, right, kind, start, mid) -> str:
         lents, rents = self.scope.entries[start:mid], self.scope.entries[mid:]
@@ -217,7 +244,7 @@ class FromMixin(LateralMixin):
                 e.star_cols = [c for c in base if c.name != n]
         self.scope.entries.insert(start, RangeEntry(None, merged))
         if j.join_using_alias is not None:
-            self.scope.add(RangeEntry(j.join_using_alias.aliasname, list(merged)))
+            self.scope.add(RangeEntry(j.join_using_alias.aliasname, list(merged), joined=True))
             self.scope.entries[-1].hidden = {c.name for c in merged}
             self.scope.entries[-1].star_cols = []
         on = " AND ".join(conds) if conds else "1"
@@ -396,3 +423,16 @@ def _check_alias_count(name: str, available: int, colnames: list) -> None:
     if len(colnames) > available:
         raise SqlError("42P10", f'table "{name}" has {available} columns available but {len(colnames)} '
                        "columns specified")
+
+
+def _mentions_row(node, name: str) -> bool:
+    """Whether the statement may name `name`'s whole row (name, name.*) anywhere."""
+    if isinstance(node, ast.ColumnRef):
+        f = node.fields
+        return isinstance(f[0], ast.String) and f[0].sval == name and \
+            (len(f) == 1 or len(f) == 2 and isinstance(f[1], ast.A_Star))
+    if isinstance(node, ast.Node):
+        return any(_mentions_row(getattr(node, a), name) for a in node)
+    if isinstance(node, (list, tuple)):
+        return any(_mentions_row(v, name) for v in node)
+    return False

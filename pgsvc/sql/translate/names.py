@@ -36,6 +36,9 @@ class RangeEntry:
     relation: object = None  # catalog Relation for plain tables
     hidden: set = field(default_factory=set)  # names hidden from unqualified lookup (merged by USING)
     star_cols: list | None = None  # explicit '*' order when different from cols
+    rowid_sql: str | None = None  # a plain table's rowid: NULL exactly when an outer join null-extends it
+    nullable: bool = False  # on the nullable side of an outer join (its whole row can be NULL)
+    joined: bool = False  # a join's alias: its whole row is a ROW(...) of its columns, never NULL
 
 
 class Scope:

@@ -157,7 +157,11 @@ class SelectMixin:
     def simple_select(self, node: ast.SelectStmt) -> Query:
         if not node.fromClause and node.targetList:
             self.lift_target_srf(node)
-        from_sql = self.from_clause(node.fromClause or [])
+        saved_stmt, self.row_stmt = self.row_stmt, node  # (translate.from_items: row_marker)
+        try:
+            from_sql = self.from_clause(node.fromClause or [])
+        finally:
+            self.row_stmt = saved_stmt
         if self.catalog.routines_named:  # set-returning user functions (translate.routines)
             from_sql = self.user_target_srfs(node, from_sql)
         from_sql = self.lockstep_target_srfs(node, from_sql)  # SRFs left in the select list

@@ -128,14 +128,21 @@ class TriggerDmlMixin:
         while scope is not None:
             e = scope.entry(name)
             if e is not None and e.cols:
-                cols = e.star_cols if e.star_cols is not None else e.cols
-                types = ",".join(str(c.oid) for c in cols)
                 rel = e.relation
+                # every column, USING ones too (t.* of a join alias or of a USING alias: its columns;
+                # a trigger WHEN's OLD / NEW: without the system column it adds)
+                cols = e.cols[:len(rel.attrs)] if rel is not None and hasattr(rel, "attrs") else e.cols
+                types = ",".join(str(c.oid) for c in cols)
                 # a table's or view's whole row is a value of its row type (types.usertypes)
                 oid = U.row_type_oid(rel.oid) if rel is not None and U.find(U.row_type_oid(rel.oid)) is not None \
                     and len(cols) == len(rel.attrs) else O.RECORD
-                ex = Ex(f"pgsvce_row_text('{types}', {', '.join(c.sql for c in cols)})", oid, name=name,
-                        row_types=tuple(c.oid for c in cols))
+                sql = f"pgsvce_row_text('{types}', {', '.join(c.sql for c in cols)})"
+                if e.nullable and cols and not e.joined:
+                    # the nullable side of an outer join: NULL (not a row of NULLs) when null-extended
+                    absent = f"{e.rowid_sql} IS NULL" if e.rowid_sql else \
+                        " AND ".join(f"{c.sql} IS NULL" for c in cols)
+                    sql = f"CASE WHEN {absent} THEN NULL ELSE {sql} END"
+                ex = Ex(sql, oid, name=name, row_types=tuple(c.oid for c in cols))
                 self.remember_row_shape(ex.sql, [c.name for c in cols], ex.row_types)  # (translate.composites)
                 return ex
             scope = scope.parent
