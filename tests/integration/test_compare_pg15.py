@@ -654,6 +654,9 @@ CASES = {
         SELECT x.*, row_to_json(x), x IS NULL FROM (wja LEFT JOIN wjb ON wja.id = wjb.id) AS x(i1, x1, i2, y2) ORDER BY 1;
         SELECT count(x.*) FROM (wja LEFT JOIN wjb USING (id)) x;
         SELECT row_to_json(wjb) FROM wja JOIN wjb USING (id);
+        SELECT (j).id, (j).y, (j.*).x, to_jsonb(j) FROM (wja JOIN wjb USING (id)) j;
+        SELECT (wjb).id, (wjb).y FROM wja LEFT JOIN wjb USING (id) ORDER BY wja.id;
+        SELECT to_jsonb(ROW(1, 'a', NULL::int, 2.50, true)), to_jsonb(s) FROM (SELECT 1 AS a, 'x' AS b) s;
         DROP TABLE wja, wjb;
     """,
 }

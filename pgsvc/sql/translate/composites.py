@@ -124,6 +124,11 @@ class CompositeMixin:
             if base.row_types and 1 <= n <= len(base.row_types):  # a ROW(...) column of a subquery
                 ftype = base.row_types[n - 1] if base.row_types[n - 1] != O.UNKNOWN else O.TEXT
                 return Ex(f"pgsvc_row_field({base.sql}, {n - 1}, {ftype})", ftype, name=name, has_agg=base.has_agg)
+            shape = self.__dict__.get("_row_shapes", {}).get(base.sql)
+            if shape is not None and name in shape[0] and shape[0].count(name) == 1:  # a FROM item's whole row
+                ftype = U.base_of(shape[1][shape[0].index(name)])
+                return Ex(f"pgsvc_row_field({base.sql}, {shape[0].index(name)}, {ftype})", ftype, name=name,
+                          has_agg=base.has_agg)
             raise SqlError("42703", f'could not identify column "{name}" in record data type', position=position)
         if not comp:
             raise SqlError("42809", f"column notation .{name} applied to type {format_type(base.oid, -1)}, "

@@ -71,10 +71,10 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             raise SqlError("42883", f"function {'.'.join(names)} does not exist", position=location(node))
         name = names[0]
         pos = location(node)
-        if name in ("row_to_json", "to_json"):
+        if name in ("row_to_json", "to_json", "to_jsonb"):
             js = self.record_json_call(node, name)  # an anonymous record's fields (translate.composites)
             if js is not None:
-                return js
+                return self.coerce(js, O.JSONB, -1, "e") if name == "to_jsonb" else js
         if node.agg_within_group:
             return self.ordered_set_call(node, name, pos)
         if name in ("percentile_cont", "percentile_disc", "mode"):
