@@ -15,11 +15,12 @@
 # (tests/pg15_cluster.py serve, the host's /usr/lib/postgresql/15/bin) starts a cluster
 # for each Postgres() the tests make, in a directory bind-mounted at the same path into
 # the tree; the tree shares the host's network, so its 127.0.0.1 port is the same too.
-# The client programs on PATH (psql, pg_dump, pgbench, ...) are the suite's own
-# (postgresql-client 17 on trixie), run against both servers alike; the host's
-# /usr/lib/postgresql/15/bin is bound read-only at the same path for the tests whose
-# subject is PostgreSQL 15's own pg_dump and pg_restore (tests/integration/test_pg_dump.py:
-# 17's dumps SET transaction_timeout, which a 15 server refuses). The host's
+# The client programs on PATH (psql, pgbench, createdb, ...) are the suite's own
+# (postgresql-client 17 on trixie), run against both servers alike, except pg_dump,
+# pg_dumpall and pg_restore: 17's SET transaction_timeout, which a 15 server (and so
+# pgsvc) refuses, so dumps made with them do not load into either. Those three are
+# PostgreSQL 15's: the host's /usr/lib/postgresql/15/bin is bound read-only at the same
+# path (they run on the suite's libpq) and linked from /usr/local/bin. The host's
 # /usr/share/zoneinfo is bound read-only over the tree's: PostgreSQL 15 (built
 # --with-system-tzdata) and pgsvc then list the same time zones (trixie moved the
 # old names to tzdata-legacy, which minbase lacks).
@@ -49,8 +50,13 @@ fi
 /build/venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 /build/venv/bin/python -m pip install -q --disable-pip-version-check -e '/build/src[test]'
 ln -sfn /build/venv /build/src/.venv   # tests/integration/test_control.py runs .venv/bin/pgsvc
+if [ -x /usr/lib/postgresql/15/bin/pg_dump ]; then
+    for tool in pg_dump pg_dumpall pg_restore; do   # in the volatile overlay: gone after the run
+        ln -sf /usr/lib/postgresql/15/bin/\$tool /usr/local/bin/\$tool
+    done
+fi
 cd /build/src
-echo "== \$(/build/venv/bin/python -VV) in \$(. /etc/os-release; echo \$PRETTY_NAME); \$(psql --version)"
+echo "== \$(/build/venv/bin/python -VV) in \$(. /etc/os-release; echo \$PRETTY_NAME); \$(psql --version); \$(pg_dump --version)"
 /build/venv/bin/python -m pytest -q ${PYTEST_ARGS:-tests/unit tests/integration}
 EOF
 

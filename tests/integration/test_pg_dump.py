@@ -195,8 +195,8 @@ _HEADER = re.compile(r"^(\\restrict|\\unrestrict|-- Dumped from database version
 
 def pg15_tool(name: str) -> str:
     """PostgreSQL 15's own program, this module's subject, where PostgreSQL 15 is installed
-    (make test-py313 binds the host's into the trixie tree, whose PATH has 17's, whose
-    dumps `SET transaction_timeout`, which 15 refuses); else the one on PATH."""
+    (make test-py313 binds the host's into the trixie tree: 17's dumps `SET
+    transaction_timeout`, which 15 refuses); else the one on PATH."""
     path = PG15_BIN / name
     return str(path) if path.exists() else require_tool(name)
 
