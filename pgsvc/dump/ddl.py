@@ -35,6 +35,8 @@ def create_type(t: UserType) -> str:
     """CREATE TYPE ... AS ENUM or CREATE DOMAIN, laid out as pg_dump lays them out."""
     if t.kind == "c":
         return f"CREATE TYPE {type_name(t)} AS (\n" + ",\n".join("\t" + a for a in t.attributes) + "\n);"
+    if t.kind == "r":
+        return f"CREATE TYPE {type_name(t)} AS RANGE (\n" + ",\n".join("    " + o for o in t.range_options) + "\n);"
     if t.kind == "e":
         labels = ",\n".join("    " + quote_literal(label) for label in t.labels)
         return f"CREATE TYPE {type_name(t)} AS ENUM (\n{labels}\n);"
@@ -69,7 +71,8 @@ def sequence_options(seq: Sequence, indent: str, with_type: bool) -> list[str]:
 
 def create_sequence(rel: Relation) -> str:
     body = "\n".join(sequence_options(rel.sequence, "    ", with_type=True))
-    return f"CREATE SEQUENCE {rel_name(rel)}\n{body};"
+    unlogged = "UNLOGGED " if rel.persistence == "u" else ""
+    return f"CREATE {unlogged}SEQUENCE {rel_name(rel)}\n{body};"
 
 
 def create_table(rel: Relation, identity_seqs: dict[str, Relation]) -> str:
@@ -141,7 +144,8 @@ def schema_owner_to(schema: Schema) -> str:
 
 
 def add_constraint(rel: Relation, k: Constraint) -> str:
-    return f"ALTER TABLE ONLY {rel_name(rel)}\n    ADD CONSTRAINT {quote_ident(k.name)} {k.definition};"
+    only = "" if k.kind == "c" else "ONLY "  # dumpConstraint: a CHECK's ALTER TABLE has no ONLY
+    return f"ALTER TABLE {only}{rel_name(rel)}\n    ADD CONSTRAINT {quote_ident(k.name)} {k.definition};"
 
 
 def drop_constraint(rel: Relation, k: Constraint) -> str:

@@ -110,6 +110,7 @@ class UserType:
     default: str | None = None
     checks: list[Constraint] = field(default_factory=list)
     attributes: list[str] = field(default_factory=list)  # a composite type's, "name type [COLLATE c]"
+    range_options: list[str] = field(default_factory=list)  # a range type's, "subtype = ...", ...
 
 
 @dataclass
@@ -269,7 +270,7 @@ def read_types(conn: Connection) -> list[UserType]:
         "SELECT t.oid, n.nspname, t.typname, t.typtype, pg_catalog.pg_get_userbyid(t.typowner), t.typacl, "
         "pg_catalog.format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, t.typrelid "
         "FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
-        f"WHERE t.typtype IN ('e', 'd', 'c') AND {USER_SCHEMAS} AND (t.typtype <> 'c' OR "
+        f"WHERE t.typtype IN ('e', 'd', 'c', 'r') AND {USER_SCHEMAS} AND (t.typtype <> 'c' OR "
         "(SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c') ORDER BY t.oid").rows
     types = {int(r[0]): UserType(int(r[0]), r[1], r[2], r[3], r[4], r[5], base=r[6] if r[3] == "d" else "",
                                  not_null=_bool(r[7]), default=r[8]) for r in rows}
@@ -286,6 +287,19 @@ def read_types(conn: Connection) -> list[UserType]:
                 "ORDER BY a.attrelid, a.attnum").rows:
             collate = f" COLLATE {quote_qualified(coll_schema, coll)}" if coll else ""
             types[relids[int(relid)]].attributes.append(f"{quote_ident(name)} {type_name}{collate}")
+    for typid, sub, multi, coll_schema, coll, canonical, diff in conn.query(
+            "SELECT r.rngtypid, pg_catalog.format_type(r.rngsubtype, NULL), "
+            "pg_catalog.format_type(r.rngmultitypid, NULL), cn.nspname, co.collname, r.rngcanonical, r.rngsubdiff "
+            "FROM pg_catalog.pg_range r JOIN pg_catalog.pg_type st ON st.oid = r.rngsubtype "
+            "LEFT JOIN pg_catalog.pg_collation co ON co.oid = r.rngcollation AND r.rngcollation <> st.typcollation "
+            "LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace").rows:
+        if int(typid) in types:  # dumpRangeType's options
+            opts = types[int(typid)].range_options
+            opts += [f"subtype = {sub}", f"multirange_type_name = {multi}"]
+            if coll:
+                opts.append(f"collation = {quote_qualified(coll_schema, coll)}")
+            opts += [f"{key} = {fn}" for key, fn in (("canonical", canonical), ("subtype_diff", diff))
+                     if fn and fn != "-"]
     for typid, label in conn.query("SELECT e.enumtypid, e.enumlabel FROM pg_catalog.pg_enum e "
                                    "ORDER BY e.enumtypid, e.enumsortorder").rows:
         if int(typid) in types:

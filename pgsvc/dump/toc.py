@@ -213,6 +213,32 @@ class TocBuilder:
             e.deps |= {(PG_CLASS, rowtypes[t]) for t in f.type_oids if t in rowtypes}
             self.comment(e, PG_PROC, f.oid, f"{f.keyword} {target}", f"{f.keyword} {f.signature}")
             self.acl(e, f.keyword, f.signature, target, f.owner, f.acl)
+        self.aggregates()
+
+    def aggregates(self) -> None:
+        """CREATE AGGREGATE as dumpAgg writes it (SFUNC, STYPE, INITCOND, FINALFUNC)."""
+        for oid, schema, name, args, owner, acl, sfunc, stype, initval, finalfn in self.w.conn.query(
+                "SELECT p.oid, n.nspname, p.proname, pg_catalog.pg_get_function_arguments(p.oid), "
+                "pg_catalog.pg_get_userbyid(p.proowner), p.proacl, a.aggtransfn, "
+                "pg_catalog.format_type(a.aggtranstype, NULL), a.agginitval, a.aggfinalfn "
+                "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
+                "JOIN pg_catalog.pg_aggregate a ON a.aggfnoid = p.oid "
+                f"WHERE {USER_SCHEMAS} AND p.prokind = 'a' ORDER BY p.oid").rows:
+            if not self.opts.wants_schema(schema):
+                continue
+            signature = f"{quote_ident(name)}({args})"
+            target = f"{quote_ident(schema)}.{signature}"
+            body = [f"SFUNC = {sfunc}", f"STYPE = {stype}"]
+            body += [f"INITCOND = {quote_literal(initval)}"] if initval is not None else []
+            body += [f"FINALFUNC = {finalfn}"] if finalfn and finalfn != "-" else []
+            text = f"CREATE AGGREGATE {target} (\n" + ",\n".join("    " + b for b in body) + "\n);\n"
+            argtypes = tuple(a.strip() for a in args.split(",")) if args else ()
+            e = self.add(Entry(PRIO_FUNC + 1, schema, name, f"{name}({args})", "AGGREGATE", owner, text,
+                               (PG_PROC, int(oid)), tie=(len(argtypes), argtypes),
+                               owner_stmt=f"ALTER AGGREGATE {target} OWNER TO {quote_ident(owner)};"),
+                         (PG_PROC, int(oid)))
+            self.comment(e, PG_PROC, int(oid), f"AGGREGATE {target}", f"AGGREGATE {signature}")
+            self.acl(e, "FUNCTION", signature, target, owner, acl)
 
     def relations(self, definitions: bool) -> None:
         w = self.w
@@ -349,6 +375,11 @@ class TocBuilder:
             "SELECT oid, adrelid, adnum FROM pg_catalog.pg_attrdef").rows}
         rules = {int(oid): int(rel) for oid, rel in self.w.conn.query(
             "SELECT oid, ev_class FROM pg_catalog.pg_rewrite").rows}
+        # a composite type's relation stands for the type (pg_dump reverses their 'i' row,
+        # so the type follows its attributes' types)
+        composites = {int(rel): int(oid) for oid, rel in self.w.conn.query(
+            "SELECT t.oid, t.typrelid FROM pg_catalog.pg_type t JOIN pg_catalog.pg_class c ON c.oid = t.typrelid "
+            "WHERE t.typtype = 'c' AND c.relkind = 'c'").rows}
 
         def key_of(classid: int, oid: int):
             if classid == PG_ATTRDEF and oid in attrdefs:
@@ -358,6 +389,8 @@ class TocBuilder:
                 return self.keys.get((PG_CLASS, rel))
             if classid == PG_REWRITE and oid in rules:
                 return self.keys.get((PG_CLASS, rules[oid]))
+            if classid == PG_CLASS and oid in composites:
+                return self.keys.get((PG_TYPE, composites[oid]))
             return self.keys.get((classid, oid))
         for classid, objid, refclassid, refobjid, _deptype in self.w.conn.query(
                 "SELECT classid, objid, refclassid, refobjid, deptype FROM pg_catalog.pg_depend "

@@ -173,17 +173,68 @@ INSERT INTO extra.calls (id, p) VALUES (2, ROW(1, 'x y'));
 INSERT INTO extra."Mixed Case" (e, o, js, u, b, c) VALUES ('a@b', 'it''s', '{"a": [1, 2]}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\x00ff', 'ab'), (DEFAULT, 'x y', NULL, NULL, NULL, NULL);
 INSERT INTO extra.child VALUES (1, 7, 10), (2, NULL, 7);
 SELECT nextval('extra.small_seq'), nextval('extra.small_seq');
+-- an UNLOGGED table (its serial sequence and index unlogged too), NOT VALID CHECK and FOREIGN
+-- KEY constraints (one validated afterwards): pg_dump writes the NOT VALID ones after the
+-- data (the rows hold to them: test_data_only_into_restored_schema loads -s before -a)
+CREATE UNLOGGED TABLE extra.scratch (id serial PRIMARY KEY, v text);
+INSERT INTO extra.scratch (v) VALUES ('s1'), ('s2');
+ALTER TABLE extra.child ADD CONSTRAINT k2_big CHECK (k2 > 5) NOT VALID;
+ALTER TABLE extra.child ADD CONSTRAINT id_pos CHECK (id > 0) NOT VALID;
+ALTER TABLE extra.child VALIDATE CONSTRAINT id_pos;
+ALTER TABLE extra.child ADD CONSTRAINT k2_nv FOREIGN KEY (k2) REFERENCES extra."Mixed Case" ("Key") NOT VALID;
+-- functions returning a table's and a view's row type (SQL and PL/pgSQL, SETOF and one row:
+-- pg_dump puts them after the relation); range types (built-in range and multirange
+-- columns, CREATE TYPE ... AS RANGE with a collation and a subtype_diff: in public, as
+-- pgsvc has no pg_proc rows yet for a range type's constructor functions, which \df+ extra.*
+-- lists on PostgreSQL), composite types (one inside another, as columns and arrays),
+-- CREATE AGGREGATE (user and built-in transition functions, a final function, polymorphic,
+-- a comment) read by a view
+CREATE FUNCTION extra.all_calls() RETURNS SETOF extra.calls LANGUAGE sql STABLE AS 'SELECT * FROM extra.calls ORDER BY id';
+CREATE FUNCTION extra.first_call() RETURNS extra.calls_v LANGUAGE sql STABLE
+    AS 'SELECT * FROM extra.calls_v ORDER BY id LIMIT 1';
+CREATE FUNCTION extra.vcalls() RETURNS SETOF extra.calls_v LANGUAGE plpgsql STABLE
+    AS $$ BEGIN RETURN QUERY SELECT * FROM extra.calls_v ORDER BY id; END $$;
+CREATE TYPE public.floatrange AS RANGE (subtype = float8, subtype_diff = float8mi);
+CREATE TYPE public.textrange AS RANGE (subtype = text, collation = "C", multirange_type_name = public.textmultirange);
+CREATE TYPE extra.point3 AS (x float8, y float8, z float8);
+CREATE TYPE extra.labelled AS (label text, at extra.point3, tags text[]);
+CREATE TABLE extra.shapes (id integer PRIMARY KEY, during tstzrange, span int4range DEFAULT '[1,10)', nums numrange,
+    days daterange, many int4multirange, fr public.floatrange, tr public.textrange, pt extra.point3,
+    pts extra.point3[], lab extra.labelled);
+INSERT INTO extra.shapes VALUES (1, '[2024-01-01 00:00+00,2024-02-01 00:00+00)', '[2,5]', '(1.5,2.5]',
+    '[2024-01-01,2024-01-31]', '{[1,3),[5,8)}', '[1.5,2.5)', '[a,b)', ROW(1, 2, 3),
+    ARRAY[ROW(1, 2, 3), ROW(4, 5, 6)]::extra.point3[], ROW('l', ROW(0, 0, 1), '{x,y}')),
+    (2, NULL, DEFAULT, NULL, 'empty', '{}', 'empty', NULL, NULL, '{}', NULL);
+CREATE FUNCTION extra.norm(p extra.point3) RETURNS float8 LANGUAGE sql IMMUTABLE
+    AS 'SELECT sqrt((p).x * (p).x + (p).y * (p).y + (p).z * (p).z)';
+CREATE FUNCTION extra.sum_sq_state(s bigint, v integer) RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT s + v * v';
+CREATE FUNCTION extra.sum_sq_final(s bigint) RETURNS numeric LANGUAGE sql IMMUTABLE AS 'SELECT sqrt(s)';
+CREATE AGGREGATE extra.rss(integer) (SFUNC = extra.sum_sq_state, STYPE = bigint, FINALFUNC = extra.sum_sq_final,
+    INITCOND = '0');
+CREATE AGGREGATE extra.agg_arr(anycompatible) (SFUNC = array_append, STYPE = anycompatiblearray, INITCOND = '{}');
+CREATE AGGREGATE extra.total(integer) (SFUNC = int4pl, STYPE = integer);
+COMMENT ON AGGREGATE extra.rss(integer) IS 'root of the sum of squares';
+CREATE VIEW extra.shape_stats AS SELECT extra.rss(id) AS r, extra.total(id) AS t, extra.agg_arr(id) AS arr
+    FROM extra.shapes;
 """
 
 ROWS = ["SELECT * FROM app.customers ORDER BY id", "SELECT * FROM app.orders ORDER BY order_no",
         "SELECT * FROM app.big_orders ORDER BY order_no", "SELECT * FROM public.tickets ORDER BY n",
         'SELECT * FROM extra."Mixed Case" ORDER BY 1', "SELECT * FROM extra.v2", "SELECT * FROM extra.f_set()",
-        "SELECT * FROM extra.calls ORDER BY id", "SELECT extra.count_calls(), extra.vsum(1, 2, 3)"]
+        "SELECT * FROM extra.calls ORDER BY id", "SELECT extra.count_calls(), extra.vsum(1, 2, 3)",
+        "SELECT * FROM extra.scratch ORDER BY id", "SELECT * FROM extra.all_calls()", "SELECT * FROM extra.first_call()",
+        "SELECT * FROM extra.vcalls()", "SELECT * FROM extra.shapes ORDER BY id", "SELECT * FROM extra.shape_stats",
+        "SELECT id, upper(span), lower(fr), extra.norm(pt), (lab).at.z, pts[2].y FROM extra.shapes ORDER BY id"]
 DESCRIBE = [r"\d app.customers", r"\d app.orders", r"\d app.big_orders", r"\d public.tickets",
             r"\d public.ticket_seq", r"\dT+ app.*", r"\dD app.*", r"\dp app.*", r"\df app.*", r"\dn+ app",
             "SELECT pg_get_serial_sequence('public.tickets', 'n'), pg_get_serial_sequence('app.customers', 'id')",
             r'\d extra."Mixed Case"', r"\d extra.child", r"\d+ extra.v2", r"\dp extra.*", r"\df+ extra.*",
-            r"\dn+ extra", r"\dD+ extra.*", r"\dT+ extra.*", r"\dn+ public", r"\d extra.calls", r"\d+ extra.calls_v"]
+            r"\dn+ extra", r"\dD+ extra.*", r"\dT+ extra.*", r"\dn+ public", r"\d extra.calls", r"\d+ extra.calls_v",
+            r"\d extra.scratch", r"\d extra.scratch_id_seq", r"\d extra.shapes", r"\d+ extra.shape_stats",
+            "SELECT rngtypid::regtype, rngsubtype::regtype, rngmultitypid::regtype, rngsubdiff FROM pg_range "
+            "WHERE rngtypid > 16384 ORDER BY rngtypid::regtype::text",
+            "SELECT relname, relpersistence FROM pg_class WHERE relname LIKE 'scratch%' ORDER BY 1",
+            "SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'extra.child'::regclass ORDER BY 1"]
 # read, not advanced: the sources are dumped again by the next test
 SEQUENCES = ("SELECT last_value, is_called FROM public.ticket_seq", "SELECT last_value, is_called FROM "
              "app.customers_id_seq", "SELECT last_value, is_called FROM app.orders_order_no_seq",

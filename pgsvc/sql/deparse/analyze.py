@@ -448,8 +448,7 @@ class ExprAnalyzer:
         schema, name = (names[0], names[1]) if len(names) == 2 else (None, names[0])
         if cat is None or len(names) > 2 or name not in getattr(cat, "routines_named", {}):
             return None
-        if node.agg_star or node.over is not None or node.func_variadic or \
-                any(isinstance(a, ast.NamedArgExpr) for a in node.args or ()):
+        if node.agg_star or node.func_variadic or any(isinstance(a, ast.NamedArgExpr) for a in node.args or ()):
             raise Unsupported("user function call form")
         path = self.engine.search_path() if hasattr(self.engine, "search_path") else ["public"]
         args = [self.expr(a) for a in node.args or ()]
@@ -463,11 +462,23 @@ class ExprAnalyzer:
         if b is None:
             return None  # a built-in function of that name, or none
         r = b.routine
-        if r.retset or r.rettype in O.ANY_OIDS or any(t in O.ANY_OIDS for t in b.declared):
+        agg = r.kind == "a"  # CREATE AGGREGATE's: DISTINCT, ORDER BY, FILTER, OVER as a built-in's
+        if node.over is not None and not agg:
+            raise Unsupported("user function call form")
+        declared, ret = list(b.declared), r.rettype
+        if agg and not r.retset and (ret in O.ANY_OIDS or any(t in O.ANY_OIDS for t in declared)):
+            declared, ret = _polymorphic_aggregate(args, declared, ret)
+        if r.retset or ret in O.ANY_OIDS or any(t in O.ANY_OIDS for t in declared):
             raise Unsupported("polymorphic or set-returning user function")
         bare = best(CR.visible(cat, name, None, path))
-        return Func(r.rettype, name=name, schema="" if bare is not None and bare.routine is r else r.schema,
-                    args=[self.coerce(a, t) for a, t in zip(args, b.declared)], oid=r.oid)
+        args = [self.coerce(a, t) for a, t in zip(args, declared)]
+        schema = "" if bare is not None and bare.routine is r else r.schema
+        if not agg:
+            return Func(ret, name=name, schema=schema, args=args, oid=r.oid)
+        order = [(self.finalize(self.expr(s.node)), s.sortby_dir == enums.SortByDir.SORTBY_DESC, nulls_first(s))
+                 for s in node.agg_order or ()]
+        return Func(ret, name=name, schema=schema, args=args, oid=r.oid, agg=True, distinct=bool(node.agg_distinct),
+                    order=order, filter=self._filter(node), over=self.window(node.over))
 
     def sql_syntax_call(self, name: str, node: ast.FuncCall) -> Func:
         args = [self.expr(a) for a in node.args or ()]
@@ -538,3 +549,18 @@ def _domain_column(node: Node) -> bool:
         return False
     attr = node.rte.relation.attr(node.name) if hasattr(node.rte.relation, "attr") else None
     return bool(attr is not None and getattr(attr, "domain_oid", 0))
+
+
+def _polymorphic_aggregate(args, declared: list, ret: int) -> tuple[list, int]:
+    """A polymorphic user aggregate's argument and result types at a call: anyelement /
+    anycompatible the first such argument's type, anyarray / anycompatiblearray its array
+    (other polymorphic forms: Unsupported)."""
+    poly = next((a.typ for a, t in zip(args, declared) if t in (O.ANYELEMENT, O.ANYCOMPATIBLE)), None)
+    if poly is None or poly == O.UNKNOWN:
+        raise Unsupported("polymorphic user aggregate")
+    t = find_oid(poly)
+    arr = t.array_oid if t is not None else 0
+    pick = {O.ANYELEMENT: poly, O.ANYCOMPATIBLE: poly, O.ANYARRAY: arr, O.ANYCOMPATIBLEARRAY: arr}
+    if not arr or ret not in pick and ret in O.ANY_OIDS or any(d in O.ANY_OIDS and d not in pick for d in declared):
+        raise Unsupported("polymorphic user aggregate")
+    return [pick.get(d, d) for d in declared], pick.get(ret, ret)

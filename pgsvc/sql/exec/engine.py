@@ -72,7 +72,8 @@ from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.exec.txn import TxnState, WriterLock, cancel_error
 from pgsvc.sqlite import sqlite3
 
-_ALLOWED_PRAGMAS = {"data_version", "foreign_keys", "synchronous"}
+# ignore_check_constraints: a table rebuild's copy past a NOT VALID CHECK (commands.ddl.tables)
+_ALLOWED_PRAGMAS = {"data_version", "foreign_keys", "synchronous", "ignore_check_constraints"}
 
 
 # Utility statements after which the rest of a multi-statement query can still be

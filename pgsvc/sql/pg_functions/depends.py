@@ -21,12 +21,14 @@ import json
 import pglast
 import pglast.ast
 
+from pgsvc.sql.catalog.user_aggregates import aggregate_of
 from pgsvc.sql.deparse.nodes import Const, Func, RangeEntry, Var
 from pgsvc.sql.deparse.query import analyze_select
 from pgsvc.sql.functions.context import reporting_sql_errors
 from pgsvc.sql.pg_functions.describe import analyzer_for, find_relation, resolving_as_created, view_query
 from pgsvc.sql.pg_functions.type_funcs import domain_check_node
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.usertypes import row_type_oid
 
 _PG_CLASS, _PG_TYPE, _PG_PROC = 1259, 1247, 1255
 _FIRST_USER_OID = 16384
@@ -174,6 +176,27 @@ def _as_created(engine, analyse):
         return None
 
 
+def proc_type_refs(engine, oid):
+    """The user types a routine's result and arguments are of (JSON), as ProcedureCreate
+    records them; a table's or view's row type (the relation's OID in pgsvc's catalog) as
+    its pg_type row, which depends on the relation: pg_dump puts the routine after it. An
+    aggregate's user functions too (AggregateCreate)."""
+    r = engine.catalog.routines.get(int(oid)) if oid is not None else None
+    if r is None:
+        return "[]"
+    out: list = []
+    for t in (r.rettype, *(r.allargtypes if r.allargtypes is not None else r.argtypes)):
+        rel = engine.catalog.by_oid.get(t)
+        if rel is not None and rel.kind in ("r", "v"):
+            t = row_type_oid(t)
+        if t >= _FIRST_USER_OID and [_PG_TYPE, t, 0] not in out:
+            out.append([_PG_TYPE, t, 0])
+    agg = aggregate_of(engine.conn, r) if r.kind == "a" else None
+    if agg is not None:  # an aggregate's user transition and final functions
+        out += [[_PG_PROC, f, 0] for f in dict.fromkeys((agg.transfn_oid, agg.finalfn_oid)) if f >= _FIRST_USER_OID]
+    return json.dumps(out)
+
+
 def view_refs(engine, oid):
     """A view's _RETURN rule's references (JSON): the columns it reads, the relations it
     reads no column of, and the view itself (PostgreSQL's rule refers to its view)."""
@@ -192,6 +215,7 @@ def register(conn, engine) -> None:
         "pgsvce_view_refs": (1, lambda oid: view_refs(engine, oid)),
         "pgsvce_check_refs": (2, lambda t, r: check_refs(engine, t, r)),
         "pgsvce_sqlbody_refs": (1, lambda b: sqlbody_refs(engine, b)),
+        "pgsvce_proc_type_refs": (1, lambda oid: proc_type_refs(engine, oid)),
         "pgsvce_domain_check_refs": (1, lambda oid: domain_check_refs(engine, oid)),
     }
     for name, (nargs, fn) in udfs.items():

@@ -211,6 +211,12 @@ def constraintdef(engine, oid, pretty):
     rel, con = _constraint(engine, int(oid))
     if con is None:  # a domain's CHECK (pgsvc$domain_constraint)
         return domain_constraintdef(engine, int(oid), pretty)
+    text = _constraintdef(engine, rel, con, pretty)
+    # not validated yet (ALTER TABLE ... ADD ... NOT VALID)
+    return f"{text} NOT VALID" if text and con.oid in (rel.options.get("not_valid") or ()) else text
+
+
+def _constraintdef(engine, rel, con, pretty):
     cols = lambda r, keys: ", ".join(quote_ident(r.attr_by_num(k).name) for k in keys)  # noqa: E731
     if con.contype == "p":
         return f"PRIMARY KEY ({cols(rel, con.keys)})"
@@ -482,7 +488,7 @@ def register(conn, engine) -> None:
 
 
 # keys of pgsvc$class.options that are pgsvc's own records, not storage parameters
-_NOT_RELOPTIONS = {"inherits", "indoption", "collations", "relam"}
+_NOT_RELOPTIONS = {"inherits", "indoption", "collations", "relam", "persistence", "not_valid"}
 
 
 def reloptions(options):

@@ -18,13 +18,14 @@ from pglast.stream import RawStream
 
 from pgsvc.sql.catalog import routines as CR
 from pgsvc.sql.catalog.user_aggregates import aggregate_of
+from pgsvc.sql.catalog.system.procs import proc_row, procs_named
 from pgsvc.sql.catalog.system.relations import DYNAMIC_ROWS
 from pgsvc.sql.catalog.system.role_names import acl_text
 from pgsvc.sql.deparse.nodes import RangeEntry
 from pgsvc.sql.deparse.query import analyze_select
 from pgsvc.sql.deparse.query_text import expr_text, query_text
 from pgsvc.sql.pg_functions.describe import analyzer_for, node_default
-from pgsvc.sql.types.usertypes import base_of
+from pgsvc.sql.types.usertypes import base_of, row_type_oid
 from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.types.pg_type import format_type
 
@@ -209,9 +210,23 @@ def aggregate_rows(engine) -> list[tuple]:
     for r in sorted(engine.catalog.routines.values(), key=lambda r: r.oid):
         agg = aggregate_of(engine.conn, r) if r.kind == "a" else None
         if agg is not None:
-            out.append((r.oid, "n", 0, agg.transfn_oid, agg.finalfn_oid, 0, 0, 0, 0, 0, 0, 0, 0, "r", "r", 0,
-                        agg.transtype, 0, 0, 0, agg.initval, None))
+            out.append((r.oid, "n", 0, agg.transfn_oid or _builtin_oid(agg.transfn, [agg.transtype, *r.argtypes]),
+                        agg.finalfn_oid or _builtin_oid(agg.finalfn, [agg.transtype]), 0, 0, 0, 0, 0, 0, 0, 0,
+                        "r", "r", 0, agg.transtype, 0, 0, 0, agg.initval, None))
     return out
+
+
+def _builtin_oid(fn: tuple | None, arg_oids: list[int]) -> int:
+    """The pg_proc OID of a built-in transition or final function (the aggregate's row
+    names it by name: user functions have their OIDs there): PostgreSQL 15's function of
+    that name taking these types, else the only one of that name and number of arguments."""
+    if fn is None or fn[0] not in (None, "pg_catalog"):
+        return 0
+    rows = [proc_row(o) for o in procs_named(fn[1])]
+    rows = [row for row in rows if row is not None and len(row[3]) == len(arg_oids)]
+    exact = [row for row in rows if list(row[3]) == list(arg_oids)]
+    found = exact or (rows if len(rows) == 1 else [])
+    return found[0][0] if found else 0
 
 
 def proc_rows(engine) -> list[tuple]:
@@ -221,11 +236,18 @@ def proc_rows(engine) -> list[tuple]:
         defaults = default_texts(engine, r) if r.argdefaults else None
         out.append((r.oid, r.name, r.nspoid, r.owner, CR.LANGUAGE_OIDS.get(r.lang, 0), r.cost, r.rows, r.variadic,
                     0, r.kind, int(r.secdef), int(r.leakproof), int(r.strict), int(r.retset), r.volatile,
-                    r.parallel, len(r.argtypes), len(r.argdefaults), r.rettype, json.dumps(list(r.argtypes)),
+                    r.parallel, len(r.argtypes), len(r.argdefaults), pg_rettype(engine, r), json.dumps(list(r.argtypes)),
                     _arr(r.allargtypes), _arr(r.argmodes), _arr(r.argnames),
                     ", ".join(defaults) if defaults else None, None, r.src, None, r.sqlbody,
                     _arr(r.config), acl_text(engine, r.acl)))
     return out
+
+
+def pg_rettype(engine, r: CR.Routine) -> int:
+    """pg_proc.prorettype: a table's or view's row type (stored as the relation's OID) as
+    its pg_type row's OID."""
+    rel = engine.catalog.by_oid.get(r.rettype) if r.rowtype is not None else None
+    return row_type_oid(rel.oid) if rel is not None and rel.kind in ("r", "v") else r.rettype
 
 
 def _arr(values):

@@ -18,7 +18,8 @@ Where the rows come from (the per-database hidden tables, pgsvc.sql.catalog.data
   pg_rewrite       one _RETURN rule per view, oid = the view's OID
   pg_depend        namespace ('n'), owned sequences ('a' / identity 'i'), indexes on their
                    constraints ('i') or columns ('a'), constraints on columns ('a'),
-                   defaults on columns ('a'), rules on views ('i'); plpgsql's members ('e')
+                   defaults on columns ('a'), rules on views ('i'); plpgsql's members ('e');
+                   a routine's user types ('n'), a relation's row type and its array ('i')
 
 pg_node_tree columns (conbin, adbin, ev_action) hold PostgreSQL source text in the
 normalised form pg_get_expr prints without pretty-printing; pg_get_expr deparses it
@@ -129,7 +130,9 @@ CLASSOID = """CASE WHEN EXISTS (SELECT 1 FROM main."pgsvc$class" c WHERE c.oid =
 
 VIEWS = {
     "pg_constraint": """SELECT k.oid AS oid, k.conname AS conname, c.nspoid AS connamespace,
-        k.contype AS contype, 0 AS condeferrable, 0 AS condeferred, 1 AS convalidated, k.conrelid AS conrelid,
+        k.contype AS contype, 0 AS condeferrable, 0 AS condeferred,
+        NOT EXISTS (SELECT 1 FROM json_each(json_extract(c.options, '$.not_valid')) j WHERE j.value = k.oid)
+          AS convalidated, k.conrelid AS conrelid,
         0 AS contypid,
         CASE WHEN k.contype IN ('p', 'u') THEN coalesce(k.indexrelid, 0)
              WHEN k.contype = 'f' THEN coalesce((SELECT r.indexrelid FROM main."pgsvc$constraint" r
@@ -226,6 +229,12 @@ VIEWS = {
         UNION ALL SELECT 1259, a.relid, a.attnum, 1247, a.atttypid, 0, 'n'
           FROM main."pgsvc$attribute" a JOIN main."pgsvc$type" t ON t.oid = a.atttypid
         UNION ALL SELECT 1247, t.oid, 0, 2615, t.nspoid, 0, 'n' FROM main."pgsvc$type" t
+        UNION ALL SELECT 1259, t.basetype, 0, 1247, t.oid, 0, 'i' FROM main."pgsvc$type" t
+          WHERE t.typtype = 'c'  -- a composite type's relation
+        UNION ALL SELECT 1247, t.typarray, 0, 1247, t.oid, 0, 'i' FROM main."pgsvc$type" t
+          WHERE t.typarray <> 0  -- an array type on its element
+        UNION ALL SELECT 1247, t.oid, 0, 1255, CAST(t.default_expr AS INTEGER), 0, 'n' FROM main."pgsvc$type" t
+          WHERE t.typtype = 'r' AND CAST(t.default_expr AS INTEGER) >= 16384  -- a range's subtype_diff
         UNION ALL SELECT 2606, d.oid, 0, 1247, d.contypid, 0, 'a' FROM main."pgsvc$domain_constraint" d
         UNION ALL SELECT 2606, d.oid, 0, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'n'
           FROM main."pgsvc$domain_constraint" d, json_each(pgsvce_domain_check_refs(d.oid)) j
@@ -247,6 +256,12 @@ VIEWS = {
         UNION ALL SELECT 1255, p.oid, 0, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'n'
           FROM main."pgsvc$proc" p, json_each(pgsvce_sqlbody_refs(p.sqlbody)) j WHERE p.sqlbody IS NOT NULL
         UNION ALL SELECT 1255, p.oid, 0, 2615, p.nspoid, 0, 'n' FROM main."pgsvc$proc" p
+        UNION ALL SELECT 1255, p.oid, 0, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'n'
+          FROM main."pgsvc$proc" p, json_each(pgsvce_proc_type_refs(p.oid)) j
+        UNION ALL SELECT 1247, c.oid + 2147483648, 0, 1259, c.oid, 0, 'i'
+          FROM main."pgsvc$class" c WHERE c.relkind IN ('r', 'v')  -- a row type (usertypes.row_type_oid)
+        UNION ALL SELECT 1247, c.oid + 3221225472, 0, 1247, c.oid + 2147483648, 0, 'i'
+          FROM main."pgsvc$class" c WHERE c.relkind IN ('r', 'v')  -- its array type
         UNION ALL SELECT 1255, p.oid, 0, 2612, 13563, 0, 'n' FROM main."pgsvc$proc" p WHERE p.lang = 'plpgsql'
         UNION ALL SELECT 2620, g.oid, 0, 1255, g.tgfoid, 0, 'n' FROM main."pgsvc$trigger" g
         UNION ALL SELECT 2620, g.oid, 0, 1259, g.tgrelid, 0, 'a' FROM main."pgsvc$trigger" g

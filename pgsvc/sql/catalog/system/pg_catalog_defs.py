@@ -162,7 +162,11 @@ VIEWS = {
         0 AS relpages, -1.0 AS reltuples, 0 AS relallvisible, 0 AS reltoastrelid,
         EXISTS (SELECT 1 FROM main."pgsvc$index" i WHERE i.indrelid = c.oid) AS relhasindex,
         0 AS relisshared,
-        CASE WHEN n.nspname LIKE 'pg\\_temp\\_%' ESCAPE '\\' THEN 't' ELSE 'p' END AS relpersistence,
+        CASE WHEN n.nspname LIKE 'pg\\_temp\\_%' ESCAPE '\\' THEN 't'
+             WHEN c.relkind = 'i' THEN coalesce((SELECT json_extract(ic.options, '$.persistence')
+                 FROM main."pgsvc$index" x JOIN main."pgsvc$class" ic ON ic.oid = x.indrelid
+                 WHERE x.indexrelid = c.oid), 'p')  -- an index is as its table
+             ELSE coalesce(json_extract(c.options, '$.persistence'), 'p') END AS relpersistence,
         c.relkind AS relkind,
         (SELECT count(*) FROM main."pgsvc$attribute" a WHERE a.relid = c.oid) AS relnatts,
         (SELECT count(*) FROM main."pgsvc$constraint" k WHERE k.conrelid = c.oid AND k.contype = 'c')

@@ -71,11 +71,13 @@ _SUBTYPE_OPCLASS = {O.INT2: 1979, O.INT4: 1978, O.INT8: 3124, O.FLOAT4: 10012, O
 
 def range_rows(engine=None) -> list[tuple]:
     """pg_range: the built-in range types' rows and the database's own (no canonical function,
-    no subtype_diff recorded, the subtype's collation)."""
+    subtype_diff as recorded by commands.ddl.range_types, the subtype's collation)."""
     rows = list(RANGE_ROWS)
     for rng, (sub, multi) in sorted(R.user_ranges().items()):
         ut = U.find(rng)  # its collation is kept in the typmod (commands.ddl.range_types)
-        rows.append((rng, sub, multi, max(ut.typmod, 0) if ut is not None else 0, _SUBTYPE_OPCLASS.get(R.key_subtype(sub), 0), 0, 0))
+        diff = int(ut.default) if ut is not None and ut.default else 0
+        rows.append((rng, sub, multi, max(ut.typmod, 0) if ut is not None else 0, _SUBTYPE_OPCLASS.get(R.key_subtype(sub), 0), 0,
+                     diff))
     return rows
 
 

@@ -15,6 +15,7 @@ from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands.ddl.node_text import default_source
 from pgsvc.sql.commands.ddl.ownership import alter_relation_owner
 from pgsvc.sql.commands.ddl.rename_carry import column_rename_writes, table_rename_writes
+from pgsvc.sql.commands.ddl.tables import not_valid_oids
 from pgsvc.sql.commands.ddl.triggers import TRIGGER_SUBTYPES
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import Translator
@@ -86,13 +87,16 @@ class AlterTableDdl:
                 self.rebuild(self.cat.by_oid[rel.oid])
         elif t == A.AT_DropConstraint:
             self.drop_constraint(rel, cmd.name, cmd.missing_ok)
+        elif t == A.AT_ValidateConstraint:
+            self.validate_constraint(rel, cmd.name)
+        elif t in (A.AT_SetLogged, A.AT_SetUnLogged):
+            self.set_persistence(rel, "u" if t == A.AT_SetUnLogged else None)
         elif t == A.AT_AddIdentity:
             self.add_identity(rel, self.column(rel, cmd.name), cmd.def_)
         elif t in TRIGGER_SUBTYPES:
             self.enable_trigger(rel, cmd)  # pgsvc.sql.commands.ddl.triggers
         elif t in (A.AT_SetRelOptions, A.AT_ResetRelOptions, A.AT_SetStatistics, A.AT_ClusterOn,
-                   A.AT_ChangeOwner, A.AT_SetStorage, A.AT_SetCompression, A.AT_DropCluster,
-                   A.AT_SetLogged):
+                   A.AT_ChangeOwner, A.AT_SetStorage, A.AT_SetCompression, A.AT_DropCluster):
             pass  # accepted, nothing to do on SQLite
         else:
             raise SqlError("0A000", f"ALTER TABLE {t.name[3:]} is not supported")
@@ -194,6 +198,35 @@ class AlterTableDdl:
         self.refresh()
         if con.contype in ("c", "f"):
             self.rebuild(self.cat.by_oid[rel.oid])
+
+    def validate_constraint(self, rel: C.Relation, name: str) -> None:
+        """VALIDATE CONSTRAINT: a NOT VALID CHECK's rows checked (a foreign key's were
+        checked when it was added), then pg_constraint.convalidated is true."""
+        con = next((c for c in rel.constraints if c.name == name), None)
+        if con is None:
+            raise SqlError("42704", f'constraint "{name}" of relation "{rel.name}" does not exist')
+        if con.contype not in ("c", "f"):
+            raise SqlError("42809", f'constraint "{name}" of relation "{rel.name}" is not a foreign key or '
+                                    "check constraint")
+        pending = not_valid_oids(rel)
+        if con.oid not in pending:
+            return
+        if con.contype == "c":
+            self.check_rows(rel, con.oid)
+        C.set_relation_option(self.conn, rel.oid, "not_valid", [o for o in pending if o != con.oid])
+        self.refresh()
+
+    def set_persistence(self, rel: C.Relation, persistence: str | None) -> None:
+        """SET LOGGED / UNLOGGED: pg_class.relpersistence of the table, its indexes (which
+        follow it) and the sequences it owns, as PostgreSQL 15."""
+        owned = [r for (r,) in self.conn.execute('SELECT relid FROM "pgsvc$sequence" WHERE owner_relid = ?',
+                                                 (rel.oid,))]
+        for oid in (rel.oid, *owned):
+            self.conn.execute('UPDATE "pgsvc$class" SET options = json_remove(coalesce(options, \'{}\'), '
+                              '\'$.persistence\') WHERE oid = ?', (oid,))
+            if persistence:
+                C.set_relation_option(self.conn, oid, "persistence", persistence)
+        self.refresh()
 
     def rename(self, node: ast.RenameStmt) -> None:
         OT = enums.ObjectType

@@ -55,7 +55,7 @@ class CommentDdl:
             oid = rel.oid
         elif kind in (t.OBJECT_DATABASE, t.OBJECT_ROLE):
             return self.comment_shared(node, kind == t.OBJECT_DATABASE)
-        elif kind in (t.OBJECT_FUNCTION, t.OBJECT_PROCEDURE, t.OBJECT_ROUTINE):
+        elif kind in (t.OBJECT_FUNCTION, t.OBJECT_PROCEDURE, t.OBJECT_ROUTINE, t.OBJECT_AGGREGATE):
             r = self.lookup_routine(node.object, kind)  # pgsvc.sql.commands.ddl.routines
             self.check_routine_owner(r)
             oid = r.oid

@@ -10,7 +10,9 @@ ranges' (pgsvc.sql.functions.range_funcs.user_range_catalog).
 
 Subtypes: the integer, float, numeric, string, date and timestamp types. A canonical
 function is refused with 0A000 (a range over an integer type is made canonical as
-int4range is); subtype_diff and subtype_opclass are accepted and not used.
+int4range is); subtype_opclass is accepted and not used; subtype_diff is checked as
+PostgreSQL checks it and recorded for pg_range.rngsubdiff (its pg_proc OID, as text, in the
+range row's default_expr, which only domains use otherwise), not used (pgsvc plans no GiST).
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from pglast import ast
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog import routines as CR
+from pgsvc.sql.catalog.system.procs import proc_row, procs_named
 from pgsvc.sql.translate.typenames import typename_with_domain
+from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.pg_type import find_oid, format_type
 from pgsvc.sql.types.ranges import STRING_SUBTYPES, USER_SUBTYPES, is_range
@@ -89,11 +94,35 @@ class RangeTypeDdl:
         self.check_name_free(mschema, mname)
         range_array, multi, multi_array = C.new_oid(self.conn), C.new_oid(self.conn), C.new_oid(self.conn)
         rng = C.new_oid(self.conn)
-        C.insert_type(self.conn, rng, self.cat.schemas[schema], name, "r", range_array, sub, collation)
+        diff = self.subtype_diff(opts["subtype_diff"], sub) if "subtype_diff" in opts else None
+        C.insert_type(self.conn, rng, self.cat.schemas[schema], name, "r", range_array, sub, collation,
+                      default=None if diff is None else str(diff))
         C.insert_type(self.conn, multi, self.cat.schemas[mschema], mname, "m", multi_array, rng)
         self.record_owner(rng)
         self.record_owner(multi)
         self.refresh()
+
+    def subtype_diff(self, arg, sub: int) -> int:
+        """findRangeSubtypeDiffFunction: the function (sub, sub) named, immutable, returning
+        double precision; its pg_proc OID."""
+        names = _names_of(arg)
+        shown = f"{'.'.join(names)}({format_type(sub)}, {format_type(sub)})"
+        schema = names[0] if len(names) > 1 else None
+        user = [r for r in CR.visible(self.cat, names[-1], schema, self.engine.search_path())
+                if tuple(r.argtypes) == (sub, sub) and r.kind == "f"]
+        if user:
+            if user[0].volatile != "i":
+                raise SqlError("42P17", f"range subtype diff function {shown} must be immutable")
+            oid, rettype = user[0].oid, user[0].rettype
+        else:
+            rows = [proc_row(o) for o in procs_named(names[-1])] if schema in (None, "pg_catalog") else []
+            row = next((r for r in rows if r is not None and list(r[3]) == [sub, sub]), None)
+            if row is None:
+                raise SqlError("42883", f"function {shown} does not exist")
+            oid, rettype = row[0], row[4]
+        if rettype != O.FLOAT8:
+            raise SqlError("42P17", f"range subtype diff function {shown} must return type double precision")
+        return oid
 
     def multirange_dependents(self, ut: U.UserType) -> list:
         """What depends on a range type's multirange depends on the range type too; a range

@@ -25,7 +25,9 @@ class SequenceDdl:
                 return
             raise SqlError("42P07", f'relation "{rv.relname}" already exists')
         opts = self.sequence_options(node.options or ())
-        oid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "S", sqlite_name="", owner=self.creator())
+        oid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "S",
+                                {"persistence": "u"} if rv.relpersistence == "u" else None,
+                                sqlite_name="", owner=self.creator())
         C.insert_sequence(self.conn, oid, opts["typ"], opts["start"], opts["inc"], opts["min"], opts["max"],
                           opts["cycle"])
         owned = [d for d in node.options or () if d.defname == "owned_by"]

@@ -16,7 +16,7 @@ from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.commands.ddl.node_text import default_source, option_value, source_text
-from pgsvc.sql.commands.ddl.sqlite_schema import table_sql
+from pgsvc.sql.commands.ddl.sqlite_schema import check_sql, table_sql
 from pgsvc.sql.quoting import quote_ident, quote_sqlite_ident
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.typenames import type_from_typename, typename_with_domain
@@ -48,6 +48,8 @@ class TableDdl:
             raise SqlError("42P07", f'relation "{rv.relname}" already exists')
         check_no_type_named(schema, rv.relname)
         options = {d.defname: option_value(d.arg) for d in node.options or ()}
+        if rv.relpersistence == "u":  # pg_class.relpersistence (no WAL to skip here: recorded only)
+            options["persistence"] = "u"
         parents = self.inherited_parents(node.inhRelations or ())
         if parents:
             options["inherits"] = [p.oid for p in parents]
@@ -105,8 +107,10 @@ class TableDdl:
         names = [c.sval for c in into.colNames or ()]
         if len(names) > len(q.columns):
             raise SqlError("42601", "too many column names were specified")
-        relid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "r",
-                                  {d.defname: option_value(d.arg) for d in into.options or ()}, owner=self.creator())
+        options = {d.defname: option_value(d.arg) for d in into.options or ()}
+        if rv.relpersistence == "u":
+            options["persistence"] = "u"
+        relid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "r", options, owner=self.creator())
         attrs = []
         for i, c in enumerate(q.columns):
             oid = c.oid if c.oid != O.UNKNOWN else O.TEXT
@@ -215,7 +219,11 @@ class TableDdl:
             name = self.unique_rel_name(schema, f"{table}_{col}_seq")
         table = self.cat.by_oid.get(relid)  # ALTER TABLE ADD serial: the table's owner
         opts = self.sequence_options(options, typ)
+        # a sequence owned by an unlogged table is unlogged too, as in PostgreSQL 15
+        unlogged = self.conn.execute('SELECT json_extract(options, \'$.persistence\') FROM "pgsvc$class" '
+                                     'WHERE oid = ?', (relid,)).fetchone()
         seq_oid = C.insert_relation(self.conn, self.cat, schema, name, "S",
+                                    {"persistence": "u"} if unlogged and unlogged[0] == "u" else None,
                                     owner=table.owner if table is not None else self.creator())
         C.insert_sequence(self.conn, seq_oid, opts["typ"], opts["start"], opts["inc"], opts["min"], opts["max"],
                           opts["cycle"], relid, attnum)
@@ -270,19 +278,22 @@ class TableDdl:
             expr = source_text(con.raw_expr)
             first = col or _first_column(con.raw_expr, rel) or ""
             name = con.conname or self.unique_rel_name(rel.schema, f"{rel.name}_{first}_check".replace("__", "_"))
-            C.insert_constraint(self.conn, C.Constraint(C.new_oid(self.conn), name, "c", rel.oid, [], expr))
+            con_oid = C.new_oid(self.conn)
+            C.insert_constraint(self.conn, C.Constraint(con_oid, name, "c", rel.oid, [], expr))
+            if con.skip_validation and not creating:  # NOT VALID: the rows there are not checked
+                self.mark_not_valid(rel, con_oid)
+            elif not_valid_oids(rel):  # the rebuild skips CHECKs: check this one's rows here
+                self.refresh()
+                self.check_rows(self.cat.by_oid[rel.oid], con_oid)
             self.refresh()
-            if not creating:
-                self.rebuild(self.cat.by_oid[rel.oid])
-            else:
-                self.rebuild(self.cat.by_oid[rel.oid])
+            self.rebuild(self.cat.by_oid[rel.oid])
             return
         if con.contype == ct.CONSTR_FOREIGN:
-            self.add_foreign_key(rel, con, col)
+            self.add_foreign_key(rel, con, col, creating)
             return
         raise SqlError("0A000", "this kind of constraint is not supported")
 
-    def add_foreign_key(self, rel: C.Relation, con: ast.Constraint, col: str | None) -> None:
+    def add_foreign_key(self, rel: C.Relation, con: ast.Constraint, col: str | None, creating=False) -> None:
         tr = Translator(self.engine, self.cat, [])
         parent = tr.relation(con.pktable)
         authz(self.engine).check_statement([("r", parent.oid, "x", 0, False)])  # REFERENCES
@@ -305,8 +316,27 @@ class TableDdl:
                           parent.oid, [self.attnum(parent, c) for c in pk_cols], con.fk_upd_action or "a",
                           con.fk_del_action or "a")
         C.insert_constraint(self.conn, fk)
+        if con.skip_validation and not creating:
+            # NOT VALID (the rows are checked all the same: SQLite checks a foreign key as
+            # the rebuild copies them)
+            self.mark_not_valid(rel, fk.oid)
         self.refresh()
         self.rebuild(self.cat.by_oid[rel.oid])
+
+    def mark_not_valid(self, rel: C.Relation, con_oid: int) -> None:
+        """pg_constraint.convalidated false until ALTER TABLE ... VALIDATE CONSTRAINT (the
+        constraint OIDs in the table's options)."""
+        C.set_relation_option(self.conn, rel.oid, "not_valid", [*not_valid_oids(rel), con_oid])
+
+    def check_rows(self, rel: C.Relation, con_oid: int) -> None:
+        """The rows of rel against its CHECK constraint con_oid (23514 as PostgreSQL's
+        validateCheckConstraint)."""
+        con = next(c for c in rel.constraints if c.oid == con_oid)
+        bad = self.conn.execute(f"SELECT 1 FROM {quote_sqlite_ident(rel.sqlite_name)} "
+                                f"WHERE NOT ({check_sql(rel, con.expr, self.engine)}) LIMIT 1").fetchone()
+        if bad:
+            raise SqlError("23514", f'check constraint "{con.name}" of relation "{rel.name}" is violated by some row',
+                           constraint=con.name, table=rel.name, schema=rel.schema)
 
     def attnum(self, rel: C.Relation, name: str) -> int:
         a = rel.attr(name)
@@ -351,7 +381,12 @@ class TableDdl:
         else:
             values = cols
         self.conn.execute(sql)
+        # a NOT VALID CHECK leaves rows that fail it: the copy checks none (a new valid
+        # CHECK had its rows checked by check_rows)
+        skip_checks = any(c.contype == "c" for c in rel.constraints if c.oid in not_valid_oids(rel))
         try:
+            if skip_checks:
+                self.conn.execute("PRAGMA ignore_check_constraints = ON")
             self.conn.execute(f"INSERT INTO {quote_sqlite_ident(tmp)} ({cols}) SELECT {values} FROM "
                               f"{quote_sqlite_ident(rel.sqlite_name)}")
         except Exception as e:
@@ -360,11 +395,19 @@ class TableDdl:
                 err.message = f'check constraint "{err.constraint}" of relation "{rel.name}" is violated by some row'
                 err.detail = None
             raise err from None
+        finally:
+            if skip_checks:
+                self.conn.execute("PRAGMA ignore_check_constraints = OFF")
         self.conn.execute(f"DROP TABLE {quote_sqlite_ident(rel.sqlite_name)}")
         self.conn.execute(f"ALTER TABLE {quote_sqlite_ident(tmp)} RENAME TO {quote_sqlite_ident(rel.sqlite_name)}")
         for ix in rel.indexes:
             names = [rel.attr_by_num(k).name for k in ix.keys if isinstance(k, int)]
             self.create_sqlite_index(rel, ix.sqlite_name, ix.unique, names, ix.name)
+
+
+def not_valid_oids(rel: C.Relation) -> list[int]:
+    """The OIDs of rel's constraints added NOT VALID and not validated since."""
+    return [o for o in rel.options.get("not_valid") or () if any(c.oid == o for c in rel.constraints)]
 
 
 def check_no_type_named(schema: str, name: str) -> None:
