@@ -246,6 +246,26 @@ CASES = {
         SELECT rowf(NULL);
         DROP TABLE tt;
         DROP TABLE tt CASCADE;
+        CREATE TABLE td (d date, ts timestamptz, f float8);
+        INSERT INTO td VALUES ('2020-04-03', '2020-04-03 10:00:00+00', 0.1);
+        CREATE FUNCTION getrow() RETURNS td LANGUAGE plpgsql AS $$ DECLARE r td%ROWTYPE; BEGIN SELECT * INTO r FROM td; RETURN r; END $$;
+        CREATE TYPE cc AS (x td, n int);
+        CREATE FUNCTION getcc() RETURNS cc LANGUAGE plpgsql AS $$ DECLARE r cc; BEGIN r := ROW(getrow(), 1); RETURN r; END $$;
+        CREATE FUNCTION rec2() RETURNS record LANGUAGE plpgsql AS $$ DECLARE r record; BEGIN SELECT d, 5 AS n INTO r FROM td; RETURN r; END $$;
+        SET DateStyle = 'SQL, DMY';
+        SET TimeZone = 'Asia/Tokyo';
+        SET extra_float_digits = 0;
+        CREATE TABLE keep AS SELECT getrow() AS r, getcc() AS c;
+        SELECT getrow(), (getrow()).d, getcc(), r, c, pg_typeof(getrow()) FROM keep;
+        SELECT * FROM rec2() AS (d date, n int);
+        SET DateStyle = 'ISO, MDY';
+        SET TimeZone = 'UTC';
+        SELECT r, (r).d, (r).ts, c, ((c).x).d FROM keep;
+        CREATE TYPE ev4 AS (d date, n int);
+        SET DateStyle = 'SQL, DMY';
+        DO $$ DECLARE r td%ROWTYPE; q record; e ev4; BEGIN SELECT * INTO r FROM td; SELECT * INTO q FROM td; e := ROW('2020-05-06', 2);
+        RAISE NOTICE 'r=% q=% e=% rt=% et=% ed=%', r, q, e, r::text, e::text, e.d; END $$;
+        SELECT t, t::text, ROW(t.d, 1)::text, ROW(t.d, t.ts)::varchar FROM td t;
     """,
 }
 

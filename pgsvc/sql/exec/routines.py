@@ -35,6 +35,7 @@ from pgsvc.sql.functions.rowsets import rowpack
 from pgsvc.sql.translate.routine_match import output_columns_for
 from pgsvc.sql.exec.user_aggregates import register_user_aggregates
 from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types.composite import CANON
 from pgsvc.sql.types.textio import text_encoder
 
 
@@ -188,8 +189,9 @@ class RoutineCalls:
         return out
 
     def record_text(self, row: tuple, types: list[int]) -> str:
-        """A row as PostgreSQL's record_out prints it: (1,abc,"a b",)."""
-        ctx = self.fctx.format_context()
+        """A row as PostgreSQL's record_out prints it: (1,abc,"a b",), the fields in the
+        canonical settings a composite is kept in (types.composite.CANON)."""
+        ctx = CANON
         parts = []
         for v, t in zip(row, types):
             if v is None:

@@ -12,7 +12,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.functions.context import FunctionContext
 from pgsvc.sql.functions.values import to_python, to_stored
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.composite import CANON, fields_of, format_record, parse_record
+from pgsvc.sql.types.composite import CANON, fields_of, format_record, parse_record, with_types
 from pgsvc.sql.types.record_order import compare_texts, record_key
 from pgsvc.sql.types.usertypes import base_of
 from pgsvc.sql.types.textio import text_decoder, text_encoder
@@ -59,6 +59,13 @@ def make_udfs(ctx: FunctionContext) -> dict:
             return None
         oids = [int(t) for t in types.split(",")] if types else []
         return compare_texts(oids, parse_record(str(a)), parse_record(str(b)))
+
+    def record_out(rec, types: str):
+        """pgsvc_record_out(rec, types): an anonymous record's text in the session's settings."""
+        if rec is None:
+            return None
+        oids = tuple(O.TEXT if int(t) == O.UNKNOWN else int(t) for t in types.split(",") if t)
+        return text_encoder(O.RECORD, ctx.format_context())(with_types(str(rec), oids))
 
     def array_pad(arr, n):
         """pgsvc_array_pad(arr, n): the array's JSON (empty when NULL) with NULL elements up
@@ -119,7 +126,7 @@ def make_udfs(ctx: FunctionContext) -> dict:
 
     return {"pgsvc_row_nulltest": (2, row_nulltest), "pgsvc_row_image_cmp": (3, row_image_cmp), "pgsvc_row_add_field": (1, add_field), "pgsvc_row_drop_field": (2, drop_field),
             "pgsvc_row": (-1, row), "pgsvc_array_pad": (2, array_pad), "pgsvc_row_field": (3, row_field), "pgsvc_row_set": (-1, row_set),
-            "pgsvc_row_cmp": (3, row_cmp), "pgsvc_record_key": (2, record_key)}
+            "pgsvc_row_cmp": (3, row_cmp), "pgsvc_record_key": (2, record_key), "pgsvc_record_out": (2, record_out)}
 
 
 def composite_json(ctx: FunctionContext, value: str, oid: int, field_json, pretty: bool = False) -> str:

@@ -12,6 +12,7 @@ from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.ex import Ex, location, sql_literal
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types.composite import is_composite
 from pgsvc.sql.types.interval import interval_text_for_range
 from pgsvc.sql.types.pg_type import INTERVAL_FULL_RANGE, format_type, interval_typmod_parts
 from pgsvc.sql.types.textio import decode_text
@@ -43,7 +44,11 @@ class CoerceMixin:
         else:
             if not R.can_coerce(ex.oid, target, context):
                 raise self.mismatch(ex, target, context, position, what)
-            out = replace(ex, sql=R.cast_template(ex.oid, target).format(ex.sql), oid=target,
+            src = ex.sql
+            if ex.row_types and target in (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME) and not is_composite(ex.oid):
+                # an anonymous record (or a %ROWTYPE variable): record_out by its fields' types
+                src = f"pgsvc_record_out({ex.sql}, '{','.join(str(t) for t in ex.row_types)}')"
+            out = replace(ex, sql=R.cast_template(ex.oid, target).format(src), oid=target,
                           typmod=-1, table_oid=0, attnum=0)
         if typmod >= 0 and (out.typmod != typmod or context == "e"):
             out = replace(out, sql=f"pgsvce_typmod({out.sql}, {target}, {typmod}, {int(context == 'e')})",

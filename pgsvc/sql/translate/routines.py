@@ -44,7 +44,8 @@ from pgsvc.sql.translate.user_aggregates import user_aggregate_call
 from pgsvc.sql.translate.domains import cast_check_sql
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import format_type
-from pgsvc.sql.types.usertypes import base_of
+from pgsvc.sql.types.composite import is_composite
+from pgsvc.sql.types.usertypes import base_of, row_type_oid
 
 _NO_INLINE_TYPES = (O.VOID, O.RECORD, O.TRIGGER)
 
@@ -241,7 +242,9 @@ class RoutineMixin:
         cols = r.output_columns()
         if cols and (r.rettype == O.RECORD or r.rowtype is not None):
             sql = self.fcall_sql(r, "r", arg_oids, O.RECORD, inputs)
-            return Ex(sql, O.RECORD, name=r.name)
+            if r.rowtype is not None and is_composite(row_type_oid(r.rettype)):  # RETURNS tbl: its row type
+                return Ex(sql, row_type_oid(r.rettype), name=r.name)
+            return Ex(sql, O.RECORD, name=r.name, row_types=tuple(t for _, t in cols))  # printed by its fields' types
         if self.inline_candidate(r) and not (consts and r.volatile == "i"):
             inlined = self.inline_sql_function(r, inputs, ret, consts)
             if inlined is not None:

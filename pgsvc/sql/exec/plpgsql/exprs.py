@@ -215,7 +215,8 @@ class Expr:
                         fields.append(ColInfo(fname, ftype, fmod, f"?{func.field_slot(dno, fname) + 1}"))
                     recs.append(RangeEntry(name, fields, hidden={c.name for c in fields}))
                     cols.append(ColInfo(name, d.oid if d.oid else O.RECORD, -1,
-                                        f"?{func.field_slot(dno, None) + 1}"))
+                                        f"?{func.field_slot(dno, None) + 1}",
+                                        row_types=tuple(U.base_of(c[1]) for c in shape) if shape else None))
             scope.add(RangeEntry(ns.label, cols))
             for entry in recs:
                 if scope.entry(entry.alias) is None:

@@ -29,6 +29,8 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.oids import REG_ARRAYS, REG_OIDS
 from pgsvc.sql.types.pg_type import find_oid
+from pgsvc.sql.types.composite import is_composite, with_types
+from pgsvc.sql.types.usertypes import row_type_oid
 from pgsvc.sql.types.textio import text_encoder
 
 _SQLSTATE = re.compile(r"^[0-9A-Z]{5}$")
@@ -37,10 +39,23 @@ _LEVELS = {10: "DEBUG", 11: "DEBUG", 12: "DEBUG", 13: "DEBUG", 14: "DEBUG", 15: 
 _OPTIONS = ("ERRCODE", "MESSAGE", "DETAIL", "HINT", "COLUMN", "CONSTRAINT", "DATATYPE", "TABLE", "SCHEMA")
 
 
-def to_text(fr, value, oid: int) -> str | None:
-    """A stored value as its type's output function prints it (convert_value_to_string)."""
+def record_types(plan) -> tuple | None:
+    """The fields' types of a plan that is one record variable (RAISE NOTICE '%', r)."""
+    if plan.types and plan.types[0] == O.RECORD and len(plan.fills) == 1 and plan.fills[0][2] is None:
+        shape = plan.shapes.get(plan.fills[0][1])
+        return tuple(c[1] for c in shape) if shape else None
+    return None
+
+
+def to_text(fr, value, oid: int, types: tuple | None = None) -> str | None:
+    """A stored value as its type's output function prints it (convert_value_to_string);
+    types: a record's fields' types (its fields are kept in canonical settings)."""
     if value is None:
         return None
+    if types and isinstance(value, str):
+        return text_encoder(O.RECORD, fr.engine.fctx.format_context())(with_types(value, types))
+    if isinstance(value, str) and find_oid(oid) is None and is_composite(row_type_oid(oid)):
+        oid = row_type_oid(oid)  # a %ROWTYPE record (typed by its relation): its fields in the session's settings
     if isinstance(value, str) and (oid in (O.TEXT, O.VARCHAR, O.NAME, O.UNKNOWN, O.BPCHAR, O.RECORD)
                                    or find_oid(oid) is None):
         return value
@@ -141,7 +156,7 @@ class Raise(Stmt):
                     raise SqlError("XX000", "unexpected RAISE parameter list length")
                 value = expr.value(fr)
                 out.append("<NULL>" if value is None else
-                           to_text(fr, value, expr.plan.types[0] if expr.plan.types else O.TEXT))
+                           to_text(fr, value, expr.plan.types[0] if expr.plan.types else O.TEXT, record_types(expr.plan)))
             else:
                 out.append(ch)
             i += 1
