@@ -488,3 +488,52 @@ def test_postgres_dump_restores_into_pgsvc(sides, srv, tmp_path, fmt):
     assert target.out(*ROWS, args=("-A",)) == ref.out(*ROWS, args=("-A",))
     assert target.out(*DESCRIBE) == ref.out(*DESCRIBE)
     assert target.out(*SEQUENCES) == ref.out(*SEQUENCES)
+
+
+# what pg_dump reads of UNLOGGED, NOT VALID and subtype_diff, with their errors
+CATALOG_CASES = r"""
+CREATE TABLE nv (id integer PRIMARY KEY, x integer);
+INSERT INTO nv VALUES (1, -1), (2, 5);
+ALTER TABLE nv ADD CONSTRAINT x_pos CHECK (x > 0) NOT VALID;
+INSERT INTO nv VALUES (3, -3);
+ALTER TABLE nv ADD COLUMN y integer;
+ALTER TABLE nv ADD CONSTRAINT id_small CHECK (id < 2);
+ALTER TABLE nv ADD CONSTRAINT id_pos CHECK (id > 0);
+ALTER TABLE nv VALIDATE CONSTRAINT x_pos;
+ALTER TABLE nv VALIDATE CONSTRAINT nv_pkey;
+ALTER TABLE nv VALIDATE CONSTRAINT nope;
+SELECT conname, convalidated, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'nv'::regclass ORDER BY 1;
+DELETE FROM nv WHERE x < 0;
+ALTER TABLE nv VALIDATE CONSTRAINT x_pos;
+CREATE TABLE nv2 (r integer, CONSTRAINT r_pos CHECK (r > 0) NOT VALID);
+ALTER TABLE nv2 ADD CONSTRAINT nv2_fk FOREIGN KEY (r) REFERENCES nv NOT VALID;
+SELECT conname, convalidated, pg_get_constraintdef(oid) FROM pg_constraint
+    WHERE conrelid IN ('nv'::regclass, 'nv2'::regclass) ORDER BY 1;
+\d nv2
+CREATE TABLE lg (id serial PRIMARY KEY, t text);
+CREATE INDEX lg_t ON lg (t);
+ALTER TABLE lg SET UNLOGGED;
+SELECT relname, relpersistence FROM pg_class WHERE relname LIKE 'lg%' ORDER BY 1;
+ALTER TABLE lg SET LOGGED;
+SELECT relname, relpersistence FROM pg_class WHERE relname LIKE 'lg%' ORDER BY 1;
+CREATE UNLOGGED SEQUENCE us;
+\d us
+CREATE TYPE r1 AS RANGE (subtype = float8, subtype_diff = int4mi);
+CREATE FUNCTION vd(a float8, b float8) RETURNS float8 LANGUAGE sql AS 'SELECT a - b';
+CREATE TYPE r2 AS RANGE (subtype = float8, subtype_diff = vd);
+CREATE FUNCTION id2(a float8, b float8) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+CREATE TYPE r3 AS RANGE (subtype = float8, subtype_diff = id2);
+"""
+
+
+def test_catalog_statements_side_by_side(srv, pg15, tmp_path):
+    """UNLOGGED, NOT VALID / VALIDATE CONSTRAINT and subtype_diff: psql's output and errors
+    as PostgreSQL 15's."""
+    script = tmp_path / "cases.sql"
+    script.write_text(CATALOG_CASES)
+    outs = []
+    for port in (srv.port, pg15.port):
+        side = create_database(Side(port, "postgres", "postgres"), unique("cat"))
+        result = side.psql("-v", "ON_ERROR_STOP=0", "-f", str(script), check=False)
+        outs.append(result.stdout + result.stderr)
+    assert outs[0] == outs[1]
