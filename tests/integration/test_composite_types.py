@@ -196,6 +196,10 @@ CASES = {
         SELECT x, n, ROW(x, n) FROM (VALUES ('10', 2.5), ('9', 1), ('9', 10), (NULL, 1), ('9', NULL)) s(x, n) ORDER BY ROW(x, n);
         SELECT ROW(x, n, d) FROM (VALUES ('10', 2.5, 1e10::float8), ('9', 10, 'NaN'), ('9', 10, 2)) s(x, n, d) ORDER BY 1 DESC;
         SELECT r FROM (SELECT ROW(n, x) AS r FROM (VALUES ('10', 20), ('9', 3), ('b', 3)) s(x, n)) q ORDER BY r;
+        CREATE TYPE p2 AS (a numeric, b interval);
+        SELECT count(*) FROM (SELECT DISTINCT ROW(x, y)::p2 FROM (VALUES (1.0, '1 mon'::interval), (1.00, '30 days')) s(x, y)) q;
+        SELECT ROW(x, y)::p2 FROM (VALUES (1.0, '1 mon'::interval), (2, '1 day'), (1.5, '1 day')) s(x, y) ORDER BY 1 DESC;
+        SELECT count(*) FROM (VALUES (1.0, '1 mon'::interval), (2, '1 day')) s(x, y) WHERE ROW(x, y)::p2 IN (ROW(1, '30 days')::p2);
     """,
     # fields are kept in a setting-independent form and printed in the reading session's
     # DateStyle, IntervalStyle, TimeZone and extra_float_digits

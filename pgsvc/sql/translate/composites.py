@@ -17,7 +17,7 @@ from dataclasses import replace
 from pglast import ast
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.translate.ex import Ex, array_element_json
+from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.composite import fields_of, is_composite
@@ -108,7 +108,8 @@ class CompositeMixin:
                 raise SqlError("42846", f"cannot cast type record to {format_type(target, -1)}",
                                detail=f"Cannot cast type {format_type(e.oid, -1)} to {format_type(ftype, -1)} "
                                       f"in column {i + 1}.", position=position) from None
-        return Ex(self.row_sql(out), target, name=ex.name, has_agg=ex.has_agg)
+        # in its type's order wherever SQLite compares it (DISTINCT, GROUP BY, IN: record_cmp)
+        return Ex(f"({self.row_sql(out)}{collate_clause(comp)})", target, name=ex.name, has_agg=ex.has_agg)
 
     # --- field selection ----------------------------------------------------------------
 
