@@ -659,6 +659,40 @@ CASES = {
         SELECT to_jsonb(ROW(1, 'a', NULL::int, 2.50, true)), to_jsonb(s) FROM (SELECT 1 AS a, 'x' AS b) s;
         DROP TABLE wja, wjb;
     """,
+    "outer_level_aggregates": """
+        CREATE TABLE ola (id int, x int);
+        CREATE TABLE olb (id int, y int);
+        INSERT INTO ola VALUES (1, 10), (2, 20), (3, NULL);
+        INSERT INTO olb VALUES (1, 100), (4, 400), (NULL, NULL);
+        SELECT (SELECT max(ola.x) FROM olb LIMIT 1) FROM ola;
+        SELECT (SELECT max(ola.x) + olb.y FROM olb ORDER BY olb.y LIMIT 1) FROM ola;
+        SELECT (SELECT count(*) FROM olb WHERE max(ola.x) > 0) FROM ola;
+        SELECT (SELECT 1 FROM olb WHERE max(ola.x) > 0) FROM ola;
+        SELECT (SELECT 1 FROM olb WHERE max(ola.x) > 0 LIMIT 1) FROM ola;
+        SELECT (SELECT max(ola.x + olb.y) FROM olb) FROM ola ORDER BY 1;
+        SELECT ola.id, (SELECT sum(ola.x) FROM olb) FROM ola GROUP BY ola.id ORDER BY 1;
+        SELECT ola.id, (SELECT sum(ola.x) FROM olb LIMIT 1) FROM ola GROUP BY ola.id ORDER BY 1;
+        SELECT (SELECT count(ola.x)) FROM ola;
+        SELECT ola.id, (SELECT max(ola.x) FROM olb LIMIT 1) FROM ola;
+        SELECT ola.id FROM ola GROUP BY ola.id HAVING (SELECT max(ola.x) FROM olb LIMIT 1) > 10 ORDER BY 1;
+        SELECT ola.id FROM ola GROUP BY ola.id HAVING EXISTS (SELECT 1 FROM olb WHERE sum(ola.x) * 10 = olb.y) ORDER BY 1;
+        SELECT (SELECT count(*) FILTER (WHERE ola.x > 0) FROM olb LIMIT 1) FROM ola;
+        SELECT (SELECT count(ola.*) FROM olb LIMIT 1), (SELECT count(ola) FROM olb LIMIT 1) FROM ola;
+        SELECT (SELECT string_agg(ola.id::text, ',' ORDER BY ola.id) FROM olb LIMIT 1) FROM ola;
+        SELECT (SELECT (SELECT max(ola.x) FROM olb LIMIT 1) FROM olb LIMIT 1) FROM ola;
+        SELECT (SELECT sum(olb.y) + max(ola.x) FROM olb) FROM ola;
+        SELECT max(ola.x), (SELECT min(ola.x) FROM olb LIMIT 1) FROM ola;
+        SELECT ola.id, (SELECT max(a2.x) FROM ola a2 WHERE a2.id <= ola.id) FROM ola ORDER BY 1;
+        SELECT ola.id FROM ola WHERE (SELECT max(ola.x) FROM olb) > 0;
+        SELECT 1 FROM ola JOIN olb ON (SELECT max(ola.x) FROM olb LIMIT 1) > 0;
+        SELECT 1 FROM ola JOIN olb ON max(ola.x) > 0;
+        UPDATE ola SET x = (SELECT max(ola.x) FROM olb) WHERE false;
+        UPDATE ola SET x = max(x) WHERE false;
+        SELECT (SELECT max(min(ola.x)) FROM olb) FROM ola;
+        SELECT (SELECT max(ola.x) FILTER (WHERE sum(ola.id) > 0) FROM olb) FROM ola;
+        SELECT (SELECT max(olb.y) FILTER (WHERE sum(ola.id) > 0) FROM olb) FROM ola;
+        DROP TABLE ola, olb;
+    """,
 }
 
 # case name -> reason (kept honest: each is a real gap, tracked in the issues)

@@ -351,7 +351,11 @@ class DmlMixin:
         sa = self.new_alias(alias)
         self.scope.add(self.table_entry(rel, alias, sa))
         from_sql = self.out_of_reach(lambda: self.from_clause(node.fromClause or []))
-        items = self.set_items(node.targetList, rel)
+        self.agg_forbidden = "UPDATE"
+        try:
+            items = self.set_items(node.targetList, rel)
+        finally:
+            self.agg_forbidden = None
         sets = ", ".join(f"{quote_sqlite_ident(a.name)} = {sql}" for a, sql in items)
         where = ""
         if node.whereClause is not None:

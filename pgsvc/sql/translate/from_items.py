@@ -171,7 +171,11 @@ class FromMixin(LateralMixin):
         elif j.quals is None:
             sql = f"{left} {'CROSS JOIN' if kind == 'JOIN' else kind} {right}" + ("" if kind == "JOIN" else " ON 1")
         else:
-            cond = self.bool_expr(j.quals, "JOIN/ON")
+            saved_forbidden, self.agg_forbidden = self.agg_forbidden, "JOIN conditions"
+            try:
+                cond = self.bool_expr(j.quals, "JOIN/ON")
+            finally:
+                self.agg_forbidden = saved_forbidden
             sql = f"{left} {kind} {right} ON {cond.sql}"
         if j.alias is not None:
             self.alias_join(start, j.alias)

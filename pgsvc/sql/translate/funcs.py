@@ -245,6 +245,44 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
 
     def aggregate_call(self, node: ast.FuncCall, sig: FuncSig, emit: str, sql_args, ret, name, pos,
                        nested: bool = False) -> Ex:
+        level = self.aggregate_level(node) if node.over is None and self.scope.parent is not None else 0
+        if not level:
+            return self.level_aggregate_call(node, sig, emit, sql_args, ret, name, pos, nested)
+        # of only outer columns: an aggregate of that outer query (SQLite evaluates it there too)
+        at = inner_aggregate_position([node.args, node.agg_filter], None, self.catalog.routines_named)
+        if at is not None:  # max(min(outer_col)): both of the outer query
+            raise SqlError("42803", "aggregate function calls cannot be nested", position=at)
+        scope = self.scope
+        for _ in range(level - 1):
+            scope = scope.parent
+        if scope.outer_clause:
+            raise SqlError("42803", f"aggregate functions are not allowed in {scope.outer_clause}", position=pos)
+        scope.parent.outer_aggregated = True
+        self.outer_aggregates.add(id(node))
+        saved, self.agg_forbidden = self.agg_forbidden, None
+        try:
+            ex = self.level_aggregate_call(node, sig, emit, sql_args, ret, name, pos, nested)
+        finally:
+            self.agg_forbidden = saved
+        # (SQLite takes it for the outer query's only as a select-list item of a subquery: not in WHERE)
+        return replace(ex, sql=f"(SELECT {ex.sql})", has_agg=False)
+
+    @property
+    def outer_aggregates(self) -> set:
+        """The aggregate calls (their nodes' ids) that belong to an enclosing query."""
+        return self.__dict__.setdefault("_outer_aggregates", set())
+
+    def aggregate_level(self, node: ast.FuncCall) -> int:
+        """PostgreSQL's aggregate level: the nearest query level whose columns its arguments
+        name (0: this one; also when they name none)."""
+        levels = [self.scope.column_level([getattr(f, "sval", "*") for f in ref.fields[:-1]] +
+                                          ([] if isinstance(ref.fields[-1], ast.A_Star) else [ref.fields[-1].sval]))
+                  for ref in _column_refs((node.args, node.agg_filter, node.agg_order))]
+        levels = [lv for lv in levels if lv is not None]
+        return min(levels) if levels else 0
+
+    def level_aggregate_call(self, node: ast.FuncCall, sig: FuncSig, emit: str, sql_args, ret, name, pos,
+                             nested: bool = False) -> Ex:
         if nested and node.over is None:
             raise SqlError("42803", "aggregate function calls cannot be nested",
                            position=inner_aggregate_position([node.args], pos, self.catalog.routines_named))
@@ -543,3 +581,17 @@ def _as_text(ex: Ex) -> str:
     if ex.oid in (O.TEXT, O.VARCHAR, O.NAME, O.UNKNOWN, O.BPCHAR) or ex.is_null:
         return ex.sql
     return f"pgsvc_to_text({ex.sql}, {ex.oid})"
+
+
+def _column_refs(node):
+    """The column references in an expression tree, not those of its subqueries."""
+    if isinstance(node, ast.ColumnRef):
+        yield node
+    elif isinstance(node, (ast.SubLink, ast.SelectStmt, ast.RangeSubselect)):
+        return
+    elif isinstance(node, ast.Node):
+        for a in node:
+            yield from _column_refs(getattr(node, a))
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            yield from _column_refs(v)

@@ -38,8 +38,9 @@ def is_aggregate_call(node, catalog) -> bool:
     return any(s.kind == "aggregate" for s in R.function_candidates(name) or EXTRA_FUNCTIONS.get(name, ()))
 
 
-def has_aggregate(node, catalog) -> bool:
-    """An aggregate call of this query level in the tree (not in a subquery, not a window call).
+def has_aggregate(node, catalog, outer=frozenset()) -> bool:
+    """An aggregate call of this query level in the tree (not in a subquery, not a window call,
+    not one whose node is in `outer`: of only outer columns, it belongs to an enclosing query).
     Run for every SELECT translated: only the fields that can hold nodes are visited."""
     stack = [node]
     while stack:
@@ -47,7 +48,7 @@ def has_aggregate(node, catalog) -> bool:
         if type(n) is tuple or type(n) is list:
             stack.extend(n)
         elif isinstance(n, ast.Node) and not isinstance(n, _SKIP):
-            if type(n) is ast.FuncCall and is_aggregate_call(n, catalog):
+            if type(n) is ast.FuncCall and id(n) not in outer and is_aggregate_call(n, catalog):
                 return True
             for f in _node_fields(type(n)):
                 v = getattr(n, f)

@@ -46,6 +46,10 @@ class Scope:
     # also a variable is then PostgreSQL's variable_conflict ('error': ambiguous;
     # 'use_variable': the variable; 'use_column': the column)
     variables: str | None = None
+    # a sublink's query: the clause its enclosing query was reading when the sublink began
+    # (an aggregate of only outer columns belongs there: not allowed in WHERE, ...)
+    outer_clause: str | None = None
+    outer_aggregated = False  # an aggregate of a sublink belongs to this query level (translate.funcs)
 
     def __init__(self, parent: Scope | None = None) -> None:
         self.parent = parent
@@ -178,6 +182,22 @@ class Scope:
         if not hits and len(self.entries) == 1:
             return _system_column(self.entries[0], col)
         return hits[0] if hits else None
+
+    def column_level(self, names: list[str]) -> int | None:
+        """How many query levels out a column reference (or a FROM item's whole row) resolves:
+        0 here, 1 the enclosing query, ...; None: not a column (a variable, unknown, ambiguous)."""
+        scope: Scope | None = self
+        level = 0
+        while scope is not None:
+            try:
+                found = scope._find(names, None)
+            except SqlError:
+                return None
+            if found is not None or len(names) == 1 and scope.entry(names[0]) is not None:
+                return None if scope.variables is not None else level
+            scope = scope.parent
+            level += 1
+        return None
 
     def entry(self, alias: str) -> RangeEntry | None:
         for e in self.entries:

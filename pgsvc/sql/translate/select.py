@@ -40,6 +40,8 @@ class SelectMixin:
         """parent: the scope the subquery may reference (True: the current one)."""
         saved = (self.scope, self.agg_forbidden, self.windows)
         self.scope = Scope(parent=self.scope if parent is True else parent)
+        if parent is True:
+            self.scope.outer_clause = self.agg_forbidden
         self.agg_forbidden = None
         try:
             return self.select(node)
@@ -177,8 +179,8 @@ class SelectMixin:
         having = ""
         if node.havingClause is not None:
             having = f" HAVING {self.bool_expr(node.havingClause, 'HAVING').sql}"
-        aggregated = bool(group) or bool(having) or any(t.has_agg for t in targets) \
-            or has_aggregate((node.targetList, node.sortClause), self.catalog)
+        aggregated = bool(group) or bool(having) or any(t.has_agg for t in targets) or self.scope.outer_aggregated \
+            or has_aggregate((node.targetList, node.sortClause), self.catalog, self.outer_aggregates)
         if aggregated:
             check_grouping(self, node, names)
         if node.lockingClause:
