@@ -656,6 +656,10 @@ CASES = {
         SELECT row_to_json(wjb) FROM wja JOIN wjb USING (id);
         SELECT (j).id, (j).y, (j.*).x, to_jsonb(j) FROM (wja JOIN wjb USING (id)) j;
         SELECT (wjb).id, (wjb).y FROM wja LEFT JOIN wjb USING (id) ORDER BY wja.id;
+        SELECT row_to_json(x) FROM (wja JOIN wjb USING (id)) x;
+        SELECT row_to_json(x, true) FROM wja JOIN wjb USING (id) AS x;
+        SELECT row_to_json(ARRAY[1]);
+        SELECT row_to_json(wja), row_to_json(ROW(1, 2)), row_to_json(NULL) FROM wja ORDER BY id LIMIT 1;
         SELECT to_jsonb(ROW(1, 'a', NULL::int, 2.50, true)), to_jsonb(s) FROM (SELECT 1 AS a, 'x' AS b) s;
         DROP TABLE wja, wjb;
     """,

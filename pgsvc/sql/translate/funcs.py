@@ -22,7 +22,9 @@ from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS, 
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.functions.window_aggs import window_call
 from pgsvc.sql.types.ranges import is_multirange, is_range
+from pgsvc.sql.translate.composites import composite_base
 from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause, location
+from pgsvc.sql.translate.names import aggregate_level
 from pgsvc.sql.translate.ordered_set import OrderedSetMixin, inner_aggregate_position, inner_window_position
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
@@ -71,6 +73,12 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             raise SqlError("42883", f"function {'.'.join(names)} does not exist", position=location(node))
         name = names[0]
         pos = location(node)
+        if name == "row_to_json" and node.args and len(node.args) <= 2 and not node.agg_star:
+            args = [self.expr(a) for a in node.args]  # of a record or composite only (not anyelement)
+            if args[0].oid not in (O.RECORD, O.UNKNOWN) and not composite_base(args[0].oid):
+                raise SqlError("42883", f"function row_to_json({', '.join(R.argument_type_name(a.oid) for a in args)})"
+                               " does not exist", position=pos, hint="No function matches the given name and "
+                               "argument types. You might need to add explicit type casts.")
         if name in ("row_to_json", "to_json", "to_jsonb"):
             js = self.record_json_call(node, name)  # an anonymous record's fields (translate.composites)
             if js is not None:
@@ -245,7 +253,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
 
     def aggregate_call(self, node: ast.FuncCall, sig: FuncSig, emit: str, sql_args, ret, name, pos,
                        nested: bool = False) -> Ex:
-        level = self.aggregate_level(node) if node.over is None and self.scope.parent is not None else 0
+        level = aggregate_level(self.scope, node) if node.over is None and self.scope.parent is not None else 0
         if not level:
             return self.level_aggregate_call(node, sig, emit, sql_args, ret, name, pos, nested)
         # of only outer columns: an aggregate of that outer query (SQLite evaluates it there too)
@@ -271,15 +279,6 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
     def outer_aggregates(self) -> set:
         """The aggregate calls (their nodes' ids) that belong to an enclosing query."""
         return self.__dict__.setdefault("_outer_aggregates", set())
-
-    def aggregate_level(self, node: ast.FuncCall) -> int:
-        """PostgreSQL's aggregate level: the nearest query level whose columns its arguments
-        name (0: this one; also when they name none)."""
-        levels = [self.scope.column_level([getattr(f, "sval", "*") for f in ref.fields[:-1]] +
-                                          ([] if isinstance(ref.fields[-1], ast.A_Star) else [ref.fields[-1].sval]))
-                  for ref in _column_refs((node.args, node.agg_filter, node.agg_order))]
-        levels = [lv for lv in levels if lv is not None]
-        return min(levels) if levels else 0
 
     def level_aggregate_call(self, node: ast.FuncCall, sig: FuncSig, emit: str, sql_args, ret, name, pos,
                              nested: bool = False) -> Ex:
@@ -581,17 +580,3 @@ def _as_text(ex: Ex) -> str:
     if ex.oid in (O.TEXT, O.VARCHAR, O.NAME, O.UNKNOWN, O.BPCHAR) or ex.is_null:
         return ex.sql
     return f"pgsvc_to_text({ex.sql}, {ex.oid})"
-
-
-def _column_refs(node):
-    """The column references in an expression tree, not those of its subqueries."""
-    if isinstance(node, ast.ColumnRef):
-        yield node
-    elif isinstance(node, (ast.SubLink, ast.SelectStmt, ast.RangeSubselect)):
-        return
-    elif isinstance(node, ast.Node):
-        for a in node:
-            yield from _column_refs(getattr(node, a))
-    elif isinstance(node, (list, tuple)):
-        for v in node:
-            yield from _column_refs(v)

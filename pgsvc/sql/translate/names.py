@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pglast import ast
+
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate.ex import Ex
 from pgsvc.sql.translate.fuzzy import column_hint
@@ -229,3 +231,27 @@ def _system_column(e: RangeEntry, col: str) -> ColInfo | None:
     if col == "tableoid" and rel is not None and getattr(rel, "schema", None) == "pg_catalog" and rel.oid:
         return ColInfo("tableoid", O.OID, -1, str(rel.oid))
     return None
+
+
+def aggregate_level(scope: Scope, node) -> int:
+    """PostgreSQL's level of an aggregate call: the nearest query level whose columns its
+    arguments name (0: this one; also when they name none)."""
+    levels = [scope.column_level([getattr(f, "sval", "*") for f in ref.fields[:-1]] +
+                                 ([] if isinstance(ref.fields[-1], ast.A_Star) else [ref.fields[-1].sval]))
+              for ref in _column_refs((node.args, node.agg_filter, node.agg_order))]
+    levels = [lv for lv in levels if lv is not None]
+    return min(levels) if levels else 0
+
+
+def _column_refs(node):
+    """The column references in an expression tree, not those of its subqueries."""
+    if isinstance(node, ast.ColumnRef):
+        yield node
+    elif isinstance(node, (ast.SubLink, ast.SelectStmt, ast.RangeSubselect)):
+        return
+    elif isinstance(node, ast.Node):
+        for a in node:
+            yield from _column_refs(getattr(node, a))
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            yield from _column_refs(v)
