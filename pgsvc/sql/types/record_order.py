@@ -29,15 +29,17 @@ from pgsvc.sql.types.textio import text_decoder
 _PREFIX = "pg_record_"
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=65536)
 def _parsed(text: str) -> tuple:
     return tuple(C.parse_record(text))
 
 
-def _stored(oid: int, text: str) -> Any:
-    value = text_decoder(oid, C.CANON)(text)
+@lru_cache(maxsize=1024)
+def _field_reader(oid: int) -> tuple[str | None, Callable[[str], Any]]:
+    """(the field type's collation, canonical text -> stored form); types keep their OIDs."""
+    decode = text_decoder(oid, C.CANON)
     to_sqlite = sqlite_adapter(oid)[0]
-    return to_sqlite(value) if to_sqlite else value
+    return collation_for(oid), (lambda t: to_sqlite(decode(t))) if to_sqlite else decode
 
 
 def _native(a: Any, b: Any) -> int:
@@ -58,12 +60,12 @@ def field_cmp(oid: int, x: str, y: str) -> int:
     if x == y:
         return 0
     oid = U.base_of(oid)
-    coll = collation_for(oid)
-    if coll is not None and coll.startswith(_PREFIX):
+    if C.is_composite(oid):
         return compare_texts([f[1] for f in C.fields_of(oid)], _parsed(x), _parsed(y))
-    if coll == "pg_record":
+    if oid == O.RECORD:
         return compare_texts([], _parsed(x), _parsed(y))
-    sx, sy = _stored(oid, x), _stored(oid, y)
+    coll, read = _field_reader(oid)
+    sx, sy = read(x), read(y)
     if coll == "RTRIM":
         sx, sy = str(sx).rstrip(" "), str(sy).rstrip(" ")
     elif coll is not None:

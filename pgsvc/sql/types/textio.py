@@ -114,6 +114,16 @@ def text_encoder(oid: int, ctx: FormatContext | None = None) -> Callable[[Any], 
     return _str
 
 
+# types whose text does not depend on DateStyle, IntervalStyle, TimeZone, extra_float_digits
+_SETTING_FREE = frozenset((*_INT_OIDS, *_TEXT_OIDS, O.NUMERIC, O.BOOL, O.UUID, O.JSONB, O.TIME, O.TIMETZ,
+                           O.INET, O.CIDR, O.MONEY))
+
+
+_SETTINGS_OF = {O.DATE: ("datestyle",), O.TIMESTAMP: ("datestyle",), O.TIMESTAMPTZ: ("datestyle", "timezone"),
+                O.INTERVAL: ("intervalstyle",), O.FLOAT4: ("extra_float_digits",),
+                O.FLOAT8: ("extra_float_digits",), O.BYTEA: ("bytea_output",)}
+
+
 def _same_output(a: FormatContext, b: FormatContext) -> bool:
     return (a.datestyle, a.intervalstyle, a.timezone, a.extra_float_digits, a.bytea_output) == \
         (b.datestyle, b.intervalstyle, b.timezone, b.extra_float_digits, b.bytea_output)
@@ -126,13 +136,34 @@ def _record_out(oid: int, ctx: FormatContext) -> Callable[[Any], str]:
     if _same_output(ctx, C.CANON):
         return _str
 
+    convs: dict[int, Callable[[str], str]] = {}  # field type -> canonical text to ctx's
+
+    def conv(f: int) -> Callable[[str], str]:
+        c = convs.get(f)
+        keys = _SETTINGS_OF.get(U.base_of(f))
+        if c is None and (U.base_of(f) in _SETTING_FREE or
+                          keys is not None and all(getattr(ctx, k) == getattr(C.CANON, k) for k in keys)):
+            c = convs[f] = _str  # printed alike in these settings
+        if c is None:
+            enc, dec = text_encoder(f, ctx), text_decoder(f, C.CANON)
+            c = convs[f] = lambda t: enc(dec(t))
+        return c
+
+    same: dict[tuple, bool] = {}  # field types -> whether every field prints as stored
+
     def out(value: Any) -> str:
         types = fields or list(getattr(value, "types", None) or ())
         if not types:
             return _str(value)
+        key = tuple(types)
+        ident = same.get(key)
+        if ident is None:
+            ident = same[key] = all(conv(f) is _str for f in types)
+        if ident:
+            return _str(value)
         texts = C.parse_record(str(value))
         return C.format_record(
-            None if t is None else text_encoder(f, ctx)(text_decoder(f, C.CANON)(t))
+            None if t is None else conv(f)(t)
             for t, f in zip(texts, [*types, *[O.TEXT] * (len(texts) - len(types))]))
     return out
 
