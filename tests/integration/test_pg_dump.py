@@ -537,3 +537,14 @@ def test_catalog_statements_side_by_side(srv, pg15, tmp_path):
         result = side.psql("-v", "ON_ERROR_STOP=0", "-f", str(script), check=False)
         outs.append(result.stdout + result.stderr)
     assert outs[0] == outs[1]
+
+
+def test_not_valid_foreign_key_over_violating_rows_is_refused(srv):
+    """PostgreSQL adds it and leaves the rows; pgsvc's SQLite checks a foreign key's rows as
+    it copies the table, so it refuses (0A000) rather than fail with a misleading 23503."""
+    side = create_database(Side(srv.port, "postgres", "postgres"), unique("nvfk"))
+    result = side.psql("-v", "VERBOSITY=verbose", "-c", "CREATE TABLE p (id integer PRIMARY KEY)",
+                       "-c", "CREATE TABLE c (r integer)", "-c", "INSERT INTO c VALUES (5)",
+                       "-c", "ALTER TABLE c ADD CONSTRAINT c_fk FOREIGN KEY (r) REFERENCES p NOT VALID", check=False)
+    assert "ERROR:  0A000: NOT VALID foreign keys over rows that violate them are not supported" in result.stderr
+    assert side.out("SELECT count(*) FROM pg_constraint WHERE conname = 'c_fk'", args=("-At",)) == "0\n"

@@ -316,12 +316,20 @@ class TableDdl:
                           parent.oid, [self.attnum(parent, c) for c in pk_cols], con.fk_upd_action or "a",
                           con.fk_del_action or "a")
         C.insert_constraint(self.conn, fk)
-        if con.skip_validation and not creating:
+        not_valid = con.skip_validation and not creating
+        if not_valid:
             # NOT VALID (the rows are checked all the same: SQLite checks a foreign key as
             # the rebuild copies them)
             self.mark_not_valid(rel, fk.oid)
         self.refresh()
-        self.rebuild(self.cat.by_oid[rel.oid])
+        try:
+            self.rebuild(self.cat.by_oid[rel.oid])
+        except SqlError as err:
+            if not_valid and err.sqlstate == "23503":
+                raise SqlError("0A000", "NOT VALID foreign keys over rows that violate them are not supported",
+                               detail=f'Some row of table "{rel.name}" has no match in table "{parent.name}".') \
+                    from None
+            raise
 
     def mark_not_valid(self, rel: C.Relation, con_oid: int) -> None:
         """pg_constraint.convalidated false until ALTER TABLE ... VALIDATE CONSTRAINT (the
