@@ -639,6 +639,10 @@ CASES = {
         SELECT count(j), count(j.*) FROM wra LEFT JOIN (wrb JOIN wrn ON wrn.p = wrb.id) j ON wra.id = j.id;
         SELECT (SELECT count(wrb.*) FROM wra LEFT JOIN wrb ON wra.id = wrb.id);
         SELECT wra.id, t FROM wra LEFT JOIN (SELECT a2.x FROM wra a2) t ON t.x = wra.x ORDER BY 1;
+        SELECT count(c.*) FROM wra LEFT JOIN LATERAL (SELECT wra.x AS v) c ON wra.id > 1;
+        SELECT wra.id, c, c IS NULL FROM wra LEFT JOIN LATERAL (SELECT wra.x AS v, NULL::int AS w) c ON wra.id > 1 ORDER BY 1;
+        SELECT count(g.*) FROM wra LEFT JOIN LATERAL generate_series(1, wra.id) g ON g > 1;
+        SELECT wra.id, r FROM wra LEFT JOIN LATERAL (SELECT * FROM wrb WHERE wrb.id = wra.id) r ON true ORDER BY 1;
         DROP TABLE wra, wrb, wrn;
     """,
     "whole_row_join_alias": """

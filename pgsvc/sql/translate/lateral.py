@@ -136,5 +136,6 @@ class LateralMixin:
         for i, (name, oid, typmod) in enumerate(cols):
             sql = f"({sa}.key + 1)" if ordinality and i == len(cols) - 1 else f"pgsvc_rowcol({sa}.value, {i})"
             entry.append(ColInfo(names[i] if i < len(names) else name, oid, typmod, sql))
-        self.scope.add(RangeEntry(alias.aliasname, entry), position)
+        # (json_each's key: NULL exactly when an outer join null-extends the row)
+        self.scope.add(RangeEntry(alias.aliasname, entry, rowid_sql=f"{sa}.key"), position)
         return f"json_each({rows_sql}) AS {sa}"
