@@ -665,7 +665,18 @@ CASES = {
         SELECT row_to_json(ARRAY[1]);
         SELECT row_to_json(wja), row_to_json(ROW(1, 2)), row_to_json(NULL) FROM wja ORDER BY id LIMIT 1;
         SELECT to_jsonb(ROW(1, 'a', NULL::int, 2.50, true)), to_jsonb(s) FROM (SELECT 1 AS a, 'x' AS b) s;
-        DROP TABLE wja, wjb;
+        SELECT to_jsonb(wjb), jsonb_agg(wjb) FROM wjb WHERE id = 1;
+        SELECT wjb, count(*) FROM wjb GROUP BY wjb ORDER BY 1;
+        SELECT wjb, count(*) FROM wjb GROUP BY wjb.id, wjb.y ORDER BY 1;
+        SELECT row_to_json(s), count(*) FROM (SELECT 1 AS k) s GROUP BY s.k;
+        SELECT count(*), wjb FROM wjb;
+        SELECT (SELECT wjb) FROM wjb GROUP BY wjb.id;
+        CREATE TABLE wjp (id int PRIMARY KEY, v int);
+        INSERT INTO wjp VALUES (1, 2);
+        SELECT wjp, count(*) FROM wjp GROUP BY wjp.id;
+        SELECT (SELECT wjp) FROM wjp GROUP BY id;
+        SELECT wjp, count(*) FROM wjp GROUP BY wjp.v;
+        DROP TABLE wja, wjb, wjp;
     """,
     "outer_level_aggregates": """
         CREATE TABLE ola (id int, x int);

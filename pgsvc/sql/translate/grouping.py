@@ -206,12 +206,31 @@ class _Checker:
             found = self.locate(node.fields)
             if found is not None:
                 self.need(found[0], found[1], node)
+            elif len(node.fields) == 1 and isinstance(node.fields[0], ast.String):
+                self.need_row(node)
             return
         if not isinstance(node, (ast.A_Const, ast.ParamRef)) and self.is_grouped(self.key_of(node)[0]):
             return
         for f in node.__slots__:
             if f != "location":
                 self.check(getattr(node, f))
+
+    def need_row(self, node: ast.ColumnRef, sub: bool = False) -> None:
+        """A FROM item's whole row (to_jsonb(t)): grouped itself, or by its table's primary key
+        (a join alias's: each of its columns)."""
+        e = next((e for e in self.scope.entries if e.alias == node.fields[0].sval and id(e) not in self.param_entries),
+                 None)
+        if e is None or self.is_grouped(self.key_of(node)[0]):
+            return
+        if e.joined:
+            bad = next((c for c in e.cols if not self.column_ok(e, c)), None)
+            name = None if bad is None else f"{e.alias}.{bad.name}"
+        else:
+            name = None if self.column_ok(e, _WHOLE_ROW) else f"{e.alias}.*"
+        if name is not None:
+            raise SqlError("42803", f'subquery uses ungrouped column "{name}" from outer query' if sub else
+                           f'column "{name}" must appear in the GROUP BY clause or be used in an aggregate function',
+                           position=location(node), detail=None if sub else self.detail)
 
     def need(self, entry, col, node) -> None:
         if not self.column_ok(entry, col):
@@ -245,6 +264,8 @@ class _Checker:
             if len(fields) == 1 and not bare or len(fields) >= 2 and fields[-2].sval in shadow:
                 return
             found = self.locate(fields)
+            if found is None and len(fields) == 1:
+                self.need_row(node, sub=True)
             if found is not None and not self.column_ok(*found):
                 raise SqlError("42803", f'subquery uses ungrouped column "{found[0].alias}.{found[1].name}" '
                                "from outer query", position=location(node))
@@ -252,6 +273,13 @@ class _Checker:
         for f in node.__slots__:
             if f != "location":
                 self.check_sub(getattr(node, f), shadow, bare)
+
+
+class _WholeRow:
+    sql = "pgsvc$whole_row"  # no grouping key: column_ok then asks the primary key
+
+
+_WHOLE_ROW = _WholeRow()
 
 
 def _from_names(items) -> frozenset | None:
