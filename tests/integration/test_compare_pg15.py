@@ -666,6 +666,9 @@ CASES = {
         SELECT row_to_json(wja), row_to_json(ROW(1, 2)), row_to_json(NULL) FROM wja ORDER BY id LIMIT 1;
         SELECT to_jsonb(ROW(1, 'a', NULL::int, 2.50, true)), to_jsonb(s) FROM (SELECT 1 AS a, 'x' AS b) s;
         SELECT to_jsonb(wjb), jsonb_agg(wjb) FROM wjb WHERE id = 1;
+        SELECT to_jsonb(ARRAY[1, 2]), to_jsonb(wjb), to_jsonb(ARRAY['a', NULL]) FROM wjb WHERE id = 1;
+        SELECT to_jsonb('{"b": 1, "a": 2}'::json), to_jsonb(1), to_jsonb('x'::text), to_jsonb(NULL::int), to_jsonb(2.50);
+        SELECT to_jsonb(s) FROM (SELECT 1 AS "b", 2 AS "aa", 3 AS "a") s;
         SELECT wjb, count(*) FROM wjb GROUP BY wjb ORDER BY 1;
         SELECT wjb, count(*) FROM wjb GROUP BY wjb.id, wjb.y ORDER BY 1;
         SELECT row_to_json(s), count(*) FROM (SELECT 1 AS k) s GROUP BY s.k;

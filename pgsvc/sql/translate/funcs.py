@@ -79,10 +79,15 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                 raise SqlError("42883", f"function row_to_json({', '.join(R.argument_type_name(a.oid) for a in args)})"
                                " does not exist", position=pos, hint="No function matches the given name and "
                                "argument types. You might need to add explicit type casts.")
-        if name in ("row_to_json", "to_json", "to_jsonb"):
+        if name == "to_jsonb" and len(node.args or ()) == 1 and not node.agg_star and node.over is None:
+            as_json = copy(node)  # to_json's value as jsonb (its objects' keys sorted, its spacing)
+            as_json.funcname = (ast.String(sval="to_json"),)
+            js = self.expr(as_json)
+            return replace(self.coerce(js, O.JSONB, -1, "e"), name=name)
+        if name in ("row_to_json", "to_json"):
             js = self.record_json_call(node, name)  # an anonymous record's fields (translate.composites)
             if js is not None:
-                return self.coerce(js, O.JSONB, -1, "e") if name == "to_jsonb" else js
+                return js
         if node.agg_within_group:
             return self.ordered_set_call(node, name, pos)
         if name in ("percentile_cont", "percentile_disc", "mode"):
