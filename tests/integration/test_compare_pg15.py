@@ -669,6 +669,9 @@ CASES = {
         SELECT to_jsonb(ARRAY[1, 2]), to_jsonb(wjb), to_jsonb(ARRAY['a', NULL]) FROM wjb WHERE id = 1;
         SELECT to_jsonb('{"b": 1, "a": 2}'::json), to_jsonb(1), to_jsonb('x'::text), to_jsonb(NULL::int), to_jsonb(2.50);
         SELECT to_jsonb(s) FROM (SELECT 1 AS "b", 2 AS "aa", 3 AS "a") s;
+        SELECT json_build_array(ROW(1, 'a'), 2), jsonb_build_array(ROW(1, 'a')), jsonb_agg(ROW(2.5, NULL));
+        SELECT jsonb_build_object('r', j), json_build_object('r', j), jsonb_agg(j) FROM (wja JOIN wjb USING (id)) j GROUP BY j.id, j.x, j.y;
+        SELECT jsonb_object_agg('k', s), jsonb_build_object('k', s) FROM (SELECT 1 AS a, 'x' AS b) s GROUP BY s;
         SELECT wjb, count(*) FROM wjb GROUP BY wjb ORDER BY 1;
         SELECT wjb, count(*) FROM wjb GROUP BY wjb.id, wjb.y ORDER BY 1;
         SELECT row_to_json(s), count(*) FROM (SELECT 1 AS k) s GROUP BY s.k;

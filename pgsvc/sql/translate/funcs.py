@@ -210,6 +210,8 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             ret = poly
         elif ret in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY):
             ret = find_oid(poly).array_oid if find_oid(poly) else O.UNKNOWN
+        if name in _JSON_OF_ARGS:  # a record's fields by name (translate.composites)
+            coerced = [self.record_as_json(c) for c in coerced]
         sql_args = [c.sql for c in coerced]
         if name in _TEXT_OUTPUT_ARGS:
             # "any" arguments print with their type's output function (t, 2020-01-01, enum labels),
@@ -585,3 +587,7 @@ def _as_text(ex: Ex) -> str:
     if ex.oid in (O.TEXT, O.VARCHAR, O.NAME, O.UNKNOWN, O.BPCHAR) or ex.is_null:
         return ex.sql
     return f"pgsvc_to_text({ex.sql}, {ex.oid})"
+
+
+_JSON_OF_ARGS = frozenset({"json_agg", "jsonb_agg", "json_build_object", "jsonb_build_object", "json_build_array",
+                           "jsonb_build_array", "json_object_agg", "jsonb_object_agg"})
