@@ -277,7 +277,7 @@ _HANDLERS = {
     "CreateSchemaStmt": _ddl("CREATE SCHEMA", "create_schema"),
     "AlterTableStmt": _ddl(lambda n: "ALTER " + n.objtype.name[len("OBJECT_"):], "alter_table"),
     "RenameStmt": _ddl(lambda n: "ALTER " + n.renameType.name[len("OBJECT_"):].replace("COLUMN", "TABLE")
-                       .replace("TABCONSTRAINT", "TABLE").replace("DOMCONSTRAINT", "DOMAIN"), "rename"),
+                       .replace("ATTRIBUTE", "TYPE").replace("TABCONSTRAINT", "TABLE").replace("DOMCONSTRAINT", "DOMAIN"), "rename"),
     "CommentStmt": lambda engine, tr, text, node: (
         _type_ddl("COMMENT", "comment_type") if node.objtype in (enums.ObjectType.OBJECT_TYPE,
                                                                  enums.ObjectType.OBJECT_DOMAIN)
