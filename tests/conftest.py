@@ -240,6 +240,16 @@ def module_server_factory():
     _teardown(made)
 
 
+@pytest.fixture(scope="module")
+def postgres_superuser_server(module_server_factory):
+    """A cluster whose superuser is named postgres, trusted on every path: what PostgreSQL's
+    own client programs (pg_dump, the scripts, psql side by side) expect by default."""
+    require_engine()
+    s = module_server_factory("-U", "postgres", "--auth-local", "trust", "--auth-host", "trust")
+    s.superuser = "postgres"
+    return s
+
+
 _ENGINE: list[bool] = []
 
 

@@ -16,15 +16,12 @@ import subprocess
 
 import psycopg
 import pytest
-from conftest import require_engine, require_tool
+from conftest import require_tool
 
 
 @pytest.fixture(scope="module")
-def srv(module_server_factory):
-    require_engine()
-    s = module_server_factory("-U", "postgres", "--auth-local", "trust", "--auth-host", "trust")
-    s.superuser = "postgres"
-    return s
+def srv(postgres_superuser_server):
+    return postgres_superuser_server
 
 
 CASES = {

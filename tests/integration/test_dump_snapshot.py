@@ -25,7 +25,7 @@ import time
 import psycopg
 import pytest
 
-from conftest import require_engine, require_tool
+from conftest import require_tool
 from test_dump import Side, create_database, unique
 
 ERRORS = r"""
@@ -67,11 +67,8 @@ LOCK TABLE t;
 
 
 @pytest.fixture(scope="module")
-def srv(module_server_factory):
-    require_engine()
-    s = module_server_factory("-U", "postgres", "--auth-local", "trust", "--auth-host", "trust")
-    s.superuser = "postgres"
-    return s
+def srv(postgres_superuser_server):
+    return postgres_superuser_server
 
 
 def dsn(side: Side) -> str:

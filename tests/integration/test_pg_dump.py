@@ -21,7 +21,7 @@ import subprocess
 
 import pytest
 
-from conftest import PG15_BIN, require_engine, require_tool
+from conftest import PG15_BIN, require_tool
 from test_dump import Side, create_database, pgsvc_dump, unique
 
 ROLES = ("pgdump_reader", "pgdump_owner2")
@@ -271,11 +271,8 @@ def text(dump: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def srv(module_server_factory):
-    require_engine()
-    s = module_server_factory("-U", "postgres", "--auth-local", "trust", "--auth-host", "trust")
-    s.superuser = "postgres"
-    return s
+def srv(postgres_superuser_server):
+    return postgres_superuser_server
 
 
 @pytest.fixture(scope="module")

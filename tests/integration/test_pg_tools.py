@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import Postgres, require_engine, require_tool
+from conftest import Postgres, require_tool
 from test_dump import Side, create_database, unique
 
 ENV = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
@@ -31,11 +31,8 @@ def tool(name: str, srv, *args: str, check: bool = True) -> subprocess.Completed
 
 
 @pytest.fixture(scope="module")
-def srv(module_server_factory):
-    require_engine()
-    s = module_server_factory("-U", "postgres", "--auth-local", "trust", "--auth-host", "trust")
-    s.superuser = "postgres"
-    return s
+def srv(postgres_superuser_server):
+    return postgres_superuser_server
 
 
 SCHEMA = """
