@@ -94,16 +94,23 @@ def _refs(engine, root) -> list[list[int]]:
     return out
 
 
+def _table_expr(engine, text, relid):
+    """An expression stored for a table (a default, a CHECK), analysed with its columns in
+    scope: the analyzer and the node."""
+    an = analyzer_for(engine)
+    rel = engine.catalog.by_oid.get(int(relid))
+    if rel is not None:
+        an.with_relation(rel)
+    return an, an.expr(pglast.parse_sql(f"SELECT {text}")[0].stmt.targetList[0].val)
+
+
 def default_refs(engine, text, relid, typid, typmod):
     """A column default's references (JSON), [] when it cannot be analysed."""
     if text is None:
         return "[]"
+
     def analyse():
-        an = analyzer_for(engine)
-        rel = engine.catalog.by_oid.get(int(relid))
-        if rel is not None:
-            an.with_relation(rel)
-        node = an.expr(pglast.parse_sql(f"SELECT {text}")[0].stmt.targetList[0].val)
+        an, node = _table_expr(engine, text, relid)
         return an.coerce(node, int(typid), int(typmod), implicit=True)
     node = _as_created(engine, analyse)
     return "[]" if node is None else json.dumps(_refs(engine, node))
@@ -113,14 +120,7 @@ def check_refs(engine, text, relid):
     """The user functions a table's CHECK expression calls (JSON), [] when it cannot be analysed."""
     if text is None:
         return "[]"
-
-    def analyse():
-        an = analyzer_for(engine)
-        rel = engine.catalog.by_oid.get(int(relid))
-        if rel is not None:
-            an.with_relation(rel)
-        return an.expr(pglast.parse_sql(f"SELECT {text}")[0].stmt.targetList[0].val)
-    node = _as_created(engine, analyse)
+    node = _as_created(engine, lambda: _table_expr(engine, text, relid)[1])
     return "[]" if node is None else json.dumps([r for r in _refs(engine, node) if r[0] == _PG_PROC])
 
 
