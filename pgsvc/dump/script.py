@@ -262,10 +262,12 @@ class DatabaseWriter:
         columns = f"({', '.join(ddl.copy_columns(table))}) " if self.opts.inserts == "columns" else ""
         head = (f"INSERT INTO {ddl.rel_name(table)} {columns}"
                 f"{'OVERRIDING SYSTEM VALUE ' if always else ''}VALUES (")
-        kinds = [_VALUE_KIND.get(int(t), "") for (t,) in self.conn.query(
-            "SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END FROM pg_catalog.pg_attribute a "
-            f"JOIN pg_catalog.pg_type t ON t.oid = a.atttypid WHERE a.attrelid = {table.oid} AND a.attnum > 0 "
-            "AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum").rows]
+        # a generated column: DEFAULT in its place with --inserts, left out with --column-inserts
+        kinds = [None if g == "s" else _VALUE_KIND.get(int(t), "") for t, g in self.conn.query(
+            "SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END, a.attgenerated "
+            f"FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+            f"WHERE a.attrelid = {table.oid} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum").rows
+                 if not (g == "s" and self.opts.inserts == "columns")]
 
         pending = bytearray()
 
@@ -276,8 +278,9 @@ class DatabaseWriter:
             *rows, rest = pending.split(b"\n")
             pending[:] = rest
             for row in rows:
-                values = parse_copy_row(row.decode("utf-8"))
-                literals = ", ".join(_insert_value(v, kind) for v, kind in zip(values, kinds))
+                values = iter(parse_copy_row(row.decode("utf-8")))
+                literals = ", ".join("DEFAULT" if kind is None else _insert_value(next(values), kind)
+                                     for kind in kinds)
                 self.out.write(f"{head}{literals});\n")
 
         self.conn.copy_out(self.copy_source(table), write_rows)

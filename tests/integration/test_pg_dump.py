@@ -53,6 +53,7 @@ CREATE SEQUENCE public.ticket_seq START 100 INCREMENT 5;
 CREATE TABLE public.tickets (
     n integer DEFAULT nextval('public.ticket_seq'),
     label text,
+    label_chars integer GENERATED ALWAYS AS (char_length(label) + 1) STORED,
     CONSTRAINT label_len CHECK (char_length(label) < 50)
 );
 ALTER SEQUENCE public.ticket_seq OWNED BY public.tickets.n;

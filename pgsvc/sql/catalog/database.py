@@ -8,7 +8,8 @@ with the data and shared by every backend on that database:
   pgsvc$namespace   (oid, nspname)               public = 2200
   pgsvc$class       (oid, nspoid, relname, relkind r/v/S/i, sqlite_name, options, viewdef)
   pgsvc$attribute   (relid, attnum, attname, atttypid, atttypmod, attnotnull,
-                     default_expr (PostgreSQL source text), identity 'a'/'d'/'')
+                     default_expr (PostgreSQL source text), identity 'a'/'d'/'', or 's':
+                     a generated column STORED, default_expr its generation expression)
   pgsvc$constraint  (oid, conname, contype p/u/c/f, conrelid, conkey JSON, expr (PG source),
                      confrelid, confkey JSON, confupdtype, confdeltype, indexrelid)
   pgsvc$index       (indexrelid, indrelid, indisunique, indisprimary, keys JSON)
@@ -109,6 +110,7 @@ class Attr:
     # A column of a domain: type_oid/typmod are the domain's base type and typmod (what
     # expressions and the wire see); the catalog row keeps the domain's OID.
     domain_oid: int = 0
+    generated: str = ""  # 's': GENERATED ALWAYS AS (default) STORED (stored as identity 's')
 
 
 @dataclass
@@ -325,14 +327,15 @@ def load_user_types(conn: sqlite3.Connection, nsp: dict[int, str]) -> dict[int, 
 
 
 def _attr(cat: Catalog, attnum, name, typid, typmod, notnull, default, identity) -> Attr:
+    gen, identity = ("s", "") if identity == "s" else ("", identity)
     dom = cat.types.get(typid)
     if dom is None or dom.typtype != "d":
-        return Attr(attnum, name, typid, typmod, notnull, default, identity)
+        return Attr(attnum, name, typid, typmod, notnull, default, identity, generated=gen)
     base, base_typmod = dom.basetype, dom.typmod
     while base in cat.types and cat.types[base].typtype == "d":  # a domain over a domain
         inner = cat.types[base]
         base, base_typmod = inner.basetype, base_typmod if base_typmod >= 0 else inner.typmod
-    return Attr(attnum, name, base, base_typmod, notnull, default, identity, typid)
+    return Attr(attnum, name, base, base_typmod, notnull, default, identity, typid, gen)
 
 
 def stored_type(a: Attr) -> tuple[int, int]:
@@ -380,13 +383,13 @@ def set_relation_option(conn: sqlite3.Connection, relid: int, key: str, value) -
 
 def insert_attr(conn: sqlite3.Connection, relid: int, a: Attr) -> None:
     conn.execute('INSERT INTO "pgsvc$attribute" VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-                 (relid, a.attnum, a.name, *stored_type(a), int(a.notnull), a.default, a.identity))
+                 (relid, a.attnum, a.name, *stored_type(a), int(a.notnull), a.default, a.identity or a.generated))
 
 
 def update_attr(conn: sqlite3.Connection, relid: int, a: Attr) -> None:
     conn.execute('UPDATE "pgsvc$attribute" SET attname = ?, atttypid = ?, atttypmod = ?, attnotnull = ?, '
                  'default_expr = ?, identity = ? WHERE relid = ? AND attnum = ?',
-                 (a.name, *stored_type(a), int(a.notnull), a.default, a.identity, relid, a.attnum))
+                 (a.name, *stored_type(a), int(a.notnull), a.default, a.identity or a.generated, relid, a.attnum))
 
 
 def insert_constraint(conn: sqlite3.Connection, c: Constraint) -> None:

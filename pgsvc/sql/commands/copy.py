@@ -138,9 +138,12 @@ def translate_copy(engine: EngineContext, tr, text: str, node: ast.CopyStmt) -> 
             a = rel.attr(n.sval)
             if a is None:
                 raise SqlError("42703", f'column "{n.sval}" of relation "{rel.name}" does not exist')
+            if a.generated:
+                raise SqlError("42P10", f'column "{a.name}" is a generated column',
+                               detail="Generated columns cannot be used in COPY.")
             attrs.append(a)
     else:
-        attrs = list(rel.attrs)
+        attrs = [a for a in rel.attrs if not a.generated]  # COPY leaves generated columns out
     cols = [to_column(ColInfo(a.name, a.type_oid, a.typmod, "", rel.oid, a.attnum)) for a in attrs]
     stmt = Statement(text, "COPY", None)
     stmt.copy = build_spec(node, cols)

@@ -147,6 +147,8 @@ class DmlMixin:
             attrs = []  # DEFAULT VALUES: every column takes its default (identity, serial, ...)
         elif node.cols is None and isinstance(sel, ast.SelectStmt) and sel.valuesLists:
             attrs = attrs[:max(len(r) for r in sel.valuesLists)]
+        if any(getattr(a, "generated", "") for a in attrs):
+            attrs = self.drop_generated(attrs, sel)
         rest = [a for a in rel.attrs if a not in attrs and column_default(a) is not None
                 and not any(x.name == a.name for x in attrs)]
         for a in attrs:
@@ -183,6 +185,20 @@ class DmlMixin:
         if self.catalog.triggers:
             self.route_insert(d, node, sa, with_sql, source, names, conflict, returning)
         return d
+
+    def drop_generated(self, attrs: list, sel) -> list:
+        """The target list without its generated columns, whose values can only be DEFAULT
+        (428C9 as PostgreSQL's rewriter); SQLite computes them."""
+        keep = [i for i, a in enumerate(attrs) if not getattr(a, "generated", "")]
+        rows = sel.valuesLists if isinstance(sel, ast.SelectStmt) and sel.valuesLists else None
+        for i, a in enumerate(attrs):
+            if i not in keep and (rows is None or not all(
+                    i >= len(r) or isinstance(r[i], ast.SetToDefault) for r in rows)):
+                raise SqlError("428C9", f'cannot insert a non-DEFAULT value into column "{a.name}"',
+                               detail=f'Column "{a.name}" is a generated column.')
+        if rows is not None:
+            sel.valuesLists = tuple(tuple(x for i, x in enumerate(r) if i in keep or i >= len(attrs)) for r in rows)
+        return [attrs[i] for i in keep]
 
     def identity_always(self, node, a: Attr) -> None:
         raise SqlError("428C9", f'cannot insert a non-DEFAULT value into column "{a.name}"',
@@ -271,12 +287,20 @@ class DmlMixin:
                                position=location(rt))
             if rt.indirection:  # SET c.f = ...: a field of a composite column (translate.composites)
                 a = self.field_target(a, rt.indirection, location(rt))
+            if getattr(a, "generated", ""):  # SQLite computes it; only DEFAULT may be written
+                if not isinstance(rt.val, ast.SetToDefault):
+                    raise SqlError("428C9", f'column "{a.name}" can only be updated to DEFAULT',
+                                   detail=f'Column "{a.name}" is a generated column.')
+                continue
             if isinstance(rt.val, ast.SetToDefault):
                 self.check_target_default(a)
                 val = self.default_expr(rel, a)
             else:
                 val = self.assign(self.expr(rt.val), a, location(rt.val))
             parts.append((a, val.sql))
+        if not parts and targets:  # only generated columns SET to DEFAULT: a row still updated
+            a = next((a for a in rel.attrs if not a.generated), rel.attrs[0])
+            parts.append((a, quote_sqlite_ident(a.name)))
         if any(self.is_field_target(a) for a, _ in parts):
             attrs, vals = self.merge_field_targets([a for a, _ in parts], [v for _, v in parts],
                                                    {a.name: quote_sqlite_ident(a.name) for a in rel.attrs})
@@ -445,6 +469,8 @@ def _reads_columns(node) -> bool:
 
 def column_default(attr: Attr) -> str | None:
     """The column's default, else its domain's (the nearest in a chain of domains)."""
+    if attr.generated:  # its expression is no default: SQLite computes the column
+        return None
     if attr.default is not None or not attr.domain_oid:
         return attr.default
     return next((d.default for d in domain_chain(attr.domain_oid) if d.default is not None), None)

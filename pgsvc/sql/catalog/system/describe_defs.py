@@ -155,7 +155,7 @@ VIEWS = {
         FROM main."pgsvc$domain_constraint" d JOIN main."pgsvc$type" t ON t.oid = d.contypid""",
     "pg_attrdef": """SELECT (a.relid << 11) | a.attnum AS oid, a.relid AS adrelid, a.attnum AS adnum,
         pgsvce_node_default(a.default_expr, a.relid, a.atttypid, a.atttypmod) AS adbin
-        FROM main."pgsvc$attribute" a WHERE a.default_expr IS NOT NULL AND a.identity = ''""",
+        FROM main."pgsvc$attribute" a WHERE a.default_expr IS NOT NULL AND a.identity IN ('', 's')""",
     # initdb's comments: plpgsql's, the built-in schemas', and public's unless replaced (a removed one leaves a row
     # with a NULL description behind, so the default does not come back)
     "pg_description": f"""SELECT objoid, classoid, objsubid, description FROM (

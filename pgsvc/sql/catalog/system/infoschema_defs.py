@@ -260,14 +260,16 @@ VIEWS = {
         {CAT}, pgsvce_is_type('udt_schema', a.atttypid, a.atttypmod),
         pgsvce_is_type('udt_name', a.atttypid, a.atttypmod),
         NULL, NULL, NULL, NULL, CAST(a.attnum AS TEXT), 'NO',
-        CASE WHEN a.identity <> '' THEN 'YES' ELSE 'NO' END,
+        CASE WHEN a.identity IN ('a', 'd') THEN 'YES' ELSE 'NO' END,
         CASE a.identity WHEN 'a' THEN 'ALWAYS' WHEN 'd' THEN 'BY DEFAULT' END,
-        CASE WHEN a.identity <> '' THEN CAST({_IDENTITY_SEQ.format(col="start")} AS TEXT) END,
-        CASE WHEN a.identity <> '' THEN CAST({_IDENTITY_SEQ.format(col="increment")} AS TEXT) END,
-        CASE WHEN a.identity <> '' THEN CAST({_IDENTITY_SEQ.format(col="maxvalue")} AS TEXT) END,
-        CASE WHEN a.identity <> '' THEN CAST({_IDENTITY_SEQ.format(col="minvalue")} AS TEXT) END,
-        CASE WHEN a.identity <> '' AND {_IDENTITY_SEQ.format(col="cycle")} THEN 'YES' ELSE 'NO' END,
-        'NEVER', NULL, CASE WHEN c.relkind = 'r' THEN 'YES' ELSE 'NO' END
+        CASE WHEN a.identity IN ('a', 'd') THEN CAST({_IDENTITY_SEQ.format(col="start")} AS TEXT) END,
+        CASE WHEN a.identity IN ('a', 'd') THEN CAST({_IDENTITY_SEQ.format(col="increment")} AS TEXT) END,
+        CASE WHEN a.identity IN ('a', 'd') THEN CAST({_IDENTITY_SEQ.format(col="maxvalue")} AS TEXT) END,
+        CASE WHEN a.identity IN ('a', 'd') THEN CAST({_IDENTITY_SEQ.format(col="minvalue")} AS TEXT) END,
+        CASE WHEN a.identity IN ('a', 'd') AND {_IDENTITY_SEQ.format(col="cycle")} THEN 'YES' ELSE 'NO' END,
+        CASE a.identity WHEN 's' THEN 'ALWAYS' ELSE 'NEVER' END,
+        CASE a.identity WHEN 's' THEN pgsvce_is_default(a.relid, a.default_expr, a.atttypid, a.atttypmod) END,
+        CASE WHEN c.relkind = 'r' THEN 'YES' ELSE 'NO' END
         FROM {_RELS} JOIN main."pgsvc$attribute" a ON a.relid = c.oid
         WHERE c.relkind IN ('r', 'v') AND {_visible(COLUMN_USE)}''',
     "views": f'''SELECT {CAT}, n.nspname, c.relname,

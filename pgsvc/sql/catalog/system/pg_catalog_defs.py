@@ -192,13 +192,14 @@ VIEWS = {
         -1 AS attcacheoff, a.atttypmod AS atttypmod, coalesce(t.typbyval, 0) AS attbyval,
         coalesce(t.typalign, 'i') AS attalign, coalesce(t.typstorage, 'p') AS attstorage,
         '' AS attcompression, a.attnotnull AS attnotnull, a.hasdef AS atthasdef,
-        0 AS atthasmissing, a.identity AS attidentity, '' AS attgenerated, 0 AS attisdropped,
+        0 AS atthasmissing, CASE a.identity WHEN 's' THEN '' ELSE a.identity END AS attidentity,
+        CASE a.identity WHEN 's' THEN 's' ELSE '' END AS attgenerated, 0 AS attisdropped,
         1 AS attislocal, 0 AS attinhcount,
         coalesce(json_extract(rc.options, '$.collations."' || a.attnum || '"'), t.typcollation, 0) AS attcollation,
         NULL AS attacl,
         NULL AS attoptions, NULL AS attfdwoptions, NULL AS attmissingval
         FROM (SELECT relid, attnum, attname, atttypid, atttypmod, attnotnull,
-                     default_expr IS NOT NULL AND identity = '' AS hasdef, identity
+                     default_expr IS NOT NULL AND identity IN ('', 's') AS hasdef, identity
                 FROM main."pgsvc$attribute"
               UNION ALL
               SELECT i.indexrelid, j.key + 1, c.attname, c.atttypid, c.atttypmod, 0, 0, ''

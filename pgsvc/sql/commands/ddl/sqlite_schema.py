@@ -7,7 +7,9 @@ constraint, made by the DDL commands).
 from __future__ import annotations
 
 import pglast
+from pglast import ast
 
+from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import Translator
@@ -29,6 +31,8 @@ def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
             col += f" COLLATE {coll}"
         if a.notnull:
             col += " NOT NULL"
+        if a.generated:
+            col += f" GENERATED ALWAYS AS ({generated_sql(rel, a, engine)}) STORED"
         parts.append(col)
     if not parts:
         parts.append('"pgsvc$nocols" INTEGER')  # PostgreSQL allows zero-column tables; SQLite does not
@@ -57,3 +61,34 @@ def check_sql(rel: C.Relation, expr: str, engine, prefix: str = "") -> str:
     ex = tr.bool_expr(node, "CHECK")
     # NULL passes a CHECK in both systems; SQLite fails only on false, like PostgreSQL
     return ex.sql
+
+
+def generated_sql(rel: C.Relation, attr: C.Attr, engine) -> str:
+    """A generated column's expression in SQLite, assigned to the column's type (translated
+    as CHECKs are, over the table's own columns)."""
+    tr = Translator(engine, engine.catalog, [])
+    tr.scope.add(RangeEntry(rel.name, [ColInfo(a.name, a.type_oid, a.typmod, quote_sqlite_ident(a.name))
+                                       for a in rel.attrs]))
+    node = pglast.parse_sql(f"SELECT {attr.default}")[0].stmt.targetList[0].val
+    ex = tr.coerce(tr.expr(node), attr.type_oid, attr.typmod, "a", what=f'column "{attr.name}"')
+    if tr.volatile or _stable(node):
+        raise SqlError("42P17", "generation expression is not immutable")
+    return ex.sql
+
+
+def _stable(node) -> bool:
+    """now(), current_timestamp and the like: stable, not immutable."""
+    if isinstance(node, ast.SQLValueFunction):
+        return True
+    if isinstance(node, ast.FuncCall) and node.funcname[-1].sval in _STABLE_FUNCS:
+        return True
+    if isinstance(node, ast.Node):
+        return any(_stable(getattr(node, k)) for k in node.__slots__)
+    if isinstance(node, (list, tuple)):
+        return any(_stable(x) for x in node)
+    return False
+
+
+_STABLE_FUNCS = {"now", "statement_timestamp", "transaction_timestamp", "clock_timestamp", "timeofday",
+                 "random", "nextval", "currval", "setseed", "gen_random_uuid", "current_setting", "to_char"}
+

@@ -19,6 +19,7 @@ from pgsvc.sql.commands.ddl.node_text import default_source, option_value, sourc
 from pgsvc.sql.commands.ddl.sqlite_schema import check_sql, table_sql
 from pgsvc.sql.quoting import quote_ident, quote_sqlite_ident
 from pgsvc.sql.translate import Translator
+from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.typenames import type_from_typename, typename_with_domain
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes
@@ -72,6 +73,7 @@ class TableDdl:
                 raise SqlError("0A000", "LIKE in CREATE TABLE is not supported")
         if collations:  # pg_attribute.attcollation (every one compares bytes, as "C")
             C.set_relation_option(self.conn, relid, "collations", collations)
+        check_nested_generated(node.tableElts or (), attrs)
         rel = self.store_new_table(relid, attrs)
         for col, con in cons:
             self.add_constraint(rel, con, col, creating=True)
@@ -135,7 +137,7 @@ class TableDdl:
         else:
             oid, typmod, domain = typename_with_domain(tn)
             notnull = bool(cd.is_not_null)
-        identity = ""
+        identity = generated = ""
         for con in cd.constraints or ():
             ct = con.contype
             if ct == enums.ConstrType.CONSTR_NOTNULL:
@@ -143,8 +145,12 @@ class TableDdl:
             elif ct == enums.ConstrType.CONSTR_NULL:
                 notnull = False
             elif ct == enums.ConstrType.CONSTR_DEFAULT:
+                if generated:
+                    _both("default", cd, table, con)
                 default = default_source(con.raw_expr, domain)
             elif ct == enums.ConstrType.CONSTR_IDENTITY:
+                if generated:
+                    _both("identity", cd, table, con)
                 identity = "a" if con.generated_when == "a" else "d"
                 # the sequence options in GENERATED ... AS IDENTITY (START WITH 10 ...)
                 seq = self.create_owned_sequence(schema, table, cd.colname, oid, relid, attnum,
@@ -152,7 +158,7 @@ class TableDdl:
                 default = f"nextval('{seq}'::regclass)"
                 notnull = True
             elif ct == enums.ConstrType.CONSTR_GENERATED:
-                raise SqlError("0A000", "generated columns are not supported")
+                generated = generation_expr(con, cd, table, default, identity)
             elif ct == enums.ConstrType.CONSTR_PRIMARY:
                 notnull = True
                 cons.append((cd.colname, con))
@@ -167,6 +173,8 @@ class TableDdl:
             coll = cd.collClause.collname[-1].sval
             if coll not in ("C", "POSIX", "default"):
                 raise SqlError("0A000", f'collation "{coll}" is not supported')
+        if generated:
+            return C.Attr(attnum, cd.colname, oid, typmod, notnull, generated, "", domain, "s")
         return C.Attr(attnum, cd.colname, oid, typmod, notnull, default, identity, domain)
 
     # --- inheritance (CREATE TABLE ... INHERITS) ---------------------------------------
@@ -383,8 +391,8 @@ class TableDdl:
         """Recreate the SQLite table from the catalog (for ALTERs SQLite cannot do in place)."""
         tmp = rel.sqlite_name + "$new"
         sql = table_sql(rel, self.engine, name=tmp)
-        cols = ", ".join(quote_sqlite_ident(a.name) for a in rel.attrs)
-        if not cols:  # no column left: the rows stay (PostgreSQL keeps zero-column rows)
+        cols = ", ".join(quote_sqlite_ident(a.name) for a in rel.attrs if not a.generated)
+        if not rel.attrs:  # no column left: the rows stay (PostgreSQL keeps zero-column rows)
             cols, values = '"pgsvc$nocols"', "NULL"
         else:
             values = cols
@@ -411,6 +419,45 @@ class TableDdl:
         for ix in rel.indexes:
             names = [rel.attr_by_num(k).name for k in ix.keys if isinstance(k, int)]
             self.create_sqlite_index(rel, ix.sqlite_name, ix.unique, names, ix.name)
+
+
+def generation_expr(con: ast.Constraint, cd: ast.ColumnDef, table: str, default, identity) -> str:
+    """A column's GENERATED ALWAYS AS (expr) STORED: its PostgreSQL source text (pg_attrdef)."""
+    if default is not None and not identity:
+        _both("default", cd, table, con)
+    if identity:
+        _both("identity", cd, table, con)
+    return source_text(con.raw_expr)
+
+
+def _both(what: str, cd: ast.ColumnDef, table: str, con) -> None:
+    raise SqlError("42601", f'both {what} and generation expression specified for column "{cd.colname}" '
+                   f'of table "{table}"', position=location(con))
+
+
+def check_nested_generated(elts, attrs: list) -> None:
+    """A generation expression may not read another generated column (42P17, as heap.c)."""
+    generated = {a.name for a in attrs if a.generated}
+    cons = [con for elt in elts if isinstance(elt, ast.ColumnDef) for con in elt.constraints or ()]
+    for con in cons:
+        if con.contype == enums.ConstrType.CONSTR_GENERATED:
+            for ref in _column_refs(con.raw_expr):
+                name = ref.fields[-1].sval if isinstance(ref.fields[-1], ast.String) else None
+                if name in generated:
+                    raise SqlError("42P17", f'cannot use generated column "{name}" in column generation expression',
+                                   detail="A generated column cannot reference another generated column.",
+                                   position=location(ref))
+
+
+def _column_refs(node):
+    if isinstance(node, ast.ColumnRef):
+        yield node
+    elif isinstance(node, ast.Node):
+        for k in node.__slots__:
+            yield from _column_refs(getattr(node, k))
+    elif isinstance(node, (list, tuple)):
+        for x in node:
+            yield from _column_refs(x)
 
 
 def not_valid_oids(rel: C.Relation) -> list[int]:
