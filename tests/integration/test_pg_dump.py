@@ -123,6 +123,10 @@ COMMENT ON INDEX extra."Mixed_pk" IS 'the key';
 COMMENT ON SEQUENCE extra.small_seq IS 'small';
 COMMENT ON SCHEMA extra IS 'more objects';
 CREATE INDEX child_k ON extra.child (k DESC NULLS LAST, k2);
+-- an expression index, a partial unique index and an INCLUDE index
+CREATE INDEX customers_lower_name ON app.customers (lower(name), (score + 1) DESC);
+CREATE UNIQUE INDEX customers_email_lower ON app.customers (lower(email::text)) WHERE score > 10;
+CREATE INDEX orders_paid_incl ON app.orders (placed) INCLUDE (qty, price);
 CREATE VIEW extra.v2 AS SELECT c.id, m."Key", upper(m.e) AS up, CASE WHEN c.k > 1 THEN 'big' ELSE 'small' END AS size
     FROM extra.child c LEFT JOIN extra."Mixed Case" m ON m."Key" = c.k ORDER BY c.id;
 COMMENT ON VIEW extra.v2 IS 'a view';

@@ -81,12 +81,20 @@ def stale_snapshot(engine) -> bool:
 
 
 _UNIQUE = re.compile(r"UNIQUE constraint failed: (.*)")
+_UNIQUE_INDEX = re.compile(r"UNIQUE constraint failed: index '(.*)'$")
 _NOTNULL = re.compile(r"NOT NULL constraint failed: (.*)\.(.*)")
 _CHECK = re.compile(r"CHECK constraint failed: (.*)")
 
 
 def integrity_error(msg: str, engine) -> SqlError:
     cat = engine.catalog
+    m = _UNIQUE_INDEX.match(msg)
+    if m:  # an index of expressions or a partial one: SQLite names the index
+        for r in cat.by_oid.values():
+            for ix in r.indexes:
+                if ix.sqlite_name == m.group(1):
+                    return SqlError("23505", f'duplicate key value violates unique constraint "{ix.name}"',
+                                    schema=r.schema, table=r.name, constraint=ix.name)
     m = _UNIQUE.match(msg)
     if m:
         cols = [c.strip() for c in m.group(1).split(",")]

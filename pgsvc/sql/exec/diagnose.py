@@ -78,6 +78,32 @@ def unique_detail(engine, stmt, values, rel, keys: list[int]) -> str | None:
     return f"Key ({names})=({', '.join(_fmt_values(engine, rel, keys, got))}) already exists."
 
 
+def index_unique_detail(engine, stmt, values, rel, keys: list, pred) -> str | None:
+    """unique_detail of an index with expression columns or a predicate. keys: per key column
+    (SQL over NEW, SQL over the other row x, type OID, PostgreSQL text); pred: (over NEW, over x) or None."""
+    t = quote_sqlite_ident(rel.sqlite_name)
+    cond = " AND ".join(f"({x}) = ({new})" for new, x, _, _ in keys)
+    if pred is not None:
+        cond += f" AND ({pred[0]}) AND ({pred[1]})"
+    raise_ = f"SELECT pgsvce_diag(json_array({', '.join(new for new, _, _, _ in keys)}))"
+    trig = [f"BEFORE INSERT ON main.{t} WHEN EXISTS (SELECT 1 FROM main.{t} AS x WHERE {cond}) "
+            f"BEGIN {raise_}; END",
+            f"BEFORE UPDATE ON main.{t} WHEN EXISTS (SELECT 1 FROM main.{t} AS x WHERE {cond} "
+            f"AND x.rowid <> OLD.rowid) BEGIN {raise_}; END"]
+    got = _probe(engine, stmt, values, trig)
+    if got is None:
+        return None
+    fmt = engine.fctx.format_context()
+    out = []
+    for (_, _, oid, _), v in zip(keys, got):
+        from_s = sqlite_adapter(oid)[1]
+        try:
+            out.append("null" if v is None else text_encoder(oid, fmt)(from_s(v) if from_s else v))
+        except Exception:  # noqa: BLE001 - best effort detail
+            out.append(str(v))
+    return f"Key ({', '.join(k[3] for k in keys)})=({', '.join(out)}) already exists."
+
+
 def failing_row_detail(engine, stmt, values, rel, condition: str) -> str | None:
     """condition: SQL over NEW."col" that is true for a violating row."""
     t = quote_sqlite_ident(rel.sqlite_name)

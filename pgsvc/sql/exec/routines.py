@@ -161,6 +161,7 @@ class RoutineCalls:
                 raise_sql(self.fctx, internal_error(self.fcall, exc))
         fcall.reports_errors = True  # already reports as ReportingConnection would make it
         conn.create_function("pgsvce_fcall", -1, fcall)
+        conn.create_function("pgsvce_fcall_i", -1, fcall, deterministic=True)  # IMMUTABLE ones in indexes
         conn.create_function("pgsvce_srf_zip", -1, srf_zip)
         register_user_aggregates(self, conn)
 

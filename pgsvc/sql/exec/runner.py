@@ -21,10 +21,11 @@ from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.commands.columns import to_column
 from pgsvc.sql.types.composite import with_types
-from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
+from pgsvc.sql.commands.ddl.sqlite_schema import check_sql, index_key_sql, index_pred_sql
 from pgsvc.sql.commands.utility import translate_utility
 from pgsvc.sql.exec import diagnose
 from pgsvc.sql.exec.trigger_dml import run_trigger_statement
+from pgsvc.sql.pg_functions import describe
 from pgsvc.sql.pg_functions.catalog_funcs import end_statement_locals
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.statement import Result, Statement, convert_rows
@@ -221,7 +222,15 @@ class Runner:
                 rel = self.catalog.lookup(err.schema, err.table, self.search_path()) or rel
             if err.sqlstate == "23505":
                 ix = next((i for i in rel.indexes if i.name == err.constraint), None)
-                if ix is not None:
+                irel = self.catalog.by_oid.get(ix.oid) if ix is not None else None
+                pred = irel.options.get("indpred") if irel is not None else None
+                if ix is not None and (pred or any(isinstance(k, str) for k in ix.keys)):
+                    keys = [(*index_key_sql(rel, k, self, "NEW."), index_key_sql(rel, k, self, "x.")[0],
+                             describe.indexdef(self, ix.oid, n, True)) for n, k in enumerate(ix.keys, 1)]
+                    keys = [(new, x, oid, text) for new, oid, x, text in keys]
+                    both = (index_pred_sql(rel, pred, self, "NEW."), index_pred_sql(rel, pred, self, "x.")) if pred else None
+                    err.detail = diagnose.index_unique_detail(self, stmt, values, rel, keys, both)
+                elif ix is not None:
                     err.detail = diagnose.unique_detail(self, stmt, values, rel, ix.keys)
             elif err.sqlstate == "23502" and err.column:
                 err.detail = diagnose.failing_row_detail(self, stmt, values, rel,

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 import pglast
-from pglast import ast
+from pglast import ast, enums
 from pglast.stream import RawStream
 
 from pgsvc.cluster.builtin_oids import BUILTIN_SCHEMAS, PG_CATALOG_OID, PG_TOAST_OID, PUBLIC_SCHEMA_OID
@@ -257,17 +257,32 @@ def indexdef(engine, oid, colno, pretty):
     def key(k):
         if isinstance(k, int):
             return quote_ident(rel.attr_by_num(k).name)
-        return get_expr(engine, k, rel.oid, pretty)
+        text = get_expr(engine, k, rel.oid, pretty)
+        # ruleutils' looks_like_function: a function call prints bare, another expression in parentheses
+        return text if _looks_like_function(k) else f"({text})"
+    irel = engine.catalog.by_oid.get(ix.oid)
+    include = [quote_ident(rel.attr_by_num(n).name) for n in (irel.options.get("include") or ())] if irel else []
     colno = int(colno or 0)
     if colno:
-        return key(ix.keys[colno - 1]) if 0 < colno <= len(ix.keys) else ""
-    irel = engine.catalog.by_oid.get(ix.oid)
+        if 0 < colno <= len(ix.keys):
+            return key(ix.keys[colno - 1])
+        return include[colno - len(ix.keys) - 1] if colno <= len(ix.keys) + len(include) else ""
     options = (irel.options.get("indoption") if irel is not None else None) or [0] * len(ix.keys)
-    keys = ", ".join((key(k) if isinstance(k, int) else f"({key(k)})") + _key_order(opt)
-                     for k, opt in zip(ix.keys, options))
+    keys = ", ".join(key(k) + _key_order(opt) for k, opt in zip(ix.keys, options))
     table = relation_name(engine, rel) if pretty else f"{quote_ident(rel.schema)}.{quote_ident(rel.name)}"
     am = "gist" if irel is not None and irel.options.get("relam") == 783 else "btree"
-    return f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX {quote_ident(ix.name)} ON {table} USING {quote_ident(am)} ({keys})"
+    pred = irel.options.get("indpred") if irel is not None else None
+    where = f" WHERE {get_expr(engine, pred, rel.oid, pretty)}" if pred else ""
+    inc = f" INCLUDE ({', '.join(include)})" if include else ""
+    return (f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX {quote_ident(ix.name)} ON {table} USING {quote_ident(am)} "
+            f"({keys}){inc}{where}")
+
+
+def _looks_like_function(text: str) -> bool:
+    node = _guard(lambda: pglast.parse_sql(f"SELECT {text}")[0].stmt.targetList[0].val, None)
+    if isinstance(node, ast.A_Expr):
+        return node.kind == enums.A_Expr_Kind.AEXPR_NULLIF
+    return isinstance(node, (ast.FuncCall, ast.CoalesceExpr, ast.MinMaxExpr, ast.SQLValueFunction, ast.XmlExpr))
 
 
 def _key_order(indoption: int) -> str:

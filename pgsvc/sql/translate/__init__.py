@@ -56,6 +56,8 @@ class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, 
         self.writes = False
         self.writes_temp = False
         self.volatile = False
+        self.mutable_call = False  # calls a function not IMMUTABLE (index expressions refuse it)
+        self.index_expr = False  # translating an index's expression or predicate
         self.xact_scoped = False  # calls a function whose effect ends with the transaction (session_sigs)
         self.cacheable = True
         self.agg_forbidden: str | None = None

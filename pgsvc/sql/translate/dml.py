@@ -9,10 +9,12 @@ assignment-cast rules (varchar(n) length errors, numeric(p,s) rounding).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pglast
 from pglast import ast, enums
+from pglast.stream import RawStream
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.database import Attr, Relation
@@ -242,10 +244,16 @@ class DmlMixin:
                         raise SqlError("0A000", "ON CONFLICT on expressions is not supported")
                     cols.append(e.name)
             self.conflict_target = cols
-            if not self.has_unique(rel, cols):
+            pred = oc.infer.whereClause
+            if not self.has_unique(rel, cols, pred is not None):
                 raise SqlError("42P10", "there is no unique or exclusion constraint matching the ON CONFLICT "
                                "specification")
             target = f" ({', '.join(quote_sqlite_ident(c) for c in cols)})"
+            if pred is not None:  # a partial unique index's predicate (SQLite matches it to the index's)
+                tr = type(self)(self.engine, self.catalog, [])
+                tr.scope.add(RangeEntry(rel.name, [ColInfo(a.name, a.type_oid, a.typmod, quote_sqlite_ident(a.name))
+                                                   for a in rel.attrs]))
+                target += f" WHERE {tr.bool_expr(self.literals_inlined(pred), 'WHERE').sql}"
         if oc.action == enums.OnConflictAction.ONCONFLICT_NOTHING:
             return f" ON CONFLICT{target} DO NOTHING"
         if not target:
@@ -258,9 +266,27 @@ class DmlMixin:
         where = f" WHERE {self.bool_expr(oc.whereClause, 'WHERE').sql}" if oc.whereClause is not None else ""
         return f" ON CONFLICT{target} DO UPDATE SET {sets}{where}"
 
-    def has_unique(self, rel: Relation, cols: list[str]) -> bool:
+    def literals_inlined(self, node):
+        """node with the statement's lifted literals written back as constants: SQLite matches
+        an ON CONFLICT predicate to a partial index's by its text, so no parameter may stand in it."""
+        self.cacheable = False
+
+        def literal(m):
+            n = int(m.group(1))
+            if not self.is_literal_param(n):
+                return m.group(0)
+            kind, text = self.literals[n - 1][0], self.literals[n - 1][1]
+            return "'" + text.replace("'", "''") + "'" if kind == "s" else text
+        text = re.sub(r"\$(\d+)", literal, RawStream()(node))
+        return pglast.parse_sql(f"SELECT {text}")[0].stmt.targetList[0].val
+
+    def has_unique(self, rel: Relation, cols: list[str], partial: bool = False) -> bool:
+        """A unique index on cols (a partial one only when the inference gives a predicate)."""
         want = sorted(cols)
         for ix in rel.indexes:
+            irel = self.catalog.by_oid.get(ix.oid)
+            if irel is not None and irel.options.get("indpred") and not partial:
+                continue
             if ix.unique and all(isinstance(k, int) for k in ix.keys) and \
                     sorted(rel.attr_by_num(k).name for k in ix.keys) == want:
                 return True

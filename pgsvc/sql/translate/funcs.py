@@ -186,6 +186,8 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
 
     def finish_call(self, node: ast.FuncCall, sig: FuncSig, args: list[Ex], name: str, pos) -> Ex:
         arg_types = list(sig.arg_oids)
+        if sig.volatility != "i":
+            self.mutable_call = True
         if sig.variadic_oid:
             arg_types = arg_types[:-1] + [sig.variadic_oid] * (len(args) - len(arg_types) + 1)
         poly = _polymorphic_type(arg_types, args)

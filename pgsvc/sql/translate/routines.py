@@ -225,6 +225,8 @@ class RoutineMixin:
             self.fn_writes = True
         if r.volatile == "v":
             self.volatile = True
+        if r.volatile != "i":
+            self.mutable_call = True
 
     def constant_node(self, node) -> bool:
         """An argument PostgreSQL's planner folds to a constant (literals, casts of them)."""
@@ -256,7 +258,9 @@ class RoutineMixin:
 
     def fcall_sql(self, r: CR.Routine, mode: str, arg_oids, ret: int, inputs: list[Ex]) -> str:
         spec = call_spec(r, mode, arg_oids, ret)
-        return f"pgsvce_fcall({sql_literal(spec)}" + "".join(f", {a.sql}" for a in inputs) + ")"
+        # in an index expression SQLite accepts only a deterministic function: an IMMUTABLE one's call
+        fn = "pgsvce_fcall_i" if self.index_expr and r.volatile == "i" else "pgsvce_fcall"
+        return f"{fn}({sql_literal(spec)}" + "".join(f", {a.sql}" for a in inputs) + ")"
 
     def routine_star(self, node: ast.A_Indirection) -> list[str] | None:
         """(f(x)).* in a select list: the names of the columns of a user function returning a

@@ -220,12 +220,16 @@ VIEWS = {
     # collation or operator class: the expression's type is not recorded); indoption from
     # the index relation's options (DESC 1, NULLS FIRST 2); the default btree operator class
     "pg_index": f"""SELECT i.indexrelid AS indexrelid, i.indrelid AS indrelid,
-        json_array_length(i.keys) AS indnatts, json_array_length(i.keys) AS indnkeyatts,
+        json_array_length(i.keys) + coalesce((SELECT json_array_length(c.options, '$.include')
+            FROM main."pgsvc$class" c WHERE c.oid = i.indexrelid), 0) AS indnatts,
+        json_array_length(i.keys) AS indnkeyatts,
         i.indisunique AS indisunique, 0 AS indnullsnotdistinct, i.indisprimary AS indisprimary,
         0 AS indisexclusion, 1 AS indimmediate, 0 AS indisclustered, 1 AS indisvalid, 0 AS indcheckxmin,
         1 AS indisready, 1 AS indislive, 0 AS indisreplident,
-        (SELECT json_group_array(CASE WHEN j.type = 'integer' THEN j.value ELSE 0 END)
-           FROM json_each(i.keys) j) AS indkey,
+        (SELECT json_group_array(k) FROM (
+           SELECT CASE WHEN j.type = 'integer' THEN j.value ELSE 0 END AS k FROM json_each(i.keys) j
+           UNION ALL SELECT n.value FROM main."pgsvc$class" c, json_each(c.options, '$.include') n
+            WHERE c.oid = i.indexrelid)) AS indkey,
         (SELECT json_group_array(CASE WHEN j.type = 'integer' THEN coalesce(
             (SELECT ty.typcollation FROM main."pgsvc$attribute" a JOIN {q('pg_type')} ty ON ty.oid = a.atttypid
              WHERE a.relid = i.indrelid AND a.attnum = j.value), 0) ELSE 0 END)
@@ -237,7 +241,9 @@ VIEWS = {
            FROM json_each(i.keys) j) AS indclass,
         coalesce((SELECT json_extract(c.options, '$.indoption') FROM main."pgsvc$class" c
                   WHERE c.oid = i.indexrelid), (SELECT json_group_array(0) FROM json_each(i.keys))) AS indoption,
-        NULL AS indexprs, NULL AS indpred
+        (SELECT group_concat(j.value, ', ') FROM json_each(i.keys) j WHERE j.type = 'text') AS indexprs,
+        (SELECT json_extract(c.options, '$.indpred') FROM main."pgsvc$class" c
+          WHERE c.oid = i.indexrelid AND c.options IS NOT NULL) AS indpred
         FROM main."pgsvc$index" i""",
 }
 

@@ -9,9 +9,11 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands.ddl.node_text import option_value, source_text
+from pgsvc.sql.commands.ddl.sqlite_schema import index_sql
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.catalog.system.opclass import GIST
 from pgsvc.sql.translate import Translator
+from pgsvc.sql.translate.names import ColInfo, RangeEntry
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.pg_type import format_type
 from pgsvc.sql.types.ranges import is_multirange, is_range
@@ -25,24 +27,50 @@ class IndexViewDdl:
         if rel.kind != "r":
             raise SqlError("42809", f'"{rel.name}" is not a table')
         authz(self.engine).check_owner(rel)
-        if node.whereClause is not None or node.indexIncludingParams:
-            raise SqlError("0A000", "partial indexes and INCLUDE are not supported")
         gist = node.accessMethod == "gist"
         if node.accessMethod not in (None, "btree", "gist"):
             raise SqlError("0A000", f'access method "{node.accessMethod}" is not supported')
         if gist and node.unique:
             raise SqlError("0A000", 'access method "gist" does not support unique indexes')
-        cols, indoption = [], []
+        keys, names, indoption, exprs = [], [], [], []
         for e in node.indexParams:
             if e.name is None:
-                raise SqlError("0A000", "expression indexes are not supported")
+                if gist:
+                    raise SqlError("0A000", "expression indexes are not supported with gist")
+                text = source_text(e.expr)
+                tr = self.index_translator(rel)
+                ex = tr.expr(e.expr)
+                if tr.mutable_call:
+                    raise SqlError("42P17", "functions in index expression must be marked IMMUTABLE")
+                keys.append(text)
+                names.append(_unique_name(_expr_column_name(e.expr), names))
+                exprs.append((len(keys), names[-1], ex.oid, ex.typmod))
+            else:
+                if rel.attr(e.name) is None:
+                    raise SqlError("42703", f'column "{e.name}" does not exist')
+                keys.append(rel.attr(e.name).attnum)
+                names.append(_unique_name(e.name, names))
+                if gist:
+                    check_gist_column(rel.attr(e.name).type_oid)
+            indoption.append(index_option(e))
+        include = []  # INCLUDE columns: recorded in the catalog; the SQLite index has the keys only
+        for e in node.indexIncludingParams or ():
+            if e.name is None:
+                raise SqlError("0A000", "expressions are not supported in included columns")
             if rel.attr(e.name) is None:
                 raise SqlError("42703", f'column "{e.name}" does not exist')
-            cols.append(e.name)
-            indoption.append(index_option(e))
+            include.append(rel.attr(e.name))
+            names.append(_unique_name(e.name, names))
+        pred = None
+        if node.whereClause is not None:
             if gist:
-                check_gist_column(rel.attr(e.name).type_oid)
-        name = node.idxname or self.unique_rel_name(rel.schema, f"{rel.name}_{'_'.join(cols)}_idx")
+                raise SqlError("0A000", "partial gist indexes are not supported")
+            tr = self.index_translator(rel)
+            tr.bool_expr(node.whereClause, "WHERE")
+            if tr.mutable_call:
+                raise SqlError("42P17", "functions in index predicate must be marked IMMUTABLE")
+            pred = source_text(node.whereClause)
+        name = node.idxname or self.unique_rel_name(rel.schema, f"{rel.name}_{'_'.join(names)}_idx")
         if C.relation_name_taken(self.cat, rel.schema, name):
             if node.if_not_exists:
                 self.notice(f'relation "{name}" already exists, skipping')
@@ -52,10 +80,43 @@ class IndexViewDdl:
         options = {"indoption": indoption} if any(indoption) else {}
         if gist:  # pg_class.relam (a SQLite index in the ranges' order serves it)
             options["relam"] = GIST
+        if pred is not None:  # pg_index.indpred, as PostgreSQL source text
+            options["indpred"] = pred
+        if include:
+            options["include"] = [a.attnum for a in include]
         ioid = C.insert_relation(self.conn, self.cat, rel.schema, name, "i", options or None)
-        C.insert_index(self.conn, ioid, rel.oid, bool(node.unique), False, [rel.attr(c).attnum for c in cols])
+        C.insert_index(self.conn, ioid, rel.oid, bool(node.unique), False, keys)
+        for attnum, colname, oid, typmod in exprs:  # the index's pg_attribute rows of expressions
+            C.insert_attr(self.conn, ioid, C.Attr(attnum, colname, oid, typmod))
+        for i, a in enumerate(include, len(keys) + 1):  # and of INCLUDE columns
+            C.insert_attr(self.conn, ioid, C.Attr(i, names[i - 1], a.type_oid, a.typmod))
         self.refresh()
-        self.create_sqlite_index(rel, self.cat.by_oid[ioid].sqlite_name, bool(node.unique), cols, name)
+        self.recreate_index(self.cat.by_oid[rel.oid], next(i for i in self.cat.by_oid[rel.oid].indexes
+                                                           if i.oid == ioid))
+
+    def index_translator(self, rel: C.Relation) -> Translator:
+        tr = Translator(self.engine, self.cat, [])
+        tr.index_expr = True
+        tr.scope.add(RangeEntry(rel.name, [ColInfo(a.name, a.type_oid, a.typmod, quote_sqlite_ident(a.name))
+                                           for a in rel.attrs]))
+        return tr
+
+    def recreate_index(self, rel: C.Relation, ix: C.Index) -> None:
+        """The SQLite index of ix (CREATE INDEX, and a table's rebuild)."""
+        irel = self.cat.by_oid.get(ix.oid)
+        pred = irel.options.get("indpred") if irel is not None else None
+        try:
+            self.conn.execute(index_sql(rel, self.engine, ix.sqlite_name, ix.unique, ix.keys, pred))
+        except SqlError:
+            raise
+        except Exception as e:
+            if "UNIQUE constraint failed" in str(e):
+                raise SqlError("23505", f'could not create unique index "{ix.name}"',
+                               detail="Key is duplicated.") from None
+            if "non-deterministic" in str(e):
+                where = "predicate" if "WHERE" in str(e) or "partial" in str(e) else "expression"
+                raise SqlError("42P17", f"functions in index {where} must be marked IMMUTABLE") from None
+            raise
 
     def create_view(self, node: ast.ViewStmt, sql: str) -> None:
         rv = node.view
@@ -84,6 +145,23 @@ class IndexViewDdl:
             name = node.aliases[i].sval if node.aliases and i < len(node.aliases) else c.name
             C.insert_attr(self.conn, oid, C.Attr(i + 1, name, c.oid, c.typmod))
         self.refresh()
+
+
+def _expr_column_name(node) -> str:
+    """An expression column's name in the index, as PostgreSQL's FigureColname: a function
+    call's name, else expr."""
+    if isinstance(node, ast.FuncCall):
+        return node.funcname[-1].sval
+    return "expr"
+
+
+def _unique_name(name: str, taken: list[str]) -> str:
+    """expr, expr1, expr2 ... as PostgreSQL's ChooseIndexColumnNames."""
+    out, n = name, 0
+    while out in taken:
+        n += 1
+        out = f"{name}{n}"
+    return out
 
 
 def check_gist_column(typid: int) -> None:

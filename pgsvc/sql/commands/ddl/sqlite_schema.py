@@ -92,3 +92,39 @@ def _stable(node) -> bool:
 _STABLE_FUNCS = {"now", "statement_timestamp", "transaction_timestamp", "clock_timestamp", "timeofday",
                  "random", "nextval", "currval", "setseed", "gen_random_uuid", "current_setting", "to_char"}
 
+
+def index_key_sql(rel: C.Relation, key, engine, prefix: str = "") -> tuple[str, int]:
+    """An index key's SQLite expression over rel's columns (prefix "NEW." in a trigger) and
+    its type: a column, or the PostgreSQL source of an expression column."""
+    if isinstance(key, int):
+        a = rel.attr_by_num(key)
+        return prefix + quote_sqlite_ident(a.name), a.type_oid
+    ex = _index_translator(rel, engine, prefix).expr(pglast.parse_sql(f"SELECT {key}")[0].stmt.targetList[0].val)
+    return ex.sql, ex.oid
+
+
+def index_pred_sql(rel: C.Relation, pred: str, engine, prefix: str = "") -> str:
+    """A partial index's predicate (PostgreSQL source) as SQLite SQL over rel's columns."""
+    node = pglast.parse_sql(f"SELECT {pred}")[0].stmt.targetList[0].val
+    return _index_translator(rel, engine, prefix).bool_expr(node, "WHERE").sql
+
+
+def _index_translator(rel: C.Relation, engine, prefix: str) -> Translator:
+    tr = Translator(engine, engine.catalog, [])
+    tr.index_expr = True  # IMMUTABLE user functions as SQLite deterministic calls
+    tr.scope.add(RangeEntry(rel.name, [ColInfo(a.name, a.type_oid, a.typmod, prefix + quote_sqlite_ident(a.name))
+                                       for a in rel.attrs]))
+    return tr
+
+
+def index_sql(rel: C.Relation, engine, sqlite_name: str, unique: bool, keys: list, pred: str | None) -> str:
+    """The SQLite CREATE INDEX of a pgsvc index: its key columns or expressions (text ones
+    collated as the type's comparisons), and a partial index's predicate."""
+    parts = []
+    for k in keys:
+        sql, oid = index_key_sql(rel, k, engine)
+        coll = collation_for(oid)
+        parts.append(sql + (f" COLLATE {coll}" if coll else ""))
+    where = f" WHERE {index_pred_sql(rel, pred, engine)}" if pred else ""
+    return (f"CREATE {'UNIQUE ' if unique else ''}INDEX {quote_sqlite_ident(sqlite_name)} ON "
+            f"{quote_sqlite_ident(rel.sqlite_name)} ({', '.join(parts)}){where}")

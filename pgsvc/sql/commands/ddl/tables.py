@@ -417,8 +417,7 @@ class TableDdl:
         self.conn.execute(f"DROP TABLE {quote_sqlite_ident(rel.sqlite_name)}")
         self.conn.execute(f"ALTER TABLE {quote_sqlite_ident(tmp)} RENAME TO {quote_sqlite_ident(rel.sqlite_name)}")
         for ix in rel.indexes:
-            names = [rel.attr_by_num(k).name for k in ix.keys if isinstance(k, int)]
-            self.create_sqlite_index(rel, ix.sqlite_name, ix.unique, names, ix.name)
+            self.recreate_index(rel, ix)
 
 
 def generation_expr(con: ast.Constraint, cd: ast.ColumnDef, table: str, default, identity) -> str:

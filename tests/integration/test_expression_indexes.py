@@ -1,0 +1,107 @@
+"""Expression, partial and INCLUDE indexes side by side with PostgreSQL 15: the same psql
+script against both servers must print the same thing (pg_get_indexdef, pg_index's
+indexprs / indpred / indkey, the index's pg_attribute rows, psql's \\d of the table and of
+the index, uniqueness errors with their DETAIL, 42P17 for functions not IMMUTABLE, ON
+CONFLICT with a partial unique index's predicate). Expected output comes from PostgreSQL at
+run time.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from conftest import require_tool
+
+CASES = {
+    "expression_index": r"""
+        CREATE TABLE xi (id int, x text, a int);
+        CREATE INDEX ON xi (lower(x));
+        CREATE INDEX xi_multi ON xi ((a + 1), (x || 'z'), lower(x) DESC, id);
+        SELECT pg_get_indexdef(indexrelid), indkey, indnatts, indnkeyatts, pg_get_expr(indexprs, indrelid)
+          FROM pg_index WHERE indrelid = 'xi'::regclass ORDER BY 1;
+        SELECT attrelid::regclass, attnum, attname, atttypid::regtype FROM pg_attribute
+          WHERE attrelid IN (SELECT indexrelid FROM pg_index WHERE indrelid = 'xi'::regclass) ORDER BY 1, 2;
+        SELECT pg_get_indexdef('xi_multi'::regclass, 1, true), pg_get_indexdef('xi_multi'::regclass, 3, false);
+        INSERT INTO xi VALUES (1, 'Abc', 1), (2, 'ABC', 2);
+        SELECT id FROM xi WHERE lower(x) = 'abc' ORDER BY id;
+        \d xi
+        \d xi_multi
+        DROP TABLE xi;
+    """,
+    "unique_expression_and_partial": r"""
+        CREATE TABLE ux (id int, x text, a int);
+        CREATE UNIQUE INDEX ux_lower ON ux (lower(x));
+        CREATE UNIQUE INDEX ux_part ON ux (id) WHERE a > 0;
+        INSERT INTO ux VALUES (1, 'abc', 1);
+        INSERT INTO ux VALUES (2, 'ABC', 1);
+        INSERT INTO ux VALUES (1, 'def', 0), (1, 'ghi', 0);
+        INSERT INTO ux VALUES (1, 'jkl', 5);
+        UPDATE ux SET x = 'Abc' WHERE x = 'def';
+        INSERT INTO ux VALUES (1, 'mno', 1) ON CONFLICT (id) WHERE a > 0 DO NOTHING;
+        INSERT INTO ux VALUES (1, 'pqr', 7) ON CONFLICT (id) WHERE a > 0 DO UPDATE SET a = excluded.a;
+        INSERT INTO ux VALUES (1, 'stu', 1) ON CONFLICT (id) DO NOTHING;
+        SELECT * FROM ux ORDER BY id, x;
+        SELECT pg_get_expr(indpred, indrelid), pg_get_indexdef(indexrelid, 0, true) FROM pg_index
+          WHERE indrelid = 'ux'::regclass ORDER BY 2;
+        ALTER TABLE ux ADD CONSTRAINT ux_chk CHECK (id > 0);
+        INSERT INTO ux VALUES (3, 'ABC', 0);
+        INSERT INTO ux VALUES (1, 'vwx', 2);
+        CREATE UNIQUE INDEX ux_dup ON ux (lower(x) || '');
+        \d ux
+        \d ux_part
+        DROP TABLE ux;
+    """,
+    "include_index": r"""
+        CREATE TABLE ic (a int, b text, c int);
+        CREATE INDEX ON ic (a) INCLUDE (b);
+        CREATE UNIQUE INDEX ic_u ON ic (c) INCLUDE (a, b);
+        SELECT pg_get_indexdef(indexrelid), indkey, indnatts, indnkeyatts FROM pg_index
+          WHERE indrelid = 'ic'::regclass ORDER BY 1;
+        SELECT pg_get_indexdef('ic_u'::regclass, 2, true), pg_get_indexdef('ic_u'::regclass, 1, true);
+        INSERT INTO ic VALUES (1, 'x', 1);
+        INSERT INTO ic VALUES (2, 'y', 1);
+        \d ic
+        \d ic_u
+        DROP TABLE ic;
+    """,
+    "not_immutable": r"""
+        CREATE TABLE ni (a int, t timestamptz);
+        CREATE INDEX ON ni (random());
+        CREATE INDEX ON ni (a) WHERE random() > 0.5;
+        CREATE INDEX ON ni (now());
+        CREATE INDEX ON ni (a) WHERE t < now();
+        CREATE FUNCTION ni_vol(int) RETURNS int LANGUAGE plpgsql VOLATILE AS 'BEGIN RETURN $1; END';
+        CREATE INDEX ON ni (ni_vol(a));
+        CREATE INDEX ON ni (nosuch(a));
+        CREATE INDEX ON ni (a) WHERE nosuch > 0;
+        CREATE INDEX ON ni (abs(a)) WHERE a > 0;
+        SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'ni'::regclass;
+        DROP FUNCTION ni_vol(int);
+        DROP TABLE ni;
+        CREATE TABLE ni2 (a int);
+        CREATE FUNCTION ni_imm(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS 'BEGIN RETURN $1 * 2; END';
+        CREATE UNIQUE INDEX ni2_u ON ni2 (ni_imm(a)) WHERE ni_imm(a) > 0;
+        INSERT INTO ni2 VALUES (1), (1);
+        INSERT INTO ni2 VALUES (-1), (-1);
+        SELECT pg_get_indexdef('ni2_u'::regclass);
+        DROP TABLE ni2;
+        DROP FUNCTION ni_imm(int);
+    """,
+}
+
+
+def run_script(target, script: str) -> str:
+    cmd = [require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(target.port), "-U", target.superuser,
+           "-d", "postgres", "-v", "ON_ERROR_STOP=0", "-f", "-"]
+    res = subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=60,
+                         env={"PGTZ": "UTC", "PGDATESTYLE": "ISO, MDY", "LC_ALL": "C", "PATH": "/usr/bin:/bin"})
+    return res.stdout + "\n--stderr--\n" + res.stderr
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_output_as_postgres(name, shared_server, pg15):
+    script = "\n".join(line.strip() for line in CASES[name].strip().splitlines())
+    expected = run_script(pg15, script)
+    got = run_script(shared_server, script)
+    assert got == expected
