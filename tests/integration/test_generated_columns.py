@@ -68,6 +68,27 @@ CASES = {
         SELECT * FROM gk ORDER BY a;
         DROP TABLE gk;
     """,
+    "gen_alter": """
+        CREATE TABLE ga (a int, c int);
+        INSERT INTO ga VALUES (1, 2), (3, NULL);
+        ALTER TABLE ga ADD COLUMN b int GENERATED ALWAYS AS (a + c) STORED;
+        SELECT * FROM ga ORDER BY a;
+        ALTER TABLE ga ALTER COLUMN b SET DEFAULT 3;
+        ALTER TABLE ga ALTER COLUMN b DROP DEFAULT;
+        ALTER TABLE ga DROP COLUMN c;
+        ALTER TABLE ga ALTER COLUMN b DROP EXPRESSION;
+        \\d ga
+        INSERT INTO ga VALUES (5, 5, 100);
+        SELECT * FROM ga ORDER BY a;
+        SELECT attgenerated, atthasdef FROM pg_attribute WHERE attrelid = 'ga'::regclass AND attname = 'b';
+        ALTER TABLE ga ALTER COLUMN a DROP EXPRESSION;
+        ALTER TABLE ga ALTER COLUMN a DROP EXPRESSION IF EXISTS;
+        CREATE TABLE gd (a int, b int GENERATED ALWAYS AS (a * 3) STORED, c int);
+        INSERT INTO gd (a, c) VALUES (1, 1);
+        ALTER TABLE gd DROP COLUMN a CASCADE;
+        SELECT * FROM gd;
+        DROP TABLE ga, gd;
+    """,
 }
 
 

@@ -7,6 +7,7 @@ the old name (pgsvc.sql.commands.ddl.rename_carry).
 
 from __future__ import annotations
 
+import pglast
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
@@ -15,7 +16,7 @@ from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands.ddl.node_text import default_source
 from pgsvc.sql.commands.ddl.ownership import alter_relation_owner
 from pgsvc.sql.commands.ddl.rename_carry import column_rename_writes, table_rename_writes
-from pgsvc.sql.commands.ddl.tables import not_valid_oids
+from pgsvc.sql.commands.ddl.tables import check_nested_generated, column_refs, not_valid_oids
 from pgsvc.sql.commands.ddl.triggers import TRIGGER_SUBTYPES
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import Translator
@@ -62,9 +63,15 @@ class AlterTableDdl:
             self.add_column(rel, cmd.def_, cmd.missing_ok)
         elif t == A.AT_DropColumn:
             self.drop_column_triggers(rel, cmd)  # pgsvc.sql.commands.ddl.triggers
+            self.drop_column_generated(rel, cmd)
+            rel = self.cat.by_oid[rel.oid]
             self.drop_column(rel, cmd.name, cmd.missing_ok)
         elif t in (A.AT_ColumnDefault,):
             a = self.column(rel, cmd.name)
+            if a.generated:
+                raise SqlError("42601", f'column "{a.name}" of relation "{rel.name}" is a generated column',
+                               hint=None if cmd.def_ is not None else
+                               "Use ALTER TABLE ... ALTER COLUMN ... DROP EXPRESSION instead.")
             a.default = default_source(cmd.def_, a.domain_oid) if cmd.def_ is not None else None
             C.update_attr(self.conn, rel.oid, a)
             self.refresh()
@@ -91,6 +98,8 @@ class AlterTableDdl:
             self.validate_constraint(rel, cmd.name)
         elif t in (A.AT_SetLogged, A.AT_SetUnLogged):
             self.set_persistence(rel, "u" if t == A.AT_SetUnLogged else None)
+        elif t == A.AT_DropExpression:
+            self.drop_expression(rel, self.column(rel, cmd.name), cmd.missing_ok)
         elif t == A.AT_AddIdentity:
             self.add_identity(rel, self.column(rel, cmd.name), cmd.def_)
         elif t in TRIGGER_SUBTYPES:
@@ -100,6 +109,41 @@ class AlterTableDdl:
             pass  # accepted, nothing to do on SQLite
         else:
             raise SqlError("0A000", f"ALTER TABLE {t.name[3:]} is not supported")
+
+    def drop_expression(self, rel: C.Relation, a: C.Attr, missing_ok) -> None:
+        """ALTER COLUMN ... DROP EXPRESSION: a generated column becomes an ordinary one that
+        keeps its values."""
+        if not a.generated:
+            msg = f'column "{a.name}" of relation "{rel.name}" is not a stored generated column'
+            if missing_ok:
+                self.notice(msg + ", skipping")
+                return
+            raise SqlError("55000", msg)
+        a.generated, a.default = "", None
+        C.update_attr(self.conn, rel.oid, a)
+        self.refresh()
+        self.rebuild(self.cat.by_oid[rel.oid])
+
+    def drop_column_generated(self, rel: C.Relation, cmd) -> None:
+        """DROP COLUMN of a column a generation expression reads: 2BP01 unless CASCADE, which
+        drops those generated columns too."""
+        a = rel.attr(cmd.name)
+        if a is None:
+            return
+        deps = [g for g in rel.attrs if g.generated and g is not a and any(
+            r.fields[-1].sval == a.name for r in column_refs(pglast.parse_sql(f"SELECT {g.default}")[0].stmt)
+            if isinstance(r.fields[-1], ast.String))]
+        if not deps:
+            return
+        col = f"column {a.name} of table {rel.name}"
+        what = [f"column {g.name} of table {rel.name}" for g in deps]
+        if cmd.behavior != enums.DropBehavior.DROP_CASCADE:
+            raise SqlError("2BP01", f"cannot drop {col} because other objects depend on it",
+                           detail="\n".join(f"{w} depends on {col}" for w in what),
+                           hint="Use DROP ... CASCADE to drop the dependent objects too.")
+        self.report_cascade(what)
+        for g in deps:
+            self.drop_column(self.cat.by_oid[rel.oid], g.name, False)
 
     def add_identity(self, rel: C.Relation, a: C.Attr, con) -> None:
         """ALTER COLUMN ... ADD GENERATED ... AS IDENTITY [(sequence options)], as pg_dump
@@ -143,11 +187,14 @@ class AlterTableDdl:
         coll = collation_for(a.type_oid)
         self.conn.execute(f"ALTER TABLE {quote_sqlite_ident(rel.sqlite_name)} ADD COLUMN {quote_sqlite_ident(a.name)} "
                           f"{t.storage if t else 'TEXT'}{' COLLATE ' + coll if coll else ''}")
-        if a.default is not None:
+        if a.generated:  # SQLite computes it for the rows there as it copies them
+            check_nested_generated([cd], rel.attrs)
+            self.rebuild(rel)
+        elif a.default is not None:
             self.fill_default(rel, a)
         if a.domain_oid:  # the domain's default and constraints meet the existing rows
             self.fill_domain_column(self.cat.by_oid[rel.oid], a)
-        if a.notnull:
+        if a.notnull and not a.generated:
             self.check_no_nulls(rel, a)
             self.rebuild(rel)
         for col, con in cons:

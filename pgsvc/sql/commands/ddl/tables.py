@@ -440,7 +440,7 @@ def check_nested_generated(elts, attrs: list) -> None:
     cons = [con for elt in elts if isinstance(elt, ast.ColumnDef) for con in elt.constraints or ()]
     for con in cons:
         if con.contype == enums.ConstrType.CONSTR_GENERATED:
-            for ref in _column_refs(con.raw_expr):
+            for ref in column_refs(con.raw_expr):
                 name = ref.fields[-1].sval if isinstance(ref.fields[-1], ast.String) else None
                 if name in generated:
                     raise SqlError("42P17", f'cannot use generated column "{name}" in column generation expression',
@@ -448,15 +448,15 @@ def check_nested_generated(elts, attrs: list) -> None:
                                    position=location(ref))
 
 
-def _column_refs(node):
+def column_refs(node):
     if isinstance(node, ast.ColumnRef):
         yield node
     elif isinstance(node, ast.Node):
         for k in node.__slots__:
-            yield from _column_refs(getattr(node, k))
+            yield from column_refs(getattr(node, k))
     elif isinstance(node, (list, tuple)):
         for x in node:
-            yield from _column_refs(x)
+            yield from column_refs(x)
 
 
 def not_valid_oids(rel: C.Relation) -> list[int]:
