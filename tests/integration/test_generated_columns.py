@@ -89,6 +89,20 @@ CASES = {
         SELECT * FROM gd;
         DROP TABLE ga, gd;
     """,
+    "gen_triggers": """
+        CREATE TABLE gt (a int, b int GENERATED ALWAYS AS (a * 2) STORED, c text);
+        CREATE FUNCTION gt_f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.c := 'trig' || NEW.a; RETURN NEW; END $$;
+        CREATE TRIGGER gt_t BEFORE INSERT OR UPDATE ON gt FOR EACH ROW EXECUTE FUNCTION gt_f();
+        INSERT INTO gt (a) VALUES (1);
+        INSERT INTO gt VALUES (2, DEFAULT, 'x') RETURNING *;
+        UPDATE gt SET a = 5 WHERE a = 1 RETURNING *;
+        COPY gt FROM STDIN;
+        7\tz
+        \\.
+        SELECT * FROM gt ORDER BY a;
+        DROP TABLE gt;
+        DROP FUNCTION gt_f();
+    """,
 }
 
 

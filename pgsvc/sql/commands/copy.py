@@ -15,6 +15,7 @@ from pgsvc.sql.statement import Result, Statement
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.dml import column_default
 from pgsvc.sql.translate.names import ColInfo
+from pgsvc.sql.translate.trigger_dml import row_insert_source
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.typmod import apply_typmod
@@ -207,10 +208,9 @@ def run_copy_in(engine: EngineContext, stmt: Statement, rows) -> int:
 def _trigger_copy(rel, attrs: list, values: str, plain: str) -> dict:
     """COPY FROM into a table with triggers, row by row: `src` makes one COPY row (?1..) a
     row of `names` (defaults evaluated), `w` writes a whole row (exec.trigger_dml)."""
-    cols = ", ".join(quote_sqlite_ident(a.name) for a in rel.attrs)
-    marks = ", ".join(f"?{i + 1}" for i in range(len(rel.attrs)))
+    cols, source = row_insert_source(rel, 0)
     return {"rel": rel.oid, "src": f"SELECT {values}", "names": [a.name for a in attrs], "plain": plain,
-            "w": f"INSERT INTO {quote_sqlite_ident(rel.sqlite_name)} ({cols}) VALUES ({marks})"}
+            "w": f"INSERT INTO {quote_sqlite_ident(rel.sqlite_name)} ({cols}) {source}"}
 
 
 def _column_converter(a):

@@ -213,12 +213,10 @@ class TriggerDmlMixin:
             self.finish_route(d, spec, returning)
             return
         spec["plain"] = d.sql
-        k = len(rel.attrs)
-        cols = ", ".join(quote_sqlite_ident(a.name) for a in rel.attrs)
-        values = ", ".join(f"?{n + i + 1}" for i in range(k))
+        cols, values = row_insert_source(rel, n)
         ret = returning[0] if returning else ""
         table = quote_sqlite_ident(rel.sqlite_name)
-        spec["w"] = f"{with_sql}INSERT INTO {table} AS {sa} ({cols}) VALUES ({values}){conflict}{ret}"
+        spec["w"] = f"{with_sql}INSERT INTO {table} AS {sa} ({cols}) {values}{conflict}{ret}"
         if do_update:
             items = self.set_items(oc.targetList, rel)
             spec["cols"] = [a.attnum for a, _ in items]
@@ -236,7 +234,8 @@ class TriggerDmlMixin:
         where = self.bool_expr(oc.whereClause, "WHERE").sql if oc.whereClause is not None else "1"
         excluded = ", ".join(f"?{n + i + 1} AS {quote_sqlite_ident(a.name)}" for i, a in enumerate(rel.attrs))
         new = ", ".join(sets.get(a.name, f"{sa}.{quote_sqlite_ident(a.name)}") for a in rel.attrs)
-        sets_sql = ", ".join(f"{quote_sqlite_ident(a.name)} = ?{n + i + 1}" for i, a in enumerate(rel.attrs))
+        sets_sql = ", ".join(f"{quote_sqlite_ident(a.name)} = ?{n + i + 1}" for i, a in enumerate(rel.attrs)
+                             if not a.generated)
         return {"target": list(target), "find": f"SELECT {rid} FROM {table} WHERE {find or '0'}",
                 "new": f"{with_sql}SELECT {new}, ({where}) FROM {table} AS {sa}, (SELECT {excluded}) AS excluded "
                        f"WHERE {sa}.{rid} = ?{n + k + 1}",
@@ -260,7 +259,8 @@ class TriggerDmlMixin:
             spec["ret"] = self.returning_over_row(rel, returning, n + 1)
         else:
             k = len(rel.attrs)
-            sets_sql = ", ".join(f"{quote_sqlite_ident(a.name)} = ?{n + i + 1}" for i, a in enumerate(rel.attrs))
+            sets_sql = ", ".join(f"{quote_sqlite_ident(a.name)} = ?{n + i + 1}" for i, a in enumerate(rel.attrs)
+                                 if not a.generated)  # SQLite computes generated columns
             spec["plain"] = d.sql
             spec["w"] = (f"{with_sql}UPDATE {quote_sqlite_ident(rel.sqlite_name)} AS {sa} SET {sets_sql} "
                          f"WHERE {sa}.{rowid_name(rel)} = ?{n + k + 1}{returning[0] if returning else ''}")
@@ -416,3 +416,15 @@ def when_references(node) -> list[tuple[str, str, int | None]]:
 
 __all__ = ["TriggerDmlMixin", "rowid_name", "cascade_targets", "captures", "when_references", "stored_when", "spec_sql",
            "SYSTEM_COLUMNS"]
+
+
+def row_insert_source(rel, n: int) -> tuple[str, str]:
+    """The columns and source of an INSERT writing one whole row of rel from parameters
+    ?n+1.. (one per column): generated columns are left out for SQLite to compute, their
+    parameters still named (a WHERE that is always true) so that the row binds as a whole."""
+    cols = ", ".join(quote_sqlite_ident(a.name) for a in rel.attrs if not a.generated)
+    values = ", ".join(f"?{n + i + 1}" for i, a in enumerate(rel.attrs) if not a.generated)
+    skipped = [f"?{n + i + 1} IS NULL" for i, a in enumerate(rel.attrs) if a.generated]
+    if not skipped:
+        return cols, f"VALUES ({values})"
+    return cols, f"SELECT {values} WHERE ({' OR '.join(skipped)} OR 1)"
