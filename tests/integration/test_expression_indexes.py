@@ -65,6 +65,24 @@ CASES = {
         \d ic_u
         DROP TABLE ic;
     """,
+    "rename_and_drop_column": r"""
+        CREATE TABLE rc (id int, x text, a int, c int);
+        CREATE UNIQUE INDEX rc_l ON rc (lower(x)) WHERE a > 0;
+        CREATE INDEX rc_i ON rc (id) INCLUDE (a);
+        CREATE INDEX rc_c ON rc (id) WHERE c > 0;
+        INSERT INTO rc VALUES (1, 'a', 1);
+        ALTER TABLE rc RENAME COLUMN x TO y;
+        ALTER TABLE rc RENAME COLUMN a TO b;
+        \d rc
+        \d rc_i
+        INSERT INTO rc VALUES (2, 'A', 1);
+        ALTER TABLE rc ADD COLUMN d int;
+        INSERT INTO rc VALUES (2, 'A', 1);
+        ALTER TABLE rc DROP COLUMN b;
+        ALTER TABLE rc DROP COLUMN c;
+        \d rc
+        DROP TABLE rc;
+    """,
     "not_immutable": r"""
         CREATE TABLE ni (a int, t timestamptz);
         CREATE INDEX ON ni (random());

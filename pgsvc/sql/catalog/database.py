@@ -404,6 +404,11 @@ def insert_index(conn: sqlite3.Connection, ioid: int, relid: int, unique: bool, 
                  (ioid, relid, int(unique), int(primary), json.dumps(keys)))
 
 
+def set_index_keys(conn: sqlite3.Connection, ioid: int, keys: list) -> None:
+    """An index's keys after a column rename rewrote its expressions."""
+    conn.execute('UPDATE "pgsvc$index" SET keys = ? WHERE indexrelid = ?', (json.dumps(keys), ioid))
+
+
 def delete_relation(conn: sqlite3.Connection, oid: int) -> None:
     for table, col in (("class", "oid"), ("attribute", "relid"), ("constraint", "conrelid"),
                        ("index", "indexrelid"), ("index", "indrelid"), ("sequence", "relid"),

@@ -13,6 +13,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import authz
+from pgsvc.sql.commands.ddl.indexes_views import index_reads_column
 from pgsvc.sql.commands.ddl.node_text import default_source
 from pgsvc.sql.commands.ddl.ownership import alter_relation_owner
 from pgsvc.sql.commands.ddl.rename_carry import column_rename_writes, table_rename_writes
@@ -219,7 +220,7 @@ class AlterTableDdl:
                 if c.index_oid:
                     C.delete_relation(self.conn, c.index_oid)
         for ix in rel.indexes:
-            if a.attnum in ix.keys:
+            if index_reads_column(self.cat, ix, a):
                 C.delete_relation(self.conn, ix.oid)
                 self.conn.execute(f"DROP INDEX IF EXISTS {quote_sqlite_ident(ix.sqlite_name)}")
         C.delete_attr(self.conn, rel.oid, a.attnum)

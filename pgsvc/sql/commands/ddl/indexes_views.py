@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pglast
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
@@ -145,6 +146,33 @@ class IndexViewDdl:
             name = node.aliases[i].sval if node.aliases and i < len(node.aliases) else c.name
             C.insert_attr(self.conn, oid, C.Attr(i + 1, name, c.oid, c.typmod))
         self.refresh()
+
+
+def index_reads_column(cat, ix: C.Index, a: C.Attr) -> bool:
+    """Whether index ix reads column a: a key, an INCLUDE column, or a column its expressions
+    or predicate name (DROP COLUMN drops such an index, as PostgreSQL)."""
+    irel = cat.by_oid.get(ix.oid)
+    options = irel.options if irel is not None else {}
+    if a.attnum in ix.keys or a.attnum in (options.get("include") or ()):
+        return True
+    texts = [k for k in ix.keys if isinstance(k, str)] + ([options["indpred"]] if options.get("indpred") else [])
+    return any(a.name in _column_names(t) for t in texts)
+
+
+def _column_names(text: str) -> set[str]:
+    found: set[str] = set()
+
+    def visit(n):
+        if isinstance(n, ast.ColumnRef) and isinstance(n.fields[-1], ast.String):
+            found.add(n.fields[-1].sval)
+        if isinstance(n, ast.Node):
+            for k in n.__slots__:
+                visit(getattr(n, k, None))
+        elif isinstance(n, (tuple, list)):
+            for x in n:
+                visit(x)
+    visit(pglast.parse_sql(f"SELECT {text}")[0].stmt)
+    return found
 
 
 def _expr_column_name(node) -> str:

@@ -53,6 +53,14 @@ def column_rename_writes(engine, rel, old: str, new: str) -> list[tuple[Callable
             text = _rename_in_when(t.qual, old, new)
             if text != t.qual:
                 writes.append((TG.set_qual, (t.oid, text)))
+    for ix in rel.indexes:  # an index's expressions and predicate
+        keys = [_rename_in_expr(k, rel.name, old, new) if isinstance(k, str) else k for k in ix.keys]
+        if keys != ix.keys:
+            writes.append((C.set_index_keys, (ix.oid, keys)))
+        irel = engine.catalog.by_oid.get(ix.oid)
+        pred = irel.options.get("indpred") if irel is not None else None
+        if pred and _rename_in_expr(pred, rel.name, old, new) != pred:
+            writes.append((C.set_relation_option, (ix.oid, "indpred", _rename_in_expr(pred, rel.name, old, new))))
     return writes + _view_writes(engine, rel, column=(old, new))
 
 
