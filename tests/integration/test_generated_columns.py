@@ -103,6 +103,18 @@ CASES = {
         DROP TABLE gt;
         DROP FUNCTION gt_f();
     """,
+    "gen_functions": """
+        CREATE TABLE gf (a int, b text GENERATED ALWAYS AS (ctid::text) STORED);
+        CREATE FUNCTION gfi(int) RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT $1 + 1';
+        CREATE FUNCTION gfp(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS 'BEGIN RETURN $1 * 10; END';
+        CREATE TABLE gf (a int, b int GENERATED ALWAYS AS (gfi(a)) STORED, c int GENERATED ALWAYS AS (gfp(a)) STORED);
+        INSERT INTO gf VALUES (1), (2);
+        UPDATE gf SET a = a + 5 WHERE a = 2;
+        SELECT * FROM gf ORDER BY a;
+        DROP TABLE gf;
+        DROP FUNCTION gfi(int);
+        DROP FUNCTION gfp(int);
+    """,
 }
 
 

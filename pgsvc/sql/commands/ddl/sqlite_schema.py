@@ -67,6 +67,7 @@ def generated_sql(rel: C.Relation, attr: C.Attr, engine) -> str:
     """A generated column's expression in SQLite, assigned to the column's type (translated
     as CHECKs are, over the table's own columns)."""
     tr = Translator(engine, engine.catalog, [])
+    tr.index_expr = True  # IMMUTABLE user functions as SQLite deterministic calls, as in indexes
     tr.scope.add(RangeEntry(rel.name, [ColInfo(a.name, a.type_oid, a.typmod, quote_sqlite_ident(a.name))
                                        for a in rel.attrs]))
     node = pglast.parse_sql(f"SELECT {attr.default}")[0].stmt.targetList[0].val

@@ -442,10 +442,16 @@ def check_nested_generated(elts, attrs: list) -> None:
         if con.contype == enums.ConstrType.CONSTR_GENERATED:
             for ref in column_refs(con.raw_expr):
                 name = ref.fields[-1].sval if isinstance(ref.fields[-1], ast.String) else None
+                if name in _SYSTEM_COLUMNS:
+                    raise SqlError("42P10", f'cannot use system column "{name}" in column generation expression',
+                                   position=location(ref))
                 if name in generated:
                     raise SqlError("42P17", f'cannot use generated column "{name}" in column generation expression',
                                    detail="A generated column cannot reference another generated column.",
                                    position=location(ref))
+
+
+_SYSTEM_COLUMNS = {"ctid", "xmin", "xmax", "cmin", "cmax"}  # tableoid is allowed (PostgreSQL 15)
 
 
 def column_refs(node):
