@@ -83,6 +83,18 @@ CASES = {
         \d rc
         DROP TABLE rc;
     """,
+    "drop_function_used_by_index": r"""
+        CREATE TABLE df (a int, b int);
+        CREATE FUNCTION df_f(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS 'BEGIN RETURN $1 * 2; END';
+        CREATE INDEX df_x ON df (df_f(a));
+        CREATE INDEX df_p ON df (b) WHERE df_f(b) > 0;
+        CREATE INDEX df_n ON df (a);
+        DROP FUNCTION df_f(int);
+        DROP FUNCTION df_f(int) CASCADE;
+        INSERT INTO df VALUES (1, 2);
+        \d df
+        DROP TABLE df;
+    """,
     "not_immutable": r"""
         CREATE TABLE ni (a int, t timestamptz);
         CREATE INDEX ON ni (random());

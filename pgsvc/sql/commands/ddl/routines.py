@@ -249,6 +249,8 @@ class RoutineDdl:
                     rel, con = obj
                     self.refresh()
                     self.drop_constraint(self.cat.by_oid[rel.oid], con.name, True)
+                elif kind == "index" and obj.oid in self.cat.by_oid:
+                    self.drop_relation(self.cat.by_oid[obj.oid], True)
                 elif kind == "view" and obj.oid in self.cat.by_oid:
                     self.drop_relation(self.cat.by_oid[obj.oid], True)
                 elif kind == "trigger":
@@ -301,6 +303,11 @@ class RoutineDdl:
                 for con in rel.constraints:
                     if con.contype == "c" and self.calls_routine(con.expr, r):
                         out.append(("check", (rel, con), f"constraint {con.name} on table {rel.name}"))
+                for ix in rel.indexes:  # an index's expressions and predicate
+                    irel = self.cat.by_oid.get(ix.oid)
+                    texts = [k for k in ix.keys if isinstance(k, str)] + [irel.options.get("indpred") if irel else None]
+                    if any(t and self.calls_routine(t, r) for t in texts):
+                        out.append(("index", ix, f"index {ix.name}"))
             elif rel.kind == "v" and self.calls_routine(rel.viewdef, r, expr=False):
                 out.append(("view", rel, f"view {rel.name}"))
         for other in sorted(self.cat.routines.values(), key=lambda x: x.oid):
