@@ -115,6 +115,19 @@ CASES = {
         DROP FUNCTION gfi(int);
         DROP FUNCTION gfp(int);
     """,
+    "gen_inherit_stable": """
+        CREATE FUNCTION gis(int) RETURNS int STABLE LANGUAGE plpgsql AS 'BEGIN RETURN $1; END';
+        CREATE TABLE gi (a int, b int GENERATED ALWAYS AS (gis(a)) STORED);
+        CREATE TABLE gp (a int, b int GENERATED ALWAYS AS (a * 2) STORED);
+        CREATE TABLE gch (c int) INHERITS (gp);
+        INSERT INTO gch (a, c) VALUES (3, 4);
+        INSERT INTO gch VALUES (5, 1, 1);
+        SELECT * FROM gch;
+        SELECT * FROM gp;
+        \\d gch
+        DROP TABLE gch, gp;
+        DROP FUNCTION gis(int);
+    """,
 }
 
 

@@ -72,7 +72,7 @@ def generated_sql(rel: C.Relation, attr: C.Attr, engine) -> str:
                                        for a in rel.attrs]))
     node = pglast.parse_sql(f"SELECT {attr.default}")[0].stmt.targetList[0].val
     ex = tr.coerce(tr.expr(node), attr.type_oid, attr.typmod, "a", what=f'column "{attr.name}"')
-    if tr.volatile or _stable(node):
+    if tr.volatile or _stable(node) or "pgsvce_fcall(" in ex.sql:  # a user function not IMMUTABLE
         raise SqlError("42P17", "generation expression is not immutable")
     return ex.sql
 

@@ -202,7 +202,8 @@ class TableDdl:
                         raise SqlError("42804", f'inherited column "{a.name}" has a type conflict')
                     same.notnull = same.notnull or a.notnull
                     continue
-                attrs.append(C.Attr(len(attrs) + 1, a.name, a.type_oid, a.typmod, a.notnull, a.default))
+                attrs.append(C.Attr(len(attrs) + 1, a.name, a.type_oid, a.typmod, a.notnull, a.default,
+                                    generated=a.generated))
         return attrs
 
     def merge_column(self, inherited: C.Attr, cd: ast.ColumnDef) -> None:
