@@ -128,6 +128,16 @@ CASES = {
         DROP TABLE gch, gp;
         DROP FUNCTION gis(int);
     """,
+    "gen_multi_upsert": """
+        CREATE TABLE gm (a int PRIMARY KEY, b int GENERATED ALWAYS AS (a * 2) STORED);
+        INSERT INTO gm VALUES (1);
+        UPDATE gm SET (a, b) = (2, 3);
+        UPDATE gm SET (a, b) = (2, DEFAULT);
+        INSERT INTO gm VALUES (2) ON CONFLICT (a) DO UPDATE SET b = excluded.b;
+        INSERT INTO gm VALUES (2) ON CONFLICT (a) DO UPDATE SET a = excluded.a + 10 RETURNING *;
+        SELECT * FROM gm;
+        DROP TABLE gm;
+    """,
 }
 
 

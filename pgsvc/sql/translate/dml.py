@@ -305,7 +305,14 @@ class DmlMixin:
                 raise SqlError("42601", f'multiple assignments to same column "{rt.name}"')
             seen.add(rt.name)
             if isinstance(rt.val, ast.MultiAssignRef):
-                parts.append(self.multi_assign(rt, rel, multi_sources))
+                a, sql = self.multi_assign(rt, rel, multi_sources)
+                if a.generated:  # SET (a, b) = (1, DEFAULT): SQLite computes it
+                    src = rt.val.source
+                    if not (isinstance(src, ast.RowExpr) and isinstance(src.args[rt.val.colno - 1], ast.SetToDefault)):
+                        raise SqlError("428C9", f'column "{a.name}" can only be updated to DEFAULT',
+                                       detail=f'Column "{a.name}" is a generated column.')
+                    continue
+                parts.append((a, sql))
                 continue
             a = rel.attr(rt.name)
             if a is None:
