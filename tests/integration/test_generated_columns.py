@@ -138,6 +138,18 @@ CASES = {
         SELECT * FROM gm;
         DROP TABLE gm;
     """,
+    "gen_function_deps": """
+        CREATE FUNCTION gdi(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS 'BEGIN RETURN $1 * 10; END';
+        CREATE TABLE gdd (a int, b int GENERATED ALWAYS AS (gdi(a)) STORED, c int);
+        INSERT INTO gdd VALUES (1, DEFAULT, 2);
+        DROP FUNCTION gdi(int);
+        ALTER TABLE gdd RENAME COLUMN a TO x;
+        \\d gdd
+        INSERT INTO gdd VALUES (4);
+        DROP FUNCTION gdi(int) CASCADE;
+        SELECT * FROM gdd ORDER BY x;
+        DROP TABLE gdd;
+    """,
 }
 
 

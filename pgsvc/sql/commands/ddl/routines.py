@@ -245,6 +245,10 @@ class RoutineDdl:
                 if kind == "default":
                     rel, a = obj
                     C.set_column_default(self.conn, rel.oid, a.attnum, None)
+                elif kind == "generated":
+                    rel, a = obj
+                    self.refresh()
+                    self.drop_column(self.cat.by_oid[rel.oid], a.name, True)
                 elif kind == "check":
                     rel, con = obj
                     self.refresh()
@@ -298,8 +302,9 @@ class RoutineDdl:
         for rel in sorted(self.cat.by_oid.values(), key=lambda x: x.oid):
             if rel.kind == "r":
                 for a in rel.attrs:
-                    if self.calls_routine(a.default, r):
-                        out.append(("default", (rel, a), f"default value for column {a.name} of table {rel.name}"))
+                    if self.calls_routine(a.default, r):  # a generated column goes with its expression
+                        out.append(("generated", (rel, a), f"column {a.name} of table {rel.name}") if a.generated else
+                                   ("default", (rel, a), f"default value for column {a.name} of table {rel.name}"))
                 for con in rel.constraints:
                     if con.contype == "c" and self.calls_routine(con.expr, r):
                         out.append(("check", (rel, con), f"constraint {con.name} on table {rel.name}"))
