@@ -18,6 +18,8 @@ CASES = {
         CREATE TABLE xi (id int, x text, a int);
         CREATE INDEX ON xi (lower(x));
         CREATE INDEX xi_multi ON xi ((a + 1), (x || 'z'), lower(x) DESC, id);
+        CREATE INDEX xi_names ON xi ((a::text), (lower(x)::varchar), (coalesce(a, 0)), (CASE WHEN a > 0 THEN 1 END),
+                                     ((a + 1)::bigint), (x || ''), lower(x));
         SELECT pg_get_indexdef(indexrelid), indkey, indnatts, indnkeyatts, pg_get_expr(indexprs, indrelid)
           FROM pg_index WHERE indrelid = 'xi'::regclass ORDER BY 1;
         SELECT attrelid::regclass, attnum, attname, atttypid::regtype FROM pg_attribute

@@ -17,6 +17,7 @@ ruleutils.c does. A construct the deparser does not model prints as it was store
 from __future__ import annotations
 
 import json
+import re
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -191,7 +192,9 @@ def get_expr(engine, text, relid, pretty):
         return None
     items = _guard(lambda: pglast.parse_sql(f"SELECT {text}")[0].stmt.targetList, None) if "," in text else None
     if items is not None and len(items) > 1:
-        return ", ".join(get_expr(engine, RawStream()(t.val), relid, pretty) for t in items)
+        # (an item that starts on a new line, as CASE, leaves no space after the comma: ruleutils'
+        # removeStringInfoSpaces)
+        return re.sub(r" +\n", "\n", ", ".join(get_expr(engine, RawStream()(t.val), relid, pretty) for t in items))
     return _guard(lambda: expr_text(engine, _analyze(engine, text, relid), bool(pretty)), text)
 
 

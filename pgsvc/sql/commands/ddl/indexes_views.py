@@ -117,6 +117,8 @@ class IndexViewDdl:
             if "non-deterministic" in str(e):
                 where = "predicate" if "WHERE" in str(e) or "partial" in str(e) else "expression"
                 raise SqlError("42P17", f"functions in index {where} must be marked IMMUTABLE") from None
+            if "prohibited" in str(e):  # pgsvc's translation of it needs what SQLite refuses in an index
+                raise SqlError("0A000", f"this index expression or predicate is not supported ({e})") from None
             raise
 
     def create_view(self, node: ast.ViewStmt, sql: str) -> None:
@@ -177,10 +179,35 @@ def _column_names(text: str) -> set[str]:
 
 def _expr_column_name(node) -> str:
     """An expression column's name in the index, as PostgreSQL's FigureColname: a function
-    call's name, else expr."""
+    call's or column's name (through casts), else the cast's type, case, coalesce, greatest /
+    least, array; else expr."""
+    return _figure_name(node) or "expr"
+
+
+def _figure_name(node) -> str | None:
+    return _figure(node)[0]
+
+
+def _figure(node) -> tuple[str | None, int]:
+    """(name, strength) as FigureColnameInternal: 2 a function or column, 1 a construct's word."""
     if isinstance(node, ast.FuncCall):
-        return node.funcname[-1].sval
-    return "expr"
+        return node.funcname[-1].sval, 2
+    if isinstance(node, ast.ColumnRef) and isinstance(node.fields[-1], ast.String):
+        return node.fields[-1].sval, 2
+    if isinstance(node, ast.TypeCast):
+        name, strength = _figure(node.arg)
+        if strength <= 1:
+            return node.typeName.names[-1].sval, 1
+        return name, strength
+    if isinstance(node, ast.CaseExpr):
+        return "case", 1
+    if isinstance(node, ast.CoalesceExpr):
+        return "coalesce", 2
+    if isinstance(node, ast.MinMaxExpr):
+        return ("greatest" if node.op == enums.MinMaxOp.IS_GREATEST else "least"), 2
+    if isinstance(node, ast.A_ArrayExpr):
+        return "array", 2
+    return None, 0
 
 
 def _unique_name(name: str, taken: list[str]) -> str:
