@@ -215,7 +215,7 @@ class AlterTableDdl:
             raise SqlError("42703", f'column "{name}" of relation "{rel.name}" does not exist')
         self.rewrite_row_values(rel, f"pgsvc_row_drop_field({{0}}, {rel.attrs.index(a)})")
         for c in list(rel.constraints):
-            if a.attnum in c.keys or (c.contype == "c"):
+            if a.attnum in c.keys or (c.contype == "c" and _check_reads(c, a.name)):
                 C.delete_constraint(self.conn, c.oid)
                 if c.index_oid:
                     C.delete_relation(self.conn, c.index_oid)
@@ -325,3 +325,10 @@ class AlterTableDdl:
             self.refresh()
             return
         raise SqlError("0A000", "this kind of RENAME is not supported")
+
+
+def _check_reads(con: C.Constraint, column: str) -> bool:
+    """Whether a CHECK constraint's expression names the column: DROP COLUMN drops exactly
+    those (PostgreSQL's dependency on the column), and keeps the others."""
+    stmt = pglast.parse_sql(f"SELECT {con.expr}")[0].stmt
+    return any(isinstance(r.fields[-1], ast.String) and r.fields[-1].sval == column for r in column_refs(stmt))

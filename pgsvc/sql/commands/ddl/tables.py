@@ -285,8 +285,8 @@ class TableDdl:
             return
         if con.contype == ct.CONSTR_CHECK:
             expr = source_text(con.raw_expr)
-            first = col or _first_column(con.raw_expr, rel) or ""
-            name = con.conname or self.unique_rel_name(rel.schema, f"{rel.name}_{first}_check".replace("__", "_"))
+            only = _only_column(con.raw_expr, rel) or ""
+            name = con.conname or self.unique_rel_name(rel.schema, f"{rel.name}_{only}_check".replace("__", "_"))
             con_oid = C.new_oid(self.conn)
             C.insert_constraint(self.conn, C.Constraint(con_oid, name, "c", rel.oid, [], expr))
             if con.skip_validation and not creating:  # NOT VALID: the rows there are not checked
@@ -484,19 +484,10 @@ def _check_on_commit(action) -> None:
         raise SqlError("0A000", "ON COMMIT DELETE ROWS / DROP is not supported")
 
 
-def _first_column(node, rel) -> str | None:
-    found = []
-
-    def visit(n):
-        if isinstance(n, ast.ColumnRef) and not found:
-            f = n.fields[-1]
-            if isinstance(f, ast.String):
-                found.append(f.sval)
-        if isinstance(n, ast.Node):
-            for attr in n.__slots__:
-                visit(getattr(n, attr, None))
-        elif isinstance(n, (tuple, list)):
-            for x in n:
-                visit(x)
-    visit(node)
-    return found[0] if found else None
+def _only_column(node, rel) -> str | None:
+    """The column a CHECK expression reads when it reads exactly one, which names the
+    constraint <table>_<column>_check; with none or several it is <table>_check
+    (PostgreSQL's AddRelationNewConstraints, over the expression's distinct Vars)."""
+    names = {r.fields[-1].sval for r in column_refs(node) if isinstance(r.fields[-1], ast.String)}
+    read = [a.name for a in rel.attrs if a.name in names]
+    return read[0] if len(read) == 1 else None
