@@ -535,7 +535,7 @@ def test_catalog_statements_side_by_side(srv, pg15, tmp_path):
     script.write_text(CATALOG_CASES)
     outs = []
     for port in (srv.port, pg15.port):
-        side = create_database(Side(port, "postgres", "postgres"), unique("catalog_cases"))  # not cat_*: test_roles_databases lists cat_* databases
+        side = create_database(Side(port, "postgres", "postgres"), unique("pgdump_cases"))  # not cat*: test_roles_databases lists the cat* databases
         result = side.psql("-v", "ON_ERROR_STOP=0", "-f", str(script), check=False)
         outs.append(result.stdout + result.stderr)
     assert outs[0] == outs[1]
