@@ -374,16 +374,26 @@ def _release_free_heap() -> None:
     backends: USS 9.8 -> 7.3 MB, PSS 11.3 -> 9.0 MB each."""
     try:
         libc = ctypes.CDLL(None)
-        trim = libc.malloc_trim
+        libc.malloc_trim(0)
         sbrk, malloc, free, info = libc.sbrk, libc.malloc, libc.free, libc.mallinfo2
     except (OSError, AttributeError):  # not glibc (musl has no malloc_trim; mallinfo2: glibc 2.33)
         return
-    trim(0)
     sbrk.restype, sbrk.argtypes = ctypes.c_void_p, [ctypes.c_ssize_t]
     malloc.restype, malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
     free.argtypes = [ctypes.c_void_p]
     info.restype = _MallInfo2
-    _fill_heap_holes(lambda: sbrk(0) - info().keepcost, malloc, free)
+
+    def free_heap_span():
+        """[start of the main arena's heap, start of its top chunk): the brk heap is the
+        arena's bytes below the break; the top chunk is keepcost bytes below it."""
+        brk, stats = sbrk(0), info()
+        if not brk:
+            return 0, 0
+        return brk - stats.arena, brk - stats.keepcost
+    try:
+        _fill_heap_holes(free_heap_span, malloc, free)
+    except Exception as e:  # noqa: BLE001 - a memory optimisation must never stop start-up
+        log.warning("could not compact the malloc heap: %s", e)
 
 
 class _MallInfo2(ctypes.Structure):
@@ -391,25 +401,29 @@ class _MallInfo2(ctypes.Structure):
                                                      "fsmblks", "uordblks", "fordblks", "keepcost")]
 
 
-HOLE_FILL_SIZES = (1 << 20, 1 << 18, 1 << 16, 1 << 14, 1 << 12, 1 << 10, 256, 64, 24)
+# All below glibc's smallest mmap threshold (128 KiB), so that no request is served by
+# mmap: an mmapped block freed again would raise the dynamic mmap and trim thresholds that
+# every backend inherits, and where mmap places blocks below the heap (the legacy layout of
+# `ulimit -s unlimited`) it would look like a hole.
+HOLE_FILL_SIZES = (1 << 16, 1 << 14, 1 << 12, 1 << 10, 256, 64, 24)
 HOLE_FILL_LIMIT = 500_000  # mallocs in all (~125,000 after the preload, ~0.1 s)
 
 
-def _fill_heap_holes(top_chunk_start, malloc, free) -> None:
+def _fill_heap_holes(free_heap_span, malloc, free) -> None:
     """Allocate blocks of decreasing sizes while malloc takes them from free space inside
-    the heap; the first one it takes from the top chunk (the free end of the heap, at or
-    above top_chunk_start(): break minus mallinfo2's keepcost) or mmaps elsewhere is freed
-    and the next size tried. The blocks are left allocated on purpose: the point is that
-    nobody gets those addresses."""
+    the heap, between free_heap_span()'s bounds (the heap's start and its top chunk: the
+    free end of the heap, break minus mallinfo2's keepcost); the first one it takes from
+    elsewhere is freed and the next size tried. The blocks are left allocated on purpose:
+    the point is that nobody gets those addresses."""
     budget = HOLE_FILL_LIMIT
     for size in HOLE_FILL_SIZES:
-        start = top_chunk_start()
+        low, start = free_heap_span()
         while budget > 0:
             budget -= 1
             block = malloc(size)
             if not block:
                 return
-            if block >= start:
+            if not low <= block < start:
                 free(block)
                 break
 
