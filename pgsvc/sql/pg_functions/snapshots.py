@@ -36,6 +36,7 @@ import os
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog.sqlite_errors import SQLITE_BUSY, map_error
 from pgsvc.sql.functions.context import reporting_sql_errors
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, TRANSACTION_SCOPED
 from pgsvc.sql.functions.signatures import FuncSig
@@ -70,7 +71,9 @@ def export_snapshot(engine) -> str:
         txn.wrote = True
     try:  # the probe: a read snapshot older than the last commit cannot become a writer
         engine.conn.execute('UPDATE "pgsvc$meta" SET value = value WHERE 0')
-    except sqlite3.OperationalError:
+    except sqlite3.OperationalError as e:
+        if getattr(e, "sqlite_errorcode", SQLITE_BUSY) & 0xFF != SQLITE_BUSY:  # I/O, read-only file, ...
+            raise map_error(e, engine) from None
         raise SqlError("40001", "could not serialize access due to concurrent update",
                        detail="Another transaction committed after this transaction's snapshot was "
                               "taken; pg_export_snapshot() must run before the transaction reads.") from None
