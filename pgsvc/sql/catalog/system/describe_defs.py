@@ -204,7 +204,7 @@ VIEWS = {
           FROM main."pgsvc$class" c WHERE c.relkind IN ('r', 'v', 'S')
         UNION ALL SELECT 1259, s.relid, 0, 1259, s.owner_relid, s.owner_attnum,
           CASE WHEN (SELECT a.identity FROM main."pgsvc$attribute" a
-                     WHERE a.relid = s.owner_relid AND a.attnum = s.owner_attnum) <> '' THEN 'i' ELSE 'a' END
+                     WHERE a.relid = s.owner_relid AND a.attnum = s.owner_attnum) IN ('a', 'd') THEN 'i' ELSE 'a' END
           FROM main."pgsvc$sequence" s WHERE s.owner_relid IS NOT NULL
         UNION ALL SELECT 1259, k.indexrelid, 0, 2606, k.oid, 0, 'i'
           FROM main."pgsvc$constraint" k WHERE k.contype IN ('p', 'u') AND k.indexrelid IS NOT NULL
@@ -216,8 +216,9 @@ VIEWS = {
           FROM main."pgsvc$constraint" k,
                json_each(CASE WHEN k.contype = 'c' THEN pgsvce_check_keys(k.expr, k.conrelid)
                               ELSE k.conkey END) j
-        UNION ALL SELECT 2604, (a.relid << 11) | a.attnum, 0, 1259, a.relid, a.attnum, 'a'
-          FROM main."pgsvc$attribute" a WHERE a.default_expr IS NOT NULL AND a.identity = ''
+        UNION ALL SELECT 2604, (a.relid << 11) | a.attnum, 0, 1259, a.relid, a.attnum,
+          CASE a.identity WHEN 's' THEN 'i' ELSE 'a' END
+          FROM main."pgsvc$attribute" a WHERE a.default_expr IS NOT NULL AND a.identity IN ('', 's')
         UNION ALL SELECT 2618, c.oid, 0, 1259, c.oid, 0, 'i'
           FROM main."pgsvc$class" c WHERE c.relkind = 'v'
         UNION ALL SELECT 2618, c.oid, 0, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'n'
@@ -225,7 +226,7 @@ VIEWS = {
         UNION ALL SELECT 2604, (a.relid << 11) | a.attnum, 0, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'n'
           FROM main."pgsvc$attribute" a,
                json_each(pgsvce_default_refs(a.default_expr, a.relid, a.atttypid, a.atttypmod)) j
-          WHERE a.default_expr IS NOT NULL AND a.identity = ''
+          WHERE a.default_expr IS NOT NULL AND a.identity IN ('', 's')
         UNION ALL SELECT 1259, a.relid, a.attnum, 1247, a.atttypid, 0, 'n'
           FROM main."pgsvc$attribute" a JOIN main."pgsvc$type" t ON t.oid = a.atttypid
         UNION ALL SELECT 1247, t.oid, 0, 2615, t.nspoid, 0, 'n' FROM main."pgsvc$type" t

@@ -352,7 +352,7 @@ VIEWS = {
         FROM main."pgsvc$sequence" s {_join_rel("c.oid = s.relid")}
         WHERE {_visible(SEQUENCE_USE)} AND NOT EXISTS (
           SELECT 1 FROM main."pgsvc$attribute" a
-          WHERE a.relid = s.owner_relid AND a.attnum = s.owner_attnum AND a.identity <> '')''',
+          WHERE a.relid = s.owner_relid AND a.attnum = s.owner_attnum AND a.identity IN ('a', 'd'))''',
     "column_udt_usage": f'''SELECT {CAT}, pgsvce_is_type('udt_schema', a.atttypid, a.atttypmod),
         pgsvce_is_type('udt_name', a.atttypid, a.atttypmod), {CAT}, n.nspname, c.relname, a.attname
         FROM {_RELS} JOIN main."pgsvc$attribute" a ON a.relid = c.oid
