@@ -24,18 +24,6 @@ _STORED_RANGE = re.compile(r"[\[(][^\])]*[\])]")
 Multirange = tuple  # of Range
 
 
-def range_of(multi_oid: int) -> int:
-    return R.range_of(multi_oid)
-
-
-def subtype_of(multi_oid: int) -> int:
-    return R.subtype_of(multi_oid)
-
-
-def is_multirange(oid: int) -> bool:
-    return R.is_multirange(oid)
-
-
 def adjacent_bounds(sub: int, upper: R.Bound, lower: R.Bound) -> bool:
     """bounds_adjacent for ranges held canonical: no point between them."""
     c = R.cmp_bound_values(upper, lower)

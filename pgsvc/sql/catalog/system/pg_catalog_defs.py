@@ -297,10 +297,6 @@ RANGE_ROWS = [(3904, 23, 4451, 0, 1978, 3914, 3922), (3906, 1700, 4532, 0, 3125,
               (3912, 1082, 4535, 0, 3122, 3915, 3925), (3926, 20, 4536, 0, 3124, 3928, 3923)]
 
 
-def range_rows() -> list[tuple]:
-    return RANGE_ROWS
-
-
 # psql's \\d family: constraints, defaults, comments, sequences, ... (pgsvc.sql.catalog.system.describe_defs)
 def _merge_describe() -> None:
     global STATIC
