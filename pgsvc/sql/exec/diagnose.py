@@ -61,17 +61,23 @@ def _probe(engine, stmt, values, triggers: list[str]) -> list | None:
         conn.execute('RELEASE "pgsvc$diag"')
 
 
+def _probe_duplicate(engine, stmt, values, table: str, cond: str, keyrow: str):
+    """Rerun the statement with triggers that report (pgsvce_diag) the key row of the first
+    inserted or updated row that another row x matches on `cond`: the values for the DETAIL."""
+    raise_ = f"SELECT pgsvce_diag({keyrow})"
+    return _probe(engine, stmt, values, [
+        f"BEFORE INSERT ON main.{table} WHEN EXISTS (SELECT 1 FROM main.{table} AS x WHERE {cond}) "
+        f"BEGIN {raise_}; END",
+        f"BEFORE UPDATE ON main.{table} WHEN EXISTS (SELECT 1 FROM main.{table} AS x WHERE {cond} "
+        f"AND x.rowid <> OLD.rowid) BEGIN {raise_}; END"])
+
+
 def unique_detail(engine, stmt, values, rel, keys: list[int]) -> str | None:
     t = quote_sqlite_ident(rel.sqlite_name)
     cond = " AND ".join(f"x.{quote_sqlite_ident(rel.attr_by_num(k).name)} = NEW.{quote_sqlite_ident(rel.attr_by_num(k).name)}"
                         for k in keys)
     keyrow = "json_array(" + ", ".join(f"NEW.{quote_sqlite_ident(rel.attr_by_num(k).name)}" for k in keys) + ")"
-    raise_ = f"SELECT pgsvce_diag({keyrow})"
-    trig = [f"BEFORE INSERT ON main.{t} WHEN EXISTS (SELECT 1 FROM main.{t} AS x WHERE {cond}) "
-            f"BEGIN {raise_}; END",
-            f"BEFORE UPDATE ON main.{t} WHEN EXISTS (SELECT 1 FROM main.{t} AS x WHERE {cond} "
-            f"AND x.rowid <> OLD.rowid) BEGIN {raise_}; END"]
-    got = _probe(engine, stmt, values, trig)
+    got = _probe_duplicate(engine, stmt, values, t, cond, keyrow)
     if got is None:
         return None
     names = ", ".join(rel.attr_by_num(k).name for k in keys)
@@ -85,12 +91,7 @@ def index_unique_detail(engine, stmt, values, rel, keys: list, pred) -> str | No
     cond = " AND ".join(f"({x}) = ({new})" for new, x, _, _ in keys)
     if pred is not None:
         cond += f" AND ({pred[0]}) AND ({pred[1]})"
-    raise_ = f"SELECT pgsvce_diag(json_array({', '.join(new for new, _, _, _ in keys)}))"
-    trig = [f"BEFORE INSERT ON main.{t} WHEN EXISTS (SELECT 1 FROM main.{t} AS x WHERE {cond}) "
-            f"BEGIN {raise_}; END",
-            f"BEFORE UPDATE ON main.{t} WHEN EXISTS (SELECT 1 FROM main.{t} AS x WHERE {cond} "
-            f"AND x.rowid <> OLD.rowid) BEGIN {raise_}; END"]
-    got = _probe(engine, stmt, values, trig)
+    got = _probe_duplicate(engine, stmt, values, t, cond, f"json_array({', '.join(new for new, _, _, _ in keys)})")
     if got is None:
         return None
     fmt = engine.fctx.format_context()
