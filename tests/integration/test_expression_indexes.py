@@ -8,10 +8,9 @@ run time.
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
-from conftest import require_tool
+from test_compare_pg15 import run_script  # psql side by side, as its cases run
 
 CASES = {
     "expression_index": r"""
@@ -121,14 +120,6 @@ CASES = {
         DROP FUNCTION ni_imm(int);
     """,
 }
-
-
-def run_script(target, script: str) -> str:
-    cmd = [require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(target.port), "-U", target.superuser,
-           "-d", "postgres", "-v", "ON_ERROR_STOP=0", "-f", "-"]
-    res = subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=60,
-                         env={"PGTZ": "UTC", "PGDATESTYLE": "ISO, MDY", "LC_ALL": "C", "PATH": "/usr/bin:/bin"})
-    return res.stdout + "\n--stderr--\n" + res.stderr
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
