@@ -163,3 +163,28 @@ def test_options_as_pgoutput():
         with pytest.raises(SqlError) as e:
             P.parse_options(items)
         assert (e.value.sqlstate, e.value.message) == (state, msg)
+
+
+# ------------------------------------------------------------------ the walsender's commands
+def test_replication_commands_parse():
+    from pgsvc.replication import commands as C
+    c = C.parse('CREATE_REPLICATION_SLOT "pg_16389_sync_16384_7" LOGICAL pgoutput (SNAPSHOT \'use\')')
+    assert (c.name, c.temporary, c.kind, c.plugin, c.snapshot) == ("pg_16389_sync_16384_7", False, "logical",
+                                                                    "pgoutput", "use")
+    c = C.parse("CREATE_REPLICATION_SLOT s TEMPORARY LOGICAL pgoutput USE_SNAPSHOT")
+    assert c.temporary and c.snapshot == "use"
+    assert C.parse("CREATE_REPLICATION_SLOT s LOGICAL pgoutput NOEXPORT_SNAPSHOT").snapshot == "nothing"
+    assert C.parse("CREATE_REPLICATION_SLOT s LOGICAL pgoutput").snapshot == "export"
+    assert C.parse("create_replication_slot S logical pgoutput (two_phase, snapshot 'nothing');").two_phase
+    d = C.parse('DROP_REPLICATION_SLOT "s" WAIT')
+    assert (d.name, d.wait) == ("s", True)
+    assert C.parse("READ_REPLICATION_SLOT s").name == "s"
+    s = C.parse('START_REPLICATION SLOT "s" LOGICAL 1/A0 (proto_version \'3\', publication_names \'"pub"\')')
+    assert (s.slot, s.kind, s.lsn) == ("s", "logical", (1 << 32) | 0xA0)
+    assert s.options == [("proto_version", "3"), ("publication_names", '"pub"')]
+    assert C.parse("SELECT 1") is None and C.parse("IDENTIFY_SYSTEM") is None
+    for bad in ("CREATE_REPLICATION_SLOT", "DROP_REPLICATION_SLOT s NOW", "START_REPLICATION SLOT s LOGICAL x",
+                "CREATE_REPLICATION_SLOT s LOGICAL pgoutput (snapshot 'use', snapshot 'use')"):
+        with pytest.raises(SqlError) as e:
+            C.parse(bad)
+        assert e.value.sqlstate == "42601"

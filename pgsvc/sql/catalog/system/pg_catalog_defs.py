@@ -22,6 +22,7 @@ from pgsvc.sql.catalog.system import describe_defs as D
 from pgsvc.sql.catalog.system import dump_defs as _dump_defs
 from pgsvc.sql.catalog.system import opclass as _opclass
 from pgsvc.sql.catalog.system import procs as _procs
+from pgsvc.sql.catalog.system import replication_views as _replication_views
 from pgsvc.sql.catalog.system import session_views as _session_views
 from pgsvc.sql.catalog.system import stats as _stats
 from pgsvc.sql.types import oids as O
@@ -99,11 +100,11 @@ DYNAMIC = ("pg_type$user", "pg_enum", "pg_range", "pg_proc$user",  # pg_proc$use
            "pg_aggregate$user")  # CREATE AGGREGATE's (pg_functions.routine_info)
 # relations whose columns and rows live in their own modules: functions, operators and
 # casts (static, PostgreSQL 15's rows) and the run-time statistics (refilled per statement)
-for _mod in (_procs, _stats, _opclass, _session_views):
+for _mod in (_procs, _stats, _opclass, _session_views, _replication_views):
     COLUMNS.update(_mod.COLUMNS)
     REL_OIDS.update(_mod.REL_OIDS)
 STATIC += tuple(_procs.STATIC_ROWS) + tuple(_opclass.STATIC_ROWS)
-DYNAMIC += tuple(_stats.ENGINE_ROWS) + tuple(_session_views.ENGINE_ROWS)
+DYNAMIC += tuple(_stats.ENGINE_ROWS) + tuple(_session_views.ENGINE_ROWS) + tuple(_replication_views.ENGINE_ROWS)
 # relations made of parts: "<relation>$<part>" tables have <relation>'s columns and are not
 # visible to SQL themselves
 SUPERUSER_ONLY = {"pg_authid"}
@@ -156,8 +157,8 @@ VIEWS = {
         coalesce((SELECT o.owner FROM main."pgsvc$acl" o WHERE o.objoid =
                    coalesce((SELECT x.indrelid FROM main."pgsvc$index" x WHERE x.indexrelid = c.oid), c.oid)),
                  {BOOTSTRAP_SUPERUSER_OID}) AS relowner,
-        CASE c.relkind WHEN 'r' THEN 2 WHEN 'i' THEN coalesce(json_extract(c.options, '$.relam'), 403) ELSE 0 END
-            AS relam,
+        CASE WHEN json_extract(c.options, '$.partkey') IS NOT NULL THEN 0 WHEN c.relkind = 'r' THEN 2
+             WHEN c.relkind = 'i' THEN coalesce(json_extract(c.options, '$.relam'), 403) ELSE 0 END AS relam,
         CASE WHEN c.relkind IN ('v', 'c') THEN 0 ELSE c.oid END AS relfilenode, 0 AS reltablespace,
         0 AS relpages, -1.0 AS reltuples, 0 AS relallvisible, 0 AS reltoastrelid,
         EXISTS (SELECT 1 FROM main."pgsvc$index" i WHERE i.indrelid = c.oid) AS relhasindex,
@@ -167,7 +168,7 @@ VIEWS = {
                  FROM main."pgsvc$index" x JOIN main."pgsvc$class" ic ON ic.oid = x.indrelid
                  WHERE x.indexrelid = c.oid), 'p')  -- an index is as its table
              ELSE coalesce(json_extract(c.options, '$.persistence'), 'p') END AS relpersistence,
-        c.relkind AS relkind,
+        CASE WHEN json_extract(c.options, '$.partkey') IS NOT NULL THEN 'p' ELSE c.relkind END AS relkind,
         (SELECT count(*) FROM main."pgsvc$attribute" a WHERE a.relid = c.oid) AS relnatts,
         (SELECT count(*) FROM main."pgsvc$constraint" k WHERE k.conrelid = c.oid AND k.contype = 'c')
           AS relchecks,
@@ -178,11 +179,13 @@ VIEWS = {
         EXISTS (SELECT 1 FROM main."pgsvc$class" ch, json_each(json_extract(ch.options, '$.inherits')) j
                 WHERE ch.options IS NOT NULL AND j.value = c.oid) AS relhassubclass,
         0 AS relrowsecurity, 0 AS relforcerowsecurity, 1 AS relispopulated,
-        CASE WHEN c.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident, 0 AS relispartition,
+        CASE WHEN c.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident,
+        json_extract(c.options, '$.partbound') IS NOT NULL AS relispartition,
         0 AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid,
         pgsvce_acl_text((SELECT o.acl FROM main."pgsvc$acl" o WHERE o.objoid = c.oid)) AS relacl,
         pgsvce_reloptions(c.options) AS reloptions,
-        NULL AS relpartbound
+        CASE WHEN json_extract(c.options, '$.partbound') IS NOT NULL THEN pgsvce_relpartbound(c.oid) END
+          AS relpartbound  -- (pgsvc.sql.pg_functions.partition_funcs)
         FROM main."pgsvc$class" c LEFT JOIN main."pgsvc$namespace" n ON n.oid = c.nspoid""",
     # table and view columns, and index columns (key attnums; expression keys are not
     # listed); identity columns have no default of their own (pg_attrdef), as in PostgreSQL

@@ -35,7 +35,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.database import Attr, Relation
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.catalog.system import infoschema_defs
-from pgsvc.sql.catalog.system import opclass, procs, session_views, stats, user_types
+from pgsvc.sql.catalog.system import opclass, procs, replication_views, session_views, stats, user_types
 from pgsvc.sql.catalog.system.describe_defs import STATIC_ROWS as DESCRIBE_STATIC_ROWS
 from pgsvc.sql.catalog.system.pg_catalog_defs import (AM_ROWS, COLUMNS, DEPENDS, DYNAMIC, PREDEFINED_MEMBERS,
                                                      PREDEFINED_ROLES, REL_OIDS, SHARED, STATIC, SUPERUSER_ONLY,
@@ -133,7 +133,8 @@ def _insert(conn, name: str, rows: list[tuple]) -> None:
 # layer are registered by it: "pg_type$user" (typdefault is deparsed) by pgsvc.sql.pg_functions.
 STATIC_ROWS = {"pg_type$builtin": type_rows, "pg_am": lambda: AM_ROWS,
                **{n: (lambda rows=rows: rows) for n, rows in DESCRIBE_STATIC_ROWS.items()}}
-DYNAMIC_ROWS = {"pg_enum": user_types.enum_rows, "pg_range": user_types.range_rows, **session_views.ENGINE_ROWS}
+DYNAMIC_ROWS = {"pg_enum": user_types.enum_rows, "pg_range": user_types.range_rows, **session_views.ENGINE_ROWS,
+                **replication_views.ENGINE_ROWS}
 
 
 STATIC_ROWS.update(procs.STATIC_ROWS)
