@@ -31,6 +31,7 @@ from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.expr import ExprMixin
 from pgsvc.sql.translate.from_items import FromMixin
 from pgsvc.sql.translate.funcs import FuncMixin
+from pgsvc.sql.translate.grouping_sets import GroupingSetsMixin
 from pgsvc.sql.translate.names import Scope
 from pgsvc.sql.translate.operators import OperatorMixin
 from pgsvc.sql.translate.routines import RoutineMixin
@@ -42,7 +43,7 @@ from pgsvc.sql.types.usertypes import base_of
 
 
 class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, FromMixin, TargetSrfMixin,
-                 DmlMixin, TriggerDmlMixin, RoutineMixin, CompositeMixin):
+                 DmlMixin, TriggerDmlMixin, RoutineMixin, CompositeMixin, GroupingSetsMixin):
     def __init__(self, engine, catalog: Catalog, param_oids: list[int],
                  literals: list[tuple[str, str]] | None = None) -> None:
         self.engine = engine

@@ -70,8 +70,14 @@ def _node_fields(cls) -> tuple[str, ...]:
     return found
 
 
-class _Checker:
-    def __init__(self, tr, stmt: ast.SelectStmt, names: list[str]) -> None:
+class GroupingChecker:
+    """The check, and expressions as comparable keys (translate.grouping_sets matches grouping
+    expressions with them). `grouped`: the grouping expressions' keys given already (a query
+    with grouping sets: key -> whether it holds a lifted literal), with `common` the keys in
+    every set (only those make a table's other columns functionally dependent)."""
+
+    def __init__(self, tr, stmt: ast.SelectStmt, names: list[str], grouped: dict | None = None,
+                 common: set | None = None) -> None:
         self.tr = tr
         self.scope = tr.scope
         # an SQL function body's parameters (translate.routines' param_scope) share the root
@@ -83,6 +89,11 @@ class _Checker:
         self.detail: str | None = None
         self.grouped: set = set()
         self.grouped_literal: set = set()
+        self.common = common
+        if grouped is not None:
+            for key, lit in grouped.items():
+                (self.grouped_literal if lit else self.grouped).add(key)
+            return
         targets = self.target_keys(stmt.targetList or ())
         for g in stmt.groupClause or ():
             key, lit = self.key_of(g)
@@ -177,6 +188,8 @@ class _Checker:
             if c.contype == "p":
                 by_name = {x.name: x for x in entry.cols}
                 keys = [by_name.get(rel.attr_by_num(k).name) for k in c.keys]
+                if self.common is not None:
+                    return all(k is not None and ("col", k.sql or id(k)) in self.common for k in keys)
                 return all(k is not None and self.is_grouped(("col", k.sql or id(k))) for k in keys)
         return False
 
@@ -310,9 +323,10 @@ def _from_names(items) -> frozenset | None:
     return frozenset(out)
 
 
-def check_grouping(tr, stmt: ast.SelectStmt, names: list[str]) -> None:
-    """Raise 42803 for the first ungrouped column of a grouped SELECT (see the module docstring)."""
-    ck = _Checker(tr, stmt, names)
+def check_grouping(tr, stmt: ast.SelectStmt, names: list[str], checker: GroupingChecker | None = None) -> None:
+    """Raise 42803 for the first ungrouped column of a grouped SELECT (see the module docstring);
+    `checker`: one made for the query's grouping sets."""
+    ck = checker or GroupingChecker(tr, stmt, names)
     for rt in stmt.targetList or ():
         ck.check(rt.val)
     ck.check(stmt.havingClause)

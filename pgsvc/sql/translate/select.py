@@ -17,6 +17,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.ex import Ex, collate_clause, location
 from pgsvc.sql.translate.grouping import check_grouping, has_aggregate
+from pgsvc.sql.translate.grouping_sets import needs_grouping_sets
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.tlist_srf import SRF_NAMES
@@ -174,6 +175,12 @@ class SelectMixin:
             cond = self.bool_expr(node.whereClause, "WHERE")
             self.agg_forbidden = None
             where = f" WHERE {cond.sql}"
+        if node.groupClause and needs_grouping_sets(node):
+            gs = self.grouping_sets_begin(node)  # translate.grouping_sets
+            try:
+                return self.grouped_by_sets(node, gs, from_sql, where)
+            finally:
+                self.grouping_sets_end(gs)
         targets, names = self.target_list(node.targetList or [])
         group = self.group_by(node.groupClause or [], targets, names)
         having = ""
@@ -208,6 +215,34 @@ class SelectMixin:
                 for t, n in zip(targets, names)]
         one_row = aggregated and not group and not node.havingClause and not distinct
         return Query(sql, cols, extra={"simple": not order and not limit, "one_row": one_row})
+
+    def grouped_by_sets(self, node: ast.SelectStmt, gs, from_sql: str, where: str) -> Query:
+        """The rest of simple_select for a query with grouping sets (translate.grouping_sets)."""
+        targets, names = self.target_list(node.targetList or [])
+        targets = self.gs_targets(gs, targets)
+        having = ""
+        if node.havingClause is not None:
+            having = f" HAVING {self.bool_expr(node.havingClause, 'HAVING').sql}"
+        check_grouping(self, node, names, gs.checker)
+        if node.lockingClause:
+            check_select_locking(node, True)
+        if node.distinctClause and node.distinctClause[0] is not None:
+            if any(not s for s in gs.sets):
+                raise SqlError("0A000", "DISTINCT ON with an empty grouping set is not supported",
+                               position=location(node.distinctClause[0]))
+            group = [Ex(g, O.UNKNOWN) for g in gs.group_sql()]
+            q = self.distinct_on(node, targets, names, gs.source(from_sql), where, group, having)
+            return Query(q.sql.replace(gs.ref, "0") if len(gs.sets) == 1 else q.sql, q.columns)
+        distinct = "DISTINCT " if node.distinctClause is not None else ""
+        targets = [self.finalize_unknown(t) for t in targets]
+        order = self.order_by(node.sortClause or [], targets, names)
+        limit = self.limit(node)
+        sel = ", ".join(f"{t.sql} AS c{i}" for i, t in enumerate(targets)) or "NULL AS c0"
+        sql = self.gs_statement(gs, f"SELECT {distinct}{sel}", from_sql, where, having, f"{order}{limit}",
+                                len(targets))
+        cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum, row_types=t.row_types)
+                for t, n in zip(targets, names)]
+        return Query(sql, cols, extra={"simple": False})
 
     def distinct_on(self, node, targets, names, from_sql, where, group, having) -> Query:
         keys = [self.finalize_unknown(self.expr(e)) for e in node.distinctClause]
