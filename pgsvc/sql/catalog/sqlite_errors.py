@@ -123,6 +123,11 @@ def integrity_error(msg: str, engine) -> SqlError:
         domain_error = domain_violation(name, engine)
         if domain_error is not None:
             return domain_error
+        if name.startswith("pgsvc$part$") and name[11:].isdigit():  # a partition's constraint (ddl.sqlite_schema)
+            rel = cat.by_oid.get(int(name[11:]))
+            return SqlError("23514", f'new row for relation "{rel.name if rel else "?"}" violates partition '
+                            "constraint", constraint=name, schema=rel.schema if rel else None,
+                            table=rel.name if rel else None)
         rel = None
         for r in cat.by_oid.values():
             if any(c.name == name and c.contype == "c" for c in r.constraints):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.sqlite_errors import map_error
+from pgsvc.sql.exec.partition_dml import PartitionDml
 from pgsvc.sql.exec.triggers import EVENTS, Level
 from pgsvc.sql.statement import Result, Statement, convert_rows
 from pgsvc.sql.translate.trigger_dml import rowid_name
@@ -28,7 +29,7 @@ from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sqlite import sqlite3
 
 
-class TriggerDml:
+class TriggerDml(PartitionDml):
     """Mixed into the Engine: routed DML (see the module docstring)."""
 
     def run_trigger_dml(self, spec: dict, values: list) -> tuple[list, int]:
@@ -45,6 +46,8 @@ class TriggerDml:
                 self.fire_statement_triggers(rel, e, "BEFORE", lv)
             if spec.get("view"):
                 rows, count = self.view_rows(rel, spec, values, event)
+            elif spec.get("part"):  # a partitioned table or inheritance parent (exec.partition_dml)
+                rows, count = self.partition_rows(rel, spec, values)
             elif any(self.enabled(rel, "BEFORE", e, True) for e in events):
                 rows, count = self.row_by_row(rel, spec, values, lv, event)
             else:

@@ -21,6 +21,7 @@ from pgsvc.sql.types import aclitem
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.pg_functions import (advisory, catalog_funcs, depends, describe, information_schema, notify_funcs,
                                    privileges, snapshots, triggerdef, type_funcs)
+from pgsvc.sql.pg_functions import partition_funcs
 
 
 def register(conn, engine) -> None:
@@ -37,6 +38,7 @@ def register(conn, engine) -> None:
     regtypes.register(conn, engine)  # reg* input/output
     catalog_funcs.register(conn, engine)  # format_type, pg_get_function_*, sizes, pg_get_userbyid, ...
     describe.register(conn, engine)  # pg_get_expr/-constraintdef/-indexdef/-viewdef, comments
+    partition_funcs.register(conn, engine)  # pg_get_partkeydef, relpartbound's text, ...
     depends.register(conn, engine)  # pg_depend's rows of defaults and views
     privileges.register(conn, engine)  # has_*_privilege, ACL texts, current_user
     notify_funcs.register(conn, engine)  # pg_notify, pg_listening_channels, pg_notification_queue_usage

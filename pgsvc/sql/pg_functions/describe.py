@@ -506,7 +506,7 @@ def register(conn, engine) -> None:
 
 
 # keys of pgsvc$class.options that are pgsvc's own records, not storage parameters
-_NOT_RELOPTIONS = {"inherits", "indoption", "collations", "relam", "persistence", "not_valid"}
+_NOT_RELOPTIONS = {"inherits", "partkey", "partbound", "indoption", "collations", "relam", "persistence", "not_valid"}
 
 
 def reloptions(options):

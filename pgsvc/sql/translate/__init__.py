@@ -34,6 +34,7 @@ from pgsvc.sql.translate.funcs import FuncMixin
 from pgsvc.sql.translate.grouping_sets import GroupingSetsMixin
 from pgsvc.sql.translate.names import Scope
 from pgsvc.sql.translate.operators import OperatorMixin
+from pgsvc.sql.translate.partitions import PartitionMixin
 from pgsvc.sql.translate.routines import RoutineMixin
 from pgsvc.sql.translate.select import SelectMixin
 from pgsvc.sql.translate.tlist_srf import TargetSrfMixin
@@ -43,7 +44,7 @@ from pgsvc.sql.types.usertypes import base_of
 
 
 class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, FromMixin, TargetSrfMixin,
-                 DmlMixin, TriggerDmlMixin, RoutineMixin, CompositeMixin, GroupingSetsMixin):
+                 DmlMixin, TriggerDmlMixin, RoutineMixin, CompositeMixin, GroupingSetsMixin, PartitionMixin):
     def __init__(self, engine, catalog: Catalog, param_oids: list[int],
                  literals: list[tuple[str, str]] | None = None) -> None:
         self.engine = engine

@@ -17,11 +17,13 @@ from pglast import ast, enums
 from pglast.stream import RawStream
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.database import Attr, Relation
 from pgsvc.sql.translate.domains import domain_chain
 from pgsvc.sql.translate.ex import Ex, location
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
+from pgsvc.sql.translate.partitions import TABLEOID_MARK
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import format_type
 
@@ -40,6 +42,7 @@ class Dml:
 
 class DmlMixin:
     dml_kind = ""
+    inherited_dml = False  # an UPDATE/DELETE of a parent with descendants (translate.partitions)
 
     def target_relation(self, rv: ast.RangeVar) -> Relation:
         rel = self.relation(rv)
@@ -55,9 +58,8 @@ class DmlMixin:
         if rel.kind != "r":
             kind = {"S": "sequence", "i": "index"}.get(rel.kind, "relation")
             raise SqlError("42809", f'cannot change {kind} "{rel.name}"', position=location(rv))
-        if rv.inh and self.dml_kind != "INSERT" and self.descendants(rel):
-            raise SqlError("0A000", f'UPDATE/DELETE on table "{rel.name}" with inheritance children is not '
-                           "supported (use ONLY)", position=location(rv))
+        # UPDATE/DELETE of a parent: its descendants' rows too (translate.partitions)
+        self.inherited_dml = bool(rv.inh and self.dml_kind != "INSERT" and self.descendants(rel))
         if rel.schema.startswith("pg_temp_"):
             # a temp table lives in this connection's own SQLite temp database: no writer lock,
             # and PostgreSQL allows writing it in a read-only transaction
@@ -98,7 +100,12 @@ class DmlMixin:
         prefix = f"{sql_alias}." if sql_alias else ""
         cols = [ColInfo(a.name, a.type_oid, a.typmod, f"{prefix}{quote_sqlite_ident(a.name)}", rel.oid, a.attnum,
                         a.notnull) for a in rel.attrs]
-        return RangeEntry(alias, cols, rel)
+        tableoid = str(rel.oid) if rel.kind == "r" else None
+        if tableoid and (self.inherited_dml or P.partkey(rel) is not None):
+            # rows of several tables (translate.partitions): each row's own
+            tableoid = f'{prefix}"pgsvc$tableoid"' if self.inherited_dml and self.dml_kind != "INSERT" and \
+                sql_alias != quote_sqlite_ident(rel.sqlite_name) else f"{TABLEOID_MARK}{rel.oid}"
+        return RangeEntry(alias, cols, rel, tableoid_sql=tableoid)
 
     def default_expr(self, rel: Relation, attr: Attr) -> Ex:
         default = column_default(attr)
@@ -184,7 +191,9 @@ class DmlMixin:
         returning = self.returning(node.returningList, rel, alias, sa)
         sql = f"{with_sql}INSERT INTO {quote_sqlite_ident(rel.sqlite_name)} AS {sa}{cols_sql} {source}{conflict}"
         d = Dml(sql + (returning[0] if returning else ""), "INSERT", returning[1] if returning else None, rel)
-        if self.catalog.triggers:
+        if P.partkey(rel) is not None:  # rows routed to the partitions (translate.partitions)
+            self.route_partitioned_insert(d, node, sa, with_sql, source, names, conflict, returning)
+        elif self.catalog.triggers:
             self.route_insert(d, node, sa, with_sql, source, names, conflict, returning)
         return d
 
@@ -422,7 +431,9 @@ class DmlMixin:
         returning = self.returning(node.returningList, rel, alias, sa, others=bool(node.fromClause))
         sql = f"{with_sql}UPDATE {quote_sqlite_ident(rel.sqlite_name)} AS {sa} SET {sets}{from_sql}{where}"
         d = Dml(sql + (returning[0] if returning else ""), "UPDATE", returning[1] if returning else None, rel)
-        if self.catalog.triggers:
+        if self.inherited_dml:
+            self.route_inherited_update(d, sa, with_sql, from_sql, items, where, returning)
+        elif self.catalog.triggers:
             self.route_update(d, sa, with_sql, from_sql, items, where, returning)
         return d
 
@@ -471,7 +482,9 @@ class DmlMixin:
         returning = self.returning(node.returningList, rel, alias, sa, others=bool(node.usingClause))
         sql = f"{with_sql}DELETE FROM {quote_sqlite_ident(rel.sqlite_name)} AS {sa}{where}"
         d = Dml(sql + (returning[0] if returning else ""), "DELETE", returning[1] if returning else None, rel)
-        if self.catalog.triggers:
+        if self.inherited_dml:
+            self.route_inherited_delete(d, sa, with_sql, where, returning)
+        elif self.catalog.triggers:
             self.route_delete(d, sa, with_sql, where, returning)
         return d
 

@@ -103,12 +103,15 @@ class FromMixin(LateralMixin):
         rowid = next((n for n in ("rowid", "_rowid_", "oid") if rel.attr(n) is None), None) \
             if rel.kind == "r" and not children and rel.schema not in ("pg_catalog", "information_schema") \
             and self.transition_table(rv) is None else None
-        self.scope.add(RangeEntry(alias, cols, rel, rowid_sql=rowid and f"{sa}.{rowid}"), location(rv))
+        # tableoid (names._system_column): the table's OID, or each row's table's under a parent
+        tableoid = f'{sa}."pgsvc$tableoid"' if children else str(rel.oid) if rel.kind == "r" else None
+        self.scope.add(RangeEntry(alias, cols, rel, rowid_sql=rowid and f"{sa}.{rowid}", tableoid_sql=tableoid),
+                       location(rv))
         if children:
             # parent* (the default): the parent's rows and every descendant's, in the parent's columns
             names = ", ".join(quote_sqlite_ident(a.name) for a in rel.attrs)
-            parts = [f"SELECT {names} FROM {quote_sqlite_ident(rel.sqlite_name)}"]
-            parts += [f"SELECT {names} FROM {quote_sqlite_ident(c.sqlite_name)}" for c in children]
+            parts = [f'SELECT {names}, {r.oid} AS "pgsvc$tableoid" FROM {quote_sqlite_ident(r.sqlite_name)}'
+                     for r in [rel, *children]]
             return f"({' UNION ALL '.join(parts)}) AS {sa}"
         return f"{quote_sqlite_ident(rel.sqlite_name)} AS {sa}"
 
@@ -266,8 +269,8 @@ class FromMixin(LateralMixin):
             if user is not None:
                 return user
         alias = node.alias or ast.Alias(aliasname=name)
-        if name == "pg_partition_ancestors":
-            return self.no_partitions(node, alias, call)
+        if name in ("pg_partition_ancestors", "pg_partition_tree"):
+            return self.partition_function_item(node, alias, call, name)  # (translate.partitions)
         args = [self.expr(a) for a in call.args or ()]
         if name == "unnest" and len(args) == 1:
             return self.unnest_item(node, alias, multirange_as_array(args[0]))
@@ -308,19 +311,6 @@ class FromMixin(LateralMixin):
             return False
         finally:
             self.scope = inner
-
-    def no_partitions(self, node: ast.RangeFunction, alias: ast.Alias, call) -> str:
-        """pg_partition_ancestors(rel) [WITH ORDINALITY]: pgsvc has no partitioned tables, so
-        no relation is a partition and the set is empty (as PostgreSQL's for a plain table)."""
-        for a in call.args or ():
-            self.expr(a)
-        names = [c.sval for c in alias.colnames or ()]
-        cols = [ColInfo(names[0] if names else (alias.aliasname if node.alias else "pg_partition_ancestors"),
-                        O.REGCLASS)]
-        if node.ordinality:
-            cols.append(ColInfo(names[1] if len(names) > 1 else "ordinality", O.INT8))
-        sql = "(SELECT " + ", ".join(f"NULL AS c{i}" for i in range(len(cols))) + " WHERE 0)"
-        return self.add_derived(ast.Alias(aliasname=alias.aliasname), cols, sql)
 
     def unnest_item(self, node: ast.RangeFunction, alias: ast.Alias, arg: Ex) -> str:
         """unnest(array) [WITH ORDINALITY] in FROM. SQLite's json_each is a table-valued

@@ -41,6 +41,7 @@ class RangeEntry:
     rowid_sql: str | None = None  # a plain table's rowid: NULL exactly when an outer join null-extends it
     nullable: bool = False  # on the nullable side of an outer join (its whole row can be NULL)
     joined: bool = False  # a join's alias: its whole row is a ROW(...) of its columns, never NULL
+    tableoid_sql: str | None = None  # a table's system column tableoid (from_items.range_var)
 
 
 class Scope:
@@ -230,6 +231,8 @@ def _system_column(e: RangeEntry, col: str) -> ColInfo | None:
     rel = e.relation
     if col == "tableoid" and rel is not None and getattr(rel, "schema", None) == "pg_catalog" and rel.oid:
         return ColInfo("tableoid", O.OID, -1, str(rel.oid))
+    if col == "tableoid" and e.tableoid_sql is not None:
+        return ColInfo("tableoid", O.OID, -1, e.tableoid_sql)
     return None
 
 

@@ -157,8 +157,8 @@ VIEWS = {
         coalesce((SELECT o.owner FROM main."pgsvc$acl" o WHERE o.objoid =
                    coalesce((SELECT x.indrelid FROM main."pgsvc$index" x WHERE x.indexrelid = c.oid), c.oid)),
                  {BOOTSTRAP_SUPERUSER_OID}) AS relowner,
-        CASE c.relkind WHEN 'r' THEN 2 WHEN 'i' THEN coalesce(json_extract(c.options, '$.relam'), 403) ELSE 0 END
-            AS relam,
+        CASE WHEN json_extract(c.options, '$.partkey') IS NOT NULL THEN 0 WHEN c.relkind = 'r' THEN 2
+             WHEN c.relkind = 'i' THEN coalesce(json_extract(c.options, '$.relam'), 403) ELSE 0 END AS relam,
         CASE WHEN c.relkind IN ('v', 'c') THEN 0 ELSE c.oid END AS relfilenode, 0 AS reltablespace,
         0 AS relpages, -1.0 AS reltuples, 0 AS relallvisible, 0 AS reltoastrelid,
         EXISTS (SELECT 1 FROM main."pgsvc$index" i WHERE i.indrelid = c.oid) AS relhasindex,
@@ -168,7 +168,7 @@ VIEWS = {
                  FROM main."pgsvc$index" x JOIN main."pgsvc$class" ic ON ic.oid = x.indrelid
                  WHERE x.indexrelid = c.oid), 'p')  -- an index is as its table
              ELSE coalesce(json_extract(c.options, '$.persistence'), 'p') END AS relpersistence,
-        c.relkind AS relkind,
+        CASE WHEN json_extract(c.options, '$.partkey') IS NOT NULL THEN 'p' ELSE c.relkind END AS relkind,
         (SELECT count(*) FROM main."pgsvc$attribute" a WHERE a.relid = c.oid) AS relnatts,
         (SELECT count(*) FROM main."pgsvc$constraint" k WHERE k.conrelid = c.oid AND k.contype = 'c')
           AS relchecks,
@@ -179,11 +179,13 @@ VIEWS = {
         EXISTS (SELECT 1 FROM main."pgsvc$class" ch, json_each(json_extract(ch.options, '$.inherits')) j
                 WHERE ch.options IS NOT NULL AND j.value = c.oid) AS relhassubclass,
         0 AS relrowsecurity, 0 AS relforcerowsecurity, 1 AS relispopulated,
-        CASE WHEN c.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident, 0 AS relispartition,
+        CASE WHEN c.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident,
+        json_extract(c.options, '$.partbound') IS NOT NULL AS relispartition,
         0 AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid,
         pgsvce_acl_text((SELECT o.acl FROM main."pgsvc$acl" o WHERE o.objoid = c.oid)) AS relacl,
         pgsvce_reloptions(c.options) AS reloptions,
-        NULL AS relpartbound
+        CASE WHEN json_extract(c.options, '$.partbound') IS NOT NULL THEN pgsvce_relpartbound(c.oid) END
+          AS relpartbound  -- (pgsvc.sql.pg_functions.partition_funcs)
         FROM main."pgsvc$class" c LEFT JOIN main."pgsvc$namespace" n ON n.oid = c.nspoid""",
     # table and view columns, and index columns (key attnums; expression keys are not
     # listed); identity columns have no default of their own (pg_attrdef), as in PostgreSQL

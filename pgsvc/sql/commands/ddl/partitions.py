@@ -1,0 +1,348 @@
+"""Declarative partitioning's DDL: CREATE TABLE ... PARTITION BY (the key), CREATE TABLE
+... PARTITION OF (the bound, checked against the other partitions as partbounds.c's
+check_new_partition_bound does), ALTER TABLE ... ATTACH / DETACH PARTITION, and what a
+partition takes from its parent (CHECK constraints, unique indexes).
+
+What is stored and the constraint texts: pgsvc.sql.catalog.partitions. A leaf's SQLite
+table carries its partition constraint as a CHECK (sqlite_schema.table_sql); a
+partitioned table's own SQLite table stays empty.
+"""
+
+from __future__ import annotations
+
+import pglast
+from pglast import ast, enums
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog import partitions as P
+from pgsvc.sql.catalog.authz import authz
+from pgsvc.sql.commands.ddl.node_text import source_text
+from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
+from pgsvc.sql.pg_functions.describe import get_expr
+from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.translate import Translator
+from pgsvc.sql.translate.ex import location
+from pgsvc.sql.translate.names import ColInfo, RangeEntry
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.pg_type import format_type
+
+_STRATEGIES = {"range": "r", "list": "l", "hash": "h", "r": "r", "l": "l", "h": "h"}
+_STRATEGY_WORDS = {"r": "range", "l": "list", "h": "hash"}
+# types without a btree (or hash) operator class in PostgreSQL 15
+_NO_BTREE = {O.JSON, O.XML, 600, 601, 602, 603, 604, 628, 718}
+
+
+class PartitionDdl:
+    """Methods of pgsvc.sql.commands.ddl.Ddl."""
+
+    # --- the key ----------------------------------------------------------------------------
+
+    def partition_key(self, rel, spec: ast.PartitionSpec) -> dict:
+        strategy = _STRATEGIES[str(spec.strategy).lower()]
+        params = spec.partParams or ()
+        if strategy == "l" and len(params) > 1:
+            raise SqlError("42P16", 'cannot use "list" partition strategy with more than one column')
+        keys, types = [], []
+        for p in params:
+            if p.name is not None:
+                a = rel.attr(p.name)
+                if a is None:
+                    raise SqlError("42703", f'column "{p.name}" named in partition key does not exist',
+                                   position=location(p))
+                keys.append({"attnum": a.attnum})
+                typ = (a.type_oid, a.typmod)
+            else:
+                tr = self.row_translator(rel)
+                ex = tr.expr(p.expr)
+                text = get_expr(self.engine, source_text(p.expr), rel.oid, False)
+                keys.append({"expr": text})
+                typ = (ex.oid, -1)
+            if typ[0] in _NO_BTREE:
+                am = "hash" if strategy == "h" else "btree"
+                raise SqlError("42704", f'data type {format_type(typ[0], -1)} has no default operator class for '
+                               f'access method "{am}"',
+                               hint=f"You must specify a {am} operator class or define a default {am} operator "
+                                    "class for the data type.")
+            types.append(list(typ))
+        return {"strategy": strategy, "keys": keys, "types": types}
+
+    def row_translator(self, rel, prefix: str = "") -> Translator:
+        tr = Translator(self.engine, self.cat, [])
+        tr.scope.add(RangeEntry(rel.name, [ColInfo(a.name, a.type_oid, a.typmod, prefix + quote_sqlite_ident(a.name))
+                                           for a in rel.attrs]))
+        return tr
+
+    # --- PARTITION OF -----------------------------------------------------------------------
+
+    def partition_parent(self, rv):
+        tr = Translator(self.engine, self.cat, [])
+        parent = tr.relation(rv)
+        if P.partkey(parent) is None:
+            raise SqlError("42809", f'"{parent.name}" is not partitioned')
+        authz(self.engine).check_owner(parent)
+        return parent
+
+    def partition_column(self, attrs: list, cd: ast.ColumnDef, cons: list) -> None:
+        """A column of PARTITION OF (...): only its default and constraints."""
+        a = next((x for x in attrs if x.name == cd.colname), None)
+        if a is None:
+            raise SqlError("42703", f'column "{cd.colname}" does not exist')
+        ct = enums.ConstrType
+        for con in cd.constraints or ():
+            if con.contype == ct.CONSTR_NOTNULL:
+                a.notnull = True
+            elif con.contype == ct.CONSTR_DEFAULT:
+                a.default = source_text(con.raw_expr)
+            elif con.contype == ct.CONSTR_PRIMARY:
+                a.notnull = True
+                cons.append((cd.colname, con))
+            elif con.contype in (ct.CONSTR_UNIQUE, ct.CONSTR_CHECK, ct.CONSTR_FOREIGN):
+                cons.append((cd.colname, con))
+
+    def partition_bound(self, parent, spec: ast.PartitionBoundSpec, name: str, skip=None) -> dict:
+        """The bound of a new partition `name` of parent, checked (check_new_partition_bound)."""
+        key = P.partkey(parent)
+        strategy = key["strategy"]
+        pos = location(spec)
+        others = [p for p in P.partitions_of(self.cat, parent) if p.oid != skip]
+        if spec.is_default:
+            if strategy == "h":
+                raise SqlError("42P16", "a hash-partitioned table may not have a default partition")
+            d = next((p for p in others if P.bound(p)["kind"] == "d"), None)
+            if d is not None:
+                raise SqlError("42P17", f'partition "{name}" conflicts with existing default partition "{d.name}"',
+                               position=pos)
+            return {"kind": "d"}
+        if str(spec.strategy) != strategy:
+            raise SqlError("42P16", f"invalid bound specification for a {_STRATEGY_WORDS[strategy]} partition",
+                           position=pos)
+        if strategy == "h":
+            return self.hash_bound(spec, name, others, pos)
+        if strategy == "l":
+            return self.list_bound(parent, key, spec, name, others)
+        return self.range_bound(parent, key, spec, name, others)
+
+    def bound_value(self, parent, key, i: int, node) -> str | None:
+        """A bound expression evaluated in the key's type: its text output (None for NULL)."""
+        if _has_column_ref(node):
+            ref = _column_ref(node)
+            raise SqlError("42P17", "cannot use column reference in partition bound expression",
+                           position=location(ref))
+        oid, typmod = key["types"][i]
+        tr = Translator(self.engine, self.cat, [])
+        ex = tr.coerce(tr.expr(node), oid, typmod, "a")
+        text = tr.coerce(ex, O.TEXT, -1, "e")
+        row = self.conn.execute(f"SELECT {text.sql}").fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def compare(self, key, i: int, a: str, b: str) -> int:
+        oid, typmod = key["types"][i]
+        x, y = P.const_text(a, oid, typmod), P.const_text(b, oid, typmod)
+        node = pglast.parse_sql(f"SELECT CASE WHEN {x} < {y} THEN -1 WHEN {x} = {y} THEN 0 ELSE 1 END")[0] \
+            .stmt.targetList[0].val
+        tr = Translator(self.engine, self.cat, [])
+        return int(self.conn.execute(f"SELECT {tr.expr(node).sql}").fetchone()[0])
+
+    def list_bound(self, parent, key, spec, name: str, others) -> dict:
+        values: list = []
+        for node in spec.listdatums or ():
+            v = self.bound_value(parent, key, 0, node)
+            if any(v == w or (v is not None and w is not None and self.compare(key, 0, v, w) == 0) for w in values):
+                continue
+            for p in others:
+                b = P.bound(p)
+                if b["kind"] != "l":
+                    continue
+                for w in b["values"]:
+                    if (v is None and w is None) or (v is not None and w is not None and
+                                                      self.compare(key, 0, v, w) == 0):
+                        raise SqlError("42P17", f'partition "{name}" would overlap partition "{p.name}"',
+                                       position=location(node))
+            values.append(v)
+        return {"kind": "l", "values": values}
+
+    def range_datums(self, parent, key, nodes, word: str) -> list:
+        if len(nodes or ()) != len(key["keys"]):
+            raise SqlError("42P16", f"{word} must specify exactly one value per partitioning column")
+        out = []
+        for i, node in enumerate(nodes):
+            if isinstance(node, ast.ColumnRef) and len(node.fields) == 1 and \
+                    isinstance(node.fields[0], ast.String) and node.fields[0].sval in ("minvalue", "maxvalue"):
+                out.append({"k": node.fields[0].sval[:3]})
+                continue
+            v = self.bound_value(parent, key, i, node)
+            if v is None:
+                raise SqlError("42P16", "cannot specify NULL in range bound")
+            out.append({"v": v})
+        return out
+
+    def compare_datums(self, key, a: list, b: list) -> int:
+        """partition_rbound_cmp for two bounds of the same kind (MINVALUE < value < MAXVALUE)."""
+        rank = {"min": -1, "max": 1}
+        for i, (x, y) in enumerate(zip(a, b)):
+            if "k" in x or "k" in y:
+                rx, ry = rank.get(x.get("k"), 0), rank.get(y.get("k"), 0)
+                if rx != ry:
+                    return -1 if rx < ry else 1
+                return 0  # both infinite alike: the rest does not matter
+            c = self.compare(key, i, x["v"], y["v"])
+            if c:
+                return c
+        return 0
+
+    def range_bound(self, parent, key, spec, name: str, others) -> dict:
+        lo = self.range_datums(parent, key, spec.lowerdatums, "FROM")
+        hi = self.range_datums(parent, key, spec.upperdatums, "TO")
+        lo, hi = _after_infinite(lo), _after_infinite(hi)
+        if self.compare_datums(key, lo, hi) >= 0:
+            b = P.bound_text(parent, {"kind": "r", "from": lo, "to": hi})
+            low, up = b[len("FOR VALUES FROM "):].split(" TO ")
+            raise SqlError("42P17", f'empty range bound specified for partition "{name}"',
+                           detail=f"Specified lower bound {low} is greater than or equal to upper bound {up}.",
+                           position=location(spec.lowerdatums[0]))
+        for p in others:
+            b = P.bound(p)
+            if b["kind"] != "r":
+                continue
+            if self.compare_datums(key, lo, b["to"]) < 0 and self.compare_datums(key, b["from"], hi) < 0:
+                at = spec.lowerdatums[0] if self.compare_datums(key, b["from"], lo) <= 0 else spec.upperdatums[0]
+                raise SqlError("42P17", f'partition "{name}" would overlap partition "{p.name}"', position=location(at))
+        return {"kind": "r", "from": lo, "to": hi}
+
+    def hash_bound(self, spec, name: str, others, pos) -> dict:
+        mod, rem = spec.modulus, spec.remainder
+        if mod is None or mod <= 0:
+            raise SqlError("42P16", "modulus for hash partition must be an integer value greater than zero")
+        if rem is None or rem < 0:
+            raise SqlError("42P16", "remainder for hash partition must be an integer value greater than or equal "
+                           "to zero")
+        if rem >= mod:
+            raise SqlError("42P16", "remainder for hash partition must be less than modulus")
+        for p in sorted(others, key=lambda r: P.bound(r).get("mod", 0)):
+            b = P.bound(p)
+            if b["kind"] != "h":
+                continue
+            m = b["mod"]
+            if m > mod and m % mod:
+                raise SqlError("42P17", "every hash partition modulus must be a factor of the next larger modulus",
+                               detail=f'The new modulus {mod} is not a factor of {m}, the modulus of existing '
+                                      f'partition "{p.name}".')
+            if m < mod and mod % m:
+                raise SqlError("42P17", "every hash partition modulus must be a factor of the next larger modulus",
+                               detail=f'The new modulus {mod} is not divisible by {m}, the modulus of existing '
+                                      f'partition "{p.name}".')
+        for p in others:
+            b = P.bound(p)
+            if b["kind"] == "h" and rem % min(mod, b["mod"]) == b["rem"] % min(mod, b["mod"]):
+                raise SqlError("42P17", f'partition "{name}" would overlap partition "{p.name}"', position=pos)
+        return {"kind": "h", "mod": mod, "rem": rem}
+
+    # --- after the partition's table exists -------------------------------------------------------
+
+    def partition_created(self, rel, parent) -> None:
+        """A new partition (CREATE ... PARTITION OF or ATTACH): the parent's CHECK constraints
+        and unique indexes on it, and the default partition's rows checked and its constraint
+        renewed."""
+        self.inherit_from_parent(rel, parent)
+        self.renew_default(parent, rel)
+
+    def inherit_from_parent(self, rel, parent) -> None:
+        for con in parent.constraints:
+            rel = self.cat.by_oid[rel.oid]
+            if con.contype == "c" and not any(c.contype == "c" and c.name == con.name for c in rel.constraints):
+                C.insert_constraint(self.conn, C.Constraint(C.new_oid(self.conn), con.name, "c", rel.oid, [], con.expr))
+                self.refresh()
+                self.rebuild(self.cat.by_oid[rel.oid])
+            elif con.contype in ("p", "u"):
+                self.index_on_partition(rel, parent, con)
+
+    def index_on_partition(self, rel, parent, con) -> None:
+        names = [parent.attr_by_num(k).name for k in con.keys]
+        rel = self.cat.by_oid[rel.oid]
+        attnums = [rel.attr(n).attnum for n in names]
+        if any(ix.unique and sorted(ix.keys) == sorted(attnums) for ix in rel.indexes if
+               all(isinstance(k, int) for k in ix.keys)):
+            return
+        ddl = ast.Constraint(contype=enums.ConstrType.CONSTR_PRIMARY if con.contype == "p" and
+                             not any(c.contype == "p" for c in rel.constraints) else enums.ConstrType.CONSTR_UNIQUE,
+                             keys=tuple(ast.String(sval=n) for n in names))
+        if con.contype == "p" and ddl.contype == enums.ConstrType.CONSTR_PRIMARY:
+            pass
+        self.add_constraint(rel, ddl, None)
+        self.refresh()
+
+    def renew_default(self, parent, new) -> None:
+        """Adding a partition narrows the default partition: its rows must not belong to the
+        new one, and its CHECK is rebuilt."""
+        d = next((p for p in P.partitions_of(self.cat, parent) if P.bound(p)["kind"] == "d" and p.oid != new.oid),
+                 None)
+        if d is None:
+            return
+        quals = P.own_quals(self.cat, self.cat.by_oid[new.oid], plain=True)
+        targets = P.leaves(self.cat, d) if P.partkey(d) is not None else [d]
+        for leaf in targets:
+            if quals:
+                cond = check_sql(leaf, " AND ".join(quals), self.engine)
+                if self.conn.execute(f"SELECT 1 FROM {quote_sqlite_ident(leaf.sqlite_name)} WHERE {cond} LIMIT 1") \
+                        .fetchone():
+                    raise SqlError("23514", f'updated partition constraint for default partition "{d.name}" would be '
+                                   "violated by some row")
+        for leaf in targets:
+            self.rebuild(self.cat.by_oid[leaf.oid])
+
+    def check_unique_covers_key(self, rel, keys: list[str], primary: bool) -> None:
+        """A unique constraint on a partitioned table must include every key column."""
+        key = P.partkey(rel)
+        if key is None:
+            return
+        for k in key["keys"]:
+            if "attnum" not in k:
+                raise SqlError("0A000", "unsupported UNIQUE constraint with partition key definition",
+                               detail=f'{"PRIMARY KEY" if primary else "UNIQUE"} constraints cannot be used when '
+                                      "partition keys include expressions.")
+            col = rel.attr_by_num(k["attnum"]).name
+            if col not in keys:
+                raise SqlError("0A000", "unique constraint on partitioned table must include all partitioning columns",
+                               detail=f'{"PRIMARY KEY" if primary else "UNIQUE"} constraint on table "{rel.name}" '
+                                      f'lacks column "{col}" which is part of the partition key.')
+
+    def propagate_constraint(self, rel, con_name: str) -> None:
+        """A constraint added to a partitioned table, on each of its partitions."""
+        rel = self.cat.by_oid[rel.oid]
+        con = next((c for c in rel.constraints if c.name == con_name), None)
+        if con is None or P.partkey(rel) is None:
+            return
+        for p in P.partitions_of(self.cat, rel):
+            if con.contype == "c":
+                self.inherit_from_parent(p, rel)
+            elif con.contype in ("p", "u"):
+                self.index_on_partition(p, rel, con)
+            p = self.cat.by_oid[p.oid]
+            if P.partkey(p) is not None:
+                self.propagate_constraint(p, con_name)
+
+
+def _after_infinite(ds: list) -> list:
+    """Datums after MINVALUE/MAXVALUE are immaterial (PostgreSQL 15 keeps them as written)."""
+    return ds
+
+
+def _has_column_ref(node) -> bool:
+    return _column_ref(node) is not None
+
+
+def _column_ref(node):
+    if isinstance(node, ast.ColumnRef):
+        return node
+    if isinstance(node, ast.Node):
+        for k in node.__slots__:
+            got = _column_ref(getattr(node, k))
+            if got is not None:
+                return got
+    elif isinstance(node, (list, tuple)):
+        for x in node:
+            got = _column_ref(x)
+            if got is not None:
+                return got
+    return None

@@ -1,0 +1,70 @@
+"""Running DML on a partitioned table or an inheritance parent row by row (the spec's
+`part` entry, translate.partitions): tuple routing as PostgreSQL's execPartition.c does
+it, level by level from the target, with its error when no partition takes a row; an
+UPDATE that moves a row to another partition deletes it and inserts it there. Mixed into
+the Engine through exec.trigger_dml.TriggerDml.
+"""
+
+from __future__ import annotations
+
+from pgsvc.errors import SqlError
+
+
+class PartitionDml:
+    """Mixed into the Engine (see the module docstring)."""
+
+    def route_row(self, spec: dict, user: list, row: list, start: int) -> int:
+        """The leaf a row of the target's columns goes to, from partitioned table `start`."""
+        tables = spec["part"]["tables"]
+        t = start
+        for _ in range(64):
+            info = tables.get(str(t))
+            if info is None:
+                return t
+            pick = info["pick"]
+            at = self.conn.execute(pick, self.args_for(pick, user + row)).fetchone()[0]
+            if at is None or at < 0:
+                vals = self.conn.execute(info["kvals"], self.args_for(info["kvals"], user + row)).fetchone()
+                shown = ", ".join("null" if v is None else str(v) for v in vals)
+                raise SqlError("23514", f'no partition of relation "{info["name"]}" found for row',
+                               detail=f"Partition key of the failing row contains ({info['keys']}) = ({shown}).",
+                               table=info["name"])
+            t = info["kids"][at]
+        raise SqlError("54001", "partition tree too deep")
+
+    def partition_rows(self, rel, spec: dict, values: list) -> tuple[list, int]:
+        user = values[:spec["n"]]
+        part, ncol = spec["part"], spec["ncol"]
+        out: list = []
+        count = 0
+        k = len(rel.attrs)
+        if spec["k"] == "I":
+            for r in self.source_rows(spec, values):
+                row = list(self.full_row(rel, spec["names"], r))
+                leaf = self.route_row(spec, user, row, rel.oid)
+                done = self.write_sql(part["ins"][str(leaf)], user + row, ncol, leaf)
+                out += done[0]
+                count += done[1]
+            return out, count
+        seen: set = set()
+        for r in self.source_rows(spec, values):
+            table, rowid = r[0], r[1]
+            if (table, rowid) in seen:
+                continue  # UPDATE ... FROM joining a row more than once changes it once
+            seen.add((table, rowid))
+            if spec["k"] == "D":
+                done = self.write_sql(part["del"][str(table)], user + [rowid], ncol, table)
+            else:
+                new = list(r[k + 2:])
+                dest = self.route_row(spec, user, new, rel.oid) if part["tables"] else table
+                if dest == table:
+                    done = self.write_sql(part["upd"][str(table)], user + new + [rowid], ncol, table)
+                else:  # the row moves to another partition
+                    self.write_sql(part["del"][str(table)], user + [rowid], 0, table)
+                    done = self.write_sql(part["ins"][str(dest)], user + new, ncol, dest)
+            out += done[0]
+            count += done[1]
+        return out, count
+
+
+__all__ = ["PartitionDml"]
