@@ -107,12 +107,12 @@ def test_name_errors(s):
 
 def test_constraints_pgsvc_cannot_keep_are_refused_not_weakened(s):
     """Accepting these and checking them as plain constraints would change which
-    transactions succeed: DEFERRABLE (as a column or table constraint) and MATCH FULL."""
+    transactions succeed: a DEFERRABLE unique key (as a column or table constraint) and MATCH
+    FULL. (DEFERRABLE foreign keys are kept: catalog.deferrable.)"""
     s.run("create table p (id int primary key, k int, unique (id, k))")
-    for sql in ("create table c (pid int references p deferrable initially deferred)",
-                "create table c (pid int references p initially deferred)",
-                "create table c (pid int, foreign key (pid) references p deferrable)",
-                "create table c (a int unique deferrable)",
+    for sql in ("create table c (a int unique deferrable)",
+                "create table c (a int primary key deferrable initially deferred)",
+                "create table c (a int, unique (a) initially deferred)",
                 "create table c (a int, b int, foreign key (a, b) references p (id, k) match full)"):
         assert s.error(sql).sqlstate == "0A000", sql
     assert s.error("create table c (a int, b int, foreign key (a, b) references p (id, k) match partial)"

@@ -11,6 +11,8 @@ the savepoint back. The hot path pays nothing.
 from __future__ import annotations
 
 import json
+import os
+import urllib.parse
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.quoting import quote_sqlite_ident
@@ -168,3 +170,68 @@ def foreign_key_error(engine, stmt, values, rel):
                                            f'from table "{child.name}".', constraint=con.name,
                                     schema=child.schema, table=child.name)  # the constraint's table
     return None
+
+
+def foreign_key_violation(engine, fks, validating: bool = False) -> SqlError | None:
+    """The first row that violates one of the foreign keys fks ((table, constraint) pairs) as
+    PostgreSQL reports it, or None: PRAGMA foreign_key_check on their tables (a COMMIT that
+    SQLite refused for a deferred key, or SET CONSTRAINTS ... IMMEDIATE). A row whose key was
+    committed as it is lost its referenced row in this transaction: PostgreSQL's "update or
+    delete" form, else (and when validating a new key's rows) its "insert or update" form."""
+    conn = engine.conn
+    by_table: dict[int, list] = {}
+    for rel, con in fks:
+        by_table.setdefault(rel.oid, []).append(con)
+    for relid, cons in by_table.items():
+        child = engine.catalog.by_oid[relid]
+        t = quote_sqlite_ident(child.sqlite_name)
+        found = conn.execute(f"PRAGMA foreign_key_check({t})").fetchall()
+        if not found:
+            continue
+        listed: dict[int, list] = {}
+        for fkid, _seq, parent_name, col, *_ in conn.execute(f"PRAGMA foreign_key_list({t})"):
+            listed.setdefault(fkid, [parent_name, []])[1].append(col)
+        for _t, rowid, _p, fkid in found:
+            parent_name, cols = listed.get(fkid, (None, []))
+            con = next((c for c in cons if [child.attr_by_num(k).name for k in c.keys] == cols
+                        and engine.catalog.by_oid[c.frelid].sqlite_name == parent_name), None)
+            if con is None:
+                continue
+            parent = engine.catalog.by_oid[con.frelid]
+            key = ", ".join(quote_sqlite_ident(c) for c in cols)
+            got = list(conn.execute(f"SELECT {key} FROM {t} WHERE rowid = ?", (rowid,)).fetchone())
+            vals = ", ".join(_fmt_values(engine, child, con.keys, got))
+            fields = {"constraint": con.name, "schema": child.schema, "table": child.name}
+            if not validating and _committed_row(engine, child, cols, rowid, got):
+                pcols = ", ".join(parent.attr_by_num(k).name for k in con.fkeys)
+                return SqlError("23503", f'update or delete on table "{parent.name}" violates foreign key '
+                                f'constraint "{con.name}" on table "{child.name}"',
+                                detail=f'Key ({pcols})=({vals}) is still referenced from table "{child.name}".',
+                                **fields)
+            return SqlError("23503", f'insert or update on table "{child.name}" violates foreign key constraint '
+                            f'"{con.name}"', detail=f'Key ({", ".join(cols)})=({vals}) is not present in table '
+                            f'"{parent.name}".', **fields)
+    return None
+
+
+def _committed_row(engine, rel, cols, rowid, values) -> bool:
+    """Whether the row rowid of rel holds these key values in the last committed state (read
+    through a connection of its own: the database is in WAL mode); a temporary table's rows
+    are never committed for another connection."""
+    if rel.schema.startswith("pg_temp"):
+        return False
+    path = getattr(engine.session, "database_path", None)
+    if not path:
+        return False
+    try:
+        other = sqlite3.connect("file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        match = " AND ".join(f"{quote_sqlite_ident(c)} IS ?" for c in cols)
+        return other.execute(f"SELECT 1 FROM {quote_sqlite_ident(rel.sqlite_name)} WHERE rowid = ? AND {match}",
+                             (rowid, *values)).fetchone() is not None
+    except sqlite3.Error:
+        return False
+    finally:
+        other.close()

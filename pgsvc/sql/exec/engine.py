@@ -68,12 +68,12 @@ from pgsvc.sql.exec import plpgsql  # noqa: F401 - registers LANGUAGE plpgsql (c
 from pgsvc.sql.statement import Statement
 from pgsvc.sql.catalog.sequences import Sequences
 from pgsvc.sql.types import usertypes
-from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.exec.txn import TxnState, WriterLock, cancel_error
 from pgsvc.sqlite import sqlite3
 
 # ignore_check_constraints: a table rebuild's copy past a NOT VALID CHECK (commands.ddl.tables)
-_ALLOWED_PRAGMAS = {"data_version", "foreign_keys", "synchronous", "ignore_check_constraints"}
+_ALLOWED_PRAGMAS = {"data_version", "foreign_keys", "synchronous", "ignore_check_constraints", "defer_foreign_keys",
+                    "foreign_key_check", "foreign_key_list"}  # deferred foreign keys (exec.trigger_deferred)
 
 
 # Utility statements after which the rest of a multi-statement query can still be
@@ -517,8 +517,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
             if self.conn.in_transaction:
                 self.conn.execute("COMMIT")
         except sqlite3.Error as e:
-            self.sqlite_rollback()
-            raise map_error(e, self) from None
+            raise self.failed_commit(e) from None  # rolls back (exec.trigger_deferred)
         finally:
             self.txn.open = False
             self.txn.wrote = False

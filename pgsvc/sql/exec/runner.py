@@ -16,7 +16,6 @@ from pglast import ast
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import regtypes
 from pgsvc.sql.catalog.authz import authz
-from pgsvc.sql.catalog.partitions import constraint_text as partition_constraint
 from pgsvc.sql.catalog.regtypes import reg_in
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.catalog.system import relations as pg_relations
@@ -131,10 +130,13 @@ class Runner:
             if stmt.command not in ("BEGIN", "START TRANSACTION", "SET", "SHOW", "SAVEPOINT", "RELEASE",
                                     "ROLLBACK", "LOCK TABLE"):
                 self.txn.ran_query = self.txn.block
-            return result
-        self.txn.ran_query = self.txn.block
-        values = self.bind_values(stmt, params)
-        return self.run_sql(stmt, values)
+        else:
+            self.txn.ran_query = self.txn.block
+            values = self.bind_values(stmt, params)
+            result = self.run_sql(stmt, values)
+        if self.tg.setc and stmt.writes:  # SET CONSTRAINTS ran: keys SQLite defers, checked now
+            self.check_immediate_fks()
+        return result
 
     def read_only_now(self) -> bool:
         if self.txn.block:
@@ -236,10 +238,6 @@ class Runner:
             elif err.sqlstate == "23502" and err.column:
                 err.detail = diagnose.failing_row_detail(self, stmt, values, rel,
                                                          f"NEW.{quote_sqlite_ident(err.column)} IS NULL")
-            elif err.sqlstate == "23514" and (err.constraint or "").startswith("pgsvc$part$"):
-                err.constraint = None  # PostgreSQL names no constraint for a partition's
-                cond = f"NOT ({check_sql(rel, partition_constraint(self.catalog, rel, True), self, 'NEW.')})"
-                err.detail = diagnose.failing_row_detail(self, stmt, values, rel, cond)
             elif err.sqlstate == "23514":
                 con = next((c for c in rel.constraints if c.name == err.constraint), None)
                 if con is not None:

@@ -7,7 +7,10 @@ CONSTRAINTS ... IMMEDIATE makes them immediate; ROLLBACK drops them, ROLLBACK TO
 from __future__ import annotations
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import deferrable
 from pgsvc.sql.catalog import triggers as TG
+from pgsvc.sql.catalog.sqlite_errors import map_error
+from pgsvc.sql.exec import diagnose
 
 
 class DeferredTriggers:
@@ -20,8 +23,63 @@ class DeferredTriggers:
 
     def set_constraints(self, names, deferred: bool) -> None:
         """SET CONSTRAINTS (commands.constraints_set): ALL or the named constraint triggers
-        (a name: every one of it in the search path, or in the schema given) DEFERRED or
-        IMMEDIATE for the rest of the transaction; IMMEDIATE fires their queued events now."""
+        and deferrable foreign keys (a name: every one of it in the search path, or in the
+        schema given) DEFERRED or IMMEDIATE for the rest of the transaction; IMMEDIATE fires
+        their queued events now, and checks the rows of the foreign keys it makes immediate."""
+        fks = deferrable.foreign_keys(self.catalog)
+        before = [self.fk_deferred_now(r, c) for r, c in fks]
+        self.set_trigger_modes(names, deferred)
+        now = [self.fk_deferred_now(r, c) for r, c in fks]
+        if any(before) or any(now):
+            pragma = any(d and not deferrable.initially_deferred(r, c) for (r, c), d in zip(fks, now))
+            if pragma:  # as a writer now: a read-committed snapshot refresh would end the pragma
+                self.acquire_writer()
+            self.ensure_open()  # the pragma lasts until the SQLite transaction ends
+            self.conn.execute(f"PRAGMA defer_foreign_keys = {'ON' if pragma else 'OFF'}")
+            self.check_fks([fk for fk, b, d in zip(fks, before, now) if b and not d])
+
+    def fk_deferred_now(self, rel, con) -> bool:
+        """A foreign key's mode in this transaction: SET CONSTRAINTS, else INITIALLY ..."""
+        if not deferrable.is_deferrable(rel, con):
+            return False
+        setc, init = self.tg.setc, deferrable.initially_deferred(rel, con)
+        return setc.get(con.oid, setc.get("*", init)) if setc else init
+
+    def check_immediate_fks(self) -> None:
+        """After a writing statement of a transaction that ran SET CONSTRAINTS: the foreign
+        keys immediate now that SQLite defers (declared INITIALLY DEFERRED, or every key while
+        PRAGMA defer_foreign_keys is on) are checked, as PostgreSQL checks them at the end of
+        the statement."""
+        fks = deferrable.foreign_keys(self.catalog)
+        now = [self.fk_deferred_now(r, c) for r, c in fks]
+        pragma = any(d and not deferrable.initially_deferred(r, c) for (r, c), d in zip(fks, now))
+        self.check_fks([(r, c) for (r, c), d in zip(fks, now) if not d and (pragma or deferrable.initially_deferred(r, c))])
+
+    def check_fks(self, fks, validating: bool = False) -> None:
+        """The rows of these foreign keys ((table, constraint) pairs) checked now: 23503 as
+        PostgreSQL words it for the first that fails (validating: ALTER TABLE ... ADD of a key
+        SQLite defers, whose rows PostgreSQL validates at once)."""
+        err = diagnose.foreign_key_violation(self, fks, validating) if fks else None
+        if err is not None:
+            raise err
+
+    def failed_commit(self, e: Exception) -> SqlError:
+        """SQLite refused COMMIT: a deferred foreign key still violated (its row found before
+        the rollback, as PostgreSQL reports it) or another error. Rolls the transaction back."""
+        err = None
+        if "FOREIGN KEY constraint failed" in str(e):
+            try:
+                err = diagnose.foreign_key_violation(self, deferrable.foreign_keys(self.catalog))
+            except Exception:  # noqa: BLE001 - the generic 23503 below stands
+                err = None
+        if err is None:
+            err = map_error(e, self)
+        self.sqlite_rollback()
+        return err
+
+    def set_trigger_modes(self, names, deferred: bool) -> None:
+        """SET CONSTRAINTS' modes (tg.setc: a constraint trigger's or foreign key's OID, or
+        "*", to deferred or not); triggers made IMMEDIATE fire their queued events now."""
         path = self.search_path()
         if names is None:
             self.tg.setc = {"*": deferred}
@@ -34,15 +92,17 @@ class DeferredTriggers:
                 rels = [r for r in self.catalog.by_oid.values()
                         if (r.schema == schema if schema is not None else r.schema in path)]
                 found = [t for r in rels for t in r.triggers if t.constraint and t.name == name]
-                if not found:
-                    if any(c.name == name for r in rels for c in r.constraints):
-                        raise SqlError("42809", f'constraint "{name}" is not deferrable')
+                keys = [c for r in rels for c in r.constraints if c.name == name]
+                if not found and not keys:
                     raise SqlError("42704", f'constraint "{name}" does not exist')
+                if any(not t.deferrable for t in found) or \
+                        any(not deferrable.is_deferrable(self.catalog.by_oid[c.relid], c) for c in keys):
+                    raise SqlError("42809", f'constraint "{name}" is not deferrable')
                 for t in found:
-                    if not t.deferrable:
-                        raise SqlError("42809", f'constraint "{name}" is not deferrable')
                     self.tg.setc[t.oid] = deferred
                     chosen.add(t.oid)
+                for c in keys:  # a deferrable foreign key (catalog.deferrable)
+                    self.tg.setc[c.oid] = deferred
         if not deferred and self.tg.deferred:
             now = [e for e in self.tg.deferred if chosen is None or e[1] in chosen]
             self.tg.deferred[:] = [e for e in self.tg.deferred if not (chosen is None or e[1] in chosen)]

@@ -27,7 +27,7 @@ from pglast.stream import RawStream
 
 from pgsvc.cluster.builtin_oids import BUILTIN_SCHEMAS, PG_CATALOG_OID, PG_TOAST_OID, PUBLIC_SCHEMA_OID
 from pgsvc.errors import SqlError
-from pgsvc.sql.catalog import regtypes
+from pgsvc.sql.catalog import deferrable, regtypes
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.catalog.system import procs as P
 from pgsvc.sql.catalog.system.describe_defs import CLASSOID
@@ -235,7 +235,7 @@ def _constraintdef(engine, rel, con, pretty):
             out += f" ON UPDATE {_FK_ACTIONS[con.on_update]}"
         if con.on_delete in _FK_ACTIONS:
             out += f" ON DELETE {_FK_ACTIONS[con.on_delete]}"
-        return out
+        return out + deferrable.clause(rel, con)
     if con.contype == "c":
         node = node_check(engine, con.expr, rel.oid)
         return f"CHECK ({get_expr(engine, node, rel.oid, pretty) if pretty else node})"
@@ -506,7 +506,8 @@ def register(conn, engine) -> None:
 
 
 # keys of pgsvc$class.options that are pgsvc's own records, not storage parameters
-_NOT_RELOPTIONS = {"inherits", "partkey", "partbound", "indoption", "collations", "relam", "persistence", "not_valid"}
+_NOT_RELOPTIONS = {"inherits", "indoption", "collations", "relam", "persistence", "not_valid", "deferrable",
+                   "deferred"}
 
 
 def reloptions(options):

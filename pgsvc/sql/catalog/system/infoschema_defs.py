@@ -186,6 +186,9 @@ _IDENTITY_SEQ = '''(SELECT s.{col} FROM main."pgsvc$sequence" s
 
 # constraint of the referenced table that an FK uses: its primary key or unique
 # constraint on exactly the referenced columns
+# DEFERRABLE / INITIALLY DEFERRED of a constraint k of table c (catalog.deferrable)
+_DEFER_FLAG = ("CASE WHEN EXISTS (SELECT 1 FROM json_each(json_extract(c.options, '$.{key}')) d "
+               "WHERE d.value = k.oid) THEN 'YES' ELSE 'NO' END")
 _REF_KEY = '''(SELECT uc.oid FROM main."pgsvc$constraint" uc
     WHERE uc.conrelid = k.confrelid AND uc.contype IN ('p', 'u')
       AND (SELECT group_concat(value) FROM (SELECT value FROM json_each(uc.conkey) ORDER BY value))
@@ -296,7 +299,8 @@ VIEWS = {
     "table_constraints": f'''SELECT {CAT}, n.nspname, k.conname, {CAT}, n.nspname, c.relname,
         CASE k.contype WHEN 'p' THEN 'PRIMARY KEY' WHEN 'u' THEN 'UNIQUE' WHEN 'f' THEN 'FOREIGN KEY'
                        ELSE 'CHECK' END,
-        'NO', 'NO', 'YES', CASE WHEN k.contype = 'u' THEN 'YES' END
+        {_DEFER_FLAG.format(key="deferrable")}, {_DEFER_FLAG.format(key="deferred")},
+        'YES', CASE WHEN k.contype = 'u' THEN 'YES' END
         FROM main."pgsvc$constraint" k {_join_rel("c.oid = k.conrelid")}
         WHERE c.relkind = 'r' AND {_visible(NOT_SELECT)}
         UNION ALL

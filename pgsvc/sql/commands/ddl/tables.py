@@ -13,6 +13,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog import deferrable
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.commands.ddl.node_text import default_source, option_value, source_text
@@ -38,10 +39,8 @@ class TableDdl:
 
     def create_table(self, node: ast.CreateStmt) -> None:
         rv = node.relation
-        if node.ofTypename:
-            raise SqlError("0A000", "typed tables are not supported")
-        if node.partspec and node.inhRelations and not node.partbound:
-            raise SqlError("42809", "cannot create partitioned table as inheritance child")
+        if node.partspec or node.partbound or node.ofTypename:
+            raise SqlError("0A000", "partitioning and typed tables are not supported")
         _check_on_commit(node.oncommit)
         schema = self.schema_of(rv)
         if C.relation_name_taken(self.cat, schema, rv.relname):
@@ -53,19 +52,14 @@ class TableDdl:
         options = {d.defname: option_value(d.arg) for d in node.options or ()}
         if rv.relpersistence == "u":  # pg_class.relpersistence (no WAL to skip here: recorded only)
             options["persistence"] = "u"
-        part_parent = self.partition_parent(node.inhRelations[0]) if node.partbound else None
-        parents = [part_parent] if part_parent else self.inherited_parents(node.inhRelations or ())
+        parents = self.inherited_parents(node.inhRelations or ())
         if parents:
             options["inherits"] = [p.oid for p in parents]
-        if part_parent:  # (pgsvc.sql.commands.ddl.partitions)
-            options["partbound"] = self.partition_bound(part_parent, node.partbound, rv.relname)
         relid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "r", options, owner=self.creator())
-        attrs, cons = self.inherited_columns(parents, quiet=part_parent is not None), []
+        attrs, cons = self.inherited_columns(parents), []
         collations: dict[str, int] = {}  # attnum -> pg_collation OID of a COLLATE clause
         for elt in node.tableElts or ():
-            if isinstance(elt, ast.ColumnDef) and part_parent:
-                self.partition_column(attrs, elt, cons)
-            elif isinstance(elt, ast.ColumnDef):
+            if isinstance(elt, ast.ColumnDef):
                 merged = next((a for a in attrs if a.name == elt.colname), None)
                 if merged is not None:
                     self.merge_column(merged, elt)
@@ -82,15 +76,8 @@ class TableDdl:
             C.set_relation_option(self.conn, relid, "collations", collations)
         check_nested_generated(node.tableElts or (), attrs)
         rel = self.store_new_table(relid, attrs)
-        if node.partspec:
-            C.set_relation_option(self.conn, relid, "partkey", self.partition_key(rel, node.partspec))
-            self.refresh()
-            rel = self.cat.by_oid[relid]
         for col, con in cons:
             self.add_constraint(rel, con, col, creating=True)
-            rel = self.cat.by_oid[relid]
-        if part_parent:
-            self.partition_created(rel, part_parent)
             rel = self.cat.by_oid[relid]
         self.rebuild_if_needed(rel, force=False)
 
@@ -152,8 +139,13 @@ class TableDdl:
             oid, typmod, domain = typename_with_domain(tn)
             notnull = bool(cd.is_not_null)
         identity = generated = ""
+        seen: set[str] = set()
+        last = None  # the constraint a DEFERRABLE ... node applies to
         for con in cd.constraints or ():
             ct = con.contype
+            if ct not in _ATTRS:
+                last = con
+                seen.clear()
             if ct == enums.ConstrType.CONSTR_NOTNULL:
                 notnull = True
             elif ct == enums.ConstrType.CONSTR_NULL:
@@ -179,10 +171,8 @@ class TableDdl:
             elif ct in (enums.ConstrType.CONSTR_UNIQUE, enums.ConstrType.CONSTR_CHECK,
                         enums.ConstrType.CONSTR_FOREIGN):
                 cons.append((cd.colname, con))
-            elif ct in (enums.ConstrType.CONSTR_ATTR_DEFERRABLE, enums.ConstrType.CONSTR_ATTR_DEFERRED):
-                # a column constraint's DEFERRABLE comes as a node of its own; checking such a
-                # constraint at once would change when transactions fail
-                raise SqlError("0A000", "deferrable constraints are not supported")
+            elif ct in _ATTRS:  # DEFERRABLE ... after a column constraint: a node of its own
+                constraint_attr(con, last, seen)
         if cd.collClause is not None:
             coll = cd.collClause.collname[-1].sval
             if coll not in ("C", "POSIX", "default"):
@@ -204,17 +194,12 @@ class TableDdl:
             parents.append(p)
         return parents
 
-    def inherited_columns(self, parents, quiet=False) -> list:
-        """The parents' columns first, merged by name (PostgreSQL's MergeAttributes); a
-        partition's (quiet) are its parent's, identity and all."""
+    def inherited_columns(self, parents) -> list:
+        """The parents' columns first, merged by name (PostgreSQL's MergeAttributes)."""
         attrs: list[C.Attr] = []
         for p in parents:
             for a in p.attrs:
                 same = next((x for x in attrs if x.name == a.name), None)
-                if quiet:
-                    attrs.append(C.Attr(len(attrs) + 1, a.name, a.type_oid, a.typmod, a.notnull, a.default,
-                                        generated=a.generated, domain_oid=a.domain_oid))
-                    continue
                 if same is not None:
                     self.notice(f'merging multiple inherited definitions of column "{a.name}"')
                     if same.type_oid != a.type_oid:
@@ -274,12 +259,12 @@ class TableDdl:
 
     def add_constraint(self, rel: C.Relation, con: ast.Constraint, col: str | None, creating=False) -> None:
         ct = enums.ConstrType
-        if con.deferrable or con.initdeferred:
-            raise SqlError("0A000", "deferrable constraints are not supported")
+        if (con.deferrable or con.initdeferred) and con.contype != ct.CONSTR_FOREIGN:
+            # SQLite checks a UNIQUE index row by row; only foreign keys can wait (catalog.deferrable)
+            raise SqlError("0A000", "deferrable unique and primary key constraints are not supported")
         if con.contype in (ct.CONSTR_PRIMARY, ct.CONSTR_UNIQUE):
             keys = [col] if col else [k.sval for k in con.keys]
             primary = con.contype == ct.CONSTR_PRIMARY
-            self.check_unique_covers_key(rel, keys, primary)
             if primary and any(c.contype == "p" for c in rel.constraints):
                 raise SqlError("42P16", f'multiple primary keys for table "{rel.name}" are not allowed')
             attnums = [self.attnum(rel, k) for k in keys]
@@ -302,7 +287,6 @@ class TableDdl:
                                      [rel.attr_by_num(n).name for n in attnums], name)
             # SQLite enforces NOT NULL only in the table definition: rebuild only if it changed
             self.rebuild_if_needed(self.cat.by_oid[rel.oid], force=not creating and made_notnull)
-            self.propagate_constraint(rel, name)  # a partitioned table's: on its partitions too
             return
         if con.contype == ct.CONSTR_CHECK:
             expr = source_text(con.raw_expr)
@@ -317,7 +301,6 @@ class TableDdl:
                 self.check_rows(self.cat.by_oid[rel.oid], con_oid)
             self.refresh()
             self.rebuild(self.cat.by_oid[rel.oid])
-            self.propagate_constraint(rel, name)
             return
         if con.contype == ct.CONSTR_FOREIGN:
             self.add_foreign_key(rel, con, col, creating)
@@ -347,6 +330,8 @@ class TableDdl:
                           parent.oid, [self.attnum(parent, c) for c in pk_cols], con.fk_upd_action or "a",
                           con.fk_del_action or "a")
         C.insert_constraint(self.conn, fk)
+        if con.deferrable or con.initdeferred:
+            deferrable.mark(self.conn, rel.oid, fk.oid, bool(con.initdeferred))
         not_valid = con.skip_validation and not creating
         if not_valid:
             # NOT VALID (the rows are checked all the same: SQLite checks a foreign key as
@@ -355,6 +340,9 @@ class TableDdl:
         self.refresh()
         try:
             self.rebuild(self.cat.by_oid[rel.oid])
+            if con.initdeferred and not creating:  # SQLite left the rows unchecked: PostgreSQL checks them
+                new = self.cat.by_oid[rel.oid]
+                self.engine.check_fks([(new, next(c for c in new.constraints if c.oid == fk.oid))], True)
         except SqlError as err:
             if not_valid and err.sqlstate == "23503":
                 raise SqlError("0A000", "NOT VALID foreign keys over rows that violate them are not supported",
@@ -486,6 +474,36 @@ def column_refs(node):
     elif isinstance(node, (list, tuple)):
         for x in node:
             yield from column_refs(x)
+
+
+_CT = enums.ConstrType
+_ATTRS = {_CT.CONSTR_ATTR_DEFERRABLE: ("DEFERRABLE", "d", True), _CT.CONSTR_ATTR_NOT_DEFERRABLE: ("NOT DEFERRABLE", "d", False),
+          _CT.CONSTR_ATTR_DEFERRED: ("INITIALLY DEFERRED", "i", True),
+          _CT.CONSTR_ATTR_IMMEDIATE: ("INITIALLY IMMEDIATE", "i", False)}
+
+
+def constraint_attr(attr: ast.Constraint, last: ast.Constraint | None, seen: set[str]) -> None:
+    """A column constraint's [NOT] DEFERRABLE / INITIALLY ... applies to the constraint before
+    it, with PostgreSQL's errors (transformConstraintAttrs)."""
+    word, kind, on = _ATTRS[attr.contype]
+    if last is None or last.contype not in (_CT.CONSTR_PRIMARY, _CT.CONSTR_UNIQUE, _CT.CONSTR_FOREIGN):
+        raise SqlError("42601", f"misplaced {word} clause", position=location(attr))
+    if kind in seen:
+        raise SqlError("42601", "multiple DEFERRABLE/NOT DEFERRABLE clauses not allowed" if kind == "d"
+                       else "multiple INITIALLY IMMEDIATE/DEFERRED clauses not allowed", position=location(attr))
+    seen.add(kind)
+    if kind == "d":
+        last.deferrable = on
+        if not on and last.initdeferred:
+            raise SqlError("42601", "constraint declared INITIALLY DEFERRED must be DEFERRABLE",
+                           position=location(attr))
+    else:
+        last.initdeferred = on
+        if on and "d" not in seen:
+            last.deferrable = True
+        elif on and not last.deferrable:
+            raise SqlError("42601", "constraint declared INITIALLY DEFERRED must be DEFERRABLE",
+                           position=location(attr))
 
 
 def not_valid_oids(rel: C.Relation) -> list[int]:
