@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID, PUBLIC_SCHEMA_OID
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import acl
+from pgsvc.sql.catalog import changelog as CL
+from pgsvc.sql.catalog import publications as PUB
 from pgsvc.sql.catalog import routines as R
 from pgsvc.sql.catalog import triggers as TG
 from pgsvc.sql.types import usertypes
@@ -95,7 +97,7 @@ USER_TYPE_SQL = [
     'CREATE TABLE IF NOT EXISTS "pgsvc$domain_constraint" (oid INTEGER PRIMARY KEY, '
     'contypid INTEGER NOT NULL, conname TEXT NOT NULL, expr TEXT NOT NULL)',
 ]
-SCHEMA_SQL += USER_TYPE_SQL + [R.PROC_TABLE_SQL, TG.TRIGGER_TABLE_SQL]
+SCHEMA_SQL += USER_TYPE_SQL + [R.PROC_TABLE_SQL, TG.TRIGGER_TABLE_SQL] + PUB.TABLE_SQL + CL.TABLE_SQL
 
 
 @dataclass
@@ -184,6 +186,7 @@ class Catalog:
         self.routines_named: dict[str, list[R.Routine]] = {}
         self.set_returning_names: frozenset[str] = frozenset()  # of routines_named's SETOF/TABLE ones
         self.triggers: dict[int, TG.Trigger] = {}  # by OID (catalog.triggers)
+        self.publications: dict[int, PUB.Publication] = {}  # by OID (catalog.publications)
 
     def lookup(self, schema: str | None, name: str, search_path: list[str]) -> Relation | None:
         if schema is not None:
@@ -204,6 +207,8 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         _add_user_type_tables(conn)
         R.ensure_table(conn)
         TG.ensure_table(conn)
+        PUB.ensure_tables(conn)
+        CL.ensure_tables(conn)
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -267,6 +272,7 @@ def load(conn: sqlite3.Connection) -> Catalog:
     cat.set_returning_names = frozenset(r.name for r in cat.routines.values() if r.retset)
     cat.triggers = TG.load_triggers(conn)
     TG.attach(cat.by_oid, cat.triggers)
+    cat.publications = PUB.load(conn)
     load_owners(conn, cat, nsp)
     usertypes.install_row_types([  # every table's and view's row type (pgsvc.sql.types.usertypes)
         UserType(usertypes.row_type_oid(rel.oid), cat.schemas.get(rel.schema, 0), rel.schema, rel.name, "c",
@@ -415,6 +421,7 @@ def delete_relation(conn: sqlite3.Connection, oid: int) -> None:
                        ("description", "objoid"), ("acl", "objoid")):
         conn.execute(f'DELETE FROM "pgsvc${table}" WHERE {col} = ?', (oid,))
     TG.delete_relation_triggers(conn, oid)
+    PUB.forget_relation(conn, oid)
 
 
 def relation_name_taken(cat: Catalog, schema: str, name: str) -> bool:
@@ -430,6 +437,7 @@ def insert_namespace(conn: sqlite3.Connection, name: str) -> int:
 
 
 def delete_namespace(conn: sqlite3.Connection, name: str) -> None:
+    PUB.forget_schema(conn, name)
     conn.execute('DELETE FROM "pgsvc$namespace" WHERE nspname = ?', (name,))
 
 

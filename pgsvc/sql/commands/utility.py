@@ -15,8 +15,10 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.api import Column, EngineContext
+from pgsvc.sql.catalog import changelog
 from pgsvc.sql.catalog.authz import authz
-from pgsvc.sql.commands import constraints_set, databases, grants, listen, maintenance, portals, role_settings, roles
+from pgsvc.sql.commands import (constraints_set, databases, grants, listen, maintenance, portals, publication_stmts,
+                                role_settings, roles)
 from pgsvc.sql.commands.copy import translate_copy
 from pgsvc.sql.commands.ddl import Ddl, trigger_capture
 from pgsvc.sql.commands.ddl.aggregates import create_aggregate
@@ -34,7 +36,7 @@ def translate_utility(engine: EngineContext, tr, text: str, node) -> Statement:
     if build is not None:
         tr.cacheable = False  # their text may hold a password; they re-read the catalog anyway
         return build(engine, tr, text, node)
-    fn = _HANDLERS.get(kind)
+    fn = publication_stmts.handler_for(kind, node) or _HANDLERS.get(kind)
     if fn is None:
         raise SqlError("0A000", f"{_command_name(kind)} is not supported")
     return fn(engine, tr, text, node)
@@ -68,6 +70,8 @@ def _after_ddl(e) -> None:
     triggers that report its row changes follow the catalog (commands.ddl.trigger_capture)."""
     if e.catalog.triggers:
         trigger_capture.sync(e.conn, e.catalog, e.temp_schema)
+    if e.catalog.publications:  # and the change log's, published tables' (catalog.changelog)
+        changelog.sync(e.conn, e.catalog)
 
 
 def _ddl(command: str, method: str, with_text: bool = False):
@@ -106,6 +110,8 @@ def _select_into(engine, tr, text, node: ast.SelectStmt):
 def _table_from_query(text, into, query, if_not_exists, command):
     def run(e, s, p):
         n = e.run_atomic(lambda: Ddl(e).create_table_as(into, query, if_not_exists))
+        if e.catalog.publications:  # FOR ALL TABLES / TABLES IN SCHEMA cover the new table
+            e.run_atomic(lambda: _after_ddl(e))
         return Result(None, [], "SELECT" if n is not None else "CREATE TABLE AS", n)
     return utility_statement(text, command, run, writes=True)
 

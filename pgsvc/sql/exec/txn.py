@@ -43,6 +43,7 @@ class WriterLock:
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self.held_fd: int | None = None
         self.exports: list = []  # ends of the snapshots exported under it (pg_functions.snapshots)
+        self.generation = 0  # transactions ended: the change log's xid token (pg_functions.changelog_udfs)
 
     @property
     def held(self) -> bool:
@@ -105,6 +106,7 @@ class WriterLock:
             self.exports.pop()()
 
     def release(self) -> None:
+        self.generation += 1
         self.end_exports()
         fd, self.held_fd = self.held_fd, None
         if fd is None:

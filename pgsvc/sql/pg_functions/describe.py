@@ -28,6 +28,7 @@ from pglast.stream import RawStream
 from pgsvc.cluster.builtin_oids import BUILTIN_SCHEMAS, PG_CATALOG_OID, PG_TOAST_OID, PUBLIC_SCHEMA_OID
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import deferrable, regtypes
+from pgsvc.sql.catalog.publications import publishable
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.catalog.system import procs as P
 from pgsvc.sql.catalog.system.describe_defs import CLASSOID
@@ -506,7 +507,8 @@ def register(conn, engine) -> None:
 
 
 # keys of pgsvc$class.options that are pgsvc's own records, not storage parameters
-_NOT_RELOPTIONS = {"inherits", "indoption", "collations", "relam", "persistence", "not_valid", "deferrable",
+_NOT_RELOPTIONS = {"replident", "replident_index",  # REPLICA IDENTITY (commands.ddl.replica_identity)
+                   "inherits", "indoption", "collations", "relam", "persistence", "not_valid", "deferrable",
                    "deferred"}
 
 
@@ -528,7 +530,7 @@ def _publishable(engine, oid):
     if oid is None:
         return None
     rel = engine.catalog.by_oid.get(int(oid))
-    return int(rel is not None and rel.kind == "r" and not rel.schema.startswith("pg_temp_"))
+    return int(rel is not None and publishable(rel))
 
 
 _SIGNATURES = (

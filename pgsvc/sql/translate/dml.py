@@ -19,6 +19,7 @@ from pglast.stream import RawStream
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.database import Attr, Relation
+from pgsvc.sql.catalog.publications import check_replica_identity
 from pgsvc.sql.translate.domains import domain_chain
 from pgsvc.sql.translate.ex import Ex, location
 from pgsvc.sql.quoting import quote_sqlite_ident
@@ -66,6 +67,8 @@ class DmlMixin:
             self.writes_temp = True
         else:
             self.writes = True
+            if self.catalog.publications and self.dml_kind in ("UPDATE", "DELETE"):
+                check_replica_identity(self.catalog, rel, self.dml_kind)  # catalog.publications
         return rel
 
     def values_stars(self, row) -> tuple:

@@ -22,6 +22,7 @@ from pgsvc.sql.catalog.system import describe_defs as D
 from pgsvc.sql.catalog.system import dump_defs as _dump_defs
 from pgsvc.sql.catalog.system import opclass as _opclass
 from pgsvc.sql.catalog.system import procs as _procs
+from pgsvc.sql.catalog.system import publication_defs as _publication_defs
 from pgsvc.sql.catalog.system import replication_views as _replication_views
 from pgsvc.sql.catalog.system import session_views as _session_views
 from pgsvc.sql.catalog.system import stats as _stats
@@ -179,7 +180,8 @@ VIEWS = {
         EXISTS (SELECT 1 FROM main."pgsvc$class" ch, json_each(json_extract(ch.options, '$.inherits')) j
                 WHERE ch.options IS NOT NULL AND j.value = c.oid) AS relhassubclass,
         0 AS relrowsecurity, 0 AS relforcerowsecurity, 1 AS relispopulated,
-        CASE WHEN c.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident,
+        CASE WHEN c.relkind IN ('r', 'p') THEN coalesce(json_extract(c.options, '$.replident'), 'd') ELSE 'n' END
+          AS relreplident,
         json_extract(c.options, '$.partbound') IS NOT NULL AS relispartition,
         0 AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid,
         pgsvce_acl_text((SELECT o.acl FROM main."pgsvc$acl" o WHERE o.objoid = c.oid)) AS relacl,
@@ -228,7 +230,9 @@ VIEWS = {
         json_array_length(i.keys) AS indnkeyatts,
         i.indisunique AS indisunique, 0 AS indnullsnotdistinct, i.indisprimary AS indisprimary,
         0 AS indisexclusion, 1 AS indimmediate, 0 AS indisclustered, 1 AS indisvalid, 0 AS indcheckxmin,
-        1 AS indisready, 1 AS indislive, 0 AS indisreplident,
+        1 AS indisready, 1 AS indislive, coalesce((SELECT json_extract(rc.options, '$.replident') = 'i'
+            AND json_extract(rc.options, '$.replident_index') = i.indexrelid FROM main."pgsvc$class" rc
+            WHERE rc.oid = i.indrelid), 0) AS indisreplident,
         (SELECT json_group_array(k) FROM (
            SELECT CASE WHEN j.type = 'integer' THEN j.value ELSE 0 END AS k FROM json_each(i.keys) j
            UNION ALL SELECT n.value FROM main."pgsvc$class" c, json_each(c.options, '$.include') n
@@ -320,4 +324,8 @@ def _merge_describe() -> None:
     STATIC = STATIC + tuple(n for n in D.STATIC_ROWS if n not in STATIC)
 
 
+# publications (pgsvc.sql.catalog.system.publication_defs): ahead of describe_defs' empty ones
+VIEWS.update(_publication_defs.VIEWS)
+COLUMNS.update(_publication_defs.COLUMNS)
+REL_OIDS.update(_publication_defs.REL_OIDS)
 _merge_describe()

@@ -17,6 +17,7 @@ from pgsvc.sql.commands.ddl.indexes_views import index_reads_column
 from pgsvc.sql.commands.ddl.node_text import default_source
 from pgsvc.sql.commands.ddl.ownership import alter_relation_owner
 from pgsvc.sql.commands.ddl.rename_carry import column_rename_writes, table_rename_writes
+from pgsvc.sql.commands.ddl.replica_identity import set_replica_identity
 from pgsvc.sql.commands.ddl.tables import check_nested_generated, column_refs, not_valid_oids
 from pgsvc.sql.commands.ddl.triggers import TRIGGER_SUBTYPES
 from pgsvc.sql.quoting import quote_sqlite_ident
@@ -103,6 +104,8 @@ class AlterTableDdl:
             self.drop_expression(rel, self.column(rel, cmd.name), cmd.missing_ok)
         elif t == A.AT_AddIdentity:
             self.add_identity(rel, self.column(rel, cmd.name), cmd.def_)
+        elif t == A.AT_ReplicaIdentity:
+            set_replica_identity(self, rel, cmd.def_)  # pgsvc.sql.commands.ddl.replica_identity
         elif t in TRIGGER_SUBTYPES:
             self.enable_trigger(rel, cmd)  # pgsvc.sql.commands.ddl.triggers
         elif t in (A.AT_SetRelOptions, A.AT_ResetRelOptions, A.AT_SetStatistics, A.AT_ClusterOn,

@@ -9,6 +9,7 @@ import pglast
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError, SqlNotice
+from pgsvc.sql.catalog import changelog
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import KIND_WORD, authz, not_owner
 from pgsvc.sql.commands.ddl.base import OBJECT_RELKIND
@@ -173,7 +174,8 @@ class DropDdl:
         fire = [rel for rel in rels if any(t.fires_on("TRUNCATE") for t in rel.triggers)]
         for rel in fire:
             self.engine.fire_statement_triggers(rel, "TRUNCATE", "BEFORE")
-        with self.engine.capture_off():
+        cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
+        with self.engine.capture_off(), changelog.truncating(self.conn, self.cat, rels, cascade, node.restart_seqs):
             for rel in self.referencing_first(rels):
                 self.conn.execute(f"DELETE FROM {quote_sqlite_ident(rel.sqlite_name)}")
                 if node.restart_seqs:

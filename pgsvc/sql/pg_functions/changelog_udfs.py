@@ -1,0 +1,27 @@
+"""The UDFs the change log's SQLite triggers call (pgsvc.sql.catalog.changelog), installed
+on every connection an engine opens: a published table written through a connection
+without them fails ("no such function") rather than going unrecorded.
+
+  pgsvce_cl_xid()       a token that differs between consecutive transactions written to
+                        the database: the backend's pid and the count of transactions its
+                        engine has ended (exec.txn.WriterLock.generation)
+  pgsvce_cl_pack(...)   the row's stored values as one BLOB (changelog.pack)
+"""
+
+from __future__ import annotations
+
+import os
+
+from pgsvc.sql.catalog import changelog as CL
+
+
+def register(conn, engine) -> None:
+    pid = os.getpid()
+
+    def xid() -> int:
+        return (pid << 32) | (engine.lock.generation & 0xFFFFFFFF)
+    conn.create_function("pgsvce_cl_xid", 0, xid)
+    conn.create_function("pgsvce_cl_pack", -1, CL.pack, deterministic=True)
+
+
+__all__ = ["register"]
