@@ -16,6 +16,7 @@ from pglast import ast
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import regtypes
 from pgsvc.sql.catalog.authz import authz
+from pgsvc.sql.catalog.partitions import constraint_text as partition_constraint
 from pgsvc.sql.catalog.regtypes import reg_in
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.catalog.system import relations as pg_relations
@@ -238,6 +239,10 @@ class Runner:
             elif err.sqlstate == "23502" and err.column:
                 err.detail = diagnose.failing_row_detail(self, stmt, values, rel,
                                                          f"NEW.{quote_sqlite_ident(err.column)} IS NULL")
+            elif err.sqlstate == "23514" and (err.constraint or "").startswith("pgsvc$part$"):
+                err.constraint = None  # PostgreSQL names no constraint for a partition's
+                cond = f"NOT ({check_sql(rel, partition_constraint(self.catalog, rel, True), self, 'NEW.')})"
+                err.detail = diagnose.failing_row_detail(self, stmt, values, rel, cond)
             elif err.sqlstate == "23514":
                 con = next((c for c in rel.constraints if c.name == err.constraint), None)
                 if con is not None:

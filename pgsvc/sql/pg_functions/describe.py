@@ -508,8 +508,8 @@ def register(conn, engine) -> None:
 
 # keys of pgsvc$class.options that are pgsvc's own records, not storage parameters
 _NOT_RELOPTIONS = {"replident", "replident_index",  # REPLICA IDENTITY (commands.ddl.replica_identity)
-                   "inherits", "indoption", "collations", "relam", "persistence", "not_valid", "deferrable",
-                   "deferred"}
+                   "inherits", "partkey", "partbound", "indoption", "collations", "relam", "persistence", "not_valid",
+                   "deferrable", "deferred"}
 
 
 def reloptions(options):

@@ -286,9 +286,27 @@ VIEWS["pg_trigger"] = """SELECT t.oid AS oid, t.tgrelid AS tgrelid, 0 AS tgparen
     t.tgqual AS tgqual, t.tgoldtable AS tgoldtable, t.tgnewtable AS tgnewtable
     FROM main."pgsvc$trigger" t"""
 for _name in ("pg_statistic_ext", "pg_statistic_ext_data", "pg_publication", "pg_publication_rel",
-              "pg_publication_namespace", "pg_partitioned_table", "pg_foreign_table", "pg_foreign_server",
+              "pg_publication_namespace", "pg_foreign_table", "pg_foreign_server",
               "pg_init_privs", "pg_event_trigger"):
     VIEWS[_name] = _empty(_name)
+
+# partitioned tables (pgsvc.sql.catalog.partitions: the key in pgsvc$class.options); a key
+# expression's partexprs is its source text, as pg_index.indexprs'
+VIEWS["pg_partitioned_table"] = f"""SELECT c.oid AS partrelid, json_extract(c.options, '$.partkey.strategy') AS partstrat,
+    json_array_length(c.options, '$.partkey.keys') AS partnatts,
+    coalesce((SELECT d.oid FROM main."pgsvc$class" d, json_each(json_extract(d.options, '$.inherits')) j
+              WHERE j.value = c.oid AND json_extract(d.options, '$.partbound.kind') = 'd'), 0) AS partdefid,
+    (SELECT json_group_array(coalesce(json_extract(k.value, '$.attnum'), 0))
+       FROM json_each(c.options, '$.partkey.keys') k) AS partattrs,
+    (SELECT json_group_array(pgsvce_default_opclass(json_extract(t.value, '$[0]'),
+              CASE json_extract(c.options, '$.partkey.strategy') WHEN 'h' THEN 405 ELSE 403 END))
+       FROM json_each(c.options, '$.partkey.types') t) AS partclass,
+    (SELECT json_group_array(coalesce((SELECT ty.typcollation FROM {_q('pg_type')} ty
+                                        WHERE ty.oid = json_extract(t.value, '$[0]')), 0))
+       FROM json_each(c.options, '$.partkey.types') t) AS partcollation,
+    (SELECT group_concat(json_extract(k.value, '$.expr'), ', ') FROM json_each(c.options, '$.partkey.keys') k
+      WHERE json_extract(k.value, '$.expr') IS NOT NULL) AS partexprs
+    FROM main."pgsvc$class" c WHERE json_extract(c.options, '$.partkey') IS NOT NULL"""
 
 # initdb's privileges of the built-in schemas (pg_dump dumps only what changed since)
 VIEWS["pg_init_privs"] = f"""SELECT {PG_CATALOG_OID} AS objoid, 2615 AS classoid, 0 AS objsubid, 'i' AS privtype,
@@ -299,4 +317,4 @@ VIEWS["pg_init_privs"] = f"""SELECT {PG_CATALOG_OID} AS objoid, 2615 AS classoid
 
 DEPENDS = {"pg_init_privs": ("pg_authid",), "pg_tables": ("pg_class", "pg_namespace"), "pg_views": ("pg_class", "pg_namespace"),
            "pg_indexes": ("pg_index", "pg_class", "pg_namespace"),
-           "pg_sequences": ("pg_class", "pg_namespace")}
+           "pg_sequences": ("pg_class", "pg_namespace"), "pg_partitioned_table": ("pg_type",)}

@@ -12,6 +12,7 @@ from pglast import ast
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import deferrable
+from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.domains import column_check_clauses
@@ -51,6 +52,9 @@ def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
                          f"{quote_sqlite_ident(parent.sqlite_name)} ({pk}) ON UPDATE {_FK_ACTIONS[c.on_update]} "
                          f"ON DELETE {_FK_ACTIONS[c.on_delete]}"
                          + (" DEFERRABLE INITIALLY DEFERRED" if deferrable.initially_deferred(rel, c) else ""))
+    part = P.constraint_text(engine.catalog, rel, plain=True)
+    if part:  # a partition's constraint (catalog.partitions; sqlite_errors names the error)
+        parts.append(f"CONSTRAINT {quote_sqlite_ident(f'pgsvc$part${rel.oid}')} CHECK ({check_sql(rel, part, engine)})")
     temp = "TEMP " if rel.schema.startswith("pg_temp_") else ""
     return f"CREATE {temp}TABLE {quote_sqlite_ident(name or rel.sqlite_name)} ({', '.join(parts)})"
 

@@ -39,8 +39,10 @@ class TableDdl:
 
     def create_table(self, node: ast.CreateStmt) -> None:
         rv = node.relation
-        if node.partspec or node.partbound or node.ofTypename:
-            raise SqlError("0A000", "partitioning and typed tables are not supported")
+        if node.ofTypename:
+            raise SqlError("0A000", "typed tables are not supported")
+        if node.partspec and node.inhRelations and not node.partbound:
+            raise SqlError("42809", "cannot create partitioned table as inheritance child")
         _check_on_commit(node.oncommit)
         schema = self.schema_of(rv)
         if C.relation_name_taken(self.cat, schema, rv.relname):
@@ -52,14 +54,19 @@ class TableDdl:
         options = {d.defname: option_value(d.arg) for d in node.options or ()}
         if rv.relpersistence == "u":  # pg_class.relpersistence (no WAL to skip here: recorded only)
             options["persistence"] = "u"
-        parents = self.inherited_parents(node.inhRelations or ())
+        part_parent = self.partition_parent(node.inhRelations[0]) if node.partbound else None
+        parents = [part_parent] if part_parent else self.inherited_parents(node.inhRelations or ())
         if parents:
             options["inherits"] = [p.oid for p in parents]
+        if part_parent:  # (pgsvc.sql.commands.ddl.partitions)
+            options["partbound"] = self.partition_bound(part_parent, node.partbound, rv.relname)
         relid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "r", options, owner=self.creator())
-        attrs, cons = self.inherited_columns(parents), []
+        attrs, cons = self.inherited_columns(parents, quiet=part_parent is not None), []
         collations: dict[str, int] = {}  # attnum -> pg_collation OID of a COLLATE clause
         for elt in node.tableElts or ():
-            if isinstance(elt, ast.ColumnDef):
+            if isinstance(elt, ast.ColumnDef) and part_parent:
+                self.partition_column(attrs, elt, cons)
+            elif isinstance(elt, ast.ColumnDef):
                 merged = next((a for a in attrs if a.name == elt.colname), None)
                 if merged is not None:
                     self.merge_column(merged, elt)
@@ -76,8 +83,15 @@ class TableDdl:
             C.set_relation_option(self.conn, relid, "collations", collations)
         check_nested_generated(node.tableElts or (), attrs)
         rel = self.store_new_table(relid, attrs)
+        if node.partspec:
+            C.set_relation_option(self.conn, relid, "partkey", self.partition_key(rel, node.partspec))
+            self.refresh()
+            rel = self.cat.by_oid[relid]
         for col, con in cons:
             self.add_constraint(rel, con, col, creating=True)
+            rel = self.cat.by_oid[relid]
+        if part_parent:
+            self.partition_created(rel, part_parent)
             rel = self.cat.by_oid[relid]
         self.rebuild_if_needed(rel, force=False)
 
@@ -194,12 +208,17 @@ class TableDdl:
             parents.append(p)
         return parents
 
-    def inherited_columns(self, parents) -> list:
-        """The parents' columns first, merged by name (PostgreSQL's MergeAttributes)."""
+    def inherited_columns(self, parents, quiet=False) -> list:
+        """The parents' columns first, merged by name (PostgreSQL's MergeAttributes); a
+        partition's (quiet) are its parent's, identity and all."""
         attrs: list[C.Attr] = []
         for p in parents:
             for a in p.attrs:
                 same = next((x for x in attrs if x.name == a.name), None)
+                if quiet:
+                    attrs.append(C.Attr(len(attrs) + 1, a.name, a.type_oid, a.typmod, a.notnull, a.default,
+                                        generated=a.generated, domain_oid=a.domain_oid))
+                    continue
                 if same is not None:
                     self.notice(f'merging multiple inherited definitions of column "{a.name}"')
                     if same.type_oid != a.type_oid:
@@ -265,6 +284,7 @@ class TableDdl:
         if con.contype in (ct.CONSTR_PRIMARY, ct.CONSTR_UNIQUE):
             keys = [col] if col else [k.sval for k in con.keys]
             primary = con.contype == ct.CONSTR_PRIMARY
+            self.check_unique_covers_key(rel, keys, primary)
             if primary and any(c.contype == "p" for c in rel.constraints):
                 raise SqlError("42P16", f'multiple primary keys for table "{rel.name}" are not allowed')
             attnums = [self.attnum(rel, k) for k in keys]
@@ -287,6 +307,7 @@ class TableDdl:
                                      [rel.attr_by_num(n).name for n in attnums], name)
             # SQLite enforces NOT NULL only in the table definition: rebuild only if it changed
             self.rebuild_if_needed(self.cat.by_oid[rel.oid], force=not creating and made_notnull)
+            self.propagate_constraint(rel, name)  # a partitioned table's: on its partitions too
             return
         if con.contype == ct.CONSTR_CHECK:
             expr = source_text(con.raw_expr)
@@ -301,6 +322,7 @@ class TableDdl:
                 self.check_rows(self.cat.by_oid[rel.oid], con_oid)
             self.refresh()
             self.rebuild(self.cat.by_oid[rel.oid])
+            self.propagate_constraint(rel, name)
             return
         if con.contype == ct.CONSTR_FOREIGN:
             self.add_foreign_key(rel, con, col, creating)
