@@ -20,7 +20,7 @@ from pgsvc.sql.catalog.system.role_names import role_name_by_oid
 from pgsvc.sql.types import aclitem
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.pg_functions import (advisory, catalog_funcs, changelog_udfs, depends, describe, information_schema,
-                                   notify_funcs, privileges, snapshots, triggerdef, type_funcs)
+                                   notify_funcs, privileges, publication_funcs, snapshots, triggerdef, type_funcs)
 from pgsvc.sql.pg_functions import partition_funcs
 
 
@@ -46,3 +46,4 @@ def register(conn, engine) -> None:
     advisory.register(conn, engine)  # pg_advisory_lock and its family, pg_blocking_pids
     snapshots.register(conn, engine)  # pg_export_snapshot (SET TRANSACTION SNAPSHOT imports)
     changelog_udfs.register(conn, engine)  # what the change log's triggers call (catalog.changelog)
+    publication_funcs.register(conn, engine)  # pg_get_replica_identity_index, pg_get_publication_tables

@@ -278,6 +278,8 @@ class FromMixin(LateralMixin):
             return self.unnest_zip(node, alias, args)  # pgsvc.sql.translate.tlist_srf
         if name == "pg_options_to_table" and len(args) == 1 and not node.ordinality:
             return self.options_item(node, alias, args[0])
+        if name == "pg_get_publication_tables" and len(args) == 1 and not node.ordinality:
+            return self.publication_tables_item(node, alias, args[0])
         if any('"' in a.sql for a in args) and not (
                 name == "generate_series" and not node.ordinality and self.outer_only(call.args)):
             # arguments read other FROM items (implicitly LATERAL) or outer queries
@@ -349,6 +351,19 @@ class FromMixin(LateralMixin):
                         f"(CASE WHEN {eq} > 0 THEN substr({sa}.value, {eq} + 1) END)")]
         self.scope.add(RangeEntry(alias.aliasname, cols), location(node))
         return f"json_each({arg.sql}) AS {sa}"
+
+    def publication_tables_item(self, node: ast.RangeFunction, alias: ast.Alias, arg) -> str:
+        """pg_get_publication_tables(text): (relid, attrs, qual) of each table the publication
+        covers, LATERAL like unnest (a subscriber passes pg_publication.pubname); no column
+        lists or row filters (pg_functions.publication_funcs)."""
+        arg = self.coerce(arg, O.TEXT)
+        names = [c.sval for c in alias.colnames or ()]
+        sa = self.new_alias(alias.aliasname)
+        cols = [ColInfo(n, t, -1, sql) for n, t, sql in zip(
+            names + ["relid", "attrs", "qual"][len(names):], (O.OID, O.INT2VECTOR, O.TEXT),
+            (f"({sa}.value ->> 0)", "NULL", "NULL"))]
+        self.scope.add(RangeEntry(alias.aliasname, cols), location(node))
+        return f"json_each(pgsvce_publication_tables({arg.sql})) AS {sa}"
 
     def materialised_srf(self, node, call, name, alias, args) -> str:
         """Other set-returning functions with constant arguments: run the generator now and
