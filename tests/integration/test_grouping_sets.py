@@ -41,6 +41,8 @@ CASES = {
         SELECT a IS NULL AS isnull, grouping(a) AS g, count(*) FROM {t} GROUP BY ROLLUP (a) ORDER BY 2, 1;
         SELECT a, count(*) FROM {t} GROUP BY ROLLUP (a, a) ORDER BY 1, 2;
         SELECT grouping(c) FROM {t} GROUP BY c, a ORDER BY 1 LIMIT 1;
+        SELECT * FROM (SELECT c AS c1, c AS c2, count(*) FROM {t} GROUP BY c1, ROLLUP (c2)) q ORDER BY 1, 2;
+        SELECT a, a + 0 AS z, count(*) FROM {t} GROUP BY ROLLUP (2), a ORDER BY 1, 2, 3;
     """,
     "having_order_window_distinct": """
         SELECT a, b, sum(v) FROM {t} GROUP BY GROUPING SETS ((a, b), (a), ()) HAVING sum(v) > 2 ORDER BY 1, 2, 3;
@@ -61,6 +63,8 @@ CASES = {
           FROM {t} GROUP BY ROLLUP (a) ORDER BY 1 NULLS FIRST, 2;
         SELECT b, array_agg(c ORDER BY c DESC), count(*) FILTER (WHERE a > 1) FROM {t} GROUP BY CUBE (b) ORDER BY 1, 2;
         SELECT a, sum(a), count(a), min(b) FROM {t} GROUP BY ROLLUP (a) ORDER BY 1, 2;
+        SELECT a, rank(a) WITHIN GROUP (ORDER BY c), percentile_disc(0.5) WITHIN GROUP (ORDER BY c)
+          FROM {t} GROUP BY ROLLUP (a) ORDER BY 1, 2;
     """,
     "nulls_and_types": """
         SELECT a, grouping(a), count(*) FROM {t} GROUP BY ROLLUP (a) ORDER BY 2, 1;

@@ -115,7 +115,11 @@ class GsFrame:
         self.ref = f"{self.alias}.g"
         self.checker = checker
         self.exprs = exprs
-        self.index = {k: i for i, k in enumerate(keys)}
+        self.index: dict = {}
+        for i, k in enumerate(keys):
+            self.index.setdefault(k, i)
+        self.tied: dict[int, int] = {}
+        self.direct: set[int] = set()  # an ordered-set aggregate's direct arguments (per group)
         self.sets = sets
         self.has_exprs = any(k[0] != "col" for k in keys)
         self.suppressed = 0  # inside an aggregate's arguments of this level
@@ -159,19 +163,24 @@ class GroupingSetsMixin:
             else:
                 flat.append(rt.val)
         keys: list = []
+        idents: list = []  # a grouping item is a select-list entry (by position, name or equal expression)
         exprs: list[Ex] = []
         lits: dict = {}
         resolved: dict[int, int] = {}
+        tied: dict[int, int] = {}  # select-list entry -> its grouping item
+        target_keys: list = []
 
         def index_of(g) -> int:
             if id(g) in resolved:
                 return resolved[id(g)]
             target = g
+            tle = None
             pos = self.positional(g) if not isinstance(g, ast.ColumnRef) else None
             if pos is not None:
                 if not 1 <= pos <= len(flat):
                     raise SqlError("42P10", f"GROUP BY position {pos} is not in select list", position=location(g))
                 target = flat[pos - 1]
+                tle = pos - 1
             if isinstance(target, tuple):
                 col = target[1]
                 key, lit = ("col", col.sql or id(col)), False
@@ -184,14 +193,23 @@ class GroupingSetsMixin:
                         and isinstance(target.fields[0], ast.String) else None
                     if name not in aliases:
                         raise
+                    tle = next(i for i, n in enumerate(flat) if n is aliases[name])
                     target = aliases[name]
                     ex = self.expr(target)
                 key, lit = checker.key_of(target)
-            if key not in lits:
-                lits[key] = lit
+            if tle is None:
+                if not target_keys:
+                    target_keys.extend(k for k, _ in checker.target_keys(node.targetList or ()))
+                tle = next((i for i, k in enumerate(target_keys) if k == key), None)
+            ident = key if tle is None else ("tle", tle)
+            lits[key] = lits.get(key, False) or lit
+            if ident not in idents:
+                idents.append(ident)
                 keys.append(key)
                 exprs.append(ex)
-            resolved[id(g)] = keys.index(key)
+            resolved[id(g)] = idents.index(ident)
+            if tle is not None:
+                tied[tle] = resolved[id(g)]
             return resolved[id(g)]
 
         sets = [frozenset(index_of(g) for g in s) for s in expand_grouping_sets(node.groupClause)]
@@ -202,6 +220,7 @@ class GroupingSetsMixin:
         checker = GroupingChecker(self, node, [], grouped=lits, common={keys[i] for i in common})
         self.alias_seq += 1
         frame = GsFrame(self.scope, checker, [self.finalize_unknown(e) for e in exprs], keys, sets, self.alias_seq)
+        frame.tied = tied
         if not self.gs_frames:
             self.expr = self.gs_expr  # (an instance attribute: no cost to queries without grouping sets)
         self.gs_frames = self.gs_frames + [frame]
@@ -224,6 +243,13 @@ class GroupingSetsMixin:
     def gs_expr(self, node) -> Ex:
         base = type(self).expr
         t = type(node)
+        for f in self.gs_frames:
+            if f.suppressed and id(node) in f.direct:  # evaluated per group: grouping keys apply
+                saved, f.suppressed = f.suppressed, 0
+                try:
+                    return self.gs_expr(node)
+                finally:
+                    f.suppressed = saved
         if t is ast.ColumnRef:
             return self.gs_column(node, base(self, node))
         if t is ast.FuncCall and node.over is None and is_aggregate_call(node, self.catalog):
@@ -231,6 +257,8 @@ class GroupingSetsMixin:
             if frame is None:
                 return base(self, node)
             frame.suppressed += 1  # its arguments read the input rows
+            if node.agg_within_group:
+                frame.direct.update(id(a) for a in node.args or ())
             try:
                 return base(self, node)
             finally:
@@ -261,8 +289,8 @@ class GroupingSetsMixin:
     def gs_targets(self, frame: GsFrame, targets: list[Ex]) -> list[Ex]:
         """Columns of * in the select list (made without `expr`) as their grouping keys."""
         out = []
-        for t in targets:
-            i = frame.index.get(("col", t.sql))
+        for n, t in enumerate(targets):
+            i = frame.tied.get(n, frame.index.get(("col", t.sql)))
             out.append(t if i is None else frame.ex(i, t))
         return out
 
