@@ -44,9 +44,52 @@ def parent_of(cat, rel):
 
 
 def partitions_of(cat, rel) -> list:
-    """The partitions of a partitioned table, in OID order (creation order)."""
-    return sorted((r for r in cat.by_oid.values() if bound(r) is not None and
-                   rel.oid in (r.options.get("inherits") or ())), key=lambda r: r.oid)
+    """The partitions of a partitioned table in PostgreSQL's bound order (range: by lower
+    bound; list: by smallest value, a partition of only NULL after them; hash: by modulus
+    and remainder; the default last), which is the order a scan of the parent reads them."""
+    kids = [r for r in cat.by_oid.values() if bound(r) is not None and rel.oid in (r.options.get("inherits") or ())]
+    key = partkey(rel)
+    types = key["types"] if key else []
+    return sorted(kids, key=lambda r: (_bound_order(bound(r), types), r.oid))
+
+
+def subtree(cat, rel) -> list:
+    """Every partition under rel, depth first in bound order (partitioned ones included)."""
+    out = []
+    for p in partitions_of(cat, rel):
+        out.append(p)
+        if partkey(p) is not None:
+            out += subtree(cat, p)
+    return out
+
+
+def _value_order(text: str, oid: int):
+    try:
+        if oid in (O.INT2, O.INT4, O.INT8, O.OID):
+            return (0, int(text), b"")
+        if oid in (O.NUMERIC, O.FLOAT4, O.FLOAT8):
+            f = float(text)
+            return (0, f if f == f else float("inf"), b"")
+    except ValueError:
+        pass
+    return (0, 0, text.encode())
+
+
+def _bound_order(b: dict, types: list):
+    if b["kind"] == "d":
+        return (3,)
+    if b["kind"] == "h":
+        return (0, b["mod"], b["rem"])
+    if b["kind"] == "l":
+        vals = [_value_order(v, types[0][0] if types else O.TEXT) for v in b["values"] if v is not None]
+        return (0, min(vals)) if vals else (1,)
+    out = []
+    for i, d in enumerate(b["from"]):
+        if "k" in d:
+            out.append((-1 if d["k"] == "min" else 1, 0, b""))
+        else:
+            out.append(_value_order(d["v"], types[i][0] if i < len(types) else O.TEXT))
+    return (0, tuple(out))
 
 
 def ancestors(cat, rel) -> list:
@@ -266,5 +309,5 @@ def constraint_text(cat, rel, plain: bool = False) -> str | None:
     return _and(quals)
 
 
-__all__ = ["partkey", "bound", "parent_of", "partitions_of", "ancestors", "leaves", "const_text", "key_texts",
+__all__ = ["partkey", "bound", "parent_of", "partitions_of", "subtree", "ancestors", "leaves", "const_text", "key_texts",
            "partkeydef", "bound_text", "own_quals", "constraint_text", "list_qual", "range_quals", "STRATEGY_NAMES"]

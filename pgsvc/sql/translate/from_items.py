@@ -12,6 +12,7 @@ import re
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.system import information_schema as infoschema
 from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.functions.context import checking_interrupts
@@ -125,6 +126,8 @@ class FromMixin(LateralMixin):
                 self.need(entry.relation, "w")
 
     def descendants(self, rel) -> list:
+        if P.partkey(rel) is not None:  # partitions in bound order, depth first (catalog.partitions)
+            return P.subtree(self.catalog, rel)
         out, todo = [], [rel.oid]
         while todo:
             oid = todo.pop(0)

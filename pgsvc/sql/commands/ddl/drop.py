@@ -11,6 +11,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog import changelog
 from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.authz import KIND_WORD, authz, not_owner
 from pgsvc.sql.commands.ddl.base import OBJECT_RELKIND
 from pgsvc.sql.quoting import quote_sqlite_ident
@@ -76,6 +77,11 @@ class DropDdl:
             self.conn.execute(f"DROP INDEX IF EXISTS {quote_sqlite_ident(rel.sqlite_name)}")
             C.delete_relation(self.conn, rel.oid)
             return
+        if P.partkey(rel) is not None:  # a partitioned table's partitions go with it
+            for p in P.partitions_of(self.cat, rel):
+                self.drop_relation(self.cat.by_oid[p.oid], cascade)
+            self.refresh()
+            rel = self.cat.by_oid[rel.oid]
         deps = self.dependents(rel)
         if deps:
             word = KIND_WORD.get(rel.kind, "relation")
@@ -111,6 +117,10 @@ class DropDdl:
             for seq_oid in C.owned_sequences(self.conn, rel.oid):
                 C.delete_relation(self.conn, seq_oid)
         C.delete_relation(self.conn, rel.oid)
+        parent = P.parent_of(self.cat, rel)
+        if parent is not None and P.bound(rel)["kind"] != "d":  # the default partition widens
+            self.refresh()
+            self.rebuild_default(parent)
 
     def dependents(self, rel: C.Relation) -> list:
         """Objects that depend on rel, as PostgreSQL lists them: functions returning its row type
@@ -119,7 +129,7 @@ class DropDdl:
         if self.cat.routines:
             out += [d for d in self.routines_on_relation(rel) if len(d) > 3]
         for other in self.cat.by_oid.values():
-            if other.kind == "r" and rel.oid in other.options.get("inherits", ()):
+            if other.kind == "r" and rel.oid in other.options.get("inherits", ()) and P.bound(other) is None:
                 out.append(("child", other, f"table {other.name}"))
         for other in self.cat.by_oid.values():
             for c in other.constraints:

@@ -19,6 +19,7 @@ from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands.ddl.node_text import source_text
 from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
+from pgsvc.sql.functions.partition_hash import HASHABLE
 from pgsvc.sql.pg_functions.describe import get_expr
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import Translator
@@ -64,6 +65,8 @@ class PartitionDdl:
                                f'access method "{am}"',
                                hint=f"You must specify a {am} operator class or define a default {am} operator "
                                     "class for the data type.")
+            if strategy == "h" and typ[0] not in HASHABLE:
+                raise SqlError("0A000", f"hash partitioning on type {format_type(typ[0], -1)} is not supported")
             types.append(list(typ))
         return {"strategy": strategy, "keys": keys, "types": types}
 
@@ -288,7 +291,16 @@ class PartitionDdl:
                         .fetchone():
                     raise SqlError("23514", f'updated partition constraint for default partition "{d.name}" would be '
                                    "violated by some row")
-        for leaf in targets:
+        self.rebuild_default(parent)
+
+    def rebuild_default(self, parent) -> None:
+        """The default partition's leaves rebuilt with its renewed constraint."""
+        parent = self.cat.by_oid.get(parent.oid)
+        d = next((p for p in P.partitions_of(self.cat, parent) if P.bound(p)["kind"] == "d"), None) \
+            if parent is not None else None
+        if d is None:
+            return
+        for leaf in ([d] + P.subtree(self.cat, d)):
             self.rebuild(self.cat.by_oid[leaf.oid])
 
     def check_unique_covers_key(self, rel, keys: list[str], primary: bool) -> None:
