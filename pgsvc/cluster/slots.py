@@ -121,6 +121,7 @@ class SlotStore:
     def __init__(self, datadir: str) -> None:
         self.root = os.path.join(datadir, SLOT_DIR)
         self._held: dict[str, int] = {}  # name -> fd of its flocked `active` file
+        self._lock_depth = 0
 
     # ------------------------------------------------------------ reading
     def _dir(self, name: str) -> str:
@@ -201,13 +202,30 @@ class SlotStore:
 
     # ------------------------------------------------------------ creating and dropping
     @contextlib.contextmanager
+    def locked(self):
+        """Creating and dropping slots wait while this is held: a walsender computes the
+        lowest position the database's slots need and compacts the change log under it, so a
+        slot being created (its position read under it too) cannot lose what it starts from."""
+        with self._locked():
+            yield
+
+    @contextlib.contextmanager
     def _locked(self):
+        if self._lock_depth:  # re-entered by this store (a create under locked())
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
         os.makedirs(self.root, mode=0o700, exist_ok=True)
         fd = os.open(os.path.join(self.root, ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            self._lock_depth = 1
             yield
         finally:
+            self._lock_depth = 0
             os.close(fd)
 
     def create(self, slot: Slot, pid: int) -> Slot:

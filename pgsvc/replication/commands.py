@@ -160,8 +160,15 @@ class _Parser:
                 raise SqlError("42601", "syntax error")
 
 
+_COMMANDS = frozenset({"create_replication_slot", "drop_replication_slot", "read_replication_slot",
+                       "start_replication"})
+
+
 def parse(text: str):
     """One of this module's commands, or None when the text is none of them."""
+    m = re.match(r"\s*([A-Za-z_]+)", text)
+    if m is None or m.group(1).lower() not in _COMMANDS:
+        return None
     p = _Parser(text)
     first = p.peek()
     if first is None or first.kind != "ident":

@@ -66,3 +66,9 @@ ENGINE_FUNCTIONS = _engine_functions()
 # its kin, added by pgsvc.sql.pg_functions.advisory): a statement calling one is never run
 # as an autocommit read, whose end no commit marks, but inside a transaction of its own.
 TRANSACTION_SCOPED: set[str] = set()
+
+# Functions returning a record of OUT columns (pg_create_logical_replication_slot, added by
+# pgsvc.sql.pg_functions.replication_slots): name -> (the UDF returning its rows as a JSON
+# array of arrays, [(column, type oid), ...]); in FROM they are those columns
+# (pgsvc.sql.translate.from_items), in the select list the record the scalar signature returns.
+RECORD_OUT: dict[str, tuple[str, list[tuple[str, int]]]] = {}

@@ -22,6 +22,7 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.pg_functions import (advisory, catalog_funcs, changelog_udfs, depends, describe, information_schema,
                                    notify_funcs, privileges, publication_funcs, snapshots, triggerdef, type_funcs)
 from pgsvc.sql.pg_functions import partition_funcs
+from pgsvc.sql.pg_functions import replication_slots
 
 
 def register(conn, engine) -> None:
@@ -45,5 +46,6 @@ def register(conn, engine) -> None:
     triggerdef.register(conn, engine)  # pg_get_triggerdef, pg_trigger's tgargs
     advisory.register(conn, engine)  # pg_advisory_lock and its family, pg_blocking_pids
     snapshots.register(conn, engine)  # pg_export_snapshot (SET TRANSACTION SNAPSHOT imports)
+    replication_slots.register(conn, engine)  # pg_create_logical_replication_slot, pg_drop_replication_slot
     changelog_udfs.register(conn, engine)  # what the change log's triggers call (catalog.changelog)
     publication_funcs.register(conn, engine)  # pg_get_replica_identity_index, pg_get_publication_tables

@@ -16,7 +16,7 @@ from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.system import information_schema as infoschema
 from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.functions.context import checking_interrupts
-from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
+from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS, RECORD_OUT
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.ex import Ex, location, sql_literal
@@ -371,6 +371,9 @@ class FromMixin(LateralMixin):
     def materialised_srf(self, node, call, name, alias, args) -> str:
         """Other set-returning functions with constant arguments: run the generator now and
         inline its rows as VALUES (the statement is not cached: its rows depend on the values)."""
+        if name in RECORD_OUT and not node.ordinality:
+            sig = R.resolve_function(name, [a.oid for a in args], location(call), extra=ENGINE_FUNCTIONS)
+            return self.record_out_item(node, alias, name, sig, args)
         sig = R.resolve_function(name, [a.oid for a in args], location(call), extra=EXTRA_FUNCTIONS)
         if sig.kind == "set" and sig.generator is None and sig.emit and not args:
             # rows the session knows only when the statement runs (pg_listening_channels):
@@ -404,6 +407,17 @@ class FromMixin(LateralMixin):
             else "(SELECT NULL AS c0 WHERE 0)"
         col = alias.colnames[0].sval if alias.colnames else (alias.aliasname if node.alias else name)
         return self.add_derived(alias, [ColInfo(col, ret)], sql)
+
+    def record_out_item(self, node, alias, name, sig, args) -> str:
+        """A function returning a record of OUT columns (functions.session_sigs.RECORD_OUT) in
+        FROM: its columns, from the rows its JSON-returning UDF gives when the statement runs."""
+        udf, out = RECORD_OUT[name]
+        coerced = [self.coerce(a, t) for a, t in zip(args, sig.arg_oids)]
+        names = [c.sval for c in alias.colnames or ()]
+        cols = [ColInfo(names[i] if i < len(names) else col, oid) for i, (col, oid) in enumerate(out)]
+        picks = ", ".join(f"json_extract(value, '$[{i}]') AS c{i}" for i in range(len(out)))
+        sql = f"(SELECT {picks} FROM json_each({udf}({', '.join(c.sql for c in coerced)})))"
+        return self.add_derived(ast.Alias(aliasname=alias.aliasname), cols, sql)
 
 
 def series_step(step: str) -> str:
