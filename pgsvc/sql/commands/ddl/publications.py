@@ -16,6 +16,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import publications as PUB
 from pgsvc.sql.catalog.authz import authz, not_owner
+from pgsvc.sql.catalog.system.pg_catalog_defs import REL_OIDS as SYSTEM_RELATIONS
 from pgsvc.sql.commands.ddl.ownership import check_may_give, new_owner_oid
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.ex import location
@@ -101,6 +102,10 @@ def _table(ddl, spec) -> C.Relation:
         rel = Translator(ddl.engine, ddl.cat, []).relation(rv)
     except SqlError as err:
         err.position = None
+        if err.sqlstate == "42P01" and rv.schemaname in (None, "pg_catalog", "information_schema") \
+                and rv.relname in SYSTEM_RELATIONS:
+            raise SqlError("22023", f'cannot add relation "{rv.relname}" to publication',
+                           detail="This operation is not supported for system tables.") from None
         raise
     rel = ddl.cat.by_oid.get(rel.oid, rel)
     detail = None

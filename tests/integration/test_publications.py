@@ -1,0 +1,202 @@
+"""Publications and REPLICA IDENTITY side by side with PostgreSQL 15: the same psql script
+against both servers must print the same thing — CREATE/ALTER/DROP PUBLICATION and their
+errors, pg_publication / pg_publication_rel / pg_publication_namespace /
+pg_publication_tables, psql's \\dRp, \\dRp+ and the "Publications:" footer of \\d, ALTER
+TABLE ... REPLICA IDENTITY with relreplident / indisreplident and \\d+'s lines, and the
+55000 error of an UPDATE/DELETE on a published table without a replica identity. Expected
+output comes from PostgreSQL at run time.
+
+The reference cluster runs with wal_level=replica, so its CREATE PUBLICATION adds
+"WARNING: wal_level is insufficient to publish logical changes" and a HINT; pgsvc
+publishes logical changes always (as wal_level=logical): those two lines are taken out of
+PostgreSQL's output before comparing, nothing else.
+Every case drops what it made (the reference cluster is shared by the whole session).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_compare_pg15 import run_script  # psql side by side, as its cases run
+
+CASES = {
+    "create_and_describe": r"""
+        CREATE TABLE pub_t (a int PRIMARY KEY, b text);
+        CREATE SCHEMA pub_s;
+        CREATE TABLE pub_s.u (x int);
+        CREATE PUBLICATION pub1 FOR TABLE pub_t WITH (publish = 'insert, update');
+        CREATE PUBLICATION pub2 FOR TABLES IN SCHEMA pub_s;
+        CREATE PUBLICATION pub3 FOR TABLE pub_t, pub_s.u, pub_t WITH (publish = ' Insert,DELETE ', publish_via_partition_root);
+        CREATE PUBLICATION pub4;
+        CREATE PUBLICATION pub5 WITH (publish = '');
+        \dRp pub*
+        \dRp+ pub1
+        \dRp+ pub2
+        \dRp+ pub3
+        \d pub_t
+        \d pub_s.u
+        SELECT pubname, puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, pubviaroot
+          FROM pg_publication WHERE pubname LIKE 'pub%' ORDER BY 1;
+        SELECT p.pubname, r.prrelid::regclass, r.prqual, r.prattrs FROM pg_publication_rel r
+          JOIN pg_publication p ON p.oid = r.prpubid WHERE p.pubname LIKE 'pub%' ORDER BY 1, 2;
+        SELECT p.pubname, n.pnnspid::regnamespace FROM pg_publication_namespace n
+          JOIN pg_publication p ON p.oid = n.pnpubid WHERE p.pubname LIKE 'pub%' ORDER BY 1;
+        SELECT * FROM pg_publication_tables WHERE pubname LIKE 'pub%' ORDER BY 1, 2, 3;
+        SELECT gpt.relid::regclass, gpt.attrs, gpt.qual FROM pg_publication p,
+          LATERAL pg_get_publication_tables(p.pubname) gpt WHERE p.pubname = 'pub3' ORDER BY 1;
+        SELECT pg_relation_is_publishable('pub_t'), pg_relation_is_publishable('pub_t_pkey');
+        DROP PUBLICATION pub1, pub2, pub3, pub4, pub5;
+        SELECT count(*) FROM pg_publication_rel;
+        DROP TABLE pub_t;
+        DROP SCHEMA pub_s CASCADE;
+    """,
+    "create_errors": r"""
+        CREATE TABLE pube_t (a int);
+        CREATE VIEW pube_v AS SELECT 1 AS one;
+        CREATE SEQUENCE pube_seq;
+        CREATE TEMP TABLE pube_tmp (a int);
+        CREATE PUBLICATION pube FOR TABLE pube_t;
+        CREATE PUBLICATION pube FOR TABLE pube_t;
+        CREATE PUBLICATION pube_x FOR TABLE pube_nosuch;
+        CREATE PUBLICATION pube_x FOR TABLE pube_v;
+        CREATE PUBLICATION pube_x FOR TABLE pube_seq;
+        CREATE PUBLICATION pube_x FOR TABLE pube_tmp;
+        CREATE PUBLICATION pube_x FOR TABLE pg_class;
+        CREATE PUBLICATION pube_x FOR TABLES IN SCHEMA pube_nosuch;
+        CREATE PUBLICATION pube_x FOR TABLES IN SCHEMA pg_catalog;
+        CREATE PUBLICATION pube_x WITH (publish = 'insert, foo');
+        CREATE PUBLICATION pube_x WITH (publish = 'insert,,update');
+        CREATE PUBLICATION pube_x WITH (foo = 1);
+        CREATE PUBLICATION pube_x WITH (publish = 'insert', publish = 'update');
+        CREATE PUBLICATION pube_x WITH (publish_via_partition_root = 'maybe');
+        SELECT * FROM pg_get_publication_tables('pube_nosuch');
+        \dRp pube*
+        DROP PUBLICATION pube_nosuch;
+        DROP PUBLICATION IF EXISTS pube_nosuch, pube;
+        DROP TABLE pube_t, pube_tmp;
+        DROP VIEW pube_v;
+        DROP SEQUENCE pube_seq;
+    """,
+    "alter_publication": r"""
+        CREATE TABLE puba_t (a int PRIMARY KEY);
+        CREATE TABLE puba_u (b int PRIMARY KEY);
+        CREATE SCHEMA puba_s;
+        CREATE TABLE puba_s.w (c int);
+        CREATE PUBLICATION puba FOR TABLE puba_t;
+        ALTER PUBLICATION puba ADD TABLE puba_t;
+        ALTER PUBLICATION puba ADD TABLE puba_u, puba_u;
+        ALTER PUBLICATION puba DROP TABLE puba_s.w;
+        ALTER PUBLICATION puba ADD TABLES IN SCHEMA puba_s;
+        ALTER PUBLICATION puba ADD TABLES IN SCHEMA puba_s;
+        ALTER PUBLICATION puba DROP TABLES IN SCHEMA public;
+        \dRp+ puba
+        ALTER PUBLICATION puba SET TABLE puba_u;
+        \dRp+ puba
+        ALTER PUBLICATION puba SET TABLES IN SCHEMA puba_s, TABLE puba_t;
+        \dRp+ puba
+        ALTER PUBLICATION puba DROP TABLE puba_t;
+        ALTER PUBLICATION puba DROP TABLES IN SCHEMA puba_s;
+        ALTER PUBLICATION puba SET (publish = 'delete');
+        ALTER PUBLICATION puba SET (publish_via_partition_root = true);
+        ALTER PUBLICATION puba SET (foo = 1);
+        \dRp puba
+        ALTER PUBLICATION puba_nosuch ADD TABLE puba_t;
+        ALTER PUBLICATION puba RENAME TO puba2;
+        ALTER PUBLICATION puba2 RENAME TO puba2;
+        ALTER PUBLICATION puba2 OWNER TO puba_nobody;
+        CREATE ROLE puba_bob;
+        ALTER PUBLICATION puba2 OWNER TO puba_bob;
+        \dRp puba2
+        ALTER PUBLICATION puba2 OWNER TO CURRENT_USER;
+        DROP ROLE puba_bob;
+        CREATE PUBLICATION puba_all FOR ALL TABLES;
+        ALTER PUBLICATION puba_all ADD TABLE puba_t;
+        ALTER PUBLICATION puba_all ADD TABLES IN SCHEMA puba_s;
+        ALTER PUBLICATION puba_all SET (publish = 'insert');
+        \dRp+ puba_all
+        \d puba_u
+        DROP PUBLICATION puba_all, puba2;
+        \d puba_u
+        DROP TABLE puba_t, puba_u;
+        DROP SCHEMA puba_s CASCADE;
+    """,
+    "drop_table_and_schema_leave_publications": r"""
+        CREATE SCHEMA pubd_s;
+        CREATE TABLE pubd_s.a (i int);
+        CREATE TABLE pubd_t (i int);
+        CREATE PUBLICATION pubd FOR TABLE pubd_t, TABLES IN SCHEMA pubd_s;
+        DROP TABLE pubd_t;
+        \dRp+ pubd
+        DROP SCHEMA pubd_s CASCADE;
+        \dRp+ pubd
+        SELECT count(*) FROM pg_publication_namespace n JOIN pg_publication p ON p.oid = n.pnpubid
+          WHERE p.pubname = 'pubd';
+        DROP PUBLICATION pubd;
+    """,
+    "replica_identity": r"""
+        CREATE TABLE ri (a int, b int NOT NULL, c int);
+        CREATE UNIQUE INDEX ri_b ON ri (b);
+        CREATE UNIQUE INDEX ri_c ON ri (c);
+        CREATE INDEX ri_a ON ri (a);
+        CREATE UNIQUE INDEX ri_p ON ri (b) WHERE b > 0;
+        CREATE TABLE ri_other (k int PRIMARY KEY);
+        ALTER TABLE ri REPLICA IDENTITY USING INDEX ri_nosuch;
+        ALTER TABLE ri REPLICA IDENTITY USING INDEX ri_c;
+        ALTER TABLE ri REPLICA IDENTITY USING INDEX ri_a;
+        ALTER TABLE ri REPLICA IDENTITY USING INDEX ri_other_pkey;
+        ALTER TABLE ri REPLICA IDENTITY USING INDEX ri_p;
+        ALTER TABLE ri REPLICA IDENTITY USING INDEX ri_b;
+        SELECT relreplident FROM pg_class WHERE relname = 'ri';
+        SELECT indexrelid::regclass, indisreplident FROM pg_index WHERE indrelid = 'ri'::regclass ORDER BY 1;
+        SELECT pg_get_replica_identity_index('ri'), pg_get_replica_identity_index('ri_other');
+        \d+ ri
+        ALTER TABLE ri REPLICA IDENTITY FULL;
+        \d+ ri
+        ALTER TABLE ri REPLICA IDENTITY NOTHING;
+        \d+ ri
+        SELECT relreplident FROM pg_class WHERE relname = 'ri';
+        SELECT pg_get_replica_identity_index('ri');
+        ALTER TABLE ri REPLICA IDENTITY DEFAULT;
+        ALTER TABLE ri_other REPLICA IDENTITY USING INDEX ri_other_pkey;
+        \d+ ri_other
+        SELECT relname, relreplident FROM pg_class WHERE relname IN ('ri', 'ri_other', 'ri_b') ORDER BY 1;
+        DROP TABLE ri, ri_other;
+    """,
+    "no_replica_identity_errors": r"""
+        CREATE TABLE rin (a int, b int);
+        CREATE TABLE rik (a int PRIMARY KEY, b int);
+        CREATE PUBLICATION rin_pub FOR TABLE rin, rik;
+        INSERT INTO rin VALUES (1, 1);
+        INSERT INTO rik VALUES (1, 1);
+        UPDATE rin SET b = 2;
+        DELETE FROM rin;
+        UPDATE rin SET b = 2 WHERE false;
+        UPDATE rik SET b = 2;
+        ALTER TABLE rik REPLICA IDENTITY NOTHING;
+        DELETE FROM rik;
+        ALTER PUBLICATION rin_pub SET (publish = 'insert, delete');
+        UPDATE rin SET b = 3;
+        DELETE FROM rin;
+        ALTER TABLE rin REPLICA IDENTITY FULL;
+        DELETE FROM rin;
+        ALTER PUBLICATION rin_pub SET (publish = 'insert');
+        DELETE FROM rik;
+        SELECT * FROM rin;
+        SELECT * FROM rik;
+        DROP PUBLICATION rin_pub;
+        DROP TABLE rin, rik;
+    """,
+}
+
+_WAL_LEVEL = re.compile(r"^(psql:<stdin>:\d+: )?WARNING:  wal_level is insufficient to publish logical changes\n"
+                        r"(psql:<stdin>:\d+: )?HINT:  Set wal_level to \"logical\" before creating subscriptions\.\n",
+                        re.MULTILINE)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_output_as_postgres(name, postgres_superuser_server, pg15):
+    script = "\n".join(line.strip() for line in CASES[name].strip().splitlines())
+    expected = _WAL_LEVEL.sub("", run_script(pg15, script))
+    got = run_script(postgres_superuser_server, script)
+    assert got == expected
