@@ -26,6 +26,7 @@ from pgsvc.backend.auth import Authenticator
 from pgsvc.backend.conn import ClientConnection, ConnectionClosed
 from pgsvc.backend.session import Session
 from pgsvc.backend.signals import set_quickdie_socket
+from pgsvc.backend.walsender.session import NoDatabase, PhysicalWalSenderSession, WalSenderSession
 from pgsvc.cluster.global_catalog import GlobalCatalog
 from pgsvc.cluster.hba import ClientInfo, match
 from pgsvc.errors import (
@@ -175,20 +176,43 @@ def _startup(ctx, conn: ClientConnection, host: str):
     if not user:
         raise FatalError(INVALID_AUTHORIZATION_SPECIFICATION, "no PostgreSQL user name specified in startup packet")
     database = params.get("database") or user
-    if params.get("replication") not in (None, "false", "0", "off", "no"):
-        raise FatalError("0A000", "replication connections are not supported by pgsvc")
+    mode = replication_mode(params.get("replication"))
     setproctitle.setproctitle(f"pgsvc: {user} {database} {host} authentication")
     catalog = GlobalCatalog(ctx.state.layout)
     try:
-        role, db = _authenticate(ctx, conn, catalog, user, database, host)
-        stored = catalog.login_settings(db.oid, role.oid)  # ALTER ROLE/DATABASE ... SET
+        role, db = _authenticate(ctx, conn, catalog, user, database, host, mode)
+        # ALTER ROLE/DATABASE ... SET; a physical walsender applies only its start-up options
+        stored = catalog.login_settings(db.oid, role.oid) if mode != PHYSICAL else []
     finally:
         catalog.close()
     if ctx.state.settings["log_connections"]:
         log.info("connection authorized: user=%s database=%s%s%s", user, database,
                  f" application_name={params['application_name']}" if params.get("application_name") else "",
                  _ssl_description(conn))
-    return Session.start(ctx, conn, role, db, params, host, stored)
+    session_class = {None: Session, LOGICAL: WalSenderSession, PHYSICAL: PhysicalWalSenderSession}[mode]
+    return session_class.start(ctx, conn, role, db, params, host, stored)
+
+
+PHYSICAL, LOGICAL = "physical", "logical"
+
+
+def replication_mode(value: str | None) -> str | None:
+    """The start-up packet's `replication`: None (an ordinary backend), LOGICAL for
+    "database" (a walsender connected to a database, SQL allowed) or PHYSICAL for a true
+    Boolean; a false one is an ordinary backend. PostgreSQL's ProcessStartupPacket with
+    parse_bool: any prefix of true/false/yes/no, on/off (two letters at least), 1/0, in
+    any case; "database" exactly."""
+    if value is None:
+        return None
+    if value == "database":
+        return LOGICAL
+    low = value.lower()
+    if low and (low[0] in "tfyn" and any(w.startswith(low) for w in ("true", "false", "yes", "no"))
+                or len(low) >= 2 and any(w.startswith(low) for w in ("on", "off"))
+                or low in ("1", "0")):
+        return PHYSICAL if low[0] in "ty1" or low.startswith("on") else None
+    raise FatalError("22023", f'invalid value for parameter "replication": "{value}"',
+                     hint='Valid values are: "false", 0, "true", 1, "database".')
 
 
 def _ssl_description(conn: ClientConnection) -> str:
@@ -198,18 +222,25 @@ def _ssl_description(conn: ClientConnection) -> str:
     return f" SSL enabled (protocol={conn.sock.version()}, cipher={name}, bits={bits})"
 
 
-def _authenticate(ctx, conn: ClientConnection, catalog: GlobalCatalog, user: str, database: str, host: str):
+def _authenticate(ctx, conn: ClientConnection, catalog: GlobalCatalog, user: str, database: str, host: str,
+                  mode: str | None = None):
     state = ctx.state
     local = ctx.sock.family == socket.AF_UNIX
     client = ClientInfo(local=local, address=None if local else str(ctx.address[0]),
-                        ssl=conn.tls, database=database, user=user)
+                        ssl=conn.tls, database=database, user=user, physical_replication=mode == PHYSICAL)
     record = match(state.hba, client, catalog.members_of)
     where = "[local]" if local else str(ctx.address[0])
     encryption = "SSL encryption" if conn.tls else "no encryption"
     if record is None:
+        if mode == PHYSICAL:
+            raise FatalError(INVALID_AUTHORIZATION_SPECIFICATION, f'no pg_hba.conf entry for replication connection'
+                                                                  f' from host "{where}", user "{user}", {encryption}')
         raise FatalError(INVALID_AUTHORIZATION_SPECIFICATION,
                          f'no pg_hba.conf entry for host "{where}", user "{user}", database "{database}", {encryption}')
     if record.method == "reject":
+        if mode == PHYSICAL:
+            raise FatalError(INVALID_AUTHORIZATION_SPECIFICATION, f'pg_hba.conf rejects replication connection'
+                                                                  f' for host "{where}", user "{user}", {encryption}')
         raise FatalError(INVALID_AUTHORIZATION_SPECIFICATION,
                          f'pg_hba.conf rejects connection for host "{where}", user "{user}", database "{database}", {encryption}')
     role = catalog.find_role(user)
@@ -224,6 +255,14 @@ def _authenticate(ctx, conn: ClientConnection, catalog: GlobalCatalog, user: str
         raise FatalError(INVALID_AUTHORIZATION_SPECIFICATION, f'role "{user}" does not exist')
     if not role.can_login:
         raise FatalError(INVALID_AUTHORIZATION_SPECIFICATION, f'role "{user}" is not permitted to log in')
+    # InitPostgres: a walsender's role must be a superuser or have REPLICATION, checked
+    # before its database (a physical one has none: it stops here)
+    if mode is not None and not (role.superuser or role.replication):
+        raise FatalError("42501", "must be superuser or replication role to start walsender")
+    if mode == PHYSICAL:
+        db = NoDatabase()
+        _check_connection_limits(ctx, role, db)
+        return role, db
     db = catalog.find_database(database)
     if db is None:
         raise FatalError(INVALID_CATALOG_NAME, f'database "{database}" does not exist')

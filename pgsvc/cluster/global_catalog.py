@@ -78,6 +78,7 @@ class Role:
     conn_limit: int
     create_db: bool = False
     create_role: bool = False
+    replication: bool = False  # REPLICATION: may open a walsender (replication) connection
 
 
 @dataclass(frozen=True)
@@ -157,11 +158,11 @@ class GlobalCatalog:
     def find_role(self, name: str) -> Role | None:
         row = self.conn.execute(
             "SELECT oid, rolname, rolsuper, rolcanlogin, rolpassword, rolvaliduntil, rolconnlimit,"
-            " rolcreatedb, rolcreaterole FROM pg_authid WHERE rolname = ?", (name,)).fetchone()
+            " rolcreatedb, rolcreaterole, rolreplication FROM pg_authid WHERE rolname = ?", (name,)).fetchone()
         if row is None:
             return None
         return Role(row[0], row[1], bool(row[2]), bool(row[3]), row[4], row[5], row[6],
-                    bool(row[7]), bool(row[8]))
+                    bool(row[7]), bool(row[8]), bool(row[9]))
 
     def find_database(self, name: str) -> Database | None:
         row = self.conn.execute(

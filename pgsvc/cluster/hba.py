@@ -47,6 +47,9 @@ class ClientInfo:
     ssl: bool
     database: str
     user: str
+    # replication=true: a physical walsender, which only the `replication` keyword matches
+    # (replication=database connections match by their database's name, as PostgreSQL 15)
+    physical_replication: bool = False
 
 
 def load_hba(path: str) -> list[HbaRecord]:
@@ -231,6 +234,8 @@ def _address_matches(rec: HbaRecord, client: ClientInfo) -> bool:
 
 
 def _database_matches(rec: HbaRecord, client: ClientInfo) -> bool:
+    if client.physical_replication:
+        return any(db == "replication" and db not in rec.literal_databases for db in rec.databases)
     for db in rec.databases:
         keyword = db not in rec.literal_databases
         if keyword and db == "all":

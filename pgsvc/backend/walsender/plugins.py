@@ -1,0 +1,4 @@
+"""The modules that register walsender command handlers (pgsvc.backend.walsender.dispatch):
+importing this module registers them all. One import per plug-in module."""
+
+from pgsvc.backend.walsender import builtin  # noqa: F401  IDENTIFY_SYSTEM, SHOW, TIMELINE_HISTORY
