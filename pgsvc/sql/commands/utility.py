@@ -119,6 +119,8 @@ def _table_from_query(text, into, query, if_not_exists, command):
 def _define(engine, tr, text, node: ast.DefineStmt):
     """CREATE AGGREGATE (pgsvc.sql.commands.ddl.aggregates); CREATE OPERATOR, COLLATION,
     TEXT SEARCH ... and base types are refused."""
+    if node.kind == enums.ObjectType.OBJECT_TYPE:  # shell and base types (ddl.user_types)
+        return utility_statement(text, "CREATE TYPE", lambda e, s, p: Ddl(e).define_base_type(node), writes=True)
     if node.kind != enums.ObjectType.OBJECT_AGGREGATE:
         kind = node.kind.name[len("OBJECT_"):].replace("TS", "TEXT SEARCH ").replace("_", " ")
         raise SqlError("0A000", f"CREATE {kind.strip()} is not supported")

@@ -1,7 +1,7 @@
 """DDL of user-defined types: CREATE/ALTER/DROP DOMAIN, CREATE TYPE ... AS ENUM,
 ALTER TYPE ... ADD/RENAME VALUE, ALTER TYPE/DOMAIN ... RENAME / OWNER TO, DROP TYPE.
-Composite types are pgsvc.sql.commands.ddl.composite_types'; range and base types are
-refused with 0A000.
+Composite types are pgsvc.sql.commands.ddl.composite_types', range types range_types';
+shell and base types get PostgreSQL's errors up to where pgsvc refuses them (define_base_type).
 
 Rows go to the hidden catalog (pgsvc$type, pgsvc$enum, pgsvc$domain_constraint; see
 pgsvc.sql.catalog.database). A domain's NOT NULL and CHECKs are enforced by the SQLite CHECK
@@ -66,6 +66,34 @@ class UserTypeDdl:
         if U.lookup(schema, name) is not None or (schema, name) in self.cat.relations \
                 or self.is_builtin_name(schema, name):
             raise SqlError("42710", f'type "{name}" already exists')
+
+    def define_base_type(self, node: ast.DefineStmt) -> None:
+        """CREATE TYPE name (a shell) and CREATE TYPE name (INPUT = ..., ...) (a base type):
+        PostgreSQL's own errors where it has one (DefineType: superuser, the schema, a name
+        taken, a base form without its shell); else a shell type is refused with 0A000, as
+        pgsvc cannot have base types (their I/O functions are C or internal functions)."""
+        az = authz(self.engine)
+        if not az.is_superuser(az.current_oid()):
+            raise SqlError("42501", "must be superuser to create a base type")
+        names = [n.sval for n in node.defnames]
+        schema, name = ("pg_catalog", names[1]) if len(names) == 2 and names[0] == "pg_catalog" \
+            else self.type_schema(names)
+        if len(name) >= NAMEDATALEN:
+            name = name[:NAMEDATALEN - 1]
+        taken = U.lookup(schema, name) is not None or (schema, name) in self.cat.relations
+        if not taken and schema == "pg_catalog":
+            try:
+                taken = by_name(name) is not None and not name.startswith("_")
+            except SqlError:
+                taken = False
+        if taken:  # (an array type's name is not: PostgreSQL moves the array type away)
+            raise SqlError("42710", f'type "{name}" already exists')
+        if node.definition is None:
+            raise SqlError("0A000", "shell types (CREATE TYPE name) are not supported",
+                           hint="Base types need I/O functions written in C.")
+        raise SqlError("42704", f'type "{name}" does not exist',
+                       hint="Create the type as a shell type, then create its I/O functions, then do a full "
+                            "CREATE TYPE.")
 
     def is_builtin_name(self, schema: str, name: str) -> bool:
         return schema == "pg_catalog"
