@@ -98,6 +98,23 @@ CASES = {
         PREPARE {t}_p(int) AS SELECT a, sum(v) + $1 FROM {t} GROUP BY ROLLUP (a) ORDER BY 1, 2;
         EXECUTE {t}_p(10);
     """,
+    "views": """
+        CREATE VIEW {t}_v1 AS SELECT a, b, grouping(a, b), sum(c), count(*) FROM {t} GROUP BY ROLLUP ((a, b, c), (c, v));
+        CREATE VIEW {t}_v2 AS SELECT a, b, sum(c) FROM {t}
+          GROUP BY a, CUBE (b, (c, v)), GROUPING SETS ((), a, (a, b), GROUPING SETS (b, ()));
+        CREATE VIEW {t}_v3 AS SELECT a, sum(c) FROM {t} GROUP BY DISTINCT a, (), ROLLUP (b);
+        CREATE VIEW {t}_v4 AS SELECT a, b, sum(c) FROM {t} GROUP BY (a, b);
+        CREATE VIEW {t}_v5 AS SELECT a + 1 AS x, grouping(a + 1) FROM {t} GROUP BY ROLLUP (a + 1, 1);
+        SELECT pg_get_viewdef('{t}_v1'::regclass, true);
+        SELECT pg_get_viewdef('{t}_v2'::regclass, true);
+        SELECT pg_get_viewdef('{t}_v3'::regclass, true);
+        SELECT pg_get_viewdef('{t}_v4'::regclass, true);
+        SELECT pg_get_viewdef('{t}_v5'::regclass);
+        SELECT * FROM {t}_v1 ORDER BY 3, 1, 2, 4;
+        SELECT * FROM {t}_v4 ORDER BY 1, 2;
+        \\d+ {t}_v1
+        DROP VIEW {t}_v1, {t}_v2, {t}_v3, {t}_v4, {t}_v5;
+    """,
     "errors": """
         SELECT a, b FROM {t} GROUP BY ROLLUP (a);
         SELECT a FROM {t} GROUP BY ROLLUP (a) HAVING b = 'x';

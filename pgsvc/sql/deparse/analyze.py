@@ -348,6 +348,9 @@ class ExprAnalyzer:
         results = [self.coerce(r, t) for r in results]
         return CaseX(t, arg=base, whens=list(zip(conds, results)), default=self.coerce(default, t))
 
+    def x_GroupingFunc(self, node: ast.GroupingFunc) -> Node:
+        return FuncLike(O.INT4, keyword="GROUPING", args=[self.expr(a) for a in node.args or ()])
+
     def x_CoalesceExpr(self, node: ast.CoalesceExpr) -> Node:
         args = [self.expr(a) for a in node.args]
         t = self.common(args)

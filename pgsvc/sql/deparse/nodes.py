@@ -134,6 +134,13 @@ class SubLink(Node):
     query: object = None
 
 
+@dataclass(eq=False)
+class GroupingSetX:
+    """A GROUP BY grouping set as parse analysis leaves it (flatten_grouping_sets)."""
+    kind: str = "SIMPLE"  # EMPTY SIMPLE ROLLUP CUBE SETS
+    content: list = field(default_factory=list)  # expressions (SIMPLE) or GroupingSetX
+
+
 # --- range entries and queries ------------------------------------------------------------
 
 @dataclass(eq=False)
@@ -176,7 +183,8 @@ class Query:
     targets: list = field(default_factory=list)  # [(expr, name, junk)]
     from_items: list = field(default_factory=list)  # RangeEntry | JoinItem
     where: Node | None = None
-    group: list = field(default_factory=list)
+    group: list = field(default_factory=list)  # expressions, or GroupingSetX items (grouping sets)
+    group_distinct: bool = False
     having: Node | None = None
     order: list = field(default_factory=list)  # [(expr, desc, nulls_first)]
     limit: Node | None = None

@@ -13,7 +13,7 @@ from pglast import ast, enums
 
 from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.deparse.analyze import ExprAnalyzer, nulls_first
-from pgsvc.sql.deparse.nodes import JoinItem, Query, RangeEntry, Unsupported, Var
+from pgsvc.sql.deparse.nodes import GroupingSetX, JoinItem, Query, RangeEntry, Unsupported, Var
 from pgsvc.sql.deparse.query_text import query_text  # noqa: F401 (printing, for callers of the analysis)
 from pgsvc.sql.types import oids as O
 
@@ -48,8 +48,8 @@ def analyze_select(an: Analyzer, node: ast.SelectStmt) -> Query:
         _targets(an, q, node.targetList or ())
         if node.whereClause is not None:
             q.where = an.coerce(an.expr(node.whereClause), O.BOOL)
-        for g in node.groupClause or ():
-            q.group.append(_sort_target(an, q, g))
+        q.group = _group_by(an, q, node.groupClause or ())
+        q.group_distinct = bool(node.groupDistinct)
         if node.havingClause is not None:
             q.having = an.coerce(an.expr(node.havingClause), O.BOOL)
         if node.distinctClause is not None:
@@ -173,6 +173,60 @@ def _sort_target(an: Analyzer, q: Query, node):
     return an.finalize(an.expr(node))
 
 
+def _group_by(an: Analyzer, q: Query, items) -> list:
+    """GROUP BY items; with grouping sets each one a GroupingSetX (PostgreSQL's flattened form:
+    nested GROUPING SETS merged into their parent, empty sets dropped at the top level and
+    GROUP BY () kept for none left, (a, b) a list of expressions)."""
+    if not any(isinstance(g, ast.GroupingSet) for g in items):
+        return [_sort_target(an, q, g) for g in _flat_rows(items)]
+
+    def flatten(node, top: bool):
+        if isinstance(node, ast.RowExpr) and node.row_format == enums.CoercionForm.COERCE_IMPLICIT_CAST:
+            return [flatten(a, False) for a in node.args or ()]
+        if not isinstance(node, ast.GroupingSet):
+            return _sort_target(an, q, node)
+        kind = node.kind.name.removeprefix("GROUPING_SET_")
+        if top and kind == "EMPTY":
+            return None
+        content = []
+        for c in node.content or ():
+            f = flatten(c, False)
+            if isinstance(c, ast.GroupingSet) and c.kind == enums.GroupingSetKind.GROUPING_SET_SETS:
+                content.extend(f)
+            else:
+                content.append(f)
+        if top or kind != "SETS":
+            return GroupingSetX(kind, [_as_set(c) for c in content] if kind != "SIMPLE" else content)
+        return content
+
+    out = []
+    for g in items:
+        f = flatten(g, True)
+        if f is None:
+            continue
+        for one in (f if isinstance(f, list) else [f]):
+            out.append(one if isinstance(one, GroupingSetX) else GroupingSetX("SIMPLE", [one]))
+    return out or [GroupingSetX("EMPTY")]
+
+
+def _as_set(item):
+    """An element of ROLLUP/CUBE/GROUPING SETS: a set (a list of expressions is one)."""
+    if isinstance(item, GroupingSetX):
+        return item
+    return GroupingSetX("SIMPLE", item if isinstance(item, list) else [item])
+
+
+def _flat_rows(items) -> list:
+    """GROUP BY (a, b): the row's expressions, each an item."""
+    out = []
+    for g in items:
+        if isinstance(g, ast.RowExpr) and g.row_format == enums.CoercionForm.COERCE_IMPLICIT_CAST:
+            out.extend(_flat_rows(g.args or ()))
+        else:
+            out.append(g)
+    return out
+
+
 def _targets(an: Analyzer, q: Query, items) -> None:
     for rt in items:
         val = rt.val
@@ -204,6 +258,8 @@ def _default_name(raw, ex) -> str:
         return raw.typeName.names[-1].sval
     if isinstance(raw, ast.CaseExpr):
         return "case"
+    if isinstance(raw, ast.GroupingFunc):
+        return "grouping"
     if isinstance(raw, ast.CoalesceExpr):
         return "coalesce"
     if isinstance(raw, ast.MinMaxExpr):

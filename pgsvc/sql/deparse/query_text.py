@@ -11,7 +11,7 @@ from __future__ import annotations
 from pglast import enums
 
 from pgsvc.sql.deparse.printing import JOIN, STD, VAR, Printer, sort_suffix, relation_name, sort_key
-from pgsvc.sql.deparse.nodes import Const, JoinItem, Query, RangeEntry, Var
+from pgsvc.sql.deparse.nodes import Const, GroupingSetX, JoinItem, Query, RangeEntry, Var
 from pgsvc.sql.quoting import quote_ident
 
 
@@ -153,10 +153,15 @@ def _p_basic_select(p: Printer, q: Query, col_names) -> None:
         p.expr(q.where)
     if q.group:
         p.keyword(" GROUP BY ", -STD, STD, 1)
+        if q.group_distinct:
+            p.put("DISTINCT ")
         for i, e in enumerate(q.group):
             if i:
                 p.put(", ")
-            _p_sortgroup(p, q, e, False)
+            if isinstance(e, GroupingSetX):
+                _p_grouping_set(p, q, e, True)
+            else:
+                _p_sortgroup(p, q, e, False)
     if q.having is not None:
         p.keyword(" HAVING ", -STD, STD, 0)
         p.expr(q.having)
@@ -186,6 +191,26 @@ def _p_target_list(p: Printer, q: Query, col_names) -> None:
                 p.keyword("", -STD, STD, VAR)
         last_multiline = "\n" in field.lstrip("\n") if field.startswith("\n") else "\n" in field
         p.put(field)
+
+
+def _p_grouping_set(p: Printer, q: Query, g: GroupingSetX, omit_parens: bool) -> None:
+    """get_rule_groupingset."""
+    if g.kind == "EMPTY":
+        p.put("()")
+        return
+    if g.kind == "SIMPLE":
+        parens = not omit_parens or len(g.content) != 1
+        p.put("(" if parens else "")
+        for i, e in enumerate(g.content):
+            p.put(", " if i else "")
+            _p_sortgroup(p, q, e, False)
+        p.put(")" if parens else "")
+        return
+    p.put({"ROLLUP": "ROLLUP(", "CUBE": "CUBE("}.get(g.kind, "GROUPING SETS ("))
+    for i, c in enumerate(g.content):
+        p.put(", " if i else "")
+        _p_grouping_set(p, q, c, g.kind != "SETS")
+    p.put(")")
 
 
 def _p_sortgroup(p: Printer, q: Query, e, force_colno: bool) -> None:

@@ -40,9 +40,9 @@ _K = enums.GroupingSetKind
 
 
 def needs_grouping_sets(node: ast.SelectStmt) -> bool:
-    """A grouped SELECT that goes through this module: grouping sets, GROUP BY DISTINCT or
-    GROUPING() calls."""
-    if node.groupDistinct or any(isinstance(g, ast.GroupingSet) for g in node.groupClause):
+    """A grouped SELECT that goes through this module: grouping sets, GROUP BY DISTINCT,
+    GROUP BY (a, b) (a list of items, not a row) or GROUPING() calls."""
+    if node.groupDistinct or any(isinstance(g, ast.GroupingSet) or _implicit_row(g) for g in node.groupClause):
         return True
     return _has_grouping_func((node.targetList, node.havingClause, node.sortClause, node.windowClause))
 
