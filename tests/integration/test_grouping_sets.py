@@ -43,6 +43,10 @@ CASES = {
         SELECT grouping(c) FROM {t} GROUP BY c, a ORDER BY 1 LIMIT 1;
         SELECT * FROM (SELECT c AS c1, c AS c2, count(*) FROM {t} GROUP BY c1, ROLLUP (c2)) q ORDER BY 1, 2;
         SELECT a, a + 0 AS z, count(*) FROM {t} GROUP BY ROLLUP (2), a ORDER BY 1, 2, 3;
+        SELECT 'x' AS k, 1 AS one, count(*) FROM {t} GROUP BY ROLLUP (1, 2) ORDER BY 1, 2, 3;
+        SELECT CASE WHEN grouping(a) = 1 THEN 'total' ELSE a::text END AS label, sum(v) FROM {t}
+          GROUP BY ROLLUP (a) ORDER BY 1;
+        SELECT x.a, y.b, count(*) FROM {t} x JOIN {t} y USING (a) GROUP BY ROLLUP (x.a, y.b) ORDER BY 1, 2, 3;
     """,
     "having_order_window_distinct": """
         SELECT a, b, sum(v) FROM {t} GROUP BY GROUPING SETS ((a, b), (a), ()) HAVING sum(v) > 2 ORDER BY 1, 2, 3;

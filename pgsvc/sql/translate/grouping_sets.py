@@ -133,7 +133,11 @@ class GsFrame:
                 self.sql.append(f"(CASE WHEN {self.ref} IN ({', '.join(map(str, ids))}) THEN {e.sql} END)")
 
     def ex(self, i: int, like: Ex | None = None) -> Ex:
-        return replace(like or self.exprs[i], sql=self.sql[i], notnull=False, has_agg=False)
+        """Grouping item i where an expression equal to it (`like`: its name and origin) was."""
+        e = self.exprs[i]
+        if like is not None:
+            e = replace(e, name=like.name, table_oid=like.table_oid, attnum=like.attnum)
+        return replace(e, sql=self.sql[i], notnull=False, has_agg=False)
 
     def source(self, from_sql: str) -> str:
         """The FROM items joined with the table of set numbers (none for one set)."""
