@@ -143,17 +143,19 @@ def key_texts(rel, key: dict | None = None) -> list[str]:
     return out
 
 
+def key_display(rel) -> list[str]:
+    """The key's items as pg_get_partkeydef and the routing error print them (an expression
+    that is not a function call in parentheses)."""
+    key = partkey(rel)
+    return [text if "attnum" in k or _looks_like_function(text) else f"({text})"
+            for k, text in zip(key["keys"], key_texts(rel, key))]
+
+
 def partkeydef(rel) -> str | None:
     key = partkey(rel)
     if key is None:
         return None
-    parts = []
-    for k, text in zip(key["keys"], key_texts(rel, key)):
-        if "attnum" in k or _looks_like_function(text):
-            parts.append(text)
-        else:
-            parts.append(f"({text})")
-    return f"{STRATEGY_NAMES[key['strategy']]} ({', '.join(parts)})"
+    return f"{STRATEGY_NAMES[key['strategy']]} ({', '.join(key_display(rel))})"
 
 
 def _looks_like_function(text: str) -> bool:
@@ -310,4 +312,4 @@ def constraint_text(cat, rel, plain: bool = False) -> str | None:
 
 
 __all__ = ["partkey", "bound", "parent_of", "partitions_of", "subtree", "ancestors", "leaves", "const_text", "key_texts",
-           "partkeydef", "bound_text", "own_quals", "constraint_text", "list_qual", "range_quals", "STRATEGY_NAMES"]
+           "partkeydef", "key_display", "bound_text", "own_quals", "constraint_text", "list_qual", "range_quals", "STRATEGY_NAMES"]

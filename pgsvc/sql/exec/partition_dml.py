@@ -16,6 +16,13 @@ class PartitionDml:
     def route_row(self, spec: dict, user: list, row: list, start: int) -> int:
         """The leaf a row of the target's columns goes to, from partitioned table `start`."""
         tables = spec["part"]["tables"]
+        own = tables.get("self")
+        if own is not None and start == spec["rel"] and \
+                self.conn.execute(own["check"], self.args_for(own["check"], user + row)).fetchone()[0] == 0:
+            vals = self.conn.execute(own["row"], self.args_for(own["row"], user + row)).fetchone()
+            raise SqlError("23514", f'new row for relation "{own["name"]}" violates partition constraint',
+                           detail=f"Failing row contains ({', '.join('null' if v is None else str(v) for v in vals)}).",
+                           table=own["name"])
         t = start
         for _ in range(64):
             info = tables.get(str(t))

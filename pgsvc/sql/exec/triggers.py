@@ -42,6 +42,7 @@ import re
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import triggers as TG
 from pgsvc.sql.catalog.database import Relation
+from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.commands.ddl.triggers import when_node
 from pgsvc.sql.exec.routines import stack_depth_error
 from pgsvc.sql.exec.trigger_deferred import DeferredTriggers
@@ -52,6 +53,7 @@ from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.trigger_dml import captures, rowid_name
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.typmod import apply_typmod
+from pgsvc.sqlite import sqlite3
 
 EVENTS = {"I": "INSERT", "U": "UPDATE", "D": "DELETE"}
 # PostgreSQL's check_stack_depth before a trigger function runs: a trigger that fires itself
@@ -167,7 +169,8 @@ class TriggerRuntime(DeferredTriggers):
         made when the catalog has triggers (Engine.reload_catalog): a connection with a
         temporary table and trigger pays for them on every transaction (~1% of a
         one-row INSERT), which a database without triggers must not."""
-        if self.catalog.triggers:
+        if self.catalog.triggers or any(r.options.get("inherits") or r.options.get("partkey")
+                                        for r in self.catalog.by_oid.values()):  # (translate.partitions)
             self.conn.execute('CREATE TEMP TABLE IF NOT EXISTS "pgsvc$tg_sink" (v)')
             self.conn.execute('CREATE TEMP TRIGGER IF NOT EXISTS "pgsvc$tg_sink_clear" AFTER INSERT ON '
                               '"pgsvc$tg_sink" BEGIN DELETE FROM "pgsvc$tg_sink" WHERE rowid = NEW.rowid; END')
@@ -238,6 +241,8 @@ class TriggerRuntime(DeferredTriggers):
         try:
             self.conn.execute(f"UPDATE {quote_sqlite_ident(rel.sqlite_name)} SET {sets} "
                               f"WHERE {rowid_name(rel)} = ?", list(row) + [rowid])
+        except sqlite3.Error as e:  # the changed row breaks a constraint (a partition's, say)
+            raise map_error(e, self) from None
         finally:
             self.tg_suppress -= 1
         return row

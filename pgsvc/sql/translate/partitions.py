@@ -26,7 +26,7 @@ from pglast import ast
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import partitions as P
-from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.quoting import quote_ident, quote_sqlite_ident
 from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.trigger_dml import param_count, rowid_name, row_insert_source
@@ -104,9 +104,16 @@ class PartitionMixin:
             pick = f"SELECT CASE {' '.join(arms)} ELSE -1 END" if arms else "SELECT -1"
             keys = P.key_texts(t)
             out[str(t.oid)] = {"name": t.name, "kids": [k.oid for k in kids], "pick": pick,
-                               "keys": ", ".join(keys),
+                               "keys": ", ".join(P.key_display(t)),
                                "kvals": "SELECT " + ", ".join(self.row_scope_sql(rel, n, k, False) for k in keys)}
             todo += [k for k in kids if P.partkey(k) is not None]
+        if P.bound(rel) is not None and out:
+            # a target that is itself a partition: a row outside its own constraint is refused
+            # before any routing (ExecPartitionCheck)
+            check = P.constraint_text(self.catalog, rel, plain=True)
+            out["self"] = {"check": "SELECT " + self.row_scope_sql(rel, n, check), "name": rel.name,
+                           "row": "SELECT " + ", ".join(self.row_scope_sql(rel, n, quote_ident(a.name), False)
+                                                        for a in rel.attrs)}
         return out
 
     def leaf_sql(self, sql: str, rel, leaf) -> str:

@@ -56,6 +56,26 @@ class AlterTableDdl:
         for cmd in node.cmds:
             rel = self.cat.by_oid[rel.oid]
             self.alter_cmd(rel, cmd)
+            if node.relation.inh and cmd.subtype in _RECURSE:  # children and partitions too (ddl.partitions)
+                self.recurse_to_children(self.cat.by_oid[rel.oid], cmd)
+
+    def recurse_to_children(self, rel: C.Relation, cmd: ast.AlterTableCmd) -> None:
+        t = cmd.subtype
+        for child in self.child_tables(rel):
+            child = self.cat.by_oid[child.oid]
+            if t == A.AT_AddColumn:
+                cd = cmd.def_
+                keep = tuple(c for c in cd.constraints or () if c.contype not in
+                             (enums.ConstrType.CONSTR_PRIMARY, enums.ConstrType.CONSTR_UNIQUE))
+                if child.attr(cd.colname) is None:
+                    self.add_column(child, ast.ColumnDef(colname=cd.colname, typeName=cd.typeName,
+                                                         constraints=keep, collClause=cd.collClause), False)
+            elif t == A.AT_DropColumn:
+                if child.attr(cmd.name) is not None:
+                    self.drop_column(child, cmd.name, True)
+            elif child.attr(cmd.name) is not None:
+                self.alter_cmd(child, cmd)
+            self.recurse_to_children(self.cat.by_oid[child.oid], cmd)
 
     def alter_cmd(self, rel: C.Relation, cmd: ast.AlterTableCmd) -> None:
         t = cmd.subtype
@@ -64,6 +84,7 @@ class AlterTableDdl:
         elif t == A.AT_AddColumn:
             self.add_column(rel, cmd.def_, cmd.missing_ok)
         elif t == A.AT_DropColumn:
+            self.check_drop_column(rel, cmd.name)  # a partition key's, a partition's (ddl.partitions)
             self.drop_column_triggers(rel, cmd)  # pgsvc.sql.commands.ddl.triggers
             self.drop_column_generated(rel, cmd)
             rel = self.cat.by_oid[rel.oid]
@@ -104,6 +125,10 @@ class AlterTableDdl:
             self.drop_expression(rel, self.column(rel, cmd.name), cmd.missing_ok)
         elif t == A.AT_AddIdentity:
             self.add_identity(rel, self.column(rel, cmd.name), cmd.def_)
+        elif t == A.AT_AttachPartition:
+            self.attach_partition(rel, cmd.def_)  # pgsvc.sql.commands.ddl.partitions
+        elif t in (A.AT_DetachPartition, A.AT_DetachPartitionFinalize):
+            self.detach_partition(rel, cmd.def_, t == A.AT_DetachPartitionFinalize)
         elif t == A.AT_ReplicaIdentity:
             set_replica_identity(self, rel, cmd.def_)  # pgsvc.sql.commands.ddl.replica_identity
         elif t in TRIGGER_SUBTYPES:
@@ -328,6 +353,10 @@ class AlterTableDdl:
             self.refresh()
             return
         raise SqlError("0A000", "this kind of RENAME is not supported")
+
+
+# subcommands that reach a table's children and partitions unless ONLY is written
+_RECURSE = (A.AT_AddColumn, A.AT_DropColumn, A.AT_ColumnDefault, A.AT_SetNotNull, A.AT_DropNotNull)
 
 
 def _check_reads(con: C.Constraint, column: str) -> bool:

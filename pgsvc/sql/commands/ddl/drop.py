@@ -173,7 +173,14 @@ class DropDdl:
 
     def truncate(self, node: ast.TruncateStmt) -> None:
         tr = Translator(self.engine, self.cat, [])
-        rels = [tr.relation(rv) for rv in node.relations]
+        rels = []
+        for rv in node.relations:
+            rel = tr.relation(rv)
+            if not rv.inh and P.partkey(rel) is not None:
+                raise SqlError("42809", "cannot truncate only a partitioned table",
+                               hint="Do not specify the ONLY keyword, or use TRUNCATE ONLY on the partitions directly.")
+            # a parent's children and partitions are truncated with it (unless ONLY)
+            rels += [r for r in [rel, *(tr.descendants(rel) if rv.inh and rel.kind == "r" else [])] if r not in rels]
         for rel in rels:
             if rel.kind != "r":
                 raise SqlError("42809", f'"{rel.name}" is not a table')
