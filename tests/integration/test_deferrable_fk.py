@@ -126,6 +126,24 @@ CASES = {
         SELECT conname, condeferrable, condeferred FROM pg_constraint WHERE conrelid = 'ec'::regclass ORDER BY 1;
         DROP TABLE ec, ep;
     """,
+    # (not deferrable, but an internal error before: SQLite cannot reach across databases)
+    "persistence": r"""
+        CREATE TABLE pp1 (id int PRIMARY KEY);
+        CREATE UNLOGGED TABLE pu1 (id int PRIMARY KEY);
+        CREATE TEMP TABLE pt1 (id int PRIMARY KEY);
+        CREATE TABLE c_p_u (a int REFERENCES pu1);
+        CREATE TABLE c_p_t (a int REFERENCES pt1);
+        CREATE UNLOGGED TABLE c_u_p (a int REFERENCES pp1);
+        CREATE UNLOGGED TABLE c_u_t (a int REFERENCES pt1);
+        CREATE TEMP TABLE c_t_p (a int REFERENCES pp1 DEFERRABLE);
+        CREATE TEMP TABLE c_t_t (a int REFERENCES pt1 DEFERRABLE INITIALLY DEFERRED);
+        CREATE TABLE c_p_p (a int);
+        ALTER TABLE c_p_p ADD FOREIGN KEY (a) REFERENCES pt1;
+        BEGIN;
+        INSERT INTO c_t_t VALUES (3);
+        COMMIT;
+        DROP TABLE c_u_p, c_t_t, c_p_p, pp1, pu1, pt1;
+    """,
 }
 
 

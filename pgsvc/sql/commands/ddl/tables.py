@@ -333,6 +333,7 @@ class TableDdl:
         tr = Translator(self.engine, self.cat, [])
         parent = tr.relation(con.pktable)
         authz(self.engine).check_statement([("r", parent.oid, "x", 0, False)])  # REFERENCES
+        _check_persistence(rel, parent)
         fk_cols = [col] if col else [k.sval for k in con.fk_attrs]
         if con.fk_matchtype == "f":
             # MATCH FULL rejects partly-NULL keys that SIMPLE lets through; the catalog has
@@ -526,6 +527,20 @@ def constraint_attr(attr: ast.Constraint, last: ast.Constraint | None, seen: set
         elif on and not last.deferrable:
             raise SqlError("42601", "constraint declared INITIALLY DEFERRED must be DEFERRABLE",
                            position=location(attr))
+
+
+def _check_persistence(rel: C.Relation, parent: C.Relation) -> None:
+    """A foreign key stays within temporary, or permanent (and unlogged) tables, with
+    PostgreSQL's 42P16 (ATAddForeignKeyConstraint); SQLite could not reach across anyway."""
+    def kind(r):
+        return "t" if r.schema.startswith("pg_temp") else r.options.get("persistence") or "p"
+    mine, theirs = kind(rel), kind(parent)
+    if mine == "p" and theirs != "p":
+        raise SqlError("42P16", "constraints on permanent tables may reference only permanent tables")
+    if mine == "u" and theirs == "t":
+        raise SqlError("42P16", "constraints on unlogged tables may reference only permanent or unlogged tables")
+    if mine == "t" and theirs != "t":
+        raise SqlError("42P16", "constraints on temporary tables may reference only temporary tables")
 
 
 def not_valid_oids(rel: C.Relation) -> list[int]:
