@@ -207,7 +207,11 @@ def own_quals(cat, rel, plain: bool = False) -> list[str]:
         args = ", ".join(cols)
         return [f"satisfies_hash_partition('{parent.oid}'::oid, {b['mod']}, {b['rem']}, {args})"]
     if b["kind"] == "l":
-        return [list_qual(cols[0], types[0], b["values"], plain)]
+        q = list_qual(cols[0], types[0], b["values"], plain)
+        null_test = f"(({cols[0]} IS NOT NULL) AND "
+        if q.startswith(null_test):  # two quals, as get_qual_for_list makes them (flattened in an AND)
+            return [f"({cols[0]} IS NOT NULL)", q[len(null_test):-1]]
+        return [q]
     if b["kind"] == "r":
         return range_quals(cols, types, b)
     return default_quals(cat, parent, rel, cols, types, key, plain)

@@ -10,6 +10,7 @@ from pglast import ast
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.api import Column, CopySpec, EngineContext
+from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.commands.columns import to_column
 from pgsvc.sql.statement import Result, Statement
 from pgsvc.sql.quoting import quote_sqlite_ident
@@ -157,7 +158,9 @@ def translate_copy(engine: EngineContext, tr, text: str, node: ast.CopyStmt) -> 
         values = ", ".join([f"?{i + 1}" for i in range(len(attrs))] + defaults)
         stmt.sqlite_sql = f"INSERT INTO {quote_sqlite_ident(rel.sqlite_name)} ({names}) VALUES ({values})"
         stmt.extra["attrs"] = attrs
-        if tr.catalog.triggers and tr.routed(rel, ("INSERT",)) is not None:
+        if P.partkey(rel) is not None:  # rows routed to the partitions (translate.partitions)
+            stmt.extra["part_copy"] = tr.partition_copy_spec(rel, attrs + rest, values)
+        elif tr.catalog.triggers and tr.routed(rel, ("INSERT",)) is not None:
             stmt.extra["trigger_copy"] = _trigger_copy(rel, attrs + rest, values, stmt.sqlite_sql)
         stmt.handler = lambda e, s, p: Result(None, [], "COPY", 0)
     else:
@@ -198,6 +201,8 @@ def run_copy_in(engine: EngineContext, stmt: Statement, rows) -> int:
             yield out
 
     def run():
+        if "part_copy" in stmt.extra:  # a partitioned table (exec.partition_dml)
+            return engine.copy_partitioned(stmt.extra["part_copy"], converted())
         if "trigger_copy" in stmt.extra:  # the table has triggers (exec.trigger_dml)
             return engine.copy_with_triggers(stmt.extra["trigger_copy"], converted())
         cur = engine.conn.executemany(stmt.sqlite_sql, converted())

@@ -137,6 +137,15 @@ class PartitionMixin:
         spec["part"] = {"tables": self.routing(rel, n), "ins": ins}
         self.finish_route(d, spec, returning)
 
+    def partition_copy_spec(self, rel, attrs: list, values: str) -> dict:
+        """COPY FROM into a partitioned table: `src` makes one COPY row (?1..) a row of
+        `names` (defaults evaluated), routed as an INSERT's (exec.partition_dml)."""
+        cols, source = row_insert_source(rel, 0)
+        ins = {str(leaf.oid): f"INSERT INTO {quote_sqlite_ident(leaf.sqlite_name)} ({cols}) {source}"
+               for leaf in P.leaves(self.catalog, rel)}
+        return {"k": "I", "rel": rel.oid, "n": 0, "ncol": 0, "src": f"SELECT {values}",
+                "names": [a.name for a in attrs], "part": {"tables": self.routing(rel, 0), "ins": ins}}
+
     def inherited_target(self, rel, sa: str) -> str:
         """The FROM item of an UPDATE/DELETE of a parent: its rows and its descendants', with
         each row's table and rowid."""
