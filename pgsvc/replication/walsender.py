@@ -31,8 +31,9 @@ import setproctitle
 
 from pgsvc.backend import protocol as P
 from pgsvc.backend.conn import ConnectionClosed
+from pgsvc.cluster.lockfile import STATUS_STOPPING, read_lockfile
 from pgsvc.cluster.slots import Activity, Slot, SlotStore, format_lsn
-from pgsvc.errors import ADMIN_SHUTDOWN, FatalError, SqlError
+from pgsvc.errors import ADMIN_SHUTDOWN, FatalError, SqlError, StartupError
 from pgsvc.replication import pgoutput as O
 from pgsvc.replication.commands import CreateSlot, DropSlot, ReadSlot, StartReplication
 from pgsvc.sql.catalog import changelog as CL
@@ -40,6 +41,7 @@ from pgsvc.sql.catalog import changelog_read as CR
 from pgsvc.sql.exec.changelog_compact import compact as compact_log
 from pgsvc.sql.pg_functions.snapshots import export_snapshot
 from pgsvc.sqlite import sqlite3
+from pgsvc.supervisor.registry import KIND_BACKEND
 
 POLL_INTERVAL = 0.1  # seconds between looks at the log's end on an idle stream
 BATCH = 200  # transactions read per look
@@ -287,6 +289,7 @@ class _Stream:
         self.keepalive_sent_for = -1
         self.dirty_since: float | None = None
         self.last_compact = 0.0
+        self.last_shutdown_check = time.monotonic()
 
     def check_publications(self) -> None:
         conn = self.ws.reader()
@@ -435,8 +438,30 @@ class _Stream:
             self.last_compact = now
             self.ws.compact(self.slot.database_oid)
 
+    def smart_shutdown_done(self) -> bool:
+        """Smart shutdown waits for the clients to leave; a walsender is not one of them: once
+        only walsenders are left it ends too (PostgreSQL signals its walsenders last)."""
+        now = time.monotonic()
+        if now - self.last_shutdown_check < 1.0:
+            return False
+        self.last_shutdown_check = now
+        try:
+            info = read_lockfile(self.ws.session.ctx.state.layout.lockfile)
+        except (OSError, StartupError):
+            return False
+        if info is None or info.status != STATUS_STOPPING.strip():
+            return False
+        me = os.getpid()
+        for other in self.ws.session.registry.slots():
+            if other.kind == KIND_BACKEND and other.pid and other.pid != me and \
+                    not (other.query or "").lstrip().upper().startswith("START_REPLICATION"):
+                return False
+        return True
+
     def keep_alive(self) -> None:
         now = time.monotonic()
+        if self.smart_shutdown_done():
+            raise FatalError(ADMIN_SHUTDOWN, "terminating connection due to administrator command")
         silent = now - self.last_reply
         if silent >= WAL_SENDER_TIMEOUT:
             raise FatalError("08006", "terminating walsender process due to replication timeout")

@@ -1,0 +1,271 @@
+"""PostgreSQL 15 subscribes to pgsvc by logical replication (issue 16): a stock PostgreSQL 15
+cluster runs CREATE SUBSCRIPTION against a pgsvc database and must end with the same rows.
+
+The expected values are the publisher's own rows, read back from pgsvc at the end and
+compared row for row with what the subscriber applied (COPY ... TO STDOUT of both, ordered by
+the key). Every wait has a deadline; pgsvc is restarted (fast, and SIGKILL of the supervisor
+and of the walsender) while a writer keeps committing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import psutil
+import pytest
+
+from tests.conftest import require_engine, require_tool
+
+SUB_TIMEOUT = 180  # seconds for a subscription to catch up
+
+
+@pytest.fixture(scope="module")
+def publisher(module_server_factory):
+    require_engine()
+    s = module_server_factory("-U", "postgres", "--auth-local", "trust", "--auth-host", "trust")
+    s.superuser = "postgres"
+    return s
+
+
+_COUNTER = [0]
+
+
+def _names(tag: str) -> tuple[str, str]:
+    _COUNTER[0] += 1
+    return f"ws_pub_{tag}", f"ws_sub_{tag}_{os.getpid()}_{_COUNTER[0]}"
+
+
+def _q(result: subprocess.CompletedProcess) -> str:
+    return result.stdout.strip()
+
+
+def pg_value(pg15, sql: str, dbname: str) -> str:
+    return _q(pg15.psql(sql, "-At", dbname=dbname))
+
+
+def pgsvc_value(srv, sql: str, dbname: str) -> str:
+    return _q(srv.psql(sql, "-At", dbname=dbname))
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except subprocess.CalledProcessError as e:  # a restart in progress
+            last = e.stderr
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def table_text(run, table: str, key: str, dbname: str) -> str:
+    return run(f"COPY (SELECT * FROM {table} ORDER BY {key}) TO STDOUT", dbname)
+
+
+def setup_pair(publisher, pg15, tag: str, ddl: str, tables: list[str]) -> tuple[str, str]:
+    """A pgsvc database with `ddl` and a publication of `tables`; a PostgreSQL 15 database with
+    the same tables. Returns (pgsvc database, PostgreSQL database)."""
+    pubdb, subdb = _names(tag)
+    publisher.psql(f"DROP DATABASE IF EXISTS {pubdb}")
+    publisher.psql(f"CREATE DATABASE {pubdb}")
+    publisher.psql(ddl, dbname=pubdb)
+    publisher.psql(f"CREATE PUBLICATION pub FOR TABLE {', '.join(tables)}", dbname=pubdb)
+    pg15.psql(f"CREATE DATABASE {subdb}")
+    pg15.psql(ddl, dbname=subdb)
+    return pubdb, subdb
+
+
+def subscribe(publisher, pg15, pubdb: str, subdb: str, name: str = "s") -> None:
+    conninfo = f"host=127.0.0.1 port={publisher.port} dbname={pubdb} user=postgres"
+    r = pg15.psql(f"CREATE SUBSCRIPTION {name} CONNECTION '{conninfo}' PUBLICATION pub", dbname=subdb, check=False,
+                  timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+def synced(pg15, subdb: str) -> bool:
+    return pg_value(pg15, "SELECT count(*) FILTER (WHERE srsubstate <> 'r') FROM pg_subscription_rel",
+                    subdb) == "0"
+
+
+def same_rows(publisher, pg15, pubdb, subdb, table, key) -> bool:
+    mine = table_text(lambda s, d: pgsvc_value(publisher, s, d), table, key, pubdb)
+    theirs = table_text(lambda s, d: pg_value(pg15, s, d), table, key, subdb)
+    return mine == theirs
+
+
+def drop_subscription(publisher, pg15, pubdb, subdb, name: str = "s") -> None:
+    pg15.psql(f"DROP SUBSCRIPTION {name}", dbname=subdb, timeout=60)
+    wait_for(lambda: pgsvc_value(publisher, "SELECT count(*) FROM pg_replication_slots", pubdb) == "0", 30,
+             "DROP SUBSCRIPTION to drop the slot on pgsvc")
+
+
+DDL = """
+CREATE TABLE big (id int PRIMARY KEY, v text, n numeric(12,3), ts timestamptz, flag boolean);
+CREATE TABLE small (k text PRIMARY KEY, payload jsonb, qty bigint);
+"""
+
+
+def test_initial_copy_stream_and_drop(publisher, pg15):
+    pubdb, subdb = setup_pair(publisher, pg15, "copy", DDL, ["big", "small"])
+    publisher.psql("INSERT INTO big SELECT g, 'row ' || g, g * 1.5, timestamptz '2024-01-01 00:00:00+00' "
+                   "+ g * interval '1 second', g % 2 = 0 FROM generate_series(1, 100000) g", dbname=pubdb)
+    publisher.psql("INSERT INTO small VALUES ('a', '{\"x\": 1}', 1), ('b', NULL, 2), ('c', '[1,2]', 3)",
+                   dbname=pubdb)
+    subscribe(publisher, pg15, pubdb, subdb)
+    wait_for(lambda: synced(pg15, subdb), SUB_TIMEOUT, "the initial copy")
+    assert pg_value(pg15, "SELECT count(*) FROM big", subdb) == "100000"
+    assert same_rows(publisher, pg15, pubdb, subdb, "big", "id")
+    assert same_rows(publisher, pg15, pubdb, subdb, "small", "k")
+    slots = pgsvc_value(publisher, "SELECT slot_name, plugin, slot_type, database, active "
+                                   "FROM pg_replication_slots", pubdb)
+    assert slots == f"s|pgoutput|logical|{pubdb}|t"
+
+    # a mixed transaction arrives whole and in order
+    publisher.psql("BEGIN; INSERT INTO big VALUES (100001, 'new', 1, now(), true); "
+                   "UPDATE big SET v = 'changed' WHERE id <= 10; DELETE FROM big WHERE id BETWEEN 11 AND 20; "
+                   "UPDATE big SET id = 200000 WHERE id = 21; TRUNCATE small; "
+                   "INSERT INTO small VALUES ('after-truncate', '{}', 9); COMMIT", dbname=pubdb)
+    # a rolled-back transaction never does
+    publisher.psql("BEGIN; INSERT INTO small VALUES ('rolled-back', NULL, 0); ROLLBACK", dbname=pubdb)
+    publisher.psql("INSERT INTO small VALUES ('marker', NULL, 1)", dbname=pubdb)
+    wait_for(lambda: pg_value(pg15, "SELECT count(*) FROM small WHERE k = 'marker'", subdb) == "1", 60,
+             "the marker row")
+    assert pg_value(pg15, "SELECT string_agg(k, ',' ORDER BY k) FROM small", subdb) == "after-truncate,marker"
+    assert same_rows(publisher, pg15, pubdb, subdb, "big", "id")
+    assert pg_value(pg15, "SELECT count(*) FROM big WHERE v = 'changed'", subdb) == "10"
+    stat = pgsvc_value(publisher, "SELECT state, sent_lsn IS NOT NULL FROM pg_stat_replication", pubdb)
+    assert stat.startswith("streaming|t") or stat.startswith("catchup|t")
+
+    drop_subscription(publisher, pg15, pubdb, subdb)
+
+
+class Writer(threading.Thread):
+    """Commits one row per transaction into `big` until stopped, retrying across restarts."""
+
+    def __init__(self, publisher, pubdb: str) -> None:
+        super().__init__(daemon=True)
+        self.publisher, self.pubdb = publisher, pubdb
+        self.stop_flag = threading.Event()
+        self.next_id = 1_000_000
+        self.committed = 0
+
+    def run(self) -> None:
+        deadline = time.monotonic() + 300
+        while not self.stop_flag.is_set() and time.monotonic() < deadline:
+            i = self.next_id
+            # one transaction, two tables: `journal` has no key on either side, so a row
+            # applied twice or lost shows in its count
+            r = self.publisher.psql(f"INSERT INTO big VALUES ({i}, 'w{i}', {i}, now(), true) "
+                                    f"ON CONFLICT (id) DO NOTHING; INSERT INTO journal VALUES ({i}, now())",
+                                    dbname=self.pubdb, check=False, timeout=30)
+            if r.returncode == 0:
+                self.next_id += 1
+                self.committed += 1
+            else:
+                time.sleep(0.2)
+
+
+def _walsender_pids(publisher) -> list[int]:
+    out = []
+    for child in publisher.children():
+        try:
+            if "walsender" in " ".join(child.cmdline()):
+                out.append(child.pid)
+        except psutil.Error:
+            pass
+    return out
+
+
+def test_restarts_while_writing(publisher, pg15):
+    pubdb, subdb = setup_pair(publisher, pg15, "restart", DDL + "CREATE TABLE journal (n int, at timestamptz);",
+                              ["big", "small", "journal"])
+    publisher.psql("INSERT INTO big SELECT g, 'r' || g, g, now(), false FROM generate_series(1, 1000) g",
+                   dbname=pubdb)
+    subscribe(publisher, pg15, pubdb, subdb)
+    wait_for(lambda: synced(pg15, subdb), SUB_TIMEOUT, "the initial copy")
+    writer = Writer(publisher, pubdb)
+    writer.start()
+    try:
+        wait_for(lambda: writer.committed >= 20, 60, "the writer to commit")
+        # fast shutdown and start again while the subscriber stays connected
+        publisher.stop(signal.SIGINT)
+        publisher.start()
+        wait_for(lambda: writer.committed >= 60, 60, "writes after the fast restart")
+        wait_for(lambda: _walsender_pids(publisher), 60, "the subscriber to reconnect")
+        # smart shutdown ends once only walsenders are left (they do not hold it up)
+        publisher.proc.send_signal(signal.SIGTERM)
+        assert publisher.proc.wait(30) == 0
+        publisher.start()
+        wait_for(lambda: writer.committed >= 80, 60, "writes after the smart restart")
+        # SIGKILL of the supervisor and of the walsender backend
+        victims = wait_for(lambda: _walsender_pids(publisher), 60, "the subscriber to reconnect")
+        os.kill(publisher.pid, signal.SIGKILL)
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        publisher.proc.wait(10)
+        # the other backends notice their supervisor is gone and end (as PostgreSQL's do)
+        publisher.start()
+        wait_for(lambda: writer.committed >= 100, 90, "writes after the crash")
+    finally:
+        writer.stop_flag.set()
+        writer.join(60)
+    wait_for(lambda: same_rows(publisher, pg15, pubdb, subdb, "big", "id"), SUB_TIMEOUT,
+             "the subscriber to match the publisher row for row")
+    wait_for(lambda: same_rows(publisher, pg15, pubdb, subdb, "journal", "n, at"), SUB_TIMEOUT,
+             "the keyless journal to match (nothing twice, nothing lost)")
+    count = int(pgsvc_value(publisher, "SELECT count(*) FROM big", pubdb))
+    assert count >= 1000 + 100
+    assert pg_value(pg15, "SELECT count(*) FROM big", subdb) == str(count)
+    drop_subscription(publisher, pg15, pubdb, subdb)
+
+
+def test_pg_recvlogical_receives_the_stream(publisher, tmp_path):
+    recvlogical = _pg15_tool("pg_recvlogical")
+    pubdb, _ = _names("recv")
+    publisher.psql(f"CREATE DATABASE {pubdb}")
+    publisher.psql("CREATE TABLE t (id int PRIMARY KEY, v text); CREATE PUBLICATION pub FOR TABLE t", dbname=pubdb)
+    common = [recvlogical, "-h", "127.0.0.1", "-p", str(publisher.port), "-U", "postgres", "-d", pubdb,
+              "-S", "rslot"]
+    subprocess.run(common + ["--create-slot", "-P", "pgoutput"], check=True, capture_output=True, timeout=30)
+    assert pgsvc_value(publisher, "SELECT slot_name FROM pg_replication_slots", pubdb) == "rslot"
+    out = tmp_path / "stream.bin"
+    proc = subprocess.Popen(common + ["--start", "-o", "proto_version=1", "-o", "publication_names=pub",
+                                      "-f", str(out), "-F", "1", "-s", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        publisher.psql("INSERT INTO t VALUES (1, 'hello-from-pgsvc'), (2, 'second')", dbname=pubdb)
+        publisher.psql("BEGIN; INSERT INTO t VALUES (3, 'never-sent'); ROLLBACK", dbname=pubdb)
+        publisher.psql("UPDATE t SET v = 'updated-row' WHERE id = 2; DELETE FROM t WHERE id = 1", dbname=pubdb)
+        wait_for(lambda: out.exists() and b"updated-row" in out.read_bytes(), 30, "pg_recvlogical's output")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    data = out.read_bytes()
+    assert b"hello-from-pgsvc" in data and b"never-sent" not in data
+    assert data.count(b"B") >= 2 and b"R" in data
+    # the slot remembers what pg_recvlogical confirmed
+    confirmed = pgsvc_value(publisher, "SELECT confirmed_flush_lsn FROM pg_replication_slots", pubdb)
+    assert confirmed != "0/0"
+    subprocess.run(common + ["--drop-slot"], check=True, capture_output=True, timeout=30)
+    assert pgsvc_value(publisher, "SELECT count(*) FROM pg_replication_slots", pubdb) == "0"
+
+
+def _pg15_tool(name: str) -> str:
+    path = f"/usr/lib/postgresql/15/bin/{name}"
+    if os.path.exists(path):
+        return path
+    return require_tool(name)
