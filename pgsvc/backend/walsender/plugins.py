@@ -2,3 +2,4 @@
 importing this module registers them all. One import per plug-in module."""
 
 from pgsvc.backend.walsender import builtin  # noqa: F401  IDENTIFY_SYSTEM, SHOW, TIMELINE_HISTORY
+from pgsvc.backend.walsender import basebackup  # noqa: F401  BASE_BACKUP

@@ -142,9 +142,12 @@ class WalSenderSession(Session):
             ext = self.extensions[key] = factory(self)
         return ext
 
-    def send_result(self, columns: list[tuple[str, int]], rows: list[tuple]) -> None:
-        """RowDescription and DataRows of text values (None is NULL); no CommandComplete."""
-        cols = [Column(name, oid, typlen=_TYPLEN.get(oid, -1)) for name, oid in columns]
+    def send_result(self, columns: list[tuple], rows: list[tuple]) -> None:
+        """RowDescription and DataRows of text values (None is NULL); no CommandComplete.
+        A column is (name, type oid) or (name, type oid, typlen, typmod) where a command's
+        RowDescription differs from the type's (BASE_BACKUP's, as PostgreSQL sends them)."""
+        cols = [Column(c[0], c[1], typlen=_TYPLEN.get(c[1], -1)) if len(c) == 2
+                else Column(c[0], c[1], typmod=c[3], typlen=c[2]) for c in columns]
         self.conn.send(P.encode_row_description(cols, None, self.client_codec()))
         for row in rows:
             self.conn.send(P.encode_data_row([None if v is None else str(v).encode("utf-8") for v in row]))
