@@ -18,6 +18,7 @@ from pgsvc.dump.archive import (PRIO_ATTRDEF, PRIO_CONSTRAINT, PRIO_FK_CONSTRAIN
                                 PRIO_TYPE, Entry, dollar_quote)
 from pgsvc.dump.introspect import (PG_CLASS, PG_CONSTRAINT, PG_NAMESPACE, PG_REWRITE, PG_TYPE, Relation,
                                    USER_SCHEMAS, parse_text_array)
+from pgsvc.dump.publications import publication_entries
 from pgsvc.dump.quoting import quote_literal
 from pgsvc.dump.triggers import PG_TRIGGER, read_triggers, trigger_statements
 from pgsvc.sql.quoting import quote_ident, quote_qualified
@@ -161,6 +162,7 @@ class TocBuilder:
         self.relations(definitions)
         if definitions:
             self.post_data()
+            self.publications()
         self.dependencies()
         return self.entries
 
@@ -366,6 +368,15 @@ class TocBuilder:
                                text, (PG_TRIGGER, t.oid), deps={(PG_CLASS, rel.oid)}), (PG_TRIGGER, t.oid))
             self.comment(e, PG_TRIGGER, t.oid, f"TRIGGER {quote_ident(t.name)} ON {ddl.rel_name(rel)}",
                          f"TRIGGER {quote_ident(t.name)} ON {quote_ident(rel.name)}")
+
+    def publications(self) -> None:
+        """Publications and their tables and schemas: with the whole database only, as
+        pg_dump (pgsvc.dump.publications)."""
+        if self.opts.tables or self.opts.schemas:
+            return
+        tables = {r.oid: r for r in self.w.selected if r.kind in ("r", "p")}
+        for e in publication_entries(self.w.conn, tables, {s.oid: s.name for s in self.w.db.schemas}):
+            self.add(e, e.key)
 
     # ------------------------------------------------------------ dependencies
     def dependencies(self) -> None:

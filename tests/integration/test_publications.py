@@ -16,8 +16,10 @@ Every case drops what it made (the reference cluster is shared by the whole sess
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
+from conftest import PGSVC, require_tool
 from test_compare_pg15 import run_script  # psql side by side, as its cases run
 
 CASES = {
@@ -200,3 +202,52 @@ def test_same_output_as_postgres(name, postgres_superuser_server, pg15):
     expected = _WAL_LEVEL.sub("", run_script(pg15, script))
     got = run_script(postgres_superuser_server, script)
     assert got == expected
+
+
+DUMP_SCHEMA = r"""
+CREATE SCHEMA pubdump_s;
+CREATE TABLE pubdump_s.w (c int);
+CREATE TABLE public.pubdump_t (a int PRIMARY KEY, b text);
+CREATE TABLE public.pubdump_u (a int);
+INSERT INTO public.pubdump_t VALUES (1, 'x');
+CREATE PUBLICATION pubdump_1 FOR TABLE public.pubdump_t, public.pubdump_u WITH (publish = 'insert, update');
+CREATE PUBLICATION pubdump_2 FOR TABLES IN SCHEMA pubdump_s WITH (publish_via_partition_root = true);
+CREATE PUBLICATION pubdump_3 FOR ALL TABLES WITH (publish = 'truncate');
+CREATE PUBLICATION "Pub Dump 4";
+"""
+
+
+def _dump_text(dump: str) -> str:
+    """Without the lines any two dumps differ in (pg_dump's random \\restrict key, the
+    dumping program's and the server's versions)."""
+    dump = re.sub(r"\\restrict \S+\n\n", "", dump)
+    dump = re.sub(r"\n\\unrestrict \S+\n\n$", "\n", dump)
+    return re.sub(r"(?m)^-- Dumped (by|from database version) .*$", "-- Dumped", dump)
+
+
+def test_dumps_publications_as_pg_dump(postgres_superuser_server, pg15):
+    """pg_dump against pgsvc and against PostgreSQL 15 of the same database, and pgsvc dump,
+    print the same publications, and the script restores them on pgsvc."""
+    srv = postgres_superuser_server
+    for target in (srv, pg15):
+        target.psql("DROP DATABASE IF EXISTS pubdump")
+        target.psql("CREATE DATABASE pubdump")
+        target.psql(DUMP_SCHEMA, dbname="pubdump")
+    pg_dump = require_tool("pg_dump")
+    dumps = [subprocess.run([pg_dump, "-h", "127.0.0.1", "-p", str(t.port), "-U", "postgres", "pubdump"],
+                            capture_output=True, text=True, check=True, timeout=60).stdout for t in (srv, pg15)]
+    dumps.append(subprocess.run([*PGSVC, "dump", "-h", "127.0.0.1", "-p", str(srv.port), "-U", "postgres",
+                                 "pubdump"], capture_output=True, text=True, check=True, timeout=60).stdout)
+    texts = [_dump_text(d) for d in dumps]
+    assert "ALTER PUBLICATION pubdump_2 ADD TABLES IN SCHEMA pubdump_s;" in texts[1]
+    assert texts[0] == texts[1]
+    assert texts[2] == texts[1]
+    srv.psql("DROP DATABASE IF EXISTS pubdump_restored")
+    srv.psql("CREATE DATABASE pubdump_restored")
+    subprocess.run([require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(srv.port), "-U", "postgres", "-d",
+                    "pubdump_restored", "-v", "ON_ERROR_STOP=1", "-q"], input=dumps[0], text=True, check=True,
+                   capture_output=True, timeout=60)
+    describe = [t.psql("\\dRp+", dbname=db).stdout for t, db in ((srv, "pubdump_restored"), (pg15, "pubdump"))]
+    assert describe[0] == describe[1]
+    for target, db in ((srv, "pubdump"), (srv, "pubdump_restored"), (pg15, "pubdump")):
+        target.psql(f"DROP DATABASE {db}")
