@@ -44,6 +44,7 @@ class Entry:
     acls: list[Entry] = field(default_factory=list)
     data: Callable[[], None] | None = None  # writes a TABLE DATA entry's body
     header_schema: str | None = None  # '-' for objects outside schemas
+    no_access_method: bool = False  # a partitioned table (no storage: no table access method)
 
     @property
     def section(self) -> str:
@@ -110,13 +111,18 @@ def print_entry(write: Callable[[str], None], e: Entry, with_owner: bool) -> Non
 
 
 def print_archive(write: Callable[[str], None], entries: list[Entry], with_owner: bool = True) -> None:
-    table_settings = False
+    tablespace = access_method = False
     acls: list[Entry] = []
     for e in entries:
-        if not table_settings and e.desc == "TABLE" and e.defn:
-            # pg_dump's _selectTablespace / _selectTableAccessMethod before the first table
-            write("SET default_tablespace = '';\n\nSET default_table_access_method = heap;\n\n")
-            table_settings = True
+        if e.desc == "TABLE" and e.defn:
+            # pg_dump's _selectTablespace before the first table, _selectTableAccessMethod
+            # before the first that has storage
+            if not tablespace:
+                write("SET default_tablespace = '';\n\n")
+                tablespace = True
+            if not access_method and not e.no_access_method:
+                write("SET default_table_access_method = heap;\n\n")
+                access_method = True
         print_entry(write, e, with_owner)
         for c in e.comments:
             print_entry(write, c, with_owner)

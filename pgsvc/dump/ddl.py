@@ -85,7 +85,13 @@ def create_table(rel: Relation, identity_seqs: dict[str, Relation]) -> str:
     unlogged = "UNLOGGED " if rel.persistence == "u" else ""
     body = ",\n".join("    " + line for line in lines)
     options = f"\nWITH ({', '.join(rel.options)})" if rel.options else ""
-    return f"CREATE {unlogged}TABLE {rel_name(rel)} (\n{body}\n){options};"
+    partition_by = f"\nPARTITION BY {rel.partkey}" if rel.kind == "p" and rel.partkey else ""
+    return f"CREATE {unlogged}TABLE {rel_name(rel)} (\n{body}\n){partition_by}{options};"
+
+
+def attach_partition(parent: Relation, rel: Relation) -> str:
+    """A partition is made as a table of its own and attached, as pg_dump does it."""
+    return f"ALTER TABLE ONLY {rel_name(parent)} ATTACH PARTITION {rel_name(rel)} {rel.partbound};"
 
 
 def inline_check(k: Constraint) -> bool:
@@ -144,7 +150,9 @@ def schema_owner_to(schema: Schema) -> str:
 
 
 def add_constraint(rel: Relation, k: Constraint) -> str:
-    only = "" if k.kind == "c" else "ONLY "  # dumpConstraint: a CHECK's ALTER TABLE has no ONLY
+    # dumpConstraint: a CHECK's ALTER TABLE has no ONLY; a partitioned table's key is made on
+    # its partitions too (their own copies are not dumped: toc.Toc.post_data)
+    only = "" if k.kind == "c" or rel.kind == "p" else "ONLY "
     return f"ALTER TABLE {only}{rel_name(rel)}\n    ADD CONSTRAINT {quote_ident(k.name)} {k.definition};"
 
 

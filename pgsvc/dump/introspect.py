@@ -84,6 +84,9 @@ class Relation:
     sequence: Sequence | None = None
     view_def: str | None = None  # pg_get_viewdef
     depends_on: set[int] = field(default_factory=set)  # relation oids a view reads
+    partkey: str | None = None  # pg_get_partkeydef of a partitioned table
+    partbound: str | None = None  # a partition's bound (FOR VALUES ... / DEFAULT)
+    parent: int = 0  # a partition's partitioned table
 
 
 @dataclass
@@ -155,12 +158,17 @@ def read_schemas(conn: Connection) -> list[Schema]:
 def read_relations(conn: Connection) -> list[Relation]:
     rows = conn.query(
         "SELECT c.oid, n.nspname, c.relname, c.relkind, pg_catalog.pg_get_userbyid(c.relowner), "
-        "c.relacl, c.relpersistence, c.reloptions "
+        "c.relacl, c.relpersistence, c.reloptions, "
+        "CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END, "
+        "CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END, "
+        "CASE WHEN c.relispartition THEN (SELECT i.inhparent FROM pg_catalog.pg_inherits i "
+        "WHERE i.inhrelid = c.oid) END "
         "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         f"WHERE c.relkind IN ('r', 'v', 'S', 'm', 'p', 'f') AND {USER_SCHEMAS} "
         "AND c.relpersistence <> 't' ORDER BY n.nspname, c.relname").rows
-    return [Relation(int(oid), schema, name, kind, owner, acl, persistence, parse_text_array(options))
-            for oid, schema, name, kind, owner, acl, persistence, options in rows]
+    return [Relation(int(oid), schema, name, kind, owner, acl, persistence, parse_text_array(options),
+                     partkey=partkey, partbound=partbound, parent=int(parent or 0))
+            for oid, schema, name, kind, owner, acl, persistence, options, partkey, partbound, parent in rows]
 
 
 def read_columns(conn: Connection, relations: dict[int, Relation]) -> None:

@@ -51,7 +51,7 @@ SESSION_SETUP = ("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
                  "SELECT pg_catalog.set_config('search_path', '', false)",
                  "SET DATESTYLE = ISO", "SET INTERVALSTYLE = POSTGRES", "SET extra_float_digits TO 3")
 
-UNSUPPORTED_KINDS = {"m": "materialized view", "p": "partitioned table", "f": "foreign table"}
+UNSUPPORTED_KINDS = {"m": "materialized view", "f": "foreign table"}
 
 
 # how --inserts writes a value of each base type (pg_dump's dumpTableData_insert)
@@ -216,7 +216,8 @@ class DatabaseWriter:
                     drops.append(ddl.drop_constraint(rel, k) if self.opts.if_exists else
                                  f"ALTER TABLE ONLY {ddl.rel_name(rel)} DROP CONSTRAINT {quote_ident(k.name)};")
         drops += [f"DROP VIEW {if_exists}{ddl.rel_name(v)};" for v in reversed(self.views())]
-        drops += [f"DROP TABLE {if_exists}{ddl.rel_name(t)};" for t in self.of_kind("r")]
+        drops += [f"DROP TABLE {if_exists}{ddl.rel_name(t)};"
+                  for t in sorted(self.of_kind("r", "p"), key=self.partition_depth, reverse=True)]
         for seq in self.of_kind("S"):
             if seq.sequence.identity_of is None:
                 # an owned sequence went with its table: IF EXISTS whatever the option says
@@ -227,6 +228,13 @@ class DatabaseWriter:
         drops += [f"DROP SCHEMA {if_exists}{quote_ident(s.name)};" for s in self.schemas()]
         if drops:
             self.out.write("\n".join(drops) + "\n\n")
+
+    def partition_depth(self, rel: Relation) -> int:
+        """How many partitioned tables are above rel (partitions are dropped before them)."""
+        depth, parent = 0, rel.parent
+        while parent and parent in self.db.relations and depth < 100:
+            depth, parent = depth + 1, self.db.relations[parent].parent
+        return depth
 
     def routines(self) -> list[Routine]:
         """Functions and procedures (not with -t, as pg_dump -t)."""

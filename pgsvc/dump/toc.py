@@ -253,6 +253,11 @@ class TocBuilder:
                     self.sequence(rel, dumped, rel.oid in identity)
                 else:
                     self.table(rel, owned)
+                if rel.parent and rel.parent in dumped and rel.partbound:
+                    parent = dumped[rel.parent]
+                    self.add(Entry(PRIO_TABLE + 1, rel.schema, rel.name, rel.name, "TABLE ATTACH", rel.owner,
+                                   ddl.attach_partition(parent, rel) + "\n", ("attach", rel.oid),
+                                   deps={(PG_CLASS, rel.oid), (PG_CLASS, parent.oid)}))
             if rel.kind == "r" and not self.opts.schema_only:
                 self.table_data(rel)
             if rel.kind == "S" and not self.opts.schema_only:
@@ -261,7 +266,7 @@ class TocBuilder:
 
     def table(self, rel: Relation, owned: set) -> None:
         name = ddl.rel_name(rel)
-        serial = {c.name for c in rel.columns if c.default is not None and rel.kind == "r"
+        serial = {c.name for c in rel.columns if c.default is not None and rel.kind in ("r", "p")
                   and any(_calls_sequence(c.default, self.w.db.relations[s]) for t, s in owned if t == rel.oid)}
         if rel.kind == "v":
             text = ddl.create_view(rel) + "\n"
@@ -272,7 +277,8 @@ class TocBuilder:
             text = ddl.create_table(_with_columns(rel, columns), {}) + "\n"
         desc = "VIEW" if rel.kind == "v" else "TABLE"
         e = self.add(Entry(PRIO_TABLE, rel.schema, rel.name, rel.name, desc, rel.owner, text, (PG_CLASS, rel.oid),
-                           owner_stmt=f"ALTER TABLE {name} OWNER TO {quote_ident(rel.owner)};"),
+                           owner_stmt=f"ALTER TABLE {name} OWNER TO {quote_ident(rel.owner)};",
+                           no_access_method=rel.kind == "p"),
                      (PG_CLASS, rel.oid), (PG_REWRITE, rel.oid),
                      *[(PG_CONSTRAINT, k.oid) for k in rel.constraints if ddl.inline_check(k)])
         self.comment(e, PG_CLASS, rel.oid, f"{desc} {name}", f"{desc} {quote_ident(rel.name)}")
@@ -327,9 +333,14 @@ class TocBuilder:
                        ("data", rel.oid), deps=deps, data=write))
 
     def post_data(self) -> None:
-        for rel in self.w.of_kind("r"):
+        relations = self.w.db.relations
+        for rel in self.w.of_kind("r", "p"):
             name = ddl.rel_name(rel)
+            parent = relations.get(rel.parent) if rel.parent else None
             for k in rel.constraints:
+                if parent is not None and k.kind in ("p", "u") and \
+                        any(pk.kind == k.kind and pk.definition == k.definition for pk in parent.constraints):
+                    continue  # the partitioned table's key makes it (ddl.add_constraint)
                 if k.kind in ("p", "u", "x") or k.kind == "f" or (k.kind == "c" and not k.validated):
                     fk = k.kind == "f"
                     desc = "FK CONSTRAINT" if fk else "CHECK CONSTRAINT" if k.kind == "c" else "CONSTRAINT"
@@ -344,7 +355,7 @@ class TocBuilder:
                              (PG_CLASS, index.oid))
                 self.comment(e, PG_CLASS, index.oid, f"INDEX {quote_qualified(rel.schema, index.name)}",
                              f"INDEX {quote_ident(index.name)}")
-        tables = {r.oid for r in self.w.of_kind("r")}
+        tables = {r.oid for r in self.w.of_kind("r", "p")}
         for index_oid, con_oid, index_name in self.w.conn.query(
                 "SELECT k.conindid, k.oid, c.relname FROM pg_catalog.pg_constraint k "
                 "JOIN pg_catalog.pg_class c ON c.oid = k.conindid WHERE k.contype IN ('p', 'u', 'x')").rows:
@@ -427,7 +438,8 @@ def _plain(c, without_default: bool):
 
 def _with_columns(rel: Relation, columns) -> Relation:
     copy = Relation(rel.oid, rel.schema, rel.name, rel.kind, rel.owner, rel.acl, rel.persistence, rel.options,
-                    columns, rel.constraints, rel.indexes, rel.sequence, rel.view_def, rel.depends_on)
+                    columns, rel.constraints, rel.indexes, rel.sequence, rel.view_def, rel.depends_on,
+                    rel.partkey, rel.partbound, rel.parent)
     return copy
 
 

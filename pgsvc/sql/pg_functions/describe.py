@@ -508,7 +508,7 @@ def register(conn, engine) -> None:
 
 # keys of pgsvc$class.options that are pgsvc's own records, not storage parameters
 _NOT_RELOPTIONS = {"replident", "replident_index",  # REPLICA IDENTITY (commands.ddl.replica_identity)
-                   "inherits", "partkey", "partbound", "indoption", "collations", "relam", "persistence", "not_valid",
+                   "inherits", "partkey", "partbound", "parent_index", "indoption", "collations", "relam", "persistence", "not_valid",
                    "deferrable", "deferred"}
 
 

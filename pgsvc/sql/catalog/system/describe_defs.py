@@ -198,7 +198,9 @@ VIEWS = {
     "pg_inherits": """SELECT ch.oid AS inhrelid, j.value AS inhparent, j.key + 1 AS inhseqno,
         0 AS inhdetachpending
         FROM main."pgsvc$class" ch, json_each(json_extract(ch.options, '$.inherits')) j
-        WHERE ch.options IS NOT NULL""",
+        WHERE ch.options IS NOT NULL
+        UNION ALL SELECT ix.oid, json_extract(ix.options, '$.parent_index'), 1, 0 FROM main."pgsvc$class" ix
+        WHERE ix.relkind = 'i' AND json_extract(ix.options, '$.parent_index') IS NOT NULL""",
     "pg_rewrite": """SELECT c.oid AS oid, '_RETURN' AS rulename, c.oid AS ev_class, '1' AS ev_type,
         'O' AS ev_enabled, 1 AS is_instead, NULL AS ev_qual, c.viewdef AS ev_action
         FROM main."pgsvc$class" c WHERE c.relkind = 'v'""",
@@ -225,6 +227,13 @@ VIEWS = {
           FROM main."pgsvc$attribute" a WHERE a.default_expr IS NOT NULL AND a.identity IN ('', 's')
         UNION ALL SELECT 2618, c.oid, 0, 1259, c.oid, 0, 'i'
           FROM main."pgsvc$class" c WHERE c.relkind = 'v'
+        UNION ALL SELECT 1259, c.oid, 0, 1259, json_extract(c.options, '$.inherits[0]'), 0, 'a'
+          FROM main."pgsvc$class" c WHERE json_extract(c.options, '$.partbound') IS NOT NULL  -- a partition
+        UNION ALL SELECT 1259, ix.oid, 0, 1259, json_extract(ix.options, '$.parent_index'), 0, 'P'
+          FROM main."pgsvc$class" ix WHERE json_extract(ix.options, '$.parent_index') IS NOT NULL
+        UNION ALL SELECT 1259, ix.oid, 0, 1259, x.indrelid, 0, 'S'
+          FROM main."pgsvc$class" ix JOIN main."pgsvc$index" x ON x.indexrelid = ix.oid
+          WHERE json_extract(ix.options, '$.parent_index') IS NOT NULL  -- an index's partition
         UNION ALL SELECT 2618, c.oid, 0, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'n'
           FROM main."pgsvc$class" c, json_each(pgsvce_view_refs(c.oid)) j WHERE c.relkind = 'v'
         UNION ALL SELECT 2604, (a.relid << 11) | a.attnum, 0, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'n'

@@ -169,7 +169,10 @@ VIEWS = {
                  FROM main."pgsvc$index" x JOIN main."pgsvc$class" ic ON ic.oid = x.indrelid
                  WHERE x.indexrelid = c.oid), 'p')  -- an index is as its table
              ELSE coalesce(json_extract(c.options, '$.persistence'), 'p') END AS relpersistence,
-        CASE WHEN json_extract(c.options, '$.partkey') IS NOT NULL THEN 'p' ELSE c.relkind END AS relkind,
+        CASE WHEN json_extract(c.options, '$.partkey') IS NOT NULL THEN 'p'
+             WHEN c.relkind = 'i' AND EXISTS (SELECT 1 FROM main."pgsvc$index" x JOIN main."pgsvc$class" xt
+                 ON xt.oid = x.indrelid WHERE x.indexrelid = c.oid AND json_extract(xt.options, '$.partkey') IS NOT NULL)
+             THEN 'I' ELSE c.relkind END AS relkind,  -- 'I': an index of a partitioned table
         (SELECT count(*) FROM main."pgsvc$attribute" a WHERE a.relid = c.oid) AS relnatts,
         (SELECT count(*) FROM main."pgsvc$constraint" k WHERE k.conrelid = c.oid AND k.contype = 'c')
           AS relchecks,
@@ -178,11 +181,14 @@ VIEWS = {
                 AND (f.conrelid = c.oid OR f.confrelid = c.oid))
           OR EXISTS (SELECT 1 FROM main."pgsvc$trigger" g WHERE g.tgrelid = c.oid) AS relhastriggers,
         EXISTS (SELECT 1 FROM main."pgsvc$class" ch, json_each(json_extract(ch.options, '$.inherits')) j
-                WHERE ch.options IS NOT NULL AND j.value = c.oid) AS relhassubclass,
+                WHERE ch.options IS NOT NULL AND j.value = c.oid)
+          OR EXISTS (SELECT 1 FROM main."pgsvc$class" ci WHERE c.relkind = 'i'
+                     AND json_extract(ci.options, '$.parent_index') = c.oid) AS relhassubclass,
         0 AS relrowsecurity, 0 AS relforcerowsecurity, 1 AS relispopulated,
         CASE WHEN c.relkind IN ('r', 'p') THEN coalesce(json_extract(c.options, '$.replident'), 'd') ELSE 'n' END
           AS relreplident,
-        json_extract(c.options, '$.partbound') IS NOT NULL AS relispartition,
+        json_extract(c.options, '$.partbound') IS NOT NULL OR json_extract(c.options, '$.parent_index') IS NOT NULL
+          AS relispartition,
         0 AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid,
         pgsvce_acl_text((SELECT o.acl FROM main."pgsvc$acl" o WHERE o.objoid = c.oid)) AS relacl,
         pgsvce_reloptions(c.options) AS reloptions,

@@ -8,6 +8,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands.ddl.node_text import option_value, source_text
 from pgsvc.sql.commands.ddl.sqlite_schema import index_sql
@@ -33,6 +34,8 @@ class IndexViewDdl:
             raise SqlError("0A000", f'access method "{node.accessMethod}" is not supported')
         if gist and node.unique:
             raise SqlError("0A000", 'access method "gist" does not support unique indexes')
+        if node.unique and P.partkey(rel) is not None:
+            self.check_unique_covers_key(rel, [e.name for e in node.indexParams if e.name], False)
         keys, names, indoption, exprs = [], [], [], []
         for e in node.indexParams:
             if e.name is None:
@@ -94,6 +97,8 @@ class IndexViewDdl:
         self.refresh()
         self.recreate_index(self.cat.by_oid[rel.oid], next(i for i in self.cat.by_oid[rel.oid].indexes
                                                            if i.oid == ioid))
+        if P.partkey(rel) is not None and node.relation.inh:  # on each partition too (ddl.partitions)
+            self.index_on_partitions(rel, node, ioid)
 
     def index_translator(self, rel: C.Relation) -> Translator:
         tr = Translator(self.engine, self.cat, [])

@@ -21,6 +21,7 @@ from pgsvc.sql.commands.ddl.node_text import source_text
 from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
 from pgsvc.sql.functions.partition_hash import HASHABLE
 from pgsvc.sql.pg_functions.describe import get_expr
+from pgsvc.sql.pg_functions.describe import indexdef as describe_indexdef
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.ex import location
@@ -270,6 +271,14 @@ class PartitionDdl:
                 self.rebuild(self.cat.by_oid[rel.oid])
             elif con.contype in ("p", "u"):
                 self.index_on_partition(rel, parent, con)
+        for ix in parent.indexes:  # the parent's indexes that back no constraint
+            if any(c.index_oid == ix.oid for c in parent.constraints):
+                continue
+            rel = self.cat.by_oid[rel.oid]
+            if any(self.cat.by_oid[i.oid].options.get("parent_index") == ix.oid for i in rel.indexes):
+                continue
+            node = pglast.parse_sql(describe_indexdef(self.engine, ix.oid, 0, False))[0].stmt
+            self.partition_index(rel, node, ix.oid)
 
     def index_on_partition(self, rel, parent, con) -> None:
         names = [parent.attr_by_num(k).name for k in con.keys]
@@ -281,10 +290,40 @@ class PartitionDdl:
         ddl = ast.Constraint(contype=enums.ConstrType.CONSTR_PRIMARY if con.contype == "p" and
                              not any(c.contype == "p" for c in rel.constraints) else enums.ConstrType.CONSTR_UNIQUE,
                              keys=tuple(ast.String(sval=n) for n in names))
-        if con.contype == "p" and ddl.contype == enums.ConstrType.CONSTR_PRIMARY:
-            pass
+        before = {ix.oid for ix in rel.indexes}
         self.add_constraint(rel, ddl, None)
         self.refresh()
+        self.mark_index_partition(self.cat.by_oid[rel.oid], before, con.index_oid)
+
+    def mark_index_partition(self, rel, before: set, parent_index: int) -> None:
+        """The index just made on partition rel is a partition of parent_index (pg_inherits,
+        relispartition, as PostgreSQL links a partitioned index to its partitions')."""
+        for ix in rel.indexes:
+            if ix.oid not in before and parent_index:
+                C.set_relation_option(self.conn, ix.oid, "parent_index", parent_index)
+        self.refresh()
+
+    def index_on_partitions(self, rel, node: ast.IndexStmt, parent_index: int) -> None:
+        """CREATE INDEX on a partitioned table: the same index on each partition, named as
+        PostgreSQL names it there (ChooseRelationName)."""
+        for p in P.partitions_of(self.cat, rel):
+            self.partition_index(p, node, parent_index)
+
+    def partition_index(self, p, node: ast.IndexStmt, parent_index: int) -> None:
+        p = self.cat.by_oid[p.oid]
+        before = {ix.oid for ix in p.indexes}
+        child = ast.IndexStmt(relation=ast.RangeVar(schemaname=p.schema, relname=p.name, inh=True,
+                                                    relpersistence="p"),
+                              accessMethod=node.accessMethod, indexParams=node.indexParams,
+                              indexIncludingParams=node.indexIncludingParams, whereClause=node.whereClause,
+                              unique=node.unique, idxname=None)
+        self.create_index(child)
+        self.refresh()
+        p = self.cat.by_oid[p.oid]
+        new = next((ix.oid for ix in p.indexes if ix.oid not in before), 0)
+        if new:
+            C.set_relation_option(self.conn, new, "parent_index", parent_index)
+            self.refresh()
 
     def renew_default(self, parent, new) -> None:
         """Adding a partition narrows the default partition: its rows must not belong to the
