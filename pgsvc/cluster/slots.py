@@ -228,21 +228,27 @@ class SlotStore:
             self._lock_depth = 0
             os.close(fd)
 
-    def create(self, slot: Slot, pid: int) -> Slot:
-        """Create and acquire (the creator holds a new slot, as PostgreSQL's does). 42710 on
-        a duplicate name, 53400 when max_replication_slots are in use."""
-        validate_name(slot.name)
+    def check_new(self, name: str) -> None:
+        """What ReplicationSlotCreate checks before anything else: the name, a duplicate
+        (42710), max_replication_slots (53400)."""
+        validate_name(name)
         with self._locked():
-            for name in self.names():  # orphaned temporary slots do not count
-                s = self.read(name)
-                if s is not None and s.temporary and self.activity(name) is None:
-                    self._remove_orphan(name, locked=True)
+            for other in self.names():  # orphaned temporary slots do not count
+                s = self.read(other)
+                if s is not None and s.temporary and self.activity(other) is None:
+                    self._remove_orphan(other, locked=True)
             existing = self.names()
-            if slot.name in existing:
-                raise SqlError("42710", f'replication slot "{slot.name}" already exists')
+            if name in existing:
+                raise SqlError("42710", f'replication slot "{name}" already exists')
             if len(existing) >= MAX_REPLICATION_SLOTS:
                 raise SqlError("53400", "all replication slots are in use",
                                hint="Free one or increase max_replication_slots.")
+
+    def create(self, slot: Slot, pid: int) -> Slot:
+        """Create and acquire (the creator holds a new slot, as PostgreSQL's does). 42710 on
+        a duplicate name, 53400 when max_replication_slots are in use."""
+        with self._locked():
+            self.check_new(slot.name)
             tmp = self._dir(slot.name) + ".tmp"
             if os.path.isdir(tmp):
                 _rmtree(tmp)

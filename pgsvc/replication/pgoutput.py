@@ -250,7 +250,7 @@ def parse_options(items: list[tuple[str, str | None]]) -> Options:
         elif key == "two_phase":
             opts.two_phase = _bool_option(key, value)
         else:
-            raise SqlError("42601", f'unrecognized pgoutput option: {name}')
+            raise SqlError("XX000", f'unrecognized pgoutput option: {name}')
     if not got_proto:
         raise SqlError("22023", "proto_version option missing")
     if "publication_names" not in seen:

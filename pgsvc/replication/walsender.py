@@ -137,8 +137,7 @@ class WalSender:
         self._check_permission()
         if cmd.kind != "logical":
             raise SqlError("0A000", "physical replication slots are not supported by pgsvc")
-        if cmd.plugin != "pgoutput":
-            raise SqlError("58P01", f'could not access file "{cmd.plugin}": No such file or directory')
+        self.store.check_new(cmd.name)  # PostgreSQL makes the slot first, then checks the rest
         engine = self.session.engine
         txn = engine.txn
         if cmd.snapshot == "export" and self._in_block():
@@ -150,12 +149,12 @@ class WalSender:
                 raise SqlError("XX000", f"{what} must be called inside a transaction")
             if txn.isolation != "repeatable read":
                 raise SqlError("XX000", f"{what} must be called in REPEATABLE READ isolation mode transaction")
-            if not txn.read_only:
-                raise SqlError("XX000", f"{what} must be called in a read only transaction")
             if txn.ran_query:
                 raise SqlError("XX000", f"{what} must be called before any query")
             if txn.savepoints:
                 raise SqlError("XX000", f"{what} must not be called in a subtransaction")
+        if cmd.plugin != "pgoutput":
+            raise SqlError("58P01", f'could not access file "{cmd.plugin}": No such file or directory')
         # the exported snapshot first: it takes the database's writer lock, never while
         # holding the slots' lock (a writing transaction may drop a slot from SQL)
         snapshot_name = self._export_snapshot() if cmd.snapshot == "export" else None

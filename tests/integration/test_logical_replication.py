@@ -269,3 +269,79 @@ def _pg15_tool(name: str) -> str:
     if os.path.exists(path):
         return path
     return require_tool(name)
+
+
+# ------------------------------------------------------------------ the commands, side by side
+@pytest.fixture(scope="module")
+def pg15_logical():
+    """A PostgreSQL 15 cluster with wal_level=logical (the shared one runs at replica, where
+    every logical slot command fails for that reason), for the commands' answers."""
+    from tests import pg15_cluster
+    from tests.conftest import make_tmpdir, require_root
+    require_root()
+    if not (pg15_cluster.PG15_BIN / "postgres").exists():
+        pytest.skip("needs PostgreSQL 15 server binaries")
+    base = make_tmpdir("pgsvc-pg15-logical-")
+    subprocess.run(["chown", "postgres", str(base)], check=True)
+    port = pg15_cluster.free_port()
+    run = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(run + [str(pg15_cluster.PG15_BIN / "initdb"), "-D", str(base / "db"), "-A", "trust", "-U",
+                          "postgres", "--locale=C.UTF-8", "-E", "UTF8"], check=True, capture_output=True, timeout=120)
+    subprocess.run(run + [str(pg15_cluster.PG15_BIN / "pg_ctl"), "-D", str(base / "db"), "-l", str(base / "log"),
+                          "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c wal_level=logical",
+                          "-w", "start"], check=True, capture_output=True, timeout=120)
+    yield port
+    pg15_cluster.stop_cluster(base)
+
+
+def _replication_psql(port: int, dbname: str, *commands: str) -> tuple[str, str]:
+    """Commands on one replication=database connection (psql, errors with their SQLSTATE)."""
+    args = [require_tool("psql"), "-X", "-At", "-v", "VERBOSITY=verbose",
+            f"host=127.0.0.1 port={port} user=postgres dbname={dbname} replication=database"]
+    for c in commands:
+        args += ["-c", c]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    errors = "\n".join(line for line in r.stderr.splitlines() if line.startswith("ERROR:"))
+    return r.stdout, errors
+
+
+SLOT_CASES = [
+    ("CREATE_REPLICATION_SLOT ws_dup LOGICAL pgoutput (SNAPSHOT 'nothing')",
+     "CREATE_REPLICATION_SLOT ws_dup LOGICAL pgoutput (SNAPSHOT 'nothing')"),
+    ("CREATE_REPLICATION_SLOT ws_nop LOGICAL nosuchplugin (SNAPSHOT 'nothing')",),
+    ('CREATE_REPLICATION_SLOT "Bad" LOGICAL pgoutput',),
+    ("DROP_REPLICATION_SLOT ws_nosuch",),
+    ("CREATE_REPLICATION_SLOT ws_use LOGICAL pgoutput (SNAPSHOT 'use')",),
+    ("BEGIN", "CREATE_REPLICATION_SLOT ws_use LOGICAL pgoutput (SNAPSHOT 'use')", "ROLLBACK"),
+    ("BEGIN ISOLATION LEVEL REPEATABLE READ", "CREATE_REPLICATION_SLOT ws_use LOGICAL pgoutput USE_SNAPSHOT",
+     "ROLLBACK"),
+    ("BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ", "SELECT 1",
+     "CREATE_REPLICATION_SLOT ws_use LOGICAL pgoutput (SNAPSHOT 'use')", "ROLLBACK"),
+    ("BEGIN", "CREATE_REPLICATION_SLOT ws_exp LOGICAL pgoutput (SNAPSHOT 'export')", "ROLLBACK"),
+    ("READ_REPLICATION_SLOT ws_dup",),
+    ("READ_REPLICATION_SLOT ws_nosuch",),
+    ("START_REPLICATION SLOT ws_nosuch LOGICAL 0/0 (proto_version '1', publication_names 'p')",),
+    ("START_REPLICATION SLOT ws_dup LOGICAL 0/0 (proto_version '9', publication_names 'p')",),
+    ("START_REPLICATION SLOT ws_dup LOGICAL 0/0 (proto_version '1')",),
+    ("START_REPLICATION SLOT ws_dup LOGICAL 0/0 (proto_version '1', publication_names 'p', bogus 'x')",),
+    ("BEGIN", "START_REPLICATION SLOT ws_dup LOGICAL 0/0 (proto_version '1', publication_names 'p')", "ROLLBACK"),
+    ("DROP_REPLICATION_SLOT ws_dup",),
+    ("DROP_REPLICATION_SLOT ws_dup",),
+]
+
+
+def test_slot_commands_as_postgres(publisher, pg15_logical):
+    """Each case's rows (slot columns; positions left out) and errors (SQLSTATE and message)
+    on pgsvc and on PostgreSQL 15 with wal_level=logical."""
+    pubdb, _ = _names("cmds")
+    publisher.psql(f"CREATE DATABASE {pubdb}")
+    subprocess.run([require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(pg15_logical), "-U", "postgres",
+                    "-c", f"CREATE DATABASE {pubdb}"], check=True, capture_output=True, timeout=60)
+    for case in SLOT_CASES:
+        mine_out, mine_err = _replication_psql(publisher.port, pubdb, *case)
+        theirs_out, theirs_err = _replication_psql(pg15_logical, pubdb, *case)
+        assert mine_err == theirs_err, case
+        # a created slot's row: its name and plugin (the position and snapshot name differ)
+        strip = (lambda out: [(f[0], f[3]) if len(f) == 4 else tuple(f)
+                              for f in (line.split("|") for line in out.splitlines())])
+        assert strip(mine_out) == strip(theirs_out), case
