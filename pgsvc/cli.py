@@ -164,6 +164,42 @@ def restart(datadir, port, host, sockdir, user, settings, mode, logfile, timeout
 
 
 @main.command()
+@click.option("-D", "--pgdata", "target", required=True, type=click.Path(file_okay=False),
+              help="directory to write the backup to (created, or empty), as pg_basebackup -D")
+@click.option("-s", "--source", "datadir", envvar="PGDATA", required=True, type=click.Path(file_okay=False),
+              help="data directory to back up (default: $PGDATA)")
+@click.option("-F", "--format", "fmt", default="p", show_default=True, type=click.Choice(["p", "plain", "t", "tar"]),
+              help="p: a data directory pgsvc starts on; t: base.tar in DIR")
+@click.option("-z", "--gzip", is_flag=True, help="tar format: base.tar.gz")
+@click.option("-l", "--label", default="pgsvc basebackup", show_default=True, help="written to backup_label")
+def basebackup(target, datadir, fmt, gzip, label) -> None:
+    """Take a hot backup of a data directory, the server running or not.
+
+    Every SQLite file is copied with SQLite's online backup API from read transactions
+    opened together, so all databases are consistent at one moment and writers go on.
+    Run it as the database account (as root it drops to the data directory's owner)."""
+    import pwd
+
+    from pgsvc.cluster.backup import basebackup as run_basebackup
+    from pgsvc.cluster.checks import check_marker
+    from pgsvc.cluster.layout import Layout
+    from pgsvc.os_account import Account, drop_privileges
+
+    try:
+        check_marker(Layout(os.path.abspath(datadir)))
+        if os.geteuid() == 0:  # the copy must belong to the account the server runs as
+            owner = os.stat(datadir).st_uid
+            entry = pwd.getpwuid(owner)
+            drop_privileges(Account(entry.pw_name, entry.pw_uid, entry.pw_gid, entry.pw_dir))
+        result = run_basebackup(datadir, target, fmt[0], gzip, label)
+    except (PgsvcError, OSError) as e:
+        _fail(e)
+    click.echo(f'pgsvc basebackup: {len([m for m in result.members if m.kind == "file"])} files, '
+               f"{(result.total_size + 1023) // 1024} kB, consistent as of "
+               f"{result.started:%Y-%m-%d %H:%M:%S} UTC, written to {target}")
+
+
+@main.command()
 @_datadir_option
 def reload(datadir) -> None:
     """Make the server re-read pgsvc.conf and pg_hba.conf (SIGHUP)."""

@@ -31,8 +31,12 @@ import datetime as dt
 import os
 import shutil
 import stat
+import tarfile
 from dataclasses import dataclass, field
 
+from pgsvc.cluster.checks import check_marker
+from pgsvc.cluster.layout import Layout
+from pgsvc.errors import PgsvcError
 from pgsvc.sqlite import sqlite3
 
 STAGING_PREFIX = "pgsvc_basebackup."
@@ -232,3 +236,36 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def write_tar(source_dir: str, result: BackupResult, archive: str, gzip: bool = False) -> None:
+    """The copy in `source_dir` as one tar archive (pgsvc basebackup -Ft), members as
+    `result` lists them (parents first)."""
+    with tarfile.open(archive, "w:gz" if gzip else "w", format=tarfile.USTAR_FORMAT) as tar:
+        for m in result.members:
+            tar.add(os.path.join(source_dir, m.path), arcname=m.path, recursive=False)
+    os.chmod(archive, 0o600)
+
+
+def basebackup(datadir: str, target: str, fmt: str = "p", gzip: bool = False,
+               label: str = "pgsvc basebackup") -> BackupResult:
+    """`pgsvc basebackup`: a hot copy of the data directory `datadir` (the server may run)
+    into the new directory `target` — a data directory (fmt "p") or base.tar[.gz] in it
+    (fmt "t"), as pg_basebackup lays them out."""
+    check_marker(Layout(os.path.abspath(datadir)))
+    if os.path.lexists(target) and (not os.path.isdir(target) or os.listdir(target)):
+        raise PgsvcError(f'pgsvc basebackup: directory "{target}" exists but is not empty')
+    created = not os.path.lexists(target)
+    if fmt == "p":
+        if not created:
+            os.rmdir(target)  # copy_cluster makes it, mode 0700
+        return copy_cluster(datadir, target, label)
+    if created:
+        os.mkdir(target, 0o700)
+    staging = os.path.join(target, ".pgsvc_basebackup")
+    try:
+        result = copy_cluster(datadir, staging, label)
+        write_tar(staging, result, os.path.join(target, "base.tar.gz" if gzip else "base.tar"), gzip)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return result
