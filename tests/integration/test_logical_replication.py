@@ -294,13 +294,14 @@ def pg15_logical():
     pg15_cluster.stop_cluster(base)
 
 
-def _replication_psql(port: int, dbname: str, *commands: str) -> tuple[str, str]:
-    """Commands on one replication=database connection (psql, errors with their SQLSTATE)."""
+def _replication_psql(port: int, dbname: str, *commands: str, script: str | None = None) -> tuple[str, str]:
+    """Commands on one replication=database connection (psql, errors with their SQLSTATE);
+    or a psql script (with backslash commands) read from its standard input."""
     args = [require_tool("psql"), "-X", "-At", "-v", "VERBOSITY=verbose",
             f"host=127.0.0.1 port={port} user=postgres dbname={dbname} replication=database"]
     for c in commands:
         args += ["-c", c]
-    r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(args, capture_output=True, text=True, timeout=60, input=script)
     errors = "\n".join(line for line in r.stderr.splitlines() if line.startswith("ERROR:"))
     return r.stdout, errors
 
@@ -345,3 +346,66 @@ def test_slot_commands_as_postgres(publisher, pg15_logical):
         strip = (lambda out: [(f[0], f[3]) if len(f) == 4 else tuple(f)
                               for f in (line.split("|") for line in out.splitlines())])
         assert strip(mine_out) == strip(theirs_out), case
+
+
+def test_slot_snapshots_and_terminate(publisher, tmp_path):
+    """SNAPSHOT 'use': what the transaction reads is the data at the slot's consistent point
+    (a row committed after it is not read, and is the first thing streamed); SNAPSHOT
+    'export': another session imports it with SET TRANSACTION SNAPSHOT; pg_terminate_backend
+    ends a walsender and frees its slot."""
+    recvlogical = _pg15_tool("pg_recvlogical")
+    pubdb, _ = _names("snap")
+    publisher.psql(f"CREATE DATABASE {pubdb}")
+    publisher.psql("CREATE TABLE t (id int PRIMARY KEY, v text); CREATE PUBLICATION pub FOR TABLE t; "
+                   "INSERT INTO t VALUES (1, 'before')", dbname=pubdb)
+    plain = f"{require_tool('psql')} -X -At -h 127.0.0.1 -p {publisher.port} -U postgres -d {pubdb}"
+    out, err = _replication_psql(publisher.port, pubdb,
+                                 "BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ",
+                                 "CREATE_REPLICATION_SLOT snap_use LOGICAL pgoutput (SNAPSHOT 'use')",
+                                 f"\\! {plain} -c \"INSERT INTO t VALUES (2, 'after-slot')\"",
+                                 "SELECT string_agg(v, ',') FROM t", "COMMIT")
+    assert err == ""
+    assert "before" in out.splitlines() and "before,after-slot" not in out  # the later row is not seen
+    stream = tmp_path / "use.bin"
+    common = [recvlogical, "-h", "127.0.0.1", "-p", str(publisher.port), "-U", "postgres", "-d", pubdb]
+    proc = subprocess.Popen(common + ["-S", "snap_use", "--start", "--no-loop", "-o", "proto_version=1",
+                                      "-o", "publication_names=pub", "-f", str(stream), "-F", "1", "-s", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: stream.exists() and b"after-slot" in stream.read_bytes(), 30, "the row after the slot")
+        assert b"before" not in stream.read_bytes()
+        pid = int(wait_for(lambda: pgsvc_value(publisher, "SELECT pid FROM pg_stat_replication", pubdb), 30,
+                           "pg_stat_replication's row"))
+        assert pgsvc_value(publisher, f"SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'snap_use'",
+                           pubdb) == str(pid)
+        assert pgsvc_value(publisher, f"SELECT pg_terminate_backend({pid})", pubdb) == "t"
+        proc.wait(30)
+        assert proc.returncode != 0
+        wait_for(lambda: pgsvc_value(publisher, "SELECT active FROM pg_replication_slots "
+                                                "WHERE slot_name = 'snap_use'", pubdb) == "f", 30,
+                 "the slot to be free")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    # an exported snapshot: imported by another session while the walsender keeps it, gone
+    # at its next command
+    out, err = _replication_psql(publisher.port, pubdb, script="\n".join([
+        "CREATE_REPLICATION_SLOT snap_exp LOGICAL pgoutput (SNAPSHOT 'export') \\gset",
+        "\\setenv SNAP :snapshot_name",
+        f"\\! {plain} -c 'BEGIN ISOLATION LEVEL REPEATABLE READ' -c \"SET TRANSACTION SNAPSHOT '$SNAP'\" "
+        f"-c 'SELECT count(*) FROM t' -c COMMIT",
+        "IDENTIFY_SYSTEM;",
+        f"\\! {plain} -c \"INSERT INTO t VALUES (3, 'after-export')\"", ""]))
+    assert err == ""
+    assert "2" in out.splitlines()  # the importer counted the two rows
+    assert pgsvc_value(publisher, "SELECT count(*) FROM t", pubdb) == "3"
+    for slot in ("snap_use", "snap_exp"):
+        publisher.psql(f"SELECT pg_drop_replication_slot('{slot}')", dbname=pubdb)
+    # a temporary slot lives as long as its session
+    out, err = _replication_psql(publisher.port, pubdb,
+                                 "CREATE_REPLICATION_SLOT snap_tmp TEMPORARY LOGICAL pgoutput (SNAPSHOT 'nothing')",
+                                 f"\\! {plain} -c \"SELECT slot_name || ' ' || temporary || ' ' || active "
+                                 f"FROM pg_replication_slots\"")
+    assert err == "" and "snap_tmp true true" in out
+    assert pgsvc_value(publisher, "SELECT count(*) FROM pg_replication_slots", pubdb) == "0"
