@@ -21,7 +21,7 @@ import codecs
 import re
 from functools import lru_cache
 
-from pgsvc import encoding_fixes
+from pgsvc import encoding_fixes, euc_tw
 from pgsvc.errors import SqlError
 
 # pg_encname_tbl: every spelling (lower case, alphanumerics only) -> the canonical name
@@ -59,11 +59,12 @@ _CODECS = {
     "KOI8U": "koi8_u", "EUC_JP": "euc_jp", "EUC_CN": "gb2312", "EUC_KR": "euc_kr",
     "EUC_JIS_2004": "euc_jis_2004", "SJIS": "cp932", "SHIFT_JIS_2004": "shift_jis_2004", "BIG5": "cp950",
     "GBK": "gbk", "UHC": "cp949", "GB18030": "gb18030", "JOHAB": "johab",
+    "EUC_TW": euc_tw.NAME,  # pgsvc's own codec: PostgreSQL's table (pgsvc.euc_tw)
 }
-# encodings PostgreSQL knows that pgsvc cannot convert (MULE_INTERNAL: nor can PostgreSQL)
-_NO_CONVERSION = {"MULE_INTERNAL", "EUC_TW"}
+# encodings PostgreSQL knows and does not convert to or from UTF8 either
+_NO_CONVERSION = {"MULE_INTERNAL"}
 _MULTIBYTE = {"EUC_JP", "EUC_CN", "EUC_KR", "EUC_JIS_2004", "SJIS", "SHIFT_JIS_2004", "BIG5", "GBK", "UHC",
-              "GB18030", "JOHAB", "UTF8", "SQL_ASCII"}
+              "GB18030", "JOHAB", "UTF8", "SQL_ASCII", "EUC_TW"}
 NAMEDATALEN = 64
 
 
@@ -87,8 +88,8 @@ def check_client_encoding(value: str) -> str:
 
 
 def no_python_codec(name: str) -> bool:
-    """PostgreSQL converts it (EUC_TW) or not even PostgreSQL does (MULE_INTERNAL), and pgsvc
-    has no codec for it."""
+    """Not even PostgreSQL converts it to or from UTF8 (MULE_INTERNAL), so pgsvc has no codec
+    for it."""
     return name in _NO_CONVERSION
 
 
@@ -114,8 +115,7 @@ class ClientCodec:
     def decode(self, data: bytes) -> str:
         """pg_client_to_server: the client's bytes as text, or PostgreSQL's error."""
         if b"\x00" in data:  # pg_verify_mbstr: no encoding admits a NUL
-            raise SqlError("22021", f'invalid byte sequence for encoding "{self.name if self.python else "UTF8"}": '
-                                    "0x00")
+            raise nul_error(self.name if self.python else "UTF8", data)
         try:
             text = data.decode(self.python or "utf-8")
         except UnicodeDecodeError as e:
@@ -291,6 +291,8 @@ def _mblen(name: str, data: bytes, pos: int) -> int:
         return 1
     if name == "UTF8" or name == "SQL_ASCII":
         return 2 if 0xC0 <= first < 0xE0 else 3 if 0xE0 <= first < 0xF0 else 4 if 0xF0 <= first < 0xF8 else 1
+    if name == "EUC_TW":  # pg_euctw_mblen
+        return 4 if first == 0x8E else 3 if first == 0x8F else 2
     if name in ("EUC_JP", "EUC_JIS_2004", "EUC_KR", "JOHAB"):  # pg_euc_mblen
         return 2 if first == 0x8E else 3 if first == 0x8F else 2
     if name in ("SJIS", "SHIFT_JIS_2004"):
@@ -321,6 +323,12 @@ def verify_char(name: str, data: bytes, pos: int) -> int:
         return 2 if rest >= 2 and _euc(c1) and _euc(b[0]) else -1
     if name in ("EUC_KR", "EUC_CN"):
         return 2 if rest >= 2 and _euc(c1) and _euc(b[0]) else -1
+    if name == "EUC_TW":  # pg_euctw_verifychar: planes 1-7 after 0x8E, plane 1 alone
+        if c1 == 0x8E:
+            return 4 if rest >= 4 and 0xA1 <= b[0] <= 0xA7 and _euc(b[1]) and _euc(b[2]) else -1
+        if c1 == 0x8F:
+            return -1
+        return 2 if rest >= 2 and _euc(b[0]) else -1
     if name == "JOHAB":
         n = _mblen(name, data, pos)
         return n if rest >= n and all(_euc(c) for c in b[:n - 1]) else -1
@@ -339,6 +347,23 @@ def verify_char(name: str, data: bytes, pos: int) -> int:
             return 2 if 0x40 <= b[0] <= 0x7E or 0x80 <= b[0] <= 0xFE else -1
         return -1
     return 1  # single-byte encodings: every byte is a character
+
+
+def nul_error(name: str, data: bytes) -> SqlError:
+    """pg_verify_mbstr over bytes that hold a NUL: the first character that fails, the NUL
+    itself or the multibyte character it breaks ('0xa1 0x00'), or an invalid one before it."""
+    pos = 0
+    if name in _MULTIBYTE and name not in ("UTF8", "SQL_ASCII"):
+        while pos < len(data) and data[pos] != 0:
+            if data[pos] < 0x80:
+                pos += 1
+                continue
+            n = verify_char(name, data, pos)
+            if n < 0 or 0 in data[pos:pos + n]:
+                bad = data[pos:pos + _mblen(name, data, pos)]
+                return SqlError("22021", f'invalid byte sequence for encoding "{name}": {_hex(bad)}')
+            pos += n
+    return SqlError("22021", f'invalid byte sequence for encoding "{name}": 0x00')
 
 
 def invalid_utf8(data: bytes, e: UnicodeDecodeError) -> SqlError:

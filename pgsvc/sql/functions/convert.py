@@ -12,7 +12,7 @@ EUC_TW has no Python codec: those are refused with 0A000.
 
 from __future__ import annotations
 
-from pgsvc.client_encodings import canonical_name, client_codec, no_python_codec
+from pgsvc.client_encodings import canonical_name, client_codec, no_python_codec, nul_error
 from pgsvc.errors import SqlError
 
 # pg_conversion's default conversions between two encodings neither of which is UTF8
@@ -43,7 +43,7 @@ def _utf8(data: bytes) -> str:
 
 def _no_nul(data: bytes, name: str) -> None:
     if b"\x00" in data:
-        raise SqlError("22021", f'invalid byte sequence for encoding "{name}": 0x00')
+        raise nul_error(name, data)
 
 
 def _check_pair(src: str, dst: str) -> None:
