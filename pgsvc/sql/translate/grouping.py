@@ -323,6 +323,32 @@ def _from_names(items) -> frozenset | None:
     return frozenset(out)
 
 
+def outer_only(scope, node) -> bool:
+    """A GROUP BY expression of only columns of enclosing queries (o.a, sum(o.a)): one value
+    for the whole subquery, grouping nothing. SQLite cannot name an outer column in GROUP BY
+    ("no such column"); it is grouped as a constant."""
+    refs: list = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if type(n) is tuple or type(n) is list:
+            stack.extend(n)
+        elif isinstance(n, ast.ColumnRef):
+            refs.append(n)
+        elif isinstance(n, ast.Node) and not isinstance(n, _SKIP):
+            stack.extend(getattr(n, f) for f in _node_fields(type(n)))
+    if not refs:
+        return False
+    for ref in refs:
+        names = [getattr(f, "sval", "*") for f in ref.fields]
+        if isinstance(ref.fields[-1], ast.A_Star):
+            names = names[:-1]
+        level = scope.column_level(names)
+        if level is None or level == 0:
+            return False
+    return True
+
+
 def check_grouping(tr, stmt: ast.SelectStmt, names: list[str], checker: GroupingChecker | None = None) -> None:
     """Raise 42803 for the first ungrouped column of a grouped SELECT (see the module docstring);
     `checker`: one made for the query's grouping sets."""

@@ -31,7 +31,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate.ex import Ex, location
-from pgsvc.sql.translate.grouping import GroupingChecker, is_aggregate_call
+from pgsvc.sql.translate.grouping import GroupingChecker, has_aggregate, is_aggregate_call, outer_only
 from pgsvc.sql.translate.names import Scope, aggregate_level
 from pgsvc.sql.types import oids as O
 
@@ -119,6 +119,7 @@ class GsFrame:
         for i, k in enumerate(keys):
             self.index.setdefault(k, i)
         self.tied: dict[int, int] = {}
+        self.outer: set[int] = set()  # items of only outer columns: constants, not in GROUP BY
         self.direct: set[int] = set()  # an ordered-set aggregate's direct arguments (per group)
         self.sets = sets
         self.has_exprs = any(k[0] != "col" for k in keys)
@@ -148,7 +149,8 @@ class GsFrame:
         return f"{from_sql} CROSS JOIN {table}" if from_sql else f" FROM {table}"
 
     def group_sql(self) -> list[str]:
-        keys = [f"CAST({s} AS INTEGER)" if s.lstrip("+-").isdigit() else s for s in self.sql]
+        keys = [f"CAST({s} AS INTEGER)" if s.lstrip("+-").isdigit() else s
+                for i, s in enumerate(self.sql) if i not in self.outer]
         return ([self.ref] if len(self.sets) > 1 else []) + keys or ["NULL"]
 
 
@@ -172,6 +174,7 @@ class GroupingSetsMixin:
         lits: dict = {}
         resolved: dict[int, int] = {}
         tied: dict[int, int] = {}  # select-list entry -> its grouping item
+        outer: set[int] = set()  # items of only outer columns (grouping.outer_only)
         target_keys: list = []
 
         def index_of(g) -> int:
@@ -211,6 +214,10 @@ class GroupingSetsMixin:
                 idents.append(ident)
                 keys.append(key)
                 exprs.append(ex)
+                if self.scope.parent is not None and not isinstance(target, tuple) and outer_only(self.scope, target):
+                    outer.add(len(exprs) - 1)
+                    if has_aggregate(target, self.catalog):  # (select.py's hold_outer_aggregates)
+                        self.held_outer_aggregates = getattr(self, "held_outer_aggregates", []) + [ex.sql]
             resolved[id(g)] = idents.index(ident)
             if tle is not None:
                 tied[tle] = resolved[id(g)]
@@ -225,6 +232,7 @@ class GroupingSetsMixin:
         self.alias_seq += 1
         frame = GsFrame(self.scope, checker, [self.finalize_unknown(e) for e in exprs], keys, sets, self.alias_seq)
         frame.tied = tied
+        frame.outer = outer
         if not self.gs_frames:
             self.expr = self.gs_expr  # (an instance attribute: no cost to queries without grouping sets)
         self.gs_frames = self.gs_frames + [frame]

@@ -16,7 +16,7 @@ from pglast import ast, enums
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.ex import Ex, collate_clause, location
-from pgsvc.sql.translate.grouping import check_grouping, has_aggregate
+from pgsvc.sql.translate.grouping import check_grouping, has_aggregate, outer_only
 from pgsvc.sql.translate.grouping_sets import needs_grouping_sets
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
@@ -186,6 +186,7 @@ class SelectMixin:
         having = ""
         if node.havingClause is not None:
             having = f" HAVING {self.bool_expr(node.havingClause, 'HAVING').sql}"
+        having = self.hold_outer_aggregates(having)
         aggregated = bool(group) or bool(having) or any(t.has_agg for t in targets) or self.scope.outer_aggregated \
             or has_aggregate((node.targetList, node.sortClause), self.catalog, self.outer_aggregates)
         if aggregated:
@@ -216,6 +217,14 @@ class SelectMixin:
         one_row = aggregated and not group and not node.havingClause and not distinct
         return Query(sql, cols, extra={"simple": not order and not limit, "one_row": one_row})
 
+    def hold_outer_aggregates(self, having: str) -> str:
+        """GROUP BY items that are aggregates of an enclosing query (grouped as constants:
+        grouping.outer_only) still make that query aggregated: HAVING holds them."""
+        held = self.__dict__.pop("held_outer_aggregates", None)
+        if not held:
+            return having
+        return (having or " HAVING 1") + "".join(f" AND (({h}) IS NULL OR 1)" for h in held)
+
     def grouped_by_sets(self, node: ast.SelectStmt, gs, from_sql: str, where: str) -> Query:
         """The rest of simple_select for a query with grouping sets (translate.grouping_sets)."""
         targets, names = self.target_list(node.targetList or [])
@@ -223,6 +232,7 @@ class SelectMixin:
         having = ""
         if node.havingClause is not None:
             having = f" HAVING {self.bool_expr(node.havingClause, 'HAVING').sql}"
+        having = self.hold_outer_aggregates(having)
         check_grouping(self, node, names, gs.checker)
         if node.lockingClause:
             check_select_locking(node, True)
@@ -327,7 +337,12 @@ class SelectMixin:
                         out.append(targets[_by_name(g, targets, names, "GROUP BY")])
                         continue
                     raise
-            out.append(self.expr(g))
+            ex = self.expr(g)
+            if self.scope.parent is not None and outer_only(self.scope, g):
+                if has_aggregate(g, self.catalog):  # sum(o.a): SQLite makes it the outer query's where HAVING has it
+                    self.held_outer_aggregates = getattr(self, "held_outer_aggregates", []) + [ex.sql]
+                ex = replace(ex, sql="''")
+            out.append(ex)
         # SQLite reads an integer literal in GROUP BY as a column position: a constant
         # (SELECT 5 ... GROUP BY 1, a regtype's OID) is grouped as the value it is
         return [replace(e, sql=f"CAST({e.sql} AS INTEGER)") if e.sql.lstrip("+-").isdigit() else e for e in out]
