@@ -47,9 +47,13 @@ def _agg_sigs() -> list[FuncSig]:
         f("avg", [t], O.FLOAT8, "pgsvc_avg_float({0})")
     f("sum", [O.INTERVAL], O.INTERVAL, "pgsvc_sum_interval({0})")
     for name in ("min", "max"):
+        # PostgreSQL 15's min/max: no uuid, bool, bytea, bit, jsonb, range or record ones
         for t in (O.INT2, O.INT4, O.INT8, O.FLOAT4, O.FLOAT8, O.TEXT, O.DATE, O.TIMESTAMP,
-                  O.TIMESTAMPTZ, O.TIME, O.OID, O.BPCHAR, O.UUID, O.MONEY):
+                  O.TIMESTAMPTZ, O.TIME, O.OID, O.BPCHAR, O.MONEY):
             f(name, [t], t, f"{name}({{0}})")
+        f(name, [O.XID8], O.XID8, f"{name}(CAST({{0}} AS INTEGER))")  # (a cast literal is its text)
+        f(name, [O.TIMETZ], O.TIMETZ, f"{name}({{0}} COLLATE pg_timetz)")
+        f(name, [O.INET], O.INET, f"{name}({{0}} COLLATE pg_inet)")
         f(name, [O.NUMERIC], O.NUMERIC, f"{name}({{0}} COLLATE pg_numeric)")
         f(name, [O.INTERVAL], O.INTERVAL, f"{name}({{0}} COLLATE pg_interval)")
         f(name, [O.ANYARRAY], O.ANYARRAY, f"{name}({{0}} COLLATE pg_array)")

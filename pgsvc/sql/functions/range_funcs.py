@@ -52,8 +52,9 @@ def operators_of(rng: int, sub: int, multi: int) -> list[OperSig]:
     for kind in (rng, multi):
         for op in _SET_OPS:
             add(op, kind, kind, kind, f"pgsvc_rng_op('{op}', {{0}}, {{1}}, {kind}, {kind})")
-        add("@>", kind, sub, O.BOOL, f"pgsvc_rng_op('@>', {{0}}, {{1}}, {kind}, 0)")
-        add("<@", sub, kind, O.BOOL, f"pgsvc_rng_op('@>', {{1}}, {{0}}, {kind}, 0)")
+        # anyrange @> anyelement: the element of the subtype itself (numrange @> integer is 42883)
+        ops.append(OperSig("@>", kind, sub, O.BOOL, f"pgsvc_rng_op('@>', {{0}}, {{1}}, {kind}, 0)", exact=True))
+        ops.append(OperSig("<@", sub, kind, O.BOOL, f"pgsvc_rng_op('@>', {{1}}, {{0}}, {kind}, 0)", exact=True))
     return ops
 
 
@@ -72,6 +73,9 @@ def functions_of(rng: int, sub: int, multi: int, rarr: int, rname: str, mname: s
     f(rname, [sub, sub], rng, f"pgsvc_rng_make({{0}}, {{1}}, '[)', {rng})", strict=False)
     f(rname, [sub, sub, O.TEXT], rng, f"pgsvc_rng_make({{0}}, {{1}}, {{2}}, {rng})", strict=False)
     f(mname, [], multi, "'{{}}'")
+    # multirange_constructor1: of one range, strict (a NULL range is a NULL multirange); before
+    # the VARIADIC one, which a call of one range would otherwise resolve to
+    f(mname, [rng], multi, f"(CASE WHEN {{0}} IS NULL THEN NULL ELSE pgsvc_mrng_make({multi}, {{0}}) END)")
     f(mname, [rarr], multi, f"pgsvc_mrng_make({multi}, {{args}})", variadic_oid=rng)
     f("multirange", [rng], multi, f"pgsvc_rng_fn('multirange', {{0}}, {rng})")
     for kind in (rng, multi):

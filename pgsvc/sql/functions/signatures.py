@@ -22,6 +22,7 @@ class OperSig:
     right_oid: int
     ret_oid: int
     emit: str  # SQL template, {0} left, {1} right (prefix: {0} operand)
+    exact: bool = False  # PostgreSQL's is polymorphic (anyrange @> anyelement): no implicit coercion
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from pgsvc.sql.functions.range_funcs import user_range_cast, user_range_catalog
 from pgsvc.sql.translate.enumfuncs import enum_sig
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid, format_type
-from pgsvc.sql.types.usertypes import is_enum
+from pgsvc.sql.types.usertypes import base_of, is_enum
 
 STRINGS = (O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME)
 
@@ -192,7 +192,8 @@ def _select(cands: list, args: list[int], sig_of) -> object | None:
         for c in cands:
             if sig_of(c) == same:
                 return c
-    viable = [c for c in cands if all(can_coerce_implicit(a, s) for a, s in zip(args, sig_of(c)))]
+    viable = [c for c in cands if all(a in (s, O.UNKNOWN) or base_of(a) == s if getattr(c, "exact", False)
+                                      else can_coerce_implicit(a, s) for a, s in zip(args, sig_of(c)))]
     if not viable:
         return None
     if len(viable) == 1:
@@ -275,7 +276,11 @@ def _expand_variadic(c: F.FuncSig, n: int) -> list[int] | None:
 
 
 def _polymorphic_match(sig: list[int], args: list[int]) -> bool:
-    return all(s in O.ANY_OIDS or can_coerce_implicit(a, s) for s, a in zip(sig, args))
+    """(anyarray takes arrays only, anynonarray no array: max(int4range) is no max(anyarray))"""
+    return all(s in O.ANY_OIDS and s not in _ARRAY_KIND or can_coerce_implicit(a, s) for s, a in zip(sig, args))
+
+
+_ARRAY_KIND = (O.ANYARRAY, O.ANYCOMPATIBLEARRAY, O.ANYNONARRAY, O.ANYCOMPATIBLENONARRAY)
 
 
 def common_type(oids: list[int], context: str = "CASE", position: int | None = None) -> int:

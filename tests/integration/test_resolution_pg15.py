@@ -1,0 +1,90 @@
+"""Operator, aggregate and GROUP BY resolution that once answered where PostgreSQL 15 does not
+(or the other way round), side by side with PostgreSQL 15: the same psql script against both
+servers must print the same thing. Expected output comes from PostgreSQL at run time.
+
+- anyrange @> anyelement takes the range's own subtype: numrange @> integer is 42883;
+- min/max exist for PostgreSQL's types only (none for ranges, bit, bool, bytea, uuid, jsonb,
+  records), and order timetz and inet as those types do;
+- row comparisons of numerics of different scales;
+- a subquery's GROUP BY of only outer columns, or of an outer query's aggregate;
+- the range and multirange constructors listed in pg_proc (\\df).
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_compare_pg15 import run_script  # psql side by side, as its cases run
+
+CASES = {
+    "range_element_operators": """
+        SELECT numrange(1, 5) @> 3;
+        SELECT numrange(1, 5) @> 3::numeric, numrange(1, 5) @> 3.5, int4range(1, 5) @> 3, int4range(1, 5) @> '4';
+        SELECT int8range(1, 5) @> 3;
+        SELECT int8range(1, 5) @> 3::int8, 3::int8 <@ int8range(1, 5);
+        SELECT 3 <@ numrange(1, 5);
+        SELECT int4range(1, 5) @> 3::int2;
+        SELECT int4multirange(int4range(1, 5)) @> 3, 7 <@ int4multirange(int4range(1, 5));
+        SELECT nummultirange(numrange(1, 5)) @> 3;
+        SELECT daterange('2020-01-01', '2020-02-01') @> '2020-01-15'::date;
+        SELECT daterange('2020-01-01', '2020-02-01') @> '2020-01-15'::timestamp;
+    """,
+    "min_max_types": """
+        SELECT max(int4range(1, 2));
+        SELECT min(numrange(1, 2));
+        SELECT max(b'101'::bit(3));
+        SELECT max(x) FROM (VALUES (b'1'::varbit), (b'0'::varbit)) v(x);
+        SELECT max(true);
+        SELECT min('ab'::bytea);
+        SELECT max(gen_random_uuid());
+        SELECT max('{}'::jsonb);
+        SELECT max(ROW(1));
+        SELECT max(x), min(x) FROM (VALUES ('10:00+02'::timetz), ('09:30+00'::timetz), ('11:00+05'::timetz)) v(x);
+        SELECT max(x), min(x) FROM (VALUES ('10.0.0.1'::inet), ('9.255.0.1'::inet), ('10.0.0.0/8'::inet)) v(x);
+        SELECT max(x) FROM (VALUES ('10.0.0.0/8'::cidr), ('9.0.0.0/8'::cidr)) v(x);
+        SELECT max(x), min(x) FROM (VALUES ('9'::xid8), ('10'::xid8)) v(x);
+        SELECT max(x), min(x) FROM (VALUES (ARRAY[1, 2]), (ARRAY[1, 10])) v(x);
+        SELECT max('a'::varchar), min('b'::name), max(1::int2), min('1'::money);
+    """,
+    "row_comparison_numeric_scale": """
+        SELECT ROW(1.0) IS DISTINCT FROM ROW(1.00), ROW(1.0) IS NOT DISTINCT FROM ROW(1.00);
+        SELECT ROW(1.0, 2) = ROW(1.00, 2), ROW(1.0, NULL) IS DISTINCT FROM ROW(1.00, NULL);
+        SELECT (1.0, 'a') < (1.00, 'b'), (2.50, 1) > (2.5, 0), 1.0 IS DISTINCT FROM 1.00;
+        SELECT ROW(1.0::numeric(5, 1)) = ROW(1.000::numeric(6, 3)), (1.10, 2.0) <= (1.1, 2);
+    """,
+    "outer_columns_in_group_by": """
+        CREATE TABLE rp_ob (a int, b int);
+        INSERT INTO rp_ob VALUES (1, 2), (3, 4);
+        SELECT (SELECT 1 FROM rp_ob o2 GROUP BY o1.a) FROM rp_ob o1;
+        SELECT (SELECT count(*) FROM rp_ob o2 GROUP BY o1.a, o2.b ORDER BY 1 LIMIT 1) FROM rp_ob o1;
+        SELECT (SELECT count(*) FROM rp_ob o2 WHERE false GROUP BY o1.a) FROM rp_ob o1;
+        SELECT (SELECT o1.a FROM rp_ob o2 GROUP BY o1.a) FROM rp_ob o1 ORDER BY 1;
+        SELECT (SELECT 1 FROM rp_ob o2 GROUP BY sum(o1.a)) FROM rp_ob o1;
+        SELECT (SELECT count(*) FROM rp_ob o2 GROUP BY max(o1.b)) FROM rp_ob o1;
+        SELECT (SELECT max(o1.b) FROM rp_ob o2 GROUP BY max(o1.b) LIMIT 1) FROM rp_ob o1;
+        SELECT (SELECT count(*) FROM rp_ob o2 GROUP BY sum(o1.a) HAVING count(*) > 5) FROM rp_ob o1;
+        SELECT (SELECT a FROM rp_ob o2 GROUP BY max(o1.b)) FROM rp_ob o1;
+        SELECT a, (SELECT count(*) FROM rp_ob o2 GROUP BY ROLLUP (o1.a) ORDER BY 1 LIMIT 1) FROM rp_ob o1 ORDER BY 1;
+        DROP TABLE rp_ob;
+    """,
+    "range_constructors_in_pg_proc": """
+        \\df int4range
+        \\df numrange
+        \\df tstzrange
+        \\df int4multirange
+        \\df datemultirange
+        SELECT proname, proisstrict, provolatile, pronargs, prosrc FROM pg_proc
+          WHERE proname IN ('int4range', 'int8range', 'numrange', 'tsrange', 'tstzrange', 'daterange',
+                            'int4multirange', 'nummultirange')
+          ORDER BY 1, 4, 5;
+        SELECT 'int4range(int4, int4)'::regprocedure, 'numrange(numeric, numeric, text)'::regprocedure;
+        SELECT int4multirange(NULL::int4range), int4multirange(int4range(1, 3)), int4multirange();
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_resolution_as_postgres(name, shared_server, pg15):
+    script = "\n".join(line.strip() for line in CASES[name].strip().splitlines())
+    expected = run_script(pg15, script)
+    got = run_script(shared_server, script)
+    assert got == expected
