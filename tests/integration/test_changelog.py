@@ -222,3 +222,21 @@ def test_unpublished_tables_record_nothing(srv):
     assert reader(srv, "cl_none", "triggers") == []
     srv.psql("INSERT INTO u VALUES (5)", dbname="cl_none")
     assert reader(srv, "cl_none", 0)["current"] == after["current"]
+
+
+def test_partitions_of_a_published_partitioned_table(srv):
+    """A publication of a partitioned table covers its partitions, later ones too: their
+    rows are recorded as the partition's (publish_via_partition_root = false), a row moving
+    between partitions as a delete and an insert (as PostgreSQL decodes it)."""
+    start = fresh_db(srv, "cl_parts", """
+        CREATE TABLE m (k int PRIMARY KEY, v text) PARTITION BY RANGE (k);
+        CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (100);
+        CREATE PUBLICATION p FOR TABLE m;
+        CREATE TABLE m2 PARTITION OF m FOR VALUES FROM (100) TO (200);
+    """)
+    srv.psql("INSERT INTO m VALUES (1, 'a'), (150, 'b')", dbname="cl_parts")
+    srv.psql("UPDATE m SET k = 2 WHERE k = 150", dbname="cl_parts")
+    assert changes(srv, "cl_parts", start) == [
+        [("I", "m1", ["1", "a"], None, None), ("I", "m2", ["150", "b"], None, None)],
+        [("D", "m2", None, "K", ["150", None]), ("I", "m1", ["2", "b"], None, None)],
+    ]

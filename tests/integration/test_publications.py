@@ -136,6 +136,24 @@ CASES = {
           WHERE p.pubname = 'pubd';
         DROP PUBLICATION pubd;
     """,
+    "partitioned": r"""
+        CREATE TABLE pubp (k int PRIMARY KEY, v text) PARTITION BY RANGE (k);
+        CREATE TABLE pubp1 PARTITION OF pubp FOR VALUES FROM (0) TO (100);
+        CREATE TABLE pubp2 PARTITION OF pubp FOR VALUES FROM (100) TO (200);
+        CREATE TABLE pubp_plain (k int PRIMARY KEY);
+        CREATE PUBLICATION pubp_leaf FOR TABLE pubp, pubp_plain;
+        CREATE PUBLICATION pubp_root FOR TABLE pubp WITH (publish_via_partition_root = true);
+        SELECT * FROM pg_publication_tables WHERE pubname LIKE 'pubp%' ORDER BY 1, 2, 3;
+        CREATE TABLE pubp3 PARTITION OF pubp FOR VALUES FROM (200) TO (300);
+        SELECT * FROM pg_publication_tables WHERE pubname LIKE 'pubp%' ORDER BY 1, 2, 3;
+        ALTER PUBLICATION pubp_root SET (publish_via_partition_root = false);
+        ALTER PUBLICATION pubp_leaf SET (publish_via_partition_root = true);
+        SELECT * FROM pg_publication_tables WHERE pubname LIKE 'pubp%' ORDER BY 1, 2, 3;
+        SELECT pg_relation_is_publishable('pubp'), pg_relation_is_publishable('pubp1');
+        \dRp+ pubp_leaf
+        DROP PUBLICATION pubp_leaf, pubp_root;
+        DROP TABLE pubp, pubp_plain;
+    """,
     "replica_identity": r"""
         CREATE TABLE ri (a int, b int NOT NULL, c int);
         CREATE UNIQUE INDEX ri_b ON ri (b);

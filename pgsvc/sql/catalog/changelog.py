@@ -167,7 +167,8 @@ def published(catalog) -> dict[int, set[str]]:
     out = {}
     for rel in catalog.by_oid.values():
         if rel.kind == "r":
-            acts = PUB.actions_for(catalog.publications, rel, catalog.schemas.get(rel.schema, 0))
+            acts = PUB.actions_for(catalog.publications, rel, catalog.schemas.get(rel.schema, 0),
+                                   PUB.lineage(catalog, rel))
             if acts:
                 out[rel.oid] = acts
     return out

@@ -182,11 +182,19 @@ def published_relids(conn: sqlite3.Connection, pub_names) -> dict[int, set[str]]
     out: dict[int, set[str]] = {}
     rows = conn.execute('SELECT c.oid, c.nspoid, n.nspname, c.options FROM "pgsvc$class" c '
                         'JOIN "pgsvc$namespace" n ON n.oid = c.nspoid WHERE c.relkind = \'r\'').fetchall()
-    for oid, nspoid, nspname, options in rows:
-        rel = _Rel(oid, nspname, json.loads(options) if options else {})
+    rels = {oid: (_Rel(oid, nspname, json.loads(options) if options else {}), nspoid)
+            for oid, nspoid, nspname, options in rows}
+    for rel, nspoid in rels.values():
+        up, parent = [], rel
+        while parent.options.get("partbound") is not None and parent.options.get("inherits") and len(up) < 100:
+            found = rels.get(parent.options["inherits"][0])
+            if found is None:
+                break
+            parent = found[0]
+            up.append((parent.oid, found[1]))
         for pub in chosen:
-            if PUB.covers(pub, rel, nspoid):
-                out.setdefault(oid, set()).update(a for a, on in pub.actions.items() if on)
+            if PUB.covers(pub, rel, nspoid, up):
+                out.setdefault(rel.oid, set()).update(a for a, on in pub.actions.items() if on)
     return out
 
 

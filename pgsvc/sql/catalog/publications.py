@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import partitions as P
 from pgsvc.sqlite import sqlite3
 
 TABLE_SQL = [
@@ -85,16 +86,42 @@ def publishable(rel) -> bool:
         and rel.schema not in _UNPUBLISHABLE_SCHEMAS and rel.options.get("persistence") in (None, "p")
 
 
-def covers(pub: Publication, rel, nspoid: int) -> bool:
-    return publishable(rel) and (pub.alltables or rel.oid in pub.rels or nspoid in pub.schemas)
+def covers(pub: Publication, rel, nspoid: int, ancestors=()) -> bool:
+    """Whether pub covers rel; `ancestors`: (OID, schema OID) of the partitioned tables rel
+    is a partition of (a publication of a partitioned table covers its partitions)."""
+    if not publishable(rel):
+        return False
+    if pub.alltables or rel.oid in pub.rels or nspoid in pub.schemas:
+        return True
+    return any(oid in pub.rels or nsp in pub.schemas for oid, nsp in ancestors)
 
 
-def actions_for(pubs: dict[int, Publication], rel, nspoid: int) -> set[str]:
+def lineage(catalog, rel) -> list[tuple[int, int]]:
+    """(OID, schema OID) of the partitioned tables above rel, nearest first."""
+    return [(a.oid, catalog.schemas.get(a.schema, 0)) for a in P.ancestors(catalog, rel)]
+
+
+def actions_for(pubs: dict[int, Publication], rel, nspoid: int, ancestors=()) -> set[str]:
     """The row changes of rel that some publication publishes."""
     out: set[str] = set()
     for pub in pubs.values():
-        if covers(pub, rel, nspoid):
+        if covers(pub, rel, nspoid, ancestors):
             out.update(a for a, on in pub.actions.items() if on)
+    return out
+
+
+def listed_tables(catalog, pub: Publication) -> list:
+    """The tables pg_get_publication_tables lists: the leaf tables it covers, or with
+    publish_via_partition_root the topmost covered ones (a partitioned table for its
+    partitions)."""
+    out = []
+    for rel in sorted(catalog.by_oid.values(), key=lambda r: r.oid):
+        up = lineage(catalog, rel)
+        if not covers(pub, rel, catalog.schemas.get(rel.schema, 0), up):
+            continue
+        parents_covered = any(covers(pub, catalog.by_oid[oid], nsp, up[i + 1:]) for i, (oid, nsp) in enumerate(up))
+        if (not P.partkey(rel) and not pub.viaroot) or (pub.viaroot and not parents_covered):
+            out.append(rel)
     return out
 
 
@@ -172,9 +199,15 @@ def forget_schema(conn: sqlite3.Connection, nspname: str) -> None:
 
 def check_replica_identity(catalog, rel, command: str) -> None:
     """PostgreSQL's CheckCmdReplicaIdentity: UPDATE / DELETE of a table some publication
-    publishes those for needs a replica identity (FULL, or a key that exists)."""
+    publishes those for needs a replica identity (FULL, or a key that exists); through a
+    partitioned table, each of its partitions."""
+    if P.partkey(rel) is not None:
+        for leaf in P.leaves(catalog, rel):
+            check_replica_identity(catalog, leaf, command)
+        return
     action = command.lower()
-    if action not in actions_for(catalog.publications, rel, catalog.schemas.get(rel.schema, 0)):
+    if action not in actions_for(catalog.publications, rel, catalog.schemas.get(rel.schema, 0),
+                                 lineage(catalog, rel)):
         return
     kind, keys = identity(rel)
     if kind == "f" or keys:
@@ -189,6 +222,6 @@ def check_replica_identity(catalog, rel, command: str) -> None:
 
 
 __all__ = ["TABLE_SQL", "ACTIONS", "Publication", "ensure_tables", "load", "publishable", "covers",
-           "actions_for", "check_replica_identity", "identity", "insert_publication", "set_publication_options",
+           "lineage", "actions_for", "listed_tables", "check_replica_identity", "identity", "insert_publication", "set_publication_options",
            "set_publication_owner", "rename_publication", "delete_publication", "add_relation",
            "remove_relation", "add_schema", "remove_schema", "forget_relation", "forget_schema"]

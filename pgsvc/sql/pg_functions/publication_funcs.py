@@ -40,9 +40,7 @@ def publication_tables(engine, name):
     pub = next((p for p in cat.publications.values() if p.name == name), None)
     if pub is None:
         raise SqlError("42704", f'publication "{name}" does not exist')
-    rows = [[rel.oid] for rel in sorted(cat.by_oid.values(), key=lambda r: r.oid)
-            if PUB.covers(pub, rel, cat.schemas.get(rel.schema, 0))]
-    return json.dumps(rows)
+    return json.dumps([[rel.oid] for rel in PUB.listed_tables(cat, pub)])
 
 
 def register(conn, engine) -> None:

@@ -15,12 +15,6 @@ REL_OIDS = {"pg_publication_tables": 12068}
 COLUMNS = {"pg_publication_tables": [("pubname", O.NAME), ("schemaname", O.NAME), ("tablename", O.NAME),
                                      ("attnames", O.ARRAY_NAME), ("rowfilter", O.TEXT)]}
 
-# a table publications can cover (pg_relation_is_publishable): ordinary, permanent, not in
-# a system or temporary schema
-PUBLISHABLE = """c.relkind = 'r' AND coalesce(json_extract(c.options, '$.persistence'), 'p') = 'p'
-    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
-    AND n.nspname NOT LIKE 'pg\\_temp\\_%' ESCAPE '\\'"""
-
 VIEWS = {
     "pg_publication": """SELECT p.oid AS oid, p.pubname AS pubname, p.pubowner AS pubowner,
         p.puballtables AS puballtables, p.pubinsert AS pubinsert, p.pubupdate AS pubupdate,
@@ -30,16 +24,15 @@ VIEWS = {
         NULL AS prqual, NULL AS prattrs FROM main."pgsvc$publication_rel" r""",
     "pg_publication_namespace": """SELECT s.oid AS oid, s.pnpubid AS pnpubid, s.pnnspid AS pnnspid
         FROM main."pgsvc$publication_namespace" s""",
-    "pg_publication_tables": f"""SELECT p.pubname AS pubname, n.nspname AS schemaname, c.relname AS tablename,
+    # the tables pg_get_publication_tables lists (pg_functions.publication_funcs), with all
+    # their columns
+    "pg_publication_tables": """SELECT p.pubname AS pubname, n.nspname AS schemaname, c.relname AS tablename,
         (SELECT json_group_array(a.attname) FROM (SELECT attname FROM main."pgsvc$attribute" x
            WHERE x.relid = c.oid ORDER BY x.attnum) a) AS attnames,
         NULL AS rowfilter
-        FROM main."pgsvc$publication" p, main."pgsvc$class" c
-        JOIN main."pgsvc$namespace" n ON n.oid = c.nspoid
-        WHERE {PUBLISHABLE} AND (p.puballtables
-          OR EXISTS (SELECT 1 FROM main."pgsvc$publication_rel" r WHERE r.prpubid = p.oid AND r.prrelid = c.oid)
-          OR EXISTS (SELECT 1 FROM main."pgsvc$publication_namespace" s
-                     WHERE s.pnpubid = p.oid AND s.pnnspid = c.nspoid))""",
+        FROM main."pgsvc$publication" p, json_each(pgsvce_publication_tables(p.pubname)) g
+        JOIN main."pgsvc$class" c ON c.oid = g.value ->> 0
+        JOIN main."pgsvc$namespace" n ON n.oid = c.nspoid""",
 }
 
 for _name in ("pg_publication", "pg_publication_rel", "pg_publication_namespace"):
