@@ -8,10 +8,10 @@ Stored form, in each database's SQLite file:
       in sqlite_sequence through deletes, compaction and restarts); writers to one database
       are serialised (one SQLite writer at a time), so the rows of one transaction are
       contiguous and transactions follow in commit order. xid: a token that differs between
-      consecutive transactions (the writing backend's pid and transaction count, from the
-      pgsvce_cl_xid() UDF). ts: the change's time (Unix seconds). op: 'I' 'U' 'D', or 'T'
-      (TRUNCATE: new holds the layouts of every truncated table and its options). old/new:
-      the stored SQLite values, packed by pgsvce_cl_pack (marshal of the tuple): new is the
+      consecutive transactions (a random number of the writing connection and its
+      transaction count, from the pgsvce_cl_xid() UDF). ts: the change's time (Unix
+      seconds). op: 'I' 'U' 'D', or 'T' (TRUNCATE: new holds the layouts of every
+      truncated table and its options). old/new: the stored SQLite values, packed by pgsvce_cl_pack (marshal of the tuple): new is the
       whole row, old the identity's columns (all for REPLICA IDENTITY FULL; NULL without).
   pgsvc$changelog_rel  (layout INTEGER PRIMARY KEY AUTOINCREMENT, relid, info JSON)
       a published table's layout as its changes were recorded: schema, name, replica

@@ -3,8 +3,9 @@ on every connection an engine opens: a published table written through a connect
 without them fails ("no such function") rather than going unrecorded.
 
   pgsvce_cl_xid()       a token that differs between consecutive transactions written to
-                        the database: the backend's pid and the count of transactions its
-                        engine has ended (exec.txn.WriterLock.generation)
+                        the database: a random number drawn when the connection opens (a
+                        later backend with the same pid draws another) and the count of
+                        transactions its engine has ended (exec.txn.WriterLock.generation)
   pgsvce_cl_pack(...)   the row's stored values as one BLOB (changelog.pack)
 """
 
@@ -16,10 +17,10 @@ from pgsvc.sql.catalog import changelog as CL
 
 
 def register(conn, engine) -> None:
-    pid = os.getpid()
+    base = int.from_bytes(os.urandom(4), "big") & 0x7FFFFFFF
 
     def xid() -> int:
-        return (pid << 32) | (engine.lock.generation & 0xFFFFFFFF)
+        return (base << 32) | (engine.lock.generation & 0xFFFFFFFF)
     conn.create_function("pgsvce_cl_xid", 0, xid)
     conn.create_function("pgsvce_cl_pack", -1, CL.pack, deterministic=True)
 
