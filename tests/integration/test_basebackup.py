@@ -238,3 +238,16 @@ def test_hot_backup_during_pgbench(primary, copies):
         assert len(set(sums)) == 1, sums  # transaction-consistent: the balances add up
         copy.stop()
     primary.psql("DROP DATABASE bk_bench")
+
+
+def test_pg_basebackup_options(primary, copies):
+    new_base, _ = copies
+    r = pg_basebackup(primary, new_base() / "gz", "-Fp", "-X", "none", "--compress", "server-gzip:5", "-r", "1M",
+                      "--manifest-checksums", "SHA512", "-c", "spread")
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([str(PG15_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+                        "--target", "blackhole", "-X", "none"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    r = pg_basebackup(primary, new_base() / "crc", "-X", "none", "--manifest-checksums", "CRC32C")
+    assert r.returncode == 1 and 'checksum algorithm "CRC32C" is not supported by pgsvc' in r.stderr
+    assert not [n for n in os.listdir(primary.datadir) if n.startswith("pgsvc_basebackup.")]  # staging removed

@@ -259,9 +259,8 @@ class _Sender:
     # -- the archive
     def send_archive(self) -> None:
         name = "base.tar.gz" if self.compressor is not None else "base.tar"
-        if self.new_protocol:
-            if self.to_client:
-                self._copy_data(b"n" + name.encode() + b"\x00" + b"\x00")
+        if self.new_protocol:  # announced to the client whatever the target, as PostgreSQL does
+            self._copy_data(b"n" + name.encode() + b"\x00" + b"\x00")
         else:
             self.session.copy_out()
         for member in self.result.members:
@@ -350,9 +349,9 @@ class _Sender:
         text = build_manifest(self.result, self.sums, self.opt.checksum, self.opt.manifest == "force-encode",
                               start, end).encode("utf-8")
         if self.new_protocol:
+            self._copy_data(b"m")
             if not self.to_client:
                 return
-            self._copy_data(b"m")
             for i in range(0, len(text), CHUNK):
                 self._copy_data(b"d" + text[i:i + CHUNK])
         else:
