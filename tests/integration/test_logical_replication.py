@@ -102,7 +102,8 @@ def same_rows(publisher, pg15, pubdb, subdb, table, key) -> bool:
 
 def drop_subscription(publisher, pg15, pubdb, subdb, name: str = "s") -> None:
     pg15.psql(f"DROP SUBSCRIPTION {name}", dbname=subdb, timeout=60)
-    wait_for(lambda: pgsvc_value(publisher, "SELECT count(*) FROM pg_replication_slots", pubdb) == "0", 30,
+    wait_for(lambda: pgsvc_value(publisher, "SELECT count(*) FROM pg_replication_slots "
+                                            "WHERE database = current_database()", pubdb) == "0", 30,
              "DROP SUBSCRIPTION to drop the slot on pgsvc")
 
 
@@ -261,7 +262,8 @@ def test_pg_recvlogical_receives_the_stream(publisher, tmp_path):
     confirmed = pgsvc_value(publisher, "SELECT confirmed_flush_lsn FROM pg_replication_slots", pubdb)
     assert confirmed != "0/0"
     subprocess.run(common + ["--drop-slot"], check=True, capture_output=True, timeout=30)
-    assert pgsvc_value(publisher, "SELECT count(*) FROM pg_replication_slots", pubdb) == "0"
+    assert pgsvc_value(publisher, "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()",
+                       pubdb) == "0"
 
 
 def _pg15_tool(name: str) -> str:
@@ -408,4 +410,6 @@ def test_slot_snapshots_and_terminate(publisher, tmp_path):
                                  f"\\! {plain} -c \"SELECT slot_name || ' ' || temporary || ' ' || active "
                                  f"FROM pg_replication_slots\"")
     assert err == "" and "snap_tmp true true" in out
-    assert pgsvc_value(publisher, "SELECT count(*) FROM pg_replication_slots", pubdb) == "0"
+    wait_for(lambda: pgsvc_value(publisher, "SELECT count(*) FROM pg_replication_slots "
+                                            "WHERE slot_name = 'snap_tmp'", pubdb) == "0", 30,
+             "the temporary slot to go with its session")
