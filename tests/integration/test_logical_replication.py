@@ -378,7 +378,7 @@ def test_slot_snapshots_and_terminate(publisher, tmp_path):
         assert b"before" not in stream.read_bytes()
         pid = int(wait_for(lambda: pgsvc_value(publisher, "SELECT pid FROM pg_stat_replication", pubdb), 30,
                            "pg_stat_replication's row"))
-        assert pgsvc_value(publisher, f"SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'snap_use'",
+        assert pgsvc_value(publisher, "SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'snap_use'",
                            pubdb) == str(pid)
         assert pgsvc_value(publisher, f"SELECT pg_terminate_backend({pid})", pubdb) == "t"
         proc.wait(30)
