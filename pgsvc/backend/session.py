@@ -126,6 +126,8 @@ class Session(ExtendedQuery, ResultSending):
             count_transaction=self.registry.count_transaction,
             notifications=self.notifications,
             lock_table=self.ctx.state.lock_table,
+            commit_state=getattr(self.ctx.state, "commit_state", None),
+            database_oid=self.db.oid,
         )
         try:
             self.engine = Engine(info)

@@ -86,6 +86,11 @@ class SessionInfo:
     # Advisory locks: the cluster's shared lock table (pgsvc.supervisor.lock_table.LockTable,
     # inherited from the supervisor). None: a table private to this engine (no server).
     lock_table: Any = None
+    # Commits the backends share (pgsvc.supervisor.commit_state.CommitState: catalog change
+    # counters, group commit; pgsvc.sql.exec.commits) and the database's OID, its key there.
+    # None: SQLite's own checks (PRAGMA data_version, synchronous=FULL).
+    commit_state: Any = None
+    database_oid: int = 0
 
 
 class NotificationQueue(Protocol):

@@ -6,6 +6,7 @@
     3. take the lock file; create the registry      -> cluster.lockfile, supervisor.registry
        and the LISTEN/NOTIFY queue                  -> supervisor.notify_queue
        and the lock table of advisory locks         -> supervisor.lock_table
+       and the commit state (counters, group commit) -> supervisor.commit_state
     4. bind the sockets (or adopt systemd's)        -> supervisor.listen
     5. report readiness; only then accept and fork  -> supervisor.postmaster
 
@@ -27,6 +28,7 @@ from pgsvc.errors import StartupError
 from pgsvc.os_account import Account, ensure_not_root
 from pgsvc.settings import Settings
 from pgsvc.supervisor import listen
+from pgsvc.supervisor.commit_state import CommitState
 from pgsvc.supervisor.logs import setup_logging
 from pgsvc.supervisor.notify import Notifier
 from pgsvc.supervisor.lock_table import LockTable
@@ -60,6 +62,7 @@ class ServerState:
     options: ServerOptions
     notify_queue: NotifyQueue | None = None  # LISTEN/NOTIFY's shared ring (None only in tests)
     lock_table: LockTable | None = None  # advisory locks (None only in tests)
+    commit_state: CommitState | None = None  # catalog counters, group commit (None only in tests)
 
 
 def start_server(opts: ServerOptions) -> ServerState:
@@ -84,6 +87,7 @@ def start_server(opts: ServerOptions) -> ServerState:
         queue = NotifyQueue.create(layout.notify_queue, registry.nslots, settings["max_notify_queue_pages"])
         locks = LockTable.create(layout.lock_table, registry.nslots,
                                  settings["max_locks_per_transaction"] * registry.nslots, registry)
+        commits = CommitState.create(layout.datadir)  # unnamed: nothing to remove on failure
         bind_listeners(settings, layout, activated, listeners, start_time)
         keep_temp_files_inside(layout)
     except BaseException:
@@ -103,7 +107,7 @@ def start_server(opts: ServerOptions) -> ServerState:
         lock.release()
         raise
     return ServerState(layout, account, settings, hba, notifier, lock, registry, listeners,
-                       start_time, opts, queue, locks)
+                       start_time, opts, queue, locks, commits)
 
 
 def _unlink_quietly(path: str) -> None:

@@ -16,7 +16,7 @@ Where checks happen (cheapest place that still sees every access):
 Decisions are cached per (role, object, privileges) and the cache is dropped whenever
 it could be stale: the database catalog's version moved (GRANT/REVOKE/ALTER OWNER bump
 it), the shared catalog changed (roles, memberships, database ACLs: another backend's
-commit moves its data_version, this backend's own changes bump SharedCatalog.changes), or the
+commit moves SharedCatalog.version(), this backend's own changes bump SharedCatalog.changes), or the
 current role changed (SET ROLE).
 """
 
@@ -83,7 +83,7 @@ class Authz:
         if self.standalone:
             return
         sc = self.shared()
-        key = (sc.cat.data_version(), sc.changes, sc.current_oid, self.engine.catalog.version)
+        key = (sc.version(), sc.changes, sc.current_oid, self.engine.catalog.version)
         if key != self._key:
             if self._key is not None and key[:3] != self._key[:3]:
                 forget_translations(self.engine)  # roles changed: search-path resolution may too

@@ -354,6 +354,7 @@ def stored_type(a: Attr) -> tuple[int, int]:
 
 def bump_version(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE \"pgsvc$meta\" SET value = value + 1 WHERE key = 'version'")
+    conn.catalog_changed = True  # the engine's commit tells the other backends (exec.commits)
 
 
 def new_oid(conn: sqlite3.Connection) -> int:

@@ -19,7 +19,7 @@ too: like the GUCs they are in PostgreSQL, a change inside a transaction block i
 when the block rolls back, and SET LOCAL lasts until the block ends.
 
 `SharedCatalog.changes` counts this backend's own changes (its commits do not move its
-data_version) and role switches: cached authorisation decisions (pgsvc.sql.catalog.authz)
+version()) and role switches: cached authorisation decisions (pgsvc.sql.catalog.authz)
 key on it.
 """
 
@@ -104,6 +104,13 @@ class SharedCatalog:
     def set_database_acl(self, oid: int, items: list[A.AclItem] | None) -> None:
         self.cat.set_datacl(oid, A.dump(items))
 
+    def version(self) -> int:
+        """Moves when another backend commits a change of the shared catalog: the server's
+        counter (pgsvc.sql.exec.commits; one read of shared memory), else SQLite's
+        data_version (a PRAGMA on this connection)."""
+        v = self.engine.commits.shared_catalog_version()
+        return self.cat.data_version() if v is None else v
+
     # -- transactions
     def write(self, fn):
         """Run fn() as one atomic change of the shared catalog (see the module docstring)."""
@@ -136,7 +143,8 @@ class SharedCatalog:
             self.cat.conn.execute('RELEASE "pgsvc$stmt"')
         else:
             self.cat.commit()
-        self.changes += 1  # our own commits do not move our data_version
+            self.engine.commits.shared_catalog_changed()
+        self.changes += 1  # (SQLite's data_version, version() without a server, ignores our own commits)
         return out
 
     def end(self, commit: bool) -> None:
@@ -148,6 +156,7 @@ class SharedCatalog:
         self.mirrored = 0
         if commit:
             self.cat.commit()
+            self.engine.commits.shared_catalog_changed()
         else:
             self.cat.rollback()
 

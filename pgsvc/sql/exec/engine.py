@@ -58,6 +58,7 @@ from pgsvc.sql.pg_functions import advisory
 from pgsvc.sql.functions.context import ReportingConnection, raise_sql
 from pgsvc.sql.nonstandard_strings import with_standard_strings
 from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens, truncation_notices
+from pgsvc.sql.exec.commits import Commits
 from pgsvc.sql.exec.portal_access import NoProtocolPortals, PortalAccess
 from pgsvc.sql.exec.runner import Runner
 from pgsvc.sql.exec.routines import RoutineCalls
@@ -116,8 +117,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         self.planner_defaults: dict[str, str] = {}  # the same from ALTER ROLE/DATABASE ... SET (RESET's values)
         self._detail_hint = None
         self.checked_stmt = None  # see parse_script
-        self._data_version = None
-        self._dv_cursor = None  # others_committed's own cursor
+        self.commits = Commits(self)  # before the catalog is loaded (exec.commits)
         self._sync_pending = False
         self.temp_schema = f"pg_temp_{session.backend_pid}"
         self.txn = TxnState()
@@ -167,7 +167,6 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
-        self.apply_synchronous(conn)
         if hasattr(conn, "enable_load_extension"):
             conn.enable_load_extension(False)
         register_all(conn, self.fctx)
@@ -175,7 +174,8 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         pg_functions.register(conn, self)
         self.register_routine_udfs(conn)  # calls of user functions (exec.routines)
         self.init_triggers(conn)  # trigger levels and their UDFs (exec.triggers)
-        C.ensure_schema(conn)
+        C.ensure_schema(conn)  # (at SQLite's default synchronous=FULL: these commits take no writer lock)
+        self.apply_synchronous(conn)
         conn.set_authorizer(self.authorize)
         conn.set_progress_handler(self.progress, 20000)
         return conn
@@ -187,7 +187,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
             return
         self._sync_pending = False
         off = str(self.session.settings.get("synchronous_commit")).lower() == "off"
-        conn.execute(f"PRAGMA synchronous={'NORMAL' if off else 'FULL'}")
+        conn.execute(f"PRAGMA synchronous={self.commits.synchronous(off)}")
 
     @staticmethod
     def authorize(action, arg1, arg2, dbname, source):
@@ -240,18 +240,8 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         return False
 
     def others_committed(self) -> bool:
-        """PRAGMA data_version moves only when another connection commits: a cheap pre-check,
-        run on every statement through one cursor kept for it (no cursor object each time;
-        fetching its one row steps the statement to its end, so it holds no read open)."""
-        cur = self._dv_cursor
-        if cur is None:
-            cur = self._dv_cursor = self.conn.cursor()
-        cur.execute("PRAGMA data_version")
-        dv = cur.fetchone()[0]
-        if dv == self._data_version:
-            return False
-        self._data_version = dv
-        return True
+        """The pre-check of every statement: may another backend have changed the catalog?"""
+        return self.commits.others_committed()
 
     def search_path(self) -> list[str]:
         raw = str(self.session.settings.get("search_path"))
@@ -513,9 +503,11 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         if self.cursors:
             portals.end_of_transaction(self, True)
         self.lock.end_exports()  # exported snapshots end before the commit (pg_functions.snapshots)
+        seq = None
         try:
             if self.conn.in_transaction:
                 self.conn.execute("COMMIT")
+                seq = self.commits.committed()  # under the writer lock: its place in the WAL
         except sqlite3.Error as e:
             raise self.failed_commit(e) from None  # rolls back (exec.trigger_deferred)
         finally:
@@ -529,6 +521,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
             self.lock.release()
             if self.advisory is not None:  # transaction-level advisory locks end here
                 self.advisory.end_of_transaction()
+        self.commits.make_durable(seq)  # group commit: fsync after the writer lock is released
         shared_catalog.end_of_transaction(self, True)
         self.session.count_transaction(True)
         self.sequences.advanced.clear()
@@ -542,6 +535,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         self.lock.end_exports()
         if self.cursors:
             portals.end_of_transaction(self, False)
+        seq = None
         try:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -550,6 +544,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
                 self.conn.execute("BEGIN")
                 self.sequences.reapply()
                 self.conn.execute("COMMIT")
+                seq = self.commits.committed()
         finally:
             self.sequences.advanced.clear()
             self.ddl_rolled_back()
@@ -564,6 +559,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
             shared_catalog.end_of_transaction(self, False)
             usertypes.end_of_transaction()
             self.session.count_transaction(False)
+        self.commits.make_durable(seq)
         if self._sync_pending:
             self.apply_synchronous()
 
@@ -596,4 +592,5 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
             pass
         shared_catalog.close(self)
         self.lock.close()
+        self.commits.close()
         self.conn.close()
