@@ -413,3 +413,38 @@ def test_slot_snapshots_and_terminate(publisher, tmp_path):
     wait_for(lambda: pgsvc_value(publisher, "SELECT count(*) FROM pg_replication_slots "
                                             "WHERE slot_name = 'snap_tmp'", pubdb) == "0", 30,
              "the temporary slot to go with its session")
+
+
+SQL_CASES = [
+    "SELECT slot_name FROM pg_create_logical_replication_slot('ws_sql', 'pgoutput')",
+    "SELECT slot_name, plugin, slot_type, database, temporary, active, active_pid, xmin, wal_status, "
+    "safe_wal_size, two_phase, confirmed_flush_lsn IS NOT NULL FROM pg_replication_slots",
+    "SELECT * FROM pg_create_logical_replication_slot('ws_sql', 'pgoutput')",
+    "SELECT * FROM pg_create_logical_replication_slot('Ws', 'pgoutput')",
+    "SELECT * FROM pg_create_logical_replication_slot('ws_other', 'no_such_plugin')",
+    "SELECT left(pg_create_logical_replication_slot('ws_tmp', 'pgoutput', true)::text, 8)",
+    "BEGIN; CREATE TABLE ws_written (a int); SELECT * FROM pg_create_logical_replication_slot('ws_w', 'pgoutput'); "
+    "ROLLBACK",
+    "SELECT pg_drop_replication_slot('ws_nosuch')",
+    "SELECT pg_drop_replication_slot('ws_sql')",
+    "SELECT count(*) FROM pg_replication_slots",
+    "SELECT * FROM pg_replication_slots WHERE false",
+    "SELECT * FROM pg_stat_replication WHERE false",
+]
+
+
+def test_slot_functions_and_views_as_postgres(publisher, pg15_logical):
+    """pg_create_logical_replication_slot / pg_drop_replication_slot and the two views'
+    columns, each statement's output and error on pgsvc and on PostgreSQL 15."""
+    pubdb, _ = _names("sqlfn")
+    publisher.psql(f"CREATE DATABASE {pubdb}")
+    psql = require_tool("psql")
+    subprocess.run([psql, "-X", "-h", "127.0.0.1", "-p", str(pg15_logical), "-U", "postgres",
+                    "-c", f"CREATE DATABASE {pubdb}"], check=True, capture_output=True, timeout=60)
+
+    def run(port, sql):
+        r = subprocess.run([psql, "-X", "-A", "-v", "VERBOSITY=verbose", "-h", "127.0.0.1", "-p", str(port),
+                            "-U", "postgres", "-d", pubdb, "-c", sql], capture_output=True, text=True, timeout=60)
+        return r.stdout, "\n".join(line for line in r.stderr.splitlines() if line.startswith("ERROR:"))
+    for sql in SQL_CASES:
+        assert run(publisher.port, sql) == run(pg15_logical, sql), sql

@@ -49,7 +49,7 @@ def _database_oid(engine) -> int:
 def create_logical_slot(engine, name, plugin, temporary, two_phase) -> tuple[str, str]:
     _check_permission(engine)
     if engine.txn.wrote:
-        raise SqlError("25000", "cannot create logical replication slot in transaction that has performed writes")
+        raise SqlError("25001", "cannot create logical replication slot in transaction that has performed writes")
     if plugin != "pgoutput":
         raise SqlError("58P01", f'could not access file "{plugin}": No such file or directory')
     lsn = CL.current_lsn(engine.conn)
