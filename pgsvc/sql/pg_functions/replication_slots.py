@@ -20,6 +20,7 @@ import os
 from pgsvc.cluster.slots import Slot, SlotStore, format_lsn
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import changelog as CL
+from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.functions.context import reporting_sql_errors
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, RECORD_OUT, TRANSACTION_SCOPED
 from pgsvc.sql.functions.signatures import FuncSig
@@ -38,7 +39,9 @@ def _store(engine) -> SlotStore:
 
 
 def _check_permission(engine) -> None:
-    if not engine.session.is_superuser:
+    """CheckSlotPermissions: the current role is a superuser or has REPLICATION."""
+    me = shared(engine).me()
+    if not (me.superuser or getattr(me, "replication", False)):
         raise SqlError("42501", "must be superuser or replication role to use replication slots")
 
 
