@@ -126,6 +126,29 @@ CASES = {
         SELECT conname, condeferrable, condeferred FROM pg_constraint WHERE conrelid = 'ec'::regclass ORDER BY 1;
         DROP TABLE ec, ep;
     """,
+    "alter_constraint": r"""
+        CREATE TABLE ap4 (id int PRIMARY KEY);
+        CREATE TABLE ac4 (id int UNIQUE, pid int CONSTRAINT ac4_fk REFERENCES ap4, qid int CONSTRAINT ac4_q REFERENCES ap4
+                          DEFERRABLE);
+        ALTER TABLE ac4 ALTER CONSTRAINT ac4_fk DEFERRABLE INITIALLY DEFERRED;
+        SELECT conname, condeferrable, condeferred FROM pg_constraint WHERE conrelid = 'ac4'::regclass ORDER BY 1;
+        BEGIN;
+        INSERT INTO ac4 VALUES (1, 5);
+        COMMIT;
+        ALTER TABLE ac4 ALTER CONSTRAINT ac4_q DEFERRABLE INITIALLY DEFERRED;
+        ALTER TABLE ac4 ALTER CONSTRAINT ac4_fk NOT DEFERRABLE;
+        SELECT conname, condeferrable, condeferred, pg_get_constraintdef(oid) FROM pg_constraint
+          WHERE conrelid = 'ac4'::regclass ORDER BY 1;
+        INSERT INTO ac4 VALUES (1, 5);
+        BEGIN;
+        INSERT INTO ac4 VALUES (2, NULL, 6);
+        UPDATE ac4 SET qid = NULL;
+        COMMIT;
+        ALTER TABLE ac4 ALTER CONSTRAINT ac4_id_key DEFERRABLE;
+        ALTER TABLE ac4 ALTER CONSTRAINT nosuch DEFERRABLE;
+        SELECT * FROM ac4;
+        DROP TABLE ac4, ap4;
+    """,
     # (not deferrable, but an internal error before: SQLite cannot reach across databases)
     "persistence": r"""
         CREATE TABLE pp1 (id int PRIMARY KEY);

@@ -40,6 +40,17 @@ def mark(conn, relid: int, con_oid: int, deferred: bool) -> None:
                      ("$." + key, "$." + key, con_oid, relid))
 
 
+def set_mode(conn, relid: int, con_oid: int, deferrable: bool, deferred: bool) -> None:
+    """ALTER CONSTRAINT: con_oid (a constraint of table relid) is now [NOT] DEFERRABLE
+    [INITIALLY DEFERRED]."""
+    for key, on in (("deferrable", deferrable), ("deferred", deferred)):
+        conn.execute('UPDATE "pgsvc$class" SET options = json_set(coalesce(options, \'{}\'), ?, '
+                     'json((SELECT json_group_array(j.value) FROM json_each(coalesce(json_extract(options, ?), '
+                     'json_array())) j WHERE j.value <> ?))) WHERE oid = ?', ("$." + key, "$." + key, con_oid, relid))
+    if deferrable:
+        mark(conn, relid, con_oid, deferred)
+
+
 def clause(rel: C.Relation, con: C.Constraint) -> str:
     """The constraint's DEFERRABLE clause as pg_get_constraintdef prints it ('' if none)."""
     if not is_deferrable(rel, con):
@@ -52,4 +63,4 @@ def foreign_keys(catalog) -> list[tuple[C.Relation, C.Constraint]]:
     return [(r, c) for r in catalog.by_oid.values() for c in r.constraints if c.contype == "f"]
 
 
-__all__ = ["is_deferrable", "initially_deferred", "mark", "clause", "foreign_keys"]
+__all__ = ["is_deferrable", "initially_deferred", "mark", "set_mode", "clause", "foreign_keys"]

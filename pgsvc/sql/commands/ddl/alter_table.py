@@ -12,6 +12,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog import deferrable
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands.ddl.indexes_views import index_reads_column
 from pgsvc.sql.commands.ddl.node_text import default_source
@@ -119,6 +120,8 @@ class AlterTableDdl:
             self.drop_constraint(rel, cmd.name, cmd.missing_ok)
         elif t == A.AT_ValidateConstraint:
             self.validate_constraint(rel, cmd.name)
+        elif t == A.AT_AlterConstraint:
+            self.alter_constraint(rel, cmd.def_)
         elif t in (A.AT_SetLogged, A.AT_SetUnLogged):
             self.set_persistence(rel, "u" if t == A.AT_SetUnLogged else None)
         elif t == A.AT_DropExpression:
@@ -274,6 +277,19 @@ class AlterTableDdl:
         self.refresh()
         if con.contype in ("c", "f"):
             self.rebuild(self.cat.by_oid[rel.oid])
+
+    def alter_constraint(self, rel: C.Relation, node: ast.Constraint) -> None:
+        """ALTER TABLE ... ALTER CONSTRAINT name [NOT] DEFERRABLE [INITIALLY ...] of a foreign
+        key (ATExecAlterConstraint); the table is rebuilt with its SQLite key declared anew."""
+        con = next((c for c in rel.constraints if c.name == node.conname), None)
+        if con is None:
+            raise SqlError("42704", f'constraint "{node.conname}" of relation "{rel.name}" does not exist')
+        if con.contype != "f":
+            raise SqlError("42809", f'constraint "{node.conname}" of relation "{rel.name}" is not a foreign key '
+                           "constraint")
+        deferrable.set_mode(self.conn, rel.oid, con.oid, bool(node.deferrable), bool(node.initdeferred))
+        self.refresh()
+        self.rebuild(self.cat.by_oid[rel.oid])
 
     def validate_constraint(self, rel: C.Relation, name: str) -> None:
         """VALIDATE CONSTRAINT: a NOT VALID CHECK's rows checked (a foreign key's were
