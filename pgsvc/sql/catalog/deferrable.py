@@ -43,7 +43,7 @@ def mark(conn, relid: int, con_oid: int, deferred: bool) -> None:
 def set_mode(conn, relid: int, con_oid: int, deferrable: bool, deferred: bool) -> None:
     """ALTER CONSTRAINT: con_oid (a constraint of table relid) is now [NOT] DEFERRABLE
     [INITIALLY DEFERRED]."""
-    for key, on in (("deferrable", deferrable), ("deferred", deferred)):
+    for key in ("deferrable", "deferred"):
         conn.execute('UPDATE "pgsvc$class" SET options = json_set(coalesce(options, \'{}\'), ?, '
                      'json((SELECT json_group_array(j.value) FROM json_each(coalesce(json_extract(options, ?), '
                      'json_array())) j WHERE j.value <> ?))) WHERE oid = ?', ("$." + key, "$." + key, con_oid, relid))
