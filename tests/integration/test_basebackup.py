@@ -147,13 +147,20 @@ def test_pg_basebackup_plain_and_tar_start_as_clusters(primary, copies):
     primary.psql("DROP DATABASE bk_plain")
 
 
-def test_pg_basebackup_default_wal_streaming_is_refused_clearly(primary, copies):
-    """-X stream (pg_basebackup's default) needs physical WAL streaming, which pgsvc has not:
-    the run fails with the server's reason, and -X none / fetch are what to use."""
-    new_base, _ = copies
-    r = pg_basebackup(primary, new_base() / "data")
-    assert r.returncode != 0
-    assert "not supported by pgsvc" in r.stderr
+def test_pg_basebackup_with_its_defaults(primary, copies):
+    """pg_basebackup's defaults: plain format and -X stream (a temporary physical slot and a
+    WAL receiver on a second replication connection, which ends at once: the copy is
+    consistent at its start, reported as its end too)."""
+    new_base, made = copies
+    primary.psql("DROP TABLE IF EXISTS stream_check; CREATE TABLE stream_check AS SELECT 42 AS x")
+    base = new_base()
+    r = pg_basebackup(primary, base / "data", "-v")
+    assert r.returncode == 0, r.stderr
+    assert "created temporary replication slot" in r.stderr
+    verify_manifest(base / "data")
+    copy = start_copy(base, primary, made)
+    assert value(copy, "SELECT x FROM stream_check") == "42"
+    primary.psql("DROP TABLE stream_check")
 
 
 class Marks(threading.Thread):

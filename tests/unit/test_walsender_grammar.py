@@ -90,3 +90,17 @@ def test_hba_replication_keyword():
     assert method("postgres", False) == "reject"  # logical (and ordinary): by database name
     assert method("replication", False) == "md5"  # a database named "replication" quoted
     assert match(parse_hba("local all all trust\n"), ClientInfo(True, None, False, "", "u", True)) is None
+
+
+def test_dispatch_by_kind():
+    from pgsvc.backend.walsender import dispatch
+    saved = dict(dispatch._HANDLERS)  # noqa: SLF001  restored below
+    try:
+        dispatch.register("START_REPLICATION", lambda s, c: "any")
+        dispatch.register("START_REPLICATION", lambda s, c: "physical", kind="physical")
+        assert dispatch.handler_for("START_REPLICATION", "physical")(None, None) == "physical"
+        assert dispatch.handler_for("START_REPLICATION", "logical")(None, None) == "any"
+        assert dispatch.handler_for("IDENTIFY_SYSTEM_X") is None
+    finally:
+        dispatch._HANDLERS.clear()  # noqa: SLF001
+        dispatch._HANDLERS.update(saved)  # noqa: SLF001

@@ -35,6 +35,7 @@ from pgsvc.backend import protocol as P
 from pgsvc.backend.walsender import dispatch
 from pgsvc.backend.walsender.builtin import format_lsn
 from pgsvc.backend.walsender.grammar import BaseBackup
+from pgsvc.backend.walsender.physical import segment_start
 from pgsvc.cluster.backup import STAGING_PREFIX, BackupResult, copy_cluster, remove_stale_staging
 from pgsvc.errors import QUERY_CANCELED, SqlError
 from pgsvc.sql.types import oids as O
@@ -210,17 +211,21 @@ def base_backup(session, cmd: BaseBackup) -> None:
     remove_stale_staging(datadir)
     staging = os.path.join(datadir, f"{STAGING_PREFIX}{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
+    # The copy is consistent at one moment, its start: reported as start AND end position
+    # (on a physical connection at a WAL segment boundary, where pg_basebackup's WAL
+    # receiver starts, so that -X stream ends at once with nothing to fetch).
     start = session.current_lsn()
+    if session.physical:
+        start = segment_start(start)
     try:
         result = copy_cluster(datadir, staging, opt.label)
         sender = _Sender(session, opt, staging, result)
         sender.send_position(start)
         sender.send_tablespaces()
         sender.send_archive()
-        end = session.current_lsn()
-        sender.send_manifest(start, end)
+        sender.send_manifest(start, start)
         sender.end_copy()
-        sender.send_position(end)
+        sender.send_position(start)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     session.command_complete("BASE_BACKUP")

@@ -19,20 +19,22 @@ from pgsvc.backend.walsender.grammar import Command
 from pgsvc.errors import SqlError
 
 Handler = Callable[[object, Command], None]
-_HANDLERS: dict[str, Handler] = {}
+_HANDLERS: dict[tuple[str, str | None], Handler] = {}
 
 # PreventInTransactionBlock in exec_replication_command: these may not run inside BEGIN.
 _NOT_IN_BLOCK = ("BASE_BACKUP", "START_REPLICATION", "TIMELINE_HISTORY")
 
 
-def register(keyword: str, handler: Handler) -> None:
+def register(keyword: str, handler: Handler, kind: str | None = None) -> None:
     """The handler of one command keyword (IDENTIFY_SYSTEM, BASE_BACKUP, START_REPLICATION,
-    ...); a later registration replaces an earlier one."""
-    _HANDLERS[keyword] = handler
+    ...); a later registration replaces an earlier one. With `kind` ("physical" or
+    "logical"), only for the commands of that kind (CREATE_REPLICATION_SLOT and
+    START_REPLICATION have one); the handler without a kind takes the others."""
+    _HANDLERS[(keyword, kind)] = handler
 
 
-def handler_for(keyword: str) -> Handler | None:
-    return _HANDLERS.get(keyword)
+def handler_for(keyword: str, kind: str | None = None) -> Handler | None:
+    return _HANDLERS.get((keyword, kind)) or _HANDLERS.get((keyword, None))
 
 
 def run(session, cmd: Command) -> None:
@@ -42,7 +44,7 @@ def run(session, cmd: Command) -> None:
         raise SqlError("25P02", "current transaction is aborted, commands ignored until end of transaction block")
     if cmd.keyword in _NOT_IN_BLOCK and status == "T":
         raise SqlError("25001", f"{cmd.keyword} cannot run inside a transaction block")
-    handler = _HANDLERS.get(cmd.keyword)
+    handler = handler_for(cmd.keyword, getattr(cmd, "kind", None))
     if handler is None:
         raise SqlError("0A000", f"{cmd.keyword} is not supported by pgsvc")
     session.before_command()
