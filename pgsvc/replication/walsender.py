@@ -253,7 +253,7 @@ class WalSender:
             if slot.database_oid != self.session.db.oid:
                 raise SqlError("55000", f'replication slot "{slot.name}" was not created in this database')
             options = O.parse_options(cmd.options)
-            stream = _Stream(self, slot, options, max(cmd.lsn, slot.confirmed_flush_lsn))
+            stream = Stream(self, slot, options, max(cmd.lsn, slot.confirmed_flush_lsn))
             stream.check_publications()
             self.session.conn.send_now(P.message(b"W", struct.pack("!bh", 0, 0)))  # CopyBothResponse
             setproctitle.setproctitle(f"pgsvc: walsender {self.session.role.name} {self.session.db.name} "
@@ -269,7 +269,7 @@ class WalSender:
         self.session.conn.send(P.encode_command_complete("START_REPLICATION"))
 
 
-class _Stream:
+class Stream:
     """One START_REPLICATION ... LOGICAL stream, from CopyBothResponse to CopyDone."""
 
     def __init__(self, ws: WalSender, slot: Slot, options: O.Options, start: int) -> None:

@@ -188,3 +188,46 @@ def test_replication_commands_parse():
         with pytest.raises(SqlError) as e:
             C.parse(bad)
         assert e.value.sqlstate == "42601"
+
+
+# ------------------------------------------------------------------ what a stream sends
+def _sent_types(conn) -> list[str]:
+    """The pgoutput message types inside the CopyData/XLogData sent so far."""
+    out = []
+    for raw in conn.out:
+        assert raw[:1] == b"d" and raw[5:6] == b"w"
+        out.append(raw[5 + 25:5 + 26].decode())
+    conn.out.clear()
+    return out
+
+
+def test_stream_filters_skips_and_sends_relations_once():
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from pgsvc.replication.walsender import Stream
+    from pgsvc.sql.catalog import changelog_read as CR
+
+    conn = SimpleNamespace(out=[])
+    conn.send = conn.out.append
+    ws = SimpleNamespace(session=SimpleNamespace(conn=conn))
+    stream = Stream(ws, _slot(), P.Options(1, ("pub",)), start=0x1000)
+    stream.published = {1: {"insert", "update", "delete", "truncate"}, 2: {"insert"}}
+    t = CR.RelInfo(1, "public", "t", "d", [("id", 23, -1, True), ("v", 25, -1, False)], 7)
+    u = CR.RelInfo(2, "public", "u", "d", [("id", 23, -1, True)], 8)
+    when = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+
+    def txn(first, *changes):
+        return CR.Txn(xid=first, first_lsn=first, commit_lsn=first + 8, end_lsn=first + 16, commit_time=when,
+                      changes=list(changes))
+    stream.send_transaction(txn(0x1010, CR.Change("I", 0x1010, t, new=("1", "a")),
+                                CR.Change("D", 0x1011, u, old=("1",), old_kind="K")))
+    assert _sent_types(conn) == ["B", "R", "I", "C"]  # u's delete is not published
+    stream.send_transaction(txn(0x1030, CR.Change("D", 0x1030, u, old=("1",), old_kind="K")))
+    assert _sent_types(conn) == []  # nothing published in it: not sent at all
+    stream.send_transaction(txn(0x1050, CR.Change("U", 0x1050, t, new=("1", "b")),
+                                CR.Change("T", 0x1051, rels=[t, u])))
+    assert _sent_types(conn) == ["B", "U", "T", "C"]  # t's Relation already sent; u not truncated
+    t2 = CR.RelInfo(1, "public", "t", "d", t.columns + [("w", 25, -1, False)], 9)
+    stream.send_transaction(txn(0x1070, CR.Change("I", 0x1070, t2, new=("2", "c", None))))
+    assert _sent_types(conn) == ["B", "R", "I", "C"]  # a new layout: Relation again
