@@ -1,15 +1,18 @@
-"""Publications in a dump, as pg_dump 15 writes them (dumpPublication, dumpPublicationTable,
-dumpPublicationNamespace): CREATE PUBLICATION with its publish list and FOR ALL TABLES, its
-owner, then one ALTER PUBLICATION ... ADD TABLE ONLY per member table that is dumped and
-one ADD TABLES IN SCHEMA per member schema, in the post-data section. Like pg_dump, only a
-whole-database dump (no -t / -n) carries the publications themselves.
+"""Logical replication's objects in a dump, as pg_dump 15 writes them: publications
+(dumpPublication, dumpPublicationTable, dumpPublicationNamespace): CREATE PUBLICATION with
+its publish list and FOR ALL TABLES, its owner, then one ALTER PUBLICATION ... ADD TABLE
+ONLY per member table that is dumped and one ADD TABLES IN SCHEMA per member schema, in the
+post-data section (like pg_dump, only a whole-database dump carries the publications); and
+a table's REPLICA IDENTITY other than DEFAULT, appended to its table's definition (FULL,
+NOTHING) or to its index's or constraint's (USING INDEX), as dumpTableSchema, dumpIndex and
+dumpConstraint append it.
 """
 
 from __future__ import annotations
 
 from pgsvc.client import Connection
 from pgsvc.dump.archive import Entry
-from pgsvc.dump.introspect import PG_CLASS, PG_NAMESPACE
+from pgsvc.dump.introspect import PG_CLASS, PG_CONSTRAINT, PG_NAMESPACE
 from pgsvc.sql.quoting import quote_ident, quote_qualified
 
 # pg_dump_sort.c's priorities (PostgreSQL 15)
@@ -65,4 +68,29 @@ def publication_entries(conn: Connection, tables: dict, schemas: dict[int, str])
     return out
 
 
-__all__ = ["publication_entries"]
+def add_replica_identities(conn: Connection, entries: list[Entry]) -> None:
+    """ALTER TABLE ONLY ... REPLICA IDENTITY into the entries that carry it."""
+    by_key = {e.key: e for e in entries}
+    for row in conn.query(
+            "SELECT c.oid, c.relreplident, n.nspname, c.relname, i.indexrelid, ic.relname, k.oid "
+            "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisreplident "
+            "LEFT JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+            "LEFT JOIN pg_catalog.pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = c.oid "
+            "AND k.contype IN ('p', 'u') "
+            "WHERE c.relkind IN ('r', 'p') AND c.relreplident <> 'd'").rows:
+        oid, kind, schema, name = int(row[0]), row[1], row[2], row[3]
+        table = quote_qualified(schema, name)
+        if kind in ("f", "n"):
+            target = by_key.get((PG_CLASS, oid))
+            text = f"\nALTER TABLE ONLY {table} REPLICA IDENTITY {'FULL' if kind == 'f' else 'NOTHING'};\n"
+        elif kind == "i" and row[4] is not None:
+            target = by_key.get((PG_CONSTRAINT, int(row[6])) if row[6] is not None else (PG_CLASS, int(row[4])))
+            text = f"\nALTER TABLE ONLY {table} REPLICA IDENTITY USING INDEX {quote_ident(row[5])};\n"
+        else:
+            continue
+        if target is not None and target.defn:
+            target.defn += text
+
+
+__all__ = ["publication_entries", "add_replica_identities"]

@@ -18,7 +18,7 @@ from pgsvc.dump.archive import (PRIO_ATTRDEF, PRIO_CONSTRAINT, PRIO_FK_CONSTRAIN
                                 PRIO_TYPE, Entry, dollar_quote)
 from pgsvc.dump.introspect import (PG_CLASS, PG_CONSTRAINT, PG_NAMESPACE, PG_REWRITE, PG_TYPE, Relation,
                                    USER_SCHEMAS, parse_text_array)
-from pgsvc.dump.publications import publication_entries
+from pgsvc.dump.publications import add_replica_identities, publication_entries
 from pgsvc.dump.quoting import quote_literal
 from pgsvc.dump.triggers import PG_TRIGGER, read_triggers, trigger_statements
 from pgsvc.sql.quoting import quote_ident, quote_qualified
@@ -163,6 +163,7 @@ class TocBuilder:
         if definitions:
             self.post_data()
             self.publications()
+            add_replica_identities(self.w.conn, self.entries)
         self.dependencies()
         return self.entries
 

@@ -232,6 +232,14 @@ CREATE PUBLICATION pubdump_1 FOR TABLE public.pubdump_t, public.pubdump_u WITH (
 CREATE PUBLICATION pubdump_2 FOR TABLES IN SCHEMA pubdump_s WITH (publish_via_partition_root = true);
 CREATE PUBLICATION pubdump_3 FOR ALL TABLES WITH (publish = 'truncate');
 CREATE PUBLICATION "Pub Dump 4";
+CREATE TABLE pubdump_rf (a int);
+ALTER TABLE pubdump_rf REPLICA IDENTITY FULL;
+CREATE TABLE pubdump_rn (a int);
+ALTER TABLE pubdump_rn REPLICA IDENTITY NOTHING;
+CREATE TABLE pubdump_ri (a int NOT NULL);
+CREATE UNIQUE INDEX pubdump_ri_a ON pubdump_ri (a);
+ALTER TABLE pubdump_ri REPLICA IDENTITY USING INDEX pubdump_ri_a;
+ALTER TABLE public.pubdump_t REPLICA IDENTITY USING INDEX pubdump_t_pkey;
 """
 
 
@@ -245,7 +253,8 @@ def _dump_text(dump: str) -> str:
 
 def test_dumps_publications_as_pg_dump(postgres_superuser_server, pg15):
     """pg_dump against pgsvc and against PostgreSQL 15 of the same database, and pgsvc dump,
-    print the same publications, and the script restores them on pgsvc."""
+    print the same publications and replica identities, and the script restores them on
+    pgsvc."""
     srv = postgres_superuser_server
     for target in (srv, pg15):
         target.psql("DROP DATABASE IF EXISTS pubdump")
@@ -265,7 +274,9 @@ def test_dumps_publications_as_pg_dump(postgres_superuser_server, pg15):
     subprocess.run([require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(srv.port), "-U", "postgres", "-d",
                     "pubdump_restored", "-v", "ON_ERROR_STOP=1", "-q"], input=dumps[0], text=True, check=True,
                    capture_output=True, timeout=60)
-    describe = [t.psql("\\dRp+", dbname=db).stdout for t, db in ((srv, "pubdump_restored"), (pg15, "pubdump"))]
-    assert describe[0] == describe[1]
+    for query in ("\\dRp+", "SELECT relname, relreplident FROM pg_class WHERE relname LIKE 'pubdump%' ORDER BY 1",
+                  "SELECT indexrelid::regclass FROM pg_index WHERE indisreplident ORDER BY 1"):
+        described = [t.psql(query, dbname=db).stdout for t, db in ((srv, "pubdump_restored"), (pg15, "pubdump"))]
+        assert described[0] == described[1]
     for target, db in ((srv, "pubdump"), (srv, "pubdump_restored"), (pg15, "pubdump")):
         target.psql(f"DROP DATABASE {db}")
