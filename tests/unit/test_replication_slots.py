@@ -215,7 +215,7 @@ def test_stream_filters_skips_and_sends_relations_once():
     stream.published = {1: {"insert", "update", "delete", "truncate"}, 2: {"insert"}}
     t = CR.RelInfo(1, "public", "t", "d", [("id", 23, -1, True), ("v", 25, -1, False)], 7)
     u = CR.RelInfo(2, "public", "u", "d", [("id", 23, -1, True)], 8)
-    when = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
     def txn(first, *changes):
         return CR.Txn(xid=first, first_lsn=first, commit_lsn=first + 8, end_lsn=first + 16, commit_time=when,
