@@ -79,8 +79,10 @@ def seq_before(lsn: int) -> int:
 
 
 def ensure_tables(conn: sqlite3.Connection) -> None:
+    """A database made before publications gets their tables and the change log's (one
+    look-up when they are there: every connection opens through here)."""
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pgsvc$changelog_rel'").fetchone() is None:
-        for stmt in TABLE_SQL:
+        for stmt in PUB.TABLE_SQL + TABLE_SQL:
             conn.execute(stmt)
 
 

@@ -207,8 +207,7 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         _add_user_type_tables(conn)
         R.ensure_table(conn)
         TG.ensure_table(conn)
-        PUB.ensure_tables(conn)
-        CL.ensure_tables(conn)
+        CL.ensure_tables(conn)  # and the publications' (catalog.changelog)
         return
     conn.execute("BEGIN IMMEDIATE")
     try:

@@ -55,14 +55,6 @@ class Publication:
     schemas: dict[int, int] = field(default_factory=dict)  # nspoid -> pg_publication_namespace oid
 
 
-def ensure_tables(conn: sqlite3.Connection) -> None:
-    """A database made before publications gets their (empty) tables."""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pgsvc$publication_namespace'").fetchone():
-        return
-    for stmt in TABLE_SQL:
-        conn.execute(stmt)
-
-
 def load(conn: sqlite3.Connection) -> dict[int, Publication]:
     pubs = {}
     for row in conn.execute('SELECT oid, pubname, pubowner, puballtables, pubinsert, pubupdate, pubdelete, '
@@ -221,7 +213,7 @@ def check_replica_identity(catalog, rel, command: str) -> None:
                    "ALTER TABLE.")
 
 
-__all__ = ["TABLE_SQL", "ACTIONS", "Publication", "ensure_tables", "load", "publishable", "covers",
+__all__ = ["TABLE_SQL", "ACTIONS", "Publication", "load", "publishable", "covers",
            "lineage", "actions_for", "listed_tables", "check_replica_identity", "identity", "insert_publication", "set_publication_options",
            "set_publication_owner", "rename_publication", "delete_publication", "add_relation",
            "remove_relation", "add_schema", "remove_schema", "forget_relation", "forget_schema"]
