@@ -209,13 +209,14 @@ def read_constraints(conn: Connection, relations: dict[int, Relation]) -> None:
 
 def read_indexes(conn: Connection, relations: dict[int, Relation]) -> None:
     """Indexes other than those that implement a PRIMARY KEY, UNIQUE or EXCLUDE
-    constraint: the constraint's ALTER TABLE makes those."""
+    constraint: the constraint's ALTER TABLE makes those; and other than a partitioned
+    index's partitions: the partitioned table's CREATE INDEX makes those."""
     rows = conn.query(
         "SELECT i.indrelid, i.indexrelid, ic.relname, pg_catalog.pg_get_indexdef(i.indexrelid) "
         "FROM pg_catalog.pg_index i "
         "JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
         "JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace "
-        f"WHERE {USER_SCHEMAS} AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k "
+        f"WHERE {USER_SCHEMAS} AND NOT ic.relispartition AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k "
         "WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x')) "
         "ORDER BY ic.relname").rows
     for relid, oid, name, definition in rows:

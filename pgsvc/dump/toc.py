@@ -351,8 +351,10 @@ class TocBuilder:
                     self.comment(e, PG_CONSTRAINT, k.oid, f"CONSTRAINT {quote_ident(k.name)} ON {name}",
                                  f"CONSTRAINT {quote_ident(k.name)} ON {quote_ident(rel.name)}")
             for index in rel.indexes:
+                # a partitioned table's index is made on its partitions too (read_indexes skips theirs)
+                definition = index.definition.replace(" ON ONLY ", " ON ", 1) if rel.kind == "p" else index.definition
                 e = self.add(Entry(PRIO_INDEX, rel.schema, index.name, index.name, "INDEX", rel.owner,
-                                   index.definition + ";\n", (PG_CLASS, index.oid), deps={(PG_CLASS, rel.oid)}),
+                                   definition + ";\n", (PG_CLASS, index.oid), deps={(PG_CLASS, rel.oid)}),
                              (PG_CLASS, index.oid))
                 self.comment(e, PG_CLASS, index.oid, f"INDEX {quote_qualified(rel.schema, index.name)}",
                              f"INDEX {quote_ident(index.name)}")

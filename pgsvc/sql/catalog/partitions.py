@@ -151,6 +151,18 @@ def key_display(rel) -> list[str]:
             for k, text in zip(key["keys"], key_texts(rel, key))]
 
 
+def key_error_display(rel) -> str:
+    """The key as the routing error's detail prints it (pg_get_partkeydef_columns, pretty:
+    an expression that is not a function call keeps its own parentheses, and the first one
+    gets another pair)."""
+    key = partkey(rel)
+    out = []
+    for i, (k, text) in enumerate(zip(key["keys"], key_texts(rel, key))):
+        plain = "attnum" in k or _looks_like_function(text)
+        out.append(text if plain or i > 0 else f"({text})")
+    return ", ".join(out)
+
+
 def partkeydef(rel) -> str | None:
     key = partkey(rel)
     if key is None:
@@ -316,4 +328,4 @@ def constraint_text(cat, rel, plain: bool = False) -> str | None:
 
 
 __all__ = ["partkey", "bound", "parent_of", "partitions_of", "subtree", "ancestors", "leaves", "const_text", "key_texts",
-           "partkeydef", "key_display", "bound_text", "own_quals", "constraint_text", "list_qual", "range_quals", "STRATEGY_NAMES"]
+           "partkeydef", "key_display", "key_error_display", "bound_text", "own_quals", "constraint_text", "list_qual", "range_quals", "STRATEGY_NAMES"]

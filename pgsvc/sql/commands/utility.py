@@ -274,7 +274,7 @@ _HANDLERS = {
     "CreateTableAsStmt": _create_table_as,
     "SelectStmt": _select_into,
     "VariableShowStmt": translate_show,
-    "CreateStmt": _ddl("CREATE TABLE", "create_table"),
+    "CreateStmt": _ddl("CREATE TABLE", "create_table", with_text=True),
     "DropStmt": _drop,
     "DefineStmt": _define,
     "TruncateStmt": _truncate,
@@ -283,7 +283,7 @@ _HANDLERS = {
     "CreateSeqStmt": _ddl("CREATE SEQUENCE", "create_sequence"),
     "AlterSeqStmt": _ddl("ALTER SEQUENCE", "alter_sequence"),
     "CreateSchemaStmt": _ddl("CREATE SCHEMA", "create_schema"),
-    "AlterTableStmt": _ddl(lambda n: "ALTER " + n.objtype.name[len("OBJECT_"):], "alter_table"),
+    "AlterTableStmt": _ddl(lambda n: "ALTER " + n.objtype.name[len("OBJECT_"):], "alter_table", with_text=True),
     "RenameStmt": _ddl(lambda n: "ALTER " + n.renameType.name[len("OBJECT_"):].replace("COLUMN", "TABLE")
                        .replace("ATTRIBUTE", "TYPE").replace("TABCONSTRAINT", "TABLE").replace("DOMCONSTRAINT", "DOMAIN"), "rename"),
     "CommentStmt": lambda engine, tr, text, node: (

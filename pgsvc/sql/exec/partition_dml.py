@@ -8,6 +8,8 @@ the Engine through exec.trigger_dml.TriggerDml.
 from __future__ import annotations
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog.sqlite_errors import map_error
+from pgsvc.sqlite import sqlite3
 
 
 class PartitionDml:
@@ -48,8 +50,22 @@ class PartitionDml:
             src = self.conn.execute(spec["src"], list(row)).fetchone()
             full = list(self.full_row(rel, spec["names"], src))
             leaf = self.route_row(spec, [], full, rel.oid)
-            count += self.write_sql(spec["part"]["ins"][str(leaf)], full, 0, leaf)[1]
+            count += self.write_leaf(spec["part"]["ins"][str(leaf)], full, 0, leaf)[1]
         return count
+
+    def write_leaf(self, sql: str, args: list, ncol: int, leaf: int) -> tuple[list, int]:
+        """A routed row's write: a CHECK it breaks is the leaf's (the parent's constraint of
+        the same name is the one the SQLite error would otherwise be taken for)."""
+        try:
+            return self.write_sql(sql, args, ncol, leaf)
+        except sqlite3.Error as e:
+            err = map_error(e, self)
+            rel = self.catalog.by_oid.get(leaf)
+            if err.sqlstate == "23514" and err.constraint and rel is not None and err.table != rel.name and \
+                    not err.constraint.startswith("pgsvc$"):
+                err.message = f'new row for relation "{rel.name}" violates check constraint "{err.constraint}"'
+                err.table, err.schema = rel.name, rel.schema
+            raise err from None
 
     def partition_rows(self, rel, spec: dict, values: list) -> tuple[list, int]:
         user = values[:spec["n"]]
@@ -61,7 +77,7 @@ class PartitionDml:
             for r in self.source_rows(spec, values):
                 row = list(self.full_row(rel, spec["names"], r))
                 leaf = self.route_row(spec, user, row, rel.oid)
-                done = self.write_sql(part["ins"][str(leaf)], user + row, ncol, leaf)
+                done = self.write_leaf(part["ins"][str(leaf)], user + row, ncol, leaf)
                 out += done[0]
                 count += done[1]
             return out, count
@@ -77,10 +93,10 @@ class PartitionDml:
                 new = list(r[k + 2:])
                 dest = self.route_row(spec, user, new, rel.oid) if part["tables"] else table
                 if dest == table:
-                    done = self.write_sql(part["upd"][str(table)], user + new + [rowid], ncol, table)
+                    done = self.write_leaf(part["upd"][str(table)], user + new + [rowid], ncol, table)
                 else:  # the row moves to another partition
                     self.write_sql(part["del"][str(table)], user + [rowid], 0, table)
-                    done = self.write_sql(part["ins"][str(dest)], user + new, ncol, dest)
+                    done = self.write_leaf(part["ins"][str(dest)], user + new, ncol, dest)
             out += done[0]
             count += done[1]
         return out, count

@@ -278,8 +278,9 @@ def indexdef(engine, oid, colno, pretty):
     pred = irel.options.get("indpred") if irel is not None else None
     where = f" WHERE {get_expr(engine, pred, rel.oid, pretty)}" if pred else ""
     inc = f" INCLUDE ({', '.join(include)})" if include else ""
-    return (f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX {quote_ident(ix.name)} ON {table} USING {quote_ident(am)} "
-            f"({keys}){inc}{where}")
+    only = "ONLY " if rel.options.get("partkey") else ""  # a partitioned table's index (its partitions have theirs)
+    return (f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX {quote_ident(ix.name)} ON {only}{table} "
+            f"USING {quote_ident(am)} ({keys}){inc}{where}")
 
 
 def _looks_like_function(text: str) -> bool:

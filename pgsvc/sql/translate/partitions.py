@@ -104,7 +104,7 @@ class PartitionMixin:
             pick = f"SELECT CASE {' '.join(arms)} ELSE -1 END" if arms else "SELECT -1"
             keys = P.key_texts(t)
             out[str(t.oid)] = {"name": t.name, "kids": [k.oid for k in kids], "pick": pick,
-                               "keys": ", ".join(P.key_display(t)),
+                               "keys": P.key_error_display(t),
                                "kvals": "SELECT " + ", ".join(self.row_scope_sql(rel, n, k, False) for k in keys)}
             todo += [k for k in kids if P.partkey(k) is not None]
         if P.bound(rel) is not None and out:

@@ -33,7 +33,8 @@ A = enums.AlterTableType
 class AlterTableDdl:
     """ALTER TABLE and RENAME: methods of pgsvc.sql.commands.ddl.Ddl."""
 
-    def alter_table(self, node: ast.AlterTableStmt) -> None:
+    def alter_table(self, node: ast.AlterTableStmt, text: str | None = None) -> None:
+        self.stmt_text = text  # error positions inside a partition bound (ddl.partitions)
         owner_only = all(c.subtype == A.AT_ChangeOwner for c in node.cmds)
         if node.objtype == enums.ObjectType.OBJECT_TYPE and not owner_only:
             return self.alter_composite(node)  # ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE

@@ -79,7 +79,12 @@ class DropDdl:
             return
         if P.partkey(rel) is not None:  # a partitioned table's partitions go with it
             for p in P.partitions_of(self.cat, rel):
-                self.drop_relation(self.cat.by_oid[p.oid], cascade)
+                try:
+                    self.drop_relation(self.cat.by_oid[p.oid], cascade)
+                except SqlError as err:
+                    if err.sqlstate == "2BP01" and err.message.endswith("because other objects depend on it"):
+                        err.message = f"cannot drop table {rel.name} because other objects depend on it"
+                    raise
             self.refresh()
             rel = self.cat.by_oid[rel.oid]
         deps = self.dependents(rel)

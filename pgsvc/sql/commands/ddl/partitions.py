@@ -10,14 +10,18 @@ partitioned table's own SQLite table stays empty.
 
 from __future__ import annotations
 
+import functools
+
 import pglast
 from pglast import ast, enums
+from pglast.parser import scan
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands.ddl.node_text import source_text
+from pgsvc.sql.commands.ddl.partition_attach import PartitionAttachDdl
 from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
 from pgsvc.sql.functions.partition_hash import HASHABLE
 from pgsvc.sql.pg_functions.describe import get_expr
@@ -38,7 +42,7 @@ _DEFAULT_OPCLASSES = {"int2_ops", "int4_ops", "int8_ops", "text_ops", "varchar_o
 _NO_BTREE = {O.JSON, O.XML, 600, 601, 602, 603, 604, 628, 718}
 
 
-class PartitionDdl:
+class PartitionDdl(PartitionAttachDdl):
     """Methods of pgsvc.sql.commands.ddl.Ddl."""
 
     # --- the key ----------------------------------------------------------------------------
@@ -133,7 +137,47 @@ class PartitionDdl:
             return self.list_bound(parent, key, spec, name, others)
         return self.range_bound(parent, key, spec, name, others)
 
-    def bound_value(self, parent, key, i: int, node) -> str | None:
+    def datum_positions(self, spec, lists: int) -> list[list[int]]:
+        """Where each datum of a bound's parenthesized lists starts (1-based), read from the
+        statement's text: pglast gives constants no location."""
+        text, loc = getattr(self, "stmt_text", None), location(spec)
+        out: list[list[int]] = []
+        if not text or loc is None:
+            return out
+        depth, expect = 0, False
+        try:
+            tokens = scan(text[loc - 1:])
+        except Exception:  # noqa: BLE001 - no positions then, the errors stand
+            return out
+        for tok in tokens:
+            if tok.name == "ASCII_40":
+                depth += 1
+                if depth == 1:
+                    out.append([])
+                    expect = True
+                    continue
+            elif tok.name == "ASCII_41":
+                depth -= 1
+                if depth == 0 and len(out) >= lists:
+                    break
+                continue
+            elif depth == 1 and tok.name == "ASCII_44":
+                expect = True
+                continue
+            if depth >= 1 and expect:
+                out[-1].append(loc + tok.start)
+                expect = False
+        return out
+
+    def bound_value(self, parent, key, i: int, node, pos=None) -> str | None:
+        try:
+            return self.bound_value_at(parent, key, i, node)
+        except SqlError as err:
+            if err.position is None:
+                err.position = pos
+            raise
+
+    def bound_value_at(self, parent, key, i: int, node) -> str | None:
         """A bound expression evaluated in the key's type: its text output (None for NULL)."""
         if _has_column_ref(node):
             ref = _column_ref(node)
@@ -156,8 +200,10 @@ class PartitionDdl:
 
     def list_bound(self, parent, key, spec, name: str, others) -> dict:
         values: list = []
-        for node in spec.listdatums or ():
-            v = self.bound_value(parent, key, 0, node)
+        where = (self.datum_positions(spec, 1) or [[]])[0]
+        for at, node in enumerate(spec.listdatums or ()):
+            pos = location(node) or (where[at] if at < len(where) else None)
+            v = self.bound_value(parent, key, 0, node, pos)
             if any(v == w or (v is not None and w is not None and self.compare(key, 0, v, w) == 0) for w in values):
                 continue
             for p in others:
@@ -168,25 +214,26 @@ class PartitionDdl:
                     if (v is None and w is None) or (v is not None and w is not None and
                                                       self.compare(key, 0, v, w) == 0):
                         raise SqlError("42P17", f'partition "{name}" would overlap partition "{p.name}"',
-                                       position=location(node))
+                                       position=pos)
             values.append(v)
         return {"kind": "l", "values": values}
 
-    def range_datums(self, parent, key, nodes, word: str) -> list:
+    def range_datums(self, parent, key, nodes, word: str, where: list) -> list:
         if len(nodes or ()) != len(key["keys"]):
             raise SqlError("42P16", f"{word} must specify exactly one value per partitioning column")
         out = []
         for i, node in enumerate(nodes):
+            pos = location(node) or (where[i] if i < len(where) else None)
             if out and "k" in out[-1] and not (isinstance(node, ast.ColumnRef) and len(node.fields) == 1 and
                                                 getattr(node.fields[0], "sval", None) ==
                                                 ("minvalue" if out[-1]["k"] == "min" else "maxvalue")):
                 word = "MINVALUE" if out[-1]["k"] == "min" else "MAXVALUE"
-                raise SqlError("42P16", f"every bound following {word} must also be {word}", position=location(node))
+                raise SqlError("42P16", f"every bound following {word} must also be {word}", position=pos)
             if isinstance(node, ast.ColumnRef) and len(node.fields) == 1 and \
                     isinstance(node.fields[0], ast.String) and node.fields[0].sval in ("minvalue", "maxvalue"):
                 out.append({"k": node.fields[0].sval[:3]})
                 continue
-            v = self.bound_value(parent, key, i, node)
+            v = self.bound_value(parent, key, i, node, pos)
             if v is None:
                 raise SqlError("42P16", "cannot specify NULL in range bound")
             out.append({"v": v})
@@ -207,23 +254,82 @@ class PartitionDdl:
         return 0
 
     def range_bound(self, parent, key, spec, name: str, others) -> dict:
-        lo = self.range_datums(parent, key, spec.lowerdatums, "FROM")
-        hi = self.range_datums(parent, key, spec.upperdatums, "TO")
+        where = self.datum_positions(spec, 2) + [[], []]
+        lo = self.range_datums(parent, key, spec.lowerdatums, "FROM", where[0])
+        hi = self.range_datums(parent, key, spec.upperdatums, "TO", where[1])
+        first = (location(spec.lowerdatums[0]) or (where[0][0] if where[0] else None),
+                 location(spec.upperdatums[0]) or (where[1][0] if where[1] else None))
         lo, hi = _after_infinite(lo), _after_infinite(hi)
         if self.compare_datums(key, lo, hi) >= 0:
             b = P.bound_text(parent, {"kind": "r", "from": lo, "to": hi})
             low, up = b[len("FOR VALUES FROM "):].split(" TO ")
             raise SqlError("42P17", f'empty range bound specified for partition "{name}"',
                            detail=f"Specified lower bound {low} is greater than or equal to upper bound {up}.",
-                           position=location(spec.lowerdatums[0]))
-        for p in others:
-            b = P.bound(p)
-            if b["kind"] != "r":
-                continue
-            if self.compare_datums(key, lo, b["to"]) < 0 and self.compare_datums(key, b["from"], hi) < 0:
-                at = spec.lowerdatums[0] if self.compare_datums(key, b["from"], lo) <= 0 else spec.upperdatums[0]
-                raise SqlError("42P17", f'partition "{name}" would overlap partition "{p.name}"', position=location(at))
+                           position=first[0])
+        self.check_range_overlap(key, [p for p in others if P.bound(p)["kind"] == "r"], lo, hi, name, where)
         return {"kind": "r", "from": lo, "to": hi}
+
+    def rbound_cmp(self, key, d1: list, lower1: bool, d2: list, lower2: bool) -> int:
+        """partbounds.c's partition_rbound_cmp: <0, 0, >0 as d1 sorts before, with or after
+        d2, its magnitude the column where they differ (1-based)."""
+        rank = {"min": -1, "max": 1}
+        colnum, cmp = 0, 0
+        for i in range(len(d1)):
+            colnum += 1
+            k1, k2 = rank.get(d1[i].get("k"), 0), rank.get(d2[i].get("k"), 0)
+            if k1 != k2:
+                return -colnum if k1 < k2 else colnum
+            if k1:
+                break
+            cmp = self.compare(key, i, d1[i]["v"], d2[i]["v"])
+            if cmp:
+                break
+        if cmp == 0 and lower1 != lower2:
+            cmp = 1 if lower1 else -1
+        return 0 if cmp == 0 else (-colnum if cmp < 0 else colnum)
+
+    def check_range_overlap(self, key, parts: list, lo: list, hi: list, name: str, where: list) -> None:
+        """check_new_partition_bound over the existing range bounds as partition_bounds_create
+        sorts them, with its binary search: the error names the partition and points at the
+        datum PostgreSQL points at."""
+        bounds = [(P.bound(p)["from"], True, None) for p in parts] + [(P.bound(p)["to"], False, p) for p in parts]
+        bounds.sort(key=functools.cmp_to_key(lambda a, b: self.rbound_cmp(key, a[0], a[1], b[0], b[1])))
+        datums, indexes = [], []
+        for d, _lower, part in bounds:
+            if datums and self.rbound_cmp(key, datums[-1], True, d, True) == 0:
+                if part is not None:
+                    indexes[-1] = part
+                continue
+            datums.append(d)
+            indexes.append(part)
+        indexes.append(None)
+        if not datums:
+            return
+        lo_pos, hi_pos = where[0], where[1]
+        hi_ = len(datums) - 1
+        lo_, cmpval = -1, 0
+        while lo_ < hi_:
+            mid = (lo_ + hi_ + 1) // 2
+            cmpval = self.rbound_cmp(key, datums[mid], indexes[mid] is None, lo, True)
+            if cmpval <= 0:
+                lo_ = mid
+                if cmpval == 0:
+                    break
+            else:
+                hi_ = mid - 1
+        offset = lo_
+        at, other = None, None
+        if indexes[offset + 1] is None:
+            if offset + 1 < len(datums):
+                c = self.rbound_cmp(key, datums[offset + 1], indexes[offset + 1] is None, hi, False)
+                if c < 0:
+                    at = hi_pos[abs(c) - 1] if abs(c) - 1 < len(hi_pos) else None
+                    other = indexes[offset + 2] if offset + 2 < len(indexes) else None
+        else:
+            i = abs(cmpval) - 1
+            at, other = (lo_pos[i] if 0 <= i < len(lo_pos) else None), indexes[offset + 1]
+        if other is not None:
+            raise SqlError("42P17", f'partition "{name}" would overlap partition "{other.name}"', position=at)
 
     def hash_bound(self, spec, name: str, others, pos) -> dict:
         mod, rem = spec.modulus, spec.remainder
@@ -284,12 +390,17 @@ class PartitionDdl:
         names = [parent.attr_by_num(k).name for k in con.keys]
         rel = self.cat.by_oid[rel.oid]
         attnums = [rel.attr(n).attnum for n in names]
-        if any(ix.unique and sorted(ix.keys) == sorted(attnums) for ix in rel.indexes if
-               all(isinstance(k, int) for k in ix.keys)):
+        same = next((ix for ix in rel.indexes if ix.unique and all(isinstance(k, int) for k in ix.keys)
+                     and sorted(ix.keys) == sorted(attnums)), None)
+        if same is not None:  # the partition's own key of the same columns is attached
+            if not self.cat.by_oid[same.oid].options.get("parent_index") and con.index_oid:
+                C.set_relation_option(self.conn, same.oid, "parent_index", con.index_oid)
+                self.refresh()
             return
-        ddl = ast.Constraint(contype=enums.ConstrType.CONSTR_PRIMARY if con.contype == "p" and
-                             not any(c.contype == "p" for c in rel.constraints) else enums.ConstrType.CONSTR_UNIQUE,
-                             keys=tuple(ast.String(sval=n) for n in names))
+        if con.contype == "p" and any(c.contype == "p" for c in rel.constraints):
+            raise SqlError("42P16", f'multiple primary keys for table "{rel.name}" are not allowed')
+        ddl = ast.Constraint(contype=enums.ConstrType.CONSTR_PRIMARY if con.contype == "p" else
+                             enums.ConstrType.CONSTR_UNIQUE, keys=tuple(ast.String(sval=n) for n in names))
         before = {ix.oid for ix in rel.indexes}
         self.add_constraint(rel, ddl, None)
         self.refresh()
@@ -383,93 +494,6 @@ class PartitionDdl:
             p = self.cat.by_oid[p.oid]
             if P.partkey(p) is not None:
                 self.propagate_constraint(p, con_name)
-
-
-    # --- ATTACH / DETACH PARTITION ------------------------------------------------------------
-
-    def attach_partition(self, parent, cmd: ast.PartitionCmd) -> None:
-        if P.partkey(parent) is None:
-            raise SqlError("42P17", f'table "{parent.name}" is not partitioned')
-        child = Translator(self.engine, self.cat, []).relation(cmd.name)
-        if child.kind != "r":
-            raise SqlError("42809", f'"{child.name}" is not a table')
-        authz(self.engine).check_owner(child)
-        if P.bound(child) is not None:
-            raise SqlError("42809", f'"{child.name}" is already a partition')
-        if child.options.get("inherits"):
-            raise SqlError("42809", "cannot attach inheritance child as partition")
-        if any(child.oid in (r.options.get("inherits") or ()) for r in self.cat.by_oid.values()) and \
-                P.partkey(child) is None:
-            raise SqlError("42809", "cannot attach inheritance parent as partition")
-        if child.oid == parent.oid or child.oid in [a.oid for a in P.ancestors(self.cat, parent)]:
-            raise SqlError("42P17", f'circular inheritance not allowed',
-                           detail=f'"{child.name}" is already a child of "{parent.name}".')
-        for a in child.attrs:
-            if parent.attr(a.name) is None:
-                raise SqlError("42804", f'table "{child.name}" contains column "{a.name}" not found in parent '
-                               f'"{parent.name}"', detail="The new partition may contain only the columns present "
-                               "in parent.")
-        for a in parent.attrs:
-            mine = child.attr(a.name)
-            if mine is None:
-                raise SqlError("42804", f'child table is missing column "{a.name}"')
-            if (mine.type_oid, mine.typmod) != (a.type_oid, a.typmod):
-                raise SqlError("42804", f'child table "{child.name}" has different type for column "{a.name}"')
-            if a.notnull and not mine.notnull:
-                raise SqlError("42804", f'column "{a.name}" in child table must be marked NOT NULL')
-        b = self.partition_bound(parent, cmd.bound, child.name, skip=child.oid)
-        C.set_relation_option(self.conn, child.oid, "inherits", [parent.oid])
-        C.set_relation_option(self.conn, child.oid, "partbound", b)
-        self.refresh()
-        child = self.cat.by_oid[child.oid]
-        quals = P.constraint_text(self.cat, child, plain=True)
-        for leaf in [child] + P.subtree(self.cat, child):
-            if quals and P.partkey(leaf) is None:
-                cond = check_sql(leaf, quals, self.engine)
-                if self.conn.execute(f"SELECT 1 FROM {quote_sqlite_ident(leaf.sqlite_name)} WHERE NOT ({cond}) "
-                                     "LIMIT 1").fetchone():
-                    raise SqlError("23514", f'partition constraint of relation "{leaf.name}" is violated by some row',
-                                   schema=leaf.schema, table=leaf.name)
-        self.partition_created(child, self.cat.by_oid[parent.oid])
-        for leaf in [child] + P.subtree(self.cat, child):
-            self.rebuild(self.cat.by_oid[leaf.oid])
-
-    def detach_partition(self, parent, cmd: ast.PartitionCmd, finalize: bool) -> None:
-        if P.partkey(parent) is None:
-            raise SqlError("42P17", f'table "{parent.name}" is not partitioned')
-        if cmd.concurrent and self.engine.txn.block:
-            raise SqlError("25001", "ALTER TABLE ... DETACH CONCURRENTLY cannot run inside a transaction block")
-        child = Translator(self.engine, self.cat, []).relation(cmd.name)
-        if P.parent_of(self.cat, child) is None or P.parent_of(self.cat, child).oid != parent.oid:
-            raise SqlError("42P01", f'relation "{child.name}" is not a partition of relation "{parent.name}"')
-        if finalize:
-            raise SqlError("55000", f'partition "{child.name}" of relation "{parent.name}" is not pending detach')
-        if cmd.concurrent and any(P.bound(p)["kind"] == "d" for p in P.partitions_of(self.cat, parent)):
-            raise SqlError("55000", "cannot detach partitions concurrently when a default partition exists")
-        C.set_relation_option(self.conn, child.oid, "inherits", [])
-        C.set_relation_option(self.conn, child.oid, "partbound", None)
-        self.refresh()
-        child = self.cat.by_oid[child.oid]
-        for leaf in [child] + P.subtree(self.cat, child):
-            self.rebuild(self.cat.by_oid[leaf.oid])
-        self.rebuild_default(parent)
-
-    def check_drop_column(self, rel, name: str) -> None:
-        """A partition key column, or a partition's (inherited) column, cannot be dropped."""
-        a = rel.attr(name)
-        if a is None:
-            return
-        key = P.partkey(rel)
-        if key is not None and any(k.get("attnum") == a.attnum for k in key["keys"]):
-            raise SqlError("42P16", f'cannot drop column "{name}" because it is part of the partition key of '
-                           f'relation "{rel.name}"')
-        if P.bound(rel) is not None:
-            raise SqlError("42P16", f'cannot drop inherited column "{name}"')
-
-    def child_tables(self, rel) -> list:
-        """The direct children (partitions, or inheritance children) of rel."""
-        return sorted((r for r in self.cat.by_oid.values() if r.kind == "r" and
-                       rel.oid in (r.options.get("inherits") or ())), key=lambda r: r.oid)
 
 
 def _after_infinite(ds: list) -> list:

@@ -37,7 +37,8 @@ class TableDdl:
 
     # --- CREATE TABLE -------------------------------------------------------------
 
-    def create_table(self, node: ast.CreateStmt) -> None:
+    def create_table(self, node: ast.CreateStmt, text: str | None = None) -> None:
+        self.stmt_text = text  # error positions inside a partition bound (ddl.partitions)
         rv = node.relation
         if node.ofTypename:
             raise SqlError("0A000", "typed tables are not supported")

@@ -1,0 +1,346 @@
+"""Declarative partitioning side by side with PostgreSQL 15: the same psql script against both
+servers must print the same thing — CREATE TABLE ... PARTITION BY / PARTITION OF (range,
+list, hash, default, sub-partitions, expression keys) and every bound error, rows routed on
+INSERT and COPY (PostgreSQL's error and detail for a row no partition takes; hash partitions
+placing rows where PostgreSQL's hash functions put them), UPDATE moving rows between
+partitions, DELETE, ON CONFLICT, ATTACH / DETACH PARTITION, keys and indexes made on the
+partitions, TRUNCATE and DROP, UPDATE/DELETE through an inheritance parent, tableoid, the
+catalogs (pg_class, pg_partitioned_table, pg_inherits) and functions (pg_get_partkeydef,
+pg_get_partition_constraintdef, pg_get_expr of relpartbound, pg_partition_tree /
+ancestors / root), and psql's \\d / \\d+ of partitioned tables and partitions. Expected
+output comes from PostgreSQL at run time.
+
+Then the way out: `pgsvc dump` and PostgreSQL's own pg_dump of a partitioned schema load
+into a fresh PostgreSQL 15 database, which then dumps as PostgreSQL's own build of the same
+schema does.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_compare_pg15 import run_script  # psql side by side, as its cases run
+from test_dump import Side, create_database, pgsvc_dump, unique
+
+CASES = {
+    "range_list_default": r"""
+        CREATE TABLE pr (a int, b text) PARTITION BY RANGE (a);
+        CREATE TABLE pr1 PARTITION OF pr FOR VALUES FROM (1) TO (10);
+        CREATE TABLE pr2 PARTITION OF pr FOR VALUES FROM (10) TO (20);
+        CREATE TABLE prd PARTITION OF pr DEFAULT;
+        CREATE TABLE pl (a int, b text) PARTITION BY LIST (b);
+        CREATE TABLE pl1 PARTITION OF pl FOR VALUES IN ('a', 'b');
+        CREATE TABLE pl2 PARTITION OF pl FOR VALUES IN (NULL, 'c');
+        INSERT INTO pr VALUES (100, 'x'), (5, 'y'), (10, 'z'), (NULL, 'n');
+        INSERT INTO pl VALUES (1, 'a'), (2, NULL), (3, 'c');
+        INSERT INTO pl VALUES (4, 'zz');
+        SELECT tableoid::regclass, * FROM pr ORDER BY a;
+        SELECT tableoid::regclass, * FROM pl;
+        SELECT * FROM ONLY pr;
+        INSERT INTO pr1 VALUES (50, 'bad');
+        INSERT INTO pr1 VALUES (5, 'ok') RETURNING tableoid::regclass, *;
+        SELECT c.relname, c.relkind, c.relispartition, pg_get_expr(c.relpartbound, c.oid),
+               pg_get_partkeydef(c.oid), pg_get_partition_constraintdef(c.oid)
+          FROM pg_class c WHERE c.relname IN ('pr', 'pr1', 'pr2', 'prd', 'pl', 'pl1', 'pl2') ORDER BY 1;
+        SELECT partrelid::regclass, partstrat, partnatts, partdefid::regclass, partattrs
+          FROM pg_partitioned_table WHERE partrelid IN ('pr'::regclass, 'pl'::regclass) ORDER BY 1;
+        SELECT inhrelid::regclass, inhparent::regclass, inhseqno FROM pg_inherits
+          WHERE inhparent IN ('pr'::regclass, 'pl'::regclass) ORDER BY 1;
+        DROP TABLE pr, pl;
+    """,
+    "bound_errors": r"""
+        CREATE TABLE be (a int, b int) PARTITION BY RANGE (a);
+        CREATE TABLE be1 PARTITION OF be FOR VALUES FROM (1) TO (10);
+        CREATE TABLE be2 PARTITION OF be FOR VALUES FROM (5) TO (15);
+        CREATE TABLE be3 PARTITION OF be FOR VALUES FROM (20) TO (10);
+        CREATE TABLE be3 PARTITION OF be FOR VALUES IN (1);
+        CREATE TABLE be3 PARTITION OF be FOR VALUES FROM (1, 2) TO (3, 4);
+        CREATE TABLE be3 PARTITION OF be FOR VALUES FROM ('x') TO (30);
+        CREATE TABLE bed PARTITION OF be DEFAULT;
+        CREATE TABLE bed2 PARTITION OF be DEFAULT;
+        INSERT INTO be VALUES (50, 1);
+        CREATE TABLE be4 PARTITION OF be FOR VALUES FROM (40) TO (60);
+        CREATE TABLE be5 (a int) PARTITION BY LIST (a, a);
+        CREATE TABLE be5 (a int) PARTITION BY RANGE (zz);
+        CREATE TABLE be5 (a point) PARTITION BY RANGE (a);
+        CREATE TABLE be6 PARTITION OF be1 FOR VALUES FROM (1) TO (2);
+        CREATE TABLE bm (a int, b int, c int) PARTITION BY RANGE (a, b, c);
+        CREATE TABLE bm1 PARTITION OF bm FOR VALUES FROM (MINVALUE, 0, 0) TO (1, MAXVALUE, MAXVALUE);
+        CREATE TABLE bm1 PARTITION OF bm FOR VALUES FROM (MINVALUE, MINVALUE, MINVALUE) TO (1, MAXVALUE, MAXVALUE);
+        CREATE TABLE bm2 PARTITION OF bm FOR VALUES FROM (1, 5, MINVALUE) TO (1, 10, MAXVALUE);
+        SELECT pg_get_expr(relpartbound, oid), pg_get_partition_constraintdef(oid) FROM pg_class
+          WHERE relname IN ('bm1', 'bm2') ORDER BY relname;
+        INSERT INTO bm VALUES (1, 7, NULL);
+        ALTER TABLE be ADD PRIMARY KEY (b);
+        DROP TABLE be, bm;
+    """,
+    "hash": r"""
+        CREATE TABLE ph (a int, b text) PARTITION BY HASH (a, b);
+        CREATE TABLE ph0 PARTITION OF ph FOR VALUES WITH (MODULUS 4, REMAINDER 0);
+        CREATE TABLE ph1 PARTITION OF ph FOR VALUES WITH (MODULUS 4, REMAINDER 1);
+        CREATE TABLE ph2 PARTITION OF ph FOR VALUES WITH (MODULUS 4, REMAINDER 2);
+        CREATE TABLE ph3 PARTITION OF ph FOR VALUES WITH (MODULUS 4, REMAINDER 3);
+        CREATE TABLE ph4 PARTITION OF ph FOR VALUES WITH (MODULUS 3, REMAINDER 1);
+        CREATE TABLE ph4 PARTITION OF ph FOR VALUES WITH (MODULUS 8, REMAINDER 1);
+        CREATE TABLE ph4 PARTITION OF ph DEFAULT;
+        INSERT INTO ph SELECT g, 'v' || g FROM generate_series(-20, 40) g;
+        INSERT INTO ph VALUES (NULL, NULL), (7, NULL), (NULL, 'x');
+        SELECT tableoid::regclass, count(*), sum(a), string_agg(b, ',' ORDER BY b) FROM ph GROUP BY 1 ORDER BY 1;
+        INSERT INTO ph0 VALUES (2, 'v2');
+        \d ph1
+        UPDATE ph SET a = a + 1000 WHERE a BETWEEN 1 AND 6 RETURNING tableoid::regclass, *;
+        DELETE FROM ph WHERE a > 1000 RETURNING tableoid::regclass, *;
+        DROP TABLE ph;
+    """,
+    "subpartitions_and_routing_errors": r"""
+        CREATE TABLE ps (a int, b text, c date) PARTITION BY RANGE (a);
+        CREATE TABLE ps1 PARTITION OF ps FOR VALUES FROM (1) TO (100) PARTITION BY LIST (b);
+        CREATE TABLE ps1a PARTITION OF ps1 FOR VALUES IN ('a');
+        CREATE TABLE ps1b PARTITION OF ps1 FOR VALUES IN ('b') PARTITION BY RANGE (c);
+        CREATE TABLE ps1b1 PARTITION OF ps1b FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+        CREATE TABLE ps2 PARTITION OF ps FOR VALUES FROM (100) TO (200);
+        CREATE TABLE pe (a int, b text) PARTITION BY RANGE (lower(b), (a + 1));
+        CREATE TABLE pe1 PARTITION OF pe FOR VALUES FROM ('a', -5) TO ('b', 1.5);
+        INSERT INTO ps VALUES (1, 'a', NULL), (2, 'b', '2020-06-01'), (150, 'q', NULL);
+        INSERT INTO ps VALUES (3, 'z', NULL);
+        INSERT INTO ps VALUES (3, 'b', '2022-01-01');
+        INSERT INTO ps VALUES (300, 'a', NULL);
+        INSERT INTO ps1 VALUES (150, 'a', NULL);
+        INSERT INTO pe VALUES (1, 'zz');
+        INSERT INTO pe VALUES (-6, 'A') RETURNING tableoid::regclass;
+        SELECT tableoid::regclass, * FROM ps ORDER BY a;
+        SELECT * FROM pg_partition_tree('ps');
+        SELECT * FROM pg_partition_ancestors('ps1b1');
+        SELECT pg_partition_root('ps1b1'), pg_partition_root('ps'), pg_partition_root('pg_class');
+        SELECT pg_get_partition_constraintdef('ps1b1'::regclass);
+        \d ps
+        \d+ ps1
+        \d+ ps1b1
+        \d pe
+        DROP TABLE ps, pe;
+    """,
+    "update_delete_move": r"""
+        CREATE TABLE pu (a int, b text, c int DEFAULT 7) PARTITION BY RANGE (a);
+        CREATE TABLE pu1 PARTITION OF pu FOR VALUES FROM (1) TO (10);
+        CREATE TABLE pu2 PARTITION OF pu FOR VALUES FROM (10) TO (20);
+        INSERT INTO pu (a, b) VALUES (1, 'a'), (2, 'b'), (11, 'c'), (12, 'd');
+        UPDATE pu SET b = b || '!' WHERE a < 12 RETURNING tableoid::regclass, *;
+        UPDATE pu SET a = a + 10 WHERE a = 2 RETURNING tableoid::regclass, *;
+        UPDATE pu SET a = 100 WHERE a = 1;
+        UPDATE pu1 SET a = 15;
+        UPDATE pu SET c = c + 1 WHERE tableoid = 'pu2'::regclass AND b = 'd' RETURNING tableoid::regclass, *;
+        SELECT tableoid::regclass, * FROM pu ORDER BY a, b;
+        DELETE FROM pu WHERE b LIKE 'c%' RETURNING tableoid::regclass, *;
+        DELETE FROM pu USING (VALUES (12)) v(x) WHERE pu.a = v.x;
+        SELECT tableoid::regclass, * FROM pu ORDER BY a, b;
+        BEGIN;
+        UPDATE pu SET a = a + 1;
+        SELECT tableoid::regclass, * FROM pu ORDER BY a, b;
+        ROLLBACK;
+        SELECT tableoid::regclass, * FROM pu ORDER BY a, b;
+        DROP TABLE pu;
+    """,
+    "keys_indexes_on_conflict": r"""
+        CREATE TABLE pk (a int, b text, c int CHECK (c > 0)) PARTITION BY LIST (a);
+        CREATE TABLE pk1 PARTITION OF pk FOR VALUES IN (1, 2);
+        ALTER TABLE pk ADD PRIMARY KEY (a);
+        ALTER TABLE pk ADD UNIQUE (b);
+        CREATE INDEX ON pk (c);
+        CREATE TABLE pk2 PARTITION OF pk FOR VALUES IN (3, 4);
+        INSERT INTO pk VALUES (1, 'x', 1), (3, 'y', 2);
+        INSERT INTO pk VALUES (1, 'z', 1);
+        INSERT INTO pk VALUES (4, 'w', 0);
+        INSERT INTO pk VALUES (1, 'q', 5) ON CONFLICT (a) DO UPDATE SET c = excluded.c + 100
+          RETURNING tableoid::regclass, *;
+        INSERT INTO pk VALUES (3, 'r', 5) ON CONFLICT DO NOTHING RETURNING *;
+        INSERT INTO pk VALUES (4, 'r', 5) ON CONFLICT DO NOTHING RETURNING *;
+        SELECT tableoid::regclass, * FROM pk ORDER BY a;
+        \d pk
+        \d pk1
+        \d+ pk2
+        SELECT c.relname, c.relkind, c.relispartition FROM pg_class c
+          WHERE c.relname LIKE 'pk%' ORDER BY 1;
+        SELECT inhrelid::regclass, inhparent::regclass FROM pg_inherits WHERE inhrelid::regclass::text LIKE 'pk%'
+          ORDER BY inhrelid::regclass::text;
+        DROP TABLE pk;
+    """,
+    "attach_detach": r"""
+        CREATE TABLE pa (a int, b text) PARTITION BY RANGE (a);
+        CREATE TABLE plainpa (a int);
+        ALTER TABLE plainpa ATTACH PARTITION pa FOR VALUES FROM (1) TO (2);
+        CREATE TABLE pa1 (a int, b text, c int);
+        ALTER TABLE pa ATTACH PARTITION pa1 FOR VALUES FROM (1) TO (10);
+        CREATE TABLE pa2 (a int);
+        ALTER TABLE pa ATTACH PARTITION pa2 FOR VALUES FROM (1) TO (10);
+        CREATE TABLE pa3 (a int, b int);
+        ALTER TABLE pa ATTACH PARTITION pa3 FOR VALUES FROM (1) TO (10);
+        CREATE TABLE pa4 (b text, a int);
+        INSERT INTO pa4 VALUES ('x', 50);
+        ALTER TABLE pa ATTACH PARTITION pa4 FOR VALUES FROM (1) TO (10);
+        DELETE FROM pa4;
+        INSERT INTO pa4 VALUES ('y', 5);
+        ALTER TABLE pa ATTACH PARTITION pa4 FOR VALUES FROM (1) TO (10);
+        ALTER TABLE pa ATTACH PARTITION pa4 FOR VALUES FROM (1) TO (10);
+        INSERT INTO pa VALUES (6, 'z');
+        SELECT tableoid::regclass, * FROM pa ORDER BY a;
+        \d+ pa4
+        INSERT INTO pa4 VALUES ('w', 60);
+        BEGIN;
+        ALTER TABLE pa DETACH PARTITION pa4 CONCURRENTLY;
+        ROLLBACK;
+        ALTER TABLE pa DETACH PARTITION plainpa;
+        ALTER TABLE pa DETACH PARTITION pa4;
+        INSERT INTO pa4 VALUES ('w', 60);
+        SELECT * FROM pa;
+        SELECT count(*) FROM pa4;
+        ALTER TABLE pa DROP COLUMN a;
+        ALTER TABLE pa ATTACH PARTITION pa4 FOR VALUES FROM (1) TO (100);
+        ALTER TABLE pa4 DROP COLUMN b;
+        ALTER TABLE pa ADD COLUMN c int DEFAULT 3;
+        ALTER TABLE pa ATTACH PARTITION pa4 FOR VALUES FROM (100) TO (200);
+        DROP TABLE pa4;
+        CREATE TABLE pa5 (a int, b text) PARTITION BY RANGE (a);
+        SELECT * FROM pa;
+        \d pa
+        DROP TABLE pa, pa5, plainpa, pa1, pa2, pa3;
+    """,
+    "copy_truncate_drop": r"""
+        CREATE TABLE pc (a int, b text DEFAULT 'dflt') PARTITION BY RANGE (a);
+        CREATE TABLE pc1 PARTITION OF pc FOR VALUES FROM (1) TO (10);
+        CREATE TABLE pc2 PARTITION OF pc FOR VALUES FROM (10) TO (20);
+        COPY pc (a) FROM stdin;
+        3
+        13
+        \.
+        COPY pc FROM stdin;
+        4	four
+        \.
+        SELECT tableoid::regclass, * FROM pc ORDER BY a;
+        TRUNCATE ONLY pc;
+        TRUNCATE pc;
+        SELECT count(*) FROM pc;
+        CREATE VIEW pcv AS SELECT * FROM pc1;
+        DROP TABLE pc;
+        DROP TABLE pc CASCADE;
+        SELECT count(*) FROM pg_class WHERE relname LIKE 'pc%';
+    """,
+    "inheritance_update_delete": r"""
+        CREATE TABLE ih (a int, b text);
+        CREATE TABLE ihc (c int) INHERITS (ih);
+        INSERT INTO ih VALUES (1, 'p');
+        INSERT INTO ihc VALUES (2, 'c', 20), (3, 'd', 30);
+        UPDATE ih SET b = b || '!' WHERE a > 1 RETURNING tableoid::regclass, *;
+        SELECT tableoid::regclass, * FROM ih ORDER BY a;
+        DELETE FROM ih WHERE a = 3 RETURNING tableoid::regclass, *;
+        UPDATE ONLY ih SET b = 'only';
+        SELECT tableoid::regclass, * FROM ih ORDER BY a;
+        SELECT * FROM ihc;
+        ALTER TABLE ih ADD COLUMN d int DEFAULT 5;
+        SELECT * FROM ihc;
+        TRUNCATE ih;
+        SELECT count(*) FROM ihc;
+        DROP TABLE ih CASCADE;
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_output_as_postgres(name, shared_server, pg15):
+    script = "\n".join(line.strip() for line in CASES[name].strip().splitlines())
+    expected = run_script(pg15, script)
+    got = run_script(shared_server, script)
+    assert got == expected
+
+
+# --- dumps ------------------------------------------------------------------------------------
+
+SCHEMA = r"""
+CREATE SCHEMA parts;
+CREATE TABLE parts.events (id int NOT NULL, kind text DEFAULT 'x', at date, qty int CHECK (qty > 0))
+    PARTITION BY RANGE (at);
+CREATE TABLE parts.events_2020 PARTITION OF parts.events FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+CREATE TABLE parts.events_2021 PARTITION OF parts.events (kind DEFAULT 'y')
+    FOR VALUES FROM ('2021-01-01') TO ('2022-01-01') PARTITION BY LIST (kind);
+CREATE TABLE parts.events_2021_a PARTITION OF parts.events_2021 FOR VALUES IN ('a', 'y');
+CREATE TABLE parts.events_rest PARTITION OF parts.events DEFAULT;
+CREATE TABLE parts.users (id int PRIMARY KEY, name text) PARTITION BY HASH (id);
+CREATE TABLE parts.users_0 PARTITION OF parts.users FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE parts.users_1 PARTITION OF parts.users FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+CREATE INDEX ON parts.users (name);
+INSERT INTO parts.events SELECT g, CASE WHEN g % 2 = 0 THEN 'a' ELSE 'y' END,
+    date '2020-06-01' + g * 3, 1 + g % 5 FROM generate_series(1, 300) g;
+INSERT INTO parts.users SELECT g, 'user ' || g FROM generate_series(1, 50) g;
+"""
+ROWS = ["SELECT tableoid::regclass, * FROM parts.events ORDER BY id",
+        "SELECT tableoid::regclass, * FROM parts.users ORDER BY id"]
+DESCRIBE = [r"\d+ parts.events", r"\d+ parts.events_2021", r"\d+ parts.events_2021_a", r"\d parts.users",
+            r"\d parts.users_1"]
+
+
+def pg15_tool(name: str) -> str:
+    path = Path("/usr/lib/postgresql/15/bin") / name
+    if not path.exists():
+        pytest.skip(f"PostgreSQL 15's {name} is not installed")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def schema_sides(shared_server, pg15):
+    svc = create_database(Side(shared_server.port, shared_server.superuser, "postgres"), unique("parts"))
+    svc.run(SCHEMA)
+    ref = create_database(Side(pg15.port, "postgres", "postgres"), unique("parts"))
+    ref.run(SCHEMA)
+    return svc, ref
+
+
+def assert_restored(target: Side, reference: Side) -> None:
+    assert target.out(*ROWS, args=("-A",)) == reference.out(*ROWS, args=("-A",))
+    assert target.out(*DESCRIBE) == reference.out(*DESCRIBE)
+
+
+def test_schema_is_built_alike(schema_sides):
+    svc, ref = schema_sides
+    assert_restored(svc, ref)
+
+
+def test_pgsvc_dump_restores_into_postgres(schema_sides, pg15, tmp_path):
+    svc, ref = schema_sides
+    script = tmp_path / "parts.sql"
+    pgsvc_dump(svc, "-O", "-f", str(script))
+    target = create_database(Side(pg15.port, "postgres", "postgres"), unique("restored"))
+    target.load(script)
+    assert_restored(target, ref)
+
+
+def test_pgsvc_dump_clean_reloads_over_itself(schema_sides, tmp_path):
+    svc, _ = schema_sides
+    script = tmp_path / "parts-clean.sql"
+    pgsvc_dump(svc, "--clean", "--if-exists", "-f", str(script))
+    target = create_database(svc, unique("again"))
+    target.load(script)
+    target.load(script)  # DROP ... IF EXISTS of partitions before their parents, then the rest
+    assert target.out(*ROWS, args=("-A",)) == svc.out(*ROWS, args=("-A",))
+
+
+def test_postgres_pg_dump_of_pgsvc_restores_into_postgres(schema_sides, pg15, tmp_path):
+    """PostgreSQL's pg_dump reads pgsvc's partitions (CREATE TABLE, ATTACH PARTITION, the
+    partitions' data, INDEX ATTACH) and its script loads into PostgreSQL 15 with
+    ON_ERROR_STOP; the restored database dumps as PostgreSQL's own build of the schema."""
+    svc, ref = schema_sides
+    dump = tmp_path / "pgdump.sql"
+    cmd = [pg15_tool("pg_dump"), "-O", "-h", svc.host, "-p", str(svc.port), "-U", svc.user, "-f", str(dump),
+           svc.dbname]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    target = create_database(Side(pg15.port, "postgres", "postgres"), unique("pgrestored"))
+    target.load(dump)
+    assert_restored(target, ref)
+    schema = []
+    for side in (target, ref):
+        out = subprocess.run([pg15_tool("pg_dump"), "-s", "-h", side.host, "-p", str(side.port), "-U", side.user,
+                              side.dbname], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        schema.append("\n".join(line for line in out.stdout.splitlines() if not line.startswith("\\")))
+    assert schema[0] == schema[1]
