@@ -33,6 +33,7 @@ import shutil
 import stat
 import tarfile
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from pgsvc.cluster.checks import check_marker
 from pgsvc.cluster.layout import Layout
@@ -40,6 +41,7 @@ from pgsvc.errors import PgsvcError
 from pgsvc.sqlite import sqlite3
 
 STAGING_PREFIX = "pgsvc_basebackup."
+GLOBAL_CATALOG = "global/catalog.db"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _SKIP_FILES = {"postmaster.pid", "postmaster.opts", "backup_label", "backup_manifest", "tablespace_map"}
 _SKIP_SUFFIXES = ("-wal", "-shm", "-journal", ".db.lock")
@@ -112,19 +114,25 @@ def _walk(datadir: str) -> list[tuple[str, os.stat_result]]:
 def copy_cluster(datadir: str, dest: str, label: str = "pgsvc base backup") -> BackupResult:
     """Copy the data directory `datadir` into the new directory `dest` (which must not
     exist), consistent as described above. Returns what was copied."""
-    members = _walk(datadir)
     os.mkdir(dest, 0o700)
     os.chmod(dest, 0o700)
     result = BackupResult(label=label)
     sources: dict[str, sqlite3.Connection] = {}
     try:
-        databases = [rel for rel, st in members if stat.S_ISREG(st.st_mode) and rel.endswith(".db")
-                     and is_sqlite_file(os.path.join(datadir, rel))]
-        # the global catalog first: a database created after it was read is left out
-        # whole rather than copied without the catalog row that names it
-        databases.sort(key=lambda rel: (rel != "global/catalog.db", rel))
-        for rel in databases:
-            sources[rel] = _begin_read(os.path.join(datadir, rel))
+        # The global catalog's snapshot first, then the files: every database it names
+        # existed before the listing (a database dropped meanwhile is still copied from
+        # its open file), and a database it does not name (created after it) is left out
+        # whole rather than copied as a file no catalog row owns.
+        catalog = GLOBAL_CATALOG
+        sources[catalog] = _begin_read(os.path.join(datadir, catalog))
+        databases = {f"base/{oid}.db" for (oid,) in sources[catalog].execute("SELECT oid FROM pg_database")}
+        members = [(rel, st) for rel, st in _walk(datadir) if not _orphan(rel, databases)]
+        for rel, st in members:
+            if rel not in sources and stat.S_ISREG(st.st_mode) and rel.endswith(".db") \
+                    and is_sqlite_file(os.path.join(datadir, rel)):
+                conn = _begin_read(os.path.join(datadir, rel), missing_ok=True)
+                if conn is not None:
+                    sources[rel] = conn
         result.started = dt.datetime.now(dt.UTC)
         for rel, st in members:
             src, out = os.path.join(datadir, rel), os.path.join(dest, rel)
@@ -138,6 +146,8 @@ def copy_cluster(datadir: str, dest: str, label: str = "pgsvc base backup") -> B
             elif rel in sources:
                 _copy_database(sources.pop(rel), out)
                 kind = "file"
+            elif rel.endswith(".db") and rel.startswith("base/"):
+                continue  # dropped between the listing and its snapshot
             else:
                 if not _copy_file(src, out):
                     continue
@@ -160,9 +170,20 @@ def copy_cluster(datadir: str, dest: str, label: str = "pgsvc base backup") -> B
     return result
 
 
-def _begin_read(path: str) -> sqlite3.Connection:
-    """A connection holding a read transaction (its snapshot is what gets copied)."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+def _orphan(rel: str, databases: set[str]) -> bool:
+    return rel.startswith("base/") and rel.endswith(".db") and rel.count("/") == 1 and rel not in databases
+
+
+def _begin_read(path: str, missing_ok: bool = False) -> sqlite3.Connection | None:
+    """A connection holding a read transaction (its snapshot is what gets copied); never
+    creates the file (mode=rw), so a database dropped since the listing stays gone."""
+    try:
+        conn = sqlite3.connect(f"file:{quote(path)}?mode=rw", uri=True, isolation_level=None,
+                               check_same_thread=False)
+    except sqlite3.OperationalError:
+        if missing_ok and not os.path.exists(path):
+            return None
+        raise
     conn.execute("PRAGMA busy_timeout = 10000")
     conn.execute("BEGIN")
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts here
