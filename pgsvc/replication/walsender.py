@@ -40,6 +40,7 @@ from pgsvc.sql.catalog import changelog as CL
 from pgsvc.sql.catalog import changelog_read as CR
 from pgsvc.sql.exec.changelog_compact import compact as compact_log
 from pgsvc.sql.pg_functions.snapshots import export_snapshot
+from pgsvc.sql.types import usertypes
 from pgsvc.sqlite import sqlite3
 from pgsvc.supervisor.registry import KIND_BACKEND
 
@@ -281,6 +282,7 @@ class Stream:
         self.pos = start  # where the next read of the log begins
         self.sent = start  # what the client has been sent (or had filtered out) up to
         self.relations: dict[int, int] = {}  # relid -> layout version sent in this stream
+        self.types_sent: set[int] = set()  # user types named by a Type message in this stream
         self.published: dict[int, set[str]] = {}
         self.activity = Activity(pid=os.getpid(), sent_lsn=start, streaming=True)
         self.last_reply = time.monotonic()
@@ -376,6 +378,12 @@ class Stream:
         if self.relations.get(rel.oid) == rel.version:
             return
         self.relations[rel.oid] = rel.version
+        for _name, type_oid, _typmod, _key in rel.columns:  # user types first: Type messages
+            if type_oid >= O.FIRST_NORMAL_OBJECT_ID and type_oid not in self.types_sent:
+                named = _type_name(type_oid)
+                if named is not None:
+                    self.types_sent.add(type_oid)
+                    out.append((lsn, O.type_message(type_oid, *named)))
         cols = tuple(O.Column(name, type_oid, typmod, bool(is_key)) for name, type_oid, typmod, is_key in rel.columns)
         out.append((lsn, O.relation(O.RelationInfo(rel.oid, rel.schema, rel.name, rel.replident, cols))))
 
@@ -474,6 +482,18 @@ class Stream:
             self.keepalive_sent_for = self.sent
             self.conn.send_now(P.encode_copy_data(O.keepalive(self.sent, False)))
         self.save()
+
+
+def _type_name(oid: int) -> tuple[str, str] | None:
+    """(schema, name) of a user type or of a user type's array type, from the catalog this
+    process loaded (the walsender's engine)."""
+    ut = usertypes.find(oid)
+    if ut is not None:
+        return ut.schema, ut.name
+    for ut in usertypes.all_user_types():
+        if ut.array_oid == oid:
+            return ut.schema, "_" + ut.name
+    return None
 
 
 def _micros(value) -> int:
