@@ -154,6 +154,40 @@ CASES = {
         DROP PUBLICATION pubp_leaf, pubp_root;
         DROP TABLE pubp, pubp_plain;
     """,
+    "privileges": r"""
+        CREATE ROLE pubr_a;
+        CREATE ROLE pubr_b;
+        CREATE TABLE pubr_super_t (a int);
+        CREATE TABLE pubr_a_t (a int);
+        ALTER TABLE pubr_a_t OWNER TO pubr_a;
+        CREATE SCHEMA pubr_s;
+        GRANT CREATE ON DATABASE postgres TO pubr_a;
+        SET ROLE pubr_b;
+        CREATE PUBLICATION pubr_no;
+        SET ROLE pubr_a;
+        CREATE PUBLICATION pubr_x FOR ALL TABLES;
+        CREATE PUBLICATION pubr_x FOR TABLES IN SCHEMA pubr_s;
+        CREATE PUBLICATION pubr_x FOR TABLE pubr_super_t;
+        CREATE PUBLICATION pubr_own FOR TABLE pubr_a_t;
+        ALTER PUBLICATION pubr_own ADD TABLE pubr_super_t;
+        ALTER PUBLICATION pubr_own ADD TABLES IN SCHEMA pubr_s;
+        RESET ROLE;
+        CREATE PUBLICATION pubr_super;
+        SET ROLE pubr_a;
+        ALTER PUBLICATION pubr_super SET (publish = 'insert');
+        ALTER PUBLICATION pubr_super RENAME TO pubr_super2;
+        DROP PUBLICATION pubr_super;
+        ALTER PUBLICATION pubr_own OWNER TO pubr_b;
+        RESET ROLE;
+        CREATE PUBLICATION pubr_all FOR ALL TABLES;
+        ALTER PUBLICATION pubr_all OWNER TO pubr_a;
+        \dRp pubr*
+        DROP PUBLICATION pubr_own, pubr_super, pubr_all;
+        REVOKE CREATE ON DATABASE postgres FROM pubr_a;
+        DROP TABLE pubr_super_t, pubr_a_t;
+        DROP SCHEMA pubr_s;
+        DROP ROLE pubr_a, pubr_b;
+    """,
     "replica_identity": r"""
         CREATE TABLE ri (a int, b int NOT NULL, c int);
         CREATE UNIQUE INDEX ri_b ON ri (b);

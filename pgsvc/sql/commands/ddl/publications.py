@@ -266,7 +266,8 @@ def alter_publication_owner(ddl, node: ast.AlterOwnerStmt) -> None:
     if new == pub.owner:
         return
     check_may_give(ddl.engine, "publication", pub.name, pub.owner, new)
-    if pub.alltables and not authz(ddl.engine).is_superuser(new):
+    az = authz(ddl.engine)
+    if pub.alltables and not az.is_superuser(az.current_oid()) and not az.is_superuser(new):
         raise SqlError("42501", f'permission denied to change owner of publication "{pub.name}"',
                        hint="The owner of a FOR ALL TABLES publication must be a superuser.")
     PUB.set_publication_owner(ddl.conn, pub.oid, new)
