@@ -451,19 +451,22 @@ def test_slot_functions_and_views_as_postgres(publisher, pg15_logical):
 
 
 TYPES_DDL = """
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE DOMAIN posint AS int CHECK (VALUE > 0);
 CREATE TABLE typed (id int PRIMARY KEY, n numeric, f float8, ts timestamptz, d date, iv interval, b bytea,
-                    j jsonb, arr int[], txt text[], flag boolean, u uuid);
+                    j jsonb, arr int[], txt text[], flag boolean, u uuid, m mood, p posint, ms mood[]);
 """
 
 
 def test_values_and_subscription_options(publisher, pg15):
-    """Column values of many types arrive as the publisher prints them, with the
+    """Column values of many types (user types too: enum, domain, enum array) arrive as the
+    publisher prints them, with the
     subscription options a PostgreSQL 15 subscriber may ask for (binary, streaming, two_phase)."""
     pubdb, subdb = setup_pair(publisher, pg15, "types", TYPES_DDL, ["typed"])
     insert = ("INSERT INTO typed VALUES (1, 1.50, 0.1, '2024-01-01 10:00+02', '2024-02-29', '1 day 02:03:04', "
               "'\\x0102', '{\"a\": [1, 2]}', '{1,2,3}', '{\"x y\",NULL}', true, "
-              "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'), (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-              "NULL, NULL)")
+              "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'happy', 5, '{sad,ok}'), "
+              "(2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)")
     publisher.psql(insert, dbname=pubdb)
     conninfo = f"host=127.0.0.1 port={publisher.port} dbname={pubdb} user=postgres"
     r = pg15.psql(f"CREATE SUBSCRIPTION s CONNECTION '{conninfo}' PUBLICATION pub "
@@ -471,8 +474,9 @@ def test_values_and_subscription_options(publisher, pg15):
     assert r.returncode == 0, r.stderr
     wait_for(lambda: synced(pg15, subdb), SUB_TIMEOUT, "the initial copy")
     publisher.psql("INSERT INTO typed VALUES (3, -0.001, 'NaN', '2024-06-01 23:59:59.123456+00', 'infinity', "
-                   "'-1 mon', '\\xff', '[null]', '{}', '{}', false, NULL); "
-                   "UPDATE typed SET n = 99, arr = '{7}' WHERE id = 1; DELETE FROM typed WHERE id = 2", dbname=pubdb)
+                   "'-1 mon', '\\xff', '[null]', '{}', '{}', false, NULL, 'sad', 1, '{}'); "
+                   "UPDATE typed SET n = 99, arr = '{7}', m = 'ok' WHERE id = 1; DELETE FROM typed WHERE id = 2",
+                   dbname=pubdb)
     wait_for(lambda: same_rows(publisher, pg15, pubdb, subdb, "typed", "id"), 60, "the changes")
     assert pg_value(pg15, "SELECT count(*) FROM typed", subdb) == "2"
     drop_subscription(publisher, pg15, pubdb, subdb)
