@@ -48,7 +48,7 @@ POLL_INTERVAL = 0.1  # seconds between looks at the log's end on an idle stream
 BATCH = 200  # transactions read per look
 WAL_SENDER_TIMEOUT = 60.0  # PostgreSQL 15's default wal_sender_timeout
 SAVE_INTERVAL = 0.5  # seconds between durable saves of a moving confirmed_flush_lsn
-COMPACT_INTERVAL = 2.0
+COMPACT_INTERVAL = 10.0  # a compaction is a committed write (a repeatable-read writer racing it gets 40001): seldom
 COMPACT_TIMEOUT_MS = 2000  # a compaction waits this long for the writer lock, then waits for the next turn
 
 TEXT_OID = 25
