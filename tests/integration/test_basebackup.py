@@ -258,3 +258,29 @@ def test_pg_basebackup_options(primary, copies):
     r = pg_basebackup(primary, new_base() / "crc", "-X", "none", "--manifest-checksums", "CRC32C")
     assert r.returncode == 1 and 'checksum algorithm "CRC32C" is not supported by pgsvc' in r.stderr
     assert not [n for n in os.listdir(primary.datadir) if n.startswith("pgsvc_basebackup.")]  # staging removed
+
+
+def test_pgsvc_basebackup_tar_and_refusals(primary, copies):
+    new_base, made = copies
+    base = new_base()
+    owned = base / "owned"
+    owned.mkdir()
+    give_to(owned, primary.account)
+    cli = [sys.executable, "-m", "pgsvc", "basebackup", "-s", str(primary.datadir)]
+    r = subprocess.run(cli + ["-D", str(owned / "tar"), "-Ft", "-z", "-l", "nightly"], capture_output=True,
+                       text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert os.listdir(owned / "tar") == ["base.tar.gz"]
+    (base / "data").mkdir(mode=0o700)
+    with tarfile.open(owned / "tar" / "base.tar.gz") as archive:
+        archive.extractall(base / "data")
+    assert "LABEL: nightly" in (base / "data" / "backup_label").read_text()
+    assert set(integrity(base / "data").values()) == {"ok"}
+    copy = start_copy(base, primary, made)
+    assert value(copy, "SELECT 1") == "1"
+    # a target that is not empty, and a source that is not a cluster
+    r = subprocess.run(cli + ["-D", str(owned / "tar")], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 1 and "exists but is not empty" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "pgsvc", "basebackup", "-s", str(base), "-D", str(owned / "x")],
+                       capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 1 and "is not a valid data directory" in r.stderr
