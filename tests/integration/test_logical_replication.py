@@ -480,3 +480,42 @@ def test_values_and_subscription_options(publisher, pg15):
     wait_for(lambda: same_rows(publisher, pg15, pubdb, subdb, "typed", "id"), 60, "the changes")
     assert pg_value(pg15, "SELECT count(*) FROM typed", subdb) == "2"
     drop_subscription(publisher, pg15, pubdb, subdb)
+
+
+def _pgbench(publisher, dbname: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([_pg15_tool("pgbench"), "-h", "127.0.0.1", "-p", str(publisher.port), "-U", "postgres",
+                           *args, dbname], capture_output=True, text=True, timeout=180)
+
+
+def _tps(output: str) -> float:
+    line = next(x for x in output.splitlines() if x.startswith("tps = "))
+    return float(line.split()[2])
+
+
+def test_pgbench_published_with_a_subscriber(publisher, pg15):
+    """pgbench tpcb-like on a published database with a PostgreSQL 15 subscriber streaming:
+    no failed transaction, and the subscriber ends with the same balances and history. The
+    TPS without and with the publication are printed (pytest -s) for the note."""
+    pubdb, subdb = _names("bench")
+    publisher.psql(f"CREATE DATABASE {pubdb}")
+    r = _pgbench(publisher, pubdb, "-i", "-s", "1", "-q")
+    assert r.returncode == 0, r.stderr
+    plain = _pgbench(publisher, pubdb, "-c", "4", "-T", "8")
+    assert plain.returncode == 0 and "number of failed transactions: 0 " in plain.stdout, plain.stdout + plain.stderr
+    pg15.psql(f"CREATE DATABASE {subdb}")
+    subprocess.run([_pg15_tool("pgbench"), "-h", "127.0.0.1", "-p", str(pg15.port), "-U", "postgres", "-i", "-I",
+                    "dtp", subdb], check=True, capture_output=True, timeout=120)
+    publisher.psql("CREATE PUBLICATION pub FOR ALL TABLES", dbname=pubdb)
+    subscribe(publisher, pg15, pubdb, subdb)
+    wait_for(lambda: synced(pg15, subdb), SUB_TIMEOUT, "the initial copy")
+    published = _pgbench(publisher, pubdb, "-c", "4", "-T", "8")
+    assert published.returncode == 0, published.stdout + published.stderr
+    assert "number of failed transactions: 0 " in published.stdout, published.stdout
+    print(f"\npgbench tpcb-like -c 4 -T 8 (scale 1): {_tps(plain.stdout):.0f} tps without a publication, "
+          f"{_tps(published.stdout):.0f} tps published with a PostgreSQL 15 subscriber streaming")
+    check = ("SELECT (SELECT sum(abalance) FROM pgbench_accounts), (SELECT sum(bbalance) FROM pgbench_branches), "
+             "(SELECT sum(tbalance) FROM pgbench_tellers), (SELECT count(*) FROM pgbench_history)")
+    wait_for(lambda: pgsvc_value(publisher, check, pubdb) == pg_value(pg15, check, subdb), SUB_TIMEOUT,
+             "the subscriber to have every pgbench transaction")
+    assert same_rows(publisher, pg15, pubdb, subdb, "pgbench_branches", "bid")
+    drop_subscription(publisher, pg15, pubdb, subdb)
