@@ -255,7 +255,6 @@ class WalSender:
                 raise SqlError("55000", f'replication slot "{slot.name}" was not created in this database')
             options = O.parse_options(cmd.options)
             stream = Stream(self, slot, options, max(cmd.lsn, slot.confirmed_flush_lsn))
-            stream.check_publications()
             self.session.conn.send_now(P.message(b"W", struct.pack("!bh", 0, 0)))  # CopyBothResponse
             setproctitle.setproctitle(f"pgsvc: walsender {self.session.role.name} {self.session.db.name} "
                                       f"{self.session.host} streaming")
@@ -292,14 +291,6 @@ class Stream:
         self.last_compact = 0.0
         self.last_shutdown_check = time.monotonic()
 
-    def check_publications(self) -> None:
-        conn = self.ws.reader()
-        conn.execute("BEGIN")
-        try:
-            self.published = CR.published_relids(conn, list(self.options.publication_names))
-        finally:
-            conn.execute("COMMIT")
-
     def run(self) -> None:
         try:
             while True:
@@ -322,7 +313,8 @@ class Stream:
             if end <= self.pos and self.sent >= end:
                 return False
             txns = CR.read_transactions(conn, self.pos, BATCH)
-            if txns:
+            if txns:  # (read with the changes, as pgoutput loads its publications at the first
+                # change: a missing publication is 42704 then, not at START_REPLICATION)
                 self.published = CR.published_relids(conn, list(self.options.publication_names))
         finally:
             conn.execute("COMMIT")

@@ -519,3 +519,35 @@ def test_pgbench_published_with_a_subscriber(publisher, pg15):
              "the subscriber to have every pgbench transaction")
     assert same_rows(publisher, pg15, pubdb, subdb, "pgbench_branches", "bid")
     drop_subscription(publisher, pg15, pubdb, subdb)
+
+
+def test_drop_database_with_slots_as_postgres(publisher, pg15_logical):
+    """DROP DATABASE of a database whose slot is in use: 55006 as PostgreSQL 15; once the slot
+    is free, the database goes and its slot with it."""
+    psql = require_tool("psql")
+    dbname, _ = _names("dropdb")
+    results = []
+    for port in (publisher.port, pg15_logical):
+        def run(sql, db="postgres"):
+            r = subprocess.run([psql, "-X", "-At", "-v", "VERBOSITY=verbose", "-h", "127.0.0.1", "-p", str(port),
+                                "-U", "postgres", "-d", db, "-c", sql], capture_output=True, text=True, timeout=60)
+            return r.stdout.strip(), "\n".join(x for x in r.stderr.splitlines() if x.startswith(("ERROR:", "DETAIL:")))
+        run(f"CREATE DATABASE {dbname}")
+        run("SELECT 1 FROM pg_create_logical_replication_slot('ws_dropdb', 'pgoutput')", dbname)
+        proc = subprocess.Popen([_pg15_tool("pg_recvlogical"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+                                 "-d", dbname, "-S", "ws_dropdb", "--start", "--no-loop", "-o", "proto_version=1",
+                                 "-o", "publication_names=nopub", "-f", "/dev/null"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: run("SELECT active FROM pg_replication_slots WHERE slot_name = 'ws_dropdb'")[0] == "t",
+                     30, "the slot in use")
+            busy = run(f"DROP DATABASE {dbname}")
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        wait_for(lambda: run("SELECT active FROM pg_replication_slots WHERE slot_name = 'ws_dropdb'")[0] == "f",
+                 30, "the slot to be free")
+        results.append((busy, run(f"DROP DATABASE {dbname}"),
+                        run("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'ws_dropdb'")))
+    assert results[0] == results[1]
+    assert "55006" in results[0][0][1] and results[0][2] == ("0", "")

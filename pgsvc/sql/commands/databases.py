@@ -22,6 +22,7 @@ import time
 
 from pglast import ast
 
+from pgsvc.cluster.slots import SlotStore
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.api import EngineContext
 from pgsvc.sql.catalog import acl
@@ -206,9 +207,21 @@ def drop_database(engine: EngineContext, tr, text, node: ast.DropdbStmt):
             raise SqlError("42809", "cannot drop a template database")
         if name == e.session.database:
             raise SqlError("55006", "cannot drop the currently open database")
+        slots = SlotStore(sc.cat.layout.datadir)
+        mine = [(slot, act) for slot, act in slots.slots() if slot.database_oid == db.oid]
+        active = sum(1 for _slot, act in mine if act is not None)
+        if active:  # an inactive slot goes with its database, an active one stops the drop (dropdb)
+            raise SqlError("55006", f'database "{name}" is used by an active logical replication slot',
+                           detail=f"There {'is' if active == 1 else 'are'} {active} active "
+                                  f"slot{'' if active == 1 else 's'}.")
         if force:
             terminate_sessions(e, name)
         wait_until_unused(e, name, f'database "{name}" is being accessed by other users')
+        for slot, _act in mine:
+            try:
+                slots.drop(slot.name, e.session.backend_pid)
+            except SqlError:  # dropped or taken meanwhile: its walsender fails on the missing file
+                pass
         sc.write(lambda: sc.cat.delete_database(db.oid))
         # after the commit: a session that raced in between fails on its own; the file goes
         remove_database_files(sc.cat.layout.database_file(db.oid))
