@@ -528,7 +528,7 @@ def test_drop_database_with_slots_as_postgres(publisher, pg15_logical):
     dbname, _ = _names("dropdb")
     results = []
     for port in (publisher.port, pg15_logical):
-        def run(sql, db="postgres"):
+        def run(sql, db="postgres", port=port):
             r = subprocess.run([psql, "-X", "-At", "-v", "VERBOSITY=verbose", "-h", "127.0.0.1", "-p", str(port),
                                 "-U", "postgres", "-d", db, "-c", sql], capture_output=True, text=True, timeout=60)
             return r.stdout.strip(), "\n".join(x for x in r.stderr.splitlines() if x.startswith(("ERROR:", "DETAIL:")))
