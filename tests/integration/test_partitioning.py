@@ -226,6 +226,36 @@ CASES = {
         DROP TABLE pc CASCADE;
         SELECT count(*) FROM pg_class WHERE relname LIKE 'pc%';
     """,
+    "partition_triggers_and_key_privileges": r"""
+        CREATE TABLE bt (a int, b text) PARTITION BY LIST (a);
+        CREATE TABLE bt1 PARTITION OF bt FOR VALUES IN (1);
+        CREATE TABLE bt2 PARTITION OF bt FOR VALUES IN (2);
+        CREATE FUNCTION btf() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN new.a := new.a + 1; RETURN new; END $$;
+        CREATE TRIGGER btt BEFORE INSERT ON bt1 FOR EACH ROW EXECUTE FUNCTION btf();
+        INSERT INTO bt VALUES (1, 'moved out by its trigger');
+        CREATE FUNCTION btn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE 'b: %', new.b; RETURN NULL; END $$;
+        CREATE TRIGGER btn BEFORE INSERT ON bt2 FOR EACH ROW EXECUTE FUNCTION btn();
+        INSERT INTO bt VALUES (2, 'foo'), (2, 'bar');
+        COPY bt FROM stdin;
+        2	baz
+        \.
+        SELECT tableoid::regclass, * FROM bt;
+        DROP TRIGGER btt ON bt1;
+        CREATE FUNCTION bta() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE 'after: % %', tg_table_name, new; RETURN NULL; END $$;
+        CREATE TRIGGER bta AFTER INSERT ON bt1 FOR EACH ROW EXECUTE FUNCTION bta();
+        INSERT INTO bt VALUES (1, 'x') RETURNING *;
+        CREATE TABLE kd (a int, b int) PARTITION BY RANGE ((a + 0));
+        CREATE TABLE kd1 PARTITION OF kd FOR VALUES FROM (0) TO (10);
+        CREATE ROLE part_kd_user;
+        GRANT INSERT ON kd TO part_kd_user;
+        SET ROLE part_kd_user;
+        INSERT INTO kd VALUES (100, 1);
+        RESET ROLE;
+        INSERT INTO kd VALUES (100, 1);
+        DROP TABLE kd, bt;
+        DROP FUNCTION btf(), btn(), bta();
+        DROP ROLE part_kd_user;
+    """,
     "inheritance_update_delete": r"""
         CREATE TABLE ih (a int, b text);
         CREATE TABLE ihc (c int) INHERITS (ih);

@@ -152,15 +152,9 @@ def key_display(rel) -> list[str]:
 
 
 def key_error_display(rel) -> str:
-    """The key as the routing error's detail prints it (pg_get_partkeydef_columns, pretty:
-    an expression that is not a function call keeps its own parentheses, and the first one
-    gets another pair)."""
-    key = partkey(rel)
-    out = []
-    for i, (k, text) in enumerate(zip(key["keys"], key_texts(rel, key))):
-        plain = "attnum" in k or _looks_like_function(text)
-        out.append(text if plain or i > 0 else f"({text})")
-    return ", ".join(out)
+    """The key as the routing error's detail prints it (pg_get_partkeydef_columns: each
+    column or expression as deparsed, an operator expression in its own parentheses)."""
+    return ", ".join(key_texts(rel))
 
 
 def partkeydef(rel) -> str | None:

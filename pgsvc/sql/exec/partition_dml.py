@@ -8,6 +8,7 @@ the Engine through exec.trigger_dml.TriggerDml.
 from __future__ import annotations
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sqlite import sqlite3
 
@@ -33,11 +34,17 @@ class PartitionDml:
             pick = info["pick"]
             at = self.conn.execute(pick, self.args_for(pick, user + row)).fetchone()[0]
             if at is None or at < 0:
-                vals = self.conn.execute(info["kvals"], self.args_for(info["kvals"], user + row)).fetchone()
-                shown = ", ".join("null" if v is None else str(v) for v in vals)
+                detail = None
+                table = self.catalog.by_oid.get(t)
+                az = authz(self)
+                # the key's values only to a role that may read the table (PostgreSQL also
+                # accepts SELECT on the key's columns, which pgsvc does not grant)
+                if table is None or az.relation_allows(az.current_oid(), table, "r"):
+                    vals = self.conn.execute(info["kvals"], self.args_for(info["kvals"], user + row)).fetchone()
+                    shown = ", ".join("null" if v is None else str(v) for v in vals)
+                    detail = f"Partition key of the failing row contains ({info['keys']}) = ({shown})."
                 raise SqlError("23514", f'no partition of relation "{info["name"]}" found for row',
-                               detail=f"Partition key of the failing row contains ({info['keys']}) = ({shown}).",
-                               table=info["name"])
+                               detail=detail, table=info["name"])
             t = info["kids"][at]
         raise SqlError("54001", "partition tree too deep")
 
@@ -50,8 +57,25 @@ class PartitionDml:
             src = self.conn.execute(spec["src"], list(row)).fetchone()
             full = list(self.full_row(rel, spec["names"], src))
             leaf = self.route_row(spec, [], full, rel.oid)
-            count += self.write_leaf(spec["part"]["ins"][str(leaf)], full, 0, leaf)[1]
+            full = self.leaf_before_insert(rel, leaf, full)
+            if full is not None:
+                count += self.write_leaf(spec["part"]["ins"][str(leaf)], full, 0, leaf)[1]
         return count
+
+    def leaf_before_insert(self, rel, leaf: int, row: list) -> list | None:
+        """The BEFORE INSERT ROW triggers of the partition a row was routed to (as PostgreSQL
+        fires them): the row they return, in the target's column order, or None to skip it.
+        A row they move out of the partition fails its partition constraint on the write."""
+        lrel = self.catalog.by_oid.get(leaf)
+        if lrel is None or not lrel.triggers or not self.enabled(lrel, "BEFORE", "INSERT", True):
+            return row
+        at = {a.name: i for i, a in enumerate(rel.attrs)}
+        got = self.before_row(lrel, "INSERT", None, tuple(row[at[a.name]] if a.name in at else None
+                                                           for a in lrel.attrs), ())
+        if got is None:
+            return None
+        mine = {a.name: i for i, a in enumerate(lrel.attrs)}
+        return [got[mine[a.name]] if a.name in mine else row[i] for i, a in enumerate(rel.attrs)]
 
     def write_leaf(self, sql: str, args: list, ncol: int, leaf: int) -> tuple[list, int]:
         """A routed row's write: a CHECK it breaks is the leaf's (the parent's constraint of
@@ -77,6 +101,9 @@ class PartitionDml:
             for r in self.source_rows(spec, values):
                 row = list(self.full_row(rel, spec["names"], r))
                 leaf = self.route_row(spec, user, row, rel.oid)
+                row = self.leaf_before_insert(rel, leaf, row)
+                if row is None:
+                    continue  # a BEFORE trigger of the partition skipped it
                 done = self.write_leaf(part["ins"][str(leaf)], user + row, ncol, leaf)
                 out += done[0]
                 count += done[1]
