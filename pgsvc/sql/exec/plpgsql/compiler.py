@@ -289,8 +289,10 @@ class Compiler(cursors.CursorBuilder):
         try:
             d.oid, d.typmod, d.domain = typename_with_domain(tn, self.tr)
             ut = U.find(d.oid)
-            if ut is not None and ut.of_table:  # a table's row type: a record of its shape, as below
+            if _row_type(self.engine, ut):  # a table's or CREATE TYPE's row type: a record of its shape
                 self.set_shape(d, self.engine.catalog.by_oid[ut.relid])
+                if not ut.of_table:
+                    d.oid = ut.oid  # (a table's record is typed by its relation, a composite's by its type)
         except SqlError as err:
             if err.sqlstate != "42704" or tn.arrayBounds:
                 raise
@@ -533,7 +535,7 @@ def compile_function(engine, routine, kind: str, name: str, signature: str, arg_
             return False
         try:
             ut = U.find(typename_with_domain(tn, None)[0])
-            return ut is not None and ut.of_table  # a table's row type (types.usertypes): a record here
+            return _row_type(engine, ut)  # a table's or a composite type's row type: a record here
         except SqlError:
             return engine.catalog.lookup(names[0] if len(names) == 2 else None, names[-1],
                                          engine.search_path()) is not None
@@ -569,3 +571,10 @@ def compile_function(engine, routine, kind: str, name: str, signature: str, arg_
 
 
 __all__ = ["Function", "Datum", "Ns", "Compiler", "compile_function", "signature_of", "OUTROW"]
+
+
+def _row_type(engine, ut) -> bool:
+    """A composite type with its attributes in the catalog (a table's row type, or CREATE TYPE
+    ... AS (...)'s, whose pg_class row is relkind 'c'): a PL/pgSQL variable of it is a record
+    of that shape (`v.f := x` assigns a field)."""
+    return ut is not None and ut.typtype == "c" and ut.relid in engine.catalog.by_oid
