@@ -7,7 +7,8 @@ servers must print the same thing. Expected output comes from PostgreSQL at run 
   records), and order timetz and inet as those types do;
 - row comparisons of numerics of different scales;
 - a subquery's GROUP BY of only outer columns, or of an outer query's aggregate;
-- the range and multirange constructors listed in pg_proc (\\df).
+- the range and multirange constructors listed in pg_proc (\\df);
+- bit_and/bit_or/bit_xor of bit strings.
 """
 
 from __future__ import annotations
@@ -44,6 +45,15 @@ CASES = {
         SELECT max(x), min(x) FROM (VALUES ('9'::xid8), ('10'::xid8)) v(x);
         SELECT max(x), min(x) FROM (VALUES (ARRAY[1, 2]), (ARRAY[1, 10])) v(x);
         SELECT max('a'::varchar), min('b'::name), max(1::int2), min('1'::money);
+    """,
+    "bit_string_aggregates": """
+        SELECT bit_and(x), bit_or(x), bit_xor(x) FROM (VALUES (b'1100'), (b'1010'), (NULL)) v(x);
+        SELECT bit_and(x) FROM (VALUES (b'1100'::bit(4))) v(x) WHERE false;
+        SELECT bit_or(x) FROM (VALUES (b'1100'), (b'10')) v(x);
+        SELECT bit_xor(x::varbit) FROM (VALUES (b'1100'), (b'0110')) v(x);
+        SELECT bit_and(x) OVER (ORDER BY x), x FROM (VALUES (b'1100'), (b'1010')) v(x);
+        SELECT pg_typeof(bit_and(b'101'));
+        \\df bit_xor
     """,
     "row_comparison_numeric_scale": """
         SELECT ROW(1.0) IS DISTINCT FROM ROW(1.00), ROW(1.0) IS NOT DISTINCT FROM ROW(1.00);

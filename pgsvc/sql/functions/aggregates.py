@@ -75,6 +75,8 @@ def _agg_sigs() -> list[FuncSig]:
         f("bit_and", [t], t, "pgsvc_bit_and({0})")
         f("bit_or", [t], t, "pgsvc_bit_or({0})")
         f("bit_xor", [t], t, "pgsvc_bit_xor({0})")
+    for name, op in (("bit_and", "&"), ("bit_or", "|"), ("bit_xor", "#")):  # bit strings: bitand/bitor/bitxor
+        f(name, [O.BIT], O.BIT, f"pgsvc_bits_agg('{op}', {{0}})")
     for name in ("stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop"):
         for t in (O.INT2, O.INT4, O.INT8, O.NUMERIC):
             f(name, [t], O.NUMERIC, f"pgsvc_{_STAT[name]}_numeric({{0}})")
@@ -267,6 +269,31 @@ class BitXor(BitAnd):
             self.value = v if self.value is None else self.value ^ v
 
 
+_BIT_WORDS = {"&": "AND", "|": "OR", "#": "XOR"}
+
+
+class BitsAgg:
+    """bit_and/bit_or/bit_xor of bit strings (stored as their '0'/'1' text): of one length."""
+
+    def __init__(self):
+        self.value = None
+
+    def step(self, op, v):
+        if v is None:
+            return
+        if self.value is None:
+            self.value = v
+            return
+        if len(v) != len(self.value):
+            raise SqlError("22026", f"cannot {_BIT_WORDS[op]} bit strings of different sizes")
+        if v:
+            x, y = int(self.value, 2), int(v, 2)
+            self.value = format(x & y if op == "&" else x | y if op == "|" else x ^ y, f"0{len(v)}b")
+
+    def finalize(self):
+        return self.value
+
+
 class StringAggBytea:
     def __init__(self):
         self.parts = None
@@ -380,6 +407,7 @@ def register_aggregates(conn: sqlite3.Connection, ctx: FunctionContext) -> None:
             "pgsvc_json_object_agg": (2, JsonObjectAgg),
             "pgsvc_jsonb_object_agg": (2, JsonbObjectAgg),
             "pgsvc_bit_and": (1, BitAnd), "pgsvc_bit_or": (1, BitOr), "pgsvc_bit_xor": (1, BitXor),
+            "pgsvc_bits_agg": (2, BitsAgg),
             "pgsvc_string_agg_bytea": (2, StringAggBytea)}
     for kind in set(_STAT.values()):
         aggs[f"pgsvc_{kind}_numeric"] = (1, _stat_class(kind, True))
