@@ -256,6 +256,35 @@ CASES = {
         DROP FUNCTION btf(), btn(), bta();
         DROP ROLE part_kd_user;
     """,
+    "update_triggers_and_transition_tables": r"""
+        CREATE TABLE ut (a int, b int, c text) PARTITION BY RANGE (a);
+        CREATE TABLE ut1 PARTITION OF ut FOR VALUES FROM (0) TO (10);
+        CREATE TABLE ut2 (c text, b int, a int);
+        ALTER TABLE ut ATTACH PARTITION ut2 FOR VALUES FROM (10) TO (20);
+        INSERT INTO ut VALUES (1, 1, 'x'), (2, 2, 'y'), (11, 11, 'z');
+        CREATE FUNCTION utb() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN RAISE NOTICE '% % on %: % -> %', tg_when, tg_op, tg_table_name, old, new;
+            IF tg_op = 'UPDATE' AND new.b = 2 THEN new.b := 20; END IF;
+            IF tg_op = 'DELETE' AND old.c = 'keep' THEN RETURN NULL; END IF;
+            RETURN CASE WHEN tg_op = 'DELETE' THEN old ELSE new END; END $$;
+        CREATE TRIGGER utb1 BEFORE UPDATE OR DELETE ON ut1 FOR EACH ROW EXECUTE FUNCTION utb();
+        CREATE TRIGGER utb2 BEFORE INSERT ON ut2 FOR EACH ROW EXECUTE FUNCTION utb();
+        CREATE FUNCTION uts() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN RAISE NOTICE 'old: %, new: %', (SELECT string_agg(o::text, ', ' ORDER BY o.a) FROM oldt o),
+                                                (SELECT string_agg(n::text, ', ' ORDER BY n.a) FROM newt n);
+            RETURN NULL; END $$;
+        CREATE TRIGGER uts AFTER UPDATE ON ut REFERENCING OLD TABLE AS oldt NEW TABLE AS newt
+          FOR EACH STATEMENT EXECUTE FUNCTION uts();
+        UPDATE ut SET a = a + 10 WHERE a = 2 RETURNING tableoid::regclass, *;
+        UPDATE ut SET c = c || '!' WHERE a < 20;
+        SELECT tableoid::regclass, * FROM ut ORDER BY a, b;
+        UPDATE ut SET c = 'keep' WHERE a = 1;
+        DELETE FROM ut WHERE a = 1;
+        DELETE FROM ut WHERE a > 5 RETURNING tableoid::regclass, *;
+        SELECT tableoid::regclass, * FROM ut ORDER BY a, b;
+        DROP TABLE ut;
+        DROP FUNCTION utb(), uts();
+    """,
     "inheritance_update_delete": r"""
         CREATE TABLE ih (a int, b text);
         CREATE TABLE ihc (c int) INHERITS (ih);

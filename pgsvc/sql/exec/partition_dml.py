@@ -10,6 +10,7 @@ from __future__ import annotations
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.sqlite_errors import map_error
+from pgsvc.sql.translate.trigger_dml import captures
 from pgsvc.sqlite import sqlite3
 
 
@@ -91,12 +92,39 @@ class PartitionDml:
                 err.table, err.schema = rel.name, rel.schema
             raise err from None
 
+    def leaf_row(self, rel, leaf, row):
+        """A row in the target's column order as the partition's (its columns may be in
+        another order), and back (to_target)."""
+        at = {a.name: i for i, a in enumerate(rel.attrs)}
+        return tuple(row[at[a.name]] if a.name in at else None for a in leaf.attrs)
+
+    def target_row(self, rel, leaf, row, base):
+        at = {a.name: i for i, a in enumerate(leaf.attrs)}
+        return [row[at[a.name]] if a.name in at else base[i] for i, a in enumerate(rel.attrs)]
+
+    def leaf_before(self, rel, leaf_oid: int, event: str, old, new, cols):
+        """BEFORE ROW triggers of a partition for a row of the target's columns: True when
+        the partition has none; else the row they return (target's order) or None."""
+        leaf = self.catalog.by_oid.get(leaf_oid)
+        if leaf is None or not leaf.triggers or not self.enabled(leaf, "BEFORE", event, True):
+            return True
+        got = self.before_row(leaf, event, None if old is None else self.leaf_row(rel, leaf, old),
+                              None if new is None else self.leaf_row(rel, leaf, new), cols)
+        if got is None:
+            return None
+        return self.target_row(rel, leaf, got, new if new is not None else old)
+
     def partition_rows(self, rel, spec: dict, values: list) -> tuple[list, int]:
         user = values[:spec["n"]]
         part, ncol = spec["part"], spec["ncol"]
         out: list = []
         count = 0
         k = len(rel.attrs)
+        lv = self.tg_levels[-1] if self.tg_levels else None
+        # the target's own row changes, for its AFTER ROW triggers and transition tables (its
+        # partitions' changes are captured as theirs)
+        keep = lv.rows if lv is not None and lv.relid == rel.oid and rel.triggers and \
+            any(captures(rel, e) for e in ("INSERT", "UPDATE", "DELETE")) else None
         if spec["k"] == "I":
             for r in self.source_rows(spec, values):
                 row = list(self.full_row(rel, spec["names"], r))
@@ -105,25 +133,54 @@ class PartitionDml:
                 if row is None:
                     continue  # a BEFORE trigger of the partition skipped it
                 done = self.write_leaf(part["ins"][str(leaf)], user + row, ncol, leaf)
+                if keep is not None:
+                    keep.append((rel.oid, "I", None, tuple(row)))
                 out += done[0]
                 count += done[1]
             return out, count
         seen: set = set()
+        cols = set(spec.get("cols") or ())
         for r in self.source_rows(spec, values):
             table, rowid = r[0], r[1]
             if (table, rowid) in seen:
                 continue  # UPDATE ... FROM joining a row more than once changes it once
             seen.add((table, rowid))
+            old = list(r[2:k + 2])
             if spec["k"] == "D":
+                if self.leaf_before(rel, table, "DELETE", old, None, ()) is None:
+                    continue
                 done = self.write_sql(part["del"][str(table)], user + [rowid], ncol, table)
-            else:
-                new = list(r[k + 2:])
-                dest = self.route_row(spec, user, new, rel.oid) if part["tables"] else table
+                if keep is not None and done[1]:
+                    keep.append((rel.oid, "D", tuple(old), None))
+                out += done[0]
+                count += done[1]
+                continue
+            new = list(r[k + 2:])
+            got = self.leaf_before(rel, table, "UPDATE", old, new, cols)
+            if got is None:
+                continue
+            if got is not True:
+                new = got
+            dest = self.route_row(spec, user, new, rel.oid) if part["tables"] else table
+            if lv is not None:
+                lv.writing = (table, rowid)  # its BEFORE triggers have run (exec.triggers)
+            try:
                 if dest == table:
                     done = self.write_leaf(part["upd"][str(table)], user + new + [rowid], ncol, table)
-                else:  # the row moves to another partition
+                else:  # the row moves: DELETE from its partition, INSERT into the other
+                    if self.leaf_before(rel, table, "DELETE", old, None, ()) is None:
+                        continue
+                    moved = self.leaf_before_insert(rel, dest, new)
+                    if moved is None:
+                        continue
+                    new = moved
                     self.write_sql(part["del"][str(table)], user + [rowid], 0, table)
                     done = self.write_leaf(part["ins"][str(dest)], user + new, ncol, dest)
+            finally:
+                if lv is not None:
+                    lv.writing = None
+            if keep is not None and done[1]:
+                keep.append((rel.oid, "U", tuple(old), tuple(new)))
             out += done[0]
             count += done[1]
         return out, count
