@@ -104,3 +104,38 @@ def test_dispatch_by_kind():
     finally:
         dispatch._HANDLERS.clear()  # noqa: SLF001
         dispatch._HANDLERS.update(saved)  # noqa: SLF001
+
+
+def test_no_input_escapes_as_anything_but_sqlerror():
+    """Random command texts from the grammar's own pieces: a Command or 42601, never another
+    exception (a backend must not see a traceback). Bounded: 3000 texts, fixed seed."""
+    import random
+    rng = random.Random(16)
+    pieces = ["IDENTIFY_SYSTEM", "SHOW", "BASE_BACKUP", "START_REPLICATION", "CREATE_REPLICATION_SLOT",
+              "DROP_REPLICATION_SLOT", "READ_REPLICATION_SLOT", "TIMELINE_HISTORY", "SLOT", "LOGICAL", "PHYSICAL",
+              "TEMPORARY", "TIMELINE", "WAIT", "USE_SNAPSHOT", "RESERVE_WAL", "(", ")", ",", ";", ".", "'x'", "'",
+              '"Q"', '"', "0/0", "FF/1", "1", "0", "99999999999999999999", "abc", "é", "\x00", " ", "\n", "$", "-"]
+    for _ in range(3000):
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        try:
+            if G.is_replication_command(text):
+                assert isinstance(G.parse(text), G.Command)
+        except SqlError as e:
+            assert e.sqlstate == "42601"
+
+
+def test_base_backup_options_errors_only_as_sqlerror():
+    import random
+
+    from pgsvc.backend.walsender.basebackup import Options, parse_options
+    rng = random.Random(15)
+    names = ["label", "progress", "checkpoint", "wait", "wal", "max_rate", "tablespace_map", "verify_checksums",
+             "manifest", "manifest_checksums", "target", "target_detail", "compression", "compression_detail", "x"]
+    values = [None, "fast", "spread", "on", "off", "yes", "force-encode", "SHA256", "crc32c", "client", "blackhole",
+              "server", "gzip", "lz4", "level=3", "9", 0, 1, 2, 32, 1048577, "", "é"]
+    for _ in range(3000):
+        items = [(rng.choice(names), rng.choice(values)) for _ in range(rng.randint(0, 4))]
+        try:
+            assert isinstance(parse_options(items), Options)
+        except SqlError as e:
+            assert e.sqlstate in ("42601", "22003", "0A000"), (items, e)
