@@ -240,3 +240,37 @@ def test_partitions_of_a_published_partitioned_table(srv):
         [("I", "m1", ["1", "a"], None, None), ("I", "m2", ["150", "b"], None, None)],
         [("D", "m2", None, "K", ["150", None]), ("I", "m1", ["2", "b"], None, None)],
     ]
+
+
+def test_partition_changes_as_the_root_with_publish_via_partition_root(srv):
+    """publication_roots + read_transactions(roots=...): a partition's changes come as its
+    root table's (its Relation, values by column name), a TRUNCATE of the root as the root."""
+    start = fresh_db(srv, "cl_root", """
+        CREATE TABLE r (k int PRIMARY KEY, v text) PARTITION BY LIST (k);
+        CREATE TABLE r1 PARTITION OF r FOR VALUES IN (1, 2);
+        CREATE TABLE r2 PARTITION OF r FOR VALUES IN (3);
+        CREATE TABLE plain (k int PRIMARY KEY);
+        CREATE PUBLICATION viaroot FOR TABLE r, plain WITH (publish_via_partition_root = true);
+        CREATE PUBLICATION leaves FOR TABLE r;
+    """)
+    srv.psql("INSERT INTO r VALUES (1, 'a'), (3, 'b'); INSERT INTO plain VALUES (7); "
+             "UPDATE r SET k = 2 WHERE k = 1; TRUNCATE r", dbname="cl_root")
+    script = READER.split("out = {")[0] + r"""
+roots = R.publication_roots(conn, sys.argv[3].split(","))
+print(json.dumps([sorted(roots.items()), [[(c.kind, c.rel.name if c.rel else [r.name for r in c.rels],
+                  c.new, c.old_kind, c.old) for c in t.changes]
+                  for t in R.read_transactions(conn, int(sys.argv[2]), roots=roots)]]))
+"""
+    cmd = [sys.executable, "-c", script, db_file(srv, "cl_root"), str(start)]
+    if srv.account and os.geteuid() == 0:
+        cmd = ["runuser", "-u", srv.account, "--"] + cmd
+    run = [json.loads(subprocess.run(cmd + [pubs], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                                     check=True).stdout) for pubs in ("viaroot", "leaves")]
+    oids = {n: int(srv.psql(f"SELECT '{n}'::regclass::oid", "-At", dbname="cl_root").stdout)
+            for n in ("r", "r1", "r2")}
+    assert run[0][0] == sorted([[oids["r1"], oids["r"]], [oids["r2"], oids["r"]]])
+    assert run[0][1] == [[["I", "r", ["1", "a"], None, None], ["I", "r", ["3", "b"], None, None],
+                          ["I", "plain", ["7"], None, None],
+                          ["U", "r", ["2", "a"], "K", ["1", None]],
+                          ["T", ["r"], None, None, None]]]
+    assert run[1][0] == [] and run[1][1][0][0] == ["I", "r1", ["1", "a"], None, None]

@@ -9,6 +9,9 @@ its values in PostgreSQL's text output form (what pgoutput sends).
       process's loaded catalog knows them (pgsvc.sql.catalog.database.load).
   published_relids(conn, pub_names) -> {relid: {'insert', 'update', 'delete', 'truncate'}}
   relation_info(conn, relid) -> RelInfo | None   the table's latest recorded layout
+  publication_roots(conn, pub_names) -> {partition relid: root relid}   for the publications
+      WITH (publish_via_partition_root): pass it as read_transactions(..., roots=...) and
+      their partitions' changes come as the root table's, as PostgreSQL sends them
 
 Old tuples as pgoutput sends them: for REPLICA IDENTITY DEFAULT / USING INDEX an UPDATE
 carries the old key ('K': key columns, the others None) only when the key changed, a DELETE
@@ -84,6 +87,11 @@ class _Layouts:
             self.printers[layout] = [_printer(oid, self.ctx) for _n, oid, _m, _k in rel.columns]
         return rel
 
+    def latest(self, relid: int) -> RelInfo | None:
+        """The table's newest layout (a partitioned table's, for publish_via_partition_root)."""
+        row = self.conn.execute('SELECT max(layout) FROM "pgsvc$changelog_rel" WHERE relid = ?', (relid,)).fetchone()
+        return self.get(row[0]) if row[0] is not None else None
+
     def text(self, layout: int, values) -> tuple:
         return tuple(None if v is None else p(v) for p, v in zip(self.printers[layout], values))
 
@@ -102,7 +110,8 @@ def _printer(oid: int, ctx: FormatContext):
 
 
 def read_transactions(conn: sqlite3.Connection, after_lsn: int, limit: int = 100,
-                      ctx: FormatContext | None = None) -> list[Txn]:
+                      ctx: FormatContext | None = None, roots: dict[int, int] | None = None) -> list[Txn]:
+    """roots: publication_roots' map: a partition's changes are reported as its root's."""
     min_last = max(0, -(-(after_lsn - CL.BASE_LSN - 8) // 16))  # commit_lsn >= after_lsn
     try:
         first = conn.execute('SELECT seq, xid FROM "pgsvc$changelog" WHERE seq >= ? ORDER BY seq LIMIT 1',
@@ -128,7 +137,8 @@ def read_transactions(conn: sqlite3.Connection, after_lsn: int, limit: int = 100
             out.append(txn)
         last = seq
         txn.commit_time = _dt.datetime.fromtimestamp(ts, _dt.UTC)
-        txn.changes.append(_change(layouts, seq, layout, op, old, new))
+        ch = _change(layouts, seq, layout, op, old, new)
+        txn.changes.append(_as_root(layouts, ch, roots) if roots else ch)
     if txn is not None:
         _finish(txn, last)
     return out
@@ -164,26 +174,56 @@ def _change(layouts: _Layouts, seq: int, layout: int, op: str, old, new) -> Chan
     return ch
 
 
+def _as_root(layouts: _Layouts, ch: Change, roots: dict[int, int]) -> Change:
+    """A partition's change as its root's (publish_via_partition_root): the root's Relation,
+    the values by column name, the old key as the root's identity has it."""
+    if ch.kind == "T":
+        out, seen = [], set()
+        for rel in ch.rels:
+            mapped = layouts.latest(roots[rel.oid]) if rel.oid in roots else rel
+            mapped = mapped or rel
+            if mapped.oid not in seen:
+                seen.add(mapped.oid)
+                out.append(mapped)
+        ch.rels = out
+        return ch
+    root = layouts.latest(roots[ch.rel.oid]) if ch.rel.oid in roots else None
+    if root is None:
+        return ch
+    names = [c[0] for c in ch.rel.columns]
+
+    def remap(values):
+        if values is None:
+            return None
+        by_name = dict(zip(names, values))
+        return tuple(by_name.get(c[0]) for c in root.columns)
+    old = remap(ch.old)
+    if old is not None and ch.old_kind == "K":
+        old = tuple(v if c[3] else None for v, c in zip(old, root.columns))
+    return Change(ch.kind, ch.lsn, root, remap(ch.new), old, ch.old_kind)
+
+
 def relation_info(conn: sqlite3.Connection, relid: int) -> RelInfo | None:
     row = conn.execute('SELECT layout, info FROM "pgsvc$changelog_rel" WHERE relid = ? ORDER BY layout DESC LIMIT 1',
                        (relid,)).fetchone()
     return None if row is None else _relinfo(row[0], relid, json.loads(row[1]))
 
 
-def published_relids(conn: sqlite3.Connection, pub_names) -> dict[int, set[str]]:
-    """The tables the named publications cover, with the actions they publish for each."""
-    pubs = PUB.load(conn)
-    by_name = {p.name: p for p in pubs.values()}
-    chosen = []
+def _chosen(conn: sqlite3.Connection, pub_names) -> list:
+    by_name = {p.name: p for p in PUB.load(conn).values()}
     for name in pub_names:
         if name not in by_name:
             raise SqlError("42704", f'publication "{name}" does not exist')
-        chosen.append(by_name[name])
-    out: dict[int, set[str]] = {}
+    return [by_name[name] for name in pub_names]
+
+
+def _tables(conn: sqlite3.Connection) -> list[tuple]:
+    """(table, its schema OID, (OID, schema OID) of the partitioned tables above it)."""
     rows = conn.execute('SELECT c.oid, c.nspoid, n.nspname, c.options FROM "pgsvc$class" c '
                         'JOIN "pgsvc$namespace" n ON n.oid = c.nspoid WHERE c.relkind = \'r\'').fetchall()
     rels = {oid: (_Rel(oid, nspname, json.loads(options) if options else {}), nspoid)
             for oid, nspoid, nspname, options in rows}
+    out = []
     for rel, nspoid in rels.values():
         up, parent = [], rel
         while parent.options.get("partbound") is not None and parent.options.get("inherits") and len(up) < 100:
@@ -192,9 +232,33 @@ def published_relids(conn: sqlite3.Connection, pub_names) -> dict[int, set[str]]
                 break
             parent = found[0]
             up.append((parent.oid, found[1]))
+        out.append((rel, nspoid, up))
+    return out
+
+
+def published_relids(conn: sqlite3.Connection, pub_names) -> dict[int, set[str]]:
+    """The tables the named publications cover, with the actions they publish for each."""
+    chosen = _chosen(conn, pub_names)
+    out: dict[int, set[str]] = {}
+    for rel, nspoid, up in _tables(conn):
         for pub in chosen:
             if PUB.covers(pub, rel, nspoid, up):
                 out.setdefault(rel.oid, set()).update(a for a, on in pub.actions.items() if on)
+    return out
+
+
+def publication_roots(conn: sqlite3.Connection, pub_names) -> dict[int, int]:
+    """For the named publications with publish_via_partition_root: each covered partition's
+    topmost partitioned table that the publication covers (read_transactions' `roots`)."""
+    out: dict[int, int] = {}
+    for pub in _chosen(conn, pub_names):
+        if not pub.viaroot:
+            continue
+        for rel, _nspoid, up in _tables(conn):
+            for oid, nsp in reversed(up):  # the farthest ancestor the publication names
+                if pub.alltables or oid in pub.rels or nsp in pub.schemas:
+                    out.setdefault(rel.oid, oid)
+                    break
     return out
 
 
@@ -208,4 +272,4 @@ class _Rel:
 
 
 __all__ = ["REPLICATION_CTX", "RelInfo", "Change", "Txn", "read_transactions", "relation_info",
-           "published_relids"]
+           "published_relids", "publication_roots"]
