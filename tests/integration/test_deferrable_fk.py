@@ -90,6 +90,24 @@ CASES = {
         ROLLBACK;
         SET CONSTRAINTS ALL DEFERRED;
         SELECT * FROM sc ORDER BY id;
+        BEGIN;
+        SAVEPOINT s;
+        SET CONSTRAINTS ALL IMMEDIATE;
+        ROLLBACK TO s;
+        INSERT INTO sc (id, pid) VALUES (20, 21);
+        SELECT 'after insert';
+        SAVEPOINT t;
+        SET CONSTRAINTS sc_q DEFERRED;
+        INSERT INTO sc (id, qid) VALUES (22, 23);
+        ROLLBACK TO t;
+        INSERT INTO sc (id, qid) VALUES (22, 23);
+        ROLLBACK;
+        BEGIN;
+        SAVEPOINT s;
+        SET CONSTRAINTS ALL IMMEDIATE;
+        RELEASE s;
+        INSERT INTO sc (id, pid) VALUES (20, 21);
+        ROLLBACK;
         DROP TABLE sc, sp;
     """,
     "savepoints_and_alter": r"""

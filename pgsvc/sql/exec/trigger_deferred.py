@@ -28,15 +28,22 @@ class DeferredTriggers:
         their queued events now, and checks the rows of the foreign keys it makes immediate."""
         fks = deferrable.foreign_keys(self.catalog)
         before = [self.fk_deferred_now(r, c) for r, c in fks]
+        if not self.tg.setc:  # the transaction's first (COMMIT and ROLLBACK empty setc)
+            self.tg.setc_log = []
+        self.tg.setc_log.append((tuple(self.txn.sp_settings), dict(self.tg.setc)))
         self.set_trigger_modes(names, deferred)
         now = [self.fk_deferred_now(r, c) for r, c in fks]
         if any(before) or any(now):
-            pragma = any(d and not deferrable.initially_deferred(r, c) for (r, c), d in zip(fks, now))
-            if pragma:  # as a writer now: a read-committed snapshot refresh would end the pragma
-                self.acquire_writer()
-            self.ensure_open()  # the pragma lasts until the SQLite transaction ends
-            self.conn.execute(f"PRAGMA defer_foreign_keys = {'ON' if pragma else 'OFF'}")
+            self.sync_fk_pragma(fks, now)
             self.check_fks([fk for fk, b, d in zip(fks, before, now) if b and not d])
+
+    def sync_fk_pragma(self, fks, now) -> None:
+        """PRAGMA defer_foreign_keys on while a key SQLite declares immediate is deferred now."""
+        pragma = any(d and not deferrable.initially_deferred(r, c) for (r, c), d in zip(fks, now))
+        if pragma:  # as a writer now: a read-committed snapshot refresh would end the pragma
+            self.acquire_writer()
+        self.ensure_open()  # the pragma lasts until the SQLite transaction ends
+        self.conn.execute(f"PRAGMA defer_foreign_keys = {'ON' if pragma else 'OFF'}")
 
     def fk_deferred_now(self, rel, con) -> bool:
         """A foreign key's mode in this transaction: SET CONSTRAINTS, else INITIALLY ..."""
@@ -128,10 +135,20 @@ class DeferredTriggers:
 
     def deferred_rolled_back_to(self, depth: int) -> None:
         """ROLLBACK TO a savepoint (or a PL/pgSQL exception block's end): the deferred events
-        queued since it was taken are gone with their rows."""
+        queued since it was taken are gone with their rows, and SET CONSTRAINTS run since is
+        undone (as PostgreSQL's AfterTriggerEndSubXact restores its state)."""
         if self.tg.deferred and depth < len(self.txn.sp_settings):
             mark = self.txn.sp_settings[depth]
             self.tg.deferred[:] = [e for e in self.tg.deferred if not (len(e[0]) > depth and e[0][depth] is mark)]
+        log = self.tg.setc_log
+        if self.tg.setc and log and depth < len(self.txn.sp_settings):  # SET CONSTRAINTS since: undone
+            mark = self.txn.sp_settings[depth]
+            first = next((i for i, (m, _) in enumerate(log) if len(m) > depth and m[depth] is mark), None)
+            if first is not None:
+                self.tg.setc = log[first][1]
+                del log[first:]
+                fks = deferrable.foreign_keys(self.catalog)
+                self.sync_fk_pragma(fks, [self.fk_deferred_now(r, c) for r, c in fks])
 
 
 __all__ = ["DeferredTriggers"]

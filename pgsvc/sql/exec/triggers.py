@@ -115,7 +115,7 @@ class TriggerState:
     instance dictionaries), a cost every statement would pay for triggers it never uses."""
 
     __slots__ = ("levels", "depth", "suppress", "pending", "specs", "nparams", "last_count", "failed", "in_use",
-                 "transition_tables", "deferred", "setc")
+                 "transition_tables", "deferred", "setc", "setc_log")
 
     def __init__(self) -> None:
         self.levels: list[Level] = []
@@ -132,6 +132,7 @@ class TriggerState:
         # (the savepoints' markers when queued, trigger OID, relation OID, event, OLD, NEW)
         self.deferred: list[tuple] = []
         self.setc: dict = {}  # SET CONSTRAINTS of the transaction: trigger OID or "*" (ALL) -> deferred
+        self.setc_log: list[tuple] = []  # (the savepoints' markers, setc before) of each SET CONSTRAINTS
 
 
 def _state(name: str) -> property:
