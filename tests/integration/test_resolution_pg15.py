@@ -8,7 +8,9 @@ servers must print the same thing. Expected output comes from PostgreSQL at run 
 - row comparisons of numerics of different scales;
 - a subquery's GROUP BY of only outer columns, or of an outer query's aggregate;
 - the range and multirange constructors listed in pg_proc (\\df);
-- bit_and/bit_or/bit_xor of bit strings.
+- bit_and/bit_or/bit_xor of bit strings;
+- a hypothetical-set aggregate's argument types unified as PostgreSQL's (the ordering
+  column's type named first, the error at the direct argument).
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ CASES = {
         SELECT bit_and(x) OVER (ORDER BY x), x FROM (VALUES (b'1100'), (b'1010')) v(x);
         SELECT pg_typeof(bit_and(b'101'));
         \\df bit_xor
+    """,
+    "hypothetical_set_types": """
+        SELECT rank(length('abc')) WITHIN GROUP (ORDER BY x) FROM (VALUES ('fred'), ('jim')) v(x);
+        SELECT rank(x, length(x)) WITHIN GROUP (ORDER BY x, x) FROM (VALUES ('fred'), ('jim')) v(x);
+        SELECT rank(2.5) WITHIN GROUP (ORDER BY a), dense_rank(2::int8) WITHIN GROUP (ORDER BY a),
+               percent_rank(1) WITHIN GROUP (ORDER BY a::numeric) FROM (VALUES (1), (4)) v(a);
     """,
     "row_comparison_numeric_scale": """
         SELECT ROW(1.0) IS DISTINCT FROM ROW(1.00), ROW(1.0) IS NOT DISTINCT FROM ROW(1.00);

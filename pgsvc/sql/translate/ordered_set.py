@@ -109,7 +109,8 @@ class OrderedSetMixin:
             raise SqlError("42803", "aggregate function calls cannot be nested",
                            position=inner_aggregate_position([node.args, [sb.node for sb in node.agg_order]], pos))
         if name in HYPOTHETICAL:
-            direct, keys, ret = self.hypothetical_args(name, direct, keys, pos)
+            direct, keys, ret = self.hypothetical_args(name, direct, keys, pos,
+                                                       [location(a) for a in node.args or ()])
         else:
             direct, keys, ret = self.ordered_set_args(name, direct, keys, pos)
         spec = "".join(_key_kind(k.oid) + _direction(sb) for k, sb in zip(keys, node.agg_order))
@@ -146,7 +147,7 @@ class OrderedSetMixin:
             ret = t.array_oid if t is not None and t.array_oid else O.UNKNOWN
         return coerced[:len(direct)], coerced[len(direct):], ret
 
-    def hypothetical_args(self, name, direct, keys, pos):
+    def hypothetical_args(self, name, direct, keys, pos, direct_pos=()):
         if len(direct) != len(keys):
             argtext = ", ".join(R.argument_type_name(e.oid) for e in direct + keys)
             raise SqlError("42883", f"function {name}({argtext}) does not exist", position=pos,
@@ -154,8 +155,9 @@ class OrderedSetMixin:
                                 f"direct arguments (here {len(direct)}) must match the number of ordering "
                                 f"columns (here {len(keys)}).")
         out_direct, out_keys = [], []
-        for d, k in zip(direct, keys):
-            t = R.common_type([d.oid, k.oid], "WITHIN GROUP")
+        for i, (d, k) in enumerate(zip(direct, keys)):
+            # unify_hypothetical_args: the ordering column's type first, the error at the direct argument
+            t = R.common_type([k.oid, d.oid], "WITHIN GROUP", direct_pos[i] if i < len(direct_pos) else None)
             out_direct.append(self.coerce(d, t))
             out_keys.append(self.coerce(k, t))
         return out_direct, out_keys, HYPOTHETICAL[name]
