@@ -94,6 +94,11 @@ _DEFS = [
     Setting("port", 5432, "int", POSTMASTER, minimum=1, maximum=65535),
     Setting("max_connections", 100, "int", POSTMASTER, minimum=1, maximum=10000),
     Setting("superuser_reserved_connections", 3, "int", POSTMASTER, minimum=0, maximum=1000),
+    # logical replication (pgsvc.replication): the change log makes every database logical-capable
+    Setting("wal_level", "logical", "enum", POSTMASTER, enum=("minimal", "replica", "logical")),
+    Setting("max_replication_slots", 10, "int", POSTMASTER, minimum=0, maximum=262143),
+    Setting("max_wal_senders", 10, "int", POSTMASTER, minimum=0, maximum=262143),
+    Setting("wal_sender_timeout", 60000, "int", USER, unit="ms", minimum=0, maximum=2147483647),
     # the shared lock table of advisory locks holds this many per backend slot (pgsvc.supervisor.lock_table)
     Setting("max_locks_per_transaction", 64, "int", POSTMASTER, minimum=10, maximum=2147483647),
     # two-phase commit is off, as in a PostgreSQL left at its default: no other value can be

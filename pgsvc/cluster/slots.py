@@ -94,6 +94,19 @@ def validate_name(name: str) -> None:
                             "and the underscore character.")
 
 
+def check_requirements(settings, logical: bool = True) -> None:
+    """CheckSlotRequirements / CheckLogicalDecodingRequirements: slots at all
+    (max_replication_slots > 0), and wal_level logical for a logical one (55000)."""
+    if int(settings.get("max_replication_slots") or 0) == 0:
+        raise SqlError("55000", "replication slots can only be used if max_replication_slots > 0")
+    if logical and str(settings.get("wal_level") or "logical") != "logical":
+        raise SqlError("55000", "logical decoding requires wal_level >= logical")
+
+
+def slot_limit(settings) -> int:
+    return int(settings.get("max_replication_slots") or 0)
+
+
 def _fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
@@ -228,9 +241,9 @@ class SlotStore:
             self._lock_depth = 0
             os.close(fd)
 
-    def check_new(self, name: str) -> None:
+    def check_new(self, name: str, limit: int = MAX_REPLICATION_SLOTS) -> None:
         """What ReplicationSlotCreate checks before anything else: the name, a duplicate
-        (42710), max_replication_slots (53400)."""
+        (42710), max_replication_slots (`limit`; 53400)."""
         validate_name(name)
         with self._locked():
             for other in self.names():  # orphaned temporary slots do not count
@@ -240,15 +253,15 @@ class SlotStore:
             existing = self.names()
             if name in existing:
                 raise SqlError("42710", f'replication slot "{name}" already exists')
-            if len(existing) >= MAX_REPLICATION_SLOTS:
+            if len(existing) >= limit:
                 raise SqlError("53400", "all replication slots are in use",
                                hint="Free one or increase max_replication_slots.")
 
-    def create(self, slot: Slot, pid: int) -> Slot:
+    def create(self, slot: Slot, pid: int, limit: int = MAX_REPLICATION_SLOTS) -> Slot:
         """Create and acquire (the creator holds a new slot, as PostgreSQL's does). 42710 on
-        a duplicate name, 53400 when max_replication_slots are in use."""
+        a duplicate name, 53400 when max_replication_slots (`limit`) are in use."""
         with self._locked():
-            self.check_new(slot.name)
+            self.check_new(slot.name, limit)
             tmp = self._dir(slot.name) + ".tmp"
             if os.path.isdir(tmp):
                 _rmtree(tmp)

@@ -32,7 +32,7 @@ import setproctitle
 from pgsvc.backend import protocol as P
 from pgsvc.backend.conn import ConnectionClosed
 from pgsvc.cluster.lockfile import STATUS_STOPPING, read_lockfile
-from pgsvc.cluster.slots import Activity, Slot, SlotStore, format_lsn
+from pgsvc.cluster.slots import Activity, Slot, SlotStore, check_requirements, format_lsn, slot_limit
 from pgsvc.errors import ADMIN_SHUTDOWN, FatalError, SqlError, StartupError
 from pgsvc.replication import pgoutput as O
 from pgsvc.replication.commands import CreateSlot, DropSlot, ReadSlot, StartReplication
@@ -46,7 +46,6 @@ from pgsvc.supervisor.registry import KIND_BACKEND
 
 POLL_INTERVAL = 0.1  # seconds between looks at the log's end on an idle stream
 BATCH = 200  # transactions read per look
-WAL_SENDER_TIMEOUT = 60.0  # PostgreSQL 15's default wal_sender_timeout
 SAVE_INTERVAL = 0.5  # seconds between durable saves of a moving confirmed_flush_lsn
 COMPACT_INTERVAL = 10.0  # a compaction is a committed write (a repeatable-read writer racing it gets 40001): seldom
 COMPACT_TIMEOUT_MS = 2000  # a compaction waits this long for the writer lock, then waits for the next turn
@@ -138,7 +137,9 @@ class WalSender:
         self._check_permission()
         if cmd.kind != "logical":
             raise SqlError("0A000", "physical replication slots are not supported by pgsvc")
-        self.store.check_new(cmd.name)  # PostgreSQL makes the slot first, then checks the rest
+        settings = self.session.settings
+        check_requirements(settings)
+        self.store.check_new(cmd.name, slot_limit(settings))  # PostgreSQL makes the slot first, then checks the rest
         engine = self.session.engine
         txn = engine.txn
         if cmd.snapshot == "export" and self._in_block():
@@ -164,7 +165,7 @@ class WalSender:
             slot = Slot(name=cmd.name, plugin=cmd.plugin, database_oid=self.session.db.oid,
                         database=self.session.db.name, temporary=cmd.temporary, restart_lsn=lsn,
                         confirmed_flush_lsn=lsn, two_phase=cmd.two_phase)
-            self.store.create(slot, os.getpid())
+            self.store.create(slot, os.getpid(), slot_limit(settings))
         if not cmd.temporary:
             self.store.release(cmd.name)  # a temporary slot stays with this session
         self._send_rows([_Col("slot_name"), _Col("consistent_point"), _Col("snapshot_name"), _Col("output_plugin")],
@@ -204,6 +205,7 @@ class WalSender:
 
     def drop_slot(self, cmd: DropSlot) -> None:
         self._check_permission()
+        check_requirements(self.session.settings, logical=False)
         slot = self.store.read(cmd.name)
         self.store.drop(cmd.name, os.getpid(), wait=cmd.wait, cancel=self._check_interrupts)
         if slot is not None:
@@ -249,6 +251,7 @@ class WalSender:
             raise SqlError("25001", "START_REPLICATION cannot run inside a transaction block")
         if cmd.kind != "logical":
             raise SqlError("0A000", "physical replication is not supported by pgsvc")
+        check_requirements(self.session.settings)
         slot = self.store.acquire(cmd.slot, os.getpid())
         try:
             if slot.database_oid != self.session.db.oid:
@@ -290,6 +293,8 @@ class Stream:
         self.dirty_since: float | None = None
         self.last_compact = 0.0
         self.last_shutdown_check = time.monotonic()
+        # wal_sender_timeout (ms; 0: never): a silent client is pinged at half of it, dropped at it
+        self.timeout = int(ws.session.settings.get("wal_sender_timeout") or 0) / 1000
 
     def run(self) -> None:
         try:
@@ -462,9 +467,10 @@ class Stream:
         if self.smart_shutdown_done():
             raise FatalError(ADMIN_SHUTDOWN, "terminating connection due to administrator command")
         silent = now - self.last_reply
-        if silent >= WAL_SENDER_TIMEOUT:
+        timeout = self.timeout
+        if timeout and silent >= timeout:
             raise FatalError("08006", "terminating walsender process due to replication timeout")
-        if silent >= WAL_SENDER_TIMEOUT / 2 and not self.waiting_ping:
+        if timeout and silent >= timeout / 2 and not self.waiting_ping:
             self.conn.send_now(P.encode_copy_data(O.keepalive(self.sent, True)))
             self.waiting_ping = True
             return

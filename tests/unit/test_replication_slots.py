@@ -210,7 +210,7 @@ def test_stream_filters_skips_and_sends_relations_once():
 
     conn = SimpleNamespace(out=[])
     conn.send = conn.out.append
-    ws = SimpleNamespace(session=SimpleNamespace(conn=conn))
+    ws = SimpleNamespace(session=SimpleNamespace(conn=conn, settings={"wal_sender_timeout": 60000}))
     stream = Stream(ws, _slot(), P.Options(1, ("pub",)), start=0x1000)
     stream.published = {1: {"insert", "update", "delete", "truncate"}, 2: {"insert"}}
     t = CR.RelInfo(1, "public", "t", "d", [("id", 23, -1, True), ("v", 25, -1, False)], 7)

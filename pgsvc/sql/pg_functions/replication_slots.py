@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 
-from pgsvc.cluster.slots import Slot, SlotStore, format_lsn
+from pgsvc.cluster.slots import Slot, SlotStore, check_requirements, format_lsn, slot_limit
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import changelog as CL
 from pgsvc.sql.catalog.shared import shared
@@ -51,6 +51,7 @@ def _database_oid(engine) -> int:
 
 def create_logical_slot(engine, name, plugin, temporary, two_phase) -> tuple[str, str]:
     _check_permission(engine)
+    check_requirements(engine.session.settings)
     if engine.txn.wrote:
         raise SqlError("25001", "cannot create logical replication slot in transaction that has performed writes")
     if plugin != "pgoutput":
@@ -59,7 +60,7 @@ def create_logical_slot(engine, name, plugin, temporary, two_phase) -> tuple[str
     slot = Slot(name=name, plugin=plugin, database_oid=_database_oid(engine), database=engine.session.database,
                 temporary=bool(temporary), restart_lsn=lsn, confirmed_flush_lsn=lsn, two_phase=bool(two_phase))
     store = _store(engine)
-    store.create(slot, engine.session.backend_pid)
+    store.create(slot, engine.session.backend_pid, slot_limit(engine.session.settings))
     if not slot.temporary:
         store.release(name)
     return name, format_lsn(lsn)
@@ -67,6 +68,7 @@ def create_logical_slot(engine, name, plugin, temporary, two_phase) -> tuple[str
 
 def drop_slot(engine, name) -> str:
     _check_permission(engine)
+    check_requirements(engine.session.settings, logical=False)
     _store(engine).drop(name, engine.session.backend_pid)
     return ""  # void
 
