@@ -188,6 +188,21 @@ CASES = {
         DROP SCHEMA pubr_s;
         DROP ROLE pubr_a, pubr_b;
     """,
+    "owner_roles": r"""
+        CREATE ROLE pubo_a;
+        CREATE ROLE pubo_b;
+        CREATE PUBLICATION pubo_1;
+        CREATE PUBLICATION pubo_2;
+        ALTER PUBLICATION pubo_1 OWNER TO pubo_a;
+        ALTER PUBLICATION pubo_2 OWNER TO pubo_a;
+        DROP ROLE pubo_a;
+        REASSIGN OWNED BY pubo_a TO pubo_b;
+        \dRp pubo*
+        DROP ROLE pubo_a;
+        DROP OWNED BY pubo_b;
+        \dRp pubo*
+        DROP ROLE pubo_b;
+    """,
     "replica_identity": r"""
         CREATE TABLE ri (a int, b int NOT NULL, c int);
         CREATE UNIQUE INDEX ri_b ON ri (b);

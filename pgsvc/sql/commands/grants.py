@@ -11,7 +11,9 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog import acl as A
+from pgsvc.sql.catalog import changelog
 from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog import publications as PUB
 from pgsvc.sql.catalog.authz import KIND_WORD, authz, denied
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.catalog.system.pg_catalog_defs import PREDEFINED_ROLES
@@ -322,6 +324,9 @@ def translate_reassign(engine, tr, text, node: ast.ReassignOwnedStmt) -> Stateme
         for obj_oid, owner, text_acl in C.acl_rows(engine.conn):
             if owner in olds:
                 C.set_owner_acl(engine.conn, obj_oid, new, A.change_owner(A.load(text_acl), owner, new))
+        for pub in engine.catalog.publications.values():  # (catalog.publications)
+            if pub.owner in olds:
+                PUB.set_publication_owner(engine.conn, pub.oid, new)
         C.bump_version(engine.conn)
         engine.reload_catalog()
         sc = shared(engine)
@@ -383,7 +388,11 @@ def translate_drop_owned(engine, tr, text, node: ast.DropOwnedStmt) -> Statement
                         d.drop_relation(d.cat.by_oid[r.oid], True)
                 C.delete_namespace(engine.conn, name)
                 C.delete_acl(engine.conn, engine.catalog.schemas[name])
+        for pub in list(d.cat.publications.values()):  # and the change log follows (catalog.changelog)
+            if pub.owner in olds:
+                PUB.delete_publication(engine.conn, pub.oid)
         d.refresh()
+        changelog.sync(engine.conn, engine.catalog)
         sc = shared(engine)
 
         def revoke_on_databases():  # the roles' privileges on databases go too (not the databases)

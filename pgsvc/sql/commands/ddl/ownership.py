@@ -112,6 +112,7 @@ def owned_objects(engine, role: int) -> list[tuple[int, str]]:
             lines.append((r.oid, f"owner of function {signature_text(r)}"))
         elif A.mentions(r.acl, role):
             lines.append((r.oid, f"privileges for function {signature_text(r)}"))
+    lines += [(p.oid, f"owner of publication {p.name}") for p in cat.publications.values() if p.owner == role]
     return lines + owned_type_lines(role)
 
 
