@@ -284,3 +284,45 @@ def test_pgsvc_basebackup_tar_and_refusals(primary, copies):
     r = subprocess.run([sys.executable, "-m", "pgsvc", "basebackup", "-s", str(base), "-D", str(owned / "x")],
                        capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert r.returncode == 1 and "is not a valid data directory" in r.stderr
+
+
+def test_interrupted_backups_leave_nothing_behind(primary, copies):
+    """A backup whose client goes away, and one ended by pg_terminate_backend, leave no staging
+    directory in the data directory, and the server goes on (MAX_RATE keeps them running)."""
+    new_base, _ = copies
+    tool = str(PG15_BIN / "pg_basebackup")
+
+    def staging() -> list[str]:
+        return [n for n in os.listdir(primary.datadir) if n.startswith("pgsvc_basebackup.")]
+
+    def slow_backup():
+        return subprocess.Popen([tool, "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres", "-D",
+                                 str(new_base() / "data"), "-X", "none", "-r", "32k"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def wait_staging(proc) -> None:
+        deadline = time.monotonic() + 30
+        while not staging() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert staging(), "the backup never started"
+
+    def wait_clean() -> None:
+        deadline = time.monotonic() + 30
+        while staging() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert staging() == []
+
+    proc = slow_backup()
+    wait_staging(proc)
+    proc.kill()  # the client goes away
+    proc.wait(10)
+    wait_clean()
+
+    proc = slow_backup()
+    wait_staging(proc)
+    pid = value(primary, "SELECT pid FROM pg_stat_activity WHERE application_name = 'pg_basebackup'")
+    assert value(primary, f"SELECT pg_terminate_backend({pid})") == "t"
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1 and "terminating connection due to administrator command" in err
+    wait_clean()
+    assert value(primary, "SELECT 1") == "1"
