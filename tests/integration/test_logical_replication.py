@@ -187,13 +187,14 @@ def _walsender_pids(publisher) -> list[int]:
 def test_restarts_while_writing(publisher, pg15):
     pubdb, subdb = setup_pair(publisher, pg15, "restart", DDL + "CREATE TABLE journal (n int, at timestamptz);",
                               ["big", "small", "journal"])
-    publisher.psql("INSERT INTO big SELECT g, 'r' || g, g, now(), false FROM generate_series(1, 1000) g",
+    publisher.psql("INSERT INTO big SELECT g, 'r' || g, g, now(), false FROM generate_series(1, 20000) g",
                    dbname=pubdb)
-    subscribe(publisher, pg15, pubdb, subdb)
-    wait_for(lambda: synced(pg15, subdb), SUB_TIMEOUT, "the initial copy")
     writer = Writer(publisher, pubdb)
-    writer.start()
+    writer.start()  # the initial copy runs while writes go on: copy and stream must meet exactly
     try:
+        wait_for(lambda: writer.committed >= 5, 60, "the writer to commit")
+        subscribe(publisher, pg15, pubdb, subdb)
+        wait_for(lambda: synced(pg15, subdb), SUB_TIMEOUT, "the initial copy")
         wait_for(lambda: writer.committed >= 20, 60, "the writer to commit")
         # fast shutdown and start again while the subscriber stays connected
         publisher.stop(signal.SIGINT)
@@ -225,7 +226,7 @@ def test_restarts_while_writing(publisher, pg15):
     wait_for(lambda: same_rows(publisher, pg15, pubdb, subdb, "journal", "n, at"), SUB_TIMEOUT,
              "the keyless journal to match (nothing twice, nothing lost)")
     count = int(pgsvc_value(publisher, "SELECT count(*) FROM big", pubdb))
-    assert count >= 1000 + 100
+    assert count >= 20000 + 100
     assert pg_value(pg15, "SELECT count(*) FROM big", subdb) == str(count)
     drop_subscription(publisher, pg15, pubdb, subdb)
 
