@@ -112,6 +112,17 @@ def leaves(cat, rel) -> list:
     return out
 
 
+def constraint_owner(cat, rel, name: str, contype: str):
+    """The partitioned table a partition's copy of a constraint comes from (the topmost
+    ancestor holding one of that name and kind), which PostgreSQL's errors name; rel itself
+    when it is its own."""
+    owner = rel
+    p = parent_of(cat, rel)
+    while p is not None and any(c.name == name and c.contype == contype for c in p.constraints):
+        owner, p = p, parent_of(cat, p)
+    return owner
+
+
 # --- texts ------------------------------------------------------------------------------
 
 def const_text(text: str, oid: int, typmod: int = -1, label: bool = True) -> str:
@@ -321,5 +332,5 @@ def constraint_text(cat, rel, plain: bool = False) -> str | None:
     return _and(quals)
 
 
-__all__ = ["partkey", "bound", "parent_of", "partitions_of", "subtree", "ancestors", "leaves", "const_text", "key_texts",
+__all__ = ["partkey", "bound", "parent_of", "constraint_owner", "partitions_of", "subtree", "ancestors", "leaves", "const_text", "key_texts",
            "partkeydef", "key_display", "key_error_display", "bound_text", "own_quals", "constraint_text", "list_qual", "range_quals", "STRATEGY_NAMES"]

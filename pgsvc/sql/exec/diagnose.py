@@ -15,6 +15,7 @@ import os
 import urllib.parse
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog.partitions import constraint_owner
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.types import sqlite_adapter, text_encoder
 from pgsvc.sqlite import sqlite3
@@ -164,6 +165,8 @@ def foreign_key_error(engine, stmt, values, rel):
                 got = _probe(engine, stmt, values, trig)
                 if got is not None:
                     vals = _fmt_values(engine, parent, con.fkeys, got)
+                    # a partition's copy of its partitioned table's key: PostgreSQL names that table
+                    child = constraint_owner(engine.catalog, child, con.name, "f")
                     return SqlError("23503", f'update or delete on table "{parent.name}" violates foreign key '
                                     f'constraint "{con.name}" on table "{child.name}"',
                                     detail=f'Key ({", ".join(pcols)})=({", ".join(vals)}) is still referenced '

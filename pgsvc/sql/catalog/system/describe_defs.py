@@ -143,7 +143,14 @@ VIEWS = {
                  WHERE r.conrelid = k.confrelid AND r.contype IN ('p', 'u') AND r.conkey = k.confkey
                  ORDER BY r.contype LIMIT 1), 0)
              ELSE 0 END AS conindid,
-        0 AS conparentid, coalesce(k.confrelid, 0) AS confrelid,
+        coalesce(CASE WHEN k.contype = 'f' THEN (SELECT pk.oid FROM main."pgsvc$constraint" pk
+                 WHERE json_extract(c.options, '$.partbound') IS NOT NULL AND pk.contype = 'f'
+                   AND pk.conrelid = json_extract(c.options, '$.inherits[0]') AND pk.conname = k.conname)
+             WHEN k.contype IN ('p', 'u') THEN (SELECT pk.oid FROM main."pgsvc$constraint" pk
+                 WHERE pk.indexrelid = (SELECT json_extract(ic.options, '$.parent_index')
+                                        FROM main."pgsvc$class" ic WHERE ic.oid = k.indexrelid)) END, 0)
+          AS conparentid,  -- a partition's copy of its partitioned table's key (ddl.partitions)
+        coalesce(k.confrelid, 0) AS confrelid,
         CASE WHEN k.contype = 'f' THEN k.confupdtype ELSE ' ' END AS confupdtype,
         CASE WHEN k.contype = 'f' THEN k.confdeltype ELSE ' ' END AS confdeltype,
         CASE WHEN k.contype = 'f' THEN 's' ELSE ' ' END AS confmatchtype,

@@ -377,6 +377,8 @@ class PartitionDdl(PartitionAttachDdl):
                 self.rebuild(self.cat.by_oid[rel.oid])
             elif con.contype in ("p", "u"):
                 self.index_on_partition(rel, parent, con)
+            elif con.contype == "f" and not any(c.contype == "f" and c.name == con.name for c in rel.constraints):
+                self.fk_on_partition(rel, parent, con)
         for ix in parent.indexes:  # the parent's indexes that back no constraint
             if any(c.index_oid == ix.oid for c in parent.constraints):
                 continue
@@ -385,6 +387,19 @@ class PartitionDdl(PartitionAttachDdl):
                 continue
             node = pglast.parse_sql(describe_indexdef(self.engine, ix.oid, 0, False))[0].stmt
             self.partition_index(rel, node, ix.oid)
+
+    def fk_on_partition(self, rel, parent, con) -> None:
+        """A partitioned table's foreign key on a partition (SQLite checks it there, where
+        the rows are), under the same name as PostgreSQL clones it."""
+        ref = self.cat.by_oid[con.frelid]
+        node = ast.Constraint(contype=enums.ConstrType.CONSTR_FOREIGN, conname=con.name,
+                              pktable=ast.RangeVar(schemaname=ref.schema, relname=ref.name, inh=True,
+                                                   relpersistence="p"),
+                              fk_attrs=tuple(ast.String(sval=parent.attr_by_num(k).name) for k in con.keys),
+                              pk_attrs=tuple(ast.String(sval=ref.attr_by_num(k).name) for k in con.fkeys),
+                              fk_upd_action=con.on_update, fk_del_action=con.on_delete, fk_matchtype="s")
+        self.add_foreign_key(self.cat.by_oid[rel.oid], node, None)
+        self.refresh()
 
     def index_on_partition(self, rel, parent, con) -> None:
         names = [parent.attr_by_num(k).name for k in con.keys]
@@ -487,7 +502,7 @@ class PartitionDdl(PartitionAttachDdl):
         if con is None or P.partkey(rel) is None:
             return
         for p in P.partitions_of(self.cat, rel):
-            if con.contype == "c":
+            if con.contype in ("c", "f"):
                 self.inherit_from_parent(p, rel)
             elif con.contype in ("p", "u"):
                 self.index_on_partition(p, rel, con)

@@ -13,6 +13,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog import deferrable
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.sqlite_errors import map_error
@@ -349,6 +350,8 @@ class TableDdl:
             if pk is None:
                 raise SqlError("42830", f'there is no primary key for referenced table "{parent.name}"')
             pk_cols = [parent.attr_by_num(k).name for k in pk.keys]
+        if P.partkey(parent) is not None:  # SQLite's key would read the parent's own (empty) table
+            raise SqlError("0A000", "foreign keys referencing partitioned tables are not supported")
         name = con.conname or self.unique_rel_name(rel.schema, f"{rel.name}_{'_'.join(fk_cols)}_fkey")
         fk = C.Constraint(C.new_oid(self.conn), name, "f", rel.oid, [self.attnum(rel, c) for c in fk_cols], None,
                           parent.oid, [self.attnum(parent, c) for c in pk_cols], con.fk_upd_action or "a",
@@ -373,6 +376,7 @@ class TableDdl:
                                detail=f'Some row of table "{rel.name}" has no match in table "{parent.name}".') \
                     from None
             raise
+        self.propagate_constraint(rel, name)  # a partitioned table's key, on its partitions (ddl.partitions)
 
     def mark_not_valid(self, rel: C.Relation, con_oid: int) -> None:
         """pg_constraint.convalidated false until ALTER TABLE ... VALIDATE CONSTRAINT (the
