@@ -226,6 +226,7 @@ class Session(ExtendedQuery, ResultSending):
                 self.engine.close()
             except Exception:  # the process is ending; SQLite rolls back what is open
                 pass
+        self.registry.flush_counts()  # transactions counted since the last report (registry)
         self.conn.close()
 
     def _send_fatal(self, err: SqlError) -> None:

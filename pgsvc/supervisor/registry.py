@@ -29,14 +29,14 @@ HEADER_SIZE = 128
 _SLOT_FIXED = struct.Struct("!IiiBBddddiqq64s64s64s48s")
 SLOT_SIZE = 1536
 _QUERY_OFFSET = _SLOT_FIXED.size
-# The per-query writes touch only these runs of the slot (offsets within _SLOT_FIXED),
-# so that a statement costs two small pack_into calls instead of re-packing the row.
+# The per-query write touches only this run of the slot (offsets within _SLOT_FIXED), so
+# that a statement costs one pack_into between the two of the sequence counter instead of
+# re-packing the row.
 _SEQ = struct.Struct("!I")
 _PID = struct.Struct("!i")  # right after the sequence counter
-_ACTIVITY = struct.Struct("!Bdddd")  # state, backend_start, xact_start, query_start, state_change
+# state, backend_start, xact_start, query_start, state_change, client_port, commits, rollbacks
+_ACTIVITY = struct.Struct("!Bddddiqq")
 _ACTIVITY_OFFSET = 13
-_COUNTERS = struct.Struct("!qq")  # commits, rollbacks
-_COUNTERS_OFFSET = 50
 
 KIND_FREE, KIND_BACKEND, KIND_AUX, KIND_DEADEND = 0, 1, 2, 3
 STATES = ["", "starting", "idle", "active", "idle in transaction",
@@ -81,6 +81,12 @@ class Registry:
         self.nslots = nslots
         self.my_slot: int | None = None  # set in a backend after fork
         self._query_text: str | None = None  # the text in my slot's query field (see report)
+        # A backend is its slot's only writer, so it keeps what report() writes instead of
+        # reading it back: [offset, seq, state, backend_start, xact_start, query_start,
+        # state_change, client_port, commits, rollbacks]. None: read the slot first (after
+        # the fork, or after a whole-row write).
+        self._mine: list | None = None
+        self._pending = False  # counted transactions not yet written (count_transaction)
 
     # ------------------------------------------------------------ creation / attach
     @classmethod
@@ -148,6 +154,7 @@ class Registry:
     # ------------------------------------------------------------ backend side
     def _write(self, off: int, pid, key, kind, state, bstart, xstart, qstart, schange, port,
                commits, rollbacks, user, database, appname, addr, query: bytes | None) -> None:
+        self._mine = None  # (re-read at the next report: this row may have changed it)
         seq = struct.unpack_from("!I", self.mem, off)[0]
         struct.pack_into("!I", self.mem, off, seq + 1)  # odd: being written
         _SLOT_FIXED.pack_into(self.mem, off, seq + 1, pid, key, kind, state, bstart, xstart, qstart,
@@ -156,68 +163,99 @@ class Registry:
             self._write_query(off, query)
         struct.pack_into("!I", self.mem, off, seq + 2)
 
-    def set_pid(self, pid: int) -> None:
+    def _my_row(self) -> tuple[int, list]:
+        """My slot's row to change and write whole, with the transactions counted so far."""
+        self.flush_counts()
         off = self._offset(self.my_slot)
-        f = list(_SLOT_FIXED.unpack_from(self.mem, off))
+        return off, list(_SLOT_FIXED.unpack_from(self.mem, off))
+
+    def set_pid(self, pid: int) -> None:
+        self._mine, self._pending = None, False  # the first write of this process (after the fork)
+        off, f = self._my_row()
         f[1] = pid
         self._write(off, *f[1:], query=None)
 
     def set_identity(self, user: str, database: str, application_name: str) -> None:
-        off = self._offset(self.my_slot)
-        f = list(_SLOT_FIXED.unpack_from(self.mem, off))
+        off, f = self._my_row()
         f[12], f[13], f[14] = _fit(user, 64), _fit(database, 64), _fit(application_name, 64)
         self._write(off, *f[1:], query=None)
 
     def set_application_name(self, name: str) -> None:
-        off = self._offset(self.my_slot)
-        f = list(_SLOT_FIXED.unpack_from(self.mem, off))
+        off, f = self._my_row()
         f[14] = _fit(name, 64)
         self._write(off, *f[1:], query=None)
 
     def report(self, state: str, query: str | None, in_transaction: bool) -> None:
         """State change: 'active' with the query text, 'idle', 'idle in transaction', ...
 
-        Runs twice per statement, so it writes only what changes: the state and its
-        times, and the query text only when it differs from the one already there
-        (a backend is its slot's only writer, so it knows what the slot holds)."""
-        mem = self.mem
-        off = self._offset(self.my_slot)
-        code, bstart, xstart, qstart, _ = _ACTIVITY.unpack_from(mem, off + _ACTIVITY_OFFSET)
+        Runs twice per statement, so it is one write of the slot's activity run (state,
+        times, the transactions counted since) between the two of the sequence counter,
+        and of the query text only when it differs from the one already there. A backend
+        is its slot's only writer, so it knows what the slot holds (`_mine`) and reads
+        nothing back."""
+        m = self._mine or self._read_mine()
+        mem, off = self.mem, m[0]
         now = time.time()
-        active = state == "active"
-        if active:
-            qstart = now
+        xstart = m[4]
+        if state == "active":
+            m[5] = now  # query_start
             if not xstart:
                 xstart = now
-        if not in_transaction and not active:
+        elif not in_transaction:
             xstart = 0.0
-        elif in_transaction and not xstart:
+        if in_transaction and not xstart:
             xstart = now
-        text = query if query is not None and query != self._query_text else None
-        (seq,) = _SEQ.unpack_from(mem, off)
-        _SEQ.pack_into(mem, off, seq + 1)  # odd: being written
-        _ACTIVITY.pack_into(mem, off + _ACTIVITY_OFFSET, STATE_CODES.get(state, 0), bstart, xstart, qstart, now)
+        m[4] = xstart
+        m[2] = STATE_CODES.get(state, 0)
+        m[6] = now
+        seq = m[1] + 2  # (_write_mine, written out: this runs twice per statement)
+        m[1] = seq
+        self._pending = False
+        _SEQ.pack_into(mem, off, seq - 1)  # odd: being written
+        _ACTIVITY.pack_into(mem, off + _ACTIVITY_OFFSET, *m[2:])
+        if query is not None and query != self._query_text:
+            self._write_query(off, query.encode("utf-8", "replace"))
+            self._query_text = query
+        _SEQ.pack_into(mem, off, seq)
+
+    def _read_mine(self) -> list:
+        off = self._offset(self.my_slot)
+        self._mine = [off, _SEQ.unpack_from(self.mem, off)[0],
+                      *_ACTIVITY.unpack_from(self.mem, off + _ACTIVITY_OFFSET)]
+        return self._mine
+
+    def _write_mine(self, m: list, text: str | None) -> None:
+        mem, off = self.mem, m[0]
+        seq = m[1] + 2
+        m[1] = seq
+        self._pending = False
+        _SEQ.pack_into(mem, off, seq - 1)  # odd: being written
+        _ACTIVITY.pack_into(mem, off + _ACTIVITY_OFFSET, *m[2:])
         if text is not None:
             self._write_query(off, text.encode("utf-8", "replace"))
             self._query_text = text
-        _SEQ.pack_into(mem, off, seq + 2)
+        _SEQ.pack_into(mem, off, seq)
 
     def _write_query(self, off: int, query: bytes) -> None:
         q = query[:QUERY_BYTES - 1] + b"\x00"
         self.mem[off + _QUERY_OFFSET:off + _QUERY_OFFSET + len(q)] = q
 
     def count_transaction(self, committed: bool) -> None:
-        mem = self.mem
-        off = self._offset(self.my_slot)
-        commits, rollbacks = _COUNTERS.unpack_from(mem, off + _COUNTERS_OFFSET)
+        """A finished transaction, counted here and written with the next report (the one
+        that precedes ReadyForQuery), as PostgreSQL flushes its pending statistics when
+        the backend goes idle rather than at every commit."""
+        m = self._mine or self._read_mine()
         if committed:
-            commits += 1
+            m[8] += 1
         else:
-            rollbacks += 1
-        (seq,) = _SEQ.unpack_from(mem, off)
-        _SEQ.pack_into(mem, off, seq + 1)
-        _COUNTERS.pack_into(mem, off + _COUNTERS_OFFSET, commits, rollbacks)
-        _SEQ.pack_into(mem, off, seq + 2)
+            m[9] += 1
+        self._pending = True
+
+    def flush_counts(self) -> None:
+        """Write counted transactions not yet reported (a backend about to exit)."""
+        if self._pending and self._mine is not None:
+            self._pending = False
+            self._write_mine(self._mine, None)
 
     # ------------------------------------------------------------ readers
     def read_slot(self, index: int) -> SlotInfo | None:
