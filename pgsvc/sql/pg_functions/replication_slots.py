@@ -1,6 +1,9 @@
 """Replication slots from SQL: pg_create_logical_replication_slot(slot_name, plugin
 [, temporary [, twophase]]) and pg_drop_replication_slot(slot_name), over the data
-directory's slots (pgsvc.cluster.slots), as PostgreSQL 15's slotfuncs.c.
+directory's slots (pgsvc.cluster.slots), as PostgreSQL 15's slotfuncs.c; and the position
+functions monitoring reads beside them: pg_current_wal_lsn() (and its _insert/_flush
+forms: the database's change log end, which is what a slot's positions count in) and
+pg_wal_lsn_diff().
 
 A slot made here starts at the change log's end as this transaction sees it
 (pgsvc.sql.catalog.changelog.current_lsn). A temporary slot belongs to this backend: it holds
@@ -17,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 
-from pgsvc.cluster.slots import Slot, SlotStore, check_requirements, format_lsn, slot_limit
+from pgsvc.cluster.slots import Slot, SlotStore, check_requirements, format_lsn, parse_lsn, slot_limit
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import changelog as CL
 from pgsvc.sql.catalog.shared import shared
@@ -82,6 +85,10 @@ def register(conn, engine) -> None:
     for n in (2, 3, 4):
         conn.create_function("pgsvce_create_logical_slot", n, reporting_sql_errors(engine.fctx, record))
         conn.create_function("pgsvce_create_logical_slot_rows", n, reporting_sql_errors(engine.fctx, rows))
+    current = reporting_sql_errors(engine.fctx, lambda: format_lsn(CL.current_lsn(engine.conn)))
+    conn.create_function("pgsvce_current_wal_lsn", 0, current)
+    conn.create_function("pgsvce_wal_lsn_diff", 2,
+                         reporting_sql_errors(engine.fctx, lambda a, b: str(parse_lsn(a) - parse_lsn(b))))
     conn.create_function("pgsvce_drop_replication_slot", 1,
                          reporting_sql_errors(engine.fctx, lambda name: drop_slot(engine, name)))
 
@@ -98,6 +105,13 @@ def _install_signatures() -> None:
     ENGINE_FUNCTIONS.setdefault("pg_drop_replication_slot", []).append(
         FuncSig("pg_drop_replication_slot", (O.NAME,), O.VOID, "pgsvce_drop_replication_slot({0})",
                 "scalar", 0, True, "v"))
+    # the change log's end stands for the WAL position (pg_lsn is text in pgsvc)
+    for fname in ("pg_current_wal_lsn", "pg_current_wal_insert_lsn", "pg_current_wal_flush_lsn"):
+        ENGINE_FUNCTIONS.setdefault(fname, []).append(
+            FuncSig(fname, (), O.TEXT, "pgsvce_current_wal_lsn()", "scalar", 0, True, "v"))
+    ENGINE_FUNCTIONS.setdefault("pg_wal_lsn_diff", []).append(
+        FuncSig("pg_wal_lsn_diff", (O.TEXT, O.TEXT), O.NUMERIC, "pgsvce_wal_lsn_diff({0}, {1})", "scalar", 0, True,
+                "i"))
     TRANSACTION_SCOPED.update(("pg_create_logical_replication_slot", "pg_drop_replication_slot"))
 
 
