@@ -276,8 +276,10 @@ def _expand_variadic(c: F.FuncSig, n: int) -> list[int] | None:
 
 
 def _polymorphic_match(sig: list[int], args: list[int]) -> bool:
-    """(anyarray takes arrays only, anynonarray no array: max(int4range) is no max(anyarray))"""
-    return all(s in O.ANY_OIDS and s not in _ARRAY_KIND or can_coerce_implicit(a, s) for s, a in zip(sig, args))
+    """(anyarray takes arrays only, anynonarray no array: max(int4range) is no max(anyarray);
+    a polymorphic argument itself, as CREATE AGGREGATE checks a transition, fits any)"""
+    return all(can_coerce_implicit(a, s) or s in O.ANY_OIDS and (s not in _ARRAY_KIND or a in O.ANY_OIDS)
+               for s, a in zip(sig, args))
 
 
 _ARRAY_KIND = (O.ANYARRAY, O.ANYCOMPATIBLEARRAY, O.ANYNONARRAY, O.ANYCOMPATIBLENONARRAY)
