@@ -119,6 +119,21 @@ CASES = {
         \\d+ {t}_v1
         DROP VIEW {t}_v1, {t}_v2, {t}_v3, {t}_v4, {t}_v5;
     """,
+    # set-returning functions of the select list run after grouping (PostgreSQL's ProjectSet)
+    "select_list_srfs_after_grouping": """
+        SELECT max(c), generate_series(1, 3) AS g FROM {t} ORDER BY g DESC;
+        SELECT a, count(*), generate_series(1, count(*)::int) FROM {t} GROUP BY a ORDER BY 1, 3;
+        SELECT count(*), unnest(ARRAY[1, 2]) FROM {t};
+        SELECT count(*), generate_series(1, 2);
+        SELECT a, unnest(ARRAY[a, sum(c)::int]) FROM {t} GROUP BY a ORDER BY a, 2;
+        SELECT a, generate_series(1, 2) g FROM {t} GROUP BY a HAVING a > 1 ORDER BY sum(c), g;
+        SELECT DISTINCT count(*) > 0, generate_series(1, 2) FROM {t} ORDER BY 2;
+        SELECT a, generate_series(1, 2) g FROM {t} GROUP BY 1 ORDER BY 1, 2 LIMIT 3;
+        SELECT a, generate_series(1, c) FROM {t} GROUP BY a;
+        SELECT a x, generate_series(1, 2) FROM {t} GROUP BY x ORDER BY x, 2;
+        SELECT sum(c) OVER (), generate_series(1, 2) FROM {t} GROUP BY a, c ORDER BY 1, 2;
+        SELECT a, generate_series(1, 2) FROM {t} GROUP BY ROLLUP (a) ORDER BY 1, 2;
+    """,
     "errors": """
         SELECT a, b FROM {t} GROUP BY ROLLUP (a);
         SELECT a FROM {t} GROUP BY ROLLUP (a) HAVING b = 'x';

@@ -158,6 +158,10 @@ class SelectMixin:
     # --- plain SELECT -----------------------------------------------------------------
 
     def simple_select(self, node: ast.SelectStmt) -> Query:
+        if node.targetList:
+            outer = self.grouped_target_srfs(node)  # translate.tlist_srf: SRFs after grouping
+            if outer is not None:
+                return self.simple_select(outer)
         if not node.fromClause and node.targetList:
             self.lift_target_srf(node)
         saved_stmt, self.row_stmt = self.row_stmt, node  # (translate.from_items: row_marker)

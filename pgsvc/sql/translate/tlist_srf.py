@@ -20,17 +20,21 @@ The same counter zips the arrays of unnest(a1, a2, ...) in FROM (`unnest_zip`).
 
 from __future__ import annotations
 
+from copy import copy
+
 from pglast import ast
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.ex import location
+from pgsvc.sql.translate.grouping import has_aggregate
 from pgsvc.sql.translate.from_items import multirange_as_array, series_step
 from pgsvc.sql.translate.names import ColInfo, RangeEntry
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
 
 ENTRY = "pgsvc$tsrf"
+GROUPED = "pgsvc$grouped"  # grouped_target_srfs: the grouped query under its select list's SRFs
 LIFTED = "pgsvc$srf"  # select.py's lift_target_srf: SELECT srf(...) without FROM
 _KNOWN = ("unnest", "generate_subscripts", "generate_series")
 # set-returning calls select.py's lift_target_srf turns into the FROM item
@@ -45,6 +49,56 @@ def target_srfs(node: ast.SelectStmt) -> list[int]:
 
 
 class TargetSrfMixin:
+    def grouped_target_srfs(self, node: ast.SelectStmt) -> ast.SelectStmt | None:
+        """SELECT max(x), generate_series(1, 3) FROM t [GROUP BY ...]: PostgreSQL runs the
+        select list's SRFs after grouping (ProjectSet over the Agg). The grouped query becomes
+        a FROM item with the SRFs' arguments as its columns (ORDER BY expressions too), and
+        the SRFs, ORDER BY, DISTINCT and LIMIT are the outer query's. None: not such a query."""
+        positions = target_srfs(node)
+        if not positions or node.distinctClause and node.distinctClause[0] is not None or node.lockingClause:
+            return None
+        if not node.groupClause and node.havingClause is None \
+                and not has_aggregate(node.targetList, self.catalog, self.outer_aggregates):
+            return None
+        inner_targets = [ast.ResTarget(val=ast.A_Const(isnull=True)) if i in positions else rt
+                         for i, rt in enumerate(node.targetList)]  # (positions kept for GROUP BY n)
+        names = [c.name for c in self.subquery(_copy_select(node, targetList=tuple(inner_targets),
+                                                            sortClause=None, limitCount=None, limitOffset=None,
+                                                            distinctClause=None)).columns]
+
+        def column(n: int) -> ast.ColumnRef:
+            return ast.ColumnRef(fields=(ast.String(sval=GROUPED), ast.String(sval=f"c{n}")))
+
+        def extra(val) -> ast.ColumnRef:
+            inner_targets.append(ast.ResTarget(val=val))
+            return column(len(inner_targets) - 1)
+        outer_targets = []
+        for i, rt in enumerate(node.targetList):
+            if i in positions:
+                call = copy(rt.val)
+                call.args = tuple(extra(a) for a in rt.val.args or ())
+                outer_targets.append(ast.ResTarget(name=rt.name or call.funcname[-1].sval, val=call))
+            else:
+                outer_targets.append(ast.ResTarget(name=rt.name or names[i], val=column(i)))
+        out_names = {rt.name for rt in outer_targets}
+        sort = []
+        for sb in node.sortClause or ():
+            n = sb.node
+            if isinstance(n, ast.ColumnRef) and len(n.fields) == 1 and isinstance(n.fields[0], ast.String) \
+                    and n.fields[0].sval in out_names or self.positional(n) is not None:
+                sort.append(sb)
+            else:
+                sort.append(ast.SortBy(node=extra(n), sortby_dir=sb.sortby_dir, sortby_nulls=sb.sortby_nulls,
+                                       useOp=sb.useOp, location=sb.location))
+        inner = _copy_select(node, targetList=tuple(inner_targets), sortClause=None, limitCount=None,
+                             limitOffset=None, distinctClause=None)
+        alias = ast.Alias(aliasname=GROUPED, colnames=tuple(ast.String(sval=f"c{n}")
+                                                            for n in range(len(inner_targets))))
+        return _copy_select(node, targetList=tuple(outer_targets), withClause=None, whereClause=None,
+                            groupClause=None, groupDistinct=False, havingClause=None, windowClause=None,
+                            sortClause=tuple(sort) or None,
+                            fromClause=(ast.RangeSubselect(lateral=False, subquery=inner, alias=alias),))
+
     def lockstep_target_srfs(self, node: ast.SelectStmt, from_sql: str) -> str:
         """Rewrite the select list's SRFs (see the module docstring); returns the FROM SQL
         with the counter joined."""
@@ -140,6 +194,13 @@ class TargetSrfMixin:
         if t is None or t.category != "A" or not t.elem_oid:
             raise _no_function(name, [arg], pos)
         return t
+
+
+def _copy_select(node: ast.SelectStmt, **changes) -> ast.SelectStmt:
+    out = copy(node)
+    for k, v in changes.items():
+        setattr(out, k, v)
+    return out
 
 
 def _no_function(name: str, args, pos) -> SqlError:
