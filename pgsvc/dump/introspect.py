@@ -324,7 +324,7 @@ def read_types(conn: Connection) -> list[UserType]:
 def read_comments(conn: Connection) -> list[Comment]:
     rows = conn.query(
         "SELECT d.classoid, d.objoid, d.objsubid, d.description FROM pg_catalog.pg_description d "
-        f"WHERE d.classoid IN ({PG_TYPE}, {PG_CLASS}, {PG_CONSTRAINT}, {PG_NAMESPACE}, 1255, 2620) "
+        f"WHERE d.classoid IN ({PG_TYPE}, {PG_CLASS}, {PG_CONSTRAINT}, {PG_NAMESPACE}, 1255, 2620, 6104) "
         "ORDER BY d.classoid, d.objoid, d.objsubid").rows
     return [Comment(int(c), int(o), int(s), text) for c, o, s, text in rows]
 

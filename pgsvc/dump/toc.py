@@ -391,6 +391,9 @@ class TocBuilder:
         tables = {r.oid: r for r in self.w.selected if r.kind in ("r", "p")}
         for e in publication_entries(self.w.conn, tables, {s.oid: s.name for s in self.w.db.schemas}):
             self.add(e, e.key)
+            if e.desc == "PUBLICATION":
+                self.comment(e, e.key[0], e.key[1], f"PUBLICATION {quote_ident(e.tag)}",
+                             f"PUBLICATION {quote_ident(e.tag)}")
 
     # ------------------------------------------------------------ dependencies
     def dependencies(self) -> None:

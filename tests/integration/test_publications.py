@@ -48,6 +48,13 @@ CASES = {
         SELECT gpt.relid::regclass, gpt.attrs, gpt.qual FROM pg_publication p,
           LATERAL pg_get_publication_tables(p.pubname) gpt WHERE p.pubname = 'pub3' ORDER BY 1;
         SELECT pg_relation_is_publishable('pub_t'), pg_relation_is_publishable('pub_t_pkey');
+        COMMENT ON PUBLICATION pub1 IS 'one';
+        COMMENT ON PUBLICATION pub_nosuch IS 'none';
+        SELECT obj_description(oid, 'pg_publication'), d.classoid::regclass FROM pg_publication p
+          JOIN pg_description d ON d.objoid = p.oid WHERE pubname LIKE 'pub%';
+        COMMENT ON PUBLICATION pub1 IS NULL;
+        SELECT count(*) FROM pg_publication p JOIN pg_description d ON d.objoid = p.oid WHERE pubname LIKE 'pub%';
+        COMMENT ON PUBLICATION pub2 IS 'two';
         DROP PUBLICATION pub1, pub2, pub3, pub4, pub5;
         SELECT count(*) FROM pg_publication_rel;
         DROP TABLE pub_t;
@@ -281,6 +288,7 @@ CREATE PUBLICATION pubdump_1 FOR TABLE public.pubdump_t, public.pubdump_u WITH (
 CREATE PUBLICATION pubdump_2 FOR TABLES IN SCHEMA pubdump_s WITH (publish_via_partition_root = true);
 CREATE PUBLICATION pubdump_3 FOR ALL TABLES WITH (publish = 'truncate');
 CREATE PUBLICATION "Pub Dump 4";
+COMMENT ON PUBLICATION pubdump_1 IS 'the first';
 CREATE TABLE pubdump_rf (a int);
 ALTER TABLE pubdump_rf REPLICA IDENTITY FULL;
 CREATE TABLE pubdump_rn (a int);

@@ -158,6 +158,7 @@ def delete_publication(conn: sqlite3.Connection, oid: int) -> None:
     conn.execute('DELETE FROM "pgsvc$publication" WHERE oid = ?', (oid,))
     conn.execute('DELETE FROM "pgsvc$publication_rel" WHERE prpubid = ?', (oid,))
     conn.execute('DELETE FROM "pgsvc$publication_namespace" WHERE pnpubid = ?', (oid,))
+    conn.execute('DELETE FROM "pgsvc$description" WHERE objoid = ?', (oid,))  # COMMENT ON PUBLICATION
 
 
 def add_relation(conn: sqlite3.Connection, oid: int, pubid: int, relid: int) -> None:

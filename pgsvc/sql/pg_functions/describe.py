@@ -55,7 +55,8 @@ _FK_ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAU
 _CATALOG_OIDS = {"pg_class": 1259, "pg_namespace": 2615, "pg_constraint": 2606, "pg_type": 1247,
                  "pg_extension": 3079, "pg_proc": 1255, "pg_database": 1262, "pg_authid": 1260,
                  "pg_tablespace": 1213, "pg_am": 2601, "pg_attrdef": 2604, "pg_rewrite": 2618,
-                 "pg_trigger": 2620, "pg_collation": 3456, "pg_language": 2612, "pg_operator": 2617}
+                 "pg_trigger": 2620, "pg_collation": 3456, "pg_language": 2612, "pg_operator": 2617,
+                 "pg_publication": 6104}
 
 
 # --- names ---------------------------------------------------------------------------------

@@ -126,7 +126,8 @@ CLASSOID = """CASE WHEN EXISTS (SELECT 1 FROM main."pgsvc$class" c WHERE c.oid =
              WHEN EXISTS (SELECT 1 FROM main."pgsvc$namespace" n WHERE n.oid = d.objoid) THEN 2615
              WHEN EXISTS (SELECT 1 FROM main."pgsvc$type" t WHERE t.oid = d.objoid) THEN 1247
              WHEN EXISTS (SELECT 1 FROM main."pgsvc$proc" p WHERE p.oid = d.objoid) THEN 1255
-             WHEN EXISTS (SELECT 1 FROM main."pgsvc$trigger" g WHERE g.oid = d.objoid) THEN 2620 END"""
+             WHEN EXISTS (SELECT 1 FROM main."pgsvc$trigger" g WHERE g.oid = d.objoid) THEN 2620
+             WHEN EXISTS (SELECT 1 FROM main."pgsvc$publication" b WHERE b.oid = d.objoid) THEN 6104 END"""
 
 VIEWS = {
     "pg_constraint": """SELECT k.oid AS oid, k.conname AS conname, c.nspoid AS connamespace,

@@ -12,6 +12,8 @@ from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import KIND_WORD, authz
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.commands.ddl.base import OBJECT_RELKIND
+from pgsvc.sql.commands.ddl.publications import check_pub_owner
+from pgsvc.sql.commands.ddl.publications import find as find_publication
 
 
 class CommentDdl:
@@ -61,6 +63,10 @@ class CommentDdl:
             oid = r.oid
         elif kind == t.OBJECT_TRIGGER:
             oid = self.comment_trigger([n.sval for n in node.object])  # pgsvc.sql.commands.ddl.triggers
+        elif kind == t.OBJECT_PUBLICATION:
+            pub = find_publication(self, node.object.sval)  # pgsvc.sql.commands.ddl.publications
+            check_pub_owner(self, pub)
+            oid = pub.oid
         else:
             raise SqlError("0A000", f"COMMENT ON {kind.name[7:].replace('_', ' ')} is not supported")
         C.delete_description(self.conn, oid, sub)
