@@ -57,6 +57,23 @@ def has_aggregate(node, catalog, outer=frozenset()) -> bool:
     return False
 
 
+def contains_grouping_func(node) -> bool:
+    """A GROUPING(...) call anywhere in the tree (subqueries included)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if type(n) is tuple or type(n) is list:
+            stack.extend(n)
+        elif isinstance(n, ast.Node):
+            if type(n) is ast.GroupingFunc:
+                return True
+            for f in _node_fields(type(n)):
+                v = getattr(n, f)
+                if v is not None:
+                    stack.append(v)
+    return False
+
+
 _NODE_FIELDS: dict[type, tuple[str, ...]] = {}
 _LEAF_TYPES = frozenset({"char*", "Bitmapset*", "TypeName*", "String*", "Alias*", "RangeVar*"})
 

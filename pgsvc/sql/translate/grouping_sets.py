@@ -31,7 +31,8 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate.ex import Ex, location
-from pgsvc.sql.translate.grouping import GroupingChecker, has_aggregate, is_aggregate_call, outer_only
+from pgsvc.sql.translate.grouping import (GroupingChecker, contains_grouping_func, has_aggregate, is_aggregate_call,
+                                          outer_only)
 from pgsvc.sql.translate.names import Scope, aggregate_level
 from pgsvc.sql.types import oids as O
 
@@ -44,20 +45,7 @@ def needs_grouping_sets(node: ast.SelectStmt) -> bool:
     GROUP BY (a, b) (a list of items, not a row) or GROUPING() calls."""
     if node.groupDistinct or any(isinstance(g, ast.GroupingSet) or _implicit_row(g) for g in node.groupClause):
         return True
-    return _has_grouping_func((node.targetList, node.havingClause, node.sortClause, node.windowClause))
-
-
-def _has_grouping_func(node) -> bool:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if type(n) is tuple or type(n) is list:
-            stack.extend(n)
-        elif isinstance(n, ast.GroupingFunc):
-            return True
-        elif isinstance(n, ast.Node):
-            stack.extend(getattr(n, f) for f in n.__slots__ if f != "location")
-    return False
+    return contains_grouping_func((node.targetList, node.havingClause, node.sortClause, node.windowClause))
 
 
 def _implicit_row(node) -> bool:
