@@ -90,7 +90,8 @@ PHYSICAL_CASES = [
     "BASE_BACKUP (WAIT 'x')", "BASE_BACKUP (PROGRESS 2)", "BASE_BACKUP (TARGET 'x')",
     "BASE_BACKUP (TARGET 'client', TARGET_DETAIL 'x')", "BASE_BACKUP (TARGET_DETAIL 'x')",
     "BASE_BACKUP (MANIFEST 'no', MANIFEST_CHECKSUMS 'SHA256')", "BASE_BACKUP (MANIFEST_CHECKSUMS 'MD5')",
-    "BASE_BACKUP LABEL 'x'", "CREATE_REPLICATION_SLOT 'x' PHYSICAL", "START_REPLICATION SLOT",
+    "BASE_BACKUP (TARGET 'server')", "BASE_BACKUP (TARGET 'server', TARGET_DETAIL 'rel/path')",
+    "BASE_BACKUP (TARGET 'server', TARGET_DETAIL '/tmp')", "BASE_BACKUP LABEL 'x'", "CREATE_REPLICATION_SLOT 'x' PHYSICAL", "START_REPLICATION SLOT",
 ]
 
 
@@ -120,8 +121,11 @@ def test_role_needs_replication(pgsvc, pg15):
             "CREATE ROLE bk_norepl LOGIN; CREATE ROLE bk_repl LOGIN REPLICATION")
     try:
         for user in ("bk_norepl", "bk_repl"):
-            for conninfo in ("replication=true", "dbname=postgres replication=database", "dbname=postgres"):
-                args = (f"user={user} {conninfo}", "SELECT 1")
+            for conninfo, command in (("replication=true", "SELECT 1"),
+                                      ("replication=true", "BASE_BACKUP (TARGET 'server', TARGET_DETAIL '/tmp/x')"),
+                                      ("dbname=postgres replication=database", "SELECT 1"),
+                                      ("dbname=postgres", "SELECT 1")):
+                args = (f"user={user} {conninfo}", command)
                 mine = run_psql(pgsvc.port, *args)
                 theirs = run_psql(pg15.port, *args)
                 assert mine[0] == theirs[0] and mine[2].replace(f"user={user}", "") == \

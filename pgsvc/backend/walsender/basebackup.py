@@ -36,6 +36,7 @@ from pgsvc.backend.walsender import dispatch
 from pgsvc.backend.walsender.builtin import format_lsn
 from pgsvc.backend.walsender.grammar import BaseBackup
 from pgsvc.backend.walsender.physical import segment_start
+from pgsvc.cluster.global_catalog import GlobalCatalog
 from pgsvc.cluster.backup import STAGING_PREFIX, BackupResult, copy_cluster, remove_stale_staging
 from pgsvc.errors import QUERY_CANCELED, SqlError
 from pgsvc.sql.types import oids as O
@@ -177,8 +178,9 @@ def _check_target(opt: Options) -> None:
             raise SqlError(SYNTAX, f'target "{opt.target}" does not accept a target detail')
         return
     if opt.target == "server":
-        raise SqlError("0A000", 'backup target "server" is not supported by pgsvc',
-                       hint="Take the backup with pg_basebackup or pgsvc basebackup on the client side.")
+        if opt.target_detail is None:
+            raise SqlError(SYNTAX, 'target "server" requires a target detail')
+        return
     raise SqlError("0A000", f'unrecognized target: "{opt.target}"')
 
 
@@ -207,6 +209,7 @@ def _check_compression(opt: Options, detail: str | None, given: bool) -> None:
 # ---------------------------------------------------------------- the command
 def base_backup(session, cmd: BaseBackup) -> None:
     opt = parse_options(cmd.options)
+    server_dir = _server_target(session, opt.target_detail) if opt.target == "server" else None
     datadir = session.layout.datadir
     remove_stale_staging(datadir)
     staging = os.path.join(datadir, f"{STAGING_PREFIX}{os.getpid()}")
@@ -217,9 +220,10 @@ def base_backup(session, cmd: BaseBackup) -> None:
     start = session.current_lsn()
     if session.physical:
         start = segment_start(start)
+    sender = None
     try:
         result = copy_cluster(datadir, staging, opt.label)
-        sender = _Sender(session, opt, staging, result)
+        sender = _Sender(session, opt, staging, result, server_dir)
         sender.send_position(start)
         sender.send_tablespaces()
         sender.send_archive()
@@ -227,19 +231,57 @@ def base_backup(session, cmd: BaseBackup) -> None:
         sender.end_copy()
         sender.send_position(start)
     finally:
+        if sender is not None:
+            sender.close()
         shutil.rmtree(staging, ignore_errors=True)
     session.command_complete("BASE_BACKUP")
 
 
+def _server_target(session, path: str) -> str:
+    """TARGET 'server': the archive and manifest written by the server into `path`, as
+    basebackup_server.c checks it (who may, an absolute path, a new or empty directory)."""
+    if not session.role.superuser and session.role.name not in _members(session, "pg_write_server_files"):
+        raise SqlError("42501", "must be superuser or a role with privileges of the pg_write_server_files role "
+                                "to create backup stored on server")
+    if not os.path.isabs(path):
+        raise SqlError("42602", "relative path not allowed for backup stored on server")
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        if not os.path.isdir(path) or os.listdir(path):
+            raise SqlError("58P02", f'directory "{path}" exists but is not empty') from None
+    except OSError as e:
+        raise SqlError("58030", f'could not create directory "{path}": {e.strerror}') from None
+    return path
+
+
+def _members(session, role: str) -> set[str]:
+    catalog = GlobalCatalog(session.layout)
+    try:
+        return catalog.members_of(role)
+    finally:
+        catalog.close()
+
+
 class _Sender:
-    def __init__(self, session, opt: Options, staging: str, result: BackupResult) -> None:
+    def __init__(self, session, opt: Options, staging: str, result: BackupResult,
+                 server_dir: str | None = None) -> None:
         self.session = session
         self.conn = session.conn
         self.opt = opt
         self.staging = staging
         self.result = result
         self.new_protocol = opt.target is not None
-        self.to_client = opt.target != "blackhole"
+        self.to_client = opt.target in (None, "client")
+        self.server_dir = server_dir
+        self.file = None
+        if server_dir is not None:
+            name = "base.tar.gz" if opt.compression == "gzip" else "base.tar"
+            try:
+                self.file = open(os.path.join(server_dir, name), "xb")  # noqa: SIM115  closed by close()
+            except OSError as e:
+                raise SqlError("58030", f'could not create file "{os.path.join(server_dir, name)}": '
+                                        f"{e.strerror}") from None
         self.done = 0
         self.reported = 0.0
         self.started = time.monotonic()
@@ -321,6 +363,8 @@ class _Sender:
             return
         if self.to_client:
             self._copy_data(b"d" + data if self.new_protocol else data)
+        elif self.file is not None:
+            self.file.write(data)
         self._interrupts()
         self._throttle()
         if self.opt.progress and self.new_protocol and time.monotonic() - self.reported >= 1.0:
@@ -355,6 +399,9 @@ class _Sender:
                               start, end).encode("utf-8")
         if self.new_protocol:
             self._copy_data(b"m")
+            if self.server_dir is not None:
+                with open(os.path.join(self.server_dir, "backup_manifest"), "xb") as f:
+                    f.write(text)
             if not self.to_client:
                 return
             for i in range(0, len(text), CHUNK):
@@ -368,6 +415,13 @@ class _Sender:
     def end_copy(self) -> None:
         if self.new_protocol:
             self.conn.send(P.COPY_DONE)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            self.file = None
 
 
 def build_manifest(result: BackupResult, sums: dict[str, str], algorithm: str, encode: bool,
