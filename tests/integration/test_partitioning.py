@@ -154,6 +154,7 @@ CASES = {
         INSERT INTO pk VALUES (4, 'w', 0);
         INSERT INTO pk VALUES (1, 'q', 5) ON CONFLICT (a) DO UPDATE SET c = excluded.c + 100
           RETURNING tableoid::regclass, *;
+        INSERT INTO pk VALUES (1, 'q', 5) ON CONFLICT (a) DO UPDATE SET a = 3;
         INSERT INTO pk VALUES (3, 'r', 5) ON CONFLICT DO NOTHING RETURNING *;
         INSERT INTO pk VALUES (4, 'r', 5) ON CONFLICT DO NOTHING RETURNING *;
         SELECT tableoid::regclass, * FROM pk ORDER BY a;
@@ -301,6 +302,23 @@ CASES = {
         SELECT conname, conrelid::regclass, conparentid <> 0 AS has_parent FROM pg_constraint
           WHERE conrelid::regclass::text LIKE 'ford%' ORDER BY 2::text, 1;
         DROP TABLE ford, fcust;
+    """,
+    "temporary_and_generated": r"""
+        CREATE TEMP TABLE tp (a int, b text) PARTITION BY RANGE (a);
+        CREATE TEMP TABLE tp1 PARTITION OF tp FOR VALUES FROM (1) TO (10);
+        CREATE TABLE tpp PARTITION OF tp FOR VALUES FROM (10) TO (20);
+        CREATE TABLE tpq (a int, b text);
+        ALTER TABLE tp ATTACH PARTITION tpq FOR VALUES FROM (10) TO (20);
+        INSERT INTO tp VALUES (5, 'x');
+        UPDATE tp SET a = 6 RETURNING tableoid::regclass, *;
+        CREATE TABLE gp (a int, b int GENERATED ALWAYS AS (a * 2) STORED) PARTITION BY RANGE (b);
+        CREATE TABLE gp (a int, b int GENERATED ALWAYS AS (a * 2) STORED) PARTITION BY RANGE (a);
+        CREATE TABLE gp1 PARTITION OF gp FOR VALUES FROM (0) TO (10);
+        CREATE TABLE IF NOT EXISTS gp1 PARTITION OF gp FOR VALUES FROM (0) TO (10);
+        INSERT INTO gp (a) VALUES (3);
+        UPDATE gp SET a = 4 RETURNING *;
+        SELECT tableoid::regclass, * FROM gp;
+        DROP TABLE tp, gp, tpq;
     """,
     "inheritance_update_delete": r"""
         CREATE TABLE ih (a int, b text);

@@ -132,7 +132,14 @@ class PartitionDml:
                 row = self.leaf_before_insert(rel, leaf, row)
                 if row is None:
                     continue  # a BEFORE trigger of the partition skipped it
-                done = self.write_leaf(part["ins"][str(leaf)], user + row, ncol, leaf)
+                try:
+                    done = self.write_leaf(part["ins"][str(leaf)], user + row, ncol, leaf)
+                except SqlError as err:
+                    if part.get("upsert") and (err.constraint or "").startswith("pgsvc$part$"):
+                        raise SqlError("0A000", "invalid ON UPDATE specification",
+                                       detail="The result tuple would appear in a different partition than the "
+                                              "original tuple.") from None
+                    raise
                 if keep is not None:
                     keep.append((rel.oid, "I", None, tuple(row)))
                 out += done[0]

@@ -22,7 +22,7 @@ UPDATE whose new row belongs to another partition deletes it and inserts it ther
 from __future__ import annotations
 
 import pglast
-from pglast import ast
+from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import partitions as P
@@ -135,6 +135,9 @@ class PartitionMixin:
             w = f"{with_sql}INSERT INTO {quote_sqlite_ident(leaf.sqlite_name)} AS {sa} ({cols}) {values}{conflict}{ret}"
             ins[str(leaf.oid)] = self.leaf_sql(w, rel, leaf)
         spec["part"] = {"tables": self.routing(rel, n), "ins": ins}
+        oc = node.onConflictClause
+        if oc is not None and oc.action == enums.OnConflictAction.ONCONFLICT_UPDATE:
+            spec["part"]["upsert"] = 1  # a DO UPDATE row may not leave its partition
         self.finish_route(d, spec, returning)
 
     def partition_copy_spec(self, rel, attrs: list, values: str) -> dict:

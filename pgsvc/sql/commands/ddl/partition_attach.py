@@ -29,6 +29,7 @@ class PartitionAttachDdl:
         if child.kind != "r":
             raise SqlError("42809", f'"{child.name}" is not a table')
         authz(self.engine).check_owner(child)
+        check_persistence("attach", parent, child.schema.startswith("pg_temp_"))
         if P.bound(child) is not None:
             raise SqlError("42809", f'"{child.name}" is already a partition')
         if child.options.get("inherits"):
@@ -105,3 +106,14 @@ class PartitionAttachDdl:
         """The direct children (partitions, or inheritance children) of rel."""
         return sorted((r for r in self.cat.by_oid.values() if r.kind == "r" and
                        rel.oid in (r.options.get("inherits") or ())), key=lambda r: r.oid)
+
+
+def check_persistence(verb: str, parent, temp: bool) -> None:
+    """A partition is temporary exactly when its parent is (MergeAttributes, ATTACH)."""
+    parent_temp = parent.schema.startswith("pg_temp_")
+    if temp and not parent_temp:
+        raise SqlError("42809", f'cannot {verb} a temporary relation as partition of permanent relation '
+                       f'"{parent.name}"')
+    if parent_temp and not temp:
+        raise SqlError("42809", f'cannot {verb} a permanent relation as partition of temporary relation '
+                       f'"{parent.name}"')

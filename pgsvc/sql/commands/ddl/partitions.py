@@ -21,7 +21,7 @@ from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands.ddl.node_text import source_text
-from pgsvc.sql.commands.ddl.partition_attach import PartitionAttachDdl
+from pgsvc.sql.commands.ddl.partition_attach import PartitionAttachDdl, check_persistence
 from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
 from pgsvc.sql.functions.partition_hash import HASHABLE
 from pgsvc.sql.pg_functions.describe import get_expr
@@ -62,6 +62,9 @@ class PartitionDdl(PartitionAttachDdl):
                 if a is None:
                     raise SqlError("42703", f'column "{p.name}" named in partition key does not exist',
                                    position=location(p))
+                if a.generated:
+                    raise SqlError("42P17", "cannot use generated column in partition key",
+                                   detail=f'Column "{a.name}" is a generated column.', position=location(p))
                 keys.append({"attnum": a.attnum})
                 typ = (a.type_oid, a.typmod)
             else:
@@ -89,12 +92,14 @@ class PartitionDdl(PartitionAttachDdl):
 
     # --- PARTITION OF -----------------------------------------------------------------------
 
-    def partition_parent(self, rv):
+    def partition_parent(self, rv, schema: str | None = None):
         tr = Translator(self.engine, self.cat, [])
         parent = tr.relation(rv)
         if P.partkey(parent) is None:
             raise SqlError("42809", f'"{parent.name}" is not partitioned')
         authz(self.engine).check_owner(parent)
+        if schema is not None:
+            check_persistence("create", parent, schema.startswith("pg_temp_"))
         return parent
 
     def partition_column(self, attrs: list, cd: ast.ColumnDef, cons: list) -> None:

@@ -56,7 +56,7 @@ class TableDdl:
         options = {d.defname: option_value(d.arg) for d in node.options or ()}
         if rv.relpersistence == "u":  # pg_class.relpersistence (no WAL to skip here: recorded only)
             options["persistence"] = "u"
-        part_parent = self.partition_parent(node.inhRelations[0]) if node.partbound else None
+        part_parent = self.partition_parent(node.inhRelations[0], schema) if node.partbound else None
         parents = [part_parent] if part_parent else self.inherited_parents(node.inhRelations or ())
         if parents:
             options["inherits"] = [p.oid for p in parents]
