@@ -134,6 +134,19 @@ CASES = {
         SELECT sum(c) OVER (), generate_series(1, 2) FROM {t} GROUP BY a, c ORDER BY 1, 2;
         SELECT a, generate_series(1, 2) FROM {t} GROUP BY ROLLUP (a) ORDER BY 1, 2;
     """,
+    # GROUP BY of a JOIN USING column cast to the other side's type groups the cast, not the column
+    "join_using_cast_columns": """
+        CREATE TABLE {t}_a (f1 int, f2 bigint);
+        CREATE TABLE {t}_b (f1 bigint, f22 bigint);
+        CREATE TABLE {t}_c (f1 int, f3 int);
+        SELECT f1 FROM {t}_a LEFT JOIN {t}_b USING (f1) GROUP BY f1;
+        SELECT f1 FROM {t}_a LEFT JOIN {t}_b USING (f1) GROUP BY {t}_a.f1;
+        SELECT {t}_a.f1 FROM {t}_a LEFT JOIN {t}_b USING (f1) GROUP BY {t}_a.f1;
+        SELECT {t}_a.f1 FROM {t}_a LEFT JOIN {t}_b USING (f1) GROUP BY f1;
+        SELECT {t}_a.f1 FROM {t}_a JOIN {t}_c USING (f1) GROUP BY f1;
+        SELECT {t}_a.f1 FROM {t}_a LEFT JOIN {t}_b USING (f1) GROUP BY ROLLUP (f1);
+        DROP TABLE {t}_a, {t}_b, {t}_c;
+    """,
     "errors": """
         SELECT a, b FROM {t} GROUP BY ROLLUP (a);
         SELECT a FROM {t} GROUP BY ROLLUP (a) HAVING b = 'x';

@@ -153,7 +153,7 @@ class GroupingChecker:
         if isinstance(node, ast.ColumnRef):
             found = self.locate(node.fields)
             if found is not None:
-                return ("col", found[1].sql or id(found[1])), False
+                return self.col_key(*found), False
             return self.outer_key(node, ("name",) + tuple(getattr(f, "sval", "*") for f in node.fields)), False
         if isinstance(node, ast.ParamRef):
             if self.tr.is_literal_param(node.number):
@@ -195,10 +195,21 @@ class GroupingChecker:
 
     # --- the check -----------------------------------------------------------------
 
+    def col_key(self, entry, col) -> tuple:
+        """A column as a key. A JOIN USING column of a type its left side's column is cast to
+        (t1.f1 int, t2.f1 bigint) is that cast, not the column: GROUP BY f1 groups no t1.f1."""
+        if entry.alias is None and any(c.sql == col.sql and c.oid != col.oid for e in self.scope.entries
+                                       if e.alias is not None for c in e.cols):
+            return ("using", col.oid, col.sql)
+        return ("col", col.sql or id(col))
+
     def column_ok(self, entry, col) -> bool:
-        if entry.alias is None or entry.alias.startswith("pgsvc$"):
+        if entry.alias is not None and entry.alias.startswith("pgsvc$"):
             return True
-        if self.is_grouped(("col", col.sql or id(col))):
+        key = self.col_key(entry, col)
+        if self.is_grouped(key) or key[0] == "using" and self.is_grouped(("col", col.sql)):
+            return True  # (the cast of a grouped column is grouped)
+        if entry.alias is None:
             return True
         rel = entry.relation
         for c in getattr(rel, "constraints", None) or ():

@@ -283,7 +283,7 @@ class GroupingSetsMixin:
         if frame is None or frame.suppressed:
             return ex
         found = frame.checker.locate(fields)
-        i = frame.index.get(("col", found[1].sql or id(found[1]))) if found is not None else None
+        i = frame.index.get(frame.checker.col_key(*found)) if found is not None else None
         return ex if i is None else frame.ex(i, ex)
 
     def gs_targets(self, frame: GsFrame, targets: list[Ex]) -> list[Ex]:
