@@ -3,7 +3,7 @@
 directory's slots (pgsvc.cluster.slots), as PostgreSQL 15's slotfuncs.c; and the position
 functions monitoring reads beside them: pg_current_wal_lsn() (and its _insert/_flush
 forms: the database's change log end, which is what a slot's positions count in) and
-pg_wal_lsn_diff().
+pg_wal_lsn_diff(); pg_replication_slot_advance(slot_name, upto_lsn).
 
 A slot made here starts at the change log's end as this transaction sees it
 (pgsvc.sql.catalog.changelog.current_lsn). A temporary slot belongs to this backend: it holds
@@ -76,6 +76,31 @@ def drop_slot(engine, name) -> str:
     return ""  # void
 
 
+def advance_slot(engine, name, target) -> tuple[str, str]:
+    """pg_replication_slot_advance: move a free slot's confirmed position forward (never past
+    the log's end, never backwards: 55000), durably."""
+    _check_permission(engine)
+    check_requirements(engine.session.settings, logical=False)
+    moveto = parse_lsn(target)
+    if moveto == 0:
+        raise SqlError("XX000", "invalid target WAL LSN")
+    store = _store(engine)
+    held = store.held(name)
+    slot = store.acquire(name, engine.session.backend_pid)
+    try:
+        moveto = min(moveto, CL.current_lsn(engine.conn))
+        if moveto < slot.confirmed_flush_lsn:
+            raise SqlError("55000", f"cannot advance replication slot to {format_lsn(moveto)}, minimum is "
+                                    f"{format_lsn(slot.confirmed_flush_lsn)}")
+        if moveto > slot.confirmed_flush_lsn:
+            slot.confirmed_flush_lsn = slot.restart_lsn = moveto
+            store.save(slot)
+        return name, format_lsn(slot.confirmed_flush_lsn)
+    finally:
+        if not held:
+            store.release(name)
+
+
 def register(conn, engine) -> None:
     def record(name, plugin, temporary=0, two_phase=0):
         return format_record(create_logical_slot(engine, name, plugin, temporary, two_phase))
@@ -89,6 +114,10 @@ def register(conn, engine) -> None:
     conn.create_function("pgsvce_current_wal_lsn", 0, current)
     conn.create_function("pgsvce_wal_lsn_diff", 2,
                          reporting_sql_errors(engine.fctx, lambda a, b: str(parse_lsn(a) - parse_lsn(b))))
+    conn.create_function("pgsvce_slot_advance", 2, reporting_sql_errors(
+        engine.fctx, lambda name, lsn: format_record(advance_slot(engine, name, lsn))))
+    conn.create_function("pgsvce_slot_advance_rows", 2, reporting_sql_errors(
+        engine.fctx, lambda name, lsn: json.dumps([list(advance_slot(engine, name, lsn))])))
     conn.create_function("pgsvce_drop_replication_slot", 1,
                          reporting_sql_errors(engine.fctx, lambda name: drop_slot(engine, name)))
 
@@ -105,6 +134,11 @@ def _install_signatures() -> None:
     ENGINE_FUNCTIONS.setdefault("pg_drop_replication_slot", []).append(
         FuncSig("pg_drop_replication_slot", (O.NAME,), O.VOID, "pgsvce_drop_replication_slot({0})",
                 "scalar", 0, True, "v"))
+    ENGINE_FUNCTIONS.setdefault("pg_replication_slot_advance", []).append(
+        FuncSig("pg_replication_slot_advance", (O.NAME, O.TEXT), O.RECORD, "pgsvce_slot_advance({0}, {1})",
+                "scalar", 0, True, "v"))
+    RECORD_OUT["pg_replication_slot_advance"] = ("pgsvce_slot_advance_rows", [("slot_name", O.NAME),
+                                                                             ("end_lsn", O.TEXT)])
     # the change log's end stands for the WAL position (pg_lsn is text in pgsvc)
     for fname in ("pg_current_wal_lsn", "pg_current_wal_insert_lsn", "pg_current_wal_flush_lsn"):
         ENGINE_FUNCTIONS.setdefault(fname, []).append(
@@ -112,7 +146,8 @@ def _install_signatures() -> None:
     ENGINE_FUNCTIONS.setdefault("pg_wal_lsn_diff", []).append(
         FuncSig("pg_wal_lsn_diff", (O.TEXT, O.TEXT), O.NUMERIC, "pgsvce_wal_lsn_diff({0}, {1})", "scalar", 0, True,
                 "i"))
-    TRANSACTION_SCOPED.update(("pg_create_logical_replication_slot", "pg_drop_replication_slot"))
+    TRANSACTION_SCOPED.update(("pg_create_logical_replication_slot", "pg_drop_replication_slot",
+                               "pg_replication_slot_advance"))
 
 
 _install_signatures()
