@@ -8,13 +8,15 @@ Like stats.py's, they are TEMP tables refilled before each statement that reads 
     confirmed_flush_lsn; xmin/catalog_xmin are NULL (no MVCC horizon to hold back),
     wal_status 'reserved' (the change log keeps everything a slot needs), safe_wal_size NULL.
   * pg_stat_replication: one row per walsender streaming from a slot, with the positions its
-    client last reported; the lag columns are NULL (not measured), sync_state 'async'.
+    client last reported; the lag columns are NULL (not measured), sync_state 'async'. A role
+    without pg_read_all_stats sees the pid and the connection's own columns only.
 pg_lsn columns are text in pgsvc (their text is PostgreSQL's X/X).
 """
 
 from __future__ import annotations
 
 from pgsvc.cluster.slots import SlotStore, format_lsn
+from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.dates import POSTGRES_EPOCH_UNIX
@@ -35,6 +37,7 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
                             ("sync_state", T), ("reply_time", TZ)],
 }
 REL_OIDS = {"pg_replication_slots": 12257, "pg_stat_replication": 12227}
+PG_READ_ALL_STATS = 3375
 
 
 def _store(engine) -> SlotStore:
@@ -60,6 +63,9 @@ def slot_rows(engine) -> list[tuple]:
 def stat_replication_rows(engine) -> list[tuple]:
     by_pid = {s.pid: s for s in engine.session.activity() if s.pid}
     cat = shared(engine).cat
+    a = authz(engine)
+    me = a.current_oid()
+    see_all = a.has_privs_of(me, PG_READ_ALL_STATS)
     rows = []
     for _slot, act in _store(engine).slots():
         if act is None or not act.streaming:
@@ -68,6 +74,13 @@ def stat_replication_rows(engine) -> list[tuple]:
         local = s is None or not s.client_addr or s.client_addr == "[local]" or s.client_addr.startswith("/")
         state = "streaming" if act.flush_lsn >= act.sent_lsn or act.reply_time else "catchup"
         role = cat.find_role(s.user) if s is not None and s.user else None
+        if not see_all:  # pg_stat_get_wal_senders: the pid only, unless pg_read_all_stats
+            own = role is not None and a.has_privs_of(a.current_oid(), role.oid)
+            rows.append((act.pid, role.oid if role else None, s.user if s else None,
+                         s.application_name if s else None) + ((None,) * 4 if not own else
+                        (None if local else s.client_addr, None, -1 if local else s.client_port,
+                         _micros(s.backend_start))) + (None,) * 12)
+            continue
         rows.append((act.pid, role.oid if role else None, s.user if s else None, s.application_name if s else None,
                      None if local else s.client_addr, None, -1 if local else s.client_port,
                      _micros(s.backend_start) if s else None, None, state,
