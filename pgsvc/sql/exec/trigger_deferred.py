@@ -76,7 +76,8 @@ class DeferredTriggers:
         err = None
         if "FOREIGN KEY constraint failed" in str(e):
             try:
-                err = diagnose.foreign_key_violation(self, deferrable.foreign_keys(self.catalog))
+                pending = [(r, c) for r, c in deferrable.foreign_keys(self.catalog) if deferrable.is_deferrable(r, c)]
+                err = diagnose.foreign_key_violation(self, pending)  # (only deferrable keys can be pending)
             except Exception:  # noqa: BLE001 - the generic 23503 below stands
                 err = None
         if err is None:
