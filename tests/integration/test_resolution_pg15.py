@@ -10,7 +10,8 @@ servers must print the same thing. Expected output comes from PostgreSQL at run 
 - the range and multirange constructors listed in pg_proc (\\df);
 - bit_and/bit_or/bit_xor of bit strings;
 - a hypothetical-set aggregate's argument types unified as PostgreSQL's (the ordering
-  column's type named first, the error at the direct argument).
+  column's type named first, the error at the direct argument);
+- an ordered-set aggregate whose ORDER BY reads only outer columns is the outer query's.
 """
 
 from __future__ import annotations
@@ -62,6 +63,17 @@ CASES = {
         SELECT rank(x, length(x)) WITHIN GROUP (ORDER BY x, x) FROM (VALUES ('fred'), ('jim')) v(x);
         SELECT rank(2.5) WITHIN GROUP (ORDER BY a), dense_rank(2::int8) WITHIN GROUP (ORDER BY a),
                percent_rank(1) WITHIN GROUP (ORDER BY a::numeric) FROM (VALUES (1), (4)) v(a);
+    """,
+    "outer_level_ordered_set_aggregates": """
+        SELECT array(SELECT percentile_disc(a) WITHIN GROUP (ORDER BY x) FROM (VALUES (0.3), (0.7)) v(a) GROUP BY a)
+          FROM generate_series(1, 5) g(x);
+        SELECT array(SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM (VALUES (0.3), (0.7)) v(a) GROUP BY a)
+          FROM generate_series(1, 5) g(x);
+        SELECT (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x)) FROM generate_series(1, 5) g(x);
+        SELECT (SELECT rank(3) WITHIN GROUP (ORDER BY x) FROM (VALUES (1)) v(a)) FROM generate_series(1, 5) g(x);
+        SELECT a, (SELECT mode() WITHIN GROUP (ORDER BY a) FROM generate_series(1, 2)) FROM (VALUES (1), (2)) v(a)
+          GROUP BY a ORDER BY 1;
+        SELECT x FROM generate_series(1, 3) g(x) WHERE (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x)) > 1;
     """,
     "row_comparison_numeric_scale": """
         SELECT ROW(1.0) IS DISTINCT FROM ROW(1.00), ROW(1.0) IS NOT DISTINCT FROM ROW(1.00);

@@ -14,6 +14,7 @@ from pgsvc.sql.functions.ordered_set import EMPTY_RESULTS, HYPOTHETICAL
 from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.translate.ex import Ex, location, sql_literal
+from pgsvc.sql.translate.names import aggregate_level
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
 
@@ -88,7 +89,7 @@ def _key_kind(oid: int) -> str:
 
 
 class OrderedSetMixin:
-    def ordered_set_call(self, node: ast.FuncCall, name: str, pos) -> Ex:
+    def ordered_set_call(self, node: ast.FuncCall, name: str, pos, outer_done: bool = False) -> Ex:
         if node.over is not None:
             raise SqlError("0A000", f"OVER is not supported for ordered-set aggregate {name}", position=pos)
         if name not in _SIGS and name not in HYPOTHETICAL:
@@ -102,6 +103,10 @@ class OrderedSetMixin:
         if window_at is not None:
             raise SqlError("42803", "aggregate function calls cannot contain window function calls",
                            position=window_at)
+        if not outer_done and self.scope.parent is not None:  # its level: the aggregated arguments'
+            level = aggregate_level(self.scope, ast.FuncCall(agg_order=node.agg_order, agg_filter=node.agg_filter))
+            if level:
+                return self.outer_ordered_set_call(node, name, pos, level)
         direct = [self.expr(a) for a in node.args or ()]
         keys = [self.finalize_unknown(self.expr(sb.node)) if name not in HYPOTHETICAL else self.expr(sb.node)
                 for sb in node.agg_order]
@@ -125,6 +130,29 @@ class OrderedSetMixin:
             # the hypothetical row alone ranks first; these functions are never NULL otherwise
             sql = f"coalesce({sql}, {EMPTY_RESULTS[name]})"
         return Ex(sql, ret, name=name, has_agg=True)
+
+    def outer_ordered_set_call(self, node: ast.FuncCall, name: str, pos, level: int) -> Ex:
+        """An ordered-set aggregate of an enclosing query (its ORDER BY reads only outer
+        columns): its direct arguments may not read this level's (check_agg_arguments)."""
+        for ref in column_refs(node.args):
+            names = [getattr(f, "sval", "*") for f in ref.fields]
+            found = self.scope.column_level(names[:-1] if names[-1] == "*" else names)
+            if found is not None and found < level:
+                raise SqlError("42803", "outer-level aggregate cannot contain a lower-level variable in its "
+                               "direct arguments", position=location(ref))
+        scope = self.scope
+        for _ in range(level - 1):
+            scope = scope.parent
+        if scope.outer_clause:
+            raise SqlError("42803", f"aggregate functions are not allowed in {scope.outer_clause}", position=pos)
+        scope.parent.outer_aggregated = True
+        self.outer_aggregates.add(id(node))
+        saved, self.agg_forbidden = self.agg_forbidden, None
+        try:
+            ex = self.ordered_set_call(node, name, pos, outer_done=True)
+        finally:
+            self.agg_forbidden = saved
+        return Ex(f"(SELECT {ex.sql})", ex.oid, name=ex.name)
 
     def not_ordered_set(self, node: ast.FuncCall, name: str, pos) -> None:
         """WITHIN GROUP on another function: PostgreSQL looks for name(direct..., keys...)."""
@@ -161,6 +189,20 @@ class OrderedSetMixin:
             out_direct.append(self.coerce(d, t))
             out_keys.append(self.coerce(k, t))
         return out_direct, out_keys, HYPOTHETICAL[name]
+
+
+def column_refs(node) -> list:
+    """The column references of an expression tree, not those of its subqueries."""
+    out, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (list, tuple)):
+            stack.extend(n)
+        elif isinstance(n, ast.ColumnRef):
+            out.append(n)
+        elif isinstance(n, ast.Node) and not isinstance(n, (ast.SubLink, ast.SelectStmt, ast.RangeSubselect)):
+            stack.extend(getattr(n, f) for f in n.__slots__ if f != "location")
+    return out
 
 
 def _direction(sb: ast.SortBy) -> str:
