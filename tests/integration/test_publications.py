@@ -260,8 +260,26 @@ CASES = {
         DELETE FROM rik;
         SELECT * FROM rin;
         SELECT * FROM rik;
+        CREATE TABLE rin_parent (id int PRIMARY KEY);
+        CREATE TABLE rin_child (pid int REFERENCES rin_parent ON DELETE CASCADE ON UPDATE CASCADE, note text);
+        INSERT INTO rin_parent VALUES (1);
+        INSERT INTO rin_child VALUES (1, 'x');
+        ALTER PUBLICATION rin_pub ADD TABLE rin_parent, rin_child;
+        ALTER PUBLICATION rin_pub SET (publish = 'update, delete');
+        UPDATE rin_parent SET id = 2;
+        DELETE FROM rin_parent;
+        SELECT * FROM rin_child;
+        CREATE TABLE rin_p2 (a int, b int, PRIMARY KEY (a, b));
+        CREATE TABLE rin_c2 (x int, y int, FOREIGN KEY (x, y) REFERENCES rin_p2 ON DELETE SET NULL);
+        INSERT INTO rin_p2 VALUES (1, 2);
+        INSERT INTO rin_c2 VALUES (1, 2);
+        ALTER PUBLICATION rin_pub ADD TABLE rin_p2, rin_c2;
+        DELETE FROM rin_p2;
+        ALTER TABLE rin_c2 REPLICA IDENTITY FULL;
+        DELETE FROM rin_p2;
+        SELECT * FROM rin_c2;
         DROP PUBLICATION rin_pub;
-        DROP TABLE rin, rik;
+        DROP TABLE rin, rik, rin_child, rin_parent, rin_c2, rin_p2;
     """,
 }
 

@@ -151,10 +151,44 @@ def wanted(conn: sqlite3.Connection, rel, actions: set[str]) -> dict[str, str]:
         if action in actions:
             name = f"{TRIGGER_PREFIX}{rel.oid}_{op}"
             old, new = values[op]
-            out[name] = (f"CREATE TRIGGER {quote_sqlite_ident(name)} AFTER {event} ON {table} BEGIN "
-                         'INSERT INTO "pgsvc$changelog" (xid, ts, layout, op, old, new) VALUES '
-                         f"(pgsvce_cl_xid(), unixepoch('subsec'), {layout}, '{op}', {old}, {new}); END")
+            body = ('INSERT INTO "pgsvc$changelog" (xid, ts, layout, op, old, new) VALUES '
+                    f"(pgsvce_cl_xid(), unixepoch('subsec'), {layout}, '{op}', {old}, {new})")
+            if op != "I" and not keys and info["replident"] != "f":
+                # no replica identity: what the translator refuses for a statement
+                # (publications.check_replica_identity), refused here for a foreign key's
+                # cascade too, as PostgreSQL does
+                body = (f"SELECT pgsvce_cl_no_identity({_literal(rel.name)}, '{action}', "
+                        f"{_literal(cascade_context(rel, op))})")
+            out[name] = f"CREATE TRIGGER {quote_sqlite_ident(name)} AFTER {event} ON {table} BEGIN {body}; END"
     return out
+
+
+def _literal(text: str | None) -> str:
+    return "NULL" if text is None else "'" + text.replace("'", "''") + "'"
+
+
+def cascade_context(rel, op: str) -> str | None:
+    """The CONTEXT PostgreSQL's error carries when a foreign key's action changes rel's rows
+    (ri_triggers.c's statement), when one foreign key of rel can do it ('U' or 'D')."""
+    fks = [c for c in rel.constraints if c.contype == "f" and
+           (c.on_delete == "c" if op == "D" else c.on_update == "c" or c.on_delete in "nd" or c.on_update in "nd")]
+    if len(fks) != 1:
+        return None
+    fk = fks[0]
+    table = f'"{rel.schema}"."{rel.name}"'
+    cols = ['"' + rel.attr_by_num(k).name.replace('"', '""') + '"' for k in fk.keys]
+    if op == "D":
+        where = " AND ".join(f"${i + 1} OPERATOR(pg_catalog.=) {c}" for i, c in enumerate(cols))
+        return f'SQL statement "DELETE FROM ONLY {table} WHERE {where}"'
+    if fk.on_update == "c":
+        sets = ", ".join(f"{c} = ${i + 1}" for i, c in enumerate(cols))
+        first = len(cols) + 1
+    else:
+        word = "NULL" if "n" in (fk.on_delete, fk.on_update) else "DEFAULT"
+        sets = ", ".join(f"{c} = {word}" for c in cols)
+        first = 1
+    where = " AND ".join(f"${first + i} OPERATOR(pg_catalog.=) {c}" for i, c in enumerate(cols))
+    return f'SQL statement "UPDATE ONLY {table} SET {sets} WHERE {where}"'
 
 
 def existing(conn: sqlite3.Connection) -> dict[str, str]:

@@ -205,16 +205,22 @@ def check_replica_identity(catalog, rel, command: str) -> None:
     kind, keys = identity(rel)
     if kind == "f" or keys:
         return
+    raise no_identity_error(rel.name, action)
+
+
+def no_identity_error(relname: str, action: str) -> SqlError:
+    """55000 of an UPDATE or DELETE (action 'update' / 'delete') of a table without a
+    replica identity that a publication publishes those for."""
     if action == "update":
-        raise SqlError("55000", f'cannot update table "{rel.name}" because it does not have a replica identity '
-                       "and publishes updates", hint="To enable updating the table, set REPLICA IDENTITY using "
-                       "ALTER TABLE.")
-    raise SqlError("55000", f'cannot delete from table "{rel.name}" because it does not have a replica identity '
-                   "and publishes deletes", hint="To enable deleting from the table, set REPLICA IDENTITY using "
-                   "ALTER TABLE.")
+        return SqlError("55000", f'cannot update table "{relname}" because it does not have a replica identity '
+                        "and publishes updates", hint="To enable updating the table, set REPLICA IDENTITY using "
+                        "ALTER TABLE.")
+    return SqlError("55000", f'cannot delete from table "{relname}" because it does not have a replica identity '
+                    "and publishes deletes", hint="To enable deleting from the table, set REPLICA IDENTITY using "
+                    "ALTER TABLE.")
 
 
 __all__ = ["TABLE_SQL", "ACTIONS", "Publication", "load", "publishable", "covers",
-           "lineage", "actions_for", "listed_tables", "check_replica_identity", "identity", "insert_publication", "set_publication_options",
+           "lineage", "actions_for", "listed_tables", "check_replica_identity", "no_identity_error", "identity", "insert_publication", "set_publication_options",
            "set_publication_owner", "rename_publication", "delete_publication", "add_relation",
            "remove_relation", "add_schema", "remove_schema", "forget_relation", "forget_schema"]

@@ -7,6 +7,8 @@ without them fails ("no such function") rather than going unrecorded.
                         later backend with the same pid draws another) and the count of
                         transactions its engine has ended (exec.txn.WriterLock.generation)
   pgsvce_cl_pack(...)   the row's stored values as one BLOB (changelog.pack)
+  pgsvce_cl_no_identity(relname, action, context)  PostgreSQL's 55000 for an UPDATE / DELETE of a
+                        published table without a replica identity (a foreign key's cascade)
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import os
 
 from pgsvc.sql.catalog import changelog as CL
+from pgsvc.sql.catalog import publications as PUB
+from pgsvc.sql.functions.context import reporting_sql_errors
 
 
 def register(conn, engine) -> None:
@@ -23,6 +27,12 @@ def register(conn, engine) -> None:
         return (base << 32) | (engine.lock.generation & 0xFFFFFFFF)
     conn.create_function("pgsvce_cl_xid", 0, xid)
     conn.create_function("pgsvce_cl_pack", -1, CL.pack, deterministic=True)
+
+    def no_identity(relname, action, context):
+        err = PUB.no_identity_error(relname, action)
+        err.context = context
+        raise err
+    conn.create_function("pgsvce_cl_no_identity", 3, reporting_sql_errors(engine.fctx, no_identity))
 
 
 __all__ = ["register"]
