@@ -11,8 +11,9 @@ Stored form, in each database's SQLite file:
       consecutive transactions (a random number of the writing connection and its
       transaction count, from the pgsvce_cl_xid() UDF). ts: the change's time (Unix
       seconds). op: 'I' 'U' 'D', or 'T' (TRUNCATE: new holds the layouts of every
-      truncated table and its options). old/new: the stored SQLite values, packed by pgsvce_cl_pack (marshal of the tuple): new is the
-      whole row, old the identity's columns (all for REPLICA IDENTITY FULL; NULL without).
+      truncated table and its options). old/new: the stored SQLite values, packed by
+      pgsvce_cl_pack (marshal of the tuple): new is the whole row, old the identity's
+      columns (all for REPLICA IDENTITY FULL; NULL without).
   pgsvc$changelog_rel  (layout INTEGER PRIMARY KEY AUTOINCREMENT, relid, info JSON)
       a published table's layout as its changes were recorded: schema, name, replica
       identity, columns (name, type OID, typmod, part of the identity). A change names the

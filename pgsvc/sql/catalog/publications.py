@@ -221,6 +221,7 @@ def no_identity_error(relname: str, action: str) -> SqlError:
 
 
 __all__ = ["TABLE_SQL", "ACTIONS", "Publication", "load", "publishable", "covers",
-           "lineage", "actions_for", "listed_tables", "check_replica_identity", "no_identity_error", "identity", "insert_publication", "set_publication_options",
+           "lineage", "actions_for", "listed_tables", "check_replica_identity", "no_identity_error",
+           "identity", "insert_publication", "set_publication_options",
            "set_publication_owner", "rename_publication", "delete_publication", "add_relation",
            "remove_relation", "add_schema", "remove_schema", "forget_relation", "forget_schema"]
