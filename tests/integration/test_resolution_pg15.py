@@ -11,7 +11,8 @@ servers must print the same thing. Expected output comes from PostgreSQL at run 
 - bit_and/bit_or/bit_xor of bit strings;
 - a hypothetical-set aggregate's argument types unified as PostgreSQL's (the ordering
   column's type named first, the error at the direct argument);
-- an ordered-set aggregate whose ORDER BY reads only outer columns is the outer query's.
+- an ordered-set aggregate whose ORDER BY reads only outer columns is the outer query's;
+- percentile_disc/cont of an array of fractions of several dimensions keeps them.
 """
 
 from __future__ import annotations
@@ -74,6 +75,14 @@ CASES = {
         SELECT a, (SELECT mode() WITHIN GROUP (ORDER BY a) FROM generate_series(1, 2)) FROM (VALUES (1), (2)) v(a)
           GROUP BY a ORDER BY 1;
         SELECT x FROM generate_series(1, 3) g(x) WHERE (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x)) > 1;
+    """,
+    "percentiles_of_fraction_arrays": """
+        SELECT percentile_disc(ARRAY[[NULL, 1, 0.5], [0.75, 0.25, NULL]]) WITHIN GROUP (ORDER BY x)
+          FROM generate_series(1, 1000) x;
+        SELECT percentile_cont(ARRAY[[0.5], [0.25]]) WITHIN GROUP (ORDER BY x) FROM generate_series(1, 10) x;
+        SELECT percentile_disc(ARRAY[0.5, NULL]) WITHIN GROUP (ORDER BY x) FROM generate_series(1, 10) x;
+        SELECT percentile_cont(ARRAY[[0.5, 1]]::float8[]) WITHIN GROUP (ORDER BY x::float8) FROM generate_series(1, 10) x;
+        SELECT percentile_disc(ARRAY[]::float8[]) WITHIN GROUP (ORDER BY x) FROM generate_series(1, 10) x;
     """,
     "row_comparison_numeric_scale": """
         SELECT ROW(1.0) IS DISTINCT FROM ROW(1.00), ROW(1.0) IS NOT DISTINCT FROM ROW(1.00);

@@ -100,7 +100,8 @@ def _fractions(agg: OrderedSetAggregate):
     """(list of fractions, is_array); a NULL fraction array element stays None."""
     value = agg.direct[0]
     if agg.array_fraction:
-        return (flatten(json.loads(value)) if value is not None else None), True
+        agg.fraction_shape = json.loads(value) if value is not None else None  # (_result keeps its dimensions)
+        return (flatten(agg.fraction_shape) if value is not None else None), True
     return [None if value == "NaN" else value], False
 
 
@@ -180,6 +181,13 @@ def _result(agg: OrderedSetAggregate, values: list, is_array: bool):
     from_stored = sqlite_adapter(elem)[1]
     to_array = sqlite_adapter(agg.result_type)[0]
     py = [None if v is None else (from_stored(v) if from_stored else v) for v in values]
+    shape = getattr(agg, "fraction_shape", None)
+    if isinstance(shape, list) and any(isinstance(x, list) for x in shape):
+        items = iter(py)  # an array of fractions of several dimensions: the results in its shape
+
+        def rebuild(node):
+            return [rebuild(x) if isinstance(x, list) else next(items) for x in node]
+        py = rebuild(shape)
     return to_array(py)
 
 
