@@ -62,7 +62,7 @@ class Authz:
     # --- who is acting ----------------------------------------------------------------
 
     def shared(self):
-        return shared(self.engine)
+        return self.engine.shared_catalog or shared(self.engine)  # (made at the first use)
 
     def current_oid(self) -> int:
         """The current role's OID without a catalog read (an OID never changes: SET ROLE

@@ -108,8 +108,8 @@ class SharedCatalog:
         """Moves when another backend commits a change of the shared catalog: the server's
         counter (pgsvc.sql.exec.commits; one read of shared memory), else SQLite's
         data_version (a PRAGMA on this connection)."""
-        v = self.engine.commits.shared_catalog_version()
-        return self.cat.data_version() if v is None else v
+        state = self.engine.commits.state  # (read here directly: every statement's privilege check asks)
+        return self.cat.data_version() if state is None else state.shared_catalog()
 
     # -- transactions
     def write(self, fn):

@@ -104,10 +104,6 @@ class Commits:
         except OSError as e:
             raise SqlError("58030", f'could not fsync file "{path}-wal": {e.strerror}') from None
 
-    def shared_catalog_version(self) -> int | None:
-        """The shared catalog's change counter (None without a server)."""
-        return self.state.shared_catalog() if self.state is not None else None
-
     def shared_catalog_changed(self) -> None:
         """After a commit of the shared catalog: tell the other backends."""
         if self.state is not None:
