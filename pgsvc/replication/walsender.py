@@ -286,6 +286,7 @@ class Stream:
         self.relations: dict[int, int] = {}  # relid -> layout version sent in this stream
         self.types_sent: set[int] = set()  # user types named by a Type message in this stream
         self.published: dict[int, set[str]] = {}
+        self.roots: dict[int, int] = {}  # partition -> the partitioned table its changes are sent as
         self.activity = Activity(pid=os.getpid(), sent_lsn=start, streaming=True)
         self.last_reply = time.monotonic()
         self.waiting_ping = False
@@ -317,10 +318,13 @@ class Stream:
             end = CL.current_lsn(conn)
             if end <= self.pos and self.sent >= end:
                 return False
-            txns = CR.read_transactions(conn, self.pos, BATCH)
-            if txns:  # (read with the changes, as pgoutput loads its publications at the first
-                # change: a missing publication is 42704 then, not at START_REPLICATION)
-                self.published = CR.published_relids(conn, list(self.options.publication_names))
+            if end > self.pos:  # changes past pos: pgoutput loads its publications at the first
+                # change (a missing one is 42704 then, not at START_REPLICATION), and again when
+                # they change (ALTER PUBLICATION while streaming)
+                names = list(self.options.publication_names)
+                self.published = CR.published_relids(conn, names)
+                self.roots = CR.publication_roots(conn, names)  # publish_via_partition_root
+            txns = CR.read_transactions(conn, self.pos, BATCH, roots=self.roots or None)
         finally:
             conn.execute("COMMIT")
         for txn in txns:

@@ -557,3 +557,25 @@ def test_drop_database_with_slots_as_postgres(publisher, pg15_logical):
                         run("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'ws_dropdb'")))
     assert results[0] == results[1]
     assert "55006" in results[0][0][1] and results[0][2] == ("0", "")
+
+
+def test_partitioned_table_published_via_root(publisher, pg15):
+    """A partitioned table published WITH (publish_via_partition_root): the subscriber's plain
+    table of the root's name gets the partitions' rows, copied and streamed (a row moving
+    between partitions too)."""
+    pubdb, subdb = _names("part")
+    publisher.psql(f"CREATE DATABASE {pubdb}")
+    publisher.psql("CREATE TABLE meas (id int, city text, PRIMARY KEY (id, city)) PARTITION BY LIST (city); "
+                   "CREATE TABLE meas_a PARTITION OF meas FOR VALUES IN ('a'); "
+                   "CREATE TABLE meas_b PARTITION OF meas FOR VALUES IN ('b'); "
+                   "INSERT INTO meas VALUES (1, 'a'), (2, 'b'); "
+                   "CREATE PUBLICATION pub FOR TABLE meas WITH (publish_via_partition_root = true)", dbname=pubdb)
+    pg15.psql(f"CREATE DATABASE {subdb}")
+    pg15.psql("CREATE TABLE meas (id int, city text, PRIMARY KEY (id, city))", dbname=subdb)
+    subscribe(publisher, pg15, pubdb, subdb)
+    wait_for(lambda: synced(pg15, subdb), SUB_TIMEOUT, "the initial copy")
+    publisher.psql("INSERT INTO meas VALUES (3, 'a'), (4, 'b'); UPDATE meas SET id = 10 WHERE id = 1; "
+                   "DELETE FROM meas WHERE id = 2; UPDATE meas SET city = 'b' WHERE id = 3", dbname=pubdb)
+    wait_for(lambda: same_rows(publisher, pg15, pubdb, subdb, "meas", "id, city"), 60, "the changes")
+    assert pg_value(pg15, "SELECT string_agg(id || city, ',' ORDER BY id) FROM meas", subdb) == "3b,4b,10a"
+    drop_subscription(publisher, pg15, pubdb, subdb)
