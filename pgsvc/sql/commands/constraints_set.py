@@ -1,8 +1,9 @@
 """SET CONSTRAINTS { ALL | name [, ...] } { DEFERRED | IMMEDIATE }: when the deferrable
 constraints of the transaction are checked. pgsvc's deferrable constraints are constraint
-triggers (deferrable foreign keys and unique constraints are refused at CREATE), so this
-sets when DEFERRABLE constraint triggers fire (exec.triggers.set_constraints): at COMMIT or
-at the end of each statement; IMMEDIATE fires the events already queued, now."""
+triggers and foreign keys (deferrable unique constraints are refused at CREATE): this sets
+when DEFERRABLE constraint triggers fire and deferrable foreign keys are checked
+(exec.trigger_deferred.set_constraints, catalog.deferrable): at COMMIT or at the end of each
+statement; IMMEDIATE fires the events already queued, and checks the keys' rows, now."""
 
 from __future__ import annotations
 

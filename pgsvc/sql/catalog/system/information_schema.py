@@ -24,7 +24,7 @@ column_udt_usage, element_types, table_privileges, role_table_grants, column_pri
 enabled_roles, applicable_roles, routines (over pg_proc).
 
 Where pgsvc differs from PostgreSQL, the rows say what pgsvc does: views are not
-updatable (is_insertable_into / is_updatable NO), constraints are not deferrable, foreign
+updatable (is_insertable_into / is_updatable NO), only foreign keys can be deferrable, foreign
 keys are MATCH SIMPLE (match_option NONE), no column-level GRANT (column_privileges repeat
 the table's). The relations of pg_catalog and information_schema themselves are not rows
 of tables/columns (pgsvc's pg_class does not list them either).
