@@ -122,21 +122,33 @@ def layout_info(rel) -> dict:
             "columns": [[a.name, a.domain_oid or a.type_oid, a.typmod, a.attnum in keys] for a in cols]}
 
 
-def _layout_id(conn: sqlite3.Connection, relid: int, info: dict) -> int:
+def latest_layouts(conn: sqlite3.Connection) -> dict[int, tuple[int, str]]:
+    """relid -> (its newest layout, that layout's info text)."""
+    return {relid: (layout, info) for relid, layout, info in conn.execute(
+        'SELECT relid, layout, info FROM "pgsvc$changelog_rel" WHERE layout IN '
+        '(SELECT max(layout) FROM "pgsvc$changelog_rel" GROUP BY relid)')}
+
+
+def _layout_id(conn: sqlite3.Connection, relid: int, info: dict, latest: dict | None = None) -> int:
+    """The layout id of info: the table's newest one when it is the same, else a new one."""
     text = json.dumps(info, separators=(",", ":"))
-    row = conn.execute('SELECT layout, info FROM "pgsvc$changelog_rel" WHERE relid = ? ORDER BY layout DESC LIMIT 1',
-                       (relid,)).fetchone()
+    if latest is not None:
+        row = latest.get(relid)
+    else:
+        row = conn.execute('SELECT layout, info FROM "pgsvc$changelog_rel" WHERE relid = ? '
+                           'ORDER BY layout DESC LIMIT 1', (relid,)).fetchone()
     if row is not None and row[1] == text:
         return row[0]
     return conn.execute('INSERT INTO "pgsvc$changelog_rel" (relid, info) VALUES (?, ?)', (relid, text)).lastrowid
 
 
-def wanted(conn: sqlite3.Connection, rel, actions: set[str]) -> dict[str, str]:
-    """name -> CREATE TRIGGER statement, for the change-log triggers rel needs."""
+def wanted(conn: sqlite3.Connection, rel, actions: set[str], latest: dict | None = None) -> dict[str, str]:
+    """name -> CREATE TRIGGER statement, for the change-log triggers rel needs (latest:
+    latest_layouts, read once for many tables)."""
     if not actions.intersection(("insert", "update", "delete")):
         return {}
     info = layout_info(rel)
-    layout = _layout_id(conn, rel.oid, info)
+    layout = _layout_id(conn, rel.oid, info, latest)
     table = quote_sqlite_ident(rel.sqlite_name)
     cols = [a for a in rel.attrs if not a.generated]
     keys = [a for a, c in zip(cols, info["columns"]) if c[3]]
@@ -218,8 +230,9 @@ def sync(conn: sqlite3.Connection, catalog) -> None:
     if not catalog.publications and not have:
         return
     want: dict[str, str] = {}
+    latest = latest_layouts(conn)
     for relid, acts in published(catalog).items():
-        want.update(wanted(conn, catalog.by_oid[relid], acts))
+        want.update(wanted(conn, catalog.by_oid[relid], acts, latest))
     for name, sql in have.items():
         if want.get(name) != sql:
             conn.execute(f"DROP TRIGGER IF EXISTS {quote_sqlite_ident(name)}")
@@ -253,5 +266,5 @@ def truncating(conn: sqlite3.Connection, catalog, rels: list, cascade: bool, res
 
 
 __all__ = ["TABLE_SQL", "BASE_LSN", "format_lsn", "parse_lsn", "change_lsn", "end_lsn", "seq_before",
-           "ensure_tables", "last_seq", "current_lsn", "pack", "unpack", "layout_info", "wanted",
+           "ensure_tables", "last_seq", "current_lsn", "pack", "unpack", "layout_info", "latest_layouts", "wanted",
            "existing", "published", "sync", "truncating"]
