@@ -126,9 +126,17 @@ class PartitionDml:
         keep = lv.rows if lv is not None and lv.relid == rel.oid and rel.triggers and \
             any(captures(rel, e) for e in ("INSERT", "UPDATE", "DELETE")) else None
         if spec["k"] == "I":
-            for r in self.source_rows(spec, values):
-                row = list(self.full_row(rel, spec["names"], r))
-                leaf = self.route_row(spec, user, row, rel.oid)
+            picked = spec.get("src_pick")
+            top = part["tables"].get(str(rel.oid))
+            rows = self.conn.execute(picked, self.args_for(picked, values)).fetchall() if picked \
+                else self.source_rows(spec, values)
+            for r in rows:
+                row = list(self.full_row(rel, spec["names"], r[:-1] if picked else r))
+                kid = top["kids"][r[-1]] if picked and r[-1] is not None and r[-1] >= 0 else None
+                if kid is None:
+                    leaf = self.route_row(spec, user, row, rel.oid)
+                else:  # the partition found by the source query; routed on below it
+                    leaf = self.route_row(spec, user, row, kid) if str(kid) in part["tables"] else kid
                 row = self.leaf_before_insert(rel, leaf, row)
                 if row is None:
                     continue  # a BEFORE trigger of the partition skipped it

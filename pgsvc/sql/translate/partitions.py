@@ -76,11 +76,13 @@ class PartitionMixin:
 
     # --- routing ----------------------------------------------------------------------------
 
-    def row_scope_sql(self, rel, n: int, expr_text: str, boolean: bool = True) -> str:
-        """PostgreSQL source over rel's columns, as SQL over parameters ?n+1.. (one per column)."""
+    def row_scope_sql(self, rel, n: int, expr_text: str, boolean: bool = True, cols: list | None = None) -> str:
+        """PostgreSQL source over rel's columns, as SQL over parameters ?n+1.. (one per column),
+        or over the SQL expressions `cols` (one per column)."""
         saved = self.scope
         self.scope = Scope()
-        self.scope.add(RangeEntry(rel.name, [ColInfo(a.name, a.type_oid, a.typmod, f"?{n + i + 1}")
+        self.scope.add(RangeEntry(rel.name, [ColInfo(a.name, a.type_oid, a.typmod,
+                                                     cols[i] if cols is not None else f"?{n + i + 1}")
                                              for i, a in enumerate(rel.attrs)]))
         try:
             node = pglast.parse_sql(f"SELECT {expr_text}")[0].stmt.targetList[0].val
@@ -135,10 +137,26 @@ class PartitionMixin:
             w = f"{with_sql}INSERT INTO {quote_sqlite_ident(leaf.sqlite_name)} AS {sa} ({cols}) {values}{conflict}{ret}"
             ins[str(leaf.oid)] = self.leaf_sql(w, rel, leaf)
         spec["part"] = {"tables": self.routing(rel, n), "ins": ins}
+        if not with_sql and names and "self" not in spec["part"]["tables"]:
+            spec["src_pick"] = self.source_with_pick(rel, source, names)
         oc = node.onConflictClause
         if oc is not None and oc.action == enums.OnConflictAction.ONCONFLICT_UPDATE:
             spec["part"]["upsert"] = 1  # a DO UPDATE row may not leave its partition
         self.finish_route(d, spec, returning)
+
+    def source_with_pick(self, rel, source: str, names: list) -> str:
+        """The new rows with, last, the index of the partition of rel each goes to (-1: none),
+        computed in the same query rather than row by row."""
+        at = {nm: i for i, nm in enumerate(names)}
+        cols = [f'"pgsvc$s".c{at[a.name]}' if a.name in at else "NULL" for a in rel.attrs]
+        arms = []
+        for i, k in enumerate(P.partitions_of(self.catalog, rel)):
+            quals = P.own_quals(self.catalog, k, plain=True)
+            cond = self.row_scope_sql(rel, 0, " AND ".join(quals), cols=cols) if quals else "1"
+            arms.append(f"WHEN {cond} THEN {i}")
+        pick = f"CASE {' '.join(arms)} ELSE -1 END" if arms else "-1"
+        listed = ", ".join(f"c{i}" for i in range(len(names)))
+        return f'WITH "pgsvc$s"({listed}) AS ({source}) SELECT *, {pick} FROM "pgsvc$s"'
 
     def partition_copy_spec(self, rel, attrs: list, values: str) -> dict:
         """COPY FROM into a partitioned table: `src` makes one COPY row (?1..) a row of
