@@ -335,7 +335,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         for i, raw in enumerate(raws):
             if not out or not changes_resolution(out[-1]):
                 try:
-                    out.append(self.translate_raw(sql, raw, []))
+                    out.append(self.translate_raw(sql, raw, [], fixed=True))
                     continue
                 except SqlError:
                     if i == 0:
@@ -346,7 +346,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
     def translate_deferred(self, stmt: Statement) -> None:
         """Translate a deferred statement in place: the session holds this very object."""
         sql, raw = stmt.deferred
-        stmt.__dict__.update(self.translate_raw(sql, raw, []).__dict__)
+        stmt.__dict__.update(self.translate_raw(sql, raw, [], fixed=True).__dict__)
 
     def lifted_statement(self, sql: str, start: int, end: int, toks) -> Statement | None:
         lifted = lift_literals(sql, toks)
@@ -409,10 +409,10 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         if not self.txn.open and self.others_committed():
             self.check_catalog()
 
-    def translate_raw(self, sql: str, raw, param_oids: list[int]) -> Statement:
+    def translate_raw(self, sql: str, raw, param_oids: list[int], fixed: bool = False) -> Statement:
         loc = raw.stmt_location or 0
         text = sql[loc:loc + raw.stmt_len] if raw.stmt_len else sql[loc:]
-        return self.translate_stmt(text.strip(), raw.stmt, param_oids, None)
+        return self.translate_stmt(text.strip(), raw.stmt, param_oids, None, fixed)  # fixed: a simple query's
 
     # --- EngineProtocol: transactions ------------------------------------------------------
 

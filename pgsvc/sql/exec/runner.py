@@ -42,8 +42,9 @@ _REG_TYPES = O.REG_OIDS | frozenset(O.REG_ARRAYS)  # a lifted literal of these i
 class Runner:
     """Mixed into Engine: translation dispatch and execution."""
 
-    def translate_stmt(self, text: str, node, param_oids: list[int], literals) -> Statement:
+    def translate_stmt(self, text: str, node, param_oids: list[int], literals, fixed: bool = False) -> Statement:
         tr = Translator(self, self.catalog, param_oids, literals)
+        tr.fixed_params = fixed  # a simple query's statement has no parameters: $1 is 42P02
         if isinstance(node, ast.SelectStmt) and node.intoClause is None:
             q = tr.select(node)
             stmt = Statement(text, "SELECT", [to_column(c) for c in q.columns])

@@ -52,6 +52,7 @@ class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, 
         self.catalog = catalog
         self.param_oids = list(param_oids)
         self.literals = literals or []
+        self.fixed_params = False  # (set for a simple query's statements: exec.runner.translate_stmt)
         self.scope = Scope()
         self.ctes: dict = {}
         self.windows: dict = {}

@@ -70,6 +70,8 @@ class ExprMixin:
         if self.routine_params is not None:  # inside a function's body (translate.routines)
             return self.routine_param(node)
         n = node.number
+        if self.fixed_params and not self.is_literal_param(n):  # (parse_analyze_fixedparams)
+            raise SqlError("42P02", f"there is no parameter ${n}", position=location(node))
         oid = self.param_type(n, node)
         if oid == O.UNKNOWN:
             return Ex(f"?{n}", O.UNKNOWN, param=n)
