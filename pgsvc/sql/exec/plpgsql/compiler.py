@@ -10,6 +10,8 @@ blocks are compiled each time they run.
 
 from __future__ import annotations
 
+import re
+
 import pglast
 from pglast import ast
 
@@ -500,7 +502,7 @@ def compile_function(engine, routine, kind: str, name: str, signature: str, arg_
     f.retset = bool(routine is not None and routine.retset)
     f.rettype = ret_oid if kind == "f" else O.VOID
     f.columns = list(columns)
-    src = Source(routine.src if routine is not None else "")
+    src = Source(_with_param_records(engine, routine, arg_types) if routine is not None else "")
     f.source = src
     f.variable_conflict = str(setting(engine, "plpgsql.variable_conflict", "error")).lower()
     f.print_strict_params = setting(engine, "plpgsql.print_strict_params", False) in (True, "on", "true", "1")
@@ -574,7 +576,25 @@ __all__ = ["Function", "Datum", "Ns", "Compiler", "compile_function", "signature
 
 
 def _row_type(engine, ut) -> bool:
-    """A composite type with its attributes in the catalog (a table's row type, or CREATE TYPE
-    ... AS (...)'s, whose pg_class row is relkind 'c'): a PL/pgSQL variable of it is a record
-    of that shape (`v.f := x` assigns a field)."""
+    """A table's or CREATE TYPE's row type (in pg_class): its variables are records of its shape."""
     return ut is not None and ut.typtype == "c" and ut.relid in engine.catalog.by_oid
+
+
+def _with_param_records(engine, routine, arg_types: list) -> str:
+    """The body in a block with a record copy of each composite parameter whose fields it assigns
+    (state.f := x; the parser knows parameters as scalars), on its first line (lines stay)."""
+    text = routine.src
+    decls = []
+    for i, (name, mode) in enumerate(zip(routine.names(), routine.modes())):
+        if not name or mode not in ("i", "b") or i >= len(arg_types):
+            continue
+        ut = U.find(arg_types[i][0])
+        if not _row_type(engine, ut) or not re.search(
+                rf'(?i)(?<![\w$."]){re.escape(name)}\s*\.\s*[\w"]+\s*(\[[^\]]*\]\s*)?:=', text):
+            continue
+        decls.append((f"{quote_ident(name)} {format_type(ut.oid, None)};", f"{quote_ident(name)} := ${i + 1};"))
+    if not decls:
+        return text
+    body = text.rstrip()
+    return (f"DECLARE {' '.join(d for d, _ in decls)} BEGIN {' '.join(a for _, a in decls)} "
+            f"{body.removesuffix(';')}\n; END")
