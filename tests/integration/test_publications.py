@@ -355,3 +355,17 @@ def test_dumps_publications_as_pg_dump(postgres_superuser_server, pg15):
         assert described[0] == described[1]
     for target, db in ((srv, "pubdump"), (srv, "pubdump_restored"), (pg15, "pubdump")):
         target.psql(f"DROP DATABASE {db}")
+
+
+def test_wal_level_replica_warns_as_postgres(server_factory, pg15):
+    """With wal_level below logical (as the reference cluster runs), CREATE PUBLICATION warns
+    as PostgreSQL does: the same output, PostgreSQL's warning lines kept."""
+    srv = server_factory("-U", "postgres", "--auth-local", "trust", "--auth-host", "trust",
+                         server_args=("-c", "wal_level=replica"))
+    srv.superuser = "postgres"
+    assert srv.psql("SHOW wal_level", "-At").stdout.strip() == "replica"
+    script = "CREATE TABLE walr (a int);\nCREATE PUBLICATION walr_pub FOR TABLE walr;\n" \
+             "CREATE PUBLICATION walr_pub2;\nDROP PUBLICATION walr_pub, walr_pub2;\nDROP TABLE walr;"
+    expected = run_script(pg15, script)
+    assert "wal_level is insufficient" in expected
+    assert run_script(srv, script) == expected

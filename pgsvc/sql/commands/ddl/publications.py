@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pglast import ast, enums
 
-from pgsvc.errors import SqlError
+from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import publications as PUB
 from pgsvc.sql.catalog.authz import authz, not_owner
@@ -183,6 +183,10 @@ def create_publication(ddl, node: ast.CreatePublicationStmt) -> None:
     for nspid in schemas:
         PUB.add_schema(ddl.conn, C.new_oid(ddl.conn), oid, nspid)
     ddl.refresh()
+    if str(ddl.engine.session.settings.get("wal_level")).lower() != "logical":
+        ddl.engine.session.notice(SqlNotice("wal_level is insufficient to publish logical changes", sqlstate="01000",
+                                            severity="WARNING",
+                                            hint='Set wal_level to "logical" before creating subscriptions.'))
 
 
 def alter_publication(ddl, node: ast.AlterPublicationStmt) -> None:
