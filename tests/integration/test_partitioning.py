@@ -320,6 +320,23 @@ CASES = {
         SELECT tableoid::regclass, * FROM gp;
         DROP TABLE tp, gp, tpq;
     """,
+    "batched_rows_errors": r"""
+        CREATE TABLE ub (a int PRIMARY KEY, b int CHECK (b > 0)) PARTITION BY RANGE (a);
+        CREATE TABLE ub1 PARTITION OF ub FOR VALUES FROM (0) TO (100);
+        CREATE TABLE ub2 PARTITION OF ub FOR VALUES FROM (100) TO (200);
+        INSERT INTO ub SELECT g, 1 FROM generate_series(1, 150) g;
+        INSERT INTO ub VALUES (5, 1), (6, 1), (6, 2), (150, 1);
+        INSERT INTO ub VALUES (7, 1), (8, 0), (9, 1);
+        INSERT INTO ub SELECT g, g - 160 FROM generate_series(151, 170) g;
+        INSERT INTO ub SELECT g, 1 FROM generate_series(190, 210) g;
+        SELECT count(*), sum(a) FROM ub;
+        BEGIN;
+        INSERT INTO ub VALUES (160, 1), (161, 1);
+        INSERT INTO ub VALUES (162, 1), (162, 1);
+        ROLLBACK;
+        SELECT tableoid::regclass, count(*) FROM ub GROUP BY 1 ORDER BY 1;
+        DROP TABLE ub;
+    """,
     "inheritance_update_delete": r"""
         CREATE TABLE ih (a int, b text);
         CREATE TABLE ihc (c int) INHERITS (ih);

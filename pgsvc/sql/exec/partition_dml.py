@@ -78,6 +78,34 @@ class PartitionDml:
         mine = {a.name: i for i, a in enumerate(lrel.attrs)}
         return [got[mine[a.name]] if a.name in mine else row[i] for i, a in enumerate(rel.attrs)]
 
+    def plain_leaf(self, leaf: int, seen: dict) -> bool:
+        """A partition whose writes nothing else sees (no trigger of its own, no SQLite
+        trigger such as a publication's change log): its rows may be written in one batch."""
+        got = seen.get(leaf)
+        if got is None:
+            rel = self.catalog.by_oid.get(leaf)
+            got = seen[leaf] = rel is not None and not rel.triggers and self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? UNION ALL "
+                "SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?",
+                (rel.sqlite_name, rel.sqlite_name)).fetchone() is None
+        return got
+
+    def write_batch(self, sql: str, user: list, rows: list, leaf: int) -> int:
+        """Rows for one partition in one executemany; when one fails, the rows before it are
+        in (SQLite's change count says how many), it is written alone for its own error
+        (and detail), and any after it one by one."""
+        before = self.conn.total_changes
+        try:
+            return max(self.conn.executemany(sql, [user + r for r in rows]).rowcount, 0)
+        except sqlite3.Error:
+            done = self.conn.total_changes - before
+            if not 0 <= done < len(rows):
+                raise
+        count = done
+        for r in rows[done:]:
+            count += self.write_leaf(sql, user + r, 0, leaf)[1]
+        return count
+
     def write_leaf(self, sql: str, args: list, ncol: int, leaf: int) -> tuple[list, int]:
         """A routed row's write: a CHECK it breaks is the leaf's (the parent's constraint of
         the same name is the one the SQLite error would otherwise be taken for)."""
@@ -130,6 +158,9 @@ class PartitionDml:
             top = part["tables"].get(str(rel.oid))
             rows = self.conn.execute(picked, self.args_for(picked, values)).fetchall() if picked \
                 else self.source_rows(spec, values)
+            batch = part.get("batch") and keep is None and not ncol
+            plain: dict = {}
+            pending: list = []  # rows for one partition, written together (write_batch)
             for r in rows:
                 row = list(self.full_row(rel, spec["names"], r[:-1] if picked else r))
                 kid = top["kids"][r[-1]] if picked and r[-1] is not None and r[-1] >= 0 else None
@@ -137,6 +168,16 @@ class PartitionDml:
                     leaf = self.route_row(spec, user, row, rel.oid)
                 else:  # the partition found by the source query; routed on below it
                     leaf = self.route_row(spec, user, row, kid) if str(kid) in part["tables"] else kid
+                if batch and self.plain_leaf(leaf, plain):
+                    if pending and pending[0] != leaf:
+                        count += self.write_batch(part["ins"][str(pending[0])], user, pending[1:], pending[0])
+                        pending = []
+                    pending = pending or [leaf]
+                    pending.append(row)
+                    continue
+                if pending:
+                    count += self.write_batch(part["ins"][str(pending[0])], user, pending[1:], pending[0])
+                    pending = []
                 row = self.leaf_before_insert(rel, leaf, row)
                 if row is None:
                     continue  # a BEFORE trigger of the partition skipped it
@@ -152,6 +193,8 @@ class PartitionDml:
                     keep.append((rel.oid, "I", None, tuple(row)))
                 out += done[0]
                 count += done[1]
+            if pending:
+                count += self.write_batch(part["ins"][str(pending[0])], user, pending[1:], pending[0])
             return out, count
         seen: set = set()
         cols = set(spec.get("cols") or ())

@@ -139,6 +139,8 @@ class PartitionMixin:
         spec["part"] = {"tables": self.routing(rel, n), "ins": ins}
         if not with_sql and names and "self" not in spec["part"]["tables"]:
             spec["src_pick"] = self.source_with_pick(rel, source, names)
+        if not conflict and not returning:
+            spec["part"]["batch"] = 1  # rows for one partition may be written together
         oc = node.onConflictClause
         if oc is not None and oc.action == enums.OnConflictAction.ONCONFLICT_UPDATE:
             spec["part"]["upsert"] = 1  # a DO UPDATE row may not leave its partition
