@@ -340,6 +340,12 @@ CASES = {
     "inheritance_update_delete": r"""
         CREATE TABLE ih (a int, b text);
         CREATE TABLE ihc (c int) INHERITS (ih);
+        CREATE TABLE ihp (a int) PARTITION BY RANGE (a);
+        CREATE TABLE ihp1 PARTITION OF ihp FOR VALUES FROM (1) TO (2);
+        CREATE TABLE ihx () INHERITS (ihp);
+        CREATE TABLE ihx () INHERITS (ihp1);
+        ALTER TABLE ihp ATTACH PARTITION ihc FOR VALUES FROM (5) TO (6);
+        DROP TABLE ihp;
         INSERT INTO ih VALUES (1, 'p');
         INSERT INTO ihc VALUES (2, 'c', 20), (3, 'd', 30);
         UPDATE ih SET b = b || '!' WHERE a > 1 RETURNING tableoid::regclass, *;

@@ -206,6 +206,10 @@ class TableDdl:
             p = tr.relation(rv)
             if p.kind != "r":
                 raise SqlError("42809", f'inherited relation "{p.name}" is not a table')
+            if P.partkey(p) is not None:
+                raise SqlError("42809", f'cannot inherit from partitioned table "{p.name}"')
+            if P.bound(p) is not None:
+                raise SqlError("42809", f'cannot inherit from partition "{p.name}"')
             authz(self.engine).check_owner(p)
             parents.append(p)
         return parents
