@@ -12,7 +12,8 @@ servers must print the same thing. Expected output comes from PostgreSQL at run 
 - a hypothetical-set aggregate's argument types unified as PostgreSQL's (the ordering
   column's type named first, the error at the direct argument);
 - an ordered-set aggregate whose ORDER BY reads only outer columns is the outer query's;
-- percentile_disc/cont of an array of fractions of several dimensions keeps them.
+- percentile_disc/cont of an array of fractions of several dimensions keeps them;
+- sum's and count's transition functions (int4_sum, int8inc) callable and usable as SFUNC.
 """
 
 from __future__ import annotations
@@ -83,6 +84,15 @@ CASES = {
         SELECT percentile_disc(ARRAY[0.5, NULL]) WITHIN GROUP (ORDER BY x) FROM generate_series(1, 10) x;
         SELECT percentile_cont(ARRAY[[0.5, 1]]::float8[]) WITHIN GROUP (ORDER BY x::float8) FROM generate_series(1, 10) x;
         SELECT percentile_disc(ARRAY[]::float8[]) WITHIN GROUP (ORDER BY x) FROM generate_series(1, 10) x;
+    """,
+    "transition_functions_as_sfunc": """
+        SELECT int4_sum(NULL, 5), int4_sum(10, NULL), int4_sum(10, 5), int2_sum(1, 2::int2), int8inc(41),
+               int4_sum(NULL, NULL);
+        SELECT int8inc(9223372036854775807);
+        CREATE AGGREGATE rp_sum4(int4) (sfunc = int4_sum, stype = int8);
+        SELECT rp_sum4(x), rp_sum4(x) FILTER (WHERE false) FROM generate_series(1, 10) x;
+        DROP AGGREGATE rp_sum4(int4);
+        \\df int4_sum
     """,
     "row_comparison_numeric_scale": """
         SELECT ROW(1.0) IS DISTINCT FROM ROW(1.00), ROW(1.0) IS NOT DISTINCT FROM ROW(1.00);

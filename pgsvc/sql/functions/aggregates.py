@@ -417,8 +417,17 @@ def register_aggregates(conn: sqlite3.Connection, ctx: FunctionContext) -> None:
         conn.create_aggregate(name, nargs, _guarded(ctx, cls))
 
 
+def _transition_sigs() -> list[FuncSig]:
+    """The built-in aggregates' transition functions a CREATE AGGREGATE may name as SFUNC
+    (int4_sum(int8, int4): sum(int4)'s, not strict: a NULL state takes the input)."""
+    step = "(CASE WHEN {0} IS NULL THEN CAST({1} AS INTEGER) WHEN {1} IS NULL THEN {0} ELSE pgsvc_i8({0} + {1}) END)"
+    return [FuncSig("int4_sum", (O.INT8, O.INT4), O.INT8, step, strict=False),
+            FuncSig("int2_sum", (O.INT8, O.INT2), O.INT8, step, strict=False),
+            FuncSig("int8inc", (O.INT8,), O.INT8, "pgsvc_i8({0} + 1)")]
+
+
 def _all_sigs() -> list[FuncSig]:
-    return _agg_sigs() + regr_sigs()
+    return _agg_sigs() + regr_sigs() + _transition_sigs()
 
 
 AGGREGATES: list[FuncSig] = _all_sigs()
