@@ -54,13 +54,30 @@ class PartitionDml:
         completed with its defaults and routed."""
         rel = self.catalog.by_oid[spec["rel"]]
         count = 0
+        plain: dict = {}
+        pending: list = []  # rows for one partition, written together (write_batch)
         for row in rows:
             src = self.conn.execute(spec["src"], list(row)).fetchone()
             full = list(self.full_row(rel, spec["names"], src))
             leaf = self.route_row(spec, [], full, rel.oid)
+            if self.plain_leaf(leaf, plain):
+                if pending and pending[0] != leaf:
+                    count += self.write_batch(spec["part"]["ins"][str(pending[0])], [], pending[1:], pending[0])
+                    pending = []
+                pending = pending or [leaf]
+                pending.append(full)
+                if len(pending) > 1000:
+                    count += self.write_batch(spec["part"]["ins"][str(leaf)], [], pending[1:], leaf)
+                    pending = []
+                continue
+            if pending:
+                count += self.write_batch(spec["part"]["ins"][str(pending[0])], [], pending[1:], pending[0])
+                pending = []
             full = self.leaf_before_insert(rel, leaf, full)
             if full is not None:
                 count += self.write_leaf(spec["part"]["ins"][str(leaf)], full, 0, leaf)[1]
+        if pending:
+            count += self.write_batch(spec["part"]["ins"][str(pending[0])], [], pending[1:], pending[0])
         return count
 
     def leaf_before_insert(self, rel, leaf: int, row: list) -> list | None:
