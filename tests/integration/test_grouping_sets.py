@@ -162,6 +162,12 @@ CASES = {
         SELECT 1 FROM {t} GROUP BY CUBE (a, b, c, v, a, b), CUBE (a, b, c, v, a, b, c);
         SELECT 1 FROM {t} GROUP BY ROLLUP (z);
         SELECT 1 FROM {t} GROUP BY ROLLUP (a) FOR UPDATE;
+        SELECT a FROM {t} GROUP BY sum(v);
+        SELECT a FROM {t} GROUP BY a, count(*) OVER ();
+        SELECT a FROM {t} GROUP BY GROUPING SETS (a, sum(v));
+        SELECT a FROM {t} GROUP BY ROLLUP (a, row_number() OVER ());
+        SELECT a FROM {t} GROUP BY a, (SELECT count(*) OVER () FROM {t} LIMIT 1) ORDER BY 1;
+        SELECT a FROM {t} GROUP BY a, (SELECT sum(v) FROM {t} g2) ORDER BY 1;
     """,
 }
 

@@ -34,6 +34,7 @@ from pgsvc.sql.translate.ex import Ex, location
 from pgsvc.sql.translate.grouping import (GroupingChecker, contains_grouping_func, has_aggregate, is_aggregate_call,
                                           outer_only)
 from pgsvc.sql.translate.names import Scope, aggregate_level
+from pgsvc.sql.translate.ordered_set import inner_window_position
 from pgsvc.sql.types import oids as O
 
 MAX_SETS = 4096
@@ -211,7 +212,14 @@ class GroupingSetsMixin:
                 tied[tle] = resolved[id(g)]
             return resolved[id(g)]
 
-        sets = [frozenset(index_of(g) for g in s) for s in expand_grouping_sets(node.groupClause)]
+        window_at = inner_window_position(node.groupClause)
+        if window_at is not None:
+            raise SqlError("42P20", "window functions are not allowed in GROUP BY", position=window_at)
+        saved, self.agg_forbidden = self.agg_forbidden, "GROUP BY"
+        try:
+            sets = [frozenset(index_of(g) for g in s) for s in expand_grouping_sets(node.groupClause)]
+        finally:
+            self.agg_forbidden = saved
         if node.groupDistinct:
             sets = list(dict.fromkeys(sets))
         sets.sort(key=len)  # as expand_grouping_sets orders them (rows tied in ORDER BY come out so)

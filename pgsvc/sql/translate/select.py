@@ -21,6 +21,7 @@ from pgsvc.sql.translate.grouping_sets import needs_grouping_sets
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.tlist_srf import SRF_NAMES
+from pgsvc.sql.translate.ordered_set import inner_window_position
 from pgsvc.sql.translate.locking import check_locked_relations, check_select_locking
 from pgsvc.sql.types import oids as O
 
@@ -322,6 +323,16 @@ class SelectMixin:
         return targets, names
 
     def group_by(self, items, targets: list[Ex], names: list[str]) -> list[Ex]:
+        window_at = inner_window_position(items) if items else None
+        if window_at is not None:
+            raise SqlError("42P20", "window functions are not allowed in GROUP BY", position=window_at)
+        saved, self.agg_forbidden = self.agg_forbidden, "GROUP BY"
+        try:
+            return self.group_by_items(items, targets, names)
+        finally:
+            self.agg_forbidden = saved
+
+    def group_by_items(self, items, targets: list[Ex], names: list[str]) -> list[Ex]:
         out = []
         for g in items:
             if isinstance(g, ast.GroupingSet):
