@@ -171,6 +171,16 @@ class Authz:
             self._decisions[key] = got
         return got
 
+    def bypasses_rls(self, role: int) -> bool:
+        """Superusers and BYPASSRLS roles are never subject to row-level security."""
+        if self.is_superuser(role):
+            return True
+        key = ("bypassrls", role)
+        got = self._decisions.get(key)
+        if got is None:
+            got = self._decisions[key] = bool(self.shared().cat.role_flags(role).get("rolbypassrls"))
+        return got
+
     def routine_allows(self, role: int, r) -> bool:
         """EXECUTE on a function or procedure (PUBLIC holds it by default)."""
         key = ("fn", role, r.oid)
@@ -207,6 +217,13 @@ class Authz:
         cat = self.engine.catalog
         for kind, obj, letters, as_role, any_of, *where in needs:
             role = as_role or me
+            if kind == "s":  # row-level security applies to the table (translate.row_security)
+                rel = cat.by_oid.get(obj)
+                if rel is not None and not self.engine.session.settings.get("row_security"):
+                    raise SqlError("42501", "query would be affected by row-level security policy for table "
+                                   f'"{rel.name}"', hint="To disable the policy for the table's owner, use ALTER "
+                                   "TABLE NO FORCE ROW LEVEL SECURITY." if self.has_privs_of(role, rel.owner) else None)
+                continue
             if kind == "f":  # EXECUTE on a user routine (catalog.routines)
                 r = cat.routines.get(obj)
                 if r is not None and not self.routine_allows(role, r):

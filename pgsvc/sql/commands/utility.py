@@ -322,6 +322,8 @@ _HANDLERS = {
     "CallStmt": translate_call,
     "DoStmt": translate_do,  # anonymous code blocks (commands.do)
     "CreateTrigStmt": _ddl("CREATE TRIGGER", "create_trigger"),  # pgsvc.sql.commands.ddl.triggers
+    "CreatePolicyStmt": _ddl("CREATE POLICY", "create_policy"),  # pgsvc.sql.commands.ddl.policies
+    "AlterPolicyStmt": _ddl("ALTER POLICY", "alter_policy"),
     "ReindexStmt": maintenance.translate_reindex,  # reindexdb (pgsvc.sql.commands.maintenance)
     "ClusterStmt": maintenance.translate_cluster,  # clusterdb
     **listen.HANDLERS,  # LISTEN, UNLISTEN, NOTIFY

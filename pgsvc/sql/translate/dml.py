@@ -186,6 +186,7 @@ class DmlMixin:
             exprs += [self.default_expr(rel, a).sql for a in rest]
             names = [a.name for a in merged + rest]
             source = f"SELECT {', '.join(exprs)} FROM {q.sql_paren()} AS s WHERE 1"
+        source, names = self.rls_insert_source(rel, source, names, bool(node.returningList))  # translate.row_security
         cols_sql = f" ({', '.join(quote_sqlite_ident(n) for n in names)})" if names else ""
         sa = self.new_alias(alias)
         self.scope = Scope()
@@ -431,6 +432,8 @@ class DmlMixin:
             self.agg_forbidden = "WHERE"
             where = f" WHERE {self.bool_expr(node.whereClause, 'WHERE').sql}"
             self.agg_forbidden = None
+        reads = bool(node.whereClause or node.returningList or any(_reads_columns(t.val) for t in node.targetList))
+        where = self.rls_where(rel, sa, where, "w", reads, {a.name: f"({sql})" for a, sql in items})
         returning = self.returning(node.returningList, rel, alias, sa, others=bool(node.fromClause))
         sql = f"{with_sql}UPDATE {quote_sqlite_ident(rel.sqlite_name)} AS {sa} SET {sets}{from_sql}{where}"
         d = Dml(sql + (returning[0] if returning else ""), "UPDATE", returning[1] if returning else None, rel)
@@ -482,6 +485,7 @@ class DmlMixin:
         if using:
             # SQLite has no DELETE ... USING: the same rows are those with a matching USING row
             where = f" WHERE EXISTS (SELECT 1{using}{where})"
+        where = self.rls_where(rel, sa, where, "d", bool(node.whereClause or node.returningList))
         returning = self.returning(node.returningList, rel, alias, sa, others=bool(node.usingClause))
         sql = f"{with_sql}DELETE FROM {quote_sqlite_ident(rel.sqlite_name)} AS {sa}{where}"
         d = Dml(sql + (returning[0] if returning else ""), "DELETE", returning[1] if returning else None, rel)

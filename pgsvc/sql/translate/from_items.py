@@ -22,13 +22,14 @@ from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.ex import Ex, location, sql_literal
 from pgsvc.sql.translate.lateral import LateralMixin
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
+from pgsvc.sql.translate.row_security import RowSecurityMixin
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.ranges import is_multirange, range_of
 
 
-class FromMixin(LateralMixin):
+class FromMixin(LateralMixin, RowSecurityMixin):
     row_stmt = None  # the SELECT whose FROM is being read (row_marker looks for whole-row references in it)
 
     def from_clause(self, items) -> str:
@@ -113,8 +114,8 @@ class FromMixin(LateralMixin):
             names = ", ".join(quote_sqlite_ident(a.name) for a in rel.attrs)
             parts = [f'SELECT {names}, {r.oid} AS "pgsvc$tableoid" FROM {quote_sqlite_ident(r.sqlite_name)}'
                      for r in [rel, *children]]
-            return f"({' UNION ALL '.join(parts)}) AS {sa}"
-        return f"{quote_sqlite_ident(rel.sqlite_name)} AS {sa}"
+            return f"{self.rls_wrap_read(rel, '(' + ' UNION ALL '.join(parts) + ')', None)} AS {sa}"
+        return f"{self.rls_wrap_read(rel, quote_sqlite_ident(rel.sqlite_name), rowid)} AS {sa}"
 
     def need_lock_privileges(self, clauses) -> None:
         """FOR UPDATE/SHARE needs UPDATE on the locked tables too (PostgreSQL's

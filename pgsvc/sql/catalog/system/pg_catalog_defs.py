@@ -184,7 +184,8 @@ VIEWS = {
                 WHERE ch.options IS NOT NULL AND j.value = c.oid)
           OR EXISTS (SELECT 1 FROM main."pgsvc$class" ci WHERE c.relkind = 'i'
                      AND json_extract(ci.options, '$.parent_index') = c.oid) AS relhassubclass,
-        0 AS relrowsecurity, 0 AS relforcerowsecurity, 1 AS relispopulated,
+        coalesce(json_extract(c.options, '$.rls'), 0) AS relrowsecurity,
+        coalesce(json_extract(c.options, '$.rls_force'), 0) AS relforcerowsecurity, 1 AS relispopulated,
         CASE WHEN c.relkind IN ('r', 'p') THEN coalesce(json_extract(c.options, '$.replident'), 'd') ELSE 'n' END
           AS relreplident,
         json_extract(c.options, '$.partbound') IS NOT NULL OR json_extract(c.options, '$.parent_index') IS NOT NULL
@@ -225,8 +226,24 @@ VIEWS = {
     "pg_proc": f"""SELECT * FROM {q('pg_proc$builtin')} UNION ALL SELECT * FROM {q('pg_proc$user')}""",
     "pg_aggregate": f"""SELECT * FROM {q('pg_aggregate$builtin')} UNION ALL SELECT * FROM {q('pg_aggregate$user')}""",
     # no row-level security: no policies (psql's \\dp reads the relation)
-    "pg_policy": """SELECT 0 AS oid, '' AS polname, 0 AS polrelid, '' AS polcmd, 0 AS polpermissive,
-        NULL AS polroles, NULL AS polqual, NULL AS polwithcheck WHERE 0""",
+    # row-level security's policies (pgsvc.sql.catalog.policies: the table's options)
+    "pg_policy": """SELECT json_extract(p.value, '$.oid') AS oid, json_extract(p.value, '$.name') AS polname,
+        c.oid AS polrelid, json_extract(p.value, '$.cmd') AS polcmd,
+        json_extract(p.value, '$.permissive') AS polpermissive, json_extract(p.value, '$.roles') AS polroles,
+        json_extract(p.value, '$.qual') AS polqual, json_extract(p.value, '$.check') AS polwithcheck
+        FROM main."pgsvc$class" c, json_each(c.options, '$.policies') p WHERE c.options IS NOT NULL""",
+    "pg_policies": """SELECT n.nspname AS schemaname, c.relname AS tablename, json_extract(p.value, '$.name')
+          AS policyname,
+        CASE WHEN json_extract(p.value, '$.permissive') THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END AS permissive,
+        CASE WHEN json_extract(p.value, '$.roles') = '[0]' THEN '["public"]' ELSE
+          (SELECT json_group_array(r.n) FROM (SELECT pgsvce_userbyid(j.value) AS n
+           FROM json_each(p.value, '$.roles') j ORDER BY 1) r) END AS roles,
+        CASE json_extract(p.value, '$.cmd') WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+          WHEN 'd' THEN 'DELETE' WHEN '*' THEN 'ALL' END AS cmd,
+        pgsvce_get_expr(json_extract(p.value, '$.qual'), c.oid, 0) AS qual,
+        pgsvce_get_expr(json_extract(p.value, '$.check'), c.oid, 0) AS with_check
+        FROM main."pgsvc$class" c, json_each(c.options, '$.policies') p
+        LEFT JOIN main."pgsvc$namespace" n ON n.oid = c.nspoid WHERE c.options IS NOT NULL""",
     # keys: attnums, or PostgreSQL source text for expression columns (0 in indkey, and no
     # collation or operator class: the expression's type is not recorded); indoption from
     # the index relation's options (DESC 1, NULLS FIRST 2); the default btree operator class

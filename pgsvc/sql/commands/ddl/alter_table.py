@@ -18,6 +18,7 @@ from pgsvc.sql.commands.ddl.indexes_views import index_reads_column
 from pgsvc.sql.commands.ddl.node_text import default_source
 from pgsvc.sql.commands.ddl.ownership import alter_relation_owner
 from pgsvc.sql.commands.ddl.rename_carry import column_rename_writes, table_rename_writes
+from pgsvc.sql.commands.ddl.policies import RLS_SUBTYPES
 from pgsvc.sql.commands.ddl.replica_identity import set_replica_identity
 from pgsvc.sql.commands.ddl.tables import check_nested_generated, column_refs, not_valid_oids
 from pgsvc.sql.commands.ddl.triggers import TRIGGER_SUBTYPES
@@ -137,6 +138,8 @@ class AlterTableDdl:
             set_replica_identity(self, rel, cmd.def_)  # pgsvc.sql.commands.ddl.replica_identity
         elif t in TRIGGER_SUBTYPES:
             self.enable_trigger(rel, cmd)  # pgsvc.sql.commands.ddl.triggers
+        elif t in RLS_SUBTYPES:
+            self.set_row_security(rel, t)  # pgsvc.sql.commands.ddl.policies
         elif t in (A.AT_SetRelOptions, A.AT_ResetRelOptions, A.AT_SetStatistics, A.AT_ClusterOn,
                    A.AT_ChangeOwner, A.AT_SetStorage, A.AT_SetCompression, A.AT_DropCluster):
             pass  # accepted, nothing to do on SQLite
@@ -331,6 +334,8 @@ class AlterTableDdl:
             return self.rename_attribute(node)  # pgsvc.sql.commands.ddl.composite_types
         if node.renameType == OT.OBJECT_TRIGGER:
             return self.rename_trigger(node)  # pgsvc.sql.commands.ddl.triggers
+        if node.renameType == OT.OBJECT_POLICY:
+            return self.rename_policy(node)  # pgsvc.sql.commands.ddl.policies
         if node.renameType == OT.OBJECT_COLUMN:
             rel = self.find([x for x in (node.relation.schemaname, node.relation.relname) if x])
             if rel is None:

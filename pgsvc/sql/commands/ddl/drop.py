@@ -34,6 +34,8 @@ class DropDdl:
             return self.drop_routines(node)  # pgsvc.sql.commands.ddl.routines
         if node.removeType == enums.ObjectType.OBJECT_TRIGGER:
             return self.drop_triggers(node)  # pgsvc.sql.commands.ddl.triggers
+        if node.removeType == enums.ObjectType.OBJECT_POLICY:
+            return self.drop_policies(node)  # pgsvc.sql.commands.ddl.policies
         if kind is None:
             raise SqlError("0A000", f"DROP {node.removeType.name[7:]} is not supported")
         word = KIND_WORD[kind]
