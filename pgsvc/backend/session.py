@@ -99,6 +99,7 @@ class Session(ExtendedQuery, ResultSending):
         self._codec_name = "UTF8"
         self.codec = None  # client_encoding's conversion (pgsvc.client_encodings); None: UTF8
         self._title_state = None
+        self._titles: dict[str, str] = {}  # process title by state, built once (set twice per statement)
         self._timer_armed = False
         # Per-statement bytes and converters, built once and reused on every execution
         # (keyed on the column list's identity, which a cached statement keeps).
@@ -308,7 +309,10 @@ class Session(ExtendedQuery, ResultSending):
         self.registry.report(state, query, in_xact)
         if state != self._title_state:
             self._title_state = state
-            setproctitle.setproctitle(f"pgsvc: {self.role.name} {self.db.name} {self.host} {state}")
+            title = self._titles.get(state)
+            if title is None:
+                title = self._titles[state] = f"pgsvc: {self.role.name} {self.db.name} {self.host} {state}"
+            setproctitle.setproctitle(title)
 
     def signal_backend(self, pid: int, action: str) -> bool:
         """pg_cancel_backend / pg_terminate_backend, with PostgreSQL's permission rule: a
