@@ -337,6 +337,26 @@ CASES = {
         SELECT tableoid::regclass, count(*) FROM ub GROUP BY 1 ORDER BY 1;
         DROP TABLE ub;
     """,
+    "failing_rows_in_the_targets_column_order": r"""
+        CREATE TABLE mp (a int, b int, c text) PARTITION BY RANGE (a, b);
+        CREATE TABLE mp5 (c text, a int NOT NULL, b int NOT NULL) PARTITION BY LIST (c);
+        CREATE TABLE mp5a (b int NOT NULL, c text, a int NOT NULL);
+        ALTER TABLE mp5 ATTACH PARTITION mp5a FOR VALUES IN ('a');
+        ALTER TABLE mp ATTACH PARTITION mp5 FOR VALUES FROM (1, 40) TO (1, 50);
+        ALTER TABLE mp5a ADD CONSTRAINT check_b CHECK (b <> 45);
+        INSERT INTO mp VALUES (1, 45, 'a');
+        CREATE FUNCTION mpf() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN new.c = 'b'; RETURN new; END $$;
+        CREATE TRIGGER mpt BEFORE INSERT ON mp5a FOR EACH ROW EXECUTE PROCEDURE mpf();
+        INSERT INTO mp5 (a, b, c) VALUES (1, 40, 'a');
+        INSERT INTO mp VALUES (1, 41, NULL);
+        CREATE TABLE nn (a int, b int NOT NULL) PARTITION BY RANGE (a);
+        CREATE TABLE nn1 (b int NOT NULL, a int);
+        ALTER TABLE nn ATTACH PARTITION nn1 FOR VALUES FROM (0) TO (10);
+        INSERT INTO nn VALUES (1, NULL);
+        UPDATE nn SET b = NULL;
+        DROP TABLE mp, nn;
+        DROP FUNCTION mpf();
+    """,
     "inheritance_update_delete": r"""
         CREATE TABLE ih (a int, b text);
         CREATE TABLE ihc (c int) INHERITS (ih);

@@ -17,6 +17,8 @@ from pgsvc.sqlite import sqlite3
 class PartitionDml:
     """Mixed into the Engine (see the module docstring)."""
 
+    part_rowtext: str | None = None  # the running statement's row-as-text SQL (write_leaf)
+
     def route_row(self, spec: dict, user: list, row: list, start: int) -> int:
         """The leaf a row of the target's columns goes to, from partitioned table `start`."""
         tables = spec["part"]["tables"]
@@ -52,6 +54,13 @@ class PartitionDml:
     def copy_partitioned(self, spec: dict, rows) -> int:
         """COPY FROM into a partitioned table: each row (the COPY's columns, stored forms)
         completed with its defaults and routed."""
+        saved, self.part_rowtext = self.part_rowtext, spec["part"].get("rowtext")
+        try:
+            return self.copy_rows(spec, rows)
+        finally:
+            self.part_rowtext = saved
+
+    def copy_rows(self, spec: dict, rows) -> int:
         rel = self.catalog.by_oid[spec["rel"]]
         count = 0
         plain: dict = {}
@@ -135,6 +144,13 @@ class PartitionDml:
                     not err.constraint.startswith("pgsvc$"):
                 err.message = f'new row for relation "{rel.name}" violates check constraint "{err.constraint}"'
                 err.table, err.schema = rel.name, rel.schema
+            rowtext = self.part_rowtext
+            if err.sqlstate in ("23514", "23502") and rowtext and not err.detail:
+                # the row as the statement's target has it (PostgreSQL converts it back to the root)
+                vals = self.conn.execute(rowtext, self.args_for(rowtext, args)).fetchone()
+                err.detail = f"Failing row contains ({', '.join('null' if v is None else str(v) for v in vals)})."
+            if err.constraint and err.constraint.startswith("pgsvc$part$"):
+                err.constraint = None
             raise err from None
 
     def leaf_row(self, rel, leaf, row):
@@ -160,6 +176,13 @@ class PartitionDml:
         return self.target_row(rel, leaf, got, new if new is not None else old)
 
     def partition_rows(self, rel, spec: dict, values: list) -> tuple[list, int]:
+        saved, self.part_rowtext = self.part_rowtext, spec["part"].get("rowtext")
+        try:
+            return self.routed_rows(rel, spec, values)
+        finally:
+            self.part_rowtext = saved
+
+    def routed_rows(self, rel, spec: dict, values: list) -> tuple[list, int]:
         user = values[:spec["n"]]
         part, ncol = spec["part"], spec["ncol"]
         out: list = []
@@ -201,7 +224,7 @@ class PartitionDml:
                 try:
                     done = self.write_leaf(part["ins"][str(leaf)], user + row, ncol, leaf)
                 except SqlError as err:
-                    if part.get("upsert") and (err.constraint or "").startswith("pgsvc$part$"):
+                    if part.get("upsert") and err.message.endswith("violates partition constraint"):
                         raise SqlError("0A000", "invalid ON UPDATE specification",
                                        detail="The result tuple would appear in a different partition than the "
                                               "original tuple.") from None

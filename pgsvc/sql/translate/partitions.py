@@ -118,6 +118,11 @@ class PartitionMixin:
                                                         for a in rel.attrs)}
         return out
 
+    def row_text_sql(self, rel, n: int) -> str:
+        """The row (?n+1..) as text values, in rel's column order: the "Failing row contains"
+        of a routed row's error shows it as the target has it (exec.partition_dml)."""
+        return "SELECT " + ", ".join(self.row_scope_sql(rel, n, quote_ident(a.name), False) for a in rel.attrs)
+
     def leaf_sql(self, sql: str, rel, leaf) -> str:
         """A piece written for rel (RETURNING qualified by its table, tableoid) made for leaf."""
         return sql.replace(quote_sqlite_ident(rel.sqlite_name) + ".", quote_sqlite_ident(leaf.sqlite_name) + ".") \
@@ -136,7 +141,7 @@ class PartitionMixin:
         for leaf in P.leaves(self.catalog, rel):
             w = f"{with_sql}INSERT INTO {quote_sqlite_ident(leaf.sqlite_name)} AS {sa} ({cols}) {values}{conflict}{ret}"
             ins[str(leaf.oid)] = self.leaf_sql(w, rel, leaf)
-        spec["part"] = {"tables": self.routing(rel, n), "ins": ins}
+        spec["part"] = {"tables": self.routing(rel, n), "ins": ins, "rowtext": self.row_text_sql(rel, n)}
         if not with_sql and names and "self" not in spec["part"]["tables"]:
             spec["src_pick"] = self.source_with_pick(rel, source, names)
         if not conflict and not returning:
@@ -167,7 +172,8 @@ class PartitionMixin:
         ins = {str(leaf.oid): f"INSERT INTO {quote_sqlite_ident(leaf.sqlite_name)} ({cols}) {source}"
                for leaf in P.leaves(self.catalog, rel)}
         return {"k": "I", "rel": rel.oid, "n": 0, "ncol": 0, "src": f"SELECT {values}",
-                "names": [a.name for a in attrs], "part": {"tables": self.routing(rel, 0), "ins": ins}}
+                "names": [a.name for a in attrs],
+                "part": {"tables": self.routing(rel, 0), "ins": ins, "rowtext": self.row_text_sql(rel, 0)}}
 
     def inherited_target(self, rel, sa: str) -> str:
         """The FROM item of an UPDATE/DELETE of a parent: its rows and its descendants', with
@@ -200,7 +206,8 @@ class PartitionMixin:
                                             f"?{n + k + 1}{ret}", rel, t)
             dele[str(t.oid)] = f"DELETE FROM {table} WHERE {rowid_name(t)} = ?{n + 1}"
             ins[str(t.oid)] = self.leaf_sql(f"{with_sql}INSERT INTO {table} ({cols}) {values}{ret}", rel, t)
-        spec["part"] = {"tables": self.routing(rel, n), "upd": upd, "del": dele, "ins": ins}
+        spec["part"] = {"tables": self.routing(rel, n), "upd": upd, "del": dele, "ins": ins,
+                        "rowtext": self.row_text_sql(rel, n)}
         self.finish_route(d, spec, returning)
 
     def route_inherited_delete(self, d, sa: str, with_sql: str, where: str, returning) -> None:
