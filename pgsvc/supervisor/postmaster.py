@@ -99,6 +99,10 @@ class Postmaster:
                 importlib.import_module(name)
             except Exception as e:  # a broken optional module must not stop the server
                 log.warning("could not preload %s: %s", name, e)
+        try:  # the UDFs every backend's engine registers, built once (shared pages)
+            importlib.import_module("pgsvc.sql.functions.register").prepare_before_fork()
+        except Exception as e:  # noqa: BLE001 - backends then build their own
+            log.warning("could not prepare the SQL functions: %s", e)
         gc.collect()
         gc.freeze()
         _release_free_heap()

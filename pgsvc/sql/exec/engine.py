@@ -121,8 +121,8 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         self._sync_pending = False
         self.temp_schema = f"pg_temp_{session.backend_pid}"
         self.txn = TxnState()
-        self.fctx = FunctionContext(settings=session.settings, session=session,
-                                    cancel_flag=session.cancel_flag)
+        self.fctx = FunctionContext.for_engine(settings=session.settings, session=session,
+                                               cancel_flag=session.cancel_flag)
         self.conn = self.open_connection(session.database_path)
         self.lock = WriterLock(session.database_path)
         self.sequences = Sequences(self)

@@ -28,6 +28,15 @@ class UdfError(Exception):
     """Raised inside a UDF after the real SqlError has been stashed on the context."""
 
 
+# The context functions.register prepared before the fork, until an engine takes it
+# (FunctionContext.for_engine): at most one, and only in a process forked after it.
+_MADE_BEFORE_FORK: list = []
+
+
+def offer_for_engine(ctx: FunctionContext) -> None:
+    _MADE_BEFORE_FORK[:] = [ctx]
+
+
 @dataclass
 class FunctionContext:
     settings: Settings = field(default_factory=Settings)
@@ -40,6 +49,17 @@ class FunctionContext:
     pending_error: SqlError | None = None
     _fmt: FormatContext | None = field(default=None, repr=False)
     _fmt_key: tuple | None = field(default=None, repr=False)
+
+    @classmethod
+    def for_engine(cls, **fields) -> FunctionContext:
+        """A new context for an engine: the one made before the fork, whose UDFs are
+        already built (pgsvc.sql.functions.register.prepare_before_fork), the first time in a
+        process, every field set anew as for a new object; else a new object."""
+        if _MADE_BEFORE_FORK:
+            ctx = _MADE_BEFORE_FORK.pop()
+            ctx.__init__(**fields)
+            return ctx
+        return cls(**fields)
 
     def format_context(self) -> FormatContext:
         """The FormatContext for the current settings and transaction time (cached)."""

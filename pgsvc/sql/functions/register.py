@@ -9,7 +9,7 @@ from pgsvc.sql.functions import (bit_funcs, bytea_funcs, composite_udfs, convert
 from pgsvc.sql.functions import array_build, net_funcs, range_funcs, regr
 from pgsvc.sql.functions import partition_hash
 from pgsvc.sql.functions.aggregates import register_aggregates
-from pgsvc.sql.functions.context import FunctionContext, interruptible_udf
+from pgsvc.sql.functions.context import FunctionContext, interruptible_udf, offer_for_engine
 from pgsvc.sql.functions.core_udfs import make_core_udfs
 from pgsvc.sql.functions.library_udfs import make_library_udfs
 from pgsvc.sql.types.storage import COLLATIONS
@@ -58,6 +58,13 @@ def _total_collation(name: str, fn):
 
 
 def register_all(conn: sqlite3.Connection, ctx: FunctionContext) -> None:
+    calls = _prepared[1] if _prepared is not None and _prepared[0] is ctx else _recorded(ctx)
+    for method, args, kwargs in calls:
+        getattr(conn, method)(*args, **kwargs)
+
+
+def _recorded(ctx: FunctionContext) -> list:
+    conn = _Recorder()
     for name, fn in COLLATIONS.items():
         conn.create_collation(name, _total_collation(name, fn))
     conn.create_collation("pg_record_typed", _total_collation("pg_record_typed", collate_typed_record))
@@ -67,3 +74,37 @@ def register_all(conn: sqlite3.Connection, ctx: FunctionContext) -> None:
     register_aggregates(conn, ctx)
     range_funcs.register_aggregates(conn, ctx)
     ordered_set.register(conn, ctx)
+    return conn.calls
+
+
+class _Recorder:
+    """Stands for the connection while register_all's calls are made: (method, args, kwargs)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple, dict]] = []
+
+    def create_collation(self, *args) -> None:
+        self.calls.append(("create_collation", args, {}))
+
+    def create_function(self, *args, **kwargs) -> None:
+        self.calls.append(("create_function", args, kwargs))
+
+    def create_aggregate(self, *args) -> None:
+        self.calls.append(("create_aggregate", args, {}))
+
+
+# (context, calls): register_all's calls for the context an engine takes first in a process
+# forked after prepare_before_fork (FunctionContext.for_engine)
+_prepared: tuple[FunctionContext, list] | None = None
+
+
+def prepare_before_fork() -> None:
+    """Build register_all's UDF wrappers and aggregate classes once, in the supervisor,
+    for the context the first engine of each backend takes. Each backend then registers
+    the same objects, made together in the supervisor's memory and shared with it,
+    instead of making ~270 closures and classes of its own whose references touch
+    (and so copy) a page of the supervisor's for nearly every UDF it wraps."""
+    global _prepared
+    ctx = FunctionContext()
+    _prepared = (ctx, _recorded(ctx))
+    offer_for_engine(ctx)
