@@ -134,6 +134,9 @@ def translate_copy(engine: EngineContext, tr, text: str, node: ast.CopyStmt) -> 
         raise SqlError("42809", f'cannot copy {"to" if node.is_from else "from"} view "{rel.name}"'
                        if rel.kind == "v" else f'"{rel.name}" is not a table')
     tr.need(rel, "a" if node.is_from else "r")
+    if node.is_from and tr.rls_policies(rel, "a") is not None:  # translate.row_security
+        raise SqlError("0A000", "COPY FROM not supported with row-level security",
+                       hint="Use INSERT statements instead.")
     if node.attlist:
         attrs = []
         for n in node.attlist:
@@ -165,7 +168,7 @@ def translate_copy(engine: EngineContext, tr, text: str, node: ast.CopyStmt) -> 
         stmt.handler = lambda e, s, p: Result(None, [], "COPY", 0)
     else:
         sel = ", ".join(quote_sqlite_ident(a.name) for a in attrs)
-        stmt.sqlite_sql = f"SELECT {sel} FROM {quote_sqlite_ident(rel.sqlite_name)}"
+        stmt.sqlite_sql = f"SELECT {sel} FROM {tr.rls_wrap_read(rel, quote_sqlite_ident(rel.sqlite_name), None)}"
         stmt.columns = cols
         stmt.handler = _copy_out
     return stmt

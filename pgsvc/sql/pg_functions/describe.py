@@ -511,7 +511,8 @@ def register(conn, engine) -> None:
 # keys of pgsvc$class.options that are pgsvc's own records, not storage parameters
 _NOT_RELOPTIONS = {"replident", "replident_index",  # REPLICA IDENTITY (commands.ddl.replica_identity)
                    "inherits", "partkey", "partbound", "parent_index", "indoption", "collations", "relam", "persistence", "not_valid",
-                   "deferrable", "deferred"}
+                   "deferrable", "deferred",
+                   "rls", "rls_force", "policies"}  # row-level security (catalog.policies)
 
 
 def reloptions(options):

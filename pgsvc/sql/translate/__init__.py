@@ -159,7 +159,9 @@ class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, 
         saved = (self.scope, self.ctes, self.check_as)
         # PostgreSQL checks a view's relations as the view's owner (the view itself was
         # checked as the caller by range_var)
-        self.scope, self.ctes, self.check_as = Scope(), {}, rel.owner
+        # (a security_invoker view's as its caller's, PostgreSQL 15)
+        invoker = str(rel.options.get("security_invoker", "")).lower() in ("true", "on", "1", "yes", "t")
+        self.scope, self.ctes, self.check_as = Scope(), {}, self.check_as if invoker else rel.owner
         try:
             return self.select(node)
         finally:
