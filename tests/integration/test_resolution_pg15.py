@@ -6,7 +6,8 @@ servers must print the same thing. Expected output comes from PostgreSQL at run 
 - min/max exist for PostgreSQL's types only (none for ranges, bit, bool, bytea, uuid, jsonb,
   records), and order timetz and inet as those types do;
 - row comparisons of numerics of different scales;
-- a subquery's GROUP BY of only outer columns, or of an outer query's aggregate;
+- a subquery's GROUP BY of only outer columns, or of an outer query's aggregate; an outer
+  query's aggregate in a LATERAL subquery of its own FROM (42803);
 - the range and multirange constructors listed in pg_proc (\\df);
 - bit_and/bit_or/bit_xor of bit strings;
 - a hypothetical-set aggregate's argument types unified as PostgreSQL's (the ordering
@@ -114,6 +115,12 @@ CASES = {
         SELECT (SELECT a FROM rp_ob o2 GROUP BY max(o1.b)) FROM rp_ob o1;
         SELECT a, (SELECT count(*) FROM rp_ob o2 GROUP BY ROLLUP (o1.a) ORDER BY 1 LIMIT 1) FROM rp_ob o1 ORDER BY 1;
         DROP TABLE rp_ob;
+    """,
+    "outer_aggregates_in_lateral_from": """
+        SELECT * FROM (VALUES (1), (2)) v(x), LATERAL (SELECT a, sum(v.x) FROM (VALUES (1)) t(a) GROUP BY a) s;
+        SELECT * FROM (VALUES (1), (2)) v(x), LATERAL (SELECT sum(t.a + v.x) FROM (VALUES (1)) t(a)) s ORDER BY 1;
+        SELECT * FROM (VALUES (1), (2)) v(x), LATERAL (SELECT (SELECT sum(v.x))) s;
+        SELECT * FROM (VALUES (1), (2)) v(x), LATERAL (SELECT max(x) FROM (VALUES (5)) w(y)) s;
     """,
     "range_constructors_in_pg_proc": """
         \\df int4range

@@ -33,7 +33,13 @@ class LateralMixin:
     def lateral_subquery(self, node: ast.RangeSubselect) -> str:
         if self.lateral_outer_join:
             return self.lateral_under_outer_join(node)
-        q = self.subquery(node.subquery, parent=True)  # the current scope: the items on its left
+        # the current scope: the items on its left; an aggregate of only their columns would
+        # be this query's, in its own FROM clause: PostgreSQL's EXPR_KIND_FROM_SUBSELECT error
+        saved, self.agg_forbidden = self.agg_forbidden, "FROM clause of their own query level"
+        try:
+            q = self.subquery(node.subquery, parent=True)
+        finally:
+            self.agg_forbidden = saved
         cols = ", ".join(f"c{i}" for i in range(len(q.columns)))
         rows = (f"(SELECT json_group_array(json(pgsvc_rowpack({cols}))) FROM {q.sql_paren()})")
         return self.add_packed(node.alias, [(c.name, c.oid, c.typmod) for c in q.columns], rows, location(node))
