@@ -64,6 +64,8 @@ CASES = {
     "hypothetical_set_types": """
         SELECT rank(length('abc')) WITHIN GROUP (ORDER BY x) FROM (VALUES ('fred'), ('jim')) v(x);
         SELECT rank(x, length(x)) WITHIN GROUP (ORDER BY x, x) FROM (VALUES ('fred'), ('jim')) v(x);
+        SELECT rank('adam'::text COLLATE "C") WITHIN GROUP (ORDER BY x COLLATE "POSIX") FROM (VALUES ('fred'), ('jim')) v(x);
+        SELECT rank('adam'::text COLLATE "C") WITHIN GROUP (ORDER BY x COLLATE "C") FROM (VALUES ('fred'), ('jim')) v(x);
         SELECT rank(2.5) WITHIN GROUP (ORDER BY a), dense_rank(2::int8) WITHIN GROUP (ORDER BY a),
                percent_rank(1) WITHIN GROUP (ORDER BY a::numeric) FROM (VALUES (1), (4)) v(a);
     """,

@@ -114,6 +114,8 @@ class OrderedSetMixin:
             raise SqlError("42803", "aggregate function calls cannot be nested",
                            position=inner_aggregate_position([node.args, [sb.node for sb in node.agg_order]], pos))
         if name in HYPOTHETICAL:
+            for a, sb in zip(node.args or (), node.agg_order):
+                _same_explicit_collation(a, sb.node)
             direct, keys, ret = self.hypothetical_args(name, direct, keys, pos,
                                                        [location(a) for a in node.args or ()])
         else:
@@ -189,6 +191,15 @@ class OrderedSetMixin:
             out_direct.append(self.coerce(d, t))
             out_keys.append(self.coerce(k, t))
         return out_direct, out_keys, HYPOTHETICAL[name]
+
+
+def _same_explicit_collation(direct, key) -> None:
+    """A hypothetical argument and its ordering column, both with COLLATE: the same one."""
+    if isinstance(direct, ast.CollateClause) and isinstance(key, ast.CollateClause):
+        a, b = (".".join(n.sval for n in c.collname) for c in (direct, key))
+        if a != b:
+            raise SqlError("42P21", f'collation mismatch between explicit collations "{a}" and "{b}"',
+                           position=location(key))
 
 
 def column_refs(node) -> list:
