@@ -165,6 +165,10 @@ CASES = {
           WHERE c.relname LIKE 'pk%' ORDER BY 1;
         SELECT inhrelid::regclass, inhparent::regclass FROM pg_inherits WHERE inhrelid::regclass::text LIKE 'pk%'
           ORDER BY inhrelid::regclass::text;
+        CREATE INDEX CONCURRENTLY ON pk (b);
+        DROP INDEX pk1_c_idx;
+        DROP INDEX pk_c_idx;
+        SELECT relname FROM pg_class WHERE relname LIKE 'pk%idx' ORDER BY 1;
         DROP TABLE pk;
     """,
     "attach_detach": r"""

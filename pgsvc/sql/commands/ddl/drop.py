@@ -76,6 +76,15 @@ class DropDdl:
                 raise SqlError("2BP01", f'cannot drop index {rel.name} because constraint {con.name} on table '
                                f'{owner.name} requires it',
                                hint=f"You can drop constraint {con.name} on table {owner.name} instead.")
+            above = self.cat.by_oid.get(rel.options.get("parent_index") or 0)
+            if above is not None:  # a partition's copy of a partitioned table's index
+                raise SqlError("2BP01", f"cannot drop index {rel.name} because index {above.name} requires it",
+                               hint=f"You can drop index {above.name} instead.")
+            for part in [r for r in self.cat.by_oid.values() if r.kind == "i"
+                         and r.options.get("parent_index") == rel.oid]:
+                C.set_relation_option(self.conn, part.oid, "parent_index", None)  # its partitions' go with it
+                self.refresh()
+                self.drop_relation(self.cat.by_oid[part.oid], cascade)
             self.conn.execute(f"DROP INDEX IF EXISTS {quote_sqlite_ident(rel.sqlite_name)}")
             C.delete_relation(self.conn, rel.oid)
             return

@@ -29,6 +29,8 @@ class IndexViewDdl:
         if rel.kind != "r":
             raise SqlError("42809", f'"{rel.name}" is not a table')
         authz(self.engine).check_owner(rel)
+        if node.concurrent and P.partkey(rel) is not None:
+            raise SqlError("0A000", f'cannot create index on partitioned table "{rel.name}" concurrently')
         gist = node.accessMethod == "gist"
         if node.accessMethod not in (None, "btree", "gist"):
             raise SqlError("0A000", f'access method "{node.accessMethod}" is not supported')
