@@ -67,6 +67,7 @@ def test_transactions_whole_in_order_with_growing_lsns(conn):
 
 
 def test_compaction_keeps_the_position_and_never_splits_a_transaction(conn, tmp_path):
+    """... and keeps the newest transaction, whose seq the next change continues from."""
     write(conn, 1, "I", new=(1, "a", 1.0))
     write(conn, 2, "I", new=(2, "b", 1.0))
     write(conn, 2, "I", new=(3, "c", 1.0))
@@ -74,10 +75,14 @@ def test_compaction_keeps_the_position_and_never_splits_a_transaction(conn, tmp_
     end = CL.current_lsn(conn)
     assert compact(conn, txns[1].first_lsn + 16) == 1  # inside the second: only the first goes
     assert [t.commit_lsn for t in R.read_transactions(conn, 0)] == [txns[1].commit_lsn]
-    assert compact(conn, end) == 2
-    assert R.read_transactions(conn, 0) == [] and CL.current_lsn(conn) == end
+    assert compact(conn, end) == 0  # the newest transaction stays: the next seq follows it
+    assert [t.commit_lsn for t in R.read_transactions(conn, 0)] == [txns[1].commit_lsn]
+    assert CL.current_lsn(conn) == end
     write(conn, 3, "I", new=(4, "d", 1.0))
-    assert R.read_transactions(conn, 0)[0].commit_lsn > end
+    newest = R.read_transactions(conn, end)
+    assert len(newest) == 1 and newest[0].commit_lsn > end
+    assert compact(conn, newest[0].end_lsn) == 2
+    assert R.read_transactions(conn, 0) == newest and CL.current_lsn(conn) == newest[0].end_lsn
 
 
 def test_publication_coverage(conn):
@@ -94,3 +99,23 @@ def test_publication_coverage(conn):
     assert not PUB.covers(pub, Rel(100, options={"persistence": "u"}), 2200)
     every = PUB.Publication(2, "all", 10, True, {"insert": True, "update": False, "delete": False, "truncate": True})
     assert PUB.actions_for({1: every}, Rel(5), 2200) == {"insert", "truncate"}
+
+
+def test_a_log_written_with_autoincrement_keeps_its_position(tmp_path):
+    """Files whose log was made with AUTOINCREMENT (before): its sqlite_sequence mark holds
+    the position even with every row gone."""
+    c = sqlite3.connect(str(tmp_path / "old.sqlite"), isolation_level=None)
+    c.execute('CREATE TABLE "pgsvc$changelog" (seq INTEGER PRIMARY KEY AUTOINCREMENT, xid INTEGER NOT NULL, '
+              'ts REAL NOT NULL, layout INTEGER NOT NULL, op TEXT NOT NULL, old BLOB, new BLOB)')
+    for stmt in PUB.TABLE_SQL + CL.TABLE_SQL:
+        c.execute(stmt)
+    c.execute('INSERT INTO "pgsvc$changelog_rel" (relid, info) VALUES (1, ?)', (json.dumps(
+        {"schema": "public", "name": "t", "replident": "d", "columns": [["a", O.INT4, -1, True],
+                                                                       ["b", O.TEXT, -1, False],
+                                                                       ["c", O.FLOAT8, -1, False]]}),))
+    for _ in range(5):
+        write(c, 1, "I", new=(1, "a", 1.0))
+    c.execute('DELETE FROM "pgsvc$changelog"')
+    assert CL.current_lsn(c) == CL.end_lsn(5)
+    write(c, 2, "I", new=(2, "b", 1.0))
+    assert R.read_transactions(c, CL.end_lsn(5))[0].commit_lsn == CL.change_lsn(6) + 8

@@ -3,10 +3,12 @@ SQLite transaction as the change (what PostgreSQL's logical decoding reads from 
 
 Stored form, in each database's SQLite file:
 
-  pgsvc$changelog      (seq INTEGER PRIMARY KEY AUTOINCREMENT, xid, ts, layout, op, old, new)
-      one row per row change. seq never goes back (AUTOINCREMENT keeps its high-water mark
-      in sqlite_sequence through deletes, compaction and restarts); writers to one database
-      are serialised (one SQLite writer at a time), so the rows of one transaction are
+  pgsvc$changelog      (seq INTEGER PRIMARY KEY, xid, ts, layout, op, old, new)
+      one row per row change. seq never goes back: a new row's is the largest one's plus
+      one, and compaction always keeps the newest transaction's rows (not AUTOINCREMENT,
+      whose sqlite_sequence row would be one more page written by every commit; a file
+      written before keeps its sqlite_sequence mark, which last_seq honours); writers to one
+      database are serialised (one SQLite writer at a time), so the rows of one transaction are
       contiguous and transactions follow in commit order. xid: a token that differs between
       consecutive transactions (a random number of the writing connection and its
       transaction count, from the pgsvce_cl_xid() UDF). ts: the change's time (Unix
@@ -46,7 +48,7 @@ from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sqlite import sqlite3
 
 TABLE_SQL = [
-    'CREATE TABLE IF NOT EXISTS "pgsvc$changelog" (seq INTEGER PRIMARY KEY AUTOINCREMENT, '
+    'CREATE TABLE IF NOT EXISTS "pgsvc$changelog" (seq INTEGER PRIMARY KEY, '
     'xid INTEGER NOT NULL, ts REAL NOT NULL, layout INTEGER NOT NULL, op TEXT NOT NULL, old BLOB, new BLOB)',
     'CREATE TABLE IF NOT EXISTS "pgsvc$changelog_rel" (layout INTEGER PRIMARY KEY AUTOINCREMENT, '
     'relid INTEGER NOT NULL, info TEXT NOT NULL)',
@@ -88,8 +90,10 @@ def ensure_tables(conn: sqlite3.Connection) -> None:
 
 
 def last_seq(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'pgsvc$changelog'").fetchone()
-    return row[0] if row else 0
+    """The newest change's seq (compaction keeps it), or the high-water mark of a log
+    written with AUTOINCREMENT before."""
+    return conn.execute('SELECT max(coalesce((SELECT max(seq) FROM "pgsvc$changelog"), 0), '
+                        "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'pgsvc$changelog'), 0))").fetchone()[0]
 
 
 def current_lsn(conn: sqlite3.Connection) -> int:
