@@ -361,6 +361,21 @@ CASES = {
         DROP TABLE mp, nn;
         DROP FUNCTION mpf();
     """,
+    "drop_constraint_reaches_partitions": r"""
+        CREATE TABLE dc2 (id int PRIMARY KEY);
+        CREATE TABLE dc (a int PRIMARY KEY, b int CONSTRAINT bpos CHECK (b > 0), c int REFERENCES dc2)
+          PARTITION BY RANGE (a);
+        CREATE TABLE dc1 PARTITION OF dc FOR VALUES FROM (0) TO (10) PARTITION BY RANGE (a);
+        CREATE TABLE dc11 PARTITION OF dc1 FOR VALUES FROM (0) TO (5);
+        \d dc11
+        ALTER TABLE dc DROP CONSTRAINT dc_pkey;
+        ALTER TABLE dc DROP CONSTRAINT bpos;
+        ALTER TABLE dc DROP CONSTRAINT dc_c_fkey;
+        \d dc11
+        INSERT INTO dc VALUES (1, -1, 99), (1, -2, 98);
+        SELECT * FROM dc;
+        DROP TABLE dc, dc2;
+    """,
     "inheritance_update_delete": r"""
         CREATE TABLE ih (a int, b text);
         CREATE TABLE ihc (c int) INHERITS (ih);

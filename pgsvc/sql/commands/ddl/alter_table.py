@@ -119,7 +119,10 @@ class AlterTableDdl:
                 self.refresh()
                 self.rebuild(self.cat.by_oid[rel.oid])
         elif t == A.AT_DropConstraint:
+            copies = self.constraint_copies(rel, cmd.name)  # its partitions' (ddl.partition_attach)
             self.drop_constraint(rel, cmd.name, cmd.missing_ok)
+            for part, name in copies:
+                self.drop_constraint(self.cat.by_oid[part.oid], name, True)
         elif t == A.AT_ValidateConstraint:
             self.validate_constraint(rel, cmd.name)
         elif t == A.AT_AlterConstraint:

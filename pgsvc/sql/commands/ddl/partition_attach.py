@@ -102,6 +102,23 @@ class PartitionAttachDdl:
         if P.bound(rel) is not None:
             raise SqlError("42P16", f'cannot drop inherited column "{name}"')
 
+    def constraint_copies(self, rel, name: str) -> list:
+        """(partition, constraint name) of the copies a partitioned table's constraint has on
+        its partitions, at every level (they are dropped with it, as PostgreSQL's are)."""
+        con = next((c for c in rel.constraints if c.name == name), None)
+        if con is None or P.partkey(rel) is None:
+            return []
+        out = []
+        for p in P.partitions_of(self.cat, rel):
+            if con.contype in ("p", "u"):
+                mine = next((c for c in p.constraints if c.index_oid and
+                             self.cat.by_oid[c.index_oid].options.get("parent_index") == con.index_oid), None)
+            else:
+                mine = next((c for c in p.constraints if c.name == name and c.contype == con.contype), None)
+            if mine is not None:
+                out += self.constraint_copies(p, mine.name) + [(p, mine.name)]
+        return out
+
     def child_tables(self, rel) -> list:
         """The direct children (partitions, or inheritance children) of rel."""
         return sorted((r for r in self.cat.by_oid.values() if r.kind == "r" and
