@@ -8,17 +8,18 @@ import pytest
 
 from pgsvc.errors import SqlError
 from pgsvc.settings import Settings
-from pgsvc.sql.functions import context, register
+from pgsvc.sql.functions import context, engine_udfs, register
 from pgsvc.sql.functions.context import FunctionContext
 from pgsvc.sqlite import sqlite3
 
 
 @pytest.fixture(autouse=True)
 def restore():
-    saved = register._prepared, list(context._MADE_BEFORE_FORK)
+    saved = register._prepared, list(context._MADE_BEFORE_FORK), engine_udfs._prepared_windows
     yield
     register._prepared = saved[0]
     context._MADE_BEFORE_FORK[:] = saved[1]
+    engine_udfs._prepared_windows = saved[2]
 
 
 class Calls:
@@ -55,6 +56,9 @@ def test_first_engine_context_is_the_prepared_one_reset():
     register.register_all(calls, ctx)
     prepared_objects = [args[-1] for _, args, _ in register._prepared[1]]
     assert calls.objects == prepared_objects and len(prepared_objects) > 200
+    windows = Calls()
+    names = engine_udfs.register_window_aggregates(windows, ctx)
+    assert windows.objects == [args[-1] for args in engine_udfs._prepared_windows[1]] and len(names) > 20
     conn = sqlite3.connect(":memory:")
     register.register_all(conn, ctx)
     assert conn.execute("select pgsvc_upper('abc')").fetchone() == ("ABC",)
@@ -70,6 +74,10 @@ def test_later_contexts_get_udfs_of_their_own():
     register.register_all(mine, second)
     register.register_all(theirs, first)
     assert len(mine.objects) == len(theirs.objects)
+    own_windows, prepared_windows = Calls(), Calls()
+    assert engine_udfs.register_window_aggregates(own_windows, second) == \
+        engine_udfs.register_window_aggregates(prepared_windows, first)
+    assert not {id(o) for o in own_windows.objects} & {id(o) for o in prepared_windows.objects}
     assert not {id(o) for o in mine.objects} & {id(o) for o in theirs.objects if callable(o)
                                                  and getattr(o, "reports_errors", False)}
     conn = sqlite3.connect(":memory:")

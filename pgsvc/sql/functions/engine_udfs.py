@@ -362,7 +362,32 @@ def python_aggregates(ctx: FunctionContext | None = None) -> dict:
 
 def register_window_aggregates(conn, ctx) -> set:
     """pgsvcw_<name>: each Python aggregate over a window frame (pgsvc.sql.functions.window_aggs)."""
+    if _prepared_windows is not None and _prepared_windows[0] is ctx:
+        _, calls, names = _prepared_windows
+        for args in calls:
+            conn.create_function(*args)
+        return set(names)
     return window_aggs.register_window_aggregates(conn, ctx, python_aggregates(ctx))
+
+
+# (context, create_function arguments, names): register_window_aggregates' UDFs for the
+# context made before the fork (prepare_window_aggregates)
+_prepared_windows: tuple[FunctionContext, list, set] | None = None
+
+
+def prepare_window_aggregates(ctx: FunctionContext) -> None:
+    """Build register_window_aggregates' UDFs for ctx once, in the supervisor before the
+    fork (pgsvc.sql.functions.register.prepare_before_fork): ~50 classes and closures each
+    backend would make anew."""
+    global _prepared_windows
+    calls: list = []
+
+    class Record:
+        def create_function(self, *args):
+            calls.append(args)
+    _prepared_windows = None
+    names = register_window_aggregates(Record(), ctx)
+    _prepared_windows = (ctx, calls, names)
 
 
 def _raise_domain(ctx, code: str, msg: str, domain_oid: int, conname: str | None) -> None:

@@ -7,7 +7,7 @@ import logging
 from pgsvc.sql.functions import (bit_funcs, bytea_funcs, composite_udfs, convert, datefuncs, floatmath, fmt_funcs, ordered_set, rowsets,
                                  zone_funcs)
 from pgsvc.sql.functions import array_build, net_funcs, range_funcs, regr
-from pgsvc.sql.functions import partition_hash
+from pgsvc.sql.functions import engine_udfs, partition_hash
 from pgsvc.sql.functions.aggregates import register_aggregates
 from pgsvc.sql.functions.context import FunctionContext, interruptible_udf, offer_for_engine
 from pgsvc.sql.functions.core_udfs import make_core_udfs
@@ -107,4 +107,5 @@ def prepare_before_fork() -> None:
     global _prepared
     ctx = FunctionContext()
     _prepared = (ctx, _recorded(ctx))
+    engine_udfs.prepare_window_aggregates(ctx)
     offer_for_engine(ctx)
