@@ -14,7 +14,8 @@ servers must print the same thing. Expected output comes from PostgreSQL at run 
   column's type named first, the error at the direct argument);
 - an ordered-set aggregate whose ORDER BY reads only outer columns is the outer query's;
 - percentile_disc/cont of an array of fractions of several dimensions keeps them;
-- sum's and count's transition functions (int4_sum, int8inc) callable and usable as SFUNC.
+- sum's and count's transition functions (int4_sum, int8inc) callable and usable as SFUNC;
+- ordered-set aggregates printed back by pg_get_viewdef (WITHIN GROUP, their arguments' casts).
 """
 
 from __future__ import annotations
@@ -123,6 +124,23 @@ CASES = {
         SELECT * FROM (VALUES (1), (2)) v(x), LATERAL (SELECT sum(t.a + v.x) FROM (VALUES (1)) t(a)) s ORDER BY 1;
         SELECT * FROM (VALUES (1), (2)) v(x), LATERAL (SELECT (SELECT sum(v.x))) s;
         SELECT * FROM (VALUES (1), (2)) v(x), LATERAL (SELECT max(x) FROM (VALUES (5)) w(y)) s;
+    """,
+    "ordered_set_aggregates_in_views": """
+        CREATE TABLE rp_ow (ten int, thousand int, hundred int, string4 name, d interval);
+        INSERT INTO rp_ow VALUES (1, 10, 1, 'AAAA', '1 day'), (1, 20, 2, 'ZZZZ', '2 days'), (2, 30, 1, 'BBBB', '3 days');
+        CREATE VIEW rp_ov1 AS SELECT ten, percentile_disc(0.5) WITHIN GROUP (ORDER BY thousand) AS p50,
+          percentile_disc(0.5) WITHIN GROUP (ORDER BY thousand) FILTER (WHERE hundred = 1) AS px,
+          rank(5, 'AZZZZ', 50) WITHIN GROUP (ORDER BY hundred, string4 DESC, hundred)
+          FROM rp_ow GROUP BY ten ORDER BY ten;
+        SELECT pg_get_viewdef('rp_ov1');
+        SELECT * FROM rp_ov1;
+        CREATE VIEW rp_ov2 AS SELECT mode() WITHIN GROUP (ORDER BY ten DESC NULLS LAST),
+          percentile_cont(ARRAY[0.1, 0.9]) WITHIN GROUP (ORDER BY d), cume_dist(3) WITHIN GROUP (ORDER BY ten),
+          percentile_cont(0.5) WITHIN GROUP (ORDER BY ten) AS pc FROM rp_ow;
+        SELECT pg_get_viewdef('rp_ov2', true);
+        \\d+ rp_ov2
+        SELECT * FROM rp_ov2;
+        DROP TABLE rp_ow CASCADE;
     """,
     "range_constructors_in_pg_proc": """
         \\df int4range

@@ -25,10 +25,12 @@ from decimal import Decimal
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.functions.ordered_set import HYPOTHETICAL
 from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
 from pgsvc.sql.catalog import routines as CR
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate import routine_match as M
+from pgsvc.sql.translate.ordered_set import ORDERED_SET_SIGS
 from pgsvc.sql.translate.typenames import type_from_typename
 from pgsvc.sql.deparse.nodes import (
     ArrayX, BoolTest, BoolX, CaseX, Cast, Const, Distinct, Func, FuncLike, Keyword, Node, NullTest, Op,
@@ -414,6 +416,8 @@ class ExprAnalyzer:
         if node.agg_star:
             return Func(O.INT8, name=name, agg=True, star=True, filter=self._filter(node),
                         over=self.window(node.over))
+        if node.agg_within_group:
+            return self.within_group_call(name, node)
         args = [self.expr(a) for a in node.args or ()]
         if name in _BPCHAR_FUNCS and len(args) == 1 and args[0].typ == O.BPCHAR:
             return Func(O.INT4, name=name, args=args)  # length(character) etc.: PostgreSQL's own
@@ -442,6 +446,33 @@ class ExprAnalyzer:
                  for s in node.agg_order or ()]
         return Func(ret, name=name, args=args, agg=agg, distinct=bool(node.agg_distinct), order=order,
                     filter=self._filter(node), over=self.window(node.over))
+
+    def within_group_call(self, name: str, node: ast.FuncCall) -> Func:
+        """An ordered-set or hypothetical-set aggregate: direct arguments coerced as the
+        translator's ordered_set does (hypothetical ones to their ordering column's type)."""
+        direct = [self.expr(a) for a in node.args or ()]
+        keys = [self.finalize(self.expr(s.node)) for s in node.agg_order]
+        if name in HYPOTHETICAL:
+            if len(direct) != len(keys):
+                raise Unsupported("hypothetical-set arguments")
+            types = [self.common([k, d]) for d, k in zip(direct, keys)]
+            direct = [self.coerce(d, t) for d, t in zip(direct, types)]
+            keys = [self.coerce(k, t) for k, t in zip(keys, types)]
+            ret = O.FLOAT8 if name in ("percent_rank", "cume_dist") else O.INT8
+        else:
+            try:
+                sig = R.resolve_function(name, [e.typ for e in direct + keys], extra=ORDERED_SET_SIGS,
+                                         only_extra=True)
+            except SqlError as e:
+                raise Unsupported(str(e)) from None
+            coerced = [e if t in O.ANY_OIDS else self.coerce(e, t) for e, t in zip(direct + keys, sig.arg_oids)]
+            direct, keys = coerced[:len(direct)], coerced[len(direct):]
+            ret = sig.ret_oid
+            if ret in (O.ANYELEMENT, O.ANYARRAY):
+                kt = find_oid(keys[-1].typ) if keys else None
+                ret = (kt.array_oid if kt else O.UNKNOWN) if ret == O.ANYARRAY else (keys[-1].typ if keys else ret)
+        within = [(k, s.sortby_dir == enums.SortByDir.SORTBY_DESC, nulls_first(s)) for k, s in zip(keys, node.agg_order)]
+        return Func(ret, name=name, args=direct, agg=True, within=within, filter=self._filter(node))
 
     def user_call(self, names: list[str], node: ast.FuncCall) -> Func | None:
         """A call of a user function (catalog.routines), its arguments coerced to the

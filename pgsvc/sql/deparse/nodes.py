@@ -50,6 +50,7 @@ class Func(Node):
     distinct: bool = False
     order: list = field(default_factory=list)  # [(expr, desc, nulls_first)]
     filter: Node | None = None
+    within: list | None = None  # an ordered-set aggregate's WITHIN GROUP (ORDER BY ...): [(expr, desc, nulls_first)]
     over: tuple | None = None  # window function: (PARTITION BY exprs, ORDER BY items)
     syntax: bool = False  # written in SQL syntax: POSITION(a IN b), EXTRACT(f FROM x), ...
     schema: str = ""  # a user function the search path does not find by its bare name

@@ -222,6 +222,18 @@ class Printer:
                 self.expr(e, True)
                 self.put(sort_suffix(desc, nulls_first))
         self.put(")")
+        if n.within is not None:
+            self.put(" WITHIN GROUP (ORDER BY ")
+            for i, (e, desc, nulls_first) in enumerate(n.within):
+                self.put(", " if i else "")
+                if isinstance(e, Cast):  # (a coercion to the aggregate's type is a function call: parenthesised)
+                    self.put("(")
+                    self.expr(e, True)
+                    self.put(")")
+                else:
+                    sort_key(self, e)
+                self.put(sort_suffix(desc, nulls_first))
+            self.put(")")
         if n.filter is not None:
             self.put(" FILTER (WHERE ")
             self.expr(n.filter, False)

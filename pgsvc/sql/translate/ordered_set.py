@@ -37,6 +37,7 @@ def _ordered_set_sigs() -> dict[str, list[FuncSig]]:
 
 
 _SIGS = _ordered_set_sigs()
+ORDERED_SET_SIGS = _SIGS  # (deparse resolves WITHIN GROUP calls over them too)
 
 
 def _first_call(nodes, wanted) -> int | None:
