@@ -221,6 +221,16 @@ CREATE AGGREGATE extra.total(integer) (SFUNC = int4pl, STYPE = integer);
 COMMENT ON AGGREGATE extra.rss(integer) IS 'root of the sum of squares';
 CREATE VIEW extra.shape_stats AS SELECT extra.rss(id) AS r, extra.total(id) AS t, extra.agg_arr(id) AS arr
     FROM extra.shapes;
+-- row-level security: FORCE in the table's entry, policies and ENABLE in post-data (the
+-- rows restore: the superuser is exempt even under FORCE); created in the order a dump
+-- creates them, which \\dp shows
+CREATE TABLE extra.secrets (id integer, owner_name text);
+INSERT INTO extra.secrets VALUES (1, 'postgres'), (2, 'nobody');
+ALTER TABLE extra.secrets ENABLE ROW LEVEL SECURITY;
+ALTER TABLE extra.secrets FORCE ROW LEVEL SECURITY;
+CREATE POLICY "Add Pos" ON extra.secrets AS RESTRICTIVE FOR INSERT TO postgres WITH CHECK (id > 0);
+CREATE POLICY own ON extra.secrets USING (owner_name = current_user);
+CREATE POLICY upd ON extra.secrets FOR UPDATE USING (id < 10) WITH CHECK (owner_name IS NOT NULL);
 """
 
 ROWS = ["SELECT * FROM app.customers ORDER BY id", "SELECT * FROM app.orders ORDER BY order_no",
@@ -229,7 +239,8 @@ ROWS = ["SELECT * FROM app.customers ORDER BY id", "SELECT * FROM app.orders ORD
         "SELECT * FROM extra.calls ORDER BY id", "SELECT extra.count_calls(), extra.vsum(1, 2, 3)",
         "SELECT * FROM extra.scratch ORDER BY id", "SELECT * FROM extra.all_calls()", "SELECT * FROM extra.first_call()",
         "SELECT * FROM extra.vcalls()", "SELECT * FROM extra.shapes ORDER BY id", "SELECT * FROM extra.shape_stats",
-        "SELECT id, upper(span), lower(fr), extra.norm(pt), (lab).at.z, pts[2].y FROM extra.shapes ORDER BY id"]
+        "SELECT id, upper(span), lower(fr), extra.norm(pt), (lab).at.z, pts[2].y FROM extra.shapes ORDER BY id",
+        "SELECT * FROM extra.secrets ORDER BY id"]
 DESCRIBE = [r"\d app.customers", r"\d app.orders", r"\d app.big_orders", r"\d public.tickets",
             r"\d public.ticket_seq", r"\dT+ app.*", r"\dD app.*", r"\dp app.*", r"\df app.*", r"\dn+ app",
             "SELECT pg_get_serial_sequence('public.tickets', 'n'), pg_get_serial_sequence('app.customers', 'id')",
@@ -239,7 +250,9 @@ DESCRIBE = [r"\d app.customers", r"\d app.orders", r"\d app.big_orders", r"\d pu
             "SELECT rngtypid::regtype, rngsubtype::regtype, rngmultitypid::regtype, rngsubdiff FROM pg_range "
             "WHERE rngtypid > 16384 ORDER BY rngtypid::regtype::text",
             "SELECT relname, relpersistence FROM pg_class WHERE relname LIKE 'scratch%' ORDER BY 1",
-            "SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'extra.child'::regclass ORDER BY 1"]
+            "SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'extra.child'::regclass ORDER BY 1",
+            r"\d extra.secrets", "SELECT * FROM pg_policies ORDER BY policyname",
+            "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'extra.secrets'::regclass"]
 # read, not advanced: the sources are dumped again by the next test
 SEQUENCES = ("SELECT last_value, is_called FROM public.ticket_seq", "SELECT last_value, is_called FROM "
              "app.customers_id_seq", "SELECT last_value, is_called FROM app.orders_order_no_seq",
