@@ -376,6 +376,26 @@ CASES = {
         SELECT * FROM dc;
         DROP TABLE dc, dc2;
     """,
+    "rename_column_reaches_children": r"""
+        CREATE TABLE rn (a int, b text) PARTITION BY LIST (a);
+        CREATE TABLE rn1 PARTITION OF rn FOR VALUES IN (1);
+        INSERT INTO rn VALUES (1, 'x');
+        ALTER TABLE rn RENAME COLUMN b TO c;
+        SELECT * FROM rn;
+        \d rn1
+        ALTER TABLE rn1 RENAME COLUMN c TO d;
+        ALTER TABLE rn RENAME TO rn_new;
+        \d+ rn_new
+        DROP TABLE rn_new;
+        CREATE TABLE ri (a int, b int);
+        CREATE TABLE ric () INHERITS (ri);
+        INSERT INTO ric VALUES (1, 2);
+        ALTER TABLE ONLY ri RENAME COLUMN b TO c;
+        ALTER TABLE ri RENAME COLUMN b TO c;
+        SELECT * FROM ri;
+        ALTER TABLE ric RENAME COLUMN c TO d;
+        DROP TABLE ri CASCADE;
+    """,
     "inheritance_update_delete": r"""
         CREATE TABLE ih (a int, b text);
         CREATE TABLE ihc (c int) INHERITS (ih);

@@ -347,15 +347,23 @@ class AlterTableDdl:
             a = self.column(rel, node.subname)
             if rel.attr(node.newname) is not None:
                 raise SqlError("42701", f'column "{node.newname}" of relation "{rel.name}" already exists')
-            writes = column_rename_writes(self.engine, rel, a.name, node.newname)  # (old names resolve now)
-            if rel.kind == "r":
-                self.conn.execute(f"ALTER TABLE {quote_sqlite_ident(rel.sqlite_name)} RENAME COLUMN "
-                                  f"{quote_sqlite_ident(a.name)} TO {quote_sqlite_ident(node.newname)}")
-            a.name = node.newname
-            C.update_attr(self.conn, rel.oid, a)
-            for write, args in writes:
-                write(self.conn, *args)
-            self.refresh()
+            # the children's and partitions' column too, unless ONLY (ddl.partition_attach)
+            self.check_rename_column(rel, a.name, bool(node.relation.inh))
+            old = a.name
+            for t in [rel] + (self.all_children(rel) if node.relation.inh and rel.kind == "r" else []):
+                t = self.cat.by_oid[t.oid]
+                ta = t.attr(old)
+                if ta is None:
+                    continue
+                writes = column_rename_writes(self.engine, t, old, node.newname)  # (old names resolve now)
+                if t.kind == "r":
+                    self.conn.execute(f"ALTER TABLE {quote_sqlite_ident(t.sqlite_name)} RENAME COLUMN "
+                                      f"{quote_sqlite_ident(old)} TO {quote_sqlite_ident(node.newname)}")
+                ta.name = node.newname
+                C.update_attr(self.conn, t.oid, ta)
+                for write, args in writes:
+                    write(self.conn, *args)
+                self.refresh()
             return
         if node.renameType in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_SEQUENCE, OT.OBJECT_INDEX):
             rel = self.find([x for x in (node.relation.schemaname, node.relation.relname) if x])

@@ -119,6 +119,23 @@ class PartitionAttachDdl:
                 out += self.constraint_copies(p, mine.name) + [(p, mine.name)]
         return out
 
+    def check_rename_column(self, rel, name: str, recurse: bool) -> None:
+        """renameatt's rules for a column that parents and children share."""
+        for oid in rel.options.get("inherits") or ():
+            parent = self.cat.by_oid.get(oid)
+            if parent is not None and parent.attr(name) is not None:
+                raise SqlError("42P16", f'cannot rename inherited column "{name}"')
+        if not recurse and any(c.attr(name) is not None for c in self.child_tables(rel)):
+            raise SqlError("42P16", f'inherited column "{name}" must be renamed in child tables too')
+
+    def all_children(self, rel) -> list:
+        """Children and partitions at every level, parents before their children."""
+        out = []
+        for c in self.child_tables(rel):
+            if c not in out:
+                out += [c] + [d for d in self.all_children(c) if d not in out]
+        return out
+
     def child_tables(self, rel) -> list:
         """The direct children (partitions, or inheritance children) of rel."""
         return sorted((r for r in self.cat.by_oid.values() if r.kind == "r" and
