@@ -394,6 +394,9 @@ CASES = {
         ALTER TABLE ri RENAME COLUMN b TO c;
         SELECT * FROM ri;
         ALTER TABLE ric RENAME COLUMN c TO d;
+        ALTER TABLE ric DROP COLUMN c;
+        ALTER TABLE ri DROP COLUMN c;
+        SELECT * FROM ric;
         DROP TABLE ri CASCADE;
     """,
     "inheritance_update_delete": r"""

@@ -91,7 +91,8 @@ class PartitionAttachDdl:
         self.rebuild_default(parent)
 
     def check_drop_column(self, rel, name: str) -> None:
-        """A partition key column, or a partition's (inherited) column, cannot be dropped."""
+        """A partition key column, or a partition's or inheritance child's inherited column,
+        cannot be dropped."""
         a = rel.attr(name)
         if a is None:
             return
@@ -99,7 +100,10 @@ class PartitionAttachDdl:
         if key is not None and any(k.get("attnum") == a.attnum for k in key["keys"]):
             raise SqlError("42P16", f'cannot drop column "{name}" because it is part of the partition key of '
                            f'relation "{rel.name}"')
-        if P.bound(rel) is not None:
+        if P.bound(rel) is not None or any(
+                (self.cat.by_oid.get(oid) is not None and self.cat.by_oid[oid].attr(name) is not None)
+                for oid in rel.options.get("inherits") or ()):
+            # (a parent's scan reads its children's columns by name)
             raise SqlError("42P16", f'cannot drop inherited column "{name}"')
 
     def constraint_copies(self, rel, name: str) -> list:
