@@ -249,6 +249,10 @@ CASES = {
         DELETE FROM rin;
         UPDATE rin SET b = 2 WHERE false;
         UPDATE rik SET b = 2;
+        CREATE UNIQUE INDEX rin_a ON rin (a);
+        INSERT INTO rin VALUES (2, 2) ON CONFLICT (a) DO UPDATE SET b = excluded.b;
+        INSERT INTO rin VALUES (1, 5) ON CONFLICT (a) DO UPDATE SET b = excluded.b;
+        INSERT INTO rin VALUES (3, 3) ON CONFLICT (a) DO NOTHING;
         ALTER TABLE rik REPLICA IDENTITY NOTHING;
         DELETE FROM rik;
         ALTER PUBLICATION rin_pub SET (publish = 'insert, delete');

@@ -243,6 +243,8 @@ class DmlMixin:
         return "VALUES " + ", ".join(out)
 
     def on_conflict(self, oc: ast.OnConflictClause, rel: Relation, sa: str) -> str:
+        if self.catalog.publications and oc.action == enums.OnConflictAction.ONCONFLICT_UPDATE:
+            check_replica_identity(self.catalog, rel, "UPDATE")  # as PostgreSQL: whether or not a row conflicts
         target = ""
         if oc.infer is not None:
             if oc.infer.conname:
