@@ -333,21 +333,25 @@ def test_copy_binary_in_transaction_and_rollback(both, pg15):
     assert got[0] == got[1]
 
 
-def test_lower_bounds_refused_not_dropped(both):
-    """An array counting from another lower bound cannot be held: pgsvc refuses it (0A000)
-    where it used to drop the bound; PostgreSQL keeps it."""
+def test_lower_bounds_kept(both):
+    """An array counting from another lower bound keeps it, as in PostgreSQL: its text, and
+    binary COPY both ways (the bytes pgsvc writes are PostgreSQL's; PostgreSQL's load)."""
     ours, ref = both
-    assert _result(ref, "SELECT '[2:3]={1,2}'::int4[]") == ("ok", [("[2:3]={1,2}",)])
-    assert _result(ours, "SELECT '[2:3]={1,2}'::int4[]")[:2] == ("error", "0A000")
-    data = b"".join(_copy_out(ref, "COPY (SELECT '[0:1]={5,6}'::int4[]) TO STDOUT (FORMAT binary)"))
-    ours.execute("DROP TABLE IF EXISTS copybin_in")
-    ours.execute("CREATE TABLE copybin_in (a int4[])")
-    with pytest.raises(psycopg.errors.FeatureNotSupported):
-        with ours.cursor().copy("COPY copybin_in FROM STDIN (FORMAT binary)") as cp:
-            cp.write(data)
-    for sql in ("SELECT '[1:2]={1,2}'::int4[], '[2]={1,2}'::int4[], '[1:2][1:1]={{1},{2}}'::int4[]",
-                "SELECT '[1:3]={1,2}'::int4[]"):
+    for sql in ("SELECT '[2:3]={1,2}'::int4[], '[-2:-1][3:4]={{1,2},{3,4}}'::int4[]",
+                "SELECT '[1:2]={1,2}'::int4[], '[2]={1,2}'::int4[], '[1:2][1:1]={{1},{2}}'::int4[]",
+                "SELECT '[1:3]={1,2}'::int4[]", "SELECT '[3:2]={}'::int4[]"):
         assert _result(ours, sql) == _result(ref, sql)
+    query = "COPY (SELECT '[0:1]={5,6}'::int4[], '[-1:0][2:2]={{a},{NULL}}'::text[]) TO STDOUT (FORMAT binary)"
+    data = b"".join(_copy_out(ref, query))
+    assert b"".join(_copy_out(ours, query)) == data
+    for conn in (ours, ref):
+        conn.execute("DROP TABLE IF EXISTS copybin_in")
+        conn.execute("CREATE TABLE copybin_in (a int4[], b text[])")
+        with conn.cursor().copy("COPY copybin_in FROM STDIN (FORMAT binary)") as cp:
+            cp.write(data)
+    sql = "SELECT a, b, array_dims(a), array_lower(b, 1) FROM copybin_in"
+    assert _result(ours, sql) == _result(ref, sql)
+    assert _result(ours, sql)[0] == "ok"
 
 
 def test_psql_copy_binary_files(shared_server, pg15, tmp_path):

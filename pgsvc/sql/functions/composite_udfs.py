@@ -67,19 +67,6 @@ def make_udfs(ctx: FunctionContext) -> dict:
         oids = tuple(O.TEXT if int(t) == O.UNKNOWN else int(t) for t in types.split(",") if t)
         return text_encoder(O.RECORD, ctx.format_context())(with_types(str(rec), oids))
 
-    def array_pad(arr, n):
-        """pgsvc_array_pad(arr, n): the array's JSON (empty when NULL) with NULL elements up
-        to length n, for an element assignment a[n] = x (one dimension)."""
-        if n is None:
-            raise SqlError("22004", "array subscript in assignment must not be null")
-        items = [] if arr is None else json.loads(arr)
-        if not isinstance(items, list):
-            items = []
-        if n < 1:
-            raise SqlError("0A000", "array lower bounds other than 1 are not supported")
-        items += [None] * (int(n) - len(items))
-        return json.dumps(items, ensure_ascii=False)
-
     def add_field(rec):
         return None if rec is None else format_record(parse_record(str(rec)) + [None])
 
@@ -125,7 +112,7 @@ def make_udfs(ctx: FunctionContext) -> dict:
         return int(all(t is not None for t in texts) if neg else all(t is None for t in texts))
 
     return {"pgsvc_row_nulltest": (2, row_nulltest), "pgsvc_row_image_cmp": (3, row_image_cmp), "pgsvc_row_add_field": (1, add_field), "pgsvc_row_drop_field": (2, drop_field),
-            "pgsvc_row": (-1, row), "pgsvc_array_pad": (2, array_pad), "pgsvc_row_field": (3, row_field), "pgsvc_row_set": (-1, row_set),
+            "pgsvc_row": (-1, row), "pgsvc_row_field": (3, row_field), "pgsvc_row_set": (-1, row_set),
             "pgsvc_row_cmp": (3, row_cmp), "pgsvc_record_key": (2, record_key), "pgsvc_record_out": (2, record_out)}
 
 

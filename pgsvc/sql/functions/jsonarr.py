@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.values import to_python, to_stored
-from pgsvc.sql.types.arrays import flatten
+from pgsvc.sql.types.arrays import flatten, lower_bounds, split_stored, with_bounds
 from pgsvc.sql.types.jsontext import dumps_json, dumps_jsonb, loads
 from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.storage import dump_stored
@@ -222,7 +222,7 @@ def jsonb_set(target, path, new, create=1):
 # --- arrays --------------------------------------------------------------------------
 
 def _arr(text):
-    return json.loads(text, parse_float=Decimal)
+    return json.loads(split_stored(text)[1], parse_float=Decimal)
 
 
 def _dump(v) -> str:
@@ -344,11 +344,13 @@ def array_position(a, e, oid):
     t = find_oid(oid)
     elem = t.elem_oid if t is not None and t.elem_oid else oid
     want = _eq_key(to_python(elem, e))
-    for i, x in enumerate(to_python(oid, a)):
+    items = to_python(oid, a)
+    lb = lower_bounds(items)[0] if items else 1
+    for i, x in enumerate(items):
         if x is not None and e is not None and _eq_key(x) == want:
-            return i + 1
+            return i + lb
         if x is None and e is None:
-            return i + 1
+            return i + lb
     return None
 
 
@@ -358,9 +360,10 @@ def array_remove(a, e, oid):
     t = find_oid(oid)
     elem = t.elem_oid if t is not None and t.elem_oid else oid
     want = _eq_key(to_python(elem, e))
-    kept = [x for x in to_python(oid, a) if not ((x is None and e is None) or
-                                                 (x is not None and e is not None and _eq_key(x) == want))]
-    return to_stored(oid, kept)
+    items = to_python(oid, a)
+    kept = [x for x in items if not ((x is None and e is None) or
+                                     (x is not None and e is not None and _eq_key(x) == want))]
+    return to_stored(oid, with_bounds(kept, lower_bounds(items)) if kept else kept)
 
 
 def unnest_rows(a):

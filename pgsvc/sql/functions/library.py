@@ -173,6 +173,9 @@ def _sigs() -> list[FuncSig]:
     f("array_append", [A, E], A, "pgsvc_array_append({0}, {1})", strict=False)
     f("array_prepend", [E, A], A, "pgsvc_array_prepend({0}, {1})", strict=False)
     f("array_cat", [A, A], A, "pgsvc_array_cat({0}, {1})", strict=False)
+    f("array_fill", [E, O.ARRAY_INT4], A, "pgsvc_array_fill({0}, {argtype0}, {1}, '*')", strict=False)
+    f("array_fill", [E, O.ARRAY_INT4, O.ARRAY_INT4], A, "pgsvc_array_fill({0}, {argtype0}, {1}, {2})",
+      strict=False)
     f("unnest", [A], E, "", kind="set", generator=J.unnest_rows)
     f("generate_series", [I4, I4], I4, "", kind="set", generator=generate_series)
     f("generate_series", [I4, I4, I4], I4, "", kind="set", generator=generate_series)

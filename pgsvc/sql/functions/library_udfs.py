@@ -14,11 +14,12 @@ import uuid
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.functions import array_bounds as AB
 from pgsvc.sql.functions import jsonarr as J
 from pgsvc.sql.functions.composite_udfs import composite_json, record_json
 from pgsvc.sql.functions.context import FunctionContext
 from pgsvc.sql.functions.core_udfs import pg_regex
-from pgsvc.sql.functions.values import dec, num_out, to_python
+from pgsvc.sql.functions.values import dec, num_out, to_python, to_stored
 from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
@@ -28,7 +29,7 @@ from pgsvc.sql.types.context import FormatContext
 from pgsvc.sql.types.interval import justify_days, justify_hours, justify_interval
 from pgsvc.sql.types.jsontext import dumps_jsonb, loads
 from pgsvc.sql.types.numeric import CTX, round_to_scale
-from pgsvc.sql.types.pg_type import find_oid
+from pgsvc.sql.types.pg_type import array_of, find_oid
 from pgsvc.sql.types.scalars import format_bytea, parse_bytea
 from pgsvc.sql.types.storage import float_from_sqlite
 from pgsvc.sql.types.storage import interval_from_sqlite, interval_to_sqlite
@@ -467,13 +468,24 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_json_typeof": (1, J.json_typeof), "pgsvc_json_array_length": (1, J.json_array_length),
         "pgsvc_jsonb_pretty": (1, J.jsonb_pretty), "pgsvc_jsonb_set": (4, J.jsonb_set),
         "pgsvc_array_contains": (2, J.array_contains), "pgsvc_array_overlap": (2, J.array_overlap),
-        "pgsvc_array_cat": (2, J.array_cat), "pgsvc_array_append": (2, J.array_append),
-        "pgsvc_array_prepend": (2, J.array_prepend), "pgsvc_array_length": (2, J.array_length),
-        "pgsvc_array_slice": (3, J.array_slice),
-        "pgsvc_cardinality": (1, _n(lambda a: len(flatten(json.loads(a))))),
+        "pgsvc_array_cat": (2, AB.array_cat), "pgsvc_array_append": (2, AB.array_append),
+        "pgsvc_array_prepend": (2, AB.array_prepend), "pgsvc_array_length": (2, J.array_length),
+        "pgsvc_array_slice": (3, AB.array_slice), "pgsvc_array_path": (-1, AB.array_path),
+        "pgsvc_array_put": (3, AB.array_put), "pgsvc_array_get": (2, AB.array_get),
+        "pgsvc_array_fill": (4, _array_fill),
+        "pgsvc_cardinality": (1, _n(lambda a: len(flatten(AB.load(a)[1])))),
         "pgsvc_array_position": (3, J.array_position), "pgsvc_array_remove": (3, J.array_remove),
         "pgsvc_gen_random_uuid": (0, lambda: str(uuid.uuid4())),
     }
+
+
+def _array_fill(value, elem_oid, dims, lbounds):
+    """array_fill(anyelement, int[] [, int[]]): the element's stored form as array JSON."""
+    if dims is None or lbounds is None:
+        raise SqlError("22004", "dimension array or low bound array cannot be null")
+    arr = array_of(elem_oid)
+    one = "[null]" if value is None else to_stored(arr, [to_python(elem_oid, value)])
+    return AB.array_fill(one, dims, None if lbounds == "*" else lbounds)
 
 
 def _epoch_to_timestamp(seconds):

@@ -33,6 +33,7 @@ from pgsvc.sql.pg_functions.sizes import (database_size, indexes_size, relation_
                                           table_size, total_relation_size)
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import pg_type
+from pgsvc.sql.types.arrays import split_stored
 
 _ENCODING_CODES = {"SQL_ASCII": 0, "EUC_JP": 1, "EUC_CN": 2, "EUC_KR": 3, "EUC_TW": 4, "EUC_JIS_2004": 5,
                    "UTF8": 6, "MULE_INTERNAL": 7, "LATIN1": 8, "LATIN2": 9, "LATIN3": 10, "LATIN4": 11,
@@ -311,21 +312,31 @@ def _dims(value) -> list[int]:
 
 
 def _array(stored):
-    return json.loads(stored) if isinstance(stored, str) else stored
+    return json.loads(split_stored(stored)[1]) if isinstance(stored, str) else stored
+
+
+def _shape(stored) -> tuple[list[int], tuple[int, ...]]:
+    """A stored (or Python) array's dimensions and lower bounds."""
+    if isinstance(stored, str):
+        lbounds, text = split_stored(stored)
+        dims = _dims(json.loads(text))
+    else:
+        lbounds, dims = getattr(stored, "lbounds", None), _dims(stored)
+    return dims, lbounds or (1,) * len(dims)
 
 
 def array_lower(stored, dim):
     if stored is None or dim is None:
         return None
-    dims = _dims(_array(stored))
-    return 1 if 1 <= dim <= len(dims) else None
+    dims, lbounds = _shape(stored)
+    return lbounds[dim - 1] if 1 <= dim <= len(dims) else None
 
 
 def array_upper(stored, dim):
     if stored is None or dim is None:
         return None
-    dims = _dims(_array(stored))
-    return dims[dim - 1] if 1 <= dim <= len(dims) else None
+    dims, lbounds = _shape(stored)
+    return lbounds[dim - 1] + dims[dim - 1] - 1 if 1 <= dim <= len(dims) else None
 
 
 def array_ndims(stored):
@@ -337,18 +348,18 @@ def array_ndims(stored):
 def array_dims(stored):
     if stored is None:
         return None
-    dims = _dims(_array(stored))
-    return "".join(f"[1:{n}]" for n in dims) or None
+    dims, lbounds = _shape(stored)
+    return "".join(f"[{lo}:{lo + n - 1}]" for lo, n in zip(lbounds, dims)) or None
 
 
 def generate_subscripts(arr, dim, reverse=False):
     """Generator for generate_subscripts(anyarray, int[, bool]) (Python array values)."""
     if arr is None or dim is None:
         return
-    dims = _dims(arr)
+    dims, lbounds = _shape(arr)
     if not 1 <= dim <= len(dims):
         return
-    subs = range(1, dims[dim - 1] + 1)
+    subs = range(lbounds[dim - 1], lbounds[dim - 1] + dims[dim - 1])
     yield from (reversed(subs) if reverse else subs)
 
 

@@ -218,6 +218,9 @@ class CompositeMixin:
         is assigned, remembered with its column and path (merge_field_targets)."""
         path, typid, typmod = [], a.domain_oid or a.type_oid, a.typmod
         for ind in indirection:
+            if isinstance(ind, ast.A_Indices) and path and path[-1][0] == "i" and not ind.is_slice:
+                path.append(("i", self.coerce(self.expr(ind.uidx), O.INT4).sql, typid))
+                continue
             if isinstance(ind, ast.A_Indices):
                 t = find_oid(U.base_of(typid))
                 if t is None or t.category != "A" or not t.elem_oid:
@@ -292,8 +295,11 @@ def _set_path(cur: str, path: list[tuple], value: str) -> str:
         if len(path) > 1:
             value = _set_path(f"pgsvc_row_field({cur}, {idx}, {oid})", path[1:], value)
         return f"pgsvc_row_set({cur}, {natts}, {idx}, {oid}, {value})"
-    _, idx_sql, elem = step
-    if len(path) > 1:
-        value = _set_path(f"json_extract({cur}, '$[' || (({idx_sql}) - 1) || ']')", path[1:], value)
-    return (f"json_set(pgsvc_array_pad({cur}, {idx_sql}), '$[' || (({idx_sql}) - 1) || ']', "
-            f"{array_element_json(value, elem)})")
+    k = 1  # a[i][j]: every subscript of one element together (pgsvc_array_put)
+    while k < len(path) and path[k][0] == "i":
+        k += 1
+    idxs = "json_array(" + ", ".join(p[1] for p in path[:k]) + ")"
+    elem = path[k - 1][2]
+    if k < len(path):
+        value = _set_path(f"pgsvc_array_get({cur}, {idxs})", path[k:], value)
+    return f"pgsvc_array_put({cur}, {idxs}, json_array({array_element_json(value, elem)}))"

@@ -337,6 +337,10 @@ class ExprMixin:
             idxs = [self.coerce(self.expr(r.uidx), O.INT4) for r in run]
             path = "('$' || " + " || ".join(f"'[' || ({i.sql} - {lower}) || ']'" for i in idxs) + ")"
             conds = " AND ".join(f"{i.sql} >= {lower}" for i in idxs)
+            if lower == 1:  # an array with other lower bounds (a '/*' prefix): its path by UDF
+                path = (f"(CASE WHEN substr({base.sql}, 1, 2) = '/*' THEN pgsvc_array_path({base.sql}, "
+                        f"{', '.join(i.sql for i in idxs)}) WHEN {conds} THEN {path} END)")
+                conds = "1"
             # fewer subscripts than dimensions is NULL in PostgreSQL (not a row of it)
             base = Ex(f"(CASE WHEN {conds} AND json_type({base.sql}, {path}) IS NOT 'array' "
                       f"THEN {_element_sql(base.sql, path, t.elem_oid)} END)", t.elem_oid, name=base.name,

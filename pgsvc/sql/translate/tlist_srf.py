@@ -171,7 +171,8 @@ class TargetSrfMixin:
             path = f"('$' || replace(hex(zeroblob(({dim}) - 1)), '00', '[0]'))"
             length = (f"(CASE WHEN {dim} >= 1 AND json_type({arr}, {path}) = 'array' "
                       f"THEN json_array_length({arr}, {path}) ELSE 0 END)")
-            lower = 0 if args[0].oid in O.VECTOR_OIDS else 1
+            lower = "0" if args[0].oid in O.VECTOR_OIDS else \
+                f"(CASE WHEN substr({arr}, 1, 2) = '/*' THEN pgsvce_array_lower({arr}, {dim}) ELSE 1 END)"
             reverse = self.coerce(args[2], O.BOOL).sql if len(args) == 3 else "0"
             element = f"(CASE WHEN {reverse} THEN {lower} + {length} - 1 - {k} ELSE {lower} + {k} END)"
             return length, element, O.INT4

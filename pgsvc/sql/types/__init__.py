@@ -54,7 +54,9 @@ column's declared storage class is `by_oid(oid).storage`):
                        'NaN'); COLLATE pg_array compares element-wise like PostgreSQL
                        (NULL elements greater than non-NULL). SQLite's json_each /
                        json_array_length work on it directly. Lower bounds other than 1
-                       are not kept.
+                       prefix it as a JSON5 comment ('/*0,-1*/[[1,2],[3,4]]', which
+                       SQLite's JSON functions skip); the Python value is then an
+                       arrays.BoundedArray (a list with .lbounds).
   ranges               TEXT: 'empty' or the bounds' stored forms between the brackets, an
                        infinite bound left out ('[1,5)', '(,8766]'); text and float bounds
                        (user-defined ranges) quoted as range_out quotes them, marked 's'/'f'

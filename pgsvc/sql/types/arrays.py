@@ -1,5 +1,11 @@
 """Array text I/O: '{1,2,NULL}', nested dimensions, PostgreSQL's quoting rules, and the
-optional '[1:2]=' dimension decoration on input.
+'[0:2]=' dimension decoration (input, and output when a lower bound is not 1).
+
+Lower bounds: an array whose lower bounds are all 1 is a plain list (the common case, no
+cost). Another lower bound makes the Python value a BoundedArray (a list carrying
+`lbounds`, one per dimension) and prefixes the stored JSON text with a JSON5 comment that
+names them ('/*0,-1*/[[1,2],[3,4]]'): SQLite's JSON functions read through the comment,
+so json_each / json_array_length still see the elements.
 """
 
 from __future__ import annotations
@@ -24,13 +30,63 @@ def quote_element(text: str, delim: str = ",") -> str:
     return text
 
 
+class BoundedArray(list):
+    """An array with a lower bound other than 1 in some dimension."""
+    __slots__ = ("lbounds",)
+
+    def __init__(self, items=(), lbounds: tuple[int, ...] = ()):
+        super().__init__(items)
+        self.lbounds = tuple(lbounds)
+
+
+def lower_bounds(value: list) -> tuple[int, ...]:
+    """Every dimension's lower bound (1 unless the value is a BoundedArray)."""
+    lb = getattr(value, "lbounds", None)
+    return lb if lb else (1,) * len(dimensions(value))
+
+
+def with_bounds(items: list, lbounds) -> list:
+    """items as an array with these lower bounds: a plain list when they are all 1 (or the
+    array is empty, which has no dimensions)."""
+    lbounds = tuple(lbounds or ())
+    if not items or not lbounds or all(b == 1 for b in lbounds):
+        return items if type(items) is list else list(items)
+    return BoundedArray(items, lbounds)
+
+
+def split_stored(text: str) -> tuple[tuple[int, ...] | None, str]:
+    """A stored array's lower bounds (None when all are 1) and its JSON text."""
+    if text[:2] != "/*":
+        return None, text
+    end = text.index("*/")
+    return tuple(int(x) for x in text[2:end].split(",")), text[end + 2:]
+
+
+def join_stored(lbounds, json_text: str) -> str:
+    """The stored form of a JSON array text with these lower bounds."""
+    if not lbounds or all(b == 1 for b in lbounds) or json_text == "[]":
+        return json_text
+    return "/*" + ",".join(str(b) for b in lbounds) + "*/" + json_text
+
+
+def dims_decoration(value: list) -> str:
+    """'[0:2][1:3]' (array_dims, and array_out's prefix)."""
+    return "".join(f"[{lo}:{lo + n - 1}]" for lo, n in zip(lower_bounds(value), dimensions(value)))
+
+
 def format_array(value: list, encode: Callable[[Any], str], delim: str = ",") -> str:
+    if getattr(value, "lbounds", None):
+        return dims_decoration(value) + "=" + _format(value, encode, delim)
+    return _format(value, encode, delim)
+
+
+def _format(value: list, encode: Callable[[Any], str], delim: str) -> str:
     parts = []
     for item in value:
         if item is None:
             parts.append("NULL")
         elif isinstance(item, list):
-            parts.append(format_array(item, encode, delim))
+            parts.append(_format(item, encode, delim))
         else:
             parts.append(quote_element(encode(item), delim))
     return "{" + delim.join(parts) + "}"
@@ -51,26 +107,32 @@ def parse_array(text: str, decode: Callable[[str], Any], delim: str = ",") -> li
         bounds = _DIM.findall(s[:eq])
         s = s[eq + 1:].strip(SPACE)
     if not s.startswith("{"):
-        raise _malformed(text, 'Array value must start with "{" or dimension information.')
+        raise _malformed(text, 'Array contents must start with "{".' if bounds is not None
+                         else 'Array value must start with "{" or dimension information.')
     result, pos = _parse_level(s, 0, text, decode, delim)
     if s[pos:].strip(SPACE):
         raise _malformed(text, "Junk after closing right brace.")
     _check_rectangular(result, text)
     if bounds:
-        _check_bounds(bounds, result, text)
+        return with_bounds(result, _check_bounds(bounds, result, text))
     return result
 
 
 _DIM = re.compile(r"\[\s*(?:([+-]?\d+)\s*:\s*)?([+-]?\d+)\s*\]")
 
 
-def _check_bounds(bounds: list[tuple[str, str]], result: list, text: str) -> None:
-    """'[1:2]={a,b}': the decoration must match the contents. pgsvc's arrays all count from
-    1 (their storage has no lower bound): another lower bound is refused, not dropped."""
-    if any(lo not in ("", "1") and int(lo) != 1 for lo, _ in bounds):
-        raise SqlError("0A000", "array lower bounds other than 1 are not supported")
-    if [int(hi) for _, hi in bounds] != dimensions(result):
+def _check_bounds(bounds: list[tuple[str, str]], result: list, text: str) -> list[int]:
+    """'[0:2]={a,b,c}': the decoration must match the contents; the lower bounds."""
+    lows, sizes = [], []
+    for lo, hi in bounds:
+        low = int(lo) if lo else 1
+        if int(hi) < low:
+            raise SqlError("2202E", "upper bound cannot be less than lower bound")
+        lows.append(low)
+        sizes.append(int(hi) - low + 1)
+    if sizes != dimensions(result):
         raise _malformed(text, "Specified array dimensions do not match array contents.")
+    return lows
 
 
 def _parse_level(s: str, pos: int, text: str, decode, delim: str) -> tuple[list, int]:

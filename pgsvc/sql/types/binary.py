@@ -20,7 +20,7 @@ from pgsvc.sql.types import geometry as G
 from pgsvc.sql.types import network as N
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import range_io as RIO
-from pgsvc.sql.types.arrays import dimensions, flatten, reshape
+from pgsvc.sql.types.arrays import dimensions, flatten, reshape, with_bounds
 from pgsvc.sql.types.pg_type import find_oid, format_type
 from pgsvc.sql.types.interval import Interval
 from pgsvc.sql.types.bits import bits_recv, bits_send
@@ -146,7 +146,8 @@ def encode_array(value: list, elem_oid: int, element: Callable[[Any], bytes], lo
     flat = flatten(value) if dims else []
     has_null = any(v is None for v in flat)
     out = [struct.pack("!iiI", len(dims), 1 if has_null else 0, elem_oid)]
-    out += [struct.pack("!ii", d, lower) for d in dims]
+    lbounds = getattr(value, "lbounds", None) or (lower,) * len(dims)
+    out += [struct.pack("!ii", d, lb) for d, lb in zip(dims, lbounds)]
     for item in flat:
         if item is None:
             out.append(_I4.pack(-1))
@@ -270,8 +271,7 @@ def binary_decoder(oid: int) -> Callable[[bytes, int], Any]:
 
 
 def decode_array(data: bytes, element: Callable[[bytes, int], Any], elem_oid: int, lower: int = 1) -> list:
-    """array_recv; pgsvc's arrays count from 1 (int2vector and oidvector from 0): another
-    lower bound is refused, not dropped."""
+    """array_recv, lower bounds kept (int2vector and oidvector count from 0 only)."""
     _check_len(data[:12], 12)
     ndim, _flags, got_oid = struct.unpack_from("!iiI", data)
     if ndim < 0:
@@ -282,12 +282,17 @@ def decode_array(data: bytes, element: Callable[[bytes, int], Any], elem_oid: in
         raise SqlError("42804", f"binary data has array element type {got_oid} ({format_type(got_oid)}) "
                        f"instead of expected {elem_oid} ({format_type(elem_oid)})")
     pos = 12
-    dims = []
+    dims, lbounds = [], []
     for _ in range(ndim):
         size, lbound = struct.unpack_from("!ii", data, pos)
-        if lbound != lower:
-            raise SqlError("0A000", "array lower bounds other than 1 are not supported")
+        if lower != 1 and lbound != lower:
+            raise SqlError("22P03", "array lower bound must be 0" if lower == 0 else "invalid array lower bound")
+        if size < 0:
+            raise SqlError("54000", "array size exceeds the maximum allowed (134217727)")
+        if size and lbound + size - 1 > 0x7FFFFFFF:
+            raise SqlError("22003", "integer out of range")
         dims.append(size)
+        lbounds.append(lbound)
         pos += 8
     count = 1
     for d in dims:
@@ -301,7 +306,9 @@ def decode_array(data: bytes, element: Callable[[bytes, int], Any], elem_oid: in
             continue
         flat.append(element(data[pos:pos + length], -1))
         pos += length
-    return reshape(flat, dims) if dims else []
+    if not dims or 0 in dims:
+        return []
+    return with_bounds(reshape(flat, dims), lbounds) if lower == 1 else reshape(flat, dims)
 
 
 # --- composites (record_send / record_recv) -------------------------------------------------

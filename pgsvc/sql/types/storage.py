@@ -19,6 +19,7 @@ from pgsvc.sql.types import network as N
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import range_io as RIO
 from pgsvc.sql.types import usertypes as U
+from pgsvc.sql.types.arrays import BoundedArray, dimensions, flatten, join_stored, split_stored
 from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.interval import Interval
 from pgsvc.sql.types.numeric import collate_numeric, format_numeric
@@ -155,7 +156,8 @@ def dump_stored(v: Any) -> str:
     if isinstance(v, (bytes, bytearray, memoryview)):
         return json.dumps(bytes(v).hex())
     if isinstance(v, list):
-        return "[" + ",".join(dump_stored(x) for x in v) + "]"
+        text = "[" + ",".join(dump_stored(x) for x in v) + "]"
+        return join_stored(v.lbounds, text) if type(v) is BoundedArray else text
     return json.dumps(v, ensure_ascii=False)
 
 
@@ -173,11 +175,18 @@ def _array_adapters(elem_oid: int) -> tuple[Adapter, Adapter]:
                 for x in v]
 
     def to_sqlite(v: list) -> str:
+        if to_elem and type(v) is BoundedArray:
+            return join_stored(v.lbounds, dump_stored(map_list(v, to_elem)))
         return dump_stored(map_list(v, to_elem) if to_elem else v)
 
     def from_sqlite(v: str) -> list:
-        data = json.loads(v, parse_float=Decimal) if isinstance(v, str) else v
-        return map_list(data, from_elem) if from_elem else data
+        if not isinstance(v, str):
+            return map_list(v, from_elem) if from_elem else v
+        lbounds, v = split_stored(v)
+        data = json.loads(v, parse_float=Decimal)
+        if from_elem:
+            data = map_list(data, from_elem)
+        return BoundedArray(data, lbounds) if lbounds and data else data
 
     return to_sqlite, from_sqlite
 
@@ -198,12 +207,20 @@ def _array_key(v: Any) -> tuple:
     return (0, v)
 
 
+def _stored_array_key(text: str) -> tuple:
+    """array_cmp's order: the elements in storage order (a shorter run of equal elements
+    first), then the number of dimensions, their lengths, their lower bounds."""
+    lbounds, text = split_stored(text)
+    v = json.loads(text, parse_float=Decimal)
+    dims = dimensions(v)
+    return (tuple(_array_key(x) for x in flatten(v)), len(dims), tuple(dims), lbounds or (1,) * len(dims))
+
+
 def collate_array(a: str, b: str) -> int:
     if a == b:
         return 0
     try:
-        ka = _array_key(json.loads(a, parse_float=Decimal))
-        kb = _array_key(json.loads(b, parse_float=Decimal))
+        ka, kb = _stored_array_key(a), _stored_array_key(b)
         return (ka > kb) - (ka < kb)
     except (ValueError, TypeError):
         return (a > b) - (a < b)
