@@ -63,7 +63,7 @@ class PolicyDdl:
                 roles.append(oid)
         if 0 in roles and len(roles) > 1:
             self.engine.session.notice(SqlNotice("ignoring specified roles other than PUBLIC", severity="WARNING",
-                                                 sqlstate="01000",
+                                                 sqlstate="22023",
                                                  hint="All roles are members of the PUBLIC role."))
             return (0,)
         return tuple(roles)
@@ -113,8 +113,13 @@ class PolicyDdl:
         qual = self.policy_expr(rel, node.qual) if node.qual is not None else pol.qual
         check = self.policy_expr(rel, node.with_check) if node.with_check is not None else pol.check
         new = POL.Policy(pol.oid, pol.name, pol.cmd, pol.permissive, roles, qual, check)
-        POL.save(self.conn, rel, [new if p.oid == pol.oid else p for p in POL.policies(rel)])
+        self.replace_policy(rel, new)
         self.refresh()
+
+    def replace_policy(self, rel, new) -> None:
+        """An altered policy goes last, where PostgreSQL's updated pg_policy row is read
+        (psql's \\d and \\dp list the policies in catalog order)."""
+        POL.save(self.conn, rel, [p for p in POL.policies(rel) if p.oid != new.oid] + [new])
 
     def rename_policy(self, node) -> None:
         rel = self.policy_table(node.relation)
@@ -122,7 +127,7 @@ class PolicyDdl:
         if POL.find(rel, node.newname) is not None:
             raise SqlError("42710", f'policy "{node.newname}" for table "{rel.name}" already exists')
         new = POL.Policy(pol.oid, node.newname, pol.cmd, pol.permissive, pol.roles, pol.qual, pol.check)
-        POL.save(self.conn, rel, [new if p.oid == pol.oid else p for p in POL.policies(rel)])
+        self.replace_policy(rel, new)
         self.refresh()
 
     def drop_policies(self, node) -> None:

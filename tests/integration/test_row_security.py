@@ -1,0 +1,193 @@
+"""Row-level security (issue 14): ENABLE / FORCE ROW LEVEL SECURITY, CREATE / ALTER / DROP
+POLICY, and the policies applied to SELECT, INSERT, UPDATE, DELETE, COPY and views for
+owners, members, superusers, BYPASSRLS roles and row_security = off — one psql script of
+real logins (\\c as non-superusers) and SET ROLE, run side by side on pgsvc and PostgreSQL
+15, must print the same rows, errors (SQLSTATE, message, hint), notices, pg_policy /
+pg_policies / pg_class rows and psql's \\d "Policies:" footer and \\dp column.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import psycopg
+import pytest
+
+from conftest import require_tool
+
+
+@pytest.fixture(scope="module")
+def srv(postgres_superuser_server):
+    return postgres_superuser_server
+
+
+SCRIPT = r"""
+\set VERBOSITY verbose
+\set ON_ERROR_STOP 0
+CREATE ROLE rls_alice LOGIN;
+CREATE ROLE rls_bob LOGIN;
+CREATE ROLE rls_grp NOLOGIN;
+CREATE ROLE rls_carol LOGIN IN ROLE rls_grp;
+CREATE ROLE rls_byp LOGIN BYPASSRLS;
+CREATE DATABASE rls_db OWNER rls_alice;
+\c rls_db
+\c - rls_alice
+CREATE TABLE docs (id int PRIMARY KEY, owner_name text, body text DEFAULT 'd', level int DEFAULT 1);
+INSERT INTO docs VALUES (1, 'rls_bob', 'b1', 1), (2, 'rls_carol', 'c1', 2), (3, 'rls_bob', 'b2', 3),
+    (4, 'nobody', 'n1', 1);
+GRANT ALL ON docs TO PUBLIC;
+CREATE VIEW docs_v AS SELECT id, owner_name FROM docs;
+CREATE VIEW docs_iv WITH (security_invoker = true) AS SELECT id, owner_name FROM docs;
+GRANT SELECT ON docs_v, docs_iv TO PUBLIC;
+-- the DDL's checks
+CREATE POLICY p ON docs FOR SELECT USING (true) WITH CHECK (true);
+CREATE POLICY p ON docs FOR DELETE WITH CHECK (true);
+CREATE POLICY p ON docs FOR INSERT USING (true);
+CREATE POLICY p ON docs_v USING (true);
+CREATE POLICY p ON nosuch USING (true);
+CREATE POLICY p ON docs USING (nosuch > 1);
+CREATE POLICY p ON docs USING (id);
+CREATE POLICY p ON docs USING (count(*) > 1);
+CREATE POLICY p ON docs TO rls_nosuch USING (true);
+ALTER TABLE docs_v ENABLE ROW LEVEL SECURITY;
+-- enabled without a policy: nothing for others, everything for the owner
+ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
+\c - rls_bob
+SELECT * FROM docs ORDER BY id;
+INSERT INTO docs VALUES (9, 'rls_bob');
+\c - rls_alice
+SELECT count(*) FROM docs;
+CREATE POLICY own ON docs USING (owner_name = current_user);
+CREATE POLICY own ON docs USING (true);
+CREATE POLICY grp_read ON docs FOR SELECT TO rls_grp USING (level <= 2);
+CREATE POLICY lvl ON docs AS RESTRICTIVE USING (level < 3 OR owner_name = 'rls_bob');
+CREATE POLICY ins ON docs FOR INSERT TO PUBLIC, rls_bob WITH CHECK (id < 100);
+ALTER POLICY ins ON docs RENAME TO ins2;
+ALTER POLICY ins2 ON docs RENAME TO own;
+ALTER POLICY nosuch ON docs USING (true);
+ALTER POLICY own ON docs TO rls_bob, rls_carol USING (owner_name = current_user);
+DROP POLICY nosuch ON docs;
+DROP POLICY IF EXISTS nosuch ON docs;
+DROP POLICY IF EXISTS nosuch ON nosuch_table;
+\c - rls_bob
+SELECT * FROM docs ORDER BY id;
+SELECT * FROM docs_v ORDER BY id;
+SELECT * FROM docs_iv ORDER BY id;
+INSERT INTO docs VALUES (10, 'rls_bob');
+INSERT INTO docs VALUES (11, 'rls_carol');
+INSERT INTO docs VALUES (12, 'rls_bob') RETURNING *;
+INSERT INTO docs (id) VALUES (13);
+INSERT INTO docs VALUES (200, 'rls_bob');
+COPY docs TO STDOUT;
+COPY docs (id, body) TO STDOUT;
+UPDATE docs SET body = 'u' WHERE id IN (1, 2);
+UPDATE docs SET owner_name = 'rls_carol' WHERE id = 3;
+UPDATE docs SET level = level + 1 WHERE id = 10 RETURNING id, level;
+UPDATE docs SET level = level + 1;
+DELETE FROM docs WHERE id = 2;
+DELETE FROM docs WHERE id = 12 RETURNING id;
+COPY (SELECT id FROM docs ORDER BY id) TO STDOUT;
+COPY docs FROM STDIN;
+SET row_security = off;
+SELECT * FROM docs;
+SELECT 1;
+RESET row_security;
+PREPARE q AS SELECT id FROM docs ORDER BY id;
+EXECUTE q;
+\c - rls_carol
+SELECT * FROM docs ORDER BY id;
+SET ROLE rls_grp;
+SELECT * FROM docs ORDER BY id;
+RESET ROLE;
+\c - rls_byp
+SELECT count(*) FROM docs;
+\c - postgres
+SELECT count(*) FROM docs;
+SET ROLE rls_bob;
+SELECT id FROM docs ORDER BY id;
+RESET ROLE;
+\c - rls_alice
+SELECT id FROM docs ORDER BY id;
+ALTER TABLE docs FORCE ROW LEVEL SECURITY;
+SELECT id FROM docs ORDER BY id;
+SET row_security = off;
+SELECT id FROM docs ORDER BY id;
+RESET row_security;
+SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname IN ('docs', 'docs_v') ORDER BY 1;
+SELECT polname, polcmd, polpermissive, polroles = '{0}' AS public, pg_get_expr(polqual, polrelid),
+    pg_get_expr(polwithcheck, polrelid) FROM pg_policy ORDER BY polname;
+SELECT * FROM pg_policies ORDER BY policyname;
+\d docs
+\dp docs
+ALTER TABLE docs NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE docs DISABLE ROW LEVEL SECURITY;
+\c - rls_bob
+SELECT count(*) FROM docs;
+\c - rls_alice
+DROP POLICY own ON docs;
+DROP TABLE docs CASCADE;
+\c postgres postgres
+DROP DATABASE rls_db;
+DROP ROLE rls_alice;
+DROP ROLE rls_bob;
+DROP ROLE rls_carol;
+DROP ROLE rls_grp;
+DROP ROLE rls_byp;
+"""
+
+
+def _run_script(cmd: list[str]) -> tuple[str, str]:
+    r = subprocess.run(cmd + ["-f", "-"], input=SCRIPT, capture_output=True, text=True, timeout=120)
+    drop = re.compile(r"^(LOCATION:|You are now connected)")
+    clean = lambda text: "\n".join(line for line in text.splitlines() if not drop.match(line))  # noqa: E731
+    return clean(r.stdout), clean(r.stderr)
+
+
+def test_row_security_scenario_matches_postgresql_15(srv, pg15):
+    psql = require_tool("psql")
+    ours = _run_script([psql, "-X", "-h", str(srv.sockdir), "-p", str(srv.port), "-U", "postgres",
+                        "-d", "postgres"])
+    theirs = _run_script([psql, "-X", "-h", "127.0.0.1", "-p", str(pg15.port), "-U", "postgres",
+                          "-d", "postgres"])
+    assert ours[1] == theirs[1]  # errors, warnings, notices: SQLSTATE, message, detail, hint
+    assert ours[0] == theirs[0]  # rows, catalog rows, \d and \dp
+
+
+def _connect(server, user: str, host: str) -> psycopg.Connection:
+    return psycopg.connect(host=host, port=server.port, user=user, dbname="postgres", autocommit=True,
+                           connect_timeout=10)
+
+
+@pytest.mark.parametrize("side", ["pgsvc", "pg15"])
+def test_policy_change_reaches_a_prepared_statement_and_another_session(srv, pg15, side):
+    """A statement prepared before CREATE POLICY / ALTER TABLE sees the change at its next
+    execution, in this session and in another one (the translation cache follows the
+    catalog), and a SET ROLE switches the policies applied."""
+    server, host = (srv, str(srv.sockdir)) if side == "pgsvc" else (pg15, "127.0.0.1")
+    with _connect(server, "postgres", host) as su:
+        su.execute("CREATE ROLE rls_p LOGIN")
+        su.execute("CREATE TABLE rls_pt (id int, who text)")
+        su.execute("INSERT INTO rls_pt VALUES (1, 'rls_p'), (2, 'x')")
+        su.execute("GRANT SELECT ON rls_pt TO rls_p")
+    try:
+        with _connect(server, "rls_p", host) as c, _connect(server, "postgres", host) as su:
+            c.execute("PREPARE s AS SELECT id FROM rls_pt ORDER BY id")
+            assert c.execute("EXECUTE s").fetchall() == [(1,), (2,)]
+            su.execute("ALTER TABLE rls_pt ENABLE ROW LEVEL SECURITY")
+            assert c.execute("EXECUTE s").fetchall() == []
+            su.execute("CREATE POLICY mine ON rls_pt USING (who = current_user)")
+            assert c.execute("EXECUTE s").fetchall() == [(1,)]
+            su.execute("SET ROLE rls_p")
+            assert su.execute("SELECT id FROM rls_pt ORDER BY id").fetchall() == [(1,)]
+            su.execute("RESET ROLE")
+            assert su.execute("SELECT id FROM rls_pt ORDER BY id").fetchall() == [(1,), (2,)]
+            c.execute("SET row_security = off")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege) as info:
+                c.execute("EXECUTE s")
+            assert info.value.diag.message_primary == \
+                'query would be affected by row-level security policy for table "rls_pt"'
+    finally:
+        with _connect(server, "postgres", host) as su:
+            su.execute("DROP TABLE rls_pt")
+            su.execute("DROP ROLE rls_p")
