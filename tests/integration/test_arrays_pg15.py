@@ -81,6 +81,42 @@ CASES = {
         SELECT * FROM ab_num;
         INSERT INTO ab_num (n[3], t[0]) VALUES (4.25, 'z') RETURNING n, t;
     """,
+    "array_functions": """
+        SELECT array_position('{1,2,3,2}'::int[], 2, 3), array_position('[0:3]={1,2,3,2}'::int[], 2, 0),
+               array_position('{1,2}'::int[], 2, 9), array_position('{1,2}'::int[], 2, -5);
+        SELECT array_position('{1,2}'::int[], 2, NULL);
+        SELECT array_position('{{1,2},{3,4}}'::int[], 1);
+        SELECT array_position(ARRAY['a','b'], 'b'), array_position(ARRAY[1.0, 2.50], 2.5),
+               array_position('{NaN}'::float8[], 'NaN');
+        SELECT array_positions(NULL::int[], 1), array_positions('{}'::int[], 1),
+               array_positions('[0:3]={1,2,1,NULL}'::int[], 1), array_positions('{1,NULL}'::int[], NULL);
+        SELECT array_positions('{{1}}'::int[], 1);
+        SELECT array_replace(NULL::int[], 1, 2), array_replace('{NaN,1}'::float8[], 'NaN', 0),
+               array_replace('{}'::int[], 1, 2), array_replace('[0:1][1:2]={{1,NULL},{1,2}}'::int[], 1, 7),
+               array_replace('{1,NULL}'::int[], NULL, 5), array_replace('{a,b}'::text[], 'a', 'z');
+        SELECT trim_array('{}'::int[], 0), trim_array('{1}'::int[], NULL), trim_array('[0:2]={1,2,3}'::int[], 1),
+               trim_array('{{1,2},{3,4}}'::int[], 1), trim_array(ARRAY[1,2,3], 3);
+        SELECT trim_array('{}'::int[], 1);
+        SELECT trim_array(ARRAY[1,2,3], -1);
+        SELECT array_remove('{1,2}'::int[], NULL), array_remove('{1,NULL}'::int[], NULL),
+               array_remove('{1}'::int[], 1), array_remove('[0:2]={1,2,1}'::int[], 1);
+        SELECT array_remove('{{1,2},{3,4}}'::int[], 1);
+    """,
+    "multidimensional_unnest_and_agg": """
+        SELECT unnest('{{1,2},{3,4}}'::int[]);
+        SELECT * FROM unnest('[0:1][2:3]={{1,2},{3,4}}'::int[]) WITH ORDINALITY;
+        SELECT * FROM unnest('{{1.50,2},{3,4}}'::numeric[], '{a,b,c}'::text[]);
+        SELECT u FROM (VALUES ('{{1,2},{3,4}}'::int[]), ('{5}')) v(a), unnest(a) u;
+        SELECT unnest(a) FROM (VALUES ('{{1,2},{3,4}}'::int[]), ('{5}')) v(a);
+        SELECT array_agg(x) FROM (VALUES ('{1,2}'::int[]), ('{3,4}')) v(x);
+        SELECT array_agg(x) FROM (VALUES ('[0:1]={1,2}'::int[]), ('[0:1]={3,4}')) v(x);
+        SELECT array_agg(x) FROM (VALUES ('{{1,2}}'::int[]), ('{{3,4}}')) v(x);
+        SELECT array_agg(x ORDER BY x DESC) FROM (VALUES ('{1,2}'::numeric[]), ('{3,4.50}')) v(x);
+        SELECT array_agg(x) FROM (VALUES ('{a,b}'::text[])) v(x) WHERE false;
+        SELECT array_agg(x) FROM (VALUES ('{1,2}'::int[]), ('{3}')) v(x);
+        SELECT array_agg(x) FROM (VALUES ('{1,2}'::int[]), (NULL)) v(x);
+        SELECT array_agg(x) FROM (VALUES ('{}'::int[]), ('{1}')) v(x);
+    """,
 }
 
 

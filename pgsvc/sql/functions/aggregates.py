@@ -14,12 +14,14 @@ from decimal import Decimal, localcontext
 
 from pgsvc.errors import SqlError
 from pgsvc.interrupts import Interrupted, mark_raising
+from pgsvc.sql.functions import array_bounds as AB
 from pgsvc.sql.functions.context import FunctionContext, interrupt_error, raise_sql
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.functions.core_udfs import div_scale, float_op
 from pgsvc.sql.functions.regr import aggregate_classes, regr_sigs
 from pgsvc.sql.functions.values import dec, num_out
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.arrays import dimensions
 from pgsvc.sql.types.jsontext import dumps_json, dumps_jsonb, loads
 from pgsvc.sql.types.numeric import CTX, round_to_scale
 from pgsvc.sql.types.storage import dump_stored
@@ -62,6 +64,7 @@ def _agg_sigs() -> list[FuncSig]:
     f("bool_or", [O.BOOL], O.BOOL, "max({0})")
     f("string_agg", [O.TEXT, O.TEXT], O.TEXT, "group_concat({0}, {1})")
     f("string_agg", [O.BYTEA, O.BYTEA], O.BYTEA, "pgsvc_string_agg_bytea({0}, {1})")
+    f("array_agg", [O.ANYARRAY], O.ANYARRAY, "pgsvc_array_agg_arrays({0})", strict=False)
     f("array_agg", [O.ANYELEMENT], O.ANYARRAY, "pgsvc_array_agg({0})", strict=False)
     f("json_agg", [O.ANYELEMENT], O.JSON, "pgsvc_json_agg(pgsvc_to_json({0}, {argtype0}))",
       strict=False)
@@ -200,6 +203,34 @@ class ArrayAgg:
 
     def finalize(self):
         return dump_stored(self.items) if self.items else None
+
+
+class ArrayAggArrays:
+    """array_agg(anyarray): the arrays as the rows of one more dimension (counted from 1, their
+    own bounds inside), as accumArrayResultArr: no NULL or empty array, all of one shape."""
+    def __init__(self):
+        self.items = []
+        self.shape = None
+
+    def step(self, v):
+        if v is None:
+            raise SqlError("22004", "cannot accumulate null arrays")
+        lbounds, items = AB.load(v)
+        if self.shape is None and not items:
+            raise SqlError("2202E", "cannot accumulate empty arrays")
+        shape = (dimensions(items), lbounds)
+        if self.shape is not None and shape != self.shape:
+            raise SqlError("2202E", "cannot accumulate arrays of different dimensionality")
+        if len(shape[0]) >= 6:
+            raise SqlError("54000", f"number of array dimensions ({len(shape[0]) + 1}) exceeds the maximum "
+                           "allowed (6)")
+        self.shape = shape
+        self.items.append(items)
+
+    def finalize(self):
+        if not self.items:
+            return None
+        return AB.dump(self.items, (1,) + tuple(self.shape[1]))
 
 
 class JsonAgg:
@@ -402,6 +433,7 @@ def _guarded(ctx: FunctionContext, cls):
 def register_aggregates(conn: sqlite3.Connection, ctx: FunctionContext) -> None:
     aggs = {"pgsvc_sum_numeric": (1, SumNumeric), "pgsvc_avg_numeric": (1, AvgNumeric),
             "pgsvc_sum_interval": (1, SumInterval), "pgsvc_array_agg": (1, ArrayAgg),
+            "pgsvc_array_agg_arrays": (1, ArrayAggArrays),
             "pgsvc_sum_float": (2, SumFloat), "pgsvc_avg_float": (1, AvgFloat),
             "pgsvc_json_agg": (1, JsonAgg), "pgsvc_jsonb_agg": (1, JsonbAgg),
             "pgsvc_json_object_agg": (2, JsonObjectAgg),

@@ -11,7 +11,7 @@ import json
 from decimal import Decimal
 
 from pgsvc.errors import SqlError
-from pgsvc.sql.types.arrays import dimensions, join_stored, reshape, split_stored
+from pgsvc.sql.types.arrays import dimensions, flatten, join_stored, reshape, split_stored
 from pgsvc.sql.types.storage import dump_stored
 
 MAX_ITEMS = 134217727  # MaxArraySize
@@ -26,6 +26,11 @@ def load(text: str) -> tuple[tuple[int, ...], list]:
 
 def dump(items: list, lbounds) -> str:
     return join_stored(lbounds, dump_stored(items))
+
+
+def array_flat(a):
+    """A multidimensional array's elements in storage order, as a flat JSON array (unnest)."""
+    return None if a is None else dump_stored(flatten(load(a)[1]))
 
 
 def _subscript_error() -> SqlError:

@@ -336,7 +336,8 @@ class _GroupConcat:
 
 
 def _targets() -> dict:
-    return {"group_concat": _GroupConcat, "pgsvc_array_agg": A.ArrayAgg, "pgsvc_json_agg": A.JsonAgg,
+    return {"group_concat": _GroupConcat, "pgsvc_array_agg": A.ArrayAgg,
+            "pgsvc_array_agg_arrays": A.ArrayAggArrays, "pgsvc_json_agg": A.JsonAgg,
             "pgsvc_jsonb_agg": A.JsonbAgg, "pgsvc_string_agg_bytea": A.StringAggBytea,
             "pgsvc_json_object_agg": A.JsonObjectAgg, "pgsvc_jsonb_object_agg": A.JsonbObjectAgg}
 

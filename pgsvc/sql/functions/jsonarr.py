@@ -336,34 +336,71 @@ def _eq_key(x):
     return x
 
 
-def array_position(a, e, oid):
-    """array_position(anyarray, anyelement): elements and the value compared as values of
-    the element type (decoded from their stored forms)."""
-    if a is None:
-        return None
+def _matches(a, e, oid, what: str) -> tuple[list, int, list[bool]]:
+    """A one-dimensional array's items, lower bound, and which items are e (compared as
+    values of the element type, NULL matching NULL: IS NOT DISTINCT FROM)."""
     t = find_oid(oid)
     elem = t.elem_oid if t is not None and t.elem_oid else oid
     want = _eq_key(to_python(elem, e))
     items = to_python(oid, a)
+    if items and isinstance(items[0], list):
+        raise SqlError("0A000", f"{what} multidimensional arrays is not supported")
     lb = lower_bounds(items)[0] if items else 1
-    for i, x in enumerate(items):
-        if x is not None and e is not None and _eq_key(x) == want:
-            return i + lb
-        if x is None and e is None:
-            return i + lb
-    return None
+    hits = [(x is None and e is None) or (x is not None and e is not None and _eq_key(x) == want) for x in items]
+    return items, lb, hits
+
+
+def array_position(a, e, oid, start=None, with_start=0):
+    """array_position(anyarray, anyelement [, int]): the first subscript (from start) of e."""
+    if with_start and start is None:
+        raise SqlError("22004", "initial position must not be null")
+    if a is None:
+        return None
+    _, lb, hits = _matches(a, e, oid, "searching for elements in")
+    first = max(int(start) - lb, 0) if with_start else 0
+    return next((i + lb for i in range(first, len(hits)) if hits[i]), None)
+
+
+def array_positions(a, e, oid):
+    """array_positions(anyarray, anyelement): every subscript of e, as an int[]."""
+    if a is None:
+        return None
+    _, lb, hits = _matches(a, e, oid, "searching for elements in")
+    return _dump([i + lb for i, hit in enumerate(hits) if hit])
+
+
+def array_replace(a, e, new, oid):
+    """array_replace(anyarray, anyelement, anyelement): every element equal to e (NULL: every
+    NULL) replaced, any dimensions, the bounds kept."""
+    if a is None:
+        return None
+    t = find_oid(oid)
+    elem = t.elem_oid if t is not None and t.elem_oid else oid
+    want, new_value = _eq_key(to_python(elem, e)), to_python(elem, new)
+
+    def walk(v):
+        return [walk(x) if isinstance(x, list) else
+                new_value if (x is None and e is None) or (x is not None and e is not None and _eq_key(x) == want)
+                else x for x in v]
+    items = to_python(oid, a)
+    return to_stored(oid, with_bounds(walk(items), lower_bounds(items)))
+
+
+def trim_array(a, n):
+    """trim_array(anyarray, int): the last n elements of the first dimension removed; the
+    result counts from 1 (a slice)."""
+    items = _arr(a)
+    if not 0 <= n <= len(items):
+        raise SqlError("2202E", f"number of elements to trim must be between 0 and {len(items)}")
+    return _dump(items[:len(items) - n])
 
 
 def array_remove(a, e, oid):
     if a is None:
         return None
-    t = find_oid(oid)
-    elem = t.elem_oid if t is not None and t.elem_oid else oid
-    want = _eq_key(to_python(elem, e))
-    items = to_python(oid, a)
-    kept = [x for x in items if not ((x is None and e is None) or
-                                     (x is not None and e is not None and _eq_key(x) == want))]
-    return to_stored(oid, with_bounds(kept, lower_bounds(items)) if kept else kept)
+    items, lb, hits = _matches(a, e, oid, "removing elements from")
+    kept = [x for x, hit in zip(items, hits) if not hit]
+    return to_stored(oid, with_bounds(kept, (lb,)) if kept else kept)
 
 
 def unnest_rows(a):

@@ -8,6 +8,7 @@ SQLite alias of its own. Mixed into the Translator.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from pglast import ast, enums
 
@@ -277,7 +278,7 @@ class FromMixin(LateralMixin, RowSecurityMixin):
             return self.partition_function_item(node, alias, call, name)  # (translate.partitions)
         args = [self.expr(a) for a in call.args or ()]
         if name == "unnest" and len(args) == 1:
-            return self.unnest_item(node, alias, multirange_as_array(args[0]))
+            return self.unnest_item(node, alias, unnest_source(args[0]))
         if name == "unnest" and len(args) > 1:
             return self.unnest_zip(node, alias, args)  # pgsvc.sql.translate.tlist_srf
         if name == "pg_options_to_table" and len(args) == 1 and not node.ordinality:
@@ -443,6 +444,14 @@ def multirange_as_array(arg: Ex) -> Ex:
     if not is_multirange(arg.oid):
         return arg
     return Ex(f"pgsvc_rng_fn('ranges', {arg.sql}, {arg.oid})", find_oid(range_of(arg.oid)).array_oid)
+
+
+def unnest_source(arg: Ex) -> Ex:
+    """unnest's argument as a flat JSON array: a multirange's ranges (multirange_as_array), a
+    multidimensional array's elements in storage order (pgsvc_array_flat)."""
+    arg = multirange_as_array(arg)
+    s = arg.sql
+    return replace(arg, sql=f"(CASE WHEN json_type({s}, '$[0]') = 'array' THEN pgsvc_array_flat({s}) ELSE {s} END)")
 
 
 def _check_alias_count(name: str, available: int, colnames: list) -> None:

@@ -28,7 +28,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.grouping import has_aggregate
-from pgsvc.sql.translate.from_items import multirange_as_array, series_step
+from pgsvc.sql.translate.from_items import series_step, unnest_source
 from pgsvc.sql.translate.names import ColInfo, RangeEntry
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
@@ -135,6 +135,7 @@ class TargetSrfMixin:
         lengths, cols = [], []
         for i, arg in enumerate(args):
             t = self.array_type(arg, "unnest", location(node))
+            arg = unnest_source(arg)
             length = f"coalesce(json_array_length({arg.sql}), 0)"
             op = "->" if t.elem_oid == O.NUMERIC else "->>"
             lengths.append(length)
@@ -155,7 +156,7 @@ class TargetSrfMixin:
         args = [self.expr(a) for a in call.args or ()]
         pos = location(call)
         if name == "unnest" and len(args) == 1:
-            args = [multirange_as_array(args[0])]
+            args = [unnest_source(args[0])]
             t = self.array_type(args[0], name, pos)
             op = "->" if t.elem_oid == O.NUMERIC else "->>"
             return (f"coalesce(json_array_length({args[0].sql}), 0)",
