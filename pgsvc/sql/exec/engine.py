@@ -284,7 +284,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         self.fctx.statement_start = _dt.datetime.now(_dt.UTC)  # statement_timestamp(): the query message's
         stmts = self._parse_script(sql)
         # The catalog was checked just now for this query: its first statement, which the
-        # session executes next, need not check again (one PRAGMA data_version per
+        # session executes next, need not check again (one others_committed() per
         # simple query instead of two). By identity: a marker left over by a query that
         # never ran matches no statement that a later message can execute.
         self.checked_stmt = stmts[0] if stmts else None
