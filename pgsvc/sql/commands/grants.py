@@ -13,6 +13,7 @@ from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog import acl as A
 from pgsvc.sql.catalog import changelog
 from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog import policies as POL
 from pgsvc.sql.catalog import publications as PUB
 from pgsvc.sql.catalog.authz import KIND_WORD, authz, denied
 from pgsvc.sql.catalog.shared import shared
@@ -391,6 +392,9 @@ def translate_drop_owned(engine, tr, text, node: ast.DropOwnedStmt) -> Statement
         for pub in list(d.cat.publications.values()):  # and the change log follows (catalog.changelog)
             if pub.owner in olds:
                 PUB.delete_publication(engine.conn, pub.oid)
+        d.refresh()
+        for old in olds:  # the roles leave the policies' role lists (catalog.policies)
+            POL.drop_role_from_all(engine.conn, d.cat, old)
         d.refresh()
         changelog.sync(engine.conn, engine.catalog)
         sc = shared(engine)

@@ -186,7 +186,8 @@ class DmlMixin:
             exprs += [self.default_expr(rel, a).sql for a in rest]
             names = [a.name for a in merged + rest]
             source = f"SELECT {', '.join(exprs)} FROM {q.sql_paren()} AS s WHERE 1"
-        source, names = self.rls_insert_source(rel, source, names, bool(node.returningList))  # translate.row_security
+        source, names = self.rls_insert_source(rel, source, names, bool(node.returningList),  # translate.row_security
+                                               _conflict_update(node))
         cols_sql = f" ({', '.join(quote_sqlite_ident(n) for n in names)})" if names else ""
         sa = self.new_alias(alias)
         self.scope = Scope()
@@ -496,6 +497,11 @@ class DmlMixin:
         elif self.catalog.triggers:
             self.route_delete(d, sa, with_sql, where, returning)
         return d
+
+
+def _conflict_update(node) -> bool:
+    oc = node.onConflictClause
+    return oc is not None and oc.action == enums.OnConflictAction.ONCONFLICT_UPDATE
 
 
 def _expr_loc(node) -> int | None:

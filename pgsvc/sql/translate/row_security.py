@@ -145,12 +145,16 @@ class RowSecurityMixin:
             out.append(f"WHEN NOT coalesce({cond}, 0) THEN pgsvce_raise('42501', '{msg}')")
         return f"CASE {' '.join(out)} ELSE 1 END"
 
-    def rls_insert_source(self, rel, source: str, names: list[str], returning: bool) -> tuple[str, list]:
+    def rls_insert_source(self, rel, source: str, names: list[str], returning: bool,
+                          conflict_update: bool = False) -> tuple[str, list]:
         """INSERT: the rows to insert (`source`, VALUES or SELECT, in `names`' order) kept
         only when they pass the INSERT policies' WITH CHECK (42501 otherwise)."""
         pols = self.rls_policies(rel, "a")
         if pols is None:
             return source, names
+        if conflict_update:
+            raise SqlError("0A000", "INSERT ... ON CONFLICT DO UPDATE is not supported on a table with row-level "
+                           "security")
         inner = self.new_alias(rel.name)
         if not rel.attrs:
             return source, names

@@ -89,6 +89,7 @@ class AlterTableDdl:
         elif t == A.AT_DropColumn:
             self.check_drop_column(rel, cmd.name)  # a partition key's, a partition's (ddl.partitions)
             self.drop_column_triggers(rel, cmd)  # pgsvc.sql.commands.ddl.triggers
+            self.drop_column_policies(rel, cmd)  # pgsvc.sql.commands.ddl.policies
             self.drop_column_generated(rel, cmd)
             rel = self.cat.by_oid[rel.oid]
             self.drop_column(rel, cmd.name, cmd.missing_ok)

@@ -16,6 +16,7 @@ from pgsvc.cluster.layout import Layout
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog import acl as A
 from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog import policies as POL
 from pgsvc.sql.catalog.authz import KIND_WORD, authz, denied, not_owner
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.pg_functions.catalog_funcs import table_is_visible
@@ -113,6 +114,8 @@ def owned_objects(engine, role: int) -> list[tuple[int, str]]:
         elif A.mentions(r.acl, role):
             lines.append((r.oid, f"privileges for function {signature_text(r)}"))
     lines += [(p.oid, f"owner of publication {p.name}") for p in cat.publications.values() if p.owner == role]
+    lines += [(p.oid, f"target of policy {p.name} on table {qualified(engine, rel)}")  # (catalog.policies)
+              for rel in cat.by_oid.values() for p in POL.policies(rel) if role in p.roles]
     return lines + owned_type_lines(role)
 
 

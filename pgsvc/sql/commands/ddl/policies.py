@@ -6,7 +6,9 @@ the policies are applied by pgsvc.sql.translate.row_security.
 
 from __future__ import annotations
 
-from pglast import enums
+import pglast
+import pglast.visitors
+from pglast import ast, enums
 from pglast.stream import RawStream
 
 from pgsvc.errors import SqlError, SqlNotice
@@ -121,6 +123,28 @@ class PolicyDdl:
         (psql's \\d and \\dp list the policies in catalog order)."""
         POL.save(self.conn, rel, [p for p in POL.policies(rel) if p.oid != new.oid] + [new])
 
+    def drop_column_policies(self, rel, cmd) -> None:
+        """ALTER TABLE ... DROP COLUMN: the policies whose expressions read the column block
+        it (2BP01), or go with CASCADE, as PostgreSQL's dependencies make them."""
+        if rel.attr(cmd.name) is None:
+            return
+        hit = [p for p in POL.policies(rel) if any(_reads(t, cmd.name) for t in (p.qual, p.check) if t)]
+        if not hit:
+            return
+        if cmd.behavior != enums.DropBehavior.DROP_CASCADE:
+            raise SqlError("2BP01", f"cannot drop column {cmd.name} of table {rel.name} because other objects "
+                           "depend on it", detail="\n".join(f"policy {p.name} on table {rel.name} depends on column "
+                                                            f"{cmd.name} of table {rel.name}" for p in hit),
+                           hint="Use DROP ... CASCADE to drop the dependent objects too.")
+        lines = [f"drop cascades to policy {p.name} on table {rel.name}" for p in hit]
+        if len(lines) == 1:
+            self.notice(lines[0])
+        else:
+            self.engine.session.notice(SqlNotice(f"drop cascades to {len(lines)} other objects",
+                                                 detail="\n".join(lines)))
+        POL.save(self.conn, rel, [p for p in POL.policies(rel) if p not in hit])
+        self.refresh()
+
     def rename_policy(self, node) -> None:
         rel = self.policy_table(node.relation)
         pol = self.existing_policy(rel, node.subname)
@@ -148,6 +172,21 @@ class PolicyDdl:
             authz(self.engine).check_owner(rel)
             POL.save(self.conn, rel, [p for p in POL.policies(rel) if p.name != name])
             self.refresh()
+
+
+def _reads(text: str, column: str) -> bool:
+    """Whether a policy expression names the column (any ColumnRef ending in it)."""
+    node = pglast.parse_sql(f"SELECT {text}")[0].stmt
+    found = []
+
+    class Visitor(pglast.visitors.Visitor):
+        def visit_ColumnRef(self, ancestors, n):
+            last = n.fields[-1]
+            if isinstance(last, ast.String) and last.sval == column:
+                found.append(n)
+
+    Visitor()(node)
+    return bool(found)
 
 
 __all__ = ["PolicyDdl", "RLS_SUBTYPES"]

@@ -27,6 +27,7 @@ import pglast
 from pglast import ast
 
 from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog import policies as POL
 from pgsvc.sql.catalog import triggers as TG
 from pgsvc.sql.commands.ddl.node_text import source_text
 from pgsvc.sql.deparse.nodes import JoinItem, RangeEntry, SubLink, Var
@@ -61,6 +62,11 @@ def column_rename_writes(engine, rel, old: str, new: str) -> list[tuple[Callable
         pred = irel.options.get("indpred") if irel is not None else None
         if pred and _rename_in_expr(pred, rel.name, old, new) != pred:
             writes.append((C.set_relation_option, (ix.oid, "indpred", _rename_in_expr(pred, rel.name, old, new))))
+    pols = POL.policies(rel)  # row-level security's USING / WITH CHECK (catalog.policies)
+    moved = [replace(p, qual=p.qual and _rename_in_expr(p.qual, rel.name, old, new),
+                     check=p.check and _rename_in_expr(p.check, rel.name, old, new)) for p in pols]
+    if moved != pols:
+        writes.append((lambda conn, r, ps: POL.save(conn, r, ps), (rel, moved)))
     return writes + _view_writes(engine, rel, column=(old, new))
 
 
