@@ -173,7 +173,8 @@ VIEWS = {
              WHEN c.relkind = 'i' AND EXISTS (SELECT 1 FROM main."pgsvc$index" x JOIN main."pgsvc$class" xt
                  ON xt.oid = x.indrelid WHERE x.indexrelid = c.oid AND json_extract(xt.options, '$.partkey') IS NOT NULL)
              THEN 'I' ELSE c.relkind END AS relkind,  -- 'I': an index of a partitioned table
-        (SELECT count(*) FROM main."pgsvc$attribute" a WHERE a.relid = c.oid) AS relnatts,
+        (SELECT count(*) FROM main."pgsvc$attribute" a WHERE a.relid = c.oid)
+          + (SELECT count(*) FROM json_each(c.options, '$.dropped')) AS relnatts,  -- dropped ones count
         (SELECT count(*) FROM main."pgsvc$constraint" k WHERE k.conrelid = c.oid AND k.contype = 'c')
           AS relchecks,
         c.relkind = 'v' AS relhasrules,
@@ -197,27 +198,35 @@ VIEWS = {
           AS relpartbound  -- (pgsvc.sql.pg_functions.partition_funcs)
         FROM main."pgsvc$class" c LEFT JOIN main."pgsvc$namespace" n ON n.oid = c.nspoid""",
     # table and view columns, and index columns (key attnums; expression keys are not
-    # listed); identity columns have no default of their own (pg_attrdef), as in PostgreSQL
-    "pg_attribute": f"""SELECT a.relid AS attrelid, a.attname AS attname, a.atttypid AS atttypid,
-        -1 AS attstattarget, coalesce(t.typlen, -1) AS attlen, a.attnum AS attnum,
+    # listed); identity columns have no default of their own (pg_attrdef), as in PostgreSQL;
+    # a dropped column keeps its attnum (options "dropped": {attnum: [typid, typmod]}) with
+    # atttypid 0 and its former type's storage, as PostgreSQL keeps it
+    "pg_attribute": f"""SELECT a.relid AS attrelid, a.attname AS attname,
+        CASE WHEN a.dropped THEN 0 ELSE a.atttypid END AS atttypid,
+        CASE WHEN a.dropped THEN 0 ELSE -1 END AS attstattarget, coalesce(t.typlen, -1) AS attlen,
+        a.attnum AS attnum,
         CASE WHEN t.typcategory = 'A' AND t.typelem <> 0 AND t.typlen = -1 THEN 1 ELSE 0 END AS attndims,
         -1 AS attcacheoff, a.atttypmod AS atttypmod, coalesce(t.typbyval, 0) AS attbyval,
         coalesce(t.typalign, 'i') AS attalign, coalesce(t.typstorage, 'p') AS attstorage,
         '' AS attcompression, a.attnotnull AS attnotnull, a.hasdef AS atthasdef,
         0 AS atthasmissing, CASE a.identity WHEN 's' THEN '' ELSE a.identity END AS attidentity,
-        CASE a.identity WHEN 's' THEN 's' ELSE '' END AS attgenerated, 0 AS attisdropped,
+        CASE a.identity WHEN 's' THEN 's' ELSE '' END AS attgenerated, a.dropped AS attisdropped,
         1 AS attislocal, 0 AS attinhcount,
         coalesce(json_extract(rc.options, '$.collations."' || a.attnum || '"'), t.typcollation, 0) AS attcollation,
         NULL AS attacl,
         NULL AS attoptions, NULL AS attfdwoptions, NULL AS attmissingval
         FROM (SELECT relid, attnum, attname, atttypid, atttypmod, attnotnull,
-                     default_expr IS NOT NULL AND identity IN ('', 's') AS hasdef, identity
+                     default_expr IS NOT NULL AND identity IN ('', 's') AS hasdef, identity, 0 AS dropped
                 FROM main."pgsvc$attribute"
               UNION ALL
-              SELECT i.indexrelid, j.key + 1, c.attname, c.atttypid, c.atttypmod, 0, 0, ''
+              SELECT i.indexrelid, j.key + 1, c.attname, c.atttypid, c.atttypmod, 0, 0, '', 0
                 FROM main."pgsvc$index" i, json_each(i.keys) j
                 JOIN main."pgsvc$attribute" c ON c.relid = i.indrelid AND c.attnum = j.value
-                WHERE j.type = 'integer') a
+                WHERE j.type = 'integer'
+              UNION ALL
+              SELECT d.oid, CAST(j.key AS INTEGER), '........pg.dropped.' || j.key || '........',
+                     j.value ->> 0, j.value ->> 1, 0, 0, '', 1
+                FROM main."pgsvc$class" d, json_each(d.options, '$.dropped') j WHERE d.options IS NOT NULL) a
         LEFT JOIN {q('pg_type')} t ON t.oid = a.atttypid
         LEFT JOIN main."pgsvc$class" rc ON rc.oid = a.relid AND rc.options IS NOT NULL""",
     # built-in types and the database's domains/enums (pgsvc.sql.catalog.system.user_types)

@@ -217,7 +217,8 @@ class AlterTableDdl:
                 return
             raise SqlError("42701", f'column "{cd.colname}" of relation "{rel.name}" already exists')
         cons: list = []
-        attnum = max((a.attnum for a in rel.attrs), default=0) + 1
+        # the next number after every column the table has had: a dropped one keeps its attnum
+        attnum = max([a.attnum for a in rel.attrs] + [int(n) for n in rel.options.get("dropped", {})], default=0) + 1
         self.rewrite_row_values(rel, "pgsvc_row_add_field({0})", cd)  # columns of its row type (ddl.composite_types)
         a = self.column_def(cd, rel.oid, attnum, rel.schema, rel.name, cons)
         C.insert_attr(self.conn, rel.oid, a)
@@ -263,6 +264,13 @@ class AlterTableDdl:
                 C.delete_relation(self.conn, ix.oid)
                 self.conn.execute(f"DROP INDEX IF EXISTS {quote_sqlite_ident(ix.sqlite_name)}")
         C.delete_attr(self.conn, rel.oid, a.attnum)
+        for seq_oid, in self.conn.execute('SELECT relid FROM "pgsvc$sequence" WHERE owner_relid = ? AND '
+                                          'owner_attnum = ?', (rel.oid, a.attnum)).fetchall():
+            C.delete_relation(self.conn, seq_oid)  # its serial's or identity's sequence goes with it
+        # pg_attribute keeps the number as a dropped column (attisdropped, with its former type's
+        # storage), as PostgreSQL does: pg_dump requires attnums 1..relnatts
+        C.set_relation_option(self.conn, rel.oid, "dropped",
+                              {**rel.options.get("dropped", {}), str(a.attnum): list(C.stored_type(a))})
         self.refresh()
         self.rebuild_without(self.cat.by_oid[rel.oid], a.name)
 
