@@ -127,6 +127,8 @@ class RowSecurityMixin:
             return f" WHERE {gate}"
         new = {a.name: new_cols.get(a.name, old[a.name]) for a in rel.attrs}
         test = self.rls_check_case(rel, pols, new)
+        if reads:  # the new row must stay visible too (the SELECT policies as a check)
+            test += " AND " + self.rls_check_case(rel, self.rls_policies(rel, "r"), new)
         return f" WHERE {gate} AND CASE WHEN {gate} THEN {test} ELSE 0 END"
 
     def rls_check_case(self, rel, pols: list, cols: dict) -> str:
