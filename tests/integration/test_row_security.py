@@ -150,7 +150,7 @@ DROP ROLE rls_byp;
 
 # partitioned tables, a policy calling a SQL function, a policy reading its own table
 # (42P17), UPDATE ... FROM, CTEs, and the SELECT policies checked on UPDATE's new row and
-# INSERT ... RETURNING's
+# INSERT ... RETURNING's, SELECT ... FOR UPDATE / SHARE under the UPDATE policies
 SCRIPT2 = r"""
 \set VERBOSITY verbose
 \set ON_ERROR_STOP 0
@@ -210,7 +210,21 @@ delete from w;
 select * from w for update;
 reset role;
 select * from w order by a;
-drop table w; drop role rls_w;
+drop table w; drop role rls_w;create role rls_v login;
+create table lk(a int, who text);
+insert into lk values (1,'rls_v'),(2,'rls_v'),(3,'x');
+alter table lk enable row level security;
+create policy s on lk for select using (who = 'rls_v');
+create policy u on lk for update using (a = 1);
+grant all on lk to rls_v;
+set role rls_v;
+select * from lk;
+select * from lk for update;
+select * from lk where a > 0 for share;
+select * from lk l for update of l;
+select * from lk l, (select 1) s for update of s;
+reset role;
+drop table lk; drop role rls_v;
 """
 
 

@@ -108,6 +108,23 @@ class RowSecurityMixin:
         keep = f"{inner}.{rowid} AS {rowid}, " if rowid else ""
         return f"(SELECT {keep}{inner}.* FROM {source} AS {inner} WHERE {cond})"
 
+    def rls_lock_where(self, clauses, where: str) -> str:
+        """SELECT ... FOR UPDATE / SHARE: the locked tables' UPDATE policies filter the rows
+        too (those named in OF, else every table of this FROM)."""
+        named = {rv.relname for c in clauses for rv in c.lockedRels or ()}
+        conds = []
+        for entry in self.scope.entries:
+            rel = entry.relation
+            if rel is None or (named and entry.alias not in named) or len(entry.cols) != len(rel.attrs):
+                continue
+            pols = self.rls_policies(rel, "w")
+            if pols is not None:
+                conds.append(self.rls_combined(rel, pols, {a.name: c.sql for a, c in zip(rel.attrs, entry.cols)},
+                                               False))
+        if not conds:
+            return where
+        return " WHERE " + " AND ".join(([f"({where[len(' WHERE '):]})"] if where else []) + conds)
+
     # --- UPDATE / DELETE / INSERT -----------------------------------------------------
 
     def rls_where(self, rel, sa: str, where: str, cmd: str, reads: bool, new_cols: dict | None = None) -> str:

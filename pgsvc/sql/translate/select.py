@@ -201,6 +201,7 @@ class SelectMixin:
             check_select_locking(node, any(t.has_agg for t in targets))
             check_locked_relations(node, self.ctes)
             self.need_lock_privileges(node.lockingClause)
+            where = self.rls_lock_where(node.lockingClause, where)  # translate.row_security
         distinct = ""
         if node.distinctClause is not None:
             if node.distinctClause and node.distinctClause[0] is not None:
