@@ -422,6 +422,24 @@ CASES = {
         SELECT count(*) FROM ihc;
         DROP TABLE ih CASCADE;
     """,
+    "expression_key_follows_rename_column": r"""
+        CREATE TABLE ek (a int, b text) PARTITION BY RANGE ((a + 1), (ek.a * 2));
+        CREATE TABLE ek1 PARTITION OF ek FOR VALUES FROM (0, 0) TO (10, 100);
+        CREATE TABLE el (a int, "B x" text) PARTITION BY LIST (lower("B x"));
+        CREATE TABLE el1 PARTITION OF el FOR VALUES IN ('x');
+        ALTER TABLE ek RENAME COLUMN a TO z;
+        ALTER TABLE el RENAME COLUMN "B x" TO "Y y";
+        SELECT pg_get_partkeydef('ek'::regclass), pg_get_partkeydef('el'::regclass);
+        SELECT pg_get_partition_constraintdef('ek1'::regclass), pg_get_partition_constraintdef('el1'::regclass);
+        INSERT INTO ek VALUES (3, 'q');
+        INSERT INTO el VALUES (1, 'X');
+        INSERT INTO ek VALUES (30, 'q');
+        INSERT INTO el VALUES (1, 'Y');
+        UPDATE ek SET z = 5 RETURNING tableoid::regclass, *;
+        SELECT * FROM el1;
+        \d ek
+        DROP TABLE ek, el;
+    """,
 }
 
 

@@ -25,6 +25,7 @@ from dataclasses import replace
 
 import pglast
 from pglast import ast
+from pglast.parser import scan
 
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import policies as POL
@@ -62,6 +63,12 @@ def column_rename_writes(engine, rel, old: str, new: str) -> list[tuple[Callable
         pred = irel.options.get("indpred") if irel is not None else None
         if pred and _rename_in_expr(pred, rel.name, old, new) != pred:
             writes.append((C.set_relation_option, (ix.oid, "indpred", _rename_in_expr(pred, rel.name, old, new))))
+    key = rel.options.get("partkey")  # a partitioned table's key expressions (catalog.partitions)
+    if key and any("expr" in k for k in key["keys"]):
+        keys = [dict(k, expr=_rename_in_place(k["expr"], rel.name, old, new)) if "expr" in k else k
+                for k in key["keys"]]
+        if keys != key["keys"]:
+            writes.append((C.set_relation_option, (rel.oid, "partkey", dict(key, keys=keys))))
     pols = POL.policies(rel)  # row-level security's USING / WITH CHECK (catalog.policies)
     moved = [replace(p, qual=p.qual and _rename_in_expr(p.qual, rel.name, old, new),
                      check=p.check and _rename_in_expr(p.check, rel.name, old, new)) for p in pols]
@@ -138,6 +145,37 @@ def _rename_in_expr(text: str, table: str, old: str, new: str) -> str:
             return True
         return False
     return _rewrite_expr(text, edit)
+
+
+def _rename_in_place(text: str, table: str, old: str, new: str) -> str:
+    """A deparsed expression (a partition key's, as pg_get_expr printed it) with its
+    references to column `old` renamed in the text itself: its parentheses stay as printed."""
+    sql = f"SELECT {text}".encode()
+    try:
+        node = pglast.parse_sql(sql.decode())[0].stmt.targetList[0].val
+        tokens = scan(sql.decode())
+    except pglast.parser.ParseError:
+        return text
+    spans = []
+
+    def visit(n):
+        if isinstance(n, ast.ColumnRef):
+            names = [f.sval if isinstance(f, ast.String) else None for f in n.fields]
+            if names[-1] == old and (len(names) == 1 or names[-2] == table):
+                i = next((i for i, t in enumerate(tokens) if t.start == n.location), None)
+                if i is not None and i + 2 * (len(names) - 1) < len(tokens):
+                    t = tokens[i + 2 * (len(names) - 1)]
+                    spans.append((t.start, t.end + 1))
+        if isinstance(n, ast.Node):
+            for slot in n.__slots__:
+                visit(getattr(n, slot, None))
+        elif isinstance(n, (tuple, list)):
+            for x in n:
+                visit(x)
+    visit(node)
+    for start, end in sorted(spans, reverse=True):
+        sql = sql[:start] + quote_ident(new).encode() + sql[end:]
+    return sql.decode()[len("SELECT "):]
 
 
 def _rename_in_when(text: str, old: str, new: str) -> str:
