@@ -327,6 +327,12 @@ class Stream:
             txns = CR.read_transactions(conn, self.pos, BATCH, roots=self.roots or None)
         finally:
             conn.execute("COMMIT")
+        if txns:
+            # Group commit (pgsvc.sql.exec.commits) makes a commit visible a moment before its
+            # fsync; PostgreSQL's walsender sends only flushed WAL. Syncing the database's WAL
+            # here makes everything this read saw durable before any of it leaves, so a
+            # subscriber never holds a transaction that a crash of this machine could undo.
+            self.ws.session.engine.commits.sync_wal()
         for txn in txns:
             if txn.commit_lsn >= self.start:
                 self.send_transaction(txn)
