@@ -86,8 +86,8 @@ class Routine:
     acl: list | None = None
     extra: dict = field(default_factory=dict)  # per-backend caches of handlers (not stored)
     # RETURNS [SETOF] tbl: the table's (or view's) row type, whose OID pgsvc takes to be the
-    # relation's own (prorettype): its columns, set when the catalog loads (not stored);
-    # [] when the relation is gone
+    # relation's own (prorettype), or a CREATE TYPE composite (prorettype its pg_type OID):
+    # its columns, set when the catalog loads (not stored); [] when the relation is gone
     rowtype: list | None = None
     rowtype_mods: list = field(default_factory=list)  # its columns' typmods
 
@@ -161,6 +161,11 @@ def attach_row_types(routines: dict[int, Routine], by_oid: dict, type_oids) -> N
     Routine.rowtype): its columns as values are (a domain's base type); [] when that
     relation is gone."""
     for r in routines.values():
+        ut = type_oids.get(r.rettype) if r.rettype >= 16384 else None
+        if ut is not None and ut.typtype == "c":  # RETURNS a CREATE TYPE composite: its fields
+            r.rowtype = [(name, base_of(t)) for name, t, _ in ut.fields]
+            r.rowtype_mods = [mod for _, _, mod in ut.fields]
+            continue
         if r.rettype < 16384 or r.rettype in type_oids:
             continue
         rel = by_oid.get(r.rettype)
@@ -214,7 +219,8 @@ def visible(cat, name: str, schema: str | None, search_path: list[str]) -> list[
         return []
     if schema is not None:
         return [r for r in found if r.schema == schema]
-    rank = {s: i for i, s in enumerate(search_path)}
+    # the temporary schema is never searched for functions (only a pg_temp.f() call finds them)
+    rank = {s: i for i, s in enumerate(search_path) if not s.startswith("pg_temp_")}
     return sorted((r for r in found if r.schema in rank), key=lambda r: rank[r.schema])
 
 

@@ -36,7 +36,8 @@ from pgsvc.sql.translate.names import Scope
 from pgsvc.sql.translate.routines import param_scope
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import format_type
-from pgsvc.sql.types.usertypes import base_of
+from pgsvc.sql.types.composite import is_composite
+from pgsvc.sql.types.usertypes import base_of, row_type_oid
 from pgsvc.sqlite import sqlite3
 
 _PARAM_RE = re.compile(r"\?(\d+)")
@@ -211,6 +212,10 @@ class SqlLanguage:
         """The final statement's columns coerced to the declared result (check_sql_fn_retval)."""
         want = [t for _, t in cols] if cols else [ret]
         declared = declared or format_type(ret if not cols or r.rettype != O.RECORD else O.RECORD, None)
+        whole = self.whole_row(r, got)
+        if whole:  # one column of the declared row type: its fields are the result's columns
+            ref = f"{prefix}0" if prefix == "q.c" else "?1"
+            return [f"pgsvc_row_field({ref}, {i}, {t})" for i, t in enumerate(want)]
         if len(got) > len(want):
             raise mismatch(declared, "Final statement must return exactly one column." if not cols
                            else "Final statement returns too many columns.")
@@ -233,6 +238,15 @@ class SqlLanguage:
                 raise mismatch(declared, f"Actual return type is {format_type(g, None)}.")
             out.append(tr.coerce(Ex(ref, g), w, context="a").sql)
         return out
+
+    @staticmethod
+    def whole_row(r: Routine, got: list[int]) -> int:
+        """The row type a function returns (a table's or a CREATE TYPE composite) when its
+        final statement's one column is a value of it (check_sql_fn_retval), else 0."""
+        if r.rowtype is None or len(got) != 1:
+            return 0
+        rt = r.rettype if is_composite(r.rettype) else row_type_oid(r.rettype)
+        return rt if base_of(got[0]) == rt else 0
 
     # --- calls ------------------------------------------------------------------------------
 

@@ -77,7 +77,7 @@ def format_result(engine, r: CR.Routine) -> str | None:
 def result_type_name(engine, r: CR.Routine) -> str:
     """format_type of prorettype; a table's row type is its name (schema-qualified when the
     search path does not find it)."""
-    if r.rowtype is not None:
+    if r.rowtype is not None and r.rettype not in engine.catalog.types:  # (not a CREATE TYPE composite)
         rel = engine.catalog.by_oid.get(r.rettype)
         if rel is None:
             return "???"

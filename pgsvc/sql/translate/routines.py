@@ -244,6 +244,8 @@ class RoutineMixin:
         cols = r.output_columns()
         if cols and (r.rettype == O.RECORD or r.rowtype is not None):
             sql = self.fcall_sql(r, "r", arg_oids, O.RECORD, inputs)
+            if r.rowtype is not None and is_composite(r.rettype):  # RETURNS a CREATE TYPE composite
+                return Ex(sql, r.rettype, name=r.name)
             if r.rowtype is not None and is_composite(row_type_oid(r.rettype)):  # RETURNS tbl: its row type
                 return Ex(sql, row_type_oid(r.rettype), name=r.name)
             return Ex(sql, O.RECORD, name=r.name, row_types=tuple(t for _, t in cols))  # printed by its fields' types
@@ -307,8 +309,12 @@ class RoutineMixin:
             raise SqlError("0A000", "this subscript or field selection is not supported", position=location(node))
         names = [n for n, _ in cols]
         if field not in names:
-            raise SqlError("42703", f'could not identify column "{field}" in record data type',
+            if r.rowtype is not None:  # a named row type (a table's or a CREATE TYPE composite)
+                rt = r.rettype if is_composite(r.rettype) else row_type_oid(r.rettype)
+                raise SqlError("42703", f'column "{field}" not found in data type {format_type(rt, None)}',
                                position=location(call))
+            raise SqlError("42703", f'could not identify column "{field}" in record data type',
+                           position=location(call))
         i = names.index(field)
         row = self.fcall_sql(r, "p", arg_oids, ret, inputs)
         return Ex(f"pgsvc_rowcol({row}, {i})", cols[i][1], name=field)

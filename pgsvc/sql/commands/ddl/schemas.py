@@ -60,7 +60,7 @@ class SchemaDdl:
         # (PostgreSQL 15's getObjectDescription says "function" for procedures too)
         members += [(r.oid, f"function {prefix}{signature_text(r)}", None)
                     for r in self.cat.routines.values() if r.schema == schema]
-        inside = {r.oid for r in rels}
+        inside = {r.oid for r in rels} | {r.oid for r in self.cat.routines.values() if r.schema == schema}
         out: list[tuple[str, str]] = []
         for _, what, rel in sorted(members, key=lambda m: m[0]):
             out.append((what, f"schema {schema}"))

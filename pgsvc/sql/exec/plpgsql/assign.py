@@ -15,6 +15,8 @@ from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.ex import Ex
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
+from pgsvc.sql.types import usertypes as U
+from pgsvc.sql.types.composite import fields_of
 from pgsvc.sql.types.pg_type import element_of, format_type
 
 
@@ -92,6 +94,33 @@ def record_literal(text: str, ncols: int) -> list:
     if s[i:].strip():
         raise bad("Junk after right parenthesis.")
     return out
+
+
+def composite_row(fr, value, src: int):
+    """A row value (of a composite type, or an anonymous record) returned where the function
+    returns rows: (its fields' values, their shape), as exec_stmt_return and
+    exec_stmt_return_next take a composite expression apart; None when src is no row type,
+    ([], None) for a NULL record."""
+    fields = fields_of(U.base_of(src))
+    if not fields and src != O.RECORD:
+        return None
+    shape = [(n, U.base_of(t), tm) for n, t, tm in fields] if fields else None
+    if value is None:
+        return [None] * len(shape) if shape is not None else [], shape
+    text = value if src == O.RECORD else cast_value(fr, value, src, (O.TEXT, -1, 0))
+    if shape is None:  # an anonymous record: as many fields as its text holds
+        n = next((k for k in range(1, len(str(text)) + 1) if _fits(str(text), k)), 0)
+        shape = [(f"f{i + 1}", O.UNKNOWN, -1) for i in range(n)]
+    texts = record_literal(str(text), len(shape))
+    return [cast_value(fr, t, O.TEXT, (ft, tm, 0)) for t, (_, ft, tm) in zip(texts, shape)], shape
+
+
+def _fits(text: str, ncols: int) -> bool:
+    try:
+        record_literal(text, ncols)
+    except SqlError:
+        return False
+    return True
 
 
 def not_null_error(name: str) -> SqlError:

@@ -54,10 +54,17 @@ class Return(Stmt):
         if kind == "value":
             value = self.expr.value(fr)
             plan = self.expr.plan
-            if value is not None and (fr.func.is_trigger and (plan.types[0] if plan.types else None) != O.RECORD
-                                      or fr.func.rettype == O.RECORD or fr.func.columns and not fr.func.out_dnos):
+            src = plan.types[0] if plan.types else O.UNKNOWN
+            func = fr.func
+            if value is not None and func.columns and not func.out_dnos and not func.is_trigger:
+                row = assign.composite_row(fr, value, src)
+                if row is not None:  # a row value: its fields are the result's columns
+                    fr.result = ("rec", tuple(row[0]), row[1])
+                    return RETURN
+            if value is not None and (func.is_trigger and src != O.RECORD
+                                      or func.rettype == O.RECORD or func.columns and not func.out_dnos):
                 raise SqlError("42804", "cannot return non-composite value from function returning composite type")
-            fr.result = ("value", value, plan.types[0] if plan.types else O.UNKNOWN)
+            fr.result = ("value", value, src)
         elif kind == "rec":
             d = fr.func.datums[self.rec]
             if d.kind == "row":
@@ -135,7 +142,21 @@ class ReturnNext(Stmt):
                 else:
                     row = (fr.engine.record_text(tuple(vals), [t for _, t, _ in rec.shape]),)
         elif cols:
-            row = (self.expr.value(fr),)
+            value = self.expr.value(fr)
+            plan = self.expr.plan
+            got = assign.composite_row(fr, value, plan.types[0] if plan.types else O.UNKNOWN)
+            if got is None:
+                raise SqlError("42804", "cannot return non-composite value from function returning composite type")
+            vals, shape = got
+            if shape is None:  # NULL::record
+                row = (None,) * len(cols)
+            else:
+                if len(shape) != len(cols):
+                    raise SqlError("42804", "returned record type does not match expected record type",
+                                   detail=f"Number of returned columns ({len(shape)}) does not match "
+                                          f"expected column count ({len(cols)}).")
+                assign.check_row_type(shape, func.routine, "returned record type does not match expected record type")
+                row = tuple(assign.cast_value(fr, v, t, (ct, -1, 0)) for v, (_, t, _), (_, ct) in zip(vals, shape, cols))
         else:  # the value as computed, then cast as PL/pgSQL casts (exec_cast_value: no query position)
             value = self.expr.value(fr)
             plan = self.expr.plan

@@ -1,0 +1,86 @@
+"""Answers that used to differ from PostgreSQL 15, side by side: the same psql script against
+a throwaway PostgreSQL 15 and a pgsvc must print the same rows, headers, notices and error
+texts (expected output is PostgreSQL's, taken at run time). Each case works in its own schema.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from conftest import require_tool
+
+CASES = {
+    # a user function returning a CREATE TYPE composite: field selection, star, FROM item
+    "composite_returning_functions": """
+        CREATE SCHEMA crf; SET search_path = crf;
+        CREATE TYPE pt AS (x int, y text);
+        CREATE TYPE outer_t AS (p pt, n numeric(5,2), v varchar(3));
+        CREATE TABLE tt (x int, y text);
+        INSERT INTO tt VALUES (7, 'z');
+        CREATE FUNCTION f(i int) RETURNS pt LANGUAGE sql AS $$ SELECT i, 'a'::text $$;
+        CREATE FUNCTION g(i int) RETURNS SETOF pt LANGUAGE sql AS $$ SELECT f(j) FROM generate_series(1, i) j $$;
+        CREATE FUNCTION o() RETURNS outer_t LANGUAGE sql AS $$ SELECT row(2, 'b')::pt, 1.5, 'abc' $$;
+        CREATE FUNCTION w() RETURNS pt LANGUAGE sql AS $$ SELECT row(3, 'w')::pt $$;
+        CREATE FUNCTION t1() RETURNS tt LANGUAGE sql AS $$ SELECT t FROM tt t $$;
+        CREATE FUNCTION h() RETURNS pt LANGUAGE plpgsql AS $$ DECLARE r pt; BEGIN r := row(3, 'c'); RETURN r; END $$;
+        CREATE FUNCTION h2() RETURNS pt LANGUAGE plpgsql AS $$ BEGIN RETURN row(4, 'd')::pt; END $$;
+        CREATE FUNCTION h3() RETURNS tt LANGUAGE plpgsql AS $$ BEGIN RETURN (SELECT t FROM tt t); END $$;
+        CREATE FUNCTION h4() RETURNS pt LANGUAGE plpgsql AS $$ BEGIN RETURN 5; END $$;
+        CREATE FUNCTION h5() RETURNS pt LANGUAGE plpgsql AS $$ BEGIN RETURN row(1, 'a'::text, 3); END $$;
+        CREATE FUNCTION k() RETURNS SETOF pt LANGUAGE plpgsql AS $$
+            BEGIN RETURN NEXT row(4, 'd')::pt; RETURN NEXT NULL::pt; RETURN QUERY SELECT 5, 'e'::text; END $$;
+        CREATE FUNCTION k2() RETURNS SETOF tt LANGUAGE plpgsql AS $$ BEGIN RETURN NEXT row(6, 'f')::tt; END $$;
+        CREATE FUNCTION k3() RETURNS SETOF pt LANGUAGE plpgsql AS $$ BEGIN RETURN NEXT 5; END $$;
+        SELECT (f(1)).x;
+        SELECT (f(1)).*;
+        SELECT * FROM f(1);
+        SELECT q.y FROM f(1) q;
+        SELECT f(1), f(1) IS NULL;
+        SELECT (f(1)).nosuch;
+        SELECT (g(2)).y;
+        SELECT (g(2)).*;
+        SELECT * FROM g(3) WHERE x > 1;
+        SELECT s, q.x FROM generate_series(1, 2) s, LATERAL g(s) q ORDER BY 1, 2;
+        SELECT * FROM o();
+        SELECT ((o()).p).y, (o()).v;
+        SELECT * FROM w();
+        SELECT * FROM t1();
+        SELECT (h()).x, (h()).y;
+        SELECT * FROM h();
+        SELECT q.y FROM h() q;
+        SELECT * FROM h2();
+        SELECT h2();
+        SELECT * FROM h3();
+        SELECT * FROM h4();
+        SELECT * FROM h5();
+        SELECT (k()).*;
+        SELECT * FROM k();
+        SELECT q.x FROM k() q WHERE q.y = 'e';
+        SELECT * FROM k2();
+        SELECT * FROM k3();
+        SELECT pg_get_function_result('f(int)'::regprocedure), pg_get_function_result('g(int)'::regprocedure);
+        CREATE FUNCTION k4() RETURNS SETOF pt LANGUAGE plpgsql AS $$ BEGIN RETURN NEXT row(1, 'a'::text, 3); END $$;
+        SELECT * FROM k4();
+        ALTER TYPE pt ADD ATTRIBUTE z int;
+        SELECT * FROM f(1);
+        RESET search_path;
+        DROP SCHEMA crf CASCADE;
+    """,
+}
+
+
+def run_script(target, script: str) -> str:
+    cmd = [require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(target.port), "-U", target.superuser,
+           "-d", "postgres", "-v", "ON_ERROR_STOP=0", "-f", "-"]
+    res = subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=60,
+                         env={"PGTZ": "UTC", "PGDATESTYLE": "ISO, MDY", "LC_ALL": "C", "PATH": "/usr/bin:/bin"})
+    return res.stdout + "\n--stderr--\n" + res.stderr
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_answer_as_postgres(name, shared_server, pg15):
+    script = "\n".join(line.strip() for line in CASES[name].strip().splitlines())
+    expected = run_script(pg15, script)
+    got = run_script(shared_server, script)
+    assert got == expected
