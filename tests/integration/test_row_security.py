@@ -150,7 +150,8 @@ DROP ROLE rls_byp;
 
 # partitioned tables, a policy calling a SQL function, a policy reading its own table
 # (42P17), UPDATE ... FROM, CTEs, and the SELECT policies checked on UPDATE's new row and
-# INSERT ... RETURNING's, SELECT ... FOR UPDATE / SHARE under the UPDATE policies
+# INSERT ... RETURNING's, SELECT ... FOR UPDATE / SHARE under the UPDATE policies, a temporary
+# table, and an INSERT's row checked as a BEFORE trigger left it
 SCRIPT2 = r"""
 \set VERBOSITY verbose
 \set ON_ERROR_STOP 0
@@ -224,7 +225,31 @@ select * from lk where a > 0 for share;
 select * from lk l for update of l;
 select * from lk l, (select 1) s for update of s;
 reset role;
-drop table lk; drop role rls_v;
+drop table lk; drop role rls_v;create role rls_q login;
+grant create on schema public to rls_q;
+set role rls_q;
+create temp table tt(a int);
+alter table tt enable row level security;
+alter table tt force row level security;
+create policy p on tt using (a > 1);
+insert into tt values (1);
+insert into tt values (2);
+select * from tt;
+select relrowsecurity from pg_class where relname = 'tt';
+create table tg(a int, b int);
+create function tgf() returns trigger language plpgsql as $$ begin new.b := new.a * 10; return new; end $$;
+create trigger tg_b before insert on tg for each row execute function tgf();
+alter table tg enable row level security;
+alter table tg force row level security;
+create policy p on tg using (b > 5);
+insert into tg values (1, 100);
+insert into tg values (1, 1);
+select * from tg;
+drop table tg; drop function tgf();
+reset role;
+revoke create on schema public from rls_q;
+discard temp;
+drop role rls_q;
 """
 
 

@@ -29,6 +29,7 @@ from functools import lru_cache
 import pglast
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog import policies as POL
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.quoting import quote_sqlite_ident
@@ -165,7 +166,7 @@ class RowSecurityMixin:
         return f"CASE {' '.join(out)} ELSE 1 END"
 
     def rls_insert_source(self, rel, source: str, names: list[str], returning: bool,
-                          conflict_update: bool = False) -> tuple[str, list]:
+                          conflict_update: bool = False, row: bool = False) -> tuple[str, list]:
         """INSERT: the rows to insert (`source`, VALUES or SELECT, in `names`' order) kept
         only when they pass the INSERT policies' WITH CHECK (42501 otherwise)."""
         pols = self.rls_policies(rel, "a")
@@ -174,6 +175,8 @@ class RowSecurityMixin:
         if conflict_update:
             raise SqlError("0A000", "INSERT ... ON CONFLICT DO UPDATE is not supported on a table with row-level "
                            "security")
+        if not row and self.catalog.triggers and P.partkey(rel) is None and self.routed(rel, ("INSERT",)) is not None:
+            return source, names  # checked row by row, after BEFORE triggers (translate.trigger_dml)
         inner = self.new_alias(rel.name)
         if not rel.attrs:
             return source, names

@@ -214,6 +214,9 @@ class TriggerDmlMixin:
             return
         spec["plain"] = d.sql
         cols, values = row_insert_source(rel, n)
+        # the row as BEFORE triggers left it, under the INSERT policies (translate.row_security)
+        values = self.rls_insert_source(rel, values, [a.name for a in rel.attrs if not a.generated],
+                                        bool(returning), row=True)[0]
         ret = returning[0] if returning else ""
         table = quote_sqlite_ident(rel.sqlite_name)
         spec["w"] = f"{with_sql}INSERT INTO {table} AS {sa} ({cols}) {values}{conflict}{ret}"
