@@ -6,6 +6,8 @@ tables are named per case."""
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 
@@ -117,6 +119,33 @@ CASES = {
         SELECT array_agg(x) FROM (VALUES ('{1,2}'::int[]), (NULL)) v(x);
         SELECT array_agg(x) FROM (VALUES ('{}'::int[]), ('{1}')) v(x);
     """,
+    # not arrays: functions in the session's temporary schema, found only when qualified
+    "pg_temp_functions": """
+        SELECT pg_temp.nosuch();
+        CREATE FUNCTION pg_temp.ptf() RETURNS int LANGUAGE sql AS 'SELECT 1';
+        CREATE FUNCTION pg_temp.ptf(x int) RETURNS int LANGUAGE sql AS 'SELECT x + 1';
+        CREATE FUNCTION pg_temp.ptg() RETURNS int LANGUAGE plpgsql AS 'BEGIN RETURN 7; END';
+        SELECT pg_temp.ptf(), pg_temp.ptf(4), pg_temp.ptg();
+        SELECT * FROM pg_temp.ptf();
+        SELECT ptf(4);
+        SELECT ptg();
+        SET search_path = pg_temp, public;
+        SELECT ptf();
+        RESET search_path;
+        CREATE FUNCTION public.ptf() RETURNS int LANGUAGE sql AS 'SELECT 2';
+        SELECT ptf(), pg_temp.ptf();
+        DROP FUNCTION ptf();
+        DROP FUNCTION pg_temp.ptf();
+        SELECT pg_temp.ptf();
+        DROP FUNCTION ptf(int);
+        SELECT n.nspname LIKE 'pg_temp%' FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE p.proname = 'ptg';
+        SELECT nosch.f(1);
+        SELECT public.nosuch(1, 'a');
+        SELECT a.b.c(1);
+        SELECT a.b.c.d(1);
+        SELECT information_schema.nosuch(1);
+    """,
 }
 
 
@@ -155,3 +184,22 @@ def test_psycopg_binary_round_trip(shared_server, pg15):
             got.append(out)
     assert got[0] == got[1]
     assert got[0][0][1:] == ("[0:2]", "[0:2]={1,2,3}")
+
+
+def test_temp_functions_end_with_the_session(shared_server, pg15):
+    """A function created in pg_temp is dropped when its session ends, as in PostgreSQL (which
+    drops it as the backend exits: polled for up to 10 s on both)."""
+    got = []
+    for dsn in (shared_server.dsn(), pg15.dsn()):
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE FUNCTION pg_temp.gone_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+            during = conn.execute("SELECT count(*) FROM pg_proc WHERE proname = 'gone_fn'").fetchone()
+        deadline = time.monotonic() + 10
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            while True:
+                after = conn.execute("SELECT count(*) FROM pg_proc WHERE proname = 'gone_fn'").fetchone()
+                if after == (0,) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+        got.append((during, after))
+    assert got[0] == got[1] == ((1,), (0,))

@@ -272,6 +272,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
             for rel in [r for r in self.catalog.by_oid.values() if r.schema == self.temp_schema]:
                 if rel.kind in ("r", "v", "S") and rel.oid in d.cat.by_oid:
                     d.drop_relation(rel, True)
+            d.drop_routines_of_schema(self.temp_schema)  # pg_temp.f(): gone with the session too
             C.delete_namespace(self.conn, self.temp_schema)
             d.refresh()
         self.run_atomic(drop)

@@ -70,7 +70,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         if len(names) == 2 and names[0] == "pg_catalog":
             names = names[1:]
         if len(names) != 1:
-            raise SqlError("42883", f"function {'.'.join(names)} does not exist", position=location(node))
+            raise self.unknown_qualified_function(node, names)  # (translate.routines)
         name = names[0]
         pos = location(node)
         if name == "row_to_json" and node.args and len(node.args) <= 2 and not node.agg_star:

@@ -107,6 +107,9 @@ class RoutineMixin:
         schema, name = (names[0], names[-1]) if len(names) == 2 else (None, names[-1])
         if schema == "pg_catalog" or len(names) > 2:
             return None
+        qualifier = schema
+        if schema == "pg_temp":  # the session's own temporary schema (found only when qualified)
+            schema = self.engine.temp_schema
         # named arguments to a name no function has: PostgreSQL's "does not exist" (below)
         unknown_named = _has_named_args(node) and not R.function_candidates(name) and name not in EXTRA_FUNCTIONS
         if not procedure and name not in self.catalog.routines_named and \
@@ -129,7 +132,7 @@ class RoutineMixin:
                            "function", position=pos)
         arg_names, args, nodes = self.call_arguments(node)
         oids = [a.oid for a in args]
-        shown = f"{schema}.{name}" if schema else name
+        shown = f"{qualifier}.{name}" if qualifier else name
         bindings = M.prefer_unexpanded([b for b in (M.bind(r, arg_names, node.func_variadic, procedure)
                                                     for r in cands) if b])
         if procedure:
@@ -149,6 +152,22 @@ class RoutineMixin:
         self.need_execute(b.routine)
         consts = all(self.constant_node(n) for n in nodes)
         return b, inputs, arg_oids, ret, consts
+
+    def unknown_qualified_function(self, node: ast.FuncCall, names: list[str]) -> SqlError:
+        """schema.f(...) that names no function: PostgreSQL's errors (the schema missing, a
+        cross-database reference, or no function of that signature there)."""
+        pos = location(node)
+        if len(names) == 3:
+            return SqlError("0A000", f"cross-database references are not implemented: {'.'.join(names)}",
+                            position=pos)
+        if len(names) > 3:
+            return SqlError("42601", f"improper qualified name (too many dotted names): {'.'.join(names)}",
+                            position=pos)
+        schema = self.engine.temp_schema if names[0] == "pg_temp" else names[0]
+        if schema not in self.catalog.schemas and schema not in ("information_schema", "pg_toast"):
+            return SqlError("3F000", f'schema "{names[0]}" does not exist', position=pos)
+        arg_names, args, _ = self.call_arguments(node)
+        return M.no_such_function(".".join(names), arg_names, [a.oid for a in args], pos)
 
     def call_arguments(self, node: ast.FuncCall):
         names, args, nodes = [], [], []

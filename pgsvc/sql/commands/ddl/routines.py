@@ -177,6 +177,8 @@ class RoutineDdl:
         names = [n.sval for n in obj.objname]
         word = _WORD.get(objtype, "function")
         schema = names[0] if len(names) == 2 else None
+        if schema == "pg_temp":  # the session's own temporary schema
+            schema = self.engine.temp_schema
         if schema is not None and schema not in self.cat.schemas:
             if missing_ok:
                 self.notice(f'schema "{schema}" does not exist, skipping')
