@@ -67,6 +67,37 @@ CASES = {
         RESET search_path;
         DROP SCHEMA crf CASCADE;
     """,
+    # output column names of CREATE VIEW / CREATE TABLE AS: duplicates refused (42701), and
+    # CREATE OR REPLACE VIEW keeps the old columns' names and types (checkViewTupleDesc)
+    "view_column_names": """
+        CREATE SCHEMA vcn; SET search_path = vcn;
+        CREATE TABLE t (a int, b varchar(5));
+        CREATE VIEW v1 AS SELECT a, b AS a FROM t;
+        CREATE VIEW v2 AS SELECT 1 AS x, 2 AS x;
+        CREATE VIEW v3 (p, p) AS SELECT 1, 2;
+        CREATE VIEW v4 (p) AS SELECT 1, 2 AS p;
+        CREATE VIEW v5 AS SELECT * FROM t, t t2;
+        CREATE VIEW v6 AS SELECT 1, 2;
+        CREATE OR REPLACE VIEW v7 AS SELECT 1 AS a, 1 AS a;
+        CREATE TEMP VIEW v8 AS SELECT 1 y, 2 y;
+        CREATE VIEW v9 (a, b, c) AS SELECT 1;
+        CREATE VIEW ok AS SELECT 1 AS a, 2 AS "A";
+        SELECT * FROM ok;
+        CREATE TABLE c1 AS SELECT 1 AS x, 2 AS x;
+        CREATE TABLE c2 (q, q) AS SELECT 1, 2;
+        SELECT 1 AS x, 2 AS x INTO c3;
+        CREATE VIEW vd AS SELECT a, b FROM t;
+        CREATE OR REPLACE VIEW vd AS SELECT a AS z, b FROM t;
+        CREATE OR REPLACE VIEW vd AS SELECT a, b, 3 AS c, 4 AS c FROM t;
+        CREATE OR REPLACE VIEW vd AS SELECT a, b, 1 AS a FROM t;
+        CREATE OR REPLACE VIEW vd AS SELECT 'x'::text AS a, b FROM t;
+        CREATE OR REPLACE VIEW vd AS SELECT a, b::varchar(6) FROM t;
+        CREATE OR REPLACE VIEW vd AS SELECT a FROM t;
+        CREATE OR REPLACE VIEW vd AS SELECT a, b, 3 AS c FROM t;
+        SELECT * FROM vd;
+        RESET search_path;
+        DROP SCHEMA vcn CASCADE;
+    """,
 }
 
 

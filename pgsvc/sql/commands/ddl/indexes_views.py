@@ -101,6 +101,8 @@ class IndexViewDdl:
                                                            if i.oid == ioid))
         if P.partkey(rel) is not None and node.relation.inh:  # on each partition too (ddl.partitions)
             self.index_on_partitions(rel, node, ioid)
+        elif P.partkey(rel) is not None:  # ON ONLY: INVALID until its partitions' are attached
+            self.mark_index_invalid(self.cat.by_oid[rel.oid], ioid)
 
     def index_translator(self, rel: C.Relation) -> Translator:
         tr = Translator(self.engine, self.cat, [])
@@ -139,12 +141,21 @@ class IndexViewDdl:
             names = [a.sval for a in node.aliases]
             body = f"SELECT * FROM ({body}) AS v({', '.join(quote_sqlite_ident(n) for n in names)})"
         options = {d.defname: option_value(d.arg) for d in node.options or ()}  # WITH (security_barrier, ...)
+        if node.aliases and len(node.aliases) > len(q.columns):
+            raise SqlError("42601", "CREATE VIEW specifies more column names than columns")
+        names = [node.aliases[i].sval if node.aliases and i < len(node.aliases) else c.name
+                 for i, c in enumerate(q.columns)]
+        if existing is None or not node.replace:
+            for i, name in enumerate(names):  # (DefineRelation's MergeAttributes)
+                if name in names[:i]:
+                    raise SqlError("42701", f'column "{name}" specified more than once')
         if existing is not None:
             if not node.replace:
                 raise SqlError("42P07", f'relation "{rv.relname}" already exists')
             if existing.kind != "v":
                 raise SqlError("42809", f'"{rv.relname}" is not a view')
             authz(self.engine).check_owner(existing)
+            check_view_columns(existing, names, q.columns)
             C.replace_view_definition(self.conn, existing.oid, body, options)
             C.delete_attrs(self.conn, existing.oid)
             oid = existing.oid
@@ -155,6 +166,24 @@ class IndexViewDdl:
             name = node.aliases[i].sval if node.aliases and i < len(node.aliases) else c.name
             C.insert_attr(self.conn, oid, C.Attr(i + 1, name, c.oid, c.typmod))
         self.refresh()
+
+
+def check_view_columns(view: C.Relation, names: list[str], columns) -> None:
+    """CREATE OR REPLACE VIEW: the old columns kept, in order, with their names and types
+    (checkViewTupleDesc); new ones only added after them, under names not taken."""
+    old = view.attrs
+    if len(names) < len(old):
+        raise SqlError("42P16", "cannot drop columns from view")
+    for a, name, c in zip(old, names, columns):
+        if a.name != name:
+            raise SqlError("42P16", f'cannot change name of view column "{a.name}" to "{name}"',
+                           hint="Use ALTER VIEW ... RENAME COLUMN ... to change name of view column instead.")
+        if (a.type_oid, a.typmod) != (c.oid, c.typmod):
+            raise SqlError("42P16", f'cannot change data type of view column "{a.name}" from '
+                           f"{format_type(a.type_oid, a.typmod)} to {format_type(c.oid, c.typmod)}")
+    for i in range(len(old), len(names)):  # (ALTER TABLE ... ADD COLUMN of each new one)
+        if names[i] in names[:i]:
+            raise SqlError("42701", f'column "{names[i]}" of relation "{view.name}" already exists')
 
 
 def index_reads_column(cat, ix: C.Index, a: C.Attr) -> bool:
