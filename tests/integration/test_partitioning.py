@@ -422,6 +422,69 @@ CASES = {
         SELECT count(*) FROM ihc;
         DROP TABLE ih CASCADE;
     """,
+    "alter_index_attach_partition": r"""
+        CREATE TABLE ai (a int, b int, c text) PARTITION BY RANGE (a);
+        CREATE TABLE ai1 PARTITION OF ai FOR VALUES FROM (0) TO (10);
+        CREATE TABLE ai2 PARTITION OF ai FOR VALUES FROM (10) TO (20) PARTITION BY LIST (b);
+        CREATE TABLE ai2a PARTITION OF ai2 FOR VALUES IN (1);
+        CREATE TABLE other (a int, b int);
+        CREATE INDEX ai_b ON ONLY ai (b);
+        CREATE INDEX ai1_b ON ai1 (b);
+        CREATE INDEX ai1_c ON ai1 (c);
+        CREATE INDEX ai1_b2 ON ai1 (b);
+        CREATE INDEX ai1_bp ON ai1 (b) WHERE a > 1;
+        CREATE INDEX other_b ON other (b);
+        CREATE INDEX ai2_b ON ONLY ai2 (b);
+        CREATE INDEX ai2a_b ON ai2a (b);
+        SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+          WHERE c.relname LIKE 'ai%' ORDER BY 1;
+        ALTER INDEX ai_b ATTACH PARTITION nosuch;
+        ALTER INDEX nosuch ATTACH PARTITION ai1_b;
+        ALTER INDEX ai_b ATTACH PARTITION ai1;
+        ALTER INDEX ai_b ATTACH PARTITION other_b;
+        ALTER INDEX ai_b ATTACH PARTITION ai1_c;
+        ALTER INDEX ai_b ATTACH PARTITION ai1_bp;
+        ALTER INDEX ai1_b ATTACH PARTITION ai1_c;
+        ALTER INDEX ai_b ATTACH PARTITION ai1_b;
+        ALTER INDEX ai_b ATTACH PARTITION ai1_b;
+        ALTER INDEX ai_b ATTACH PARTITION ai1_b2;
+        ALTER INDEX ai2_b ATTACH PARTITION ai1_b;
+        ALTER INDEX ai_b ATTACH PARTITION ai2_b;
+        SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+          WHERE c.relname LIKE 'ai%' ORDER BY 1;
+        \d ai
+        ALTER INDEX ai2_b ATTACH PARTITION ai2a_b;
+        SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+          WHERE c.relname LIKE 'ai%' ORDER BY 1;
+        SELECT inhrelid::regclass, inhparent::regclass FROM pg_inherits
+          WHERE inhparent IN ('ai_b'::regclass, 'ai2_b'::regclass) ORDER BY 1::text;
+        \d ai1
+        DROP INDEX ai1_b;
+        CREATE TABLE aj (a int NOT NULL, b int NOT NULL) PARTITION BY RANGE (a);
+        CREATE TABLE aj1 PARTITION OF aj FOR VALUES FROM (0) TO (10);
+        CREATE TABLE aj2 (a int, b int);
+        CREATE TABLE am (a int, b int) PARTITION BY RANGE (a);
+        CREATE TABLE am1 PARTITION OF am FOR VALUES FROM (0) TO (10);
+        ALTER TABLE ONLY am ADD CONSTRAINT am_pk PRIMARY KEY (a);
+        ALTER TABLE ONLY am ADD CONSTRAINT am_u UNIQUE (a);
+        ALTER TABLE ONLY aj ADD CONSTRAINT aj_pk PRIMARY KEY (a, b);
+        ALTER TABLE ONLY aj2 ADD CONSTRAINT aj2_pk PRIMARY KEY (a, b);
+        CREATE UNIQUE INDEX aj1_ab ON aj1 (a, b);
+        ALTER INDEX aj_pk ATTACH PARTITION aj1_ab;
+        \d aj
+        ALTER TABLE aj1 ADD CONSTRAINT aj1_ab2 UNIQUE (a, b);
+        ALTER INDEX aj_pk ATTACH PARTITION aj1_ab2;
+        ALTER TABLE aj1 ADD CONSTRAINT aj1_pk PRIMARY KEY (a, b);
+        ALTER INDEX aj_pk ATTACH PARTITION aj1_pk;
+        ALTER TABLE aj ATTACH PARTITION aj2 FOR VALUES FROM (10) TO (20);
+        \d aj
+        \d aj2
+        \d am
+        SELECT conname, conparentid <> 0 FROM pg_constraint WHERE conrelid IN
+          ('aj'::regclass, 'aj1'::regclass, 'aj2'::regclass) ORDER BY 1;
+        INSERT INTO aj VALUES (1, 1), (1, 1);
+        DROP TABLE ai, other, aj, am;
+    """,
     "expression_key_follows_rename_column": r"""
         CREATE TABLE ek (a int, b text) PARTITION BY RANGE ((a + 1), (ek.a * 2));
         CREATE TABLE ek1 PARTITION OF ek FOR VALUES FROM (0, 0) TO (10, 100);
@@ -528,6 +591,44 @@ def test_pgsvc_dump_clean_reloads_over_itself(schema_sides, tmp_path):
     target.load(script)
     target.load(script)  # DROP ... IF EXISTS of partitions before their parents, then the rest
     assert target.out(*ROWS, args=("-A",)) == svc.out(*ROWS, args=("-A",))
+
+
+INDEX_SCHEMA = r"""
+CREATE SCHEMA parts;
+CREATE TABLE parts.users (id int PRIMARY KEY, name text, UNIQUE (id, name)) PARTITION BY HASH (id);
+CREATE TABLE parts.users_0 PARTITION OF parts.users FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE parts.users_1 PARTITION OF parts.users FOR VALUES WITH (MODULUS 2, REMAINDER 1) PARTITION BY RANGE (id);
+CREATE TABLE parts.users_1a PARTITION OF parts.users_1 FOR VALUES FROM (0) TO (1000);
+CREATE INDEX ON parts.users (name);
+CREATE INDEX ON parts.users (lower(name)) WHERE id > 3;
+INSERT INTO parts.users SELECT g, 'user ' || g FROM generate_series(1, 50) g;
+"""
+INDEX_CHECKS = [r"\d parts.users", r"\d parts.users_1", r"\d parts.users_1a",
+                "SELECT tableoid::regclass, * FROM parts.users ORDER BY id",
+                "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE c.relnamespace = 'parts'::regnamespace ORDER BY 1",
+                "SELECT i.inhrelid::regclass::text, i.inhparent::regclass::text FROM pg_inherits i "
+                "JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relkind IN ('i', 'I') ORDER BY 1",
+                "SELECT conname, conparentid <> 0 FROM pg_constraint "
+                "WHERE connamespace = 'parts'::regnamespace ORDER BY 1"]
+
+
+def test_postgres_pg_dump_with_partitioned_indexes_restores_into_pgsvc(shared_server, pg15, tmp_path):
+    """PostgreSQL's pg_dump of a PostgreSQL database with partitioned keys and indexes writes
+    ALTER TABLE ONLY ... ADD CONSTRAINT, CREATE INDEX ... ON ONLY and ALTER INDEX ... ATTACH
+    PARTITION: the script loads into pgsvc with ON_ERROR_STOP and the result reads as the
+    original does (\\d, rows, validity, the index tree, constraint parents)."""
+    ref = create_database(Side(pg15.port, "postgres", "postgres"), unique("pidx"))
+    ref.run(INDEX_SCHEMA)
+    dump = tmp_path / "pidx.sql"
+    res = subprocess.run([pg15_tool("pg_dump"), "-O", "-h", ref.host, "-p", str(ref.port), "-U", ref.user,
+                          "-f", str(dump), ref.dbname], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "ATTACH PARTITION parts.users_0_pkey" in dump.read_text()
+    target = create_database(Side(shared_server.port, shared_server.superuser, "postgres"), unique("pidx"))
+    target.load(dump)
+    for check in INDEX_CHECKS:
+        assert target.out(check) == ref.out(check), check
 
 
 def test_postgres_pg_dump_of_pgsvc_restores_into_postgres(schema_sides, pg15, tmp_path):

@@ -511,6 +511,7 @@ def register(conn, engine) -> None:
 # keys of pgsvc$class.options that are pgsvc's own records, not storage parameters
 _NOT_RELOPTIONS = {"replident", "replident_index",  # REPLICA IDENTITY (commands.ddl.replica_identity)
                    "inherits", "partkey", "partbound", "parent_index", "indoption", "collations", "relam", "persistence", "not_valid",
+                   "invalid",  # a partitioned index made ON ONLY (commands.ddl.partition_index_attach)
                    "deferrable", "deferred", "dropped",  # dropped columns (commands.ddl.alter_table)
                    "rls", "rls_force", "policies"}  # row-level security (catalog.policies)
 

@@ -261,7 +261,9 @@ VIEWS = {
             FROM main."pgsvc$class" c WHERE c.oid = i.indexrelid), 0) AS indnatts,
         json_array_length(i.keys) AS indnkeyatts,
         i.indisunique AS indisunique, 0 AS indnullsnotdistinct, i.indisprimary AS indisprimary,
-        0 AS indisexclusion, 1 AS indimmediate, 0 AS indisclustered, 1 AS indisvalid, 0 AS indcheckxmin,
+        0 AS indisexclusion, 1 AS indimmediate, 0 AS indisclustered,
+        coalesce((SELECT json_extract(vc.options, '$.invalid') IS NULL FROM main."pgsvc$class" vc
+            WHERE vc.oid = i.indexrelid), 1) AS indisvalid, 0 AS indcheckxmin,
         1 AS indisready, 1 AS indislive, coalesce((SELECT json_extract(rc.options, '$.replident') = 'i'
             AND json_extract(rc.options, '$.replident_index') = i.indexrelid FROM main."pgsvc$class" rc
             WHERE rc.oid = i.indrelid), 0) AS indisreplident,

@@ -17,6 +17,7 @@ from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands.ddl.indexes_views import index_reads_column
 from pgsvc.sql.commands.ddl.node_text import default_source
 from pgsvc.sql.commands.ddl.ownership import alter_relation_owner
+from pgsvc.sql.commands.ddl.partition_index_attach import only_key_of_partitioned
 from pgsvc.sql.commands.ddl.rename_carry import column_rename_writes, table_rename_writes
 from pgsvc.sql.commands.ddl.policies import RLS_SUBTYPES
 from pgsvc.sql.commands.ddl.replica_identity import set_replica_identity
@@ -39,6 +40,8 @@ class AlterTableDdl:
         owner_only = all(c.subtype == A.AT_ChangeOwner for c in node.cmds)
         if node.objtype == enums.ObjectType.OBJECT_TYPE and not owner_only:
             return self.alter_composite(node)  # ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE
+        if node.objtype == enums.ObjectType.OBJECT_INDEX and all(c.subtype == A.AT_AttachPartition for c in node.cmds):
+            return self.alter_index_attach(node)  # pgsvc.sql.commands.ddl.partition_index_attach
         if node.objtype != enums.ObjectType.OBJECT_TABLE and not owner_only:
             raise SqlError("0A000", f"ALTER {node.objtype.name[7:]} is not supported")
         rel = self.cat.lookup(node.relation.schemaname, node.relation.relname, self.engine.search_path())
@@ -58,6 +61,9 @@ class AlterTableDdl:
         authz(self.engine).check_owner(rel)
         for cmd in node.cmds:
             rel = self.cat.by_oid[rel.oid]
+            if only_key_of_partitioned(node, cmd, rel):  # the parent's key alone (ddl.partition_index_attach)
+                self.add_key_only(rel, cmd.def_)
+                continue
             self.alter_cmd(rel, cmd)
             if node.relation.inh and cmd.subtype in _RECURSE:  # children and partitions too (ddl.partitions)
                 self.recurse_to_children(self.cat.by_oid[rel.oid], cmd)

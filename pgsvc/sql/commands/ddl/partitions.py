@@ -22,6 +22,7 @@ from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands.ddl.node_text import source_text
 from pgsvc.sql.commands.ddl.partition_attach import PartitionAttachDdl, check_persistence
+from pgsvc.sql.commands.ddl.partition_index_attach import PartitionIndexDdl
 from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
 from pgsvc.sql.functions.partition_hash import HASHABLE
 from pgsvc.sql.pg_functions.describe import get_expr
@@ -42,7 +43,7 @@ _DEFAULT_OPCLASSES = {"int2_ops", "int4_ops", "int8_ops", "text_ops", "varchar_o
 _NO_BTREE = {O.JSON, O.XML, 600, 601, 602, 603, 604, 628, 718}
 
 
-class PartitionDdl(PartitionAttachDdl):
+class PartitionDdl(PartitionAttachDdl, PartitionIndexDdl):
     """Methods of pgsvc.sql.commands.ddl.Ddl."""
 
     # --- the key ----------------------------------------------------------------------------
@@ -504,7 +505,7 @@ class PartitionDdl(PartitionAttachDdl):
         """A constraint added to a partitioned table, on each of its partitions."""
         rel = self.cat.by_oid[rel.oid]
         con = next((c for c in rel.constraints if c.name == con_name), None)
-        if con is None or P.partkey(rel) is None:
+        if con is None or P.partkey(rel) is None or self.skip_key_propagation and con.contype in ("p", "u"):
             return
         for p in P.partitions_of(self.cat, rel):
             if con.contype in ("c", "f"):
