@@ -98,6 +98,33 @@ CASES = {
         RESET search_path;
         DROP SCHEMA vcn CASCADE;
     """,
+    # DROP TYPE / DROP DOMAIN and the user aggregates that use the type (as argument, state
+    # type through its transition and final functions): reported, and dropped by CASCADE
+    "drop_type_aggregates": """
+        CREATE SCHEMA dta; SET search_path = dta;
+        CREATE TYPE st AS (n int, s numeric);
+        CREATE FUNCTION st_add(st, numeric) RETURNS st LANGUAGE sql AS $$ SELECT ($1).n + 1, ($1).s + $2 $$;
+        CREATE FUNCTION st_fin(st) RETURNS numeric LANGUAGE sql AS $$ SELECT ($1).s / ($1).n $$;
+        CREATE AGGREGATE myavg(numeric) (sfunc = st_add, stype = st, finalfunc = st_fin, initcond = '(0,0)');
+        SELECT myavg(x) FROM generate_series(1, 4) x;
+        DROP TYPE st;
+        CREATE DOMAIN pos AS int CHECK (value > 0);
+        CREATE FUNCTION padd(int, pos) RETURNS int LANGUAGE sql AS $$ SELECT $1 + $2 $$;
+        CREATE AGGREGATE psum(pos) (sfunc = padd, stype = int, initcond = '0');
+        SELECT psum(x::pos) FROM generate_series(1, 4) x;
+        DROP DOMAIN pos;
+        CREATE TYPE color AS ENUM ('r', 'g');
+        CREATE FUNCTION cmax(color, color) RETURNS color LANGUAGE sql AS $$ SELECT greatest($1, $2) $$;
+        CREATE AGGREGATE mx(color) (sfunc = cmax, stype = color);
+        SELECT mx(c) FROM (VALUES ('r'::color), ('g')) v(c);
+        DROP TYPE color;
+        DROP TYPE color CASCADE;
+        DROP DOMAIN pos CASCADE;
+        DROP TYPE st CASCADE;
+        SELECT proname FROM pg_proc WHERE pronamespace = 'dta'::regnamespace ORDER BY 1;
+        RESET search_path;
+        DROP SCHEMA dta CASCADE;
+    """,
 }
 
 

@@ -180,7 +180,8 @@ def actual_state_type(stype: int, declared, actual) -> int:
 def check_transition(tr, fn: tuple, stype: int, inputs: list[int]) -> tuple[bool, int]:
     """CREATE AGGREGATE's checks of its transition function: (whether it is strict, its OID).
     Polymorphic types are checked as integer / integer[] stand in for them."""
-    ex, strict, oid = _looked_up(tr, fn, [base_of(stype)] + list(inputs))
+    # (a domain input as its base type: a value of it is one; padd(int, pos) takes it)
+    ex, strict, oid = _looked_up(tr, fn, [base_of(stype)] + [base_of(t) for t in inputs])
     if base_of(stype) in _ELEMENT_FAMILY or any(t in _ELEMENT_FAMILY for t in inputs):
         want = _ELEMENT_FAMILY.get(base_of(stype), base_of(stype))
         ex, _, _ = _looked_up(tr, fn, [want] + [_ELEMENT_FAMILY.get(t, t) for t in inputs])

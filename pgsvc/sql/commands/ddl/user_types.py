@@ -447,7 +447,18 @@ class UserTypeDdl:
                 out.append((f"type {other.name}", ut.name, other))
                 out += self.type_dependents(other)
         out += [(f"column {a.name} of table {rel.name}", ut.name, (rel, a)) for rel, a in self.columns_typed(ut.oid)]
-        out += [(self.routine_description(r), ut.name, r) for r in self.routines_using_types((ut.oid, ut.array_oid))]
+        routines = self.routines_using_types((ut.oid, ut.array_oid))
+        # an aggregate whose transition or final function goes with the type goes too: reached
+        # through the last of them (PostgreSQL visits dependents in descending OID order)
+        claimed, through = {r.oid for r in routines}, {}
+        for r in reversed(routines):
+            for kind, other, desc in self.routine_dependents(r):
+                if kind == "function" and other.kind == "a" and other.oid not in claimed:
+                    claimed.add(other.oid)
+                    through.setdefault(r.oid, []).append((desc, ("function", self.routine_description(r)), other))
+        for r in routines:
+            out.append((self.routine_description(r), ut.name, r))
+            out += through.get(r.oid, [])
         return out
 
     def columns_typed(self, typid: int) -> list:
@@ -458,7 +469,8 @@ class UserTypeDdl:
         deps = self.type_dependents(ut)
         if deps and not cascade:
             raise SqlError("2BP01", f"cannot drop type {ut.name} because other objects depend on it",
-                           detail="\n".join(f"{d} depends on type {on}" for d, on, _ in deps),
+                           detail="\n".join(f"{d} depends on {on[1] if isinstance(on, tuple) else 'type ' + on}"
+                                             for d, on, _ in deps),
                            hint="Use DROP ... CASCADE to drop the dependent objects too.")
         if quiet:
             pass  # DROP SCHEMA reports what it cascades to itself
