@@ -119,6 +119,22 @@ CASES = {
         SELECT array_agg(x) FROM (VALUES ('{1,2}'::int[]), (NULL)) v(x);
         SELECT array_agg(x) FROM (VALUES ('{}'::int[]), ('{1}')) v(x);
     """,
+    "array_odds_and_ends": """
+        SELECT unnest('{1,2,3}'::int[]), generate_subscripts('{1,2,3}'::int[], 1);
+        SELECT unnest('[0:2]={1,2,3}'::int[]), generate_subscripts('[0:2]={1,2,3}'::int[], 1);
+        SELECT unnest(ARRAY[1,2]), unnest(ARRAY['a','b','c']);
+        SELECT generate_series(1, 3), unnest(ARRAY[1,2]);
+        SELECT ARRAY(SELECT ARRAY[i, i + 1] FROM generate_series(1, 3) i);
+        SELECT ARRAY(SELECT '[0:0]={7}'::int[] FROM generate_series(1, 2));
+        SELECT ARRAY(SELECT NULL::int[]);
+        SELECT ARRAY(SELECT '{1}'::int[] WHERE false);
+        SELECT array_length(ARRAY[1], 0), array_length(ARRAY[1], -1), array_upper('{}'::int[], 1);
+        SELECT array_fill(1, ARRAY[-1]);
+        SELECT array_fill(1, ARRAY[3,2,0]);
+        SELECT (ARRAY[1,2,3])[1.7], (ARRAY[1,2,3])['2'], (ARRAY[1,2,3])[1.5:2.5];
+        SELECT (ARRAY[1])[x] FROM (VALUES (true)) v(x);
+        SELECT (ARRAY[1])[x::text] FROM (VALUES (1)) v(x);
+    """,
     # not arrays: functions in the session's temporary schema, found only when qualified
     "pg_temp_functions": """
         SELECT pg_temp.nosuch();

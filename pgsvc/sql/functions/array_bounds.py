@@ -218,7 +218,9 @@ def array_fill(value, dims, lbounds=None):
         raise SqlError("54000", f"number of array dimensions ({len(sizes)}) exceeds the maximum allowed (6)")
     total = 1
     for s in sizes:
-        total *= max(int(s), 0)
+        if int(s) < 0:
+            raise SqlError("54000", f"array size exceeds the maximum allowed ({MAX_ITEMS})")
+        total *= int(s)
     if total > MAX_ITEMS:
         raise SqlError("54000", f"array size exceeds the maximum allowed ({MAX_ITEMS})")
     if not sizes or total == 0:

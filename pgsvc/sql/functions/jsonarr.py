@@ -319,6 +319,8 @@ def array_length(a, dim):
     if a is None or dim is None:
         return None
     v = _arr(a)
+    if dim < 1:
+        return None
     for _ in range(int(dim) - 1):
         if not v or not isinstance(v[0], list):
             return None

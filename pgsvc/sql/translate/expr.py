@@ -334,7 +334,7 @@ class ExprMixin:
             if any(r.is_slice for r in run):
                 base = self.array_slice(base, run, lower)
                 continue
-            idxs = [self.coerce(self.expr(r.uidx), O.INT4) for r in run]
+            idxs = [self.subscript(r.uidx) for r in run]
             path = "('$' || " + " || ".join(f"'[' || ({i.sql} - {lower}) || ']'" for i in idxs) + ")"
             conds = " AND ".join(f"{i.sql} >= {lower}" for i in idxs)
             if lower == 1:  # an array with other lower bounds (a '/*' prefix): its path by UDF
@@ -347,11 +347,25 @@ class ExprMixin:
                       has_agg=base.has_agg or any(i.has_agg for i in idxs))
         return base
 
+    def subscript(self, node) -> Ex:
+        """A subscript as an integer: coerced as an assignment is (a numeric rounds), else
+        PostgreSQL's 42804."""
+        ex = self.expr(node)
+        try:
+            return self.coerce(ex, O.INT4, context="a")
+        except SqlError as e:
+            if e.sqlstate not in ("42804", "42846", "42883"):
+                raise
+            pos = location(node)
+            if isinstance(node, ast.TypeCast):  # exprLocation: the leftmost of the cast and its operand
+                pos = min(p for p in (pos, location(node.arg)) if p is not None)
+            raise SqlError("42804", "array subscript must have type integer", position=pos) from None
+
     def array_slice(self, base: Ex, run: list, lower: int) -> Ex:
         """a[l:u][..]: a subscript without a colon is 1:i then; an omitted bound is the
         array's own; a NULL bound makes the result NULL (pgsvc_array_slice)."""
         def bound(node) -> str:
-            return "'*'" if node is None else self.coerce(self.expr(node), O.INT4).sql
+            return "'*'" if node is None else self.subscript(node).sql
         pairs = [f"json_array({bound(r.lidx) if r.is_slice else str(lower)}, {bound(r.uidx)})" for r in run]
         return Ex(f"pgsvc_array_slice({base.sql}, json_array({', '.join(pairs)}), {lower})", base.oid,
                   name=base.name, has_agg=base.has_agg)

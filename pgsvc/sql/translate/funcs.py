@@ -445,7 +445,12 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             return Ex(self.scalar_subquery_sql(sub, 0), c.oid, c.typmod, name=c.name)
         if kind == t.ARRAY_SUBLINK:
             c = sub.columns[0]
-            arr = find_oid(c.oid).array_oid if find_oid(c.oid) else 0
+            t = find_oid(c.oid)
+            if t is not None and t.category == "A" and t.elem_oid and c.oid not in O.VECTOR_OIDS:
+                # ARRAY(SELECT of arrays): one more dimension (array_agg(anyarray)'s rules)
+                return Ex(f"(SELECT coalesce(pgsvc_array_agg_arrays(c0), '[]') FROM {sub.sql_paren()})", c.oid,
+                          name="array")
+            arr = t.array_oid if t else 0
             return Ex(f"(SELECT json_group_array({array_element_json('c0', c.oid)}) FROM {sub.sql_paren()})", arr,
                       name="array")
         if kind in (t.ANY_SUBLINK, t.ALL_SUBLINK) and isinstance(node.testexpr, ast.RowExpr):

@@ -20,7 +20,7 @@ from pgsvc.sql.translate.grouping import check_grouping, has_aggregate, outer_on
 from pgsvc.sql.translate.grouping_sets import needs_grouping_sets
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
-from pgsvc.sql.translate.tlist_srf import SRF_NAMES
+from pgsvc.sql.translate.tlist_srf import SRF_NAMES, lockstep_only
 from pgsvc.sql.translate.ordered_set import inner_window_position
 from pgsvc.sql.translate.locking import check_locked_relations, check_select_locking
 from pgsvc.sql.types import oids as O
@@ -282,7 +282,7 @@ class SelectMixin:
         """SELECT generate_series(1, 3) (no FROM): the set-returning call becomes the FROM item
         (under a cast too: SELECT generate_series(1, 3)::int4, named generate_series)."""
         srfs = [i for i, rt in enumerate(node.targetList) if _srf_call(rt.val) is not None]
-        if len(srfs) != 1:
+        if len(srfs) != 1 or lockstep_only(node):
             return
         i = srfs[0]
         rt = node.targetList[i]

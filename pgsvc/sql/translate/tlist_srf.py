@@ -48,6 +48,13 @@ def target_srfs(node: ast.SelectStmt) -> list[int]:
             if isinstance(rt.val, ast.FuncCall) and rt.val.funcname[-1].sval in names and rt.val.over is None]
 
 
+def lockstep_only(node: ast.SelectStmt) -> bool:
+    """Several set-returning calls in the select list, all of kinds lockstep_target_srfs
+    runs side by side (SELECT unnest(a), generate_subscripts(a, 1)): none is lifted to FROM."""
+    positions = target_srfs(node)
+    return len(positions) > 1 and all(node.targetList[i].val.funcname[-1].sval in _KNOWN for i in positions)
+
+
 class TargetSrfMixin:
     def grouped_target_srfs(self, node: ast.SelectStmt) -> ast.SelectStmt | None:
         """SELECT max(x), generate_series(1, 3) FROM t [GROUP BY ...]: PostgreSQL runs the
