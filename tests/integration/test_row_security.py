@@ -151,7 +151,7 @@ DROP ROLE rls_byp;
 # partitioned tables, a policy calling a SQL function, a policy reading its own table
 # (42P17), UPDATE ... FROM, CTEs, and the SELECT policies checked on UPDATE's new row and
 # INSERT ... RETURNING's, SELECT ... FOR UPDATE / SHARE under the UPDATE policies, a temporary
-# table, and an INSERT's row checked as a BEFORE trigger left it
+# table, and INSERT's and UPDATE's rows checked as BEFORE triggers left them
 SCRIPT2 = r"""
 \set VERBOSITY verbose
 \set ON_ERROR_STOP 0
@@ -249,7 +249,22 @@ drop table tg; drop function tgf();
 reset role;
 revoke create on schema public from rls_q;
 discard temp;
-drop role rls_q;
+drop role rls_q;create role rls_u login;
+create table up(a int, c int);
+insert into up values (1, 2), (2, 4);
+alter table up enable row level security;
+create policy s on up for select using (true);
+create policy u on up for update using (true) with check (c % 2 = 0);
+grant all on up to rls_u;
+create function upf() returns trigger language plpgsql as $$ begin new.c := new.c + 1; return new; end $$;
+create trigger up_b before update on up for each row execute function upf();
+set role rls_u;
+update up set c = 11 where a = 1;
+update up set c = 10 where a = 1;
+update up set c = c + 1 where a = 2 returning *;
+select * from up order by a;
+reset role;
+drop table up; drop function upf(); drop role rls_u;
 """
 
 

@@ -43,6 +43,7 @@ def _parse_expr(text: str):
 
 class RowSecurityMixin:
     rls_active: tuple = ()  # tables whose policies are being expanded (recursion)
+    rls_row_update = None  # an UPDATE's new-row checks left to its row-by-row statement
 
     def rls_policies(self, rel, cmd: str) -> list | None:
         """The policies of `rel` for `cmd` ('r', 'a', 'w', 'd') that apply to this statement's
@@ -143,11 +144,26 @@ class RowSecurityMixin:
         gate = " AND ".join(([f"({base})"] if base else []) + conds)
         if new_cols is None:
             return f" WHERE {gate}"
+        if self.catalog.triggers and P.partkey(rel) is None and self.routed(rel, ("UPDATE",)) is not None:
+            self.rls_row_update = (pols, reads)  # checked row by row after BEFORE triggers (rls_update_row_check)
+            return f" WHERE {gate}"
         new = {a.name: new_cols.get(a.name, old[a.name]) for a in rel.attrs}
         test = self.rls_check_case(rel, pols, new)
         if reads:  # the new row must stay visible too (the SELECT policies as a check)
             test += " AND " + self.rls_check_case(rel, self.rls_policies(rel, "r"), new)
         return f" WHERE {gate} AND CASE WHEN {gate} THEN {test} ELSE 0 END"
+
+    def rls_update_row_check(self, rel, new: dict) -> str:
+        """An UPDATE done row by row (translate.trigger_dml): " AND " the new row's checks
+        over `new` (name -> SQLite expression), or ""."""
+        got = self.rls_row_update
+        if got is None:
+            return ""
+        pols, reads = got
+        test = self.rls_check_case(rel, pols, new)
+        if reads:
+            test += " AND " + self.rls_check_case(rel, self.rls_policies(rel, "r"), new)
+        return f" AND {test}"
 
     def rls_check_case(self, rel, pols: list, cols: dict) -> str:
         """The new row's test, raising PostgreSQL's 42501: the permissive policies' checks

@@ -265,8 +265,11 @@ class TriggerDmlMixin:
             sets_sql = ", ".join(f"{quote_sqlite_ident(a.name)} = ?{n + i + 1}" for i, a in enumerate(rel.attrs)
                                  if not a.generated)  # SQLite computes generated columns
             spec["plain"] = d.sql
+            # the row as BEFORE triggers left it, under the policies (translate.row_security)
+            check = self.rls_update_row_check(rel, {a.name: f"?{n + i + 1}" for i, a in enumerate(rel.attrs)
+                                                    if not a.generated})
             spec["w"] = (f"{with_sql}UPDATE {quote_sqlite_ident(rel.sqlite_name)} AS {sa} SET {sets_sql} "
-                         f"WHERE {sa}.{rowid_name(rel)} = ?{n + k + 1}{returning[0] if returning else ''}")
+                         f"WHERE {sa}.{rowid_name(rel)} = ?{n + k + 1}{check}{returning[0] if returning else ''}")
         self.finish_route(d, spec, returning)
 
     def route_delete(self, d, sa: str, with_sql: str, where: str, returning) -> None:
