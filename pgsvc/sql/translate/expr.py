@@ -337,14 +337,14 @@ class ExprMixin:
             idxs = [self.subscript(r.uidx) for r in run]
             path = "('$' || " + " || ".join(f"'[' || ({i.sql} - {lower}) || ']'" for i in idxs) + ")"
             conds = " AND ".join(f"{i.sql} >= {lower}" for i in idxs)
-            if lower == 1:  # an array with other lower bounds (a '/*' prefix): its path by UDF
-                path = (f"(CASE WHEN substr({base.sql}, 1, 2) = '/*' THEN pgsvc_array_path({base.sql}, "
-                        f"{', '.join(i.sql for i in idxs)}) WHEN {conds} THEN {path} END)")
-                conds = "1"
             # fewer subscripts than dimensions is NULL in PostgreSQL (not a row of it)
-            base = Ex(f"(CASE WHEN {conds} AND json_type({base.sql}, {path}) IS NOT 'array' "
-                      f"THEN {_element_sql(base.sql, path, t.elem_oid)} END)", t.elem_oid, name=base.name,
-                      has_agg=base.has_agg or any(i.has_agg for i in idxs))
+            sql = (f"(CASE WHEN {conds} AND json_type({base.sql}, {path}) IS NOT 'array' "
+                   f"THEN {_element_sql(base.sql, path, t.elem_oid)} END)")
+            if lower == 1:  # an array with other lower bounds (its '/*' prefix): the path by UDF
+                path = f"pgsvc_array_path({base.sql}, {', '.join(i.sql for i in idxs)})"
+                sql = (f"(CASE WHEN substr({base.sql}, 1, 1) = '/' THEN (CASE WHEN json_type({base.sql}, {path}) "
+                       f"IS NOT 'array' THEN {_element_sql(base.sql, path, t.elem_oid)} END) ELSE {sql} END)")
+            base = Ex(sql, t.elem_oid, name=base.name, has_agg=base.has_agg or any(i.has_agg for i in idxs))
         return base
 
     def subscript(self, node) -> Ex:
