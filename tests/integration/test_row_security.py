@@ -151,7 +151,8 @@ DROP ROLE rls_byp;
 # partitioned tables, a policy calling a SQL function, a policy reading its own table
 # (42P17), UPDATE ... FROM, CTEs, and the SELECT policies checked on UPDATE's new row and
 # INSERT ... RETURNING's, SELECT ... FOR UPDATE / SHARE under the UPDATE policies, a temporary
-# table, and INSERT's and UPDATE's rows checked as BEFORE triggers left them
+# table, INSERT's and UPDATE's rows checked as BEFORE triggers left them, inheritance, and
+# what a policy expression may not hold (window functions, set-returning functions, parameters)
 SCRIPT2 = r"""
 \set VERBOSITY verbose
 \set ON_ERROR_STOP 0
@@ -264,7 +265,55 @@ update up set c = 10 where a = 1;
 update up set c = c + 1 where a = 2 returning *;
 select * from up order by a;
 reset role;
-drop table up; drop function upf(); drop role rls_u;
+drop table up; drop function upf(); drop role rls_u;create role rls_h login;
+create table hp(a int, b int);
+create table hc(x int) inherits (hp);
+insert into hp values (1, 1), (2, 2);
+insert into hc values (3, 1, 0), (4, 2, 0);
+alter table hp enable row level security;
+create policy p on hp using (b = 1);
+grant all on hp, hc to rls_h;
+set role rls_h;
+select * from hp order by a;
+select * from hc order by a;
+update hp set a = a * 10 returning a;
+delete from hp where a = 30 returning a;
+reset role;
+select * from hp order by a;
+drop table hp cascade; drop role rls_h;
+create role rls_f login;
+create table f(a int, "rowid" int, b text);
+grant all on f to rls_f;
+create policy w on f using (row_number() over () > 1);
+create policy s on f using (generate_series(1,2) > 1);
+create policy pr on f using (a = $1);
+create policy cte on f using (a in (with x as (select 1 as y) select y from x));
+create policy ex on f using (exists (select 1 from f f2 where f2.a = f.a));
+create policy wr on f using (f.b is not null);
+create policy nul on f using (null);
+alter table f enable row level security;
+insert into f values (1, 1, 'x'), (2, 2, null);
+begin;
+create policy tx on f to rls_f using (true);
+rollback;
+set role rls_f;
+select * from f;
+select ctid is not null from f;
+select count(*) from f;
+insert into f values (3, 3, 'z');
+reset role;
+alter table f add column c int;
+set role rls_f;
+select * from f;
+reset role;
+drop policy ex on f;
+set role rls_f;
+select * from f;
+insert into f values (3, 3, 'z');
+insert into f default values;
+update f set b = 'q';
+reset role;
+drop table f; drop role rls_f;
 """
 
 

@@ -75,11 +75,15 @@ class PolicyDdl:
         its source text."""
         if node is None:
             return None
+        _check_forbidden(node)
         tr = Translator(self.engine, self.cat, [])
         try:
             tr.rls_qual(rel, "", {a.name: quote_sqlite_ident(a.name) for a in rel.attrs}, node)
         except SqlError as err:
             err.position = None  # (parsed without the statement's text in PostgreSQL)
+            if err.sqlstate == "0A000" and ("set-returning function" in err.message or
+                                            "in the select list is not supported here" in err.message):
+                raise SqlError("0A000", "set-returning functions are not allowed in policy expressions") from None
             raise
         return RawStream()(node)
 
@@ -172,6 +176,20 @@ class PolicyDdl:
             authz(self.engine).check_owner(rel)
             POL.save(self.conn, rel, [p for p in POL.policies(rel) if p.name != name])
             self.refresh()
+
+
+def _check_forbidden(node) -> None:
+    """What PostgreSQL's parser refuses in a policy expression before looking further:
+    window functions (42P20) and parameters (42P02)."""
+    class Visitor(pglast.visitors.Visitor):
+        def visit_FuncCall(self, ancestors, n):
+            if n.over is not None:
+                raise SqlError("42P20", "window functions are not allowed in policy expressions")
+
+        def visit_ParamRef(self, ancestors, n):
+            raise SqlError("42P02", f"there is no parameter ${n.number}")
+
+    Visitor()(ast.SelectStmt(targetList=(ast.ResTarget(val=node),)))
 
 
 def _reads(text: str, column: str) -> bool:
