@@ -135,6 +135,13 @@ CASES = {
         SELECT (ARRAY[1])[x] FROM (VALUES (true)) v(x);
         SELECT (ARRAY[1])[x::text] FROM (VALUES (1)) v(x);
     """,
+    "array_to_json": """
+        SELECT array_to_json('[0:1]={1,2}'::int[]), array_to_json('{{1,2},{3,4}}'::int[], true),
+               array_to_json('{}'::int[], true), array_to_json(NULL::int[], true);
+        SELECT array_to_json('{"a,b","c\\"]d",NULL}'::text[], true), array_to_json('{1.50,NaN}'::numeric[], false);
+        SELECT array_to_json('{a}'::text[], NULL);
+        SELECT array_to_json(1);
+    """,
     # not arrays: functions in the session's temporary schema, found only when qualified
     "pg_temp_functions": """
         SELECT pg_temp.nosuch();

@@ -388,6 +388,29 @@ def array_replace(a, e, new, oid):
     return to_stored(oid, with_bounds(walk(items), lower_bounds(items)))
 
 
+def json_pretty_top(text, pretty):
+    """array_to_json(a, true): the outer array's elements one a line (",\n " between them)."""
+    if text is None or pretty is None:
+        return None
+    if not pretty or not text.startswith("["):
+        return text
+    parts, depth, start, in_str, esc = [], 0, 1, False, False
+    for i, ch in enumerate(text):
+        if in_str:
+            esc, in_str = (False, in_str) if esc else (ch == "\\", ch != '"')
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 1:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:-1])
+    return "[" + ",\n ".join(parts) + "]"
+
+
 def trim_array(a, n):
     """trim_array(anyarray, int): the last n elements of the first dimension removed; the
     result counts from 1 (a slice)."""

@@ -158,6 +158,8 @@ def _sigs() -> list[FuncSig]:
         f(f"{pre}_extract_path_text", [j, TA], T, "pgsvc_json_path_text({0}, {1})",
           variadic_oid=T)
     f("to_json", [E], JS, "pgsvc_to_json({0}, {argtype0})", volatility="s")
+    f("array_to_json", [A], JS, "pgsvc_to_json({0}, {argtype0})", volatility="s")
+    f("array_to_json", [A, B], JS, "pgsvc_json_pretty_top(pgsvc_to_json({0}, {argtype0}), {1})", volatility="s")
     # row_to_json(record): declared over anyelement so that the composite's own type reaches the UDF
     f("row_to_json", [E], JS, "pgsvc_row_to_json({0}, {argtype0}, 0)", volatility="s")
     f("row_to_json", [E, B], JS, "pgsvc_row_to_json({0}, {argtype0}, {1})", volatility="s")
