@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.exec.changelog_compact import RETAIN_EVERY, retain
 
 
 class Commits:
@@ -43,6 +44,10 @@ class Commits:
         self._data_version = None
         self._dv_cursor = None  # PRAGMA data_version's own cursor (without a row)
         self._wal_fd: int | None = None
+        # the change log's retention (exec.changelog_compact.retain) is due after this
+        # transaction: every RETAIN_EVERY write commits of the database, and after a slot's drop
+        self.retain_due = False
+        self._writes = 0  # write commits without a server's commit sequence
 
     def others_committed(self) -> bool:
         """True if another backend may have changed the catalog since the last call."""
@@ -77,15 +82,26 @@ class Commits:
         changed = getattr(conn, "catalog_changed", False)
         if changed:
             conn.catalog_changed = False  # (a rolled-back change may leave it set: one spurious look)
-        if self.row is None or not self.engine.lock.held:
+        if not self.engine.lock.held:
+            return None
+        if self.row is None:
+            self._writes += 1
+            self.retain_due |= self._writes % RETAIN_EVERY == 0
             return None
         seq = self.row.committed(changed)
+        self.retain_due |= seq % RETAIN_EVERY == 0
         return seq if self.sync else None
 
     def make_durable(self, seq: int | None) -> None:
-        """After the writer lock is released: return once commit `seq` is on disk."""
+        """After the writer lock is released: return once commit `seq` is on disk; then the
+        change log's retention when it is due."""
         if seq is not None:
             self.row.flush(seq, self.sync_wal)
+        if self.retain_due and not self.engine.lock.held:
+            self.retain_due = False
+            session = self.engine.session
+            retain(getattr(session, "database_path", None), getattr(session, "datadir", None),
+                   getattr(session, "database_oid", 0))
 
     def sync_wal(self) -> None:
         path = self.engine.session.database_path

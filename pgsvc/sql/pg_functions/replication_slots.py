@@ -72,7 +72,10 @@ def create_logical_slot(engine, name, plugin, temporary, two_phase) -> tuple[str
 def drop_slot(engine, name) -> str:
     _check_permission(engine)
     check_requirements(engine.session.settings, logical=False)
+    slot = _store(engine).get(name)
     _store(engine).drop(name, engine.session.backend_pid)
+    if slot.database_oid == _database_oid(engine):
+        engine.commits.retain_due = True  # the log keeps only what the remaining slots need (exec.commits)
     return ""  # void
 
 
