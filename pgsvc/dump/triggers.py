@@ -29,7 +29,7 @@ def read_triggers(conn: Connection) -> list[Trigger]:
     """The user triggers (not internal ones), by table then name, as pg_dump orders them."""
     rows = conn.query(
         "SELECT t.oid, t.tgrelid, t.tgname, t.tgenabled, pg_catalog.pg_get_triggerdef(t.oid, false) "
-        "FROM pg_catalog.pg_trigger t WHERE NOT t.tgisinternal ORDER BY t.tgrelid, t.tgname").rows
+        "FROM pg_catalog.pg_trigger t WHERE NOT t.tgisinternal AND t.tgparentid = 0 ORDER BY t.tgrelid, t.tgname").rows
     return [Trigger(int(r[0]), int(r[1]), r[2], r[3], r[4]) for r in rows]
 
 

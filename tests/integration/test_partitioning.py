@@ -485,6 +485,56 @@ CASES = {
         INSERT INTO aj VALUES (1, 1), (1, 1);
         DROP TABLE ai, other, aj, am;
     """,
+    "row_triggers_cloned_to_partitions": r"""
+        CREATE TABLE tp (a int, b text, c int) PARTITION BY RANGE (a);
+        CREATE TABLE tp1 PARTITION OF tp FOR VALUES FROM (0) TO (10);
+        CREATE FUNCTION tpf() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          RAISE NOTICE '% % % % % old=% new=%', tg_name, tg_when, tg_level, tg_op, tg_table_name, old, new;
+          RETURN coalesce(new, old);
+        END $$;
+        CREATE TRIGGER t_after AFTER INSERT OR UPDATE OR DELETE ON tp FOR EACH ROW EXECUTE FUNCTION tpf();
+        CREATE TRIGGER t_before BEFORE INSERT OR UPDATE ON tp FOR EACH ROW EXECUTE FUNCTION tpf();
+        CREATE TRIGGER t_stmt AFTER INSERT OR UPDATE OR DELETE ON tp FOR EACH STATEMENT EXECUTE FUNCTION tpf();
+        CREATE TRIGGER t_when AFTER UPDATE OF c ON tp FOR EACH ROW WHEN (new.c > 5) EXECUTE FUNCTION tpf();
+        CREATE TABLE tp2 PARTITION OF tp FOR VALUES FROM (10) TO (20) PARTITION BY LIST (b);
+        CREATE TABLE tp2a PARTITION OF tp2 FOR VALUES IN ('x', 'y');
+        CREATE TABLE tp3 (c int, b text, a int);
+        ALTER TABLE tp ATTACH PARTITION tp3 FOR VALUES FROM (20) TO (30);
+        SELECT tgrelid::regclass, tgname, tgparentid = 0 AS own,
+               (SELECT p.tgrelid::regclass FROM pg_trigger p WHERE p.oid = t.tgparentid) AS parent
+          FROM pg_trigger t WHERE tgname LIKE 't\_%' ORDER BY tgrelid::regclass::text COLLATE "C", 2;
+        INSERT INTO tp VALUES (1, 'x', 1), (15, 'x', 2), (25, 'x', 3);
+        UPDATE tp SET c = c + 5 WHERE a IN (1, 25);
+        UPDATE tp SET a = 12 WHERE a = 1;
+        DELETE FROM tp WHERE a = 15;
+        COPY tp FROM stdin;
+        2	y	9
+        \.
+        INSERT INTO tp1 VALUES (3, 'y', 0);
+        DROP TRIGGER t_after ON tp1;
+        DROP TRIGGER t_after ON tp2a;
+        ALTER TRIGGER t_after ON tp1 RENAME TO u;
+        CREATE OR REPLACE TRIGGER t_after AFTER INSERT ON tp1 FOR EACH ROW EXECUTE FUNCTION tpf();
+        CREATE TRIGGER tt AFTER INSERT ON tp REFERENCING NEW TABLE AS nt FOR EACH ROW EXECUTE FUNCTION tpf();
+        CREATE TRIGGER tt AFTER INSERT ON tp1 REFERENCING NEW TABLE AS nt FOR EACH ROW EXECUTE FUNCTION tpf();
+        \d tp1
+        ALTER TRIGGER t_after ON tp RENAME TO t_after2;
+        ALTER TABLE tp DISABLE TRIGGER t_after2;
+        SELECT tgrelid::regclass, tgname, tgenabled FROM pg_trigger WHERE tgname = 't_after2' ORDER BY tgrelid::regclass::text COLLATE "C";
+        ALTER TABLE tp ENABLE TRIGGER ALL;
+        ALTER TABLE tp DETACH PARTITION tp3;
+        SELECT tgrelid::regclass, tgname FROM pg_trigger WHERE tgname LIKE 't\_%' ORDER BY tgrelid::regclass::text COLLATE "C", 2;
+        CREATE TRIGGER t_before AFTER INSERT ON tp3 FOR EACH ROW EXECUTE FUNCTION tpf();
+        ALTER TABLE tp ATTACH PARTITION tp3 FOR VALUES FROM (20) TO (30);
+        DROP TRIGGER t_after2 ON tp;
+        SELECT tgrelid::regclass, tgname FROM pg_trigger WHERE tgname LIKE 't\_%' ORDER BY tgrelid::regclass::text COLLATE "C", 2;
+        DROP FUNCTION tpf();
+        DROP FUNCTION tpf() CASCADE;
+        SELECT count(*) FROM pg_trigger WHERE tgrelid IN ('tp'::regclass, 'tp1'::regclass, 'tp2'::regclass,
+          'tp2a'::regclass, 'tp3'::regclass);
+        DROP TABLE tp, tp3;
+    """,
     "expression_key_follows_rename_column": r"""
         CREATE TABLE ek (a int, b text) PARTITION BY RANGE ((a + 1), (ek.a * 2));
         CREATE TABLE ek1 PARTITION OF ek FOR VALUES FROM (0, 0) TO (10, 100);

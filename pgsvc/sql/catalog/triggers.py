@@ -10,7 +10,9 @@ the data, shared by every backend on it), one row per trigger, columns as pg_tri
   tgnewtable (transition table names or NULL), tgconstraint / tgdeferrable / tgconstrrelid
   / tginitdeferred (a constraint trigger: CREATE CONSTRAINT TRIGGER ... [FROM t] [NOT]
   DEFERRABLE INITIALLY IMMEDIATE | DEFERRED: fired as an AFTER ROW trigger, at COMMIT when
-  INITIALLY DEFERRED)
+  INITIALLY DEFERRED), tgparentid (a row trigger of a partitioned table is cloned onto each
+  partition, as PostgreSQL does: the clone's parent trigger; the partitioned table's own
+  row trigger never fires itself)
 
 The loaded snapshot: `Catalog.triggers` (by OID) and each Relation's `triggers` (sorted by
 name: PostgreSQL fires the triggers of one timing, level and event in name order).
@@ -57,10 +59,11 @@ TRIGGER_TABLE_SQL = (
     'tgattr TEXT NOT NULL, tgargs TEXT NOT NULL, tgqual TEXT, tgoldtable TEXT, tgnewtable TEXT, '
     'tgconstraint INTEGER NOT NULL DEFAULT 0, tgdeferrable INTEGER NOT NULL DEFAULT 0, '
     'tgconstrrelid INTEGER NOT NULL DEFAULT 0, tginitdeferred INTEGER NOT NULL DEFAULT 0, '
-    'UNIQUE (tgrelid, tgname))')
+    'tgparentid INTEGER NOT NULL DEFAULT 0, UNIQUE (tgrelid, tgname))')
 # added after the first release of triggers (ensure_table adds them to an older file)
 _LATER_COLUMNS = ("tgconstraint INTEGER NOT NULL DEFAULT 0", "tgdeferrable INTEGER NOT NULL DEFAULT 0",
-                  "tgconstrrelid INTEGER NOT NULL DEFAULT 0", "tginitdeferred INTEGER NOT NULL DEFAULT 0")
+                  "tgconstrrelid INTEGER NOT NULL DEFAULT 0", "tginitdeferred INTEGER NOT NULL DEFAULT 0",
+                  "tgparentid INTEGER NOT NULL DEFAULT 0")
 
 # pg_trigger.tgtype bits (PostgreSQL's catalog/pg_trigger.h); AFTER is no bit
 TYPE_ROW = 1 << 0
@@ -95,6 +98,7 @@ class Trigger:
     deferrable: bool = False  # DEFERRABLE
     constrrelid: int = 0  # FROM referenced_table
     initdeferred: bool = False  # INITIALLY DEFERRED: fires at COMMIT (exec.triggers)
+    parentid: int = 0  # the partitioned table's trigger this one is a clone of (tgparentid)
     extra: dict = field(default_factory=dict)  # per-backend caches (the translated WHEN), not stored
 
     @property
@@ -192,7 +196,7 @@ def python_row(columns, row) -> tuple:
 # --- loading and writing -------------------------------------------------------------------
 
 _COLS = ("oid, tgrelid, tgname, tgfoid, tgtype, tgenabled, tgattr, tgargs, tgqual, tgoldtable, tgnewtable, "
-         "tgconstraint, tgdeferrable, tgconstrrelid, tginitdeferred")
+         "tgconstraint, tgdeferrable, tgconstrrelid, tginitdeferred, tgparentid")
 
 
 def ensure_table(conn: sqlite3.Connection) -> None:
@@ -216,17 +220,19 @@ def load_triggers(conn: sqlite3.Connection) -> dict[int, Trigger]:
     except sqlite3.OperationalError:
         return {}  # a file not yet opened by an engine of this version (ensure_table)
     out: dict[int, Trigger] = {}
-    for oid, relid, name, foid, tgtype, enabled, attr, args, qual, old, new, con, deferrable, conrel, initdef in rows:
+    for oid, relid, name, foid, tgtype, enabled, attr, args, qual, old, new, con, deferrable, conrel, initdef, \
+            parent in rows:
         out[oid] = Trigger(oid, relid, name, foid, tgtype, enabled, tuple(json.loads(attr)),
-                           tuple(json.loads(args)), qual, old, new, con, bool(deferrable), conrel, bool(initdef))
+                           tuple(json.loads(args)), qual, old, new, con, bool(deferrable), conrel, bool(initdef),
+                           parent)
     return out
 
 
 def insert_trigger(conn: sqlite3.Connection, t: Trigger) -> None:
-    conn.execute(f'INSERT INTO "pgsvc$trigger" ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    conn.execute(f'INSERT INTO "pgsvc$trigger" ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
                  (t.oid, t.relid, t.name, t.funcoid, t.tgtype, t.enabled, json.dumps(list(t.attr)),
                   json.dumps(list(t.args)), t.qual, t.oldtable, t.newtable, t.constraint, int(t.deferrable),
-                  t.constrrelid, int(t.initdeferred)))
+                  t.constrrelid, int(t.initdeferred), t.parentid))
 
 
 def replace_trigger(conn: sqlite3.Connection, t: Trigger) -> None:

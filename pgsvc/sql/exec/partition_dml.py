@@ -8,8 +8,10 @@ the Engine through exec.trigger_dml.TriggerDml.
 from __future__ import annotations
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.sqlite_errors import map_error
+from pgsvc.sql.exec.triggers import Level
 from pgsvc.sql.translate.trigger_dml import captures
 from pgsvc.sqlite import sqlite3
 
@@ -53,12 +55,24 @@ class PartitionDml:
 
     def copy_partitioned(self, spec: dict, rows) -> int:
         """COPY FROM into a partitioned table: each row (the COPY's columns, stored forms)
-        completed with its defaults and routed."""
+        completed with its defaults and routed; the table's statement triggers fire around
+        it and its partitions' AFTER ROW triggers (the clones of its own) before the AFTER one."""
         saved, self.part_rowtext = self.part_rowtext, spec["part"].get("rowtext")
+        rel = self.catalog.by_oid[spec["rel"]]
+        lv = Level(rel.oid, "INSERT", ())
+        lv.parts = frozenset(p.oid for p in P.subtree(self.catalog, rel))
+        self.tg_levels.append(lv)
         try:
-            return self.copy_rows(spec, rows)
+            self.fire_statement_triggers(rel, "INSERT", "BEFORE", lv)
+            count = self.copy_rows(spec, rows)
+            self.fire_after_rows(lv)
+            self.fire_statement_triggers(rel, "INSERT", "AFTER", lv)
+            return count
         finally:
             self.part_rowtext = saved
+            self.tg_levels.pop()
+            if not self.tg_levels:
+                self.tg_pending.clear()
 
     def copy_rows(self, spec: dict, rows) -> int:
         rel = self.catalog.by_oid[spec["rel"]]

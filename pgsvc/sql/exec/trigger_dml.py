@@ -20,6 +20,7 @@ The counts are PostgreSQL's: rows written (or processed by INSTEAD OF triggers).
 from __future__ import annotations
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.exec.partition_dml import PartitionDml
 from pgsvc.sql.exec.triggers import EVENTS, Level
@@ -40,6 +41,8 @@ class TriggerDml(PartitionDml):
         event = EVENTS[spec["k"]]
         events = (event, "UPDATE") if spec.get("conf") == "u" else (event,)
         lv = Level(rel.oid, event, spec.get("cols"))
+        if spec.get("part") and P.partkey(rel) is not None:
+            lv.parts = frozenset(p.oid for p in P.subtree(self.catalog, rel))
         self.tg_levels.append(lv)
         try:
             for e in events:

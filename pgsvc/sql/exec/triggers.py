@@ -66,7 +66,7 @@ _PARAM_RE = re.compile(r"\?(\d+)")
 class Level:
     """One statement's query level: the row changes captured while it runs."""
 
-    __slots__ = ("relid", "event", "cols", "rows", "cascaded", "writing", "stmt_fired")
+    __slots__ = ("relid", "event", "cols", "rows", "cascaded", "writing", "stmt_fired", "parts")
 
     def __init__(self, relid: int, event: str, cols) -> None:
         self.relid = relid
@@ -77,6 +77,9 @@ class Level:
         self.writing = None  # (relid, rowid): the row the row-by-row path writes (its BEFORE ran)
         # (relid, event) whose statement triggers fire for foreign-key actions' queries, in order
         self.stmt_fired: list[tuple[int, str]] = [(relid, event)]
+        # the partitions of a partitioned target: their rows' AFTER ROW triggers (the target's
+        # clones) fire with the statement's own, before its AFTER STATEMENT triggers
+        self.parts: frozenset = frozenset()
 
     def modified(self, relid: int, op: str, old, new) -> set:
         """The columns an UPDATE assigned (what UPDATE OF tests): the statement's for its
@@ -286,6 +289,8 @@ class TriggerRuntime(DeferredTriggers):
 
     def enabled(self, rel, timing: str, event: str, row: bool) -> list:
         """rel's triggers of one timing, event and level that fire under session_replication_role."""
+        if row and rel.options.get("partkey"):
+            return []  # a partitioned table's row triggers fire as their partitions' clones
         replica = self.session.settings.get("session_replication_role") == "replica"
         return [t for t in rel.triggers if t.row == row and t.timing == timing and t.fires_on(event)
                 and t.enabled_now(replica)]
@@ -376,6 +381,8 @@ class TriggerRuntime(DeferredTriggers):
         queries of a table's actions run, and its children's BEFORE STATEMENT triggers fire,
         before that table's own events)."""
         rows = lv.rows
+        if own and lv.parts:
+            rows = rows + [r for r in lv.cascaded if r[0] in lv.parts]
         if not own:
             depth = self.cascade_depths(lv.relid)
             rows = sorted(lv.cascaded, key=lambda r: depth.get(r[0], (99, 0)))
@@ -390,7 +397,7 @@ class TriggerRuntime(DeferredTriggers):
             relid, op, old, new = rows[i]
             i += 1
             rel = self.catalog.by_oid.get(relid)
-            if rel is None:
+            if rel is None or not own and relid in lv.parts:  # (fired with the statement's own)
                 continue
             event = EVENTS[op]
             cols = None

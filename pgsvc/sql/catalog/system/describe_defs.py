@@ -295,7 +295,7 @@ VIEWS = {
 }
 # triggers (catalog.triggers): tgargs and tgqual from pgsvc.sql.pg_functions.triggerdef; no
 # internal (foreign-key) triggers; constraint triggers have no pg_constraint row
-VIEWS["pg_trigger"] = """SELECT t.oid AS oid, t.tgrelid AS tgrelid, 0 AS tgparentid, t.tgname AS tgname,
+VIEWS["pg_trigger"] = """SELECT t.oid AS oid, t.tgrelid AS tgrelid, t.tgparentid AS tgparentid, t.tgname AS tgname,
     t.tgfoid AS tgfoid, t.tgtype AS tgtype, t.tgenabled AS tgenabled, 0 AS tgisinternal,
     t.tgconstrrelid AS tgconstrrelid, 0 AS tgconstrindid, t.tgconstraint AS tgconstraint,
     t.tgdeferrable AS tgdeferrable, t.tginitdeferred AS tginitdeferred,

@@ -85,6 +85,7 @@ class PartitionAttachDdl:
         C.set_relation_option(self.conn, child.oid, "inherits", [])
         C.set_relation_option(self.conn, child.oid, "partbound", None)
         self.refresh()
+        self.drop_cloned_triggers(child)  # its clones of the parent's row triggers (ddl.trigger_clones)
         child = self.cat.by_oid[child.oid]
         for leaf in [child] + P.subtree(self.cat, child):
             self.rebuild(self.cat.by_oid[leaf.oid])

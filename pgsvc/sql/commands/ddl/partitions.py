@@ -372,6 +372,7 @@ class PartitionDdl(PartitionAttachDdl, PartitionIndexDdl):
         and unique indexes on it, and the default partition's rows checked and its constraint
         renewed."""
         self.inherit_from_parent(rel, parent)
+        self.clone_row_triggers(rel, parent)  # pgsvc.sql.commands.ddl.trigger_clones
         self.renew_default(parent, rel)
 
     def inherit_from_parent(self, rel, parent) -> None:

@@ -14,10 +14,12 @@ from pglast.stream import RawStream
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
+from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog import routines as CR
 from pgsvc.sql.catalog import triggers as TG
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.system import relations as pg_relations
+from pgsvc.sql.commands.ddl.trigger_clones import TriggerCloneDdl
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.trigger_dml import SYSTEM_COLUMNS, stored_when, when_references
 from pgsvc.sql.types import oids as O
@@ -29,7 +31,7 @@ TRIGGER_SUBTYPES = frozenset(_ENABLE)
 _KIND_DETAIL = {"S": "sequences", "m": "materialized views", "f": "foreign tables"}
 
 
-class TriggerDdl:
+class TriggerDdl(TriggerCloneDdl):
     """Trigger DDL: methods of pgsvc.sql.commands.ddl.Ddl."""
 
     # --- CREATE TRIGGER ------------------------------------------------------------
@@ -50,6 +52,12 @@ class TriggerDdl:
         authz(self.engine).check_statement([("r", rel.oid, "t", 0, False)])
         self.check_trigger_type(tgtype, node)
         old_name, new_name = self.transition_names(rel, tgtype, node)
+        if (old_name or new_name) and tgtype & TG.TYPE_ROW:
+            if P.partkey(rel) is not None:
+                raise SqlError("0A000", f'"{rel.name}" is a partitioned table',
+                               detail="ROW triggers with transition tables are not supported on partitioned tables.")
+            if P.bound(rel) is not None:
+                raise SqlError("0A000", "ROW triggers with transition tables are not supported on partitions")
         qual = None
         if node.whenClause is not None:
             self.check_when(rel, tgtype, node.whenClause)
@@ -58,6 +66,8 @@ class TriggerDdl:
         existing = TG.trigger_by_name(rel, node.trigname)
         if existing is not None and not node.replace:
             raise SqlError("42710", f'trigger "{node.trigname}" for relation "{rel.name}" already exists')
+        if existing is not None and existing.parentid:
+            self.refuse_clone(existing, rel, "replace")  # pgsvc.sql.commands.ddl.trigger_clones
         if existing is not None and existing.constraint:
             raise SqlError("42710", f'trigger "{node.trigname}" for relation "{rel.name}" is a constraint trigger')
         attr = self.update_columns(rel, node.columns)
@@ -70,10 +80,16 @@ class TriggerDdl:
             if node.constrrel is not None:
                 t.constrrelid = self.constraint_from(tr, node.constrrel)
         if existing is not None:
+            for c in self.trigger_clones(existing):
+                TG.delete_trigger(self.conn, c.oid)
             TG.replace_trigger(self.conn, t)
         else:
             TG.insert_trigger(self.conn, t)
         self.refresh()
+        if P.partkey(rel) is not None and t.row and not t.constraint:  # on each partition (ddl.trigger_clones)
+            for p in P.partitions_of(self.cat, rel):
+                self.clone_trigger(t, rel, p)
+            self.refresh()
 
     @staticmethod
     def constraint_from(tr, rv) -> int:
@@ -217,7 +233,8 @@ class TriggerDdl:
                     continue
                 raise SqlError("42704", f'trigger "{name}" for table "{rel.name}" does not exist')
             authz(self.engine).check_owner(rel)
-            TG.delete_trigger(self.conn, t.oid)
+            self.refuse_clone(t, rel, "drop")
+            self.delete_with_clones(t)
         self.refresh()
 
     def rename_trigger(self, node: ast.RenameStmt) -> None:
@@ -229,7 +246,9 @@ class TriggerDdl:
             raise SqlError("42704", f'trigger "{node.subname}" for table "{rel.name}" does not exist')
         if TG.trigger_by_name(rel, node.newname) is not None:
             raise SqlError("42710", f'trigger "{node.newname}" for relation "{rel.name}" already exists')
-        TG.rename_trigger(self.conn, t.oid, node.newname)
+        self.refuse_clone(t, rel, "rename")
+        for c in [t] + self.trigger_clones(t):
+            TG.rename_trigger(self.conn, c.oid, node.newname)
         self.refresh()
 
     def comment_trigger(self, names: list[str]) -> int:
@@ -254,6 +273,7 @@ class TriggerDdl:
             if t is None:
                 raise SqlError("42704", f'trigger "{cmd.name}" for table "{rel.name}" does not exist')
             targets = [t]
+        targets += [c for t in targets for c in self.trigger_clones(t)]  # the partitions' clones too
         for t in targets:
             if t.enabled != state:
                 TG.set_enabled(self.conn, t.oid, state)
@@ -284,14 +304,14 @@ class TriggerDdl:
 
     def delete_trigger(self, t: TG.Trigger) -> None:
         """DROP FUNCTION ... CASCADE of its function."""
-        TG.delete_trigger(self.conn, t.oid)
+        self.delete_with_clones(t)
 
     def triggers_calling(self, r: CR.Routine) -> list:
         """(trigger, its relation) of the triggers that execute routine r."""
         out = []
         for t in sorted(self.cat.triggers.values(), key=lambda x: x.oid):
             rel = self.cat.by_oid.get(t.relid)
-            if t.funcoid == r.oid and rel is not None:
+            if t.funcoid == r.oid and rel is not None and not t.parentid:  # a clone goes with its parent
                 out.append((t, rel))
         return out
 
