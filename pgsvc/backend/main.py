@@ -177,6 +177,8 @@ def _startup(ctx, conn: ClientConnection, host: str):
         raise FatalError(INVALID_AUTHORIZATION_SPECIFICATION, "no PostgreSQL user name specified in startup packet")
     database = params.get("database") or user
     mode = replication_mode(params.get("replication"))
+    if mode is not None:
+        _claim_walsender(ctx)
     setproctitle.setproctitle(f"pgsvc: {user} {database} {host} authentication")
     catalog = GlobalCatalog(ctx.state.layout)
     try:
@@ -301,6 +303,16 @@ def _check_peer(sock: socket.socket, user: str) -> None:
         name = None
     if name != user:
         raise FatalError(INVALID_AUTHORIZATION_SPECIFICATION, f'Peer authentication failed for user "{user}"')
+
+
+def _claim_walsender(ctx) -> None:
+    """A replication connection takes one of max_wal_senders walsender places (PostgreSQL's
+    InitProcess, before authentication) and is marked a walsender in its registry slot."""
+    registry = ctx.state.registry
+    limit = ctx.state.settings["max_wal_senders"]
+    if sum(1 for s in registry.slots() if s.walsender and s.index != ctx.slot) >= limit:
+        raise FatalError("53300", f"number of requested standby connections exceeds max_wal_senders (currently {limit})")
+    registry.set_walsender()
 
 
 def _check_connection_limits(ctx, role, db) -> None:

@@ -52,7 +52,7 @@ class ProcessRow:
     """A client backend (from its registry slot) or an auxiliary process."""
 
     pid: int
-    backend_type: str  # "client backend", "dead-end", "auxiliary"
+    backend_type: str  # "client backend", "walsender", "dead-end", "auxiliary"
     command: str = ""
     start: float | None = None  # backend_start / process creation
     user: str = ""
@@ -238,7 +238,8 @@ def _ts(value: float) -> float | None:
 
 def _slot_row(s: SlotInfo) -> ProcessRow:
     return ProcessRow(
-        pid=s.pid, backend_type=KIND_NAMES.get(s.kind, "unknown"), start=_ts(s.backend_start),
+        pid=s.pid, backend_type="walsender" if s.walsender else KIND_NAMES.get(s.kind, "unknown"),
+        start=_ts(s.backend_start),
         user=s.user, database=s.database, client_addr=s.client_addr,
         client_port=s.client_port if s.client_port >= 0 else None,
         application_name=s.application_name, state=s.state, query=s.query,

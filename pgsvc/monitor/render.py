@@ -268,7 +268,7 @@ def render_prometheus(snap: Snapshot) -> str:
                      [({}, round(snap.uptime or 0.0, 3))])
         x.family("pgsvc_connections", "gauge", "Client backends by state.",
                  [({"state": s}, n) for s, n in snap.connections_by_state().items()])
-        types = {"client backend": 0, "dead-end": 0, "auxiliary": 0}
+        types = {"client backend": 0, "walsender": 0, "dead-end": 0, "auxiliary": 0}
         for p in snap.backends + snap.auxiliary:
             types[p.backend_type] = types.get(p.backend_type, 0) + 1
         x.family("pgsvc_backends", "gauge", "Child processes of the supervisor by type.",

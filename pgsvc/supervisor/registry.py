@@ -37,6 +37,9 @@ _PID = struct.Struct("!i")  # right after the sequence counter
 # state, backend_start, xact_start, query_start, state_change, client_port, commits, rollbacks
 _ACTIVITY = struct.Struct("!Bddddiqq")
 _ACTIVITY_OFFSET = 13
+# After the query text: 1 when the slot's backend is a walsender (a replication connection;
+# its kind stays KIND_BACKEND for the connection accounting, cancel and terminate)
+_WALSENDER_OFFSET = _QUERY_OFFSET + QUERY_BYTES
 
 KIND_FREE, KIND_BACKEND, KIND_AUX, KIND_DEADEND = 0, 1, 2, 3
 STATES = ["", "starting", "idle", "active", "idle in transaction",
@@ -64,6 +67,7 @@ class SlotInfo:
     query: str
     xact_commit: int
     xact_rollback: int
+    walsender: bool = False  # pg_stat_activity's backend_type "walsender"
 
 
 def _text(raw: bytes) -> str:
@@ -180,6 +184,16 @@ class Registry:
         f[12], f[13], f[14] = _fit(user, 64), _fit(database, 64), _fit(application_name, 64)
         self._write(off, *f[1:], query=None)
 
+    def set_walsender(self) -> None:
+        """This backend serves a replication connection (set once, at start-up)."""
+        off = self._offset(self.my_slot)
+        seq = _SEQ.unpack_from(self.mem, off)[0]
+        _SEQ.pack_into(self.mem, off, seq + 1)  # odd: being written
+        self.mem[off + _WALSENDER_OFFSET] = 1
+        _SEQ.pack_into(self.mem, off, seq + 2)
+        if self._mine is not None:
+            self._mine[1] = seq + 2
+
     def set_application_name(self, name: str) -> None:
         off, f = self._my_row()
         f[14] = _fit(name, 64)
@@ -265,13 +279,14 @@ class Registry:
             if f[0] & 1:
                 continue
             query = _text(self.mem[off + _QUERY_OFFSET:off + _QUERY_OFFSET + QUERY_BYTES])
+            walsender = self.mem[off + _WALSENDER_OFFSET] == 1
             if struct.unpack_from("!I", self.mem, off)[0] != f[0]:
                 continue
             if f[3] == KIND_FREE:
                 return None
             return SlotInfo(index, f[1], f[2], f[3], STATES[f[4]] if f[4] < len(STATES) else "",
                             f[5], f[6], f[7], f[8], _text(f[15]), f[9], _text(f[12]), _text(f[13]),
-                            _text(f[14]), query, f[10], f[11])
+                            _text(f[14]), query, f[10], f[11], walsender)
         return None
 
     def pid_of(self, index: int) -> int:

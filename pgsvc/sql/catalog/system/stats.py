@@ -310,7 +310,8 @@ def activity_rows(engine) -> list[tuple]:
         if not own:
             detail = (None,) * 13 + ("<insufficient privilege>",)
         rows.append((db.oid if db else None, s.database or None, s.pid, None, role.oid if role else None,
-                     s.user or None, s.application_name) + detail + ("client backend" if own else None,))
+                     s.user or None, s.application_name) + detail +
+                    (("walsender" if s.walsender else "client backend") if own else None,))
     return rows
 
 
