@@ -142,6 +142,30 @@ CASES = {
         SELECT array_to_json('{a}'::text[], NULL);
         SELECT array_to_json(1);
     """,
+    "array_literal_errors": """
+        SELECT '{{1},2}'::int[];
+        SELECT '{1,{2}}'::int[];
+        SELECT '{{1},{2,3}}'::int[];
+        SELECT '{{1},NULL}'::int[];
+        SELECT '{{1},"2"}'::int[];
+        SELECT '{{},{}}'::int[];
+        SELECT '{{}}'::int[];
+        SELECT '{{1},{}}'::int[];
+        SELECT '{}'::int[], '{ }'::int[], '{ {1} , {2} }'::int[], '{{{1,2}},{{3,4}}}'::int[];
+    """,
+    "plpgsql_element_assignment": """
+        DO $$DECLARE a int[] := '{1,2}'; BEGIN a[0] := 9; a[4] := 5; RAISE NOTICE '%', a; END$$;
+        DO $$DECLARE a int[]; BEGIN a[3] := 9; RAISE NOTICE '% %', a, array_dims(a); END$$;
+        DO $$DECLARE a int[] := '[0:1]={1,2}'; BEGIN RAISE NOTICE '% % %', a[0], a[1], array_lower(a, 1); END$$;
+        DO $$DECLARE a int[] := '{{1,2},{3,4}}'; BEGIN a[2][1] := 0; RAISE NOTICE '%', a; END$$;
+        DO $$DECLARE a int[] := '[0:2]={1,2,3}'; x int; BEGIN FOREACH x IN ARRAY a LOOP RAISE NOTICE '%', x; END LOOP; END$$;
+        DO $$DECLARE a int[] := '{}'; BEGIN a[-2] := 1; RAISE NOTICE '%', a; END$$;
+        DO $$DECLARE a numeric[]; t text[] := '{x}'; b bytea[]; BEGIN a[2] := 1.50; t[3] := 'y z'; b[1] := '\x01';
+            RAISE NOTICE '% % %', a, t, b; END$$;
+        DO $$DECLARE a int[] := '{{1,2},{3,4}}'; BEGIN a[3][1] := 0; END$$;
+        DO $$DECLARE a int[] := '{1,2}'; BEGIN a[1][1] := 0; END$$;
+        DO $$DECLARE a int[] := '{1,2}'; BEGIN a[NULL] := 0; END$$;
+    """,
     # not arrays: functions in the session's temporary schema, found only when qualified
     "pg_temp_functions": """
         SELECT pg_temp.nosuch();

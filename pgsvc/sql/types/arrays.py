@@ -135,7 +135,7 @@ def _check_bounds(bounds: list[tuple[str, str]], result: list, text: str) -> lis
     return lows
 
 
-def _parse_level(s: str, pos: int, text: str, decode, delim: str) -> tuple[list, int]:
+def _parse_level(s: str, pos: int, text: str, decode, delim: str, nested: bool = False) -> tuple[list, int]:
     assert s[pos] == "{"
     pos += 1
     items: list = []
@@ -148,7 +148,7 @@ def _parse_level(s: str, pos: int, text: str, decode, delim: str) -> tuple[list,
             raise _malformed(text, "Unexpected end of input.")
         c = s[pos]
         if c == "}":
-            if expect_item and items:
+            if expect_item and (items or nested):  # (an empty sub-array too: '{{}}')
                 raise _malformed(text, 'Unexpected "}" character.')
             return items, pos + 1
         if c == delim:
@@ -160,8 +160,10 @@ def _parse_level(s: str, pos: int, text: str, decode, delim: str) -> tuple[list,
         if not expect_item:
             raise _malformed(text, "Expected \",\" or \"}\" character." if c != "{"
                              else 'Unexpected "{" character.')
+        if items and (c == "{") != isinstance(items[-1], list):  # scalars and sub-arrays mixed
+            raise _malformed(text, 'Unexpected "{" character.' if c == "{" else "Unexpected array element.")
         if c == "{":
-            sub, pos = _parse_level(s, pos, text, decode, delim)
+            sub, pos = _parse_level(s, pos, text, decode, delim, True)
             items.append(sub)
         elif c == '"':
             value, pos = _parse_quoted(s, pos, text)
@@ -219,7 +221,7 @@ def _check_rectangular(items: list, text: str) -> None:
     if any(subs) and not all(subs):
         raise _malformed(text, "Multidimensional arrays must have sub-arrays with matching dimensions.")
     if items and all(subs):
-        lengths = {len(i) for i in items}
+        lengths = {tuple(dimensions(i)) for i in items}  # (the same depth too: '{{{1}},{2}}')
         if len(lengths) > 1:
             raise _malformed(text, "Multidimensional arrays must have sub-arrays with matching dimensions.")
         for i in items:

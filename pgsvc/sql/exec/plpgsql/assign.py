@@ -7,7 +7,10 @@ ones ignored, each value cast to its target's type.
 
 from __future__ import annotations
 
+import json
+
 from pgsvc.errors import SqlError, SqlNotice
+from pgsvc.sql.functions import array_bounds as AB
 from pgsvc.sql.exec.plpgsql.exprs import Expr, coerce_value, run_sql_value, split_assignment
 from pgsvc.sql.exec.plpgsql.frame import Rec, need_rec, shape_of
 from pgsvc.sql.exec.plpgsql.source import normalize_ident, tokens_of
@@ -150,7 +153,7 @@ class VarTarget:
 
 
 class SubscriptTarget:
-    """arr[i][j] := v: the array rebuilt with the element set (NULLs fill any gap)."""
+    """arr[i][j] := v: the array rebuilt with the element set (as an UPDATE's a[i] = v)."""
 
     __slots__ = ("var", "indexes", "elem")
 
@@ -168,28 +171,16 @@ class SubscriptTarget:
                 raise SqlError("22004", "array subscript in assignment must not be null")
             subs.append(i)
         arr_oid = self.var.target[0]
-        to_stored, from_stored = sqlite_adapter(arr_oid)
+        to_stored = sqlite_adapter(arr_oid)[0]
         current = fr.values[self.var.dno]
-        items = (from_stored(current) if from_stored else current) if current is not None else []
+        if current is not None and not isinstance(current, str):
+            current = to_stored(current) if to_stored else json.dumps(current)
         conv = sqlite_adapter(self.elem)[1]
         pyval = conv(value) if conv is not None and value is not None else value
-        set_element(items, subs, pyval)
-        self.var.assign(fr, to_stored(items) if to_stored else items, arr_oid)  # a domain's CHECK too
-
-
-def set_element(items: list, subs: list[int], value) -> None:
-    level = items
-    for depth, i in enumerate(subs):
-        if i < 1:
-            raise SqlError("0A000", "array subscripts below 1 are not supported")
-        while len(level) < i:
-            level.append(None if depth == len(subs) - 1 else [])
-        if depth == len(subs) - 1:
-            level[i - 1] = value
-        else:
-            if not isinstance(level[i - 1], list):
-                level[i - 1] = []
-            level = level[i - 1]
+        one = to_stored([pyval]) if to_stored else json.dumps([pyval])
+        # array_set_element's rules (functions.array_bounds): bounds kept, a 1-D array extended
+        # either way with NULLs, a NULL or empty one starting at the subscripts
+        self.var.assign(fr, AB.array_put(current, json.dumps(subs), one), arr_oid)  # a domain's CHECK too
 
 
 class FieldTarget:
@@ -363,4 +354,4 @@ def move_row(fr, dno: int, row, types: list[int], names: list[str], typmods=None
     fr.recs[dno] = Rec(shape, list(row) if row is not None else None)
 
 
-__all__ = ["cast_value", "move_row", "target_for", "VarTarget", "FieldTarget", "set_element", "target_setters"]
+__all__ = ["cast_value", "move_row", "target_for", "VarTarget", "FieldTarget", "target_setters"]
