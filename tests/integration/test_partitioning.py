@@ -535,6 +535,22 @@ CASES = {
           'tp2a'::regclass, 'tp3'::regclass);
         DROP TABLE tp, tp3;
     """,
+    "update_of_triggers_on_partitions_in_another_column_order": r"""
+        CREATE TABLE up (a int, b text, c int) PARTITION BY RANGE (a);
+        CREATE TABLE up1 (c int, b text, a int);
+        ALTER TABLE up ATTACH PARTITION up1 FOR VALUES FROM (0) TO (10);
+        CREATE FUNCTION upf() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE NOTICE '% % % %', tg_name, tg_when, tg_table_name, new; RETURN new; END $$;
+        CREATE TRIGGER u_c AFTER UPDATE OF c ON up FOR EACH ROW EXECUTE FUNCTION upf();
+        CREATE TRIGGER u_a BEFORE UPDATE OF a ON up FOR EACH ROW EXECUTE FUNCTION upf();
+        INSERT INTO up VALUES (1, 'x', 1);
+        UPDATE up SET c = c;
+        UPDATE up SET a = a;
+        UPDATE up SET b = b;
+        UPDATE up1 SET c = c;
+        DROP TABLE up;
+        DROP FUNCTION upf();
+    """,
     "expression_key_follows_rename_column": r"""
         CREATE TABLE ek (a int, b text) PARTITION BY RANGE ((a + 1), (ek.a * 2));
         CREATE TABLE ek1 PARTITION OF ek FOR VALUES FROM (0, 0) TO (10, 100);

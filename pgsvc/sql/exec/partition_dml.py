@@ -177,6 +177,17 @@ class PartitionDml:
         at = {a.name: i for i, a in enumerate(leaf.attrs)}
         return [row[at[a.name]] if a.name in at else base[i] for i, a in enumerate(rel.attrs)]
 
+    @staticmethod
+    def leaf_cols(rel, leaf, cols) -> set:
+        """Attnums of the target's columns `cols` as the partition's (found by name)."""
+        out = set()
+        for n in cols:
+            a = rel.attr_by_num(n)
+            b = leaf.attr(a.name) if a is not None else None
+            if b is not None:
+                out.add(b.attnum)
+        return out
+
     def leaf_before(self, rel, leaf_oid: int, event: str, old, new, cols):
         """BEFORE ROW triggers of a partition for a row of the target's columns: True when
         the partition has none; else the row they return (target's order) or None."""
@@ -184,7 +195,8 @@ class PartitionDml:
         if leaf is None or not leaf.triggers or not self.enabled(leaf, "BEFORE", event, True):
             return True
         got = self.before_row(leaf, event, None if old is None else self.leaf_row(rel, leaf, old),
-                              None if new is None else self.leaf_row(rel, leaf, new), cols)
+                              None if new is None else self.leaf_row(rel, leaf, new),
+                              self.leaf_cols(rel, leaf, cols) if cols else cols)
         if got is None:
             return None
         return self.target_row(rel, leaf, got, new if new is not None else old)

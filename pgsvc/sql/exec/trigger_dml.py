@@ -43,6 +43,8 @@ class TriggerDml(PartitionDml):
         lv = Level(rel.oid, event, spec.get("cols"))
         if spec.get("part") and P.partkey(rel) is not None:
             lv.parts = frozenset(p.oid for p in P.subtree(self.catalog, rel))
+            if lv.cols:  # UPDATE OF of the partitions' clones: the SET columns by name
+                lv.part_cols = {p.oid: self.leaf_cols(rel, p, lv.cols) for p in P.subtree(self.catalog, rel)}
         self.tg_levels.append(lv)
         try:
             for e in events:

@@ -66,7 +66,7 @@ _PARAM_RE = re.compile(r"\?(\d+)")
 class Level:
     """One statement's query level: the row changes captured while it runs."""
 
-    __slots__ = ("relid", "event", "cols", "rows", "cascaded", "writing", "stmt_fired", "parts")
+    __slots__ = ("relid", "event", "cols", "rows", "cascaded", "writing", "stmt_fired", "parts", "part_cols")
 
     def __init__(self, relid: int, event: str, cols) -> None:
         self.relid = relid
@@ -80,12 +80,15 @@ class Level:
         # the partitions of a partitioned target: their rows' AFTER ROW triggers (the target's
         # clones) fire with the statement's own, before its AFTER STATEMENT triggers
         self.parts: frozenset = frozenset()
+        self.part_cols: dict = {}  # a partition's OID -> the statement's assigned columns as its attnums
 
     def modified(self, relid: int, op: str, old, new) -> set:
         """The columns an UPDATE assigned (what UPDATE OF tests): the statement's for its
         own target, the changed ones for a row a foreign-key action updated."""
         if relid == self.relid and op == "U":
             return self.cols
+        if op == "U" and relid in self.part_cols:
+            return self.part_cols[relid]
         return {i + 1 for i, (a, b) in enumerate(zip(old or (), new or ())) if a != b}
 
 
