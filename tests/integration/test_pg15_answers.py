@@ -60,6 +60,15 @@ CASES = {
         SELECT * FROM k2();
         SELECT * FROM k3();
         SELECT pg_get_function_result('f(int)'::regprocedure), pg_get_function_result('g(int)'::regprocedure);
+        CREATE DOMAIN posint AS int CHECK (value > 0);
+        CREATE TYPE dpt AS (x posint, y text);
+        CREATE TABLE dtt (x posint, y text);
+        CREATE FUNCTION d1(i int) RETURNS dtt LANGUAGE sql AS $$ SELECT i, 'a' $$;
+        CREATE FUNCTION d2(i int) RETURNS SETOF dpt LANGUAGE sql AS $$ SELECT i, 'a' UNION ALL SELECT i - 5, 'b' $$;
+        SELECT * FROM d1(1);
+        SELECT * FROM d1(-1);
+        SELECT * FROM d2(3);
+        SELECT * FROM d2(7);
         CREATE FUNCTION k4() RETURNS SETOF pt LANGUAGE plpgsql AS $$ BEGIN RETURN NEXT row(1, 'a'::text, 3); END $$;
         SELECT * FROM k4();
         ALTER TYPE pt ADD ATTRIBUTE z int;

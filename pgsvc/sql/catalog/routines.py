@@ -90,6 +90,7 @@ class Routine:
     # its columns, set when the catalog loads (not stored); [] when the relation is gone
     rowtype: list | None = None
     rowtype_mods: list = field(default_factory=list)  # its columns' typmods
+    rowtype_domains: list = field(default_factory=list)  # its columns' domains (0: none)
 
     # --- the argument list, as PostgreSQL's funcapi reads it --------------------------------
 
@@ -165,6 +166,7 @@ def attach_row_types(routines: dict[int, Routine], by_oid: dict, type_oids) -> N
         if ut is not None and ut.typtype == "c":  # RETURNS a CREATE TYPE composite: its fields
             r.rowtype = [(name, base_of(t)) for name, t, _ in ut.fields]
             r.rowtype_mods = [mod for _, _, mod in ut.fields]
+            r.rowtype_domains = [t if getattr(type_oids.get(t), "typtype", "") == "d" else 0 for _, t, _ in ut.fields]
             continue
         if r.rettype < 16384 or r.rettype in type_oids:
             continue
@@ -174,6 +176,7 @@ def attach_row_types(routines: dict[int, Routine], by_oid: dict, type_oids) -> N
             continue
         r.rowtype = [(a.name, base_of(a.type_oid)) for a in rel.attrs]
         r.rowtype_mods = [a.typmod for a in rel.attrs]
+        r.rowtype_domains = [a.domain_oid or 0 for a in rel.attrs]
 
 
 def by_name(routines: dict[int, Routine]) -> dict[str, list[Routine]]:

@@ -31,6 +31,7 @@ from pgsvc.sql.commands.in_function import check_in_function, sql_function_trans
 from pgsvc.sql.statement import Statement
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate import resolve as R
+from pgsvc.sql.translate.domains import cast_check_sql
 from pgsvc.sql.translate.ex import Ex
 from pgsvc.sql.translate.names import Scope
 from pgsvc.sql.translate.routines import param_scope
@@ -223,20 +224,22 @@ class SqlLanguage:
             raise mismatch(declared, "Final statement returns too few columns.")
         out = []
         mods = r.rowtype_mods if r.rowtype is not None and len(r.rowtype_mods) == len(want) else [-1] * len(want)
+        doms = r.rowtype_domains if r.rowtype is not None and len(r.rowtype_domains) == len(want) else []
         for i, (g, w) in enumerate(zip(got, want)):
             ref = f"{prefix}{i}" if prefix == "q.c" else f"?{i + 1}"
             if mods[i] >= 0 and R.can_coerce(g, w, "a"):  # a table's column: its typmod too
                 out.append(tr.coerce(Ex(ref, g), w, mods[i], context="a").sql)
-                continue
-            if g == w or g == O.UNKNOWN and w == O.TEXT:
+            elif g == w or g == O.UNKNOWN and w == O.TEXT:
                 out.append(ref)
-                continue
-            if not R.can_coerce(g, w, "a"):
+            elif not R.can_coerce(g, w, "a"):
                 if cols:
                     raise mismatch(declared, f"Final statement returns {format_type(g, None)} instead of "
                                    f"{format_type(w, None)} at column {i + 1}.")
                 raise mismatch(declared, f"Actual return type is {format_type(g, None)}.")
-            out.append(tr.coerce(Ex(ref, g), w, context="a").sql)
+            else:
+                out.append(tr.coerce(Ex(ref, g), w, context="a").sql)
+            if doms and doms[i] and g != doms[i]:  # a field of a domain type: its constraints
+                out[-1] = cast_check_sql(tr.engine, doms[i], w, mods[i], out[-1])
         return out
 
     @staticmethod
