@@ -166,6 +166,15 @@ CASES = {
         DO $$DECLARE a int[] := '{1,2}'; BEGIN a[1][1] := 0; END$$;
         DO $$DECLARE a int[] := '{1,2}'; BEGIN a[NULL] := 0; END$$;
     """,
+    "any_all": """
+        SELECT 1 = ANY (ARRAY[[1,2],[3,4]]), 5 > ALL (ARRAY[[1,2],[3,4]]), 3 <> ALL ('{{1},{NULL}}'::int[]);
+        SELECT x FROM generate_series(1, 5) x WHERE x = ANY ('[0:1]={2,4}'::int[]);
+        SELECT 1.50 = ANY ('{1.5,2}'::numeric[]), 1.5 = ANY ('{{1.5,2}}'::numeric[]), 1.50 = ANY ('{1.50,2}'::numeric[]),
+               'NaN'::numeric = ANY ('{NaN}'::numeric[]), 'b' = ANY ('{{a},{b}}'::text[]);
+        SELECT 'Infinity'::float8 = ANY ('{Infinity,1}'::float8[]), 'NaN'::float8 = ANY ('{NaN}'::float8[]),
+               1.5::float8 > ALL ('{1,-Infinity}'::float8[]), '\x01'::bytea = ANY (ARRAY['\x01'::bytea]);
+        SELECT x FROM (VALUES (1.5), (2.0), (3)) v(x) WHERE x = ANY ('{2,3.00}'::numeric[]) ORDER BY x;
+    """,
     # not arrays: functions in the session's temporary schema, found only when qualified
     "pg_temp_functions": """
         SELECT pg_temp.nosuch();

@@ -229,14 +229,19 @@ class OperatorMixin:
         elem = find_oid(arr.oid).elem_oid if find_oid(arr.oid) else 0
         if not elem:
             raise SqlError("42809", "op ANY/ALL (array) requires array on right side", position=pos)
-        probe = Ex("je.value", elem)
+        # each element in its own stored form (as translate.expr's _element_sql reads one)
+        probe = Ex("pgsvc_numeric_elem(je.json -> je.fullkey)" if elem == O.NUMERIC else
+                   "pgsvc_float_elem(je.value)" if elem in (O.FLOAT4, O.FLOAT8) else
+                   "unhex(je.value)" if elem == O.BYTEA else "je.value", elem)
         cmp = self.compare(name, left, probe, pos)
+        # a multidimensional array's elements in storage order (translate.from_items.unnest_source)
+        flat = f"(CASE WHEN json_type({arr.sql}, '$[0]') = 'array' THEN pgsvc_array_flat({arr.sql}) ELSE {arr.sql} END)"
         if is_all:
             return Ex(f"(CASE WHEN {arr.sql} IS NULL THEN NULL ELSE (SELECT CASE WHEN sum(NOT ({cmp.sql})) > 0 "
-                      f"THEN 0 WHEN count(*) = count({cmp.sql}) THEN 1 END FROM json_each({arr.sql}) AS je) "
+                      f"THEN 0 WHEN count(*) = count({cmp.sql}) THEN 1 END FROM json_each({flat}) AS je) "
                       f"END)", O.BOOL)
         return Ex(f"(CASE WHEN {arr.sql} IS NULL THEN NULL ELSE (SELECT CASE WHEN max({cmp.sql}) = 1 THEN 1 "
-                  f"WHEN count(*) = count({cmp.sql}) THEN 0 END FROM json_each({arr.sql}) AS je) END)", O.BOOL)
+                  f"WHEN count(*) = count({cmp.sql}) THEN 0 END FROM json_each({flat}) AS je) END)", O.BOOL)
 
 
 def _identity_equality(oid: int) -> bool:
