@@ -8,7 +8,8 @@ pg_attribute, pg_class.relnatts, the readers of attnums (pg_index.indkey,
 pg_constraint.conkey, pg_attrdef.adnum, information_schema.columns.ordinal_position),
 psql's \\d, COPY and both dumps (pg_dump 15 and pgsvc dump) must print the same, and the
 dump must restore into PostgreSQL 15 as the source was. The queries run under
-search_path = '' too, as pg_dump's scripts do.
+search_path = '' too, as pg_dump's scripts do. A column dropped from a table that a
+foreign key with ON DELETE CASCADE references leaves the referencing rows alone.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ CREATE TABLE dc.t (
     c numeric(5,2) NOT NULL CHECK (c > 0),
     also_gone integer,
     d text DEFAULT 'dflt',
-    p integer REFERENCES dc.parent (id)
+    p integer REFERENCES dc.parent (id) ON DELETE CASCADE
 );
 INSERT INTO dc.parent VALUES (1, 'one'), (2, 'two');
 INSERT INTO dc.t VALUES (1, 'g', 1.5, 10, 'one', 1), (2, NULL, 2.25, 20, DEFAULT, 2);
@@ -47,12 +48,15 @@ CREATE TABLE dc.other (x integer, y text, z integer);
 ALTER TABLE dc.other DROP COLUMN x;
 ALTER TABLE dc.other ADD COLUMN x text;
 INSERT INTO dc.other VALUES ('y', 1, 'x');
+ALTER TABLE dc.parent DROP COLUMN label;
+ALTER TABLE dc.parent ADD COLUMN label text;
 """
 
 CATALOG = [
     "SELECT attname, attnum, atttypid, attlen, attbyval, attalign, attstorage, attnotnull, atthasdef, "
     "attisdropped, attstattarget, attidentity, attgenerated FROM pg_catalog.pg_attribute "
-    "WHERE attrelid IN ('dc.t'::pg_catalog.regclass, 'dc.other'::pg_catalog.regclass) AND attnum > 0 "
+    "WHERE attrelid IN ('dc.t'::pg_catalog.regclass, 'dc.other'::pg_catalog.regclass, "
+    "'dc.parent'::pg_catalog.regclass) AND attnum > 0 "
     "ORDER BY attrelid::pg_catalog.regclass::text, attnum",
     "SELECT relname, relnatts FROM pg_catalog.pg_class WHERE relnamespace = 'dc'::pg_catalog.regnamespace "
     "AND relkind = 'r' ORDER BY relname",
@@ -69,6 +73,7 @@ CATALOG = [
     "COPY dc.t TO stdout",
     "COPY dc.other TO stdout",
     "SELECT * FROM dc.t ORDER BY a",
+    "SELECT * FROM dc.parent ORDER BY id",
 ]
 
 

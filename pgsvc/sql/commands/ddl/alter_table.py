@@ -28,6 +28,7 @@ from pgsvc.sql.translate import Translator
 from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.storage import collation_for
 from pgsvc.sql.types import oids as O
+from pgsvc.sqlite import sqlite3
 
 A = enums.AlterTableType
 
@@ -281,7 +282,19 @@ class AlterTableDdl:
         self.rebuild_without(self.cat.by_oid[rel.oid], a.name)
 
     def rebuild_without(self, rel: C.Relation, dropped: str) -> None:
-        self.rebuild(rel)
+        """The column leaves the SQLite table in place (SQLite's ALTER TABLE DROP COLUMN) where
+        SQLite can do it: a rebuild drops the old table, and SQLite's DROP TABLE runs the ON
+        DELETE actions of the foreign keys that reference it (a CASCADE emptied the
+        referencing table). Else (the column named by SQLite's CHECKs, a generated column, a
+        view; the last column) the rebuild. The table's SQLite triggers go first, as with the
+        rebuild's DROP TABLE: the statement's end makes them again (commands.utility)."""
+        for name, in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                                       (rel.sqlite_name,)).fetchall():
+            self.conn.execute(f"DROP TRIGGER {quote_sqlite_ident(name)}")
+        try:
+            self.conn.execute(f"ALTER TABLE {quote_sqlite_ident(rel.sqlite_name)} DROP COLUMN {quote_sqlite_ident(dropped)}")
+        except sqlite3.Error:
+            self.rebuild(rel)
 
     def drop_constraint(self, rel: C.Relation, name: str, missing_ok) -> None:
         con = next((c for c in rel.constraints if c.name == name), None)
