@@ -152,7 +152,8 @@ DROP ROLE rls_byp;
 # (42P17), UPDATE ... FROM, CTEs, and the SELECT policies checked on UPDATE's new row and
 # INSERT ... RETURNING's, SELECT ... FOR UPDATE / SHARE under the UPDATE policies, a temporary
 # table, INSERT's and UPDATE's rows checked as BEFORE triggers left them, inheritance, and
-# what a policy expression may not hold (window functions, set-returning functions, parameters)
+# what a policy expression may not hold (window functions, set-returning functions, parameters),
+# row_security_active()
 SCRIPT2 = r"""
 \set VERBOSITY verbose
 \set ON_ERROR_STOP 0
@@ -313,7 +314,19 @@ insert into f values (3, 3, 'z');
 insert into f default values;
 update f set b = 'q';
 reset role;
-drop table f; drop role rls_f;
+drop table f; drop role rls_f;create role rls_a login;
+create table ra(a int);
+grant select on ra to rls_a;
+select row_security_active('ra');
+alter table ra enable row level security;
+select row_security_active('ra'), row_security_active('ra'::regclass::oid);
+set role rls_a;
+select row_security_active('ra');
+set row_security = off;
+select row_security_active('ra');
+reset role;
+select row_security_active('nosuch');
+drop table ra; drop role rls_a;
 """
 
 

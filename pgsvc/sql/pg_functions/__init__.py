@@ -23,6 +23,7 @@ from pgsvc.sql.pg_functions import (advisory, catalog_funcs, changelog_udfs, dep
                                    notify_funcs, privileges, publication_funcs, snapshots, triggerdef, type_funcs)
 from pgsvc.sql.pg_functions import partition_funcs
 from pgsvc.sql.pg_functions import replication_slots
+from pgsvc.sql.pg_functions import row_security_funcs
 
 
 def register(conn, engine) -> None:
@@ -49,3 +50,4 @@ def register(conn, engine) -> None:
     replication_slots.register(conn, engine)  # pg_create_logical_replication_slot, pg_drop_replication_slot
     changelog_udfs.register(conn, engine)  # what the change log's triggers call (catalog.changelog)
     publication_funcs.register(conn, engine)  # pg_get_replica_identity_index, pg_get_publication_tables
+    row_security_funcs.register(conn, engine)  # row_security_active
