@@ -69,6 +69,12 @@ CASES = {
         SELECT * FROM d1(-1);
         SELECT * FROM d2(3);
         SELECT * FROM d2(7);
+        SELECT row(-1, 'a')::dpt, row(1, 'a')::dpt;
+        CREATE TABLE dct (c dpt);
+        INSERT INTO dct VALUES (row(-2, 'b'));
+        INSERT INTO dct VALUES (row(2, 'b')) RETURNING (c).x;
+        CREATE FUNCTION d3(i int) RETURNS dpt LANGUAGE plpgsql AS $$ BEGIN RETURN row(i, 'a')::dpt; END $$;
+        SELECT * FROM d3(-1);
         CREATE FUNCTION k4() RETURNS SETOF pt LANGUAGE plpgsql AS $$ BEGIN RETURN NEXT row(1, 'a'::text, 3); END $$;
         SELECT * FROM k4();
         ALTER TYPE pt ADD ATTRIBUTE z int;

@@ -17,6 +17,7 @@ from dataclasses import replace
 from pglast import ast
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.translate.domains import cast_check_sql
 from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes as U
@@ -110,8 +111,14 @@ class CompositeMixin:
                            position=position)
         out = []
         for i, (e, (_name, ftype, typmod)) in enumerate(zip(items, fields)):
+            dom = ftype if getattr(U.find(ftype), "typtype", "") == "d" else 0
             try:
-                out.append(self.coerce(e, ftype, typmod, context))
+                if dom:  # a field of a domain type: its base type, then the domain's constraints
+                    base = U.base_of(dom)
+                    v = self.coerce(e, base, typmod, context)
+                    out.append(Ex(cast_check_sql(self.engine, dom, base, typmod, v.sql), base, typmod))
+                else:
+                    out.append(self.coerce(e, ftype, typmod, context))
             except SqlError as err:
                 if err.sqlstate not in ("42804", "42846"):
                     raise
