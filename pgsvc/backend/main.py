@@ -316,6 +316,8 @@ def _claim_walsender(ctx) -> None:
 
 
 def _check_connection_limits(ctx, role, db) -> None:
+    if role.superuser and db.conn_limit < 0:
+        return  # no limit applies: the registry is not read (every slot, per connection)
     slots = [s for s in ctx.state.registry.slots() if s.kind == KIND_BACKEND and s.index != ctx.slot]
     settings = ctx.state.settings
     if not role.superuser:
