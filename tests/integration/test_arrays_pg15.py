@@ -175,6 +175,18 @@ CASES = {
                1.5::float8 > ALL ('{1,-Infinity}'::float8[]), '\x01'::bytea = ANY (ARRAY['\x01'::bytea]);
         SELECT x FROM (VALUES (1.5), (2.0), (3)) v(x) WHERE x = ANY ('{2,3.00}'::numeric[]) ORDER BY x;
     """,
+    "string_to_table": """
+        SELECT * FROM string_to_table('a,b,,c', ',');
+        SELECT string_to_table('a,b,,c', ',', '');
+        SELECT * FROM string_to_table('abc', NULL);
+        SELECT * FROM string_to_table('abc', '');
+        SELECT * FROM string_to_table(NULL, ',');
+        SELECT * FROM string_to_table('a|b|NA', '|', 'NA') WITH ORDINALITY;
+        SELECT x, string_to_table(x, ',') FROM (VALUES ('1,2'), ('3')) v(x);
+        SELECT t FROM (VALUES ('1,2'), ('3')) v(x), string_to_table(x, ',') t;
+        SELECT string_to_table('a b', ' ') AS p, 1;
+        SELECT * FROM string_to_table('x,y', ',') s(v);
+    """,
     # not arrays: functions in the session's temporary schema, found only when qualified
     "pg_temp_functions": """
         SELECT pg_temp.nosuch();

@@ -433,3 +433,12 @@ def unnest_rows(a):
     if a is None:
         return
     yield from flatten(_arr(a) if isinstance(a, str) else a)
+
+
+def string_to_table_rows(s, delim=None, null=None):
+    """Generator for string_to_table(text, text [, text]): string_to_array's pieces as rows."""
+    if s is None or s == "":
+        return
+    parts = list(s) if delim is None else ([s] if delim == "" else s.split(delim))
+    for p in parts:
+        yield None if p == null else p

@@ -183,6 +183,8 @@ def _sigs() -> list[FuncSig]:
     f("array_fill", [E, O.ARRAY_INT4, O.ARRAY_INT4], A, "pgsvc_array_fill({0}, {argtype0}, {1}, {2})",
       strict=False)
     f("unnest", [A], E, "", kind="set", generator=J.unnest_rows)
+    f("string_to_table", [T, T], T, "", kind="set", generator=J.string_to_table_rows, strict=False)
+    f("string_to_table", [T, T, T], T, "", kind="set", generator=J.string_to_table_rows, strict=False)
     f("generate_series", [I4, I4], I4, "", kind="set", generator=generate_series)
     f("generate_series", [I4, I4, I4], I4, "", kind="set", generator=generate_series)
     f("generate_series", [I8, I8], I8, "", kind="set", generator=generate_series)

@@ -281,6 +281,8 @@ class FromMixin(LateralMixin, RowSecurityMixin):
             return self.unnest_item(node, alias, unnest_source(args[0]))
         if name == "unnest" and len(args) > 1:
             return self.unnest_zip(node, alias, args)  # pgsvc.sql.translate.tlist_srf
+        if name == "string_to_table" and len(args) in (2, 3):  # string_to_array's elements
+            return self.unnest_item(node, alias, string_pieces(self, args), name)
         if name == "pg_options_to_table" and len(args) == 1 and not node.ordinality:
             return self.options_item(node, alias, args[0])
         if name == "pg_get_publication_tables" and len(args) == 1 and not node.ordinality:
@@ -319,7 +321,7 @@ class FromMixin(LateralMixin, RowSecurityMixin):
         finally:
             self.scope = inner
 
-    def unnest_item(self, node: ast.RangeFunction, alias: ast.Alias, arg: Ex) -> str:
+    def unnest_item(self, node: ast.RangeFunction, alias: ast.Alias, arg: Ex, fname: str = "unnest") -> str:
         """unnest(array) [WITH ORDINALITY] in FROM. SQLite's json_each is a table-valued
         function, which may read columns of the FROM items before it: that is LATERAL
         (implicit for functions in PostgreSQL), e.g. FROM t CROSS JOIN LATERAL unnest(t.arr)."""
@@ -333,7 +335,7 @@ class FromMixin(LateralMixin, RowSecurityMixin):
             value = f"unhex({sa}.value)"
         elif t.elem_oid == O.NUMERIC:  # its JSON text exactly (1.50 is no REAL 1.5)
             value = f"pgsvc_numeric_elem({sa}.json -> {sa}.fullkey)"
-        cols = [ColInfo(names[0] if names else (alias.aliasname if node.alias else "unnest"), t.elem_oid,
+        cols = [ColInfo(names[0] if names else (alias.aliasname if node.alias else fname), t.elem_oid,
                         -1, value)]
         if node.ordinality:  # json_each's key counts from 0 (int2vector's subscripts too: the order is the same)
             cols.append(ColInfo(names[1] if len(names) > 1 else "ordinality", O.INT8, -1, f"({sa}.key + 1)"))
@@ -444,6 +446,17 @@ def multirange_as_array(arg: Ex) -> Ex:
     if not is_multirange(arg.oid):
         return arg
     return Ex(f"pgsvc_rng_fn('ranges', {arg.sql}, {arg.oid})", find_oid(range_of(arg.oid)).array_oid)
+
+
+def string_pieces(tr, args: list[Ex]) -> Ex:
+    """string_to_table(s, delim [, null]) as the text[] string_to_array makes of it."""
+    try:
+        a = [tr.coerce(x, O.TEXT).sql for x in args] + ["NULL"] * (3 - len(args))
+    except SqlError:
+        raise SqlError("42883", f"function string_to_table({', '.join(R.argument_type_name(x.oid) for x in args)})"
+                       " does not exist", hint="No function matches the given name and argument types. "
+                       "You might need to add explicit type casts.") from None
+    return Ex(f"pgsvc_string_to_array({a[0]}, {a[1]}, {a[2]})", O.ARRAY_TEXT)
 
 
 def unnest_source(arg: Ex) -> Ex:

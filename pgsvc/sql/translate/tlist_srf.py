@@ -28,7 +28,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.grouping import has_aggregate
-from pgsvc.sql.translate.from_items import series_step, unnest_source
+from pgsvc.sql.translate.from_items import series_step, string_pieces, unnest_source
 from pgsvc.sql.translate.names import ColInfo, RangeEntry
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
@@ -36,9 +36,10 @@ from pgsvc.sql.types.pg_type import find_oid
 ENTRY = "pgsvc$tsrf"
 GROUPED = "pgsvc$grouped"  # grouped_target_srfs: the grouped query under its select list's SRFs
 LIFTED = "pgsvc$srf"  # select.py's lift_target_srf: SELECT srf(...) without FROM
-_KNOWN = ("unnest", "generate_subscripts", "generate_series")
+_KNOWN = ("unnest", "generate_subscripts", "generate_series", "string_to_table")
 # set-returning calls select.py's lift_target_srf turns into the FROM item
-SRF_NAMES = {"generate_series", "unnest", "regexp_matches", "pg_partition_ancestors", "pg_listening_channels"}
+SRF_NAMES = {"generate_series", "unnest", "regexp_matches", "pg_partition_ancestors", "pg_listening_channels",
+             "string_to_table"}
 
 
 def target_srfs(node: ast.SelectStmt) -> list[int]:
@@ -170,6 +171,9 @@ class TargetSrfMixin:
                     f"({args[0].sql} {op} ('$[' || {k} || ']'))", t.elem_oid)
         if name == "unnest" and len(args) > 1:
             raise _no_function(name, args, pos)
+        if name == "string_to_table" and len(args) in (2, 3):
+            arr = string_pieces(self, args).sql
+            return f"coalesce(json_array_length({arr}), 0)", f"({arr} ->> ('$[' || {k} || ']'))", O.TEXT
         if name == "generate_subscripts" and len(args) in (2, 3):
             t = self.array_type(args[0], name, pos)
             dim = self.coerce(args[1], O.INT4).sql
