@@ -187,6 +187,19 @@ CASES = {
         SELECT string_to_table('a b', ' ') AS p, 1;
         SELECT * FROM string_to_table('x,y', ',') s(v);
     """,
+    "width_bucket_thresholds": """
+        SELECT width_bucket(5, ARRAY[1,3,6]), width_bucket(5.5, ARRAY[1.0, 3, 6]), width_bucket(0, ARRAY[1]),
+               width_bucket(10, ARRAY[1,3,6]);
+        SELECT width_bucket(1, ARRAY[3,1]), width_bucket(3, ARRAY[1,3,3,5]), width_bucket('m', ARRAY['a','n','z']),
+               width_bucket(2, '{}'::int[]);
+        SELECT width_bucket(1, ARRAY[[1,2]]);
+        SELECT width_bucket(1, ARRAY[1,NULL]);
+        SELECT width_bucket(NULL::int, ARRAY[1]), width_bucket(1, NULL::int[]);
+        SELECT width_bucket('NaN'::float8, ARRAY[1, 'NaN']::float8[]), width_bucket(5::float8, ARRAY[1, 'NaN']::float8[]);
+        SELECT width_bucket(5, ARRAY[1.5, 6]), width_bucket(5.0, ARRAY[1, 2, 3, 4, 5, 6]),
+               width_bucket(7, '[0:2]={1,2,3}'::int[]);
+        SELECT width_bucket(date '2020-01-02', ARRAY[date '2020-01-01', date '2021-01-01']);
+    """,
     # not arrays: functions in the session's temporary schema, found only when qualified
     "pg_temp_functions": """
         SELECT pg_temp.nosuch();

@@ -442,3 +442,32 @@ def string_to_table_rows(s, delim=None, null=None):
     parts = list(s) if delim is None else ([s] if delim == "" else s.split(delim))
     for p in parts:
         yield None if p == null else p
+
+
+def width_bucket_array(x, thresholds, x_oid, oid):
+    """width_bucket(anyelement, anyarray): how many of the (ascending) thresholds are <= x,
+    by width_bucket_array's binary search (x read as its own type: 5.0 against integers)."""
+    if x is None or thresholds is None:
+        return None
+    items = to_python(oid, thresholds)
+    if items and isinstance(items[0], list):
+        raise SqlError("2202E", "thresholds must be one-dimensional array")
+    if any(v is None for v in items):
+        raise SqlError("22004", "thresholds array must not contain NULLs")
+    key = _order_key(_eq_key(to_python(x_oid, x)))
+    left, right = 0, len(items)
+    try:
+        while left < right:
+            mid = (left + right) // 2
+            if key < _order_key(_eq_key(items[mid])):
+                right = mid
+            else:
+                left = mid + 1
+    except TypeError:
+        raise SqlError("42883", "function width_bucket with these argument types does not exist") from None
+    return left
+
+
+def _order_key(v):
+    """NaN above every number, as the float and numeric orders have it."""
+    return (1, 0) if v == ("NaN",) else (0, v)

@@ -179,6 +179,7 @@ def _sigs() -> list[FuncSig]:
     f("array_append", [A, E], A, "pgsvc_array_append({0}, {1})", strict=False)
     f("array_prepend", [E, A], A, "pgsvc_array_prepend({0}, {1})", strict=False)
     f("array_cat", [A, A], A, "pgsvc_array_cat({0}, {1})", strict=False)
+    f("width_bucket", [E, A], I4, "pgsvc_width_bucket_array({0}, {1}, {argtype0}, {argtype1})")
     f("array_fill", [E, O.ARRAY_INT4], A, "pgsvc_array_fill({0}, {argtype0}, {1}, '*')", strict=False)
     f("array_fill", [E, O.ARRAY_INT4, O.ARRAY_INT4], A, "pgsvc_array_fill({0}, {argtype0}, {1}, {2})",
       strict=False)
