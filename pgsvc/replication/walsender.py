@@ -39,6 +39,7 @@ from pgsvc.replication.commands import CreateSlot, DropSlot, ReadSlot, StartRepl
 from pgsvc.sql.catalog import changelog as CL
 from pgsvc.sql.catalog import changelog_read as CR
 from pgsvc.sql.exec.changelog_compact import compact as compact_log
+from pgsvc.sql.exec.changelog_compact import retain as retain_log
 from pgsvc.sql.pg_functions.snapshots import export_snapshot
 from pgsvc.sql.types import usertypes
 from pgsvc.sqlite import sqlite3
@@ -208,8 +209,11 @@ class WalSender:
         check_requirements(self.session.settings, logical=False)
         slot = self.store.read(cmd.name)
         self.store.drop(cmd.name, os.getpid(), wait=cmd.wait, cancel=self._check_interrupts)
-        if slot is not None:
+        if slot is not None and slot.database_oid == self.session.db.oid:
             self.compact(slot.database_oid)
+        elif slot is not None:  # another database's log: what its remaining slots need
+            retain_log(self.session.ctx.state.layout.database_file(slot.database_oid), self.datadir,
+                       slot.database_oid)
         self.session.conn.send(P.encode_command_complete("DROP_REPLICATION_SLOT"))
 
     def compact(self, database_oid: int) -> None:

@@ -73,3 +73,18 @@ def test_log_is_bounded_without_a_slot_and_kept_for_one(srv, tmp_path):  # noqa:
     commits(srv, 10, 40000, tmp_path)
     assert log_state(srv)[0] >= 10
     sql(srv, "SELECT pg_drop_replication_slot('retain_t')")
+    assert log_state(srv)[0] <= 1
+
+
+def test_slot_dropped_from_a_walsender_of_another_database(srv, tmp_path):  # noqa: F811
+    """DROP_REPLICATION_SLOT on a replication connection to another database: the slot's
+    database lets go of what it kept for it."""
+    fresh_db(srv, DB, "CREATE TABLE t (a int PRIMARY KEY, b text); CREATE PUBLICATION p FOR TABLE t")
+    sql(srv, "SELECT slot_name FROM pg_create_logical_replication_slot('retain_w', 'pgoutput')")
+    commits(srv, 40, 1, tmp_path)
+    assert log_state(srv)[0] >= 40
+    subprocess.run([require_tool("psql"), "-X", "-v", "ON_ERROR_STOP=1", "-c", "DROP_REPLICATION_SLOT retain_w",
+                    f"host=127.0.0.1 port={srv.port} user={srv.superuser} dbname=postgres replication=database"],
+                   check=True, capture_output=True, timeout=60)
+    assert sql(srv, "SELECT count(*) FROM pg_replication_slots") == "0"
+    assert log_state(srv)[0] <= 1

@@ -13,6 +13,8 @@ grow).
 
 from __future__ import annotations
 
+import os
+
 from pgsvc.cluster.slots import SlotStore
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import changelog as CL
@@ -72,8 +74,8 @@ def retain(database_path: str | None, datadir: str | None, database_oid: int) ->
     Under the slots' lock, as the walsender's compaction: a slot created meanwhile starts at
     a position read after ours (LSNs only grow), so nothing it needs is deleted. On a
     connection of its own (the session's refuses the hidden tables to its statements)."""
-    if not datadir or not database_path:
-        return 0
+    if not datadir or not database_path or not os.path.exists(database_path):
+        return 0  # (a database dropped meanwhile: connecting would make an empty file)
     try:
         conn = sqlite3.connect(database_path, isolation_level=None, check_same_thread=False)
     except sqlite3.Error:
