@@ -200,6 +200,27 @@ CASES = {
                width_bucket(7, '[0:2]={1,2,3}'::int[]);
         SELECT width_bucket(date '2020-01-02', ARRAY[date '2020-01-01', date '2021-01-01']);
     """,
+    "bounded_arrays_elsewhere": """
+        SELECT concat(VARIADIC '[0:1]={a,b}'::text[]), format('%s %s', VARIADIC '[0:1]={a,b}'::text[]),
+               concat_ws('-', VARIADIC '[0:1]={a,b}'::text[]);
+        SELECT percentile_cont('[0:1]={0.5,0.9}'::float8[]) WITHIN GROUP (ORDER BY x) FROM generate_series(1, 10) x;
+        SELECT percentile_cont('[0:1][2:2]={{0.5},{0.9}}'::float8[]) WITHIN GROUP (ORDER BY x),
+               percentile_disc('[-1:0]={0.1,NULL}'::float8[]) WITHIN GROUP (ORDER BY x) FROM generate_series(1, 10) x;
+        SELECT float8_accum('[0:2]={0,0,0}'::float8[], 1);
+        CREATE FUNCTION ab_vf(VARIADIC a int[]) RETURNS text LANGUAGE sql AS 'SELECT array_dims(a)';
+        SELECT ab_vf(VARIADIC '[0:1]={1,2}'::int[]), ab_vf(1, 2);
+        SELECT array_to_string(array_agg(x), ',') FROM unnest('[0:2]={3,1,2}'::int[]) x;
+        SELECT max(a), min(a) FROM (VALUES ('[0:1]={1,2}'::int[]), ('{1,2}')) v(a);
+        SELECT '[0:1]={2020-01-02,infinity}'::date[], '[2:2]={t}'::bool[], '[5:5]={1 day}'::interval[],
+               '[0:1]={"\\x01",NULL}'::bytea[], ('[0:1]={2020-01-02,2021-01-01}'::date[])[1];
+        CREATE TABLE ab_dates (a date[]);
+        INSERT INTO ab_dates VALUES ('[0:1]={2020-01-02,2020-01-03}');
+        UPDATE ab_dates SET a[-1] = '2019-12-31';
+        SELECT a, a[0] FROM ab_dates;
+        CREATE TABLE ab_copy (a int[]);
+        INSERT INTO ab_copy VALUES ('[0:1]={1,2}'), ('{3}');
+        COPY ab_copy TO STDOUT;
+    """,
     # not arrays: functions in the session's temporary schema, found only when qualified
     "pg_temp_functions": """
         SELECT pg_temp.nosuch();

@@ -303,7 +303,7 @@ def _format_width(value) -> int:
 
 def _array_texts(ctx, arr, elem_oid) -> list:
     """A VARIADIC array's elements as the texts their type prints (NULLs stay None)."""
-    items = flatten(json.loads(arr, parse_float=Decimal))
+    items = flatten(AB.load(arr)[1])
     from_stored = sqlite_adapter(elem_oid)[1]
     encode = text_encoder(elem_oid, ctx.format_context())
     return [None if x is None else encode(from_stored(x) if from_stored else x) for x in items]

@@ -23,7 +23,7 @@ from pgsvc.sql.functions.context import interrupt_error, raise_sql
 from pgsvc.sql.functions.core_udfs import interval_mul
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
-from pgsvc.sql.types.arrays import flatten
+from pgsvc.sql.types.arrays import flatten, split_stored, with_bounds
 from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.storage import interval_from_sqlite, interval_to_sqlite
 
@@ -100,7 +100,9 @@ def _fractions(agg: OrderedSetAggregate):
     """(list of fractions, is_array); a NULL fraction array element stays None."""
     value = agg.direct[0]
     if agg.array_fraction:
-        agg.fraction_shape = json.loads(value) if value is not None else None  # (_result keeps its dimensions)
+        # (_result keeps its dimensions and lower bounds)
+        agg.fraction_bounds, text = split_stored(value) if value is not None else (None, None)
+        agg.fraction_shape = json.loads(text) if value is not None else None
         return (flatten(agg.fraction_shape) if value is not None else None), True
     return [None if value == "NaN" else value], False
 
@@ -188,7 +190,7 @@ def _result(agg: OrderedSetAggregate, values: list, is_array: bool):
         def rebuild(node):
             return [rebuild(x) if isinstance(x, list) else next(items) for x in node]
         py = rebuild(shape)
-    return to_array(py)
+    return to_array(with_bounds(py, getattr(agg, "fraction_bounds", None)))
 
 
 # --- hypothetical-set functions --------------------------------------------------------------

@@ -13,6 +13,7 @@ import math
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.arrays import split_stored
 
 NAMES = ("regr_count", "regr_sxx", "regr_syy", "regr_sxy", "regr_avgx", "regr_avgy", "regr_slope",
          "regr_intercept", "regr_r2", "covar_pop", "covar_samp", "corr")
@@ -126,7 +127,7 @@ def state_sigs() -> list[FuncSig]:
 
 def _state(name: str, text, n: int) -> list[float]:
     """check_float8_array: a one-dimensional float8[] of n elements without NULLs."""
-    values = json.loads(text)
+    values = json.loads(split_stored(text)[1])
     if not isinstance(values, list) or len(values) != n or any(v is None or isinstance(v, list) for v in values):
         raise SqlError("XX000", f"{name}: expected {n}-element float8 array")
     return [_float(v) for v in values]
