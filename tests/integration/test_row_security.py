@@ -153,7 +153,8 @@ DROP ROLE rls_byp;
 # INSERT ... RETURNING's, SELECT ... FOR UPDATE / SHARE under the UPDATE policies, a temporary
 # table, INSERT's and UPDATE's rows checked as BEFORE triggers left them, inheritance, and
 # what a policy expression may not hold (window functions, set-returning functions, parameters),
-# row_security_active()
+# row_security_active(), SQL and PL/pgSQL functions (SECURITY DEFINER or not) called by
+# different roles
 SCRIPT2 = r"""
 \set VERBOSITY verbose
 \set ON_ERROR_STOP 0
@@ -213,7 +214,8 @@ delete from w;
 select * from w for update;
 reset role;
 select * from w order by a;
-drop table w; drop role rls_w;create role rls_v login;
+drop table w; drop role rls_w;
+create role rls_v login;
 create table lk(a int, who text);
 insert into lk values (1,'rls_v'),(2,'rls_v'),(3,'x');
 alter table lk enable row level security;
@@ -227,7 +229,8 @@ select * from lk where a > 0 for share;
 select * from lk l for update of l;
 select * from lk l, (select 1) s for update of s;
 reset role;
-drop table lk; drop role rls_v;create role rls_q login;
+drop table lk; drop role rls_v;
+create role rls_q login;
 grant create on schema public to rls_q;
 set role rls_q;
 create temp table tt(a int);
@@ -251,7 +254,8 @@ drop table tg; drop function tgf();
 reset role;
 revoke create on schema public from rls_q;
 discard temp;
-drop role rls_q;create role rls_u login;
+drop role rls_q;
+create role rls_u login;
 create table up(a int, c int);
 insert into up values (1, 2), (2, 4);
 alter table up enable row level security;
@@ -266,7 +270,8 @@ update up set c = 10 where a = 1;
 update up set c = c + 1 where a = 2 returning *;
 select * from up order by a;
 reset role;
-drop table up; drop function upf(); drop role rls_u;create role rls_h login;
+drop table up; drop function upf(); drop role rls_u;
+create role rls_h login;
 create table hp(a int, b int);
 create table hc(x int) inherits (hp);
 insert into hp values (1, 1), (2, 2);
@@ -314,7 +319,8 @@ insert into f values (3, 3, 'z');
 insert into f default values;
 update f set b = 'q';
 reset role;
-drop table f; drop role rls_f;create role rls_a login;
+drop table f; drop role rls_f;
+create role rls_a login;
 create table ra(a int);
 grant select on ra to rls_a;
 select row_security_active('ra');
@@ -326,7 +332,31 @@ set row_security = off;
 select row_security_active('ra');
 reset role;
 select row_security_active('nosuch');
+reset row_security;
 drop table ra; drop role rls_a;
+create role rls_o login;
+create role rls_c login;
+grant create on schema public to rls_o;
+set role rls_o;
+create table sd(a int, who text);
+insert into sd values (1, 'rls_c'), (2, 'rls_o'), (3, 'x');
+alter table sd enable row level security;
+alter table sd force row level security;
+create policy p on sd using (who = current_user);
+grant select on sd to rls_c;
+create function sd_def() returns bigint language sql security definer as 'select count(*) from sd';
+create function sd_inv() returns bigint language sql as 'select count(*) from sd';
+create function sd_pl() returns bigint language plpgsql security definer as $$ begin return (select count(*) from sd); end $$;
+select sd_def(), sd_inv(), sd_pl();
+reset role;
+set role rls_c;
+select sd_def(), sd_inv(), sd_pl();
+select sd_inv(), sd_def(), sd_inv();
+reset role;
+select sd_def(), sd_inv(), sd_pl();
+drop table sd cascade; drop function sd_def(); drop function sd_inv(); drop function sd_pl();
+revoke create on schema public from rls_o;
+drop role rls_o; drop role rls_c;
 """
 
 

@@ -130,7 +130,9 @@ class SqlLanguage:
 
     def plan(self, engine, r: Routine, arg_oids: tuple, ret: int, cols: list, validating: bool = False,
              check_result: bool = True) -> list[Planned]:
-        key = (engine.catalog.version, arg_oids, ret, tuple(cols), str(engine.session.settings.get("search_path")))
+        # (the current role too: row-level security's policies are part of a translation)
+        key = (engine.catalog.version, arg_oids, ret, tuple(cols), str(engine.session.settings.get("search_path")),
+               authz(engine).current_oid())
         plans = r.extra.setdefault("plans", {})
         if not validating and key in plans:
             return plans[key]

@@ -22,6 +22,7 @@ from pglast import ast
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import routines as CR
+from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.exec.plpgsql import assign
 from pgsvc.sql.exec.plpgsql.compiler import compile_function, cursor_names, emit_warnings, header_of, signature_of
 from pgsvc.sql.exec.plpgsql.exprs import PREFIX
@@ -67,8 +68,9 @@ class PlpgsqlLanguage:
     def compiled(self, engine, r, call):
         if r.oid == 0:
             return self.compile(engine, r, call, validating=False)
+        # (the current role too: row-level security's policies are part of a translation)
         key = (tuple(call.arg_oids), call.ret_oid, tuple(call.columns), engine.catalog.version,
-               str(engine.session.settings.get("search_path")))
+               str(engine.session.settings.get("search_path")), authz(engine).current_oid())
         cache = r.extra.setdefault("plpgsql", {})
         func = cache.get(key)
         if func is None:
