@@ -221,6 +221,18 @@ CASES = {
         INSERT INTO ab_copy VALUES ('[0:1]={1,2}'), ('{3}');
         COPY ab_copy TO STDOUT;
     """,
+    "array_constructor_of_arrays": """
+        SELECT ARRAY['[0:1]={1,2}'::int[]], ARRAY['[0:1]={1,2}'::int[], '[0:1]={3,4}'::int[]];
+        SELECT ARRAY['{1,2}'::int[], '[0:1]={3,4}'::int[]];
+        SELECT ARRAY[ARRAY[1,2], '[0:1]={3,4}'];
+        SELECT ARRAY[a, b] FROM (VALUES ('{1,2}'::int[], '{3,4}'::int[]), ('{}', '{}'), (NULL, NULL)) v(a, b);
+        SELECT ARRAY[a, b] FROM (VALUES ('{1,2}'::int[], NULL::int[])) v(a, b);
+        SELECT ARRAY[a, b] FROM (VALUES ('{1,2}'::int[], '{3}'::int[])) v(a, b);
+        SELECT ARRAY[a, ARRAY[[5,6]]] FROM (VALUES ('{{1,2}}'::int[])) v(a);
+        SELECT ARRAY['{1.50}'::numeric[], '{2}'], ARRAY['{a}'::text[], '{"b c"}'];
+        SELECT ARRAY[ARRAY[1,2], ARRAY[3,4]], ARRAY[[1,2],[3,4]], ARRAY[ARRAY['a']];
+        SELECT row('[0:1]={1,2}'::int[], 'x'), row('{1,2}'::int[]);
+    """,
     # not arrays: functions in the session's temporary schema, found only when qualified
     "pg_temp_functions": """
         SELECT pg_temp.nosuch();

@@ -33,6 +33,22 @@ def array_flat(a):
     return None if a is None else dump_stored(flatten(load(a)[1]))
 
 
+def array_build(*subs):
+    """ARRAY[a1, a2, ...] of arrays (ExecEvalArrayExpr's multidimensional case): one more
+    dimension counted from 1, the sub-arrays' own bounds inside; all of one shape and bounds
+    (NULL ones count as empty), all empty making an empty array."""
+    loaded = [load(a) if a is not None else ((), []) for a in subs]
+    full = [(lb, items) for lb, items in loaded if items]
+    if not full:
+        return "[]"
+    shape = (full[0][0], dimensions(full[0][1]))
+    if len(full) != len(loaded) or any((lb, dimensions(items)) != shape for lb, items in full):
+        raise SqlError("2202E", "multidimensional arrays must have array expressions with matching dimensions")
+    if len(shape[1]) >= 6:
+        raise SqlError("54000", f"number of array dimensions ({len(shape[1]) + 1}) exceeds the maximum allowed (6)")
+    return dump([items for _, items in full], (1,) + tuple(shape[0]))
+
+
 def _subscript_error() -> SqlError:
     return SqlError("2202E", "array subscript out of range")
 

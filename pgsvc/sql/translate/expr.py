@@ -249,7 +249,8 @@ class ExprMixin:
         if elements and all(isinstance(e, ast.A_ArrayExpr) for e in elements):
             return self.multidimensional_array(node, elements, elem, context)
         items = [self.expr(e) for e in elements]
-        if items and all(R.category(i.oid) == "A" for i in items):
+        if any(R.category(i.oid) == "A" for i in items) and \
+                all(R.category(i.oid) == "A" or i.oid == O.UNKNOWN for i in items):
             return self.multidimensional_array(node, items, elem, context)
         if elem is None:
             if not items:
@@ -272,6 +273,10 @@ class ExprMixin:
         if len(shapes) > 1:
             raise SqlError("2202E", "multidimensional arrays must have array expressions with matching dimensions")
         subs = [self.coerce(s, arr, context=context) for s in subs]
+        if not all(isinstance(e, ast.A_ArrayExpr) for e in elements):  # arrays known at run time:
+            # their shapes and lower bounds checked, kept inside (functions.array_bounds)
+            return Ex(f"pgsvc_array_build({', '.join(s.sql for s in subs)})", arr, name="array",
+                      has_agg=any(s.has_agg for s in subs))
         return Ex(_json_array([f"json({s.sql})" for s in subs]), arr, name="array",
                   has_agg=any(s.has_agg for s in subs))
 
