@@ -551,6 +551,30 @@ CASES = {
         DROP TABLE up;
         DROP FUNCTION upf();
     """,
+    "or_replace_and_constraint_triggers_on_partitions": r"""
+        CREATE TABLE rp (a int) PARTITION BY LIST (a);
+        CREATE TABLE rp1 PARTITION OF rp FOR VALUES IN (1);
+        CREATE FUNCTION rpa() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE NOTICE 'A % on %', tg_name, tg_table_name; RETURN NULL; END $$;
+        CREATE FUNCTION rpb() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE NOTICE 'B % on %', tg_name, tg_table_name; RETURN NULL; END $$;
+        CREATE TRIGGER m AFTER INSERT ON rp1 FOR EACH ROW EXECUTE FUNCTION rpa();
+        CREATE TRIGGER m AFTER INSERT ON rp FOR EACH ROW EXECUTE FUNCTION rpb();
+        INSERT INTO rp VALUES (1);
+        CREATE OR REPLACE TRIGGER m AFTER INSERT ON rp FOR EACH ROW EXECUTE FUNCTION rpb();
+        INSERT INTO rp VALUES (1);
+        CREATE OR REPLACE TRIGGER m AFTER INSERT ON rp1 FOR EACH ROW EXECUTE FUNCTION rpa();
+        SELECT tgrelid::regclass, tgparentid <> 0 FROM pg_trigger WHERE tgname = 'm' ORDER BY tgrelid::regclass::text COLLATE "C";
+        DROP TRIGGER m ON rp;
+        CREATE CONSTRAINT TRIGGER c AFTER INSERT ON rp DEFERRABLE INITIALLY DEFERRED
+          FOR EACH ROW EXECUTE FUNCTION rpa();
+        BEGIN;
+        INSERT INTO rp VALUES (1);
+        SELECT 'before commit';
+        COMMIT;
+        DROP TABLE rp;
+        DROP FUNCTION rpa(), rpb();
+    """,
     "expression_key_follows_rename_column": r"""
         CREATE TABLE ek (a int, b text) PARTITION BY RANGE ((a + 1), (ek.a * 2));
         CREATE TABLE ek1 PARTITION OF ek FOR VALUES FROM (0, 0) TO (10, 100);

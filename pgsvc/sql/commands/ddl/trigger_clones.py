@@ -21,18 +21,24 @@ from pgsvc.sql.catalog import triggers as TG
 class TriggerCloneDdl:
     """Cloned row triggers of partitioned tables (see the module docstring)."""
 
-    def clone_trigger(self, t: TG.Trigger, parent_rel, part) -> None:
-        """Trigger t of partitioned table parent_rel cloned onto partition `part` (and on down)."""
+    def clone_trigger(self, t: TG.Trigger, parent_rel, part, or_replace: bool = False) -> None:
+        """Trigger t of partitioned table parent_rel cloned onto partition `part` (and on down);
+        CREATE OR REPLACE replaces a partition's own trigger of that name."""
         part = self.cat.by_oid[part.oid]
-        if TG.trigger_by_name(part, t.name) is not None:
-            raise SqlError("42710", f'trigger "{t.name}" for relation "{part.name}" already exists')
+        existing = TG.trigger_by_name(part, t.name)
+        if existing is not None:
+            if not or_replace:
+                raise SqlError("42710", f'trigger "{t.name}" for relation "{part.name}" already exists')
+            self.delete_with_clones(existing)
         names = {a.attnum: a.name for a in parent_rel.attrs}
         attr = tuple(part.attr(names[n]).attnum for n in t.attr if n in names and part.attr(names[n]) is not None)
         clone = replace(t, oid=C.new_oid(self.conn), relid=part.oid, attr=attr, parentid=t.oid, extra={})
+        if t.constraint:  # a constraint trigger's clone has a constraint of its own
+            clone.constraint = C.new_oid(self.conn)
         TG.insert_trigger(self.conn, clone)
         if P.partkey(part) is not None:
             for p in P.partitions_of(self.cat, part):
-                self.clone_trigger(clone, part, p)
+                self.clone_trigger(clone, part, p, or_replace)
 
     def clone_row_triggers(self, part, parent) -> None:
         """A new partition of parent (CREATE ... PARTITION OF, ATTACH): clones of parent's row
@@ -40,7 +46,7 @@ class TriggerCloneDdl:
         parent = self.cat.by_oid[parent.oid]
         made = False
         for t in sorted(parent.triggers, key=lambda x: x.oid):
-            if t.row and not t.constraint:
+            if t.row:
                 self.clone_trigger(t, parent, part)
                 made = True
         if made:

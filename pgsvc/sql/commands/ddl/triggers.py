@@ -86,9 +86,9 @@ class TriggerDdl(TriggerCloneDdl):
         else:
             TG.insert_trigger(self.conn, t)
         self.refresh()
-        if P.partkey(rel) is not None and t.row and not t.constraint:  # on each partition (ddl.trigger_clones)
+        if P.partkey(rel) is not None and t.row:  # on each partition (ddl.trigger_clones)
             for p in P.partitions_of(self.cat, rel):
-                self.clone_trigger(t, rel, p)
+                self.clone_trigger(t, rel, p, bool(node.replace))
             self.refresh()
 
     @staticmethod
