@@ -75,6 +75,11 @@ CASES = {
         INSERT INTO dct VALUES (row(2, 'b')) RETURNING (c).x;
         CREATE FUNCTION d3(i int) RETURNS dpt LANGUAGE plpgsql AS $$ BEGIN RETURN row(i, 'a')::dpt; END $$;
         SELECT * FROM d3(-1);
+        CREATE FUNCTION r1() RETURNS record LANGUAGE plpgsql AS $$ BEGIN RETURN row(1, 'a'::text); END $$;
+        SELECT * FROM r1() AS (a int, b text);
+        SELECT r1();
+        CREATE FUNCTION r2() RETURNS SETOF record LANGUAGE plpgsql AS $$ BEGIN RETURN NEXT row(1, 'a'::text); END $$;
+        SELECT * FROM r2() AS (a int, b text);
         CREATE FUNCTION k4() RETURNS SETOF pt LANGUAGE plpgsql AS $$ BEGIN RETURN NEXT row(1, 'a'::text, 3); END $$;
         SELECT * FROM k4();
         ALTER TYPE pt ADD ATTRIBUTE z int;

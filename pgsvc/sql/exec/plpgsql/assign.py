@@ -99,6 +99,11 @@ def record_literal(text: str, ncols: int) -> list:
     return out
 
 
+def is_row_type(src: int) -> bool:
+    """A composite type's value or an anonymous record."""
+    return src == O.RECORD or bool(fields_of(U.base_of(src)))
+
+
 def composite_row(fr, value, src: int):
     """A row value (of a composite type, or an anonymous record) returned where the function
     returns rows: (its fields' values, their shape), as exec_stmt_return and

@@ -62,7 +62,8 @@ class Return(Stmt):
                     fr.result = ("rec", tuple(row[0]), row[1])
                     return RETURN
             if value is not None and (func.is_trigger and src != O.RECORD
-                                      or func.rettype == O.RECORD or func.columns and not func.out_dnos):
+                                      or func.rettype == O.RECORD and not assign.is_row_type(src)
+                                      or func.columns and not func.out_dnos):
                 raise SqlError("42804", "cannot return non-composite value from function returning composite type")
             fr.result = ("value", value, src)
         elif kind == "rec":
