@@ -18,6 +18,7 @@ from pgsvc.sql.catalog import deferrable
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.commands.ddl.node_text import default_source, option_value, source_text
+from pgsvc.sql.commands.ddl.rebuild_guard import refuse_if_referenced
 from pgsvc.sql.commands.ddl.sqlite_schema import check_sql, table_sql
 from pgsvc.sql.quoting import quote_ident, quote_sqlite_ident
 from pgsvc.sql.translate import Translator
@@ -457,6 +458,7 @@ class TableDdl:
         finally:
             if skip_checks:
                 self.conn.execute("PRAGMA ignore_check_constraints = OFF")
+        refuse_if_referenced(self.conn, rel, tmp)  # the DROP below would run the FK actions
         self.conn.execute(f"DROP TABLE {quote_sqlite_ident(rel.sqlite_name)}")
         self.conn.execute(f"ALTER TABLE {quote_sqlite_ident(tmp)} RENAME TO {quote_sqlite_ident(rel.sqlite_name)}")
         for ix in rel.indexes:
