@@ -233,6 +233,27 @@ CASES = {
         SELECT ARRAY[ARRAY[1,2], ARRAY[3,4]], ARRAY[[1,2],[3,4]], ARRAY[ARRAY['a']];
         SELECT row('[0:1]={1,2}'::int[], 'x'), row('{1,2}'::int[]);
     """,
+    "slice_assignment": """
+        CREATE TABLE ab_slice (id int, a int[]);
+        INSERT INTO ab_slice VALUES (1, '{1,2,3,4}'), (2, NULL), (3, '[0:1]={7,8}'), (4, '{}');
+        UPDATE ab_slice SET a[2:3] = '{20,30}' WHERE id = 1;
+        UPDATE ab_slice SET a[5:6] = '{50,60,70}' WHERE id = 1;
+        UPDATE ab_slice SET a[2:3] = '{9,9}' WHERE id = 2;
+        UPDATE ab_slice SET a[-1:0] = '{5,6}' WHERE id = 3;
+        SELECT id, a FROM ab_slice ORDER BY id;
+        UPDATE ab_slice SET a[:1] = '{1,1}' WHERE id = 4;
+        UPDATE ab_slice SET a[2:3] = '{1}' WHERE id = 1;
+        UPDATE ab_slice SET a[3:2] = '{1}' WHERE id = 1;
+        UPDATE ab_slice SET a[:1] = '{11,12}' WHERE id = 3;
+        UPDATE ab_slice SET a[8:] = '{1,2}' WHERE id = 1;
+        UPDATE ab_slice SET a[NULL:2] = '{1,2}' WHERE id = 1;
+        UPDATE ab_slice SET a[1:2][1:2] = '{{1,2},{3,4}}' WHERE id = 4;
+        UPDATE ab_slice SET a[:] = '{7,7,7,7,7,7,7}' WHERE id = 1;
+        UPDATE ab_slice SET a[2:3] = NULL WHERE id = 3;
+        SELECT id, a FROM ab_slice ORDER BY id;
+        UPDATE ab_slice SET a[1:2] = DEFAULT;
+        INSERT INTO ab_slice (id, a[2:3]) VALUES (5, '{1,2}') RETURNING a;
+    """,
     # not arrays: functions in the session's temporary schema, found only when qualified
     "pg_temp_functions": """
         SELECT pg_temp.nosuch();

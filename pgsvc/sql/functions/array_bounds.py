@@ -159,6 +159,52 @@ def array_put(a, idxs, value):
     return dump(items, lbounds)
 
 
+def array_put_slice(a, bounds, src):
+    """a[l:u] := src (bounds: [[l, u]], '*' for an omitted bound): array_set_slice for one
+    dimension, the array extended either way with NULLs; a NULL or empty array becomes the
+    slice itself; a NULL source leaves the array as it was."""
+    pairs = json.loads(bounds)
+    if any(x is None for pair in pairs for x in pair):
+        raise SqlError("22004", "array subscript in assignment must not be null")
+    if src is None:
+        return a
+    _, source = load(src)
+    source = flatten(source)
+    lbounds, items = load(a) if a is not None else ((), [])
+    if not items:
+        if any(x == "*" for pair in pairs for x in pair):
+            raise SqlError("2202E", "array slice subscript must provide both boundaries",
+                           detail="When assigning to a slice of an empty array value, slice boundaries must be "
+                                  "fully specified.")
+        sizes = [int(hi) - int(lo) + 1 for lo, hi in pairs]
+        if any(n < 1 for n in sizes):
+            raise SqlError("2202E", "upper bound cannot be less than lower bound")
+        total = 1
+        for n in sizes:
+            total *= n
+        if len(source) < total:
+            raise SqlError("2202E", "source array too small")
+        return dump(reshape(source[:total], sizes), [int(lo) for lo, _ in pairs])
+    if len(pairs) != 1 or len(lbounds) != 1:
+        raise SqlError("0A000", "assignment to a slice of a multidimensional array is not supported")
+    lb, ub = lbounds[0], lbounds[0] + len(items) - 1
+    lo = lb if pairs[0][0] == "*" else int(pairs[0][0])
+    hi = ub if pairs[0][1] == "*" else int(pairs[0][1])
+    if hi < lo:
+        raise SqlError("2202E", "upper bound cannot be less than lower bound")
+    if len(source) < hi - lo + 1:
+        raise SqlError("2202E", "source array too small")
+    if lo < lb:
+        items = [None] * (lb - lo) + items
+        lb = lo
+    if hi > lb + len(items) - 1:
+        items = items + [None] * (hi - lb - len(items) + 1)
+    if len(items) > MAX_ITEMS:
+        raise SqlError("54000", f"array size exceeds the maximum allowed ({MAX_ITEMS})")
+    items[lo - lb:hi - lb + 1] = source[:hi - lo + 1]
+    return dump(items, (lb,))
+
+
 def _incompatible(detail: str) -> SqlError:
     return SqlError("2202E", "cannot concatenate incompatible arrays", detail=detail)
 

@@ -473,7 +473,7 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_array_slice": (3, AB.array_slice), "pgsvc_array_path": (-1, AB.array_path),
         "pgsvc_array_put": (3, AB.array_put), "pgsvc_array_get": (2, AB.array_get),
         "pgsvc_array_fill": (4, _array_fill), "pgsvc_array_flat": (1, AB.array_flat),
-        "pgsvc_array_build": (-1, AB.array_build),
+        "pgsvc_array_build": (-1, AB.array_build), "pgsvc_array_put_slice": (3, AB.array_put_slice),
         "pgsvc_cardinality": (1, _n(lambda a: len(flatten(AB.load(a)[1])))),
         "pgsvc_array_position": (-1, J.array_position), "pgsvc_array_remove": (3, J.array_remove),
         "pgsvc_array_positions": (3, J.array_positions), "pgsvc_array_replace": (4, J.array_replace),

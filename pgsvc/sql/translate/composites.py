@@ -233,8 +233,15 @@ class CompositeMixin:
                 if t is None or t.category != "A" or not t.elem_oid:
                     raise SqlError("42804", f'cannot subscript type {format_type(typid, -1)} because it does not '
                                    "support subscripting", position=position)
-                if ind.is_slice:
-                    raise SqlError("0A000", "assignment to array slices is not supported", position=position)
+                if ind.is_slice or path and path[-1][0] == "s":  # a[l:u] := arr (its array type)
+                    if path and path[-1][0] == "i" or not ind.is_slice:
+                        raise SqlError("0A000", "assignment to a slice mixing single subscripts is not supported",
+                                       position=position)
+
+                    def bound(node):
+                        return "'*'" if node is None else self.coerce(self.expr(node), O.INT4).sql
+                    path.append(("s", bound(ind.lidx), bound(ind.uidx)))
+                    continue
                 idx = self.coerce(self.expr(ind.uidx), O.INT4)
                 path.append(("i", idx.sql, t.elem_oid))
                 typid, typmod = t.elem_oid, a.typmod if len(path) == 1 else -1
@@ -261,7 +268,7 @@ class CompositeMixin:
         """DEFAULT for a field or an element: PostgreSQL's refusal, at the target."""
         t = self.__dict__.get("_field_targets", {}).get(id(a))
         if t is not None:
-            what = "an array element" if t[1][-1][0] == "i" else "a subfield"
+            what = "an array element" if t[1][-1][0] in ("i", "s") else "a subfield"
             raise SqlError("0A000", f"cannot set {what} to DEFAULT", position=t[2])
 
     def merge_field_targets(self, attrs: list, vals: list[str], current: dict | None = None) -> tuple[list, list[str]]:
@@ -302,6 +309,9 @@ def _set_path(cur: str, path: list[tuple], value: str) -> str:
         if len(path) > 1:
             value = _set_path(f"pgsvc_row_field({cur}, {idx}, {oid})", path[1:], value)
         return f"pgsvc_row_set({cur}, {natts}, {idx}, {oid}, {value})"
+    if step[0] == "s":  # a[l:u][..] := arr (pgsvc_array_put_slice)
+        pairs = ", ".join(f"json_array({p[1]}, {p[2]})" for p in path)
+        return f"pgsvc_array_put_slice({cur}, json_array({pairs}), {value})"
     k = 1  # a[i][j]: every subscript of one element together (pgsvc_array_put)
     while k < len(path) and path[k][0] == "i":
         k += 1
