@@ -216,3 +216,15 @@ def test_every_package_says_its_stage():
                     if path.name == "__init__.py" and module.startswith("pgsvc.sql")
                     and not ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))]
     assert undocumented == []
+
+
+def test_test_module_names_are_unique_across_test_folders():
+    # pytest imports test modules by basename (rootdir-relative, no packages): two files of
+    # one name in tests/unit and tests/integration stop the whole run at collection.
+    seen: dict[str, Path] = {}
+    clashes = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        if path.name in seen:
+            clashes.append(f"{seen[path.name].relative_to(ROOT)} and {path.relative_to(ROOT)}")
+        seen.setdefault(path.name, path)
+    assert not clashes, clashes
