@@ -281,6 +281,26 @@ CASES = {
         SELECT a.b.c.d(1);
         SELECT information_schema.nosuch(1);
     """,
+    # json_agg keeps each item's JSON text ([1,2]: no spaces), joined by ", ", an array or
+    # record item after the first on a new line; json_object_agg keeps the values' texts
+    "json_agg_of_arrays": """
+        SELECT json_agg(a) FROM (VALUES (array[1,2]), (array[3,4])) v(a);
+        SELECT json_agg(a) FROM (VALUES (array[1,2]), (NULL), (array[3,4])) v(a);
+        SELECT json_agg(a) FROM (VALUES (NULL::int[]), (array[3,4])) v(a);
+        SELECT json_agg(x) FROM (VALUES (1), (NULL), (3)) v(x);
+        SELECT json_agg(x) FROM (VALUES ('{"a":  1}'::json), ('[1,  2]')) v(x);
+        SELECT json_agg(x) FROM (VALUES ('{"a":  1}'::jsonb), ('[1,  2]')) v(x);
+        SELECT json_agg(r) FROM (VALUES (1, array[1,2]), (2, NULL)) r(a, b);
+        SELECT json_agg(x ORDER BY x DESC) FROM (VALUES (array['a']), (array['b', NULL])) v(x);
+        SELECT json_agg(x) OVER (ORDER BY x) FROM (VALUES (array[1.5]), (array[2.0])) v(x);
+        SELECT json_agg(a) FROM (VALUES (array[[true,false]]), (array[[NULL::bool]])) v(a);
+        SELECT json_object_agg(k, v) FROM (VALUES ('a', array[1,2]), ('b', NULL)) t(k, v);
+        SELECT json_object_agg(k, v) FROM (VALUES ('a', '{"x":  1}'::json)) t(k, v);
+        SELECT jsonb_agg(a), jsonb_object_agg('k', a) FROM (VALUES (array[[1,2]])) v(a);
+        SELECT json_agg(true), json_agg('x'::text), json_agg(row(1, 'a'));
+        SELECT to_json(array[[1,2],[3,4]]), to_jsonb(array[[1,2],[3,4]]), array_to_json(array[[1.50,2]]),
+               array_to_json(array['a', NULL]), row_to_json(r) FROM (VALUES (1, array[[1,2]], array['x'])) r(a, b, c);
+    """,
 }
 
 

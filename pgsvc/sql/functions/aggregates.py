@@ -22,7 +22,7 @@ from pgsvc.sql.functions.regr import aggregate_classes, regr_sigs
 from pgsvc.sql.functions.values import dec, num_out
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.arrays import dimensions
-from pgsvc.sql.types.jsontext import dumps_json, dumps_jsonb, loads
+from pgsvc.sql.types.jsontext import dumps_jsonb, loads
 from pgsvc.sql.types.numeric import CTX, round_to_scale
 from pgsvc.sql.types.storage import dump_stored
 from pgsvc.sqlite import sqlite3
@@ -66,7 +66,7 @@ def _agg_sigs() -> list[FuncSig]:
     f("string_agg", [O.BYTEA, O.BYTEA], O.BYTEA, "pgsvc_string_agg_bytea({0}, {1})")
     f("array_agg", [O.ANYARRAY], O.ANYARRAY, "pgsvc_array_agg_arrays({0})", strict=False)
     f("array_agg", [O.ANYELEMENT], O.ANYARRAY, "pgsvc_array_agg({0})", strict=False)
-    f("json_agg", [O.ANYELEMENT], O.JSON, "pgsvc_json_agg(pgsvc_to_json({0}, {argtype0}))",
+    f("json_agg", [O.ANYELEMENT], O.JSON, "pgsvc_json_agg(pgsvc_json_agg_item({0}, {argtype0}))",
       strict=False)
     f("jsonb_agg", [O.ANYELEMENT], O.JSONB, "pgsvc_jsonb_agg(pgsvc_to_json({0}, {argtype0}))",
       strict=False)
@@ -234,18 +234,28 @@ class ArrayAggArrays:
 
 
 class JsonAgg:
+    """json_agg as json_agg_transfn: the items' own JSON texts joined by ", ", an array or
+    composite item after the first one set on a new line ("\n "); pgsvc_json_agg_item marks
+    those with a leading \x01 (no JSON text starts so)."""
     jsonb = False
 
     def __init__(self):
         self.items = []
 
     def step(self, v):
-        self.items.append(None if v is None else loads(v))
+        if self.jsonb:
+            self.items.append(None if v is None else loads(v))
+        elif v is None:
+            self.items.append("null")
+        elif v.startswith("\x01"):
+            self.items.append(("\n " if self.items else "") + v[1:])
+        else:
+            self.items.append(v)
 
     def finalize(self):
         if not self.items:
             return None
-        return dumps_jsonb(self.items) if self.jsonb else dumps_json(self.items)
+        return dumps_jsonb(self.items) if self.jsonb else "[" + ", ".join(self.items) + "]"
 
 
 class JsonbAgg(JsonAgg):
@@ -261,14 +271,15 @@ class JsonObjectAgg:
     def step(self, k, v):
         if k is None:
             raise SqlError("22004", "field name must not be null")
-        self.pairs.append((str(k), None if v is None else loads(v)))
+        # json keeps each value's own JSON text (json_object_agg_transfn), jsonb its value
+        self.pairs.append((str(k), None if v is None else loads(v) if self.jsonb else v))
 
     def finalize(self):
         if not self.pairs:
             return None
         if self.jsonb:
             return dumps_jsonb(dict(self.pairs))
-        return "{ " + ", ".join(json.dumps(k, ensure_ascii=False) + " : " + dumps_json(v)
+        return "{ " + ", ".join(json.dumps(k, ensure_ascii=False) + " : " + ("null" if v is None else v)
                                 for k, v in self.pairs) + " }"
 
 

@@ -365,6 +365,17 @@ def _to_json(ctx, value, oid):
     return _python_json(ctx, to_python(oid, value), oid)
 
 
+def _json_agg_item(ctx, value, oid):
+    """json_agg's item: its to_json text, marked with a leading \\x01 when the type is an
+    array or a composite (json_categorize_type's ARRAY / COMPOSITE: set on a new line)."""
+    text = _to_json(ctx, value, oid)
+    if text is None:
+        return None
+    t = find_oid(base_of(oid))
+    structured = oid == O.RECORD or t is not None and (t.category == "C" or t.category == "A" and t.elem_oid)
+    return "\x01" + text if structured else text
+
+
 def _json_array(ctx, items: list, elem_oid: int) -> str:
     """array_to_json's form: [1,2], [[1,2],[3,4]] (no spaces)."""
     return "[" + ",".join("null" if v is None else _json_array(ctx, v, elem_oid) if isinstance(v, list)
@@ -456,6 +467,7 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_json_build_array": (-1, _build_array(False)),
         "pgsvc_jsonb_build_array": (-1, _build_array(True)),
         "pgsvc_to_json": (2, lambda v, oid: _to_json(ctx, v, oid)),
+        "pgsvc_json_agg_item": (2, lambda v, oid: _json_agg_item(ctx, v, oid)),
         "pgsvc_record_json": (4, lambda v, names, types, pretty: record_json(ctx, v, names, types, pretty, _to_json)),
         "pgsvc_row_to_json": (3, lambda v, oid, pretty: None if v is None else
                               composite_json(ctx, v, base_of(oid), _to_json, bool(pretty))),

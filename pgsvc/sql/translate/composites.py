@@ -78,15 +78,17 @@ class CompositeMixin:
         return Ex(f"pgsvc_record_json({ex.sql}, {names}, '{types}', {pretty})", O.JSON, name=name,
                   has_agg=ex.has_agg)
 
-    def record_as_json(self, ex: Ex) -> Ex:
+    def record_as_json(self, ex: Ex, agg_item: bool = False) -> Ex:
         """An anonymous record of known fields as its json object (json_agg, json_build_object
-        name its fields as row_to_json does); other values as they are."""
+        name its fields as row_to_json does); other values as they are. agg_item: marked as
+        json_agg's composite item (functions.aggregates.JsonAgg puts it on a new line)."""
         shape = self.__dict__.get("_row_shapes", {}).get(ex.sql) if ex.oid == O.RECORD else None
         if shape is None:
             return ex
         names = "'" + json.dumps(shape[0], ensure_ascii=False).replace("'", "''") + "'"
         types = ",".join(str(U.base_of(t) if t != O.UNKNOWN else O.TEXT) for t in shape[1])
-        return Ex(f"pgsvc_record_json({ex.sql}, {names}, '{types}', 0)", O.JSON, name=ex.name, has_agg=ex.has_agg)
+        sql = f"pgsvc_record_json({ex.sql}, {names}, '{types}', 0)"
+        return Ex(f"(char(1) || {sql})" if agg_item else sql, O.JSON, name=ex.name, has_agg=ex.has_agg)
 
     @staticmethod
     def row_sql(items: list[Ex]) -> str:

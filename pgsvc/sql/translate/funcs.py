@@ -213,7 +213,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         elif ret in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY):
             ret = find_oid(poly).array_oid if find_oid(poly) else O.UNKNOWN
         if name in _JSON_OF_ARGS:  # a record's fields by name (translate.composites)
-            coerced = [self.record_as_json(c) for c in coerced]
+            coerced = [self.record_as_json(c, name == "json_agg") for c in coerced]
         sql_args = [c.sql for c in coerced]
         if name in _TEXT_OUTPUT_ARGS:
             # "any" arguments print with their type's output function (t, 2020-01-01, enum labels),
