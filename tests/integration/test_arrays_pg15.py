@@ -301,6 +301,21 @@ CASES = {
         SELECT to_json(array[[1,2],[3,4]]), to_jsonb(array[[1,2],[3,4]]), array_to_json(array[[1.50,2]]),
                array_to_json(array['a', NULL]), row_to_json(r) FROM (VALUES (1, array[[1,2]], array['x'])) r(a, b, c);
     """,
+    # (anyarray, anyarray) operators take arrays of one type; || finds the common type
+    "array_operators_of_two_types": """
+        SELECT '{1}'::int[] = '{1}'::bigint[];
+        SELECT '{1}'::int[] @> '{1}'::bigint[];
+        SELECT '{1}'::int[] && '{1}'::bigint[];
+        SELECT '{1}'::int[] >= '{1}'::numeric[];
+        SELECT array[1] = array[1::bigint], 1;
+        SELECT '{a}'::varchar[] = array['a'];
+        SELECT '{1}'::int[] <> '{1}'::text[];
+        SELECT '{1}'::int[] || '{1}'::bigint[], '{1}'::int[] || 2::bigint, 2::bigint || '{1}'::int[];
+        SELECT array[1] = '{1}', array[1] = NULL, array[1] = array[1], '{a}'::varchar[] = '{a}';
+        CREATE DOMAIN ao_ia AS int[];
+        SELECT '{1}'::ao_ia = '{1}'::int[], '{1}'::ao_ia @> array[1];
+        DROP DOMAIN ao_ia;
+    """,
 }
 
 

@@ -118,6 +118,10 @@ def resolve_operator(name: str, left: int, right: int, position: int | None = No
     if enum_op is not None:
         return enum_op
     cands = [c for c in operator_candidates(name) if (c.left_oid == 0) == (left == 0)]
+    if left not in (0, O.UNKNOWN) and right != O.UNKNOWN and base_of(left) != base_of(right):
+        # (anyarray, anyarray) takes two arrays of one type (int[] = bigint[]: no operator);
+        # || is PostgreSQL's anycompatiblearray, which finds the common type
+        cands = [c for c in cands if name == "||" or (c.left_oid, c.right_oid) != (O.ANYARRAY, O.ANYARRAY)]
     if not left and right == O.UNKNOWN:
         return _prefix_on_unknown(name, cands, position)
     found = _select(cands, [left, right] if left else [right],
