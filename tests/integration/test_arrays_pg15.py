@@ -316,6 +316,27 @@ CASES = {
         SELECT '{1}'::ao_ia = '{1}'::int[], '{1}'::ao_ia @> array[1];
         DROP DOMAIN ao_ia;
     """,
+    # json_object / jsonb_object over text arrays: pairs, two-column rows, keys and values
+    "json_object_of_text_arrays": """
+        SELECT json_object('{a,1,b,2}'), jsonb_object('{a,1,b,2}'), json_object('{{a,1},{b,2}}'), jsonb_object('{{a,1},{b,2}}');
+        SELECT json_object('{a,b}', '{1,2}'), jsonb_object('{a,b}', '{1,2}');
+        SELECT json_object('{a,1,b}');
+        SELECT jsonb_object('{a,1,b}');
+        SELECT jsonb_object('{a,b}', '{1}');
+        SELECT jsonb_object('{{a,1,c},{b,2,d}}');
+        SELECT json_object('{null,1}');
+        SELECT jsonb_object('{null}', '{1}');
+        SELECT jsonb_object('{{{a}}}');
+        SELECT jsonb_object('{a,b}', '{{1},{2}}');
+        SELECT json_object('{{a},{b}}', '{{1},{2}}');
+        SELECT jsonb_object('{{}}');
+        SELECT json_object('{a}', NULL), jsonb_object(NULL::text[]);
+        SELECT json_object('{}', '{}'), json_object('{}'), jsonb_object('{}', '{}'), jsonb_object('{}');
+        SELECT json_object('{a,b,a}', '{1,null,"x y"}'), jsonb_object('{a,b,a}', '{1,null,"x \\"y"}');
+        SELECT json_object('{{b,1},{a,2},{"é",3}}'), jsonb_object('{{bb,1},{a,2},{"é",3}}');
+        SELECT json_object('[0:1]={a,1}'), jsonb_object('[2:3]={a,b}', '{1,2}'), jsonb_object('{a,null}');
+        SELECT pg_typeof(json_object('{}')), pg_typeof(jsonb_object('{}')), jsonb_object(array['k', 'v']) -> 'k';
+    """,
 }
 
 

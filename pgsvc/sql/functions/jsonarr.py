@@ -471,3 +471,58 @@ def width_bucket_array(x, thresholds, x_oid, oid):
 def _order_key(v):
     """NaN above every number, as the float and numeric orders have it."""
     return (1, 0) if v == ("NaN",) else (0, v)
+
+
+def _text_array(a) -> tuple[list, int]:
+    """A stored text[] as its nested lists and its number of dimensions (0 when empty)."""
+    items = json.loads(split_stored(a)[1])
+    ndims, level = 0, items
+    while isinstance(level, list) and level:
+        ndims, level = ndims + 1, level[0]
+    return items, ndims
+
+
+def _object_text(pairs: list, jsonb: bool) -> str:
+    for k, _ in pairs:
+        if k is None:
+            raise SqlError("22004", "null value not allowed for object key")
+    if jsonb:
+        return dumps_jsonb(dict(pairs))  # one value a key, the last one (as jsonb's input)
+    return "{" + ", ".join(json.dumps(k, ensure_ascii=False) + " : " + ("null" if v is None else
+                                                                         json.dumps(v, ensure_ascii=False))
+                           for k, v in pairs) + "}"
+
+
+def json_object(a, jsonb):
+    """json_object(text[]) / jsonb_object(text[]) as json.c's json_object: a flat array of
+    alternating keys and values, or an array of two-element rows; values as JSON strings."""
+    if a is None:
+        return None
+    items, ndims = _text_array(a)
+    if ndims == 1:
+        if len(items) % 2:
+            raise SqlError("2202E", "array must have even number of elements")
+        pairs = list(zip(items[::2], items[1::2], strict=True))
+    elif ndims == 2:
+        if len(items[0]) != 2:
+            raise SqlError("2202E", "array must have two columns")
+        pairs = [(row[0], row[1]) for row in items]
+    elif ndims:
+        raise SqlError("2202E", "wrong number of array subscripts")
+    else:
+        pairs = []
+    return _object_text(pairs, bool(jsonb))
+
+
+def json_object_two(keys, values, jsonb):
+    """json_object(keys text[], values text[]) / jsonb_object: one-dimensional arrays of the
+    same length (json.c's json_object_two_arg)."""
+    if keys is None or values is None:
+        return None
+    k, kdims = _text_array(keys)
+    v, vdims = _text_array(values)
+    if kdims > 1 or kdims != vdims:
+        raise SqlError("2202E", "wrong number of array subscripts")
+    if len(k) != len(v):
+        raise SqlError("2202E", "mismatched array dimensions")
+    return _object_text(list(zip(k, v, strict=True)), bool(jsonb))

@@ -152,6 +152,8 @@ def _sigs() -> list[FuncSig]:
         f(f"{pre}_build_array", [O.ANY_], j, f"pgsvc_{pre}_build_array({{jsonargs}})",
           variadic_oid=O.ANY_, strict=False, volatility="s")
         f(f"{pre}_typeof", [j], T, "pgsvc_json_typeof({0})")
+        f(f"{pre}_object", [TA], j, f"pgsvc_json_object({{0}}, {int(j == JB)})")
+        f(f"{pre}_object", [TA, TA], j, f"pgsvc_json_object_two({{0}}, {{1}}, {int(j == JB)})")
         f(f"{pre}_array_length", [j], I4, "pgsvc_json_array_length({0})")
         f(f"{pre}_extract_path", [j, TA], j, f"pgsvc_json_path({{0}}, {{1}}, {int(j == JB)})",
           variadic_oid=T)

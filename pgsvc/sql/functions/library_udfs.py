@@ -490,6 +490,7 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_array_position": (-1, J.array_position), "pgsvc_array_remove": (3, J.array_remove),
         "pgsvc_array_positions": (3, J.array_positions), "pgsvc_array_replace": (4, J.array_replace),
         "pgsvc_trim_array": (2, _n(J.trim_array)), "pgsvc_json_pretty_top": (2, J.json_pretty_top),
+        "pgsvc_json_object": (2, J.json_object), "pgsvc_json_object_two": (3, J.json_object_two),
         "pgsvc_width_bucket_array": (4, J.width_bucket_array),
         "pgsvc_gen_random_uuid": (0, lambda: str(uuid.uuid4())),
     }
