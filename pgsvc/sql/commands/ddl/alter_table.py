@@ -116,7 +116,7 @@ class AlterTableDdl:
                 a.notnull = True
                 C.update_attr(self.conn, rel.oid, a)
                 self.refresh()
-                self.rebuild(self.cat.by_oid[rel.oid])
+                self.redefine(self.cat.by_oid[rel.oid])  # in place when SQLite allows (ddl.tables)
         elif t == A.AT_DropNotNull:
             a = self.column(rel, cmd.name)
             if any(c.contype == "p" and a.attnum in c.keys for c in rel.constraints):
@@ -125,7 +125,7 @@ class AlterTableDdl:
                 a.notnull = False
                 C.update_attr(self.conn, rel.oid, a)
                 self.refresh()
-                self.rebuild(self.cat.by_oid[rel.oid])
+                self.redefine(self.cat.by_oid[rel.oid])
         elif t == A.AT_DropConstraint:
             copies = self.constraint_copies(rel, cmd.name)  # its partitions' (ddl.partition_attach)
             self.drop_constraint(rel, cmd.name, cmd.missing_ok)
@@ -244,7 +244,7 @@ class AlterTableDdl:
             self.fill_domain_column(self.cat.by_oid[rel.oid], a)
         if a.notnull and not a.generated:
             self.check_no_nulls(rel, a)
-            self.rebuild(rel)
+            self.redefine(self.cat.by_oid[rel.oid])
         for col, con in cons:
             self.add_constraint(self.cat.by_oid[rel.oid], con, col)
 

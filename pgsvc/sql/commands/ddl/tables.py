@@ -19,6 +19,7 @@ from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.commands.ddl.node_text import default_source, option_value, source_text
 from pgsvc.sql.commands.ddl.rebuild_guard import refuse_if_referenced
+from pgsvc.sql.commands.ddl.schema_rewrite import check_new_key, rewrite_definition
 from pgsvc.sql.commands.ddl.sqlite_schema import check_sql, table_sql
 from pgsvc.sql.quoting import quote_ident, quote_sqlite_ident
 from pgsvc.sql.translate import Translator
@@ -313,7 +314,8 @@ class TableDdl:
             self.create_sqlite_index(self.cat.by_oid[rel.oid], self.cat.by_oid[ioid].sqlite_name, True,
                                      [rel.attr_by_num(n).name for n in attnums], name)
             # SQLite enforces NOT NULL only in the table definition: rebuild only if it changed
-            self.rebuild_if_needed(self.cat.by_oid[rel.oid], force=not creating and made_notnull)
+            if not creating and made_notnull:
+                self.redefine(self.cat.by_oid[rel.oid])
             self.propagate_constraint(rel, name)  # a partitioned table's: on its partitions too
             return
         if con.contype == ct.CONSTR_CHECK:
@@ -371,7 +373,12 @@ class TableDdl:
             self.mark_not_valid(rel, fk.oid)
         self.refresh()
         try:
-            self.rebuild(self.cat.by_oid[rel.oid])
+            new = self.cat.by_oid[rel.oid]
+            if not creating and rewrite_definition(self.conn, self.engine, new):
+                # in place: no copy checked the rows, PostgreSQL's check of them (23503)
+                check_new_key(self.engine, new, fk.oid)
+            else:
+                self.rebuild(new)
             if con.initdeferred and not creating:  # SQLite left the rows unchecked: PostgreSQL checks them
                 new = self.cat.by_oid[rel.oid]
                 self.engine.check_fks([(new, next(c for c in new.constraints if c.oid == fk.oid))], True)
@@ -429,6 +436,12 @@ class TableDdl:
 
     def rebuild_if_needed(self, rel: C.Relation, force: bool) -> None:
         if force:
+            self.rebuild(rel)
+
+    def redefine(self, rel: C.Relation) -> None:
+        """A NOT NULL added or dropped (the rows checked by the caller): in place when SQLite
+        allows it (ddl.schema_rewrite, the referencing rows untouched), else a rebuild."""
+        if not rewrite_definition(self.conn, self.engine, rel):
             self.rebuild(rel)
 
     def rebuild(self, rel: C.Relation) -> None:
