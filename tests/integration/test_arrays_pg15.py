@@ -337,6 +337,27 @@ CASES = {
         SELECT json_object('[0:1]={a,1}'), jsonb_object('[2:3]={a,b}', '{1,2}'), jsonb_object('{a,null}');
         SELECT pg_typeof(json_object('{}')), pg_typeof(jsonb_object('{}')), jsonb_object(array['k', 'v']) -> 'k';
     """,
+    # arrays of composites as json: their elements objects, as row_to_json prints them
+    "json_of_record_arrays": """
+        CREATE TYPE jr_pt AS (x int, y text, z int[]);
+        CREATE TABLE jr_t (a int, b text[]);
+        INSERT INTO jr_t VALUES (1, '{x,y}'), (2, NULL);
+        SELECT to_json(array[row(1, 'a', array[1,2])::jr_pt, NULL]);
+        SELECT array_to_json(array[row(1, 'a', NULL)::jr_pt]), to_jsonb(array[row(1, 'a', array[1])::jr_pt]);
+        SELECT to_json(array_agg(t ORDER BY a)), to_jsonb(array_agg(t ORDER BY a)) FROM jr_t t;
+        SELECT array_to_json(array_agg(t ORDER BY a), true) FROM jr_t t;
+        SELECT json_agg(array[t]) FROM jr_t t;
+        SELECT row_to_json(s) FROM (SELECT array_agg(t ORDER BY a) AS ts FROM jr_t t) s;
+        SELECT to_json(array[[row(1, 'a', NULL)::jr_pt]]);
+        SELECT to_json(array[row(1, 'a'), row(2, 'b')]), to_jsonb(array[row(1, 'a'), row(2, 'b')]);
+        SELECT array_to_json(array[row(1, 'a'), row(2, NULL)]), array_to_json(array[row(1, 'a'), row(2, 'b')], true);
+        SELECT to_json(array[r]) FROM (VALUES (1, 'a')) r(x, y);
+        SELECT to_json(array[r, r]), to_jsonb(array[r]) FROM (SELECT 1.50 AS n, array[1,2] AS a, true AS b) r;
+        SELECT to_json(array[row(1, 'a'), NULL]), to_json(array[row(1, 'a'), row('x', 2)]);
+        SELECT to_json(array[row(1, 'a')]) -> 0 ->> 'f1';
+        DROP TABLE jr_t;
+        DROP TYPE jr_pt;
+    """,
 }
 
 

@@ -376,9 +376,24 @@ def _json_agg_item(ctx, value, oid):
     return "\x01" + text if structured else text
 
 
+def _record_array_json(ctx, arr, each: str):
+    """to_json of ARRAY[r, ...] of anonymous records: each element's [field names, types]."""
+    if arr is None:
+        return None
+    items, shapes = to_python(2287, arr), json.loads(each)  # record[]
+    if len(items) != len(shapes) or any(isinstance(v, list) for v in items):
+        return _to_json(ctx, arr, 2287)
+    return "[" + ",".join("null" if v is None or shape is None else
+                          record_json(ctx, v, json.dumps(shape[0]), shape[1], False, _to_json)
+                          for v, shape in zip(items, shapes, strict=True)) + "]"
+
+
 def _json_array(ctx, items: list, elem_oid: int) -> str:
-    """array_to_json's form: [1,2], [[1,2],[3,4]] (no spaces)."""
+    """array_to_json's form: [1,2], [[1,2],[3,4]] (no spaces); composite elements as objects."""
+    t = find_oid(base_of(elem_oid))
+    composite = t is not None and t.category == "C"
     return "[" + ",".join("null" if v is None else _json_array(ctx, v, elem_oid) if isinstance(v, list)
+                          else composite_json(ctx, v, base_of(elem_oid), _to_json) if composite
                           else _python_json(ctx, v, elem_oid) for v in items) + "]"
 
 
@@ -468,6 +483,7 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_jsonb_build_array": (-1, _build_array(True)),
         "pgsvc_to_json": (2, lambda v, oid: _to_json(ctx, v, oid)),
         "pgsvc_json_agg_item": (2, lambda v, oid: _json_agg_item(ctx, v, oid)),
+        "pgsvc_record_array_json": (2, lambda a, each: _record_array_json(ctx, a, each)),
         "pgsvc_record_json": (4, lambda v, names, types, pretty: record_json(ctx, v, names, types, pretty, _to_json)),
         "pgsvc_row_to_json": (3, lambda v, oid, pretty: None if v is None else
                               composite_json(ctx, v, base_of(oid), _to_json, bool(pretty))),

@@ -62,17 +62,35 @@ class CompositeMixin:
         """The field names and types of an anonymous record built by `sql` (row_to_json)."""
         self.__dict__.setdefault("_row_shapes", {})[sql] = (list(names), tuple(types))
 
+    def remember_array_row_shape(self, sql: str, item_sqls: list[str]) -> None:
+        """ARRAY[r, ...] of anonymous records all of one known shape (names and types): the
+        array's shape, for to_json / array_to_json (PostgreSQL's records carry their types)."""
+        shapes = self.__dict__.get("_row_shapes", {})
+        found = [None if s == "NULL" else shapes.get(s) for s in item_sqls]
+        if all(f is not None or s == "NULL" for f, s in zip(found, item_sqls, strict=True)):
+            each = [None if f is None else [f[0], ",".join(str(U.base_of(t) if t != O.UNKNOWN else O.TEXT)
+                                                          for t in f[1])] for f in found]
+            self.__dict__.setdefault("_array_row_shapes", {})[sql] = each
+
     def record_json_call(self, node: ast.FuncCall, name: str) -> Ex | None:
         """row_to_json(r [, pretty]) / to_json(r) of an anonymous record whose fields the
-        translator knows (ROW(...): f1, f2, ...; a subquery's whole row: its column names)."""
+        translator knows (ROW(...): f1, f2, ...; a subquery's whole row: its column names);
+        to_json / array_to_json(a [, pretty]) of an array of such records."""
         args = node.args or ()
-        if len(args) not in (1, 2) or (len(args) == 2 and name != "row_to_json") or node.agg_star:
+        if len(args) not in (1, 2) or (len(args) == 2 and name == "to_json") or node.agg_star:
             return None
         ex = self.expr(args[0])
-        shape = self.__dict__.get("_row_shapes", {}).get(ex.sql) if ex.oid == O.RECORD else None
+        if ex.oid == O.RECORD and name != "array_to_json":
+            shape = self.__dict__.get("_row_shapes", {}).get(ex.sql)
+        else:
+            shape = self.__dict__.get("_array_row_shapes", {}).get(ex.sql) if name != "row_to_json" else None
         if shape is None:
             return None
         pretty = self.coerce(self.expr(args[1]), O.BOOL).sql if len(args) == 2 else "0"
+        if ex.oid != O.RECORD:  # each element's [names, types] (None for a NULL one)
+            each = "'" + json.dumps(shape, ensure_ascii=False).replace("'", "''") + "'"
+            return Ex(f"pgsvc_json_pretty_top(pgsvc_record_array_json({ex.sql}, {each}), {pretty})",
+                      O.JSON, name=name, has_agg=ex.has_agg)
         names = "'" + json.dumps(shape[0], ensure_ascii=False).replace("'", "''") + "'"
         types = ",".join(str(U.base_of(t) if t != O.UNKNOWN else O.TEXT) for t in shape[1])
         return Ex(f"pgsvc_record_json({ex.sql}, {names}, '{types}', {pretty})", O.JSON, name=name,

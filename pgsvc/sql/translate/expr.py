@@ -257,7 +257,10 @@ class ExprMixin:
                 raise SqlError("42P18", "cannot determine type of empty array", position=location(node),
                                hint="Explicitly cast to the desired type, for example ARRAY[]::integer[].")
             elem = R.common_type([i.oid for i in items], "ARRAY", location(node))
-        return self.array_of([self.coerce(i, elem, context=context) for i in items], elem)
+        arr = self.array_of([self.coerce(i, elem, context=context) for i in items], elem)
+        if elem == O.RECORD:  # records of one known shape: to_json names and types their fields
+            self.remember_array_row_shape(arr.sql, [i.sql for i in items])
+        return arr
 
     def multidimensional_array(self, node: ast.A_ArrayExpr, elements: list, elem: int | None, context: str) -> Ex:
         """ARRAY[[1, 2], [3, 4]], ARRAY[ARRAY[..], ..], ARRAY[arr1, arr2]: the sub-arrays one

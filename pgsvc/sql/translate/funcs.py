@@ -84,7 +84,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             as_json.funcname = (ast.String(sval="to_json"),)
             js = self.expr(as_json)
             return replace(self.coerce(js, O.JSONB, -1, "e"), name=name)
-        if name in ("row_to_json", "to_json"):
+        if name in ("row_to_json", "to_json", "array_to_json"):
             js = self.record_json_call(node, name)  # an anonymous record's fields (translate.composites)
             if js is not None:
                 return js
