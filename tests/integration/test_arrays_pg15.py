@@ -355,6 +355,8 @@ CASES = {
         SELECT to_json(array[r, r]), to_jsonb(array[r]) FROM (SELECT 1.50 AS n, array[1,2] AS a, true AS b) r;
         SELECT to_json(array[row(1, 'a'), NULL]), to_json(array[row(1, 'a'), row('x', 2)]);
         SELECT to_json(array[row(1, 'a')]) -> 0 ->> 'f1';
+        SELECT json_agg(array[row(1, 'a')]), json_build_object('a', array[row(1, 'a')]), jsonb_agg(array[row(2, 'b')]);
+        SELECT json_agg(array[r]) FROM (VALUES (1, 'a'), (2, 'b')) r(x, y);
         DROP TABLE jr_t;
         DROP TYPE jr_pt;
     """,

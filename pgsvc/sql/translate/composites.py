@@ -101,6 +101,11 @@ class CompositeMixin:
         name its fields as row_to_json does); other values as they are. agg_item: marked as
         json_agg's composite item (functions.aggregates.JsonAgg puts it on a new line)."""
         shape = self.__dict__.get("_row_shapes", {}).get(ex.sql) if ex.oid == O.RECORD else None
+        each = self.__dict__.get("_array_row_shapes", {}).get(ex.sql) if shape is None else None
+        if each is not None:  # ARRAY[r, ...] of known records (record_json_call)
+            sql = "'" + json.dumps(each, ensure_ascii=False).replace("'", "''") + "'"
+            sql = f"pgsvc_record_array_json({ex.sql}, {sql})"
+            return Ex(f"(char(1) || {sql})" if agg_item else sql, O.JSON, name=ex.name, has_agg=ex.has_agg)
         if shape is None:
             return ex
         names = "'" + json.dumps(shape[0], ensure_ascii=False).replace("'", "''") + "'"
