@@ -357,6 +357,12 @@ CASES = {
         SELECT to_json(array[row(1, 'a')]) -> 0 ->> 'f1';
         SELECT json_agg(array[row(1, 'a')]), json_build_object('a', array[row(1, 'a')]), jsonb_agg(array[row(2, 'b')]);
         SELECT json_agg(array[r]) FROM (VALUES (1, 'a'), (2, 'b')) r(x, y);
+        SELECT json_agg(t) FROM (SELECT 1 a, array[[1,2]] b UNION ALL SELECT 2, NULL) t;
+        SELECT array[1] UNION ALL SELECT NULL;
+        SELECT NULL UNION ALL SELECT array[1];
+        SELECT 1, 'a' UNION ALL SELECT NULL, NULL UNION ALL SELECT 3, 'c';
+        SELECT now()::date IS NOT NULL UNION ALL SELECT NULL;
+        SELECT NULL UNION SELECT NULL;
         DROP TABLE jr_t;
         DROP TYPE jr_pt;
     """,

@@ -106,12 +106,14 @@ class SelectMixin:
         lparts, rparts = [], []
         plain = left.extra.get("simple") and right.extra.get("simple") and not right.extra.get("compound")
         for i, (lc, rc) in enumerate(zip(left.columns, right.columns)):
-            t = R.common_type([lc.oid, rc.oid], op)
+            # an untyped NULL of a plain SELECT takes the other side's type (not yet a quoted literal)
+            lo, ro = (O.UNKNOWN if i in q.extra.get("unknown", ()) else c.oid for q, c in ((left, lc), (right, rc)))
+            t = R.common_type([lo, ro], op)
             if t not in (lc.oid, rc.oid) or lc.oid != rc.oid:
                 plain = False
             cols.append(ColInfo(lc.name, t, lc.typmod if lc.typmod == rc.typmod else -1))
-            lparts.append(self.coerce(Ex(f"c{i}", lc.oid), t).sql + f" AS c{i}")
-            rparts.append(self.coerce(Ex(f"c{i}", rc.oid), t).sql + f" AS c{i}")
+            lparts.append(self.coerce(Ex(f"c{i}", lc.oid if lo != O.UNKNOWN or t == O.TEXT else lo), t).sql + f" AS c{i}")
+            rparts.append(self.coerce(Ex(f"c{i}", rc.oid if ro != O.UNKNOWN or t == O.TEXT else ro), t).sql + f" AS c{i}")
         word = f"{op}{' ALL' if node.all else ''}"
         if plain:
             # SQLite evaluates a compound left to right, as PostgreSQL's left-deep tree does; the
@@ -207,6 +209,7 @@ class SelectMixin:
             if node.distinctClause and node.distinctClause[0] is not None:
                 return self.distinct_on(node, targets, names, from_sql, where, group, having)
             distinct = "DISTINCT "
+        unknown = frozenset(i for i, t in enumerate(targets) if t.oid == O.UNKNOWN and t.is_null)  # (set_operation)
         targets = [self.finalize_unknown(t) for t in targets]
         order = self.order_by(node.sortClause or [], targets, names)
         limit = self.limit(node)
@@ -221,7 +224,7 @@ class SelectMixin:
         cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum, row_types=t.row_types)
                 for t, n in zip(targets, names)]
         one_row = aggregated and not group and not node.havingClause and not distinct
-        return Query(sql, cols, extra={"simple": not order and not limit, "one_row": one_row})
+        return Query(sql, cols, extra={"simple": not order and not limit, "one_row": one_row, "unknown": unknown})
 
     def hold_outer_aggregates(self, having: str) -> str:
         """GROUP BY items that are aggregates of an enclosing query (grouped as constants:
