@@ -269,13 +269,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         at = inner_aggregate_position([node.args, node.agg_filter], None, self.catalog.routines_named)
         if at is not None:  # max(min(outer_col)): both of the outer query
             raise SqlError("42803", "aggregate function calls cannot be nested", position=at)
-        scope = self.scope
-        for _ in range(level - 1):
-            scope = scope.parent
-        if scope.outer_clause:
-            raise SqlError("42803", f"aggregate functions are not allowed in {scope.outer_clause}", position=pos)
-        scope.parent.outer_aggregated = True
-        self.outer_aggregates.add(id(node))
+        self.aggregate_outer_level(node, level, pos)
         saved, self.agg_forbidden = self.agg_forbidden, None
         try:
             ex = self.level_aggregate_call(node, sig, emit, sql_args, ret, name, pos, nested)

@@ -143,6 +143,17 @@ class OrderedSetMixin:
             if found is not None and found < level:
                 raise SqlError("42803", "outer-level aggregate cannot contain a lower-level variable in its "
                                "direct arguments", position=location(ref))
+        self.aggregate_outer_level(node, level, pos)
+        saved, self.agg_forbidden = self.agg_forbidden, None
+        try:
+            ex = self.ordered_set_call(node, name, pos, outer_done=True)
+        finally:
+            self.agg_forbidden = saved
+        return Ex(f"(SELECT {ex.sql})", ex.oid, name=ex.name)
+
+    def aggregate_outer_level(self, node: ast.FuncCall, level: int, pos) -> None:
+        """An aggregate of the query `level` scopes up: that query becomes aggregated (42803 if
+        the aggregate stands in a clause of it where aggregates are not allowed)."""
         scope = self.scope
         for _ in range(level - 1):
             scope = scope.parent
@@ -150,12 +161,6 @@ class OrderedSetMixin:
             raise SqlError("42803", f"aggregate functions are not allowed in {scope.outer_clause}", position=pos)
         scope.parent.outer_aggregated = True
         self.outer_aggregates.add(id(node))
-        saved, self.agg_forbidden = self.agg_forbidden, None
-        try:
-            ex = self.ordered_set_call(node, name, pos, outer_done=True)
-        finally:
-            self.agg_forbidden = saved
-        return Ex(f"(SELECT {ex.sql})", ex.oid, name=ex.name)
 
     def not_ordered_set(self, node: ast.FuncCall, name: str, pos) -> None:
         """WITHIN GROUP on another function: PostgreSQL looks for name(direct..., keys...)."""
