@@ -72,3 +72,14 @@ class DdlBase:
     def find(self, names: list[str]):
         schema = names[0] if len(names) == 2 else None
         return self.cat.lookup(schema, names[-1], self.engine.search_path())
+
+    def find_target_table(self, names: list[str], missing_ok: bool):
+        """The table of DROP TRIGGER / DROP POLICY name ON table: None (with PostgreSQL's
+        notice) when it is missing under IF EXISTS, 42P01 otherwise."""
+        rel = self.find(names)
+        if rel is None:
+            if missing_ok:
+                self.notice(f'relation "{".".join(names)}" does not exist, skipping')
+                return None
+            raise SqlError("42P01", f'relation "{".".join(names)}" does not exist')
+        return rel

@@ -162,12 +162,9 @@ class PolicyDdl:
         for obj in node.objects:
             names = [n.sval for n in obj]
             table, name = names[:-1], names[-1]
-            rel = self.find(table)
+            rel = self.find_target_table(table, node.missing_ok)
             if rel is None:
-                if node.missing_ok:
-                    self.notice(f'relation "{".".join(table)}" does not exist, skipping')
-                    continue
-                raise SqlError("42P01", f'relation "{".".join(table)}" does not exist')
+                continue
             if POL.find(rel, name) is None:
                 if node.missing_ok:
                     self.notice(f'policy "{name}" for relation "{rel.name}" does not exist, skipping')
