@@ -162,13 +162,15 @@ CASES = {
         DROP TABLE pubp, pubp_plain;
     """,
     "privileges": r"""
+        CREATE DATABASE pubr_db;
+        \c pubr_db
         CREATE ROLE pubr_a;
         CREATE ROLE pubr_b;
         CREATE TABLE pubr_super_t (a int);
         CREATE TABLE pubr_a_t (a int);
         ALTER TABLE pubr_a_t OWNER TO pubr_a;
         CREATE SCHEMA pubr_s;
-        GRANT CREATE ON DATABASE postgres TO pubr_a;
+        GRANT CREATE ON DATABASE pubr_db TO pubr_a;
         SET ROLE pubr_b;
         CREATE PUBLICATION pubr_no;
         SET ROLE pubr_a;
@@ -190,9 +192,11 @@ CASES = {
         ALTER PUBLICATION pubr_all OWNER TO pubr_a;
         \dRp pubr*
         DROP PUBLICATION pubr_own, pubr_super, pubr_all;
-        REVOKE CREATE ON DATABASE postgres FROM pubr_a;
+        REVOKE CREATE ON DATABASE pubr_db FROM pubr_a;
         DROP TABLE pubr_super_t, pubr_a_t;
         DROP SCHEMA pubr_s;
+        \c postgres
+        DROP DATABASE pubr_db;
         DROP ROLE pubr_a, pubr_b;
     """,
     "owner_roles": r"""
