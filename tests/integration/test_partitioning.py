@@ -21,7 +21,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_compare_pg15 import run_script  # psql side by side, as its cases run
+from test_compare_pg15 import run_script, run_script_in_fresh_database  # psql side by side, as its cases run
 from test_dump import Side, create_database, pgsvc_dump, unique
 
 CASES = {
@@ -599,8 +599,8 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_output_as_postgres(name, shared_server, pg15):
     script = "\n".join(line.strip() for line in CASES[name].strip().splitlines())
-    expected = run_script(pg15, script)
-    got = run_script(shared_server, script)
+    expected = run_script_in_fresh_database(pg15, script, "part_case")
+    got = run_script_in_fresh_database(shared_server, script, "part_case")
     assert got == expected
 
 

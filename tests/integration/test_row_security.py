@@ -158,6 +158,8 @@ DROP ROLE rls_byp;
 SCRIPT2 = r"""
 \set VERBOSITY verbose
 \set ON_ERROR_STOP 0
+create database rls_db2;
+\c rls_db2
 create role rls_z login;
 create table e(a int, b int);
 alter table e enable row level security;
@@ -357,6 +359,8 @@ select sd_def(), sd_inv(), sd_pl();
 drop table sd cascade; drop function sd_def(); drop function sd_inv(); drop function sd_pl();
 revoke create on schema public from rls_o;
 drop role rls_o; drop role rls_c;
+\c postgres
+drop database rls_db2;
 """
 
 
