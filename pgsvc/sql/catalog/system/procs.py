@@ -26,7 +26,7 @@ from pgsvc.sql.functions import CASTS, FUNCTIONS, OPERATORS
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS
 from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.types import oids as O
-from pgsvc.sql.types.pg_type import format_type
+from pgsvc.sql.types.pg_type import find_oid, format_type
 
 B, C, N, T, I2, I4, OID, F4 = O.BOOL, O.CHAR, O.NAME, O.TEXT, O.INT2, O.INT4, O.OID, O.FLOAT4
 REGPROC, TEXTS, OIDS, CHARS = O.REGPROC, O.ARRAY_TEXT, 1028, 1002
@@ -141,7 +141,15 @@ def pgsvc_signatures() -> set[tuple[str, tuple]]:
 def listed_procs() -> list[tuple]:
     """PostgreSQL 15's pg_proc rows (with description, default texts) pgsvc resolves."""
     have = pgsvc_signatures()
-    return [row for row in pg15.data().PROCS if (row[1], _norm(row[_ARGTYPES])) in have]
+    return [row for row in pg15.data().PROCS if (row[1], _norm(row[_ARGTYPES])) in have
+            and _types_exist(row)]
+
+
+def _types_exist(row) -> bool:
+    """Every type the row names is in pg_type: a row whose result type pgsvc lacks (pg_lsn:
+    pg_current_wal_lsn() answers text here) would send clients that join pg_proc to
+    pg_type -- sqlsmith, driver introspection -- to a type that does not exist."""
+    return all(find_oid(t) is not None for t in (row[_RETTYPE], *row[_ARGTYPES]))
 
 
 _BY_OID: dict[int, tuple] = {}
