@@ -11,7 +11,7 @@ import time
 import psycopg
 import pytest
 
-from test_compare_pg15 import run_script
+from test_compare_pg15 import run_script_in_fresh_database
 
 CASES = {
     "bounds_io": """
@@ -372,8 +372,8 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_output_as_postgres(name, shared_server, pg15):
     script = "\n".join(line.strip() for line in CASES[name].strip().splitlines())
-    expected = run_script(pg15, script)
-    got = run_script(shared_server, script)
+    expected = run_script_in_fresh_database(pg15, script, "arrays_pg15_case")
+    got = run_script_in_fresh_database(shared_server, script, "arrays_pg15_case")
     assert got == expected
     assert "ERROR" not in expected or "ERROR" in got
 

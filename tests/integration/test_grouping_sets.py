@@ -8,7 +8,7 @@ plan's in PostgreSQL.
 from __future__ import annotations
 
 import pytest
-from test_compare_pg15 import run_script  # psql side by side, as its cases run
+from test_compare_pg15 import run_script_in_fresh_database  # psql side by side, as its cases run
 
 SETUP = """
     CREATE TABLE {t} (a int, b text, c int PRIMARY KEY, v numeric);
@@ -177,6 +177,6 @@ def test_grouping_sets_as_postgres(name, shared_server, pg15):
     t = f"gs_{name}"
     script = "\n".join(line.strip() for line in (SETUP + CASES[name] + "DROP TABLE {t}, {t}_empty;")
                        .replace("{t}", t).strip().splitlines())
-    expected = run_script(pg15, script)
-    got = run_script(shared_server, script)
+    expected = run_script_in_fresh_database(pg15, script, "grouping_sets_case")
+    got = run_script_in_fresh_database(shared_server, script, "grouping_sets_case")
     assert got == expected

@@ -5,10 +5,8 @@ texts (expected output is PostgreSQL's, taken at run time). Each case works in i
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
-from conftest import require_tool
+from test_compare_pg15 import run_script_in_fresh_database  # psql side by side
 
 CASES = {
     # a user function returning a CREATE TYPE composite: field selection, star, FROM item
@@ -148,17 +146,9 @@ CASES = {
 }
 
 
-def run_script(target, script: str) -> str:
-    cmd = [require_tool("psql"), "-X", "-h", "127.0.0.1", "-p", str(target.port), "-U", target.superuser,
-           "-d", "postgres", "-v", "ON_ERROR_STOP=0", "-f", "-"]
-    res = subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=60,
-                         env={"PGTZ": "UTC", "PGDATESTYLE": "ISO, MDY", "LC_ALL": "C", "PATH": "/usr/bin:/bin"})
-    return res.stdout + "\n--stderr--\n" + res.stderr
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_answer_as_postgres(name, shared_server, pg15):
     script = "\n".join(line.strip() for line in CASES[name].strip().splitlines())
-    expected = run_script(pg15, script)
-    got = run_script(shared_server, script)
+    expected = run_script_in_fresh_database(pg15, script, "pg15_answers_case")
+    got = run_script_in_fresh_database(shared_server, script, "pg15_answers_case")
     assert got == expected

@@ -6,7 +6,7 @@ type). Expected output comes from PostgreSQL at run time.
 
 from __future__ import annotations
 
-from test_compare_pg15 import run_script  # psql side by side, as its cases run
+from test_compare_pg15 import run_script_in_fresh_database  # psql side by side, as its cases run
 
 SCRIPT = r"""
 CREATE TYPE pcv_state AS (total bigint, count bigint);
@@ -42,8 +42,8 @@ DROP TYPE pcv_d;
 
 def test_composite_variables_as_postgres(shared_server, pg15):
     script = "\n".join(line.strip() for line in SCRIPT.strip().splitlines())
-    expected = run_script(pg15, script)
-    got = run_script(shared_server, script)
+    expected = run_script_in_fresh_database(pg15, script, "plpgsql_composite_va_case")
+    got = run_script_in_fresh_database(shared_server, script, "plpgsql_composite_va_case")
     assert got == expected
 
 
@@ -96,6 +96,6 @@ def test_composite_parameter_fields_as_postgres(shared_server, pg15):
     """A composite-typed parameter's field assigned (state.total := ...), as a user
     aggregate's transition function does."""
     script = "\n".join(line.strip() for line in PARAM_SCRIPT.strip().splitlines())
-    expected = run_script(pg15, script)
-    got = run_script(shared_server, script)
+    expected = run_script_in_fresh_database(pg15, script, "plpgsql_composite_va_case")
+    got = run_script_in_fresh_database(shared_server, script, "plpgsql_composite_va_case")
     assert got == expected

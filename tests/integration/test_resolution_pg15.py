@@ -21,7 +21,7 @@ servers must print the same thing. Expected output comes from PostgreSQL at run 
 from __future__ import annotations
 
 import pytest
-from test_compare_pg15 import run_script  # psql side by side, as its cases run
+from test_compare_pg15 import run_script_in_fresh_database  # psql side by side, as its cases run
 
 CASES = {
     "range_element_operators": """
@@ -161,6 +161,6 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_resolution_as_postgres(name, shared_server, pg15):
     script = "\n".join(line.strip() for line in CASES[name].strip().splitlines())
-    expected = run_script(pg15, script)
-    got = run_script(shared_server, script)
+    expected = run_script_in_fresh_database(pg15, script, "resolution_pg15_case")
+    got = run_script_in_fresh_database(shared_server, script, "resolution_pg15_case")
     assert got == expected
