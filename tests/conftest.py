@@ -287,12 +287,12 @@ class Postgres:
     trixie has no PostgreSQL 15), started for this test by the host's broker
     (tests/pg15_cluster.py) and reached over loopback and its socket directory."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: tuple[str, ...] = ()) -> None:
         require_root()
         self.superuser = "postgres"
         self._broker = os.environ.get("PGSVC_PG15_BROKER")
         if self._broker:
-            answer = pg15_cluster.ask_broker(self._broker, {"op": "start"})
+            answer = pg15_cluster.ask_broker(self._broker, {"op": "start", "settings": list(settings)})
             self.base, self.port = Path(answer["base"]), answer["port"]
             self.datadir = self.base / "db"
             return
@@ -300,7 +300,7 @@ class Postgres:
             cannot_run("needs PostgreSQL 15 server binaries in /usr/lib/postgresql/15/bin")
         self.base = make_tmpdir("pgsvc-pg15-")
         self.datadir = self.base / "db"
-        self.port = pg15_cluster.start_cluster(self.base)
+        self.port = pg15_cluster.start_cluster(self.base, settings)
 
     def stop(self) -> None:
         if self._broker:

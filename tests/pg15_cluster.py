@@ -44,15 +44,17 @@ def _as_postgres(cmd: list[str]) -> None:
     subprocess.run(["runuser", "-u", "postgres", "--"] + cmd, check=True, capture_output=True, timeout=60)
 
 
-def start_cluster(base: Path) -> int:
+def start_cluster(base: Path, settings: tuple[str, ...] | list[str] = ()) -> int:
     """initdb and start a PostgreSQL 15 cluster in base/db (base: a directory the postgres
-    account may own); its socket directory is base. Returns its port on 127.0.0.1."""
+    account may own); its socket directory is base; settings: extra name=value (no spaces)
+    given with -c. Returns its port on 127.0.0.1."""
     subprocess.run(["chown", "postgres", str(base)], check=True)
     port = free_port()
     _as_postgres([str(PG15_BIN / "initdb"), "-D", str(base / "db"), "-A", "trust", "-U", "postgres",
                   "--locale=C.UTF-8", "-E", "UTF8"])
     _as_postgres([str(PG15_BIN / "pg_ctl"), "-D", str(base / "db"), "-l", str(base / "log"),
-                  "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "-w", "start"])
+                  "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1" + "".join(f" -c {x}" for x in settings),
+                  "-w", "start"])
     return port
 
 
@@ -121,7 +123,8 @@ def serve(top: Path) -> int:
                     base.chmod(0o755)
                     clusters.add(base)
                     try:
-                        answer = {"port": start_cluster(base), "base": str(base)}
+                        answer = {"port": start_cluster(base, [str(x) for x in req.get("settings", [])
+                                                           if " " not in str(x)]), "base": str(base)}
                     except BaseException:
                         clusters.discard(base)
                         stop_cluster(base)

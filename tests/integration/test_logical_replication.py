@@ -279,23 +279,12 @@ def _pg15_tool(name: str) -> str:
 @pytest.fixture(scope="module")
 def pg15_logical():
     """A PostgreSQL 15 cluster with wal_level=logical (the shared one runs at replica, where
-    every logical slot command fails for that reason), for the commands' answers."""
-    from tests import pg15_cluster
-    from tests.conftest import make_tmpdir, require_root
-    require_root()
-    if not (pg15_cluster.PG15_BIN / "postgres").exists():
-        pytest.skip("needs PostgreSQL 15 server binaries")
-    base = make_tmpdir("pgsvc-pg15-logical-")
-    subprocess.run(["chown", "postgres", str(base)], check=True)
-    port = pg15_cluster.free_port()
-    run = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(run + [str(pg15_cluster.PG15_BIN / "initdb"), "-D", str(base / "db"), "-A", "trust", "-U",
-                          "postgres", "--locale=C.UTF-8", "-E", "UTF8"], check=True, capture_output=True, timeout=120)
-    subprocess.run(run + [str(pg15_cluster.PG15_BIN / "pg_ctl"), "-D", str(base / "db"), "-l", str(base / "log"),
-                          "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c wal_level=logical",
-                          "-w", "start"], check=True, capture_output=True, timeout=120)
-    yield port
-    pg15_cluster.stop_cluster(base)
+    every logical slot command fails for that reason), for the commands' answers; through
+    the broker where the suite runs in a tree without PostgreSQL 15 (make test-py313)."""
+    from tests.conftest import Postgres
+    pg = Postgres(settings=("wal_level=logical",))
+    yield pg.port
+    pg.stop()
 
 
 def _replication_psql(port: int, dbname: str, *commands: str, script: str | None = None) -> tuple[str, str]:

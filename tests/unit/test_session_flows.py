@@ -144,6 +144,9 @@ class FakeRegistry:
     def set_application_name(self, *a):
         pass
 
+    def flush_counts(self):
+        pass
+
 
 @dataclass
 class Role:
