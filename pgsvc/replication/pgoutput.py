@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog.regtypes import split_names
 
 POSTGRES_EPOCH_UNIX = 946684800
 MIN_PROTO_VERSION = 1
@@ -183,40 +184,12 @@ def _bool_option(name: str, value: str | None) -> bool:
 
 
 def split_publication_names(value: str) -> tuple[str, ...]:
-    """SplitIdentifierString(value, ','): identifiers, double quotes keep case and commas."""
-    names, i, n = [], 0, len(value)
-    while True:
-        while i < n and value[i].isspace():
-            i += 1
-        if i < n and value[i] == '"':
-            j, buf = i + 1, []
-            while True:
-                k = value.find('"', j)
-                if k < 0:
-                    raise SqlError("42602", "invalid publication_names syntax")
-                buf.append(value[j:k])
-                if k + 1 < n and value[k + 1] == '"':
-                    buf.append('"')
-                    j = k + 2
-                    continue
-                i = k + 1
-                break
-            name = "".join(buf)
-        else:
-            j = i
-            while i < n and value[i] != "," and not value[i].isspace():
-                i += 1
-            name = value[j:i].lower()
-        if not name:
-            raise SqlError("42602", "invalid publication_names syntax")
-        names.append(name)
-        while i < n and value[i].isspace():
-            i += 1
-        if i >= n:
-            return tuple(names)
-        if value[i] != ",":
-            raise SqlError("42602", "invalid publication_names syntax")
-        i += 1
+    """SplitIdentifierString(value, ','), as regtypes.split_names does it, with pgoutput's
+    own message."""
+    try:
+        return tuple(split_names(value, ","))
+    except SqlError:
+        raise SqlError("42602", "invalid publication_names syntax") from None
 
 
 def parse_options(items: list[tuple[str, str | None]]) -> Options:
