@@ -26,16 +26,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pgwire as W  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def pgsvc(module_server_factory):
+def replication_server(module_server_factory, *start_args: str):
+    """A pgsvc whose superuser is postgres and whose pg_hba lets replication connections
+    in over loopback (restarted to read it, with start_args)."""
     require_engine()
     s = module_server_factory("-U", "postgres", "--auth-local", "trust", "--auth-host", "trust")
     s.superuser = "postgres"
     with open(s.datadir / "pg_hba.conf", "a", encoding="utf-8") as f:
         f.write("host replication all 127.0.0.1/32 trust\n")
     s.stop()
-    s.start()
+    s.start(*start_args)
     return s
+
+
+@pytest.fixture(scope="module")
+def pgsvc(module_server_factory):
+    return replication_server(module_server_factory)
 
 
 def run_psql(port: int, conninfo: str, *commands: str) -> tuple[int, str, str]:

@@ -16,7 +16,7 @@ import time
 import psycopg
 import pytest
 
-from tests.conftest import require_engine
+from test_replication_connection import replication_server
 
 ACTIVITY = ("SELECT datname IS NULL, usename = current_user, backend_type, state, query "
             "FROM pg_stat_activity WHERE pid = %s")
@@ -24,14 +24,7 @@ ACTIVITY = ("SELECT datname IS NULL, usename = current_user, backend_type, state
 
 @pytest.fixture(scope="module")
 def pgsvc(module_server_factory):
-    require_engine()
-    s = module_server_factory("-U", "postgres", "--auth-local", "trust", "--auth-host", "trust")
-    s.superuser = "postgres"
-    with open(s.datadir / "pg_hba.conf", "a", encoding="utf-8") as f:
-        f.write("host replication all 127.0.0.1/32 trust\n")
-    s.stop()
-    s.start("-c", "max_wal_senders=2")
-    return s
+    return replication_server(module_server_factory, "-c", "max_wal_senders=2")
 
 
 def dsn(port: int, extra: str = "") -> str:
