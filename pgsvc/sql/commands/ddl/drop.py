@@ -56,10 +56,12 @@ class DropDdl:
             rels.append(rel)
         # the objects named are dropped together: one's dependency on another of them is no
         # obstacle (a table referencing another by a foreign key goes first)
+        together = frozenset(r.oid for r in rels)
         for rel in self.referencing_first(rels) if len(rels) > 1 else rels:
             if rel.oid in self.cat.by_oid:  # not already taken by an earlier one's CASCADE
                 try:
-                    self.drop_relation(self.cat.by_oid[rel.oid], node.behavior == enums.DropBehavior.DROP_CASCADE)
+                    self.drop_relation(self.cat.by_oid[rel.oid], node.behavior == enums.DropBehavior.DROP_CASCADE,
+                                       together)
                 except SqlError as err:
                     if len(rels) > 1 and err.sqlstate == "2BP01" and err.message.endswith("depend on it"):
                         err.message = "cannot drop desired object(s) because other objects depend on them"
@@ -68,7 +70,9 @@ class DropDdl:
                     self.refresh()
         self.refresh()
 
-    def drop_relation(self, rel: C.Relation, cascade: bool) -> None:
+    def drop_relation(self, rel: C.Relation, cascade: bool, together: frozenset = frozenset()) -> None:
+        """Drop rel; objects depending on it are an error without cascade unless they are
+        among `together` (the other objects named by the same DROP, removed with it silently)."""
         if rel.kind == "i":
             owner = next((r for r in self.cat.by_oid.values() if any(ix.oid == rel.oid for ix in r.indexes)), None)
             con = next((c for c in owner.constraints if c.index_oid == rel.oid), None) if owner else None
@@ -99,20 +103,22 @@ class DropDdl:
             self.refresh()
             rel = self.cat.by_oid[rel.oid]
         deps = self.dependents(rel)
-        if deps:
+        outer = [d for d in deps if dependent_oid(d) not in together]
+        if outer:
             word = KIND_WORD.get(rel.kind, "relation")
             # (a function found through a view depends on that view: its 4th item names it)
-            lines = [d[2] + f" depends on {d[3] if len(d) > 3 else f'{word} {rel.name}'}" for d in deps]
+            lines = [d[2] + f" depends on {d[3] if len(d) > 3 else f'{word} {rel.name}'}" for d in outer]
             if not cascade:
                 raise SqlError("2BP01", f"cannot drop {word} {rel.name} because other objects depend on it",
                                detail="\n".join(lines),
                                hint="Use DROP ... CASCADE to drop the dependent objects too.")
-            if len(deps) == 1:
-                self.notice(f"drop cascades to {deps[0][2]}")
+            if len(outer) == 1:
+                self.notice(f"drop cascades to {outer[0][2]}")
             else:
                 self.engine.session.notice(SqlNotice(
-                    f"drop cascades to {len(deps)} other objects",
-                    detail="\n".join(f"drop cascades to {d[2]}" for d in deps)))
+                    f"drop cascades to {len(outer)} other objects",
+                    detail="\n".join(f"drop cascades to {d[2]}" for d in outer)))
+        if deps:
             for kind, obj, *_ in deps:
                 if kind == "fk":
                     con, child = obj
@@ -123,7 +129,7 @@ class DropDdl:
                 if kind == "view" and obj.oid in self.cat.by_oid:
                     C.delete_relation(self.conn, obj.oid)
                 elif kind == "child" and obj.oid in self.cat.by_oid:
-                    self.drop_relation(self.cat.by_oid[obj.oid], True)
+                    self.drop_relation(self.cat.by_oid[obj.oid], cascade, together)
                 elif kind == "function":
                     self.delete_routine(obj)
         if rel.kind == "r":
@@ -251,3 +257,11 @@ class DropDdl:
                 out.append(r)
                 todo.remove(r)
         return out
+
+
+def dependent_oid(dep: tuple) -> int | None:
+    """The relation a dependents() entry names (None for a routine)."""
+    kind, obj = dep[0], dep[1]
+    if kind == "fk":
+        return obj[1].oid
+    return obj.oid if kind in ("child", "view") else None
