@@ -6,6 +6,9 @@ expectation; nothing here states an expected value.
   drop_together  DROP TABLE naming a parent and its inheritance child or partition (and a
                  table referencing another) drops them together; a dependent not named is
                  still an error, or a CASCADE notice
+  shared_function  one trigger function on several relations with transition tables (a
+                 partitioned parent and its partitions, one with its columns in another
+                 order): each relation's call reads its own tables
 """
 
 from __future__ import annotations
@@ -37,6 +40,32 @@ CASES = {
         drop function dt_f();
         drop table dt_p, dt_c;
         drop function dt_f();
+    """,
+    "shared_function": r"""
+        create function sf_dump() returns trigger language plpgsql as $$
+        begin
+          if tg_op = 'INSERT' then
+            raise notice '% on %: new %', tg_name, tg_table_name, (select string_agg(n::text, ' ' order by n::text) from n);
+          else
+            raise notice '% on %: old %', tg_name, tg_table_name, (select string_agg(o::text, ' ' order by o::text) from o);
+          end if;
+          return null;
+        end $$;
+        create table sf_p (a text, b int) partition by list (a);
+        create table sf_c1 partition of sf_p for values in ('x');
+        create table sf_c2 (b int, a text);
+        alter table sf_p attach partition sf_c2 for values in ('y');
+        create trigger p_ins after insert on sf_p referencing new table as n for each statement execute function sf_dump();
+        create trigger p_del after delete on sf_p referencing old table as o for each statement execute function sf_dump();
+        create trigger c2_ins after insert on sf_c2 referencing new table as n for each statement execute function sf_dump();
+        create trigger c2_del after delete on sf_c2 referencing old table as o for each statement execute function sf_dump();
+        create trigger c1_ins after insert on sf_c1 referencing new table as n for each statement execute function sf_dump();
+        insert into sf_c2 values (1, 'y');
+        insert into sf_p values ('x', 2), ('y', 3);
+        insert into sf_c1 values ('x', 4);
+        delete from sf_p where b < 3;
+        delete from sf_c2;
+        select tableoid::regclass, * from sf_p order by b;
     """,
 }
 

@@ -68,9 +68,12 @@ class PlpgsqlLanguage:
     def compiled(self, engine, r, call):
         if r.oid == 0:
             return self.compile(engine, r, call, validating=False)
-        # (the current role too: row-level security's policies are part of a translation)
+        # (the current role too: row-level security's policies are part of a translation;
+        # a trigger function is compiled per relation, as PostgreSQL's plpgsql does: its
+        # statements read that relation's transition tables and row type)
         key = (tuple(call.arg_oids), call.ret_oid, tuple(call.columns), engine.catalog.version,
-               str(engine.session.settings.get("search_path")), authz(engine).current_oid())
+               str(engine.session.settings.get("search_path")), authz(engine).current_oid(),
+               call.trigger.relid if call.trigger is not None else 0)
         cache = r.extra.setdefault("plpgsql", {})
         func = cache.get(key)
         if func is None:
