@@ -26,7 +26,7 @@ _TOKEN = re.compile(r"""
   | (?P<qident>"(?:[^"]|"")*")
   | (?P<string>'(?:[^']|'')*')
   | (?P<lsn>[0-9A-Fa-f]+/[0-9A-Fa-f]+)
-  | (?P<ident>[A-Za-z_\x80-\uffff][A-Za-z0-9_$\x80-\uffff]*)
+  | (?P<ident>[^\x00-@\[-^`{-\x7f\U00010000-\U0010ffff][^\x00-#%-/:-@\[-^`{-\x7f\U00010000-\U0010ffff]*)
   | (?P<number>[0-9]+)
   | (?P<punct>[(),;])
 """, re.VERBOSE)

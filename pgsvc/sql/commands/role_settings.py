@@ -40,7 +40,9 @@ ROLE_SWITCHES = {"role", "session_authorization"}
 # a transaction's own setting, which each transaction takes from default_transaction_read_only:
 # storable (PostgreSQL checks it), without effect at login
 TRANSACTION_ONLY = {"transaction_read_only"}
-_CUSTOM_PART = re.compile(r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*\Z")
+# [A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]* as the complements of those sets
+# (the same sets; the wide ranges took ~4 ms to compile at every server start)
+_CUSTOM_PART = re.compile(r"[^\x00-@\[-^`{-\x7f][^\x00-#%-/:-@\[-^`{-\x7f]*\Z")
 _K = enums.VariableSetKind
 
 
