@@ -9,6 +9,12 @@ expectation; nothing here states an expected value.
   shared_function  one trigger function on several relations with transition tables (a
                  partitioned parent and its partitions, one with its columns in another
                  order): each relation's call reads its own tables
+  inherit        ALTER TABLE INHERIT / NO INHERIT: the child's columns, NOT NULLs and CHECK
+                 constraints must match, circularity, partitions refused, the parent's scans,
+                 UPDATE and DELETE through it, pg_inherits and \\d; ROW triggers with transition
+                 tables on inheritance children and partitions (CREATE TRIGGER, INHERIT, ATTACH); a
+                 parent's row triggers fire for its own rows only, its transition tables hold
+                 its children's rows too
 """
 
 from __future__ import annotations
@@ -66,6 +72,87 @@ CASES = {
         delete from sf_p where b < 3;
         delete from sf_c2;
         select tableoid::regclass, * from sf_p order by b;
+    """,
+    "inherit": r"""
+        create table p (a int not null, b text, constraint ck check (a > 0));
+        create table c1 (b text, a int not null, constraint ck check (a > 0));
+        create table c2 (a int, b text);
+        create table c3 (a int not null, b varchar);
+        create table c4 (a int not null, b text, constraint ck check (a > 1));
+        create table c5 (a int not null, b text, x int, constraint ck check ((a > 0)));
+        alter table c1 inherit p;
+        alter table c1 inherit p;
+        alter table c2 inherit p;
+        alter table c3 inherit p;
+        alter table c4 inherit p;
+        alter table c5 inherit p;
+        alter table p inherit c1;
+        alter table p inherit p;
+        insert into c1 values ('x', 1);
+        insert into c5 values (2, 'y', 7);
+        select tableoid::regclass, * from p order by a;
+        select inhrelid::regclass, inhparent::regclass from pg_inherits order by 1;
+        alter table c1 no inherit p;
+        alter table c1 no inherit p;
+        alter table c2 no inherit c5;
+        select tableoid::regclass, * from p order by a;
+        create table pt (a int) partition by list (a);
+        create table pt1 partition of pt for values in (1);
+        alter table pt1 inherit p;
+        alter table pt inherit p;
+        alter table c2 inherit pt;
+        alter table c2 inherit pt1;
+        alter table pt1 no inherit pt;
+        alter table c1 inherit nosuch;
+        \d c5
+        update p set a = a + 10;
+        select tableoid::regclass, * from p order by a;
+        delete from p;
+        create function f() returns trigger language plpgsql as $$ begin return null; end $$;
+        create table p2 (a int);
+        create table cc () inherits (p2);
+        create table ptxx (a int) partition by list (a);
+        create table ptx1 partition of ptxx for values in (1);
+        create table xx (a int);
+        create trigger t after insert on cc referencing new table as nt for each row execute function f();
+        create trigger t after insert on ptx1 referencing new table as nt for each row execute function f();
+        create trigger t after insert on xx referencing new table as nt for each row execute function f();
+        alter table ptxx attach partition xx for values in (2);
+        alter table xx inherit p2;
+        drop trigger t on xx;
+        create trigger t after insert on xx referencing new table as nt for each statement execute function f();
+        alter table xx inherit p2;
+        alter table xx no inherit p2;
+        alter table ptxx attach partition xx for values in (2);
+        create table c6 (a int not null, b text, constraint ck check (a > 0));
+        create function dump() returns trigger language plpgsql as $$
+        begin
+          raise notice '% %', tg_name, (select string_agg(o::text, ' ' order by o::text) from o);
+          return null;
+        end $$;
+        create trigger pd after delete on p referencing old table as o for each statement execute function dump();
+        create trigger cd after delete on c6 referencing old table as o for each statement execute function dump();
+        alter table c6 inherit p;
+        insert into c6 values (5, 'five'), (6, 'six');
+        insert into p values (7, 'seven');
+        delete from p where a > 5;
+        delete from c6;
+        alter table c6 no inherit p;
+        insert into c6 values (8, 'eight');
+        delete from p;
+        select tableoid::regclass, * from c6;
+        create table ip (a int, b text);
+        create table ic () inherits (ip);
+        create function ir() returns trigger language plpgsql as $$
+        begin
+          raise notice '% % % %', tg_name, tg_table_name, old, new;
+          return null;
+        end $$;
+        create trigger pr after insert or update or delete on ip for each row execute function ir();
+        insert into ic values (1, 'c');
+        insert into ip values (2, 'p');
+        update ip set b = b || 'x';
+        delete from ip;
     """,
 }
 

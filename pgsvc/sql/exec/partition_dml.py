@@ -219,6 +219,9 @@ class PartitionDml:
         # partitions' changes are captured as theirs)
         keep = lv.rows if lv is not None and lv.relid == rel.oid and rel.triggers and \
             any(captures(rel, e) for e in ("INSERT", "UPDATE", "DELETE")) else None
+        # an inheritance parent's row triggers fire for its own rows only (captured as they
+        # change); its children's rows, in its columns, are for its transition tables
+        kids_keep = keep if keep is None or P.partkey(rel) is not None else lv.inherited
         if spec["k"] == "I":
             picked = spec.get("src_pick")
             top = part["tables"].get(str(rel.oid))
@@ -274,8 +277,8 @@ class PartitionDml:
                 if self.leaf_before(rel, table, "DELETE", old, None, ()) is None:
                     continue
                 done = self.write_sql(part["del"][str(table)], user + [rowid], ncol, table)
-                if keep is not None and done[1]:
-                    keep.append((rel.oid, "D", tuple(old), None))
+                if keep is not None and done[1] and table != rel.oid:
+                    kids_keep.append((rel.oid, "D", tuple(old), None))
                 out += done[0]
                 count += done[1]
                 continue
@@ -303,8 +306,8 @@ class PartitionDml:
             finally:
                 if lv is not None:
                     lv.writing = None
-            if keep is not None and done[1]:
-                keep.append((rel.oid, "U", tuple(old), tuple(new)))
+            if keep is not None and done[1] and table != rel.oid:
+                kids_keep.append((rel.oid, "U", tuple(old), tuple(new)))
             out += done[0]
             count += done[1]
         return out, count

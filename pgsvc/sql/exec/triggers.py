@@ -66,7 +66,8 @@ _PARAM_RE = re.compile(r"\?(\d+)")
 class Level:
     """One statement's query level: the row changes captured while it runs."""
 
-    __slots__ = ("relid", "event", "cols", "rows", "cascaded", "writing", "stmt_fired", "parts", "part_cols")
+    __slots__ = ("relid", "event", "cols", "rows", "cascaded", "writing", "stmt_fired", "parts", "part_cols",
+                 "inherited")
 
     def __init__(self, relid: int, event: str, cols) -> None:
         self.relid = relid
@@ -81,6 +82,8 @@ class Level:
         # clones) fire with the statement's own, before its AFTER STATEMENT triggers
         self.parts: frozenset = frozenset()
         self.part_cols: dict = {}  # a partition's OID -> the statement's assigned columns as its attnums
+        # an inheritance parent target's children's changes in its columns (its transition tables')
+        self.inherited: list[tuple] = []
 
     def modified(self, relid: int, op: str, old, new) -> set:
         """The columns an UPDATE assigned (what UPDATE OF tests): the statement's for its
@@ -528,7 +531,8 @@ class TriggerRuntime(DeferredTriggers):
         for name, which in ((t.oldtable, 2), (t.newtable, 3)):
             if name is None:
                 continue
-            rows = [r[which] for r in lv.rows + lv.cascaded if r[0] == rel.oid and r[1] == op and r[which] is not None]
+            rows = [r[which] for r in lv.rows + lv.cascaded + lv.inherited
+                    if r[0] == rel.oid and r[1] == op and r[which] is not None]
             # one table per relation, name and row shape: every trigger of rel naming its
             # transition table so (one function for INSERT/UPDATE/DELETE) reads the same one,
             # whatever the caller cached of a translation that names it

@@ -22,10 +22,12 @@ from pgsvc.sql.commands.ddl.comments import CommentDdl
 from pgsvc.sql.commands.ddl.composite_types import CompositeTypeDdl
 from pgsvc.sql.commands.ddl.drop import DropDdl
 from pgsvc.sql.commands.ddl.indexes_views import IndexViewDdl
+from pgsvc.sql.commands.ddl.inherit_alter import InheritAlterDdl
 from pgsvc.sql.commands.ddl.partitions import PartitionDdl
 from pgsvc.sql.commands.ddl.policies import PolicyDdl
 from pgsvc.sql.commands.ddl.range_types import RangeTypeDdl
 from pgsvc.sql.commands.ddl.routines import RoutineDdl
+from pgsvc.sql.commands.ddl.rules import RuleDdl
 from pgsvc.sql.commands.ddl.schemas import SchemaDdl
 from pgsvc.sql.commands.ddl.sequences import SequenceDdl
 from pgsvc.sql.commands.ddl.tables import TableDdl
@@ -34,7 +36,8 @@ from pgsvc.sql.commands.ddl.user_types import UserTypeDdl
 
 
 class Ddl(TableDdl, AlterTableDdl, IndexViewDdl, SequenceDdl, SchemaDdl, DropDdl, CommentDdl, UserTypeDdl,
-          CompositeTypeDdl, RangeTypeDdl, RoutineDdl, TriggerDdl, PartitionDdl, PolicyDdl, DdlBase):
+          CompositeTypeDdl, RangeTypeDdl, RoutineDdl, TriggerDdl, PartitionDdl, PolicyDdl, InheritAlterDdl,
+          RuleDdl, DdlBase):
     """Runs one DDL statement against the engine's connection and catalog."""
 
 

@@ -40,6 +40,10 @@ class PartitionAttachDdl:
         if child.oid == parent.oid or child.oid in [a.oid for a in P.ancestors(self.cat, parent)]:
             raise SqlError("42P17", "circular inheritance not allowed",
                            detail=f'"{child.name}" is already a child of "{parent.name}".')
+        for t in child.triggers:
+            if t.row and (t.oldtable or t.newtable):
+                raise SqlError("0A000", f'trigger "{t.name}" prevents table "{child.name}" from becoming a partition',
+                               detail="ROW triggers with transition tables are not supported on partitions.")
         for a in child.attrs:
             if parent.attr(a.name) is None:
                 raise SqlError("42804", f'table "{child.name}" contains column "{a.name}" not found in parent '

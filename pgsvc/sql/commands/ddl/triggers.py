@@ -58,6 +58,9 @@ class TriggerDdl(TriggerCloneDdl):
                                detail="ROW triggers with transition tables are not supported on partitioned tables.")
             if P.bound(rel) is not None:
                 raise SqlError("0A000", "ROW triggers with transition tables are not supported on partitions")
+            if rel.options.get("inherits"):
+                raise SqlError("0A000",
+                               "ROW triggers with transition tables are not supported on inheritance children")
         qual = None
         if node.whenClause is not None:
             self.check_when(rel, tgtype, node.whenClause)
