@@ -121,7 +121,7 @@ def composite_json(ctx: FunctionContext, value: str, oid: int, field_json, prett
     its type (field_json(ctx, stored, oid)); an anonymous record's fields are f1, f2, ... as
     text. pretty: one field a line, as row_to_json(x, true)."""
     fields = fields_of(oid)
-    texts = parse_record(str(value))
+    texts = parse_record(str(value)) or [None] * min(len(fields), 1)  # "()": one NULL field
     parts = []
     for i, t in enumerate(texts):
         name, ftype = (fields[i][0], base_of(fields[i][1])) if i < len(fields) else (f"f{i + 1}", O.TEXT)
@@ -139,7 +139,8 @@ def record_json(ctx: FunctionContext, rec, names: str, types: str, pretty, field
         return None
     fields = list(zip(json.loads(names), (int(t) for t in types.split(",") if t)))
     parts = []
-    for (name, oid), t in zip(fields, parse_record(str(rec))):
+    texts = parse_record(str(rec)) or [None]  # "()": one NULL field (record_out's form of it)
+    for (name, oid), t in zip(fields, texts):
         v = "null" if t is None else field_json(ctx, to_stored(oid, text_decoder(oid, CANON)(t)), oid)
         parts.append(json.dumps(name, ensure_ascii=False) + ":" + v)
     return "{" + (",\n " if pretty else ",").join(parts) + "}"

@@ -61,8 +61,9 @@ class SelectMixin:
             return Query(with_sql + q.sql, q.columns) if with_sql else q
         if node.sortClause or node.limitCount is not None or node.limitOffset is not None:
             q.extra = {}
+        locs = q.extra.get("locs", ())
         q = self.order_limit_outer(q, node)
-        return Query(with_sql + q.sql, q.columns)
+        return Query(with_sql + q.sql, q.columns, extra={"locs": locs})
 
     # --- WITH ---------------------------------------------------------------------
 
@@ -101,27 +102,49 @@ class SelectMixin:
         left = self.subquery(node.larg)
         right = self.subquery(node.rarg)
         if len(left.columns) != len(right.columns):
-            raise SqlError("42601", f"each {op} query must have the same number of columns")
+            raise SqlError("42601", f"each {op} query must have the same number of columns",
+                           position=next(iter(right.extra.get("locs", ())), None))
         cols = []
         lparts, rparts = [], []
         plain = left.extra.get("simple") and right.extra.get("simple") and not right.extra.get("compound")
+        llits, rlits = left.extra.get("lits", {}), right.extra.get("lits", {})
+        llocs, rlocs = left.extra.get("locs", ()), right.extra.get("locs", ())
+        locs = []
         for i, (lc, rc) in enumerate(zip(left.columns, right.columns)):
-            # an untyped NULL of a plain SELECT takes the other side's type (not yet a quoted literal)
-            lo, ro = (O.UNKNOWN if i in q.extra.get("unknown", ()) else c.oid for q, c in ((left, lc), (right, rc)))
-            t = R.common_type([lo, ro], op)
+            # an untyped NULL or string literal of a plain SELECT (a leaf) takes the other side's
+            # type (transformSetOperationTree's select_common_type sees its unknown)
+            lo, ro = (O.UNKNOWN if i in q.extra.get("unknown", ()) or i in lits else c.oid
+                      for q, c, lits in ((left, lc, llits), (right, rc, rlits)))
+            lpos, rpos = (ls[i] if i < len(ls) else None for ls in (llocs, rlocs))
+            t = R.common_type([lo, ro], op, rpos if lo != O.UNKNOWN else lpos)
             if t not in (lc.oid, rc.oid) or lc.oid != rc.oid:
                 plain = False
+            if not node.all and t in _NO_EQUALITY:
+                raise SqlError("42883", f"could not identify an equality operator for type {R.format_type(t, -1)}",
+                               position=lpos)
+            locs.append(lpos if lo != O.UNKNOWN or ro == O.UNKNOWN else rpos)
             cols.append(ColInfo(lc.name, t, lc.typmod if lc.typmod == rc.typmod else -1))
-            lparts.append(self.coerce(Ex(f"c{i}", lc.oid if lo != O.UNKNOWN or t == O.TEXT else lo), t).sql + f" AS c{i}")
-            rparts.append(self.coerce(Ex(f"c{i}", rc.oid if ro != O.UNKNOWN or t == O.TEXT else ro), t).sql + f" AS c{i}")
+            for parts, c, o, lit, pos in ((lparts, lc, lo, llits.get(i), lpos), (rparts, rc, ro, rlits.get(i), rpos)):
+                if lit is not None and t != O.TEXT:  # the leaf's literal, the same in each of its rows
+                    if lit.param and self.param_oids[lit.param - 1] == O.TEXT:
+                        self.param_oids[lit.param - 1] = O.UNKNOWN  # (finalize_unknown took it as text)
+                    try:
+                        parts.append(self.coerce(lit, t, position=pos).sql + f" AS c{i}")
+                    except SqlError as err:
+                        err.position = err.position or pos
+                        raise
+                else:
+                    parts.append(self.coerce(Ex(f"c{i}", c.oid if o != O.UNKNOWN or t == O.TEXT else o), t).sql
+                                 + f" AS c{i}")
         word = f"{op}{' ALL' if node.all else ''}"
+        extra = {"simple": True, "compound": True, "locs": tuple(locs)}
         if plain:
             # SQLite evaluates a compound left to right, as PostgreSQL's left-deep tree does; the
             # recursive term of a WITH RECURSIVE must not be wrapped in a subquery.
-            return Query(f"{left.sql} {word} {right.sql}", cols, extra={"simple": True, "compound": True})
+            return Query(f"{left.sql} {word} {right.sql}", cols, extra=extra)
         sql = (f"SELECT {', '.join(lparts)} FROM {left.sql_paren()} {word} "
                f"SELECT {', '.join(rparts)} FROM {right.sql_paren()}")
-        return Query(sql, cols, extra={"simple": True, "compound": True})
+        return Query(sql, cols, extra=extra)
 
     def values(self, rows) -> Query:
         exprs = [[self.expr(v) for v in row] for row in rows]
@@ -210,6 +233,10 @@ class SelectMixin:
                 return self.distinct_on(node, targets, names, from_sql, where, group, having)
             distinct = "DISTINCT "
         unknown = frozenset(i for i, t in enumerate(targets) if t.oid == O.UNKNOWN and t.is_null)  # (set_operation)
+        lits = {} if distinct or node.groupClause else {  # (DISTINCT, GROUP BY resolve them to text first)
+            i: t for i, t in enumerate(targets) if t.oid == O.UNKNOWN and not t.is_null and (t.lit is not None or t.param)}
+        locs = tuple(location(rt) for rt in node.targetList) \
+            if node.targetList and len(node.targetList) == len(targets) else ()
         targets = [self.finalize_unknown(t) for t in targets]
         order = self.order_by(node.sortClause or [], targets, names)
         limit = self.limit(node)
@@ -224,7 +251,8 @@ class SelectMixin:
         cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum, row_types=t.row_types)
                 for t, n in zip(targets, names)]
         one_row = aggregated and not group and not node.havingClause and not distinct
-        return Query(sql, cols, extra={"simple": not order and not limit, "one_row": one_row, "unknown": unknown})
+        return Query(sql, cols, extra={"simple": not order and not limit, "one_row": one_row, "unknown": unknown,
+                                       "lits": lits, "locs": locs})
 
     def hold_outer_aggregates(self, having: str) -> str:
         """GROUP BY items that are aggregates of an enclosing query (grouped as constants:
@@ -428,6 +456,9 @@ class SelectMixin:
             o = self.coerce(self.expr(node.limitOffset), O.INT8)
             out = (out or " LIMIT -1") + f" OFFSET {o.sql}"
         return out
+
+
+_NO_EQUALITY = (O.JSON, O.XML, O.POINT)  # types without a default btree or hash opclass (UNION needs one)
 
 
 def _by_name(node: ast.ColumnRef, targets: list[Ex], names: list[str], clause: str) -> int:

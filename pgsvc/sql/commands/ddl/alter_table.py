@@ -14,6 +14,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import deferrable
 from pgsvc.sql.catalog.authz import authz
+from pgsvc.sql.commands.ddl.fk_keys import dependent_foreign_keys
 from pgsvc.sql.commands.ddl.indexes_views import index_reads_column
 from pgsvc.sql.commands.ddl.node_text import default_source
 from pgsvc.sql.commands.ddl.ownership import alter_relation_owner
@@ -98,6 +99,7 @@ class AlterTableDdl:
             self.drop_column_triggers(rel, cmd)  # pgsvc.sql.commands.ddl.triggers
             self.drop_column_policies(rel, cmd)  # pgsvc.sql.commands.ddl.policies
             self.drop_column_generated(rel, cmd)
+            self.drop_column_foreign_keys(self.cat.by_oid[rel.oid], cmd)
             rel = self.cat.by_oid[rel.oid]
             self.drop_column(rel, cmd.name, cmd.missing_ok)
         elif t in (A.AT_ColumnDefault,):
@@ -128,7 +130,7 @@ class AlterTableDdl:
                 self.redefine(self.cat.by_oid[rel.oid])
         elif t == A.AT_DropConstraint:
             copies = self.constraint_copies(rel, cmd.name)  # its partitions' (ddl.partition_attach)
-            self.drop_constraint(rel, cmd.name, cmd.missing_ok)
+            self.drop_constraint(rel, cmd.name, cmd.missing_ok, cmd.behavior == enums.DropBehavior.DROP_CASCADE)
             for part, name in copies:
                 self.drop_constraint(self.cat.by_oid[part.oid], name, True)
         elif t == A.AT_ValidateConstraint:
@@ -195,6 +197,27 @@ class AlterTableDdl:
         self.report_cascade(what)
         for g in deps:
             self.drop_column(self.cat.by_oid[rel.oid], g.name, False)
+
+    def drop_column_foreign_keys(self, rel: C.Relation, cmd) -> None:
+        """DROP COLUMN of a column other tables' foreign keys reference: 2BP01 unless CASCADE,
+        which drops those foreign keys."""
+        a = rel.attr(cmd.name)
+        if a is None:
+            return
+        deps = sorted(((r, c) for r in self.cat.by_oid.values() for c in r.constraints if c.contype == "f"
+                       and c.frelid == rel.oid and a.attnum in c.fkeys and not (r.oid == rel.oid and a.attnum in c.keys)),
+                      key=lambda rc: rc[1].oid)
+        if not deps:
+            return
+        col = f"column {a.name} of table {rel.name}"
+        what = [f"constraint {c.name} on table {r.name}" for r, c in deps]
+        if cmd.behavior != enums.DropBehavior.DROP_CASCADE:
+            raise SqlError("2BP01", f"cannot drop {col} because other objects depend on it",
+                           detail="\n".join(f"{w} depends on {col}" for w in what),
+                           hint="Use DROP ... CASCADE to drop the dependent objects too.")
+        self.report_cascade(what)
+        for r, c in deps:
+            self.drop_constraint(self.cat.by_oid[r.oid], c.name, True)
 
     def add_identity(self, rel: C.Relation, a: C.Attr, con) -> None:
         """ALTER COLUMN ... ADD GENERATED ... AS IDENTITY [(sequence options)], as pg_dump
@@ -300,13 +323,25 @@ class AlterTableDdl:
         except sqlite3.Error:
             self.rebuild(rel)
 
-    def drop_constraint(self, rel: C.Relation, name: str, missing_ok) -> None:
+    def drop_constraint(self, rel: C.Relation, name: str, missing_ok, cascade: bool = False) -> None:
         con = next((c for c in rel.constraints if c.name == name), None)
         if con is None:
             if missing_ok:
                 self.notice(f'constraint "{name}" of relation "{rel.name}" does not exist, skipping')
                 return
             raise SqlError("42704", f'constraint "{name}" of relation "{rel.name}" does not exist')
+        deps = dependent_foreign_keys(self.cat, rel, con.keys, con.oid) if con.contype in ("p", "u") else []
+        if deps:
+            what = [f"constraint {c.name} on table {r.name}" for r, c in deps]
+            if not cascade:
+                raise SqlError("2BP01", f"cannot drop constraint {con.name} on table {rel.name} because other "
+                               "objects depend on it", detail="\n".join(f"{w} depends on index {con.name}" for w in what),
+                               hint="Use DROP ... CASCADE to drop the dependent objects too.")
+            self.report_cascade(what)
+            for r, c in deps:
+                self.drop_constraint(self.cat.by_oid[r.oid], c.name, True)
+            rel = self.cat.by_oid[rel.oid]
+            con = next(c for c in rel.constraints if c.name == name)
         C.delete_constraint(self.conn, con.oid)
         if con.index_oid:
             ix = next((i for i in rel.indexes if i.oid == con.index_oid), None)

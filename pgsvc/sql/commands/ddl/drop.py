@@ -14,6 +14,7 @@ from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.authz import KIND_WORD, authz, not_owner
 from pgsvc.sql.commands.ddl.base import OBJECT_RELKIND
+from pgsvc.sql.commands.ddl.fk_keys import dependent_foreign_keys
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import Translator
 
@@ -80,6 +81,19 @@ class DropDdl:
                 raise SqlError("2BP01", f'cannot drop index {rel.name} because constraint {con.name} on table '
                                f'{owner.name} requires it',
                                hint=f"You can drop constraint {con.name} on table {owner.name} instead.")
+            deps = dependent_foreign_keys(self.cat, owner, ix.keys, ix.oid) if owner and (
+                ix := next(i for i in owner.indexes if i.oid == rel.oid)).unique else []
+            if deps:  # (ddl.fk_keys) foreign keys that use this unique index
+                what = [f"constraint {c.name} on table {r.name}" for r, c in deps]
+                if not cascade:
+                    raise SqlError("2BP01", f"cannot drop index {rel.name} because other objects depend on it",
+                                   detail="\n".join(f"{w} depends on index {rel.name}" for w in what),
+                                   hint="Use DROP ... CASCADE to drop the dependent objects too.")
+                self.report_cascade(what)
+                for r, c in deps:
+                    C.delete_constraint(self.conn, c.oid)
+                    self.refresh()
+                    self.rebuild(self.cat.by_oid[r.oid])  # its SQLite definition carried the FK
             above = self.cat.by_oid.get(rel.options.get("parent_index") or 0)
             if above is not None:  # a partition's copy of a partitioned table's index
                 raise SqlError("2BP01", f"cannot drop index {rel.name} because index {above.name} requires it",

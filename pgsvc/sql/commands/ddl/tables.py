@@ -17,6 +17,7 @@ from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog import deferrable
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.sqlite_errors import map_error
+from pgsvc.sql.commands.ddl.fk_keys import check_foreign_key
 from pgsvc.sql.commands.ddl.node_text import default_source, option_value, source_text
 from pgsvc.sql.commands.ddl.rebuild_guard import refuse_if_referenced
 from pgsvc.sql.commands.ddl.schema_rewrite import check_new_key, rewrite_definition
@@ -350,16 +351,11 @@ class TableDdl:
             raise SqlError("0A000", "MATCH FULL foreign keys are not supported")
         if con.fk_matchtype == "p":
             raise SqlError("0A000", "MATCH PARTIAL not yet implemented")
-        if con.pk_attrs:
-            pk_cols = [k.sval for k in con.pk_attrs]
-        else:
-            pk = next((c for c in parent.constraints if c.contype == "p"), None)
-            if pk is None:
-                raise SqlError("42830", f'there is no primary key for referenced table "{parent.name}"')
-            pk_cols = [parent.attr_by_num(k).name for k in pk.keys]
+        name = con.conname or self.unique_rel_name(rel.schema, f"{rel.name}_{'_'.join(fk_cols)}_fkey")
+        pk_cols = check_foreign_key(rel, parent, name, fk_cols, [k.sval for k in con.pk_attrs] if con.pk_attrs
+                                    else None)  # (ddl.fk_keys: PostgreSQL's checks of the columns)
         if P.partkey(parent) is not None:  # SQLite's key would read the parent's own (empty) table
             raise SqlError("0A000", "foreign keys referencing partitioned tables are not supported")
-        name = con.conname or self.unique_rel_name(rel.schema, f"{rel.name}_{'_'.join(fk_cols)}_fkey")
         fk = C.Constraint(C.new_oid(self.conn), name, "f", rel.oid, [self.attnum(rel, c) for c in fk_cols], None,
                           parent.oid, [self.attnum(parent, c) for c in pk_cols], con.fk_upd_action or "a",
                           con.fk_del_action or "a")
