@@ -15,6 +15,8 @@ expectation; nothing here states an expected value.
                  tables on inheritance children and partitions (CREATE TRIGGER, INHERIT, ATTACH); a
                  parent's row triggers fire for its own rows only, its transition tables hold
                  its children's rows too
+  enable_only    ALTER TABLE [ONLY] ENABLE [ALWAYS|REPLICA] / DISABLE TRIGGER name|ALL|USER on a
+                 partitioned table: its partitions' clones follow unless ONLY
 """
 
 from __future__ import annotations
@@ -153,6 +155,22 @@ CASES = {
         insert into ip values (2, 'p');
         update ip set b = b || 'x';
         delete from ip;
+    """,
+    "enable_only": r"""
+        create function tn() returns trigger language plpgsql as $$ begin return null; end $$;
+        create table ep (a int) partition by list (a);
+        create table ep1 partition of ep for values in (1);
+        create trigger tg after insert on ep for each row execute procedure tn();
+        create trigger tg_stmt after insert on ep for statement execute procedure tn();
+        alter table only ep enable always trigger tg;
+        alter table only ep disable trigger tg_stmt;
+        select tgrelid::regclass, tgname, tgenabled from pg_trigger order by tgrelid::regclass::text, 2;
+        alter table ep enable replica trigger tg;
+        select tgrelid::regclass, tgname, tgenabled from pg_trigger order by tgrelid::regclass::text, 2;
+        alter table only ep disable trigger all;
+        select tgrelid::regclass, tgname, tgenabled from pg_trigger order by tgrelid::regclass::text, 2;
+        alter table ep enable trigger user;
+        select tgrelid::regclass, tgname, tgenabled from pg_trigger order by tgrelid::regclass::text, 2;
     """,
 }
 

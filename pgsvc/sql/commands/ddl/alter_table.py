@@ -39,6 +39,7 @@ class AlterTableDdl:
 
     def alter_table(self, node: ast.AlterTableStmt, text: str | None = None) -> None:
         self.stmt_text = text  # error positions inside a partition bound (ddl.partitions)
+        self.alter_inh = node.relation.inh  # not ONLY: ENABLE/DISABLE TRIGGER recurses (ddl.triggers)
         owner_only = all(c.subtype == A.AT_ChangeOwner for c in node.cmds)
         if node.objtype == enums.ObjectType.OBJECT_TYPE and not owner_only:
             return self.alter_composite(node)  # ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE

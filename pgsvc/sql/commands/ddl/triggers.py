@@ -273,7 +273,8 @@ class TriggerDdl(TriggerCloneDdl):
             if t is None:
                 raise SqlError("42704", f'trigger "{cmd.name}" for table "{rel.name}" does not exist')
             targets = [t]
-        targets += [c for t in targets for c in self.trigger_clones(t)]  # the partitions' clones too
+        if getattr(self, "alter_inh", True):  # the partitions' clones too, unless ONLY
+            targets += [c for t in targets for c in self.trigger_clones(t)]
         for t in targets:
             if t.enabled != state:
                 TG.set_enabled(self.conn, t.oid, state)
