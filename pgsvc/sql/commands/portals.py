@@ -19,6 +19,7 @@ from pgsvc.sql.commands.cursors import (FETCH_ALL, OPT_HOLD, OPT_NO_SCROLL, OPT_
                                         fetch_from, raising, settle)
 from pgsvc.sql.statement import Result, Statement, utility_statement
 from pgsvc.sql.translate.typenames import type_from_typename
+from pgsvc.sql.translate.wcte import has_dml_cte
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sqlite import sqlite3
 
@@ -100,6 +101,8 @@ def declare_stmt(engine: EngineContext, tr, text, node: ast.DeclareCursorStmt) -
     # before translating: the translator may rewrite the tree (set-returning functions moved)
     scroll = bool(options & OPT_SCROLL) or not options & OPT_NO_SCROLL and backward_capable(node.query)
     inner = engine.translate_stmt(text, node.query, list(tr.param_oids), None)
+    if has_dml_cte(node.query):
+        raise SqlError("0A000", "DECLARE CURSOR must not contain data-modifying statements in WITH")
     if inner.sqlite_sql is None or inner.command != "SELECT":
         raise SqlError("42P11", "cannot open this query as a cursor")
     tr.privs_needed.extend(inner.extra.get("privs", ()))  # checked when DECLARE runs

@@ -49,6 +49,9 @@ class Runner:
             q = tr.select(node)
             stmt = Statement(text, "SELECT", [to_column(c) for c in q.columns])
             stmt.sqlite_sql = q.sql
+            if "wcte" in q.extra:  # data-modifying WITH queries: the engine runs them (exec.wcte)
+                stmt.extra["trigger_spec"] = q.extra["wcte"]
+                stmt.handler = run_trigger_statement
             shapes = tr.record_types(q.columns)  # ROW(...) columns: their fields' types (record_send)
             if shapes:
                 stmt.extra["record_types"] = shapes

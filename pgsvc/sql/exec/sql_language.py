@@ -174,6 +174,8 @@ class SqlLanguage:
             return p
         if isinstance(node, _DML):
             d = {ast.InsertStmt: tr.insert, ast.UpdateStmt: tr.update, ast.DeleteStmt: tr.delete}[type(node)](node)
+            if d.trigger_spec is not None and d.trigger_spec["k"] == "W":
+                engine.ensure_wcte_sink()  # d.sql inserts into it (exec.wcte: data-modifying WITH queries)
             p = Planned(d.sql, d.returning is not None, d.command, tr)
             p.writes = True
             p.relid = d.relation.oid if getattr(d, "trigger_spec", None) is None else 0

@@ -24,17 +24,20 @@ from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.exec.partition_dml import PartitionDml
 from pgsvc.sql.exec.triggers import EVENTS, Level
+from pgsvc.sql.exec.wcte import WithDml
 from pgsvc.sql.statement import Result, Statement, convert_rows
 from pgsvc.sql.translate.trigger_dml import rowid_name
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sqlite import sqlite3
 
 
-class TriggerDml(PartitionDml):
+class TriggerDml(PartitionDml, WithDml):
     """Mixed into the Engine: routed DML (see the module docstring)."""
 
     def run_trigger_dml(self, spec: dict, values: list) -> tuple[list, int]:
         """Run a routed statement: (RETURNING rows in stored forms, count)."""
+        if spec["k"] == "W":  # a statement with data-modifying WITH queries (exec.wcte)
+            return self.run_wcte(spec, values)
         rel = self.catalog.by_oid.get(spec["rel"])
         if rel is None:
             raise SqlError("XX000", f"relation {spec['rel']} of a translated statement does not exist")

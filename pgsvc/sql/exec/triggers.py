@@ -173,6 +173,7 @@ class TriggerRuntime(DeferredTriggers):
         conn.create_function("pgsvce_tg_capture", -1, self.udf_capture)
         conn.create_function("pgsvce_tg_before", -1, self.udf_before)
         conn.create_function("pgsvce_tg_dml", -1, self.udf_dml)
+        self.init_wcte(conn)  # data-modifying WITH queries' rows (exec.wcte, mixed in with exec.trigger_dml)
 
     def ensure_tg_sink(self) -> None:
         """The sink of translate.trigger_dml.spec_sql (what is inserted is deleted at once),

@@ -87,7 +87,8 @@ class DmlMixin:
         """The target's privileges: INSERT 'a' / UPDATE 'w' / DELETE 'd', plus SELECT when the
         statement reads the target's columns (WHERE, RETURNING, SET expressions) and UPDATE
         for ON CONFLICT DO UPDATE, as PostgreSQL's per-column checks work out for them."""
-        reads = bool(getattr(node, "whereClause", None) or getattr(node, "returningList", None))
+        # (RETURNING 1 reads no column: no SELECT needed, as PostgreSQL's per-column checks)
+        reads = bool(getattr(node, "whereClause", None) or _reads_columns(getattr(node, "returningList", None)))
         if isinstance(node, ast.UpdateStmt):
             reads = reads or any(_reads_columns(t.val) for t in node.targetList)
         conflict = getattr(node, "onConflictClause", None)
@@ -133,7 +134,8 @@ class DmlMixin:
 
     def insert(self, node: ast.InsertStmt) -> Dml:
         self.dml_kind = "INSERT"
-        with_sql = self.with_clause(node.withClause) if node.withClause else ""
+        top = self.enter_statement()  # (translate.wcte: data-modifying WITH queries)
+        with_sql = self.dml_with(node, top)
         rel = self.target_relation(node.relation)
         self.need_target(rel, node, "a")
         alias = node.relation.alias.aliasname if node.relation.alias else rel.name
@@ -200,7 +202,7 @@ class DmlMixin:
             self.route_partitioned_insert(d, node, sa, with_sql, source, names, conflict, returning)
         elif self.catalog.triggers:
             self.route_insert(d, node, sa, with_sql, source, names, conflict, returning)
-        return d
+        return self.wcte_dml(d) if top and self.wcte_steps is not None else d
 
     def drop_generated(self, attrs: list, sel) -> list:
         """The target list without its generated columns, whose values can only be DEFAULT
@@ -417,7 +419,8 @@ class DmlMixin:
 
     def update(self, node: ast.UpdateStmt) -> Dml:
         self.dml_kind = "UPDATE"
-        with_sql = self.with_clause(node.withClause) if node.withClause else ""
+        top = self.enter_statement()  # (translate.wcte: data-modifying WITH queries)
+        with_sql = self.dml_with(node, top)
         rel = self.target_relation(node.relation)
         self.need_target(rel, node, "w")
         alias = node.relation.alias.aliasname if node.relation.alias else rel.name
@@ -444,7 +447,7 @@ class DmlMixin:
             self.route_inherited_update(d, sa, with_sql, from_sql, items, where, returning)
         elif self.catalog.triggers:
             self.route_update(d, sa, with_sql, from_sql, items, where, returning)
-        return d
+        return self.wcte_dml(d) if top and self.wcte_steps is not None else d
 
     def out_of_reach(self, read_from):
         """UPDATE ... FROM / DELETE ... USING: the target (the scope's last entry) cannot be
@@ -469,7 +472,8 @@ class DmlMixin:
 
     def delete(self, node: ast.DeleteStmt) -> Dml:
         self.dml_kind = "DELETE"
-        with_sql = self.with_clause(node.withClause) if node.withClause else ""
+        top = self.enter_statement()  # (translate.wcte: data-modifying WITH queries)
+        with_sql = self.dml_with(node, top)
         rel = self.target_relation(node.relation)
         self.need_target(rel, node, "d")
         alias = node.relation.alias.aliasname if node.relation.alias else rel.name
@@ -496,7 +500,7 @@ class DmlMixin:
             self.route_inherited_delete(d, sa, with_sql, where, returning)
         elif self.catalog.triggers:
             self.route_delete(d, sa, with_sql, where, returning)
-        return d
+        return self.wcte_dml(d) if top and self.wcte_steps is not None else d
 
 
 def _conflict_update(node) -> bool:

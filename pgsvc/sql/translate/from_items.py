@@ -73,6 +73,7 @@ class FromMixin(LateralMixin, RowSecurityMixin):
         alias = rv.alias.aliasname if rv.alias else name
         if rv.schemaname is None and name in self.ctes:
             cols = self.ctes[name]
+            self.cte_reference_check(name, cols, rv)  # (translate.wcte: a WITH query without RETURNING)
             sa = self.new_alias(alias)
             colnames = [c.sval for c in rv.alias.colnames or ()] if rv.alias else []
             _check_alias_count(alias, len(cols), colnames)
@@ -106,6 +107,9 @@ class FromMixin(LateralMixin, RowSecurityMixin):
         rowid = next((n for n in ("rowid", "_rowid_", "oid") if rel.attr(n) is None), None) \
             if rel.kind == "r" and not children and rel.schema not in ("pg_catalog", "information_schema") \
             and self.transition_table(rv) is None else None
+        # a table the statement's WITH queries changed: read as the statement began (translate.wcte)
+        snapshot = self.wcte_read(rel) if self.wcte_changed and not children else None
+        rowid = None if snapshot is not None else rowid
         # tableoid (names._system_column): the table's OID, or each row's table's under a parent
         tableoid = f'{sa}."pgsvc$tableoid"' if children else str(rel.oid) if rel.kind == "r" else None
         self.scope.add(RangeEntry(alias, cols, rel, rowid_sql=rowid and f"{sa}.{rowid}", tableoid_sql=tableoid),
@@ -116,6 +120,8 @@ class FromMixin(LateralMixin, RowSecurityMixin):
             parts = [f'SELECT {names}, {r.oid} AS "pgsvc$tableoid" FROM {quote_sqlite_ident(r.sqlite_name)}'
                      for r in [rel, *children]]
             return f"{self.rls_wrap_read(rel, '(' + ' UNION ALL '.join(parts) + ')', None)} AS {sa}"
+        if snapshot is not None:
+            return f"{self.rls_wrap_read(rel, snapshot, None)} AS {sa}"
         return f"{self.rls_wrap_read(rel, quote_sqlite_ident(rel.sqlite_name), rowid)} AS {sa}"
 
     def need_lock_privileges(self, clauses) -> None:

@@ -51,41 +51,58 @@ class SelectMixin:
             self.scope, self.agg_forbidden, self.windows = saved
 
     def select(self, node: ast.SelectStmt) -> Query:
-        with_sql = self.with_clause(node.withClause) if node.withClause else ""
+        top = self.enter_statement()  # (translate.wcte: data-modifying WITH queries)
+        with_sql = self.with_clause(node.withClause, top) if node.withClause else ""
         if node.op != enums.SetOperation.SETOP_NONE:
             q = self.set_operation(node)
         elif node.valuesLists:
             q = self.values(node.valuesLists)
         else:
             q = self.simple_select(node)
-            return Query(with_sql + q.sql, q.columns) if with_sql else q
+            q = Query(with_sql + q.sql, q.columns) if with_sql else q
+            return self.wcte_query(q) if top and self.wcte_steps is not None else q
         if node.sortClause or node.limitCount is not None or node.limitOffset is not None:
             q.extra = {}
         locs = q.extra.get("locs", ())
         q = self.order_limit_outer(q, node)
-        return Query(with_sql + q.sql, q.columns, extra={"locs": locs})
+        q = Query(with_sql + q.sql, q.columns, extra={"locs": locs})
+        return self.wcte_query(q) if top and self.wcte_steps is not None else q
 
     # --- WITH ---------------------------------------------------------------------
 
-    def with_clause(self, w: ast.WithClause) -> str:
-        parts = []
+    def with_clause(self, w: ast.WithClause, top: bool = False) -> str:
+        parts, recursive = self.with_parts(w, top)
+        if not parts:
+            return ""
+        return ("WITH RECURSIVE " if recursive else "WITH ") + ", ".join(parts) + " "
+
+    def with_parts(self, w: ast.WithClause, top: bool) -> tuple[list[str], bool]:
+        self.check_dml_ctes(w, top)  # translate.wcte
+        parts: list[str] = []
         for cte in w.ctes:
             name = cte.ctename
             q = cte.ctequery
-            if not isinstance(q, ast.SelectStmt):
-                raise SqlError("0A000", "data-modifying statements in WITH are not supported", position=location(cte))
+            if not isinstance(q, ast.SelectStmt):  # INSERT / UPDATE / DELETE (translate.wcte)
+                cols, part = self.dml_cte(cte, parts, bool(w.recursive))
+                self.ctes[name] = cols
+                if part is not None:
+                    parts.append(part)
+                continue
             if w.recursive and q.op == enums.SetOperation.SETOP_UNION:
                 seed = self.subquery(q.larg)
-                self.ctes[name] = self._cte_cols(cte, seed.columns)
+                self.ctes[name] = self.cte_columns(cte, seed.columns)
             sub = self.subquery(q)
-            cols = self._cte_cols(cte, sub.columns)
+            cols = self.cte_columns(cte, sub.columns)
             self.ctes[name] = cols
             parts.append(f"{quote_sqlite_ident('cte_' + name)}({', '.join('c%d' % i for i in range(len(cols)))}) "
                          f"AS ({sub.sql})")
-        return ("WITH RECURSIVE " if w.recursive else "WITH ") + ", ".join(parts) + " "
+        return parts, bool(w.recursive)
 
-    def _cte_cols(self, cte, cols: list[ColInfo]) -> list[ColInfo]:
+    def cte_columns(self, cte, cols: list[ColInfo]) -> list[ColInfo]:
         names = [n.sval for n in cte.aliascolnames or ()]
+        if len(names) > len(cols):
+            raise SqlError("42P10", f'WITH query "{cte.ctename}" has {len(cols)} columns available but '
+                                    f"{len(names)} columns specified", position=location(cte))
         out = []
         for i, c in enumerate(cols):
             out.append(ColInfo(names[i] if i < len(names) else c.name, c.oid, c.typmod))

@@ -16,6 +16,7 @@ from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.catalog.system.opclass import GIST
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.names import ColInfo, RangeEntry
+from pgsvc.sql.translate.wcte import has_dml_cte
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.pg_type import format_type
 from pgsvc.sql.types.ranges import is_multirange, is_range
@@ -137,6 +138,8 @@ class IndexViewDdl:
         body = source_text(node.query)
         tr = Translator(self.engine, self.cat, [])
         q = tr.select(node.query)  # validates the query now, as PostgreSQL does
+        if has_dml_cte(node.query):
+            raise SqlError("0A000", "views must not contain data-modifying statements in WITH")
         if node.aliases:
             names = [a.sval for a in node.aliases]
             body = f"SELECT * FROM ({body}) AS v({', '.join(quote_sqlite_ident(n) for n in names)})"
