@@ -17,6 +17,9 @@ expectation; nothing here states an expected value.
                  its children's rows too
   enable_only    ALTER TABLE [ONLY] ENABLE [ALWAYS|REPLICA] / DISABLE TRIGGER name|ALL|USER on a
                  partitioned table: its partitions' clones follow unless ONLY
+  after_when     an AFTER ROW trigger's WHEN is evaluated as each row changes (a WHEN function's
+                 notices come before any AFTER trigger runs): plain tables, a partitioned
+                 table's clones on a partition with other column numbers, ON DELETE CASCADE rows
 """
 
 from __future__ import annotations
@@ -171,6 +174,30 @@ CASES = {
         select tgrelid::regclass, tgname, tgenabled from pg_trigger order by tgrelid::regclass::text, 2;
         alter table ep enable trigger user;
         select tgrelid::regclass, tgname, tgenabled from pg_trigger order by tgrelid::regclass::text, 2;
+    """,
+    "after_when": r"""
+        create function bark(text) returns bool language plpgsql immutable
+          as $$ begin raise notice '% <- bark', $1; return true; end; $$;
+        create function tn() returns trigger language plpgsql as $$
+          begin raise notice '% % % %', tg_name, tg_table_name, tg_op, new; return null; end $$;
+        create table w (a int, b text);
+        create trigger w1 after insert or update on w for each row when (bark(new.b) and new.a % 2 = 1) execute function tn();
+        create trigger w0 after insert on w for each row execute function tn();
+        insert into w values (1, 'one'), (2, 'two'), (3, 'three');
+        update w set b = b || '!' where a < 3;
+        create table wp (b text, a int) partition by list (a);
+        create table wp1 (x int, a int, b text);
+        alter table wp1 drop column x;
+        alter table wp attach partition wp1 for values in (1, 2, 3);
+        create trigger pw after insert on wp for each row when (bark(new.b) and new.a > 1) execute function tn();
+        insert into wp values ('x', 1), ('y', 2);
+        insert into wp1 values (3, 'z');
+        create table wc (a int primary key);
+        create table wd (a int references wc on delete cascade, b text);
+        create trigger wdt after delete on wd for each row when (bark(old.b)) execute function tn();
+        insert into wc values (1), (2);
+        insert into wd values (1, 'p'), (2, 'q'), (1, 'r');
+        delete from wc;
     """,
 }
 

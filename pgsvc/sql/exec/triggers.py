@@ -67,7 +67,7 @@ class Level:
     """One statement's query level: the row changes captured while it runs."""
 
     __slots__ = ("relid", "event", "cols", "rows", "cascaded", "writing", "stmt_fired", "parts", "part_cols",
-                 "inherited")
+                 "inherited", "verdicts")
 
     def __init__(self, relid: int, event: str, cols) -> None:
         self.relid = relid
@@ -84,6 +84,9 @@ class Level:
         self.part_cols: dict = {}  # a partition's OID -> the statement's assigned columns as its attnums
         # an inheritance parent target's children's changes in its columns (its transition tables')
         self.inherited: list[tuple] = []
+        # id() of a captured change -> {trigger OID: its WHEN's verdict}: an AFTER ROW trigger's
+        # WHEN is evaluated as the row changes, as PostgreSQL's AfterTriggerSaveEvent does
+        self.verdicts: dict[int, dict] = {}
 
     def modified(self, relid: int, op: str, old, new) -> set:
         """The columns an UPDATE assigned (what UPDATE OF tests): the statement's for its
@@ -210,7 +213,12 @@ class TriggerRuntime(DeferredTriggers):
             else:
                 old, new = vals, None
             lv = self.tg_levels[-1]
-            (lv.rows if relid == lv.relid else lv.cascaded).append((relid, op, old, new))
+            change = (relid, op, old, new)
+            (lv.rows if relid == lv.relid else lv.cascaded).append(change)
+            rel = self.catalog.by_oid.get(relid)
+            if rel is not None and any(t.qual and t.row and t.timing == "AFTER" for t in rel.triggers):
+                lv.verdicts[id(change)] = {t.oid: self.when_true(t, rel, old, new)
+                                           for t in self.enabled(rel, "AFTER", EVENTS[op], True) if t.qual}
         except SqlError as err:
             raise_sql(self.fctx, err)
         except RecursionError:
@@ -402,6 +410,7 @@ class TriggerRuntime(DeferredTriggers):
         i = 0
         while i < len(rows):
             relid, op, old, new = rows[i]
+            verdicts = lv.verdicts.get(id(rows[i]))
             i += 1
             rel = self.catalog.by_oid.get(relid)
             if rel is None or not own and relid in lv.parts:  # (fired with the statement's own)
@@ -410,7 +419,7 @@ class TriggerRuntime(DeferredTriggers):
             cols = None
             for t in self.enabled(rel, "AFTER", event, True):
                 if t.constraint and t.deferrable and self.is_deferred(t):  # at COMMIT (fire_deferred)
-                    if self.after_row_applies(t, rel, lv, relid, op, old, new):
+                    if self.after_row_applies(t, rel, lv, relid, op, old, new, verdicts):
                         self.tg.deferred.append((tuple(self.txn.sp_settings), t.oid, rel.oid, event, old, new))
                     continue
                 if t.attr and event == "UPDATE":
@@ -418,14 +427,19 @@ class TriggerRuntime(DeferredTriggers):
                         cols = lv.modified(relid, op, old, new)
                     if not any(c in cols for c in t.attr):
                         continue
-                if t.qual and not self.when_true(t, rel, old, new):
+                if t.qual and not (verdicts[t.oid] if verdicts and t.oid in verdicts
+                                   else self.when_true(t, rel, old, new)):
                     continue
                 self.call_trigger(t, rel, event, old, new, lv)
 
-    def after_row_applies(self, t: TG.Trigger, rel, lv: Level, relid: int, op: str, old, new) -> bool:
-        """UPDATE OF and WHEN of an AFTER ROW trigger for one change."""
+    def after_row_applies(self, t: TG.Trigger, rel, lv: Level, relid: int, op: str, old, new,
+                          verdicts: dict | None = None) -> bool:
+        """UPDATE OF and WHEN of an AFTER ROW trigger for one change (verdicts: the WHENs
+        evaluated as it was captured)."""
         if t.attr and op == "U" and not any(c in lv.modified(relid, op, old, new) for c in t.attr):
             return False
+        if verdicts and t.oid in verdicts:
+            return verdicts[t.oid]
         return not t.qual or self.when_true(t, rel, old, new)
 
     def cascade_depths(self, relid: int) -> dict[int, tuple]:
