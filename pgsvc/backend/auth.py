@@ -15,15 +15,14 @@ import hashlib
 import hmac
 import os
 
-import scramp
-
 from pgsvc.backend import protocol
 from pgsvc.cluster.passwords import (
-    SCRAM,
     SCRAM_ITERATIONS,
     make_md5_password,
     make_scram_verifier,
     parse_scram_verifier,
+    scram_mechanism,
+    scramp_module,
 )
 from pgsvc.errors import INVALID_AUTHORIZATION_SPECIFICATION, INVALID_PASSWORD, FatalError, SqlError
 
@@ -114,7 +113,7 @@ class Authenticator:
                 if mechanism != "SCRAM-SHA-256":
                     raise FatalError("08P01", "client selected an invalid SASL authentication mechanism")
                 info = parse_scram_verifier(self.stored or "") or _mock_scram(self.user)
-                self._scram = SCRAM.make_server(lambda _name: info)
+                self._scram = scram_mechanism().make_server(lambda _name: info)
                 _set_client_first(self._scram, data.decode("utf-8"))
                 self._stage = 1
                 return protocol.encode_auth_sasl_continue(self._scram.get_server_first().encode())
@@ -129,7 +128,7 @@ class Authenticator:
             raise
         except SqlError as e:  # a malformed SASL message: still a clean FATAL, never XX000
             raise FatalError(e.sqlstate, e.message) from None
-        except scramp.ScramException:
+        except scramp_module().ScramException:
             raise auth_failed(self.user) from None
         except (UnicodeDecodeError, ValueError):
             raise FatalError("08P01", "malformed SCRAM message") from None

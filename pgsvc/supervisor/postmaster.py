@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import pgsvc.backend
 import pgsvc.sql
 from pgsvc.cluster.lockfile import STATUS_READY, STATUS_STOPPING
+from pgsvc.cluster.passwords import hba_uses_scramp, scram_mechanism
 from pgsvc.errors import StartupError
 from pgsvc.settings import DEFINITIONS, POSTMASTER
 from pgsvc.supervisor import startup
@@ -112,10 +113,21 @@ class Postmaster:
                 importlib.import_module("pgsvc.sql.functions.register").prepare_before_fork()
             except Exception as e:  # noqa: BLE001 - backends then build their own
                 log.warning("could not prepare the SQL functions: %s", e)
+            self._preload_password_exchange()
         finally:
             gc.freeze()
             gc.enable()
         _release_free_heap()
+
+    def _preload_password_exchange(self) -> None:
+        """scramp (~20 ms to import) only when pg_hba.conf has a line that asks for a
+        password: with trust or peer alone no backend authenticates with it (CREATE ROLE
+        ... PASSWORD then loads it in that backend). Again after a reload that adds one."""
+        if hba_uses_scramp(self.state.hba):
+            try:
+                scram_mechanism()
+            except Exception as e:  # noqa: BLE001 - backends then load it themselves
+                log.warning("could not preload scramp: %s", e)
 
     def _report_ready(self) -> None:
         """Start-up step 5. Invariant: READY=1 is sent only after every listening socket
@@ -259,6 +271,7 @@ class Postmaster:
         else:
             _warn_restart_only(s.settings, fresh)
             s.settings.reload_base({k: v for k, v in fresh.base.items()})
+            self._preload_password_exchange()
         self._signal_children(signal.SIGHUP)
         s.notifier.ready("configuration reloaded; ready to accept connections")
 

@@ -1,0 +1,62 @@
+"""What the supervisor loads before the first fork (postmaster._preload_backend_code).
+
+scramp (~20 ms of CPU to import) is loaded only when pg_hba.conf asks some client for a
+password: no module of the backend may import it at the top again, and the supervisor
+must load it when a scram-sha-256, md5 or password line exists (each backend would
+otherwise import its own copy during authentication). The import cases run in a fresh
+interpreter: this process has long loaded scramp for other tests.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from pgsvc.cluster.hba import HbaRecord
+from pgsvc.cluster.passwords import hba_uses_scramp
+
+PRELOAD = """
+import sys, types
+from pgsvc.cluster.hba import HbaRecord
+from pgsvc.supervisor import postmaster
+import pgsvc.backend.main  # every module a backend runs
+assert "scramp" not in sys.modules, "a backend module imports scramp at the top"
+p = postmaster.Postmaster.__new__(postmaster.Postmaster)
+p.state = types.SimpleNamespace(hba=[HbaRecord(1, "host", ("all",), ("all",), None, m) for m in sys.argv[1:]])
+p._preload_password_exchange()
+print("scramp" in sys.modules)
+"""
+
+
+def _records(*methods):
+    return [HbaRecord(i, "host", ("all",), ("all",), None, m) for i, m in enumerate(methods, 1)]
+
+
+@pytest.mark.parametrize("methods, uses", [
+    (["trust"], False),
+    (["peer", "trust", "reject"], False),
+    (["trust", "scram-sha-256"], True),
+    (["md5"], True),
+    (["password"], True),
+    ([], False),
+])
+def test_which_hba_methods_need_scramp(methods, uses):
+    assert hba_uses_scramp(_records(*methods)) is uses
+
+
+@pytest.mark.parametrize("methods, loaded", [(["trust", "peer"], False), (["trust", "scram-sha-256"], True)])
+def test_supervisor_loads_scramp_only_for_password_lines(methods, loaded):
+    res = subprocess.run([sys.executable, "-c", PRELOAD, *methods], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == str(loaded)
+
+
+def test_password_functions_load_scramp_on_first_use():
+    code = ("import sys\nfrom pgsvc.cluster import passwords\nassert 'scramp' not in sys.modules\n"
+            "v = passwords.make_scram_verifier('pw', b'0123456789abcdef')\n"
+            "print(v.startswith('SCRAM-SHA-256$4096:MDEyMzQ1Njc4OWFiY2RlZg==$'), 'scramp' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["True", "True"]
