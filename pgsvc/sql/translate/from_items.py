@@ -225,7 +225,8 @@ class FromMixin(LateralMixin, RowSecurityMixin):
                            f"{len(names)} columns specified")
         cols = [ColInfo(names[i] if i < len(names) else c.name, c.oid, c.typmod, c.sql, c.table_oid, c.attnum,
                         c.notnull) for i, c in enumerate(cols)]
-        self.scope.hidden_aliases.update(e.alias for e in ents if e.alias is not None)
+        # a USING alias inside is no FROM-clause entry: naming it outside is a missing entry
+        self.scope.hidden_aliases.update(e.alias for e in ents if e.alias is not None and not e.using_alias)
         del self.scope.entries[start:]
         self.scope.add(RangeEntry(alias.aliasname, cols, joined=True))
 
@@ -262,7 +263,8 @@ class FromMixin(LateralMixin, RowSecurityMixin):
                 e.star_cols = [c for c in base if c.name != n]
         self.scope.entries.insert(start, RangeEntry(None, merged))
         if j.join_using_alias is not None:
-            self.scope.add(RangeEntry(j.join_using_alias.aliasname, list(merged), joined=True))
+            self.scope.add(RangeEntry(j.join_using_alias.aliasname, list(merged), joined=True,
+                                      using_alias=True))
             self.scope.entries[-1].hidden = {c.name for c in merged}
             self.scope.entries[-1].star_cols = []
         on = " AND ".join(conds) if conds else "1"
