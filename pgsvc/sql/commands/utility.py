@@ -324,6 +324,7 @@ _HANDLERS = {
     "CreateTrigStmt": _ddl("CREATE TRIGGER", "create_trigger"),  # pgsvc.sql.commands.ddl.triggers
     "CreatePolicyStmt": _ddl("CREATE POLICY", "create_policy"),  # pgsvc.sql.commands.ddl.policies
     "AlterPolicyStmt": _ddl("ALTER POLICY", "alter_policy"),
+    "RuleStmt": _ddl("CREATE RULE", "create_rule"),  # pgsvc.sql.commands.ddl.rules
     "ReindexStmt": maintenance.translate_reindex,  # reindexdb (pgsvc.sql.commands.maintenance)
     "ClusterStmt": maintenance.translate_cluster,  # clusterdb
     **listen.HANDLERS,  # LISTEN, UNLISTEN, NOTIFY

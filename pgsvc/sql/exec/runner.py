@@ -18,6 +18,7 @@ from pgsvc.sql.catalog import regtypes
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.partitions import constraint_text as partition_constraint
 from pgsvc.sql.catalog.regtypes import reg_in
+from pgsvc.sql.catalog.rules import has_rules
 from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.catalog.system import relations as pg_relations
 from pgsvc.sql.commands.columns import to_column
@@ -25,6 +26,7 @@ from pgsvc.sql.types.composite import with_types
 from pgsvc.sql.commands.ddl.sqlite_schema import check_sql, index_key_sql, index_pred_sql
 from pgsvc.sql.commands.utility import translate_utility
 from pgsvc.sql.exec import diagnose
+from pgsvc.sql.exec.rule_dml import rule_statement
 from pgsvc.sql.exec.trigger_dml import run_trigger_statement
 from pgsvc.sql.pg_functions import describe
 from pgsvc.sql.pg_functions.catalog_funcs import end_statement_locals
@@ -55,6 +57,9 @@ class Runner:
             shapes = tr.record_types(q.columns)  # ROW(...) columns: their fields' types (record_send)
             if shapes:
                 stmt.extra["record_types"] = shapes
+        elif isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)) and has_rules(self.catalog) and \
+                (ruled := rule_statement(self, tr, text, node)) is not None:
+            stmt = ruled  # rewritten by rules into several statements (exec.rule_dml)
         elif isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)):
             d = {ast.InsertStmt: tr.insert, ast.UpdateStmt: tr.update, ast.DeleteStmt: tr.delete}[type(node)](node)
             stmt = Statement(text, d.command, [to_column(c) for c in d.returning] if d.returning else None)

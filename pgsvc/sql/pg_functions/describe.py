@@ -40,6 +40,7 @@ from pgsvc.sql.deparse.query_text import expr_text, query_text
 from pgsvc.sql.functions.context import reporting_sql_errors
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS
 from pgsvc.sql.functions.signatures import FuncSig
+from pgsvc.sql.pg_functions.ruledefs import find_rule, rule_text
 from pgsvc.sql.pg_functions.type_funcs import domain_constraintdef
 from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.types import oids as O
@@ -345,12 +346,17 @@ def _viewdef_cached(engine, oid, version, search_path, pretty, text, styles):
 
 
 def ruledef(engine, oid, pretty):
-    """pg_get_ruledef: a view's _RETURN rule (the only rules pgsvc has)."""
+    """pg_get_ruledef: a view's _RETURN rule, or a rule CREATE RULE made (pg_functions.ruledefs)."""
     if oid is None:
         return None
     rel = engine.catalog.by_oid.get(int(oid))
     if rel is None or rel.kind != "v":
-        return None
+        found = find_rule(engine, int(oid))
+        if found is None:
+            return None
+        rel, rule = found
+        target = relation_name(engine, rel) if pretty else f"{quote_ident(rel.schema)}.{quote_ident(rel.name)}"
+        return rule_text(engine, rel, rule, bool(pretty), target)
     target = relation_name(engine, rel) if pretty else f"{quote_ident(rel.schema)}.{quote_ident(rel.name)}"
     return f'CREATE RULE "_RETURN" AS\n    ON SELECT TO {target} DO INSTEAD {viewdef(engine, rel.oid, pretty)}'
 

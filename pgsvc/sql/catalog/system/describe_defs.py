@@ -40,7 +40,7 @@ NODE, ACL, BYTEA = T, TEXTS, O.BYTEA
 REL_OIDS = {"pg_event_trigger": 3466,
             "pg_constraint": 2606, "pg_attrdef": 2604, "pg_description": 2609, "pg_shdescription": 2396,
             "pg_sequence": 2224, "pg_tables": 12033, "pg_views": 12028, "pg_indexes": 12043,
-            "pg_sequences": 12048, "pg_inherits": 2611, "pg_trigger": 2620, "pg_rewrite": 2618,
+            "pg_sequences": 12048, "pg_inherits": 2611, "pg_trigger": 2620, "pg_rewrite": 2618, "pg_rules": 12023,
             "pg_statistic_ext": 3381, "pg_statistic_ext_data": 3429, "pg_publication": 6104,
             "pg_publication_rel": 6106, "pg_publication_namespace": 6237, "pg_partitioned_table": 3350,
             "pg_depend": 2608, "pg_tablespace": 1213, "pg_extension": 3079, "pg_foreign_table": 3118,
@@ -74,6 +74,7 @@ COLUMNS: dict[str, list[tuple[str, int]]] = {
                    ("tgoldtable", N), ("tgnewtable", N)],
     "pg_rewrite": [("oid", OID), ("rulename", N), ("ev_class", OID), ("ev_type", C), ("ev_enabled", C),
                    ("is_instead", B), ("ev_qual", NODE), ("ev_action", NODE)],
+    "pg_rules": [("schemaname", N), ("tablename", N), ("rulename", N), ("definition", T)],
     "pg_statistic_ext": [("oid", OID), ("stxrelid", OID), ("stxname", N), ("stxnamespace", OID),
                          ("stxowner", OID), ("stxstattarget", I4), ("stxkeys", O.INT2VECTOR), ("stxkind", CHARS),
                          ("stxexprs", NODE)],
@@ -211,7 +212,16 @@ VIEWS = {
         WHERE ix.relkind = 'i' AND json_extract(ix.options, '$.parent_index') IS NOT NULL""",
     "pg_rewrite": """SELECT c.oid AS oid, '_RETURN' AS rulename, c.oid AS ev_class, '1' AS ev_type,
         'O' AS ev_enabled, 1 AS is_instead, NULL AS ev_qual, c.viewdef AS ev_action
-        FROM main."pgsvc$class" c WHERE c.relkind = 'v'""",
+        FROM main."pgsvc$class" c WHERE c.relkind = 'v'
+        UNION ALL SELECT json_extract(j.value, '$.oid'), json_extract(j.value, '$.name'), c.oid,
+        json_extract(j.value, '$.event'), json_extract(j.value, '$.enabled'), json_extract(j.value, '$.instead'),
+        json_extract(j.value, '$.qual'), json_extract(j.value, '$.actions')
+        FROM main."pgsvc$class" c, json_each(json_extract(c.options, '$.rules')) j
+        WHERE c.options IS NOT NULL""",
+    "pg_rules": f"""SELECT n.nspname AS schemaname, c.relname AS tablename, r.rulename AS rulename,
+        pgsvce_ruledef(r.oid, 0) AS definition
+        FROM {_q('pg_rewrite')} r JOIN {_q('pg_class')} c ON c.oid = r.ev_class
+        LEFT JOIN {_q('pg_namespace')} n ON n.oid = c.relnamespace WHERE r.rulename <> '_RETURN'""",
     "pg_depend": """
         SELECT 1259 AS classid, c.oid AS objid, 0 AS objsubid, 2615 AS refclassid, c.nspoid AS refobjid,
           0 AS refobjsubid, 'n' AS deptype
@@ -332,6 +342,6 @@ VIEWS["pg_init_privs"] = f"""SELECT {PG_CATALOG_OID} AS objoid, 2615 AS classoid
     UNION ALL SELECT {PUBLIC_SCHEMA_OID}, 2615, 0, 'i',
     json_array('pg_database_owner=UC/pg_database_owner', '=U/pg_database_owner')"""
 
-DEPENDS = {"pg_init_privs": ("pg_authid",), "pg_tables": ("pg_class", "pg_namespace"), "pg_views": ("pg_class", "pg_namespace"),
+DEPENDS = {"pg_rules": ("pg_rewrite", "pg_class", "pg_namespace"), "pg_init_privs": ("pg_authid",), "pg_tables": ("pg_class", "pg_namespace"), "pg_views": ("pg_class", "pg_namespace"),
            "pg_indexes": ("pg_index", "pg_class", "pg_namespace"),
            "pg_sequences": ("pg_class", "pg_namespace"), "pg_partitioned_table": ("pg_type",)}

@@ -177,7 +177,7 @@ VIEWS = {
           + (SELECT count(*) FROM json_each(c.options, '$.dropped')) AS relnatts,  -- dropped ones count
         (SELECT count(*) FROM main."pgsvc$constraint" k WHERE k.conrelid = c.oid AND k.contype = 'c')
           AS relchecks,
-        c.relkind = 'v' AS relhasrules,
+        (c.relkind = 'v' OR json_extract(c.options, '$.rules') IS NOT NULL) AS relhasrules,
         EXISTS (SELECT 1 FROM main."pgsvc$constraint" f WHERE f.contype = 'f'
                 AND (f.conrelid = c.oid OR f.confrelid = c.oid))
           OR EXISTS (SELECT 1 FROM main."pgsvc$trigger" g WHERE g.tgrelid = c.oid) AS relhastriggers,

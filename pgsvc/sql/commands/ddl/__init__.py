@@ -27,6 +27,7 @@ from pgsvc.sql.commands.ddl.partitions import PartitionDdl
 from pgsvc.sql.commands.ddl.policies import PolicyDdl
 from pgsvc.sql.commands.ddl.range_types import RangeTypeDdl
 from pgsvc.sql.commands.ddl.routines import RoutineDdl
+from pgsvc.sql.commands.ddl.rules import RuleDdl
 from pgsvc.sql.commands.ddl.schemas import SchemaDdl
 from pgsvc.sql.commands.ddl.sequences import SequenceDdl
 from pgsvc.sql.commands.ddl.tables import TableDdl
@@ -36,7 +37,7 @@ from pgsvc.sql.commands.ddl.user_types import UserTypeDdl
 
 class Ddl(TableDdl, AlterTableDdl, IndexViewDdl, SequenceDdl, SchemaDdl, DropDdl, CommentDdl, UserTypeDdl,
           CompositeTypeDdl, RangeTypeDdl, RoutineDdl, TriggerDdl, PartitionDdl, PolicyDdl, InheritAlterDdl,
-          DdlBase):
+          RuleDdl, DdlBase):
     """Runs one DDL statement against the engine's connection and catalog."""
 
 

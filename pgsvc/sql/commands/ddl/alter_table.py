@@ -407,6 +407,8 @@ class AlterTableDdl:
             return self.rename_trigger(node)  # pgsvc.sql.commands.ddl.triggers
         if node.renameType == OT.OBJECT_POLICY:
             return self.rename_policy(node)  # pgsvc.sql.commands.ddl.policies
+        if node.renameType == OT.OBJECT_RULE:
+            return self.rename_rule(node)  # pgsvc.sql.commands.ddl.rules
         if node.renameType == OT.OBJECT_COLUMN:
             rel = self.find([x for x in (node.relation.schemaname, node.relation.relname) if x])
             if rel is None:

@@ -37,6 +37,8 @@ class DropDdl:
             return self.drop_triggers(node)  # pgsvc.sql.commands.ddl.triggers
         if node.removeType == enums.ObjectType.OBJECT_POLICY:
             return self.drop_policies(node)  # pgsvc.sql.commands.ddl.policies
+        if node.removeType == enums.ObjectType.OBJECT_RULE:
+            return self.drop_rules(node)  # pgsvc.sql.commands.ddl.rules
         if kind is None:
             raise SqlError("0A000", f"DROP {node.removeType.name[7:]} is not supported")
         word = KIND_WORD[kind]

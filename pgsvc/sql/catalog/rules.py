@@ -1,0 +1,65 @@
+"""Rules (PostgreSQL's pg_rewrite for CREATE RULE ... ON INSERT / UPDATE / DELETE): stored as
+the relation's options (pgsvc$class.options, a JSON object) under "rules", a list of objects
+{oid, name, event, instead, qual, actions, enabled} in name order: event is pg_rewrite.ev_type
+('2' UPDATE, '3' INSERT, '4' DELETE), qual the WHERE condition and actions the action
+statements as PostgreSQL source text (no actions: DO NOTHING), enabled pg_rewrite.ev_enabled.
+A change bumps the catalog version, so every backend's cached translations are dropped.
+The rewrite itself is pgsvc.sql.translate.rule_rewrite; the statements' runner
+pgsvc.sql.exec.rule_dml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pgsvc.sql.catalog import database as C
+
+EVENT_CODE = {"INSERT": "3", "UPDATE": "2", "DELETE": "4", "SELECT": "1"}
+EVENT_WORD = {v: k for k, v in EVENT_CODE.items()}
+
+
+@dataclass(frozen=True)
+class Rule:
+    oid: int
+    name: str
+    event: str  # 'INSERT' / 'UPDATE' / 'DELETE'
+    instead: bool
+    qual: str | None
+    actions: tuple[str, ...]
+    enabled: str = "O"
+
+    def as_json(self) -> dict:
+        return {"oid": self.oid, "name": self.name, "event": EVENT_CODE[self.event], "instead": self.instead,
+                "qual": self.qual, "actions": list(self.actions), "enabled": self.enabled}
+
+
+def rules(rel) -> list[Rule]:
+    return [Rule(r["oid"], r["name"], EVENT_WORD[r["event"]], bool(r["instead"]), r.get("qual"),
+                 tuple(r.get("actions") or ()), r.get("enabled", "O")) for r in rel.options.get("rules") or ()]
+
+
+def find(rel, name: str) -> Rule | None:
+    return next((r for r in rules(rel) if r.name == name), None)
+
+
+def for_event(rel, event: str) -> list[Rule]:
+    """The enabled rules of one event, in name order (the order PostgreSQL applies them)."""
+    return [r for r in rules(rel) if r.event == event and r.enabled != "D"]
+
+
+def has_rules(catalog) -> bool:
+    """Whether any relation of the database has rules (one look per loaded catalog)."""
+    found = catalog.__dict__.get("has_rules")
+    if found is None:
+        found = catalog.__dict__["has_rules"] = any(rel.options.get("rules") for rel in catalog.by_oid.values())
+    return found
+
+
+def save(conn, rel, items: list[Rule]) -> None:
+    items = sorted(items, key=lambda r: r.name)
+    C.set_relation_option(conn, rel.oid, "rules", [r.as_json() for r in items] or None)
+    C.bump_version(conn)
+
+
+def new_oid(conn) -> int:
+    return C.new_oid(conn)

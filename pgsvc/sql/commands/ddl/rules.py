@@ -1,0 +1,181 @@
+"""CREATE [OR REPLACE] RULE ... ON INSERT / UPDATE / DELETE, DROP RULE, ALTER RULE ... RENAME
+with PostgreSQL 15's checks and messages (rewrite/rewriteDefine.c, parser/parse_utilcmd.c's
+transformRuleStmt). The catalog is pgsvc.sql.catalog.rules; the rewrite that applies the
+rules pgsvc.sql.translate.rule_rewrite. ON SELECT rules (a table made a view) are refused
+with 0A000.
+
+Each action is checked when the rule is made by translating it as it would run for a row of
+the relation (so a missing table or column is reported then, as PostgreSQL does), and an
+INSTEAD rule's RETURNING list must match the relation's columns.
+"""
+
+from __future__ import annotations
+
+import pglast.visitors
+from pglast import ast, enums
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import rules as RU
+from pgsvc.sql.catalog.authz import authz
+from pgsvc.sql.quoting import quote_ident
+from pgsvc.sql.translate import Translator
+from pgsvc.sql.translate import rule_rewrite as RW
+from pgsvc.sql.types.pg_type import format_type
+
+CMD = enums.CmdType
+EVENT = {CMD.CMD_INSERT: "INSERT", CMD.CMD_UPDATE: "UPDATE", CMD.CMD_DELETE: "DELETE", CMD.CMD_SELECT: "SELECT"}
+
+
+class _Words(pglast.visitors.Visitor):
+    """Which of new / old a tree names, and whether it reads a relation."""
+
+    def __init__(self) -> None:
+        self.words: set[str] = set()
+        self.relations = False
+
+    def visit_ColumnRef(self, ancestors, node):
+        f = node.fields
+        if len(f) >= 2 and isinstance(f[0], ast.String) and f[0].sval in ("new", "old"):
+            self.words.add(f[0].sval)
+
+    def visit_RangeVar(self, ancestors, node):
+        self.relations = True
+
+
+def _words(node) -> _Words:
+    w = _Words()
+    w(node)
+    return w
+
+
+class RuleDdl:
+    """Methods of pgsvc.sql.commands.ddl.Ddl."""
+
+    def rule_table(self, rv, missing_ok: bool = False):
+        rel = self.find([x for x in (rv.schemaname, rv.relname) if x])
+        if rel is None:
+            if missing_ok:
+                self.notice(f'relation "{rv.relname}" does not exist, skipping')
+                return None
+            raise SqlError("42P01", f'relation "{rv.relname}" does not exist')
+        if rel.kind not in ("r", "v"):
+            kind = {"S": "sequences", "i": "indexes"}.get(rel.kind, "this relation")
+            raise SqlError("42809", f'relation "{rel.name}" cannot have rules',
+                           detail=f"This operation is not supported for {kind}.")
+        if rel.schema == "pg_catalog":
+            raise SqlError("42501", f'permission denied: "{rel.name}" is a system catalog')
+        authz(self.engine).check_owner(rel)
+        return rel
+
+    def create_rule(self, node: ast.RuleStmt) -> None:
+        rel = self.rule_table(node.relation)
+        event = EVENT[node.event]
+        if event == "SELECT":
+            raise SqlError("0A000", "rules ON SELECT are not supported")
+        old = RU.find(rel, node.rulename)
+        if old is not None and not node.replace:
+            raise SqlError("42710", f'rule "{node.rulename}" for relation "{rel.name}" already exists')
+        actions = list(node.actions or ())
+        for a in actions:
+            if isinstance(a, ast.SelectStmt):
+                raise SqlError("0A000", "rule actions that are SELECT queries are not supported")
+            if not isinstance(a, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.NotifyStmt)):
+                raise SqlError("0A000", "rule actions of this kind are not supported")
+            if getattr(a, "withClause", None) is not None:
+                raise SqlError("0A000", "WITH in rule actions is not supported")
+        if node.whereClause is not None:
+            if any(isinstance(a, ast.NotifyStmt) for a in actions):
+                raise SqlError("0A000", "rules with WHERE conditions can only have SELECT, INSERT, UPDATE, or "
+                                        "DELETE actions")
+        for part in actions + ([node.whereClause] if node.whereClause is not None else []):
+            words = _words(part).words
+            if event == "INSERT" and "old" in words:
+                raise SqlError("42P17", "ON INSERT rule cannot use OLD")
+            if event == "DELETE" and "new" in words:
+                raise SqlError("42P17", "ON DELETE rule cannot use NEW")
+        returning = [a for a in actions if getattr(a, "returningList", None)]
+        if returning:
+            if not node.instead:
+                raise SqlError("0A000", "RETURNING lists are not supported in non-INSTEAD rules")
+            if node.whereClause is not None:
+                raise SqlError("0A000", "RETURNING lists are not supported in conditional rules")
+            if len(returning) > 1:
+                raise SqlError("0A000", "cannot have multiple RETURNING lists in a rule")
+        rule = RU.Rule(old.oid if old is not None else RU.new_oid(self.conn), node.rulename, event,
+                       bool(node.instead), RW.text(node.whereClause) if node.whereClause is not None else None,
+                       tuple(RW.text(a) for a in actions))
+        self.check_rule_actions(rel, rule, actions)
+        RU.save(self.conn, rel, [r for r in RU.rules(rel) if r.name != rule.name] + [rule])
+        self.refresh()
+
+    def check_rule_actions(self, rel, rule: RU.Rule, nodes: list) -> None:
+        """Translate the rule's actions as they would run for a row of rel (nothing runs)."""
+        probe = RU.Rule(rule.oid, rule.name, rule.event, rule.instead, rule.qual, rule.actions)
+        saved = rel.options.get("rules")
+        rel.options["rules"] = [probe.as_json()]
+        cols = ", ".join(f'"{a.name}"' for a in rel.attrs[:1])
+        target = f"{quote_ident(rel.schema)}.{quote_ident(rel.name)}"
+        sample = {"INSERT": f"INSERT INTO {target} DEFAULT VALUES",
+                  "UPDATE": f"UPDATE {target} SET {cols} = {cols}",
+                  "DELETE": f"DELETE FROM {target}"}[rule.event]
+        tr = Translator(self.engine, self.cat, [])
+        try:
+            plan = RW.rewrite(rel, RW.parse_one(sample), lambda rv: [a.name for a in tr.relation(rv).attrs],
+                              lambda sel: 0, keep_returning=True, parsed=nodes)
+            for step in plan.steps if plan is not None else ():
+                if step.original:
+                    continue
+                sub = Translator(self.engine, self.cat, [])
+                node = step.node
+                d = {ast.InsertStmt: sub.insert, ast.UpdateStmt: sub.update,
+                     ast.DeleteStmt: sub.delete}.get(type(node))
+                if d is None:
+                    continue
+                out = d(node)
+                if node.returningList and out.returning is not None:
+                    self.check_rule_returning(rel, out.returning)
+        finally:
+            if saved is None:
+                rel.options.pop("rules", None)
+            else:
+                rel.options["rules"] = saved
+
+    def check_rule_returning(self, rel, cols) -> None:
+        """PostgreSQL's checkRuleResultList, in its order."""
+        attrs = rel.attrs
+        for i, c in enumerate(cols, 1):
+            if i > len(attrs):
+                raise SqlError("42P17", "RETURNING list has too many entries")
+            a = attrs[i - 1]
+            if c.oid != a.type_oid:
+                raise SqlError("42P17", f'RETURNING list\'s entry {i} has different type from column "{a.name}"',
+                               detail=f"RETURNING list entry has type {format_type(c.oid, -1)}, but column has "
+                                      f"type {format_type(a.type_oid, -1)}.")
+        if len(cols) < len(attrs):
+            raise SqlError("42P17", "RETURNING list has too few entries")
+
+    def drop_rules(self, node: ast.DropStmt) -> None:
+        for obj in node.objects:
+            names = [n.sval for n in obj]
+            rv = ast.RangeVar(schemaname=names[-3] if len(names) > 2 else None, relname=names[-2])
+            rel = self.rule_table(rv, node.missing_ok)
+            if rel is None:
+                continue
+            if RU.find(rel, names[-1]) is None:
+                if node.missing_ok:
+                    self.notice(f'rule "{names[-1]}" for relation "{rel.name}" does not exist, skipping')
+                    continue
+                raise SqlError("42704", f'rule "{names[-1]}" for relation "{rel.name}" does not exist')
+            RU.save(self.conn, rel, [r for r in RU.rules(rel) if r.name != names[-1]])
+        self.refresh()
+
+    def rename_rule(self, node: ast.RenameStmt) -> None:
+        rel = self.rule_table(node.relation)
+        r = RU.find(rel, node.subname)
+        if r is None:
+            raise SqlError("42704", f'rule "{node.subname}" for relation "{rel.name}" does not exist')
+        if RU.find(rel, node.newname) is not None:
+            raise SqlError("42710", f'rule "{node.newname}" for relation "{rel.name}" already exists')
+        renamed = RU.Rule(r.oid, node.newname, r.event, r.instead, r.qual, r.actions, r.enabled)
+        RU.save(self.conn, rel, [x for x in RU.rules(rel) if x.name != r.name] + [renamed])
+        self.refresh()

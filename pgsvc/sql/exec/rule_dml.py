@@ -1,0 +1,113 @@
+"""Running an INSERT / UPDATE / DELETE that rules rewrite (pgsvc.sql.translate.rule_rewrite):
+its statements are translated together with it (each through the runner, so that their own
+targets' rules, triggers and constraints apply) and run one after another as one atomic
+statement. The command tag is PostgreSQL's: the original statement's when it ran, else the
+count of the last statement an INSTEAD rule added of the original's command (0 if none);
+RETURNING rows come from the original or from the INSTEAD rule's RETURNING action.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from pglast import ast
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import rules as RU
+from pgsvc.sql.statement import Result, Statement
+from pgsvc.sql.translate import Translator
+from pgsvc.sql.translate import rule_rewrite as RW
+
+
+def rule_statement(engine, tr, text: str, node) -> Statement | None:
+    """The Statement of a DML node whose target has rules for its event, else None."""
+    if engine.__dict__.get("rules_bypass") is node:
+        return None  # the original statement itself, kept by the rewrite
+    rel = tr.relation(node.relation)
+    event = RW.EVENTS[type(node)]
+    if not RU.for_event(rel, event):
+        return None
+    check_recursion(engine, tr, rel, event, [(rel.oid, event)])
+
+    def catalog_cols(rv) -> list[str]:
+        return [a.name for a in tr.relation(rv).attrs]
+
+    def width_of(sel) -> int:
+        return len(Translator(engine, engine.catalog, list(tr.param_oids)).select(copy.deepcopy(sel)).columns)
+
+    plan = RW.rewrite(rel, node, catalog_cols, width_of)
+    tr.cacheable = False
+    subs = []
+    param_oids = list(tr.param_oids)
+    for step in plan.steps:
+        sub_text = RW.text(step.node)
+        if step.original:
+            engine.__dict__["rules_bypass"] = step.node
+        try:
+            sub = engine.translate_stmt(sub_text, step.node, list(param_oids), None)
+        except SqlError as err:
+            if not step.original:
+                err.position = None  # a position in the rewritten text would mislead
+            raise
+        finally:
+            engine.__dict__["rules_bypass"] = None
+        if step.original:
+            sub.node = None  # never translated again on its own: rules would rewrite it again
+        for i, o in enumerate(sub.param_oids):
+            if i >= len(param_oids):
+                param_oids.append(o)
+            elif not param_oids[i]:
+                param_oids[i] = o
+        subs.append((sub, step))
+    tr.param_oids[:] = param_oids
+    cols = None
+    for sub, step in subs:
+        if (step.original and plan.returning) or step.returns:
+            cols = sub.columns
+    stmt = Statement(text, event, cols)
+    stmt.returning = cols is not None
+    stmt.extra["relid"] = rel.oid
+    stmt.extra["rule_steps"] = subs
+    stmt.writes = True
+    stmt.handler = run_rule_statement
+    return stmt
+
+
+def check_recursion(engine, tr, rel, event: str, stack: list) -> None:
+    """PostgreSQL's check at rewrite time: a rule's action reaching a relation and event already
+    being rewritten is 42P17, whether or not its conditions would ever hold."""
+    for r in RU.for_event(rel, event):
+        for rv, ev in RW.action_targets(r):
+            try:
+                target = tr.relation(rv)
+            except SqlError:
+                continue  # reported when the action is translated
+            if (target.oid, ev) in stack:
+                raise SqlError("42P17", f'infinite recursion detected in rules for relation "{target.name}"')
+            if RU.for_event(target, ev):
+                check_recursion(engine, tr, target, ev, stack + [(target.oid, ev)])
+
+
+def run_rule_statement(engine, stmt: Statement, params) -> Result:
+    steps = stmt.extra["rule_steps"]
+
+    def run():
+        rows: list = []
+        count = 0
+        has_original = any(step.original for _, step in steps)
+        for sub, step in steps:
+            res = engine.execute(sub, params)
+            got = list(res.rows)
+            n = int(res.tag(len(got)).split()[-1])  # the sub-statement's own count
+            if step.original or (step.counts and not has_original):
+                count = n  # the original's count, else the last INSTEAD action's of its command
+            if (step.original and stmt.returning) or step.returns:
+                rows = got
+        return rows, count
+
+    rows, count = engine.run_atomic(run)
+    return Result(stmt.columns, rows, stmt.command, count)
+
+
+def is_dml(node) -> bool:
+    return isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt))

@@ -1,0 +1,150 @@
+"""pg_get_ruledef of the rules CREATE RULE made (pgsvc.sql.catalog.rules), laid out as
+PostgreSQL 15's ruleutils.c make_ruledef lays them out: `CREATE RULE name AS` / `ON event
+TO table` / `WHERE condition` / `DO [INSTEAD] action(s)`. The actions and the condition are
+printed from their stored source text (pgsvc has no deparser of INSERT / UPDATE / DELETE
+yet): the words are PostgreSQL's, the expressions as written (PostgreSQL adds casts such as
+'x'::text and qualifies column names). The text loads back into PostgreSQL (pg_dump).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pglast
+import pglast.visitors
+from pglast import ast
+from pglast.stream import RawStream
+
+from pgsvc.sql.catalog import rules as RU
+from pgsvc.sql.quoting import quote_ident
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.pg_type import format_type
+
+
+def find_rule(engine, oid: int):
+    """(relation, rule) of a rule OID, or None."""
+    for rel in engine.catalog.by_oid.values():
+        if rel.options.get("rules"):
+            for r in RU.rules(rel):
+                if r.oid == oid:
+                    return rel, r
+    return None
+
+
+def _text(node) -> str:
+    return RawStream()(node)
+
+
+def _target(engine, rv):
+    return engine.catalog.lookup(rv.schemaname, rv.relname, engine.search_path())
+
+
+def _returning(engine, rv, items) -> str:
+    if not items:
+        return ""
+    target = _target(engine, rv)
+    out = []
+    for rt in items:
+        v = rt.val
+        if isinstance(v, ast.ColumnRef) and isinstance(v.fields[-1], ast.A_Star) and target is not None:
+            out += [f"{quote_ident(rv.relname)}.{quote_ident(a.name)}" for a in target.attrs]
+        else:
+            out.append(_text(_qualified(engine, rv, rt)))
+    return "\n  RETURNING " + ",\n    ".join(out)
+
+
+class _Qualify(pglast.visitors.Visitor):
+    """a -> t.a for the action target's columns (as ruleutils prints a Var)."""
+
+    def __init__(self, name: str, cols: set) -> None:
+        self.name, self.cols = name, cols
+
+    def visit_ColumnRef(self, ancestors, node):
+        f = node.fields
+        if len(f) == 1 and isinstance(f[0], ast.String) and f[0].sval in self.cols:
+            return ast.ColumnRef(fields=(ast.String(sval=self.name), f[0]))
+        return None
+
+    def visit_SubLink(self, ancestors, node):
+        return pglast.visitors.Skip  # names inside resolve against the subquery first
+
+
+def _qualified(engine, rv, node):
+    target = _target(engine, rv)
+    if target is None or node is None:
+        return node
+    node = copy.deepcopy(node)
+    out = _Qualify(rv.relname, {a.name for a in target.attrs})(node)
+    return node if out is None else out
+
+
+def _where(engine, rv, node, pretty: bool) -> str:
+    if node is None:
+        return ""
+    text = _text(_qualified(engine, rv, node))
+    return "\n  WHERE " + (text if pretty else f"({text})")
+
+
+_TEXTUAL = frozenset((O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME))
+
+
+def _value(v, attr) -> str:
+    """A VALUES item; a string constant for a text column shows its type, as ruleutils does."""
+    if attr is not None and attr.type_oid in _TEXTUAL and not attr.domain_oid and isinstance(v, ast.A_Const) \
+            and isinstance(v.val, ast.String):
+        return f"{_text(v)}::{format_type(attr.type_oid, attr.typmod)}"
+    return _text(v)
+
+
+def action_text(engine, node, pretty: bool) -> str:
+    """One action, as get_query_def prints it with PRETTYFLAG_INDENT (a leading space)."""
+    if isinstance(node, ast.InsertStmt):
+        rel = _text(node.relation)
+        cols = [c.name for c in node.cols or ()]
+        sel = node.selectStmt
+        target = _target(engine, node.relation)
+        if not cols and sel is not None:
+            width = len(sel.valuesLists[0]) if sel.valuesLists else len(sel.targetList or ())
+            if target is not None:
+                cols = [a.name for a in target.attrs][:width]
+        attrs = [target.attr(c) if target is not None else None for c in cols]
+        head = f" INSERT INTO {rel}" + (f" ({', '.join(quote_ident(c) for c in cols)})" if cols else "")
+        if sel is None:
+            body = " DEFAULT VALUES"
+        elif sel.valuesLists and len(sel.valuesLists) == 1:
+            row = sel.valuesLists[0]
+            body = "\n  VALUES (" + ", ".join(_value(v, attrs[i] if i < len(attrs) else None)
+                                             for i, v in enumerate(row)) + ")"
+        else:
+            body = "\n  " + _text(sel)
+        return head + body + _returning(engine, node.relation, node.returningList)
+    if isinstance(node, ast.UpdateStmt):
+        sets = ", ".join(f"{quote_ident(rt.name)} = {_text(rt.val)}" for rt in node.targetList)
+        out = f" UPDATE {_text(node.relation)} SET {sets}"
+        if node.fromClause:
+            out += "\n  FROM " + ", ".join(_text(f) for f in node.fromClause)
+        return out + _where(engine, node.relation, node.whereClause, pretty) + \
+            _returning(engine, node.relation, node.returningList)
+    if isinstance(node, ast.DeleteStmt):
+        out = f" DELETE FROM {_text(node.relation)}"
+        if node.usingClause:
+            out += "\n  USING " + ", ".join(_text(f) for f in node.usingClause)
+        return out + _where(engine, node.relation, node.whereClause, pretty) + \
+            _returning(engine, node.relation, node.returningList)
+    return " " + _text(node)
+
+
+def rule_text(engine, rel, rule, pretty: bool, target: str) -> str:
+    out = f"CREATE RULE {quote_ident(rule.name)} AS\n    ON {rule.event} TO {target}"
+    if rule.qual:
+        qual = _text(pglast.parse_sql(f"SELECT {rule.qual}")[0].stmt.targetList[0].val)
+        out += "\n   WHERE " + (qual if pretty else f"({qual})")
+    out += " DO " + ("INSTEAD " if rule.instead else "")
+    nodes = [pglast.parse_sql(t)[0].stmt for t in rule.actions]
+    if not nodes:
+        out += "NOTHING"
+    elif len(nodes) == 1:
+        out += action_text(engine, nodes[0], pretty)
+    else:
+        out += "(" + "".join(action_text(engine, n, pretty) + ";\n" for n in nodes) + ")"
+    return out + ";"

@@ -1,0 +1,197 @@
+"""Rules (CREATE RULE ... ON INSERT / UPDATE / DELETE ... DO [ALSO | INSTEAD]) side by side
+with PostgreSQL 15: the rewrite of a statement into the rules' actions (NEW / OLD, the rule's
+WHERE, ALSO and INSTEAD, conditional INSTEAD, the order of the original and the actions,
+command tags), RETURNING through an INSTEAD rule, rules making a view writable, rules that
+reach other rules and the recursion error, the checks of CREATE RULE, DROP RULE and ALTER
+RULE, pg_rules / pg_rewrite / pg_get_ruledef and psql's \\d. Each psql script must print
+the same on both servers; every case runs in a database of its own. Extended-protocol
+parameters through rules are compared with psycopg."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from test_compare_pg15 import run_script_in_fresh_database
+
+CASES = {
+    "also_rules_and_order": """
+        CREATE TABLE rr_item (id int PRIMARY KEY, label text DEFAULT 'none', qty int DEFAULT 1);
+        CREATE TABLE rr_hist (n serial, ev text, id int, before text, after text);
+        CREATE RULE rr_i AS ON INSERT TO rr_item DO ALSO
+            INSERT INTO rr_hist (ev, id, after) VALUES ('ins', new.id, new.label);
+        CREATE RULE rr_u AS ON UPDATE TO rr_item WHERE old.label IS DISTINCT FROM new.label DO ALSO
+            INSERT INTO rr_hist (ev, id, before, after) VALUES ('upd', old.id, old.label, new.label);
+        CREATE RULE rr_d AS ON DELETE TO rr_item DO (
+            INSERT INTO rr_hist (ev, id, before) VALUES ('del', old.id, old.label);
+            UPDATE rr_hist SET after = 'gone' WHERE rr_hist.id = old.id AND ev = 'ins');
+        INSERT INTO rr_item VALUES (1, 'one'), (2, 'two');
+        INSERT INTO rr_item (id) VALUES (3);
+        INSERT INTO rr_item SELECT id + 10, upper(label) FROM rr_item WHERE id < 3;
+        UPDATE rr_item SET qty = qty + 1;
+        UPDATE rr_item SET label = label || '!' WHERE id IN (1, 11);
+        DELETE FROM rr_item WHERE id > 10;
+        SELECT * FROM rr_item ORDER BY id;
+        SELECT ev, id, before, after FROM rr_hist ORDER BY n;
+        INSERT INTO rr_item VALUES (4, 'x', 1), (4, 'y', 2);
+        SELECT count(*) FROM rr_hist;
+        BEGIN;
+        DELETE FROM rr_item WHERE id = 1;
+        SELECT ev, id, after FROM rr_hist WHERE id = 1 ORDER BY n;
+        ROLLBACK;
+        SELECT ev, id, after FROM rr_hist WHERE id = 1 ORDER BY n;
+    """,
+    "instead_and_conditional": """
+        CREATE TABLE ri_acct (id int PRIMARY KEY, bal numeric(10,2) NOT NULL DEFAULT 0);
+        CREATE TABLE ri_big (id int, bal numeric);
+        CREATE TABLE ri_src (id int, amt numeric);
+        INSERT INTO ri_src VALUES (1, 5), (2, 7.5);
+        CREATE RULE ri_ins AS ON INSERT TO ri_acct WHERE new.bal > 100 DO INSTEAD
+            INSERT INTO ri_big VALUES (new.id, new.bal);
+        CREATE RULE ri_del AS ON DELETE TO ri_acct WHERE old.bal = 0 DO INSTEAD NOTHING;
+        CREATE RULE ri_upd AS ON UPDATE TO ri_acct DO INSTEAD
+            UPDATE ri_big SET bal = new.bal WHERE ri_big.id = old.id;
+        INSERT INTO ri_acct VALUES (1, 10), (2, 200), (3, 0);
+        INSERT INTO ri_acct SELECT id + 10, amt * 30 FROM ri_src;
+        INSERT INTO ri_acct (id) VALUES (4);
+        UPDATE ri_acct SET bal = bal + s.amt FROM ri_src s WHERE s.id = ri_acct.id;
+        DELETE FROM ri_acct WHERE id IN (1, 3, 4);
+        SELECT * FROM ri_acct ORDER BY id;
+        SELECT * FROM ri_big ORDER BY id;
+        INSERT INTO ri_acct VALUES (7, 500) RETURNING *;
+        UPDATE ri_acct SET bal = 1 RETURNING id;
+        DELETE FROM ri_acct WHERE id = 1 RETURNING *;
+        WITH x AS (SELECT 1) DELETE FROM ri_acct;
+        INSERT INTO ri_acct VALUES (8, 1) ON CONFLICT DO NOTHING;
+    """,
+    "view_made_writable": """
+        CREATE TABLE rv_base (k int PRIMARY KEY, v text, hidden int DEFAULT 0);
+        CREATE VIEW rv_view AS SELECT DISTINCT k, v FROM rv_base;
+        CREATE RULE rv_i AS ON INSERT TO rv_view DO INSTEAD
+            INSERT INTO rv_base (k, v) VALUES (new.k, new.v) RETURNING k, v;
+        CREATE RULE rv_u AS ON UPDATE TO rv_view DO INSTEAD
+            UPDATE rv_base SET v = new.v, k = new.k WHERE k = old.k RETURNING rv_base.k, rv_base.v;
+        CREATE RULE rv_d AS ON DELETE TO rv_view DO INSTEAD
+            DELETE FROM rv_base WHERE k = old.k RETURNING k, v;
+        INSERT INTO rv_view VALUES (1, 'a'), (2, 'b');
+        INSERT INTO rv_view VALUES (3, 'c') RETURNING *;
+        INSERT INTO rv_view VALUES (4, 'd') RETURNING v || '!' AS shout, k * 10;
+        UPDATE rv_view SET v = upper(v) WHERE k = 2 RETURNING *;
+        UPDATE rv_view SET v = upper(v) WHERE k >= 3;
+        UPDATE rv_view SET k = k + 100 WHERE v = 'a' RETURNING k;
+        DELETE FROM rv_view WHERE k = 2 RETURNING *;
+        DELETE FROM rv_view WHERE k = 99;
+        SELECT * FROM rv_base ORDER BY k;
+        SELECT * FROM rv_view ORDER BY k;
+        CREATE RULE rv_d2 AS ON DELETE TO rv_view WHERE old.k > 0 DO INSTEAD NOTHING;
+        DELETE FROM rv_view WHERE k = 3 RETURNING *;
+        DELETE FROM rv_view;
+        DROP RULE rv_d2 ON rv_view;
+        DROP RULE rv_d ON rv_view;
+    """,
+    "chains_and_recursion": """
+        CREATE TABLE rc_a (x int);
+        CREATE TABLE rc_b (x int);
+        CREATE TABLE rc_c (x int);
+        CREATE RULE rc_ab AS ON INSERT TO rc_a DO ALSO INSERT INTO rc_b VALUES (new.x * 2);
+        CREATE RULE rc_bc AS ON INSERT TO rc_b WHERE new.x > 2 DO INSTEAD INSERT INTO rc_c VALUES (new.x + 1);
+        INSERT INTO rc_a VALUES (1), (2), (3);
+        SELECT 'a', * FROM rc_a UNION ALL SELECT 'b', * FROM rc_b UNION ALL SELECT 'c', * FROM rc_c ORDER BY 1, 2;
+        CREATE RULE rc_ca AS ON INSERT TO rc_c DO ALSO INSERT INTO rc_a VALUES (0);
+        INSERT INTO rc_a VALUES (10);
+        INSERT INTO rc_c VALUES (10);
+        DROP RULE rc_ca ON rc_c;
+        CREATE RULE rc_self AS ON UPDATE TO rc_a WHERE false DO ALSO UPDATE rc_a SET x = 0;
+        UPDATE rc_a SET x = x;
+        DROP RULE rc_self ON rc_a;
+        UPDATE rc_a SET x = x + 1 WHERE x = 1;
+        SELECT count(*) FROM rc_b;
+    """,
+    "create_drop_alter_checks": """
+        CREATE TABLE rk_t (a int, b text);
+        CREATE TABLE rk_log (a int, b text);
+        CREATE SEQUENCE rk_seq;
+        CREATE RULE rk_1 AS ON INSERT TO rk_t DO ALSO INSERT INTO rk_log VALUES (new.a, new.b);
+        CREATE RULE rk_1 AS ON INSERT TO rk_t DO ALSO NOTHING;
+        CREATE OR REPLACE RULE rk_1 AS ON INSERT TO rk_t DO ALSO INSERT INTO rk_log VALUES (new.a, 'r');
+        CREATE RULE rk_2 AS ON INSERT TO rk_t DO ALSO INSERT INTO rk_log VALUES (old.a);
+        CREATE RULE rk_2 AS ON DELETE TO rk_t DO ALSO INSERT INTO rk_log VALUES (new.a);
+        CREATE RULE rk_2 AS ON INSERT TO rk_t DO ALSO INSERT INTO rk_log VALUES (1) RETURNING *;
+        CREATE RULE rk_2 AS ON INSERT TO rk_t WHERE new.a > 0 DO INSTEAD INSERT INTO rk_log VALUES (1) RETURNING *;
+        CREATE RULE rk_2 AS ON INSERT TO rk_t DO INSTEAD INSERT INTO rk_log VALUES (1) RETURNING a;
+        CREATE RULE rk_2 AS ON INSERT TO rk_t DO INSTEAD INSERT INTO rk_log VALUES (1) RETURNING b, a;
+        CREATE RULE rk_2 AS ON INSERT TO rk_t DO INSTEAD INSERT INTO rk_log VALUES (1) RETURNING a, b, a;
+        CREATE RULE rk_2 AS ON INSERT TO rk_seq DO NOTHING;
+        CREATE RULE rk_2 AS ON INSERT TO rk_nosuch DO NOTHING;
+        CREATE RULE rk_2 AS ON INSERT TO rk_t WHERE EXISTS (SELECT 1 FROM rk_log) DO INSTEAD NOTHING;
+        INSERT INTO rk_t VALUES (5, 'five');
+        SELECT * FROM rk_t;
+        SELECT * FROM rk_log;
+        DROP RULE rk_2 ON rk_t;
+        INSERT INTO rk_t VALUES (5, 'five');
+        SELECT * FROM rk_log ORDER BY 1, 2;
+        ALTER RULE rk_1 ON rk_t RENAME TO rk_one;
+        ALTER RULE rk_nosuch ON rk_t RENAME TO rk_x;
+        DROP RULE rk_1 ON rk_t;
+        DROP RULE IF EXISTS rk_1 ON rk_t;
+        DROP RULE IF EXISTS rk_1 ON rk_nosuch;
+        SELECT rulename FROM pg_rules WHERE tablename = 'rk_t';
+        DROP TABLE rk_t;
+        SELECT count(*) FROM pg_rules WHERE tablename = 'rk_t';
+    """,
+    "catalog_and_describe": """
+        CREATE TABLE rd_t (a int PRIMARY KEY, b text);
+        CREATE TABLE rd_log (op text, a int, b text);
+        CREATE VIEW rd_v AS SELECT a, b FROM rd_t;
+        CREATE RULE rd_1 AS ON INSERT TO rd_t DO ALSO INSERT INTO rd_log VALUES ('i', new.a, new.b);
+        CREATE RULE rd_2 AS ON UPDATE TO rd_t WHERE old.a <> new.a DO ALSO
+            INSERT INTO rd_log (op, a) VALUES ('u', old.a);
+        CREATE RULE rd_3 AS ON DELETE TO rd_t DO ALSO (
+            INSERT INTO rd_log (op, a) VALUES ('d', old.a); INSERT INTO rd_log (op, b) VALUES ('d2', old.b));
+        CREATE RULE rd_4 AS ON INSERT TO rd_v DO INSTEAD INSERT INTO rd_t VALUES (new.a, new.b) RETURNING *;
+        CREATE RULE rd_5 AS ON UPDATE TO rd_v DO INSTEAD UPDATE rd_t SET b = new.b WHERE a = old.a;
+        CREATE RULE rd_6 AS ON DELETE TO rd_v DO INSTEAD NOTHING;
+        SELECT tablename, rulename, definition FROM pg_rules WHERE schemaname = 'public' ORDER BY 1, 2;
+        SELECT rulename, ev_type, is_instead, ev_enabled FROM pg_rewrite
+            WHERE ev_class IN ('rd_t'::regclass, 'rd_v'::regclass) AND rulename <> '_RETURN' ORDER BY 1;
+        SELECT pg_get_ruledef(oid, true) FROM pg_rewrite WHERE rulename = 'rd_2';
+        SELECT relname, relhasrules FROM pg_class WHERE relname IN ('rd_t', 'rd_log') ORDER BY 1;
+        \\d rd_t
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_output_as_postgres(name, shared_server, pg15):
+    script = "\n".join(line.strip() for line in CASES[name].strip().splitlines())
+    expected = run_script_in_fresh_database(pg15, script, "rules_pg15_case")
+    got = run_script_in_fresh_database(shared_server, script, "rules_pg15_case")
+    assert got == expected
+    assert "ERROR" not in expected or "ERROR" in got
+
+
+def test_parameters_through_rules(shared_server, pg15):
+    """Extended protocol: $n of the original reach the rules' actions (NEW), with the
+    statement's count, on both servers alike."""
+    out = []
+    for server in (shared_server, pg15):
+        server.psql("DROP DATABASE IF EXISTS rules_pg15_params")
+        server.psql("CREATE DATABASE rules_pg15_params")
+        try:
+            with psycopg.connect(server.dsn(dbname="rules_pg15_params"), autocommit=True) as conn:
+                conn.execute("CREATE TABLE rp_t (a int, b text)")
+                conn.execute("CREATE TABLE rp_log (a int, b text)")
+                conn.execute("CREATE RULE rp_r AS ON INSERT TO rp_t WHERE new.a > $$10$$::int DO INSTEAD "
+                             "INSERT INTO rp_log VALUES (new.a * 2, new.b)")
+                got = []
+                for a, b in ((1, "x"), (20, "y"), (30, None)):
+                    cur = conn.execute("INSERT INTO rp_t VALUES (%s, %s)", (a, b))
+                    got.append(cur.statusmessage)
+                cur = conn.execute("UPDATE rp_t SET b = %s WHERE a = %s", ("z", 1))
+                got.append(cur.statusmessage)
+                got.append(conn.execute("SELECT * FROM rp_t ORDER BY a").fetchall())
+                got.append(conn.execute("SELECT * FROM rp_log ORDER BY a").fetchall())
+                out.append(got)
+        finally:
+            server.psql("DROP DATABASE IF EXISTS rules_pg15_params")
+    assert out[0] == out[1]
