@@ -142,3 +142,45 @@ def test_dropping_keys_that_foreign_keys_use(conns):
         "CREATE TABLE pu(a int PRIMARY KEY, u int UNIQUE)", "CREATE TABLE cu(x int REFERENCES pu(u))",
         "CREATE UNIQUE INDEX pu_u2 ON pu(u)", "DROP INDEX pu_u2", "INSERT INTO cu VALUES (9)",
     ])
+
+
+def test_plpgsql_record_against_column_definition_list(conns):
+    same(conns, "recret", [
+        "CREATE FUNCTION fr1() RETURNS record LANGUAGE plpgsql AS $$ DECLARE r record; "
+        "BEGIN SELECT 1, 'a'::text INTO r; RETURN r; END $$",
+        "SELECT * FROM fr1() AS t(a int, b text)", "SELECT * FROM fr1() AS t(a text, b text)",
+        "SELECT * FROM fr1() AS t(a int)", "SELECT * FROM fr1() AS t(a bigint, b text)",
+        "SELECT * FROM fr1() AS t(a int, b varchar)",
+        "CREATE FUNCTION fr3() RETURNS SETOF record LANGUAGE plpgsql AS $$ DECLARE r record; "
+        "BEGIN SELECT 1, 'x'::text INTO r; RETURN NEXT r; RETURN NEXT r; END $$",
+        "SELECT * FROM fr3() AS t(a int, b text)", "SELECT * FROM fr3() AS t(a int, b int)",
+        "CREATE FUNCTION fr2() RETURNS record LANGUAGE plpgsql AS $$ BEGIN RETURN row(1, 2.5); END $$",
+        "SELECT * FROM fr2() AS t(a int, b numeric)",
+    ])
+
+
+def test_plpgsql_anonymous_row_fields_that_do_not_fit(conns):
+    """RETURN row(...) / RETURN NEXT row(...) whose field does not fit the column definition
+    list: an error, as in PostgreSQL (its SQLSTATE differs: PostgreSQL knows the row's field
+    types, pgsvc reads the field's text into the column's type: 22P02, never an internal error)."""
+    ours, _ = conns
+    ours.execute("CREATE OR REPLACE FUNCTION pg_temp.fr9() RETURNS SETOF record LANGUAGE plpgsql AS "
+                 "$$ BEGIN RETURN NEXT row(1, 'x'::text); END $$")
+    for sql in ("SELECT * FROM pg_temp.fr9() AS t(a int, b int)",):
+        with pytest.raises(psycopg.Error) as err:
+            ours.execute(sql)
+        assert err.value.sqlstate in ("42804", "22P02"), err.value
+
+
+def test_on_delete_set_default(conns):
+    same(conns, "setdef", [
+        "CREATE TABLE sd_p(id int PRIMARY KEY, t text UNIQUE)",
+        "INSERT INTO sd_p VALUES (0, 'dflt'), (8, 'x'), (9, 'y')",
+        "CREATE TABLE sd_c(id int DEFAULT 0 REFERENCES sd_p ON DELETE SET DEFAULT, t text DEFAULT 'dflt' "
+        "REFERENCES sd_p(t) ON UPDATE SET DEFAULT ON DELETE SET DEFAULT, n int)",
+        "INSERT INTO sd_c VALUES (8, 'x', 1), (9, 'y', 2)", "DELETE FROM sd_p WHERE id = 8",
+        "SELECT * FROM sd_c ORDER BY n", "UPDATE sd_p SET t = 'z' WHERE id = 9", "SELECT * FROM sd_c ORDER BY n",
+        "CREATE TABLE sd_c3(id int REFERENCES sd_p ON DELETE SET DEFAULT)",
+        "INSERT INTO sd_p VALUES (4)", "INSERT INTO sd_c3 VALUES (4)", "DELETE FROM sd_p WHERE id = 4",
+        "SELECT * FROM sd_c3",
+    ])

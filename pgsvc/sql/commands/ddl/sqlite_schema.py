@@ -25,12 +25,15 @@ _FK_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL
 
 def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
     parts = []
+    set_default = {k for c in rel.constraints if c.contype == "f" and "d" in (c.on_delete, c.on_update) for k in c.keys}
     for a in rel.attrs:
         t = find_oid(a.type_oid)
         col = f"{quote_sqlite_ident(a.name)} {t.storage if t else 'TEXT'}"
         coll = collation_for(a.type_oid)
         if coll:
             col += f" COLLATE {coll}"
+        if a.attnum in set_default:  # ON DELETE / UPDATE SET DEFAULT: SQLite writes its own default
+            col += _sqlite_default(rel, a, engine)
         if a.notnull:
             col += " NOT NULL"
         if a.generated:
@@ -57,6 +60,17 @@ def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
         parts.append(f"CONSTRAINT {quote_sqlite_ident(f'pgsvc$part${rel.oid}')} CHECK ({check_sql(rel, part, engine)})")
     temp = "TEMP " if rel.schema.startswith("pg_temp_") else ""
     return f"CREATE {temp}TABLE {quote_sqlite_ident(name or rel.sqlite_name)} ({', '.join(parts)})"
+
+
+def _sqlite_default(rel: C.Relation, attr: C.Attr, engine) -> str:
+    """The column's default as SQLite's DEFAULT clause (what a SET DEFAULT foreign key action
+    writes); 0A000 when SQLite cannot hold it (an expression reading parameters or columns)."""
+    if attr.default is None and not attr.domain_oid:
+        return ""
+    ex = Translator(engine, engine.catalog, []).default_expr(rel, attr)
+    if "?" in ex.sql or '"' in ex.sql:
+        raise SqlError("0A000", "SET DEFAULT foreign key actions on a column with this default are not supported")
+    return f" DEFAULT ({ex.sql})"
 
 
 def check_sql(rel: C.Relation, expr: str, engine, prefix: str = "") -> str:

@@ -30,6 +30,8 @@ def cast_value(fr, value, src: int, target: tuple):
         return value
     if value is None and not domain:
         return None
+    if src in (O.UNKNOWN, 0) and isinstance(value, str):
+        src = O.TEXT  # a field of a record of unknown shape: its text form, read by the target's input
     casts = fr.func.casts
     key = (src, target)
     sql = casts.get(key)
@@ -48,6 +50,15 @@ def check_row_type(shape, routine, message: str) -> None:
         if t != O.UNKNOWN and (t != ct or tm != cm and cm >= 0):
             raise SqlError("42804", message, detail=f"Returned type {format_type(t, tm)} does not match expected "
                                                     f"type {format_type(ct, cm)} in column {i + 1}.")
+
+
+def check_column_types(shape, columns, message: str) -> None:
+    """A record returned by a function whose result columns a column definition list gives
+    (RETURNS record / SETOF record) must have those columns' types (convert_tuples_by_position)."""
+    for i, ((_, t, tm), (_, ct)) in enumerate(zip(shape, columns)):
+        if t not in (O.UNKNOWN, ct) and ct not in (O.RECORD, O.ANYELEMENT):
+            raise SqlError("42804", message, detail=f"Returned type {format_type(t, tm)} does not match expected "
+                                                    f"type {format_type(ct, -1)} in column {i + 1}.")
 
 
 def record_literal(text: str, ncols: int) -> list:

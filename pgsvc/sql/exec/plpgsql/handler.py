@@ -270,6 +270,9 @@ class PlpgsqlLanguage:
                                       f"column count ({len(call.columns)}).")
             if res[0] == "rec":
                 assign.check_row_type(res[2], call.routine, "returned record type does not match expected record type")
+                if call.routine is None or call.routine.rowtype is None:  # a column definition list's types
+                    assign.check_column_types(res[2], call.columns, "returned record type does not match "
+                                              "expected record type")
             return tuple(v if t is None else assign.cast_value(fr, v, t, (ct, -1, 0))
                          for v, t, (_, ct) in zip(values, types, call.columns))
         ret = call.ret_oid

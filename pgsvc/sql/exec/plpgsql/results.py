@@ -137,6 +137,8 @@ class ReturnNext(Stmt):
                                           f"expected column count ({len(cols)}).")
                 vals = rec.values or [None] * len(rec.shape)
                 assign.check_row_type(rec.shape, func.routine, "wrong record type supplied in RETURN NEXT")
+                if cols and (func.routine is None or func.routine.rowtype is None):
+                    assign.check_column_types(rec.shape, cols, "wrong record type supplied in RETURN NEXT")
                 if cols:
                     row = tuple(assign.cast_value(fr, v, t, (ct, -1, 0))
                                 for v, (_, t, _), (_, ct) in zip(vals, rec.shape, cols))
@@ -157,6 +159,8 @@ class ReturnNext(Stmt):
                                    detail=f"Number of returned columns ({len(shape)}) does not match "
                                           f"expected column count ({len(cols)}).")
                 assign.check_row_type(shape, func.routine, "returned record type does not match expected record type")
+                if func.routine is None or func.routine.rowtype is None:  # a column definition list's
+                    assign.check_column_types(shape, cols, "returned record type does not match expected record type")
                 row = tuple(assign.cast_value(fr, v, t, (ct, -1, 0)) for v, (_, t, _), (_, ct) in zip(vals, shape, cols))
         else:  # the value as computed, then cast as PL/pgSQL casts (exec_cast_value: no query position)
             value = self.expr.value(fr)
