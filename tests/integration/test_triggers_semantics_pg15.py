@@ -20,6 +20,9 @@ expectation; nothing here states an expected value.
   after_when     an AFTER ROW trigger's WHEN is evaluated as each row changes (a WHEN function's
                  notices come before any AFTER trigger runs): plain tables, a partitioned
                  table's clones on a partition with other column numbers, ON DELETE CASCADE rows
+  clone_moves    a partitioned table's BEFORE ROW trigger (a partition's clone) that changes a
+                 routed row out of its partition: 0A000 with PostgreSQL's detail; a partition's
+                 own trigger doing so fails its partition constraint; an UPDATE moving the row
 """
 
 from __future__ import annotations
@@ -198,6 +201,27 @@ CASES = {
         insert into wc values (1), (2);
         insert into wd values (1, 'p'), (2, 'q'), (1, 'r');
         delete from wc;
+    """,
+    "clone_moves": r"""
+        create table mvp (a int, b int, c text) partition by list (a);
+        create table mvp_1 partition of mvp for values in (1) partition by list (b);
+        create table mvp_1_1 partition of mvp_1 for values in (1);
+        create table mvp_2 partition of mvp for values in (2);
+        create function f1() returns trigger language plpgsql as $$
+        begin new.a = new.a + 1; return new; end $$;
+        create function f2() returns trigger language plpgsql as $$
+        begin new.c = new.c || '!'; return new; end $$;
+        create trigger t before insert or update on mvp_1_1 for each row execute function f2();
+        insert into mvp values (1, 1, 'ok');
+        create trigger t2 before insert or update on mvp for each row execute function f1();
+        insert into mvp values (1, 1, 'moves');
+        insert into mvp_1_1 values (1, 1, 'direct');
+        update mvp set c = c || 'u';
+        drop trigger t2 on mvp;
+        create trigger t3 before insert or update on mvp_1_1 for each row execute function f1();
+        insert into mvp values (1, 1, 'own trigger');
+        update mvp set c = c || 'u';
+        select tableoid::regclass, * from mvp;
     """,
 }
 

@@ -11,7 +11,9 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.catalog.sqlite_errors import map_error
+from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
 from pgsvc.sql.exec.triggers import Level
+from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.trigger_dml import captures
 from pgsvc.sqlite import sqlite3
 
@@ -117,6 +119,23 @@ class PartitionDml:
             return None
         mine = {a.name: i for i, a in enumerate(lrel.attrs)}
         return [got[mine[a.name]] if a.name in mine else row[i] for i, a in enumerate(rel.attrs)]
+
+    def check_clone_kept_row(self, rel, t, row) -> None:
+        """A partition's clone of its partitioned table's BEFORE ROW trigger changed a row:
+        it must still fit the partition (PostgreSQL's ExecBRInsertTriggers refuses to move
+        it; an UPDATE's new row that leaves is moved, and checked as it is inserted)."""
+        key = f"partition check {rel.oid} {self.catalog.version}"  # (cached with the trigger specs)
+        sql = self.tg_specs.get(key)
+        if sql is None:
+            quals = P.constraint_text(self.catalog, rel, plain=True)
+            if not quals:
+                return
+            cols = ", ".join(f"?{i + 1} AS {quote_sqlite_ident(a.name)}" for i, a in enumerate(rel.attrs))
+            sql = self.tg_specs[key] = f"SELECT ({check_sql(rel, quals, self)}) FROM (SELECT {cols})"
+        if self.conn.execute(sql, list(row)).fetchone()[0] == 0:
+            raise SqlError("0A000", "moving row to another partition during a BEFORE FOR EACH ROW trigger is not "
+                           "supported", detail=f'Before executing trigger "{t.name}", the row was to be in '
+                           f'partition "{rel.schema}.{rel.name}".')
 
     def plain_leaf(self, leaf: int, seen: dict) -> bool:
         """A partition whose writes nothing else sees (no trigger of its own, no SQLite

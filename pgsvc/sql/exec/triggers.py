@@ -469,6 +469,8 @@ class TriggerRuntime(DeferredTriggers):
             if out is None:
                 return None
             if event != "DELETE":
+                if t.parentid and event == "INSERT" and out != row:  # its parent's (exec.partition_dml)
+                    self.check_clone_kept_row(rel, t, out)
                 row = out
         return row
 
