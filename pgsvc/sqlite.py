@@ -38,7 +38,9 @@ says why): the standard library's module crashes on an empty frame.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 
 
 def _no_sqlean_extensions() -> None:
@@ -51,6 +53,60 @@ _no_sqlean_extensions()
 
 import sqlean as sqlite3  # noqa: E402 - after the environment is made safe for it
 
-__all__ = ["sqlite3", "SQLITE_VERSION"]
+__all__ = ["sqlite3", "SQLITE_VERSION", "keep_wal_files"]
 
 SQLITE_VERSION: str = sqlite3.sqlite_version
+
+# -- WAL files kept between connections --------------------------------------------------
+SQLITE_FCNTL_PERSIST_WAL = 10
+# PRAGMA journal_size_limit: needed for the last close to cut a kept WAL back to 0 bytes;
+# as a limit it only trims a WAL grown past it (a long transaction) when a checkpoint
+# resets it, far above what the automatic checkpoints (1000 pages) let it reach.
+WAL_SIZE_LIMIT = 64 << 20
+
+
+def _sqlite_library():
+    """The SQLite sqlean links statically into its module (its sqlite3_* symbols are
+    exported), with the two calls keep_wal_files makes; None where that is not so."""
+    try:
+        lib = ctypes.CDLL(sys.modules[sqlite3.Connection.__module__.rsplit(".", 1)[0] + "._sqlite3"].__file__)
+        lib.sqlite3_db_filename.restype, lib.sqlite3_db_filename.argtypes = ctypes.c_char_p, [ctypes.c_void_p,
+                                                                                             ctypes.c_char_p]
+        lib.sqlite3_file_control.restype = ctypes.c_int
+        lib.sqlite3_file_control.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p]
+    except (KeyError, AttributeError, OSError):
+        return None
+    return lib
+
+
+_LIB = _sqlite_library()
+
+
+def keep_wal_files(conn, path: str) -> bool:
+    """Leave the database's -wal and -shm files in place when this connection is the last
+    to close (SQLITE_FCNTL_PERSIST_WAL; the WAL is still checkpointed and then truncated
+    to 0 bytes, as WAL_SIZE_LIMIT asks). By default the last connection to close deletes
+    both, and the next one to open creates them again: with one backend per connection
+    and nothing else holding the database open, every connection (and its login's
+    shared catalog) paid two file creations, two unlinks and the inodes' set-up and
+    release. True when set.
+
+    The module gives no access to the connection's `sqlite3 *`: it is the first field
+    after the object header (pysqlite's Connection, in every version of it), and is used
+    only once SQLite itself names `path` as that handle's main database file."""
+    if _LIB is None:
+        return False
+    db = ctypes.c_void_p.from_address(id(conn) + object.__basicsize__).value
+    if not db:
+        return False
+    name = _LIB.sqlite3_db_filename(db, b"main")
+    if not name:
+        return False
+    name = name.decode(errors="replace")  # SQLite's full path name, symbolic links resolved
+    if name != os.path.abspath(path) and os.path.realpath(name) != os.path.realpath(path):
+        return False
+    on = ctypes.c_int(1)
+    if _LIB.sqlite3_file_control(db, b"main", SQLITE_FCNTL_PERSIST_WAL, ctypes.byref(on)) != 0:
+        return False
+    conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}").fetchone()
+    return True

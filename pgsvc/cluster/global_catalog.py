@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from pgsvc.cluster.builtin_oids import BOOTSTRAP_SUPERUSER_OID
 from pgsvc.cluster.layout import Layout
-from pgsvc.sqlite import sqlite3
+from pgsvc.sqlite import keep_wal_files, sqlite3
 
 FIRST_NORMAL_OID = 16384
 
@@ -98,6 +98,7 @@ class GlobalCatalog:
         self.layout = layout
         self.conn = sqlite3.connect(layout.global_catalog, timeout=30, isolation_level=None)
         self.conn.execute("PRAGMA busy_timeout = 30000")
+        keep_wal_files(self.conn, layout.global_catalog)  # opened at every login
         self._dv_cursor = None  # data_version's own cursor
         self._add_db_role_setting()
 

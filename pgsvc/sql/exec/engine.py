@@ -70,7 +70,7 @@ from pgsvc.sql.statement import Statement
 from pgsvc.sql.catalog.sequences import Sequences
 from pgsvc.sql.types import usertypes
 from pgsvc.sql.exec.txn import TxnState, WriterLock, cancel_error
-from pgsvc.sqlite import sqlite3
+from pgsvc.sqlite import keep_wal_files, sqlite3
 
 # ignore_check_constraints: a table rebuild's copy past a NOT VALID CHECK (commands.ddl.tables)
 _ALLOWED_PRAGMAS = {"data_version", "foreign_keys", "synchronous", "ignore_check_constraints", "defer_foreign_keys",
@@ -165,6 +165,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
             raise SqlError("58030", f'could not open database file "{path}": {e}') from None
         conn.fctx = self.fctx  # before any UDF is registered (ReportingConnection)
         conn.execute("PRAGMA journal_mode=WAL")
+        keep_wal_files(conn, path)  # not deleted and made again at every connection
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
         if hasattr(conn, "enable_load_extension"):
