@@ -23,6 +23,8 @@ expectation; nothing here states an expected value.
   clone_moves    a partitioned table's BEFORE ROW trigger (a partition's clone) that changes a
                  routed row out of its partition: 0A000 with PostgreSQL's detail; a partition's
                  own trigger doing so fails its partition constraint; an UPDATE moving the row
+  copy_parted    COPY FROM into a partitioned table: its statement trigger's NEW TABLE holds every
+                 routed row, in its columns
 """
 
 from __future__ import annotations
@@ -222,6 +224,35 @@ CASES = {
         insert into mvp values (1, 1, 'own trigger');
         update mvp set c = c || 'u';
         select tableoid::regclass, * from mvp;
+    """,
+    "copy_parted": r"""
+        create function cpd_insert() returns trigger language plpgsql as
+        $$
+          begin
+            raise notice 'trigger = %, new table = %', TG_NAME,
+                         (select string_agg(new_table::text, ', ' order by a) from new_table);
+            return null;
+          end;
+        $$;
+        create function cpd_update() returns trigger language plpgsql as
+        $$
+          begin
+            raise notice 'trigger = %, old table = %, new table = %', TG_NAME,
+                         (select string_agg(old_table::text, ', ' order by a) from old_table),
+                         (select string_agg(new_table::text, ', ' order by a) from new_table);
+            return null;
+          end;
+        $$;
+        create table cpp (a text, b int) partition by list (a);
+        create table cpc1 partition of cpp for values in ('AAA');
+        create table cpc3 (b int, a text);
+        alter table cpp attach partition cpc3 for values in ('CCC');
+        create trigger cpp_insert_trig after insert on cpp referencing new table as new_table for each statement execute procedure cpd_insert();
+        copy cpp (a, b) from stdin;
+        AAA	42
+        CCC	42
+        \.
+        select tableoid::regclass, * from cpp order by a;
     """,
 }
 

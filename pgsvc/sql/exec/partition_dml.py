@@ -81,6 +81,8 @@ class PartitionDml:
         count = 0
         plain: dict = {}
         pending: list = []  # rows for one partition, written together (write_batch)
+        # the table's own transition tables take every row, in its columns (routed_rows' keep)
+        keep = self.tg_levels[-1].rows if self.tg_levels and captures(rel, "INSERT") else None
         for row in rows:
             src = self.conn.execute(spec["src"], list(row)).fetchone()
             full = list(self.full_row(rel, spec["names"], src))
@@ -91,6 +93,8 @@ class PartitionDml:
                     pending = []
                 pending = pending or [leaf]
                 pending.append(full)
+                if keep is not None:
+                    keep.append((rel.oid, "I", None, tuple(full)))
                 if len(pending) > 1000:
                     count += self.write_batch(spec["part"]["ins"][str(leaf)], [], pending[1:], leaf)
                     pending = []
@@ -101,6 +105,8 @@ class PartitionDml:
             full = self.leaf_before_insert(rel, leaf, full)
             if full is not None:
                 count += self.write_leaf(spec["part"]["ins"][str(leaf)], full, 0, leaf)[1]
+                if keep is not None:
+                    keep.append((rel.oid, "I", None, tuple(full)))
         if pending:
             count += self.write_batch(spec["part"]["ins"][str(pending[0])], [], pending[1:], pending[0])
         return count
