@@ -19,6 +19,7 @@ from pgsvc.dump.archive import (PRIO_ATTRDEF, PRIO_CONSTRAINT, PRIO_FK_CONSTRAIN
 from pgsvc.dump.introspect import (PG_CLASS, PG_CONSTRAINT, PG_NAMESPACE, PG_REWRITE, PG_TYPE, Relation,
                                    USER_SCHEMAS, parse_text_array)
 from pgsvc.dump.policies import add_policies
+from pgsvc.dump.rules import add_rules
 from pgsvc.dump.publications import add_replica_identities, publication_entries
 from pgsvc.dump.quoting import quote_literal
 from pgsvc.dump.triggers import PG_TRIGGER, read_triggers, trigger_statements
@@ -167,6 +168,9 @@ class TocBuilder:
             add_replica_identities(self.w.conn, self.entries)
             tables = {r.oid: r for r in self.w.selected if r.kind in ("r", "p")}
             for e in add_policies(self.w.conn, self.entries, tables):  # row-level security (dump.policies)
+                self.add(e)
+            ruled = {r.oid: r for r in self.w.selected if r.kind in ("r", "p", "v")}
+            for e in add_rules(self.w.conn, ruled):  # CREATE RULE's rules (dump.rules)
                 self.add(e)
         self.dependencies()
         return self.entries

@@ -9,9 +9,13 @@ parameters through rules are compared with psycopg."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import psycopg
 import pytest
 
+from conftest import PGSVC, ROOT
 from test_compare_pg15 import run_script_in_fresh_database
 
 CASES = {
@@ -195,3 +199,70 @@ def test_parameters_through_rules(shared_server, pg15):
         finally:
             server.psql("DROP DATABASE IF EXISTS rules_pg15_params")
     assert out[0] == out[1]
+
+
+DUMP_SCRIPT = """
+    CREATE TABLE rdump_t (a int PRIMARY KEY, b text);
+    CREATE TABLE rdump_log (op text, a int, b text);
+    CREATE VIEW rdump_v AS SELECT DISTINCT a, b FROM rdump_t;
+    CREATE RULE rdump_1 AS ON INSERT TO rdump_t DO ALSO INSERT INTO rdump_log VALUES ('i', new.a, new.b);
+    CREATE RULE rdump_2 AS ON UPDATE TO rdump_t WHERE old.a <> new.a DO ALSO
+        INSERT INTO rdump_log (op, a) VALUES ('u', old.a);
+    CREATE RULE rdump_3 AS ON INSERT TO rdump_v DO INSTEAD INSERT INTO rdump_t VALUES (new.a, new.b) RETURNING *;
+    CREATE RULE rdump_4 AS ON DELETE TO rdump_v DO INSTEAD NOTHING;
+    INSERT INTO rdump_t VALUES (1, 'x');
+"""
+
+
+def _dump_text(text: str) -> str:
+    """The script without pg_dump's \\restrict lines (a random key each run) and the blank line
+    each leaves, and the line naming the dumping program."""
+    lines = text.splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        if line.startswith(("\\restrict", "\\unrestrict", "-- Dumped by")) or \
+                (not line and i and lines[i - 1].startswith(("\\restrict", "\\unrestrict"))):
+            continue
+        out.append(line)
+    return "\n".join(out).strip()
+
+
+def test_dumps_of_rules_load_into_postgres(shared_server, pg15, tmp_path):
+    """pg_dump 15 of a pgsvc database with rules and `pgsvc dump` write one script; it loads
+    into PostgreSQL 15, whose pg_rules then lists what a PostgreSQL 15 database made by the
+    same statements lists, and the rules work there."""
+    pg_dump = "/usr/lib/postgresql/15/bin/pg_dump"
+    if not os.path.exists(pg_dump):
+        pytest.skip("PostgreSQL 15's pg_dump is not installed")
+    script = "\n".join(line.strip() for line in DUMP_SCRIPT.strip().splitlines())
+    rules_sql = "SELECT tablename, rulename, definition FROM pg_rules WHERE schemaname = 'public' ORDER BY 1, 2"
+    for server in (shared_server, pg15):
+        for db in ("rules_dump_src", "rules_dump_dst"):
+            server.psql(f"DROP DATABASE IF EXISTS {db}")
+        server.psql("CREATE DATABASE rules_dump_src")
+    try:
+        shared_server.psql(script, dbname="rules_dump_src")
+        pg15.psql(script, dbname="rules_dump_src")
+        svc = ["-h", "127.0.0.1", "-p", str(shared_server.port), "-U", shared_server.superuser, "--no-owner"]
+        dumped = subprocess.run([pg_dump, *svc, "rules_dump_src"], capture_output=True, text=True, check=True,
+                                timeout=60).stdout
+        own = subprocess.run(PGSVC + ["dump", *svc, "rules_dump_src"], capture_output=True, text=True, check=True,
+                             timeout=60, cwd=str(ROOT)).stdout
+        assert _dump_text(own) == _dump_text(dumped)
+        path = tmp_path / "rules.sql"
+        path.write_text(dumped)
+        pg15.psql("CREATE DATABASE rules_dump_dst")
+        load = subprocess.run(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(pg15.port), "-U", "postgres",
+                               "-v", "ON_ERROR_STOP=1", "-d", "rules_dump_dst", "-f", str(path)],
+                              capture_output=True, text=True, timeout=60)
+        assert load.returncode == 0, load.stderr
+        with psycopg.connect(pg15.dsn(dbname="rules_dump_dst"), autocommit=True) as restored, \
+                psycopg.connect(pg15.dsn(dbname="rules_dump_src"), autocommit=True) as source:
+            assert restored.execute(rules_sql).fetchall() == source.execute(rules_sql).fetchall()
+            restored.execute("INSERT INTO rdump_v VALUES (2, 'y')")
+            assert restored.execute("SELECT * FROM rdump_log ORDER BY a").fetchall() == \
+                [("i", 1, "x"), ("i", 2, "y")]
+    finally:
+        for server in (shared_server, pg15):
+            for db in ("rules_dump_src", "rules_dump_dst"):
+                server.psql(f"DROP DATABASE IF EXISTS {db}")

@@ -519,7 +519,8 @@ _NOT_RELOPTIONS = {"replident", "replident_index",  # REPLICA IDENTITY (commands
                    "inherits", "partkey", "partbound", "parent_index", "indoption", "collations", "relam", "persistence", "not_valid",
                    "invalid",  # a partitioned index made ON ONLY (commands.ddl.partition_index_attach)
                    "deferrable", "deferred", "dropped",  # dropped columns (commands.ddl.alter_table)
-                   "rls", "rls_force", "policies"}  # row-level security (catalog.policies)
+                   "rls", "rls_force", "policies",  # row-level security (catalog.policies)
+                   "rules"}  # CREATE RULE's rules (catalog.rules)
 
 
 def reloptions(options):

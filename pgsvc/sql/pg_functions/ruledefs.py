@@ -31,12 +31,28 @@ def find_rule(engine, oid: int):
     return None
 
 
+class _Unqualify(pglast.visitors.Visitor):
+    """schema.table -> table where the session's search_path finds that very relation (as
+    ruleutils' generate_relation_name prints names)."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+
+    def visit_RangeVar(self, ancestors, node):
+        if node.schemaname is not None:
+            cat, path = self.engine.catalog, self.engine.search_path()
+            rel = cat.lookup(node.schemaname, node.relname, path)
+            if rel is not None and cat.lookup(None, node.relname, path) is rel:
+                node.schemaname = None
+
+
 def _text(node) -> str:
     return RawStream()(node)
 
 
 def _target(engine, rv):
     return engine.catalog.lookup(rv.schemaname, rv.relname, engine.search_path())
+
 
 
 def _returning(engine, rv, items) -> str:
@@ -98,6 +114,7 @@ def _value(v, attr) -> str:
 
 def action_text(engine, node, pretty: bool) -> str:
     """One action, as get_query_def prints it with PRETTYFLAG_INDENT (a leading space)."""
+    _Unqualify(engine)(node)
     if isinstance(node, ast.InsertStmt):
         rel = _text(node.relation)
         cols = [c.name for c in node.cols or ()]

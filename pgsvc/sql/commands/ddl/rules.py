@@ -48,6 +48,20 @@ def _words(node) -> _Words:
     return w
 
 
+class _Qualify(pglast.visitors.Visitor):
+    """Each relation an action names, with its schema: the rule keeps the relations it was
+    made with whatever the search_path of a later session (PostgreSQL binds them by OID)."""
+
+    def __init__(self, find) -> None:
+        self.find = find
+
+    def visit_RangeVar(self, ancestors, node):
+        if node.schemaname is None:
+            rel = self.find(node.relname)
+            if rel is not None:
+                node.schemaname = rel.schema
+
+
 class RuleDdl:
     """Methods of pgsvc.sql.commands.ddl.Ddl."""
 
@@ -76,6 +90,10 @@ class RuleDdl:
         if old is not None and not node.replace:
             raise SqlError("42710", f'rule "{node.rulename}" for relation "{rel.name}" already exists')
         actions = list(node.actions or ())
+        path = self.engine.search_path()
+        qualify = _Qualify(lambda name: self.cat.lookup(None, name, path))
+        for a in actions:
+            qualify(a)
         for a in actions:
             if isinstance(a, ast.SelectStmt):
                 raise SqlError("0A000", "rule actions that are SELECT queries are not supported")
