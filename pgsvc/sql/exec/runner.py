@@ -231,6 +231,11 @@ class Runner:
         try:
             if err.sqlstate == "23503":
                 return diagnose.foreign_key_error(self, stmt, values, rel) or err
+            if err.sqlstate == "23514" and err.table != rel.name and \
+                    any(c.contype == "c" and c.name == err.constraint for c in rel.constraints):
+                # a CHECK name other tables have too (LIKE, inheritance): the one of the written table
+                err = SqlError("23514", f'new row for relation "{rel.name}" violates check constraint '
+                               f'"{err.constraint}"', constraint=err.constraint, schema=rel.schema, table=rel.name)
             if err.table and err.table != rel.name:
                 rel = self.catalog.lookup(err.schema, err.table, self.search_path()) or rel
             if err.sqlstate == "23505":

@@ -20,6 +20,7 @@ from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.commands.ddl.fk_keys import check_foreign_key
 from pgsvc.sql.commands.ddl.node_text import default_source, option_value, source_text
 from pgsvc.sql.commands.ddl.rebuild_guard import refuse_if_referenced
+from pgsvc.sql.commands.ddl.table_like import expand_like, finish_like
 from pgsvc.sql.commands.ddl.schema_rewrite import check_new_key, rewrite_definition
 from pgsvc.sql.commands.ddl.sqlite_schema import check_sql, table_sql
 from pgsvc.sql.quoting import quote_ident, quote_sqlite_ident
@@ -67,12 +68,14 @@ class TableDdl:
             options["partbound"] = self.partition_bound(part_parent, node.partbound, rv.relname)
         relid = C.insert_relation(self.conn, self.cat, schema, rv.relname, "r", options, owner=self.creator())
         attrs, cons = self.inherited_columns(parents, quiet=part_parent is not None), []
+        n_inherited = len(attrs)  # (a column written twice is 42701, only an inherited one merges)
         collations: dict[str, int] = {}  # attnum -> pg_collation OID of a COLLATE clause
-        for elt in node.tableElts or ():
+        elts, like_pending = expand_like(self, node.tableElts)  # LIKE clauses (ddl.table_like)
+        for elt in elts:
             if isinstance(elt, ast.ColumnDef) and part_parent:
                 self.partition_column(attrs, elt, cons)
             elif isinstance(elt, ast.ColumnDef):
-                merged = next((a for a in attrs if a.name == elt.colname), None)
+                merged = next((a for a in attrs[:n_inherited] if a.name == elt.colname), None)
                 if merged is not None:
                     self.merge_column(merged, elt)
                     continue
@@ -83,10 +86,10 @@ class TableDdl:
             elif isinstance(elt, ast.Constraint):
                 cons.append((None, elt))
             else:
-                raise SqlError("0A000", "LIKE in CREATE TABLE is not supported")
+                raise SqlError("0A000", f"{type(elt).__name__} in CREATE TABLE is not supported")
         if collations:  # pg_attribute.attcollation (every one compares bytes, as "C")
             C.set_relation_option(self.conn, relid, "collations", collations)
-        check_nested_generated(node.tableElts or (), attrs)
+        check_nested_generated(elts, attrs)
         rel = self.store_new_table(relid, attrs)
         if node.partspec:
             C.set_relation_option(self.conn, relid, "partkey", self.partition_key(rel, node.partspec))
@@ -97,6 +100,9 @@ class TableDdl:
             rel = self.cat.by_oid[relid]
         if part_parent:
             self.partition_created(rel, part_parent)
+            rel = self.cat.by_oid[relid]
+        if like_pending:  # the LIKE sources' indexes and comments (ddl.table_like)
+            finish_like(self, rel, like_pending)
             rel = self.cat.by_oid[relid]
         self.rebuild_if_needed(rel, force=False)
 
