@@ -77,8 +77,8 @@ class FromMixin(LateralMixin, RowSecurityMixin):
             sa = self.new_alias(alias)
             colnames = [c.sval for c in rv.alias.colnames or ()] if rv.alias else []
             _check_alias_count(alias, len(cols), colnames)
-            entry = [ColInfo(colnames[i] if i < len(colnames) else c.name, c.oid, c.typmod, f"{sa}.c{i}")
-                     for i, c in enumerate(cols)]
+            entry = [ColInfo(colnames[i] if i < len(colnames) else c.name, c.oid, c.typmod, f"{sa}.c{i}",
+                             row_types=c.row_types) for i, c in enumerate(cols)]
             self.scope.add(RangeEntry(alias, entry), location(rv))
             return f"{quote_sqlite_ident('cte_' + name)} AS {sa}"
         # pg_catalog relations first, information_schema's when named (or on the search path)

@@ -23,6 +23,7 @@ from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.tlist_srf import SRF_NAMES, lockstep_only
 from pgsvc.sql.translate.ordered_set import inner_window_position
 from pgsvc.sql.translate.locking import check_locked_relations, check_select_locking
+from pgsvc.sql.translate.search_cycle import expand_search_cycle
 from pgsvc.sql.types import oids as O
 
 
@@ -88,6 +89,9 @@ class SelectMixin:
                 if part is not None:
                     parts.append(part)
                 continue
+            if cte.search_clause is not None or cte.cycle_clause is not None:  # translate.search_cycle
+                cte = expand_search_cycle(self, cte, bool(w.recursive)) or cte
+                q = cte.ctequery
             if w.recursive and q.op == enums.SetOperation.SETOP_UNION:
                 seed = self.subquery(q.larg)
                 self.ctes[name] = self.cte_columns(cte, seed.columns)
@@ -105,7 +109,7 @@ class SelectMixin:
                                     f"{len(names)} columns specified", position=location(cte))
         out = []
         for i, c in enumerate(cols):
-            out.append(ColInfo(names[i] if i < len(names) else c.name, c.oid, c.typmod))
+            out.append(ColInfo(names[i] if i < len(names) else c.name, c.oid, c.typmod, row_types=c.row_types))
         return out
 
     # --- set operations and VALUES --------------------------------------------------
