@@ -13,10 +13,12 @@ import errno
 import os
 import time
 from dataclasses import dataclass
-
-import psutil
+from typing import TYPE_CHECKING
 
 from pgsvc.errors import StartupError
+
+if TYPE_CHECKING:
+    import psutil
 
 # Line numbers (1-based) as in PostgreSQL's pidfile.h.
 LINE_PID, LINE_DATADIR, LINE_START, LINE_PORT, LINE_SOCKDIR, LINE_LISTEN, LINE_SHMEM, LINE_STATUS = range(1, 9)
@@ -70,6 +72,10 @@ def live_supervisor(info: LockInfo, datadir: str | None = None) -> psutil.Proces
     the file's start time (plus slack for clock rounding), and — when known — it serves
     the same data directory.
     """
+    # lazy: psutil takes ~6 ms to import, and a server starting on a data directory
+    # with no leftover lock file (the usual case) needs it only after READY=1
+    import psutil
+
     try:
         proc = psutil.Process(info.pid)
         cmdline = proc.cmdline()
