@@ -25,6 +25,9 @@ expectation; nothing here states an expected value.
                  own trigger doing so fails its partition constraint; an UPDATE moving the row
   copy_parted    COPY FROM into a partitioned table: its statement trigger's NEW TABLE holds every
                  routed row, in its columns
+  anycompatiblerange  CREATE FUNCTION's checks of anycompatiblerange / anycompatiblemultirange
+                 results and calls resolving them: anycompatible takes the range's subtype,
+                 the other anycompatible arguments are coerced to it
 """
 
 from __future__ import annotations
@@ -253,6 +256,25 @@ CASES = {
         CCC	42
         \.
         select tableoid::regclass, * from cpp order by a;
+    """,
+    "anycompatiblerange": r"""
+        create function pf1(x anycompatible) returns anycompatiblerange as 'select null' language sql;
+        create function pf2(x int) returns anycompatible as 'select null' language sql;
+        create function pf3(x anycompatiblerange) returns anycompatible as 'select lower(x)' language sql;
+        create function pf4(x anycompatiblemultirange) returns anycompatiblerange as 'select null' language sql;
+        create function pf5(x anyelement) returns anycompatible as 'select null' language sql;
+        create function pf6(x anymultirange) returns anyrange as 'select null' language sql;
+        create function pf7(x anyelement, out a anyrange) as 'select null' language sql;
+        create function pf8(x anycompatiblerange, out j anycompatible, out k anycompatiblearray) as 'select lower(x), array[lower(x), upper(x)]' language sql;
+        create function pf9(x anycompatiblearray) returns anycompatiblerange as 'select null' language sql;
+        create function pf10(x anycompatible, y anycompatiblerange) returns anycompatiblerange as 'select y' language sql;
+        select pf3(int4range(1, 5));
+        select * from pf8(int4range(2, 7));
+        select pf10(1, int4range(1, 5));
+        create function pf11(x anycompatiblerange, y anycompatible, z anycompatible) returns anycompatiblearray
+          language plpgsql as $$ begin return array[lower(x), upper(x), y, z]; end $$;
+        select pf11(int4range(42, 49), 11, 2::smallint) as i, pf11(numrange(4.5, 7.8), 7.8, 11::real) as n;
+        select pf11(int4range(1, 2), 1.5, 2);
     """,
 }
 

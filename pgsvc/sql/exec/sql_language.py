@@ -87,7 +87,8 @@ class SqlLanguage:
 
     def validate(self, engine, r: Routine) -> None:
         if any(t in (O.ANYELEMENT, O.ANYARRAY, O.ANYNONARRAY, O.ANYENUM, O.ANYCOMPATIBLE, O.ANYCOMPATIBLEARRAY,
-                     O.ANYCOMPATIBLENONARRAY, O.ANYRANGE, O.ANYMULTIRANGE) for t in r.all_types()):
+                     O.ANYCOMPATIBLENONARRAY, O.ANYRANGE, O.ANYMULTIRANGE, O.ANYCOMPATIBLERANGE,
+                     O.ANYCOMPATIBLEMULTIRANGE) for t in r.all_types()):
             return  # PostgreSQL checks only the syntax of a polymorphic body (done: parsed)
         cols = r.output_columns() if r.rettype == O.RECORD or r.kind == "p" or r.rowtype is not None else []
         # a record without OUT arguments takes its columns from each call's column

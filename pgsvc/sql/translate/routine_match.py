@@ -23,7 +23,7 @@ from pgsvc.sql.types.usertypes import base_of
 
 _ELEMENT_FAMILY = (O.ANYELEMENT, O.ANYNONARRAY, O.ANYENUM)
 _COMPATIBLE_FAMILY = (O.ANYCOMPATIBLE, O.ANYCOMPATIBLENONARRAY)
-POLYMORPHIC = frozenset(O.ANY_OIDS | {O.ANYENUM})
+POLYMORPHIC = frozenset(O.ANY_OIDS | {O.ANYENUM, O.ANYCOMPATIBLERANGE, O.ANYCOMPATIBLEMULTIRANGE})
 
 
 @dataclass
@@ -88,6 +88,10 @@ def _coercible(arg: int, decl: int) -> bool:
         return arg == O.UNKNOWN or is_range(arg)
     if decl == O.ANYMULTIRANGE:
         return arg == O.UNKNOWN or is_multirange(arg)
+    if decl == O.ANYCOMPATIBLERANGE:
+        return arg == O.UNKNOWN or is_range(arg)
+    if decl == O.ANYCOMPATIBLEMULTIRANGE:
+        return arg == O.UNKNOWN or is_multirange(arg)
     if arg == O.RECORD and is_composite(base_of(decl)):  # ROW(...) to a composite (can_coerce_type)
         return True
     return R.can_coerce_implicit(arg, decl)
@@ -99,6 +103,7 @@ def resolve_polymorphic(declared: list[int], args: list[int]) -> tuple[int, int]
     elem = 0
     compat: list[int] = []
     compat_unknown = False
+    compat_range = 0  # anycompatiblerange's subtype: anycompatible's type, the others coerced to it
     for d, a in zip(declared, args):
         if a == O.UNKNOWN:
             compat_unknown = compat_unknown or d in _COMPATIBLE_FAMILY or d == O.ANYCOMPATIBLEARRAY
@@ -126,7 +131,18 @@ def resolve_polymorphic(declared: list[int], args: list[int]) -> tuple[int, int]
             if info is None or info.category != "A" or not info.elem_oid:
                 return None
             compat.append(info.elem_oid)
+        elif d in (O.ANYCOMPATIBLERANGE, O.ANYCOMPATIBLEMULTIRANGE):
+            if not (is_range(a) if d == O.ANYCOMPATIBLERANGE else is_multirange(a)):
+                return None
+            t = key_subtype(subtype_of(a))
+            if compat_range and compat_range != t:
+                return None
+            compat_range = t
     common = O.TEXT if compat_unknown else 0  # only untyped literals: text, as PostgreSQL resolves them
+    if compat_range:
+        if not all(c == compat_range or R.can_coerce_implicit(c, compat_range) for c in compat):
+            return None
+        return elem, compat_range
     if compat:
         try:
             common = R.common_type(compat, "")
@@ -139,7 +155,7 @@ def actual_type(decl: int, poly: tuple[int, int]) -> int:
     """A declared (possibly polymorphic) type with the call's polymorphic types put in."""
     elem, common = poly
     base = elem if decl in _ELEMENT_FAMILY + (O.ANYARRAY, O.ANYRANGE, O.ANYMULTIRANGE) else common \
-        if decl in _COMPATIBLE_FAMILY + (O.ANYCOMPATIBLEARRAY,) else 0
+        if decl in _COMPATIBLE_FAMILY + (O.ANYCOMPATIBLEARRAY, O.ANYCOMPATIBLERANGE, O.ANYCOMPATIBLEMULTIRANGE) else 0
     if decl not in POLYMORPHIC or decl == O.ANY_:
         return decl
     if not base:
@@ -147,9 +163,9 @@ def actual_type(decl: int, poly: tuple[int, int]) -> int:
     if decl in (O.ANYARRAY, O.ANYCOMPATIBLEARRAY):
         info = find_oid(base)
         return info.array_oid if info is not None and info.array_oid else O.UNKNOWN
-    if decl in (O.ANYRANGE, O.ANYMULTIRANGE):  # the range type over anyelement's type
-        rng = range_over(base)
-        return O.UNKNOWN if not rng else rng if decl == O.ANYRANGE else multirange_of(rng)
+    if decl in (O.ANYRANGE, O.ANYMULTIRANGE, O.ANYCOMPATIBLERANGE, O.ANYCOMPATIBLEMULTIRANGE):
+        rng = range_over(base)  # the range type over anyelement's (anycompatible's) type
+        return O.UNKNOWN if not rng else rng if decl in (O.ANYRANGE, O.ANYCOMPATIBLERANGE) else multirange_of(rng)
     return base
 
 

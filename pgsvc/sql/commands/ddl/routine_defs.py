@@ -25,7 +25,9 @@ from pgsvc.sql.types.pg_type import find_oid, format_type
 MODE = {"d": "i", "i": "i", "o": "o", "b": "b", "v": "v", "t": "t"}
 _ELEMENT_POLY = (O.ANYELEMENT, O.ANYARRAY, O.ANYNONARRAY, O.ANYENUM, O.ANYRANGE, O.ANYMULTIRANGE)
 _RANGE_POLY = (O.ANYRANGE, O.ANYMULTIRANGE)
-_COMPAT_POLY = (O.ANYCOMPATIBLE, O.ANYCOMPATIBLEARRAY, O.ANYCOMPATIBLENONARRAY)
+_COMPAT_POLY = (O.ANYCOMPATIBLE, O.ANYCOMPATIBLEARRAY, O.ANYCOMPATIBLENONARRAY, O.ANYCOMPATIBLERANGE,
+                O.ANYCOMPATIBLEMULTIRANGE)
+_COMPAT_RANGE_POLY = (O.ANYCOMPATIBLERANGE, O.ANYCOMPATIBLEMULTIRANGE)
 
 
 def definition_error(message: str, **kw) -> SqlError:
@@ -156,10 +158,14 @@ def check_polymorphic(ret: int, types, modes, is_procedure: bool) -> None:
             raise definition_error("cannot determine result data type", detail=(
                 f"A result of type {format_type(t, None)} requires at least one input of type anyelement, "
                 "anyarray, anynonarray, anyenum, anyrange, or anymultirange."))
+        if t in _COMPAT_RANGE_POLY and not any(i in _COMPAT_RANGE_POLY for i in ins):
+            raise definition_error("cannot determine result data type", detail=(
+                f"A result of type {format_type(t, None)} requires at least one input of type anycompatiblerange "
+                "or anycompatiblemultirange."))
         if t in _COMPAT_POLY and not any(i in _COMPAT_POLY for i in ins):
             raise definition_error("cannot determine result data type", detail=(
                 f"A result of type {format_type(t, None)} requires at least one input of type anycompatible, "
-                "anycompatiblearray, anycompatiblenonarray, or anycompatiblerange."))
+                "anycompatiblearray, anycompatiblenonarray, anycompatiblerange, or anycompatiblemultirange."))
 
 
 def sql_body_start(text: str) -> int | None:
