@@ -1,7 +1,8 @@
 """WITH RECURSIVE ... SEARCH / CYCLE side by side with PostgreSQL 15: the sequence column
 (depth first: an array of rows; breadth first: a row led by the depth), the cycle mark and
 path columns, a cyclic graph that ends because of CYCLE, custom mark values and their common
-type, the clauses' validity errors, and views and subqueries over such a CTE. Each psql
+type, the clauses' validity errors, a recursive term after a VALUES seed (SQLite refuses the
+recursive term inside a sub-SELECT), and views and subqueries over such a CTE. Each psql
 script must print the same on both servers; results are ordered where the order of a
 recursive step's rows is the planner's choice."""
 
@@ -70,6 +71,14 @@ CASES = {
         SELECT * FROM w;
         WITH RECURSIVE w(a) AS (SELECT 1 UNION (WITH w AS (SELECT * FROM w) SELECT * FROM w)) CYCLE a SET m USING p
         SELECT * FROM w;
+    """,
+    "recursive_term_after_a_values_seed": """
+        WITH RECURSIVE t(n) AS (VALUES (1) UNION ALL SELECT n + 1 FROM t WHERE n < 5) SELECT sum(n), count(*) FROM t;
+        WITH RECURSIVE t(n) AS (VALUES (1.5), (2) UNION SELECT n * 2 FROM t WHERE n < 20) SELECT * FROM t ORDER BY n;
+        WITH RECURSIVE t(s, k) AS (VALUES ('a'::text, 0) UNION ALL SELECT s || 'b', k + 1 FROM t WHERE k < 3)
+        SELECT * FROM t ORDER BY k;
+        WITH RECURSIVE t(n) AS (VALUES (1) UNION ALL SELECT n + 1 FROM t WHERE n < 3) CYCLE n SET c USING p
+        SELECT * FROM t ORDER BY p;
     """,
     "inside_other_queries": """
         CREATE TEMP VIEW sc_v AS

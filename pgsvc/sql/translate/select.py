@@ -163,8 +163,12 @@ class SelectMixin:
             # SQLite evaluates a compound left to right, as PostgreSQL's left-deep tree does; the
             # recursive term of a WITH RECURSIVE must not be wrapped in a subquery.
             return Query(f"{left.sql} {word} {right.sql}", cols, extra=extra)
-        sql = (f"SELECT {', '.join(lparts)} FROM {left.sql_paren()} {word} "
-               f"SELECT {', '.join(rparts)} FROM {right.sql_paren()}")
+        # a right side that needs no cast stays unwrapped: it may be the recursive term of a
+        # WITH RECURSIVE, which SQLite refuses inside a subquery ("circular reference")
+        bare = right.extra.get("simple") and not right.extra.get("compound") and \
+            all(p == f"c{i} AS c{i}" for i, p in enumerate(rparts))
+        rsql = right.sql if bare else f"SELECT {', '.join(rparts)} FROM {right.sql_paren()}"
+        sql = f"SELECT {', '.join(lparts)} FROM {left.sql_paren()} {word} {rsql}"
         return Query(sql, cols, extra=extra)
 
     def values(self, rows) -> Query:
