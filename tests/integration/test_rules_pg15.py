@@ -143,6 +143,26 @@ CASES = {
         DROP TABLE rk_t;
         SELECT count(*) FROM pg_rules WHERE tablename = 'rk_t';
     """,
+    "stars_and_fields": """
+        CREATE TYPE rs_c AS (if1 int, if2 text[]);
+        CREATE TABLE rs_t (f1 int, f2 text, f3 rs_c, f4 rs_c[]);
+        CREATE TABLE rs_s (f1 bigint, f2 text);
+        CREATE RULE rs_1 AS ON INSERT TO rs_s DO ALSO INSERT INTO rs_t (f3.if2[1], f3.if2[2]) VALUES (new.f1, new.f2);
+        CREATE RULE rs_2 AS ON INSERT TO rs_s DO ALSO
+            INSERT INTO rs_t (f4[1].if1, f4[1].if2[2]) VALUES (1, 'fool'), (new.f1, new.f2);
+        CREATE RULE rs_3 AS ON INSERT TO rs_s DO ALSO INSERT INTO rs_t (f4[1].if1, f4[1].if2[2]) SELECT new.f1, new.f2;
+        \\d rs_s
+        INSERT INTO rs_s VALUES (7, 'x');
+        SELECT * FROM rs_t ORDER BY f1, f3, f4;
+        CREATE TABLE rs_base (id int, name text, pop int);
+        CREATE VIEW rs_v AS SELECT DISTINCT id, name, pop FROM rs_base;
+        CREATE RULE rs_vi AS ON INSERT TO rs_v DO INSTEAD INSERT INTO rs_base VALUES (new.*) RETURNING new.*;
+        CREATE RULE rs_vi AS ON INSERT TO rs_v DO INSTEAD INSERT INTO rs_base SELECT new.* RETURNING *;
+        CREATE RULE rs_vd AS ON DELETE TO rs_v DO INSTEAD INSERT INTO rs_base VALUES (old.*);
+        INSERT INTO rs_v VALUES (1, 'a', 10), (2, 'b', 20) RETURNING *;
+        DELETE FROM rs_v WHERE id = 2;
+        SELECT * FROM rs_base ORDER BY id;
+    """,
     "catalog_and_describe": """
         CREATE TABLE rd_t (a int PRIMARY KEY, b text);
         CREATE TABLE rd_log (op text, a int, b text);

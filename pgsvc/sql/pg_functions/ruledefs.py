@@ -12,7 +12,7 @@ import copy
 
 import pglast
 import pglast.visitors
-from pglast import ast
+from pglast import ast, enums
 from pglast.stream import RawStream
 
 from pgsvc.sql.catalog import rules as RU
@@ -48,6 +48,20 @@ class _Unqualify(pglast.visitors.Visitor):
 
 def _text(node) -> str:
     return RawStream()(node)
+
+
+def _values_item(v) -> str:
+    """An item of a multi-row VALUES: a string constant is its column's (text)."""
+    if isinstance(v, ast.A_Const) and isinstance(v.val, ast.String):
+        return f"{_text(v)}::text"
+    return _text(v)
+
+
+def _indirection(item) -> str:
+    if isinstance(item, ast.A_Indices):
+        return f"[{_text(item.uidx)}]" if not item.is_slice else \
+            f"[{_text(item.lidx) if item.lidx else ''}:{_text(item.uidx) if item.uidx else ''}]"
+    return "." + quote_ident(item.sval)
 
 
 def _target(engine, rv):
@@ -118,6 +132,7 @@ def action_text(engine, node, pretty: bool) -> str:
     if isinstance(node, ast.InsertStmt):
         rel = _text(node.relation)
         cols = [c.name for c in node.cols or ()]
+        shown = [quote_ident(c.name) + "".join(_indirection(i) for i in c.indirection or ()) for c in node.cols or ()]
         sel = node.selectStmt
         target = _target(engine, node.relation)
         if not cols and sel is not None:
@@ -125,13 +140,19 @@ def action_text(engine, node, pretty: bool) -> str:
             if target is not None:
                 cols = [a.name for a in target.attrs][:width]
         attrs = [target.attr(c) if target is not None else None for c in cols]
-        head = f" INSERT INTO {rel}" + (f" ({', '.join(quote_ident(c) for c in cols)})" if cols else "")
+        shown = shown or [quote_ident(c) for c in cols]
+        head = f" INSERT INTO {rel}" + (f" ({', '.join(shown)})" if shown else "")
         if sel is None:
             body = " DEFAULT VALUES"
         elif sel.valuesLists and len(sel.valuesLists) == 1:
             row = sel.valuesLists[0]
             body = "\n  VALUES (" + ", ".join(_value(v, attrs[i] if i < len(attrs) else None)
                                              for i, v in enumerate(row)) + ")"
+        elif sel.valuesLists:  # a VALUES list of its own: on the line, as ruleutils prints an RTE_VALUES
+            body = " VALUES " + ", ".join("(" + ",".join(_values_item(v) for v in row) + ")"
+                                          for row in sel.valuesLists)
+        elif not sel.fromClause and sel.op == enums.SetOperation.SETOP_NONE and sel.targetList:
+            body = "  SELECT " + ",\n            ".join(_text(rt) for rt in sel.targetList)
         else:
             body = "\n  " + _text(sel)
         return head + body + _returning(engine, node.relation, node.returningList)

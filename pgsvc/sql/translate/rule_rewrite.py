@@ -217,6 +217,46 @@ class _Subst(pglast.visitors.Visitor):
         return None
 
 
+def _star_word(item):
+    """'new' / 'old' for new.* / old.* (alone or as a target's value), else None."""
+    v = item.val if isinstance(item, ast.ResTarget) else item
+    if isinstance(v, ast.ColumnRef) and len(v.fields) == 2 and isinstance(v.fields[1], ast.A_Star) and \
+            isinstance(v.fields[0], ast.String) and v.fields[0].sval in ("new", "old"):
+        return v.fields[0].sval
+    return None
+
+
+def expand_stars(node, cols: list[str]) -> None:
+    """new.* / old.* in a target list, RETURNING or VALUES row: one item per column (as
+    PostgreSQL expands them when the rule is made)."""
+    if not isinstance(node, ast.Node):
+        return
+    for name in node:
+        value = getattr(node, name)
+        if isinstance(value, tuple):
+            out = []
+            for item in value:
+                if isinstance(item, tuple):  # a VALUES row
+                    row = []
+                    for x in item:
+                        w = _star_word(x)
+                        row += [ast.ColumnRef(fields=(ast.String(sval=w), ast.String(sval=c))) for c in cols] \
+                            if w else [x]
+                        expand_stars(x, cols)
+                    out.append(tuple(row))
+                    continue
+                w = _star_word(item)
+                if w and isinstance(item, ast.ResTarget):
+                    out += [ast.ResTarget(name=c, val=ast.ColumnRef(fields=(ast.String(sval=w), ast.String(sval=c))))
+                            for c in cols]
+                else:
+                    expand_stars(item, cols)
+                    out.append(item)
+            setattr(node, name, tuple(out))
+        elif isinstance(value, ast.Node):
+            expand_stars(value, cols)
+
+
 def substitute(node, mapping):
     node = copy.deepcopy(node)
     out = _Subst(mapping)(node)
@@ -402,6 +442,8 @@ def rewrite(rel, node, catalog_cols, width_of, keep_returning: bool = False, par
             cond_quals.append(qual)
         q = substitute(qual, mapping) if qual is not None else None
         for act_node in parsed if parsed is not None else [parse_one(t) for t in r.actions]:
+            act_node = copy.deepcopy(act_node)
+            expand_stars(act_node, [a.name for a in live_attrs(rel)])
             act = substitute(act_node, mapping)
             rule_ret = getattr(act, "returningList", None)
             if rule_ret:

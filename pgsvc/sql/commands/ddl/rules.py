@@ -20,6 +20,7 @@ from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate import rule_rewrite as RW
+from pgsvc.sql.translate.ex import location
 from pgsvc.sql.types.pg_type import format_type
 
 CMD = enums.CmdType
@@ -40,6 +41,20 @@ class _Words(pglast.visitors.Visitor):
 
     def visit_RangeVar(self, ancestors, node):
         self.relations = True
+
+
+def _first_word_ref(node):
+    """The first column reference to new / old in a tree, or None."""
+    found = []
+
+    class Find(pglast.visitors.Visitor):
+        def visit_ColumnRef(self, ancestors, n):
+            f = n.fields
+            if not found and len(f) >= 2 and isinstance(f[0], ast.String) and f[0].sval in ("new", "old"):
+                found.append(n)
+
+    Find()(node)
+    return found[0] if found else None
 
 
 def _words(node) -> _Words:
@@ -112,6 +127,8 @@ class RuleDdl:
             if event == "DELETE" and "new" in words:
                 raise SqlError("42P17", "ON DELETE rule cannot use NEW")
         returning = [a for a in actions if getattr(a, "returningList", None)]
+        for a in returning:
+            self.check_returning_words(a)
         if returning:
             if not node.instead:
                 raise SqlError("0A000", "RETURNING lists are not supported in non-INSTEAD rules")
@@ -157,6 +174,21 @@ class RuleDdl:
                 rel.options.pop("rules", None)
             else:
                 rel.options["rules"] = saved
+
+    def check_returning_words(self, action) -> None:
+        """NEW / OLD in an action's RETURNING: PostgreSQL's error for an INSERT (its new row is
+        no FROM item of the action); pgsvc cannot read them in UPDATE / DELETE RETURNING."""
+        for rt in action.returningList:
+            ref = _first_word_ref(rt.val)
+            if ref is None:
+                continue
+            word = ref.fields[0].sval
+            if isinstance(action, ast.InsertStmt):
+                raise SqlError("42P01", f'invalid reference to FROM-clause entry for table "{word}"',
+                               position=location(ref),
+                               hint=f'There is an entry for table "{word}", but it cannot be referenced from '
+                                    "this part of the query.")
+            raise SqlError("0A000", f"{word.upper()} in the RETURNING list of a rule action is not supported")
 
     def check_rule_returning(self, rel, cols) -> None:
         """PostgreSQL's checkRuleResultList, in its order."""
