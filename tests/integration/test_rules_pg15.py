@@ -163,6 +163,21 @@ CASES = {
         DELETE FROM rs_v WHERE id = 2;
         SELECT * FROM rs_base ORDER BY id;
     """,
+    "drop_dependencies": """
+        CREATE TABLE rdd_a (x int);
+        CREATE TABLE rdd_b (x int);
+        CREATE TABLE rdd_c (x int);
+        CREATE VIEW rdd_v AS SELECT DISTINCT x FROM rdd_c;
+        CREATE RULE rdd_1 AS ON INSERT TO rdd_a DO ALSO INSERT INTO rdd_b VALUES (new.x);
+        CREATE RULE rdd_2 AS ON INSERT TO rdd_v DO INSTEAD INSERT INTO rdd_b SELECT new.x WHERE new.x > 0;
+        CREATE RULE rdd_3 AS ON DELETE TO rdd_c WHERE EXISTS (SELECT 1 FROM rdd_a) DO INSTEAD NOTHING;
+        DROP TABLE rdd_b;
+        DROP TABLE rdd_b CASCADE;
+        DROP TABLE rdd_a;
+        SELECT tablename, rulename FROM pg_rules WHERE schemaname = 'public' ORDER BY 1, 2;
+        DROP VIEW rdd_v;
+        SELECT tablename, rulename FROM pg_rules WHERE schemaname = 'public' ORDER BY 1, 2;
+    """,
     "catalog_and_describe": """
         CREATE TABLE rd_t (a int PRIMARY KEY, b text);
         CREATE TABLE rd_log (op text, a int, b text);

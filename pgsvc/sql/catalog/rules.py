@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pglast
+import pglast.visitors
+
 from pgsvc.sql.catalog import database as C
 
 EVENT_CODE = {"INSERT": "3", "UPDATE": "2", "DELETE": "4", "SELECT": "1"}
@@ -63,3 +66,31 @@ def save(conn, rel, items: list[Rule]) -> None:
 
 def new_oid(conn) -> int:
     return C.new_oid(conn)
+
+
+def relation_names(rule: Rule) -> list[tuple[str | None, str]]:
+    """(schema, name) of every relation the rule's actions and condition name (DROP's
+    dependency check: a rule depends on the relations it reads and writes)."""
+    out: list[tuple[str | None, str]] = []
+
+    class Names(pglast.visitors.Visitor):
+        def visit_RangeVar(self, ancestors, node):
+            out.append((node.schemaname, node.relname))
+
+    for text in rule.actions:
+        Names()(pglast.parse_sql(text))
+    if rule.qual:
+        Names()(pglast.parse_sql(f"SELECT {rule.qual}"))
+    return out
+
+
+def rules_naming(catalog, rel, path: list[str]) -> list[tuple[object, Rule]]:
+    """(relation, rule) of the other relations' rules that name rel."""
+    out = []
+    for other in catalog.by_oid.values():
+        if other.oid == rel.oid or not other.options.get("rules"):
+            continue
+        for r in rules(other):
+            if any(catalog.lookup(s, n, path) is rel for s, n in relation_names(r)):
+                out.append((other, r))
+    return out

@@ -12,6 +12,7 @@ from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog import changelog
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import partitions as P
+from pgsvc.sql.catalog import rules as RU
 from pgsvc.sql.catalog.authz import KIND_WORD, authz, not_owner
 from pgsvc.sql.commands.ddl.base import OBJECT_RELKIND
 from pgsvc.sql.commands.ddl.fk_keys import dependent_foreign_keys
@@ -148,6 +149,10 @@ class DropDdl:
                     self.drop_relation(self.cat.by_oid[obj.oid], cascade, together)
                 elif kind == "function":
                     self.delete_routine(obj)
+                elif kind == "rule" and obj[0].oid in self.cat.by_oid:
+                    other = self.cat.by_oid[obj[0].oid]
+                    RU.save(self.conn, other, [r for r in RU.rules(other) if r.oid != obj[1].oid])
+                    self.refresh()
         if rel.kind == "r":
             for ix in rel.indexes:
                 C.delete_relation(self.conn, ix.oid)
@@ -173,6 +178,9 @@ class DropDdl:
             for c in other.constraints:
                 if c.contype == "f" and c.frelid == rel.oid and other.oid != rel.oid:
                     out.append(("fk", (c, other), f"constraint {c.name} on table {other.name}"))
+        if RU.has_rules(self.cat):  # other relations' rules naming it (catalog.rules)
+            for other, r in RU.rules_naming(self.cat, rel, self.engine.search_path()):
+                out.append(("rule", (other, r), f"rule {r.name} on {KIND_WORD.get(other.kind, 'table')} {other.name}"))
         todo = [rel]
         while todo:
             cur = todo.pop(0)
@@ -278,6 +286,6 @@ class DropDdl:
 def dependent_oid(dep: tuple) -> int | None:
     """The relation a dependents() entry names (None for a routine)."""
     kind, obj = dep[0], dep[1]
-    if kind == "fk":
-        return obj[1].oid
+    if kind in ("fk", "rule"):
+        return obj[0].oid if kind == "rule" else obj[1].oid
     return obj.oid if kind in ("child", "view") else None
