@@ -28,6 +28,10 @@ expectation; nothing here states an expected value.
   anycompatiblerange  CREATE FUNCTION's checks of anycompatiblerange / anycompatiblemultirange
                  results and calls resolving them: anycompatible takes the range's subtype,
                  the other anycompatible arguments are coerced to it
+  plpgsql_rows   PL/pgSQL: FOREACH over an array of composites into a record, a row-typed
+                 variable or a list of variables; a record assigned a row value (named or
+                 anonymous, its fields' types kept); r.f[i] := v on a record's array field; a
+                 row returned from a scalar function (I/O conversion and its error)
 """
 
 from __future__ import annotations
@@ -275,6 +279,76 @@ CASES = {
           language plpgsql as $$ begin return array[lower(x), upper(x), y, z]; end $$;
         select pf11(int4range(42, 49), 11, 2::smallint) as i, pf11(numrange(4.5, 7.8), 7.8, 11::real) as n;
         select pf11(int4range(1, 2), 1.5, 2);
+    """,
+    "plpgsql_rows": r"""
+        create type xy_tuple AS (x int, y int);
+        create or replace function foreach_test(anyarray)
+        returns void as $$
+        declare r record;
+        begin
+          foreach r in array $1
+          loop
+            raise notice '% %', r, r.x;
+          end loop;
+          end;
+        $$ language plpgsql;
+        select foreach_test(ARRAY[(10,20),(40,69)]::xy_tuple[]);
+        create or replace function foreach_test2(xy_tuple[])
+        returns void as $$
+        declare r record; t xy_tuple;
+        begin
+          foreach r in array $1 loop raise notice '%', r; end loop;
+          foreach t in array $1 loop raise notice '% %', t, t.y; end loop;
+        end;
+        $$ language plpgsql;
+        select foreach_test2(ARRAY[(10,20),(40,69)]::xy_tuple[]);
+        create or replace function foreach_test3(anyarray)
+        returns void as $$
+        declare x int; y int;
+        begin
+          foreach x, y in array $1
+          loop
+            raise notice 'x = %, y = %', x, y;
+          end loop;
+          end;
+        $$ language plpgsql;
+        select foreach_test3(ARRAY[(10,20),(40,69),(35,78)]::xy_tuple[]);
+        do $$ declare r record; begin r := row(1, 'a'); raise notice '%', r; end $$;
+        do $$ declare r record; begin foreach r in array array[row(1,'a'), row(2,'b')] loop raise notice '%', r; end loop; end $$;
+        create type compostype as (x int, y varchar);
+        create or replace function compos() returns int as $$
+        declare
+          v compostype;
+        begin
+          v := (1, 'hello');
+          return v;
+        end;
+        $$ language plpgsql;
+        select compos();
+        create or replace function compos2() returns int as $$
+        begin
+          return (1, 'hello')::compostype;
+        end;
+        $$ language plpgsql;
+        select compos2();
+        create or replace function compos3() returns date as $$
+        declare v compostype; begin v := (1, 'x'); return v; end $$ language plpgsql;
+        select compos3();
+        create or replace function compos4() returns numeric as $$
+        declare v record; begin v := (1, 'x'); return v; end $$ language plpgsql;
+        select compos4();
+        create temp table rtype (id int, ar text[]);
+        create function arrayassign1() returns text[] language plpgsql as $$
+        declare
+         r record;
+        begin
+          r := row(12, '{foo,bar,baz}')::rtype;
+          r.ar[2] := 'replace';
+          return r.ar;
+        end$$;
+        select arrayassign1();
+        select arrayassign1();
+        do $$ declare r record; begin r := (1, 'x'::varchar, 2.5); raise notice '% % %', r, r.f2, pg_typeof(r.f3); end $$;
     """,
 }
 

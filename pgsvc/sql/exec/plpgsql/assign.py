@@ -179,24 +179,29 @@ class SubscriptTarget:
         self.elem = element_of(d.oid) or O.TEXT
 
     def assign_expr(self, fr, expr: Expr) -> None:
-        value = expr.value(fr, (self.elem, -1, 0))
-        subs = []
-        for ix in self.indexes:
-            i = ix.value(fr, (O.INT4, -1, 0))
-            if i is None:
-                raise SqlError("22004", "array subscript in assignment must not be null")
-            subs.append(i)
         arr_oid = self.var.target[0]
-        to_stored = sqlite_adapter(arr_oid)[0]
-        current = fr.values[self.var.dno]
-        if current is not None and not isinstance(current, str):
-            current = to_stored(current) if to_stored else json.dumps(current)
-        conv = sqlite_adapter(self.elem)[1]
-        pyval = conv(value) if conv is not None and value is not None else value
-        one = to_stored([pyval]) if to_stored else json.dumps([pyval])
-        # array_set_element's rules (functions.array_bounds): bounds kept, a 1-D array extended
-        # either way with NULLs, a NULL or empty one starting at the subscripts
-        self.var.assign(fr, AB.array_put(current, json.dumps(subs), one), arr_oid)  # a domain's CHECK too
+        new = put_element(fr, fr.values[self.var.dno], arr_oid, self.elem, self.indexes, expr)
+        self.var.assign(fr, new, arr_oid)  # a domain's CHECK too
+
+
+def put_element(fr, current, arr_oid: int, elem: int, indexes: list[Expr], expr: Expr):
+    """The array `current` (of type arr_oid) with expr's value set at the subscripts."""
+    value = expr.value(fr, (elem, -1, 0))
+    subs = []
+    for ix in indexes:
+        i = ix.value(fr, (O.INT4, -1, 0))
+        if i is None:
+            raise SqlError("22004", "array subscript in assignment must not be null")
+        subs.append(i)
+    to_stored = sqlite_adapter(arr_oid)[0]
+    if current is not None and not isinstance(current, str):
+        current = to_stored(current) if to_stored else json.dumps(current)
+    conv = sqlite_adapter(elem)[1]
+    pyval = conv(value) if conv is not None and value is not None else value
+    one = to_stored([pyval]) if to_stored else json.dumps([pyval])
+    # array_set_element's rules (functions.array_bounds): bounds kept, a 1-D array extended
+    # either way with NULLs, a NULL or empty one starting at the subscripts
+    return AB.array_put(current, json.dumps(subs), one)
 
 
 class FieldTarget:
@@ -232,6 +237,28 @@ class FieldTarget:
         rec.values[i] = cast_value(fr, value, src, (oid, typmod, 0))
 
 
+class FieldSubscriptTarget(FieldTarget):
+    """r.f[i] := v: the field's array rebuilt with the element set."""
+
+    __slots__ = ("indexes",)
+
+    def __init__(self, rec_dno: int, field: str, recname: str, indexes: list[Expr]) -> None:
+        super().__init__(rec_dno, field, recname)
+        self.indexes = indexes
+
+    def assign_expr(self, fr, expr: Expr) -> None:
+        rec, i = self.index(fr)
+        _, oid, typmod = rec.shape[i]
+        elem = element_of(oid)
+        if not elem:
+            raise SqlError("42804", f"cannot subscript type {format_type(oid, None)} because it does not support "
+                           "subscripting")
+        if rec.values is None:
+            rec.values = [None] * len(rec.shape)
+        new = put_element(fr, rec.values[i], oid, elem, self.indexes, expr)
+        rec.values[i] = cast_value(fr, new, oid, (oid, typmod, 0))
+
+
 class RecTarget:
     """r := <record variable> / NULL."""
 
@@ -256,8 +283,15 @@ class RecTarget:
         d = fr.func.datums[self.dno]
         src = expr.plan.types[0] if expr.plan is not None and expr.plan.types else O.UNKNOWN
         if d.shape is None:
-            if src == O.RECORD:
-                raise SqlError("0A000", f'assigning a row value to record "{self.name}" is not supported')
+            if is_row_type(src):  # a row value: the record takes its fields (and their names)
+                vals, shape = composite_row(fr, value, src)
+                known = expr.plan.row_types if src == O.RECORD else None
+                if known and len(known) == len(shape):  # ROW(...)'s fields' own types
+                    vals = [cast_value(fr, v, O.TEXT, (t, -1, 0)) for v, t in zip(vals, known)]
+                    shape = [(n, t, -1) for (n, _, _), t in zip(shape, known)]
+                move_row(fr, self.dno, vals, [t for _, t, _ in shape], [n for n, _, _ in shape],
+                         [tm for _, _, tm in shape])
+                return
             raise SqlError("0A000", "input of anonymous composite types is not implemented")
         # a row type's variable takes the value's text as a record literal (record_in)
         text = value if src in (O.TEXT, O.UNKNOWN, O.RECORD) else cast_value(fr, value, src, (O.TEXT, -1, 0))
@@ -282,12 +316,15 @@ def _is_ident(text: str) -> bool:
 def target_for(c, varno: int, expr: Expr):
     """The target of an assignment statement (its datum and the text before :=)."""
     d = c.func.datums[varno]
+    target_text, _ = split_assignment(expr.text)
     if d.kind == "recfield":
         parent = c.func.datums[d.parent]
+        if "[" in target_text:
+            return FieldSubscriptTarget(d.parent, d.fieldname, parent.name,
+                                        subscript_exprs(c, target_text, expr.lineno))
         return FieldTarget(d.parent, d.fieldname, parent.name)
     if d.kind == "rec":
         return RecTarget(d)
-    target_text, _ = split_assignment(expr.text)
     if "[" in target_text:
         return SubscriptTarget(d, subscript_exprs(c, target_text, expr.lineno))
     return VarTarget(d)

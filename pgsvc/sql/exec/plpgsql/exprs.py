@@ -48,7 +48,7 @@ class Plan:
     """One translation of an Expr."""
 
     __slots__ = ("sql", "n", "fills", "shapes", "version", "simple", "types", "names", "const", "copy",
-                 "node", "extra", "fast")
+                 "node", "extra", "fast", "row_types")
 
     def __init__(self, sql: str, version: int) -> None:
         self.sql = sql
@@ -64,6 +64,7 @@ class Plan:
         self.node = None
         self.extra = None  # statement kinds keep their own (sqlstmts.py)
         self.fast = None  # integer / boolean expressions computed in Python (fastpath.py)
+        self.row_types = None  # an anonymous record's fields' types, when the expression says them
 
 
 def is_simple_select(node) -> bool:
@@ -308,6 +309,7 @@ class Expr:
                                    len(PREFIX) + len(body) - len(body.lstrip()) + 1)
                 plan.sql = "SELECT " + ex.sql
                 plan.types = [ex.oid]
+                plan.row_types = ex.row_types
             else:
                 q = tr.select(node)
                 if len(q.columns) != 1:

@@ -281,11 +281,16 @@ class PlpgsqlLanguage:
         if res[0] == "rec":
             if res[1] is None:
                 return None
-            return fr.engine.record_text(res[1], [t for _, t, _ in res[2]])
+            text = fr.engine.record_text(res[1], [t for _, t, _ in res[2]])
+            # a scalar result takes the row through its text (I/O conversion, as exec_cast_value)
+            return text if assign.is_row_type(ret) else assign.cast_value(fr, text, O.TEXT, (ret, -1, 0))
         if res[0] == "row":
             if len(func.out_dnos) == 1:  # one OUT parameter: the result is its value
                 return assign.cast_value(fr, res[1][0], func.datums[func.out_dnos[0]].oid, (ret, -1, 0))
             return fr.engine.record_text(res[1], [func.datums[d].oid for d in func.out_dnos])
+        if res[1] is not None and res[2] != ret and assign.is_row_type(res[2]) and not assign.is_row_type(ret):
+            text = assign.cast_value(fr, res[1], res[2], (O.TEXT, -1, 0))  # a row into a scalar: its text
+            return assign.cast_value(fr, text, O.TEXT, (ret, -1, 0))
         return assign.cast_value(fr, res[1], res[2], (ret, -1, 0))
 
     def trigger_result(self, fr: Frame, res):

@@ -376,7 +376,9 @@ class ForEachA(Stmt):
             raise SqlError("42804", "FOREACH loop variable must not be of an array type")
         to_elem = sqlite_adapter(elem)[0]
         to_arr = sqlite_adapter(oid)[0]
-        if self.slice == 0:
+        if self.slice == 0 and d.kind != "var" and assign.is_row_type(elem):
+            pieces = [(to_elem(v) if to_elem and v is not None else v, None) for v in flatten(items)]
+        elif self.slice == 0:
             pieces = [(to_elem(v) if to_elem and v is not None else v, elem) for v in flatten(items)]
         else:
             pieces = [(to_arr(p) if to_arr else p, oid) for p in slices(items, ndims - self.slice - 1)]
@@ -384,7 +386,12 @@ class ForEachA(Stmt):
         found = False
         for v, t in pieces:
             found = True
-            assign.move_row(fr, self.target, (v,), [t], [""])
+            if t is None:  # a composite element into a record or a list of variables: its fields
+                vals, shape = assign.composite_row(fr, v, elem)
+                assign.move_row(fr, self.target, vals if v is not None else None, [x for _, x, _ in shape or ()],
+                                [n for n, _, _ in shape or ()], [tm for _, _, tm in shape or ()])
+            else:
+                assign.move_row(fr, self.target, (v,), [t], [""])
             check_interrupts(fr)
             sig = run_list(fr, self.body)
             if sig is not None:
