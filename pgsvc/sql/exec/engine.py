@@ -50,15 +50,14 @@ from pgsvc.sql.commands import portals, role_settings
 from pgsvc.sql.commands.copy import run_copy_in
 from pgsvc.sql.commands.ddl import Ddl
 from pgsvc.sql.commands.listen import AsyncNotify
-from pgsvc.sql.functions import engine_udfs as udfs
 from pgsvc.sql.api import SessionInfo
 from pgsvc.sql.functions import FunctionContext, register_all
-from pgsvc.sql import pg_functions
 from pgsvc.sql.pg_functions import advisory
 from pgsvc.sql.functions.context import ReportingConnection, raise_sql
 from pgsvc.sql.nonstandard_strings import with_standard_strings
 from pgsvc.sql.parse import cache_key, lift_literals, parse, scan, split_tokens, truncation_notices
 from pgsvc.sql.exec.commits import Commits
+from pgsvc.sql.exec import prepared_udfs
 from pgsvc.sql.exec.portal_access import NoProtocolPortals, PortalAccess
 from pgsvc.sql.exec.runner import Runner
 from pgsvc.sql.exec.routines import RoutineCalls
@@ -171,8 +170,7 @@ class Engine(Runner, RoutineCalls, TriggerRuntime, TriggerDml, PortalAccess):
         if hasattr(conn, "enable_load_extension"):
             conn.enable_load_extension(False)
         register_all(conn, self.fctx)
-        udfs.register(conn, self.fctx, self)
-        pg_functions.register(conn, self)
+        prepared_udfs.register(conn, self)  # engine_udfs' and pg_functions' (built before the fork)
         self.register_routine_udfs(conn)  # calls of user functions (exec.routines)
         self.init_triggers(conn)  # trigger levels and their UDFs (exec.triggers)
         C.ensure_schema(conn)  # (at SQLite's default synchronous=FULL: these commits take no writer lock)

@@ -98,6 +98,12 @@ class _Recorder:
 _prepared: tuple[FunctionContext, list] | None = None
 
 
+def prepared_context() -> FunctionContext | None:
+    """The context prepare_before_fork made (the first engine of a forked backend takes
+    it: FunctionContext.for_engine), None in a process where it did not run."""
+    return _prepared[0] if _prepared is not None else None
+
+
 def prepare_before_fork() -> None:
     """Build register_all's UDF wrappers and aggregate classes once, in the supervisor,
     for the context the first engine of each backend takes. Each backend then registers
