@@ -200,7 +200,7 @@ def parse_interval(text: str, style: str = "postgres") -> Interval:
     if s[0] in "Pp":
         return _parse_iso(s, text)
     body = s[1:] if s.startswith("@") else s
-    acc = _Accumulator()
+    acc = _Accumulator(text)
     pos, ago, seen = 0, False, False
     body = body.strip()
     leading_minus = style == "sql_standard" and body.startswith("-")
@@ -215,20 +215,21 @@ def parse_interval(text: str, style: str = "postgres") -> Interval:
         elif m.group("ym"):
             y, _, mo = m.group("ym").lstrip("+-").partition("-")
             sign = -1 if m.group("ym").startswith("-") else 1
-            acc.months += sign * (int(y) * 12 + int(mo))
+            if int(mo) >= 12:
+                raise SqlError("22015", f'interval field value out of range: "{text}"')
+            acc.add_months(sign * (int(y) * 12 + int(mo)))
         elif m.group("num") is not None:
             unit = (m.group("unit") or "").lower()
-            if unit == "ago":
-                acc.add(Decimal(m.group("num")), "s", text)
-                ago = True
-            elif unit:
+            if unit == "ago":  # 'ago' leaves no unit for the number before it (DecodeInterval)
+                raise bad_interval(text)
+            if unit:
                 if unit not in _UNITS:
                     raise bad_interval(text)
                 acc.add(Decimal(m.group("num")), _UNITS[unit], text)
             else:
                 nxt = _TOKEN.match(body, pos)
-                if nxt and nxt.group("time") and not nxt.group("time").startswith(("-", "+")):
-                    acc.days += int(Decimal(m.group("num")))
+                if nxt and nxt.group("time"):  # (a signed time too: DecodeInterval's DTK_TZ case)
+                    acc.add_bare_days(Decimal(m.group("num")))
                 else:
                     acc.add(Decimal(m.group("num")), "s", text)
         elif m.group("word").lower() == "ago":
@@ -237,37 +238,113 @@ def parse_interval(text: str, style: str = "postgres") -> Interval:
             raise bad_interval(text)
     if not seen:
         raise bad_interval(text)
+    if ago:
+        acc.negate()
     result = acc.result()
     if leading_minus and result.months >= 0 and result.days >= 0 and result.microseconds >= 0:
         result = -result
-    return -result if ago else result
+    return result
+
+
+_INT32 = (-(1 << 31), (1 << 31) - 1)
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+# DecodeInterval's field masks: a unit given twice is bad input ('1 second 2 seconds')
+_MASK = {"us": 1, "ms": 2, "s": 4, "min": 8, "h": 16, "d": 32, "w": 64, "mon": 128, "y": 256, "dec": 512,
+         "c": 1024, "mil": 2048}
+_ALL_SECS = _MASK["s"] | _MASK["ms"] | _MASK["us"]
+_TIME_MASK = _MASK["h"] | _MASK["min"] | _ALL_SECS
+_YEAR_SCALE = {"y": 1, "dec": 10, "c": 100, "mil": 1000}
+
+
+class _Overflow(Exception):
+    """DTERR_FIELD_OVERFLOW: reported as 'interval field value out of range'."""
+
+
+def _fits(value: int, bounds: tuple[int, int]) -> int:
+    if not bounds[0] <= value <= bounds[1]:
+        raise _Overflow
+    return value
+
+
+def _c_round(x: float) -> int:
+    """rint(): to nearest, ties to even (Python's round on floats)."""
+    return int(round(x))
 
 
 class _Accumulator:
-    def __init__(self) -> None:
-        self.months = 0
-        self.days = 0
-        self.micros = Decimal(0)
-        self.day_frac = Decimal(0)
+    """pg_itm_in as DecodeInterval fills it: years, months and days in int32, microseconds
+    in int64, each addition checked (AdjustYears/AdjustMonths/AdjustDays/AdjustMicroseconds
+    and their fractional forms, with double arithmetic for the fractions as in C)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.years = self.months = self.days = self.usec = 0
+        self.fmask = 0
+
+    def mark(self, tmask: int) -> None:
+        if tmask & self.fmask:
+            raise bad_interval(self.text)
+        self.fmask |= tmask
 
     def add(self, value: Decimal, unit: str, text: str) -> None:
-        if unit in _MONTH_UNITS:
-            total = value * _MONTH_UNITS[unit]
-            whole = int(total)
-            self.months += whole
-            frac_days = (total - whole) * DAYS_PER_MONTH
-            self._add_days(frac_days)
-        elif unit == "w":
-            self._add_days(value * 7)
-        elif unit == "d":
-            self._add_days(value)
-        else:
-            self.micros += value * _USEC_UNITS[unit]
+        whole = int(value)  # strtoi64 of the integer part, the rest is the fraction
+        frac = float(value - whole)
+        try:
+            _fits(whole, _INT64)
+            self.add_parts(whole, frac, unit)
+        except _Overflow:
+            raise SqlError("22015", f'interval field value out of range: "{self.text}"') from None
+        self.mark(_ALL_SECS if unit == "s" and frac != 0 else _MASK[unit])
 
-    def _add_days(self, value: Decimal) -> None:
-        whole = int(value)
-        self.days += whole
-        self.micros += (value - whole) * USECS_PER_DAY
+    def add_parts(self, val: int, frac: float, unit: str) -> None:
+        if unit in _USEC_UNITS:
+            scale = _USEC_UNITS[unit]
+            self.usec = _fits(self.usec + val * scale, _INT64)
+            self._fract_usec(frac, scale)
+        elif unit in ("d", "w"):
+            scale = 1 if unit == "d" else 7
+            self.days = _fits(self.days + _fits(_fits(val, _INT32) * scale, _INT32), _INT32)
+            if unit == "d":
+                self._fract_usec(frac, USECS_PER_DAY)
+            else:
+                self._fract_days(frac, 7)
+        elif unit == "mon":
+            self.months = _fits(self.months + _fits(val, _INT32), _INT32)
+            self._fract_days(frac, DAYS_PER_MONTH)
+        else:
+            scale = _YEAR_SCALE[unit]
+            self.years = _fits(self.years + _fits(_fits(val, _INT32) * scale, _INT32), _INT32)
+            self.months = _fits(self.months + _c_round(frac * scale * 12), _INT32)
+
+    def _fract_usec(self, frac: float, scale: int) -> None:
+        if frac == 0:
+            return
+        frac *= scale
+        usec = int(frac)
+        frac -= usec
+        if frac > 0.5:
+            usec += 1
+        elif frac < -0.5:
+            usec -= 1
+        self.usec = _fits(self.usec + usec, _INT64)
+
+    def _fract_days(self, frac: float, scale: int) -> None:
+        if frac == 0:
+            return
+        frac *= scale
+        extra = int(frac)
+        self.days = _fits(self.days + extra, _INT32)
+        self._fract_usec(frac - extra, USECS_PER_DAY)
+
+    def add_months(self, months: int) -> None:
+        try:
+            self.months = _fits(self.months + _fits(months, _INT32), _INT32)
+        except _Overflow:
+            raise SqlError("22015", f'interval field value out of range: "{self.text}"') from None
+        self.mark(_MASK["mon"])
+
+    def add_bare_days(self, value: Decimal) -> None:
+        self.add(Decimal(int(value)), "d", self.text)
 
     def add_time(self, token: str, text: str) -> None:
         sign = -1 if token.startswith("-") else 1
@@ -276,12 +353,25 @@ class _Accumulator:
         secs = Decimal(parts[2]) if len(parts) > 2 else Decimal(0)
         if minutes > 59 or secs >= 60:
             raise SqlError("22015", f'interval field value out of range: "{text}"')
-        self.micros += sign * (hours * USECS_PER_HOUR + minutes * USECS_PER_MINUTE
-                               + secs * USECS_PER_SEC)
+        micros = int((secs * USECS_PER_SEC).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+        try:
+            total = _fits(hours * USECS_PER_HOUR + minutes * USECS_PER_MINUTE + micros, _INT64)
+            self.usec = _fits(self.usec + sign * total, _INT64)
+        except _Overflow:
+            raise SqlError("22015", f'interval field value out of range: "{text}"') from None
+        self.mark(_TIME_MASK)
+
+    def negate(self) -> None:
+        """'ago'"""
+        if self.usec == _INT64[0] or _INT32[0] in (self.days, self.months, self.years):
+            raise SqlError("22015", f'interval field value out of range: "{self.text}"')
+        self.usec, self.days, self.months, self.years = -self.usec, -self.days, -self.months, -self.years
 
     def result(self) -> Interval:
-        micros = int(self.micros.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-        return Interval(self.months, self.days, micros)
+        months = self.years * 12 + self.months
+        if not _INT32[0] <= months <= _INT32[1]:
+            raise SqlError("22008", "interval out of range")
+        return Interval(months, self.days, self.usec)
 
 
 _ISO = re.compile(
@@ -293,7 +383,7 @@ def _parse_iso(s: str, text: str) -> Interval:
     m = _ISO.match(s)
     if not m or s.upper() in ("P", "PT"):
         raise bad_interval(text)
-    acc = _Accumulator()
+    acc = _Accumulator(text)
     for group, unit in (("y", "y"), ("mo", "mon"), ("w", "w"), ("d", "d"), ("h", "h"),
                         ("mi", "min"), ("s", "s")):
         if m.group(group):
