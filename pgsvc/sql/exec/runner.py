@@ -60,8 +60,9 @@ class Runner:
         elif isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)) and has_rules(self.catalog) and \
                 (ruled := rule_statement(self, tr, text, node)) is not None:
             stmt = ruled  # rewritten by rules into several statements (exec.rule_dml)
-        elif isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)):
-            d = {ast.InsertStmt: tr.insert, ast.UpdateStmt: tr.update, ast.DeleteStmt: tr.delete}[type(node)](node)
+        elif isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)):
+            d = {ast.InsertStmt: tr.insert, ast.UpdateStmt: tr.update, ast.DeleteStmt: tr.delete,
+                 ast.MergeStmt: tr.merge}[type(node)](node)
             stmt = Statement(text, d.command, [to_column(c) for c in d.returning] if d.returning else None)
             stmt.sqlite_sql = d.sql
             stmt.returning = d.returning is not None

@@ -136,7 +136,7 @@ class TriggerDml(PartitionDml, WithDml):
             if args is None:
                 continue
             if self.conn.execute(current, [rowid]).fetchone() != tuple(old):
-                raise self_modified(event)
+                raise self_modified("MERGE" if spec.get("merge") else event)  # (translate.merge's actions)
             lv.writing = (rel.oid, rowid)
             try:
                 done = self.write_sql(w, args, ncol, rel.oid)
@@ -240,7 +240,8 @@ class TriggerDml(PartitionDml, WithDml):
 def self_modified(event: str) -> SqlError:
     """A BEFORE trigger's own statements changed a row its statement is about to change
     (PostgreSQL's TM_SelfModified from another command id)."""
-    return SqlError("27000", f"tuple to be {'updated' if event == 'UPDATE' else 'deleted'} was already modified "
+    done = {"UPDATE": "updated", "MERGE": "updated or deleted"}.get(event, "deleted")
+    return SqlError("27000", f"tuple to be {done} was already modified "
                              "by an operation triggered by the current command",
                     hint="Consider using an AFTER trigger instead of a BEFORE trigger to propagate changes to "
                          "other rows.")

@@ -22,6 +22,20 @@ def _packed(rows) -> str:
     return "[" + ",".join(rowpack(*r) for r in rows) + "]"
 
 
+def merge_check(merge: dict, rows) -> None:
+    """MERGE: no target row changed twice (two source rows matching it, each with an acting
+    WHEN MATCHED clause), refused before anything changes."""
+    seen = set()
+    rid, k, acts = merge["rid"], merge["k"], frozenset(merge["acts"])
+    for r in rows:
+        if r[rid] is None or r[k] not in acts:
+            continue
+        if r[rid] in seen:
+            raise SqlError("21000", "MERGE command cannot affect row a second time",
+                           hint="Ensure that not more than one source row matches any one target row.")
+        seen.add(r[rid])
+
+
 class WithDml:
     """Mixed into the Engine (see the module docstring)."""
 
@@ -39,10 +53,18 @@ class WithDml:
         for key, sql in spec["snap"].items():
             frame[key] = _packed(self.conn.execute(sql).fetchall())
         self.wcte_frames.append(frame)
+        merge = spec.get("merge")  # (translate.merge: its actions' counts make the tag)
+        total = 0
         try:
             for k, step in enumerate(spec["steps"]):
-                rows, _ = self.wcte_part(step, values)
+                rows, count = self.wcte_part(step, values)
                 frame[str(k)] = _packed(rows)
+                if merge is not None and k == merge["step"]:
+                    merge_check(merge, rows)
+                elif merge is not None and k > merge["step"]:
+                    total += count
+            if spec["main"] is None:
+                return [], total
             return self.wcte_part(spec["main"], values)
         finally:
             self.wcte_frames.pop()

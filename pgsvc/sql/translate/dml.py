@@ -25,6 +25,7 @@ from pgsvc.sql.translate.ex import Ex, location
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.partitions import TABLEOID_MARK
+from pgsvc.sql.translate.trigger_dml import rowid_name
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import format_type
 
@@ -109,7 +110,8 @@ class DmlMixin:
             # rows of several tables (translate.partitions): each row's own
             tableoid = f'{prefix}"pgsvc$tableoid"' if self.inherited_dml and self.dml_kind != "INSERT" and \
                 sql_alias != quote_sqlite_ident(rel.sqlite_name) else f"{TABLEOID_MARK}{rel.oid}"
-        return RangeEntry(alias, cols, rel, tableoid_sql=tableoid)
+        rowid = f"{prefix}{rowid_name(rel)}" if self.merge_rowid and prefix else None  # (translate.merge)
+        return RangeEntry(alias, cols, rel, tableoid_sql=tableoid, rowid_sql=rowid)
 
     def default_expr(self, rel: Relation, attr: Attr) -> Ex:
         default = column_default(attr)
@@ -182,8 +184,7 @@ class DmlMixin:
             attrs = attrs[:len(q.columns)] if node.cols is None else attrs
             if len(q.columns) < len(attrs):
                 raise SqlError("42601", "INSERT has more target columns than expressions")
-            exprs = [self.assign(Ex(f"s.c{i}", c.oid, c.typmod), a).sql for i, (c, a) in
-                     enumerate(zip(q.columns, attrs))]
+            exprs = [self.assign(self.select_item(q, i, c), a).sql for i, (c, a) in enumerate(zip(q.columns, attrs))]
             merged, exprs = self.merge_field_targets(attrs, exprs)
             exprs += [self.default_expr(rel, a).sql for a in rest]
             names = [a.name for a in merged + rest]
@@ -203,6 +204,18 @@ class DmlMixin:
         elif self.catalog.triggers:
             self.route_insert(d, node, sa, with_sql, source, names, conflict, returning)
         return self.wcte_dml(d) if top and self.wcte_steps is not None else d
+
+    def select_item(self, q, i: int, c) -> Ex:
+        """Column i of INSERT's SELECT: an untyped literal or NULL of a plain SELECT stays
+        untyped, for the column's type to take (INSERT ... SELECT '5' into an integer)."""
+        if i in q.extra.get("unknown", ()):
+            return Ex("NULL", O.UNKNOWN, is_null=True)
+        lit = q.extra.get("lits", {}).get(i)
+        if lit is None:
+            return Ex(f"s.c{i}", c.oid, c.typmod)
+        if lit.param and self.param_oids[lit.param - 1] == O.TEXT:
+            self.param_oids[lit.param - 1] = O.UNKNOWN  # (finalize_unknown took it as text)
+        return lit
 
     def drop_generated(self, attrs: list, sel) -> list:
         """The target list without its generated columns, whose values can only be DEFAULT

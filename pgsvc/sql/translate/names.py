@@ -234,6 +234,8 @@ def _system_column(e: RangeEntry, col: str) -> ColInfo | None:
         return ColInfo("tableoid", O.OID, -1, str(rel.oid))
     if col == "tableoid" and e.tableoid_sql is not None:
         return ColInfo("tableoid", O.OID, -1, e.tableoid_sql)
+    if col == "pgsvc$rowid" and e.rowid_sql is not None and rel is not None:  # (a MERGE's actions: translate.merge)
+        return ColInfo(col, O.INT8, -1, e.rowid_sql)
     return None
 
 

@@ -137,9 +137,9 @@ class WcteMixin:
 
     def wcte_spec(self, main: dict, ncol: int) -> dict:
         spec = {"k": "W", "steps": self.wcte_steps, "main": main, "snap": self.wcte_snap, "ncol": ncol}
-        pieces = [s.get("sql") for s in self.wcte_steps] + [main.get("sql")] + list(self.wcte_snap.values())
-        n = param_count(*pieces)
-        n = max([n] + [s["tg"]["n"] for s in self.wcte_steps + [main] if "tg" in s])
+        parts = self.wcte_steps + ([main] if main is not None else [])  # (MERGE: no main, translate.merge)
+        n = param_count(*[p.get("sql") for p in parts], *self.wcte_snap.values())
+        n = max([n] + [p["tg"]["n"] for p in parts if "tg" in p])
         spec["n"] = n
         self.wcte_steps = None
         return spec
