@@ -32,6 +32,8 @@ expectation; nothing here states an expected value.
                  variable or a list of variables; a record assigned a row value (named or
                  anonymous, its fields' types kept); r.f[i] := v on a record's array field; a
                  row returned from a scalar function (I/O conversion and its error)
+  rename_clones  ALTER TRIGGER ... RENAME on a partitioned table renames its partitions' clones: a
+                 partition's own trigger of the new name is PostgreSQL's 42710 (was a unique index error)
 """
 
 from __future__ import annotations
@@ -349,6 +351,18 @@ CASES = {
         select arrayassign1();
         select arrayassign1();
         do $$ declare r record; begin r := (1, 'x'::varchar, 2.5); raise notice '% % %', r, r.f2, pg_typeof(r.f3); end $$;
+    """,
+    "rename_clones": r"""
+        create table rg (k int primary key) partition by list (k);
+        create table rg1 partition of rg for values in (1, 2) partition by list (k);
+        create table rg11 partition of rg1 for values in (1);
+        create function rgf() returns trigger language plpgsql as $$ begin return null; end $$;
+        create trigger t1 after update on rg for each row execute function rgf();
+        create trigger t2 after update on rg11 for each row execute function rgf();
+        alter trigger t1 on rg rename to t2;
+        alter trigger t1 on rg rename to t3;
+        alter trigger t3 on rg1 rename to t4;
+        select tgrelid::regclass, tgname from pg_trigger where tgrelid in ('rg'::regclass, 'rg1'::regclass, 'rg11'::regclass) order by 2, tgrelid::regclass::text;
     """,
 }
 

@@ -247,7 +247,13 @@ class TriggerDdl(TriggerCloneDdl):
         if TG.trigger_by_name(rel, node.newname) is not None:
             raise SqlError("42710", f'trigger "{node.newname}" for relation "{rel.name}" already exists')
         self.refuse_clone(t, rel, "rename")
-        for c in [t] + self.trigger_clones(t):
+        clones = self.trigger_clones(t)
+        for c in clones:  # renametrig_partition: each partition's clone takes the name too
+            part = self.cat.by_oid.get(c.relid)
+            other = TG.trigger_by_name(part, node.newname) if part is not None else None
+            if other is not None and other.oid != c.oid:
+                raise SqlError("42710", f'trigger "{node.newname}" for relation "{part.name}" already exists')
+        for c in [t] + clones:
             TG.rename_trigger(self.conn, c.oid, node.newname)
         self.refresh()
 
