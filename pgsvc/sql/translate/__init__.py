@@ -38,6 +38,7 @@ from pgsvc.sql.translate.partitions import PartitionMixin
 from pgsvc.sql.translate.routines import RoutineMixin
 from pgsvc.sql.translate.select import SelectMixin
 from pgsvc.sql.translate.tlist_srf import TargetSrfMixin
+from pgsvc.sql.translate.view_dml import ViewDmlMixin
 from pgsvc.sql.translate.trigger_dml import TriggerDmlMixin
 from pgsvc.sql.translate.merge import MergeMixin
 from pgsvc.sql.translate.wcte import WcteMixin
@@ -46,8 +47,8 @@ from pgsvc.sql.types.usertypes import base_of
 
 
 class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, FromMixin, TargetSrfMixin,
-                 DmlMixin, TriggerDmlMixin, RoutineMixin, CompositeMixin, GroupingSetsMixin, PartitionMixin,
-                 WcteMixin, MergeMixin):
+                 ViewDmlMixin, DmlMixin, TriggerDmlMixin, RoutineMixin, CompositeMixin, GroupingSetsMixin,
+                 PartitionMixin, WcteMixin, MergeMixin):
     def __init__(self, engine, catalog: Catalog, param_oids: list[int],
                  literals: list[tuple[str, str]] | None = None) -> None:
         self.engine = engine

@@ -138,6 +138,7 @@ class DmlMixin:
         self.dml_kind = "INSERT"
         top = self.enter_statement()  # (translate.wcte: data-modifying WITH queries)
         with_sql = self.dml_with(node, top)
+        node = self.through_views(node)  # an automatically updatable view's base (translate.view_dml)
         rel = self.target_relation(node.relation)
         self.need_target(rel, node, "a")
         alias = node.relation.alias.aliasname if node.relation.alias else rel.name
@@ -434,6 +435,7 @@ class DmlMixin:
         self.dml_kind = "UPDATE"
         top = self.enter_statement()  # (translate.wcte: data-modifying WITH queries)
         with_sql = self.dml_with(node, top)
+        node = self.through_views(node)  # (translate.view_dml)
         rel = self.target_relation(node.relation)
         self.need_target(rel, node, "w")
         alias = node.relation.alias.aliasname if node.relation.alias else rel.name
@@ -487,6 +489,7 @@ class DmlMixin:
         self.dml_kind = "DELETE"
         top = self.enter_statement()  # (translate.wcte: data-modifying WITH queries)
         with_sql = self.dml_with(node, top)
+        node = self.through_views(node)  # (translate.view_dml)
         rel = self.target_relation(node.relation)
         self.need_target(rel, node, "d")
         alias = node.relation.alias.aliasname if node.relation.alias else rel.name

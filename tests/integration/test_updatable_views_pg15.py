@@ -1,0 +1,159 @@
+"""Automatically updatable views side by side with PostgreSQL 15 (issue 14): each psql script
+runs in a database of its own on both servers and must print the same rows, command tags,
+notices and errors (message, detail, hint). PostgreSQL's output is the expectation; nothing
+here states an expected value.
+
+  simple        INSERT / UPDATE / DELETE through a view of one table (renamed and computed
+                columns, RETURNING of view columns and *, the view's WHERE limiting UPDATE /
+                DELETE, omitted columns taking the base table's defaults)
+  nested        a view over a view over a table, each with its own WHERE
+  refused       views that are not automatically updatable (DISTINCT, GROUP BY, aggregates,
+                set operations, LIMIT, joins, no table, window functions) and writes to their
+                computed columns, with PostgreSQL's detail and hint
+  subqueries    WHERE with subqueries naming other tables' columns of the same names as the
+                view's, UPDATE ... FROM, DELETE ... USING
+  conflict      INSERT ... ON CONFLICT through a view (DO NOTHING, DO UPDATE with EXCLUDED)
+  privileges    the view's privileges checked as the caller, the base table's as the view
+                owner
+  triggers      a view over a table with row triggers; INSTEAD OF triggers still take the
+                statement
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from test_compare_pg15 import run_script_in_fresh_database
+
+CASES = {
+    "simple": r"""
+        create table vt (k int primary key, name text default 'none', qty int default 7);
+        create view vv as select k, name from vt where k > 0;
+        create view vr as select k as key, upper(name) as shout, qty * 2 as twice, name from vt;
+        insert into vv values (1, 'one');
+        insert into vv (k) values (2) returning *;
+        insert into vv values (-5, 'hidden') returning name, k;
+        insert into vr (key, name) values (3, 'three') returning *, key * 10 as ten;
+        insert into vr (key) select g from generate_series(10, 12) g returning key, shout;
+        select * from vt order by k;
+        update vv set name = name || '!' where k < 3 returning *;
+        update vv set name = 'neg' where k = -5;
+        update vr set key = key + 100 where twice = 14 and key >= 10 returning shout, key;
+        delete from vv where name = 'none' returning k;
+        delete from vr where shout = 'THREE';
+        select * from vt order by k;
+        select * from vr order by key;
+        delete from vv;
+        select * from vt order by k;
+    """,
+    "nested": r"""
+        create table nt (a int, b text);
+        create view n1 as select a, b from nt where a > 0;
+        create view n2 as select b as bee, a from n1 where a < 100;
+        insert into n2 (a, bee) values (5, 'five'), (500, 'big'), (-1, 'neg');
+        select * from nt order by a;
+        update n2 set bee = 'changed' returning *;
+        delete from n2 where a = 5;
+        select * from nt order by a;
+        select * from n2;
+    """,
+    "refused": r"""
+        create table rt (a int, b int);
+        create view r_distinct as select distinct a from rt;
+        create view r_group as select a, count(*) from rt group by a;
+        create view r_agg as select max(a) from rt;
+        create view r_union as select a from rt union all select b from rt;
+        create view r_limit as select a from rt limit 3;
+        create view r_join as select x.a, y.b from rt x, rt y;
+        create view r_none as select 1 as one;
+        create view r_window as select a, row_number() over () from rt;
+        create view r_cols as select a, a + 1 as a1, 'k'::text as k from rt;
+        insert into r_distinct values (1);
+        update r_group set a = 1;
+        delete from r_agg;
+        insert into r_union values (1);
+        update r_limit set a = 2;
+        delete from r_join;
+        insert into r_none values (1);
+        update r_window set a = 3;
+        insert into r_cols values (1, 2);
+        insert into r_cols (a, k) values (1, 'x');
+        update r_cols set a1 = 5;
+        insert into r_cols (a) values (4) returning *;
+        update r_cols set a = a1 returning *;
+        delete from r_cols where k = 'k' returning a1;
+        update r_cols set nope = 1;
+        select * from rt;
+    """,
+    "subqueries": r"""
+        create table st (id int primary key, v text);
+        create table other (id int, v text);
+        insert into st select g, 'v' || g from generate_series(1, 6) g;
+        insert into other values (2, 'o2'), (4, 'o4');
+        create view sv as select id as ident, v from st where id <> 6;
+        delete from sv where ident in (select id from other);
+        update sv set v = (select max(v) from other where other.id > sv.ident) where ident < 3;
+        update sv set v = o.v from other o where o.id = sv.ident + 1;
+        delete from sv using other o where sv.ident = o.id + 1 returning sv.*;
+        select * from st order by id;
+    """,
+    "conflict": r"""
+        create table ct (k int primary key, n int default 0, note text);
+        create view cv as select k, n, note from ct;
+        insert into cv values (1, 1, 'a');
+        insert into cv values (1, 5, 'b') on conflict (k) do nothing;
+        insert into cv values (1, 5, 'b') on conflict (k) do update set n = cv.n + excluded.n, note = excluded.note
+            returning *;
+        insert into cv as t values (2, 1, 'x'), (1, 1, 'y') on conflict (k) do update set n = t.n + 100
+            where t.k = 1 returning k, n;
+        select * from ct order by k;
+    """,
+    "privileges": r"""
+        create role uv_owner;
+        create role uv_user;
+        create table pt (a int, b text);
+        grant select, insert, update, delete on pt to uv_owner;
+        create view pv as select a, b from pt;
+        alter view pv owner to uv_owner;
+        grant insert, select on pv to uv_user;
+        set role uv_user;
+        insert into pv values (1, 'ok');
+        select * from pv;
+        update pv set b = 'no';
+        delete from pv;
+        select * from pt;
+        reset role;
+        revoke insert on pt from uv_owner;
+        set role uv_user;
+        insert into pv values (2, 'refused');
+        reset role;
+        select * from pt;
+        drop view pv;
+        drop table pt;
+        drop role uv_owner;
+        drop role uv_user;
+    """,
+    "triggers": r"""
+        create table tt (a int, b text);
+        create function tt_log() returns trigger language plpgsql as $$
+        begin raise notice '% % on %', tg_when, tg_op, tg_table_name; return new; end $$;
+        create trigger tt_before before insert or update on tt for each row execute function tt_log();
+        create view tv as select a, b from tt;
+        insert into tv values (1, 'x');
+        update tv set b = 'y';
+        create function tv_instead() returns trigger language plpgsql as $$
+        begin raise notice 'instead %', tg_op; return new; end $$;
+        create trigger tv_ins instead of insert on tv for each row execute function tv_instead();
+        insert into tv values (2, 'z');
+        update tv set b = 'w';
+        select * from tt order by a;
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_output_as_postgres(name, shared_server, pg15):
+    script = "\n".join(line.strip() for line in CASES[name].strip().splitlines())
+    expected = run_script_in_fresh_database(pg15, script, "uview_case")
+    got = run_script_in_fresh_database(shared_server, script, "uview_case")
+    assert got == expected
