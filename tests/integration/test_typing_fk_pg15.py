@@ -184,3 +184,20 @@ def test_on_delete_set_default(conns):
         "INSERT INTO sd_p VALUES (4)", "INSERT INTO sd_c3 VALUES (4)", "DELETE FROM sd_p WHERE id = 4",
         "SELECT * FROM sd_c3",
     ])
+
+
+def test_numeric_power_scale_and_overflow(conns):
+    same(conns, "numpow", [
+        "SELECT 1.5 ^ 10000", "SELECT 1.5::numeric ^ 3, 2.0 ^ (-3), 100.5 ^ 1.5, 2::numeric ^ 0.5, 0.1 ^ 20",
+        "SELECT 12345678901234567890.5 ^ 3, 1.123456789012345678 ^ 2, (-2)::numeric ^ 3, 1::numeric ^ 1e10",
+        "SELECT power(1.000001::numeric, 100000000)", "SELECT 10.0 ^ (-200000)", "SELECT 9.99 ^ 1000000",
+        "SELECT 10.0 ^ 131072", "SELECT 0::numeric ^ (-1)", "SELECT (-8)::numeric ^ 0.5",
+        "SELECT 'NaN'::numeric ^ 2, 2::numeric ^ 'NaN', 'NaN'::numeric ^ 0, 1.0 ^ 'NaN'::numeric",
+    ])
+
+
+def test_money_assignment_casts(conns):
+    same(conns, "money", [
+        "CREATE TABLE mm(m money, n numeric)", "INSERT INTO mm SELECT 1.5 * 2, '$4.25'::money",
+        "INSERT INTO mm VALUES (2.5::numeric), (3::int), (4::bigint)", "SELECT * FROM mm ORDER BY m",
+    ])

@@ -165,10 +165,21 @@ def reporting_sql_errors(ctx: FunctionContext, fn):
             raise_sql(ctx, err)
         except UdfError:
             raise
+        except sqlite3.OperationalError as e:
+            raise_sql(ctx, nested_interrupt(ctx, fn, e))
         except Exception as e:  # noqa: BLE001 - a bug: see internal_error
             raise_sql(ctx, internal_error(fn, e))
     call.reports_errors = True
     return call
+
+
+def nested_interrupt(ctx: FunctionContext | None, fn, e: Exception) -> SqlError:
+    """A UDF's own SQL on the connection (pg_export_snapshot reading the catalog version)
+    that an interrupt stopped: the interrupt's error (57014, 57P01), not an internal one."""
+    reason = ctx.cancel_flag() if ctx is not None else None
+    if reason or str(e) == "interrupted":
+        return interrupt_error(reason)
+    return internal_error(fn, e)
 
 
 class ReportingConnection(sqlite3.Connection):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 
 from pgsvc.errors import SqlError
@@ -26,6 +26,7 @@ from pgsvc.sql.types.storage import interval_from_sqlite, interval_to_sqlite
 from pgsvc.sql.types.textio import text_decoder, text_encoder
 
 NUMERIC_MIN_SIG_DIGITS = 16
+NUMERIC_MAX_WEIGHT_DIGITS = 131072  # digits before the decimal point a numeric holds
 
 
 # --- integers ------------------------------------------------------------------------
@@ -451,16 +452,34 @@ def _check_float(x):
 
 
 def _numeric_power(x: Decimal, y: Decimal) -> Decimal:
+    if x.is_nan() or y.is_nan():  # (NaN ^ 0 and 1 ^ NaN are 1, as PostgreSQL 15)
+        return Decimal(1) if (
+            x.is_nan() and not y.is_nan() and y.is_zero() or y.is_nan() and not x.is_nan() and x == 1) else NAN
     if x.is_zero() and y < 0:
         raise SqlError("2201F", "zero raised to a negative power is undefined")
     if x < 0 and y != y.to_integral_value():
         raise SqlError("2201F", "a negative number raised to a non-integer power yields a complex result")
     if x.is_nan() or y.is_nan():
         return NAN
-    result = CTX.power(x, y)
-    scale = max(NUMERIC_MIN_SIG_DIGITS - (result.adjusted() + 1 if not result.is_zero() else 0),
-                dscale(x), 0) if y != y.to_integral_value() or y < 0 else dscale(x) * int(y)
-    return round_to_scale(result, min(scale, 1000))
+    if not x.is_finite() or not y.is_finite() or x.is_zero():
+        return round_to_scale(CTX.power(x, y), NUMERIC_MIN_SIG_DIGITS if y.is_finite() else 0)
+    # power_var's estimate of the result's decimal weight, and its choice of result scale:
+    # an integer exponent (power_var_int) keeps max(16, the base's scale) digits; another
+    # 16 significant digits, at least the scales of both arguments
+    val = float(y) * math.log10(abs(x)) if abs(x) != 1 else 0.0
+    if val >= NUMERIC_MAX_WEIGHT_DIGITS:
+        raise SqlError("22003", "value overflows numeric format")
+    if y == y.to_integral_value() and -2**31 <= y < 2**31:
+        scale = max(NUMERIC_MIN_SIG_DIGITS, dscale(x))
+    else:
+        scale = max(NUMERIC_MIN_SIG_DIGITS - int(val), dscale(x), dscale(y), 0)
+    scale = min(scale, 1000)
+    if val < -scale - 2:
+        return round_to_scale(Decimal(0), scale)  # underflows to zero at the result's scale
+    prec = max(int(val), 0) + scale + 30
+    result = Context(prec=prec, rounding=ROUND_HALF_UP, Emax=CTX.Emax, Emin=CTX.Emin).power(x, y)
+    return result.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP,
+                           context=Context(prec=prec, Emax=CTX.Emax, Emin=CTX.Emin))
 
 
 def _date_pli(d: int, n: int) -> int:

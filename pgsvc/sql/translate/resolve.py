@@ -72,8 +72,12 @@ def can_coerce(source: int, target: int, context: str) -> bool:
         return True  # explicit I/O conversion from text
     cast = lookup_cast(source, target)
     if cast is None:
-        return context == "e" and _io_castable(source, target)
+        return context == "e" and _io_castable(source, target) or context == "a" and (source, target) in _MONEY_ASSIGN
     return {"i": cast.context == "i", "a": cast.context in ("i", "a"), "e": True}[context]
+
+
+# PostgreSQL's assignment casts to and from money (pgsvce_cast converts them)
+_MONEY_ASSIGN = frozenset({(O.NUMERIC, O.MONEY), (O.INT4, O.MONEY), (O.INT8, O.MONEY), (O.MONEY, O.NUMERIC)})
 
 
 def _io_castable(source: int, target: int) -> bool:
