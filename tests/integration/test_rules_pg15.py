@@ -178,6 +178,49 @@ CASES = {
         DROP VIEW rdd_v;
         SELECT tablename, rulename FROM pg_rules WHERE schemaname = 'public' ORDER BY 1, 2;
     """,
+    "enable_disable_comment": """
+        CREATE TABLE re_t (a int);
+        CREATE TABLE re_l (a int);
+        CREATE RULE re_r AS ON INSERT TO re_t DO ALSO INSERT INTO re_l VALUES (new.a);
+        COMMENT ON RULE re_r ON re_t IS 'logs';
+        COMMENT ON RULE re_nosuch ON re_t IS 'x';
+        SELECT obj_description(oid, 'pg_rewrite') FROM pg_rewrite WHERE rulename = 're_r';
+        ALTER TABLE re_t DISABLE RULE re_r;
+        INSERT INTO re_t VALUES (1);
+        \\d re_t
+        ALTER TABLE re_t ENABLE REPLICA RULE re_r;
+        INSERT INTO re_t VALUES (2);
+        SET session_replication_role = replica;
+        INSERT INTO re_t VALUES (3);
+        RESET session_replication_role;
+        ALTER TABLE re_t ENABLE ALWAYS RULE re_r;
+        \\d re_t
+        INSERT INTO re_t VALUES (4);
+        ALTER TABLE re_t ENABLE RULE re_r;
+        ALTER TABLE re_t ENABLE RULE re_nosuch;
+        INSERT INTO re_t VALUES (5);
+        SELECT * FROM re_l ORDER BY 1;
+        SELECT rulename, ev_enabled FROM pg_rewrite WHERE rulename = 're_r';
+        DROP RULE re_r ON re_t;
+        SELECT count(*) FROM pg_description WHERE classoid = 'pg_rewrite'::regclass;
+    """,
+    "insert_select_defaults": """
+        CREATE TABLE rx_t (a int, b text DEFAULT 'xxx', c int);
+        CREATE VIEW rx_v AS SELECT * FROM rx_t;
+        CREATE RULE rx_i AS ON INSERT TO rx_v DO INSTEAD
+            INSERT INTO rx_t SELECT * FROM (SELECT new.a + 10) tt;
+        CREATE RULE rx_u AS ON UPDATE TO rx_v DO INSTEAD
+            UPDATE rx_t t SET c = tt.a * 10 FROM (SELECT a FROM rx_t WHERE a = old.a) tt WHERE t.a = tt.a;
+        INSERT INTO rx_t SELECT * FROM (SELECT 1) s;
+        INSERT INTO rx_v VALUES (2, 'b'), (3, 'c');
+        UPDATE rx_v SET b = upper(b);
+        SELECT * FROM rx_t ORDER BY a;
+        CREATE TABLE rx_log (f1 int, f2 int, tag text, id serial);
+        CREATE RULE rx_l AS ON UPDATE TO rx_t DO ALSO
+            INSERT INTO rx_log VALUES (old.a, old.c, 'old', DEFAULT), (new.a, new.c, 'new', DEFAULT);
+        UPDATE rx_t SET c = 7 WHERE a = 1;
+        SELECT * FROM rx_log ORDER BY id;
+    """,
     "catalog_and_describe": """
         CREATE TABLE rd_t (a int PRIMARY KEY, b text);
         CREATE TABLE rd_log (op text, a int, b text);

@@ -45,9 +45,11 @@ def find(rel, name: str) -> Rule | None:
     return next((r for r in rules(rel) if r.name == name), None)
 
 
-def for_event(rel, event: str) -> list[Rule]:
-    """The enabled rules of one event, in name order (the order PostgreSQL applies them)."""
-    return [r for r in rules(rel) if r.event == event and r.enabled != "D"]
+def for_event(rel, event: str, replica: bool = False) -> list[Rule]:
+    """The rules of one event that fire, in name order (the order PostgreSQL applies them):
+    ev_enabled 'O' unless session_replication_role is replica, 'R' only then, 'A' always."""
+    return [r for r in rules(rel) if r.event == event and
+            (r.enabled == "A" or r.enabled == ("R" if replica else "O"))]
 
 
 def has_rules(catalog) -> bool:

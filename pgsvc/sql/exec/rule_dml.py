@@ -25,7 +25,10 @@ def rule_statement(engine, tr, text: str, node) -> Statement | None:
         return None  # the original statement itself, kept by the rewrite
     rel = tr.relation(node.relation)
     event = RW.EVENTS[type(node)]
-    if not RU.for_event(rel, event):
+    replica = engine.session.settings.get("session_replication_role") == "replica"
+    if rel.options.get("rules"):
+        tr.cacheable = False  # which rules fire depends on session_replication_role at the time
+    if not RU.for_event(rel, event, replica):
         return None
     check_recursion(engine, tr, rel, event, [(rel.oid, event)])
 
@@ -35,7 +38,13 @@ def rule_statement(engine, tr, text: str, node) -> Statement | None:
     def width_of(sel) -> int:
         return len(Translator(engine, engine.catalog, list(tr.param_oids)).select(copy.deepcopy(sel)).columns)
 
-    plan = RW.rewrite(rel, node, catalog_cols, width_of)
+    def column_default_text(rv, name: str) -> str:
+        target = tr.relation(rv)
+        a = target.attr(name)
+        return RW.default_text(a) if a is not None else "NULL"
+
+    plan = RW.rewrite(rel, node, catalog_cols, width_of, column_default_text=column_default_text, replica=replica)
+    tr.need(rel, {"INSERT": "a", "UPDATE": "w", "DELETE": "d"}[event])  # the user's own, as on any target
     tr.cacheable = False
     subs = []
     param_oids = list(tr.param_oids)
@@ -53,6 +62,9 @@ def rule_statement(engine, tr, text: str, node) -> Statement | None:
             engine.__dict__["rules_bypass"] = None
         if step.original:
             sub.node = None  # never translated again on its own: rules would rewrite it again
+        elif "privs" in sub.extra:  # an action runs with the rights of the relation's owner (the rule's)
+            sub.extra["privs"] = tuple((p[0], p[1], p[2], p[3] or rel.owner, *p[4:]) if p[0] == "r" else p
+                                       for p in sub.extra["privs"])
         for i, o in enumerate(sub.param_oids):
             if i >= len(param_oids):
                 param_oids.append(o)

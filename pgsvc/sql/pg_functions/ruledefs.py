@@ -155,6 +155,8 @@ def action_text(engine, node, pretty: bool) -> str:
             body = "  SELECT " + ",\n            ".join(_text(rt) for rt in sel.targetList)
         else:
             body = "\n  " + _text(sel)
+        if node.onConflictClause is not None:
+            body += " ON CONFLICT" + _text(node.onConflictClause)
         return head + body + _returning(engine, node.relation, node.returningList)
     if isinstance(node, ast.UpdateStmt):
         sets = ", ".join(f"{quote_ident(rt.name)} = {_text(rt.val)}" for rt in node.targetList)

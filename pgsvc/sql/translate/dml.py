@@ -182,7 +182,9 @@ class DmlMixin:
             q = self.subquery(sel)
             if len(q.columns) > len(attrs):
                 raise SqlError("42601", "INSERT has more expressions than target columns")
-            attrs = attrs[:len(q.columns)] if node.cols is None else attrs
+            if node.cols is None and len(q.columns) < len(attrs):  # the columns left take their defaults
+                attrs = attrs[:len(q.columns)]
+                rest = [a for a in rel.attrs if a not in attrs and column_default(a) is not None]
             if len(q.columns) < len(attrs):
                 raise SqlError("42601", "INSERT has more target columns than expressions")
             exprs = [self.assign(self.select_item(q, i, c), a).sql for i, (c, a) in enumerate(zip(q.columns, attrs))]

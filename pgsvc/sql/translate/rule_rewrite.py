@@ -257,10 +257,25 @@ def expand_stars(node, cols: list[str]) -> None:
             expand_stars(value, cols)
 
 
+def _walk_replace(value, repl):
+    """value with every node repl(node) answers (not None) replaced, tuples of tuples too
+    (VALUES rows, where pglast's visitor leaves all but the last row as they were)."""
+    if isinstance(value, tuple):
+        return tuple(_walk_replace(v, repl) for v in value)
+    if not isinstance(value, ast.Node):
+        return value
+    new = repl(value)
+    if new is not None:
+        return new
+    for name in value:
+        setattr(value, name, _walk_replace(getattr(value, name), repl))
+    return value
+
+
 def substitute(node, mapping):
     node = copy.deepcopy(node)
-    out = _Subst(mapping)(node)
-    return node if out is None else out
+    subst = _Subst(mapping)
+    return _walk_replace(node, lambda n: subst.visit_ColumnRef((), n) if isinstance(n, ast.ColumnRef) else None)
 
 
 def item_mapping(rel, event: str) -> dict:
@@ -287,16 +302,27 @@ def not_true(cond):
     return ast.BooleanTest(arg=cond, booltesttype=enums.BoolTestType.IS_NOT_TRUE)
 
 
-def attach(action, item, qual, catalog_cols):
+def with_item(items, item) -> tuple:
+    """A FROM list reading the derived table first: its other subqueries and functions see
+    NEW / OLD as LATERAL (PostgreSQL: they are outer references there)."""
+    out = [item]
+    for f in items or ():
+        if isinstance(f, (ast.RangeSubselect, ast.RangeFunction)):
+            f.lateral = True
+        out.append(f)
+    return tuple(out)
+
+
+def attach(action, item, qual, catalog_cols, column_default_text=None):
     """An action statement reading the derived table (item) under the condition qual."""
     if isinstance(action, ast.NotifyStmt):
         return action
     if isinstance(action, ast.UpdateStmt):
-        action.fromClause = tuple(action.fromClause or ()) + (item,)
+        action.fromClause = with_item(action.fromClause, item)
         action.whereClause = conjoin(action.whereClause, qual)
         return action
     if isinstance(action, ast.DeleteStmt):
-        action.usingClause = tuple(action.usingClause or ()) + (item,)
+        action.usingClause = with_item(action.usingClause, item)
         action.whereClause = conjoin(action.whereClause, qual)
         return action
     if not isinstance(action, ast.InsertStmt):
@@ -320,16 +346,24 @@ def attach(action, item, qual, catalog_cols):
                                            whereClause=qual, limitOption=enums.LimitOption.LIMIT_OPTION_DEFAULT,
                                            op=enums.SetOperation.SETOP_NONE)
         return action
-    if sel.valuesLists or sel.op != enums.SetOperation.SETOP_NONE or sel.withClause is not None:
+    bare_star = any(isinstance(rt.val, ast.ColumnRef) and len(rt.val.fields) == 1 and
+                    isinstance(rt.val.fields[0], ast.A_Star) for rt in sel.targetList or ())
+    if sel.valuesLists or sel.op != enums.SetOperation.SETOP_NONE or sel.withClause is not None or bare_star:
+        # (a bare * would take the derived table's columns too: the query is read as a whole)
         if any(isinstance(v, ast.SetToDefault) for r in sel.valuesLists or () for v in r):
-            raise SqlError("0A000", "DEFAULT in a multi-row VALUES rule action is not supported")
+            # DEFAULT of a column: its default expression (the rows are read as a LATERAL VALUES)
+            names = [c.name for c in action.cols] if action.cols else catalog_cols(action.relation)
+            sel.valuesLists = tuple(tuple(
+                parse_one(f"SELECT {column_default_text(action.relation, names[i])}").targetList[0].val
+                if isinstance(v, ast.SetToDefault) and i < len(names) else v for i, v in enumerate(r))
+                for r in sel.valuesLists)
         sub = ast.RangeSubselect(lateral=True, subquery=sel, alias=ast.Alias(aliasname="pgsvc$act"))
         star = ast.ColumnRef(fields=(ast.String(sval="pgsvc$act"), ast.A_Star()))
         action.selectStmt = ast.SelectStmt(targetList=(ast.ResTarget(val=star),), fromClause=(item, sub),
                                            whereClause=qual, limitOption=enums.LimitOption.LIMIT_OPTION_DEFAULT,
                                            op=enums.SetOperation.SETOP_NONE)
         return action
-    sel.fromClause = tuple(sel.fromClause or ()) + (item,)
+    sel.fromClause = with_item(sel.fromClause, item)
     sel.whereClause = conjoin(sel.whereClause, qual)
     return action
 
@@ -410,13 +444,14 @@ def returning_targets(rel, orig_returning, rule_returning, action_target_cols, q
     return tuple(out)
 
 
-def rewrite(rel, node, catalog_cols, width_of, keep_returning: bool = False, parsed=None) -> Plan | None:
+def rewrite(rel, node, catalog_cols, width_of, keep_returning: bool = False, parsed=None,
+            column_default_text=None, replica: bool = False) -> Plan | None:
     """The statements an INSERT / UPDATE / DELETE of rel becomes, or None without rules.
     catalog_cols(range_var) lists an action target's column names; keep_returning keeps the
     rules' own RETURNING lists and parsed gives the one rule's actions as parsed (CREATE RULE's
     check of them, with positions in its text); width_of(select) is a query's column count."""
     event = EVENTS[type(node)]
-    found = RU.for_event(rel, event)
+    found = RU.for_event(rel, event, replica)
     if not found:
         return None
     if event == "INSERT" and node.onConflictClause is not None:
@@ -463,7 +498,7 @@ def rewrite(rel, node, catalog_cols, width_of, keep_returning: bool = False, par
                              for c in catalog_cols(act.relation)]
                             if isinstance(rt.val, ast.ColumnRef) and isinstance(rt.val.fields[-1], ast.A_Star)
                             else [rt]))
-            act = attach(act, rule_item(src), copy.deepcopy(q), catalog_cols)
+            act = attach(act, rule_item(src), copy.deepcopy(q), catalog_cols, column_default_text)
             step = Step(act, counts=r.instead and EVENTS.get(type(act)) == event)
             if rule_ret and node.returningList:
                 step.returns = True

@@ -128,7 +128,9 @@ CLASSOID = """CASE WHEN EXISTS (SELECT 1 FROM main."pgsvc$class" c WHERE c.oid =
              WHEN EXISTS (SELECT 1 FROM main."pgsvc$type" t WHERE t.oid = d.objoid) THEN 1247
              WHEN EXISTS (SELECT 1 FROM main."pgsvc$proc" p WHERE p.oid = d.objoid) THEN 1255
              WHEN EXISTS (SELECT 1 FROM main."pgsvc$trigger" g WHERE g.oid = d.objoid) THEN 2620
-             WHEN EXISTS (SELECT 1 FROM main."pgsvc$publication" b WHERE b.oid = d.objoid) THEN 6104 END"""
+             WHEN EXISTS (SELECT 1 FROM main."pgsvc$publication" b WHERE b.oid = d.objoid) THEN 6104
+             WHEN EXISTS (SELECT 1 FROM main."pgsvc$class" c, json_each(json_extract(c.options, '$.rules')) j
+                          WHERE c.options IS NOT NULL AND json_extract(j.value, '$.oid') = d.objoid) THEN 2618 END"""
 
 VIEWS = {
     "pg_constraint": """SELECT k.oid AS oid, k.conname AS conname, c.nspoid AS connamespace,

@@ -21,9 +21,11 @@ from pgsvc.sql.commands.ddl.ownership import alter_relation_owner
 from pgsvc.sql.commands.ddl.partition_index_attach import only_key_of_partitioned
 from pgsvc.sql.commands.ddl.rename_carry import column_rename_writes, table_rename_writes
 from pgsvc.sql.commands.ddl.policies import RLS_SUBTYPES
+from pgsvc.sql.commands.ddl.rules import RULE_SUBTYPES
 from pgsvc.sql.commands.ddl.replica_identity import set_replica_identity
 from pgsvc.sql.commands.ddl.tables import check_nested_generated, column_refs, not_valid_oids
 from pgsvc.sql.commands.ddl.triggers import TRIGGER_SUBTYPES
+from pgsvc.sql.commands.ddl.views_alter import alter_view
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.types.pg_type import find_oid
@@ -45,6 +47,8 @@ class AlterTableDdl:
             return self.alter_composite(node)  # ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE
         if node.objtype == enums.ObjectType.OBJECT_INDEX and all(c.subtype == A.AT_AttachPartition for c in node.cmds):
             return self.alter_index_attach(node)  # pgsvc.sql.commands.ddl.partition_index_attach
+        if node.objtype == enums.ObjectType.OBJECT_VIEW and not owner_only:
+            return alter_view(self, node)  # SET / RESET (options), column defaults (ddl.views_alter)
         if node.objtype != enums.ObjectType.OBJECT_TABLE and not owner_only:
             raise SqlError("0A000", f"ALTER {node.objtype.name[7:]} is not supported")
         rel = self.cat.lookup(node.relation.schemaname, node.relation.relname, self.engine.search_path())
@@ -158,6 +162,8 @@ class AlterTableDdl:
             self.enable_trigger(rel, cmd)  # pgsvc.sql.commands.ddl.triggers
         elif t in RLS_SUBTYPES:
             self.set_row_security(rel, t)  # pgsvc.sql.commands.ddl.policies
+        elif t in RULE_SUBTYPES:
+            self.enable_rule(rel, cmd)  # pgsvc.sql.commands.ddl.rules
         elif t in (A.AT_SetRelOptions, A.AT_ResetRelOptions, A.AT_SetStatistics, A.AT_ClusterOn,
                    A.AT_ChangeOwner, A.AT_SetStorage, A.AT_SetCompression, A.AT_DropCluster):
             pass  # accepted, nothing to do on SQLite

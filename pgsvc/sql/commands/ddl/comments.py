@@ -63,6 +63,8 @@ class CommentDdl:
             oid = r.oid
         elif kind == t.OBJECT_TRIGGER:
             oid = self.comment_trigger([n.sval for n in node.object])  # pgsvc.sql.commands.ddl.triggers
+        elif kind == t.OBJECT_RULE:
+            oid = self.comment_rule([n.sval for n in node.object])  # pgsvc.sql.commands.ddl.rules
         elif kind == t.OBJECT_PUBLICATION:
             pub = find_publication(self, node.object.sval)  # pgsvc.sql.commands.ddl.publications
             check_pub_owner(self, pub)

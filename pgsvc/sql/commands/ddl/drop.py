@@ -178,9 +178,6 @@ class DropDdl:
             for c in other.constraints:
                 if c.contype == "f" and c.frelid == rel.oid and other.oid != rel.oid:
                     out.append(("fk", (c, other), f"constraint {c.name} on table {other.name}"))
-        if RU.has_rules(self.cat):  # other relations' rules naming it (catalog.rules)
-            for other, r in RU.rules_naming(self.cat, rel, self.engine.search_path()):
-                out.append(("rule", (other, r), f"rule {r.name} on {KIND_WORD.get(other.kind, 'table')} {other.name}"))
         todo = [rel]
         while todo:
             cur = todo.pop(0)
@@ -189,6 +186,17 @@ class DropDdl:
                     seen.add(v.oid)
                     out.append(("view", v, f"view {v.name}"))
                     todo.append(v)
+        if RU.has_rules(self.cat):  # other relations' rules naming it (catalog.rules), but not those
+            # of a view going with it or of the partitioned table it is dropped for
+            going = {d[1].oid for d in out if d[0] in ("view", "child")}
+            up = P.parent_of(self.cat, rel)
+            while up is not None:
+                going.add(up.oid)
+                up = P.parent_of(self.cat, up)
+            for other, r in RU.rules_naming(self.cat, rel, self.engine.search_path()):
+                if other.oid not in going:
+                    out.append(("rule", (other, r), f"rule {r.name} on {KIND_WORD.get(other.kind, 'table')} "
+                                                    f"{other.name}"))
         if self.cat.routines:  # BEGIN ATOMIC bodies (and defaults) that read it or its views
             for on in [rel] + [d[1] for d in out if d[0] == "view"]:
                 found = [d for d in self.routines_on_relation(on) if all(d[1] is not o[1] for o in out)]

@@ -15,6 +15,7 @@ import pglast.visitors
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import rules as RU
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.quoting import quote_ident
@@ -24,6 +25,9 @@ from pgsvc.sql.translate.ex import location
 from pgsvc.sql.types.pg_type import format_type
 
 CMD = enums.CmdType
+A = enums.AlterTableType
+_ENABLE = {A.AT_EnableRule: "O", A.AT_EnableAlwaysRule: "A", A.AT_EnableReplicaRule: "R", A.AT_DisableRule: "D"}
+RULE_SUBTYPES = frozenset(_ENABLE)
 EVENT = {CMD.CMD_INSERT: "INSERT", CMD.CMD_UPDATE: "UPDATE", CMD.CMD_DELETE: "DELETE", CMD.CMD_SELECT: "SELECT"}
 
 
@@ -77,6 +81,26 @@ class _Qualify(pglast.visitors.Visitor):
                 node.schemaname = rel.schema
 
 
+class _QualWords(pglast.visitors.Visitor):
+    """A rule condition's bare column names: NEW's in ON INSERT, OLD's in ON DELETE (the
+    condition sees both as its relations); in ON UPDATE such a name is ambiguous."""
+
+    def __init__(self, cols: set, event: str) -> None:
+        self.cols, self.event = cols, event
+
+    def visit_ColumnRef(self, ancestors, node):
+        f = node.fields
+        if len(f) == 1 and isinstance(f[0], ast.String) and f[0].sval in self.cols:
+            if self.event == "UPDATE":
+                raise SqlError("42702", f'column reference "{f[0].sval}" is ambiguous', position=location(node))
+            word = "new" if self.event == "INSERT" else "old"
+            return ast.ColumnRef(fields=(ast.String(sval=word), f[0]), location=node.location)
+        return None
+
+    def visit_SubLink(self, ancestors, node):
+        return pglast.visitors.Skip  # its own FROM comes first there
+
+
 class RuleDdl:
     """Methods of pgsvc.sql.commands.ddl.Ddl."""
 
@@ -117,6 +141,9 @@ class RuleDdl:
             if getattr(a, "withClause", None) is not None:
                 raise SqlError("0A000", "WITH in rule actions is not supported")
         if node.whereClause is not None:
+            qualified = _QualWords({a.name for a in rel.attrs}, event)(node.whereClause)
+            if qualified is not None:
+                node.whereClause = qualified
             if any(isinstance(a, ast.NotifyStmt) for a in actions):
                 raise SqlError("0A000", "rules with WHERE conditions can only have SELECT, INSERT, UPDATE, or "
                                         "DELETE actions")
@@ -156,7 +183,8 @@ class RuleDdl:
         tr = Translator(self.engine, self.cat, [])
         try:
             plan = RW.rewrite(rel, RW.parse_one(sample), lambda rv: [a.name for a in tr.relation(rv).attrs],
-                              lambda sel: 0, keep_returning=True, parsed=nodes)
+                              lambda sel: 0, keep_returning=True, parsed=nodes,
+                              column_default_text=lambda rv, name: RW.default_text(tr.relation(rv).attr(name)))
             for step in plan.steps if plan is not None else ():
                 if step.original:
                     continue
@@ -166,6 +194,9 @@ class RuleDdl:
                      ast.DeleteStmt: sub.delete}.get(type(node))
                 if d is None:
                     continue
+                target = tr.relation(node.relation)
+                if RU.for_event(target, RW.EVENTS[type(node)]):
+                    continue  # rewritten by its own rules when it runs (a view made writable by them)
                 out = d(node)
                 if node.returningList and out.returning is not None:
                     self.check_rule_returning(rel, out.returning)
@@ -216,11 +247,36 @@ class RuleDdl:
                     self.notice(f'rule "{names[-1]}" for relation "{rel.name}" does not exist, skipping')
                     continue
                 raise SqlError("42704", f'rule "{names[-1]}" for relation "{rel.name}" does not exist')
+            gone = RU.find(rel, names[-1])
             RU.save(self.conn, rel, [r for r in RU.rules(rel) if r.name != names[-1]])
+            C.delete_description(self.conn, gone.oid, 0)
+        self.refresh()
+
+    def comment_rule(self, names: list[str]) -> int:
+        """COMMENT ON RULE name ON table: the rule's OID."""
+        rv = ast.RangeVar(schemaname=names[-3] if len(names) > 2 else None, relname=names[-2])
+        rel = self.rule_table(rv)
+        r = RU.find(rel, names[-1])
+        if r is None:
+            raise SqlError("42704", f'rule "{names[-1]}" for relation "{rel.name}" does not exist')
+        return r.oid
+
+    def enable_rule(self, rel, cmd) -> None:
+        """ALTER TABLE ... ENABLE [REPLICA | ALWAYS] / DISABLE RULE name (pg_rewrite.ev_enabled)."""
+        authz(self.engine).check_owner(rel)
+        r = RU.find(rel, cmd.name)
+        if r is None:
+            raise SqlError("42704", f'rule "{cmd.name}" for relation "{rel.name}" does not exist')
+        changed = RU.Rule(r.oid, r.name, r.event, r.instead, r.qual, r.actions, _ENABLE[cmd.subtype])
+        RU.save(self.conn, rel, [x for x in RU.rules(rel) if x.name != r.name] + [changed])
         self.refresh()
 
     def rename_rule(self, node: ast.RenameStmt) -> None:
         rel = self.rule_table(node.relation)
+        if rel.kind == "v" and node.newname == "_RETURN":
+            raise SqlError("42710", f'rule "_RETURN" for relation "{rel.name}" already exists')
+        if rel.kind == "v" and node.subname == "_RETURN":
+            raise SqlError("42809", "renaming an ON SELECT rule is not allowed")
         r = RU.find(rel, node.subname)
         if r is None:
             raise SqlError("42704", f'rule "{node.subname}" for relation "{rel.name}" does not exist')
