@@ -34,6 +34,9 @@ expectation; nothing here states an expected value.
                  row returned from a scalar function (I/O conversion and its error)
   rename_clones  ALTER TRIGGER ... RENAME on a partitioned table renames its partitions' clones: a
                  partition's own trigger of the new name is PostgreSQL's 42710 (was a unique index error)
+  upsert_parted  INSERT ... ON CONFLICT on a partitioned table: DO UPDATE fires the INSERT and UPDATE
+                 statement triggers, the updated rows go to the UPDATE transition tables and the
+                 inserted ones to the INSERT one (DO UPDATE ... WHERE skipping, DO NOTHING, RETURNING)
 """
 
 from __future__ import annotations
@@ -363,6 +366,38 @@ CASES = {
         alter trigger t1 on rg rename to t3;
         alter trigger t3 on rg1 rename to t4;
         select tgrelid::regclass, tgname from pg_trigger where tgrelid in ('rg'::regclass, 'rg1'::regclass, 'rg11'::regclass) order by 2, tgrelid::regclass::text;
+    """,
+    "upsert_parted": r"""
+        create function ud() returns trigger language plpgsql as $$
+        begin
+          if tg_level = 'STATEMENT' and tg_when = 'AFTER' and tg_op = 'UPDATE' then
+            raise notice '% % % old % new %', tg_name, tg_when, tg_op,
+              (select string_agg(o::text, ' ' order by o.k) from o), (select string_agg(n::text, ' ' order by n.k) from n);
+          elsif tg_level = 'STATEMENT' and tg_when = 'AFTER' then
+            raise notice '% % % new %', tg_name, tg_when, tg_op, (select string_agg(n::text, ' ' order by n.k) from n);
+          else
+            raise notice '% % % % %', tg_name, tg_when, tg_op, tg_level, tg_table_name;
+          end if;
+          return null;
+        end $$;
+        create function plain() returns trigger language plpgsql as $$
+        begin raise notice '% % % % % %', tg_name, tg_when, tg_op, tg_level, tg_table_name, coalesce(new::text, ''); return null; end $$;
+        create table up (k int primary key, v text) partition by range (k);
+        create table up1 partition of up for values from (0) to (10);
+        create table up2 (v text, k int not null);
+        alter table up attach partition up2 for values from (10) to (20);
+        create trigger ai after insert on up referencing new table as n for each statement execute function ud();
+        create trigger au after update on up referencing old table as o new table as n for each statement execute function ud();
+        create trigger bi before insert on up for each statement execute function plain();
+        create trigger bu before update on up for each statement execute function plain();
+        create trigger ar after insert or update on up for each row execute function plain();
+        insert into up values (1, 'a'), (11, 'b') on conflict (k) do update set v = up.v || '+' || excluded.v;
+        insert into up values (1, 'c'), (11, 'd'), (12, 'e') on conflict (k) do update set v = up.v || '+' || excluded.v
+          returning *;
+        insert into up values (1, 'f'), (12, 'g') on conflict (k) do update set v = excluded.v where up.k > 5;
+        insert into up values (2, 'h') on conflict (k) do nothing;
+        insert into up values (2, 'i') on conflict (k) do nothing;
+        select tableoid::regclass, * from up order by k;
     """,
 }
 

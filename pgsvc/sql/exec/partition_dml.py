@@ -275,6 +275,10 @@ class PartitionDml:
                 row = self.leaf_before_insert(rel, leaf, row)
                 if row is None:
                     continue  # a BEFORE trigger of the partition skipped it
+                found = None  # ON CONFLICT DO UPDATE: the row it would update, for the transition tables
+                if keep is not None and part.get("find"):
+                    sql = part["find"][str(leaf)][0]
+                    found = self.conn.execute(sql, self.args_for(sql, user + row)).fetchone()
                 try:
                     done = self.write_leaf(part["ins"][str(leaf)], user + row, ncol, leaf)
                 except SqlError as err:
@@ -283,7 +287,11 @@ class PartitionDml:
                                        detail="The result tuple would appear in a different partition than the "
                                               "original tuple.") from None
                     raise
-                if keep is not None:
+                if found is not None:
+                    if done[1]:  # updated (not skipped by DO UPDATE's WHERE): its new values
+                        now = self.conn.execute(part["find"][str(leaf)][1], [found[0]]).fetchone()
+                        keep.append((rel.oid, "U", tuple(found[1:]), tuple(now) if now else tuple(row)))
+                elif keep is not None and done[1]:  # (ON CONFLICT DO NOTHING may write nothing)
                     keep.append((rel.oid, "I", None, tuple(row)))
                 out += done[0]
                 count += done[1]

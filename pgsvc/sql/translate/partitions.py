@@ -149,6 +149,18 @@ class PartitionMixin:
         oc = node.onConflictClause
         if oc is not None and oc.action == enums.OnConflictAction.ONCONFLICT_UPDATE:
             spec["part"]["upsert"] = 1  # a DO UPDATE row may not leave its partition
+            spec["conf"] = "u"  # UPDATE's statement triggers fire too
+            if self.catalog.triggers:  # the row a new row conflicts with, in rel's columns (its transition tables)
+                at = {a.name: i for i, a in enumerate(rel.attrs)}
+                names = ", ".join(quote_sqlite_ident(a.name) for a in rel.attrs)
+                find = {}
+                for leaf in P.leaves(self.catalog, rel):
+                    cond = " AND ".join(f"{quote_sqlite_ident(c)} = ?{n + at[c] + 1}"
+                                        for c in self.conflict_target or () if c in at)
+                    table = f"{quote_sqlite_ident(leaf.sqlite_name)}"
+                    find[str(leaf.oid)] = [f"SELECT {rowid_name(leaf)}, {names} FROM {table} WHERE {cond or '0'}",
+                                           f"SELECT {names} FROM {table} WHERE {rowid_name(leaf)} = ?1"]
+                spec["part"]["find"] = find
         self.finish_route(d, spec, returning)
 
     def source_with_pick(self, rel, source: str, names: list) -> str:
