@@ -37,6 +37,8 @@ expectation; nothing here states an expected value.
   upsert_parted  INSERT ... ON CONFLICT on a partitioned table: DO UPDATE fires the INSERT and UPDATE
                  statement triggers, the updated rows go to the UPDATE transition tables and the
                  inserted ones to the INSERT one (DO UPDATE ... WHERE skipping, DO NOTHING, RETURNING)
+  getdiag_target GET DIAGNOSTICS into a composite or record variable: 42601 "x" is not a scalar
+                 variable at CREATE FUNCTION, pointing at it
 """
 
 from __future__ import annotations
@@ -398,6 +400,25 @@ CASES = {
         insert into up values (2, 'h') on conflict (k) do nothing;
         insert into up values (2, 'i') on conflict (k) do nothing;
         select tableoid::regclass, * from up order by k;
+    """,
+    "getdiag_target": r"""
+        create type gslot as (a int, b text);
+        CREATE FUNCTION gd1(x gslot) RETURNS void AS $$
+        BEGIN
+          GET DIAGNOSTICS x = ROW_COUNT;
+          RETURN;
+        END; $$ LANGUAGE plpgsql;
+        CREATE FUNCTION gd2() RETURNS void AS $$
+        DECLARE r record; n int;
+        BEGIN
+          GET DIAGNOSTICS n = ROW_COUNT, r = PG_CONTEXT;
+        END; $$ LANGUAGE plpgsql;
+        CREATE FUNCTION gd3() RETURNS int AS $$
+        DECLARE n int;
+        BEGIN
+          perform 1; GET DIAGNOSTICS n = ROW_COUNT; return n;
+        END; $$ LANGUAGE plpgsql;
+        select gd3();
     """,
 }
 

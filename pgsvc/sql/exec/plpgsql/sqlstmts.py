@@ -450,7 +450,13 @@ class GetDiag(Stmt):
 def build_getdiag(c, body: dict):
     items = [(i["PLpgSQL_diag_item"].get("kind"), i["PLpgSQL_diag_item"].get("target", 0))
              for i in body.get("diag_items", ())]
-    return GetDiag(body.get("lineno", 0), bool(body.get("is_stacked")), items)
+    lineno = body.get("lineno", 0)
+    for _, dno in items:
+        d = c.func.datums[dno]
+        if d.kind in ("row", "rec") or d.kind == "var" and d.oid != O.RECORD and assign.is_row_type(d.oid):
+            raise c.positioned(SqlError("42601", f'"{d.name}" is not a scalar variable'), lineno, "diagnostics",
+                               d.name)
+    return GetDiag(lineno, bool(body.get("is_stacked")), items)
 
 
 # --- transaction control ---------------------------------------------------------------------
