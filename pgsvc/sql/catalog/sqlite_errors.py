@@ -67,6 +67,13 @@ _WINDOW_ARGUMENT_ERRORS = {
     "argument of ntile must be a positive integer": ("22014", "argument of ntile must be greater than zero"),
     "second argument to nth_value must be a positive integer":
         ("22016", "argument of nth_value must be greater than zero"),
+    "frame starting offset must be a non-negative integer": ("22013", "frame starting offset must not be negative"),
+    "frame ending offset must be a non-negative integer": ("22013", "frame ending offset must not be negative"),
+    # (RANGE's: PostgreSQL's in_range functions say it so)
+    "frame starting offset must be a non-negative number": ("22013", "invalid preceding or following size in "
+                                                                     "window function"),
+    "frame ending offset must be a non-negative number": ("22013", "invalid preceding or following size in "
+                                                                   "window function"),
 }
 
 

@@ -23,6 +23,7 @@ from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.functions.window_aggs import window_call
 from pgsvc.sql.types.ranges import is_multirange, is_range
 from pgsvc.sql.translate.composites import composite_base
+from pgsvc.sql.translate.window_frames import frame_clause
 from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause, location
 from pgsvc.sql.translate.names import aggregate_level
 from pgsvc.sql.translate.ordered_set import OrderedSetMixin, inner_aggregate_position, inner_window_position
@@ -201,6 +202,13 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                     not a.param or self.is_literal_param(a.param)):
                 # an untyped literal takes the type the other polymorphic arguments decided
                 # (array_position(bytea[], '\xab'): a bytea, not its text)
+                coerced.append(self.coerce(a, poly))
+            elif t == O.ANYCOMPATIBLE and a.oid not in (poly, O.UNKNOWN):
+                if _anycompatible_type(arg_types, args) is None:  # no common type: no such function
+                    argtext = ", ".join(R.argument_type_name(x.oid) for x in args)
+                    raise SqlError("42883", f"function {name}({argtext}) does not exist", position=pos,
+                                   hint="No function matches the given name and argument types. "
+                                        "You might need to add explicit type casts.")
                 coerced.append(self.coerce(a, poly))
             elif t in O.ANY_OIDS:
                 coerced.append(self.finalize_unknown(a) if t != O.ANY_ or a.oid != O.UNKNOWN else
@@ -385,18 +393,15 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             parts.append("PARTITION BY " + ", ".join(self.finalize_unknown(self.expr(p)).sql
                                                      for p in w.partitionClause))
         if w.orderClause:
-            parts.append("ORDER BY " + ", ".join(self.sort_item(s) for s in w.orderClause))
-        frame = _frame(w.frameOptions or 0, self.frame_offset(w.startOffset), self.frame_offset(w.endOffset))
+            # (a key written twice sorts once, as transformSortClause keeps it: RANGE with an
+            # offset over `ORDER BY x, x` has its one column)
+            parts.append("ORDER BY " + ", ".join(dict.fromkeys(self.sort_item(s) for s in w.orderClause)))
+        frame = frame_clause(self, w)
         if frame is None:
             raise SqlError("0A000", "this window frame clause is not supported", position=location(w))
         if frame:
             parts.append(frame)
         return "(" + " ".join(parts) + ")"
-
-    def frame_offset(self, node) -> str | None:
-        if node is None:
-            return None
-        return self.coerce(self.expr(node), O.INT8).sql
 
     def sequence_call(self, name: str, node: ast.FuncCall, pos) -> Ex:
         args = node.args or ()
@@ -522,6 +527,9 @@ def _without_order(node):
 
 
 def _polymorphic_type(arg_types, args) -> int:
+    compatible = _anycompatible_type(arg_types, args)
+    if compatible is not None:
+        return compatible
     for t, a in zip(arg_types, args):
         if t in (O.ANYELEMENT, O.ANYCOMPATIBLE, O.ANYNONARRAY) and a.oid != O.UNKNOWN:
             return a.oid
@@ -530,52 +538,25 @@ def _polymorphic_type(arg_types, args) -> int:
     return O.TEXT
 
 
-# frameOptions bits (PostgreSQL's parsenodes.h)
-_NONDEFAULT, _RANGE, _ROWS, _GROUPS, _BETWEEN = 0x1, 0x2, 0x4, 0x8, 0x10
-_S_UNB_PREC, _E_UNB_PREC, _S_UNB_FOLL, _E_UNB_FOLL = 0x20, 0x40, 0x80, 0x100
-_S_CUR, _E_CUR = 0x200, 0x400
-
-
-_S_OFF_PREC, _E_OFF_PREC, _S_OFF_FOLL, _E_OFF_FOLL = 0x800, 0x1000, 0x2000, 0x4000
-_EXCL_CUR, _EXCL_GROUP, _EXCL_TIES = 0x8000, 0x10000, 0x20000
-
-
-def _bound(opts: int, start: bool, offset: str | None) -> str | None:
-    if start:
-        table = ((_S_UNB_PREC, "UNBOUNDED PRECEDING"), (_S_CUR, "CURRENT ROW"),
-                 (_S_OFF_PREC, f"{offset} PRECEDING"), (_S_OFF_FOLL, f"{offset} FOLLOWING"),
-                 (_S_UNB_FOLL, "UNBOUNDED FOLLOWING"))
-    else:
-        table = ((_E_UNB_FOLL, "UNBOUNDED FOLLOWING"), (_E_CUR, "CURRENT ROW"),
-                 (_E_OFF_PREC, f"{offset} PRECEDING"), (_E_OFF_FOLL, f"{offset} FOLLOWING"),
-                 (_E_UNB_PREC, "UNBOUNDED PRECEDING"))
-    for bit, text in table:
-        if opts & bit:
-            return text
-    return None
-
-
-def _frame(opts: int, start_offset: str | None = None, end_offset: str | None = None) -> str | None:
-    """PostgreSQL's frameOptions bits as SQLite's frame clause (the same grammar)."""
-    if not opts & _NONDEFAULT:
-        return ""
-    unit = "ROWS" if opts & _ROWS else "GROUPS" if opts & _GROUPS else "RANGE"
-    start = _bound(opts, True, start_offset)
-    if start is None:
+def _anycompatible_type(arg_types, args) -> int | None:
+    """The common type of the anycompatible arguments (and of anycompatiblearray arguments'
+    elements), as PostgreSQL's enforce_generic_type_consistency picks it: lag(int, 1, 0.7) is
+    numeric. None when no such argument has a type (or they have none in common: the caller's
+    first-argument rule then stands)."""
+    oids = []
+    for t, a in zip(arg_types, args):
+        if a.oid == O.UNKNOWN:
+            continue
+        if t == O.ANYCOMPATIBLE:
+            oids.append(a.oid)
+        elif t == O.ANYCOMPATIBLEARRAY and find_oid(a.oid) is not None and find_oid(a.oid).elem_oid:
+            oids.append(find_oid(a.oid).elem_oid)
+    if len(set(oids)) < 2:
+        return oids[0] if oids else None
+    try:
+        return R.common_type(oids)
+    except SqlError:
         return None
-    out = f"{unit} {start}"
-    if opts & _BETWEEN:
-        end = _bound(opts, False, end_offset)
-        if end is None:
-            return None
-        out = f"{unit} BETWEEN {start} AND {end}"
-    if opts & _EXCL_CUR:
-        out += " EXCLUDE CURRENT ROW"
-    elif opts & _EXCL_GROUP:
-        out += " EXCLUDE GROUP"
-    elif opts & _EXCL_TIES:
-        out += " EXCLUDE TIES"
-    return out
 
 
 __all__ = ["FuncMixin"]
