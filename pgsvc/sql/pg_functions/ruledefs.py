@@ -104,15 +104,58 @@ def _qualified(engine, rv, node):
     if target is None or node is None:
         return node
     node = copy.deepcopy(node)
-    out = _Qualify(rv.relname, {a.name for a in target.attrs})(node)
+    out = _Qualify(rv.alias.aliasname if rv.alias else rv.relname, {a.name for a in target.attrs})(node)
     return node if out is None else out
+
+
+def expr_text(node, pretty: bool) -> str:
+    """An expression as ruleutils prints it: not pretty, each operator and AND / OR / NOT in
+    parentheses; pretty, as written."""
+    if pretty:
+        return _text(node)
+    if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP and len(node.name) == 1 \
+            and node.lexpr is not None and node.rexpr is not None:
+        return f"({expr_text(node.lexpr, False)} {node.name[0].sval} {expr_text(node.rexpr, False)})"
+    if isinstance(node, ast.BoolExpr):
+        if node.boolop == enums.BoolExprType.NOT_EXPR:
+            return f"(NOT {expr_text(node.args[0], False)})"
+        word = " AND " if node.boolop == enums.BoolExprType.AND_EXPR else " OR "
+        return "(" + word.join(expr_text(a, False) for a in node.args) + ")"
+    return _text(node)
 
 
 def _where(engine, rv, node, pretty: bool) -> str:
     if node is None:
         return ""
-    text = _text(_qualified(engine, rv, node))
-    return "\n  WHERE " + (text if pretty else f"({text})")
+    return "\n  WHERE " + expr_text(_qualified(engine, rv, node), pretty)
+
+
+def _rel_alias(rv) -> str:
+    """UPDATE / DELETE's target as ruleutils prints it: name, then its alias without AS."""
+    out = _text(ast.RangeVar(schemaname=rv.schemaname, relname=rv.relname, inh=rv.inh,
+                             relpersistence=rv.relpersistence))
+    return out + (f" {quote_ident(rv.alias.aliasname)}" if rv.alias else "")
+
+
+def _on_conflict(engine, node, pretty: bool) -> str:
+    oc = node.onConflictClause
+    out = " ON CONFLICT"
+    if oc.infer is not None:
+        if oc.infer.conname:
+            out += f" ON CONSTRAINT {quote_ident(oc.infer.conname)}"
+        if oc.infer.indexElems:
+            out += "(" + ", ".join(_text(e) for e in oc.infer.indexElems) + ")"
+        if oc.infer.whereClause is not None:
+            out += "\n  WHERE " + expr_text(oc.infer.whereClause, pretty)
+    if oc.action == enums.OnConflictAction.ONCONFLICT_NOTHING:
+        return out + " DO NOTHING"
+    target = _target(engine, node.relation)
+    sets = ", ".join(f"{quote_ident(rt.name)} = {_value(rt.val, target.attr(rt.name) if target else None)}"
+                     for rt in oc.targetList)
+    out += f" DO UPDATE SET {sets}"
+    if oc.whereClause is not None:
+        out += "\n  WHERE " + expr_text(oc.whereClause, pretty)
+    return out
 
 
 _TEXTUAL = frozenset((O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME))
@@ -156,35 +199,39 @@ def action_text(engine, node, pretty: bool) -> str:
         else:
             body = "\n  " + _text(sel)
         if node.onConflictClause is not None:
-            body += " ON CONFLICT" + _text(node.onConflictClause)
+            body += _on_conflict(engine, node, pretty)
         return head + body + _returning(engine, node.relation, node.returningList)
     if isinstance(node, ast.UpdateStmt):
-        sets = ", ".join(f"{quote_ident(rt.name)} = {_text(rt.val)}" for rt in node.targetList)
-        out = f" UPDATE {_text(node.relation)} SET {sets}"
+        target = _target(engine, node.relation)
+        sets = ", ".join(f"{quote_ident(rt.name)} = {_value(rt.val, target.attr(rt.name) if target else None)}"
+                         for rt in node.targetList)
+        out = f" UPDATE {_rel_alias(node.relation)} SET {sets}"
         if node.fromClause:
             out += "\n  FROM " + ", ".join(_text(f) for f in node.fromClause)
         return out + _where(engine, node.relation, node.whereClause, pretty) + \
             _returning(engine, node.relation, node.returningList)
     if isinstance(node, ast.DeleteStmt):
-        out = f" DELETE FROM {_text(node.relation)}"
+        out = f" DELETE FROM {_rel_alias(node.relation)}"
         if node.usingClause:
             out += "\n  USING " + ", ".join(_text(f) for f in node.usingClause)
         return out + _where(engine, node.relation, node.whereClause, pretty) + \
             _returning(engine, node.relation, node.returningList)
+    if isinstance(node, ast.NotifyStmt):
+        return "\n " + _text(node)
     return " " + _text(node)
 
 
 def rule_text(engine, rel, rule, pretty: bool, target: str) -> str:
     out = f"CREATE RULE {quote_ident(rule.name)} AS\n    ON {rule.event} TO {target}"
     if rule.qual:
-        qual = _text(pglast.parse_sql(f"SELECT {rule.qual}")[0].stmt.targetList[0].val)
-        out += "\n   WHERE " + (qual if pretty else f"({qual})")
+        out += "\n   WHERE " + expr_text(pglast.parse_sql(f"SELECT {rule.qual}")[0].stmt.targetList[0].val, pretty)
     out += " DO " + ("INSTEAD " if rule.instead else "")
     nodes = [pglast.parse_sql(t)[0].stmt for t in rule.actions]
     if not nodes:
         out += "NOTHING"
     elif len(nodes) == 1:
-        out += action_text(engine, nodes[0], pretty)
+        text = action_text(engine, nodes[0], pretty)
+        out = (out.rstrip(" ") if text.startswith("\n") else out) + text
     else:
         out += "(" + "".join(action_text(engine, n, pretty) + ";\n" for n in nodes) + ")"
     return out + ";"

@@ -106,7 +106,7 @@ def insert_source(rel, node: ast.InsertStmt, width_of) -> tuple[str, list]:
         if isinstance(sel, ast.SelectStmt) and sel.valuesLists:
             width = len(sel.valuesLists[0])
         elif sel is not None:
-            width = width_of(sel)
+            width = width_of(_with_of(node, sel))
         if width > len(attrs):
             raise SqlError("42601", "INSERT has more expressions than target columns")
         named = attrs[:width]
@@ -115,7 +115,7 @@ def insert_source(rel, node: ast.InsertStmt, width_of) -> tuple[str, list]:
             if len(row) != len(sel.valuesLists[0]):
                 raise SqlError("42601", "VALUES lists must all be the same length", position=location(row[0]))
     elif sel is not None and node.cols:
-        width = width_of(sel)
+        width = width_of(_with_of(node, sel))
         if width != len(named):
             raise SqlError("42601", "INSERT has more expressions than target columns" if width > len(named)
                            else "INSERT has more target columns than expressions")
@@ -143,6 +143,15 @@ def insert_source(rel, node: ast.InsertStmt, width_of) -> tuple[str, list]:
         names = ", ".join(f'"c{i}"' for i in range(1, len(named) + 1))
         body = f"SELECT {', '.join(vals)} FROM ({text(sel)}) AS s({names})"
     return f"({body}) AS {ITEM}({cols})", named
+
+
+def _with_of(node, sel):
+    """The INSERT's query with the statement's WITH (what its column count is read from)."""
+    if node.withClause is None or getattr(sel, "withClause", None) is not None:
+        return sel
+    sel = copy.deepcopy(sel)
+    sel.withClause = node.withClause
+    return sel
 
 
 def target_text(node) -> tuple[str, str]:
@@ -240,15 +249,15 @@ def expand_stars(node, cols: list[str]) -> None:
                     row = []
                     for x in item:
                         w = _star_word(x)
-                        row += [ast.ColumnRef(fields=(ast.String(sval=w), ast.String(sval=c))) for c in cols] \
-                            if w else [x]
+                        row += [ast.ColumnRef(fields=(ast.String(sval=w), ast.String(sval=c)),
+                                              location=x.location) for c in cols] if w else [x]
                         expand_stars(x, cols)
                     out.append(tuple(row))
                     continue
                 w = _star_word(item)
                 if w and isinstance(item, ast.ResTarget):
-                    out += [ast.ResTarget(name=c, val=ast.ColumnRef(fields=(ast.String(sval=w), ast.String(sval=c))))
-                            for c in cols]
+                    out += [ast.ResTarget(val=ast.ColumnRef(fields=(ast.String(sval=w), ast.String(sval=c)),
+                                                            location=item.val.location)) for c in cols]
                 else:
                     expand_stars(item, cols)
                     out.append(item)

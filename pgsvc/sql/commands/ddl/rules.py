@@ -133,6 +133,7 @@ class RuleDdl:
         qualify = _Qualify(lambda name: self.cat.lookup(None, name, path))
         for a in actions:
             qualify(a)
+            RW.expand_stars(a, [x.name for x in rel.attrs])  # stored expanded, as PostgreSQL keeps them
         for a in actions:
             if isinstance(a, ast.SelectStmt):
                 raise SqlError("0A000", "rule actions that are SELECT queries are not supported")
@@ -242,6 +243,9 @@ class RuleDdl:
             rel = self.rule_table(rv, node.missing_ok)
             if rel is None:
                 continue
+            if rel.kind == "v" and names[-1] == "_RETURN":
+                raise SqlError("2BP01", f"cannot drop rule _RETURN on view {rel.name} because view {rel.name} "
+                                        "requires it", hint=f"You can drop view {rel.name} instead.")
             if RU.find(rel, names[-1]) is None:
                 if node.missing_ok:
                     self.notice(f'rule "{names[-1]}" for relation "{rel.name}" does not exist, skipping')
