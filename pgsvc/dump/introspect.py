@@ -183,7 +183,7 @@ def read_columns(conn: Connection, relations: dict[int, Relation]) -> None:
         # a collation other than the type's own, as COLLATE says it
         "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation AND a.attcollation <> t.typcollation "
         "LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace "
-        f"WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v', 'p') AND {USER_SCHEMAS} "
+        f"WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v', 'p', 'm') AND {USER_SCHEMAS} "
         "ORDER BY a.attrelid, a.attnum").rows
     for relid, attnum, name, type_name, not_null, default, identity, generated, coll_schema, coll in rows:
         rel = relations.get(int(relid))

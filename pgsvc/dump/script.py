@@ -51,7 +51,7 @@ SESSION_SETUP = ("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
                  "SELECT pg_catalog.set_config('search_path', '', false)",
                  "SET DATESTYLE = ISO", "SET INTERVALSTYLE = POSTGRES", "SET extra_float_digits TO 3")
 
-UNSUPPORTED_KINDS = {"m": "materialized view", "f": "foreign table"}
+UNSUPPORTED_KINDS = {"f": "foreign table"}
 
 
 # how --inserts writes a value of each base type (pg_dump's dumpTableData_insert)
@@ -215,6 +215,7 @@ class DatabaseWriter:
                 if k.kind == "f":
                     drops.append(ddl.drop_constraint(rel, k) if self.opts.if_exists else
                                  f"ALTER TABLE ONLY {ddl.rel_name(rel)} DROP CONSTRAINT {quote_ident(k.name)};")
+        drops += [f"DROP MATERIALIZED VIEW {if_exists}{ddl.rel_name(m)};" for m in self.of_kind("m")]
         drops += [f"DROP VIEW {if_exists}{ddl.rel_name(v)};" for v in reversed(self.views())]
         drops += [f"DROP TABLE {if_exists}{ddl.rel_name(t)};"
                   for t in sorted(self.of_kind("r", "p"), key=self.partition_depth, reverse=True)]

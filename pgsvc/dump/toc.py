@@ -26,6 +26,7 @@ from pgsvc.dump.triggers import PG_TRIGGER, read_triggers, trigger_statements
 from pgsvc.sql.quoting import quote_ident, quote_qualified
 
 PG_PROC, PG_ATTRDEF = 1255, 2604
+PRIO_REFRESH_MATVIEW = 45  # pg_dump_sort.c (PostgreSQL 15): a materialized view's REFRESH, last of all
 # settings whose value pg_dump splits into a list of literals (variable_is_guc_list_quote)
 _LIST_SETTINGS = {"local_preload_libraries", "search_path", "session_preload_libraries",
                   "shared_preload_libraries", "temp_tablespaces", "unix_socket_directories"}
@@ -269,6 +270,8 @@ class TocBuilder:
                                    deps={(PG_CLASS, rel.oid), (PG_CLASS, parent.oid)}))
             if rel.kind == "r" and not self.opts.schema_only:
                 self.table_data(rel)
+            if rel.kind == "m" and not self.opts.schema_only:
+                self.matview_data(rel)
             if rel.kind == "S" and not self.opts.schema_only:
                 self.add(Entry(PRIO_SEQUENCE_SET, rel.schema, rel.name, rel.name, "SEQUENCE SET", rel.owner,
                                ddl.setval(rel) + "\n", ("seqset", rel.oid), deps={(PG_CLASS, rel.oid)}))
@@ -281,10 +284,12 @@ class TocBuilder:
             text = ddl.create_view(rel) + "\n"
             for stmt in ddl.view_column_defaults(rel):
                 text += "\n" + stmt + "\n"
+        elif rel.kind == "m":  # its rows come back with REFRESH at the end (matview_data)
+            text = f"CREATE MATERIALIZED VIEW {name} AS\n{rel.view_def.rstrip().rstrip(';')}\n  WITH NO DATA;\n"
         else:
             columns = [_plain(c, c.name in serial) for c in rel.columns]
             text = ddl.create_table(_with_columns(rel, columns), {}) + "\n"
-        desc = "VIEW" if rel.kind == "v" else "TABLE"
+        desc = {"v": "VIEW", "m": "MATERIALIZED VIEW"}.get(rel.kind, "TABLE")
         e = self.add(Entry(PRIO_TABLE, rel.schema, rel.name, rel.name, desc, rel.owner, text, (PG_CLASS, rel.oid),
                            owner_stmt=f"ALTER TABLE {name} OWNER TO {quote_ident(rel.owner)};",
                            no_access_method=rel.kind == "p"),
@@ -341,9 +346,17 @@ class TocBuilder:
         self.add(Entry(PRIO_TABLE_DATA, rel.schema, rel.name, rel.name, "TABLE DATA", rel.owner, "",
                        ("data", rel.oid), deps=deps, data=write))
 
+    def matview_data(self, rel: Relation) -> None:
+        """A populated materialized view: REFRESH after everything else, as pg_dump writes it."""
+        if self.w.conn.scalar(f"SELECT relispopulated FROM pg_catalog.pg_class WHERE oid = {rel.oid}") != "t":
+            return
+        self.add(Entry(PRIO_REFRESH_MATVIEW, rel.schema, rel.name, rel.name, "MATERIALIZED VIEW DATA", rel.owner,
+                       f"REFRESH MATERIALIZED VIEW {ddl.rel_name(rel)};\n", ("refresh", rel.oid),
+                       deps={(PG_CLASS, rel.oid)}))
+
     def post_data(self) -> None:
         relations = self.w.db.relations
-        for rel in self.w.of_kind("r", "p"):
+        for rel in self.w.of_kind("r", "p", "m"):
             name = ddl.rel_name(rel)
             parent = relations.get(rel.parent) if rel.parent else None
             for k in rel.constraints:

@@ -32,7 +32,7 @@ from pgsvc.sql.catalog.shared import forget_translations, shared
 
 PG_READ_ALL_DATA = 6181
 PG_WRITE_ALL_DATA = 6182
-KIND_WORD = {"r": "table", "v": "view", "S": "sequence", "i": "index"}
+KIND_WORD = {"r": "table", "v": "view", "S": "sequence", "i": "index", "m": "materialized view"}
 
 
 def authz(engine) -> Authz:

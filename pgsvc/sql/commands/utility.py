@@ -22,6 +22,7 @@ from pgsvc.sql.commands import (constraints_set, databases, grants, listen, main
 from pgsvc.sql.commands.copy import translate_copy
 from pgsvc.sql.commands.ddl import Ddl, trigger_capture
 from pgsvc.sql.commands.ddl.aggregates import create_aggregate
+from pgsvc.sql.commands.ddl.matviews import create_matview, refresh_matview
 from pgsvc.sql.commands.call import translate_call
 from pgsvc.sql.commands.do import translate_do
 from pgsvc.sql.commands.transactions import translate_transaction
@@ -96,9 +97,19 @@ def _type_ddl(command: str, method: str):
 
 
 def _create_table_as(engine, tr, text, node):
-    if node.objtype != enums.ObjectType.OBJECT_TABLE:
-        raise SqlError("0A000", "materialized views are not supported")
+    if node.objtype == enums.ObjectType.OBJECT_MATVIEW:  # (ddl.matviews)
+        def run(e, s, p):
+            n = e.run_atomic(lambda: (create_matview(Ddl(e), node), _after_ddl(e))[0])
+            return Result(None, [], "SELECT" if n is not None else "CREATE MATERIALIZED VIEW", n)
+        return utility_statement(text, "CREATE MATERIALIZED VIEW", run, writes=True)
     return _table_from_query(text, node.into, node.query, node.if_not_exists, "CREATE TABLE AS")
+
+
+def _refresh_matview(engine, tr, text, node):
+    def run(e, s, p):
+        e.run_atomic(lambda: refresh_matview(Ddl(e), node))
+        return Result(None, [], "REFRESH MATERIALIZED VIEW")
+    return utility_statement(text, "REFRESH MATERIALIZED VIEW", run, writes=True)
 
 
 def _select_into(engine, tr, text, node: ast.SelectStmt):
@@ -132,11 +143,11 @@ def _define(engine, tr, text, node: ast.DefineStmt):
 
 
 def _drop_tag(node: ast.DropStmt) -> str:
-    return "DROP " + node.removeType.name[len("OBJECT_"):].replace("_", " ")
+    return "DROP " + node.removeType.name[len("OBJECT_"):].replace("_", " ").replace("MATVIEW", "MATERIALIZED VIEW")
 
 
 def _drop(engine, tr, text, node):
-    tag = _drop_tag(node)
+    tag = _drop_tag(node).replace("OPCLASS", "OPERATOR CLASS")
 
     def run(e, s, p):
         e.run_atomic(lambda: (Ddl(e).drop(node), _after_ddl(e)))
@@ -272,6 +283,7 @@ _HANDLERS = {
     "TransactionStmt": translate_transaction,
     "VariableSetStmt": translate_set,
     "CreateTableAsStmt": _create_table_as,
+    "RefreshMatViewStmt": _refresh_matview,
     "SelectStmt": _select_into,
     "VariableShowStmt": translate_show,
     "CreateStmt": _ddl("CREATE TABLE", "create_table", with_text=True),
@@ -322,6 +334,7 @@ _HANDLERS = {
     "CallStmt": translate_call,
     "DoStmt": translate_do,  # anonymous code blocks (commands.do)
     "CreateTrigStmt": _ddl("CREATE TRIGGER", "create_trigger"),  # pgsvc.sql.commands.ddl.triggers
+    "CreateOpClassStmt": _ddl("CREATE OPERATOR CLASS", "create_opclass"),  # pgsvc.sql.commands.ddl.opclasses
     "CreatePolicyStmt": _ddl("CREATE POLICY", "create_policy"),  # pgsvc.sql.commands.ddl.policies
     "AlterPolicyStmt": _ddl("ALTER POLICY", "alter_policy"),
     "RuleStmt": _ddl("CREATE RULE", "create_rule"),  # pgsvc.sql.commands.ddl.rules

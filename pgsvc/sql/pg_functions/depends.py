@@ -201,7 +201,7 @@ def view_refs(engine, oid):
     """A view's _RETURN rule's references (JSON): the columns it reads, the relations it
     reads no column of, and the view itself (PostgreSQL's rule refers to its view)."""
     rel = engine.catalog.by_oid.get(int(oid)) if oid is not None else None
-    if rel is None or rel.kind != "v" or not rel.viewdef:
+    if rel is None or rel.kind not in ("v", "m") or not rel.viewdef:  # (m: commands.ddl.matviews)
         return "[]"
     query = _as_created(engine, lambda: analyze_select(analyzer_for(engine),
                                                       view_query(pglast.parse_sql(rel.viewdef)[0].stmt)))

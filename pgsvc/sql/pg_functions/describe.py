@@ -319,7 +319,7 @@ def viewdef(engine, key, pretty):
             raise SqlError("42P01", f'relation "{key}" does not exist')
     else:
         rel = engine.catalog.by_oid.get(int(key))
-    if rel is None or rel.kind != "v" or not rel.viewdef:
+    if rel is None or rel.kind not in ("v", "m") or not rel.viewdef:  # (m: commands.ddl.matviews)
         return None
     settings = engine.session.settings
     styles = tuple(str(settings.get(n)) for n in ("DateStyle", "IntervalStyle", "TimeZone", "extra_float_digits",
@@ -520,6 +520,7 @@ _NOT_RELOPTIONS = {"replident", "replident_index",  # REPLICA IDENTITY (commands
                    "invalid",  # a partitioned index made ON ONLY (commands.ddl.partition_index_attach)
                    "deferrable", "deferred", "dropped",  # dropped columns (commands.ddl.alter_table)
                    "rls", "rls_force", "policies",  # row-level security (catalog.policies)
+                   "populated",  # a materialized view's (commands.ddl.matviews)
                    "rules"}  # CREATE RULE's rules (catalog.rules)
 
 

@@ -58,8 +58,8 @@ class DmlMixin:
                            hint=f"To enable {doing} the view, provide an INSTEAD OF {self.dml_kind or 'INSERT'} "
                                 f"trigger or an unconditional ON {self.dml_kind or 'INSERT'} DO INSTEAD rule.")
         if rel.kind != "r":
-            kind = {"S": "sequence", "i": "index"}.get(rel.kind, "relation")
-            raise SqlError("42809", f'cannot change {kind} "{rel.name}"', position=location(rv))
+            kind = {"S": "sequence", "i": "index", "m": "materialized view"}.get(rel.kind, "relation")
+            raise SqlError("42809", f'cannot change {kind} "{rel.name}"', position=location(rv) if rel.kind != "m" else None)
         # UPDATE/DELETE of a parent: its descendants' rows too (translate.partitions)
         self.inherited_dml = bool(rv.inh and self.dml_kind != "INSERT" and self.descendants(rel))
         if rel.schema.startswith("pg_temp_"):

@@ -32,6 +32,7 @@ from pgsvc.sql.types.ranges import is_multirange, range_of
 
 class FromMixin(LateralMixin, RowSecurityMixin):
     row_stmt = None  # the SELECT whose FROM is being read (row_marker looks for whole-row references in it)
+    defining_view = False  # CREATE VIEW's query: read when the view is (an unpopulated materialized view)
 
     def from_clause(self, items) -> str:
         if not items:
@@ -90,6 +91,9 @@ class FromMixin(LateralMixin, RowSecurityMixin):
         if rel.kind == "v":
             q = self.view_query(rel)
             return self.add_derived(rv.alias or ast.Alias(aliasname=name), q.columns, q.sql_paren())
+        if rel.kind == "m" and not rel.options.get("populated", True) and not self.defining_view:  # (ddl.matviews)
+            raise SqlError("55000", f'materialized view "{rel.name}" has not been populated',
+                           hint="Use the REFRESH MATERIALIZED VIEW command.")
         if rel.kind == "S":
             # a sequence reads as its one row, as in PostgreSQL (pg_dump takes last_value
             # and is_called from it); pgsvc caches no values, so log_cnt is always 0

@@ -214,7 +214,7 @@ VIEWS = {
         WHERE ix.relkind = 'i' AND json_extract(ix.options, '$.parent_index') IS NOT NULL""",
     "pg_rewrite": """SELECT c.oid AS oid, '_RETURN' AS rulename, c.oid AS ev_class, '1' AS ev_type,
         'O' AS ev_enabled, 1 AS is_instead, NULL AS ev_qual, c.viewdef AS ev_action
-        FROM main."pgsvc$class" c WHERE c.relkind = 'v'
+        FROM main."pgsvc$class" c WHERE c.relkind IN ('v', 'm')
         UNION ALL SELECT json_extract(j.value, '$.oid'), json_extract(j.value, '$.name'), c.oid,
         json_extract(j.value, '$.event'), json_extract(j.value, '$.enabled'), json_extract(j.value, '$.instead'),
         json_extract(j.value, '$.qual'), json_extract(j.value, '$.actions')
@@ -227,7 +227,7 @@ VIEWS = {
     "pg_depend": """
         SELECT 1259 AS classid, c.oid AS objid, 0 AS objsubid, 2615 AS refclassid, c.nspoid AS refobjid,
           0 AS refobjsubid, 'n' AS deptype
-          FROM main."pgsvc$class" c WHERE c.relkind IN ('r', 'v', 'S')
+          FROM main."pgsvc$class" c WHERE c.relkind IN ('r', 'v', 'S', 'm')
         UNION ALL SELECT 1259, s.relid, 0, 1259, s.owner_relid, s.owner_attnum,
           CASE WHEN (SELECT a.identity FROM main."pgsvc$attribute" a
                      WHERE a.relid = s.owner_relid AND a.attnum = s.owner_attnum) IN ('a', 'd') THEN 'i' ELSE 'a' END
@@ -246,7 +246,7 @@ VIEWS = {
           CASE a.identity WHEN 's' THEN 'i' ELSE 'a' END
           FROM main."pgsvc$attribute" a WHERE a.default_expr IS NOT NULL AND a.identity IN ('', 's')
         UNION ALL SELECT 2618, c.oid, 0, 1259, c.oid, 0, 'i'
-          FROM main."pgsvc$class" c WHERE c.relkind = 'v'
+          FROM main."pgsvc$class" c WHERE c.relkind IN ('v', 'm')
         UNION ALL SELECT 1259, c.oid, 0, 1259, json_extract(c.options, '$.inherits[0]'), 0, 'a'
           FROM main."pgsvc$class" c WHERE json_extract(c.options, '$.partbound') IS NOT NULL  -- a partition
         UNION ALL SELECT 1259, ix.oid, 0, 1259, json_extract(ix.options, '$.parent_index'), 0, 'P'
@@ -255,7 +255,7 @@ VIEWS = {
           FROM main."pgsvc$class" ix JOIN main."pgsvc$index" x ON x.indexrelid = ix.oid
           WHERE json_extract(ix.options, '$.parent_index') IS NOT NULL  -- an index's partition
         UNION ALL SELECT 2618, c.oid, 0, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'n'
-          FROM main."pgsvc$class" c, json_each(pgsvce_view_refs(c.oid)) j WHERE c.relkind = 'v'
+          FROM main."pgsvc$class" c, json_each(pgsvce_view_refs(c.oid)) j WHERE c.relkind IN ('v', 'm')
         UNION ALL SELECT 2604, (a.relid << 11) | a.attnum, 0, j.value ->> 0, j.value ->> 1, j.value ->> 2, 'n'
           FROM main."pgsvc$attribute" a,
                json_each(pgsvce_default_refs(a.default_expr, a.relid, a.atttypid, a.atttypmod)) j
@@ -347,3 +347,11 @@ VIEWS["pg_init_privs"] = f"""SELECT {PG_CATALOG_OID} AS objoid, 2615 AS classoid
 DEPENDS = {"pg_rules": ("pg_rewrite", "pg_class", "pg_namespace"), "pg_init_privs": ("pg_authid",), "pg_tables": ("pg_class", "pg_namespace"), "pg_views": ("pg_class", "pg_namespace"),
            "pg_indexes": ("pg_index", "pg_class", "pg_namespace"),
            "pg_sequences": ("pg_class", "pg_namespace"), "pg_partitioned_table": ("pg_type",)}
+
+# materialized views (pgsvc.sql.commands.ddl.matviews); columns and OID: dump_defs'
+VIEWS["pg_matviews"] = f"""SELECT n.nspname AS schemaname, c.relname AS matviewname,
+    pgsvce_userbyid(c.relowner) AS matviewowner, NULL AS tablespace, c.relhasindex AS hasindexes,
+    c.relispopulated AS ispopulated, pgsvce_viewdef(c.oid, 0) AS definition
+    FROM {_q('pg_class')} c LEFT JOIN {_q('pg_namespace')} n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'm'"""
+DEPENDS["pg_matviews"] = ("pg_class", "pg_namespace")

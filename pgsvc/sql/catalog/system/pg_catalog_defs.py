@@ -159,7 +159,8 @@ VIEWS = {
                    coalesce((SELECT x.indrelid FROM main."pgsvc$index" x WHERE x.indexrelid = c.oid), c.oid)),
                  {BOOTSTRAP_SUPERUSER_OID}) AS relowner,
         CASE WHEN json_extract(c.options, '$.partkey') IS NOT NULL THEN 0 WHEN c.relkind = 'r' THEN 2
-             WHEN c.relkind = 'i' THEN coalesce(json_extract(c.options, '$.relam'), 403) ELSE 0 END AS relam,
+             WHEN c.relkind = 'i' THEN coalesce(json_extract(c.options, '$.relam'), 403)
+             WHEN c.relkind = 'm' THEN 2 ELSE 0 END AS relam,
         CASE WHEN c.relkind IN ('v', 'c') THEN 0 ELSE c.oid END AS relfilenode, 0 AS reltablespace,
         0 AS relpages, -1.0 AS reltuples, 0 AS relallvisible, 0 AS reltoastrelid,
         EXISTS (SELECT 1 FROM main."pgsvc$index" i WHERE i.indrelid = c.oid) AS relhasindex,
@@ -177,7 +178,7 @@ VIEWS = {
           + (SELECT count(*) FROM json_each(c.options, '$.dropped')) AS relnatts,  -- dropped ones count
         (SELECT count(*) FROM main."pgsvc$constraint" k WHERE k.conrelid = c.oid AND k.contype = 'c')
           AS relchecks,
-        (c.relkind = 'v' OR json_extract(c.options, '$.rules') IS NOT NULL) AS relhasrules,
+        (c.relkind IN ('v', 'm') OR json_extract(c.options, '$.rules') IS NOT NULL) AS relhasrules,
         EXISTS (SELECT 1 FROM main."pgsvc$constraint" f WHERE f.contype = 'f'
                 AND (f.conrelid = c.oid OR f.confrelid = c.oid))
           OR EXISTS (SELECT 1 FROM main."pgsvc$trigger" g WHERE g.tgrelid = c.oid) AS relhastriggers,
@@ -186,8 +187,8 @@ VIEWS = {
           OR EXISTS (SELECT 1 FROM main."pgsvc$class" ci WHERE c.relkind = 'i'
                      AND json_extract(ci.options, '$.parent_index') = c.oid) AS relhassubclass,
         coalesce(json_extract(c.options, '$.rls'), 0) AS relrowsecurity,
-        coalesce(json_extract(c.options, '$.rls_force'), 0) AS relforcerowsecurity, 1 AS relispopulated,
-        CASE WHEN c.relkind IN ('r', 'p') THEN coalesce(json_extract(c.options, '$.replident'), 'd') ELSE 'n' END
+        coalesce(json_extract(c.options, '$.rls_force'), 0) AS relforcerowsecurity, coalesce(json_extract(c.options, '$.populated'), 1) AS relispopulated,
+        CASE WHEN c.relkind IN ('r', 'p', 'm') THEN coalesce(json_extract(c.options, '$.replident'), 'd') ELSE 'n' END
           AS relreplident,
         json_extract(c.options, '$.partbound') IS NOT NULL OR json_extract(c.options, '$.parent_index') IS NOT NULL
           AS relispartition,

@@ -14,7 +14,8 @@ from pgsvc.sql.translate.ex import location
 
 # the relkind each relation object type of DROP and COMMENT names
 OBJECT_RELKIND = {enums.ObjectType.OBJECT_TABLE: "r", enums.ObjectType.OBJECT_VIEW: "v",
-                  enums.ObjectType.OBJECT_SEQUENCE: "S", enums.ObjectType.OBJECT_INDEX: "i"}
+                  enums.ObjectType.OBJECT_SEQUENCE: "S", enums.ObjectType.OBJECT_INDEX: "i",
+                  enums.ObjectType.OBJECT_MATVIEW: "m"}
 
 
 class DdlBase:

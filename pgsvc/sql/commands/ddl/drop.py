@@ -38,6 +38,8 @@ class DropDdl:
             return self.drop_triggers(node)  # pgsvc.sql.commands.ddl.triggers
         if node.removeType == enums.ObjectType.OBJECT_POLICY:
             return self.drop_policies(node)  # pgsvc.sql.commands.ddl.policies
+        if node.removeType == enums.ObjectType.OBJECT_OPCLASS:
+            return self.drop_opclasses(node)  # pgsvc.sql.commands.ddl.opclasses
         if node.removeType == enums.ObjectType.OBJECT_RULE:
             return self.drop_rules(node)  # pgsvc.sql.commands.ddl.rules
         if kind is None:
@@ -144,6 +146,8 @@ class DropDdl:
                     self.rebuild(self.cat.by_oid[child.oid])  # its SQLite definition carried the FK
             for kind, obj, *_ in reversed(deps):
                 if kind == "view" and obj.oid in self.cat.by_oid:
+                    if obj.kind == "m":  # a materialized view's rows and indexes (ddl.matviews)
+                        self.drop_relation_storage(obj)
                     C.delete_relation(self.conn, obj.oid)
                 elif kind == "child" and obj.oid in self.cat.by_oid:
                     self.drop_relation(self.cat.by_oid[obj.oid], cascade, together)
@@ -153,17 +157,21 @@ class DropDdl:
                     other = self.cat.by_oid[obj[0].oid]
                     RU.save(self.conn, other, [r for r in RU.rules(other) if r.oid != obj[1].oid])
                     self.refresh()
-        if rel.kind == "r":
-            for ix in rel.indexes:
-                C.delete_relation(self.conn, ix.oid)
-            self.conn.execute(f"DROP TABLE IF EXISTS {quote_sqlite_ident(rel.sqlite_name)}")
-            for seq_oid in C.owned_sequences(self.conn, rel.oid):
-                C.delete_relation(self.conn, seq_oid)
+        if rel.kind in ("r", "m"):
+            self.drop_relation_storage(rel)
         C.delete_relation(self.conn, rel.oid)
         parent = P.parent_of(self.cat, rel)
         if parent is not None and P.bound(rel)["kind"] != "d":  # the default partition widens
             self.refresh()
             self.rebuild_default(parent)
+
+    def drop_relation_storage(self, rel: C.Relation) -> None:
+        """A table's (or materialized view's) indexes, SQLite table and owned sequences."""
+        for ix in rel.indexes:
+            C.delete_relation(self.conn, ix.oid)
+        self.conn.execute(f"DROP TABLE IF EXISTS {quote_sqlite_ident(rel.sqlite_name)}")
+        for seq_oid in C.owned_sequences(self.conn, rel.oid):
+            C.delete_relation(self.conn, seq_oid)
 
     def dependents(self, rel: C.Relation) -> list:
         """Objects that depend on rel, as PostgreSQL lists them: functions returning its row type
@@ -178,14 +186,18 @@ class DropDdl:
             for c in other.constraints:
                 if c.contype == "f" and c.frelid == rel.oid and other.oid != rel.oid:
                     out.append(("fk", (c, other), f"constraint {c.name} on table {other.name}"))
-        todo = [rel]
+        todo: list = [(rel, None)]  # depth first, as PostgreSQL's findDependentObjects lists them
         while todo:
-            cur = todo.pop(0)
+            cur, dep = todo.pop()
+            if dep is not None:
+                out.append(dep)
+            found = []
             for v in self.cat.by_oid.values():
-                if v.kind == "v" and v.oid not in seen and v.oid != rel.oid and cur.oid in self.view_refs(v):
+                if v.kind in ("v", "m") and v.oid not in seen and v.oid != rel.oid and cur.oid in self.view_refs(v):
                     seen.add(v.oid)
-                    out.append(("view", v, f"view {v.name}"))
-                    todo.append(v)
+                    found.append((v, ("view", v, f"{KIND_WORD[v.kind]} {v.name}") if cur is rel else
+                                  ("view", v, f"{KIND_WORD[v.kind]} {v.name}", f"{KIND_WORD[cur.kind]} {cur.name}")))
+            todo += reversed(found)
         if RU.has_rules(self.cat):  # other relations' rules naming it (catalog.rules), but not those
             # of a view going with it or of the partitioned table it is dropped for
             going = {d[1].oid for d in out if d[0] in ("view", "child")}

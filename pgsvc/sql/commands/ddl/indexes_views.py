@@ -27,7 +27,7 @@ class IndexViewDdl:
 
     def create_index(self, node: ast.IndexStmt) -> None:
         rel = Translator(self.engine, self.cat, []).relation(node.relation)
-        if rel.kind != "r":
+        if rel.kind not in ("r", "m"):  # (a materialized view's rows are a table's: ddl.matviews)
             raise SqlError("42809", f'"{rel.name}" is not a table')
         authz(self.engine).check_owner(rel)
         if node.concurrent and P.partkey(rel) is not None:
@@ -137,6 +137,7 @@ class IndexViewDdl:
         existing = self.cat.relations.get((schema, rv.relname))
         body = source_text(node.query)
         tr = Translator(self.engine, self.cat, [])
+        tr.defining_view = True
         q = tr.select(node.query)  # validates the query now, as PostgreSQL does
         if has_dml_cte(node.query):
             raise SqlError("0A000", "views must not contain data-modifying statements in WITH")
