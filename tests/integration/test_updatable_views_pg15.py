@@ -17,6 +17,12 @@ here states an expected value.
                 owner
   triggers      a view over a table with row triggers; INSTEAD OF triggers still take the
                 statement
+  check_option  WITH [LOCAL | CASCADED] CHECK OPTION over nested views: 44000 with the failing
+                row, which views' conditions apply to INSERT and UPDATE
+  options       WITH (check_option, security_barrier, ...) checked, ALTER VIEW SET / RESET and
+                ALTER COLUMN SET / DROP DEFAULT, psql describe and pg_class.reloptions
+  catalogs      information_schema tables / views / columns updatability, check_option and
+                INSTEAD OF trigger columns; pg_relation_is_updatable, pg_column_is_updatable
 """
 
 from __future__ import annotations
@@ -147,6 +153,75 @@ CASES = {
         insert into tv values (2, 'z');
         update tv set b = 'w';
         select * from tt order by a;
+    """,
+    "check_option": r"""
+        create table wb (a int, b int default 5);
+        create view w1 as select a, b from wb where a > 0 with check option;
+        create view w2 as select a, b from w1 where a < 10 with local check option;
+        create view w3 as select a from w1 where a < 100;
+        create view w4 as select a from w3 where b < 50 with cascaded check option;
+        insert into w1 values (1, 2);
+        insert into w1 values (-1, 2);
+        insert into w1 (b) values (3);
+        insert into w2 values (20, 1);
+        insert into w2 values (-3, 1);
+        update w1 set a = -a;
+        update w2 set a = a + 100;
+        insert into w3 values (-5);
+        insert into w4 values (500);
+        insert into w4 values (5);
+        update wb set b = 60;
+        update w4 set a = a;
+        insert into w1 select g, g from generate_series(-1, 1) g;
+        select * from wb order by a, b;
+    """,
+    "options": r"""
+        create table ob (a int, b text);
+        create view o1 as select distinct a from ob with check option;
+        create view o2 as select a from ob with (check_option = here);
+        create view o2 as select a from ob with (check_option = local, security_barrier = maybe);
+        create view o2 as select a from ob with (foo = 1);
+        create view o2 as select a, b from ob where a = 1;
+        alter view o2 set (check_option = local);
+        insert into o2 values (2);
+        alter view o2 reset (check_option);
+        insert into o2 values (2);
+        alter view o2 alter column a set default 1;
+        alter view o2 alter column b set default 'view default';
+        insert into o2 default values returning *;
+        insert into o2 (b) values ('given') returning *;
+        alter view o2 alter column a drop default;
+        insert into o2 default values returning *;
+        alter view o2 alter column nope set default 1;
+        alter view o2 set (check_option = cascaded, security_barrier);
+        alter view ob set (check_option = local);
+        \d+ o2
+        select relname, reloptions from pg_class where relname like 'o_' order by 1;
+        select * from ob order by a, b;
+    """,
+    "catalogs": r"""
+        create table ub (a int, b int);
+        create view u1 as select a, b from ub;
+        create view u2 as select a, b + 1 as b1 from ub;
+        create view u3 as select distinct a from ub;
+        create view u4 as select b1 from u2;
+        create view u5 as select 1 as x, 2 as y from ub;
+        create view u6 as select a from ub with local check option;
+        select table_name, is_insertable_into from information_schema.tables where table_name like 'u_' order by 1;
+        select table_name, check_option, is_updatable, is_insertable_into, is_trigger_updatable,
+        is_trigger_deletable, is_trigger_insertable_into from information_schema.views
+        where table_name like 'u_' order by 1;
+        select table_name, column_name, is_updatable from information_schema.columns
+        where table_name like 'u_' order by 1, ordinal_position;
+        select pg_relation_is_updatable('u1'::regclass, false), pg_relation_is_updatable('u4'::regclass, true),
+        pg_relation_is_updatable('u5', false);
+        select pg_column_is_updatable('u2'::regclass, 1::smallint, false),
+        pg_column_is_updatable('u2'::regclass, 2::smallint, false);
+        create function u3f() returns trigger language plpgsql as $$ begin return null; end $$;
+        create trigger u3t instead of update on u3 for each row execute function u3f();
+        select table_name, is_trigger_updatable, is_trigger_deletable from information_schema.views
+        where table_name = 'u3';
+        select pg_relation_is_updatable('u3'::regclass, true), pg_relation_is_updatable('u3'::regclass, false);
     """,
 }
 

@@ -24,6 +24,7 @@ from pgsvc.sql.pg_functions import (advisory, catalog_funcs, changelog_udfs, dep
 from pgsvc.sql.pg_functions import partition_funcs
 from pgsvc.sql.pg_functions import replication_slots
 from pgsvc.sql.pg_functions import row_security_funcs
+from pgsvc.sql.pg_functions import view_updatable
 
 
 def _session_hooks(conn, engine) -> None:
@@ -56,6 +57,7 @@ REGISTER_STEPS = (
     ("changelog_udfs", changelog_udfs.register),  # what the change log's triggers call (catalog.changelog)
     ("publication_funcs", publication_funcs.register),  # pg_get_replica_identity_index, ...
     ("row_security_funcs", row_security_funcs.register),  # row_security_active
+    ("view_updatable", view_updatable.register),  # pg_relation_is_updatable, information_schema's is_updatable
 )
 
 

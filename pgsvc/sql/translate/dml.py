@@ -194,6 +194,7 @@ class DmlMixin:
             source = f"SELECT {', '.join(exprs)} FROM {q.sql_paren()} AS s WHERE 1"
         source, names = self.rls_insert_source(rel, source, names, bool(node.returningList),  # translate.row_security
                                                _conflict_update(node))
+        source, names = self.wco_insert_source(rel, alias, source, names)  # (translate.view_dml)
         cols_sql = f" ({', '.join(quote_sqlite_ident(n) for n in names)})" if names else ""
         sa = self.new_alias(alias)
         self.scope = Scope()
@@ -457,6 +458,7 @@ class DmlMixin:
             self.agg_forbidden = None
         reads = bool(node.whereClause or node.returningList or any(_reads_columns(t.val) for t in node.targetList))
         where = self.rls_where(rel, sa, where, "w", reads, {a.name: f"({sql})" for a, sql in items})
+        where = self.wco_where(rel, alias, sa, where, items)  # WITH CHECK OPTION (translate.view_dml)
         returning = self.returning(node.returningList, rel, alias, sa, others=bool(node.fromClause))
         sql = f"{with_sql}UPDATE {quote_sqlite_ident(rel.sqlite_name)} AS {sa} SET {sets}{from_sql}{where}"
         d = Dml(sql + (returning[0] if returning else ""), "UPDATE", returning[1] if returning else None, rel)

@@ -28,9 +28,12 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate.dml import column_default
-from pgsvc.sql.translate.ex import location
+from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.translate.ex import Ex, location
 from pgsvc.sql.translate.grouping import has_aggregate
+from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.tlist_srf import target_srfs
+from pgsvc.sql.types import oids as O
 
 SYSTEM_COLUMNS = ("ctid", "xmin", "xmax", "cmin", "cmax", "tableoid", "oid")
 WRITABLE_KINDS = ("r", "v", "p", "f")
@@ -212,6 +215,8 @@ class ViewDmlMixin:
         view(s) it writes."""
         letter = {"INSERT": "a", "UPDATE": "w", "DELETE": "d"}[self.dml_kind]
         self.view_target_as = self.view_reads_node = None
+        self.view_checks = []  # (view name, its WHERE over the base): WITH CHECK OPTION, innermost first
+        cascaded = False
         for _ in range(64):  # a view over a view ...: bounded (a cycle cannot be created)
             rel = self.relation(node.relation)
             if rel.kind != "v" or (self.catalog.triggers and self.instead_of_target(rel)):
@@ -233,9 +238,66 @@ class ViewDmlMixin:
             self.view_reads_node = orig
             if not is_true(rel.options.get("security_invoker", "")):
                 owner_as = rel.owner
-            node = self.rewrite_for_view(node, rel, shape)
+            node, subst, where = self.rewrite_for_view(node, rel, shape)
             self.view_target_as = owner_as
+            if self.dml_kind != "DELETE":  # (rewriteTargetView's WithCheckOptions)
+                self.view_checks = [(n, subst.top(c)) for n, c in self.view_checks]
+                option = rel.options.get("check_option")
+                if option in ("local", "cascaded") or cascaded:
+                    cascaded = cascaded or option == "cascaded"
+                    if where is not None:
+                        self.view_checks.insert(0, (rel.name, where))
         raise SqlError("54001", "views nested too deeply")
+
+    # --- WITH CHECK OPTION ------------------------------------------------------------
+
+    def wco_test(self, rel, alias: str, cols: dict) -> str | None:
+        """The new row's WITH CHECK OPTION tests over `cols` (base column -> SQLite expression),
+        raising PostgreSQL's 44000 with the failing row; None without any."""
+        checks = getattr(self, "view_checks", None)
+        if not checks:
+            return None
+        scope = Scope()
+        scope.add(RangeEntry(alias, [ColInfo(a.name, a.type_oid, a.typmod, cols[a.name], rel.oid, a.attnum)
+                                     for a in rel.attrs], rel))
+        saved = (self.scope, self.ctes)
+        self.scope, self.ctes = scope, {}
+        try:
+            texts = [f"coalesce({self.coerce(Ex(cols[a.name], a.type_oid, a.typmod), O.TEXT, -1, 'e').sql}, 'null')"
+                     for a in rel.attrs]
+            detail = "'Failing row contains (' || " + " || ', ' || ".join(texts or ["''"]) + " || ').'"
+            out = []
+            for name, cond in checks:
+                test = self.bool_expr(copy.deepcopy(cond), "WHERE").sql
+                msg = f'new row violates check option for view "{name}"'.replace("'", "''")
+                out.append(f"WHEN NOT coalesce({test}, 0) THEN pgsvce_raise_detail('44000', '{msg}', {detail})")
+        finally:
+            self.scope, self.ctes = saved
+        return f"CASE {' '.join(out)} ELSE 1 END"
+
+    def wco_insert_source(self, rel, alias: str, source: str, names: list) -> tuple[str, list]:
+        """INSERT through a view WITH CHECK OPTION: the new rows, each checked."""
+        if not getattr(self, "view_checks", None) or not rel.attrs:
+            return source, names
+        if source == "DEFAULT VALUES" or not names:
+            source, names = "VALUES (NULL)", [rel.attrs[0].name]
+        inner = self.new_alias(rel.name)
+        cols = {a.name: "NULL" for a in rel.attrs}
+        cols.update({n: f"{inner}.c{i}" for i, n in enumerate(names)})
+        test = self.wco_test(rel, alias, cols)
+        cn = ", ".join(f"c{i}" for i in range(len(names)))
+        return f"SELECT {cn} FROM (WITH {inner}({cn}) AS ({source}) SELECT * FROM {inner}) AS {inner} " \
+               f"WHERE {test}", names
+
+    def wco_where(self, rel, alias: str, sa: str, where: str, items) -> str:
+        """UPDATE through a view WITH CHECK OPTION: each updated row's new values checked."""
+        if not getattr(self, "view_checks", None):
+            return where
+        new = {a.name: f"{sa}.{quote_sqlite_ident(a.name)}" for a in rel.attrs}
+        new.update({a.name: f"({sql})" for a, sql in items})
+        test = self.wco_test(rel, alias, new)
+        gate = where[len(" WHERE "):] if where else "1"
+        return f" WHERE ({gate}) AND CASE WHEN ({gate}) THEN {test} ELSE 0 END"
 
     # --- the rewrite --------------------------------------------------------------
 
@@ -284,7 +346,7 @@ class ViewDmlMixin:
             node.whereClause = self.view_where(node.whereClause, subst, shape, req)
         if node.returningList:
             node.returningList = subst.returning(node.returningList)
-        return node
+        return node, subst, req(copy.deepcopy(shape.where)) if shape.where is not None else None
 
     def view_where(self, where, subst, shape, req):
         if isinstance(where, ast.CurrentOfExpr):

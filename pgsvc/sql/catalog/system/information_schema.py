@@ -23,8 +23,8 @@ referential_constraints, check_constraints, domains, domain_constraints, sequenc
 column_udt_usage, element_types, table_privileges, role_table_grants, column_privileges,
 enabled_roles, applicable_roles, routines (over pg_proc).
 
-Where pgsvc differs from PostgreSQL, the rows say what pgsvc does: views are not
-updatable (is_insertable_into / is_updatable NO), only foreign keys can be deferrable, foreign
+Where pgsvc differs from PostgreSQL, the rows say what pgsvc does: only foreign keys can be
+deferrable, foreign
 keys are MATCH SIMPLE (match_option NONE), no column-level GRANT (column_privileges repeat
 the table's). The relations of pg_catalog and information_schema themselves are not rows
 of tables/columns (pgsvc's pg_class does not list them either).

@@ -250,7 +250,8 @@ VIEWS = {
         FROM {pc("pg_namespace")} n WHERE pgsvce_is_schema_visible(n.nspname, n.nspowner)''',
     "tables": f'''SELECT {CAT}, n.nspname, c.relname,
         CASE WHEN {_TEMP} THEN 'LOCAL TEMPORARY' WHEN c.relkind = 'v' THEN 'VIEW' ELSE 'BASE TABLE' END,
-        {_NULLS(5)}, CASE WHEN c.relkind = 'r' THEN 'YES' ELSE 'NO' END, 'NO',
+        {_NULLS(5)}, CASE WHEN c.relkind = 'r' OR (c.relkind = 'v' AND pgsvce_rel_updatable(c.oid, 0) & 8 = 8)
+        THEN 'YES' ELSE 'NO' END, 'NO',
         CASE WHEN {_TEMP} THEN 'PRESERVE' END
         FROM {_RELS} WHERE c.relkind IN ('r', 'v') AND {_visible(ANY_TABLE)}''',
     "columns": f'''SELECT {CAT}, n.nspname, c.relname, a.attname, a.attnum,
@@ -272,12 +273,16 @@ VIEWS = {
         CASE WHEN a.identity IN ('a', 'd') AND {_IDENTITY_SEQ.format(col="cycle")} THEN 'YES' ELSE 'NO' END,
         CASE a.identity WHEN 's' THEN 'ALWAYS' ELSE 'NEVER' END,
         CASE a.identity WHEN 's' THEN pgsvce_is_default(a.relid, a.default_expr, a.atttypid, a.atttypmod) END,
-        CASE WHEN c.relkind = 'r' THEN 'YES' ELSE 'NO' END
+        CASE WHEN c.relkind = 'r' OR (c.relkind = 'v' AND pgsvce_col_updatable(c.oid, a.attnum, 0))
+        THEN 'YES' ELSE 'NO' END
         FROM {_RELS} JOIN main."pgsvc$attribute" a ON a.relid = c.oid
         WHERE c.relkind IN ('r', 'v') AND {_visible(COLUMN_USE)}''',
     "views": f'''SELECT {CAT}, n.nspname, c.relname,
         CASE WHEN pgsvce_is_owner(c.oid) THEN pgsvce_is_viewdef(c.oid) END,
-        'NONE', 'NO', 'NO', 'NO', 'NO', 'NO'
+        pgsvce_view_check_option(c.oid),
+        CASE WHEN pgsvce_rel_updatable(c.oid, 0) & 20 = 20 THEN 'YES' ELSE 'NO' END,
+        CASE WHEN pgsvce_rel_updatable(c.oid, 0) & 8 = 8 THEN 'YES' ELSE 'NO' END,
+        pgsvce_instead_of(c.oid, 'UPDATE'), pgsvce_instead_of(c.oid, 'DELETE'), pgsvce_instead_of(c.oid, 'INSERT')
         FROM {_RELS} WHERE c.relkind = 'v' AND {_visible(ANY_TABLE)}''',
     # one row per event (TRUNCATE left out, as PostgreSQL's); the WHEN condition and the
     # EXECUTE FUNCTION clause cut from pg_get_triggerdef (pgsvc.sql.pg_functions.triggerdef)

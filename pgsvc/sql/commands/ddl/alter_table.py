@@ -25,6 +25,7 @@ from pgsvc.sql.commands.ddl.rules import RULE_SUBTYPES
 from pgsvc.sql.commands.ddl.replica_identity import set_replica_identity
 from pgsvc.sql.commands.ddl.tables import check_nested_generated, column_refs, not_valid_oids
 from pgsvc.sql.commands.ddl.triggers import TRIGGER_SUBTYPES
+from pgsvc.sql.commands.ddl.views_alter import alter_view
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.types.pg_type import find_oid
@@ -46,6 +47,8 @@ class AlterTableDdl:
             return self.alter_composite(node)  # ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE
         if node.objtype == enums.ObjectType.OBJECT_INDEX and all(c.subtype == A.AT_AttachPartition for c in node.cmds):
             return self.alter_index_attach(node)  # pgsvc.sql.commands.ddl.partition_index_attach
+        if node.objtype == enums.ObjectType.OBJECT_VIEW and not owner_only:
+            return alter_view(self, node)  # options, column defaults: pgsvc.sql.commands.ddl.views_alter
         if node.objtype != enums.ObjectType.OBJECT_TABLE and not owner_only:
             raise SqlError("0A000", f"ALTER {node.objtype.name[7:]} is not supported")
         rel = self.cat.lookup(node.relation.schemaname, node.relation.relname, self.engine.search_path())

@@ -10,8 +10,9 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.authz import authz
-from pgsvc.sql.commands.ddl.node_text import option_value, source_text
+from pgsvc.sql.commands.ddl.node_text import source_text
 from pgsvc.sql.commands.ddl.sqlite_schema import index_sql
+from pgsvc.sql.commands.ddl.views_alter import check_option_allowed, view_options
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.catalog.system.opclass import GIST
 from pgsvc.sql.translate import Translator
@@ -144,7 +145,7 @@ class IndexViewDdl:
         if node.aliases:
             names = [a.sval for a in node.aliases]
             body = f"SELECT * FROM ({body}) AS v({', '.join(quote_sqlite_ident(n) for n in names)})"
-        options = {d.defname: option_value(d.arg) for d in node.options or ()}  # WITH (security_barrier, ...)
+        options = view_options(node.options, node.withCheckOption)  # WITH (...), CHECK OPTION (ddl.views_alter)
         if node.aliases and len(node.aliases) > len(q.columns):
             raise SqlError("42601", "CREATE VIEW specifies more column names than columns")
         names = [node.aliases[i].sval if node.aliases and i < len(node.aliases) else c.name
@@ -153,6 +154,7 @@ class IndexViewDdl:
             for i, name in enumerate(names):  # (DefineRelation's MergeAttributes)
                 if name in names[:i]:
                     raise SqlError("42701", f'column "{name}" specified more than once')
+        check_option_allowed(self.engine, self.cat, body, names, options)
         if existing is not None:
             if not node.replace:
                 raise SqlError("42P07", f'relation "{rv.relname}" already exists')
