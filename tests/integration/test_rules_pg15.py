@@ -221,6 +221,20 @@ CASES = {
         UPDATE rx_t SET c = 7 WHERE a = 1;
         SELECT * FROM rx_log ORDER BY id;
     """,
+    "select_actions": """
+        CREATE TABLE rsa_t (f1 int, f2 int);
+        INSERT INTO rsa_t VALUES (1, 2), (11, 12);
+        CREATE RULE rsa_u AS ON UPDATE TO rsa_t DO ALSO VALUES (old.f1, old.f2, 'old'), (new.f1, new.f2, 'new');
+        UPDATE rsa_t SET f2 = f2 * 10;
+        SELECT * FROM rsa_t ORDER BY f1;
+        CREATE RULE rsa_i AS ON INSERT TO rsa_t DO INSTEAD SELECT new.f1 + 100 AS x, 'inst' AS y;
+        INSERT INTO rsa_t VALUES (5, 6);
+        INSERT INTO rsa_t VALUES (5, 6), (7, 8);
+        SELECT pg_get_ruledef(oid) FROM pg_rewrite WHERE rulename = 'rsa_u';
+        CREATE RULE rsa_d AS ON DELETE TO rsa_t DO INSTEAD SELECT * FROM rsa_t WHERE f1 = old.f1 FOR UPDATE;
+        DELETE FROM rsa_t WHERE f1 = 1;
+        SELECT count(*) FROM rsa_t;
+    """,
     "catalog_and_describe": """
         CREATE TABLE rd_t (a int PRIMARY KEY, b text);
         CREATE TABLE rd_log (op text, a int, b text);

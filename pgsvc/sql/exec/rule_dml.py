@@ -74,12 +74,13 @@ def rule_statement(engine, tr, text: str, node) -> Statement | None:
     tr.param_oids[:] = param_oids
     cols = None
     for sub, step in subs:
-        if (step.original and plan.returning) or step.returns:
+        if (step.original and plan.returning) or step.returns or (step.select and not plan.returning):
             cols = sub.columns
     stmt = Statement(text, event, cols)
     stmt.returning = cols is not None
     stmt.extra["relid"] = rel.oid
     stmt.extra["rule_steps"] = subs
+    stmt.extra["rule_returning"] = plan.returning
     stmt.writes = True
     stmt.handler = run_rule_statement
     return stmt
@@ -107,13 +108,14 @@ def run_rule_statement(engine, stmt: Statement, params) -> Result:
         rows: list = []
         count = 0
         has_original = any(step.original for _, step in steps)
+        returning = stmt.extra.get("rule_returning", False)
         for sub, step in steps:
             res = engine.execute(sub, params)
             got = list(res.rows)
             n = int(res.tag(len(got)).split()[-1])  # the sub-statement's own count
             if step.original or (step.counts and not has_original):
                 count = n  # the original's count, else the last INSTEAD action's of its command
-            if (step.original and stmt.returning) or step.returns:
+            if (step.original and returning) or step.returns or (step.select and not returning):
                 rows = got
         return rows, count
 

@@ -218,6 +218,8 @@ def action_text(engine, node, pretty: bool) -> str:
             _returning(engine, node.relation, node.returningList)
     if isinstance(node, ast.NotifyStmt):
         return "\n " + _text(node)
+    if isinstance(node, ast.SelectStmt) and node.valuesLists:
+        return " VALUES " + ", ".join("(" + ",".join(_values_item(v) for v in row) + ")" for row in node.valuesLists)
     return " " + _text(node)
 
 

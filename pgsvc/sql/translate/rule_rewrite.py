@@ -50,6 +50,7 @@ EVENTS = {ast.InsertStmt: "INSERT", ast.UpdateStmt: "UPDATE", ast.DeleteStmt: "D
 class Step:
     node: object  # a statement's pglast node
     original: bool = False  # the original statement (maybe with conditions added)
+    select: bool = False  # a SELECT action: its rows are the statement's rows
     counts: bool = False  # an INSTEAD rule's action of the original's command: the count shown
     returns: bool = False  # answers the original's RETURNING
 
@@ -334,6 +335,15 @@ def attach(action, item, qual, catalog_cols, column_default_text=None):
         action.usingClause = with_item(action.usingClause, item)
         action.whereClause = conjoin(action.whereClause, qual)
         return action
+    if isinstance(action, ast.SelectStmt):  # its rows are the statement's (exec.rule_dml)
+        if action.lockingClause and not any(lc.lockedRels for lc in action.lockingClause):
+            action.lockingClause = None  # FOR UPDATE of all its tables: writers are serialised
+        wrapped = ast.InsertStmt(relation=ast.RangeVar(relname="pgsvc$none", inh=True, relpersistence="p"),
+                                 selectStmt=action)
+        sel = attach(wrapped, item, qual, catalog_cols, column_default_text).selectStmt
+        if sel is not action:  # read as a whole: its own ORDER BY / LIMIT / locking stay inside
+            sel.sortClause = None
+        return sel
     if not isinstance(action, ast.InsertStmt):
         raise SqlError("0A000", f"rule actions of this kind are not supported: {type(action).__name__}")
     sel = action.selectStmt
@@ -508,7 +518,8 @@ def rewrite(rel, node, catalog_cols, width_of, keep_returning: bool = False, par
                             if isinstance(rt.val, ast.ColumnRef) and isinstance(rt.val.fields[-1], ast.A_Star)
                             else [rt]))
             act = attach(act, rule_item(src), copy.deepcopy(q), catalog_cols, column_default_text)
-            step = Step(act, counts=r.instead and EVENTS.get(type(act)) == event)
+            step = Step(act, counts=r.instead and EVENTS.get(type(act)) == event,
+                        select=isinstance(act, ast.SelectStmt))
             if rule_ret and node.returningList:
                 step.returns = True
                 returning_step = step

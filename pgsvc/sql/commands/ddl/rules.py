@@ -135,9 +135,7 @@ class RuleDdl:
             qualify(a)
             RW.expand_stars(a, [x.name for x in rel.attrs])  # stored expanded, as PostgreSQL keeps them
         for a in actions:
-            if isinstance(a, ast.SelectStmt):
-                raise SqlError("0A000", "rule actions that are SELECT queries are not supported")
-            if not isinstance(a, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.NotifyStmt)):
+            if not isinstance(a, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.NotifyStmt, ast.SelectStmt)):
                 raise SqlError("0A000", "rule actions of this kind are not supported")
             if getattr(a, "withClause", None) is not None:
                 raise SqlError("0A000", "WITH in rule actions is not supported")
@@ -191,6 +189,9 @@ class RuleDdl:
                     continue
                 sub = Translator(self.engine, self.cat, [])
                 node = step.node
+                if isinstance(node, ast.SelectStmt):
+                    sub.select(node)
+                    continue
                 d = {ast.InsertStmt: sub.insert, ast.UpdateStmt: sub.update,
                      ast.DeleteStmt: sub.delete}.get(type(node))
                 if d is None:
