@@ -39,6 +39,10 @@ expectation; nothing here states an expected value.
                  inserted ones to the INSERT one (DO UPDATE ... WHERE skipping, DO NOTHING, RETURNING)
   getdiag_target GET DIAGNOSTICS into a composite or record variable: 42601 "x" is not a scalar
                  variable at CREATE FUNCTION, pointing at it
+  hash_opclass   CREATE / DROP OPERATOR CLASS ... USING hash and hash partition keys naming one: rows
+                 go where the class's FUNCTION 2 sends them (with default-hashed columns beside),
+                 direct inserts into a partition checked, UPDATE moving rows, \\d and
+                 pg_get_partkeydef, the errors (exists, no function, type, btree, in use)
 """
 
 from __future__ import annotations
@@ -419,6 +423,52 @@ CASES = {
           perform 1; GET DIAGNOSTICS n = ROW_COUNT; return n;
         END; $$ LANGUAGE plpgsql;
         select gd3();
+    """,
+    "hash_opclass": r"""
+        create function ph(value int4, seed int8) returns int8 as $$ select value + seed; $$ language sql strict immutable;
+        create function ph4(value int4) returns int4 as $$ select value; $$ language sql strict immutable;
+        create function pht(value text, seed int8) returns int8 language plpgsql immutable as $$ begin return length(value)::int8 + seed; end $$;
+        create operator class oc1 for type int4 using hash as operator 1 =, function 2 ph(int4, int8);
+        create operator class oc1 for type int4 using hash as operator 1 =, function 2 ph(int4, int8);
+        create operator class oc2 for type int4 using hash as operator 1 =, function 2 nosuch(int4, int8);
+        create operator class oc3 for type int4 using nosuch as operator 1 =;
+        create operator class oc4 for type int4 using hash as operator 1 =, function 1 ph4(int4);
+        create operator class oct for type text using hash as operator 1 =, function 2 pht(text, int8);
+        create table hp (a int) partition by hash (a oc1);
+        create table hp2 (a text) partition by hash (a oc1);
+        create table hp3 (a int) partition by hash (a nosuch);
+        create table hp4 (a int) partition by range (a oc1);
+        create table hp5 (a int) partition by hash (a oc4);
+        create table hp5a partition of hp5 for values with (modulus 2, remainder 0);
+        \d hp
+        select pg_get_partkeydef('hp'::regclass);
+        create table hp0 partition of hp for values with (modulus 4, remainder 0);
+        create table hp1 partition of hp for values with (modulus 4, remainder 1);
+        create table hp2p partition of hp for values with (modulus 4, remainder 2);
+        create table hp3p partition of hp for values with (modulus 4, remainder 3);
+        insert into hp select generate_series(1, 12);
+        insert into hp values (null);
+        insert into hp0 values (5);
+        insert into hp1 values (5);
+        select tableoid::regclass, a from hp order by 1, 2;
+        update hp set a = a + 1 where a in (3, 8);
+        select tableoid::regclass, a from hp order by 1, 2;
+        create table h2 (a int, b text) partition by hash (a oc1, b oct);
+        create table h2a partition of h2 for values with (modulus 2, remainder 0);
+        create table h2b partition of h2 for values with (modulus 2, remainder 1);
+        insert into h2 values (1, 'x'), (2, 'x'), (1, 'xy'), (3, null), (null, 'abc');
+        select tableoid::regclass, * from h2 order by 1, 2, 3;
+        create table h3 (a int, b int) partition by hash (a oc1, b);
+        create table h3a partition of h3 for values with (modulus 2, remainder 0);
+        create table h3b partition of h3 for values with (modulus 2, remainder 1);
+        insert into h3 values (1, 1), (2, 1), (1, 2), (4, 7);
+        select tableoid::regclass, * from h3 order by 1, 2, 3;
+        drop operator class oc1 using hash;
+        drop operator class nosuch using hash;
+        drop operator class if exists nosuch using hash;
+        drop table hp, h2, h3;
+        drop operator class oc1 using hash;
+        drop operator class oct using hash;
     """,
 }
 

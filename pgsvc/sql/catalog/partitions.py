@@ -25,6 +25,7 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import format_type
 
 STRATEGY_NAMES = {"r": "RANGE", "l": "LIST", "h": "HASH"}
+HASH_SEED = 0x7A5B22367996DCFD  # HASH_PARTITION_SEED: a user class's hash function gets it
 
 
 def partkey(rel) -> dict | None:
@@ -158,7 +159,8 @@ def key_display(rel) -> list[str]:
     """The key's items as pg_get_partkeydef and the routing error print them (an expression
     that is not a function call in parentheses)."""
     key = partkey(rel)
-    return [text if "attnum" in k or _looks_like_function(text) else f"({text})"
+    return [(text if "attnum" in k or _looks_like_function(text) else f"({text})")
+            + (f" {quote_ident(k['opcname'])}" if k.get("opcname") else "")
             for k, text in zip(key["keys"], key_texts(rel, key))]
 
 
@@ -221,6 +223,11 @@ def own_quals(cat, rel, plain: bool = False) -> list[str]:
     cols = key_texts(parent, key)
     types = key["types"]
     if b["kind"] == "h":
+        if plain and any(k.get("hashfn") for k in key["keys"]):  # user operator classes' hash functions
+            flags = "".join("h" if k.get("hashfn") else "n" for k in key["keys"])
+            args = ", ".join(f"{k['hashfn_name']}({c}, {HASH_SEED})" if k.get("hashfn") else c
+                             for k, c in zip(key["keys"], cols))
+            return [f"pgsvc_hash_partition({b['mod']}, {b['rem']}, '{flags}', {args})"]
         args = ", ".join(cols)
         return [f"satisfies_hash_partition('{parent.oid}'::oid, {b['mod']}, {b['rem']}, {args})"]
     if b["kind"] == "l":

@@ -111,8 +111,32 @@ def satisfies_hash_partition(_parent, modulus, remainder, *values) -> int | None
     return int(row % int(modulus) == int(remainder))
 
 
+def hash_partition(modulus, remainder, flags, *values) -> int | None:
+    """satisfies_hash_partition for a key with user operator classes (catalog.partitions'
+    own_quals): a value flagged 'h' is already its class's extended hash (an int8 the
+    class's support function returned for the partition seed), the others are hashed
+    as satisfies_hash_partition hashes them."""
+    if modulus is None or remainder is None:
+        return None
+    row = 0
+    for f, v in zip(flags or "", values):
+        if v is None:
+            continue
+        if f == "h":
+            h = int(v) & _M64
+        elif isinstance(v, str):
+            h = hash_any_extended(v.encode(), HASH_PARTITION_SEED)
+        elif isinstance(v, bytes):
+            h = hash_any_extended(v, HASH_PARTITION_SEED)
+        else:
+            h = hash_int8_extended(int(v), HASH_PARTITION_SEED)
+        row = _hash_combine64(row, h)
+    return int(row % int(modulus) == int(remainder))
+
+
 def make_udfs() -> dict:
-    return {"pgsvc_satisfies_hash_partition": (-1, satisfies_hash_partition)}
+    return {"pgsvc_satisfies_hash_partition": (-1, satisfies_hash_partition),
+            "pgsvc_hash_partition": (-1, hash_partition)}
 
 
 def _install_signature() -> None:
@@ -121,8 +145,13 @@ def _install_signature() -> None:
     if not any(s.arg_oids == args for s in sigs):
         sigs.append(FuncSig("satisfies_hash_partition", args, O.BOOL, "pgsvc_satisfies_hash_partition({args})",
                             "scalar", O.ANY_, False, "i"))
+    sigs = EXTRA_FUNCTIONS.setdefault("pgsvc_hash_partition", [])
+    args = (O.INT4, O.INT4, O.TEXT, O.ANY_)
+    if not any(s.arg_oids == args for s in sigs):
+        sigs.append(FuncSig("pgsvc_hash_partition", args, O.BOOL, "pgsvc_hash_partition({args})",
+                            "scalar", O.ANY_, False, "i"))
 
 
 _install_signature()
 
-__all__ = ["satisfies_hash_partition", "make_udfs", "HASHABLE", "hash_any_extended", "hash_uint32_extended"]
+__all__ = ["satisfies_hash_partition", "hash_partition", "make_udfs", "HASHABLE", "hash_any_extended", "hash_uint32_extended"]

@@ -23,6 +23,7 @@ from pgsvc.sql.commands.ddl.composite_types import CompositeTypeDdl
 from pgsvc.sql.commands.ddl.drop import DropDdl
 from pgsvc.sql.commands.ddl.indexes_views import IndexViewDdl
 from pgsvc.sql.commands.ddl.inherit_alter import InheritAlterDdl
+from pgsvc.sql.commands.ddl.opclasses import OpClassDdl
 from pgsvc.sql.commands.ddl.partitions import PartitionDdl
 from pgsvc.sql.commands.ddl.policies import PolicyDdl
 from pgsvc.sql.commands.ddl.range_types import RangeTypeDdl
@@ -36,7 +37,7 @@ from pgsvc.sql.commands.ddl.user_types import UserTypeDdl
 
 
 class Ddl(TableDdl, AlterTableDdl, IndexViewDdl, SequenceDdl, SchemaDdl, DropDdl, CommentDdl, UserTypeDdl,
-          CompositeTypeDdl, RangeTypeDdl, RoutineDdl, TriggerDdl, PartitionDdl, PolicyDdl, InheritAlterDdl,
+          CompositeTypeDdl, RangeTypeDdl, RoutineDdl, TriggerDdl, PartitionDdl, PolicyDdl, InheritAlterDdl, OpClassDdl,
           RuleDdl, DdlBase):
     """Runs one DDL statement against the engine's connection and catalog."""
 

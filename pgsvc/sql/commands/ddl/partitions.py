@@ -27,7 +27,7 @@ from pgsvc.sql.commands.ddl.sqlite_schema import check_sql
 from pgsvc.sql.functions.partition_hash import HASHABLE
 from pgsvc.sql.pg_functions.describe import get_expr
 from pgsvc.sql.pg_functions.describe import indexdef as describe_indexdef
-from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.quoting import quote_ident, quote_sqlite_ident
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.names import ColInfo, RangeEntry
@@ -55,8 +55,9 @@ class PartitionDdl(PartitionAttachDdl, PartitionIndexDdl):
             raise SqlError("42P16", 'cannot use "list" partition strategy with more than one column')
         keys, types = [], []
         for p in params:
-            if p.opclass and p.opclass[-1].sval not in _DEFAULT_OPCLASSES:
-                # another operator class orders or hashes differently: rows would go elsewhere
+            if p.opclass and p.opclass[-1].sval not in _DEFAULT_OPCLASSES and strategy != "h":
+                # another operator class orders differently: rows would go elsewhere
+                self.opclass_named([n.sval for n in p.opclass], "btree")  # (ddl.opclasses: 42704 if none)
                 raise SqlError("0A000", f'operator class "{p.opclass[-1].sval}" in a partition key is not supported')
             if p.name is not None:
                 a = rel.attr(p.name)
@@ -80,7 +81,16 @@ class PartitionDdl(PartitionAttachDdl, PartitionIndexDdl):
                                f'access method "{am}"',
                                hint=f"You must specify a {am} operator class or define a default {am} operator "
                                     "class for the data type.")
-            if strategy == "h" and typ[0] not in HASHABLE:
+            if p.opclass and p.opclass[-1].sval not in _DEFAULT_OPCLASSES:  # a user hash class (ddl.opclasses)
+                c = self.opclass_named([n.sval for n in p.opclass], "hash")
+                if c.intype != typ[0]:
+                    raise SqlError("42804", f'operator class "{c.name}" does not accept data type '
+                                   f"{format_type(typ[0], -1)}")
+                keys[-1].update({"opclass": c.oid, "opcname": c.name, "hashproc": c.hashproc})
+                r = self.cat.routines.get(c.hashfn) if c.hashproc == 2 else None
+                if r is not None:
+                    keys[-1].update({"hashfn": r.oid, "hashfn_name": f"{quote_ident(r.schema)}.{quote_ident(r.name)}"})
+            elif strategy == "h" and typ[0] not in HASHABLE:
                 raise SqlError("0A000", f"hash partitioning on type {format_type(typ[0], -1)} is not supported")
             types.append(list(typ))
         return {"strategy": strategy, "keys": keys, "types": types}
@@ -138,6 +148,10 @@ class PartitionDdl(PartitionAttachDdl, PartitionIndexDdl):
             raise SqlError("42P16", f"invalid bound specification for a {_STRATEGY_WORDS[strategy]} partition",
                            position=pos)
         if strategy == "h":
+            for k, (t, _) in zip(key["keys"], key["types"]):
+                if k.get("opclass") and not k.get("hashfn"):  # a user class without FUNCTION 2
+                    raise SqlError("XX000", f'operator class "{k["opcname"]}" of access method hash is missing '
+                                   f"support function 2 for type {format_type(t, -1)}")
             return self.hash_bound(spec, name, others, pos)
         if strategy == "l":
             return self.list_bound(parent, key, spec, name, others)
