@@ -67,7 +67,7 @@ class OpClassDdl:
                                detail="\n".join(f"table {r.name} depends on {what}" for r in users),
                                hint="Use DROP ... CASCADE to drop the dependent objects too.")
             if users:
-                raise SqlError("0A000", f"DROP OPERATOR CLASS ... CASCADE of a class a partition key uses is not "
+                raise SqlError("0A000", "DROP OPERATOR CLASS ... CASCADE of a class a partition key uses is not "
                                "supported")
             OC.delete_opclass(self.conn, c.oid)
 
