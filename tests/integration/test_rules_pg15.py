@@ -235,6 +235,19 @@ CASES = {
         DELETE FROM rsa_t WHERE f1 = 1;
         SELECT count(*) FROM rsa_t;
     """,
+    "bare_names_and_merge": """
+        CREATE TABLE rb_t (f1 int);
+        CREATE TABLE rb_2 (f1 int);
+        CREATE RULE rb_r AS ON INSERT TO rb_t WHERE f1 < 100 DO INSTEAD INSERT INTO rb_2 VALUES (f1);
+        CREATE RULE rb_r AS ON INSERT TO rb_t WHERE f1 < 100 DO INSTEAD INSERT INTO rb_2 VALUES (new.f1);
+        CREATE RULE rb_u AS ON UPDATE TO rb_t WHERE f1 < 100 DO INSTEAD NOTHING;
+        INSERT INTO rb_t VALUES (5), (500);
+        SELECT * FROM rb_t UNION ALL SELECT -f1 FROM rb_2 ORDER BY 1;
+        \\d rb_t
+        MERGE INTO rb_t t USING (SELECT 1 AS a) s ON t.f1 = s.a WHEN NOT MATCHED THEN INSERT VALUES (1);
+        ALTER TABLE rb_t DISABLE RULE rb_r;
+        MERGE INTO rb_t t USING (SELECT 1 AS a) s ON t.f1 = s.a WHEN NOT MATCHED THEN INSERT VALUES (1);
+    """,
     "catalog_and_describe": """
         CREATE TABLE rd_t (a int PRIMARY KEY, b text);
         CREATE TABLE rd_log (op text, a int, b text);

@@ -86,6 +86,9 @@ class MergeMixin:
             what = {"v": "views", "S": "sequences", "i": "indexes"}.get(rel.kind, "this kind of relation")
             raise SqlError("42809", f'cannot execute MERGE on relation "{rel.name}"',
                            detail=f"This operation is not supported for {what}.")
+        if rel.options.get("rules"):  # (catalog.rules: a rule of any event)
+            raise SqlError("0A000", f'cannot execute MERGE on relation "{rel.name}"',
+                           detail="MERGE is not supported for relations with rules.")
         if self.descendants(rel):
             raise SqlError("0A000", "MERGE into a partitioned table or an inheritance parent is not supported",
                            position=location(node.relation))

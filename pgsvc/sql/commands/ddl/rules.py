@@ -11,6 +11,8 @@ INSTEAD rule's RETURNING list must match the relation's columns.
 
 from __future__ import annotations
 
+import re
+
 import pglast.visitors
 from pglast import ast, enums
 
@@ -202,6 +204,13 @@ class RuleDdl:
                 out = d(node)
                 if node.returningList and out.returning is not None:
                     self.check_rule_returning(rel, out.returning)
+        except SqlError as err:
+            m = re.fullmatch(r'column "(.+)" does not exist', err.message)
+            if err.sqlstate == "42703" and err.hint is None and m and rel.attr(m.group(1)) is not None:
+                # a bare name of the relation's columns: OLD / NEW are not in an action's namespace
+                err.hint = (f'There is a column named "{m.group(1)}" in table "old", but it cannot be referenced '
+                            "from this part of the query.")
+            raise
         finally:
             if saved is None:
                 rel.options.pop("rules", None)
