@@ -60,3 +60,27 @@ def test_password_functions_load_scramp_on_first_use():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["True", "True"]
+
+
+def test_places_of_finds_each_stand_in_in_one_traversal():
+    """prepared_udfs._places_of takes every step's stand-in at once (one gc.get_referrers,
+    not one per step: ~100 ms of the supervisor's start): each stand-in gets its own
+    places, and one kept anywhere but a cell, a dict value or an attribute gets None."""
+    from pgsvc.sql.exec import prepared_udfs
+
+    in_cell, in_dict, in_attr, in_tuple, nowhere = (prepared_udfs._StandIn(None) for _ in range(5))
+
+    def closure():
+        return in_cell
+
+    held = {"engine": in_dict}
+    holder = type("Holder", (), {})()
+    holder.engine = in_attr
+    kept = (in_tuple,)
+    places = prepared_udfs._places_of([in_cell, in_dict, in_attr, in_tuple, nowhere])
+    assert places[0] == [(closure.__closure__[0], None)]
+    assert places[1] == [(held, "engine")]
+    assert places[2] in ([(holder, "engine")], [(holder.__dict__, "engine")])
+    assert places[3] is None
+    assert places[4] == []
+    assert kept
