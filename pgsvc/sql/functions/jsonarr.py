@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.functions import json_raw
 from pgsvc.sql.functions.values import to_python, to_stored
 from pgsvc.sql.types.arrays import flatten, lower_bounds, split_stored, with_bounds
 from pgsvc.sql.types.jsontext import dumps_json, dumps_jsonb, loads
@@ -30,6 +31,8 @@ _MISSING = object()
 def json_get(text, key, jsonb=1):
     if text is None or key is None:
         return None
+    if not jsonb:  # json keeps its text
+        return json_raw.get(text, key)
     found = _get(loads(text), key)
     if found is None:
         return None if not _is_json_null(text, key) else "null"
@@ -72,6 +75,8 @@ def _walk(text, path_json):
 def json_path(text, path, jsonb=1):
     if text is None or path is None:
         return None
+    if not jsonb:
+        return json_raw.path(text, path)
     found = _walk(text, path)
     return None if found is _MISSING else (dumps_jsonb(found) if jsonb else dumps_json(found))
 

@@ -157,7 +157,7 @@ def _sigs() -> list[FuncSig]:
         f(f"{pre}_array_length", [j], I4, "pgsvc_json_array_length({0})")
         f(f"{pre}_extract_path", [j, TA], j, f"pgsvc_json_path({{0}}, {{1}}, {int(j == JB)})",
           variadic_oid=T)
-        f(f"{pre}_extract_path_text", [j, TA], T, "pgsvc_json_path_text({0}, {1})",
+        f(f"{pre}_extract_path_text", [j, TA], T, f"pgsvc_json_path_text{'' if j == JB else '_raw'}({{0}}, {{1}})",
           variadic_oid=T)
     f("to_json", [E], JS, "pgsvc_to_json({0}, {argtype0})", volatility="s")
     f("array_to_json", [A], JS, "pgsvc_to_json({0}, {argtype0})", volatility="s")

@@ -189,7 +189,8 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         arg_types = list(sig.arg_oids)
         if sig.volatility != "i":
             self.mutable_call = True
-        if sig.variadic_oid:
+        if sig.variadic_oid and not (node.func_variadic and sig.variadic_oid != O.ANY_):
+            # (f(x, VARIADIC arr): the array is the last argument as declared)
             arg_types = arg_types[:-1] + [sig.variadic_oid] * (len(args) - len(arg_types) + 1)
         poly = _polymorphic_type(arg_types, args)
         coerced = []
@@ -215,6 +216,10 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                                self.finalize_unknown(a))
             else:
                 coerced.append(self.coerce(a, t))
+        if sig.variadic_oid and sig.variadic_oid != O.ANY_ and "{args}" not in sig.emit and not node.func_variadic:
+            # VARIADIC text[] (json_extract_path(j, 'a', 'b')): the spread arguments as the array
+            fixed = len(sig.arg_oids) - 1
+            coerced = coerced[:fixed] + [self.array_of(coerced[fixed:], sig.variadic_oid)]
         ret = sig.ret_oid
         if ret in (O.ANYELEMENT, O.ANYCOMPATIBLE):
             ret = poly
