@@ -43,6 +43,8 @@ expectation; nothing here states an expected value.
                  go where the class's FUNCTION 2 sends them (with default-hashed columns beside),
                  direct inserts into a partition checked, UPDATE moving rows, \\d and
                  pg_get_partkeydef, the errors (exists, no function, type, btree, in use)
+  values_srf     INSERT ... VALUES (srf(...), ...) of one row inserts a row per element, as
+                 PostgreSQL's VALUES list with a set-returning call does (defaults, RETURNING)
 """
 
 from __future__ import annotations
@@ -469,6 +471,14 @@ CASES = {
         drop table hp, h2, h3;
         drop operator class oc1 using hash;
         drop operator class oct using hash;
+    """,
+    "values_srf": r"""
+        create table vs (a int, b text default 'd');
+        insert into vs values (generate_series(1, 3));
+        insert into vs values (generate_series(4, 5), 'x') returning *;
+        insert into vs (b, a) values ('y', generate_series(6, 7));
+        insert into vs values (unnest(array[8, 9]), 'z');
+        select * from vs order by a;
     """,
 }
 

@@ -25,6 +25,7 @@ from pgsvc.sql.translate.ex import Ex, location
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.partitions import TABLEOID_MARK
+from pgsvc.sql.translate.tlist_srf import target_srfs
 from pgsvc.sql.translate.trigger_dml import rowid_name
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import format_type
@@ -158,6 +159,12 @@ class DmlMixin:
         else:
             attrs = list(rel.attrs)
         sel = node.selectStmt
+        if isinstance(sel, ast.SelectStmt) and sel.valuesLists and len(sel.valuesLists) == 1 and \
+                not any(isinstance(x, ast.SetToDefault) for x in sel.valuesLists[0]):
+            one = ast.SelectStmt(targetList=tuple(ast.ResTarget(val=x) for x in sel.valuesLists[0]),
+                                 op=enums.SetOperation.SETOP_NONE, limitOption=enums.LimitOption.LIMIT_OPTION_DEFAULT)
+            if target_srfs(one):  # VALUES (srf(...)): a row per element, as a SELECT list's SRF gives
+                sel = one
         if isinstance(sel, ast.SelectStmt) and sel.valuesLists:
             sel.valuesLists = tuple(self.values_stars(row) for row in sel.valuesLists)
         if sel is None:
