@@ -104,6 +104,9 @@ def test_record_json_with_null_fields(conns):
         "SELECT json_agg(s) FROM (VALUES (null), ('1')) s", "SELECT to_json(s) FROM (VALUES (null)) s",
         "SELECT jsonb_agg(t) FROM (VALUES (1, '2'::text), (3, '4')) t",
         "SELECT row_to_json(s) FROM (SELECT 1 AS a, '2' AS b, 2.0::float8 AS c, '3'::numeric AS d) s",
+        "SELECT to_json(array_agg(s)) FROM (SELECT 1 a, 'x' b) s",
+        "SELECT array_to_json(array_agg(s)) FROM (SELECT 1 a, 'x' b UNION ALL SELECT 2, '3' ORDER BY 1) s",
+        "SELECT to_json(array_agg(s)), array_to_json(array_agg(s), true) FROM (VALUES (1, null), (2, 2.5)) s",
     ])
 
 

@@ -381,6 +381,8 @@ def _record_array_json(ctx, arr, each: str):
     if arr is None:
         return None
     items, shapes = to_python(2287, arr), json.loads(each)  # record[]
+    if isinstance(shapes, dict):  # array_agg's: one shape for every element
+        shapes = [shapes["all"]] * len(items)
     if len(items) != len(shapes) or any(isinstance(v, list) for v in items):
         return _to_json(ctx, arr, 2287)
     return "[" + ",".join("null" if v is None or shape is None else

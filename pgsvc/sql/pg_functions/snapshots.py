@@ -37,7 +37,7 @@ import os
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.sqlite_errors import SQLITE_BUSY, map_error
-from pgsvc.sql.functions.context import reporting_sql_errors
+from pgsvc.sql.functions.context import check_for_interrupts, reporting_sql_errors
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, TRANSACTION_SCOPED
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.types import oids as O
@@ -56,6 +56,7 @@ class _Counter:
 
 
 def export_snapshot(engine) -> str:
+    check_for_interrupts(engine.session.cancel_flag)  # called once a row it may be (WHERE ... pg_export_snapshot())
     txn = engine.txn
     if txn.savepoints:
         raise SqlError("25001", "cannot export a snapshot from a subtransaction")
@@ -99,8 +100,7 @@ def _publish(engine, lock, ident: str) -> None:
                 f"dbpath:{os.path.abspath(engine.session.database_path)}\n"
                 f"iso:{engine.txn.isolation}\nro:{int(bool(engine.txn.read_only))}\n"
                 f"catalog:{C.read_version(engine.conn)}\n")
-        os.write(fd, body.encode())
-        os.fsync(fd)
+        os.write(fd, body.encode())  # no fsync: the file lives as long as the transaction, as PostgreSQL's
         os.rename(tmp, path)
     except BaseException:
         os.close(fd)

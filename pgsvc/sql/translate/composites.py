@@ -84,6 +84,8 @@ class CompositeMixin:
             shape = self.__dict__.get("_row_shapes", {}).get(ex.sql)
         else:
             shape = self.__dict__.get("_array_row_shapes", {}).get(ex.sql) if name != "row_to_json" else None
+            if shape is None and name != "row_to_json":
+                shape = self.aggregated_row_shape(args[0])
         if shape is None:
             return None
         pretty = self.coerce(self.expr(args[1]), O.BOOL).sql if len(args) == 2 else "0"
@@ -95,6 +97,17 @@ class CompositeMixin:
         types = ",".join(str(U.base_of(t) if t != O.UNKNOWN else O.TEXT) for t in shape[1])
         return Ex(f"pgsvc_record_json({ex.sql}, {names}, '{types}', {pretty})", O.JSON, name=name,
                   has_agg=ex.has_agg)
+
+    def aggregated_row_shape(self, node) -> dict | None:
+        """array_agg(r) of anonymous records of one known shape (a subquery's whole row):
+        {"all": [names, types]}, the shape of every element (functions.library_udfs)."""
+        if not isinstance(node, ast.FuncCall) or node.funcname[-1].sval != "array_agg" or len(node.args or ()) != 1 \
+                or node.agg_star or node.over is not None:
+            return None
+        found = self.__dict__.get("_row_shapes", {}).get(self.expr(node.args[0]).sql)
+        if found is None:
+            return None
+        return {"all": [found[0], ",".join(str(U.base_of(t) if t != O.UNKNOWN else O.TEXT) for t in found[1])]}
 
     def record_as_json(self, ex: Ex, agg_item: bool = False) -> Ex:
         """An anonymous record of known fields as its json object (json_agg, json_build_object
