@@ -248,6 +248,19 @@ CASES = {
         ALTER TABLE rb_t DISABLE RULE rb_r;
         MERGE INTO rb_t t USING (SELECT 1 AS a) s ON t.f1 = s.a WHEN NOT MATCHED THEN INSERT VALUES (1);
     """,
+    "renames_carried": """
+        CREATE TABLE rn_t (a int, b text);
+        CREATE TABLE rn_l (a int, b text);
+        CREATE RULE rn_1 AS ON INSERT TO rn_t WHERE new.b <> 'skip' DO ALSO INSERT INTO rn_l VALUES (new.a, new.b);
+        CREATE RULE rn_2 AS ON UPDATE TO rn_t DO ALSO UPDATE rn_l SET b = new.b WHERE rn_l.a = old.a;
+        ALTER TABLE rn_t RENAME COLUMN b TO bb;
+        INSERT INTO rn_t VALUES (1, 'x'), (2, 'skip');
+        ALTER TABLE rn_l RENAME TO rn_log;
+        INSERT INTO rn_t VALUES (3, 'z');
+        UPDATE rn_t SET bb = bb || '!' WHERE a = 1;
+        SELECT * FROM rn_log ORDER BY a;
+        SELECT rulename, definition FROM pg_rules WHERE rulename = 'rn_2';
+    """,
     "catalog_and_describe": """
         CREATE TABLE rd_t (a int PRIMARY KEY, b text);
         CREATE TABLE rd_log (op text, a int, b text);

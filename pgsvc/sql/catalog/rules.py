@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pglast
+import pglast.ast
 import pglast.visitors
+from pglast.stream import RawStream
 
 from pgsvc.sql.catalog import database as C
 
@@ -96,3 +98,68 @@ def rules_naming(catalog, rel, path: list[str]) -> list[tuple[object, Rule]]:
             if any(catalog.lookup(s, n, path) is rel for s, n in relation_names(r)):
                 out.append((other, r))
     return out
+
+
+def renamed_column(rule: Rule, old: str, new: str) -> Rule:
+    """The rule after its relation's column old became new: NEW.old / OLD.old in its
+    condition and actions (PostgreSQL's rule keeps the column by number)."""
+    def fix(node) -> bool:
+        changed = False
+
+        def visit(n):
+            nonlocal changed
+            if isinstance(n, pglast.ast.ColumnRef):
+                f = n.fields
+                if len(f) == 2 and isinstance(f[0], pglast.ast.String) and f[0].sval in ("new", "old") and \
+                        isinstance(f[1], pglast.ast.String) and f[1].sval == old:
+                    n.fields = (f[0], pglast.ast.String(sval=new))
+                    changed = True
+            if isinstance(n, pglast.ast.Node):
+                for name in n:
+                    visit(getattr(n, name))
+            elif isinstance(n, tuple):
+                for x in n:
+                    visit(x)
+        visit(node)
+        return changed
+
+    actions = []
+    for text in rule.actions:
+        node = pglast.parse_sql(text)[0].stmt
+        actions.append(RawStream()(node) if fix(node) else text)
+    qual = rule.qual
+    if qual:
+        node = pglast.parse_sql(f"SELECT {qual}")[0].stmt.targetList[0].val
+        qual = RawStream()(node) if fix(node) else qual
+    return Rule(rule.oid, rule.name, rule.event, rule.instead, qual, tuple(actions), rule.enabled)
+
+
+def renamed_relation(rule: Rule, schema: str, old: str, new: str) -> Rule:
+    """The rule after relation schema.old became schema.new (the relations its actions name
+    are kept with their schemas: catalog.rules' callers qualify them at CREATE RULE)."""
+    def fix(node) -> bool:
+        changed = False
+
+        def visit(n):
+            nonlocal changed
+            if isinstance(n, pglast.ast.RangeVar) and n.relname == old and n.schemaname in (None, schema):
+                n.relname = new
+                changed = True
+            if isinstance(n, pglast.ast.ColumnRef) and len(n.fields) in (2, 3) and \
+                    isinstance(n.fields[-2], pglast.ast.String) and n.fields[-2].sval == old:
+                n.fields = n.fields[:-2] + (pglast.ast.String(sval=new), n.fields[-1])  # old.col in its actions
+                changed = True
+            if isinstance(n, pglast.ast.Node):
+                for name in n:
+                    visit(getattr(n, name))
+            elif isinstance(n, tuple):
+                for x in n:
+                    visit(x)
+        visit(node)
+        return changed
+
+    actions = []
+    for text in rule.actions:
+        node = pglast.parse_sql(text)[0].stmt
+        actions.append(RawStream()(node) if fix(node) else text)
+    return Rule(rule.oid, rule.name, rule.event, rule.instead, rule.qual, tuple(actions), rule.enabled)

@@ -29,6 +29,7 @@ from pglast.parser import scan
 
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import policies as POL
+from pgsvc.sql.catalog import rules as RU
 from pgsvc.sql.catalog import triggers as TG
 from pgsvc.sql.commands.ddl.node_text import source_text
 from pgsvc.sql.deparse.nodes import JoinItem, RangeEntry, SubLink, Var
@@ -74,13 +75,29 @@ def column_rename_writes(engine, rel, old: str, new: str) -> list[tuple[Callable
                      check=p.check and _rename_in_expr(p.check, rel.name, old, new)) for p in pols]
     if moved != pols:
         writes.append((lambda conn, r, ps: POL.save(conn, r, ps), (rel, moved)))
+    rules = RU.rules(rel)  # its rules' NEW.col / OLD.col (catalog.rules)
+    carried = [RU.renamed_column(r, old, new) for r in rules]
+    if carried != rules:
+        writes.append((lambda conn, r, rs: RU.save(conn, r, rs), (rel, carried)))
     return writes + _view_writes(engine, rel, column=(old, new))
 
 
 def table_rename_writes(engine, rel, new: str) -> list[tuple[Callable, tuple]]:
     if rel.kind == "S":
         return _sequence_writes(engine, rel, new)
-    return _view_writes(engine, rel, relname=new)
+    return _view_writes(engine, rel, relname=new) + _rule_writes(engine, rel, new)
+
+
+def _rule_writes(engine, rel, new: str) -> list[tuple[Callable, tuple]]:
+    """Rules whose actions name the renamed relation (catalog.rules)."""
+    writes = []
+    for other in engine.catalog.by_oid.values():
+        if other.options.get("rules"):
+            rules = RU.rules(other)
+            carried = [RU.renamed_relation(r, rel.schema, rel.name, new) for r in rules]
+            if carried != rules:
+                writes.append((lambda conn, r, rs: RU.save(conn, r, rs), (other, carried)))
+    return writes
 
 
 def _sequence_writes(engine, seq, new: str) -> list[tuple[Callable, tuple]]:
