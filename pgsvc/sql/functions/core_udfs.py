@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from functools import lru_cache
 
 from pgsvc.errors import SqlError
@@ -89,6 +89,8 @@ def numeric_div(a, b):
     if y.is_zero():
         raise SqlError("22012", "division by zero")
     if not x.is_finite() or not y.is_finite():
+        if x.is_infinite() and y.is_infinite():
+            return "NaN"
         return num_out(CTX.divide(x, y) if x.is_infinite() else Decimal(0))
     return num_out(round_to_scale(CTX.divide(x, y), div_scale(x, y)))
 
@@ -100,7 +102,10 @@ def _numeric_op(op):
         x, y = dec(a), dec(b)
         if x.is_nan() or y.is_nan():
             return "NaN"
-        return num_out(op(x, y))
+        try:
+            return num_out(op(x, y))
+        except InvalidOperation:  # inf - inf, 0 * inf: NaN, as numeric.c answers them
+            return "NaN"
     return apply
 
 
@@ -461,8 +466,10 @@ def _numeric_power(x: Decimal, y: Decimal) -> Decimal:
         raise SqlError("2201F", "a negative number raised to a non-integer power yields a complex result")
     if x.is_nan() or y.is_nan():
         return NAN
-    if not x.is_finite() or not y.is_finite() or x.is_zero():
-        return round_to_scale(CTX.power(x, y), NUMERIC_MIN_SIG_DIGITS if y.is_finite() else 0)
+    if not x.is_finite() or not y.is_finite():
+        return _power_infinite(x, y)
+    if x.is_zero():  # (0 ^ 0 is 1)
+        return round_to_scale(Decimal(0 if y else 1), NUMERIC_MIN_SIG_DIGITS)
     # power_var's estimate of the result's decimal weight, and its choice of result scale:
     # an integer exponent (power_var_int) keeps max(16, the base's scale) digits; another
     # 16 significant digits, at least the scales of both arguments
@@ -480,6 +487,23 @@ def _numeric_power(x: Decimal, y: Decimal) -> Decimal:
     result = Context(prec=prec, rounding=ROUND_HALF_UP, Emax=CTX.Emax, Emin=CTX.Emin).power(x, y)
     return result.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP,
                            context=Context(prec=prec, Emax=CTX.Emax, Emin=CTX.Emin))
+
+
+def _power_infinite(x: Decimal, y: Decimal) -> Decimal:
+    """numeric_power with an infinite operand (numeric.c's special cases)."""
+    if y.is_zero() or x == 1:
+        return Decimal(1)
+    if x.is_zero():
+        return Decimal(0)  # (0 ^ -inf was refused above)
+    if y.is_infinite():
+        if x == -1:
+            return Decimal(1)
+        return Decimal(0) if (abs(x) < 1) == (y > 0) else Decimal("Infinity")
+    if y < 0:
+        return Decimal(0)
+    if x > 0 or int(y) % 2 == 0:
+        return Decimal("Infinity")
+    return Decimal("-Infinity")
 
 
 def _date_pli(d: int, n: int) -> int:
