@@ -21,6 +21,9 @@ here states an expected value.
                 row, which views' conditions apply to INSERT and UPDATE
   options       WITH (check_option, security_barrier, ...) checked, ALTER VIEW SET / RESET and
                 ALTER COLUMN SET / DROP DEFAULT, psql describe and pg_class.reloptions
+  rules_below   a view over a view with DO INSTEAD rules (the rules rewrite the statement on
+                it), conditional INSTEAD rules (55000), two view columns of one base column
+  check_triggers  CHECK OPTION on the row as BEFORE triggers leave it, AFTER triggers
   catalogs      information_schema tables / views / columns updatability, check_option and
                 INSTEAD OF trigger columns; pg_relation_is_updatable, pg_column_is_updatable
 """
@@ -222,6 +225,44 @@ CASES = {
         select table_name, is_trigger_updatable, is_trigger_deletable from information_schema.views
         where table_name = 'u3';
         select pg_relation_is_updatable('u3'::regclass, true), pg_relation_is_updatable('u3'::regclass, false);
+    """,
+    "rules_below": r"""
+        create table rb (a int, b text);
+        create view rv1 as select a, b from rb offset 0;
+        create rule rv1_ins as on insert to rv1 do instead insert into rb values (new.a * 10, new.b) returning *;
+        create rule rv1_upd as on update to rv1 do instead update rb set b = new.b where a = old.a returning *;
+        create view rv2 as select a, b from rv1 where a < 1000;
+        insert into rv2 values (1, 'x') returning *;
+        update rv2 set b = 'y' where a = 10 returning *;
+        delete from rv2;
+        select * from rb;
+        create view rv3 as select a, b, a as aa from rb;
+        insert into rv3 values (1, 'z', 2);
+        update rv3 set a = 1, aa = 2;
+        create rule rv3_c as on update to rv3 where old.a > 5 do instead nothing;
+        update rv3 set b = 'q';
+        alter view rv3 alter column aa set default 5;
+        insert into rv3 (a) values (7);
+    """,
+    "check_triggers": r"""
+        create table tb (a int, b int);
+        create function tb_fn() returns trigger language plpgsql as $$ begin new.b := 10; return new; end $$;
+        create trigger tb_t before insert or update on tb for each row execute function tb_fn();
+        create view tv1 as select * from tb where a < b with check option;
+        insert into tv1 values (5, 0);
+        insert into tv1 values (15, 20);
+        update tv1 set a = 20, b = 30;
+        update tv1 set a = 7 returning *;
+        insert into tv1 values (1, 1), (2, 2) returning *;
+        select * from tb order by a;
+        create table tc (a int, b int);
+        create function tc_fn() returns trigger language plpgsql as $$ begin raise notice 'after %', new; return null; end $$;
+        create trigger tc_t after insert or update on tc for each row execute function tc_fn();
+        create view tv2 as select * from tc where a > 0 with check option;
+        insert into tv2 values (1, 1);
+        insert into tv2 values (-1, 1);
+        update tv2 set a = -a;
+        select * from tc;
     """,
 }
 

@@ -58,7 +58,7 @@ class Runner:
             if shapes:
                 stmt.extra["record_types"] = shapes
         elif isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)) and has_rules(self.catalog) and \
-                (ruled := rule_statement(self, tr, text, node)) is not None:
+                (ruled := rule_statement(self, tr, text, tr.view_rule_target(node) or node)) is not None:
             stmt = ruled  # rewritten by rules into several statements (exec.rule_dml)
         elif isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)):
             d = {ast.InsertStmt: tr.insert, ast.UpdateStmt: tr.update, ast.DeleteStmt: tr.delete,

@@ -204,7 +204,7 @@ class TriggerDmlMixin:
             return
         if source == "DEFAULT VALUES":
             source, names = "VALUES (NULL)", []
-        spec = {"k": "I", "rel": rel.oid, "src": with_sql + source, "names": names, "cap": cap,
+        spec = {"k": "I", "rel": rel.oid, "src": with_sql + self.wco_unchecked(source), "names": names, "cap": cap,
                 "conf": "u" if do_update else "n" if oc is not None else ""}
         n = spec["n"] = param_count(d.sql, spec["src"])
         if rel.kind == "v":
@@ -217,6 +217,7 @@ class TriggerDmlMixin:
         # the row as BEFORE triggers left it, under the INSERT policies (translate.row_security)
         values = self.rls_insert_source(rel, values, [a.name for a in rel.attrs if not a.generated],
                                         bool(returning), row=True)[0]
+        values = self.wco_row_insert(rel, values)  # and its views' WITH CHECK OPTIONs (translate.view_dml)
         ret = returning[0] if returning else ""
         table = quote_sqlite_ident(rel.sqlite_name)
         spec["w"] = f"{with_sql}INSERT INTO {table} AS {sa} ({cols}) {values}{conflict}{ret}"
@@ -254,7 +255,7 @@ class TriggerDmlMixin:
         old = ", ".join(f"{sa}.{quote_sqlite_ident(a.name)}" for a in rel.attrs)
         new = ", ".join(sets.get(a.name, f"{sa}.{quote_sqlite_ident(a.name)}") for a in rel.attrs)
         more = ", " + from_sql[len(" FROM "):] if from_sql else ""
-        src = f"{with_sql}SELECT {rid}, {old}, {new} FROM {self.target_sql(rel, sa)}{more}{where}"
+        src = f"{with_sql}SELECT {rid}, {old}, {new} FROM {self.target_sql(rel, sa)}{more}{self.wco_unchecked(where)}"
         spec = {"k": "U", "rel": rel.oid, "src": src, "cols": [a.attnum for a, _ in items], "cap": cap}
         n = spec["n"] = param_count(d.sql, src)
         if rel.kind == "v":
@@ -268,6 +269,7 @@ class TriggerDmlMixin:
             # the row as BEFORE triggers left it, under the policies (translate.row_security)
             check = self.rls_update_row_check(rel, {a.name: f"?{n + i + 1}" for i, a in enumerate(rel.attrs)
                                                     if not a.generated})
+            check += self.wco_row_update(rel, {a.name: f"?{n + i + 1}" for i, a in enumerate(rel.attrs)})
             spec["w"] = (f"{with_sql}UPDATE {quote_sqlite_ident(rel.sqlite_name)} AS {sa} SET {sets_sql} "
                          f"WHERE {sa}.{rowid_name(rel)} = ?{n + k + 1}{check}{returning[0] if returning else ''}")
         self.finish_route(d, spec, returning)

@@ -27,13 +27,12 @@ import pglast
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import rules as RU
 from pgsvc.sql.translate.dml import column_default
-from pgsvc.sql.quoting import quote_sqlite_ident
-from pgsvc.sql.translate.ex import Ex, location
+from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.grouping import has_aggregate
-from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.tlist_srf import target_srfs
-from pgsvc.sql.types import oids as O
+from pgsvc.sql.translate.view_checks import ViewCheckMixin
 
 SYSTEM_COLUMNS = ("ctid", "xmin", "xmax", "cmin", "cmax", "tableoid", "oid")
 WRITABLE_KINDS = ("r", "v", "p", "f")
@@ -196,7 +195,7 @@ class _Requalify:
         return node
 
 
-class ViewDmlMixin:
+class ViewDmlMixin(ViewCheckMixin):
     view_target_as: int | None = None  # the role the rewritten target's privileges are checked as
     view_reads_node = None  # the statement as written (whether it reads the target's columns)
 
@@ -210,19 +209,39 @@ class ViewDmlMixin:
         finally:
             self.check_as = saved
 
-    def through_views(self, node):
+    def view_rule_target(self, node):
+        """A statement on an automatically updatable view whose base (or a view further down)
+        has rules for its event: the statement on that relation, for the rules to rewrite
+        (exec.runner; PostgreSQL's RewriteQuery recursing on the rewritten query); else None."""
+        self.dml_kind = {ast.InsertStmt: "INSERT", ast.UpdateStmt: "UPDATE", ast.DeleteStmt: "DELETE"}[type(node)]
+        rel = self.relation(node.relation)
+        if rel.kind != "v" or RU.for_event(rel, self.dml_kind) or \
+                (self.catalog.triggers and self.instead_of_target(rel)):
+            return None
+        out, stopped = self.through_views(node, stop_at_rules=True)
+        return out if stopped else None
+
+    def through_views(self, node, stop_at_rules: bool = False):
         """node, or the same statement on the base relation of the automatically updatable
-        view(s) it writes."""
+        view(s) it writes (stop_at_rules: (node, whether a relation with rules stopped it))."""
         letter = {"INSERT": "a", "UPDATE": "w", "DELETE": "d"}[self.dml_kind]
         self.view_target_as = self.view_reads_node = None
         self.view_checks = []  # (view name, its WHERE over the base): WITH CHECK OPTION, innermost first
+        self.wco_plain: dict = {}  # checked SQL -> the same without the checks
         cascaded = False
-        for _ in range(64):  # a view over a view ...: bounded (a cycle cannot be created)
+        for depth in range(64):  # a view over a view ...: bounded (a cycle cannot be created)
             rel = self.relation(node.relation)
+            if stop_at_rules and depth and RU.for_event(rel, self.dml_kind):
+                return node, True
             if rel.kind != "v" or (self.catalog.triggers and self.instead_of_target(rel)):
-                return node
-            shape = shape_of(self, rel, self.dml_kind != "DELETE")
+                return (node, False) if stop_at_rules else node
             verb, doing = VERBS[self.dml_kind]
+            if any(r.instead and r.qual for r in RU.for_event(rel, self.dml_kind)):
+                raise SqlError("55000", f'cannot {verb} view "{rel.name}"',
+                               detail="Views with conditional DO INSTEAD rules are not automatically updatable.",
+                               hint=f"To enable {doing} the view, provide an INSTEAD OF {self.dml_kind} trigger "
+                                    f"or an unconditional ON {self.dml_kind} DO INSTEAD rule.")
+            shape = shape_of(self, rel, self.dml_kind != "DELETE")
             if shape.detail is not None:
                 raise SqlError("0A000", f'cannot {verb} view "{rel.name}"', detail=shape.detail,
                                hint=f"To enable {doing} the view, provide an INSTEAD OF {self.dml_kind} trigger "
@@ -239,6 +258,7 @@ class ViewDmlMixin:
             if not is_true(rel.options.get("security_invoker", "")):
                 owner_as = rel.owner
             node, subst, where = self.rewrite_for_view(node, rel, shape)
+            self.wco_alias = node.relation.alias.aliasname
             self.view_target_as = owner_as
             if self.dml_kind != "DELETE":  # (rewriteTargetView's WithCheckOptions)
                 self.view_checks = [(n, subst.top(c)) for n, c in self.view_checks]
@@ -248,56 +268,6 @@ class ViewDmlMixin:
                     if where is not None:
                         self.view_checks.insert(0, (rel.name, where))
         raise SqlError("54001", "views nested too deeply")
-
-    # --- WITH CHECK OPTION ------------------------------------------------------------
-
-    def wco_test(self, rel, alias: str, cols: dict) -> str | None:
-        """The new row's WITH CHECK OPTION tests over `cols` (base column -> SQLite expression),
-        raising PostgreSQL's 44000 with the failing row; None without any."""
-        checks = getattr(self, "view_checks", None)
-        if not checks:
-            return None
-        scope = Scope()
-        scope.add(RangeEntry(alias, [ColInfo(a.name, a.type_oid, a.typmod, cols[a.name], rel.oid, a.attnum)
-                                     for a in rel.attrs], rel))
-        saved = (self.scope, self.ctes)
-        self.scope, self.ctes = scope, {}
-        try:
-            texts = [f"coalesce({self.coerce(Ex(cols[a.name], a.type_oid, a.typmod), O.TEXT, -1, 'e').sql}, 'null')"
-                     for a in rel.attrs]
-            detail = "'Failing row contains (' || " + " || ', ' || ".join(texts or ["''"]) + " || ').'"
-            out = []
-            for name, cond in checks:
-                test = self.bool_expr(copy.deepcopy(cond), "WHERE").sql
-                msg = f'new row violates check option for view "{name}"'.replace("'", "''")
-                out.append(f"WHEN NOT coalesce({test}, 0) THEN pgsvce_raise_detail('44000', '{msg}', {detail})")
-        finally:
-            self.scope, self.ctes = saved
-        return f"CASE {' '.join(out)} ELSE 1 END"
-
-    def wco_insert_source(self, rel, alias: str, source: str, names: list) -> tuple[str, list]:
-        """INSERT through a view WITH CHECK OPTION: the new rows, each checked."""
-        if not getattr(self, "view_checks", None) or not rel.attrs:
-            return source, names
-        if source == "DEFAULT VALUES" or not names:
-            source, names = "VALUES (NULL)", [rel.attrs[0].name]
-        inner = self.new_alias(rel.name)
-        cols = {a.name: "NULL" for a in rel.attrs}
-        cols.update({n: f"{inner}.c{i}" for i, n in enumerate(names)})
-        test = self.wco_test(rel, alias, cols)
-        cn = ", ".join(f"c{i}" for i in range(len(names)))
-        return f"SELECT {cn} FROM (WITH {inner}({cn}) AS ({source}) SELECT * FROM {inner}) AS {inner} " \
-               f"WHERE {test}", names
-
-    def wco_where(self, rel, alias: str, sa: str, where: str, items) -> str:
-        """UPDATE through a view WITH CHECK OPTION: each updated row's new values checked."""
-        if not getattr(self, "view_checks", None):
-            return where
-        new = {a.name: f"{sa}.{quote_sqlite_ident(a.name)}" for a in rel.attrs}
-        new.update({a.name: f"({sql})" for a, sql in items})
-        test = self.wco_test(rel, alias, new)
-        gate = where[len(" WHERE "):] if where else "1"
-        return f" WHERE ({gate}) AND CASE WHEN ({gate}) THEN {test} ELSE 0 END"
 
     # --- the rewrite --------------------------------------------------------------
 
@@ -337,6 +307,8 @@ class ViewDmlMixin:
                                    detail=shape.col_detail.get(rt.name, NOT_COLUMN))
                 rt.val = subst.top(rt.val)
                 rt.name = plain[rt.name]
+                if any(t.name == rt.name for t in targets):
+                    raise SqlError("42601", f'multiple assignments to same column "{rt.name}"')
                 targets.append(rt)
             node.targetList = tuple(targets)
             node.fromClause = subst.top(node.fromClause) if node.fromClause else node.fromClause
@@ -393,11 +365,11 @@ class ViewDmlMixin:
                 keep.append(i)
             sel.valuesLists = (tuple(row[i] for i in keep) + tuple(row[len(named):]),)
             named = [named[i] for i in keep]
-        for n in named:
+        for n in named + [n for n in defaults if n not in named]:
             if n not in plain:
                 raise SqlError("0A000", f'cannot insert into column "{n}" of view "{rel.name}"',
                                detail=shape.col_detail.get(n, NOT_COLUMN))
-        extra = [n for n in defaults if n not in named and n in plain]
+        extra = [n for n in defaults if n not in named]
         if extra:
             vals = [_parse_expr(defaults[n]) for n in extra]
             if sel is None:
@@ -414,6 +386,10 @@ class ViewDmlMixin:
                                                        limitOption=enums.LimitOption.LIMIT_OPTION_DEFAULT,
                                                        op=enums.SetOperation.SETOP_NONE)
             named += extra
+        bases = [plain[n] for n in named]
+        for i, b in enumerate(bases):
+            if b in bases[:i]:
+                raise SqlError("42601", f'multiple assignments to same column "{b}"')
         old_cols = {rt.name: rt for rt in node.cols or ()}
         node.cols = tuple(ast.ResTarget(name=plain[n], indirection=old_cols[n].indirection if n in old_cols else None,
                                         location=old_cols[n].location if n in old_cols else -1)
