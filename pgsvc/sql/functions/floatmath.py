@@ -1,6 +1,7 @@
 """float8 math as utils/adt/float.c computes it: dsqrt (|/), dcbrt (||/), dexp, dlog1 (ln),
-dlog10, dpow (^, power), the trigonometric functions, degrees/radians and sign, with
-PostgreSQL's handling of NaN and the infinities and its errors (2201F, 2201E, 22003).
+dlog10, dpow (^, power), the trigonometric and hyperbolic functions, degrees/radians and
+sign, float4send/float8send, with PostgreSQL's handling of NaN and the infinities and its
+errors (2201F, 2201E, 22003).
 
 Values arrive as SQLite stores a float8 (NaN as the string 'NaN', infinities as REALs) and
 leave the same way; C's libm does the arithmetic (math.cbrt is C's cbrt, whose result
@@ -10,6 +11,7 @@ PostgreSQL shows: ||/ 27 is 3.0000000000000004 there too).
 from __future__ import annotations
 
 import math
+import struct
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.types.storage import float_from_sqlite, float_to_sqlite
@@ -158,11 +160,51 @@ def datan2(y: float, x: float) -> float:
     return math.atan2(y, x)
 
 
+def _hyperbolic(fn, overflow_sign: bool, zero_is_valid: bool = True):
+    """dsinh, dcosh, dtanh, dasinh: an overflow (ERANGE) is an infinity, not an error."""
+    def apply(x: float) -> float:
+        if math.isnan(x):
+            return x
+        try:
+            result = fn(x)
+        except OverflowError:
+            result = -_INF if overflow_sign and x < 0 else _INF
+        return check(result, True, zero_is_valid)
+    return apply
+
+
+def dacosh(x: float) -> float:
+    if x < 1.0:  # (NaN passes: acosh(NaN) is NaN)
+        raise _out_of_range()
+    return check(math.acosh(x), True, True)
+
+
+def datanh(x: float) -> float:
+    if x < -1.0 or x > 1.0:
+        raise _out_of_range()
+    if x == -1.0:
+        return -_INF
+    if x == 1.0:
+        return _INF
+    return check(math.atanh(x), True, True)
+
+
+def float8send(x):
+    """float8send / float4send: the value's IEEE 754 bytes, big-endian."""
+    return struct.pack(">d", float_from_sqlite(x))
+
+
+def float4send(x):
+    return struct.pack(">f", float_from_sqlite(x))
+
+
 FUNCTIONS = {
     "sqrt": dsqrt, "cbrt": dcbrt, "exp": dexp, "ln": dlog1, "log10": dlog10,
     "sin": _trig(math.sin), "cos": _trig(math.cos), "tan": _trig(math.tan), "cot": _trig(_cot),
     "asin": _trig(math.asin, lambda x: -1.0 <= x <= 1.0), "acos": _trig(math.acos, lambda x: -1.0 <= x <= 1.0),
     "atan": _trig(math.atan, inf_ok=True), "degrees": ddegrees, "radians": dradians, "sign": dsign,
+    "sinh": _hyperbolic(math.sinh, True), "cosh": _hyperbolic(math.cosh, False, False),
+    "tanh": _hyperbolic(math.tanh, True), "asinh": _hyperbolic(math.asinh, True), "acosh": dacosh, "atanh": datanh,
 }
 
 
@@ -180,4 +222,6 @@ def make_udfs() -> dict:
     udfs["pgsvc_float_pow"] = (2, stored(dpow))
     udfs["pgsvc_math_atan2"] = (2, stored(datan2))
     udfs["pgsvc_sign"] = (1, stored(dsign))
+    udfs["pgsvc_float8send"] = (1, lambda x: None if x is None else float8send(x))
+    udfs["pgsvc_float4send"] = (1, lambda x: None if x is None else float4send(x))
     return udfs

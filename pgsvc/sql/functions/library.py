@@ -100,9 +100,11 @@ def _sigs() -> list[FuncSig]:
         f(name, [F8], F8, f"pgsvc_{fn}_float({{0}})")
         f(name, [N], N, f"pgsvc_{fn}({{0}})")
     for name in ("sqrt", "exp", "ln", "log10", "sin", "cos", "tan", "cot", "asin", "acos", "atan",
-                 "cbrt", "degrees", "radians"):
+                 "cbrt", "degrees", "radians", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh"):
         f(name, [F8], F8, f"pgsvc_math_{name}({{0}})")
     f("log", [F8], F8, "pgsvc_math_log10({0})")
+    f("float8send", [F8], O.BYTEA, "pgsvc_float8send({0})")
+    f("float4send", [O.FLOAT4], O.BYTEA, "pgsvc_float4send({0})")
     f("power", [F8, F8], F8, "pgsvc_float_pow({0}, {1})")
     f("pow", [F8, F8], F8, "pgsvc_float_pow({0}, {1})")
     f("power", [N, N], N, "pgsvc_numeric_pow({0}, {1})")
