@@ -261,6 +261,23 @@ CASES = {
         SELECT * FROM rn_log ORDER BY a;
         SELECT rulename, definition FROM pg_rules WHERE rulename = 'rn_2';
     """,
+    "with_in_actions": """
+        CREATE TABLE rw_t (a int, b text);
+        CREATE TABLE rw_l (a int, b text);
+        CREATE TABLE rw_c (n int);
+        INSERT INTO rw_c VALUES (0);
+        CREATE RULE rw_1 AS ON INSERT TO rw_t DO INSTEAD
+            WITH x AS (SELECT new.a * 2 AS d) INSERT INTO rw_l SELECT d, new.b FROM x;
+        CREATE RULE rw_1 AS ON INSERT TO rw_t DO INSTEAD
+            WITH x AS (SELECT 2 AS d) INSERT INTO rw_l SELECT d * new.a, new.b FROM x;
+        CREATE RULE rw_2 AS ON UPDATE TO rw_l DO ALSO
+            WITH x AS (SELECT 1 AS one) UPDATE rw_c SET n = n + new.a WHERE (SELECT one FROM x) = 1;
+        INSERT INTO rw_t VALUES (1, 'x'), (2, 'y');
+        INSERT INTO rw_t SELECT 5, 'q';
+        UPDATE rw_l SET b = b || '!' WHERE a = 10;
+        SELECT * FROM rw_l ORDER BY a, b;
+        SELECT * FROM rw_c;
+    """,
     "catalog_and_describe": """
         CREATE TABLE rd_t (a int PRIMARY KEY, b text);
         CREATE TABLE rd_log (op text, a int, b text);

@@ -139,8 +139,10 @@ class RuleDdl:
         for a in actions:
             if not isinstance(a, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.NotifyStmt, ast.SelectStmt)):
                 raise SqlError("0A000", "rule actions of this kind are not supported")
-            if getattr(a, "withClause", None) is not None:
-                raise SqlError("0A000", "WITH in rule actions is not supported")
+            for cte in getattr(getattr(a, "withClause", None), "ctes", None) or ():
+                ref = _first_word_ref(cte.ctequery)
+                if ref is not None:  # (PostgreSQL: the WITH queries are planned apart from NEW / OLD)
+                    raise SqlError("0A000", f"cannot refer to {ref.fields[0].sval.upper()} within WITH query")
         if node.whereClause is not None:
             qualified = _QualWords({a.name for a in rel.attrs}, event)(node.whereClause)
             if qualified is not None:
