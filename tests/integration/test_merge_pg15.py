@@ -77,6 +77,7 @@ CASES = {
         merge into mt t using ms s on t.id = s.id when not matched then insert (id) values (null);
         merge into mt t using nosuch s on t.id = s.id when matched then delete;
         merge into nosuch t using ms s on t.id = s.id when matched then delete;
+        with recursive c as (select 1 as id) merge into mt using c on mt.id = c.id when matched then delete;
         select * from mt order by id;
     """,
     "triggers": r"""

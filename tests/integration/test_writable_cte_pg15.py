@@ -13,6 +13,9 @@ output is the expectation; nothing here states an expected value.
   errors        WITH in a subquery / a WITH query (0A000 at the top level only), a view or a
                 cursor over one, a unique violation inside with its detail, a rolled back
                 statement leaving nothing behind
+  recursive_and_rules  WITH RECURSIVE's queries made in the order they name each other (a
+                data-modifying one naming a later one), 42P19 for one naming itself, mutual
+                recursion; rules on a WITH query's table refused as PostgreSQL refuses them
   routines      triggers on the changed tables (row and statement), SQL and PL/pgSQL
                 functions running such statements, prepared with parameters
 """
@@ -91,6 +94,41 @@ CASES = {
         select * from we order by a;
         with x as (insert into nosuch values (1) returning *) select * from x;
         with x as (insert into we values ('z') returning *) select * from x;
+    """,
+    "recursive_and_rules": r"""
+        create table wq (a int);
+        create table wq2 (a int);
+        insert into wq select generate_series(1, 10);
+        with recursive t as (insert into wq select a + 5 from t2 where a > 5 returning *),
+             t2 as (update wq set a = a - 11 returning *)
+        select * from t union all select * from t2;
+        select * from wq order by a;
+        with recursive t as (insert into wq select * from t) values (false);
+        with recursive t1 as (insert into wq2 select * from t2 returning *),
+             t2 as (insert into wq select * from wq returning *)
+        select 1;
+        select count(*) from wq;
+        select count(*) from wq2;
+        with recursive n(a) as (select 0 union all select a + 1 from n where a + 1 < 3),
+             ins as (insert into wq select * from n returning *)
+        select * from ins join wq using (a) order by a;
+        with recursive a as (select * from b), b as (select 1 as x) select * from a;
+        with recursive a as (select * from b), b as (select * from a) select * from a;
+        create rule wq_rule as on insert to wq where a = 0 do instead delete from wq;
+        with t as (insert into wq values (0)) values (false);
+        drop rule wq_rule on wq;
+        create rule wq_rule as on insert to wq do instead nothing;
+        with t as (insert into wq values (0)) values (false);
+        drop rule wq_rule on wq;
+        create rule wq_rule as on insert to wq do instead notify wq_chan;
+        with t as (insert into wq values (0)) values (false);
+        drop rule wq_rule on wq;
+        create rule wq_rule as on insert to wq do also notify wq_chan;
+        with t as (insert into wq values (0)) values (false);
+        drop rule wq_rule on wq;
+        create rule wq_rule as on insert to wq do instead (notify wq_chan; notify wq_chan2);
+        with t as (insert into wq values (0)) values (false);
+        drop rule wq_rule on wq;
     """,
     "routines": r"""
         create table wr (a int primary key, b text);

@@ -80,6 +80,8 @@ class MergeMixin:
     def merge(self, node: ast.MergeStmt):
         top = self.enter_statement()
         self.dml_kind = "MERGE"
+        if node.withClause is not None and node.withClause.recursive:
+            raise SqlError("0A000", "WITH RECURSIVE is not supported for MERGE statement")
         parts, recursive = self.with_parts(node.withClause, top) if node.withClause else ([], False)
         rel = self.relation(node.relation)
         if rel.kind != "r":

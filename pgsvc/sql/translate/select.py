@@ -21,6 +21,7 @@ from pgsvc.sql.translate.grouping_sets import needs_grouping_sets
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.tlist_srf import SRF_NAMES, lockstep_only
+from pgsvc.sql.translate.wcte import recursive_order
 from pgsvc.sql.translate.ordered_set import inner_window_position
 from pgsvc.sql.translate.locking import check_locked_relations, check_select_locking
 from pgsvc.sql.translate.search_cycle import expand_search_cycle
@@ -80,7 +81,7 @@ class SelectMixin:
     def with_parts(self, w: ast.WithClause, top: bool) -> tuple[list[str], bool]:
         self.check_dml_ctes(w, top)  # translate.wcte
         parts: list[str] = []
-        for cte in w.ctes:
+        for cte in recursive_order(w) if w.recursive else w.ctes:  # (translate.wcte)
             name = cte.ctename
             q = cte.ctequery
             if not isinstance(q, ast.SelectStmt):  # INSERT / UPDATE / DELETE (translate.wcte)

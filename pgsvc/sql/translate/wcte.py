@@ -29,6 +29,7 @@ import json
 from pglast import ast
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.catalog import rules as RU
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.names import Scope
@@ -46,11 +47,74 @@ def has_dml_cte(node) -> bool:
     return w is not None and any(isinstance(c.ctequery, DML_NODES) for c in w.ctes)
 
 
+def _names_read(node, out: set) -> set:
+    """The unqualified relation names a query reads (WITH queries it may name)."""
+    if isinstance(node, ast.RangeVar):
+        if node.schemaname is None:
+            out.add(node.relname)
+    elif isinstance(node, ast.Node):
+        for attr in node.__slots__:
+            _names_read(getattr(node, attr, None), out)
+    elif isinstance(node, (list, tuple)):
+        for x in node:
+            _names_read(x, out)
+    return out
+
+
+def recursive_order(w: ast.WithClause) -> list:
+    """WITH RECURSIVE's queries in the order they must be made: each after those it names
+    (PostgreSQL's makeDependencyGraph: a query may name a later one), else as written. A
+    data-modifying one naming itself is PostgreSQL's 42P19."""
+    names = [c.ctename for c in w.ctes]
+    needs = {}
+    for c in w.ctes:
+        read = _names_read(c.ctequery, set())
+        if isinstance(c.ctequery, DML_NODES) and c.ctename in read:
+            raise SqlError("42P19", f'recursive query "{c.ctename}" must not contain data-modifying statements',
+                           position=location(c))
+        needs[c.ctename] = {n for n in read if n in names and n != c.ctename}
+    if len(names) < 2:
+        return list(w.ctes)
+    out, done = [], set()
+    while len(out) < len(w.ctes):
+        ready = [c for c in w.ctes if c.ctename not in done and needs[c.ctename] <= done]
+        if not ready:
+            raise SqlError("0A000", "mutual recursion between WITH items is not implemented",
+                           position=location(next(c for c in w.ctes if c.ctename not in done)))
+        out.append(ready[0])
+        done.add(ready[0].ctename)
+    return out
+
+
 def rows_source(key: str, width: int, names: list[str] | None = None) -> str:
     """A SELECT of captured rows (pgsvce_wcte_rows) as columns c0.. (or the given names)."""
     cols = ", ".join(f"pgsvc_rowcol(j.value, {i}) AS {quote_sqlite_ident(names[i]) if names else f'c{i}'}"
                      for i in range(width)) or "NULL AS c0"
     return f"SELECT {cols} FROM json_each(pgsvce_wcte_rows('{key}')) AS j"
+
+
+def check_cte_rules(rel, event: str, settings) -> None:
+    """Rules of the event on a data-modifying WITH query's table, as PostgreSQL's RewriteQuery
+    refuses them there (only one unconditional single-action DO INSTEAD rule can stand in for
+    the query; pgsvc does not rewrite a WITH query: that one is 0A000 too)."""
+    found = RU.for_event(rel, event, settings.get("session_replication_role") == "replica")
+    if not found:
+        return
+    what = "data-modifying statements in WITH"
+    if len(found) == 1 and found[0].instead and not found[0].qual:
+        actions = found[0].actions
+        if not actions:
+            raise SqlError("0A000", f"DO INSTEAD NOTHING rules are not supported for {what}")
+        if len(actions) == 1 and actions[0].lstrip().upper().startswith("NOTIFY"):
+            raise SqlError("0A000", f"DO INSTEAD NOTIFY rules are not supported for {what}")
+        if len(actions) == 1:
+            raise SqlError("0A000", f"DO INSTEAD rules on {what} are not supported")
+    for r in found:
+        if r.instead and r.qual:
+            raise SqlError("0A000", f"conditional DO INSTEAD rules are not supported for {what}")
+        if not r.instead:
+            raise SqlError("0A000", f"DO ALSO rules are not supported for {what}")
+    raise SqlError("0A000", f"multi-statement DO INSTEAD rules are not supported for {what}")
 
 
 class WcteMixin:
@@ -96,6 +160,8 @@ class WcteMixin:
     def dml_cte(self, cte, parts: list[str], recursive: bool):
         """Translate one data-modifying WITH query: (its columns, its WITH part or None)."""
         q = cte.ctequery
+        if RU.has_rules(self.catalog):
+            check_cte_rules(self.relation(q.relation), type(q).__name__[:6].upper(), self.session.settings)
         saved = (self.scope, self.dml_kind, self.inherited_dml, self.conflict_target, self.agg_forbidden,
                  self.windows, self.wcte_changed)
         self.scope = Scope()
