@@ -53,7 +53,7 @@ Nothing here states an expected value: PostgreSQL's output is the expectation.
               DROP FUNCTION ... CASCADE, CREATE TRIGGER's refusals, COMMENT ON TRIGGER,
               information_schema.triggers, dropping columns triggers depend on
 
-Not compared: no pg_constraint row is made for a constraint trigger; the moment a child's BEFORE ROW trigger runs for a
+Not compared: the moment a child's BEFORE ROW trigger runs for a
 foreign-key action when one statement acts on several parent rows (pgsvc runs it as SQLite
 changes the child row, PostgreSQL after the parent rows' earlier AFTER ROW triggers).
 """

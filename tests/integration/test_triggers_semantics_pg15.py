@@ -45,6 +45,8 @@ expectation; nothing here states an expected value.
                  pg_get_partkeydef, the errors (exists, no function, type, btree, in use)
   values_srf     INSERT ... VALUES (srf(...), ...) of one row inserts a row per element, as
                  PostgreSQL's VALUES list with a set-returning call does (defaults, RETURNING)
+  constraint_rows  a constraint trigger's pg_constraint row (contype t, its deferrability, a
+                 partition's clone its own), pg_get_constraintdef of it, \\d
 """
 
 from __future__ import annotations
@@ -479,6 +481,24 @@ CASES = {
         insert into vs (b, a) values ('y', generate_series(6, 7));
         insert into vs values (unnest(array[8, 9]), 'z');
         select * from vs order by a;
+    """,
+    "constraint_rows": r"""
+        create function ctf() returns trigger language plpgsql as $$ begin return null; end $$;
+        create table ctr (a int primary key);
+        create table ctp (a int, b int) partition by range (a);
+        create table ctp1 partition of ctp for values from (0) to (10) partition by range (a);
+        create table ctp11 partition of ctp1 for values from (0) to (5);
+        create table ctp2 partition of ctp for values from (10) to (20);
+        create constraint trigger ctt after insert on ctp from ctr deferrable initially deferred for each row execute function ctf();
+        create constraint trigger plain after update on ctr for each row execute function ctf();
+        select t.tgname, c.conname, t.tgrelid::regclass, t.tgconstrrelid::regclass, c.conrelid::regclass, c.confrelid::regclass,
+          c.contype, c.condeferrable, c.condeferred, c.convalidated, c.conislocal, c.coninhcount,
+          (select p.conname from pg_constraint p where p.oid = c.conparentid) as parent, c.conkey
+          from pg_trigger t join pg_constraint c on t.tgconstraint = c.oid order by t.tgrelid::regclass::text;
+        select conname, contype from pg_constraint where conrelid = 'ctr'::regclass order by 1;
+        select conname, pg_get_constraintdef(oid) from pg_constraint where contype = 't' order by conrelid::regclass::text;
+        \d ctp2
+        \d ctr
     """,
 }
 

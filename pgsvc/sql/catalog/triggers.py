@@ -94,7 +94,7 @@ class Trigger:
     qual: str | None = None  # WHEN (...) as PostgreSQL source text
     oldtable: str | None = None
     newtable: str | None = None
-    constraint: int = 0  # a constraint trigger's tgconstraint (CREATE CONSTRAINT TRIGGER; no pg_constraint row)
+    constraint: int = 0  # a constraint trigger's tgconstraint (CREATE CONSTRAINT TRIGGER; its pg_constraint row)
     deferrable: bool = False  # DEFERRABLE
     constrrelid: int = 0  # FROM referenced_table
     initdeferred: bool = False  # INITIALLY DEFERRED: fires at COMMIT (exec.triggers)

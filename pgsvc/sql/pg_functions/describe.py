@@ -215,8 +215,12 @@ def constraintdef(engine, oid, pretty):
     if oid is None:
         return None
     rel, con = _constraint(engine, int(oid))
-    if con is None:  # a domain's CHECK (pgsvc$domain_constraint)
-        return domain_constraintdef(engine, int(oid), pretty)
+    if con is None:
+        t = next((t for t in engine.catalog.triggers.values() if t.constraint == int(oid)), None)
+        if t is not None:  # a constraint trigger's
+            return "TRIGGER" + (" DEFERRABLE" if t.deferrable else "") + \
+                (" INITIALLY DEFERRED" if t.initdeferred else "")
+        return domain_constraintdef(engine, int(oid), pretty)  # a domain's CHECK (pgsvc$domain_constraint)
     text = _constraintdef(engine, rel, con, pretty)
     # not validated yet (ALTER TABLE ... ADD ... NOT VALID)
     return f"{text} NOT VALID" if text and con.oid in (rel.options.get("not_valid") or ()) else text

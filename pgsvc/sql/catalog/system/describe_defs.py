@@ -167,7 +167,11 @@ VIEWS = {
         UNION ALL
         SELECT d.oid, d.conname, t.nspoid, 'c', 0, 0, 1, 0, d.contypid, 0, 0, 0, ' ', ' ', ' ', 1, 0, 0,
           NULL, NULL, NULL, NULL, NULL, NULL, NULL, pgsvce_domain_conbin(d.oid)
-        FROM main."pgsvc$domain_constraint" d JOIN main."pgsvc$type" t ON t.oid = d.contypid""",
+        FROM main."pgsvc$domain_constraint" d JOIN main."pgsvc$type" t ON t.oid = d.contypid
+        UNION ALL  -- constraint triggers' (CREATE CONSTRAINT TRIGGER; a partition's clone has its own)
+        SELECT g.tgconstraint, g.tgname, c.nspoid, 't', g.tgdeferrable, g.tginitdeferred, 1, g.tgrelid, 0, 0,
+          0, 0, ' ', ' ', ' ', 1, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM main."pgsvc$trigger" g JOIN main."pgsvc$class" c ON c.oid = g.tgrelid WHERE g.tgconstraint <> 0""",
     "pg_attrdef": """SELECT (a.relid << 11) | a.attnum AS oid, a.relid AS adrelid, a.attnum AS adnum,
         pgsvce_node_default(a.default_expr, a.relid, a.atttypid, a.atttypmod) AS adbin
         FROM main."pgsvc$attribute" a WHERE a.default_expr IS NOT NULL AND a.identity IN ('', 's')""",
@@ -306,7 +310,7 @@ VIEWS = {
         UNION ALL SELECT 2612, 13563, 0, 3079, 13559, 0, 'e'""",
 }
 # triggers (catalog.triggers): tgargs and tgqual from pgsvc.sql.pg_functions.triggerdef; no
-# internal (foreign-key) triggers; constraint triggers have no pg_constraint row
+# internal (foreign-key) triggers; a constraint trigger's pg_constraint row is pg_constraint's last branch
 VIEWS["pg_trigger"] = """SELECT t.oid AS oid, t.tgrelid AS tgrelid, t.tgparentid AS tgparentid, t.tgname AS tgname,
     t.tgfoid AS tgfoid, t.tgtype AS tgtype, t.tgenabled AS tgenabled, 0 AS tgisinternal,
     t.tgconstrrelid AS tgconstrrelid, 0 AS tgconstrindid, t.tgconstraint AS tgconstraint,
