@@ -22,6 +22,9 @@ output is the expectation; nothing here states an expected value.
 
 from __future__ import annotations
 
+import asyncio
+
+import asyncpg
 import psycopg
 import pytest
 
@@ -201,3 +204,30 @@ def _psycopg_run(dsn: str) -> list:
 
 def test_psycopg_parameters_same_as_postgres(shared_server, pg15):
     assert _psycopg_run(shared_server.dsn()) == _psycopg_run(pg15.dsn())
+
+
+async def _asyncpg_run(port: int, user: str) -> list:
+    """asyncpg (extended protocol, binary results, a portal read in parts, a prepared
+    statement): data-modifying WITH queries and MERGE."""
+    c = await asyncpg.connect(host="127.0.0.1", port=port, user=user, database="postgres")
+    try:
+        await c.execute("drop table if exists wca; create table wca (id serial primary key, v text)")
+        out: list = [await c.fetch("with x as (insert into wca (v) values ($1), ($2) returning *) "
+                                   "select id, v from x order by id", "a", "b")]
+        async with c.transaction():
+            cur = await c.cursor("with x as (update wca set v = v || $1 returning *) select * from x order by id", "!")
+            out += [await cur.fetch(1), await cur.fetch(5)]
+        out.append(await c.execute("merge into wca using (values (1, 'm'), (9, 'n')) s(id, v) on wca.id = s.id "
+                                   "when matched then update set v = s.v when not matched then insert (v) values (s.v)"))
+        out.append(await c.fetch("select * from wca order by id"))
+        st = await c.prepare("with d as (delete from wca where id = $1 returning v) select v from d")
+        out.append(await st.fetch(2))
+        await c.execute("drop table wca")
+    finally:
+        await c.close()
+    return [[tuple(r) for r in x] if isinstance(x, list) else x for x in out]
+
+
+def test_asyncpg_same_as_postgres(shared_server, pg15):
+    assert asyncio.run(_asyncpg_run(shared_server.port, shared_server.superuser)) == \
+        asyncio.run(_asyncpg_run(pg15.port, pg15.superuser))
