@@ -8,6 +8,7 @@ from __future__ import annotations
 from pgsvc import PG_COMPAT_VERSION
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions import jsonarr as J
+from pgsvc.sql.functions import regexp_funcs
 from pgsvc.sql.functions.casts import INT_CHECK
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.functions.core_udfs import pg_regex
@@ -68,8 +69,24 @@ def _sigs() -> list[FuncSig]:
     f("quote_ident", [T], T, "pgsvc_quote_ident({0})")
     f("quote_literal", [T], T, "pgsvc_quote_literal({0})")
     f("quote_nullable", [T], T, "pgsvc_quote_nullable({0})", strict=False)
-    f("regexp_replace", [T, T, T], T, "pgsvc_regexp_replace({0}, {1}, {2}, '')")
-    f("regexp_replace", [T, T, T, T], T, "pgsvc_regexp_replace({0}, {1}, {2}, {3})")
+    f("regexp_replace", [T, T, T], T, "pgsvc_regexp_replace_flags({0}, {1}, {2}, '')")
+    f("regexp_replace", [T, T, T, T], T, "pgsvc_regexp_replace_flags({0}, {1}, {2}, {3})")
+    # PostgreSQL 15's regular-expression functions (functions.regexp_funcs)
+    for args in ([T, T, T, I4], [T, T, T, I4, I4], [T, T, T, I4, I4, T]):
+        f("regexp_replace", args, T, f"pgsvc_regexp_replace_ext{len(args)}({{args}})")
+    for args in ([T, T], [T, T, I4], [T, T, I4, T]):
+        f("regexp_count", args, I4, f"pgsvc_regexp_count{len(args)}({{args}})")
+    for args in ([T, T], [T, T, I4], [T, T, I4, I4], [T, T, I4, I4, I4], [T, T, I4, I4, I4, T],
+                 [T, T, I4, I4, I4, T, I4]):
+        f("regexp_instr", args, I4, f"pgsvc_regexp_instr{len(args)}({{args}})")
+    for args in ([T, T], [T, T, I4], [T, T, I4, I4], [T, T, I4, I4, T], [T, T, I4, I4, T, I4]):
+        f("regexp_substr", args, T, f"pgsvc_regexp_substr{len(args)}({{args}})")
+    f("regexp_like", [T, T], B, "pgsvc_regexp_like2({0}, {1})")
+    f("regexp_like", [T, T, T], B, "pgsvc_regexp_like3({0}, {1}, {2})")
+    f("regexp_split_to_array", [T, T], TA, "pgsvc_regexp_split_to_array2({0}, {1})")
+    f("regexp_split_to_array", [T, T, T], TA, "pgsvc_regexp_split_to_array3({0}, {1}, {2})")
+    f("regexp_split_to_table", [T, T], T, "", kind="set", generator=regexp_funcs.split_to_table_rows)
+    f("regexp_split_to_table", [T, T, T], T, "", kind="set", generator=regexp_funcs.split_to_table_rows)
     f("regexp_match", [T, T], TA, "pgsvc_regexp_match({0}, {1}, '')")
     f("regexp_match", [T, T, T], TA, "pgsvc_regexp_match({0}, {1}, {2})")
     f("regexp_matches", [T, T], TA, "", kind="set", generator=regexp_matches_rows)

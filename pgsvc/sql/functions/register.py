@@ -7,7 +7,7 @@ import logging
 from pgsvc.sql.functions import (bit_funcs, bytea_funcs, composite_udfs, convert, datefuncs, floatmath, fmt_funcs, ordered_set, rowsets,
                                  zone_funcs)
 from pgsvc.sql.functions import array_build, net_funcs, range_funcs, regr
-from pgsvc.sql.functions import engine_udfs, json_raw, numeric_math, numeric_scale, partition_hash
+from pgsvc.sql.functions import engine_udfs, json_raw, numeric_math, numeric_scale, partition_hash, regexp_funcs
 from pgsvc.sql.functions.aggregates import register_aggregates
 from pgsvc.sql.functions.context import FunctionContext, interruptible_udf, offer_for_engine
 from pgsvc.sql.functions.core_udfs import make_core_udfs
@@ -37,6 +37,7 @@ def all_udfs(ctx: FunctionContext) -> dict:
     udfs.update(json_raw.make_udfs())  # json ->> and #>> over json's own text
     udfs.update(numeric_scale.make_udfs())  # scale, min_scale, trim_scale, div
     udfs.update(numeric_math.make_udfs())  # numeric sqrt, exp, ln, log
+    udfs.update(regexp_funcs.make_udfs())  # regexp_count, _instr, _substr, _like, _replace, _split
     return udfs
 
 
