@@ -278,6 +278,20 @@ CASES = {
         SELECT * FROM rw_l ORDER BY a, b;
         SELECT * FROM rw_c;
     """,
+    "pg_settings_update": """
+        UPDATE pg_settings SET setting = '2' WHERE name = 'extra_float_digits';
+        SHOW extra_float_digits;
+        UPDATE pg_settings SET setting = '1' WHERE name LIKE 'extra_float%' RETURNING name;
+        UPDATE pg_settings SET name = 'x' WHERE name = 'extra_float_digits';
+        UPDATE pg_settings p SET setting = '3' WHERE p.name = 'extra_float_digits';
+        SELECT 0.1::float8;
+        UPDATE pg_settings SET setting = '99' WHERE name = 'extra_float_digits';
+        BEGIN;
+        UPDATE pg_settings SET setting = 'off' WHERE name = 'enable_seqscan';
+        SHOW enable_seqscan;
+        ROLLBACK;
+        SHOW enable_seqscan;
+    """,
     "catalog_and_describe": """
         CREATE TABLE rd_t (a int PRIMARY KEY, b text);
         CREATE TABLE rd_log (op text, a int, b text);

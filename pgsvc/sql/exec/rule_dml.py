@@ -14,6 +14,7 @@ from pglast import ast
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import rules as RU
+from pgsvc.sql.quoting import quote_ident
 from pgsvc.sql.statement import Result, Statement
 from pgsvc.sql.translate import Translator
 from pgsvc.sql.translate import rule_rewrite as RW
@@ -23,6 +24,10 @@ def rule_statement(engine, tr, text: str, node) -> Statement | None:
     """The Statement of a DML node whose target has rules for its event, else None."""
     if engine.__dict__.get("rules_bypass") is node:
         return None  # the original statement itself, kept by the rewrite
+    rv = node.relation
+    if isinstance(node, ast.UpdateStmt) and rv.relname == "pg_settings" and rv.schemaname in (None, "pg_catalog") \
+            and engine.catalog.lookup(rv.schemaname, rv.relname, tr.search_path()) is None:
+        return settings_update(engine, tr, text, node)
     rel = tr.relation(node.relation)
     event = RW.EVENTS[type(node)]
     replica = engine.session.settings.get("session_replication_role") == "replica"
@@ -82,6 +87,38 @@ def rule_statement(engine, tr, text: str, node) -> Statement | None:
     stmt.extra["rule_steps"] = subs
     stmt.extra["rule_returning"] = plan.returning
     stmt.writes = True
+    stmt.handler = run_rule_statement
+    return stmt
+
+
+def settings_target(node) -> bool:
+    """UPDATE pg_settings (PostgreSQL's built-in rules on it: settings_update)."""
+    return isinstance(node, ast.UpdateStmt) and node.relation.relname == "pg_settings"
+
+
+def settings_update(engine, tr, text: str, node) -> Statement:
+    """UPDATE pg_settings: PostgreSQL's two rules on the view, pg_settings_u (ON UPDATE WHERE
+    new.name = old.name DO SELECT set_config(old.name, new.setting, false)) and pg_settings_n
+    (DO INSTEAD NOTHING): the set_config rows are the answer, the tag UPDATE 0."""
+    if node.returningList:
+        raise SqlError("0A000", 'cannot perform UPDATE RETURNING on relation "pg_settings"',
+                       hint="You need an unconditional ON UPDATE DO INSTEAD rule with a RETURNING clause.")
+    alias = quote_ident(node.relation.alias.aliasname if node.relation.alias else "pg_settings")
+    sets = {rt.name: RW.text(rt.val) for rt in node.targetList if not rt.indirection and
+            not isinstance(rt.val, (ast.MultiAssignRef, ast.SetToDefault))}
+    setting = sets.get("setting", f"{alias}.setting")
+    name = sets.get("name", f"{alias}.name")
+    frm = ", ".join([f"pg_catalog.pg_settings AS {alias}"] + [RW.text(f) for f in node.fromClause or ()])
+    where = f"({RW.text(node.whereClause)}) AND " if node.whereClause is not None else ""
+    sql = (f"SELECT pg_catalog.set_config({alias}.name, CAST(({setting}) AS text), false) AS set_config "
+           f"FROM {frm} WHERE {where}({name}) = {alias}.name")
+    sel = RW.parse_one(sql)
+    tr.cacheable = False
+    sub = engine.translate_stmt(sql, sel, list(tr.param_oids), None)
+    stmt = Statement(text, "UPDATE", sub.columns)
+    stmt.returning = True
+    stmt.extra["rule_steps"] = [(sub, RW.Step(sel, select=True))]
+    stmt.extra["rule_returning"] = False
     stmt.handler = run_rule_statement
     return stmt
 

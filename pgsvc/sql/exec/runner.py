@@ -26,7 +26,7 @@ from pgsvc.sql.types.composite import with_types
 from pgsvc.sql.commands.ddl.sqlite_schema import check_sql, index_key_sql, index_pred_sql
 from pgsvc.sql.commands.utility import translate_utility
 from pgsvc.sql.exec import diagnose
-from pgsvc.sql.exec.rule_dml import rule_statement
+from pgsvc.sql.exec.rule_dml import rule_statement, settings_target
 from pgsvc.sql.exec.trigger_dml import run_trigger_statement
 from pgsvc.sql.pg_functions import describe
 from pgsvc.sql.pg_functions.catalog_funcs import end_statement_locals
@@ -57,8 +57,10 @@ class Runner:
             shapes = tr.record_types(q.columns)  # ROW(...) columns: their fields' types (record_send)
             if shapes:
                 stmt.extra["record_types"] = shapes
-        elif isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)) and has_rules(self.catalog) and \
-                (ruled := rule_statement(self, tr, text, tr.view_rule_target(node) or node)) is not None:
+        elif isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)) and \
+                (has_rules(self.catalog) or settings_target(node)) and \
+                (ruled := rule_statement(self, tr, text, node if settings_target(node) else
+                                         tr.view_rule_target(node) or node)) is not None:
             stmt = ruled  # rewritten by rules into several statements (exec.rule_dml)
         elif isinstance(node, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)):
             d = {ast.InsertStmt: tr.insert, ast.UpdateStmt: tr.update, ast.DeleteStmt: tr.delete,
