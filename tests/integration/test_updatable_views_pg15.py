@@ -24,6 +24,9 @@ here states an expected value.
   rules_below   a view over a view with DO INSTEAD rules (the rules rewrite the statement on
                 it), conditional INSTEAD rules (55000), two view columns of one base column
   check_triggers  CHECK OPTION on the row as BEFORE triggers leave it, AFTER triggers
+  schema_elements  CREATE SCHEMA with tables, views, indexes, sequences as elements (in the new
+                schema, which is searched first), their schema and TEMP errors
+  temp_views    a view over a temporary relation becomes temporary, with the NOTICE
   catalogs      information_schema tables / views / columns updatability, check_option and
                 INSTEAD OF trigger columns; pg_relation_is_updatable, pg_column_is_updatable
 """
@@ -263,6 +266,30 @@ CASES = {
         insert into tv2 values (-1, 1);
         update tv2 set a = -a;
         select * from tc;
+    """,
+    "schema_elements": r"""
+        create temp table tmpt (a int);
+        create schema s1 create table t1 (a int, id int) create view v1 as select * from t1 create table t2 (b int) create index on t1 (a) create sequence q1;
+        \d s1.*
+        create schema s2 create table s1.x (a int);
+        create schema s3 create view v3 as select * from tmpt;
+        create schema s4 create temp table x (a int);
+        select nspname from pg_namespace where nspname like 's_' order by 1;
+        create schema s5 create table t (a int);
+        select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where nspname like 's_' order by 1, 2;
+    """,
+    "temp_views": r"""
+        create table pt (a int);
+        create temp table tt (a int);
+        create view pv1 as select * from pt;
+        create view tv1 as select * from tt;
+        create view tv2 as select * from pv1 where a in (select a from tt);
+        create view tv3 as select * from tv1;
+        create view pv2 as with tt as (select 1 as a) select * from tt;
+        create view public.tv4 as select * from tt;
+        create view pg_temp.tv5 as select * from tt;
+        create temp view tv6 as select * from tt;
+        select relname, relpersistence from pg_class where relname ~ '^(pv|tv)' order by 1;
     """,
 }
 

@@ -12,7 +12,7 @@ from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.authz import authz
 from pgsvc.sql.commands.ddl.node_text import source_text
 from pgsvc.sql.commands.ddl.sqlite_schema import index_sql
-from pgsvc.sql.commands.ddl.views_alter import check_option_allowed, view_options
+from pgsvc.sql.commands.ddl.views_alter import check_option_allowed, temp_view_check, view_options
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.catalog.system.opclass import GIST
 from pgsvc.sql.translate import Translator
@@ -133,6 +133,7 @@ class IndexViewDdl:
             raise
 
     def create_view(self, node: ast.ViewStmt, sql: str) -> None:
+        temp_view_check(self, node)  # over a temporary relation: a temporary view (ddl.views_alter)
         rv = node.view
         schema = self.schema_of(rv)
         existing = self.cat.relations.get((schema, rv.relname))

@@ -6,12 +6,15 @@ from __future__ import annotations
 import contextlib
 
 from pglast import ast, enums
+from pglast.stream import RawStream
 
 from pgsvc.errors import SqlError, SqlNotice
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog.authz import KIND_WORD, authz
 from pgsvc.sql.catalog.shared import shared
 from pgsvc.sql.commands.ddl.ownership import new_owner_oid, schema_created
+from pgsvc.sql.quoting import quote_ident
+from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.routine_match import signature_text
 from pgsvc.sql.types.usertypes import all_user_types
 
@@ -89,8 +92,7 @@ class SchemaDdl:
             session.notice = saved
 
     def create_schema(self, node: ast.CreateSchemaStmt) -> None:
-        if node.schemaElts:
-            raise SqlError("0A000", "CREATE SCHEMA with elements is not supported")
+        elements = schema_elements(node) if node.schemaElts else []
         az = authz(self.engine)
         az.check_create_schema()
         owner = self.creator()
@@ -113,3 +115,57 @@ class SchemaDdl:
         self.refresh()
         schema_created(self.engine, name, owner)
         self.refresh()
+        if elements:
+            self.create_schema_elements(name, elements)
+
+    def create_schema_elements(self, name: str, elements: list) -> None:
+        """CREATE SCHEMA s CREATE TABLE ... CREATE VIEW ...: each element made in s, with s
+        first on the search path while they run (CreateSchemaCommand's override path)."""
+        settings = self.engine.session.settings
+        saved = settings.session.get("search_path")
+        current = settings.get("search_path")
+        settings.session["search_path"] = quote_ident(name) + (f", {current}" if current else "")
+        settings.version += 1
+        try:
+            for elt in elements:
+                for rv in _element_targets(elt):
+                    if rv.schemaname is not None and rv.schemaname != name:
+                        raise SqlError("42P15", f"CREATE specifies a schema ({rv.schemaname}) different from the "
+                                       f"one being created ({name})")
+                    if rv.relpersistence == "t":
+                        raise SqlError("42P16", "cannot create temporary relation in non-temporary schema",
+                                       position=location(rv))
+                    rv.schemaname = name
+                sub = self.engine.translate_stmt(RawStream()(elt), elt, [], None)
+                self.engine.execute(sub)
+                self.refresh()
+        finally:
+            if saved is None:
+                settings.session.pop("search_path", None)
+            else:
+                settings.session["search_path"] = saved
+            settings.version += 1
+
+
+# transformCreateSchemaStmt's order: sequences, tables, views, indexes, triggers, grants
+_ELEMENT_ORDER = (ast.CreateSeqStmt, ast.CreateStmt, ast.ViewStmt, ast.IndexStmt, ast.CreateTrigStmt, ast.GrantStmt)
+
+
+def schema_elements(node: ast.CreateSchemaStmt) -> list:
+    for elt in node.schemaElts:
+        if not isinstance(elt, _ELEMENT_ORDER):
+            raise SqlError("0A000", f"{type(elt).__name__} in CREATE SCHEMA is not supported")
+    return sorted(node.schemaElts, key=lambda e: next(i for i, k in enumerate(_ELEMENT_ORDER) if isinstance(e, k)))
+
+
+def _element_targets(elt) -> list:
+    """The relations a schema element creates or names (they go in the new schema)."""
+    if isinstance(elt, ast.CreateStmt):
+        return [elt.relation]
+    if isinstance(elt, ast.ViewStmt):
+        return [elt.view]
+    if isinstance(elt, ast.CreateSeqStmt):
+        return [elt.sequence]
+    if isinstance(elt, (ast.IndexStmt, ast.CreateTrigStmt)):
+        return [elt.relation]
+    return []

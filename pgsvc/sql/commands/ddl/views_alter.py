@@ -8,6 +8,7 @@ view (0A000, with the reason as the hint).
 
 from __future__ import annotations
 
+import copy
 from types import SimpleNamespace
 
 from pglast import ast, enums
@@ -57,6 +58,37 @@ def check_option_allowed(engine, cat, viewdef: str, names: list[str], options: d
     if shape.detail is not None:
         raise SqlError("0A000", "WITH CHECK OPTION is supported only on automatically updatable views",
                        hint=shape.detail)
+
+
+def temp_view_check(ddl, node: ast.ViewStmt) -> None:
+    """CREATE VIEW over a temporary relation makes a temporary view (DefineView's NOTICE), which
+    cannot go in a schema named that is not the temporary one."""
+    rv = node.view
+    if rv.relpersistence != "p" or not uses_temp_relation(Translator(ddl.engine, ddl.cat, []), node.query):
+        return
+    ddl.notice(f'view "{rv.relname}" will be a temporary view')
+    if rv.schemaname is not None and rv.schemaname != "pg_temp" and not rv.schemaname.startswith("pg_temp_"):
+        raise SqlError("42P16", "cannot create temporary relation in non-temporary schema")
+    rv.relpersistence = "t"
+
+
+def uses_temp_relation(tr, node, ctes: frozenset = frozenset()) -> bool:
+    """Whether a query reads a temporary relation (isQueryUsingTempRelation), subqueries too."""
+    if isinstance(node, ast.SelectStmt) and node.withClause is not None:
+        ctes = ctes | {c.ctename for c in node.withClause.ctes}
+    if isinstance(node, ast.RangeVar):
+        if node.schemaname is None and node.relname in ctes:
+            return False
+        try:
+            rel = tr.relation(copy.deepcopy(node))
+        except SqlError:
+            return False
+        return rel.schema.startswith("pg_temp")
+    if isinstance(node, ast.Node):
+        return any(uses_temp_relation(tr, getattr(node, k), ctes) for k in node.__slots__)
+    if isinstance(node, tuple):
+        return any(uses_temp_relation(tr, x, ctes) for x in node)
+    return False
 
 
 def alter_view(ddl, node: ast.AlterTableStmt) -> None:
