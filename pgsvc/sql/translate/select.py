@@ -39,6 +39,17 @@ class Query:
         return f"({self.sql})"
 
 
+def _counted_set_operation(op: str, left: str, right: str, width: int) -> str:
+    """INTERSECT ALL / EXCEPT ALL, which SQLite lacks: each row numbered among its equals on
+    its side, so that the distinct operation over (row, number) keeps min(m, n) copies of a
+    row (INTERSECT) or max(m - n, 0) (EXCEPT), as PostgreSQL's SetOp counts them."""
+    cols = ", ".join(f"c{i}" for i in range(width))
+
+    def numbered(sql: str) -> str:
+        return f"SELECT {cols}, row_number() OVER (PARTITION BY {cols}) AS n FROM ({sql})"
+    return f"SELECT {cols} FROM ({numbered(left)} {op} {numbered(right)})"
+
+
 class SelectMixin:
     def subquery(self, node, parent: Scope | None | bool = True) -> Query:
         """parent: the scope the subquery may reference (True: the current one)."""
@@ -119,8 +130,6 @@ class SelectMixin:
         check_select_locking(node, False)
         op = {enums.SetOperation.SETOP_UNION: "UNION", enums.SetOperation.SETOP_INTERSECT: "INTERSECT",
               enums.SetOperation.SETOP_EXCEPT: "EXCEPT"}[node.op]
-        if node.all and op != "UNION":
-            raise SqlError("0A000", f"{op} ALL is not supported")
         left = self.subquery(node.larg)
         right = self.subquery(node.rarg)
         if len(left.columns) != len(right.columns):
@@ -160,6 +169,10 @@ class SelectMixin:
                                  + f" AS c{i}")
         word = f"{op}{' ALL' if node.all else ''}"
         extra = {"simple": True, "compound": True, "locs": tuple(locs)}
+        if node.all and op != "UNION":
+            return Query(_counted_set_operation(op, f"SELECT {', '.join(lparts)} FROM {left.sql_paren()}",
+                                                f"SELECT {', '.join(rparts)} FROM {right.sql_paren()}", len(cols)),
+                         cols, extra={"locs": tuple(locs)})
         if plain:
             # SQLite evaluates a compound left to right, as PostgreSQL's left-deep tree does; the
             # recursive term of a WITH RECURSIVE must not be wrapped in a subquery.
