@@ -54,6 +54,17 @@ INSERT INTO fz_times SELECT g, date '2020-01-01' + g, timestamp '2020-01-01 10:0
   gen_random_uuid() FROM generate_series(1, 100) g;
 CREATE VIEW fz_view AS SELECT n.i, n.n, t.t FROM fz_nums n JOIN fz_texts t ON t.id = n.i;
 CREATE INDEX ON fz_texts (v);
+CREATE TYPE fz_mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TYPE fz_pair AS (x int, y text);
+CREATE TABLE fz_parent (id int PRIMARY KEY, name text UNIQUE, mood fz_mood, p fz_pair);
+INSERT INTO fz_parent SELECT g, 'n' || g, (ARRAY['sad', 'ok', 'happy'])[g % 3 + 1]::fz_mood, ROW(g, 't' || g)::fz_pair
+  FROM generate_series(1, 50) g;
+CREATE TABLE fz_child (cid serial PRIMARY KEY, pid int REFERENCES fz_parent ON DELETE CASCADE, amount numeric,
+                       note text DEFAULT 'none', flags bit(4), ip inet, m money);
+INSERT INTO fz_child (pid, amount, note, flags, ip, m) SELECT g % 50 + 1, g * 2.25,
+  CASE WHEN g % 3 = 0 THEN NULL ELSE 'note ' || g END, B'1010', ('10.0.0.' || g)::inet, g * 1.5
+  FROM generate_series(1, 150) g;
+CREATE VIEW fz_agg AS SELECT pid, count(*) c, sum(amount) s FROM fz_child GROUP BY pid;
 """
 
 _RATE = re.compile(r"error rate: ([0-9.]+)")
@@ -109,15 +120,23 @@ def test_sqlsmith_breaks_no_backend(fuzz_server):
     tracebacks = log.count("Traceback (most recent call last)")
     internal = [line for line in _errors(proc.stderr) + log.splitlines() if "internal error" in line or "XX000" in line]
     overdue = [line for line in log.splitlines() if "duration: " in line]
+    # a value compared under another type's collation (functions.register's fallback): a
+    # translation that let a value of one type meet another's comparison, a wrong order.
+    # Reported, not yet asserted: seen in some runs only (sqlsmith's choices follow its
+    # queries' errors, and so the timeouts), not reproduced by replaying the same queries
+    miscollated = [line for line in log.splitlines() if "not in its stored form" in line]
     rate = _error_rate(proc.stderr)
     summary = (f"sqlsmith seed {SEED}, {QUERIES} queries in {took:.1f} s against pgsvc: error rate {rate}; "
                f"backend crashes {len(crashes)}, tracebacks {tracebacks}, internal errors {len(internal)}, "
-               f"statements past their timeout {len(overdue)}")
+               f"statements past their timeout {len(overdue)}, values under another type's collation "
+               f"{len(miscollated)}")
     print("\n" + summary)
     assert crashes == [], summary + "\n" + "\n".join(crashes[:10])
     assert tracebacks == 0, summary + "\n" + log[log.find("Traceback"):][:4000]
     assert internal == [], summary + "\n" + "\n".join(internal[:20])
     assert overdue == [], summary + "\n" + "\n".join(overdue[:10])
+    if miscollated:
+        print("\n".join(miscollated[:10]))
     assert rate is not None
 
 

@@ -204,3 +204,11 @@ def test_money_assignment_casts(conns):
         "CREATE TABLE mm(m money, n numeric)", "INSERT INTO mm SELECT 1.5 * 2, '$4.25'::money",
         "INSERT INTO mm VALUES (2.5::numeric), (3::int), (4::bigint)", "SELECT * FROM mm ORDER BY m",
     ])
+
+
+def test_satisfies_hash_partition_arguments(conns):
+    same(conns, "hashpart", [
+        "SELECT satisfies_hash_partition(NULL, 0, 0, 1)", "SELECT satisfies_hash_partition('pg_class'::regclass, 0, 0, 1)",
+        "SELECT satisfies_hash_partition('pg_class'::regclass, 2, -1, 1)",
+        "SELECT satisfies_hash_partition('pg_class'::regclass, 2, 5, 1)",
+    ])

@@ -11,6 +11,8 @@ hash partitioning on other types (commands.ddl.partitions).
 
 from __future__ import annotations
 
+from pgsvc.errors import SqlError
+
 from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
 from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.types import oids as O
@@ -94,9 +96,15 @@ def _hash_combine64(a: int, b: int) -> int:
     return (a ^ ((b + 0x49A0F4DD15E5A8E3 + (a << 54) + (a >> 7)) & _M64)) & _M64
 
 
-def satisfies_hash_partition(_parent, modulus, remainder, *values) -> int | None:
-    if modulus is None or remainder is None:
-        return None
+def satisfies_hash_partition(parent, modulus, remainder, *values) -> int | None:
+    if parent is None or modulus is None or remainder is None:
+        return 0  # false, as PostgreSQL's
+    if int(modulus) <= 0:
+        raise SqlError("22023", "modulus for hash partition must be an integer value greater than zero")
+    if int(remainder) < 0:
+        raise SqlError("22023", "remainder for hash partition must be an integer value greater than or equal to zero")
+    if int(remainder) >= int(modulus):
+        raise SqlError("22023", "remainder for hash partition must be less than modulus")
     row = 0
     for v in values:
         if v is None:
