@@ -47,6 +47,8 @@ expectation; nothing here states an expected value.
                  PostgreSQL's VALUES list with a set-returning call does (defaults, RETURNING)
   constraint_rows  a constraint trigger's pg_constraint row (contype t, its deferrability, a
                  partition's clone its own), pg_get_constraintdef of it, \\d
+  tt_readonly    INSERT / UPDATE / DELETE naming a transition table inside the trigger: 42809
+                 cannot be the target of a modifying statement, with SPI's SQL statement context
 """
 
 from __future__ import annotations
@@ -499,6 +501,35 @@ CASES = {
         select conname, pg_get_constraintdef(oid) from pg_constraint where contype = 't' order by conrelid::regclass::text;
         \d ctp2
         \d ctr
+    """,
+    "tt_readonly": r"""
+        create table tgt (a int);
+        create function tgf() returns trigger language plpgsql as $$
+        begin
+          insert into nt values (1);
+          return null;
+        end $$;
+        create trigger tg after insert on tgt referencing new table as nt for each statement execute function tgf();
+        insert into tgt values (1);
+        create or replace function tgf() returns trigger language plpgsql as $$
+        begin
+          update nt set a = 2;
+          return null;
+        end $$;
+        insert into tgt values (1);
+        create or replace function tgf() returns trigger language plpgsql as $$
+        begin
+          delete from nt;
+          return null;
+        end $$;
+        insert into tgt values (1);
+        create or replace function tgf() returns trigger language plpgsql as $$
+        begin
+          perform count(*) from nt;
+          return null;
+        end $$;
+        insert into tgt values (1);
+        select count(*) from tgt;
     """,
 }
 

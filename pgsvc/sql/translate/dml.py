@@ -47,6 +47,11 @@ class DmlMixin:
     dml_kind = ""
     inherited_dml = False  # an UPDATE/DELETE of a parent with descendants (translate.partitions)
 
+    def not_transition_table(self, rv: ast.RangeVar) -> None:
+        """A running trigger's transition table (translate.trigger_dml) is read-only."""
+        if self.catalog.triggers and self.transition_table(rv) is not None:
+            raise SqlError("42809", f'relation "{rv.relname}" cannot be the target of a modifying statement')
+
     def target_relation(self, rv: ast.RangeVar) -> Relation:
         rel = self.relation(rv)
         if rel.kind == "v" and self.catalog.triggers and self.instead_of_target(rel):
@@ -139,6 +144,7 @@ class DmlMixin:
         self.dml_kind = "INSERT"
         top = self.enter_statement()  # (translate.wcte: data-modifying WITH queries)
         with_sql = self.dml_with(node, top)
+        self.not_transition_table(node.relation)
         node = self.through_views(node)  # an automatically updatable view's base (translate.view_dml)
         rel = self.target_relation(node.relation)
         self.need_target(rel, node, "a")
@@ -445,6 +451,7 @@ class DmlMixin:
         self.dml_kind = "UPDATE"
         top = self.enter_statement()  # (translate.wcte: data-modifying WITH queries)
         with_sql = self.dml_with(node, top)
+        self.not_transition_table(node.relation)
         node = self.through_views(node)  # (translate.view_dml)
         rel = self.target_relation(node.relation)
         self.need_target(rel, node, "w")
@@ -500,6 +507,7 @@ class DmlMixin:
         self.dml_kind = "DELETE"
         top = self.enter_statement()  # (translate.wcte: data-modifying WITH queries)
         with_sql = self.dml_with(node, top)
+        self.not_transition_table(node.relation)
         node = self.through_views(node)  # (translate.view_dml)
         rel = self.target_relation(node.relation)
         self.need_target(rel, node, "d")

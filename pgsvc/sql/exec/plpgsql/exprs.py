@@ -268,6 +268,8 @@ class Expr:
             err.internal_position = max(err.position - shift + self.body_offset, 1)
             err.internal_query = self.text
             err.position = None
+        elif err.internal_query is None and not err.context:  # no position: SPI's context line instead
+            return add_context(err, self.context_line())
         return err
 
     def record_field_error(self, err: SqlError, plan: Plan) -> SqlError | None:
