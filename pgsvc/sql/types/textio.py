@@ -30,6 +30,7 @@ from pgsvc.sql.types.context import FormatContext
 from pgsvc.sql.types.interval import format_interval, interval_text_for_range, parse_interval
 from pgsvc.sql.types.aclitem import aclitem_in
 from pgsvc.sql.types.bits import bit_in
+from pgsvc.sql.types.jsonpath import normalize_jsonpath
 from pgsvc.sql.types.jsontext import normalize_jsonb, validate_json
 from pgsvc.sql.types.numeric import format_numeric, parse_numeric
 from pgsvc.sql.types.regoid import reg_text
@@ -275,6 +276,7 @@ _SIMPLE_DECODERS: dict[int, Callable[[str], Any]] = {
     O.CHAR: _parse_char,
     O.JSON: validate_json,
     O.JSONB: normalize_jsonb,
+    O.JSONPATH: normalize_jsonpath,
     O.BIT: bit_in, O.VARBIT: bit_in,
     O.ACLITEM: aclitem_in,
     O.TEXT: _identity, O.VARCHAR: _identity, O.BPCHAR: _identity, O.UNKNOWN: _identity,
