@@ -22,6 +22,7 @@ from pgsvc.errors import SqlError, SqlNotice
 _CACHEABLE_START = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES"}
 # errors PostgreSQL's grammar raises as feature_not_supported (no position)
 _GRAMMAR_NOT_SUPPORTED = frozenset({"CREATE OR REPLACE CONSTRAINT TRIGGER is not supported"})
+_GRAMMAR_SYNTAX_NO_POSITION = frozenset({"WITH TIES cannot be specified without ORDER BY clause"})
 
 
 def parse(sql: str) -> list:
@@ -35,6 +36,8 @@ def parse(sql: str) -> list:
             raise SqlError("0A000", msg) from None
         if msg.startswith("invalid byte sequence for encoding"):  # E'\000': the scanner's 22021, no position
             raise SqlError("22021", msg) from None
+        if msg in _GRAMMAR_SYNTAX_NO_POSITION:  # gram.y's own ereport: 42601, no position
+            raise SqlError("42601", msg) from None
         loc = e.args[1] if len(e.args) > 1 else None
         if isinstance(loc, int) and loc >= 0:  # a byte offset; clients count characters
             pos = len(sql.encode("utf-8")[:loc].decode("utf-8", "ignore")) + 1

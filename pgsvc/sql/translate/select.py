@@ -25,6 +25,7 @@ from pgsvc.sql.translate.wcte import recursive_order
 from pgsvc.sql.translate.ordered_set import inner_window_position
 from pgsvc.sql.translate.locking import check_locked_relations, check_select_locking
 from pgsvc.sql.translate.search_cycle import expand_search_cycle
+from pgsvc.sql.translate.with_ties import with_ties
 from pgsvc.sql.types import oids as O
 
 
@@ -278,9 +279,14 @@ class SelectMixin:
             if node.targetList and len(node.targetList) == len(targets) else ()
         targets = [self.finalize_unknown(t) for t in targets]
         order = self.order_by(node.sortClause or [], targets, names)
+        group_sql = f" GROUP BY {', '.join(g.sql for g in group)}" if group else ""
+        if node.limitOption == enums.LimitOption.LIMIT_OPTION_WITH_TIES:  # translate.with_ties
+            sql = with_ties(self, node, targets, names, f"SELECT {distinct}", f"{from_sql}{where}{group_sql}{having}")
+            cols = [ColInfo(n, t.oid, t.typmod, "", t.table_oid, t.attnum, row_types=t.row_types)
+                    for t, n in zip(targets, names)]
+            return Query(sql, cols, extra={"locs": locs})
         limit = self.limit(node)
         sel = ", ".join(f"{t.sql} AS c{i}" for i, t in enumerate(targets)) or "NULL AS c0"
-        group_sql = f" GROUP BY {', '.join(g.sql for g in group)}" if group else ""
         sql = f"SELECT {distinct}{sel}{from_sql}{where}{group_sql}{having}{order}{limit}"
         if having and not group and not any(t.has_agg for t in targets):
             # HAVING alone makes one group, aggregates or not: SQLite wants one in the select list
