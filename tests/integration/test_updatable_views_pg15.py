@@ -27,6 +27,8 @@ here states an expected value.
   schema_elements  CREATE SCHEMA with tables, views, indexes, sequences as elements (in the new
                 schema, which is searched first), their schema and TEMP errors
   temp_views    a view over a temporary relation becomes temporary, with the NOTICE
+  details       array elements written through a view, a view condition on the base's whole
+                row, CHECK OPTION above a view with INSTEAD OF triggers
   catalogs      information_schema tables / views / columns updatability, check_option and
                 INSTEAD OF trigger columns; pg_relation_is_updatable, pg_column_is_updatable
 """
@@ -290,6 +292,30 @@ CASES = {
         create view pg_temp.tv5 as select * from tt;
         create temp view tv6 as select * from tt;
         select relname, relpersistence from pg_class where relname ~ '^(pv|tv)' order by 1;
+    """,
+    "details": r"""
+        create table at (a int, arr int[]);
+        create view av as select a, arr from at;
+        insert into av values (1, '{1,2,3}');
+        update av set arr[1] = 42, arr[2] = 77 where a = 1;
+        insert into av (a, arr[1], arr[2]) values (2, 5, 6);
+        select * from at order by a;
+        create table wr (a int);
+        create view wrv as select * from wr where wr = '(2)'::wr with check option;
+        insert into wrv values (1);
+        insert into wrv values (2);
+        create table ic (k int primary key, t text);
+        create view icv as select k, t from ic;
+        insert into icv values (1, 'x');
+        create table it (a int);
+        create view iv1 as select * from it;
+        create function iv1_f() returns trigger language plpgsql as $$ begin insert into it values (new.a); return new; end $$;
+        create view iv1b as select * from it offset 0;
+        create trigger iv1_t instead of insert on iv1b for each row execute function iv1_f();
+        create view iv2 as select * from iv1b where a > 0 with local check option;
+        insert into iv2 values (-5);
+        insert into iv2 values (5);
+        select * from it;
     """,
 }
 

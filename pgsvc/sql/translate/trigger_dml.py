@@ -204,7 +204,7 @@ class TriggerDmlMixin:
             return
         if source == "DEFAULT VALUES":
             source, names = "VALUES (NULL)", []
-        spec = {"k": "I", "rel": rel.oid, "src": with_sql + self.wco_unchecked(source), "names": names, "cap": cap,
+        spec = {"k": "I", "rel": rel.oid, "src": with_sql + self.wco_unchecked(source, rel), "names": names, "cap": cap,
                 "conf": "u" if do_update else "n" if oc is not None else ""}
         n = spec["n"] = param_count(d.sql, spec["src"])
         if rel.kind == "v":
@@ -255,7 +255,7 @@ class TriggerDmlMixin:
         old = ", ".join(f"{sa}.{quote_sqlite_ident(a.name)}" for a in rel.attrs)
         new = ", ".join(sets.get(a.name, f"{sa}.{quote_sqlite_ident(a.name)}") for a in rel.attrs)
         more = ", " + from_sql[len(" FROM "):] if from_sql else ""
-        src = f"{with_sql}SELECT {rid}, {old}, {new} FROM {self.target_sql(rel, sa)}{more}{self.wco_unchecked(where)}"
+        src = f"{with_sql}SELECT {rid}, {old}, {new} FROM {self.target_sql(rel, sa)}{more}{self.wco_unchecked(where, rel)}"
         spec = {"k": "U", "rel": rel.oid, "src": src, "cols": [a.attnum for a, _ in items], "cap": cap}
         n = spec["n"] = param_count(d.sql, src)
         if rel.kind == "v":

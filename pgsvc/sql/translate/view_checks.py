@@ -61,10 +61,13 @@ class ViewCheckMixin:
         self.wco_plain[out] = source
         return out, names
 
-    def wco_unchecked(self, sql: str) -> str:
+    def wco_unchecked(self, sql: str, rel=None) -> str:
         """A source or WHERE without its WITH CHECK OPTION test: a statement run row by row
-        (translate.trigger_dml) checks each row as its BEFORE triggers leave it instead."""
-        return self.wco_plain.get(sql, sql) if getattr(self, "view_checks", None) else sql
+        (translate.trigger_dml) checks each row as its BEFORE triggers leave it instead (a
+        view's INSTEAD OF triggers get rows already checked)."""
+        if not getattr(self, "view_checks", None) or (rel is not None and rel.kind == "v"):
+            return sql
+        return self.wco_plain.get(sql, sql)
 
     def wco_row_insert(self, rel, values: str) -> str:
         """The one-row VALUES of a row-by-row INSERT, checked (translate.trigger_dml)."""

@@ -182,6 +182,8 @@ class _Requalify:
             if len(f) == 1 and depth == 0 and f[0] in self.base_cols:
                 return ast.ColumnRef(fields=(ast.String(sval=self.new), ast.String(sval=f[0])),
                                      location=node.location)
+            if len(f) == 1 and depth == 0 and f[0] in self.old:  # the base's whole row
+                return ast.ColumnRef(fields=(ast.String(sval=self.new),), location=node.location)
             return node
         if isinstance(node, ast.Node):
             d = depth + 1 if isinstance(node, ast.SelectStmt) else depth
@@ -307,7 +309,7 @@ class ViewDmlMixin(ViewCheckMixin):
                                    detail=shape.col_detail.get(rt.name, NOT_COLUMN))
                 rt.val = subst.top(rt.val)
                 rt.name = plain[rt.name]
-                if any(t.name == rt.name for t in targets):
+                if not rt.indirection and any(t.name == rt.name and not t.indirection for t in targets):
                     raise SqlError("42601", f'multiple assignments to same column "{rt.name}"')
                 targets.append(rt)
             node.targetList = tuple(targets)
@@ -334,12 +336,13 @@ class ViewDmlMixin(ViewCheckMixin):
     def view_insert(self, node, rel, subst, plain, shape, verb) -> None:
         sel = node.selectStmt
         if node.cols:
-            named = []
+            named, rts = [], []
             for rt in node.cols:
                 if rel.attr(rt.name) is None:
                     raise SqlError("42703", f'column "{rt.name}" of relation "{rel.name}" does not exist',
                                    position=location(rt))
                 named.append(rt.name)
+                rts.append(rt)
         else:
             if sel is None:
                 width = 0
@@ -351,6 +354,7 @@ class ViewDmlMixin(ViewCheckMixin):
             if width > len(rel.attrs):
                 raise SqlError("42601", "INSERT has more expressions than target columns")
             named = [a.name for a in rel.attrs[:width]]
+            rts = [None] * width
         defaults = {a.name: column_default(a) for a in rel.attrs if column_default(a) is not None}
         single = isinstance(sel, ast.SelectStmt) and sel.valuesLists and len(sel.valuesLists) == 1
         if single:  # DEFAULT: the view's default, else the base column's (the item left out)
@@ -365,6 +369,7 @@ class ViewDmlMixin(ViewCheckMixin):
                 keep.append(i)
             sel.valuesLists = (tuple(row[i] for i in keep) + tuple(row[len(named):]),)
             named = [named[i] for i in keep]
+            rts = [rts[i] for i in keep]
         for n in named + [n for n in defaults if n not in named]:
             if n not in plain:
                 raise SqlError("0A000", f'cannot insert into column "{n}" of view "{rel.name}"',
@@ -386,14 +391,14 @@ class ViewDmlMixin(ViewCheckMixin):
                                                        limitOption=enums.LimitOption.LIMIT_OPTION_DEFAULT,
                                                        op=enums.SetOperation.SETOP_NONE)
             named += extra
-        bases = [plain[n] for n in named]
+            rts += [None] * len(extra)
+        bases = [plain[n] for n, rt in zip(named, rts) if rt is None or not rt.indirection]
         for i, b in enumerate(bases):
             if b in bases[:i]:
                 raise SqlError("42601", f'multiple assignments to same column "{b}"')
-        old_cols = {rt.name: rt for rt in node.cols or ()}
-        node.cols = tuple(ast.ResTarget(name=plain[n], indirection=old_cols[n].indirection if n in old_cols else None,
-                                        location=old_cols[n].location if n in old_cols else -1)
-                          for n in named) or None
+        node.cols = tuple(ast.ResTarget(name=plain[n], indirection=rt.indirection if rt is not None else None,
+                                        location=rt.location if rt is not None else -1)
+                          for n, rt in zip(named, rts)) or None
         oc = node.onConflictClause
         if oc is not None:
             if oc.infer is not None:
@@ -499,6 +504,9 @@ class _Subst:
         words = [x.sval if isinstance(x, ast.String) else "*" for x in f]
         shadowed = any(words[0] in s for s in shadow)
         if self.excluded and len(words) == 2 and words[0] == "excluded" and not shadowed:
+            if words[1] == "*":  # the view's proposed row
+                return ast.RowExpr(args=tuple(self.expr_for(c, "excluded") for c in self.view_cols),
+                                   row_format=enums.CoercionForm.COERCE_IMPLICIT_CAST, location=node.location)
             if words[1] in self.mapping:
                 return self.expr_for(words[1], "excluded")
             raise SqlError("42703", f"column excluded.{words[1]} does not exist", position=location(node))
