@@ -292,6 +292,21 @@ CASES = {
         ROLLBACK;
         SHOW enable_seqscan;
     """,
+    "once_or_per_row": """
+        CREATE TABLE ro_t (f1 int, f2 int);
+        CREATE TABLE ro_n (n int);
+        INSERT INTO ro_t VALUES (1, 2), (11, 12), (21, 22);
+        CREATE RULE ro_1 AS ON UPDATE TO ro_t DO INSTEAD SELECT * FROM ro_t WHERE f1 = 1 FOR UPDATE;
+        UPDATE ro_t SET f2 = f2 + 1;
+        UPDATE ro_t SET f2 = f2 + 1 WHERE f1 > 5;
+        CREATE OR REPLACE RULE ro_1 AS ON UPDATE TO ro_t DO INSTEAD SELECT * FROM ro_t WHERE f1 = 11 FOR UPDATE OF ro_t;
+        UPDATE ro_t SET f2 = f2 + 1;
+        CREATE OR REPLACE RULE ro_1 AS ON UPDATE TO ro_t DO INSTEAD SELECT * FROM ro_t WHERE f1 = 11 FOR UPDATE OF old;
+        CREATE RULE ro_2 AS ON DELETE TO ro_t DO ALSO INSERT INTO ro_n VALUES (1);
+        DELETE FROM ro_t WHERE f1 < 0;
+        DELETE FROM ro_t;
+        SELECT count(*) FROM ro_n;
+    """,
     "catalog_and_describe": """
         CREATE TABLE rd_t (a int PRIMARY KEY, b text);
         CREATE TABLE rd_log (op text, a int, b text);

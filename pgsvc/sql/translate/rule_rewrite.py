@@ -282,6 +282,19 @@ def _walk_replace(value, repl):
     return value
 
 
+def _names_rows(node) -> bool:
+    """Whether a rule action names new.x / old.x (or new.* / old.*)."""
+    found = []
+
+    def look(n):
+        if isinstance(n, ast.ColumnRef) and len(n.fields) >= 2 and isinstance(n.fields[0], ast.String) and \
+                n.fields[0].sval in ("new", "old"):
+            found.append(n)
+        return None
+    _walk_replace(copy.deepcopy(node), look)
+    return bool(found)
+
+
 def substitute(node, mapping):
     node = copy.deepcopy(node)
     subst = _Subst(mapping)
@@ -336,8 +349,6 @@ def attach(action, item, qual, catalog_cols, column_default_text=None):
         action.whereClause = conjoin(action.whereClause, qual)
         return action
     if isinstance(action, ast.SelectStmt):  # its rows are the statement's (exec.rule_dml)
-        if action.lockingClause and not any(lc.lockedRels for lc in action.lockingClause):
-            action.lockingClause = None  # FOR UPDATE of all its tables: writers are serialised
         wrapped = ast.InsertStmt(relation=ast.RangeVar(relname="pgsvc$none", inh=True, relpersistence="p"),
                                  selectStmt=action)
         sel = attach(wrapped, item, qual, catalog_cols, column_default_text).selectStmt
@@ -517,7 +528,14 @@ def rewrite(rel, node, catalog_cols, width_of, keep_returning: bool = False, par
                              for c in catalog_cols(act.relation)]
                             if isinstance(rt.val, ast.ColumnRef) and isinstance(rt.val.fields[-1], ast.A_Star)
                             else [rt]))
-            act = attach(act, rule_item(src), copy.deepcopy(q), catalog_cols, column_default_text)
+            if isinstance(act, ast.SelectStmt):
+                act.lockingClause = None  # FOR UPDATE / SHARE: writers are serialised, no row is locked apart
+            if event == "INSERT" or q is not None or _names_rows(act_node) or \
+                    node.whereClause is not None or getattr(node, "fromClause", None) or \
+                    getattr(node, "usingClause", None):
+                act = attach(act, rule_item(src), copy.deepcopy(q), catalog_cols, column_default_text)
+            # else (PostgreSQL's rewriteRuleAction): an action that reads neither OLD nor NEW, of a rule
+            # without a condition, for an UPDATE / DELETE without WHERE, runs once, not per row
             step = Step(act, counts=r.instead and EVENTS.get(type(act)) == event,
                         select=isinstance(act, ast.SelectStmt))
             if rule_ret and node.returningList:

@@ -30,6 +30,9 @@ CMD = enums.CmdType
 A = enums.AlterTableType
 _ENABLE = {A.AT_EnableRule: "O", A.AT_EnableAlwaysRule: "A", A.AT_EnableReplicaRule: "R", A.AT_DisableRule: "D"}
 RULE_SUBTYPES = frozenset(_ENABLE)
+_LOCK_WORD = {enums.LockClauseStrength.LCS_FORUPDATE: "FOR UPDATE", enums.LockClauseStrength.LCS_FORSHARE: "FOR SHARE",
+              enums.LockClauseStrength.LCS_FORNOKEYUPDATE: "FOR NO KEY UPDATE",
+              enums.LockClauseStrength.LCS_FORKEYSHARE: "FOR KEY SHARE"}
 EVENT = {CMD.CMD_INSERT: "INSERT", CMD.CMD_UPDATE: "UPDATE", CMD.CMD_DELETE: "DELETE", CMD.CMD_SELECT: "SELECT"}
 
 
@@ -139,6 +142,11 @@ class RuleDdl:
         for a in actions:
             if not isinstance(a, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.NotifyStmt, ast.SelectStmt)):
                 raise SqlError("0A000", "rule actions of this kind are not supported")
+            for lc in getattr(a, "lockingClause", None) or ():
+                for rv in lc.lockedRels or ():
+                    if rv.relname in ("old", "new") and rv.schemaname is None:
+                        raise SqlError("42P01", f'relation "{rv.relname}" in {_LOCK_WORD.get(lc.strength, "FOR UPDATE")} '
+                                                "clause not found in FROM clause", position=location(rv))
             for cte in getattr(getattr(a, "withClause", None), "ctes", None) or ():
                 ref = _first_word_ref(cte.ctequery)
                 if ref is not None:  # (PostgreSQL: the WITH queries are planned apart from NEW / OLD)
