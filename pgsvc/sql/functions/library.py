@@ -156,6 +156,9 @@ def _sigs() -> list[FuncSig]:
     f("date_trunc", [T, TS], TS, "pgsvc_date_trunc({0}, {1}, 0)")
     f("date_trunc", [T, TZ], TZ, "pgsvc_date_trunc({0}, {1}, 1)", volatility="s")
     f("date_trunc", [T, IV], IV, "pgsvc_date_trunc_interval({0}, {1})")
+    f("date_trunc", [T, TZ, T], TZ, "pgsvc_date_trunc_zone({0}, {1}, {2})")  # (functions.zone_trunc)
+    f("date_bin", [IV, TS, TS], TS, "pgsvc_date_bin({0}, {1}, {2})")
+    f("date_bin", [IV, TZ, TZ], TZ, "pgsvc_date_bin({0}, {1}, {2})")
     for t, code in ((TS, 0), (TZ, 1), (DT, 2), (IV, 3), (O.TIME, 4), (O.TIMETZ, 5)):
         f("date_part", [T, t], F8, f"pgsvc_date_part({{0}}, {{1}}, {code}, 0)")
         f("extract", [T, t], N, f"pgsvc_date_part({{0}}, {{1}}, {code}, 1)")
@@ -164,6 +167,8 @@ def _sigs() -> list[FuncSig]:
     f("age", [TS, TS], IV, "pgsvc_age({0}, {1})")
     f("age", [TZ, TZ], IV, "pgsvc_age({0}, {1})")
     f("make_date", [I4, I4, I4], DT, "pgsvc_make_date({0}, {1}, {2})")
+    f("make_timestamptz", [I4, I4, I4, I4, I4, F8], TZ, "pgsvc_make_timestamptz6({args})", volatility="s")
+    f("make_timestamptz", [I4, I4, I4, I4, I4, F8, T], TZ, "pgsvc_make_timestamptz7({args})", volatility="s")
     f("make_timestamp", [I4, I4, I4, I4, I4, F8], TS,
       "pgsvc_make_timestamp({0}, {1}, {2}, {3}, {4}, {5})")
     f("make_interval", [I4, I4, I4, I4, I4, I4, F8], IV,

@@ -6,8 +6,9 @@ import logging
 
 from pgsvc.sql.functions import (bit_funcs, bytea_funcs, composite_udfs, convert, datefuncs, floatmath, fmt_funcs, ordered_set, rowsets,
                                  zone_funcs)
-from pgsvc.sql.functions import array_build, net_funcs, range_funcs, regr
-from pgsvc.sql.functions import engine_udfs, json_raw, numeric_math, numeric_scale, partition_hash, regexp_funcs
+from pgsvc.sql.functions import array_build, jsonpath_exec, net_funcs, range_funcs, regr
+from pgsvc.sql.functions import (engine_udfs, json_raw, numeric_math, numeric_scale, partition_hash, regexp_funcs,
+                                 zone_trunc)
 from pgsvc.sql.functions.aggregates import register_aggregates
 from pgsvc.sql.functions.context import FunctionContext, interruptible_udf, offer_for_engine
 from pgsvc.sql.functions.core_udfs import make_core_udfs
@@ -29,6 +30,7 @@ def all_udfs(ctx: FunctionContext) -> dict:
     udfs.update(bytea_funcs.make_udfs())
     udfs.update(bit_funcs.make_udfs())
     udfs.update(net_funcs.make_udfs())
+    udfs.update(jsonpath_exec.make_udfs())
     udfs.update(array_build.make_udfs())
     udfs.update(regr.make_udfs())  # float8_accum and the other statistics' states
     udfs.update(range_funcs.make_udfs(ctx))
@@ -38,6 +40,7 @@ def all_udfs(ctx: FunctionContext) -> dict:
     udfs.update(numeric_scale.make_udfs())  # scale, min_scale, trim_scale, div
     udfs.update(numeric_math.make_udfs())  # numeric sqrt, exp, ln, log
     udfs.update(regexp_funcs.make_udfs())  # regexp_count, _instr, _substr, _like, _replace, _split
+    udfs.update(zone_trunc.make_udfs(ctx))  # date_trunc in a zone, make_timestamptz, date_bin
     return udfs
 
 
