@@ -49,6 +49,8 @@ expectation; nothing here states an expected value.
                  partition's clone its own), pg_get_constraintdef of it, \\d
   tt_readonly    INSERT / UPDATE / DELETE naming a transition table inside the trigger: 42809
                  cannot be the target of a modifying statement, with SPI's SQL statement context
+  ddl_in_use     ALTER TABLE / CREATE INDEX of the table a running statement's trigger fires for
+                 (BEFORE / AFTER, ROW / STATEMENT): 55006 being used by active queries
 """
 
 from __future__ import annotations
@@ -530,6 +532,26 @@ CASES = {
         end $$;
         insert into tgt values (1);
         select count(*) from tgt;
+    """,
+    "ddl_in_use": r"""
+        create table tdt (col1 integer, col2 integer);
+        create function tdf() returns trigger as $$ begin alter table tdt add primary key (col1); return new; end $$ language plpgsql;
+        create trigger tdf before insert on tdt for each row execute procedure tdf();
+        insert into tdt values (1, 42);
+        create or replace function tdf() returns trigger as $$ begin create index on tdt (col2); return new; end $$ language plpgsql;
+        insert into tdt values (1, 42);
+        drop trigger tdf on tdt;
+        create trigger tdf after insert on tdt for each row execute procedure tdf();
+        insert into tdt values (1, 42);
+        drop trigger tdf on tdt;
+        create trigger tdf after insert on tdt for each statement execute procedure tdf();
+        insert into tdt values (1, 42);
+        create or replace function tdf() returns trigger as $$ begin alter table tdt add column c3 int; return new; end $$ language plpgsql;
+        insert into tdt values (1, 42);
+        drop trigger tdf on tdt;
+        create trigger tdf before insert on tdt for each statement execute procedure tdf();
+        insert into tdt values (1, 42);
+        select * from tdt;
     """,
 }
 

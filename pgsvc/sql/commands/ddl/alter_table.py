@@ -61,6 +61,7 @@ class AlterTableDdl:
             except SqlError as err:
                 err.position = None  # AlterTableLookupRelation: no position, as PostgreSQL
                 raise
+        self.check_not_in_use(rel, "ALTER TABLE")  # (ddl.triggers)
         if owner_only:
             for cmd in node.cmds:
                 alter_relation_owner(self, self.cat.by_oid[rel.oid], cmd.newowner)

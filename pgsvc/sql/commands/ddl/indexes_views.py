@@ -31,6 +31,7 @@ class IndexViewDdl:
         if rel.kind not in ("r", "m"):  # (a materialized view's rows are a table's: ddl.matviews)
             raise SqlError("42809", f'"{rel.name}" is not a table')
         authz(self.engine).check_owner(rel)
+        self.check_not_in_use(rel, "CREATE INDEX")  # (ddl.triggers)
         if node.concurrent and P.partkey(rel) is not None:
             raise SqlError("0A000", f'cannot create index on partitioned table "{rel.name}" concurrently')
         gist = node.accessMethod == "gist"

@@ -268,6 +268,15 @@ class TriggerDdl(TriggerCloneDdl):
         authz(self.engine).check_owner(rel)
         return t.oid
 
+    def check_not_in_use(self, rel, what: str) -> None:
+        """PostgreSQL's CheckTableNotInUse: a statement running in this session (with
+        triggers: exec.triggers' levels) still has rel open, so a trigger of it cannot
+        change the table's definition under it."""
+        for lv in getattr(self.engine, "tg_levels", None) or ():
+            if lv.relid == rel.oid or rel.oid in lv.parts:
+                raise SqlError("55006", f'cannot {what} "{rel.name}" because it is being used by active queries '
+                               "in this session")
+
     # --- ALTER TABLE ... ENABLE / DISABLE TRIGGER --------------------------------------
 
     def enable_trigger(self, rel, cmd: ast.AlterTableCmd) -> None:
