@@ -36,10 +36,17 @@ from pgsvc.sql.types.pg_type import find_oid
 ENTRY = "pgsvc$tsrf"
 GROUPED = "pgsvc$grouped"  # grouped_target_srfs: the grouped query under its select list's SRFs
 LIFTED = "pgsvc$srf"  # select.py's lift_target_srf: SELECT srf(...) without FROM
-_KNOWN = ("unnest", "generate_subscripts", "generate_series", "string_to_table")
+# json's set-returning functions: (argument types, result type); pgsvc_json_srf_texts gives
+# their rows' texts as a JSON array of strings
+_JSON_SRFS = {"jsonb_path_query": ((O.JSONB, O.JSONPATH, O.JSONB, O.BOOL), O.JSONB),
+              "jsonb_path_query_tz": ((O.JSONB, O.JSONPATH, O.JSONB, O.BOOL), O.JSONB),
+              "json_array_elements": ((O.JSON,), O.JSON), "jsonb_array_elements": ((O.JSONB,), O.JSONB),
+              "json_array_elements_text": ((O.JSON,), O.TEXT), "jsonb_array_elements_text": ((O.JSONB,), O.TEXT),
+              "json_object_keys": ((O.JSON,), O.TEXT), "jsonb_object_keys": ((O.JSONB,), O.TEXT)}
+_KNOWN = ("unnest", "generate_subscripts", "generate_series", "string_to_table", *_JSON_SRFS)
 # set-returning calls select.py's lift_target_srf turns into the FROM item
 SRF_NAMES = {"generate_series", "unnest", "regexp_matches", "pg_partition_ancestors", "pg_listening_channels",
-             "string_to_table"}
+             "string_to_table", *_JSON_SRFS}
 
 
 def target_srfs(node: ast.SelectStmt) -> list[int]:
@@ -199,6 +206,12 @@ class TargetSrfMixin:
             length = (f"(CASE WHEN {step} > 0 AND {b} >= {a} THEN ({b} - {a}) / {step} + 1 "
                       f"WHEN {step} < 0 AND {a} >= {b} THEN ({a} - {b}) / -({step}) + 1 ELSE 0 END)")
             return f"coalesce({length}, 0)", f"({a} + {k} * {step})", t
+        if name in _JSON_SRFS and len(args) <= len(_JSON_SRFS[name][0]) and \
+                len(args) >= min(len(_JSON_SRFS[name][0]), 2):
+            types, ret = _JSON_SRFS[name]
+            sql = ", ".join(self.coerce(a, t).sql for a, t in zip(args, types))
+            arr = f"pgsvc_json_srf_texts('{name}', {sql})"
+            return f"coalesce(json_array_length({arr}), 0)", f"({arr} ->> ('$[' || {k} || ']'))", ret
         raise SqlError("0A000", f"set-returning function {name}() in a select list with FROM is not "
                        "supported (put it in FROM)", position=pos)
 
