@@ -374,6 +374,9 @@ DUMP_SCRIPT = """
         INSERT INTO rdump_log (op, a) VALUES ('u', old.a);
     CREATE RULE rdump_3 AS ON INSERT TO rdump_v DO INSTEAD INSERT INTO rdump_t VALUES (new.a, new.b) RETURNING *;
     CREATE RULE rdump_4 AS ON DELETE TO rdump_v DO INSTEAD NOTHING;
+    CREATE RULE rdump_5 AS ON DELETE TO rdump_t WHERE old.b <> 'keep' DO INSTEAD
+        WITH x AS (SELECT 1 AS one) INSERT INTO rdump_log SELECT 'd', old.a * one, old.b FROM x;
+    CREATE RULE rdump_6 AS ON UPDATE TO rdump_t DO ALSO (NOTIFY rdump; UPDATE rdump_log SET b = new.b WHERE a = old.a);
     INSERT INTO rdump_t VALUES (1, 'x');
 """
 

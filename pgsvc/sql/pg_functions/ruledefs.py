@@ -50,10 +50,13 @@ def _text(node) -> str:
     return RawStream()(node)
 
 
-def _values_item(v) -> str:
-    """An item of a multi-row VALUES: a string constant is its column's (text)."""
+def _values_item(v, attr=None) -> str:
+    """An item of a multi-row VALUES: a string constant is its column's (text), a NULL the
+    type of the column it goes to."""
     if isinstance(v, ast.A_Const) and isinstance(v.val, ast.String):
         return f"{_text(v)}::text"
+    if isinstance(v, ast.A_Const) and v.isnull and attr is not None:
+        return f"NULL::{format_type(attr.domain_oid or attr.type_oid, -1)}"
     return _text(v)
 
 
@@ -108,26 +111,60 @@ def _qualified(engine, rv, node):
     return node if out is None else out
 
 
-def expr_text(node, pretty: bool) -> str:
+def expr_text(node, pretty: bool, attr_of=None) -> str:
     """An expression as ruleutils prints it: not pretty, each operator and AND / OR / NOT in
-    parentheses; pretty, as written."""
-    if pretty:
-        return _text(node)
+    parentheses; a string constant compared with a column shows the column's type
+    (attr_of(column reference) -> its Attr, or None)."""
     if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP and len(node.name) == 1 \
             and node.lexpr is not None and node.rexpr is not None:
-        return f"({expr_text(node.lexpr, False)} {node.name[0].sval} {expr_text(node.rexpr, False)})"
-    if isinstance(node, ast.BoolExpr):
+        left, right = _side(node.lexpr, node.rexpr, pretty, attr_of), _side(node.rexpr, node.lexpr, pretty, attr_of)
+        inner = f"{left} {node.name[0].sval} {right}"
+        return inner if pretty else f"({inner})"
+    if isinstance(node, ast.BoolExpr) and (not pretty or attr_of is not None):
         if node.boolop == enums.BoolExprType.NOT_EXPR:
-            return f"(NOT {expr_text(node.args[0], False)})"
+            inner = f"NOT {expr_text(node.args[0], pretty, attr_of)}"
+            return inner if pretty else f"({inner})"
         word = " AND " if node.boolop == enums.BoolExprType.AND_EXPR else " OR "
-        return "(" + word.join(expr_text(a, False) for a in node.args) + ")"
+        inner = word.join(expr_text(a, pretty, attr_of) for a in node.args)
+        return inner if pretty else f"({inner})"
     return _text(node)
+
+
+def _side(node, other, pretty: bool, attr_of) -> str:
+    """One operand: 'x' against a column of a non-numeric type prints as 'x'::type."""
+    if attr_of is not None and isinstance(node, ast.A_Const) and isinstance(node.val, ast.String) and \
+            isinstance(other, ast.ColumnRef):
+        a = attr_of(other)
+        if a is not None and a.type_oid not in _NUMERIC:
+            return f"{_text(node)}::{format_type(a.domain_oid or a.type_oid, -1)}"
+    if pretty and isinstance(node, (ast.A_Expr, ast.BoolExpr)):
+        return f"({expr_text(node, pretty, attr_of)})" if isinstance(node, ast.BoolExpr) else \
+            expr_text(node, pretty, attr_of)
+    return expr_text(node, pretty, attr_of)
+
+
+_NUMERIC = frozenset((O.INT2, O.INT4, O.INT8, O.NUMERIC, O.FLOAT4, O.FLOAT8, O.OID))
+
+
+def _attr_lookup(rel, words=("new", "old"), alias: str | None = None):
+    """attr_of for expressions naming rel's columns as new.x / old.x (a rule condition) or by
+    its alias / bare names (an action on rel)."""
+    def attr_of(ref):
+        f = [x.sval if isinstance(x, ast.String) else None for x in ref.fields]
+        if rel is None or None in f:
+            return None
+        if len(f) == 2 and (f[0] in words or f[0] == alias):
+            return rel.attr(f[1])
+        return rel.attr(f[0]) if len(f) == 1 and alias is not None else None
+    return attr_of
 
 
 def _where(engine, rv, node, pretty: bool) -> str:
     if node is None:
         return ""
-    return "\n  WHERE " + expr_text(_qualified(engine, rv, node), pretty)
+    target = _target(engine, rv)
+    alias = rv.alias.aliasname if rv.alias else rv.relname
+    return "\n  WHERE " + expr_text(_qualified(engine, rv, node), pretty, _attr_lookup(target, (), alias))
 
 
 def _rel_alias(rv) -> str:
@@ -146,7 +183,8 @@ def _on_conflict(engine, node, pretty: bool) -> str:
         if oc.infer.indexElems:
             out += "(" + ", ".join(_text(e) for e in oc.infer.indexElems) + ")"
         if oc.infer.whereClause is not None:
-            out += "\n  WHERE " + expr_text(oc.infer.whereClause, pretty)
+            out += "\n  WHERE " + expr_text(oc.infer.whereClause, pretty,
+                                            _attr_lookup(_target(engine, node.relation), (), node.relation.relname))
     if oc.action == enums.OnConflictAction.ONCONFLICT_NOTHING:
         return out + " DO NOTHING"
     target = _target(engine, node.relation)
@@ -154,7 +192,7 @@ def _on_conflict(engine, node, pretty: bool) -> str:
                      for rt in oc.targetList)
     out += f" DO UPDATE SET {sets}"
     if oc.whereClause is not None:
-        out += "\n  WHERE " + expr_text(oc.whereClause, pretty)
+        out += "\n  WHERE " + expr_text(oc.whereClause, pretty, _attr_lookup(target, ("excluded",), node.relation.relname))
     return out
 
 
@@ -171,6 +209,12 @@ def _value(v, attr) -> str:
 
 def action_text(engine, node, pretty: bool) -> str:
     """One action, as get_query_def prints it with PRETTYFLAG_INDENT (a leading space)."""
+    with_clause = getattr(node, "withClause", None)
+    if with_clause is not None and not isinstance(node, ast.SelectStmt):
+        node.withClause = None  # (its WITH first, as written)
+        _Unqualify(engine)(with_clause)
+        word = "WITH RECURSIVE " if with_clause.recursive else "WITH "
+        return " " + word + _text(with_clause) + "\n" + action_text(engine, node, pretty)
     _Unqualify(engine)(node)
     if isinstance(node, ast.InsertStmt):
         rel = _text(node.relation)
@@ -192,7 +236,8 @@ def action_text(engine, node, pretty: bool) -> str:
             body = "\n  VALUES (" + ", ".join(_value(v, attrs[i] if i < len(attrs) else None)
                                              for i, v in enumerate(row)) + ")"
         elif sel.valuesLists:  # a VALUES list of its own: on the line, as ruleutils prints an RTE_VALUES
-            body = " VALUES " + ", ".join("(" + ",".join(_values_item(v) for v in row) + ")"
+            body = " VALUES " + ", ".join("(" + ",".join(_values_item(v, attrs[i] if i < len(attrs) else None)
+                                                         for i, v in enumerate(row)) + ")"
                                           for row in sel.valuesLists)
         elif not sel.fromClause and sel.op == enums.SetOperation.SETOP_NONE and sel.targetList:
             body = "  SELECT " + ",\n            ".join(_text(rt) for rt in sel.targetList)
@@ -226,7 +271,8 @@ def action_text(engine, node, pretty: bool) -> str:
 def rule_text(engine, rel, rule, pretty: bool, target: str) -> str:
     out = f"CREATE RULE {quote_ident(rule.name)} AS\n    ON {rule.event} TO {target}"
     if rule.qual:
-        out += "\n   WHERE " + expr_text(pglast.parse_sql(f"SELECT {rule.qual}")[0].stmt.targetList[0].val, pretty)
+        out += "\n   WHERE " + expr_text(pglast.parse_sql(f"SELECT {rule.qual}")[0].stmt.targetList[0].val, pretty,
+                                        _attr_lookup(rel))
     out += " DO " + ("INSTEAD " if rule.instead else "")
     nodes = [pglast.parse_sql(t)[0].stmt for t in rule.actions]
     if not nodes:
