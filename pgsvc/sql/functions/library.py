@@ -198,8 +198,6 @@ def _sigs() -> list[FuncSig]:
     f("row_to_json", [E], JS, "pgsvc_row_to_json({0}, {argtype0}, 0)", volatility="s")
     f("row_to_json", [E, B], JS, "pgsvc_row_to_json({0}, {argtype0}, {1})", volatility="s")
     f("to_jsonb", [E], JB, "pgsvc_to_json({0}, {argtype0})", volatility="s")
-    f("jsonb_set", [JB, TA, JB], JB, "pgsvc_jsonb_set({0}, {1}, {2}, 1)")
-    f("jsonb_set", [JB, TA, JB, B], JB, "pgsvc_jsonb_set({0}, {1}, {2}, {3})")
     f("jsonb_pretty", [JB], T, "pgsvc_jsonb_pretty({0})")
     # arrays
     f("array_length", [A, I4], I4, "pgsvc_array_length({0}, {1})")
