@@ -212,3 +212,39 @@ def test_satisfies_hash_partition_arguments(conns):
         "SELECT satisfies_hash_partition('pg_class'::regclass, 2, -1, 1)",
         "SELECT satisfies_hash_partition('pg_class'::regclass, 2, 5, 1)",
     ])
+
+
+def test_cascaded_foreign_key_errors(conns):
+    same(conns, "fkcascade", [
+        "CREATE TABLE od_p(id int PRIMARY KEY)", "CREATE TABLE od_c1(id int REFERENCES od_p ON DELETE CASCADE)",
+        "CREATE TABLE od_c2(id int REFERENCES od_p ON DELETE NO ACTION)", "INSERT INTO od_p VALUES (1), (2)",
+        "INSERT INTO od_c1 VALUES (1), (2)", "INSERT INTO od_c2 VALUES (2)", "DELETE FROM od_p WHERE id = 1",
+        "DELETE FROM od_p WHERE id = 2", "SELECT * FROM od_c1 ORDER BY 1",
+        "CREATE TABLE od_g(id int PRIMARY KEY)",
+        "CREATE TABLE od_m(id int PRIMARY KEY, g int REFERENCES od_g ON DELETE CASCADE)",
+        "CREATE TABLE od_l(m int REFERENCES od_m ON DELETE NO ACTION)", "INSERT INTO od_g VALUES (1)",
+        "INSERT INTO od_m VALUES (10, 1)", "INSERT INTO od_l VALUES (10)", "DELETE FROM od_g",
+        "SELECT * FROM od_m",
+        "CREATE TABLE od_sd(id int DEFAULT 0 REFERENCES od_p ON DELETE SET DEFAULT)",
+        "INSERT INTO od_p VALUES (0), (8)", "INSERT INTO od_sd VALUES (8)", "DELETE FROM od_p WHERE id = 8",
+        "SELECT * FROM od_sd", "DELETE FROM od_p WHERE id = 0",
+        "CREATE TABLE od_sd5(id int DEFAULT 5 REFERENCES od_p ON DELETE SET DEFAULT)",
+        "INSERT INTO od_p VALUES (9)", "INSERT INTO od_sd5 VALUES (9)", "DELETE FROM od_p WHERE id = 9",
+    ])
+
+
+def test_collation_of_a_case_does_not_come_from_its_conditions(conns):
+    """SQLite takes a comparison's collating sequence from any COLLATE inside its operands
+    (a CASE WHEN n < 1.5, compared under pg_numeric): text compared as numbers or intervals."""
+    same(conns, "caseleak", [
+        "CREATE TABLE cl_n(t text, n numeric, iv interval, j jsonb)",
+        "INSERT INTO cl_n VALUES ('10', 1, '1 day', '{\"k\": 1}'), ('9', 2, '2 days', '{\"k\": 10}'), "
+        "('100', 3, '3 days', '{\"k\": 9}'), ('2 days', 4, '4 days', '[1]'), ('30 hours', 5, '5 days', '\"x\"')",
+        "SELECT t FROM cl_n WHERE t > CASE WHEN n < 1.5 THEN '9' ELSE '9' END ORDER BY t",
+        "SELECT t FROM cl_n WHERE t < CASE WHEN iv > '1 day' THEN '2 days' ELSE '2 days' END ORDER BY t",
+        "SELECT t FROM cl_n ORDER BY CASE WHEN n > 0 THEN t END",
+        "SELECT max(CASE WHEN n > 0 THEN t END), min(CASE WHEN iv > '0 days' THEN t END) FROM cl_n",
+        "SELECT DISTINCT CASE WHEN iv > '2 days' THEN '10' ELSE t END c FROM cl_n ORDER BY 1",
+        "SELECT n FROM cl_n WHERE n * 10 < CASE WHEN t > '5' THEN 95 ELSE 25.5 END ORDER BY n",
+        "SELECT iv FROM cl_n WHERE iv > CASE WHEN n > 2 THEN interval '36 hours' ELSE interval '25 hours' END ORDER BY iv",
+    ])

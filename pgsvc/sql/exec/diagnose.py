@@ -132,10 +132,11 @@ def foreign_key_error(engine, stmt, values, rel):
         for c in other.constraints:
             if c.contype == "f" and c.frelid == rel.oid:
                 checks.append((c, other, rel, "parent"))
+    checks += _cascaded_checks(cat, rel)
     for con, child, parent, mode in checks:
         ccols = [child.attr_by_num(k).name for k in con.keys]
         pcols = [parent.attr_by_num(k).name for k in con.fkeys]
-        if mode == "child":
+        if mode in ("child", "set default"):
             t, p = quote_sqlite_ident(child.sqlite_name), quote_sqlite_ident(parent.sqlite_name)
             notnull = " AND ".join(f"NEW.{quote_sqlite_ident(c)} IS NOT NULL" for c in ccols)
             match = " AND ".join(f"x.{quote_sqlite_ident(pc)} = NEW.{quote_sqlite_ident(cc)}" for cc, pc in zip(ccols, pcols))
@@ -144,6 +145,14 @@ def foreign_key_error(engine, stmt, values, rel):
             trig = [f"BEFORE INSERT ON main.{t} WHEN {cond} BEGIN SELECT pgsvce_diag({row}); END",
                     f"BEFORE UPDATE ON main.{t} WHEN {cond} BEGIN SELECT pgsvce_diag({row}); END"]
             got = _probe(engine, stmt, values, trig)
+            if got is not None and mode == "set default" and _committed_key(engine, parent, pcols, got):
+                # the default is the key of a row this statement deletes (RI_FKey_setdefault_del's
+                # check that follows): reported as the NO ACTION check of that row
+                return SqlError("23503", f'update or delete on table "{parent.name}" violates foreign key '
+                                f'constraint "{con.name}" on table "{child.name}"',
+                                detail=f'Key ({", ".join(pcols)})=({", ".join(_fmt_values(engine, child, con.keys, got))}) '
+                                       f'is still referenced from table "{child.name}".', constraint=con.name,
+                                schema=child.schema, table=child.name)
             if got is not None:
                 vals = _fmt_values(engine, child, con.keys, got)
                 return SqlError("23503", f'insert or update on table "{child.name}" violates foreign key '
@@ -173,6 +182,31 @@ def foreign_key_error(engine, stmt, values, rel):
                                            f'from table "{child.name}".', constraint=con.name,
                                     schema=child.schema, table=child.name)  # the constraint's table
     return None
+
+
+def _cascaded_checks(cat, rel) -> list:
+    """The foreign key checks of the tables the statement's ON DELETE / ON UPDATE actions
+    reach beyond rel: rows deleted or re-keyed by CASCADE may still be referenced from
+    further tables ("parent" checks there), rows SET NULL / SET DEFAULT must still match
+    their other keys ("child" checks)."""
+    reached, todo, out, seen = {rel.oid}, [rel.oid], [], set()
+    while todo:
+        parent_oid = todo.pop()
+        for child in cat.by_oid.values():
+            for c in child.constraints:
+                if c.contype != "f" or c.frelid != parent_oid or (c.on_delete, c.on_update) == ("a", "a") \
+                        or {c.on_delete, c.on_update} <= {"a", "r"}:
+                    continue
+                if "c" in (c.on_delete, c.on_update) and child.oid not in reached:
+                    reached.add(child.oid)
+                    todo.append(child.oid)
+                    out += [(k, other, child, "parent") for other in cat.by_oid.values() for k in other.constraints
+                            if k.contype == "f" and k.frelid == child.oid]
+                if {"n", "d"} & {c.on_delete, c.on_update} and child.oid not in seen:
+                    seen.add(child.oid)
+                    out += [(k, child, cat.by_oid[k.frelid], "set default" if k is c else "child")
+                            for k in child.constraints if k.contype == "f"]
+    return out
 
 
 def foreign_key_violation(engine, fks, validating: bool = False) -> SqlError | None:
@@ -217,6 +251,12 @@ def foreign_key_violation(engine, fks, validating: bool = False) -> SqlError | N
     return None
 
 
+def _committed_key(engine, rel, cols, values) -> bool:
+    """Whether rel held a row with these key values when the statement began (its last
+    committed state, read as _committed_row reads it)."""
+    return _committed_row(engine, rel, cols, None, values)
+
+
 def _committed_row(engine, rel, cols, rowid, values) -> bool:
     """Whether the row rowid of rel holds these key values in the last committed state (read
     through a connection of its own: the database is in WAL mode); a temporary table's rows
@@ -232,6 +272,9 @@ def _committed_row(engine, rel, cols, rowid, values) -> bool:
         return False
     try:
         match = " AND ".join(f"{quote_sqlite_ident(c)} IS ?" for c in cols)
+        if rowid is None:  # (_committed_key: any row)
+            return other.execute(f"SELECT 1 FROM {quote_sqlite_ident(rel.sqlite_name)} WHERE {match}",
+                                 tuple(values)).fetchone() is not None
         return other.execute(f"SELECT 1 FROM {quote_sqlite_ident(rel.sqlite_name)} WHERE rowid = ? AND {match}",
                              (rowid, *values)).fetchone() is not None
     except sqlite3.Error:

@@ -195,7 +195,10 @@ class ExprMixin:
         agg = any(x.has_agg for x in conds + results + [default])
         # FigureColname: the ELSE's name when it has one of its own, else "case"
         name = default.name if _names_itself(node.defresult) else "case"
-        return Ex(" ".join(parts), rtype, name=name, has_agg=agg)
+        sql = " ".join(parts)
+        if "COLLATE" in sql:  # a WHEN's comparison's COLLATE would be SQLite's choice for the result's
+            sql = f"({sql}){collate_clause(rtype) or ' COLLATE BINARY'}"
+        return Ex(sql, rtype, name=name, has_agg=agg)
 
     def x_CoalesceExpr(self, node: ast.CoalesceExpr) -> Ex:
         args = [self.expr(a) for a in node.args]

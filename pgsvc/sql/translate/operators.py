@@ -15,6 +15,9 @@ from pgsvc.sql.types.pg_type import find_oid, format_type
 
 
 
+_CMP = frozenset(("=", "<>", "<", ">", "<=", ">="))
+
+
 class OperatorMixin:
     def check_operator_schema(self, node: ast.A_Expr, pos) -> None:
         """OPERATOR(schema.op): pgsvc's operators are all pg_catalog's; another existing
@@ -122,7 +125,12 @@ class OperatorMixin:
             rs = self.coerce(right, sig.right_oid)
             ret = sig.ret_oid
         self._last_operands = (ls, rs)
-        return Ex(sig.emit.format(ls.sql, rs.sql), ret, has_agg=ls.has_agg or rs.has_agg)
+        lsql = ls.sql
+        if name in _CMP and "COLLATE" not in sig.emit and ("COLLATE" in lsql or "COLLATE" in rs.sql):
+            # an operand's inner COLLATE (a comparison in a CASE WHEN) would be SQLite's choice
+            # for this comparison too: its own (BINARY) stated, on the left, which wins
+            lsql = f"({lsql}) COLLATE BINARY"
+        return Ex(sig.emit.format(lsql, rs.sql), ret, has_agg=ls.has_agg or rs.has_agg)
 
     def polymorphic_operands(self, sig, left: Ex, right: Ex) -> tuple[Ex, Ex, int]:
         """anyarray || anyarray, anyarray @> anyarray, ...: the operands keep their types

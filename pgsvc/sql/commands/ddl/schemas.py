@@ -40,9 +40,12 @@ class SchemaDdl:
                                hint="Use DROP ... CASCADE to drop the dependent objects too.")
             self.report_cascade([what for what, _ in members])
             with self.notices_muted():  # the one report above names everything that goes
-                for r in rels:
-                    if r.kind in ("r", "v", "S") and r.oid in self.cat.by_oid:
-                        self.drop_relation(r, True)
+                # the referencing tables first: dropping a referenced one rewrites those that
+                # still reference it, which their own referencing rows would forbid
+                for r in self.referencing_first([r for r in rels if r.kind in ("r", "v", "S")]):
+                    if r.oid in self.cat.by_oid:
+                        self.drop_relation(self.cat.by_oid[r.oid], True)
+                        self.refresh()
                 if types:
                     self.drop_types_of_schema(types)
                 self.drop_routines_of_schema(name)
