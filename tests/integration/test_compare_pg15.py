@@ -67,6 +67,16 @@ CASES = {
         SELECT id, salary, rank() OVER (ORDER BY salary DESC) FROM je ORDER BY id;
         INSERT INTO je VALUES (5, 9, 1);
     """,
+    "join_using_alias_scope": """
+        CREATE TABLE ju_a (i int, x text);
+        CREATE TABLE ju_b (i int, y text);
+        INSERT INTO ju_a VALUES (1, 'a'), (2, 'b');
+        INSERT INTO ju_b VALUES (1, 'p'), (3, 'q');
+        SELECT u.i, x, y FROM ju_a JOIN ju_b USING (i) AS u ORDER BY 1;
+        SELECT * FROM (ju_a JOIN ju_b USING (i) AS u) AS outer_j WHERE u.i = 1;
+        SELECT * FROM (ju_a JOIN ju_b USING (i)) AS outer_j WHERE ju_a.i = 1;
+        SELECT outer_j.i FROM (ju_a JOIN ju_b USING (i) AS u) AS outer_j ORDER BY 1;
+    """,
     "ctes_and_setops": """
         WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 5) SELECT sum(n) FROM t;
         SELECT 1 UNION SELECT 2 UNION SELECT 1 ORDER BY 1;
