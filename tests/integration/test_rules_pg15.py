@@ -307,6 +307,23 @@ CASES = {
         DELETE FROM ro_t;
         SELECT count(*) FROM ro_n;
     """,
+    "notify_and_nesting": """
+        CREATE TABLE rq_1 (a int, b int[]);
+        CREATE TABLE rq_2 (a int);
+        CREATE RULE rq_n AS ON INSERT TO rq_2 DO ALSO NOTIFY rq_channel;
+        INSERT INTO rq_2 VALUES (1);
+        CREATE RULE rq_u AS ON UPDATE TO rq_1 DO ALSO INSERT INTO rq_2 SELECT unnest(new.b);
+        INSERT INTO rq_1 VALUES (1, '{1,2}');
+        CREATE RULE rq_h AS ON UPDATE TO rq_2 DO ALSO UPDATE rq_1 SET a = a WHERE false;
+        UPDATE rq_2 SET a = a;
+        UPDATE rq_1 SET a = a;
+        BEGIN;
+        UPDATE rq_2 SET a = a;
+        UPDATE rq_1 SET b = '{5}';
+        COMMIT;
+        SELECT a, count(*) FROM rq_2 GROUP BY a ORDER BY a;
+        CREATE RULE rq_p AS ON INSERT TO rq_1 DO ALSO INSERT INTO rq_2 VALUES ($1);
+    """,
     "catalog_and_describe": """
         CREATE TABLE rd_t (a int PRIMARY KEY, b text);
         CREATE TABLE rd_log (op text, a int, b text);

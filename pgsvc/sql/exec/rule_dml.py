@@ -149,14 +149,21 @@ def run_rule_statement(engine, stmt: Statement, params) -> Result:
         for sub, step in steps:
             res = engine.execute(sub, params)
             got = list(res.rows)
-            n = int(res.tag(len(got)).split()[-1])  # the sub-statement's own count
+            word = res.tag(len(got)).split()[-1]
+            n = int(word) if word.isdigit() else 0  # the sub-statement's own count (NOTIFY has none)
             if step.original or (step.counts and not has_original):
                 count = n  # the original's count, else the last INSTEAD action's of its command
             if (step.original and returning) or step.returns or (step.select and not returning):
                 rows = got
         return rows, count
 
-    rows, count = engine.run_atomic(run)
+    # the statements run inside this one: none commits on its own (a NOTIFY action's queue
+    # goes with this statement's commit, as a statement a routine runs)
+    engine.call_depth += 1
+    try:
+        rows, count = engine.run_atomic(run)
+    finally:
+        engine.call_depth -= 1
     return Result(stmt.columns, rows, stmt.command, count)
 
 

@@ -66,6 +66,19 @@ def _first_word_ref(node):
     return found[0] if found else None
 
 
+def _first_param(node):
+    """The first $n of a tree, or None (a rule's text has no parameters)."""
+    found = []
+
+    class Find(pglast.visitors.Visitor):
+        def visit_ParamRef(self, ancestors, n):
+            if not found:
+                found.append(n)
+
+    Find()(node)
+    return found[0] if found else None
+
+
 def _words(node) -> _Words:
     w = _Words()
     w(node)
@@ -164,6 +177,10 @@ class RuleDdl:
                 raise SqlError("42P17", "ON INSERT rule cannot use OLD")
             if event == "DELETE" and "new" in words:
                 raise SqlError("42P17", "ON DELETE rule cannot use NEW")
+        for part in actions + ([node.whereClause] if node.whereClause is not None else []):
+            param = _first_param(part)
+            if param is not None:
+                raise SqlError("42P02", f"there is no parameter ${param.number}", position=location(param))
         returning = [a for a in actions if getattr(a, "returningList", None)]
         for a in returning:
             self.check_returning_words(a)
