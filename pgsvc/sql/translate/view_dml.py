@@ -59,6 +59,15 @@ class ViewShape:
         self.col_detail = col_detail or {}  # view column -> why it cannot be written
 
 
+def has_views(catalog) -> bool:
+    """Whether the catalog snapshot has any view (kept on it: one look per snapshot)."""
+    got = catalog.__dict__.get("pgsvc_has_views")
+    if got is None or got[0] != catalog.version:
+        got = (catalog.version, any(r.kind == "v" for r in catalog.by_oid.values()))
+        catalog.__dict__["pgsvc_has_views"] = got
+    return got[1]
+
+
 def parse_view(tr, rel) -> ast.SelectStmt:
     node = pglast.parse_sql(rel.viewdef)[0].stmt
     return node
@@ -226,10 +235,12 @@ class ViewDmlMixin(ViewCheckMixin):
     def through_views(self, node, stop_at_rules: bool = False):
         """node, or the same statement on the base relation of the automatically updatable
         view(s) it writes (stop_at_rules: (node, whether a relation with rules stopped it))."""
-        letter = {"INSERT": "a", "UPDATE": "w", "DELETE": "d"}[self.dml_kind]
         self.view_target_as = self.view_reads_node = None
         self.view_checks = []  # (view name, its WHERE over the base): WITH CHECK OPTION, innermost first
         self.wco_plain: dict = {}  # checked SQL -> the same without the checks
+        if not has_views(self.catalog):
+            return (node, False) if stop_at_rules else node
+        letter = {"INSERT": "a", "UPDATE": "w", "DELETE": "d"}[self.dml_kind]
         cascaded = False
         for depth in range(64):  # a view over a view ...: bounded (a cycle cannot be created)
             rel = self.relation(node.relation)
