@@ -33,15 +33,10 @@ def json_get(text, key, jsonb=1):
         return None
     if not jsonb:  # json keeps its text
         return json_raw.get(text, key)
-    found = _get(loads(text), key)
-    if found is None:
-        return None if not _is_json_null(text, key) else "null"
-    return dumps_jsonb(found) if jsonb else dumps_json(found)
-
-
-def _is_json_null(text, key) -> bool:
     doc = loads(text)
-    return isinstance(doc, dict) and isinstance(key, str) and key in doc and doc[key] is None
+    fits = isinstance(doc, list) and isinstance(key, int) or isinstance(doc, dict) and isinstance(key, str)
+    found = _step(doc, key) if fits else _MISSING
+    return None if found is _MISSING else dumps_jsonb(found)
 
 
 def _as_text(value):
@@ -58,16 +53,26 @@ def json_get_text(text, key):
     return _as_text(_get(loads(text), key))
 
 
+def _step(doc, step):
+    """doc's member or element `step` (a JSON null is None), _MISSING where there is none."""
+    if isinstance(doc, list):
+        try:
+            step = int(step)
+        except (TypeError, ValueError):
+            return _MISSING
+        if step < 0:
+            step += len(doc)
+        return doc[step] if 0 <= step < len(doc) else _MISSING
+    if isinstance(doc, dict) and isinstance(step, str):
+        return doc.get(step, _MISSING)
+    return _MISSING
+
+
 def _walk(text, path_json):
     doc = loads(text)
     for step in json.loads(path_json):
-        if isinstance(doc, list):
-            try:
-                step = int(step)
-            except (TypeError, ValueError):
-                return _MISSING
-        doc = _get(doc, step)
-        if doc is None:
+        doc = _step(doc, step)
+        if doc is _MISSING:
             return _MISSING
     return doc
 

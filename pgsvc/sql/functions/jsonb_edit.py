@@ -252,4 +252,64 @@ def make_udfs() -> dict:
     return {"pgsvc_jsonb_set_path": (4, jsonb_set), "pgsvc_jsonb_set_lax": (-1, jsonb_set_lax),
             "pgsvc_jsonb_insert": (-1, jsonb_insert), "pgsvc_jsonb_delete_path": (2, jsonb_delete_path),
             "pgsvc_jsonb_delete_keys": (2, jsonb_delete_keys), "pgsvc_jsonb_strip_nulls": (1, jsonb_strip_nulls),
-            "pgsvc_json_strip_nulls": (1, json_strip_nulls)}
+            "pgsvc_json_strip_nulls": (1, json_strip_nulls), "pgsvc_jsonb_assign": (4, jsonb_assign)}
+
+
+# --- jsonb subscript assignment: UPDATE t SET j['a'][0] = v (jsonbsubs.c, setPath with
+# JB_PATH_CREATE | JB_PATH_FILL_GAPS | JB_PATH_CONSISTENT_POSITION) ---------------------
+
+def _int_step(text: str) -> int | None:
+    """strtoint's reading of a path element: an optional sign and digits (leading blanks)."""
+    t = text.lstrip(" \t\n\r\f\v")
+    digits = t[1:] if t[:1] in ("+", "-") else t
+    if not digits.isdigit():
+        return None
+    value = int(t)
+    return value if -(1 << 31) <= value < (1 << 31) else None
+
+
+def _build(steps: list, level: int, new: Any) -> Any:
+    """push_path: the containers a path through missing members makes (an integer step an
+    array padded with nulls, any other an object)."""
+    if level == len(steps):
+        return new
+    child = _build(steps, level + 1, new)
+    idx = _int_step(steps[level])
+    if idx is None:
+        return {steps[level]: child}
+    return [None] * max(idx, 0) + [child]
+
+
+def _assign(value: Any, steps: list, level: int, new: Any) -> Any:
+    step, last = steps[level], level == len(steps) - 1
+    if isinstance(value, dict):
+        out = dict(value)
+        out[step] = new if last else (_assign(value[step], steps, level + 1, new) if step in value
+                                      else _build(steps, level + 1, new))
+        return out
+    if isinstance(value, list):
+        idx = _int_step(step)
+        if idx is None:
+            raise SqlError("22P02", f'path element at position {level + 1} is not an integer: "{step}"')
+        n = len(value)
+        if idx < 0:
+            if -idx > n:
+                raise SqlError("22023", f"path element at position {level + 1} is out of range: {idx}")
+            idx += n
+        out = list(value)
+        if idx >= n:
+            out += [None] * (idx - n)
+            out.append(new if last else _build(steps, level + 1, new))
+        else:
+            out[idx] = new if last else _assign(value[idx], steps, level + 1, new)
+        return out
+    raise SqlError("22023", "cannot replace existing key",
+                   detail="The path assumes key is a composite object, but it is a scalar value.")
+
+
+def jsonb_assign(target, path, new, expect_array):
+    steps = json.loads(path)
+    if any(s is None for s in steps):
+        raise SqlError("22004", "jsonb subscript in assignment must not be null")
+    doc = ([] if expect_array else {}) if target is None else loads(target)
+    return dumps_jsonb(_assign(doc, steps, 0, None if new is None else loads(new)))

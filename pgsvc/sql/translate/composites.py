@@ -19,6 +19,7 @@ from pglast import ast
 from pgsvc.errors import SqlError
 from pgsvc.sql.translate.domains import cast_check_sql
 from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause
+from pgsvc.sql.translate.jsonb_subscript import jsonb_subscripts
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.composite import fields_of, is_composite
@@ -262,7 +263,16 @@ class CompositeMixin:
         """The pseudo attribute an assignment target c.f1[2].f2 stands for: the type of what
         is assigned, remembered with its column and path (merge_field_targets)."""
         path, typid, typmod = [], a.domain_oid or a.type_oid, a.typmod
-        for ind in indirection:
+        for n, ind in enumerate(indirection):
+            if isinstance(ind, ast.A_Indices) and U.base_of(typid) == O.JSONB:  # j['a'][0] := v
+                run = list(indirection[n:])
+                if not all(isinstance(r, ast.A_Indices) for r in run):
+                    raise SqlError("42804", f'cannot assign to a field of column "{a.name}" because its type '
+                                   "jsonb is not a composite type", position=position)
+                subs = jsonb_subscripts(self, run)
+                path.append(("j", [s.sql for s in subs], subs[0].oid == O.INT4))
+                typid, typmod = O.JSONB, -1
+                break
             if isinstance(ind, ast.A_Indices) and path and path[-1][0] == "i" and not ind.is_slice:
                 path.append(("i", self.coerce(self.expr(ind.uidx), O.INT4).sql, typid))
                 continue
@@ -347,6 +357,9 @@ def _set_path(cur: str, path: list[tuple], value: str) -> str:
         if len(path) > 1:
             value = _set_path(f"pgsvc_row_field({cur}, {idx}, {oid})", path[1:], value)
         return f"pgsvc_row_set({cur}, {natts}, {idx}, {oid}, {value})"
+    if step[0] == "j":  # jsonb subscripts (functions.jsonb_edit.jsonb_assign)
+        subs = ", ".join(f"CAST({x} AS TEXT)" for x in step[1])
+        return f"pgsvc_jsonb_assign({cur}, json_array({subs}), {value}, {int(step[2])})"
     if step[0] == "s":  # a[l:u][..] := arr (pgsvc_array_put_slice)
         pairs = ", ".join(f"json_array({p[1]}, {p[2]})" for p in path)
         return f"pgsvc_array_put_slice({cur}, json_array({pairs}), {value})"

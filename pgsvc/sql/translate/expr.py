@@ -17,6 +17,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.domains import cast_check_sql
 from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause, location, sql_literal
+from pgsvc.sql.translate.jsonb_subscript import jsonb_fetch
 from pgsvc.sql.translate.typenames import typename_with_domain
 from pgsvc.sql.functions.array_build import MAX_ARGS
 from pgsvc.sql.types.bits import bit_in
@@ -333,6 +334,13 @@ class ExprMixin:
                 idx = self.coerce(self.expr(ind.uidx), O.INT4)
                 base = Ex(f"(CASE WHEN {idx.sql} BETWEEN 0 AND 63 THEN substr({base.sql}, {idx.sql} + 1, 1) END)",
                           O.CHAR, name=base.name, has_agg=base.has_agg)
+                continue
+            if base.oid == O.JSONB and isinstance(ind, ast.A_Indices):  # j['a'][0] (translate.jsonb_subscript)
+                run = [ind]
+                while k < len(inds) and isinstance(inds[k], ast.A_Indices):
+                    run.append(inds[k])
+                    k += 1
+                base = jsonb_fetch(self, base, run)
                 continue
             t = find_oid(base.oid)
             if not isinstance(ind, ast.A_Indices) or t is None or not t.elem_oid or t.category != "A":
