@@ -336,12 +336,14 @@ CASES = {
         CREATE RULE rd_4 AS ON INSERT TO rd_v DO INSTEAD INSERT INTO rd_t VALUES (new.a, new.b) RETURNING *;
         CREATE RULE rd_5 AS ON UPDATE TO rd_v DO INSTEAD UPDATE rd_t SET b = new.b WHERE a = old.a;
         CREATE RULE rd_6 AS ON DELETE TO rd_v DO INSTEAD NOTHING;
+        ALTER TABLE rd_v DISABLE RULE rd_6;
         SELECT tablename, rulename, definition FROM pg_rules WHERE schemaname = 'public' ORDER BY 1, 2;
         SELECT rulename, ev_type, is_instead, ev_enabled FROM pg_rewrite
             WHERE ev_class IN ('rd_t'::regclass, 'rd_v'::regclass) AND rulename <> '_RETURN' ORDER BY 1;
         SELECT pg_get_ruledef(oid, true) FROM pg_rewrite WHERE rulename = 'rd_2';
         SELECT relname, relhasrules FROM pg_class WHERE relname IN ('rd_t', 'rd_log') ORDER BY 1;
         \\d rd_t
+        \\d rd_v
     """,
 }
 

@@ -304,6 +304,12 @@ class RuleDdl:
 
     def enable_rule(self, rel, cmd) -> None:
         """ALTER TABLE ... ENABLE [REPLICA | ALWAYS] / DISABLE RULE name (pg_rewrite.ev_enabled)."""
+        if rel.kind != "r":
+            word = {A.AT_EnableRule: "ENABLE RULE", A.AT_EnableAlwaysRule: "ENABLE ALWAYS RULE",
+                    A.AT_EnableReplicaRule: "ENABLE REPLICA RULE", A.AT_DisableRule: "DISABLE RULE"}[cmd.subtype]
+            kind = {"v": "views", "S": "sequences", "i": "indexes"}.get(rel.kind, "this relation")
+            raise SqlError("42809", f'ALTER action {word} cannot be performed on relation "{rel.name}"',
+                           detail=f"This operation is not supported for {kind}.")
         authz(self.engine).check_owner(rel)
         r = RU.find(rel, cmd.name)
         if r is None:
