@@ -324,6 +324,27 @@ CASES = {
         SELECT a, count(*) FROM rq_2 GROUP BY a ORDER BY a;
         CREATE RULE rq_p AS ON INSERT TO rq_1 DO ALSO INSERT INTO rq_2 VALUES ($1);
     """,
+    "owner_privileges": """
+        DROP ROLE IF EXISTS rules_pg15_user;
+        CREATE ROLE rules_pg15_user LOGIN;
+        CREATE TABLE rp_base (a int);
+        CREATE VIEW rp_view AS SELECT DISTINCT a FROM rp_base;
+        CREATE RULE rp_i AS ON INSERT TO rp_view DO INSTEAD INSERT INTO rp_base VALUES (new.a);
+        GRANT INSERT ON rp_view TO rules_pg15_user;
+        SET ROLE rules_pg15_user;
+        INSERT INTO rp_view VALUES (1);
+        INSERT INTO rp_base VALUES (2);
+        SELECT * FROM rp_view;
+        RESET ROLE;
+        REVOKE INSERT ON rp_view FROM rules_pg15_user;
+        SET ROLE rules_pg15_user;
+        INSERT INTO rp_view VALUES (3);
+        RESET ROLE;
+        SELECT * FROM rp_base;
+        DROP VIEW rp_view;
+        DROP TABLE rp_base;
+        DROP ROLE rules_pg15_user;
+    """,
     "catalog_and_describe": """
         CREATE TABLE rd_t (a int PRIMARY KEY, b text);
         CREATE TABLE rd_log (op text, a int, b text);
