@@ -67,6 +67,7 @@ class Postmaster:
         self.immediate_deadline: float | None = None
         self.selector = selectors.DefaultSelector()
         self._wakeup_r, self._wakeup_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.deferred: list[str] = []  # modules still to load while idle (DEFERRED_PRELOAD)
 
     # ------------------------------------------------------------ life cycle
     def run(self) -> int:
@@ -104,6 +105,9 @@ class Postmaster:
         gc.disable()
         try:
             for name in _preload_order():
+                if name.startswith(DEFERRED_PRELOAD):
+                    self.deferred.append(name)
+                    continue
                 try:
                     importlib.import_module(name)
                 except Exception as e:  # a broken optional module must not stop the server
@@ -117,6 +121,17 @@ class Postmaster:
             gc.freeze()
             gc.enable()
         _release_free_heap()
+
+    def _load_deferred(self) -> None:
+        """One module of DEFERRED_PRELOAD (the loop calls this when a wait ended with
+        nothing to do); after the last one the new objects join the frozen generation."""
+        name = self.deferred.pop(0)
+        try:
+            importlib.import_module(name)
+        except Exception as e:  # as in _preload_backend_code: logged, backends load it themselves
+            log.warning("could not preload %s: %s", name, e)
+        if not self.deferred:
+            gc.freeze()
 
     def _preload_password_exchange(self) -> None:
         """scramp (~20 ms to import) only when pg_hba.conf has a line that asks for a
@@ -148,11 +163,14 @@ class Postmaster:
 
     def _wait_and_dispatch(self) -> None:
         timeout = self._next_timeout()
-        for key, _ in self.selector.select(timeout):
+        events = self.selector.select(timeout)
+        for key, _ in events:
             if key.data == "signal":
                 self._drain_signals()
             elif self.shutdown_mode not in ("fast", "immediate"):
                 self._accept_all(key.fileobj)
+        if not events and self.deferred and self.shutdown_mode is None:
+            self._load_deferred()
         now = time.monotonic()
         self.state.notifier.ping_watchdog(now)
         if self.immediate_deadline is not None and now >= self.immediate_deadline:
@@ -166,6 +184,8 @@ class Postmaster:
             waits.append(max(0.0, self.immediate_deadline - now))
         if self.shutdown_mode is not None:
             waits.append(0.5)  # re-check reaping even if a SIGCHLD was coalesced
+        elif self.deferred:
+            waits.append(0.0)  # poll: load the next deferred module if nothing is waiting
         return min(waits) if waits else None
 
     def _cleanup(self) -> None:
@@ -362,6 +382,14 @@ class Postmaster:
         finally:
             os._exit(code)
 
+
+# Modules (prefixes) no backend needs to start, each imported where it is first used: the
+# walsender and the replication code it brings (replication connections only), PostgreSQL
+# 15's catalog rows (pg15.data(), read by pg_proc, pg_operator, pg_settings... ~5 ms).
+# Loaded after READY=1 and the rest of the preload, one module whenever the loop finds
+# nothing to do, so that the first clients do not wait for them (~20 ms of CPU); a backend
+# forked before that loads what it uses itself.
+DEFERRED_PRELOAD = ("pgsvc.backend.walsender", "pgsvc.sql.catalog.system.pg15_data")
 
 # pgsvc.sql's stages lowest first (pgsvc/sql/README.md), then the backend: a module's
 # imports are then mostly loaded already when its own step comes.

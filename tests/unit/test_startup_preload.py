@@ -1,4 +1,5 @@
-"""What the supervisor loads before the first fork (postmaster._preload_backend_code).
+"""What the supervisor loads before the first fork (postmaster._preload_backend_code), and
+what it leaves for later (postmaster.DEFERRED_PRELOAD).
 
 scramp (~20 ms of CPU to import) is loaded only when pg_hba.conf asks some client for a
 password: no module of the backend may import it at the top again, and the supervisor
@@ -23,6 +24,8 @@ from pgsvc.cluster.hba import HbaRecord
 from pgsvc.supervisor import postmaster
 import pgsvc.backend.main  # every module a backend runs
 assert "scramp" not in sys.modules, "a backend module imports scramp at the top"
+assert not [m for m in sys.modules if m.startswith(postmaster.DEFERRED_PRELOAD + ("pgsvc.replication.",))], \
+    "a backend module imports the walsender or pg15_data at the top"
 p = postmaster.Postmaster.__new__(postmaster.Postmaster)
 p.state = types.SimpleNamespace(hba=[HbaRecord(1, "host", ("all",), ("all",), None, m) for m in sys.argv[1:]])
 p._preload_password_exchange()
@@ -60,6 +63,35 @@ def test_password_functions_load_scramp_on_first_use():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["True", "True"]
+
+
+DEFERRED = """
+import sys, types
+from pgsvc.supervisor import postmaster
+p = postmaster.Postmaster.__new__(postmaster.Postmaster)
+notifier = types.SimpleNamespace(watchdog_due=lambda now: None)
+p.state = types.SimpleNamespace(hba=[], notifier=notifier)
+p.deferred, p.immediate_deadline, p.shutdown_mode = [], None, None
+p._preload_backend_code()
+early = sorted(m for m in sys.modules if m.startswith(postmaster.DEFERRED_PRELOAD))
+assert "pgsvc.backend.main" in sys.modules and "pgsvc.sql.exec.engine" in sys.modules
+assert p.deferred and all(n.startswith(postmaster.DEFERRED_PRELOAD) for n in p.deferred), p.deferred
+assert p._next_timeout() == 0.0  # the loop polls while modules are left
+while p.deferred:
+    p._load_deferred()
+assert p._next_timeout() is None
+from pgsvc.backend.walsender import session
+from pgsvc.sql.catalog.system import pg15_data
+print(early)
+"""
+
+
+def test_deferred_modules_load_after_the_preload_one_per_idle_turn():
+    """The walsender (and the replication code it brings) and pg15_data are not loaded by
+    the preload that the first client waits for, but by the loop afterwards."""
+    res = subprocess.run([sys.executable, "-c", DEFERRED], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "['pgsvc.backend.walsender']"  # the package only (walked into)
 
 
 def test_places_of_finds_each_stand_in_in_one_traversal():
