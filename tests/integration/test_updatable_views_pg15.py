@@ -29,6 +29,8 @@ here states an expected value.
   temp_views    a view over a temporary relation becomes temporary, with the NOTICE
   details       array elements written through a view, a view condition on the base's whole
                 row, CHECK OPTION above a view with INSTEAD OF triggers
+  lock_privileges  SELECT ... FOR UPDATE / SHARE of views over views: UPDATE on each view as
+                its reader, on the tables below as the view owners
   catalogs      information_schema tables / views / columns updatability, check_option and
                 INSTEAD OF trigger columns; pg_relation_is_updatable, pg_column_is_updatable
 """
@@ -316,6 +318,33 @@ CASES = {
         insert into iv2 values (-5);
         insert into iv2 values (5);
         select * from it;
+    """,
+    "lock_privileges": r"""
+        create role fu_a;
+        create role fu_b;
+        create table fb (a int, b text);
+        insert into fb values (1, 'x');
+        alter table fb owner to fu_a;
+        grant create on schema public to fu_a, fu_b;
+        set session authorization fu_a;
+        create view fv1 as select * from fb;
+        grant select on fv1 to fu_b;
+        set session authorization fu_b;
+        create view fv2 as select * from fv1;
+        select * from fv2 for update;
+        select * from fv1 for share;
+        reset session authorization;
+        grant update on fv1 to fu_b;
+        set session authorization fu_b;
+        select * from fv2 for update;
+        select * from fv2 as x join fb on true for update of x;
+        reset session authorization;
+        drop view fv2;
+        drop view fv1;
+        drop table fb;
+        revoke create on schema public from fu_a, fu_b;
+        drop role fu_a;
+        drop role fu_b;
     """,
 }
 

@@ -90,7 +90,9 @@ class FromMixin(LateralMixin, RowSecurityMixin):
             self.need(rel, "r")
         if rel.kind == "v":
             q = self.view_query(rel)
-            return self.add_derived(rv.alias or ast.Alias(aliasname=name), q.columns, q.sql_paren())
+            out = self.add_derived(rv.alias or ast.Alias(aliasname=name), q.columns, q.sql_paren())
+            self.scope.entries[-1].view = rel
+            return out
         if rel.kind == "m" and not rel.options.get("populated", True) and not self.defining_view:  # (ddl.matviews)
             raise SqlError("55000", f'materialized view "{rel.name}" has not been populated',
                            hint="Use the REFRESH MATERIALIZED VIEW command.")
@@ -136,6 +138,9 @@ class FromMixin(LateralMixin, RowSecurityMixin):
             if entry.relation is not None and entry.relation.schema != "pg_catalog" and \
                     (not named or entry.alias in named):
                 self.need(entry.relation, "w")
+            elif entry.view is not None and (not named or entry.alias in named):
+                self.need(entry.view, "w")
+                self.lock_view_relations(entry.view)  # (translate.view_dml)
 
     def descendants(self, rel) -> list:
         if P.partkey(rel) is not None:  # partitions in bound order, depth first (catalog.partitions)

@@ -42,6 +42,7 @@ class RangeEntry:
     nullable: bool = False  # on the nullable side of an outer join (its whole row can be NULL)
     joined: bool = False  # a join's alias: its whole row is a ROW(...) of its columns, never NULL
     tableoid_sql: str | None = None  # a table's system column tableoid (from_items.range_var)
+    view: object = None  # the view a derived entry reads (FOR UPDATE reaches its relations: translate.view_dml)
     using_alias: bool = False  # JOIN ... USING (...) AS x: not a FROM-clause entry's name (errors)
 
 

@@ -59,6 +59,18 @@ class ViewShape:
         self.col_detail = col_detail or {}  # view column -> why it cannot be written
 
 
+def _from_range_vars(items) -> list:
+    out = []
+    for it in items:
+        if isinstance(it, ast.RangeVar):
+            out.append(it)
+        elif isinstance(it, ast.JoinExpr):
+            out += _from_range_vars((it.larg, it.rarg))
+        elif isinstance(it, ast.RangeSubselect) and isinstance(it.subquery, ast.SelectStmt):
+            out += _from_range_vars(it.subquery.fromClause or ())
+    return out
+
+
 def has_views(catalog) -> bool:
     """Whether the catalog snapshot has any view (kept on it: one look per snapshot)."""
     got = catalog.__dict__.get("pgsvc_has_views")
@@ -217,6 +229,28 @@ class ViewDmlMixin(ViewCheckMixin):
         self.check_as = self.view_target_as
         try:
             return super().need_target(rel, self.view_reads_node or node, letters)
+        finally:
+            self.check_as = saved
+
+    def lock_view_relations(self, rel, depth: int = 0) -> None:
+        """SELECT ... FOR UPDATE / SHARE of a view: UPDATE on the relations its query reads
+        too, as the view owner (markQueryForLocking reaching into the view)."""
+        if depth > 32:
+            return
+        saved = self.check_as
+        if not is_true(rel.options.get("security_invoker", "")):
+            self.check_as = rel.owner
+        try:
+            for rv in _from_range_vars(parse_view(self, rel).fromClause or ()):
+                try:
+                    inner = self.relation(copy.deepcopy(rv))
+                except SqlError:
+                    continue
+                if inner.kind == "v":
+                    self.need(inner, "w")
+                    self.lock_view_relations(inner, depth + 1)
+                elif inner.schema != "pg_catalog":
+                    self.need(inner, "w")
         finally:
             self.check_as = saved
 
