@@ -248,3 +248,13 @@ def test_collation_of_a_case_does_not_come_from_its_conditions(conns):
         "SELECT n FROM cl_n WHERE n * 10 < CASE WHEN t > '5' THEN 95 ELSE 25.5 END ORDER BY n",
         "SELECT iv FROM cl_n WHERE iv > CASE WHEN n > 2 THEN interval '36 hours' ELSE interval '25 hours' END ORDER BY iv",
     ])
+
+
+def test_operators_of_typed_nulls(conns):
+    same(conns, "typednull", [
+        "SELECT cast(null AS macaddr8) < cast(null AS macaddr8)",
+        "SELECT cast(null AS timetz) > cast(null AS timetz), null::varbit = null::varbit, null::oid <> null::oid",
+        "SELECT null::int = null::text", "SELECT null::int + null::int, null::text || null::text, "
+        "null::numeric < null::numeric, null::interval = null::interval",
+        "SELECT null = null, null::int < null, null < null::date",
+    ])
