@@ -16,8 +16,11 @@ output is the expectation; nothing here states an expected value.
   recursive_and_rules  WITH RECURSIVE's queries made in the order they name each other (a
                 data-modifying one naming a later one), 42P19 for one naming itself, mutual
                 recursion; rules on a WITH query's table refused as PostgreSQL refuses them
+  returning_from  UPDATE ... FROM / DELETE ... USING whose RETURNING reads the FROM item
+                (its columns, *, item.*), with the command tags and errors
   routines      triggers on the changed tables (row and statement), SQL and PL/pgSQL
-                functions running such statements, prepared with parameters
+                functions running such statements (named parameters and variables
+                inside them, MERGE in them, GET DIAGNOSTICS), prepared with parameters
 """
 
 from __future__ import annotations
@@ -133,6 +136,24 @@ CASES = {
         with t as (insert into wq values (0)) values (false);
         drop rule wq_rule on wq;
     """,
+    "returning_from": r"""
+        create table rf (f1 int primary key, f2 text, f3 int);
+        create table rf_src (k int, name text);
+        insert into rf values (1, 'a', 10), (2, 'b', 20), (3, 'c', 30);
+        insert into rf_src values (1, 'one'), (2, 'two'), (2, 'deux');
+        update rf set f3 = f3 * 2 from rf_src s where rf.f1 = s.k and s.k = 1 returning rf.*, s.name as "s.name";
+        update rf set f3 = f3 + 1 from rf_src where rf.f1 = rf_src.k and rf_src.k = 1 returning *;
+        update rf r set f2 = upper(f2) from (select k, name from rf_src where k = 1) q where r.f1 = q.k
+          returning r.f1, q.name, r.f2 || q.name;
+        update rf set f3 = 0 from generate_series(3, 3) g where rf.f1 = g returning rf.f1, g;
+        update rf set f3 = 0 from rf_src s where rf.f1 = s.k + 100 returning s.name;
+        update rf set f3 = 0 from rf_src s where rf.f1 = s.k returning s.nosuch;
+        delete from rf using rf_src s where rf.f1 = s.k and s.name = 'one' returning *;
+        delete from rf using rf_src s where rf.f1 = s.k and s.name = 'two' returning s.*, rf.f2;
+        select * from rf order by f1;
+        prepare rfp(int) as update rf set f3 = $1 from rf_src s where rf.f1 = s.k + 1 returning rf.f1, s.k, $1;
+        execute rfp(7);
+    """,
     "routines": r"""
         create table wr (a int primary key, b text);
         create table wr_log (what text, a int);
@@ -170,6 +191,22 @@ CASES = {
         execute wr_p(30, 'thirty');
         execute wr_p(31, 'thirty-one');
         execute wr_p(31, 'again');
+        create function wr_named(v int, w text) returns text language plpgsql as $$
+        declare r text; q text; n int;
+        begin
+          with x as (insert into wr values (v, w) returning b) select b into r from x;
+          merge into wr using (select v as a) m on wr.a = m.a when matched then update set b = w || '!';
+          get diagnostics n = row_count;
+          update wr set b = b || w from wr_log l where wr.a = l.a returning l.what || w into q;
+          return r || ' ' || n || ' ' || coalesce(q, '-');
+        end $$;
+        select wr_named(40, 'forty');
+        create function wr_named_sql(v int) returns setof text language sql as
+          $$ with x as (update wr set b = b || '?' where a = v returning b) select b from x $$;
+        select * from wr_named_sql(40);
+        create function wr_merge_sql(v int) returns void language sql as
+          $$ merge into wr using (select v as a) m on wr.a = m.a when matched then delete $$;
+        select wr_merge_sql(40);
         select * from wr order by a;
         select * from wr_log order by what, a;
     """,

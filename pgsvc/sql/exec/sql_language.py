@@ -42,7 +42,7 @@ from pgsvc.sql.types.usertypes import base_of, row_type_oid
 from pgsvc.sqlite import sqlite3
 
 _PARAM_RE = re.compile(r"\?(\d+)")
-_DML = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)
+_DML = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
 
 
 class Planned:
@@ -174,7 +174,8 @@ class SqlLanguage:
                                         self.declared_name(engine, r, ret, cols))
             return p
         if isinstance(node, _DML):
-            d = {ast.InsertStmt: tr.insert, ast.UpdateStmt: tr.update, ast.DeleteStmt: tr.delete}[type(node)](node)
+            d = {ast.InsertStmt: tr.insert, ast.UpdateStmt: tr.update, ast.DeleteStmt: tr.delete,
+                 ast.MergeStmt: tr.merge}[type(node)](node)
             if d.trigger_spec is not None and d.trigger_spec["k"] == "W":
                 engine.ensure_wcte_sink()  # d.sql inserts into it (exec.wcte: data-modifying WITH queries)
             p = Planned(d.sql, d.returning is not None, d.command, tr)

@@ -41,6 +41,7 @@ from pgsvc.sql.translate.tlist_srf import TargetSrfMixin
 from pgsvc.sql.translate.view_dml import ViewDmlMixin
 from pgsvc.sql.translate.trigger_dml import TriggerDmlMixin
 from pgsvc.sql.translate.merge import MergeMixin
+from pgsvc.sql.translate.returning_from import ReturningFromMixin
 from pgsvc.sql.translate.wcte import WcteMixin
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.usertypes import base_of
@@ -48,7 +49,7 @@ from pgsvc.sql.types.usertypes import base_of
 
 class Translator(ExprMixin, CoerceMixin, OperatorMixin, FuncMixin, SelectMixin, FromMixin, TargetSrfMixin,
                  ViewDmlMixin, DmlMixin, TriggerDmlMixin, RoutineMixin, CompositeMixin, GroupingSetsMixin,
-                 PartitionMixin, WcteMixin, MergeMixin):
+                 PartitionMixin, WcteMixin, MergeMixin, ReturningFromMixin):
     def __init__(self, engine, catalog: Catalog, param_oids: list[int],
                  literals: list[tuple[str, str]] | None = None) -> None:
         self.engine = engine

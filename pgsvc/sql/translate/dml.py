@@ -450,6 +450,10 @@ class DmlMixin:
     def update(self, node: ast.UpdateStmt) -> Dml:
         self.dml_kind = "UPDATE"
         top = self.enter_statement()  # (translate.wcte: data-modifying WITH queries)
+        if top and node.fromClause and self.returning_reads_others(node):  # (translate.returning_from)
+            done = self.returning_from(node)
+            if done is not None:
+                return done
         with_sql = self.dml_with(node, top)
         self.not_transition_table(node.relation)
         node = self.through_views(node)  # (translate.view_dml)
@@ -506,6 +510,10 @@ class DmlMixin:
     def delete(self, node: ast.DeleteStmt) -> Dml:
         self.dml_kind = "DELETE"
         top = self.enter_statement()  # (translate.wcte: data-modifying WITH queries)
+        if top and node.usingClause and self.returning_reads_others(node):  # (translate.returning_from)
+            done = self.returning_from(node)
+            if done is not None:
+                return done
         with_sql = self.dml_with(node, top)
         self.not_transition_table(node.relation)
         node = self.through_views(node)  # (translate.view_dml)

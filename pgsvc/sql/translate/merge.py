@@ -61,7 +61,7 @@ def _case(clauses) -> ast.CaseExpr:
     return ast.CaseExpr(args=whens, defresult=_const(0))
 
 
-def _source_alias(src) -> str:
+def source_alias(src) -> str:
     if isinstance(src, ast.RangeVar):
         return src.alias.aliasname if src.alias else src.relname
     if isinstance(src, (ast.RangeSubselect, ast.RangeFunction)) and src.alias is not None:
@@ -102,7 +102,7 @@ class MergeMixin:
                     raise SqlError("42601", "unreachable WHEN clause specified after unconditional WHEN clause",
                                    position=location(mine[mine.index(c) + 1]))
         alias = node.relation.alias.aliasname if node.relation.alias else rel.name
-        src_alias = _source_alias(node.sourceRelation)
+        src_alias = source_alias(node.sourceRelation)
         if src_alias == alias:
             raise SqlError("42712", f'name "{alias}" specified more than once',
                            detail="The name is used both as MERGE target table and data source.")
@@ -122,7 +122,7 @@ class MergeMixin:
         self.need(rel, "r")
         changed, self.wcte_changed = self.wcte_changed, self.wcte_changed - {rel.oid}  # (its rowids: the table's)
         try:
-            q = self.subquery(classify, None)
+            q = self.subquery(classify, self.outer_scope)
         finally:
             self.wcte_changed = changed
         with_sql = ("WITH RECURSIVE " if recursive else "WITH ") + ", ".join(parts) + " " if parts else ""
@@ -140,7 +140,7 @@ class MergeMixin:
                 continue
             stmt = self.merge_action(c, n, node.relation, alias, src_alias, rel)
             saved = (self.scope, self.dml_kind, self.inherited_dml, self.conflict_target, self.agg_forbidden)
-            self.scope = Scope()
+            self.scope = Scope(parent=self.outer_scope)
             self.wcte_prefix = (list(parts), recursive)
             self.merge_rowid = True
             try:

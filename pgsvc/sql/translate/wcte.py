@@ -124,10 +124,16 @@ class WcteMixin:
     wcte_targets: frozenset = frozenset()  # tables the statement's WITH queries change
     wcte_changed: frozenset = frozenset()  # of those, the ones changed before what is translated now runs
     wcte_snap: dict | None = None  # key -> SELECT of the rows a snapshot captures
+    outer_scope = None  # (enter_statement)
 
     def enter_statement(self) -> bool:
         """Whether the statement being translated is the top level (then no longer)."""
         top = self.wcte_top
+        if top:
+            # the statement's own (still empty) scope, under the names around it (a routine's
+            # parameters, PL/pgSQL variables): the parts translated apart (WITH queries, MERGE's,
+            # translate.returning_from) are made under it, to see those names
+            self.outer_scope = self.scope
         self.wcte_top = False
         return top
 
@@ -164,7 +170,7 @@ class WcteMixin:
             check_cte_rules(self.relation(q.relation), type(q).__name__[:6].upper(), self.session.settings)
         saved = (self.scope, self.dml_kind, self.inherited_dml, self.conflict_target, self.agg_forbidden,
                  self.windows, self.wcte_changed)
-        self.scope = Scope()
+        self.scope = Scope(parent=self.outer_scope)
         self.wcte_prefix = (list(parts), recursive)
         self.wcte_changed = frozenset(s["rel"] for s in self.wcte_steps)  # (the steps before it)
         try:

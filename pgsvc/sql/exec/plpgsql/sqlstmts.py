@@ -32,7 +32,7 @@ from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sqlite import sqlite3
 
 _PARAM_RE = re.compile(r"\?(\d+)")
-_DML = {ast.InsertStmt: "insert", ast.UpdateStmt: "update", ast.DeleteStmt: "delete"}
+_DML = {ast.InsertStmt: "insert", ast.UpdateStmt: "update", ast.DeleteStmt: "delete", ast.MergeStmt: "merge"}
 
 
 class SqlPlan:
