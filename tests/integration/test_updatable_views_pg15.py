@@ -31,6 +31,8 @@ here states an expected value.
                 row, CHECK OPTION above a view with INSTEAD OF triggers
   lock_privileges  SELECT ... FOR UPDATE / SHARE of views over views: UPDATE on each view as
                 its reader, on the tables below as the view owners
+  view_defaults  view column defaults for omitted columns and DEFAULT in one- and multi-row
+                VALUES, the base table's where the view has none
   catalogs      information_schema tables / views / columns updatability, check_option and
                 INSTEAD OF trigger columns; pg_relation_is_updatable, pg_column_is_updatable
 """
@@ -345,6 +347,17 @@ CASES = {
         revoke create on schema public from fu_a, fu_b;
         drop role fu_a;
         drop role fu_b;
+    """,
+    "view_defaults": r"""
+        create table dt (a int, b text default 'table b', c text default 'table c', d text);
+        create view dv as select a, b, c, d from dt;
+        alter view dv alter column b set default 'view b';
+        alter view dv alter column d set default 'view d';
+        insert into dv values (1, default, default, default), (2, 'x', default, default);
+        insert into dv (a, c) values (3, default), (4, 'y');
+        insert into dv (a) select 5;
+        insert into dv default values;
+        select * from dt order by a nulls last;
     """,
 }
 

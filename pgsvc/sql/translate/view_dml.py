@@ -415,6 +415,10 @@ class ViewDmlMixin(ViewCheckMixin):
             sel.valuesLists = (tuple(row[i] for i in keep) + tuple(row[len(named):]),)
             named = [named[i] for i in keep]
             rts = [rts[i] for i in keep]
+        elif isinstance(sel, ast.SelectStmt) and sel.valuesLists:  # each DEFAULT: the view's default, if any
+            sel.valuesLists = tuple(
+                tuple(_parse_expr(defaults[named[i]]) if isinstance(v, ast.SetToDefault) and i < len(named)
+                      and named[i] in defaults else v for i, v in enumerate(row)) for row in sel.valuesLists)
         for n in named + [n for n in defaults if n not in named]:
             if n not in plain:
                 raise SqlError("0A000", f'cannot insert into column "{n}" of view "{rel.name}"',
