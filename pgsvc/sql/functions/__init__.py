@@ -30,13 +30,15 @@ from pgsvc.sql.functions.bytea_funcs import bytea_sigs as _bytea_sigs
 from pgsvc.sql.functions.fmt_funcs import format_sigs as _format_sigs
 from pgsvc.sql.functions.jsonsets import json_set_sigs as _json_set_sigs
 from pgsvc.sql.functions import jsonb_edit as _jsonb_edit
+from pgsvc.sql.functions import json_records as _json_records
 from pgsvc.sql.functions import jsonpath_exec as _jsonpath_exec
 from pgsvc.sql.functions import range_funcs as _range_funcs
 from pgsvc.sql.functions.zone_funcs import zone_sigs as _zone_sigs
 
 for _sig in [*_AGGREGATES, *_format_sigs(), *_json_set_sigs(), *_zone_sigs(), *_bytea_sigs(),
              *_range_funcs.range_sigs(), *_bit_funcs.bit_sigs(), *_net_funcs.net_sigs(), *_regr.state_sigs(),
-             *_jsonpath_exec.jsonpath_sigs(), *_jsonb_edit.jsonb_edit_sigs()]:
+             *_jsonpath_exec.jsonpath_sigs(), *_jsonb_edit.jsonb_edit_sigs(),
+             *_json_records.json_record_sigs()]:
     FUNCTIONS.setdefault(_sig.name, []).append(_sig)
 for _op in [*_range_funcs.range_operators(), *_bit_funcs.bit_operators(), *_net_funcs.net_operators(),
             *_jsonpath_exec.jsonpath_operators(), *_jsonb_edit.jsonb_edit_operators()]:

@@ -6,7 +6,7 @@ import logging
 
 from pgsvc.sql.functions import (bit_funcs, bytea_funcs, composite_udfs, convert, datefuncs, floatmath, fmt_funcs, ordered_set, rowsets,
                                  zone_funcs)
-from pgsvc.sql.functions import array_build, jsonb_edit, jsonpath_exec, net_funcs, range_funcs, regr
+from pgsvc.sql.functions import array_build, json_records, jsonb_edit, jsonpath_exec, net_funcs, range_funcs, regr
 from pgsvc.sql.functions import (engine_udfs, json_raw, numeric_math, numeric_scale, partition_hash, regexp_funcs,
                                  zone_trunc)
 from pgsvc.sql.functions.aggregates import register_aggregates
@@ -32,6 +32,7 @@ def all_udfs(ctx: FunctionContext) -> dict:
     udfs.update(net_funcs.make_udfs())
     udfs.update(jsonpath_exec.make_udfs())
     udfs.update(jsonb_edit.make_udfs())  # jsonb_set, jsonb_insert, #-, strip_nulls
+    udfs.update(json_records.make_udfs())  # json[b]_populate_record
     udfs.update(array_build.make_udfs())
     udfs.update(regr.make_udfs())  # float8_accum and the other statistics' states
     udfs.update(range_funcs.make_udfs(ctx))

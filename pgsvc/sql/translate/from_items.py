@@ -291,6 +291,12 @@ class FromMixin(LateralMixin, RowSecurityMixin):
             if user is not None:
                 return user
         alias = node.alias or ast.Alias(aliasname=name)
+        if name in ("json_populate_record", "jsonb_populate_record") and not node.ordinality:
+            # FROM f(...) AS a: (SELECT (f(...)).*) AS a, the record's fields as columns
+            sub = ast.SelectStmt(targetList=(ast.ResTarget(val=ast.A_Indirection(arg=call, indirection=(
+                ast.A_Star(),))),), op=enums.SetOperation.SETOP_NONE, limitOption=enums.LimitOption.LIMIT_OPTION_DEFAULT)
+            return self.from_item(ast.RangeSubselect(lateral=not self.outer_only(call.args), subquery=sub,
+                                                     alias=alias))
         if name in ("pg_partition_ancestors", "pg_partition_tree"):
             return self.partition_function_item(node, alias, call, name)  # (translate.partitions)
         args = [self.expr(a) for a in call.args or ()]

@@ -1,0 +1,136 @@
+"""json[b]_populate_record: a composite filled from a JSON object as jsonfuncs.c's
+populate_record does it: each field from the member of its name (absent members keep the
+base record's field), JSON null as NULL, strings as their text, other scalars as written,
+JSON arrays into array fields (dimensions from the first elements, "expected JSON array"
+and "malformed JSON array" errors), objects into composite fields, and everything else as
+its JSON text given to the field type's input.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pgsvc.errors import SqlError
+from pgsvc.sql.functions import json_raw
+from pgsvc.sql.functions.signatures import FuncSig
+from pgsvc.sql.types import oids as O
+from pgsvc.sql.types import usertypes as U
+from pgsvc.sql.types.composite import CANON, fields_of, format_record, parse_record
+from pgsvc.sql.types.jsontext import dumps_jsonb, loads
+from pgsvc.sql.types.numeric import format_numeric
+from pgsvc.sql.types.pg_type import find_oid
+from pgsvc.sql.types.textio import text_decoder, text_encoder
+
+
+def _scalar_text(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, Decimal):
+        return format_numeric(v)
+    return dumps_jsonb(v)
+
+
+def _quote_elem(t: str | None) -> str:
+    if t is None:
+        return "NULL"
+    if t == "" or t.upper() == "NULL" or any(c in t for c in '{},"\\ \t\n\r\f\v'):
+        return '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return t
+
+
+def _expected_array(key: str, path: list[int]) -> SqlError:
+    where = "".join(f"[{i}]" for i in path)
+    hint = f'See the array element {where} of key "{key}".' if path else f'See the value of key "{key}".'
+    return SqlError("22P02", "expected JSON array", hint=hint)
+
+
+def _array_text(v: Any, elem: int, key: str) -> str:
+    if not isinstance(v, list):
+        raise _expected_array(key, [])
+    ndims, x = 0, v
+    while isinstance(x, list):
+        ndims += 1
+        if not x:
+            break
+        x = x[0]
+    shape: dict[int, int] = {}
+
+    def walk(node: Any, depth: int, path: list[int]) -> str:
+        if depth < ndims:
+            if not isinstance(node, list):
+                raise _expected_array(key, path)
+            if shape.setdefault(depth, len(node)) != len(node):
+                raise SqlError("22P02", "malformed JSON array",
+                               detail="Multidimensional arrays must have sub-arrays with matching dimensions.")
+            return "{" + ",".join(walk(c, depth + 1, path + [i]) for i, c in enumerate(node)) + "}"
+        return _quote_elem(_value_text(node, elem, key, None))
+
+    return walk(v, 0, [])
+
+
+def _value_text(v: Any, oid: int, key: str, raw: str | None) -> str | None:
+    """The text a JSON value gives a field (or element) of type oid, before its input."""
+    if v is None:
+        return None
+    base = U.base_of(oid)
+    if base in (O.JSON, O.JSONB):
+        return raw if raw is not None and base == O.JSON else dumps_jsonb(v)
+    t = find_oid(base)
+    if t is not None and t.category == "A" and t.elem_oid and not isinstance(v, str):
+        return _array_text(v, t.elem_oid, key)
+    if fields_of(base):
+        if isinstance(v, str):
+            return v
+        return _record_text(v, base)
+    if isinstance(v, (dict, list)):
+        return raw if raw is not None else dumps_jsonb(v)
+    return _scalar_text(v)
+
+
+def _record_text(doc: Any, oid: int, base_rec: str | None = None, raw_doc: str | None = None) -> str:
+    if not isinstance(doc, dict):
+        what = "an array" if isinstance(doc, list) else "a scalar"
+        raise SqlError("22023", f"cannot call populate_composite on {what}")
+    fields = fields_of(oid)
+    texts = parse_record(base_rec, len(fields)) if base_rec is not None else [None] * len(fields)
+    for i, (name, ftype, _typmod) in enumerate(fields):
+        if name not in doc:
+            continue
+        raw = json_raw.get(raw_doc, name) if raw_doc is not None and isinstance(doc[name], (dict, list)) else None
+        text = _value_text(doc[name], ftype, name, raw)
+        texts[i] = None if text is None else _canonical(ftype, text)
+    return format_record(texts)
+
+
+def _canonical(oid: int, text: str) -> str:
+    """The field's text as its type's input reads it, in the canonical settings."""
+    base = U.base_of(oid)
+    return text_encoder(base, CANON)(text_decoder(base, CANON)(text))
+
+
+def populate_record(base, doc, oid, jsonb):
+    comp = U.base_of(int(oid))
+    if not fields_of(comp):
+        raise SqlError("42804", "first argument of json_populate_record must be a row type")
+    if doc is None:
+        return base
+    value = loads(doc)
+    return _record_text(value, comp, base, None if jsonb else doc)
+
+
+def json_record_sigs() -> list[FuncSig]:
+    E = O.ANYELEMENT
+    return [FuncSig("json_populate_record", (E, O.JSON), E,
+                    "pgsvc_json_populate_record({0}, {1}, {argtype0}, 0)", strict=False, volatility="s"),
+            FuncSig("jsonb_populate_record", (E, O.JSONB), E,
+                    "pgsvc_json_populate_record({0}, {1}, {argtype0}, 1)", strict=False, volatility="s")]
+
+
+def make_udfs() -> dict:
+    return {"pgsvc_json_populate_record": (4, populate_record)}
+

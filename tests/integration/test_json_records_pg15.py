@@ -1,0 +1,39 @@
+"""json[b]_populate_record side by side with PostgreSQL 15: fields from the members of their
+names (others from the base record), strings, numbers, nested objects into composite fields,
+JSON arrays into array fields (and their "expected JSON array" / "malformed JSON array"
+errors), json fields keeping their text, dates through their input; in the select list and
+in FROM, LATERAL over a table's column too. Each psql script must print the same on both
+servers."""
+
+from __future__ import annotations
+
+from test_compare_pg15 import run_script_in_fresh_database
+
+SCRIPT = """
+        create type jy as (x int, y text);
+        create type jx2 as (a int, t text, ia int[], j json, jb jsonb, d date, r jy);
+        create table src (id int, doc json);
+        insert into src values (1, '{"a": 3, "ia": [5, null, 6], "r": {"x": 1}}'), (2, '{"t": "z w", "d": "Jan 5 2021"}');
+        select * from json_populate_record(null::jx2, '{"a": 1, "t": 2, "ia": [[1,2],[3,4]], "j": {"x" : [1, 2 ]}, "jb": {"x" : 1}, "d": "2020-01-02", "r": {"x": 5, "y": [1]}}') q;
+        select a, t from jsonb_populate_record(row(7,'q',null,null,null,null,null)::jx2, '{"t": null, "zz": 1}');
+        select s.id, p.a, p.ia, p.d, (p.r).x from src s, json_populate_record(null::jx2, s.doc) p order by s.id;
+        select json_populate_record(null::jx2, doc) from src order by id;
+        select jsonb_populate_record(null::jy, '{"x": "1", "y": {"k": [1, "s"]}}');
+        select json_populate_record(null::jy, '{"y": {"k" : [1, "s"]}}'), json_populate_record(null::jy, null), json_populate_record(row(1, 'b')::jy, null);
+        select json_populate_record(null::jx2, '[1]');
+        select json_populate_record(null::jx2, '5');
+        select json_populate_record(null::jx2, '{"ia": 5}');
+        select json_populate_record(null::jx2, '{"ia": [1, [2]]}');
+        select json_populate_record(null::jx2, '{"ia": [[1], 2]}');
+        select json_populate_record(null::jx2, '{"ia": [[1], [2, 3]]}');
+        select json_populate_record(null::jx2, '{"r": 5}');
+        select json_populate_record(null::jx2, '{"a": "x"}');
+        select json_populate_record(null::jx2, '{"ia": "{1,2}", "d": "infinity"}');
+"""
+
+
+def test_populate_record_same_as_postgres(shared_server, pg15):
+    script = "\n".join(line.strip() for line in SCRIPT.strip().splitlines())
+    expected = run_script_in_fresh_database(pg15, script, "json_records_pg15")
+    got = run_script_in_fresh_database(shared_server, script, "json_records_pg15")
+    assert got == expected
