@@ -104,15 +104,36 @@ def parse_fields(text: str, ctx: FormatContext, type_name: str) -> _Fields:
             else:
                 f.tz = _offset_seconds(tok, text, type_name)
         elif kind == "num":
-            if "." in tok and f.year is not None and not f.has_time and len(tok.split(".")[0]) == 6:
+            whole, dot, frac = tok.partition(".")
+            if dot and f.year is not None and not f.has_time and len(whole) == 6:
                 _set_time(f, tok[:2] + ":" + tok[2:4] + ":" + tok[4:], text, type_name)
+            elif not dot and len(whole) >= 8 and f.year is None and f.month is None and not numbers:
+                # YYYYMMDD (or a longer year) first: the date, so that a HHMMSS after it is the time
+                f.year_digits = len(whole) - 4
+                f.year, f.month, f.day = int(whole[:-4]), int(whole[-4:-2]), int(whole[-2:])
+            elif dot and len(whole) == 4 and len(frac) == 3 and f.year is None and f.month is None:
+                _set_day_of_year(f, int(whole), int(frac), text, type_name)  # YYYY.DDD
             else:
                 numbers.append(tok)
+        elif tok in _RELATIVE_DAYS and f.year is None and f.month is None:
+            # today / tomorrow / yesterday with a time or a zone: that date in the session's zone
+            y, m, d = D.j2date(D.date_to_days(_now_local(ctx).date()) + _RELATIVE_DAYS[tok]
+                               + D.POSTGRES_EPOCH_JDATE)
+            f.year, f.month, f.day = y, m, d
         else:
             _word(f, tok, text, type_name)
         prev = kind
     _assign_numbers(f, numbers, ctx, text, type_name)
     return f
+
+
+_RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "yesterday": -1}
+
+
+def _set_day_of_year(f: _Fields, year: int, doy: int, text: str, type_name: str) -> None:
+    if not 1 <= doy <= 366:  # (ValidateDate: 366 in any year)
+        raise _bad(type_name, text)
+    f.year, f.month, f.day = D.j2date(D.date2j(year, 1, 1) + doy - 1)
 
 
 def _set_time(f: _Fields, tok: str, text: str, type_name: str) -> None:
