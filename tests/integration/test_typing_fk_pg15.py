@@ -258,3 +258,17 @@ def test_operators_of_typed_nulls(conns):
         "null::numeric < null::numeric, null::interval = null::interval",
         "SELECT null = null, null::int < null, null < null::date",
     ])
+
+
+def test_restrict_is_checked_when_the_statement_ends(conns):
+    same(conns, "restrict", [
+        "CREATE TABLE fo_t(id int PRIMARY KEY, parent int REFERENCES fo_t ON DELETE NO ACTION)",
+        "INSERT INTO fo_t VALUES (1, NULL), (2, 1), (3, 2)", "DELETE FROM fo_t", "SELECT count(*) FROM fo_t",
+        "CREATE TABLE fo_r(id int PRIMARY KEY, parent int REFERENCES fo_r ON DELETE RESTRICT ON UPDATE RESTRICT)",
+        "INSERT INTO fo_r VALUES (1, NULL), (2, 1)", "DELETE FROM fo_r WHERE id = 1", "DELETE FROM fo_r",
+        "INSERT INTO fo_r VALUES (1, NULL), (2, 1)", "UPDATE fo_r SET id = 5 WHERE id = 1",
+        "DROP TABLE fo_r", "CREATE TABLE fo_p(id int PRIMARY KEY)",
+        "CREATE TABLE fo_c(id int PRIMARY KEY, p int REFERENCES fo_p ON DELETE RESTRICT)",
+        "INSERT INTO fo_p VALUES (1)", "INSERT INTO fo_c VALUES (1, 1)", "DELETE FROM fo_p",
+        "DELETE FROM fo_c", "DELETE FROM fo_p",
+    ])

@@ -51,10 +51,14 @@ def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
             parent = engine.catalog.by_oid[c.frelid]
             fk = ", ".join(quote_sqlite_ident(rel.attr_by_num(k).name) for k in c.keys)
             pk = ", ".join(quote_sqlite_ident(parent.attr_by_num(k).name) for k in c.fkeys)
+            deferred = deferrable.initially_deferred(rel, c)
+            # RESTRICT is PostgreSQL's NO ACTION that cannot be deferred: checked when the
+            # statement ends (DELETE FROM t of a tree of rows referencing each other succeeds),
+            # which SQLite's NO ACTION is for an immediate key and its RESTRICT (each row) not
+            upd, dele = ("NO ACTION" if a == "r" and not deferred else _FK_ACTIONS[a] for a in (c.on_update, c.on_delete))
             parts.append(f"CONSTRAINT {quote_sqlite_ident(c.name)} FOREIGN KEY ({fk}) REFERENCES "
-                         f"{quote_sqlite_ident(parent.sqlite_name)} ({pk}) ON UPDATE {_FK_ACTIONS[c.on_update]} "
-                         f"ON DELETE {_FK_ACTIONS[c.on_delete]}"
-                         + (" DEFERRABLE INITIALLY DEFERRED" if deferrable.initially_deferred(rel, c) else ""))
+                         f"{quote_sqlite_ident(parent.sqlite_name)} ({pk}) ON UPDATE {upd} "
+                         f"ON DELETE {dele}" + (" DEFERRABLE INITIALLY DEFERRED" if deferred else ""))
     part = P.constraint_text(engine.catalog, rel, plain=True)
     if part:  # a partition's constraint (catalog.partitions; sqlite_errors names the error)
         parts.append(f"CONSTRAINT {quote_sqlite_ident(f'pgsvc$part${rel.oid}')} CHECK ({check_sql(rel, part, engine)})")
