@@ -1,4 +1,4 @@
-"""json[b]_populate_record side by side with PostgreSQL 15: fields from the members of their
+"""json[b]_populate_record, json[b]_populate_recordset and json[b]_to_record[set] side by side with PostgreSQL 15: fields from the members of their
 names (others from the base record), strings, numbers, nested objects into composite fields,
 JSON arrays into array fields (and their "expected JSON array" / "malformed JSON array"
 errors), json fields keeping their text, dates through their input; in the select list and
@@ -34,6 +34,33 @@ SCRIPT = """
 
 def test_populate_record_same_as_postgres(shared_server, pg15):
     script = "\n".join(line.strip() for line in SCRIPT.strip().splitlines())
+    expected = run_script_in_fresh_database(pg15, script, "json_records_pg15")
+    got = run_script_in_fresh_database(shared_server, script, "json_records_pg15")
+    assert got == expected
+
+
+SCRIPT_TO_RECORD = """
+        create type jy as (x int, y text);
+        create type jp as (a int, b text, c date);
+        select * from json_to_record('{"a": 2, "b": "t u", "zz": 1}') as x(a int, b text, n numeric);
+        select *, n is null from jsonb_to_record('{"a": "7", "j": {"q" : [1 ]}, "ar": [[1, 2], [3, 4]], "r": {"x": 5}}') as t(a int, j jsonb, ar int[], r jy, n int);
+        select * from json_to_record('{"j": {"q" : [1 ]}, "t": {"q" : 1}}') as t(j json, t text);
+        select * from json_to_recordset('[{"a": 1, "b": "x"}, {"a": 2, "c": true}]') as t(a int, b text, c bool);
+        select * from jsonb_to_recordset('[{"a": 1}, {"a": 2}]') as t(a int) where a > 1;
+        select * from json_populate_recordset(null::jp, '[{"a": 1, "c": "2021-03-04"}, {"b": "z"}]');
+        select * from jsonb_populate_recordset(row(9, 'd', null)::jp, '[{"a": 1}, {"b": "z"}]') q order by a;
+        select * from json_to_record('{"a": "x"}') as x(a int);
+        select * from json_to_record('{"ia": [[1], 2]}') as x(ia int[]);
+        select * from json_to_recordset('{"a": 1}') as x(a int);
+        select * from jsonb_to_recordset('[1]') as x(a int);
+        select * from json_to_record('[1]') as x(a int);
+        select * from json_populate_recordset(null::jp, '[[1]]');
+        select * from json_to_record('{"a": 1}');
+"""
+
+
+def test_to_record_same_as_postgres(shared_server, pg15):
+    script = "\n".join(line.strip() for line in SCRIPT_TO_RECORD.strip().splitlines())
     expected = run_script_in_fresh_database(pg15, script, "json_records_pg15")
     got = run_script_in_fresh_database(shared_server, script, "json_records_pg15")
     assert got == expected

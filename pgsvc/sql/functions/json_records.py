@@ -8,6 +8,7 @@ its JSON text given to the field type's input.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -132,5 +133,41 @@ def json_record_sigs() -> list[FuncSig]:
 
 
 def make_udfs() -> dict:
-    return {"pgsvc_json_populate_record": (4, populate_record)}
+    return {"pgsvc_json_populate_record": (4, populate_record), "pgsvc_json_to_records": (-1, to_records)}
 
+
+
+def _record_texts(doc: Any, fields: list, raw_doc: str | None, base: list) -> list:
+    if not isinstance(doc, dict):
+        what = "an array" if isinstance(doc, list) else "a scalar"
+        raise SqlError("22023", f"cannot call populate_composite on {what}")
+    out = list(base)
+    for i, (name, oid) in enumerate(fields):
+        if name in doc:
+            v = doc[name]
+            raw = json_raw.get(raw_doc, name) if raw_doc is not None and isinstance(v, (dict, list)) else None
+            out[i] = _value_text(v, oid, name, raw)
+    return out
+
+
+def to_records(doc, spec, jsonb, many, fn, base=None):
+    """json[b]_to_record[set] / json[b]_populate_recordset in FROM: the rows as a JSON array
+    of arrays of field texts (each read by its column type's input in SQL)."""
+    if doc is None:
+        return "[]"
+    fields = json.loads(spec)
+    base_texts = parse_record(base, len(fields)) if base is not None else [None] * len(fields)
+    value = loads(doc)
+    if not many:
+        return json.dumps([_record_texts(value, fields, None if jsonb else doc, base_texts)])
+    if not isinstance(value, list):
+        raise SqlError("22023", f"cannot call {fn} on {'an object' if isinstance(value, dict) else 'a scalar'}")
+    raws = [None] * len(value)
+    if not jsonb:
+        raws = [json_raw.get(doc, i) for i in range(len(value))]
+    rows = []
+    for v, raw in zip(value, raws):
+        if not isinstance(v, dict):
+            raise SqlError("22023", "argument of %s must be an array of objects" % fn)
+        rows.append(_record_texts(v, fields, raw, base_texts))
+    return json.dumps(rows)

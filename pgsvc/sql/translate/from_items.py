@@ -20,6 +20,7 @@ from pgsvc.sql.functions.context import checking_interrupts
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS, RECORD_OUT
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import resolve as R
+from pgsvc.sql.translate.json_records import NAMES as JSON_RECORD_FUNCTIONS, json_record_item
 from pgsvc.sql.translate.ex import Ex, location, sql_literal
 from pgsvc.sql.translate.lateral import LateralMixin
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
@@ -297,6 +298,8 @@ class FromMixin(LateralMixin, RowSecurityMixin):
                 ast.A_Star(),))),), op=enums.SetOperation.SETOP_NONE, limitOption=enums.LimitOption.LIMIT_OPTION_DEFAULT)
             return self.from_item(ast.RangeSubselect(lateral=not self.outer_only(call.args), subquery=sub,
                                                      alias=alias))
+        if name in JSON_RECORD_FUNCTIONS and not node.ordinality:  # (translate.json_records)
+            return json_record_item(self, node, call, name, alias)
         if name in ("pg_partition_ancestors", "pg_partition_tree"):
             return self.partition_function_item(node, alias, call, name)  # (translate.partitions)
         args = [self.expr(a) for a in call.args or ()]
