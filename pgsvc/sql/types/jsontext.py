@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.types.jsonerr import json_syntax_error
 from pgsvc.sql.types.numeric import canonical, format_numeric
 
 
@@ -31,6 +32,13 @@ def _last_wins(pairs: list[tuple[str, Any]]) -> dict:
 
 
 def _error(text: str, exc: Exception) -> SqlError:
+    if not isinstance(exc, RecursionError) and not str(exc).startswith("Token"):
+        try:
+            err = json_syntax_error(text)  # PostgreSQL's detail and context (types.jsonerr)
+        except RecursionError:
+            err = None
+        if err is not None:
+            return err
     detail = str(exc) if isinstance(exc, ValueError) and str(exc).startswith("Token") else None
     if detail is None and isinstance(exc, json.JSONDecodeError):
         detail = "The input string ended unexpectedly." if exc.pos >= len(text.rstrip()) else (
