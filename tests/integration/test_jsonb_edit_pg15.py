@@ -1,7 +1,7 @@
 """jsonb edited along a path side by side with PostgreSQL 15: jsonb_set (negative and
 out-of-range subscripts, create off, path errors), jsonb_insert before / after, #- and
 jsonb_delete_path, jsonb - text[], jsonb_set_lax with each null_value_treatment, and
-json[b]_strip_nulls (json keeps its scalars' text). Each psql script must print the same
+json[b]_strip_nulls (json keeps its scalars' text); json[b]_build_object's key errors. Each psql script must print the same
 on both servers."""
 
 from __future__ import annotations
@@ -11,6 +11,16 @@ import pytest
 from test_compare_pg15 import run_script_in_fresh_database
 
 CASES = {
+    "build_object_keys": """
+        select json_build_object('a', 1, 'b'), 1;
+        select jsonb_build_object('a', 1, 'b');
+        select json_build_object('x', 1, null, 2);
+        select jsonb_build_object(null, 2);
+        select jsonb_build_object('{1,2}'::int[], 2);
+        select json_build_object(row(1, 'a'), 2);
+        select jsonb_build_object('{"k": 1}'::jsonb, 2);
+        select json_build_object(1, 'one', true, 2.5, 'nested', json_build_object('z', null)), jsonb_build_object(1, 'one', 'd', '2020-01-01'::date);
+    """,
     "set_insert": """
         select jsonb_set('{"k": [1, 2, {"z": 3}]}', '{k,2,z}', '"w"'), jsonb_set('{"k": [1, 2]}', '{k,-5}', '0'), jsonb_set('{"k": [1,
             2]}', '{k,9}', '0', false);

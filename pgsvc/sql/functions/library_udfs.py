@@ -26,7 +26,7 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.arrays import flatten
 from pgsvc.sql.types.context import FormatContext
-from pgsvc.sql.types.interval import justify_days, justify_hours, justify_interval
+from pgsvc.sql.types.interval_math import justify_days, justify_hours, justify_interval
 from pgsvc.sql.types.jsontext import dumps_jsonb, loads
 from pgsvc.sql.types.numeric import CTX, round_to_scale
 from pgsvc.sql.types.pg_type import array_of, find_oid
@@ -330,12 +330,16 @@ def _build_object(jsonb):
     def build(*args):
         if len(args) % 2:
             raise SqlError("22023", "argument list must have even number of elements",
-                           hint="The arguments of json_build_object() must consist of "
+                           hint=f"The arguments of {'jsonb' if jsonb else 'json'}_build_object() must consist of "
                                 "alternating keys and values.")
         pairs = []
-        for k, v in zip(args[::2], args[1::2], strict=True):
+        for n, (k, v) in enumerate(zip(args[::2], args[1::2], strict=True)):
             if k is None:
-                raise SqlError("22004", "null value not allowed for object key")
+                if jsonb:
+                    raise SqlError("22023", f"argument {2 * n + 1}: key must not be null")
+                raise SqlError("22023", f"argument {2 * n + 1} cannot be null", hint="Object keys should be text.")
+            if k.startswith(("[", "{")):  # an array, a composite or a json key (as to_json gives them)
+                raise SqlError("22023", "key value must be scalar, not array, composite, or json")
             key = json.loads(k) if k.startswith('"') else k
             pairs.append((key, "null" if v is None else v))
         if jsonb:
