@@ -1,4 +1,4 @@
-"""json[b]_populate_record, json[b]_populate_recordset and json[b]_to_record[set] side by side with PostgreSQL 15: fields from the members of their
+"""json[b]_populate_record, json[b]_populate_recordset, json[b]_to_record[set] and json[b]_each[_text] side by side with PostgreSQL 15: fields from the members of their
 names (others from the base record), strings, numbers, nested objects into composite fields,
 JSON arrays into array fields (and their "expected JSON array" / "malformed JSON array"
 errors), json fields keeping their text, dates through their input; in the select list and
@@ -61,6 +61,27 @@ SCRIPT_TO_RECORD = """
 
 def test_to_record_same_as_postgres(shared_server, pg15):
     script = "\n".join(line.strip() for line in SCRIPT_TO_RECORD.strip().splitlines())
+    expected = run_script_in_fresh_database(pg15, script, "json_records_pg15")
+    got = run_script_in_fresh_database(shared_server, script, "json_records_pg15")
+    assert got == expected
+
+
+SCRIPT_EACH = r"""
+        select * from json_each('{"a":1, "a" : 2, "b" : [1, 2 ], "n": null, "s": "x\"y"}');
+        select * from json_each_text('{"a":1, "b" : [1, 2 ], "n": null, "s": "x\"y"}');
+        select * from jsonb_each('{"bb": {"k": [1]}, "a": null, "c": "s"}') q;
+        select key, value from jsonb_each_text('{"bb": {"k": [1]}, "a": null, "c": "s", "d": 1.50}') as t where key > 'a' order by key desc;
+        select * from jsonb_each('{}'), json_each('{}') x;
+        select * from jsonb_each('[1]');
+        select * from jsonb_each_text('3');
+        select * from json_each('5');
+        select * from json_each_text('[]');
+        select * from json_each(null);
+"""
+
+
+def test_each_same_as_postgres(shared_server, pg15):
+    script = "\n".join(line.strip() for line in SCRIPT_EACH.strip().splitlines())
     expected = run_script_in_fresh_database(pg15, script, "json_records_pg15")
     got = run_script_in_fresh_database(shared_server, script, "json_records_pg15")
     assert got == expected

@@ -133,7 +133,8 @@ def json_record_sigs() -> list[FuncSig]:
 
 
 def make_udfs() -> dict:
-    return {"pgsvc_json_populate_record": (4, populate_record), "pgsvc_json_to_records": (-1, to_records)}
+    return {"pgsvc_json_populate_record": (4, populate_record), "pgsvc_json_to_records": (-1, to_records),
+            "pgsvc_json_each_rows": (4, each_rows)}
 
 
 
@@ -170,4 +171,53 @@ def to_records(doc, spec, jsonb, many, fn, base=None):
         if not isinstance(v, dict):
             raise SqlError("22023", "argument of %s must be an array of objects" % fn)
         rows.append(_record_texts(v, fields, raw, base_texts))
+    return json.dumps(rows)
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _skip(text: str, i: int) -> int:
+    while i < len(text) and text[i] in " \t\n\r":
+        i += 1
+    return i
+
+
+def _raw_pairs(text: str):
+    """The members of a json object as written: (key, value text), duplicates kept."""
+    i = _skip(text, _skip(text, 0) + 1)
+    if text[i:i + 1] == "}":
+        return
+    while True:
+        key, i = _DECODER.raw_decode(text, i)
+        i = _skip(text, _skip(text, i) + 1)
+        _, end = _DECODER.raw_decode(text, i)
+        yield key, text[i:end]
+        i = _skip(text, end)
+        if text[i:i + 1] != ",":
+            return
+        i = _skip(text, i + 1)
+
+
+def each_rows(doc, jsonb, as_text, fn):
+    """json[b]_each[_text] in FROM: [key, value text] rows as a JSON array."""
+    if doc is None:
+        return "[]"
+    value = loads(doc)
+    if not isinstance(value, dict):
+        if jsonb:
+            raise SqlError("22023", f"cannot call {fn} on a non-object")
+        raise SqlError("22023", "cannot deconstruct an array as an object" if isinstance(value, list)
+                       else "cannot deconstruct a scalar")
+    if jsonb:
+        pairs = [(k, value[k]) for k in sorted(value, key=lambda s: (len(s.encode()), s.encode()))]
+        if as_text:
+            return json.dumps([[k, None if v is None else v if isinstance(v, str) else dumps_jsonb(v)]
+                               for k, v in pairs])
+        return json.dumps([[k, dumps_jsonb(v)] for k, v in pairs])
+    rows = []
+    for k, raw in _raw_pairs(doc):
+        if as_text:
+            raw = None if raw == "null" else loads(raw) if raw.startswith('"') else raw
+        rows.append([k, raw])
     return json.dumps(rows)

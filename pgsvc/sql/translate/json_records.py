@@ -15,8 +15,9 @@ from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.composite import fields_of
 
+_EACH = ("json_each", "jsonb_each", "json_each_text", "jsonb_each_text")
 NAMES = ("json_to_record", "jsonb_to_record", "json_to_recordset", "jsonb_to_recordset",
-         "json_populate_recordset", "jsonb_populate_recordset")
+         "json_populate_recordset", "jsonb_populate_recordset", *_EACH)
 
 
 def json_record_item(tr, node, call, name: str, alias) -> str:
@@ -24,6 +25,8 @@ def json_record_item(tr, node, call, name: str, alias) -> str:
     many = name.endswith("set")
     pos = location(call)
     args = [tr.expr(a) for a in call.args or ()]
+    if name in _EACH:
+        return _each_item(tr, name, args, alias, pos)
     coldefs = node.coldeflist or node.functions[0][1]
     base = None
     if name.endswith("populate_recordset"):
@@ -59,3 +62,18 @@ def json_record_item(tr, node, call, name: str, alias) -> str:
         infos.append(ColInfo(cname, oid, typmod if typmod is not None else -1))
     sql = f"(SELECT {', '.join(exprs)} FROM json_each({rows}) AS r ORDER BY r.key)"
     return tr.add_derived(alias, infos, sql)
+
+
+def _each_item(tr, name: str, args: list, alias, pos) -> str:
+    """json[b]_each[_text]: (key text, value json / jsonb / text) rows."""
+    jsonb, as_text = name.startswith("jsonb"), name.endswith("_text")
+    if len(args) != 1:
+        raise SqlError("42883", f"function {name} with {len(args)} arguments does not exist", position=pos)
+    if '"' in args[0].sql:
+        raise SqlError("0A000", f"{name}() over columns of other FROM items is not supported", position=pos)
+    doc = tr.coerce(args[0], O.JSONB if jsonb else O.JSON)
+    rows = f"pgsvc_json_each_rows({doc.sql}, {int(jsonb)}, {int(as_text)}, '{name}')"
+    vtype = O.TEXT if as_text else O.JSONB if jsonb else O.JSON
+    sql = (f"(SELECT json_extract(r.value, '$[0]') AS c0, json_extract(r.value, '$[1]') AS c1 "
+           f"FROM json_each({rows}) AS r ORDER BY r.key)")
+    return tr.add_derived(alias, [ColInfo("key", O.TEXT), ColInfo("value", vtype)], sql)
