@@ -19,7 +19,8 @@ from pgsvc.sql.functions.values import cast_value, check_int, dec, num_out, to_p
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.dateparse import to_utc
-from pgsvc.sql.types.interval import Interval, justify_hours
+from pgsvc.sql.types.interval import Interval
+from pgsvc.sql.types.interval_math import interval_checked, interval_div, interval_mul, justify_hours
 from pgsvc.sql.types.numeric import CTX, NAN, dscale, round_to_scale
 from pgsvc.sql.types.scalars import to_float4
 from pgsvc.sql.types.storage import interval_from_sqlite, interval_to_sqlite
@@ -281,15 +282,6 @@ def timestamp_diff(a: int, b: int) -> Interval:
     return justify_hours(Interval(0, 0, a - b))
 
 
-def interval_mul(iv: Interval, factor: float) -> Interval:
-    months = iv.months * factor
-    whole_months = int(months)
-    days = iv.days * factor + (months - whole_months) * 30
-    whole_days = int(days)
-    us = iv.microseconds * factor + (days - whole_days) * D.USECS_PER_DAY
-    return Interval(whole_months, whole_days, int(round(us)))
-
-
 _INF = float("inf")
 
 
@@ -437,11 +429,11 @@ def make_core_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_ts_to_date": (1, nullsafe(_ts_to_date)),
         "pgsvc_tstz_to_date": (1, nullsafe(lambda t: _ts_to_date(
             t if t in (D.NOBEGIN, D.NOEND) else t + offset_at(t, fmt().tzinfo)))),
-        "pgsvc_interval_add": (2, nullsafe(lambda a, b: ivs(iv(a) + iv(b)))),
-        "pgsvc_interval_sub": (2, nullsafe(lambda a, b: ivs(iv(a) - iv(b)))),
-        "pgsvc_interval_neg": (1, nullsafe(lambda a: ivs(-iv(a)))),
+        "pgsvc_interval_add": (2, nullsafe(lambda a, b: ivs(interval_checked(iv(a) + iv(b))))),
+        "pgsvc_interval_sub": (2, nullsafe(lambda a, b: ivs(interval_checked(iv(a) - iv(b))))),
+        "pgsvc_interval_neg": (1, nullsafe(lambda a: ivs(interval_checked(-iv(a))))),
         "pgsvc_interval_mul": (2, nullsafe(lambda a, f: ivs(interval_mul(iv(a), float(f))))),
-        "pgsvc_interval_div": (2, nullsafe(lambda a, f: ivs(_interval_div(iv(a), float(f))))),
+        "pgsvc_interval_div": (2, nullsafe(lambda a, f: ivs(interval_div(iv(a), float(f))))),
         "pgsvc_time_pl_interval": (2, nullsafe(lambda t, i: (t + iv(i).microseconds)
                                                % D.USECS_PER_DAY)),
         "pgsvc_time_mi_time": (2, nullsafe(lambda a, b: ivs(Interval(0, 0, a - b)))),
@@ -538,9 +530,3 @@ def _local_to_utc(local: int, ctx: FunctionContext) -> int:
     if local in (D.NOBEGIN, D.NOEND):
         return local
     return to_utc(local, None, ctx.format_context())
-
-
-def _interval_div(iv: Interval, f: float) -> Interval:
-    if f == 0:
-        raise SqlError("22012", "division by zero")
-    return interval_mul(iv, 1.0 / f)

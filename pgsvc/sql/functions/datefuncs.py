@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.functions.context import FunctionContext
@@ -11,6 +13,7 @@ from pgsvc.sql.functions.values import num_out
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types.dateparse import to_utc
 from pgsvc.sql.types.interval import Interval
+from pgsvc.sql.types.interval_math import make_interval
 from pgsvc.sql.types.storage import interval_from_sqlite, interval_to_sqlite
 
 _UNITS = ("microseconds", "milliseconds", "second", "minute", "hour", "day", "week", "month",
@@ -98,6 +101,17 @@ def age(a: int, b: int) -> str:
     return interval_to_sqlite(Interval(sign * months, sign * days, sign * us))
 
 
+def make_time(hour: int, minute: int, sec: float) -> int:
+    """make_time: time of day in microseconds; 24:00:00 at most (float_time_overflows)."""
+    sec = float(sec)
+    micros = (hour * 60 + minute) * 60_000_000 + (round(sec * 1e6) if math.isfinite(sec) else 0)
+    if (hour < 0 or hour > 24 or minute < 0 or minute >= 60 or math.isnan(sec) or sec < 0 or sec > 60
+            or micros > D.USECS_PER_DAY):
+        shown = "NaN" if math.isnan(sec) else ("%02g" % sec).replace("inf", "Infinity")
+        raise SqlError("22008", f"time field value out of range: {hour}:{minute:02d}:{shown}")
+    return micros
+
+
 def make_udfs(ctx: FunctionContext) -> dict:
     def n(fn):
         return lambda *a: None if any(x is None for x in a) else fn(*a)
@@ -109,7 +123,7 @@ def make_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_make_timestamp": (6, n(lambda y, mo, d, h, mi, s: (
             D.date2j(y, mo, d) - D.POSTGRES_EPOCH_JDATE) * D.USECS_PER_DAY
             + ((h * 60 + mi) * 60) * 10**6 + int(round(s * 10**6)))),
-        "pgsvc_make_interval": (7, lambda y, mo, w, d, h, mi, s: interval_to_sqlite(Interval(
-            (y or 0) * 12 + (mo or 0), (w or 0) * 7 + (d or 0),
-            ((h or 0) * 3600 + (mi or 0) * 60) * 10**6 + int(round((s or 0) * 10**6))))),
+        "pgsvc_make_time": (3, n(make_time)),
+        "pgsvc_make_interval": (7, n(lambda y, mo, w, d, h, mi, s: interval_to_sqlite(make_interval(
+            y, mo, w, d, h, mi, float(s))))),
     }

@@ -171,8 +171,10 @@ def _sigs() -> list[FuncSig]:
     f("make_timestamptz", [I4, I4, I4, I4, I4, F8, T], TZ, "pgsvc_make_timestamptz7({args})", volatility="s")
     f("make_timestamp", [I4, I4, I4, I4, I4, F8], TS,
       "pgsvc_make_timestamp({0}, {1}, {2}, {3}, {4}, {5})")
-    f("make_interval", [I4, I4, I4, I4, I4, I4, F8], IV,
-      "pgsvc_make_interval({0}, {1}, {2}, {3}, {4}, {5}, {6})", strict=False)
+    f("make_time", [I4, I4, F8], O.TIME, "pgsvc_make_time({0}, {1}, {2})")
+    for n in range(8):  # (every parameter has a default: 0)
+        f("make_interval", [I4, I4, I4, I4, I4, I4, F8][:n], IV,
+          "pgsvc_make_interval(" + ", ".join([f"{{{i}}}" for i in range(n)] + ["0"] * (7 - n)) + ")")
     for name in ("justify_days", "justify_hours", "justify_interval"):
         f(name, [IV], IV, f"pgsvc_{name}({{0}})")
     f("to_timestamp", [F8], TZ, "pgsvc_to_timestamp_epoch({0})")

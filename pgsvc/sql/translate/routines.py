@@ -36,6 +36,7 @@ from pgsvc.sql.catalog import routines as CR
 from pgsvc.sql.functions.session_sigs import EXTRA_FUNCTIONS
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate import routine_match as M
+from pgsvc.sql.translate.builtin_named import has_named_parameters, positional_call
 from pgsvc.sql.translate.ex import Ex, location, sql_literal
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.tlist_srf import target_srfs
@@ -85,7 +86,7 @@ class RoutineMixin:
             return self.srf_columns[id(node)]
         found = self.find_user_routine(node, names)
         if found is None:
-            return None
+            return self.builtin_named_call(node, names) if _has_named_args(node) else None
         binding, inputs, arg_oids, ret, consts = found
         r = binding.routine
         pos = location(node)
@@ -100,6 +101,16 @@ class RoutineMixin:
             raise SqlError("0A000", f"set-returning function {r.name}() in this position is not supported",
                            position=pos)
         return self.routine_expr(r, inputs, arg_oids, ret, consts, pos)
+
+    def builtin_named_call(self, node: ast.FuncCall, names: list[str]) -> Ex | None:
+        """A built-in function called with named arguments (translate.builtin_named)."""
+        if not has_named_parameters(names):
+            return None
+        call = positional_call(node, names)
+        if call is not None:
+            return self.expr(call)
+        arg_names, args, _ = self.call_arguments(node)
+        raise M.no_such_function(names[-1], arg_names, [a.oid for a in args], location(node))
 
     def find_user_routine(self, node: ast.FuncCall, names: list[str], procedure: bool = False):
         """(binding, input Ex list, input types, result type, constant arguments?) of the user

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -198,6 +199,8 @@ def parse_interval(text: str, style: str = "postgres") -> Interval:
     if not s:
         raise bad_interval(text)
     if s[0] in "Pp":
+        if text[0] != "P":  # (ISO 8601 is read from the text as written)
+            raise bad_interval(text)
         return _parse_iso(s, text)
     body = s[1:] if s.startswith("@") else s
     acc = _Accumulator(text)
@@ -374,24 +377,164 @@ class _Accumulator:
         return Interval(months, self.days, self.usec)
 
 
-_ISO = re.compile(
-    r"^P(?:(?P<y>[-+]?[\d.]+)Y)?(?:(?P<mo>[-+]?[\d.]+)M)?(?:(?P<w>[-+]?[\d.]+)W)?(?:(?P<d>[-+]?[\d.]+)D)?"
-    r"(?:T(?:(?P<h>[-+]?[\d.]+)H)?(?:(?P<mi>[-+]?[\d.]+)M)?(?:(?P<s>[-+]?[\d.]+)S)?)?$", re.I)
+# strtod's forms: decimal with exponent, hexadecimal, inf / infinity / nan
+_ISO_NUMBER = re.compile(
+    r"-?(?:0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][-+]?\d+)?"
+    r"|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aN][nN])")
+_ISO_DATE_UNITS = {"Y": "y", "M": "mon", "W": "w", "D": "d"}
+_ISO_TIME_UNITS = {"H": "h", "M": "min", "S": "s"}
+
+
+class _IsoReader:
+    """DecodeISO8601Interval over the text as written (case and spaces matter): designators
+    (P1Y2M3DT4H5M6S), the basic alternative format (PYYYYMMDD, Thhmmss) and the extended one
+    (PY-M-DTh:m:s); each number read as strtod reads it, split into its integer part and a
+    double fraction, and added with DecodeInterval's overflow checks."""
+
+    def __init__(self, text: str) -> None:
+        self.s, self.pos, self.text = text, 1, text
+        self.acc = _Accumulator(text)
+
+    def number(self) -> tuple[int, float]:
+        s, pos = self.s, self.pos
+        if pos >= len(s) or not (s[pos].isdigit() or s[pos] in "-."):
+            raise bad_interval(self.text)
+        m = _ISO_NUMBER.match(s, pos)
+        if not m:
+            raise bad_interval(self.text)
+        tok = m.group()
+        body = tok.lstrip("-")
+        if body[:2] in ("0x", "0X"):
+            val = float.fromhex(tok)
+        else:
+            val = float(tok)
+            if val == 0 and any(c in "123456789" for c in re.split("[eE]", body)[0]):
+                raise bad_interval(self.text)  # underflow (ERANGE)
+            if math.isinf(val) and body[:1].isdigit():
+                raise bad_interval(self.text)  # overflow (ERANGE)
+        if not -9223372036854775808.0 <= val < 9223372036854775808.0:  # NaN too
+            raise _field_overflow(self.text)
+        self.pos = m.end()
+        whole = int(val)
+        return whole, val - whole
+
+    def width(self, start: int) -> int:
+        s, i = self.s, start + (self.s[start] == "-")
+        n = 0
+        while i + n < len(s) and s[i + n].isdigit():
+            n += 1
+        return n
+
+    def add(self, whole: int, frac: float, unit: str) -> None:
+        try:
+            self.acc.add_parts(whole, frac, unit)
+        except _Overflow:
+            raise _field_overflow(self.text) from None
+
+    def peek(self) -> str:
+        return self.s[self.pos] if self.pos < len(self.s) else ""
+
+    def read(self) -> Interval:
+        s = self.s
+        if len(s) < 2:
+            raise bad_interval(self.text)
+        datepart, havefield = True, False
+        while self.pos < len(s):
+            if s[self.pos] == "T":
+                datepart, havefield = False, False
+                self.pos += 1
+                continue
+            start = self.pos
+            whole, frac = self.number()
+            unit = self.peek()
+            self.pos += 1 if unit else 0
+            if datepart:
+                if unit in _ISO_DATE_UNITS:
+                    self.add(whole, frac, _ISO_DATE_UNITS[unit])
+                elif unit in ("T", "") and self.width(start) == 8 and not havefield:
+                    self._basic_date(whole, frac)
+                    if not unit:
+                        break
+                    datepart = False
+                    continue
+                elif unit in ("T", "", "-"):
+                    if havefield:
+                        raise bad_interval(self.text)
+                    if self._extended_date(whole, frac, unit):
+                        break
+                    datepart = False
+                    continue
+                else:
+                    raise bad_interval(self.text)
+            else:
+                if unit in _ISO_TIME_UNITS:
+                    self.add(whole, frac, _ISO_TIME_UNITS[unit])
+                elif unit == "" and self.width(start) == 6 and not havefield:
+                    self.add(_ctrunc(whole, 10000), 0.0, "h")
+                    self.add(_ctrunc(whole, 100) - _ctrunc(whole, 10000) * 100, 0.0, "min")
+                    self.add(whole - _ctrunc(whole, 100) * 100, 0.0, "s")
+                    self.add(0, frac, "us")  # (the fraction counts in microseconds here)
+                    break
+                elif unit in ("", ":"):
+                    if havefield:
+                        raise bad_interval(self.text)
+                    self._extended_time(whole, frac, unit)
+                    break
+                else:
+                    raise bad_interval(self.text)
+            havefield = True
+        return self.acc.result()
+
+    def _basic_date(self, whole: int, frac: float) -> None:
+        self.add(_ctrunc(whole, 10000), 0.0, "y")
+        self.add(_ctrunc(whole, 100) - _ctrunc(whole, 10000) * 100, 0.0, "mon")
+        self.add(whole - _ctrunc(whole, 100) * 100, frac, "d")
+
+    def _extended_date(self, whole: int, frac: float, unit: str) -> bool:
+        """Y-M-D; True when the text ends here, False when a T follows."""
+        self.add(whole, frac, "y")
+        if unit != "-":
+            return unit == ""
+        for i, field in enumerate(("mon", "d")):
+            whole, frac = self.number()
+            self.add(whole, frac, field)
+            nxt = self.peek()
+            if nxt == "":
+                return True
+            self.pos += 1
+            if nxt == "T":
+                return False
+            if nxt != "-" or i == 1:
+                raise bad_interval(self.text)
+        return True  # (not reached)
+
+    def _extended_time(self, whole: int, frac: float, unit: str) -> None:
+        self.add(whole, frac, "h")
+        if unit == "":
+            return
+        for i, field in enumerate(("min", "s")):
+            whole, frac = self.number()
+            self.add(whole, frac, field)
+            nxt = self.peek()
+            if nxt == "":
+                return
+            if nxt != ":" or i == 1:
+                raise bad_interval(self.text)
+            self.pos += 1
+
+
+def _ctrunc(a: int, b: int) -> int:
+    """C's integer division (toward zero)."""
+    q = abs(a) // b
+    return -q if a < 0 else q
+
+
+def _field_overflow(text: str) -> SqlError:
+    return SqlError("22015", f'interval field value out of range: "{text}"')
 
 
 def _parse_iso(s: str, text: str) -> Interval:
-    m = _ISO.match(s)
-    if not m or s.upper() in ("P", "PT"):
-        raise bad_interval(text)
-    acc = _Accumulator(text)
-    for group, unit in (("y", "y"), ("mo", "mon"), ("w", "w"), ("d", "d"), ("h", "h"),
-                        ("mi", "min"), ("s", "s")):
-        if m.group(group):
-            try:
-                acc.add(Decimal(m.group(group)), unit, text)
-            except ArithmeticError:
-                raise bad_interval(text) from None
-    return acc.result()
+    return _IsoReader(text).read()
 
 
 # --- typmod ------------------------------------------------------------------------
@@ -445,48 +588,3 @@ def adjust_interval_for_fields(iv: Interval, fields: int) -> Interval:
     if fields in (_MI, _D | _H | _MI, _H | _MI):
         return Interval(iv.months, iv.days, trunc(iv.microseconds, _USECS_PER_MINUTE))
     return iv
-
-
-def justify_hours(iv: Interval) -> Interval:
-    days, us = _trunc_div(iv.microseconds, USECS_PER_DAY)
-    days += iv.days
-    if days > 0 and us < 0:
-        us += USECS_PER_DAY
-        days -= 1
-    elif days < 0 and us > 0:
-        us -= USECS_PER_DAY
-        days += 1
-    return Interval(iv.months, days, us)
-
-
-def justify_days(iv: Interval) -> Interval:
-    months, days = _trunc_div(iv.days, DAYS_PER_MONTH)
-    months += iv.months
-    if months > 0 and days < 0:
-        days += DAYS_PER_MONTH
-        months -= 1
-    elif months < 0 and days > 0:
-        days -= DAYS_PER_MONTH
-        months += 1
-    return Interval(months, days, iv.microseconds)
-
-
-def justify_interval(iv: Interval) -> Interval:
-    months, days = iv.months, iv.days
-    wdays, us = _trunc_div(iv.microseconds, USECS_PER_DAY)
-    days += wdays
-    wmonths, days = _trunc_div(days, DAYS_PER_MONTH)
-    months += wmonths
-    if months > 0 and (days < 0 or (days == 0 and us < 0)):
-        days += DAYS_PER_MONTH
-        months -= 1
-    elif months < 0 and (days > 0 or (days == 0 and us > 0)):
-        days -= DAYS_PER_MONTH
-        months += 1
-    if days > 0 and us < 0:
-        us += USECS_PER_DAY
-        days -= 1
-    elif days < 0 and us > 0:
-        us -= USECS_PER_DAY
-        days += 1
-    return Interval(months, days, us)

@@ -1,0 +1,93 @@
+"""Interval input in ISO 8601 (designators, basic and extended alternative formats, numbers as
+strtod reads them, field overflow), interval arithmetic as timestamp.c computes it (fractions
+cascading in * and /, 22008 interval out of range from + - * / and justify_*), make_interval
+(defaults, named arguments, NULLs, wraparound) and make_time, side by side with PostgreSQL 15:
+each psql script must print the same on both servers."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_compare_pg15 import run_script_in_fresh_database
+
+CASES = {
+    "iso8601_input": """
+        SET IntervalStyle = postgres_verbose;
+        SELECT interval 'P3Y4M5DT6H7M8.25S', interval 'P1.5W', interval 'P0.25M', interval 'P2.5Y', interval 'PT2.5H';
+        SELECT interval 'P00031120', interval 'P00031120T080910', interval 'PT070809', interval 'PT0708',
+               interval 'P00031120.25T1';
+        SELECT interval 'P0003-11-20T08:09:10.5', interval 'P0004-05', interval 'P0007', interval 'PT-3:-4',
+               interval 'P-2-3', interval 'P3--1', interval 'P1.5-1', interval 'PT0.5:10:30.5';
+        SELECT interval 'P2.5e3D', interval 'PT3e1S', interval 'P0x1FD', interval 'PT', interval 'P4Y4Y', interval 'PT2M2M';
+        SELECT interval 'PT1000000000.0123456', interval 'PT080910.7', interval 'PT0.0000025S';
+        SELECT interval 'p2y';
+        SELECT interval ' P2Y';
+        SELECT interval 'P';
+        SELECT interval 'P+3D';
+        SELECT interval 'P3D4';
+        SELECT interval 'P1-2-3-4';
+        SELECT interval 'PT1:2:3:4';
+        SELECT interval 'P3Y-4';
+        SELECT interval 'P1e500D';
+        SELECT interval 'P-infinity';
+        SELECT interval 'P3000000000D';
+        SELECT interval 'P300000000Y';
+        SELECT interval 'PT3000000000';
+        SELECT interval 'P2000000000D2000000000D';
+        SELECT interval 'P0.5-2147483647';
+        SELECT interval 'P2000000000-11';
+    """,
+    "multiply_divide": """
+        CREATE TABLE spans (s interval);
+        INSERT INTO spans VALUES ('7 mons 3 days 5:00:01.5'), ('-5 mons 2 days -3:00'), ('1 mon 1 day'),
+            ('11 years 7 mons 13 days 0.000123 secs'), ('-17 days 48:00');
+        SELECT s, s * 0.37 AS a, s * 2.6 AS b, s / 7 AS c, s / 3.3 AS d, s * -1.7 AS e, 4.1 * s AS f FROM spans;
+        SELECT interval '2000000000 months' * 2;
+        SELECT interval '2000000000 days' / 0.5;
+        SELECT interval '1 mon 2000000000 days' * 1.07;
+        SELECT interval '5000000000000000000 usec' * 2;
+        SELECT interval '3 hours' * 'nan'::float8;
+        SELECT interval '3 hours' / 'infinity'::float8, interval '3 hours' / 0.0000001;
+        SELECT interval '3 hours' / 0;
+    """,
+    "add_subtract_justify": """
+        SELECT interval '2147483000 days' + interval '647 days';
+        SELECT interval '2147483000 days' + interval '648 days';
+        SELECT interval '-2147483000 months' - interval '649 months';
+        SELECT -interval '-2147483648 days';
+        SELECT -interval '-2147483647 days', interval '9223372036854 msec' + interval '1 day';
+        SELECT justify_hours(interval '2147483647 days 26 hours');
+        SELECT justify_days(interval '2147483647 months 35 days');
+        SELECT justify_interval(interval '2147483647 months 29 days 30 hours');
+        SELECT justify_interval(interval '-2147483648 months -29 days -30 hours');
+        SELECT justify_hours(interval '-4 days 50 hours'), justify_days(interval '2 months -45 days'),
+               justify_interval(interval '6 months -70 days 5 hours'), justify_interval(interval '-1 month 50 hours');
+    """,
+    "make_interval_and_time": """
+        SELECT make_interval(), make_interval(2), make_interval(2, 3, 4), make_interval(1, 2, 3, 4, 5, 6, 7.5);
+        SELECT make_interval(days => 3, hours => 4), make_interval(1, secs := 2.25), make_interval(weeks := 2, years := 1);
+        SELECT make_interval(mins => NULL) IS NULL, make_interval(2, NULL) IS NULL;
+        SELECT make_interval(years := 300000000), make_interval(days := 2147483647, weeks := 2);
+        SELECT make_interval(secs := 'infinity');
+        SELECT make_interval(secs := '-infinity');
+        SELECT make_interval(secs := 'nan');
+        SELECT make_interval(bogus := 1);
+        SELECT make_interval(hours := 1, hours := 2);
+        SELECT make_date(month => 7, day => 14, year => 1999), make_timestamp(1999, 7, 14, sec => 1.5, min => 2, hour => 3);
+        SELECT make_time(7, 8, 9.5), make_time(24, 0, 0), make_time(23, 59, 59.9999996), make_time(5, 6, 60);
+        SELECT make_time(hour := 1, min := 2, sec := 3), make_time(1, 2, NULL) IS NULL;
+        SELECT make_time(24, 0, 0.5);
+        SELECT make_time(-2, 0, 0);
+        SELECT make_time(3, 61, 0);
+        SELECT make_time(3, 4, -1.25);
+        SELECT make_time(3, 4, 'nan');
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_output_as_postgres(name, shared_server, pg15):
+    script = "\n".join(line.strip() for line in CASES[name].strip().splitlines())
+    expected = run_script_in_fresh_database(pg15, script, "interval_arith_pg15")
+    got = run_script_in_fresh_database(shared_server, script, "interval_arith_pg15")
+    assert got == expected
