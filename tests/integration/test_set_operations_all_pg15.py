@@ -1,6 +1,6 @@
 """INTERSECT ALL and EXCEPT ALL side by side with PostgreSQL 15: duplicates kept min(m, n)
 and max(m - n, 0) times, NULLs equal to each other, several columns, literals of the leaves
-typed by the other side, chains with UNION, ORDER BY and LIMIT over the result, and the
+typed by the other side, rows of no columns, chains with UNION, ORDER BY and LIMIT over the result, and the
 column-count error. Each psql script must print the same on both servers."""
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ CASES = {
         SELECT k FROM so_a EXCEPT ALL SELECT k FROM so_b UNION ALL SELECT 100 ORDER BY 1;
         SELECT k FROM so_a UNION ALL SELECT k FROM so_b EXCEPT ALL SELECT k FROM so_a ORDER BY 1;
         SELECT 'a' EXCEPT ALL SELECT 'b' INTERSECT ALL SELECT 'a';
+        SELECT FROM so_a INTERSECT ALL SELECT FROM so_b WHERE k > 1;
+        SELECT count(*) FROM (SELECT FROM so_a EXCEPT ALL SELECT FROM so_b WHERE k = 1) s;
     """,
 }
 

@@ -44,7 +44,7 @@ def _counted_set_operation(op: str, left: str, right: str, width: int) -> str:
     """INTERSECT ALL / EXCEPT ALL, which SQLite lacks: each row numbered among its equals on
     its side, so that the distinct operation over (row, number) keeps min(m, n) copies of a
     row (INTERSECT) or max(m - n, 0) (EXCEPT), as PostgreSQL's SetOp counts them."""
-    cols = ", ".join(f"c{i}" for i in range(width))
+    cols = ", ".join(f"c{i}" for i in range(max(width, 1)))  # (no columns: each side has its NULL AS c0)
 
     def numbered(sql: str) -> str:
         return f"SELECT {cols}, row_number() OVER (PARTITION BY {cols}) AS n FROM ({sql})"
@@ -171,8 +171,9 @@ class SelectMixin:
         word = f"{op}{' ALL' if node.all else ''}"
         extra = {"simple": True, "compound": True, "locs": tuple(locs)}
         if node.all and op != "UNION":
-            return Query(_counted_set_operation(op, f"SELECT {', '.join(lparts)} FROM {left.sql_paren()}",
-                                                f"SELECT {', '.join(rparts)} FROM {right.sql_paren()}", len(cols)),
+            return Query(_counted_set_operation(op, f"SELECT {', '.join(lparts) or 'c0'} FROM {left.sql_paren()}",
+                                                f"SELECT {', '.join(rparts) or 'c0'} FROM {right.sql_paren()}",
+                                                len(cols)),
                          cols, extra={"locs": tuple(locs)})
         if plain:
             # SQLite evaluates a compound left to right, as PostgreSQL's left-deep tree does; the
