@@ -5,6 +5,8 @@ without an engine would reach it."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from pgsvc.settings import Settings
@@ -84,3 +86,32 @@ def test_first_engine_takes_the_prepared_udfs_and_later_ones_their_own(tmp_path)
             second.close()
     finally:
         first.close()
+
+
+def _xid_token_in_a_child(tmp_path, name: str) -> int:
+    """A forked process's first engine (as a backend's): its change-log transaction token."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            engine = _engine(tmp_path, name, os.getpid())
+            token = engine.conn.execute("SELECT pgsvce_cl_xid()").fetchone()[0]
+            os.write(write, str(token).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        out = f.read()
+    os.waitpid(pid, 0)
+    return int(out)
+
+
+def test_backends_forked_from_the_prepared_udfs_draw_their_own_transaction_tokens(tmp_path):
+    """Per-connection state must not be made before the fork: two backends' first
+    transactions with one token would be decoded as one (logical replication's change log
+    interleaved their rows)."""
+    prepared_udfs.prepare_before_fork()
+    assert "changelog_udfs" in prepared_udfs._prepared
+    first, second = (_xid_token_in_a_child(tmp_path, name) for name in ("one", "two"))
+    assert first & 0xFFFFFFFF == second & 0xFFFFFFFF == 0  # no transaction ended yet in either
+    assert first >> 32 != second >> 32
