@@ -85,3 +85,27 @@ def test_each_same_as_postgres(shared_server, pg15):
     expected = run_script_in_fresh_database(pg15, script, "json_records_pg15")
     got = run_script_in_fresh_database(shared_server, script, "json_records_pg15")
     assert got == expected
+
+
+SCRIPT_TYPMODS = r"""
+        create type jc as (c char(5), v varchar(3), ca char(4)[], n numeric(5,2));
+        select json_populate_record(null::jc, '{"c": "ab", "v": "xy", "ca": ["a", null], "n": 1.234}');
+        select * from jsonb_populate_record(null::jc, '{"c": "ab"}');
+        select jsonb_populate_record(null::jc, '{"c": "abcdefg"}');
+        select jsonb_populate_record(null::jc, '{"v": "abcd"}');
+        select jsonb_populate_record(null::jc, '{"ca": ["abcdefg"]}');
+        select jsonb_populate_record(null::record, '{}');
+        select json_populate_record(null::record, '{}');
+        select json_array_length('{}');
+        select jsonb_array_length('{"a": 1}');
+        select to_json(timestamp 'infinity'), to_jsonb(timestamptz '-infinity'), to_json(date 'infinity'), to_jsonb(timestamp '2020-01-02 03:04:05');
+"""
+
+
+def test_typmods_and_errors_same_as_postgres(shared_server, pg15):
+    """Fields with typmods (char padding, value too long, numeric scale), a record without a
+    row type, json[b]_array_length's and to_json's edge cases."""
+    script = "\n".join(line.strip() for line in SCRIPT_TYPMODS.strip().splitlines())
+    expected = run_script_in_fresh_database(pg15, script, "json_records_pg15")
+    got = run_script_in_fresh_database(shared_server, script, "json_records_pg15")
+    assert got == expected

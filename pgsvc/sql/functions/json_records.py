@@ -22,6 +22,7 @@ from pgsvc.sql.types.jsontext import dumps_jsonb, loads
 from pgsvc.sql.types.numeric import format_numeric
 from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.textio import text_decoder, text_encoder
+from pgsvc.sql.types.typmod import apply_typmod
 
 
 def _scalar_text(v: Any) -> str:
@@ -99,25 +100,33 @@ def _record_text(doc: Any, oid: int, base_rec: str | None = None, raw_doc: str |
         raise SqlError("22023", f"cannot call populate_composite on {what}")
     fields = fields_of(oid)
     texts = parse_record(base_rec, len(fields)) if base_rec is not None else [None] * len(fields)
-    for i, (name, ftype, _typmod) in enumerate(fields):
+    for i, (name, ftype, typmod) in enumerate(fields):
         if name not in doc:
             continue
         raw = json_raw.get(raw_doc, name) if raw_doc is not None and isinstance(doc[name], (dict, list)) else None
         text = _value_text(doc[name], ftype, name, raw)
-        texts[i] = None if text is None else _canonical(ftype, text)
+        texts[i] = None if text is None else _canonical(ftype, text, typmod)
     return format_record(texts)
 
 
-def _canonical(oid: int, text: str) -> str:
-    """The field's text as its type's input reads it, in the canonical settings."""
+def _canonical(oid: int, text: str, typmod: int = -1) -> str:
+    """The field's text as its type's input reads it (with its typmod), in the canonical settings."""
     base = U.base_of(oid)
-    return text_encoder(base, CANON)(text_decoder(base, CANON)(text))
+    value = text_decoder(base, CANON)(text)
+    if typmod is not None and typmod >= 0:
+        value = apply_typmod(base, value, typmod)
+    return text_encoder(base, CANON)(value)
 
 
 def populate_record(base, doc, oid, jsonb):
     comp = U.base_of(int(oid))
     if not fields_of(comp):
-        raise SqlError("42804", "first argument of json_populate_record must be a row type")
+        fn = "jsonb_populate_record" if jsonb else "json_populate_record"
+        if comp == O.RECORD:
+            raise SqlError("0A000", f"could not determine row type for result of {fn}",
+                           hint="Provide a non-null record argument, or call the function in the FROM clause "
+                                "using a column definition list.")
+        raise SqlError("42804", f"first argument of {fn} must be a row type")
     if doc is None:
         return base
     value = loads(doc)

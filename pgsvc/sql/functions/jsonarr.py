@@ -177,7 +177,7 @@ def json_array_length(text):
         return None
     doc = loads(text)
     if not isinstance(doc, list):
-        what = "a scalar" if not isinstance(doc, dict) else "an object"
+        what = "a scalar" if not isinstance(doc, dict) else "a non-array"
         raise SqlError("22023", f"cannot get array length of {what}")
     return len(doc)
 

@@ -415,7 +415,7 @@ def _python_json(ctx, value, oid) -> str:
     if oid in (O.TIMESTAMP, O.TIMESTAMPTZ, O.DATE):
         fctx = FormatContext(datestyle="ISO, MDY", timezone=ctx.format_context().timezone)
         text = text_encoder(oid, fctx)(value)
-        if oid != O.DATE:
+        if oid != O.DATE and text not in ("infinity", "-infinity"):
             date_part, _, rest = text.partition(" ")
             text = date_part + "T" + rest
             if oid == O.TIMESTAMPTZ and len(rest) >= 3 and rest[-3] in "+-":
