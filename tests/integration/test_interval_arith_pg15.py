@@ -82,6 +82,26 @@ CASES = {
         SELECT make_time(3, 4, -1.25);
         SELECT make_time(3, 4, 'nan');
     """,
+    "overlaps_and_timetz": """
+        SET TimeZone = 'America/Sao_Paulo';
+        CREATE TABLE periods (a timestamptz, b timestamptz, c timestamptz, d interval);
+        INSERT INTO periods VALUES ('2021-03-01 08:00+00', '2021-03-01 10:00+00', '2021-03-01 09:59+00', '5 minutes'),
+            ('2021-03-01 10:00+00', '2021-03-01 08:00+00', '2021-03-01 10:00+00', '1 hour'),
+            ('2021-03-01 08:00+00', NULL, '2021-03-01 08:00+00', '-1 hour'), (NULL, '2021-03-02 00:00+00', '2021-03-01 12:00+00', NULL),
+            ('2021-03-01 08:00+00', NULL, '2021-03-01 09:00+00', '2 days');
+        SELECT (a, b) OVERLAPS (c, d) AS ti, (a, b) OVERLAPS (c, c + d) AS tt, (a, d) OVERLAPS (c, b) AS it,
+               (a, interval '3 hours') OVERLAPS (c, d) AS ii, (a::timestamp, b::timestamp) OVERLAPS (c::timestamp, d) AS plain
+          FROM periods ORDER BY a, c;
+        SELECT (time '22:00', time '23:00') OVERLAPS (time '22:30', interval '2 minutes'),
+               (time '22:00', interval '90 minutes') OVERLAPS (time '23:00', time '23:45'),
+               (date '2021-01-01', date '2021-01-31') OVERLAPS (date '2021-01-31', date '2021-02-28'),
+               overlaps(date '2021-01-01', date '2021-01-31', date '2021-01-30', NULL::date);
+        SELECT date '2019-06-30' + timetz '21:45:30-03', timetz '04:05:06+09:30' + date '2019-12-31',
+               timestamptz(date '2019-06-30', time '21:45:30.25'), timestamptz(date '2019-06-30', timetz '21:45+05'),
+               date '-infinity' + timetz '01:00+00';
+        SELECT timetz '23:50:00-01' + interval '25 minutes', interval '1 day 30 minutes' + timetz '12:00+04',
+               timetz '00:10+00' - interval '20 minutes', pg_typeof(timetz '01:00+00' - interval '1 minute');
+    """,
 }
 
 

@@ -112,6 +112,52 @@ def make_time(hour: int, minute: int, sec: float) -> int:
     return micros
 
 
+def overlaps(ts1, te1, ts2, te2):
+    """(start1, end1) OVERLAPS (start2, end2) as overlaps_timestamp decides it: each pair put
+    in order, a NULL end read as its start, the answer NULL where a NULL end leaves it open."""
+    if ts1 is None:
+        if te1 is None:
+            return None
+        ts1 = te1
+    elif te1 is not None and ts1 > te1:
+        ts1, te1 = te1, ts1
+    if ts2 is None:
+        if te2 is None:
+            return None
+        ts2 = te2
+    elif te2 is not None and ts2 > te2:
+        ts2, te2 = te2, ts2
+    if ts1 > ts2:
+        if te2 is None:
+            return None
+        if ts1 < te2:
+            return 1
+        return None if te1 is None else 0
+    if ts1 < ts2:
+        if te1 is None:
+            return None
+        if ts2 < te1:
+            return 1
+        return None if te2 is None else 0
+    return None if te1 is None or te2 is None else 1
+
+
+def date_pl_timetz(ts: int, timetz: str) -> int:
+    """date + timetz (datetimetz_timestamptz): the date's midnight plus the time, at its offset."""
+    if ts in (D.NOBEGIN, D.NOEND):
+        return ts
+    us, east = (int(x) for x in timetz.split())
+    return D.check_timestamp(ts + us - east * 1_000_000)
+
+
+def timetz_pl_interval(timetz: str, iv: str, sign: int) -> str:
+    """timetz +/- interval: the time of day moves by the interval's time part, modulo a day;
+    the offset stays."""
+    us, east = (int(x) for x in timetz.split())
+    us = (us + sign * interval_from_sqlite(iv).microseconds) % D.USECS_PER_DAY
+    return f"{us} {east}"
+
+
 def make_udfs(ctx: FunctionContext) -> dict:
     def n(fn):
         return lambda *a: None if any(x is None for x in a) else fn(*a)
@@ -124,6 +170,9 @@ def make_udfs(ctx: FunctionContext) -> dict:
             D.date2j(y, mo, d) - D.POSTGRES_EPOCH_JDATE) * D.USECS_PER_DAY
             + ((h * 60 + mi) * 60) * 10**6 + int(round(s * 10**6)))),
         "pgsvc_make_time": (3, n(make_time)),
+        "pgsvc_overlaps": (4, overlaps),
+        "pgsvc_date_pl_timetz": (2, n(date_pl_timetz)),
+        "pgsvc_timetz_pl_interval": (3, n(timetz_pl_interval)),
         "pgsvc_make_interval": (7, n(lambda y, mo, w, d, h, mi, s: interval_to_sqlite(make_interval(
             y, mo, w, d, h, mi, float(s))))),
     }

@@ -172,6 +172,15 @@ def _sigs() -> list[FuncSig]:
     f("make_timestamp", [I4, I4, I4, I4, I4, F8], TS,
       "pgsvc_make_timestamp({0}, {1}, {2}, {3}, {4}, {5})")
     f("make_time", [I4, I4, F8], O.TIME, "pgsvc_make_time({0}, {1}, {2})")
+    f("timestamptz", [DT, O.TIME], TZ, "pgsvc_ts_to_tstz(pgsvc_date_pl_time({0}, {1}))", volatility="s")
+    f("timestamptz", [DT, O.TIMETZ], TZ, "pgsvc_date_pl_timetz(pgsvc_date_to_ts({0}), {1})")
+    for t, plus in ((TS, "pgsvc_ts_pl_interval({0}, {1}, 0)"), (TZ, "pgsvc_ts_pl_interval({0}, {1}, 1)"),
+                    (O.TIME, "pgsvc_time_pl_interval({0}, {1})")):
+        end1, end2 = plus.format("{0}", "{1}"), plus.format("{2}", "{3}")
+        f("overlaps", [t, t, t, t], B, "pgsvc_overlaps({0}, {1}, {2}, {3})", strict=False)
+        f("overlaps", [t, IV, t, IV], B, f"pgsvc_overlaps({{0}}, {end1}, {{2}}, {end2})", strict=False)
+        f("overlaps", [t, t, t, IV], B, f"pgsvc_overlaps({{0}}, {{1}}, {{2}}, {end2})", strict=False)
+        f("overlaps", [t, IV, t, t], B, f"pgsvc_overlaps({{0}}, {end1}, {{2}}, {{3}})", strict=False)
     for n in range(8):  # (every parameter has a default: 0)
         f("make_interval", [I4, I4, I4, I4, I4, I4, F8][:n], IV,
           "pgsvc_make_interval(" + ", ".join([f"{{{i}}}" for i in range(n)] + ["0"] * (7 - n)) + ")")

@@ -125,6 +125,11 @@ def _datetime_arithmetic(add) -> None:
     add("-", D, IV, TS, "pgsvc_ts_mi_interval(pgsvc_date_to_ts({0}), {1}, 0)")
     add("+", D, T, TS, "pgsvc_date_pl_time({0}, {1})")
     add("+", T, D, TS, "pgsvc_date_pl_time({1}, {0})")
+    add("+", D, O.TIMETZ, TZ, "pgsvc_date_pl_timetz(pgsvc_date_to_ts({0}), {1})")
+    add("+", O.TIMETZ, D, TZ, "pgsvc_date_pl_timetz(pgsvc_date_to_ts({1}), {0})")
+    add("+", O.TIMETZ, IV, O.TIMETZ, "pgsvc_timetz_pl_interval({0}, {1}, 1)")
+    add("+", IV, O.TIMETZ, O.TIMETZ, "pgsvc_timetz_pl_interval({1}, {0}, 1)")
+    add("-", O.TIMETZ, IV, O.TIMETZ, "pgsvc_timetz_pl_interval({0}, {1}, -1)")
     for ts, tz in ((TS, 0), (TZ, 1)):
         add("+", ts, IV, ts, f"pgsvc_ts_pl_interval({{0}}, {{1}}, {tz})")
         add("+", IV, ts, ts, f"pgsvc_ts_pl_interval({{1}}, {{0}}, {tz})")
