@@ -26,6 +26,7 @@ from pgsvc.sql.translate.composites import composite_base
 from pgsvc.sql.translate.window_frames import frame_clause
 from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause, location
 from pgsvc.sql.translate.names import aggregate_level
+from pgsvc.sql.translate.semijoin import exists_semijoin
 from pgsvc.sql.translate.ordered_set import OrderedSetMixin, inner_aggregate_position, inner_window_position
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
@@ -439,6 +440,10 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
         t = enums.SubLinkType
         kind = node.subLinkType
         pos = location(node)
+        if kind == t.EXISTS_SUBLINK:
+            fast = exists_semijoin(self, node)
+            if fast is not None:
+                return fast
         sub = self.subquery(node.subselect)
         if kind == t.EXISTS_SUBLINK:
             return Ex(f"(EXISTS {sub.sql_paren()})", O.BOOL, name="exists")
