@@ -109,3 +109,30 @@ def test_typmods_and_errors_same_as_postgres(shared_server, pg15):
     expected = run_script_in_fresh_database(pg15, script, "json_records_pg15")
     got = run_script_in_fresh_database(shared_server, script, "json_records_pg15")
     assert got == expected
+
+
+SCRIPT_RECORD_LISTS = r"""
+        create type jq as (x int, y text);
+        select * from json_array_elements('[1, "a", null, [2 ]]') q;
+        select * from jsonb_array_elements_text('[1, "a", null, [2]]') as t(v);
+        create table jl (id int, j json);
+        insert into jl values (1, '[1, 2]'), (2, '["x"]');
+        select id, e from jl, json_array_elements(jl.j) e order by id, 2::int;
+        select * from json_populate_record(null::record, '{"x": 776, "y": "s"}') as (x int, y text);
+        select * from jsonb_populate_recordset(null::record, '[{"x": 1}, {"y": "b"}]') as (x int, y text);
+        select * from json_populate_recordset(row(1, 2), '[{"f1": 5}]') as q(f1 int, f2 int);
+        select * from json_populate_recordset(row(0::int), '[{"a": "1"}]') q (a text, b text);
+        select * from json_populate_recordset(row(0::int, 0::int), '[{"a": "1"}]') q (a text, b text);
+        select jsonb_populate_record(null::record, '{}');
+        select ia from json_populate_record(null::jq, '{}') a, json_populate_record(null::record, '{"ia": [[], []]}') as b(ia int[]);
+"""
+
+
+def test_record_lists_same_as_postgres(shared_server, pg15):
+    """json[b]_array_elements[_text] in FROM (a column named value), populate_record[set]
+    over an anonymous record with a column definition list and its row checks, empty
+    nested arrays."""
+    script = "\n".join(line.strip() for line in SCRIPT_RECORD_LISTS.strip().splitlines())
+    expected = run_script_in_fresh_database(pg15, script, "json_records_pg15")
+    got = run_script_in_fresh_database(shared_server, script, "json_records_pg15")
+    assert got == expected

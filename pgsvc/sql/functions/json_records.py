@@ -72,7 +72,8 @@ def _array_text(v: Any, elem: int, key: str) -> str:
             return "{" + ",".join(walk(c, depth + 1, path + [i]) for i, c in enumerate(node)) + "}"
         return _quote_elem(_value_text(node, elem, key, None))
 
-    return walk(v, 0, [])
+    text = walk(v, 0, [])
+    return "{}" if text.replace("{", "").replace("}", "").replace(",", "") == "" else text
 
 
 def _value_text(v: Any, oid: int, key: str, raw: str | None) -> str | None:

@@ -292,7 +292,7 @@ class FromMixin(LateralMixin, RowSecurityMixin):
             if user is not None:
                 return user
         alias = node.alias or ast.Alias(aliasname=name)
-        if name in ("json_populate_record", "jsonb_populate_record") and not node.ordinality:
+        if name in ("json_populate_record", "jsonb_populate_record") and not node.ordinality and not node.coldeflist:
             # FROM f(...) AS a: (SELECT (f(...)).*) AS a, the record's fields as columns
             sub = ast.SelectStmt(targetList=(ast.ResTarget(val=ast.A_Indirection(arg=call, indirection=(
                 ast.A_Star(),))),), op=enums.SetOperation.SETOP_NONE, limitOption=enums.LimitOption.LIMIT_OPTION_DEFAULT)

@@ -14,10 +14,13 @@ from pgsvc.sql.translate.typenames import type_from_typename
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.composite import fields_of
+from pgsvc.sql.types.pg_type import format_type
 
 _EACH = ("json_each", "jsonb_each", "json_each_text", "jsonb_each_text")
+_ELEMENTS = ("json_array_elements", "jsonb_array_elements", "json_array_elements_text", "jsonb_array_elements_text")
 NAMES = ("json_to_record", "jsonb_to_record", "json_to_recordset", "jsonb_to_recordset",
-         "json_populate_recordset", "jsonb_populate_recordset", *_EACH)
+         "json_populate_recordset", "jsonb_populate_recordset", "json_populate_record", "jsonb_populate_record",
+         *_EACH, *_ELEMENTS)
 
 
 def json_record_item(tr, node, call, name: str, alias) -> str:
@@ -27,15 +30,27 @@ def json_record_item(tr, node, call, name: str, alias) -> str:
     args = [tr.expr(a) for a in call.args or ()]
     if name in _EACH:
         return _each_item(tr, name, args, alias, pos)
+    if name in _ELEMENTS:
+        if '"' in "".join(a.sql for a in args):  # over other FROM items: as before (translate.lateral)
+            return tr.lateral_function(node, call, name, alias, args)
+        return _elements_item(tr, name, args, alias, pos)
     coldefs = node.coldeflist or node.functions[0][1]
     base = None
-    if name.endswith("populate_recordset"):
+    if "populate_record" in name:
         if len(args) != 2:
             raise SqlError("42883", f"function {name} with {len(args)} arguments does not exist", position=pos)
         comp = U.base_of(args[0].oid)
-        if not fields_of(comp):
+        if comp == O.RECORD and coldefs:  # an anonymous record: the column definition list's columns
+            cols = [(cd.colname, *type_from_typename(cd.typeName, tr)) for cd in coldefs]
+            _check_row(args[0], cols)
+        elif not fields_of(comp):
+            if comp == O.RECORD:
+                raise SqlError("0A000", f"could not determine row type for result of {name}",
+                               hint="Provide a non-null record argument, or call the function in the FROM clause "
+                                    "using a column definition list.", position=pos)
             raise SqlError("42804", f"first argument of {name} must be a row type", position=pos)
-        cols = [(f[0], f[1], f[2]) for f in fields_of(comp)]
+        else:
+            cols = [(f[0], f[1], f[2]) for f in fields_of(comp)]
         base, doc = args[0], args[1]
     else:
         if len(args) != 1:
@@ -77,3 +92,31 @@ def _each_item(tr, name: str, args: list, alias, pos) -> str:
     sql = (f"(SELECT json_extract(r.value, '$[0]') AS c0, json_extract(r.value, '$[1]') AS c1 "
            f"FROM json_each({rows}) AS r ORDER BY r.key)")
     return tr.add_derived(alias, [ColInfo("key", O.TEXT), ColInfo("value", vtype)], sql)
+
+
+def _check_row(row: Ex, cols: list) -> None:
+    """A ROW(...) argument against the column definition list (tupledesc_match's errors)."""
+    types = [t for t in (row.row_types or ()) if t is not None] if not row.is_null else []
+    if not types:
+        return
+    if len(types) != len(cols):
+        n = len(types)
+        raise SqlError("42804", "function return row and query-specified return row do not match",
+                       detail=f"Returned row contains {n} attribute{'s' if n != 1 else ''}, but query expects "
+                              f"{len(cols)}.")
+    for i, (t, c) in enumerate(zip(types, cols)):
+        if t != c[1]:
+            raise SqlError("42804", "function return row and query-specified return row do not match",
+                           detail=f"Returned type {format_type(t, -1)} at ordinal position {i + 1}, but query "
+                                  f"expects {format_type(c[1], -1)}.")
+
+
+def _elements_item(tr, name: str, args: list, alias, pos) -> str:
+    """json[b]_array_elements[_text]: one column named value (its OUT parameter)."""
+    if len(args) != 1:
+        raise SqlError("42883", f"function {name} with {len(args)} arguments does not exist", position=pos)
+    jsonb = name.startswith("jsonb")
+    doc = tr.coerce(args[0], O.JSONB if jsonb else O.JSON)
+    vtype = O.TEXT if name.endswith("_text") else O.JSONB if jsonb else O.JSON
+    sql = f"(SELECT r.value AS c0 FROM json_each(pgsvc_json_srf_texts('{name}', {doc.sql})) AS r ORDER BY r.key)"
+    return tr.add_derived(alias, [ColInfo("value", vtype)], sql)
