@@ -1,7 +1,7 @@
 """jsonb edited along a path side by side with PostgreSQL 15: jsonb_set (negative and
 out-of-range subscripts, create off, path errors), jsonb_insert before / after, #- and
 jsonb_delete_path, jsonb - text[], jsonb_set_lax with each null_value_treatment, and
-json[b]_strip_nulls (json keeps its scalars' text); json[b]_build_object's key errors. Each psql script must print the same
+json[b]_strip_nulls (json keeps its scalars' text); json[b]_build_object's key errors; jsonb's casts to numbers and boolean. Each psql script must print the same
 on both servers."""
 
 from __future__ import annotations
@@ -11,6 +11,17 @@ import pytest
 from test_compare_pg15 import run_script_in_fresh_database
 
 CASES = {
+    "scalar_casts": """
+        select '12.55'::jsonb::int4, '12.5'::jsonb::int2, '-3.5'::jsonb::int8, '1.25'::jsonb::numeric, '1e2'::jsonb::float8, '0.1'::jsonb::float4, 'true'::jsonb::bool;
+        select '1.256'::jsonb::numeric(4,2);
+        select '"7"'::jsonb::int4;
+        select '[]'::jsonb::bool;
+        select '{}'::jsonb::numeric;
+        select 'null'::jsonb::float8;
+        select '1'::jsonb::bool;
+        select '99999999999'::jsonb::int4;
+        select j::int from (values ('1'::jsonb), ('2.7')) v(j);
+    """,
     "build_object_keys": """
         select json_build_object('a', 1, 'b'), 1;
         select jsonb_build_object('a', 1, 'b');

@@ -12,6 +12,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.context import FormatContext
+from pgsvc.sql.types.jsontext import loads
 from pgsvc.sql.types.money import cash_numeric
 from pgsvc.sql.types.numeric import CTX, canonical, format_numeric
 from pgsvc.sql.types.scalars import to_float4
@@ -81,10 +82,30 @@ def round_half_even(value: float) -> int:
     return int(round(value))
 
 
+_JSONB_SCALAR_CASTS = {O.INT2: "smallint", O.INT4: "integer", O.INT8: "bigint", O.NUMERIC: "numeric",
+                       O.FLOAT4: "real", O.FLOAT8: "double precision", O.BOOL: "boolean"}
+
+
+def _jsonb_scalar(value: Any, dst: int, ctx: FormatContext, typmod: int) -> Any:
+    """jsonb::numeric / int / float / bool as jsonb.c's casts: the scalar of the right kind
+    (a number through numeric), else 22023 cannot cast jsonb <kind> to type <type>."""
+    v = loads(value)
+    if dst == O.BOOL and isinstance(v, bool):
+        return v
+    if dst != O.BOOL and isinstance(v, Decimal) and not isinstance(v, bool):
+        return cast_value(Decimal(v), O.NUMERIC, dst, ctx, typmod) if dst != O.NUMERIC else \
+            (apply_typmod(dst, Decimal(v), typmod) if typmod >= 0 else Decimal(v))
+    kind = ("null" if v is None else "boolean" if isinstance(v, bool) else "string" if isinstance(v, str)
+            else "array" if isinstance(v, list) else "object" if isinstance(v, dict) else "numeric")
+    raise SqlError("22023", f"cannot cast jsonb {kind} to type {_JSONB_SCALAR_CASTS[dst]}")
+
+
 def cast_value(value: Any, src: int, dst: int, ctx: FormatContext, typmod: int = -1) -> Any:
     """PostgreSQL's cast of a Python value from src to dst (falls back to I/O conversion)."""
     if value is None:
         return None
+    if src == O.JSONB and dst in _JSONB_SCALAR_CASTS:
+        return _jsonb_scalar(value, dst, ctx, typmod)
     if dst in _INT_LIMITS:
         if src in (O.FLOAT4, O.FLOAT8):
             if value != value or value in (float("inf"), float("-inf")):
