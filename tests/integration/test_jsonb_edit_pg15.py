@@ -50,6 +50,8 @@ CASES = {
         select '7'::jsonb #- '{a}';
         select '{"a": 1, "b": 2}'::jsonb - '{a,zz}'::text[], '["a", 1, "b", "a"]'::jsonb - '{a}'::text[];
         select '3'::jsonb - '{a}'::text[];
+        select '{}'::jsonb - 1;
+        select '[1,2]'::jsonb - 1, '{"a":1}'::jsonb - 'a', '["a"]'::jsonb - 'a';
         select jsonb_set_lax('{"a": 1}', '{a}', null), jsonb_set_lax('{"a": 1}', '{a}', null, true, 'delete_key'), jsonb_set_lax('{"a": 1}',
             '{a}', null, true, 'return_target'), jsonb_set_lax('{"a": 1}', '{a}', '2', false, 'raise_exception');
         select jsonb_set_lax('{"a": 1}', '{a}', null, true, 'raise_exception');

@@ -145,6 +145,8 @@ def jsonb_delete(a, key):
     if a is None or key is None:
         return None
     doc = loads(a)
+    if isinstance(doc, dict) and isinstance(key, int):
+        raise SqlError("22023", "cannot delete from object using integer index")
     if isinstance(doc, dict) and isinstance(key, str):
         doc.pop(key, None)
     elif isinstance(doc, list):
