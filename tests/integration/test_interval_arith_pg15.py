@@ -102,6 +102,17 @@ CASES = {
         SELECT timetz '23:50:00-01' + interval '25 minutes', interval '1 day 30 minutes' + timetz '12:00+04',
                timetz '00:10+00' - interval '20 minutes', pg_typeof(timetz '01:00+00' - interval '1 minute');
     """,
+    "decode_interval_fields": """
+        SELECT interval '4:05.25', interval '-4:05.5', interval '4:05.25' hour to minute, interval '2 days - 3 hours',
+               interval '+ 6:30', interval '- 2 weeks', interval '1 mon -  3 days';
+        SELECT interval '7 3' hour, interval '40 23' day to hour, interval '2 hours 5' hour to minute,
+               interval '4 days 9' day to second, interval '3 years 2' year to month,
+               interval '2 3:04.5678' day to second(1), interval '2 3:04.5' minute to second;
+        SELECT interval '5 - 6';
+        SELECT interval '4:05.2:01';
+        SELECT justify_interval(interval '2147483640 days 30 hours'), justify_interval(interval '-2147483640 days -30 hours'),
+               justify_interval(interval '50 days 30 hours'), justify_interval(interval '2 mons -50 days 30 hours');
+    """,
 }
 
 

@@ -184,10 +184,13 @@ _MONTH_UNITS = {"mon": 1, "y": 12, "dec": 120, "c": 1200, "mil": 12000}
 _USEC_UNITS = {"us": 1, "ms": 1000, "s": USECS_PER_SEC, "min": USECS_PER_MINUTE, "h": USECS_PER_HOUR}
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<time>[+-]?\d+:\d+(?::\d+(?:\.\d*)?)?)"
+    r"\s*(?:(?P<time>[+-]?\d+:\d+(?::\d+(?:\.\d*)?|\.\d*)?)"
     r"|(?P<ym>[+-]?\d+-\d+)"
     r"|(?P<num>[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*(?P<unit>[a-z]+)?"
     r"|(?P<word>[a-z]+))", re.I)
+
+
+_SIGN_SPACE = re.compile(r"(^|\s)([-+])\s+")
 
 
 def bad_interval(text: str) -> SqlError:
@@ -201,11 +204,11 @@ def parse_interval(text: str, style: str = "postgres") -> Interval:
     if s[0] in "Pp":
         if text[0] != "P":  # (ISO 8601 is read from the text as written)
             raise bad_interval(text)
-        return _parse_iso(s, text)
+        return _IsoReader(text).read()
     body = s[1:] if s.startswith("@") else s
     acc = _Accumulator(text)
     pos, ago, seen = 0, False, False
-    body = body.strip()
+    body = _SIGN_SPACE.sub(r"\1\2", body.strip())
     leading_minus = style == "sql_standard" and body.startswith("-")
     while pos < len(body):
         m = _TOKEN.match(body, pos)
@@ -352,6 +355,8 @@ class _Accumulator:
     def add_time(self, token: str, text: str) -> None:
         sign = -1 if token.startswith("-") else 1
         parts = token.lstrip("+-").split(":")
+        if "." in parts[1]:  # mm:ss.fff (DecodeTime)
+            parts = ["0"] + parts
         hours, minutes = int(parts[0]), int(parts[1])
         secs = Decimal(parts[2]) if len(parts) > 2 else Decimal(0)
         if minutes > 59 or secs >= 60:
@@ -524,17 +529,11 @@ class _IsoReader:
 
 
 def _ctrunc(a: int, b: int) -> int:
-    """C's integer division (toward zero)."""
-    q = abs(a) // b
-    return -q if a < 0 else q
+    return _trunc_div(a, b)[0]  # (C's division, toward zero)
 
 
 def _field_overflow(text: str) -> SqlError:
     return SqlError("22015", f'interval field value out of range: "{text}"')
-
-
-def _parse_iso(s: str, text: str) -> Interval:
-    return _IsoReader(text).read()
 
 
 # --- typmod ------------------------------------------------------------------------
@@ -556,6 +555,7 @@ _USECS_PER_HOUR, _USECS_PER_MINUTE = 3_600_000_000, 60_000_000
 _BARE_UNIT = {_Y: "year", _MO: "month", _Y | _MO: "month", _D: "day", _H: "hour", _D | _H: "hour",
               _MI: "minute", _H | _MI: "minute", _D | _H | _MI: "minute"}
 _BARE_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)\s*")
+_TRAILING_BARE = re.compile(r"\s*(.*?[0-9a-z])\s+([-+]?(?:\d+\.?\d*|\.\d+))\s*", re.I)
 _MINUTES_SECONDS = re.compile(r"\s*([-+]?)(\d+):(\d+(?:\.\d*)?)\s*")
 
 
@@ -565,6 +565,12 @@ def interval_text_for_range(text: str, fields: int) -> str:
     SECOND reads 'mm:ss'."""
     if _BARE_NUMBER.fullmatch(text):
         return f"{text.strip()} {_BARE_UNIT.get(fields, 'second')}"
+    m = _TRAILING_BARE.fullmatch(text)
+    if m and fields in _BARE_UNIT:  # read right to left: the last bare number in the last field,
+        head, last = m.group(1), m.group(2)  # a bare number before an hour counts days
+        if _BARE_NUMBER.fullmatch(head):
+            return f"{head} day {last} hour" if _BARE_UNIT[fields] == "hour" else text
+        return text if _BARE_NUMBER.fullmatch(head.split()[-1]) else f"{head} {last} {_BARE_UNIT[fields]}"
     if fields == _MI | _S:
         m = _MINUTES_SECONDS.fullmatch(text)
         if m:

@@ -94,6 +94,9 @@ def justify_days(iv: Interval) -> Interval:
 
 def justify_interval(iv: Interval) -> Interval:
     months, days = iv.months, iv.days
+    if (days > 0 and iv.microseconds > 0) or (days < 0 and iv.microseconds < 0):
+        wmonths, days = _trunc_div(days, DAYS_PER_MONTH)  # (first, so that the days cannot overflow)
+        months = _int32(months + wmonths)
     wdays, us = _trunc_div(iv.microseconds, USECS_PER_DAY)
     days = _int32(days + wdays)
     wmonths, days = _trunc_div(days, DAYS_PER_MONTH)
