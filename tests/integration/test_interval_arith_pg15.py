@@ -113,6 +113,17 @@ CASES = {
         SELECT justify_interval(interval '2147483640 days 30 hours'), justify_interval(interval '-2147483640 days -30 hours'),
                justify_interval(interval '50 days 30 hours'), justify_interval(interval '2 mons -50 days 30 hours');
     """,
+    "timestamp_series": """
+        SET TimeZone = 'Europe/London';
+        SELECT * FROM generate_series('2021-03-27'::timestamptz, '2021-03-30 02:00'::timestamptz, '1 day 7 hours'::interval);
+        SELECT * FROM generate_series(timestamp '2021-01-30', timestamp '2021-07-01', interval '1 month') AS s(t);
+        SELECT generate_series(timestamp '2021-05-01 03:00', timestamp '2021-05-01', interval '-50 min');
+        SELECT generate_series('2021-01-01'::timestamptz, 'infinity'::timestamptz, '2 months'::interval) LIMIT 3;
+        SELECT s, pg_typeof(s) FROM generate_series(date '2021-02-27', date '2021-03-01', interval '1 day') s;
+        SELECT * FROM generate_series('2021-01-01', '2021-01-02', interval '8 hours');
+        SELECT count(*) FROM generate_series(timestamp '2021-01-01', NULL, '1 day');
+        SELECT * FROM generate_series(timestamp '2021-01-01', timestamp '2021-01-02', '0 hours');
+    """,
 }
 
 

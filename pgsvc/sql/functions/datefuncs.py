@@ -158,6 +158,14 @@ def timetz_pl_interval(timetz: str, iv: str, sign: int) -> str:
     return f"{us} {east}"
 
 
+def series_direction(step: str) -> int:
+    """generate_series over timestamps: 1 or -1 by the step's sign (interval_cmp against zero)."""
+    span = interval_from_sqlite(step).span()
+    if span == 0:
+        raise SqlError("22023", "step size cannot equal zero")
+    return 1 if span > 0 else -1
+
+
 def make_udfs(ctx: FunctionContext) -> dict:
     def n(fn):
         return lambda *a: None if any(x is None for x in a) else fn(*a)
@@ -171,6 +179,7 @@ def make_udfs(ctx: FunctionContext) -> dict:
             + ((h * 60 + mi) * 60) * 10**6 + int(round(s * 10**6)))),
         "pgsvc_make_time": (3, n(make_time)),
         "pgsvc_overlaps": (4, overlaps),
+        "pgsvc_series_direction": (1, n(series_direction)),
         "pgsvc_date_pl_timetz": (2, n(date_pl_timetz)),
         "pgsvc_timetz_pl_interval": (3, n(timetz_pl_interval)),
         "pgsvc_make_interval": (7, n(lambda y, mo, w, d, h, mi, s: interval_to_sqlite(make_interval(

@@ -25,6 +25,7 @@ from pgsvc.sql.translate.ex import Ex, location, sql_literal
 from pgsvc.sql.translate.lateral import LateralMixin
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.row_security import RowSecurityMixin
+from pgsvc.sql.translate.ts_series import series_sql, series_type
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
 from pgsvc.sql.types.pg_type import find_oid
@@ -319,6 +320,13 @@ class FromMixin(LateralMixin, RowSecurityMixin):
             return self.lateral_function(node, call, name, alias, args)
         if node.ordinality:
             raise SqlError("0A000", f"WITH ORDINALITY on {name}() is not supported", position=location(call))
+        stamps = series_type([a.oid for a in args]) if name == "generate_series" else None
+        if stamps is not None:  # (translate.ts_series)
+            sql = series_sql(self.coerce(args[0], stamps).sql, self.coerce(args[1], stamps).sql,
+                             self.coerce(args[2], O.INTERVAL).sql, stamps)
+            col_name = alias.aliasname if not alias.colnames else alias.colnames[0].sval
+            return self.add_derived(ast.Alias(aliasname=alias.aliasname, colnames=alias.colnames),
+                                    [ColInfo(col_name if node.alias else "generate_series", stamps)], sql)
         if name == "generate_series" and len(args) in (2, 3):
             t = R.common_type([a.oid for a in args], "generate_series")
             if t not in (O.INT4, O.INT8, O.INT2, O.UNKNOWN):
