@@ -124,6 +124,18 @@ CASES = {
         SELECT count(*) FROM generate_series(timestamp '2021-01-01', NULL, '1 day');
         SELECT * FROM generate_series(timestamp '2021-01-01', timestamp '2021-01-02', '0 hours');
     """,
+    "interval_aggregates": """
+        CREATE TABLE waits (k int, w interval);
+        INSERT INTO waits VALUES (1, '2 days 4 hours'), (1, '3 mons 11 min'), (1, NULL), (2, '-6 days 0.7 sec'),
+            (2, '1 year'), (3, NULL);
+        SELECT k, avg(w), sum(w), count(w) FROM waits GROUP BY k ORDER BY k;
+        SELECT avg(w) OVER (ORDER BY k, w), sum(w) OVER (ORDER BY k, w) FROM waits ORDER BY k, w;
+        SELECT avg(w) FROM waits WHERE false;
+        SELECT sum(w) FROM (VALUES (interval '2147483000 days'), (interval '700 days')) v(w);
+        SELECT avg(w) FROM (VALUES (interval '-2147483000 months'), (interval '-700 months')) v(w);
+        SELECT round('infinity'::float8), round('-infinity'::float8), round('nan'::float8), round(4.5::float8),
+               round(date_part('julian', timestamp '-infinity'));
+    """,
 }
 
 

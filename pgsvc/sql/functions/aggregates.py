@@ -22,9 +22,11 @@ from pgsvc.sql.functions.regr import aggregate_classes, regr_sigs
 from pgsvc.sql.functions.values import dec, num_out
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.arrays import dimensions
+from pgsvc.sql.types.interval import Interval
+from pgsvc.sql.types.interval_math import interval_checked, interval_div
 from pgsvc.sql.types.jsontext import dumps_jsonb, loads
 from pgsvc.sql.types.numeric import CTX, round_to_scale
-from pgsvc.sql.types.storage import dump_stored
+from pgsvc.sql.types.storage import dump_stored, interval_from_sqlite, interval_to_sqlite
 from pgsvc.sqlite import sqlite3
 
 
@@ -48,6 +50,7 @@ def _agg_sigs() -> list[FuncSig]:
         f("sum", [t], t, f"pgsvc_sum_float({{0}}, {int(t == O.FLOAT4)})")
         f("avg", [t], O.FLOAT8, "pgsvc_avg_float({0})")
     f("sum", [O.INTERVAL], O.INTERVAL, "pgsvc_sum_interval({0})")
+    f("avg", [O.INTERVAL], O.INTERVAL, "pgsvc_avg_interval({0})")
     for name in ("min", "max"):
         # PostgreSQL 15's min/max: no uuid, bool, bytea, bit, jsonb, range or record ones
         for t in (O.INT2, O.INT4, O.INT8, O.FLOAT4, O.FLOAT8, O.TEXT, O.DATE, O.TIMESTAMP,
@@ -189,9 +192,25 @@ class SumInterval:
             m, d, us = (int(x) for x in v.split())
             p = self.parts or (0, 0, 0)
             self.parts = (p[0] + m, p[1] + d, p[2] + us)
+            interval_checked(Interval(*self.parts))  # (22008 interval out of range)
 
     def finalize(self):
         return None if self.parts is None else " ".join(map(str, self.parts))
+
+
+class AvgInterval:
+    """avg(interval): the checked sum (interval_pl) divided by the count (interval_div)."""
+
+    def __init__(self):
+        self.total, self.count = Interval(), 0
+
+    def step(self, v):
+        if v is not None:
+            self.total = interval_checked(self.total + interval_from_sqlite(v))
+            self.count += 1
+
+    def finalize(self):
+        return None if not self.count else interval_to_sqlite(interval_div(self.total, float(self.count)))
 
 
 class ArrayAgg:
@@ -443,7 +462,7 @@ def _guarded(ctx: FunctionContext, cls):
 
 def register_aggregates(conn: sqlite3.Connection, ctx: FunctionContext) -> None:
     aggs = {"pgsvc_sum_numeric": (1, SumNumeric), "pgsvc_avg_numeric": (1, AvgNumeric),
-            "pgsvc_sum_interval": (1, SumInterval), "pgsvc_array_agg": (1, ArrayAgg),
+            "pgsvc_sum_interval": (1, SumInterval), "pgsvc_avg_interval": (1, AvgInterval), "pgsvc_array_agg": (1, ArrayAgg),
             "pgsvc_array_agg_arrays": (1, ArrayAggArrays),
             "pgsvc_sum_float": (2, SumFloat), "pgsvc_avg_float": (1, AvgFloat),
             "pgsvc_json_agg": (1, JsonAgg), "pgsvc_jsonb_agg": (1, JsonbAgg),

@@ -461,7 +461,7 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
                                   else _array_to_string(ctx, a, d, nul, oid)),
         "pgsvc_encode": (2, _n(_encode)), "pgsvc_decode": (2, _n(_decode)),
         "pgsvc_round": (2, _n(_round)), "pgsvc_trunc": (2, _n(_trunc)),
-        "pgsvc_round_float": (1, _n(lambda x: float(round(x)) if not isinstance(x, str) else x)),
+        "pgsvc_round_float": (1, _n(lambda x: x if isinstance(x, str) or not math.isfinite(x) else float(round(x)))),
         "pgsvc_trunc_float": (1, _n(lambda x: float(math.trunc(x)) if not isinstance(x, str) and math.isfinite(x) else x)),
         "pgsvc_ceil": (1, _n(_ceil_floor(ROUND_CEILING))),
         "pgsvc_floor": (1, _n(_ceil_floor(ROUND_FLOOR))),
