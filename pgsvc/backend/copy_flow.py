@@ -134,9 +134,20 @@ class CopyRunner:
         decoders = [_fast_decoder(c.type_oid, T.text_decoder(c.type_oid, ctx)) for c in self.spec.columns]
         typmods = [c.typmod for c in self.spec.columns]
 
-        def decode(fields):
-            return [None if f is None else dec(f, tm) for dec, f, tm in zip(decoders, fields, typmods)]
+        names = [c.name for c in self.spec.columns]
 
+        def decode(fields, line_no):
+            try:
+                return [None if f is None else dec(f, tm) for dec, f, tm in zip(decoders, fields, typmods)]
+            except SqlError as e:
+                if e.context is None:  # CopyFromErrorCallback: the line and column converted
+                    i = next((i for i, (dec, f, tm) in enumerate(zip(decoders, fields, typmods))
+                              if f is not None and _fails(dec, f, tm)), None)
+                    if i is not None:
+                        e.context = parser.context(line_no, column=names[i], value=fields[i])
+                raise
+
+        parser.check = lambda fields: decode(fields, parser.line_no)
         codec = self.session.client_codec()
         convert = _CopyInConversion(codec) if codec is not None else None
         self.conn.flush()  # what ran before the first row (BEFORE STATEMENT triggers' notices) goes out now
@@ -146,13 +157,15 @@ class CopyRunner:
             if self.session.signals.cancel_reason:
                 raise SqlError(QUERY_CANCELED, "canceling statement due to user request")
             if mtype == b"d":
-                for fields in parser.feed(body if convert is None else convert.feed(body)):
-                    yield decode(fields)
+                rows = parser.feed(body if convert is None else convert.feed(body))
+                for fields, line_no in zip(rows, parser.row_lines):
+                    yield decode(fields, line_no)
             elif mtype == b"c":
                 if convert is not None:
                     parser.feed(convert.finish())
-                for fields in parser.finish():
-                    yield decode(fields)
+                rows = parser.finish()
+                for fields, line_no in zip(rows, parser.row_lines):
+                    yield decode(fields, line_no)
                 return
             elif mtype == b"f":
                 reason = body.rstrip(b"\x00").decode(codec.python if codec is not None and codec.python else "utf-8",
@@ -163,6 +176,14 @@ class CopyRunner:
             else:
                 raise SqlError(PROTOCOL_VIOLATION,
                                f"unexpected message type 0x{mtype[0]:02X} during COPY from stdin")
+
+
+def _fails(dec, text: str, typmod: int) -> bool:
+    try:
+        dec(text, typmod)
+    except SqlError:
+        return True
+    return False
 
 
 class _CopyInConversion:

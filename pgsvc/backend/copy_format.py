@@ -28,6 +28,17 @@ class CopyInParser:
         self.done = False  # saw the `\.` end-of-data line
         self.line_no = 0
         self._header_skipped = not spec.header
+        self.row_lines: list[int] = []  # the line number of each row the last feed/finish returned
+        self.check = None  # fields -> None: the caller's conversion of a short line's fields
+
+    def context(self, line_no: int, line: str | None = None, column: str | None = None,
+                value: str | None = None) -> str:
+        """CopyFromErrorCallback's CONTEXT line: COPY t, line N[, column c]: "data"."""
+        head = f"COPY {self.spec.relname}, line {line_no}" if self.spec.relname else f"COPY, line {line_no}"
+        if column is not None:
+            return f"{head}, column {column}: null input" if value is None \
+                else f'{head}, column {column}: "{_printout(value)}"'
+        return f'{head}: "{_printout(line)}"' if line is not None and self.spec.relname else head
 
     def feed(self, data: bytes) -> list[list[str | None]]:
         text = self._decode(data)
@@ -35,6 +46,7 @@ class CopyInParser:
             return []
         self._pending += text
         rows: list[list[str | None]] = []
+        self.row_lines = []
         if self.spec.format != "csv":
             return self._feed_text_lines(rows)
         while not self.done:
@@ -64,6 +76,7 @@ class CopyInParser:
 
     def finish(self) -> list[list[str | None]]:
         rows: list[list[str | None]] = []
+        self.row_lines = []
         if self._decoder_tail:
             raise SqlError("22021", 'invalid byte sequence for encoding "UTF8"')
         if self._pending and not self.done:
@@ -133,12 +146,18 @@ class CopyInParser:
             fields = split_text(line, self.spec)
         if len(fields) != self.ncols:
             if len(fields) < self.ncols:
+                if self.check is not None:  # NextCopyFrom converts the fields before the missing one
+                    self.check(fields)
                 col = self.spec.columns[len(fields)].name
-                raise SqlError(BAD_COPY, f'missing data for column "{col}"',
-                               context=f"COPY, line {self.line_no}")
-            raise SqlError(BAD_COPY, "extra data after last expected column",
-                           context=f"COPY, line {self.line_no}")
+                raise SqlError(BAD_COPY, f'missing data for column "{col}"', context=self.context(self.line_no, line))
+            raise SqlError(BAD_COPY, "extra data after last expected column", context=self.context(self.line_no, line))
+        self.row_lines.append(self.line_no)
         return fields
+
+
+def _printout(text: str) -> str:
+    """limit_printout_length: at most 100 characters, then "..."."""
+    return text if len(text) <= 100 else text[:100] + "..."
 
 
 def _open_quote(text: str, q: str, esc: str) -> bool:

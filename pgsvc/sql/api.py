@@ -52,6 +52,7 @@ class CopySpec:
     force_quote: list[str] = field(default_factory=list)  # column names, or ["*"]
     force_not_null: list[str] = field(default_factory=list)
     force_null: list[str] = field(default_factory=list)
+    relname: str = ""  # COPY FROM: the table, named in the CONTEXT of errors about its lines
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pglast import ast
 
+from pgsvc.client_encodings import canonical_name
 from pgsvc.errors import SqlError
 from pgsvc.sql.api import Column, CopySpec, EngineContext
 from pgsvc.sql.catalog import partitions as P
@@ -15,7 +16,8 @@ from pgsvc.sql.commands.columns import to_column
 from pgsvc.sql.statement import Result, Statement
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate.dml import column_default
-from pgsvc.sql.translate.names import ColInfo
+from pgsvc.sql.translate.ex import location
+from pgsvc.sql.translate.names import ColInfo, RangeEntry
 from pgsvc.sql.translate.trigger_dml import row_insert_source
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types import sqlite_adapter
@@ -48,11 +50,9 @@ def _bool(v) -> bool:
 def build_spec(node: ast.CopyStmt, columns: list[Column]) -> CopySpec:
     spec = CopySpec("in" if node.is_from else "out", columns)
     fmt = "text"
-    opts = {d.defname: _opt_value(d) for d in node.options or ()}
+    opts = _options(node)
     if "format" in opts:
         fmt = str(opts["format"]).lower()
-        if fmt not in ("text", "csv", "binary"):
-            raise SqlError("22023", f'COPY format "{fmt}" not recognized')
     spec.format = fmt
     if fmt == "csv":
         spec.delimiter, spec.null = ",", ""
@@ -77,14 +77,41 @@ def build_spec(node: ast.CopyStmt, columns: list[Column]) -> CopySpec:
             spec.force_not_null = v if isinstance(v, list) else [v]
         elif key == "force_null":
             spec.force_null = v if isinstance(v, list) else [v]
-        elif key in ("format", "freeze", "encoding"):
+        elif key in ("format", "freeze", "encoding", "convert_selectively"):
             pass
-        else:
-            raise SqlError("42601", f'option "{key}" not recognized')
     if "escape" not in opts and fmt == "csv":
         spec.escape = spec.quote
     _check_modes(fmt, opts, spec)
     return spec
+
+
+_OPTIONS = ("format", "freeze", "delimiter", "null", "header", "quote", "escape", "force_quote", "force_not_null",
+            "force_null", "convert_selectively", "encoding")
+_LIST_OPTIONS = ("force_quote", "force_not_null", "force_null", "convert_selectively")
+
+
+def _options(node: ast.CopyStmt) -> dict:
+    """The options as ProcessCopyOptions reads them, in order: an option given twice is
+    42601 conflicting or redundant options, an unknown one 42601 not recognized, a bad
+    format, column list or encoding 22023, each at the option's position."""
+    opts: dict = {}
+    for d in node.options or ():
+        key, pos = d.defname, location(d)
+        if key not in _OPTIONS:
+            raise SqlError("42601", f'option "{key}" not recognized', position=pos)
+        if key in opts:
+            raise SqlError("42601", "conflicting or redundant options", position=pos)
+        value = _opt_value(d)
+        if key == "format" and str(value).lower() not in ("text", "csv", "binary"):
+            raise SqlError("22023", f'COPY format "{value}" not recognized', position=pos)
+        listed = isinstance(d.arg, (list, tuple)) or key == "force_quote" and isinstance(d.arg, ast.A_Star) \
+            or key == "convert_selectively" and d.arg is None
+        if key in _LIST_OPTIONS and not listed:
+            raise SqlError("22023", f'argument to option "{key}" must be a list of column names', position=pos)
+        if key == "encoding" and canonical_name(str(value)) is None:
+            raise SqlError("22023", f'argument to option "{key}" must be a valid encoding name', position=pos)
+        opts[key] = value
+    return opts
 
 
 _CSV_ONLY = (("quote", "quote"), ("escape", "escape"), ("force_quote", "force quote"),
@@ -103,6 +130,27 @@ def _check_modes(fmt: str, opts: dict, spec: CopySpec) -> None:
         for key, what in _CSV_ONLY:
             if key in opts:
                 raise SqlError("0A000", f"COPY {what} available only in CSV mode")
+    if "force_quote" in opts and spec.direction == "in":
+        raise SqlError("0A000", "COPY force quote only available using COPY TO")
+    for key, what in (("force_not_null", "force not null"), ("force_null", "force null")):
+        if key in opts and spec.direction == "out":
+            raise SqlError("0A000", f"COPY {what} only available using COPY FROM")
+
+
+def _check_force_columns(spec: CopySpec, rel, attrs: list) -> None:
+    """BeginCopyFrom / BeginCopyTo: the FORCE_* columns must be the table's (42703) and
+    among the columns copied (42P10)."""
+    lists = (("FORCE_QUOTE", spec.force_quote),) if spec.direction == "out" else \
+        (("FORCE_NOT_NULL", spec.force_not_null), ("FORCE_NULL", spec.force_null))
+    for what, names in lists:
+        for name in names:
+            if name == "*" and what == "FORCE_QUOTE":
+                continue
+            a = rel.attr(name)
+            if a is None:
+                raise SqlError("42703", f'column "{name}" of relation "{rel.name}" does not exist')
+            if a not in attrs:
+                raise SqlError("42P10", f'{what} column "{a.name}" not referenced by COPY')
 
 
 def translate_copy(engine: EngineContext, tr, text: str, node: ast.CopyStmt) -> Statement:
@@ -115,8 +163,6 @@ def translate_copy(engine: EngineContext, tr, text: str, node: ast.CopyStmt) -> 
                            hint='Anyone can COPY to stdout or from stdin. psql\'s \\copy command also works '
                                 'for anyone.')
         raise SqlError("0A000", "COPY to or from a server file is not supported")
-    if node.whereClause is not None:
-        raise SqlError("0A000", "COPY FROM ... WHERE is not supported")
     if node.query is not None:
         if node.is_from:
             raise SqlError("42601", "COPY (query) FROM is not supported")
@@ -143,6 +189,8 @@ def translate_copy(engine: EngineContext, tr, text: str, node: ast.CopyStmt) -> 
             a = rel.attr(n.sval)
             if a is None:
                 raise SqlError("42703", f'column "{n.sval}" of relation "{rel.name}" does not exist')
+            if a in attrs:
+                raise SqlError("42701", f'column "{a.name}" specified more than once')
             if a.generated:
                 raise SqlError("42P10", f'column "{a.name}" is a generated column',
                                detail="Generated columns cannot be used in COPY.")
@@ -152,6 +200,9 @@ def translate_copy(engine: EngineContext, tr, text: str, node: ast.CopyStmt) -> 
     cols = [to_column(ColInfo(a.name, a.type_oid, a.typmod, "", rel.oid, a.attnum)) for a in attrs]
     stmt = Statement(text, "COPY", None)
     stmt.copy = build_spec(node, cols)
+    _check_force_columns(stmt.copy, rel, attrs)
+    if node.is_from:
+        stmt.copy.relname = rel.name
     stmt.cacheable = False
     if node.is_from:
         tr.writes = True
@@ -161,6 +212,11 @@ def translate_copy(engine: EngineContext, tr, text: str, node: ast.CopyStmt) -> 
         values = ", ".join([f"?{i + 1}" for i in range(len(attrs))] + defaults)
         stmt.sqlite_sql = f"INSERT INTO {quote_sqlite_ident(rel.sqlite_name)} ({names}) VALUES ({values})"
         stmt.extra["attrs"] = attrs
+        if node.whereClause is not None:
+            if P.partkey(rel) is not None:
+                raise SqlError("0A000", "COPY FROM ... WHERE into a partitioned table is not supported")
+            values = _where_source(tr, rel, attrs + rest, values, node.whereClause)
+            stmt.sqlite_sql = f"INSERT INTO {quote_sqlite_ident(rel.sqlite_name)} ({names}) {values}"
         if P.partkey(rel) is not None:  # rows routed to the partitions (translate.partitions)
             stmt.extra["part_copy"] = tr.partition_copy_spec(rel, attrs + rest, values)
         elif tr.catalog.triggers and tr.routed(rel, ("INSERT",)) is not None:
@@ -213,11 +269,77 @@ def run_copy_in(engine: EngineContext, stmt: Statement, rows) -> int:
     return engine.run_atomic(run)
 
 
+_WHERE = "COPY FROM WHERE conditions"
+
+
+def _where_source(tr, rel, written: list, values: str, where) -> str:
+    """COPY FROM ... WHERE: a SELECT of the row (?1.. and the defaults, as `values` lists
+    them for the columns `written`) that yields it only when the condition holds, the
+    condition reading the table's columns as the row has them (CopyFrom: defaults first,
+    then the WHERE, then BEFORE ROW triggers). transformExpr's EXPR_KIND_COPY_WHERE
+    refusals: subqueries, window functions, aggregates, set-returning functions."""
+    _check_where_tree(where)
+    parts = _split_top(values)
+    sa = tr.new_alias(rel.name)
+    index = {a.attnum: i for i, a in enumerate(written)}
+    inner = ", ".join(f"{p} AS c{i}" for i, p in enumerate(parts))
+    cols = [ColInfo(a.name, a.type_oid, a.typmod, f"{sa}.c{index[a.attnum]}" if a.attnum in index else "NULL",
+                    rel.oid, a.attnum) for a in rel.attrs]
+    tr.scope.add(RangeEntry(rel.name, cols, rel))
+    saved, tr.agg_forbidden = tr.agg_forbidden, _WHERE
+    try:
+        cond = tr.bool_expr(where, "WHERE").sql
+    except SqlError as e:
+        if e.message.startswith("set-returning function"):
+            raise SqlError("0A000", f"set-returning functions are not allowed in {_WHERE}",
+                           position=e.position) from None
+        raise
+    finally:
+        tr.agg_forbidden = saved
+    out = ", ".join(f"{sa}.c{i}" for i in range(len(parts)))
+    return f"SELECT {out} FROM (SELECT {inner}) AS {sa} WHERE {cond}"
+
+
+def _check_where_tree(node) -> None:
+    def visit(n):
+        if isinstance(n, ast.SubLink):
+            raise SqlError("0A000", "cannot use subquery in COPY FROM WHERE condition", position=location(n))
+        if isinstance(n, ast.FuncCall) and n.over is not None:
+            raise SqlError("42P20", f"window functions are not allowed in {_WHERE}", position=location(n))
+        if isinstance(n, ast.Node):
+            for attr in n:
+                visit(getattr(n, attr))
+        elif isinstance(n, (list, tuple)):
+            for x in n:
+                visit(x)
+    visit(node)
+
+
+def _split_top(values: str) -> list[str]:
+    """The comma-separated items of a VALUES list (outside parentheses and quotes)."""
+    out, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(values):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(values[start:i].strip())
+            start = i + 1
+    return out + [values[start:].strip()]
+
+
 def _trigger_copy(rel, attrs: list, values: str, plain: str) -> dict:
     """COPY FROM into a table with triggers, row by row: `src` makes one COPY row (?1..) a
-    row of `names` (defaults evaluated), `w` writes a whole row (exec.trigger_dml)."""
+    row of `names` (defaults evaluated; none when a WHERE leaves the row out), `w` writes a
+    whole row (exec.trigger_dml)."""
     cols, source = row_insert_source(rel, 0)
-    return {"rel": rel.oid, "src": f"SELECT {values}", "names": [a.name for a in attrs], "plain": plain,
+    src = values if values.startswith("SELECT ") else f"SELECT {values}"
+    return {"rel": rel.oid, "src": src, "names": [a.name for a in attrs], "plain": plain,
             "w": f"INSERT INTO {quote_sqlite_ident(rel.sqlite_name)} ({cols}) {source}"}
 
 

@@ -209,6 +209,8 @@ class TriggerDml(PartitionDml, WithDml):
                     count += self.write_sql(spec["plain"], list(row), 0, rel.oid)[1]
                     continue
                 src = self.conn.execute(spec["src"], list(row)).fetchone()
+                if src is None:  # left out by COPY FROM ... WHERE
+                    continue
                 new = self.before_row(rel, "INSERT", None, self.full_row(rel, spec["names"], src), ())
                 if new is not None:
                     count += self.write_sql(spec["w"], list(new), 0, rel.oid)[1]
