@@ -51,6 +51,12 @@ def map_error(e: Exception, engine, relation_hint=None) -> SqlError:
         # where the translator, which does not track levels, let it stand in a clause that
         # allows none: in PostgreSQL's regression tests a LATERAL subquery in FROM
         return SqlError("42803", "aggregate functions are not allowed in FROM clause of their own query level")
+    if msg.startswith(("circular reference: cte_", "multiple recursive references: cte_")) \
+            or msg == "recursive aggregate queries not supported":
+        # a recursive term PostgreSQL accepts (checked by translate.recursion) but SQLite
+        # cannot run: its reference wrapped in a sub-SELECT, e.g. under a WITH of its own
+        return SqlError("0A000", "this form of recursive term (its reference to the WITH query inside "
+                                 "a nested WITH or subquery) is not supported")
     if isinstance(e, sqlite3.IntegrityError):
         return integrity_error(msg, engine)
     if "integer overflow" in msg:

@@ -25,6 +25,7 @@ from pgsvc.sql.translate.wcte import recursive_order
 from pgsvc.sql.translate.ordered_set import inner_window_position
 from pgsvc.sql.translate.locking import check_locked_relations, check_select_locking
 from pgsvc.sql.translate.search_cycle import expand_search_cycle
+from pgsvc.sql.translate.recursion import check_recursion, check_recursive_types
 from pgsvc.sql.translate.with_ties import with_ties
 from pgsvc.sql.types import oids as O
 
@@ -92,6 +93,8 @@ class SelectMixin:
 
     def with_parts(self, w: ast.WithClause, top: bool) -> tuple[list[str], bool]:
         self.check_dml_ctes(w, top)  # translate.wcte
+        if w.recursive:
+            check_recursion(w, self.catalog)  # translate.recursion
         parts: list[str] = []
         for cte in recursive_order(w) if w.recursive else w.ctes:  # (translate.wcte)
             name = cte.ctename
@@ -109,6 +112,8 @@ class SelectMixin:
                 seed = self.subquery(q.larg)
                 self.ctes[name] = self.cte_columns(cte, seed.columns)
             sub = self.subquery(q)
+            if w.recursive and q.op == enums.SetOperation.SETOP_UNION:
+                check_recursive_types(cte, seed, sub)  # translate.recursion
             cols = self.cte_columns(cte, sub.columns)
             self.ctes[name] = cols
             parts.append(f"{quote_sqlite_ident('cte_' + name)}({', '.join('c%d' % i for i in range(len(cols)))}) "
