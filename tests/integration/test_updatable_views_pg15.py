@@ -33,6 +33,9 @@ here states an expected value.
                 its reader, on the tables below as the view owners
   view_defaults  view column defaults for omitted columns and DEFAULT in one- and multi-row
                 VALUES, the base table's where the view has none
+  row_security  the base table's policies through a view are the view owner's (the caller's
+                for security_invoker): a caller with policies of its own neither sees nor
+                writes more than the owner may
   catalogs      information_schema tables / views / columns updatability, check_option and
                 INSTEAD OF trigger columns; pg_relation_is_updatable, pg_column_is_updatable
 """
@@ -347,6 +350,43 @@ CASES = {
         revoke create on schema public from fu_a, fu_b;
         drop role fu_a;
         drop role fu_b;
+    """,
+    "row_security": r"""
+        create role rsv_table;
+        create role rsv_owner;
+        create role rsv_user;
+        grant create on schema public to rsv_owner;
+        create table rt (x int, note text);
+        insert into rt values (1, 'low'), (50, 'high');
+        alter table rt owner to rsv_table;
+        set session authorization rsv_table;
+        alter table rt enable row level security;
+        create policy for_owner on rt to rsv_owner using (x < 10) with check (x < 10);
+        create policy for_user on rt to rsv_user using (x > 10);
+        grant select, insert, update, delete on rt to rsv_owner;
+        grant select, insert, update, delete on rt to rsv_user;
+        set session authorization rsv_owner;
+        create view rv as select * from rt;
+        create view rvi with (security_invoker = true) as select * from rt;
+        grant select, insert, update, delete on rv, rvi to rsv_user;
+        set session authorization rsv_user;
+        select * from rv order by x;
+        insert into rv values (60, 'user');
+        insert into rv values (2, 'user') returning *;
+        update rv set note = 'updated' returning *;
+        delete from rv where x = 2 returning *;
+        select * from rvi order by x;
+        insert into rvi values (70, 'invoker') returning *;
+        update rvi set note = 'invoker' where x > 10 returning *;
+        delete from rvi where x = 1 returning *;
+        reset session authorization;
+        select * from rt order by x;
+        drop view rv, rvi;
+        drop table rt;
+        revoke create on schema public from rsv_owner;
+        drop role rsv_table;
+        drop role rsv_owner;
+        drop role rsv_user;
     """,
     "view_defaults": r"""
         create table dt (a int, b text default 'table b', c text default 'table c', d text);

@@ -45,17 +45,22 @@ class RowSecurityMixin:
     rls_active: tuple = ()  # tables whose policies are being expanded (recursion)
     rls_row_update = None  # an UPDATE's new-row checks left to its row-by-row statement
 
-    def rls_policies(self, rel, cmd: str) -> list | None:
+    def rls_policies(self, rel, cmd: str, target: bool = False) -> list | None:
         """The policies of `rel` for `cmd` ('r', 'a', 'w', 'd') that apply to this statement's
-        role, or None when row-level security does not apply."""
+        role, or None when row-level security does not apply. `target`: rel is the written
+        relation, whose policies are those of the view owner when the statement was written
+        through a view (translate.view_dml's view_target_as; the caller for security_invoker)."""
         if not rel.options.get("rls") or rel.kind != "r":
             return None
         az = authz(self.engine)
         az.fresh()
-        role = self.check_as or az.current_oid()
+        check_as = self.check_as
+        if target and getattr(self, "view_target_as", None) is not None:
+            check_as = self.view_target_as
+        role = check_as or az.current_oid()
         if az.bypasses_rls(role) or (not POL.forced(rel) and az.has_privs_of(role, rel.owner)):
             return None
-        item = ("s", rel.oid, "", self.check_as, False)
+        item = ("s", rel.oid, "", check_as, False)
         if item not in self.privs_needed:
             self.privs_needed.append(item)
         roles = az.privs_of(role)
@@ -133,13 +138,13 @@ class RowSecurityMixin:
         """UPDATE / DELETE: the WHERE clause (" WHERE ..." or "") with the target's policies:
         the command's USING quals (and SELECT's when the statement reads the table), and for
         UPDATE the new row's WITH CHECK, raising 42501 for a row that fails it."""
-        pols = self.rls_policies(rel, cmd)
+        pols = self.rls_policies(rel, cmd, target=True)
         if pols is None:
             return where
         old = {a.name: f"{sa}.{quote_sqlite_ident(a.name)}" for a in rel.attrs}
         conds = [self.rls_combined(rel, pols, old, False)]
         if reads:
-            conds.append(self.rls_combined(rel, self.rls_policies(rel, "r"), old, False))
+            conds.append(self.rls_combined(rel, self.rls_policies(rel, "r", target=True), old, False))
         base = where[len(" WHERE "):] if where else ""
         gate = " AND ".join(([f"({base})"] if base else []) + conds)
         if new_cols is None:
@@ -150,7 +155,7 @@ class RowSecurityMixin:
         new = {a.name: new_cols.get(a.name, old[a.name]) for a in rel.attrs}
         test = self.rls_check_case(rel, pols, new)
         if reads:  # the new row must stay visible too (the SELECT policies as a check)
-            test += " AND " + self.rls_check_case(rel, self.rls_policies(rel, "r"), new)
+            test += " AND " + self.rls_check_case(rel, self.rls_policies(rel, "r", target=True), new)
         return f" WHERE {gate} AND CASE WHEN {gate} THEN {test} ELSE 0 END"
 
     def rls_update_row_check(self, rel, new: dict) -> str:
@@ -162,7 +167,7 @@ class RowSecurityMixin:
         pols, reads = got
         test = self.rls_check_case(rel, pols, new)
         if reads:
-            test += " AND " + self.rls_check_case(rel, self.rls_policies(rel, "r"), new)
+            test += " AND " + self.rls_check_case(rel, self.rls_policies(rel, "r", target=True), new)
         return f" AND {test}"
 
     def rls_check_case(self, rel, pols: list, cols: dict) -> str:
@@ -185,7 +190,7 @@ class RowSecurityMixin:
                           conflict_update: bool = False, row: bool = False) -> tuple[str, list]:
         """INSERT: the rows to insert (`source`, VALUES or SELECT, in `names`' order) kept
         only when they pass the INSERT policies' WITH CHECK (42501 otherwise)."""
-        pols = self.rls_policies(rel, "a")
+        pols = self.rls_policies(rel, "a", target=True)
         if pols is None:
             return source, names
         if conflict_update:
@@ -202,7 +207,7 @@ class RowSecurityMixin:
         cols.update({n: f"{inner}.c{i}" for i, n in enumerate(names)})
         test = self.rls_check_case(rel, pols, cols)
         if returning:  # rows returned must be visible too (SELECT's policies, as a check)
-            sel = self.rls_policies(rel, "r")
+            sel = self.rls_policies(rel, "r", target=True)
             test += " AND " + self.rls_check_case(rel, sel, cols)
         cn = ", ".join(f"c{i}" for i in range(len(names)))
         return f"SELECT {cn} FROM (WITH {inner}({cn}) AS ({source}) SELECT * FROM {inner}) AS {inner} " \
