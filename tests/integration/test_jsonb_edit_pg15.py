@@ -1,7 +1,7 @@
 """jsonb edited along a path side by side with PostgreSQL 15: jsonb_set (negative and
 out-of-range subscripts, create off, path errors), jsonb_insert before / after, #- and
 jsonb_delete_path, jsonb - text[], jsonb_set_lax with each null_value_treatment, and
-json[b]_strip_nulls (json keeps its scalars' text); json[b]_build_object's key errors; jsonb's casts to numbers and boolean. Each psql script must print the same
+json[b]_strip_nulls (json keeps its scalars' text); json[b]_build_object's key errors; jsonb's casts to numbers and boolean; jsonb's btree order and equality (ORDER BY, DISTINCT, GROUP BY, comparisons, an index). Each psql script must print the same
 on both servers."""
 
 from __future__ import annotations
@@ -11,6 +11,17 @@ import pytest
 from test_compare_pg15 import run_script_in_fresh_database
 
 CASES = {
+    "btree_order": """
+        create table jo (j jsonb);
+        insert into jo values ('1'), ('1.0'), ('"a"'), ('null'), ('true'), ('[]'), ('[1]'), ('[1, 2]'), ('{}'), ('{"a": 1}'), ('{"b": 1}'), ('{"a": 1, "b": 2}'), ('{"aa": 0}'), ('[[1]]'), ('"b"'), ('false'), ('2'), ('[{"a": 1}]'), ('[null]');
+        select j from jo order by j, j::text;
+        select count(distinct j), count(*) from jo;
+        select j from jo where j > '{"a": 1}' order by j;
+        select '1.0'::jsonb = '1', '[]'::jsonb < 'null', '{"a":1}'::jsonb > '[1,2,3]', '"x"'::jsonb < '1';
+        select j, count(*) from jo group by j order by j;
+        create index on jo (j);
+        select j from jo where j = '1' order by j::text;
+    """,
     "scalar_casts": """
         select '12.55'::jsonb::int4, '12.5'::jsonb::int2, '-3.5'::jsonb::int8, '1.25'::jsonb::numeric, '1e2'::jsonb::float8, '0.1'::jsonb::float4, 'true'::jsonb::bool;
         select '1.256'::jsonb::numeric(4,2);

@@ -15,10 +15,10 @@ from pgsvc.sql.types.pg_type import all_types
 
 CMP = ("=", "<>", "<", "<=", ">", ">=")
 _PLAIN_CMP_TYPES = (O.BOOL, O.BYTEA, O.DATE, O.TIMESTAMP, O.TIMESTAMPTZ, O.TIME, O.UUID, O.OID,
-                    O.TEXT, O.NAME, O.CHAR, O.FLOAT4, O.FLOAT8, O.JSONB, O.REGCLASS, O.REGTYPE,
+                    O.TEXT, O.NAME, O.CHAR, O.FLOAT4, O.FLOAT8, O.REGCLASS, O.REGTYPE,
                     O.XID, O.MONEY)
 _COLLATED = {O.NUMERIC: "pg_numeric", O.INTERVAL: "pg_interval", O.BPCHAR: "RTRIM",
-             O.TIMETZ: "pg_timetz", O.ANYARRAY: "pg_array"}
+             O.TIMETZ: "pg_timetz", O.ANYARRAY: "pg_array", O.JSONB: "pg_jsonb"}
 
 
 def _build() -> dict[str, list[OperSig]]:

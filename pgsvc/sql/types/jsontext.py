@@ -173,3 +173,58 @@ def dumps_json(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(dumps_json(v) for v in value) + "]"
     return dumps_jsonb(value)
+
+
+# --- jsonb's btree order (jsonb_util.c compareJsonbContainers) --------------------------
+
+_RANK = {type(None): 0, str: 1, bool: 3, list: 4, dict: 5}
+
+
+def _rank(v: Any) -> int:
+    return 2 if isinstance(v, Decimal) or (isinstance(v, (int, float)) and not isinstance(v, bool)) \
+        else _RANK.get(type(v), 2)
+
+
+def _compare(a: Any, b: Any, raw_a: bool = False, raw_b: bool = False) -> int:
+    ra, rb = _rank(a), _rank(b)
+    if ra != rb:
+        return 1 if ra > rb else -1
+    if ra == 4:  # arrays (a top-level scalar is a one-element "raw" array)
+        res = 0
+        if raw_a != raw_b:
+            res = -1 if raw_a else 1
+        if len(a) != len(b):
+            res = 1 if len(a) > len(b) else -1
+        if res:
+            return res
+        for x, y in zip(a, b):
+            res = _compare(x, y)
+            if res:
+                return res
+        return 0
+    if ra == 5:  # objects: by size, then key and value pairs in storage order
+        if len(a) != len(b):
+            return 1 if len(a) > len(b) else -1
+        for ka, kb in zip(sorted(a, key=_key_order), sorted(b, key=_key_order)):
+            if ka != kb:
+                ea, eb = ka.encode(), kb.encode()
+                return 1 if ea > eb else -1
+            res = _compare(a[ka], b[kb])
+            if res:
+                return res
+        return 0
+    if ra == 0:
+        return 0
+    if ra == 1:
+        ea, eb = a.encode(), b.encode()
+        return (ea > eb) - (ea < eb)
+    return (a > b) - (a < b)
+
+
+def collate_jsonb(x: str, y: str) -> int:
+    """Two stored jsonb values (normalised text) in PostgreSQL's jsonb order."""
+    if x == y:
+        return 0
+    a, b = loads(x), loads(y)
+    raw_a, raw_b = not isinstance(a, (list, dict)), not isinstance(b, (list, dict))
+    return _compare([a] if raw_a else a, [b] if raw_b else b, raw_a, raw_b)

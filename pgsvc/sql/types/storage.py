@@ -22,6 +22,7 @@ from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.arrays import BoundedArray, dimensions, flatten, join_stored, split_stored
 from pgsvc.sql.types.pg_type import find_oid
 from pgsvc.sql.types.interval import Interval
+from pgsvc.sql.types.jsontext import collate_jsonb
 from pgsvc.sql.types.numeric import collate_numeric, format_numeric
 
 Adapter = Callable[[Any], Any] | None
@@ -255,6 +256,7 @@ COLLATIONS: dict[str, Callable[[str, str], int]] = {
     "pg_timetz": collate_timetz,
     "pg_record": C.collate_record,
     "pg_inet": N.collate_inet,
+    "pg_jsonb": collate_jsonb,
     **RIO.COLLATIONS,
 }
 
@@ -270,6 +272,8 @@ def collation_for(oid: int) -> str | None:
         return "pg_timetz"
     if oid in (O.INET, O.CIDR):
         return "pg_inet"
+    if oid == O.JSONB:
+        return "pg_jsonb"  # jsonb's order and equality (1.0 = 1), types.jsontext.collate_jsonb
     if U.base_of(oid) != oid:
         return collation_for(U.base_of(oid))
     if RIO.is_range_like(oid):
