@@ -5,6 +5,7 @@ output (keys ordered by length then bytes, last duplicate wins, numbers as numer
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from decimal import Decimal
@@ -221,10 +222,21 @@ def _compare(a: Any, b: Any, raw_a: bool = False, raw_b: bool = False) -> int:
     return (a > b) - (a < b)
 
 
+_KIND = {"n": 0, '"': 1, "t": 3, "f": 3, "[": 4, "{": 5}
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(text: str) -> Any:
+    return loads(text)
+
+
 def collate_jsonb(x: str, y: str) -> int:
     """Two stored jsonb values (normalised text) in PostgreSQL's jsonb order."""
     if x == y:
         return 0
-    a, b = loads(x), loads(y)
+    kx, ky = _KIND.get(x[:1], 2), _KIND.get(y[:1], 2)
+    if kx != ky and kx < 4 and ky < 4:  # two scalars of different kinds: no parsing needed
+        return 1 if kx > ky else -1
+    a, b = _parsed(x), _parsed(y)
     raw_a, raw_b = not isinstance(a, (list, dict)), not isinstance(b, (list, dict))
     return _compare([a] if raw_a else a, [b] if raw_b else b, raw_a, raw_b)
