@@ -88,6 +88,12 @@ def test_each_same_as_postgres(shared_server, pg15):
 
 
 SCRIPT_TYPMODS = r"""
+        create domain jnn as int not null;
+        create type jd as (i jnn, t text);
+        select json_populate_record(null::jd, '{"i": 1}');
+        select json_populate_record(null::jd, '{"t": "x"}');
+        select jsonb_populate_record(null::jd, '{"i": null}');
+        select * from jsonb_populate_record(row(3, 'b')::jd, '{"t": "x"}');
         create type jc as (c char(5), v varchar(3), ca char(4)[], n numeric(5,2));
         select json_populate_record(null::jc, '{"c": "ab", "v": "xy", "ca": ["a", null], "n": 1.234}');
         select * from jsonb_populate_record(null::jc, '{"c": "ab"}');

@@ -20,7 +20,7 @@ from pgsvc.sql.types import usertypes as U
 from pgsvc.sql.types.composite import CANON, fields_of, format_record, parse_record
 from pgsvc.sql.types.jsontext import dumps_jsonb, loads
 from pgsvc.sql.types.numeric import format_numeric
-from pgsvc.sql.types.pg_type import find_oid
+from pgsvc.sql.types.pg_type import find_oid, format_type
 from pgsvc.sql.types.textio import text_decoder, text_encoder
 from pgsvc.sql.types.typmod import apply_typmod
 
@@ -103,11 +103,24 @@ def _record_text(doc: Any, oid: int, base_rec: str | None = None, raw_doc: str |
     texts = parse_record(base_rec, len(fields)) if base_rec is not None else [None] * len(fields)
     for i, (name, ftype, typmod) in enumerate(fields):
         if name not in doc:
+            if base_rec is None:
+                _check_not_null(ftype)
             continue
         raw = json_raw.get(raw_doc, name) if raw_doc is not None and isinstance(doc[name], (dict, list)) else None
         text = _value_text(doc[name], ftype, name, raw)
+        if text is None:
+            _check_not_null(ftype)
         texts[i] = None if text is None else _canonical(ftype, text, typmod)
     return format_record(texts)
+
+
+def _check_not_null(oid: int) -> None:
+    """A NULL field of a NOT NULL domain (or one over such a domain): domain_check's error."""
+    ut = U.find(oid)
+    while ut is not None and ut.typtype == "d":
+        if ut.notnull:
+            raise SqlError("23502", f"domain {format_type(oid, -1)} does not allow null values")
+        ut = U.find(ut.basetype)
 
 
 def _canonical(oid: int, text: str, typmod: int = -1) -> str:
