@@ -3,7 +3,9 @@ checkWellFormedRecursion and analyzeCTE): a self-reference inside a sub-link, in
 non-recursive term, in the recursive term's own WITH, on the nullable side of an outer join,
 under INTERSECT ALL / EXCEPT, more than once; a recursive query that is not a UNION; ORDER BY /
 FOR UPDATE atop the UNION; aggregates over the recursive reference; column types of the
-non-recursive term that differ from the UNION's (42804 and its hint). Each psql script must
+non-recursive term that differ from the UNION's (42804 and its hint); a WITH atop the UNION read
+by the non-recursive term; a plain WITH's forward or self reference (42P01 with PostgreSQL's
+detail and hint). Each psql script must
 print the same on both servers, errors with their SQLSTATE text, LINE and caret. Also: a
 recursive term that PostgreSQL runs but SQLite cannot (its reference under a nested WITH) is
 refused with 0A000, never an internal error."""
@@ -77,6 +79,15 @@ CASES = {
         WITH RECURSIVE tree(id) AS (SELECT 1 UNION ALL
             SELECT id + 1 FROM tree WHERE id < 3), other AS (SELECT * FROM tree) SELECT * FROM other ORDER BY id;
         WITH RECURSIVE a(x) AS (WITH RECURSIVE a(x) AS (SELECT 5) SELECT * FROM a) SELECT * FROM a;
+        WITH RECURSIVE walk(k) AS (WITH RECURSIVE base(b) AS (SELECT 1 UNION ALL SELECT b + 1 FROM base WHERE b < 3)
+            SELECT b FROM base UNION ALL SELECT k + 10 FROM walk WHERE k < 20) SELECT k FROM walk ORDER BY k;
+    """,
+    "forward_references_in_a_plain_with": """
+        WITH first_q AS (SELECT * FROM second_q), second_q AS (SELECT 1) SELECT * FROM first_q;
+        WITH self_q AS (SELECT 1 UNION ALL SELECT * FROM self_q) SELECT * FROM self_q;
+        SELECT * FROM (WITH deep AS (SELECT * FROM (SELECT * FROM deep) s) SELECT * FROM deep) z;
+        WITH fine AS (SELECT 1 AS v), later AS (SELECT v + 1 FROM fine) SELECT * FROM later;
+        WITH missing_q AS (SELECT * FROM rc_no_such_table) SELECT * FROM missing_q;
     """,
 }
 

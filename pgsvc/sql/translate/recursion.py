@@ -11,6 +11,8 @@ its own messages ("circular reference", "multiple recursive references") or run 
 
 from __future__ import annotations
 
+import copy
+
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
@@ -235,3 +237,30 @@ def check_recursive_types(cte, seed, whole) -> None:
                                     f"{format_type(o.oid, o.typmod)} overall",
                            hint="Cast the output of the non-recursive term to the correct type.",
                            position=locs[i] if i < len(locs) else None)
+
+
+def seed_query(q: ast.SelectStmt):
+    """The non-recursive term of `q` (a UNION) with the WITH written atop the UNION, which
+    PostgreSQL lets both terms read: `WITH s AS (...) SELECT ... FROM s UNION ALL SELECT ...`."""
+    left = q.larg
+    if q.withClause is None or not isinstance(left, ast.SelectStmt) or left.withClause is not None:
+        return left
+    left = copy.copy(left)
+    left.withClause = q.withClause
+    return left
+
+
+def future_cte_error(err: SqlError, w: ast.WithClause, started: int) -> SqlError:
+    """A missing relation named as a WITH query of a plain WITH that is not visible where it
+    is named (the query itself or a later one: parserOpenTable's isFutureCTE) gets
+    PostgreSQL's detail and hint."""
+    if w.recursive or err.sqlstate != "42P01" or err.detail or started < 1:
+        return err
+    future = {c.ctename for c in (w.ctes or ())[started - 1:]}
+    for name in future:
+        if err.message == f'relation "{name}" does not exist':
+            err.detail = f'There is a WITH item named "{name}", but it cannot be referenced from this part of ' \
+                         "the query."
+            err.hint = "Use WITH RECURSIVE, or re-order the WITH items to remove forward references."
+            break
+    return err

@@ -25,7 +25,7 @@ from pgsvc.sql.translate.wcte import recursive_order
 from pgsvc.sql.translate.ordered_set import inner_window_position
 from pgsvc.sql.translate.locking import check_locked_relations, check_select_locking
 from pgsvc.sql.translate.search_cycle import expand_search_cycle
-from pgsvc.sql.translate.recursion import check_recursion, check_recursive_types
+from pgsvc.sql.translate.recursion import check_recursion, check_recursive_types, future_cte_error, seed_query
 from pgsvc.sql.translate.with_ties import with_ties
 from pgsvc.sql.types import oids as O
 
@@ -92,12 +92,21 @@ class SelectMixin:
         return ("WITH RECURSIVE " if recursive else "WITH ") + ", ".join(parts) + " "
 
     def with_parts(self, w: ast.WithClause, top: bool) -> tuple[list[str], bool]:
+        started: list[str] = []
+        try:
+            return self.with_parts_of(w, top, started)
+        except SqlError as err:
+            future_cte_error(err, w, len(started))  # its detail and hint (translate.recursion)
+            raise
+
+    def with_parts_of(self, w: ast.WithClause, top: bool, started: list) -> tuple[list[str], bool]:
         self.check_dml_ctes(w, top)  # translate.wcte
         if w.recursive:
             check_recursion(w, self.catalog)  # translate.recursion
         parts: list[str] = []
         for cte in recursive_order(w) if w.recursive else w.ctes:  # (translate.wcte)
             name = cte.ctename
+            started.append(name)
             q = cte.ctequery
             if not isinstance(q, ast.SelectStmt):  # INSERT / UPDATE / DELETE (translate.wcte)
                 cols, part = self.dml_cte(cte, parts, bool(w.recursive))
@@ -109,7 +118,7 @@ class SelectMixin:
                 cte = expand_search_cycle(self, cte, bool(w.recursive)) or cte
                 q = cte.ctequery
             if w.recursive and q.op == enums.SetOperation.SETOP_UNION:
-                seed = self.subquery(q.larg)
+                seed = self.subquery(seed_query(q))  # (translate.recursion)
                 self.ctes[name] = self.cte_columns(cte, seed.columns)
             sub = self.subquery(q)
             if w.recursive and q.op == enums.SetOperation.SETOP_UNION:
