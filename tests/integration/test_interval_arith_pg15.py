@@ -136,6 +136,19 @@ CASES = {
         SELECT round('infinity'::float8), round('-infinity'::float8), round('nan'::float8), round(4.5::float8),
                round(date_part('julian', timestamp '-infinity'));
     """,
+    "zone_gaps_folds_dynamic_abbrevs": """
+        SET TimeZone = 'America/Chicago';
+        SELECT '2019-11-03 01:20'::timestamptz, '2019-03-10 02:40'::timestamptz, '2019-11-03 00:59:59'::timestamptz,
+               '2019-11-03 01:20'::timestamp AT TIME ZONE 'Australia/Sydney', '2019-04-07 02:20'::timestamp AT TIME ZONE 'Australia/Sydney',
+               make_timestamptz(2019, 11, 3, 1, 20, 0), '30000-07-04 12:00'::timestamptz, '30000-12-25 12:00 Europe/Paris'::timestamptz;
+        SET TimeZone = 'UTC';
+        SELECT '2011-03-27 02:15 MSK'::timestamptz, '2014-10-26 01:45 MSK'::timestamptz, '2003-08-01 09:00 MSK'::timestamptz,
+               '1926-06-01 09:00 MSK'::timestamptz, '2022-02-02 09:00 msk'::timestamptz;
+        SELECT '2011-03-27 02:15'::timestamp AT TIME ZONE 'MSK', '2003-08-01 09:00'::timestamp AT TIME ZONE 'Msk',
+               '2003-08-01 09:00+00'::timestamptz AT TIME ZONE 'MSK', '2012-08-01 09:00+00'::timestamptz AT TIME ZONE 'MSK',
+               make_timestamptz(2003, 8, 1, 9, 0, 0, 'MSK');
+        SELECT '2015-06-01 12:00 VOLT'::timestamptz, '2015-06-01 12:00 SGT'::timestamptz, '2015-06-01 12:00 YEKT'::timestamptz;
+    """,
 }
 
 

@@ -19,6 +19,7 @@ from pgsvc.sql.functions.signatures import FuncSig
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.dateparse import to_utc, zone_abbrev
+from pgsvc.sql.types.dyn_abbrev import DYNAMIC, dynamic_zone
 from pgsvc.sql.types.interval import format_interval
 from pgsvc.sql.types.storage import interval_from_sqlite
 from pgsvc.timezones import pg_tzset, wide_east
@@ -40,7 +41,11 @@ def zone_sigs() -> list[FuncSig]:
 
 def lookup_zone(name: str) -> int | _dt.tzinfo:
     """An abbreviation's fixed offset (seconds east), else the zone pg_tzset finds."""
-    offset = zone_abbrev(name.lower()[:_NAMEDATALEN - 1])
+    key = name.lower()[:_NAMEDATALEN - 1]
+    dynamic = dynamic_zone(key) if key in DYNAMIC else None
+    if dynamic is not None:
+        return dynamic
+    offset = zone_abbrev(key)
     if offset is not None:
         return offset
     zone = pg_tzset(name)

@@ -15,6 +15,7 @@ import re
 from pgsvc.errors import SqlError
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types.context import FormatContext
+from pgsvc.sql.types.dyn_abbrev import DYNAMIC, dynamic_zone
 from pgsvc.timezones import fixed_offset, pg_tzset, wide_east
 
 _MONTHS = {m.lower(): i + 1 for i, m in enumerate(D.MONTHS)}
@@ -218,6 +219,8 @@ def _word(f: _Fields, tok: str, text: str, type_name: str) -> None:
     elif tok == "allballs":
         f.hour = f.minute = f.second = f.micro = 0
         f.has_time = True
+    elif tok in DYNAMIC and dynamic_zone(tok) is not None:
+        f.tz = dynamic_zone(tok)
     elif tok in _ABBREVS:
         f.tz = _ABBREVS[tok]
     elif tok.startswith("j") and tok[1:].isdigit():
@@ -363,9 +366,15 @@ def to_utc(local_us: int, tz, ctx: FormatContext) -> int:
     if wide is not None:
         return local_us - wide * 1_000_000
     days = local_us // D.USECS_PER_DAY
+    probe = local_us
+    if days >= 2921938:  # past year 9999: the same day 400 years back (the calendar repeats),
+        probe -= ((days - 2921938) // 146097 + 1) * 146097 * D.USECS_PER_DAY  # the zone rule too
+        days = probe // D.USECS_PER_DAY
     if -730119 < days < 2921938:
-        naive = D.POSTGRES_EPOCH + _dt.timedelta(microseconds=local_us)
-        offset = naive.replace(tzinfo=zone).utcoffset()
+        naive = (D.POSTGRES_EPOCH + _dt.timedelta(microseconds=probe)).replace(tzinfo=zone)
+        # a local time the zone skips or repeats: PostgreSQL takes the offset before a gap and the
+        # one after a fold (DetermineTimeZoneOffset), the smaller of the two either way
+        offset = min(naive.utcoffset(), naive.replace(fold=1).utcoffset())
     else:
         year = 1 if days < 0 else 9999
         offset = _dt.datetime(year, 6, 1, tzinfo=zone).utcoffset()
