@@ -124,6 +124,7 @@ def _q(name: str) -> str:
 # the object is gone: a comment left behind by a DROP is not listed; OIDs are not reused)
 CLASSOID = """CASE WHEN EXISTS (SELECT 1 FROM main."pgsvc$class" c WHERE c.oid = d.objoid) THEN 1259
              WHEN EXISTS (SELECT 1 FROM main."pgsvc$constraint" k WHERE k.oid = d.objoid) THEN 2606
+             WHEN EXISTS (SELECT 1 FROM main."pgsvc$domain_constraint" k WHERE k.oid = d.objoid) THEN 2606
              WHEN EXISTS (SELECT 1 FROM main."pgsvc$namespace" n WHERE n.oid = d.objoid) THEN 2615
              WHEN EXISTS (SELECT 1 FROM main."pgsvc$type" t WHERE t.oid = d.objoid) THEN 1247
              WHEN EXISTS (SELECT 1 FROM main."pgsvc$proc" p WHERE p.oid = d.objoid) THEN 1255

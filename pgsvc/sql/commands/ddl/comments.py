@@ -39,6 +39,8 @@ class CommentDdl:
                 raise SqlError("42704", f'constraint "{names[-1]}" for table "{rel.name}" does not exist')
             authz(self.engine).check_owner(rel)
             oid = con.oid
+        elif kind == t.OBJECT_DOMCONSTRAINT:
+            oid = self.comment_domain_constraint(node.object[0], node.object[1].sval)
         elif kind == t.OBJECT_COLUMN:
             names = [n.sval for n in node.object]
             rel = self.comment_relation(names[:-1], None)
@@ -107,6 +109,25 @@ class CommentDdl:
         if kind is not None and rel.kind != kind:
             raise SqlError("42809", f'"{rel.name}" is not {"an" if kind == "i" else "a"} {KIND_WORD[kind]}')
         return rel
+
+    def comment_domain_constraint(self, tn: ast.TypeName, conname: str) -> int:
+        """COMMENT ON CONSTRAINT c ON DOMAIN d: the OID of the domain's constraint (a type
+        that is not a domain is 42809, named as written; a missing constraint 42704)."""
+        names = [n.sval for n in tn.names]
+        written = ".".join(names)
+        try:
+            ut = self.find_type(names)
+        except SqlError as e:
+            if e.sqlstate == "0A000":  # a built-in type
+                raise SqlError("42809", f'"{written}" is not a domain') from None
+            raise
+        if ut.typtype != "d":
+            raise SqlError("42809", f'"{written}" is not a domain')
+        con = next((c for c in ut.checks if c.name == conname), None)
+        if con is None:
+            raise SqlError("42704", f'constraint "{conname}" for domain {ut.name} does not exist')
+        self.check_owner_of(ut)
+        return con.oid
 
     def comment_type(self, node: ast.CommentStmt) -> None:
         """COMMENT ON TYPE / DOMAIN (pgsvc$description; NULL or '' removes it)."""

@@ -44,10 +44,12 @@ def table_sql(rel: C.Relation, engine, name: str | None = None) -> str:
     for a in rel.attrs:
         if a.domain_oid:
             parts.extend(column_check_clauses(engine, a))
+    # CHECKs in name order: SQLite reports the first that fails in declaration order, and
+    # PostgreSQL checks them sorted by name (relcache's CheckConstraintFetch)
+    for c in sorted((c for c in rel.constraints if c.contype == "c"), key=lambda c: c.name.encode()):
+        parts.append(f"CONSTRAINT {quote_sqlite_ident(c.name)} CHECK ({check_sql(rel, c.expr, engine)})")
     for c in rel.constraints:
-        if c.contype == "c":
-            parts.append(f"CONSTRAINT {quote_sqlite_ident(c.name)} CHECK ({check_sql(rel, c.expr, engine)})")
-        elif c.contype == "f":
+        if c.contype == "f":
             parent = engine.catalog.by_oid[c.frelid]
             fk = ", ".join(quote_sqlite_ident(rel.attr_by_num(k).name) for k in c.keys)
             pk = ", ".join(quote_sqlite_ident(parent.attr_by_num(k).name) for k in c.fkeys)

@@ -321,7 +321,8 @@ class TableDdl:
             self.create_sqlite_index(self.cat.by_oid[rel.oid], self.cat.by_oid[ioid].sqlite_name, True,
                                      [rel.attr_by_num(n).name for n in attnums], name)
             # SQLite enforces NOT NULL only in the table definition: rebuild only if it changed
-            if not creating and made_notnull:
+            # (also in CREATE TABLE: a table-level PRIMARY KEY (a, b) comes after the columns)
+            if made_notnull:
                 self.redefine(self.cat.by_oid[rel.oid])
             self.propagate_constraint(rel, name)  # a partitioned table's: on its partitions too
             return

@@ -1,0 +1,63 @@
+"""Constraint details side by side with PostgreSQL 15: which CHECK a row that fails several
+is reported against (PostgreSQL checks them in name order, whatever order they were made
+in, also after ALTER TABLE ADD CONSTRAINT), NOT NULL of the columns of a table-level
+PRIMARY KEY (a, b) in CREATE TABLE, and comments on a domain's constraints (COMMENT ON
+CONSTRAINT ... ON DOMAIN, its errors, obj_description). Each script must print the same on
+both servers."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_compare_pg15 import run_script_in_fresh_database
+
+CASES = {
+    "check_order": """
+        CREATE TABLE co (p int, q int, CONSTRAINT zeta CHECK (p > 0), CONSTRAINT alpha CHECK (q > 0),
+                         CHECK (p + q < 50));
+        INSERT INTO co VALUES (-1, -1);
+        INSERT INTO co VALUES (1, -1);
+        INSERT INTO co VALUES (-1, 1);
+        INSERT INTO co VALUES (40, 40);
+        INSERT INTO co VALUES (-40, 100);
+        ALTER TABLE co ADD CONSTRAINT beta CHECK (p <> 3);
+        INSERT INTO co VALUES (3, -3);
+        INSERT INTO co VALUES (3, 3);
+        UPDATE co SET p = 0;
+        INSERT INTO co VALUES (2, 2);
+        UPDATE co SET p = -5, q = -5;
+        SELECT * FROM co;
+    """,
+    "primary_key_not_null": """
+        CREATE TABLE pk2 (a int, b text, c int, PRIMARY KEY (a, b));
+        INSERT INTO pk2 (b) VALUES ('x');
+        INSERT INTO pk2 (a) VALUES (1);
+        INSERT INTO pk2 VALUES (1, 'x', 0), (1, 'y', 0);
+        INSERT INTO pk2 VALUES (1, 'x', 5);
+        CREATE TABLE pk3 (a int, CONSTRAINT pk3_c CHECK (a > 0), PRIMARY KEY (a));
+        INSERT INTO pk3 VALUES (NULL);
+        INSERT INTO pk3 VALUES (-1);
+        SELECT * FROM pk2 ORDER BY a, b;
+        SELECT attname, attnotnull FROM pg_attribute WHERE attrelid = 'pk2'::regclass AND attnum > 0 ORDER BY attnum;
+    """,
+    "domain_constraint_comments": """
+        CREATE DOMAIN posint AS int CONSTRAINT positive CHECK (VALUE > 0) CONSTRAINT small CHECK (VALUE < 100);
+        COMMENT ON CONSTRAINT positive ON DOMAIN posint IS 'must be positive';
+        COMMENT ON CONSTRAINT missing ON DOMAIN posint IS 'no';
+        COMMENT ON CONSTRAINT positive ON DOMAIN int4 IS 'no';
+        COMMENT ON CONSTRAINT positive ON DOMAIN nosuchdomain IS 'no';
+        SELECT conname, obj_description(oid, 'pg_constraint') FROM pg_constraint
+          WHERE contypid = 'posint'::regtype ORDER BY conname;
+        COMMENT ON CONSTRAINT positive ON DOMAIN posint IS NULL;
+        SELECT conname, obj_description(oid, 'pg_constraint') FROM pg_constraint
+          WHERE contypid = 'posint'::regtype ORDER BY conname;
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_output_as_postgres(name, shared_server, pg15):
+    script = "\n".join(line.strip() for line in CASES[name].strip().splitlines())
+    expected = run_script_in_fresh_database(pg15, script, "constraint_details_pg15")
+    got = run_script_in_fresh_database(shared_server, script, "constraint_details_pg15")
+    assert got == expected
