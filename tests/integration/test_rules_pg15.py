@@ -345,6 +345,40 @@ CASES = {
         DROP TABLE rp_base;
         DROP ROLE rules_pg15_user;
     """,
+    "caller_reads": """
+        CREATE ROLE rules_pg15_owner;
+        CREATE ROLE rules_pg15_writer;
+        GRANT CREATE ON SCHEMA public TO rules_pg15_owner, rules_pg15_writer;
+        SET SESSION AUTHORIZATION rules_pg15_owner;
+        CREATE TABLE rc_private (a int, b text);
+        INSERT INTO rc_private VALUES (42, 'owner only');
+        CREATE TABLE rc_log (a int, b text);
+        CREATE TABLE rc_i (a int, b text);
+        CREATE RULE rc_i_r AS ON INSERT TO rc_i DO INSTEAD INSERT INTO rc_log VALUES (new.a, new.b);
+        CREATE TABLE rc_u (a int, b text);
+        INSERT INTO rc_u VALUES (42, 'row');
+        CREATE RULE rc_u_r AS ON UPDATE TO rc_u DO INSTEAD INSERT INTO rc_log VALUES (new.a, new.b);
+        CREATE RULE rc_d_r AS ON DELETE TO rc_u DO ALSO INSERT INTO rc_log VALUES (old.a, old.b);
+        GRANT INSERT ON rc_i TO rules_pg15_writer;
+        GRANT SELECT, UPDATE, DELETE ON rc_u TO rules_pg15_writer;
+        SET SESSION AUTHORIZATION rules_pg15_writer;
+        CREATE TABLE rc_mine (a int, b text);
+        INSERT INTO rc_mine VALUES (7, 'writer');
+        INSERT INTO rc_i SELECT a, b FROM rc_private;
+        INSERT INTO rc_i VALUES ((SELECT a FROM rc_private), 'sub');
+        WITH w AS (SELECT * FROM rc_private) INSERT INTO rc_i SELECT * FROM w;
+        UPDATE rc_u SET b = p.b FROM rc_private p WHERE p.a = rc_u.a;
+        UPDATE rc_u SET b = (SELECT b FROM rc_private);
+        DELETE FROM rc_u USING rc_private p WHERE p.a = rc_u.a;
+        INSERT INTO rc_i SELECT a, b FROM rc_mine;
+        UPDATE rc_u SET b = m.b FROM rc_mine m;
+        RESET SESSION AUTHORIZATION;
+        SELECT * FROM rc_log ORDER BY a, b;
+        DROP TABLE rc_private, rc_log, rc_i, rc_u, rc_mine;
+        REVOKE CREATE ON SCHEMA public FROM rules_pg15_owner, rules_pg15_writer;
+        DROP ROLE rules_pg15_owner;
+        DROP ROLE rules_pg15_writer;
+    """,
     "catalog_and_describe": """
         CREATE TABLE rd_t (a int PRIMARY KEY, b text);
         CREATE TABLE rd_log (op text, a int, b text);

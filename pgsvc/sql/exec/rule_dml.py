@@ -51,6 +51,7 @@ def rule_statement(engine, tr, text: str, node) -> Statement | None:
     plan = RW.rewrite(rel, node, catalog_cols, width_of, column_default_text=column_default_text, replica=replica)
     tr.need(rel, {"INSERT": "a", "UPDATE": "w", "DELETE": "d"}[event])  # the user's own, as on any target
     tr.cacheable = False
+    callers = caller_reads(engine, tr, rel, node, event, width_of)
     subs = []
     param_oids = list(tr.param_oids)
     for step in plan.steps:
@@ -67,9 +68,10 @@ def rule_statement(engine, tr, text: str, node) -> Statement | None:
             engine.__dict__["rules_bypass"] = None
         if step.original:
             sub.node = None  # never translated again on its own: rules would rewrite it again
-        elif "privs" in sub.extra:  # an action runs with the rights of the relation's owner (the rule's)
-            sub.extra["privs"] = tuple((p[0], p[1], p[2], p[3] or rel.owner, *p[4:]) if p[0] == "r" else p
-                                       for p in sub.extra["privs"])
+        elif "privs" in sub.extra:  # an action runs with the rights of the relation's owner (the rule's),
+            # what the statement itself reads (through NEW / OLD) with the caller's
+            sub.extra["privs"] = tuple((p[0], p[1], p[2], p[3] or (p[3] if p[1] in callers else rel.owner),
+                                        *p[4:]) if p[0] == "r" else p for p in sub.extra["privs"])
         for i, o in enumerate(sub.param_oids):
             if i >= len(param_oids):
                 param_oids.append(o)
@@ -89,6 +91,24 @@ def rule_statement(engine, tr, text: str, node) -> Statement | None:
     stmt.writes = True
     stmt.handler = run_rule_statement
     return stmt
+
+
+def caller_reads(engine, tr, rel, node, event: str, width_of) -> frozenset:
+    """The relations the statement's own parts read (its VALUES or query, FROM / USING,
+    WHERE, SET values, WITH), other than its target: the rules' actions read them through
+    NEW / OLD, and they stay the caller's to read, as PostgreSQL checks the original query's
+    range table entries as the user in the rewritten actions (rewriteRuleAction). Were they
+    checked as the rule owner, anyone allowed to write a relation with rules could read
+    what its owner may read (INSERT INTO logged SELECT * FROM owners_secret)."""
+    try:
+        src = RW.insert_source(rel, node, width_of)[0] if event == "INSERT" else RW.old_new_source(rel, node, event)
+        sel = RW.parse_one(f"SELECT * FROM {src}")
+        sel.withClause = copy.deepcopy(getattr(node, "withClause", None))
+        reader = Translator(engine, engine.catalog, list(tr.param_oids))
+        reader.select(sel)
+    except SqlError:
+        return frozenset()  # (the actions' translation reports what is wrong with it)
+    return frozenset(p[1] for p in reader.privs_needed if p[0] == "r" and p[1] != rel.oid)
 
 
 def settings_target(node) -> bool:
