@@ -82,6 +82,12 @@ CASES = {
         WITH RECURSIVE walk(k) AS (WITH RECURSIVE base(b) AS (SELECT 1 UNION ALL SELECT b + 1 FROM base WHERE b < 3)
             SELECT b FROM base UNION ALL SELECT k + 10 FROM walk WHERE k < 20) SELECT k FROM walk ORDER BY k;
     """,
+    "cycle_mark_without_equality": """
+        WITH RECURSIVE tree(id) AS (SELECT 1 UNION ALL SELECT n.id FROM rc_nodes n, tree t WHERE n.up = t.id)
+        CYCLE id SET seen TO point '(1,2)' DEFAULT point '(3,4)' USING trail SELECT * FROM tree;
+        WITH RECURSIVE tree(id) AS (SELECT 1 UNION ALL SELECT n.id FROM rc_nodes n, tree t WHERE n.up = t.id)
+        CYCLE id SET seen TO 7 DEFAULT 0 USING trail SELECT * FROM tree ORDER BY id;
+    """,
     "forward_references_in_a_plain_with": """
         WITH first_q AS (SELECT * FROM second_q), second_q AS (SELECT 1) SELECT * FROM first_q;
         WITH self_q AS (SELECT 1 UNION ALL SELECT * FROM self_q) SELECT * FROM self_q;

@@ -29,6 +29,7 @@ from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.names import ColInfo
 from pgsvc.sql.translate.resolve import common_type
 from pgsvc.sql.types import oids as O
+from pgsvc.sql.types.pg_type import format_type
 
 _RECORD_ARRAY = 2287  # record[] (pg_type: _record)
 _LEFT = "*TLOCRN*"
@@ -212,6 +213,8 @@ def _mark_values(tr, cycle):
     oids = [tr.expr(value).oid, tr.expr(default).oid]
     other = default if oids[1] != oids[0] else value
     oid = common_type(oids, "CYCLE", location(other))
+    if oid in (O.POINT, O.JSON, O.XML):  # no default btree or hash opclass: the mark cannot be compared
+        raise SqlError("42883", f"could not identify an equality operator for type {format_type(oid, -1)}")
     if oid == O.TEXT and O.UNKNOWN in oids:  # 'Y' / 'N': unknown literals resolve to text
         text = ast.TypeName(names=(ast.String(sval="pg_catalog"), ast.String(sval="text")))
         return (ast.TypeCast(arg=value, typeName=text), ast.TypeCast(arg=default, typeName=text))
