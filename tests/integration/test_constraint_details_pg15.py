@@ -1,7 +1,8 @@
 """Constraint details side by side with PostgreSQL 15: which CHECK a row that fails several
 is reported against (PostgreSQL checks them in name order, whatever order they were made
 in, also after ALTER TABLE ADD CONSTRAINT), NOT NULL of the columns of a table-level
-PRIMARY KEY (a, b) in CREATE TABLE, and comments on a domain's constraints (COMMENT ON
+PRIMARY KEY (a, b) in CREATE TABLE, sequence values a failed INSERT took (a default calling currval no
+longer made the INSERT a read that lost them), and comments on a domain's constraints (COMMENT ON
 CONSTRAINT ... ON DOMAIN, its errors, obj_description). Each script must print the same on
 both servers."""
 
@@ -12,6 +13,22 @@ import pytest
 from test_compare_pg15 import run_script_in_fresh_database
 
 CASES = {
+    "sequence_values_kept": """
+        CREATE SEQUENCE cs;
+        CREATE TABLE cst (a int DEFAULT nextval('cs'), b int DEFAULT -1 * currval('cs'),
+                          CONSTRAINT cst_a CHECK (a >= 3), CHECK (a + b = 0));
+        INSERT INTO cst (a, b) VALUES (2, -2);
+        SELECT nextval('cs');
+        INSERT INTO cst DEFAULT VALUES;
+        INSERT INTO cst DEFAULT VALUES;
+        INSERT INTO cst (b) VALUES (7);
+        SELECT nextval('cs'), currval('cs');
+        BEGIN;
+        INSERT INTO cst DEFAULT VALUES;
+        ROLLBACK;
+        SELECT * FROM cst;
+        SELECT last_value FROM cs;
+    """,
     "check_order": """
         CREATE TABLE co (p int, q int, CONSTRAINT zeta CHECK (p > 0), CONSTRAINT alpha CHECK (q > 0),
                          CHECK (p + q < 50));
