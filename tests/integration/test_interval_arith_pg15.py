@@ -149,6 +149,19 @@ CASES = {
                make_timestamptz(2003, 8, 1, 9, 0, 0, 'MSK');
         SELECT '2015-06-01 12:00 VOLT'::timestamptz, '2015-06-01 12:00 SGT'::timestamptz, '2015-06-01 12:00 YEKT'::timestamptz;
     """,
+    "time_input_zones_and_errors": """
+        SELECT '08:09:10 CET'::time, '08:09:10-05'::time, '2021-01-05 08:09:10 Asia/Tokyo'::time, '08:09:10 UTC-4'::time,
+               '08:09:10 MSK'::time, ('08:09:10 MSK'::timetz)::text LIKE '08:09:10+0%';
+        SELECT '08:09:10 Asia/Tokyo'::time;
+        SELECT 'now please'::time;
+        SELECT 'later'::timestamp;
+        SELECT 'Mar 3 08:09:10 4800 BC'::timestamp;
+        SELECT 'Mar 3 08:09:10 4800 BC'::timestamptz;
+        SELECT 'Mar 3 08:09:10 4800 BC'::date;
+        SELECT '2021-03-03 08:09:10 +0275'::timestamptz;
+        SELECT '2021-03-03 08:09:10-02:61'::timestamptz;
+        SELECT '2021-03-03 08:09:10 +17'::timestamptz;
+    """,
 }
 
 

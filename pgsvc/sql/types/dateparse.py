@@ -15,7 +15,7 @@ import re
 from pgsvc.errors import SqlError
 from pgsvc.sql.types import dates as D
 from pgsvc.sql.types.context import FormatContext
-from pgsvc.sql.types.dyn_abbrev import DYNAMIC, dynamic_zone
+from pgsvc.sql.types.dyn_abbrev import DYNAMIC, AbbrevZone, dynamic_zone
 from pgsvc.timezones import fixed_offset, pg_tzset, wide_east
 
 _MONTHS = {m.lower(): i + 1 for i, m in enumerate(D.MONTHS)}
@@ -196,7 +196,7 @@ def _offset_seconds(tok: str, text: str, type_name: str) -> int:
         h, m, s = int(body[:-2]), int(body[-2:]), 0
     else:
         h, m, s = int(body[:-4]), int(body[-4:-2]), int(body[-2:])
-    if h > 15 * 1 + 0 and h > 15:
+    if h > 15 or m >= 60 or s >= 60:
         raise SqlError("22009", f'time zone displacement out of range: "{text}"')
     return sign * (h * 3600 + m * 60 + s)
 
@@ -312,7 +312,8 @@ def _ymd_days(f: _Fields, text: str, type_name: str) -> int:
         raise _range(text)
     days = D.date2j(year, f.month, f.day) - D.POSTGRES_EPOCH_JDATE
     if not -D.POSTGRES_EPOCH_JDATE <= days < 2147483494 - D.POSTGRES_EPOCH_JDATE:
-        raise SqlError("22008", f'date out of range: "{text}"')
+        what = "timestamp" if type_name.startswith("timestamp") else "date"  # (IS_VALID_JULIAN in each)
+        raise SqlError("22008", f'{what} out of range: "{text}"')
     return days
 
 
@@ -343,7 +344,7 @@ def _time_micros(f: _Fields, text: str) -> int:
 
 
 def parse_timestamp_micros(text: str, ctx: FormatContext, with_tz: bool) -> int:
-    type_name = "timestamp with time zone" if with_tz else "timestamp without time zone"
+    type_name = "timestamp with time zone" if with_tz else "timestamp"  # (as timestamp_in names it)
     special = _special(text, ctx)
     if special:
         return _special_micros(special, ctx, with_tz)
@@ -398,7 +399,7 @@ def _special_micros(special, ctx: FormatContext, with_tz: bool) -> int:
 
 
 def parse_time_micros(text: str, ctx: FormatContext, with_tz: bool = False):
-    type_name = "time with time zone" if with_tz else "time without time zone"
+    type_name = "time with time zone" if with_tz else "time"  # (as time_in names it)
     low = text.strip().lower()
     if low == "now":
         local = ctx.current_time().astimezone(ctx.tzinfo)
@@ -410,9 +411,13 @@ def parse_time_micros(text: str, ctx: FormatContext, with_tz: bool = False):
     if not f.has_time:
         raise _bad(type_name, text)
     us = _time_micros(f, text)
-    if not with_tz:
-        return us
     tz = f.tz
+    if isinstance(tz, AbbrevZone):  # a dynamic abbreviation: its meaning now (as PostgreSQL reads it)
+        tz = int(tz.at_instant(ctx.current_time().astimezone(_dt.UTC).replace(tzinfo=None)).total_seconds())
+    if not with_tz:
+        if tz is not None and not isinstance(tz, int) and fixed_offset(tz) is None and f.year is None:
+            raise _bad(type_name, text)  # (a zone whose offset needs a date, and none given)
+        return us
     if tz is not None and not isinstance(tz, int):
         # a zone named in the input (DecodeTimeOnly): one that has always had one offset
         # needs no date; otherwise the date given decides, and without one it is an error
