@@ -379,6 +379,45 @@ CASES = {
         DROP ROLE rules_pg15_owner;
         DROP ROLE rules_pg15_writer;
     """,
+    "owner_row_security": """
+        CREATE ROLE rules_pg15_rls_table;
+        CREATE ROLE rules_pg15_rls_owner;
+        CREATE ROLE rules_pg15_rls_user;
+        GRANT CREATE ON SCHEMA public TO rules_pg15_rls_owner;
+        CREATE TABLE rs_t (x int, note text);
+        INSERT INTO rs_t VALUES (1, 'low'), (50, 'high');
+        ALTER TABLE rs_t OWNER TO rules_pg15_rls_table;
+        SET SESSION AUTHORIZATION rules_pg15_rls_table;
+        ALTER TABLE rs_t ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY for_owner ON rs_t TO rules_pg15_rls_owner USING (x < 10) WITH CHECK (x < 10);
+        CREATE POLICY for_user ON rs_t TO rules_pg15_rls_user USING (x > 10);
+        GRANT SELECT, INSERT, UPDATE, DELETE ON rs_t TO rules_pg15_rls_owner, rules_pg15_rls_user;
+        SET SESSION AUTHORIZATION rules_pg15_rls_owner;
+        CREATE TABLE rs_u (x int);
+        INSERT INTO rs_u VALUES (50), (1);
+        CREATE RULE rs_u_u AS ON UPDATE TO rs_u DO INSTEAD UPDATE rs_t SET note = 'ruled' WHERE x = old.x;
+        CREATE RULE rs_u_d AS ON DELETE TO rs_u DO INSTEAD DELETE FROM rs_t WHERE x = old.x;
+        CREATE TABLE rs_i (x int);
+        CREATE RULE rs_i_i AS ON INSERT TO rs_i DO INSTEAD INSERT INTO rs_t VALUES (new.x, 'inserted');
+        CREATE VIEW rs_v AS SELECT * FROM rs_u;
+        CREATE RULE rs_v_i AS ON INSERT TO rs_v DO INSTEAD SELECT * FROM rs_t;
+        GRANT SELECT, UPDATE, DELETE ON rs_u TO rules_pg15_rls_user;
+        GRANT INSERT ON rs_i, rs_v TO rules_pg15_rls_user;
+        SET SESSION AUTHORIZATION rules_pg15_rls_user;
+        UPDATE rs_u SET x = x;
+        INSERT INTO rs_i VALUES (60);
+        INSERT INTO rs_i VALUES (3);
+        INSERT INTO rs_v VALUES (1);
+        DELETE FROM rs_u;
+        RESET SESSION AUTHORIZATION;
+        SELECT * FROM rs_t ORDER BY x, note;
+        DROP VIEW rs_v;
+        DROP TABLE rs_t, rs_u, rs_i;
+        REVOKE CREATE ON SCHEMA public FROM rules_pg15_rls_owner;
+        DROP ROLE rules_pg15_rls_table;
+        DROP ROLE rules_pg15_rls_owner;
+        DROP ROLE rules_pg15_rls_user;
+    """,
     "catalog_and_describe": """
         CREATE TABLE rd_t (a int PRIMARY KEY, b text);
         CREATE TABLE rd_log (op text, a int, b text);

@@ -58,6 +58,10 @@ def rule_statement(engine, tr, text: str, node) -> Statement | None:
         sub_text = RW.text(step.node)
         if step.original:
             engine.__dict__["rules_bypass"] = step.node
+        # an action's relations are under their row security as the rule owner sees them, what
+        # the statement itself reads as the caller does (translate.row_security)
+        outer_rls = engine.__dict__.get("rule_rls_as")
+        engine.__dict__["rule_rls_as"] = outer_rls if step.original else (rel.owner, callers)
         try:
             sub = engine.translate_stmt(sub_text, step.node, list(param_oids), None)
         except SqlError as err:
@@ -66,6 +70,7 @@ def rule_statement(engine, tr, text: str, node) -> Statement | None:
             raise
         finally:
             engine.__dict__["rules_bypass"] = None
+            engine.__dict__["rule_rls_as"] = outer_rls
         if step.original:
             sub.node = None  # never translated again on its own: rules would rewrite it again
         elif "privs" in sub.extra:  # an action runs with the rights of the relation's owner (the rule's),

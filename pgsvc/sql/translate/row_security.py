@@ -57,6 +57,9 @@ class RowSecurityMixin:
         check_as = self.check_as
         if target and getattr(self, "view_target_as", None) is not None:
             check_as = self.view_target_as
+        rule_as = self.engine.__dict__.get("rule_rls_as")  # a rule action's (exec.rule_dml)
+        if not check_as and rule_as is not None and rel.oid not in rule_as[1]:
+            check_as = rule_as[0]
         role = check_as or az.current_oid()
         if az.bypasses_rls(role) or (not POL.forced(rel) and az.has_privs_of(role, rel.owner)):
             return None
