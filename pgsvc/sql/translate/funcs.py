@@ -309,10 +309,6 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                            position=pos)
         if node.agg_order and name in _ORDER_INSENSITIVE:
             node = _without_order(node)
-        if node.agg_distinct and not node.agg_order and name not in _ORDER_INSENSITIVE and node.over is None \
-                and (len(node.args or ()) > 1 or emit.split("(", 1)[0] in ORDERED_TARGETS
-                     and self.expr(node.args[0]).oid in _SORTED_DISTINCT):
-            node = _ordered_by_arguments(node)  # SQLite's DISTINCT: one argument, unsorted
         if node.agg_order:
             return self.ordered_aggregate(node, emit.format(*sql_args), ret, name, pos)
         sql = emit.format(*sql_args)
@@ -323,7 +319,11 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             sql = f"{head}(DISTINCT {tail}"
         filter_sql = None
         if node.agg_filter is not None:
-            filter_sql = self.filter_condition(node)
+            saved, self.agg_forbidden = self.agg_forbidden, "FILTER"
+            try:
+                filter_sql = self.bool_expr(node.agg_filter, "FILTER").sql
+            finally:
+                self.agg_forbidden = saved
             sql += f" FILTER (WHERE {filter_sql})"
         if node.over is not None:
             if self.in_window_ok is False:
@@ -368,18 +368,11 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                 "r" if is_range(k.oid) else "m" if is_multirange(k.oid) else "t"
             spec += kind + ("d" if desc else "a") + ("f" if nulls_first else "l")
         distinct = 1 if node.agg_distinct else 0
+        if node.agg_filter is not None:
+            raise SqlError("0A000", "FILTER together with ORDER BY in an aggregate is not supported", position=pos)
         out = (f"pgsvce_ordagg('{m.group(1)}', '{spec}', {distinct}, json_array({', '.join(keys)}), "
                f"{m.group(2)})")
-        if node.agg_filter is not None:  # SQLite filters any aggregate's input rows
-            out += f" FILTER (WHERE {self.filter_condition(node)})"
         return Ex(out, ret, name=name, has_agg=True)
-
-    def filter_condition(self, node: ast.FuncCall) -> str:
-        saved, self.agg_forbidden = self.agg_forbidden, "FILTER"
-        try:
-            return self.bool_expr(node.agg_filter, "FILTER").sql
-        finally:
-            self.agg_forbidden = saved
 
     def check_distinct_order(self, node: ast.FuncCall) -> None:
         """agg(DISTINCT args ORDER BY keys): each key must be one of the arguments."""
@@ -534,8 +527,6 @@ def _py_aggregates() -> set:
 
 _PY_AGGREGATES = _py_aggregates()
 _NULL_COUNT_ARG = {"ntile": 0, "nth_value": 1}
-# one-argument DISTINCT aggregates sorted as PostgreSQL sorts them (by the ordered path)
-_SORTED_DISTINCT = {O.INT2, O.INT4, O.INT8, O.NUMERIC, O.FLOAT4, O.FLOAT8, O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME}
 _ORDER_INSENSITIVE = {"count", "sum", "avg", "min", "max", "bool_and", "bool_or", "every", "bit_and",
                       "bit_or", "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop", "var_samp"}
 
@@ -543,16 +534,6 @@ _ORDER_INSENSITIVE = {"count", "sum", "avg", "min", "max", "bool_and", "bool_or"
 def _without_order(node):
     n = copy(node)
     n.agg_order = None
-    return n
-
-
-def _ordered_by_arguments(node):
-    """agg(DISTINCT a, b) as agg(DISTINCT a, b ORDER BY a, b): PostgreSQL sorts a DISTINCT
-    aggregate's input by its arguments, so the ordered path gives its answer and order."""
-    n = copy(node)
-    n.agg_order = tuple(ast.SortBy(node=a, sortby_dir=enums.SortByDir.SORTBY_DEFAULT,
-                                   sortby_nulls=enums.SortByNulls.SORTBY_NULLS_DEFAULT, location=-1)
-                        for a in node.args)
     return n
 
 
