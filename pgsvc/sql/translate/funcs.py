@@ -27,7 +27,8 @@ from pgsvc.sql.translate.window_frames import frame_clause
 from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause, location
 from pgsvc.sql.translate.names import aggregate_level
 from pgsvc.sql.translate.semijoin import exists_semijoin
-from pgsvc.sql.translate.ordered_set import OrderedSetMixin, inner_aggregate_position, inner_window_position
+from pgsvc.sql.translate.ordered_set import (SORTED_DISTINCT, OrderedSetMixin, inner_aggregate_position,
+                                              inner_window_position, ordered_by_arguments)
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
 
@@ -309,6 +310,10 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                            position=pos)
         if node.agg_order and name in _ORDER_INSENSITIVE:
             node = _without_order(node)
+        if node.agg_distinct and not node.agg_order and name not in _ORDER_INSENSITIVE and node.over is None \
+                and (len(node.args or ()) > 1 or emit.split("(", 1)[0] in ORDERED_TARGETS
+                     and self.expr(node.args[0]).oid in SORTED_DISTINCT):
+            node = ordered_by_arguments(node)  # SQLite's DISTINCT: one argument, unsorted
         if node.agg_order:
             return self.ordered_aggregate(node, emit.format(*sql_args), ret, name, pos)
         sql = emit.format(*sql_args)
@@ -319,11 +324,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
             sql = f"{head}(DISTINCT {tail}"
         filter_sql = None
         if node.agg_filter is not None:
-            saved, self.agg_forbidden = self.agg_forbidden, "FILTER"
-            try:
-                filter_sql = self.bool_expr(node.agg_filter, "FILTER").sql
-            finally:
-                self.agg_forbidden = saved
+            filter_sql = self.filter_condition(node)
             sql += f" FILTER (WHERE {filter_sql})"
         if node.over is not None:
             if self.in_window_ok is False:
@@ -368,11 +369,18 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                 "r" if is_range(k.oid) else "m" if is_multirange(k.oid) else "t"
             spec += kind + ("d" if desc else "a") + ("f" if nulls_first else "l")
         distinct = 1 if node.agg_distinct else 0
-        if node.agg_filter is not None:
-            raise SqlError("0A000", "FILTER together with ORDER BY in an aggregate is not supported", position=pos)
         out = (f"pgsvce_ordagg('{m.group(1)}', '{spec}', {distinct}, json_array({', '.join(keys)}), "
                f"{m.group(2)})")
+        if node.agg_filter is not None:  # SQLite filters any aggregate's input rows
+            out += f" FILTER (WHERE {self.filter_condition(node)})"
         return Ex(out, ret, name=name, has_agg=True)
+
+    def filter_condition(self, node: ast.FuncCall) -> str:
+        saved, self.agg_forbidden = self.agg_forbidden, "FILTER"
+        try:
+            return self.bool_expr(node.agg_filter, "FILTER").sql
+        finally:
+            self.agg_forbidden = saved
 
     def check_distinct_order(self, node: ast.FuncCall) -> None:
         """agg(DISTINCT args ORDER BY keys): each key must be one of the arguments."""

@@ -6,6 +6,8 @@ pgsvc.sql.functions.ordered_set.
 
 from __future__ import annotations
 
+from copy import copy
+
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
@@ -229,3 +231,18 @@ def _direction(sb: ast.SortBy) -> str:
     desc = sb.sortby_dir == d.SORTBY_DESC
     nulls_first = desc if sb.sortby_nulls == n.SORTBY_NULLS_DEFAULT else sb.sortby_nulls == n.SORTBY_NULLS_FIRST
     return ("d" if desc else "a") + ("f" if nulls_first else "l")
+
+
+# one-argument DISTINCT aggregates sorted as PostgreSQL sorts them (by the ordered path)
+SORTED_DISTINCT = {O.INT2, O.INT4, O.INT8, O.NUMERIC, O.FLOAT4, O.FLOAT8, O.TEXT, O.VARCHAR, O.BPCHAR, O.NAME}
+
+
+def ordered_by_arguments(node: ast.FuncCall) -> ast.FuncCall:
+    """agg(DISTINCT a, b) as agg(DISTINCT a, b ORDER BY a, b): PostgreSQL sorts a DISTINCT
+    aggregate's input by its arguments, so the ordered path gives its answer and order
+    (and SQLite's DISTINCT takes one argument only)."""
+    n = copy(node)
+    n.agg_order = tuple(ast.SortBy(node=a, sortby_dir=enums.SortByDir.SORTBY_DEFAULT,
+                                   sortby_nulls=enums.SortByNulls.SORTBY_NULLS_DEFAULT, location=-1)
+                        for a in node.args)
+    return n
