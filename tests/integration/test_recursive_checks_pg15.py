@@ -5,8 +5,9 @@ under INTERSECT ALL / EXCEPT, more than once; a recursive query that is not a UN
 FOR UPDATE atop the UNION; aggregates over the recursive reference; column types of the
 non-recursive term that differ from the UNION's (42804 and its hint); a WITH atop the UNION read
 by the non-recursive term; a plain WITH's forward or self reference (42P01 with PostgreSQL's
-detail and hint). Each psql script must
-print the same on both servers, errors with their SQLSTATE text, LINE and caret. Also: a
+detail and hint); WITH queries computed once where PostgreSQL materializes them (named
+twice, volatile, MATERIALIZED). Each psql script must print the same on both servers, errors
+with their SQLSTATE text, LINE and caret. Also: a
 recursive term that PostgreSQL runs but SQLite cannot (its reference under a nested WITH) is
 refused with 0A000, never an internal error."""
 
@@ -87,6 +88,16 @@ CASES = {
         CYCLE id SET seen TO point '(1,2)' DEFAULT point '(3,4)' USING trail SELECT * FROM tree;
         WITH RECURSIVE tree(id) AS (SELECT 1 UNION ALL SELECT n.id FROM rc_nodes n, tree t WHERE n.up = t.id)
         CYCLE id SET seen TO 7 DEFAULT 0 USING trail SELECT * FROM tree ORDER BY id;
+    """,
+    "materialization": """
+        WITH r AS (SELECT random() AS v FROM generate_series(1, 4)) SELECT count(DISTINCT v) FROM (SELECT v FROM r UNION ALL SELECT v FROM r) s;
+        WITH r AS NOT MATERIALIZED (SELECT random() AS v FROM generate_series(1, 4))
+        SELECT count(DISTINCT v) FROM (SELECT v FROM r UNION ALL SELECT v FROM r) s;
+        WITH r AS (SELECT random() AS v FROM generate_series(1, 4)), t AS (SELECT * FROM r)
+        SELECT count(DISTINCT v) FROM (SELECT v FROM r UNION ALL SELECT v FROM t) s;
+        WITH r AS MATERIALIZED (SELECT id FROM rc_nodes), q AS NOT MATERIALIZED (SELECT id FROM rc_nodes)
+        SELECT count(*) FROM r, q WHERE r.id = q.id;
+        SELECT (WITH r AS (SELECT random() AS v) SELECT count(*) FROM r a, r b WHERE a.v = b.v) AS same;
     """,
     "forward_references_in_a_plain_with": """
         WITH first_q AS (SELECT * FROM second_q), second_q AS (SELECT 1) SELECT * FROM first_q;

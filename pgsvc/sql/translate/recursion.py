@@ -16,6 +16,7 @@ import copy
 from pglast import ast, enums
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.grouping import is_aggregate_call
 from pgsvc.sql.types.pg_type import format_type
@@ -56,23 +57,62 @@ def _children(node):
             yield getattr(node, attr, None)
 
 
-def _refers(node, name: str, shadow: bool = False) -> bool:
-    """Whether `node` names the WITH query `name` (not hidden by an inner WITH of that name)."""
+def _count(node, name: str) -> int:
+    """How many times `node` names the WITH query `name` (not hidden by an inner WITH of that name)."""
     if isinstance(node, ast.RangeVar):
-        return node.schemaname is None and node.relname == name
+        return 1 if node.schemaname is None and node.relname == name else 0
     if isinstance(node, ast.SelectStmt) and node.withClause is not None:
         ctes = node.withClause.ctes or ()
         if node.withClause.recursive and any(c.ctename == name for c in ctes):
-            return False
+            return 0
+        n = 0
         for c in ctes:
-            if _refers(c.ctequery, name):
-                return True
+            n += _count(c.ctequery, name)
             if c.ctename == name:
-                return False
-        return any(_refers(getattr(node, a, None), name) for a in node.__slots__ if a != "withClause")
+                return n
+        return n + sum(_count(getattr(node, a, None), name) for a in node.__slots__ if a != "withClause")
     if isinstance(node, ast.Node) and not isinstance(node, ast.WithClause) or isinstance(node, (list, tuple)):
-        return any(_refers(c, name) for c in _children(node))
+        return sum(_count(c, name) for c in _children(node))
+    return 0
+
+
+def _refers(node, name: str) -> bool:
+    return _count(node, name) > 0
+
+
+def _volatile(node, catalog) -> bool:
+    """Whether the tree calls a volatile function (contain_volatile_functions, by name: a name
+    with any volatile built-in or user-defined candidate counts)."""
+    if isinstance(node, ast.FuncCall):
+        name = node.funcname[-1].sval
+        if any(getattr(r, "volatility", "v") == "v" for r in catalog.routines_named.get(name, ())) \
+                or any(getattr(f, "volatility", "") == "v" for f in R.function_candidates(name) or ()):
+            return True
+    if isinstance(node, (ast.Node, list, tuple)):
+        return any(_volatile(c, catalog) for c in _children(node))
     return False
+
+
+def materialized(cte, w: ast.WithClause, owner, catalog) -> str:
+    """SQLite's hint for a WITH query, as PostgreSQL decides (SS_process_ctes): computed once
+    when written MATERIALIZED, when it calls a volatile function, or (unless written NOT
+    MATERIALIZED) when its statement names it more than once; otherwise inlined."""
+    m = cte.ctematerialized
+    if m == enums.CTEMaterialize.CTEMaterializeAlways:
+        return "MATERIALIZED "
+    if owner is None or w.recursive and _refers(cte.ctequery, cte.ctename):
+        return ""
+    if _volatile(cte.ctequery, catalog):
+        return "MATERIALIZED "
+    if m == enums.CTEMaterialize.CTEMaterializeNever:
+        return "NOT MATERIALIZED "
+    ctes = list(w.ctes or ())
+    if not any(c is cte for c in ctes):
+        return ""
+    readers = [c for c in ctes if c is not cte] if w.recursive else ctes[ctes.index(cte) + 1:]
+    n = sum(_count(c.ctequery, cte.ctename) for c in readers)
+    n += sum(_count(getattr(owner, a, None), cte.ctename) for a in owner.__slots__ if a != "withClause")
+    return "MATERIALIZED " if n > 1 else ""
 
 
 class _Walker:

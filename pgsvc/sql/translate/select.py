@@ -25,7 +25,8 @@ from pgsvc.sql.translate.wcte import recursive_order
 from pgsvc.sql.translate.ordered_set import inner_window_position
 from pgsvc.sql.translate.locking import check_locked_relations, check_select_locking
 from pgsvc.sql.translate.search_cycle import expand_search_cycle
-from pgsvc.sql.translate.recursion import check_recursion, check_recursive_types, future_cte_error, seed_query
+from pgsvc.sql.translate.recursion import check_recursion, check_recursive_types, future_cte_error, \
+    materialized, seed_query
 from pgsvc.sql.translate.with_ties import with_ties
 from pgsvc.sql.types import oids as O
 
@@ -67,7 +68,7 @@ class SelectMixin:
 
     def select(self, node: ast.SelectStmt) -> Query:
         top = self.enter_statement()  # (translate.wcte: data-modifying WITH queries)
-        with_sql = self.with_clause(node.withClause, top) if node.withClause else ""
+        with_sql = self.with_clause(node.withClause, top, node) if node.withClause else ""
         if node.op != enums.SetOperation.SETOP_NONE:
             q = self.set_operation(node)
         elif node.valuesLists:
@@ -85,21 +86,21 @@ class SelectMixin:
 
     # --- WITH ---------------------------------------------------------------------
 
-    def with_clause(self, w: ast.WithClause, top: bool = False) -> str:
-        parts, recursive = self.with_parts(w, top)
+    def with_clause(self, w: ast.WithClause, top: bool = False, owner=None) -> str:
+        parts, recursive = self.with_parts(w, top, owner)
         if not parts:
             return ""
         return ("WITH RECURSIVE " if recursive else "WITH ") + ", ".join(parts) + " "
 
-    def with_parts(self, w: ast.WithClause, top: bool) -> tuple[list[str], bool]:
+    def with_parts(self, w: ast.WithClause, top: bool, owner=None) -> tuple[list[str], bool]:
         started: list[str] = []
         try:
-            return self.with_parts_of(w, top, started)
+            return self.with_parts_of(w, top, started, owner)
         except SqlError as err:
             future_cte_error(err, w, len(started))  # its detail and hint (translate.recursion)
             raise
 
-    def with_parts_of(self, w: ast.WithClause, top: bool, started: list) -> tuple[list[str], bool]:
+    def with_parts_of(self, w: ast.WithClause, top: bool, started: list, owner) -> tuple[list[str], bool]:
         self.check_dml_ctes(w, top)  # translate.wcte
         if w.recursive:
             check_recursion(w, self.catalog)  # translate.recursion
@@ -126,7 +127,7 @@ class SelectMixin:
             cols = self.cte_columns(cte, sub.columns)
             self.ctes[name] = cols
             parts.append(f"{quote_sqlite_ident('cte_' + name)}({', '.join('c%d' % i for i in range(len(cols)))}) "
-                         f"AS ({sub.sql})")
+                         f"AS {materialized(cte, w, owner, self.catalog)}({sub.sql})")  # (translate.recursion)
         return parts, bool(w.recursive)
 
     def cte_columns(self, cte, cols: list[ColInfo]) -> list[ColInfo]:
