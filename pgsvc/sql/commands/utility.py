@@ -17,6 +17,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.api import Column, EngineContext
 from pgsvc.sql.catalog import changelog
 from pgsvc.sql.catalog.authz import authz
+from pgsvc.sql.catalog.sqlite_errors import map_error
 from pgsvc.sql.commands import (constraints_set, databases, grants, listen, maintenance, portals, publication_stmts,
                                 role_settings, roles)
 from pgsvc.sql.commands.copy import translate_copy
@@ -202,7 +203,11 @@ def _explain(engine, tr, text, node: ast.ExplainStmt):
     def run(e, s, p):
         values = e.bind_values(inner, p)
         rows = [("SQLite query plan (pgsvc):",)]
-        for _id, _parent, _n, detail in e.conn.execute("EXPLAIN QUERY PLAN " + inner.sqlite_sql, values):
+        try:
+            plan = e.conn.execute("EXPLAIN QUERY PLAN " + inner.sqlite_sql, values).fetchall()
+        except Exception as err:  # SQLite refusing to plan it: the error running it would give
+            raise map_error(err, e) from None
+        for _id, _parent, _n, detail in plan:
             rows.append(("  " + detail,))
         return Result(s.columns, rows, "EXPLAIN")
     s = utility_statement(text, "EXPLAIN", run, [Column("QUERY PLAN", O.TEXT)])
