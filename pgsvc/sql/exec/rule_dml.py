@@ -61,7 +61,7 @@ def rule_statement(engine, tr, text: str, node) -> Statement | None:
         # an action's relations are under their row security as the rule owner sees them, what
         # the statement itself reads as the caller does (translate.row_security)
         outer_rls = engine.__dict__.get("rule_rls_as")
-        engine.__dict__["rule_rls_as"] = outer_rls if step.original else (rel.owner, callers)
+        engine.__dict__["rule_rls_as"] = outer_rls if step.original or callers is None else (rel.owner, callers)
         try:
             sub = engine.translate_stmt(sub_text, step.node, list(param_oids), None)
         except SqlError as err:
@@ -75,7 +75,8 @@ def rule_statement(engine, tr, text: str, node) -> Statement | None:
             sub.node = None  # never translated again on its own: rules would rewrite it again
         elif "privs" in sub.extra:  # an action runs with the rights of the relation's owner (the rule's),
             # what the statement itself reads (through NEW / OLD) with the caller's
-            sub.extra["privs"] = tuple((p[0], p[1], p[2], p[3] or (p[3] if p[1] in callers else rel.owner),
+            sub.extra["privs"] = tuple((p[0], p[1], p[2], p[3] or (p[3] if callers is None or p[1] in callers
+                                                                    else rel.owner),
                                         *p[4:]) if p[0] == "r" else p for p in sub.extra["privs"])
         for i, o in enumerate(sub.param_oids):
             if i >= len(param_oids):
@@ -98,13 +99,14 @@ def rule_statement(engine, tr, text: str, node) -> Statement | None:
     return stmt
 
 
-def caller_reads(engine, tr, rel, node, event: str, width_of) -> frozenset:
+def caller_reads(engine, tr, rel, node, event: str, width_of) -> frozenset | None:
     """The relations the statement's own parts read (its VALUES or query, FROM / USING,
     WHERE, SET values, WITH), other than its target: the rules' actions read them through
     NEW / OLD, and they stay the caller's to read, as PostgreSQL checks the original query's
     range table entries as the user in the rewritten actions (rewriteRuleAction). Were they
     checked as the rule owner, anyone allowed to write a relation with rules could read
-    what its owner may read (INSERT INTO logged SELECT * FROM owners_secret)."""
+    what its owner may read (INSERT INTO logged SELECT * FROM owners_secret). None when
+    they cannot be told apart: every relation the actions read is then the caller's."""
     try:
         src = RW.insert_source(rel, node, width_of)[0] if event == "INSERT" else RW.old_new_source(rel, node, event)
         sel = RW.parse_one(f"SELECT * FROM {src}")
@@ -112,7 +114,7 @@ def caller_reads(engine, tr, rel, node, event: str, width_of) -> frozenset:
         reader = Translator(engine, engine.catalog, list(tr.param_oids))
         reader.select(sel)
     except SqlError:
-        return frozenset()  # (the actions' translation reports what is wrong with it)
+        return None  # (the actions' translation reports what is wrong with it)
     return frozenset(p[1] for p in reader.privs_needed if p[0] == "r" and p[1] != rel.oid)
 
 
