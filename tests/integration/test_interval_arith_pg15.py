@@ -162,6 +162,22 @@ CASES = {
         SELECT '2021-03-03 08:09:10-02:61'::timestamptz;
         SELECT '2021-03-03 08:09:10 +17'::timestamptz;
     """,
+    "make_date_and_field_hints": """
+        SELECT make_date(-12, 6, 30), make_date(1996, 2, 29), make_date(-4713, 11, 24), make_date(5874897, 12, 31);
+        SELECT make_date(0, 1, 1);
+        SELECT make_date(2019, 6, -3);
+        SELECT make_date(2019, 2, 29);
+        SELECT make_date(2019, 0, 10);
+        SELECT make_date(-4800, 2, 2);
+        SELECT make_date(5874898, 2, 2);
+        SELECT make_date(2019, 6, NULL) IS NULL;
+        SELECT date '2019-14-02';
+        SELECT date '2019-04-31';
+        SELECT date '2019-04-00';
+        SET DateStyle = 'ISO, DMY';
+        SELECT date '7/25/2019';
+        SELECT timestamp '2019-03-32 10:00';
+    """,
 }
 
 

@@ -166,6 +166,18 @@ def series_direction(step: str) -> int:
     return 1 if span > 0 else -1
 
 
+def make_date(year: int, month: int, day: int) -> int:
+    """make_date: days since 2000-01-01; negative years BC; PostgreSQL's field and range errors."""
+    shown = f"{year}-{month:02d}-{day:02d}"
+    y = year + 1 if year < 0 else year  # (1 BC is year 0 in the Julian-day routines)
+    if year == 0 or not 1 <= month <= 12 or not 1 <= day <= 31 or day > D.days_in_month(y, month):
+        raise SqlError("22008", f"date field value out of range: {shown}")
+    days = D.date2j(y, month, day) - D.POSTGRES_EPOCH_JDATE
+    if y < -4712 or (y == -4712 and month < 11) or not -D.POSTGRES_EPOCH_JDATE <= days < 2147483494 - D.POSTGRES_EPOCH_JDATE:
+        raise SqlError("22008", f"date out of range: {y}-{month:02d}-{day:02d}")  # (the year as BC makes it)
+    return days
+
+
 def make_udfs(ctx: FunctionContext) -> dict:
     def n(fn):
         return lambda *a: None if any(x is None for x in a) else fn(*a)
@@ -178,6 +190,7 @@ def make_udfs(ctx: FunctionContext) -> dict:
             D.date2j(y, mo, d) - D.POSTGRES_EPOCH_JDATE) * D.USECS_PER_DAY
             + ((h * 60 + mi) * 60) * 10**6 + int(round(s * 10**6)))),
         "pgsvc_make_time": (3, n(make_time)),
+        "pgsvc_make_date_checked": (3, n(make_date)),
         "pgsvc_overlaps": (4, overlaps),
         "pgsvc_series_direction": (1, n(series_direction)),
         "pgsvc_date_pl_timetz": (2, n(date_pl_timetz)),

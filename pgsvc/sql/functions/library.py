@@ -166,7 +166,7 @@ def _sigs() -> list[FuncSig]:
             f("isfinite", [t], B, f"(abs({{0}}) < {D.NOEND})" if t != IV else "1")
     f("age", [TS, TS], IV, "pgsvc_age({0}, {1})")
     f("age", [TZ, TZ], IV, "pgsvc_age({0}, {1})")
-    f("make_date", [I4, I4, I4], DT, "pgsvc_make_date({0}, {1}, {2})")
+    f("make_date", [I4, I4, I4], DT, "pgsvc_make_date_checked({0}, {1}, {2})")
     f("make_timestamptz", [I4, I4, I4, I4, I4, F8], TZ, "pgsvc_make_timestamptz6({args})", volatility="s")
     f("make_timestamptz", [I4, I4, I4, I4, I4, F8, T], TZ, "pgsvc_make_timestamptz7({args})", volatility="s")
     f("make_timestamp", [I4, I4, I4, I4, I4, F8], TS,

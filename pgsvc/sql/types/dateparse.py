@@ -306,8 +306,8 @@ def _ymd_days(f: _Fields, text: str, type_name: str) -> int:
     if f.year is None or f.month is None or f.day is None:
         raise _bad(type_name, text)
     year = _resolve_year(f, text)
-    if f.month > 12:  # PostgreSQL's DTERR_MD_FIELD_OVERFLOW: month and day may be swapped
-        raise _range(text, hint=True)
+    if not 1 <= f.month <= 12 or not 1 <= f.day <= 31:  # DTERR_MD_FIELD_OVERFLOW (ValidateDate):
+        raise _range(text, hint=True)  # month and day may be swapped
     if not 1 <= f.month <= 12 or not 1 <= f.day <= D.days_in_month(year, f.month):
         raise _range(text)
     days = D.date2j(year, f.month, f.day) - D.POSTGRES_EPOCH_JDATE
