@@ -78,3 +78,29 @@ def test_same_output_as_postgres(name, shared_server, pg15):
     expected = run_script_in_fresh_database(pg15, script, "constraint_details_pg15")
     got = run_script_in_fresh_database(shared_server, script, "constraint_details_pg15")
     assert got == expected
+
+
+def test_nulls_not_distinct_is_refused_not_ignored(shared_server, pg15):
+    """UNIQUE NULLS NOT DISTINCT (PostgreSQL 15: a second NULL is a duplicate) is a clean
+    0A000 on pgsvc, whose unique indexes keep NULLs distinct: accepting it stored the second
+    NULL PostgreSQL refuses (a wrong answer)."""
+    import psycopg
+
+    with psycopg.connect(pg15.dsn(), autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS nnd_probe")
+        conn.execute("CREATE TABLE nnd_probe (i int UNIQUE NULLS NOT DISTINCT)")
+        conn.execute("INSERT INTO nnd_probe VALUES (NULL)")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute("INSERT INTO nnd_probe VALUES (NULL)")
+        conn.execute("DROP TABLE nnd_probe")
+    with psycopg.connect(shared_server.dsn(), autocommit=True) as conn:
+        for sql in ("CREATE TABLE nnd_probe (i int UNIQUE NULLS NOT DISTINCT)",
+                    "CREATE TABLE nnd_probe (i int, UNIQUE NULLS NOT DISTINCT (i))"):
+            with pytest.raises(psycopg.errors.FeatureNotSupported):
+                conn.execute(sql)
+        conn.execute("CREATE TABLE nnd_probe (i int)")
+        try:
+            with pytest.raises(psycopg.errors.FeatureNotSupported):
+                conn.execute("CREATE UNIQUE INDEX ON nnd_probe (i) NULLS NOT DISTINCT")
+        finally:
+            conn.execute("DROP TABLE nnd_probe")

@@ -34,6 +34,8 @@ class IndexViewDdl:
         self.check_not_in_use(rel, "CREATE INDEX")  # (ddl.triggers)
         if node.concurrent and P.partkey(rel) is not None:
             raise SqlError("0A000", f'cannot create index on partitioned table "{rel.name}" concurrently')
+        if node.unique and node.nulls_not_distinct:  # SQLite's unique indexes keep NULLs distinct
+            raise SqlError("0A000", "unique indexes with NULLS NOT DISTINCT are not supported")
         gist = node.accessMethod == "gist"
         if node.accessMethod not in (None, "btree", "gist"):
             raise SqlError("0A000", f'access method "{node.accessMethod}" is not supported')

@@ -296,6 +296,8 @@ class TableDdl:
         if (con.deferrable or con.initdeferred) and con.contype != ct.CONSTR_FOREIGN:
             # SQLite checks a UNIQUE index row by row; only foreign keys can wait (catalog.deferrable)
             raise SqlError("0A000", "deferrable unique and primary key constraints are not supported")
+        if con.contype == ct.CONSTR_UNIQUE and con.nulls_not_distinct:  # (a wrong answer otherwise)
+            raise SqlError("0A000", "unique constraints with NULLS NOT DISTINCT are not supported")
         if con.contype in (ct.CONSTR_PRIMARY, ct.CONSTR_UNIQUE):
             keys = [col] if col else [k.sval for k in con.keys]
             primary = con.contype == ct.CONSTR_PRIMARY
