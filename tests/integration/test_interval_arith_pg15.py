@@ -171,6 +171,8 @@ CASES = {
         SELECT make_date(-4800, 2, 2);
         SELECT make_date(5874898, 2, 2);
         SELECT make_date(2019, 6, NULL) IS NULL;
+        SELECT isfinite('-infinity'::date), isfinite('infinity'::date), isfinite(date '2019-01-01'),
+               isfinite('-infinity'::timestamp), isfinite('infinity'::timestamptz), isfinite(timestamp '2019-01-01'), isfinite(NULL::date);
         SELECT date '2019-14-02';
         SELECT date '2019-04-31';
         SELECT date '2019-04-00';

@@ -163,7 +163,8 @@ def _sigs() -> list[FuncSig]:
         f("date_part", [T, t], F8, f"pgsvc_date_part({{0}}, {{1}}, {code}, 0)")
         f("extract", [T, t], N, f"pgsvc_date_part({{0}}, {{1}}, {code}, 1)")
         if t != O.TIMETZ:
-            f("isfinite", [t], B, f"(abs({{0}}) < {D.NOEND})" if t != IV else "1")
+            low, high = (D.DATE_NOBEGIN, D.DATE_NOEND) if t == DT else (D.NOBEGIN, D.NOEND)
+            f("isfinite", [t], B, f"({{0}} > {low} AND {{0}} < {high})" if t != IV else "1")
     f("age", [TS, TS], IV, "pgsvc_age({0}, {1})")
     f("age", [TZ, TZ], IV, "pgsvc_age({0}, {1})")
     f("make_date", [I4, I4, I4], DT, "pgsvc_make_date_checked({0}, {1}, {2})")
