@@ -103,3 +103,17 @@ def test_same_output_as_postgres(name, shared_server, pg15):
     expected = run_script_in_fresh_database(pg15, script, "copy_options_pg15")
     got = run_script_in_fresh_database(shared_server, script, "copy_options_pg15")
     assert got == expected
+
+
+def test_copy_views_pg15(shared_server, pg15):
+    """COPY to / from a view without INSTEAD OF triggers: PostgreSQL's 42809 and hints."""
+    script = "\n".join(line.strip() for line in """
+        CREATE TABLE cvb (a int);
+        CREATE VIEW cvv AS SELECT * FROM cvb;
+        COPY cvv TO stdout;
+        COPY cvv (a) TO stdout (format csv);
+        COPY (SELECT * FROM cvv) TO stdout;
+    """.strip().splitlines())
+    expected = run_script_in_fresh_database(pg15, script, "copy_options_pg15")
+    got = run_script_in_fresh_database(shared_server, script, "copy_options_pg15")
+    assert got == expected

@@ -176,9 +176,16 @@ def translate_copy(engine: EngineContext, tr, text: str, node: ast.CopyStmt) -> 
         stmt.cacheable = False
         return stmt
     rel = tr.relation(node.relation)
+    if rel.kind == "v" and node.is_from:
+        if any(t.timing == "INSTEAD OF" and t.fires_on("INSERT") for t in rel.triggers):
+            raise SqlError("0A000", f'COPY into view "{rel.name}" through its INSTEAD OF INSERT trigger '
+                                    "is not supported", hint="Use INSERT statements instead.")
+        raise SqlError("42809", f'cannot copy to view "{rel.name}"',
+                       hint="To enable copying to a view, provide an INSTEAD OF INSERT trigger.")
+    if rel.kind == "v":
+        raise SqlError("42809", f'cannot copy from view "{rel.name}"', hint="Try the COPY (SELECT ...) TO variant.")
     if rel.kind != "r":
-        raise SqlError("42809", f'cannot copy {"to" if node.is_from else "from"} view "{rel.name}"'
-                       if rel.kind == "v" else f'"{rel.name}" is not a table')
+        raise SqlError("42809", f'"{rel.name}" is not a table')
     tr.need(rel, "a" if node.is_from else "r")
     if node.is_from and tr.rls_policies(rel, "a") is not None:  # translate.row_security
         raise SqlError("0A000", "COPY FROM not supported with row-level security",
