@@ -50,6 +50,8 @@ def rule_statement(engine, tr, text: str, node) -> Statement | None:
 
     plan = RW.rewrite(rel, node, catalog_cols, width_of, column_default_text=column_default_text, replica=replica)
     tr.need(rel, {"INSERT": "a", "UPDATE": "w", "DELETE": "d"}[event])  # the user's own, as on any target
+    if node.returningList:
+        tr.need(rel, "r")  # RETURNING reads the target, also where an INSTEAD rule's action returns
     tr.cacheable = False
     callers = caller_reads(engine, tr, rel, node, event, width_of)
     subs = []
@@ -111,11 +113,16 @@ def caller_reads(engine, tr, rel, node, event: str, width_of) -> frozenset | Non
         src = RW.insert_source(rel, node, width_of)[0] if event == "INSERT" else RW.old_new_source(rel, node, event)
         sel = RW.parse_one(f"SELECT * FROM {src}")
         sel.withClause = copy.deepcopy(getattr(node, "withClause", None))
-        reader = Translator(engine, engine.catalog, list(tr.param_oids))
-        reader.select(sel)
+        readers = [Translator(engine, engine.catalog, list(tr.param_oids))]
+        readers[0].select(sel)
+        if node.returningList:  # its RETURNING (an INSTEAD rule's RETURNING action computes it)
+            ret = RW.parse_one(f"SELECT {', '.join(RW.text(rt) for rt in node.returningList)} "
+                               f"FROM {RW.target_text(node)[0]}")
+            readers.append(Translator(engine, engine.catalog, list(tr.param_oids)))
+            readers[1].select(ret)
     except SqlError:
         return None  # (the actions' translation reports what is wrong with it)
-    return frozenset(p[1] for p in reader.privs_needed if p[0] == "r" and p[1] != rel.oid)
+    return frozenset(p[1] for r in readers for p in r.privs_needed if p[0] == "r" and p[1] != rel.oid)
 
 
 def settings_target(node) -> bool:
