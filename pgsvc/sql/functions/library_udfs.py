@@ -355,6 +355,29 @@ def _build_array(jsonb):
     return build
 
 
+def _json_variadic(ctx, name, arr, arr_oid):
+    """json[b]_build_object / json[b]_build_array (VARIADIC array): the array's elements,
+    flattened, are the arguments, each converted by the element type; a NULL array gives NULL."""
+    if arr is None:
+        return None
+    elem = find_oid(arr_oid).elem_oid
+    t = find_oid(base_of(elem))
+    composite = t is not None and t.category == "C"
+    args = [None if v is None else composite_json(ctx, v, base_of(elem), _to_json) if composite
+            else _python_json(ctx, v, elem) for v in flatten(to_python(arr_oid, arr))]
+    jsonb = name.startswith("jsonb")
+    return (_build_object(jsonb) if name.endswith("object") else _build_array(jsonb))(*args)
+
+
+def _num_nulls_variadic(arr, arr_oid, nonnulls):
+    """num_nulls / num_nonnulls (VARIADIC array): its elements counted; a NULL array gives NULL."""
+    if arr is None:
+        return None
+    items = flatten(to_python(arr_oid, arr))
+    nulls = sum(v is None for v in items)
+    return len(items) - nulls if nonnulls else nulls
+
+
 def _to_json(ctx, value, oid):
     """to_json: a stored value of type `oid` as JSON text (arrays as JSON arrays)."""
     if value is None:
@@ -487,6 +510,8 @@ def make_library_udfs(ctx: FunctionContext) -> dict:
         "pgsvc_jsonb_build_object": (-1, _build_object(True)),
         "pgsvc_json_build_array": (-1, _build_array(False)),
         "pgsvc_jsonb_build_array": (-1, _build_array(True)),
+        "pgsvc_json_variadic": (3, lambda name, arr, oid: _json_variadic(ctx, name, arr, oid)),
+        "pgsvc_num_nulls_variadic": (3, _num_nulls_variadic),
         "pgsvc_to_json": (2, lambda v, oid: _to_json(ctx, v, oid)),
         "pgsvc_json_agg_item": (2, lambda v, oid: _json_agg_item(ctx, v, oid)),
         "pgsvc_record_array_json": (2, lambda a, each: _record_array_json(ctx, a, each)),

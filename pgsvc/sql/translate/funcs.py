@@ -26,6 +26,7 @@ from pgsvc.sql.translate.composites import composite_base
 from pgsvc.sql.translate.window_frames import frame_clause
 from pgsvc.sql.translate.ex import Ex, array_element_json, collate_clause, location
 from pgsvc.sql.translate.names import aggregate_level
+from pgsvc.sql.translate.variadic import VARIADIC_ANY, VariadicMixin
 from pgsvc.sql.translate.semijoin import exists_semijoin
 from pgsvc.sql.translate.ordered_set import (SORTED_DISTINCT, OrderedSetMixin, inner_aggregate_position,
                                               inner_window_position, ordered_by_arguments)
@@ -49,7 +50,7 @@ class _ScalarMixin:
                 f"{sub.sql_paren()} LIMIT 2))")
 
 
-class FuncMixin(_ScalarMixin, OrderedSetMixin):
+class FuncMixin(_ScalarMixin, OrderedSetMixin, VariadicMixin):
     def x_FuncCall(self, node: ast.FuncCall) -> Ex:
         try:
             return self.function_call(node)
@@ -114,7 +115,7 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                 raise SqlError("42809", f"{name}(*) specified, but {name} is not an aggregate function",
                                position=pos)
             return self.finish_call(node, FuncSig("count", (), O.INT8, "count(*)", "aggregate"), [], "count", pos)
-        if node.func_variadic and name in ("concat", "concat_ws", "format"):
+        if node.func_variadic and name in VARIADIC_ANY:
             return self.variadic_any_call(node, name, pos)
         args = [self.expr(a) for a in node.args or ()]
         # a bare NULL is unknown; NULL::type has that type (to_char(NULL::timestamptz, ..))
@@ -171,21 +172,6 @@ class FuncMixin(_ScalarMixin, OrderedSetMixin):
                 return None
             raise
         return replace(ex, name=name)
-
-    def variadic_any_call(self, node: ast.FuncCall, name: str, pos) -> Ex:
-        """concat / concat_ws / format(..., VARIADIC array): the array's elements are the
-        variadic arguments."""
-        args = list(node.args or ())
-        fixed = [self.coerce(self.expr(a), O.TEXT) for a in args[:-1]]
-        if len(fixed) != (0 if name == "concat" else 1):
-            raise SqlError("42883", f"function {name} with these arguments does not exist", position=pos)
-        arr = self.finalize_unknown(self.expr(args[-1]))
-        t = find_oid(arr.oid)
-        if t is None or t.category != "A" or not t.elem_oid:
-            raise SqlError("42804", "VARIADIC argument must be an array", position=location(args[-1]))
-        first = fixed[0].sql if fixed else "NULL"
-        return Ex(f"pgsvc_{name}_variadic({first}, {arr.sql}, {t.elem_oid})", O.TEXT, name=name,
-                  has_agg=arr.has_agg or any(f.has_agg for f in fixed))
 
     def finish_call(self, node: ast.FuncCall, sig: FuncSig, args: list[Ex], name: str, pos) -> Ex:
         arg_types = list(sig.arg_oids)

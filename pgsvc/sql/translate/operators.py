@@ -97,9 +97,9 @@ class OperatorMixin:
         if left.oid == O.UNKNOWN and right.oid == O.UNKNOWN and not (left.is_null or right.is_null) \
                 and name in ("=", "<>", "<", ">", "<=", ">=", "||", "~~", "!~~"):
             left, right = self.resolve_unknown(left, O.TEXT), self.resolve_unknown(right, O.TEXT)
-        # a bare NULL is unknown; NULL::macaddr8 has its type (and its operators)
-        lo = left.oid if not left.is_null or left.oid != O.UNKNOWN and right.is_null else O.UNKNOWN
-        ro = right.oid if not right.is_null or right.oid != O.UNKNOWN and left.is_null else O.UNKNOWN
+        # a bare NULL is unknown; NULL::macaddr8 has its type (and its operators: j -> NULL::int
+        # is jsonb -> integer)
+        lo, ro = left.oid, right.oid
         if (lo == O.RECORD or ro == O.RECORD or R.category(lo) == "C" or R.category(ro) == "C") \
                 and name in ("=", "<>", "<", ">", "<=", ">=", "*=", "*<>", "*<", "*<=", "*>", "*>="):
             rec = self.record_compare(name, left, right, pos)  # row values (translate.composites)
