@@ -49,6 +49,7 @@ def register(conn: sqlite3.Connection, ctx: FunctionContext, engine) -> None:
     conn.create_function("pgsvce_float_to_int", 2, lambda v, t: _float_to_int(ctx, v, t), deterministic=True)
     conn.create_function("pgsvce_raise", 2, lambda code, msg: raise_sql(ctx, code, msg))
     conn.create_function("pgsvce_raise_detail", 3, lambda code, msg, detail: raise_sql(ctx, code, msg, detail=detail))
+    conn.create_function("pgsvce_raise_hint", 3, lambda code, msg, hint: raise_sql(ctx, code, msg, hint=hint))
     conn.create_function("pgsvce_raise_domain", 4, lambda code, msg, oid, con: _raise_domain(ctx, code, msg, oid, con))
     conn.create_function("pgsvce_nextval", 1, lambda oid: engine.sequences.nextval(oid))
     conn.create_function("pgsvce_currval", 1, lambda oid: engine.sequences.currval(oid))

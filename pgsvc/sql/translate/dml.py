@@ -20,6 +20,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.database import Attr, Relation
 from pgsvc.sql.catalog.publications import check_replica_identity
+from pgsvc.sql.translate.conflict_once import conflict_once_source
 from pgsvc.sql.translate.domains import domain_chain
 from pgsvc.sql.translate.ex import Ex, location
 from pgsvc.sql.quoting import quote_sqlite_ident
@@ -205,6 +206,9 @@ class DmlMixin:
             exprs += [self.default_expr(rel, a).sql for a in rest]
             names = [a.name for a in merged + rest]
             source = f"SELECT {', '.join(exprs)} FROM {q.sql_paren()} AS s WHERE 1"
+        if _conflict_update(node) and sel is not None and not (isinstance(sel, ast.SelectStmt) and sel.valuesLists
+                                                               and len(sel.valuesLists) == 1):
+            source = conflict_once_source(rel, node.onConflictClause, source, names, self.new_alias(rel.name))
         source, names = self.rls_insert_source(rel, source, names, bool(node.returningList),  # translate.row_security
                                                _conflict_update(node))
         source, names = self.wco_insert_source(rel, alias, source, names)  # (translate.view_dml)
