@@ -9,6 +9,7 @@ from __future__ import annotations
 from pglast import ast
 
 from pgsvc.errors import SqlError
+from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.ex import Ex, location
 from pgsvc.sql.types import oids as O
 from pgsvc.sql.types.pg_type import find_oid
@@ -27,13 +28,20 @@ class VariadicMixin:
         """f(..., VARIADIC array) of a function in VARIADIC_ANY."""
         args = list(node.args or ())
         nfixed, ret = VARIADIC_ANY[name]
-        fixed = [self.coerce(self.expr(a), O.TEXT) for a in args[:-1]]
-        if len(fixed) != nfixed:
-            raise SqlError("42883", f"function {name} with these arguments does not exist", position=pos)
+        given = [self.expr(a) for a in args[:-1]]
         arr = self.finalize_unknown(self.expr(args[-1]))
         t = find_oid(arr.oid)
         if t is None or t.category != "A" or not t.elem_oid:
             raise SqlError("42804", "VARIADIC argument must be an array", position=_leftmost(args[-1]))
+        if len(given) != nfixed:  # format(VARIADIC arr), concat('a', VARIADIC arr)
+            types = ", ".join(R.argument_type_name(a.oid) for a in [*given, arr])
+            raise SqlError("42883", f"function {name}({types}) does not exist", position=pos,
+                           hint="No function matches the given name and argument types. "
+                                "You might need to add explicit type casts.")
+        if t.elem_oid == O.RECORD and ret != O.TEXT and not name.startswith("num_"):
+            raise SqlError("0A000", f"{name}(VARIADIC record[]) is not supported (an array of anonymous "
+                           "records as the arguments)", position=pos)
+        fixed = [self.coerce(a, O.TEXT) for a in given]
         has_agg = arr.has_agg or any(f.has_agg for f in fixed)
         if name in ("num_nulls", "num_nonnulls"):
             return Ex(f"pgsvc_num_nulls_variadic({arr.sql}, {arr.oid}, {int(name == 'num_nonnulls')})", ret,
