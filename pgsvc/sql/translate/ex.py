@@ -57,6 +57,18 @@ def location(node) -> int | None:
     return loc + 1 if isinstance(loc, int) and loc >= 0 else None
 
 
+def view_owned_by(node) -> int | None:
+    """The role a relation named inside a view's own WHERE is checked as when a statement
+    on the view is rewritten onto its base (translate.view_dml marks it in its location,
+    below -1, which no parsed statement carries), or None."""
+    loc = getattr(node, "location", None)
+    return -2 - loc if isinstance(loc, int) and loc < -1 else None
+
+
+def view_owned_location(role: int) -> int:
+    return -2 - role
+
+
 def collate_clause(oid: int) -> str:
     """The COLLATE clause values of this type compare with in SQLite ('' for none)."""
     c = collation_for(oid)

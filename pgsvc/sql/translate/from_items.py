@@ -21,7 +21,7 @@ from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS, 
 from pgsvc.sql.quoting import quote_sqlite_ident
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.translate.json_records import NAMES as JSON_RECORD_FUNCTIONS, json_record_item
-from pgsvc.sql.translate.ex import Ex, location, sql_literal
+from pgsvc.sql.translate.ex import Ex, location, sql_literal, view_owned_by
 from pgsvc.sql.translate.lateral import LateralMixin
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.translate.row_security import RowSecurityMixin
@@ -72,6 +72,13 @@ class FromMixin(LateralMixin, RowSecurityMixin):
         return quote_sqlite_ident(f"{name}_{self.alias_seq}")
 
     def range_var(self, rv: ast.RangeVar) -> str:
+        owner = view_owned_by(rv)  # a relation of a view's own WHERE: as its owner (translate.view_dml)
+        if owner is not None and owner != self.check_as:
+            saved, self.check_as = self.check_as, owner
+            try:
+                return self.range_var(rv)
+            finally:
+                self.check_as = saved
         name = rv.relname
         alias = rv.alias.aliasname if rv.alias else name
         if rv.schemaname is None and name in self.ctes:

@@ -4,17 +4,36 @@ the base relation must satisfy the collected view conditions (translate.view_dml
 them, innermost view first), else 44000 new row violates check option for view ... with the
 failing row. A statement that runs in one SQLite statement checks its source rows (INSERT)
 or its SET values (UPDATE); one run row by row for BEFORE triggers (translate.trigger_dml)
-checks each row as the triggers leave it.
+checks each row as the triggers leave it. The relations a view's own condition names are
+checked as the view owner (the caller for security_invoker), marked by mark_view_owned.
 """
 
 from __future__ import annotations
 
 import copy
 
+from pglast import ast
+
 from pgsvc.sql.quoting import quote_sqlite_ident
-from pgsvc.sql.translate.ex import Ex
+from pgsvc.sql.translate.ex import Ex, view_owned_location
 from pgsvc.sql.translate.names import ColInfo, RangeEntry, Scope
 from pgsvc.sql.types import oids as O
+
+
+def mark_view_owned(node, role: int):
+    """node (a view's own WHERE, a copy) with each relation it names marked to be checked as
+    `role` (translate.from_items.range_var; ex.view_owned_by)."""
+    if isinstance(node, ast.RangeVar):
+        node.location = view_owned_location(role)
+    elif isinstance(node, ast.Node):
+        for k in node.__slots__:
+            v = getattr(node, k)
+            if isinstance(v, (ast.Node, tuple)):
+                mark_view_owned(v, role)
+    elif isinstance(node, tuple):
+        for x in node:
+            mark_view_owned(x, role)
+    return node
 
 
 class ViewCheckMixin:

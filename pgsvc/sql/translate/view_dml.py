@@ -32,7 +32,7 @@ from pgsvc.sql.translate.dml import column_default
 from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.grouping import has_aggregate
 from pgsvc.sql.translate.tlist_srf import target_srfs
-from pgsvc.sql.translate.view_checks import ViewCheckMixin
+from pgsvc.sql.translate.view_checks import ViewCheckMixin, mark_view_owned
 
 SYSTEM_COLUMNS = ("ctid", "xmin", "xmax", "cmin", "cmax", "tableoid", "oid")
 WRITABLE_KINDS = ("r", "v", "p", "f")
@@ -304,7 +304,7 @@ class ViewDmlMixin(ViewCheckMixin):
             self.view_reads_node = orig
             if not is_true(rel.options.get("security_invoker", "")):
                 owner_as = rel.owner
-            node, subst, where = self.rewrite_for_view(node, rel, shape)
+            node, subst, where = self.rewrite_for_view(node, rel, shape, owner_as)
             self.wco_alias = node.relation.alias.aliasname
             self.view_target_as = owner_as
             if self.dml_kind != "DELETE":  # (rewriteTargetView's WithCheckOptions)
@@ -318,8 +318,11 @@ class ViewDmlMixin(ViewCheckMixin):
 
     # --- the rewrite --------------------------------------------------------------
 
-    def rewrite_for_view(self, node, rel, shape: ViewShape):
+    def rewrite_for_view(self, node, rel, shape: ViewShape, owner=None):
         node = copy.deepcopy(node)
+        if owner is not None and shape.where is not None:  # its relations: as the view owner (translate.from_items)
+            shape = copy.copy(shape)
+            shape.where = mark_view_owned(copy.deepcopy(shape.where), owner)
         rv = node.relation
         name = rv.alias.aliasname if rv.alias else rel.name
         base = shape.base
