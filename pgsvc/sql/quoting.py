@@ -49,3 +49,22 @@ def quote_sqlite_ident(name: str) -> str:
     """A name in the SQL pgsvc sends to SQLite: always quoted, so no SQLite keyword and no
     character of pgsvc's own names ('$', upper case) can change its meaning."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def split_top_level(text: str) -> list[str]:
+    """The comma-separated items of generated SQL text (a VALUES list, a call's arguments),
+    split outside parentheses and quotes, each stripped."""
+    out, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(text[start:i].strip())
+            start = i + 1
+    return out + [text[start:].strip()]

@@ -14,7 +14,7 @@ from pgsvc.sql.api import Column, CopySpec, EngineContext
 from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.commands.columns import to_column
 from pgsvc.sql.statement import Result, Statement
-from pgsvc.sql.quoting import quote_sqlite_ident
+from pgsvc.sql.quoting import quote_sqlite_ident, split_top_level
 from pgsvc.sql.translate.dml import column_default
 from pgsvc.sql.translate.ex import location
 from pgsvc.sql.translate.names import ColInfo, RangeEntry
@@ -286,7 +286,7 @@ def _where_source(tr, rel, written: list, values: str, where) -> str:
     then the WHERE, then BEFORE ROW triggers). transformExpr's EXPR_KIND_COPY_WHERE
     refusals: subqueries, window functions, aggregates, set-returning functions."""
     _check_where_tree(where)
-    parts = _split_top(values)
+    parts = split_top_level(values)
     sa = tr.new_alias(rel.name)
     index = {a.attnum: i for i, a in enumerate(written)}
     inner = ", ".join(f"{p} AS c{i}" for i, p in enumerate(parts))
@@ -322,22 +322,6 @@ def _check_where_tree(node) -> None:
     visit(node)
 
 
-def _split_top(values: str) -> list[str]:
-    """The comma-separated items of a VALUES list (outside parentheses and quotes)."""
-    out, depth, quote, start = [], 0, "", 0
-    for i, ch in enumerate(values):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            out.append(values[start:i].strip())
-            start = i + 1
-    return out + [values[start:].strip()]
 
 
 def _trigger_copy(rel, attrs: list, values: str, plain: str) -> dict:

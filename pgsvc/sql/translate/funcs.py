@@ -16,6 +16,7 @@ from pglast import ast, enums
 
 from pgsvc.errors import SqlError
 from pgsvc.sql.catalog.system.procs import operators_of_function
+from pgsvc.sql.quoting import split_top_level
 from pgsvc.sql.translate import resolve as R
 from pgsvc.sql.functions.engine_udfs import ORDERED_TARGETS, python_aggregates
 from pgsvc.sql.functions.session_sigs import ENGINE_FUNCTIONS, EXTRA_FUNCTIONS, TRANSACTION_SCOPED
@@ -495,24 +496,9 @@ def _leftmost(node) -> int | None:
 
 
 def _emitted_args(emit: str) -> list[str]:
-    """The argument templates of an emitted call `name(a, b(c, d))`: split at its top-level
-    commas, outside parentheses and quotes."""
-    inner = emit[emit.index("(") + 1:emit.rindex(")")]
-    out, depth, quote, start = [], 0, "", 0
-    for i, ch in enumerate(inner):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            out.append(inner[start:i].strip())
-            start = i + 1
-    tail = inner[start:].strip()
-    return out + [tail] if tail or out else out
+    """The argument templates of an emitted call `name(a, b(c, d))`."""
+    args = split_top_level(emit[emit.index("(") + 1:emit.rindex(")")])
+    return [] if args == [""] else args
 
 
 def _py_aggregates() -> set:
