@@ -122,8 +122,11 @@ def _places_of(stand_ins: list) -> list:
     the supervisor's start, which the first client waited for."""
     index = {id(s): i for i, s in enumerate(stand_ins)}
     places: list = [[] for _ in stand_ins]
-    for holder in gc.get_referrers(*stand_ins):
-        if holder is stand_ins:
+    # the call's own argument tuple is a referrer too where it is tracked (Python 3.13):
+    # given as this tuple, it is this one, and skipped with the list
+    args = tuple(stand_ins)
+    for holder in gc.get_referrers(*args):
+        if holder is stand_ins or holder is args:
             continue
         for i in {index[id(r)] for r in gc.get_referents(holder) if id(r) in index}:
             stand_in = stand_ins[i]
