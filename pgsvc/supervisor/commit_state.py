@@ -45,13 +45,11 @@ from __future__ import annotations
 import fcntl
 import mmap
 import os
-import struct
 
 ROWS = 1024  # databases with a row; beyond that a backend falls back (see claim)
-_WORD = struct.Struct("=Q")
 HEADER_SIZE = 64
 ROW_SIZE = 32  # oid (padded to 8), catalog, seq, flushed
-_OID, _CATALOG, _SEQ, _FLUSHED = 0, 8, 16, 24
+_OID, _CATALOG, _SEQ, _FLUSHED = 0, 8, 16, 24  # byte offsets; 8-aligned, read as words
 _CLAIM_BYTE = 0  # lockf byte for claiming rows and bumping the shared catalog's counter
 
 
@@ -74,6 +72,12 @@ class CommitState:
     def __init__(self, fd: int, mem: mmap.mmap) -> None:
         self.fd = fd
         self.mem = mem
+        # Each counter is read and written as one aligned 8-byte word (an item of this
+        # view: a single load or store), since other processes read them without a lock.
+        # struct.pack_into first zeroes the bytes and then writes them one by one: a reader
+        # in between saw 0 or part of a value (flushed() 0 after flush(), or a catalog
+        # counter equal to its old value while it changed).
+        self.words = memoryview(mem).cast("Q")
 
     @classmethod
     def create(cls, directory: str) -> CommitState:
@@ -84,6 +88,7 @@ class CommitState:
         return cls(fd, mem)
 
     def close(self) -> None:
+        self.words.release()
         self.mem.close()
         os.close(self.fd)
 
@@ -98,13 +103,13 @@ class CommitState:
     # --- the shared catalog ----------------------------------------------------------
 
     def shared_catalog(self) -> int:
-        return _WORD.unpack_from(self.mem, 0)[0]
+        return self.words[0]
 
     def bump_shared_catalog(self) -> None:
         """After a commit of the shared catalog (any backend, any database)."""
         self.lock(_CLAIM_BYTE)
         try:
-            _WORD.pack_into(self.mem, 0, _WORD.unpack_from(self.mem, 0)[0] + 1)
+            self.words[0] += 1
         finally:
             self.unlock(_CLAIM_BYTE)
 
@@ -119,11 +124,11 @@ class CommitState:
             start = oid % ROWS
             for i in range(ROWS):
                 off = HEADER_SIZE + ((start + i) % ROWS) * ROW_SIZE
-                held = _WORD.unpack_from(self.mem, off + _OID)[0]
+                held = self.words[(off + _OID) >> 3]
                 if held == oid:
                     return DatabaseCommits(self, off)
                 if held == 0:
-                    _WORD.pack_into(self.mem, off + _OID, oid)
+                    self.words[(off + _OID) >> 3] = oid
                     return DatabaseCommits(self, off)
             return None
         finally:
@@ -135,43 +140,43 @@ class DatabaseCommits:
 
     def __init__(self, state: CommitState, offset: int) -> None:
         self.state = state
-        self.mem = state.mem
-        self.catalog_at = offset + _CATALOG
-        self.seq_at = offset + _SEQ
-        self.flushed_at = offset + _FLUSHED
+        self.words = state.words
+        self.catalog_at = (offset + _CATALOG) >> 3  # word indexes
+        self.seq_at = (offset + _SEQ) >> 3
+        self.flushed_at = (offset + _FLUSHED) >> 3
         self.flush_byte = 1 + (offset - HEADER_SIZE) // ROW_SIZE  # lockf byte of this row's flushes
 
     def catalog(self) -> int:
-        return _WORD.unpack_from(self.mem, self.catalog_at)[0]
+        return self.words[self.catalog_at]
 
     def seq(self) -> int:
-        return _WORD.unpack_from(self.mem, self.seq_at)[0]
+        return self.words[self.seq_at]
 
     def flushed(self) -> int:
-        return _WORD.unpack_from(self.mem, self.flushed_at)[0]
+        return self.words[self.flushed_at]
 
     def committed(self, catalog_changed: bool) -> int:
         """Under the writer lock, right after a write commit: its seq (and a catalog
         change announced)."""
-        mem = self.mem
-        seq = _WORD.unpack_from(mem, self.seq_at)[0] + 1
-        _WORD.pack_into(mem, self.seq_at, seq)
+        words = self.words
+        seq = words[self.seq_at] + 1
+        words[self.seq_at] = seq
         if catalog_changed:
-            _WORD.pack_into(mem, self.catalog_at, _WORD.unpack_from(mem, self.catalog_at)[0] + 1)
+            words[self.catalog_at] += 1
         return seq
 
     def flush(self, seq: int, sync) -> bool:
         """Make commit `seq` durable, after the writer lock was released: sync() (the WAL's
         fsync) unless a flush since covers it. True if this call synced."""
-        if _WORD.unpack_from(self.mem, self.flushed_at)[0] >= seq:
+        if self.words[self.flushed_at] >= seq:
             return False
         self.state.lock(self.flush_byte)
         try:
-            if _WORD.unpack_from(self.mem, self.flushed_at)[0] >= seq:
+            if self.words[self.flushed_at] >= seq:
                 return False  # the fsync we waited for covered us
-            upto = _WORD.unpack_from(self.mem, self.seq_at)[0]  # all written before the sync below
+            upto = self.words[self.seq_at]  # all written before the sync below
             sync()
-            _WORD.pack_into(self.mem, self.flushed_at, upto)
+            self.words[self.flushed_at] = upto
             return True
         finally:
             self.state.unlock(self.flush_byte)
