@@ -16,6 +16,7 @@ from pgsvc.errors import SqlError
 from pgsvc.sql.catalog import database as C
 from pgsvc.sql.catalog import partitions as P
 from pgsvc.sql.catalog.authz import authz
+from pgsvc.sql.commands.ddl.partition_attach import check_child_columns
 from pgsvc.sql.translate import Translator
 
 _LOCATION = re.compile(r',?"location":-?\d+')
@@ -50,14 +51,7 @@ class InheritAlterDdl:
                                "inheritance child",
                                detail="ROW triggers with transition tables are not supported in inheritance "
                                "hierarchies.")
-        for a in parent.attrs:
-            mine = child.attr(a.name)
-            if mine is None:
-                raise SqlError("42804", f'child table is missing column "{a.name}"')
-            if (mine.type_oid, mine.typmod) != (a.type_oid, a.typmod):
-                raise SqlError("42804", f'child table "{child.name}" has different type for column "{a.name}"')
-            if a.notnull and not mine.notnull:
-                raise SqlError("42804", f'column "{a.name}" in child table must be marked NOT NULL')
+        check_child_columns(child, parent)
         for con in parent.constraints:
             if con.contype != "c":
                 continue

@@ -49,14 +49,7 @@ class PartitionAttachDdl:
                 raise SqlError("42804", f'table "{child.name}" contains column "{a.name}" not found in parent '
                                f'"{parent.name}"', detail="The new partition may contain only the columns present "
                                "in parent.")
-        for a in parent.attrs:
-            mine = child.attr(a.name)
-            if mine is None:
-                raise SqlError("42804", f'child table is missing column "{a.name}"')
-            if (mine.type_oid, mine.typmod) != (a.type_oid, a.typmod):
-                raise SqlError("42804", f'child table "{child.name}" has different type for column "{a.name}"')
-            if a.notnull and not mine.notnull:
-                raise SqlError("42804", f'column "{a.name}" in child table must be marked NOT NULL')
+        check_child_columns(child, parent)
         b = self.partition_bound(parent, cmd.bound, child.name, skip=child.oid)
         C.set_relation_option(self.conn, child.oid, "inherits", [parent.oid])
         C.set_relation_option(self.conn, child.oid, "partbound", b)
@@ -160,3 +153,16 @@ def check_persistence(verb: str, parent, temp: bool) -> None:
     if parent_temp and not temp:
         raise SqlError("42809", f'cannot {verb} a permanent relation as partition of temporary relation '
                        f'"{parent.name}"')
+
+
+def check_child_columns(child, parent) -> None:
+    """Each parent column in the child, of the same type and typmod, NOT NULL where the
+    parent's is (MergeAttributesIntoExisting: ATTACH PARTITION and ALTER TABLE INHERIT)."""
+    for a in parent.attrs:
+        mine = child.attr(a.name)
+        if mine is None:
+            raise SqlError("42804", f'child table is missing column "{a.name}"')
+        if (mine.type_oid, mine.typmod) != (a.type_oid, a.typmod):
+            raise SqlError("42804", f'child table "{child.name}" has different type for column "{a.name}"')
+        if a.notnull and not mine.notnull:
+            raise SqlError("42804", f'column "{a.name}" in child table must be marked NOT NULL')
