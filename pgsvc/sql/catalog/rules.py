@@ -100,66 +100,63 @@ def rules_naming(catalog, rel, path: list[str]) -> list[tuple[object, Rule]]:
     return out
 
 
+def _edited(node, edit) -> bool:
+    """edit(n) on every node of the tree (it changes n in place, True if it did); True if
+    any changed."""
+    changed = False
+
+    def visit(n):
+        nonlocal changed
+        changed = edit(n) or changed
+        if isinstance(n, pglast.ast.Node):
+            for name in n:
+                visit(getattr(n, name))
+        elif isinstance(n, tuple):
+            for x in n:
+                visit(x)
+    visit(node)
+    return changed
+
+
+def _edited_actions(rule: Rule, edit) -> tuple[str, ...]:
+    """The rule's action texts, each deparsed again only where edit changed it."""
+    out = []
+    for text in rule.actions:
+        node = pglast.parse_sql(text)[0].stmt
+        out.append(RawStream()(node) if _edited(node, edit) else text)
+    return tuple(out)
+
+
 def renamed_column(rule: Rule, old: str, new: str) -> Rule:
     """The rule after its relation's column old became new: NEW.old / OLD.old in its
     condition and actions (PostgreSQL's rule keeps the column by number)."""
-    def fix(node) -> bool:
-        changed = False
+    def edit(n) -> bool:
+        if isinstance(n, pglast.ast.ColumnRef):
+            f = n.fields
+            if len(f) == 2 and isinstance(f[0], pglast.ast.String) and f[0].sval in ("new", "old") and \
+                    isinstance(f[1], pglast.ast.String) and f[1].sval == old:
+                n.fields = (f[0], pglast.ast.String(sval=new))
+                return True
+        return False
 
-        def visit(n):
-            nonlocal changed
-            if isinstance(n, pglast.ast.ColumnRef):
-                f = n.fields
-                if len(f) == 2 and isinstance(f[0], pglast.ast.String) and f[0].sval in ("new", "old") and \
-                        isinstance(f[1], pglast.ast.String) and f[1].sval == old:
-                    n.fields = (f[0], pglast.ast.String(sval=new))
-                    changed = True
-            if isinstance(n, pglast.ast.Node):
-                for name in n:
-                    visit(getattr(n, name))
-            elif isinstance(n, tuple):
-                for x in n:
-                    visit(x)
-        visit(node)
-        return changed
-
-    actions = []
-    for text in rule.actions:
-        node = pglast.parse_sql(text)[0].stmt
-        actions.append(RawStream()(node) if fix(node) else text)
     qual = rule.qual
     if qual:
         node = pglast.parse_sql(f"SELECT {qual}")[0].stmt.targetList[0].val
-        qual = RawStream()(node) if fix(node) else qual
-    return Rule(rule.oid, rule.name, rule.event, rule.instead, qual, tuple(actions), rule.enabled)
+        qual = RawStream()(node) if _edited(node, edit) else qual
+    return Rule(rule.oid, rule.name, rule.event, rule.instead, qual, _edited_actions(rule, edit), rule.enabled)
 
 
 def renamed_relation(rule: Rule, schema: str, old: str, new: str) -> Rule:
     """The rule after relation schema.old became schema.new (the relations its actions name
     are kept with their schemas: catalog.rules' callers qualify them at CREATE RULE)."""
-    def fix(node) -> bool:
-        changed = False
+    def edit(n) -> bool:
+        if isinstance(n, pglast.ast.RangeVar) and n.relname == old and n.schemaname in (None, schema):
+            n.relname = new
+            return True
+        if isinstance(n, pglast.ast.ColumnRef) and len(n.fields) in (2, 3) and \
+                isinstance(n.fields[-2], pglast.ast.String) and n.fields[-2].sval == old:
+            n.fields = n.fields[:-2] + (pglast.ast.String(sval=new), n.fields[-1])  # old.col in its actions
+            return True
+        return False
 
-        def visit(n):
-            nonlocal changed
-            if isinstance(n, pglast.ast.RangeVar) and n.relname == old and n.schemaname in (None, schema):
-                n.relname = new
-                changed = True
-            if isinstance(n, pglast.ast.ColumnRef) and len(n.fields) in (2, 3) and \
-                    isinstance(n.fields[-2], pglast.ast.String) and n.fields[-2].sval == old:
-                n.fields = n.fields[:-2] + (pglast.ast.String(sval=new), n.fields[-1])  # old.col in its actions
-                changed = True
-            if isinstance(n, pglast.ast.Node):
-                for name in n:
-                    visit(getattr(n, name))
-            elif isinstance(n, tuple):
-                for x in n:
-                    visit(x)
-        visit(node)
-        return changed
-
-    actions = []
-    for text in rule.actions:
-        node = pglast.parse_sql(text)[0].stmt
-        actions.append(RawStream()(node) if fix(node) else text)
-    return Rule(rule.oid, rule.name, rule.event, rule.instead, rule.qual, tuple(actions), rule.enabled)
+    return Rule(rule.oid, rule.name, rule.event, rule.instead, rule.qual, _edited_actions(rule, edit), rule.enabled)
